@@ -14,10 +14,10 @@ const (
 	_ Code = iota
 
 	// Input and lexical problems (1xx).
-	BadFile       Code = 100 + iota - 1 // unreadable, directory, not UTF-8, too large
-	BadToken                            // a character that starts no token
-	BadLiteral                          // malformed number, string, duration or time literal
-	TooDeep                             // nesting beyond the parser's limit
+	BadFile    Code = 100 + iota - 1 // unreadable, directory, not UTF-8, too large
+	BadToken                         // a character that starts no token
+	BadLiteral                       // malformed number, string, duration or time literal
+	TooDeep                          // nesting beyond the parser's limit
 	UnterminatedComment
 )
 

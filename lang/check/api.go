@@ -1,0 +1,135 @@
+// This file implements the checker's entry points and side tables.
+
+package check
+
+import (
+	"github.com/knhk/knhk/lang/source"
+	"github.com/knhk/knhk/lang/syntax"
+)
+
+// Config configures a check.
+type Config struct {
+	// ReadFile loads an imported .knhk file by its cleaned path. Nil means
+	// os.ReadFile. The language server supplies unsaved editor buffers here.
+	ReadFile func(path string) ([]byte, error)
+	// MaxErrors stops reporting after this many errors; 0 means no limit.
+	MaxErrors int
+}
+
+// Package is a checked file together with what it imports.
+type Package struct {
+	Name    string
+	Path    string // file path, or "std/NAME" for standard modules
+	File    *syntax.File
+	Scope   *Scope
+	Imports []*Package
+}
+
+// Scope maps names to objects. Scopes nest: file, declaration, block.
+type Scope struct {
+	Parent   *Scope
+	Children []*Scope
+	Span     source.Span // the extent of the construct that opened it
+	names    map[string]Object
+}
+
+// NewScope returns an empty scope inside parent.
+func NewScope(parent *Scope, span source.Span) *Scope {
+	s := &Scope{Parent: parent, Span: span}
+	if parent != nil {
+		parent.Children = append(parent.Children, s)
+	}
+	return s
+}
+
+// Lookup finds name in s only.
+func (s *Scope) Lookup(name string) Object { return s.names[name] }
+
+// LookupParent finds name in s or its ancestors.
+func (s *Scope) LookupParent(name string) Object {
+	for ; s != nil; s = s.Parent {
+		if o := s.names[name]; o != nil {
+			return o
+		}
+	}
+	return nil
+}
+
+// Insert adds o unless the name is taken; it returns the previous object.
+func (s *Scope) Insert(o Object) Object {
+	if prev := s.names[o.Name()]; prev != nil {
+		return prev
+	}
+	if s.names == nil {
+		s.names = make(map[string]Object)
+	}
+	s.names[o.Name()] = o
+	return nil
+}
+
+// Names returns every object in s (not its parents), for completion.
+func (s *Scope) Names() []Object {
+	out := make([]Object, 0, len(s.names))
+	for _, o := range s.names {
+		out = append(out, o)
+	}
+	return out
+}
+
+// Innermost returns the deepest scope under s whose span contains p.
+func (s *Scope) Innermost(p source.Pos) *Scope {
+	for _, c := range s.Children {
+		if c.Span.Contains(p) {
+			return c.Innermost(p)
+		}
+	}
+	return s
+}
+
+// Info holds the results of a check, keyed by syntax node. The checker
+// fills it; it never writes into the syntax tree.
+type Info struct {
+	// Types records the type of every expression that was checked.
+	Types map[syntax.Expr]Type
+	// Defs maps each declaring name (declarations, parameters, let/var,
+	// loop variables, signal parameters, steps, regions, ...) to its object.
+	Defs map[*syntax.Name]Object
+	// Uses maps each identifier in an expression to the object it denotes.
+	Uses map[*syntax.Ident]Object
+	// TypeUses maps each name inside a type expression, and each name that
+	// refers to a declared construct (cancel region R, arcs a -> b, hook
+	// targets), to its object.
+	TypeUses map[*syntax.Name]Object
+	// Fields maps each selector x.f that selects a record field or enum
+	// member to the record or enum type it selected from.
+	Fields map[*syntax.SelectorExpr]Type
+	// Scopes maps scope-opening nodes (files, declarations, blocks, select
+	// arms, lambdas) to their scope.
+	Scopes map[source.Spanned]*Scope
+}
+
+// NewInfo returns an Info with every map allocated.
+func NewInfo() *Info {
+	return &Info{
+		Types:    make(map[syntax.Expr]Type),
+		Defs:     make(map[*syntax.Name]Object),
+		Uses:     make(map[*syntax.Ident]Object),
+		TypeUses: make(map[*syntax.Name]Object),
+		Fields:   make(map[*syntax.SelectorExpr]Type),
+		Scopes:   make(map[source.Spanned]*Scope),
+	}
+}
+
+// ObjectOf returns the object an identifier denotes or declares, or nil.
+func (info *Info) ObjectOf(n any) Object {
+	switch n := n.(type) {
+	case *syntax.Ident:
+		return info.Uses[n]
+	case *syntax.Name:
+		if o := info.Defs[n]; o != nil {
+			return o
+		}
+		return info.TypeUses[n]
+	}
+	return nil
+}

@@ -1,0 +1,164 @@
+// This file implements the type representation.
+
+package check
+
+import (
+	"strings"
+)
+
+// Type is a KNHK type.
+type Type interface {
+	String() string
+	typ()
+}
+
+// BasicKind enumerates the built-in scalar types.
+type BasicKind int
+
+const (
+	Invalid BasicKind = iota // the type of an erroneous expression; never reported twice
+	Void                     // the result of a task or workflow with no result
+	Bool
+	Int
+	Float
+	String
+	Bytes
+	Duration
+	Time
+	F32 // kernel scalar types
+	I32
+	U32
+	UntypedNone // the type of the literal none before it meets an optional
+)
+
+// Basic is a scalar type.
+type Basic struct {
+	Kind BasicKind
+	Name string
+}
+
+// The basic types, shared.
+var (
+	TypInvalid  = &Basic{Invalid, "invalid"}
+	TypVoid     = &Basic{Void, "void"}
+	TypBool     = &Basic{Bool, "bool"}
+	TypInt      = &Basic{Int, "int"}
+	TypFloat    = &Basic{Float, "float"}
+	TypString   = &Basic{String, "string"}
+	TypBytes    = &Basic{Bytes, "bytes"}
+	TypDuration = &Basic{Duration, "duration"}
+	TypTime     = &Basic{Time, "time"}
+	TypF32      = &Basic{F32, "f32"}
+	TypI32      = &Basic{I32, "i32"}
+	TypU32      = &Basic{U32, "u32"}
+	TypNone     = &Basic{UntypedNone, "none"}
+)
+
+// List is [Elem].
+type List struct{ Elem Type }
+
+// Map is [Key: Elem].
+type Map struct{ Key, Elem Type }
+
+// Field is one field of a record.
+type Field struct {
+	Name string
+	Type Type
+}
+
+// Record is { name: T, ... }. Records are structural: two record types are
+// identical when they have the same field names with identical types, in
+// any order.
+type Record struct{ Fields []*Field }
+
+// Field returns the named field, or nil.
+func (r *Record) Field(name string) *Field {
+	for _, f := range r.Fields {
+		if f.Name == name {
+			return f
+		}
+	}
+	return nil
+}
+
+// Enum is a nominal enumeration declared with "type Name = enum { ... }".
+type Enum struct {
+	Name    string
+	Members []string
+}
+
+// Optional is T?.
+type Optional struct{ Elem Type }
+
+// Named is a declared type name. Names are aliases for structural types,
+// kept so that messages and hover say "Order" rather than the whole record.
+type Named struct {
+	Obj        *TypeName
+	underlying Type
+}
+
+// Signature is the type of a callable: fn, task, kernel, workflow, builtin.
+type Signature struct {
+	Params []*Var
+	Result Type // TypVoid when there is none
+}
+
+func (*Basic) typ()     {}
+func (*List) typ()      {}
+func (*Map) typ()       {}
+func (*Record) typ()    {}
+func (*Enum) typ()      {}
+func (*Optional) typ()  {}
+func (*Named) typ()     {}
+func (*Signature) typ() {}
+
+func (t *Basic) String() string    { return t.Name }
+func (t *List) String() string     { return "[" + t.Elem.String() + "]" }
+func (t *Map) String() string      { return "[" + t.Key.String() + ": " + t.Elem.String() + "]" }
+func (t *Enum) String() string     { return t.Name }
+func (t *Optional) String() string { return t.Elem.String() + "?" }
+func (t *Named) String() string    { return t.Obj.Name() }
+func (t *Record) String() string {
+	var sb strings.Builder
+	sb.WriteString("{")
+	for i, f := range t.Fields {
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		sb.WriteString(f.Name + ": " + f.Type.String())
+	}
+	sb.WriteString("}")
+	return sb.String()
+}
+func (t *Signature) String() string {
+	var sb strings.Builder
+	sb.WriteString("(")
+	for i, p := range t.Params {
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		sb.WriteString(p.Name() + ": " + p.Type().String())
+	}
+	sb.WriteString(")")
+	if t.Result != nil && t.Result != TypVoid {
+		sb.WriteString(" -> " + t.Result.String())
+	}
+	return sb.String()
+}
+
+// Underlying returns the structural type behind any chain of names.
+func (t *Named) Underlying() Type { return t.underlying }
+
+// SetUnderlying is used by the checker while resolving type declarations.
+func (t *Named) SetUnderlying(u Type) { t.underlying = u }
+
+// Underlying strips names: it returns the structural type of t.
+func Underlying(t Type) Type {
+	for {
+		n, ok := t.(*Named)
+		if !ok || n.underlying == nil {
+			return t
+		}
+		t = n.underlying
+	}
+}
