@@ -228,7 +228,7 @@ func Grammar() string {
 	var names []string
 	byName := map[string]string{}
 	for _, p := range tb.stmt {
-		if !seen[p.name] {
+		if _, dup := byName[p.name]; !dup {
 			names = append(names, p.name)
 			byName[p.name] = p.ebnf
 		}
@@ -243,6 +243,7 @@ func Grammar() string {
 	add("FlowItem = Step | Arc .")
 	add(tb.step.ebnf)
 	add(tb.arc.ebnf)
+	add(returnGrammar)
 	add(blockGrammar)
 	add(typeGrammar)
 	add(exprGrammar)

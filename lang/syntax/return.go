@@ -10,6 +10,10 @@ import (
 	"github.com/alecthomas/participle/v2/lexer"
 )
 
+// returnGrammar documents ReturnStmt.Parse; Grammar appends it. The value,
+// when present, starts on the same line as "return".
+const returnGrammar = `ReturnStmt = "return" Expr? .`
+
 // ReturnStmt is "return" or "return expr".
 type ReturnStmt struct {
 	Node

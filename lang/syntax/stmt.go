@@ -221,8 +221,8 @@ type RouteStmt struct {
 type HookStmt struct {
 	Node
 	Name   *Name  `parser:"'hook' @@ 'on'"`
-	Event  string `parser:"@( 'start' | 'end' | 'fail' | 'complete' | 'signal' )"`
-	Target *Name  `parser:"@@?"`
+	Event  string `parser:"( @'start' | @'end' | @'fail' | ( @'complete' | @'signal' )"`
+	Target *Name  `parser:"  @@ )"`
 	Cond   Expr   `parser:"( 'when' @@ )?"`
 	Body   Stmt   `parser:"'->' @@"`
 }
