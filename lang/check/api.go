@@ -25,67 +25,6 @@ type Package struct {
 	Imports []*Package
 }
 
-// Scope maps names to objects. Scopes nest: file, declaration, block.
-type Scope struct {
-	Parent   *Scope
-	Children []*Scope
-	Span     source.Span // the extent of the construct that opened it
-	names    map[string]Object
-}
-
-// NewScope returns an empty scope inside parent.
-func NewScope(parent *Scope, span source.Span) *Scope {
-	s := &Scope{Parent: parent, Span: span}
-	if parent != nil {
-		parent.Children = append(parent.Children, s)
-	}
-	return s
-}
-
-// Lookup finds name in s only.
-func (s *Scope) Lookup(name string) Object { return s.names[name] }
-
-// LookupParent finds name in s or its ancestors.
-func (s *Scope) LookupParent(name string) Object {
-	for ; s != nil; s = s.Parent {
-		if o := s.names[name]; o != nil {
-			return o
-		}
-	}
-	return nil
-}
-
-// Insert adds o unless the name is taken; it returns the previous object.
-func (s *Scope) Insert(o Object) Object {
-	if prev := s.names[o.Name()]; prev != nil {
-		return prev
-	}
-	if s.names == nil {
-		s.names = make(map[string]Object)
-	}
-	s.names[o.Name()] = o
-	return nil
-}
-
-// Names returns every object in s (not its parents), for completion.
-func (s *Scope) Names() []Object {
-	out := make([]Object, 0, len(s.names))
-	for _, o := range s.names {
-		out = append(out, o)
-	}
-	return out
-}
-
-// Innermost returns the deepest scope under s whose span contains p.
-func (s *Scope) Innermost(p source.Pos) *Scope {
-	for _, c := range s.Children {
-		if c.Span.Contains(p) {
-			return c.Innermost(p)
-		}
-	}
-	return s
-}
-
 // Info holds the results of a check, keyed by syntax node. The checker
 // fills it; it never writes into the syntax tree.
 type Info struct {

@@ -26,20 +26,12 @@ func Load(path string, cfg *Config) (*Package, *Info, source.Diagnostics) {
 	return CheckSource(path, b, cfg)
 }
 
-// CheckSource parses content as the file at path and checks it.
+// CheckSource parses content as the file at path and checks it. The
+// diagnostics of both phases are returned sorted by file and position.
 func CheckSource(path string, content []byte, cfg *Config) (*Package, *Info, source.Diagnostics) {
 	f, diags := syntax.Parse(path, content)
 	pkg, info, more := Check(f, cfg)
-	return pkg, info, append(diags, more...)
-}
-
-// Check checks an already-parsed file and its imports.
-// TODO(checker): stub until the checker lands.
-func Check(f *syntax.File, cfg *Config) (*Package, *Info, source.Diagnostics) {
-	info := NewInfo()
-	pkg := &Package{File: f, Path: f.Source.Name}
-	if f.Package != nil {
-		pkg.Name = f.Package.Name.Value
-	}
-	return pkg, info, nil
+	all := append(diags, more...)
+	all.Sort()
+	return pkg, info, all
 }

@@ -28,7 +28,26 @@ const (
 	ObjHook                      // hook
 	ObjCritical                  // critical section
 	ObjEnumMember                // member of an enum
+	ObjField                     // field of a record type
 )
+
+var objKindNames = [...]string{
+	ObjType: "type", ObjFunc: "fn", ObjTask: "task", ObjKernel: "kernel",
+	ObjWorkflow: "workflow", ObjVar: "var", ObjBuiltin: "builtin",
+	ObjPackage: "package", ObjSignal: "signal", ObjRegion: "region",
+	ObjStep: "step", ObjMilestone: "milestone", ObjRoute: "route",
+	ObjQuery: "query", ObjHook: "hook", ObjCritical: "critical",
+	ObjEnumMember: "enum member", ObjField: "field",
+}
+
+// String returns the kind as a word used in messages and hover: "fn",
+// "task", "enum member".
+func (k ObjKind) String() string {
+	if k >= 0 && int(k) < len(objKindNames) {
+		return objKindNames[k]
+	}
+	return "object"
+}
 
 // Object is a named entity. Every object records the file and span of its
 // declaring name (for go-to-definition) and its type.
@@ -62,19 +81,29 @@ func (o *object) Span() source.Span    { return o.span }
 func (o *object) Decl() source.Spanned { return o.decl }
 
 // TypeName is a declared type.
-type TypeName struct{ object }
+type TypeName struct {
+	object
+	state uint8 // resolution state of a type declaration (see typexpr.go)
+	tdecl *syntax.TypeDecl
+}
 
 // Var is a variable or parameter. Mutable reports whether it was declared
 // with var.
 type Var struct {
 	object
 	Mutable bool
+	used    bool
+	warn    bool // report if never used (let/var, loop and as variables)
 }
+
+// Used reports whether the variable is read anywhere.
+func (v *Var) Used() bool { return v.used }
 
 // Callable is a fn, task, kernel, workflow or builtin. Its Type is a
 // *Signature (builtins may be generic and report nil).
 type Callable struct {
 	object
+	builtin builtinID
 	// Binding is the task binding ("exec", "http", "std", "extern"), empty
 	// for other kinds.
 	Binding string
@@ -83,7 +112,8 @@ type Callable struct {
 // PkgName is an imported package.
 type PkgName struct {
 	object
-	Pkg *Package
+	Pkg  *Package
+	used bool
 }
 
 // Label is a named construct inside a workflow: signal, region, step,

@@ -64,6 +64,10 @@ type Map struct{ Key, Elem Type }
 type Field struct {
 	Name string
 	Type Type
+	// Obj is the field's declaring object, for go-to-definition and
+	// rename: the field name in a record type, or in the record literal a
+	// record type was inferred from.
+	Obj *Var
 }
 
 // Record is { name: T, ... }. Records are structural: two record types are
@@ -85,6 +89,20 @@ func (r *Record) Field(name string) *Field {
 type Enum struct {
 	Name    string
 	Members []string
+	objs    []*Label // one per member, for go-to-definition
+}
+
+// Member returns the object of the named member, or nil.
+func (t *Enum) Member(name string) Object {
+	for i, m := range t.Members {
+		if m == name {
+			if i < len(t.objs) {
+				return t.objs[i]
+			}
+			return nil
+		}
+	}
+	return nil
 }
 
 // Optional is T?.

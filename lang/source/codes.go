@@ -40,6 +40,7 @@ const (
 	NotAType
 	NotCallable
 	BadImport
+	NotAValue
 )
 
 const (
@@ -94,6 +95,7 @@ var codeNames = map[Code]string{
 	NotAType:            "not-a-type",
 	NotCallable:         "not-callable",
 	BadImport:           "bad-import",
+	NotAValue:           "not-a-value",
 	TypeMismatch:        "type-mismatch",
 	WrongArgCount:       "wrong-arg-count",
 	BadOperand:          "bad-operand",

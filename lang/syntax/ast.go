@@ -1,6 +1,8 @@
-// This file implements the declaration, statement and type nodes. Their
-// participle tags are the grammar; grammar.ebnf at the repository root is
-// generated from them and kept in step by a test.
+// This file implements the declaration and type nodes. Where a node has
+// participle tags, they are its grammar; the others are parsed by hand
+// (parse_decl.go, parse_type.go) and their grammar is the EBNF documented
+// there. grammar.ebnf at the repository root is generated from both and
+// kept in step by a test.
 
 package syntax
 
@@ -28,14 +30,14 @@ func (n *Node) Span() source.Span {
 // Name is an identifier with its position.
 type Name struct {
 	Node
-	Value string `parser:"@Ident"`
+	Value string
 }
 
 // StringLit is a string literal in a declaration (import paths, bindings).
 // Value keeps the quotes; Unquoted decodes it.
 type StringLit struct {
 	Node
-	Value string `parser:"@String"`
+	Value string
 }
 
 // Unquoted returns the decoded string, or ok=false if the escapes are bad.
@@ -88,46 +90,46 @@ type ImportDecl struct {
 // alias, so record literals need no type name.
 type TypeDecl struct {
 	Node
-	Name *Name `parser:"'type' @@ '='"`
-	Type *Type `parser:"@@"`
+	Name *Name
+	Type *Type
 }
 
 // Param is "name: Type".
 type Param struct {
 	Node
-	Name *Name `parser:"@@ ':'"`
-	Type *Type `parser:"@@"`
+	Name *Name
+	Type *Type
 }
 
 // FnDecl is a pure function: "fn name(params) -> T = expr".
 type FnDecl struct {
 	Node
-	Name   *Name    `parser:"'fn' @@"`
-	Params []*Param `parser:"'(' ( @@ ( ',' @@ )* ','? )? ')'"`
-	Result *Type    `parser:"'->' @@"`
-	Body   Expr     `parser:"'=' @@"`
+	Name   *Name
+	Params []*Param
+	Result *Type
+	Body   Expr
 }
 
 // TaskDecl is a leaf unit of work with side effects, bound to a subprocess,
 // an HTTP endpoint, a std task or a Go function registered by the embedder.
 type TaskDecl struct {
 	Node
-	Name    *Name     `parser:"'task' @@"`
-	Params  []*Param  `parser:"'(' ( @@ ( ',' @@ )* ','? )? ')'"`
-	Result  *Type     `parser:"( '->' @@ )?"`
-	Binding *Binding  `parser:"@@"`
-	Clauses []*Clause `parser:"@@*"`
+	Name    *Name
+	Params  []*Param
+	Result  *Type
+	Binding *Binding
+	Clauses []*Clause
 }
 
 // Binding says what implements a task.
 type Binding struct {
 	Node
-	Exec   []*StringLit `parser:"( 'exec' @@+"`
-	Method *Name        `parser:"| 'http' @@"`
-	URL    *StringLit   `parser:"  @@"`
-	Std    *StringLit   `parser:"| 'std' @@"`
-	Extern bool         `parser:"| @'extern'"`
-	Symbol *StringLit   `parser:"  @@? )"`
+	Exec   []*StringLit
+	Method *Name
+	URL    *StringLit
+	Std    *StringLit
+	Extern bool
+	Symbol *StringLit
 }
 
 // Kind returns "exec", "http", "std" or "extern".
@@ -148,8 +150,8 @@ func (b *Binding) Kind() string {
 // timeout D, undo call.
 type Clause struct {
 	Node
-	Kind  string `parser:"@( 'retry' | 'backoff' | 'timeout' | 'undo' )"`
-	Value Expr   `parser:"@@"`
+	Kind  string
+	Value Expr
 }
 
 // KernelDecl is a data-parallel function over arrays. Its body runs once
@@ -157,19 +159,19 @@ type Clause struct {
 // output array is out.
 type KernelDecl struct {
 	Node
-	Name   *Name    `parser:"'kernel' @@"`
-	Params []*Param `parser:"'(' ( @@ ( ',' @@ )* ','? )? ')'"`
-	Result *Type    `parser:"'->' @@"`
-	Body   *Block   `parser:"@@"`
+	Name   *Name
+	Params []*Param
+	Result *Type
+	Body   *Block
 }
 
 // WorkflowDecl is a workflow: a typed, durable process.
 type WorkflowDecl struct {
 	Node
-	Name   *Name    `parser:"'workflow' @@"`
-	Params []*Param `parser:"'(' ( @@ ( ',' @@ )* ','? )? ')'"`
-	Result *Type    `parser:"( '->' @@ )?"`
-	Body   *Block   `parser:"@@"`
+	Name   *Name
+	Params []*Param
+	Result *Type
+	Body   *Block
 }
 
 func (*PackageDecl) topDecl()  {}

@@ -50,13 +50,32 @@ func options() []participle.Option {
 	}
 }
 
+// hand wraps a hand-written parser; its EBNF is the rule called name in
+// declGrammar, stmtGrammar or returnGrammar.
+func hand[T any](name string, parse func(*lexer.PeekingLexer) (T, error)) subParser[T] {
+	return subParser[T]{name: name, parse: parse, ebnf: handRule(name)}
+}
+
+// handRule returns the documented EBNF rule for a hand-written production.
+func handRule(name string) string {
+	for _, g := range []string{declGrammar, stmtGrammar, returnGrammar} {
+		for _, line := range strings.Split(g, "\n") {
+			if strings.HasPrefix(line, name+" = ") {
+				return line
+			}
+		}
+	}
+	panic("syntax: no EBNF documented for hand-written production " + name)
+}
+
 type tables struct {
-	top      map[string]subParser[TopDecl]
-	stmt     map[string]subParser[Stmt]
-	block    subParser[Stmt]
-	exprStmt subParser[Stmt]
-	step     subParser[FlowItem]
-	arc      subParser[FlowItem]
+	top   map[string]subParser[TopDecl]
+	stmt  map[string]subParser[Stmt]
+	block subParser[Stmt]
+	expr  subParser[Stmt]
+	join  subParser[*Join]
+	step  subParser[FlowItem]
+	arc   subParser[FlowItem]
 }
 
 var (
@@ -64,29 +83,33 @@ var (
 	tbl        *tables
 )
 
+// parsers returns the dispatch tables. Declarations and the common
+// statements are parsed by hand (parse_decl.go, parse_stmt.go); the rest
+// are participle productions.
 func parsers() *tables {
 	tablesOnce.Do(func() {
+		let := hand("LetStmt", parseLetStmt)
 		t := &tables{
 			top: map[string]subParser[TopDecl]{
 				"package":  build[PackageDecl, TopDecl]("PackageDecl"),
 				"import":   build[ImportDecl, TopDecl]("ImportDecl"),
-				"type":     build[TypeDecl, TopDecl]("TypeDecl"),
-				"fn":       build[FnDecl, TopDecl]("FnDecl"),
-				"task":     build[TaskDecl, TopDecl]("TaskDecl"),
-				"kernel":   build[KernelDecl, TopDecl]("KernelDecl"),
-				"workflow": build[WorkflowDecl, TopDecl]("WorkflowDecl"),
+				"type":     hand("TypeDecl", parseTypeDecl),
+				"fn":       hand("FnDecl", parseFnDecl),
+				"task":     hand("TaskDecl", parseTaskDecl),
+				"kernel":   hand("KernelDecl", parseKernelDecl),
+				"workflow": hand("WorkflowDecl", parseWorkflowDecl),
 			},
 			stmt: map[string]subParser[Stmt]{
-				"let":        build[LetStmt, Stmt]("LetStmt"),
-				"var":        build[LetStmt, Stmt]("LetStmt"),
-				"guard":      build[GuardStmt, Stmt]("GuardStmt"),
-				"fail":       build[FailStmt, Stmt]("FailStmt"),
-				"return":     build[ReturnStmt, Stmt]("ReturnStmt"),
+				"let":        let,
+				"var":        let,
+				"guard":      hand("GuardStmt", parseGuardStmt),
+				"fail":       hand("FailStmt", parseFailStmt),
+				"return":     hand("ReturnStmt", parseReturnStmt),
 				"parallel":   build[ParallelStmt, Stmt]("ParallelStmt"),
 				"choose":     build[ChooseStmt, Stmt]("ChooseStmt"),
 				"multi":      build[MultiStmt, Stmt]("MultiStmt"),
-				"if":         build[IfStmt, Stmt]("IfStmt"),
-				"for":        build[ForStmt, Stmt]("ForStmt"),
+				"if":         hand("IfStmt", parseIfStmt),
+				"for":        hand("ForStmt", parseForStmt),
 				"while":      build[WhileStmt, Stmt]("WhileStmt"),
 				"break":      build[BranchStmt, Stmt]("BranchStmt"),
 				"continue":   build[BranchStmt, Stmt]("BranchStmt"),
@@ -102,10 +125,11 @@ func parsers() *tables {
 				"signal":     build[SignalDecl, Stmt]("SignalDecl"),
 				"query":      build[QueryDecl, Stmt]("QueryDecl"),
 			},
-			block:    build[BlockStmt, Stmt]("BlockStmt"),
-			exprStmt: build[ExprStmt, Stmt]("ExprStmt"),
-			step:     build[Step, FlowItem]("Step"),
-			arc:      build[Arc, FlowItem]("Arc"),
+			block: hand("BlockStmt", parseBlockStmt),
+			expr:  hand("ExprStmt", parseExprStmt),
+			join:  build[Join, *Join]("Join"),
+			step:  build[Step, FlowItem]("Step"),
+			arc:   build[Arc, FlowItem]("Arc"),
 		}
 		tbl = t
 	})
@@ -163,7 +187,7 @@ func parseStmt(lex *lexer.PeekingLexer) (Stmt, error) {
 			return p.parse(lex)
 		}
 		if startsExpr(t) {
-			return tb.exprStmt.parse(lex)
+			return tb.expr.parse(lex)
 		}
 		return nil, participle.NextMatch
 	case TokIdent:
@@ -178,7 +202,7 @@ func parseStmt(lex *lexer.PeekingLexer) (Stmt, error) {
 	if !startsExpr(t) {
 		return nil, participle.NextMatch
 	}
-	return tb.exprStmt.parse(lex)
+	return tb.expr.parse(lex)
 }
 
 // isContinuation reports whether the token after the next one continues an
@@ -239,12 +263,14 @@ func Grammar() string {
 		add(byName[n])
 	}
 	add(tb.block.ebnf)
-	add(tb.exprStmt.ebnf)
+	add(tb.expr.ebnf)
 	add("FlowItem = Step | Arc .")
 	add(tb.step.ebnf)
 	add(tb.arc.ebnf)
 	add(returnGrammar)
 	add(blockGrammar)
+	add(declGrammar)
+	add(stmtGrammar)
 	add(typeGrammar)
 	add(exprGrammar)
 	return strings.Join(rules, "\n") + "\n"

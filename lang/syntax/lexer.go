@@ -258,14 +258,22 @@ func (s *scanner) time() {
 	src := s.src
 	start := s.off
 	s.off++
+	// A separator belongs to the literal only when a digit follows it, so
+	// "@2026-01-02T15:04:05Z: 1" (a map entry), "@t..x" and "@t.f" end the
+	// literal where the time does.
+	digitAfter := func() bool { return s.off+1 < len(src) && isDigit(src[s.off+1]) }
 	for s.off < len(src) {
 		c := src[s.off]
-		if isDigit(c) || isLetter(c) || c == '-' || c == ':' || c == '+' || c == '.' {
+		switch {
+		case isDigit(c) || isLetter(c):
 			s.off++
-			continue
+		case (c == '-' || c == ':' || c == '+' || c == '.') && digitAfter():
+			s.off++
+		default:
+			goto done
 		}
-		break
 	}
+done:
 	if s.off == start+1 {
 		s.errorf(start, s.off, source.BadToken, "'@' must start a time literal such as @2026-01-02T15:04:05Z")
 		return
@@ -273,18 +281,55 @@ func (s *scanner) time() {
 	s.emit(TokTime, start)
 }
 
-// puncts lists multi-byte operators before their prefixes.
+// puncts lists every operator and delimiter, for documentation and tests;
+// punct recognises them with a switch on the first byte.
 var puncts = []string{"->", "=>", "==", "!=", "<=", ">=", "&&", "||", "??", "..", "+", "-", "*", "/", "%", "<", ">", "=", "!", "(", ")", "[", "]", "{", "}", ",", ":", ".", "?"}
+
+// punctLen returns the length of the operator or delimiter at the start of
+// rest, longest match first, or 0 if there is none.
+func punctLen(rest []byte) int {
+	var next byte
+	if len(rest) > 1 {
+		next = rest[1]
+	}
+	switch rest[0] {
+	case '(', ')', '[', ']', '{', '}', ',', ':', '+', '*', '/', '%':
+		return 1
+	case '-':
+		if next == '>' {
+			return 2
+		}
+		return 1
+	case '=':
+		if next == '>' || next == '=' {
+			return 2
+		}
+		return 1
+	case '!', '<', '>':
+		if next == '=' {
+			return 2
+		}
+		return 1
+	case '&', '|':
+		if next == rest[0] {
+			return 2
+		}
+	case '?', '.':
+		if next == rest[0] {
+			return 2
+		}
+		return 1
+	}
+	return 0
+}
 
 func (s *scanner) punct() {
 	rest := s.src[s.off:]
-	for _, p := range puncts {
-		if len(rest) >= len(p) && string(rest[:len(p)]) == p {
-			start := s.off
-			s.off += len(p)
-			s.emit(TokPunct, start)
-			return
-		}
+	if n := punctLen(rest); n > 0 {
+		start := s.off
+		s.off += n
+		s.emit(TokPunct, start)
+		return
 	}
 	s.errorf(s.off, s.off+1, source.BadToken, "unexpected character %q", rest[0])
 	s.off++

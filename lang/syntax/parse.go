@@ -4,6 +4,7 @@
 package syntax
 
 import (
+	"fmt"
 	"io"
 	"strings"
 	"unicode/utf8"
@@ -186,8 +187,12 @@ func maxDepth(toks []lexer.Token) (int, *lexer.Token) {
 		switch t.Value {
 		case "(", "[", "{":
 			depth++
+			// Report the bracket that crosses the limit, not the deepest.
 			if depth > max {
-				max, at = depth, t
+				max = depth
+				if max <= MaxNesting+1 {
+					at = t
+				}
 			}
 		case ")", "]", "}":
 			depth--
@@ -209,6 +214,10 @@ func firstInvalidUTF8(b []byte) int {
 
 // convertError turns a participle error into a diagnostic.
 func convertError(f *source.File, err error) *source.Diagnostic {
+	if td, ok := err.(*tooDeepError); ok {
+		start := source.Pos(td.pos.Offset)
+		return source.Errorf(f, source.Span{Start: start, End: start + 1}, source.TooDeep, "%s", td.msg)
+	}
 	perr, ok := err.(participle.Error)
 	if !ok {
 		return source.Errorf(f, source.Span{}, source.SyntaxError, "%v", err)
@@ -236,4 +245,20 @@ func convertError(f *source.File, err error) *source.Diagnostic {
 		start = end
 	}
 	return source.Errorf(f, source.Span{Start: start, End: end}, source.SyntaxError, "%s", msg)
+}
+
+// tooDeepError reports nesting beyond MaxNesting found while parsing (the
+// driver's bracket count catches most cases earlier); it becomes a TooDeep
+// diagnostic rather than a syntax error.
+type tooDeepError struct {
+	pos lexer.Position
+	msg string
+}
+
+func (e *tooDeepError) Error() string            { return e.msg }
+func (e *tooDeepError) Message() string          { return e.msg }
+func (e *tooDeepError) Position() lexer.Position { return e.pos }
+
+func tooDeep(pos lexer.Position, format string, args ...any) error {
+	return &tooDeepError{pos: pos, msg: fmt.Sprintf(format, args...)}
 }

@@ -35,7 +35,7 @@ func parseExpr(lex *lexer.PeekingLexer) (Expr, error) {
 	if !startsExpr(lex.Peek()) {
 		return nil, participle.NextMatch
 	}
-	p := &exprParser{lex: lex}
+	p := exprParser{lex: lex}
 	return p.binary(1)
 }
 
@@ -86,7 +86,7 @@ func pos(t *lexer.Token) source.Pos { return source.Pos(t.Pos.Offset) }
 func (p *exprParser) enter(t *lexer.Token) error {
 	p.depth++
 	if p.depth > MaxNesting {
-		return p.errorf(t, "expression nested more than %d levels deep", MaxNesting)
+		return tooDeep(t.Pos, "expression nested more than %d levels deep", MaxNesting)
 	}
 	return nil
 }
@@ -238,7 +238,17 @@ func (p *exprParser) primary() (Expr, error) {
 		return &Ident{NamePos: pos(t), Name: t.Value}, nil
 	case TokInt, TokFloat, TokString, TokDuration, TokTime:
 		p.lex.Next()
-		kind := map[lexer.TokenType]LitKind{TokInt: IntLit, TokFloat: FloatLit, TokString: StringLitKind, TokDuration: DurationLit, TokTime: TimeLit}[t.Type]
+		kind := IntLit
+		switch t.Type {
+		case TokFloat:
+			kind = FloatLit
+		case TokString:
+			kind = StringLitKind
+		case TokDuration:
+			kind = DurationLit
+		case TokTime:
+			kind = TimeLit
+		}
 		return &BasicLit{ValuePos: pos(t), Kind: kind, Value: t.Value}, nil
 	case TokKeyword:
 		switch t.Value {

@@ -58,7 +58,7 @@ func (p *typeParser) sub() (*Type, error) {
 	defer func() { p.depth-- }()
 	t := p.lex.Peek()
 	if p.depth > MaxNesting {
-		return nil, participle.Errorf(t.Pos, "type nested more than %d levels deep", MaxNesting)
+		return nil, tooDeep(t.Pos, "type nested more than %d levels deep", MaxNesting)
 	}
 	if !startsType(t) {
 		return nil, participle.Errorf(t.Pos, "expected a type, found %s", describe(t))

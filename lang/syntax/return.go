@@ -38,3 +38,11 @@ func (r *ReturnStmt) Parse(lex *lexer.PeekingLexer) error {
 	r.EndPos = lex.Peek().Pos
 	return nil
 }
+
+func parseReturnStmt(lex *lexer.PeekingLexer) (Stmt, error) {
+	r := &ReturnStmt{}
+	if err := r.Parse(lex); err != nil {
+		return nil, err
+	}
+	return r, nil
+}

@@ -1,4 +1,7 @@
 // This file implements the statement nodes of workflow and kernel bodies.
+// Nodes with participle tags are parsed by participle; the common ones
+// without (let, assignments and calls, guard, fail, if, for, blocks) are
+// parsed by hand in parse_stmt.go, whose EBNF constant is their grammar.
 
 package syntax
 
@@ -22,24 +25,24 @@ type Block struct {
 // clauses when e is a task call: "let r = reserve(o.items) retry 3".
 type LetStmt struct {
 	Node
-	Keyword string    `parser:"@( 'let' | 'var' )"`
-	Name    *Name     `parser:"@@"`
-	Type    *Type     `parser:"( ':' @@ )?"`
-	Value   Expr      `parser:"'=' @@"`
-	Clauses []*Clause `parser:"@@*"`
+	Keyword string
+	Name    *Name
+	Type    *Type
+	Value   Expr
+	Clauses []*Clause
 }
 
 // GuardStmt is "guard cond else fail message".
 type GuardStmt struct {
 	Node
-	Cond    Expr `parser:"'guard' @@"`
-	Message Expr `parser:"'else' 'fail' @@"`
+	Cond    Expr
+	Message Expr
 }
 
 // FailStmt is "fail message": explicit failure of the case.
 type FailStmt struct {
 	Node
-	Message Expr `parser:"'fail' @@"`
+	Message Expr
 }
 
 // Join says how concurrent branches merge: all, any (the first to finish
@@ -88,10 +91,10 @@ type MultiStmt struct {
 // IfStmt is "if cond { } else if ... else { }".
 type IfStmt struct {
 	Node
-	Cond   Expr    `parser:"'if' @@"`
-	Then   *Block  `parser:"@@"`
-	ElseIf *IfStmt `parser:"( 'else' ( @@"`
-	Else   *Block  `parser:"| @@ ) )?"`
+	Cond   Expr
+	Then   *Block
+	ElseIf *IfStmt
+	Else   *Block
 }
 
 // ForStmt iterates over a list, or over a range lo..hi in kernels. With
@@ -99,12 +102,12 @@ type IfStmt struct {
 // Limit at a time, merged by Join.
 type ForStmt struct {
 	Node
-	Var      *Name  `parser:"'for' @@ 'in'"`
-	Iter     Expr   `parser:"@@"`
-	Parallel bool   `parser:"( @'parallel'"`
-	Limit    Expr   `parser:"( 'limit' @@ )? )?"`
-	Body     *Block `parser:"@@"`
-	Join     *Join  `parser:"@@?"`
+	Var      *Name
+	Iter     Expr
+	Parallel bool
+	Limit    Expr
+	Body     *Block
+	Join     *Join
 }
 
 // WhileStmt is a structured loop.
@@ -248,16 +251,16 @@ type QueryDecl struct {
 // branch.
 type BlockStmt struct {
 	Node
-	Block *Block `parser:"@@"`
+	Block *Block
 }
 
 // ExprStmt is a call used as a statement, or an assignment "x = e" /
 // "out[i] = e", with optional clauses on a task call.
 type ExprStmt struct {
 	Node
-	X       Expr      `parser:"@@"`
-	Value   Expr      `parser:"( '=' @@ )?"`
-	Clauses []*Clause `parser:"@@*"`
+	X       Expr
+	Value   Expr
+	Clauses []*Clause
 }
 
 func (*LetStmt) stmt()        {}

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# The one test command (README.md names it; .ci/run calls it): installs what
+# the tests need when it is missing, then vets and tests every package with
+# the race detector. It must finish well within 60 minutes on 2 cores.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# --- System packages ---------------------------------------------------------
+# "command:package" pairs: the Debian package is installed only when the
+# command is missing. Append what later test suites need (an editor for the
+# editor-integration tests, ...).
+APT_NEEDS=(
+	"go:golang-go" # any Go >= 1.21; it fetches the go.mod toolchain itself
+	"gcc:gcc"      # cgo, which go test -race needs
+	"git:git"      # go build stamps the version control revision
+	"nvim:neovim"  # the Neovim client in the language server's end-to-end test
+	"npm:npm"      # the Node client, the TextMate grammar tests and vsce
+)
+
+missing=()
+for need in "${APT_NEEDS[@]}"; do
+	command -v "${need%%:*}" >/dev/null 2>&1 || missing+=("${need#*:}")
+done
+if ((${#missing[@]})); then
+	sudo=()
+	if [ "$(id -u)" -ne 0 ]; then sudo=(sudo); fi
+	echo "installing: ${missing[*]}" >&2
+	"${sudo[@]}" apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# --- Node packages -----------------------------------------------------------
+# The editor clients and the VS Code extension's tools, from their committed
+# lockfiles (npm ci). The language server's end-to-end tests drive real
+# clients; KNHK_REQUIRE_E2E makes a missing one a failure instead of a skip.
+sh lsp/editors/install-deps.sh
+export KNHK_REQUIRE_E2E=1
+
+# --- Go ----------------------------------------------------------------------
+export CGO_ENABLED=1
+go version
+
+files=$(go list -f '{{$d := .Dir}}{{range .GoFiles}}{{$d}}/{{.}}{{"\n"}}{{end}}{{range .TestGoFiles}}{{$d}}/{{.}}{{"\n"}}{{end}}{{range .XTestGoFiles}}{{$d}}/{{.}}{{"\n"}}{{end}}' ./...)
+unformatted=$(echo "$files" | xargs gofmt -l)
+if [ -n "$unformatted" ]; then
+	echo "not gofmt-ed:" >&2
+	echo "$unformatted" >&2
+	exit 1
+fi
+
+go vet ./...
+go test -race -timeout 25m ./...

@@ -1,0 +1,22 @@
+// Knhk is the command-line tool for KNHK workflows.
+//
+// Usage:
+//
+//	knhk <command> [flags] [arguments]
+//
+// The commands are:
+//
+//	check    parse and type-check .knhk files, printing diagnostics
+//	fmt      format .knhk files (like gofmt: -l, -d, -w, --check)
+//	lsp      run the language server on standard input and output
+//	version  print the version of knhk
+//	help     print help for a command
+//
+// Every command accepts -h and --help. The exit status is 0 on success, 1 for
+// a user error (bad input, a failed check, a usage error) and 2 for an
+// internal error, which also prints a stack trace to standard error.
+//
+// Diagnostics are printed as "file:line:col: message [code]", followed by
+// the source line and a caret line under the offending span. Lines and
+// columns are 1-based; columns count bytes.
+package main

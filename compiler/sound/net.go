@@ -1,0 +1,160 @@
+// This file implements the precomputed structure the exploration reads:
+// arcs per transition, the OR-join upstream sets and the transitions the
+// reduction may fire eagerly.
+
+package sound
+
+import "github.com/knhk/knhk/compiler/ir"
+
+type arc struct {
+	place  int32
+	weight int32
+}
+
+type trans struct {
+	t       *ir.Transition
+	in, out []arc
+	// upstream[k] lists the places from which a token can reach in[k]
+	// without passing through this transition (OR joins only).
+	upstream [][]int32
+	cancel   []int32 // places cleared by a region or task cancellation
+	splits   [][]int // the output choices (see splitModes)
+	all      [][]int // the single join mode consuming every input
+	chain    bool    // may be fired eagerly (see doc.go)
+}
+
+type net struct {
+	n        *ir.Net
+	places   int
+	trans    []trans
+	initial  []int32 // Init of every place
+	resource []int32 // places with Init > 0
+}
+
+// compile indexes n. Arcs with out-of-range ends are ignored, so that an
+// unverified net cannot make the exploration panic.
+func compile(n *ir.Net) *net {
+	c := &net{n: n, places: len(n.Places), trans: make([]trans, len(n.Transitions))}
+	c.initial = make([]int32, c.places)
+	for i, p := range n.Places {
+		if p != nil && p.Init > 0 {
+			c.initial[i] = p.Init
+			c.resource = append(c.resource, int32(i))
+		}
+	}
+	for i, t := range n.Transitions {
+		c.trans[i].t = t
+	}
+	consumers := make([]int, c.places)
+	producers := make([][]int32, c.places) // transitions producing into each place
+	for _, a := range n.Arcs {
+		if a == nil || a.Place < 0 || int(a.Place) >= c.places || a.Trans < 0 || int(a.Trans) >= len(c.trans) {
+			continue
+		}
+		w := max(a.Weight, 1)
+		tr := &c.trans[a.Trans]
+		if a.Out {
+			tr.out = append(tr.out, arc{a.Place, w})
+			producers[a.Place] = append(producers[a.Place], a.Trans)
+		} else {
+			tr.in = append(tr.in, arc{a.Place, w})
+			consumers[a.Place]++
+		}
+	}
+	inRegion := make([]bool, c.places)
+	for i := range c.trans {
+		t := c.trans[i].t
+		if t == nil {
+			continue
+		}
+		c.trans[i].splits = splitModes(&c.trans[i])
+		all := make([]int, len(c.trans[i].in))
+		for k := range all {
+			all[k] = k
+		}
+		c.trans[i].all = [][]int{all}
+		if (t.Cancel == ir.CancelRegion || t.Cancel == ir.CancelTask) && t.Region >= 0 && int(t.Region) < len(n.Regions) && n.Regions[t.Region] != nil {
+			for _, p := range n.Regions[t.Region].Places {
+				if p >= 0 && int(p) < c.places {
+					c.trans[i].cancel = append(c.trans[i].cancel, p)
+				}
+			}
+		}
+	}
+	for _, r := range n.Regions {
+		if r == nil {
+			continue
+		}
+		for _, p := range r.Places {
+			if p >= 0 && int(p) < c.places {
+				inRegion[p] = true
+			}
+		}
+	}
+	// Inputs of OR and partial joins: a token arriving there changes what
+	// the join does, so the reduction must not move tokens into them early.
+	joinInput := make([]bool, c.places)
+	for i := range c.trans {
+		tr := &c.trans[i]
+		if tr.t == nil || tr.t.Join != ir.JoinOr && tr.t.Join != ir.JoinPartial {
+			continue
+		}
+		for _, a := range tr.in {
+			joinInput[a.place] = true
+		}
+		if tr.t.Join == ir.JoinOr {
+			tr.upstream = make([][]int32, len(tr.in))
+			for k, a := range tr.in {
+				tr.upstream[k] = c.upstreamOf(a.place, int32(i), producers)
+			}
+		}
+	}
+	for i := range c.trans {
+		tr := &c.trans[i]
+		t := tr.t
+		if t == nil || len(tr.in) != 1 || len(tr.out) == 0 || t.Cancel != ir.CancelNone {
+			continue
+		}
+		if t.Join != ir.JoinAnd && t.Join != ir.JoinXor || t.Split != ir.SplitAnd && len(tr.out) != 1 {
+			continue
+		}
+		p := tr.in[0].place
+		if tr.in[0].weight != 1 || consumers[p] != 1 || inRegion[p] || c.initial[p] != 0 || p == n.End {
+			continue
+		}
+		ok := true
+		for _, a := range tr.out {
+			if inRegion[a.place] || joinInput[a.place] || c.initial[a.place] != 0 {
+				ok = false
+			}
+		}
+		tr.chain = ok
+	}
+	return c
+}
+
+// upstreamOf returns the places with a path to place x that avoids
+// transition join, by a backward search over the net.
+func (c *net) upstreamOf(x, join int32, producers [][]int32) []int32 {
+	seen := make([]bool, c.places)
+	seen[x] = true
+	stack := []int32{x}
+	var out []int32
+	for len(stack) > 0 {
+		p := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		for _, t := range producers[p] {
+			if t == join {
+				continue
+			}
+			for _, a := range c.trans[t].in {
+				if !seen[a.place] {
+					seen[a.place] = true
+					out = append(out, a.place)
+					stack = append(stack, a.place)
+				}
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,168 @@
+// This file implements flow blocks: explicit nets of named steps and arcs,
+// with checks that arcs name declared steps and that every step can be
+// reached from start and can reach end.
+
+package check
+
+import (
+	"github.com/knhk/knhk/lang/source"
+	"github.com/knhk/knhk/lang/syntax"
+)
+
+func (c *checker) flow(s *syntax.FlowStmt) {
+	saved := c.scope
+	c.openScope(s)
+	defer func() { c.scope = saved }()
+
+	var steps []*Label
+	index := func(name string) int {
+		for i, l := range steps {
+			if l.name == name {
+				return i
+			}
+		}
+		return -1
+	}
+	// Declare every step first: arcs and conditions may name steps in any
+	// order, and a condition may test a step's result.
+	for _, it := range s.Items {
+		st, ok := it.(*syntax.Step)
+		if !ok || st.Name == nil {
+			continue
+		}
+		if st.Name.Value == "start" || st.Name.Value == "end" {
+			c.errorf(st.Name.Span(), source.BadFlow, "%s is reserved for the flow's entry and exit; name the step differently", st.Name.Value)
+			continue
+		}
+		l := &Label{object: object{name: st.Name.Value, kind: ObjStep, typ: TypInvalid, file: c.file, span: st.Name.Span(), decl: st}}
+		if c.declare(l, st.Name) {
+			steps = append(steps, l)
+		}
+	}
+	c.enterCond()
+	for _, it := range s.Items {
+		st, ok := it.(*syntax.Step)
+		if !ok {
+			continue
+		}
+		t, k := c.effectCall(st.Call, nil)
+		if !k.effect() {
+			if k != callNone || !isInvalid(t) {
+				c.errorf(nodeSpan(st.Call, st), source.BadFlow, "step %s must call a task or workflow", nameOf(st.Name))
+			}
+		} else if st.Name != nil {
+			if l, ok := c.info.Defs[st.Name].(*Label); ok {
+				l.typ = t
+			}
+		}
+		c.clauses(st.Clauses, k)
+	}
+	c.leaveCond()
+
+	// Arcs. Node 0 is start, 1 is end, 2+i is steps[i]. The pseudo-steps
+	// get objects of their own, at the word flow, so that hover and
+	// go-to-definition work on them too.
+	kw := flowKeyword(s)
+	pseudo := [2]*Label{
+		{object: object{name: "start", kind: ObjStep, typ: TypVoid, file: c.file, span: kw, decl: s}},
+		{object: object{name: "end", kind: ObjStep, typ: TypVoid, file: c.file, span: kw, decl: s}},
+	}
+	n := len(steps) + 2
+	succ := make([][]int, n)
+	hasArcs := false
+	node := func(nm *syntax.Name, from bool) int {
+		switch nm.Value {
+		case "start":
+			if !from {
+				c.errorf(nm.Span(), source.BadFlow, "start cannot be the target of an arc")
+				return -1
+			}
+			c.info.TypeUses[nm] = pseudo[0]
+			return 0
+		case "end":
+			if from {
+				c.errorf(nm.Span(), source.BadFlow, "end cannot be the source of an arc")
+				return -1
+			}
+			c.info.TypeUses[nm] = pseudo[1]
+			return 1
+		}
+		i := index(nm.Value)
+		if i < 0 {
+			d := c.errorf(nm.Span(), source.BadFlow, "unknown step %s in flow", nm.Value)
+			names := []string{"start", "end"}
+			for _, l := range steps {
+				names = append(names, l.name)
+			}
+			c.suggestFix(d, nm.Span(), nm.Value, names)
+			return -1
+		}
+		c.info.TypeUses[nm] = steps[i]
+		return i + 2
+	}
+	for _, it := range s.Items {
+		a, ok := it.(*syntax.Arc)
+		if !ok {
+			continue
+		}
+		hasArcs = true
+		var froms, tos []int
+		for _, f := range a.From {
+			if f != nil {
+				if i := node(f, true); i >= 0 {
+					froms = append(froms, i)
+				}
+			}
+		}
+		for _, t := range a.To {
+			if t != nil {
+				if i := node(t, false); i >= 0 {
+					tos = append(tos, i)
+				}
+			}
+		}
+		for _, f := range froms {
+			succ[f] = append(succ[f], tos...)
+		}
+		c.join(a.Join, len(a.From))
+		if a.When != nil {
+			c.cond(a.When, "arc")
+		}
+	}
+	if len(steps) == 0 && !hasArcs {
+		c.errorf(s.Span(), source.BadFlow, "flow has no steps")
+		return
+	}
+	// Reachability from start.
+	seen := make([]bool, n)
+	stack := []int{0}
+	seen[0] = true
+	for len(stack) > 0 {
+		x := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		for _, y := range succ[x] {
+			if !seen[y] {
+				seen[y] = true
+				stack = append(stack, y)
+			}
+		}
+	}
+	if len(succ[0]) == 0 {
+		c.errorf(flowKeyword(s), source.BadFlow, "flow has no arc from start")
+		return
+	}
+	for i, l := range steps {
+		if !seen[i+2] {
+			c.errorf(l.span, source.BadFlow, "step %s is not reachable from start", l.name)
+		}
+	}
+	if !seen[1] {
+		c.errorf(flowKeyword(s), source.BadFlow, "end is not reachable from start: the flow never finishes")
+	}
+}
+
+// flowKeyword is the span of the word flow.
+func flowKeyword(s *syntax.FlowStmt) source.Span {
+	sp := s.Span()
+	return source.Span{Start: sp.Start, End: min(sp.Start+4, max(sp.End, sp.Start))}
+}

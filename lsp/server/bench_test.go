@@ -1,0 +1,130 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"go.lsp.dev/protocol"
+	"go.lsp.dev/uri"
+)
+
+// program returns a valid file of about n lines.
+func program(n int) string {
+	var b strings.Builder
+	b.WriteString("package big\n\n// Item is one line of an order, é😀.\ntype Item = { sku: string, qty: int }\n\n")
+	for i := 0; b.Len() == 0 || strings.Count(b.String(), "\n") < n-9; i++ {
+		fmt.Fprintf(&b, "// t%d does step %d.\ntask t%d(x: string) -> string exec \"./bin/t\"\n\n", i, i, i)
+		fmt.Fprintf(&b, "workflow W%d(o: string) -> string {\n  let a = t%d(o)\n  let b = t%d(a)\n  return a + b\n}\n\n", i, i, i)
+	}
+	return b.String()
+}
+
+// quietServer is a server with no connection, for measuring the analysis.
+func quietServer(tb testing.TB, src string) (*Server, uri.URI) {
+	s := New(Options{Debounce: time.Hour})
+	u := uri.File("/bench/big.knhk")
+	ctx := context.Background()
+	if err := s.DidOpen(ctx, &protocol.DidOpenTextDocumentParams{TextDocument: protocol.TextDocumentItem{URI: u, Version: 1, Text: src}}); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(s.diag.stop)
+	return s, u
+}
+
+// edit toggles a character in the first comment: the file stays valid
+// and every version differs from the one before.
+func edit(tb testing.TB, s *Server, u uri.URI, version int32) {
+	text := "x"
+	r := protocol.Range{Start: pos(2, 3), End: pos(2, 3)}
+	if version%2 == 1 {
+		text, r.End = "", pos(2, 4)
+	}
+	err := s.DidChange(context.Background(), &protocol.DidChangeTextDocumentParams{
+		TextDocument:   protocol.VersionedTextDocumentIdentifier{TextDocumentIdentifier: protocol.TextDocumentIdentifier{URI: u}, Version: version},
+		ContentChanges: []protocol.TextDocumentContentChangeEvent{&protocol.TextDocumentContentChangePartial{Range: r, Text: text}},
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// BenchmarkDiagnostics5000 measures one edit of a 5,000-line file and the
+// diagnostics for it: applying the change, parsing, checking and
+// converting to LSP diagnostics (the debounce delay is excluded).
+func BenchmarkDiagnostics5000(b *testing.B) {
+	src := program(5000)
+	if n := strings.Count(src, "\n"); n < 4990 || n > 5010 {
+		b.Fatalf("program has %d lines", n)
+	}
+	s, u := quietServer(b, src)
+	snap, _ := s.snapshot(u)
+	if ds := s.diagnose(snap); len(ds) != 0 {
+		b.Fatalf("the benchmark program has diagnostics: %v", ds[0])
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		edit(b, s, u, int32(i+2))
+		snap, err := s.snapshot(u)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if ds := s.diagnose(snap); len(ds) != 0 {
+			b.Fatal(ds)
+		}
+	}
+}
+
+func heapAfterGC() uint64 {
+	var ms runtime.MemStats
+	runtime.GC()
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	return ms.HeapAlloc
+}
+
+// TestMemoryStable checks that the server does not keep what it computed
+// for old versions: the heap after 10,000 edits (each analysed, as hover
+// or diagnostics would) is less than twice the heap after 1,000.
+func TestMemoryStable(t *testing.T) {
+	edits := 10000
+	if testing.Short() {
+		edits = 2000
+	}
+	s, u := quietServer(t, program(60))
+	var at1000 uint64
+	for i := 1; i <= edits; i++ {
+		edit(t, s, u, int32(i+1))
+		snap, _ := s.snapshot(u)
+		if a := s.analyze(snap); len(a.diags) != 0 {
+			t.Fatalf("edit %d: %v", i, a.diags[0])
+		}
+		if i == 1000 {
+			at1000 = heapAfterGC()
+		}
+	}
+	end := heapAfterGC()
+	t.Logf("heap after 1000 edits: %d KiB; after %d: %d KiB (growth %.2fx)", at1000/1024, edits, end/1024, float64(end)/float64(at1000))
+	if end >= 2*at1000 {
+		t.Errorf("heap grew from %d KiB after 1000 edits to %d KiB after %d", at1000/1024, end/1024, edits)
+	}
+}
+
+// BenchmarkSemanticTokens5000 measures semantic tokens for a 5,000-line
+// file whose analysis is cached, as after diagnostics.
+func BenchmarkSemanticTokens5000(b *testing.B) {
+	s, u := quietServer(b, program(5000))
+	snap, _ := s.snapshot(u)
+	a := s.analyze(snap)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if toks := a.semanticTokens(); len(toks) == 0 {
+			b.Fatal("no tokens")
+		}
+	}
+}
