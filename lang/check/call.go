@@ -4,6 +4,8 @@
 package check
 
 import (
+	"strconv"
+
 	"github.com/knhk/knhk/lang/source"
 	"github.com/knhk/knhk/lang/syntax"
 )
@@ -224,29 +226,15 @@ func (c *checker) checkArgs(e *syntax.CallExpr, name string, params []*Var) {
 // arity reports a wrong number of arguments.
 func (c *checker) arity(e *syntax.CallExpr, name string, lo, hi int) {
 	n := len(e.Args)
-	want := itoa(lo)
+	want := strconv.Itoa(lo)
 	if hi != lo {
-		want = itoa(lo) + " or " + itoa(hi)
+		want = strconv.Itoa(lo) + " or " + strconv.Itoa(hi)
 	}
 	if n < lo {
 		c.errorf(source.Span{Start: e.Rparen, End: e.Rparen + 1}, source.WrongArgCount, "not enough arguments in call to %s (have %d, want %s)", name, n, want)
 	} else {
 		c.errorf(e.Args[hi].Span(), source.WrongArgCount, "too many arguments in call to %s (have %d, want %s)", name, n, want)
 	}
-}
-
-func itoa(n int) string {
-	if n >= 0 && n < 10 {
-		return string(rune('0' + n))
-	}
-	var b [20]byte
-	i := len(b)
-	for n > 0 {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-	}
-	return string(b[i:])
 }
 
 // edge records a call between fns and kernels.

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -85,7 +86,7 @@ func runArchive(t *testing.T, ar *txtar.Archive) string {
 		sb.WriteString(" [" + d.Code.Name() + "]\n")
 		for _, r := range d.Related {
 			p := r.File.Position(r.Span.Start)
-			sb.WriteString("\t" + r.File.Name + ":" + itoa(p.Line) + ":" + itoa(p.Column) + ": " + r.Message + "\n")
+			sb.WriteString("\t" + r.File.Name + ":" + strconv.Itoa(p.Line) + ":" + strconv.Itoa(p.Column) + ": " + r.Message + "\n")
 		}
 		for _, f := range d.Fixes {
 			sb.WriteString("\thelp: " + f.Message + "\n")
@@ -119,7 +120,7 @@ func summary(pkg *Package, info *Info) string {
 		if o.Type() != nil {
 			typ = o.Type().String()
 		}
-		defs = append(defs, def{n.Span().Start, itoa(p.Line) + ":" + itoa(p.Column) + " " + o.Kind().String() + " " + o.Name() + ": " + typ})
+		defs = append(defs, def{n.Span().Start, strconv.Itoa(p.Line) + ":" + strconv.Itoa(p.Column) + " " + o.Kind().String() + " " + o.Name() + ": " + typ})
 	}
 	sort.Slice(defs, func(i, j int) bool { return defs[i].pos < defs[j].pos })
 	var sb strings.Builder
@@ -154,7 +155,7 @@ func checkInfoComplete(t *testing.T, f *syntax.File, info *Info) {
 	src := f.Source
 	where := func(n source.Spanned) string {
 		p := src.Position(n.Span().Start)
-		return src.Name + ":" + itoa(p.Line) + ":" + itoa(p.Column)
+		return src.Name + ":" + strconv.Itoa(p.Line) + ":" + strconv.Itoa(p.Column)
 	}
 	var stack []any
 	syntax.Inspect(f, func(n any) bool {

@@ -40,7 +40,7 @@ func (a *analysis) index() {
 		a.selectors = map[*syntax.Ident]*syntax.SelectorExpr{}
 		a.decls = map[string]syntax.Decl{}
 		a.fields = map[*syntax.Param]bool{}
-		walk(a.file, func(n any) bool {
+		syntax.Inspect(a.file, func(n any) bool {
 			switch n := n.(type) {
 			case *syntax.SelectorExpr:
 				if n.Sel != nil {
@@ -159,7 +159,7 @@ type nameNode struct {
 // names returns every identifier occurrence in the file, in source order.
 func (a *analysis) names() []nameNode {
 	var out []nameNode
-	walk(a.file, func(n any) bool {
+	syntax.Inspect(a.file, func(n any) bool {
 		switch n := n.(type) {
 		case *syntax.Ident:
 			out = append(out, nameNode{n, n.Name, n.Span()})
@@ -177,8 +177,8 @@ func (a *analysis) nameAt(off int) (nameNode, bool) {
 	var best nameNode
 	found := false
 	p := source.Pos(off)
-	walk(a.file, func(n any) bool {
-		sp, ok := spanOf(n)
+	syntax.Inspect(a.file, func(n any) bool {
+		sp, ok := syntax.SpanOf(n)
 		if ok && (p < sp.Start || p > sp.End) {
 			return false // prune: the cursor is not inside this node
 		}
@@ -305,4 +305,24 @@ func declObject(a *analysis, d syntax.Decl) check.Object {
 		kind = check.ObjWorkflow
 	}
 	return &localObject{name: d.DeclName().Value, kind: kind, file: a.file.Source, span: d.DeclName().Span(), decl: d}
+}
+
+// path returns the nodes enclosing off, outermost first.
+func path(file *syntax.File, off source.Pos) []any {
+	var out []any
+	syntax.Inspect(file, func(n any) bool {
+		if n == nil {
+			return false
+		}
+		sp, ok := syntax.SpanOf(n)
+		if !ok {
+			return true
+		}
+		if off < sp.Start || off > sp.End {
+			return false
+		}
+		out = append(out, n)
+		return true
+	})
+	return out
 }

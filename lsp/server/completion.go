@@ -153,8 +153,8 @@ func (s *Server) scopeCompletion(a *analysis, off int) []protocol.CompletionItem
 			addObj(&localObject{name: p.Name.Value, kind: check.ObjVar, file: a.file.Source, span: p.Name.Span(), decl: p})
 		}
 	}
-	walk(a.file, func(n any) bool {
-		if sp, ok := spanOf(n); ok && (source.Pos(off) < sp.Start || source.Pos(off) > sp.End) {
+	syntax.Inspect(a.file, func(n any) bool {
+		if sp, ok := syntax.SpanOf(n); ok && (source.Pos(off) < sp.Start || source.Pos(off) > sp.End) {
 			if _, isFile := n.(*syntax.File); !isFile {
 				return false
 			}
@@ -238,7 +238,7 @@ func (s *Server) memberCompletion(a *analysis, start, off int) []protocol.Comple
 	// selector parses whatever was typed so far.
 	pa := s.check(a.path, patch(a.content, start, off))
 	var sel *syntax.SelectorExpr
-	walk(pa.file, func(n any) bool {
+	syntax.Inspect(pa.file, func(n any) bool {
 		if x, ok := n.(*syntax.SelectorExpr); ok && int(x.Sel.NamePos) == start {
 			sel = x
 		}
@@ -297,7 +297,7 @@ func (a *analysis) syntacticFields(x syntax.Expr) []protocol.CompletionItem {
 			typ = p.Type
 		}
 	}
-	walk(a.file, func(n any) bool {
+	syntax.Inspect(a.file, func(n any) bool {
 		if l, ok := n.(*syntax.LetStmt); ok && l.Name != nil && l.Name.Value == id.Name && l.Type != nil && l.Span().End < id.NamePos {
 			typ = l.Type
 		}
@@ -371,7 +371,7 @@ func patch(content []byte, start, off int) []byte {
 // inDecl reports whether off is inside a declaration that parsed.
 func (a *analysis) inDecl(off int) bool {
 	for _, d := range a.file.Decls {
-		if sp, ok := spanOf(d); ok && int(sp.Start) <= off && off <= int(sp.End) {
+		if sp, ok := syntax.SpanOf(d); ok && int(sp.Start) <= off && off <= int(sp.End) {
 			return true
 		}
 	}

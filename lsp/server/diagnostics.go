@@ -6,6 +6,7 @@ package server
 import (
 	"context"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"time"
 
@@ -153,7 +154,7 @@ func (s *Server) convertDiagnostic(a *analysis, d *source.Diagnostic) (protocol.
 			return protocol.Diagnostic{}, false
 		}
 		p := d.File.Position(d.Span.Start)
-		msg = filepath.Base(d.File.Name) + ":" + itoa(p.Line) + ":" + itoa(p.Column) + ": " + d.Message
+		msg = filepath.Base(d.File.Name) + ":" + strconv.Itoa(p.Line) + ":" + strconv.Itoa(p.Column) + ": " + d.Message
 		sp = imp
 	}
 	if !a.ownsSpan(sp) {
@@ -170,7 +171,7 @@ func (s *Server) convertDiagnostic(a *analysis, d *source.Diagnostic) (protocol.
 		Message:  protocol.String(msg),
 	}
 	if d.Code != 0 {
-		pd.Code = protocol.String("K" + itoa(int(d.Code)))
+		pd.Code = protocol.String("K" + strconv.Itoa(int(d.Code)))
 	}
 	if d.Code == source.UnusedVariable || d.Code == source.UnusedImport {
 		pd.Tags = protocol.NewDiagnosticTags(protocol.DiagnosticTagUnnecessary)
@@ -218,26 +219,4 @@ func severity(s source.Severity) protocol.DiagnosticSeverity {
 		return protocol.DiagnosticSeverityWarning
 	}
 	return protocol.DiagnosticSeverityInformation
-}
-
-func itoa(n int) string {
-	if n == 0 {
-		return "0"
-	}
-	neg := n < 0
-	if neg {
-		n = -n
-	}
-	var b [20]byte
-	i := len(b)
-	for n > 0 {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-	}
-	if neg {
-		i--
-		b[i] = '-'
-	}
-	return string(b[i:])
 }

@@ -33,11 +33,11 @@ func (s *Server) FoldingRanges(ctx context.Context, params *protocol.FoldingRang
 		}
 		out = append(out, protocol.FoldingRange{StartLine: uint32(start), EndLine: uint32(end), Kind: kind})
 	}
-	walk(a.file, func(n any) bool {
+	syntax.Inspect(a.file, func(n any) bool {
 		switch n := n.(type) {
 		case *syntax.Block, *syntax.RecordType, *syntax.EnumType, *syntax.ChooseStmt, *syntax.MultiStmt,
 			*syntax.SelectStmt, *syntax.FlowStmt, *syntax.RouteStmt, *syntax.RecordLit, *syntax.ListLit:
-			if sp, ok := spanOf(n); ok {
+			if sp, ok := syntax.SpanOf(n); ok {
 				add(sp, "", true)
 			}
 		}

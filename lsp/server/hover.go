@@ -57,7 +57,7 @@ func (s *Server) hoverExpr(a *analysis, off int) (*protocol.Hover, error) {
 		if t == nil {
 			continue
 		}
-		sp, _ := spanOf(e)
+		sp, _ := syntax.SpanOf(e)
 		r, err := a.m.Range(int(sp.Start), int(sp.End))
 		if err != nil {
 			return nil, nil
@@ -143,7 +143,7 @@ func header(f *source.File, d syntax.Decl) string {
 	if f == nil {
 		return ""
 	}
-	sp, ok := spanOf(d)
+	sp, ok := syntax.SpanOf(d)
 	if !ok || int(sp.End) > len(f.Content) {
 		return ""
 	}
@@ -151,7 +151,7 @@ func header(f *source.File, d syntax.Decl) string {
 	switch d := d.(type) {
 	case *syntax.FnDecl:
 		if d.Body != nil {
-			if bs, ok := spanOf(d.Body); ok {
+			if bs, ok := syntax.SpanOf(d.Body); ok {
 				end = bs.Start
 			}
 		}
@@ -315,7 +315,7 @@ func (s *Server) isField(a *analysis, f *source.File, p *syntax.Param) bool {
 		file, _ = syntax.Parse(f.Name, f.Content)
 	}
 	found := false
-	walk(file, func(n any) bool {
+	syntax.Inspect(file, func(n any) bool {
 		if rt, ok := n.(*syntax.RecordType); ok {
 			for _, fp := range rt.Fields {
 				if fp.Span() == p.Span() {

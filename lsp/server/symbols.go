@@ -48,7 +48,7 @@ func (a *analysis) symbol(name string, kind protocol.SymbolKind, detail string, 
 
 func (a *analysis) declSymbol(d syntax.Decl) (protocol.DocumentSymbol, bool) {
 	dn := d.DeclName()
-	whole, ok := spanOf(d)
+	whole, ok := syntax.SpanOf(d)
 	if dn == nil || !ok {
 		return protocol.DocumentSymbol{}, false
 	}
@@ -106,7 +106,7 @@ func typeSpan(t *syntax.Type) source.Span {
 // and hooks.
 func (a *analysis) bodySymbols(body *syntax.Block) []protocol.DocumentSymbol {
 	var out []protocol.DocumentSymbol
-	walk(body, func(n any) bool {
+	syntax.Inspect(body, func(n any) bool {
 		var name *syntax.Name
 		var kind protocol.SymbolKind
 		detail := ""
@@ -135,7 +135,7 @@ func (a *analysis) bodySymbols(body *syntax.Block) []protocol.DocumentSymbol {
 		if name == nil {
 			return true
 		}
-		whole, ok := spanOf(n)
+		whole, ok := syntax.SpanOf(n)
 		if !ok {
 			return true
 		}
