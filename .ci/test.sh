@@ -15,6 +15,7 @@ APT_NEEDS=(
 	"git:git"      # go build stamps the version control revision
 	"nvim:neovim"  # the Neovim client in the language server's end-to-end test
 	"npm:npm"      # the Node client, the TextMate grammar tests and vsce
+	"dot:graphviz" # knhk graph -o out.svg
 )
 
 missing=()

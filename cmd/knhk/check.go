@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/knhk/knhk/compiler/sound"
 	"github.com/knhk/knhk/lang/check"
 	"github.com/knhk/knhk/lang/source"
 )
@@ -28,6 +29,13 @@ followed by the source line and a caret line under the offending text.
 Warnings are marked "warning:" and do not make the check fail. A FILE of "-"
 reads standard input. Diagnostics go to standard error.
 
+A file that type-checks is then compiled, and every workflow is proved
+sound: from its start, every run can complete, a completed case leaves
+nothing running, nothing deadlocks and every step can run in some case. A
+workflow that fails the proof is an error (unsound) at the step where it
+gets stuck, with the path from the start that leads there. With -v, check
+also prints for each workflow how many states the proof explored.
+
 With --json, check prints all diagnostics as one JSON array on standard
 output instead, each an object with file, line, column, endLine, endColumn,
 severity, code, codeName, message, related and fixes. Lines and columns are
@@ -39,7 +47,7 @@ Check exits with status 1 if any file has an error, 0 otherwise.
 `,
 	setup: func(fs *flag.FlagSet) func(*env, []string) int {
 		var o checkOptions
-		fs.BoolVar(&o.verbose, "v", false, "print for each file how many declarations were checked and how long it took")
+		fs.BoolVar(&o.verbose, "v", false, "print for each file how many declarations were checked and how long it took, and for each workflow how many states its soundness proof explored")
 		fs.BoolVar(&o.json, "json", false, "print diagnostics as a JSON array on standard output")
 		return func(e *env, args []string) int { return runCheck(e, &o, args) }
 	},
@@ -52,10 +60,11 @@ type checkOptions struct {
 
 // checked is the outcome of checking one named file.
 type checked struct {
-	path  string
-	diags source.Diagnostics
-	decls int // declarations in the file itself; -1 if it was not read
-	took  time.Duration
+	path    string
+	diags   source.Diagnostics
+	decls   int // declarations in the file itself; -1 if it was not read
+	took    time.Duration
+	reports []*sound.Report // the soundness of each workflow, once it type-checks
 }
 
 func runCheck(e *env, o *checkOptions, args []string) int {
@@ -88,6 +97,9 @@ func runCheck(e *env, o *checkOptions, args []string) int {
 		}
 		if o.verbose && r.decls >= 0 {
 			fmt.Fprintf(e.stderr, "%s: checked %d %s in %s\n", r.path, r.decls, plural(r.decls, "declaration", "declarations"), r.took.Round(time.Microsecond))
+			for _, rep := range r.reports {
+				fmt.Fprintf(e.stderr, "%s: %d %s explored in %s\n", rep.Net, rep.States, plural(rep.States, "state", "states"), rep.Elapsed.Round(time.Microsecond))
+			}
 		}
 	}
 	if o.json {
@@ -114,6 +126,7 @@ func checkFile(e *env, path string) checked {
 	start := time.Now()
 	var (
 		pkg   *check.Package
+		info  *check.Info
 		diags source.Diagnostics
 	)
 	switch fi, err := os.Stat(path); {
@@ -123,15 +136,20 @@ func checkFile(e *env, path string) checked {
 		if err != nil {
 			return checked{path: path, diags: noPos(err.Error()), decls: -1}
 		}
-		pkg, _, diags = check.CheckSource(path, b, cfg)
+		pkg, info, diags = check.CheckSource(path, b, cfg)
 	case err == nil && fi.IsDir():
 		return checked{path: path, diags: noPos(fmt.Sprintf("%s is a directory; name the files to check, such as %s", path, filepath.Join(path, "*.knhk"))), decls: -1}
 	default:
-		pkg, _, diags = check.Load(path, cfg)
+		pkg, info, diags = check.Load(path, cfg)
 	}
 	r := checked{path: path, diags: diags, decls: -1, took: time.Since(start)}
 	if pkg != nil && pkg.File != nil {
 		r.decls = len(pkg.File.Decls)
+	}
+	if pkg != nil && info != nil && !diags.HasErrors() {
+		more, reports := soundness(pkg, info)
+		r.diags = append(r.diags, more...)
+		r.reports = reports
 	}
 	return r
 }

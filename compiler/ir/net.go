@@ -129,7 +129,7 @@ const (
 	TWorkflow           // run Call (a workflow) as a child case
 	TKernel             // run Call (a kernel)
 	TRoute              // learned choice: policy Label picks one of Candidates from Features; Value is the reward
-	TTimer              // fires Value (a duration) after it is enabled
+	TTimer              // fires Value (a duration) after it is enabled, or at Value when it is a time (a deadline)
 	TSignal             // waits for signal Label; its payload goes to Bind
 	TAssign             // Result = Value
 	TFail               // fails the case with message Value
@@ -279,6 +279,13 @@ type Call struct {
 
 // Transition is a step of a net. Which fields are used depends on Kind
 // (see the TransKind constants); unused ones are zero, -1 or nil.
+//
+// On a TMulti, Bind is empty when the body receives every argument by
+// value; otherwise it has one entry per Call.Args, and Bind[k] >= 0 makes
+// body variable k+1 an alias of this net's variable Bind[k]: every
+// instance reads and writes the parent's variable itself (an assignment
+// in the body is atomic, like any transition), so that instances can
+// accumulate into it. Bind[k] == -1 passes argument k by value.
 type Transition struct {
 	Name       string
 	Kind       TransKind
@@ -297,7 +304,7 @@ type Transition struct {
 	Candidates []*Call  // TRoute
 	Label      string   // TSignal, TRoute, TMarker: the name
 	Marker     MarkerKind
-	Bind       []int32 // TSignal: variables that receive the payload
+	Bind       []int32 // TSignal: variables that receive the payload; TMulti: see below
 	Loc        Loc
 }
 

@@ -524,6 +524,15 @@ func (pr *printer) action(n *Net, t *Transition) string {
 			s += " body " + pr.call(t.Call, 0)
 		}
 		s += " limit " + pr.fn(t.Limit) + " quorum " + pr.fn(t.Quorum)
+		var shared []string
+		for _, v := range t.Bind {
+			if v >= 0 {
+				shared = append(shared, pr.variable(n, v))
+			}
+		}
+		if len(shared) > 0 {
+			s += " shares " + strings.Join(shared, ", ")
+		}
 	case TMarker:
 		s = fmt.Sprintf("%s %s", t.Marker, t.Label)
 	}

@@ -413,7 +413,15 @@ func (v *verifier) transition(ni int32, n *Net, t *Transition, inputs, outputs i
 			}
 		}
 	case TTimer:
-		v.exprFunc("duration", t.Value, ni, Duration, false)
+		// A duration counts from when the timer is enabled; a time is a
+		// deadline.
+		switch fn := v.funcRef("duration", t.Value, false); {
+		case fn == nil:
+		case fn.Result == Time:
+			v.exprFunc("deadline", t.Value, ni, Time, false)
+		default:
+			v.exprFunc("duration", t.Value, ni, Duration, false)
+		}
 	case TSignal:
 		s := signals[t.Label]
 		if s == nil {
@@ -470,6 +478,20 @@ func (v *verifier) transition(ni int32, n *Net, t *Transition, inputs, outputs i
 		}
 		for i, a := range t.Call.Args {
 			v.exprFunc(fmt.Sprintf("body argument %d", i), a, ni, body.Params[i+1].Type, false)
+		}
+		if len(t.Bind) > 0 && len(t.Bind) != len(t.Call.Args) {
+			v.errorf("shares %d variables for %d body arguments", len(t.Bind), len(t.Call.Args))
+			break
+		}
+		for i, x := range t.Bind {
+			if x == -1 {
+				continue
+			}
+			if x < 0 || int(x) >= len(n.Vars) {
+				v.errorf("shares variable v%d, out of range", x)
+			} else if !p.identical(n.Vars[x].Type, body.Params[i+1].Type) {
+				v.errorf("shares variable v%d of type %s with body parameter %s of type %s", x, p.TypeString(n.Vars[x].Type), body.Params[i+1].Name, p.TypeString(body.Params[i+1].Type))
+			}
 		}
 	case TMarker:
 		if t.Marker == MarkNone || t.Marker >= numMarkers || t.Label == "" {

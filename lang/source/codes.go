@@ -74,6 +74,8 @@ const (
 	BadIndex
 	BadHook
 	BadQuery
+	Unsound        // a workflow net that can deadlock, livelock or leave tokens behind
+	NotImplemented // a construct the compiler cannot lower yet
 )
 
 var codeNames = map[Code]string{
@@ -125,6 +127,8 @@ var codeNames = map[Code]string{
 	BadIndex:            "bad-index",
 	BadHook:             "bad-hook",
 	BadQuery:            "bad-query",
+	Unsound:             "unsound",
+	NotImplemented:      "not-implemented",
 }
 
 // String returns the code as "K" followed by its number and its name, for

@@ -1,0 +1,130 @@
+// This file implements the lowering of concurrency: parallel with its
+// joins (AND join, discriminator, partial join) and interleaved parallel
+// routing.
+
+package compiler
+
+import (
+	"strconv"
+
+	"github.com/knhk/knhk/compiler/ir"
+	"github.com/knhk/knhk/lang/source"
+	"github.com/knhk/knhk/lang/syntax"
+)
+
+// joinSpec is a parsed join: all (n == 0) or at least n branches, the
+// rest cancelled.
+type joinSpec struct {
+	n  int
+	ok bool
+}
+
+// joinOf reads join all | any | N.
+func (w *wf) joinOf(j *syntax.Join) joinSpec {
+	if j == nil || j.Kind == "all" {
+		return joinSpec{ok: true}
+	}
+	if j.Kind == "any" {
+		return joinSpec{n: 1, ok: true}
+	}
+	n, ok := constInt(j.Count)
+	if !ok || n < 1 {
+		w.notImplemented(j, "a join count that is not a positive constant")
+		return joinSpec{}
+	}
+	return joinSpec{n: int(n), ok: true}
+}
+
+// parallel lowers parallel { ... } join: an AND split into one branch per
+// statement, merged by an AND join, or by a partial join that cancels the
+// branches still running.
+func (w *wf) parallel(s *syntax.ParallelStmt, c cont) cont {
+	js := w.joinOf(s.Join)
+	t := w.step(c, "parallel", ir.TNop, s.Span())
+	p0, t0 := len(w.n.Places), len(w.n.Transitions)
+	var ends []int32
+	w.conc++
+	if s.Body != nil {
+		for _, b := range s.Body.Stmts {
+			p := w.place("branch", b.Span())
+			w.out(t, p, ir.NoFunc)
+			if e := w.placeOf(w.stmt(b, at(p)), "joined", b.Span()); e >= 0 {
+				ends = append(ends, e)
+			}
+		}
+	}
+	w.conc--
+	return w.join(s.Span(), js, ends, p0, t0)
+}
+
+// join merges the branch ends. A partial join cancels the places and
+// transitions created since p0 and t0: the branches still running.
+func (w *wf) join(sp source.Span, js joinSpec, ends []int32, p0, t0 int) cont {
+	if len(ends) == 0 {
+		return dead
+	}
+	j := w.trans("join", ir.TNop, sp)
+	for _, e := range ends {
+		w.in(e, j)
+	}
+	if js.n > 0 {
+		tr := w.tr(j)
+		tr.Join = ir.JoinPartial
+		tr.JoinN = int32(min(js.n, len(ends)))
+		places, trans := w.since(p0, t0, j)
+		tr.Cancel = ir.CancelRegion
+		tr.Region = w.nb.Region(tr.Name, places, trans)
+		w.n.Regions[tr.Region].Loc = w.loc(sp)
+	}
+	return after(j)
+}
+
+// since lists the places and transitions created since p0 and t0, except
+// transition skip and resource places.
+func (w *wf) since(p0, t0 int, skip int32) (places, trans []int32) {
+	for i := p0; i < len(w.n.Places); i++ {
+		if w.n.Places[i].Init == 0 {
+			places = append(places, int32(i))
+		}
+	}
+	for i := t0; i < len(w.n.Transitions); i++ {
+		if int32(i) != skip {
+			trans = append(trans, int32(i))
+		}
+	}
+	return places, trans
+}
+
+// interleave lowers interleave { ... }: every statement runs once, one at
+// a time, in any order. A mutex place with one token is taken by each
+// branch for its whole run.
+func (w *wf) interleave(s *syntax.InterleaveStmt, c cont) cont {
+	label := "interleave_" + strconv.Itoa(line(w.file, s.Span()))
+	t := w.step(c, "interleave", ir.TNop, s.Span())
+	mutex := w.place("mutex", s.Span())
+	w.n.Places[mutex].Init = 1
+	var ends []int32
+	w.conc++
+	if s.Body != nil {
+		for _, b := range s.Body.Stmts {
+			p := w.place("branch", b.Span())
+			w.out(t, p, ir.NoFunc)
+			enter := w.trans("enter", ir.TMarker, b.Span())
+			w.tr(enter).Marker, w.tr(enter).Label = ir.MarkInterleaveEnter, label
+			w.in(p, enter)
+			w.in(mutex, enter)
+			out := w.stmt(b, after(enter))
+			if !out.live() {
+				continue
+			}
+			exit := w.step(out, "leave", ir.TMarker, b.Span())
+			w.tr(exit).Marker, w.tr(exit).Label = ir.MarkInterleaveExit, label
+			w.out(exit, mutex, ir.NoFunc)
+			e := w.place("joined", b.Span())
+			w.out(exit, e, ir.NoFunc)
+			ends = append(ends, e)
+		}
+	}
+	w.conc--
+	return w.join(s.Span(), joinSpec{ok: true}, ends, 0, 0)
+}

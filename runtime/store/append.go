@@ -1,0 +1,240 @@
+// This file implements appends and the group-commit loop that makes them
+// durable.
+
+package store
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+)
+
+// request is one Append or AppendBatch waiting for the committer.
+type request struct {
+	recs  []Record
+	one   [1]Record // backing array for Append, to avoid an allocation
+	bytes int
+	first Seq
+	err   error
+	done  chan struct{}
+}
+
+var requestPool = sync.Pool{New: func() any { return &request{done: make(chan struct{}, 1)} }}
+
+// Append adds rec to the log and returns its sequence number once it is
+// fsync'd. Concurrent appends share one fsync (group commit). ctx bounds
+// only the wait to hand the record to the committer: once handed over,
+// Append waits for the outcome, because a caller that gave up could not
+// tell whether the record is in the log. Likewise, after an error from a
+// failed write or fsync the record may or may not appear after reopening;
+// the store refuses further appends until it is reopened.
+func (s *Store) Append(ctx context.Context, rec Record) (Seq, error) {
+	r := requestPool.Get().(*request)
+	r.one[0] = rec
+	r.recs = r.one[:]
+	seq, err := s.submit(ctx, r)
+	r.one[0] = Record{}
+	requestPool.Put(r)
+	return seq, err
+}
+
+// AppendBatch adds recs with consecutive sequence numbers, the first of
+// which it returns, once all of them are fsync'd. After a crash before it
+// returns, any prefix of the batch may be in the log, so a transition that
+// must apply exactly once belongs in one record. An empty batch returns 0.
+func (s *Store) AppendBatch(ctx context.Context, recs []Record) (Seq, error) {
+	if len(recs) == 0 {
+		return 0, ctx.Err()
+	}
+	r := requestPool.Get().(*request)
+	r.recs = recs
+	seq, err := s.submit(ctx, r)
+	requestPool.Put(r)
+	return seq, err
+}
+
+func (s *Store) submit(ctx context.Context, r *request) (Seq, error) {
+	defer func() { r.recs, r.first, r.err = nil, 0, nil }()
+	r.bytes = 0
+	for i := range r.recs {
+		n := frameSize(&r.recs[i])
+		if n > s.opts.MaxRecordBytes {
+			return 0, fmt.Errorf("store: record of %d bytes exceeds the limit of %d", n, s.opts.MaxRecordBytes)
+		}
+		r.bytes += n
+	}
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	s.sendMu.RLock()
+	if s.sendClosed {
+		s.sendMu.RUnlock()
+		return 0, ErrClosed
+	}
+	select {
+	case s.reqs <- r:
+	case <-ctx.Done():
+		s.sendMu.RUnlock()
+		return 0, ctx.Err()
+	}
+	s.sendMu.RUnlock()
+	<-r.done
+	return r.first, r.err
+}
+
+// commitLoop is the single writer. Whatever is queued while one batch is
+// being written and synced becomes the next batch, so the number of
+// records per fsync grows with the number of concurrent appenders.
+//
+// Appenders woken by one commit need a moment to come back with their next
+// record; without waiting for them, batches alternate between one record
+// and all the others. So when a batch is smaller than the previous one, the
+// committer waits for the stragglers, but never longer than half the last
+// fsync took (Postgres's commit_delay, made adaptive). A single sequential
+// appender has batches of one and never waits.
+func (s *Store) commitLoop() {
+	defer close(s.done)
+	var (
+		batch    []*request
+		prevLen  int
+		lastSync time.Duration
+		timer    = time.NewTimer(time.Hour)
+	)
+	timer.Stop()
+	for {
+		r, ok := <-s.reqs
+		if !ok {
+			return
+		}
+		batch = append(batch[:0], r)
+		size := r.bytes
+		open := true
+	drain:
+		for size < s.opts.MaxBatchBytes {
+			select {
+			case r, ok := <-s.reqs:
+				if !ok {
+					open = false
+					break drain
+				}
+				batch = append(batch, r)
+				size += r.bytes
+			default:
+				break drain
+			}
+		}
+		if open && len(batch) < prevLen && lastSync > 0 {
+			timer.Reset(min(lastSync/2, maxCommitDelay))
+		wait:
+			for len(batch) < prevLen && size < s.opts.MaxBatchBytes {
+				select {
+				case r, ok := <-s.reqs:
+					if !ok {
+						break wait
+					}
+					batch = append(batch, r)
+					size += r.bytes
+				case <-timer.C:
+					break wait
+				}
+			}
+			timer.Stop()
+		}
+		prevLen = len(batch)
+		start := time.Now()
+		s.commit(batch)
+		lastSync = time.Since(start)
+		for i, r := range batch {
+			batch[i] = nil
+			r.done <- struct{}{}
+		}
+	}
+}
+
+// maxCommitDelay caps the wait for stragglers on slow disks.
+const maxCommitDelay = 2 * time.Millisecond
+
+// commit writes batch with one write and one fsync. A failed write or
+// fsync leaves the file in an unknown state (after a failed fsync the
+// kernel may have dropped the dirty pages), so the store refuses all
+// further appends; reopening recovers from what is on disk.
+func (s *Store) commit(batch []*request) {
+	if s.failed != nil {
+		for _, r := range batch {
+			r.err = s.failed
+		}
+		return
+	}
+	s.mu.Lock()
+	next := s.lastSeq + 1
+	s.mu.Unlock()
+	s.buf = s.buf[:0]
+	seq := next
+	for _, r := range batch {
+		r.first = seq
+		for i := range r.recs {
+			s.buf = appendFrame(s.buf, &r.recs[i], seq)
+			seq++
+		}
+	}
+	if _, err := s.active.Write(s.buf); err != nil {
+		s.fail(batch, fmt.Errorf("store: write: %w", err))
+		return
+	}
+	if err := syncData(s.active); err != nil {
+		s.fail(batch, fmt.Errorf("store: fsync: %w", err))
+		return
+	}
+	s.commits.Add(1)
+	s.records.Add(uint64(seq - next))
+	s.mu.Lock()
+	s.lastSeq = seq - 1
+	cur := &s.segs[len(s.segs)-1]
+	cur.size += int64(len(s.buf))
+	cur.lastSeq = seq - 1
+	full := cur.size >= s.opts.SegmentBytes
+	s.mu.Unlock()
+	if cap(s.buf) > 2*s.opts.MaxBatchBytes {
+		s.buf = nil // do not keep one huge batch's buffer forever
+	}
+	if full {
+		// The batch is durable whatever happens here; a failed rotation
+		// only stops later appends.
+		if err := s.rotate(); err != nil {
+			s.failed = fmt.Errorf("store: start new segment: %w", err)
+		}
+	}
+}
+
+func (s *Store) fail(batch []*request, err error) {
+	s.failed = err
+	for _, r := range batch {
+		r.first, r.err = 0, err
+	}
+}
+
+// rotate seals the active segment and starts the next one.
+func (s *Store) rotate() error {
+	s.mu.Lock()
+	cur := s.segs[len(s.segs)-1]
+	s.mu.Unlock()
+	h := segmentHeader{firstSeq: cur.lastSeq + 1, prevFirstSeq: cur.header.firstSeq, prevSize: cur.size}
+	name := segmentName(h.firstSeq)
+	if err := writeFileAtomic(s.dir, name, h.encode()); err != nil {
+		return err
+	}
+	path := filepath.Join(s.dir, name)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		return err
+	}
+	old := s.active
+	s.active = f
+	s.mu.Lock()
+	s.segs = append(s.segs, segment{path: path, header: h, size: segmentHeaderSize, lastSeq: cur.lastSeq})
+	s.mu.Unlock()
+	return old.Close()
+}
