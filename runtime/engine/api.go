@@ -1,0 +1,85 @@
+// This file implements the interfaces the engine drives: expression
+// evaluation, task workers, the clock and the event log.
+
+package engine
+
+import (
+	"context"
+	"time"
+
+	"github.com/knhk/knhk/compiler/ir"
+)
+
+// VarReader reads the case variables of the net a function is scoped to.
+type VarReader interface {
+	Var(i int32) any
+}
+
+// Env is what an [ir.Func] is evaluated against: its arguments and the
+// variables of the frame it runs in.
+type Env struct {
+	Prog *ir.Program
+	Vars VarReader
+	Args []any
+}
+
+// Evaluator evaluates expression functions: guards, call arguments,
+// durations, items and limits, assigned and returned values. It must be
+// pure; the engine records its results in events, so it is never called
+// during replay. runtime/eval provides the real one.
+type Evaluator interface {
+	Eval(ctx context.Context, fn *ir.Func, env Env) (any, error)
+}
+
+// Invocation is one attempt of a task or kernel call, or of a
+// compensation.
+type Invocation struct {
+	CaseID     string
+	Transition string // the transition's name; "undo" for a compensation
+	Attempt    int    // from 1
+	// IdempotencyKey is the same for every delivery of this attempt,
+	// including a re-invocation after recovery: workers must apply its
+	// effect once.
+	IdempotencyKey string
+	Task           *ir.Task   // nil for a kernel
+	Kernel         *ir.Kernel // nil for a task
+	Args           []any
+	Compensation   bool
+}
+
+// Worker runs task and kernel calls. An error fails the attempt; the
+// engine retries per the call's clauses. The context carries the
+// attempt's timeout.
+type Worker interface {
+	Invoke(ctx context.Context, inv Invocation) (any, error)
+}
+
+// Policy picks the candidate of a learned route from its features. The
+// engine records the choice in the event, so replay never asks again.
+// Without one the engine takes the first candidate.
+type Policy interface {
+	Choose(ctx context.Context, route string, features []any, candidates int) (int, error)
+}
+
+// Clock says what time it is. Tests use a fake one; events record what it
+// said, so replay never reads it.
+type Clock interface {
+	Now() time.Time
+}
+
+// SystemClock is the real clock.
+type SystemClock struct{}
+
+// Now returns time.Now().
+func (SystemClock) Now() time.Time { return time.Now() }
+
+// EventLog stores the events of every case in order. Append must be
+// durable when it returns: the engine applies an event only after its
+// Append succeeded, so after a crash the log holds every applied event.
+// Append must not retain ev itself (the engine reuses it); it may keep
+// its Values, which are never mutated.
+type EventLog interface {
+	Append(ctx context.Context, caseID string, ev *Event) error
+	// Replay calls fn with the events of caseID in append order.
+	Replay(ctx context.Context, caseID string, fn func(*Event) error) error
+}

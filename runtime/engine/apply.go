@@ -1,0 +1,509 @@
+// This file implements Apply: the deterministic transition function of a
+// case.
+
+package engine
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/knhk/knhk/compiler/ir"
+)
+
+// ErrNotApplicable wraps the error Apply returns for an event that does
+// not fit the state (a transition that is not enabled, an unknown
+// invocation): a corrupt or foreign log. The state is left unchanged.
+var ErrNotApplicable = errors.New("event does not apply")
+
+func notApplicable(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrNotApplicable, fmt.Sprintf(format, args...))
+}
+
+// Apply folds event e into s. It is deterministic: it reads only s, e and
+// the machine's program, so replaying a case's events rebuilds its state
+// exactly. An event that does not fit s leaves s unchanged and returns an
+// error wrapping [ErrNotApplicable].
+func (m *Machine) Apply(s *State, e *Event) error {
+	if e.Kind != EvStart && len(s.Frames) == 0 && s.Status == Running {
+		return notApplicable("%s before start", e.Kind)
+	}
+	var err error
+	switch e.Kind {
+	case EvStart:
+		err = m.start(s, e)
+	case EvFire:
+		err = m.fire(s, e)
+	case EvArm:
+		err = m.arm(s, e)
+	case EvTimer:
+		err = m.timer(s, e)
+	case EvDone:
+		err = m.done(s, e)
+	case EvFailed:
+		err = m.failed(s, e)
+	case EvRetry:
+		v, _ := s.inv(e.Inv)
+		if v == nil || !v.Waiting {
+			return notApplicable("retry of invocation %d that is not backing off", e.Inv)
+		}
+		v.Attempt++
+		v.Waiting, v.Due = false, 0
+	case EvSignal:
+		m.signal(s, e)
+	case EvFail:
+		if s.Status != Running {
+			return notApplicable("fail of a %s case", s.Status)
+		}
+		m.failCase(s, e.Message)
+	case EvCancel:
+		if s.Done() {
+			return notApplicable("cancel of a %s case", s.Status)
+		}
+		s.Status = Cancelled
+		m.abandon(s)
+	default:
+		return notApplicable("unknown event %s", e.Kind)
+	}
+	if err == nil {
+		s.Now = e.Time
+	}
+	return err
+}
+
+func (m *Machine) start(s *State, e *Event) error {
+	if len(s.Frames) != 0 || s.Status != Running {
+		return notApplicable("start of a started case")
+	}
+	c := m.net(e.Trans)
+	if c == nil {
+		return notApplicable("start of unknown workflow %d", e.Trans)
+	}
+	s.Net = e.Trans
+	f := m.newFrame(s, e.Trans, -1, -1, 0)
+	for i := range min(len(e.Values), len(c.n.Params), len(f.Vars)) {
+		f.Vars[i] = e.Values[i]
+	}
+	m.settle(s, f)
+	return nil
+}
+
+// newFrame adds a frame of net ni with its start token.
+func (m *Machine) newFrame(s *State, ni, parent, trans, index int32) *Frame {
+	c := m.nets[ni]
+	f := &Frame{ID: s.NextFrame, Net: ni, Parent: parent, Trans: trans, Index: index,
+		Marking: make([]int32, len(c.init)), Vars: make([]any, len(c.n.Vars))}
+	copy(f.Marking, c.init)
+	f.Marking[c.n.Start]++
+	s.NextFrame++
+	s.Frames = append(s.Frames, f)
+	return f
+}
+
+// locate returns the frame, compiled net and transition an event names.
+func (m *Machine) locate(s *State, e *Event) (*Frame, *cnet, *ctrans, error) {
+	if s.Status != Running {
+		return nil, nil, nil, notApplicable("%s in a %s case", e.Kind, s.Status)
+	}
+	f := s.frame(e.Frame)
+	if f == nil {
+		return nil, nil, nil, notApplicable("%s in unknown frame %d", e.Kind, e.Frame)
+	}
+	c := m.nets[f.Net]
+	if e.Trans < 0 || int(e.Trans) >= len(c.trans) {
+		return nil, nil, nil, notApplicable("%s of unknown transition %d", e.Kind, e.Trans)
+	}
+	return f, c, &c.trans[e.Trans], nil
+}
+
+func (m *Machine) fire(s *State, e *Event) error {
+	f, c, tr, err := m.locate(s, e)
+	if err != nil {
+		return err
+	}
+	t := tr.t
+	if !m.enabled(s, f, c, e.Trans) {
+		return notApplicable("transition %s is not enabled", t.Name)
+	}
+	inbox := -1
+	switch t.Kind {
+	case ir.TRoute:
+		if e.Choice < 0 || int(e.Choice) >= len(t.Candidates) || t.Candidates[e.Choice] == nil {
+			return notApplicable("route %s has no candidate %d", t.Name, e.Choice)
+		}
+	case ir.TTimer, ir.TInvalid:
+		return notApplicable("transition %s of kind %s cannot fire directly", t.Name, t.Kind)
+	case ir.TSignal:
+		for i, r := range s.Inbox {
+			if r.Name == t.Label {
+				inbox = i
+				break
+			}
+		}
+		if inbox < 0 {
+			return notApplicable("signal %s has not arrived", t.Label)
+		}
+	case ir.TTask, ir.TKernel, ir.TWorkflow, ir.TMulti:
+		if t.Call == nil {
+			return notApplicable("transition %s has no call", t.Name)
+		}
+		if (t.Kind == ir.TWorkflow || t.Kind == ir.TMulti) && m.net(t.Call.Target) == nil {
+			return notApplicable("transition %s calls an unknown workflow", t.Name)
+		}
+		if t.Kind == ir.TMulti && (len(e.Values) == 0 || !isList(e.Values[0])) {
+			return notApplicable("transition %s has no items", t.Name)
+		}
+	}
+	consume(f, tr)
+	m.cancel(s, f, c, tr)
+	switch t.Kind {
+	case ir.TRoute:
+		s.Invs = append(s.Invs, &Inv{ID: s.NextInv, Frame: f.ID, Trans: e.Trans, Call: t.Candidates[e.Choice],
+			Args: e.Values, Attempt: 1, Attempts: max(e.Attempts, 1)})
+		s.NextInv++
+	case ir.TTask, ir.TKernel:
+		s.Invs = append(s.Invs, &Inv{ID: s.NextInv, Frame: f.ID, Trans: e.Trans, Call: t.Call,
+			Args: e.Values, Attempt: 1, Attempts: max(e.Attempts, 1), Timeout: e.Timeout})
+		s.NextInv++
+	case ir.TWorkflow:
+		g := &Group{Trans: e.Trans, Items: []any{nil}, Args: e.Values, Results: []any{nil}}
+		f.Groups = append(f.Groups, g)
+		m.spawn(s, f, g)
+	case ir.TMulti:
+		items := e.Values[0].([]any)
+		g := &Group{Trans: e.Trans, Items: items, Args: e.Values[1:], Limit: max(e.Limit, 0),
+			Quorum: max(e.Quorum, 0), Results: make([]any, len(items))}
+		f.Groups = append(f.Groups, g)
+		m.spawn(s, f, g)
+	case ir.TSignal:
+		r := s.Inbox[inbox]
+		s.Inbox = append(s.Inbox[:inbox], s.Inbox[inbox+1:]...)
+		bind(s, f, t, r.Payload)
+		produce(f, tr, e.Outs)
+	case ir.TAssign:
+		if t.Result >= 0 && len(e.Values) > 0 {
+			s.setVar(f, t.Result, e.Values[0])
+		}
+		produce(f, tr, e.Outs)
+	case ir.TReturn:
+		if len(e.Values) > 0 {
+			f.Result = e.Values[0]
+		}
+		produce(f, tr, e.Outs)
+	case ir.TFail:
+		produce(f, tr, e.Outs)
+		msg := e.Message
+		if msg == "" && len(e.Values) > 0 {
+			msg = fmt.Sprint(e.Values[0])
+		}
+		m.failCase(s, msg)
+		return nil
+	default: // TNop, TCancel, TMarker
+		produce(f, tr, e.Outs)
+	}
+	m.settle(s, f)
+	return nil
+}
+
+func isList(v any) bool { _, ok := v.([]any); return ok }
+
+func bind(s *State, f *Frame, t *ir.Transition, payload []any) {
+	for k, v := range t.Bind {
+		if k < len(payload) {
+			s.setVar(f, v, payload[k])
+		}
+	}
+}
+
+// spawn starts instances of group g of frame p up to its limit, and
+// finishes the group when it has nothing to run.
+func (m *Machine) spawn(s *State, p *Frame, g *Group) {
+	t := m.nets[p.Net].trans[g.Trans].t
+	body := t.Call.Target
+	bc := m.nets[body]
+	for int(g.Next) < len(g.Items) && (g.Limit == 0 || g.Running < g.Limit) {
+		f := m.newFrame(s, body, p.ID, g.Trans, g.Next)
+		if t.Kind == ir.TMulti {
+			if len(f.Vars) > 0 {
+				f.Vars[0] = g.Items[g.Next]
+			}
+			for k, a := range g.Args {
+				if k < len(t.Bind) && t.Bind[k] >= 0 && k+1 < len(f.Vars) {
+					if f.Alias == nil {
+						f.Alias = make([]int32, len(f.Vars))
+						for i := range f.Alias {
+							f.Alias[i] = -1
+						}
+					}
+					f.Alias[k+1] = t.Bind[k]
+				} else if k+1 < len(f.Vars) {
+					f.Vars[k+1] = a
+				}
+			}
+		} else {
+			for k, a := range g.Args {
+				if k < len(f.Vars) && k < len(bc.n.Params) {
+					f.Vars[k] = a
+				}
+			}
+		}
+		g.Next++
+		g.Running++
+	}
+	if g.Running == 0 && int(g.Next) >= len(g.Items) {
+		m.finishGroup(s, p, g)
+	}
+}
+
+// finishGroup ends group g of frame p, cancelling its remaining
+// instances, stores the results and produces the transition's outputs.
+func (m *Machine) finishGroup(s *State, p *Frame, g *Group) {
+	c := m.nets[p.Net]
+	tr := &c.trans[g.Trans]
+	s.dropGroup(p, g.Trans)
+	if tr.t.Result >= 0 {
+		var v any
+		if tr.t.Kind == ir.TWorkflow {
+			v = g.Results[0]
+		} else {
+			v = g.Results
+		}
+		s.setVar(p, tr.t.Result, v)
+	}
+	produce(p, tr, nil)
+}
+
+// settle runs after frame f's marking changed: it disarms timers that are
+// no longer enabled and completes frames whose end place is marked.
+func (m *Machine) settle(s *State, f *Frame) {
+	for f != nil && s.Status == Running {
+		if len(s.Timers) > 0 {
+			ts := s.Timers[:0]
+			for _, t := range s.Timers {
+				if x := s.frame(t.Frame); x != nil && m.enabled(s, x, m.nets[x.Net], t.Trans) {
+					ts = append(ts, t)
+				}
+			}
+			s.Timers = ts
+		}
+		c := m.nets[f.Net]
+		if f.Marking[c.n.End] == 0 {
+			return
+		}
+		if f.Parent < 0 {
+			s.Status = Completed
+			s.Result = f.Result
+			m.abandon(s)
+			return
+		}
+		p := s.frame(f.Parent)
+		var g *Group
+		if p != nil {
+			for _, x := range p.Groups {
+				if x.Trans == f.Trans {
+					g = x
+				}
+			}
+		}
+		s.dropFrame(f)
+		if g == nil {
+			return
+		}
+		g.Results[f.Index] = f.Result
+		g.Done++
+		g.Running--
+		if g.Quorum > 0 && g.Done >= g.Quorum || g.Running == 0 && int(g.Next) >= len(g.Items) {
+			m.finishGroup(s, p, g)
+		} else {
+			m.spawn(s, p, g)
+		}
+		f = p
+	}
+}
+
+// abandon drops every call, timer and child frame of s.
+func (m *Machine) abandon(s *State) {
+	s.Invs = nil
+	s.Timers = nil
+	if r := s.Root(); r != nil {
+		for len(r.Groups) > 0 {
+			s.dropGroup(r, r.Groups[0].Trans)
+		}
+	}
+}
+
+// failCase fails the case and starts its compensation.
+func (m *Machine) failCase(s *State, msg string) {
+	s.Status = Failing
+	s.Error = msg
+	m.abandon(s)
+	m.nextComp(s)
+}
+
+// nextComp starts the innermost pending compensation, or ends the
+// failure when there is none.
+func (m *Machine) nextComp(s *State) {
+	if len(s.Invs) > 0 {
+		return
+	}
+	if len(s.Comp) == 0 {
+		s.Status = Failed
+		return
+	}
+	u := s.Comp[len(s.Comp)-1]
+	s.Comp = s.Comp[:len(s.Comp)-1]
+	s.Invs = append(s.Invs, &Inv{ID: s.NextInv, Frame: -1, Trans: -1, Call: u.Call, Args: u.Args,
+		Attempt: 1, Attempts: m.retries(u.Call) + 1, Comp: true})
+	s.NextInv++
+}
+
+// retries returns the retry count of call c: its own, else its task's.
+func (m *Machine) retries(c *ir.Call) int32 {
+	if c.Retry >= 0 {
+		return c.Retry
+	}
+	if t := m.task(c); t != nil && t.Retry > 0 {
+		return t.Retry
+	}
+	return 0
+}
+
+// task returns the task call c invokes, or nil.
+func (m *Machine) task(c *ir.Call) *ir.Task {
+	if c == nil || c.Kind != ir.CallTask || c.Target < 0 || int(c.Target) >= len(m.Prog.Tasks) {
+		return nil
+	}
+	return m.Prog.Tasks[c.Target]
+}
+
+// undoOf returns the compensation of call c: its own, else its task's.
+func (m *Machine) undoOf(c *ir.Call) *ir.Call {
+	if c == nil {
+		return nil
+	}
+	if c.Undo != nil {
+		return c.Undo
+	}
+	if t := m.task(c); t != nil {
+		return t.Undo
+	}
+	return nil
+}
+
+func (m *Machine) done(s *State, e *Event) error {
+	v, i := s.inv(e.Inv)
+	if v == nil || v.Waiting {
+		return notApplicable("completion of invocation %d that is not running", e.Inv)
+	}
+	var result any
+	if len(e.Values) > 0 {
+		result = e.Values[0]
+	}
+	if v.Comp {
+		s.Invs = append(s.Invs[:i], s.Invs[i+1:]...)
+		m.nextComp(s)
+		return nil
+	}
+	f := s.frame(v.Frame)
+	if s.Status != Running || f == nil {
+		return notApplicable("completion of invocation %d in a %s case", e.Inv, s.Status)
+	}
+	c := m.nets[f.Net]
+	tr := &c.trans[v.Trans]
+	s.Invs = append(s.Invs[:i], s.Invs[i+1:]...)
+	if tr.t.Result >= 0 {
+		s.setVar(f, tr.t.Result, result)
+	}
+	if u := m.undoOf(v.Call); u != nil {
+		s.Comp = append(s.Comp, Undo{Call: u, Args: e.Undo})
+	}
+	produce(f, tr, e.Outs)
+	m.settle(s, f)
+	return nil
+}
+
+func (m *Machine) failed(s *State, e *Event) error {
+	v, i := s.inv(e.Inv)
+	if v == nil || v.Waiting || v.Attempt != e.Attempt {
+		return notApplicable("failure of invocation %d attempt %d that is not running", e.Inv, e.Attempt)
+	}
+	if v.Attempt < v.Attempts {
+		v.Waiting, v.Due = true, e.Due
+		return nil
+	}
+	s.Invs = append(s.Invs[:i], s.Invs[i+1:]...)
+	if v.Comp {
+		s.CompErrors = append(s.CompErrors, e.Message)
+		m.nextComp(s)
+		return nil
+	}
+	m.failCase(s, e.Message)
+	return nil
+}
+
+func (m *Machine) arm(s *State, e *Event) error {
+	f, c, tr, err := m.locate(s, e)
+	if err != nil {
+		return err
+	}
+	if tr.t.Kind != ir.TTimer || !m.enabled(s, f, c, e.Trans) {
+		return notApplicable("arming %s, which is not an enabled timer", tr.t.Name)
+	}
+	for _, t := range s.Timers {
+		if t.Frame == f.ID && t.Trans == e.Trans {
+			return notApplicable("timer %s is already armed", tr.t.Name)
+		}
+	}
+	s.Timers = append(s.Timers, Timer{Frame: f.ID, Trans: e.Trans, Due: e.Due})
+	return nil
+}
+
+func (m *Machine) timer(s *State, e *Event) error {
+	f, c, tr, err := m.locate(s, e)
+	if err != nil {
+		return err
+	}
+	k := -1
+	for i, t := range s.Timers {
+		if t.Frame == f.ID && t.Trans == e.Trans {
+			k = i
+		}
+	}
+	if k < 0 || !m.enabled(s, f, c, e.Trans) {
+		return notApplicable("timer %s is not armed", tr.t.Name)
+	}
+	s.Timers = append(s.Timers[:k], s.Timers[k+1:]...)
+	consume(f, tr)
+	m.cancel(s, f, c, tr)
+	produce(f, tr, e.Outs)
+	m.settle(s, f)
+	return nil
+}
+
+// signal delivers a signal to the first enabled wait for it, frame by
+// frame, or buffers it (drops it when it is transient).
+func (m *Machine) signal(s *State, e *Event) {
+	if s.Status != Running {
+		return
+	}
+	for _, f := range s.Frames {
+		c := m.nets[f.Net]
+		for _, ti := range c.waits {
+			tr := &c.trans[ti]
+			if tr.t.Label != e.Name || !m.enabled(s, f, c, ti) {
+				continue
+			}
+			consume(f, tr)
+			m.cancel(s, f, c, tr)
+			bind(s, f, tr.t, e.Values)
+			produce(f, tr, nil)
+			m.settle(s, f)
+			return
+		}
+	}
+	for _, d := range m.nets[s.Net].n.Signals {
+		if d != nil && d.Name == e.Name && d.Transient {
+			return
+		}
+	}
+	s.Inbox = append(s.Inbox, Received{Name: e.Name, Payload: e.Values})
+}

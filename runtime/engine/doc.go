@@ -1,0 +1,54 @@
+// Package engine is the deterministic core of the KNHK interpreter: it
+// runs the workflow nets of a compiled [ir.Program] as cases.
+//
+// A case's whole state is a [State]: the marking and variables of its
+// root net and of every running child net (multiple instances and
+// sub-workflows, each a coloured copy of its body net with its own
+// marking), the armed timers, the buffered signals, the running task
+// invocations and the compensation stack. [Machine.Apply] is the only
+// way a State changes: it folds one [Event] into it, reads no clock and
+// no randomness, and calls no evaluator, so that replaying the same
+// events always rebuilds the same State. That is what crash recovery does
+// here and what a Raft state machine will do in cluster mode.
+//
+// Everything non-deterministic happens before an event exists: the
+// [Engine] reads the clock, evaluates guards, arguments and durations
+// through an [Evaluator], and calls task [Worker]s, and records their
+// outcomes (times, chosen output arcs, values, results, errors) in the
+// event it appends to the [EventLog] and then applies. Transitions are
+// therefore exactly-once: one appended event each. Task calls are
+// at-least-once: a call whose completion was not appended before a crash
+// is invoked again after recovery with the same idempotency key
+// ([store.Key] of the case, the transition and invocation number, and the
+// attempt).
+//
+// Firing rules are those of compiler/sound: an AND join consumes every
+// input, an XOR join the first marked one, a partial join fires when at
+// least JoinN inputs are marked and consumes every marked one, and an OR
+// join fires when some input is marked and no token, running call or
+// child case upstream of an empty input can still reach it.
+// Cancellation (region, task, case) happens before a transition
+// produces. When several transitions are enabled the engine fires a
+// TCancel first (the lowering's cancel/idle pairs rely on it), and
+// otherwise the lowest-numbered one, frame by frame, so runs are
+// reproducible.
+//
+// Task, kernel and workflow transitions take their input tokens when they
+// start and produce their outputs when the call completes. Failed calls
+// are retried after their backoff, which is an armed deadline in the
+// State (it survives a restart); a timeout bounds each attempt through
+// the context given to the worker (real time, not the case clock). When a
+// case fails (a fail transition, an exhausted retry, an evaluation
+// error) every running call is abandoned and the undo calls of the tasks
+// that completed run in reverse order (saga compensation).
+//
+// A learned route asks the [Policy] (default: the first candidate) and
+// records the choice; rewards are not computed yet.
+//
+// Not yet implemented: hooks, snapshots of engine state (recovery
+// replays a case's whole log), guarded splits after a multiple-instance
+// or workflow transition (every output is taken), and concurrency within
+// one case beyond a round of calls: the engine invokes every ready call
+// of a case concurrently and applies their outcomes in invocation order
+// once the round ends.
+package engine

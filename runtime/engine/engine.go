@@ -1,0 +1,373 @@
+// This file implements the Engine: cases driven to quiescence, with every
+// event appended to the log before it is applied.
+
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/knhk/knhk/compiler/ir"
+	"github.com/knhk/knhk/runtime/store"
+)
+
+// Config is what an Engine runs with. Program, Worker and Log are
+// required; Eval is needed by any net with expressions; Clock defaults to
+// the system clock.
+type Config struct {
+	Program *ir.Program
+	Eval    Evaluator
+	Worker  Worker
+	Log     EventLog
+	Clock   Clock
+	Policy  Policy
+	// MaxSteps bounds the events one Start, Signal or Run call commits
+	// (default DefaultMaxSteps).
+	MaxSteps int
+}
+
+// Engine runs the cases of one program. Its methods are safe for
+// concurrent use; calls on one case are serialised.
+type Engine struct {
+	m      *Machine
+	eval   Evaluator
+	worker Worker
+	log    EventLog
+	clock  Clock
+	policy Policy
+	steps  int
+
+	mu    sync.Mutex
+	cases map[string]*caseRun
+}
+
+type caseRun struct {
+	mu sync.Mutex
+	s  State
+}
+
+// ErrUnknownCase is returned for a case the engine does not hold.
+var ErrUnknownCase = errors.New("unknown case")
+
+// ErrBusy is returned when a case took Config.MaxSteps events in one
+// call without waiting for anything (a loop of routing steps, say). The
+// case is intact; Run continues it.
+var ErrBusy = errors.New("case keeps running")
+
+// DefaultMaxSteps is the default of Config.MaxSteps.
+const DefaultMaxSteps = 1 << 20
+
+// New returns an engine for cfg.
+func New(cfg Config) (*Engine, error) {
+	if cfg.Program == nil || cfg.Worker == nil || cfg.Log == nil {
+		return nil, fmt.Errorf("engine needs a program, a worker and a log")
+	}
+	m, err := NewMachine(cfg.Program)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.MaxSteps <= 0 {
+		cfg.MaxSteps = DefaultMaxSteps
+	}
+	clock := cfg.Clock
+	if clock == nil {
+		clock = SystemClock{}
+	}
+	return &Engine{m: m, eval: cfg.Eval, worker: cfg.Worker, log: cfg.Log, clock: clock, policy: cfg.Policy, steps: cfg.MaxSteps,
+		cases: map[string]*caseRun{}}, nil
+}
+
+// Machine returns the engine's compiled program.
+func (e *Engine) Machine() *Machine { return e.m }
+
+func (e *Engine) now() int64 { return e.clock.Now().UnixNano() }
+
+// Start starts case id of workflow net with args and runs it until it
+// waits or ends.
+func (e *Engine) Start(ctx context.Context, id, net string, args []any) error {
+	ni := int32(-1)
+	for i, n := range e.m.Prog.Nets {
+		if n != nil && n.Name == net {
+			ni = int32(i)
+			break
+		}
+	}
+	if ni < 0 {
+		return fmt.Errorf("unknown workflow %s", net)
+	}
+	e.mu.Lock()
+	if _, ok := e.cases[id]; ok {
+		e.mu.Unlock()
+		return fmt.Errorf("case %s exists", id)
+	}
+	cr := &caseRun{s: State{ID: id}}
+	cr.mu.Lock()
+	defer cr.mu.Unlock()
+	e.cases[id] = cr
+	e.mu.Unlock()
+	if err := e.commit(ctx, &cr.s, &Event{Kind: EvStart, Time: e.now(), Trans: ni, Values: args}); err != nil {
+		e.mu.Lock()
+		delete(e.cases, id)
+		e.mu.Unlock()
+		return err
+	}
+	return e.run(ctx, &cr.s)
+}
+
+func (e *Engine) lookup(id string) (*caseRun, error) {
+	e.mu.Lock()
+	cr := e.cases[id]
+	e.mu.Unlock()
+	if cr == nil {
+		return nil, fmt.Errorf("%w %s", ErrUnknownCase, id)
+	}
+	return cr, nil
+}
+
+// Signal delivers signal name with payload to case id and runs it.
+func (e *Engine) Signal(ctx context.Context, id, name string, payload []any) error {
+	cr, err := e.lookup(id)
+	if err != nil {
+		return err
+	}
+	cr.mu.Lock()
+	defer cr.mu.Unlock()
+	if cr.s.Done() {
+		return nil
+	}
+	if !e.m.accepts(cr.s.Net, name) {
+		return fmt.Errorf("workflow %s has no signal %s", e.m.Prog.Nets[cr.s.Net].Name, name)
+	}
+	if err := e.commit(ctx, &cr.s, &Event{Kind: EvSignal, Time: e.now(), Name: name, Values: payload}); err != nil {
+		return err
+	}
+	return e.run(ctx, &cr.s)
+}
+
+// Run fires what is due in case id (timers, backoffs) at the clock's
+// time and runs it until it waits or ends.
+func (e *Engine) Run(ctx context.Context, id string) error {
+	cr, err := e.lookup(id)
+	if err != nil {
+		return err
+	}
+	cr.mu.Lock()
+	defer cr.mu.Unlock()
+	return e.run(ctx, &cr.s)
+}
+
+// Cancel cancels case id.
+func (e *Engine) Cancel(ctx context.Context, id string) error {
+	cr, err := e.lookup(id)
+	if err != nil {
+		return err
+	}
+	cr.mu.Lock()
+	defer cr.mu.Unlock()
+	if cr.s.Done() {
+		return nil
+	}
+	return e.commit(ctx, &cr.s, &Event{Kind: EvCancel, Time: e.now()})
+}
+
+// Recover rebuilds case id from the log, replacing what the engine held,
+// and runs it: calls that were started but whose completion was not
+// logged are invoked again with the same idempotency keys.
+func (e *Engine) Recover(ctx context.Context, id string) error {
+	cr := &caseRun{s: State{ID: id}}
+	cr.mu.Lock()
+	defer cr.mu.Unlock()
+	n := 0
+	err := e.log.Replay(ctx, id, func(ev *Event) error {
+		n++
+		return e.m.Apply(&cr.s, ev)
+	})
+	if err != nil {
+		return fmt.Errorf("replaying case %s: %w", id, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("%w %s", ErrUnknownCase, id)
+	}
+	e.mu.Lock()
+	e.cases[id] = cr
+	e.mu.Unlock()
+	return e.run(ctx, &cr.s)
+}
+
+// Snapshot returns a copy of the state of case id.
+func (e *Engine) Snapshot(id string) (*State, error) {
+	cr, err := e.lookup(id)
+	if err != nil {
+		return nil, err
+	}
+	cr.mu.Lock()
+	defer cr.mu.Unlock()
+	return cr.s.Clone(), nil
+}
+
+// NextDue returns when the earliest armed timer or backoff of case id
+// comes due, false when none is armed.
+func (e *Engine) NextDue(id string) (time.Time, bool) {
+	cr, err := e.lookup(id)
+	if err != nil {
+		return time.Time{}, false
+	}
+	cr.mu.Lock()
+	defer cr.mu.Unlock()
+	due, ok := int64(0), false
+	for _, t := range cr.s.Timers {
+		if !ok || t.Due < due {
+			due, ok = t.Due, true
+		}
+	}
+	for _, v := range cr.s.Invs {
+		if v.Waiting && (!ok || v.Due < due) {
+			due, ok = v.Due, true
+		}
+	}
+	return time.Unix(0, due), ok
+}
+
+// commit appends ev and applies it. An event is never applied unless the
+// log accepted it.
+func (e *Engine) commit(ctx context.Context, s *State, ev *Event) error {
+	if err := e.log.Append(ctx, s.ID, ev); err != nil {
+		return err
+	}
+	if err := e.m.Apply(s, ev); err != nil {
+		return fmt.Errorf("case %s: %w", s.ID, err)
+	}
+	return nil
+}
+
+// drain commits events until none is ready without a call completing.
+func (e *Engine) drain(ctx context.Context, s *State, steps *int) error {
+	ev := new(Event) // reused: Append must not retain it
+	for ; ; *steps++ {
+		if *steps >= e.steps {
+			return fmt.Errorf("%w: %s made %d steps without waiting", ErrBusy, s.ID, *steps)
+		}
+		var ok bool
+		if *ev, ok = e.next(ctx, s, e.now()); !ok {
+			return nil
+		}
+		if err := e.commit(ctx, s, ev); err != nil {
+			return err
+		}
+	}
+}
+
+type outcome struct {
+	inv    *Inv
+	result any
+	err    error
+}
+
+// run drives s until it ends or waits for a timer, a signal or nothing.
+// Ready calls are invoked together, as a round; their outcomes are
+// applied in invocation order, each followed by the events it enables,
+// and an outcome whose call was cancelled meanwhile is dropped.
+func (e *Engine) run(ctx context.Context, s *State) error {
+	steps := 0
+	for {
+		if err := e.drain(ctx, s, &steps); err != nil {
+			return err
+		}
+		var ready []*Inv
+		for _, v := range s.Invs {
+			if !v.Waiting {
+				ready = append(ready, v)
+			}
+		}
+		if len(ready) == 0 {
+			return nil
+		}
+		outs := make([]outcome, len(ready))
+		if len(ready) == 1 {
+			outs[0] = e.invoke(ctx, s, ready[0])
+		} else {
+			var wg sync.WaitGroup
+			for i, v := range ready {
+				inv := e.invocation(s, v)
+				wg.Go(func() { outs[i] = e.call(ctx, v, inv) })
+			}
+			wg.Wait()
+		}
+		for _, o := range outs {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if cur, _ := s.inv(o.inv.ID); cur != o.inv || cur.Waiting || cur.Attempt != o.inv.Attempt {
+				continue // cancelled or abandoned meanwhile
+			}
+			var ev Event
+			if o.err != nil {
+				ev = e.failedEvent(ctx, s, o.inv, o.err, e.now())
+			} else {
+				ev = e.doneEvent(ctx, s, o.inv, o.result, e.now())
+			}
+			if err := e.commit(ctx, s, &ev); err != nil {
+				return err
+			}
+			if err := e.drain(ctx, s, &steps); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+func (e *Engine) invoke(ctx context.Context, s *State, v *Inv) outcome {
+	return e.call(ctx, v, e.invocation(s, v))
+}
+
+// invocation describes attempt v.Attempt of call v.
+func (e *Engine) invocation(s *State, v *Inv) Invocation {
+	name := "undo"
+	if f := s.frame(v.Frame); f != nil && !v.Comp {
+		name = e.m.nets[f.Net].trans[v.Trans].t.Name
+	}
+	inv := Invocation{CaseID: s.ID, Transition: name, Attempt: int(v.Attempt), Args: v.Args, Compensation: v.Comp,
+		IdempotencyKey: store.Key(s.ID, name+"#"+strconv.Itoa(int(v.ID)), int(v.Attempt))}
+	switch v.Call.Kind {
+	case ir.CallTask:
+		inv.Task = e.m.task(v.Call)
+	case ir.CallKernel:
+		if k := v.Call.Target; k >= 0 && int(k) < len(e.m.Prog.Kernels) {
+			inv.Kernel = e.m.Prog.Kernels[k]
+		}
+	}
+	return inv
+}
+
+// call runs one attempt, bounded by its timeout.
+func (e *Engine) call(ctx context.Context, v *Inv, inv Invocation) outcome {
+	if inv.Task == nil && inv.Kernel == nil {
+		return outcome{inv: v, err: fmt.Errorf("call of unknown %s %d", v.Call.Kind, v.Call.Target)}
+	}
+	cctx := ctx
+	if v.Timeout > 0 {
+		var cancel context.CancelFunc
+		cctx, cancel = context.WithTimeout(ctx, time.Duration(v.Timeout))
+		defer cancel()
+	}
+	r, err := e.worker.Invoke(cctx, inv)
+	if err == nil && v.Timeout > 0 && cctx.Err() != nil {
+		err = cctx.Err()
+	}
+	if err != nil && ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+		err = fmt.Errorf("timed out after %v", time.Duration(v.Timeout))
+	}
+	return outcome{inv: v, result: r, err: err}
+}
+
+// Forget drops case id from memory (its events stay in the log), for a
+// finished case or one another engine now owns.
+func (e *Engine) Forget(id string) {
+	e.mu.Lock()
+	delete(e.cases, id)
+	e.mu.Unlock()
+}

@@ -1,0 +1,65 @@
+// This file implements events: the only inputs that change a case.
+
+package engine
+
+import "fmt"
+
+// EventKind says what an [Event] records.
+type EventKind uint8
+
+// The event kinds.
+const (
+	EvInvalid EventKind = iota
+	EvStart             // the case starts: Net is Trans, Values the arguments
+	EvFire              // transition Trans of frame Frame fires (starts, for calls)
+	EvArm               // timer transition Trans of Frame is armed to fire at Due
+	EvTimer             // armed timer transition Trans of Frame fires
+	EvDone              // invocation Inv completed with result Values[0]
+	EvFailed            // attempt Attempt of invocation Inv failed with Message; retry at Due
+	EvRetry             // invocation Inv's backoff ended: its next attempt is ready
+	EvSignal            // signal Name arrived with payload Values
+	EvFail              // the case fails with Message (for example an evaluation error)
+	EvCancel            // the case is cancelled from outside
+	numEventKinds
+)
+
+var eventNames = [...]string{"invalid", "start", "fire", "arm", "timer", "done", "failed", "retry", "signal", "fail", "cancel"}
+
+func (k EventKind) String() string {
+	if k < numEventKinds {
+		return eventNames[k]
+	}
+	return fmt.Sprintf("event(%d)", k)
+}
+
+// Event is one step of a case. It carries every outcome of the
+// non-deterministic world (time, evaluated values, chosen arcs, task
+// results), so that [Machine.Apply] needs nothing else. Which fields are
+// used depends on Kind; the rest are zero.
+type Event struct {
+	Kind  EventKind
+	Time  int64 // Unix nanoseconds when the event was made
+	Frame int32 // the net instance (0 is the case's root net)
+	Trans int32 // transition index in the frame's net; EvStart: net index
+	Inv   int32 // EvDone, EvFailed, EvRetry: invocation id
+	// Outs lists the output arcs taken, as indices into the transition's
+	// output arcs in arc order; nil takes every output (AND split).
+	Outs []int32
+	// Values: EvStart the arguments; EvFire of an assign, return or fail
+	// its value, of a call its arguments, of a multiple-instance
+	// transition the items followed by the arguments; EvDone the result;
+	// EvSignal the payload.
+	Values []any
+	// Undo holds the evaluated arguments of the compensation of a
+	// completed call (EvDone), nil when it has none.
+	Undo     []any
+	Attempts int32  // EvFire of a call: attempts allowed (1 + retries)
+	Limit    int32  // EvFire of a TMulti: instances at a time, 0 for no limit
+	Quorum   int32  // EvFire of a TMulti: instances to wait for, 0 for all
+	Timeout  int64  // EvFire of a call: nanoseconds per attempt, 0 for none
+	Due      int64  // EvArm, EvFailed: Unix nanoseconds
+	Attempt  int32  // EvFailed: the attempt that failed
+	Choice   int32  // EvFire of a TRoute: the candidate chosen
+	Name     string // EvSignal: the signal
+	Message  string // EvFailed, EvFail: why
+}

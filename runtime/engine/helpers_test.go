@@ -1,0 +1,251 @@
+// This file implements the fakes and helpers the tests share.
+
+package engine
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/knhk/knhk/compiler/ir"
+)
+
+// fakeEval evaluates a function by the Go closure registered for it.
+type fakeEval struct {
+	fns map[*ir.Func]func(Env) (any, error)
+}
+
+func (f *fakeEval) Eval(_ context.Context, fn *ir.Func, env Env) (any, error) {
+	g := f.fns[fn]
+	if g == nil {
+		return nil, fmt.Errorf("fake evaluator has no %s", fn.Name)
+	}
+	return g(env)
+}
+
+// fakeClock is a settable clock.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+// fakeWorker runs tasks by name through behaviours and records every
+// invocation.
+type fakeWorker struct {
+	mu       sync.Mutex
+	calls    []Invocation
+	behave   map[string]func(context.Context, Invocation) (any, error)
+	inFlight int
+	maxEver  int
+}
+
+func (w *fakeWorker) Invoke(ctx context.Context, inv Invocation) (any, error) {
+	name := inv.Transition
+	if inv.Task != nil {
+		name = inv.Task.Name
+	}
+	w.mu.Lock()
+	w.calls = append(w.calls, inv)
+	w.inFlight++
+	w.maxEver = max(w.maxEver, w.inFlight)
+	b := w.behave[name]
+	w.mu.Unlock()
+	defer func() { w.mu.Lock(); w.inFlight--; w.mu.Unlock() }()
+	if b != nil {
+		return b(ctx, inv)
+	}
+	return name + "-ok", nil
+}
+
+// names returns the task names invoked, in order.
+func (w *fakeWorker) names() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out []string
+	for _, c := range w.calls {
+		s := c.Task.Name
+		if c.Attempt > 1 {
+			s += fmt.Sprintf("@%d", c.Attempt)
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// fixture builds a program and runs it.
+type fixture struct {
+	t     *testing.T
+	p     *ir.Program
+	ev    *fakeEval
+	w     *fakeWorker
+	clock *fakeClock
+	log   *MemLog
+	eng   *Engine
+}
+
+func newFixture(t *testing.T) *fixture {
+	return &fixture{t: t, p: ir.NewProgram("test"), ev: &fakeEval{fns: map[*ir.Func]func(Env) (any, error){}},
+		w:     &fakeWorker{behave: map[string]func(context.Context, Invocation) (any, error){}},
+		clock: &fakeClock{now: time.Unix(1_000_000, 0)}, log: NewMemLog()}
+}
+
+// fn adds a function computed by g.
+func (x *fixture) fn(name string, result ir.TypeID, g func(Env) (any, error), params ...ir.Param) ir.FuncID {
+	fb := ir.NewFunc(name, result, params...)
+	fb.Return(fb.Bool(true)) // the body is never run: the fake evaluator is
+	id := x.p.AddFunc(fb.F)
+	x.ev.fns[fb.F] = g
+	return id
+}
+
+// constFn adds a function returning v.
+func (x *fixture) constFn(name string, result ir.TypeID, v any) ir.FuncID {
+	return x.fn(name, result, func(Env) (any, error) { return v, nil })
+}
+
+// task adds a task with no parameters and the given retry count.
+func (x *fixture) task(name string, retry int32) int32 {
+	x.p.Tasks = append(x.p.Tasks, &ir.Task{Name: name, Result: ir.String, Retry: retry,
+		Backoff: ir.NoFunc, Timeout: ir.NoFunc, Loc: ir.NoLoc})
+	return int32(len(x.p.Tasks) - 1)
+}
+
+// call returns a call of task i keeping the task's clauses.
+func call(i int32, args ...ir.FuncID) *ir.Call {
+	return &ir.Call{Kind: ir.CallTask, Target: i, Args: args, Retry: -1, Backoff: ir.NoFunc, Timeout: ir.NoFunc, Loc: ir.NoLoc}
+}
+
+// taskStep adds a task transition from place in to place out.
+func taskStep(b *ir.NetBuilder, name string, c *ir.Call, in, out int32) int32 {
+	t := b.Step(name, ir.TTask, in, out)
+	b.T(t).Call = c
+	return t
+}
+
+// ret adds the "end" TReturn transition from place in to the end place.
+func ret(b *ir.NetBuilder, in int32, value ir.FuncID) int32 {
+	t := b.Step("end", ir.TReturn, in, b.N.End)
+	b.T(t).Value = value
+	return t
+}
+
+func (x *fixture) engine() *Engine {
+	x.t.Helper()
+	if x.eng != nil {
+		return x.eng
+	}
+	e, err := New(Config{Program: x.p, Eval: x.ev, Worker: x.w, Log: x.log, Clock: x.clock})
+	if err != nil {
+		x.t.Fatal(err)
+	}
+	x.eng = e
+	return e
+}
+
+func (x *fixture) start(id, net string, args ...any) {
+	x.t.Helper()
+	if err := x.engine().Start(context.Background(), id, net, args); err != nil {
+		x.t.Fatal(err)
+	}
+}
+
+func (x *fixture) state(id string) *State {
+	x.t.Helper()
+	s, err := x.engine().Snapshot(id)
+	if err != nil {
+		x.t.Fatal(err)
+	}
+	return s
+}
+
+// trace describes the events of case id, replaying them to name calls.
+func (x *fixture) trace(id string) []string {
+	x.t.Helper()
+	m := x.engine().Machine()
+	s := State{ID: id}
+	var out []string
+	for _, ev := range x.log.Events(id) {
+		name := func(fr, tr int32) string {
+			f := s.frame(fr)
+			if f == nil {
+				return "?"
+			}
+			n := m.nets[f.Net].trans[tr].t.Name
+			if f.ID != 0 {
+				n += fmt.Sprintf("[%d]", f.ID)
+			}
+			return n
+		}
+		invName := func(id int32) string {
+			v, _ := s.inv(id)
+			if v == nil {
+				return "?"
+			}
+			if v.Comp {
+				return "undo " + m.task(v.Call).Name
+			}
+			return name(v.Frame, v.Trans)
+		}
+		var d string
+		switch ev.Kind {
+		case EvStart:
+			d = "start"
+		case EvFire:
+			d = name(ev.Frame, ev.Trans)
+		case EvArm, EvTimer:
+			d = fmt.Sprintf("%s %s", ev.Kind, name(ev.Frame, ev.Trans))
+		case EvDone, EvRetry:
+			d = fmt.Sprintf("%s %s", ev.Kind, invName(ev.Inv))
+		case EvFailed:
+			d = fmt.Sprintf("failed %s@%d", invName(ev.Inv), ev.Attempt)
+		case EvSignal:
+			d = "signal " + ev.Name
+		default:
+			d = ev.Kind.String()
+		}
+		out = append(out, d)
+		if err := m.Apply(&s, &ev); err != nil {
+			x.t.Fatalf("replaying %s: %v", d, err)
+		}
+	}
+	// Replay is what recovery does: it must rebuild the live state.
+	if live := x.state(id); !reflect.DeepEqual(&s, live) {
+		x.t.Errorf("replaying case %s gives another state:\n got %+v\nwant %+v", id, &s, live)
+	}
+	return out
+}
+
+func (x *fixture) wantTrace(id string, want ...string) {
+	x.t.Helper()
+	if got := x.trace(id); !slices.Equal(got, want) {
+		x.t.Errorf("trace of %s:\n got %q\nwant %q", id, got, want)
+	}
+}
+
+func (x *fixture) wantStatus(id string, want Status) *State {
+	x.t.Helper()
+	s := x.state(id)
+	if s.Status != want {
+		x.t.Fatalf("case %s is %s (%s), want %s", id, s.Status, s.Error, want)
+	}
+	return s
+}
+
+// varFn adds a function reading variable v.
+func (x *fixture) varFn(name string, t ir.TypeID, v int32) ir.FuncID {
+	return x.fn(name, t, func(e Env) (any, error) { return e.Vars.Var(v), nil })
+}
+
+// equalStates compares states, values included.
+func equalStates(a, b *State) bool { return reflect.DeepEqual(a, b) }

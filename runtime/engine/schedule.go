@@ -1,0 +1,408 @@
+// This file implements the scheduler: from a state, the next event,
+// with every guard, argument and duration evaluated into it.
+
+package engine
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/knhk/knhk/compiler/ir"
+)
+
+// frameVars reads the variables of a frame, with one variable optionally
+// overridden (a result about to be assigned, so guards see it).
+type frameVars struct {
+	s    *State
+	f    *Frame
+	over int32
+	val  any
+}
+
+func (v *frameVars) Var(i int32) any {
+	if i == v.over && i >= 0 {
+		return v.val
+	}
+	return v.s.Var(v.f, i)
+}
+
+// evaluator wraps an Evaluator with the program and the error text.
+type evaluator struct {
+	m    *Machine
+	eval Evaluator
+}
+
+func (ev evaluator) call(ctx context.Context, fn ir.FuncID, vars VarReader, args ...any) (any, error) {
+	if fn < 0 || int(fn) >= len(ev.m.Prog.Funcs) || ev.m.Prog.Funcs[fn] == nil {
+		return nil, fmt.Errorf("function %d does not exist", fn)
+	}
+	if ev.eval == nil {
+		return nil, fmt.Errorf("no evaluator")
+	}
+	f := ev.m.Prog.Funcs[fn]
+	if len(args) > len(f.Params) {
+		args = args[:len(f.Params)]
+	}
+	return ev.eval.Eval(ctx, f, Env{Prog: ev.m.Prog, Vars: vars, Args: args})
+}
+
+func (ev evaluator) args(ctx context.Context, fns []ir.FuncID, vars VarReader) ([]any, error) {
+	if len(fns) == 0 {
+		return nil, nil
+	}
+	out := make([]any, len(fns))
+	for i, fn := range fns {
+		v, err := ev.call(ctx, fn, vars)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = v
+	}
+	return out, nil
+}
+
+// outs evaluates the guards of tr's output arcs. It returns nil (every
+// output) for an AND split or unguarded outputs.
+func (ev evaluator) outs(ctx context.Context, tr *ctrans, vars VarReader) ([]int32, error) {
+	t := tr.t
+	if !tr.chooses {
+		return nil, nil
+	}
+	var outs []int32
+	def := int32(-1)
+	for k, a := range tr.out {
+		if a.guard == ir.NoFunc {
+			if t.Split == ir.SplitOr {
+				outs = append(outs, int32(k))
+			} else if def < 0 {
+				def = int32(k)
+			}
+			continue
+		}
+		v, err := ev.call(ctx, a.guard, vars)
+		if err != nil {
+			return nil, err
+		}
+		b, ok := v.(bool)
+		if !ok {
+			return nil, fmt.Errorf("guard of %s is %T, not bool", t.Name, v)
+		}
+		if b {
+			outs = append(outs, int32(k))
+			if t.Split == ir.SplitXor {
+				return outs, nil
+			}
+		}
+	}
+	if t.Split == ir.SplitXor && def >= 0 {
+		return []int32{def}, nil
+	}
+	if len(outs) == 0 {
+		return nil, fmt.Errorf("no condition of %s holds", t.Name)
+	}
+	return outs, nil
+}
+
+// duration converts an evaluated duration to nanoseconds.
+func duration(v any) (int64, bool) {
+	switch x := v.(type) {
+	case time.Duration:
+		return int64(x), true
+	case int64:
+		return x, true
+	case int:
+		return int64(x), true
+	case int32:
+		return int64(x), true
+	case float64:
+		return int64(x), x == float64(int64(x))
+	}
+	return 0, false
+}
+
+// next returns the next event for s at time now, false when the case can
+// only proceed by a call completing, a timer coming due later or a
+// signal. Evaluation errors become an EvFail event.
+func (e *Engine) next(ctx context.Context, s *State, now int64) (Event, bool) {
+	m := e.m
+	if s.Done() {
+		return Event{}, false
+	}
+	for _, f := range s.Frames {
+		if s.Status != Running {
+			break
+		}
+		c := m.nets[f.Net]
+		for _, ti := range c.order {
+			if m.enabled(s, f, c, ti) {
+				return e.fireEvent(ctx, s, f, c, ti, now), true
+			}
+		}
+		for _, ti := range c.timed {
+			if armed(s, f.ID, ti) || !m.enabled(s, f, c, ti) {
+				continue
+			}
+			return e.armEvent(ctx, s, f, c, ti, now), true
+		}
+		for _, ti := range c.waits {
+			if !m.enabled(s, f, c, ti) {
+				continue
+			}
+			for _, r := range s.Inbox {
+				if r.Name == c.trans[ti].t.Label {
+					return Event{Kind: EvFire, Time: now, Frame: f.ID, Trans: ti}, true
+				}
+			}
+		}
+	}
+	// Due timers and backoffs, earliest first.
+	best, kind := int64(0), EvInvalid
+	var ev Event
+	for _, t := range s.Timers {
+		if t.Due <= now && (kind == EvInvalid || t.Due < best) {
+			best, kind = t.Due, EvTimer
+			ev = Event{Kind: EvTimer, Time: now, Frame: t.Frame, Trans: t.Trans}
+		}
+	}
+	for _, v := range s.Invs {
+		if v.Waiting && v.Due <= now && (kind == EvInvalid || v.Due < best) {
+			best, kind = v.Due, EvRetry
+			ev = Event{Kind: EvRetry, Time: now, Inv: v.ID}
+		}
+	}
+	if kind == EvTimer {
+		f := s.frame(ev.Frame)
+		tr := &m.nets[f.Net].trans[ev.Trans]
+		outs, err := evaluator{m, e.eval}.outs(ctx, tr, &frameVars{s: s, f: f, over: -1})
+		if err != nil {
+			return failEvent(now, tr.t, err), true
+		}
+		ev.Outs = outs
+	}
+	return ev, kind != EvInvalid
+}
+
+func armed(s *State, frame, trans int32) bool {
+	for _, t := range s.Timers {
+		if t.Frame == frame && t.Trans == trans {
+			return true
+		}
+	}
+	return false
+}
+
+func failEvent(now int64, t *ir.Transition, err error) Event {
+	return Event{Kind: EvFail, Time: now, Message: fmt.Sprintf("%s: %v", t.Name, err)}
+}
+
+// armEvent computes when timer ti fires: Value is a duration from now or
+// a time (Unix nanoseconds) when its type is time.
+func (e *Engine) armEvent(ctx context.Context, s *State, f *Frame, c *cnet, ti int32, now int64) Event {
+	t := c.trans[ti].t
+	ev := evaluator{e.m, e.eval}
+	v, err := ev.call(ctx, t.Value, &frameVars{s: s, f: f, over: -1})
+	if err != nil {
+		return failEvent(now, t, err)
+	}
+	var due int64
+	switch x := v.(type) {
+	case time.Time:
+		due = x.UnixNano()
+	default:
+		d, ok := duration(v)
+		if !ok {
+			return failEvent(now, t, fmt.Errorf("timer value %T is not a duration", v))
+		}
+		due = now + d
+		if fn := e.m.Prog.Funcs[t.Value]; fn.Result == ir.Time {
+			due = d
+		}
+	}
+	return Event{Kind: EvArm, Time: now, Frame: f.ID, Trans: ti, Due: due}
+}
+
+// fireEvent evaluates what firing ti needs.
+func (e *Engine) fireEvent(ctx context.Context, s *State, f *Frame, c *cnet, ti int32, now int64) Event {
+	tr := &c.trans[ti]
+	t := tr.t
+	out := Event{Kind: EvFire, Time: now, Frame: f.ID, Trans: ti}
+	if (t.Kind == ir.TNop || t.Kind == ir.TCancel || t.Kind == ir.TMarker) && !tr.chooses {
+		return out // the common case: nothing to evaluate
+	}
+	ev := evaluator{e.m, e.eval}
+	vars := &frameVars{s: s, f: f, over: -1}
+	var err error
+	switch t.Kind {
+	case ir.TRoute:
+		if len(t.Candidates) == 0 {
+			return failEvent(now, t, fmt.Errorf("no candidates"))
+		}
+		features, err := ev.args(ctx, t.Features, vars)
+		if err != nil {
+			return failEvent(now, t, err)
+		}
+		if e.policy != nil {
+			k, err := e.policy.Choose(ctx, t.Label, features, len(t.Candidates))
+			if err != nil {
+				return failEvent(now, t, err)
+			}
+			if k < 0 || k >= len(t.Candidates) {
+				return failEvent(now, t, fmt.Errorf("policy chose candidate %d of %d", k, len(t.Candidates)))
+			}
+			out.Choice = int32(k)
+		}
+		c := t.Candidates[out.Choice]
+		if out.Values, err = ev.args(ctx, c.Args, vars); err != nil {
+			return failEvent(now, t, err)
+		}
+		out.Attempts = e.m.retries(c) + 1
+		return out
+	case ir.TAssign, ir.TReturn, ir.TFail:
+		if t.Value != ir.NoFunc {
+			var v any
+			if v, err = ev.call(ctx, t.Value, vars); err != nil {
+				return failEvent(now, t, err)
+			}
+			out.Values = []any{v}
+			if t.Kind == ir.TAssign {
+				vars.over, vars.val = t.Result, v
+			}
+			if t.Kind == ir.TFail {
+				out.Message = fmt.Sprint(v)
+			}
+		}
+	case ir.TTask, ir.TKernel, ir.TWorkflow:
+		if t.Call == nil {
+			return failEvent(now, t, fmt.Errorf("no call"))
+		}
+		if out.Values, err = ev.args(ctx, t.Call.Args, vars); err != nil {
+			return failEvent(now, t, err)
+		}
+		if t.Kind != ir.TWorkflow {
+			out.Attempts = e.m.retries(t.Call) + 1
+			tf := t.Call.Timeout
+			if tf == ir.NoFunc {
+				if task := e.m.task(t.Call); task != nil {
+					tf = task.Timeout
+				}
+			}
+			if tf != ir.NoFunc {
+				v, err := ev.call(ctx, tf, vars)
+				if err != nil {
+					return failEvent(now, t, err)
+				}
+				d, ok := duration(v)
+				if !ok {
+					return failEvent(now, t, fmt.Errorf("timeout %T is not a duration", v))
+				}
+				out.Timeout = d
+			}
+		}
+		return out // outputs are chosen when the call completes
+	case ir.TMulti:
+		if t.Call == nil {
+			return failEvent(now, t, fmt.Errorf("no call"))
+		}
+		items, err := ev.call(ctx, t.Value, vars)
+		if err != nil {
+			return failEvent(now, t, err)
+		}
+		list, ok := items.([]any)
+		if !ok {
+			return failEvent(now, t, fmt.Errorf("items %T are not a list", items))
+		}
+		args, err := ev.args(ctx, t.Call.Args, vars)
+		if err != nil {
+			return failEvent(now, t, err)
+		}
+		out.Values = append([]any{list}, args...)
+		for _, p := range []struct {
+			fn  ir.FuncID
+			dst *int32
+		}{{t.Limit, &out.Limit}, {t.Quorum, &out.Quorum}} {
+			if p.fn == ir.NoFunc {
+				continue
+			}
+			v, err := ev.call(ctx, p.fn, vars)
+			if err != nil {
+				return failEvent(now, t, err)
+			}
+			n, ok := duration(v)
+			if !ok || n < 0 || n > 1<<30 {
+				return failEvent(now, t, fmt.Errorf("bad instance count %v", v))
+			}
+			*p.dst = int32(n)
+		}
+		return out
+	}
+	if out.Outs, err = ev.outs(ctx, tr, vars); err != nil {
+		return failEvent(now, t, err)
+	}
+	return out
+}
+
+// doneEvent records the completion of call v with result: the outputs
+// chosen with the result assigned, and the arguments of its compensation.
+func (e *Engine) doneEvent(ctx context.Context, s *State, v *Inv, result any, now int64) Event {
+	out := Event{Kind: EvDone, Time: now, Inv: v.ID, Values: []any{result}}
+	if v.Comp {
+		return out
+	}
+	f := s.frame(v.Frame)
+	tr := &e.m.nets[f.Net].trans[v.Trans]
+	ev := evaluator{e.m, e.eval}
+	vars := &frameVars{s: s, f: f, over: tr.t.Result, val: result}
+	var err error
+	if out.Outs, err = ev.outs(ctx, tr, vars); err != nil {
+		return failEvent(now, tr.t, err)
+	}
+	if u := e.m.undoOf(v.Call); u != nil && len(u.Args) > 0 {
+		out.Undo = make([]any, len(u.Args))
+		for i, fn := range u.Args {
+			if out.Undo[i], err = ev.call(ctx, fn, vars, result); err != nil {
+				return failEvent(now, tr.t, err)
+			}
+		}
+	}
+	return out
+}
+
+// failedEvent records a failed attempt and, when another is allowed,
+// when it may start: now plus the backoff, evaluated with the attempt
+// number as its argument when it takes one.
+func (e *Engine) failedEvent(ctx context.Context, s *State, v *Inv, cause error, now int64) Event {
+	out := Event{Kind: EvFailed, Time: now, Inv: v.ID, Attempt: v.Attempt, Message: cause.Error(), Due: now}
+	if v.Attempt >= v.Attempts {
+		return out
+	}
+	fn := v.Call.Backoff
+	if fn == ir.NoFunc {
+		if task := e.m.task(v.Call); task != nil {
+			fn = task.Backoff
+		}
+	}
+	if fn == ir.NoFunc {
+		return out
+	}
+	var vars VarReader = &frameVars{s: s, f: &Frame{}, over: -1}
+	if f := s.frame(v.Frame); f != nil {
+		vars = &frameVars{s: s, f: f, over: -1}
+	}
+	d, err := evaluator{e.m, e.eval}.call(ctx, fn, vars, int64(v.Attempt))
+	if v.Comp && err != nil {
+		return out // a failing case cannot fail again: retry at once
+	}
+	if err != nil {
+		return Event{Kind: EvFail, Time: now, Message: fmt.Sprintf("backoff: %v", err)}
+	}
+	n, ok := duration(d)
+	if v.Comp && (!ok || n < 0) {
+		return out
+	}
+	if !ok || n < 0 {
+		return Event{Kind: EvFail, Time: now, Message: fmt.Sprintf("backoff %v is not a duration", d)}
+	}
+	out.Due = now + n
+	return out
+}

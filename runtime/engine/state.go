@@ -1,0 +1,171 @@
+// This file implements the state of a case.
+
+package engine
+
+import "github.com/knhk/knhk/compiler/ir"
+
+// Status is where a case is in its life.
+type Status uint8
+
+// The statuses.
+const (
+	Running   Status = iota
+	Completed        // the root net's end place is marked
+	Failing          // failed; compensations are running
+	Failed           // failed and compensated
+	Cancelled        // cancelled from outside
+)
+
+var statusNames = [...]string{"running", "completed", "failing", "failed", "cancelled"}
+
+func (s Status) String() string {
+	if int(s) < len(statusNames) {
+		return statusNames[s]
+	}
+	return "status(?)"
+}
+
+// State is everything about one case. It is changed only by
+// [Machine.Apply]; the engine reads it to decide what happens next. Two
+// replays of the same events produce States that are reflect.DeepEqual.
+// Compiled IR is shared by pointer (Inv.Call), never copied.
+type State struct {
+	ID     string
+	Net    int32 // the root net's index in the program
+	Status Status
+	Result any    // Completed: the value of the return
+	Error  string // Failing, Failed: why
+	Now    int64  // the Time of the last event applied
+	Frames []*Frame
+	Invs   []*Inv     // running and backing-off calls, by id
+	Timers []Timer    // armed timer transitions
+	Inbox  []Received // signals that arrived before a wait for them
+	Comp   []Undo     // compensation stack, innermost last
+	// CompErrors records compensations that failed for good; the saga
+	// goes on with the next one.
+	CompErrors []string
+	NextFrame  int32
+	NextInv    int32
+}
+
+// Frame is one instance of a net: the root net of the case, or a child
+// running as one instance of a TMulti or the callee of a TWorkflow.
+type Frame struct {
+	ID      int32
+	Net     int32
+	Parent  int32 // parent frame, -1 for the root
+	Trans   int32 // the parent's TMulti or TWorkflow transition
+	Index   int32 // instance number within its group
+	Marking []int32
+	Vars    []any
+	// Alias, when not nil, maps a variable to the parent frame's variable
+	// it shares (a parallel for's Bind), or -1.
+	Alias  []int32
+	Result any // the value of the net's return
+	Groups []*Group
+}
+
+// Group tracks the children of one running TMulti or TWorkflow
+// transition of a frame.
+type Group struct {
+	Trans   int32
+	Items   []any // one per instance; nil elements for a TWorkflow
+	Args    []any // arguments passed to every instance
+	Next    int32 // the next item to start
+	Running int32
+	Done    int32
+	Limit   int32 // 0: no limit
+	Quorum  int32 // 0: every item
+	Results []any
+}
+
+// Inv is a task or kernel call, or a compensation, with its attempts.
+type Inv struct {
+	ID       int32
+	Frame    int32 // -1 for a compensation
+	Trans    int32 // -1 for a compensation
+	Call     *ir.Call
+	Args     []any
+	Attempt  int32 // the current attempt, from 1
+	Attempts int32 // attempts allowed
+	Timeout  int64
+	Waiting  bool  // backing off until Due
+	Due      int64 // Waiting: when the next attempt is ready
+	Comp     bool
+}
+
+// Timer is an armed timer transition.
+type Timer struct {
+	Frame, Trans int32
+	Due          int64
+}
+
+// Received is a buffered signal.
+type Received struct {
+	Name    string
+	Payload []any
+}
+
+// Undo is a compensation to run if the case fails.
+type Undo struct {
+	Call *ir.Call
+	Args []any
+}
+
+// frame returns the frame with id, or nil.
+func (s *State) frame(id int32) *Frame {
+	for _, f := range s.Frames {
+		if f.ID == id {
+			return f
+		}
+	}
+	return nil
+}
+
+// inv returns the invocation with id and its position, or nil.
+func (s *State) inv(id int32) (*Inv, int) {
+	for i, v := range s.Invs {
+		if v.ID == id {
+			return v, i
+		}
+	}
+	return nil, -1
+}
+
+// Var reads variable i of frame f, through the aliases of shared
+// variables.
+func (s *State) Var(f *Frame, i int32) any {
+	for f.Alias != nil && i >= 0 && int(i) < len(f.Alias) && f.Alias[i] >= 0 {
+		p := s.frame(f.Parent)
+		if p == nil {
+			break
+		}
+		i, f = f.Alias[i], p
+	}
+	if i < 0 || int(i) >= len(f.Vars) {
+		return nil
+	}
+	return f.Vars[i]
+}
+
+func (s *State) setVar(f *Frame, i int32, v any) {
+	for f.Alias != nil && i >= 0 && int(i) < len(f.Alias) && f.Alias[i] >= 0 {
+		p := s.frame(f.Parent)
+		if p == nil {
+			break
+		}
+		i, f = f.Alias[i], p
+	}
+	if i >= 0 && int(i) < len(f.Vars) {
+		f.Vars[i] = v
+	}
+}
+
+// Root returns the case's root frame, nil before the start.
+func (s *State) Root() *Frame { return s.frame(0) }
+
+// Done reports whether the case has finished (completed, failed or
+// cancelled).
+func (s *State) Done() bool {
+	return s.Status == Completed || s.Status == Failed || s.Status == Cancelled
+}
