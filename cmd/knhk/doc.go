@@ -10,6 +10,7 @@
 //	fmt      format .knhk files (like gofmt: -l, -d, -w, --check)
 //	ir       print the compiled IR of a .knhk file (--workflow W, --hash)
 //	graph    draw the workflow nets of a .knhk file as DOT or SVG (-o OUT.svg)
+//	run      run a workflow as a durable case (--input FILE.json, --data DIR)
 //	lsp      run the language server on standard input and output
 //	version  print the version of knhk
 //	help     print help for a command

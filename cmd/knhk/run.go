@@ -1,0 +1,383 @@
+// This file implements "knhk run": one case of a workflow, run to its end
+// on the durable engine.
+
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/knhk/knhk/compiler"
+	"github.com/knhk/knhk/compiler/ir"
+	"github.com/knhk/knhk/lang/source"
+	"github.com/knhk/knhk/runtime/engine"
+	"github.com/knhk/knhk/runtime/eval"
+	"github.com/knhk/knhk/runtime/host"
+	"github.com/knhk/knhk/runtime/store"
+	"github.com/knhk/knhk/runtime/worker"
+)
+
+var runCmd = &command{
+	name:      "run",
+	usageLine: "knhk run [--workflow W] [--input FILE.json | --input-json JSON] [--data DIR] FILE",
+	short:     "run a workflow as a durable case",
+	long: `Run checks and compiles FILE, starts one case of a workflow with the given
+input and runs it to its end. The result is printed as JSON on standard
+output; the case id, log messages and progress go to standard error.
+
+The workflow is W, or the only workflow FILE declares. Its input is read
+from the JSON file given with --input, or from --input-json: for a
+workflow with one parameter, the value of that parameter (an order for
+Fulfil(o: Order)); for several, an object with one member per parameter;
+for none, nothing (or {}). The input is checked against the parameter
+types before the case starts, and a mismatch names the field.
+
+Every step of the case is appended to the event log in the data directory
+(--data, default ./.knhk) before it takes effect, so a case survives a
+crash. Tasks run through their bindings: exec programs (a relative path
+is resolved against FILE's directory), HTTP endpoints and the std
+modules; std/kv keeps its data in the data directory. Run waits out retry
+backoffs, and timers unless the case can also go on by a signal.
+
+Run exits with status 0 when the case completes, and also when it is left
+waiting for a signal: it prints "case ID is waiting for signal NAME" and
+the case stays in the data directory. It exits with status 1 when FILE
+does not check (soundness included, as in knhk check), the input does not
+fit, or the case fails or is cancelled; a failure is reported with its
+message and the source position of the step that failed.
+`,
+	setup: func(fs *flag.FlagSet) func(*env, []string) int {
+		var o runOptions
+		fs.StringVar(&o.workflow, "workflow", "", "run workflow `W`")
+		fs.StringVar(&o.input, "input", "", "read the input from JSON `FILE`")
+		fs.StringVar(&o.inputJSON, "input-json", "", "take the input from the `JSON` text")
+		fs.StringVar(&o.data, "data", ".knhk", "keep the event log in `DIR`")
+		return func(e *env, args []string) int { return runRun(e, &o, args) }
+	},
+}
+
+type runOptions struct {
+	workflow  string
+	input     string
+	inputJSON string
+	data      string
+}
+
+func runRun(e *env, o *runOptions, args []string) int {
+	if len(args) != 1 {
+		return usageError(e, "want exactly one FILE, got %d", len(args))
+	}
+	if o.input != "" && o.inputJSON != "" {
+		return usageError(e, "give the input with --input or --input-json, not both")
+	}
+	if args[0] == "-" {
+		return usageError(e, "run needs a file, not standard input")
+	}
+	c, code := compileFile(e, args[0])
+	if c == nil {
+		return code
+	}
+	// The soundness gate of knhk check: an unsound workflow does not run.
+	file := func(i int32) *source.File { return c.files[i] }
+	reports, _ := compiler.Soundness(c.prog, nil)
+	var unsound source.Diagnostics
+	for _, r := range reports {
+		for _, d := range r.Diagnostics(file, source.Unsound) {
+			if d.Severity == source.Error {
+				unsound = append(unsound, d)
+			}
+		}
+	}
+	if len(unsound) > 0 {
+		printDiagnostics(e, unsound)
+		return exitUser
+	}
+	net, ok := pickWorkflow(e, c.prog, o.workflow)
+	if !ok {
+		return exitUser
+	}
+	input, ok := readInput(e, o)
+	if !ok {
+		return exitUser
+	}
+	vals, err := decodeInput(c.prog, net, input)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "knhk: bad input for %s: %v\n", net.Name, err)
+		return exitUser
+	}
+
+	st, err := store.Open(o.data, store.Options{})
+	if err != nil {
+		fmt.Fprintf(e.stderr, "knhk: %v\n", err)
+		return exitUser
+	}
+	defer st.Close()
+	log := engine.StoreLog{Store: st}
+	eng, err := engine.New(engine.Config{
+		Program: c.prog,
+		Eval:    &host.Evaluator{},
+		Worker: worker.New(c.prog, worker.Options{
+			DataDir: o.data,
+			BaseDir: filepath.Dir(c.path),
+			Log:     e.stderr,
+		}),
+		Log: log,
+	})
+	if err != nil {
+		fmt.Fprintf(e.stderr, "knhk: internal error: %v\n", err)
+		return exitInternal
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+
+	id, err := newCaseID()
+	if err != nil {
+		fmt.Fprintf(e.stderr, "knhk: %v\n", err)
+		return exitInternal
+	}
+	fmt.Fprintf(e.stderr, "case %s\n", id)
+	s, err := drive(ctx, eng, c.prog, id, net.Name, host.ToEngineAll(vals))
+	if err != nil {
+		if ctx.Err() != nil {
+			fmt.Fprintf(e.stderr, "knhk: interrupted; case %s is kept in %s\n", id, o.data)
+			return exitUser
+		}
+		fmt.Fprintf(e.stderr, "knhk: case %s: %v\n", id, err)
+		return exitUser
+	}
+	switch s.Status {
+	case engine.Completed:
+		if s.Result == nil && resultNeeded(c.prog, net) {
+			// A "cancel case" step ends the case without a return; the
+			// engine records that as completion with no result.
+			fmt.Fprintf(e.stderr, "knhk: case %s was cancelled before it returned a result\n", id)
+			return exitUser
+		}
+		return printResult(e, c.prog, net, s.Result)
+	case engine.Failed:
+		reportFailure(e, c, eng, log, id, s)
+		return exitUser
+	case engine.Cancelled:
+		fmt.Fprintf(e.stderr, "knhk: case %s was cancelled\n", id)
+		return exitUser
+	}
+	if names := waits(c.prog, s); len(names) > 0 {
+		fmt.Fprintf(e.stderr, "case %s is waiting for signal %s\n", id, strings.Join(names, " or "))
+		if due, ok := eng.NextDue(id); ok {
+			fmt.Fprintf(e.stderr, "case %s has a timer due at %s\n", id, due.UTC().Format(time.RFC3339))
+		}
+		return exitOK
+	}
+	fmt.Fprintf(e.stderr, "knhk: case %s stopped without finishing or waiting for a signal\n", id)
+	return exitInternal
+}
+
+// pickWorkflow finds the workflow to run: the named one, or the only
+// top-level one.
+func pickWorkflow(e *env, p *ir.Program, name string) (*ir.Net, bool) {
+	var names []string
+	for _, n := range p.Nets {
+		if n == nil || strings.Contains(n.Name, ".") {
+			continue // parallel for bodies and the like
+		}
+		if name != "" && n.Name == name {
+			return n, true
+		}
+		names = append(names, n.Name)
+	}
+	sort.Strings(names)
+	switch {
+	case name != "":
+		fmt.Fprintf(e.stderr, "knhk: no workflow %s (the file declares: %s)\n", name, listOrNone(names))
+	case len(names) == 0:
+		fmt.Fprintf(e.stderr, "knhk: the file declares no workflow\n")
+	case len(names) == 1:
+		return p.Net(names[0]), true
+	default:
+		fmt.Fprintf(e.stderr, "knhk: the file declares several workflows (%s); pick one with --workflow\n", strings.Join(names, ", "))
+	}
+	return nil, false
+}
+
+func listOrNone(names []string) string {
+	if len(names) == 0 {
+		return "none"
+	}
+	return strings.Join(names, ", ")
+}
+
+// readInput returns the input JSON text, nil when none was given.
+func readInput(e *env, o *runOptions) ([]byte, bool) {
+	switch {
+	case o.inputJSON != "":
+		return []byte(o.inputJSON), true
+	case o.input != "":
+		b, err := os.ReadFile(o.input)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "knhk: %v\n", err)
+			return nil, false
+		}
+		return b, true
+	}
+	return nil, true
+}
+
+// decodeInput decodes input as the parameters of net: the value of the
+// only parameter, or an object with a member per parameter.
+func decodeInput(p *ir.Program, net *ir.Net, input []byte) ([]eval.Value, error) {
+	params := net.Params
+	if len(params) == 1 {
+		if input == nil {
+			return nil, fmt.Errorf("%s needs an input (%s: %s); give it with --input or --input-json", net.Name, params[0].Name, p.TypeString(params[0].Type))
+		}
+		v, err := eval.FromJSONNamed(p, params[0].Type, params[0].Name, input)
+		if err != nil {
+			return nil, err
+		}
+		return []eval.Value{v}, nil
+	}
+	if input == nil {
+		if len(params) == 0 {
+			return nil, nil
+		}
+		input = []byte("{}")
+	}
+	fields := make([]ir.Field, len(params))
+	for i, par := range params {
+		fields[i] = ir.Field{Name: par.Name, Type: par.Type}
+	}
+	// The parameters as one record type, decoded with eval's JSON rules
+	// (every parameter present unless optional, no unknown member).
+	q := *p
+	q.Types = append(append([]ir.Type(nil), p.Types...), ir.Type{Kind: ir.KindRecord, Fields: fields})
+	rec, err := eval.FromJSON(&q, ir.FirstComposite+ir.TypeID(len(p.Types)), input)
+	if err != nil {
+		return nil, err
+	}
+	return rec.Elems(), nil
+}
+
+// drive starts case id and runs it until it ends or waits for nothing
+// but a signal, sleeping until timers and backoffs come due.
+func drive(ctx context.Context, eng *engine.Engine, prog *ir.Program, id, net string, args []any) (*engine.State, error) {
+	err := eng.Start(ctx, id, net, args)
+	for {
+		if err != nil && !errors.Is(err, engine.ErrBusy) {
+			return nil, err
+		}
+		s, serr := eng.Snapshot(id)
+		if serr != nil {
+			return nil, serr
+		}
+		if s.Done() {
+			return s, nil
+		}
+		if err == nil {
+			if len(waits(prog, s)) > 0 && !backingOff(s) {
+				return s, nil // a later command signals it
+			}
+			due, ok := eng.NextDue(id)
+			if !ok {
+				return s, nil
+			}
+			if d := time.Until(due); d > 0 {
+				t := time.NewTimer(d)
+				select {
+				case <-ctx.Done():
+					t.Stop()
+					return nil, ctx.Err()
+				case <-t.C:
+				}
+			}
+		}
+		err = eng.Run(ctx, id)
+	}
+}
+
+// resultNeeded reports whether net returns a value that cannot be
+// absent.
+func resultNeeded(p *ir.Program, net *ir.Net) bool {
+	k := p.KindOf(net.Result)
+	return k != ir.KindVoid && k != ir.KindOptional
+}
+
+// backingOff reports whether a call of s waits for its next attempt.
+func backingOff(s *engine.State) bool {
+	for _, v := range s.Invs {
+		if v.Waiting {
+			return true
+		}
+	}
+	return false
+}
+
+// printResult prints the case's result as JSON.
+func printResult(e *env, p *ir.Program, net *ir.Net, result any) int {
+	if p.KindOf(net.Result) == ir.KindVoid {
+		return exitOK
+	}
+	v, err := host.FromEngine(p, result, net.Result)
+	if err == nil {
+		var b []byte
+		if b, err = eval.ToJSON(p, v, net.Result); err == nil {
+			fmt.Fprintf(e.stdout, "%s\n", b)
+			return exitOK
+		}
+	}
+	fmt.Fprintf(e.stderr, "knhk: internal error: the result of %s: %v\n", net.Name, err)
+	return exitInternal
+}
+
+// waits returns the signals that an enabled wait of s listens for,
+// sorted.
+func waits(p *ir.Program, s *engine.State) []string {
+	seen := map[string]bool{}
+	var names []string
+	for _, f := range s.Frames {
+		if f == nil || f.Net < 0 || int(f.Net) >= len(p.Nets) {
+			continue
+		}
+		n := p.Nets[f.Net]
+		for ti, t := range n.Transitions {
+			if t.Kind == ir.TSignal && !seen[t.Label] && inputsMarked(n, int32(ti), f.Marking) {
+				seen[t.Label] = true
+				names = append(names, t.Label)
+			}
+		}
+	}
+	sort.Strings(names)
+	return names
+}
+
+func inputsMarked(n *ir.Net, ti int32, marking []int32) bool {
+	inputs := false
+	for _, a := range n.Arcs {
+		if a.Trans != ti || a.Out {
+			continue
+		}
+		inputs = true
+		if int(a.Place) >= len(marking) || marking[a.Place] < max(a.Weight, 1) {
+			return false
+		}
+	}
+	return inputs
+}
+
+// newCaseID returns a fresh random case id.
+func newCaseID() (string, error) {
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", err
+	}
+	return "c-" + hex.EncodeToString(b[:]), nil
+}

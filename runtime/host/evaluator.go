@@ -1,0 +1,81 @@
+// This file implements the engine's Evaluator over runtime/eval.
+
+package host
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/knhk/knhk/compiler/ir"
+	"github.com/knhk/knhk/runtime/engine"
+	"github.com/knhk/knhk/runtime/eval"
+)
+
+// Evaluator is an [engine.Evaluator] that runs functions on eval's
+// register machine. Machines are not safe for concurrent use, so it keeps
+// a pool of them; the zero Evaluator is ready to use and safe for
+// concurrent use. Milestones are never held (the engine does not expose
+// them yet).
+type Evaluator struct {
+	pool sync.Pool // of *eval.Machine
+}
+
+var _ engine.Evaluator = (*Evaluator)(nil)
+
+// Eval converts env's arguments to fn's parameter types, runs fn with the
+// case variables of fn's scope net converted on demand, and returns the
+// result in the engine's form. A runtime failure is returned as the
+// *eval.Error, which carries the source span.
+func (e *Evaluator) Eval(ctx context.Context, fn *ir.Func, env engine.Env) (any, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	p := env.Prog
+	if p == nil || fn == nil {
+		return nil, fmt.Errorf("nothing to evaluate")
+	}
+	args, err := FromEngineParams(p, env.Args, fn.Params)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", fn.Name, err)
+	}
+	m, _ := e.pool.Get().(*eval.Machine)
+	if m == nil || m.Program() != p {
+		m = eval.New(p)
+	}
+	v, err := m.CallFunc(fn, vars{p: p, fn: fn, r: env.Vars}, args...)
+	e.pool.Put(m)
+	if err != nil {
+		return nil, err
+	}
+	return ToEngine(v), nil
+}
+
+// vars reads the engine's case variables as eval values.
+type vars struct {
+	p  *ir.Program
+	fn *ir.Func
+	r  engine.VarReader
+}
+
+func (v vars) Var(i int) (eval.Value, bool) {
+	if v.r == nil || v.fn.Scope < 0 || int(v.fn.Scope) >= len(v.p.Nets) {
+		return eval.Value{}, false
+	}
+	n := v.p.Nets[v.fn.Scope]
+	if i < 0 || i >= len(n.Vars) {
+		return eval.Value{}, false
+	}
+	t := n.Vars[i].Type
+	x := v.r.Var(int32(i))
+	if x == nil && v.p.KindOf(t) != ir.KindOptional && v.p.KindOf(t) != ir.KindVoid {
+		return eval.Value{}, false
+	}
+	val, err := FromEngine(v.p, x, t)
+	if err != nil {
+		return eval.Value{}, false
+	}
+	return val, true
+}
+
+func (vars) Milestone(string) bool { return false }

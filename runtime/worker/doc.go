@@ -1,0 +1,25 @@
+// Package worker runs the leaf work of KNHK cases: it is the
+// [engine.Worker] that calls a task through its binding.
+//
+//   - exec: the binding's argv is started as a process in its own process
+//     group, with the task's named arguments as one JSON object on
+//     standard input and the idempotency key in KNHK_IDEMPOTENCY_KEY.
+//     Standard output is decoded into the declared result type (with
+//     [eval.FromJSONNamed]; a mismatch fails the attempt naming the field
+//     and the type). A non-zero exit fails the attempt with the trimmed
+//     standard error; a timeout kills the whole process group, so a
+//     grandchild does not outlive the attempt.
+//   - http: a request with the named arguments as a JSON body and the
+//     idempotency key in the Idempotency-Key header; a status of 400 or
+//     more fails the attempt with the status and an excerpt of the body,
+//     and the body is decoded into the result type.
+//   - std: the tasks of the std modules (stdlib/std): time, log (to the
+//     worker's log writer), kv (persisted in a JSON file in the data
+//     directory), http, strings, json and crypto.
+//   - extern: a Go function the embedding program registers in a
+//     [Registry].
+//
+// Kernels run on the CPU reference implementation ([eval.RunKernel]).
+// Values cross the engine boundary in the engine's form and are converted
+// with runtime/host.
+package worker

@@ -1,0 +1,175 @@
+// This file implements the Worker: dispatch of an invocation to its
+// binding and the conversion of its arguments and result.
+
+package worker
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"sync"
+
+	"github.com/knhk/knhk/compiler/ir"
+	"github.com/knhk/knhk/runtime/engine"
+	"github.com/knhk/knhk/runtime/eval"
+	"github.com/knhk/knhk/runtime/host"
+)
+
+// Options configure a [Worker]. Every field is optional.
+type Options struct {
+	// DataDir holds the kv store of std/kv (the file kv.json); empty
+	// means the current directory.
+	DataDir string
+	// BaseDir resolves a relative exec program that names a path (one
+	// with a slash, such as "./bin/reserve"); empty means the current
+	// directory. The CLI sets it to the directory of the .knhk file.
+	BaseDir string
+	// Log receives the messages of std/log tasks; nil means os.Stderr.
+	Log io.Writer
+	// Registry holds the extern tasks; nil means none.
+	Registry *Registry
+	// Client makes the HTTP requests; nil means http.DefaultClient.
+	Client *http.Client
+}
+
+// Worker is an [engine.Worker] for the tasks and kernels of one program.
+// It is safe for concurrent use.
+type Worker struct {
+	prog *ir.Program
+	o    Options
+	kvMu sync.Mutex
+	logM sync.Mutex
+}
+
+var _ engine.Worker = (*Worker)(nil)
+
+// New returns a worker for the tasks and kernels of p.
+func New(p *ir.Program, o Options) *Worker {
+	if o.Log == nil {
+		o.Log = os.Stderr
+	}
+	if o.Client == nil {
+		o.Client = http.DefaultClient
+	}
+	return &Worker{prog: p, o: o}
+}
+
+// call is one task invocation with its arguments as eval values.
+type call struct {
+	inv  engine.Invocation
+	task *ir.Task
+	args []eval.Value
+}
+
+// Invoke runs one attempt of inv and returns its result in the engine's
+// form (nil for a task without a result).
+func (w *Worker) Invoke(ctx context.Context, inv engine.Invocation) (any, error) {
+	if inv.Kernel != nil {
+		return w.kernel(inv)
+	}
+	t := inv.Task
+	if t == nil {
+		return nil, errors.New("invocation has neither a task nor a kernel")
+	}
+	args, err := host.FromEngineParams(w.prog, inv.Args, t.Params)
+	if err != nil {
+		return nil, fmt.Errorf("task %s: %w", t.Name, err)
+	}
+	c := &call{inv: inv, task: t, args: args}
+	var v eval.Value
+	switch t.Binding.Kind {
+	case ir.BindExec:
+		v, err = w.exec(ctx, c)
+	case ir.BindHTTP:
+		v, err = w.http(ctx, c)
+	case ir.BindStd:
+		v, err = w.std(ctx, c)
+	case ir.BindExtern:
+		v, err = w.extern(ctx, c)
+	default:
+		err = fmt.Errorf("unknown binding %s", t.Binding.Kind)
+	}
+	if err != nil {
+		if ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
+			err = fmt.Errorf("%w (%v)", err, ctx.Err())
+		}
+		return nil, err
+	}
+	if w.prog.KindOf(t.Result) == ir.KindVoid {
+		return nil, nil
+	}
+	return host.ToEngine(v), nil
+}
+
+func (w *Worker) kernel(inv engine.Invocation) (any, error) {
+	k := -1
+	for i, x := range w.prog.Kernels {
+		if x == inv.Kernel {
+			k = i
+			break
+		}
+	}
+	if k < 0 {
+		return nil, fmt.Errorf("kernel %s is not in the program", inv.Kernel.Name)
+	}
+	args, err := host.FromEngineParams(w.prog, inv.Args, inv.Kernel.Params)
+	if err != nil {
+		return nil, fmt.Errorf("kernel %s: %w", inv.Kernel.Name, err)
+	}
+	v, err := eval.RunKernel(w.prog, k, args)
+	if err != nil {
+		return nil, err
+	}
+	return host.ToEngine(v), nil
+}
+
+// argsJSON encodes the named arguments of c as one JSON object, in
+// parameter order.
+func (w *Worker) argsJSON(c *call) ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, p := range c.task.Params {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		name, err := json.Marshal(p.Name)
+		if err != nil {
+			return nil, err
+		}
+		b.Write(name)
+		b.WriteByte(':')
+		v, err := eval.ToJSON(w.prog, c.args[i], p.Type)
+		if err != nil {
+			return nil, fmt.Errorf("argument %s: %w", p.Name, err)
+		}
+		b.Write(v)
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
+}
+
+// result decodes data as the result of c's task.
+func (w *Worker) result(c *call, data []byte) (eval.Value, error) {
+	if w.prog.KindOf(c.task.Result) == ir.KindVoid {
+		return eval.Void, nil
+	}
+	v, err := eval.FromJSONNamed(w.prog, c.task.Result, "result", data)
+	if err != nil {
+		return eval.Value{}, fmt.Errorf("task %s returned a bad result: %w", c.task.Name, err)
+	}
+	return v, nil
+}
+
+// excerpt returns at most n bytes of s, trimmed, marking a cut.
+func excerpt(s []byte, n int) string {
+	s = bytes.TrimSpace(s)
+	if len(s) > n {
+		return string(s[:n]) + "..."
+	}
+	return string(s)
+}
