@@ -11,6 +11,12 @@
 //	ir       print the compiled IR of a .knhk file (--workflow W, --hash)
 //	graph    draw the workflow nets of a .knhk file as DOT or SVG (-o OUT.svg)
 //	run      run a workflow as a durable case (--input FILE.json, --data DIR)
+//	signal   send a signal to a waiting case and run it on (CASE NAME [JSON])
+//	resume   resume a case: fire its due timers and run it on (CASE)
+//	query    evaluate a case's queries and print them as JSON (CASE [NAME])
+//	cases    list the cases of a data directory (--json)
+//	history  print the events of a case in order (--json)
+//	export   export case event logs as XES or CSV for process mining (--xes, --csv)
 //	lsp      run the language server on standard input and output
 //	version  print the version of knhk
 //	help     print help for a command

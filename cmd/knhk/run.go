@@ -146,6 +146,12 @@ func runRun(e *env, o *runOptions, args []string) int {
 		return exitInternal
 	}
 	fmt.Fprintf(e.stderr, "case %s\n", id)
+	// The descriptor goes with the case, so later commands resume it on
+	// the program it started with (see casedata.go).
+	if err := recordCase(o.data, id, c.prog, net.Name, c.path); err != nil {
+		fmt.Fprintf(e.stderr, "knhk: %v\n", err)
+		return exitUser
+	}
 	s, err := drive(ctx, eng, c.prog, id, net.Name, host.ToEngineAll(vals))
 	if err != nil {
 		if ctx.Err() != nil {
@@ -157,12 +163,6 @@ func runRun(e *env, o *runOptions, args []string) int {
 	}
 	switch s.Status {
 	case engine.Completed:
-		if s.Result == nil && resultNeeded(c.prog, net) {
-			// A "cancel case" step ends the case without a return; the
-			// engine records that as completion with no result.
-			fmt.Fprintf(e.stderr, "knhk: case %s was cancelled before it returned a result\n", id)
-			return exitUser
-		}
 		return printResult(e, c.prog, net, s.Result)
 	case engine.Failed:
 		reportFailure(e, c, eng, log, id, s)
@@ -302,13 +302,6 @@ func drive(ctx context.Context, eng *engine.Engine, prog *ir.Program, id, net st
 		}
 		err = eng.Run(ctx, id)
 	}
-}
-
-// resultNeeded reports whether net returns a value that cannot be
-// absent.
-func resultNeeded(p *ir.Program, net *ir.Net) bool {
-	k := p.KindOf(net.Result)
-	return k != ir.KindVoid && k != ir.KindOptional
 }
 
 // backingOff reports whether a call of s waits for its next attempt.

@@ -197,7 +197,20 @@ func (m *Machine) fire(s *State, e *Event) error {
 		}
 		m.failCase(s, msg)
 		return nil
-	default: // TNop, TCancel, TMarker
+	case ir.TCancel:
+		if t.Cancel == ir.CancelCase {
+			// The statement cancel case ends the whole case, from whatever
+			// frame it runs in, as cancelled. (A return or fail that
+			// carries CancelCase only clears its frame and then ends the
+			// case its own way.)
+			m.cancelCase(s)
+			return nil
+		}
+		produce(f, tr, e.Outs)
+	case ir.TMarker:
+		mark(f, t)
+		produce(f, tr, e.Outs)
+	default: // TNop
 		produce(f, tr, e.Outs)
 	}
 	m.settle(s, f)
@@ -339,6 +352,17 @@ func (m *Machine) failCase(s *State, msg string) {
 	m.nextComp(s)
 }
 
+// cancelCase cancels the case from inside (the statement cancel case):
+// like a failure it abandons every call and runs the compensations, but
+// the case ends Cancelled.
+func (m *Machine) cancelCase(s *State) {
+	s.Status = Failing
+	s.Error = "cancelled"
+	s.Cancel = true
+	m.abandon(s)
+	m.nextComp(s)
+}
+
 // nextComp starts the innermost pending compensation, or ends the
 // failure when there is none.
 func (m *Machine) nextComp(s *State) {
@@ -347,6 +371,9 @@ func (m *Machine) nextComp(s *State) {
 	}
 	if len(s.Comp) == 0 {
 		s.Status = Failed
+		if s.Cancel {
+			s.Status, s.Error = Cancelled, ""
+		}
 		return
 	}
 	u := s.Comp[len(s.Comp)-1]

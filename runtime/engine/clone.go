@@ -16,6 +16,7 @@ func (s *State) Clone() *State {
 		x.Vars = slices.Clone(f.Vars)
 		x.Alias = slices.Clone(f.Alias)
 		x.Groups = slices.Clone(f.Groups)
+		x.Held = slices.Clone(f.Held)
 		for j, g := range f.Groups {
 			y := *g
 			y.Results = slices.Clone(g.Results)

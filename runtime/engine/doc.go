@@ -28,7 +28,11 @@
 // join fires when some input is marked and no token, running call or
 // child case upstream of an empty input can still reach it.
 // Cancellation (region, task, case) happens before a transition
-// produces. When several transitions are enabled the engine fires a
+// produces. cancel task withdraws the task's calls in every frame and
+// lets each one's branch continue without its result; the statement
+// cancel case abandons the whole case, compensates and ends it
+// Cancelled. Frames record the milestones they hold, which evaluators
+// read through [MilestoneReader]. When several transitions are enabled the engine fires a
 // TCancel first (the lowering's cancel/idle pairs rely on it), and
 // otherwise the lowest-numbered one, frame by frame, so runs are
 // reproducible.

@@ -3,7 +3,11 @@
 
 package engine
 
-import "github.com/knhk/knhk/compiler/ir"
+import (
+	"slices"
+
+	"github.com/knhk/knhk/compiler/ir"
+)
 
 // busy reports whether transition t of frame f has a running call or
 // running children: for an OR join, such a transition still holds the
@@ -124,6 +128,9 @@ func (m *Machine) cancel(s *State, f *Frame, c *cnet, tr *ctrans) {
 			s.dropGroup(f, f.Groups[0].Trans)
 		}
 	case ir.CancelRegion, ir.CancelTask:
+		if tr.t.Cancel == ir.CancelTask {
+			m.skipTask(s, tr.t.Task)
+		}
 		for _, p := range tr.cancelPlaces {
 			f.Marking[p] = 0
 		}
@@ -131,10 +138,13 @@ func (m *Machine) cancel(s *State, f *Frame, c *cnet, tr *ctrans) {
 			s.dropInvs(func(v *Inv) bool { return v.Frame == f.ID && v.Trans == t })
 			s.dropGroup(f, t)
 		}
-		if tr.t.Cancel == ir.CancelTask {
-			s.dropInvs(func(v *Inv) bool {
-				return v.Frame == f.ID && v.Call != nil && v.Call.Kind == ir.CallTask && v.Call.Target == tr.t.Task
-			})
+		// A milestone whose exit lies in the cancelled part was entered
+		// there too (milestone names are unique per workflow): it is no
+		// longer held.
+		for _, t := range tr.cancelTrans {
+			if x := c.trans[t].t; x.Kind == ir.TMarker && x.Marker == ir.MarkMilestoneExit {
+				f.Held = slices.DeleteFunc(f.Held, func(n string) bool { return n == x.Label })
+			}
 		}
 	}
 }

@@ -14,6 +14,7 @@ import (
 // frameVars reads the variables of a frame, with one variable optionally
 // overridden (a result about to be assigned, so guards see it).
 type frameVars struct {
+	m    *Machine
 	s    *State
 	f    *Frame
 	over int32
@@ -174,7 +175,7 @@ func (e *Engine) next(ctx context.Context, s *State, now int64) (Event, bool) {
 	if kind == EvTimer {
 		f := s.frame(ev.Frame)
 		tr := &m.nets[f.Net].trans[ev.Trans]
-		outs, err := evaluator{m, e.eval}.outs(ctx, tr, &frameVars{s: s, f: f, over: -1})
+		outs, err := evaluator{m, e.eval}.outs(ctx, tr, &frameVars{m: e.m, s: s, f: f, over: -1})
 		if err != nil {
 			return failEvent(now, tr.t, err), true
 		}
@@ -201,7 +202,7 @@ func failEvent(now int64, t *ir.Transition, err error) Event {
 func (e *Engine) armEvent(ctx context.Context, s *State, f *Frame, c *cnet, ti int32, now int64) Event {
 	t := c.trans[ti].t
 	ev := evaluator{e.m, e.eval}
-	v, err := ev.call(ctx, t.Value, &frameVars{s: s, f: f, over: -1})
+	v, err := ev.call(ctx, t.Value, &frameVars{m: e.m, s: s, f: f, over: -1})
 	if err != nil {
 		return failEvent(now, t, err)
 	}
@@ -231,7 +232,7 @@ func (e *Engine) fireEvent(ctx context.Context, s *State, f *Frame, c *cnet, ti 
 		return out // the common case: nothing to evaluate
 	}
 	ev := evaluator{e.m, e.eval}
-	vars := &frameVars{s: s, f: f, over: -1}
+	vars := &frameVars{m: e.m, s: s, f: f, over: -1}
 	var err error
 	switch t.Kind {
 	case ir.TRoute:
@@ -352,7 +353,7 @@ func (e *Engine) doneEvent(ctx context.Context, s *State, v *Inv, result any, no
 	f := s.frame(v.Frame)
 	tr := &e.m.nets[f.Net].trans[v.Trans]
 	ev := evaluator{e.m, e.eval}
-	vars := &frameVars{s: s, f: f, over: tr.t.Result, val: result}
+	vars := &frameVars{m: e.m, s: s, f: f, over: tr.t.Result, val: result}
 	var err error
 	if out.Outs, err = ev.outs(ctx, tr, vars); err != nil {
 		return failEvent(now, tr.t, err)
@@ -385,9 +386,9 @@ func (e *Engine) failedEvent(ctx context.Context, s *State, v *Inv, cause error,
 	if fn == ir.NoFunc {
 		return out
 	}
-	var vars VarReader = &frameVars{s: s, f: &Frame{}, over: -1}
+	var vars VarReader = &frameVars{m: e.m, s: s, f: &Frame{}, over: -1}
 	if f := s.frame(v.Frame); f != nil {
-		vars = &frameVars{s: s, f: f, over: -1}
+		vars = &frameVars{m: e.m, s: s, f: f, over: -1}
 	}
 	d, err := evaluator{e.m, e.eval}.call(ctx, fn, vars, int64(v.Attempt))
 	if v.Comp && err != nil {

@@ -13,7 +13,7 @@ const (
 	Completed        // the root net's end place is marked
 	Failing          // failed; compensations are running
 	Failed           // failed and compensated
-	Cancelled        // cancelled from outside
+	Cancelled        // cancelled from outside, or by cancel case once compensated
 )
 
 var statusNames = [...]string{"running", "completed", "failing", "failed", "cancelled"}
@@ -44,8 +44,11 @@ type State struct {
 	// CompErrors records compensations that failed for good; the saga
 	// goes on with the next one.
 	CompErrors []string
-	NextFrame  int32
-	NextInv    int32
+	// Cancel marks a case that a cancel case statement ended: it is
+	// Failing while its compensations run and then Cancelled, not Failed.
+	Cancel    bool
+	NextFrame int32
+	NextInv   int32
 }
 
 // Frame is one instance of a net: the root net of the case, or a child
@@ -63,6 +66,9 @@ type Frame struct {
 	Alias  []int32
 	Result any // the value of the net's return
 	Groups []*Group
+	// Held lists the milestones the frame holds, once per branch inside
+	// each (see mark).
+	Held []string
 }
 
 // Group tracks the children of one running TMulti or TWorkflow

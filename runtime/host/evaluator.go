@@ -15,8 +15,7 @@ import (
 // Evaluator is an [engine.Evaluator] that runs functions on eval's
 // register machine. Machines are not safe for concurrent use, so it keeps
 // a pool of them; the zero Evaluator is ready to use and safe for
-// concurrent use. Milestones are never held (the engine does not expose
-// them yet).
+// concurrent use. Milestones are read through [engine.MilestoneReader].
 type Evaluator struct {
 	pool sync.Pool // of *eval.Machine
 }
@@ -78,4 +77,9 @@ func (v vars) Var(i int) (eval.Value, bool) {
 	return val, true
 }
 
-func (vars) Milestone(string) bool { return false }
+// Milestone asks the engine's variable reader, which knows the
+// milestones the frame holds.
+func (v vars) Milestone(name string) bool {
+	mr, ok := v.r.(engine.MilestoneReader)
+	return ok && mr.Milestone(name)
+}

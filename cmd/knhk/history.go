@@ -1,0 +1,178 @@
+// This file implements "knhk history": the events of a case in order.
+
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"time"
+
+	"github.com/knhk/knhk/compiler/ir"
+	"github.com/knhk/knhk/runtime/engine"
+)
+
+var historyCmd = &command{
+	name:      "history",
+	usageLine: "knhk history [--data DIR] [--json] CASE",
+	short:     "print the events of a case in order",
+	long: `History prints the events of case CASE from the data directory (--data,
+default ./.knhk) in the order they were logged: the sequence number in
+the log, the time (UTC), the kind of event and what it concerns (the
+workflow started, the step fired, the signal received, why a call or
+the case failed). Nothing is run.
+
+With --json it prints a JSON array of objects with the members seq,
+time, kind and, when they apply, step, signal, message and due.
+`,
+	setup: func(fs *flag.FlagSet) func(*env, []string) int {
+		data := fs.String("data", ".knhk", "the data `DIR` holding the case")
+		asJSON := fs.Bool("json", false, "print JSON")
+		return func(e *env, args []string) int { return runHistory(e, *data, *asJSON, args) }
+	},
+}
+
+// historyEntry is one event as knhk history shows it.
+type historyEntry struct {
+	Seq     uint64 `json:"seq"`
+	Time    string `json:"time"`
+	Kind    string `json:"kind"`
+	Step    string `json:"step,omitempty"`
+	Signal  string `json:"signal,omitempty"`
+	Message string `json:"message,omitempty"`
+	Due     string `json:"due,omitempty"`
+}
+
+func runHistory(e *env, data string, asJSON bool, args []string) int {
+	if len(args) != 1 {
+		return usageError(e, "want exactly one CASE, got %d", len(args))
+	}
+	d, err := openData(context.Background(), data)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "knhk: %v\n", err)
+		return exitUser
+	}
+	defer d.close()
+	c, err := d.lookupCase(args[0])
+	if err != nil {
+		fmt.Fprintf(e.stderr, "knhk: %v\n", err)
+		return exitUser
+	}
+	entries := historyOf(c)
+	if asJSON {
+		b, err := json.MarshalIndent(entries, "", "  ")
+		if err != nil {
+			fmt.Fprintf(e.stderr, "knhk: internal error: %v\n", err)
+			return exitInternal
+		}
+		fmt.Fprintf(e.stdout, "%s\n", b)
+		return exitOK
+	}
+	for _, h := range entries {
+		line := fmt.Sprintf("%d %s %s", h.Seq, h.Time, h.Kind)
+		for _, part := range []string{h.Step, h.Signal} {
+			if part != "" {
+				line += " " + part
+			}
+		}
+		if h.Due != "" {
+			line += " due " + h.Due
+		}
+		if h.Message != "" {
+			line += ": " + h.Message
+		}
+		fmt.Fprintln(e.stdout, line)
+	}
+	return exitOK
+}
+
+// historyOf describes c's events, naming steps when the descriptor is
+// known.
+func historyOf(c *caseLog) []historyEntry {
+	var s engine.State
+	s.ID = c.id
+	applying := c.prog != nil
+	out := make([]historyEntry, 0, len(c.events))
+	for i, ev := range c.events {
+		h := historyEntry{Seq: uint64(c.seqs[i]), Time: time.Unix(0, ev.Time).UTC().Format(time.RFC3339Nano),
+			Kind: ev.Kind.String(), Signal: ev.Name, Message: ev.Message}
+		if ev.Due != 0 {
+			h.Due = time.Unix(0, ev.Due).UTC().Format(time.RFC3339Nano)
+		}
+		if applying {
+			if ev.Kind == engine.EvStart && int(ev.Trans) < len(c.prog.Nets) && ev.Trans >= 0 {
+				h.Step = c.prog.Nets[ev.Trans].Name
+			} else if t := eventTransition(c.prog, &s, ev); t != nil {
+				h.Step = stepName(c.prog, t)
+			}
+			if err := c.mach.Apply(&s, ev); err != nil {
+				applying = false // describe the rest without names
+			}
+		}
+		out = append(out, h)
+	}
+	return out
+}
+
+// eventTransition returns the transition ev concerns in s (the state
+// before ev), or nil.
+func eventTransition(p *ir.Program, s *engine.State, ev *engine.Event) *ir.Transition {
+	frame, trans := ev.Frame, ev.Trans
+	switch ev.Kind {
+	case engine.EvFire, engine.EvArm, engine.EvTimer:
+	case engine.EvFailed, engine.EvDone, engine.EvRetry:
+		frame, trans = -1, -1
+		for _, v := range s.Invs {
+			if v.ID == ev.Inv {
+				frame, trans = v.Frame, v.Trans
+			}
+		}
+	default:
+		return nil
+	}
+	for _, f := range s.Frames {
+		if f.ID != frame || f.Net < 0 || int(f.Net) >= len(p.Nets) {
+			continue
+		}
+		n := p.Nets[f.Net]
+		if trans >= 0 && int(trans) < len(n.Transitions) {
+			return n.Transitions[trans]
+		}
+	}
+	return nil
+}
+
+// stepName names a transition for people: the task, kernel or workflow
+// it calls, the signal or marker it waits on, or its internal name.
+func stepName(p *ir.Program, t *ir.Transition) string {
+	if t.Call != nil && t.Kind != ir.TMulti {
+		if n := calleeName(p, t.Call); n != "" {
+			return n
+		}
+	}
+	if t.Label != "" {
+		return t.Label
+	}
+	return t.Name
+}
+
+// calleeName returns the name of what c calls, "" when out of range.
+func calleeName(p *ir.Program, c *ir.Call) string {
+	i := int(c.Target)
+	switch c.Kind {
+	case ir.CallTask:
+		if i >= 0 && i < len(p.Tasks) && p.Tasks[i] != nil {
+			return p.Tasks[i].Name
+		}
+	case ir.CallWorkflow:
+		if i >= 0 && i < len(p.Nets) && p.Nets[i] != nil {
+			return p.Nets[i].Name
+		}
+	case ir.CallKernel:
+		if i >= 0 && i < len(p.Kernels) && p.Kernels[i] != nil {
+			return p.Kernels[i].Name
+		}
+	}
+	return ""
+}

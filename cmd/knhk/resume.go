@@ -1,0 +1,58 @@
+// This file implements "knhk resume": a case picked up again after its
+// process ended, so that timers and retries that came due meanwhile fire.
+
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+)
+
+var resumeCmd = &command{
+	name:      "resume",
+	usageLine: "knhk resume [--data DIR] CASE",
+	short:     "resume a case: fire its due timers and run it on",
+	long: `Resume picks up case CASE from the data directory (--data, default
+./.knhk) on the compiled program it started with and runs it on as knhk
+run does: timers and retry backoffs that came due while no process ran
+fire, calls whose completion was not logged are invoked again with the
+same idempotency keys, and the case runs until it ends or waits for a
+signal. The outcome is reported as by knhk run.
+
+Resume exits with status 1 for an unknown case or one that has ended.
+`,
+	setup: func(fs *flag.FlagSet) func(*env, []string) int {
+		data := fs.String("data", ".knhk", "the data `DIR` holding the case")
+		return func(e *env, args []string) int { return runResume(e, *data, args) }
+	},
+}
+
+func runResume(e *env, data string, args []string) int {
+	if len(args) != 1 {
+		return usageError(e, "want exactly one CASE, got %d", len(args))
+	}
+	id := args[0]
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	d, c, s, code := openCase(ctx, e, data, id)
+	if d == nil {
+		return code
+	}
+	defer d.close()
+	if s.Done() {
+		fmt.Fprintf(e.stderr, "knhk: case %s has ended (%s)\n", id, s.Status)
+		return exitUser
+	}
+	eng, log, err := caseEngine(e, d, c)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "knhk: internal error: %v\n", err)
+		return exitInternal
+	}
+	if s, err = resume(ctx, eng, c.prog, id, eng.Recover(ctx, id)); err != nil {
+		return reportRunError(e, ctx, data, id, err)
+	}
+	return reportOutcome(e, c, eng, log, s)
+}

@@ -1,0 +1,284 @@
+// This file implements "knhk signal": a signal with its payload delivered
+// to a waiting case, which then runs on.
+
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/knhk/knhk/compiler/ir"
+	"github.com/knhk/knhk/runtime/engine"
+	"github.com/knhk/knhk/runtime/eval"
+	"github.com/knhk/knhk/runtime/host"
+	"github.com/knhk/knhk/runtime/worker"
+)
+
+var signalCmd = &command{
+	name:      "signal",
+	usageLine: "knhk signal [--data DIR] CASE NAME [JSON]",
+	short:     "send a signal to a waiting case and run it on",
+	long: `Signal delivers signal NAME with the payload JSON to case CASE in the data
+directory (--data, default ./.knhk), then runs the case on as knhk run
+does: until it ends or waits for a signal again. The result or the new
+waiting state is reported as by knhk run.
+
+The payload follows the rule of run's input: for a signal with one
+parameter, the value of that parameter; for several, an object with one
+member per parameter; for none, nothing (or {}). It is checked against
+the parameter types before anything is written, and a mismatch names the
+field.
+
+The case resumes on the compiled program it started with, even when its
+source file has changed since. Timers of the case that came due while no
+command ran fire first, so a signal may find the case already ended.
+
+Signal exits with status 1, and appends nothing to the log, for an
+unknown case, a case that has ended, a signal the workflow does not
+declare, or a payload that does not fit.
+`,
+	setup: func(fs *flag.FlagSet) func(*env, []string) int {
+		data := fs.String("data", ".knhk", "the data `DIR` holding the case")
+		return func(e *env, args []string) int { return runSignal(e, *data, args) }
+	},
+}
+
+func runSignal(e *env, data string, args []string) int {
+	if len(args) < 2 || len(args) > 3 {
+		return usageError(e, "want CASE NAME [JSON], got %d arguments", len(args))
+	}
+	id, name := args[0], args[1]
+	var payload []byte
+	if len(args) == 3 {
+		payload = []byte(args[2])
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	d, c, s, code := openCase(ctx, e, data, id)
+	if d == nil {
+		return code
+	}
+	defer d.close()
+	if s.Done() {
+		fmt.Fprintf(e.stderr, "knhk: case %s has ended (%s); it takes no more signals\n", id, s.Status)
+		return exitUser
+	}
+	p := c.prog
+	root := p.Nets[s.Net]
+	sig := findSignal(p, root, name)
+	if sig == nil {
+		fmt.Fprintf(e.stderr, "knhk: workflow %s has no signal %s (it accepts: %s)\n", root.Name, name, listOrNone(signalNames(p, root)))
+		return exitUser
+	}
+	vals, err := decodePayload(p, sig, payload)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "knhk: bad payload for signal %s: %v\n", name, err)
+		return exitUser
+	}
+	eng, log, err := caseEngine(e, d, c)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "knhk: internal error: %v\n", err)
+		return exitInternal
+	}
+	// Recover replays the case and fires whatever came due meanwhile.
+	if s, err = resume(ctx, eng, p, id, eng.Recover(ctx, id)); err != nil {
+		return reportRunError(e, ctx, data, id, err)
+	}
+	if s.Done() {
+		fmt.Fprintf(e.stderr, "knhk: case %s ended before signal %s could be delivered\n", id, name)
+		reportOutcome(e, c, eng, log, s)
+		return exitUser
+	}
+	s, err = resume(ctx, eng, p, id, eng.Signal(ctx, id, name, host.ToEngineAll(vals)))
+	if err != nil {
+		return reportRunError(e, ctx, data, id, err)
+	}
+	return reportOutcome(e, c, eng, log, s)
+}
+
+// decodePayload decodes the payload of signal sig by run's input rule.
+// For one parameter whose type is not a record, map or optional, an
+// object with that one member is accepted as well ({"by": "ann"} for
+// Approve(by: string)): it cannot be mistaken for the value itself.
+func decodePayload(p *ir.Program, sig *ir.Signal, payload []byte) ([]eval.Value, error) {
+	params := sig.Params
+	if len(params) == 1 && payload != nil {
+		switch p.KindOf(params[0].Type) {
+		case ir.KindRecord, ir.KindMap, ir.KindOptional:
+		default:
+			var obj map[string]json.RawMessage
+			if json.Unmarshal(payload, &obj) == nil && len(obj) == 1 && obj[params[0].Name] != nil {
+				payload = obj[params[0].Name]
+			}
+		}
+	}
+	if len(params) == 0 && payload != nil {
+		var obj map[string]json.RawMessage
+		if err := json.Unmarshal(payload, &obj); err != nil || len(obj) != 0 {
+			return nil, fmt.Errorf("signal %s has no payload; give none or {}", sig.Name)
+		}
+		return nil, nil
+	}
+	return decodeInput(p, &ir.Net{Name: "signal " + sig.Name, Params: params}, payload)
+}
+
+// openCase opens the data directory and rebuilds case id. On failure it
+// reports and returns a nil dataDir with the exit code.
+func openCase(ctx context.Context, e *env, data, id string) (*dataDir, *caseLog, *engine.State, int) {
+	d, err := openData(ctx, data)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "knhk: %v\n", err)
+		return nil, nil, nil, exitUser
+	}
+	c, err := d.lookupCase(id)
+	if err == nil {
+		var s *engine.State
+		if s, err = c.state(); err == nil {
+			return d, c, s, exitOK
+		}
+	}
+	d.close()
+	fmt.Fprintf(e.stderr, "knhk: %v\n", err)
+	return nil, nil, nil, exitUser
+}
+
+// findSignal returns the declaration of signal name that a case of root
+// accepts: root's own, or that of a net it may wait in.
+func findSignal(p *ir.Program, root *ir.Net, name string) *ir.Signal {
+	for _, s := range root.Signals {
+		if s != nil && s.Name == name {
+			return s
+		}
+	}
+	for _, n := range p.Nets {
+		if n == nil || n == root {
+			continue
+		}
+		for _, s := range n.Signals {
+			if s != nil && s.Name == name && waitsFor(n, name) {
+				return s
+			}
+		}
+	}
+	return nil
+}
+
+func waitsFor(n *ir.Net, name string) bool {
+	for _, t := range n.Transitions {
+		if t != nil && t.Kind == ir.TSignal && t.Label == name {
+			return true
+		}
+	}
+	return false
+}
+
+// signalNames lists the signals root declares, for error messages.
+func signalNames(p *ir.Program, root *ir.Net) []string {
+	var names []string
+	for _, s := range root.Signals {
+		if s != nil {
+			names = append(names, s.Name)
+		}
+	}
+	return names
+}
+
+// caseEngine returns an engine over d's log running c's program, with
+// task bindings resolved against the directory of the file the case was
+// started from.
+func caseEngine(e *env, d *dataDir, c *caseLog) (*engine.Engine, engine.EventLog, error) {
+	log := engine.StoreLog{Store: d.st}
+	base := "."
+	if c.meta != nil && c.meta.Source != "" {
+		base = filepath.Dir(c.meta.Source)
+	}
+	eng, err := engine.New(engine.Config{
+		Program: c.prog,
+		Eval:    &host.Evaluator{},
+		Worker:  worker.New(c.prog, worker.Options{DataDir: d.path, BaseDir: base, Log: e.stderr}),
+		Log:     log,
+	})
+	return eng, log, err
+}
+
+// resume goes on from the result err of a Start, Signal, Recover or Run
+// of case id, as drive does: until the case ends or waits for nothing
+// but a signal, sleeping until timers and backoffs come due.
+func resume(ctx context.Context, eng *engine.Engine, prog *ir.Program, id string, err error) (*engine.State, error) {
+	for {
+		if err != nil && !errors.Is(err, engine.ErrBusy) {
+			return nil, err
+		}
+		s, serr := eng.Snapshot(id)
+		if serr != nil {
+			return nil, serr
+		}
+		if s.Done() {
+			return s, nil
+		}
+		if err == nil {
+			if len(waits(prog, s)) > 0 && !backingOff(s) {
+				return s, nil
+			}
+			due, ok := eng.NextDue(id)
+			if !ok {
+				return s, nil
+			}
+			if d := time.Until(due); d > 0 {
+				t := time.NewTimer(d)
+				select {
+				case <-ctx.Done():
+					t.Stop()
+					return nil, ctx.Err()
+				case <-t.C:
+				}
+			}
+		}
+		err = eng.Run(ctx, id)
+	}
+}
+
+func reportRunError(e *env, ctx context.Context, data, id string, err error) int {
+	if ctx.Err() != nil {
+		fmt.Fprintf(e.stderr, "knhk: interrupted; case %s is kept in %s\n", id, data)
+		return exitUser
+	}
+	fmt.Fprintf(e.stderr, "knhk: case %s: %v\n", id, err)
+	return exitUser
+}
+
+// reportOutcome reports where case s stands as knhk run does and returns
+// the exit code.
+func reportOutcome(e *env, c *caseLog, eng *engine.Engine, log engine.EventLog, s *engine.State) int {
+	p := c.prog
+	net := p.Nets[s.Net]
+	switch s.Status {
+	case engine.Completed:
+		return printResult(e, p, net, s.Result)
+	case engine.Failed, engine.Failing:
+		// No sources: the descriptor may outlive them, so the failure is
+		// reported without a position.
+		reportFailure(e, &compiled{prog: p, files: nil}, eng, log, s.ID, s)
+		return exitUser
+	case engine.Cancelled:
+		fmt.Fprintf(e.stderr, "knhk: case %s was cancelled\n", s.ID)
+		return exitUser
+	}
+	if names := waits(p, s); len(names) > 0 {
+		fmt.Fprintf(e.stderr, "case %s is waiting for signal %s\n", s.ID, strings.Join(names, " or "))
+		if due, ok := eng.NextDue(s.ID); ok {
+			fmt.Fprintf(e.stderr, "case %s has a timer due at %s\n", s.ID, due.UTC().Format(time.RFC3339))
+		}
+		return exitOK
+	}
+	fmt.Fprintf(e.stderr, "knhk: case %s stopped without finishing or waiting for a signal\n", s.ID)
+	return exitInternal
+}
