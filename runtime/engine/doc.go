@@ -49,8 +49,19 @@
 // A learned route asks the [Policy] (default: the first candidate) and
 // records the choice; rewards are not computed yet.
 //
-// Not yet implemented: hooks, snapshots of engine state (recovery
-// replays a case's whole log), guarded splits after a multiple-instance
+// Every Config.SnapshotEvery events (default 256) the engine writes a
+// snapshot of the case's State ([Machine.EncodeState]: versioned,
+// checksummed, deterministic JSON, tied to the program by a fingerprint)
+// to a log that is a [Snapshotter]; [Engine.Recover] then decodes the
+// latest one and replays only the events after it. A snapshot that does
+// not decode fails recovery with [ErrBadSnapshot]; a missing one means a
+// full replay. [StoreLog] keeps snapshots as "case-snapshot" records and
+// indexes, per store, the byte position of each case's first record and
+// latest snapshot, so recovery reads from there instead of from the start
+// of the log (the first recovery after opening a store builds the index
+// by reading every record once).
+//
+// Not yet implemented: hooks, guarded splits after a multiple-instance
 // or workflow transition (every output is taken), and concurrency within
 // one case beyond a round of calls: the engine invokes every ready call
 // of a case concurrently and applies their outcomes in invocation order

@@ -28,7 +28,16 @@ type Config struct {
 	// MaxSteps bounds the events one Start, Signal or Run call commits
 	// (default DefaultMaxSteps).
 	MaxSteps int
+	// SnapshotEvery is how many events of a case pass between two of its
+	// snapshots, when Log is a [Snapshotter] (default
+	// DefaultSnapshotEvery; negative: never, and Recover then ignores
+	// snapshots and replays whole cases). Recovery replays at most this
+	// many events after the latest snapshot.
+	SnapshotEvery int
 }
+
+// DefaultSnapshotEvery is the default of Config.SnapshotEvery.
+const DefaultSnapshotEvery = 256
 
 // Engine runs the cases of one program. Its methods are safe for
 // concurrent use; calls on one case are serialised.
@@ -40,6 +49,11 @@ type Engine struct {
 	clock  Clock
 	policy Policy
 	steps  int
+	every  int         // Config.SnapshotEvery, 0 for never
+	snaps  Snapshotter // nil when the log keeps no snapshots
+
+	snapMu  sync.Mutex
+	snapErr error
 
 	mu    sync.Mutex
 	cases map[string]*caseRun
@@ -48,6 +62,7 @@ type Engine struct {
 type caseRun struct {
 	mu sync.Mutex
 	s  State
+	n  uint64 // events of the case in the log
 }
 
 // ErrUnknownCase is returned for a case the engine does not hold.
@@ -77,8 +92,15 @@ func New(cfg Config) (*Engine, error) {
 	if clock == nil {
 		clock = SystemClock{}
 	}
-	return &Engine{m: m, eval: cfg.Eval, worker: cfg.Worker, log: cfg.Log, clock: clock, policy: cfg.Policy, steps: cfg.MaxSteps,
-		cases: map[string]*caseRun{}}, nil
+	e := &Engine{m: m, eval: cfg.Eval, worker: cfg.Worker, log: cfg.Log, clock: clock, policy: cfg.Policy, steps: cfg.MaxSteps,
+		cases: map[string]*caseRun{}}
+	if sn, ok := cfg.Log.(Snapshotter); ok && cfg.SnapshotEvery >= 0 {
+		e.snaps, e.every = sn, cfg.SnapshotEvery
+		if e.every == 0 {
+			e.every = DefaultSnapshotEvery
+		}
+	}
+	return e, nil
 }
 
 // Machine returns the engine's compiled program.
@@ -109,13 +131,13 @@ func (e *Engine) Start(ctx context.Context, id, net string, args []any) error {
 	defer cr.mu.Unlock()
 	e.cases[id] = cr
 	e.mu.Unlock()
-	if err := e.commit(ctx, &cr.s, &Event{Kind: EvStart, Time: e.now(), Trans: ni, Values: args}); err != nil {
+	if err := e.commit(ctx, cr, &Event{Kind: EvStart, Time: e.now(), Trans: ni, Values: args}); err != nil {
 		e.mu.Lock()
 		delete(e.cases, id)
 		e.mu.Unlock()
 		return err
 	}
-	return e.run(ctx, &cr.s)
+	return e.run(ctx, cr)
 }
 
 func (e *Engine) lookup(id string) (*caseRun, error) {
@@ -142,10 +164,10 @@ func (e *Engine) Signal(ctx context.Context, id, name string, payload []any) err
 	if !e.m.accepts(cr.s.Net, name) {
 		return fmt.Errorf("workflow %s has no signal %s", e.m.Prog.Nets[cr.s.Net].Name, name)
 	}
-	if err := e.commit(ctx, &cr.s, &Event{Kind: EvSignal, Time: e.now(), Name: name, Values: payload}); err != nil {
+	if err := e.commit(ctx, cr, &Event{Kind: EvSignal, Time: e.now(), Name: name, Values: payload}); err != nil {
 		return err
 	}
-	return e.run(ctx, &cr.s)
+	return e.run(ctx, cr)
 }
 
 // Run fires what is due in case id (timers, backoffs) at the clock's
@@ -157,7 +179,7 @@ func (e *Engine) Run(ctx context.Context, id string) error {
 	}
 	cr.mu.Lock()
 	defer cr.mu.Unlock()
-	return e.run(ctx, &cr.s)
+	return e.run(ctx, cr)
 }
 
 // Cancel cancels case id.
@@ -171,31 +193,50 @@ func (e *Engine) Cancel(ctx context.Context, id string) error {
 	if cr.s.Done() {
 		return nil
 	}
-	return e.commit(ctx, &cr.s, &Event{Kind: EvCancel, Time: e.now()})
+	return e.commit(ctx, cr, &Event{Kind: EvCancel, Time: e.now()})
 }
 
 // Recover rebuilds case id from the log, replacing what the engine held,
 // and runs it: calls that were started but whose completion was not
-// logged are invoked again with the same idempotency keys.
+// logged are invoked again with the same idempotency keys. When the log
+// is a [Snapshotter], it starts from the case's latest snapshot and
+// replays only the events after it; a snapshot that cannot be decoded
+// (damaged, unknown version, another program) fails the recovery with an
+// error wrapping [ErrBadSnapshot] instead of guessing.
 func (e *Engine) Recover(ctx context.Context, id string) error {
 	cr := &caseRun{s: State{ID: id}}
 	cr.mu.Lock()
 	defer cr.mu.Unlock()
-	n := 0
-	err := e.log.Replay(ctx, id, func(ev *Event) error {
-		n++
+	apply := func(ev *Event) error {
+		cr.n++
 		return e.m.Apply(&cr.s, ev)
-	})
+	}
+	var err error
+	if e.snaps != nil {
+		err = e.snaps.ReplaySnapshot(ctx, id, func(b []byte) error {
+			s, n, err := e.m.DecodeState(b)
+			if err != nil {
+				return err
+			}
+			if s.ID != id {
+				return fmt.Errorf("%w: snapshot of case %s", ErrBadSnapshot, s.ID)
+			}
+			cr.s, cr.n = *s, n
+			return nil
+		}, apply)
+	} else {
+		err = e.log.Replay(ctx, id, apply)
+	}
 	if err != nil {
 		return fmt.Errorf("replaying case %s: %w", id, err)
 	}
-	if n == 0 {
+	if cr.n == 0 {
 		return fmt.Errorf("%w %s", ErrUnknownCase, id)
 	}
 	e.mu.Lock()
 	e.cases[id] = cr
 	e.mu.Unlock()
-	return e.run(ctx, &cr.s)
+	return e.run(ctx, cr)
 }
 
 // Snapshot returns a copy of the state of case id.
@@ -234,18 +275,47 @@ func (e *Engine) NextDue(id string) (time.Time, bool) {
 
 // commit appends ev and applies it. An event is never applied unless the
 // log accepted it.
-func (e *Engine) commit(ctx context.Context, s *State, ev *Event) error {
+func (e *Engine) commit(ctx context.Context, cr *caseRun, ev *Event) error {
+	s := &cr.s
 	if err := e.log.Append(ctx, s.ID, ev); err != nil {
 		return err
 	}
+	cr.n++
 	if err := e.m.Apply(s, ev); err != nil {
 		return fmt.Errorf("case %s: %w", s.ID, err)
+	}
+	if e.snaps != nil && cr.n%uint64(e.every) == 0 {
+		e.snapshot(ctx, cr)
 	}
 	return nil
 }
 
+// snapshot saves the state of cr. A snapshot is only a shortcut for
+// recovery (the events are durable already), so failing to take one does
+// not fail the event; the error is kept for [Engine.SnapshotErr].
+func (e *Engine) snapshot(ctx context.Context, cr *caseRun) {
+	b, err := e.m.EncodeState(&cr.s, cr.n)
+	if err == nil {
+		err = e.snaps.SaveSnapshot(ctx, cr.s.ID, b)
+	}
+	if err != nil {
+		e.snapMu.Lock()
+		e.snapErr = err
+		e.snapMu.Unlock()
+	}
+}
+
+// SnapshotErr returns the error of the latest case snapshot that could
+// not be taken, nil if none failed.
+func (e *Engine) SnapshotErr() error {
+	e.snapMu.Lock()
+	defer e.snapMu.Unlock()
+	return e.snapErr
+}
+
 // drain commits events until none is ready without a call completing.
-func (e *Engine) drain(ctx context.Context, s *State, steps *int) error {
+func (e *Engine) drain(ctx context.Context, cr *caseRun, steps *int) error {
+	s := &cr.s
 	ev := new(Event) // reused: Append must not retain it
 	for ; ; *steps++ {
 		if *steps >= e.steps {
@@ -255,7 +325,7 @@ func (e *Engine) drain(ctx context.Context, s *State, steps *int) error {
 		if *ev, ok = e.next(ctx, s, e.now()); !ok {
 			return nil
 		}
-		if err := e.commit(ctx, s, ev); err != nil {
+		if err := e.commit(ctx, cr, ev); err != nil {
 			return err
 		}
 	}
@@ -271,10 +341,11 @@ type outcome struct {
 // Ready calls are invoked together, as a round; their outcomes are
 // applied in invocation order, each followed by the events it enables,
 // and an outcome whose call was cancelled meanwhile is dropped.
-func (e *Engine) run(ctx context.Context, s *State) error {
+func (e *Engine) run(ctx context.Context, cr *caseRun) error {
+	s := &cr.s
 	steps := 0
 	for {
-		if err := e.drain(ctx, s, &steps); err != nil {
+		if err := e.drain(ctx, cr, &steps); err != nil {
 			return err
 		}
 		var ready []*Inv
@@ -310,10 +381,10 @@ func (e *Engine) run(ctx context.Context, s *State) error {
 			} else {
 				ev = e.doneEvent(ctx, s, o.inv, o.result, e.now())
 			}
-			if err := e.commit(ctx, s, &ev); err != nil {
+			if err := e.commit(ctx, cr, &ev); err != nil {
 				return err
 			}
-			if err := e.drain(ctx, s, &steps); err != nil {
+			if err := e.drain(ctx, cr, &steps); err != nil {
 				return err
 			}
 		}

@@ -145,7 +145,9 @@ func (x *fixture) engine() *Engine {
 	if x.eng != nil {
 		return x.eng
 	}
-	e, err := New(Config{Program: x.p, Eval: x.ev, Worker: x.w, Log: x.log, Clock: x.clock})
+	// Snapshots every other event, so that every pattern test also
+	// exercises taking them.
+	e, err := New(Config{Program: x.p, Eval: x.ev, Worker: x.w, Log: x.log, Clock: x.clock, SnapshotEvery: 2})
 	if err != nil {
 		x.t.Fatal(err)
 	}
@@ -222,6 +224,11 @@ func (x *fixture) trace(id string) []string {
 	// Replay is what recovery does: it must rebuild the live state.
 	if live := x.state(id); !reflect.DeepEqual(&s, live) {
 		x.t.Errorf("replaying case %s gives another state:\n got %+v\nwant %+v", id, &s, live)
+	}
+	// And so is replay from a snapshot taken after any event.
+	checkSnapshots(x.t, m, id, x.log.Events(id))
+	if err := x.engine().SnapshotErr(); err != nil {
+		x.t.Errorf("taking a snapshot: %v", err)
 	}
 	return out
 }

@@ -11,6 +11,7 @@ import (
 type MemLog struct {
 	mu    sync.Mutex
 	cases map[string][]Event
+	snaps map[string]memSnap // the latest snapshot of each case
 }
 
 // NewMemLog returns an empty log.

@@ -14,6 +14,7 @@ import (
 type Machine struct {
 	Prog *ir.Program
 	nets []*cnet
+	snap codec // built on the first snapshot
 }
 
 type carc struct {

@@ -120,7 +120,9 @@ func TestRecoverAtEveryEvent(t *testing.T) {
 		x := newFixture(t)
 		richNet(x)
 		x.clock = clean.clock
-		e1, err := New(Config{Program: x.p, Eval: x.ev, Worker: x.w, Log: &crashLog{MemLog: x.log, limit: k}, Clock: x.clock})
+		// A snapshot every third event: recovery starts from the latest
+		// one before the crash.
+		e1, err := New(Config{Program: x.p, Eval: x.ev, Worker: x.w, Log: &crashLog{MemLog: x.log, limit: k}, Clock: x.clock, SnapshotEvery: 3})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -129,11 +131,14 @@ func TestRecoverAtEveryEvent(t *testing.T) {
 		}
 		keys1 := keys(x.w)
 		x.w = &fakeWorker{behave: x.w.behave}
-		e2, err := New(Config{Program: x.p, Eval: x.ev, Worker: x.w, Log: x.log, Clock: x.clock})
+		e2, err := New(Config{Program: x.p, Eval: x.ev, Worker: x.w, Log: x.log, Clock: x.clock, SnapshotEvery: 3})
 		if err != nil {
 			t.Fatal(err)
 		}
 		x.eng = e2
+		if k >= 3 && x.log.snaps["c"].at != k/3*3 {
+			t.Fatalf("crash at %d: latest snapshot after %d events", k, x.log.snaps["c"].at)
+		}
 		if k == 0 {
 			err = e2.Start(ctx, "c", "Rich", nil)
 		} else {
@@ -181,7 +186,7 @@ func TestStoreLogRecover(t *testing.T) {
 	}
 	x := newFixture(t)
 	richNet(x)
-	e1, err := New(Config{Program: x.p, Eval: x.ev, Worker: x.w, Log: StoreLog{st}, Clock: x.clock})
+	e1, err := New(Config{Program: x.p, Eval: x.ev, Worker: x.w, Log: StoreLog{Store: st}, Clock: x.clock})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,7 +206,7 @@ func TestStoreLogRecover(t *testing.T) {
 	}
 	defer st.Close()
 	x.w = &fakeWorker{behave: x.w.behave}
-	e2, err := New(Config{Program: x.p, Eval: x.ev, Worker: x.w, Log: StoreLog{st}, Clock: x.clock})
+	e2, err := New(Config{Program: x.p, Eval: x.ev, Worker: x.w, Log: StoreLog{Store: st}, Clock: x.clock})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,8 +16,10 @@ import (
 
 // StoreLog is an [EventLog] over a durable [store.Store]: one record per
 // event, Kind the event kind, Payload the event encoded by [EncodeEvent].
-// Replay scans the whole log for the case's records; per-case indexes and
-// engine snapshots are later work.
+// Case snapshots are records of kind "case-snapshot" (see
+// [Snapshotter]); Replay skips them and replays every event. A StoreLog
+// indexes, per store, where each case's latest snapshot is, so that
+// ReplaySnapshot scans only from there.
 type StoreLog struct {
 	Store *store.Store
 }
@@ -32,10 +34,10 @@ func (l StoreLog) Append(ctx context.Context, caseID string, ev *Event) error {
 	return err
 }
 
-// Replay decodes the records of caseID in order.
+// Replay decodes the event records of caseID in order.
 func (l StoreLog) Replay(ctx context.Context, caseID string, fn func(*Event) error) error {
 	return l.Store.Scan(ctx, 0, func(r store.Record) error {
-		if r.CaseID != caseID {
+		if r.CaseID != caseID || r.Kind == snapshotKind {
 			return nil
 		}
 		ev, err := DecodeEvent(r.Payload)
