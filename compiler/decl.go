@@ -6,7 +6,6 @@ package compiler
 
 import (
 	"strconv"
-	"strings"
 
 	"github.com/knhk/knhk/compiler/ir"
 	"github.com/knhk/knhk/lang/check"
@@ -62,7 +61,7 @@ func (l *lowerer) taskDecl(t *ir.Task, d *syntax.TaskDecl, obj check.Object, fil
 		}
 		switch cl.Kind {
 		case "retry":
-			if n, ok := constInt(cl.Value); ok {
+			if n, ok := check.ConstInt(cl.Value); ok {
 				t.Retry = int32(n)
 			} else {
 				l.notImplemented(file, cl.Span(), "a retry count that is not a constant")
@@ -181,30 +180,4 @@ func (l *lowerer) binding(b *syntax.Binding, name string) ir.Binding {
 		sym = name
 	}
 	return ir.Binding{Kind: ir.BindExtern, Target: sym}
-}
-
-// constInt evaluates an integer constant: a literal, possibly negated or
-// parenthesised.
-func constInt(e syntax.Expr) (int64, bool) {
-	switch e := e.(type) {
-	case *syntax.BasicLit:
-		if e.Kind != syntax.IntLit {
-			return 0, false
-		}
-		return parseIntLit(e.Value)
-	case *syntax.ParenExpr:
-		return constInt(e.X)
-	case *syntax.UnaryExpr:
-		if e.Op == "-" {
-			v, ok := constInt(e.X)
-			return -v, ok
-		}
-	}
-	return 0, false
-}
-
-// parseIntLit parses a decimal integer literal with optional underscores.
-func parseIntLit(s string) (int64, bool) {
-	v, err := strconv.ParseInt(strings.ReplaceAll(s, "_", ""), 10, 64)
-	return v, err == nil
 }

@@ -176,7 +176,7 @@ func (c *fnCtx) basicLit(e *syntax.BasicLit) ir.Reg {
 	c.at(e)
 	switch e.Kind {
 	case syntax.IntLit:
-		v, ok := parseIntLit(e.Value)
+		v, ok := check.ConstInt(e)
 		if !ok {
 			break
 		}

@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"github.com/knhk/knhk/compiler/ir"
+	"github.com/knhk/knhk/lang/check"
 	"github.com/knhk/knhk/lang/source"
 	"github.com/knhk/knhk/lang/syntax"
 )
@@ -27,7 +28,7 @@ func (w *wf) joinOf(j *syntax.Join) joinSpec {
 	if j.Kind == "any" {
 		return joinSpec{n: 1, ok: true}
 	}
-	n, ok := constInt(j.Count)
+	n, ok := check.ConstInt(j.Count)
 	if !ok || n < 1 {
 		w.notImplemented(j, "a join count that is not a positive constant")
 		return joinSpec{}

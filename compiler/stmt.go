@@ -150,7 +150,7 @@ func (w *wf) call(e *syntax.CallExpr, clauses []*syntax.Clause, depth int) *ir.C
 		}
 		switch cl.Kind {
 		case "retry":
-			n, ok := constInt(cl.Value)
+			n, ok := check.ConstInt(cl.Value)
 			if !ok {
 				w.notImplemented(cl, "a retry count that is not a constant")
 				continue

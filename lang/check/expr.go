@@ -222,8 +222,11 @@ func (c *checker) untyped(e syntax.Expr) bool {
 	return false
 }
 
-// constInt evaluates a constant integer expression.
-func constInt(e syntax.Expr) (int64, bool) {
+// ConstInt evaluates a constant integer expression: literals combined with
+// unary minus, parentheses and + - * / %. The compiler uses it for join
+// counts and retry clauses, so that it agrees with what the checker
+// accepted.
+func ConstInt(e syntax.Expr) (int64, bool) {
 	switch e := e.(type) {
 	case *syntax.BasicLit:
 		if e.Kind != syntax.IntLit {
@@ -232,15 +235,15 @@ func constInt(e syntax.Expr) (int64, bool) {
 		v, err := parseInt(e.Value)
 		return v, err == nil
 	case *syntax.ParenExpr:
-		return constInt(e.X)
+		return ConstInt(e.X)
 	case *syntax.UnaryExpr:
 		if e.Op == "-" {
-			v, ok := constInt(e.X)
+			v, ok := ConstInt(e.X)
 			return -v, ok
 		}
 	case *syntax.BinaryExpr:
-		x, ok1 := constInt(e.X)
-		y, ok2 := constInt(e.Y)
+		x, ok1 := ConstInt(e.X)
+		y, ok2 := ConstInt(e.Y)
 		if !ok1 || !ok2 {
 			return 0, false
 		}
@@ -535,7 +538,7 @@ func (c *checker) index(e *syntax.IndexExpr) Type {
 		i := c.value(e.Index, h)
 		if !isInvalid(i) && !isInteger(i) {
 			c.errorf(e.Index.Span(), source.BadIndex, "invalid index %s (type %s): a list index must be an integer", c.exprString(e.Index), i)
-		} else if v, ok := constInt(e.Index); ok && v < 0 {
+		} else if v, ok := ConstInt(e.Index); ok && v < 0 {
 			c.errorf(e.Index.Span(), source.BadIndex, "invalid index %s: must not be negative", c.exprString(e.Index))
 		}
 		return u.Elem

@@ -463,8 +463,8 @@ func (c *checker) forStmt(s *syntax.ForStmt) {
 		c.info.Types[r] = &List{Elem: it}
 		switch {
 		case c.inKernel():
-			_, ok1 := constInt(r.X)
-			_, ok2 := constInt(r.Y)
+			_, ok1 := ConstInt(r.X)
+			_, ok2 := ConstInt(r.Y)
 			if !ok1 || !ok2 {
 				c.errorf(r.Span(), source.KernelLoopBound, "kernel loop bounds must be constant integers, so the loop can be unrolled on the device")
 			}
@@ -499,7 +499,7 @@ func (c *checker) forStmt(s *syntax.ForStmt) {
 		t := c.value(s.Limit, TypInt)
 		if !isInvalid(t) && !isInteger(t) {
 			c.errorf(s.Limit.Span(), source.BadJoin, "limit must be an int, found %s", t)
-		} else if n, ok := constInt(s.Limit); ok && n < 1 {
+		} else if n, ok := ConstInt(s.Limit); ok && n < 1 {
 			c.errorf(s.Limit.Span(), source.BadJoin, "limit must be at least 1, found %d", n)
 		}
 	}
@@ -546,7 +546,7 @@ func (c *checker) join(j *syntax.Join, max int) {
 	if isInvalid(t) {
 		return
 	}
-	n, ok := constInt(j.Count)
+	n, ok := ConstInt(j.Count)
 	switch {
 	case !isInteger(t) || !ok:
 		c.errorf(j.Count.Span(), source.BadJoin, "join count must be a constant int, found %s", c.exprString(j.Count))

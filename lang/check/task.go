@@ -134,7 +134,7 @@ func (c *checker) clauses(cls []*syntax.Clause, kind callKind) {
 			}
 			if !isInteger(t) {
 				c.errorf(cl.Value.Span(), source.BadClause, "retry needs an int count, found %s (type %s)", c.exprString(cl.Value), t)
-			} else if n, ok := constInt(cl.Value); ok && n < 0 {
+			} else if n, ok := ConstInt(cl.Value); ok && n < 0 {
 				c.errorf(cl.Value.Span(), source.BadClause, "retry count must be >= 0, found %d", n)
 			}
 		case "backoff", "timeout":
