@@ -165,7 +165,7 @@ func runRun(e *env, o *runOptions, args []string) int {
 	case engine.Completed:
 		return printResult(e, c.prog, net, s.Result)
 	case engine.Failed:
-		reportFailure(e, c, eng, log, id, s)
+		reportFailure(e, c, s)
 		return exitUser
 	case engine.Cancelled:
 		fmt.Fprintf(e.stderr, "knhk: case %s was cancelled\n", id)

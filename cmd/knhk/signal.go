@@ -266,7 +266,7 @@ func reportOutcome(e *env, c *caseLog, eng *engine.Engine, log engine.EventLog, 
 	case engine.Failed, engine.Failing:
 		// No sources: the descriptor may outlive them, so the failure is
 		// reported without a position.
-		reportFailure(e, &compiled{prog: p, files: nil}, eng, log, s.ID, s)
+		reportFailure(e, &compiled{prog: p}, s)
 		return exitUser
 	case engine.Cancelled:
 		fmt.Fprintf(e.stderr, "knhk: case %s was cancelled\n", s.ID)

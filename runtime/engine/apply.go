@@ -54,7 +54,7 @@ func (m *Machine) Apply(s *State, e *Event) error {
 		if s.Status != Running {
 			return notApplicable("fail of a %s case", s.Status)
 		}
-		m.failCase(s, e.Message)
+		m.failCase(s, e.Message, e.Loc)
 	case EvCancel:
 		if s.Done() {
 			return notApplicable("cancel of a %s case", s.Status)
@@ -195,7 +195,7 @@ func (m *Machine) fire(s *State, e *Event) error {
 		if msg == "" && len(e.Values) > 0 {
 			msg = fmt.Sprint(e.Values[0])
 		}
-		m.failCase(s, msg)
+		m.failCase(s, msg, t.Loc)
 		return nil
 	case ir.TCancel:
 		if t.Cancel == ir.CancelCase {
@@ -345,9 +345,9 @@ func (m *Machine) abandon(s *State) {
 }
 
 // failCase fails the case and starts its compensation.
-func (m *Machine) failCase(s *State, msg string) {
+func (m *Machine) failCase(s *State, msg string, loc ir.Loc) {
 	s.Status = Failing
-	s.Error = msg
+	s.Error, s.ErrorLoc = msg, loc
 	m.abandon(s)
 	m.nextComp(s)
 }
@@ -372,7 +372,7 @@ func (m *Machine) nextComp(s *State) {
 	if len(s.Comp) == 0 {
 		s.Status = Failed
 		if s.Cancel {
-			s.Status, s.Error = Cancelled, ""
+			s.Status, s.Error, s.ErrorLoc = Cancelled, "", ir.NoLoc
 		}
 		return
 	}
@@ -463,7 +463,11 @@ func (m *Machine) failed(s *State, e *Event) error {
 		m.nextComp(s)
 		return nil
 	}
-	m.failCase(s, e.Message)
+	loc := ir.NoLoc
+	if v.Call != nil {
+		loc = v.Call.Loc
+	}
+	m.failCase(s, e.Message, loc)
 	return nil
 }
 

@@ -2,7 +2,11 @@
 
 package engine
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/knhk/knhk/compiler/ir"
+)
 
 // EventKind says what an [Event] records.
 type EventKind uint8
@@ -62,4 +66,18 @@ type Event struct {
 	Choice   int32  // EvFire of a TRoute: the candidate chosen
 	Name     string // EvSignal: the signal
 	Message  string // EvFailed, EvFail: why
+	// Loc is where in the source an EvFail happened: the failing
+	// expression when the evaluator reported one (see [Located]), else the
+	// transition being scheduled. It travels in the event because Apply
+	// cannot re-run the evaluator to find it.
+	Loc ir.Loc
+}
+
+// Located is implemented by evaluation errors that know the source
+// location of the expression that failed (runtime/eval's *Error). Reason
+// is the message without the location.
+type Located interface {
+	error
+	Location() ir.Loc
+	Reason() string
 }

@@ -5,6 +5,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -194,7 +195,11 @@ func armed(s *State, frame, trans int32) bool {
 }
 
 func failEvent(now int64, t *ir.Transition, err error) Event {
-	return Event{Kind: EvFail, Time: now, Message: fmt.Sprintf("%s: %v", t.Name, err)}
+	var l Located
+	if errors.As(err, &l) && l.Location().Known() {
+		return Event{Kind: EvFail, Time: now, Message: l.Reason(), Loc: l.Location()}
+	}
+	return Event{Kind: EvFail, Time: now, Message: fmt.Sprintf("%s: %v", t.Name, err), Loc: t.Loc}
 }
 
 // armEvent computes when timer ti fires: Value is a duration from now or
@@ -395,14 +400,14 @@ func (e *Engine) failedEvent(ctx context.Context, s *State, v *Inv, cause error,
 		return out // a failing case cannot fail again: retry at once
 	}
 	if err != nil {
-		return Event{Kind: EvFail, Time: now, Message: fmt.Sprintf("backoff: %v", err)}
+		return Event{Kind: EvFail, Time: now, Message: fmt.Sprintf("backoff: %v", err), Loc: v.Call.Loc}
 	}
 	n, ok := duration(d)
 	if v.Comp && (!ok || n < 0) {
 		return out
 	}
 	if !ok || n < 0 {
-		return Event{Kind: EvFail, Time: now, Message: fmt.Sprintf("backoff %v is not a duration", d)}
+		return Event{Kind: EvFail, Time: now, Message: fmt.Sprintf("backoff %v is not a duration", d), Loc: v.Call.Loc}
 	}
 	out.Due = now + n
 	return out

@@ -108,6 +108,7 @@ type wireState struct {
 	Status     Status         `json:"status"`
 	Result     any            `json:"result"`
 	Error      string         `json:"error"`
+	ErrorLoc   *wireLoc       `json:"errorLoc,omitempty"`
 	Now        int64          `json:"now"`
 	Frames     []wireFrame    `json:"frames"`
 	Invs       []wireInv      `json:"invs"`
@@ -176,7 +177,7 @@ type wireUndo struct {
 // fingerprint. Values must be of the types [EncodeEvent] accepts.
 func (m *Machine) EncodeState(s *State, n uint64) ([]byte, error) {
 	c := m.codec()
-	w := wireSnap{N: n, Prog: c.fp, S: wireState{ID: s.ID, Net: s.Net, Status: s.Status, Error: s.Error, Now: s.Now,
+	w := wireSnap{N: n, Prog: c.fp, S: wireState{ID: s.ID, Net: s.Net, Status: s.Status, Error: s.Error, ErrorLoc: encodeLoc(s.ErrorLoc), Now: s.Now,
 		Timers: s.Timers, CompErrors: s.CompErrors, Cancel: s.Cancel, NextFrame: s.NextFrame, NextInv: s.NextInv}}
 	var err error
 	call := func(x *ir.Call) int32 {
@@ -308,7 +309,7 @@ func (m *Machine) DecodeState(b []byte) (*State, uint64, error) {
 		return u
 	}
 	ws := &w.S
-	s := &State{ID: ws.ID, Net: ws.Net, Status: ws.Status, Result: val(ws.Result), Error: ws.Error, Now: ws.Now,
+	s := &State{ID: ws.ID, Net: ws.Net, Status: ws.Status, Result: val(ws.Result), Error: ws.Error, ErrorLoc: decodeLoc(ws.ErrorLoc), Now: ws.Now,
 		Timers: ws.Timers, CompErrors: ws.CompErrors, Cancel: ws.Cancel, NextFrame: ws.NextFrame, NextInv: ws.NextInv}
 	if ws.Frames != nil {
 		s.Frames = make([]*Frame, len(ws.Frames))

@@ -35,12 +35,16 @@ type State struct {
 	Status Status
 	Result any    // Completed: the value of the return
 	Error  string // Failing, Failed: why
-	Now    int64  // the Time of the last event applied
-	Frames []*Frame
-	Invs   []*Inv     // running and backing-off calls, by id
-	Timers []Timer    // armed timer transitions
-	Inbox  []Received // signals that arrived before a wait for them
-	Comp   []Undo     // compensation stack, innermost last
+	// ErrorLoc is where the failure happened in the source: the fail
+	// statement, the call whose last attempt failed, or the expression
+	// whose evaluation failed; ir.NoLoc when unknown.
+	ErrorLoc ir.Loc
+	Now      int64 // the Time of the last event applied
+	Frames   []*Frame
+	Invs     []*Inv     // running and backing-off calls, by id
+	Timers   []Timer    // armed timer transitions
+	Inbox    []Received // signals that arrived before a wait for them
+	Comp     []Undo     // compensation stack, innermost last
 	// CompErrors records compensations that failed for good; the saga
 	// goes on with the next one.
 	CompErrors []string

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/knhk/knhk/compiler/ir"
+	"github.com/knhk/knhk/lang/source"
 	"github.com/knhk/knhk/runtime/store"
 )
 
@@ -68,6 +70,28 @@ type wireEvent struct {
 	C  int32     `json:"c,omitempty"`
 	N  string    `json:"n,omitempty"`
 	M  string    `json:"m,omitempty"`
+	Lo *wireLoc  `json:"lo,omitempty"`
+}
+
+// wireLoc is an ir.Loc; absent means ir.NoLoc.
+type wireLoc struct {
+	F int32 `json:"f"`
+	S int32 `json:"s"`
+	E int32 `json:"e"`
+}
+
+func encodeLoc(l ir.Loc) *wireLoc {
+	if !l.Known() {
+		return nil
+	}
+	return &wireLoc{F: l.File, S: int32(l.Span.Start), E: int32(l.Span.End)}
+}
+
+func decodeLoc(w *wireLoc) ir.Loc {
+	if w == nil {
+		return ir.NoLoc
+	}
+	return ir.Loc{File: w.F, Span: source.Span{Start: source.Pos(w.S), End: source.Pos(w.E)}}
 }
 
 // EncodeEvent encodes ev as JSON. Values must be nil, bool, int, int64,
@@ -77,7 +101,7 @@ type wireEvent struct {
 func EncodeEvent(ev *Event) ([]byte, error) {
 	w := wireEvent{K: ev.Kind, T: ev.Time, F: ev.Frame, Tr: ev.Trans, I: ev.Inv, O: ev.Outs,
 		ON: ev.Outs != nil && len(ev.Outs) == 0, A: ev.Attempts, L: ev.Limit, Q: ev.Quorum,
-		TO: ev.Timeout, D: ev.Due, At: ev.Attempt, C: ev.Choice, N: ev.Name, M: ev.Message, UN: ev.Undo != nil && len(ev.Undo) == 0}
+		TO: ev.Timeout, D: ev.Due, At: ev.Attempt, C: ev.Choice, N: ev.Name, M: ev.Message, Lo: encodeLoc(ev.Loc), UN: ev.Undo != nil && len(ev.Undo) == 0}
 	var err error
 	if w.V, err = tagAll(ev.Values); err != nil {
 		return nil, err
@@ -95,7 +119,7 @@ func DecodeEvent(b []byte) (*Event, error) {
 		return nil, fmt.Errorf("bad event: %v", err)
 	}
 	ev := &Event{Kind: w.K, Time: w.T, Frame: w.F, Trans: w.Tr, Inv: w.I, Outs: w.O, Attempts: w.A,
-		Limit: w.L, Quorum: w.Q, Timeout: w.TO, Due: w.D, Attempt: w.At, Choice: w.C, Name: w.N, Message: w.M}
+		Limit: w.L, Quorum: w.Q, Timeout: w.TO, Due: w.D, Attempt: w.At, Choice: w.C, Name: w.N, Message: w.M, Loc: decodeLoc(w.Lo)}
 	if w.ON {
 		ev.Outs = []int32{}
 	}

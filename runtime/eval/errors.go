@@ -21,6 +21,13 @@ type Error struct {
 	Msg  string
 }
 
+// Location returns where the failing expression is; with Reason it lets
+// the engine record the failure's position without parsing the text.
+func (e *Error) Location() ir.Loc { return e.Loc }
+
+// Reason returns the message without the location.
+func (e *Error) Reason() string { return e.Msg }
+
 // Error formats e with the file index and byte offsets; use
 // [Error.Diagnostic] for line and column.
 func (e *Error) Error() string {
