@@ -8,17 +8,9 @@ import (
 	"go.lsp.dev/uri"
 )
 
-// These tests need the checker's Info and diagnostics beyond syntax.
-
-func needChecker(t *testing.T) {
-	t.Helper()
-	if !checkerLanded() {
-		t.Fatal("lang/check records no uses yet")
-	}
-}
+// These tests exercise features built on the checker's Info and diagnostics.
 
 func TestHoverTypes(t *testing.T) {
-	needChecker(t)
 	e, u := openMain(t)
 	for _, tt := range []struct {
 		p    protocol.Position
@@ -46,7 +38,6 @@ func TestHoverTypes(t *testing.T) {
 }
 
 func TestRenameClashInScope(t *testing.T) {
-	needChecker(t)
 	e, u := openMain(t)
 	// r -> note: note is visible where r is used.
 	_, err := e.srv.Rename(e.ctx, &protocol.RenameParams{TextDocumentPositionParams: tdpp(u, pos(17, 6)), NewName: "note"})
@@ -64,7 +55,6 @@ func TestRenameClashInScope(t *testing.T) {
 }
 
 func TestRelatedDiagnostics(t *testing.T) {
-	needChecker(t)
 	e := newEnv(t)
 	src := "package p\n\n// é😀\ntask ship(id: string) exec \"a\"\ntask ship(id: string) exec \"b\"\n"
 	u := e.open("dup.knhk", src)
@@ -87,7 +77,6 @@ func TestRelatedDiagnostics(t *testing.T) {
 }
 
 func TestUnsavedImport(t *testing.T) {
-	needChecker(t)
 	e, u := openMain(t)
 	if ds := e.diagnostics(u, 1); len(ds) != 0 {
 		t.Fatalf("main has diagnostics: %v", ds)
@@ -119,7 +108,6 @@ func TestUnsavedImport(t *testing.T) {
 }
 
 func TestSemanticTokensFields(t *testing.T) {
-	needChecker(t)
 	e, u := openMain(t)
 	res, err := e.srv.SemanticTokensFull(e.ctx, &protocol.SemanticTokensParams{TextDocument: protocol.TextDocumentIdentifier{URI: u}})
 	if err != nil {
@@ -154,7 +142,6 @@ func TestSemanticTokensFields(t *testing.T) {
 }
 
 func TestUnusedIsTaggedUnnecessary(t *testing.T) {
-	needChecker(t)
 	e := newEnv(t)
 	u := e.open("unused.knhk", "package p\n\nworkflow W() {\n  let s = \"é😀\"\n}\n")
 	ds := e.diagnostics(u, 1)
@@ -167,7 +154,6 @@ func TestUnusedIsTaggedUnnecessary(t *testing.T) {
 }
 
 func TestSignatureHelpQualified(t *testing.T) {
-	needChecker(t)
 	e := newEnv(t)
 	e.write("lib.knhk", "package lib\n\n// send mails é😀.\ntask send(to: string, body: string) exec \"./send\"\n")
 	u := e.open("main.knhk", "package p\n\nimport \"./lib.knhk\" as lib\n\nworkflow W() {\n  lib.send(\"a\", \n}\n")
@@ -184,7 +170,6 @@ func TestSignatureHelpQualified(t *testing.T) {
 }
 
 func TestWatchedFileChange(t *testing.T) {
-	needChecker(t)
 	e, u := openMain(t)
 	if ds := e.diagnostics(u, 1); len(ds) != 0 {
 		t.Fatalf("main has diagnostics: %v", ds)

@@ -229,9 +229,6 @@ func TestDefinition(t *testing.T) {
 	if loc := definition(t, e, u, pos(1, 0)); loc != nil {
 		t.Errorf("definition on a blank line = %v", loc)
 	}
-	if !checkerLanded() {
-		t.Fatal("lang/check records no uses yet: cross-file definition needs it")
-	}
 	// Customer in common.Customer -> the other file.
 	if loc := definition(t, e, u, pos(8, 55)); loc == nil || loc.URI != common || loc.Range != rng(3, 5, 3, 13) {
 		t.Errorf("definition of common.Customer = %v", loc)
@@ -261,9 +258,6 @@ func TestReferences(t *testing.T) {
 }
 
 func TestReferencesAcrossFiles(t *testing.T) {
-	if !checkerLanded() {
-		t.Fatal("lang/check records no uses yet: references through imports need it")
-	}
 	e, u := openMain(t)
 	common := e.open("common.knhk", commonSrc)
 	refs, err := e.srv.References(e.ctx, &protocol.ReferenceParams{TextDocumentPositionParams: tdpp(common, pos(3, 6)), Context: protocol.ReferenceContext{IncludeDeclaration: true}})
@@ -594,9 +588,6 @@ func TestFoldingRanges(t *testing.T) {
 }
 
 func TestCodeAction(t *testing.T) {
-	if !checkerLanded() {
-		t.Fatal("lang/check reports no suggested fixes yet")
-	}
 	e, u := openMain(t)
 	// A misspelt task: the checker suggests "reserve".
 	e.change(u, 2, rng(17, 10, 17, 17), "reserv")

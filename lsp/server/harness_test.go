@@ -16,7 +16,6 @@ import (
 	"go.lsp.dev/protocol"
 	"go.lsp.dev/uri"
 
-	"github.com/knhk/knhk/lang/check"
 	"github.com/knhk/knhk/lang/format"
 )
 
@@ -181,14 +180,6 @@ func rng(l1, c1, l2, c2 uint32) protocol.Range {
 
 func tdpp(u uri.URI, p protocol.Position) protocol.TextDocumentPositionParams {
 	return protocol.TextDocumentPositionParams{TextDocument: protocol.TextDocumentIdentifier{URI: u}, Position: p}
-}
-
-// checkerLanded reports whether lang/check records uses yet; until it
-// does, the server answers from the syntax tree alone and the tests that
-// need types skip.
-func checkerLanded() bool {
-	_, info, _ := check.CheckSource("probe.knhk", []byte("package p\nfn f(x: int) -> int = x\n"), &check.Config{})
-	return info != nil && len(info.Uses) > 0
 }
 
 func sleep() { time.Sleep(10 * time.Millisecond) }
