@@ -63,11 +63,7 @@ func (p *printer) topDecl(d syntax.TopDecl) {
 		p.sp()
 		p.typ(d.Type)
 	case *syntax.FnDecl:
-		p.tok(d.Span().Start, "fn")
-		p.sp()
-		p.name(d.Name)
-		end := p.params(d.Name.Span().End, d.Params)
-		p.result(end, d.Result)
+		p.signature(d.Span().Start, "fn", d.Name, d.Params, d.Result)
 		p.sp()
 		p.keyword(d.Result.Span().End, "=")
 		// A body that would pass column 80 goes on a continuation line,
@@ -79,11 +75,7 @@ func (p *printer) topDecl(d syntax.TopDecl) {
 		}
 		p.value(d.Body)
 	case *syntax.TaskDecl:
-		p.tok(d.Span().Start, "task")
-		p.sp()
-		p.name(d.Name)
-		end := p.params(d.Name.Span().End, d.Params)
-		p.result(end, d.Result)
+		p.signature(d.Span().Start, "task", d.Name, d.Params, d.Result)
 		// When the declaration would pass column 80, the binding and the
 		// clauses each go on a continuation line.
 		long := !p.flat && p.col+1+measure(func(q *printer) {
@@ -102,19 +94,11 @@ func (p *printer) topDecl(d syntax.TopDecl) {
 		}
 		p.clauses(d.Clauses)
 	case *syntax.KernelDecl:
-		p.tok(d.Span().Start, "kernel")
-		p.sp()
-		p.name(d.Name)
-		end := p.params(d.Name.Span().End, d.Params)
-		p.result(end, d.Result)
+		p.signature(d.Span().Start, "kernel", d.Name, d.Params, d.Result)
 		p.sp()
 		p.block(d.Body)
 	case *syntax.WorkflowDecl:
-		p.tok(d.Span().Start, "workflow")
-		p.sp()
-		p.name(d.Name)
-		end := p.params(d.Name.Span().End, d.Params)
-		p.result(end, d.Result)
+		p.signature(d.Span().Start, "workflow", d.Name, d.Params, d.Result)
 		p.sp()
 		p.block(d.Body)
 	}
@@ -142,6 +126,16 @@ func (p *printer) strLit(s *syntax.StringLit) {
 
 // params prints "(a: T, b: U)" after the name ending at after, and returns
 // the end of the closing parenthesis.
+// signature prints "kw name(params) -> result", the head that fn, task,
+// kernel and workflow declarations share.
+func (p *printer) signature(start source.Pos, kw string, name *syntax.Name, ps []*syntax.Param, result *syntax.Type) {
+	p.tok(start, kw)
+	p.sp()
+	p.name(name)
+	end := p.params(name.Span().End, ps)
+	p.result(end, result)
+}
+
 func (p *printer) params(after source.Pos, ps []*syntax.Param) source.Pos {
 	open := p.nextAfter(after, "(")
 	closeAfter := open + 1
