@@ -137,43 +137,25 @@ func (v *verifier) program() {
 	for i := range p.Types {
 		v.typ(FirstComposite+TypeID(i), &p.Types[i])
 	}
-	for i, f := range p.Funcs {
-		v.ctx = fmt.Sprintf("func f%d", i)
-		if f == nil {
-			v.errorf("nil")
-			continue
-		}
-		v.ctx += " " + f.Name
-		v.fun(f)
-	}
-	for i, k := range p.Kernels {
-		v.ctx = fmt.Sprintf("kernel %d", i)
-		if k == nil {
-			v.errorf("nil")
-			continue
-		}
-		v.ctx += " " + k.Name
-		v.kernel(k)
-	}
-	for i, t := range p.Tasks {
-		v.ctx = fmt.Sprintf("task %d", i)
-		if t == nil {
-			v.errorf("nil")
-			continue
-		}
-		v.ctx += " " + t.Name
-		v.task(t)
-	}
-	for i, n := range p.Nets {
-		v.ctx = fmt.Sprintf("net n%d", i)
-		if n == nil {
-			v.errorf("nil")
-			continue
-		}
-		v.ctx += " " + n.Name
-		v.net(int32(i), n)
-	}
+	each(v, "func f%d", p.Funcs, func(f *Func) string { return f.Name }, func(_ int, f *Func) { v.fun(f) })
+	each(v, "kernel %d", p.Kernels, func(k *Kernel) string { return k.Name }, func(_ int, k *Kernel) { v.kernel(k) })
+	each(v, "task %d", p.Tasks, func(t *Task) string { return t.Name }, func(_ int, t *Task) { v.task(t) })
+	each(v, "net n%d", p.Nets, func(n *Net) string { return n.Name }, func(i int, n *Net) { v.net(int32(i), n) })
 	v.ctx = ""
+}
+
+// each verifies the items of one table of the program, naming each in
+// v.ctx ("func f3 total") for the errors it reports and rejecting nils.
+func each[T any](v *verifier, kind string, items []*T, name func(*T) string, check func(int, *T)) {
+	for i, x := range items {
+		v.ctx = fmt.Sprintf(kind, i)
+		if x == nil {
+			v.errorf("nil")
+			continue
+		}
+		v.ctx += " " + name(x)
+		check(i, x)
+	}
 }
 
 func (v *verifier) typ(id TypeID, t *Type) {
