@@ -16,6 +16,7 @@ import (
 	"regexp"
 
 	"github.com/knhk/knhk/compiler/ir"
+	"github.com/knhk/knhk/internal/atomicfile"
 	"github.com/knhk/knhk/runtime/engine"
 	"github.com/knhk/knhk/runtime/store"
 )
@@ -49,7 +50,7 @@ func recordCase(data, id string, prog *ir.Program, workflow, source string) erro
 		if err != nil {
 			return err
 		}
-		if err := writeFileSynced(ddir, hash+".ir", b); err != nil {
+		if err := writeIn(ddir, hash+".ir", b); err != nil {
 			return err
 		}
 	}
@@ -60,39 +61,7 @@ func recordCase(data, id string, prog *ir.Program, workflow, source string) erro
 	if err != nil {
 		return err
 	}
-	return writeFileSynced(filepath.Join(data, "cases"), id+".json", b)
-}
-
-// writeFileSynced writes dir/name through a temporary file, fsync and rename,
-// so that after a crash name holds either nothing or all of b.
-func writeFileSynced(dir, name string, b []byte) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(dir, name+".*.tmp")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	_, err = f.Write(b)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, filepath.Join(dir, name))
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
-	return nil
+	return writeIn(filepath.Join(data, "cases"), id+".json", b)
 }
 
 // caseLog is one case of a data directory: its events in order and, when
@@ -247,4 +216,12 @@ func (r rootVars) Var(i int32) any {
 		return nil
 	}
 	return r.s.Var(r.f, i)
+}
+
+// writeIn creates dir if needed and replaces dir/name with b atomically.
+func writeIn(dir, name string, b []byte) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	return atomicfile.Write(filepath.Join(dir, name), b, 0o644)
 }

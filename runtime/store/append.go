@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/knhk/knhk/internal/atomicfile"
 )
 
 // request is one Append or AppendBatch waiting for the committer.
@@ -223,7 +225,7 @@ func (s *Store) rotate() error {
 	s.mu.Unlock()
 	h := segmentHeader{firstSeq: cur.lastSeq + 1, prevFirstSeq: cur.header.firstSeq, prevSize: cur.size}
 	name := segmentName(h.firstSeq)
-	if err := writeFileAtomic(s.dir, name, h.encode()); err != nil {
+	if err := atomicfile.Write(filepath.Join(s.dir, name), h.encode(), 0o644); err != nil {
 		return err
 	}
 	path := filepath.Join(s.dir, name)

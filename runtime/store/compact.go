@@ -7,6 +7,8 @@ import (
 	"context"
 	"fmt"
 	"os"
+
+	"github.com/knhk/knhk/internal/atomicfile"
 )
 
 // Compact removes sealed segments whose records all precede the latest
@@ -43,7 +45,7 @@ func (s *Store) Compact(ctx context.Context) (int, error) {
 	}
 	s.dropSegments(n)
 	if n > 0 {
-		if err := syncDir(s.dir); err != nil {
+		if err := atomicfile.SyncDir(s.dir); err != nil {
 			return n, fmt.Errorf("store: compact: %w", err)
 		}
 	}

@@ -8,10 +8,11 @@ import (
 	"hash/crc32"
 	"io"
 	"os"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/knhk/knhk/internal/atomicfile"
 )
 
 const (
@@ -19,7 +20,7 @@ const (
 	segmentVersion    = 1
 	segmentHeaderSize = 40
 	segmentExt        = ".log"
-	tmpExt            = ".tmp"
+	tmpExt            = atomicfile.TempSuffix
 )
 
 // segmentHeader is the fixed header at the start of every segment. The
@@ -129,48 +130,6 @@ func listDir(dir string) (dirListing, error) {
 	sort.Strings(l.segments)
 	sort.Strings(l.snapshots)
 	return l, nil
-}
-
-// writeFileAtomic writes data to dir/name through a temporary file, fsync,
-// rename and directory fsync, so that name either does not exist or holds
-// all of data after a crash.
-func writeFileAtomic(dir, name string, data []byte) error {
-	tmp := filepath.Join(dir, name+tmpExt)
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return err
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	if err := os.Rename(tmp, filepath.Join(dir, name)); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return syncDir(dir)
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }
 
 // readAt reads the n bytes of path at off.

@@ -10,6 +10,8 @@ import (
 	"hash/crc32"
 	"os"
 	"path/filepath"
+
+	"github.com/knhk/knhk/internal/atomicfile"
 )
 
 const (
@@ -95,7 +97,7 @@ func (s *Store) WriteSnapshot(ctx context.Context, seq Seq, state []byte) error 
 		return fmt.Errorf("store: snapshot at sequence number %d is older than the latest snapshot at %d", seq, prev)
 	}
 	name := snapshotName(seq)
-	if err := writeFileAtomic(s.dir, name, encodeSnapshot(seq, state)); err != nil {
+	if err := atomicfile.Write(filepath.Join(s.dir, name), encodeSnapshot(seq, state), 0o644); err != nil {
 		return fmt.Errorf("store: write snapshot: %w", err)
 	}
 	s.mu.Lock()

@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"sync"
 	"sync/atomic"
+
+	"github.com/knhk/knhk/internal/atomicfile"
 )
 
 // DefaultDir is the data directory the engine uses unless told otherwise
@@ -332,13 +334,13 @@ func (s *Store) finishRecovery(l dirListing, segs []segment) error {
 	if len(segs) == 0 {
 		h := segmentHeader{firstSeq: 1}
 		name := segmentName(1)
-		if err := writeFileAtomic(s.dir, name, h.encode()); err != nil {
+		if err := atomicfile.Write(filepath.Join(s.dir, name), h.encode(), 0o644); err != nil {
 			return fmt.Errorf("store: create first segment: %w", err)
 		}
 		segs = []segment{{path: filepath.Join(s.dir, name), header: h, size: segmentHeaderSize}}
 		rep.Verified++
 	} else if len(removed) > 0 {
-		if err := syncDir(s.dir); err != nil {
+		if err := atomicfile.SyncDir(s.dir); err != nil {
 			return fmt.Errorf("store: %w", err)
 		}
 	}

@@ -10,6 +10,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/knhk/knhk/internal/atomicfile"
 )
 
 // kvFile is the name of the kv store in the data directory.
@@ -60,23 +62,7 @@ func (w *Worker) kvUpdate(f func(map[string]string)) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("kv: %w", err)
 	}
-	tmp, err := os.CreateTemp(dir, kvFile+".*")
-	if err != nil {
-		return fmt.Errorf("kv: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return fmt.Errorf("kv: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("kv: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("kv: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), w.kvPath()); err != nil {
+	if err := atomicfile.Write(w.kvPath(), b, 0o644); err != nil {
 		return fmt.Errorf("kv: %w", err)
 	}
 	return nil
