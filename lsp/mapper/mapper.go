@@ -11,9 +11,9 @@ package mapper
 import (
 	"errors"
 	"fmt"
-	"sort"
 	"unicode/utf8"
 
+	"github.com/knhk/knhk/lang/source"
 	"go.lsp.dev/protocol"
 )
 
@@ -43,24 +43,24 @@ func (e Encoding) String() string {
 // ErrOutOfRange reports a position or offset outside the document.
 var ErrOutOfRange = errors.New("position out of range")
 
-// Mapper maps positions in one version of one document. It keeps a line
-// table; the content must not change while the mapper is in use.
+// Mapper maps positions in one version of one document. It uses the line
+// table of a [source.File]; the content must not change while the mapper
+// is in use.
 type Mapper struct {
+	file    *source.File
 	content []byte
-	lines   []int // byte offset of the first byte of each line
 	enc     Encoding
 }
 
 // New returns a mapper for content in encoding enc.
 func New(content []byte, enc Encoding) *Mapper {
-	m := &Mapper{content: content, enc: enc}
-	m.lines = make([]int, 1, len(content)/32+1)
-	for i, b := range content {
-		if b == '\n' {
-			m.lines = append(m.lines, i+1)
-		}
-	}
-	return m
+	return ForFile(source.NewFile("", content), enc)
+}
+
+// ForFile returns a mapper over f's content that reuses f's line table,
+// for a file the checker has already loaded.
+func ForFile(f *source.File, enc Encoding) *Mapper {
+	return &Mapper{file: f, content: f.Content, enc: enc}
 }
 
 // Encoding returns the mapper's position encoding.
@@ -70,15 +70,15 @@ func (m *Mapper) Encoding() Encoding { return m.enc }
 func (m *Mapper) Content() []byte { return m.content }
 
 // LineCount returns the number of lines; an empty document has one.
-func (m *Mapper) LineCount() int { return len(m.lines) }
+func (m *Mapper) LineCount() int { return m.file.LineCount() }
 
 // lineEnd returns the offset of the end of line i (0-based), before its
 // "\n" or "\r\n".
 func (m *Mapper) lineEnd(i int) int {
 	end := len(m.content)
-	if i+1 < len(m.lines) {
-		end = m.lines[i+1] - 1
-		if end > m.lines[i] && m.content[end-1] == '\r' {
+	if i+1 < m.LineCount() {
+		end = m.LineStart(i+1) - 1
+		if end > m.LineStart(i) && m.content[end-1] == '\r' {
 			end--
 		}
 	}
@@ -92,8 +92,8 @@ func (m *Mapper) Position(off int) (protocol.Position, error) {
 	if off < 0 || off > len(m.content) {
 		return protocol.Position{}, fmt.Errorf("offset %d: %w (document has %d bytes)", off, ErrOutOfRange, len(m.content))
 	}
-	line := sort.Search(len(m.lines), func(i int) bool { return m.lines[i] > off }) - 1
-	start := m.lines[line]
+	line := m.Line(off)
+	start := m.LineStart(line)
 	if end := m.lineEnd(line); off > end {
 		off = end // inside a "\r\n": the end of the line
 	}
@@ -131,10 +131,10 @@ func (m *Mapper) units(b []byte) int {
 // character.
 func (m *Mapper) Offset(p protocol.Position) (int, error) {
 	line := int(p.Line)
-	if line >= len(m.lines) {
-		return 0, fmt.Errorf("line %d: %w (document has %d lines)", line, ErrOutOfRange, len(m.lines))
+	if line >= m.LineCount() {
+		return 0, fmt.Errorf("line %d: %w (document has %d lines)", line, ErrOutOfRange, m.LineCount())
 	}
-	start, end := m.lines[line], m.lineEnd(line)
+	start, end := m.LineStart(line), m.lineEnd(line)
 	want := int(p.Character)
 	off, n := start, 0
 	for off < end {
@@ -197,10 +197,7 @@ func (m *Mapper) LineStart(line int) int {
 	if line < 0 {
 		return 0
 	}
-	if line >= len(m.lines) {
-		return len(m.content)
-	}
-	return m.lines[line]
+	return int(m.file.LineStart(line + 1))
 }
 
 // Line returns the 0-based line holding the byte offset off (clamped).
@@ -208,5 +205,5 @@ func (m *Mapper) Line(off int) int {
 	if off < 0 {
 		off = 0
 	}
-	return sort.Search(len(m.lines), func(i int) bool { return m.lines[i] > off }) - 1
+	return m.file.Position(source.Pos(off)).Line - 1
 }

@@ -85,12 +85,13 @@ func (s *Server) analyze(snap snapshot) *analysis {
 // check runs the checker on content as the file at path. A panic in the
 // checker becomes a diagnostic: the editor session must survive it.
 func (s *Server) check(path string, content []byte) (a *analysis) {
-	a = &analysis{path: path, content: content, m: s.mapperFor(content)}
+	a = &analysis{path: path, content: content}
 	defer func() {
 		if r := recover(); r != nil {
 			s.logf("checker panic on %s: %v", path, r)
 			f, diags := syntax.Parse(path, content)
 			a.file, a.info = f, check.NewInfo()
+			a.m = mapper.ForFile(f.Source, s.encoding())
 			a.diags = append(diags, &source.Diagnostic{
 				Severity: source.Error, File: f.Source, Span: source.Span{Start: 0, End: 0},
 				Message: fmt.Sprintf("internal error in the checker: %v", r),
@@ -105,6 +106,7 @@ func (s *Server) check(path string, content []byte) (a *analysis) {
 	if a.file == nil {
 		a.file, _ = syntax.Parse(path, content)
 	}
+	a.m = mapper.ForFile(a.file.Source, s.encoding()) // reuse the checker's line table
 	if a.info == nil {
 		a.info = check.NewInfo()
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/knhk/knhk/lang/check"
 	"github.com/knhk/knhk/lang/source"
 	"github.com/knhk/knhk/lang/syntax"
+	"github.com/knhk/knhk/lsp/mapper"
 )
 
 // Definition jumps to the declaring name of the object under the cursor,
@@ -53,7 +54,7 @@ func (s *Server) objectLocation(o check.Object) (protocol.Location, bool) {
 	if sp.Start < 0 || int(sp.End) > len(f.Content) {
 		return protocol.Location{}, false
 	}
-	r, err := s.mapperFor(f.Content).Range(int(sp.Start), int(sp.End))
+	r, err := mapper.ForFile(f, s.encoding()).Range(int(sp.Start), int(sp.End))
 	if err != nil {
 		return protocol.Location{}, false
 	}

@@ -180,7 +180,7 @@ func (s *Server) convertDiagnostic(a *analysis, d *source.Diagnostic) (protocol.
 		if rel.File == nil {
 			continue
 		}
-		m := mapper.New(rel.File.Content, a.m.Encoding())
+		m := mapper.ForFile(rel.File, a.m.Encoding())
 		rr, err := m.Range(int(rel.Span.Start), int(rel.Span.End))
 		if err != nil {
 			continue
