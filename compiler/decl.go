@@ -88,8 +88,8 @@ func (l *lowerer) taskDecl(t *ir.Task, d *syntax.TaskDecl, obj check.Object, fil
 }
 
 // taskUndo lowers the undo clause of a task declaration. Its arguments
-// are functions of the compensated call's result, their one parameter
-// when the task has a result.
+// are functions of the compensated call's result (when the task has one)
+// followed by the call's arguments.
 func (l *lowerer) taskUndo(t *ir.Task, d *syntax.TaskDecl, sig *check.Signature, cl *syntax.Clause, file *source.File, fi int32) *ir.Call {
 	call, ok := cl.Value.(*syntax.CallExpr)
 	var obj check.Object
@@ -109,9 +109,17 @@ func (l *lowerer) taskUndo(t *ir.Task, d *syntax.TaskDecl, sig *check.Signature,
 		l.notImplemented(file, call.Span(), "an undo action that is not a task or workflow call")
 		return nil
 	}
-	params := map[check.Object]bool{}
+	// The arguments are functions of the result (when the task has one)
+	// and of the task's parameters, which the engine passes in that
+	// order from the completed call.
+	params := map[check.Object]int{}
+	var fparams []ir.Param
+	if t.Result != ir.Void {
+		fparams = append(fparams, ir.Param{Name: "result", Type: t.Result})
+	}
 	for _, p := range sig.Params {
-		params[p] = true
+		params[p] = len(fparams)
+		fparams = append(fparams, ir.Param{Name: p.Name(), Type: l.typeOf(p.Type())})
 	}
 	callee := signatureOf(obj)
 	for i, a := range call.Args {
@@ -119,32 +127,21 @@ func (l *lowerer) taskUndo(t *ir.Task, d *syntax.TaskDecl, sig *check.Signature,
 		if callee != nil && i < len(callee.Params) {
 			want = l.typeOf(callee.Params[i].Type())
 		}
-		var fparams []ir.Param
-		if t.Result != ir.Void {
-			fparams = []ir.Param{{Name: "result", Type: t.Result}}
-		}
 		b := ir.NewFunc(t.Name+".undo.arg"+strconv.Itoa(i), ir.Void, fparams...)
 		b.F.Loc = ir.Loc{File: fi, Span: a.Span()}
 		b.At(b.F.Loc)
 		fc := l.newCtx(b, file, fi, nil)
-		bad := ""
 		syntax.Inspect(a, func(n any) bool {
 			if id, ok := n.(*syntax.Ident); ok {
 				o := l.info.Uses[id]
-				switch {
-				case o == nil:
-				case params[o]:
-					bad = id.Name
-				case o.Name() == "result" && o.Decl() == source.Spanned(d) && t.Result != ir.Void:
+				if k, ok := params[o]; ok && o != nil {
+					fc.env[o] = b.Param(k)
+				} else if o != nil && o.Name() == "result" && o.Decl() == source.Spanned(d) && t.Result != ir.Void {
 					fc.env[o] = b.Param(0)
 				}
 			}
 			return true
 		})
-		if bad != "" {
-			l.notImplemented(file, a.Span(), "an undo argument that reads the task's parameter "+bad)
-			return nil
-		}
 		r := fc.exprTo(a, want)
 		b.F.Result = fc.regType(r)
 		fc.at(a)

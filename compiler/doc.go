@@ -17,6 +17,8 @@
 //   - parallel.go: parallel with join all/any/N, interleave
 //   - loop.go: for, while, break, continue; parallel for as multiple
 //     instances of a body net
+//   - multi.go: a parallel for's join (constant or computed quorum, keep)
+//     and more on (the signal that adds instances)
 //   - subnet.go: child nets for parallel for bodies and hook bodies, with
 //     the variables they read passed in (and, for a parallel for, those
 //     they assign shared: [ir.Transition].Bind)
@@ -63,7 +65,13 @@
 //     "x.items" and "x.index" (a range uses x itself and "x.hi").
 //   - A parallel for is a TMulti over a body net named "W.for_LINE" whose
 //     parameters are the element and the workflow variables the body
-//     reads; those it assigns are shared through Transition.Bind. A hook
+//     reads; those it assigns are shared through Transition.Bind. Its
+//     join count is the Quorum function, keep sets Keep, and more on S
+//     sets Label to S (declared on the body's net too when the loop is
+//     nested). A workflow call whose outputs the caller chooses among (a
+//     flow step with conditional arcs) is followed by a TNop "returned"
+//     that carries them: the engine takes every output of a call of a
+//     workflow. A hook
 //     body other than a single call becomes a net "W.hook_NAME" called as
 //     a workflow with the variables it reads.
 //   - A route's reward function takes the chosen call's duration and

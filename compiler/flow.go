@@ -1,17 +1,24 @@
 // This file implements the lowering of flow blocks: explicit nets of
-// named steps and arcs, for arbitrary cycles and multi-merge (WCP 8, 10,
-// 33).
+// named steps and arcs, for arbitrary cycles, multi-merge, the general
+// AND and OR joins and thread split and merge (WCP 8, 10, 33, 37, 38, 41,
+// 42).
 
 package compiler
 
 import (
+	"slices"
+
 	"github.com/knhk/knhk/compiler/ir"
+	"github.com/knhk/knhk/lang/check"
 	"github.com/knhk/knhk/lang/syntax"
 )
 
 // flow lowers flow { step ... arcs ... }. Each step has an input place
 // and a call transition; several arcs into one step merge there
-// (multi-merge: the step runs once per arriving token). The arcs leaving
+// (multi-merge: the step runs once per arriving token). "a -> b * N"
+// puts N tokens on b (thread split), "a -> b join N" waits for N of a's
+// threads (thread merge), "a, b -> c join active" is an OR join. A drain
+// join ends the flow once its last thread is done. The arcs leaving
 // a step are output arcs of its transition: an AND split when none has a
 // condition, an XOR split when some do. An arc from several steps gets
 // a join transition of its own.
@@ -22,6 +29,7 @@ func (w *wf) flow(s *syntax.FlowStmt, c cont) cont {
 		in int32 // the place that starts it; -1 for start
 	}
 	nodes := map[string]*node{}
+	p0, t0 := len(w.n.Places), len(w.n.Transitions) // the flow's region starts here
 	var arcs []*syntax.Arc
 	var steps []*syntax.Step
 	for _, it := range s.Items {
@@ -73,9 +81,23 @@ func (w *wf) flow(s *syntax.FlowStmt, c cont) cont {
 	// fan marks every target of a from the pending arcs e.
 	fan := func(a *syntax.Arc, e cont) {
 		if len(a.To) == 1 {
-			if p := target(a.To[0]); p >= 0 {
-				w.into(e, p, a.Span())
+			p := target(a.To[0])
+			if p < 0 {
+				return
 			}
+			if a.Threads == nil {
+				w.into(e, p, a.Span())
+				return
+			}
+			// Thread split (WCP 42): one token in, N threads out.
+			n, ok := check.ConstInt(a.Threads)
+			if !ok || n < 1 {
+				w.notImplemented(a.Threads, "a thread count that is not a positive constant")
+				return
+			}
+			t := w.step(e, "threads", ir.TNop, a.Span())
+			w.out(t, p, ir.NoFunc)
+			w.n.Arcs[len(w.n.Arcs)-1].Weight = int32(n)
 			return
 		}
 		var t int32
@@ -128,6 +150,22 @@ func (w *wf) flow(s *syntax.FlowStmt, c cont) cont {
 				guard = w.fn("when", a.When, ir.Bool)
 			}
 			e := cont{place: -1, exits: []exit{{nd.t, guard}}}
+			if len(a.From) == 1 && a.Join != nil {
+				// Thread merge (WCP 41): N threads of this branch become
+				// one.
+				n, ok := check.ConstInt(a.Join.Count)
+				if a.Join.Count == nil || !ok || n < 1 {
+					w.notImplemented(a.Join, "a thread merge whose count is not a positive constant")
+					continue
+				}
+				q := w.place("threads_"+name, a.Span())
+				w.into(e, q, a.Span())
+				j := w.trans("merge", ir.TNop, a.Span())
+				w.in(q, j)
+				w.n.Arcs[len(w.n.Arcs)-1].Weight = int32(n)
+				fan(a, after(j))
+				continue
+			}
 			if len(a.From) > 1 {
 				q := w.place("from_"+name, a.Span())
 				w.into(e, q, a.Span())
@@ -146,16 +184,30 @@ func (w *wf) flow(s *syntax.FlowStmt, c cont) cont {
 		if len(qs) == 0 {
 			continue
 		}
-		js := w.joinOf(a.Join)
 		j := w.trans("join", ir.TNop, a.Span())
 		for _, q := range qs {
 			w.in(q, j)
 		}
-		if js.n > 0 {
+		if a.Join != nil && a.Join.Kind == "active" {
+			// Synchronising merge (WCP 37, 38): wait for the inputs a
+			// thread can still reach.
+			w.tr(j).Join = ir.JoinOr
+		} else if js := w.joinOf(a.Join); js.n > 0 {
 			w.tr(j).Join = ir.JoinPartial
 			w.tr(j).JoinN = int32(min(js.n, len(qs)))
 		}
 		fan(a, after(j))
 	}
-	return at(end)
+	// The flow ends when a thread reaches end and no other can: every
+	// thread of a multi-merge or thread split finishes first (implicit
+	// termination, WCP 11, within the flow).
+	done := w.trans("flow_done", ir.TNop, sp)
+	w.in(end, done)
+	places, trans := w.since(p0, t0, done)
+	places = slices.DeleteFunc(places, func(p int32) bool { return p == end })
+	tr := w.tr(done)
+	tr.Join = ir.JoinDrain
+	tr.Region = w.nb.Region(tr.Name, places, trans)
+	w.n.Regions[tr.Region].Loc = w.loc(sp)
+	return after(done)
 }

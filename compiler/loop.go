@@ -1,7 +1,7 @@
 // This file implements the lowering of loops: sequential for and while as
 // cycles in the net (WCP 21), break and continue, and parallel for as a
 // multiple-instance transition over a body net of its own (WCP 13-15,
-// 34-35).
+// 34-36; see multi.go for its join and added instances).
 
 package compiler
 
@@ -204,7 +204,6 @@ func (w *wf) items(iter syntax.Expr) (ir.FuncID, ir.TypeID) {
 // becomes a net whose parameters are the element and the variables of
 // this workflow it reads (passed by value), run once per element.
 func (w *wf) multiInstance(s *syntax.ForStmt, c cont) cont {
-	js := w.joinOf(s.Join)
 	obj := w.l.info.Defs[s.Var]
 	if obj == nil {
 		w.notImplemented(s, "a parallel for without a checked variable")
@@ -226,10 +225,8 @@ func (w *wf) multiInstance(s *syntax.ForStmt, c cont) cont {
 	if s.Limit != nil {
 		tr.Limit = w.fn("limit", s.Limit, ir.Int)
 	}
-	if js.n > 0 {
-		n := int64(js.n)
-		tr.Quorum = w.fnOf("quorum", s.Join.Span(), ir.Int, func(fc *fnCtx) ir.Reg { return fc.b.Int(n) })
-	}
+	w.multiJoin(s.Join, tr)
+	w.moreOn(s.More, tr)
 	call := &ir.Call{Kind: ir.CallWorkflow, Target: nb.Index, Retry: -1, Backoff: ir.NoFunc, Timeout: ir.NoFunc, Loc: w.loc(s.Span()), Args: w.captureArgs(caps, s.Span())}
 	if len(shared) > 0 {
 		for _, o := range caps {

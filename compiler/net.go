@@ -37,6 +37,9 @@ type wf struct {
 	// sections are the enclosing critical sections, milestones and
 	// regions, innermost last, which break and continue must leave.
 	sections []section
+	// kept are the idle places of the joins with keep: a return waits
+	// for each to hold its token again.
+	kept []int32
 }
 
 // exit is a pending output arc: taken when transition t fires and, for

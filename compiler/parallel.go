@@ -37,8 +37,8 @@ func (w *wf) joinOf(j *syntax.Join) joinSpec {
 }
 
 // parallel lowers parallel { ... } join: an AND split into one branch per
-// statement, merged by an AND join, or by a partial join that cancels the
-// branches still running.
+// statement, merged by an AND join, by a partial join that cancels the
+// branches still running, or, with keep, by one that lets them finish.
 func (w *wf) parallel(s *syntax.ParallelStmt, c cont) cont {
 	js := w.joinOf(s.Join)
 	t := w.step(c, "parallel", ir.TNop, s.Span())
@@ -55,7 +55,79 @@ func (w *wf) parallel(s *syntax.ParallelStmt, c cont) cont {
 		}
 	}
 	w.conc--
+	if s.Join != nil && s.Join.Keep && js.n > 0 && js.n < len(ends) {
+		return w.keepJoin(s.Span(), t, js.n, ends)
+	}
 	return w.join(s.Span(), js, ends, p0, t0)
+}
+
+// keepJoin merges the branch ends of split t when n of them have
+// arrived and lets the others finish (structured and blocking
+// discriminator and partial join, WCP 9, 28, 30, 31):
+//
+//	split:    idle → branches, need×n
+//	arrive_i: end_i, need → got
+//	join:     got×n → continuation, fired
+//	late_i:   end_i, fired → fired, late
+//	reset:    late×(len(ends)-n), fired → idle
+//
+// The idle place (one token initially) makes the block wait to start
+// again until its last branch is done; a return waits for it too (see
+// waitKept), so kept branches always finish.
+func (w *wf) keepJoin(sp source.Span, t int32, n int, ends []int32) cont {
+	idle := w.place("idle", sp)
+	w.n.Places[idle].Init = 1
+	w.in(idle, t)
+	w.kept = append(w.kept, idle)
+	need, got := w.place("need", sp), w.place("got", sp)
+	fired, late := w.place("fired", sp), w.place("late", sp)
+	w.out(t, need, ir.NoFunc)
+	w.n.Arcs[len(w.n.Arcs)-1].Weight = int32(n)
+	for _, e := range ends {
+		a := w.trans("arrive", ir.TNop, sp)
+		w.in(e, a)
+		w.in(need, a)
+		w.out(a, got, ir.NoFunc)
+		l := w.trans("late", ir.TNop, sp)
+		w.in(e, l)
+		w.in(fired, l)
+		w.out(l, fired, ir.NoFunc)
+		w.out(l, late, ir.NoFunc)
+	}
+	j := w.trans("join", ir.TNop, sp)
+	w.in(got, j)
+	w.n.Arcs[len(w.n.Arcs)-1].Weight = int32(n)
+	w.out(j, fired, ir.NoFunc)
+	r := w.trans("reset", ir.TNop, sp)
+	w.in(late, r)
+	w.n.Arcs[len(w.n.Arcs)-1].Weight = int32(len(ends) - n)
+	w.in(fired, r)
+	w.out(r, idle, ir.NoFunc)
+	return after(j)
+}
+
+// waitKept makes every return of the net wait until the branches kept
+// running by a join with keep have finished, and every return and fail
+// withdraw what else runs: with kept branches about, other work may be
+// running at any return or fail.
+func (w *wf) waitKept() {
+	if len(w.kept) == 0 {
+		return
+	}
+	for ti, t := range w.n.Transitions {
+		if t.Kind != ir.TReturn && t.Kind != ir.TFail {
+			continue
+		}
+		if t.Cancel == ir.CancelNone {
+			t.Cancel = ir.CancelCase
+		}
+		if t.Kind == ir.TReturn {
+			// An input arc only: the cancellation gives the token back.
+			for _, idle := range w.kept {
+				w.in(idle, int32(ti))
+			}
+		}
+	}
 }
 
 // join merges the branch ends. A partial join cancels the places and

@@ -177,14 +177,29 @@ func (w *wf) call(e *syntax.CallExpr, clauses []*syntax.Clause, depth int) *ir.C
 // callStep adds the transition that runs a task or workflow call, storing
 // its result in variable result (-1 to discard it).
 func (w *wf) callStep(c cont, e *syntax.CallExpr, clauses []*syntax.Clause, result int32) cont {
-	t := w.callTrans(c, e, clauses, result)
+	t := w.callOnly(c, e, clauses, result)
 	if t < 0 {
 		return c
 	}
 	return after(t)
 }
 
+// callTrans adds the transition of a call whose outputs the caller
+// adds, possibly guarded (a flow step's conditional arcs). The engine
+// produces every output of a workflow call when the callee completes,
+// without evaluating guards, so a workflow call is followed by a routing
+// transition that carries the outputs and chooses among them; the result
+// is assigned by then, so the guards can read it.
 func (w *wf) callTrans(c cont, e *syntax.CallExpr, clauses []*syntax.Clause, result int32) int32 {
+	t := w.callOnly(c, e, clauses, result)
+	if t >= 0 && w.tr(t).Kind == ir.TWorkflow {
+		t = w.step(after(t), "returned", ir.TNop, e.Span())
+	}
+	return t
+}
+
+// callOnly adds the transition that runs a task or workflow call.
+func (w *wf) callOnly(c cont, e *syntax.CallExpr, clauses []*syntax.Clause, result int32) int32 {
 	call := w.call(e, clauses, 0)
 	if call == nil {
 		return -1

@@ -119,6 +119,7 @@ func (w *wf) finish(b any) {
 	})
 	w.resolveCancels()
 	w.restoreResources()
+	w.waitKept()
 }
 
 // query lowers query q -> T = e.
@@ -144,12 +145,16 @@ func (w *wf) hook(s *syntax.HookStmt) {
 	case "complete":
 		h.Event = ir.HookComplete
 		obj := w.l.info.TypeUses[s.Target]
-		t, ok := w.l.tasks[obj]
-		if !ok {
-			w.notImplemented(s, "a hook on the completion of a workflow")
+		if t, ok := w.l.tasks[obj]; ok {
+			h.Task = t
+		} else if ni, ok := w.l.nets[obj]; ok {
+			// A workflow is named, as the engine matches the calls it
+			// completes by the callee's net.
+			h.Label = w.l.prog.Nets[ni].Name
+		} else {
+			w.notImplemented(s, "a hook on the completion of something that is not a task or workflow")
 			return
 		}
-		h.Task = t
 	case "signal":
 		h.Event = ir.HookSignal
 		h.Label = s.Target.Value

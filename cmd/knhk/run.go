@@ -131,7 +131,8 @@ func runRun(e *env, o *runOptions, args []string) int {
 			BaseDir: filepath.Dir(c.path),
 			Log:     e.stderr,
 		}),
-		Log: log,
+		Log:  log,
+		Live: true,
 	})
 	if err != nil {
 		fmt.Fprintf(e.stderr, "knhk: internal error: %v\n", err)
@@ -331,8 +332,8 @@ func printResult(e *env, p *ir.Program, net *ir.Net, result any) int {
 	return exitInternal
 }
 
-// waits returns the signals that an enabled wait of s listens for,
-// sorted.
+// waits returns the signals that an enabled wait of s listens for, or
+// that a running parallel for adds instances on (more on), sorted.
 func waits(p *ir.Program, s *engine.State) []string {
 	seen := map[string]bool{}
 	var names []string
@@ -343,6 +344,15 @@ func waits(p *ir.Program, s *engine.State) []string {
 		n := p.Nets[f.Net]
 		for ti, t := range n.Transitions {
 			if t.Kind == ir.TSignal && !seen[t.Label] && inputsMarked(n, int32(ti), f.Marking) {
+				seen[t.Label] = true
+				names = append(names, t.Label)
+			}
+		}
+		for _, g := range f.Groups {
+			if g == nil || g.Joined || g.Trans < 0 || int(g.Trans) >= len(n.Transitions) {
+				continue
+			}
+			if t := n.Transitions[g.Trans]; t.Kind == ir.TMulti && t.Label != "" && !seen[t.Label] {
 				seen[t.Label] = true
 				names = append(names, t.Label)
 			}

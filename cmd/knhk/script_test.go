@@ -45,6 +45,7 @@ func TestScript(t *testing.T) {
 			"gen-bytes": cmdGenBytes,
 			"mode":      cmdMode,
 			"exitcode":  cmdExitcode,
+			"case-id":   cmdCaseID,
 		},
 	})
 }

@@ -345,6 +345,7 @@ func (d *decoder) net() *Net {
 		t.Value = FuncID(d.i32("value"))
 		t.Limit = FuncID(d.i32("limit"))
 		t.Quorum = FuncID(d.i32("quorum"))
+		t.Keep = d.bool("keep")
 		t.Features = d.funcs("features")
 		nc := d.count("candidates")
 		for c := 0; c < nc && d.err == nil; c++ {

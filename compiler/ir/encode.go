@@ -15,7 +15,7 @@ const Magic = "KNHKIR"
 
 // Version is the encoding version written after Magic. It changes whenever
 // the layout does; a decoder rejects versions it does not know.
-const Version = 1
+const Version = 2
 
 // MaxEncodedSize bounds what Decode accepts.
 const MaxEncodedSize = 256 << 20
@@ -265,6 +265,7 @@ func (e *encoder) net(n *Net) {
 		e.i(int64(t.Value))
 		e.i(int64(t.Limit))
 		e.i(int64(t.Quorum))
+		e.bool(t.Keep)
 		e.funcs(t.Features)
 		e.u(uint64(len(t.Candidates)))
 		for _, c := range t.Candidates {

@@ -186,6 +186,8 @@ func TestVerifyFindsProblems(t *testing.T) {
 		{"two defaults", func(p *Program) { p.Nets[0].Arcs[1].Guard, p.Nets[0].Arcs[2].Guard = NoFunc, NoFunc }, "transition t0 guard: XOR split with 2 unguarded outputs"},
 		{"scoped callee", func(p *Program) { p.Funcs[1].Scope = 1 }, "func f7 Fulfil.amount: b0.1 call: f1 reads the variables of net 1"},
 		{"hook signal", func(p *Program) { p.Nets[0].Hooks[0].Label = "Nope" }, `hook cancelled: undeclared signal "Nope"`},
+		{"hook workflow", func(p *Program) { p.Nets[0].Hooks[1].Task, p.Nets[0].Hooks[1].Label = -1, "Nope" }, `hook charged: unknown workflow "Nope"`},
+		{"hook task", func(p *Program) { p.Nets[0].Hooks[1].Task = -1 }, `hook charged: task -1 out of range`},
 		{"reward parameter", func(p *Program) { p.Funcs[18].Params[0].Type = Int; p.Funcs[18].Regs[0] = Int }, "reward: f18 must take nothing or the duration"},
 		{"recursive undo", func(p *Program) {
 			c := p.Nets[0].Transitions[5].Call

@@ -89,7 +89,7 @@ const (
 	HookStart    HookEvent = iota // the case starts
 	HookEnd                       // the case ends
 	HookFail                      // the case is failing, before compensation
-	HookComplete                  // task Task completes, each time
+	HookComplete                  // task Task (or, Task -1, workflow Label) completes, each time
 	HookSignal                    // signal Label arrives, each time, without being consumed
 	numHookEvents
 )
@@ -109,8 +109,8 @@ func (h HookEvent) String() string {
 type Hook struct {
 	Name   string
 	Event  HookEvent
-	Task   int32  // HookComplete: Program.Tasks index
-	Label  string // HookSignal: the signal
+	Task   int32  // HookComplete: Program.Tasks index, -1 for a workflow
+	Label  string // HookSignal: the signal; HookComplete with Task -1: the workflow's net name
 	Cond   FuncID
 	Action *Call
 	Loc    Loc
@@ -163,10 +163,15 @@ const (
 	JoinXor                     // any one input place is marked; only it is consumed
 	JoinOr                      // some input is marked and no token can still reach an empty input (synchronising merge)
 	JoinPartial                 // at least JoinN inputs are marked; every marked input is consumed (discriminator when JoinN is 1)
+	// JoinDrain is the implicit end of a flow: enabled when its input is
+	// marked and nothing in Region (the flow's places and transitions) can
+	// still produce a token; it consumes every token of its input, so that
+	// the threads a flow ran end in one.
+	JoinDrain
 	numJoins
 )
 
-var joinNames = [...]string{"and", "xor", "or", "partial"}
+var joinNames = [...]string{"and", "xor", "or", "partial", "drain"}
 
 func (j JoinKind) String() string {
 	if j < numJoins {
@@ -286,6 +291,12 @@ type Call struct {
 // instance reads and writes the parent's variable itself (an assignment
 // in the body is atomic, like any transition), so that instances can
 // accumulate into it. Bind[k] == -1 passes argument k by value.
+//
+// A TMulti with Keep produces its outputs at the quorum but lets the
+// instances then running finish instead of cancelling them; until they
+// have, the transition cannot fire again and its net cannot return. A
+// TMulti with a Label starts one more instance per arrival of that
+// signal, its payload the element, while its instances run.
 type Transition struct {
 	Name       string
 	Kind       TransKind
@@ -293,16 +304,17 @@ type Transition struct {
 	JoinN      int32 // JoinPartial: how many inputs must be marked
 	Split      SplitKind
 	Cancel     CancelKind
-	Region     int32 // CancelRegion, CancelTask: Regions index
+	Region     int32 // CancelRegion, CancelTask, JoinDrain: Regions index
 	Task       int32 // CancelTask: Program.Tasks index
 	Call       *Call // TTask, TWorkflow, TKernel, TMulti (the body net)
 	Result     int32 // variable that receives the result, or -1
 	Value      FuncID
 	Limit      FuncID   // TMulti: at most this many instances at a time, or NoFunc
 	Quorum     FuncID   // TMulti: complete after this many instances (cancelling the rest), or NoFunc for all
+	Keep       bool     // TMulti with a Quorum: the instances running at the quorum run on (see below)
 	Features   []FuncID // TRoute
 	Candidates []*Call  // TRoute
-	Label      string   // TSignal, TRoute, TMarker: the name
+	Label      string   // TSignal, TRoute, TMarker: the name; TMulti: the signal whose arrivals add instances, or ""
 	Marker     MarkerKind
 	Bind       []int32 // TSignal: variables that receive the payload; TMulti: see below
 	Loc        Loc

@@ -400,6 +400,8 @@ func (pr *printer) net(i int, n *Net) {
 			name := fmt.Sprintf("#%d", h.Task)
 			if h.Task >= 0 && int(h.Task) < len(p.Tasks) && p.Tasks[h.Task] != nil {
 				name = p.Tasks[h.Task].Name
+			} else if h.Task == -1 && h.Label != "" {
+				name = "workflow " + h.Label
 			}
 			pr.f(" %s", name)
 		case HookSignal:
@@ -450,6 +452,9 @@ func (pr *printer) net(i int, n *Net) {
 			pr.f(" join %s", t.Join)
 			if t.Join == JoinPartial {
 				pr.f(" %d", t.JoinN)
+			}
+			if t.Join == JoinDrain {
+				pr.f(" r%d", t.Region)
 			}
 		}
 		if t.Split != SplitAnd {
@@ -524,6 +529,12 @@ func (pr *printer) action(n *Net, t *Transition) string {
 			s += " body " + pr.call(t.Call, 0)
 		}
 		s += " limit " + pr.fn(t.Limit) + " quorum " + pr.fn(t.Quorum)
+		if t.Keep {
+			s += " keep"
+		}
+		if t.Label != "" {
+			s += " more " + t.Label
+		}
 		var shared []string
 		for _, v := range t.Bind {
 			if v >= 0 {

@@ -3,7 +3,10 @@
 
 package ir
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 func isKernelScalar(k Kind) bool {
 	return k == KindF32 || k == KindI32 || k == KindU32 || k == KindBool
@@ -225,7 +228,11 @@ func (v *verifier) net(ni int32, n *Net) {
 		switch h.Event {
 		case HookStart, HookEnd, HookFail:
 		case HookComplete:
-			if h.Task < 0 || int(h.Task) >= len(p.Tasks) {
+			if h.Task == -1 && h.Label != "" {
+				if !slices.ContainsFunc(p.Nets, func(n *Net) bool { return n != nil && n.Name == h.Label }) {
+					v.errorf("%s: unknown workflow %q", where, h.Label)
+				}
+			} else if h.Task < 0 || int(h.Task) >= len(p.Tasks) {
 				v.errorf("%s: task %d out of range", where, h.Task)
 			}
 		case HookSignal:
@@ -329,6 +336,13 @@ func (v *verifier) transition(ni int32, n *Net, t *Transition, inputs, outputs i
 	case JoinPartial:
 		if t.JoinN < 1 || int(t.JoinN) > inputs {
 			v.errorf("partial join of %d out of %d inputs", t.JoinN, inputs)
+		}
+	case JoinDrain:
+		if t.Region < 0 || int(t.Region) >= len(n.Regions) {
+			v.errorf("drains region r%d, which does not exist", t.Region)
+		}
+		if t.Cancel == CancelRegion || t.Cancel == CancelTask {
+			v.errorf("a drain cannot also cancel: both use its region")
 		}
 	default:
 		v.errorf("bad join %d", t.Join)
@@ -475,6 +489,16 @@ func (v *verifier) transition(ni int32, n *Net, t *Transition, inputs, outputs i
 		}
 		if fn != nil && p.KindOf(fn.Result) == KindList && !p.identical(p.Type(fn.Result).Elem, body.Params[0].Type) {
 			v.errorf("body element parameter is %s, items are %s", p.TypeString(body.Params[0].Type), p.TypeString(fn.Result))
+		}
+		if t.Keep && t.Quorum == NoFunc {
+			v.errorf("keeps instances running without a quorum")
+		}
+		if t.Label != "" {
+			if s := signals[t.Label]; s == nil {
+				v.errorf("adds instances on undeclared signal %q", t.Label)
+			} else if len(s.Params) != 1 {
+				v.errorf("adds instances on signal %q with %d parameters, want 1", t.Label, len(s.Params))
+			}
 		}
 		for i, a := range t.Call.Args {
 			v.exprFunc(fmt.Sprintf("body argument %d", i), a, ni, body.Params[i+1].Type, false)

@@ -20,6 +20,10 @@
 //     structural approximation: some marked place has a path to the empty
 //     input that does not pass through the join itself. It errs on the
 //     side of waiting, never on firing early.
+//   - Drain join (the implicit end of a flow): enabled when its input is
+//     marked and no place of the flow's region holds a token; it consumes
+//     every token of its input, so a flow whose threads reach its end
+//     several times (multi-merge, thread split) ends once.
 //   - Cancellation removes the tokens of a region's places, or of every
 //     place for a cancelled case (resource places return to their initial
 //     count), before the transition produces its outputs.

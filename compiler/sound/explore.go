@@ -221,7 +221,11 @@ func (e *explorer) expand(s int32) int {
 		for _, consume := range e.joinModes(tr, e.m) {
 			copy(e.m2, e.m)
 			for _, k := range consume {
-				e.m2[tr.in[k].place] -= byte(tr.in[k].weight)
+				if tr.t.Join == ir.JoinDrain {
+					e.m2[tr.in[k].place] = 0
+				} else {
+					e.m2[tr.in[k].place] -= byte(tr.in[k].weight)
+				}
 			}
 			e.cancel(tr, e.m2)
 			copy(e.base, e.m2)
@@ -286,6 +290,22 @@ func (e *explorer) joinModes(tr *trans, m []byte) [][]int {
 		}
 		if len(ks) == 0 {
 			return nil
+		}
+		return [][]int{ks}
+	case ir.JoinDrain:
+		var ks []int
+		for k := range tr.in {
+			if m[tr.in[k].place] > 0 {
+				ks = append(ks, k)
+			}
+		}
+		if len(ks) == 0 || len(tr.upstream) == 0 {
+			return nil
+		}
+		for _, q := range tr.upstream[0] {
+			if m[q] > 0 {
+				return nil // a thread of the flow is still running
+			}
 		}
 		return [][]int{ks}
 	case ir.JoinPartial:

@@ -96,11 +96,20 @@ func compile(n *ir.Net) *net {
 	joinInput := make([]bool, c.places)
 	for i := range c.trans {
 		tr := &c.trans[i]
-		if tr.t == nil || tr.t.Join != ir.JoinOr && tr.t.Join != ir.JoinPartial {
+		if tr.t == nil || tr.t.Join != ir.JoinOr && tr.t.Join != ir.JoinPartial && tr.t.Join != ir.JoinDrain {
 			continue
 		}
 		for _, a := range tr.in {
 			joinInput[a.place] = true
+		}
+		if tr.t.Join == ir.JoinDrain && tr.t.Region >= 0 && int(tr.t.Region) < len(n.Regions) && n.Regions[tr.t.Region] != nil {
+			var up []int32
+			for _, p := range n.Regions[tr.t.Region].Places {
+				if p >= 0 && int(p) < c.places {
+					up = append(up, p)
+				}
+			}
+			tr.upstream = [][]int32{up}
 		}
 		if tr.t.Join == ir.JoinOr {
 			tr.upstream = make([][]int32, len(tr.in))

@@ -137,6 +137,34 @@ var cases = []netCase{
 		j := join(b, "two", ir.JoinPartial, par(b, b.N.Start, "a", "b", "c"), b.N.End)
 		b.T(j).JoinN = 2
 	}, []Kind{LeftoverTokens}},
+	{"drain after multi-merge", func(b *ir.NetBuilder) {
+		// Two threads reach the flow's end place one after the other; the
+		// drain waits for both and ends the flow once.
+		outs := par(b, b.N.Start, "a", "b")
+		fend := b.Place("flow_end")
+		for _, o := range outs {
+			b.Step("to_end", ir.TNop, o, fend)
+		}
+		d := join(b, "drain", ir.JoinDrain, []int32{fend}, b.N.End)
+		var region []int32
+		for i := range b.N.Places {
+			if p := int32(i); p != b.N.Start && p != b.N.End && p != fend {
+				region = append(region, p)
+			}
+		}
+		b.T(d).Region = b.Region("flow", region, nil)
+	}, nil},
+	{"drain blind to a thread", func(b *ir.NetBuilder) {
+		// The region misses b's places: the drain may end the flow while
+		// b still runs.
+		outs := par(b, b.N.Start, "a", "b")
+		fend := b.Place("flow_end")
+		for _, o := range outs {
+			b.Step("to_end", ir.TNop, o, fend)
+		}
+		d := join(b, "drain", ir.JoinDrain, []int32{fend}, b.N.End)
+		b.T(d).Region = b.Region("flow", []int32{2, 3}, nil)
+	}, []Kind{LeftoverTokens}},
 	{"cancel case from a branch", func(b *ir.NetBuilder) {
 		outs := par(b, b.N.Start, "a", "b")
 		f := b.Trans("fail", ir.TNop)

@@ -124,7 +124,17 @@ func (c *checker) flow(s *syntax.FlowStmt) {
 		for _, f := range froms {
 			succ[f] = append(succ[f], tos...)
 		}
-		c.join(a.Join, len(a.From))
+		if len(a.From) > 1 {
+			c.join(a.Join, joinArc, len(a.From))
+		} else {
+			c.join(a.Join, joinThreads, -1)
+		}
+		if a.Threads != nil {
+			c.threads(a.Threads)
+			if len(a.To) > 1 {
+				c.errorf(a.Threads.Span(), source.BadFlow, "* N splits threads into one step: write an arc of its own for each target")
+			}
+		}
 		if a.When != nil {
 			c.cond(a.When, "arc")
 		}

@@ -508,11 +508,14 @@ func (c *checker) forStmt(s *syntax.ForStmt) {
 			c.errorf(s.Join.Span(), source.BadJoin, "join applies only to a parallel for")
 		} else {
 			max := -1
-			if l, ok := s.Iter.(*syntax.ListLit); ok {
+			if l, ok := s.Iter.(*syntax.ListLit); ok && s.More == nil {
 				max = len(l.Elems)
 			}
-			c.join(s.Join, max)
+			c.join(s.Join, joinFor, max)
 		}
+	}
+	if s.More != nil {
+		c.moreOn(s.More, vt)
 	}
 
 	saved := c.scope
@@ -536,10 +539,38 @@ func (c *checker) forStmt(s *syntax.ForStmt) {
 	c.scope = saved
 }
 
-// join checks join all | any | N; max is the number of branches, or -1
-// when unknown.
-func (c *checker) join(j *syntax.Join, max int) {
-	if j == nil || j.Count == nil {
+// joinSite is where a join clause stands; what it may say depends on it.
+type joinSite uint8
+
+const (
+	joinParallel joinSite = iota // parallel { } join
+	joinFor                      // for ... parallel { } join: the count may be computed
+	joinArc                      // a flow arc from several steps
+	joinThreads                  // a flow arc from one step: join N merges N threads
+)
+
+// join checks join all | any | active | N [keep] at site; max is the
+// number of branches, or -1 when unknown.
+func (c *checker) join(j *syntax.Join, site joinSite, max int) {
+	if j == nil {
+		return
+	}
+	if j.Kind == "active" && site != joinArc {
+		c.errorf(j.Span(), source.BadJoin, "join active applies only to a flow arc from several steps: it waits for the inputs that can still be reached")
+	}
+	if j.Keep {
+		switch {
+		case site != joinParallel && site != joinFor:
+			c.errorf(j.Span(), source.BadJoin, "keep applies only to the join of a parallel or a parallel for")
+		case j.Kind == "all" || j.Kind == "active":
+			c.errorf(j.Span(), source.BadJoin, "keep needs join any or join N: with join %s no branch is left running", j.Kind)
+		}
+	}
+	if site == joinThreads && j.Count == nil {
+		c.errorf(j.Span(), source.BadJoin, "an arc from one step joins its threads: write join N for how many to merge")
+		return
+	}
+	if j.Count == nil {
 		return
 	}
 	t := c.value(j.Count, TypInt)
@@ -548,12 +579,61 @@ func (c *checker) join(j *syntax.Join, max int) {
 	}
 	n, ok := ConstInt(j.Count)
 	switch {
-	case !isInteger(t) || !ok:
+	case !isInteger(t):
+		c.errorf(j.Count.Span(), source.BadJoin, "join count must be an int, found %s", t)
+	case !ok && site != joinFor:
 		c.errorf(j.Count.Span(), source.BadJoin, "join count must be a constant int, found %s", c.exprString(j.Count))
+	case !ok:
+		// A parallel for may compute how many instances to wait for
+		// (WCP 36); the engine checks the value when the loop starts.
 	case n < 1:
 		c.errorf(j.Count.Span(), source.BadJoin, "join count must be at least 1, found %d", n)
+	case site == joinThreads && n > maxThreads:
+		c.errorf(j.Count.Span(), source.BadJoin, "join %d merges more threads than a flow may run at once (%d)", n, maxThreads)
 	case max >= 0 && n > int64(max):
 		c.errorf(j.Count.Span(), source.BadJoin, "join %d waits for more branches than there are (%d)", n, max)
+	}
+}
+
+// maxThreads bounds a flow's thread split and merge (WCP 41, 42), so
+// that the soundness check can count the threads.
+const maxThreads = 16
+
+// threads checks an arc's "* N": a constant thread count.
+func (c *checker) threads(x syntax.Expr) {
+	t := c.value(x, TypInt)
+	if isInvalid(t) {
+		return
+	}
+	n, ok := ConstInt(x)
+	switch {
+	case !isInteger(t) || !ok:
+		c.errorf(x.Span(), source.BadFlow, "thread count must be a constant int, found %s", c.exprString(x))
+	case n < 1 || n > maxThreads:
+		c.errorf(x.Span(), source.BadFlow, "thread count must be between 1 and %d, found %d", maxThreads, n)
+	}
+}
+
+// moreOn checks "more on S" of a parallel for with elements of type elem:
+// S must be a signal of the workflow with one parameter, an element.
+func (c *checker) moreOn(n *syntax.Name, elem Type) {
+	l := c.findLabel(ObjSignal, n.Value)
+	if l == nil {
+		d := c.errorf(n.Span(), source.UndefinedName, "more on %s: no signal %s is declared in this workflow", n.Value, n.Value)
+		c.suggestFix(d, n.Span(), n.Value, c.labelNames(ObjSignal))
+		return
+	}
+	c.info.TypeUses[n] = l
+	sig, _ := l.typ.(*Signature)
+	if sig == nil {
+		return
+	}
+	if len(sig.Params) != 1 {
+		c.errorf(n.Span(), source.BadJoin, "more on %s: the signal must carry one value, an element of the loop, but it has %d parameters", n.Value, len(sig.Params))
+		return
+	}
+	if pt := sig.Params[0].Type(); !c.assignable(pt, elem) {
+		c.errorf(n.Span(), source.TypeMismatch, "more on %s: the signal carries %s, the loop's elements are %s", n.Value, pt, elem)
 	}
 }
 

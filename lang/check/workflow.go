@@ -238,7 +238,7 @@ func (c *checker) parallel(s *syntax.ParallelStmt) {
 		c.errorf(s.Span(), source.BadJoin, "parallel needs at least one branch")
 	}
 	all := s.Join == nil || s.Join.Kind == "all"
-	c.join(s.Join, n)
+	c.join(s.Join, joinParallel, n)
 	if !all {
 		c.enterCond()
 		defer c.leaveCond()

@@ -55,6 +55,12 @@ func (p *printer) flowStmt(s *syntax.FlowStmt) {
 				}
 				p.name(n)
 			}
+			if it.Threads != nil {
+				p.sp()
+				p.kw("*")
+				p.sp()
+				p.expr(it.Threads)
+			}
 			p.join(it.Join)
 			if it.When != nil {
 				p.sp()
@@ -75,6 +81,9 @@ func (p *printer) flowStmt(s *syntax.FlowStmt) {
 func (p *printer) prevEnd(a *syntax.Arc) source.Pos {
 	if a.Join != nil {
 		return a.Join.Span().End
+	}
+	if a.Threads != nil {
+		return a.Threads.Span().End
 	}
 	return a.To[len(a.To)-1].Span().End
 }

@@ -105,6 +105,14 @@ func (p *printer) stmt(s syntax.Stmt) {
 				p.sp()
 				p.expr(s.Limit)
 			}
+			if s.More != nil {
+				p.sp()
+				p.kw("more")
+				p.sp()
+				p.kw("on")
+				p.sp()
+				p.name(s.More)
+			}
 		}
 		p.sp()
 		p.block(s.Body)
@@ -217,7 +225,7 @@ func (p *printer) namedBlock(start source.Pos, kw string, name *syntax.Name, b *
 	p.block(b)
 }
 
-// join prints " join all|any|N". After a block, a line comment or a
+// join prints " join all|any|active|N [keep]". After a block, a line comment or a
 // comment on its own line before "join" puts it on a line of its own at
 // the block's indentation, as for else.
 func (p *printer) join(j *syntax.Join) {
@@ -235,6 +243,10 @@ func (p *printer) join(j *syntax.Join) {
 		p.expr(j.Count)
 	} else {
 		p.kw(j.Kind)
+	}
+	if j.Keep {
+		p.sp()
+		p.kw("keep")
 	}
 }
 

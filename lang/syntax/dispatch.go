@@ -73,7 +73,6 @@ type tables struct {
 	stmt  map[string]subParser[Stmt]
 	block subParser[Stmt]
 	expr  subParser[Stmt]
-	join  subParser[*Join]
 	step  subParser[FlowItem]
 	arc   subParser[FlowItem]
 }
@@ -127,7 +126,6 @@ func parsers() *tables {
 			},
 			block: hand("BlockStmt", parseBlockStmt),
 			expr:  hand("ExprStmt", parseExprStmt),
-			join:  build[Join, *Join]("Join"),
 			step:  build[Step, FlowItem]("Step"),
 			arc:   build[Arc, FlowItem]("Arc"),
 		}
@@ -268,6 +266,7 @@ func Grammar() string {
 	add(tb.step.ebnf)
 	add(tb.arc.ebnf)
 	add(returnGrammar)
+	add(joinGrammar)
 	add(blockGrammar)
 	add(declGrammar)
 	add(stmtGrammar)

@@ -14,7 +14,7 @@ ExprStmt = Expr ("=" Expr)? Clause* .
 GuardStmt = "guard" Expr "else" "fail" Expr .
 FailStmt = "fail" Expr .
 IfStmt = "if" Expr Block ("else" (IfStmt | Block))? .
-ForStmt = "for" Name "in" Expr ("parallel" ("limit" Expr)?)? Block Join? .
+ForStmt = "for" Name "in" Expr ("parallel" ("limit" Expr)? ("more" "on" Name)?)? Block Join? .
 BlockStmt = Block .`
 
 func parseLetStmt(lex *lexer.PeekingLexer) (Stmt, error) {
@@ -168,6 +168,15 @@ func parseForStmt(lex *lexer.PeekingLexer) (Stmt, error) {
 				return nil, err
 			}
 		}
+		if isWord(lex.Peek(), "more") {
+			lex.Next()
+			if err := want(lex, "on"); err != nil {
+				return nil, err
+			}
+			if s.More, err = parseName(lex, "a signal name"); err != nil {
+				return nil, err
+			}
+		}
 	}
 	if s.Body, err = parseBlock(lex); err != nil {
 		return nil, err
@@ -177,14 +186,6 @@ func parseForStmt(lex *lexer.PeekingLexer) (Stmt, error) {
 	}
 	finish(&s.Node, lex)
 	return s, nil
-}
-
-// parseJoin parses an optional Join with its participle parser.
-func parseJoin(lex *lexer.PeekingLexer) (*Join, error) {
-	if !isWord(lex.Peek(), "join") {
-		return nil, nil
-	}
-	return parsers().join.parse(lex)
 }
 
 func parseBlockStmt(lex *lexer.PeekingLexer) (Stmt, error) {

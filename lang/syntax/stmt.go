@@ -45,14 +45,6 @@ type FailStmt struct {
 	Message Expr
 }
 
-// Join says how concurrent branches merge: all, any (the first to finish
-// wins, the rest are cancelled) or N of them.
-type Join struct {
-	Node
-	Kind  string `parser:"'join' ( @( 'all' | 'any' )"`
-	Count Expr   `parser:"| @@ )"`
-}
-
 // ParallelStmt runs each statement of its block as a branch.
 type ParallelStmt struct {
 	Node
@@ -106,8 +98,11 @@ type ForStmt struct {
 	Iter     Expr
 	Parallel bool
 	Limit    Expr
-	Body     *Block
-	Join     *Join
+	// More, "more on S", names the signal whose every arrival while the
+	// instances run starts one more instance with its payload (WCP 15).
+	More *Name
+	Body *Block
+	Join *Join
 }
 
 // WhileStmt is a structured loop.
@@ -206,8 +201,11 @@ type Arc struct {
 	Node
 	From []*Name `parser:"@@ ( ',' @@ )* '->'"`
 	To   []*Name `parser:"@@ ( ',' @@ )*"`
-	Join *Join   `parser:"@@?"`
-	When Expr    `parser:"( 'when' @@ )?"`
+	// Threads, "* N", starts N threads of control in each target (thread
+	// split, WCP 42).
+	Threads Expr  `parser:"( '*' @@ )?"`
+	Join    *Join `parser:"@@?"`
+	When    Expr  `parser:"( 'when' @@ )?"`
 }
 
 // RouteStmt is a learned choice: the engine picks one of the candidate

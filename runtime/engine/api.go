@@ -35,7 +35,7 @@ type Evaluator interface {
 // compensation.
 type Invocation struct {
 	CaseID     string
-	Transition string // the transition's name; "undo" for a compensation
+	Transition string // the transition's name; "undo" for a compensation, "hook NAME" for a hook's action
 	Attempt    int    // from 1
 	// IdempotencyKey is the same for every delivery of this attempt,
 	// including a re-invocation after recovery: workers must apply its

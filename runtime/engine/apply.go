@@ -6,6 +6,7 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/knhk/knhk/compiler/ir"
 )
@@ -54,18 +55,22 @@ func (m *Machine) Apply(s *State, e *Event) error {
 		if s.Status != Running {
 			return notApplicable("fail of a %s case", s.Status)
 		}
-		m.failCase(s, e.Message, e.Loc)
+		m.failIn(s, e.Frame, e.Message, e.Loc)
 	case EvCancel:
 		if s.Done() {
 			return notApplicable("cancel of a %s case", s.Status)
 		}
 		s.Status = Cancelled
 		m.abandon(s)
+		m.dropHooks(s)
+	case EvHook:
+		err = m.hook(s, e)
 	default:
 		return notApplicable("unknown event %s", e.Kind)
 	}
 	if err == nil {
 		s.Now = e.Time
+		m.closeHooks(s)
 	}
 	return err
 }
@@ -83,6 +88,7 @@ func (m *Machine) start(s *State, e *Event) error {
 	for i := range min(len(e.Values), len(c.n.Params), len(f.Vars)) {
 		f.Vars[i] = e.Values[i]
 	}
+	m.onStart(s)
 	m.settle(s, f)
 	return nil
 }
@@ -105,8 +111,8 @@ func (m *Machine) locate(s *State, e *Event) (*Frame, *cnet, *ctrans, error) {
 		return nil, nil, nil, notApplicable("%s in a %s case", e.Kind, s.Status)
 	}
 	f := s.frame(e.Frame)
-	if f == nil {
-		return nil, nil, nil, notApplicable("%s in unknown frame %d", e.Kind, e.Frame)
+	if f == nil || !s.live(f) {
+		return nil, nil, nil, notApplicable("%s in unknown or ended frame %d", e.Kind, e.Frame)
 	}
 	c := m.nets[f.Net]
 	if e.Trans < 0 || int(e.Trans) >= len(c.trans) {
@@ -169,10 +175,13 @@ func (m *Machine) fire(s *State, e *Event) error {
 		f.Groups = append(f.Groups, g)
 		m.spawn(s, f, g)
 	case ir.TMulti:
-		items := e.Values[0].([]any)
+		// Clipped: more on appends to the items, which must not write
+		// into the event's list.
+		items := slices.Clip(e.Values[0].([]any))
 		g := &Group{Trans: e.Trans, Items: items, Args: e.Values[1:], Limit: max(e.Limit, 0),
 			Quorum: max(e.Quorum, 0), Results: make([]any, len(items))}
 		f.Groups = append(f.Groups, g)
+		takeBuffered(s, t, g)
 		m.spawn(s, f, g)
 	case ir.TSignal:
 		r := s.Inbox[inbox]
@@ -195,7 +204,7 @@ func (m *Machine) fire(s *State, e *Event) error {
 		if msg == "" && len(e.Values) > 0 {
 			msg = fmt.Sprint(e.Values[0])
 		}
-		m.failCase(s, msg, t.Loc)
+		m.failIn(s, f.ID, msg, t.Loc)
 		return nil
 	case ir.TCancel:
 		if t.Cancel == ir.CancelCase {
@@ -262,26 +271,36 @@ func (m *Machine) spawn(s *State, p *Frame, g *Group) {
 		g.Next++
 		g.Running++
 	}
-	if g.Running == 0 && int(g.Next) >= len(g.Items) {
+	if groupOver(t, g) {
 		m.finishGroup(s, p, g)
 	}
 }
 
 // finishGroup ends group g of frame p, cancelling its remaining
-// instances, stores the results and produces the transition's outputs.
+// instances (unless the transition keeps them, see keepOn), stores the
+// results and produces the transition's outputs.
 func (m *Machine) finishGroup(s *State, p *Frame, g *Group) {
 	c := m.nets[p.Net]
 	tr := &c.trans[g.Trans]
-	s.dropGroup(p, g.Trans)
+	kept := keepOn(tr.t, g)
+	if !kept {
+		s.dropGroup(p, g.Trans)
+	}
 	if tr.t.Result >= 0 {
 		var v any
-		if tr.t.Kind == ir.TWorkflow {
+		switch {
+		case tr.t.Kind == ir.TWorkflow:
 			v = g.Results[0]
-		} else {
+		case kept:
+			// The results so far, nil for the instances still
+			// running: the kept ones go on writing g.Results.
+			v = slices.Clone(g.Results)
+		default:
 			v = g.Results
 		}
 		s.setVar(p, tr.t.Result, v)
 	}
+	m.onGroupDone(s, p, tr.t)
 	produce(p, tr, nil)
 }
 
@@ -303,9 +322,7 @@ func (m *Machine) settle(s *State, f *Frame) {
 			return
 		}
 		if f.Parent < 0 {
-			s.Status = Completed
-			s.Result = f.Result
-			m.abandon(s)
+			m.topDone(s, f) // the root, or a hook's action (hook.go)
 			return
 		}
 		p := s.frame(f.Parent)
@@ -321,22 +338,27 @@ func (m *Machine) settle(s *State, f *Frame) {
 		if g == nil {
 			return
 		}
-		g.Results[f.Index] = f.Result
+		if f.Index >= 0 && int(f.Index) < len(g.Results) {
+			g.Results[f.Index] = f.Result
+		}
 		g.Done++
 		g.Running--
-		if g.Quorum > 0 && g.Done >= g.Quorum || g.Running == 0 && int(g.Next) >= len(g.Items) {
+		switch {
+		case g.Joined:
+			keptDone(s, p, g)
+		case groupOver(m.nets[p.Net].trans[g.Trans].t, g):
 			m.finishGroup(s, p, g)
-		} else {
+		default:
 			m.spawn(s, p, g)
 		}
 		f = p
 	}
 }
 
-// abandon drops every call, timer and child frame of s.
+// abandon drops every call, timer and child frame of the main path of
+// s (hook actions go on: see hook.go).
 func (m *Machine) abandon(s *State) {
-	s.Invs = nil
-	s.Timers = nil
+	s.abandonMain()
 	if r := s.Root(); r != nil {
 		for len(r.Groups) > 0 {
 			s.dropGroup(r, r.Groups[0].Trans)
@@ -344,11 +366,15 @@ func (m *Machine) abandon(s *State) {
 	}
 }
 
-// failCase fails the case and starts its compensation.
+// failCase fails the case and starts its compensation, once the fail
+// hooks and the running hook actions are done.
 func (m *Machine) failCase(s *State, msg string, loc ir.Loc) {
-	s.Status = Failing
 	s.Error, s.ErrorLoc = msg, loc
 	m.abandon(s)
+	if m.closing(s, Failing) {
+		return
+	}
+	s.Status = Failing
 	m.nextComp(s)
 }
 
@@ -360,6 +386,7 @@ func (m *Machine) cancelCase(s *State) {
 	s.Error = "cancelled"
 	s.Cancel = true
 	m.abandon(s)
+	m.dropHooks(s)
 	m.nextComp(s)
 }
 
@@ -430,6 +457,10 @@ func (m *Machine) done(s *State, e *Event) error {
 		m.nextComp(s)
 		return nil
 	}
+	if v.Hook {
+		s.Invs = append(s.Invs[:i], s.Invs[i+1:]...)
+		return nil
+	}
 	f := s.frame(v.Frame)
 	if s.Status != Running || f == nil {
 		return notApplicable("completion of invocation %d in a %s case", e.Inv, s.Status)
@@ -440,6 +471,7 @@ func (m *Machine) done(s *State, e *Event) error {
 	if tr.t.Result >= 0 {
 		s.setVar(f, tr.t.Result, result)
 	}
+	m.onComplete(s, f, v.Call)
 	if u := m.undoOf(v.Call); u != nil {
 		s.Comp = append(s.Comp, Undo{Call: u, Args: e.Undo})
 	}
@@ -463,11 +495,15 @@ func (m *Machine) failed(s *State, e *Event) error {
 		m.nextComp(s)
 		return nil
 	}
+	if v.Hook {
+		s.HookErrors = append(s.HookErrors, m.hookLabel(s, v.Trans)+": "+e.Message)
+		return nil
+	}
 	loc := ir.NoLoc
 	if v.Call != nil {
 		loc = v.Call.Loc
 	}
-	m.failCase(s, e.Message, loc)
+	m.failIn(s, v.Frame, e.Message, loc)
 	return nil
 }
 
@@ -516,7 +552,11 @@ func (m *Machine) signal(s *State, e *Event) {
 	if s.Status != Running {
 		return
 	}
+	m.onSignal(s, e.Name)
 	for _, f := range s.Frames {
+		if !s.live(f) {
+			continue
+		}
 		c := m.nets[f.Net]
 		for _, ti := range c.waits {
 			tr := &c.trans[ti]
@@ -530,6 +570,9 @@ func (m *Machine) signal(s *State, e *Event) {
 			m.settle(s, f)
 			return
 		}
+	}
+	if m.addInstance(s, e) {
+		return
 	}
 	for _, d := range m.nets[s.Net].n.Signals {
 		if d != nil && d.Name == e.Name && d.Transient {

@@ -17,7 +17,7 @@ func (m *Machine) skipTask(s *State, task int32) {
 	var touched []*Frame
 	out := s.Invs[:0]
 	for _, v := range s.Invs {
-		if v.Comp || v.Call == nil || v.Call.Kind != ir.CallTask || v.Call.Target != task {
+		if v.Comp || v.Hook || v.Call == nil || v.Call.Kind != ir.CallTask || v.Call.Target != task {
 			out = append(out, v)
 			continue
 		}

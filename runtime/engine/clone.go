@@ -19,6 +19,7 @@ func (s *State) Clone() *State {
 		x.Held = slices.Clone(f.Held)
 		for j, g := range f.Groups {
 			y := *g
+			y.Items = slices.Clone(g.Items)
 			y.Results = slices.Clone(g.Results)
 			x.Groups[j] = &y
 		}
@@ -33,5 +34,7 @@ func (s *State) Clone() *State {
 	c.Inbox = slices.Clone(s.Inbox)
 	c.Comp = slices.Clone(s.Comp)
 	c.CompErrors = slices.Clone(s.CompErrors)
+	c.HookQ = slices.Clone(s.HookQ)
+	c.HookErrors = slices.Clone(s.HookErrors)
 	return &c
 }

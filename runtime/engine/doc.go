@@ -46,6 +46,17 @@
 // error) every running call is abandoned and the undo calls of the tasks
 // that completed run in reverse order (saga compensation).
 //
+// A multiple-instance or workflow transition produces every output when
+// its children complete, without evaluating guards: the lowering puts a
+// choice after such a call in a routing transition of its own. A
+// multiple-instance transition runs one child frame per item, at most
+// Limit at a time, and completes when all are done or Quorum of them
+// are; the rest are then cancelled, unless the transition keeps them
+// (Keep): they run on, the transition cannot fire again and its frame
+// cannot return until they end (see multi.go). A signal its Label names
+// starts one more instance while it is waiting for instances (buffered
+// ones are taken when it starts).
+//
 // A learned route asks the [Policy] (default: the first candidate) and
 // records the choice; rewards are not computed yet.
 //
@@ -61,8 +72,33 @@
 // of the log (the first recovery after opening a store builds the index
 // by reading every record once).
 //
-// Not yet implemented: hooks, guarded splits after a multiple-instance
-// or workflow transition (every output is taken), and concurrency within
+// Hooks are the event-condition-action rules of the case's workflow
+// (the root net's ir.Hooks; those of a workflow called as a
+// sub-workflow, or written in a parallel for body, do not run). A hook
+// fires on start when the case starts; on complete T each time a call of
+// task T, or of workflow T, completes successfully in any frame of the
+// main path; on signal S each time S arrives, whether a wait consumes it,
+// it is buffered or dropped (the hook consumes nothing); on end when the
+// root net's end place is marked; on fail when the case fails, before
+// its compensation (not when it is cancelled). Apply only queues a fired
+// hook (State.HookQ); the scheduler resolves the queue before anything
+// else, evaluating each hook's condition and its action's arguments
+// against the root frame as the event left it (for complete T, after the
+// result is assigned), into an [EvHook]. The action then runs beside the
+// main path: a task call as an invocation (at-least-once, with its own
+// idempotency key, retries and timeout), a workflow body as a top-level
+// frame of its own. A hook action never fails the case: an exhausted
+// call, a fail inside its frame, or an evaluation error is recorded in
+// State.HookErrors and in the log. Hook actions' own calls and
+// compensations trigger no hook, and completed hook calls push no
+// compensation. When the main path ends while hooks are queued or their
+// actions run, the main path is abandoned as usual but the case stays
+// Running, with State.Closing saying what it becomes once the last one
+// is done: Completed (end hooks), or Failing, and only then does its
+// compensation start (fail hooks). Cancelling the case, from outside or
+// by cancel case, withdraws every hook action.
+//
+// Not yet implemented: concurrency within
 // one case beyond a round of calls: the engine invokes every ready call
 // of a case concurrently and applies their outcomes in invocation order
 // once the round ends.

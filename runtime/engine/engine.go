@@ -28,6 +28,14 @@ type Config struct {
 	// MaxSteps bounds the events one Start, Signal or Run call commits
 	// (default DefaultMaxSteps).
 	MaxSteps int
+	// Live applies each call's outcome as soon as it arrives and fires
+	// timers and backoffs while calls run, as a real deployment needs:
+	// the first call to finish wins a join any, and a select's timer can
+	// beat a slow call. Without it the ready calls of a case run as a
+	// round whose outcomes are applied in invocation order once all have
+	// returned, which makes runs with instant workers reproducible
+	// (tests, simulations).
+	Live bool
 	// SnapshotEvery is how many events of a case pass between two of its
 	// snapshots, when Log is a [Snapshotter] (default
 	// DefaultSnapshotEvery; negative: never, and Recover then ignores
@@ -49,6 +57,7 @@ type Engine struct {
 	clock  Clock
 	policy Policy
 	steps  int
+	live   bool
 	every  int         // Config.SnapshotEvery, 0 for never
 	snaps  Snapshotter // nil when the log keeps no snapshots
 
@@ -63,6 +72,10 @@ type caseRun struct {
 	mu sync.Mutex
 	s  State
 	n  uint64 // events of the case in the log
+	// live is set while a live run drives the case; it waits on wake
+	// with mu unlocked (see runLive).
+	live bool
+	wake chan struct{}
 }
 
 // ErrUnknownCase is returned for a case the engine does not hold.
@@ -93,7 +106,7 @@ func New(cfg Config) (*Engine, error) {
 		clock = SystemClock{}
 	}
 	e := &Engine{m: m, eval: cfg.Eval, worker: cfg.Worker, log: cfg.Log, clock: clock, policy: cfg.Policy, steps: cfg.MaxSteps,
-		cases: map[string]*caseRun{}}
+		live: cfg.Live, cases: map[string]*caseRun{}}
 	if sn, ok := cfg.Log.(Snapshotter); ok && cfg.SnapshotEvery >= 0 {
 		e.snaps, e.every = sn, cfg.SnapshotEvery
 		if e.every == 0 {
@@ -167,6 +180,9 @@ func (e *Engine) Signal(ctx context.Context, id, name string, payload []any) err
 	if err := e.commit(ctx, cr, &Event{Kind: EvSignal, Time: e.now(), Name: name, Values: payload}); err != nil {
 		return err
 	}
+	if cr.poke() {
+		return nil // the live run of the case goes on from the signal
+	}
 	return e.run(ctx, cr)
 }
 
@@ -179,6 +195,9 @@ func (e *Engine) Run(ctx context.Context, id string) error {
 	}
 	cr.mu.Lock()
 	defer cr.mu.Unlock()
+	if cr.poke() {
+		return nil
+	}
 	return e.run(ctx, cr)
 }
 
@@ -193,7 +212,11 @@ func (e *Engine) Cancel(ctx context.Context, id string) error {
 	if cr.s.Done() {
 		return nil
 	}
-	return e.commit(ctx, cr, &Event{Kind: EvCancel, Time: e.now()})
+	if err := e.commit(ctx, cr, &Event{Kind: EvCancel, Time: e.now()}); err != nil {
+		return err
+	}
+	cr.poke()
+	return nil
 }
 
 // Recover rebuilds case id from the log, replacing what the engine held,
@@ -259,17 +282,7 @@ func (e *Engine) NextDue(id string) (time.Time, bool) {
 	}
 	cr.mu.Lock()
 	defer cr.mu.Unlock()
-	due, ok := int64(0), false
-	for _, t := range cr.s.Timers {
-		if !ok || t.Due < due {
-			due, ok = t.Due, true
-		}
-	}
-	for _, v := range cr.s.Invs {
-		if v.Waiting && (!ok || v.Due < due) {
-			due, ok = v.Due, true
-		}
-	}
+	due, ok := nextDue(&cr.s)
 	return time.Unix(0, due), ok
 }
 
@@ -342,6 +355,9 @@ type outcome struct {
 // applied in invocation order, each followed by the events it enables,
 // and an outcome whose call was cancelled meanwhile is dropped.
 func (e *Engine) run(ctx context.Context, cr *caseRun) error {
+	if e.live {
+		return e.runLive(ctx, cr)
+	}
 	s := &cr.s
 	steps := 0
 	for {
@@ -381,6 +397,7 @@ func (e *Engine) run(ctx context.Context, cr *caseRun) error {
 			} else {
 				ev = e.doneEvent(ctx, s, o.inv, o.result, e.now())
 			}
+			ev = blame(s, s.frame(o.inv.Frame), ev)
 			if err := e.commit(ctx, cr, &ev); err != nil {
 				return err
 			}
@@ -400,6 +417,8 @@ func (e *Engine) invocation(s *State, v *Inv) Invocation {
 	name := "undo"
 	if f := s.frame(v.Frame); f != nil && !v.Comp {
 		name = e.m.nets[f.Net].trans[v.Trans].t.Name
+	} else if v.Hook {
+		name = e.m.hookLabel(s, v.Trans)
 	}
 	inv := Invocation{CaseID: s.ID, Transition: name, Attempt: int(v.Attempt), Args: v.Args, Compensation: v.Comp,
 		IdempotencyKey: store.Key(s.ID, name+"#"+strconv.Itoa(int(v.ID)), int(v.Attempt))}
@@ -414,25 +433,31 @@ func (e *Engine) invocation(s *State, v *Inv) Invocation {
 	return inv
 }
 
-// call runs one attempt, bounded by its timeout.
+// call runs one attempt of v.
 func (e *Engine) call(ctx context.Context, v *Inv, inv Invocation) outcome {
+	r, err := e.attempt(ctx, v.Timeout, inv)
+	return outcome{inv: v, result: r, err: err}
+}
+
+// attempt runs inv, bounded by timeout nanoseconds (0 for none).
+func (e *Engine) attempt(ctx context.Context, timeout int64, inv Invocation) (any, error) {
 	if inv.Task == nil && inv.Kernel == nil {
-		return outcome{inv: v, err: fmt.Errorf("call of unknown %s %d", v.Call.Kind, v.Call.Target)}
+		return nil, fmt.Errorf("call of unknown task or kernel in %s", inv.Transition)
 	}
 	cctx := ctx
-	if v.Timeout > 0 {
+	if timeout > 0 {
 		var cancel context.CancelFunc
-		cctx, cancel = context.WithTimeout(ctx, time.Duration(v.Timeout))
+		cctx, cancel = context.WithTimeout(ctx, time.Duration(timeout))
 		defer cancel()
 	}
 	r, err := e.worker.Invoke(cctx, inv)
-	if err == nil && v.Timeout > 0 && cctx.Err() != nil {
+	if err == nil && timeout > 0 && cctx.Err() != nil {
 		err = cctx.Err()
 	}
 	if err != nil && ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
-		err = fmt.Errorf("timed out after %v", time.Duration(v.Timeout))
+		err = fmt.Errorf("timed out after %v", time.Duration(timeout))
 	}
-	return outcome{inv: v, result: r, err: err}
+	return r, err
 }
 
 // Forget drops case id from memory (its events stay in the log), for a

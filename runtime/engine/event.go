@@ -24,10 +24,16 @@ const (
 	EvSignal            // signal Name arrived with payload Values
 	EvFail              // the case fails with Message (for example an evaluation error)
 	EvCancel            // the case is cancelled from outside
+	// EvHook resolves the first queued hook, Trans (an index into the
+	// root net's Hooks): with Choice 1 its condition held and its action
+	// starts with arguments Values (a task call with Attempts and
+	// Timeout); with Choice 0 it did not; a Message is why evaluating
+	// it failed.
+	EvHook
 	numEventKinds
 )
 
-var eventNames = [...]string{"invalid", "start", "fire", "arm", "timer", "done", "failed", "retry", "signal", "fail", "cancel"}
+var eventNames = [...]string{"invalid", "start", "fire", "arm", "timer", "done", "failed", "retry", "signal", "fail", "cancel", "hook"}
 
 func (k EventKind) String() string {
 	if k < numEventKinds {
@@ -43,7 +49,7 @@ func (k EventKind) String() string {
 type Event struct {
 	Kind  EventKind
 	Time  int64 // Unix nanoseconds when the event was made
-	Frame int32 // the net instance (0 is the case's root net)
+	Frame int32 // the net instance (0 is the case's root net); EvFail: set inside a hook action
 	Trans int32 // transition index in the frame's net; EvStart: net index
 	Inv   int32 // EvDone, EvFailed, EvRetry: invocation id
 	// Outs lists the output arcs taken, as indices into the transition's
@@ -52,20 +58,20 @@ type Event struct {
 	// Values: EvStart the arguments; EvFire of an assign, return or fail
 	// its value, of a call its arguments, of a multiple-instance
 	// transition the items followed by the arguments; EvDone the result;
-	// EvSignal the payload.
+	// EvSignal the payload; EvHook the action's arguments.
 	Values []any
 	// Undo holds the evaluated arguments of the compensation of a
 	// completed call (EvDone), nil when it has none.
 	Undo     []any
-	Attempts int32  // EvFire of a call: attempts allowed (1 + retries)
+	Attempts int32  // EvFire of a call, EvHook of a task: attempts allowed (1 + retries)
 	Limit    int32  // EvFire of a TMulti: instances at a time, 0 for no limit
 	Quorum   int32  // EvFire of a TMulti: instances to wait for, 0 for all
-	Timeout  int64  // EvFire of a call: nanoseconds per attempt, 0 for none
+	Timeout  int64  // EvFire of a call, EvHook of a task: nanoseconds per attempt, 0 for none
 	Due      int64  // EvArm, EvFailed: Unix nanoseconds
 	Attempt  int32  // EvFailed: the attempt that failed
-	Choice   int32  // EvFire of a TRoute: the candidate chosen
+	Choice   int32  // EvFire of a TRoute: the candidate chosen; EvHook: 1 when the action starts
 	Name     string // EvSignal: the signal
-	Message  string // EvFailed, EvFail: why
+	Message  string // EvFailed, EvFail, EvHook: why
 	// Loc is where in the source an EvFail happened: the failing
 	// expression when the evaluator reported one (see [Located]), else the
 	// transition being scheduled. It travels in the event because Apply

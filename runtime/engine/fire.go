@@ -11,7 +11,8 @@ import (
 
 // busy reports whether transition t of frame f has a running call or
 // running children: for an OR join, such a transition still holds the
-// token it took.
+// token it took. Instances kept after their loop's quorum (keep) do not
+// count: the loop has produced its outputs.
 func (s *State) busy(f *Frame, t int32) bool {
 	for _, v := range s.Invs {
 		if v.Frame == f.ID && v.Trans == t {
@@ -19,7 +20,7 @@ func (s *State) busy(f *Frame, t int32) bool {
 		}
 	}
 	for _, g := range f.Groups {
-		if g.Trans == t {
+		if g.Trans == t && !g.Joined {
 			return true
 		}
 	}
@@ -29,7 +30,7 @@ func (s *State) busy(f *Frame, t int32) bool {
 // enabled reports whether transition ti of frame f may fire.
 func (m *Machine) enabled(s *State, f *Frame, c *cnet, ti int32) bool {
 	tr := &c.trans[ti]
-	if len(tr.in) == 0 {
+	if len(tr.in) == 0 || m.blocked(s, f, c, ti) {
 		return false
 	}
 	mk := f.Marking
@@ -60,6 +61,8 @@ func (m *Machine) enabled(s *State, f *Frame, c *cnet, ti int32) bool {
 			}
 		}
 		return any
+	case ir.JoinDrain:
+		return m.drains(s, f, tr)
 	case ir.JoinPartial:
 		n := int32(0)
 		for _, a := range tr.in {
@@ -88,6 +91,10 @@ func consume(f *Frame, tr *ctrans) {
 				mk[a.place] -= a.weight
 				return
 			}
+		}
+	case ir.JoinDrain:
+		for _, a := range tr.in {
+			mk[a.place] = 0
 		}
 	case ir.JoinOr, ir.JoinPartial:
 		for _, a := range tr.in {

@@ -85,7 +85,7 @@ func (w *fakeWorker) names() []string {
 
 // fixture builds a program and runs it.
 type fixture struct {
-	t     *testing.T
+	t     testing.TB
 	p     *ir.Program
 	ev    *fakeEval
 	w     *fakeWorker
@@ -94,7 +94,7 @@ type fixture struct {
 	eng   *Engine
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	return &fixture{t: t, p: ir.NewProgram("test"), ev: &fakeEval{fns: map[*ir.Func]func(Env) (any, error){}},
 		w:     &fakeWorker{behave: map[string]func(context.Context, Invocation) (any, error){}},
 		clock: &fakeClock{now: time.Unix(1_000_000, 0)}, log: NewMemLog()}
@@ -197,6 +197,9 @@ func (x *fixture) trace(id string) []string {
 			if v.Comp {
 				return "undo " + m.task(v.Call).Name
 			}
+			if v.Hook {
+				return m.hookLabel(&s, v.Trans)
+			}
 			return name(v.Frame, v.Trans)
 		}
 		var d string
@@ -213,6 +216,14 @@ func (x *fixture) trace(id string) []string {
 			d = fmt.Sprintf("failed %s@%d", invName(ev.Inv), ev.Attempt)
 		case EvSignal:
 			d = "signal " + ev.Name
+		case EvHook:
+			d = m.hookLabel(&s, ev.Trans)
+			switch {
+			case ev.Message != "":
+				d += " error"
+			case ev.Choice == 0:
+				d += " skipped"
+			}
 		default:
 			d = ev.Kind.String()
 		}

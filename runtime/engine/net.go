@@ -120,6 +120,14 @@ func compileNet(n *ir.Net) (*cnet, error) {
 		default:
 			tr.eager = len(tr.in) > 0
 		}
+		if t.Join == ir.JoinDrain {
+			if t.Region < 0 || int(t.Region) >= len(n.Regions) || n.Regions[t.Region] == nil {
+				return nil, fmt.Errorf("transition %s drains a missing region", t.Name)
+			}
+			r := n.Regions[t.Region]
+			tr.upPlaces = [][]int32{inRange(r.Places, np)}
+			tr.upTrans = [][]int32{inRange(r.Transitions, nt)}
+		}
 		if t.Join == ir.JoinOr {
 			tr.upPlaces = make([][]int32, len(tr.in))
 			tr.upTrans = make([][]int32, len(tr.in))
@@ -139,6 +147,17 @@ func compileNet(n *ir.Net) (*cnet, error) {
 		}
 	}
 	return c, nil
+}
+
+// inRange returns the elements of xs in [0, n).
+func inRange(xs []int32, n int32) []int32 {
+	var out []int32
+	for _, x := range xs {
+		if x >= 0 && x < n {
+			out = append(out, x)
+		}
+	}
+	return out
 }
 
 // upstream returns the places and transitions with a path to place x that

@@ -131,21 +131,27 @@ func (e *Engine) next(ctx context.Context, s *State, now int64) (Event, bool) {
 	if s.Done() {
 		return Event{}, false
 	}
+	if len(s.HookQ) > 0 && s.Status == Running {
+		return e.hookEvent(ctx, s, now), true
+	}
 	for _, f := range s.Frames {
 		if s.Status != Running {
 			break
 		}
+		if !s.live(f) {
+			continue
+		}
 		c := m.nets[f.Net]
 		for _, ti := range c.order {
 			if m.enabled(s, f, c, ti) {
-				return e.fireEvent(ctx, s, f, c, ti, now), true
+				return blame(s, f, e.fireEvent(ctx, s, f, c, ti, now)), true
 			}
 		}
 		for _, ti := range c.timed {
 			if armed(s, f.ID, ti) || !m.enabled(s, f, c, ti) {
 				continue
 			}
-			return e.armEvent(ctx, s, f, c, ti, now), true
+			return blame(s, f, e.armEvent(ctx, s, f, c, ti, now)), true
 		}
 		for _, ti := range c.waits {
 			if !m.enabled(s, f, c, ti) {
@@ -178,7 +184,7 @@ func (e *Engine) next(ctx context.Context, s *State, now int64) (Event, bool) {
 		tr := &m.nets[f.Net].trans[ev.Trans]
 		outs, err := evaluator{m, e.eval}.outs(ctx, tr, &frameVars{m: e.m, s: s, f: f, over: -1})
 		if err != nil {
-			return failEvent(now, tr.t, err), true
+			return blame(s, f, failEvent(now, tr.t, err)), true
 		}
 		ev.Outs = outs
 	}
@@ -335,6 +341,10 @@ func (e *Engine) fireEvent(ctx context.Context, s *State, f *Frame, c *cnet, ti 
 				return failEvent(now, t, err)
 			}
 			n, ok := duration(v)
+			if p.dst == &out.Quorum && ok && n < 1 {
+				// A computed join count (WCP 36); 0 would mean all.
+				return quorumEvent(now, e.m.Prog.Funcs[p.fn], t, n)
+			}
 			if !ok || n < 0 || n > 1<<30 {
 				return failEvent(now, t, fmt.Errorf("bad instance count %v", v))
 			}
@@ -352,7 +362,7 @@ func (e *Engine) fireEvent(ctx context.Context, s *State, f *Frame, c *cnet, ti 
 // chosen with the result assigned, and the arguments of its compensation.
 func (e *Engine) doneEvent(ctx context.Context, s *State, v *Inv, result any, now int64) Event {
 	out := Event{Kind: EvDone, Time: now, Inv: v.ID, Values: []any{result}}
-	if v.Comp {
+	if v.Comp || v.Hook {
 		return out
 	}
 	f := s.frame(v.Frame)
@@ -364,9 +374,20 @@ func (e *Engine) doneEvent(ctx context.Context, s *State, v *Inv, result any, no
 		return failEvent(now, tr.t, err)
 	}
 	if u := e.m.undoOf(v.Call); u != nil && len(u.Args) > 0 {
+		// A call site's undo reads the case variables; a task
+		// declaration's reads the call's result and arguments.
+		args := []any{result}
+		if v.Call.Undo == nil {
+			if task := e.m.task(v.Call); task != nil {
+				if task.Result == ir.Void {
+					args = args[:0]
+				}
+				args = append(args, v.Args...)
+			}
+		}
 		out.Undo = make([]any, len(u.Args))
 		for i, fn := range u.Args {
-			if out.Undo[i], err = ev.call(ctx, fn, vars, result); err != nil {
+			if out.Undo[i], err = ev.call(ctx, fn, vars, args...); err != nil {
 				return failEvent(now, tr.t, err)
 			}
 		}
@@ -394,16 +415,18 @@ func (e *Engine) failedEvent(ctx context.Context, s *State, v *Inv, cause error,
 	var vars VarReader = &frameVars{m: e.m, s: s, f: &Frame{}, over: -1}
 	if f := s.frame(v.Frame); f != nil {
 		vars = &frameVars{m: e.m, s: s, f: f, over: -1}
+	} else if r := s.Root(); v.Hook && r != nil {
+		vars = &frameVars{m: e.m, s: s, f: r, over: -1} // the hook's scope
 	}
 	d, err := evaluator{e.m, e.eval}.call(ctx, fn, vars, int64(v.Attempt))
-	if v.Comp && err != nil {
-		return out // a failing case cannot fail again: retry at once
+	if (v.Comp || v.Hook) && err != nil {
+		return out // a failing case cannot fail again, a hook never fails it: retry at once
 	}
 	if err != nil {
 		return Event{Kind: EvFail, Time: now, Message: fmt.Sprintf("backoff: %v", err), Loc: v.Call.Loc}
 	}
 	n, ok := duration(d)
-	if v.Comp && (!ok || n < 0) {
+	if (v.Comp || v.Hook) && (!ok || n < 0) {
 		return out
 	}
 	if !ok || n < 0 {

@@ -76,6 +76,11 @@ func (m *Machine) codec() *codec {
 					add(x)
 				}
 			}
+			for _, h := range n.Hooks {
+				if h != nil {
+					add(h.Action)
+				}
+			}
 		}
 		for _, t := range m.Prog.Tasks {
 			if t != nil {
@@ -117,6 +122,9 @@ type wireState struct {
 	Comp       []wireUndo     `json:"comp"`
 	CompErrors []string       `json:"comp_errors"`
 	Cancel     bool           `json:"cancel"`
+	HookQ      []int32        `json:"hook_q,omitempty"`
+	HookErrors []string       `json:"hook_errors,omitempty"`
+	Closing    Status         `json:"closing,omitempty"`
 	NextFrame  int32          `json:"next_frame"`
 	NextInv    int32          `json:"next_inv"`
 }
@@ -145,6 +153,7 @@ type wireGroup struct {
 	Limit   int32 `json:"limit"`
 	Quorum  int32 `json:"quorum"`
 	Results []any `json:"results"`
+	Joined  bool  `json:"joined,omitempty"`
 }
 
 type wireInv struct {
@@ -159,6 +168,7 @@ type wireInv struct {
 	Waiting  bool  `json:"waiting"`
 	Due      int64 `json:"due"`
 	Comp     bool  `json:"comp"`
+	Hook     bool  `json:"hook,omitempty"`
 }
 
 type wireReceived struct {
@@ -178,7 +188,8 @@ type wireUndo struct {
 func (m *Machine) EncodeState(s *State, n uint64) ([]byte, error) {
 	c := m.codec()
 	w := wireSnap{N: n, Prog: c.fp, S: wireState{ID: s.ID, Net: s.Net, Status: s.Status, Error: s.Error, ErrorLoc: encodeLoc(s.ErrorLoc), Now: s.Now,
-		Timers: s.Timers, CompErrors: s.CompErrors, Cancel: s.Cancel, NextFrame: s.NextFrame, NextInv: s.NextInv}}
+		Timers: s.Timers, CompErrors: s.CompErrors, Cancel: s.Cancel, HookQ: s.HookQ, HookErrors: s.HookErrors, Closing: s.Closing,
+		NextFrame: s.NextFrame, NextInv: s.NextInv}}
 	var err error
 	call := func(x *ir.Call) int32 {
 		if x == nil {
@@ -216,7 +227,7 @@ func (m *Machine) EncodeState(s *State, n uint64) ([]byte, error) {
 		}
 		for j, g := range f.Groups {
 			wf.Groups[j] = wireGroup{Trans: g.Trans, Items: vals(g.Items), Args: vals(g.Args), Next: g.Next, Running: g.Running,
-				Done: g.Done, Limit: g.Limit, Quorum: g.Quorum, Results: vals(g.Results)}
+				Done: g.Done, Limit: g.Limit, Quorum: g.Quorum, Results: vals(g.Results), Joined: g.Joined}
 		}
 		w.S.Frames[i] = wf
 	}
@@ -225,7 +236,7 @@ func (m *Machine) EncodeState(s *State, n uint64) ([]byte, error) {
 	}
 	for i, v := range s.Invs {
 		w.S.Invs[i] = wireInv{ID: v.ID, Frame: v.Frame, Trans: v.Trans, Call: call(v.Call), Args: vals(v.Args), Attempt: v.Attempt,
-			Attempts: v.Attempts, Timeout: v.Timeout, Waiting: v.Waiting, Due: v.Due, Comp: v.Comp}
+			Attempts: v.Attempts, Timeout: v.Timeout, Waiting: v.Waiting, Due: v.Due, Comp: v.Comp, Hook: v.Hook}
 	}
 	if s.Inbox != nil {
 		w.S.Inbox = make([]wireReceived, len(s.Inbox))
@@ -310,7 +321,8 @@ func (m *Machine) DecodeState(b []byte) (*State, uint64, error) {
 	}
 	ws := &w.S
 	s := &State{ID: ws.ID, Net: ws.Net, Status: ws.Status, Result: val(ws.Result), Error: ws.Error, ErrorLoc: decodeLoc(ws.ErrorLoc), Now: ws.Now,
-		Timers: ws.Timers, CompErrors: ws.CompErrors, Cancel: ws.Cancel, NextFrame: ws.NextFrame, NextInv: ws.NextInv}
+		Timers: ws.Timers, CompErrors: ws.CompErrors, Cancel: ws.Cancel, HookQ: ws.HookQ, HookErrors: ws.HookErrors, Closing: ws.Closing,
+		NextFrame: ws.NextFrame, NextInv: ws.NextInv}
 	if ws.Frames != nil {
 		s.Frames = make([]*Frame, len(ws.Frames))
 	}
@@ -322,7 +334,7 @@ func (m *Machine) DecodeState(b []byte) (*State, uint64, error) {
 		}
 		for j, g := range wf.Groups {
 			f.Groups[j] = &Group{Trans: g.Trans, Items: vals(g.Items), Args: vals(g.Args), Next: g.Next, Running: g.Running,
-				Done: g.Done, Limit: g.Limit, Quorum: g.Quorum, Results: vals(g.Results)}
+				Done: g.Done, Limit: g.Limit, Quorum: g.Quorum, Results: vals(g.Results), Joined: g.Joined}
 		}
 		s.Frames[i] = f
 	}
@@ -331,7 +343,7 @@ func (m *Machine) DecodeState(b []byte) (*State, uint64, error) {
 	}
 	for i, v := range ws.Invs {
 		s.Invs[i] = &Inv{ID: v.ID, Frame: v.Frame, Trans: v.Trans, Call: call(v.Call), Args: vals(v.Args), Attempt: v.Attempt,
-			Attempts: v.Attempts, Timeout: v.Timeout, Waiting: v.Waiting, Due: v.Due, Comp: v.Comp}
+			Attempts: v.Attempts, Timeout: v.Timeout, Waiting: v.Waiting, Due: v.Due, Comp: v.Comp, Hook: v.Hook}
 	}
 	if ws.Inbox != nil {
 		s.Inbox = make([]Received, len(ws.Inbox))
@@ -394,7 +406,7 @@ func (m *Machine) checkState(s *State) error {
 		if v.Call == nil {
 			return badSnapshot("invocation %d has no call", v.ID)
 		}
-		if v.Comp {
+		if v.Comp || v.Hook {
 			continue
 		}
 		if err := trans(v.Frame, v.Trans); err != nil {

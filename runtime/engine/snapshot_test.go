@@ -22,7 +22,7 @@ import (
 // encodes deterministically (encode, decode, encode gives the same bytes
 // and an equal state) and that replaying the rest of the events from the
 // decoded snapshot gives exactly the state of a full replay.
-func checkSnapshots(t *testing.T, m *Machine, id string, events []Event) {
+func checkSnapshots(t testing.TB, m *Machine, id string, events []Event) {
 	t.Helper()
 	full := State{ID: id}
 	for i := range events {
@@ -262,14 +262,14 @@ func TestSnapshotEveryField(t *testing.T) {
 	for i, tr := range rich.Transitions {
 		if tr.Call != nil {
 			calls = append(calls, &Inv{ID: int32(i + 1), Frame: 1, Trans: int32(i), Call: tr.Call, Args: []any{int64(i), "a"},
-				Attempt: 2, Attempts: 3, Timeout: 5, Waiting: true, Due: 9, Comp: true})
+				Attempt: 2, Attempts: 3, Timeout: 5, Waiting: true, Due: 9, Comp: true, Hook: true})
 		}
 	}
 	for _, v := range calls[1:] {
-		v.Comp = false // a call of the frame's transition
+		v.Comp, v.Hook = false, false // a call of the frame's transition
 	}
 	g := &Group{Trans: 4, Items: []any{int64(1), []any{"x"}}, Args: []any{map[string]any{"k": 2.5}}, Next: 1, Running: 1,
-		Done: 1, Limit: 2, Quorum: 1, Results: []any{"r", nil}}
+		Done: 1, Limit: 2, Quorum: 1, Results: []any{"r", nil}, Joined: true}
 	f := &Frame{ID: 1, Net: int32(len(x.p.Nets) - 1), Parent: -1, Trans: 3, Index: 2,
 		Marking: make([]int32, len(m.nets[len(x.p.Nets)-1].init)), Vars: []any{[]byte("b")}, Alias: []int32{-1},
 		Result: "fr", Groups: []*Group{g}, Held: []string{"m1", "m1"}}
@@ -277,7 +277,7 @@ func TestSnapshotEveryField(t *testing.T) {
 	s := &State{ID: "c", Net: f.Net, Status: Failing, Result: int64(3), Error: "e", ErrorLoc: ir.Loc{File: 1, Span: source.Span{Start: 2, End: 5}}, Now: 7, Frames: []*Frame{f}, Invs: calls,
 		Timers: []Timer{{Frame: 1, Trans: 2, Due: 3}}, Inbox: []Received{{Name: "Go", Payload: []any{}}},
 		Comp: []Undo{{Call: calls[0].Call, Args: []any{"u"}}}, CompErrors: []string{"undo failed"}, Cancel: true,
-		NextFrame: 2, NextInv: 9}
+		HookQ: []int32{1, 0}, HookErrors: []string{"hook h: failed"}, Closing: Completed, NextFrame: 2, NextInv: 9}
 	for _, v := range []any{s, f, g, calls[0], &s.Timers[0], &s.Inbox[0], &s.Comp[0]} {
 		if name := nonZero(v); name != "" {
 			t.Fatalf("%T.%s is zero in the test state: set it", v, name)

@@ -50,18 +50,32 @@ type State struct {
 	CompErrors []string
 	// Cancel marks a case that a cancel case statement ended: it is
 	// Failing while its compensations run and then Cancelled, not Failed.
-	Cancel    bool
+	Cancel bool
+	// HookQ lists the hooks (indices into the Hooks of the root net)
+	// whose event has happened and whose condition the scheduler has yet
+	// to evaluate, oldest first; an EvHook resolves the first.
+	HookQ []int32
+	// HookErrors records the hooks that failed: an action that failed for
+	// good, or a condition or argument that could not be evaluated. The
+	// case goes on.
+	HookErrors []string
+	// Closing is what the case becomes (Completed, or Failing to start
+	// compensating) once its hooks are done, when its main path ended
+	// while hooks were queued or running; Running otherwise.
+	Closing   Status
 	NextFrame int32
 	NextInv   int32
 }
 
-// Frame is one instance of a net: the root net of the case, or a child
-// running as one instance of a TMulti or the callee of a TWorkflow.
+// Frame is one instance of a net: the root net of the case (frame 0), a
+// child running as one instance of a TMulti or the callee of a
+// TWorkflow, or a hook's workflow action (a top-level frame other than
+// 0).
 type Frame struct {
 	ID      int32
 	Net     int32
-	Parent  int32 // parent frame, -1 for the root
-	Trans   int32 // the parent's TMulti or TWorkflow transition
+	Parent  int32 // parent frame, -1 for the root and hook actions
+	Trans   int32 // the parent's TMulti or TWorkflow transition; a hook action's hook index
 	Index   int32 // instance number within its group
 	Marking []int32
 	Vars    []any
@@ -79,7 +93,7 @@ type Frame struct {
 // transition of a frame.
 type Group struct {
 	Trans   int32
-	Items   []any // one per instance; nil elements for a TWorkflow
+	Items   []any // one per instance (more on appends); nil elements for a TWorkflow
 	Args    []any // arguments passed to every instance
 	Next    int32 // the next item to start
 	Running int32
@@ -87,6 +101,10 @@ type Group struct {
 	Limit   int32 // 0: no limit
 	Quorum  int32 // 0: every item
 	Results []any
+	// Joined marks a group of a TMulti with keep whose quorum was
+	// reached: the transition has produced its outputs and the instances
+	// still running run on; the group is dropped when the last one ends.
+	Joined bool
 }
 
 // Inv is a task or kernel call, or a compensation, with its attempts.
@@ -102,6 +120,9 @@ type Inv struct {
 	Waiting  bool  // backing off until Due
 	Due      int64 // Waiting: when the next attempt is ready
 	Comp     bool
+	// Hook marks a hook's action: Frame is -1 and Trans the hook's index
+	// in the Hooks of the root net.
+	Hook bool
 }
 
 // Timer is an armed timer transition.

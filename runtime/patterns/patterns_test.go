@@ -273,7 +273,7 @@ func values(p *ir.Program, verb, name, js string) ([]any, error) {
 // render replays events on a shadow state and writes one line per
 // observable step: task calls and their completions or failures,
 // compensations started, calls withdrawn by a cancellation, signals (received, buffered or dropped),
-// timers and case-level cancellation.
+// timers, hooks and case-level cancellation.
 func render(m *engine.Machine, evs []engine.Event, marks []mark) ([]string, error) {
 	var out []string
 	s := &engine.State{ID: "shadow"}
@@ -330,6 +330,8 @@ func render(m *engine.Machine, evs []engine.Event, marks []mark) ([]string, erro
 			}
 		case engine.EvCancel:
 			out = append(out, "cancel case")
+		case engine.EvHook:
+			out = append(out, hookLine(m.Prog, s, e))
 		}
 		for _, v := range s.Invs {
 			if _, ok := before[v.ID]; !ok && v.Comp {
@@ -353,6 +355,28 @@ func render(m *engine.Machine, evs []engine.Event, marks []mark) ([]string, erro
 		out = append(out, mk.text)
 	}
 	return out, nil
+}
+
+// hookLine renders an EvHook: the hook and the task call it starts (a
+// workflow action's calls follow as calls of their own), or why it did
+// not start one.
+func hookLine(p *ir.Program, s *engine.State, e *engine.Event) string {
+	var h *ir.Hook
+	if n := p.Nets[s.Net]; e.Trans >= 0 && int(e.Trans) < len(n.Hooks) {
+		h = n.Hooks[e.Trans]
+	}
+	if h == nil {
+		return "hook ?"
+	}
+	switch {
+	case e.Message != "":
+		return "hook " + h.Name + " failed: " + e.Message
+	case e.Choice == 0:
+		return "hook " + h.Name + " skipped"
+	case h.Action.Kind == ir.CallTask:
+		return "hook " + h.Name + ": call " + callName(p, h.Action) + args(e.Values)
+	}
+	return "hook " + h.Name
 }
 
 func callName(p *ir.Program, c *ir.Call) string {
