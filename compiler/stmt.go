@@ -132,6 +132,7 @@ func (w *wf) call(e *syntax.CallExpr, clauses []*syntax.Clause, depth int) *ir.C
 		c.Kind, c.Target = ir.CallTask, t
 	} else if n, ok := w.l.nets[obj]; ok {
 		c.Kind, c.Target = ir.CallWorkflow, n
+		w.warnSubHooks(obj, e.Span())
 	} else {
 		w.notImplemented(e, "a call that is not a task or workflow call here")
 		return nil

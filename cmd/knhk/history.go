@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/knhk/knhk/compiler/ir"
@@ -42,6 +43,8 @@ type historyEntry struct {
 	Signal  string `json:"signal,omitempty"`
 	Message string `json:"message,omitempty"`
 	Due     string `json:"due,omitempty"`
+	// Reward is what a learned route's chosen call earned.
+	Reward *float64 `json:"reward,omitempty"`
 }
 
 func runHistory(e *env, data string, asJSON bool, args []string) int {
@@ -79,6 +82,9 @@ func runHistory(e *env, data string, asJSON bool, args []string) int {
 		if h.Due != "" {
 			line += " due " + h.Due
 		}
+		if h.Reward != nil {
+			line += " reward " + strconv.FormatFloat(*h.Reward, 'g', -1, 64)
+		}
 		if h.Message != "" {
 			line += ": " + h.Message
 		}
@@ -99,6 +105,10 @@ func historyOf(c *caseLog) []historyEntry {
 			Kind: ev.Kind.String(), Signal: ev.Name, Message: ev.Message}
 		if ev.Due != 0 {
 			h.Due = time.Unix(0, ev.Due).UTC().Format(time.RFC3339Nano)
+		}
+		if ev.Rewarded {
+			r := ev.Reward
+			h.Reward = &r
 		}
 		if applying {
 			if ev.Kind == engine.EvStart && int(ev.Trans) < len(c.prog.Nets) && ev.Trans >= 0 {

@@ -9,7 +9,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
-var caseLineRE = regexp.MustCompile(`(?m)^case (c-[0-9a-f]{16}) `)
+var caseLineRE = regexp.MustCompile(`(?m)^case (c-[0-9a-f]{16})\b`)
 
 // case-id VAR sets the environment variable VAR to the case id that the
 // last command's standard error names ("case c-... is waiting ..."), so

@@ -32,7 +32,13 @@ func soundness(pkg *check.Package, info *check.Info) (source.Diagnostics, []*sou
 	}
 	files := sourcesOf(prog, pkg)
 	file := func(i int32) *source.File { return files[i] }
+	// Warnings of the lowering (hooks that will not run, say) stand.
 	var ds source.Diagnostics
+	for _, d := range ldiags {
+		if d.Severity == source.Warning {
+			ds = append(ds, d)
+		}
+	}
 	reports, idle := compiler.Soundness(prog, nil)
 	for _, r := range reports {
 		ds = append(ds, r.Diagnostics(file, source.Unsound)...)

@@ -532,6 +532,16 @@ func nameNode(n *syntax.Name) source.Spanned {
 
 // hook checks an event-condition-action rule.
 func (c *checker) hook(s *syntax.HookStmt) {
+	if b := c.body; b != nil {
+		for _, l := range b.loops {
+			if l.parallel {
+				// The instances of a parallel for are not cases: their
+				// body has no start, end or failure of its own to hook.
+				c.errorf(s.Span(), source.BadHook, "a hook cannot be declared inside a parallel for: declare it at the workflow's level")
+				break
+			}
+		}
+	}
 	switch s.Event {
 	case "signal":
 		if s.Target == nil {

@@ -164,11 +164,11 @@ func (m *Machine) fire(s *State, e *Event) error {
 	switch t.Kind {
 	case ir.TRoute:
 		s.Invs = append(s.Invs, &Inv{ID: s.NextInv, Frame: f.ID, Trans: e.Trans, Call: t.Candidates[e.Choice],
-			Args: e.Values, Attempt: 1, Attempts: max(e.Attempts, 1)})
+			Args: e.Values, Attempt: 1, Attempts: max(e.Attempts, 1), Started: e.Time, Features: e.Features})
 		s.NextInv++
 	case ir.TTask, ir.TKernel:
 		s.Invs = append(s.Invs, &Inv{ID: s.NextInv, Frame: f.ID, Trans: e.Trans, Call: t.Call,
-			Args: e.Values, Attempt: 1, Attempts: max(e.Attempts, 1), Timeout: e.Timeout})
+			Args: e.Values, Attempt: 1, Attempts: max(e.Attempts, 1), Timeout: e.Timeout, Started: e.Time})
 		s.NextInv++
 	case ir.TWorkflow:
 		g := &Group{Trans: e.Trans, Items: []any{nil}, Args: e.Values, Results: []any{nil}}

@@ -26,7 +26,10 @@
 // input, an XOR join the first marked one, a partial join fires when at
 // least JoinN inputs are marked and consumes every marked one, and an OR
 // join fires when some input is marked and no token, running call or
-// child case upstream of an empty input can still reach it.
+// child case upstream of an empty input can still reach it. A drain join
+// (the end of a flow) fires when its input is marked and nothing in its
+// region (the flow) is marked or running, and takes every token of its
+// input, so that the threads of a flow end in one.
 // Cancellation (region, task, case) happens before a transition
 // produces. cancel task withdraws the task's calls in every frame and
 // lets each one's branch continue without its result; the statement
@@ -58,7 +61,11 @@
 // ones are taken when it starts).
 //
 // A learned route asks the [Policy] (default: the first candidate) and
-// records the choice; rewards are not computed yet.
+// records the choice with the features it chose from. When the chosen
+// call ends, its reward (the route's reward expression of the call's
+// duration; without one, 1 for success and 0 for failure) is recorded in
+// the event that ends it and, after that event is in the log, handed to
+// the policy if it is a [Learner] (see reward.go).
 //
 // Every Config.SnapshotEvery events (default 256) the engine writes a
 // snapshot of the case's State ([Machine.EncodeState]: versioned,
@@ -98,8 +105,14 @@
 // compensation start (fail hooks). Cancelling the case, from outside or
 // by cancel case, withdraws every hook action.
 //
-// Not yet implemented: concurrency within
-// one case beyond a round of calls: the engine invokes every ready call
-// of a case concurrently and applies their outcomes in invocation order
-// once the round ends.
+// Calls run in one of two modes. With Config.Live (what knhk run uses)
+// every ready call runs in the background and each outcome is applied
+// when it arrives, timers and backoffs fire while calls run, a call the
+// case withdraws has its context cancelled, and Signal, Run and Cancel
+// reach a case while its calls run (see live.go). Without it, the ready
+// calls of a case run as a round and their outcomes are applied in
+// invocation order once all have returned: with workers that answer at
+// once, runs are reproducible, which the pattern and engine tests use.
+// Either way only what is recorded in events decides the state, so
+// recovery replays a live run exactly.
 package engine

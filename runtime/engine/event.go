@@ -72,6 +72,13 @@ type Event struct {
 	Choice   int32  // EvFire of a TRoute: the candidate chosen; EvHook: 1 when the action starts
 	Name     string // EvSignal: the signal
 	Message  string // EvFailed, EvFail, EvHook: why
+	// Features are the feature values a TRoute's policy chose from
+	// (EvFire of a TRoute), kept with the call for its reward.
+	Features []any
+	// Reward is what the chosen call of a route earned (EvDone, and
+	// EvFailed of the last attempt, of a route's call), when Rewarded.
+	Reward   float64
+	Rewarded bool
 	// Loc is where in the source an EvFail happened: the failing
 	// expression when the evaluator reported one (see [Located]), else the
 	// transition being scheduled. It travels in the event because Apply

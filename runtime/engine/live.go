@@ -133,9 +133,11 @@ func (e *Engine) runLive(ctx context.Context, cr *caseRun) error {
 			ev = e.doneEvent(ctx, s, v, o.result, e.now())
 		}
 		ev = blame(s, s.frame(v.Frame), ev)
+		route := e.m.routeOf(s, v)
 		if err := e.commit(ctx, cr, &ev); err != nil {
 			return err
 		}
+		e.learn(s, route, v, &ev)
 	}
 }
 

@@ -268,6 +268,7 @@ func (e *Engine) fireEvent(ctx context.Context, s *State, f *Frame, c *cnet, ti 
 		if out.Values, err = ev.args(ctx, c.Args, vars); err != nil {
 			return failEvent(now, t, err)
 		}
+		out.Features = features
 		out.Attempts = e.m.retries(c) + 1
 		return out
 	case ir.TAssign, ir.TReturn, ir.TFail:
@@ -392,6 +393,7 @@ func (e *Engine) doneEvent(ctx context.Context, s *State, v *Inv, result any, no
 			}
 		}
 	}
+	e.reward(ctx, s, v, &out, true)
 	return out
 }
 
@@ -401,6 +403,7 @@ func (e *Engine) doneEvent(ctx context.Context, s *State, v *Inv, result any, no
 func (e *Engine) failedEvent(ctx context.Context, s *State, v *Inv, cause error, now int64) Event {
 	out := Event{Kind: EvFailed, Time: now, Inv: v.ID, Attempt: v.Attempt, Message: cause.Error(), Due: now}
 	if v.Attempt >= v.Attempts {
+		e.reward(ctx, s, v, &out, false)
 		return out
 	}
 	fn := v.Call.Backoff

@@ -169,6 +169,8 @@ type wireInv struct {
 	Due      int64 `json:"due"`
 	Comp     bool  `json:"comp"`
 	Hook     bool  `json:"hook,omitempty"`
+	Started  int64 `json:"started,omitempty"`
+	Features []any `json:"features,omitempty"`
 }
 
 type wireReceived struct {
@@ -236,7 +238,8 @@ func (m *Machine) EncodeState(s *State, n uint64) ([]byte, error) {
 	}
 	for i, v := range s.Invs {
 		w.S.Invs[i] = wireInv{ID: v.ID, Frame: v.Frame, Trans: v.Trans, Call: call(v.Call), Args: vals(v.Args), Attempt: v.Attempt,
-			Attempts: v.Attempts, Timeout: v.Timeout, Waiting: v.Waiting, Due: v.Due, Comp: v.Comp, Hook: v.Hook}
+			Attempts: v.Attempts, Timeout: v.Timeout, Waiting: v.Waiting, Due: v.Due, Comp: v.Comp, Hook: v.Hook,
+			Started: v.Started, Features: vals(v.Features)}
 	}
 	if s.Inbox != nil {
 		w.S.Inbox = make([]wireReceived, len(s.Inbox))
@@ -343,7 +346,8 @@ func (m *Machine) DecodeState(b []byte) (*State, uint64, error) {
 	}
 	for i, v := range ws.Invs {
 		s.Invs[i] = &Inv{ID: v.ID, Frame: v.Frame, Trans: v.Trans, Call: call(v.Call), Args: vals(v.Args), Attempt: v.Attempt,
-			Attempts: v.Attempts, Timeout: v.Timeout, Waiting: v.Waiting, Due: v.Due, Comp: v.Comp, Hook: v.Hook}
+			Attempts: v.Attempts, Timeout: v.Timeout, Waiting: v.Waiting, Due: v.Due, Comp: v.Comp, Hook: v.Hook,
+			Started: v.Started, Features: vals(v.Features)}
 	}
 	if ws.Inbox != nil {
 		s.Inbox = make([]Received, len(ws.Inbox))

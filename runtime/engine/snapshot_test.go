@@ -262,7 +262,7 @@ func TestSnapshotEveryField(t *testing.T) {
 	for i, tr := range rich.Transitions {
 		if tr.Call != nil {
 			calls = append(calls, &Inv{ID: int32(i + 1), Frame: 1, Trans: int32(i), Call: tr.Call, Args: []any{int64(i), "a"},
-				Attempt: 2, Attempts: 3, Timeout: 5, Waiting: true, Due: 9, Comp: true, Hook: true})
+				Attempt: 2, Attempts: 3, Timeout: 5, Waiting: true, Due: 9, Comp: true, Hook: true, Started: 4, Features: []any{"eu", 2.5}})
 		}
 	}
 	for _, v := range calls[1:] {

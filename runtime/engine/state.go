@@ -120,6 +120,12 @@ type Inv struct {
 	Waiting  bool  // backing off until Due
 	Due      int64 // Waiting: when the next attempt is ready
 	Comp     bool
+	// Started is when the call started (its EvFire); a route's reward
+	// measures its duration from there.
+	Started int64
+	// Features are the feature values of a route's call (see
+	// Event.Features).
+	Features []any
 	// Hook marks a hook's action: Frame is -1 and Trans the hook's index
 	// in the Hooks of the root net.
 	Hook bool

@@ -71,6 +71,9 @@ type wireEvent struct {
 	N  string    `json:"n,omitempty"`
 	M  string    `json:"m,omitempty"`
 	Lo *wireLoc  `json:"lo,omitempty"`
+	Fe []any     `json:"fe,omitempty"`
+	RW float64   `json:"rw,omitempty"`
+	RD bool      `json:"rd,omitempty"`
 }
 
 // wireLoc is an ir.Loc; absent means ir.NoLoc.
@@ -101,9 +104,13 @@ func decodeLoc(w *wireLoc) ir.Loc {
 func EncodeEvent(ev *Event) ([]byte, error) {
 	w := wireEvent{K: ev.Kind, T: ev.Time, F: ev.Frame, Tr: ev.Trans, I: ev.Inv, O: ev.Outs,
 		ON: ev.Outs != nil && len(ev.Outs) == 0, A: ev.Attempts, L: ev.Limit, Q: ev.Quorum,
-		TO: ev.Timeout, D: ev.Due, At: ev.Attempt, C: ev.Choice, N: ev.Name, M: ev.Message, Lo: encodeLoc(ev.Loc), UN: ev.Undo != nil && len(ev.Undo) == 0}
+		TO: ev.Timeout, D: ev.Due, At: ev.Attempt, C: ev.Choice, N: ev.Name, M: ev.Message, Lo: encodeLoc(ev.Loc), UN: ev.Undo != nil && len(ev.Undo) == 0,
+		RW: ev.Reward, RD: ev.Rewarded}
 	var err error
 	if w.V, err = tagAll(ev.Values); err != nil {
+		return nil, err
+	}
+	if w.Fe, err = tagAll(ev.Features); err != nil {
 		return nil, err
 	}
 	if w.U, err = tagAll(ev.Undo); err != nil {
@@ -119,7 +126,8 @@ func DecodeEvent(b []byte) (*Event, error) {
 		return nil, fmt.Errorf("bad event: %v", err)
 	}
 	ev := &Event{Kind: w.K, Time: w.T, Frame: w.F, Trans: w.Tr, Inv: w.I, Outs: w.O, Attempts: w.A,
-		Limit: w.L, Quorum: w.Q, Timeout: w.TO, Due: w.D, Attempt: w.At, Choice: w.C, Name: w.N, Message: w.M, Loc: decodeLoc(w.Lo)}
+		Limit: w.L, Quorum: w.Q, Timeout: w.TO, Due: w.D, Attempt: w.At, Choice: w.C, Name: w.N, Message: w.M, Loc: decodeLoc(w.Lo),
+		Reward: w.RW, Rewarded: w.RD}
 	if w.ON {
 		ev.Outs = []int32{}
 	}
@@ -128,6 +136,9 @@ func DecodeEvent(b []byte) (*Event, error) {
 		return nil, err
 	}
 	if ev.Undo, err = untagAll(w.U); err != nil {
+		return nil, err
+	}
+	if ev.Features, err = untagAll(w.Fe); err != nil {
 		return nil, err
 	}
 	if w.UN {
