@@ -131,8 +131,7 @@ func runRun(e *env, o *runOptions, args []string) int {
 			BaseDir: filepath.Dir(c.path),
 			Log:     e.stderr,
 		}),
-		Log:  log,
-		Live: true,
+		Log: log,
 	})
 	if err != nil {
 		fmt.Fprintf(e.stderr, "knhk: internal error: %v\n", err)

@@ -205,7 +205,6 @@ func caseEngine(e *env, d *dataDir, c *caseLog) (*engine.Engine, engine.EventLog
 		Eval:    &host.Evaluator{},
 		Worker:  worker.New(c.prog, worker.Options{DataDir: d.path, BaseDir: base, Log: e.stderr}),
 		Log:     log,
-		Live:    true,
 	})
 	return eng, log, err
 }

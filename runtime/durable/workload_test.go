@@ -171,7 +171,7 @@ func nopRegistry() *worker.Registry {
 // newEngine returns an engine running p with the real evaluator and
 // worker over log.
 func newEngine(p *ir.Program, reg *worker.Registry, log engine.EventLog) (*engine.Engine, error) {
-	return engine.New(engine.Config{Program: p, Eval: &host.Evaluator{}, Worker: worker.New(p, worker.Options{Registry: reg}), Log: log, Live: true})
+	return engine.New(engine.Config{Program: p, Eval: &host.Evaluator{}, Worker: worker.New(p, worker.Options{Registry: reg}), Log: log})
 }
 
 // finish drives case id until it is done, waiting out its backoffs and

@@ -53,7 +53,7 @@ func fanProgram(width int) *ir.Program {
 }
 
 func benchCases(b *testing.B, p *ir.Program, net string, transitions int, log EventLog) {
-	e, err := New(Config{Program: p, Worker: &fakeWorker{}, Log: log, Clock: &fakeClock{}})
+	e, err := New(Config{Program: p, Worker: &fakeWorker{}, Log: log, Clock: &fakeClock{}, Rounds: true})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -104,7 +104,7 @@ func waitProgram() *ir.Program {
 // idleBytes returns the heap bytes per case of count cases waiting on a
 // signal, the event log excluded (it lives on disk).
 func idleBytes(t testing.TB, count int) float64 {
-	e, err := New(Config{Program: waitProgram(), Worker: &fakeWorker{}, Log: discardLog{}, Clock: &fakeClock{}})
+	e, err := New(Config{Program: waitProgram(), Worker: &fakeWorker{}, Log: discardLog{}, Clock: &fakeClock{}, Rounds: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -105,12 +105,12 @@
 // compensation start (fail hooks). Cancelling the case, from outside or
 // by cancel case, withdraws every hook action.
 //
-// Calls run in one of two modes. With Config.Live (what knhk run uses)
-// every ready call runs in the background and each outcome is applied
+// Calls run in one of two modes. Live, the default, every ready call
+// runs in the background and each outcome is applied
 // when it arrives, timers and backoffs fire while calls run, a call the
 // case withdraws has its context cancelled, and Signal, Run and Cancel
-// reach a case while its calls run (see live.go). Without it, the ready
-// calls of a case run as a round and their outcomes are applied in
+// reach a case while its calls run (see live.go). With Config.Rounds, the
+// ready calls of a case run as a round and their outcomes are applied in
 // invocation order once all have returned: with workers that answer at
 // once, runs are reproducible, which the pattern and engine tests use.
 // Either way only what is recorded in events decides the state, so

@@ -28,14 +28,14 @@ type Config struct {
 	// MaxSteps bounds the events one Start, Signal or Run call commits
 	// (default DefaultMaxSteps).
 	MaxSteps int
-	// Live applies each call's outcome as soon as it arrives and fires
-	// timers and backoffs while calls run, as a real deployment needs:
-	// the first call to finish wins a join any, and a select's timer can
-	// beat a slow call. Without it the ready calls of a case run as a
-	// round whose outcomes are applied in invocation order once all have
-	// returned, which makes runs with instant workers reproducible
-	// (tests, simulations).
-	Live bool
+	// Rounds runs the ready calls of a case as a round whose outcomes
+	// are applied in invocation order once all have returned, which makes
+	// runs with workers that answer at once reproducible (tests,
+	// simulations). By default (live) each outcome is applied as soon as
+	// it arrives and timers and backoffs fire while calls run, as a real
+	// deployment needs: the first call to finish wins a join any, and a
+	// select's timer can beat a slow call.
+	Rounds bool
 	// SnapshotEvery is how many events of a case pass between two of its
 	// snapshots, when Log is a [Snapshotter] (default
 	// DefaultSnapshotEvery; negative: never, and Recover then ignores
@@ -106,7 +106,7 @@ func New(cfg Config) (*Engine, error) {
 		clock = SystemClock{}
 	}
 	e := &Engine{m: m, eval: cfg.Eval, worker: cfg.Worker, log: cfg.Log, clock: clock, policy: cfg.Policy, steps: cfg.MaxSteps,
-		live: cfg.Live, cases: map[string]*caseRun{}}
+		live: !cfg.Rounds, cases: map[string]*caseRun{}}
 	if sn, ok := cfg.Log.(Snapshotter); ok && cfg.SnapshotEvery >= 0 {
 		e.snaps, e.every = sn, cfg.SnapshotEvery
 		if e.every == 0 {

@@ -94,7 +94,7 @@ func TestExamplesRun(t *testing.T) {
 			}
 			a := &abstract{p: prog}
 			log := NewMemLog()
-			e, err := New(Config{Program: prog, Eval: a, Worker: a, Log: log})
+			e, err := New(Config{Program: prog, Eval: a, Worker: a, Log: log, Rounds: true})
 			if err != nil {
 				t.Fatal(err)
 			}

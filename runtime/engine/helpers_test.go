@@ -147,7 +147,7 @@ func (x *fixture) engine() *Engine {
 	}
 	// Snapshots every other event, so that every pattern test also
 	// exercises taking them.
-	e, err := New(Config{Program: x.p, Eval: x.ev, Worker: x.w, Log: x.log, Clock: x.clock, SnapshotEvery: 2})
+	e, err := New(Config{Program: x.p, Eval: x.ev, Worker: x.w, Log: x.log, Clock: x.clock, SnapshotEvery: 2, Rounds: true})
 	if err != nil {
 		x.t.Fatal(err)
 	}

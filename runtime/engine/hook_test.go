@@ -332,7 +332,7 @@ func TestHookRecoverAtEveryEvent(t *testing.T) {
 		x := newFixture(t)
 		hookedRich(x)
 		x.clock = clean.clock
-		e1, err := New(Config{Program: x.p, Eval: x.ev, Worker: x.w, Log: &crashLog{MemLog: x.log, limit: k}, Clock: x.clock, SnapshotEvery: 3})
+		e1, err := New(Config{Program: x.p, Eval: x.ev, Worker: x.w, Log: &crashLog{MemLog: x.log, limit: k}, Clock: x.clock, SnapshotEvery: 3, Rounds: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -341,7 +341,7 @@ func TestHookRecoverAtEveryEvent(t *testing.T) {
 		}
 		keys1 := keys(x.w)
 		x.w = &fakeWorker{behave: x.w.behave}
-		e2, err := New(Config{Program: x.p, Eval: x.ev, Worker: x.w, Log: x.log, Clock: x.clock, SnapshotEvery: 3})
+		e2, err := New(Config{Program: x.p, Eval: x.ev, Worker: x.w, Log: x.log, Clock: x.clock, SnapshotEvery: 3, Rounds: true})
 		if err != nil {
 			t.Fatal(err)
 		}

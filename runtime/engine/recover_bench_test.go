@@ -55,7 +55,7 @@ func historyStore(b *testing.B, events int) *store.Store {
 	ctx := context.Background()
 	rec := &recordLog{}
 	p := loopProgram()
-	e, err := New(Config{Program: p, Worker: &fakeWorker{}, Log: rec, Clock: &fakeClock{}})
+	e, err := New(Config{Program: p, Worker: &fakeWorker{}, Log: rec, Clock: &fakeClock{}, Rounds: true})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -99,7 +99,7 @@ func BenchmarkRecover(b *testing.B) {
 		b.Run(fmt.Sprintf("events=%d", n), func(b *testing.B) {
 			st := historyStore(b, n)
 			log := StoreLog{Store: st}
-			cfg := Config{Program: loopProgram(), Worker: &fakeWorker{}, Log: log, Clock: &fakeClock{}}
+			cfg := Config{Program: loopProgram(), Worker: &fakeWorker{}, Log: log, Clock: &fakeClock{}, Rounds: true}
 			withSnap, err := New(cfg)
 			if err != nil {
 				b.Fatal(err)

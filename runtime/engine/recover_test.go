@@ -122,7 +122,7 @@ func TestRecoverAtEveryEvent(t *testing.T) {
 		x.clock = clean.clock
 		// A snapshot every third event: recovery starts from the latest
 		// one before the crash.
-		e1, err := New(Config{Program: x.p, Eval: x.ev, Worker: x.w, Log: &crashLog{MemLog: x.log, limit: k}, Clock: x.clock, SnapshotEvery: 3})
+		e1, err := New(Config{Program: x.p, Eval: x.ev, Worker: x.w, Log: &crashLog{MemLog: x.log, limit: k}, Clock: x.clock, SnapshotEvery: 3, Rounds: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -131,7 +131,7 @@ func TestRecoverAtEveryEvent(t *testing.T) {
 		}
 		keys1 := keys(x.w)
 		x.w = &fakeWorker{behave: x.w.behave}
-		e2, err := New(Config{Program: x.p, Eval: x.ev, Worker: x.w, Log: x.log, Clock: x.clock, SnapshotEvery: 3})
+		e2, err := New(Config{Program: x.p, Eval: x.ev, Worker: x.w, Log: x.log, Clock: x.clock, SnapshotEvery: 3, Rounds: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -186,7 +186,7 @@ func TestStoreLogRecover(t *testing.T) {
 	}
 	x := newFixture(t)
 	richNet(x)
-	e1, err := New(Config{Program: x.p, Eval: x.ev, Worker: x.w, Log: StoreLog{Store: st}, Clock: x.clock})
+	e1, err := New(Config{Program: x.p, Eval: x.ev, Worker: x.w, Log: StoreLog{Store: st}, Clock: x.clock, Rounds: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,7 +206,7 @@ func TestStoreLogRecover(t *testing.T) {
 	}
 	defer st.Close()
 	x.w = &fakeWorker{behave: x.w.behave}
-	e2, err := New(Config{Program: x.p, Eval: x.ev, Worker: x.w, Log: StoreLog{Store: st}, Clock: x.clock})
+	e2, err := New(Config{Program: x.p, Eval: x.ev, Worker: x.w, Log: StoreLog{Store: st}, Clock: x.clock, Rounds: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -125,7 +125,7 @@ func TestSnapshotDamage(t *testing.T) {
 
 	// Recovery refuses a damaged snapshot instead of replaying around it.
 	x.log.snaps["c"] = memSnap{at: x.log.snaps["c"].at, data: cases["version 2"]}
-	e2, err := New(Config{Program: x.p, Eval: x.ev, Worker: x.w, Log: x.log, Clock: x.clock})
+	e2, err := New(Config{Program: x.p, Eval: x.ev, Worker: x.w, Log: x.log, Clock: x.clock, Rounds: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,7 +133,7 @@ func TestSnapshotDamage(t *testing.T) {
 		t.Errorf("recovering from a damaged snapshot: %v", err)
 	}
 	// Without snapshots the same log replays in full.
-	e3, err := New(Config{Program: x.p, Eval: x.ev, Worker: x.w, Log: x.log, Clock: x.clock, SnapshotEvery: -1})
+	e3, err := New(Config{Program: x.p, Eval: x.ev, Worker: x.w, Log: x.log, Clock: x.clock, SnapshotEvery: -1, Rounds: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,7 +160,7 @@ func TestStoreLogSnapshotRecover(t *testing.T) {
 	}
 	x := newFixture(t)
 	richNet(x)
-	e1, err := New(Config{Program: x.p, Eval: x.ev, Worker: x.w, Log: StoreLog{Store: st}, Clock: x.clock, SnapshotEvery: 5})
+	e1, err := New(Config{Program: x.p, Eval: x.ev, Worker: x.w, Log: StoreLog{Store: st}, Clock: x.clock, SnapshotEvery: 5, Rounds: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,7 +207,7 @@ func TestStoreLogSnapshotRecover(t *testing.T) {
 
 	log := &countingLog{Snapshotter: StoreLog{Store: st}}
 	x.w = &fakeWorker{behave: x.w.behave}
-	e2, err := New(Config{Program: x.p, Eval: x.ev, Worker: x.w, Log: log, Clock: x.clock, SnapshotEvery: 5})
+	e2, err := New(Config{Program: x.p, Eval: x.ev, Worker: x.w, Log: log, Clock: x.clock, SnapshotEvery: 5, Rounds: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -323,7 +323,7 @@ func FuzzDecodeState(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	e, err := New(Config{Program: x.p, Eval: x.ev, Worker: x.w, Log: x.log, Clock: x.clock})
+	e, err := New(Config{Program: x.p, Eval: x.ev, Worker: x.w, Log: x.log, Clock: x.clock, Rounds: true})
 	if err != nil {
 		f.Fatal(err)
 	}

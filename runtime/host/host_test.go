@@ -102,7 +102,7 @@ workflow W(items: [Item]) -> string {
 `)
 	run := func(items string) *engine.State {
 		t.Helper()
-		eng, err := engine.New(engine.Config{Program: p, Eval: &Evaluator{}, Worker: fakeWorker{}, Log: engine.NewMemLog()})
+		eng, err := engine.New(engine.Config{Program: p, Eval: &Evaluator{}, Worker: fakeWorker{}, Log: engine.NewMemLog(), Rounds: true})
 		if err != nil {
 			t.Fatal(err)
 		}

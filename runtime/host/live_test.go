@@ -1,4 +1,4 @@
-// This file tests live runs (engine.Config.Live) with compiled workflows
+// This file tests live runs (the engine's default) with compiled workflows
 // and a worker whose calls block until released: the first call to
 // finish wins, timers fire while calls run, signals reach a case whose
 // call is still running, and withdrawn calls see their context cancelled.
@@ -53,7 +53,7 @@ func (g *gate) snapshot() ([]string, int) {
 // engine and a channel that receives Start's error.
 func startLive(t *testing.T, src, net string, g *gate) (*engine.Engine, chan error) {
 	t.Helper()
-	e, err := engine.New(engine.Config{Program: compile(t, src), Eval: &Evaluator{}, Worker: g, Log: engine.NewMemLog(), Live: true})
+	e, err := engine.New(engine.Config{Program: compile(t, src), Eval: &Evaluator{}, Worker: g, Log: engine.NewMemLog()})
 	if err != nil {
 		t.Fatal(err)
 	}

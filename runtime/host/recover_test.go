@@ -27,7 +27,7 @@ workflow W(o: Order) -> string {
 	dir := t.TempDir()
 	ctx := context.Background()
 	newEngine := func(st *store.Store) *engine.Engine {
-		eng, err := engine.New(engine.Config{Program: p, Eval: &Evaluator{}, Worker: fakeWorker{}, Log: engine.StoreLog{Store: st}})
+		eng, err := engine.New(engine.Config{Program: p, Eval: &Evaluator{}, Worker: fakeWorker{}, Log: engine.StoreLog{Store: st}, Rounds: true})
 		if err != nil {
 			t.Fatal(err)
 		}

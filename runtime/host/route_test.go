@@ -68,7 +68,7 @@ func TestRouteReward(t *testing.T) {
 		}{{0, true, engine.Completed}, {1, false, engine.Failed}} {
 			l := &learner{pick: tc.pick}
 			log := engine.NewMemLog()
-			e, err := engine.New(engine.Config{Program: compile(t, routeSrc), Eval: &Evaluator{}, Worker: carriers{}, Log: log, Policy: l, Live: live})
+			e, err := engine.New(engine.Config{Program: compile(t, routeSrc), Eval: &Evaluator{}, Worker: carriers{}, Log: log, Policy: l, Rounds: !live})
 			if err != nil {
 				t.Fatal(err)
 			}

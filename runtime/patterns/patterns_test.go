@@ -176,7 +176,7 @@ func run(t *testing.T, p *ir.Program, sc *scenario) []string {
 	clk := &clock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
 	log := engine.NewMemLog()
 	w := worker.New(p, worker.Options{Registry: registry(p, clk), Log: &strings.Builder{}})
-	eng, err := engine.New(engine.Config{Program: p, Eval: &host.Evaluator{}, Worker: w, Log: log, Clock: clk, MaxSteps: 10000})
+	eng, err := engine.New(engine.Config{Program: p, Eval: &host.Evaluator{}, Worker: w, Log: log, Clock: clk, MaxSteps: 10000, Rounds: true})
 	if err != nil {
 		t.Fatal(err)
 	}
