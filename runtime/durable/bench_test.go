@@ -16,6 +16,7 @@ import (
 
 	"github.com/knhk/knhk/compiler/ir"
 	"github.com/knhk/knhk/runtime/engine"
+	"github.com/knhk/knhk/runtime/host"
 	"github.com/knhk/knhk/runtime/store"
 	"github.com/knhk/knhk/runtime/worker"
 )
@@ -165,6 +166,26 @@ func BenchmarkLatency10(b *testing.B) {
 		b.ReportMetric(pct(lat, 0.99), "p99-µs")
 		b.ReportMetric(pct(raw, 0.50), "baseline-p50-µs")
 		b.ReportMetric(pct(lat, 0.50)/pct(raw, 0.50), "x-baseline-p50")
+	})
+	b.Run("memory-rounds", func(b *testing.B) {
+		// The same in the reproducible mode (Config.Rounds): the cost of
+		// live runs, which hand each call to a goroutine, is the ratio.
+		rounds, err := engine.New(engine.Config{Program: p, Eval: &host.Evaluator{}, Worker: worker.New(p, worker.Options{Registry: nopRegistry()}), Log: engine.NewMemLog(), Rounds: true})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ResetTimer()
+		lat := latencies(b, rounds, fmt.Sprintf("r%d-", b.N), b.N)
+		b.StopTimer()
+		live, err := newEngine(p, nopRegistry(), engine.NewMemLog())
+		if err != nil {
+			b.Fatal(err)
+		}
+		base := latencies(b, live, fmt.Sprintf("m%d-", b.N), max(b.N, 100))
+		b.ReportMetric(pct(lat, 0.50), "p50-µs")
+		b.ReportMetric(pct(lat, 0.99), "p99-µs")
+		b.ReportMetric(pct(base, 0.50), "live-p50-µs")
+		b.ReportMetric(pct(base, 0.50)/pct(lat, 0.50), "x-live-cost")
 	})
 	b.Run("durable", func(b *testing.B) {
 		e, _ := durableEngine(b, p)
