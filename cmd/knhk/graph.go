@@ -192,7 +192,13 @@ func (c *compiled) dotNet(sb *strings.Builder, ni int, n *ir.Net) {
 			} else if t := n.Transitions[a.Trans]; t.Split == ir.SplitXor {
 				attrs = " [label=\"default\", style=dashed]"
 			}
+			if a.Weight > 1 && attrs == "" {
+				attrs = fmt.Sprintf(" [label=\"×%d\"]", a.Weight)
+			}
 			fmt.Fprintf(sb, "    n%d_t%d -> n%d_p%d%s;\n", ni, a.Trans, ni, a.Place, attrs)
+		} else if a.Weight > 1 {
+			// A weighted input takes that many tokens (a thread merge).
+			fmt.Fprintf(sb, "    n%d_p%d -> n%d_t%d [label=\"×%d\"];\n", ni, a.Place, ni, a.Trans, a.Weight)
 		} else {
 			fmt.Fprintf(sb, "    n%d_p%d -> n%d_t%d;\n", ni, a.Place, ni, a.Trans)
 		}
