@@ -125,13 +125,8 @@ func traceOf(c *caseLog) (export.Trace, error) {
 		}
 		switch ev.Kind {
 		case engine.EvFire:
-			if tr := eventTransition(p, &s, ev); tr != nil {
-				switch tr.Kind {
-				case ir.TTask, ir.TKernel:
-					add(calleeName(p, tr.Call), export.Start, resourceOf(p, tr.Call))
-				case ir.TFail:
-					add("fail", export.Complete, "")
-				}
+			if tr := eventTransition(p, &s, ev); tr != nil && tr.Kind == ir.TFail {
+				add("fail", export.Complete, "")
 			}
 		case engine.EvSignal:
 			add("signal "+ev.Name, export.Complete, "")
@@ -149,8 +144,22 @@ func traceOf(c *caseLog) (export.Trace, error) {
 				}
 			}
 		}
+		next := s.NextInv
 		if err := c.mach.Apply(&s, ev); err != nil {
 			return t, fmt.Errorf("case %s: event %d: %v", c.id, i+1, err)
+		}
+		// Every call the event started, whatever started it (a task
+		// step, a learned route, a hook, a compensation), starts an
+		// activity.
+		for _, v := range s.Invs {
+			if v.ID < next || v.Call == nil {
+				continue
+			}
+			if v.Comp {
+				add("undo "+calleeName(p, v.Call), export.Start, resourceOf(p, v.Call))
+			} else {
+				add(calleeName(p, v.Call), export.Start, resourceOf(p, v.Call))
+			}
 		}
 	}
 	return t, nil
