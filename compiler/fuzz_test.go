@@ -17,6 +17,8 @@ import (
 
 func FuzzLower(f *testing.F) {
 	seeds, _ := filepath.Glob("../examples/*.knhk")
+	patterns, _ := filepath.Glob("../testdata/patterns/*.knhk")
+	seeds = append(seeds, patterns...)
 	for _, p := range seeds {
 		if b, err := os.ReadFile(p); err == nil {
 			f.Add(b)

@@ -16,12 +16,14 @@ import (
 // input: Parse never panics; every diagnostic, node and comment span lies
 // inside the source; and when there are no errors, formatting is
 // idempotent, keeps the syntax tree and the comments, and its output
-// parses without errors. Seeds: the golden inputs, the examples, plus the files in
+// parses without errors. Seeds: the golden inputs, the examples, the
+// workflow-pattern programs, plus the files in
 // testdata/fuzz/FuzzParse (hand-written cases and past crashers).
 func FuzzParse(f *testing.F) {
 	inputs, _ := filepath.Glob(filepath.Join("testdata", "*.input"))
 	examples, _ := filepath.Glob(filepath.Join("..", "..", "examples", "*.knhk"))
-	for _, in := range append(inputs, examples...) {
+	patterns, _ := filepath.Glob(filepath.Join("..", "..", "testdata", "patterns", "*.knhk"))
+	for _, in := range append(append(inputs, examples...), patterns...) {
 		if b, err := os.ReadFile(in); err == nil {
 			f.Add(b)
 		}
