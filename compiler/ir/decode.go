@@ -381,6 +381,7 @@ func (d *decoder) net() *Net {
 		h := &Hook{Name: d.str("hook name"), Event: HookEvent(d.u8("hook event")), Task: d.i32("hook task"),
 			Label: d.str("hook label"), Cond: FuncID(d.i32("hook cond"))}
 		h.Action = d.call(0)
+		h.Bind = d.ints32("hook bind")
 		h.Loc = d.loc()
 		n.Hooks = append(n.Hooks, h)
 	}

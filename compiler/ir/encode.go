@@ -15,7 +15,7 @@ const Magic = "KNHKIR"
 
 // Version is the encoding version written after Magic. It changes whenever
 // the layout does; a decoder rejects versions it does not know.
-const Version = 2
+const Version = 3
 
 // MaxEncodedSize bounds what Decode accepts.
 const MaxEncodedSize = 256 << 20
@@ -313,6 +313,7 @@ func (e *encoder) net(n *Net) {
 		e.str(h.Label)
 		e.i(int64(h.Cond))
 		e.call(h.Action)
+		e.ints32(h.Bind)
 		e.loc(h.Loc)
 	}
 	e.i(int64(n.Start))

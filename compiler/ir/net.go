@@ -113,7 +113,13 @@ type Hook struct {
 	Label  string // HookSignal: the signal; HookComplete with Task -1: the workflow's net name
 	Cond   FuncID
 	Action *Call
-	Loc    Loc
+	// Bind, for an action that calls a workflow (a hook body of its own),
+	// is empty when the body receives every argument by value; otherwise
+	// it has one entry per Action.Args, and Bind[k] >= 0 makes body
+	// variable k an alias of the case's root variable Bind[k], which the
+	// body assigns (as a TMulti's Bind does for its instances).
+	Bind []int32
+	Loc  Loc
 }
 
 // TransKind is what a transition does when it fires.

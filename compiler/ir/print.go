@@ -410,7 +410,19 @@ func (pr *printer) net(i int, n *Net) {
 		if h.Cond != NoFunc {
 			pr.f(" when %s", pr.fn(h.Cond))
 		}
-		pr.f(" -> %s%s\n", pr.call(h.Action, 0), pr.loc(h.Loc))
+		pr.f(" -> %s", pr.call(h.Action, 0))
+		if len(h.Bind) > 0 {
+			var bs []string
+			for _, x := range h.Bind {
+				if x < 0 {
+					bs = append(bs, "-")
+				} else {
+					bs = append(bs, pr.variable(n, x))
+				}
+			}
+			pr.f(" shares (%s)", strings.Join(bs, ", "))
+		}
+		pr.f("%s\n", pr.loc(h.Loc))
 	}
 	for pi, pl := range n.Places {
 		if pl == nil {

@@ -247,6 +247,7 @@ func (v *verifier) net(ni int32, n *Net) {
 			v.errorf("%s: action calls a kernel", where)
 		}
 		v.call(where+" action", h.Action, ni, 0)
+		v.hookBind(where, h, n, ni)
 		v.loc(where, h.Loc)
 	}
 	inputs := make([]int, nt)
@@ -543,4 +544,32 @@ func (v *verifier) calleeResult(c *Call) TypeID {
 		}
 	}
 	return -1
+}
+
+// hookBind checks the shared variables of hook h of net n: the action
+// calls a workflow with one entry per argument, each -1 or a variable of
+// n of the type of the body parameter it aliases.
+func (v *verifier) hookBind(where string, h *Hook, n *Net, ni int32) {
+	if len(h.Bind) == 0 {
+		return
+	}
+	if h.Action.Kind != CallWorkflow || h.Action.Target < 0 || int(h.Action.Target) >= len(v.p.Nets) || v.p.Nets[h.Action.Target] == nil {
+		v.errorf("%s: shares variables with an action that is not a workflow body", where)
+		return
+	}
+	body := v.p.Nets[h.Action.Target]
+	if len(h.Bind) != len(h.Action.Args) || len(h.Bind) > len(body.Params) {
+		v.errorf("%s: shares %d variables for %d arguments", where, len(h.Bind), len(h.Action.Args))
+		return
+	}
+	for i, x := range h.Bind {
+		if x == -1 {
+			continue
+		}
+		if x < 0 || int(x) >= len(n.Vars) {
+			v.errorf("%s: shares variable v%d, out of range", where, x)
+		} else if !v.p.identical(n.Vars[x].Type, body.Params[i].Type) {
+			v.errorf("%s: shares variable v%d of type %s with body parameter %s of type %s", where, x, v.p.TypeString(n.Vars[x].Type), body.Params[i].Name, v.p.TypeString(body.Params[i].Type))
+		}
+	}
 }

@@ -143,6 +143,7 @@ func (c *checker) flow(s *syntax.FlowStmt) {
 		c.errorf(s.Span(), source.BadFlow, "flow has no steps")
 		return
 	}
+	c.flowDefaults(s)
 	// Reachability from start.
 	seen := make([]bool, n)
 	stack := []int{0}
@@ -175,4 +176,45 @@ func (c *checker) flow(s *syntax.FlowStmt) {
 func flowKeyword(s *syntax.FlowStmt) source.Span {
 	sp := s.Span()
 	return source.Span{Start: sp.Start, End: min(sp.Start+4, max(sp.End, sp.Start))}
+}
+
+// flowDefaults reports a step whose leaving arcs include conditional ones
+// and more than one unconditional arc: with conditions the arcs are an
+// exclusive choice, and an unconditional arc is its default, of which
+// there can be one.
+func (c *checker) flowDefaults(s *syntax.FlowStmt) {
+	type count struct {
+		cond     bool
+		defaults []*syntax.Arc
+	}
+	per := map[string]*count{}
+	var order []string
+	for _, it := range s.Items {
+		a, ok := it.(*syntax.Arc)
+		if !ok {
+			continue
+		}
+		for _, f := range a.From {
+			if f == nil {
+				continue
+			}
+			n := per[f.Value]
+			if n == nil {
+				n = &count{}
+				per[f.Value] = n
+				order = append(order, f.Value)
+			}
+			if a.When != nil {
+				n.cond = true
+			} else {
+				n.defaults = append(n.defaults, a)
+			}
+		}
+	}
+	for _, name := range order {
+		if n := per[name]; n.cond && len(n.defaults) > 1 {
+			d := c.errorf(n.defaults[1].Span(), source.BadFlow, "%s has conditional arcs, so its arcs are an exclusive choice with one default; this is a second arc without a condition", name)
+			d.Related = append(d.Related, source.Related{File: c.file, Span: n.defaults[0].Span(), Message: "the default"})
+		}
+	}
 }

@@ -32,6 +32,10 @@ type loopFrame struct {
 	barrier  string // "" for a loop; else what the barrier is
 	parallel bool
 	broke    bool
+	// net, for a parallel for or a hook, is the span of the body that
+	// runs as a net of its own: a cancel region inside it can only reach
+	// a region declared inside it too.
+	net source.Span
 }
 
 // stmts checks a statement list and reports whether it terminates (ends
@@ -529,7 +533,11 @@ func (c *checker) forStmt(s *syntax.ForStmt) {
 	}
 	c.enterCond()
 	if b != nil {
-		b.loops = append(b.loops, loopFrame{parallel: s.Parallel})
+		lf := loopFrame{parallel: s.Parallel}
+		if s.Parallel && s.Body != nil {
+			lf.net = s.Body.Span()
+		}
+		b.loops = append(b.loops, lf)
 	}
 	c.block(s.Body)
 	if b != nil {

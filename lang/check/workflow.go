@@ -429,6 +429,7 @@ func (c *checker) cancel(s *syntax.CancelStmt) bool {
 		}
 		if l := c.findLabel(ObjRegion, s.Target.Value); l != nil {
 			c.info.TypeUses[s.Target] = l
+			c.cancelAcross(s, l)
 			return false
 		}
 		d := c.errorf(s.Target.Span(), source.BadCancel, "cancel region %s: no region %s in workflow %s", s.Target.Value, s.Target.Value, c.body.obj.name)
@@ -580,7 +581,11 @@ func (c *checker) hook(s *syntax.HookStmt) {
 	c.openScope(s)
 	c.enterCond()
 	c.cond(s.Cond, "hook")
-	c.body.loops = append(c.body.loops, loopFrame{barrier: "a hook"})
+	lf := loopFrame{barrier: "a hook"}
+	if s.Body != nil {
+		lf.net = s.Body.Span()
+	}
+	c.body.loops = append(c.body.loops, lf)
 	c.branch(s.Body)
 	c.body.loops = c.body.loops[:len(c.body.loops)-1]
 	c.leaveCond()
@@ -599,5 +604,27 @@ func (c *checker) query(s *syntax.QueryDecl) {
 	t := c.value(s.Value, want)
 	if !c.assignable(t, want) {
 		c.errorf(s.Value.Span(), source.BadQuery, "query %s returns %s, but %s has type %s", nameOf(s.Name), want, c.exprString(s.Value), t)
+	}
+}
+
+// cancelAcross reports a cancel region R inside the body of a parallel
+// for or a hook when R is declared outside that body: the body runs as
+// a net of its own (each instance, each action), which cannot reach into
+// the net around it.
+func (c *checker) cancelAcross(s *syntax.CancelStmt, l *Label) {
+	decl := l.Decl()
+	if decl == nil {
+		return
+	}
+	rs := decl.Span()
+	for _, f := range c.body.loops {
+		if f.net.End > f.net.Start && (rs.Start < f.net.Start || rs.End > f.net.End) {
+			what := "a parallel for"
+			if f.barrier != "" {
+				what = f.barrier
+			}
+			c.errorf(s.Span(), source.BadCancel, "cancel region %s: %s cannot cancel a region around it (each runs on its own); to stop the other instances use join any or join N on the loop, or cancel task", s.Target.Value, what)
+			return
+		}
 	}
 }

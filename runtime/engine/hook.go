@@ -255,6 +255,18 @@ func (m *Machine) hook(s *State, e *Event) error {
 				f.Vars[k] = a
 			}
 		}
+		// The variables the body assigns are the root's (see aliasParent).
+		for k, x := range h.Bind {
+			if x >= 0 && k < len(f.Vars) {
+				if f.Alias == nil {
+					f.Alias = make([]int32, len(f.Vars))
+					for i := range f.Alias {
+						f.Alias[i] = -1
+					}
+				}
+				f.Alias[k] = x
+			}
+		}
 		m.settle(s, f)
 	default:
 		s.Invs = append(s.Invs, &Inv{ID: s.NextInv, Frame: -1, Trans: e.Trans, Call: h.Action, Args: e.Values,

@@ -169,11 +169,20 @@ func (s *State) inv(id int32) (*Inv, int) {
 	return nil, -1
 }
 
+// aliasParent is the frame whose variables f's aliases name: its parent,
+// or the root for the top frame of a hook's action.
+func (s *State) aliasParent(f *Frame) *Frame {
+	if f.Parent < 0 && f.ID != 0 {
+		return s.Root()
+	}
+	return s.frame(f.Parent)
+}
+
 // Var reads variable i of frame f, through the aliases of shared
 // variables.
 func (s *State) Var(f *Frame, i int32) any {
 	for f.Alias != nil && i >= 0 && int(i) < len(f.Alias) && f.Alias[i] >= 0 {
-		p := s.frame(f.Parent)
+		p := s.aliasParent(f)
 		if p == nil {
 			break
 		}
@@ -187,7 +196,7 @@ func (s *State) Var(f *Frame, i int32) any {
 
 func (s *State) setVar(f *Frame, i int32, v any) {
 	for f.Alias != nil && i >= 0 && int(i) < len(f.Alias) && f.Alias[i] >= 0 {
-		p := s.frame(f.Parent)
+		p := s.aliasParent(f)
 		if p == nil {
 			break
 		}
