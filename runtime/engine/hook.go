@@ -313,22 +313,8 @@ func (e *Engine) hookEvent(ctx context.Context, s *State, now int64) Event {
 	out.Choice = 1
 	if h.Action.Kind != ir.CallWorkflow {
 		out.Attempts = e.m.retries(h.Action) + 1
-		tf := h.Action.Timeout
-		if tf == ir.NoFunc {
-			if task := e.m.task(h.Action); task != nil {
-				tf = task.Timeout
-			}
-		}
-		if tf != ir.NoFunc {
-			v, err := ev.call(ctx, tf, vars)
-			d, ok := duration(v)
-			if err == nil && !ok {
-				err = fmt.Errorf("timeout %T is not a duration", v)
-			}
-			if err != nil {
-				return Event{Kind: EvHook, Time: now, Trans: i, Message: reason(err)}
-			}
-			out.Timeout = d
+		if out.Timeout, err = ev.timeout(ctx, h.Action, vars); err != nil {
+			return Event{Kind: EvHook, Time: now, Trans: i, Message: reason(err)}
 		}
 	}
 	return out

@@ -329,31 +329,7 @@ func TestHookRecoverAtEveryEvent(t *testing.T) {
 		t.Fatalf("%d hook events, want 5", hooks)
 	}
 	for k := range len(events) {
-		x := newFixture(t)
-		hookedRich(x)
-		x.clock = clean.clock
-		e1, err := New(Config{Program: x.p, Eval: x.ev, Worker: x.w, Log: &crashLog{MemLog: x.log, limit: k}, Clock: x.clock, SnapshotEvery: 3, Rounds: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := e1.Start(ctx, "c", "Rich", nil); !errors.Is(err, errCrash) {
-			t.Fatalf("crash at %d: run ended with %v", k, err)
-		}
-		keys1 := keys(x.w)
-		x.w = &fakeWorker{behave: x.w.behave}
-		e2, err := New(Config{Program: x.p, Eval: x.ev, Worker: x.w, Log: x.log, Clock: x.clock, SnapshotEvery: 3, Rounds: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		x.eng = e2
-		if k == 0 {
-			err = e2.Start(ctx, "c", "Rich", nil)
-		} else {
-			err = e2.Recover(ctx, "c")
-		}
-		if err != nil {
-			t.Fatalf("crash at %d: recovery: %v", k, err)
-		}
+		x, keys1 := crashAndRecover(t, hookedRich, clean.clock, k, nil)
 		if got := x.state("c"); !reflect.DeepEqual(got, want) {
 			t.Errorf("crash at %d: final state differs:\n got %+v\nwant %+v", k, got, want)
 		}

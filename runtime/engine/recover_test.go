@@ -117,36 +117,13 @@ func TestRecoverAtEveryEvent(t *testing.T) {
 		t.Fatalf("only %d events", len(wantEvents))
 	}
 	for k := range len(wantEvents) {
-		x := newFixture(t)
-		richNet(x)
-		x.clock = clean.clock
 		// A snapshot every third event: recovery starts from the latest
 		// one before the crash.
-		e1, err := New(Config{Program: x.p, Eval: x.ev, Worker: x.w, Log: &crashLog{MemLog: x.log, limit: k}, Clock: x.clock, SnapshotEvery: 3, Rounds: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := e1.Start(ctx, "c", "Rich", nil); !errors.Is(err, errCrash) {
-			t.Fatalf("crash at %d: run ended with %v", k, err)
-		}
-		keys1 := keys(x.w)
-		x.w = &fakeWorker{behave: x.w.behave}
-		e2, err := New(Config{Program: x.p, Eval: x.ev, Worker: x.w, Log: x.log, Clock: x.clock, SnapshotEvery: 3, Rounds: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		x.eng = e2
-		if k >= 3 && x.log.snaps["c"].at != k/3*3 {
-			t.Fatalf("crash at %d: latest snapshot after %d events", k, x.log.snaps["c"].at)
-		}
-		if k == 0 {
-			err = e2.Start(ctx, "c", "Rich", nil)
-		} else {
-			err = e2.Recover(ctx, "c")
-		}
-		if err != nil {
-			t.Fatalf("crash at %d: recovery: %v", k, err)
-		}
+		x, keys1 := crashAndRecover(t, richNet, clean.clock, k, func(x *fixture) {
+			if k >= 3 && x.log.snaps["c"].at != k/3*3 {
+				t.Fatalf("crash at %d: latest snapshot after %d events", k, x.log.snaps["c"].at)
+			}
+		})
 		if got := x.state("c"); !reflect.DeepEqual(got, want) {
 			t.Errorf("crash at %d: final state differs:\n got %+v\nwant %+v", k, got, want)
 		}
@@ -248,4 +225,43 @@ func TestEventEncoding(t *testing.T) {
 			t.Errorf("decoded %s", bad)
 		}
 	}
+}
+
+// crashAndRecover runs case "c" of workflow Rich, built by build, until
+// its log refuses event k (a crash), then recovers it on a new engine
+// and worker with snapshots every third event, and returns the fixture
+// of the recovered run and the idempotency keys invoked before the crash.
+// crashed, when not nil, inspects the fixture between crash and recovery.
+func crashAndRecover(t *testing.T, build func(*fixture), clock *fakeClock, k int, crashed func(*fixture)) (*fixture, []string) {
+	t.Helper()
+	ctx := context.Background()
+	x := newFixture(t)
+	build(x)
+	x.clock = clock
+	e1, err := New(Config{Program: x.p, Eval: x.ev, Worker: x.w, Log: &crashLog{MemLog: x.log, limit: k}, Clock: x.clock, SnapshotEvery: 3, Rounds: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e1.Start(ctx, "c", "Rich", nil); !errors.Is(err, errCrash) {
+		t.Fatalf("crash at %d: run ended with %v", k, err)
+	}
+	keys1 := keys(x.w)
+	x.w = &fakeWorker{behave: x.w.behave}
+	e2, err := New(Config{Program: x.p, Eval: x.ev, Worker: x.w, Log: x.log, Clock: x.clock, SnapshotEvery: 3, Rounds: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x.eng = e2
+	if crashed != nil {
+		crashed(x)
+	}
+	if k == 0 {
+		err = e2.Start(ctx, "c", "Rich", nil)
+	} else {
+		err = e2.Recover(ctx, "c")
+	}
+	if err != nil {
+		t.Fatalf("crash at %d: recovery: %v", k, err)
+	}
+	return x, keys1
 }

@@ -106,6 +106,29 @@ func (ev evaluator) outs(ctx context.Context, tr *ctrans, vars VarReader) ([]int
 	return outs, nil
 }
 
+// timeout evaluates the timeout of task call c, the call's own or else
+// its task's, in nanoseconds; 0 for none.
+func (ev evaluator) timeout(ctx context.Context, c *ir.Call, vars VarReader) (int64, error) {
+	tf := c.Timeout
+	if tf == ir.NoFunc {
+		if task := ev.m.task(c); task != nil {
+			tf = task.Timeout
+		}
+	}
+	if tf == ir.NoFunc {
+		return 0, nil
+	}
+	v, err := ev.call(ctx, tf, vars)
+	if err != nil {
+		return 0, err
+	}
+	d, ok := duration(v)
+	if !ok {
+		return 0, fmt.Errorf("timeout %T is not a duration", v)
+	}
+	return d, nil
+}
+
 // duration converts an evaluated duration to nanoseconds.
 func duration(v any) (int64, bool) {
 	switch x := v.(type) {
@@ -294,22 +317,8 @@ func (e *Engine) fireEvent(ctx context.Context, s *State, f *Frame, c *cnet, ti 
 		}
 		if t.Kind != ir.TWorkflow {
 			out.Attempts = e.m.retries(t.Call) + 1
-			tf := t.Call.Timeout
-			if tf == ir.NoFunc {
-				if task := e.m.task(t.Call); task != nil {
-					tf = task.Timeout
-				}
-			}
-			if tf != ir.NoFunc {
-				v, err := ev.call(ctx, tf, vars)
-				if err != nil {
-					return failEvent(now, t, err)
-				}
-				d, ok := duration(v)
-				if !ok {
-					return failEvent(now, t, fmt.Errorf("timeout %T is not a duration", v))
-				}
-				out.Timeout = d
+			if out.Timeout, err = ev.timeout(ctx, t.Call, vars); err != nil {
+				return failEvent(now, t, err)
 			}
 		}
 		return out // outputs are chosen when the call completes
