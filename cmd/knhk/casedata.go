@@ -96,6 +96,9 @@ func openData(ctx context.Context, path string) (*dataDir, error) {
 	}
 	d := &dataDir{path: path, st: st, byID: map[string]*caseLog{}}
 	err = st.Scan(ctx, 0, func(r store.Record) error {
+		if r.Kind == engine.SnapshotKind {
+			return nil // a shortcut for recovery, not an event
+		}
 		c := d.byID[r.CaseID]
 		if c == nil {
 			c = &caseLog{id: r.CaseID}

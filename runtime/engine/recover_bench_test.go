@@ -41,7 +41,7 @@ func (l *recordLog) Append(_ context.Context, id string, ev *Event) error {
 func (l *recordLog) Replay(context.Context, string, func(*Event) error) error { return nil }
 
 func (l *recordLog) SaveSnapshot(_ context.Context, id string, snap []byte) error {
-	l.recs = append(l.recs, store.Record{CaseID: id, Kind: snapshotKind, Payload: snap})
+	l.recs = append(l.recs, store.Record{CaseID: id, Kind: SnapshotKind, Payload: snap})
 	return nil
 }
 

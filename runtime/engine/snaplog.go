@@ -110,7 +110,7 @@ func (x *storeIndex) catchUp(ctx context.Context, st *store.Store, caseID string
 		if _, ok := x.first[r.CaseID]; !ok {
 			x.first[r.CaseID] = p
 		}
-		if r.Kind == snapshotKind {
+		if r.Kind == SnapshotKind {
 			x.snap[r.CaseID] = p
 		}
 		x.seen = r.Seq
@@ -130,7 +130,7 @@ func (x *storeIndex) catchUp(ctx context.Context, st *store.Store, caseID string
 
 // SaveSnapshot appends snap as a record of kind "case-snapshot" of caseID.
 func (l StoreLog) SaveSnapshot(ctx context.Context, caseID string, snap []byte) error {
-	_, err := l.Store.Append(ctx, store.Record{CaseID: caseID, Kind: snapshotKind, Payload: snap})
+	_, err := l.Store.Append(ctx, store.Record{CaseID: caseID, Kind: SnapshotKind, Payload: snap})
 	return err
 }
 
@@ -149,7 +149,7 @@ func (l StoreLog) ReplaySnapshot(ctx context.Context, caseID string, restore fun
 		if r.CaseID != caseID {
 			return nil
 		}
-		if r.Kind == snapshotKind {
+		if r.Kind == SnapshotKind {
 			if !first {
 				return nil // a snapshot newer than the index: the events replay to the same state
 			}

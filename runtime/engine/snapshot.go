@@ -430,6 +430,7 @@ func (m *Machine) checkState(s *State) error {
 	return nil
 }
 
-// snapshotKind is the store record kind of a case snapshot; it is no
-// event kind's name.
-const snapshotKind = "case-snapshot"
+// SnapshotKind is the store record kind of a case snapshot; it is no
+// event kind's name. Readers of a store that want a case's events skip
+// these records.
+const SnapshotKind = "case-snapshot"

@@ -177,7 +177,7 @@ func TestStoreLogSnapshotRecover(t *testing.T) {
 	var total, snaps int
 	if err := st.Scan(ctx, 0, func(r store.Record) error {
 		if r.CaseID == "c" {
-			if r.Kind == snapshotKind {
+			if r.Kind == SnapshotKind {
 				snaps++
 			} else {
 				total++
@@ -229,7 +229,7 @@ func TestStoreLogSnapshotRecover(t *testing.T) {
 	}
 
 	// A damaged latest snapshot fails recovery with a clear error.
-	if _, err := st.Append(ctx, store.Record{CaseID: "c", Kind: snapshotKind, Payload: []byte("garbage")}); err != nil {
+	if _, err := st.Append(ctx, store.Record{CaseID: "c", Kind: SnapshotKind, Payload: []byte("garbage")}); err != nil {
 		t.Fatal(err)
 	}
 	if err := e2.Recover(ctx, "c"); !errors.Is(err, ErrBadSnapshot) {

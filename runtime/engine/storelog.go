@@ -39,7 +39,7 @@ func (l StoreLog) Append(ctx context.Context, caseID string, ev *Event) error {
 // Replay decodes the event records of caseID in order.
 func (l StoreLog) Replay(ctx context.Context, caseID string, fn func(*Event) error) error {
 	return l.Store.Scan(ctx, 0, func(r store.Record) error {
-		if r.CaseID != caseID || r.Kind == snapshotKind {
+		if r.CaseID != caseID || r.Kind == SnapshotKind {
 			return nil
 		}
 		ev, err := DecodeEvent(r.Payload)
