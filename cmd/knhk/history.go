@@ -117,6 +117,8 @@ func historyOf(c *caseLog) []historyEntry {
 				h.Step = hookName(c.prog, &s, i)
 			} else if t := eventTransition(c.prog, &s, ev); t != nil {
 				h.Step = stepName(c.prog, t)
+			} else if v := compOf(&s, ev); v != nil {
+				h.Step = "undo " + calleeName(c.prog, v.Call)
 			}
 			if err := c.mach.Apply(&s, ev); err != nil {
 				applying = false // describe the rest without names
@@ -154,6 +156,20 @@ func hookName(p *ir.Program, s *engine.State, i int32) string {
 		return hs[i].Name
 	}
 	return ""
+}
+
+// compOf returns the compensation whose outcome ev records, nil when ev
+// is not such an outcome.
+func compOf(s *engine.State, ev *engine.Event) *engine.Inv {
+	switch ev.Kind {
+	case engine.EvDone, engine.EvFailed, engine.EvRetry:
+		for _, v := range s.Invs {
+			if v.ID == ev.Inv && v.Comp && v.Call != nil {
+				return v
+			}
+		}
+	}
+	return nil
 }
 
 // eventTransition returns the transition ev concerns in s (the state

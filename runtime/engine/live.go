@@ -7,8 +7,11 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
+
+	"github.com/knhk/knhk/compiler/ir"
 )
 
 // flight is a call running in the background.
@@ -24,6 +27,19 @@ type liveOutcome struct {
 	err         error
 }
 
+// liveRun is one live run of a case: its calls in flight and where their
+// outcomes arrive.
+type liveRun struct {
+	e       *Engine
+	cr      *caseRun
+	ctx     context.Context
+	steps   int
+	flights map[int32]*flight
+	results chan liveOutcome
+	stop    chan struct{}
+	wg      sync.WaitGroup
+}
+
 // runLive drives cr like run, but applies call outcomes in the order they
 // arrive and fires timers and backoffs when they come due, with calls
 // still running. A call whose invocation the case dropped meanwhile
@@ -32,57 +48,37 @@ type liveOutcome struct {
 // is killed), and its outcome is ignored. While it waits the case is
 // unlocked, so that Signal, Run and Cancel can reach it; they hand their
 // event to this run instead of running the case themselves.
+//
+// A case about to fail (a call failed for good, a fail statement, an
+// evaluation error) first lets the calls already running finish and
+// records their outcomes: a reservation made beside a declined payment
+// completes, so the saga knows to undo it.
 func (e *Engine) runLive(ctx context.Context, cr *caseRun) error {
-	s := &cr.s
-	steps := 0
-	flights := map[int32]*flight{}
-	results := make(chan liveOutcome, 16)
+	r := &liveRun{e: e, cr: cr, ctx: ctx, flights: map[int32]*flight{}, results: make(chan liveOutcome, 16), stop: make(chan struct{})}
 	// On the way out, stop the calls still running and wait for their
 	// workers to return, so that no call outlives the run (an exec
 	// task's processes are gone when Start, Signal or Run returns).
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
 	defer func() {
-		for _, f := range flights {
+		for _, f := range r.flights {
 			f.cancel()
 		}
-		close(stop)
+		close(r.stop)
 		// Callers that come in while the workers wind down run the case
 		// themselves: this run is over.
 		cr.live = false
 		cr.mu.Unlock()
-		wg.Wait()
+		r.wg.Wait()
 		cr.mu.Lock()
 	}()
 	cr.live = true
+	s := &cr.s
 	for {
-		if err := e.drain(ctx, cr, &steps); err != nil {
+		if err := r.drain(); err != nil {
 			return err
 		}
-		// Withdraw the calls the case no longer runs.
-		for id, f := range flights {
-			if v, _ := s.inv(id); v == nil || v.Waiting || v.Attempt != f.attempt {
-				f.cancel()
-				delete(flights, id)
-			}
-		}
-		// Start the ready ones.
-		for _, v := range s.Invs {
-			if v.Waiting || flights[v.ID] != nil {
-				continue
-			}
-			cctx, cancel := context.WithCancel(ctx)
-			flights[v.ID] = &flight{attempt: v.Attempt, cancel: cancel}
-			id, attempt, timeout, inv := v.ID, v.Attempt, v.Timeout, e.invocation(s, v)
-			wg.Go(func() {
-				r, err := e.attempt(cctx, timeout, inv)
-				select {
-				case results <- liveOutcome{id: id, attempt: attempt, result: r, err: err}:
-				case <-stop:
-				}
-			})
-		}
-		if len(flights) == 0 {
+		r.withdraw()
+		r.start()
+		if len(r.flights) == 0 {
 			return nil
 		}
 		var due <-chan time.Time
@@ -100,7 +96,7 @@ func (e *Engine) runLive(ctx context.Context, cr *caseRun) error {
 		var o liveOutcome
 		got := false
 		select {
-		case o = <-results:
+		case o = <-r.results:
 			got = true
 		case <-due:
 		case <-wake:
@@ -116,29 +112,205 @@ func (e *Engine) runLive(ctx context.Context, cr *caseRun) error {
 		if !got {
 			continue
 		}
-		f := flights[o.id]
-		if f == nil || f.attempt != o.attempt {
-			continue // withdrawn meanwhile
-		}
-		delete(flights, o.id)
-		f.cancel()
-		v, _ := s.inv(o.id)
-		if v == nil || v.Waiting || v.Attempt != o.attempt {
-			continue
-		}
-		var ev Event
-		if o.err != nil {
-			ev = e.failedEvent(ctx, s, v, o.err, e.now())
-		} else {
-			ev = e.doneEvent(ctx, s, v, o.result, e.now())
-		}
-		ev = blame(s, s.frame(v.Frame), ev)
-		route := e.m.routeOf(s, v)
-		if err := e.commit(ctx, cr, &ev); err != nil {
+		if err := r.outcome(o); err != nil {
 			return err
 		}
-		e.learn(s, route, v, &ev)
 	}
+}
+
+// drain commits the events that are ready, as Engine.drain does, except
+// that an event that fails the case waits until the calls in flight have
+// finished and their outcomes are recorded.
+func (r *liveRun) drain() error {
+	e, s := r.e, &r.cr.s
+	ev := new(Event) // reused: Append must not retain it
+	for ; ; r.steps++ {
+		if r.steps >= e.steps {
+			return fmt.Errorf("%w: %s made %d steps without waiting", ErrBusy, s.ID, r.steps)
+		}
+		var ok bool
+		if *ev, ok = e.next(r.ctx, s, e.now()); !ok {
+			return nil
+		}
+		if r.running() && e.failsCase(s, ev) {
+			if err := r.settle(); err != nil {
+				return err
+			}
+			continue // the state moved on: decide again
+		}
+		if err := e.commit(r.ctx, r.cr, ev); err != nil {
+			return err
+		}
+	}
+}
+
+// withdraw cancels the calls the case no longer runs.
+func (r *liveRun) withdraw() {
+	for id, f := range r.flights {
+		if !r.current(id, f) {
+			f.cancel()
+			delete(r.flights, id)
+		}
+	}
+}
+
+// current reports whether flight f of invocation id is still the case's.
+func (r *liveRun) current(id int32, f *flight) bool {
+	v, _ := r.cr.s.inv(id)
+	return v != nil && !v.Waiting && v.Attempt == f.attempt
+}
+
+// running reports whether a call of the case is in flight.
+func (r *liveRun) running() bool {
+	for id, f := range r.flights {
+		if r.current(id, f) {
+			return true
+		}
+	}
+	return false
+}
+
+// start starts the ready calls that are not in flight.
+func (r *liveRun) start() {
+	s := &r.cr.s
+	for _, v := range s.Invs {
+		if v.Waiting || r.flights[v.ID] != nil {
+			continue
+		}
+		cctx, cancel := context.WithCancel(r.ctx)
+		r.flights[v.ID] = &flight{attempt: v.Attempt, cancel: cancel}
+		id, attempt, timeout, inv := v.ID, v.Attempt, v.Timeout, r.e.invocation(s, v)
+		r.wg.Go(func() {
+			res, err := r.e.attempt(cctx, timeout, inv)
+			select {
+			case r.results <- liveOutcome{id: id, attempt: attempt, result: res, err: err}:
+			case <-r.stop:
+			}
+		})
+	}
+}
+
+// outcome records the outcome o of a call. One that fails the case while
+// other calls are in flight waits for them (see settle).
+func (r *liveRun) outcome(o liveOutcome) error {
+	ev, v, ok := r.event(o)
+	if !ok {
+		return nil
+	}
+	if r.running() && r.e.failsCase(&r.cr.s, &ev) {
+		if err := r.settle(); err != nil {
+			return err
+		}
+		if cur, _ := r.cr.s.inv(v.ID); cur != v || r.cr.s.Status != Running {
+			return nil // the case failed meanwhile and dropped the call
+		}
+	}
+	return r.commit(ev, v)
+}
+
+// event turns outcome o into its event, false when the call was
+// withdrawn meanwhile.
+func (r *liveRun) event(o liveOutcome) (Event, *Inv, bool) {
+	e, s := r.e, &r.cr.s
+	f := r.flights[o.id]
+	if f == nil || f.attempt != o.attempt {
+		return Event{}, nil, false
+	}
+	delete(r.flights, o.id)
+	f.cancel()
+	v, _ := s.inv(o.id)
+	if v == nil || v.Waiting || v.Attempt != o.attempt {
+		return Event{}, nil, false
+	}
+	var ev Event
+	if o.err != nil {
+		ev = e.failedEvent(r.ctx, s, v, o.err, e.now())
+	} else {
+		ev = e.doneEvent(r.ctx, s, v, o.result, e.now())
+	}
+	return blame(s, s.frame(v.Frame), ev), v, true
+}
+
+// commit appends and applies ev, the outcome of call v, and tells a
+// learning policy about a route's call.
+func (r *liveRun) commit(ev Event, v *Inv) error {
+	if ev.Time < r.cr.s.Now {
+		// Held back by settle behind later outcomes: the log stays in
+		// time order.
+		ev.Time = r.cr.s.Now
+	}
+	route := r.e.m.routeOf(&r.cr.s, v)
+	if err := r.e.commit(r.ctx, r.cr, &ev); err != nil {
+		return err
+	}
+	r.e.learn(&r.cr.s, route, v, &ev)
+	return nil
+}
+
+// settle waits for every call in flight and records their outcomes:
+// completions first, in the order they arrived, so that their
+// compensations are on the stack, then failures. It runs before the case
+// fails.
+func (r *liveRun) settle() error {
+	var got []liveOutcome
+	reported := map[int32]bool{}
+	for {
+		waiting := false
+		for id, f := range r.flights {
+			waiting = waiting || !reported[id] && r.current(id, f)
+		}
+		if !waiting {
+			break
+		}
+		r.cr.mu.Unlock()
+		var o liveOutcome
+		select {
+		case o = <-r.results:
+		case <-r.ctx.Done():
+		}
+		r.cr.mu.Lock()
+		if err := r.ctx.Err(); err != nil {
+			return err
+		}
+		if f := r.flights[o.id]; f != nil && f.attempt == o.attempt && !reported[o.id] {
+			reported[o.id] = true
+			got = append(got, o)
+		}
+	}
+	for _, failures := range []bool{false, true} {
+		for _, o := range got {
+			if (o.err != nil) != failures || r.cr.s.Status != Running {
+				continue
+			}
+			if ev, v, ok := r.event(o); ok {
+				if err := r.commit(ev, v); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// failsCase reports whether ev, about to be committed, fails the case: a
+// fail event or fail statement of the main path, or the last attempt of
+// one of its calls failing.
+func (e *Engine) failsCase(s *State, ev *Event) bool {
+	switch ev.Kind {
+	case EvFail:
+		return s.hookTop(ev.Frame) == nil
+	case EvFire:
+		f := s.frame(ev.Frame)
+		if f == nil || s.hookTop(f.ID) != nil {
+			return false
+		}
+		c := e.m.net(f.Net)
+		return c != nil && ev.Trans >= 0 && int(ev.Trans) < len(c.trans) && c.trans[ev.Trans].t.Kind == ir.TFail
+	case EvFailed:
+		v, _ := s.inv(ev.Inv)
+		return v != nil && !v.Comp && !v.Hook && v.Attempt >= v.Attempts && s.hookTop(v.Frame) == nil
+	}
+	return false
 }
 
 // wakeC returns the channel that tells a live run of cr that another

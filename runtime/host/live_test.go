@@ -7,6 +7,7 @@ package host
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"sync"
 	"testing"
@@ -170,5 +171,61 @@ workflow W() {
 	s, _ := e.Snapshot("c1")
 	if _, cancelled := g.snapshot(); s.Status != engine.Cancelled || cancelled != 1 {
 		t.Errorf("status %s, %d cancelled; want the case cancelled and its call stopped", s.Status, cancelled)
+	}
+}
+
+// saga answers reserve after a while and declines charge at once, and
+// records the calls.
+type saga struct {
+	mu    sync.Mutex
+	calls []string
+}
+
+func (w *saga) Invoke(ctx context.Context, inv engine.Invocation) (any, error) {
+	w.mu.Lock()
+	w.calls = append(w.calls, inv.Task.Name)
+	w.mu.Unlock()
+	switch inv.Task.Name {
+	case "reserve":
+		select {
+		case <-time.After(50 * time.Millisecond):
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		return "R-1", nil
+	case "charge":
+		return nil, errors.New("card declined")
+	}
+	return nil, nil
+}
+
+// TestLiveFailureWaitsForCallsInFlight: the charge fails while the
+// reservation beside it is still running; the case lets the reservation
+// finish before it fails, so the saga releases it.
+func TestLiveFailureWaitsForCallsInFlight(t *testing.T) {
+	w := &saga{}
+	e, err := engine.New(engine.Config{Program: compile(t, `package t
+task reserve() -> string extern
+task release(r: string) extern
+task charge() -> string extern
+workflow Pay() -> string {
+  parallel {
+    let r = reserve() undo release(r)
+    let p = charge()
+  } join all
+  return p
+}
+`), Eval: &Evaluator{}, Worker: w, Log: engine.NewMemLog()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Start(context.Background(), "c1", "Pay", nil); err != nil {
+		t.Fatal(err)
+	}
+	s, _ := e.Snapshot("c1")
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if s.Status != engine.Failed || !slices.Contains(w.calls, "release") {
+		t.Errorf("status %s (%s), calls %v; want failed with the reservation released", s.Status, s.Error, w.calls)
 	}
 }
