@@ -109,7 +109,9 @@
 // runs in the background and each outcome is applied
 // when it arrives, timers and backoffs fire while calls run, a call the
 // case withdraws has its context cancelled, and Signal, Run and Cancel
-// reach a case while its calls run (see live.go). With Config.Rounds, the
+// reach a case while its calls run (see live.go); a case about to fail
+// first lets the calls in flight finish, so that their compensations
+// are known. With Config.Rounds, the
 // ready calls of a case run as a round and their outcomes are applied in
 // invocation order once all have returned: with workers that answer at
 // once, runs are reproducible, which the pattern and engine tests use.
