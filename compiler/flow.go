@@ -10,6 +10,7 @@ import (
 
 	"github.com/knhk/knhk/compiler/ir"
 	"github.com/knhk/knhk/lang/check"
+	"github.com/knhk/knhk/lang/source"
 	"github.com/knhk/knhk/lang/syntax"
 )
 
@@ -185,16 +186,17 @@ func (w *wf) flow(s *syntax.FlowStmt, c cont) cont {
 			continue
 		}
 		j := w.trans("join", ir.TNop, a.Span())
-		for _, q := range qs {
-			w.in(q, j)
+		if a.Join == nil || a.Join.Kind == "all" || a.Join.Kind == "active" || w.joinOf(a.Join).n >= len(qs) {
+			for _, q := range qs {
+				w.in(q, j)
+			}
 		}
 		if a.Join != nil && a.Join.Kind == "active" {
 			// Synchronising merge (WCP 37, 38): wait for the inputs a
 			// thread can still reach.
 			w.tr(j).Join = ir.JoinOr
-		} else if js := w.joinOf(a.Join); js.n > 0 {
-			w.tr(j).Join = ir.JoinPartial
-			w.tr(j).JoinN = int32(min(js.n, len(qs)))
+		} else if js := w.joinOf(a.Join); js.n > 0 && js.n < len(qs) {
+			w.arcPartial(j, qs, js.n, a.Span())
 		}
 		fan(a, after(j))
 	}
@@ -210,4 +212,41 @@ func (w *wf) flow(s *syntax.FlowStmt, c cont) cont {
 	tr.Region = w.nb.Region(tr.Name, places, trans)
 	w.n.Regions[tr.Region].Loc = w.loc(sp)
 	return after(done)
+}
+
+// arcPartial makes j, the join of a flow arc from the places qs, fire
+// once n of them have been reached and absorb the others when they come
+// (the structured discriminator and partial join, WCP 9 and 30, in a
+// net): n need tokens, kept in a resource place, let the first n arrive;
+// their join marks fired, which lets the rest arrive late; the last one
+// resets the need tokens for the next round (in a cycle).
+//
+//	arrive_i: q_i, need → got
+//	join:     got×n → fired (and the arc's targets)
+//	late_i:   q_i, fired → fired, late
+//	reset:    late×(len(qs)-n), fired → need×n
+func (w *wf) arcPartial(j int32, qs []int32, n int, sp source.Span) {
+	need := w.place("need", sp)
+	w.n.Places[need].Init = int32(n)
+	got, fired, late := w.place("got", sp), w.place("fired", sp), w.place("late", sp)
+	for _, q := range qs {
+		a := w.trans("arrive", ir.TNop, sp)
+		w.in(q, a)
+		w.in(need, a)
+		w.out(a, got, ir.NoFunc)
+		l := w.trans("late", ir.TNop, sp)
+		w.in(q, l)
+		w.in(fired, l)
+		w.out(l, fired, ir.NoFunc)
+		w.out(l, late, ir.NoFunc)
+	}
+	w.in(got, j)
+	w.n.Arcs[len(w.n.Arcs)-1].Weight = int32(n)
+	w.out(j, fired, ir.NoFunc)
+	r := w.trans("reset", ir.TNop, sp)
+	w.in(late, r)
+	w.n.Arcs[len(w.n.Arcs)-1].Weight = int32(len(qs) - n)
+	w.in(fired, r)
+	w.out(r, need, ir.NoFunc)
+	w.n.Arcs[len(w.n.Arcs)-1].Weight = int32(n)
 }
