@@ -81,7 +81,8 @@
 //
 // Hooks are the event-condition-action rules of the case's workflow
 // (the root net's ir.Hooks; those of a workflow called as a
-// sub-workflow, or written in a parallel for body, do not run). A hook
+// sub-workflow do not run, and knhk check warns at such a call; the
+// checker allows no hook in a parallel for body). A hook
 // fires on start when the case starts; on complete T each time a call of
 // task T, or of workflow T, completes successfully in any frame of the
 // main path; on signal S each time S arrives, whether a wait consumes it,
