@@ -7,7 +7,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -270,38 +269,7 @@ func decodeInput(p *ir.Program, net *ir.Net, input []byte) ([]eval.Value, error)
 // drive starts case id and runs it until it ends or waits for nothing
 // but a signal, sleeping until timers and backoffs come due.
 func drive(ctx context.Context, eng *engine.Engine, prog *ir.Program, id, net string, args []any) (*engine.State, error) {
-	err := eng.Start(ctx, id, net, args)
-	for {
-		if err != nil && !errors.Is(err, engine.ErrBusy) {
-			return nil, err
-		}
-		s, serr := eng.Snapshot(id)
-		if serr != nil {
-			return nil, serr
-		}
-		if s.Done() {
-			return s, nil
-		}
-		if err == nil {
-			if len(waits(prog, s)) > 0 && !backingOff(s) {
-				return s, nil // a later command signals it
-			}
-			due, ok := eng.NextDue(id)
-			if !ok {
-				return s, nil
-			}
-			if d := time.Until(due); d > 0 {
-				t := time.NewTimer(d)
-				select {
-				case <-ctx.Done():
-					t.Stop()
-					return nil, ctx.Err()
-				case <-t.C:
-				}
-			}
-		}
-		err = eng.Run(ctx, id)
-	}
+	return resume(ctx, eng, prog, id, eng.Start(ctx, id, net, args))
 }
 
 // backingOff reports whether a call of s waits for its next attempt.
