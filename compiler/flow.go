@@ -186,17 +186,18 @@ func (w *wf) flow(s *syntax.FlowStmt, c cont) cont {
 			continue
 		}
 		j := w.trans("join", ir.TNop, a.Span())
-		if a.Join == nil || a.Join.Kind == "all" || a.Join.Kind == "active" || w.joinOf(a.Join).n >= len(qs) {
+		active := a.Join != nil && a.Join.Kind == "active"
+		if js := w.joinOf(a.Join); !active && js.n > 0 && js.n < len(qs) {
+			w.arcPartial(j, qs, js.n, a.Span())
+		} else {
 			for _, q := range qs {
 				w.in(q, j)
 			}
-		}
-		if a.Join != nil && a.Join.Kind == "active" {
-			// Synchronising merge (WCP 37, 38): wait for the inputs a
-			// thread can still reach.
-			w.tr(j).Join = ir.JoinOr
-		} else if js := w.joinOf(a.Join); js.n > 0 && js.n < len(qs) {
-			w.arcPartial(j, qs, js.n, a.Span())
+			if active {
+				// Synchronising merge (WCP 37, 38): wait for the inputs
+				// a thread can still reach.
+				w.tr(j).Join = ir.JoinOr
+			}
 		}
 		fan(a, after(j))
 	}

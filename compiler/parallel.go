@@ -22,7 +22,7 @@ type joinSpec struct {
 
 // joinOf reads join all | any | N.
 func (w *wf) joinOf(j *syntax.Join) joinSpec {
-	if j == nil || j.Kind == "all" {
+	if j == nil || j.Kind == "all" || j.Kind == "active" {
 		return joinSpec{ok: true}
 	}
 	if j.Kind == "any" {
