@@ -20,7 +20,8 @@ type joinSpec struct {
 	ok bool
 }
 
-// joinOf reads join all | any | N.
+// joinOf reads join all | any | active | N (active, an OR join, counts as
+// all here; the flow lowering handles it).
 func (w *wf) joinOf(j *syntax.Join) joinSpec {
 	if j == nil || j.Kind == "all" || j.Kind == "active" {
 		return joinSpec{ok: true}
