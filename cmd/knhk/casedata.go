@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 
 	"github.com/knhk/knhk/compiler/ir"
 	"github.com/knhk/knhk/internal/atomicfile"
@@ -70,6 +71,11 @@ type caseLog struct {
 	id     string
 	events []*engine.Event
 	seqs   []store.Seq
+	// raw holds the encoded events until the case is loaded: a command
+	// about one case decodes that case only.
+	raw    [][]byte
+	loaded bool
+	bad    error       // why the events could not be decoded
 	meta   *caseMeta   // nil when the case was started without one
 	prog   *ir.Program // nil when meta is nil or the descriptor is missing
 	mach   *engine.Machine
@@ -82,10 +88,12 @@ type dataDir struct {
 	st    *store.Store
 	cases []*caseLog // in the order they started
 	byID  map[string]*caseLog
+	progs map[string]*ir.Program // loaded descriptors, by hash
 }
 
 // openData opens the data directory at path, which must exist, and reads
-// every case in it.
+// the records of every case in it; a case's events are decoded when it
+// is looked up (see load).
 func openData(ctx context.Context, path string) (*dataDir, error) {
 	if fi, err := os.Stat(path); err != nil || !fi.IsDir() {
 		return nil, fmt.Errorf("no data directory %s (run a case with knhk run first)", path)
@@ -94,7 +102,7 @@ func openData(ctx context.Context, path string) (*dataDir, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &dataDir{path: path, st: st, byID: map[string]*caseLog{}}
+	d := &dataDir{path: path, st: st, byID: map[string]*caseLog{}, progs: map[string]*ir.Program{}}
 	err = st.Scan(ctx, 0, func(r store.Record) error {
 		if r.Kind == engine.SnapshotKind {
 			return nil // a shortcut for recovery, not an event
@@ -105,11 +113,7 @@ func openData(ctx context.Context, path string) (*dataDir, error) {
 			d.byID[r.CaseID] = c
 			d.cases = append(d.cases, c)
 		}
-		ev, err := engine.DecodeEvent(r.Payload)
-		if err != nil {
-			return fmt.Errorf("record %d of case %s: %w", r.Seq, r.CaseID, err)
-		}
-		c.events = append(c.events, ev)
+		c.raw = append(c.raw, slices.Clone(r.Payload))
 		c.seqs = append(c.seqs, r.Seq)
 		return nil
 	})
@@ -117,11 +121,37 @@ func openData(ctx context.Context, path string) (*dataDir, error) {
 		st.Close()
 		return nil, err
 	}
-	progs := map[string]*ir.Program{}
-	for _, c := range d.cases {
-		d.loadMeta(c, progs)
-	}
 	return d, nil
+}
+
+// load decodes c's events and reads its metadata and program, once.
+func (d *dataDir) load(c *caseLog) error {
+	if c.loaded {
+		return c.bad
+	}
+	c.loaded = true
+	c.events = make([]*engine.Event, 0, len(c.raw))
+	for i, b := range c.raw {
+		ev, err := engine.DecodeEvent(b)
+		if err != nil {
+			c.bad = fmt.Errorf("record %d of case %s: %w", c.seqs[i], c.id, err)
+			return c.bad
+		}
+		c.events = append(c.events, ev)
+	}
+	c.raw = nil
+	d.loadMeta(c, d.progs)
+	return nil
+}
+
+// all loads every case, in the order they started.
+func (d *dataDir) all() ([]*caseLog, error) {
+	for _, c := range d.cases {
+		if err := d.load(c); err != nil {
+			return nil, err
+		}
+	}
+	return d.cases, nil
 }
 
 func (d *dataDir) close() error { return d.st.Close() }
@@ -190,6 +220,9 @@ func (d *dataDir) lookupCase(id string) (*caseLog, error) {
 	c := d.byID[id]
 	if c == nil {
 		return nil, fmt.Errorf("unknown case %s in %s", id, d.path)
+	}
+	if err := d.load(c); err != nil {
+		return nil, err
 	}
 	return c, nil
 }

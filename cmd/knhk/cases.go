@@ -59,8 +59,13 @@ func runCases(e *env, data string, asJSON bool, args []string) int {
 		return exitUser
 	}
 	defer d.close()
-	rows := make([]caseRow, 0, len(d.cases))
-	for _, c := range d.cases {
+	cases, err := d.all()
+	if err != nil {
+		fmt.Fprintf(e.stderr, "knhk: %v\n", err)
+		return exitUser
+	}
+	rows := make([]caseRow, 0, len(cases))
+	for _, c := range cases {
 		rows = append(rows, describeCase(c))
 	}
 	if asJSON {

@@ -66,9 +66,13 @@ func runExport(e *env, o *exportOptions, args []string) int {
 		return exitUser
 	}
 	defer d.close()
-	cases := d.cases
-	if len(args) > 0 {
-		cases = nil
+	var cases []*caseLog
+	if len(args) == 0 {
+		if cases, err = d.all(); err != nil {
+			fmt.Fprintf(e.stderr, "knhk: %v\n", err)
+			return exitUser
+		}
+	} else {
 		for _, id := range args {
 			c, err := d.lookupCase(id)
 			if err != nil {
