@@ -108,9 +108,10 @@ func groupOver(t *ir.Transition, g *Group) bool {
 }
 
 // keepOn reports whether finishing group g of transition t leaves
-// instances running: t keeps them and some still run. The group then
-// stays, joined, and takes no new instances (the items not yet started
-// are dropped), until its last instance ends (see instanceDone).
+// instances running (t keeps them and some still run) and, when it does,
+// marks g joined: the group stays and takes no new instances (the items
+// not yet started are dropped) until its last instance ends (see
+// keptDone).
 func keepOn(t *ir.Transition, g *Group) bool {
 	if !t.Keep || g.Running == 0 {
 		return false
