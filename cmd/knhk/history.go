@@ -113,8 +113,8 @@ func historyOf(c *caseLog) []historyEntry {
 		if applying {
 			if ev.Kind == engine.EvStart && int(ev.Trans) < len(c.prog.Nets) && ev.Trans >= 0 {
 				h.Step = c.prog.Nets[ev.Trans].Name
-			} else if i := hookOf(&s, ev); i >= 0 {
-				h.Step = hookName(c.prog, &s, i)
+			} else if name := c.mach.HookName(&s, ev); name != "" {
+				h.Step = name
 			} else if t := eventTransition(c.prog, &s, ev); t != nil {
 				h.Step = stepName(c.prog, t)
 			} else if v := compOf(&s, ev); v != nil {
@@ -127,35 +127,6 @@ func historyOf(c *caseLog) []historyEntry {
 		out = append(out, h)
 	}
 	return out
-}
-
-// hookOf returns the hook ev concerns in s (the state before ev): the
-// one an EvHook resolves, or the one whose action an outcome is of; -1
-// for none.
-func hookOf(s *engine.State, ev *engine.Event) int32 {
-	switch ev.Kind {
-	case engine.EvHook:
-		return ev.Trans
-	case engine.EvFailed, engine.EvDone, engine.EvRetry:
-		for _, v := range s.Invs {
-			if v.ID == ev.Inv && v.Hook {
-				return v.Trans
-			}
-		}
-	}
-	return -1
-}
-
-// hookName names hook i of the workflow case s runs, "" when out of
-// range.
-func hookName(p *ir.Program, s *engine.State, i int32) string {
-	if s.Net < 0 || int(s.Net) >= len(p.Nets) || p.Nets[s.Net] == nil {
-		return ""
-	}
-	if hs := p.Nets[s.Net].Hooks; i >= 0 && int(i) < len(hs) && hs[i] != nil {
-		return hs[i].Name
-	}
-	return ""
 }
 
 // compOf returns the compensation whose outcome ev records, nil when ev

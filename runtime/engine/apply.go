@@ -88,7 +88,7 @@ func (m *Machine) start(s *State, e *Event) error {
 	for i := range min(len(e.Values), len(c.n.Params), len(f.Vars)) {
 		f.Vars[i] = e.Values[i]
 	}
-	m.onStart(s)
+	m.onStart(s, f)
 	m.settle(s, f)
 	return nil
 }
@@ -267,6 +267,7 @@ func (m *Machine) spawn(s *State, p *Frame, g *Group) {
 					f.Vars[k] = a
 				}
 			}
+			m.onStart(s, f) // a sub-workflow's own start hooks
 		}
 		g.Next++
 		g.Running++
@@ -325,6 +326,9 @@ func (m *Machine) settle(s *State, f *Frame) {
 			m.topDone(s, f) // the root, or a hook's action (hook.go)
 			return
 		}
+		if m.onEnd(s, f) {
+			return // a sub-workflow completes once its end hooks are resolved
+		}
 		p := s.frame(f.Parent)
 		var g *Group
 		if p != nil {
@@ -364,6 +368,8 @@ func (m *Machine) abandon(s *State) {
 			s.dropGroup(r, r.Groups[0].Trans)
 		}
 	}
+	// The hooks of the sub-workflows just dropped go with them.
+	s.HookQ = slices.DeleteFunc(s.HookQ, func(r HookRef) bool { return s.frame(r.Frame) == nil })
 }
 
 // failCase fails the case and starts its compensation, once the fail
@@ -496,7 +502,7 @@ func (m *Machine) failed(s *State, e *Event) error {
 		return nil
 	}
 	if v.Hook {
-		s.HookErrors = append(s.HookErrors, m.hookLabel(s, v.Trans)+": "+e.Message)
+		s.HookErrors = append(s.HookErrors, hookLabel(m.actionHook(v.Call, -1), v.Trans)+": "+e.Message)
 		return nil
 	}
 	loc := ir.NoLoc

@@ -79,19 +79,23 @@
 // of the log (the first recovery after opening a store builds the index
 // by reading every record once).
 //
-// Hooks are the event-condition-action rules of the case's workflow
-// (the root net's ir.Hooks; those of a workflow called as a
-// sub-workflow do not run, and knhk check warns at such a call; the
-// checker allows no hook in a parallel for body). A hook
-// fires on start when the case starts; on complete T each time a call of
-// task T, or of workflow T, completes successfully in any frame of the
-// main path; on signal S each time S arrives, whether a wait consumes it,
+// Hooks are the event-condition-action rules of a workflow: the root
+// net's ir.Hooks, and those of each sub-workflow frame (a TWorkflow
+// call's child; see HookRef and Machine.scopeOf), evaluated against that
+// frame's variables. A sub-workflow frame whose body completes waits,
+// Ending, until its end hooks are resolved; its fail hooks do not run (a
+// failure is the case's; knhk check warns). The checker allows no hook in
+// a parallel for body. A hook
+// fires on start when the case (or the sub-workflow call) starts; on
+// complete T each time a call of task T, or of workflow T, completes
+// successfully in a frame of the main path inside the declaring frame; on
+// signal S each time S arrives, whether a wait consumes it,
 // it is buffered or dropped (the hook consumes nothing); on end when the
 // root net's end place is marked; on fail when the case fails, before
 // its compensation (not when it is cancelled). Apply only queues a fired
 // hook (State.HookQ); the scheduler resolves the queue before anything
 // else, evaluating each hook's condition and its action's arguments
-// against the root frame as the event left it (for complete T, after the
+// against the declaring frame as the event left it (for complete T, after the
 // result is assigned), into an [EvHook]. The action then runs beside the
 // main path: a task call as an invocation (at-least-once, with its own
 // idempotency key, retries and timeout), a workflow body as a top-level

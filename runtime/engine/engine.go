@@ -420,7 +420,7 @@ func (e *Engine) invocation(s *State, v *Inv) Invocation {
 	if f := s.frame(v.Frame); f != nil && !v.Comp {
 		name = e.m.nets[f.Net].trans[v.Trans].t.Name
 	} else if v.Hook {
-		name = e.m.hookLabel(s, v.Trans)
+		name = hookLabel(e.m.actionHook(v.Call, -1), v.Trans)
 	}
 	inv := Invocation{CaseID: s.ID, Transition: name, Attempt: int(v.Attempt), Args: v.Args, Compensation: v.Comp,
 		IdempotencyKey: store.Key(s.ID, name+"#"+strconv.Itoa(int(v.ID)), int(v.Attempt))}

@@ -25,7 +25,7 @@ const (
 	EvFail              // the case fails with Message (for example an evaluation error)
 	EvCancel            // the case is cancelled from outside
 	// EvHook resolves the first queued hook, Trans (an index into the
-	// root net's Hooks): with Choice 1 its condition held and its action
+	// Hooks of the net of frame Frame, which declares it): with Choice 1 its condition held and its action
 	// starts with arguments Values (a task call with Attempts and
 	// Timeout); with Choice 0 it did not; a Message is why evaluating
 	// it failed.

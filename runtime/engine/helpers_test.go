@@ -198,7 +198,7 @@ func (x *fixture) trace(id string) []string {
 				return "undo " + m.task(v.Call).Name
 			}
 			if v.Hook {
-				return m.hookLabel(&s, v.Trans)
+				return hookLabel(m.actionHook(v.Call, -1), v.Trans)
 			}
 			return name(v.Frame, v.Trans)
 		}
@@ -217,7 +217,7 @@ func (x *fixture) trace(id string) []string {
 		case EvSignal:
 			d = "signal " + ev.Name
 		case EvHook:
-			d = m.hookLabel(&s, ev.Trans)
+			d = hookLabel(m.hookOf(&s, ev.Frame, ev.Trans), ev.Trans)
 			switch {
 			case ev.Message != "":
 				d += " error"

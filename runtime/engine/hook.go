@@ -32,9 +32,14 @@ import (
 // run, the case stays Running with State.Closing set to what it becomes
 // once they are done.
 
-// hookOf returns hook i of the case's workflow, nil when there is none.
-func (m *Machine) hookOf(s *State, i int32) *ir.Hook {
-	c := m.net(s.Net)
+// hookOf returns hook i of the net of frame scope, nil when there is
+// none (the frame has ended, say).
+func (m *Machine) hookOf(s *State, scope, i int32) *ir.Hook {
+	f := s.frame(scope)
+	if f == nil {
+		return nil
+	}
+	c := m.net(f.Net)
 	if c == nil || i < 0 || int(i) >= len(c.n.Hooks) {
 		return nil
 	}
@@ -44,12 +49,69 @@ func (m *Machine) hookOf(s *State, i int32) *ir.Hook {
 	return nil
 }
 
-// hookLabel names hook i for errors and invocations.
-func (m *Machine) hookLabel(s *State, i int32) string {
-	if h := m.hookOf(s, i); h != nil {
+// hookLabel names hook h, or hook i when h is nil, for errors and
+// invocations. It depends on the hook only, never on whether the frame
+// that declares it still runs, so that an action keeps its idempotency
+// keys.
+func hookLabel(h *ir.Hook, i int32) string {
+	if h != nil {
 		return "hook " + h.Name
 	}
 	return fmt.Sprintf("hook #%d", i)
+}
+
+// actionHook returns the hook whose action is call c (a task call) or
+// runs net n (a workflow body), nil when there is none.
+func (m *Machine) actionHook(c *ir.Call, n int32) *ir.Hook {
+	for _, cn := range m.nets {
+		if cn == nil {
+			continue
+		}
+		for _, h := range cn.n.Hooks {
+			if h != nil && h.Action != nil && (c != nil && h.Action == c || c == nil && h.Action.Kind == ir.CallWorkflow && h.Action.Target == n) {
+				return h
+			}
+		}
+	}
+	return nil
+}
+
+// HookName names the hook that ev, about to be applied to s, concerns:
+// the one an EvHook resolves, or the one whose action an outcome is of;
+// "" for none.
+func (m *Machine) HookName(s *State, ev *Event) string {
+	scope, i := int32(-1), int32(-1)
+	switch ev.Kind {
+	case EvHook:
+		scope, i = ev.Frame, ev.Trans
+	case EvFailed, EvDone, EvRetry:
+		for _, v := range s.Invs {
+			if v.ID == ev.Inv && v.Hook {
+				if h := m.actionHook(v.Call, -1); h != nil {
+					return h.Name
+				}
+			}
+		}
+	}
+	if h := m.hookOf(s, scope, i); h != nil {
+		return h.Name
+	}
+	return ""
+}
+
+// scopeOf reports whether frame f runs a workflow whose hooks apply to
+// it: the root, or the child frame of a sub-workflow call. (The bodies
+// of parallel fors and of hook actions declare no hooks.)
+func (m *Machine) scopeOf(s *State, f *Frame) bool {
+	if f.ID == 0 {
+		return true
+	}
+	p := s.frame(f.Parent)
+	if f.Parent < 0 || p == nil {
+		return false
+	}
+	c := m.net(p.Net)
+	return c != nil && f.Trans >= 0 && int(f.Trans) < len(c.trans) && c.trans[f.Trans].t.Kind == ir.TWorkflow
 }
 
 // hookTop returns the top-level frame of the hook action that frame id
@@ -86,22 +148,59 @@ func (s *State) hooksBusy() bool {
 	return false
 }
 
-// trigger queues the hooks of the case's workflow that match.
-func (m *Machine) trigger(s *State, match func(*ir.Hook) bool) {
-	c := m.net(s.Net)
-	if c == nil || s.Status != Running {
-		return
+// trigger queues the hooks of the net of frame scope that match, and
+// reports how many.
+func (m *Machine) trigger(s *State, scope *Frame, match func(*ir.Hook) bool) int {
+	if scope == nil || s.Status != Running {
+		return 0
 	}
+	c := m.net(scope.Net)
+	if c == nil {
+		return 0
+	}
+	n := 0
 	for i, h := range c.n.Hooks {
 		if h != nil && h.Action != nil && match(h) {
-			s.HookQ = append(s.HookQ, int32(i))
+			s.HookQ = append(s.HookQ, HookRef{Frame: scope.ID, Hook: int32(i)})
+			n++
 		}
 	}
+	return n
 }
 
-// onStart queues the start hooks.
-func (m *Machine) onStart(s *State) {
-	m.trigger(s, func(h *ir.Hook) bool { return h.Event == ir.HookStart })
+// onStart queues the start hooks of the workflow of frame f, which just
+// started: the case's root, or a sub-workflow's frame.
+func (m *Machine) onStart(s *State, f *Frame) {
+	m.trigger(s, f, func(h *ir.Hook) bool { return h.Event == ir.HookStart })
+}
+
+// onEnd queues the end hooks of sub-workflow frame f, whose body just
+// completed, and reports whether it must wait for them (see
+// Frame.Ending) before it completes.
+func (m *Machine) onEnd(s *State, f *Frame) bool {
+	if f.Ending || !m.scopeOf(s, f) || s.Closing != Running {
+		return false
+	}
+	if m.trigger(s, f, func(h *ir.Hook) bool { return h.Event == ir.HookEnd }) == 0 {
+		return false
+	}
+	f.Ending = true
+	return true
+}
+
+// ended completes sub-workflow frame scope once no hook of it is queued
+// any more, if its body had completed.
+func (m *Machine) ended(s *State, scope int32) {
+	f := s.frame(scope)
+	if f == nil || !f.Ending {
+		return
+	}
+	for _, r := range s.HookQ {
+		if r.Frame == scope {
+			return
+		}
+	}
+	m.settle(s, f)
 }
 
 // onComplete queues the hooks on the completion of call c, which just
@@ -111,7 +210,7 @@ func (m *Machine) onComplete(s *State, f *Frame, c *ir.Call) {
 	if c == nil || f == nil || s.Closing != Running || s.hookTop(f.ID) != nil {
 		return
 	}
-	m.trigger(s, func(h *ir.Hook) bool {
+	match := func(h *ir.Hook) bool {
 		if h.Event != ir.HookComplete {
 			return false
 		}
@@ -123,7 +222,17 @@ func (m *Machine) onComplete(s *State, f *Frame, c *ir.Call) {
 			return h.Task < 0 && n != nil && n.n.Name == h.Label
 		}
 		return false
-	})
+	}
+	// The call counts for the workflow it ran in and for every workflow
+	// that one runs inside, up to the case's root.
+	for x := f; x != nil; x = s.frame(x.Parent) {
+		if m.scopeOf(s, x) {
+			m.trigger(s, x, match)
+		}
+		if x.Parent < 0 {
+			break
+		}
+	}
 }
 
 // onSignal queues the hooks on signal name, which just arrived.
@@ -131,7 +240,11 @@ func (m *Machine) onSignal(s *State, name string) {
 	if s.Closing != Running {
 		return
 	}
-	m.trigger(s, func(h *ir.Hook) bool { return h.Event == ir.HookSignal && h.Label == name })
+	for _, f := range s.Frames {
+		if m.scopeOf(s, f) {
+			m.trigger(s, f, func(h *ir.Hook) bool { return h.Event == ir.HookSignal && h.Label == name })
+		}
+	}
 }
 
 // closing queues the end hooks (then Completed) or the fail hooks (then
@@ -143,7 +256,7 @@ func (m *Machine) closing(s *State, then Status) bool {
 		ev = ir.HookFail
 	}
 	if s.Closing == Running {
-		m.trigger(s, func(h *ir.Hook) bool { return h.Event == ev })
+		m.trigger(s, s.Root(), func(h *ir.Hook) bool { return h.Event == ev })
 	}
 	if len(s.HookQ) == 0 && !s.hooksBusy() {
 		return false
@@ -182,7 +295,7 @@ func (m *Machine) topDone(s *State, f *Frame) {
 // is dropped with the error recorded, or else the case.
 func (m *Machine) failIn(s *State, frame int32, msg string, loc ir.Loc) {
 	if t := s.hookTop(frame); t != nil {
-		s.HookErrors = append(s.HookErrors, m.hookLabel(s, t.Trans)+": "+msg)
+		s.HookErrors = append(s.HookErrors, hookLabel(m.actionHook(nil, t.Net), t.Trans)+": "+msg)
 		s.dropFrame(t)
 		return
 	}
@@ -230,32 +343,38 @@ func (m *Machine) dropHooks(s *State) {
 
 // hook applies an EvHook: the first queued hook is resolved.
 func (m *Machine) hook(s *State, e *Event) error {
-	if s.Status != Running || len(s.HookQ) == 0 || s.HookQ[0] != e.Trans {
-		return notApplicable("hook %d is not due", e.Trans)
+	ref := HookRef{Frame: e.Frame, Hook: e.Trans}
+	if s.Status != Running || len(s.HookQ) == 0 || s.HookQ[0] != ref {
+		return notApplicable("hook %d of frame %d is not due", e.Trans, e.Frame)
 	}
-	h := m.hookOf(s, e.Trans)
+	h := m.hookOf(s, e.Frame, e.Trans)
 	if h != nil && e.Choice != 0 && e.Message == "" && h.Action.Kind == ir.CallWorkflow && m.net(h.Action.Target) == nil {
 		return notApplicable("hook %s calls an unknown workflow", h.Name)
 	}
 	if s.HookQ = s.HookQ[1:]; len(s.HookQ) == 0 {
 		s.HookQ = nil
 	}
+	// A sub-workflow that was waiting for its end hooks completes once
+	// the last is resolved.
+	defer m.ended(s, ref.Frame)
 	switch {
 	case e.Message != "":
-		s.HookErrors = append(s.HookErrors, m.hookLabel(s, e.Trans)+": "+e.Message)
+		s.HookErrors = append(s.HookErrors, hookLabel(h, e.Trans)+": "+e.Message)
 	case e.Choice == 0:
 		// The condition did not hold.
 	case h == nil:
-		s.HookErrors = append(s.HookErrors, m.hookLabel(s, e.Trans)+": no such hook")
+		s.HookErrors = append(s.HookErrors, hookLabel(h, e.Trans)+": no such hook")
 	case h.Action.Kind == ir.CallWorkflow:
 		c := m.nets[h.Action.Target]
 		f := m.newFrame(s, h.Action.Target, -1, e.Trans, 0)
+		f.Scope = ref.Frame
 		for k, a := range e.Values {
 			if k < len(f.Vars) && k < len(c.n.Params) {
 				f.Vars[k] = a
 			}
 		}
-		// The variables the body assigns are the root's (see aliasParent).
+		// The variables the body assigns are those of the frame that
+		// declares the hook (see aliasParent).
 		for k, x := range h.Bind {
 			if x >= 0 && k < len(f.Vars) {
 				if f.Alias == nil {
@@ -270,7 +389,7 @@ func (m *Machine) hook(s *State, e *Event) error {
 		m.settle(s, f)
 	default:
 		s.Invs = append(s.Invs, &Inv{ID: s.NextInv, Frame: -1, Trans: e.Trans, Call: h.Action, Args: e.Values,
-			Attempt: 1, Attempts: max(e.Attempts, 1), Timeout: e.Timeout, Hook: true})
+			Attempt: 1, Attempts: max(e.Attempts, 1), Timeout: e.Timeout, Hook: true, Scope: ref.Frame})
 		s.NextInv++
 	}
 	return nil
@@ -278,18 +397,18 @@ func (m *Machine) hook(s *State, e *Event) error {
 
 // hookEvent resolves the first queued hook: it evaluates the hook's
 // condition and its action's arguments (and, for a task, its retries and
-// timeout) against the root frame. An evaluation error is recorded in
-// the event's Message: it fails the hook, not the case.
+// timeout) against the frame that declares it. An evaluation error is
+// recorded in the event's Message: it fails the hook, not the case.
 func (e *Engine) hookEvent(ctx context.Context, s *State, now int64) Event {
-	i := s.HookQ[0]
-	out := Event{Kind: EvHook, Time: now, Trans: i}
-	h, root := e.m.hookOf(s, i), s.Root()
-	if h == nil || root == nil {
+	ref := s.HookQ[0]
+	out := Event{Kind: EvHook, Time: now, Frame: ref.Frame, Trans: ref.Hook}
+	h, scope := e.m.hookOf(s, ref.Frame, ref.Hook), s.frame(ref.Frame)
+	if h == nil || scope == nil {
 		out.Message = "no such hook"
 		return out
 	}
 	ev := evaluator{e.m, e.eval}
-	vars := &frameVars{m: e.m, s: s, f: root, over: -1}
+	vars := &frameVars{m: e.m, s: s, f: scope, over: -1}
 	if h.Cond != ir.NoFunc {
 		v, err := ev.call(ctx, h.Cond, vars)
 		if err != nil {
@@ -314,7 +433,7 @@ func (e *Engine) hookEvent(ctx context.Context, s *State, now int64) Event {
 	if h.Action.Kind != ir.CallWorkflow {
 		out.Attempts = e.m.retries(h.Action) + 1
 		if out.Timeout, err = ev.timeout(ctx, h.Action, vars); err != nil {
-			return Event{Kind: EvHook, Time: now, Trans: i, Message: reason(err)}
+			return Event{Kind: EvHook, Time: now, Frame: ref.Frame, Trans: ref.Hook, Message: reason(err)}
 		}
 	}
 	return out

@@ -427,8 +427,8 @@ func (e *Engine) failedEvent(ctx context.Context, s *State, v *Inv, cause error,
 	var vars VarReader = &frameVars{m: e.m, s: s, f: &Frame{}, over: -1}
 	if f := s.frame(v.Frame); f != nil {
 		vars = &frameVars{m: e.m, s: s, f: f, over: -1}
-	} else if r := s.Root(); v.Hook && r != nil {
-		vars = &frameVars{m: e.m, s: s, f: r, over: -1} // the hook's scope
+	} else if sc := s.frame(v.Scope); v.Hook && sc != nil {
+		vars = &frameVars{m: e.m, s: s, f: sc, over: -1} // the hook's scope
 	}
 	d, err := evaluator{e.m, e.eval}.call(ctx, fn, vars, int64(v.Attempt))
 	if (v.Comp || v.Hook) && err != nil {

@@ -122,7 +122,7 @@ type wireState struct {
 	Comp       []wireUndo     `json:"comp"`
 	CompErrors []string       `json:"comp_errors"`
 	Cancel     bool           `json:"cancel"`
-	HookQ      []int32        `json:"hook_q,omitempty"`
+	HookQ      []HookRef      `json:"hook_q,omitempty"`
 	HookErrors []string       `json:"hook_errors,omitempty"`
 	Closing    Status         `json:"closing,omitempty"`
 	NextFrame  int32          `json:"next_frame"`
@@ -141,6 +141,8 @@ type wireFrame struct {
 	Result  any         `json:"result"`
 	Groups  []wireGroup `json:"groups"`
 	Held    []string    `json:"held"`
+	Scope   int32       `json:"scope,omitempty"`
+	Ending  bool        `json:"ending,omitempty"`
 }
 
 type wireGroup struct {
@@ -171,6 +173,7 @@ type wireInv struct {
 	Hook     bool  `json:"hook,omitempty"`
 	Started  int64 `json:"started,omitempty"`
 	Features []any `json:"features,omitempty"`
+	Scope    int32 `json:"scope,omitempty"`
 }
 
 type wireReceived struct {
@@ -223,7 +226,7 @@ func (m *Machine) EncodeState(s *State, n uint64) ([]byte, error) {
 	}
 	for i, f := range s.Frames {
 		wf := wireFrame{ID: f.ID, Net: f.Net, Parent: f.Parent, Trans: f.Trans, Index: f.Index, Marking: f.Marking,
-			Vars: vals(f.Vars), Alias: f.Alias, Result: val(f.Result), Held: f.Held}
+			Vars: vals(f.Vars), Alias: f.Alias, Result: val(f.Result), Held: f.Held, Scope: f.Scope, Ending: f.Ending}
 		if f.Groups != nil {
 			wf.Groups = make([]wireGroup, len(f.Groups))
 		}
@@ -239,7 +242,7 @@ func (m *Machine) EncodeState(s *State, n uint64) ([]byte, error) {
 	for i, v := range s.Invs {
 		w.S.Invs[i] = wireInv{ID: v.ID, Frame: v.Frame, Trans: v.Trans, Call: call(v.Call), Args: vals(v.Args), Attempt: v.Attempt,
 			Attempts: v.Attempts, Timeout: v.Timeout, Waiting: v.Waiting, Due: v.Due, Comp: v.Comp, Hook: v.Hook,
-			Started: v.Started, Features: vals(v.Features)}
+			Started: v.Started, Features: vals(v.Features), Scope: v.Scope}
 	}
 	if s.Inbox != nil {
 		w.S.Inbox = make([]wireReceived, len(s.Inbox))
@@ -331,7 +334,7 @@ func (m *Machine) DecodeState(b []byte) (*State, uint64, error) {
 	}
 	for i, wf := range ws.Frames {
 		f := &Frame{ID: wf.ID, Net: wf.Net, Parent: wf.Parent, Trans: wf.Trans, Index: wf.Index, Marking: wf.Marking,
-			Vars: vals(wf.Vars), Alias: wf.Alias, Result: val(wf.Result), Held: wf.Held}
+			Vars: vals(wf.Vars), Alias: wf.Alias, Result: val(wf.Result), Held: wf.Held, Scope: wf.Scope, Ending: wf.Ending}
 		if wf.Groups != nil {
 			f.Groups = make([]*Group, len(wf.Groups))
 		}
@@ -347,7 +350,7 @@ func (m *Machine) DecodeState(b []byte) (*State, uint64, error) {
 	for i, v := range ws.Invs {
 		s.Invs[i] = &Inv{ID: v.ID, Frame: v.Frame, Trans: v.Trans, Call: call(v.Call), Args: vals(v.Args), Attempt: v.Attempt,
 			Attempts: v.Attempts, Timeout: v.Timeout, Waiting: v.Waiting, Due: v.Due, Comp: v.Comp, Hook: v.Hook,
-			Started: v.Started, Features: vals(v.Features)}
+			Started: v.Started, Features: vals(v.Features), Scope: v.Scope}
 	}
 	if ws.Inbox != nil {
 		s.Inbox = make([]Received, len(ws.Inbox))

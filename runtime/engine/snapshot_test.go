@@ -262,7 +262,7 @@ func TestSnapshotEveryField(t *testing.T) {
 	for i, tr := range rich.Transitions {
 		if tr.Call != nil {
 			calls = append(calls, &Inv{ID: int32(i + 1), Frame: 1, Trans: int32(i), Call: tr.Call, Args: []any{int64(i), "a"},
-				Attempt: 2, Attempts: 3, Timeout: 5, Waiting: true, Due: 9, Comp: true, Hook: true, Started: 4, Features: []any{"eu", 2.5}})
+				Attempt: 2, Attempts: 3, Timeout: 5, Waiting: true, Due: 9, Comp: true, Hook: true, Started: 4, Features: []any{"eu", 2.5}, Scope: 1})
 		}
 	}
 	for _, v := range calls[1:] {
@@ -272,13 +272,13 @@ func TestSnapshotEveryField(t *testing.T) {
 		Done: 1, Limit: 2, Quorum: 1, Results: []any{"r", nil}, Joined: true}
 	f := &Frame{ID: 1, Net: int32(len(x.p.Nets) - 1), Parent: -1, Trans: 3, Index: 2,
 		Marking: make([]int32, len(m.nets[len(x.p.Nets)-1].init)), Vars: []any{[]byte("b")}, Alias: []int32{-1},
-		Result: "fr", Groups: []*Group{g}, Held: []string{"m1", "m1"}}
+		Result: "fr", Groups: []*Group{g}, Held: []string{"m1", "m1"}, Scope: 4, Ending: true}
 	f.Marking[0] = 1
 	s := &State{ID: "c", Net: f.Net, Status: Failing, Result: int64(3), Error: "e", ErrorLoc: ir.Loc{File: 1, Span: source.Span{Start: 2, End: 5}}, Now: 7, Frames: []*Frame{f}, Invs: calls,
 		Timers: []Timer{{Frame: 1, Trans: 2, Due: 3}}, Inbox: []Received{{Name: "Go", Payload: []any{}}},
 		Comp: []Undo{{Call: calls[0].Call, Args: []any{"u"}}}, CompErrors: []string{"undo failed"}, Cancel: true,
-		HookQ: []int32{1, 0}, HookErrors: []string{"hook h: failed"}, Closing: Completed, NextFrame: 2, NextInv: 9}
-	for _, v := range []any{s, f, g, calls[0], &s.Timers[0], &s.Inbox[0], &s.Comp[0]} {
+		HookQ: []HookRef{{Frame: 0, Hook: 1}, {Frame: 1, Hook: 2}}, HookErrors: []string{"hook h: failed"}, Closing: Completed, NextFrame: 2, NextInv: 9}
+	for _, v := range []any{s, f, g, calls[0], &s.Timers[0], &s.Inbox[0], &s.Comp[0], &s.HookQ[1]} {
 		if name := nonZero(v); name != "" {
 			t.Fatalf("%T.%s is zero in the test state: set it", v, name)
 		}

@@ -51,10 +51,10 @@ type State struct {
 	// Cancel marks a case that a cancel case statement ended: it is
 	// Failing while its compensations run and then Cancelled, not Failed.
 	Cancel bool
-	// HookQ lists the hooks (indices into the Hooks of the root net)
-	// whose event has happened and whose condition the scheduler has yet
-	// to evaluate, oldest first; an EvHook resolves the first.
-	HookQ []int32
+	// HookQ lists the hooks whose event has happened and whose condition
+	// the scheduler has yet to evaluate, oldest first; an EvHook resolves
+	// the first.
+	HookQ []HookRef
 	// HookErrors records the hooks that failed: an action that failed for
 	// good, or a condition or argument that could not be evaluated. The
 	// case goes on.
@@ -76,6 +76,7 @@ type Frame struct {
 	Net     int32
 	Parent  int32 // parent frame, -1 for the root and hook actions
 	Trans   int32 // the parent's TMulti or TWorkflow transition; a hook action's hook index
+	Scope   int32 // a hook action: the frame whose net declares the hook
 	Index   int32 // instance number within its group
 	Marking []int32
 	Vars    []any
@@ -87,6 +88,9 @@ type Frame struct {
 	// Held lists the milestones the frame holds, once per branch inside
 	// each (see mark).
 	Held []string
+	// Ending marks a sub-workflow's frame whose body has completed and
+	// whose end hooks are queued: it completes once they are resolved.
+	Ending bool
 }
 
 // Group tracks the children of one running TMulti or TWorkflow
@@ -126,9 +130,16 @@ type Inv struct {
 	// Features are the feature values of a route's call (see
 	// Event.Features).
 	Features []any
-	// Hook marks a hook's action: Frame is -1 and Trans the hook's index
-	// in the Hooks of the root net.
-	Hook bool
+	// Hook marks a hook's action: Frame is -1, Trans the hook's index in
+	// the Hooks of the net of frame Scope, which declares it.
+	Hook  bool
+	Scope int32
+}
+
+// HookRef names a hook: hook Hook of the net that frame Frame runs (the
+// root, or a sub-workflow's frame: see [Machine.scopeOf]).
+type HookRef struct {
+	Frame, Hook int32
 }
 
 // Timer is an armed timer transition.
@@ -170,10 +181,11 @@ func (s *State) inv(id int32) (*Inv, int) {
 }
 
 // aliasParent is the frame whose variables f's aliases name: its parent,
-// or the root for the top frame of a hook's action.
+// or for the top frame of a hook's action the frame that declares the
+// hook (nil once it has ended: the action then keeps its own copies).
 func (s *State) aliasParent(f *Frame) *Frame {
 	if f.Parent < 0 && f.ID != 0 {
-		return s.Root()
+		return s.frame(f.Scope)
 	}
 	return s.frame(f.Parent)
 }
