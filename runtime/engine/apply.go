@@ -368,8 +368,6 @@ func (m *Machine) abandon(s *State) {
 			s.dropGroup(r, r.Groups[0].Trans)
 		}
 	}
-	// The hooks of the sub-workflows just dropped go with them.
-	s.HookQ = slices.DeleteFunc(s.HookQ, func(r HookRef) bool { return s.frame(r.Frame) == nil })
 }
 
 // failCase fails the case and starts its compensation, once the fail

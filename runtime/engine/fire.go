@@ -194,6 +194,13 @@ func (s *State) dropFrame(f *Frame) {
 		s.dropGroup(f, g.Trans)
 	}
 	s.dropInvs(func(v *Inv) bool { return v.Frame == f.ID })
+	// The hooks of a dropped sub-workflow that were still to be evaluated
+	// go with it.
+	if len(s.HookQ) > 0 {
+		if s.HookQ = slices.DeleteFunc(s.HookQ, func(r HookRef) bool { return r.Frame == f.ID }); len(s.HookQ) == 0 {
+			s.HookQ = nil
+		}
+	}
 	for i, x := range s.Frames {
 		if x == f {
 			n := copy(s.Frames[i:], s.Frames[i+1:])
