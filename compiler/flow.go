@@ -218,36 +218,11 @@ func (w *wf) flow(s *syntax.FlowStmt, c cont) cont {
 // arcPartial makes j, the join of a flow arc from the places qs, fire
 // once n of them have been reached and absorb the others when they come
 // (the structured discriminator and partial join, WCP 9 and 30, in a
-// net): n need tokens, kept in a resource place, let the first n arrive;
-// their join marks fired, which lets the rest arrive late; the last one
-// resets the need tokens for the next round (in a cycle).
-//
-//	arrive_i: q_i, need → got
-//	join:     got×n → fired (and the arc's targets)
-//	late_i:   q_i, fired → fired, late
-//	reset:    late×(len(qs)-n), fired → need×n
+// net; see absorb). Its n need tokens are a resource place's, which the
+// reset refills for the next round (in a cycle).
 func (w *wf) arcPartial(j int32, qs []int32, n int, sp source.Span) {
 	need := w.place("need", sp)
 	w.n.Places[need].Init = int32(n)
-	got, fired, late := w.place("got", sp), w.place("fired", sp), w.place("late", sp)
-	for _, q := range qs {
-		a := w.trans("arrive", ir.TNop, sp)
-		w.in(q, a)
-		w.in(need, a)
-		w.out(a, got, ir.NoFunc)
-		l := w.trans("late", ir.TNop, sp)
-		w.in(q, l)
-		w.in(fired, l)
-		w.out(l, fired, ir.NoFunc)
-		w.out(l, late, ir.NoFunc)
-	}
-	w.in(got, j)
-	w.n.Arcs[len(w.n.Arcs)-1].Weight = int32(n)
-	w.out(j, fired, ir.NoFunc)
-	r := w.trans("reset", ir.TNop, sp)
-	w.in(late, r)
-	w.n.Arcs[len(w.n.Arcs)-1].Weight = int32(len(qs) - n)
-	w.in(fired, r)
-	w.out(r, need, ir.NoFunc)
-	w.n.Arcs[len(w.n.Arcs)-1].Weight = int32(n)
+	r := w.absorb(j, qs, need, n, sp)
+	w.weighted(w.out, r, need, n)
 }

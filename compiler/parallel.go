@@ -64,26 +64,35 @@ func (w *wf) parallel(s *syntax.ParallelStmt, c cont) cont {
 
 // keepJoin merges the branch ends of split t when n of them have
 // arrived and lets the others finish (structured and blocking
-// discriminator and partial join, WCP 9, 28, 30, 31):
-//
-//	split:    idle → branches, need×n
-//	arrive_i: end_i, need → got
-//	join:     got×n → continuation, fired
-//	late_i:   end_i, fired → fired, late
-//	reset:    late×(len(ends)-n), fired → idle
-//
-// The idle place (one token initially) makes the block wait to start
-// again until its last branch is done; a return waits for it too (see
-// waitKept), so kept branches always finish.
+// discriminator and partial join, WCP 9, 28, 30, 31): the split takes
+// the idle token and puts n need tokens (see absorb), and the reset
+// gives idle back. The idle place (one token initially) makes the block
+// wait to start again until its last branch is done; a return waits for
+// it too (see waitKept), so kept branches always finish.
 func (w *wf) keepJoin(sp source.Span, t int32, n int, ends []int32) cont {
 	idle := w.place("idle", sp)
 	w.n.Places[idle].Init = 1
 	w.in(idle, t)
 	w.kept = append(w.kept, idle)
-	need, got := w.place("need", sp), w.place("got", sp)
-	fired, late := w.place("fired", sp), w.place("late", sp)
-	w.out(t, need, ir.NoFunc)
-	w.n.Arcs[len(w.n.Arcs)-1].Weight = int32(n)
+	need := w.place("need", sp)
+	w.weighted(w.out, t, need, n)
+	j := w.trans("join", ir.TNop, sp)
+	r := w.absorb(j, ends, need, n, sp)
+	w.out(r, idle, ir.NoFunc)
+	return after(j)
+}
+
+// absorb makes transition j fire once n of the places ends have been
+// reached, taking a need token for each, and absorbs the others when
+// they come; it returns the reset transition, which fires after the last
+// and to which the caller adds what a new round needs:
+//
+//	arrive_i: end_i, need → got
+//	j:        got×n → fired (and j's own outputs)
+//	late_i:   end_i, fired → fired, late
+//	reset:    late×(len(ends)-n), fired → (the caller's outputs)
+func (w *wf) absorb(j int32, ends []int32, need int32, n int, sp source.Span) int32 {
+	got, fired, late := w.place("got", sp), w.place("fired", sp), w.place("late", sp)
 	for _, e := range ends {
 		a := w.trans("arrive", ir.TNop, sp)
 		w.in(e, a)
@@ -95,17 +104,22 @@ func (w *wf) keepJoin(sp source.Span, t int32, n int, ends []int32) cont {
 		w.out(l, fired, ir.NoFunc)
 		w.out(l, late, ir.NoFunc)
 	}
-	j := w.trans("join", ir.TNop, sp)
-	w.in(got, j)
-	w.n.Arcs[len(w.n.Arcs)-1].Weight = int32(n)
+	w.weighted(w.inArc, got, j, n)
 	w.out(j, fired, ir.NoFunc)
 	r := w.trans("reset", ir.TNop, sp)
-	w.in(late, r)
-	w.n.Arcs[len(w.n.Arcs)-1].Weight = int32(len(ends) - n)
+	w.weighted(w.inArc, late, r, len(ends)-n)
 	w.in(fired, r)
-	w.out(r, idle, ir.NoFunc)
-	return after(j)
+	return r
 }
+
+// weighted adds an arc with add and gives it weight n.
+func (w *wf) weighted(add func(a, b int32, g ir.FuncID), a, b int32, n int) {
+	add(a, b, ir.NoFunc)
+	w.n.Arcs[len(w.n.Arcs)-1].Weight = int32(n)
+}
+
+// inArc is in with the shape of out, for weighted.
+func (w *wf) inArc(p, t int32, _ ir.FuncID) { w.in(p, t) }
 
 // waitKept makes every return of the net wait until the branches kept
 // running by a join with keep have finished, and every return and fail
