@@ -5,9 +5,6 @@
 package durable
 
 import (
-	"context"
-	"os"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -17,35 +14,9 @@ import (
 )
 
 func TestChecksCatchDamage(t *testing.T) {
-	ctx := context.Background()
 	id := "r0-case00"
-	p := mustCompile(t, crashSource)
-	path := filepath.Join(t.TempDir(), "effects")
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	log := engine.NewMemLog()
-	e, err := newEngine(p, crashRegistry(&effectLog{f: f}), log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := e.Start(ctx, id, "W", []any{id}); err != nil {
-		t.Fatal(err)
-	}
-	s, err := finish(ctx, e, id)
-	if err != nil || s.Status != engine.Completed || s.Result != crashResult(id) {
-		t.Fatalf("run: %v, status %v result %#v", err, s.Status, s.Result)
-	}
-	events, err := caseEvents(ctx, log, id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr, err := transitions(e.Machine(), id, events)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := cleanRun(t, id)
+	e, events, tr, path := r.e, r.events, r.tr, r.effects
 	// The workload exercises what it claims to: the ten steps, both
 	// parallel branches, the failed and retried attempt, and five
 	// instances of the loop body.

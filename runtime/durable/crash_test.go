@@ -252,9 +252,28 @@ func cleanTransitions(t *testing.T, id string) []string {
 	if v, ok := cleanRuns.Load(len(id)); ok {
 		return v.([]string)
 	}
+	r := cleanRun(t, id)
+	cleanRuns.Store(len(id), r.tr)
+	return r.tr
+}
+
+// clean is a clean run of one case: its engine, events, transitions and
+// the file its effects went to.
+type clean struct {
+	e       *engine.Engine
+	events  []*engine.Event
+	tr      []string
+	effects string
+}
+
+// cleanRun runs case id of crashSource to completion in memory, with the
+// real worker writing its effects to a file of the run's own.
+func cleanRun(t *testing.T, id string) clean {
+	t.Helper()
 	ctx := context.Background()
 	p := mustCompile(t, crashSource)
-	f, err := os.OpenFile(filepath.Join(t.TempDir(), "effects"), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	path := filepath.Join(t.TempDir(), "effects")
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -279,8 +298,7 @@ func cleanTransitions(t *testing.T, id string) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cleanRuns.Store(len(id), tr)
-	return tr
+	return clean{e: e, events: events, tr: tr, effects: path}
 }
 
 // refuse is a worker for cases that must not call anything.
