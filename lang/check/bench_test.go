@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/knhk/knhk/lang/source"
 	"github.com/knhk/knhk/lang/syntax"
 )
 
@@ -98,43 +99,37 @@ func goCheck(b *testing.B, src string) {
 // program and reports lines/s next to go/parser+go/types on the same
 // program in Go, and their ratio (>= 0.5 is the target).
 func BenchmarkCheck(b *testing.B) {
-	src := []byte(genKNHK(benchLines))
-	gsrc := genGo(benchLines)
-	f, diags := syntax.Parse("big.knhk", src)
+	f, diags := syntax.Parse("big.knhk", []byte(genKNHK(benchLines)))
 	if diags.HasErrors() {
 		b.Fatal(diags.Error())
 	}
+	benchAgainstGo(b, func() source.Diagnostics {
+		_, _, d := Check(f, nil)
+		return d
+	})
+}
+
+// BenchmarkParseAndCheck is BenchmarkCheck including the KNHK parser.
+func BenchmarkParseAndCheck(b *testing.B) {
+	src := []byte(genKNHK(benchLines))
+	benchAgainstGo(b, func() source.Diagnostics {
+		_, _, d := CheckSource("big.knhk", src, nil)
+		return d
+	})
+}
+
+// benchAgainstGo times run, which checks the generated program, against
+// go/parser and go/types on a Go program of the same size, both in each
+// iteration, and reports lines per second and their ratio.
+func benchAgainstGo(b *testing.B, run func() source.Diagnostics) {
+	gsrc := genGo(benchLines)
 	goCheck(b, gsrc) // warm up
 	var knhk, golang time.Duration
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		t0 := time.Now()
-		_, _, d := Check(f, nil)
-		knhk += time.Since(t0)
-		if d.HasErrors() {
-			b.Fatal(d.Error())
-		}
-		b.StopTimer()
-		t1 := time.Now()
-		goCheck(b, gsrc)
-		golang += time.Since(t1)
-		b.StartTimer()
-	}
-	reportRatio(b, knhk, golang)
-}
-
-// BenchmarkParseAndCheck is BenchmarkCheck including the KNHK parser.
-func BenchmarkParseAndCheck(b *testing.B) {
-	src := []byte(genKNHK(benchLines))
-	gsrc := genGo(benchLines)
-	goCheck(b, gsrc)
-	var knhk, golang time.Duration
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		t0 := time.Now()
-		_, _, d := CheckSource("big.knhk", src, nil)
+		d := run()
 		knhk += time.Since(t0)
 		if d.HasErrors() {
 			b.Fatal(d.Error())
