@@ -227,17 +227,7 @@ func (w *wf) multiInstance(s *syntax.ForStmt, c cont) cont {
 	}
 	w.multiJoin(s.Join, tr)
 	w.moreOn(s.More, tr)
-	call := &ir.Call{Kind: ir.CallWorkflow, Target: nb.Index, Retry: -1, Backoff: ir.NoFunc, Timeout: ir.NoFunc, Loc: w.loc(s.Span()), Args: w.captureArgs(caps, s.Span())}
-	if len(shared) > 0 {
-		for _, o := range caps {
-			v := int32(-1)
-			if shared[o] {
-				v = w.vars[o]
-			}
-			tr.Bind = append(tr.Bind, v)
-		}
-	}
-	tr.Call = call
+	tr.Call, tr.Bind = w.childCall(nb, caps, shared, s.Span())
 	return after(t)
 }
 

@@ -87,6 +87,25 @@ func (w *wf) childNet(name string, sp, end source.Span, lead []leadParam, stmts 
 	return nb, caps, assigned
 }
 
+// childCall is the call, at sp, of child net nb with the captured
+// variables caps, and which of them the child shares because it assigns
+// them (nil when it assigns none): entry k is the variable of this net
+// that the child's argument k aliases, or -1 for a copy.
+func (w *wf) childCall(nb *ir.NetBuilder, caps []check.Object, assigned map[check.Object]bool, sp source.Span) (*ir.Call, []int32) {
+	call := &ir.Call{Kind: ir.CallWorkflow, Target: nb.Index, Retry: -1, Backoff: ir.NoFunc, Timeout: ir.NoFunc, Loc: w.loc(sp), Args: w.captureArgs(caps, sp)}
+	if len(assigned) == 0 {
+		return call, nil
+	}
+	bind := make([]int32, len(caps))
+	for k, o := range caps {
+		bind[k] = -1
+		if assigned[o] {
+			bind[k] = w.vars[o]
+		}
+	}
+	return call, bind
+}
+
 // captureArgs returns the functions that pass the captured variables to
 // a child net.
 func (w *wf) captureArgs(caps []check.Object, sp source.Span) []ir.FuncID {

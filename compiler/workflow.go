@@ -186,18 +186,9 @@ func (w *wf) hook(s *syntax.HookStmt) {
 		// receives the variables it reads by value.
 		name := w.n.Name + ".hook_" + h.Name
 		nb, caps, assigned := w.childNet(name, s.Body.Span(), lastByte(s.Body.Span()), nil, []syntax.Stmt{s.Body})
-		h.Action = &ir.Call{Kind: ir.CallWorkflow, Target: nb.Index, Retry: -1, Backoff: ir.NoFunc, Timeout: ir.NoFunc, Loc: w.loc(s.Body.Span()), Args: w.captureArgs(caps, s.Body.Span())}
 		// The variables the body assigns are the workflow's own: the
 		// body's frame aliases them (each assignment is atomic).
-		if len(assigned) > 0 {
-			for _, o := range caps {
-				v := int32(-1)
-				if assigned[o] {
-					v = w.vars[o]
-				}
-				h.Bind = append(h.Bind, v)
-			}
-		}
+		h.Action, h.Bind = w.childCall(nb, caps, assigned, s.Body.Span())
 	}
 	w.n.Hooks = append(w.n.Hooks, h)
 }
