@@ -398,11 +398,9 @@ func (e *Engine) run(ctx context.Context, cr *caseRun) error {
 				ev = e.doneEvent(ctx, s, o.inv, o.result, e.now())
 			}
 			ev = blame(s, s.frame(o.inv.Frame), ev)
-			route := e.m.routeOf(s, o.inv)
-			if err := e.commit(ctx, cr, &ev); err != nil {
+			if err := e.commitOutcome(ctx, cr, &ev, o.inv); err != nil {
 				return err
 			}
-			e.learn(s, route, o.inv, &ev)
 			if err := e.drain(ctx, cr, &steps); err != nil {
 				return err
 			}

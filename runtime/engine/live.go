@@ -239,12 +239,7 @@ func (r *liveRun) commit(ev Event, v *Inv) error {
 		// time order.
 		ev.Time = r.cr.s.Now
 	}
-	route := r.e.m.routeOf(&r.cr.s, v)
-	if err := r.e.commit(r.ctx, r.cr, &ev); err != nil {
-		return err
-	}
-	r.e.learn(&r.cr.s, route, v, &ev)
-	return nil
+	return r.e.commitOutcome(r.ctx, r.cr, &ev, v)
 }
 
 // settle waits for every call in flight and records their outcomes:

@@ -71,9 +71,23 @@ func (e *Engine) reward(ctx context.Context, s *State, v *Inv, ev *Event, ok boo
 	}
 }
 
+// commitOutcome commits ev, the outcome of call v, and then, when v was
+// a route's call, gives its reward to a learning policy.
+func (e *Engine) commitOutcome(ctx context.Context, cr *caseRun, ev *Event, v *Inv) error {
+	var route *ir.Transition
+	if ev.Rewarded {
+		route = e.m.routeOf(&cr.s, v) // before the commit takes v out of the state
+	}
+	if err := e.commit(ctx, cr, ev); err != nil {
+		return err
+	}
+	e.learn(route, v, ev)
+	return nil
+}
+
 // learn gives the outcome of route call v, which ev ended and which is
 // in the log now, to the policy when it learns.
-func (e *Engine) learn(s *State, t *ir.Transition, v *Inv, ev *Event) {
+func (e *Engine) learn(t *ir.Transition, v *Inv, ev *Event) {
 	l, ok := e.policy.(Learner)
 	if !ok || t == nil || !ev.Rewarded {
 		return
