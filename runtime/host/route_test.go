@@ -9,6 +9,7 @@ import (
 	"errors"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/knhk/knhk/runtime/engine"
 )
@@ -38,15 +39,27 @@ func (l *learner) Learn(route string, features []any, choice int, reward float64
 	l.got = append(l.got, lesson{route, features, choice, reward, ok})
 }
 
-// carriers answers ups and fails fedex.
-type carriers struct{}
+// carriers answers ups after 3 seconds of the case's clock and fails
+// fedex.
+type carriers struct{ clock *stepClock }
 
-func (carriers) Invoke(_ context.Context, inv engine.Invocation) (any, error) {
+func (w carriers) Invoke(_ context.Context, inv engine.Invocation) (any, error) {
 	if inv.Task.Name == "fedex" {
 		return nil, errors.New("no pickup today")
 	}
+	w.clock.advance(3 * time.Second)
 	return inv.Args[0], nil
 }
+
+// stepClock is a clock that moves only when told to.
+type stepClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *stepClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+
+func (c *stepClock) advance(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.mu.Unlock() }
 
 const routeSrc = `package t
 task ups(n: int) -> int extern
@@ -68,7 +81,8 @@ func TestRouteReward(t *testing.T) {
 		}{{0, true, engine.Completed}, {1, false, engine.Failed}} {
 			l := &learner{pick: tc.pick}
 			log := engine.NewMemLog()
-			e, err := engine.New(engine.Config{Program: compile(t, routeSrc), Eval: &Evaluator{}, Worker: carriers{}, Log: log, Policy: l, Rounds: !live})
+			clock := &stepClock{now: time.Unix(1_000_000, 0)}
+			e, err := engine.New(engine.Config{Program: compile(t, routeSrc), Eval: &Evaluator{}, Worker: carriers{clock}, Log: log, Policy: l, Rounds: !live, Clock: clock})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -86,9 +100,9 @@ func TestRouteReward(t *testing.T) {
 			if g.route != "carrier" || len(g.features) != 2 || g.features[0] != "eu" || g.features[1] != int64(3) || g.choice != tc.pick || g.ok != tc.ok {
 				t.Errorf("live=%v: learned %+v", live, g)
 			}
-			// A success earns 10 minus the seconds the call took; a
-			// failure earns 0.
-			if tc.ok && (g.reward > 10 || g.reward < 9) || !tc.ok && g.reward != 0 {
+			// A success earns 10 minus the seconds the call took (3 on
+			// the case's clock); a failure earns 0.
+			if tc.ok && g.reward != 7 || !tc.ok && g.reward != 0 {
 				t.Errorf("live=%v pick %d: reward %v", live, tc.pick, g.reward)
 			}
 			// The outcome is in the log with its reward.
