@@ -327,7 +327,10 @@ func (e *Engine) SnapshotErr() error {
 }
 
 // drain commits events until none is ready without a call completing.
-func (e *Engine) drain(ctx context.Context, cr *caseRun, steps *int) error {
+// hold, when not nil, sees each event first: when it reports true, the
+// event is not committed and the next one is decided afresh (a live run
+// holds a failure back until its calls in flight have finished).
+func (e *Engine) drain(ctx context.Context, cr *caseRun, steps *int, hold func(*Event) (bool, error)) error {
 	s := &cr.s
 	ev := new(Event) // reused: Append must not retain it
 	for ; ; *steps++ {
@@ -337,6 +340,15 @@ func (e *Engine) drain(ctx context.Context, cr *caseRun, steps *int) error {
 		var ok bool
 		if *ev, ok = e.next(ctx, s, e.now()); !ok {
 			return nil
+		}
+		if hold != nil {
+			held, err := hold(ev)
+			if err != nil {
+				return err
+			}
+			if held {
+				continue
+			}
 		}
 		if err := e.commit(ctx, cr, ev); err != nil {
 			return err
@@ -361,7 +373,7 @@ func (e *Engine) run(ctx context.Context, cr *caseRun) error {
 	s := &cr.s
 	steps := 0
 	for {
-		if err := e.drain(ctx, cr, &steps); err != nil {
+		if err := e.drain(ctx, cr, &steps, nil); err != nil {
 			return err
 		}
 		var ready []*Inv
@@ -401,7 +413,7 @@ func (e *Engine) run(ctx context.Context, cr *caseRun) error {
 			if err := e.commitOutcome(ctx, cr, &ev, o.inv); err != nil {
 				return err
 			}
-			if err := e.drain(ctx, cr, &steps); err != nil {
+			if err := e.drain(ctx, cr, &steps, nil); err != nil {
 				return err
 			}
 		}

@@ -7,7 +7,6 @@ package engine
 
 import (
 	"context"
-	"fmt"
 	"sync"
 	"time"
 
@@ -73,7 +72,7 @@ func (e *Engine) runLive(ctx context.Context, cr *caseRun) error {
 	cr.live = true
 	s := &cr.s
 	for {
-		if err := r.drain(); err != nil {
+		if err := e.drain(ctx, cr, &r.steps, r.hold); err != nil {
 			return err
 		}
 		r.withdraw()
@@ -118,30 +117,14 @@ func (e *Engine) runLive(ctx context.Context, cr *caseRun) error {
 	}
 }
 
-// drain commits the events that are ready, as Engine.drain does, except
-// that an event that fails the case waits until the calls in flight have
-// finished and their outcomes are recorded.
-func (r *liveRun) drain() error {
-	e, s := r.e, &r.cr.s
-	ev := new(Event) // reused: Append must not retain it
-	for ; ; r.steps++ {
-		if r.steps >= e.steps {
-			return fmt.Errorf("%w: %s made %d steps without waiting", ErrBusy, s.ID, r.steps)
-		}
-		var ok bool
-		if *ev, ok = e.next(r.ctx, s, e.now()); !ok {
-			return nil
-		}
-		if r.running() && e.failsCase(s, ev) {
-			if err := r.settle(); err != nil {
-				return err
-			}
-			continue // the state moved on: decide again
-		}
-		if err := e.commit(r.ctx, r.cr, ev); err != nil {
-			return err
-		}
+// hold holds back an event that fails the case while calls are in
+// flight: they finish first and their outcomes are recorded (settle),
+// and the next event is decided afresh.
+func (r *liveRun) hold(ev *Event) (bool, error) {
+	if !r.running() || !r.e.failsCase(&r.cr.s, ev) {
+		return false, nil
 	}
+	return true, r.settle()
 }
 
 // withdraw cancels the calls the case no longer runs.
@@ -197,13 +180,12 @@ func (r *liveRun) outcome(o liveOutcome) error {
 	if !ok {
 		return nil
 	}
-	if r.running() && r.e.failsCase(&r.cr.s, &ev) {
-		if err := r.settle(); err != nil {
-			return err
-		}
-		if cur, _ := r.cr.s.inv(v.ID); cur != v || r.cr.s.Status != Running {
-			return nil // the case failed meanwhile and dropped the call
-		}
+	held, err := r.hold(&ev)
+	if err != nil {
+		return err
+	}
+	if cur, _ := r.cr.s.inv(v.ID); held && (cur != v || r.cr.s.Status != Running) {
+		return nil // the case failed meanwhile and dropped the call
 	}
 	return r.commit(ev, v)
 }
