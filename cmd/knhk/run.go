@@ -16,9 +16,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/knhk/knhk/compiler"
 	"github.com/knhk/knhk/compiler/ir"
-	"github.com/knhk/knhk/lang/source"
 	"github.com/knhk/knhk/runtime/engine"
 	"github.com/knhk/knhk/runtime/eval"
 	"github.com/knhk/knhk/runtime/host"
@@ -87,18 +85,7 @@ func runRun(e *env, o *runOptions, args []string) int {
 		return code
 	}
 	// The soundness gate of knhk check: an unsound workflow does not run.
-	file := func(i int32) *source.File { return c.files[i] }
-	reports, _ := compiler.Soundness(c.prog, nil)
-	var unsound source.Diagnostics
-	for _, r := range reports {
-		for _, d := range r.Diagnostics(file, source.Unsound) {
-			if d.Severity == source.Error {
-				unsound = append(unsound, d)
-			}
-		}
-	}
-	if len(unsound) > 0 {
-		printDiagnostics(e, unsound)
+	if !soundGate(e, c) {
 		return exitUser
 	}
 	net, ok := pickWorkflow(e, c.prog, o.workflow)

@@ -1,7 +1,7 @@
-// This file implements the soundness gate of "knhk check": a file that
-// type-checks is lowered to the IR and every workflow net is explored; a
-// net that can deadlock, livelock, leave tokens behind or never fire a
-// transition is an error that shows the path that gets stuck.
+// This file implements the soundness gate of "knhk check" and "knhk run":
+// both call [compiler.Gate], the one place that lowers a checked file,
+// verifies its IR and proves every workflow net sound, so that a file
+// clean for check runs and a file check rejects does not.
 
 package main
 
@@ -12,43 +12,40 @@ import (
 	"github.com/knhk/knhk/lang/source"
 )
 
-// soundness lowers a checked package and runs the soundness analysis on
-// every net. A construct the compiler cannot lower yet is a warning: the
-// file is valid, but its soundness is not proven.
+// soundness passes a checked package through the gate for knhk check. A
+// construct the compiler cannot lower yet is a warning there: the file is
+// valid, but its soundness is not proven (knhk run, ir and graph make it
+// an error).
 func soundness(pkg *check.Package, info *check.Info) (source.Diagnostics, []*sound.Report) {
-	prog, ldiags := compiler.Lower(pkg, info)
-	if ldiags.HasErrors() {
-		var ds source.Diagnostics
-		for _, d := range ldiags {
+	b, ds := compiler.Gate(pkg, info, nil)
+	if b.Program == nil && b.Files == nil {
+		var out source.Diagnostics
+		for _, d := range ds {
 			w := *d
-			w.Severity = source.Warning
-			w.Message = "soundness not checked: " + d.Message
-			ds = append(ds, &w)
+			if w.Severity == source.Error {
+				w.Severity = source.Warning
+				w.Message = "soundness not checked: " + d.Message
+			}
+			out = append(out, &w)
 		}
-		return ds, nil
+		return out, nil
 	}
-	if err := prog.Verify(); err != nil {
-		return noPos("internal error: the compiled program does not verify (this is a bug in knhk): " + err.Error()), nil
-	}
-	files := sourcesOf(prog, pkg)
-	file := func(i int32) *source.File { return files[i] }
-	// Warnings of the lowering (hooks that will not run, say) stand.
-	var ds source.Diagnostics
-	for _, d := range ldiags {
-		if d.Severity == source.Warning {
-			ds = append(ds, d)
+	return ds, b.Reports
+}
+
+// soundGate is the gate of knhk run for a compiled file: it prints the
+// errors of the soundness proof and reports whether the file may run.
+func soundGate(e *env, c *compiled) bool {
+	_, ds := compiler.ProgramSoundness(c.prog, c.files, nil)
+	var errs source.Diagnostics
+	for _, d := range ds {
+		if d.Severity == source.Error {
+			errs = append(errs, d)
 		}
 	}
-	reports, idle := compiler.Soundness(prog, nil)
-	for _, r := range reports {
-		ds = append(ds, r.Diagnostics(file, source.Unsound)...)
+	if len(errs) > 0 {
+		printDiagnostics(e, errs)
+		return false
 	}
-	for _, p := range idle {
-		d := &source.Diagnostic{Severity: source.Warning, Code: source.Unsound, Message: p.Message}
-		if p.Loc.Known() {
-			d.File, d.Span = file(p.Loc.File), p.Loc.Span
-		}
-		ds = append(ds, d)
-	}
-	return ds, reports
+	return true
 }
