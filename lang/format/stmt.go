@@ -156,6 +156,8 @@ func (p *printer) stmt(s syntax.Stmt) {
 		p.flowStmt(s)
 	case *syntax.RouteStmt:
 		p.routeStmt(s)
+	case *syntax.SendStmt:
+		p.sendStmt(s)
 	case *syntax.HookStmt:
 		p.tok(start, "hook")
 		p.sp()

@@ -123,6 +123,7 @@ func parsers() *tables {
 				"hook":       build[HookStmt, Stmt]("HookStmt"),
 				"signal":     build[SignalDecl, Stmt]("SignalDecl"),
 				"query":      build[QueryDecl, Stmt]("QueryDecl"),
+				"send":       sendParser(),
 			},
 			block: hand("BlockStmt", parseBlockStmt),
 			expr:  hand("ExprStmt", parseExprStmt),

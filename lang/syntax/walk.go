@@ -128,6 +128,8 @@ func isNil(n any) bool {
 		return n == nil
 	case *QueryDecl:
 		return n == nil
+	case *SendStmt:
+		return n == nil
 	case *BlockStmt:
 		return n == nil
 	case *ExprStmt:
@@ -326,6 +328,11 @@ func walkChildren(n any, f func(any) bool) {
 		Inspect(n.Name, f)
 		Inspect(n.Result, f)
 		Inspect(n.Value, f)
+	case *SendStmt:
+		Inspect(n.Workflow, f)
+		Inspect(n.Signal, f)
+		walkList(n.Args, f)
+		Inspect(n.To, f)
 	case *BlockStmt:
 		Inspect(n.Block, f)
 	case *ExprStmt:

@@ -48,6 +48,8 @@ workflow W(o: int) -> int {
   hook h on complete t when true -> map([1], (q) => q)
   signal S(p: int) transient
   query q -> int = x
+  send S(1)
+  send W.S(2) to "c-1"
   { filter([1], e => true) }
   return x
 }

@@ -1,0 +1,46 @@
+// This file implements the printing of send statements.
+
+package format
+
+import (
+	"github.com/knhk/knhk/lang/source"
+	"github.com/knhk/knhk/lang/syntax"
+)
+
+// sendStmt prints "send W.S(args) to id". The arguments are a list like
+// a call's: one line when it fits, else one per line.
+func (p *printer) sendStmt(s *syntax.SendStmt) {
+	p.tok(s.Span().Start, "send")
+	p.sp()
+	if s.Workflow != nil {
+		p.name(s.Workflow)
+		p.keyword(s.Workflow.Span().End, ".")
+	}
+	p.name(s.Signal)
+	after := s.Signal.Span().End
+	if s.Paren || len(s.Args) > 0 {
+		open := p.nextAfter(after, "(")
+		closeAfter := source.NoPos
+		if open.IsValid() {
+			closeAfter = open + 1
+		}
+		if n := len(s.Args); n > 0 {
+			closeAfter = s.Args[n-1].Span().End
+		}
+		closePos := p.nextAfter(closeAfter, ")")
+		p.list(list{
+			open: "(", close: ")", openPos: open, closePos: closePos, n: len(s.Args),
+			start: func(i int) source.Pos { return s.Args[i].Span().Start },
+			elem:  func(i int) { p.expr(s.Args[i]) },
+		})
+		if closePos.IsValid() {
+			after = closePos + 1
+		}
+	}
+	if s.To != nil {
+		p.sp()
+		p.keyword(after, "to")
+		p.sp()
+		p.expr(s.To)
+	}
+}
