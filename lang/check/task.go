@@ -14,7 +14,9 @@ import (
 var httpMethods = []string{"GET", "POST", "PUT", "PATCH", "DELETE"}
 
 func (c *checker) taskDecl(d *syntax.TaskDecl, cl *Callable) {
-	c.binding(d.Binding)
+	if target, ok := c.binding(d.Binding); ok {
+		c.stdBinding(d, cl.Signature(), target)
+	}
 	if len(d.Clauses) == 0 {
 		return
 	}
@@ -28,10 +30,12 @@ func (c *checker) taskDecl(d *syntax.TaskDecl, cl *Callable) {
 	c.clauses(d.Clauses, callTask)
 }
 
-// binding checks exec, http, std and extern bindings.
-func (c *checker) binding(b *syntax.Binding) {
+// binding checks exec, http, std and extern bindings. For a well-formed
+// std binding it returns the target ("module.task"), whose signature
+// stdBinding checks.
+func (c *checker) binding(b *syntax.Binding) (std string, ok bool) {
 	if b == nil {
-		return
+		return "", false
 	}
 	switch b.Kind() {
 	case "exec":
@@ -59,12 +63,12 @@ func (c *checker) binding(b *syntax.Binding) {
 			}
 		}
 		if b.URL == nil {
-			return
+			return "", false
 		}
 		v, ok := b.URL.Unquoted()
 		if !ok {
 			c.errorf(b.URL.Span(), source.BadLiteral, "malformed string literal %s", b.URL.Value)
-			return
+			return "", false
 		}
 		u, err := url.Parse(v)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -74,12 +78,14 @@ func (c *checker) binding(b *syntax.Binding) {
 		v, ok := b.Std.Unquoted()
 		if !ok {
 			c.errorf(b.Std.Span(), source.BadLiteral, "malformed string literal %s", b.Std.Value)
-			return
+			return "", false
 		}
 		mod, name, found := strings.Cut(v, ".")
 		if !found || mod == "" || name == "" {
 			c.errorf(b.Std.Span(), source.BadBinding, "std binding must name a module task, such as \"time.sleep\", found %s", b.Std.Value)
+			return "", false
 		}
+		return v, true
 	case "extern":
 		if b.Symbol != nil {
 			if v, ok := b.Symbol.Unquoted(); !ok || v == "" {
@@ -87,6 +93,7 @@ func (c *checker) binding(b *syntax.Binding) {
 			}
 		}
 	}
+	return "", false
 }
 
 // clauses checks retry, backoff, timeout and undo. kind is what the
