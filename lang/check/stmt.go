@@ -127,6 +127,8 @@ func (c *checker) stmt(s syntax.Stmt) bool {
 		return true
 	case *syntax.BlockStmt:
 		return c.block(s.Block)
+	case *syntax.SendStmt:
+		c.sendStmt(s)
 	default:
 		return c.workflowStmt(s)
 	}
@@ -172,6 +174,8 @@ func stmtName(s syntax.Stmt) string {
 		return "signal"
 	case *syntax.QueryDecl:
 		return "query"
+	case *syntax.SendStmt:
+		return "send"
 	}
 	return "this statement"
 }
@@ -354,6 +358,7 @@ func (c *checker) returnStmt(s *syntax.ReturnStmt) {
 	if b == nil {
 		return
 	}
+	c.returnInParallelFor(s)
 	want := b.result
 	what := "workflow " + b.obj.name
 	if b.kind == ObjKernel {

@@ -76,6 +76,7 @@ const (
 	BadQuery
 	Unsound        // a workflow net that can deadlock, livelock or leave tokens behind
 	NotImplemented // a construct the compiler cannot lower yet
+	BadSend        // a send statement whose signal, payload or target does not fit
 )
 
 var codeNames = map[Code]string{
@@ -129,6 +130,7 @@ var codeNames = map[Code]string{
 	BadQuery:            "bad-query",
 	Unsound:             "unsound",
 	NotImplemented:      "not-implemented",
+	BadSend:             "bad-send",
 }
 
 // String returns the code as "K" followed by its number and its name, for
