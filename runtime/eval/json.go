@@ -8,9 +8,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"math"
 	"strconv"
 	"strings"
@@ -22,11 +20,13 @@ import (
 
 // The JSON forms of the scalar types:
 //
-//   - int, i32, u32: a JSON number without a fraction or exponent that
-//     changes it, in range (1.0 is accepted as 1; 1.5 is not)
+//   - int, i32, u32: a JSON number whose exact value is whole and in
+//     range (1.0 and 1e3 are accepted; 1.5, 1e-400 and
+//     1.0000000000000000001 are not)
 //   - float, f32: a number in range (f32 rejects numbers beyond float32)
-//   - duration: a Go duration string ("1h30m", "250ms") or an integer
-//     number of nanoseconds; encoded as a Go duration string ("1h30m0s"),
+//   - duration: a Go duration string ("1h30m", "250ms"), a duration
+//     literal of the language ("2d", "1d12h") or an integer number of
+//     nanoseconds; encoded as a Go duration string ("1h30m0s"),
 //     which time.ParseDuration reads back exactly
 //   - time: an RFC 3339 string; encoded in UTC with nanoseconds as needed
 //   - bytes: standard base64 with padding
@@ -36,6 +36,10 @@ import (
 //     left out (or null) only when its type is optional
 //   - map: an object whose keys are strings, or the text form of int,
 //     bool, enum, duration or time keys; encoded in key order
+//   - string: valid UTF-8 (invalid bytes and lone surrogate escapes are
+//     refused, not replaced)
+//
+// Arrays and objects nest at most [MaxDepth] levels, in and out.
 
 // DecodeError is input that does not match its type. Path locates the
 // value ("order.items[2].qty"; empty for the whole input).
@@ -59,14 +63,9 @@ func FromJSON(p *ir.Program, t ir.TypeID, data []byte) (Value, error) {
 // FromJSONNamed decodes data as a value of type t named name, which
 // starts the path of every error ("order" gives "order.items[2].qty").
 func FromJSONNamed(p *ir.Program, t ir.TypeID, name string, data []byte) (Value, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	var x any
-	if err := dec.Decode(&x); err != nil {
-		return Value{}, &DecodeError{Path: name, Msg: "invalid JSON: " + err.Error()}
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return Value{}, &DecodeError{Path: name, Msg: "invalid JSON: data after the value"}
+	x, err := parseJSON(data, name)
+	if err != nil {
+		return Value{}, err
 	}
 	d := decoder{p: p}
 	return d.value(t, x, name)
@@ -172,9 +171,9 @@ func (d *decoder) value(t ir.TypeID, x any, path string) (Value, error) {
 			}
 			return Value{k: ir.KindDuration, n: uint64(i)}, nil
 		case string:
-			dur, err := time.ParseDuration(x)
-			if err != nil {
-				return Value{}, &DecodeError{Path: path, Msg: "expected duration such as \"1h30m\", found string " + strconv.Quote(clip(x))}
+			dur, ok := parseDuration(x)
+			if !ok {
+				return Value{}, &DecodeError{Path: path, Msg: "expected duration such as \"1h30m\" or \"2d\", found string " + strconv.Quote(clip(x))}
 			}
 			return Duration(dur), nil
 		}
@@ -325,36 +324,6 @@ func (d *decoder) key(t ir.TypeID, s, path string) (Value, error) {
 	return Value{}, &DecodeError{Path: path, Msg: fmt.Sprintf("map key type %s cannot be written in JSON", d.p.TypeString(t))}
 }
 
-// parseInt reads a JSON number as an integer of kind k: fractions are
-// rejected, an exponent is fine when the value is whole.
-func parseInt(s string, k ir.Kind) (int64, error) {
-	lo, hi := int64(math.MinInt64), int64(math.MaxInt64)
-	switch k {
-	case ir.KindI32:
-		lo, hi = math.MinInt32, math.MaxInt32
-	case ir.KindU32:
-		lo, hi = 0, math.MaxUint32
-	}
-	i, err := strconv.ParseInt(s, 10, 64)
-	if err != nil {
-		f, ferr := strconv.ParseFloat(s, 64)
-		switch {
-		case ferr == nil && f != math.Trunc(f):
-			return 0, fmt.Errorf("expected %s, found number %s with a fraction", k, clip(s))
-		case ferr == nil && f >= -(1<<63) && f < 1<<63:
-			i = int64(f)
-		case ferr == nil || errors.Is(ferr, strconv.ErrRange) || errors.Is(err, strconv.ErrRange):
-			return 0, fmt.Errorf("number %s out of range for %s", clip(s), k)
-		default:
-			return 0, fmt.Errorf("expected %s, found %s", k, strconv.Quote(clip(s)))
-		}
-	}
-	if i < lo || i > hi {
-		return 0, fmt.Errorf("number %s out of range for %s", clip(s), k)
-	}
-	return i, nil
-}
-
 // The instants a time value can hold: Unix nanoseconds in an int64.
 var (
 	minTime = time.Unix(0, math.MinInt64)
@@ -384,8 +353,9 @@ func ToJSON(p *ir.Program, v Value, t ir.TypeID) ([]byte, error) {
 }
 
 type encoder struct {
-	p   *ir.Program
-	buf bytes.Buffer
+	p     *ir.Program
+	buf   bytes.Buffer
+	depth int // arrays and objects open around the value being written
 }
 
 func (e *encoder) fail(path string, t ir.TypeID, v Value) error {
@@ -420,6 +390,14 @@ func (e *encoder) value(v Value, t ir.TypeID, path string) error {
 			return nil
 		}
 		return e.fail(path, t, v)
+	}
+	switch k {
+	case ir.KindList, ir.KindMap, ir.KindRecord:
+		if e.depth >= MaxDepth {
+			return &DecodeError{Path: path, Msg: fmt.Sprintf("nested more than %d levels deep", MaxDepth)}
+		}
+		e.depth++
+		defer func() { e.depth-- }()
 	}
 	switch k {
 	case ir.KindVoid:

@@ -6,6 +6,7 @@ package eval
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/knhk/knhk/compiler/ir"
 )
@@ -110,7 +111,7 @@ func TestJSONErrors(t *testing.T) {
 		{ir.U32, `-1`, `number -1 out of range for u32`},
 		{ir.F32, `1e39`, `number 1e39 out of range for f32`},
 		{ir.Float, `1e400`, `number 1e400 out of range for float`},
-		{ir.Duration, `"90 minutes"`, `expected duration such as "1h30m", found string "90 minutes"`},
+		{ir.Duration, `"90 minutes"`, `expected duration such as "1h30m" or "2d", found string "90 minutes"`},
 		{ir.Duration, `1.5`, `duration in nanoseconds: expected int, found number 1.5 with a fraction`},
 		{ir.Duration, `true`, `expected duration, found bool true`},
 		{ir.Time, `"2026-11-27 10:00"`, `expected time in RFC 3339 such as "2026-11-27T10:00:00Z", found string "2026-11-27 10:00"`},
@@ -163,3 +164,141 @@ func TestToJSONErrors(t *testing.T) {
 func (v Value) nan() Value { return Float(v.AsFloat() * 0 / zeroFloat) }
 
 var zeroFloat = 0.0
+
+// TestJSONExactInts pins integers read by their exact decimal value: a
+// fraction below float64's resolution, a tiny exponent or a number just
+// below int64's range must not be rounded into an int.
+func TestJSONExactInts(t *testing.T) {
+	p := ir.NewProgram("t")
+	cases := []struct {
+		t    ir.TypeID
+		in   string
+		want string // the decoded value, or the error
+	}{
+		{ir.Int, `-9223372036854775809`, `number -9223372036854775809 out of range for int`},
+		{ir.Int, `-9223372036854775808`, `-9223372036854775808`},
+		{ir.Int, `-92233720368547758090e-1`, `number -92233720368547758090e-1 out of range for int`},
+		{ir.Int, `-92233720368547758080e-1`, `-9223372036854775808`},
+		{ir.Int, `1.0000000000000000001`, `expected int, found number 1.0000000000000000001 with a fraction`},
+		{ir.Int, `1e-400`, `expected int, found number 1e-400 with a fraction`},
+		{ir.Int, `0e-400`, `0`},
+		{ir.Int, `-0`, `0`},
+		{ir.Int, `12.50e1`, `125`},
+		{ir.Int, `1e18`, `1000000000000000000`},
+		{ir.Int, `1e19`, `number 1e19 out of range for int`},
+		{ir.Int, `1e99999999999999999999`, `number 1e99999999999999999999 out of range for int`},
+		{ir.I32, `-2147483649`, `number -2147483649 out of range for i32`},
+		{ir.U32, `4294967295.000`, `4294967295`},
+		{ir.Duration, `1.5e9`, `1.5s`},
+		{ir.Duration, `0.5`, `duration in nanoseconds: expected int, found number 0.5 with a fraction`},
+	}
+	for _, c := range cases {
+		v, err := FromJSON(p, c.t, []byte(c.in))
+		got := ""
+		if err != nil {
+			got = err.Error()
+		} else {
+			got = v.String()
+		}
+		if got != c.want {
+			t.Errorf("%s as %s:\n got %s\nwant %s", c.in, p.TypeString(c.t), got, c.want)
+		}
+	}
+	m := p.MapOf(ir.Int, ir.Bool)
+	if _, err := FromJSON(p, m, []byte(`{"-9223372036854775809":true}`)); err == nil || !strings.Contains(err.Error(), "out of range") {
+		t.Errorf("map key below int64: %v", err)
+	}
+}
+
+// TestJSONStringsUTF8 pins that a string which is not valid UTF-8 is
+// refused with its path, where encoding/json would replace it silently,
+// while a real U+FFFD (literal or escaped) is kept.
+func TestJSONStringsUTF8(t *testing.T) {
+	p := ir.NewProgram("t")
+	rec := p.RecordOf("R", ir.Field{Name: "names", Type: p.ListOf(ir.String)})
+	bad := []string{
+		"{\"names\":[\"ok\",\"a\xffb\"]}",
+		`{"names":["ok","a\ud800b"]}`,
+		"{\"names\":[\"ok\",\"\uFFFD\xff\"]}",
+	}
+	for _, in := range bad {
+		_, err := FromJSONNamed(p, rec, "r", []byte(in))
+		if err == nil || !strings.HasPrefix(err.Error(), "r.names[1]: string is not valid UTF-8") {
+			t.Errorf("%q: got %v, want an error at r.names[1]", in, err)
+		}
+	}
+	if _, err := FromJSONNamed(p, p.MapOf(ir.String, ir.Int), "m", []byte("{\"k\xff\":1}")); err == nil || !strings.Contains(err.Error(), "not valid UTF-8") {
+		t.Errorf("bad key: %v", err)
+	}
+	good := map[string]string{
+		"{\"names\":[\"\uFFFD\"]}":            "\uFFFD",
+		`{"names":["\ufffd"]}`:                "\uFFFD",
+		`{"names":["\uFFFD x \ud83d\ude00"]}`: "\uFFFD x \U0001F600",
+	}
+	for in, want := range good {
+		v, err := FromJSON(p, rec, []byte(in))
+		if err != nil {
+			t.Errorf("%q: %v", in, err)
+			continue
+		}
+		if got := v.Elems()[0].Elems()[0].AsString(); got != want {
+			t.Errorf("%q: got %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestJSONDepth pins one nesting limit for input and output: what
+// FromJSON accepts ToJSON writes back, and one level more is refused both
+// ways with the path.
+func TestJSONDepth(t *testing.T) {
+	p := ir.NewProgram("t")
+	ty := ir.Int
+	for range MaxDepth {
+		ty = p.ListOf(ty)
+	}
+	text := strings.Repeat("[", MaxDepth) + "7" + strings.Repeat("]", MaxDepth)
+	v, err := FromJSON(p, ty, []byte(text))
+	if err != nil {
+		t.Fatalf("%d levels: %v", MaxDepth, err)
+	}
+	out, err := ToJSON(p, v, ty)
+	if err != nil || string(out) != text {
+		t.Fatalf("%d levels back: %v", MaxDepth, err)
+	}
+	deeper := "[" + text + "]"
+	if _, err := FromJSON(p, p.ListOf(ty), []byte(deeper)); err == nil || err.Error() != strings.Repeat("[0]", MaxDepth)+": nested more than 1000 levels deep" {
+		t.Errorf("%d levels in: %v", MaxDepth+1, err)
+	}
+	if _, err := ToJSON(p, List([]Value{v}), p.ListOf(ty)); err == nil || !strings.HasSuffix(err.Error(), ": nested more than 1000 levels deep") {
+		t.Errorf("%d levels out: %v", MaxDepth+1, err)
+	}
+	// Endless nesting stops at the limit instead of exhausting the stack.
+	if _, err := FromJSON(p, ir.Int, []byte(strings.Repeat("[", 1<<20))); err == nil || !strings.Contains(err.Error(), "nested more than") {
+		t.Errorf("endless nesting: %v", err)
+	}
+}
+
+// TestJSONDurationLiterals pins that every duration literal of the
+// language is a duration input too.
+func TestJSONDurationLiterals(t *testing.T) {
+	p := ir.NewProgram("t")
+	for in, want := range map[string]string{
+		`"1d"`: "24h0m0s", `"1d12h"`: "36h0m0s", `"-2d"`: "-48h0m0s", `"90m"`: "1h30m0s",
+		`"1h30m"`: "1h30m0s", `"1.5h"`: "1h30m0s", `"250ms"`: "250ms", `"3us"`: "3µs",
+		`"106751d"`: "2562024h0m0s",
+	} {
+		v, err := FromJSON(p, ir.Duration, []byte(in))
+		if err != nil {
+			t.Errorf("%s: %v", in, err)
+			continue
+		}
+		if got := time.Duration(v.AsInt()).String(); got != want {
+			t.Errorf("%s = %s, want %s", in, got, want)
+		}
+	}
+	for _, in := range []string{`"1x"`, `"d"`, `"106752d"`, `"1.5d"`, `""`, `"-"`} {
+		if _, err := FromJSON(p, ir.Duration, []byte(in)); err == nil {
+			t.Errorf("%s accepted", in)
+		}
+	}
+}
