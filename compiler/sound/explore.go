@@ -86,6 +86,7 @@ type explorer struct {
 	// scratch
 	init   []byte // the initial count of every place, within the bound
 	m, m2  []byte
+	orig   []byte // the marking before a cancel task's withdrawals
 	base   []byte
 	fire   []int32
 	bounds bool     // a successor exceeded the token bound
@@ -157,13 +158,17 @@ func (e *explorer) run(r *Report) {
 			break
 		}
 		e.succOff = append(e.succOff, int32(len(e.succ)))
-		n := e.expand(s)
 		m := e.marking(s)
-		final := e.final(m)
-		if !final && m[e.end] > 0 {
-			e.problem(LeftoverTokens, s, m, nil)
-		} else if n == 0 && !final {
-			e.problem(Deadlock, s, m, nil)
+		if m[e.end] > 0 {
+			// The case (or sub-workflow) has ended: the engine fires
+			// nothing more and withdraws what is left.
+			if !e.final(m) {
+				e.problem(LeftoverTokens, s, m, nil)
+			}
+			continue
+		}
+		if e.expand(s) == 0 {
+			e.problem(Deadlock, s, e.marking(s), nil)
 		}
 	}
 	e.succOff = append(e.succOff, int32(len(e.succ)))
@@ -193,14 +198,17 @@ func (e *explorer) run(r *Report) {
 	r.Sound = complete && len(e.probs) == 0
 }
 
-// final reports whether m is the proper final marking.
+// final reports whether m is a proper final marking: one token on the
+// end, every resource back, and nothing else but tokens of branches that
+// could only have ended the case themselves (doomed places), which the
+// end withdraws.
 func (e *explorer) final(m []byte) bool {
 	for i, x := range m {
 		want := e.init[i]
 		if i == e.end {
 			want = 1
 		}
-		if x != want {
+		if x != want && !e.c.doomed[i] {
 			return false
 		}
 	}
@@ -227,7 +235,13 @@ func (e *explorer) expand(s int32) int {
 					e.m2[tr.in[k].place] -= byte(tr.in[k].weight)
 				}
 			}
-			e.cancel(tr, e.m2)
+			if !e.cancel(tr, e.m2) {
+				count++
+				e.bounds = true
+				e.fire = append(e.fire[:0], int32(ti))
+				e.problem(Unbounded, s, e.marking(s), e.fire)
+				continue
+			}
 			copy(e.base, e.m2)
 			for _, outs := range tr.splits {
 				copy(e.m2, e.base)
@@ -371,16 +385,54 @@ func splitModes(tr *trans) [][]int {
 	return modes
 }
 
-// cancel applies tr's cancellation to m.
-func (e *explorer) cancel(tr *trans, m []byte) {
+// cancel applies tr's cancellation to m, as the engine does (see
+// runtime/engine, fire.go and canceltask.go): a cancel case restores the
+// initial marking; a cancel task first withdraws the running calls of the
+// task, each of whose branches goes on as if the call had completed
+// (unless the call chooses among its outputs, when the branch ends), and
+// then, like a cancel region, clears the places of its region. A call is
+// running when its transition is enabled: the engine fires every enabled
+// call at once. It reports false when a place would exceed the token
+// bound.
+func (e *explorer) cancel(tr *trans, m []byte) bool {
 	switch tr.t.Cancel {
 	case ir.CancelCase:
 		copy(m, e.init)
 	case ir.CancelRegion, ir.CancelTask:
+		// Only the calls running before the cancel are withdrawn, not
+		// one that a withdrawn call's branch enables: orig is the
+		// marking they are enabled in.
+		orig := append(e.orig[:0], m...)
+		e.orig = orig
+		for _, ti := range tr.skip {
+			u := &e.c.trans[ti]
+			for {
+				modes := e.joinModes(u, orig)
+				if len(modes) == 0 {
+					break
+				}
+				for _, k := range modes[0] {
+					orig[u.in[k].place] -= byte(u.in[k].weight)
+					m[u.in[k].place] -= byte(u.in[k].weight)
+				}
+				e.fired[ti] = true
+				if u.chooses {
+					continue
+				}
+				for _, a := range u.out {
+					if int(m[a.place])+int(a.weight) > e.opt.TokenBound {
+						e.over = a.place
+						return false
+					}
+					m[a.place] += byte(a.weight)
+				}
+			}
+		}
 		for _, p := range tr.cancel {
 			m[p] = 0
 		}
 	}
+	return true
 }
 
 // collapse fires the reducible transitions enabled in m, appending them to
@@ -390,7 +442,7 @@ func (e *explorer) cancel(tr *trans, m []byte) {
 // expanded).
 func (e *explorer) collapse(m []byte) bool {
 	e.gen++
-	for {
+	for m[e.end] == 0 {
 		progress := false
 		for k, ti := range e.chains {
 			tr := &e.c.trans[ti]

@@ -18,9 +18,15 @@ type trans struct {
 	// without passing through this transition (OR joins only).
 	upstream [][]int32
 	cancel   []int32 // places cleared by a region or task cancellation
-	splits   [][]int // the output choices (see splitModes)
-	all      [][]int // the single join mode consuming every input
-	chain    bool    // may be fired eagerly (see doc.go)
+	// skip lists, for a cancel task, the calls of the task it withdraws
+	// (the transitions of its region): each enabled one is running in
+	// the engine, which fires eagerly, and its branch goes on without it.
+	skip    []int32
+	chooses bool    // an XOR or OR split: a withdrawn call's branch ends here
+	guarded bool    // some output arc has a guard
+	splits  [][]int // the output choices (see splitModes)
+	all     [][]int // the single join mode consuming every input
+	chain   bool    // may be fired eagerly (see doc.go)
 }
 
 type net struct {
@@ -29,6 +35,10 @@ type net struct {
 	trans    []trans
 	initial  []int32 // Init of every place
 	resource []int32 // places with Init > 0
+	// doomed marks the places from which every path ends the case (a
+	// return, fail or cancel case in a branch): a token there when the
+	// case reaches its end is withdrawn, not left behind (see doc.go).
+	doomed []bool
 }
 
 // compile indexes n. Arcs with out-of-range ends are ignored, so that an
@@ -55,6 +65,9 @@ func compile(n *ir.Net) *net {
 		tr := &c.trans[a.Trans]
 		if a.Out {
 			tr.out = append(tr.out, arc{a.Place, w})
+			if a.Guard != ir.NoFunc {
+				tr.guarded = true
+			}
 			producers[a.Place] = append(producers[a.Place], a.Trans)
 		} else {
 			tr.in = append(tr.in, arc{a.Place, w})
@@ -79,8 +92,22 @@ func compile(n *ir.Net) *net {
 					c.trans[i].cancel = append(c.trans[i].cancel, p)
 				}
 			}
+			if t.Cancel == ir.CancelTask {
+				for _, x := range n.Regions[t.Region].Transitions {
+					if x >= 0 && int(x) < len(c.trans) && x != int32(i) {
+						c.trans[i].skip = append(c.trans[i].skip, x)
+					}
+				}
+			}
 		}
 	}
+	for i := range c.trans {
+		tr := &c.trans[i]
+		if tr.t != nil {
+			tr.chooses = tr.t.Split != ir.SplitAnd && (len(tr.out) > 1 || tr.guarded)
+		}
+	}
+	c.doomed = c.doomedPlaces(consumers)
 	for _, r := range n.Regions {
 		if r == nil {
 			continue
@@ -133,7 +160,9 @@ func compile(n *ir.Net) *net {
 		}
 		ok := true
 		for _, a := range tr.out {
-			if inRegion[a.place] || joinInput[a.place] || c.initial[a.place] != 0 {
+			// Marking the end stops the case, which disables every
+			// other transition: such a step does not commute.
+			if inRegion[a.place] || joinInput[a.place] || c.initial[a.place] != 0 || a.place == n.End {
 				ok = false
 			}
 		}
@@ -166,4 +195,54 @@ func (c *net) upstreamOf(x, join int32, producers [][]int32) []int32 {
 		}
 	}
 	return out
+}
+
+// doomedPlaces computes the places from which every run ends the case
+// through a cancel case transition (return, fail and cancel case in a
+// branch lower to one): a least fixpoint over "every consumer cancels the
+// case, or moves its single input token only to doomed places".
+func (c *net) doomedPlaces(consumers []int) []bool {
+	users := make([][]int32, c.places)
+	for i := range c.trans {
+		for _, a := range c.trans[i].in {
+			users[a.place] = append(users[a.place], int32(i))
+		}
+	}
+	doomed := make([]bool, c.places)
+	for changed := true; changed; {
+		changed = false
+		for p := range doomed {
+			if doomed[p] || consumers[p] == 0 || c.initial[p] != 0 || int32(p) == c.n.End {
+				continue
+			}
+			all := true
+			for _, ti := range users[p] {
+				tr := &c.trans[ti]
+				if tr.t == nil {
+					all = false
+					break
+				}
+				if tr.t.Cancel == ir.CancelCase {
+					continue
+				}
+				if tr.t.Cancel != ir.CancelNone || len(tr.in) != 1 || len(tr.out) == 0 {
+					all = false
+					break
+				}
+				for _, a := range tr.out {
+					if !doomed[a.place] {
+						all = false
+					}
+				}
+				if !all {
+					break
+				}
+			}
+			if all {
+				doomed[p] = true
+				changed = true
+			}
+		}
+	}
+	return doomed
 }
