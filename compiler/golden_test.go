@@ -1,7 +1,8 @@
 // This file implements the golden tests: testdata/*.txtar hold an
 // in.knhk section and the expected out/ir (the printer's text), out/sound
-// (the soundness verdict of every net) and, for inputs the lowering
-// rejects, out/errors. KNHK_UPDATE=1 rewrites the expected sections.
+// (the verdict of every net and the diagnostics of the gate, [Gate], as
+// knhk check prints them) and, for inputs the lowering rejects,
+// out/errors. KNHK_UPDATE=1 rewrites the expected sections.
 
 package compiler
 
@@ -69,32 +70,37 @@ func runGolden(t *testing.T, ar *txtar.Archive) map[string]string {
 	if diags.HasErrors() {
 		t.Fatalf("in.knhk does not check:\n%s", diagText(diags))
 	}
-	prog, ldiags := Lower(pkg, info)
+	// The gate of knhk check and knhk run, as a user meets it.
+	b, ds := Gate(pkg, info, nil)
 	out := map[string]string{}
-	if ldiags.HasErrors() {
-		out["out/errors"] = diagText(ldiags)
+	if b.Program == nil {
+		out["out/errors"] = diagText(ds)
 		return out
 	}
-	if err := prog.Verify(); err != nil {
-		t.Fatalf("does not verify: %v\n%s", err, prog)
-	}
+	prog := b.Program
 	roundTrip(t, prog)
 	for _, where := range unknownLocs(prog) {
 		t.Error(where)
 	}
 	out["out/ir"] = prog.String()
 	var sb strings.Builder
-	reports, idle := Soundness(prog, nil)
-	for _, p := range idle {
-		fmt.Fprintf(&sb, "warning: %s\n", p.Message)
-	}
-	for _, r := range reports {
-		if r.Sound {
-			fmt.Fprintf(&sb, "%s: sound\n", r.Net)
-			continue
+	for _, r := range b.Reports {
+		verdict := "sound"
+		switch {
+		case r.HasErrors():
+			verdict = "unsound"
+		case !r.Sound:
+			verdict = "unproven"
 		}
-		for _, p := range r.Problems {
-			fmt.Fprintf(&sb, "%s: %s: %s\n", r.Net, p.Kind, p.Message)
+		fmt.Fprintf(&sb, "%s: %s\n", r.Net, verdict)
+	}
+	for _, d := range ds {
+		fmt.Fprintf(&sb, "%s\n", d.Error())
+		for _, r := range d.Related {
+			if r.File != nil {
+				p := r.File.Position(r.Span.Start)
+				fmt.Fprintf(&sb, "\t%d:%d: %s\n", p.Line, p.Column, r.Message)
+			}
 		}
 	}
 	out["out/sound"] = sb.String()

@@ -27,7 +27,7 @@ func TestShopRuns(t *testing.T) {
 	if diags.HasErrors() {
 		t.Fatal(diags.Err())
 	}
-	p, ld := compiler.Lower(pkg, info)
+	p, ld := compiler.Build(pkg, info) // the gate of knhk run
 	if ld.HasErrors() {
 		t.Fatal(ld.Err())
 	}

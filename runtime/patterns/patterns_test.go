@@ -163,9 +163,11 @@ func compile(t *testing.T, path string) *ir.Program {
 	if len(diags) > 0 {
 		t.Fatalf("check (errors and warnings both count): %v", diags)
 	}
-	p, ld := compiler.Lower(pkg, info)
-	if ld.HasErrors() {
-		t.Fatalf("lower: %v", ld)
+	// The gate of knhk check and knhk run: a pattern that a user could
+	// not run fails here, warnings included.
+	p, ld := compiler.Build(pkg, info)
+	if len(ld) > 0 {
+		t.Fatalf("knhk check rejects it (errors and warnings both count): %v", ld)
 	}
 	return p
 }
