@@ -89,6 +89,8 @@ func (w *wf) stmt(s syntax.Stmt, c cont) cont {
 		return w.route(s, c)
 	case *syntax.FlowStmt:
 		return w.flow(s, c)
+	case *syntax.SendStmt:
+		return w.send(s, c)
 	case *syntax.SignalDecl, *syntax.QueryDecl, *syntax.HookStmt:
 		// Declarations: lowered by declarations and finish.
 		return c

@@ -355,6 +355,7 @@ func (d *decoder) net() *Net {
 		t.Marker = MarkerKind(d.u8("marker"))
 		t.Bind = d.ints32("bind")
 		t.Loc = d.loc()
+		t.Send = d.send()
 		n.Transitions = append(n.Transitions, t)
 	}
 	k = d.count("arcs")

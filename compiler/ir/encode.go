@@ -15,7 +15,7 @@ const Magic = "KNHKIR"
 
 // Version is the encoding version written after Magic. It changes whenever
 // the layout does; a decoder rejects versions it does not know.
-const Version = 3
+const Version = 4
 
 // MaxEncodedSize bounds what Decode accepts.
 const MaxEncodedSize = 256 << 20
@@ -275,6 +275,7 @@ func (e *encoder) net(n *Net) {
 		e.u(uint64(t.Marker))
 		e.ints32(t.Bind)
 		e.loc(t.Loc)
+		e.send(t.Send)
 	}
 	e.u(uint64(len(n.Arcs)))
 	for _, a := range n.Arcs {

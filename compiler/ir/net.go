@@ -143,6 +143,7 @@ const (
 	TCancel             // cancellation only (see Cancel)
 	TMulti              // multiple instances of net Call.Target, one per element of Value
 	TMarker             // enters or leaves a critical section, interleaving or milestone Label
+	TSend               // raises signal Label with the payload and target of Send
 	numTransKinds
 )
 
@@ -150,7 +151,7 @@ var transKindNames = [...]string{
 	TInvalid: "invalid", TNop: "nop", TTask: "task", TWorkflow: "workflow",
 	TKernel: "kernel", TRoute: "route", TTimer: "timer", TSignal: "signal",
 	TAssign: "assign", TFail: "fail", TReturn: "return", TCancel: "cancel",
-	TMulti: "multi", TMarker: "marker",
+	TMulti: "multi", TMarker: "marker", TSend: "send",
 }
 
 func (k TransKind) String() string {
@@ -324,6 +325,7 @@ type Transition struct {
 	Marker     MarkerKind
 	Bind       []int32 // TSignal: variables that receive the payload; TMulti: see below
 	Loc        Loc
+	Send       *Send // TSend: the signal's workflow, payload and target
 }
 
 // ArcsOf returns the input and output arcs of transition t, in arc order.

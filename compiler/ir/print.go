@@ -558,6 +558,8 @@ func (pr *printer) action(n *Net, t *Transition) string {
 		}
 	case TMarker:
 		s = fmt.Sprintf("%s %s", t.Marker, t.Label)
+	case TSend:
+		s = pr.sendString(t)
 	}
 	return s + res
 }

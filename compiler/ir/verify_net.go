@@ -522,6 +522,8 @@ func (v *verifier) transition(ni int32, n *Net, t *Transition, inputs, outputs i
 		if t.Marker == MarkNone || t.Marker >= numMarkers || t.Label == "" {
 			v.errorf("bad marker %d %q", t.Marker, t.Label)
 		}
+	case TSend:
+		v.sendOK(ni, t)
 	default:
 		v.errorf("bad kind %d", t.Kind)
 	}
