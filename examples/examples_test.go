@@ -1,6 +1,6 @@
 // This file implements the tests that keep the example workflows and the
 // language reference honest: every example parses, checks without errors
-// or warnings and is formatted; together the examples use every construct
+// or warnings (the soundness gate of knhk check included) and is formatted; together the examples use every construct
 // of the language; and every knhk block, std module and diagnostic code in
 // docs/language.md matches the parser, stdlib and lang/source.
 
@@ -15,6 +15,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/knhk/knhk/compiler"
 	"github.com/knhk/knhk/lang/check"
 	"github.com/knhk/knhk/lang/format"
 	"github.com/knhk/knhk/lang/source"
@@ -97,12 +98,16 @@ func TestExamplesParse(t *testing.T) {
 func TestExamplesCheck(t *testing.T) {
 	for _, path := range exampleFiles(t) {
 		t.Run(path, func(t *testing.T) {
-			pkg, _, diags := check.Load(path, nil)
+			pkg, info, diags := check.Load(path, nil)
 			if len(diags) > 0 {
 				t.Fatalf("check diagnostics (errors and warnings both count):%s", report(diags))
 			}
 			if pkg == nil || pkg.File == nil {
 				t.Fatal("check.Load returned no package")
+			}
+			// The soundness gate is part of knhk check.
+			if _, ds := compiler.Build(pkg, info); len(ds) > 0 {
+				t.Fatalf("gate diagnostics (errors and warnings both count):%s", report(ds))
 			}
 		})
 	}
