@@ -1,7 +1,8 @@
 // This file implements the tests that keep the example workflows and the
 // language reference honest: every example parses, checks without errors
-// or warnings (the soundness gate of knhk check included) and is formatted; together the examples use every construct
-// of the language; and every knhk block, std module and diagnostic code in
+// or warnings (the soundness gate of knhk check included) and is
+// formatted; together the examples use every construct of the language;
+// and every knhk block, std module and diagnostic code in
 // docs/language.md matches the parser, stdlib and lang/source.
 
 package examples
