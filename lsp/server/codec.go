@@ -6,6 +6,7 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strconv"
 
 	"go.lsp.dev/jsonrpc2"
@@ -47,25 +48,38 @@ type frameStream interface {
 	WriteFrame(ctx context.Context, data []byte) (int64, error)
 }
 
-// resilientStream wraps the LSP framer. jsonrpc2 ends the connection when a
-// frame does not decode; a language server should instead answer with a
-// JSON-RPC error (parse error or invalid request, id null) and carry on, so
-// this stream validates each frame first and answers bad ones itself.
+// resilientStream is the connection's stream. jsonrpc2 ends the connection
+// when a frame does not decode or its header is malformed; a language
+// server should instead answer with a JSON-RPC error (parse error or
+// invalid request, id null) and carry on. So frames are read by a
+// [frameReader], which survives a wrong Content-Length, and validated
+// before jsonrpc2 sees them; writing stays with jsonrpc2's framer.
 type resilientStream struct {
 	jsonrpc2.Stream
 	frames frameStream
+	in     *frameReader
 	logf   func(string, ...any)
 }
 
-func newResilientStream(inner jsonrpc2.Stream, logf func(string, ...any)) *resilientStream {
+func newResilientStream(p *pipe, logf func(string, ...any)) *resilientStream {
+	inner := jsonrpc2.NewStream(p)
 	fs, _ := inner.(frameStream)
-	return &resilientStream{Stream: inner, frames: fs, logf: logf}
+	return &resilientStream{Stream: inner, frames: fs, in: newFrameReader(p.r, logf), logf: logf}
 }
 
 // ReadFrame returns the next frame that is a well-formed JSON-RPC message.
 func (s *resilientStream) ReadFrame(ctx context.Context) ([]byte, int64, error) {
 	for {
-		frame, n, err := s.frames.ReadFrame(ctx)
+		if err := ctx.Err(); err != nil {
+			return nil, 0, err
+		}
+		frame, n, err := s.in.next()
+		if errors.Is(err, errTruncated) {
+			if werr := s.reject(ctx, frame, jsonrpc2.ParseError, "parse error: "+err.Error()); werr != nil {
+				return nil, 0, werr
+			}
+			continue
+		}
 		if err != nil {
 			return frame, n, err
 		}
@@ -73,12 +87,18 @@ func (s *resilientStream) ReadFrame(ctx context.Context) ([]byte, int64, error) 
 		if ok {
 			return frame, n, nil
 		}
-		s.logf("rejected message: %s", msg)
-		reply := `{"jsonrpc":"2.0","id":` + frameID(frame) + `,"error":{"code":` + strconv.Itoa(int(code)) + `,"message":` + strconv.Quote(msg) + `}}`
-		if _, err := s.frames.WriteFrame(ctx, []byte(reply)); err != nil {
+		if err := s.reject(ctx, frame, code, msg); err != nil {
 			return nil, 0, err
 		}
 	}
+}
+
+// reject answers a frame that is not a message with a JSON-RPC error.
+func (s *resilientStream) reject(ctx context.Context, frame []byte, code jsonrpc2.Code, msg string) error {
+	s.logf("rejected message: %s", msg)
+	reply := `{"jsonrpc":"2.0","id":` + frameID(frame) + `,"error":{"code":` + strconv.Itoa(int(code)) + `,"message":` + strconv.Quote(msg) + `}}`
+	_, err := s.frames.WriteFrame(ctx, []byte(reply))
+	return err
 }
 
 // WriteFrame forwards to the framer.

@@ -77,7 +77,7 @@ func New(opts Options) *Server {
 func (s *Server) Serve(ctx context.Context, in io.Reader, out io.Writer) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	stream := newResilientStream(jsonrpc2.NewStream(&pipe{r: in, w: out}), s.opts.Logf)
+	stream := newResilientStream(&pipe{r: in, w: out}, s.opts.Logf)
 	conn := jsonrpc2.NewConn(stream, jsonrpc2.WithCodec(codec{}))
 	s.client = protocol.ClientDispatcher(conn)
 	// No protocol.CancelHandler: requests run one at a time on the read

@@ -1,0 +1,107 @@
+package server
+
+import (
+	"fmt"
+	"testing"
+	"time"
+)
+
+// sendFramed writes body under a Content-Length of declared bytes,
+// whatever its real length.
+func (rc *rawConn) sendFramed(declared int, body string) {
+	rc.t.Helper()
+	_ = rc.c.SetWriteDeadline(time.Now().Add(10 * time.Second))
+	if _, err := fmt.Fprintf(rc.c, "Content-Length: %d\r\n\r\n%s", declared, body); err != nil {
+		rc.t.Fatalf("send: %v", err)
+	}
+}
+
+// symbolsRequest is a documentSymbol request with the given id.
+func symbolsRequest(id int) string {
+	return fmt.Sprintf(`{"jsonrpc":"2.0","id":%d,"method":"textDocument/documentSymbol","params":{"textDocument":{"uri":"file:///w/a.knhk"}}}`, id)
+}
+
+// TestWrongContentLength sends frames whose Content-Length is too small or
+// too large and checks that the server answers what it can, skips what it
+// cannot, and keeps serving.
+func TestWrongContentLength(t *testing.T) {
+	rc, _ := newRaw(t)
+	rc.send(`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"capabilities":{}}}`)
+	rc.recv()
+	rc.send(`{"jsonrpc":"2.0","method":"initialized","params":{}}`)
+	rc.send(`{"jsonrpc":"2.0","method":"textDocument/didOpen","params":{"textDocument":{"uri":"file:///w/a.knhk","languageId":"knhk","version":1,"text":"package p\n\nfn f() -> int = 1\n"}}}`)
+
+	expect := func(what string, id float64) {
+		t.Helper()
+		m := rc.recv()
+		if m["id"] != id || errCode(m) != 0 {
+			t.Fatalf("%s: got %v, want the answer to request %v", what, m, id)
+		}
+	}
+
+	// Too small: the truncated message is a parse error with id null; the
+	// rest of it is skipped and the next frame is served.
+	body := symbolsRequest(2)
+	rc.sendFramed(len(body)-20, body)
+	if m := rc.recv(); m["id"] != nil || errCode(m) != -32700 {
+		t.Fatalf("too small: got %v, want a parse error with id null", m)
+	}
+	rc.send(symbolsRequest(3))
+	expect("after a too-small frame", 3)
+
+	// Too large, followed by another frame: both are served. (One write:
+	// net.Pipe does not buffer, and the server answers the first before
+	// it reads the second.)
+	first, second := symbolsRequest(4), symbolsRequest(5)
+	rc.sendFramed(len(first)+40, first+fmt.Sprintf("Content-Length: %d\r\n\r\n%s", len(second), second))
+	expect("too large", 4)
+	expect("the frame a too-large one overlapped", 5)
+
+	// Too large, and nothing follows: the server must not wait for bytes
+	// that will never come.
+	rc.sendFramed(len(symbolsRequest(6))+1000, symbolsRequest(6))
+	expect("too large, last", 6)
+
+	// Junk between frames and a non-numeric length are skipped.
+	_, _ = fmt.Fprintf(rc.c, "garbage line\r\nContent-Length: lots\r\n\r\n")
+	rc.send(symbolsRequest(7))
+	expect("after junk", 7)
+
+	// A too-small frame whose tail has a newline in it.
+	body = `{"jsonrpc":"2.0","id":8,"method":"textDocument/documentSymbol",` + "\n" + `"params":{"textDocument":{"uri":"file:///w/a.knhk"}}}`
+	rc.sendFramed(30, body)
+	if m := rc.recv(); m["id"] != nil || errCode(m) != -32700 {
+		t.Fatalf("too small with a newline: got %v, want a parse error", m)
+	}
+	rc.send(symbolsRequest(9))
+	expect("after a too-small frame with a newline", 9)
+}
+
+// TestJSONEnd checks the value-end scanner across chunk boundaries,
+// strings with escaped quotes and brackets, and nesting.
+func TestJSONEnd(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want int
+	}{
+		{`{}`, 2},
+		{`{"a":"}"}x`, 9},
+		{`{"a":"\"}"}`, 11},
+		{`[{"a":[1,2]},3] tail`, 15},
+		{`{"a":{"b":`, -1},
+		{`{"a":"\\"}rest`, 10},
+	} {
+		for split := 0; split <= len(tc.in); split++ {
+			var s jsonEnd
+			got := s.scan([]byte(tc.in[:split]))
+			if got < 0 {
+				if r := s.scan([]byte(tc.in[split:])); r >= 0 {
+					got = split + r
+				}
+			}
+			if got != tc.want {
+				t.Errorf("%q split at %d: end = %d, want %d", tc.in, split, got, tc.want)
+			}
+		}
+	}
+}
