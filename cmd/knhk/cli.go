@@ -11,6 +11,7 @@ import (
 	"os"
 	"runtime/debug"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -144,11 +145,19 @@ func usageError(e *env, format string, args ...any) int {
 
 // parseInterspersed parses flags anywhere among the arguments, so that
 // "knhk check a.knhk --json" works as well as "knhk check --json a.knhk".
-// After "--" every argument is positional.
+// After "--" every argument is positional. A negative number ("-5") is
+// positional too, so that a JSON payload or input can be one without "--".
 func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
+			// The flag package has consumed the argument it refused.
+			rest := fs.Args()
+			if i := len(args) - len(rest) - 1; i >= 0 && i < len(args) && negativeNumber(args[i]) {
+				pos = append(pos, args[i])
+				args = rest
+				continue
+			}
 			return nil, err
 		}
 		rest := fs.Args()
@@ -161,6 +170,17 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 		pos = append(pos, rest[0])
 		args = rest[1:]
 	}
+}
+
+// negativeNumber reports whether arg is a negative JSON number such as
+// -5 or -1.5e3, which no flag is named like.
+func negativeNumber(arg string) bool {
+	n, ok := strings.CutPrefix(arg, "-")
+	if !ok || n == "" || n[0] < '0' || n[0] > '9' {
+		return false
+	}
+	_, err := strconv.ParseFloat(n, 64)
+	return err == nil || errors.Is(err, strconv.ErrRange)
 }
 
 func runHelp(e *env, args []string) int {

@@ -4,6 +4,7 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -72,4 +73,42 @@ func unwrapPathError(err error) error {
 		return pe.Err
 	}
 	return err
+}
+
+// maxInputSize bounds a JSON input: a file given with --input (read no
+// further than this, so an endless device or a huge file is refused
+// before it fills memory), the text of --input-json, and a signal's
+// payload. The case's start record must hold the input, so the limit is
+// below the event log's record limit.
+const maxInputSize = 8 << 20
+
+// utf8BOM is the byte order mark some editors put at the start of a file.
+var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
+
+// readInputFile reads the JSON input file at path, refusing more than
+// maxInputSize bytes while it reads.
+func readInputFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err == nil && fi.IsDir() {
+		return nil, &fs.PathError{Op: "read", Path: path, Err: errors.New("is a directory, not a JSON file")}
+	}
+	b, err := io.ReadAll(io.LimitReader(f, maxInputSize+1))
+	if err != nil {
+		return nil, &fs.PathError{Op: "read", Path: path, Err: unwrapPathError(err)}
+	}
+	return inputText(path, b)
+}
+
+// inputText checks the size of a JSON input named name and strips a
+// UTF-8 byte order mark from its start; JSON has no use for one, and
+// editors on some systems write it.
+func inputText(name string, b []byte) ([]byte, error) {
+	if len(b) > maxInputSize {
+		return nil, fmt.Errorf("%s: the input is more than %d bytes; the limit is %d bytes (8 MiB)", name, maxInputSize, maxInputSize)
+	}
+	return bytes.TrimPrefix(b, utf8BOM), nil
 }

@@ -37,7 +37,10 @@ from the JSON file given with --input, or from --input-json: for a
 workflow with one parameter, the value of that parameter (an order for
 Fulfil(o: Order)); for several, an object with one member per parameter;
 for none, nothing (or {}). The input is checked against the parameter
-types before the case starts, and a mismatch names the field.
+types before the case starts, and a mismatch names the field. An input
+is at most 8 MiB (a larger file is refused while it is read), may start
+with a UTF-8 byte order mark, and nests at most 1,000 levels; a negative
+number needs no "--" before it.
 
 Every step of the case is appended to the event log in the data directory
 (--data, default ./.knhk) before it takes effect, so a case survives a
@@ -204,18 +207,21 @@ func listOrNone(names []string) string {
 
 // readInput returns the input JSON text, nil when none was given.
 func readInput(e *env, o *runOptions) ([]byte, bool) {
+	var b []byte
+	var err error
 	switch {
 	case o.inputJSON != "":
-		return []byte(o.inputJSON), true
+		b, err = inputText("--input-json", []byte(o.inputJSON))
 	case o.input != "":
-		b, err := os.ReadFile(o.input)
-		if err != nil {
-			fmt.Fprintf(e.stderr, "knhk: %v\n", err)
-			return nil, false
-		}
-		return b, true
+		b, err = readInputFile(o.input)
+	default:
+		return nil, true
 	}
-	return nil, true
+	if err != nil {
+		fmt.Fprintf(e.stderr, "knhk: %v\n", err)
+		return nil, false
+	}
+	return b, true
 }
 
 // decodeInput decodes input as the parameters of net: the value of the

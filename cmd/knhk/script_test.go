@@ -46,6 +46,7 @@ func TestScript(t *testing.T) {
 			"mode":      cmdMode,
 			"exitcode":  cmdExitcode,
 			"case-id":   cmdCaseID,
+			"gen-tree":  cmdGenTree,
 		},
 	})
 }

@@ -35,7 +35,8 @@ The payload follows the rule of run's input: for a signal with one
 parameter, the value of that parameter; for several, an object with one
 member per parameter; for none, nothing (or {}). It is checked against
 the parameter types before anything is written, and a mismatch names the
-field.
+field. The payload has run's input limits, and a negative number such
+as -5 is a payload as it stands.
 
 The case resumes on the compiled program it started with, even when its
 source file has changed since. Timers of the case that came due while no
@@ -58,7 +59,11 @@ func runSignal(e *env, data string, args []string) int {
 	id, name := args[0], args[1]
 	var payload []byte
 	if len(args) == 3 {
-		payload = []byte(args[2])
+		var err error
+		if payload, err = inputText("the payload", []byte(args[2])); err != nil {
+			fmt.Fprintf(e.stderr, "knhk: %v\n", err)
+			return exitUser
+		}
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()

@@ -119,7 +119,7 @@ func (m *Machine) call(fn *ir.Func, env Env, args []Value) (Value, error) {
 		return Value{}, &Error{Loc: fn.Loc, Func: fn.Name, Msg: fn.Name + " has no body"}
 	}
 	if m.depth >= maxDepth {
-		return Value{}, &Error{Loc: fn.Loc, Func: fn.Name, Msg: "calls nested too deeply"}
+		return Value{}, &Error{Loc: fn.Loc, Func: fn.Name, Msg: fmt.Sprintf("calls nested more than %d deep", maxDepth)}
 	}
 	m.depth++
 	base := len(m.stack)
@@ -217,11 +217,11 @@ func (m *Machine) exec(fn *ir.Func, in *ir.Instr, env Env, regs []Value) (Value,
 		return constValue(p, fn.Regs[in.Dst], in.Const), nil
 	case ir.OpVar:
 		if env == nil {
-			return Value{}, failf("case variable %d read without a case", in.Index)
+			return Value{}, failf("case variable %s read without a case", varName(p, fn, in.Index))
 		}
 		v, ok := env.Var(int(in.Index))
 		if !ok {
-			return Value{}, failf("case variable %d has no value", in.Index)
+			return Value{}, failf("case variable %s has no value", varName(p, fn, in.Index))
 		}
 		return v, nil
 	case ir.OpBinary:

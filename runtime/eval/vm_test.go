@@ -193,7 +193,7 @@ func TestInstrEnv(t *testing.T) {
 	if _, err := Call(p, f, nil); err == nil || !strings.Contains(err.Error(), "without a case") {
 		t.Errorf("nil env: %v", err)
 	}
-	if _, err := Call(p, f, newVars(Int(0))); err == nil || !strings.Contains(err.Error(), "case variable 1 has no value") {
+	if _, err := Call(p, f, newVars(Int(0))); err == nil || !strings.Contains(err.Error(), "case variable #1 has no value") {
 		t.Errorf("unset var: %v", err)
 	}
 }
@@ -221,7 +221,7 @@ func TestCallsAndLimits(t *testing.T) {
 	if got, err := Call(p, caller, nil); err != nil || got.String() != "[10, 20, 30]" {
 		t.Errorf("caller = %v, %v", got, err)
 	}
-	if _, err := Call(p, loop, nil); err == nil || !strings.Contains(err.Error(), "nested too deeply") {
+	if _, err := Call(p, loop, nil); err == nil || !strings.Contains(err.Error(), "calls nested more than 2000 deep") {
 		t.Errorf("loop: %v", err)
 	}
 	if _, err := Call(p, scale, nil, List(nil)); err == nil || !strings.Contains(err.Error(), "takes 2 arguments, not 1") {

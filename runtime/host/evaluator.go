@@ -25,7 +25,8 @@ var _ engine.Evaluator = (*Evaluator)(nil)
 // Eval converts env's arguments to fn's parameter types, runs fn with the
 // case variables of fn's scope net converted on demand, and returns the
 // result in the engine's form. A runtime failure is returned as the
-// *eval.Error, which carries the source span.
+// *eval.Error, which carries the source span; so is a result the case
+// cannot keep ([eval.CheckStorable]).
 func (e *Evaluator) Eval(ctx context.Context, fn *ir.Func, env engine.Env) (any, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -45,6 +46,11 @@ func (e *Evaluator) Eval(ctx context.Context, fn *ir.Func, env engine.Env) (any,
 	v, err := m.CallFunc(fn, vars{p: p, fn: fn, r: env.Vars}, args...)
 	e.pool.Put(m)
 	if err != nil {
+		return nil, err
+	}
+	// A NaN, an infinity or a value nested too deep cannot be logged:
+	// the case fails at the expression instead.
+	if err := eval.CheckStorable(p, fn, v); err != nil {
 		return nil, err
 	}
 	return ToEngine(v), nil
