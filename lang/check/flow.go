@@ -39,25 +39,6 @@ func (c *checker) flow(s *syntax.FlowStmt) {
 			steps = append(steps, l)
 		}
 	}
-	c.enterCond()
-	for _, it := range s.Items {
-		st, ok := it.(*syntax.Step)
-		if !ok {
-			continue
-		}
-		t, k := c.effectCall(st.Call, nil)
-		if !k.effect() {
-			if k != callNone || !isInvalid(t) {
-				c.errorf(nodeSpan(st.Call, st), source.BadFlow, "step %s must call a task or workflow", nameOf(st.Name))
-			}
-		} else if st.Name != nil {
-			if l, ok := c.info.Defs[st.Name].(*Label); ok {
-				l.typ = t
-			}
-		}
-		c.clauses(st.Clauses, k)
-	}
-	c.leaveCond()
 
 	// Arcs. Node 0 is start, 1 is end, 2+i is steps[i]. The pseudo-steps
 	// get objects of their own, at the word flow, so that hover and
@@ -100,30 +81,55 @@ func (c *checker) flow(s *syntax.FlowStmt) {
 		c.info.TypeUses[nm] = steps[i]
 		return i + 2
 	}
+	var edges []flowArc
 	for _, it := range s.Items {
 		a, ok := it.(*syntax.Arc)
 		if !ok {
 			continue
 		}
 		hasArcs = true
-		var froms, tos []int
+		e := flowArc{arc: a, all: len(a.From) > 1 && (a.Join == nil || a.Join.Kind == "all")}
 		for _, f := range a.From {
 			if f != nil {
 				if i := node(f, true); i >= 0 {
-					froms = append(froms, i)
+					e.from = append(e.from, i)
 				}
 			}
 		}
 		for _, t := range a.To {
 			if t != nil {
 				if i := node(t, false); i >= 0 {
-					tos = append(tos, i)
+					e.to = append(e.to, i)
 				}
 			}
 		}
-		for _, f := range froms {
-			succ[f] = append(succ[f], tos...)
+		for _, f := range e.from {
+			succ[f] = append(succ[f], e.to...)
 		}
+		edges = append(edges, e)
+	}
+
+	// Steps' calls, in an order where a step's arguments are checked
+	// after the steps that complete before it, so that they read typed
+	// results; a read of a step that may not have completed is an error.
+	st := stepsBefore(n, edges)
+	c.enterCond()
+	checked := map[*syntax.Step]bool{}
+	for _, i := range flowOrder(succ, n) {
+		d := steps[i-2].decl.(*syntax.Step)
+		checked[d] = true
+		c.flowStep(d, steps, st, i)
+	}
+	for _, it := range s.Items {
+		// Steps without a usable name are checked all the same.
+		if d, ok := it.(*syntax.Step); ok && !checked[d] {
+			c.flowStep(d, steps, st, -1)
+		}
+	}
+	c.leaveCond()
+
+	for _, e := range edges {
+		a := e.arc
 		if len(a.From) > 1 {
 			c.join(a.Join, joinArc, len(a.From))
 		} else {
@@ -137,6 +143,9 @@ func (c *checker) flow(s *syntax.FlowStmt) {
 		}
 		if a.When != nil {
 			c.cond(a.When, "arc")
+			// A condition is evaluated when its arc is taken: the steps
+			// its sources have completed are known.
+			c.stepReads(a.When, steps, st.in(e), "the condition of this arc", -1)
 		}
 	}
 	if len(steps) == 0 && !hasArcs {
