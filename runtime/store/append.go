@@ -34,6 +34,9 @@ var requestPool = sync.Pool{New: func() any { return &request{done: make(chan st
 // failed write or fsync the record may or may not appear after reopening;
 // the store refuses further appends until it is reopened.
 func (s *Store) Append(ctx context.Context, rec Record) (Seq, error) {
+	if s.readOnly {
+		return 0, ErrReadOnly
+	}
 	r := requestPool.Get().(*request)
 	r.one[0] = rec
 	r.recs = r.one[:]
@@ -50,6 +53,9 @@ func (s *Store) Append(ctx context.Context, rec Record) (Seq, error) {
 func (s *Store) AppendBatch(ctx context.Context, recs []Record) (Seq, error) {
 	if len(recs) == 0 {
 		return 0, ctx.Err()
+	}
+	if s.readOnly {
+		return 0, ErrReadOnly
 	}
 	r := requestPool.Get().(*request)
 	r.recs = recs
@@ -159,10 +165,12 @@ func (s *Store) commitLoop() {
 // maxCommitDelay caps the wait for stragglers on slow disks.
 const maxCommitDelay = 2 * time.Millisecond
 
-// commit writes batch with one write and one fsync. A failed write or
-// fsync leaves the file in an unknown state (after a failed fsync the
-// kernel may have dropped the dirty pages), so the store refuses all
-// further appends; reopening recovers from what is on disk.
+// commit writes batch with one write and one fsync, then advances HEAD
+// with a second, all under the directory's lock, and only then lets the
+// appenders return. A failed write or fsync leaves the file in an unknown
+// state (after a failed fsync the kernel may have dropped the dirty
+// pages), so the store refuses all further appends; reopening recovers
+// from what is on disk.
 func (s *Store) commit(batch []*request) {
 	if s.failed != nil {
 		for _, r := range batch {
@@ -170,14 +178,26 @@ func (s *Store) commit(batch []*request) {
 		}
 		return
 	}
+	if err := lockEx(s.lockf); err != nil {
+		s.fail(batch, fmt.Errorf("store: lock %s: %w", s.lockf.Name(), err))
+		return
+	}
+	defer unlock(s.lockf)
+	if err := s.catchUp(); err != nil {
+		s.fail(batch, err)
+		return
+	}
 	s.mu.Lock()
 	next := s.lastSeq + 1
+	cur := s.segs[len(s.segs)-1]
 	s.mu.Unlock()
 	s.buf = s.buf[:0]
 	seq := next
+	var lastOff int
 	for _, r := range batch {
 		r.first = seq
 		for i := range r.recs {
+			lastOff = len(s.buf)
 			s.buf = appendFrame(s.buf, &r.recs[i], seq)
 			seq++
 		}
@@ -190,14 +210,21 @@ func (s *Store) commit(batch []*request) {
 		s.fail(batch, fmt.Errorf("store: fsync: %w", err))
 		return
 	}
+	h := head{gen: s.head.gen + 1, lastSeq: seq - 1, activeFirst: cur.header.firstSeq,
+		activeSize: cur.size + int64(len(s.buf)), lastSegFirst: cur.header.firstSeq, lastOff: cur.size + int64(lastOff)}
+	if err := writeHead(s.headf, h); err != nil {
+		s.fail(batch, fmt.Errorf("store: write HEAD: %w", err))
+		return
+	}
 	s.commits.Add(1)
 	s.records.Add(uint64(seq - next))
 	s.mu.Lock()
+	s.head = h
 	s.lastSeq = seq - 1
-	cur := &s.segs[len(s.segs)-1]
-	cur.size += int64(len(s.buf))
-	cur.lastSeq = seq - 1
-	full := cur.size >= s.opts.SegmentBytes
+	c := &s.segs[len(s.segs)-1]
+	c.size = h.activeSize
+	c.lastSeq = seq - 1
+	full := c.size >= s.opts.SegmentBytes
 	s.mu.Unlock()
 	if cap(s.buf) > 2*s.opts.MaxBatchBytes {
 		s.buf = nil // do not keep one huge batch's buffer forever
@@ -211,6 +238,93 @@ func (s *Store) commit(batch []*request) {
 	}
 }
 
+// catchUp brings s's view of the log up to HEAD, which other Stores on
+// the same directory may have advanced since s last committed, and drops
+// bytes after the acknowledged end that a writer who died mid-commit left
+// behind. The caller holds the directory's lock.
+func (s *Store) catchUp() error {
+	path := s.headf.Name()
+	h, err := readHead(s.headf, path)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	cur := s.segs[len(s.segs)-1]
+	s.mu.Unlock()
+	if h.activeFirst != cur.header.firstSeq {
+		if err := s.followRotation(h); err != nil {
+			return err
+		}
+	}
+	fi, err := s.active.Stat()
+	if err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	switch {
+	case fi.Size() < h.activeSize:
+		return corrupt(s.active.Name(), fi.Size(), "segment is %d bytes but %d were acknowledged: acknowledged records up to %d were lost", fi.Size(), h.activeSize, h.lastSeq)
+	case fi.Size() > h.activeSize:
+		if err := s.active.Truncate(h.activeSize); err != nil {
+			return fmt.Errorf("store: drop unacknowledged tail: %w", err)
+		}
+		if s.opts.Logf != nil {
+			s.opts.Logf("store: %s: dropped %d unacknowledged bytes after offset %d", s.active.Name(), fi.Size()-h.activeSize, h.activeSize)
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := &s.segs[len(s.segs)-1]
+	c.size, c.lastSeq = h.activeSize, h.lastSeq
+	s.lastSeq, s.head = h.lastSeq, h
+	return nil
+}
+
+// followRotation adds the segments other Stores started since s's active
+// one, up to the one h names, and makes that one s's active segment.
+func (s *Store) followRotation(h head) error {
+	l, err := listDir(s.dir)
+	if err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	s.mu.Lock()
+	segs := append([]segment(nil), s.segs...)
+	s.mu.Unlock()
+	for _, name := range l.segments {
+		first, _ := parseSeqName(name, "", segmentExt)
+		if first <= segs[len(segs)-1].header.firstSeq || first > h.activeFirst {
+			continue
+		}
+		path := filepath.Join(s.dir, name)
+		hb, err := readAt(path, 0, segmentHeaderSize)
+		if err != nil {
+			return fmt.Errorf("store: %w", err)
+		}
+		sh, err := decodeSegmentHeader(path, hb)
+		if err != nil {
+			return err
+		}
+		prev := &segs[len(segs)-1]
+		if sh.prevFirstSeq != prev.header.firstSeq {
+			return corrupt(path, 20, "previous segment should start at sequence number %d but the one found starts at %d (a segment is missing)", sh.prevFirstSeq, prev.header.firstSeq)
+		}
+		prev.size, prev.lastSeq = sh.prevSize, sh.firstSeq-1
+		segs = append(segs, segment{path: path, header: sh, size: segmentHeaderSize, lastSeq: sh.firstSeq - 1})
+	}
+	if segs[len(segs)-1].header.firstSeq != h.activeFirst {
+		return corrupt(filepath.Join(s.dir, segmentName(h.activeFirst)), 0, "segment is missing, yet it holds the acknowledged end of the log (records up to %d)", h.lastSeq)
+	}
+	f, err := os.OpenFile(segs[len(segs)-1].path, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	old := s.active
+	s.active = f
+	s.mu.Lock()
+	s.segs = segs
+	s.mu.Unlock()
+	return old.Close()
+}
+
 func (s *Store) fail(batch []*request, err error) {
 	s.failed = err
 	for _, r := range batch {
@@ -218,10 +332,14 @@ func (s *Store) fail(batch []*request, err error) {
 	}
 }
 
-// rotate seals the active segment and starts the next one.
+// rotate seals the active segment and starts the next one; the caller
+// holds the directory's lock. HEAD moves to the new segment only once it
+// exists, so a crash in between leaves a segment with no acknowledged
+// record, which the next Open removes.
 func (s *Store) rotate() error {
 	s.mu.Lock()
 	cur := s.segs[len(s.segs)-1]
+	prevHead := s.head
 	s.mu.Unlock()
 	h := segmentHeader{firstSeq: cur.lastSeq + 1, prevFirstSeq: cur.header.firstSeq, prevSize: cur.size}
 	name := segmentName(h.firstSeq)
@@ -233,9 +351,17 @@ func (s *Store) rotate() error {
 	if err != nil {
 		return err
 	}
+	nh := prevHead
+	nh.gen++
+	nh.activeFirst, nh.activeSize = h.firstSeq, segmentHeaderSize
+	if err := writeHead(s.headf, nh); err != nil {
+		f.Close()
+		return err
+	}
 	old := s.active
 	s.active = f
 	s.mu.Lock()
+	s.head = nh
 	s.segs = append(s.segs, segment{path: path, header: h, size: segmentHeaderSize, lastSeq: cur.lastSeq})
 	s.mu.Unlock()
 	return old.Close()

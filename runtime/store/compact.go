@@ -19,8 +19,15 @@ func (s *Store) Compact(ctx context.Context) (int, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
+	if s.readOnly {
+		return 0, ErrReadOnly
+	}
 	s.compactMu.Lock()
 	defer s.compactMu.Unlock()
+	if err := lockEx(s.lockf); err != nil {
+		return 0, fmt.Errorf("store: lock %s: %w", s.lockf.Name(), err)
+	}
+	defer unlock(s.lockf)
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()

@@ -124,6 +124,40 @@ func mustRefuse(t *testing.T, fx *fixture, file string, off int64, reason string
 	}
 }
 
+// mustReport checks damage that Open does not look for (it reads no
+// record but the last acknowledged one): Check and the first scan over it
+// must both name file and offset, and neither may modify anything.
+func mustReport(t *testing.T, fx *fixture, file string, off int64, reason string) {
+	t.Helper()
+	before := dirState(t, fx.dir)
+	rep, err := Check(context.Background(), fx.dir, fx.opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Damage) == 0 || rep.Damage[0].File != file || rep.Damage[0].Offset != off || !strings.Contains(rep.Damage[0].Reason, reason) {
+		t.Fatalf("Check found %v, want %q at %s:%d", rep.Damage, reason, file, off)
+	}
+	s, err := OpenReadOnly(fx.dir, fx.opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	err = s.Scan(context.Background(), 1, func(Record) error { return nil })
+	var ce *CorruptError
+	if !errors.As(err, &ce) || ce.File != file || ce.Offset != off {
+		t.Fatalf("Scan error %v, want damage at %s:%d", err, file, off)
+	}
+	after := dirState(t, fx.dir)
+	for name, b := range before {
+		if !bytes.Equal(after[name], b) {
+			t.Fatalf("Check or a read-only scan modified %s", name)
+		}
+	}
+	if len(after) != len(before) {
+		t.Fatal("Check or a read-only scan changed the file list")
+	}
+}
+
 func flipByte(t *testing.T, path string, off int64) {
 	t.Helper()
 	b, err := os.ReadFile(path)
@@ -152,65 +186,183 @@ func size(t *testing.T, path string) int64 {
 	return fi.Size()
 }
 
-func TestTornTailIsRepaired(t *testing.T) {
+// appendBytes appends b to path, as a commit that wrote its frames and
+// died before HEAD acknowledged them would.
+func appendBytes(t *testing.T, path string, b []byte) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Write(b); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+}
+
+func TestUnacknowledgedTailIsDropped(t *testing.T) {
 	for _, tc := range []struct {
-		name   string
-		damage func(t *testing.T, fx *fixture, path string, lastOff int64)
+		name string
+		tail func(fx *fixture) []byte
 	}{
-		{"partial frame", func(t *testing.T, fx *fixture, path string, lastOff int64) {
-			truncateTo(t, path, lastOff+5)
+		{"partial frame", func(fx *fixture) []byte {
+			return appendFrame(nil, &Record{CaseID: "c", Kind: "k", Payload: []byte("xyz")}, fx.last+1)[:5]
 		}},
-		{"partial body", func(t *testing.T, fx *fixture, path string, lastOff int64) {
-			truncateTo(t, path, size(t, path)-3)
+		{"whole frames never acknowledged", func(fx *fixture) []byte {
+			b := appendFrame(nil, &Record{CaseID: "c", Kind: "k", Payload: []byte("xyz")}, fx.last+1)
+			return appendFrame(b, &Record{CaseID: "c", Kind: "k", Payload: []byte("uvw")}, fx.last+2)
 		}},
-		{"damaged final frame", func(t *testing.T, fx *fixture, path string, lastOff int64) {
-			flipByte(t, path, size(t, path)-1)
-		}},
-		{"zero-filled tail", func(t *testing.T, fx *fixture, path string, lastOff int64) {
-			truncateTo(t, path, lastOff+2)
-			f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			f.Write(make([]byte, 4096))
-			f.Close()
-		}},
+		{"zero-filled tail", func(fx *fixture) []byte { return make([]byte, 4096) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fx := newFixture(t, 60, 0)
-			path, lastOff := fx.files[fx.last], fx.offsets[fx.last]
-			if path != fx.segs[len(fx.segs)-1] {
-				t.Fatal("last record is not in the last segment")
-			}
-			tc.damage(t, fx, path, lastOff)
+			path := fx.segs[len(fx.segs)-1]
+			acked := size(t, path)
+			tail := tc.tail(fx)
+			appendBytes(t, path, tail)
 			var logged []string
 			opts := fx.opts
 			opts.Logf = func(f string, a ...any) { logged = append(logged, fmt.Sprintf(f, a...)) }
 			s := mustOpen(t, fx.dir, opts)
 			r := s.Report()
-			if !r.Repaired || r.TornFile != path || r.TornOffset != lastOff || r.LastSeq != fx.last-1 {
-				t.Fatalf("report %+v, want repair of %s at %d", r, path, lastOff)
+			if !r.Repaired || r.TornFile != path || r.TornOffset != acked || r.TornBytes != int64(len(tail)) || r.LastSeq != fx.last {
+				t.Fatalf("report %+v, want %d bytes dropped from %s at %d", r, len(tail), path, acked)
 			}
 			if len(logged) != 1 || !strings.Contains(logged[0], path) {
 				t.Fatalf("log lines %q", logged)
 			}
-			if got := len(collect(t, s, 1)); got != int(fx.last-1) {
-				t.Fatalf("%d records after repair, want %d", got, fx.last-1)
+			if got := len(collect(t, s, 1)); got != int(fx.last) {
+				t.Fatalf("%d records after Open, want %d", got, fx.last)
 			}
-			// The next append takes the torn record's place.
-			if seq, err := s.Append(context.Background(), rec("c", 0)); err != nil || seq != fx.last {
+			if seq, err := s.Append(context.Background(), rec("c", 0)); err != nil || seq != fx.last+1 {
 				t.Fatalf("append after repair = %d, %v", seq, err)
 			}
 			s.Close()
-			if size(t, path) <= lastOff {
-				t.Fatal("append after repair did not land in the repaired segment")
-			}
 			s = mustOpen(t, fx.dir, fx.opts)
 			defer s.Close()
 			if s.Report().Repaired {
 				t.Fatal("second Open repaired again")
 			}
 		})
+	}
+}
+
+// TestAcknowledgedLossIsRefused damages the end of the log, which Open
+// used to "repair" silently, turning completed cases back into running
+// ones: every such loss of acknowledged records is now refused, with file
+// and offset, by Open, OpenReadOnly and Check alike.
+func TestAcknowledgedLossIsRefused(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		damage func(t *testing.T, fx *fixture) (file string, off int64)
+		reason string
+	}{
+		{"last segment deleted", func(t *testing.T, fx *fixture) (string, int64) {
+			last := fx.segs[len(fx.segs)-1]
+			if err := os.Remove(last); err != nil {
+				t.Fatal(err)
+			}
+			return last, 0
+		}, "segment is missing"},
+		{"last segment truncated mid-record", func(t *testing.T, fx *fixture) (string, int64) {
+			last := fx.segs[len(fx.segs)-1]
+			truncateTo(t, last, fx.offsets[fx.last-1]+7)
+			return last, fx.offsets[fx.last-1] + 7
+		}, "acknowledged records up to"},
+		{"last segment cut at a record boundary", func(t *testing.T, fx *fixture) (string, int64) {
+			last := fx.segs[len(fx.segs)-1]
+			truncateTo(t, last, fx.offsets[fx.last])
+			return last, fx.offsets[fx.last]
+		}, "acknowledged records up to"},
+		{"bit flip in the last record", func(t *testing.T, fx *fixture) (string, int64) {
+			last := fx.segs[len(fx.segs)-1]
+			flipByte(t, last, size(t, last)-1)
+			return last, fx.offsets[fx.last]
+		}, "last acknowledged record"},
+		{"HEAD deleted", func(t *testing.T, fx *fixture) (string, int64) {
+			path := filepath.Join(fx.dir, headName)
+			if err := os.Remove(path); err != nil {
+				t.Fatal(err)
+			}
+			return path, 0
+		}, "HEAD"},
+		{"both HEAD slots damaged", func(t *testing.T, fx *fixture) (string, int64) {
+			path := filepath.Join(fx.dir, headName)
+			flipByte(t, path, 20)
+			flipByte(t, path, headStride+20)
+			return path, 0
+		}, "both copies"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fx := newFixture(t, 60, 0)
+			file, off := tc.damage(t, fx)
+			mustRefuse(t, fx, file, off, tc.reason)
+			if _, err := OpenReadOnly(fx.dir, fx.opts); err == nil {
+				t.Fatal("OpenReadOnly accepted the damaged directory")
+			}
+			rep, err := Check(context.Background(), fx.dir, fx.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(rep.Damage) == 0 {
+				t.Fatalf("Check found no damage: %+v", rep)
+			}
+		})
+	}
+}
+
+// TestOneTornHeadSlotIsSurvived: a crash in the middle of writing HEAD
+// leaves the other slot, one commit older, which still covers every
+// record acknowledged before the torn write.
+func TestOneTornHeadSlotIsSurvived(t *testing.T) {
+	fx := newFixture(t, 60, 0)
+	path := filepath.Join(fx.dir, headName)
+	h, err := readHeadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	flipByte(t, path, int64(h.gen%2)*headStride+20)
+	s, err := Open(fx.dir, fx.opts)
+	if err != nil {
+		t.Fatalf("Open with one torn HEAD slot: %v", err)
+	}
+	defer s.Close()
+	// The older slot acknowledges all but the last record; that one is
+	// then dropped as never acknowledged.
+	if got := s.LastSeq(); got != fx.last-1 && got != fx.last {
+		t.Fatalf("LastSeq = %d, want %d", got, fx.last-1)
+	}
+}
+
+func TestRepairAcceptsTheLoss(t *testing.T) {
+	ctx := context.Background()
+	fx := newFixture(t, 60, 0)
+	last := fx.segs[len(fx.segs)-1]
+	victim := fx.last - 2
+	flipByte(t, last, fx.offsets[victim]+12)
+	before, err := Check(ctx, fx.dir, fx.opts)
+	if err != nil || len(before.Damage) == 0 || before.Damage[0].File != last || before.Damage[0].Offset != fx.offsets[victim] {
+		t.Fatalf("Check before repair: %+v, %v", before, err)
+	}
+	rep, err := Repair(ctx, fx.dir, fx.opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.LastSeq != victim-1 || rep.Lost != 3 {
+		t.Fatalf("repair %+v, want the log cut to %d with 3 records lost", rep, victim-1)
+	}
+	logged, err := os.ReadFile(filepath.Join(fx.dir, RepairLog))
+	if err != nil || !strings.Contains(string(logged), "lost acknowledged records") || !strings.Contains(string(logged), last) {
+		t.Fatalf("repair.log: %q, %v", logged, err)
+	}
+	after, err := Check(ctx, fx.dir, fx.opts)
+	if err != nil || len(after.Damage) != 0 || after.LastSeq != victim-1 {
+		t.Fatalf("Check after repair: %+v, %v", after, err)
+	}
+	s := mustOpen(t, fx.dir, fx.opts)
+	defer s.Close()
+	if seq, err := s.Append(ctx, rec("c", 0)); err != nil || seq != victim {
+		t.Fatalf("append after repair = %d, %v", seq, err)
 	}
 }
 
@@ -226,7 +378,7 @@ func TestCorruptionRefusesToStart(t *testing.T) {
 			t.Fatal("last segment has one record")
 		}
 		flipByte(t, last, fx.offsets[victim]+12)
-		mustRefuse(t, fx, last, fx.offsets[victim], "checksum mismatch, followed by an intact record")
+		mustReport(t, fx, last, fx.offsets[victim], "checksum mismatch")
 	})
 	t.Run("bad length in the middle of the last segment", func(t *testing.T) {
 		fx := newFixture(t, 60, 0)
@@ -236,13 +388,13 @@ func TestCorruptionRefusesToStart(t *testing.T) {
 			t.Fatal("fixture layout changed")
 		}
 		flipByte(t, last, fx.offsets[victim]+2) // length becomes huge
-		mustRefuse(t, fx, last, fx.offsets[victim], "runs past the end of the data, followed by an intact record")
+		mustReport(t, fx, last, fx.offsets[victim], "runs past the end of the data")
 	})
 	t.Run("bad checksum in a sealed segment", func(t *testing.T) {
 		fx := newFixture(t, 60, 0)
 		seg := fx.segs[0]
 		flipByte(t, seg, fx.offsets[3]+9)
-		mustRefuse(t, fx, seg, fx.offsets[3], "record checksum mismatch")
+		mustReport(t, fx, seg, fx.offsets[3], "record checksum mismatch")
 	})
 	t.Run("truncated sealed segment", func(t *testing.T) {
 		fx := newFixture(t, 60, 0)

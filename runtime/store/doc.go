@@ -18,9 +18,12 @@
 //
 // # On-disk layout
 //
-//	DIR/LOCK                          flock(2)-held while a Store is open
+//	DIR/HEAD                          the acknowledged end of the log (two checksummed slots)
+//	DIR/LOCK                          flock(2)-held by a writer for each commit
+//	DIR/locks/<case>.lock             flock(2)-held by the process driving a case
 //	DIR/<firstSeq:020d>.log           log segments, rotated at Options.SegmentBytes
 //	DIR/snap-<seq:020d>.snap          the latest snapshot
+//	DIR/repair.log                    what [Repair] changed, one line per change
 //
 // A segment starts with a 40-byte header (magic "KNHKLOG\n", version,
 // first sequence number, and the first sequence number and final size of
@@ -29,18 +32,45 @@
 // follow as frames: a 4-byte body length, a 4-byte CRC32C over length and
 // body, and the body (sequence number, case id, kind, payload).
 //
-// # Durability
+// # Durability and HEAD
 //
 // [Store.Append] returns only after the record is fsync'd (fdatasync on
-// Linux). One committer goroutine takes every append waiting in its queue,
-// writes them with one write(2) and covers them with one fsync, so 64
-// concurrent cases pay for one fsync between them (group commit). When a
-// batch comes out smaller than the previous one, the committer waits for
-// the appenders it just woke, at most half the last fsync's duration, so
-// batches stay full instead of alternating between one record and the
-// rest. Batches are written and synced strictly one after another, so
-// after a crash at most the last batch of the last segment can be
-// incomplete.
+// Linux) and HEAD says so. One committer goroutine takes every append
+// waiting in its queue, writes them with one write(2), covers them with
+// one fsync, then writes HEAD (the last acknowledged sequence number, the
+// active segment and its acknowledged size, and where the last record's
+// frame is) into one of its two slots and fsyncs that (group commit: 64
+// concurrent cases share these two fsyncs). When a batch comes out
+// smaller than the previous one, the committer waits for the appenders it
+// just woke, at most half the last commit's duration, so batches stay
+// full instead of alternating between one record and the rest.
+//
+// HEAD is what makes loss detectable: a log whose end was cut, deleted
+// or damaged looks like a shorter intact log, and only a durable record
+// kept beside it, written after the records it covers, can tell the two
+// apart. Bytes after HEAD's end belong to a commit that never returned and
+// are dropped by the next writer; anything HEAD covers that is missing or
+// damaged is a [*CorruptError].
+//
+// # Many processes, one directory
+//
+// Any number of processes may have a directory open at once. A writer
+// ([Open]) holds DIR/LOCK only while it commits: it takes the lock, reads
+// HEAD to learn what other writers committed (following their segment
+// rotations), drops unacknowledged bytes a dead writer left, writes and
+// syncs its batch and HEAD, and releases the lock. Waiting for the lock
+// costs at most other writers' commits, never a case's run time, so a
+// case sleeping on a timer or blocked on a hung task does not stop other
+// processes. A case's events must come from one engine at a time, so the
+// process that drives a case holds its case lock ([Store.LockCase]),
+// which fails at once with [ErrCaseBusy] rather than waiting behind a
+// sleeping run.
+//
+// A reader ([OpenReadOnly]) takes no lock and writes nothing, not even
+// the lock file: it reads HEAD once and sees exactly the records
+// acknowledged then. It works on a read-only copy and beside running
+// writers, since writers only append after HEAD's end and never change
+// what HEAD covers.
 //
 // Replay is [Store.Scan] or the [Store.Records] iterator from the record
 // after [Store.LatestSnapshot]; [Store.WriteSnapshot] writes a snapshot
@@ -50,20 +80,16 @@
 //
 // # Corruption
 //
-// Open verifies every segment header and the chain between segments, and
-// reads every record that recovery will replay (from the latest snapshot
-// on) and the whole last segment. Exactly one kind of damage is repaired:
-// a torn tail, that is a partial or damaged final frame at the end of the
-// last segment with no intact record after it; it is truncated back to the
-// last good record and reported in [OpenReport]. Everything else (a bad
-// checksum followed by intact records, a truncated or resized sealed
-// segment, a sequence gap, an unknown version, a garbage snapshot) makes
-// Open fail with a [*CorruptError] naming the file and byte offset, before
-// anything in the directory is modified.
-//
-// The conservative rule has one false positive: after a power loss (not a
-// process crash) that persisted later pages of the final unsynced batch
-// but not earlier ones, Open refuses to start instead of dropping the
-// unacknowledged records. Refusing is the safe side: nothing acknowledged
-// is ever silently dropped.
+// Open and OpenReadOnly read no record but the last acknowledged one: they
+// verify every segment header, the chain between segments, the latest
+// snapshot, and HEAD against the log (the active segment exists, holds at
+// least the acknowledged bytes, and the last acknowledged record is whole
+// where HEAD says). So deleting the last segment, cutting it anywhere in
+// acknowledged data, or flipping a bit in its last record is refused with
+// the file and byte offset, before anything is modified. Damage deeper in
+// the log is reported, with its file and offset, by the first scan that
+// reads it, and by [Check], which reads everything and modifies nothing
+// (knhk fsck). [Repair] (knhk repair) is the only code that drops
+// acknowledged records: it cuts the log back to its intact prefix, for an
+// operator who accepts the loss, and logs every change to DIR/repair.log.
 package store

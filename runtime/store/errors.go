@@ -8,9 +8,13 @@ import (
 )
 
 var (
-	// ErrLocked is returned by [Open] when another Store, in this or another
-	// process, holds the data directory.
-	ErrLocked = errors.New("data directory is in use by another engine")
+	// ErrReadOnly is returned by writes to a Store opened with
+	// [OpenReadOnly].
+	ErrReadOnly = errors.New("store is open read-only")
+
+	// ErrCaseBusy is returned by [Store.LockCase] when another process, or
+	// another lock in this one, holds the case.
+	ErrCaseBusy = errors.New("case is being run by another process")
 
 	// ErrClosed is returned by calls on a closed Store.
 	ErrClosed = errors.New("store is closed")

@@ -46,6 +46,9 @@ func (s *Store) scanAt(ctx context.Context, p Position, fn func(Record, Position
 		return ErrClosed
 	}
 	from := max(p.Seq, 1)
+	if len(segs) == 0 || from > last {
+		return nil // an empty read-only store, or nothing new
+	}
 	if from < segs[0].header.firstSeq {
 		return fmt.Errorf("store: scan from %d, log starts at %d: %w", from, segs[0].header.firstSeq, ErrCompacted)
 	}

@@ -28,6 +28,9 @@ func (s *Store) Records(ctx context.Context, from Seq) iter.Seq2[Record, error] 
 			return
 		}
 		from = max(from, 1)
+		if len(segs) == 0 || from > last {
+			return // an empty read-only store
+		}
 		if from < segs[0].header.firstSeq {
 			yield(Record{}, fmt.Errorf("store: scan from %d, log starts at %d: %w", from, segs[0].header.firstSeq, ErrCompacted))
 			return

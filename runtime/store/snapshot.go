@@ -81,8 +81,15 @@ func (s *Store) WriteSnapshot(ctx context.Context, seq Seq, state []byte) error 
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	if s.readOnly {
+		return ErrReadOnly
+	}
 	s.snapMu.Lock()
 	defer s.snapMu.Unlock()
+	if err := lockEx(s.lockf); err != nil {
+		return fmt.Errorf("store: lock %s: %w", s.lockf.Name(), err)
+	}
+	defer unlock(s.lockf)
 	s.mu.Lock()
 	closed, last, prev := s.closed, s.lastSeq, s.snapSeq
 	hasPrev := s.hasSnap

@@ -6,7 +6,6 @@ package store
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sync"
@@ -56,29 +55,33 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
-// OpenReport says what Open found and what, if anything, it repaired.
+// OpenReport says what Open found and what, if anything, it dropped.
 type OpenReport struct {
-	Segments    int  // log segments in the directory
-	Verified    int  // segments whose every record Open read
-	LastSeq     Seq  // last record in the log, 0 if empty
+	Segments    int  // log segments in use
+	LastSeq     Seq  // last acknowledged record, 0 if none
 	SnapshotSeq Seq  // sequence number of the latest snapshot
 	HasSnapshot bool // whether there is a snapshot
-	// Repaired is set when a torn final record was truncated away.
+	// Repaired is set when Open dropped bytes after the acknowledged end
+	// of the log: the remains of a commit that never returned.
 	Repaired   bool
 	TornFile   string // the segment that was truncated
 	TornOffset int64  // the size it was truncated to
 	TornBytes  int64  // how many bytes were dropped
-	// Removed lists leftovers of interrupted writes and superseded
-	// snapshots that Open deleted.
+	// Removed lists leftovers of interrupted writes, superseded snapshots
+	// and never-acknowledged segments that Open deleted.
 	Removed []string
 }
 
-// Store is an open data directory. Its methods are safe for concurrent use.
+// Store is an open data directory. Its methods are safe for concurrent use,
+// and any number of Stores, in this and other processes, may have the same
+// directory open (see the package documentation).
 type Store struct {
-	dir    string
-	opts   Options
-	lock   *os.File
-	report OpenReport
+	dir      string
+	opts     Options
+	readOnly bool
+	lockf    *os.File // DIR/LOCK, flocked around each commit; nil when read-only
+	headf    *os.File // DIR/HEAD opened for writing; nil when read-only
+	report   OpenReport
 
 	// sendMu orders Append's hand-off to the committer against Close.
 	sendMu     sync.RWMutex
@@ -92,6 +95,7 @@ type Store struct {
 	lastSeq Seq
 	snapSeq Seq
 	hasSnap bool
+	head    head // the acknowledged end as this Store last read or wrote it
 
 	// Owned by the committer goroutine.
 	active *os.File
@@ -105,27 +109,58 @@ type Store struct {
 	compactMu sync.RWMutex // readers hold it shared, Compact exclusive
 }
 
-// Open opens or creates the data directory dir, takes its lock, verifies
-// it and starts the committer. Corruption other than a torn tail yields a
-// [*CorruptError] and leaves every file as it was; a second Open of a
-// directory that is in use fails with [ErrLocked].
+// lockName is the lock file every writer flocks around its commits.
+const lockName = "LOCK"
+
+// Open opens or creates the data directory dir for appending, verifies it
+// and starts the committer. Damage to acknowledged records yields a
+// [*CorruptError] and leaves every file as it was. Other Stores, in this
+// or other processes, may have dir open at the same time: each commit
+// takes the directory's lock for its write and fsyncs only.
 func Open(dir string, opts Options) (*Store, error) {
 	opts = opts.withDefaults()
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("store: create data directory: %w", err)
 	}
-	lock, err := lockDir(filepath.Join(dir, "LOCK"))
+	lockf, err := openLock(filepath.Join(dir, lockName))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("store: %w", err)
 	}
-	s := &Store{dir: dir, opts: opts, lock: lock}
-	if err := s.recover(); err != nil {
-		unlockDir(lock)
+	s := &Store{dir: dir, opts: opts, lockf: lockf}
+	if err := lockEx(lockf); err != nil {
+		lockf.Close()
+		return nil, fmt.Errorf("store: lock %s: %w", lockf.Name(), err)
+	}
+	err = s.recover(true)
+	unlock(lockf)
+	if err != nil {
+		s.closeFiles()
 		return nil, err
 	}
 	s.reqs = make(chan *request, 1024)
 	s.done = make(chan struct{})
 	go s.commitLoop()
+	return s, nil
+}
+
+// OpenReadOnly opens the existing data directory dir for reading. It
+// never creates, modifies or locks anything, so it works on a read-only
+// copy and beside any number of writers; it sees the records acknowledged
+// when it was called. Appends and snapshot writes fail with
+// [ErrReadOnly]. A directory without a log reads as empty.
+func OpenReadOnly(dir string, opts Options) (*Store, error) {
+	opts = opts.withDefaults()
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	if !fi.IsDir() {
+		return nil, fmt.Errorf("store: %s is not a directory", dir)
+	}
+	s := &Store{dir: dir, opts: opts, readOnly: true}
+	if err := s.recover(false); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -154,10 +189,11 @@ func (s *Store) Stats() Stats {
 	return Stats{Commits: s.commits.Load(), Records: s.records.Load()}
 }
 
-// recover verifies the directory and, only when everything but a torn tail
-// checks out, repairs the tail, removes leftovers and opens the active
-// segment for appending.
-func (s *Store) recover() error {
+// recover checks the directory against HEAD and, when write is set and
+// only never-acknowledged bytes are wrong, drops them, removes leftovers
+// and opens the active segment for appending. Without write it only
+// reads.
+func (s *Store) recover(write bool) error {
 	l, err := listDir(s.dir)
 	if err != nil {
 		return fmt.Errorf("store: %w", err)
@@ -180,32 +216,115 @@ func (s *Store) recover() error {
 		s.snapSeq, s.hasSnap = want, true
 		rep.SnapshotSeq, rep.HasSnapshot = want, true
 	}
-
-	if len(l.segments) == 0 {
-		if s.hasSnap {
-			return corrupt(filepath.Join(s.dir, snapshotName(s.snapSeq)), 0, "snapshot has no log segments after it")
-		}
-		return s.finishRecovery(l, nil)
+	segs, err := readSegments(s.dir, l)
+	if err != nil {
+		return err
+	}
+	headPath := filepath.Join(s.dir, headName)
+	h, err := readHeadFile(headPath)
+	if errors.Is(err, errNoHead) {
+		return s.recoverWithoutHead(l, segs, write)
+	}
+	if err != nil {
+		return err
+	}
+	ai, err := checkHead(s.dir, segs, h, s.opts.MaxRecordBytes)
+	if err != nil {
+		return err
+	}
+	active := &segs[ai]
+	first := segs[0].header.firstSeq
+	switch {
+	case !s.hasSnap && first != 1:
+		return corrupt(segs[0].path, 12, "log starts at sequence number %d and no snapshot covers the records before it", first)
+	case s.hasSnap && first > s.snapSeq+1:
+		return corrupt(segs[0].path, 12, "log starts at sequence number %d but the latest snapshot ends at %d", first, s.snapSeq)
+	case s.hasSnap && s.snapSeq > h.lastSeq:
+		return corrupt(filepath.Join(s.dir, snapshotName(s.snapSeq)), 12, "snapshot at sequence number %d is ahead of the log, which ends at %d", s.snapSeq, h.lastSeq)
+	}
+	unacked := segs[ai+1:]
+	torn := active.size - h.activeSize
+	segs = segs[:ai+1]
+	active.size, active.lastSeq = h.activeSize, h.lastSeq
+	s.head = h
+	if !write {
+		s.segs, s.lastSeq = segs, h.lastSeq
+		rep.Segments, rep.LastSeq = len(segs), h.lastSeq
+		return nil
 	}
 
-	// Headers and the chain between segments: cheap checks on every file.
+	// Everything acknowledged checks out: from here on the directory may
+	// be modified, and only what was never acknowledged is dropped.
+	if torn > 0 {
+		if err := truncateSync(active.path, h.activeSize); err != nil {
+			return fmt.Errorf("store: drop unacknowledged tail: %w", err)
+		}
+		rep.Repaired, rep.TornFile, rep.TornOffset, rep.TornBytes = true, active.path, h.activeSize, torn
+		if s.opts.Logf != nil {
+			s.opts.Logf("store: %s: dropped %d unacknowledged bytes after offset %d", active.path, torn, h.activeSize)
+		}
+	}
+	for _, u := range unacked {
+		l.temps = append(l.temps, filepath.Base(u.path))
+		if s.opts.Logf != nil {
+			s.opts.Logf("store: %s: removed a segment with no acknowledged record", u.path)
+		}
+	}
+	return s.finishRecovery(l, segs)
+}
+
+// recoverWithoutHead handles a directory with no HEAD: a new one, or one
+// whose HEAD was lost. A log that holds records cannot be checked without
+// HEAD, so it is refused; an empty one is initialised.
+func (s *Store) recoverWithoutHead(l dirListing, segs []segment, write bool) error {
+	headPath := filepath.Join(s.dir, headName)
+	if len(segs) > 1 || (len(segs) == 1 && segs[0].size > segmentHeaderSize) || s.hasSnap {
+		return corrupt(headPath, 0, "HEAD, the record of what the log acknowledged, is missing although the log holds records (knhk repair rebuilds it from the log)")
+	}
+	if !write {
+		return nil // nothing was ever acknowledged: an empty log
+	}
+	if len(segs) == 0 {
+		h := segmentHeader{firstSeq: 1}
+		path := filepath.Join(s.dir, segmentName(1))
+		if err := atomicfile.Write(path, h.encode(), 0o644); err != nil {
+			return fmt.Errorf("store: create first segment: %w", err)
+		}
+		segs = []segment{{path: path, header: h, size: segmentHeaderSize}}
+	}
+	segs[0].size, segs[0].lastSeq = segmentHeaderSize, segs[0].header.firstSeq-1
+	if err := truncateSync(segs[0].path, segmentHeaderSize); err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	h := head{gen: 1, activeFirst: segs[0].header.firstSeq, activeSize: segmentHeaderSize}
+	if err := atomicfile.Write(headPath, encodeHeadFile(h), 0o644); err != nil {
+		return fmt.Errorf("store: create HEAD: %w", err)
+	}
+	s.head = h
+	return s.finishRecovery(l, segs)
+}
+
+// readSegments reads every segment header and checks the chain between
+// segments: cheap checks on every file. Sealed segments get their size
+// and last sequence number from the next segment's header.
+func readSegments(dir string, l dirListing) ([]segment, error) {
 	segs := make([]segment, len(l.segments))
 	for i, name := range l.segments {
-		path := filepath.Join(s.dir, name)
+		path := filepath.Join(dir, name)
 		fi, err := os.Stat(path)
 		if err != nil {
-			return fmt.Errorf("store: %w", err)
+			return nil, fmt.Errorf("store: %w", err)
 		}
 		hb, err := readAt(path, 0, segmentHeaderSize)
 		if err != nil {
-			return fmt.Errorf("store: %w", err)
+			return nil, fmt.Errorf("store: %w", err)
 		}
 		h, err := decodeSegmentHeader(path, hb)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if want, _ := parseSeqName(name, "", segmentExt); h.firstSeq != want {
-			return corrupt(path, 12, "segment header says first sequence number %d but its name says %d", h.firstSeq, want)
+			return nil, corrupt(path, 12, "segment header says first sequence number %d but its name says %d", h.firstSeq, want)
 		}
 		segs[i] = segment{path: path, header: h, size: fi.Size(), lastSeq: h.firstSeq - 1}
 		if i == 0 {
@@ -213,113 +332,78 @@ func (s *Store) recover() error {
 		}
 		prev := &segs[i-1]
 		if h.prevFirstSeq != prev.header.firstSeq || h.firstSeq <= prev.header.firstSeq {
-			return corrupt(path, 20, "previous segment should start at sequence number %d but the one found starts at %d (a segment is missing)", h.prevFirstSeq, prev.header.firstSeq)
+			return nil, corrupt(path, 20, "previous segment should start at sequence number %d but the one found starts at %d (a segment is missing)", h.prevFirstSeq, prev.header.firstSeq)
 		}
 		if h.prevSize != prev.size {
-			return corrupt(prev.path, min(prev.size, h.prevSize), "sealed segment is %d bytes but was %d when sealed (truncated or overwritten)", prev.size, h.prevSize)
+			return nil, corrupt(prev.path, min(prev.size, h.prevSize), "sealed segment is %d bytes but was %d when sealed (truncated or overwritten)", prev.size, h.prevSize)
 		}
 		prev.lastSeq = h.firstSeq - 1
 	}
-	first := segs[0].header.firstSeq
-	switch {
-	case !s.hasSnap && first != 1:
-		return corrupt(segs[0].path, 12, "log starts at sequence number %d and no snapshot covers the records before it", first)
-	case s.hasSnap && first > s.snapSeq+1:
-		return corrupt(segs[0].path, 12, "log starts at sequence number %d but the latest snapshot ends at %d", first, s.snapSeq)
-	}
+	return segs, nil
+}
 
-	// Read every record recovery will replay, and the whole last segment.
-	start := 0
+// checkHead checks that everything h acknowledges is there: the active
+// segment, at least h.activeSize bytes of it, and the last acknowledged
+// record whole at the offset h gives. It returns the index of the active
+// segment.
+func checkHead(dir string, segs []segment, h head, maxBody int) (int, error) {
+	ai := -1
 	for i := range segs {
-		if segs[i].header.firstSeq <= s.snapSeq+1 {
-			start = i
+		if segs[i].header.firstSeq == h.activeFirst {
+			ai = i
 		}
 	}
-	var torn *segment
-	var tornAt int64
-	for i := start; i < len(segs); i++ {
-		last := i == len(segs)-1
-		at, err := s.verifySegment(&segs[i], last)
-		if err != nil {
-			return err
-		}
-		rep.Verified++
-		if at >= 0 {
-			torn, tornAt = &segs[i], at
-		}
-		if !last && segs[i].lastSeq != segs[i+1].header.firstSeq-1 {
-			return corrupt(segs[i].path, segs[i].size, "segment ends at sequence number %d but the next starts at %d", segs[i].lastSeq, segs[i+1].header.firstSeq)
+	if ai < 0 {
+		return 0, corrupt(filepath.Join(dir, segmentName(h.activeFirst)), 0, "segment is missing, yet it holds the acknowledged end of the log (records up to %d)", h.lastSeq)
+	}
+	active := &segs[ai]
+	if active.size < h.activeSize {
+		return 0, corrupt(active.path, active.size, "segment is %d bytes but %d were acknowledged: acknowledged records up to %d were lost", active.size, h.activeSize, h.lastSeq)
+	}
+	if h.lastSeq < h.activeFirst-1 {
+		return 0, corrupt(filepath.Join(dir, headName), 0, "HEAD acknowledges records up to %d but names segment %s, which starts at %d", h.lastSeq, filepath.Base(active.path), h.activeFirst)
+	}
+	if h.lastSeq == 0 {
+		return ai, nil
+	}
+	// The frame of the last acknowledged record, in the active segment or,
+	// right after a rotation, at the end of the one before.
+	li := -1
+	for i := range segs[:ai+1] {
+		if segs[i].header.firstSeq == h.lastSegFirst {
+			li = i
 		}
 	}
-	lastSeq := segs[len(segs)-1].lastSeq
-	if s.hasSnap && s.snapSeq > lastSeq {
-		return corrupt(filepath.Join(s.dir, snapshotName(s.snapSeq)), 12, "snapshot at sequence number %d is ahead of the log, which ends at %d", s.snapSeq, lastSeq)
+	if li < 0 || li < ai-1 {
+		return 0, corrupt(filepath.Join(dir, segmentName(h.lastSegFirst)), h.lastOff, "segment holding the last acknowledged record %d is missing", h.lastSeq)
 	}
-
-	// Everything checks out: from here on the directory may be modified.
-	if torn != nil {
-		dropped := torn.size - tornAt
-		if err := truncateSync(torn.path, tornAt); err != nil {
-			return fmt.Errorf("store: repair torn tail: %w", err)
-		}
-		torn.size = tornAt
-		rep.Repaired, rep.TornFile, rep.TornOffset, rep.TornBytes = true, torn.path, tornAt, dropped
-		if s.opts.Logf != nil {
-			s.opts.Logf("store: %s: truncated torn final record at offset %d (%d bytes dropped)", torn.path, tornAt, dropped)
-		}
+	end := h.activeSize
+	if li < ai {
+		end = segs[li].size
 	}
-	return s.finishRecovery(l, segs)
-}
-
-// verifySegment reads every frame of seg, checking checksums and sequence
-// numbers. For the last segment it returns the offset of a torn tail to
-// truncate, or -1; any other damage is a CorruptError.
-func (s *Store) verifySegment(seg *segment, last bool) (int64, error) {
-	fr, _, err := openFrameReader(seg.path, seg.size, s.opts.MaxRecordBytes)
+	seg := segs[li]
+	b, err := readAt(seg.path, h.lastOff, min(end-h.lastOff, int64(maxBody)+frameHeaderSize))
 	if err != nil {
-		return -1, err
+		return 0, fmt.Errorf("store: %w", err)
 	}
-	defer fr.close()
-	expect := seg.header.firstSeq
-	for {
-		rec, err := fr.next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			if !isFrameError(err) {
-				return -1, fmt.Errorf("store: read %s: %w", seg.path, err)
-			}
-			if !last {
-				return -1, corrupt(seg.path, fr.off, "%v", err)
-			}
-			tail, rerr := readAt(seg.path, fr.off, seg.size-fr.off)
-			if rerr != nil {
-				return -1, fmt.Errorf("store: read %s: %w", seg.path, rerr)
-			}
-			if p, ok := intactFrameAfter(tail, expect-1, s.opts.MaxRecordBytes); ok {
-				return -1, corrupt(seg.path, fr.off, "%v, followed by an intact record at offset %d", err, fr.off+int64(p))
-			}
-			seg.lastSeq = expect - 1
-			return fr.off, nil
-		}
-		if rec.Seq != expect {
-			return -1, corrupt(seg.path, fr.off, "record has sequence number %d where %d was expected", rec.Seq, expect)
-		}
-		expect++
+	rec, n, err := decodeFrame(b, maxBody)
+	switch {
+	case err != nil:
+		return 0, corrupt(seg.path, h.lastOff, "last acknowledged record %d is damaged: %v", h.lastSeq, err)
+	case rec.Seq != h.lastSeq:
+		return 0, corrupt(seg.path, h.lastOff, "last acknowledged record should be %d but is %d", h.lastSeq, rec.Seq)
+	case h.lastOff+int64(n) != end:
+		return 0, corrupt(seg.path, h.lastOff+int64(n), "acknowledged records end at offset %d, not after record %d", end, h.lastSeq)
 	}
-	seg.lastSeq = expect - 1
-	return -1, nil
+	return ai, nil
 }
 
-// finishRecovery removes leftovers, creates the first segment of a new
-// directory and opens the last segment for appending.
+// finishRecovery removes leftovers and opens the active segment and HEAD
+// for writing.
 func (s *Store) finishRecovery(l dirListing, segs []segment) error {
 	rep := &s.report
 	var removed []string
-	for _, name := range l.temps {
-		removed = append(removed, name)
-	}
+	removed = append(removed, l.temps...)
 	for i, name := range l.snapshots {
 		if i < len(l.snapshots)-1 {
 			removed = append(removed, name)
@@ -331,15 +415,7 @@ func (s *Store) finishRecovery(l dirListing, segs []segment) error {
 		}
 	}
 	rep.Removed = removed
-	if len(segs) == 0 {
-		h := segmentHeader{firstSeq: 1}
-		name := segmentName(1)
-		if err := atomicfile.Write(filepath.Join(s.dir, name), h.encode(), 0o644); err != nil {
-			return fmt.Errorf("store: create first segment: %w", err)
-		}
-		segs = []segment{{path: filepath.Join(s.dir, name), header: h, size: segmentHeaderSize}}
-		rep.Verified++
-	} else if len(removed) > 0 {
+	if len(removed) > 0 {
 		if err := atomicfile.SyncDir(s.dir); err != nil {
 			return fmt.Errorf("store: %w", err)
 		}
@@ -350,6 +426,11 @@ func (s *Store) finishRecovery(l dirListing, segs []segment) error {
 		return fmt.Errorf("store: %w", err)
 	}
 	s.active = f
+	hf, err := os.OpenFile(filepath.Join(s.dir, headName), os.O_RDWR, 0)
+	if err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	s.headf = hf
 	s.segs = segs
 	s.lastSeq = last.lastSeq
 	rep.Segments = len(segs)
@@ -373,8 +454,8 @@ func truncateSync(path string, size int64) error {
 	return f.Close()
 }
 
-// Close waits for every accepted append to be committed, then releases the
-// data directory. Calls after Close return [ErrClosed].
+// Close waits for every accepted append to be committed, then closes the
+// data directory's files. Calls after Close return [ErrClosed].
 func (s *Store) Close() error {
 	s.sendMu.Lock()
 	if s.sendClosed {
@@ -382,9 +463,13 @@ func (s *Store) Close() error {
 		return ErrClosed
 	}
 	s.sendClosed = true
-	close(s.reqs)
+	if s.reqs != nil {
+		close(s.reqs)
+	}
 	s.sendMu.Unlock()
-	<-s.done
+	if s.done != nil {
+		<-s.done
+	}
 
 	s.snapMu.Lock()
 	s.compactMu.Lock()
@@ -393,10 +478,18 @@ func (s *Store) Close() error {
 	s.mu.Unlock()
 	s.compactMu.Unlock()
 	s.snapMu.Unlock()
+	return s.closeFiles()
+}
 
-	err := s.active.Close()
-	if uerr := unlockDir(s.lock); err == nil {
-		err = uerr
+// closeFiles closes whatever files s has open.
+func (s *Store) closeFiles() error {
+	var err error
+	for _, f := range []*os.File{s.active, s.headf, s.lockf} {
+		if f != nil {
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+		}
 	}
 	return err
 }

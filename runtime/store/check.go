@@ -1,0 +1,343 @@
+// This file implements Check and Repair: reading the whole data
+// directory for damage, and cutting the log back to its intact prefix when
+// an operator accepts the loss.
+
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/knhk/knhk/internal/atomicfile"
+)
+
+// CheckReport is what [Check] found.
+type CheckReport struct {
+	Segments int // log segments in the directory
+	// Records is how many records form the intact prefix of the log, and
+	// LastSeq the last of them.
+	Records uint64
+	LastSeq Seq
+	// Acknowledged is the last record HEAD acknowledges (0 when HEAD is
+	// missing or unreadable).
+	Acknowledged Seq
+	// Damage lists every problem with acknowledged data, snapshots and
+	// HEAD, in the order found; empty means the directory is sound.
+	Damage []*CorruptError
+	// Unacknowledged counts bytes after the acknowledged end: the remains of
+	// a commit that never returned, which the next writer drops.
+	Unacknowledged int64
+}
+
+// logWalk is the longest intact prefix of the log, read frame by frame.
+type logWalk struct {
+	segs    []segment // the segments of the prefix; the last may be cut short
+	records uint64
+	lastSeq Seq
+	lastSeg Seq   // first sequence number of the segment of lastSeq
+	lastOff int64 // offset of lastSeq's frame
+	// cut is where the prefix ends early: the damage found there, nil when
+	// every segment was read to its end. cutSeg indexes the segment it is
+	// in; cutAt is the offset to truncate that segment to, or -1 when the
+	// whole segment goes (its header is bad or does not follow on).
+	cut    *CorruptError
+	cutSeg int
+	cutAt  int64
+}
+
+// walkLog reads every frame of every segment of dir, in order, and stops
+// at the first damage.
+func walkLog(ctx context.Context, dir string, l dirListing, maxBody int) (logWalk, error) {
+	var w logWalk
+	for i, name := range l.segments {
+		path := filepath.Join(dir, name)
+		fi, err := os.Stat(path)
+		if err != nil {
+			return w, fmt.Errorf("store: %w", err)
+		}
+		fr, h, err := openFrameReader(path, fi.Size(), maxBody)
+		if err != nil {
+			var ce *CorruptError
+			if !errors.As(err, &ce) {
+				return w, fmt.Errorf("store: %w", err)
+			}
+			w.cut, w.cutSeg, w.cutAt = ce, i, -1
+			return w, nil
+		}
+		if want, _ := parseSeqName(name, "", segmentExt); h.firstSeq != want {
+			fr.close()
+			w.cut, w.cutSeg, w.cutAt = corrupt(path, 12, "segment header says first sequence number %d but its name says %d", h.firstSeq, want), i, -1
+			return w, nil
+		}
+		if i > 0 && h.firstSeq != w.lastSeq+1 {
+			fr.close()
+			w.cut, w.cutSeg, w.cutAt = corrupt(path, 12, "segment starts at sequence number %d but the log before it ends at %d (a segment is missing or cut short)", h.firstSeq, w.lastSeq), i, -1
+			return w, nil
+		}
+		if i == 0 {
+			w.lastSeq = h.firstSeq - 1
+		}
+		seg := segment{path: path, header: h, size: segmentHeaderSize, lastSeq: h.firstSeq - 1}
+		for {
+			if err := ctx.Err(); err != nil {
+				fr.close()
+				return w, err
+			}
+			at := fr.off
+			rec, err := fr.next()
+			if err == io.EOF {
+				break
+			}
+			if err == nil && rec.Seq != w.lastSeq+1 {
+				err = fmt.Errorf("record has sequence number %d where %d was expected", rec.Seq, w.lastSeq+1)
+			} else if err != nil && !isFrameError(err) {
+				fr.close()
+				return w, fmt.Errorf("store: read %s: %w", path, err)
+			}
+			if err != nil {
+				fr.close()
+				w.segs = append(w.segs, seg)
+				w.cut, w.cutSeg, w.cutAt = corrupt(path, at, "%v", err), i, at
+				return w, nil
+			}
+			w.records++
+			w.lastSeq, w.lastSeg, w.lastOff = rec.Seq, h.firstSeq, at
+			seg.size, seg.lastSeq = fr.off, rec.Seq
+		}
+		fr.close()
+		w.segs = append(w.segs, seg)
+	}
+	return w, nil
+}
+
+// Check reads the whole data directory dir without modifying or locking
+// anything and reports damage: every record checked, the chain of
+// segments, the latest snapshot, and the log against HEAD, so that lost
+// acknowledged records are found even when what is left is intact.
+func Check(ctx context.Context, dir string, opts Options) (CheckReport, error) {
+	opts = opts.withDefaults()
+	var rep CheckReport
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return rep, fmt.Errorf("store: no data directory %s", dir)
+	}
+	l, err := listDir(dir)
+	if err != nil {
+		return rep, fmt.Errorf("store: %w", err)
+	}
+	rep.Segments = len(l.segments)
+	if n := len(l.snapshots); n > 0 {
+		name := l.snapshots[n-1]
+		want, _ := parseSeqName(name, snapshotPrefix, snapshotExt)
+		path := filepath.Join(dir, name)
+		if b, err := os.ReadFile(path); err != nil {
+			return rep, fmt.Errorf("store: %w", err)
+		} else if _, err := decodeSnapshot(path, b, want); err != nil {
+			var ce *CorruptError
+			if !errors.As(err, &ce) {
+				return rep, err
+			}
+			rep.Damage = append(rep.Damage, ce)
+		}
+	}
+	w, err := walkLog(ctx, dir, l, opts.MaxRecordBytes)
+	if err != nil {
+		return rep, err
+	}
+	rep.Records, rep.LastSeq = w.records, w.lastSeq
+	headPath := filepath.Join(dir, headName)
+	h, herr := readHeadFile(headPath)
+	switch {
+	case errors.Is(herr, errNoHead):
+		if w.records > 0 || w.cut != nil {
+			rep.Damage = append(rep.Damage, corrupt(headPath, 0, "HEAD, the record of what the log acknowledged, is missing"))
+		}
+		if w.cut != nil {
+			rep.Damage = append(rep.Damage, w.cut)
+		}
+		return rep, nil
+	case herr != nil:
+		var ce *CorruptError
+		if !errors.As(herr, &ce) {
+			return rep, herr
+		}
+		rep.Damage = append(rep.Damage, ce)
+		if w.cut != nil {
+			rep.Damage = append(rep.Damage, w.cut)
+		}
+		return rep, nil
+	}
+	rep.Acknowledged = h.lastSeq
+	// Damage after the acknowledged end is an unfinished commit, not loss.
+	ackEnd := func(seg Seq, off int64) bool {
+		return seg > h.activeFirst || (seg == h.activeFirst && off >= h.activeSize)
+	}
+	if w.cut != nil {
+		cutFirst, _ := parseSeqName(l.segments[w.cutSeg], "", segmentExt)
+		off := w.cutAt
+		if off < 0 {
+			off = 0
+		}
+		if !ackEnd(cutFirst, off) {
+			rep.Damage = append(rep.Damage, w.cut)
+		}
+	}
+	if w.lastSeq < h.lastSeq {
+		file, off := filepath.Join(dir, segmentName(h.activeFirst)), h.activeSize
+		if w.cut != nil {
+			file, off = w.cut.File, max(w.cutAt, 0)
+		} else if n := len(w.segs); n > 0 {
+			file, off = w.segs[n-1].path, w.segs[n-1].size
+		}
+		rep.Damage = append(rep.Damage, corrupt(file, off, "acknowledged records %d to %d are lost (the log ends at %d)", w.lastSeq+1, h.lastSeq, w.lastSeq))
+	}
+	for _, name := range l.segments {
+		first, _ := parseSeqName(name, "", segmentExt)
+		fi, err := os.Stat(filepath.Join(dir, name))
+		if err != nil {
+			continue
+		}
+		switch {
+		case first > h.activeFirst:
+			rep.Unacknowledged += fi.Size()
+		case first == h.activeFirst && fi.Size() > h.activeSize:
+			rep.Unacknowledged += fi.Size() - h.activeSize
+		}
+	}
+	return rep, nil
+}
+
+// RepairReport says what [Repair] did.
+type RepairReport struct {
+	// LastSeq is the last record kept; Lost is how many acknowledged
+	// records were dropped (as far as HEAD tells).
+	LastSeq Seq
+	Lost    uint64
+	// Actions lists what was done, one line each, as written to
+	// DIR/repair.log.
+	Actions []string
+}
+
+// RepairLog is the file in the data directory where [Repair] appends a
+// line for every change it makes.
+const RepairLog = "repair.log"
+
+// Repair cuts the log of dir back to its longest intact prefix: it
+// truncates the segment where the first damage is, removes the segments
+// after it and snapshots ahead of it, and rewrites HEAD to acknowledge
+// exactly what is left. It is for an operator who accepts losing what
+// comes after the damage; every change is appended to DIR/repair.log and
+// returned. It takes the directory's lock, so it waits for commits in
+// flight; a process that keeps the directory open across Repair must be
+// restarted.
+func Repair(ctx context.Context, dir string, opts Options) (RepairReport, error) {
+	opts = opts.withDefaults()
+	var rep RepairReport
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return rep, fmt.Errorf("store: no data directory %s", dir)
+	}
+	lockf, err := openLock(filepath.Join(dir, lockName))
+	if err != nil {
+		return rep, fmt.Errorf("store: %w", err)
+	}
+	defer lockf.Close()
+	if err := lockEx(lockf); err != nil {
+		return rep, fmt.Errorf("store: lock %s: %w", lockf.Name(), err)
+	}
+	defer unlock(lockf)
+	l, err := listDir(dir)
+	if err != nil {
+		return rep, fmt.Errorf("store: %w", err)
+	}
+	w, err := walkLog(ctx, dir, l, opts.MaxRecordBytes)
+	if err != nil {
+		return rep, err
+	}
+	headPath := filepath.Join(dir, headName)
+	old, herr := readHeadFile(headPath)
+	act := func(format string, args ...any) { rep.Actions = append(rep.Actions, fmt.Sprintf(format, args...)) }
+
+	// Cut the log at the first damage.
+	if w.cut != nil {
+		act("damage: %v", w.cut)
+		if w.cutAt >= 0 {
+			path := w.segs[len(w.segs)-1].path
+			if err := truncateSync(path, w.cutAt); err != nil {
+				return rep, fmt.Errorf("store: %w", err)
+			}
+			act("truncated %s to %d bytes", path, w.cutAt)
+		}
+		first := w.cutSeg
+		if w.cutAt >= 0 {
+			first++
+		}
+		for _, name := range l.segments[first:] {
+			if err := os.Remove(filepath.Join(dir, name)); err != nil {
+				return rep, fmt.Errorf("store: %w", err)
+			}
+			act("removed %s", filepath.Join(dir, name))
+		}
+	}
+	for _, name := range l.snapshots {
+		if seq, _ := parseSeqName(name, snapshotPrefix, snapshotExt); seq > w.lastSeq {
+			if err := os.Remove(filepath.Join(dir, name)); err != nil {
+				return rep, fmt.Errorf("store: %w", err)
+			}
+			act("removed snapshot %s, which is ahead of the log", filepath.Join(dir, name))
+		}
+	}
+	segs := w.segs
+	if len(segs) == 0 {
+		h := segmentHeader{firstSeq: 1}
+		path := filepath.Join(dir, segmentName(1))
+		if err := atomicfile.Write(path, h.encode(), 0o644); err != nil {
+			return rep, fmt.Errorf("store: %w", err)
+		}
+		segs = []segment{{path: path, header: h, size: segmentHeaderSize}}
+		act("started an empty log in %s", path)
+	}
+	active := segs[len(segs)-1]
+	h := head{gen: 1, lastSeq: w.lastSeq, activeFirst: active.header.firstSeq, activeSize: active.size,
+		lastSegFirst: w.lastSeg, lastOff: w.lastOff}
+	if herr == nil {
+		h.gen = old.gen + 1
+		if old.lastSeq > w.lastSeq {
+			rep.Lost = uint64(old.lastSeq - w.lastSeq)
+			act("lost acknowledged records %d to %d", w.lastSeq+1, old.lastSeq)
+		}
+	} else {
+		act("HEAD was unreadable (%v): rebuilt from the log", herr)
+	}
+	same := old
+	same.gen = h.gen
+	if herr != nil || same != h {
+		if err := atomicfile.Write(headPath, encodeHeadFile(h), 0o644); err != nil {
+			return rep, fmt.Errorf("store: write HEAD: %w", err)
+		}
+		act("HEAD now acknowledges records up to %d (%s, %d bytes)", h.lastSeq, active.path, h.activeSize)
+	}
+	if err := atomicfile.SyncDir(dir); err != nil {
+		return rep, fmt.Errorf("store: %w", err)
+	}
+	rep.LastSeq = w.lastSeq
+	if len(rep.Actions) == 0 {
+		return rep, nil
+	}
+	f, err := os.OpenFile(filepath.Join(dir, RepairLog), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return rep, fmt.Errorf("store: %w", err)
+	}
+	stamp := time.Now().UTC().Format(time.RFC3339)
+	for _, a := range rep.Actions {
+		fmt.Fprintf(f, "%s %s\n", stamp, a)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return rep, fmt.Errorf("store: %w", err)
+	}
+	return rep, f.Close()
+}
