@@ -4,11 +4,8 @@
 package main
 
 import (
-	"context"
 	"flag"
 	"fmt"
-	"os"
-	"os/signal"
 )
 
 var resumeCmd = &command{
@@ -35,7 +32,7 @@ func runResume(e *env, data string, args []string) int {
 		return usageError(e, "want exactly one CASE, got %d", len(args))
 	}
 	id := args[0]
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := stopContext()
 	defer stop()
 	d, c, s, code := openCase(ctx, e, data, id)
 	if d == nil {

@@ -9,8 +9,6 @@ import (
 	"encoding/hex"
 	"flag"
 	"fmt"
-	"os"
-	"os/signal"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -126,7 +124,7 @@ func runRun(e *env, o *runOptions, args []string) int {
 		fmt.Fprintf(e.stderr, "knhk: internal error: %v\n", err)
 		return exitInternal
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := stopContext()
 	defer stop()
 
 	id, err := newCaseID()

@@ -47,6 +47,8 @@ func TestScript(t *testing.T) {
 			"exitcode":  cmdExitcode,
 			"case-id":   cmdCaseID,
 			"gen-tree":  cmdGenTree,
+			"stop-run":  cmdStopRun,
+			"gone":      cmdGone,
 		},
 	})
 }

@@ -9,8 +9,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
 	"time"
@@ -65,7 +63,7 @@ func runSignal(e *env, data string, args []string) int {
 			return exitUser
 		}
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := stopContext()
 	defer stop()
 	d, c, s, code := openCase(ctx, e, data, id)
 	if d == nil {
