@@ -1,5 +1,6 @@
 // This file implements cancel task: the running invocations of a task
-// are withdrawn and their branches go on without them.
+// are withdrawn and their branches go on without them, and the
+// multiple-instance loops whose body calls the task complete.
 
 package engine
 
@@ -13,7 +14,14 @@ import "github.com/knhk/knhk/compiler/ir"
 // forever for a branch that can no longer complete. A call whose outputs
 // are guarded (a flow step whose arcs test its result) cannot be
 // continued without the result, so its branch ends there.
+//
+// Cancelling the task of a parallel for cancels the multiple-instance
+// activity (WCP 26, 27): its loops are closed first (see closeGroups), so
+// that they complete once the instances the withdrawal lets go on have
+// ended, or at once when none runs, such as a loop with more on that
+// waits for signals to reach its join count.
 func (m *Machine) skipTask(s *State, task int32) {
+	closed := m.closeGroups(s, task)
 	var touched []*Frame
 	out := s.Invs[:0]
 	for _, v := range s.Invs {
@@ -37,4 +45,77 @@ func (m *Machine) skipTask(s *State, task int32) {
 			m.settle(s, f)
 		}
 	}
+	// The closed loops with nothing left running complete now.
+	for _, c := range closed {
+		if s.Status != Running || s.frame(c.f.ID) != c.f || !hasGroup(c.f, c.g) {
+			continue
+		}
+		if groupOver(m.nets[c.f.Net].trans[c.g.Trans].t, c.g) {
+			m.finishGroup(s, c.f, c.g)
+			m.settle(s, c.f)
+		}
+	}
+}
+
+// frameGroup is a group and the frame that holds it.
+type frameGroup struct {
+	f *Frame
+	g *Group
+}
+
+// closeGroups closes every running parallel for whose body calls task
+// (directly or in a parallel for nested in it): the elements not started
+// yet are dropped, more on adds no instance, and the loop completes when
+// its running instances end, with the results so far. It returns the
+// groups it closed.
+func (m *Machine) closeGroups(s *State, task int32) []frameGroup {
+	var out []frameGroup
+	for _, f := range s.Frames {
+		c := m.nets[f.Net]
+		for _, g := range f.Groups {
+			if g.Joined || g.Closed || g.Trans < 0 || int(g.Trans) >= len(c.trans) {
+				continue
+			}
+			t := c.trans[g.Trans].t
+			if t.Kind != ir.TMulti || t.Call == nil || !m.bodyCalls(t.Call.Target, task, 0) {
+				continue
+			}
+			g.Closed = true
+			g.Items = g.Items[:g.Next]
+			g.Results = g.Results[:g.Next]
+			out = append(out, frameGroup{f, g})
+		}
+	}
+	return out
+}
+
+// bodyCalls reports whether net calls task, itself or in the body of a
+// parallel for inside it.
+func (m *Machine) bodyCalls(net, task int32, depth int) bool {
+	if net < 0 || int(net) >= len(m.nets) || depth > 64 {
+		return false
+	}
+	for _, tr := range m.nets[net].trans {
+		t := tr.t
+		if t == nil || t.Call == nil {
+			continue
+		}
+		switch {
+		case t.Kind == ir.TTask && t.Call.Kind == ir.CallTask && t.Call.Target == task:
+			return true
+		case t.Kind == ir.TMulti && m.bodyCalls(t.Call.Target, task, depth+1):
+			return true
+		}
+	}
+	return false
+}
+
+// hasGroup reports whether g is still one of f's groups.
+func hasGroup(f *Frame, g *Group) bool {
+	for _, x := range f.Groups {
+		if x == g {
+			return true
+		}
+	}
+	return false
 }

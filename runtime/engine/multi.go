@@ -76,7 +76,7 @@ func (m *Machine) addInstance(s *State, e *Event) bool {
 	for _, f := range s.Frames {
 		c := m.nets[f.Net]
 		for _, g := range f.Groups {
-			if g.Joined || g.Trans < 0 || int(g.Trans) >= len(c.trans) {
+			if g.Joined || g.Closed || g.Trans < 0 || int(g.Trans) >= len(c.trans) {
 				continue
 			}
 			t := c.trans[g.Trans].t
@@ -96,7 +96,8 @@ func (m *Machine) addInstance(s *State, e *Event) bool {
 // wait for: its quorum is reached, or every instance has started and
 // finished. A loop with more on and a join count waits for that many
 // instances even when none is running, since a signal may add them; one
-// joined by all closes its window once all started instances are done.
+// joined by all closes its window once all started instances are done,
+// and so does one that a cancel task closed (see closeGroups).
 func groupOver(t *ir.Transition, g *Group) bool {
 	if g.Quorum > 0 && g.Done >= g.Quorum {
 		return true
@@ -104,7 +105,7 @@ func groupOver(t *ir.Transition, g *Group) bool {
 	if g.Running > 0 || int(g.Next) < len(g.Items) {
 		return false
 	}
-	return t.Kind != ir.TMulti || t.Label == "" || g.Quorum == 0
+	return g.Closed || t.Kind != ir.TMulti || t.Label == "" || g.Quorum == 0
 }
 
 // keepOn reports whether finishing group g of transition t leaves
