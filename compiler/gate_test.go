@@ -5,6 +5,7 @@
 package compiler
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 
@@ -115,4 +116,52 @@ workflow W() {
 	if !ds.HasErrors() || !strings.Contains(ds[0].Message, "deadlock") {
 		t.Errorf("want a deadlock, got %v", ds)
 	}
+}
+
+// TestGateMessagesInSourceTerms: an unsound workflow is reported at the
+// statement that causes it, in the words of the source (statements and
+// lines), with none of the compiler's place or transition names.
+func TestGateMessagesInSourceTerms(t *testing.T) {
+	src := gateTasks + `
+workflow W() {
+  parallel {
+    {
+      a()
+      cancel task b
+    }
+    {
+      b()
+      b()
+    }
+  } join all
+  c()
+}
+`
+	ds := gate(t, src)
+	if len(ds) == 0 {
+		t.Fatal("want a deadlock")
+	}
+	d := ds[0]
+	if pos := d.File.Position(d.Span.Start); pos.Line != 11 {
+		t.Errorf("points at line %d, want 11 (cancel task b)", pos.Line)
+	}
+	internal := regexp.MustCompile(`\b[a-z]+_[0-9]+\b`)
+	for _, msg := range append([]string{d.Message}, relatedMessages(d)...) {
+		if m := internal.FindString(msg); m != "" {
+			t.Errorf("message names %s: %s", m, msg)
+		}
+	}
+	for _, want := range []string{"`cancel task b` (line 11)", "the join of `parallel {` (line 8)"} {
+		if !strings.Contains(d.Message, want) {
+			t.Errorf("message lacks %q: %s", want, d.Message)
+		}
+	}
+}
+
+func relatedMessages(d *source.Diagnostic) []string {
+	var out []string
+	for _, r := range d.Related {
+		out = append(out, r.Message)
+	}
+	return out
 }

@@ -41,5 +41,4 @@ func ExampleCheck() {
 	// Output:
 	// false 3
 	// deadlock | choose → approve automatically | workflow Approve can deadlock: after choose → approve automatically nothing can fire (tokens on auto.done)
-	// dead-transition | start | transition join all of workflow Approve can never fire
 }

@@ -57,7 +57,7 @@ func Check(n *ir.Net, opts *Options) *Report {
 		}
 	}
 	e := newExplorer(compile(n), o)
-	r := &Report{Net: n.Name}
+	r := &Report{Net: n.Name, net: n}
 	e.run(r)
 	r.Elapsed = time.Since(start)
 	return r
@@ -186,10 +186,14 @@ func (e *explorer) run(r *Report) {
 		if !e.found[Deadlock] && !e.found[LeftoverTokens] {
 			e.livelock()
 		}
+		// A transition behind a deadlock or livelock never fires
+		// because of it: the first problem explains those, and listing
+		// them would bury it.
+		stuck := e.found[Deadlock] || e.found[LeftoverTokens] || e.found[Livelock]
 		for i := range c.trans {
-			if !e.fired[i] && c.trans[i].t != nil {
+			if !stuck && !e.fired[i] && c.trans[i].t != nil {
 				t := c.trans[i].t
-				e.probs = append(e.probs, Problem{Kind: DeadTransition, Transition: int32(i), Loc: t.Loc,
+				e.probs = append(e.probs, Problem{Kind: DeadTransition, Transition: int32(i), Over: -1, Loc: t.Loc,
 					Message: fmt.Sprintf("transition %s of workflow %s can never fire", t.Name, c.n.Name)})
 			}
 		}
@@ -521,6 +525,18 @@ func (e *explorer) tokens(m []byte) []string {
 	return out
 }
 
+// marked lists the places of m whose count differs from the start, as
+// tokens describes them.
+func (e *explorer) marked(m []byte) []int32 {
+	var out []int32
+	for i, x := range m {
+		if init := e.init[i]; init > 0 && x != init || init == 0 && x > 0 {
+			out = append(out, int32(i))
+		}
+	}
+	return out
+}
+
 // problem records the first problem of kind k, reached at state s (or at
 // the start when s is -1) followed by the firings extra.
 func (e *explorer) problem(k Kind, s int32, m []byte, extra []int32) {
@@ -528,7 +544,10 @@ func (e *explorer) problem(k Kind, s int32, m []byte, extra []int32) {
 		return
 	}
 	e.found[k] = true
-	p := Problem{Kind: k, Transition: -1, Trace: e.trace(s, extra), Tokens: e.tokens(m), Loc: e.c.n.Loc}
+	p := Problem{Kind: k, Transition: -1, Trace: e.trace(s, extra), Tokens: e.tokens(m), Marked: e.marked(m), Over: -1, Loc: e.c.n.Loc}
+	if k == Unbounded {
+		p.Over = e.over
+	}
 	if len(p.Trace) > 0 {
 		if l := p.Trace[len(p.Trace)-1].Loc; l.Known() {
 			p.Loc = l

@@ -55,6 +55,10 @@ type Problem struct {
 	// resource place short of its k tokens. For Unbounded it is the state
 	// before the last step of the trace, which overflows.
 	Tokens []string
+	// Marked lists the places of Tokens, in the same order.
+	Marked []int32
+	// Over is the place that overflows, for Unbounded (else -1).
+	Over int32
 	// Transition is the dead transition, or -1.
 	Transition int32
 	// Loc is where to point: the dead transition, else the last step of
@@ -99,6 +103,8 @@ type Report struct {
 	Edges    int // firings explored between stored states
 	Elapsed  time.Duration
 	Problems []Problem
+
+	net *ir.Net // the net checked, for messages in source terms
 }
 
 // HasErrors reports whether some problem is an error rather than a
@@ -126,9 +132,13 @@ func (r *Report) Summary() string {
 
 // Diagnostics converts the problems to diagnostics with the given code:
 // errors, except Incomplete which is a warning. file maps an [ir.Loc]'s
-// file index to its source file (nil when unknown). Each step of a trace
-// that has a location becomes a related location "step N: name", so that
-// an editor can walk the path that gets stuck.
+// file index to its source file (nil when unknown). Where the source is
+// known, the message speaks in source terms (see describe.go): the
+// statements of the trace with their lines, and what is left waiting,
+// and the diagnostic points at the statement that causes the problem.
+// Each step of a trace that has a location becomes a related location
+// "step N: statement", so that an editor can walk the path that gets
+// stuck.
 func (r *Report) Diagnostics(file func(int32) *source.File, code source.Code) source.Diagnostics {
 	var ds source.Diagnostics
 	for i := range r.Problems {
@@ -137,13 +147,27 @@ func (r *Report) Diagnostics(file func(int32) *source.File, code source.Code) so
 		if !p.Kind.IsError() {
 			d.Severity = source.Warning
 		}
-		if p.Loc.Known() {
-			d.File, d.Span = file(p.Loc.File), p.Loc.Span
+		loc := p.Loc
+		if r.net != nil {
+			w := &describer{n: r.net, file: file}
+			if msg, at := w.problem(p); msg != "" {
+				d.Message = msg
+				if at.Known() {
+					loc = at
+				}
+			}
+		}
+		if loc.Known() {
+			d.File, d.Span = file(loc.File), loc.Span
 		}
 		for k, s := range p.Trace {
 			if s.Loc.Known() {
+				name := s.Name
+				if r.net != nil {
+					name = (&describer{n: r.net, file: file}).step(s.Name, s.Loc, false)
+				}
 				d.Related = append(d.Related, source.Related{File: file(s.Loc.File), Span: s.Loc.Span,
-					Message: fmt.Sprintf("step %d: %s", k+1, s.Name)})
+					Message: fmt.Sprintf("step %d: %s", k+1, name)})
 			}
 		}
 		ds = append(ds, d)

@@ -80,7 +80,7 @@ var cases = []netCase{
 		outs := par(b, b.N.Start, "a", "b")
 		b.T(0).Split = ir.SplitXor
 		join(b, "join", ir.JoinAnd, outs, b.N.End)
-	}, []Kind{Deadlock, DeadTransition}},
+	}, []Kind{Deadlock}}, // the join behind the deadlock is not listed too,
 	{"or split into or join", func(b *ir.NetBuilder) {
 		outs := par(b, b.N.Start, "a", "b", "c")
 		b.T(0).Split = ir.SplitOr
@@ -395,16 +395,50 @@ func TestDiagnostics(t *testing.T) {
 	}
 	r := Check(n, nil)
 	ds := r.Diagnostics(func(int32) *source.File { return src }, source.Code(500))
-	if len(ds) != 2 || !ds.HasErrors() {
+	if len(ds) != 1 || !ds.HasErrors() {
 		t.Fatalf("diagnostics %v", ds)
 	}
 	d := ds[0]
-	if d.File != src || d.Span != spanOf(1, 2) || len(d.Related) != 2 || d.Related[1].Message != "step 2: a" {
+	if d.File != src || d.Span != spanOf(1, 2) || len(d.Related) != 2 || d.Related[1].Message != "step 2: `o`" {
 		t.Fatalf("diagnostic %+v", d)
 	}
 	capped := Check(fanOut(12), &Options{NoReduce: true, MaxStates: 10})
 	ws := capped.Diagnostics(func(int32) *source.File { return nil }, 0)
 	if len(ws) != 1 || ws.HasErrors() || ws[0].Severity != source.Warning {
 		t.Fatalf("capped diagnostics %v", ws)
+	}
+}
+
+// TestMessagesInSourceTerms: a diagnostic names statements and lines,
+// never places or transitions, and points at what is left behind rather
+// than at the end of the workflow.
+func TestMessagesInSourceTerms(t *testing.T) {
+	_, n := build("w", caseNamed("and split into xor join").build)
+	src := source.NewFile("x.knhk", []byte("workflow w {\n  parallel {\n    a()\n  }\n}\n"))
+	spans := map[string]source.Span{
+		"split": spanOf(15, 37), // parallel { … }
+		"merge": spanOf(15, 37),
+		"end":   spanOf(38, 39),
+	}
+	for _, tr := range n.Transitions {
+		if sp, ok := spans[tr.Name]; ok {
+			tr.Loc = ir.Loc{Span: sp}
+		}
+	}
+	n.Transitions[1].Name = "merge_2"
+	ds := Check(n, nil).Diagnostics(func(int32) *source.File { return src }, source.Unsound)
+	if len(ds) != 1 {
+		t.Fatalf("diagnostics %v", ds)
+	}
+	d := ds[0]
+	want := "workflow w can end while work is left behind: after `parallel {` (line 2), the join of `parallel {` (line 2), the workflow ends, but the join of `parallel {` (line 2) still waits to run (nothing joins it)"
+	if d.Message != want {
+		t.Errorf("message\n%s\nwant\n%s", d.Message, want)
+	}
+	if d.Span != spans["merge"] {
+		t.Errorf("points at %v, want the join at %v", d.Span, spans["merge"])
+	}
+	if len(d.Related) != 2 || d.Related[1].Message != "step 2: the join of `parallel {`" {
+		t.Errorf("related %+v", d.Related)
 	}
 }
