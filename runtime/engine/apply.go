@@ -50,6 +50,7 @@ func (m *Machine) Apply(s *State, e *Event) error {
 		v.Attempt++
 		v.Waiting, v.Due = false, 0
 	case EvSignal:
+		received(s, e)
 		m.signal(s, e)
 	case EvFail:
 		if s.Status != Running {
@@ -65,6 +66,8 @@ func (m *Machine) Apply(s *State, e *Event) error {
 		m.dropHooks(s)
 	case EvHook:
 		err = m.hook(s, e)
+	case EvSent:
+		err = sent(s, e)
 	default:
 		return notApplicable("unknown event %s", e.Kind)
 	}
@@ -219,6 +222,11 @@ func (m *Machine) fire(s *State, e *Event) error {
 	case ir.TMarker:
 		mark(f, t)
 		produce(f, tr, e.Outs)
+	case ir.TSend:
+		produce(f, tr, e.Outs)
+		m.settle(s, f)
+		m.raise(s, t, e)
+		return nil
 	default: // TNop
 		produce(f, tr, e.Outs)
 	}

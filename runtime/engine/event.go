@@ -30,10 +30,13 @@ const (
 	// Timeout); with Choice 0 it did not; a Message is why evaluating
 	// it failed.
 	EvHook
+	// EvSent settles mail Name of the case's outbox (see send.go): it was
+	// delivered, or, with a Message, could not be and why.
+	EvSent
 	numEventKinds
 )
 
-var eventNames = [...]string{"invalid", "start", "fire", "arm", "timer", "done", "failed", "retry", "signal", "fail", "cancel", "hook"}
+var eventNames = [...]string{"invalid", "start", "fire", "arm", "timer", "done", "failed", "retry", "signal", "fail", "cancel", "hook", "sent"}
 
 func (k EventKind) String() string {
 	if k < numEventKinds {
@@ -70,8 +73,11 @@ type Event struct {
 	Due      int64  // EvArm, EvFailed: Unix nanoseconds
 	Attempt  int32  // EvFailed: the attempt that failed
 	Choice   int32  // EvFire of a TRoute: the candidate chosen; EvHook: 1 when the action starts
-	Name     string // EvSignal: the signal
-	Message  string // EvFailed, EvFail, EvHook: why
+	Name     string // EvSignal: the signal; EvFire of a TSend: the target case, "" for itself; EvSent: the mail
+	Message  string // EvFailed, EvFail, EvHook: why; EvSent: why the mail was not delivered
+	// From is the id of the mail an EvSignal delivers when another case
+	// sent it (see send.go), "" otherwise.
+	From string
 	// Features are the feature values a TRoute's policy chose from
 	// (EvFire of a TRoute), kept with the call for its reward.
 	Features []any

@@ -361,6 +361,10 @@ func (e *Engine) fireEvent(ctx context.Context, s *State, f *Frame, c *cnet, ti 
 			*p.dst = int32(n)
 		}
 		return out
+	case ir.TSend:
+		if err = e.sendEvent(ctx, t, vars, &out); err != nil {
+			return failEvent(now, t, err)
+		}
 	}
 	if out.Outs, err = ev.outs(ctx, tr, vars); err != nil {
 		return failEvent(now, t, err)

@@ -127,6 +127,7 @@ type wireState struct {
 	Closing    Status         `json:"closing,omitempty"`
 	NextFrame  int32          `json:"next_frame"`
 	NextInv    int32          `json:"next_inv"`
+	Mail       *wireMail      `json:"mail,omitempty"`
 }
 
 type wireFrame struct {
@@ -156,7 +157,6 @@ type wireGroup struct {
 	Quorum  int32 `json:"quorum"`
 	Results []any `json:"results"`
 	Joined  bool  `json:"joined,omitempty"`
-	Closed  bool  `json:"closed,omitempty"`
 }
 
 type wireInv struct {
@@ -233,7 +233,7 @@ func (m *Machine) EncodeState(s *State, n uint64) ([]byte, error) {
 		}
 		for j, g := range f.Groups {
 			wf.Groups[j] = wireGroup{Trans: g.Trans, Items: vals(g.Items), Args: vals(g.Args), Next: g.Next, Running: g.Running,
-				Done: g.Done, Limit: g.Limit, Quorum: g.Quorum, Results: vals(g.Results), Joined: g.Joined, Closed: g.Closed}
+				Done: g.Done, Limit: g.Limit, Quorum: g.Quorum, Results: vals(g.Results), Joined: g.Joined}
 		}
 		w.S.Frames[i] = wf
 	}
@@ -251,6 +251,11 @@ func (m *Machine) EncodeState(s *State, n uint64) ([]byte, error) {
 	for i, r := range s.Inbox {
 		w.S.Inbox[i] = wireReceived{Name: r.Name, Payload: vals(r.Payload)}
 	}
+	mail, merr := encodeMail(s)
+	if merr != nil {
+		return nil, fmt.Errorf("snapshot of case %s: %w", s.ID, merr)
+	}
+	w.S.Mail = mail
 	if s.Comp != nil {
 		w.S.Comp = make([]wireUndo, len(s.Comp))
 	}
@@ -341,7 +346,7 @@ func (m *Machine) DecodeState(b []byte) (*State, uint64, error) {
 		}
 		for j, g := range wf.Groups {
 			f.Groups[j] = &Group{Trans: g.Trans, Items: vals(g.Items), Args: vals(g.Args), Next: g.Next, Running: g.Running,
-				Done: g.Done, Limit: g.Limit, Quorum: g.Quorum, Results: vals(g.Results), Joined: g.Joined, Closed: g.Closed}
+				Done: g.Done, Limit: g.Limit, Quorum: g.Quorum, Results: vals(g.Results), Joined: g.Joined}
 		}
 		s.Frames[i] = f
 	}
@@ -364,6 +369,9 @@ func (m *Machine) DecodeState(b []byte) (*State, uint64, error) {
 	}
 	for i, u := range ws.Comp {
 		s.Comp[i] = Undo{Call: call(u.Call), Args: vals(u.Args)}
+	}
+	if err == nil {
+		err = decodeMail(ws.Mail, s)
 	}
 	if err != nil {
 		return nil, 0, err

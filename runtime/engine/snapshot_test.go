@@ -269,7 +269,7 @@ func TestSnapshotEveryField(t *testing.T) {
 		v.Comp, v.Hook = false, false // a call of the frame's transition
 	}
 	g := &Group{Trans: 4, Items: []any{int64(1), []any{"x"}}, Args: []any{map[string]any{"k": 2.5}}, Next: 1, Running: 1,
-		Done: 1, Limit: 2, Quorum: 1, Results: []any{"r", nil}, Joined: true, Closed: true}
+		Done: 1, Limit: 2, Quorum: 1, Results: []any{"r", nil}, Joined: true}
 	f := &Frame{ID: 1, Net: int32(len(x.p.Nets) - 1), Parent: -1, Trans: 3, Index: 2,
 		Marking: make([]int32, len(m.nets[len(x.p.Nets)-1].init)), Vars: []any{[]byte("b")}, Alias: []int32{-1},
 		Result: "fr", Groups: []*Group{g}, Held: []string{"m1", "m1"}, Scope: 4, Ending: true}
@@ -277,8 +277,10 @@ func TestSnapshotEveryField(t *testing.T) {
 	s := &State{ID: "c", Net: f.Net, Status: Failing, Result: int64(3), Error: "e", ErrorLoc: ir.Loc{File: 1, Span: source.Span{Start: 2, End: 5}}, Now: 7, Frames: []*Frame{f}, Invs: calls,
 		Timers: []Timer{{Frame: 1, Trans: 2, Due: 3}}, Inbox: []Received{{Name: "Go", Payload: []any{}}},
 		Comp: []Undo{{Call: calls[0].Call, Args: []any{"u"}}}, CompErrors: []string{"undo failed"}, Cancel: true,
-		HookQ: []HookRef{{Frame: 0, Hook: 1}, {Frame: 1, Hook: 2}}, HookErrors: []string{"hook h: failed"}, Closing: Completed, NextFrame: 2, NextInv: 9}
-	for _, v := range []any{s, f, g, calls[0], &s.Timers[0], &s.Inbox[0], &s.Comp[0], &s.HookQ[1]} {
+		HookQ: []HookRef{{Frame: 0, Hook: 1}, {Frame: 1, Hook: 2}}, HookErrors: []string{"hook h: failed"}, Closing: Completed, NextFrame: 2, NextInv: 9,
+		Outbox:   []Mail{{ID: "c/send/3", From: "c", To: "d", Workflow: "W", Signal: "Go", Payload: []any{int64(1), "p"}, Loc: ir.Loc{File: 1, Span: source.Span{Start: 3, End: 4}}}},
+		NextSend: 4, Received: []string{"e/send/0"}, Undelivered: []string{"signal Go to case x: unknown case x"}}
+	for _, v := range []any{s, f, g, calls[0], &s.Timers[0], &s.Inbox[0], &s.Comp[0], &s.HookQ[1], &s.Outbox[0]} {
 		if name := nonZero(v); name != "" {
 			t.Fatalf("%T.%s is zero in the test state: set it", v, name)
 		}

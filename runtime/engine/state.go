@@ -65,6 +65,14 @@ type State struct {
 	Closing   Status
 	NextFrame int32
 	NextInv   int32
+	// Outbox holds the signals the case sent to other cases that are not
+	// yet delivered; NextSend counts its sends; Received lists the mail
+	// ids delivered to it; Undelivered says which sends could not be
+	// delivered and why (see send.go).
+	Outbox      []Mail
+	NextSend    int32
+	Received    []string
+	Undelivered []string
 }
 
 // Frame is one instance of a net: the root net of the case (frame 0), a
@@ -109,10 +117,6 @@ type Group struct {
 	// reached: the transition has produced its outputs and the instances
 	// still running run on; the group is dropped when the last one ends.
 	Joined bool
-	// Closed marks a group of a TMulti whose task a cancel task withdrew:
-	// it starts no more instances (more on adds none) and completes when
-	// the ones running end (see closeGroups).
-	Closed bool
 }
 
 // Inv is a task or kernel call, or a compensation, with its attempts.

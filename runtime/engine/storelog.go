@@ -74,6 +74,7 @@ type wireEvent struct {
 	Fe []any     `json:"fe,omitempty"`
 	RW float64   `json:"rw,omitempty"`
 	RD bool      `json:"rd,omitempty"`
+	Fr string    `json:"fr,omitempty"`
 }
 
 // wireLoc is an ir.Loc; absent means ir.NoLoc.
@@ -105,7 +106,7 @@ func EncodeEvent(ev *Event) ([]byte, error) {
 	w := wireEvent{K: ev.Kind, T: ev.Time, F: ev.Frame, Tr: ev.Trans, I: ev.Inv, O: ev.Outs,
 		ON: ev.Outs != nil && len(ev.Outs) == 0, A: ev.Attempts, L: ev.Limit, Q: ev.Quorum,
 		TO: ev.Timeout, D: ev.Due, At: ev.Attempt, C: ev.Choice, N: ev.Name, M: ev.Message, Lo: encodeLoc(ev.Loc), UN: ev.Undo != nil && len(ev.Undo) == 0,
-		RW: ev.Reward, RD: ev.Rewarded}
+		RW: ev.Reward, RD: ev.Rewarded, Fr: ev.From}
 	var err error
 	if w.V, err = tagAll(ev.Values); err != nil {
 		return nil, err
@@ -127,7 +128,7 @@ func DecodeEvent(b []byte) (*Event, error) {
 	}
 	ev := &Event{Kind: w.K, Time: w.T, Frame: w.F, Trans: w.Tr, Inv: w.I, Outs: w.O, Attempts: w.A,
 		Limit: w.L, Quorum: w.Q, Timeout: w.TO, Due: w.D, Attempt: w.At, Choice: w.C, Name: w.N, Message: w.M, Loc: decodeLoc(w.Lo),
-		Reward: w.RW, Rewarded: w.RD}
+		Reward: w.RW, Rewarded: w.RD, From: w.Fr}
 	if w.ON {
 		ev.Outs = []int32{}
 	}
