@@ -63,28 +63,62 @@ func (a *analysis) index() {
 	})
 }
 
+// analysisCache keeps the latest analysis of each open document, so that
+// diagnostics and the requests that follow an edit check it once. An entry
+// being computed is shared: a request that wants the same version waits
+// for it instead of checking the file a second time, which would double
+// the memory a large file costs.
+type analysisCache struct {
+	mu      sync.Mutex
+	entries map[uri.URI]*cacheEntry
+}
+
+type cacheEntry struct {
+	gen  int
+	doc  *document
+	done chan struct{} // closed when a is set
+	a    *analysis
+}
+
+// forget drops u's entry (the document closed).
+func (c *analysisCache) forget(u uri.URI) {
+	c.mu.Lock()
+	delete(c.entries, u)
+	c.mu.Unlock()
+}
+
 // analyze checks the document in snap, reusing the cached result when
 // neither it nor any other open document changed since.
-func (s *Server) analyze(snap snapshot) *analysis {
-	s.mu.Lock()
-	if d := s.docs[snap.uri]; d != nil && d.cached != nil && d.gen == snap.gen && d.version == snap.version {
-		a := d.cached
-		s.mu.Unlock()
-		return a
+func (s *view) analyze(snap snapshot) *analysis {
+	d := s.docs[snap.uri]
+	c := &s.cache
+	c.mu.Lock()
+	e := c.entries[snap.uri]
+	if d != nil && e != nil && e.gen == s.gen && e.doc == d {
+		c.mu.Unlock()
+		<-e.done
+		return e.a
 	}
-	s.mu.Unlock()
-	a := s.check(snap.path, snap.content)
-	s.mu.Lock()
-	if d := s.docs[snap.uri]; d != nil && s.gen == snap.gen && d.version == snap.version {
-		d.cached, d.gen = a, snap.gen
+	if d == nil || e != nil && e.gen > s.gen {
+		// Not open in this view, or a newer view has already cached its
+		// analysis: compute without replacing it.
+		c.mu.Unlock()
+		return s.check(snap.path, snap.content)
 	}
-	s.mu.Unlock()
-	return a
+	e = &cacheEntry{gen: s.gen, doc: d, done: make(chan struct{})}
+	if c.entries == nil {
+		c.entries = make(map[uri.URI]*cacheEntry)
+	}
+	c.entries[snap.uri] = e
+	c.mu.Unlock()
+	defer close(e.done)
+	e.a = s.check(snap.path, snap.content)
+	return e.a
 }
 
 // check runs the checker on content as the file at path. A panic in the
 // checker becomes a diagnostic: the editor session must survive it.
-func (s *Server) check(path string, content []byte) (a *analysis) {
+func (s *view) check(path string, content []byte) (a *analysis) {
 	a = &analysis{path: path, content: content}
 	defer func() {
 		if r := recover(); r != nil {
@@ -115,16 +149,12 @@ func (s *Server) check(path string, content []byte) (a *analysis) {
 
 // analyzeFile checks a file that may or may not be open, for workspace-wide
 // requests (references, rename, workspace symbols).
-func (s *Server) analyzeFile(path string) (*analysis, error) {
-	s.mu.Lock()
+func (s *view) analyzeFile(path string) (*analysis, error) {
 	for u, d := range s.docs {
 		if d.path == path {
-			snap := snapshot{uri: u, path: d.path, version: d.version, content: d.content, gen: s.gen}
-			s.mu.Unlock()
-			return s.analyze(snap), nil
+			return s.analyze(snapshot{uri: u, path: d.path, version: d.version, content: d.content, gen: s.gen}), nil
 		}
 	}
-	s.mu.Unlock()
 	b, err := s.readFile(path)
 	if err != nil {
 		return nil, err
@@ -133,10 +163,8 @@ func (s *Server) analyzeFile(path string) (*analysis, error) {
 }
 
 // uriFor returns the URI under which path is open, or its file URI.
-func (s *Server) uriFor(path string) uri.URI {
+func (s *view) uriFor(path string) uri.URI {
 	clean := filepath.Clean(path)
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	for u, d := range s.docs {
 		if d.path == clean {
 			return u

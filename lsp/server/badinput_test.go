@@ -24,8 +24,12 @@ type rawConn struct {
 }
 
 func newRaw(t *testing.T) (*rawConn, chan error) {
+	return newRawWith(t, New(Options{Debounce: -1, Logf: t.Logf}))
+}
+
+// newRawWith serves s on a raw connection.
+func newRawWith(t *testing.T, s *Server) (*rawConn, chan error) {
 	a, b := net.Pipe()
-	s := New(Options{Debounce: -1, Logf: t.Logf})
 	done := make(chan error, 1)
 	go func() { done <- s.Serve(context.Background(), a, a) }()
 	r := bufio.NewReader(b)

@@ -61,19 +61,19 @@ func BenchmarkDiagnostics5000(b *testing.B) {
 		b.Fatalf("program has %d lines", n)
 	}
 	s, u := quietServer(b, src)
-	snap, _ := s.snapshot(u)
-	if ds := s.diagnose(snap); len(ds) != 0 {
+	snap, _ := s.newView().snapshot(u)
+	if ds := s.newView().diagnose(snap); len(ds) != 0 {
 		b.Fatalf("the benchmark program has diagnostics: %v", ds[0])
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		edit(b, s, u, int32(i+2))
-		snap, err := s.snapshot(u)
+		snap, err := s.newView().snapshot(u)
 		if err != nil {
 			b.Fatal(err)
 		}
-		if ds := s.diagnose(snap); len(ds) != 0 {
+		if ds := s.newView().diagnose(snap); len(ds) != 0 {
 			b.Fatal(ds)
 		}
 	}
@@ -99,8 +99,8 @@ func TestMemoryStable(t *testing.T) {
 	var at1000 uint64
 	for i := 1; i <= edits; i++ {
 		edit(t, s, u, int32(i+1))
-		snap, _ := s.snapshot(u)
-		if a := s.analyze(snap); len(a.diags) != 0 {
+		snap, _ := s.newView().snapshot(u)
+		if a := s.newView().analyze(snap); len(a.diags) != 0 {
 			t.Fatalf("edit %d: %v", i, a.diags[0])
 		}
 		if i == 1000 {
@@ -118,8 +118,8 @@ func TestMemoryStable(t *testing.T) {
 // file whose analysis is cached, as after diagnostics.
 func BenchmarkSemanticTokens5000(b *testing.B) {
 	s, u := quietServer(b, program(5000))
-	snap, _ := s.snapshot(u)
-	a := s.analyze(snap)
+	snap, _ := s.newView().snapshot(u)
+	a := s.newView().analyze(snap)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {

@@ -14,7 +14,8 @@ import (
 
 // CodeAction returns a quick fix for every fix of every diagnostic that
 // overlaps the requested range.
-func (s *Server) CodeAction(ctx context.Context, params *protocol.CodeActionParams) ([]protocol.CommandOrCodeAction, error) {
+func (srv *Server) CodeAction(ctx context.Context, params *protocol.CodeActionParams) ([]protocol.CommandOrCodeAction, error) {
+	s := srv.viewFor(ctx)
 	a, ok := s.current(params.TextDocument.URI)
 	if !ok {
 		return nil, nil

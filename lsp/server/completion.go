@@ -54,7 +54,8 @@ var snippets = []struct {
 const placeholder = "_knhk_complete_"
 
 // Completion returns the candidates at the cursor.
-func (s *Server) Completion(ctx context.Context, params *protocol.CompletionParams) (protocol.CompletionResult, error) {
+func (srv *Server) Completion(ctx context.Context, params *protocol.CompletionParams) (protocol.CompletionResult, error) {
+	s := srv.viewFor(ctx)
 	snap, err := s.snapshot(params.TextDocument.URI)
 	if err != nil {
 		return nil, nil
@@ -116,7 +117,7 @@ func inCommentOrString(a *analysis, off int) bool {
 
 // scopeCompletion offers keywords, construct words, snippets and every
 // name visible at off.
-func (s *Server) scopeCompletion(a *analysis, off int) []protocol.CompletionItem {
+func (s *view) scopeCompletion(a *analysis, off int) []protocol.CompletionItem {
 	var items []protocol.CompletionItem
 	seen := map[string]bool{}
 	add := func(it protocol.CompletionItem) {
@@ -234,7 +235,7 @@ func braceDepth(src []byte, off int) int {
 
 // memberCompletion offers what may follow the dot before start: fields of
 // a record, members of an enum, or the declarations of an imported file.
-func (s *Server) memberCompletion(a *analysis, start, off int) []protocol.CompletionItem {
+func (s *view) memberCompletion(a *analysis, start, off int) []protocol.CompletionItem {
 	// Re-check the text with a placeholder after the dot so that the
 	// selector parses whatever was typed so far.
 	pa := s.check(a.path, patch(a.content, start, off))
@@ -329,7 +330,7 @@ func (a *analysis) syntacticFields(x syntax.Expr) []protocol.CompletionItem {
 }
 
 // detail is the one-line description of a completion candidate.
-func (s *Server) detail(a *analysis, o check.Object) string {
+func (s *view) detail(a *analysis, o check.Object) string {
 	if d, ok := o.Decl().(syntax.Decl); ok {
 		return header(o.File(), d)
 	}

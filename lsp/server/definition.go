@@ -21,7 +21,8 @@ import (
 
 // Definition jumps to the declaring name of the object under the cursor,
 // or to the file an import path names.
-func (s *Server) Definition(ctx context.Context, params *protocol.DefinitionParams) (protocol.DefinitionResult, error) {
+func (srv *Server) Definition(ctx context.Context, params *protocol.DefinitionParams) (protocol.DefinitionResult, error) {
+	s := srv.viewFor(ctx)
 	a, off, ok := s.at(params.TextDocument.URI, params.Position)
 	if !ok {
 		return nil, nil
@@ -45,7 +46,7 @@ func (s *Server) Definition(ctx context.Context, params *protocol.DefinitionPara
 }
 
 // objectLocation is the location of an object's declaring name.
-func (s *Server) objectLocation(o check.Object) (protocol.Location, bool) {
+func (s *view) objectLocation(o check.Object) (protocol.Location, bool) {
 	f := o.File()
 	if f == nil {
 		return protocol.Location{}, false // builtin
@@ -62,7 +63,7 @@ func (s *Server) objectLocation(o check.Object) (protocol.Location, bool) {
 }
 
 // importTarget returns the start of the file an import path at off names.
-func (s *Server) importTarget(a *analysis, off int) (protocol.Location, bool) {
+func (s *view) importTarget(a *analysis, off int) (protocol.Location, bool) {
 	for _, imp := range a.file.Imports {
 		if imp.Path == nil || !imp.Path.Span().Contains(source.Pos(off)) {
 			continue
@@ -82,7 +83,8 @@ func (s *Server) importTarget(a *analysis, off int) (protocol.Location, bool) {
 
 // References lists every occurrence of the object under the cursor in the
 // open documents and the .knhk files of the workspace.
-func (s *Server) References(ctx context.Context, params *protocol.ReferenceParams) ([]protocol.Location, error) {
+func (srv *Server) References(ctx context.Context, params *protocol.ReferenceParams) ([]protocol.Location, error) {
+	s := srv.viewFor(ctx)
 	a, off, ok := s.at(params.TextDocument.URI, params.Position)
 	if !ok {
 		return nil, nil
@@ -114,7 +116,7 @@ type occurrence struct {
 }
 
 // occurrences finds every occurrence of o, sorted by file and offset.
-func (s *Server) occurrences(ctx context.Context, from *analysis, o check.Object) []occurrence {
+func (s *view) occurrences(ctx context.Context, from *analysis, o check.Object) []occurrence {
 	key := keyOf(o)
 	var out []occurrence
 	seen := map[string]bool{}
@@ -176,7 +178,7 @@ const maxWorkspaceEntries = 50000
 // workspaceFiles lists the files a reference search visits: the given
 // ones, every open document, and the .knhk files under the workspace
 // folders and the directories of those files.
-func (s *Server) workspaceFiles(paths ...string) []string {
+func (s *view) workspaceFiles(paths ...string) []string {
 	var out []string
 	add := func(p string) {
 		if p != "" && len(out) < maxWorkspaceFiles {

@@ -102,12 +102,13 @@ func (d *diagnoser) stop() {
 // or closed meanwhile (a newer schedule will publish) or a newer version
 // was already published.
 func (s *Server) publish(u uri.URI) {
-	snap, err := s.snapshot(u)
+	v := s.newView()
+	snap, err := v.snapshot(u)
 	if err != nil || s.client == nil {
 		return
 	}
-	diags := s.diagnose(snap)
-	cur, err := s.snapshot(u)
+	diags := v.diagnose(snap)
+	cur, err := s.newView().snapshot(u)
 	if err != nil || cur.version != snap.version || cur.gen != snap.gen {
 		return
 	}
@@ -126,7 +127,7 @@ func (s *Server) publish(u uri.URI) {
 }
 
 // diagnose returns the LSP diagnostics of the document in snap.
-func (s *Server) diagnose(snap snapshot) []protocol.Diagnostic {
+func (s *view) diagnose(snap snapshot) []protocol.Diagnostic {
 	a := s.analyze(snap)
 	return s.convertDiagnostics(a, a.diags)
 }
@@ -134,7 +135,7 @@ func (s *Server) diagnose(snap snapshot) []protocol.Diagnostic {
 // convertDiagnostics converts the diagnostics that belong to a's file.
 // A diagnostic inside an imported file is shown on the import that brought
 // it in, since the editor may not have that file open.
-func (s *Server) convertDiagnostics(a *analysis, ds source.Diagnostics) []protocol.Diagnostic {
+func (s *view) convertDiagnostics(a *analysis, ds source.Diagnostics) []protocol.Diagnostic {
 	out := make([]protocol.Diagnostic, 0, len(ds))
 	for _, d := range ds {
 		pd, ok := s.convertDiagnostic(a, d)
@@ -145,7 +146,7 @@ func (s *Server) convertDiagnostics(a *analysis, ds source.Diagnostics) []protoc
 	return out
 }
 
-func (s *Server) convertDiagnostic(a *analysis, d *source.Diagnostic) (protocol.Diagnostic, bool) {
+func (s *view) convertDiagnostic(a *analysis, d *source.Diagnostic) (protocol.Diagnostic, bool) {
 	sp := d.Span
 	msg := d.Message
 	if d.File != nil && filepath.Clean(d.File.Name) != a.path {

@@ -14,16 +14,14 @@ import (
 	"github.com/knhk/knhk/lsp/mapper"
 )
 
-// document is one open editor buffer. Its fields change only under
-// Server.mu; content is replaced, never mutated, so a snapshot of it may be
-// read without the lock.
+// document is one version of one open editor buffer. A document is never
+// modified: an edit replaces it in Server.docs with a new one, so views
+// taken before the edit keep reading the text they were taken with.
 type document struct {
 	uri     uri.URI
 	path    string // cleaned file-system path
 	version int32
 	content []byte
-	cached  *analysis // analysis of content at generation cachedGen, or nil
-	gen     int
 }
 
 // uriPath returns the cleaned file path of a document URI. Non-file URIs
@@ -48,7 +46,7 @@ func fileURI(path string) uri.URI {
 	return uri.URI(path)
 }
 
-// snapshot is a consistent view of one document for one request.
+// snapshot is one document as a view sees it.
 type snapshot struct {
 	uri     uri.URI
 	path    string
@@ -57,11 +55,35 @@ type snapshot struct {
 	gen     int
 }
 
-// snapshot returns the document's current state, or an error when it is
-// not open.
-func (s *Server) snapshot(u uri.URI) (snapshot, error) {
+// view is an immutable picture of the server's state, taken when a request
+// arrives: the open documents, the workspace folders and the position
+// encoding. Read requests run concurrently, each on its own view, so a
+// request sees exactly the edits that arrived before it, however long it
+// runs and whatever arrives meanwhile. A view embeds its server for the
+// options, the log and the analysis cache.
+type view struct {
+	*Server
+	gen   int
+	docs  map[uri.URI]*document
+	roots []string
+	enc   mapper.Encoding
+}
+
+// newView returns a view of the current state. The documents map is
+// copied (documents themselves are immutable), so later edits do not show.
+func (s *Server) newView() *view {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	docs := make(map[uri.URI]*document, len(s.docs))
+	for u, d := range s.docs {
+		docs[u] = d
+	}
+	return &view{Server: s, gen: s.gen, docs: docs, roots: s.roots, enc: s.enc}
+}
+
+// snapshot returns the document's state in the view, or an error when it
+// is not open.
+func (s *view) snapshot(u uri.URI) (snapshot, error) {
 	d, ok := s.docs[u]
 	if !ok {
 		return snapshot{}, fmt.Errorf("%s is not open", u)
@@ -70,32 +92,24 @@ func (s *Server) snapshot(u uri.URI) (snapshot, error) {
 }
 
 // readFile is check.Config.ReadFile: open buffers first, then the disk.
-func (s *Server) readFile(path string) ([]byte, error) {
+func (s *view) readFile(path string) ([]byte, error) {
 	clean := filepath.Clean(path)
-	s.mu.Lock()
 	for _, d := range s.docs {
 		if d.path == clean {
-			b := d.content
-			s.mu.Unlock()
-			return b, nil
+			return d.content, nil
 		}
 	}
-	s.mu.Unlock()
 	return os.ReadFile(clean)
 }
 
 // encoding returns the negotiated position encoding.
-func (s *Server) encoding() mapper.Encoding {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.enc
-}
+func (s *view) encoding() mapper.Encoding { return s.enc }
 
 // mapperFor returns a mapper for content in the negotiated encoding.
-func (s *Server) mapperFor(content []byte) *mapper.Mapper { return mapper.New(content, s.encoding()) }
+func (s *view) mapperFor(content []byte) *mapper.Mapper { return mapper.New(content, s.encoding()) }
 
 // location converts a byte span in a file's content to an LSP location.
-func (s *Server) location(path string, content []byte, start, end int) (protocol.Location, bool) {
+func (s *view) location(path string, content []byte, start, end int) (protocol.Location, bool) {
 	r, err := s.mapperFor(content).Range(start, end)
 	if err != nil {
 		return protocol.Location{}, false

@@ -14,7 +14,8 @@ import (
 
 // FoldingRanges returns line-based folds. A brace fold ends on the line
 // before the closing brace so the brace stays visible.
-func (s *Server) FoldingRanges(ctx context.Context, params *protocol.FoldingRangeParams) ([]protocol.FoldingRange, error) {
+func (srv *Server) FoldingRanges(ctx context.Context, params *protocol.FoldingRangeParams) ([]protocol.FoldingRange, error) {
+	s := srv.viewFor(ctx)
 	a, ok := s.current(params.TextDocument.URI)
 	if !ok {
 		return nil, nil

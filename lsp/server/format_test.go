@@ -28,7 +28,7 @@ func TestMinimalEdit(t *testing.T) {
 		if old == new {
 			continue
 		}
-		ed := s.minimalEdit([]byte(old), []byte(new))
+		ed := s.newView().minimalEdit([]byte(old), []byte(new))
 		start, end, err := mapper.New([]byte(old), mapper.UTF16).Offsets(ed.Range)
 		if err != nil {
 			t.Fatalf("%q -> %q: edit %v: %v", old, new, ed, err)

@@ -12,7 +12,8 @@ import (
 // Formatting formats the whole document and returns one edit covering the
 // lines that changed. A document that does not parse is left alone and the
 // request fails with the first syntax error.
-func (s *Server) Formatting(ctx context.Context, params *protocol.DocumentFormattingParams) ([]protocol.TextEdit, error) {
+func (srv *Server) Formatting(ctx context.Context, params *protocol.DocumentFormattingParams) ([]protocol.TextEdit, error) {
+	s := srv.viewFor(ctx)
 	if s.opts.Format == nil {
 		return nil, jsonrpc2.NewError(jsonrpc2.MethodNotFound, "formatting is not available")
 	}
@@ -32,7 +33,7 @@ func (s *Server) Formatting(ctx context.Context, params *protocol.DocumentFormat
 
 // minimalEdit returns one edit turning old into new, trimmed to the lines
 // that differ so that the editor keeps the cursor and folds elsewhere.
-func (s *Server) minimalEdit(old, new []byte) protocol.TextEdit {
+func (s *view) minimalEdit(old, new []byte) protocol.TextEdit {
 	pre := 0
 	for pre < len(old) && pre < len(new) && old[pre] == new[pre] {
 		pre++

@@ -43,14 +43,14 @@ func FuzzFeatures(f *testing.F) {
 		line, char = line%64, char%128
 		p := tdpp(u, pos(line, char))
 		doc := protocol.TextDocumentIdentifier{URI: u}
-		snap, _ := s.snapshot(u)
-		m := s.mapperFor(snap.content)
+		snap, _ := s.newView().snapshot(u)
+		m := s.newView().mapperFor(snap.content)
 		inDoc := func(r protocol.Range) {
 			if _, _, err := m.Offsets(r); err != nil {
 				t.Fatalf("range %v outside the document: %v", r, err)
 			}
 		}
-		_ = s.diagnose(snap)
+		_ = s.newView().diagnose(snap)
 		if h, _ := s.Hover(ctx, &protocol.HoverParams{TextDocumentPositionParams: p}); h != nil && h.Range != nil {
 			inDoc(*h.Range)
 		}

@@ -13,7 +13,8 @@ import (
 
 // DocumentHighlight marks every occurrence of the object under the cursor
 // in this document; the declaration is a write, the uses reads.
-func (s *Server) DocumentHighlight(ctx context.Context, params *protocol.DocumentHighlightParams) ([]protocol.DocumentHighlight, error) {
+func (srv *Server) DocumentHighlight(ctx context.Context, params *protocol.DocumentHighlightParams) ([]protocol.DocumentHighlight, error) {
+	s := srv.viewFor(ctx)
 	a, off, ok := s.at(params.TextDocument.URI, params.Position)
 	if !ok {
 		return nil, nil

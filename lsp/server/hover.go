@@ -17,7 +17,8 @@ import (
 // Hover answers with a Markdown code block for the name under the cursor
 // (or the type of the expression under it), followed by its doc comment.
 // Unopened documents and positions outside the document get no hover.
-func (s *Server) Hover(ctx context.Context, params *protocol.HoverParams) (*protocol.Hover, error) {
+func (srv *Server) Hover(ctx context.Context, params *protocol.HoverParams) (*protocol.Hover, error) {
+	s := srv.viewFor(ctx)
 	a, off, ok := s.at(params.TextDocument.URI, params.Position)
 	if !ok {
 		return nil, nil
@@ -46,7 +47,7 @@ func (s *Server) Hover(ctx context.Context, params *protocol.HoverParams) (*prot
 }
 
 // hoverExpr shows the type of the innermost checked expression at off.
-func (s *Server) hoverExpr(a *analysis, off int) (*protocol.Hover, error) {
+func (s *view) hoverExpr(a *analysis, off int) (*protocol.Hover, error) {
 	nodes := path(a.file, source.Pos(off))
 	for i := len(nodes) - 1; i >= 0; i-- {
 		e, ok := nodes[i].(syntax.Expr)
@@ -86,7 +87,7 @@ func (a *analysis) fieldType(n any) check.Type {
 }
 
 // describe renders an object as a Markdown code block plus its doc comment.
-func (s *Server) describe(a *analysis, o check.Object) string {
+func (s *view) describe(a *analysis, o check.Object) string {
 	var sig string
 	decl := o.Decl()
 	switch d := decl.(type) {
@@ -188,7 +189,7 @@ func text(content []byte, sp source.Span) string {
 // docComment returns the comment block that ends on the line before the
 // declaration starting at declStart (or on its own line, before it), with
 // the comment markers removed.
-func (s *Server) docComment(a *analysis, f *source.File, declStart source.Pos) string {
+func (s *view) docComment(a *analysis, f *source.File, declStart source.Pos) string {
 	var comments []*syntax.Comment
 	if filepathEq(f.Name, a.path) {
 		comments = a.file.Comments
@@ -306,7 +307,7 @@ func kindWord(k check.ObjKind) string {
 
 // isField reports whether p, declared in file f, is a record field rather
 // than a parameter: both are "name: T" in the syntax.
-func (s *Server) isField(a *analysis, f *source.File, p *syntax.Param) bool {
+func (s *view) isField(a *analysis, f *source.File, p *syntax.Param) bool {
 	if f == nil {
 		return false
 	}

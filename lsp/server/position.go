@@ -13,7 +13,7 @@ import (
 // at returns the analysis of the open document u and the byte offset of
 // pos in it. ok is false for an unopened document or a position outside
 // it: such requests get an empty result, not an error.
-func (s *Server) at(u uri.URI, pos protocol.Position) (a *analysis, off int, ok bool) {
+func (s *view) at(u uri.URI, pos protocol.Position) (a *analysis, off int, ok bool) {
 	snap, err := s.snapshot(u)
 	if err != nil {
 		s.logf("%v", err)
@@ -29,7 +29,7 @@ func (s *Server) at(u uri.URI, pos protocol.Position) (a *analysis, off int, ok 
 }
 
 // current returns the analysis of the open document u.
-func (s *Server) current(u uri.URI) (*analysis, bool) {
+func (s *view) current(u uri.URI) (*analysis, bool) {
 	snap, err := s.snapshot(u)
 	if err != nil {
 		s.logf("%v", err)

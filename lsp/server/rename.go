@@ -16,7 +16,8 @@ import (
 )
 
 // PrepareRename returns the range of the renameable name under the cursor.
-func (s *Server) PrepareRename(ctx context.Context, params *protocol.PrepareRenameParams) (protocol.PrepareRenameResult, error) {
+func (srv *Server) PrepareRename(ctx context.Context, params *protocol.PrepareRenameParams) (protocol.PrepareRenameResult, error) {
+	s := srv.viewFor(ctx)
 	a, off, ok := s.at(params.TextDocument.URI, params.Position)
 	if !ok {
 		return nil, nil
@@ -39,7 +40,8 @@ func (s *Server) PrepareRename(ctx context.Context, params *protocol.PrepareRena
 // Rename renames the object under the cursor everywhere it is named. It
 // refuses a new name that is not an identifier, is a reserved word, or is
 // already declared where one of the occurrences would see it.
-func (s *Server) Rename(ctx context.Context, params *protocol.RenameParams) (*protocol.WorkspaceEdit, error) {
+func (srv *Server) Rename(ctx context.Context, params *protocol.RenameParams) (*protocol.WorkspaceEdit, error) {
+	s := srv.viewFor(ctx)
 	a, off, ok := s.at(params.TextDocument.URI, params.Position)
 	if !ok {
 		return nil, jsonrpc2.NewError(jsonrpc2.InvalidParams, "no document or position to rename at")
@@ -89,7 +91,7 @@ func validIdent(name string) error {
 
 // checkClash reports whether name is already visible at the declaration or
 // at any occurrence: renaming would then shadow it or be shadowed.
-func (s *Server) checkClash(a *analysis, o check.Object, occs []occurrence, name string) error {
+func (s *view) checkClash(a *analysis, o check.Object, occs []occurrence, name string) error {
 	analyses := map[string]*analysis{a.path: a}
 	for _, occ := range occs {
 		oa := analyses[occ.path]

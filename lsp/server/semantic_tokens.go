@@ -51,7 +51,8 @@ type semToken struct {
 }
 
 // SemanticTokensFull returns the tokens of the whole document.
-func (s *Server) SemanticTokensFull(ctx context.Context, params *protocol.SemanticTokensParams) (*protocol.SemanticTokens, error) {
+func (srv *Server) SemanticTokensFull(ctx context.Context, params *protocol.SemanticTokensParams) (*protocol.SemanticTokens, error) {
+	s := srv.viewFor(ctx)
 	a, ok := s.current(params.TextDocument.URI)
 	if !ok {
 		return &protocol.SemanticTokens{Data: []uint32{}}, nil

@@ -51,6 +51,13 @@ type Server struct {
 	initialized bool                  // initialize was answered
 	shutdown    bool                  // shutdown was received
 
+	base     context.Context // the connection's context, parent of every request's
+	requests inflight        // running read requests
+	cache    analysisCache   // latest analysis of each open document
+	// testHook, when set by a test, runs before each concurrent request,
+	// on its goroutine and with its context: a test makes a request slow.
+	testHook func(ctx context.Context, req *jsonrpc2.Request)
+
 	diag      diagnoser
 	exit      chan struct{}
 	exitOnce  sync.Once
@@ -77,13 +84,14 @@ func New(opts Options) *Server {
 func (s *Server) Serve(ctx context.Context, in io.Reader, out io.Writer) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	s.base = ctx
 	stream := newResilientStream(&pipe{r: in, w: out}, s.opts.Logf)
 	conn := jsonrpc2.NewConn(stream, jsonrpc2.WithCodec(codec{}))
 	s.client = protocol.ClientDispatcher(conn)
-	// No protocol.CancelHandler: requests run one at a time on the read
-	// loop, so there is nothing to cancel, and its context.WithCancel over
-	// jsonrpc2's pooled request contexts races with their reuse.
-	handler := s.recoverHandler(protocol.ServerHandler(s, jsonrpc2.MethodNotFoundHandler))
+	// Not protocol.CancelHandler: its context.WithCancel over jsonrpc2's
+	// pooled request contexts races with their reuse. dispatch derives
+	// request contexts from the connection's instead.
+	handler := s.dispatch(protocol.ServerHandler(s, jsonrpc2.MethodNotFoundHandler))
 	conn.Go(ctx, handler)
 	var err error
 	select {
@@ -98,7 +106,9 @@ func (s *Server) Serve(ctx context.Context, in io.Reader, out io.Writer) error {
 	case <-ctx.Done():
 		err = ctx.Err()
 	}
+	cancel()
 	s.diag.stop()
+	s.requests.wg.Wait()
 	stream.Close()
 	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrClosedPipe) || errors.Is(err, jsonrpc2.ErrServerClosing) || errors.Is(err, io.ErrUnexpectedEOF) {
 		err = nil
@@ -117,12 +127,6 @@ func (s *Server) recoverHandler(h jsonrpc2.Handler) jsonrpc2.Handler {
 				result, err = nil, jsonrpc2.NewError(jsonrpc2.InternalError, "internal error in "+req.Method())
 			}
 		}()
-		if err := s.lifecycle(req.Method()); err != nil {
-			if !req.IsCall() {
-				return nil, nil // dropped, as the specification says
-			}
-			return nil, err
-		}
 		result, err = h(ctx, req)
 		if err != nil && !req.IsCall() {
 			// jsonrpc2 ends the connection when a notification handler

@@ -18,7 +18,8 @@ import (
 // call, so it works while the call is still being typed and does not
 // parse; the callee is resolved through the checker's scopes or the file's
 // declarations.
-func (s *Server) SignatureHelp(ctx context.Context, params *protocol.SignatureHelpParams) (*protocol.SignatureHelp, error) {
+func (srv *Server) SignatureHelp(ctx context.Context, params *protocol.SignatureHelpParams) (*protocol.SignatureHelp, error) {
+	s := srv.viewFor(ctx)
 	a, off, ok := s.at(params.TextDocument.URI, params.Position)
 	if !ok {
 		return nil, nil

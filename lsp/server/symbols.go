@@ -16,7 +16,8 @@ import (
 // DocumentSymbol returns the declarations of a document, with record
 // fields, parameters and the named constructs of workflow bodies as
 // children.
-func (s *Server) DocumentSymbol(ctx context.Context, params *protocol.DocumentSymbolParams) (protocol.DocumentSymbolResult, error) {
+func (srv *Server) DocumentSymbol(ctx context.Context, params *protocol.DocumentSymbolParams) (protocol.DocumentSymbolResult, error) {
+	s := srv.viewFor(ctx)
 	a, ok := s.current(params.TextDocument.URI)
 	if !ok {
 		return nil, nil
@@ -168,7 +169,8 @@ func declKind(d syntax.Decl) (protocol.SymbolKind, string) {
 
 // Symbols answers workspace/symbol: the top-level declarations of every
 // workspace file whose name contains the query, ignoring case.
-func (s *Server) Symbols(ctx context.Context, params *protocol.WorkspaceSymbolParams) (protocol.WorkspaceSymbolResult, error) {
+func (srv *Server) Symbols(ctx context.Context, params *protocol.WorkspaceSymbolParams) (protocol.WorkspaceSymbolResult, error) {
+	s := srv.viewFor(ctx)
 	q := strings.ToLower(params.Query)
 	out := protocol.SymbolInformationSlice{}
 	for _, p := range s.workspaceFiles() {

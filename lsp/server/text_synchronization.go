@@ -39,7 +39,7 @@ func (s *Server) DidChange(ctx context.Context, params *protocol.DidChangeTextDo
 		s.mu.Unlock()
 		return fmt.Errorf("didChange %s: %w", u, err)
 	}
-	d.content, d.version, d.cached = content, params.TextDocument.Version, nil
+	s.docs[u] = &document{uri: u, path: d.path, version: params.TextDocument.Version, content: content}
 	s.gen++
 	s.mu.Unlock()
 	s.diag.schedule(u, s.opts.Debounce)
@@ -84,6 +84,7 @@ func (s *Server) DidClose(ctx context.Context, params *protocol.DidCloseTextDocu
 		return fmt.Errorf("didClose: %s is not open", u)
 	}
 	s.diag.cancel(u)
+	s.cache.forget(u)
 	s.diag.scheduleOthers(u)
 	if s.client != nil {
 		return s.client.PublishDiagnostics(ctx, &protocol.PublishDiagnosticsParams{URI: u, Diagnostics: []protocol.Diagnostic{}})
