@@ -1,7 +1,13 @@
-// This file implements what the case commands (signal, query, cases,
-// history, export) share: the record of which descriptor a case runs,
-// reading every case of a data directory, and rebuilding a case's state
-// from its log without running it.
+// This file implements what the case commands (signal, resume, query,
+// cases, history, export) share: the record of which descriptor a case
+// runs, opening a data directory for reading or for running a case, and
+// rebuilding a case's state from its log without running it.
+//
+// Reading streams the log: nothing holds a case's events, only the state
+// they fold into, so memory is bounded by the states of the cases being
+// rebuilt, not by the length of the log. A case is rebuilt from its
+// latest snapshot record (the engine writes one every few hundred events)
+// and the events after it.
 
 package main
 
@@ -14,7 +20,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"slices"
+	"sync"
 
 	"github.com/knhk/knhk/compiler/ir"
 	"github.com/knhk/knhk/internal/atomicfile"
@@ -26,8 +32,11 @@ import (
 // events: the start event names the workflow by net index only, and a
 // case must be resumed with the program it started with even when its
 // source changed since. It is written to DIR/cases/ID.json before the
-// case's first event; the program itself is DIR/descriptors/HASH.ir, the
-// IR encoding, stored once per hash.
+// case's first event (knhk run prints the case id only once that event
+// is durable, so a meta file without events names no case anyone was
+// told about; knhk fsck lists such files and knhk repair removes them);
+// the program itself is DIR/descriptors/HASH.ir, the IR encoding, stored
+// once per hash.
 type caseMeta struct {
 	Case       string `json:"case"`
 	Workflow   string `json:"workflow"`
@@ -65,104 +74,122 @@ func recordCase(data, id string, prog *ir.Program, workflow, source string) erro
 	return writeIn(filepath.Join(data, "cases"), id+".json", b)
 }
 
-// caseLog is one case of a data directory: its events in order and, when
-// its descriptor is known, its program.
+// announceLog is knhk run's event log: it prints the case id once the
+// case's first event is durable, so that an id the user saw always names
+// a case the data directory knows, whenever the process dies.
+type announceLog struct {
+	engine.StoreLog
+	once     sync.Once
+	announce func()
+}
+
+func (l *announceLog) Append(ctx context.Context, caseID string, ev *engine.Event) error {
+	err := l.StoreLog.Append(ctx, caseID, ev)
+	if err == nil {
+		l.once.Do(l.announce)
+	}
+	return err
+}
+
+// caseLog is one case of a data directory: its metadata and program.
 type caseLog struct {
-	id     string
-	events []*engine.Event
-	seqs   []store.Seq
-	// raw holds the encoded events until the case is loaded: a command
-	// about one case decodes that case only.
-	raw    [][]byte
-	loaded bool
-	bad    error       // why the events could not be decoded
-	meta   *caseMeta   // nil when the case was started without one
-	prog   *ir.Program // nil when meta is nil or the descriptor is missing
-	mach   *engine.Machine
-	err    error // why prog is nil, or why the state could not be rebuilt
+	id   string
+	meta *caseMeta   // nil when the case was started without one
+	prog *ir.Program // nil when meta is nil or the descriptor is missing
+	mach *engine.Machine
+	err  error // why prog is nil
 }
 
 // dataDir is an open data directory.
 type dataDir struct {
-	path  string
-	st    *store.Store
-	cases []*caseLog // in the order they started
-	byID  map[string]*caseLog
-	progs map[string]*ir.Program // loaded descriptors, by hash
+	path    string
+	st      *store.Store
+	progs   map[string]*ir.Program // loaded descriptors, by hash
+	release func() error           // the case lock, when a case is run
 }
 
-// openData opens the data directory at path, which must exist, and reads
-// the records of every case in it; a case's events are decoded when it
-// is looked up (see load).
-func openData(ctx context.Context, path string) (*dataDir, error) {
+// openData opens the data directory at path, which must exist: read-only
+// (no lock taken, nothing written, works beside running cases and on a
+// read-only copy) unless write is set.
+func openData(path string, write bool) (*dataDir, error) {
 	if fi, err := os.Stat(path); err != nil || !fi.IsDir() {
 		return nil, fmt.Errorf("no data directory %s (run a case with knhk run first)", path)
 	}
-	st, err := store.Open(path, store.Options{})
+	open := store.OpenReadOnly
+	if write {
+		open = store.Open
+	}
+	st, err := open(path, store.Options{})
 	if err != nil {
+		var ce *store.CorruptError
+		if errors.As(err, &ce) {
+			err = fmt.Errorf("%w\n(knhk fsck --data %s reports the damage; knhk repair --data %s drops what follows it)", err, path, path)
+		}
 		return nil, err
 	}
-	d := &dataDir{path: path, st: st, byID: map[string]*caseLog{}, progs: map[string]*ir.Program{}}
-	err = st.Scan(ctx, 0, func(r store.Record) error {
+	return &dataDir{path: path, st: st, progs: map[string]*ir.Program{}}, nil
+}
+
+func (d *dataDir) close() error {
+	err := d.st.Close()
+	if d.release != nil {
+		if rerr := d.release(); err == nil {
+			err = rerr
+		}
+	}
+	return err
+}
+
+// caseInfo is what one pass over the log's record headers tells about a
+// case, without decoding its events.
+type caseInfo struct {
+	id    string
+	first store.Position // its first record
+	snap  store.Position // its latest snapshot record; Seq 0 when none
+	last  store.Seq      // its last record
+	start int64          // time of its first event, 0 when unreadable
+}
+
+// index reads the whole log once, keeping per case where it starts, where
+// its latest snapshot is and where it ends; only each case's first event
+// is decoded. Cases come in the order they started.
+func (d *dataDir) index(ctx context.Context) ([]*caseInfo, map[string]*caseInfo, error) {
+	var list []*caseInfo
+	byID := map[string]*caseInfo{}
+	err := d.st.ScanPositions(ctx, 0, func(r store.Record, p store.Position) error {
+		x := byID[r.CaseID]
+		if x == nil {
+			x = &caseInfo{id: r.CaseID, first: p}
+			if ev, err := engine.DecodeEvent(r.Payload); err == nil && r.Kind != engine.SnapshotKind {
+				x.start = ev.Time
+			}
+			byID[r.CaseID] = x
+			list = append(list, x)
+		}
 		if r.Kind == engine.SnapshotKind {
-			return nil // a shortcut for recovery, not an event
+			x.snap = p
 		}
-		c := d.byID[r.CaseID]
-		if c == nil {
-			c = &caseLog{id: r.CaseID}
-			d.byID[r.CaseID] = c
-			d.cases = append(d.cases, c)
-		}
-		c.raw = append(c.raw, slices.Clone(r.Payload))
-		c.seqs = append(c.seqs, r.Seq)
+		x.last = r.Seq
 		return nil
 	})
-	if err != nil {
-		st.Close()
-		return nil, err
-	}
-	return d, nil
+	return list, byID, err
 }
 
-// load decodes c's events and reads its metadata and program, once.
-func (d *dataDir) load(c *caseLog) error {
-	if c.loaded {
-		return c.bad
-	}
-	c.loaded = true
-	c.events = make([]*engine.Event, 0, len(c.raw))
-	for i, b := range c.raw {
-		ev, err := engine.DecodeEvent(b)
-		if err != nil {
-			c.bad = fmt.Errorf("record %d of case %s: %w", c.seqs[i], c.id, err)
-			return c.bad
-		}
-		c.events = append(c.events, ev)
-	}
-	c.raw = nil
-	d.loadMeta(c, d.progs)
-	return nil
+// caseOf returns case id with its metadata and program loaded.
+func (d *dataDir) caseOf(id string) *caseLog {
+	c := &caseLog{id: id}
+	d.loadMeta(c)
+	return c
 }
-
-// all loads every case, in the order they started.
-func (d *dataDir) all() ([]*caseLog, error) {
-	for _, c := range d.cases {
-		if err := d.load(c); err != nil {
-			return nil, err
-		}
-	}
-	return d.cases, nil
-}
-
-func (d *dataDir) close() error { return d.st.Close() }
 
 // loadMeta reads c's metadata and program, sharing programs by hash.
-func (d *dataDir) loadMeta(c *caseLog, progs map[string]*ir.Program) {
+func (d *dataDir) loadMeta(c *caseLog) {
 	if !validCaseID.MatchString(c.id) {
 		c.err = fmt.Errorf("case %s has no descriptor", c.id)
 		return
 	}
-	b, err := os.ReadFile(filepath.Join(d.path, "cases", c.id+".json"))
+	path := filepath.Join(d.path, "cases", c.id+".json")
+	b, err := os.ReadFile(path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			err = fmt.Errorf("case %s has no descriptor (it was started by an older knhk)", c.id)
@@ -172,18 +199,18 @@ func (d *dataDir) loadMeta(c *caseLog, progs map[string]*ir.Program) {
 	}
 	var m caseMeta
 	if err := json.Unmarshal(b, &m); err != nil || m.Case != c.id {
-		c.err = fmt.Errorf("case %s: bad metadata in %s", c.id, filepath.Join(d.path, "cases", c.id+".json"))
+		c.err = fmt.Errorf("case %s: bad metadata in %s", c.id, path)
 		return
 	}
 	c.meta = &m
-	p, ok := progs[m.Descriptor]
+	p, ok := d.progs[m.Descriptor]
 	if !ok {
 		p, err = loadDescriptor(d.path, m.Descriptor)
 		if err != nil {
 			c.err = err
 			return
 		}
-		progs[m.Descriptor] = p
+		d.progs[m.Descriptor] = p
 	}
 	c.prog = p
 	c.mach, c.err = engine.NewMachine(p)
@@ -192,9 +219,12 @@ func (d *dataDir) loadMeta(c *caseLog, progs map[string]*ir.Program) {
 	}
 }
 
+// descriptorHash matches the name of a descriptor.
+var descriptorHash = regexp.MustCompile(`^[0-9a-zA-Z]+$`)
+
 // loadDescriptor reads and checks descriptor hash.
 func loadDescriptor(data, hash string) (*ir.Program, error) {
-	if !regexp.MustCompile(`^[0-9a-zA-Z]+$`).MatchString(hash) {
+	if !descriptorHash.MatchString(hash) {
 		return nil, fmt.Errorf("bad descriptor hash %q", hash)
 	}
 	path := filepath.Join(data, "descriptors", hash+".ir")
@@ -215,30 +245,129 @@ func loadDescriptor(data, hash string) (*ir.Program, error) {
 	return p, nil
 }
 
-// lookupCase returns case id, or an error saying it is unknown.
-func (d *dataDir) lookupCase(id string) (*caseLog, error) {
-	c := d.byID[id]
-	if c == nil {
-		return nil, fmt.Errorf("unknown case %s in %s", id, d.path)
+// errStop ends a scan early without an error.
+var errStop = errors.New("stop")
+
+// caseEvents calls fn with each event of case x in log order, reading the
+// log from the case's first record to its last.
+func (d *dataDir) caseEvents(ctx context.Context, x *caseInfo, fn func(seq store.Seq, ev *engine.Event) error) error {
+	err := d.st.ScanFrom(ctx, x.first, func(r store.Record) error {
+		if r.Seq > x.last {
+			return errStop
+		}
+		if r.CaseID != x.id || r.Kind == engine.SnapshotKind {
+			return nil
+		}
+		ev, err := engine.DecodeEvent(r.Payload)
+		if err != nil {
+			return fmt.Errorf("record %d of case %s: %w", r.Seq, x.id, err)
+		}
+		return fn(r.Seq, ev)
+	})
+	if errors.Is(err, errStop) {
+		err = nil
 	}
-	if err := d.load(c); err != nil {
-		return nil, err
-	}
-	return c, nil
+	return err
 }
 
-// state rebuilds c's state by applying its events; nothing runs.
-func (c *caseLog) state() (*engine.State, error) {
+// state rebuilds the state of case x from its latest snapshot and the
+// events after it; nothing runs.
+func (d *dataDir) state(ctx context.Context, c *caseLog, x *caseInfo) (*engine.State, error) {
 	if c.prog == nil {
 		return nil, c.err
 	}
-	s := &engine.State{ID: c.id}
-	for i, ev := range c.events {
-		if err := c.mach.Apply(s, ev); err != nil {
-			return nil, fmt.Errorf("case %s: event %d: %v", c.id, i+1, err)
+	var s *engine.State
+	from := x.first
+	if x.snap.Seq != 0 {
+		from = x.snap
+	} else {
+		s = &engine.State{ID: c.id}
+	}
+	n := 0
+	err := d.st.ScanFrom(ctx, from, func(r store.Record) error {
+		if r.Seq > x.last {
+			return errStop
 		}
+		if r.CaseID != x.id {
+			return nil
+		}
+		if r.Kind == engine.SnapshotKind {
+			if s != nil {
+				return nil // an older snapshot than the index's: the events fold to the same state
+			}
+			st, _, err := c.mach.DecodeState(r.Payload)
+			if err != nil {
+				return fmt.Errorf("case %s: snapshot record %d: %w", c.id, r.Seq, err)
+			}
+			st.ID = c.id
+			s = st
+			return nil
+		}
+		if s == nil {
+			return fmt.Errorf("case %s: record %d: want the case snapshot, found %s", c.id, r.Seq, r.Kind)
+		}
+		n++
+		ev, err := engine.DecodeEvent(r.Payload)
+		if err != nil {
+			return fmt.Errorf("case %s: record %d: %w", c.id, r.Seq, err)
+		}
+		if err := c.mach.Apply(s, ev); err != nil {
+			return fmt.Errorf("case %s: record %d: %v", c.id, r.Seq, err)
+		}
+		return nil
+	})
+	if errors.Is(err, errStop) {
+		err = nil
+	}
+	if err != nil {
+		return nil, err
 	}
 	return s, nil
+}
+
+// openCaseData opens the data directory (for writing when write is set, and
+// then takes the case's lock) and rebuilds case id. On failure it reports
+// and returns a nil dataDir with the exit code.
+func openCaseData(ctx context.Context, e *env, data, id string, write bool) (*dataDir, *caseLog, *engine.State, int) {
+	d, err := openData(data, write)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "knhk: %v\n", err)
+		return nil, nil, nil, exitUser
+	}
+	c, s, err := d.openOne(ctx, id, write)
+	if err != nil {
+		d.close()
+		fmt.Fprintf(e.stderr, "knhk: %v\n", err)
+		return nil, nil, nil, exitUser
+	}
+	return d, c, s, exitOK
+}
+
+func (d *dataDir) openOne(ctx context.Context, id string, lock bool) (*caseLog, *engine.State, error) {
+	if lock {
+		release, err := d.st.LockCase(id)
+		if err != nil {
+			if errors.Is(err, store.ErrCaseBusy) {
+				err = fmt.Errorf("%w; try again once that process ends or the case waits for a signal", err)
+			}
+			return nil, nil, err
+		}
+		d.release = release
+	}
+	_, byID, err := d.index(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	x := byID[id]
+	if x == nil {
+		return nil, nil, fmt.Errorf("unknown case %s in %s", id, d.path)
+	}
+	c := d.caseOf(id)
+	s, err := d.state(ctx, c, x)
+	if err != nil {
+		return nil, nil, err
+	}
+	return c, s, nil
 }
 
 // rootVars reads the variables of the root frame of a state.

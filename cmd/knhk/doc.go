@@ -17,6 +17,8 @@
 //	cases    list the cases of a data directory (--json)
 //	history  print the events of a case in order (--json)
 //	export   export case event logs as XES or CSV for process mining (--xes, --csv)
+//	fsck     check a data directory for damage without changing it (--data DIR)
+//	repair   cut a damaged data directory back to its intact part (--data DIR)
 //	lsp      run the language server on standard input and output
 //	version  print the version of knhk
 //	help     print help for a command

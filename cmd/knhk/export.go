@@ -4,8 +4,8 @@
 package main
 
 import (
-	"bytes"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -14,6 +14,7 @@ import (
 	"github.com/knhk/knhk/compiler/ir"
 	"github.com/knhk/knhk/runtime/engine"
 	"github.com/knhk/knhk/runtime/export"
+	"github.com/knhk/knhk/runtime/store"
 )
 
 var exportCmd = &command{
@@ -37,8 +38,13 @@ Compensations are "undo TASK".
 Timestamps are those of the log, in UTC.
 
 The CSV has the header case_id,activity,lifecycle,timestamp,resource.
-Export exits with status 1 for an unknown case or a case whose
-descriptor is missing.
+Export exits with status 1 for an unknown case. A case whose descriptor
+is missing or whose records cannot be read back is reported on standard
+error and left out (its trace ends at the last event that could be
+read), the other cases are still written, and export then exits with
+status 1. Export only reads the data directory: it works while other
+processes run cases there, and on a read-only copy; it streams the log,
+one case at a time.
 `,
 	setup: func(fs *flag.FlagSet) func(*env, []string) int {
 		var o exportOptions
@@ -60,72 +66,99 @@ func runExport(e *env, o *exportOptions, args []string) int {
 	if o.xes == o.csv {
 		return usageError(e, "give exactly one of --xes and --csv")
 	}
-	d, err := openData(context.Background(), o.data)
+	ctx := context.Background()
+	d, err := openData(o.data, false)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "knhk: %v\n", err)
 		return exitUser
 	}
 	defer d.close()
-	var cases []*caseLog
-	if len(args) == 0 {
-		if cases, err = d.all(); err != nil {
+	list, byID, err := d.index(ctx)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "knhk: %v\n", err)
+		return exitUser
+	}
+	cases := list
+	if len(args) > 0 {
+		cases = nil
+		for _, id := range args {
+			x := byID[id]
+			if x == nil {
+				fmt.Fprintf(e.stderr, "knhk: unknown case %s in %s\n", id, d.path)
+				return exitUser
+			}
+			cases = append(cases, x)
+		}
+	}
+	out := e.stdout
+	var f *os.File
+	if o.out != "" {
+		if f, err = os.Create(o.out); err != nil {
 			fmt.Fprintf(e.stderr, "knhk: %v\n", err)
 			return exitUser
 		}
+		defer f.Close()
+		out = f
+	}
+	var w export.Writer
+	if o.xes {
+		w = export.NewXESWriter(out)
 	} else {
-		for _, id := range args {
-			c, err := d.lookupCase(id)
-			if err != nil {
+		w = export.NewCSVWriter(out)
+	}
+	// Each case streams from its first record to its last; one that cannot
+	// be read is reported and skipped, and the others are still written.
+	failed := 0
+	for _, x := range cases {
+		c := d.caseOf(x.id)
+		if c.prog == nil {
+			fmt.Fprintf(e.stderr, "knhk: %v\n", c.err)
+			failed++
+			continue
+		}
+		if err := traceOf(ctx, d, c, x, w); err != nil {
+			var ce *store.CorruptError
+			if errors.As(err, &ce) {
+				w.Close()
 				fmt.Fprintf(e.stderr, "knhk: %v\n", err)
 				return exitUser
 			}
-			cases = append(cases, c)
+			fmt.Fprintf(e.stderr, "knhk: case %s is unreadable; its trace stops at the event before: %v\n", x.id, err)
+			failed++
 		}
 	}
-	var l export.Log
-	for _, c := range cases {
-		t, err := traceOf(c)
-		if err != nil {
+	if err := w.Close(); err != nil {
+		fmt.Fprintf(e.stderr, "knhk: %v\n", err)
+		return exitUser
+	}
+	if f != nil {
+		if err := f.Close(); err != nil {
 			fmt.Fprintf(e.stderr, "knhk: %v\n", err)
 			return exitUser
 		}
-		l.Traces = append(l.Traces, t)
 	}
-	var b bytes.Buffer
-	if o.xes {
-		err = export.WriteXES(&b, &l)
-	} else {
-		err = export.WriteCSV(&b, &l)
-	}
-	if err != nil {
-		fmt.Fprintf(e.stderr, "knhk: internal error: %v\n", err)
-		return exitInternal
-	}
-	if o.out == "" {
-		e.stdout.Write(b.Bytes())
-		return exitOK
-	}
-	if err := os.WriteFile(o.out, b.Bytes(), 0o666); err != nil {
-		fmt.Fprintf(e.stderr, "knhk: %v\n", err)
+	if failed > 0 {
 		return exitUser
 	}
 	return exitOK
 }
 
-// traceOf replays c and turns its events into process-mining events.
-func traceOf(c *caseLog) (export.Trace, error) {
-	t := export.Trace{Case: c.id}
-	if c.prog == nil {
-		return t, c.err
+// traceOf replays case c (indexed as x) and writes its events to w as
+// process-mining events, one at a time.
+func traceOf(ctx context.Context, d *dataDir, c *caseLog, x *caseInfo, w export.Writer) error {
+	if err := w.Begin(c.id, []export.Attr{{Key: "workflow", Value: c.meta.Workflow}, {Key: "descriptor", Value: c.meta.Descriptor}}); err != nil {
+		return err
 	}
-	t.Attrs = []export.Attr{{Key: "workflow", Value: c.meta.Workflow}, {Key: "descriptor", Value: c.meta.Descriptor}}
 	p := c.prog
 	var s engine.State
 	s.ID = c.id
-	for i, ev := range c.events {
+	return d.caseEvents(ctx, x, func(seq store.Seq, ev *engine.Event) error {
 		at := time.Unix(0, ev.Time).UTC()
+		var werr error
 		add := func(activity, lifecycle, resource string) {
-			t.Events = append(t.Events, export.Event{Activity: activity, Lifecycle: lifecycle, Time: at, Resource: resource})
+			if werr == nil {
+				werr = w.Event(export.Event{Activity: activity, Lifecycle: lifecycle, Time: at, Resource: resource})
+			}
 		}
 		switch ev.Kind {
 		case engine.EvFire:
@@ -150,7 +183,7 @@ func traceOf(c *caseLog) (export.Trace, error) {
 		}
 		next := s.NextInv
 		if err := c.mach.Apply(&s, ev); err != nil {
-			return t, fmt.Errorf("case %s: event %d: %v", c.id, i+1, err)
+			return fmt.Errorf("record %d: %v", seq, err)
 		}
 		// Every call the event started, whatever started it (a task
 		// step, a learned route, a hook, a compensation), starts an
@@ -165,8 +198,8 @@ func traceOf(c *caseLog) (export.Trace, error) {
 				add(calleeName(p, v.Call), export.Start, resourceOf(p, v.Call))
 			}
 		}
-	}
-	return t, nil
+		return werr
+	})
 }
 
 // resourceOf is the org:resource of a call: the kind of binding that

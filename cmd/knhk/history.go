@@ -3,6 +3,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"flag"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/knhk/knhk/compiler/ir"
 	"github.com/knhk/knhk/runtime/engine"
+	"github.com/knhk/knhk/runtime/store"
 )
 
 var historyCmd = &command{
@@ -45,64 +47,103 @@ type historyEntry struct {
 	Due     string `json:"due,omitempty"`
 	// Reward is what a learned route's chosen call earned.
 	Reward *float64 `json:"reward,omitempty"`
+	// To is the case a send step signals; From the mail a signal from
+	// another case came in (see send.go).
+	To   string `json:"to,omitempty"`
+	From string `json:"from,omitempty"`
 }
 
 func runHistory(e *env, data string, asJSON bool, args []string) int {
 	if len(args) != 1 {
 		return usageError(e, "want exactly one CASE, got %d", len(args))
 	}
-	d, err := openData(context.Background(), data)
+	d, err := openData(data, false)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "knhk: %v\n", err)
 		return exitUser
 	}
 	defer d.close()
-	c, err := d.lookupCase(args[0])
+	id := args[0]
+	c := d.caseOf(id)
+	out := bufio.NewWriter(e.stdout)
+	defer out.Flush()
+	n := 0
+	err = historyOf(context.Background(), d, c, func(h historyEntry) error {
+		if asJSON {
+			b, err := json.MarshalIndent(h, "  ", "  ")
+			if err != nil {
+				return err
+			}
+			if n == 0 {
+				out.WriteString("[\n  ")
+			} else {
+				out.WriteString(",\n  ")
+			}
+			out.Write(b)
+		} else {
+			writeHistoryLine(out, h)
+		}
+		n++
+		return nil
+	})
+	if asJSON && n > 0 {
+		out.WriteString("\n]\n")
+	}
+	if err == nil && n == 0 {
+		err = fmt.Errorf("unknown case %s in %s", id, d.path)
+	}
 	if err != nil {
+		out.Flush()
 		fmt.Fprintf(e.stderr, "knhk: %v\n", err)
 		return exitUser
-	}
-	entries := historyOf(c)
-	if asJSON {
-		b, err := json.MarshalIndent(entries, "", "  ")
-		if err != nil {
-			fmt.Fprintf(e.stderr, "knhk: internal error: %v\n", err)
-			return exitInternal
-		}
-		fmt.Fprintf(e.stdout, "%s\n", b)
-		return exitOK
-	}
-	for _, h := range entries {
-		line := fmt.Sprintf("%d %s %s", h.Seq, h.Time, h.Kind)
-		for _, part := range []string{h.Step, h.Signal} {
-			if part != "" {
-				line += " " + part
-			}
-		}
-		if h.Due != "" {
-			line += " due " + h.Due
-		}
-		if h.Reward != nil {
-			line += " reward " + strconv.FormatFloat(*h.Reward, 'g', -1, 64)
-		}
-		if h.Message != "" {
-			line += ": " + h.Message
-		}
-		fmt.Fprintln(e.stdout, line)
 	}
 	return exitOK
 }
 
-// historyOf describes c's events, naming steps when the descriptor is
-// known.
-func historyOf(c *caseLog) []historyEntry {
+// writeHistoryLine writes h as one line of text.
+func writeHistoryLine(w *bufio.Writer, h historyEntry) {
+	line := fmt.Sprintf("%d %s %s", h.Seq, h.Time, h.Kind)
+	for _, part := range []string{h.Step, h.Signal} {
+		if part != "" {
+			line += " " + part
+		}
+	}
+	if h.To != "" {
+		line += " to " + h.To
+	}
+	if h.From != "" {
+		line += " from " + h.From
+	}
+	if h.Due != "" {
+		line += " due " + h.Due
+	}
+	if h.Reward != nil {
+		line += " reward " + strconv.FormatFloat(*h.Reward, 'g', -1, 64)
+	}
+	if h.Message != "" {
+		line += ": " + h.Message
+	}
+	w.WriteString(line)
+	w.WriteByte('\n')
+}
+
+// historyOf calls fn with c's events described in log order, naming steps
+// when the descriptor is known. It reads the log once, holding only the
+// case's state, so a case of any length streams.
+func historyOf(ctx context.Context, d *dataDir, c *caseLog, fn func(historyEntry) error) error {
 	var s engine.State
 	s.ID = c.id
 	applying := c.prog != nil
-	out := make([]historyEntry, 0, len(c.events))
-	for i, ev := range c.events {
-		h := historyEntry{Seq: uint64(c.seqs[i]), Time: time.Unix(0, ev.Time).UTC().Format(time.RFC3339Nano),
-			Kind: ev.Kind.String(), Signal: ev.Name, Message: ev.Message}
+	err := d.st.Scan(ctx, 0, func(r store.Record) error {
+		if r.CaseID != c.id || r.Kind == engine.SnapshotKind {
+			return nil
+		}
+		ev, err := engine.DecodeEvent(r.Payload)
+		if err != nil {
+			return fmt.Errorf("record %d of case %s: %w", r.Seq, c.id, err)
+		}
+		h := historyEntry{Seq: uint64(r.Seq), Time: time.Unix(0, ev.Time).UTC().Format(time.RFC3339Nano),
+			Kind: ev.Kind.String(), Signal: ev.Name, Message: ev.Message, From: ev.From}
 		if ev.Due != 0 {
 			h.Due = time.Unix(0, ev.Due).UTC().Format(time.RFC3339Nano)
 		}
@@ -117,6 +158,7 @@ func historyOf(c *caseLog) []historyEntry {
 				h.Step = name
 			} else if t := eventTransition(c.prog, &s, ev); t != nil {
 				h.Step = stepName(c.prog, t)
+				sendHistory(&h, t, ev)
 			} else if v := compOf(&s, ev); v != nil {
 				h.Step = "undo " + calleeName(c.prog, v.Call)
 			}
@@ -124,9 +166,9 @@ func historyOf(c *caseLog) []historyEntry {
 				applying = false // describe the rest without names
 			}
 		}
-		out = append(out, h)
-	}
-	return out
+		return fn(h)
+	})
+	return err
 }
 
 // compOf returns the compensation whose outcome ev records, nil when ev

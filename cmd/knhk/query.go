@@ -42,7 +42,7 @@ func runQuery(e *env, data string, args []string) int {
 		return usageError(e, "want CASE [NAME], got %d arguments", len(args))
 	}
 	ctx := context.Background()
-	d, c, s, code := openCase(ctx, e, data, args[0])
+	d, c, s, code := openCaseData(ctx, e, data, args[0], false)
 	if d == nil {
 		return code
 	}

@@ -109,14 +109,19 @@ func runRun(e *env, o *runOptions, args []string) int {
 		return exitUser
 	}
 	defer st.Close()
-	log := engine.StoreLog{Store: st}
+	reapGroups(e, o.data)
+	// The case id is printed once its first event is durable (see
+	// announceLog in casedata.go).
+	var id string
+	log := &announceLog{StoreLog: engine.StoreLog{Store: st}, announce: func() { fmt.Fprintf(e.stderr, "case %s\n", id) }}
 	eng, err := engine.New(engine.Config{
 		Program: c.prog,
 		Eval:    &host.Evaluator{},
 		Worker: worker.New(c.prog, worker.Options{
-			DataDir: o.data,
-			BaseDir: filepath.Dir(c.path),
-			Log:     e.stderr,
+			DataDir:  o.data,
+			BaseDir:  filepath.Dir(c.path),
+			Log:      e.stderr,
+			GroupDir: groupDir(o.data),
 		}),
 		Log: log,
 	})
@@ -127,12 +132,19 @@ func runRun(e *env, o *runOptions, args []string) int {
 	ctx, stop := stopContext()
 	defer stop()
 
-	id, err := newCaseID()
+	id, err = newCaseID()
 	if err != nil {
 		fmt.Fprintf(e.stderr, "knhk: %v\n", err)
 		return exitInternal
 	}
-	fmt.Fprintf(e.stderr, "case %s\n", id)
+	// Only this process appends to the case; signal and resume from
+	// another one fail clearly until it ends.
+	release, err := st.LockCase(id)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "knhk: %v\n", err)
+		return exitUser
+	}
+	defer release()
 	// The descriptor goes with the case, so later commands resume it on
 	// the program it started with (see casedata.go).
 	if err := recordCase(o.data, id, c.prog, net.Name, c.path); err != nil {
@@ -148,6 +160,7 @@ func runRun(e *env, o *runOptions, args []string) int {
 		fmt.Fprintf(e.stderr, "knhk: case %s: %v\n", id, err)
 		return exitUser
 	}
+	s = deliverSends(ctx, e, o.data, st, eng, c.prog, id, s)
 	switch s.Status {
 	case engine.Completed:
 		return printResult(e, c.prog, net, s.Result)

@@ -104,6 +104,7 @@ func runSignal(e *env, data string, args []string) int {
 	if err != nil {
 		return reportRunError(e, ctx, data, id, err)
 	}
+	s = deliverSends(ctx, e, data, d.st, eng, p, id, s)
 	return reportOutcome(e, c, eng, log, s)
 }
 
@@ -133,24 +134,10 @@ func decodePayload(p *ir.Program, sig *ir.Signal, payload []byte) ([]eval.Value,
 	return decodeInput(p, &ir.Net{Name: "signal " + sig.Name, Params: params}, payload)
 }
 
-// openCase opens the data directory and rebuilds case id. On failure it
-// reports and returns a nil dataDir with the exit code.
+// openCase opens the data directory for writing, takes case id's lock
+// and rebuilds the case (see openCaseData in casedata.go).
 func openCase(ctx context.Context, e *env, data, id string) (*dataDir, *caseLog, *engine.State, int) {
-	d, err := openData(ctx, data)
-	if err != nil {
-		fmt.Fprintf(e.stderr, "knhk: %v\n", err)
-		return nil, nil, nil, exitUser
-	}
-	c, err := d.lookupCase(id)
-	if err == nil {
-		var s *engine.State
-		if s, err = c.state(); err == nil {
-			return d, c, s, exitOK
-		}
-	}
-	d.close()
-	fmt.Fprintf(e.stderr, "knhk: %v\n", err)
-	return nil, nil, nil, exitUser
+	return openCaseData(ctx, e, data, id, true)
 }
 
 // findSignal returns the declaration of signal name that a case of root
@@ -199,6 +186,7 @@ func signalNames(p *ir.Program, root *ir.Net) []string {
 // started from.
 func caseEngine(e *env, d *dataDir, c *caseLog) (*engine.Engine, engine.EventLog, error) {
 	log := engine.StoreLog{Store: d.st}
+	reapGroups(e, d.path)
 	base := "."
 	if c.meta != nil && c.meta.Source != "" {
 		base = filepath.Dir(c.meta.Source)
@@ -206,7 +194,7 @@ func caseEngine(e *env, d *dataDir, c *caseLog) (*engine.Engine, engine.EventLog
 	eng, err := engine.New(engine.Config{
 		Program: c.prog,
 		Eval:    &host.Evaluator{},
-		Worker:  worker.New(c.prog, worker.Options{DataDir: d.path, BaseDir: base, Log: e.stderr}),
+		Worker:  worker.New(c.prog, worker.Options{DataDir: d.path, BaseDir: base, Log: e.stderr, GroupDir: groupDir(d.path)}),
 		Log:     log,
 	})
 	return eng, log, err

@@ -17,22 +17,7 @@ var CSVHeader = []string{"case_id", "activity", "lifecycle", "timestamp", "resou
 
 // WriteCSV writes l as CSV with [CSVHeader], timestamps in RFC 3339 with
 // nanoseconds, UTC. Trace attributes are not written.
-func WriteCSV(w io.Writer, l *Log) error {
-	cw := csv.NewWriter(w)
-	if err := cw.Write(CSVHeader); err != nil {
-		return err
-	}
-	for _, t := range l.Traces {
-		for _, e := range t.Events {
-			row := []string{t.Case, e.Activity, e.Lifecycle, e.Time.UTC().Format(time.RFC3339Nano), e.Resource}
-			if err := cw.Write(row); err != nil {
-				return err
-			}
-		}
-	}
-	cw.Flush()
-	return cw.Error()
-}
+func WriteCSV(w io.Writer, l *Log) error { return writeAll(NewCSVWriter(w), l) }
 
 // ReadCSV reads CSV written by [WriteCSV]: the header must be CSVHeader.
 // Rows of one case form one trace, in the order the case first appears.

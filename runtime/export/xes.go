@@ -3,7 +3,6 @@
 package export
 
 import (
-	"bufio"
 	"encoding/xml"
 	"fmt"
 	"io"
@@ -17,48 +16,7 @@ const xesTime = "2006-01-02T15:04:05.000Z07:00"
 // WriteXES writes l as an XES document with the Concept, Lifecycle, Time
 // and Organizational extensions declared and global defaults for the
 // attributes every event carries.
-func WriteXES(w io.Writer, l *Log) error {
-	bw := bufio.NewWriter(w)
-	p := func(format string, args ...any) { fmt.Fprintf(bw, format, args...) }
-	p("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n")
-	p("<log xes.version=\"1.0\" xes.features=\"nested-attributes\" xmlns=\"http://www.xes-standard.org/\">\n")
-	p("  <extension name=\"Concept\" prefix=\"concept\" uri=\"http://www.xes-standard.org/concept.xesext\"/>\n")
-	p("  <extension name=\"Lifecycle\" prefix=\"lifecycle\" uri=\"http://www.xes-standard.org/lifecycle.xesext\"/>\n")
-	p("  <extension name=\"Time\" prefix=\"time\" uri=\"http://www.xes-standard.org/time.xesext\"/>\n")
-	p("  <extension name=\"Organizational\" prefix=\"org\" uri=\"http://www.xes-standard.org/org.xesext\"/>\n")
-	p("  <global scope=\"trace\">\n    <string key=\"concept:name\" value=\"UNKNOWN\"/>\n  </global>\n")
-	p("  <global scope=\"event\">\n")
-	p("    <string key=\"concept:name\" value=\"UNKNOWN\"/>\n")
-	p("    <string key=\"lifecycle:transition\" value=\"complete\"/>\n")
-	p("    <date key=\"time:timestamp\" value=\"1970-01-01T00:00:00.000Z\"/>\n")
-	p("  </global>\n")
-	p("  <classifier name=\"Activity\" keys=\"concept:name\"/>\n")
-	p("  <classifier name=\"Activity and lifecycle\" keys=\"concept:name lifecycle:transition\"/>\n")
-	p("  <string key=\"concept:name\" value=\"knhk\"/>\n")
-	for i := range l.Traces {
-		t := &l.Traces[i]
-		p("  <trace>\n")
-		p("    <string key=\"concept:name\" value=\"%s\"/>\n", esc(t.Case))
-		for _, a := range t.Attrs {
-			p("    <string key=\"%s\" value=\"%s\"/>\n", esc(a.Key), esc(a.Value))
-		}
-		for _, e := range t.Events {
-			p("    <event>\n")
-			p("      <string key=\"concept:name\" value=\"%s\"/>\n", esc(e.Activity))
-			if e.Lifecycle != "" {
-				p("      <string key=\"lifecycle:transition\" value=\"%s\"/>\n", esc(e.Lifecycle))
-			}
-			p("      <date key=\"time:timestamp\" value=\"%s\"/>\n", e.Time.UTC().Format(xesTime))
-			if e.Resource != "" {
-				p("      <string key=\"org:resource\" value=\"%s\"/>\n", esc(e.Resource))
-			}
-			p("    </event>\n")
-		}
-		p("  </trace>\n")
-	}
-	p("</log>\n")
-	return bw.Flush()
-}
+func WriteXES(w io.Writer, l *Log) error { return writeAll(NewXESWriter(w), l) }
 
 // esc escapes s for an XML attribute value.
 func esc(s string) string {
