@@ -8,7 +8,10 @@
 //     [eval.FromJSONNamed]; a mismatch fails the attempt naming the field
 //     and the type). A non-zero exit fails the attempt with the trimmed
 //     standard error; a timeout kills the whole process group, so a
-//     grandchild does not outlive the attempt.
+//     grandchild does not outlive the attempt. On Linux the process gets
+//     SIGKILL when knhk dies (the parent-death signal), and with
+//     [Options.GroupDir] every running group is recorded so that
+//     [ReapGroups] kills what a knhk killed outright left behind.
 //   - http: a request with the named arguments as a JSON body and the
 //     idempotency key in the Idempotency-Key header; a status of 400 or
 //     more fails the attempt with the status and an excerpt of the body,

@@ -51,6 +51,8 @@ func (w *Worker) exec(ctx context.Context, c *call) (eval.Value, error) {
 	if err := cmd.Start(); err != nil {
 		return eval.Value{}, fmt.Errorf("task %s: %w", c.task.Name, err)
 	}
+	forget := w.recordGroup(cmd.Process.Pid)
+	defer forget()
 	done := make(chan struct{})
 	killed := make(chan struct{})
 	go func() {

@@ -12,6 +12,7 @@ import (
 
 func ownGroup(cmd *exec.Cmd) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	parentDeath(cmd.SysProcAttr)
 }
 
 func killGroup(cmd *exec.Cmd) {

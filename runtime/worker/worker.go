@@ -35,6 +35,11 @@ type Options struct {
 	Registry *Registry
 	// Client makes the HTTP requests; nil means http.DefaultClient.
 	Client *http.Client
+	// GroupDir, when set, records the process group of every running
+	// exec task (one small file each, removed when the group ends), so
+	// that [ReapGroups] can kill the groups left behind by a process
+	// that was killed outright. The CLI uses DATA/procs.
+	GroupDir string
 }
 
 // Worker is an [engine.Worker] for the tasks and kernels of one program.
