@@ -19,7 +19,12 @@ fire, calls whose completion was not logged are invoked again with the
 same idempotency keys, and the case runs until it ends or waits for a
 signal. The outcome is reported as by knhk run.
 
-Resume exits with status 1 for an unknown case or one that has ended.
+Signals the case sent to other cases and that could not be delivered
+yet (the target was busy in another process) are delivered too, also
+when the case itself has ended.
+
+Resume exits with status 1 for an unknown case or one that has ended
+with nothing left to deliver.
 `,
 	setup: func(fs *flag.FlagSet) func(*env, []string) int {
 		data := fs.String("data", ".knhk", "the data `DIR` holding the case")
@@ -39,7 +44,7 @@ func runResume(e *env, data string, args []string) int {
 		return code
 	}
 	defer d.close()
-	if s.Done() {
+	if s.Done() && len(s.Outbox) == 0 {
 		fmt.Fprintf(e.stderr, "knhk: case %s has ended (%s)\n", id, s.Status)
 		return exitUser
 	}
@@ -51,5 +56,6 @@ func runResume(e *env, data string, args []string) int {
 	if s, err = resume(ctx, eng, c.prog, id, eng.Recover(ctx, id)); err != nil {
 		return reportRunError(e, ctx, data, id, err)
 	}
+	s = deliverSends(ctx, e, data, d.st, eng, c.prog, id, s)
 	return reportOutcome(e, c, eng, log, s)
 }
