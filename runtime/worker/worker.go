@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"sync"
+	"time"
 
 	"github.com/knhk/knhk/compiler/ir"
 	"github.com/knhk/knhk/runtime/engine"
@@ -40,6 +41,9 @@ type Options struct {
 	// that [ReapGroups] can kill the groups left behind by a process
 	// that was killed outright. The CLI uses DATA/procs.
 	GroupDir string
+	// HTTPTimeout bounds an HTTP call without a timeout clause; zero
+	// means DefaultHTTPTimeout.
+	HTTPTimeout time.Duration
 }
 
 // Worker is an [engine.Worker] for the tasks and kernels of one program.
@@ -60,6 +64,9 @@ func New(p *ir.Program, o Options) *Worker {
 	}
 	if o.Client == nil {
 		o.Client = http.DefaultClient
+	}
+	if o.HTTPTimeout <= 0 {
+		o.HTTPTimeout = DefaultHTTPTimeout
 	}
 	return &Worker{prog: p, o: o}
 }
@@ -86,6 +93,8 @@ func (w *Worker) Invoke(ctx context.Context, inv engine.Invocation) (any, error)
 		return nil, fmt.Errorf("task %s: %w", t.Name, err)
 	}
 	c := &call{inv: inv, task: t, args: args}
+	ctx, cancel := httpDeadline(ctx, t, w.o.HTTPTimeout)
+	defer cancel()
 	var v eval.Value
 	switch t.Binding.Kind {
 	case ir.BindExec:
