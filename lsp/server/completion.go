@@ -28,7 +28,7 @@ var constructWords = map[string]bool{
 	"guard": true, "fail": true, "limit": true, "retry": true, "backoff": true,
 	"timeout": true, "undo": true, "exec": true, "http": true, "std": true, "extern": true,
 	"enum": true, "transient": true, "persistent": true, "start": true, "end": true, "complete": true,
-	"keep": true, "active": true, "more": true,
+	"keep": true, "active": true, "more": true, "send": true,
 }
 
 // snippets complete the block constructs.

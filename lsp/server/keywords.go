@@ -35,6 +35,7 @@ var wordDocs = map[string]string{
 	"route":      "`route learn NAME(features) among { calls } reward e` — a learned choice between candidate calls.",
 	"hook":       "`hook NAME on start|end|fail|complete|signal [when c] -> s` — an event-condition-action rule.",
 	"query":      "`query NAME -> T = e` — a read-only view of a running case.",
+	"send":       "`send S(args)` raises signal S in the running case; `send [W.]S(args) to id` sends it to case id (delivered once, by the command that runs the sender) (WCP 23–24, BPMN throw event).",
 	"guard":      "`guard cond else fail \"message\"` — fails the case unless cond holds.",
 	"fail":       "`fail \"message\"` — fails the case explicitly.",
 	"retry":      "`retry N` — retries a task call up to N times.",
