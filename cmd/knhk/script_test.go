@@ -49,6 +49,11 @@ func TestScript(t *testing.T) {
 			"gen-tree":  cmdGenTree,
 			"stop-run":  cmdStopRun,
 			"gone":      cmdGone,
+			// Data directory damage and read-only checks (scriptdata_test.go).
+			"last-segment":  cmdLastSegment,
+			"damage":        cmdDamage,
+			"dir-hash":      cmdDirHash,
+			"dir-unchanged": cmdDirUnchanged,
 		},
 	})
 }
