@@ -310,6 +310,8 @@ func render(m *engine.Machine, evs []engine.Event, marks []mark) ([]string, erro
 				out = append(out, "call "+callName(m.Prog, tr.Call)+args(e.Values))
 			case tr.Kind == ir.TSignal:
 				out = append(out, "receive "+tr.Label)
+			case tr.Kind == ir.TSend:
+				out = append(out, sendLine(m.Prog, tr, e, frames, inbox, s))
 			}
 		case engine.EvDone:
 			l := "done " + before[e.Inv]
