@@ -169,6 +169,8 @@ func (c *checker) callCallable(e *syntax.CallExpr, o *Callable, stmt bool) Type 
 				b.called = append(b.called, o)
 			} else if o == b.obj && b.cond == 0 && !b.guarded {
 				c.errorf(e.Span(), source.Recursion, "workflow %s calls itself unconditionally; guard the call with a condition", o.name)
+			} else if b.cond == 0 && !b.guarded {
+				c.edge(b.obj, o, e.Span()) // unconditional: a cycle of these never ends (recursion.go)
 			}
 		}
 	case ObjKernel:

@@ -91,7 +91,7 @@ type checker struct {
 	imports   []*PkgName
 	body      *bodyCtx // the declaration whose body is being checked
 	edges     map[*Callable][]callEdge
-	order     []*Callable // fns and kernels in source order, for recursion
+	order     []*Callable // fns, kernels and workflows in source order, for recursion
 
 	// typeOperand asks selector to accept pkg.Type (for pkg.Type.member)
 	// and to leave the type name in typeName.

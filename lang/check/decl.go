@@ -43,7 +43,7 @@ func (c *checker) collectDecls(f *syntax.File) {
 
 func (c *checker) newCallable(n *syntax.Name, kind ObjKind, d source.Spanned) *Callable {
 	cl := &Callable{object: object{name: n.Value, kind: kind, file: c.file, span: n.Span(), decl: d}}
-	if kind == ObjFunc || kind == ObjKernel {
+	if kind == ObjFunc || kind == ObjKernel || kind == ObjWorkflow {
 		c.order = append(c.order, cl)
 	}
 	return cl

@@ -1,5 +1,9 @@
-// This file implements the rejection of recursive fns and kernels: fns
-// must terminate, and kernels are inlined on devices without a call stack.
+// This file implements the rejection of recursive fns and kernels (fns
+// must terminate, and kernels are inlined on devices without a call
+// stack) and of workflows that call each other unconditionally (A calls
+// B calls A): such a case would nest sub-workflows until the disk is
+// full. The edges between workflows are only their unconditional calls;
+// a workflow calling itself is reported at the call (call.go).
 
 package check
 
@@ -10,8 +14,9 @@ import (
 )
 
 // checkRecursion finds the strongly connected components of the call graph
-// between fns and kernels (Tarjan's algorithm) and reports each cycle
-// once, at its first member in source order.
+// between fns and kernels, and of the unconditional calls between
+// workflows (Tarjan's algorithm), and reports each cycle once, at its
+// first member in source order.
 func (c *checker) checkRecursion() {
 	if len(c.edges) == 0 {
 		return
@@ -112,8 +117,11 @@ func (c *checker) checkRecursion() {
 			}
 		}
 		what := "fns must terminate"
-		if code == source.KernelRecursion {
+		switch {
+		case code == source.KernelRecursion:
 			what = "kernels cannot recurse"
+		case first.kind == ObjWorkflow:
+			what = "these workflows call each other unconditionally, so a case never ends; guard one of the calls with a condition"
 		}
 		d := c.errorf(first.span, code, "recursive call cycle %s: %s", strings.Join(path, " -> "), what)
 		d.Related = related

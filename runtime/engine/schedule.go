@@ -312,6 +312,9 @@ func (e *Engine) fireEvent(ctx context.Context, s *State, f *Frame, c *cnet, ti 
 		if t.Call == nil {
 			return failEvent(now, t, fmt.Errorf("no call"))
 		}
+		if t.Kind == ir.TWorkflow && s.frameDepth(f) >= MaxCallDepth {
+			return depthEvent(now, t) // calldepth.go
+		}
 		if out.Values, err = ev.args(ctx, t.Call.Args, vars); err != nil {
 			return failEvent(now, t, err)
 		}
