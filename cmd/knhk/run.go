@@ -46,6 +46,9 @@ crash. Tasks run through their bindings: exec programs (a relative path
 is resolved against FILE's directory), HTTP endpoints and the std
 modules; std/kv keeps its data in the data directory. Run waits out retry
 backoffs, and timers unless the case can also go on by a signal.
+Signals the case sends to other cases of the data directory (send S(...)
+to ID) are delivered once it has run: each target is run on to its next
+wait, and one that cannot take the signal (unknown, ended) is reported.
 
 Run exits with status 0 when the case completes, and also when it is left
 waiting for a signal: it prints "case ID is waiting for signal NAME" and

@@ -110,6 +110,11 @@
 // compensation start (fail hooks). Cancelling the case, from outside or
 // by cancel case, withdraws every hook action.
 //
+// A send step raises a signal: in its own case within the step's event,
+// as if it arrived from outside; for another case it queues mail in the
+// sender's state, which the host delivers with Receive (once per mail id)
+// and settles with Settle (see send.go).
+//
 // Calls run in one of two modes. Live, the default, every ready call
 // runs in the background and each outcome is applied
 // when it arrives, timers and backoffs fire while calls run, a call the

@@ -14,4 +14,8 @@
 // [Evaluator] is the [engine.Evaluator] over eval: it converts a
 // function's arguments and the case variables it reads to eval values,
 // runs the function and converts the result back.
+//
+// [Post] delivers the signals that cases send to other cases (the send
+// statement) from the senders' outboxes into the targets' logs, exactly
+// once, and records each outcome in the sender.
 package host
