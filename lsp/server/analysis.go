@@ -27,6 +27,9 @@ type analysis struct {
 	diags   source.Diagnostics
 	m       *mapper.Mapper
 
+	gateOnce sync.Once
+	gate     source.Diagnostics // soundness diagnostics; see soundness
+
 	// Indexes built on first use; an analysis is shared by concurrent
 	// requests, so they are guarded by once.
 	once      sync.Once

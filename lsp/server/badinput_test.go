@@ -31,10 +31,23 @@ func newRaw(t *testing.T) (*rawConn, chan error) {
 func newRawWith(t *testing.T, s *Server) (*rawConn, chan error) {
 	a, b := net.Pipe()
 	done := make(chan error, 1)
-	go func() { done <- s.Serve(context.Background(), a, a) }()
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		done <- s.Serve(context.Background(), a, a)
+	}()
 	r := bufio.NewReader(b)
 	rc := &rawConn{t: t, c: b, r: r, tp: textproto.NewReader(r)}
-	t.Cleanup(func() { b.Close() })
+	// Wait for Serve to return, so that nothing it started logs after the
+	// test has ended.
+	t.Cleanup(func() {
+		b.Close()
+		select {
+		case <-finished:
+		case <-time.After(10 * time.Second):
+			t.Error("Serve did not return after the connection closed")
+		}
+	})
 	return rc, done
 }
 

@@ -18,21 +18,63 @@ import (
 )
 
 // diagnoser schedules diagnostics per document. Each schedule replaces the
-// pending one, so a burst of edits is checked once, after the last.
+// pending one, so a burst of edits is checked once, after the last; and at
+// most one check of a document runs at a time: a schedule that fires while
+// one runs marks the document dirty, and the running one goes again when
+// it is done, so a slow check never piles up behind fast typing.
 type diagnoser struct {
 	s       *Server
 	mu      sync.Mutex
-	timers  map[uri.URI]*time.Timer
+	docs    map[uri.URI]*diagState
 	stopped bool
 	wg      sync.WaitGroup
 	pubMu   sync.Mutex
 	pubVer  map[uri.URI]int32 // last published version per document
+	last    time.Duration     // how long the last type check took
+}
+
+type diagState struct {
+	timer   *time.Timer
+	running bool // a check of the document is running
+	dirty   bool // scheduled again while running
 }
 
 func (d *diagnoser) init(s *Server) {
 	d.s = s
-	d.timers = make(map[uri.URI]*time.Timer)
+	d.docs = make(map[uri.URI]*diagState)
 	d.pubVer = make(map[uri.URI]int32)
+}
+
+// The bounds of the adaptive debounce (Options.Debounce zero).
+const (
+	minDebounce = 10 * time.Millisecond
+	maxDebounce = 50 * time.Millisecond
+)
+
+// delay returns how long diagnostics wait after an edit. A fixed
+// Options.Debounce is used as given. The default adapts: it waits as long
+// as the last type check took, between minDebounce and maxDebounce. A
+// check that takes less than the pause between two keystrokes costs
+// little, so there is no point waiting longer than one; and the cap keeps
+// the time from the last keystroke to its diagnostics at maxDebounce plus
+// one check (under 100 ms for a 5,000-line file).
+func (d *diagnoser) delay() time.Duration {
+	switch o := d.s.opts.Debounce; {
+	case o < 0:
+		return 0
+	case o > 0:
+		return o
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return min(max(d.last, minDebounce), maxDebounce)
+}
+
+// observe records how long a type check took.
+func (d *diagnoser) observe(took time.Duration) {
+	d.mu.Lock()
+	d.last = took
+	d.mu.Unlock()
 }
 
 // schedule publishes u's diagnostics after delay.
@@ -45,14 +87,42 @@ func (d *diagnoser) schedule(u uri.URI, delay time.Duration) {
 	if d.stopped {
 		return
 	}
-	if t := d.timers[u]; t != nil && t.Stop() {
+	st := d.docs[u]
+	if st == nil {
+		st = &diagState{}
+		d.docs[u] = st
+	}
+	if st.timer != nil && st.timer.Stop() {
 		d.wg.Done() // the stopped timer's run will never happen
 	}
 	d.wg.Add(1)
-	d.timers[u] = time.AfterFunc(delay, func() {
+	st.timer = time.AfterFunc(delay, func() {
 		defer d.wg.Done()
-		d.s.publish(u)
+		d.run(u, st)
 	})
+}
+
+// run checks and publishes u until no schedule came in meanwhile.
+func (d *diagnoser) run(u uri.URI, st *diagState) {
+	d.mu.Lock()
+	if st.running {
+		st.dirty = true
+		d.mu.Unlock()
+		return
+	}
+	st.running = true
+	d.mu.Unlock()
+	for {
+		d.s.publish(u)
+		d.mu.Lock()
+		if !st.dirty || d.stopped {
+			st.running = false
+			d.mu.Unlock()
+			return
+		}
+		st.dirty = false
+		d.mu.Unlock()
+	}
 }
 
 // scheduleOthers re-checks every other open document after a debounce: any
@@ -67,7 +137,7 @@ func (d *diagnoser) scheduleOthers(changed uri.URI) {
 	}
 	d.s.mu.Unlock()
 	for _, u := range others {
-		d.schedule(u, d.s.opts.Debounce)
+		d.schedule(u, d.delay())
 	}
 }
 
@@ -75,10 +145,10 @@ func (d *diagnoser) scheduleOthers(changed uri.URI) {
 func (d *diagnoser) cancel(u uri.URI) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if t := d.timers[u]; t != nil && t.Stop() {
+	if st := d.docs[u]; st != nil && st.timer != nil && st.timer.Stop() {
 		d.wg.Done()
 	}
-	delete(d.timers, u)
+	delete(d.docs, u)
 	d.pubMu.Lock()
 	delete(d.pubVer, u)
 	d.pubMu.Unlock()
@@ -88,48 +158,91 @@ func (d *diagnoser) cancel(u uri.URI) {
 func (d *diagnoser) stop() {
 	d.mu.Lock()
 	d.stopped = true
-	for u, t := range d.timers {
-		if t.Stop() {
+	for u, st := range d.docs {
+		if st.timer != nil && st.timer.Stop() {
 			d.wg.Done()
 		}
-		delete(d.timers, u)
+		delete(d.docs, u)
 	}
 	d.mu.Unlock()
 	d.wg.Wait()
 }
 
+// gateWait is how long a publish waits for the soundness gate before it
+// sends the type checker's diagnostics alone; the gate's follow when it is
+// done. A fast gate is published with the rest at once, so that an
+// unsound workflow's error does not flicker away on every keystroke.
+const gateWait = 30 * time.Millisecond
+
 // publish computes and sends u's diagnostics, unless the document changed
 // or closed meanwhile (a newer schedule will publish) or a newer version
-// was already published.
+// was already published. The type checker's come first; when the file
+// type-checks, the soundness gate's (the K429 errors of knhk check) are
+// added, in the same publish if the gate is quick, else in a second one.
 func (s *Server) publish(u uri.URI) {
 	v := s.newView()
 	snap, err := v.snapshot(u)
 	if err != nil || s.client == nil {
 		return
 	}
-	diags := v.diagnose(snap)
-	cur, err := s.newView().snapshot(u)
-	if err != nil || cur.version != snap.version || cur.gen != snap.gen {
+	start := time.Now()
+	a := v.analyze(snap)
+	s.diag.observe(time.Since(start))
+	diags := v.convertDiagnostics(a, a.diags)
+	if a.pkg == nil || a.diags.HasErrors() || !s.isCurrent(snap) {
+		s.send(snap, diags)
 		return
+	}
+	gate := make(chan source.Diagnostics, 1)
+	go func() { gate <- a.soundness() }()
+	var more source.Diagnostics
+	select {
+	case more = <-gate:
+	case <-time.After(gateWait):
+		if !s.send(snap, diags) {
+			<-gate
+			return
+		}
+		more = <-gate
+	}
+	s.send(snap, append(diags, v.convertDiagnostics(a, more)...))
+}
+
+// isCurrent reports whether snap is still the state of its document and of
+// every document it may import.
+func (s *Server) isCurrent(snap snapshot) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d := s.docs[snap.uri]
+	return d != nil && d.version == snap.version && s.gen == snap.gen
+}
+
+// send publishes diags for snap if snap is still current and no newer
+// version was published; it reports whether it published.
+func (s *Server) send(snap snapshot, diags []protocol.Diagnostic) bool {
+	if !s.isCurrent(snap) {
+		return false
 	}
 	s.diag.pubMu.Lock()
 	defer s.diag.pubMu.Unlock()
-	if v, ok := s.diag.pubVer[u]; ok && v > snap.version {
-		return
+	if v, ok := s.diag.pubVer[snap.uri]; ok && v > snap.version {
+		return false
 	}
-	s.diag.pubVer[u] = snap.version
-	err = s.client.PublishDiagnostics(context.Background(), &protocol.PublishDiagnosticsParams{
-		URI: u, Version: protocol.NewOptional(snap.version), Diagnostics: diags,
+	s.diag.pubVer[snap.uri] = snap.version
+	err := s.client.PublishDiagnostics(context.Background(), &protocol.PublishDiagnosticsParams{
+		URI: snap.uri, Version: protocol.NewOptional(snap.version), Diagnostics: diags,
 	})
 	if err != nil {
-		s.logf("publishDiagnostics %s: %v", u, err)
+		s.logf("publishDiagnostics %s: %v", snap.uri, err)
 	}
+	return true
 }
 
-// diagnose returns the LSP diagnostics of the document in snap.
+// diagnose returns the LSP diagnostics of the document in snap: the type
+// checker's and, when it type-checks, the soundness gate's.
 func (s *view) diagnose(snap snapshot) []protocol.Diagnostic {
 	a := s.analyze(snap)
-	return s.convertDiagnostics(a, a.diags)
+	return s.convertDiagnostics(a, append(a.diags[:len(a.diags):len(a.diags)], a.soundness()...))
 }
 
 // convertDiagnostics converts the diagnostics that belong to a's file.

@@ -27,14 +27,12 @@ type Options struct {
 	Format FormatFunc
 	// Debounce is how long diagnostics wait after a change before they are
 	// computed, so that typing does not check every keystroke. Zero means
-	// DefaultDebounce; a negative value means no delay.
+	// an adaptive delay (as long as the last check took, from 10 to 50 ms);
+	// a negative value means no delay.
 	Debounce time.Duration
 	// Logf logs server-side problems; nil discards them.
 	Logf func(format string, args ...any)
 }
-
-// DefaultDebounce is the delay between a change and its diagnostics.
-const DefaultDebounce = 150 * time.Millisecond
 
 // Server is the state of one language-server connection.
 type Server struct {
@@ -66,9 +64,6 @@ type Server struct {
 
 // New returns a server with the given options.
 func New(opts Options) *Server {
-	if opts.Debounce == 0 {
-		opts.Debounce = DefaultDebounce
-	}
 	if opts.Logf == nil {
 		opts.Logf = func(string, ...any) {}
 	}

@@ -42,7 +42,7 @@ func (s *Server) DidChange(ctx context.Context, params *protocol.DidChangeTextDo
 	s.docs[u] = &document{uri: u, path: d.path, version: params.TextDocument.Version, content: content}
 	s.gen++
 	s.mu.Unlock()
-	s.diag.schedule(u, s.opts.Debounce)
+	s.diag.schedule(u, s.diag.delay())
 	s.diag.scheduleOthers(u)
 	return nil
 }
