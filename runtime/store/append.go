@@ -165,8 +165,9 @@ func (s *Store) commitLoop() {
 // maxCommitDelay caps the wait for stragglers on slow disks.
 const maxCommitDelay = 2 * time.Millisecond
 
-// commit writes batch with one write and one fsync, then advances HEAD
-// with a second, all under the directory's lock, and only then lets the
+// commit writes batch after the active segment's acknowledged end, puts
+// the new mark in the segment's next slot and covers both with one
+// fdatasync, all under the directory's lock, and only then lets the
 // appenders return. A failed write or fsync leaves the file in an unknown
 // state (after a failed fsync the kernel may have dropped the dirty
 // pages), so the store refuses all further appends; reopening recovers
@@ -189,7 +190,7 @@ func (s *Store) commit(batch []*request) {
 	}
 	s.mu.Lock()
 	next := s.lastSeq + 1
-	cur := s.segs[len(s.segs)-1]
+	m := s.mark
 	s.mu.Unlock()
 	s.buf = s.buf[:0]
 	seq := next
@@ -202,7 +203,12 @@ func (s *Store) commit(batch []*request) {
 			seq++
 		}
 	}
-	if _, err := s.active.Write(s.buf); err != nil {
+	if _, err := s.active.WriteAt(s.buf, m.size); err != nil {
+		s.fail(batch, fmt.Errorf("store: write: %w", err))
+		return
+	}
+	nm := mark{gen: m.gen + 1, lastSeq: seq - 1, size: m.size + int64(len(s.buf)), lastOff: m.size + int64(lastOff)}
+	if err := putMark(s.active, nm); err != nil {
 		s.fail(batch, fmt.Errorf("store: write: %w", err))
 		return
 	}
@@ -210,19 +216,13 @@ func (s *Store) commit(batch []*request) {
 		s.fail(batch, fmt.Errorf("store: fsync: %w", err))
 		return
 	}
-	h := head{gen: s.head.gen + 1, lastSeq: seq - 1, activeFirst: cur.header.firstSeq,
-		activeSize: cur.size + int64(len(s.buf)), lastSegFirst: cur.header.firstSeq, lastOff: cur.size + int64(lastOff)}
-	if err := writeHead(s.headf, h); err != nil {
-		s.fail(batch, fmt.Errorf("store: write HEAD: %w", err))
-		return
-	}
 	s.commits.Add(1)
 	s.records.Add(uint64(seq - next))
 	s.mu.Lock()
-	s.head = h
+	s.mark = nm
 	s.lastSeq = seq - 1
 	c := &s.segs[len(s.segs)-1]
-	c.size = h.activeSize
+	c.size = nm.size
 	c.lastSeq = seq - 1
 	full := c.size >= s.opts.SegmentBytes
 	s.mu.Unlock()
@@ -238,13 +238,12 @@ func (s *Store) commit(batch []*request) {
 	}
 }
 
-// catchUp brings s's view of the log up to HEAD, which other Stores on
-// the same directory may have advanced since s last committed, and drops
-// bytes after the acknowledged end that a writer who died mid-commit left
-// behind. The caller holds the directory's lock.
+// catchUp brings s's view of the log up to what other Stores on the same
+// directory committed since s last did (following their rotations), and
+// drops bytes after the acknowledged end that a writer who died in the
+// middle of a commit left behind. The caller holds the directory's lock.
 func (s *Store) catchUp() error {
-	path := s.headf.Name()
-	h, err := readHead(s.headf, path)
+	h, err := readHeadFile(filepath.Join(s.dir, headName))
 	if err != nil {
 		return err
 	}
@@ -256,26 +255,30 @@ func (s *Store) catchUp() error {
 			return err
 		}
 	}
+	m, err := readMark(s.active, s.active.Name())
+	if err != nil {
+		return err
+	}
 	fi, err := s.active.Stat()
 	if err != nil {
 		return fmt.Errorf("store: %w", err)
 	}
 	switch {
-	case fi.Size() < h.activeSize:
-		return corrupt(s.active.Name(), fi.Size(), "segment is %d bytes but %d were acknowledged: acknowledged records up to %d were lost", fi.Size(), h.activeSize, h.lastSeq)
-	case fi.Size() > h.activeSize:
-		if err := s.active.Truncate(h.activeSize); err != nil {
+	case fi.Size() < m.size:
+		return corrupt(s.active.Name(), fi.Size(), "segment is %d bytes but %d were acknowledged: acknowledged records up to %d were lost", fi.Size(), m.size, m.lastSeq)
+	case fi.Size() > m.size:
+		if err := s.active.Truncate(m.size); err != nil {
 			return fmt.Errorf("store: drop unacknowledged tail: %w", err)
 		}
 		if s.opts.Logf != nil {
-			s.opts.Logf("store: %s: dropped %d unacknowledged bytes after offset %d", s.active.Name(), fi.Size()-h.activeSize, h.activeSize)
+			s.opts.Logf("store: %s: dropped %d unacknowledged bytes after offset %d", s.active.Name(), fi.Size()-m.size, m.size)
 		}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c := &s.segs[len(s.segs)-1]
-	c.size, c.lastSeq = h.activeSize, h.lastSeq
-	s.lastSeq, s.head = h.lastSeq, h
+	c.size, c.lastSeq = m.size, m.lastSeq
+	s.lastSeq, s.head, s.mark = m.lastSeq, h, m
 	return nil
 }
 
@@ -308,12 +311,12 @@ func (s *Store) followRotation(h head) error {
 			return corrupt(path, 20, "previous segment should start at sequence number %d but the one found starts at %d (a segment is missing)", sh.prevFirstSeq, prev.header.firstSeq)
 		}
 		prev.size, prev.lastSeq = sh.prevSize, sh.firstSeq-1
-		segs = append(segs, segment{path: path, header: sh, size: segmentHeaderSize, lastSeq: sh.firstSeq - 1})
+		segs = append(segs, segment{path: path, header: sh, size: segmentDataStart, lastSeq: sh.firstSeq - 1})
 	}
 	if segs[len(segs)-1].header.firstSeq != h.activeFirst {
-		return corrupt(filepath.Join(s.dir, segmentName(h.activeFirst)), 0, "segment is missing, yet it holds the acknowledged end of the log (records up to %d)", h.lastSeq)
+		return corrupt(filepath.Join(s.dir, segmentName(h.activeFirst)), 0, "segment is missing, yet HEAD says it holds the acknowledged end of the log")
 	}
-	f, err := os.OpenFile(segs[len(segs)-1].path, os.O_WRONLY|os.O_APPEND, 0)
+	f, err := os.OpenFile(segs[len(segs)-1].path, os.O_RDWR, 0)
 	if err != nil {
 		return fmt.Errorf("store: %w", err)
 	}
@@ -333,36 +336,35 @@ func (s *Store) fail(batch []*request, err error) {
 }
 
 // rotate seals the active segment and starts the next one; the caller
-// holds the directory's lock. HEAD moves to the new segment only once it
+// holds the directory's lock. HEAD names the new segment only once it
 // exists, so a crash in between leaves a segment with no acknowledged
 // record, which the next Open removes.
 func (s *Store) rotate() error {
 	s.mu.Lock()
 	cur := s.segs[len(s.segs)-1]
-	prevHead := s.head
+	hd := s.head
 	s.mu.Unlock()
 	h := segmentHeader{firstSeq: cur.lastSeq + 1, prevFirstSeq: cur.header.firstSeq, prevSize: cur.size}
-	name := segmentName(h.firstSeq)
-	if err := atomicfile.Write(filepath.Join(s.dir, name), h.encode(), 0o644); err != nil {
+	m := mark{gen: 1, lastSeq: cur.lastSeq, size: segmentDataStart}
+	path := filepath.Join(s.dir, segmentName(h.firstSeq))
+	if err := atomicfile.Write(path, newSegmentBytes(h, m), 0o644); err != nil {
 		return err
 	}
-	path := filepath.Join(s.dir, name)
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
 	if err != nil {
 		return err
 	}
-	nh := prevHead
-	nh.gen++
-	nh.activeFirst, nh.activeSize = h.firstSeq, segmentHeaderSize
-	if err := writeHead(s.headf, nh); err != nil {
+	hd.gen++
+	hd.activeFirst = h.firstSeq
+	if err := writeHead(s.dir, hd); err != nil {
 		f.Close()
 		return err
 	}
 	old := s.active
 	s.active = f
 	s.mu.Lock()
-	s.head = nh
-	s.segs = append(s.segs, segment{path: path, header: h, size: segmentHeaderSize, lastSeq: cur.lastSeq})
+	s.head, s.mark = hd, m
+	s.segs = append(s.segs, segment{path: path, header: h, size: segmentDataStart, lastSeq: cur.lastSeq})
 	s.mu.Unlock()
 	return old.Close()
 }

@@ -82,7 +82,7 @@ func walkLog(ctx context.Context, dir string, l dirListing, maxBody int) (logWal
 		if i == 0 {
 			w.lastSeq = h.firstSeq - 1
 		}
-		seg := segment{path: path, header: h, size: segmentHeaderSize, lastSeq: h.firstSeq - 1}
+		seg := segment{path: path, header: h, size: segmentDataStart, lastSeq: h.firstSeq - 1}
 		for {
 			if err := ctx.Err(); err != nil {
 				fr.close()
@@ -153,8 +153,8 @@ func Check(ctx context.Context, dir string, opts Options) (CheckReport, error) {
 	h, herr := readHeadFile(headPath)
 	switch {
 	case errors.Is(herr, errNoHead):
-		if w.records > 0 || w.cut != nil {
-			rep.Damage = append(rep.Damage, corrupt(headPath, 0, "HEAD, the record of what the log acknowledged, is missing"))
+		if len(l.segments) > 0 {
+			rep.Damage = append(rep.Damage, corrupt(headPath, 0, "HEAD, which names the segment holding the acknowledged end of the log, is missing"))
 		}
 		if w.cut != nil {
 			rep.Damage = append(rep.Damage, w.cut)
@@ -171,29 +171,39 @@ func Check(ctx context.Context, dir string, opts Options) (CheckReport, error) {
 		}
 		return rep, nil
 	}
-	rep.Acknowledged = h.lastSeq
+	active := filepath.Join(dir, segmentName(h.activeFirst))
+	m, merr := readMarkFile(active)
+	if merr != nil {
+		var ce *CorruptError
+		if errors.As(merr, &ce) {
+			rep.Damage = append(rep.Damage, ce)
+		} else {
+			rep.Damage = append(rep.Damage, corrupt(active, 0, "segment is missing, yet HEAD says it holds the acknowledged end of the log"))
+		}
+		if w.cut != nil {
+			rep.Damage = append(rep.Damage, w.cut)
+		}
+		return rep, nil
+	}
+	rep.Acknowledged = m.lastSeq
 	// Damage after the acknowledged end is an unfinished commit, not loss.
-	ackEnd := func(seg Seq, off int64) bool {
-		return seg > h.activeFirst || (seg == h.activeFirst && off >= h.activeSize)
+	unacked := func(seg Seq, off int64) bool {
+		return seg > h.activeFirst || (seg == h.activeFirst && off >= m.size)
 	}
 	if w.cut != nil {
 		cutFirst, _ := parseSeqName(l.segments[w.cutSeg], "", segmentExt)
-		off := w.cutAt
-		if off < 0 {
-			off = 0
-		}
-		if !ackEnd(cutFirst, off) {
+		if !unacked(cutFirst, max(w.cutAt, 0)) {
 			rep.Damage = append(rep.Damage, w.cut)
 		}
 	}
-	if w.lastSeq < h.lastSeq {
-		file, off := filepath.Join(dir, segmentName(h.activeFirst)), h.activeSize
+	if w.lastSeq < m.lastSeq {
+		file, off := active, m.size
 		if w.cut != nil {
 			file, off = w.cut.File, max(w.cutAt, 0)
 		} else if n := len(w.segs); n > 0 {
 			file, off = w.segs[n-1].path, w.segs[n-1].size
 		}
-		rep.Damage = append(rep.Damage, corrupt(file, off, "acknowledged records %d to %d are lost (the log ends at %d)", w.lastSeq+1, h.lastSeq, w.lastSeq))
+		rep.Damage = append(rep.Damage, corrupt(file, off, "acknowledged records %d to %d are lost (the log ends at %d)", w.lastSeq+1, m.lastSeq, w.lastSeq))
 	}
 	for _, name := range l.segments {
 		first, _ := parseSeqName(name, "", segmentExt)
@@ -202,10 +212,12 @@ func Check(ctx context.Context, dir string, opts Options) (CheckReport, error) {
 			continue
 		}
 		switch {
+		case first > h.activeFirst && fi.Size() > segmentDataStart:
+			rep.Damage = append(rep.Damage, corrupt(filepath.Join(dir, name), segmentDataStart, "segment holds records, yet HEAD names the earlier segment %s as the acknowledged end (HEAD is stale)", segmentName(h.activeFirst)))
 		case first > h.activeFirst:
 			rep.Unacknowledged += fi.Size()
-		case first == h.activeFirst && fi.Size() > h.activeSize:
-			rep.Unacknowledged += fi.Size() - h.activeSize
+		case first == h.activeFirst && fi.Size() > m.size:
+			rep.Unacknowledged += fi.Size() - m.size
 		}
 	}
 	return rep, nil
@@ -257,8 +269,12 @@ func Repair(ctx context.Context, dir string, opts Options) (RepairReport, error)
 	if err != nil {
 		return rep, err
 	}
-	headPath := filepath.Join(dir, headName)
-	old, herr := readHeadFile(headPath)
+	oldHead, herr := readHeadFile(filepath.Join(dir, headName))
+	var old mark
+	oerr := herr
+	if herr == nil {
+		old, oerr = readMarkFile(filepath.Join(dir, segmentName(oldHead.activeFirst)))
+	}
 	act := func(format string, args ...any) { rep.Actions = append(rep.Actions, fmt.Sprintf(format, args...)) }
 
 	// Cut the log at the first damage.
@@ -294,31 +310,50 @@ func Repair(ctx context.Context, dir string, opts Options) (RepairReport, error)
 	if len(segs) == 0 {
 		h := segmentHeader{firstSeq: 1}
 		path := filepath.Join(dir, segmentName(1))
-		if err := atomicfile.Write(path, h.encode(), 0o644); err != nil {
+		if err := atomicfile.Write(path, newSegmentBytes(h, mark{gen: 1, size: segmentDataStart}), 0o644); err != nil {
 			return rep, fmt.Errorf("store: %w", err)
 		}
-		segs = []segment{{path: path, header: h, size: segmentHeaderSize}}
+		segs = []segment{{path: path, header: h, size: segmentDataStart}}
 		act("started an empty log in %s", path)
 	}
 	active := segs[len(segs)-1]
-	h := head{gen: 1, lastSeq: w.lastSeq, activeFirst: active.header.firstSeq, activeSize: active.size,
-		lastSegFirst: w.lastSeg, lastOff: w.lastOff}
-	if herr == nil {
-		h.gen = old.gen + 1
+	m := mark{gen: 1, lastSeq: w.lastSeq, size: active.size}
+	if w.lastSeg == active.header.firstSeq && w.records > 0 {
+		m.lastOff = w.lastOff
+	}
+	if oerr == nil {
+		m.gen = old.gen + 2 // newer than either slot
 		if old.lastSeq > w.lastSeq {
 			rep.Lost = uint64(old.lastSeq - w.lastSeq)
 			act("lost acknowledged records %d to %d", w.lastSeq+1, old.lastSeq)
 		}
 	} else {
-		act("HEAD was unreadable (%v): rebuilt from the log", herr)
+		act("the acknowledged end was unreadable (%v): rebuilt from the log", oerr)
 	}
-	same := old
-	same.gen = h.gen
-	if herr != nil || same != h {
-		if err := atomicfile.Write(headPath, encodeHeadFile(h), 0o644); err != nil {
+	cur, cerr := readMarkFile(active.path)
+	same := cur
+	same.gen = m.gen
+	if herr != nil || oldHead.activeFirst != active.header.firstSeq || cerr != nil || same != m {
+		f, err := os.OpenFile(active.path, os.O_RDWR, 0)
+		if err != nil {
+			return rep, fmt.Errorf("store: %w", err)
+		}
+		for _, off := range []int64{markSlot0, markSlot1} {
+			if _, err := f.WriteAt(m.encode(), off); err != nil {
+				f.Close()
+				return rep, fmt.Errorf("store: %w", err)
+			}
+		}
+		if err := f.Sync(); err != nil {
+			f.Close()
+			return rep, fmt.Errorf("store: %w", err)
+		}
+		f.Close()
+		hd := head{gen: oldHead.gen + 1, activeFirst: active.header.firstSeq}
+		if err := writeHead(dir, hd); err != nil {
 			return rep, fmt.Errorf("store: write HEAD: %w", err)
 		}
-		act("HEAD now acknowledges records up to %d (%s, %d bytes)", h.lastSeq, active.path, h.activeSize)
+		act("the log now acknowledges records up to %d (%s, %d bytes)", m.lastSeq, active.path, m.size)
 	}
 	if err := atomicfile.SyncDir(dir); err != nil {
 		return rep, fmt.Errorf("store: %w", err)

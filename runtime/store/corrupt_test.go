@@ -29,7 +29,7 @@ type fixture struct {
 func newFixture(t *testing.T, n int, snapAt Seq) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	fx := &fixture{dir: t.TempDir(), opts: Options{SegmentBytes: 600}, offsets: map[Seq]int64{}, files: map[Seq]string{}}
+	fx := &fixture{dir: t.TempDir(), opts: Options{SegmentBytes: segmentDataStart + 600}, offsets: map[Seq]int64{}, files: map[Seq]string{}}
 	s := mustOpen(t, fx.dir, fx.opts)
 	for i := range n {
 		r := Record{CaseID: fmt.Sprintf("case-%d", i%3), Kind: "fire", Payload: bytes.Repeat([]byte{byte('a' + i%26)}, 10+i%40)}
@@ -58,7 +58,7 @@ func newFixture(t *testing.T, n int, snapAt Seq) *fixture {
 		if err != nil {
 			t.Fatal(err)
 		}
-		off := segmentHeaderSize
+		off := segmentDataStart
 		for off < len(b) {
 			r, size, err := decodeFrame(b[off:], 1<<20)
 			if err != nil {
@@ -70,6 +70,9 @@ func newFixture(t *testing.T, n int, snapAt Seq) *fixture {
 	}
 	if len(fx.segs) < 3 {
 		t.Fatalf("fixture has %d segments, want at least 3", len(fx.segs))
+	}
+	if fx.files[fx.last] != fx.segs[len(fx.segs)-1] {
+		t.Fatalf("fixture's last segment holds no record")
 	}
 	return fx
 }
@@ -286,12 +289,19 @@ func TestAcknowledgedLossIsRefused(t *testing.T) {
 			}
 			return path, 0
 		}, "HEAD"},
-		{"both HEAD slots damaged", func(t *testing.T, fx *fixture) (string, int64) {
-			path := filepath.Join(fx.dir, headName)
-			flipByte(t, path, 20)
-			flipByte(t, path, headStride+20)
-			return path, 0
+		{"both mark slots damaged", func(t *testing.T, fx *fixture) (string, int64) {
+			last := fx.segs[len(fx.segs)-1]
+			flipByte(t, last, markSlot0+20)
+			flipByte(t, last, markSlot1+20)
+			return last, markSlot0
 		}, "both copies"},
+		{"HEAD names a segment before the last", func(t *testing.T, fx *fixture) (string, int64) {
+			first, _ := parseSeqName(filepath.Base(fx.segs[0]), "", segmentExt)
+			if err := writeHead(fx.dir, head{gen: 9, activeFirst: first}); err != nil {
+				t.Fatal(err)
+			}
+			return fx.segs[1], segmentDataStart
+		}, "HEAD is stale"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fx := newFixture(t, 60, 0)
@@ -311,25 +321,29 @@ func TestAcknowledgedLossIsRefused(t *testing.T) {
 	}
 }
 
-// TestOneTornHeadSlotIsSurvived: a crash in the middle of writing HEAD
-// leaves the other slot, one commit older, which still covers every
+// TestOneTornMarkSlotIsSurvived: a crash in the middle of writing a mark
+// slot leaves the other slot, one commit older, which still covers every
 // record acknowledged before the torn write.
-func TestOneTornHeadSlotIsSurvived(t *testing.T) {
+func TestOneTornMarkSlotIsSurvived(t *testing.T) {
 	fx := newFixture(t, 60, 0)
-	path := filepath.Join(fx.dir, headName)
-	h, err := readHeadFile(path)
+	last := fx.segs[len(fx.segs)-1]
+	m, err := readMarkFile(last)
 	if err != nil {
 		t.Fatal(err)
 	}
-	flipByte(t, path, int64(h.gen%2)*headStride+20)
+	slot := int64(markSlot0)
+	if m.gen%2 == 1 {
+		slot = markSlot1
+	}
+	flipByte(t, last, slot+20)
 	s, err := Open(fx.dir, fx.opts)
 	if err != nil {
-		t.Fatalf("Open with one torn HEAD slot: %v", err)
+		t.Fatalf("Open with one torn mark slot: %v", err)
 	}
 	defer s.Close()
-	// The older slot acknowledges all but the last record; that one is
+	// The older slot acknowledges all but the last batch; its bytes are
 	// then dropped as never acknowledged.
-	if got := s.LastSeq(); got != fx.last-1 && got != fx.last {
+	if got := s.LastSeq(); got != fx.last-1 {
 		t.Fatalf("LastSeq = %d, want %d", got, fx.last-1)
 	}
 }

@@ -238,7 +238,7 @@ func tearUnacked(t *testing.T, dir string, acked map[Seq]ackRec, rng *rand.Rand)
 	if err != nil {
 		t.Fatal(err)
 	}
-	safe, off := segmentHeaderSize, segmentHeaderSize
+	safe, off := segmentDataStart, segmentDataStart
 	for off < len(b) {
 		r, n, err := decodeFrame(b[off:], 1<<20)
 		if err != nil {
@@ -249,12 +249,10 @@ func tearUnacked(t *testing.T, dir string, acked map[Seq]ackRec, rng *rand.Rand)
 			safe = off
 		}
 	}
-	// HEAD may acknowledge more than the child printed before it died;
-	// those pages were synced before HEAD was, so no crash tears them.
-	if h, err := readHeadFile(filepath.Join(dir, headName)); err == nil {
-		if first, _ := parseSeqName(l.segments[len(l.segments)-1], "", segmentExt); first == h.activeFirst {
-			safe = max(safe, int(h.activeSize))
-		}
+	// The mark may acknowledge more than the child printed before it
+	// died; those pages were synced with it, so no crash tears them.
+	if m, err := readMarkFile(path); err == nil {
+		safe = max(safe, int(m.size))
 	}
 	if len(b) > safe {
 		if err := os.Truncate(path, int64(safe+rng.IntN(len(b)-safe))); err != nil {

@@ -18,7 +18,7 @@
 //
 // # On-disk layout
 //
-//	DIR/HEAD                          the acknowledged end of the log (two checksummed slots)
+//	DIR/HEAD                          names the active segment (rewritten atomically when one starts)
 //	DIR/LOCK                          flock(2)-held by a writer for each commit
 //	DIR/locks/<case>.lock             flock(2)-held by the process driving a case
 //	DIR/<firstSeq:020d>.log           log segments, rotated at Options.SegmentBytes
@@ -28,37 +28,50 @@
 // A segment starts with a 40-byte header (magic "KNHKLOG\n", version,
 // first sequence number, and the first sequence number and final size of
 // the previous segment, so that a truncated, extended or missing sealed
-// segment is caught without reading it) protected by a CRC32C. Records
-// follow as frames: a 4-byte body length, a 4-byte CRC32C over length and
-// body, and the body (sequence number, case id, kind, payload).
+// segment is caught without reading it) protected by a CRC32C. Two
+// 64-byte slots at offsets 512 and 1024 hold the segment's mark: the last
+// acknowledged sequence number, the acknowledged size, and the offset of
+// the last acknowledged record's frame, each slot with its generation and
+// a CRC32C. Records follow from offset 1536 as frames: a 4-byte body
+// length, a 4-byte CRC32C over length and body, and the body (sequence
+// number, case id, kind, payload).
 //
-// # Durability and HEAD
+// # Durability: what was acknowledged
 //
 // [Store.Append] returns only after the record is fsync'd (fdatasync on
-// Linux) and HEAD says so. One committer goroutine takes every append
-// waiting in its queue, writes them with one write(2), covers them with
-// one fsync, then writes HEAD (the last acknowledged sequence number, the
-// active segment and its acknowledged size, and where the last record's
-// frame is) into one of its two slots and fsyncs that (group commit: 64
-// concurrent cases share these two fsyncs). When a batch comes out
-// smaller than the previous one, the committer waits for the appenders it
-// just woke, at most half the last commit's duration, so batches stay
-// full instead of alternating between one record and the rest.
+// Linux). One committer goroutine takes every append waiting in its
+// queue, writes them with one write after the acknowledged end, writes
+// the new mark into the slot its generation selects, and covers both
+// with one fsync (group commit: 64 concurrent cases share it). When a
+// batch comes out smaller than the previous one, the committer waits for
+// the appenders it just woke, at most half the last commit's duration, so
+// batches stay full instead of alternating between one record and the
+// rest.
 //
-// HEAD is what makes loss detectable: a log whose end was cut, deleted
-// or damaged looks like a shorter intact log, and only a durable record
-// kept beside it, written after the records it covers, can tell the two
-// apart. Bytes after HEAD's end belong to a commit that never returned and
-// are dropped by the next writer; anything HEAD covers that is missing or
-// damaged is a [*CorruptError].
+// The mark and HEAD are what make loss detectable: a log whose end was
+// cut, deleted or damaged looks like a shorter intact log, and only a
+// durable record of what was acknowledged tells the two apart. Bytes after
+// the mark belong to a commit that never returned and are dropped by the
+// next writer; anything the mark covers that is missing or damaged is a
+// [*CorruptError]. A torn mark write leaves the other slot, one commit
+// older. The mark and the frames it covers share one fsync, so after a
+// power loss (not a process crash) during a commit the mark may have
+// reached the disk before the frames: Open then reports the
+// unacknowledged batch as lost and refuses to start. That false alarm is
+// the safe side, and [Repair] clears it; the other order (frames without
+// mark) is an unacknowledged tail and is dropped. HEAD changes only when
+// a segment starts (the new segment is written first, then HEAD is
+// replaced by rename), so the second fsync is paid once per segment, not
+// per commit.
 //
 // # Many processes, one directory
 //
 // Any number of processes may have a directory open at once. A writer
 // ([Open]) holds DIR/LOCK only while it commits: it takes the lock, reads
-// HEAD to learn what other writers committed (following their segment
-// rotations), drops unacknowledged bytes a dead writer left, writes and
-// syncs its batch and HEAD, and releases the lock. Waiting for the lock
+// HEAD and the active segment's mark to learn what other writers
+// committed (following their segment rotations), drops unacknowledged
+// bytes a dead writer left, writes and syncs its batch and mark, and
+// releases the lock. Waiting for the lock
 // costs at most other writers' commits, never a case's run time, so a
 // case sleeping on a timer or blocked on a hung task does not stop other
 // processes. A case's events must come from one engine at a time, so the
@@ -67,10 +80,10 @@
 // sleeping run.
 //
 // A reader ([OpenReadOnly]) takes no lock and writes nothing, not even
-// the lock file: it reads HEAD once and sees exactly the records
-// acknowledged then. It works on a read-only copy and beside running
-// writers, since writers only append after HEAD's end and never change
-// what HEAD covers.
+// the lock file: it reads HEAD and the mark once and sees exactly the
+// records acknowledged then. It works on a read-only copy and beside
+// running writers, since writers only write after the acknowledged end
+// and never change what a mark covers.
 //
 // Replay is [Store.Scan] or the [Store.Records] iterator from the record
 // after [Store.LatestSnapshot]; [Store.WriteSnapshot] writes a snapshot
@@ -82,9 +95,9 @@
 //
 // Open and OpenReadOnly read no record but the last acknowledged one: they
 // verify every segment header, the chain between segments, the latest
-// snapshot, and HEAD against the log (the active segment exists, holds at
-// least the acknowledged bytes, and the last acknowledged record is whole
-// where HEAD says). So deleting the last segment, cutting it anywhere in
+// snapshot, and the mark against the log (the segment HEAD names exists,
+// holds at least the acknowledged bytes, and the last acknowledged record
+// is whole where the mark says; no later segment holds records). So deleting the last segment, cutting it anywhere in
 // acknowledged data, or flipping a bit in its last record is refused with
 // the file and byte offset, before anything is modified. Damage deeper in
 // the log is reported, with its file and offset, by the first scan that

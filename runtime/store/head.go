@@ -1,5 +1,5 @@
-// This file implements HEAD, the durable record of what the log has
-// acknowledged.
+// This file implements the durable record of what the log acknowledged:
+// the mark in each segment and HEAD, which names the active segment.
 
 package store
 
@@ -11,127 +11,183 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
+
+	"github.com/knhk/knhk/internal/atomicfile"
 )
 
-// HEAD holds two copies ("slots") of the acknowledged end of the log, in
-// separate 512-byte sectors. A commit writes the slot its new generation
-// selects and fdatasyncs it after the log's own fdatasync, and only then
-// acknowledges the batch; a torn slot write leaves the other slot, one
-// generation older and still valid, so the mark never goes backwards past
-// a record that was acknowledged.
+// A segment keeps two copies ("slots") of its mark, the acknowledged end
+// of its records, in separate 512-byte sectors between its header and its
+// first frame. A commit writes its frames after the acknowledged end and
+// the new mark into the slot its generation selects, and covers both with
+// one fdatasync; only then is the batch acknowledged. A torn slot write
+// leaves the other slot, one generation older and still valid.
 const (
-	headName     = "HEAD"
-	headMagic    = "KNHKHEAD"
-	headVersion  = 1
-	headSlotSize = 64
-	headStride   = 512
-	headFileSize = 2 * headStride
+	markMagic    = "KNHKMARK"
+	markVersion  = 1
+	markSlotSize = 64
+	markSlot0    = 512
+	markSlot1    = 1024
 )
 
-// head is the acknowledged end of the log.
-type head struct {
-	gen uint64 // generation: bumped by every write
-	// lastSeq is the last acknowledged record, 0 when none.
+// segmentDataStart is the offset of a segment's first frame, after the
+// header and the two mark slots.
+const segmentDataStart = 1536
+
+// mark is the acknowledged end of one segment.
+type mark struct {
+	gen uint64 // bumped by every commit to the segment
+	// lastSeq is the last acknowledged record of the log as of this mark
+	// (the first sequence number of the segment minus one when it holds
+	// none yet).
 	lastSeq Seq
-	// activeFirst and activeSize name the segment appends go to and its
-	// acknowledged size; bytes after activeSize, and segments after the
-	// active one, were never acknowledged.
-	activeFirst Seq
-	activeSize  int64
-	// lastSegFirst and lastOff locate the frame of record lastSeq (0, 0
-	// when lastSeq is 0), so that Open checks the last acknowledged record
-	// without reading the log.
-	lastSegFirst Seq
-	lastOff      int64
+	// size is the segment's acknowledged size: bytes after it were never
+	// acknowledged.
+	size int64
+	// lastOff is the offset of record lastSeq's frame in this segment, 0
+	// when the segment holds no record.
+	lastOff int64
 }
 
-func (h head) encode() []byte {
-	b := make([]byte, headSlotSize)
-	copy(b, headMagic)
-	binary.LittleEndian.PutUint32(b[8:], headVersion)
-	binary.LittleEndian.PutUint64(b[12:], h.gen)
-	binary.LittleEndian.PutUint64(b[20:], uint64(h.lastSeq))
-	binary.LittleEndian.PutUint64(b[28:], uint64(h.activeFirst))
-	binary.LittleEndian.PutUint64(b[36:], uint64(h.activeSize))
-	binary.LittleEndian.PutUint64(b[44:], uint64(h.lastSegFirst))
-	binary.LittleEndian.PutUint64(b[52:], uint64(h.lastOff))
+func (m mark) encode() []byte {
+	b := make([]byte, markSlotSize)
+	copy(b, markMagic)
+	binary.LittleEndian.PutUint32(b[8:], markVersion)
+	binary.LittleEndian.PutUint64(b[12:], m.gen)
+	binary.LittleEndian.PutUint64(b[20:], uint64(m.lastSeq))
+	binary.LittleEndian.PutUint64(b[28:], uint64(m.size))
+	binary.LittleEndian.PutUint64(b[36:], uint64(m.lastOff))
 	binary.LittleEndian.PutUint32(b[60:], crc32.Checksum(b[:60], castagnoli))
 	return b
 }
 
-// decodeHeadSlot returns the slot in b and whether it is valid.
-func decodeHeadSlot(b []byte) (head, bool) {
-	if len(b) < headSlotSize || string(b[:8]) != headMagic ||
-		binary.LittleEndian.Uint32(b[8:]) != headVersion ||
+func decodeMarkSlot(b []byte) (mark, bool) {
+	if len(b) < markSlotSize || string(b[:8]) != markMagic ||
+		binary.LittleEndian.Uint32(b[8:]) != markVersion ||
 		crc32.Checksum(b[:60], castagnoli) != binary.LittleEndian.Uint32(b[60:]) {
-		return head{}, false
+		return mark{}, false
 	}
-	h := head{
-		gen:          binary.LittleEndian.Uint64(b[12:]),
-		lastSeq:      Seq(binary.LittleEndian.Uint64(b[20:])),
-		activeFirst:  Seq(binary.LittleEndian.Uint64(b[28:])),
-		activeSize:   int64(binary.LittleEndian.Uint64(b[36:])),
-		lastSegFirst: Seq(binary.LittleEndian.Uint64(b[44:])),
-		lastOff:      int64(binary.LittleEndian.Uint64(b[52:])),
+	m := mark{
+		gen:     binary.LittleEndian.Uint64(b[12:]),
+		lastSeq: Seq(binary.LittleEndian.Uint64(b[20:])),
+		size:    int64(binary.LittleEndian.Uint64(b[28:])),
+		lastOff: int64(binary.LittleEndian.Uint64(b[36:])),
 	}
-	if h.activeFirst == 0 || h.activeSize < segmentHeaderSize || (h.lastSeq == 0) != (h.lastSegFirst == 0) {
-		return head{}, false
+	if m.size < segmentDataStart || (m.lastOff != 0 && (m.lastOff < segmentDataStart || m.lastOff >= m.size)) {
+		return mark{}, false
 	}
-	return h, true
+	return m, true
 }
 
-// encodeHeadFile is a whole HEAD file holding h in both slots.
-func encodeHeadFile(h head) []byte {
-	b := make([]byte, headFileSize)
+// readMark reads the newer valid slot of the mark of the segment at path.
+func readMark(r io.ReaderAt, path string) (mark, error) {
+	b := make([]byte, markSlot1+markSlotSize)
+	n, err := r.ReadAt(b, 0)
+	if err != nil && err != io.EOF {
+		return mark{}, fmt.Errorf("store: read %s: %w", path, err)
+	}
+	b = b[:n]
+	var best mark
+	found := false
+	for _, off := range []int{markSlot0, markSlot1} {
+		if len(b) < off+markSlotSize {
+			continue
+		}
+		if m, ok := decodeMarkSlot(b[off:]); ok && (!found || m.gen > best.gen) {
+			best, found = m, true
+		}
+	}
+	if !found {
+		return mark{}, corrupt(path, markSlot0, "both copies of the segment's acknowledged end are damaged")
+	}
+	return best, nil
+}
+
+// readMarkFile reads the mark of the segment at path.
+func readMarkFile(path string) (mark, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return mark{}, fmt.Errorf("store: %w", err)
+	}
+	defer f.Close()
+	return readMark(f, path)
+}
+
+// putMark writes m into the slot its generation selects; the caller's
+// fdatasync makes it durable.
+func putMark(f *os.File, m mark) error {
+	off := int64(markSlot0)
+	if m.gen%2 == 1 {
+		off = markSlot1
+	}
+	_, err := f.WriteAt(m.encode(), off)
+	return err
+}
+
+// newSegmentBytes is a new segment: header, both mark slots holding m,
+// and padding up to the first frame.
+func newSegmentBytes(h segmentHeader, m mark) []byte {
+	b := make([]byte, segmentDataStart)
 	copy(b, h.encode())
-	copy(b[headStride:], h.encode())
+	copy(b[markSlot0:], m.encode())
+	copy(b[markSlot1:], m.encode())
+	return b
+}
+
+// HEAD names the active segment, the one appends go to. It changes only
+// when a segment is started (atomically: temporary file, rename), so a
+// deleted last segment is told apart from a log that never had it.
+const (
+	headName    = "HEAD"
+	headMagic   = "KNHKHEAD"
+	headVersion = 1
+	headSize    = 32
+)
+
+type head struct {
+	gen         uint64
+	activeFirst Seq // first sequence number of the active segment
+}
+
+func (h head) encode() []byte {
+	b := make([]byte, headSize)
+	copy(b, headMagic)
+	binary.LittleEndian.PutUint32(b[8:], headVersion)
+	binary.LittleEndian.PutUint64(b[12:], h.gen)
+	binary.LittleEndian.PutUint64(b[20:], uint64(h.activeFirst))
+	binary.LittleEndian.PutUint32(b[28:], crc32.Checksum(b[:28], castagnoli))
 	return b
 }
 
 // errNoHead means the directory has no HEAD file.
 var errNoHead = errors.New("no HEAD")
 
-// readHead reads the newer valid slot of HEAD from r, whose path is path.
-func readHead(r io.ReaderAt, path string) (head, error) {
-	b := make([]byte, headFileSize)
-	n, err := r.ReadAt(b, 0)
-	if err != nil && err != io.EOF {
-		return head{}, fmt.Errorf("store: read %s: %w", path, err)
-	}
-	b = b[:n]
-	var best head
-	found := false
-	for i := range 2 {
-		if len(b) < i*headStride+headSlotSize {
-			continue
-		}
-		if h, ok := decodeHeadSlot(b[i*headStride:]); ok && (!found || h.gen > best.gen) {
-			best, found = h, true
-		}
-	}
-	if !found {
-		return head{}, corrupt(path, 0, "both copies of the acknowledged end of the log are damaged")
-	}
-	return best, nil
-}
-
 // readHeadFile reads HEAD at path; errNoHead when it does not exist.
 func readHeadFile(path string) (head, error) {
-	f, err := os.Open(path)
+	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return head{}, errNoHead
 	}
 	if err != nil {
 		return head{}, fmt.Errorf("store: %w", err)
 	}
-	defer f.Close()
-	return readHead(f, path)
+	if len(b) != headSize || string(b[:8]) != headMagic {
+		return head{}, corrupt(path, 0, "HEAD is damaged (%d bytes, want %d)", len(b), headSize)
+	}
+	if v := binary.LittleEndian.Uint32(b[8:]); v != headVersion {
+		return head{}, corrupt(path, 8, "unknown HEAD version %d (this engine reads version %d)", v, headVersion)
+	}
+	if crc32.Checksum(b[:28], castagnoli) != binary.LittleEndian.Uint32(b[28:]) {
+		return head{}, corrupt(path, 28, "HEAD checksum mismatch")
+	}
+	h := head{gen: binary.LittleEndian.Uint64(b[12:]), activeFirst: Seq(binary.LittleEndian.Uint64(b[20:]))}
+	if h.activeFirst == 0 {
+		return head{}, corrupt(path, 20, "HEAD names no segment")
+	}
+	return h, nil
 }
 
-// writeHead durably writes h into the slot its generation selects.
-func writeHead(f *os.File, h head) error {
-	if _, err := f.WriteAt(h.encode(), int64(h.gen%2)*headStride); err != nil {
-		return err
-	}
-	return syncData(f)
+// writeHead replaces HEAD in dir atomically.
+func writeHead(dir string, h head) error {
+	return atomicfile.Write(filepath.Join(dir, headName), h.encode(), 0o644)
 }

@@ -96,7 +96,7 @@ func (s *Store) scanSegmentAt(ctx context.Context, seg segment, off int64, expec
 	}
 	defer fr.close()
 	if off > 0 {
-		if off < segmentHeaderSize || off >= seg.size {
+		if off < segmentDataStart || off >= seg.size {
 			return corrupt(seg.path, off, "no record %d at this offset", expect)
 		}
 		if _, err := fr.f.Seek(off, io.SeekStart); err != nil {

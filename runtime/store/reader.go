@@ -40,7 +40,11 @@ func openFrameReader(path string, limit int64, maxBody int) (*frameReader, segme
 		f.Close()
 		return nil, segmentHeader{}, err
 	}
-	fr.off = segmentHeaderSize
+	if _, err := fr.r.Discard(segmentDataStart - segmentHeaderSize); err != nil {
+		f.Close()
+		return nil, segmentHeader{}, corrupt(path, segmentHeaderSize, "segment ends inside its acknowledged-end slots")
+	}
+	fr.off = segmentDataStart
 	return fr, h, nil
 }
 

@@ -17,7 +17,7 @@ import (
 
 const (
 	segmentMagic      = "KNHKLOG\n"
-	segmentVersion    = 1
+	segmentVersion    = 2
 	segmentHeaderSize = 40
 	segmentExt        = ".log"
 	tmpExt            = atomicfile.TempSuffix

@@ -80,7 +80,6 @@ type Store struct {
 	opts     Options
 	readOnly bool
 	lockf    *os.File // DIR/LOCK, flocked around each commit; nil when read-only
-	headf    *os.File // DIR/HEAD opened for writing; nil when read-only
 	report   OpenReport
 
 	// sendMu orders Append's hand-off to the committer against Close.
@@ -95,7 +94,8 @@ type Store struct {
 	lastSeq Seq
 	snapSeq Seq
 	hasSnap bool
-	head    head // the acknowledged end as this Store last read or wrote it
+	head    head // HEAD as this Store last read or wrote it
+	mark    mark // the active segment's mark, likewise
 
 	// Owned by the committer goroutine.
 	active *os.File
@@ -189,10 +189,10 @@ func (s *Store) Stats() Stats {
 	return Stats{Commits: s.commits.Load(), Records: s.records.Load()}
 }
 
-// recover checks the directory against HEAD and, when write is set and
-// only never-acknowledged bytes are wrong, drops them, removes leftovers
-// and opens the active segment for appending. Without write it only
-// reads.
+// recover checks the directory against HEAD and the active segment's
+// mark and, when write is set and only never-acknowledged bytes are
+// wrong, drops them, removes leftovers and opens the active segment for
+// appending. Without write it only reads.
 func (s *Store) recover(write bool) error {
 	l, err := listDir(s.dir)
 	if err != nil {
@@ -220,15 +220,14 @@ func (s *Store) recover(write bool) error {
 	if err != nil {
 		return err
 	}
-	headPath := filepath.Join(s.dir, headName)
-	h, err := readHeadFile(headPath)
+	h, err := readHeadFile(filepath.Join(s.dir, headName))
 	if errors.Is(err, errNoHead) {
 		return s.recoverWithoutHead(l, segs, write)
 	}
 	if err != nil {
 		return err
 	}
-	ai, err := checkHead(s.dir, segs, h, s.opts.MaxRecordBytes)
+	ai, m, err := checkAcknowledged(s.dir, segs, h, s.opts.MaxRecordBytes)
 	if err != nil {
 		return err
 	}
@@ -239,29 +238,29 @@ func (s *Store) recover(write bool) error {
 		return corrupt(segs[0].path, 12, "log starts at sequence number %d and no snapshot covers the records before it", first)
 	case s.hasSnap && first > s.snapSeq+1:
 		return corrupt(segs[0].path, 12, "log starts at sequence number %d but the latest snapshot ends at %d", first, s.snapSeq)
-	case s.hasSnap && s.snapSeq > h.lastSeq:
-		return corrupt(filepath.Join(s.dir, snapshotName(s.snapSeq)), 12, "snapshot at sequence number %d is ahead of the log, which ends at %d", s.snapSeq, h.lastSeq)
+	case s.hasSnap && s.snapSeq > m.lastSeq:
+		return corrupt(filepath.Join(s.dir, snapshotName(s.snapSeq)), 12, "snapshot at sequence number %d is ahead of the log, which ends at %d", s.snapSeq, m.lastSeq)
 	}
 	unacked := segs[ai+1:]
-	torn := active.size - h.activeSize
+	torn := active.size - m.size
 	segs = segs[:ai+1]
-	active.size, active.lastSeq = h.activeSize, h.lastSeq
-	s.head = h
+	active.size, active.lastSeq = m.size, m.lastSeq
+	s.head, s.mark = h, m
 	if !write {
-		s.segs, s.lastSeq = segs, h.lastSeq
-		rep.Segments, rep.LastSeq = len(segs), h.lastSeq
+		s.segs, s.lastSeq = segs, m.lastSeq
+		rep.Segments, rep.LastSeq = len(segs), m.lastSeq
 		return nil
 	}
 
 	// Everything acknowledged checks out: from here on the directory may
 	// be modified, and only what was never acknowledged is dropped.
 	if torn > 0 {
-		if err := truncateSync(active.path, h.activeSize); err != nil {
+		if err := truncateSync(active.path, m.size); err != nil {
 			return fmt.Errorf("store: drop unacknowledged tail: %w", err)
 		}
-		rep.Repaired, rep.TornFile, rep.TornOffset, rep.TornBytes = true, active.path, h.activeSize, torn
+		rep.Repaired, rep.TornFile, rep.TornOffset, rep.TornBytes = true, active.path, m.size, torn
 		if s.opts.Logf != nil {
-			s.opts.Logf("store: %s: dropped %d unacknowledged bytes after offset %d", active.path, torn, h.activeSize)
+			s.opts.Logf("store: %s: dropped %d unacknowledged bytes after offset %d", active.path, torn, m.size)
 		}
 	}
 	for _, u := range unacked {
@@ -278,30 +277,24 @@ func (s *Store) recover(write bool) error {
 // HEAD, so it is refused; an empty one is initialised.
 func (s *Store) recoverWithoutHead(l dirListing, segs []segment, write bool) error {
 	headPath := filepath.Join(s.dir, headName)
-	if len(segs) > 1 || (len(segs) == 1 && segs[0].size > segmentHeaderSize) || s.hasSnap {
-		return corrupt(headPath, 0, "HEAD, the record of what the log acknowledged, is missing although the log holds records (knhk repair rebuilds it from the log)")
+	if len(segs) > 0 || s.hasSnap {
+		return corrupt(headPath, 0, "HEAD, which names the segment holding the acknowledged end of the log, is missing although the log has segments (knhk repair rebuilds it from the log)")
 	}
 	if !write {
 		return nil // nothing was ever acknowledged: an empty log
 	}
-	if len(segs) == 0 {
-		h := segmentHeader{firstSeq: 1}
-		path := filepath.Join(s.dir, segmentName(1))
-		if err := atomicfile.Write(path, h.encode(), 0o644); err != nil {
-			return fmt.Errorf("store: create first segment: %w", err)
-		}
-		segs = []segment{{path: path, header: h, size: segmentHeaderSize}}
+	h := segmentHeader{firstSeq: 1}
+	m := mark{gen: 1, size: segmentDataStart}
+	path := filepath.Join(s.dir, segmentName(1))
+	if err := atomicfile.Write(path, newSegmentBytes(h, m), 0o644); err != nil {
+		return fmt.Errorf("store: create first segment: %w", err)
 	}
-	segs[0].size, segs[0].lastSeq = segmentHeaderSize, segs[0].header.firstSeq-1
-	if err := truncateSync(segs[0].path, segmentHeaderSize); err != nil {
-		return fmt.Errorf("store: %w", err)
-	}
-	h := head{gen: 1, activeFirst: segs[0].header.firstSeq, activeSize: segmentHeaderSize}
-	if err := atomicfile.Write(headPath, encodeHeadFile(h), 0o644); err != nil {
+	hd := head{gen: 1, activeFirst: 1}
+	if err := writeHead(s.dir, hd); err != nil {
 		return fmt.Errorf("store: create HEAD: %w", err)
 	}
-	s.head = h
-	return s.finishRecovery(l, segs)
+	s.head, s.mark = hd, m
+	return s.finishRecovery(l, []segment{{path: path, header: h, size: segmentDataStart}})
 }
 
 // readSegments reads every segment header and checks the chain between
@@ -342,11 +335,12 @@ func readSegments(dir string, l dirListing) ([]segment, error) {
 	return segs, nil
 }
 
-// checkHead checks that everything h acknowledges is there: the active
-// segment, at least h.activeSize bytes of it, and the last acknowledged
-// record whole at the offset h gives. It returns the index of the active
-// segment.
-func checkHead(dir string, segs []segment, h head, maxBody int) (int, error) {
+// checkAcknowledged checks that everything the log acknowledged is there:
+// the active segment HEAD names, at least its mark's size of it, and the
+// last acknowledged record whole where the mark says (in the segment
+// before when the active one holds no record yet). It returns the index
+// of the active segment and its mark.
+func checkAcknowledged(dir string, segs []segment, h head, maxBody int) (int, mark, error) {
 	ai := -1
 	for i := range segs {
 		if segs[i].header.firstSeq == h.activeFirst {
@@ -354,48 +348,59 @@ func checkHead(dir string, segs []segment, h head, maxBody int) (int, error) {
 		}
 	}
 	if ai < 0 {
-		return 0, corrupt(filepath.Join(dir, segmentName(h.activeFirst)), 0, "segment is missing, yet it holds the acknowledged end of the log (records up to %d)", h.lastSeq)
+		return 0, mark{}, corrupt(filepath.Join(dir, segmentName(h.activeFirst)), 0, "segment is missing, yet HEAD says it holds the acknowledged end of the log")
 	}
 	active := &segs[ai]
-	if active.size < h.activeSize {
-		return 0, corrupt(active.path, active.size, "segment is %d bytes but %d were acknowledged: acknowledged records up to %d were lost", active.size, h.activeSize, h.lastSeq)
-	}
-	if h.lastSeq < h.activeFirst-1 {
-		return 0, corrupt(filepath.Join(dir, headName), 0, "HEAD acknowledges records up to %d but names segment %s, which starts at %d", h.lastSeq, filepath.Base(active.path), h.activeFirst)
-	}
-	if h.lastSeq == 0 {
-		return ai, nil
-	}
-	// The frame of the last acknowledged record, in the active segment or,
-	// right after a rotation, at the end of the one before.
-	li := -1
-	for i := range segs[:ai+1] {
-		if segs[i].header.firstSeq == h.lastSegFirst {
-			li = i
+	// A segment after the active one comes from a rotation that died
+	// before HEAD named it, and nobody appends to it: one holding records
+	// means HEAD is stale, and dropping it would lose them.
+	for _, later := range segs[ai+1:] {
+		if later.size > segmentDataStart {
+			return 0, mark{}, corrupt(later.path, segmentDataStart, "segment holds records, yet HEAD names the earlier segment %s as the acknowledged end (HEAD is stale)", filepath.Base(active.path))
 		}
 	}
-	if li < 0 || li < ai-1 {
-		return 0, corrupt(filepath.Join(dir, segmentName(h.lastSegFirst)), h.lastOff, "segment holding the last acknowledged record %d is missing", h.lastSeq)
-	}
-	end := h.activeSize
-	if li < ai {
-		end = segs[li].size
-	}
-	seg := segs[li]
-	b, err := readAt(seg.path, h.lastOff, min(end-h.lastOff, int64(maxBody)+frameHeaderSize))
+	m, err := readMarkFile(active.path)
 	if err != nil {
-		return 0, fmt.Errorf("store: %w", err)
+		return 0, mark{}, err
+	}
+	if active.size < m.size {
+		return 0, mark{}, corrupt(active.path, active.size, "segment is %d bytes but %d were acknowledged: acknowledged records up to %d were lost", active.size, m.size, m.lastSeq)
+	}
+	if m.lastSeq < h.activeFirst-1 {
+		return 0, mark{}, corrupt(active.path, markSlot0, "acknowledged end %d is before the segment's first record %d", m.lastSeq, h.activeFirst)
+	}
+	seg, lm, end := active, m, m.size
+	if m.lastOff == 0 {
+		if m.lastSeq != h.activeFirst-1 {
+			return 0, mark{}, corrupt(active.path, markSlot0, "acknowledged end %d names no record of this segment", m.lastSeq)
+		}
+		if ai == 0 {
+			return ai, m, nil // an empty log
+		}
+		// Just after a rotation: the last record ends the previous segment.
+		seg = &segs[ai-1]
+		if lm, err = readMarkFile(seg.path); err != nil {
+			return 0, mark{}, err
+		}
+		end = seg.size
+		if lm.lastSeq != m.lastSeq || lm.lastOff == 0 || lm.size != seg.size {
+			return 0, mark{}, corrupt(seg.path, markSlot0, "sealed segment's acknowledged end (record %d, %d bytes) does not meet the next segment (record %d, %d bytes)", lm.lastSeq, lm.size, m.lastSeq, seg.size)
+		}
+	}
+	b, err := readAt(seg.path, lm.lastOff, min(end-lm.lastOff, int64(maxBody)+frameHeaderSize))
+	if err != nil {
+		return 0, mark{}, fmt.Errorf("store: %w", err)
 	}
 	rec, n, err := decodeFrame(b, maxBody)
 	switch {
 	case err != nil:
-		return 0, corrupt(seg.path, h.lastOff, "last acknowledged record %d is damaged: %v", h.lastSeq, err)
-	case rec.Seq != h.lastSeq:
-		return 0, corrupt(seg.path, h.lastOff, "last acknowledged record should be %d but is %d", h.lastSeq, rec.Seq)
-	case h.lastOff+int64(n) != end:
-		return 0, corrupt(seg.path, h.lastOff+int64(n), "acknowledged records end at offset %d, not after record %d", end, h.lastSeq)
+		return 0, mark{}, corrupt(seg.path, lm.lastOff, "last acknowledged record %d is damaged: %v", lm.lastSeq, err)
+	case rec.Seq != lm.lastSeq:
+		return 0, mark{}, corrupt(seg.path, lm.lastOff, "last acknowledged record should be %d but is %d", lm.lastSeq, rec.Seq)
+	case lm.lastOff+int64(n) != end:
+		return 0, mark{}, corrupt(seg.path, lm.lastOff+int64(n), "acknowledged records end at offset %d, not after record %d", end, lm.lastSeq)
 	}
-	return ai, nil
+	return ai, m, nil
 }
 
 // finishRecovery removes leftovers and opens the active segment and HEAD
@@ -421,16 +426,11 @@ func (s *Store) finishRecovery(l dirListing, segs []segment) error {
 		}
 	}
 	last := segs[len(segs)-1]
-	f, err := os.OpenFile(last.path, os.O_WRONLY|os.O_APPEND, 0)
+	f, err := os.OpenFile(last.path, os.O_RDWR, 0)
 	if err != nil {
 		return fmt.Errorf("store: %w", err)
 	}
 	s.active = f
-	hf, err := os.OpenFile(filepath.Join(s.dir, headName), os.O_RDWR, 0)
-	if err != nil {
-		return fmt.Errorf("store: %w", err)
-	}
-	s.headf = hf
 	s.segs = segs
 	s.lastSeq = last.lastSeq
 	rep.Segments = len(segs)
@@ -484,7 +484,7 @@ func (s *Store) Close() error {
 // closeFiles closes whatever files s has open.
 func (s *Store) closeFiles() error {
 	var err error
-	for _, f := range []*os.File{s.active, s.headf, s.lockf} {
+	for _, f := range []*os.File{s.active, s.lockf} {
 		if f != nil {
 			if cerr := f.Close(); err == nil {
 				err = cerr
