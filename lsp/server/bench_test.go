@@ -118,8 +118,9 @@ func TestMemoryStable(t *testing.T) {
 // file whose analysis is cached, as after diagnostics.
 func BenchmarkSemanticTokens5000(b *testing.B) {
 	s, u := quietServer(b, program(5000))
-	snap, _ := s.newView().snapshot(u)
-	a := s.newView().analyze(snap)
+	v := s.newView()
+	snap, _ := v.snapshot(u)
+	a := v.analyze(snap)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -127,4 +128,59 @@ func BenchmarkSemanticTokens5000(b *testing.B) {
 			b.Fatal("no tokens")
 		}
 	}
+}
+
+// programBytes returns a valid file of about n bytes.
+func programBytes(n int) string {
+	lines := n / 40
+	for {
+		src := program(lines)
+		if len(src) >= n {
+			return src
+		}
+		lines = lines * n / len(src) * 11 / 10
+	}
+}
+
+// BenchmarkSemanticTokens2MB measures the memory of a semantic-tokens
+// request on a 2 MB file, from the request to its JSON answer, with the
+// file's analysis cached (diagnostics computed it after didOpen, and the
+// request shares it). The baseline is the answer itself: the token data
+// the LSP wants, 5 uint32 (20 bytes) per token. It reports the bytes the
+// request allocates per token and their ratio to the answer's size.
+func BenchmarkSemanticTokens2MB(b *testing.B) {
+	src := programBytes(2 << 20)
+	s, u := quietServer(b, src)
+	v := s.newView()
+	snap, _ := v.snapshot(u)
+	if a := v.analyze(snap); len(a.diags) != 0 {
+		b.Fatal(a.diags[0])
+	}
+	params := &protocol.SemanticTokensParams{TextDocument: protocol.TextDocumentIdentifier{URI: u}}
+	ctx := context.Background()
+	var tokens int
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		res, err := s.SemanticTokensFull(ctx, params)
+		if err != nil {
+			b.Fatal(err)
+		}
+		wire, err := protocol.Marshal(res)
+		if err != nil || len(wire) == 0 {
+			b.Fatal(err)
+		}
+		tokens = len(res.Data) / 5
+	}
+	b.StopTimer()
+	runtime.ReadMemStats(&after)
+	perOp := float64(after.TotalAlloc-before.TotalAlloc) / float64(b.N)
+	answer := float64(tokens * 20)
+	b.ReportMetric(float64(tokens), "tokens")
+	b.ReportMetric(perOp/float64(tokens), "B/token")
+	b.ReportMetric(perOp/answer, "ratio-to-answer")
+	b.Logf("%d-byte file, %d tokens: the request allocates %.1f MB, %.1f bytes per token, %.2fx the %.1f MB answer",
+		len(src), tokens, perOp/(1<<20), perOp/float64(tokens), perOp/answer, answer/(1<<20))
 }

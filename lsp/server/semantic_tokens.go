@@ -6,7 +6,7 @@ package server
 
 import (
 	"context"
-	"sort"
+	"slices"
 
 	"go.lsp.dev/protocol"
 
@@ -50,6 +50,14 @@ type semToken struct {
 	typ, mods  int
 }
 
+// identToken is a classified identifier, packed: a large file has hundreds
+// of thousands of them, and they are all held until the lexer pass merges
+// them with the other tokens.
+type identToken struct {
+	start, end int32
+	typ, mods  uint8
+}
+
 // SemanticTokensFull returns the tokens of the whole document.
 func (srv *Server) SemanticTokensFull(ctx context.Context, params *protocol.SemanticTokensParams) (*protocol.SemanticTokens, error) {
 	s := srv.viewFor(ctx)
@@ -57,19 +65,20 @@ func (srv *Server) SemanticTokensFull(ctx context.Context, params *protocol.Sema
 	if !ok {
 		return &protocol.SemanticTokens{Data: []uint32{}}, nil
 	}
-	return &protocol.SemanticTokens{Data: a.encodeTokens(a.semanticTokens())}, nil
+	return &protocol.SemanticTokens{Data: a.semanticTokens()}, nil
 }
 
-// semanticTokens lists the document's tokens in order.
-func (a *analysis) semanticTokens() []semToken {
-	idents := map[int]semToken{}
-	for _, nn := range a.names() {
-		if t, ok := a.classify(nn); ok {
-			idents[int(nn.span.Start)] = t
-		}
-	}
-	var out []semToken
+// semanticTokens returns the document's tokens, encoded as the LSP wants.
+// It makes one pass over the source for comments, strings, numbers and
+// keywords, merging in the identifiers that the checker classified, and
+// encodes each token as it goes: besides the result it holds only the
+// identifiers (12 bytes each), so that a large file costs little more
+// than its answer.
+func (a *analysis) semanticTokens() []uint32 {
+	idents := a.identTokens()
+	enc := tokenEncoder{a: a, data: make([]uint32, 0, 5*(len(idents)+len(idents)/2+16))}
 	src := a.content
+	next := 0 // the next identifier in idents
 	for i := 0; i < len(src); {
 		c := src[i]
 		switch {
@@ -78,7 +87,7 @@ func (a *analysis) semanticTokens() []semToken {
 			for j < len(src) && src[j] != '\n' {
 				j++
 			}
-			out = append(out, semToken{start: i, end: j, typ: tokComment})
+			enc.add(i, j, tokComment, 0)
 			i = j
 		case c == '/' && i+1 < len(src) && src[i+1] == '*':
 			j := i + 2
@@ -86,7 +95,7 @@ func (a *analysis) semanticTokens() []semToken {
 				j++
 			}
 			j = min(j+2, len(src))
-			out = append(out, semToken{start: i, end: j, typ: tokComment})
+			enc.add(i, j, tokComment, 0)
 			i = j
 		case c == '"':
 			j := i + 1
@@ -97,40 +106,70 @@ func (a *analysis) semanticTokens() []semToken {
 				j++
 			}
 			j = min(j+1, len(src))
-			out = append(out, semToken{start: i, end: j, typ: tokString})
+			enc.add(i, j, tokString, 0)
 			i = j
 		case c >= '0' && c <= '9':
 			j := i
 			for j < len(src) && (isWordByte(src[j]) || src[j] == '.' && j+1 < len(src) && src[j+1] >= '0' && src[j+1] <= '9') {
 				j++
 			}
-			out = append(out, semToken{start: i, end: j, typ: tokNumber})
+			enc.add(i, j, tokNumber, 0)
 			i = j
 		case c == '@' && i+1 < len(src) && src[i+1] >= '0' && src[i+1] <= '9':
 			j := i + 1
 			for j < len(src) && (isWordByte(src[j]) || src[j] == '-' || src[j] == ':' || src[j] == '.' || src[j] == '+') {
 				j++
 			}
-			out = append(out, semToken{start: i, end: j, typ: tokNumber})
+			enc.add(i, j, tokNumber, 0)
 			i = j
 		case isWordByte(c):
 			j := i
 			for j < len(src) && isWordByte(src[j]) {
 				j++
 			}
-			if t, ok := idents[i]; ok {
-				out = append(out, t)
+			for next < len(idents) && int(idents[next].start) < i {
+				next++ // an identifier inside a token the lexer skipped
+			}
+			if next < len(idents) && int(idents[next].start) == i {
+				t := idents[next]
+				enc.add(int(t.start), int(t.end), int(t.typ), int(t.mods))
+				next++
 			} else if syntax.IsKeyword(string(src[i:j])) || constructWords[string(src[i:j])] {
-				out = append(out, semToken{start: i, end: j, typ: tokKeyword})
+				enc.add(i, j, tokKeyword, 0)
 			}
 			i = j
 		default:
 			i++
 		}
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].start < out[j].start })
+	return enc.data
+}
+
+// identTokens classifies every identifier occurrence, in source order.
+func (a *analysis) identTokens() []identToken {
+	var out []identToken
+	syntax.Inspect(a.file, func(n any) bool {
+		var nn nameNode
+		switch n := n.(type) {
+		case *syntax.Ident:
+			nn = nameNode{n, n.Name, n.Span()}
+		case *syntax.Name:
+			nn = nameNode{n, n.Value, n.Span()}
+		default:
+			return true
+		}
+		if t, ok := a.classify(nn); ok {
+			out = append(out, identToken{start: int32(t.start), end: int32(t.end), typ: uint8(t.typ), mods: uint8(t.mods)})
+		}
+		return true
+	})
+	if !slices.IsSortedFunc(out, cmpIdent) {
+		slices.SortStableFunc(out, cmpIdent)
+	}
 	return out
 }
+
+func cmpIdent(x, y identToken) int { return int(x.start) - int(y.start) }
 
 func isWordByte(c byte) bool {
 	return c == '_' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
@@ -191,41 +230,44 @@ func (a *analysis) classifyObject(t semToken, nn nameNode, o check.Object) (semT
 	return t, true
 }
 
-// encodeTokens encodes tokens relative to each other as the LSP wants,
+// tokenEncoder encodes tokens relative to each other as the LSP wants,
 // splitting tokens that span lines (block comments).
-func (a *analysis) encodeTokens(toks []semToken) []uint32 {
-	data := make([]uint32, 0, len(toks)*5)
-	var prevLine, prevChar uint32
-	emit := func(start, end, typ, mods int) {
-		if end <= start {
-			return
-		}
-		p, err := a.m.Position(start)
-		if err != nil {
-			return
-		}
-		n := a.m.Len(start, end)
-		dl := p.Line - prevLine
-		dc := p.Character
-		if dl == 0 {
-			dc -= prevChar
-		}
-		data = append(data, dl, dc, uint32(n), uint32(typ), uint32(mods))
-		prevLine, prevChar = p.Line, p.Character
-	}
-	for _, t := range toks {
-		start := t.start
-		for i := t.start; i < t.end; i++ {
-			if a.content[i] == '\n' {
-				end := i
-				if end > start && a.content[end-1] == '\r' {
-					end--
-				}
-				emit(start, end, t.typ, t.mods)
-				start = i + 1
+type tokenEncoder struct {
+	a                  *analysis
+	data               []uint32
+	prevLine, prevChar uint32
+}
+
+// add encodes the token [start, end).
+func (e *tokenEncoder) add(start, end, typ, mods int) {
+	content := e.a.content
+	for i := start; i < end; i++ {
+		if content[i] == '\n' {
+			last := i
+			if last > start && content[last-1] == '\r' {
+				last--
 			}
+			e.emit(start, last, typ, mods)
+			start = i + 1
 		}
-		emit(start, t.end, t.typ, t.mods)
 	}
-	return data
+	e.emit(start, end, typ, mods)
+}
+
+func (e *tokenEncoder) emit(start, end, typ, mods int) {
+	if end <= start {
+		return
+	}
+	p, err := e.a.m.Position(start)
+	if err != nil {
+		return
+	}
+	n := e.a.m.Len(start, end)
+	dl := p.Line - e.prevLine
+	dc := p.Character
+	if dl == 0 {
+		dc -= e.prevChar
+	}
+	e.data = append(e.data, dl, dc, uint32(n), uint32(typ), uint32(mods))
+	e.prevLine, e.prevChar = p.Line, p.Character
 }
