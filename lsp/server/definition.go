@@ -177,23 +177,27 @@ const maxWorkspaceEntries = 50000
 
 // workspaceFiles lists the files a reference search visits: the given
 // ones, every open document, and the .knhk files under the workspace
-// folders and the directories of those files.
+// folders and the directories of those files; each once, although an open
+// document is usually under a workspace folder too.
 func (s *view) workspaceFiles(paths ...string) []string {
 	var out []string
+	seen := map[string]bool{}
 	add := func(p string) {
-		if p != "" && len(out) < maxWorkspaceFiles {
-			out = append(out, filepath.Clean(p))
+		p = filepath.Clean(p)
+		if p != "" && !seen[p] && len(out) < maxWorkspaceFiles {
+			seen[p] = true
+			out = append(out, p)
 		}
 	}
 	for _, p := range paths {
-		add(p)
+		if p != "" {
+			add(p)
+		}
 	}
-	s.mu.Lock()
 	roots := append([]string(nil), s.roots...)
 	for _, d := range s.docs {
 		add(d.path)
 	}
-	s.mu.Unlock()
 	for _, p := range paths {
 		if filepath.IsAbs(p) {
 			roots = append(roots, filepath.Dir(p))
