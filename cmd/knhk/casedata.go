@@ -156,17 +156,18 @@ type caseInfo struct {
 func (d *dataDir) index(ctx context.Context) ([]*caseInfo, map[string]*caseInfo, error) {
 	var list []*caseInfo
 	byID := map[string]*caseInfo{}
-	err := d.st.ScanPositions(ctx, 0, func(r store.Record, p store.Position) error {
-		x := byID[r.CaseID]
+	err := d.st.ScanViews(ctx, store.Position{}, func(r store.RecordView, p store.Position) error {
+		x := byID[string(r.CaseID)]
+		snapshot := string(r.Kind) == engine.SnapshotKind
 		if x == nil {
-			x = &caseInfo{id: r.CaseID, first: p}
-			if ev, err := engine.DecodeEvent(r.Payload); err == nil && r.Kind != engine.SnapshotKind {
+			x = &caseInfo{id: string(r.CaseID), first: p}
+			if ev, err := engine.DecodeEvent(r.Payload); err == nil && !snapshot {
 				x.start = ev.Time
 			}
-			byID[r.CaseID] = x
+			byID[x.id] = x
 			list = append(list, x)
 		}
-		if r.Kind == engine.SnapshotKind {
+		if snapshot {
 			x.snap = p
 		}
 		x.last = r.Seq
@@ -251,11 +252,11 @@ var errStop = errors.New("stop")
 // caseEvents calls fn with each event of case x in log order, reading the
 // log from the case's first record to its last.
 func (d *dataDir) caseEvents(ctx context.Context, x *caseInfo, fn func(seq store.Seq, ev *engine.Event) error) error {
-	err := d.st.ScanFrom(ctx, x.first, func(r store.Record) error {
+	err := d.st.ScanViews(ctx, x.first, func(r store.RecordView, _ store.Position) error {
 		if r.Seq > x.last {
 			return errStop
 		}
-		if r.CaseID != x.id || r.Kind == engine.SnapshotKind {
+		if string(r.CaseID) != x.id || string(r.Kind) == engine.SnapshotKind {
 			return nil
 		}
 		ev, err := engine.DecodeEvent(r.Payload)
@@ -284,14 +285,14 @@ func (d *dataDir) state(ctx context.Context, c *caseLog, x *caseInfo) (*engine.S
 		s = &engine.State{ID: c.id}
 	}
 	n := 0
-	err := d.st.ScanFrom(ctx, from, func(r store.Record) error {
+	err := d.st.ScanViews(ctx, from, func(r store.RecordView, _ store.Position) error {
 		if r.Seq > x.last {
 			return errStop
 		}
-		if r.CaseID != x.id {
+		if string(r.CaseID) != x.id {
 			return nil
 		}
-		if r.Kind == engine.SnapshotKind {
+		if string(r.Kind) == engine.SnapshotKind {
 			if s != nil {
 				return nil // an older snapshot than the index's: the events fold to the same state
 			}
@@ -304,7 +305,7 @@ func (d *dataDir) state(ctx context.Context, c *caseLog, x *caseInfo) (*engine.S
 			return nil
 		}
 		if s == nil {
-			return fmt.Errorf("case %s: record %d: want the case snapshot, found %s", c.id, r.Seq, r.Kind)
+			return fmt.Errorf("case %s: record %d: want the case snapshot, found %s", c.id, r.Seq, string(r.Kind))
 		}
 		n++
 		ev, err := engine.DecodeEvent(r.Payload)

@@ -37,7 +37,9 @@ holds only the states of the cases being rebuilt.
 
 With --json it prints a JSON array of objects with the members id,
 status, workflow, started and descriptor, plus waiting (the signals it
-waits for) and error (why it failed) when they apply.
+waits for), error (why it failed) and compensation (for a case that is
+compensation-failed: the compensation that failed, "task: why", which
+knhk resume retries) when they apply.
 `,
 	setup: func(fs *flag.FlagSet) func(*env, []string) int {
 		data := fs.String("data", ".knhk", "the data `DIR` to list")
@@ -55,6 +57,9 @@ type caseRow struct {
 	Descriptor string   `json:"descriptor"`
 	Waiting    []string `json:"waiting,omitempty"`
 	Error      string   `json:"error,omitempty"`
+	// Compensation is, for a compensation-failed case, the compensation
+	// that failed its last attempt: "task: why".
+	Compensation string `json:"compensation,omitempty"`
 }
 
 func runCases(e *env, data string, asJSON bool, args []string) int {
@@ -138,6 +143,9 @@ func listCases(ctx context.Context, d *dataDir) (rows, bad []caseRow, err error)
 		row := &rows[i]
 		row.Status = l.s.Status.String()
 		row.Error = l.s.Error
+		if l.s.Status == engine.CompFailed && len(l.s.CompErrors) > 0 {
+			row.Compensation = l.s.CompErrors[len(l.s.CompErrors)-1]
+		}
 		if l.s.Status == engine.Running {
 			if row.Waiting = waits(l.c.prog, l.s); len(row.Waiting) > 0 {
 				row.Status = "waiting"
@@ -152,9 +160,9 @@ func listCases(ctx context.Context, d *dataDir) (rows, bad []caseRow, err error)
 	if len(list) == 0 {
 		return rows, nil, nil
 	}
-	err = d.st.ScanFrom(ctx, from, func(r store.Record) error {
-		x := byID[r.CaseID]
-		i := index[r.CaseID]
+	err = d.st.ScanViews(ctx, from, func(r store.RecordView, _ store.Position) error {
+		x := byID[string(r.CaseID)]
+		i := index[string(r.CaseID)]
 		if failed[i] {
 			return nil
 		}
@@ -178,7 +186,7 @@ func listCases(ctx context.Context, d *dataDir) (rows, bad []caseRow, err error)
 			}
 			open[x.id] = l
 		}
-		if r.Kind == engine.SnapshotKind {
+		if string(r.Kind) == engine.SnapshotKind {
 			if l.s == nil {
 				s, _, err := l.c.mach.DecodeState(r.Payload)
 				if err != nil {

@@ -134,8 +134,8 @@ func historyOf(ctx context.Context, d *dataDir, c *caseLog, fn func(historyEntry
 	var s engine.State
 	s.ID = c.id
 	applying := c.prog != nil
-	err := d.st.Scan(ctx, 0, func(r store.Record) error {
-		if r.CaseID != c.id || r.Kind == engine.SnapshotKind {
+	err := d.st.ScanViews(ctx, store.Position{}, func(r store.RecordView, _ store.Position) error {
+		if string(r.CaseID) != c.id || string(r.Kind) == engine.SnapshotKind {
 			return nil
 		}
 		ev, err := engine.DecodeEvent(r.Payload)
@@ -161,6 +161,8 @@ func historyOf(ctx context.Context, d *dataDir, c *caseLog, fn func(historyEntry
 				sendHistory(&h, t, ev)
 			} else if v := compOf(&s, ev); v != nil {
 				h.Step = "undo " + calleeName(c.prog, v.Call)
+			} else if ev.Kind == engine.EvCompRetry && len(s.Comp) > 0 {
+				h.Step = "undo " + calleeName(c.prog, s.Comp[len(s.Comp)-1].Call)
 			}
 			if err := c.mach.Apply(&s, ev); err != nil {
 				applying = false // describe the rest without names

@@ -96,36 +96,46 @@ func decodeFrame(buf []byte, maxBody int) (Record, int, error) {
 	return rec, frameHeaderSize + n, nil
 }
 
-// decodeBody decodes a checksummed body. Lengths must be minimal uvarints,
-// so every accepted frame re-encodes to the same bytes.
+// decodeBody decodes a checksummed body into a record that owns its
+// bytes.
 func decodeBody(body []byte) (Record, error) {
-	if len(body) < 8 {
-		return Record{}, errMalformedBody
+	v, err := decodeBodyView(body)
+	if err != nil {
+		return Record{}, err
 	}
-	rec := Record{Seq: Seq(binary.LittleEndian.Uint64(body))}
-	rest := body[8:]
-	caseID, rest, ok := readString(rest)
-	if !ok {
-		return Record{}, errMalformedBody
-	}
-	kind, rest, ok := readString(rest)
-	if !ok {
-		return Record{}, errMalformedBody
-	}
-	if rec.Seq == 0 {
-		return Record{}, errMalformedBody
-	}
-	rec.CaseID, rec.Kind = caseID, kind
-	rec.Payload = append([]byte{}, rest...)
-	return rec, nil
+	return v.Record(), nil
 }
 
-func readString(b []byte) (string, []byte, bool) {
+// decodeBodyView decodes a checksummed body without copying. Lengths must
+// be minimal uvarints, so every accepted frame re-encodes to the same
+// bytes.
+func decodeBodyView(body []byte) (RecordView, error) {
+	if len(body) < 8 {
+		return RecordView{}, errMalformedBody
+	}
+	v := RecordView{Seq: Seq(binary.LittleEndian.Uint64(body))}
+	rest := body[8:]
+	caseID, rest, ok := readBytes(rest)
+	if !ok {
+		return RecordView{}, errMalformedBody
+	}
+	kind, rest, ok := readBytes(rest)
+	if !ok {
+		return RecordView{}, errMalformedBody
+	}
+	if v.Seq == 0 {
+		return RecordView{}, errMalformedBody
+	}
+	v.CaseID, v.Kind, v.Payload = caseID, kind, rest
+	return v, nil
+}
+
+func readBytes(b []byte) ([]byte, []byte, bool) {
 	n, k := binary.Uvarint(b)
 	if k <= 0 || k != uvarintLen(n) || n > uint64(len(b)-k) {
-		return "", nil, false
+		return nil, nil, false
 	}
-	return string(b[k : k+int(n)]), b[k+int(n):], true
+	return b[k : k+int(n)], b[k+int(n):], true
 }
 
 func uvarintLen(x uint64) int {

@@ -35,7 +35,19 @@ func (s *Store) ScanFrom(ctx context.Context, p Position, fn func(Record) error)
 	return s.scanAt(ctx, p, func(r Record, _ Position) error { return fn(r) })
 }
 
+// ScanViews calls fn for each committed record from the one at p on (the
+// zero Position: from the start of the log), like [Store.ScanFrom], but
+// with a [RecordView] that is valid only during the call: nothing is
+// copied or allocated per record.
+func (s *Store) ScanViews(ctx context.Context, p Position, fn func(RecordView, Position) error) error {
+	return s.scanViewsAt(ctx, p, fn)
+}
+
 func (s *Store) scanAt(ctx context.Context, p Position, fn func(Record, Position) error) error {
+	return s.scanViewsAt(ctx, p, func(v RecordView, p Position) error { return fn(v.Record(), p) })
+}
+
+func (s *Store) scanViewsAt(ctx context.Context, p Position, fn func(RecordView, Position) error) error {
 	s.compactMu.RLock()
 	defer s.compactMu.RUnlock()
 	s.mu.Lock()
@@ -89,7 +101,7 @@ func (s *Store) scanAt(ctx context.Context, p Position, fn func(Record, Position
 // scanSegmentAt reads seg from byte offset off (0: after the header),
 // whose record must have sequence number expect, and calls fn for each
 // record from from on.
-func (s *Store) scanSegmentAt(ctx context.Context, seg segment, off int64, expect, from Seq, n *int, fn func(Record, Position) error) error {
+func (s *Store) scanSegmentAt(ctx context.Context, seg segment, off int64, expect, from Seq, n *int, fn func(RecordView, Position) error) error {
 	fr, _, err := openFrameReader(seg.path, seg.size, s.opts.MaxRecordBytes)
 	if err != nil {
 		return err
@@ -112,7 +124,7 @@ func (s *Store) scanSegmentAt(ctx context.Context, seg segment, off int64, expec
 			}
 		}
 		at := fr.off
-		rec, err := fr.next()
+		rec, err := fr.nextView()
 		if err == io.EOF {
 			return nil
 		}

@@ -54,23 +54,33 @@ func (fr *frameReader) close() error { return fr.f.Close() }
 // frame errors (errShortFrame, errBadLength, errChecksum, errMalformedBody)
 // for the frame at fr.off, which is left pointing at the damaged frame.
 func (fr *frameReader) next() (Record, error) {
-	left := fr.limit - fr.off
-	if left == 0 {
-		return Record{}, io.EOF
-	}
-	if left < frameHeaderSize {
-		return Record{}, errShortFrame
-	}
-	hdr, err := fr.r.Peek(frameHeaderSize)
-	if err != nil {
-		return Record{}, fr.readErr(err)
-	}
-	n, err := frameBodyLen(hdr, fr.maxBody)
+	v, err := fr.nextView()
 	if err != nil {
 		return Record{}, err
 	}
+	return v.Record(), nil
+}
+
+// nextView is next without copying: the view's slices alias fr's buffer
+// and are valid until the following call.
+func (fr *frameReader) nextView() (RecordView, error) {
+	left := fr.limit - fr.off
+	if left == 0 {
+		return RecordView{}, io.EOF
+	}
+	if left < frameHeaderSize {
+		return RecordView{}, errShortFrame
+	}
+	hdr, err := fr.r.Peek(frameHeaderSize)
+	if err != nil {
+		return RecordView{}, fr.readErr(err)
+	}
+	n, err := frameBodyLen(hdr, fr.maxBody)
+	if err != nil {
+		return RecordView{}, err
+	}
 	if left < int64(frameHeaderSize+n) {
-		return Record{}, errShortFrame
+		return RecordView{}, errShortFrame
 	}
 	size := frameHeaderSize + n
 	if cap(fr.buf) < size {
@@ -78,17 +88,17 @@ func (fr *frameReader) next() (Record, error) {
 	}
 	b := fr.buf[:size]
 	if _, err := io.ReadFull(fr.r, b); err != nil {
-		return Record{}, fr.readErr(err)
+		return RecordView{}, fr.readErr(err)
 	}
 	if frameChecksum(b[:4], b[frameHeaderSize:]) != binary.LittleEndian.Uint32(b[4:]) {
-		return Record{}, errChecksum
+		return RecordView{}, errChecksum
 	}
-	rec, err := decodeBody(b[frameHeaderSize:])
+	v, err := decodeBodyView(b[frameHeaderSize:])
 	if err != nil {
-		return Record{}, err
+		return RecordView{}, err
 	}
 	fr.off += int64(size)
-	return rec, nil
+	return v, nil
 }
 
 // readErr turns an early end of file (the file shrank under us) into a

@@ -22,6 +22,22 @@ type Record struct {
 	Payload []byte
 }
 
+// RecordView is a record as a scan reads it, without copying: CaseID,
+// Kind and Payload alias the reader's buffer and are valid only until the
+// scan's callback returns. [Store.ScanViews] yields them, so a reader that
+// looks at most records only to skip them allocates nothing for those.
+type RecordView struct {
+	Seq     Seq
+	CaseID  []byte
+	Kind    []byte
+	Payload []byte
+}
+
+// Record returns a copy of v that owns its bytes.
+func (v RecordView) Record() Record {
+	return Record{Seq: v.Seq, CaseID: string(v.CaseID), Kind: string(v.Kind), Payload: append([]byte{}, v.Payload...)}
+}
+
 // Key returns the idempotency key of one attempt of a task invocation:
 // task calls are at-least-once, so a worker that sees the same key twice
 // must apply the call's effect once. Each part is length-prefixed, so no
