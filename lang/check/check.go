@@ -127,16 +127,32 @@ func (ld *loader) checkFile(f *syntax.File, key string) *Package {
 
 // errorf reports an error at sp.
 func (c *checker) errorf(sp source.Span, code source.Code, format string, args ...any) *source.Diagnostic {
-	d := &source.Diagnostic{Severity: source.Error, Code: code, File: c.file, Span: sp, Message: sprintf(format, args)}
+	d := &source.Diagnostic{Severity: source.Error, Code: code, File: c.file, Span: sp, Message: sprintf(format, c.qualify(args))}
 	c.ld.report(d)
 	return d
 }
 
 // warnf reports a warning at sp.
 func (c *checker) warnf(sp source.Span, code source.Code, format string, args ...any) *source.Diagnostic {
-	d := &source.Diagnostic{Severity: source.Warning, Code: code, File: c.file, Span: sp, Message: sprintf(format, args)}
+	d := &source.Diagnostic{Severity: source.Warning, Code: code, File: c.file, Span: sp, Message: sprintf(format, c.qualify(args))}
 	c.ld.report(d)
 	return d
+}
+
+// qualify replaces the types among args by their names as this file
+// writes them (lib.Point for a type of an import), so that a message
+// never reads "cannot use p (type Point) as Point".
+func (c *checker) qualify(args []any) []any {
+	var q Qualifier
+	for i, a := range args {
+		if t, ok := a.(Type); ok {
+			if q == nil {
+				q = RelativeTo(c.pkg)
+			}
+			args[i] = TypeString(t, q)
+		}
+	}
+	return args
 }
 
 func sprintf(format string, args []any) string {

@@ -19,7 +19,7 @@ func (c *checker) collectDecls(f *syntax.File) {
 		var o Object
 		switch d := d.(type) {
 		case *syntax.TypeDecl:
-			tn := &TypeName{object: object{name: n.Value, kind: ObjType, file: c.file, span: n.Span(), decl: d}, tdecl: d}
+			tn := &TypeName{object: object{name: n.Value, kind: ObjType, file: c.file, span: n.Span(), decl: d}, tdecl: d, pkg: c.pkg}
 			tn.typ = &Named{Obj: tn}
 			o = tn
 		case *syntax.FnDecl:

@@ -85,7 +85,12 @@ type TypeName struct {
 	object
 	state uint8 // resolution state of a type declaration (see typexpr.go)
 	tdecl *syntax.TypeDecl
+	pkg   *Package // the declaring package; nil for the predeclared types
 }
+
+// Pkg returns the package that declares the type, or nil for a
+// predeclared type.
+func (t *TypeName) Pkg() *Package { return t.pkg }
 
 // Var is a variable or parameter. Mutable reports whether it was declared
 // with var.

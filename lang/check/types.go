@@ -89,7 +89,8 @@ func (r *Record) Field(name string) *Field {
 type Enum struct {
 	Name    string
 	Members []string
-	objs    []*Label // one per member, for go-to-definition
+	objs    []*Label  // one per member, for go-to-definition
+	obj     *TypeName // the declaring type name, for qualified printing
 }
 
 // Member returns the object of the named member, or nil.
@@ -130,38 +131,110 @@ func (*Optional) typ()  {}
 func (*Named) typ()     {}
 func (*Signature) typ() {}
 
-func (t *Basic) String() string    { return t.Name }
-func (t *List) String() string     { return "[" + t.Elem.String() + "]" }
-func (t *Map) String() string      { return "[" + t.Key.String() + ": " + t.Elem.String() + "]" }
-func (t *Enum) String() string     { return t.Name }
-func (t *Optional) String() string { return t.Elem.String() + "?" }
-func (t *Named) String() string    { return t.Obj.Name() }
-func (t *Record) String() string {
-	var sb strings.Builder
-	sb.WriteString("{")
-	for i, f := range t.Fields {
-		if i > 0 {
-			sb.WriteString(", ")
-		}
-		sb.WriteString(f.Name + ": " + f.Type.String())
+func (t *Basic) String() string     { return t.Name }
+func (t *List) String() string      { return TypeString(t, nil) }
+func (t *Map) String() string       { return TypeString(t, nil) }
+func (t *Enum) String() string      { return t.Name }
+func (t *Optional) String() string  { return TypeString(t, nil) }
+func (t *Named) String() string     { return t.Obj.Name() }
+func (t *Record) String() string    { return TypeString(t, nil) }
+func (t *Signature) String() string { return TypeString(t, nil) }
+
+// A Qualifier says how to write the names of types declared in pkg: it
+// returns the qualifier ("lib" for lib.Point), or "" to write them bare.
+type Qualifier func(pkg *Package) string
+
+// RelativeTo returns the [Qualifier] of code in pkg, as go/types'
+// RelativeTo is: pkg's own types are written bare, another package's with
+// the name pkg imports it under (its alias, else its package name), so
+// that a message or a hover never shows two different types as the same
+// Point. Without pkg nothing is qualified.
+func RelativeTo(pkg *Package) Qualifier {
+	if pkg == nil {
+		return nil
 	}
-	sb.WriteString("}")
+	return func(other *Package) string {
+		if other == nil || other == pkg {
+			return ""
+		}
+		if pkg.Scope != nil {
+			for _, o := range pkg.Scope.Names() {
+				if pn, ok := o.(*PkgName); ok && pn.Pkg == other {
+					return pn.Name()
+				}
+			}
+		}
+		return other.Name
+	}
+}
+
+// TypeString returns t as KNHK source writes it, with the names of
+// declared types qualified by q (nil qualifies none; [Type.String] is
+// TypeString with nil).
+func TypeString(t Type, q Qualifier) string {
+	var sb strings.Builder
+	writeType(&sb, t, q)
 	return sb.String()
 }
-func (t *Signature) String() string {
-	var sb strings.Builder
-	sb.WriteString("(")
-	for i, p := range t.Params {
-		if i > 0 {
-			sb.WriteString(", ")
+
+func writeType(sb *strings.Builder, t Type, q Qualifier) {
+	switch t := t.(type) {
+	case nil:
+		sb.WriteString("<nil>")
+	case *Named:
+		writeQualified(sb, t.Obj, t.Obj.Name(), q)
+	case *Enum:
+		writeQualified(sb, t.obj, t.Name, q)
+	case *List:
+		sb.WriteString("[")
+		writeType(sb, t.Elem, q)
+		sb.WriteString("]")
+	case *Map:
+		sb.WriteString("[")
+		writeType(sb, t.Key, q)
+		sb.WriteString(": ")
+		writeType(sb, t.Elem, q)
+		sb.WriteString("]")
+	case *Optional:
+		writeType(sb, t.Elem, q)
+		sb.WriteString("?")
+	case *Record:
+		sb.WriteString("{")
+		for i, f := range t.Fields {
+			if i > 0 {
+				sb.WriteString(", ")
+			}
+			sb.WriteString(f.Name + ": ")
+			writeType(sb, f.Type, q)
 		}
-		sb.WriteString(p.Name() + ": " + p.Type().String())
+		sb.WriteString("}")
+	case *Signature:
+		sb.WriteString("(")
+		for i, p := range t.Params {
+			if i > 0 {
+				sb.WriteString(", ")
+			}
+			sb.WriteString(p.Name() + ": ")
+			writeType(sb, p.Type(), q)
+		}
+		sb.WriteString(")")
+		if t.Result != nil && t.Result != TypVoid {
+			sb.WriteString(" -> ")
+			writeType(sb, t.Result, q)
+		}
+	default:
+		sb.WriteString(t.String())
 	}
-	sb.WriteString(")")
-	if t.Result != nil && t.Result != TypVoid {
-		sb.WriteString(" -> " + t.Result.String())
+}
+
+// writeQualified writes a declared type's name, qualified when q says so.
+func writeQualified(sb *strings.Builder, tn *TypeName, name string, q Qualifier) {
+	if q != nil && tn != nil {
+		if p := q(tn.pkg); p != "" {
+			sb.WriteString(p + ".")
+		}
 	}
-	return sb.String()
+	sb.WriteString(name)
 }
 
 // Underlying returns the structural type behind any chain of names.

@@ -178,7 +178,7 @@ func (c *checker) recordType(rt *syntax.RecordType) Type {
 }
 
 func (c *checker) enumType(et *syntax.EnumType, owner *TypeName) Type {
-	e := &Enum{Name: owner.name}
+	e := &Enum{Name: owner.name, obj: owner}
 	for _, m := range et.Members {
 		if m == nil {
 			continue
