@@ -173,6 +173,7 @@ func (m *Machine) fire(s *State, e *Event) error {
 		s.Invs = append(s.Invs, &Inv{ID: s.NextInv, Frame: f.ID, Trans: e.Trans, Call: t.Call,
 			Args: e.Values, Attempt: 1, Attempts: max(e.Attempts, 1), Timeout: e.Timeout, Started: e.Time})
 		s.NextInv++
+		m.startSleep(s.Invs[len(s.Invs)-1], e.Time) // a durable timer (sleep.go)
 	case ir.TWorkflow:
 		g := &Group{Trans: e.Trans, Items: []any{nil}, Args: e.Values, Results: []any{nil}}
 		f.Groups = append(f.Groups, g)
@@ -457,7 +458,7 @@ func (m *Machine) undoOf(c *ir.Call) *ir.Call {
 
 func (m *Machine) done(s *State, e *Event) error {
 	v, i := s.inv(e.Inv)
-	if v == nil || v.Waiting {
+	if v == nil || v.Waiting && !m.sleeping(v) {
 		return notApplicable("completion of invocation %d that is not running", e.Inv)
 	}
 	var result any

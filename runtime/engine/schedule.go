@@ -202,6 +202,12 @@ func (e *Engine) next(ctx context.Context, s *State, now int64) (Event, bool) {
 			ev = Event{Kind: EvRetry, Time: now, Inv: v.ID}
 		}
 	}
+	if kind == EvRetry {
+		if v, _ := s.inv(ev.Inv); e.m.sleeping(v) {
+			// A sleep's due time has come: it completes (sleep.go).
+			return blame(s, s.frame(v.Frame), e.doneEvent(ctx, s, v, nil, now)), true
+		}
+	}
 	if kind == EvTimer {
 		f := s.frame(ev.Frame)
 		tr := &m.nets[f.Net].trans[ev.Trans]
@@ -450,6 +456,11 @@ func (e *Engine) failedEvent(ctx context.Context, s *State, v *Inv, cause error,
 	}
 	if !ok || n < 0 {
 		return Event{Kind: EvFail, Time: now, Message: fmt.Sprintf("backoff %v is not a duration", d), Loc: v.Call.Loc}
+	}
+	if len(e.m.Prog.Funcs[fn].Params) == 0 {
+		// A backoff clause's duration doubles with each attempt; a
+		// function of the attempt number computes the whole delay.
+		n = retryDelay(n, v.Attempt)
 	}
 	out.Due = now + n
 	return out

@@ -25,6 +25,9 @@ type stdFunc func(ctx context.Context, w *Worker, c *call) (eval.Value, error)
 
 // stdTasks maps the target of a std binding to its implementation.
 var stdTasks = map[string]stdFunc{
+	// The engine runs the calls of time.sleep in a case's net as durable
+	// timers and never invokes them here; this serves the rest (a hook's
+	// or compensation's own call, an embedder's direct call).
 	"time.sleep": func(ctx context.Context, _ *Worker, c *call) (eval.Value, error) {
 		t := time.NewTimer(c.args[0].AsDuration())
 		defer t.Stop()
