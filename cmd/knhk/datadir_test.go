@@ -160,7 +160,7 @@ func TestUnreadableCaseDoesNotHideOthers(t *testing.T) {
 	if code != exitUser {
 		t.Errorf("cases: exit %d, want 1", code)
 	}
-	if !regexp.MustCompile(`(?m)^` + good + ` +waiting `).MatchString(out) || !regexp.MustCompile(`(?m)^` + bad + ` +unreadable `).MatchString(out) {
+	if !regexp.MustCompile(`(?m)^`+good+` +waiting `).MatchString(out) || !regexp.MustCompile(`(?m)^`+bad+` +unreadable `).MatchString(out) {
 		t.Errorf("cases lists:\n%s", out)
 	}
 	if !strings.Contains(stderr, "case "+bad+" is unreadable: "+badRecord) {
