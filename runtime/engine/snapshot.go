@@ -157,6 +157,7 @@ type wireGroup struct {
 	Quorum  int32 `json:"quorum"`
 	Results []any `json:"results"`
 	Joined  bool  `json:"joined,omitempty"`
+	Closed  bool  `json:"closed,omitempty"`
 }
 
 type wireInv struct {
@@ -233,7 +234,7 @@ func (m *Machine) EncodeState(s *State, n uint64) ([]byte, error) {
 		}
 		for j, g := range f.Groups {
 			wf.Groups[j] = wireGroup{Trans: g.Trans, Items: vals(g.Items), Args: vals(g.Args), Next: g.Next, Running: g.Running,
-				Done: g.Done, Limit: g.Limit, Quorum: g.Quorum, Results: vals(g.Results), Joined: g.Joined}
+				Done: g.Done, Limit: g.Limit, Quorum: g.Quorum, Results: vals(g.Results), Joined: g.Joined, Closed: g.Closed}
 		}
 		w.S.Frames[i] = wf
 	}
@@ -346,7 +347,7 @@ func (m *Machine) DecodeState(b []byte) (*State, uint64, error) {
 		}
 		for j, g := range wf.Groups {
 			f.Groups[j] = &Group{Trans: g.Trans, Items: vals(g.Items), Args: vals(g.Args), Next: g.Next, Running: g.Running,
-				Done: g.Done, Limit: g.Limit, Quorum: g.Quorum, Results: vals(g.Results), Joined: g.Joined}
+				Done: g.Done, Limit: g.Limit, Quorum: g.Quorum, Results: vals(g.Results), Joined: g.Joined, Closed: g.Closed}
 		}
 		s.Frames[i] = f
 	}

@@ -269,7 +269,7 @@ func TestSnapshotEveryField(t *testing.T) {
 		v.Comp, v.Hook = false, false // a call of the frame's transition
 	}
 	g := &Group{Trans: 4, Items: []any{int64(1), []any{"x"}}, Args: []any{map[string]any{"k": 2.5}}, Next: 1, Running: 1,
-		Done: 1, Limit: 2, Quorum: 1, Results: []any{"r", nil}, Joined: true}
+		Done: 1, Limit: 2, Quorum: 1, Results: []any{"r", nil}, Joined: true, Closed: true}
 	f := &Frame{ID: 1, Net: int32(len(x.p.Nets) - 1), Parent: -1, Trans: 3, Index: 2,
 		Marking: make([]int32, len(m.nets[len(x.p.Nets)-1].init)), Vars: []any{[]byte("b")}, Alias: []int32{-1},
 		Result: "fr", Groups: []*Group{g}, Held: []string{"m1", "m1"}, Scope: 4, Ending: true}

@@ -117,6 +117,10 @@ type Group struct {
 	// reached: the transition has produced its outputs and the instances
 	// still running run on; the group is dropped when the last one ends.
 	Joined bool
+	// Closed marks a group of a TMulti whose task a cancel task withdrew:
+	// it starts no more instances (more on adds none) and completes when
+	// the ones running end (see closeGroups).
+	Closed bool
 }
 
 // Inv is a task or kernel call, or a compensation, with its attempts.
