@@ -176,6 +176,12 @@ func (s *view) uriFor(path string) uri.URI {
 	return fileURI(path)
 }
 
+// typeString writes t as this file would: the types of its imports
+// qualified by the name it imports them under (lib.Point).
+func (a *analysis) typeString(t check.Type) string {
+	return check.TypeString(t, check.RelativeTo(a.pkg))
+}
+
 // ownsSpan reports whether sp is a valid span of this analysis's file.
 func (a *analysis) ownsSpan(sp source.Span) bool {
 	return sp.Start >= 0 && sp.Start <= sp.End && int(sp.End) <= len(a.content)

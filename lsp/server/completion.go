@@ -275,11 +275,11 @@ func (s *view) memberCompletion(a *analysis, start, off int) []protocol.Completi
 	switch u := check.Underlying(t).(type) {
 	case *check.Record:
 		for _, f := range u.Fields {
-			items = append(items, protocol.CompletionItem{Label: f.Name, Kind: protocol.CompletionItemKindField, Detail: protocol.NewOptional(f.Type.String())})
+			items = append(items, protocol.CompletionItem{Label: f.Name, Kind: protocol.CompletionItemKindField, Detail: protocol.NewOptional(pa.typeString(f.Type))})
 		}
 	case *check.Enum:
 		for _, m := range u.Members {
-			items = append(items, protocol.CompletionItem{Label: m, Kind: protocol.CompletionItemKindEnumMember, Detail: protocol.NewOptional(u.Name)})
+			items = append(items, protocol.CompletionItem{Label: m, Kind: protocol.CompletionItemKindEnumMember, Detail: protocol.NewOptional(pa.typeString(u))})
 		}
 	}
 	return items
@@ -335,7 +335,7 @@ func (s *view) detail(a *analysis, o check.Object) string {
 		return header(o.File(), d)
 	}
 	if t := o.Type(); t != nil {
-		return t.String()
+		return a.typeString(t)
 	}
 	return kindWord(o.Kind())
 }

@@ -34,7 +34,7 @@ func (srv *Server) Hover(ctx context.Context, params *protocol.HoverParams) (*pr
 	if o := a.objectOf(n); o != nil {
 		text = s.describe(a, o)
 	} else if t := a.fieldType(n.node); t != nil {
-		text = "```knhk\n(field) " + n.name + ": " + t.String() + "\n```"
+		text = "```knhk\n(field) " + n.name + ": " + a.typeString(t) + "\n```"
 	}
 	if text == "" {
 		return nil, nil
@@ -63,7 +63,7 @@ func (s *view) hoverExpr(a *analysis, off int) (*protocol.Hover, error) {
 		if err != nil {
 			return nil, nil
 		}
-		return &protocol.Hover{Contents: &protocol.MarkupContent{Kind: protocol.MarkupKindMarkdown, Value: "```knhk\n" + t.String() + "\n```"}, Range: &r}, nil
+		return &protocol.Hover{Contents: &protocol.MarkupContent{Kind: protocol.MarkupKindMarkdown, Value: "```knhk\n" + a.typeString(t) + "\n```"}, Range: &r}, nil
 	}
 	return nil, nil
 }
@@ -98,9 +98,9 @@ func (s *view) describe(a *analysis, o check.Object) string {
 		if o.Kind() == check.ObjField || s.isField(a, o.File(), d) {
 			label = "(field) "
 		}
-		sig = label + o.Name() + typeSuffix(o, o.File(), d.Type)
+		sig = label + o.Name() + a.typeSuffix(o, o.File(), d.Type)
 	case *syntax.LetStmt:
-		sig = d.Keyword + " " + o.Name() + typeSuffix(o, o.File(), d.Type)
+		sig = d.Keyword + " " + o.Name() + a.typeSuffix(o, o.File(), d.Type)
 	case *syntax.ImportDecl:
 		sig = "import " + d.Path.Value
 	}
@@ -108,9 +108,9 @@ func (s *view) describe(a *analysis, o check.Object) string {
 		sig = kindWord(o.Kind()) + " " + o.Name()
 		if t := o.Type(); t != nil {
 			if _, isSig := t.(*check.Signature); isSig {
-				sig += t.String()
+				sig += a.typeString(t)
 			} else {
-				sig += ": " + t.String()
+				sig += ": " + a.typeString(t)
 			}
 		}
 	}
@@ -128,9 +128,9 @@ func (s *view) describe(a *analysis, o check.Object) string {
 }
 
 // typeSuffix returns ": T" from the checker's type, else from the source.
-func typeSuffix(o check.Object, f *source.File, t *syntax.Type) string {
+func (a *analysis) typeSuffix(o check.Object, f *source.File, t *syntax.Type) string {
 	if ot := o.Type(); ot != nil {
-		return ": " + ot.String()
+		return ": " + a.typeString(ot)
 	}
 	if t != nil && f != nil {
 		return ": " + text(f.Content, t.Span())

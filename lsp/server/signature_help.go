@@ -127,9 +127,9 @@ func (a *analysis) signature(off source.Pos, qual, name string) (string, []strin
 		if sig := c.Signature(); sig != nil {
 			var ps []string
 			for _, p := range sig.Params {
-				ps = append(ps, p.Name()+": "+p.Type().String())
+				ps = append(ps, p.Name()+": "+a.typeString(p.Type()))
 			}
-			return name + sig.String(), ps, true
+			return name + a.typeString(sig), ps, true
 		}
 	}
 	// From the declaration's source.
