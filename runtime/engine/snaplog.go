@@ -106,12 +106,13 @@ func indexOf(st *store.Store) *storeIndex {
 func (x *storeIndex) catchUp(ctx context.Context, st *store.Store, caseID string) (store.Position, bool, error) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	err := st.ScanPositions(ctx, x.seen+1, func(r store.Record, p store.Position) error {
-		if _, ok := x.first[r.CaseID]; !ok {
-			x.first[r.CaseID] = p
+	// Views: the records are only looked at, so none is copied.
+	err := st.ScanViews(ctx, store.Position{Seq: x.seen + 1}, func(r store.RecordView, p store.Position) error {
+		if _, ok := x.first[string(r.CaseID)]; !ok {
+			x.first[string(r.CaseID)] = p
 		}
-		if r.Kind == SnapshotKind {
-			x.snap[r.CaseID] = p
+		if string(r.Kind) == SnapshotKind {
+			x.snap[string(r.CaseID)] = p
 		}
 		x.seen = r.Seq
 		return nil

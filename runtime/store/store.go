@@ -157,11 +157,23 @@ func OpenReadOnly(dir string, opts Options) (*Store, error) {
 	if !fi.IsDir() {
 		return nil, fmt.Errorf("store: %s is not a directory", dir)
 	}
-	s := &Store{dir: dir, opts: opts, readOnly: true}
-	if err := s.recover(false); err != nil {
-		return nil, err
+	// A writer may start a segment while this reads the directory: HEAD
+	// then names a segment the listing missed, or a segment after the one
+	// HEAD named has records. Such a view is retried; damage that stays
+	// put under an unchanged HEAD is reported.
+	headPath := filepath.Join(dir, headName)
+	for attempt := 0; ; attempt++ {
+		before, _ := os.ReadFile(headPath)
+		s := &Store{dir: dir, opts: opts, readOnly: true}
+		err := s.recover(false)
+		if err == nil {
+			return s, nil
+		}
+		after, _ := os.ReadFile(headPath)
+		if attempt == 10 || string(before) == string(after) {
+			return nil, err
+		}
 	}
-	return s, nil
 }
 
 // Report returns what Open found and repaired.
