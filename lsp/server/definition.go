@@ -118,16 +118,17 @@ type occurrence struct {
 // occurrences finds every occurrence of o, sorted by file and offset.
 func (s *view) occurrences(ctx context.Context, from *analysis, o check.Object) []occurrence {
 	key := keyOf(o)
-	var out []occurrence
-	seen := map[string]bool{}
-	for _, path := range s.workspaceFiles(from.path, key.file) {
+	return s.occurrencesOf(s.referrers(ctx, from, key.file), map[objKey]bool{key: true})
+}
+
+// referrers returns the analyses of the workspace files that can refer to
+// what the file home declares: home itself and the files that import it.
+func (s *view) referrers(ctx context.Context, from *analysis, home string) []*analysis {
+	var out []*analysis
+	for _, path := range s.workspaceFiles(from.path, home) {
 		if ctx.Err() != nil {
 			break
 		}
-		if seen[path] {
-			continue
-		}
-		seen[path] = true
 		a := from
 		if path != from.path {
 			var err error
@@ -135,13 +136,26 @@ func (s *view) occurrences(ctx context.Context, from *analysis, o check.Object) 
 				continue
 			}
 		}
-		if a.path != key.file && !a.imports(key.file) {
-			continue // cannot refer to o
+		if a.path == home || a.imports(home) {
+			out = append(out, a)
 		}
+	}
+	return out
+}
+
+// occurrencesOf finds every occurrence of the objects in keys in the
+// analyses, sorted by file and offset.
+func (s *view) occurrencesOf(analyses []*analysis, keys map[objKey]bool) []occurrence {
+	var out []occurrence
+	for _, a := range analyses {
 		uri := s.uriFor(a.path)
 		for _, nn := range a.names() {
 			other := a.objectOf(nn)
-			if other == nil || keyOf(other) != key {
+			if other == nil {
+				continue
+			}
+			key := keyOf(other)
+			if !keys[key] {
 				continue
 			}
 			r, err := a.m.Range(int(nn.span.Start), int(nn.span.End))

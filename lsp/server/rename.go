@@ -61,9 +61,16 @@ func (srv *Server) Rename(ctx context.Context, params *protocol.RenameParams) (*
 	if name == o.Name() {
 		return &protocol.WorkspaceEdit{}, nil
 	}
-	occs := s.occurrences(ctx, a, o)
+	referrers := s.referrers(ctx, a, keyOf(o).file)
+	occs := s.occurrencesOf(referrers, renameKeys(a, o, referrers))
 	if err := s.checkClash(a, o, occs, name); err != nil {
 		return nil, jsonrpc2.NewError(jsonrpc2.InvalidParams, err.Error())
+	}
+	if err := s.verifyRename(referrers, occs, o.Name(), name); err != nil {
+		return nil, jsonrpc2.NewError(jsonrpc2.InvalidParams, err.Error())
+	}
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
 	}
 	changes := map[uri.URI][]protocol.TextEdit{}
 	for _, occ := range occs {
