@@ -112,23 +112,24 @@ func (c *checker) flow(s *syntax.FlowStmt) {
 	// Steps' calls, in an order where a step's arguments are checked
 	// after the steps that complete before it, so that they read typed
 	// results; a read of a step that may not have completed is an error.
-	st := stepsBefore(n, edges)
+	g := newFlowGraph(n, edges)
+	c.preType(steps)
 	c.enterCond()
 	checked := map[*syntax.Step]bool{}
 	for _, i := range flowOrder(succ, n) {
 		d := steps[i-2].decl.(*syntax.Step)
 		checked[d] = true
-		c.flowStep(d, steps, st, i)
+		c.flowStep(d, steps, g, i)
 	}
 	for _, it := range s.Items {
 		// Steps without a usable name are checked all the same.
 		if d, ok := it.(*syntax.Step); ok && !checked[d] {
-			c.flowStep(d, steps, st, -1)
+			c.flowStep(d, steps, g, -1)
 		}
 	}
 	c.leaveCond()
 
-	for _, e := range edges {
+	for k, e := range edges {
 		a := e.arc
 		if len(a.From) > 1 {
 			c.join(a.Join, joinArc, len(a.From))
@@ -145,7 +146,7 @@ func (c *checker) flow(s *syntax.FlowStmt) {
 			c.cond(a.When, "arc")
 			// A condition is evaluated when its arc is taken: the steps
 			// its sources have completed are known.
-			c.stepReads(a.When, steps, st.in(e), "the condition of this arc", -1)
+			c.stepReads(a.When, steps, "the condition of this arc", -1, func(m int) bool { return g.takenWithout(k, m) })
 		}
 	}
 	if len(steps) == 0 && !hasArcs {

@@ -19,114 +19,92 @@ type flowArc struct {
 	all      bool
 }
 
-// flowSets holds, per node, the nodes that have completed on every path
-// from start when it starts (pre) and when it completes (done, which
-// adds the node itself).
-type flowSets struct {
-	pre, done [][]bool
-	edges     []flowArc
+// flowGraph is the arcs of a flow, indexed for the search of without.
+type flowGraph struct {
+	n     int
+	edges []flowArc
+	outs  [][]int // per node, the arcs it is a source of
+	srcs  []int   // per arc, its distinct sources
+	// without caches the last search: a flow's reads of one step are
+	// usually checked together.
+	m     int
+	start []bool
 }
 
-// stepsBefore computes the flowSets of a flow with n nodes: a greatest
-// fixed point over the arcs, where a node's pre is the intersection over
-// the arcs into it, and what an arc brings is the union of its sources'
-// done for an AND join (all of them have completed) and the intersection
-// otherwise.
-func stepsBefore(n int, edges []flowArc) *flowSets {
-	fs := &flowSets{pre: make([][]bool, n), done: make([][]bool, n), edges: edges}
-	for i := range fs.done {
-		fs.pre[i] = full(n)
-		fs.done[i] = full(n)
+func newFlowGraph(n int, edges []flowArc) *flowGraph {
+	g := &flowGraph{n: n, edges: edges, outs: make([][]int, n), srcs: make([]int, len(edges)), m: -1}
+	for k, e := range edges {
+		seen := map[int]bool{}
+		for _, f := range e.from {
+			if !seen[f] {
+				seen[f] = true
+				g.outs[f] = append(g.outs[f], k)
+				g.srcs[k]++
+			}
+		}
 	}
-	fs.pre[0] = make([]bool, n)
-	fs.done[0] = make([]bool, n)
-	fs.done[0][0] = true
-	for changed := true; changed; {
-		changed = false
-		for t := 1; t < n; t++ {
-			var pre []bool
-			for _, e := range edges {
-				for _, x := range e.to {
-					if x == t {
-						pre = meet(pre, fs.in(e))
-						break
-					}
+	return g
+}
+
+// without returns, per node, whether it can start in a run where step
+// node m has not completed (yet): the least fixed point from start,
+// where a node that started completes unless it is m, and an arc is
+// taken once one of its sources has completed, or all of them for an
+// AND join. m completes before node t on every path exactly when t
+// cannot start without it. The search is linear in the flow.
+func (g *flowGraph) without(m int) []bool {
+	if g.m == m {
+		return g.start
+	}
+	started := make([]bool, g.n)
+	count := make([]int, len(g.edges))
+	taken := make([]bool, len(g.edges))
+	started[0] = true
+	work := []int{0}
+	for len(work) > 0 {
+		x := work[len(work)-1]
+		work = work[:len(work)-1]
+		if x == m {
+			continue // started, but does not complete
+		}
+		for _, k := range g.outs[x] {
+			count[k]++
+			if taken[k] || (g.edges[k].all && count[k] < g.srcs[k]) {
+				continue
+			}
+			taken[k] = true
+			for _, y := range g.edges[k].to {
+				if !started[y] {
+					started[y] = true
+					work = append(work, y)
 				}
 			}
-			if pre == nil {
-				continue // no arc reaches t: reported as unreachable
-			}
-			done := append([]bool(nil), pre...)
-			done[t] = true
-			if !equalSets(done, fs.done[t]) {
-				fs.pre[t], fs.done[t], changed = pre, done, true
-			}
 		}
 	}
-	return fs
+	g.m, g.start = m, started
+	return started
 }
 
-// in is what has completed when arc e is taken.
-func (fs *flowSets) in(e flowArc) []bool {
-	if len(e.from) == 0 {
-		return nil // an arc from unknown steps, reported already
-	}
-	var out []bool
+// takenWithout reports whether arc k can be taken in a run where step
+// node m has not completed.
+func (g *flowGraph) takenWithout(k, m int) bool {
+	st := g.without(m)
+	e := g.edges[k]
+	some, all := false, len(e.from) > 0
 	for _, f := range e.from {
-		if e.all {
-			out = join(out, fs.done[f])
-		} else {
-			out = meet(out, fs.done[f])
-		}
+		done := st[f] && f != m
+		some = some || done
+		all = all && done
 	}
-	return out
-}
-
-func full(n int) []bool {
-	s := make([]bool, n)
-	for i := range s {
-		s[i] = true
+	if e.all {
+		return all
 	}
-	return s
-}
-
-// meet intersects b into a copy of a; a nil a is everything.
-func meet(a, b []bool) []bool {
-	if b == nil {
-		return a
-	}
-	if a == nil {
-		return append([]bool(nil), b...)
-	}
-	for i := range a {
-		a[i] = a[i] && b[i]
-	}
-	return a
-}
-
-// join unites b into a copy of a; a nil a is nothing.
-func join(a, b []bool) []bool {
-	if a == nil {
-		return append([]bool(nil), b...)
-	}
-	for i := range a {
-		a[i] = a[i] || b[i]
-	}
-	return a
-}
-
-func equalSets(a, b []bool) bool {
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
+	return some
 }
 
 // flowOrder returns the step nodes of a flow in reverse postorder from
-// start, then the unreachable ones: a step comes after every step that
-// completes before it on every path.
+// start, then the unreachable ones: as far as the arcs say, a step comes
+// after the steps that complete before it.
 func flowOrder(succ [][]int, n int) []int {
 	seen := make([]bool, n)
 	var post []int
@@ -155,9 +133,42 @@ func flowOrder(succ [][]int, n int) []int {
 	return order
 }
 
-// flowStep checks the call of step st, node i of the flow, and the steps
-// its arguments read.
-func (c *checker) flowStep(st *syntax.Step, steps []*Label, fs *flowSets, i int) {
+// preType gives each step the result type of the task or workflow it
+// calls before any step's arguments are checked, so that a step that
+// reads a step declared after it reads a typed value. Checking the call
+// sets the same type again (or reports why there is none).
+func (c *checker) preType(steps []*Label) {
+	for _, l := range steps {
+		st, ok := l.decl.(*syntax.Step)
+		if !ok {
+			continue
+		}
+		call, ok := st.Call.(*syntax.CallExpr)
+		if !ok {
+			continue
+		}
+		var obj Object
+		switch f := call.Fun.(type) {
+		case *syntax.Ident:
+			obj = c.lookup(f.Name)
+		case *syntax.SelectorExpr:
+			if x, ok := f.X.(*syntax.Ident); ok && f.Sel != nil {
+				if pn, ok := c.lookup(x.Name).(*PkgName); ok && pn.Pkg != nil && pn.Pkg.Scope != nil {
+					obj = pn.Pkg.Scope.Lookup(f.Sel.Name)
+				}
+			}
+		}
+		if cl, ok := obj.(*Callable); ok && (cl.Kind() == ObjTask || cl.Kind() == ObjWorkflow) {
+			if sig := cl.Signature(); sig != nil && sig.Result != nil {
+				l.typ = sig.Result
+			}
+		}
+	}
+}
+
+// flowStep checks the call of step st, node i of the flow (-1 when it
+// has no usable name), and the steps its arguments read.
+func (c *checker) flowStep(st *syntax.Step, steps []*Label, g *flowGraph, i int) {
 	t, k := c.effectCall(st.Call, nil)
 	if !k.effect() {
 		if k != callNone || !isInvalid(t) {
@@ -169,16 +180,17 @@ func (c *checker) flowStep(st *syntax.Step, steps []*Label, fs *flowSets, i int)
 		}
 	}
 	c.clauses(st.Clauses, k)
-	if i >= 0 {
-		c.stepReads(st.Call, steps, fs.pre[i], "step "+nameOf(st.Name), i)
+	if i < 0 {
+		return
 	}
+	c.stepReads(st.Call, steps, "step "+nameOf(st.Name), i, func(m int) bool { return g.without(m)[i] })
 }
 
-// stepReads reports each step of steps that x reads and that has not
-// completed on every path to it (avail, by node; nil for unknown). what
-// names the reader, self is its node (-1 for an arc).
-func (c *checker) stepReads(x syntax.Expr, steps []*Label, avail []bool, what string, self int) {
-	if x == nil || avail == nil {
+// stepReads reports each step of steps that x reads and that may not
+// have completed there (early reports it for a node). what names the
+// reader, self is its node (-1 for an arc).
+func (c *checker) stepReads(x syntax.Expr, steps []*Label, what string, self int, early func(m int) bool) {
+	if x == nil {
 		return
 	}
 	syntax.Inspect(x, func(n any) bool {
@@ -188,7 +200,7 @@ func (c *checker) stepReads(x syntax.Expr, steps []*Label, avail []bool, what st
 		}
 		obj := c.info.Uses[id]
 		for j, l := range steps {
-			if Object(l) != obj || avail[j+2] {
+			if Object(l) != obj || !early(j+2) {
 				continue
 			}
 			if j+2 == self {
