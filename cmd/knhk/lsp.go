@@ -20,9 +20,10 @@ var lspCmd = &command{
 	short:     "run the language server on standard input and output",
 	long: `Lsp runs the KNHK language server, speaking the Language Server Protocol
 over standard input and output. Editors start it; see docs/lsp.md for VS Code
-and Neovim. It serves diagnostics, hover, completion, definition, references,
-rename, symbols, formatting, semantic tokens, code actions, signature help and
-folding ranges.
+and Neovim. It serves diagnostics (the same as knhk check, soundness errors
+included), hover, completion, definition, references, rename, symbols,
+formatting, semantic tokens, code actions, signature help and folding
+ranges.
 
 It exits 0 after a shutdown request followed by exit, and 1 when the client
 sends exit without shutdown or closes the connection first.
