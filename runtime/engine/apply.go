@@ -166,11 +166,11 @@ func (m *Machine) fire(s *State, e *Event) error {
 	m.cancel(s, f, c, tr)
 	switch t.Kind {
 	case ir.TRoute:
-		s.Invs = append(s.Invs, &Inv{ID: s.NextInv, Frame: f.ID, Trans: e.Trans, Call: t.Candidates[e.Choice],
+		s.addInv(f, &Inv{ID: s.NextInv, Frame: f.ID, Trans: e.Trans, Call: t.Candidates[e.Choice],
 			Args: e.Values, Attempt: 1, Attempts: max(e.Attempts, 1), Started: e.Time, Features: e.Features})
 		s.NextInv++
 	case ir.TTask, ir.TKernel:
-		s.Invs = append(s.Invs, &Inv{ID: s.NextInv, Frame: f.ID, Trans: e.Trans, Call: t.Call,
+		s.addInv(f, &Inv{ID: s.NextInv, Frame: f.ID, Trans: e.Trans, Call: t.Call,
 			Args: e.Values, Attempt: 1, Attempts: max(e.Attempts, 1), Timeout: e.Timeout, Started: e.Time})
 		s.NextInv++
 		m.startSleep(s.Invs[len(s.Invs)-1], e.Time) // a durable timer (sleep.go)
@@ -466,12 +466,12 @@ func (m *Machine) done(s *State, e *Event) error {
 		result = e.Values[0]
 	}
 	if v.Comp {
-		s.Invs = append(s.Invs[:i], s.Invs[i+1:]...)
+		s.Invs = removeAt(s.Invs, i)
 		m.nextComp(s)
 		return nil
 	}
 	if v.Hook {
-		s.Invs = append(s.Invs[:i], s.Invs[i+1:]...)
+		s.Invs = removeAt(s.Invs, i)
 		return nil
 	}
 	f := s.frame(v.Frame)
@@ -480,7 +480,8 @@ func (m *Machine) done(s *State, e *Event) error {
 	}
 	c := m.nets[f.Net]
 	tr := &c.trans[v.Trans]
-	s.Invs = append(s.Invs[:i], s.Invs[i+1:]...)
+	s.Invs = removeAt(s.Invs, i)
+	f.calls--
 	if tr.t.Result >= 0 {
 		s.setVar(f, tr.t.Result, result)
 	}
@@ -502,7 +503,8 @@ func (m *Machine) failed(s *State, e *Event) error {
 		v.Waiting, v.Due = true, e.Due
 		return nil
 	}
-	s.Invs = append(s.Invs[:i], s.Invs[i+1:]...)
+	s.Invs = removeAt(s.Invs, i)
+	s.uncount(v)
 	if v.Comp {
 		s.CompErrors = append(s.CompErrors, e.Message)
 		m.nextComp(s)

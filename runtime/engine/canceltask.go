@@ -29,6 +29,7 @@ func (m *Machine) skipTask(s *State, task int32) {
 			out = append(out, v)
 			continue
 		}
+		s.uncount(v)
 		f := s.frame(v.Frame)
 		if f == nil || v.Trans < 0 || int(v.Trans) >= len(m.nets[f.Net].trans) {
 			continue

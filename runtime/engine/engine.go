@@ -39,13 +39,36 @@ type Config struct {
 	// SnapshotEvery is how many events of a case pass between two of its
 	// snapshots, when Log is a [Snapshotter] (default
 	// DefaultSnapshotEvery; negative: never, and Recover then ignores
-	// snapshots and replays whole cases). Recovery replays at most this
-	// many events after the latest snapshot.
+	// snapshots and replays whole cases). A snapshot larger than
+	// BigSnapshot defers the next one until one event per
+	// SnapshotBytesPerEvent of it has passed, so that a case with a
+	// large state (a list of a million items, as many running
+	// instances) does not write its whole state again every few events:
+	// snapshots then add at most that many bytes per event to the log.
+	// Recovery replays at most the larger of the two counts of events
+	// after the latest snapshot.
 	SnapshotEvery int
 }
 
 // DefaultSnapshotEvery is the default of Config.SnapshotEvery.
 const DefaultSnapshotEvery = 256
+
+// BigSnapshot and SnapshotBytesPerEvent: a snapshot of more than
+// BigSnapshot bytes defers the next snapshot of its case by one event
+// per SnapshotBytesPerEvent bytes (see Config.SnapshotEvery).
+const (
+	BigSnapshot           = 64 << 10
+	SnapshotBytesPerEvent = 64
+)
+
+// snapDelay is how many events must pass after a snapshot of size bytes
+// before the next one.
+func snapDelay(size int) uint64 {
+	if size <= BigSnapshot {
+		return 0
+	}
+	return uint64(size / SnapshotBytesPerEvent)
+}
 
 // Engine runs the cases of one program. Its methods are safe for
 // concurrent use; calls on one case are serialised.
@@ -60,6 +83,9 @@ type Engine struct {
 	live   bool
 	every  int         // Config.SnapshotEvery, 0 for never
 	snaps  Snapshotter // nil when the log keeps no snapshots
+	// checkWatch makes the scheduler check its watch of each case
+	// against a pass over the whole state at every step (tests).
+	checkWatch bool
 
 	snapMu  sync.Mutex
 	snapErr error
@@ -76,6 +102,12 @@ type caseRun struct {
 	// with mu unlocked (see runLive).
 	live bool
 	wake chan struct{}
+	// w narrows where the engine looks for the case's next event and
+	// calls (see watch.go).
+	w watch
+	// snapAfter is the event count before which no snapshot is taken: a
+	// large snapshot defers the next one (see snapDelay).
+	snapAfter uint64
 }
 
 // ErrUnknownCase is returned for a case the engine does not hold.
@@ -245,6 +277,7 @@ func (e *Engine) Recover(ctx context.Context, id string) error {
 				return fmt.Errorf("%w: snapshot of case %s", ErrBadSnapshot, s.ID)
 			}
 			cr.s, cr.n = *s, n
+			cr.snapAfter = n + snapDelay(len(b))
 			return nil
 		}, apply)
 	} else {
@@ -294,10 +327,13 @@ func (e *Engine) commit(ctx context.Context, cr *caseRun, ev *Event) error {
 		return err
 	}
 	cr.n++
+	p := cr.w.before(e.m, s, ev)
 	if err := e.m.Apply(s, ev); err != nil {
+		cr.w.everything()
 		return fmt.Errorf("case %s: %w", s.ID, err)
 	}
-	if e.snaps != nil && cr.n%uint64(e.every) == 0 {
+	cr.w.after(s, ev, p, cr.live)
+	if e.snaps != nil && cr.n%uint64(e.every) == 0 && cr.n >= cr.snapAfter {
 		e.snapshot(ctx, cr)
 	}
 	return nil
@@ -309,6 +345,7 @@ func (e *Engine) commit(ctx context.Context, cr *caseRun, ev *Event) error {
 func (e *Engine) snapshot(ctx context.Context, cr *caseRun) {
 	b, err := e.m.EncodeState(&cr.s, cr.n)
 	if err == nil {
+		cr.snapAfter = cr.n + snapDelay(len(b))
 		err = e.snaps.SaveSnapshot(ctx, cr.s.ID, b)
 	}
 	if err != nil {
@@ -338,7 +375,7 @@ func (e *Engine) drain(ctx context.Context, cr *caseRun, steps *int, hold func(*
 			return fmt.Errorf("%w: %s made %d steps without waiting", ErrBusy, s.ID, *steps)
 		}
 		var ok bool
-		if *ev, ok = e.next(ctx, s, e.now()); !ok {
+		if *ev, ok = e.nextIn(ctx, s, &cr.w, e.now()); !ok {
 			return nil
 		}
 		if hold != nil {

@@ -162,6 +162,8 @@ func (s *State) dropInvs(drop func(*Inv) bool) {
 	for _, v := range s.Invs {
 		if !drop(v) {
 			out = append(out, v)
+		} else {
+			s.uncount(v)
 		}
 	}
 	clear(s.Invs[len(out):])
@@ -193,7 +195,9 @@ func (s *State) dropFrame(f *Frame) {
 	for _, g := range append([]*Group(nil), f.Groups...) {
 		s.dropGroup(f, g.Trans)
 	}
-	s.dropInvs(func(v *Inv) bool { return v.Frame == f.ID })
+	if f.calls > 0 {
+		s.dropInvs(func(v *Inv) bool { return v.Frame == f.ID })
+	}
 	// The hooks of a dropped sub-workflow that were still to be evaluated
 	// go with it.
 	if len(s.HookQ) > 0 {
@@ -201,19 +205,16 @@ func (s *State) dropFrame(f *Frame) {
 			s.HookQ = nil
 		}
 	}
-	for i, x := range s.Frames {
-		if x == f {
-			n := copy(s.Frames[i:], s.Frames[i+1:])
-			s.Frames[i+n] = nil
-			s.Frames = s.Frames[:i+n]
-			break
-		}
+	if i := s.frameAt(f.ID); i >= 0 && s.Frames[i] == f {
+		s.Frames = removeAt(s.Frames, i)
 	}
-	ts := s.Timers[:0]
-	for _, t := range s.Timers {
-		if t.Frame != f.ID {
-			ts = append(ts, t)
+	if len(s.Timers) > 0 {
+		ts := s.Timers[:0]
+		for _, t := range s.Timers {
+			if t.Frame != f.ID {
+				ts = append(ts, t)
+			}
 		}
+		s.Timers = ts
 	}
-	s.Timers = ts
 }

@@ -151,6 +151,7 @@ func (x *fixture) engine() *Engine {
 	if err != nil {
 		x.t.Fatal(err)
 	}
+	e.checkWatch = true // every step checks the scheduler's watch (watch.go)
 	x.eng = e
 	return e
 }

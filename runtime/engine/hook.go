@@ -309,6 +309,8 @@ func (s *State) abandonMain() {
 	for _, v := range s.Invs {
 		if v.Hook || s.hookTop(v.Frame) != nil {
 			invs = append(invs, v)
+		} else {
+			s.uncount(v)
 		}
 	}
 	var ts []Timer

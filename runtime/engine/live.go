@@ -7,6 +7,7 @@ package engine
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 
@@ -37,6 +38,12 @@ type liveRun struct {
 	results chan liveOutcome
 	stop    chan struct{}
 	wg      sync.WaitGroup
+	// What the run has seen of the case's watch (see watch.go): its
+	// count of events that marked everything and of calls dropped, and
+	// the invocation ids below seen, whose calls it has started.
+	begun      bool
+	all, drops uint64
+	seen       int32
 }
 
 // runLive drives cr like run, but applies call outcomes in the order they
@@ -82,7 +89,7 @@ func (e *Engine) runLive(ctx context.Context, cr *caseRun) error {
 		}
 		var due <-chan time.Time
 		var timer *time.Timer
-		if at, ok := nextDue(s); ok {
+		if at, ok := nextDueIn(s, &cr.w); ok {
 			d := time.Duration(at - e.now())
 			if d <= 0 {
 				d = time.Millisecond // due now: drain fires it
@@ -121,14 +128,21 @@ func (e *Engine) runLive(ctx context.Context, cr *caseRun) error {
 // flight: they finish first and their outcomes are recorded (settle),
 // and the next event is decided afresh.
 func (r *liveRun) hold(ev *Event) (bool, error) {
-	if !r.running() || !r.e.failsCase(&r.cr.s, ev) {
+	if !r.e.failsCase(&r.cr.s, ev) || !r.running() {
 		return false, nil
 	}
 	return true, r.settle()
 }
 
-// withdraw cancels the calls the case no longer runs.
+// withdraw cancels the calls the case no longer runs. Only an event that
+// dropped a call other than the one whose outcome it records can have
+// withdrawn one (see watch.after), so it looks only after such events.
 func (r *liveRun) withdraw() {
+	w := &r.cr.w
+	if r.begun && r.all == w.all && r.drops == w.dropped {
+		return
+	}
+	r.drops = w.dropped
 	for id, f := range r.flights {
 		if !r.current(id, f) {
 			f.cancel()
@@ -153,24 +167,48 @@ func (r *liveRun) running() bool {
 	return false
 }
 
-// start starts the ready calls that are not in flight.
+// start starts the ready calls that are not in flight: on its first
+// call, or after an event that marked everything, every ready call;
+// otherwise those created since (ids from r.seen on) and those whose
+// backoff ended.
 func (r *liveRun) start() {
-	s := &r.cr.s
-	for _, v := range s.Invs {
-		if v.Waiting || r.flights[v.ID] != nil {
-			continue
+	s, w := &r.cr.s, &r.cr.w
+	if !r.begun || r.all != w.all {
+		r.begun, r.all = true, w.all
+		for _, v := range s.Invs {
+			r.launch(v)
 		}
-		cctx, cancel := context.WithCancel(r.ctx)
-		r.flights[v.ID] = &flight{attempt: v.Attempt, cancel: cancel}
-		id, attempt, timeout, inv := v.ID, v.Attempt, v.Timeout, r.e.invocation(s, v)
-		r.wg.Go(func() {
-			res, err := r.e.attempt(cctx, timeout, inv)
-			select {
-			case r.results <- liveOutcome{id: id, attempt: attempt, result: res, err: err}:
-			case <-r.stop:
+	} else {
+		slices.Sort(w.retried)
+		for _, id := range w.retried {
+			if v, _ := s.inv(id); v != nil {
+				r.launch(v)
 			}
-		})
+		}
+		for i := s.firstInvFrom(r.seen); i < len(s.Invs); i++ {
+			r.launch(s.Invs[i])
+		}
 	}
+	w.retried = w.retried[:0]
+	r.seen = s.NextInv
+}
+
+// launch starts call v in the background unless it waits or is in
+// flight.
+func (r *liveRun) launch(v *Inv) {
+	if v.Waiting || r.flights[v.ID] != nil {
+		return
+	}
+	cctx, cancel := context.WithCancel(r.ctx)
+	r.flights[v.ID] = &flight{attempt: v.Attempt, cancel: cancel}
+	id, attempt, timeout, inv := v.ID, v.Attempt, v.Timeout, r.e.invocation(&r.cr.s, v)
+	r.wg.Go(func() {
+		res, err := r.e.attempt(cctx, timeout, inv)
+		select {
+		case r.results <- liveOutcome{id: id, attempt: attempt, result: res, err: err}:
+		case <-r.stop:
+		}
+	})
 }
 
 // outcome records the outcome o of a call. One that fails the case while
@@ -313,12 +351,19 @@ func (cr *caseRun) poke() bool {
 }
 
 // nextDue returns the earliest armed timer or backoff of s.
-func nextDue(s *State) (int64, bool) {
+func nextDue(s *State) (int64, bool) { return nextDueIn(s, nil) }
+
+// nextDueIn is nextDue, passing over the calls when w (when not nil)
+// knows that none waits.
+func nextDueIn(s *State, w *watch) (int64, bool) {
 	due, ok := int64(0), false
 	for _, t := range s.Timers {
 		if !ok || t.Due < due {
 			due, ok = t.Due, true
 		}
+	}
+	if w != nil && w.noWait {
+		return due, ok
 	}
 	for _, v := range s.Invs {
 		if v.Waiting && (!ok || v.Due < due) {

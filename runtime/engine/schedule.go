@@ -150,6 +150,13 @@ func duration(v any) (int64, bool) {
 // only proceed by a call completing, a timer coming due later or a
 // signal. Evaluation errors become an EvFail event.
 func (e *Engine) next(ctx context.Context, s *State, now int64) (Event, bool) {
+	return e.nextIn(ctx, s, nil, now)
+}
+
+// nextIn is next, looking only where w (when not nil) says that frames
+// may have work and calls may be waiting (see watch.go); the event is
+// the same as without it.
+func (e *Engine) nextIn(ctx context.Context, s *State, w *watch, now int64) (Event, bool) {
 	m := e.m
 	if s.Done() {
 		return Event{}, false
@@ -157,34 +164,30 @@ func (e *Engine) next(ctx context.Context, s *State, now int64) (Event, bool) {
 	if len(s.HookQ) > 0 && s.Status == Running {
 		return e.hookEvent(ctx, s, now), true
 	}
-	for _, f := range s.Frames {
-		if s.Status != Running {
-			break
-		}
-		if !s.live(f) {
-			continue
-		}
-		c := m.nets[f.Net]
-		for _, ti := range c.order {
-			if m.enabled(s, f, c, ti) {
-				return blame(s, f, e.fireEvent(ctx, s, f, c, ti, now)), true
+	if w == nil {
+		for _, f := range s.Frames {
+			if s.Status != Running {
+				break
+			}
+			if ev, ok := e.frameEvent(ctx, s, f, now); ok {
+				return ev, true
 			}
 		}
-		for _, ti := range c.timed {
-			if armed(s, f.ID, ti) || !m.enabled(s, f, c, ti) {
-				continue
+	} else {
+		if e.checkWatch && s.Status == Running {
+			if err := w.verify(m, s); err != nil {
+				panic(err)
 			}
-			return blame(s, f, e.armEvent(ctx, s, f, c, ti, now)), true
 		}
-		for _, ti := range c.waits {
-			if !m.enabled(s, f, c, ti) {
-				continue
+		for s.Status == Running {
+			f := w.first(s)
+			if f == nil {
+				break
 			}
-			for _, r := range s.Inbox {
-				if r.Name == c.trans[ti].t.Label {
-					return Event{Kind: EvFire, Time: now, Frame: f.ID, Trans: ti}, true
-				}
+			if ev, ok := e.frameEvent(ctx, s, f, now); ok {
+				return ev, true
 			}
+			w.clean(f)
 		}
 	}
 	// Due timers and backoffs, earliest first.
@@ -196,10 +199,17 @@ func (e *Engine) next(ctx context.Context, s *State, now int64) (Event, bool) {
 			ev = Event{Kind: EvTimer, Time: now, Frame: t.Frame, Trans: t.Trans}
 		}
 	}
-	for _, v := range s.Invs {
-		if v.Waiting && v.Due <= now && (kind == EvInvalid || v.Due < best) {
-			best, kind = v.Due, EvRetry
-			ev = Event{Kind: EvRetry, Time: now, Inv: v.ID}
+	if w == nil || !w.noWait {
+		waiting := false
+		for _, v := range s.Invs {
+			waiting = waiting || v.Waiting
+			if v.Waiting && v.Due <= now && (kind == EvInvalid || v.Due < best) {
+				best, kind = v.Due, EvRetry
+				ev = Event{Kind: EvRetry, Time: now, Inv: v.ID}
+			}
+		}
+		if w != nil {
+			w.noWait = !waiting
 		}
 	}
 	if kind == EvRetry {

@@ -380,6 +380,7 @@ func (m *Machine) DecodeState(b []byte) (*State, uint64, error) {
 	if err := m.checkState(s); err != nil {
 		return nil, 0, err
 	}
+	recount(s)
 	return s, w.N, nil
 }
 
@@ -389,6 +390,9 @@ func (m *Machine) DecodeState(b []byte) (*State, uint64, error) {
 func (m *Machine) checkState(s *State) error {
 	if len(s.Frames) > 0 && (s.Net < 0 || int(s.Net) >= len(m.nets) || m.nets[s.Net] == nil) {
 		return badSnapshot("net %d out of range", s.Net)
+	}
+	if !sortedByID(s) {
+		return badSnapshot("frames or invocations out of order")
 	}
 	nets := map[int32]*cnet{}
 	for _, f := range s.Frames {

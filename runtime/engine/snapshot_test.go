@@ -274,6 +274,7 @@ func TestSnapshotEveryField(t *testing.T) {
 		Marking: make([]int32, len(m.nets[len(x.p.Nets)-1].init)), Vars: []any{[]byte("b")}, Alias: []int32{-1},
 		Result: "fr", Groups: []*Group{g}, Held: []string{"m1", "m1"}, Scope: 4, Ending: true}
 	f.Marking[0] = 1
+	f.calls = int32(len(calls)) // derived from Invs by DecodeState
 	s := &State{ID: "c", Net: f.Net, Status: Failing, Result: int64(3), Error: "e", ErrorLoc: ir.Loc{File: 1, Span: source.Span{Start: 2, End: 5}}, Now: 7, Frames: []*Frame{f}, Invs: calls,
 		Timers: []Timer{{Frame: 1, Trans: 2, Due: 3}}, Inbox: []Received{{Name: "Go", Payload: []any{}}},
 		Comp: []Undo{{Call: calls[0].Call, Args: []any{"u"}}}, CompErrors: []string{"undo failed"}, Cancel: true,

@@ -99,6 +99,9 @@ type Frame struct {
 	// Ending marks a sub-workflow's frame whose body has completed and
 	// whose end hooks are queued: it completes once they are resolved.
 	Ending bool
+	// calls counts the invocations in State.Invs whose Frame is this
+	// one (see addInv); it is derived from them, not encoded.
+	calls int32
 }
 
 // Group tracks the children of one running TMulti or TWorkflow
@@ -174,20 +177,16 @@ type Undo struct {
 
 // frame returns the frame with id, or nil.
 func (s *State) frame(id int32) *Frame {
-	for _, f := range s.Frames {
-		if f.ID == id {
-			return f
-		}
+	if i := s.frameAt(id); i >= 0 {
+		return s.Frames[i]
 	}
 	return nil
 }
 
 // inv returns the invocation with id and its position, or nil.
 func (s *State) inv(id int32) (*Inv, int) {
-	for i, v := range s.Invs {
-		if v.ID == id {
-			return v, i
-		}
+	if i := s.invAt(id); i >= 0 {
+		return s.Invs[i], i
 	}
 	return nil, -1
 }

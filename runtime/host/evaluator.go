@@ -17,7 +17,8 @@ import (
 // a pool of them; the zero Evaluator is ready to use and safe for
 // concurrent use. Milestones are read through [engine.MilestoneReader].
 type Evaluator struct {
-	pool sync.Pool // of *eval.Machine
+	pool  sync.Pool // of *eval.Machine
+	cache convCache // large lists and maps read from case variables
 }
 
 var _ engine.Evaluator = (*Evaluator)(nil)
@@ -43,7 +44,7 @@ func (e *Evaluator) Eval(ctx context.Context, fn *ir.Func, env engine.Env) (any,
 	if m == nil || m.Program() != p {
 		m = eval.New(p)
 	}
-	v, err := m.CallFunc(fn, vars{p: p, fn: fn, r: env.Vars}, args...)
+	v, err := m.CallFunc(fn, vars{p: p, fn: fn, r: env.Vars, c: &e.cache}, args...)
 	e.pool.Put(m)
 	if err != nil {
 		return nil, err
@@ -61,6 +62,7 @@ type vars struct {
 	p  *ir.Program
 	fn *ir.Func
 	r  engine.VarReader
+	c  *convCache
 }
 
 func (v vars) Var(i int) (eval.Value, bool) {
@@ -76,7 +78,7 @@ func (v vars) Var(i int) (eval.Value, bool) {
 	if x == nil && v.p.KindOf(t) != ir.KindOptional && v.p.KindOf(t) != ir.KindVoid {
 		return eval.Value{}, false
 	}
-	val, err := FromEngine(v.p, x, t)
+	val, err := v.c.fromEngine(v.p, x, t)
 	if err != nil {
 		return eval.Value{}, false
 	}

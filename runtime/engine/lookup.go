@@ -1,0 +1,101 @@
+// This file implements the lookups and removals that keep the cost of an
+// event independent of the size of its case: a loop over n items runs n
+// frames and n calls, and an event that touched each of them in turn
+// would make the loop cost O(n²).
+
+package engine
+
+import (
+	"cmp"
+	"slices"
+)
+
+// frameAt returns the position of frame id in s.Frames, -1 if there is
+// none. Frames are kept in id order (newFrame appends with increasing
+// ids, removal keeps the order, and DecodeState rejects any other
+// order), so this is a binary search.
+func (s *State) frameAt(id int32) int {
+	i, ok := slices.BinarySearchFunc(s.Frames, id, func(f *Frame, id int32) int { return cmp.Compare(f.ID, id) })
+	if !ok {
+		return -1
+	}
+	return i
+}
+
+// firstFrameFrom returns the position of the first frame whose id is at
+// least id, len(s.Frames) if there is none.
+func (s *State) firstFrameFrom(id int32) int {
+	i, _ := slices.BinarySearchFunc(s.Frames, id, func(f *Frame, id int32) int { return cmp.Compare(f.ID, id) })
+	return i
+}
+
+// invAt returns the position of invocation id in s.Invs, -1 if there is
+// none. Invocations are kept in id order, like frames.
+func (s *State) invAt(id int32) int {
+	i, ok := slices.BinarySearchFunc(s.Invs, id, func(v *Inv, id int32) int { return cmp.Compare(v.ID, id) })
+	if !ok {
+		return -1
+	}
+	return i
+}
+
+// firstInvFrom returns the position of the first invocation whose id is
+// at least id, len(s.Invs) if there is none.
+func (s *State) firstInvFrom(id int32) int {
+	i, _ := slices.BinarySearchFunc(s.Invs, id, func(v *Inv, id int32) int { return cmp.Compare(v.ID, id) })
+	return i
+}
+
+// removeAt deletes xs[i], keeping the order of the rest, by moving the
+// shorter side: the instances of a loop tend to end in the order they
+// started, so the element removed is usually near the front, and
+// removing it costs O(1) instead of moving every later element.
+func removeAt[T any](xs []T, i int) []T {
+	var zero T
+	if i < len(xs)/2 {
+		copy(xs[1:i+1], xs[:i])
+		xs[0] = zero
+		return xs[1:]
+	}
+	copy(xs[i:], xs[i+1:])
+	xs[len(xs)-1] = zero
+	return xs[:len(xs)-1]
+}
+
+// sortedByID reports whether frames and invocations are in increasing id
+// order, which the lookups above rely on.
+func sortedByID(s *State) bool {
+	return slices.IsSortedFunc(s.Frames, func(a, b *Frame) int { return cmp.Compare(a.ID, b.ID) }) &&
+		slices.IsSortedFunc(s.Invs, func(a, b *Inv) int { return cmp.Compare(a.ID, b.ID) })
+}
+
+// addInv adds v, a new invocation of frame f, to s.Invs. f counts its
+// calls so that dropping a frame looks for calls to drop only when it
+// has some.
+func (s *State) addInv(f *Frame, v *Inv) {
+	s.Invs = append(s.Invs, v)
+	f.calls++
+}
+
+// uncount records that invocation v has left s.Invs.
+func (s *State) uncount(v *Inv) {
+	if v.Frame < 0 {
+		return
+	}
+	if f := s.frame(v.Frame); f != nil && f.calls > 0 {
+		f.calls--
+	}
+}
+
+// recount sets every frame's count of calls from s.Invs (a decoded
+// snapshot does not carry it).
+func recount(s *State) {
+	for _, f := range s.Frames {
+		f.calls = 0
+	}
+	for _, v := range s.Invs {
+		if f := s.frame(v.Frame); f != nil && v.Frame >= 0 {
+			f.calls++
+		}
+	}
+}
