@@ -35,8 +35,10 @@ type diagnoser struct {
 
 type diagState struct {
 	timer   *time.Timer
-	running bool // a check of the document is running
-	dirty   bool // scheduled again while running
+	running bool     // a check of the document is running
+	dirty   bool     // scheduled again while running
+	gating  bool     // a soundness gate of the document is running
+	next    *gateJob // the gate to run after it
 }
 
 func (d *diagnoser) init(s *Server) {
@@ -168,17 +170,13 @@ func (d *diagnoser) stop() {
 	d.wg.Wait()
 }
 
-// gateWait is how long a publish waits for the soundness gate before it
-// sends the type checker's diagnostics alone; the gate's follow when it is
-// done. A fast gate is published with the rest at once, so that an
-// unsound workflow's error does not flicker away on every keystroke.
-const gateWait = 30 * time.Millisecond
-
 // publish computes and sends u's diagnostics, unless the document changed
 // or closed meanwhile (a newer schedule will publish) or a newer version
 // was already published. The type checker's come first; when the file
 // type-checks, the soundness gate's (the K429 errors of knhk check) are
-// added, in the same publish if the gate is quick, else in a second one.
+// added by the document's gate runner (see gate.go), in the same publish
+// if the gate is quick, else in a second one. publish does not wait for a
+// slow gate, so the next edit's check never queues behind a proof.
 func (s *Server) publish(u uri.URI) {
 	v := s.newView()
 	snap, err := v.snapshot(u)
@@ -193,19 +191,17 @@ func (s *Server) publish(u uri.URI) {
 		s.send(snap, diags)
 		return
 	}
-	gate := make(chan source.Diagnostics, 1)
-	go func() { gate <- a.soundness() }()
-	var more source.Diagnostics
+	job := &gateJob{v: v, snap: snap, a: a, diags: diags, done: make(chan struct{})}
+	s.diag.gate(u, job)
 	select {
-	case more = <-gate:
+	case <-job.done:
 	case <-time.After(gateWait):
-		if !s.send(snap, diags) {
-			<-gate
-			return
+		job.mu.Lock()
+		if !job.sent {
+			s.send(snap, diags)
 		}
-		more = <-gate
+		job.mu.Unlock()
 	}
-	s.send(snap, append(diags, v.convertDiagnostics(a, more)...))
 }
 
 // isCurrent reports whether snap is still the state of its document and of
