@@ -24,7 +24,7 @@ type gateJob struct {
 	snap  snapshot
 	a     *analysis
 	diags []protocol.Diagnostic // the type checker's, already converted
-	done  chan struct{}          // closed once the gate's publish is settled
+	done  chan struct{}         // closed once the gate's publish is settled
 
 	mu   sync.Mutex
 	sent bool // the full diagnostics were published
