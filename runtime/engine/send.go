@@ -5,20 +5,29 @@
 // payload (Values) and target case id (Name, empty for the running case).
 // Applying it is the durable record of the send:
 //
-//   - to the running case, the same event delivers the signal, through
-//     the path of an EvSignal (a wait consumes it, or it is buffered, or a
-//     transient one is dropped; hooks on the signal fire), so a replay
-//     re-delivers it exactly as often as the send fired: once;
+//   - to the running case, the same event delivers the signal: hooks on
+//     it fire, and it goes to the inbox when a wait for it is enabled, so
+//     that the wait takes it as the next step of its frame (a step of its
+//     own, as the soundness model, which treats the send as a plain step,
+//     expects); with no wait enabled it takes the path of an arriving
+//     EvSignal (a loop with more on starts an instance, a persistent
+//     signal is buffered, a transient one dropped). A replay re-delivers
+//     it exactly as often as the send fired: once;
 //   - to another case, the event puts a [Mail] in the sender's
 //     State.Outbox, named by an id derived from the sender and the count
 //     of its sends ("CASE/send/N", the same on every replay). Whoever
 //     hosts the cases (runtime/host.Post, the knhk commands) delivers it
 //     with [Engine.Receive], which appends an EvSignal carrying the mail's
 //     id (Event.From) to the target's log unless the target has already
-//     received that id, and then records the outcome in the sender with
+//     received that mail, and then records the outcome in the sender with
 //     [Engine.Settle] (an EvSent). A crash between the two re-delivers the
-//     mail after recovery and the target's record of received ids drops
-//     the duplicate: the target's log holds the signal exactly once.
+//     mail after recovery and the target's record of what it received
+//     drops the duplicate: the target's log holds the signal exactly once.
+//     That record (State.MailSeen) keeps, per sending case, the number of
+//     the latest mail delivered, so it grows with the number of senders,
+//     not of signals: a sender's mail to one case is delivered in the
+//     order it was sent, because the host delivers an outbox in order and
+//     stops at the first mail it cannot deliver yet.
 //
 // A mail that cannot be delivered (no such case, a case that has ended,
 // one that runs another workflow or does not accept the signal, a payload
@@ -37,6 +46,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/knhk/knhk/compiler/ir"
 )
@@ -112,16 +122,71 @@ func (m *Machine) raise(s *State, t *ir.Transition, e *Event) {
 		Workflow: wf, Signal: t.Label, Payload: e.Values, Loc: t.Loc})
 }
 
-// onSelfSignal delivers signal name to s as an arriving EvSignal would.
+// onSelfSignal delivers signal name, sent by s to itself: to the inbox
+// when a wait for it is enabled (the wait takes it next), else as an
+// arriving EvSignal.
 func (m *Machine) onSelfSignal(s *State, name string, payload []any) {
-	m.signal(s, &Event{Kind: EvSignal, Name: name, Values: payload})
+	if s.Status != Running {
+		return
+	}
+	if !m.waitEnabled(s, name) {
+		m.signal(s, &Event{Kind: EvSignal, Name: name, Values: payload})
+		return
+	}
+	m.onSignal(s, name)
+	s.Inbox = append(s.Inbox, Received{Name: name, Payload: payload})
 }
 
-// received notes the mail id an EvSignal from another case carries.
-func received(s *State, e *Event) {
-	if e.From != "" && !slices.Contains(s.Received, e.From) {
-		s.Received = append(s.Received, e.From)
+// waitEnabled reports whether a wait for signal name is enabled in a
+// frame of s.
+func (m *Machine) waitEnabled(s *State, name string) bool {
+	for _, f := range s.Frames {
+		if !s.live(f) {
+			continue
+		}
+		c := m.nets[f.Net]
+		for _, ti := range c.waits {
+			if c.trans[ti].t.Label == name && m.enabled(s, f, c, ti) {
+				return true
+			}
+		}
 	}
+	return false
+}
+
+// received notes the mail an EvSignal from another case delivers.
+func received(s *State, e *Event) {
+	if e.From == "" {
+		return
+	}
+	from, n := mailNumber(e.From)
+	if s.MailSeen == nil {
+		s.MailSeen = map[string]int32{}
+	}
+	if prev, ok := s.MailSeen[from]; !ok || n > prev {
+		s.MailSeen[from] = n
+	}
+}
+
+// seen reports whether the mail with id has been delivered to s.
+func seen(s *State, id string) bool {
+	from, n := mailNumber(id)
+	prev, ok := s.MailSeen[from]
+	return ok && n <= prev
+}
+
+// mailNumber splits a mail id "SENDER/send/N" into the sender and N. An
+// id of another form stands for itself, as mail number 0.
+func mailNumber(id string) (string, int32) {
+	i := strings.LastIndex(id, "/send/")
+	if i < 0 {
+		return id, 0
+	}
+	n, err := strconv.ParseInt(id[i+len("/send/"):], 10, 32)
+	if err != nil || n < 0 {
+		return id, 0
+	}
+	return id[:i], int32(n)
 }
 
 // sent applies an EvSent: mail Name leaves the outbox; a Message says why
@@ -172,7 +237,7 @@ func (e *Engine) Receive(ctx context.Context, id string, m Mail) error {
 	cr.mu.Lock()
 	defer cr.mu.Unlock()
 	s := &cr.s
-	if slices.Contains(s.Received, m.ID) {
+	if seen(s, m.ID) {
 		return nil
 	}
 	if s.Done() {
@@ -215,10 +280,10 @@ func (e *Engine) Settle(ctx context.Context, id, mailID, why string) error {
 
 // wireMail is the send bookkeeping of a snapshot.
 type wireMail struct {
-	Outbox      []wireOut `json:"outbox,omitempty"`
-	Next        int32     `json:"next,omitempty"`
-	Received    []string  `json:"received,omitempty"`
-	Undelivered []string  `json:"undelivered,omitempty"`
+	Outbox      []wireOut        `json:"outbox,omitempty"`
+	Next        int32            `json:"next,omitempty"`
+	Seen        map[string]int32 `json:"seen,omitempty"`
+	Undelivered []string         `json:"undelivered,omitempty"`
 }
 
 type wireOut struct {
@@ -234,10 +299,10 @@ type wireOut struct {
 // encodeMail returns the send bookkeeping of s for a snapshot, nil when
 // it has none.
 func encodeMail(s *State) (*wireMail, error) {
-	if len(s.Outbox) == 0 && s.NextSend == 0 && len(s.Received) == 0 && len(s.Undelivered) == 0 {
+	if len(s.Outbox) == 0 && s.NextSend == 0 && s.MailSeen == nil && len(s.Undelivered) == 0 {
 		return nil, nil
 	}
-	w := &wireMail{Next: s.NextSend, Received: s.Received, Undelivered: s.Undelivered}
+	w := &wireMail{Next: s.NextSend, Seen: s.MailSeen, Undelivered: s.Undelivered}
 	for _, m := range s.Outbox {
 		p, err := tagAll(m.Payload)
 		if err != nil {
@@ -254,7 +319,7 @@ func decodeMail(w *wireMail, s *State) error {
 	if w == nil {
 		return nil
 	}
-	s.NextSend, s.Received, s.Undelivered = w.Next, w.Received, w.Undelivered
+	s.NextSend, s.MailSeen, s.Undelivered = w.Next, w.Seen, w.Undelivered
 	for _, o := range w.Outbox {
 		p, err := untagAll(o.Payload)
 		if err != nil {

@@ -280,7 +280,7 @@ func TestSnapshotEveryField(t *testing.T) {
 		Comp: []Undo{{Call: calls[0].Call, Args: []any{"u"}}}, CompErrors: []string{"undo failed"}, Cancel: true,
 		HookQ: []HookRef{{Frame: 0, Hook: 1}, {Frame: 1, Hook: 2}}, HookErrors: []string{"hook h: failed"}, Closing: Completed, NextFrame: 2, NextInv: 9,
 		Outbox:   []Mail{{ID: "c/send/3", From: "c", To: "d", Workflow: "W", Signal: "Go", Payload: []any{int64(1), "p"}, Loc: ir.Loc{File: 1, Span: source.Span{Start: 3, End: 4}}}},
-		NextSend: 4, Received: []string{"e/send/0"}, Undelivered: []string{"signal Go to case x: unknown case x"}}
+		NextSend: 4, MailSeen: map[string]int32{"e": 0, "f": 3}, Undelivered: []string{"signal Go to case x: unknown case x"}}
 	for _, v := range []any{s, f, g, calls[0], &s.Timers[0], &s.Inbox[0], &s.Comp[0], &s.HookQ[1], &s.Outbox[0]} {
 		if name := nonZero(v); name != "" {
 			t.Fatalf("%T.%s is zero in the test state: set it", v, name)

@@ -66,12 +66,13 @@ type State struct {
 	NextFrame int32
 	NextInv   int32
 	// Outbox holds the signals the case sent to other cases that are not
-	// yet delivered; NextSend counts its sends; Received lists the mail
-	// ids delivered to it; Undelivered says which sends could not be
-	// delivered and why (see send.go).
+	// yet delivered; NextSend counts its sends; MailSeen maps each case
+	// that sent it mail to the number of the latest one delivered;
+	// Undelivered says which sends could not be delivered and why (see
+	// send.go).
 	Outbox      []Mail
 	NextSend    int32
-	Received    []string
+	MailSeen    map[string]int32
 	Undelivered []string
 }
 

@@ -10,20 +10,20 @@ import (
 )
 
 // sendLine renders the firing of TSend t (event e): "send S to ID" for
-// another case, else "send S" and what became of the signal in the case,
-// judged as for an arriving signal: buffered when the inbox grew,
-// received when a wait for it was enabled in the frames before the step,
-// dropped otherwise.
+// another case, else "send S" and what became of the signal in the case:
+// received when a wait for it was enabled in the frames before the step
+// (the wait then takes it from the inbox: "receive S" follows), buffered
+// when the inbox grew without one, dropped otherwise.
 func sendLine(p *ir.Program, t *ir.Transition, e *engine.Event, before []*engine.Frame, inbox int, s *engine.State) string {
 	if e.Name != "" && e.Name != s.ID {
 		return "send " + t.Label + " to " + e.Name
 	}
 	line := "send " + t.Label
 	switch {
-	case len(s.Inbox) > inbox:
-		return line + " buffered"
 	case waiting(p, before, t.Label):
 		return line + " received"
+	case len(s.Inbox) > inbox:
+		return line + " buffered"
 	}
 	return line + " dropped"
 }
