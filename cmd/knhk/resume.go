@@ -6,6 +6,8 @@ package main
 import (
 	"flag"
 	"fmt"
+
+	"github.com/knhk/knhk/runtime/engine"
 )
 
 var resumeCmd = &command{
@@ -17,7 +19,9 @@ var resumeCmd = &command{
 run does: timers and retry backoffs that came due while no process ran
 fire, calls whose completion was not logged are invoked again with the
 same idempotency keys, and the case runs until it ends or waits for a
-signal. The outcome is reported as by knhk run.
+signal. The outcome is reported as by knhk run. A case whose
+compensation failed for good (compensation-failed) tries it again, with
+all its attempts, and then the rest of its compensations.
 
 Signals the case sent to other cases and that could not be delivered
 yet (the target was busy in another process) are delivered too, also
@@ -55,6 +59,12 @@ func runResume(e *env, data string, args []string) int {
 	}
 	if s, err = resume(ctx, eng, c.prog, id, eng.Recover(ctx, id)); err != nil {
 		return reportRunError(e, ctx, data, id, err)
+	}
+	if s.Status == engine.CompFailed {
+		// The compensation that failed for good is tried again.
+		if s, err = resume(ctx, eng, c.prog, id, eng.RetryCompensation(ctx, id)); err != nil {
+			return reportRunError(e, ctx, data, id, err)
+		}
 	}
 	s = deliverSends(ctx, e, data, d.st, eng, c.prog, id, s)
 	return reportOutcome(e, c, eng, log, s)

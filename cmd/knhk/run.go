@@ -167,7 +167,7 @@ func runRun(e *env, o *runOptions, args []string) int {
 	switch s.Status {
 	case engine.Completed:
 		return printResult(e, c.prog, net, s.Result)
-	case engine.Failed:
+	case engine.Failed, engine.CompFailed:
 		reportFailure(e, c, s)
 		return exitUser
 	case engine.Cancelled:

@@ -254,7 +254,7 @@ func reportOutcome(e *env, c *caseLog, eng *engine.Engine, log engine.EventLog, 
 	switch s.Status {
 	case engine.Completed:
 		return printResult(e, p, net, s.Result)
-	case engine.Failed, engine.Failing:
+	case engine.Failed, engine.Failing, engine.CompFailed:
 		// No sources: the descriptor may outlive them, so the failure is
 		// reported without a position.
 		reportFailure(e, &compiled{prog: p}, s)

@@ -68,6 +68,8 @@ func (m *Machine) Apply(s *State, e *Event) error {
 		err = m.hook(s, e)
 	case EvSent:
 		err = sent(s, e)
+	case EvCompRetry:
+		err = m.retryComp(s)
 	default:
 		return notApplicable("unknown event %s", e.Kind)
 	}
@@ -506,8 +508,7 @@ func (m *Machine) failed(s *State, e *Event) error {
 	s.Invs = removeAt(s.Invs, i)
 	s.uncount(v)
 	if v.Comp {
-		s.CompErrors = append(s.CompErrors, e.Message)
-		m.nextComp(s)
+		m.compFailed(s, v, e.Message) // compretry.go
 		return nil
 	}
 	if v.Hook {

@@ -33,10 +33,13 @@ const (
 	// EvSent settles mail Name of the case's outbox (see send.go): it was
 	// delivered, or, with a Message, could not be and why.
 	EvSent
+	// EvCompRetry starts again the compensation that failed for good in a
+	// CompFailed case (compretry.go).
+	EvCompRetry
 	numEventKinds
 )
 
-var eventNames = [...]string{"invalid", "start", "fire", "arm", "timer", "done", "failed", "retry", "signal", "fail", "cancel", "hook", "sent"}
+var eventNames = [...]string{"invalid", "start", "fire", "arm", "timer", "done", "failed", "retry", "signal", "fail", "cancel", "hook", "sent", "comp-retry"}
 
 func (k EventKind) String() string {
 	if k < numEventKinds {
