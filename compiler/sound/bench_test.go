@@ -45,9 +45,9 @@ func BenchmarkExplore(b *testing.B) {
 	}{
 		{"fanout100", fanOut(100), nil},
 		{"sequence20", sequence(20), nil},
-		{"sequence20/full", sequence(20), &Options{NoReduce: true}},
-		{"fanout14/full", fanOut(14), &Options{NoReduce: true}},
-		{"fanout100/full-capped", fanOut(100), &Options{NoReduce: true, MaxStates: 50_000}},
+		{"sequence20/full", sequence(20), &Options{AllOrders: true, NoReduce: true}},
+		{"fanout14/full", fanOut(14), &Options{AllOrders: true, NoReduce: true}},
+		{"fanout100/full-capped", fanOut(100), &Options{AllOrders: true, NoReduce: true, MaxStates: 50_000}},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			states := 0

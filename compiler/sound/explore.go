@@ -22,6 +22,11 @@ type Options struct {
 	// NoReduce switches off the eager firing of independent steps, so
 	// that every interleaving is stored (for tests and comparisons).
 	NoReduce bool
+	// AllOrders explores every order of the transitions that the engine
+	// fires at once, in its own fixed order (see doc.go): the plain
+	// Petri-net semantics, for nets that are not run by the engine, such
+	// as hand-built ones whose routing transitions stand for work.
+	AllOrders bool
 }
 
 // The defaults of [Options].
@@ -48,7 +53,7 @@ func Check(n *ir.Net, opts *Options) *Report {
 	start := time.Now()
 	o := Options{MaxStates: DefaultMaxStates, TokenBound: DefaultTokenBound}
 	if opts != nil {
-		o.NoReduce = opts.NoReduce
+		o.NoReduce, o.AllOrders = opts.NoReduce, opts.AllOrders
 		if opts.MaxStates > 0 {
 			o.MaxStates = opts.MaxStates
 		}
@@ -87,6 +92,7 @@ type explorer struct {
 	init   []byte // the initial count of every place, within the bound
 	m, m2  []byte
 	orig   []byte // the marking before a cancel task's withdrawals
+	one    [1]int32
 	base   []byte
 	fire   []int32
 	bounds bool     // a successor exceeded the token bound
@@ -225,7 +231,14 @@ func (e *explorer) expand(s int32) int {
 	count := 0
 	// Copy: adding states may move e.marks.
 	copy(e.m, e.marking(s))
-	for ti := range e.c.trans {
+	// A call that is enabled has started in the engine, even if what
+	// fires at once withdraws it before it completes: it is not dead.
+	for _, ti := range e.c.calls {
+		if !e.fired[ti] && len(e.c.trans[ti].in) > 0 && len(e.joinModes(&e.c.trans[ti], e.m)) > 0 {
+			e.fired[ti] = true
+		}
+	}
+	for _, ti := range e.candidates(e.m) {
 		tr := &e.c.trans[ti]
 		if tr.t == nil || len(tr.in) == 0 || e.m[tr.in[0].place] == 0 && tr.t.Join == ir.JoinAnd {
 			continue
@@ -278,6 +291,27 @@ func (e *explorer) expand(s int32) int {
 		}
 	}
 	return count
+}
+
+// candidates returns the transitions that may fire next at m, as the
+// engine schedules them: a transition that fires at once (routing,
+// assignments, returns, cancellations, markers) fires before any call
+// completes, timer comes due or signal arrives, and of several such the
+// engine fires the first in its order (cancellations first, then by
+// index), so only that one is a candidate. Otherwise every transition
+// is: each enabled call may complete next, each wait may be woken.
+func (e *explorer) candidates(m []byte) []int32 {
+	if e.opt.AllOrders {
+		return e.c.every
+	}
+	for _, ti := range e.c.instant {
+		tr := &e.c.trans[ti]
+		if len(tr.in) > 0 && len(e.joinModes(tr, m)) > 0 {
+			e.one[0] = ti
+			return e.one[:]
+		}
+	}
+	return e.c.every
 }
 
 // joinModes returns, for each way tr can fire at m, the indices of the

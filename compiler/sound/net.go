@@ -35,6 +35,11 @@ type net struct {
 	trans    []trans
 	initial  []int32 // Init of every place
 	resource []int32 // places with Init > 0
+	// instant lists the transitions the engine fires as soon as they
+	// are enabled, in its order; every lists all transitions (see
+	// explorer.candidates).
+	instant, every []int32
+	calls          []int32 // the transitions that are not instant
 	// doomed marks the places from which every path ends the case (a
 	// return, fail or cancel case in a branch): a token there when the
 	// case reaches its end is withdrawn, not left behind (see doc.go).
@@ -108,6 +113,7 @@ func compile(n *ir.Net) *net {
 		}
 	}
 	c.doomed = c.doomedPlaces(consumers)
+	c.instant, c.every = c.schedule()
 	for _, r := range n.Regions {
 		if r == nil {
 			continue
@@ -152,6 +158,11 @@ func compile(n *ir.Net) *net {
 			continue
 		}
 		if t.Join != ir.JoinAnd && t.Join != ir.JoinXor || t.Split != ir.SplitAnd && len(tr.out) != 1 {
+			continue
+		}
+		// A call's completion races with the others and with what the
+		// engine fires at once (see candidates): it is never eager.
+		if !instantKind(t.Kind) {
 			continue
 		}
 		p := tr.in[0].place
@@ -245,4 +256,40 @@ func (c *net) doomedPlaces(consumers []int) []bool {
 		}
 	}
 	return doomed
+}
+
+// schedule returns the transitions that fire at once, in the engine's
+// order (runtime/engine, net.go: cancellations first, then by index),
+// and every transition. Calls (task, kernel, workflow, multiple
+// instances, routes) take time and waits (signal, timer) wait for the
+// outside world: neither is instant.
+func (c *net) schedule() (instant, every []int32) {
+	for pass := 0; pass < 2; pass++ {
+		for i := range c.trans {
+			t := c.trans[i].t
+			if t == nil || (t.Kind == ir.TCancel) != (pass == 0) {
+				continue
+			}
+			if instantKind(t.Kind) {
+				instant = append(instant, int32(i))
+			} else if pass == 1 {
+				c.calls = append(c.calls, int32(i))
+			}
+		}
+	}
+	every = make([]int32, len(c.trans))
+	for i := range every {
+		every[i] = int32(i)
+	}
+	return instant, every
+}
+
+// instantKind reports whether the engine fires a transition of kind k as
+// soon as it is enabled, taking no time.
+func instantKind(k ir.TransKind) bool {
+	switch k {
+	case ir.TTask, ir.TKernel, ir.TWorkflow, ir.TMulti, ir.TRoute, ir.TSignal, ir.TTimer:
+		return false
+	}
+	return true
 }

@@ -106,8 +106,8 @@ func TestReductionAgrees(t *testing.T) {
 		if err := p.Verify(); err != nil {
 			t.Fatalf("net %d does not verify: %v", i, err)
 		}
-		opts := &Options{MaxStates: 5000, TokenBound: 6}
-		full := Check(n, &Options{MaxStates: opts.MaxStates, TokenBound: opts.TokenBound, NoReduce: true})
+		opts := &Options{AllOrders: true, MaxStates: 5000, TokenBound: 6}
+		full := Check(n, &Options{AllOrders: true, MaxStates: opts.MaxStates, TokenBound: opts.TokenBound, NoReduce: true})
 		red := Check(n, opts)
 		if !full.Complete || !red.Complete {
 			continue
@@ -181,7 +181,7 @@ func replay(t *testing.T, n *ir.Net, pr Problem) {
 		return
 	}
 	want := strings.Join(pr.Tokens, ", ")
-	e := newExplorer(c, Options{MaxStates: 1, TokenBound: 6})
+	e := newExplorer(c, Options{AllOrders: true, MaxStates: 1, TokenBound: 6})
 	var got []string
 	for cur := range set {
 		s := strings.Join(e.tokens([]byte(cur)), ", ")

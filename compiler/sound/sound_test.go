@@ -249,7 +249,7 @@ func TestCases(t *testing.T) {
 				if err := p.Verify(); err != nil {
 					t.Fatalf("test net does not verify: %v", err)
 				}
-				r := Check(n, &Options{NoReduce: !reduce})
+				r := Check(n, &Options{AllOrders: true, NoReduce: !reduce})
 				got := kinds(r)
 				if !slices.Equal(got, c.want) {
 					var msgs []string
@@ -307,7 +307,7 @@ func TestShortestTraces(t *testing.T) {
 	} {
 		for _, reduce := range []bool{true, false} {
 			_, n := build(tc.net, caseNamed(tc.net).build)
-			r := Check(n, &Options{NoReduce: !reduce})
+			r := Check(n, &Options{AllOrders: true, NoReduce: !reduce})
 			p := find(t, r, tc.kind)
 			if got := p.TraceString(); got != tc.trace {
 				t.Errorf("%s (reduce=%v): trace %q, want %q", tc.net, reduce, got, tc.trace)
@@ -322,7 +322,7 @@ func TestShortestTraces(t *testing.T) {
 func TestLivelockTrace(t *testing.T) {
 	for _, reduce := range []bool{true, false} {
 		_, n := build("livelock", caseNamed("livelock").build)
-		p := find(t, Check(n, &Options{NoReduce: !reduce}), Livelock)
+		p := find(t, Check(n, &Options{AllOrders: true, NoReduce: !reduce}), Livelock)
 		if !strings.HasPrefix(p.TraceString(), "a → choose") || len(p.Tokens) != 1 || p.Tokens[0] != "p2" && p.Tokens[0] != "p3" {
 			t.Errorf("reduce=%v: trace %q, tokens %v", reduce, p.TraceString(), p.Tokens)
 		}
@@ -350,7 +350,7 @@ func TestStateCap(t *testing.T) {
 		}
 		join(b, "join", ir.JoinAnd, par(b, b.N.Start, names...), b.N.End)
 	})
-	r := Check(n, &Options{NoReduce: true, MaxStates: 100})
+	r := Check(n, &Options{AllOrders: true, NoReduce: true, MaxStates: 100})
 	if r.Complete || r.Sound || r.HasErrors() {
 		t.Fatalf("complete=%v sound=%v errors=%v", r.Complete, r.Sound, r.HasErrors())
 	}
@@ -363,8 +363,8 @@ func TestStateCap(t *testing.T) {
 	}
 	// The reduction proves the same net with a handful of states, and the
 	// full exploration agrees given room: 2^12 interleavings plus ends.
-	red := Check(n, &Options{MaxStates: 100})
-	full := Check(n, &Options{NoReduce: true})
+	red := Check(n, &Options{AllOrders: true, MaxStates: 100})
+	full := Check(n, &Options{AllOrders: true, NoReduce: true})
 	if !red.Sound || !full.Sound {
 		t.Fatalf("reduced sound=%v, full sound=%v", red.Sound, full.Sound)
 	}
@@ -402,7 +402,7 @@ func TestDiagnostics(t *testing.T) {
 	if d.File != src || d.Span != spanOf(1, 2) || len(d.Related) != 2 || d.Related[1].Message != "step 2: `o`" {
 		t.Fatalf("diagnostic %+v", d)
 	}
-	capped := Check(fanOut(12), &Options{NoReduce: true, MaxStates: 10})
+	capped := Check(fanOut(12), &Options{AllOrders: true, NoReduce: true, MaxStates: 10})
 	ws := capped.Diagnostics(func(int32) *source.File { return nil }, 0)
 	if len(ws) != 1 || ws.HasErrors() || ws[0].Severity != source.Warning {
 		t.Fatalf("capped diagnostics %v", ws)
