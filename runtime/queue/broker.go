@@ -1,0 +1,277 @@
+// This file implements the Broker and its engine side: Submit.
+
+package queue
+
+import (
+	"container/list"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// DefaultLease is how long a delivery is held without a heartbeat when
+// [Options.Lease] is zero.
+const DefaultLease = 30 * time.Second
+
+// defaultRemember is how many finished task IDs a broker remembers, so
+// that a late or duplicate call gets [ErrLeaseLost] or [ErrFinished]
+// rather than [ErrUnknownTask].
+const defaultRemember = 1 << 16
+
+// Options configure a [Broker]. Every field is optional.
+type Options struct {
+	// Lease is how long a worker holds a task after a poll or a
+	// heartbeat; zero means DefaultLease.
+	Lease time.Duration
+	// Remember bounds how many finished task IDs are kept for clear
+	// errors on late calls; zero means 65536.
+	Remember int
+}
+
+// Job is one attempt of a queue task, as the engine submits it.
+type Job struct {
+	// ID is the attempt's idempotency key: unique per attempt and the
+	// same on every delivery of it.
+	ID      string
+	Queue   string
+	Task    string // the task's name in the program
+	CaseID  string
+	Attempt int
+	// Input is the task's named arguments as one JSON object.
+	Input json.RawMessage
+	// Deadline is when the engine gives up on the attempt (its timeout
+	// clause); zero means none. Workers see it to stop in time.
+	Deadline time.Time
+	// Decode checks a worker's result against the task's result type and
+	// converts it; an error fails the attempt and is returned to the
+	// worker wrapped in [ErrBadResult]. Nil keeps the raw JSON.
+	Decode func(json.RawMessage) (any, error)
+}
+
+// Task is one delivery of a [Job] to a worker.
+type Task struct {
+	ID      string
+	Queue   string
+	Task    string
+	CaseID  string
+	Attempt int
+	Input   json.RawMessage
+	// Token proves the delivery: Heartbeat, Complete and Fail must
+	// present it.
+	Token string
+	// LeaseDeadline is when the lease runs out unless extended.
+	LeaseDeadline time.Time
+	// Deadline is the attempt's own deadline; zero means none.
+	Deadline time.Time
+}
+
+// state is where an entry stands.
+type state uint8
+
+const (
+	pending state = iota // waiting in its queue
+	leased               // held by a worker
+)
+
+// entry is one live job.
+type entry struct {
+	job      Job
+	st       state
+	worker   string
+	token    string
+	leaseEnd time.Time
+	timer    *time.Timer
+	elem     *list.Element // in its queue's pending list while pending
+	done     chan struct{} // closed when val/err are set
+	joins    int           // Submits of the same ID beyond the first
+	val      any
+	err      error
+}
+
+// queueState is one named queue.
+type queueState struct {
+	pending list.List // of *entry, oldest first
+	waiters list.List // of *waiter, oldest first
+	leased  int
+	counts  Counts
+}
+
+// Broker hands queue tasks from the engine to workers. It is safe for
+// concurrent use; the zero value is not usable, call [New].
+type Broker struct {
+	lease    time.Duration
+	remember int
+
+	mu     sync.Mutex
+	closed bool
+	queues map[string]*queueState
+	live   map[string]*entry
+	gone   map[string]error // finished IDs -> the error a late call gets
+	order  []string         // gone's keys, oldest first (a ring)
+	next   int
+}
+
+// New returns an empty broker.
+func New(o Options) *Broker {
+	if o.Lease <= 0 {
+		o.Lease = DefaultLease
+	}
+	if o.Remember <= 0 {
+		o.Remember = defaultRemember
+	}
+	return &Broker{lease: o.Lease, remember: o.Remember,
+		queues: map[string]*queueState{}, live: map[string]*entry{}, gone: map[string]error{}}
+}
+
+// Submit queues j and waits until a worker completes it (returning the
+// decoded result), fails it, its lease expires ([ErrLeaseExpired]) or ctx
+// ends, which withdraws it. Submitting an ID that is already live waits
+// for that same task rather than queueing it twice.
+func (b *Broker) Submit(ctx context.Context, j Job) (any, error) {
+	if j.ID == "" || j.Queue == "" {
+		return nil, fmt.Errorf("%w: a job needs an ID and a queue", ErrBadRequest)
+	}
+	if j.Input == nil {
+		j.Input = json.RawMessage("{}")
+	}
+	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		return nil, ErrClosed
+	}
+	e, ok := b.live[j.ID]
+	if ok {
+		e.joins++
+	} else {
+		e = &entry{job: j, done: make(chan struct{})}
+		b.live[j.ID] = e
+		delete(b.gone, j.ID)
+		b.enqueue(b.queue(j.Queue), e)
+	}
+	b.mu.Unlock()
+	select {
+	case <-e.done:
+		return e.val, e.err
+	case <-ctx.Done():
+	}
+	b.mu.Lock()
+	if b.live[j.ID] == e {
+		q := b.queue(j.Queue)
+		q.counts.Withdrawn++
+		b.finish(q, e, nil, ctx.Err(), fmt.Errorf("%w: the engine withdrew task %q: %v", ErrLeaseLost, j.ID, ctx.Err()))
+	}
+	b.mu.Unlock()
+	<-e.done
+	return e.val, e.err
+}
+
+// queue returns the named queue, creating it. b.mu is held.
+func (b *Broker) queue(name string) *queueState {
+	q := b.queues[name]
+	if q == nil {
+		q = &queueState{}
+		b.queues[name] = q
+	}
+	return q
+}
+
+// enqueue hands e to the oldest waiting poller, or appends it to the
+// pending list. b.mu is held.
+func (b *Broker) enqueue(q *queueState, e *entry) {
+	if f := q.waiters.Front(); f != nil {
+		w := q.waiters.Remove(f).(*waiter)
+		w.ch <- b.leaseTo(q, e, w.worker)
+		return
+	}
+	e.st = pending
+	e.elem = q.pending.PushBack(e)
+}
+
+// leaseTo leases e to worker and returns the delivery. b.mu is held.
+func (b *Broker) leaseTo(q *queueState, e *entry, worker string) Task {
+	e.st = leased
+	e.elem = nil
+	e.worker = worker
+	e.token = newToken()
+	e.leaseEnd = time.Now().Add(b.lease)
+	q.leased++
+	id, tok := e.job.ID, e.token
+	e.timer = time.AfterFunc(b.lease, func() { b.expire(id, tok) })
+	j := e.job
+	return Task{ID: j.ID, Queue: j.Queue, Task: j.Task, CaseID: j.CaseID, Attempt: j.Attempt,
+		Input: j.Input, Token: e.token, LeaseDeadline: e.leaseEnd, Deadline: j.Deadline}
+}
+
+// unlease puts a leased e back at the front of its queue (a poller that
+// was handed it had already gone). b.mu is held.
+func (b *Broker) unlease(q *queueState, e *entry) {
+	e.timer.Stop()
+	e.timer, e.token, e.worker = nil, "", ""
+	q.leased--
+	if f := q.waiters.Front(); f != nil {
+		w := q.waiters.Remove(f).(*waiter)
+		w.ch <- b.leaseTo(q, e, w.worker)
+		return
+	}
+	e.st = pending
+	e.elem = q.pending.PushFront(e)
+}
+
+// finish ends e with (val, err) for the engine and remembers late as the
+// error a later worker call gets. b.mu is held.
+func (b *Broker) finish(q *queueState, e *entry, val any, err, late error) {
+	switch e.st {
+	case pending:
+		q.pending.Remove(e.elem)
+		e.elem = nil
+	case leased:
+		e.timer.Stop()
+		q.leased--
+	}
+	delete(b.live, e.job.ID)
+	b.forget(e.job.ID, late)
+	e.val, e.err = val, err
+	close(e.done)
+}
+
+// forget records id as finished, dropping the oldest record past the
+// bound. b.mu is held.
+func (b *Broker) forget(id string, late error) {
+	if len(b.order) < b.remember {
+		b.order = append(b.order, id)
+	} else {
+		old := b.order[b.next]
+		if b.live[old] == nil {
+			delete(b.gone, old)
+		}
+		b.order[b.next] = id
+		b.next = (b.next + 1) % b.remember
+	}
+	b.gone[id] = late
+}
+
+// newToken returns a fresh random lease token.
+func newToken() string {
+	var p [16]byte
+	rand.Read(p[:])
+	return hex.EncodeToString(p[:])
+}
+
+// Close stops the broker: pollers return [ErrClosed] and new jobs are
+// refused. Jobs already submitted stay until they finish or their
+// context ends.
+func (b *Broker) Close() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.closed = true
+	for _, q := range b.queues {
+		for f := q.waiters.Front(); f != nil; f = q.waiters.Front() {
+			w := q.waiters.Remove(f).(*waiter)
+			close(w.ch)
+		}
+	}
+}

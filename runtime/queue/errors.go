@@ -1,0 +1,29 @@
+// This file defines the errors of the broker, each testable with
+// errors.Is.
+
+package queue
+
+import "errors"
+
+var (
+	// ErrUnknownTask is returned to a worker that names a task the broker
+	// never had or no longer remembers.
+	ErrUnknownTask = errors.New("unknown task")
+	// ErrLeaseLost is returned to a worker that no longer holds the task:
+	// its lease expired, the attempt was withdrawn, or the token is stale.
+	ErrLeaseLost = errors.New("lease lost")
+	// ErrFinished is returned to a worker that completes or fails a task
+	// that was already completed or failed.
+	ErrFinished = errors.New("task already finished")
+	// ErrBadResult is returned to a worker whose result does not have the
+	// task's result type; the attempt fails with the same message.
+	ErrBadResult = errors.New("bad result")
+	// ErrLeaseExpired ends an attempt whose lease ran out without a
+	// heartbeat; the engine counts it as a failed attempt.
+	ErrLeaseExpired = errors.New("lease expired")
+	// ErrClosed is returned by a broker after [Broker.Close].
+	ErrClosed = errors.New("queue broker closed")
+	// ErrBadRequest is returned for a call with a missing queue name,
+	// task ID or lease token.
+	ErrBadRequest = errors.New("bad request")
+)

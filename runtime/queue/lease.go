@@ -1,0 +1,129 @@
+// This file implements the worker's side of a lease: heartbeat,
+// completion, failure, and the expiry of a lease nobody extended.
+
+package queue
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// held returns the live entry id leased under token, or the error a
+// worker that names it gets. b.mu is held.
+func (b *Broker) held(id, token string) (*entry, error) {
+	if id == "" || token == "" {
+		return nil, fmt.Errorf("%w: a task ID and a lease token are needed", ErrBadRequest)
+	}
+	e := b.live[id]
+	if e == nil {
+		if late, ok := b.gone[id]; ok {
+			return nil, late
+		}
+		return nil, fmt.Errorf("%w %q", ErrUnknownTask, id)
+	}
+	if e.st != leased || e.token != token {
+		return nil, fmt.Errorf("%w: task %q is not held under this lease token", ErrLeaseLost, id)
+	}
+	return e, nil
+}
+
+// Heartbeat extends the lease of task id by the broker's lease and
+// returns the new lease deadline. A worker that gets [ErrLeaseLost] must
+// stop: the attempt is over.
+func (b *Broker) Heartbeat(ctx context.Context, id, token string) (time.Time, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	e, err := b.held(id, token)
+	if err != nil {
+		return time.Time{}, err
+	}
+	e.leaseEnd = time.Now().Add(b.lease)
+	e.timer.Reset(b.lease)
+	return e.leaseEnd, nil
+}
+
+// Complete finishes task id with result, a JSON value of the task's
+// result type. A result that does not decode fails the attempt with the
+// decoder's message and returns it wrapped in [ErrBadResult].
+func (b *Broker) Complete(ctx context.Context, id, token string, result json.RawMessage) error {
+	b.mu.Lock()
+	e, err := b.held(id, token)
+	b.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	// Decode outside the lock: a large result must not stall the queue.
+	var val any = result
+	var bad error
+	if e.job.Decode != nil {
+		val, bad = e.job.Decode(result)
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if e, err = b.held(id, token); err != nil {
+		return err
+	}
+	q := b.queue(e.job.Queue)
+	if bad != nil {
+		q.counts.Failed++
+		b.finish(q, e, nil, bad, fmt.Errorf("%w: task %q was already failed: its result was refused", ErrFinished, id))
+		return fmt.Errorf("%w: %v", ErrBadResult, bad)
+	}
+	q.counts.Completed++
+	b.finish(q, e, val, nil, fmt.Errorf("%w: task %q was already completed", ErrFinished, id))
+	return nil
+}
+
+// Fail ends the attempt of task id with message; the engine retries per
+// the task's retry clause.
+func (b *Broker) Fail(ctx context.Context, id, token, message string) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	e, err := b.held(id, token)
+	if err != nil {
+		return err
+	}
+	if message == "" {
+		message = "no message"
+	}
+	q := b.queue(e.job.Queue)
+	q.counts.Failed++
+	b.finish(q, e, nil, &WorkerError{Worker: e.worker, Message: message},
+		fmt.Errorf("%w: task %q was already failed", ErrFinished, id))
+	return nil
+}
+
+// WorkerError is the error of an attempt that a worker failed.
+type WorkerError struct {
+	Worker  string
+	Message string
+}
+
+func (e *WorkerError) Error() string {
+	if e.Worker == "" {
+		return "worker failed it: " + e.Message
+	}
+	return fmt.Sprintf("worker %s failed it: %s", e.Worker, e.Message)
+}
+
+// expire ends the attempt of id if it is still leased under token and
+// its lease has run out; a heartbeat that raced the timer wins.
+func (b *Broker) expire(id, token string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	e := b.live[id]
+	if e == nil || e.st != leased || e.token != token || time.Now().Before(e.leaseEnd) {
+		return
+	}
+	q := b.queue(e.job.Queue)
+	q.counts.Expired++
+	who := ""
+	if e.worker != "" {
+		who = " by worker " + e.worker
+	}
+	b.finish(q, e, nil,
+		fmt.Errorf("%w: task %s on queue %q was held%s for %s without a heartbeat", ErrLeaseExpired, e.job.Task, e.job.Queue, who, b.lease),
+		fmt.Errorf("%w: the lease of task %q expired", ErrLeaseLost, id))
+}
