@@ -14,9 +14,12 @@ const (
 	Failing          // failed; compensations are running
 	Failed           // failed and compensated
 	Cancelled        // cancelled from outside, or by cancel case once compensated
+	// CompFailed: a compensation failed its last attempt; the saga
+	// waits, the undo on top of Comp, for RetryCompensation (compretry.go).
+	CompFailed
 )
 
-var statusNames = [...]string{"running", "completed", "failing", "failed", "cancelled"}
+var statusNames = [...]string{"running", "completed", "failing", "failed", "cancelled", "compensation-failed"}
 
 func (s Status) String() string {
 	if int(s) < len(statusNames) {
@@ -45,8 +48,9 @@ type State struct {
 	Timers   []Timer    // armed timer transitions
 	Inbox    []Received // signals that arrived before a wait for them
 	Comp     []Undo     // compensation stack, innermost last
-	// CompErrors records compensations that failed for good; the saga
-	// goes on with the next one.
+	// CompErrors records the compensations that failed their last
+	// attempt, "task: why"; the saga stops at each (CompFailed) until it
+	// is retried.
 	CompErrors []string
 	// Cancel marks a case that a cancel case statement ended: it is
 	// Failing while its compensations run and then Cancelled, not Failed.
