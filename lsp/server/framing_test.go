@@ -1,7 +1,11 @@
 package server
 
 import (
+	"bytes"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"testing"
 	"time"
 )
@@ -114,4 +118,47 @@ func TestJSONEnd(t *testing.T) {
 			}
 		}
 	}
+}
+
+// FuzzFrameReader feeds arbitrary bytes to the frame reader, which must
+// end at EOF without panicking and return no body longer than its input;
+// and frames data correctly twice when it is a JSON object or array, which
+// must then come back exactly, twice.
+func FuzzFrameReader(f *testing.F) {
+	f.Add([]byte(`{"jsonrpc":"2.0","id":1,"method":"x"}`))
+	f.Add([]byte("Content-Length: 5\r\n\r\n{\"a\":\"}\\\"\"}Content-Length: 2\r\n\r\n[]"))
+	f.Add([]byte("junk\r\nContent-Length: 3\r\nContent-Type: x\r\n\r\n[1]"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		fr := newFrameReader(bytes.NewReader(data), nil)
+		for i := 0; ; i++ {
+			body, _, err := fr.next()
+			if len(body) > len(data) {
+				t.Fatalf("body of %d bytes from %d bytes of input", len(body), len(data))
+			}
+			if err != nil && !errors.Is(err, errTruncated) {
+				break
+			}
+			if i > len(data) {
+				t.Fatal("more frames than input bytes")
+			}
+		}
+		trimmed := bytes.TrimSpace(data)
+		if !json.Valid(trimmed) || len(trimmed) == 0 || trimmed[0] != '{' && trimmed[0] != '[' {
+			return
+		}
+		var stream bytes.Buffer
+		for range 2 {
+			fmt.Fprintf(&stream, "Content-Length: %d\r\n\r\n%s", len(trimmed), trimmed)
+		}
+		fr = newFrameReader(&stream, nil)
+		for i := range 2 {
+			body, _, err := fr.next()
+			if err != nil || !bytes.Equal(body, trimmed) {
+				t.Fatalf("frame %d = %q, %v; want %q", i, body, err, trimmed)
+			}
+		}
+		if _, _, err := fr.next(); err != io.EOF {
+			t.Fatalf("after two frames: %v, want EOF", err)
+		}
+	})
 }
