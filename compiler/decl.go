@@ -171,6 +171,8 @@ func (l *lowerer) binding(b *syntax.Binding, name string) ir.Binding {
 		return ir.Binding{Kind: ir.BindHTTP, Method: b.Method.Value, Target: unq(b.URL)}
 	case "std":
 		return ir.Binding{Kind: ir.BindStd, Target: unq(b.Std)}
+	case "queue":
+		return ir.Binding{Kind: ir.BindQueue, Target: unq(b.Queue)}
 	}
 	sym := unq(b.Symbol)
 	if sym == "" {

@@ -43,10 +43,13 @@ const (
 	BindHTTP                   // Method and Target (the URL)
 	BindStd                    // Target is "module.task"
 	BindExtern                 // Target is the registered symbol
+	// BindQueue: Target is the queue that external workers poll. It
+	// comes last so that the encoding of the other kinds is unchanged.
+	BindQueue
 	numBindKinds
 )
 
-var bindNames = [...]string{"exec", "http", "std", "extern"}
+var bindNames = [...]string{"exec", "http", "std", "extern", "queue"}
 
 func (b BindKind) String() string {
 	if b < numBindKinds {

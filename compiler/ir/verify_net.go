@@ -71,6 +71,9 @@ func (v *verifier) task(t *Task) {
 	if t.Binding.Kind >= numBindKinds {
 		v.errorf("bad binding kind %d", t.Binding.Kind)
 	}
+	if t.Binding.Kind == BindQueue && t.Binding.Target == "" {
+		v.errorf("queue binding without a queue name")
+	}
 	if t.Retry < 0 {
 		v.errorf("negative retry %d", t.Retry)
 	}

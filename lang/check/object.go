@@ -109,7 +109,8 @@ func (v *Var) Used() bool { return v.used }
 type Callable struct {
 	object
 	builtin builtinID
-	// Binding is the task binding ("exec", "http", "std", "extern"), empty
+	// Binding is the task binding ("exec", "http", "std", "queue",
+	// "extern"), empty
 	// for other kinds.
 	Binding string
 }

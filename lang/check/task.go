@@ -30,7 +30,7 @@ func (c *checker) taskDecl(d *syntax.TaskDecl, cl *Callable) {
 	c.clauses(d.Clauses, callTask)
 }
 
-// binding checks exec, http, std and extern bindings. For a well-formed
+// binding checks exec, http, std, queue and extern bindings. For a well-formed
 // std binding it returns the target ("module.task"), whose signature
 // stdBinding checks.
 func (c *checker) binding(b *syntax.Binding) (std string, ok bool) {
@@ -86,6 +86,8 @@ func (c *checker) binding(b *syntax.Binding) (std string, ok bool) {
 			return "", false
 		}
 		return v, true
+	case "queue":
+		c.queueBinding(b.Queue)
 	case "extern":
 		if b.Symbol != nil {
 			if v, ok := b.Symbol.Unquoted(); !ok || v == "" {
@@ -155,6 +157,35 @@ func (c *checker) clauses(cls []*syntax.Clause, kind callKind) {
 				if _, isCall := cl.Value.(*syntax.CallExpr); !isCall || k != callNone {
 					c.errorf(cl.Value.Span(), source.BadClause, "undo must be a task call, such as undo refund(p)")
 				}
+			}
+		}
+	}
+}
+
+// maxQueueName bounds a queue name: it travels in every poll and in
+// metric labels.
+const maxQueueName = 128
+
+// queueBinding checks the name of a queue binding: 1 to 128 letters,
+// digits, '.', '_', '-' or '/', starting with a letter or digit, so that
+// it is safe in a URL path, a metric label and a log line as it is.
+func (c *checker) queueBinding(s *syntax.StringLit) {
+	v, ok := s.Unquoted()
+	if !ok {
+		c.errorf(s.Span(), source.BadLiteral, "malformed string literal %s", s.Value)
+		return
+	}
+	switch {
+	case v == "":
+		c.errorf(s.Span(), source.BadBinding, "queue binding needs a queue name, such as \"billing\"")
+	case len(v) > maxQueueName:
+		c.errorf(s.Span(), source.BadBinding, "queue name is %d bytes long; the limit is %d", len(v), maxQueueName)
+	default:
+		for i, r := range v {
+			word := r < 128 && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9')
+			if !word && (i == 0 || !strings.ContainsRune("._-/", r)) {
+				c.errorf(s.Span(), source.BadBinding, "queue name %s may hold only letters, digits, '.', '_', '-' and '/', and must start with a letter or digit; found %q", s.Value, r)
+				return
 			}
 		}
 	}

@@ -200,6 +200,10 @@ func (p *printer) binding(b *syntax.Binding) {
 		p.tok(start, "std")
 		p.sp()
 		p.strLit(b.Std)
+	case "queue":
+		p.tok(start, "queue")
+		p.sp()
+		p.strLit(b.Queue)
 	default:
 		p.tok(start, "extern")
 		if b.Symbol != nil {

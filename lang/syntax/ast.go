@@ -130,9 +130,11 @@ type Binding struct {
 	Std    *StringLit
 	Extern bool
 	Symbol *StringLit
+	// Queue names the queue of a task that external workers execute.
+	Queue *StringLit
 }
 
-// Kind returns "exec", "http", "std" or "extern".
+// Kind returns "exec", "http", "std", "queue" or "extern".
 func (b *Binding) Kind() string {
 	switch {
 	case len(b.Exec) > 0:
@@ -141,6 +143,8 @@ func (b *Binding) Kind() string {
 		return "http"
 	case b.Std != nil:
 		return "std"
+	case b.Queue != nil:
+		return "queue"
 	default:
 		return "extern"
 	}

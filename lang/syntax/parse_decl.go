@@ -24,7 +24,7 @@ Param = Name ":" Type .
 TypeDecl = "type" Name "=" Type .
 FnDecl = "fn" Name Params "->" Type "=" Expr .
 TaskDecl = "task" Name Params ("->" Type)? Binding Clause* .
-Binding = "exec" StringLit+ | "http" Name StringLit | "std" StringLit | "extern" StringLit? .
+Binding = "exec" StringLit+ | "http" Name StringLit | "std" StringLit | "queue" StringLit | "extern" StringLit? .
 Clause = ("retry" | "backoff" | "timeout" | "undo") Expr .
 KernelDecl = "kernel" Name Params "->" Type Block .
 WorkflowDecl = "workflow" Name Params ("->" Type)? Block .`
@@ -250,6 +250,12 @@ func (b *Binding) Parse(lex *lexer.PeekingLexer) error {
 		if b.Std, err = parseString(lex, `the std task name as a string such as "time.sleep"`); err != nil {
 			return err
 		}
+	case "queue":
+		begin(&b.Node, lex)
+		lex.Next()
+		if b.Queue, err = parseString(lex, `the queue name as a string such as "billing"`); err != nil {
+			return err
+		}
 	case "extern":
 		begin(&b.Node, lex)
 		lex.Next()
@@ -341,7 +347,7 @@ func parseTaskDecl(lex *lexer.PeekingLexer) (TopDecl, error) {
 	}
 	d.Binding = &Binding{}
 	if err := d.Binding.Parse(lex); err == participle.NextMatch {
-		return nil, unexpected(lex.Peek(), "a binding (exec, http, std or extern)")
+		return nil, unexpected(lex.Peek(), "a binding (exec, http, std, queue or extern)")
 	} else if err != nil {
 		return nil, err
 	}

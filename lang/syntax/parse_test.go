@@ -221,7 +221,8 @@ func TestErrorMessages(t *testing.T) {
 	tests := []struct{ src, want string }{
 		{"fn f(x int) -> int = x", `2:8: unexpected "int", expected ":"`},
 		{"fn f(x: int) -> int x", `2:21: unexpected "x", expected "="`},
-		{"task t(x: int) -> int", `3:1: unexpected end of file, expected a binding (exec, http, std or extern)`},
+		{"task t(x: int) -> int", `3:1: unexpected end of file, expected a binding (exec, http, std, queue or extern)`},
+		{`task t(x: int) -> int queue billing`, `2:29: unexpected "billing", expected the queue name as a string such as "billing"`},
 		{"type = int", `2:6: unexpected "=", expected a type name`},
 		{"workflow w() {\n let x 3\n}", `3:8: unexpected "3", expected "="`},
 		{"workflow w() {\n x = \n}", `4:1: unexpected "}", expected an expression`},

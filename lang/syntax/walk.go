@@ -217,6 +217,7 @@ func walkChildren(n any, f func(any) bool) {
 		Inspect(n.Method, f)
 		Inspect(n.URL, f)
 		Inspect(n.Std, f)
+		Inspect(n.Queue, f)
 		Inspect(n.Symbol, f)
 	case *Clause:
 		Inspect(n.Value, f)
