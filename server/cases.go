@@ -1,0 +1,383 @@
+// This file implements the cases of a Service: starting one (idempotent
+// on a request id or business key), where each stands, and waiting for
+// one to change.
+
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/knhk/knhk/runtime/engine"
+	"github.com/knhk/knhk/runtime/host"
+)
+
+// Summary is where a case stands.
+type Summary struct {
+	ID       string   `json:"id"`
+	Workflow string   `json:"workflow"`
+	Program  string   `json:"program"`
+	Key      string   `json:"key,omitempty"`
+	Request  string   `json:"request,omitempty"`
+	Start    int64    `json:"start,omitempty"` // Unix nanoseconds
+	Status   string   `json:"status"`
+	Result   string   `json:"result,omitempty"` // JSON
+	Error    string   `json:"error,omitempty"`
+	Waiting  []string `json:"waiting,omitempty"`
+	Events   int64    `json:"events,omitempty"`
+}
+
+// Done reports whether the case has ended.
+func (s *Summary) Done() bool {
+	switch s.Status {
+	case "completed", "failed", "cancelled":
+		return true
+	}
+	return false
+}
+
+// caseEntry is a case the Service knows.
+type caseEntry struct {
+	id string
+
+	mu      sync.Mutex
+	sum     Summary
+	changed chan struct{} // closed and replaced when sum changes
+	kick    chan struct{} // wakes the case's driver (buffered 1)
+	release func() error  // the case lock, while the case is driven
+
+	startOnce sync.Once
+	started   chan struct{} // closed once the case's first event is durable, or its start failed
+	startErr  error
+}
+
+func newEntry(sum Summary) *caseEntry {
+	return &caseEntry{id: sum.ID, sum: sum, changed: make(chan struct{}), kick: make(chan struct{}, 1), started: make(chan struct{})}
+}
+
+func (e *caseEntry) summary() Summary {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	s := e.sum
+	s.Waiting = append([]string(nil), s.Waiting...)
+	return s
+}
+
+// watch returns the summary and a channel closed at its next change.
+func (e *caseEntry) watch() (Summary, <-chan struct{}) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.sum, e.changed
+}
+
+func (e *caseEntry) set(sum Summary) {
+	e.mu.Lock()
+	e.sum = sum
+	close(e.changed)
+	e.changed = make(chan struct{})
+	e.mu.Unlock()
+}
+
+func (e *caseEntry) markStarted(err error) {
+	e.startOnce.Do(func() {
+		e.startErr = err
+		close(e.started)
+	})
+}
+
+func (e *caseEntry) poke() {
+	select {
+	case e.kick <- struct{}{}:
+	default:
+	}
+}
+
+// appended is the event log's hook: the first durable event of a case
+// acknowledges its start.
+func (s *Service) appended(caseID string) {
+	s.mu.Lock()
+	e := s.cases[caseID]
+	s.mu.Unlock()
+	if e != nil {
+		e.markStarted(nil)
+	}
+}
+
+// StartRequest is what Start takes.
+type StartRequest struct {
+	Workflow string
+	Program  string // a hash; empty: the latest deployed program declaring Workflow
+	Input    []byte // JSON, nil for none
+	Request  string // the caller's request id
+	Key      string // the business key
+}
+
+// caseMeta is DIR/cases/ID.json, as knhk run writes it, with the start's
+// keys added.
+type caseMeta struct {
+	Case       string `json:"case"`
+	Workflow   string `json:"workflow"`
+	Descriptor string `json:"descriptor"`
+	Source     string `json:"source"`
+	Request    string `json:"request,omitempty"`
+	Key        string `json:"key,omitempty"`
+	Start      int64  `json:"start,omitempty"`
+}
+
+// validKey bounds request ids and business keys.
+const maxKey = 1024
+
+// Start starts a case and returns its id once its first event is
+// durable. A request id or business key that named a case before
+// returns that case, with existing set, and starts nothing.
+func (s *Service) Start(ctx context.Context, r StartRequest) (id string, existing bool, err error) {
+	if err := s.enter(); err != nil {
+		return "", false, err
+	}
+	defer s.leave()
+	switch {
+	case r.Workflow == "":
+		return "", false, errf(CodeInvalidArgument, "workflow", "name the workflow to start")
+	case len(r.Request) > maxKey:
+		return "", false, errf(CodeInvalidArgument, "request_id", "the request id is longer than %d bytes", maxKey)
+	case len(r.Key) > maxKey:
+		return "", false, errf(CodeInvalidArgument, "business_key", "the business key is longer than %d bytes", maxKey)
+	}
+	if e := s.known(r); e != nil {
+		return s.awaitStart(ctx, e, true)
+	}
+	var p *Program
+	if r.Program != "" {
+		if p, err = s.deployedProgram(r.Program); err != nil {
+			return "", false, err
+		}
+	} else if p = s.latest(r.Workflow); p == nil {
+		return "", false, errf(CodeNotFound, "workflow", "no deployed program declares workflow %s", r.Workflow)
+	}
+	net := p.prog.Net(r.Workflow)
+	if net == nil || strings.Contains(r.Workflow, ".") {
+		return "", false, errf(CodeNotFound, "workflow", "no workflow %s (program %s declares: %s)", r.Workflow, p.Hash, listOrNone(p.Workflows))
+	}
+	vals, err := decodeInput(p.prog, net, r.Input)
+	if err != nil {
+		return "", false, &Error{Code: CodeInvalidArgument, Field: "input_json", Message: "bad input for " + net.Name + ": " + err.Error(), Err: err}
+	}
+	id, err = newCaseID()
+	if err != nil {
+		return "", false, &Error{Code: CodeInternal, Message: err.Error(), Err: err}
+	}
+	sum := Summary{ID: id, Workflow: net.Name, Program: p.Hash, Key: r.Key, Request: r.Request, Status: "running", Start: time.Now().UnixNano()}
+	e := newEntry(sum)
+	s.mu.Lock()
+	if prev := s.knownLocked(r); prev != nil {
+		s.mu.Unlock()
+		return s.awaitStart(ctx, prev, true)
+	}
+	s.addLocked(e)
+	s.mu.Unlock()
+	release, err := s.st.LockCase(id)
+	if err == nil {
+		e.release = release
+		meta := caseMeta{Case: id, Workflow: net.Name, Descriptor: p.Hash, Source: p.Name, Request: r.Request, Key: r.Key, Start: sum.Start}
+		var b []byte
+		if b, err = json.Marshal(meta); err == nil {
+			err = writeIn(filepath.Join(s.dir, "cases"), id+".json", b)
+		}
+	}
+	if err != nil {
+		s.forget(e)
+		if e.release != nil {
+			e.release()
+		}
+		e.markStarted(err)
+		return "", false, &Error{Code: CodeInternal, Message: err.Error(), Err: err}
+	}
+	args := host.ToEngineAll(vals)
+	s.drivers.Add(1)
+	go s.drive(e, p, func(ctx context.Context) error { return p.eng.Start(ctx, id, net.Name, args) })
+	return s.awaitStart(ctx, e, false)
+}
+
+// awaitStart waits until e's start is durable or failed.
+func (s *Service) awaitStart(ctx context.Context, e *caseEntry, existing bool) (string, bool, error) {
+	select {
+	case <-e.started:
+	case <-ctx.Done():
+		return "", false, &Error{Code: CodeDeadlineExceeded, Message: "the start was not acknowledged in time; retry it with the same request id", Err: ctx.Err()}
+	}
+	if e.startErr != nil {
+		return "", false, &Error{Code: CodeInternal, Message: "case " + e.id + " did not start: " + e.startErr.Error(), Err: e.startErr}
+	}
+	return e.id, existing, nil
+}
+
+func (s *Service) known(r StartRequest) *caseEntry {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.knownLocked(r)
+}
+
+func (s *Service) knownLocked(r StartRequest) *caseEntry {
+	if r.Request != "" {
+		if e := s.byReq[r.Request]; e != nil {
+			return e
+		}
+	}
+	if r.Key != "" {
+		if e := s.byKey[r.Key]; e != nil {
+			return e
+		}
+	}
+	return nil
+}
+
+func (s *Service) addLocked(e *caseEntry) {
+	s.cases[e.id] = e
+	s.list = append(s.list, e)
+	if e.sum.Request != "" {
+		s.byReq[e.sum.Request] = e
+	}
+	if e.sum.Key != "" {
+		s.byKey[e.sum.Key] = e
+	}
+}
+
+// forget drops a case whose start failed before anything was durable.
+func (s *Service) forget(e *caseEntry) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.cases, e.id)
+	if s.byReq[e.sum.Request] == e {
+		delete(s.byReq, e.sum.Request)
+	}
+	if s.byKey[e.sum.Key] == e {
+		delete(s.byKey, e.sum.Key)
+	}
+	for i := len(s.list) - 1; i >= 0; i-- {
+		if s.list[i] == e {
+			s.list = append(s.list[:i], s.list[i+1:]...)
+			break
+		}
+	}
+	os.Remove(filepath.Join(s.dir, "cases", e.id+".json"))
+}
+
+func (s *Service) deployedProgram(hash string) (*Program, error) {
+	if !descriptorHash.MatchString(hash) {
+		return nil, errf(CodeInvalidArgument, "program", "bad program hash %q", hash)
+	}
+	s.mu.Lock()
+	p := s.progs[hash]
+	s.mu.Unlock()
+	if p == nil {
+		return nil, errf(CodeNotFound, "program", "no deployed program %s", hash)
+	}
+	return p, nil
+}
+
+// entry returns case id, or a CodeNotFound error.
+func (s *Service) entry(id string) (*caseEntry, error) {
+	s.mu.Lock()
+	e := s.cases[id]
+	s.mu.Unlock()
+	if e == nil {
+		return nil, errf(CodeNotFound, "case_id", "no case %s", id)
+	}
+	select {
+	case <-e.started:
+	default:
+		return nil, errf(CodeNotFound, "case_id", "no case %s", id)
+	}
+	return e, nil
+}
+
+// Get returns where case id stands.
+func (s *Service) Get(id string) (Summary, error) {
+	if err := s.enter(); err != nil {
+		return Summary{}, err
+	}
+	defer s.leave()
+	e, err := s.entry(id)
+	if err != nil {
+		return Summary{}, err
+	}
+	return e.summary(), nil
+}
+
+// Wait waits until case id ends, ctx is done or the Service drains, and
+// returns where it stands and whether it ended.
+func (s *Service) Wait(ctx context.Context, id string) (Summary, bool, error) {
+	if err := s.enter(); err != nil {
+		return Summary{}, false, err
+	}
+	defer s.leave()
+	e, err := s.entry(id)
+	if err != nil {
+		return Summary{}, false, err
+	}
+	for {
+		sum, ch := e.watch()
+		if sum.Done() {
+			return e.summary(), true, nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return e.summary(), false, nil
+		case <-s.stop:
+			return e.summary(), false, nil
+		}
+	}
+}
+
+// summarize computes the summary of state st of case e.
+func summarize(p *Program, old Summary, st *engine.State) Summary {
+	sum := old
+	sum.Status = st.Status.String()
+	sum.Waiting = nil
+	sum.Error = ""
+	switch st.Status {
+	case engine.Completed:
+		if int(st.Net) < len(p.prog.Nets) {
+			r, err := resultJSON(p.prog, p.prog.Nets[st.Net], st.Result)
+			if err != nil {
+				sum.Error = "internal error: the result: " + err.Error()
+			}
+			sum.Result = r
+		}
+	case engine.Failed, engine.Failing, engine.CompFailed:
+		sum.Error = "case " + st.ID + " failed: " + st.Error
+	case engine.Running:
+		sum.Waiting = waits(p.prog, st)
+	}
+	return sum
+}
+
+var validCaseID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
+
+// newCaseID returns a fresh random case id.
+func newCaseID() (string, error) {
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", err
+	}
+	return "c-" + hex.EncodeToString(b[:]), nil
+}
+
+func listOrNone(names []string) string {
+	if len(names) == 0 {
+		return "none"
+	}
+	return strings.Join(names, ", ")
+}
+
+var errStop = errors.New("stop")

@@ -1,0 +1,77 @@
+// This file implements a case's driver: the goroutine that runs it on
+// from its start or recovery, sleeps until its next timer or backoff, and
+// keeps its summary current, as knhk run's resume loop does for one case.
+
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/knhk/knhk/runtime/engine"
+)
+
+// drive runs case e of program p: first starts or recovers it; then the
+// case is run whenever a timer or backoff comes due, until it ends or the
+// Service drains.
+func (s *Service) drive(e *caseEntry, p *Program, first func(context.Context) error) {
+	defer s.drivers.Done()
+	defer func() {
+		if e.release != nil {
+			e.release()
+			e.release = nil
+		}
+	}()
+	ctx := s.runCtx
+	err := first(ctx)
+	for {
+		if ctx.Err() != nil {
+			return // draining: the next Open picks the case up
+		}
+		if err != nil && !errors.Is(err, engine.ErrBusy) {
+			select {
+			case <-e.started:
+			default:
+				// Nothing of the case is durable: it never started.
+				s.forget(e)
+				e.markStarted(err)
+				return
+			}
+			sum := e.summary()
+			sum.Error = err.Error()
+			e.set(sum)
+			fmt.Fprintf(s.opts.Log, "knhk serve: case %s: %v\n", e.id, err)
+			return
+		}
+		st, serr := p.eng.Snapshot(e.id)
+		if serr != nil {
+			fmt.Fprintf(s.opts.Log, "knhk serve: case %s: %v\n", e.id, serr)
+			return
+		}
+		e.set(summarize(p, e.summary(), st))
+		if st.Done() {
+			p.eng.Forget(e.id)
+			return
+		}
+		if errors.Is(err, engine.ErrBusy) {
+			err = p.eng.Run(ctx, e.id)
+			continue
+		}
+		var due <-chan time.Time
+		if at, ok := p.eng.NextDue(e.id); ok {
+			t := time.NewTimer(time.Until(at))
+			defer t.Stop()
+			due = t.C
+		}
+		select {
+		case <-e.kick:
+			err = nil // a signal or cancel ran the case; look again
+		case <-due:
+			err = p.eng.Run(ctx, e.id)
+		case <-s.stop:
+			return
+		}
+	}
+}

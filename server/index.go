@@ -1,0 +1,246 @@
+// This file implements the recovery index (DIR/server/index.jsonl) and
+// Open's rebuilding of the cases from it and the log's tail; see doc.go.
+
+package server
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/knhk/knhk/runtime/engine"
+	"github.com/knhk/knhk/runtime/store"
+)
+
+// indexHeader is the index's first line.
+type indexHeader struct {
+	Version int       `json:"version"`
+	UpTo    store.Seq `json:"upto"` // every record up to here is reflected below
+}
+
+// indexLine is one case of the index.
+type indexLine struct {
+	Summary
+	Pos casePos `json:"pos"`
+}
+
+func (s *Service) indexPath() string { return filepath.Join(s.dir, "server", "index.jsonl") }
+
+// writeIndex writes the index atomically.
+func (s *Service) writeIndex() error {
+	s.indexMu.Lock()
+	defer s.indexMu.Unlock()
+	// The sequence number is read before the summaries, so every record
+	// after it is scanned again by the next Open.
+	upto := s.st.LastSeq()
+	s.mu.Lock()
+	list := append([]*caseEntry(nil), s.list...)
+	s.mu.Unlock()
+	tmp := s.indexPath() + ".tmp"
+	f, err := os.Create(tmp)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriterSize(f, 1<<16)
+	enc := json.NewEncoder(w)
+	err = enc.Encode(indexHeader{Version: 1, UpTo: upto})
+	for _, e := range list {
+		if err != nil {
+			break
+		}
+		select {
+		case <-e.started:
+			if e.startErr != nil {
+				continue
+			}
+		default:
+			continue
+		}
+		err = enc.Encode(indexLine{Summary: e.summary(), Pos: s.log.position(e.id)})
+	}
+	if err == nil {
+		err = w.Flush()
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, s.indexPath())
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("writing the index: %w", err)
+	}
+	return nil
+}
+
+func (s *Service) indexLoop(every time.Duration) {
+	defer close(s.indexDone)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			if err := s.writeIndex(); err != nil {
+				fmt.Fprintf(s.opts.Log, "knhk serve: %v\n", err)
+			}
+		}
+	}
+}
+
+// readIndex reads the index; ok is false when there is none or it does
+// not parse (Open then scans the whole log).
+func (s *Service) readIndex() (indexHeader, []indexLine, bool) {
+	f, err := os.Open(s.indexPath())
+	if err != nil {
+		return indexHeader{}, nil, false
+	}
+	defer f.Close()
+	dec := json.NewDecoder(bufio.NewReaderSize(f, 1<<16))
+	var h indexHeader
+	if dec.Decode(&h) != nil || h.Version != 1 || h.UpTo > s.st.LastSeq() {
+		return indexHeader{}, nil, false
+	}
+	var lines []indexLine
+	for {
+		var l indexLine
+		if err := dec.Decode(&l); err != nil {
+			if errors.Is(err, io.EOF) {
+				return h, lines, true
+			}
+			fmt.Fprintf(s.opts.Log, "knhk serve: %s: %v; scanning the whole log\n", s.indexPath(), err)
+			return indexHeader{}, nil, false
+		}
+		lines = append(lines, l)
+	}
+}
+
+// recover rebuilds the cases: from the index and the log's tail after it
+// (or the whole log), then runs on every case that has not ended.
+func (s *Service) recover(ctx context.Context) error {
+	h, lines, ok := s.readIndex()
+	s.openStats.FromIndex, s.openStats.UpTo = ok, h.UpTo
+	for _, l := range lines {
+		e := newEntry(l.Summary)
+		e.markStarted(nil)
+		s.addLocked(e)
+		p := l.Pos
+		s.log.pos[e.id] = &p
+	}
+	// The tail: cases it touches are rebuilt whatever the index says.
+	touched := map[string]bool{}
+	var order []string
+	err := s.st.ScanViews(ctx, store.Position{Seq: h.UpTo + 1}, func(r store.RecordView, _ store.Position) error {
+		s.openStats.Scanned++
+		id := string(r.CaseID)
+		s.log.note(id, r.Seq, string(r.Kind) == engine.SnapshotKind)
+		if !touched[id] {
+			touched[id] = true
+			order = append(order, id)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("reading the log: %w", err)
+	}
+	for _, id := range order {
+		if s.cases[id] != nil {
+			continue
+		}
+		e, err := s.entryFromMeta(id)
+		if err != nil {
+			fmt.Fprintf(s.opts.Log, "knhk serve: case %s is not served: %v\n", id, err)
+			continue
+		}
+		s.addLocked(e)
+	}
+	// The cases to run on, rebuilt in one pass from the earliest record
+	// any of them needs.
+	var live []*caseEntry
+	var from store.Seq
+	for _, e := range s.list {
+		if e.sum.Done() && !touched[e.id] {
+			continue
+		}
+		live = append(live, e)
+		p := s.log.pos[e.id]
+		if p == nil {
+			continue
+		}
+		at := p.First
+		if p.Snap != 0 {
+			at = p.Snap
+		}
+		if from == 0 || at < from {
+			from = at
+		}
+		s.log.pre[e.id] = &preload{}
+	}
+	if len(live) > 0 && from > 0 {
+		err := s.st.ScanViews(ctx, store.Position{Seq: from}, func(r store.RecordView, _ store.Position) error {
+			pre := s.log.pre[string(r.CaseID)]
+			if pre == nil {
+				return nil
+			}
+			if string(r.Kind) == engine.SnapshotKind {
+				pre.snap = append([]byte(nil), r.Payload...)
+				pre.events = pre.events[:0]
+				return nil
+			}
+			pre.events = append(pre.events, append([]byte(nil), r.Payload...))
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("reading the log: %w", err)
+		}
+	}
+	s.openStats.Cases = len(s.list)
+	s.openStats.Recovered = len(live)
+	for _, e := range live {
+		p, err := s.program(e.sum.Program)
+		if err != nil {
+			fmt.Fprintf(s.opts.Log, "knhk serve: case %s is not served: %v\n", e.id, err)
+			continue
+		}
+		release, err := s.st.LockCase(e.id)
+		if err != nil {
+			fmt.Fprintf(s.opts.Log, "knhk serve: case %s is not served: %v\n", e.id, err)
+			continue
+		}
+		e.release = release
+		id := e.id
+		s.drivers.Add(1)
+		go s.drive(e, p, func(ctx context.Context) error { return p.eng.Recover(ctx, id) })
+	}
+	return nil
+}
+
+// entryFromMeta builds the entry of a case the index does not know from
+// DIR/cases/ID.json.
+func (s *Service) entryFromMeta(id string) (*caseEntry, error) {
+	if !validCaseID.MatchString(id) {
+		return nil, fmt.Errorf("no metadata")
+	}
+	b, err := os.ReadFile(filepath.Join(s.dir, "cases", id+".json"))
+	if err != nil {
+		return nil, err
+	}
+	var m caseMeta
+	if err := json.Unmarshal(b, &m); err != nil || m.Case != id {
+		return nil, fmt.Errorf("bad metadata in %s", filepath.Join(s.dir, "cases", id+".json"))
+	}
+	e := newEntry(Summary{ID: id, Workflow: m.Workflow, Program: m.Descriptor, Key: m.Key, Request: m.Request, Start: m.Start, Status: "running"})
+	e.markStarted(nil)
+	return e, nil
+}

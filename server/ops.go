@@ -1,0 +1,166 @@
+// This file implements what a client does to a running case: signal,
+// cancel and query it.
+
+package server
+
+import (
+	"bytes"
+	"errors"
+	"context"
+	"strconv"
+
+	"github.com/knhk/knhk/runtime/engine"
+	"github.com/knhk/knhk/runtime/host"
+)
+
+// running returns case id with its program and engine state; ended
+// cases are rebuilt from the log (see stateOf).
+func (s *Service) caseState(ctx context.Context, id string) (*caseEntry, *Program, *engine.State, error) {
+	e, err := s.entry(id)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	sum := e.summary()
+	p, err := s.program(sum.Program)
+	if err != nil {
+		return nil, nil, nil, &Error{Code: CodeInternal, Message: err.Error(), Err: err}
+	}
+	st, err := p.eng.Snapshot(id)
+	if err != nil {
+		if st, err = s.stateOf(ctx, p, id); err != nil {
+			return nil, nil, nil, &Error{Code: CodeInternal, Message: "case " + id + ": " + err.Error(), Err: err}
+		}
+	}
+	return e, p, st, nil
+}
+
+// stateOf rebuilds the state of a case the engine does not hold (it
+// ended) from its latest snapshot and the events after it.
+func (s *Service) stateOf(ctx context.Context, p *Program, id string) (*engine.State, error) {
+	m := p.eng.Machine()
+	st := &engine.State{ID: id}
+	err := s.log.ReplaySnapshot(ctx, id, func(b []byte) error {
+		x, _, err := m.DecodeState(b)
+		if err == nil {
+			*st = *x
+		}
+		return err
+	}, func(ev *engine.Event) error { return m.Apply(st, ev) })
+	return st, err
+}
+
+// Signal delivers signal name with payload (JSON, nil for none) to case
+// id and returns where the case stands once it has run on.
+func (s *Service) Signal(ctx context.Context, id, name string, payload []byte) (Summary, error) {
+	if err := s.enter(); err != nil {
+		return Summary{}, err
+	}
+	defer s.leave()
+	e, p, st, err := s.caseState(ctx, id)
+	if err != nil {
+		return Summary{}, err
+	}
+	if st.Done() {
+		return Summary{}, errf(CodeFailedPrecondition, "case_id", "case %s has ended (%s); it takes no more signals", id, st.Status)
+	}
+	root := p.prog.Nets[st.Net]
+	sig := findSignal(p.prog, root, name)
+	if sig == nil {
+		return Summary{}, errf(CodeInvalidArgument, "name", "workflow %s has no signal %s (it accepts: %s)", root.Name, name, listOrNone(signalNames(root)))
+	}
+	vals, err := decodePayload(p.prog, sig, payload)
+	if err != nil {
+		return Summary{}, &Error{Code: CodeInvalidArgument, Field: "payload_json", Message: "bad payload for signal " + name + ": " + err.Error(), Err: err}
+	}
+	err = p.eng.Signal(ctx, id, name, host.ToEngineAll(vals))
+	e.poke()
+	if err != nil && !isBusy(err) {
+		return Summary{}, &Error{Code: CodeInternal, Message: "case " + id + ": " + err.Error(), Err: err}
+	}
+	return s.settled(p, e), nil
+}
+
+// settled brings e's summary up to date with the engine's state.
+func (s *Service) settled(p *Program, e *caseEntry) Summary {
+	if st, err := p.eng.Snapshot(e.id); err == nil {
+		e.set(summarize(p, e.summary(), st))
+	}
+	return e.summary()
+}
+
+// Cancel cancels case id.
+func (s *Service) Cancel(ctx context.Context, id string) (Summary, error) {
+	if err := s.enter(); err != nil {
+		return Summary{}, err
+	}
+	defer s.leave()
+	e, p, st, err := s.caseState(ctx, id)
+	if err != nil {
+		return Summary{}, err
+	}
+	if st.Done() {
+		return Summary{}, errf(CodeFailedPrecondition, "case_id", "case %s has ended (%s)", id, st.Status)
+	}
+	err = p.eng.Cancel(ctx, id)
+	if err == nil {
+		err = p.eng.Run(ctx, id)
+	}
+	e.poke()
+	if err != nil && !isBusy(err) {
+		return Summary{}, &Error{Code: CodeInternal, Message: "case " + id + ": " + err.Error(), Err: err}
+	}
+	return s.settled(p, e), nil
+}
+
+// Query evaluates query name of case id (every query, as one JSON object,
+// when name is empty) and returns its JSON.
+func (s *Service) Query(ctx context.Context, id, name string) ([]byte, error) {
+	if err := s.enter(); err != nil {
+		return nil, err
+	}
+	defer s.leave()
+	_, p, st, err := s.caseState(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	net := p.prog.Nets[st.Net]
+	qs := net.Queries
+	if name != "" {
+		qs = nil
+		var names []string
+		for _, q := range net.Queries {
+			if q != nil && q.Name == name {
+				qs = append(qs, q)
+			}
+			names = append(names, q.Name)
+		}
+		if len(qs) == 0 {
+			return nil, errf(CodeInvalidArgument, "name", "workflow %s has no query %s (it declares: %s)", net.Name, name, listOrNone(names))
+		}
+	}
+	var out bytes.Buffer
+	if name == "" {
+		out.WriteByte('{')
+	}
+	for i, q := range qs {
+		b, err := evalQuery(ctx, p.prog, st, q)
+		if err != nil {
+			return nil, errf(CodeFailedPrecondition, "name", "query %s of case %s: %v", q.Name, id, err)
+		}
+		if name == "" {
+			if i > 0 {
+				out.WriteByte(',')
+			}
+			out.WriteString(strconv.Quote(q.Name))
+			out.WriteByte(':')
+		}
+		out.Write(b)
+	}
+	if name == "" {
+		out.WriteByte('}')
+	}
+	return out.Bytes(), nil
+}
+
+func isBusy(err error) bool { return err != nil && errors.Is(err, engine.ErrBusy) }
+

@@ -1,0 +1,184 @@
+// This file implements the Service: opening a data directory, admitting
+// calls, and draining on Close.
+
+package server
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/knhk/knhk/runtime/store"
+)
+
+// Options configures a Service.
+type Options struct {
+	// BaseDir resolves the relative paths of exec tasks (default ".").
+	BaseDir string
+	// Log receives task output and the Service's own messages (default
+	// io.Discard).
+	Log io.Writer
+	// IndexEvery is how often the recovery index is written while
+	// serving (default 30 s; negative: only on Close).
+	IndexEvery time.Duration
+	// Store configures the event log.
+	Store store.Options
+}
+
+// Service runs every case of one data directory. Its methods are safe
+// for concurrent use.
+type Service struct {
+	dir  string
+	opts Options
+	st   *store.Store
+	log  *eventLog
+	lock *os.File // DIR/server/LOCK, held while open
+
+	runCtx  context.Context // the context cases run under
+	stopRun context.CancelFunc
+	drivers sync.WaitGroup // one per case being driven
+	calls   sync.WaitGroup // calls in flight
+	stop    chan struct{}  // closed when Close starts draining
+
+	mu       sync.Mutex
+	closing  bool
+	progs    map[string]*Program // by hash
+	deployed []*Program          // deploy order
+	cases    map[string]*caseEntry
+	list     []*caseEntry // start order
+	byReq    map[string]*caseEntry
+	byKey    map[string]*caseEntry
+
+	indexMu   sync.Mutex // one index write at a time
+	indexDone chan struct{}
+	// OpenStats says what Open read.
+	openStats OpenStats
+}
+
+// OpenStats says how Open rebuilt the Service.
+type OpenStats struct {
+	FromIndex bool      // an index was read
+	Scanned   int       // log records read to find the cases (the tail after the index)
+	Recovered int       // cases rebuilt and run on
+	Cases     int       // cases known
+	UpTo      store.Seq // the sequence number the index was true for
+}
+
+// Open opens (creating it if needed) the data directory dir and runs on
+// every case that has not ended. Only one Service may have a directory
+// open; a second Open fails at once.
+func Open(dir string, opts Options) (*Service, error) {
+	if opts.BaseDir == "" {
+		opts.BaseDir = "."
+	}
+	if opts.Log == nil {
+		opts.Log = io.Discard
+	}
+	if opts.IndexEvery == 0 {
+		opts.IndexEvery = 30 * time.Second
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "server"), 0o755); err != nil {
+		return nil, err
+	}
+	lock, err := lockDir(filepath.Join(dir, "server", "LOCK"))
+	if err != nil {
+		return nil, err
+	}
+	st, err := store.Open(dir, opts.Store)
+	if err != nil {
+		lock.Close()
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &Service{dir: dir, opts: opts, st: st, lock: lock, runCtx: ctx, stopRun: cancel, stop: make(chan struct{}),
+		progs: map[string]*Program{}, cases: map[string]*caseEntry{}, byReq: map[string]*caseEntry{}, byKey: map[string]*caseEntry{},
+		indexDone: make(chan struct{})}
+	s.log = &eventLog{st: st, pos: map[string]*casePos{}, pre: map[string]*preload{}, appended: s.appended}
+	if err := s.loadPrograms(); err != nil {
+		s.abort()
+		return nil, err
+	}
+	if err := s.recover(ctx); err != nil {
+		s.abort()
+		return nil, err
+	}
+	if opts.IndexEvery > 0 {
+		go s.indexLoop(opts.IndexEvery)
+	} else {
+		close(s.indexDone)
+	}
+	return s, nil
+}
+
+func (s *Service) abort() {
+	s.stopRun()
+	s.st.Close()
+	s.lock.Close()
+}
+
+// Dir returns the data directory.
+func (s *Service) Dir() string { return s.dir }
+
+// Stats returns what Open read.
+func (s *Service) Stats() OpenStats { return s.openStats }
+
+// enter admits a call; every successful enter is paired with leave.
+func (s *Service) enter() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing {
+		return &Error{Code: CodeUnavailable, Message: ErrClosed.Error(), Err: ErrClosed}
+	}
+	s.calls.Add(1)
+	return nil
+}
+
+func (s *Service) leave() { s.calls.Done() }
+
+// Close drains the Service: new calls fail with CodeUnavailable, calls
+// in flight finish (long polls return at once), cases stop at their next
+// durable step (a task call in flight is abandoned and invoked again,
+// with the same idempotency key, by the next Open), the index is
+// written and the store closed. It returns within ctx's deadline or
+// with its error.
+func (s *Service) Close(ctx context.Context) error {
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closing = true
+	s.mu.Unlock()
+	close(s.stop)
+	wait := func(wg *sync.WaitGroup) error {
+		done := make(chan struct{})
+		go func() { wg.Wait(); close(done) }()
+		select {
+		case <-done:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	err := wait(&s.calls)
+	s.stopRun()
+	if werr := wait(&s.drivers); err == nil {
+		err = werr
+	}
+	<-s.indexDone
+	if err == nil {
+		err = s.writeIndex()
+	}
+	if cerr := s.st.Close(); err == nil {
+		err = cerr
+	}
+	s.lock.Close()
+	if err != nil {
+		return fmt.Errorf("closing the server: %w", err)
+	}
+	return nil
+}

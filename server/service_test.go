@@ -1,0 +1,213 @@
+package server
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+const holdSrc = `package wait
+
+workflow Hold(id: string) -> string {
+  var stage = "waiting"
+  query stage -> string = stage
+  select {
+    on signal Approve(by: string) -> { return id + " by " + by }
+    on timer 48h -> { fail "nobody approved" }
+  }
+}
+
+workflow Inc(n: int) -> int {
+  return n + 1
+}
+
+workflow Nap(n: int) -> int {
+  time.sleep(300ms)
+  return n * 2
+}
+`
+
+func open(t *testing.T, dir string) *Service {
+	t.Helper()
+	s, err := Open(dir, Options{IndexEvery: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func closeSvc(t *testing.T, s *Service) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := s.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func deploy(t *testing.T, s *Service) *Program {
+	t.Helper()
+	src := strings.Replace(holdSrc, "package wait\n", "package wait\n\nimport \"std/time\"\n", 1)
+	r, err := s.Deploy("hold.knhk", []byte(src), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r.Program
+}
+
+func wait(t *testing.T, s *Service, id string) Summary {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	sum, done, err := s.Wait(ctx, id)
+	if err != nil || !done {
+		t.Fatalf("wait %s: %v %v %+v", id, done, err, sum)
+	}
+	return sum
+}
+
+// waitFor polls case id's summary until ok holds (a started case runs on
+// after Start returns).
+func waitFor(t *testing.T, s *Service, id string, ok func(Summary) bool) Summary {
+	t.Helper()
+	for range 500 {
+		sum, err := s.Get(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok(sum) {
+			return sum
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	sum, _ := s.Get(id)
+	t.Fatalf("case %s never got there: %+v", id, sum)
+	return sum
+}
+
+func TestStartSignalQueryRestart(t *testing.T) {
+	dir := t.TempDir()
+	s := open(t, dir)
+	deploy(t, s)
+	ctx := context.Background()
+
+	id, _, err := s.Start(ctx, StartRequest{Workflow: "Inc", Input: []byte("41")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum := wait(t, s, id); sum.Status != "completed" || sum.Result != "42" {
+		t.Fatalf("Inc: %+v", sum)
+	}
+
+	hold, _, err := s.Start(ctx, StartRequest{Workflow: "Hold", Input: []byte(`"o-1"`), Request: "r1", Key: "order o-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, existing, err := s.Start(ctx, StartRequest{Workflow: "Hold", Input: []byte(`"o-1"`), Request: "r1"})
+	if err != nil || again != hold || !existing {
+		t.Fatalf("retried start: %s %v %v, want %s", again, existing, err, hold)
+	}
+	sum := waitFor(t, s, hold, func(s Summary) bool { return len(s.Waiting) > 0 })
+	if sum.Status != "running" || len(sum.Waiting) != 1 || sum.Waiting[0] != "Approve" {
+		t.Fatalf("Hold: %+v", sum)
+	}
+	if q, err := s.Query(ctx, hold, "stage"); err != nil || string(q) != `"waiting"` {
+		t.Fatalf("query: %s %v", q, err)
+	}
+	// A restart: the waiting case comes back from the index.
+	closeSvc(t, s)
+	s = open(t, dir)
+	defer closeSvc(t, s)
+	if st := s.Stats(); !st.FromIndex || st.Scanned != 0 || st.Recovered != 1 || st.Cases != 2 {
+		t.Fatalf("open stats %+v", st)
+	}
+	if _, existing, err := s.Start(ctx, StartRequest{Workflow: "Hold", Input: []byte(`"o-2"`), Key: "order o-1"}); err != nil || !existing {
+		t.Fatalf("start with a known business key after a restart: %v %v", existing, err)
+	}
+	if _, err := s.Signal(ctx, hold, "Approve", []byte(`"ann"`)); err != nil {
+		t.Fatal(err)
+	}
+	if sum := wait(t, s, hold); sum.Status != "completed" || sum.Result != `"o-1 by ann"` {
+		t.Fatalf("Hold after the signal: %+v", sum)
+	}
+	if q, err := s.Query(ctx, hold, ""); err != nil || string(q) != `{"stage":"waiting"}` {
+		t.Fatalf("query of an ended case: %s %v", q, err)
+	}
+	list, _, err := s.List(ListRequest{KeyContains: "o-1"})
+	if err != nil || len(list) != 1 || list[0].ID != hold {
+		t.Fatalf("list: %+v %v", list, err)
+	}
+}
+
+func TestTimerSurvivesRestart(t *testing.T) {
+	dir := t.TempDir()
+	s := open(t, dir)
+	deploy(t, s)
+	id, _, err := s.Start(context.Background(), StartRequest{Workflow: "Nap", Input: []byte("21")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	closeSvc(t, s) // before the timer is due
+	s = open(t, dir)
+	defer closeSvc(t, s)
+	if sum := wait(t, s, id); sum.Status != "completed" || sum.Result != "42" {
+		t.Fatalf("Nap after a restart: %+v", sum)
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	dir := t.TempDir()
+	s := open(t, dir)
+	defer closeSvc(t, s)
+	ctx := context.Background()
+	_, err := s.Deploy("bad.knhk", []byte("package p\n\nworkflow W() -> int {\n  return nope\n}\n"), nil)
+	if e, ok := err.(*Error); !ok || e.Code != CodeInvalidArgument || len(e.Diags) == 0 || !strings.HasPrefix(e.Message, "bad.knhk:4:") {
+		t.Fatalf("deploy of a bad source: %#v", err)
+	}
+	deploy(t, s)
+	for _, c := range []struct {
+		req   StartRequest
+		code  Code
+		field string
+		msg   string
+	}{
+		{StartRequest{Workflow: "Nope"}, CodeNotFound, "workflow", "no deployed program declares workflow Nope"},
+		{StartRequest{Workflow: "Inc", Input: []byte(`"x"`)}, CodeInvalidArgument, "input_json", "bad input for Inc"},
+		{StartRequest{Workflow: "Inc", Program: "ffff"}, CodeNotFound, "program", "no deployed program ffff"},
+		{StartRequest{}, CodeInvalidArgument, "workflow", "name the workflow"},
+	} {
+		_, _, err := s.Start(ctx, c.req)
+		e, ok := err.(*Error)
+		if !ok || e.Code != c.code || e.Field != c.field || !strings.Contains(e.Message, c.msg) {
+			t.Errorf("start %+v: %#v, want code %d field %s %q", c.req, err, c.code, c.field, c.msg)
+		}
+	}
+	if list, _, _ := s.List(ListRequest{}); len(list) != 0 {
+		t.Fatalf("bad starts left cases: %+v", list)
+	}
+	if ents, _ := os.ReadDir(filepath.Join(dir, "cases")); len(ents) != 0 {
+		t.Fatalf("bad starts left metadata: %v", ents)
+	}
+	if _, err := s.Signal(ctx, "c-0000", "Approve", nil); CodeOf(err) != CodeNotFound {
+		t.Fatalf("signal of an unknown case: %v", err)
+	}
+	id, _, err := s.Start(ctx, StartRequest{Workflow: "Hold", Input: []byte(`"o"`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Signal(ctx, id, "Approve", []byte(`7`)); CodeOf(err) != CodeInvalidArgument || !strings.Contains(err.Error(), "bad payload for signal Approve") {
+		t.Fatalf("mistyped payload: %v", err)
+	}
+	if _, err := s.Signal(ctx, id, "Nope", nil); CodeOf(err) != CodeInvalidArgument || !strings.Contains(err.Error(), "has no signal Nope (it accepts: Approve)") {
+		t.Fatalf("unknown signal: %v", err)
+	}
+	if sum, err := s.Cancel(ctx, id); err != nil || sum.Status != "cancelled" {
+		t.Fatalf("cancel: %+v %v", sum, err)
+	}
+	if _, err := s.Signal(ctx, id, "Approve", []byte(`"x"`)); CodeOf(err) != CodeFailedPrecondition {
+		t.Fatalf("signal of a cancelled case: %v", err)
+	}
+}
