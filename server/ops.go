@@ -5,8 +5,8 @@ package server
 
 import (
 	"bytes"
-	"errors"
 	"context"
+	"errors"
 	"strconv"
 
 	"github.com/knhk/knhk/runtime/engine"
@@ -163,4 +163,3 @@ func (s *Service) Query(ctx context.Context, id, name string) ([]byte, error) {
 }
 
 func isBusy(err error) bool { return err != nil && errors.Is(err, engine.ErrBusy) }
-
