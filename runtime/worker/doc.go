@@ -21,6 +21,11 @@
 //     directory), http, strings, json and crypto.
 //   - extern: a Go function the embedding program registers in a
 //     [Registry].
+//   - queue: the attempt is submitted to [Options.Queue] (a
+//     [queue.Broker] in knhk serve) with the named arguments as a JSON
+//     object and the idempotency key as the task's ID; an external worker
+//     polls it, and its result is decoded like an exec task's output. An
+//     expired lease or a worker's failure fails the attempt.
 //
 // Kernels run on the CPU reference implementation ([eval.RunKernel]).
 // Values cross the engine boundary in the engine's form and are converted

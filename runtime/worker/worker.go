@@ -44,6 +44,9 @@ type Options struct {
 	// HTTPTimeout bounds an HTTP call without a timeout clause; zero
 	// means DefaultHTTPTimeout.
 	HTTPTimeout time.Duration
+	// Queue hands the tasks of queue bindings to external workers
+	// (knhk serve sets it); nil fails them with a message that says so.
+	Queue Broker
 }
 
 // Worker is an [engine.Worker] for the tasks and kernels of one program.
@@ -105,6 +108,8 @@ func (w *Worker) Invoke(ctx context.Context, inv engine.Invocation) (any, error)
 		v, err = w.std(ctx, c)
 	case ir.BindExtern:
 		v, err = w.extern(ctx, c)
+	case ir.BindQueue:
+		v, err = w.queue(ctx, c)
 	default:
 		err = fmt.Errorf("unknown binding %s", t.Binding.Kind)
 	}

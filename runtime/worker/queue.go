@@ -1,0 +1,71 @@
+// This file implements queue tasks: work that external worker processes
+// poll from a named queue of a [queue.Broker].
+
+package worker
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/knhk/knhk/runtime/eval"
+	"github.com/knhk/knhk/runtime/queue"
+)
+
+// Broker hands queue tasks to external workers and waits for their
+// results; *queue.Broker implements it. Submit returns what the job's
+// Decode returned for the accepted result.
+type Broker interface {
+	Submit(ctx context.Context, j queue.Job) (any, error)
+}
+
+// queue submits one attempt of a queue task and waits for a worker to
+// finish it. The result is decoded and type-checked exactly as an exec
+// task's standard output, so a mistyped result fails the attempt with the
+// same message (and the worker that sent it is told so). An expired
+// lease, a worker's failure or the attempt's timeout is an error, and the
+// engine retries per the task's clauses.
+func (w *Worker) queue(ctx context.Context, c *call) (eval.Value, error) {
+	name := c.task.Binding.Target
+	if w.o.Queue == nil {
+		return eval.Value{}, fmt.Errorf("task %s runs on queue %q, which only `knhk serve` provides: serve the program and start a worker that polls %q (see docs/workers.md)",
+			c.task.Name, name, name)
+	}
+	in, err := w.argsJSON(c)
+	if err != nil {
+		return eval.Value{}, fmt.Errorf("task %s: %w", c.task.Name, err)
+	}
+	j := queue.Job{ID: c.inv.IdempotencyKey, Queue: name, Task: c.task.Name, CaseID: c.inv.CaseID,
+		Attempt: c.inv.Attempt, Input: in,
+		Decode: func(r json.RawMessage) (any, error) {
+			v, err := w.result(c, r)
+			if err != nil {
+				return nil, badResult{err}
+			}
+			return v, nil
+		}}
+	if d, ok := ctx.Deadline(); ok {
+		j.Deadline = d
+	}
+	v, err := w.o.Queue.Submit(ctx, j)
+	var bad badResult
+	if errors.As(err, &bad) {
+		return eval.Value{}, bad.err // word for word an exec task's error
+	}
+	if err != nil {
+		return eval.Value{}, fmt.Errorf("task %s on queue %q: %w", c.task.Name, name, err)
+	}
+	ev, ok := v.(eval.Value)
+	if !ok {
+		return eval.Value{}, fmt.Errorf("task %s on queue %q: the broker returned %T, not the decoded result", c.task.Name, name, v)
+	}
+	return ev, nil
+}
+
+// badResult marks the decoder's error on its way through the broker, so
+// that the attempt fails with exactly the message an exec task gets.
+type badResult struct{ err error }
+
+func (b badResult) Error() string { return b.err.Error() }
+func (b badResult) Unwrap() error { return b.err }
