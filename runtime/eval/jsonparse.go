@@ -34,7 +34,94 @@ type parser struct {
 }
 
 // parseJSON reads data as one JSON value; name starts the path of errors.
+// Text within the limits, the usual case, is decoded by encoding/json in
+// one call; text that a quick scan finds too deep or with a bad string
+// is read token by token, which names the path of the problem.
 func parseJSON(data []byte, name string) (any, error) {
+	if !needsCare(data) {
+		dec := json.NewDecoder(bytes.NewReader(data))
+		dec.UseNumber()
+		var x any
+		if err := dec.Decode(&x); err != nil {
+			return nil, &DecodeError{Path: name, Msg: "invalid JSON: " + err.Error()}
+		}
+		if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+			return nil, &DecodeError{Path: name, Msg: "invalid JSON: data after the value"}
+		}
+		return x, nil
+	}
+	return parseCarefully(data, name)
+}
+
+// needsCare reports whether data nests deeper than MaxDepth or has a
+// string with invalid UTF-8 or an unpaired surrogate escape. It does not
+// check the syntax, which the decoder does.
+func needsCare(data []byte) bool {
+	depth := 0
+	for i := 0; i < len(data); i++ {
+		switch data[i] {
+		case '[', '{':
+			if depth++; depth > MaxDepth {
+				return true
+			}
+		case ']', '}':
+			depth--
+		case '"':
+			for i++; i < len(data) && data[i] != '"'; {
+				switch c := data[i]; {
+				case c == '\\' && i+5 < len(data) && data[i+1] == 'u':
+					r := hex4(data[i+2 : i+6])
+					switch {
+					case r >= 0xD800 && r < 0xDC00: // must pair with a low one
+						if i+11 >= len(data) || data[i+6] != '\\' || data[i+7] != 'u' {
+							return true
+						}
+						if lo := hex4(data[i+8 : i+12]); lo < 0xDC00 || lo >= 0xE000 {
+							return true
+						}
+						i += 12
+					case r >= 0xDC00 && r < 0xE000:
+						return true
+					default:
+						i += 6
+					}
+				case c == '\\':
+					i += 2
+				case c >= utf8.RuneSelf:
+					r, n := utf8.DecodeRune(data[i:])
+					if r == utf8.RuneError && n == 1 {
+						return true
+					}
+					i += n
+				default:
+					i++
+				}
+			}
+		}
+	}
+	return false
+}
+
+// hex4 reads four hex digits; -1 when they are not.
+func hex4(b []byte) rune {
+	var r rune
+	for _, c := range b {
+		switch {
+		case c >= '0' && c <= '9':
+			r = r<<4 | rune(c-'0')
+		case c >= 'a' && c <= 'f':
+			r = r<<4 | rune(c-'a'+10)
+		case c >= 'A' && c <= 'F':
+			r = r<<4 | rune(c-'A'+10)
+		default:
+			return -1
+		}
+	}
+	return r
+}
+
+// parseCarefully reads data token by token (see parser).
+func parseCarefully(data []byte, name string) (any, error) {
 	p := &parser{data: data, dec: json.NewDecoder(bytes.NewReader(data)), name: name}
 	p.dec.UseNumber()
 	x, err := p.value(name, 0)
