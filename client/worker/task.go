@@ -1,0 +1,140 @@
+// This file implements the life of one task: heartbeats while the
+// handler runs, then completion or failure.
+
+package worker
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+)
+
+// finalTimeout bounds the Complete or Fail call that ends a task.
+const finalTimeout = 10 * time.Second
+
+// handle runs the handler for t and reports its outcome. base ends only
+// when a shutdown's drain time is up.
+func (w *Worker) handle(base context.Context, t *Task) {
+	log := w.o.Log.With("task", t.Task, "id", t.ID, "attempt", t.Attempt)
+	ctx, cancel := context.WithCancelCause(base)
+	defer cancel(nil)
+	if !t.Deadline.IsZero() {
+		var c context.CancelFunc
+		ctx, c = context.WithDeadline(ctx, t.Deadline)
+		defer c()
+	}
+	stop := w.heartbeat(ctx, cancel, t, log)
+	res, err := w.call(ctx, t)
+	stop()
+	if cause := context.Cause(ctx); errors.Is(cause, ErrLeaseLost) {
+		log.Warn("lease lost; the engine retries the attempt, this result is dropped", "err", cause)
+		return
+	}
+	fctx, fcancel := context.WithTimeout(context.WithoutCancel(base), finalTimeout)
+	defer fcancel()
+	if err != nil {
+		if c := context.Cause(ctx); errors.Is(c, errShutdown) {
+			err = fmt.Errorf("%w: %w", errShutdown, err)
+		}
+		w.finish(log, "fail", func() error { return w.conn.FailTask(fctx, t.ID, t.LeaseToken, err.Error()) })
+		return
+	}
+	var out json.RawMessage
+	switch r := res.(type) {
+	case json.RawMessage:
+		out = r
+	default:
+		if out, err = json.Marshal(res); err != nil {
+			msg := fmt.Sprintf("the result does not encode as JSON: %v", err)
+			w.finish(log, "fail", func() error { return w.conn.FailTask(fctx, t.ID, t.LeaseToken, msg) })
+			return
+		}
+	}
+	w.finish(log, "complete", func() error { return w.conn.CompleteTask(fctx, t.ID, t.LeaseToken, out) })
+}
+
+// call runs the handler, turning a panic into an error.
+func (w *Worker) call(ctx context.Context, t *Task) (res any, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			res, err = nil, fmt.Errorf("handler panicked: %v", p)
+		}
+	}()
+	return w.h(ctx, t)
+}
+
+// finish makes the call that ends a task, retrying a failure that is not
+// a refusal until finalTimeout: a refused one (the lease was lost) or a
+// rejected result is logged, and the engine's retry takes over.
+func (w *Worker) finish(log *slog.Logger, what string, f func() error) {
+	deadline := time.Now().Add(finalTimeout)
+	wait := 50 * time.Millisecond
+	for {
+		err := f()
+		switch {
+		case err == nil:
+			return
+		case errors.Is(err, ErrLeaseLost):
+			log.Warn(what+" refused: the worker no longer holds the task", "err", err)
+			return
+		case time.Now().Add(wait).After(deadline):
+			log.Error(what+" failed", "err", err)
+			return
+		}
+		log.Warn(what+" failed; retrying", "err", err)
+		time.Sleep(wait)
+		wait = min(2*wait, time.Second)
+	}
+}
+
+// heartbeat extends t's lease until the returned stop is called. A
+// refusal cancels ctx with ErrLeaseLost; so does a lease deadline passed
+// while heartbeats failed for other reasons (the server unreachable).
+func (w *Worker) heartbeat(ctx context.Context, cancel context.CancelCauseFunc, t *Task, log *slog.Logger) (stop func()) {
+	every := w.o.Heartbeat
+	if every <= 0 {
+		every = 10 * time.Second
+		if !t.LeaseDeadline.IsZero() {
+			every = max(time.Until(t.LeaseDeadline)/3, 10*time.Millisecond)
+		}
+	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		tick := time.NewTicker(every)
+		defer tick.Stop()
+		lease := t.LeaseDeadline
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+			hctx, hcancel := context.WithTimeout(ctx, every)
+			d, err := w.conn.Heartbeat(hctx, t.ID, t.LeaseToken)
+			hcancel()
+			switch {
+			case err == nil:
+				lease = d
+			case errors.Is(err, ErrLeaseLost):
+				cancel(err)
+				return
+			case !lease.IsZero() && time.Now().After(lease):
+				cancel(fmt.Errorf("%w: no heartbeat got through before the lease ran out: %v", ErrLeaseLost, err))
+				return
+			default:
+				log.Warn("heartbeat failed; retrying", "err", err)
+			}
+		}
+	})
+	return func() {
+		close(done)
+		wg.Wait()
+	}
+}
