@@ -55,13 +55,17 @@ type caseEntry struct {
 	kick    chan struct{} // wakes the case's driver (buffered 1)
 	release func() error  // the case lock, while the case is driven
 
+	// ready is closed once the driver's first Start or Recover returned:
+	// from then on the engine holds the case until it ends.
+	ready chan struct{}
+
 	startOnce sync.Once
 	started   chan struct{} // closed once the case's first event is durable, or its start failed
 	startErr  error
 }
 
 func newEntry(sum Summary) *caseEntry {
-	return &caseEntry{id: sum.ID, sum: sum, changed: make(chan struct{}), kick: make(chan struct{}, 1), started: make(chan struct{})}
+	return &caseEntry{id: sum.ID, sum: sum, changed: make(chan struct{}), kick: make(chan struct{}, 1), started: make(chan struct{}), ready: make(chan struct{})}
 }
 
 func (e *caseEntry) summary() Summary {

@@ -26,6 +26,7 @@ func (s *Service) drive(e *caseEntry, p *Program, first func(context.Context) er
 	}()
 	ctx := s.runCtx
 	err := first(ctx)
+	close(e.ready)
 	for {
 		if ctx.Err() != nil {
 			return // draining: the next Open picks the case up

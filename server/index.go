@@ -211,11 +211,13 @@ func (s *Service) recover(ctx context.Context) error {
 		p, err := s.program(e.sum.Program)
 		if err != nil {
 			fmt.Fprintf(s.opts.Log, "knhk serve: case %s is not served: %v\n", e.id, err)
+			close(e.ready)
 			continue
 		}
 		release, err := s.st.LockCase(e.id)
 		if err != nil {
 			fmt.Fprintf(s.opts.Log, "knhk serve: case %s is not served: %v\n", e.id, err)
+			close(e.ready)
 			continue
 		}
 		e.release = release

@@ -25,6 +25,15 @@ func (s *Service) caseState(ctx context.Context, id string) (*caseEntry, *Progra
 	if err != nil {
 		return nil, nil, nil, &Error{Code: CodeInternal, Message: err.Error(), Err: err}
 	}
+	if !sum.Done() {
+		select {
+		case <-e.ready:
+		case <-ctx.Done():
+			return nil, nil, nil, &Error{Code: CodeDeadlineExceeded, Message: "case " + id + " is still being recovered", Err: ctx.Err()}
+		case <-s.stop:
+			return nil, nil, nil, &Error{Code: CodeUnavailable, Message: ErrClosed.Error(), Err: ErrClosed}
+		}
+	}
 	st, err := p.eng.Snapshot(id)
 	if err != nil {
 		if st, err = s.stateOf(ctx, p, id); err != nil {

@@ -194,9 +194,9 @@ type DeployRequest struct {
 	// source is a .knhk file's text; name is its file name in messages.
 	Source string `protobuf:"bytes,1,opt,name=source,proto3" json:"source,omitempty"`
 	Name   string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
-	// descriptor is a compiled program (knhk ir's encoding), instead of
-	// source.
-	Descriptor_   []byte `protobuf:"bytes,3,opt,name=descriptor,proto3" json:"descriptor,omitempty"`
+	// compiled is a compiled program (the descriptor knhk keeps in
+	// DIR/descriptors), instead of source.
+	Compiled      []byte `protobuf:"bytes,3,opt,name=compiled,proto3" json:"compiled,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -245,9 +245,9 @@ func (x *DeployRequest) GetName() string {
 	return ""
 }
 
-func (x *DeployRequest) GetDescriptor_() []byte {
+func (x *DeployRequest) GetCompiled() []byte {
 	if x != nil {
-		return x.Descriptor_
+		return x.Compiled
 	}
 	return nil
 }
@@ -1701,13 +1701,11 @@ const file_knhk_v1_knhk_proto_rawDesc = "" +
 	"\bBadInput\x12\x14\n" +
 	"\x05field\x18\x01 \x01(\tR\x05field\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x125\n" +
-	"\vdiagnostics\x18\x03 \x03(\v2\x13.knhk.v1.DiagnosticR\vdiagnostics\"[\n" +
+	"\vdiagnostics\x18\x03 \x03(\v2\x13.knhk.v1.DiagnosticR\vdiagnostics\"W\n" +
 	"\rDeployRequest\x12\x16\n" +
 	"\x06source\x18\x01 \x01(\tR\x06source\x12\x12\n" +
-	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1e\n" +
-	"\n" +
-	"descriptor\x18\x03 \x01(\fR\n" +
-	"descriptor\"s\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1a\n" +
+	"\bcompiled\x18\x03 \x01(\fR\bcompiled\"s\n" +
 	"\x0eDeployResponse\x12\x12\n" +
 	"\x04hash\x18\x01 \x01(\tR\x04hash\x12\x1c\n" +
 	"\tworkflows\x18\x02 \x03(\tR\tworkflows\x12/\n" +

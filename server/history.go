@@ -1,0 +1,362 @@
+// This file implements a case's history (one entry per event, steps
+// named as knhk history names them) and its export as XES or CSV (as
+// knhk export writes them). The naming helpers follow cmd/knhk's
+// history.go and export.go, which a main package cannot share.
+
+package server
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/knhk/knhk/compiler/ir"
+	"github.com/knhk/knhk/runtime/engine"
+	"github.com/knhk/knhk/runtime/export"
+	"github.com/knhk/knhk/runtime/store"
+)
+
+// HistoryEntry is one event of a case.
+type HistoryEntry struct {
+	Seq    int64  `json:"seq"`
+	Time   int64  `json:"time"` // Unix nanoseconds
+	Kind   string `json:"kind"`
+	Step   string `json:"step,omitempty"`
+	Detail string `json:"detail,omitempty"`
+}
+
+// events calls fn with each event of case id from its first record on,
+// with the state before the event, until fn returns errStop.
+// after, when not nil, is called with the state after each event.
+func (s *Service) events(ctx context.Context, p *Program, id string, fn func(seq store.Seq, st *engine.State, ev *engine.Event) error, after func(st *engine.State) error) error {
+	first := s.log.position(id).First
+	if first == 0 {
+		return nil
+	}
+	m := p.eng.Machine()
+	st := &engine.State{ID: id}
+	applying := true
+	err := s.st.ScanViews(ctx, store.Position{Seq: first}, func(r store.RecordView, _ store.Position) error {
+		if string(r.CaseID) != id || string(r.Kind) == engine.SnapshotKind {
+			return nil
+		}
+		ev, err := engine.DecodeEvent(r.Payload)
+		if err != nil {
+			return fmt.Errorf("record %d of case %s: %w", r.Seq, id, err)
+		}
+		if err := fn(r.Seq, st, ev); err != nil {
+			return err
+		}
+		if applying && m.Apply(st, ev) != nil {
+			applying = false
+		}
+		if after != nil && applying {
+			return after(st)
+		}
+		return nil
+	})
+	if err == errStop {
+		err = nil
+	}
+	return err
+}
+
+// History returns the entries of case id from entry from (0-based), at
+// most size of them (default 100, at most 1000), and the from of the
+// next page (0 when none).
+func (s *Service) History(ctx context.Context, id string, from int64, size int) ([]HistoryEntry, int64, error) {
+	if err := s.enter(); err != nil {
+		return nil, 0, err
+	}
+	defer s.leave()
+	if from < 0 {
+		return nil, 0, errf(CodeInvalidArgument, "from", "from is negative (%d)", from)
+	}
+	if size <= 0 {
+		size = 100
+	}
+	size = min(size, 1000)
+	e, err := s.entry(id)
+	if err != nil {
+		return nil, 0, err
+	}
+	return s.history(ctx, e, from, size)
+}
+
+func (s *Service) history(ctx context.Context, e *caseEntry, from int64, size int) ([]HistoryEntry, int64, error) {
+	p, err := s.program(e.summary().Program)
+	if err != nil {
+		return nil, 0, &Error{Code: CodeInternal, Message: err.Error(), Err: err}
+	}
+	var out []HistoryEntry
+	var n, next int64
+	err = s.events(ctx, p, e.id, func(seq store.Seq, st *engine.State, ev *engine.Event) error {
+		defer func() { n++ }()
+		if n < from {
+			return nil
+		}
+		if len(out) == size {
+			next = n
+			return errStop
+		}
+		out = append(out, describe(p.prog, seq, st, ev))
+		return nil
+	}, nil)
+	if err != nil {
+		return nil, 0, &Error{Code: CodeInternal, Message: err.Error(), Err: err}
+	}
+	return out, next, nil
+}
+
+// WatchHistory calls fn with every entry of case id from entry from on,
+// as they are appended, until the case ends (after its last entry), ctx
+// is done, the Service drains, or fn fails.
+func (s *Service) WatchHistory(ctx context.Context, id string, from int64, fn func(HistoryEntry) error) error {
+	if err := s.enter(); err != nil {
+		return err
+	}
+	defer s.leave()
+	if from < 0 {
+		return errf(CodeInvalidArgument, "from", "from is negative (%d)", from)
+	}
+	e, err := s.entry(id)
+	if err != nil {
+		return err
+	}
+	for {
+		sum, changed := e.watch()
+		for {
+			page, next, err := s.history(ctx, e, from, 1000)
+			if err != nil {
+				return err
+			}
+			for _, h := range page {
+				if err := fn(h); err != nil {
+					return err
+				}
+			}
+			from += int64(len(page))
+			if next == 0 {
+				break
+			}
+		}
+		if sum.Done() {
+			return nil
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return nil
+		case <-s.stop:
+			return nil
+		}
+	}
+}
+
+// describe makes the history entry of ev, st being the state before it.
+func describe(p *ir.Program, seq store.Seq, st *engine.State, ev *engine.Event) HistoryEntry {
+	h := HistoryEntry{Seq: int64(seq), Time: ev.Time, Kind: ev.Kind.String(), Detail: ev.Message}
+	switch {
+	case ev.Kind == engine.EvStart && ev.Trans >= 0 && int(ev.Trans) < len(p.Nets):
+		h.Step = p.Nets[ev.Trans].Name
+	case ev.Kind == engine.EvSignal:
+		h.Step = ev.Name
+	default:
+		if t := eventTransition(p, st, ev); t != nil {
+			h.Step = stepName(p, t)
+		} else if v := compOf(st, ev); v != nil {
+			h.Step = "undo " + calleeName(p, v.Call)
+		}
+	}
+	return h
+}
+
+func compOf(s *engine.State, ev *engine.Event) *engine.Inv {
+	switch ev.Kind {
+	case engine.EvDone, engine.EvFailed, engine.EvRetry:
+		for _, v := range s.Invs {
+			if v.ID == ev.Inv && v.Comp && v.Call != nil {
+				return v
+			}
+		}
+	}
+	return nil
+}
+
+// eventTransition returns the transition ev concerns in s, or nil.
+func eventTransition(p *ir.Program, s *engine.State, ev *engine.Event) *ir.Transition {
+	frame, trans := ev.Frame, ev.Trans
+	switch ev.Kind {
+	case engine.EvFire, engine.EvArm, engine.EvTimer:
+	case engine.EvFailed, engine.EvDone, engine.EvRetry:
+		frame, trans = -1, -1
+		for _, v := range s.Invs {
+			if v.ID == ev.Inv {
+				frame, trans = v.Frame, v.Trans
+			}
+		}
+	default:
+		return nil
+	}
+	for _, f := range s.Frames {
+		if f.ID != frame || f.Net < 0 || int(f.Net) >= len(p.Nets) {
+			continue
+		}
+		n := p.Nets[f.Net]
+		if trans >= 0 && int(trans) < len(n.Transitions) {
+			return n.Transitions[trans]
+		}
+	}
+	return nil
+}
+
+func stepName(p *ir.Program, t *ir.Transition) string {
+	if t.Call != nil && t.Kind != ir.TMulti {
+		if n := calleeName(p, t.Call); n != "" {
+			return n
+		}
+	}
+	if t.Label != "" {
+		return t.Label
+	}
+	return t.Name
+}
+
+func calleeName(p *ir.Program, c *ir.Call) string {
+	i := int(c.Target)
+	switch c.Kind {
+	case ir.CallTask:
+		if i >= 0 && i < len(p.Tasks) && p.Tasks[i] != nil {
+			return p.Tasks[i].Name
+		}
+	case ir.CallWorkflow:
+		if i >= 0 && i < len(p.Nets) && p.Nets[i] != nil {
+			return p.Nets[i].Name
+		}
+	case ir.CallKernel:
+		if i >= 0 && i < len(p.Kernels) && p.Kernels[i] != nil {
+			return p.Kernels[i].Name
+		}
+	}
+	return ""
+}
+
+func resourceOf(p *ir.Program, c *ir.Call) string {
+	switch c.Kind {
+	case ir.CallTask:
+		if i := int(c.Target); i >= 0 && i < len(p.Tasks) && p.Tasks[i] != nil {
+			return p.Tasks[i].Binding.Kind.String()
+		}
+	case ir.CallKernel:
+		return "kernel"
+	}
+	return ""
+}
+
+// Export writes cases ids (every case when empty) to w as "xes" or "csv".
+func (s *Service) Export(ctx context.Context, ids []string, format string, w io.Writer) error {
+	if err := s.enter(); err != nil {
+		return err
+	}
+	defer s.leave()
+	var ew export.Writer
+	switch format {
+	case "xes":
+		ew = export.NewXESWriter(w)
+	case "csv":
+		ew = export.NewCSVWriter(w)
+	default:
+		return errf(CodeInvalidArgument, "format", "unknown format %q (want xes or csv)", format)
+	}
+	var entries []*caseEntry
+	if len(ids) == 0 {
+		s.mu.Lock()
+		entries = append(entries, s.list...)
+		s.mu.Unlock()
+	}
+	for _, id := range ids {
+		e, err := s.entry(id)
+		if err != nil {
+			return err
+		}
+		entries = append(entries, e)
+	}
+	for _, e := range entries {
+		select {
+		case <-e.started:
+			if e.startErr != nil {
+				continue
+			}
+		default:
+			continue
+		}
+		if err := s.trace(ctx, e, ew); err != nil {
+			return &Error{Code: CodeInternal, Message: err.Error(), Err: err}
+		}
+	}
+	return ew.Close()
+}
+
+// trace writes case e's events as process-mining events.
+func (s *Service) trace(ctx context.Context, e *caseEntry, w export.Writer) error {
+	sum := e.summary()
+	p, err := s.program(sum.Program)
+	if err != nil {
+		return err
+	}
+	if err := w.Begin(e.id, []export.Attr{{Key: "workflow", Value: sum.Workflow}, {Key: "descriptor", Value: sum.Program}}); err != nil {
+		return err
+	}
+	prog := p.prog
+	var at time.Time
+	var next int32
+	return s.events(ctx, p, e.id, func(_ store.Seq, st *engine.State, ev *engine.Event) error {
+		at = time.Unix(0, ev.Time).UTC()
+		var werr error
+		add := func(activity, lifecycle, resource string) {
+			if werr == nil {
+				werr = w.Event(export.Event{Activity: activity, Lifecycle: lifecycle, Time: at, Resource: resource})
+			}
+		}
+		switch ev.Kind {
+		case engine.EvFire:
+			if tr := eventTransition(prog, st, ev); tr != nil && tr.Kind == ir.TFail {
+				add("fail", export.Complete, "")
+			}
+		case engine.EvSignal:
+			add("signal "+ev.Name, export.Complete, "")
+		case engine.EvTimer:
+			add("timer", export.Complete, "")
+		case engine.EvDone:
+			for _, v := range st.Invs {
+				if v.ID != ev.Inv || v.Call == nil {
+					continue
+				}
+				name := calleeName(prog, v.Call)
+				if v.Comp {
+					name = "undo " + name
+				}
+				add(name, export.Complete, resourceOf(prog, v.Call))
+			}
+		}
+		next = st.NextInv
+		return werr
+	}, func(st *engine.State) error {
+		// Every call the event started, whatever started it, starts an
+		// activity.
+		for _, v := range st.Invs {
+			if v.ID < next || v.Call == nil {
+				continue
+			}
+			name := calleeName(prog, v.Call)
+			if v.Comp {
+				name = "undo " + name
+			}
+			if err := w.Event(export.Event{Activity: name, Lifecycle: export.Start, Time: at, Resource: resourceOf(prog, v.Call)}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}

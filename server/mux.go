@@ -1,0 +1,92 @@
+// This file implements the HTTP side of knhk serve: the Connect API
+// behind a bearer token and a body limit, on a mux that later parts of
+// the server (metrics, health, the web console) mount their handlers on.
+
+package server
+
+import (
+	"crypto/subtle"
+	"net/http"
+	"strings"
+
+	"connectrpc.com/connect"
+
+	"github.com/knhk/knhk/api/knhk/v1/knhkv1connect"
+)
+
+// MuxOptions configures [NewMux].
+type MuxOptions struct {
+	// Token, when not empty, is the bearer token every call must carry.
+	Token string
+	// MaxBody bounds a request's body in bytes (default 16 MiB).
+	MaxBody int64
+}
+
+// DefaultMaxBody is the default of MuxOptions.MaxBody.
+const DefaultMaxBody = 16 << 20
+
+// Mux routes the server's HTTP requests.
+type Mux struct {
+	mux  *http.ServeMux
+	opts MuxOptions
+}
+
+// NewMux returns the mux of a server over s with the Connect API (Connect
+// JSON and binary over HTTP/1.1, gRPC and gRPC-Web over HTTP/2) mounted.
+func NewMux(s *Service, o MuxOptions) *Mux {
+	if o.MaxBody <= 0 {
+		o.MaxBody = DefaultMaxBody
+	}
+	m := &Mux{mux: http.NewServeMux(), opts: o}
+	path, h := knhkv1connect.NewKnhkServiceHandler(&api{s: s}, connect.WithReadMaxBytes(int(o.MaxBody)))
+	m.Handle(path, h)
+	return m
+}
+
+// Handle mounts h on pattern (http.ServeMux's patterns) behind the
+// server's token check and body limit.
+func (m *Mux) Handle(pattern string, h http.Handler) {
+	m.mux.Handle(pattern, m.guard(h))
+}
+
+// HandlePublic mounts h on pattern without the token check (a health
+// probe, say).
+func (m *Mux) HandlePublic(pattern string, h http.Handler) {
+	m.mux.Handle(pattern, h)
+}
+
+func (m *Mux) ServeHTTP(w http.ResponseWriter, r *http.Request) { m.mux.ServeHTTP(w, r) }
+
+// guard checks the bearer token in constant time and limits the body.
+func (m *Mux) guard(h http.Handler) http.Handler {
+	want := []byte(m.opts.Token)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if len(want) > 0 {
+			got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+			if !ok || subtle.ConstantTimeCompare([]byte(got), want) != 1 {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="knhk"`)
+				writeUnauthenticated(w, r)
+				return
+			}
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, m.opts.MaxBody)
+		h.ServeHTTP(w, r)
+	})
+}
+
+// writeUnauthenticated answers in the protocol the client speaks, so a
+// Connect or gRPC client sees CodeUnauthenticated.
+func writeUnauthenticated(w http.ResponseWriter, r *http.Request) {
+	ct := r.Header.Get("Content-Type")
+	switch {
+	case strings.HasPrefix(ct, "application/grpc"):
+		w.Header().Set("Content-Type", ct)
+		w.Header().Set("Grpc-Status", "16")
+		w.Header().Set("Grpc-Message", "missing or wrong bearer token")
+		w.WriteHeader(http.StatusOK)
+	default:
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusUnauthorized)
+		w.Write([]byte(`{"code":"unauthenticated","message":"missing or wrong bearer token"}`))
+	}
+}
