@@ -1,5 +1,6 @@
-// This file implements "knhk graph": a workflow net as a Graphviz graph,
-// written as DOT or, through the dot command, as SVG.
+// This file implements "knhk graph": a workflow as a Graphviz graph,
+// written as DOT or, through the dot command, as SVG: the user-level view
+// of compiler/view by default, the raw workflow net with --detail.
 
 package main
 
@@ -19,10 +20,21 @@ import (
 
 var graphCmd = &command{
 	name:      "graph",
-	usageLine: "knhk graph [--workflow W] [-o OUT.dot|OUT.svg] FILE",
-	short:     "draw the workflow nets of a .knhk file as DOT or SVG",
-	long: `Graph checks and compiles FILE and writes its workflow nets as a Graphviz
-graph: places are circles (resource places, such as the mutex of a critical
+	usageLine: "knhk graph [--workflow W] [--detail] [-o OUT.dot|OUT.svg] FILE",
+	short:     "draw the workflows of a .knhk file as DOT or SVG",
+	long: `Graph checks and compiles FILE and writes its workflows as a Graphviz
+graph of the steps written in the source: task calls (rounded boxes),
+choices (diamonds: if, guard, while, choose, select, multi), parallel
+splits and joins (grey boxes, a join with its rule: all, any, N of),
+signal waits, timers with their durations, sends, cancels and fails, each
+with its source line, and the branches of a choice labelled with their
+conditions ("default" for the branch taken when no condition holds).
+Assignments, merges, markers of critical sections and milestones, and
+the other bookkeeping steps of the compiled net are collapsed into the
+edges between them.
+
+With --detail it draws the compiled workflow nets instead: places are
+circles (resource places, such as the mutex of a critical
 section, show their initial tokens), transitions are boxes labelled with
 their kind, name and source line, and the output arcs of choices are
 labelled with their conditions ("default" for the arc taken when no
@@ -40,6 +52,7 @@ If FILE does not check, graph prints the diagnostics and exits with status
 		var o graphOptions
 		fs.StringVar(&o.workflow, "workflow", "", "draw only workflow `W`")
 		fs.StringVar(&o.out, "o", "", "write to `FILE`: SVG when it ends in .svg, else DOT")
+		fs.BoolVar(&o.detail, "detail", false, "draw the compiled workflow nets: every place and transition")
 		return func(e *env, args []string) int { return runGraph(e, &o, args) }
 	},
 }
@@ -47,6 +60,7 @@ If FILE does not check, graph prints the diagnostics and exits with status
 type graphOptions struct {
 	workflow string
 	out      string
+	detail   bool
 }
 
 // dotTimeout bounds a Graphviz run, which can take very long on huge
@@ -82,7 +96,12 @@ func runGraph(e *env, o *graphOptions, args []string) int {
 			return exitUser
 		}
 	}
-	dot := c.dot(nets)
+	var dot string
+	if o.detail {
+		dot = c.dot(nets)
+	} else {
+		dot = c.viewDOT(nets)
+	}
 	var out []byte
 	switch {
 	case svg:
