@@ -93,6 +93,8 @@ type explorer struct {
 	m, m2  []byte
 	orig   []byte // the marking before a cancel task's withdrawals
 	one    [1]int32
+	cand   []int32
+	woken  map[string]bool // the signals whose first wait is a candidate
 	base   []byte
 	fire   []int32
 	bounds bool     // a successor exceeded the token bound
@@ -117,6 +119,7 @@ func newExplorer(c *net, o Options) *explorer {
 		e.init[i] = byte(min(x, int32(o.TokenBound)))
 	}
 	e.m = make([]byte, e.np)
+	e.woken = map[string]bool{}
 	e.m2 = make([]byte, e.np)
 	e.base = make([]byte, e.np)
 	return e
@@ -311,7 +314,27 @@ func (e *explorer) candidates(m []byte) []int32 {
 			return e.one[:]
 		}
 	}
-	return e.c.every
+	if !e.c.sharedSignals {
+		return e.c.every
+	}
+	// A signal wakes the first enabled wait for it, in index order
+	// (runtime/engine, Machine.signal): a later wait for the same signal
+	// is not a candidate while an earlier one is enabled.
+	e.cand = e.cand[:0]
+	clear(e.woken)
+	for _, ti := range e.c.every {
+		tr := &e.c.trans[ti]
+		if tr.t != nil && tr.t.Kind == ir.TSignal && len(tr.in) > 0 {
+			if e.woken[tr.t.Label] {
+				continue
+			}
+			if len(e.joinModes(tr, m)) > 0 {
+				e.woken[tr.t.Label] = true
+			}
+		}
+		e.cand = append(e.cand, ti)
+	}
+	return e.cand
 }
 
 // joinModes returns, for each way tr can fire at m, the indices of the

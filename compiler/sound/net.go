@@ -40,6 +40,8 @@ type net struct {
 	// explorer.candidates).
 	instant, every []int32
 	calls          []int32 // the transitions that are not instant
+	// sharedSignals is set when two waits wait for the same signal.
+	sharedSignals bool
 	// doomed marks the places from which every path ends the case (a
 	// return, fail or cancel case in a branch): a token there when the
 	// case reaches its end is withdrawn, not left behind (see doc.go).
@@ -275,6 +277,13 @@ func (c *net) schedule() (instant, every []int32) {
 			} else if pass == 1 {
 				c.calls = append(c.calls, int32(i))
 			}
+		}
+	}
+	labels := map[string]bool{}
+	for i := range c.trans {
+		if t := c.trans[i].t; t != nil && t.Kind == ir.TSignal {
+			c.sharedSignals = c.sharedSignals || labels[t.Label]
+			labels[t.Label] = true
 		}
 	}
 	every = make([]int32, len(c.trans))

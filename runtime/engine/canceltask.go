@@ -1,6 +1,7 @@
-// This file implements cancel task: the running invocations of a task
-// are withdrawn and their branches go on without them, and the
-// multiple-instance loops whose body calls the task complete.
+// This file implements cancel task: the running invocations of a task,
+// and its calls that are ready to start, are withdrawn and their branches
+// go on without them, and the multiple-instance loops whose body calls
+// the task complete.
 
 package engine
 
@@ -119,4 +120,36 @@ func hasGroup(f *Frame, g *Group) bool {
 		}
 	}
 	return false
+}
+
+// takePending takes the input tokens of the calls of the cancelled task
+// in frame f that are ready but not started: their input arrived in the
+// same step as the cancel, which fires first (see Machine.order). It
+// returns one entry per call taken. The compiler's soundness model
+// (compiler/sound) cannot tell such a call from a running one, and the
+// user should not have to either: both are withdrawn alike.
+func (m *Machine) takePending(s *State, f *Frame, c *cnet, tr *ctrans) []int32 {
+	var pending []int32
+	for _, x := range tr.cancelTrans {
+		ct := &c.trans[x]
+		if ct.t.Kind != ir.TTask {
+			continue
+		}
+		for len(ct.in) > 0 && m.enabled(s, f, c, x) {
+			consume(f, ct)
+			pending = append(pending, x)
+		}
+	}
+	return pending
+}
+
+// skipPending lets the branches of the calls takePending took go on, as
+// skipTask does for running ones: their outputs are produced, except for
+// a call that chooses among its outputs, whose branch ends.
+func skipPending(f *Frame, c *cnet, pending []int32) {
+	for _, x := range pending {
+		if ct := &c.trans[x]; !ct.chooses {
+			produce(f, ct, nil)
+		}
+	}
 }

@@ -136,7 +136,9 @@ func (m *Machine) cancel(s *State, f *Frame, c *cnet, tr *ctrans) {
 		}
 	case ir.CancelRegion, ir.CancelTask:
 		if tr.t.Cancel == ir.CancelTask {
+			pending := m.takePending(s, f, c, tr)
 			m.skipTask(s, tr.t.Task)
+			skipPending(f, c, pending)
 		}
 		for _, p := range tr.cancelPlaces {
 			f.Marking[p] = 0
