@@ -141,16 +141,26 @@ func (c *Client) Get(ctx context.Context, caseID string) (*knhkv1.CaseSummary, e
 // Wait waits until a case ends, long-polling the server (each poll at
 // most a minute) until ctx is done.
 func (c *Client) Wait(ctx context.Context, caseID string) (*knhkv1.CaseSummary, error) {
+	return c.wait(ctx, caseID, false)
+}
+
+// WaitIdle waits until a case ends or is idle: it waits for a signal and
+// for nothing else but timers, where knhk run stops.
+func (c *Client) WaitIdle(ctx context.Context, caseID string) (*knhkv1.CaseSummary, error) {
+	return c.wait(ctx, caseID, true)
+}
+
+func (c *Client) wait(ctx context.Context, caseID string, orIdle bool) (*knhkv1.CaseSummary, error) {
 	for {
 		poll := int64(60000)
 		if dl, ok := ctx.Deadline(); ok {
 			poll = min(poll, max(time.Until(dl).Milliseconds(), 1))
 		}
-		r, err := c.api.WaitCase(ctx, connect.NewRequest(&knhkv1.WaitCaseRequest{CaseId: caseID, TimeoutMs: poll}))
+		r, err := c.api.WaitCase(ctx, connect.NewRequest(&knhkv1.WaitCaseRequest{CaseId: caseID, TimeoutMs: poll, OrWaiting: orIdle}))
 		if err != nil {
 			return nil, err
 		}
-		if r.Msg.Done {
+		if r.Msg.Done || orIdle && r.Msg.Case.GetIdle() {
 			return r.Msg.Case, nil
 		}
 		if err := ctx.Err(); err != nil {

@@ -34,6 +34,9 @@ type Summary struct {
 	Error    string   `json:"error,omitempty"`
 	Waiting  []string `json:"waiting,omitempty"`
 	Events   int64    `json:"events,omitempty"`
+	// Idle: the case waits for a signal and for nothing else but timers
+	// (no call running or backing off), where knhk run stops.
+	Idle bool `json:"idle,omitempty"`
 }
 
 // Done reports whether the case has ended.
@@ -317,9 +320,10 @@ func (s *Service) Get(id string) (Summary, error) {
 	return e.summary(), nil
 }
 
-// Wait waits until case id ends, ctx is done or the Service drains, and
-// returns where it stands and whether it ended.
-func (s *Service) Wait(ctx context.Context, id string) (Summary, bool, error) {
+// Wait waits until case id ends (or, with orIdle, is idle: see
+// Summary.Idle), ctx is done or the Service drains, and returns where it
+// stands and whether it ended.
+func (s *Service) Wait(ctx context.Context, id string, orIdle bool) (Summary, bool, error) {
 	if err := s.enter(); err != nil {
 		return Summary{}, false, err
 	}
@@ -332,6 +336,9 @@ func (s *Service) Wait(ctx context.Context, id string) (Summary, bool, error) {
 		sum, ch := e.watch()
 		if sum.Done() {
 			return e.summary(), true, nil
+		}
+		if orIdle && sum.Idle {
+			return e.summary(), false, nil
 		}
 		select {
 		case <-ch:
@@ -347,7 +354,7 @@ func (s *Service) Wait(ctx context.Context, id string) (Summary, bool, error) {
 func summarize(p *Program, old Summary, st *engine.State) Summary {
 	sum := old
 	sum.Status = st.Status.String()
-	sum.Waiting = nil
+	sum.Waiting, sum.Idle = nil, false
 	sum.Error = ""
 	switch st.Status {
 	case engine.Completed:
@@ -362,6 +369,7 @@ func summarize(p *Program, old Summary, st *engine.State) Summary {
 		sum.Error = "case " + st.ID + " failed: " + st.Error
 	case engine.Running:
 		sum.Waiting = waits(p.prog, st)
+		sum.Idle = len(sum.Waiting) > 0 && len(st.Invs) == 0
 	}
 	return sum
 }

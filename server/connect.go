@@ -69,7 +69,7 @@ func diagnostics(ds source.Diagnostics) []*knhkv1.Diagnostic {
 
 func summaryPB(s Summary) *knhkv1.CaseSummary {
 	return &knhkv1.CaseSummary{CaseId: s.ID, Workflow: s.Workflow, Program: s.Program, Status: s.Status, BusinessKey: s.Key,
-		StartUnixNano: s.Start, ResultJson: s.Result, Error: s.Error, Waiting: s.Waiting, Events: s.Events}
+		StartUnixNano: s.Start, ResultJson: s.Result, Error: s.Error, Waiting: s.Waiting, Events: s.Events, Idle: s.Idle}
 }
 
 func jsonArg(s string) []byte {
@@ -149,7 +149,7 @@ func (a *api) WaitCase(ctx context.Context, r *connect.Request[knhkv1.WaitCaseRe
 	}
 	wctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
-	sum, done, err := a.s.Wait(wctx, r.Msg.CaseId)
+	sum, done, err := a.s.Wait(wctx, r.Msg.CaseId, r.Msg.OrWaiting)
 	if err != nil {
 		return nil, toConnect(err)
 	}

@@ -113,7 +113,7 @@ func TestDrain(t *testing.T) {
 	}
 	done := make(chan error, 1)
 	go func() {
-		_, ended, err := s.Wait(context.Background(), id)
+		_, ended, err := s.Wait(context.Background(), id, false)
 		if ended {
 			err = io.ErrUnexpectedEOF
 		}

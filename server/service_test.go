@@ -62,7 +62,7 @@ func wait(t *testing.T, s *Service, id string) Summary {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	sum, done, err := s.Wait(ctx, id)
+	sum, done, err := s.Wait(ctx, id, false)
 	if err != nil || !done {
 		t.Fatalf("wait %s: %v %v %+v", id, done, err, sum)
 	}

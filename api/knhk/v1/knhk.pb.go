@@ -974,7 +974,10 @@ type WaitCaseRequest struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
 	CaseId string                 `protobuf:"bytes,1,opt,name=case_id,json=caseId,proto3" json:"case_id,omitempty"`
 	// timeout_ms bounds the wait (default and maximum 60000).
-	TimeoutMs     int64 `protobuf:"varint,2,opt,name=timeout_ms,json=timeoutMs,proto3" json:"timeout_ms,omitempty"`
+	TimeoutMs int64 `protobuf:"varint,2,opt,name=timeout_ms,json=timeoutMs,proto3" json:"timeout_ms,omitempty"`
+	// or_waiting returns as well once the case waits for a signal and for
+	// nothing else but timers (where knhk run stops).
+	OrWaiting     bool `protobuf:"varint,3,opt,name=or_waiting,json=orWaiting,proto3" json:"or_waiting,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1023,10 +1026,18 @@ func (x *WaitCaseRequest) GetTimeoutMs() int64 {
 	return 0
 }
 
+func (x *WaitCaseRequest) GetOrWaiting() bool {
+	if x != nil {
+		return x.OrWaiting
+	}
+	return false
+}
+
 type WaitCaseResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Case  *CaseSummary           `protobuf:"bytes,1,opt,name=case,proto3" json:"case,omitempty"`
-	// done is false when the deadline passed first.
+	// done is false when the deadline passed first, or the case waits
+	// (or_waiting).
 	Done          bool `protobuf:"varint,2,opt,name=done,proto3" json:"done,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1092,8 +1103,10 @@ type CaseSummary struct {
 	// error says why a failed case failed, as knhk run reports it.
 	Error string `protobuf:"bytes,8,opt,name=error,proto3" json:"error,omitempty"`
 	// waiting lists the signals the case waits for.
-	Waiting       []string `protobuf:"bytes,9,rep,name=waiting,proto3" json:"waiting,omitempty"`
-	Events        int64    `protobuf:"varint,10,opt,name=events,proto3" json:"events,omitempty"`
+	Waiting []string `protobuf:"bytes,9,rep,name=waiting,proto3" json:"waiting,omitempty"`
+	Events  int64    `protobuf:"varint,10,opt,name=events,proto3" json:"events,omitempty"`
+	// idle: the case waits for a signal and for nothing else but timers.
+	Idle          bool `protobuf:"varint,11,opt,name=idle,proto3" json:"idle,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1196,6 +1209,13 @@ func (x *CaseSummary) GetEvents() int64 {
 		return x.Events
 	}
 	return 0
+}
+
+func (x *CaseSummary) GetIdle() bool {
+	if x != nil {
+		return x.Idle
+	}
+	return false
 }
 
 type HistoryEntry struct {
@@ -1748,14 +1768,16 @@ const file_knhk_v1_knhk_proto_rawDesc = "" +
 	"\x0eGetCaseRequest\x12\x17\n" +
 	"\acase_id\x18\x01 \x01(\tR\x06caseId\";\n" +
 	"\x0fGetCaseResponse\x12(\n" +
-	"\x04case\x18\x01 \x01(\v2\x14.knhk.v1.CaseSummaryR\x04case\"I\n" +
+	"\x04case\x18\x01 \x01(\v2\x14.knhk.v1.CaseSummaryR\x04case\"h\n" +
 	"\x0fWaitCaseRequest\x12\x17\n" +
 	"\acase_id\x18\x01 \x01(\tR\x06caseId\x12\x1d\n" +
 	"\n" +
-	"timeout_ms\x18\x02 \x01(\x03R\ttimeoutMs\"P\n" +
+	"timeout_ms\x18\x02 \x01(\x03R\ttimeoutMs\x12\x1d\n" +
+	"\n" +
+	"or_waiting\x18\x03 \x01(\bR\torWaiting\"P\n" +
 	"\x10WaitCaseResponse\x12(\n" +
 	"\x04case\x18\x01 \x01(\v2\x14.knhk.v1.CaseSummaryR\x04case\x12\x12\n" +
-	"\x04done\x18\x02 \x01(\bR\x04done\"\xa8\x02\n" +
+	"\x04done\x18\x02 \x01(\bR\x04done\"\xbc\x02\n" +
 	"\vCaseSummary\x12\x17\n" +
 	"\acase_id\x18\x01 \x01(\tR\x06caseId\x12\x1a\n" +
 	"\bworkflow\x18\x02 \x01(\tR\bworkflow\x12\x18\n" +
@@ -1768,7 +1790,8 @@ const file_knhk_v1_knhk_proto_rawDesc = "" +
 	"\x05error\x18\b \x01(\tR\x05error\x12\x18\n" +
 	"\awaiting\x18\t \x03(\tR\awaiting\x12\x16\n" +
 	"\x06events\x18\n" +
-	" \x01(\x03R\x06events\"\x86\x01\n" +
+	" \x01(\x03R\x06events\x12\x12\n" +
+	"\x04idle\x18\v \x01(\bR\x04idle\"\x86\x01\n" +
 	"\fHistoryEntry\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\x03R\x03seq\x12$\n" +
 	"\x0etime_unix_nano\x18\x02 \x01(\x03R\ftimeUnixNano\x12\x12\n" +
