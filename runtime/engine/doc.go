@@ -31,8 +31,9 @@
 // region (the flow) is marked or running, and takes every token of its
 // input, so that the threads of a flow end in one.
 // Cancellation (region, task, case) happens before a transition
-// produces. cancel task withdraws the task's calls in every frame and
-// lets each one's branch continue without its result; the statement
+// produces. cancel task withdraws the task's calls in every frame (and
+// those ready to start in its own) and lets each one's branch continue
+// without its result; the statement
 // cancel case abandons the whole case, compensates and ends it
 // Cancelled. Frames record the milestones they hold, which evaluators
 // read through [MilestoneReader]. When several transitions are enabled the engine fires a
