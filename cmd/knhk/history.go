@@ -18,7 +18,7 @@ import (
 
 var historyCmd = &command{
 	name:      "history",
-	usageLine: "knhk history [--data DIR] [--json] CASE",
+	usageLine: "knhk history [--data DIR] [--json] [--detail] CASE",
 	short:     "print the events of a case in order",
 	long: `History prints the events of case CASE from the data directory (--data,
 default ./.knhk) in the order they were logged: the sequence number in
@@ -26,13 +26,19 @@ the log, the time (UTC), the kind of event and what it concerns (the
 workflow started, the step fired, the signal received, why a call or
 the case failed). Nothing is run.
 
+Steps are named as the source writes them (the task called, the signal
+waited for, "if", "join all"), and the bookkeeping steps of the compiled
+net (assignments, merges, markers) are left out; --detail prints every
+event with the internal names of its transitions.
+
 With --json it prints a JSON array of objects with the members seq,
 time, kind and, when they apply, step, signal, message and due.
 `,
 	setup: func(fs *flag.FlagSet) func(*env, []string) int {
 		data := fs.String("data", ".knhk", "the data `DIR` holding the case")
 		asJSON := fs.Bool("json", false, "print JSON")
-		return func(e *env, args []string) int { return runHistory(e, *data, *asJSON, args) }
+		detail := fs.Bool("detail", false, "print every event, with the compiled net's step names")
+		return func(e *env, args []string) int { return runHistory(e, *data, *asJSON, *detail, args) }
 	},
 }
 
@@ -51,9 +57,14 @@ type historyEntry struct {
 	// another case came in (see send.go).
 	To   string `json:"to,omitempty"`
 	From string `json:"from,omitempty"`
+	// bookkeeping marks the event of a step the user-level view
+	// collapses, and user is the view's name of the step when it differs
+	// from Step (see userStep); knhk history uses both unless --detail.
+	bookkeeping bool
+	user        string
 }
 
-func runHistory(e *env, data string, asJSON bool, args []string) int {
+func runHistory(e *env, data string, asJSON, detail bool, args []string) int {
 	if len(args) != 1 {
 		return usageError(e, "want exactly one CASE, got %d", len(args))
 	}
@@ -69,6 +80,14 @@ func runHistory(e *env, data string, asJSON bool, args []string) int {
 	defer out.Flush()
 	n := 0
 	err = historyOf(context.Background(), d, c, func(h historyEntry) error {
+		if !detail {
+			if h.bookkeeping {
+				return nil
+			}
+			if h.user != "" {
+				h.Step = h.user
+			}
+		}
 		if asJSON {
 			b, err := json.MarshalIndent(h, "  ", "  ")
 			if err != nil {
@@ -134,6 +153,7 @@ func historyOf(ctx context.Context, d *dataDir, c *caseLog, fn func(historyEntry
 	var s engine.State
 	s.ID = c.id
 	applying := c.prog != nil
+	views := viewCache{}
 	err := d.st.ScanViews(ctx, store.Position{}, func(r store.RecordView, _ store.Position) error {
 		if string(r.CaseID) != c.id || string(r.Kind) == engine.SnapshotKind {
 			return nil
@@ -159,6 +179,7 @@ func historyOf(ctx context.Context, d *dataDir, c *caseLog, fn func(historyEntry
 			} else if t := eventTransition(c.prog, &s, ev); t != nil {
 				h.Step = stepName(c.prog, t)
 				sendHistory(&h, t, ev)
+				userStep(&h, views, c.prog, &s, ev)
 			} else if v := compOf(&s, ev); v != nil {
 				h.Step = "undo " + calleeName(c.prog, v.Call)
 			} else if ev.Kind == engine.EvCompRetry && len(s.Comp) > 0 {
