@@ -255,13 +255,13 @@ func (s *Store) catchUp() error {
 			return err
 		}
 	}
-	m, err := readMark(s.active, s.active.Name())
-	if err != nil {
-		return err
-	}
 	fi, err := s.active.Stat()
 	if err != nil {
 		return fmt.Errorf("store: %w", err)
+	}
+	m, _, err := loadMark(s.active, fi.Size(), s.opts.MaxRecordBytes)
+	if err != nil {
+		return err
 	}
 	switch {
 	case fi.Size() < m.size:

@@ -172,7 +172,7 @@ func Check(ctx context.Context, dir string, opts Options) (CheckReport, error) {
 		return rep, nil
 	}
 	active := filepath.Join(dir, segmentName(h.activeFirst))
-	m, merr := readMarkFile(active)
+	m, merr := readMarkFile(active, opts.MaxRecordBytes)
 	if merr != nil {
 		var ce *CorruptError
 		if errors.As(merr, &ce) {
@@ -273,7 +273,7 @@ func Repair(ctx context.Context, dir string, opts Options) (RepairReport, error)
 	var old mark
 	oerr := herr
 	if herr == nil {
-		old, oerr = readMarkFile(filepath.Join(dir, segmentName(oldHead.activeFirst)))
+		old, oerr = readMarkFile(filepath.Join(dir, segmentName(oldHead.activeFirst)), opts.MaxRecordBytes)
 	}
 	act := func(format string, args ...any) { rep.Actions = append(rep.Actions, fmt.Sprintf(format, args...)) }
 
@@ -330,7 +330,7 @@ func Repair(ctx context.Context, dir string, opts Options) (RepairReport, error)
 	} else {
 		act("the acknowledged end was unreadable (%v): rebuilt from the log", oerr)
 	}
-	cur, cerr := readMarkFile(active.path)
+	cur, cerr := readMarkFile(active.path, opts.MaxRecordBytes)
 	same := cur
 	same.gen = m.gen
 	if herr != nil || oldHead.activeFirst != active.header.firstSeq || cerr != nil || same != m {

@@ -251,7 +251,7 @@ func tearUnacked(t *testing.T, dir string, acked map[Seq]ackRec, rng *rand.Rand)
 	}
 	// The mark may acknowledge more than the child printed before it
 	// died; those pages were synced with it, so no crash tears them.
-	if m, err := readMarkFile(path); err == nil {
+	if m, err := readMarkFile(path, 1<<20); err == nil {
 		safe = max(safe, int(m.size))
 	}
 	if len(b) > safe {

@@ -79,38 +79,79 @@ func decodeMarkSlot(b []byte) (mark, bool) {
 	return m, true
 }
 
-// readMark reads the newer valid slot of the mark of the segment at path.
-func readMark(r io.ReaderAt, path string) (mark, error) {
+// readMark reads the newer valid slot of the mark of the segment at path;
+// complete is false when one slot is damaged.
+func readMark(r io.ReaderAt, path string) (m mark, complete bool, err error) {
 	b := make([]byte, markSlot1+markSlotSize)
 	n, err := r.ReadAt(b, 0)
 	if err != nil && err != io.EOF {
-		return mark{}, fmt.Errorf("store: read %s: %w", path, err)
+		return mark{}, false, fmt.Errorf("store: read %s: %w", path, err)
 	}
 	b = b[:n]
-	var best mark
-	found := false
+	valid := 0
 	for _, off := range []int{markSlot0, markSlot1} {
 		if len(b) < off+markSlotSize {
 			continue
 		}
-		if m, ok := decodeMarkSlot(b[off:]); ok && (!found || m.gen > best.gen) {
-			best, found = m, true
+		if sm, ok := decodeMarkSlot(b[off:]); ok {
+			if valid == 0 || sm.gen > m.gen {
+				m = sm
+			}
+			valid++
 		}
 	}
-	if !found {
-		return mark{}, corrupt(path, markSlot0, "both copies of the segment's acknowledged end are damaged")
+	if valid == 0 {
+		return mark{}, false, corrupt(path, markSlot0, "both copies of the segment's acknowledged end are damaged")
 	}
-	return best, nil
+	return m, valid == 2, nil
 }
 
-// readMarkFile reads the mark of the segment at path.
-func readMarkFile(path string) (mark, error) {
+// loadMark reads the mark of the segment open as f, of size bytes. When
+// one slot is damaged the other may be one commit older: either the
+// newer write tore in a crash (its commit was never acknowledged) or the
+// newer slot rotted after it was acknowledged. The two cannot be told
+// apart, so the mark is extended over the whole records that follow it
+// instead of dropping them; extended says so.
+func loadMark(f *os.File, size int64, maxBody int) (m mark, extended bool, err error) {
+	m, complete, err := readMark(f, f.Name())
+	if err != nil || complete || size <= m.size {
+		return m, false, err
+	}
+	fr, _, err := openFrameReader(f.Name(), size, maxBody)
+	if err != nil {
+		return mark{}, false, err
+	}
+	defer fr.close()
+	if _, err := fr.f.Seek(m.size, io.SeekStart); err != nil {
+		return mark{}, false, fmt.Errorf("store: %w", err)
+	}
+	fr.r.Reset(fr.f)
+	fr.off = m.size
+	for {
+		at := fr.off
+		v, err := fr.nextView()
+		if err != nil || v.Seq != m.lastSeq+1 {
+			break
+		}
+		m.lastSeq, m.lastOff, m.size, extended = v.Seq, at, fr.off, true
+	}
+	return m, extended, nil
+}
+
+// readMarkFile reads the mark of the segment at path, extended as by
+// loadMark.
+func readMarkFile(path string, maxBody int) (mark, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return mark{}, fmt.Errorf("store: %w", err)
 	}
 	defer f.Close()
-	return readMark(f, path)
+	fi, err := f.Stat()
+	if err != nil {
+		return mark{}, fmt.Errorf("store: %w", err)
+	}
+	m, _, err := loadMark(f, fi.Size(), maxBody)
+	return m, err
 }
 
 // putMark writes m into the slot its generation selects; the caller's

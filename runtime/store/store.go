@@ -371,7 +371,7 @@ func checkAcknowledged(dir string, segs []segment, h head, maxBody int) (int, ma
 			return 0, mark{}, corrupt(later.path, segmentDataStart, "segment holds records, yet HEAD names the earlier segment %s as the acknowledged end (HEAD is stale)", filepath.Base(active.path))
 		}
 	}
-	m, err := readMarkFile(active.path)
+	m, err := readMarkFile(active.path, maxBody)
 	if err != nil {
 		return 0, mark{}, err
 	}
@@ -391,7 +391,7 @@ func checkAcknowledged(dir string, segs []segment, h head, maxBody int) (int, ma
 		}
 		// Just after a rotation: the last record ends the previous segment.
 		seg = &segs[ai-1]
-		if lm, err = readMarkFile(seg.path); err != nil {
+		if lm, err = readMarkFile(seg.path, maxBody); err != nil {
 			return 0, mark{}, err
 		}
 		end = seg.size
@@ -443,6 +443,19 @@ func (s *Store) finishRecovery(l dirListing, segs []segment) error {
 		return fmt.Errorf("store: %w", err)
 	}
 	s.active = f
+	// A damaged mark slot (see loadMark) is rewritten from the mark Open
+	// settled on, so that both slots are whole again.
+	if _, complete, err := readMark(f, last.path); err != nil || !complete {
+		for range 2 {
+			s.mark.gen++
+			if err := putMark(f, s.mark); err != nil {
+				return fmt.Errorf("store: %w", err)
+			}
+		}
+		if err := syncData(f); err != nil {
+			return fmt.Errorf("store: %w", err)
+		}
+	}
 	s.segs = segs
 	s.lastSeq = last.lastSeq
 	rep.Segments = len(segs)
