@@ -39,10 +39,10 @@ Timestamps are those of the log, in UTC.
 
 The CSV has the header case_id,activity,lifecycle,timestamp,resource.
 Export exits with status 1 for an unknown case. A case whose descriptor
-is missing or whose records cannot be read back is reported on standard
-error and left out (its trace ends at the last event that could be
-read), the other cases are still written, and export then exits with
-status 1. Export only reads the data directory: it works while other
+is missing is left out, and a case whose records cannot be read back is
+written up to the last event that could be read; either is reported on
+standard error, the other cases are still written, and export then
+exits with status 1. Export only reads the data directory: it works while other
 processes run cases there, and on a read-only copy; it streams the log,
 one case at a time.
 `,
@@ -52,7 +52,13 @@ one case at a time.
 		fs.BoolVar(&o.xes, "xes", false, "write XES")
 		fs.BoolVar(&o.csv, "csv", false, "write CSV")
 		fs.StringVar(&o.out, "o", "", "write to `FILE` instead of standard output")
-		return func(e *env, args []string) int { return runExport(e, &o, args) }
+		srv := serverFlag(fs)
+		return func(e *env, args []string) int {
+			if *srv != "" {
+				return remoteExport(e, *srv, &o, args)
+			}
+			return runExport(e, &o, args)
+		}
 	},
 }
 

@@ -28,11 +28,19 @@ yet (the target was busy in another process) are delivered too, also
 when the case itself has ended.
 
 Resume exits with status 1 for an unknown case or one that has ended
-with nothing left to deliver.
+with nothing left to deliver, and at once, without waiting, when another
+process is running the case (knhk run, signal or resume); other cases of
+the data directory are not held up.
 `,
 	setup: func(fs *flag.FlagSet) func(*env, []string) int {
 		data := fs.String("data", ".knhk", "the data `DIR` holding the case")
-		return func(e *env, args []string) int { return runResume(e, *data, args) }
+		srv := serverFlag(fs)
+		return func(e *env, args []string) int {
+			if *srv != "" {
+				return remoteResume(e, *srv, args)
+			}
+			return runResume(e, *data, args)
+		}
 	},
 }
 

@@ -42,11 +42,18 @@ command ran fire first, so a signal may find the case already ended.
 
 Signal exits with status 1, and appends nothing to the log, for an
 unknown case, a case that has ended, a signal the workflow does not
-declare, or a payload that does not fit.
+declare, a payload that does not fit, or a case that another process is
+running (it says so at once instead of waiting).
 `,
 	setup: func(fs *flag.FlagSet) func(*env, []string) int {
 		data := fs.String("data", ".knhk", "the data `DIR` holding the case")
-		return func(e *env, args []string) int { return runSignal(e, *data, args) }
+		srv := serverFlag(fs)
+		return func(e *env, args []string) int {
+			if *srv != "" {
+				return remoteSignal(e, *srv, args)
+			}
+			return runSignal(e, *data, args)
+		}
 	},
 }
 
