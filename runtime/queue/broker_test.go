@@ -105,7 +105,7 @@ func TestLeaseExpiryFailsAttempt(t *testing.T) {
 	res := submit(context.Background(), b, job("k1"))
 	tk := poll(t, b, "billing", "w1")
 	o := <-res // nobody heartbeats
-	if !errors.Is(o.err, ErrLeaseExpired) || !strings.Contains(o.err.Error(), `task charge on queue "billing" was held by worker w1`) {
+	if !errors.Is(o.err, ErrLeaseExpired) || !strings.Contains(o.err.Error(), `lease expired: worker w1 held it for 30ms without a heartbeat`) {
 		t.Fatalf("submit error = %v", o.err)
 	}
 	err := b.Complete(context.Background(), tk.ID, tk.Token, json.RawMessage(`"late"`))

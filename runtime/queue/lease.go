@@ -119,11 +119,12 @@ func (b *Broker) expire(id, token string) {
 	}
 	q := b.queue(e.job.Queue)
 	q.counts.Expired++
-	who := ""
+	who := "its worker"
 	if e.worker != "" {
-		who = " by worker " + e.worker
+		who = "worker " + e.worker
 	}
+	// The engine's caller names the task and the queue.
 	b.finish(q, e, nil,
-		fmt.Errorf("%w: task %s on queue %q was held%s for %s without a heartbeat", ErrLeaseExpired, e.job.Task, e.job.Queue, who, b.lease),
+		fmt.Errorf("%w: %s held it for %s without a heartbeat", ErrLeaseExpired, who, b.lease),
 		fmt.Errorf("%w: the lease of task %q expired", ErrLeaseLost, id))
 }

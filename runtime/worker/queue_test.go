@@ -145,7 +145,7 @@ func TestQueueLeaseExpiryWithoutRetryFailsCase(t *testing.T) {
 	eng, errc := queueCase(t, payProgram(t, ""), b, "c1", 7)
 	pollOne(t, b, "w1")
 	s := finished(t, eng, errc, "c1")
-	want := `task charge on queue "billing": lease expired: task charge on queue "billing" was held by worker w1 for 30ms without a heartbeat`
+	want := `task charge on queue "billing": lease expired: worker w1 held it for 30ms without a heartbeat`
 	if s.Status != engine.Failed || !strings.Contains(s.Error, want) {
 		t.Fatalf("case = %v %q, want failed with %q", s.Status, s.Error, want)
 	}
