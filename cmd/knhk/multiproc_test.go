@@ -243,13 +243,15 @@ func TestReadCommandsBesideRunningCases(t *testing.T) {
 				t.Errorf("%v beside the running case: %s", args, stderr)
 			}
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		cmd := exec.CommandContext(ctx, knhkBinary(t), "resume", id)
-		cmd.Dir = dir
-		b, err := cmd.CombinedOutput()
-		cancel()
-		if err == nil || !strings.Contains(string(b), "case "+id+": case is being run by another process") {
-			t.Errorf("resume of %s while another process runs it: %v\n%s", id, err, b)
+		for _, args := range [][]string{{"resume", id}, {"signal", id, "Go"}} {
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			cmd := exec.CommandContext(ctx, knhkBinary(t), args...)
+			cmd.Dir = dir
+			b, err := cmd.CombinedOutput()
+			cancel()
+			if err == nil || !strings.Contains(string(b), "case "+id+": case is being run by another process") {
+				t.Errorf("%v while another process runs the case: %v\n%s", args, err, b)
+			}
 		}
 	}
 	if code, out, _ := knhkProc(t, dir, "fsck"); code != 0 {
