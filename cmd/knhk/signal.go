@@ -81,6 +81,10 @@ func runSignal(e *env, data string, args []string) int {
 		fmt.Fprintf(e.stderr, "knhk: case %s has ended (%s); it takes no more signals\n", id, s.Status)
 		return exitUser
 	}
+	if s.Status == engine.CompFailed {
+		fmt.Fprintf(e.stderr, "knhk: case %s is compensation-failed; it takes no more signals (knhk resume %s retries the compensation)\n", id, id)
+		return exitUser
+	}
 	p := c.prog
 	root := p.Nets[s.Net]
 	sig := findSignal(p, root, name)
