@@ -23,35 +23,17 @@ func (vc viewCache) of(p *ir.Program, net int32) *view.Graph {
 }
 
 // userStep marks h as bookkeeping when ev concerns a transition the view
-// collapses, and otherwise gives the source keyword ("if", "join all",
-// "for each") of a routing step, timer, cancel or fail that Step names by
-// its internal name. The step that completes the case is kept as
-// "return": without it a history would not show the case ending. s is
-// the state before ev.
+// collapses, and otherwise records the view's name of the step (see
+// [view.Graph.Step]). s is the state before ev.
 func userStep(h *historyEntry, vc viewCache, p *ir.Program, s *engine.State, ev *engine.Event) {
 	net, trans := eventStep(p, s, ev)
 	if net < 0 {
 		return
 	}
-	g := vc.of(p, net)
-	if !g.Visible(trans) {
-		if p.Nets[net].Transitions[trans].Kind == ir.TReturn {
-			h.user = "return"
-			return
-		}
-		h.bookkeeping = true
-		return
-	}
-	nd := &g.Nodes[g.TransNode[trans]]
-	switch nd.Kind {
-	case view.Task:
-		if p.Nets[net].Transitions[trans].Kind == ir.TMulti {
-			h.user = nd.Label()
-		}
-	case view.Wait, view.Send:
-		// Named by the signal already.
-	default:
-		h.user = nd.Label()
+	name, show := vc.of(p, net).Step(p, trans)
+	h.bookkeeping = !show
+	if name != h.Step {
+		h.user = name
 	}
 }
 
