@@ -44,7 +44,13 @@ knhk resume retries) when they apply.
 	setup: func(fs *flag.FlagSet) func(*env, []string) int {
 		data := fs.String("data", ".knhk", "the data `DIR` to list")
 		asJSON := fs.Bool("json", false, "print JSON")
-		return func(e *env, args []string) int { return runCases(e, *data, *asJSON, args) }
+		srv := serverFlag(fs)
+		return func(e *env, args []string) int {
+			if *srv != "" {
+				return remoteCases(e, *srv, *asJSON, args)
+			}
+			return runCases(e, *data, *asJSON, args)
+		}
 	},
 }
 

@@ -38,7 +38,13 @@ time, kind and, when they apply, step, signal, message and due.
 		data := fs.String("data", ".knhk", "the data `DIR` holding the case")
 		asJSON := fs.Bool("json", false, "print JSON")
 		detail := fs.Bool("detail", false, "print every event, with the compiled net's step names")
-		return func(e *env, args []string) int { return runHistory(e, *data, *asJSON, *detail, args) }
+		srv := serverFlag(fs)
+		return func(e *env, args []string) int {
+			if *srv != "" {
+				return remoteHistory(e, *srv, *asJSON, args)
+			}
+			return runHistory(e, *data, *asJSON, *detail, args)
+		}
 	},
 }
 

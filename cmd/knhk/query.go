@@ -33,7 +33,13 @@ has no value yet).
 `,
 	setup: func(fs *flag.FlagSet) func(*env, []string) int {
 		data := fs.String("data", ".knhk", "the data `DIR` holding the case")
-		return func(e *env, args []string) int { return runQuery(e, *data, args) }
+		srv := serverFlag(fs)
+		return func(e *env, args []string) int {
+			if *srv != "" {
+				return remoteQuery(e, *srv, args)
+			}
+			return runQuery(e, *data, args)
+		}
 	},
 }
 

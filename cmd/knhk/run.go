@@ -63,7 +63,13 @@ message and the source position of the step that failed.
 		fs.StringVar(&o.input, "input", "", "read the input from JSON `FILE`")
 		fs.StringVar(&o.inputJSON, "input-json", "", "take the input from the `JSON` text")
 		fs.StringVar(&o.data, "data", ".knhk", "keep the event log in `DIR`")
-		return func(e *env, args []string) int { return runRun(e, &o, args) }
+		srv := serverFlag(fs)
+		return func(e *env, args []string) int {
+			if *srv != "" {
+				return remoteRun(e, *srv, &o, args)
+			}
+			return runRun(e, &o, args)
+		}
 	},
 }
 
