@@ -19,8 +19,14 @@ import (
 // error is an [*Error] at fn's location (the expression in the source), so
 // the case fails there as on any other evaluation error.
 func CheckStorable(p *ir.Program, fn *ir.Func, v Value) error {
-	if !mayNeedCheck(p, fn.Result, map[ir.TypeID]bool{}) {
-		return nil
+	switch p.KindOf(fn.Result) {
+	case ir.KindFloat, ir.KindF32:
+	case ir.KindOptional, ir.KindList, ir.KindMap, ir.KindRecord:
+		if !mayNeedCheck(p, fn.Result, map[ir.TypeID]bool{}) {
+			return nil
+		}
+	default:
+		return nil // the common case: no walk, no allocation
 	}
 	if err := storable(v, "", 0); err != nil {
 		return &Error{Loc: fn.Loc, Func: fn.Name, Msg: err.Error()}
