@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/knhk/knhk/compiler"
 	"github.com/knhk/knhk/compiler/ir"
 )
 
@@ -158,8 +159,22 @@ func (x *fixture) engine() *Engine {
 
 func (x *fixture) start(id, net string, args ...any) {
 	x.t.Helper()
+	x.sound(net)
 	if err := x.engine().Start(context.Background(), id, net, args); err != nil {
 		x.t.Fatal(err)
+	}
+}
+
+// sound holds a hand-built net to the soundness gate of knhk check and
+// run (compiler.Soundness, on the engine's semantics), so that no
+// pattern test runs a net that a user's program could not be.
+func (x *fixture) sound(net string) {
+	x.t.Helper()
+	reports, _ := compiler.Soundness(x.p, nil)
+	for _, r := range reports {
+		if r.Net == net && r.HasErrors() {
+			x.t.Fatalf("net %s is not sound: %s", net, r.Problems[0].Message)
+		}
 	}
 }
 
