@@ -200,3 +200,44 @@ func (a *api) Export(ctx context.Context, r *connect.Request[knhkv1.ExportReques
 	}
 	return connect.NewResponse(&knhkv1.ExportResponse{Data: b.Bytes()}), nil
 }
+
+func (a *api) PollTask(ctx context.Context, r *connect.Request[knhkv1.PollTaskRequest]) (*connect.Response[knhkv1.PollTaskResponse], error) {
+	if r.Msg.TimeoutMs < 0 {
+		return nil, toConnect(errf(CodeInvalidArgument, "timeout_ms", "timeout_ms is negative (%d)", r.Msg.TimeoutMs))
+	}
+	t, ok, err := a.s.PollTask(ctx, r.Msg.Queue, r.Msg.Worker, time.Duration(r.Msg.TimeoutMs)*time.Millisecond)
+	if err != nil {
+		return nil, toConnect(err)
+	}
+	out := &knhkv1.PollTaskResponse{}
+	if ok {
+		out.Task = &knhkv1.WorkerTask{Id: t.ID, Queue: t.Queue, Task: t.Task, CaseId: t.CaseID, Attempt: int32(t.Attempt),
+			InputJson: string(t.Input), Token: t.Token, LeaseDeadlineUnixNano: t.LeaseDeadline.UnixNano()}
+		if !t.Deadline.IsZero() {
+			out.Task.DeadlineUnixNano = t.Deadline.UnixNano()
+		}
+	}
+	return connect.NewResponse(out), nil
+}
+
+func (a *api) Heartbeat(ctx context.Context, r *connect.Request[knhkv1.HeartbeatRequest]) (*connect.Response[knhkv1.HeartbeatResponse], error) {
+	at, err := a.s.Heartbeat(ctx, r.Msg.Id, r.Msg.Token)
+	if err != nil {
+		return nil, toConnect(err)
+	}
+	return connect.NewResponse(&knhkv1.HeartbeatResponse{LeaseDeadlineUnixNano: at.UnixNano()}), nil
+}
+
+func (a *api) CompleteTask(ctx context.Context, r *connect.Request[knhkv1.CompleteTaskRequest]) (*connect.Response[knhkv1.CompleteTaskResponse], error) {
+	if err := a.s.CompleteTask(ctx, r.Msg.Id, r.Msg.Token, []byte(r.Msg.ResultJson)); err != nil {
+		return nil, toConnect(err)
+	}
+	return connect.NewResponse(&knhkv1.CompleteTaskResponse{}), nil
+}
+
+func (a *api) FailTask(ctx context.Context, r *connect.Request[knhkv1.FailTaskRequest]) (*connect.Response[knhkv1.FailTaskResponse], error) {
+	if err := a.s.FailTask(ctx, r.Msg.Id, r.Msg.Token, r.Msg.Message); err != nil {
+		return nil, toConnect(err)
+	}
+	return connect.NewResponse(&knhkv1.FailTaskResponse{}), nil
+}

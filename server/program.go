@@ -168,6 +168,7 @@ func (s *Service) newProgram(hash string, prog *ir.Program, files map[int32]*sou
 			BaseDir:  s.opts.BaseDir,
 			Log:      s.opts.Log,
 			GroupDir: filepath.Join(s.dir, "procs"),
+			Queue:    s.broker,
 		}),
 		Log: s.log,
 	})

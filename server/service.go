@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/knhk/knhk/runtime/queue"
 	"github.com/knhk/knhk/runtime/store"
 )
 
@@ -27,6 +28,9 @@ type Options struct {
 	IndexEvery time.Duration
 	// Store configures the event log.
 	Store store.Options
+	// Lease is how long an external worker holds a queue task without a
+	// heartbeat (default queue.DefaultLease).
+	Lease time.Duration
 }
 
 // Service runs every case of one data directory. Its methods are safe
@@ -37,6 +41,8 @@ type Service struct {
 	st   *store.Store
 	log  *eventLog
 	lock *os.File // DIR/server/LOCK, held while open
+	// broker hands the attempts of queue tasks to external workers.
+	broker *queue.Broker
 
 	runCtx  context.Context // the context cases run under
 	stopRun context.CancelFunc
@@ -94,7 +100,7 @@ func Open(dir string, opts Options) (*Service, error) {
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &Service{dir: dir, opts: opts, st: st, lock: lock, runCtx: ctx, stopRun: cancel, stop: make(chan struct{}),
+	s := &Service{dir: dir, opts: opts, st: st, lock: lock, broker: queue.New(queue.Options{Lease: opts.Lease}), runCtx: ctx, stopRun: cancel, stop: make(chan struct{}),
 		progs: map[string]*Program{}, cases: map[string]*caseEntry{}, byReq: map[string]*caseEntry{}, byKey: map[string]*caseEntry{},
 		indexDone: make(chan struct{})}
 	s.log = &eventLog{st: st, pos: map[string]*casePos{}, pre: map[string]*preload{}, appended: s.appended}
@@ -169,6 +175,7 @@ func (s *Service) Close(ctx context.Context) error {
 	if werr := wait(&s.drivers); err == nil {
 		err = werr
 	}
+	s.broker.Close()
 	<-s.indexDone
 	if err == nil {
 		err = s.writeIndex()

@@ -1702,6 +1702,514 @@ func (x *ExportResponse) GetData() []byte {
 	return nil
 }
 
+type PollTaskRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Queue string                 `protobuf:"bytes,1,opt,name=queue,proto3" json:"queue,omitempty"`
+	// worker names the caller in logs and errors.
+	Worker string `protobuf:"bytes,2,opt,name=worker,proto3" json:"worker,omitempty"`
+	// timeout_ms bounds the poll (default and maximum 60000).
+	TimeoutMs     int64 `protobuf:"varint,3,opt,name=timeout_ms,json=timeoutMs,proto3" json:"timeout_ms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PollTaskRequest) Reset() {
+	*x = PollTaskRequest{}
+	mi := &file_knhk_v1_knhk_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PollTaskRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PollTaskRequest) ProtoMessage() {}
+
+func (x *PollTaskRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_knhk_v1_knhk_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PollTaskRequest.ProtoReflect.Descriptor instead.
+func (*PollTaskRequest) Descriptor() ([]byte, []int) {
+	return file_knhk_v1_knhk_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *PollTaskRequest) GetQueue() string {
+	if x != nil {
+		return x.Queue
+	}
+	return ""
+}
+
+func (x *PollTaskRequest) GetWorker() string {
+	if x != nil {
+		return x.Worker
+	}
+	return ""
+}
+
+func (x *PollTaskRequest) GetTimeoutMs() int64 {
+	if x != nil {
+		return x.TimeoutMs
+	}
+	return 0
+}
+
+type PollTaskResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// task is unset when none came within the timeout.
+	Task          *WorkerTask `protobuf:"bytes,1,opt,name=task,proto3" json:"task,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PollTaskResponse) Reset() {
+	*x = PollTaskResponse{}
+	mi := &file_knhk_v1_knhk_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PollTaskResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PollTaskResponse) ProtoMessage() {}
+
+func (x *PollTaskResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_knhk_v1_knhk_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PollTaskResponse.ProtoReflect.Descriptor instead.
+func (*PollTaskResponse) Descriptor() ([]byte, []int) {
+	return file_knhk_v1_knhk_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *PollTaskResponse) GetTask() *WorkerTask {
+	if x != nil {
+		return x.Task
+	}
+	return nil
+}
+
+// WorkerTask is one delivery of a task attempt to a worker.
+type WorkerTask struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// id is the attempt's idempotency key: apply its effect once.
+	Id      string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Queue   string `protobuf:"bytes,2,opt,name=queue,proto3" json:"queue,omitempty"`
+	Task    string `protobuf:"bytes,3,opt,name=task,proto3" json:"task,omitempty"`
+	CaseId  string `protobuf:"bytes,4,opt,name=case_id,json=caseId,proto3" json:"case_id,omitempty"`
+	Attempt int32  `protobuf:"varint,5,opt,name=attempt,proto3" json:"attempt,omitempty"`
+	// input_json is the task's named arguments as one JSON object.
+	InputJson string `protobuf:"bytes,6,opt,name=input_json,json=inputJson,proto3" json:"input_json,omitempty"`
+	// token proves the delivery to Heartbeat, CompleteTask and FailTask.
+	Token                 string `protobuf:"bytes,7,opt,name=token,proto3" json:"token,omitempty"`
+	LeaseDeadlineUnixNano int64  `protobuf:"varint,8,opt,name=lease_deadline_unix_nano,json=leaseDeadlineUnixNano,proto3" json:"lease_deadline_unix_nano,omitempty"`
+	// deadline_unix_nano is the attempt's own deadline (0: none).
+	DeadlineUnixNano int64 `protobuf:"varint,9,opt,name=deadline_unix_nano,json=deadlineUnixNano,proto3" json:"deadline_unix_nano,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *WorkerTask) Reset() {
+	*x = WorkerTask{}
+	mi := &file_knhk_v1_knhk_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WorkerTask) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WorkerTask) ProtoMessage() {}
+
+func (x *WorkerTask) ProtoReflect() protoreflect.Message {
+	mi := &file_knhk_v1_knhk_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WorkerTask.ProtoReflect.Descriptor instead.
+func (*WorkerTask) Descriptor() ([]byte, []int) {
+	return file_knhk_v1_knhk_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *WorkerTask) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *WorkerTask) GetQueue() string {
+	if x != nil {
+		return x.Queue
+	}
+	return ""
+}
+
+func (x *WorkerTask) GetTask() string {
+	if x != nil {
+		return x.Task
+	}
+	return ""
+}
+
+func (x *WorkerTask) GetCaseId() string {
+	if x != nil {
+		return x.CaseId
+	}
+	return ""
+}
+
+func (x *WorkerTask) GetAttempt() int32 {
+	if x != nil {
+		return x.Attempt
+	}
+	return 0
+}
+
+func (x *WorkerTask) GetInputJson() string {
+	if x != nil {
+		return x.InputJson
+	}
+	return ""
+}
+
+func (x *WorkerTask) GetToken() string {
+	if x != nil {
+		return x.Token
+	}
+	return ""
+}
+
+func (x *WorkerTask) GetLeaseDeadlineUnixNano() int64 {
+	if x != nil {
+		return x.LeaseDeadlineUnixNano
+	}
+	return 0
+}
+
+func (x *WorkerTask) GetDeadlineUnixNano() int64 {
+	if x != nil {
+		return x.DeadlineUnixNano
+	}
+	return 0
+}
+
+type HeartbeatRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Token         string                 `protobuf:"bytes,2,opt,name=token,proto3" json:"token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *HeartbeatRequest) Reset() {
+	*x = HeartbeatRequest{}
+	mi := &file_knhk_v1_knhk_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HeartbeatRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HeartbeatRequest) ProtoMessage() {}
+
+func (x *HeartbeatRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_knhk_v1_knhk_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HeartbeatRequest.ProtoReflect.Descriptor instead.
+func (*HeartbeatRequest) Descriptor() ([]byte, []int) {
+	return file_knhk_v1_knhk_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *HeartbeatRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *HeartbeatRequest) GetToken() string {
+	if x != nil {
+		return x.Token
+	}
+	return ""
+}
+
+type HeartbeatResponse struct {
+	state                 protoimpl.MessageState `protogen:"open.v1"`
+	LeaseDeadlineUnixNano int64                  `protobuf:"varint,1,opt,name=lease_deadline_unix_nano,json=leaseDeadlineUnixNano,proto3" json:"lease_deadline_unix_nano,omitempty"`
+	unknownFields         protoimpl.UnknownFields
+	sizeCache             protoimpl.SizeCache
+}
+
+func (x *HeartbeatResponse) Reset() {
+	*x = HeartbeatResponse{}
+	mi := &file_knhk_v1_knhk_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HeartbeatResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HeartbeatResponse) ProtoMessage() {}
+
+func (x *HeartbeatResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_knhk_v1_knhk_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HeartbeatResponse.ProtoReflect.Descriptor instead.
+func (*HeartbeatResponse) Descriptor() ([]byte, []int) {
+	return file_knhk_v1_knhk_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *HeartbeatResponse) GetLeaseDeadlineUnixNano() int64 {
+	if x != nil {
+		return x.LeaseDeadlineUnixNano
+	}
+	return 0
+}
+
+type CompleteTaskRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Token         string                 `protobuf:"bytes,2,opt,name=token,proto3" json:"token,omitempty"`
+	ResultJson    string                 `protobuf:"bytes,3,opt,name=result_json,json=resultJson,proto3" json:"result_json,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CompleteTaskRequest) Reset() {
+	*x = CompleteTaskRequest{}
+	mi := &file_knhk_v1_knhk_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CompleteTaskRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CompleteTaskRequest) ProtoMessage() {}
+
+func (x *CompleteTaskRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_knhk_v1_knhk_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CompleteTaskRequest.ProtoReflect.Descriptor instead.
+func (*CompleteTaskRequest) Descriptor() ([]byte, []int) {
+	return file_knhk_v1_knhk_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *CompleteTaskRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *CompleteTaskRequest) GetToken() string {
+	if x != nil {
+		return x.Token
+	}
+	return ""
+}
+
+func (x *CompleteTaskRequest) GetResultJson() string {
+	if x != nil {
+		return x.ResultJson
+	}
+	return ""
+}
+
+type CompleteTaskResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CompleteTaskResponse) Reset() {
+	*x = CompleteTaskResponse{}
+	mi := &file_knhk_v1_knhk_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CompleteTaskResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CompleteTaskResponse) ProtoMessage() {}
+
+func (x *CompleteTaskResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_knhk_v1_knhk_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CompleteTaskResponse.ProtoReflect.Descriptor instead.
+func (*CompleteTaskResponse) Descriptor() ([]byte, []int) {
+	return file_knhk_v1_knhk_proto_rawDescGZIP(), []int{34}
+}
+
+type FailTaskRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Token         string                 `protobuf:"bytes,2,opt,name=token,proto3" json:"token,omitempty"`
+	Message       string                 `protobuf:"bytes,3,opt,name=message,proto3" json:"message,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FailTaskRequest) Reset() {
+	*x = FailTaskRequest{}
+	mi := &file_knhk_v1_knhk_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FailTaskRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FailTaskRequest) ProtoMessage() {}
+
+func (x *FailTaskRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_knhk_v1_knhk_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FailTaskRequest.ProtoReflect.Descriptor instead.
+func (*FailTaskRequest) Descriptor() ([]byte, []int) {
+	return file_knhk_v1_knhk_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *FailTaskRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *FailTaskRequest) GetToken() string {
+	if x != nil {
+		return x.Token
+	}
+	return ""
+}
+
+func (x *FailTaskRequest) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+type FailTaskResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FailTaskResponse) Reset() {
+	*x = FailTaskResponse{}
+	mi := &file_knhk_v1_knhk_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FailTaskResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FailTaskResponse) ProtoMessage() {}
+
+func (x *FailTaskResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_knhk_v1_knhk_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FailTaskResponse.ProtoReflect.Descriptor instead.
+func (*FailTaskResponse) Descriptor() ([]byte, []int) {
+	return file_knhk_v1_knhk_proto_rawDescGZIP(), []int{36}
+}
+
 var File_knhk_v1_knhk_proto protoreflect.FileDescriptor
 
 const file_knhk_v1_knhk_proto_rawDesc = "" +
@@ -1824,7 +2332,42 @@ const file_knhk_v1_knhk_proto_rawDesc = "" +
 	"\bcase_ids\x18\x01 \x03(\tR\acaseIds\x12\x16\n" +
 	"\x06format\x18\x02 \x01(\tR\x06format\"$\n" +
 	"\x0eExportResponse\x12\x12\n" +
-	"\x04data\x18\x01 \x01(\fR\x04data2\xb7\x06\n" +
+	"\x04data\x18\x01 \x01(\fR\x04data\"^\n" +
+	"\x0fPollTaskRequest\x12\x14\n" +
+	"\x05queue\x18\x01 \x01(\tR\x05queue\x12\x16\n" +
+	"\x06worker\x18\x02 \x01(\tR\x06worker\x12\x1d\n" +
+	"\n" +
+	"timeout_ms\x18\x03 \x01(\x03R\ttimeoutMs\";\n" +
+	"\x10PollTaskResponse\x12'\n" +
+	"\x04task\x18\x01 \x01(\v2\x13.knhk.v1.WorkerTaskR\x04task\"\x95\x02\n" +
+	"\n" +
+	"WorkerTask\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
+	"\x05queue\x18\x02 \x01(\tR\x05queue\x12\x12\n" +
+	"\x04task\x18\x03 \x01(\tR\x04task\x12\x17\n" +
+	"\acase_id\x18\x04 \x01(\tR\x06caseId\x12\x18\n" +
+	"\aattempt\x18\x05 \x01(\x05R\aattempt\x12\x1d\n" +
+	"\n" +
+	"input_json\x18\x06 \x01(\tR\tinputJson\x12\x14\n" +
+	"\x05token\x18\a \x01(\tR\x05token\x127\n" +
+	"\x18lease_deadline_unix_nano\x18\b \x01(\x03R\x15leaseDeadlineUnixNano\x12,\n" +
+	"\x12deadline_unix_nano\x18\t \x01(\x03R\x10deadlineUnixNano\"8\n" +
+	"\x10HeartbeatRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
+	"\x05token\x18\x02 \x01(\tR\x05token\"L\n" +
+	"\x11HeartbeatResponse\x127\n" +
+	"\x18lease_deadline_unix_nano\x18\x01 \x01(\x03R\x15leaseDeadlineUnixNano\"\\\n" +
+	"\x13CompleteTaskRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
+	"\x05token\x18\x02 \x01(\tR\x05token\x12\x1f\n" +
+	"\vresult_json\x18\x03 \x01(\tR\n" +
+	"resultJson\"\x16\n" +
+	"\x14CompleteTaskResponse\"Q\n" +
+	"\x0fFailTaskRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
+	"\x05token\x18\x02 \x01(\tR\x05token\x12\x18\n" +
+	"\amessage\x18\x03 \x01(\tR\amessage\"\x12\n" +
+	"\x10FailTaskResponse2\xca\b\n" +
 	"\vKnhkService\x129\n" +
 	"\x06Deploy\x12\x16.knhk.v1.DeployRequest\x1a\x17.knhk.v1.DeployResponse\x12K\n" +
 	"\fListPrograms\x12\x1c.knhk.v1.ListProgramsRequest\x1a\x1d.knhk.v1.ListProgramsResponse\x12B\n" +
@@ -1840,7 +2383,11 @@ const file_knhk_v1_knhk_proto_rawDesc = "" +
 	"GetHistory\x12\x1a.knhk.v1.GetHistoryRequest\x1a\x1b.knhk.v1.GetHistoryResponse\x12E\n" +
 	"\fWatchHistory\x12\x1c.knhk.v1.WatchHistoryRequest\x1a\x15.knhk.v1.HistoryEntry0\x01\x12B\n" +
 	"\tListCases\x12\x19.knhk.v1.ListCasesRequest\x1a\x1a.knhk.v1.ListCasesResponse\x129\n" +
-	"\x06Export\x12\x16.knhk.v1.ExportRequest\x1a\x17.knhk.v1.ExportResponseB)Z'github.com/knhk/knhk/api/knhk/v1;knhkv1b\x06proto3"
+	"\x06Export\x12\x16.knhk.v1.ExportRequest\x1a\x17.knhk.v1.ExportResponse\x12?\n" +
+	"\bPollTask\x12\x18.knhk.v1.PollTaskRequest\x1a\x19.knhk.v1.PollTaskResponse\x12B\n" +
+	"\tHeartbeat\x12\x19.knhk.v1.HeartbeatRequest\x1a\x1a.knhk.v1.HeartbeatResponse\x12K\n" +
+	"\fCompleteTask\x12\x1c.knhk.v1.CompleteTaskRequest\x1a\x1d.knhk.v1.CompleteTaskResponse\x12?\n" +
+	"\bFailTask\x12\x18.knhk.v1.FailTaskRequest\x1a\x19.knhk.v1.FailTaskResponseB)Z'github.com/knhk/knhk/api/knhk/v1;knhkv1b\x06proto3"
 
 var (
 	file_knhk_v1_knhk_proto_rawDescOnce sync.Once
@@ -1854,7 +2401,7 @@ func file_knhk_v1_knhk_proto_rawDescGZIP() []byte {
 	return file_knhk_v1_knhk_proto_rawDescData
 }
 
-var file_knhk_v1_knhk_proto_msgTypes = make([]protoimpl.MessageInfo, 28)
+var file_knhk_v1_knhk_proto_msgTypes = make([]protoimpl.MessageInfo, 37)
 var file_knhk_v1_knhk_proto_goTypes = []any{
 	(*Diagnostic)(nil),           // 0: knhk.v1.Diagnostic
 	(*BadInput)(nil),             // 1: knhk.v1.BadInput
@@ -1884,6 +2431,15 @@ var file_knhk_v1_knhk_proto_goTypes = []any{
 	(*ListCasesResponse)(nil),    // 25: knhk.v1.ListCasesResponse
 	(*ExportRequest)(nil),        // 26: knhk.v1.ExportRequest
 	(*ExportResponse)(nil),       // 27: knhk.v1.ExportResponse
+	(*PollTaskRequest)(nil),      // 28: knhk.v1.PollTaskRequest
+	(*PollTaskResponse)(nil),     // 29: knhk.v1.PollTaskResponse
+	(*WorkerTask)(nil),           // 30: knhk.v1.WorkerTask
+	(*HeartbeatRequest)(nil),     // 31: knhk.v1.HeartbeatRequest
+	(*HeartbeatResponse)(nil),    // 32: knhk.v1.HeartbeatResponse
+	(*CompleteTaskRequest)(nil),  // 33: knhk.v1.CompleteTaskRequest
+	(*CompleteTaskResponse)(nil), // 34: knhk.v1.CompleteTaskResponse
+	(*FailTaskRequest)(nil),      // 35: knhk.v1.FailTaskRequest
+	(*FailTaskResponse)(nil),     // 36: knhk.v1.FailTaskResponse
 }
 var file_knhk_v1_knhk_proto_depIdxs = []int32{
 	0,  // 0: knhk.v1.BadInput.diagnostics:type_name -> knhk.v1.Diagnostic
@@ -1895,35 +2451,44 @@ var file_knhk_v1_knhk_proto_depIdxs = []int32{
 	19, // 6: knhk.v1.WaitCaseResponse.case:type_name -> knhk.v1.CaseSummary
 	20, // 7: knhk.v1.GetHistoryResponse.entries:type_name -> knhk.v1.HistoryEntry
 	19, // 8: knhk.v1.ListCasesResponse.cases:type_name -> knhk.v1.CaseSummary
-	2,  // 9: knhk.v1.KnhkService.Deploy:input_type -> knhk.v1.DeployRequest
-	5,  // 10: knhk.v1.KnhkService.ListPrograms:input_type -> knhk.v1.ListProgramsRequest
-	7,  // 11: knhk.v1.KnhkService.StartCase:input_type -> knhk.v1.StartCaseRequest
-	9,  // 12: knhk.v1.KnhkService.SignalCase:input_type -> knhk.v1.SignalCaseRequest
-	11, // 13: knhk.v1.KnhkService.QueryCase:input_type -> knhk.v1.QueryCaseRequest
-	13, // 14: knhk.v1.KnhkService.CancelCase:input_type -> knhk.v1.CancelCaseRequest
-	15, // 15: knhk.v1.KnhkService.GetCase:input_type -> knhk.v1.GetCaseRequest
-	17, // 16: knhk.v1.KnhkService.WaitCase:input_type -> knhk.v1.WaitCaseRequest
-	21, // 17: knhk.v1.KnhkService.GetHistory:input_type -> knhk.v1.GetHistoryRequest
-	23, // 18: knhk.v1.KnhkService.WatchHistory:input_type -> knhk.v1.WatchHistoryRequest
-	24, // 19: knhk.v1.KnhkService.ListCases:input_type -> knhk.v1.ListCasesRequest
-	26, // 20: knhk.v1.KnhkService.Export:input_type -> knhk.v1.ExportRequest
-	3,  // 21: knhk.v1.KnhkService.Deploy:output_type -> knhk.v1.DeployResponse
-	6,  // 22: knhk.v1.KnhkService.ListPrograms:output_type -> knhk.v1.ListProgramsResponse
-	8,  // 23: knhk.v1.KnhkService.StartCase:output_type -> knhk.v1.StartCaseResponse
-	10, // 24: knhk.v1.KnhkService.SignalCase:output_type -> knhk.v1.SignalCaseResponse
-	12, // 25: knhk.v1.KnhkService.QueryCase:output_type -> knhk.v1.QueryCaseResponse
-	14, // 26: knhk.v1.KnhkService.CancelCase:output_type -> knhk.v1.CancelCaseResponse
-	16, // 27: knhk.v1.KnhkService.GetCase:output_type -> knhk.v1.GetCaseResponse
-	18, // 28: knhk.v1.KnhkService.WaitCase:output_type -> knhk.v1.WaitCaseResponse
-	22, // 29: knhk.v1.KnhkService.GetHistory:output_type -> knhk.v1.GetHistoryResponse
-	20, // 30: knhk.v1.KnhkService.WatchHistory:output_type -> knhk.v1.HistoryEntry
-	25, // 31: knhk.v1.KnhkService.ListCases:output_type -> knhk.v1.ListCasesResponse
-	27, // 32: knhk.v1.KnhkService.Export:output_type -> knhk.v1.ExportResponse
-	21, // [21:33] is the sub-list for method output_type
-	9,  // [9:21] is the sub-list for method input_type
-	9,  // [9:9] is the sub-list for extension type_name
-	9,  // [9:9] is the sub-list for extension extendee
-	0,  // [0:9] is the sub-list for field type_name
+	30, // 9: knhk.v1.PollTaskResponse.task:type_name -> knhk.v1.WorkerTask
+	2,  // 10: knhk.v1.KnhkService.Deploy:input_type -> knhk.v1.DeployRequest
+	5,  // 11: knhk.v1.KnhkService.ListPrograms:input_type -> knhk.v1.ListProgramsRequest
+	7,  // 12: knhk.v1.KnhkService.StartCase:input_type -> knhk.v1.StartCaseRequest
+	9,  // 13: knhk.v1.KnhkService.SignalCase:input_type -> knhk.v1.SignalCaseRequest
+	11, // 14: knhk.v1.KnhkService.QueryCase:input_type -> knhk.v1.QueryCaseRequest
+	13, // 15: knhk.v1.KnhkService.CancelCase:input_type -> knhk.v1.CancelCaseRequest
+	15, // 16: knhk.v1.KnhkService.GetCase:input_type -> knhk.v1.GetCaseRequest
+	17, // 17: knhk.v1.KnhkService.WaitCase:input_type -> knhk.v1.WaitCaseRequest
+	21, // 18: knhk.v1.KnhkService.GetHistory:input_type -> knhk.v1.GetHistoryRequest
+	23, // 19: knhk.v1.KnhkService.WatchHistory:input_type -> knhk.v1.WatchHistoryRequest
+	24, // 20: knhk.v1.KnhkService.ListCases:input_type -> knhk.v1.ListCasesRequest
+	26, // 21: knhk.v1.KnhkService.Export:input_type -> knhk.v1.ExportRequest
+	28, // 22: knhk.v1.KnhkService.PollTask:input_type -> knhk.v1.PollTaskRequest
+	31, // 23: knhk.v1.KnhkService.Heartbeat:input_type -> knhk.v1.HeartbeatRequest
+	33, // 24: knhk.v1.KnhkService.CompleteTask:input_type -> knhk.v1.CompleteTaskRequest
+	35, // 25: knhk.v1.KnhkService.FailTask:input_type -> knhk.v1.FailTaskRequest
+	3,  // 26: knhk.v1.KnhkService.Deploy:output_type -> knhk.v1.DeployResponse
+	6,  // 27: knhk.v1.KnhkService.ListPrograms:output_type -> knhk.v1.ListProgramsResponse
+	8,  // 28: knhk.v1.KnhkService.StartCase:output_type -> knhk.v1.StartCaseResponse
+	10, // 29: knhk.v1.KnhkService.SignalCase:output_type -> knhk.v1.SignalCaseResponse
+	12, // 30: knhk.v1.KnhkService.QueryCase:output_type -> knhk.v1.QueryCaseResponse
+	14, // 31: knhk.v1.KnhkService.CancelCase:output_type -> knhk.v1.CancelCaseResponse
+	16, // 32: knhk.v1.KnhkService.GetCase:output_type -> knhk.v1.GetCaseResponse
+	18, // 33: knhk.v1.KnhkService.WaitCase:output_type -> knhk.v1.WaitCaseResponse
+	22, // 34: knhk.v1.KnhkService.GetHistory:output_type -> knhk.v1.GetHistoryResponse
+	20, // 35: knhk.v1.KnhkService.WatchHistory:output_type -> knhk.v1.HistoryEntry
+	25, // 36: knhk.v1.KnhkService.ListCases:output_type -> knhk.v1.ListCasesResponse
+	27, // 37: knhk.v1.KnhkService.Export:output_type -> knhk.v1.ExportResponse
+	29, // 38: knhk.v1.KnhkService.PollTask:output_type -> knhk.v1.PollTaskResponse
+	32, // 39: knhk.v1.KnhkService.Heartbeat:output_type -> knhk.v1.HeartbeatResponse
+	34, // 40: knhk.v1.KnhkService.CompleteTask:output_type -> knhk.v1.CompleteTaskResponse
+	36, // 41: knhk.v1.KnhkService.FailTask:output_type -> knhk.v1.FailTaskResponse
+	26, // [26:42] is the sub-list for method output_type
+	10, // [10:26] is the sub-list for method input_type
+	10, // [10:10] is the sub-list for extension type_name
+	10, // [10:10] is the sub-list for extension extendee
+	0,  // [0:10] is the sub-list for field type_name
 }
 
 func init() { file_knhk_v1_knhk_proto_init() }
@@ -1937,7 +2502,7 @@ func file_knhk_v1_knhk_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_knhk_v1_knhk_proto_rawDesc), len(file_knhk_v1_knhk_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   28,
+			NumMessages:   37,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -64,6 +64,15 @@ const (
 	KnhkServiceListCasesProcedure = "/knhk.v1.KnhkService/ListCases"
 	// KnhkServiceExportProcedure is the fully-qualified name of the KnhkService's Export RPC.
 	KnhkServiceExportProcedure = "/knhk.v1.KnhkService/Export"
+	// KnhkServicePollTaskProcedure is the fully-qualified name of the KnhkService's PollTask RPC.
+	KnhkServicePollTaskProcedure = "/knhk.v1.KnhkService/PollTask"
+	// KnhkServiceHeartbeatProcedure is the fully-qualified name of the KnhkService's Heartbeat RPC.
+	KnhkServiceHeartbeatProcedure = "/knhk.v1.KnhkService/Heartbeat"
+	// KnhkServiceCompleteTaskProcedure is the fully-qualified name of the KnhkService's CompleteTask
+	// RPC.
+	KnhkServiceCompleteTaskProcedure = "/knhk.v1.KnhkService/CompleteTask"
+	// KnhkServiceFailTaskProcedure is the fully-qualified name of the KnhkService's FailTask RPC.
+	KnhkServiceFailTaskProcedure = "/knhk.v1.KnhkService/FailTask"
 )
 
 // KnhkServiceClient is a client for the knhk.v1.KnhkService service.
@@ -95,6 +104,17 @@ type KnhkServiceClient interface {
 	ListCases(context.Context, *connect.Request[v1.ListCasesRequest]) (*connect.Response[v1.ListCasesResponse], error)
 	// Export writes cases as an event log (XES or CSV).
 	Export(context.Context, *connect.Request[v1.ExportRequest]) (*connect.Response[v1.ExportResponse], error)
+	// PollTask long-polls a queue for the next task of a queue binding
+	// (task t(...) -> R queue "name") and leases it to the caller.
+	PollTask(context.Context, *connect.Request[v1.PollTaskRequest]) (*connect.Response[v1.PollTaskResponse], error)
+	// Heartbeat extends the lease of a task the caller holds.
+	Heartbeat(context.Context, *connect.Request[v1.HeartbeatRequest]) (*connect.Response[v1.HeartbeatResponse], error)
+	// CompleteTask finishes a held task with its result, checked against
+	// the task's result type.
+	CompleteTask(context.Context, *connect.Request[v1.CompleteTaskRequest]) (*connect.Response[v1.CompleteTaskResponse], error)
+	// FailTask fails the attempt of a held task; the engine retries it per
+	// the task's clauses.
+	FailTask(context.Context, *connect.Request[v1.FailTaskRequest]) (*connect.Response[v1.FailTaskResponse], error)
 }
 
 // NewKnhkServiceClient constructs a client for the knhk.v1.KnhkService service. By default, it uses
@@ -180,6 +200,30 @@ func NewKnhkServiceClient(httpClient connect.HTTPClient, baseURL string, opts ..
 			connect.WithSchema(knhkServiceMethods.ByName("Export")),
 			connect.WithClientOptions(opts...),
 		),
+		pollTask: connect.NewClient[v1.PollTaskRequest, v1.PollTaskResponse](
+			httpClient,
+			baseURL+KnhkServicePollTaskProcedure,
+			connect.WithSchema(knhkServiceMethods.ByName("PollTask")),
+			connect.WithClientOptions(opts...),
+		),
+		heartbeat: connect.NewClient[v1.HeartbeatRequest, v1.HeartbeatResponse](
+			httpClient,
+			baseURL+KnhkServiceHeartbeatProcedure,
+			connect.WithSchema(knhkServiceMethods.ByName("Heartbeat")),
+			connect.WithClientOptions(opts...),
+		),
+		completeTask: connect.NewClient[v1.CompleteTaskRequest, v1.CompleteTaskResponse](
+			httpClient,
+			baseURL+KnhkServiceCompleteTaskProcedure,
+			connect.WithSchema(knhkServiceMethods.ByName("CompleteTask")),
+			connect.WithClientOptions(opts...),
+		),
+		failTask: connect.NewClient[v1.FailTaskRequest, v1.FailTaskResponse](
+			httpClient,
+			baseURL+KnhkServiceFailTaskProcedure,
+			connect.WithSchema(knhkServiceMethods.ByName("FailTask")),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
@@ -197,6 +241,10 @@ type knhkServiceClient struct {
 	watchHistory *connect.Client[v1.WatchHistoryRequest, v1.HistoryEntry]
 	listCases    *connect.Client[v1.ListCasesRequest, v1.ListCasesResponse]
 	export       *connect.Client[v1.ExportRequest, v1.ExportResponse]
+	pollTask     *connect.Client[v1.PollTaskRequest, v1.PollTaskResponse]
+	heartbeat    *connect.Client[v1.HeartbeatRequest, v1.HeartbeatResponse]
+	completeTask *connect.Client[v1.CompleteTaskRequest, v1.CompleteTaskResponse]
+	failTask     *connect.Client[v1.FailTaskRequest, v1.FailTaskResponse]
 }
 
 // Deploy calls knhk.v1.KnhkService.Deploy.
@@ -259,6 +307,26 @@ func (c *knhkServiceClient) Export(ctx context.Context, req *connect.Request[v1.
 	return c.export.CallUnary(ctx, req)
 }
 
+// PollTask calls knhk.v1.KnhkService.PollTask.
+func (c *knhkServiceClient) PollTask(ctx context.Context, req *connect.Request[v1.PollTaskRequest]) (*connect.Response[v1.PollTaskResponse], error) {
+	return c.pollTask.CallUnary(ctx, req)
+}
+
+// Heartbeat calls knhk.v1.KnhkService.Heartbeat.
+func (c *knhkServiceClient) Heartbeat(ctx context.Context, req *connect.Request[v1.HeartbeatRequest]) (*connect.Response[v1.HeartbeatResponse], error) {
+	return c.heartbeat.CallUnary(ctx, req)
+}
+
+// CompleteTask calls knhk.v1.KnhkService.CompleteTask.
+func (c *knhkServiceClient) CompleteTask(ctx context.Context, req *connect.Request[v1.CompleteTaskRequest]) (*connect.Response[v1.CompleteTaskResponse], error) {
+	return c.completeTask.CallUnary(ctx, req)
+}
+
+// FailTask calls knhk.v1.KnhkService.FailTask.
+func (c *knhkServiceClient) FailTask(ctx context.Context, req *connect.Request[v1.FailTaskRequest]) (*connect.Response[v1.FailTaskResponse], error) {
+	return c.failTask.CallUnary(ctx, req)
+}
+
 // KnhkServiceHandler is an implementation of the knhk.v1.KnhkService service.
 type KnhkServiceHandler interface {
 	// Deploy checks, proves sound and stores a program. Deploying the same
@@ -288,6 +356,17 @@ type KnhkServiceHandler interface {
 	ListCases(context.Context, *connect.Request[v1.ListCasesRequest]) (*connect.Response[v1.ListCasesResponse], error)
 	// Export writes cases as an event log (XES or CSV).
 	Export(context.Context, *connect.Request[v1.ExportRequest]) (*connect.Response[v1.ExportResponse], error)
+	// PollTask long-polls a queue for the next task of a queue binding
+	// (task t(...) -> R queue "name") and leases it to the caller.
+	PollTask(context.Context, *connect.Request[v1.PollTaskRequest]) (*connect.Response[v1.PollTaskResponse], error)
+	// Heartbeat extends the lease of a task the caller holds.
+	Heartbeat(context.Context, *connect.Request[v1.HeartbeatRequest]) (*connect.Response[v1.HeartbeatResponse], error)
+	// CompleteTask finishes a held task with its result, checked against
+	// the task's result type.
+	CompleteTask(context.Context, *connect.Request[v1.CompleteTaskRequest]) (*connect.Response[v1.CompleteTaskResponse], error)
+	// FailTask fails the attempt of a held task; the engine retries it per
+	// the task's clauses.
+	FailTask(context.Context, *connect.Request[v1.FailTaskRequest]) (*connect.Response[v1.FailTaskResponse], error)
 }
 
 // NewKnhkServiceHandler builds an HTTP handler from the service implementation. It returns the path
@@ -369,6 +448,30 @@ func NewKnhkServiceHandler(svc KnhkServiceHandler, opts ...connect.HandlerOption
 		connect.WithSchema(knhkServiceMethods.ByName("Export")),
 		connect.WithHandlerOptions(opts...),
 	)
+	knhkServicePollTaskHandler := connect.NewUnaryHandler(
+		KnhkServicePollTaskProcedure,
+		svc.PollTask,
+		connect.WithSchema(knhkServiceMethods.ByName("PollTask")),
+		connect.WithHandlerOptions(opts...),
+	)
+	knhkServiceHeartbeatHandler := connect.NewUnaryHandler(
+		KnhkServiceHeartbeatProcedure,
+		svc.Heartbeat,
+		connect.WithSchema(knhkServiceMethods.ByName("Heartbeat")),
+		connect.WithHandlerOptions(opts...),
+	)
+	knhkServiceCompleteTaskHandler := connect.NewUnaryHandler(
+		KnhkServiceCompleteTaskProcedure,
+		svc.CompleteTask,
+		connect.WithSchema(knhkServiceMethods.ByName("CompleteTask")),
+		connect.WithHandlerOptions(opts...),
+	)
+	knhkServiceFailTaskHandler := connect.NewUnaryHandler(
+		KnhkServiceFailTaskProcedure,
+		svc.FailTask,
+		connect.WithSchema(knhkServiceMethods.ByName("FailTask")),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/knhk.v1.KnhkService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case KnhkServiceDeployProcedure:
@@ -395,6 +498,14 @@ func NewKnhkServiceHandler(svc KnhkServiceHandler, opts ...connect.HandlerOption
 			knhkServiceListCasesHandler.ServeHTTP(w, r)
 		case KnhkServiceExportProcedure:
 			knhkServiceExportHandler.ServeHTTP(w, r)
+		case KnhkServicePollTaskProcedure:
+			knhkServicePollTaskHandler.ServeHTTP(w, r)
+		case KnhkServiceHeartbeatProcedure:
+			knhkServiceHeartbeatHandler.ServeHTTP(w, r)
+		case KnhkServiceCompleteTaskProcedure:
+			knhkServiceCompleteTaskHandler.ServeHTTP(w, r)
+		case KnhkServiceFailTaskProcedure:
+			knhkServiceFailTaskHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -450,4 +561,20 @@ func (UnimplementedKnhkServiceHandler) ListCases(context.Context, *connect.Reque
 
 func (UnimplementedKnhkServiceHandler) Export(context.Context, *connect.Request[v1.ExportRequest]) (*connect.Response[v1.ExportResponse], error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("knhk.v1.KnhkService.Export is not implemented"))
+}
+
+func (UnimplementedKnhkServiceHandler) PollTask(context.Context, *connect.Request[v1.PollTaskRequest]) (*connect.Response[v1.PollTaskResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("knhk.v1.KnhkService.PollTask is not implemented"))
+}
+
+func (UnimplementedKnhkServiceHandler) Heartbeat(context.Context, *connect.Request[v1.HeartbeatRequest]) (*connect.Response[v1.HeartbeatResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("knhk.v1.KnhkService.Heartbeat is not implemented"))
+}
+
+func (UnimplementedKnhkServiceHandler) CompleteTask(context.Context, *connect.Request[v1.CompleteTaskRequest]) (*connect.Response[v1.CompleteTaskResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("knhk.v1.KnhkService.CompleteTask is not implemented"))
+}
+
+func (UnimplementedKnhkServiceHandler) FailTask(context.Context, *connect.Request[v1.FailTaskRequest]) (*connect.Response[v1.FailTaskResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("knhk.v1.KnhkService.FailTask is not implemented"))
 }

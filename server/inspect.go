@@ -1,0 +1,159 @@
+// This file implements what the web console (server/console) shows of a
+// case beyond its Summary: the program's source, the engine state (for
+// the marking), the input, which steps have fired, and the history named
+// after the user-level view of compiler/view. The console calls it in
+// process, as the CLI's embedded mode calls the Service.
+
+package server
+
+import (
+	"context"
+	"encoding/json"
+
+	"github.com/knhk/knhk/compiler/ir"
+	"github.com/knhk/knhk/compiler/view"
+	"github.com/knhk/knhk/runtime/host"
+	"github.com/knhk/knhk/lang/source"
+	"github.com/knhk/knhk/runtime/engine"
+	"github.com/knhk/knhk/runtime/eval"
+	"github.com/knhk/knhk/runtime/store"
+)
+
+// Files returns the source files the program was deployed from, by
+// Program.Files index; nil when it was deployed as a descriptor.
+func (p *Program) Files() map[int32]*source.File { return p.files }
+
+// ProgramByHash returns deployed program hash.
+func (s *Service) ProgramByHash(hash string) (*Program, error) {
+	if err := s.enter(); err != nil {
+		return nil, err
+	}
+	defer s.leave()
+	return s.deployedProgram(hash)
+}
+
+// Step is a (net, transition) pair of a program.
+type Step struct{ Net, Trans int32 }
+
+// ViewEntry is a history entry with how the user-level view shows it.
+type ViewEntry struct {
+	HistoryEntry
+	// Bookkeeping marks the event of a step the view collapses.
+	Bookkeeping bool `json:"bookkeeping,omitempty"`
+	// User is the view's name of the step, when it differs from Step.
+	User string `json:"user,omitempty"`
+}
+
+// Inspection is a case as the web console shows it.
+type Inspection struct {
+	Summary Summary
+	Program *Program
+	// State is the engine's state of the case now; read it only.
+	State *engine.State
+	// Input is the case's arguments as a JSON object by parameter name.
+	Input string
+	// Fired holds the steps that have fired at least once.
+	Fired map[Step]bool
+	// History is the last MaxInspectHistory entries; Events counts all.
+	History []ViewEntry
+	Events  int64
+}
+
+// MaxInspectHistory bounds Inspection.History.
+const MaxInspectHistory = 1000
+
+// Inspect returns case id as the web console shows it.
+func (s *Service) Inspect(ctx context.Context, id string) (*Inspection, error) {
+	if err := s.enter(); err != nil {
+		return nil, err
+	}
+	defer s.leave()
+	e, p, st, err := s.caseState(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	in := &Inspection{Summary: e.summary(), Program: p, State: st, Fired: map[Step]bool{}}
+	views := map[int32]*view.Graph{}
+	err = s.events(ctx, p, id, func(seq store.Seq, before *engine.State, ev *engine.Event) error {
+		in.Events++
+		h := ViewEntry{HistoryEntry: describe(p.prog, seq, before, ev)}
+		if ev.Kind == engine.EvStart && in.Input == "" {
+			in.Input = inputJSON(p.prog, ev)
+		}
+		if net, trans := eventStep(p.prog, before, ev); net >= 0 {
+			if ev.Kind == engine.EvFire || ev.Kind == engine.EvTimer {
+				in.Fired[Step{net, trans}] = true
+			}
+			g := views[net]
+			if g == nil {
+				g = view.Build(p.prog, int(net), view.Options{})
+				views[net] = g
+			}
+			name, show := g.Step(p.prog, trans)
+			h.Bookkeeping = !show
+			if name != h.Step {
+				h.User = name
+			}
+		}
+		in.History = append(in.History, h)
+		if len(in.History) > 2*MaxInspectHistory {
+			in.History = append(in.History[:0], in.History[len(in.History)-MaxInspectHistory:]...)
+		}
+		return nil
+	}, nil)
+	if err != nil {
+		return nil, &Error{Code: CodeInternal, Message: err.Error(), Err: err}
+	}
+	if len(in.History) > MaxInspectHistory {
+		in.History = in.History[len(in.History)-MaxInspectHistory:]
+	}
+	return in, nil
+}
+
+// eventStep returns the net and transition ev concerns in s (the state
+// before ev), or -1, -1; it finds them as eventTransition does.
+func eventStep(p *ir.Program, s *engine.State, ev *engine.Event) (int32, int32) {
+	frame, trans := ev.Frame, ev.Trans
+	switch ev.Kind {
+	case engine.EvFire, engine.EvArm, engine.EvTimer:
+	case engine.EvFailed, engine.EvDone, engine.EvRetry:
+		frame, trans = -1, -1
+		for _, v := range s.Invs {
+			if v.ID == ev.Inv {
+				frame, trans = v.Frame, v.Trans
+			}
+		}
+	default:
+		return -1, -1
+	}
+	for _, f := range s.Frames {
+		if f.ID == frame && f.Net >= 0 && int(f.Net) < len(p.Nets) && trans >= 0 && int(trans) < len(p.Nets[f.Net].Transitions) {
+			return f.Net, trans
+		}
+	}
+	return -1, -1
+}
+
+// inputJSON encodes the arguments of a start event as a JSON object by
+// parameter name; a value that does not encode is left out.
+func inputJSON(p *ir.Program, ev *engine.Event) string {
+	if ev.Trans < 0 || int(ev.Trans) >= len(p.Nets) {
+		return ""
+	}
+	net := p.Nets[ev.Trans]
+	obj := map[string]json.RawMessage{}
+	for i, prm := range net.Params {
+		if i >= len(ev.Values) {
+			break
+		}
+		v, err := host.FromEngine(p, ev.Values[i], prm.Type)
+		if err != nil {
+			continue
+		}
+		if b, err := eval.ToJSON(p, v, prm.Type); err == nil {
+			obj[prm.Name] = b
+		}
+	}
+	b, _ := json.Marshal(obj) // raw messages from ToJSON are valid JSON
+	return string(b)
+}
