@@ -189,6 +189,7 @@ func (s *Service) recover(ctx context.Context) error {
 	}
 	if len(live) > 0 && from > 0 {
 		err := s.st.ScanViews(ctx, store.Position{Seq: from}, func(r store.RecordView, _ store.Position) error {
+			s.openStats.Replayed++
 			pre := s.log.pre[string(r.CaseID)]
 			if pre == nil {
 				return nil
@@ -198,6 +199,7 @@ func (s *Service) recover(ctx context.Context) error {
 				pre.events = pre.events[:0]
 				return nil
 			}
+			s.log.pos[string(r.CaseID)].N++
 			pre.events = append(pre.events, append([]byte(nil), r.Payload...))
 			return nil
 		})

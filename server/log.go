@@ -33,6 +33,11 @@ type eventLog struct {
 type casePos struct {
 	First store.Seq `json:"first,omitempty"`
 	Snap  store.Seq `json:"snap,omitempty"`
+	Last  store.Seq `json:"last,omitempty"`
+	// N counts the case's events this process saw (appended or
+	// replayed); a drain snapshot records it (it paces the engine's
+	// later snapshots, nothing else).
+	N uint64 `json:"-"`
 }
 
 type preload struct {
@@ -49,7 +54,10 @@ func (l *eventLog) note(caseID string, seq store.Seq, snapshot bool) {
 	}
 	if snapshot {
 		p.Snap = seq
+	} else {
+		p.N++
 	}
+	p.Last = seq
 	l.mu.Unlock()
 }
 

@@ -69,6 +69,7 @@ type Service struct {
 type OpenStats struct {
 	FromIndex bool      // an index was read
 	Scanned   int       // log records read to find the cases (the tail after the index)
+	Replayed  int       // log records read to rebuild the running cases
 	Recovered int       // cases rebuilt and run on
 	Cases     int       // cases known
 	UpTo      store.Seq // the sequence number the index was true for
@@ -176,6 +177,9 @@ func (s *Service) Close(ctx context.Context) error {
 		err = werr
 	}
 	s.broker.Close()
+	if err == nil {
+		s.snapshotLive(ctx)
+	}
 	<-s.indexDone
 	if err == nil {
 		err = s.writeIndex()
@@ -188,4 +192,37 @@ func (s *Service) Close(ctx context.Context) error {
 		return fmt.Errorf("closing the server: %w", err)
 	}
 	return nil
+}
+
+// snapshotLive writes a snapshot of every case still running whose
+// latest snapshot is older than its last event, once the drivers have
+// stopped, so that the next Open rebuilds each from a record near the
+// end of the log instead of scanning from where the oldest of them
+// started. A failure only costs the next Open a longer scan.
+func (s *Service) snapshotLive(ctx context.Context) {
+	s.mu.Lock()
+	list := append([]*caseEntry(nil), s.list...)
+	s.mu.Unlock()
+	for _, e := range list {
+		sum := e.summary()
+		pos := s.log.position(e.id)
+		if sum.Done() || pos.Last == 0 || pos.Snap >= pos.Last {
+			continue
+		}
+		p, err := s.program(sum.Program)
+		if err != nil {
+			continue
+		}
+		st, err := p.eng.Snapshot(e.id)
+		if err != nil {
+			continue
+		}
+		b, err := p.eng.Machine().EncodeState(st, max(pos.N, 1))
+		if err == nil {
+			err = s.log.SaveSnapshot(ctx, e.id, b)
+		}
+		if err != nil {
+			fmt.Fprintf(s.opts.Log, "knhk serve: snapshot of case %s: %v\n", e.id, err)
+		}
+	}
 }
