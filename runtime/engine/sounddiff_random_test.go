@@ -155,7 +155,7 @@ func (g *progGen) program() string {
 // type-directed everywhere) are counted and skipped.
 func TestSoundMatchesEngineRandom(t *testing.T) {
 	n := 200
-	if testing.Short() {
+	if testing.Short() || raceEnabled {
 		n = 40
 	}
 	g := &progGen{r: rand.New(rand.NewPCG(8, 1))}
