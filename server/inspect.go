@@ -23,6 +23,25 @@ import (
 // Program.Files index; nil when it was deployed as a descriptor.
 func (p *Program) Files() map[int32]*source.File { return p.files }
 
+// Text returns the source text at l, "" when unknown (a program
+// deployed as a descriptor has none).
+func (p *Program) Text(l ir.Loc) string {
+	f := p.files[l.File]
+	if f == nil || !l.Known() || l.Span.End <= l.Span.Start || int(l.Span.End) > len(f.Content) {
+		return ""
+	}
+	return string(f.Content[l.Span.Start:l.Span.End])
+}
+
+// Line returns the 1-based source line of l, 0 when unknown.
+func (p *Program) Line(l ir.Loc) int {
+	f := p.files[l.File]
+	if f == nil || !l.Known() {
+		return 0
+	}
+	return f.Position(l.Span.Start).Line
+}
+
 // ProgramByHash returns deployed program hash.
 func (s *Service) ProgramByHash(hash string) (*Program, error) {
 	if err := s.enter(); err != nil {
@@ -86,7 +105,7 @@ func (s *Service) Inspect(ctx context.Context, id string) (*Inspection, error) {
 			}
 			g := views[net]
 			if g == nil {
-				g = view.Build(p.prog, int(net), view.Options{})
+				g = view.Build(p.prog, int(net), view.Options{Text: p.Text})
 				views[net] = g
 			}
 			name, show := g.Step(p.prog, trans)

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/knhk/knhk/server"
+	"github.com/knhk/knhk/server/console"
 )
 
 var serveCmd = &command{
@@ -104,8 +105,10 @@ func runServe(e *env, o *serveOptions, args []string) int {
 	protocols.SetHTTP1(true)
 	protocols.SetHTTP2(true)
 	protocols.SetUnencryptedHTTP2(true) // gRPC over plain HTTP/2
+	mux := server.NewMux(svc, server.MuxOptions{Token: token, MaxBody: o.maxBody})
+	console.Mount(mux, svc) // the web console at /
 	srv := &http.Server{
-		Handler:           server.NewMux(svc, server.MuxOptions{Token: token, MaxBody: o.maxBody}),
+		Handler:           mux,
 		Protocols:         protocols,
 		ReadHeaderTimeout: 10 * time.Second, // a slow client cannot hold a connection forever
 	}
