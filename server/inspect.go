@@ -12,10 +12,10 @@ import (
 
 	"github.com/knhk/knhk/compiler/ir"
 	"github.com/knhk/knhk/compiler/view"
-	"github.com/knhk/knhk/runtime/host"
 	"github.com/knhk/knhk/lang/source"
 	"github.com/knhk/knhk/runtime/engine"
 	"github.com/knhk/knhk/runtime/eval"
+	"github.com/knhk/knhk/runtime/host"
 	"github.com/knhk/knhk/runtime/store"
 )
 
