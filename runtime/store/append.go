@@ -212,9 +212,13 @@ func (s *Store) commit(batch []*request) {
 		s.fail(batch, fmt.Errorf("store: write: %w", err))
 		return
 	}
+	syncStart := time.Now()
 	if err := syncData(s.active); err != nil {
 		s.fail(batch, fmt.Errorf("store: fsync: %w", err))
 		return
+	}
+	if s.opts.OnCommit != nil {
+		s.opts.OnCommit(CommitInfo{Records: int(seq - next), Bytes: len(s.buf), Sync: time.Since(syncStart)})
 	}
 	s.commits.Add(1)
 	s.records.Add(uint64(seq - next))

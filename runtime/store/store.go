@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/knhk/knhk/internal/atomicfile"
 )
@@ -34,6 +35,17 @@ type Options struct {
 	MaxBatchBytes int
 	// Logf, if set, receives one line when Open repairs a torn tail.
 	Logf func(format string, args ...any)
+	// OnCommit, if set, is called by the committer after each group
+	// commit is durable, before its appenders return (metrics: fsync
+	// latency, batch sizes). It must be quick and must not append.
+	OnCommit func(CommitInfo)
+}
+
+// CommitInfo describes one group commit, for [Options.OnCommit].
+type CommitInfo struct {
+	Records int           // records made durable
+	Bytes   int           // bytes written, framing included
+	Sync    time.Duration // how long the fdatasync took
 }
 
 func (o Options) withDefaults() Options {
