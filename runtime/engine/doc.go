@@ -72,7 +72,11 @@
 // snapshot of the case's State ([Machine.EncodeState]: versioned,
 // checksummed, deterministic JSON, tied to the program by a fingerprint)
 // to a log that is a [Snapshotter]; [Engine.Recover] then decodes the
-// latest one and replays only the events after it. A snapshot that does
+// latest one and replays only the events after it. A snapshot larger
+// than [BigSnapshot] defers the next one by one event per
+// [SnapshotBytesPerEvent] of its bytes, so that a case with a large
+// state (a long list, many running instances) writes O(1) snapshot bytes
+// per event instead of its whole state every few events. A snapshot that does
 // not decode fails recovery with [ErrBadSnapshot]; a missing one means a
 // full replay. [StoreLog] keeps snapshots as "case-snapshot" records and
 // indexes, per store, the byte position of each case's first record and
@@ -115,6 +119,14 @@
 // as if it arrived from outside; for another case it queues mail in the
 // sender's state, which the host delivers with Receive (once per mail id)
 // and settles with Settle (see send.go).
+//
+// A case's cost per event does not grow with its size: frames and calls
+// are kept in id order and found by binary search, the scheduler looks
+// only at the frames an event may have given work (see watch.go), and a
+// live run starts and withdraws only the calls that events added,
+// retried or dropped, so a loop over n items, sequential or as n
+// parallel instances, costs O(n) in time, log bytes and memory
+// (runtime/durable's BenchmarkScale measures the slope).
 //
 // Calls run in one of two modes. Live, the default, every ready call
 // runs in the background and each outcome is applied
