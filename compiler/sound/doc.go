@@ -72,12 +72,15 @@
 // the model's terms (a running call still holds its input tokens; an
 // ended case is one marking). Every marking the engine reaches must be
 // one the model reaches, and every stable model marking (one in which
-// nothing fires at once) must be one the engine reaches. It runs on
+// nothing fires at once) must be one the engine reaches. The second holds
+// only for nets without sub-workflow or parallel-for calls: the model
+// takes such a call as one step that takes time and may complete, while
+// in the engine its body may end the whole case or finish at once. It runs on
 // every program in the repository (patterns, examples, compiler golden
 // inputs) and on a few hundred random programs of nested parallels with
 // every join, choices, loops, deferred choices, regions and their
-// cancellation, cancel task, and return, fail and cancel case in
-// branches. Failures of calls and evaluation are outside both.
+// cancellation, cancel task, critical sections, parallel for loops,
+// sub-workflows, and return, fail and cancel case in branches. Failures of calls and evaluation are outside both.
 //
 // To keep the state space of parallel branches small, a transition whose
 // only input place feeds nothing else, and which cannot be disturbed by

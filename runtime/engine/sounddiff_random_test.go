@@ -1,8 +1,9 @@
 // This file runs the differential test of the explorer and the engine
 // (sounddiff_test.go) on random programs: nested parallels with every
 // kind of join, choices, loops, deferred choices, regions with their
-// cancellation, cancel task, and return, fail and cancel case in
-// branches, which are the constructs whose semantics the two must share.
+// cancellation, cancel task, critical sections, parallel for loops,
+// sub-workflows, and return, fail and cancel case in branches, which are
+// the constructs whose semantics the two must share.
 
 package engine
 
@@ -54,7 +55,7 @@ func (g *progGen) stmts(d int, ending bool) {
 
 // stmt writes one statement nested at most d deep.
 func (g *progGen) stmt(d int) {
-	k := g.r.IntN(9)
+	k := g.r.IntN(12)
 	if d <= 0 {
 		k = 0
 	}
@@ -124,6 +125,27 @@ func (g *progGen) stmt(d int) {
 		g.line("}")
 		g.indent--
 		g.line("}")
+	case 9:
+		// Critical sections of one name exclude each other.
+		g.line("parallel {")
+		g.indent++
+		for i := 0; i < 2; i++ {
+			g.line("critical site {")
+			g.indent++
+			g.stmts(d-1, false)
+			g.indent--
+			g.line("}")
+		}
+		g.indent--
+		g.line("}")
+	case 10:
+		g.line("for x in [1, 2] parallel {")
+		g.indent++
+		g.stmts(d-1, false)
+		g.indent--
+		g.line("}%s", [...]string{"", " join any", " join 1"}[g.r.IntN(3)])
+	case 11:
+		g.line("Sub()")
 	case 8:
 		g.line("parallel {")
 		g.indent++
@@ -146,6 +168,9 @@ func (g *progGen) program() string {
 	g.indent = 1
 	g.line("signal S")
 	g.stmts(2+g.r.IntN(2), false)
+	g.sb.WriteString("}\n\nworkflow Sub() {\n")
+	g.indent = 1
+	g.stmts(1, false)
 	g.sb.WriteString("}\n")
 	return g.sb.String()
 }
@@ -183,7 +208,7 @@ func TestSoundMatchesEngineRandom(t *testing.T) {
 			}
 		})
 	}
-	t.Logf("%d random workflows compared (%d engine markings, %d model markings), %d too large, %d did not compile", st.nets, st.engineStates, st.modelStates, st.skipped, bad)
+	t.Logf("%d random workflows compared (%d engine markings, %d model markings; %d in one direction only), %d too large, %d did not compile", st.nets, st.engineStates, st.modelStates, st.oneWay, st.skipped, bad)
 	if st.nets < n/2 {
 		t.Errorf("only %d of %d random programs compared", st.nets, n)
 	}

@@ -397,6 +397,7 @@ func describeMarking(n *ir.Net, key string) string {
 // diffStats counts what a differential run compared.
 type diffStats struct {
 	nets, skipped, engineStates, modelStates int
+	oneWay                                   int // nets with calls of sub-workflows or parallel for
 }
 
 // diffProgram compares the engine and the explorer on every startable
@@ -428,6 +429,19 @@ func diffProgram(t *testing.T, name string, prog *ir.Program, st *diffStats) {
 			if !modAll[k] {
 				bad = append(bad, "the engine reaches "+describeMarking(n, k)+", the explorer does not")
 			}
+		}
+		// A sub-workflow or parallel for is one step in the model, which
+		// checks its body on its own and so assumes it may take time and
+		// complete; in the engine a body can end the whole case (fail,
+		// cancel case) or finish within the step that starts it. For
+		// nets that call one, only the first direction holds.
+		compositional := false
+		for _, tr := range n.Transitions {
+			compositional = compositional || tr.Kind == ir.TWorkflow || tr.Kind == ir.TMulti
+		}
+		if compositional {
+			st.oneWay++
+			modStable = nil
 		}
 		for k := range modStable {
 			if !engQuiet[k] && !engAll[k] {
@@ -507,7 +521,7 @@ func TestSoundMatchesEngine(t *testing.T) {
 			diffProgram(t, name, b.Program, &st)
 		})
 	}
-	t.Logf("%d workflows compared (%d engine markings, %d model markings), %d too large", st.nets, st.engineStates, st.modelStates, st.skipped)
+	t.Logf("%d workflows compared (%d engine markings, %d model markings; %d in one direction only), %d too large", st.nets, st.engineStates, st.modelStates, st.oneWay, st.skipped)
 	if st.nets < 50 {
 		t.Errorf("only %d workflows compared", st.nets)
 	}
