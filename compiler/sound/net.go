@@ -39,7 +39,7 @@ type net struct {
 	// are enabled, in its order; every lists all transitions (see
 	// explorer.candidates).
 	instant, every []int32
-	calls          []int32 // the transitions that are not instant
+	calls          []int32 // the calls: not instant, and not waits
 	// sharedSignals is set when two waits wait for the same signal.
 	sharedSignals bool
 	// doomed marks the places from which every path ends the case (a
@@ -272,9 +272,10 @@ func (c *net) schedule() (instant, every []int32) {
 			if t == nil || (t.Kind == ir.TCancel) != (pass == 0) {
 				continue
 			}
-			if instantKind(t.Kind) {
+			switch {
+			case instantKind(t.Kind):
 				instant = append(instant, int32(i))
-			} else if pass == 1 {
+			case pass == 1 && t.Kind != ir.TSignal && t.Kind != ir.TTimer:
 				c.calls = append(c.calls, int32(i))
 			}
 		}
