@@ -15,6 +15,7 @@ package durable
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -173,7 +174,13 @@ func runScale(tb testing.TB, p *ir.Program, wf, kind string, n int) scaleRun {
 	}
 	before := liveHeap()
 	begin := time.Now()
-	if err := e.Start(ctx, "c", wf, []any{xs}); err != nil {
+	err = e.Start(ctx, "c", wf, []any{xs})
+	for errors.Is(err, engine.ErrBusy) {
+		// More than MaxSteps events without waiting: go on, as knhk
+		// run does.
+		err = e.Run(ctx, "c")
+	}
+	if err != nil {
 		tb.Fatal(err)
 	}
 	s, err := finish(ctx, e, "c")

@@ -433,6 +433,7 @@ func (e *Engine) run(ctx context.Context, cr *caseRun) error {
 			}
 			wg.Wait()
 		}
+		steps = 0 // the case waited for its calls: MaxSteps counts from here (ErrBusy)
 		for _, o := range outs {
 			if err := ctx.Err(); err != nil {
 				return err

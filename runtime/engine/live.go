@@ -115,6 +115,8 @@ func (e *Engine) runLive(ctx context.Context, cr *caseRun) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
+		// The case waited: MaxSteps counts the events since (ErrBusy).
+		r.steps = 0
 		if !got {
 			continue
 		}

@@ -5,6 +5,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"sync"
 	"testing"
@@ -143,5 +144,36 @@ func TestLiveWatch(t *testing.T) {
 	}
 	if retried == 0 {
 		t.Errorf("no call was retried")
+	}
+}
+
+// TestMaxStepsCountsSinceWait: a case that waits for a call between its
+// steps is not busy, however many events it makes in all (a loop over
+// many items with a task in its body), in either mode; Config.MaxSteps
+// bounds only the events made without waiting (ErrBusy).
+func TestMaxStepsCountsSinceWait(t *testing.T) {
+	for _, rounds := range []bool{true, false} {
+		x := newFixture(t)
+		a := x.task("a", 0)
+		n := x.p.NewNet("Chain", ir.Void)
+		prev := n.N.Start
+		for i := range 40 {
+			next := n.Place(fmt.Sprintf("p%d", i))
+			taskStep(n, fmt.Sprintf("A%d", i), call(a), prev, next)
+			prev = next
+		}
+		ret(n, prev, ir.NoFunc)
+		e, err := New(Config{Program: x.p, Eval: x.ev, Worker: x.w, Log: x.log, Clock: x.clock, MaxSteps: 10, Rounds: rounds})
+		if err != nil {
+			t.Fatal(err)
+		}
+		x.eng = e
+		if err := e.Start(ctx, "c", "Chain", nil); err != nil {
+			t.Fatalf("rounds %v: %v", rounds, err)
+		}
+		x.wantStatus("c", Completed)
+		if k := len(x.log.Events("c")); k <= 10 {
+			t.Fatalf("rounds %v: only %d events", rounds, k)
+		}
 	}
 }
