@@ -59,6 +59,8 @@ type resilientStream struct {
 	frames frameStream
 	in     *frameReader
 	logf   func(string, ...any)
+	// answers, when set, learns of every answer written (see answers.go).
+	answers *answers
 }
 
 func newResilientStream(p *pipe, logf func(string, ...any)) *resilientStream {

@@ -5,6 +5,7 @@ package server
 
 import (
 	"context"
+	"time"
 
 	"go.lsp.dev/protocol"
 
@@ -78,8 +79,15 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.shutdown = true
 	s.mu.Unlock()
 	s.diag.stop()
+	// Requests that arrived before shutdown are answered first (within a
+	// grace period): the client sends exit once shutdown is answered, and
+	// exit closes the stream.
+	s.requests.answers.wait(shutdownGrace)
 	return nil
 }
+
+// shutdownGrace bounds how long shutdown waits for earlier answers.
+const shutdownGrace = 2 * time.Second
 
 // Exit ends Serve.
 func (s *Server) Exit(ctx context.Context) error {

@@ -37,6 +37,7 @@ type inflight struct {
 	mu      sync.Mutex
 	cancels map[jsonrpc2.ID]context.CancelFunc
 	wg      sync.WaitGroup // running request goroutines
+	answers answers // concurrent requests not yet answered on the wire
 }
 
 func (f *inflight) add(id jsonrpc2.ID, cancel context.CancelFunc) {
@@ -93,6 +94,7 @@ func (s *Server) dispatch(h jsonrpc2.Handler) jsonrpc2.Handler {
 		}
 		v := s.newView()
 		rq := req.Clone()
+		s.requests.answers.expect(rq.ID())
 		jsonrpc2.Async(ctx) // the read loop goes on to the next message
 		rctx, cancel := context.WithCancel(context.WithValue(s.base, viewKey{}, v))
 		defer cancel()

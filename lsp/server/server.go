@@ -81,6 +81,7 @@ func (s *Server) Serve(ctx context.Context, in io.Reader, out io.Writer) error {
 	defer cancel()
 	s.base = ctx
 	stream := newResilientStream(&pipe{r: in, w: out}, s.opts.Logf)
+	stream.answers = &s.requests.answers
 	conn := jsonrpc2.NewConn(stream, jsonrpc2.WithCodec(codec{}))
 	s.client = protocol.ClientDispatcher(conn)
 	// Not protocol.CancelHandler: its context.WithCancel over jsonrpc2's
