@@ -16,6 +16,7 @@ APT_NEEDS=(
 	"nvim:neovim"  # the Neovim client in the language server's end-to-end test
 	"npm:npm"      # the Node client, the TextMate grammar tests and vsce
 	"dot:graphviz" # knhk graph -o out.svg
+	"chromium:chromium" # the web console's headless-browser test (chromedp)
 )
 
 missing=()

@@ -99,6 +99,11 @@ func (s *Service) Inspect(ctx context.Context, id string) (*Inspection, error) {
 		if ev.Kind == engine.EvStart && in.Input == "" {
 			in.Input = inputJSON(p.prog, ev)
 		}
+		if ev.Kind == engine.EvSignal {
+			if net, trans := signalWait(p.prog, before, ev.Name); net >= 0 {
+				in.Fired[Step{net, trans}] = true
+			}
+		}
 		if net, trans := eventStep(p.prog, before, ev); net >= 0 {
 			if ev.Kind == engine.EvFire || ev.Kind == engine.EvTimer {
 				in.Fired[Step{net, trans}] = true
@@ -148,6 +153,35 @@ func eventStep(p *ir.Program, s *engine.State, ev *engine.Event) (int32, int32) 
 	for _, f := range s.Frames {
 		if f.ID == frame && f.Net >= 0 && int(f.Net) < len(p.Nets) && trans >= 0 && int(trans) < len(p.Nets[f.Net].Transitions) {
 			return f.Net, trans
+		}
+	}
+	return -1, -1
+}
+
+// signalWait returns the wait that a signal name arriving in s takes, as
+// the engine picks it: the first wait for it, in frame and net order,
+// whose input places all hold a token; -1, -1 when none does (the signal
+// goes to the inbox). Waits behind joins other than AND do not occur.
+func signalWait(p *ir.Program, s *engine.State, name string) (int32, int32) {
+	for _, f := range s.Frames {
+		if f.Net < 0 || int(f.Net) >= len(p.Nets) {
+			continue
+		}
+		n := p.Nets[f.Net]
+		for ti, t := range n.Transitions {
+			if t.Kind != ir.TSignal || t.Label != name {
+				continue
+			}
+			in, _ := n.ArcsOf(int32(ti))
+			ok := len(in) > 0
+			for _, a := range in {
+				if int(a.Place) >= len(f.Marking) || f.Marking[a.Place] < a.Weight {
+					ok = false
+				}
+			}
+			if ok {
+				return f.Net, int32(ti)
+			}
 		}
 	}
 	return -1, -1

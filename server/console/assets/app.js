@@ -179,6 +179,7 @@ function casePage(id) {
   detail.addEventListener('change', drawHistory);
 
   const drawSignals = () => {
+    if (['completed', 'failed', 'cancelled'].includes(cv.summary.status)) { signal.replaceChildren(el('p', { class: 'muted', id: 'signal-ended' }, 'The case has ended; it takes no more signals.')); return; }
     if (!cv.signals.length) { signal.replaceChildren(el('p', { class: 'muted' }, 'The workflow declares no signals.')); return; }
     const names = el('select', { id: 'signal-name' }, cv.signals.map(s => el('option', { value: s.name }, s.name + '(' + s.params.map(p => p.name + ': ' + p.type).join(', ') + ')')));
     const payload = el('textarea', { id: 'signal-payload', placeholder: 'payload as JSON, e.g. {"by": "ann"}; empty for none' });
