@@ -31,7 +31,10 @@ the durable engine, sharing one event log and its group commit. It
 answers the API of api/knhk/v1 on --listen (default 127.0.0.1:7233,
 localhost only): Connect JSON over plain HTTP (curl-able), Connect
 binary, gRPC and gRPC-Web. knhk run, signal, resume, query, cases,
-history and export talk to it with --server URL or KNHK_SERVER.
+history and export talk to it with --server URL or KNHK_SERVER. A web
+console at / lists the cases, draws each case's workflow with where it
+stands, and shows its history, queries, input and result, and the
+deployed programs with their source.
 
 With --tls-cert and --tls-key it serves HTTPS. With --token-file every
 call must carry "Authorization: Bearer TOKEN", TOKEN being the file's

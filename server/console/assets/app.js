@@ -278,7 +278,7 @@ async function programPage(hash) {
         g.replaceChildren(document.importNode(root, true));
       }, err => showError(g, err));
     }
-    if (!p.files.length) m.append(el('section', { class: 'card' }, el('p', { class: 'muted' }, 'Deployed as a compiled descriptor: no source.')));
+    if (!p.files.length) m.append(el('section', { class: 'card' }, el('p', { class: 'muted' }, 'The server holds no source for this program: it was deployed as a compiled descriptor, or by a knhk run, or before the server last started.')));
     for (const f of p.files) m.append(el('section', { class: 'card' }, el('h2', { class: 'mono' }, f.name), el('pre', { class: 'source' }, f.source)));
   } catch (err) { m.append(el('p', { class: 'error' }, err.message)); }
 }
