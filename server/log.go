@@ -20,6 +20,8 @@ type eventLog struct {
 	st *store.Store
 	// appended is called after every durable append of a case's event.
 	appended func(caseID string)
+	// observe, if set, sees every event after its append is durable.
+	observe func(*engine.Event)
 
 	mu  sync.Mutex
 	pos map[string]*casePos
@@ -83,6 +85,9 @@ func (l *eventLog) Append(ctx context.Context, caseID string, ev *engine.Event) 
 	l.note(caseID, seq, false)
 	if l.appended != nil {
 		l.appended(caseID)
+	}
+	if l.observe != nil {
+		l.observe(ev)
 	}
 	return nil
 }

@@ -160,17 +160,21 @@ func (s *Service) newProgram(hash string, prog *ir.Program, files map[int32]*sou
 		}
 	}
 	sort.Strings(wfs)
+	var w engine.Worker = worker.New(prog, worker.Options{
+		DataDir:  s.dir,
+		BaseDir:  s.opts.BaseDir,
+		Log:      s.opts.Log,
+		GroupDir: filepath.Join(s.dir, "procs"),
+		Queue:    s.broker,
+	})
+	if s.opts.Observer != nil {
+		w = s.opts.Observer.Worker(w)
+	}
 	eng, err := engine.New(engine.Config{
 		Program: prog,
 		Eval:    &host.Evaluator{},
-		Worker: worker.New(prog, worker.Options{
-			DataDir:  s.dir,
-			BaseDir:  s.opts.BaseDir,
-			Log:      s.opts.Log,
-			GroupDir: filepath.Join(s.dir, "procs"),
-			Queue:    s.broker,
-		}),
-		Log: s.log,
+		Worker:  w,
+		Log:     s.log,
 	})
 	if err != nil {
 		return nil, err

@@ -31,6 +31,9 @@ type Options struct {
 	// Lease is how long an external worker holds a queue task without a
 	// heartbeat (default queue.DefaultLease).
 	Lease time.Duration
+	// Observer, if set, sees committed events, group commits and task
+	// attempts (server/metrics implements it; see observe.go).
+	Observer Observer
 }
 
 // Service runs every case of one data directory. Its methods are safe
@@ -95,6 +98,9 @@ func Open(dir string, opts Options) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
+	if opts.Observer != nil && opts.Store.OnCommit == nil {
+		opts.Store.OnCommit = opts.Observer.Commit
+	}
 	st, err := store.Open(dir, opts.Store)
 	if err != nil {
 		lock.Close()
@@ -105,6 +111,9 @@ func Open(dir string, opts Options) (*Service, error) {
 		progs: map[string]*Program{}, cases: map[string]*caseEntry{}, byReq: map[string]*caseEntry{}, byKey: map[string]*caseEntry{},
 		indexDone: make(chan struct{})}
 	s.log = &eventLog{st: st, pos: map[string]*casePos{}, pre: map[string]*preload{}, appended: s.appended}
+	if opts.Observer != nil {
+		s.log.observe = opts.Observer.Event
+	}
 	if err := s.loadPrograms(); err != nil {
 		s.abort()
 		return nil, err

@@ -1,0 +1,51 @@
+// This file implements the timing of task attempts: an engine.Worker
+// that wraps the real one.
+
+package metrics
+
+import (
+	"context"
+	"time"
+
+	"github.com/knhk/knhk/compiler/ir"
+	"github.com/knhk/knhk/runtime/engine"
+)
+
+// Worker returns an engine.Worker that runs every invocation on w and
+// records its duration in knhk_task_duration_seconds, labelled with the
+// task (or kernel), the queue of a queue task ("" for other bindings)
+// and the outcome: ok, error, or cancelled when the attempt's context
+// ended first (a timeout, a cancel, a drain).
+func (m *Metrics) Worker(w engine.Worker) engine.Worker {
+	return &timedWorker{w: w, m: m}
+}
+
+type timedWorker struct {
+	w engine.Worker
+	m *Metrics
+}
+
+func (t *timedWorker) Invoke(ctx context.Context, inv engine.Invocation) (any, error) {
+	start := time.Now()
+	v, err := t.w.Invoke(ctx, inv)
+	d := time.Since(start)
+	var task, queue string
+	switch {
+	case inv.Task != nil:
+		task = inv.Task.Name
+		if inv.Task.Binding.Kind == ir.BindQueue {
+			queue = inv.Task.Binding.Target
+		}
+	case inv.Kernel != nil:
+		task = inv.Kernel.Name
+	}
+	outcome := "ok"
+	switch {
+	case err != nil && ctx.Err() != nil:
+		outcome = "cancelled"
+	case err != nil:
+		outcome = "error"
+	}
+	t.m.taskDur.WithLabelValues(task, queue, outcome).Observe(d.Seconds())
+	return v, err
+}
