@@ -8,7 +8,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -191,23 +190,15 @@ func (s *Service) Start(ctx context.Context, r StartRequest) (id string, existin
 	}
 	s.addLocked(e)
 	s.mu.Unlock()
-	release, err := s.st.LockCase(id)
-	if err == nil {
-		e.release = release
-		meta := caseMeta{Case: id, Workflow: net.Name, Descriptor: p.Hash, Source: p.Name, Request: r.Request, Key: r.Key, Start: sum.Start}
-		var b []byte
-		if b, err = json.Marshal(meta); err == nil {
-			err = writeIn(filepath.Join(s.dir, "cases"), id+".json", b)
-		}
-	}
-	if err != nil {
+	// The start is recorded durably before its first event, so that a
+	// case in the log always has its program and keys.
+	meta := caseMeta{Case: id, Workflow: net.Name, Descriptor: p.Hash, Source: p.Name, Request: r.Request, Key: r.Key, Start: sum.Start}
+	if err := s.metas.append(meta); err != nil {
 		s.forget(e)
-		if e.release != nil {
-			e.release()
-		}
 		e.markStarted(err)
 		return "", false, &Error{Code: CodeInternal, Message: err.Error(), Err: err}
 	}
+	s.cli <- meta
 	args := host.ToEngineAll(vals)
 	s.drivers.Add(1)
 	go s.drive(e, p, func(ctx context.Context) error { return p.eng.Start(ctx, id, net.Name, args) })

@@ -22,12 +22,18 @@ import (
 type indexHeader struct {
 	Version int       `json:"version"`
 	UpTo    store.Seq `json:"upto"` // every record up to here is reflected below
+	// MetaGen is the first generation of the meta log whose starts the
+	// index may not hold.
+	MetaGen uint64 `json:"metagen"`
 }
 
 // indexLine is one case of the index.
 type indexLine struct {
 	Summary
 	Pos casePos `json:"pos"`
+	// Pending: the start was not acknowledged yet when the index was
+	// written; Open keeps the case only if the log's tail has it.
+	Pending bool `json:"pending,omitempty"`
 }
 
 func (s *Service) indexPath() string { return filepath.Join(s.dir, "server", "index.jsonl") }
@@ -36,6 +42,11 @@ func (s *Service) indexPath() string { return filepath.Join(s.dir, "server", "in
 func (s *Service) writeIndex() error {
 	s.indexMu.Lock()
 	defer s.indexMu.Unlock()
+	// Starts recorded before the rotation are of cases in s.list now.
+	gen, err := s.metas.rotate()
+	if err != nil {
+		return fmt.Errorf("writing the index: %w", err)
+	}
 	// The sequence number is read before the summaries, so every record
 	// after it is scanned again by the next Open.
 	upto := s.st.LastSeq()
@@ -49,20 +60,21 @@ func (s *Service) writeIndex() error {
 	}
 	w := bufio.NewWriterSize(f, 1<<16)
 	enc := json.NewEncoder(w)
-	err = enc.Encode(indexHeader{Version: 1, UpTo: upto})
+	err = enc.Encode(indexHeader{Version: 2, UpTo: upto, MetaGen: gen})
 	for _, e := range list {
 		if err != nil {
 			break
 		}
+		pending := false
 		select {
 		case <-e.started:
 			if e.startErr != nil {
 				continue
 			}
 		default:
-			continue
+			pending = true
 		}
-		err = enc.Encode(indexLine{Summary: e.summary(), Pos: s.log.position(e.id)})
+		err = enc.Encode(indexLine{Summary: e.summary(), Pos: s.log.position(e.id), Pending: pending})
 	}
 	if err == nil {
 		err = w.Flush()
@@ -80,6 +92,7 @@ func (s *Service) writeIndex() error {
 		os.Remove(tmp)
 		return fmt.Errorf("writing the index: %w", err)
 	}
+	s.metas.dropBefore(gen)
 	return nil
 }
 
@@ -109,7 +122,7 @@ func (s *Service) readIndex() (indexHeader, []indexLine, bool) {
 	defer f.Close()
 	dec := json.NewDecoder(bufio.NewReaderSize(f, 1<<16))
 	var h indexHeader
-	if dec.Decode(&h) != nil || h.Version != 1 || h.UpTo > s.st.LastSeq() {
+	if dec.Decode(&h) != nil || h.Version != 2 || h.UpTo > s.st.LastSeq() {
 		return indexHeader{}, nil, false
 	}
 	var lines []indexLine
@@ -131,7 +144,12 @@ func (s *Service) readIndex() (indexHeader, []indexLine, bool) {
 func (s *Service) recover(ctx context.Context) error {
 	h, lines, ok := s.readIndex()
 	s.openStats.FromIndex, s.openStats.UpTo = ok, h.UpTo
+	var pending []indexLine
 	for _, l := range lines {
+		if l.Pending {
+			pending = append(pending, l)
+			continue
+		}
 		e := newEntry(l.Summary)
 		e.markStarted(nil)
 		s.addLocked(e)
@@ -154,11 +172,24 @@ func (s *Service) recover(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("reading the log: %w", err)
 	}
+	for _, l := range pending {
+		if touched[l.ID] {
+			e := newEntry(l.Summary)
+			e.markStarted(nil)
+			s.addLocked(e)
+		}
+	}
+	var metas map[string]caseMeta
 	for _, id := range order {
 		if s.cases[id] != nil {
 			continue
 		}
-		e, err := s.entryFromMeta(id)
+		if metas == nil {
+			if metas, err = readMetas(filepath.Join(s.dir, "server"), h.MetaGen); err != nil {
+				return fmt.Errorf("reading the starts: %w", err)
+			}
+		}
+		e, err := s.entryFromMeta(id, metas)
 		if err != nil {
 			fmt.Fprintf(s.opts.Log, "knhk serve: case %s is not served: %v\n", id, err)
 			continue
@@ -231,8 +262,19 @@ func (s *Service) recover(ctx context.Context) error {
 }
 
 // entryFromMeta builds the entry of a case the index does not know from
-// DIR/cases/ID.json.
-func (s *Service) entryFromMeta(id string) (*caseEntry, error) {
+// the meta log (writing DIR/cases/ID.json again when a crash lost it) or,
+// for a case knhk run started, from DIR/cases/ID.json.
+func (s *Service) entryFromMeta(id string, metas map[string]caseMeta) (*caseEntry, error) {
+	if m, ok := metas[id]; ok {
+		if _, err := os.Stat(filepath.Join(s.dir, "cases", id+".json")); err != nil {
+			if err := cliMeta(s.dir, m); err != nil {
+				fmt.Fprintf(s.opts.Log, "knhk serve: %v\n", err)
+			}
+		}
+		e := newEntry(Summary{ID: id, Workflow: m.Workflow, Program: m.Descriptor, Key: m.Key, Request: m.Request, Start: m.Start, Status: "running"})
+		e.markStarted(nil)
+		return e, nil
+	}
 	if !validCaseID.MatchString(id) {
 		return nil, fmt.Errorf("no metadata")
 	}

@@ -8,3 +8,6 @@ import "os"
 func lockDir(path string) (*os.File, error) {
 	return os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
 }
+
+// Running reports false: without flock a running server is not seen.
+func Running(dir string) bool { return false }

@@ -3,8 +3,10 @@
 package server
 
 import (
+	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"syscall"
 )
 
@@ -20,4 +22,20 @@ func lockDir(path string) (*os.File, error) {
 		return nil, fmt.Errorf("another knhk serve has %s open (%v)", path, err)
 	}
 	return f, nil
+}
+
+// Running reports whether a knhk serve has the data directory dir open,
+// so that the CLI's commands that append to a case refuse to run beside
+// it (the server holds its cases in memory and would not see them).
+func Running(dir string) bool {
+	f, err := os.Open(filepath.Join(dir, "server", "LOCK"))
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_SH|syscall.LOCK_NB); err != nil {
+		return errors.Is(err, syscall.EWOULDBLOCK)
+	}
+	syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+	return false
 }

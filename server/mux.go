@@ -38,7 +38,8 @@ func NewMux(s *Service, o MuxOptions) *Mux {
 		o.MaxBody = DefaultMaxBody
 	}
 	m := &Mux{mux: http.NewServeMux(), opts: o}
-	path, h := knhkv1connect.NewKnhkServiceHandler(&api{s: s}, connect.WithReadMaxBytes(int(o.MaxBody)))
+	// Small messages are not worth gzip's CPU.
+	path, h := knhkv1connect.NewKnhkServiceHandler(&api{s: s}, connect.WithReadMaxBytes(int(o.MaxBody)), connect.WithCompressMinBytes(4096))
 	m.Handle(path, h)
 	return m
 }

@@ -128,3 +128,21 @@ func TestDrain(t *testing.T) {
 		t.Fatalf("a call after Close: %v", err)
 	}
 }
+
+func TestRunning(t *testing.T) {
+	dir := t.TempDir()
+	if Running(dir) {
+		t.Fatal("Running before Open")
+	}
+	s := open(t, dir)
+	if !Running(dir) {
+		t.Fatal("not Running while open")
+	}
+	if _, err := Open(dir, Options{}); err == nil || !strings.Contains(err.Error(), "another knhk serve") {
+		t.Fatalf("a second Open: %v", err)
+	}
+	closeSvc(t, s)
+	if Running(dir) {
+		t.Fatal("Running after Close")
+	}
+}

@@ -46,6 +46,11 @@ type Service struct {
 	lock *os.File // DIR/server/LOCK, held while open
 	// broker hands the attempts of queue tasks to external workers.
 	broker *queue.Broker
+	// metas is the durable record of case starts (metalog.go); cli
+	// feeds the background writer of DIR/cases/ID.json.
+	metas   *metaLog
+	cli     chan caseMeta
+	cliDone chan struct{}
 
 	runCtx  context.Context // the context cases run under
 	stopRun context.CancelFunc
@@ -111,6 +116,12 @@ func Open(dir string, opts Options) (*Service, error) {
 		progs: map[string]*Program{}, cases: map[string]*caseEntry{}, byReq: map[string]*caseEntry{}, byKey: map[string]*caseEntry{},
 		indexDone: make(chan struct{})}
 	s.log = &eventLog{st: st, pos: map[string]*casePos{}, pre: map[string]*preload{}, appended: s.appended}
+	if s.metas, err = openMetaLog(filepath.Join(dir, "server")); err != nil {
+		s.abort()
+		return nil, err
+	}
+	s.cli, s.cliDone = make(chan caseMeta, 4096), make(chan struct{})
+	go s.writeCLIMetas()
 	if opts.Observer != nil {
 		s.log.observe = opts.Observer.Event
 	}
@@ -132,6 +143,11 @@ func Open(dir string, opts Options) (*Service, error) {
 
 func (s *Service) abort() {
 	s.stopRun()
+	if s.metas != nil {
+		s.metas.close()
+		close(s.cli)
+		<-s.cliDone
+	}
 	s.st.Close()
 	s.lock.Close()
 }
@@ -193,6 +209,14 @@ func (s *Service) Close(ctx context.Context) error {
 	if err == nil {
 		err = s.writeIndex()
 	}
+	if err == nil {
+		// No call is in flight to feed it any more.
+		close(s.cli)
+		<-s.cliDone
+	}
+	if merr := s.metas.close(); err == nil {
+		err = merr
+	}
 	if cerr := s.st.Close(); err == nil {
 		err = cerr
 	}
@@ -232,6 +256,17 @@ func (s *Service) snapshotLive(ctx context.Context) {
 		}
 		if err != nil {
 			fmt.Fprintf(s.opts.Log, "knhk serve: snapshot of case %s: %v\n", e.id, err)
+		}
+	}
+}
+
+// writeCLIMetas writes DIR/cases/ID.json for the CLI's read commands,
+// off the start's path.
+func (s *Service) writeCLIMetas() {
+	defer close(s.cliDone)
+	for m := range s.cli {
+		if err := cliMeta(s.dir, m); err != nil {
+			fmt.Fprintf(s.opts.Log, "knhk serve: %v\n", err)
 		}
 	}
 }

@@ -330,6 +330,9 @@ func (d *dataDir) state(ctx context.Context, c *caseLog, x *caseInfo) (*engine.S
 // then takes the case's lock) and rebuilds case id. On failure it reports
 // and returns a nil dataDir with the exit code.
 func openCaseData(ctx context.Context, e *env, data, id string, write bool) (*dataDir, *caseLog, *engine.State, int) {
+	if write && serverOwns(e, data) {
+		return nil, nil, nil, exitUser
+	}
 	d, err := openData(data, write)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "knhk: %v\n", err)

@@ -20,11 +20,23 @@ import (
 
 	knhkv1 "github.com/knhk/knhk/api/knhk/v1"
 	"github.com/knhk/knhk/client"
+	"github.com/knhk/knhk/server"
 )
 
 // serverFlag defines --server on fs, defaulting to $KNHK_SERVER.
 func serverFlag(fs *flag.FlagSet) *string {
 	return fs.String("server", os.Getenv("KNHK_SERVER"), "talk to the knhk serve at `URL` instead of opening the data directory (default $KNHK_SERVER)")
+}
+
+// serverOwns reports, and says, that a knhk serve has the data
+// directory open: commands that run cases then refuse it, since the
+// server holds its cases in memory.
+func serverOwns(e *env, data string) bool {
+	if !server.Running(data) {
+		return false
+	}
+	fmt.Fprintf(e.stderr, "knhk: a knhk serve owns %s; talk to it with --server URL (or KNHK_SERVER)\n", data)
+	return true
 }
 
 // remote returns the client of server url; the bearer token is

@@ -112,6 +112,9 @@ func runRun(e *env, o *runOptions, args []string) int {
 		return exitUser
 	}
 
+	if serverOwns(e, o.data) {
+		return exitUser
+	}
 	st, err := store.Open(o.data, store.Options{})
 	if err != nil {
 		fmt.Fprintf(e.stderr, "knhk: %v\n", err)

@@ -132,6 +132,18 @@ func TestServeCommands(t *testing.T) {
 	if code != 1 || !strings.HasPrefix(errs, "knhk: bad input for Inc: ") {
 		t.Fatalf("run --server with a bad input: %d %q", code, errs)
 	}
+	code, _, errs = knhkProc(t, dir, "signal", "--data", "data", id, "Approve", `"x"`)
+	if code != 1 || !strings.Contains(errs, "a knhk serve owns data; talk to it with --server URL") {
+		t.Fatalf("signal --data beside serve: %d %q", code, errs)
+	}
+	code, _, errs = knhkProc(t, dir, "run", "--data", "data", "--workflow", "Inc", "--input-json", "1", "hold.knhk")
+	if code != 1 || !strings.Contains(errs, "a knhk serve owns data") {
+		t.Fatalf("run --data beside serve: %d %q", code, errs)
+	}
+	code, out, _ = knhkProc(t, dir, "cases", "--data", "data")
+	if code != 0 || !strings.Contains(out, id) {
+		t.Fatalf("cases --data beside serve (read-only): %d\n%s", code, out)
+	}
 	code, _, errs = knhkProc(t, dir, "signal", "--server", srv.url, id, "Approve", "7")
 	if code != 1 || !strings.HasPrefix(errs, "knhk: bad payload for signal Approve: ") {
 		t.Fatalf("signal --server with a bad payload: %d %q", code, errs)

@@ -1,0 +1,139 @@
+package serve
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	knhkv1 "github.com/knhk/knhk/api/knhk/v1"
+	"github.com/knhk/knhk/client"
+	"github.com/knhk/knhk/server"
+)
+
+// noop's one task is a std module call that does next to nothing.
+const noop = `package noop
+
+import "std/strings"
+
+workflow Echo(s: string) -> string {
+  let u = strings.upper(s)
+  return u
+}
+`
+
+// run starts total cases, c at a time, each with start and waits for it
+// with wait, and returns the throughput and the latencies, sorted.
+func run(b *testing.B, c, total int, start func(ctx context.Context, i int) (string, error), wait func(ctx context.Context, id string) error) (float64, []time.Duration) {
+	ctx := context.Background()
+	lat := make([]time.Duration, total)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	t0 := time.Now()
+	for range c {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= total {
+					return
+				}
+				t := time.Now()
+				id, err := start(ctx, i)
+				if err == nil {
+					err = wait(ctx, id)
+				}
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				lat[i] = time.Since(t)
+			}
+		}()
+	}
+	wg.Wait()
+	el := time.Since(t0)
+	slices.Sort(lat)
+	return float64(total) / el.Seconds(), lat
+}
+
+func pct(lat []time.Duration, p float64) time.Duration {
+	return lat[min(int(float64(len(lat))*p), len(lat)-1)]
+}
+
+// BenchmarkServe: per concurrency, the API through HTTP and the Service
+// in process. Each op is one case from start to result.
+func BenchmarkServe(b *testing.B) {
+	for _, c := range []int{1, 64, 1000} {
+		var apiRate, inRate float64
+		b.Run(fmt.Sprintf("c=%d/api", c), func(b *testing.B) {
+			s, url := open(b)
+			tr := &http.Transport{MaxIdleConnsPerHost: c, MaxConnsPerHost: 0}
+			cl := client.New(url, client.WithHTTPClient(&http.Client{Transport: tr}))
+			b.ResetTimer()
+			rate, lat := run(b, c, max(b.N, c), func(ctx context.Context, i int) (string, error) {
+				r, err := cl.Start(ctx, &knhkv1.StartCaseRequest{Workflow: "Echo", InputJson: strconv.Quote("x" + strconv.Itoa(i))})
+				if err != nil {
+					return "", err
+				}
+				return r.CaseId, nil
+			}, func(ctx context.Context, id string) error {
+				sum, err := cl.Wait(ctx, id)
+				if err == nil && sum.Status != "completed" {
+					err = fmt.Errorf("case %s: %s %s", id, sum.Status, sum.Error)
+				}
+				return err
+			})
+			b.StopTimer()
+			b.ReportMetric(rate, "cases/s")
+			b.ReportMetric(float64(pct(lat, 0.5).Microseconds())/1000, "p50-ms")
+			b.ReportMetric(float64(pct(lat, 0.99).Microseconds())/1000, "p99-ms")
+			apiRate = rate
+			tr.CloseIdleConnections()
+			s.Close(context.Background())
+		})
+		b.Run(fmt.Sprintf("c=%d/in-process", c), func(b *testing.B) {
+			s, _ := open(b)
+			b.ResetTimer()
+			rate, lat := run(b, c, max(b.N, c), func(ctx context.Context, i int) (string, error) {
+				id, _, err := s.Start(ctx, server.StartRequest{Workflow: "Echo", Input: []byte(strconv.Quote("x" + strconv.Itoa(i)))})
+				return id, err
+			}, func(ctx context.Context, id string) error {
+				sum, _, err := s.Wait(ctx, id, false)
+				if err == nil && sum.Status != "completed" {
+					err = fmt.Errorf("case %s: %s %s", id, sum.Status, sum.Error)
+				}
+				return err
+			})
+			b.StopTimer()
+			b.ReportMetric(rate, "cases/s")
+			b.ReportMetric(float64(pct(lat, 0.5).Microseconds())/1000, "p50-ms")
+			b.ReportMetric(float64(pct(lat, 0.99).Microseconds())/1000, "p99-ms")
+			inRate = rate
+			s.Close(context.Background())
+		})
+		if inRate > 0 {
+			b.Logf("c=%d: the API reaches %.2f of the in-process throughput", c, apiRate/inRate)
+		}
+	}
+}
+
+func open(b *testing.B) (*server.Service, string) {
+	s, err := server.Open(b.TempDir(), server.Options{IndexEvery: -1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := s.Deploy("noop.knhk", []byte(noop), nil); err != nil {
+		b.Fatal(err)
+	}
+	ts := httptest.NewServer(server.NewMux(s, server.MuxOptions{}))
+	b.Cleanup(ts.Close)
+	return s, ts.URL
+}

@@ -1,0 +1,239 @@
+// This file implements the durable record of case starts: the metadata
+// of every case (workflow, program, request id, business key) appended
+// to DIR/server/meta-GEN.log with one fsync per group of concurrent
+// starts, instead of one file and two fsyncs per case. The CLI's
+// DIR/cases/ID.json is written beside it in the background, without a
+// sync: Open writes again any that a crash lost.
+//
+// Each recovery index names the first generation it does not cover
+// (indexHeader.MetaGen); writing an index starts a new generation and
+// then removes the older ones, whose cases the index holds.
+
+package server
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// metaLog appends case metadata with group commit.
+type metaLog struct {
+	dir string // DIR/server
+
+	// commitMu is held while a batch is written and synced, and by
+	// rotate: l.f changes only under both it and mu.
+	commitMu sync.Mutex
+	mu       sync.Mutex
+	gen     uint64
+	f       *os.File
+	pending []*metaReq
+	busy    bool // a commit is running
+	err     error
+}
+
+type metaReq struct {
+	line []byte
+	done chan error
+}
+
+func metaName(gen uint64) string { return fmt.Sprintf("meta-%020d.log", gen) }
+
+// metaGens lists the generations in dir, in order.
+func metaGens(dir string) ([]uint64, error) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var gens []uint64
+	for _, e := range ents {
+		n, ok := strings.CutPrefix(e.Name(), "meta-")
+		if n, ok2 := strings.CutSuffix(n, ".log"); ok && ok2 {
+			if g, err := strconv.ParseUint(n, 10, 64); err == nil {
+				gens = append(gens, g)
+			}
+		}
+	}
+	sort.Slice(gens, func(i, j int) bool { return gens[i] < gens[j] })
+	return gens, nil
+}
+
+// readMetas reads the metadata of every generation from gen on. A torn
+// last line (a crash during its write, never acknowledged) is ignored.
+func readMetas(dir string, from uint64) (map[string]caseMeta, error) {
+	gens, err := metaGens(dir)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]caseMeta{}
+	for _, g := range gens {
+		if g < from {
+			continue
+		}
+		f, err := os.Open(filepath.Join(dir, metaName(g)))
+		if err != nil {
+			return nil, err
+		}
+		sc := bufio.NewScanner(f)
+		sc.Buffer(nil, 1<<20)
+		for sc.Scan() {
+			var m caseMeta
+			if json.Unmarshal(sc.Bytes(), &m) == nil && m.Case != "" {
+				out[m.Case] = m
+			}
+		}
+		f.Close()
+	}
+	return out, nil
+}
+
+// openMetaLog starts a new generation after the existing ones.
+func openMetaLog(dir string) (*metaLog, error) {
+	gens, err := metaGens(dir)
+	if err != nil {
+		return nil, err
+	}
+	l := &metaLog{dir: dir}
+	if len(gens) > 0 {
+		l.gen = gens[len(gens)-1]
+	}
+	if err := l.startGen(); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+// startGen opens generation gen+1. l.mu is held (or l is not shared yet).
+func (l *metaLog) startGen() error {
+	f, err := os.OpenFile(filepath.Join(l.dir, metaName(l.gen+1)), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	if err := syncDir(l.dir); err != nil {
+		f.Close()
+		return err
+	}
+	if l.f != nil {
+		l.f.Close()
+	}
+	l.f, l.gen = f, l.gen+1
+	return nil
+}
+
+// append writes m and returns once it is synced, sharing the sync with
+// every append that came in meanwhile.
+func (l *metaLog) append(m caseMeta) error {
+	b, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	r := &metaReq{line: append(b, '\n'), done: make(chan error, 1)}
+	l.mu.Lock()
+	l.pending = append(l.pending, r)
+	if l.busy {
+		l.mu.Unlock()
+		return <-r.done
+	}
+	l.busy = true
+	for len(l.pending) > 0 {
+		batch := l.pending
+		l.pending = nil
+		l.mu.Unlock()
+		var buf []byte
+		for _, x := range batch {
+			buf = append(buf, x.line...)
+		}
+		l.commitMu.Lock()
+		_, err := l.f.Write(buf)
+		if err == nil {
+			err = l.f.Sync()
+		}
+		l.commitMu.Unlock()
+		for _, x := range batch {
+			x.done <- err
+		}
+		l.mu.Lock()
+	}
+	l.busy = false
+	l.mu.Unlock()
+	return <-r.done
+}
+
+// rotate starts a new generation and returns it: every append that
+// returned before covers an older one.
+func (l *metaLog) rotate() (uint64, error) {
+	l.commitMu.Lock()
+	defer l.commitMu.Unlock()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if err := l.startGen(); err != nil {
+		return 0, err
+	}
+	return l.gen, nil
+}
+
+// dropBefore removes the generations before gen.
+func (l *metaLog) dropBefore(gen uint64) {
+	gens, _ := metaGens(l.dir)
+	for _, g := range gens {
+		if g < gen {
+			os.Remove(filepath.Join(l.dir, metaName(g)))
+		}
+	}
+}
+
+func (l *metaLog) close() error {
+	l.commitMu.Lock()
+	defer l.commitMu.Unlock()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.f == nil {
+		return nil
+	}
+	err := l.f.Close()
+	l.f = nil
+	return err
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil && !errors.Is(cerr, os.ErrClosed) {
+		err = cerr
+	}
+	return err
+}
+
+// cliMeta writes DIR/cases/ID.json, knhk run's record of a case, for the
+// CLI's read commands; without a sync (the meta log is the durable
+// record).
+func cliMeta(dir string, m caseMeta) error {
+	b, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	cdir := filepath.Join(dir, "cases")
+	tmp := filepath.Join(cdir, "."+m.Case+".tmp")
+	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+		if !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+		if err := os.MkdirAll(cdir, 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(tmp, b, 0o644); err != nil {
+			return err
+		}
+	}
+	return os.Rename(tmp, filepath.Join(cdir, m.Case+".json"))
+}
