@@ -32,11 +32,11 @@ type metaLog struct {
 	// rotate: l.f changes only under both it and mu.
 	commitMu sync.Mutex
 	mu       sync.Mutex
-	gen     uint64
-	f       *os.File
-	pending []*metaReq
-	busy    bool // a commit is running
-	err     error
+	gen      uint64
+	f        *os.File
+	pending  []*metaReq
+	busy     bool // a commit is running
+	err      error
 }
 
 type metaReq struct {
