@@ -25,9 +25,10 @@ type Client struct {
 type Option func(*config)
 
 type config struct {
-	http  connect.HTTPClient
-	token string
-	grpc  bool
+	http    connect.HTTPClient
+	token   string
+	grpc    bool
+	grpcWeb bool
 }
 
 // WithToken sends token as the bearer token of every call (knhk serve
@@ -41,6 +42,9 @@ func WithHTTPClient(h connect.HTTPClient) Option { return func(c *config) { c.ht
 // HTTP/2).
 func WithGRPC() Option { return func(c *config) { c.grpc = true } }
 
+// WithGRPCWeb speaks gRPC-Web instead of the Connect protocol.
+func WithGRPCWeb() Option { return func(c *config) { c.grpcWeb = true } }
+
 // New returns a client of the server at baseURL (http://127.0.0.1:7233).
 func New(baseURL string, opts ...Option) *Client {
 	cfg := config{http: http.DefaultClient}
@@ -53,6 +57,9 @@ func New(baseURL string, opts ...Option) *Client {
 	}
 	if cfg.grpc {
 		copts = append(copts, connect.WithGRPC())
+	}
+	if cfg.grpcWeb {
+		copts = append(copts, connect.WithGRPCWeb())
 	}
 	return &Client{api: knhkv1connect.NewKnhkServiceClient(cfg.http, baseURL, copts...)}
 }
