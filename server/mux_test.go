@@ -94,7 +94,7 @@ func TestTokenAndBodyLimit(t *testing.T) {
 	}
 	big := `{"workflow":"Inc","inputJson":"` + strings.Repeat("1", 8000) + `"}`
 	code, m := post(t, url, "StartCase", "s3cret", big)
-	if code == 200 || !strings.Contains(m["message"].(string), "4096") {
+	if code == 200 || m["code"] != "resource_exhausted" || !strings.Contains(m["message"].(string), "4096") {
 		t.Fatalf("oversize body: %d %v", code, m)
 	}
 	if list, _, _ := s.List(ListRequest{}); len(list) != 0 {
