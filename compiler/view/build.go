@@ -189,8 +189,29 @@ func classify(p *ir.Program, n *ir.Net, t *ir.Transition, o Options) (Node, bool
 		if t.Call != nil {
 			nd.Child = t.Call.Target
 		}
+		var det []string
+		if t.Quorum != ir.NoFunc {
+			// "join N" of a parallel for: done after N instances.
+			q := "some"
+			if o.Text != nil && t.Quorum >= 0 && int(t.Quorum) < len(p.Funcs) {
+				// The quorum's span may cover the whole "join N keep".
+				s := shorten(o.Text(p.Funcs[t.Quorum].Loc))
+				s = strings.TrimSuffix(strings.TrimPrefix(s, "join "), " keep")
+				if s != "" {
+					q = s
+				}
+			}
+			j := "join " + q
+			if t.Keep {
+				j += " keep"
+			}
+			det = append(det, j)
+		}
 		if t.Label != "" {
-			nd.Detail = "(and each " + t.Label + ")"
+			det = append(det, "and each "+t.Label)
+		}
+		if len(det) > 0 {
+			nd.Detail = "(" + strings.Join(det, ", ") + ")"
 		}
 	case ir.TSignal:
 		nd.Kind, nd.Name = Wait, t.Label
