@@ -115,4 +115,3 @@ func hasJoinNear(gs []*view.Graph, files map[int32]*source.File, file int32, lin
 	}
 	return false
 }
-
