@@ -9,6 +9,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -19,11 +20,12 @@ import (
 
 	"github.com/knhk/knhk/server"
 	"github.com/knhk/knhk/server/console"
+	"github.com/knhk/knhk/server/metrics"
 )
 
 var serveCmd = &command{
 	name:      "serve",
-	usageLine: "knhk serve [--data DIR] [--listen ADDR] [--tls-cert F --tls-key F] [--token-file F] [--max-body N]",
+	usageLine: "knhk serve [--data DIR] [--listen ADDR] [--tls-cert F --tls-key F] [--token-file F] [--max-body N] [--log-format text|json] [--log-level L]",
 	short:     "run every case of a data directory and serve the API",
 	long: `Serve opens the data directory (--data, default ./.knhk), picks up every
 case that has not ended, timers included, and runs all cases at once on
@@ -46,7 +48,19 @@ Only one serve may own a data directory. On SIGTERM or SIGINT serve
 drains: it stops accepting calls, lets calls and appends in flight
 finish, writes its recovery index (so the next start does not read the
 whole log) and exits with status 0. The address it listens on is
-printed on standard error once it accepts calls.
+logged once it accepts calls.
+
+GET /metrics serves Prometheus metrics (behind the token, like the API):
+cases by workflow and status, events and transitions, task latency by
+task and queue, queue depths and lease expiries, fsync latency and
+group-commit batch sizes (docs/metrics.md). GET /healthz answers 200
+while the process runs; GET /readyz answers 200 only once the data
+directory is open and recovered and until a drain starts, 503 before
+and after (the listener is up during recovery; API calls then get 503).
+
+Logs go to standard error as slog records: --log-format text (key=value,
+the default) or json (one object a line), at --log-level debug, info,
+warn or error (default info); debug adds one record per HTTP request.
 `,
 	setup: func(fs *flag.FlagSet) func(*env, []string) int {
 		var o serveOptions
@@ -56,6 +70,8 @@ printed on standard error once it accepts calls.
 		fs.StringVar(&o.key, "tls-key", "", "TLS key `FILE`")
 		fs.StringVar(&o.tokenFile, "token-file", "", "require the bearer token in `FILE`")
 		fs.Int64Var(&o.maxBody, "max-body", server.DefaultMaxBody, "refuse request bodies over `N` bytes")
+		fs.StringVar(&o.logFormat, "log-format", "text", "log records as `text` or json")
+		fs.StringVar(&o.logLevel, "log-level", "info", "log records at `LEVEL` (debug, info, warn, error) and above")
 		return func(e *env, args []string) int { return runServe(e, &o, args) }
 	},
 }
@@ -63,6 +79,7 @@ printed on standard error once it accepts calls.
 type serveOptions struct {
 	data, listen, cert, key, tokenFile string
 	maxBody                            int64
+	logFormat, logLevel                string
 }
 
 func runServe(e *env, o *serveOptions, args []string) int {
@@ -74,6 +91,10 @@ func runServe(e *env, o *serveOptions, args []string) int {
 	}
 	if o.maxBody <= 0 {
 		return usageError(e, "--max-body must be positive, got %d", o.maxBody)
+	}
+	logger, err := metrics.NewLogger(e.stderr, o.logFormat, o.logLevel)
+	if err != nil {
+		return usageError(e, "%v", err)
 	}
 	var token string
 	if o.tokenFile != "" {
@@ -90,38 +111,29 @@ func runServe(e *env, o *serveOptions, args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	svc, err := server.Open(o.data, server.Options{Log: e.stderr})
-	if err != nil {
-		fmt.Fprintf(e.stderr, "knhk: %v\n", err)
-		return exitUser
-	}
+	// Listen before opening the data directory, so that probes see a
+	// live process that is not ready while recovery runs.
 	ln, err := net.Listen("tcp", o.listen)
 	if err != nil {
-		svc.Close(context.Background())
-		fmt.Fprintf(e.stderr, "knhk: %v\n", err)
+		logger.Error(err.Error())
 		return exitUser
 	}
 	if token == "" && !isLoopback(ln.Addr()) {
-		fmt.Fprintf(e.stderr, "knhk serve: warning: listening on %s without --token-file; anyone who reaches it can start and cancel cases\n", ln.Addr())
+		logger.Warn(fmt.Sprintf("listening on %s without --token-file; anyone who reaches it can start and cancel cases", ln.Addr()))
 	}
+	health := new(metrics.Health)
+	health.Starting("recovering " + o.data)
+	front := metrics.NewFront(health)
 	protocols := new(http.Protocols)
 	protocols.SetHTTP1(true)
 	protocols.SetHTTP2(true)
 	protocols.SetUnencryptedHTTP2(true) // gRPC over plain HTTP/2
-	mux := server.NewMux(svc, server.MuxOptions{Token: token, MaxBody: o.maxBody})
-	console.Mount(mux, svc) // the web console at /
 	srv := &http.Server{
-		Handler:           mux,
+		Handler:           metrics.AccessLog(logger, front),
 		Protocols:         protocols,
 		ReadHeaderTimeout: 10 * time.Second, // a slow client cannot hold a connection forever
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
-	st := svc.Stats()
-	fmt.Fprintf(e.stderr, "knhk serve: %d cases in %s, %d running (read %d log records)\n", st.Cases, o.data, st.Recovered, st.Scanned)
-	scheme := "http"
-	if o.cert != "" {
-		scheme = "https"
-	}
-	fmt.Fprintf(e.stderr, "knhk serve: listening on %s://%s\n", scheme, ln.Addr())
 	serveErr := make(chan error, 1)
 	go func() {
 		if o.cert != "" {
@@ -130,11 +142,39 @@ func runServe(e *env, o *serveOptions, args []string) int {
 			serveErr <- srv.Serve(ln)
 		}
 	}()
+
+	// Task output and the server's own lines become records too.
+	lines := metrics.LineWriter(logger, slog.LevelInfo)
+	defer lines.Close()
+	m := metrics.New(metrics.Options{})
+	svc, err := server.Open(o.data, server.Options{Log: lines, Observer: m})
+	if err != nil {
+		srv.Close()
+		logger.Error(err.Error())
+		return exitUser
+	}
+	m.WatchCases(svc)
+	m.WatchQueues(svc)
+	mux := server.NewMux(svc, server.MuxOptions{Token: token, MaxBody: o.maxBody})
+	console.Mount(mux, svc)       // the web console at /
+	metrics.Mount(mux, m, health) // /metrics, /healthz, /readyz
+	front.Set(mux)
+	health.Ready()
+	st := svc.Stats()
+	logger.Info(fmt.Sprintf("%d cases in %s, %d running (read %d log records)", st.Cases, o.data, st.Recovered, st.Scanned),
+		"cases", st.Cases, "data", o.data, "running", st.Recovered, "scanned", st.Scanned)
+	scheme := "http"
+	if o.cert != "" {
+		scheme = "https"
+	}
+	url := fmt.Sprintf("%s://%s", scheme, ln.Addr())
+	logger.Info("listening on "+url, "url", url)
 	select {
 	case err = <-serveErr:
 	case <-ctx.Done():
 	}
-	fmt.Fprintf(e.stderr, "knhk serve: draining\n")
+	health.Draining()
+	logger.Info("draining")
 	dctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	shut := make(chan error, 1)
@@ -144,14 +184,14 @@ func runServe(e *env, o *serveOptions, args []string) int {
 		cerr = serr
 	}
 	if err != nil && !errors.Is(err, http.ErrServerClosed) {
-		fmt.Fprintf(e.stderr, "knhk: %v\n", err)
+		logger.Error(err.Error())
 		return exitUser
 	}
 	if cerr != nil {
-		fmt.Fprintf(e.stderr, "knhk: %v\n", cerr)
+		logger.Error(cerr.Error())
 		return exitUser
 	}
-	fmt.Fprintf(e.stderr, "knhk serve: stopped\n")
+	logger.Info("stopped")
 	return exitOK
 }
 

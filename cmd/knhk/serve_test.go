@@ -49,7 +49,7 @@ type serveProc struct {
 	done   chan struct{}
 }
 
-var listening = regexp.MustCompile(`listening on (http://\S+)`)
+var listening = regexp.MustCompile(`listening on (https?://[^\s"]+)`)
 
 // startServe starts knhk serve on data in dir and waits until it listens.
 func startServe(t *testing.T, dir, data string, extra ...string) *serveProc {
