@@ -233,6 +233,11 @@ function casePage(id) {
     drawGraph();
   };
 
+  // The full view reads the case's log, so the page polls the cheap
+  // GetCase every second and reloads the view when the case's status,
+  // waits or event count move, and every fifth second in any case.
+  let cheap = null;
+  let ticks = 0;
   const refresh = async () => {
     try {
       const next = await getJSON('/console/api/case?id=' + encodeURIComponent(id));
@@ -243,8 +248,19 @@ function casePage(id) {
       draw();
     } catch (err) { showError(head, err); }
   };
+  const tick = async () => {
+    ticks++;
+    if (cv && ['completed', 'failed', 'cancelled'].includes(cv.summary.status)) return;
+    try {
+      const c = (await call('GetCase', { caseId: id })).case || {};
+      const key = [c.status, (c.waiting || []).join(','), c.idle, c.events].join('/');
+      if (key === cheap && ticks % 5 !== 0) return;
+      cheap = key;
+    } catch (err) { /* refresh shows the error */ }
+    refresh();
+  };
   refresh();
-  timer = setInterval(refresh, 1000);
+  timer = setInterval(tick, 1000);
 }
 
 // --- programs ---------------------------------------------------------------------
