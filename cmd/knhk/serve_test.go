@@ -273,6 +273,15 @@ func TestServeKill(t *testing.T) {
 			t.Errorf("key %s started %d cases", key, len(same))
 			continue
 		}
+		// A client retrying its start after the crash gets the case the
+		// first attempt started, if it did.
+		retry, err := c.Start(ctx, &knhkv1.StartCaseRequest{Workflow: "Hold", InputJson: strconv.Quote(key), BusinessKey: key})
+		if err != nil {
+			t.Fatalf("retried start %s: %v", key, err)
+		}
+		if len(same) == 1 && (retry.CaseId != same[0].CaseId || !retry.Existing) {
+			t.Errorf("retried start %s: case %s (existing %v), want %s", key, retry.CaseId, retry.Existing, same[0].CaseId)
+		}
 		if !o.startAcked {
 			continue
 		}
