@@ -106,7 +106,8 @@ func (s *Service) Deploy(name string, src, descriptor []byte) (*DeployResult, er
 	p := s.progs[hash]
 	s.mu.Unlock()
 	if p != nil {
-		return &DeployResult{Program: p, Warnings: warnings}, nil
+		// Known: deployed before, or loaded for a case knhk run started.
+		return s.listDeployed(p, name, warnings)
 	}
 	if err := s.storeDescriptor(hash, prog); err != nil {
 		return nil, &Error{Code: CodeInternal, Message: err.Error(), Err: err}
@@ -115,18 +116,26 @@ func (s *Service) Deploy(name string, src, descriptor []byte) (*DeployResult, er
 	if err != nil {
 		return nil, &Error{Code: CodeInternal, Message: err.Error(), Err: err}
 	}
-	p.Name, p.Deployed = name, time.Now().UTC()
 	s.mu.Lock()
 	if q := s.progs[hash]; q != nil {
-		s.mu.Unlock()
-		return &DeployResult{Program: q, Warnings: warnings}, nil
+		p = q
+	} else {
+		s.progs[hash] = p
 	}
-	s.progs[hash] = p
-	s.deployed = append(s.deployed, p)
-	err = s.saveProgramsLocked()
 	s.mu.Unlock()
-	if err != nil {
-		return nil, &Error{Code: CodeInternal, Message: err.Error(), Err: err}
+	return s.listDeployed(p, name, warnings)
+}
+
+// listDeployed adds p to the deployed programs unless it is there.
+func (s *Service) listDeployed(p *Program, name string, warnings source.Diagnostics) (*DeployResult, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if p.Deployed.IsZero() {
+		p.Name, p.Deployed = name, time.Now().UTC()
+		s.deployed = append(s.deployed, p)
+		if err := s.saveProgramsLocked(); err != nil {
+			return nil, &Error{Code: CodeInternal, Message: err.Error(), Err: err}
+		}
 	}
 	return &DeployResult{Program: p, Warnings: warnings}, nil
 }

@@ -245,3 +245,73 @@ func TestDrainSnapshot(t *testing.T) {
 		t.Fatalf("Hold: %+v", sum)
 	}
 }
+
+// TestVersions: a case keeps the program it started with when a new
+// version of its workflow is deployed; later starts take the new one.
+func TestVersions(t *testing.T) {
+	s := open(t, t.TempDir())
+	defer closeSvc(t, s)
+	ctx := context.Background()
+	v1 := deploy(t, s)
+	old, _, err := s.Start(ctx, StartRequest{Workflow: "Hold", Input: []byte(`"o"`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src2 := strings.Replace(holdSrc, `return id + " by " + by`, `return id + " approved by " + by`, 1)
+	r, err := s.Deploy("hold.knhk", []byte(strings.Replace(src2, "package wait\n", "package wait\n\nimport \"std/time\"\n", 1)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := s.Deploy("hold.knhk", []byte(strings.Replace(src2, "package wait\n", "package wait\n\nimport \"std/time\"\n", 1)), nil); again.Program != r.Program {
+		t.Fatal("deploying the same source twice made two versions")
+	}
+	if ps := s.Programs(); len(ps) != 2 || ps[0].Hash != r.Program.Hash || ps[1].Hash != v1.Hash {
+		t.Fatalf("programs %v", ps)
+	}
+	cur, _, err := s.Start(ctx, StartRequest{Workflow: "Hold", Input: []byte(`"n"`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, s, old, func(s Summary) bool { return s.Idle })
+	waitFor(t, s, cur, func(s Summary) bool { return s.Idle })
+	for id, want := range map[string]string{old: `"o by ann"`, cur: `"n approved by ann"`} {
+		if _, err := s.Signal(ctx, id, "Approve", []byte(`"ann"`)); err != nil {
+			t.Fatal(err)
+		}
+		if sum := wait(t, s, id); sum.Result != want {
+			t.Errorf("case %s: %+v, want %s", id, sum, want)
+		}
+	}
+	old1, _, _ := s.Start(ctx, StartRequest{Workflow: "Hold", Program: v1.Hash, Input: []byte(`"p"`)})
+	if sum, _ := s.Get(old1); sum.Program != v1.Hash {
+		t.Fatalf("a start naming version 1 ran %s", sum.Program)
+	}
+}
+
+// TestDeployKnownProgram: a program the Service loaded for a running
+// case (knhk run started it, so no deploy listed it) is listed once it
+// is deployed.
+func TestDeployKnownProgram(t *testing.T) {
+	dir := t.TempDir()
+	s := open(t, dir)
+	deploy(t, s)
+	if _, _, err := s.Start(context.Background(), StartRequest{Workflow: "Hold", Input: []byte(`"o"`)}); err != nil {
+		t.Fatal(err)
+	}
+	closeSvc(t, s)
+	if err := os.Remove(filepath.Join(dir, "server", "programs.json")); err != nil {
+		t.Fatal(err)
+	}
+	s = open(t, dir)
+	defer closeSvc(t, s)
+	if ps := s.Programs(); len(ps) != 0 {
+		t.Fatalf("programs before the deploy: %v", ps)
+	}
+	p := deploy(t, s)
+	if ps := s.Programs(); len(ps) != 1 || ps[0] != p {
+		t.Fatalf("programs after the deploy: %v", ps)
+	}
+	if _, _, err := s.Start(context.Background(), StartRequest{Workflow: "Inc", Input: []byte("1")}); err != nil {
+		t.Fatal(err)
+	}
+}
