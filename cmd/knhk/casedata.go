@@ -42,6 +42,9 @@ type caseMeta struct {
 	Workflow   string `json:"workflow"`
 	Descriptor string `json:"descriptor"` // ir.Program.Hash of the program
 	Source     string `json:"source"`     // the file run was given, absolute
+	// Mock is the mock knhk run --mock bound the case to (see mock.go),
+	// nil for none: signal and resume answer its calls from it too.
+	Mock *caseMock `json:"mock,omitempty"`
 }
 
 // validCaseID limits case ids to what can name a file.
@@ -49,29 +52,35 @@ var validCaseID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
 
 // recordCase stores prog's descriptor (unless already there) and the
 // metadata of case id in data, each written atomically.
-func recordCase(data, id string, prog *ir.Program, workflow, source string) error {
+func recordCase(data, id string, prog *ir.Program, workflow, source string, mock *caseMock) (*caseMeta, error) {
 	hash, err := prog.Hash()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	ddir := filepath.Join(data, "descriptors")
 	if _, err := os.Stat(filepath.Join(ddir, hash+".ir")); err != nil {
 		b, err := prog.Encode()
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if err := writeIn(ddir, hash+".ir", b); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	if abs, err := filepath.Abs(source); err == nil {
 		source = abs
 	}
-	b, err := json.Marshal(caseMeta{Case: id, Workflow: workflow, Descriptor: hash, Source: source})
+	m := &caseMeta{Case: id, Workflow: workflow, Descriptor: hash, Source: source, Mock: mock}
+	return m, writeMeta(data, m)
+}
+
+// writeMeta replaces the metadata of case m.Case atomically.
+func writeMeta(data string, m *caseMeta) error {
+	b, err := json.Marshal(m)
 	if err != nil {
 		return err
 	}
-	return writeIn(filepath.Join(data, "cases"), id+".json", b)
+	return writeIn(filepath.Join(data, "cases"), m.Case+".json", b)
 }
 
 // announceLog is knhk run's event log: it prints the case id once the

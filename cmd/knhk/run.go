@@ -24,7 +24,7 @@ import (
 
 var runCmd = &command{
 	name:      "run",
-	usageLine: "knhk run [--workflow W] [--input FILE.json | --input-json JSON] [--data DIR] FILE",
+	usageLine: "knhk run [--workflow W] [--input FILE.json | --input-json JSON] [--mock MOCK.json] [--data DIR] FILE",
 	short:     "run a workflow as a durable case",
 	long: `Run checks and compiles FILE, starts one case of a workflow with the given
 input and runs it to its end. The result is printed as JSON on standard
@@ -44,7 +44,15 @@ Every step of the case is appended to the event log in the data directory
 (--data, default ./.knhk) before it takes effect, so a case survives a
 crash. Tasks run through their bindings: exec programs (a relative path
 is resolved against FILE's directory), HTTP endpoints and the std
-modules; std/kv keeps its data in the data directory. Run waits out retry
+modules; std/kv keeps its data in the data directory. With --mock, the
+tasks the JSON file MOCK names answer with its canned results instead:
+{"task": value} for every call, {"task": [v1, v2]} one per call in the
+order they start (the last repeats), {"$fail": "why"} as an element fails
+that call; null for a task without a result. Any task may be mocked,
+extern tasks (which only an embedding program can implement) included.
+Each value is checked against the task's result type before the case
+starts, and the mock is kept with the case, so knhk signal and resume
+use it too. Run waits out retry
 backoffs, and timers unless the case can also go on by a signal.
 Signals the case sends to other cases of the data directory (send S(...)
 to ID) are delivered once it has run: each target is run on to its next
@@ -63,6 +71,7 @@ message and the source position of the step that failed.
 		fs.StringVar(&o.input, "input", "", "read the input from JSON `FILE`")
 		fs.StringVar(&o.inputJSON, "input-json", "", "take the input from the `JSON` text")
 		fs.StringVar(&o.data, "data", ".knhk", "keep the event log in `DIR`")
+		fs.StringVar(&o.mock, "mock", "", "answer the tasks named in JSON `FILE` with its canned results")
 		srv := serverFlag(fs)
 		return func(e *env, args []string) int {
 			if *srv != "" {
@@ -78,6 +87,7 @@ type runOptions struct {
 	input     string
 	inputJSON string
 	data      string
+	mock      string // the --mock file, "" for none
 }
 
 func runRun(e *env, o *runOptions, args []string) int {
@@ -111,6 +121,13 @@ func runRun(e *env, o *runOptions, args []string) int {
 		fmt.Fprintf(e.stderr, "knhk: bad input for %s: %v\n", net.Name, err)
 		return exitUser
 	}
+	var mock *caseMock
+	if o.mock != "" {
+		if mock, err = readMock(c.prog, o.mock); err != nil {
+			fmt.Fprintf(e.stderr, "knhk: bad mock: %v\n", err)
+			return exitUser
+		}
+	}
 
 	if serverOwns(e, o.data) {
 		return exitUser
@@ -126,16 +143,22 @@ func runRun(e *env, o *runOptions, args []string) int {
 	// announceLog in casedata.go).
 	var id string
 	log := &announceLog{StoreLog: engine.StoreLog{Store: st}, announce: func() { fmt.Fprintf(e.stderr, "case %s\n", id) }}
+	// meta is set once the case is recorded, before any call is made.
+	var meta *caseMeta
+	var w engine.Worker = worker.New(c.prog, worker.Options{
+		DataDir:  o.data,
+		BaseDir:  filepath.Dir(c.path),
+		Log:      e.stderr,
+		GroupDir: groupDir(o.data),
+	})
+	if mock != nil {
+		w = newMockWorker(w, c.prog, mock, func(*caseMock) error { return writeMeta(o.data, meta) })
+	}
 	eng, err := engine.New(engine.Config{
 		Program: c.prog,
 		Eval:    &host.Evaluator{},
-		Worker: worker.New(c.prog, worker.Options{
-			DataDir:  o.data,
-			BaseDir:  filepath.Dir(c.path),
-			Log:      e.stderr,
-			GroupDir: groupDir(o.data),
-		}),
-		Log: log,
+		Worker:  w,
+		Log:     log,
 	})
 	if err != nil {
 		fmt.Fprintf(e.stderr, "knhk: internal error: %v\n", err)
@@ -159,7 +182,7 @@ func runRun(e *env, o *runOptions, args []string) int {
 	defer release()
 	// The descriptor goes with the case, so later commands resume it on
 	// the program it started with (see casedata.go).
-	if err := recordCase(o.data, id, c.prog, net.Name, c.path); err != nil {
+	if meta, err = recordCase(o.data, id, c.prog, net.Name, c.path, mock); err != nil {
 		fmt.Fprintf(e.stderr, "knhk: %v\n", err)
 		return exitUser
 	}

@@ -72,7 +72,7 @@ func (p *postman) find(ctx context.Context, id string) (*engine.Engine, error) {
 	eng, err := engine.New(engine.Config{
 		Program: prog,
 		Eval:    &host.Evaluator{},
-		Worker:  worker.New(prog, worker.Options{DataDir: p.data, BaseDir: base, Log: p.e.stderr}),
+		Worker:  mockedWorker(worker.New(prog, worker.Options{DataDir: p.data, BaseDir: base, Log: p.e.stderr}), prog, p.data, &m),
 		Log:     engine.StoreLog{Store: p.st},
 	})
 	if err != nil {

@@ -205,7 +205,7 @@ func caseEngine(e *env, d *dataDir, c *caseLog) (*engine.Engine, engine.EventLog
 	eng, err := engine.New(engine.Config{
 		Program: c.prog,
 		Eval:    &host.Evaluator{},
-		Worker:  worker.New(c.prog, worker.Options{DataDir: d.path, BaseDir: base, Log: e.stderr, GroupDir: groupDir(d.path)}),
+		Worker:  mockedWorker(worker.New(c.prog, worker.Options{DataDir: d.path, BaseDir: base, Log: e.stderr, GroupDir: groupDir(d.path)}), c.prog, d.path, c.meta),
 		Log:     log,
 	})
 	return eng, log, err
