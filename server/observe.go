@@ -4,6 +4,8 @@
 package server
 
 import (
+	"fmt"
+
 	"github.com/knhk/knhk/runtime/engine"
 	"github.com/knhk/knhk/runtime/queue"
 	"github.com/knhk/knhk/runtime/store"
@@ -53,6 +55,17 @@ func (s *Service) CaseCounts(fn func(workflow, status string, n int)) {
 	for _, k := range order {
 		fn(k.wf, k.status, counts[k])
 	}
+}
+
+// Err returns the error that stopped the event log taking appends (a
+// failed write or fsync), nil while it takes them. Every start, signal
+// and step fails until the server is restarted, which recovers from
+// what is on disk; knhk serve's probes report it.
+func (s *Service) Err() error {
+	if err := s.st.Err(); err != nil {
+		return fmt.Errorf("the event log refuses appends until the server restarts: %w", err)
+	}
+	return nil
 }
 
 // QueueStats returns a snapshot of the queues of external task workers.

@@ -57,6 +57,8 @@ group-commit batch sizes (docs/metrics.md). GET /healthz answers 200
 while the process runs; GET /readyz answers 200 only once the data
 directory is open and recovered and until a drain starts, 503 before
 and after (the listener is up during recovery; API calls then get 503).
+Both answer 503 once a failed write or fsync made the event log refuse
+appends, which only a restart mends.
 
 Logs go to standard error as slog records: --log-format text (key=value,
 the default) or json (one object a line), at --log-level debug, info,
@@ -158,6 +160,7 @@ func runServe(e *env, o *serveOptions, args []string) int {
 	mux := server.NewMux(svc, server.MuxOptions{Token: token, MaxBody: o.maxBody})
 	console.Mount(mux, svc)       // the web console at /
 	metrics.Mount(mux, m, health) // /metrics, /healthz, /readyz
+	health.SetCheck(svc.Err)      // a failed fsync stops appends until a restart
 	front.Set(mux)
 	health.Ready()
 	st := svc.Stats()

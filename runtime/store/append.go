@@ -237,7 +237,7 @@ func (s *Store) commit(batch []*request) {
 		// The batch is durable whatever happens here; a failed rotation
 		// only stops later appends.
 		if err := s.rotate(); err != nil {
-			s.failed = fmt.Errorf("store: start new segment: %w", err)
+			s.setFailed(fmt.Errorf("store: start new segment: %w", err))
 		}
 	}
 }
@@ -333,10 +333,16 @@ func (s *Store) followRotation(h head) error {
 }
 
 func (s *Store) fail(batch []*request, err error) {
-	s.failed = err
+	s.setFailed(err)
 	for _, r := range batch {
 		r.first, r.err = 0, err
 	}
+}
+
+// setFailed stops appends with err; only the committer calls it.
+func (s *Store) setFailed(err error) {
+	s.failed = err
+	s.failedPub.Store(&err)
 }
 
 // rotate seals the active segment and starts the next one; the caller

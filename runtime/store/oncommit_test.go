@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -54,5 +55,27 @@ func TestOnCommit(t *testing.T) {
 	}
 	if st := s.Stats(); st.Commits != 4 || st.Records != uint64(records) {
 		t.Errorf("Stats = %+v, want 4 commits of %d records", st, records)
+	}
+}
+
+// TestErr checks that Err is nil while appends work and, after a write
+// fails, returns the error every later append fails with.
+func TestErr(t *testing.T) {
+	s, err := Open(t.TempDir(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	if _, err := s.Append(ctx, Record{CaseID: "c", Kind: "k"}); err != nil || s.Err() != nil {
+		t.Fatalf("append: %v, Err: %v", err, s.Err())
+	}
+	s.active.Close() // the next write fails
+	_, err = s.Append(ctx, Record{CaseID: "c", Kind: "k"})
+	if err == nil || s.Err() == nil || s.Err().Error() != err.Error() || !strings.HasPrefix(err.Error(), "store: ") {
+		t.Fatalf("append after the file closed: %v, Err: %v", err, s.Err())
+	}
+	if _, again := s.Append(ctx, Record{CaseID: "c", Kind: "k"}); again == nil || again.Error() != s.Err().Error() {
+		t.Fatalf("a later append: %v, want %v", again, s.Err())
 	}
 }

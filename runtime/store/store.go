@@ -113,6 +113,8 @@ type Store struct {
 	active *os.File
 	buf    []byte
 	failed error
+	// failedPub publishes failed to other goroutines ([Store.Err]).
+	failedPub atomic.Pointer[error]
 
 	commits atomic.Uint64 // group commits (fsyncs) since Open
 	records atomic.Uint64 // records committed since Open
@@ -211,6 +213,18 @@ type Stats struct {
 // group-commit batch.
 func (s *Store) Stats() Stats {
 	return Stats{Commits: s.commits.Load(), Records: s.records.Load()}
+}
+
+// Err returns the error that stopped appends (a failed write, fsync or
+// start of a new segment), nil while appends work. Appends fail with it
+// until the directory is reopened, so a server reports itself unhealthy
+// (its /healthz and /readyz) rather than refusing every call while
+// looking fine.
+func (s *Store) Err() error {
+	if p := s.failedPub.Load(); p != nil {
+		return *p
+	}
+	return nil
 }
 
 // recover checks the directory against HEAD and the active segment's

@@ -9,11 +9,34 @@ import (
 )
 
 // Health is where a server stands for its probes: starting (recovering
-// its data directory), ready, or draining. The zero value is starting.
+// its data directory), ready, or draining, and whether a check (the
+// event log still takes appends) fails. The zero value is starting.
 type Health struct {
 	mu     sync.Mutex
 	state  int // 0 starting, 1 ready, 2 draining
 	reason string
+	check  func() error
+}
+
+// SetCheck makes both probes fail while check returns an error: a
+// fault the process cannot recover from without a restart, such as a
+// failed fsync after which the event log refuses every append (the
+// server's Err).
+func (h *Health) SetCheck(check func() error) {
+	h.mu.Lock()
+	h.check = check
+	h.mu.Unlock()
+}
+
+// fault returns the check's error, if any.
+func (h *Health) fault() error {
+	h.mu.Lock()
+	check := h.check
+	h.mu.Unlock()
+	if check == nil {
+		return nil
+	}
+	return check()
 }
 
 // Starting says the server is not ready yet, and why (shown by /readyz).
@@ -34,6 +57,9 @@ func (h *Health) set(state int, why string) {
 
 // Err returns nil when the server is ready, else why not.
 func (h *Health) Err() error {
+	if err := h.fault(); err != nil {
+		return err
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	switch {
@@ -46,17 +72,24 @@ func (h *Health) Err() error {
 	}
 }
 
-// Healthz answers 200 "ok": the process is alive and serving HTTP.
+// Healthz answers 200 "ok" while the process serves HTTP, and 503 with
+// the reason while the check set by [Health.SetCheck] fails (a restart
+// is what helps then).
 func (h *Health) Healthz() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Header().Set("Cache-Control", "no-store")
+		if err := h.fault(); err != nil {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprintf(w, "unhealthy: %v\n", err)
+			return
+		}
 		fmt.Fprintln(w, "ok")
 	})
 }
 
 // Readyz answers 200 "ready" once [Health.Ready] was called and until
-// [Health.Draining], else 503 with the reason.
+// [Health.Draining], while the check passes, else 503 with the reason.
 func (h *Health) Readyz() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -77,6 +79,7 @@ func TestProbes(t *testing.T) {
 	m.WatchQueues(svc)
 	mux := server.NewMux(svc, server.MuxOptions{Token: "s3cret"})
 	metrics.Mount(mux, m, &h)
+	h.SetCheck(svc.Err)
 	front.Set(mux)
 	// Mounted, but recovery is only declared finished by Ready.
 	if code, _ := get(t, ts.URL+"/readyz"); code != 503 {
@@ -110,6 +113,36 @@ func TestProbes(t *testing.T) {
 	h.Draining()
 	if code, body := get(t, ts.URL+"/readyz"); code != 503 || !strings.Contains(body, "draining") {
 		t.Errorf("/readyz when draining: %d %q", code, body)
+	}
+}
+
+// TestHealthCheck: a failing check (the event log refusing appends)
+// fails both probes with its reason, and they recover when it passes.
+func TestHealthCheck(t *testing.T) {
+	var h metrics.Health
+	h.Ready()
+	var mu sync.Mutex
+	var fault error
+	setFault := func(err error) { mu.Lock(); fault = err; mu.Unlock() }
+	h.SetCheck(func() error { mu.Lock(); defer mu.Unlock(); return fault })
+	mux := http.NewServeMux()
+	mux.Handle("/healthz", h.Healthz())
+	mux.Handle("/readyz", h.Readyz())
+	ts := httptest.NewServer(mux)
+	defer ts.Close()
+	if code, _ := get(t, ts.URL+"/healthz"); code != 200 {
+		t.Errorf("/healthz: %d", code)
+	}
+	setFault(errors.New("store: fsync: input/output error"))
+	if code, body := get(t, ts.URL+"/healthz"); code != 503 || body != "unhealthy: store: fsync: input/output error\n" {
+		t.Errorf("/healthz with a fault: %d %q", code, body)
+	}
+	if code, body := get(t, ts.URL+"/readyz"); code != 503 || body != "not ready: store: fsync: input/output error\n" {
+		t.Errorf("/readyz with a fault: %d %q", code, body)
+	}
+	setFault(nil)
+	if code, _ := get(t, ts.URL+"/readyz"); code != 200 {
+		t.Errorf("/readyz after the fault: %d", code)
 	}
 }
 
