@@ -61,9 +61,9 @@ func (s *Service) drive(e *caseEntry, p *Program, first func(context.Context) er
 			continue
 		}
 		var due <-chan time.Time
+		var t *time.Timer
 		if at, ok := p.eng.NextDue(e.id); ok {
-			t := time.NewTimer(time.Until(at))
-			defer t.Stop()
+			t = time.NewTimer(time.Until(at))
 			due = t.C
 		}
 		select {
@@ -72,7 +72,14 @@ func (s *Service) drive(e *caseEntry, p *Program, first func(context.Context) er
 		case <-due:
 			err = p.eng.Run(ctx, e.id)
 		case <-s.stop:
+		}
+		if t != nil {
+			t.Stop()
+		}
+		select {
+		case <-s.stop:
 			return
+		default:
 		}
 	}
 }

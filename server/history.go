@@ -30,7 +30,8 @@ type HistoryEntry struct {
 // with the state before the event, until fn returns errStop.
 // after, when not nil, is called with the state after each event.
 func (s *Service) events(ctx context.Context, p *Program, id string, fn func(seq store.Seq, st *engine.State, ev *engine.Event) error, after func(st *engine.State) error) error {
-	first := s.log.position(id).First
+	pos := s.log.position(id)
+	first, last := pos.First, pos.Last
 	if first == 0 {
 		return nil
 	}
@@ -38,6 +39,9 @@ func (s *Service) events(ctx context.Context, p *Program, id string, fn func(seq
 	st := &engine.State{ID: id}
 	applying := true
 	err := s.st.ScanViews(ctx, store.Position{Seq: first}, func(r store.RecordView, _ store.Position) error {
+		if r.Seq > last {
+			return errStop // the case's last record when the call began
+		}
 		if string(r.CaseID) != id || string(r.Kind) == engine.SnapshotKind {
 			return nil
 		}
