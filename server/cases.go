@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/knhk/knhk/runtime/caseio"
 	"github.com/knhk/knhk/runtime/engine"
 	"github.com/knhk/knhk/runtime/host"
 )
@@ -173,7 +174,7 @@ func (s *Service) Start(ctx context.Context, r StartRequest) (id string, existin
 	if net == nil || strings.Contains(r.Workflow, ".") {
 		return "", false, errf(CodeNotFound, "workflow", "no workflow %s (program %s declares: %s)", r.Workflow, p.Hash, listOrNone(p.Workflows))
 	}
-	vals, err := decodeInput(p.prog, net, r.Input)
+	vals, err := caseio.DecodeInput(p.prog, net, r.Input)
 	if err != nil {
 		return "", false, &Error{Code: CodeInvalidArgument, Field: "input_json", Message: "bad input for " + net.Name + ": " + err.Error(), Err: err}
 	}
@@ -359,7 +360,7 @@ func summarize(p *Program, old Summary, st *engine.State) Summary {
 	case engine.Failed, engine.Failing, engine.CompFailed:
 		sum.Error = "case " + st.ID + " failed: " + st.Error
 	case engine.Running:
-		sum.Waiting = waits(p.prog, st)
+		sum.Waiting = caseio.Waits(p.prog, st)
 		sum.Idle = len(sum.Waiting) > 0 && len(st.Invs) == 0
 	}
 	return sum

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"strconv"
 
+	"github.com/knhk/knhk/runtime/caseio"
 	"github.com/knhk/knhk/runtime/engine"
 	"github.com/knhk/knhk/runtime/host"
 )
@@ -73,11 +74,11 @@ func (s *Service) Signal(ctx context.Context, id, name string, payload []byte) (
 		return Summary{}, errf(CodeFailedPrecondition, "case_id", "case %s has ended (%s); it takes no more signals", id, st.Status)
 	}
 	root := p.prog.Nets[st.Net]
-	sig := findSignal(p.prog, root, name)
+	sig := caseio.FindSignal(p.prog, root, name)
 	if sig == nil {
-		return Summary{}, errf(CodeInvalidArgument, "name", "workflow %s has no signal %s (it accepts: %s)", root.Name, name, listOrNone(signalNames(root)))
+		return Summary{}, errf(CodeInvalidArgument, "name", "workflow %s has no signal %s (it accepts: %s)", root.Name, name, listOrNone(caseio.SignalNames(root)))
 	}
-	vals, err := decodePayload(p.prog, sig, payload)
+	vals, err := caseio.DecodePayload(p.prog, sig, payload)
 	if err != nil {
 		return Summary{}, &Error{Code: CodeInvalidArgument, Field: "payload_json", Message: "bad payload for signal " + name + ": " + err.Error(), Err: err}
 	}
@@ -152,7 +153,7 @@ func (s *Service) Query(ctx context.Context, id, name string) ([]byte, error) {
 		out.WriteByte('{')
 	}
 	for i, q := range qs {
-		b, err := evalQuery(ctx, p.prog, st, q)
+		b, err := caseio.Query(ctx, p.prog, st, q)
 		if err != nil {
 			return nil, errf(CodeFailedPrecondition, "name", "query %s of case %s: %v", q.Name, id, err)
 		}

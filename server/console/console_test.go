@@ -3,9 +3,12 @@ package console
 import (
 	"encoding/json"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestCaseEndpoint checks the case a page shows: input, signals with
@@ -156,5 +159,46 @@ func TestToken(t *testing.T) {
 	}
 	if code, _, _ := f.get(t, "/console/api/case?id=c-0000000000000000", map[string]string{"Authorization": "Bearer s3cret"}); code != http.StatusNotFound {
 		t.Errorf("with the token: %d, want 404 (past the token check)", code)
+	}
+}
+
+// TestGraphRunning checks that a call in progress is highlighted as
+// running, and the step after it not yet.
+func TestGraphRunning(t *testing.T) {
+	f := newFixture(t, "")
+	dir := t.TempDir()
+	gate := filepath.Join(dir, "go")
+	src := `package slow
+
+task wait_for_gate() exec "sh" "-c" "cat >/dev/null; while [ ! -e ` + gate + ` ]; do sleep 0.02; done"
+task after() exec "sh" "-c" "cat >/dev/null"
+
+workflow Slow() {
+  wait_for_gate()
+  after()
+}
+`
+	f.call(t, "Deploy", map[string]string{"source": src, "name": "slow.knhk"}, nil)
+	var s struct{ CaseID string }
+	f.call(t, "StartCase", map[string]string{"workflow": "Slow", "inputJson": "{}"}, &s)
+	defer os.WriteFile(gate, nil, 0o644) // let the task end
+	var classes map[string]string
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		_, _, svg := f.get(t, "/console/api/graph?case="+s.CaseID, nil)
+		if classes = nodeClasses(svg); classes["wait_for_gate"] == "node running" {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if classes["wait_for_gate"] != "node running" || classes["after"] != "node" {
+		t.Fatalf("while the first task runs: %v", classes)
+	}
+	os.WriteFile(gate, nil, 0o644)
+	var w struct{ Done bool }
+	f.call(t, "WaitCase", map[string]any{"caseId": s.CaseID, "timeoutMs": 10000}, &w)
+	_, _, svg := f.get(t, "/console/api/graph?case="+s.CaseID, nil)
+	if c := nodeClasses(svg); !w.Done || c["wait_for_gate"] != "node done" || c["after"] != "node done" {
+		t.Errorf("after the case completed (done %v): %v", w.Done, c)
 	}
 }

@@ -1,0 +1,114 @@
+// This file implements what a case's state says to a front: the signals
+// it waits for, whether a call backs off, and its queries.
+
+package caseio
+
+import (
+	"context"
+	"fmt"
+	"sort"
+
+	"github.com/knhk/knhk/compiler/ir"
+	"github.com/knhk/knhk/runtime/engine"
+	"github.com/knhk/knhk/runtime/eval"
+	"github.com/knhk/knhk/runtime/host"
+)
+
+// Waits returns the signals that an enabled wait of s listens for, or
+// that a running parallel for adds instances on (more on), sorted.
+func Waits(p *ir.Program, s *engine.State) []string {
+	seen := map[string]bool{}
+	var names []string
+	for _, f := range s.Frames {
+		if f == nil || f.Net < 0 || int(f.Net) >= len(p.Nets) {
+			continue
+		}
+		n := p.Nets[f.Net]
+		for ti, t := range n.Transitions {
+			if t.Kind == ir.TSignal && !seen[t.Label] && inputsMarked(n, int32(ti), f.Marking) {
+				seen[t.Label] = true
+				names = append(names, t.Label)
+			}
+		}
+		for _, g := range f.Groups {
+			if g == nil || g.Joined || g.Trans < 0 || int(g.Trans) >= len(n.Transitions) {
+				continue
+			}
+			if t := n.Transitions[g.Trans]; t.Kind == ir.TMulti && t.Label != "" && !seen[t.Label] {
+				seen[t.Label] = true
+				names = append(names, t.Label)
+			}
+		}
+	}
+	sort.Strings(names)
+	return names
+}
+
+func inputsMarked(n *ir.Net, ti int32, marking []int32) bool {
+	inputs := false
+	for _, a := range n.Arcs {
+		if a.Trans != ti || a.Out {
+			continue
+		}
+		inputs = true
+		if int(a.Place) >= len(marking) || marking[a.Place] < max(a.Weight, 1) {
+			return false
+		}
+	}
+	return inputs
+}
+
+// BackingOff reports whether a call of s waits for its next attempt.
+func BackingOff(s *engine.State) bool {
+	for _, v := range s.Invs {
+		if v.Waiting {
+			return true
+		}
+	}
+	return false
+}
+
+// Query evaluates q over the root variables of s and returns its JSON.
+func Query(ctx context.Context, p *ir.Program, s *engine.State, q *ir.Query) ([]byte, error) {
+	if q.Value < 0 || int(q.Value) >= len(p.Funcs) || p.Funcs[q.Value] == nil {
+		return nil, fmt.Errorf("the descriptor has no function for it")
+	}
+	fn := p.Funcs[q.Value]
+	var h host.Evaluator
+	x, err := h.Eval(ctx, fn, engine.Env{Prog: p, Vars: RootVars{S: s, F: s.Root()}})
+	if err != nil {
+		return nil, err
+	}
+	v, err := host.FromEngine(p, x, fn.Result)
+	if err != nil {
+		return nil, err
+	}
+	return eval.ToJSON(p, v, fn.Result)
+}
+
+// RootVars reads the variables of the root frame F of state S.
+type RootVars struct {
+	S *engine.State
+	F *engine.Frame
+}
+
+// Var returns variable i of the frame (nil without one).
+func (r RootVars) Var(i int32) any {
+	if r.F == nil {
+		return nil
+	}
+	return r.S.Var(r.F, i)
+}
+
+// Result returns the JSON of the result of a completed case of net, ""
+// when net returns nothing.
+func Result(p *ir.Program, net *ir.Net, result any) ([]byte, error) {
+	if p.KindOf(net.Result) == ir.KindVoid {
+		return nil, nil
+	}
+	v, err := host.FromEngine(p, result, net.Result)
+	if err != nil {
+		return nil, err
+	}
+	return eval.ToJSON(p, v, net.Result)
+}
