@@ -1,0 +1,76 @@
+// This file implements Remote: a Conn over the knhk serve API.
+
+package worker
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"connectrpc.com/connect"
+
+	knhkv1 "github.com/knhk/knhk/api/knhk/v1"
+	"github.com/knhk/knhk/api/knhk/v1/knhkv1connect"
+)
+
+// Remote returns a [Conn] over the API of knhk serve, such as
+// client.New(url, client.WithToken(t)).API().
+func Remote(api knhkv1connect.KnhkServiceClient) Conn { return remote{api} }
+
+type remote struct {
+	api knhkv1connect.KnhkServiceClient
+}
+
+func (r remote) PollTask(ctx context.Context, queue, workerID string, wait time.Duration) (*Task, error) {
+	res, err := r.api.PollTask(ctx, connect.NewRequest(&knhkv1.PollTaskRequest{
+		Queue: queue, Worker: workerID, TimeoutMs: wait.Milliseconds()}))
+	if err != nil {
+		return nil, err
+	}
+	t := res.Msg.GetTask()
+	if t == nil {
+		return nil, nil
+	}
+	out := &Task{ID: t.GetId(), Queue: t.GetQueue(), Task: t.GetTask(), CaseID: t.GetCaseId(),
+		Attempt: int(t.GetAttempt()), Input: json.RawMessage(t.GetInputJson()), LeaseToken: t.GetToken(),
+		LeaseDeadline: unixNano(t.GetLeaseDeadlineUnixNano()), Deadline: unixNano(t.GetDeadlineUnixNano())}
+	return out, nil
+}
+
+func (r remote) Heartbeat(ctx context.Context, id, token string) (time.Time, error) {
+	res, err := r.api.Heartbeat(ctx, connect.NewRequest(&knhkv1.HeartbeatRequest{Id: id, Token: token}))
+	if err != nil {
+		return time.Time{}, refused(err)
+	}
+	return unixNano(res.Msg.GetLeaseDeadlineUnixNano()), nil
+}
+
+func (r remote) CompleteTask(ctx context.Context, id, token string, result json.RawMessage) error {
+	_, err := r.api.CompleteTask(ctx, connect.NewRequest(&knhkv1.CompleteTaskRequest{Id: id, Token: token, ResultJson: string(result)}))
+	return refused(err)
+}
+
+func (r remote) FailTask(ctx context.Context, id, token, message string) error {
+	_, err := r.api.FailTask(ctx, connect.NewRequest(&knhkv1.FailTaskRequest{Id: id, Token: token, Message: message}))
+	return refused(err)
+}
+
+// refused wraps ErrLeaseLost around the server's refusals of a task the
+// worker no longer holds: not found (forgotten, or a restarted server)
+// and failed precondition (lease lost, already finished).
+func refused(err error) error {
+	switch connect.CodeOf(err) {
+	case connect.CodeNotFound, connect.CodeFailedPrecondition, connect.CodeAborted:
+		return fmt.Errorf("%w: %w", ErrLeaseLost, err)
+	}
+	return err
+}
+
+// unixNano converts a wire time; 0 is the zero time.
+func unixNano(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n)
+}
