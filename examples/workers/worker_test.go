@@ -259,3 +259,60 @@ func TestMistypedResultThroughAPI(t *testing.T) {
 		t.Fatalf("case = %s %q", s.Status, s.Error)
 	}
 }
+
+// TestServerRestartRedelivers: a task leased when the server stops is
+// delivered again, with the same ID (the attempt's idempotency key),
+// after a restart on the same data directory; the old lease is refused.
+func TestServerRestartRedelivers(t *testing.T) {
+	dir := t.TempDir()
+	src, err := os.ReadFile("billing.knhk")
+	if err != nil {
+		t.Fatal(err)
+	}
+	open := func() (*server.Service, *client.Client, func()) {
+		s, err := server.Open(dir, server.Options{IndexEvery: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ts := httptest.NewServer(server.NewMux(s, server.MuxOptions{}))
+		return s, client.New(ts.URL), func() {
+			ts.Close()
+			if err := s.Close(context.Background()); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+	poll := func(c *client.Client) *knhkv1.WorkerTask {
+		res, err := c.API().PollTask(context.Background(), connect.NewRequest(&knhkv1.PollTaskRequest{Queue: "billing", Worker: "w", TimeoutMs: 30000}))
+		if err != nil || res.Msg.Task == nil {
+			t.Fatalf("poll = %v, %v", res, err)
+		}
+		return res.Msg.Task
+	}
+	_, c, stop := open()
+	if _, err := c.Deploy(context.Background(), "billing.knhk", src); err != nil {
+		t.Fatal(err)
+	}
+	id := start(t, c, "o-5", 5)
+	before := poll(c)
+	stop()
+
+	_, c, stop = open()
+	defer stop()
+	after := poll(c)
+	if after.Id != before.Id || after.Attempt != before.Attempt || after.Token == before.Token {
+		t.Fatalf("after the restart: id %q attempt %d, before: id %q attempt %d", after.Id, after.Attempt, before.Id, before.Attempt)
+	}
+	_, err = c.API().CompleteTask(context.Background(), connect.NewRequest(&knhkv1.CompleteTaskRequest{
+		Id: before.Id, Token: before.Token, ResultJson: `{"id":"old","cents":5}`}))
+	if connect.CodeOf(err) != connect.CodeFailedPrecondition {
+		t.Fatalf("completion under the old lease = %v, want failed_precondition", err)
+	}
+	if _, err := c.API().CompleteTask(context.Background(), connect.NewRequest(&knhkv1.CompleteTaskRequest{
+		Id: after.Id, Token: after.Token, ResultJson: `{"id":"new","cents":5}`})); err != nil {
+		t.Fatal(err)
+	}
+	if s := wait(t, c, id); s.Status != "completed" || s.ResultJson != `"new"` {
+		t.Fatalf("case = %s %s %q", s.Status, s.ResultJson, s.Error)
+	}
+}
