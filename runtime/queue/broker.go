@@ -17,6 +17,10 @@ import (
 // [Options.Lease] is zero.
 const DefaultLease = 30 * time.Second
 
+// MaxQueueName bounds the length of a queue name, as the checker does
+// for the names in queue bindings.
+const MaxQueueName = 128
+
 // defaultRemember is how many finished task IDs a broker remembers, so
 // that a late or duplicate call gets [ErrLeaseLost] or [ErrFinished]
 // rather than [ErrUnknownTask].

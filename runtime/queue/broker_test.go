@@ -217,8 +217,8 @@ func TestPollCancelled(t *testing.T) {
 	if _, err := b.Poll(ctx, "billing", "w1"); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("poll = %v", err)
 	}
-	if s := b.Stats(); s[0].Pollers != 0 {
-		t.Fatalf("poller left behind: %+v", s)
+	if s := b.Stats(); len(s) != 0 {
+		t.Fatalf("an empty queue's poll left state behind: %+v", s)
 	}
 	// The job submitted later still reaches a live poller.
 	res := submit(context.Background(), b, job("k1"))
@@ -321,5 +321,17 @@ func TestClose(t *testing.T) {
 	}
 	if _, err := b.Submit(context.Background(), job("k")); !errors.Is(err, ErrClosed) {
 		t.Fatalf("submit = %v", err)
+	}
+}
+
+func TestPollRejectsBadQueueName(t *testing.T) {
+	b := New(Options{})
+	for _, name := range []string{"", strings.Repeat("q", MaxQueueName+1)} {
+		if _, err := b.Poll(context.Background(), name, "w"); !errors.Is(err, ErrBadRequest) {
+			t.Errorf("poll %d-byte name = %v, want ErrBadRequest", len(name), err)
+		}
+	}
+	if s := b.Stats(); len(s) != 0 {
+		t.Fatalf("stats = %+v", s)
 	}
 }

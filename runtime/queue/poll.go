@@ -21,8 +21,8 @@ type waiter struct {
 // for logs and errors). It returns ctx's error when ctx ends first; a
 // server's long poll maps context.DeadlineExceeded to "no task".
 func (b *Broker) Poll(ctx context.Context, queue, worker string) (Task, error) {
-	if queue == "" {
-		return Task{}, fmt.Errorf("%w: poll needs a queue name", ErrBadRequest)
+	if queue == "" || len(queue) > MaxQueueName {
+		return Task{}, fmt.Errorf("%w: poll needs a queue name of 1 to %d bytes", ErrBadRequest, MaxQueueName)
 	}
 	b.mu.Lock()
 	if b.closed {
@@ -62,5 +62,15 @@ func (b *Broker) Poll(ctx context.Context, queue, worker string) (Task, error) {
 			q.waiters.Remove(w.elem)
 		}
 	}
+	b.drop(queue, q)
 	return Task{}, ctx.Err()
+}
+
+// drop forgets queue when nothing is in it and nothing ever happened in
+// it, so that polls of names no program uses leave nothing behind.
+// b.mu is held.
+func (b *Broker) drop(name string, q *queueState) {
+	if q.pending.Len() == 0 && q.waiters.Len() == 0 && q.leased == 0 && q.counts == (Counts{}) {
+		delete(b.queues, name)
+	}
 }
