@@ -54,6 +54,17 @@ type Worker interface {
 	Invoke(ctx context.Context, inv Invocation) (any, error)
 }
 
+// Recorder is an optional interface of a [Worker]: for the calls of the
+// tasks it Records, the engine calls Recorded with the attempt's
+// idempotency key once the attempt's outcome is in the log (err nil) or
+// could not be written (err). A worker whose own caller must not hear
+// "done" before the outcome is durable (an external queue worker told
+// its completion was accepted) waits for it.
+type Recorder interface {
+	Records(t *ir.Task) bool
+	Recorded(key string, err error)
+}
+
 // Policy picks the candidate of a learned route from its features. The
 // engine records the choice in the event, so replay never asks again.
 // Without one the engine takes the first candidate.

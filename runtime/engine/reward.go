@@ -78,7 +78,18 @@ func (e *Engine) commitOutcome(ctx context.Context, cr *caseRun, ev *Event, v *I
 	if ev.Rewarded {
 		route = e.m.routeOf(&cr.s, v) // before the commit takes v out of the state
 	}
-	if err := e.commit(ctx, cr, ev); err != nil {
+	rec, _ := e.worker.(Recorder)
+	var key string
+	if rec != nil && v.Call.Kind == ir.CallTask && rec.Records(e.m.task(v.Call)) {
+		key = e.invocation(&cr.s, v).IdempotencyKey // before the commit, as for route
+	} else {
+		rec = nil
+	}
+	err := e.commit(ctx, cr, ev)
+	if rec != nil {
+		rec.Recorded(key, err)
+	}
+	if err != nil {
 		return err
 	}
 	e.learn(route, v, ev)

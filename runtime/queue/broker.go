@@ -34,6 +34,9 @@ type Options struct {
 	// Remember bounds how many finished task IDs are kept for clear
 	// errors on late calls; zero means 65536.
 	Remember int
+	// RecordWait bounds how long Complete waits for the engine to record
+	// a durable job's outcome ([Job.Durable]); zero means 10 seconds.
+	RecordWait time.Duration
 }
 
 // Job is one attempt of a queue task, as the engine submits it.
@@ -54,6 +57,10 @@ type Job struct {
 	// converts it; an error fails the attempt and is returned to the
 	// worker wrapped in [ErrBadResult]. Nil keeps the raw JSON.
 	Decode func(json.RawMessage) (any, error)
+	// Durable makes Complete and Fail return only once the engine has
+	// written the outcome to its log and said so with [Broker.Recorded],
+	// so that an acknowledged completion survives a crash.
+	Durable bool
 }
 
 // Task is one delivery of a [Job] to a worker.
@@ -91,6 +98,7 @@ type entry struct {
 	timer    *time.Timer
 	elem     *list.Element // in its queue's pending list while pending
 	done     chan struct{} // closed when val/err are set
+	recorded chan error    // Durable: the engine's word on the outcome
 	joins    int           // Submits of the same ID beyond the first
 	val      any
 	err      error
@@ -107,13 +115,15 @@ type queueState struct {
 // Broker hands queue tasks from the engine to workers. It is safe for
 // concurrent use; the zero value is not usable, call [New].
 type Broker struct {
-	lease    time.Duration
-	remember int
+	lease      time.Duration
+	remember   int
+	recordWait time.Duration
 
 	mu     sync.Mutex
 	closed bool
 	queues map[string]*queueState
 	live   map[string]*entry
+	unrec  map[string]*entry // finished durable jobs whose outcome is not yet recorded
 	gone   map[string]error // finished IDs -> the error a late call gets
 	order  []string         // gone's keys, oldest first (a ring)
 	next   int
@@ -127,8 +137,12 @@ func New(o Options) *Broker {
 	if o.Remember <= 0 {
 		o.Remember = defaultRemember
 	}
-	return &Broker{lease: o.Lease, remember: o.Remember,
-		queues: map[string]*queueState{}, live: map[string]*entry{}, gone: map[string]error{}}
+	if o.RecordWait <= 0 {
+		o.RecordWait = 10 * time.Second
+	}
+	return &Broker{lease: o.Lease, remember: o.Remember, recordWait: o.RecordWait,
+		queues: map[string]*queueState{}, live: map[string]*entry{}, gone: map[string]error{},
+		unrec: map[string]*entry{}}
 }
 
 // Submit queues j and waits until a worker completes it (returning the
@@ -152,6 +166,9 @@ func (b *Broker) Submit(ctx context.Context, j Job) (any, error) {
 		e.joins++
 	} else {
 		e = &entry{job: j, done: make(chan struct{})}
+		if j.Durable {
+			e.recorded = make(chan error, 1)
+		}
 		b.live[j.ID] = e
 		delete(b.gone, j.ID)
 		b.enqueue(b.queue(j.Queue), e)

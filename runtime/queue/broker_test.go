@@ -335,3 +335,44 @@ func TestPollRejectsBadQueueName(t *testing.T) {
 		t.Fatalf("stats = %+v", s)
 	}
 }
+
+// TestDurableCompleteWaitsForRecord: a durable job's Complete returns
+// only after Recorded; an error or no record at all is ErrNotRecorded.
+func TestDurableCompleteWaitsForRecord(t *testing.T) {
+	b := New(Options{RecordWait: 50 * time.Millisecond})
+	for _, tc := range []struct {
+		name   string
+		record func(id string)
+		want   error
+	}{
+		{"recorded", func(id string) { b.Recorded(id, nil) }, nil},
+		{"write failed", func(id string) { b.Recorded(id, errors.New("disk full")) }, ErrNotRecorded},
+		{"never", func(string) {}, ErrNotRecorded},
+	} {
+		j := job("k-" + tc.name)
+		j.Durable = true
+		res := submit(context.Background(), b, j)
+		tk := poll(t, b, "billing", "w1")
+		completed := make(chan error, 1)
+		go func() { completed <- b.Complete(context.Background(), tk.ID, tk.Token, json.RawMessage(`1`)) }()
+		if o := <-res; o.err != nil { // the engine has the result ...
+			t.Fatal(o.err)
+		}
+		select {
+		case err := <-completed: // ... but the worker hears nothing yet
+			if tc.want == nil {
+				t.Fatalf("%s: Complete returned %v before the record", tc.name, err)
+			}
+		case <-time.After(20 * time.Millisecond):
+		}
+		tc.record(tk.ID)
+		if err := <-completed; !errors.Is(err, tc.want) && !(tc.want == nil && err == nil) {
+			t.Errorf("%s: Complete = %v, want %v", tc.name, err, tc.want)
+		}
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.unrec) != 0 {
+		t.Fatalf("records still awaited: %v", b.unrec)
+	}
+}

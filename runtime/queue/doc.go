@@ -25,6 +25,13 @@
 // worker that dies mid-task therefore loses nothing: its attempt fails
 // when its lease runs out and the next attempt goes to another worker.
 //
+// A job submitted with [Job.Durable] (the engine's) makes Complete and
+// Fail wait until the engine has written the outcome to its log and said
+// so with [Broker.Recorded]: a completion acknowledged to a worker then
+// survives a crash of the server. If no record comes in time, the worker
+// gets [ErrNotRecorded]; were the outcome lost, the engine delivers the
+// attempt again, with the same ID, after its restart.
+//
 // Tasks of one queue are delivered in submission order to whichever
 // poller asks first, so many workers on one queue share the load. The
 // broker holds no durable state: the engine's event log is the record,

@@ -23,6 +23,11 @@ var (
 	ErrLeaseExpired = errors.New("lease expired")
 	// ErrClosed is returned by a broker after [Broker.Close].
 	ErrClosed = errors.New("queue broker closed")
+	// ErrNotRecorded is returned to a worker whose completion or failure
+	// was accepted but not confirmed written to the engine's log in time;
+	// it may or may not have been kept, and if not, the attempt is
+	// delivered again with the same ID.
+	ErrNotRecorded = errors.New("outcome not recorded")
 	// ErrBadRequest is returned for a call with a missing queue name,
 	// task ID or lease token.
 	ErrBadRequest = errors.New("bad request")

@@ -61,28 +61,31 @@ func (b *Broker) Complete(ctx context.Context, id, token string, result json.Raw
 		val, bad = e.job.Decode(result)
 	}
 	b.mu.Lock()
-	defer b.mu.Unlock()
 	if e, err = b.held(id, token); err != nil {
+		b.mu.Unlock()
 		return err
 	}
 	q := b.queue(e.job.Queue)
 	if bad != nil {
 		q.counts.Failed++
 		b.finish(q, e, nil, bad, fmt.Errorf("%w: task %q was already failed: its result was refused", ErrFinished, id))
+		b.mu.Unlock()
 		return fmt.Errorf("%w: %v", ErrBadResult, bad)
 	}
 	q.counts.Completed++
 	b.finish(q, e, val, nil, fmt.Errorf("%w: task %q was already completed", ErrFinished, id))
-	return nil
+	ch := b.awaitRecord(e)
+	b.mu.Unlock()
+	return b.waitRecord(ctx, e, ch)
 }
 
 // Fail ends the attempt of task id with message; the engine retries per
 // the task's retry clause.
 func (b *Broker) Fail(ctx context.Context, id, token, message string) error {
 	b.mu.Lock()
-	defer b.mu.Unlock()
 	e, err := b.held(id, token)
 	if err != nil {
+		b.mu.Unlock()
 		return err
 	}
 	if message == "" {
@@ -92,7 +95,9 @@ func (b *Broker) Fail(ctx context.Context, id, token, message string) error {
 	q.counts.Failed++
 	b.finish(q, e, nil, &WorkerError{Worker: e.worker, Message: message},
 		fmt.Errorf("%w: task %q was already failed", ErrFinished, id))
-	return nil
+	ch := b.awaitRecord(e)
+	b.mu.Unlock()
+	return b.waitRecord(ctx, e, ch)
 }
 
 // WorkerError is the error of an attempt that a worker failed.

@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/knhk/knhk/compiler/ir"
+	"github.com/knhk/knhk/runtime/engine"
 	"github.com/knhk/knhk/runtime/eval"
 	"github.com/knhk/knhk/runtime/queue"
 )
@@ -18,6 +20,28 @@ import (
 // Decode returned for the accepted result.
 type Broker interface {
 	Submit(ctx context.Context, j queue.Job) (any, error)
+}
+
+// recorder is a [Broker] that acknowledges a worker's completion only
+// once the engine has written the outcome (queue.Job.Durable).
+type recorder interface {
+	Recorded(id string, err error)
+}
+
+var _ engine.Recorder = (*Worker)(nil)
+
+// Records reports whether the engine must tell the worker when an
+// outcome of t is in its log: for queue tasks whose broker waits for it.
+func (w *Worker) Records(t *ir.Task) bool {
+	_, ok := w.o.Queue.(recorder)
+	return ok && t != nil && t.Binding.Kind == ir.BindQueue
+}
+
+// Recorded passes the engine's word on an outcome to the broker.
+func (w *Worker) Recorded(key string, err error) {
+	if r, ok := w.o.Queue.(recorder); ok {
+		r.Recorded(key, err)
+	}
 }
 
 // queue submits one attempt of a queue task and waits for a worker to
@@ -48,6 +72,7 @@ func (w *Worker) queue(ctx context.Context, c *call) (eval.Value, error) {
 	if d, ok := ctx.Deadline(); ok {
 		j.Deadline = d
 	}
+	_, j.Durable = w.o.Queue.(recorder)
 	v, err := w.o.Queue.Submit(ctx, j)
 	var bad badResult
 	if errors.As(err, &bad) {

@@ -279,3 +279,47 @@ func TestQueueWithoutBroker(t *testing.T) {
 		t.Fatalf("case = %v %q, want %q", s.Status, s.Error, want)
 	}
 }
+
+// gatedLog holds back the append of every event whose kind is done until
+// open is closed.
+type gatedLog struct {
+	*engine.MemLog
+	open chan struct{}
+}
+
+func (g *gatedLog) Append(ctx context.Context, id string, ev *engine.Event) error {
+	if ev.Kind == engine.EvDone {
+		<-g.open
+	}
+	return g.MemLog.Append(ctx, id, ev)
+}
+
+// TestQueueCompletionAckedWhenLogged: a worker's CompleteTask returns
+// only once the engine has the task's outcome in its log, so that an
+// acknowledged completion survives a crash.
+func TestQueueCompletionAckedWhenLogged(t *testing.T) {
+	b := queue.New(queue.Options{})
+	p := payProgram(t, "")
+	log := &gatedLog{MemLog: engine.NewMemLog(), open: make(chan struct{})}
+	eng, err := engine.New(engine.Config{Program: p, Eval: &host.Evaluator{}, Worker: New(p, Options{Queue: b}), Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- eng.Start(context.Background(), "c1", "Pay", []any{int64(3)}) }()
+	tk := pollOne(t, b, "w1")
+	acked := make(chan error, 1)
+	go func() { acked <- b.Complete(context.Background(), tk.ID, tk.Token, json.RawMessage(`{"id":"r","cents":3}`)) }()
+	select {
+	case err := <-acked:
+		t.Fatalf("CompleteTask returned (%v) before the outcome was in the log", err)
+	case <-time.After(100 * time.Millisecond):
+	}
+	close(log.open)
+	if err := <-acked; err != nil {
+		t.Fatal(err)
+	}
+	if s := finished(t, eng, errc, "c1"); s.Status != engine.Completed || s.Result != "r" {
+		t.Fatalf("case = %v %v %q", s.Status, s.Result, s.Error)
+	}
+}
