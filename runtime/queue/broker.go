@@ -124,8 +124,8 @@ type Broker struct {
 	queues map[string]*queueState
 	live   map[string]*entry
 	unrec  map[string]*entry // finished durable jobs whose outcome is not yet recorded
-	gone   map[string]error // finished IDs -> the error a late call gets
-	order  []string         // gone's keys, oldest first (a ring)
+	gone   map[string]error  // finished IDs -> the error a late call gets
+	order  []string          // gone's keys, oldest first (a ring)
 	next   int
 }
 
