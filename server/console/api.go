@@ -41,7 +41,7 @@ func (h *handler) caseJSON(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "give the case: ?id=CASE")
 		return
 	}
-	in, err := h.s.Inspect(r.Context(), id)
+	in, err := h.inspect(r.Context(), id)
 	if err != nil {
 		writeServiceError(w, err)
 		return
@@ -149,7 +149,7 @@ func writeServiceError(w http.ResponseWriter, err error) {
 			status = http.StatusBadRequest
 		case server.CodeNotFound:
 			status = http.StatusNotFound
-		case server.CodeUnavailable:
+		case server.CodeUnavailable, server.CodeDeadlineExceeded:
 			status = http.StatusServiceUnavailable
 		}
 	}

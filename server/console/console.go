@@ -3,9 +3,11 @@
 package console
 
 import (
+	"context"
 	"embed"
 	"io/fs"
 	"net/http"
+	"time"
 
 	"github.com/knhk/knhk/server"
 )
@@ -16,7 +18,17 @@ var assets embed.FS
 // Mount serves the console over s on m: the pages at "/" (public) and
 // the console's endpoints at /console/api/ (behind the server's token).
 func Mount(m *server.Mux, s *server.Service) {
-	h := &handler{s: s}
+	mount(m, s, inspectWait)
+}
+
+// inspectWait bounds how long an endpoint waits for a case the server is
+// still starting or recovering (a case whose first step is a long call is
+// not ready until that call returns), so a page is answered and retries
+// instead of hanging.
+const inspectWait = 5 * time.Second
+
+func mount(m *server.Mux, s *server.Service, wait time.Duration) {
+	h := &handler{s: s, wait: wait}
 	m.Handle("GET /console/api/case", http.HandlerFunc(h.caseJSON))
 	m.Handle("GET /console/api/program", http.HandlerFunc(h.programJSON))
 	m.Handle("GET /console/api/graph", http.HandlerFunc(h.graphSVG))
@@ -40,5 +52,13 @@ func Assets() http.Handler {
 
 // handler serves the console's endpoints.
 type handler struct {
-	s *server.Service
+	s    *server.Service
+	wait time.Duration
+}
+
+// inspect returns case id as the console shows it, waiting at most h.wait.
+func (h *handler) inspect(ctx context.Context, id string) (*server.Inspection, error) {
+	ctx, cancel := context.WithTimeout(ctx, h.wait)
+	defer cancel()
+	return h.s.Inspect(ctx, id)
 }

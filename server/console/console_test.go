@@ -174,6 +174,10 @@ task wait_for_gate() exec "sh" "-c" "cat >/dev/null; while [ ! -e ` + gate + ` ]
 task after() exec "sh" "-c" "cat >/dev/null"
 
 workflow Slow() {
+  signal Go
+  select {
+    on signal Go -> {}
+  }
   wait_for_gate()
   after()
 }
@@ -181,7 +185,13 @@ workflow Slow() {
 	f.call(t, "Deploy", map[string]string{"source": src, "name": "slow.knhk"}, nil)
 	var s struct{ CaseID string }
 	f.call(t, "StartCase", map[string]string{"workflow": "Slow", "inputJson": "{}"}, &s)
+	f.call(t, "WaitCase", map[string]any{"caseId": s.CaseID, "timeoutMs": 10000, "orWaiting": true}, nil)
 	defer os.WriteFile(gate, nil, 0o644) // let the task end
+	signalled := make(chan struct{})
+	go func() {
+		defer close(signalled)
+		f.call(t, "SignalCase", map[string]string{"caseId": s.CaseID, "name": "Go"}, nil)
+	}()
 	var classes map[string]string
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
@@ -195,10 +205,40 @@ workflow Slow() {
 		t.Fatalf("while the first task runs: %v", classes)
 	}
 	os.WriteFile(gate, nil, 0o644)
+	<-signalled
 	var w struct{ Done bool }
 	f.call(t, "WaitCase", map[string]any{"caseId": s.CaseID, "timeoutMs": 10000}, &w)
 	_, _, svg := f.get(t, "/console/api/graph?case="+s.CaseID, nil)
 	if c := nodeClasses(svg); !w.Done || c["wait_for_gate"] != "node done" || c["after"] != "node done" {
 		t.Errorf("after the case completed (done %v): %v", w.Done, c)
+	}
+}
+
+// TestBusyStart checks that the page of a case whose first step is a
+// long call is answered (with the server's error while the case is not
+// ready) instead of hanging until the call returns.
+func TestBusyStart(t *testing.T) {
+	f := newFixtureWait(t, "", 300*time.Millisecond)
+	gate := filepath.Join(t.TempDir(), "go")
+	src := `package busy
+
+task hold() exec "sh" "-c" "cat >/dev/null; while [ ! -e ` + gate + ` ]; do sleep 0.02; done"
+
+workflow Busy() {
+  hold()
+}
+`
+	f.call(t, "Deploy", map[string]string{"source": src, "name": "busy.knhk"}, nil)
+	var s struct{ CaseID string }
+	f.call(t, "StartCase", map[string]string{"workflow": "Busy", "inputJson": "{}"}, &s)
+	defer os.WriteFile(gate, nil, 0o644)
+	for _, path := range []string{"/console/api/case?id=", "/console/api/graph?case="} {
+		start := time.Now()
+		code, _, body := f.get(t, path+s.CaseID, nil)
+		if took := time.Since(start); code != http.StatusOK && code != http.StatusServiceUnavailable {
+			t.Errorf("GET %s: %d %s", path, code, body)
+		} else if took > 5*time.Second {
+			t.Errorf("GET %s took %v", path, took)
+		}
 	}
 }

@@ -28,7 +28,7 @@ func (h *handler) graphSVG(w http.ResponseWriter, r *http.Request) {
 	var marks map[int]map[int]view.Mark
 	switch {
 	case q.Get("case") != "":
-		in, err := h.s.Inspect(r.Context(), q.Get("case"))
+		in, err := h.inspect(r.Context(), q.Get("case"))
 		if err != nil {
 			writeServiceError(w, err)
 			return

@@ -43,13 +43,17 @@ type fixture struct {
 }
 
 func newFixture(t *testing.T, token string) *fixture {
+	return newFixtureWait(t, token, inspectWait)
+}
+
+func newFixtureWait(t *testing.T, token string, wait time.Duration) *fixture {
 	t.Helper()
 	svc, err := server.Open(t.TempDir(), server.Options{IndexEvery: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	mux := server.NewMux(svc, server.MuxOptions{Token: token})
-	Mount(mux, svc)
+	mount(mux, svc, wait)
 	f := &fixture{svc: svc, srv: httptest.NewServer(mux)}
 	t.Cleanup(func() {
 		f.srv.Close()
