@@ -16,8 +16,10 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -314,5 +316,36 @@ func TestServerRestartRedelivers(t *testing.T) {
 	}
 	if s := wait(t, c, id); s.Status != "completed" || s.ResultJson != `"new"` {
 		t.Fatalf("case = %s %s %q", s.Status, s.ResultJson, s.Error)
+	}
+}
+
+// TestGoWorkerProgram builds billing-go, runs it against the server until
+// the case completes, then stops it with SIGTERM: it exits 0.
+func TestGoWorkerProgram(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a program")
+	}
+	bin := filepath.Join(t.TempDir(), "billing-go")
+	if out, err := exec.Command("go", "build", "-o", bin, "./billing-go").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	url, c := serve(t, 0)
+	cmd := exec.Command(bin, "--server", url, "--concurrency", "2")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	s := wait(t, c, start(t, c, "o-42", 42))
+	if s.Status != "completed" || s.ResultJson != `"rcpt-o-42"` {
+		t.Fatalf("case = %s %s %q\n%s", s.Status, s.ResultJson, s.Error, out.String())
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("billing-go after SIGTERM: %v\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), "msg=stopped") {
+		t.Errorf("no clean stop in the log:\n%s", out.String())
 	}
 }
