@@ -26,7 +26,7 @@ var constructWords = map[string]bool{
 	"interleave": true, "milestone": true, "flow": true, "step": true, "route": true,
 	"learn": true, "among": true, "reward": true, "hook": true, "query": true,
 	"guard": true, "fail": true, "limit": true, "retry": true, "backoff": true,
-	"timeout": true, "undo": true, "exec": true, "http": true, "std": true, "extern": true,
+	"timeout": true, "undo": true, "exec": true, "http": true, "std": true, "queue": true, "extern": true,
 	"enum": true, "transient": true, "persistent": true, "start": true, "end": true, "complete": true,
 	"keep": true, "active": true, "more": true, "send": true,
 }
