@@ -117,7 +117,7 @@ function casesPage() {
   });
   const body = el('tbody');
   const table = el('table', { id: 'cases' }, el('thead', {}, el('tr', {},
-    ['Case', 'Workflow', 'Status', 'Business key', 'Started', 'Events', 'Waiting for'].map(h => el('th', {}, h)))), body);
+    ['Case', 'Workflow', 'Status', 'Business key', 'Started', 'Waiting for'].map(h => el('th', {}, h)))), body);
   const msg = el('div');
   main(el('h1', {}, 'Cases'), el('section', { class: 'card' }, form, msg, table));
   const req = { workflow: f.workflow, status: f.status, keyContains: f.key, pageSize: 200 };
@@ -134,7 +134,6 @@ function casesPage() {
         el('td', {}, el('span', { class: 'status ' + c.status }, c.status)),
         el('td', {}, c.businessKey || ''),
         el('td', {}, nanosToDate(c.startUnixNano)),
-        el('td', {}, c.events || '0'),
         el('td', {}, (c.waiting || []).join(', ')))));
       msg.replaceChildren(cases.length ? '' : el('p', { class: 'muted' }, 'No cases match.'));
     } catch (err) { showError(msg, err); }
