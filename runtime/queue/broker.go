@@ -124,7 +124,7 @@ type Broker struct {
 	queues map[string]*queueState
 	live   map[string]*entry
 	unrec  map[string]*entry // finished durable jobs whose outcome is not yet recorded
-	gone   map[string]error  // finished IDs -> the error a late call gets
+	gone   map[string]ending // finished IDs -> how they ended, for late calls
 	order  []string          // gone's keys, oldest first (a ring)
 	next   int
 }
@@ -141,7 +141,7 @@ func New(o Options) *Broker {
 		o.RecordWait = 10 * time.Second
 	}
 	return &Broker{lease: o.Lease, remember: o.Remember, recordWait: o.RecordWait,
-		queues: map[string]*queueState{}, live: map[string]*entry{}, gone: map[string]error{},
+		queues: map[string]*queueState{}, live: map[string]*entry{}, gone: map[string]ending{},
 		unrec: map[string]*entry{}}
 }
 
@@ -183,7 +183,7 @@ func (b *Broker) Submit(ctx context.Context, j Job) (any, error) {
 	if b.live[j.ID] == e {
 		q := b.queue(j.Queue)
 		q.counts.Withdrawn++
-		b.finish(q, e, nil, ctx.Err(), fmt.Errorf("%w: the engine withdrew task %q: %v", ErrLeaseLost, j.ID, ctx.Err()))
+		b.finish(q, e, nil, ctx.Err(), endWithdrawn)
 	}
 	b.mu.Unlock()
 	<-e.done
@@ -242,9 +242,9 @@ func (b *Broker) unlease(q *queueState, e *entry) {
 	e.elem = q.pending.PushFront(e)
 }
 
-// finish ends e with (val, err) for the engine and remembers late as the
-// error a later worker call gets. b.mu is held.
-func (b *Broker) finish(q *queueState, e *entry, val any, err, late error) {
+// finish ends e with (val, err) for the engine and remembers how it
+// ended for a later worker call. b.mu is held.
+func (b *Broker) finish(q *queueState, e *entry, val any, err error, how ending) {
 	switch e.st {
 	case pending:
 		q.pending.Remove(e.elem)
@@ -254,14 +254,14 @@ func (b *Broker) finish(q *queueState, e *entry, val any, err, late error) {
 		q.leased--
 	}
 	delete(b.live, e.job.ID)
-	b.forget(e.job.ID, late)
+	b.forget(e.job.ID, how)
 	e.val, e.err = val, err
 	close(e.done)
 }
 
 // forget records id as finished, dropping the oldest record past the
 // bound. b.mu is held.
-func (b *Broker) forget(id string, late error) {
+func (b *Broker) forget(id string, how ending) {
 	if len(b.order) < b.remember {
 		b.order = append(b.order, id)
 	} else {
@@ -272,7 +272,7 @@ func (b *Broker) forget(id string, late error) {
 		b.order[b.next] = id
 		b.next = (b.next + 1) % b.remember
 	}
-	b.gone[id] = late
+	b.gone[id] = how
 }
 
 // newToken returns a fresh random lease token.

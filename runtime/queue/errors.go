@@ -3,7 +3,10 @@
 
 package queue
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 var (
 	// ErrUnknownTask is returned to a worker that names a task the broker
@@ -32,3 +35,31 @@ var (
 	// task ID or lease token.
 	ErrBadRequest = errors.New("bad request")
 )
+
+// ending is how a finished task ended, kept (one byte a task) so that a
+// late worker call gets a clear error.
+type ending uint8
+
+const (
+	endCompleted ending = iota
+	endFailed
+	endRefused // completed with a result of the wrong type
+	endExpired
+	endWithdrawn
+)
+
+// err is the error a worker call naming task id gets once it ended so.
+func (h ending) err(id string) error {
+	switch h {
+	case endCompleted:
+		return fmt.Errorf("%w: task %q was already completed", ErrFinished, id)
+	case endFailed:
+		return fmt.Errorf("%w: task %q was already failed", ErrFinished, id)
+	case endRefused:
+		return fmt.Errorf("%w: task %q was already failed: its result was refused", ErrFinished, id)
+	case endExpired:
+		return fmt.Errorf("%w: the lease of task %q expired", ErrLeaseLost, id)
+	default:
+		return fmt.Errorf("%w: the engine withdrew task %q (its timeout, or the case ended)", ErrLeaseLost, id)
+	}
+}

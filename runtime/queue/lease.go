@@ -18,8 +18,8 @@ func (b *Broker) held(id, token string) (*entry, error) {
 	}
 	e := b.live[id]
 	if e == nil {
-		if late, ok := b.gone[id]; ok {
-			return nil, late
+		if how, ok := b.gone[id]; ok {
+			return nil, how.err(id)
 		}
 		return nil, fmt.Errorf("%w %q", ErrUnknownTask, id)
 	}
@@ -68,12 +68,12 @@ func (b *Broker) Complete(ctx context.Context, id, token string, result json.Raw
 	q := b.queue(e.job.Queue)
 	if bad != nil {
 		q.counts.Failed++
-		b.finish(q, e, nil, bad, fmt.Errorf("%w: task %q was already failed: its result was refused", ErrFinished, id))
+		b.finish(q, e, nil, bad, endRefused)
 		b.mu.Unlock()
 		return fmt.Errorf("%w: %v", ErrBadResult, bad)
 	}
 	q.counts.Completed++
-	b.finish(q, e, val, nil, fmt.Errorf("%w: task %q was already completed", ErrFinished, id))
+	b.finish(q, e, val, nil, endCompleted)
 	ch := b.awaitRecord(e)
 	b.mu.Unlock()
 	return b.waitRecord(ctx, e, ch)
@@ -93,8 +93,7 @@ func (b *Broker) Fail(ctx context.Context, id, token, message string) error {
 	}
 	q := b.queue(e.job.Queue)
 	q.counts.Failed++
-	b.finish(q, e, nil, &WorkerError{Worker: e.worker, Message: message},
-		fmt.Errorf("%w: task %q was already failed", ErrFinished, id))
+	b.finish(q, e, nil, &WorkerError{Worker: e.worker, Message: message}, endFailed)
 	ch := b.awaitRecord(e)
 	b.mu.Unlock()
 	return b.waitRecord(ctx, e, ch)
@@ -130,6 +129,5 @@ func (b *Broker) expire(id, token string) {
 	}
 	// The engine's caller names the task and the queue.
 	b.finish(q, e, nil,
-		fmt.Errorf("%w: %s held it for %s without a heartbeat", ErrLeaseExpired, who, b.lease),
-		fmt.Errorf("%w: the lease of task %q expired", ErrLeaseLost, id))
+		fmt.Errorf("%w: %s held it for %s without a heartbeat", ErrLeaseExpired, who, b.lease), endExpired)
 }
