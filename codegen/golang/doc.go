@@ -1,0 +1,24 @@
+// Package golang is the Go back end: it translates a program's IR into a
+// Go package whose functions compute, instruction by instruction, what
+// runtime/eval's register machine computes, on the same values
+// (eval.Value) and with the same errors, so that a binary built from it
+// and the interpreter write identical event logs.
+//
+// The generated package holds:
+//
+//   - program.go: the program's descriptor, embedded as the compiler's
+//     encoding (compiler/ir's Encode), the table of compiled functions
+//     and an engine.Evaluator over them (runtime/host's Compiled); the
+//     nets themselves stay data, run by runtime/engine;
+//   - types.go: the records and enums of the program as Go types;
+//   - funcs.go: one Go function per [ir.Func] (fns, guards, call
+//     arguments, durations, assigned values, lambdas), each commented with
+//     the .knhk line it comes from.
+//
+// Kernels are compiled by the kernel generator of this package (files
+// kernel*.go) when it handles them; otherwise a call runs the reference
+// kernel of runtime/eval.
+//
+// This package imports compiler/ir only (and jennifer); the code it
+// writes imports runtime/eval, runtime/host and runtime/engine.
+package golang

@@ -1,0 +1,546 @@
+// This file implements funcs.go of the generated package: every
+// [ir.Func] as a Go function over eval.Value, instruction by instruction.
+
+package golang
+
+import (
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/dave/jennifer/jen"
+
+	"github.com/knhk/knhk/compiler/ir"
+)
+
+func (g *gen) funcsFile() *jen.File {
+	f := jen.NewFile(g.opts.Package)
+	header(f)
+	var table []jen.Code
+	var bodies []jen.Code
+	for i, fn := range g.p.Funcs {
+		if fn == nil {
+			g.errorf(ir.NoLoc, "function %d is missing", i)
+			continue
+		}
+		bodies = append(bodies, g.function(i, fn), jen.Line())
+		table = append(table, g.entry(i, fn))
+	}
+	f.Comment("funcs is the table of compiled functions, by function index.")
+	f.Var().Id("funcs").Op("=").Index(jen.Lit(len(table))).Qual(hostPath, "NativeFunc").Values(table...)
+	f.Line()
+	for _, b := range bodies {
+		f.Add(b)
+	}
+	// The table of source locations comes last: it is filled while the
+	// bodies are generated.
+	locs := make([]jen.Code, len(g.locs))
+	for i, l := range g.locs {
+		locs[i] = jen.Values(jen.Dict{
+			jen.Id("File"): jen.Lit(int(l.File)),
+			jen.Id("Span"): jen.Qual(sourcePath, "Span").Values(jen.Dict{
+				jen.Id("Start"): jen.Lit(int(l.Span.Start)),
+				jen.Id("End"):   jen.Lit(int(l.Span.End)),
+			}),
+		})
+	}
+	f.Comment("locs are the source locations errors report, as in the IR.")
+	f.Var().Id("locs").Op("=").Index(jen.Op("...")).Qual(irPath, "Loc").Values(locs...)
+	return f
+}
+
+// funcName is the Go name of function i.
+func (g *gen) funcName(i int) string {
+	fn := g.p.Funcs[i]
+	var b strings.Builder
+	for _, r := range fn.Name {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
+			b.WriteRune(r)
+		default:
+			b.WriteByte('_')
+		}
+	}
+	return fmt.Sprintf("f%d_%s", i, strings.Trim(b.String(), "_"))
+}
+
+// entry is function i's element of the table: it checks the number of
+// arguments as the register machine does and calls the function.
+func (g *gen) entry(i int, fn *ir.Func) jen.Code {
+	args := make([]jen.Code, 0, len(fn.Params)+1)
+	args = append(args, jen.Id("n"))
+	for j := range fn.Params {
+		args = append(args, jen.Id("a").Index(jen.Lit(j)))
+	}
+	return jen.Func().Params(jen.Id("n").Op("*").Qual(evalPath, "Native"), jen.Id("a").Index().Qual(evalPath, "Value")).Params(jen.Qual(evalPath, "Value"), jen.Error()).Block(
+		jen.If(jen.Len(jen.Id("a")).Op("!=").Lit(len(fn.Params))).Block(
+			jen.Return(jen.Qual(evalPath, "Value").Values(), jen.Id("n").Dot("Arity").Call(jen.Lit(fn.Name), g.loc(fn.Loc), jen.Lit(len(fn.Params)), jen.Len(jen.Id("a")))),
+		),
+		jen.Return(jen.Id(g.funcName(i)).Call(args...)),
+	)
+}
+
+// fnGen compiles one function.
+type fnGen struct {
+	*gen
+	fn     *ir.Func
+	name   jen.Code // the function's name, a string literal
+	used   []bool   // registers read somewhere
+	target []bool   // blocks jumped to
+	errUse bool     // whether the body declares err
+}
+
+func reg(r ir.Reg) *jen.Statement { return jen.Id(fmt.Sprintf("r%d", r)) }
+
+func zeroValue() *jen.Statement { return jen.Qual(evalPath, "Value").Values() }
+
+func (g *gen) function(i int, fn *ir.Func) jen.Code {
+	c := &fnGen{gen: g, fn: fn, name: jen.Lit(fn.Name), used: make([]bool, len(fn.Regs)), target: make([]bool, len(fn.Blocks))}
+	what := fn.Name
+	params := []jen.Code{jen.Id("n").Op("*").Qual(evalPath, "Native")}
+	for j := range fn.Params {
+		params = append(params, reg(ir.Reg(j)).Qual(evalPath, "Value"))
+	}
+	comment := fmt.Sprintf("%s compiles %s (%s).", g.funcName(i), what, g.pos(fn.Loc))
+	if len(fn.Blocks) == 0 {
+		return jen.Comment(comment).Line().Func().Id(g.funcName(i)).Params(params...).Params(jen.Qual(evalPath, "Value"), jen.Error()).Block(
+			jen.Return(zeroValue(), jen.Op("&").Qual(evalPath, "Error").Values(jen.Dict{
+				jen.Id("Loc"): g.loc(fn.Loc), jen.Id("Func"): c.name, jen.Id("Msg"): jen.Lit(fn.Name + " has no body"),
+			})),
+		)
+	}
+	reach := c.scan()
+	var body []jen.Code
+	body = append(body, jen.If(jen.Err().Op(":=").Id("n").Dot("Enter").Call(c.name, g.loc(fn.Loc)), jen.Err().Op("!=").Nil()).Block(
+		jen.Return(zeroValue(), jen.Err()),
+	))
+	var decl []jen.Code
+	for r := len(fn.Params); r < len(fn.Regs); r++ {
+		if c.used[r] {
+			decl = append(decl, reg(ir.Reg(r)))
+		}
+	}
+	var blocks []jen.Code
+	for b, blk := range fn.Blocks {
+		if !reach[b] {
+			continue
+		}
+		blocks = append(blocks, c.block(b, blk)...)
+	}
+	if len(decl) > 0 {
+		body = append(body, jen.Var().List(decl...).Qual(evalPath, "Value"))
+	}
+	if c.errUse {
+		body = append(body, jen.Var().Err().Error())
+	}
+	body = append(body, blocks...)
+	return jen.Comment(comment).Line().Func().Id(g.funcName(i)).Params(params...).Params(jen.Qual(evalPath, "Value"), jen.Error()).Block(body...)
+}
+
+// scan records the registers read, the blocks jumped to and the blocks
+// reachable from the entry, and reports what it cannot compile.
+func (c *fnGen) scan() []bool {
+	use := func(r ir.Reg) {
+		if r >= 0 && int(r) < len(c.used) {
+			c.used[r] = true
+		}
+	}
+	reach := make([]bool, len(c.fn.Blocks))
+	work := []int{0}
+	reach[0] = true
+	for len(work) > 0 {
+		b := work[len(work)-1]
+		work = work[:len(work)-1]
+		blk := c.fn.Blocks[b]
+		for _, in := range blk.Instrs {
+			for _, a := range in.Args {
+				use(a)
+			}
+			c.checkInstr(&in)
+		}
+		if blk.Term.Op == ir.TermBranch || blk.Term.Op == ir.TermReturn {
+			use(blk.Term.Value)
+		}
+		if blk.Term.Op == ir.TermInvalid {
+			c.errorf(blk.Term.Loc, "cannot compile %s: unterminated block", c.fn.Name)
+		}
+		for _, s := range blk.Term.Succs {
+			if s.Block < 0 || int(s.Block) >= len(c.fn.Blocks) {
+				c.errorf(blk.Term.Loc, "cannot compile %s: jump to a missing block", c.fn.Name)
+				continue
+			}
+			if len(s.Args) != len(c.fn.Blocks[s.Block].Params) {
+				c.errorf(blk.Term.Loc, "cannot compile %s: wrong number of block arguments", c.fn.Name)
+			}
+			c.target[s.Block] = true
+			for _, a := range s.Args {
+				use(a)
+			}
+			if !reach[s.Block] {
+				reach[s.Block] = true
+				work = append(work, int(s.Block))
+			}
+		}
+	}
+	return reach
+}
+
+// checkInstr reports an instruction the back end cannot compile.
+func (c *fnGen) checkInstr(in *ir.Instr) {
+	switch in.Op {
+	case ir.OpCallFunc:
+		if in.Callee < 0 || int(in.Callee) >= len(c.p.Funcs) || c.p.Funcs[in.Callee] == nil {
+			c.errorf(in.Loc, "cannot compile a call of missing function %d", in.Callee)
+		} else if len(c.p.Funcs[in.Callee].Params) != len(in.Args) {
+			c.errorf(in.Loc, "cannot compile a call of %s with %d arguments", c.p.Funcs[in.Callee].Name, len(in.Args))
+		}
+	case ir.OpCallBuiltin:
+		if in.Callee >= 0 {
+			if int(in.Callee) >= len(c.p.Funcs) || c.p.Funcs[in.Callee] == nil {
+				c.errorf(in.Loc, "cannot compile %s: missing lambda %d", in.Name, in.Callee)
+			} else if len(c.p.Funcs[in.Callee].Params) != len(in.Args)-int(in.Index)+1 {
+				c.errorf(in.Loc, "cannot compile %s: its lambda takes %d arguments", in.Name, len(c.p.Funcs[in.Callee].Params))
+			}
+		}
+		if in.Index < 0 || int(in.Index) > len(in.Args) {
+			c.errorf(in.Loc, "cannot compile %s: bad operand count %d", in.Name, in.Index)
+		}
+	case ir.OpInvalid:
+		c.errorf(in.Loc, "cannot compile an invalid instruction")
+	default:
+		if in.Op >= ir.OpSetIndex+1 {
+			c.errorf(in.Loc, "cannot compile instruction %s", in.Op)
+		}
+	}
+	if in.Dst < 0 || int(in.Dst) >= len(c.fn.Regs) {
+		c.errorf(in.Loc, "cannot compile %s: result register %d out of range", in.Op, in.Dst)
+	}
+}
+
+func (c *fnGen) kind(r ir.Reg) ir.Kind { return c.p.KindOf(c.fn.Regs[r]) }
+
+// fail is the error return after an operation that may fail at in.
+func (c *fnGen) fail(in *ir.Instr) jen.Code {
+	c.errUse = true
+	return jen.If(jen.Err().Op("!=").Nil()).Block(
+		jen.Return(zeroValue(), jen.Qual(evalPath, "At").Call(jen.Err(), c.name, c.loc(in.Loc))),
+	)
+}
+
+// block compiles block b.
+func (c *fnGen) block(b int, blk *ir.Block) []jen.Code {
+	var out []jen.Code
+	label := fmt.Sprintf("b%d", b)
+	first := true
+	add := func(s jen.Code) {
+		if first && c.target[b] {
+			out = append(out, jen.Id(label).Op(":").Add(s))
+		} else {
+			out = append(out, s)
+		}
+		first = false
+	}
+	if n := len(blk.Instrs); n > 0 {
+		add(jen.If(jen.Err().Op(":=").Id("n").Dot("Step").Call(jen.Lit(n), c.name, c.loc(blk.Instrs[0].Loc)), jen.Err().Op("!=").Nil()).Block(
+			jen.Return(zeroValue(), jen.Err()),
+		))
+	}
+	for i := range blk.Instrs {
+		for _, s := range c.instr(&blk.Instrs[i]) {
+			add(s)
+		}
+	}
+	for _, s := range c.term(&blk.Term) {
+		add(s)
+	}
+	return out
+}
+
+// dst is the left-hand side for in's result: its register, or _ when
+// nothing reads it.
+func (c *fnGen) dst(in *ir.Instr) *jen.Statement {
+	if c.used[in.Dst] {
+		return reg(in.Dst)
+	}
+	return jen.Id("_")
+}
+
+// assign is dst = v for an operation that cannot fail.
+func (c *fnGen) assign(in *ir.Instr, v jen.Code) []jen.Code {
+	if !c.used[in.Dst] {
+		return nil // pure, and nothing reads it
+	}
+	return []jen.Code{reg(in.Dst).Op("=").Add(v)}
+}
+
+// try is dst, err = v for an operation that may fail, then the error
+// check, then, when charge is set, the charge for an aggregate or string
+// it built (the register machine charges it even when nothing reads it).
+func (c *fnGen) try(in *ir.Instr, v jen.Code, charge bool) []jen.Code {
+	c.errUse = true
+	k := c.kind(in.Dst)
+	charge = charge && (!k.IsScalar() || k == ir.KindString || k == ir.KindBytes)
+	if charge && !c.used[in.Dst] {
+		return []jen.Code{jen.Block(jen.List(jen.Id("v"), jen.Err()).Op(":=").Add(v), c.fail(in), jen.Id("n").Dot("Charge").Call(jen.Id("v")))}
+	}
+	out := []jen.Code{jen.List(c.dst(in), jen.Err()).Op("=").Add(v), c.fail(in)}
+	if charge {
+		out = append(out, jen.Id("n").Dot("Charge").Call(reg(in.Dst)))
+	}
+	return out
+}
+
+func args(rs []ir.Reg) []jen.Code {
+	out := make([]jen.Code, len(rs))
+	for i, r := range rs {
+		out[i] = reg(r)
+	}
+	return out
+}
+
+// instr compiles one instruction.
+func (c *fnGen) instr(in *ir.Instr) []jen.Code {
+	switch in.Op {
+	case ir.OpConst:
+		return c.assign(in, c.constant(c.fn.Regs[in.Dst], in.Const))
+	case ir.OpVar:
+		return c.try(in, jen.Id("n").Dot("Var").Call(c.name, jen.Id("n").Dot("Prog").Dot("Funcs").Index(jen.Lit(c.index())), jen.Lit(int(in.Index))), false)
+	case ir.OpBinary:
+		if v := c.fastBinary(ir.BinOp(in.Sub), in.Args[0], in.Args[1]); v != nil {
+			return c.assign(in, v)
+		}
+		return c.try(in, jen.Qual(evalPath, "Binary").Call(binOp(ir.BinOp(in.Sub)), reg(in.Args[0]), reg(in.Args[1])), true)
+	case ir.OpUnary:
+		if ir.UnOp(in.Sub) == ir.UnNot && c.fn.Regs[in.Args[0]] == ir.Bool {
+			return c.assign(in, jen.Qual(evalPath, "Bool").Call(jen.Op("!").Add(reg(in.Args[0])).Dot("AsBool").Call()))
+		}
+		return c.try(in, jen.Qual(evalPath, "Unary").Call(unOp(ir.UnOp(in.Sub)), reg(in.Args[0])), false)
+	case ir.OpConvert:
+		if c.kind(in.Dst) == ir.KindOptional {
+			return c.assign(in, reg(in.Args[0]))
+		}
+		return c.try(in, jen.Id("n").Dot("Convert").Call(reg(in.Args[0]), jen.Qual(irPath, "TypeID").Call(jen.Lit(int(c.fn.Regs[in.Dst])))), false)
+	case ir.OpField:
+		if c.kind(in.Args[0]) == ir.KindRecord {
+			return c.assign(in, reg(in.Args[0]).Dot("Index").Call(jen.Lit(int(in.Index))))
+		}
+		return c.try(in, jen.Qual(evalPath, "Field").Call(reg(in.Args[0]), jen.Lit(int(in.Index))), false)
+	case ir.OpIndex:
+		return c.try(in, reg(in.Args[0]).Dot("At").Call(reg(in.Args[1])), false)
+	case ir.OpMakeList:
+		return c.assign(in, jen.Qual(evalPath, "List").Call(jen.Index().Qual(evalPath, "Value").Values(args(in.Args)...)))
+	case ir.OpMakeRecord:
+		return c.assign(in, jen.Id("n").Dot("MakeRecord").Call(append([]jen.Code{jen.Lit(int(c.fn.Regs[in.Dst]))}, args(in.Args)...)...))
+	case ir.OpMakeMap:
+		return c.assign(in, jen.Qual(evalPath, "MakeMap").Call(args(in.Args)...))
+	case ir.OpCallBuiltin:
+		return c.builtin(in)
+	case ir.OpCallFunc:
+		return c.try(in, jen.Id(c.funcName(int(in.Callee))).Call(append([]jen.Code{jen.Id("n")}, args(in.Args)...)...), false)
+	case ir.OpCallKernel:
+		return c.try(in, jen.Id("n").Dot("Kernel").Call(append([]jen.Code{jen.Lit(int(in.Callee))}, args(in.Args)...)...), false)
+	case ir.OpMilestone:
+		return c.try(in, jen.Id("n").Dot("Milestone").Call(jen.Lit(in.Name)), false)
+	case ir.OpSetField:
+		return c.try(in, jen.Qual(evalPath, "SetField").Call(reg(in.Args[0]), jen.Lit(int(in.Index)), reg(in.Args[1])), true)
+	case ir.OpSetIndex:
+		return c.try(in, jen.Qual(evalPath, "SetIndex").Call(reg(in.Args[0]), reg(in.Args[1]), reg(in.Args[2])), true)
+	}
+	return nil // scan reported it
+}
+
+// index is the function's index in the program.
+func (c *fnGen) index() int {
+	for i, f := range c.p.Funcs {
+		if f == c.fn {
+			return i
+		}
+	}
+	return -1
+}
+
+// builtin compiles a builtin call; a lambda becomes a closure over its
+// captured registers.
+func (c *fnGen) builtin(in *ir.Instr) []jen.Code {
+	nops := int(in.Index)
+	ops := in.Args[:nops]
+	switch in.Name {
+	case "sum", "map", "filter", "any", "all":
+		if len(ops) != 1 {
+			break
+		}
+		lam := jen.Nil()
+		if in.Callee >= 0 {
+			call := append([]jen.Code{jen.Id("n")}, args(in.Args[nops:])...)
+			call = append(call, jen.Id("x"))
+			lam = jen.Func().Params(jen.Id("x").Qual(evalPath, "Value")).Params(jen.Qual(evalPath, "Value"), jen.Error()).Block(
+				jen.Return(jen.Id(c.funcName(int(in.Callee))).Call(call...)),
+			)
+		}
+		return c.try(in, jen.Id("n").Dot("ListBuiltin").Call(jen.Lit(in.Name), reg(ops[0]), jen.Qual(irPath, "TypeID").Call(jen.Lit(int(c.fn.Regs[in.Dst]))), lam), true)
+	}
+	return c.try(in, jen.Id("n").Dot("Builtin").Call(append([]jen.Code{jen.Lit(in.Name)}, args(ops)...)...), true)
+}
+
+// fastBinary is x op y in plain Go when the operand types make it the
+// same as eval.Binary and it cannot fail: comparisons of ints, floats,
+// strings and bools, float arithmetic, and the logical operators.
+func (c *fnGen) fastBinary(op ir.BinOp, x, y ir.Reg) jen.Code {
+	tx, ty := c.fn.Regs[x], c.fn.Regs[y]
+	if tx != ty {
+		return nil
+	}
+	b := func(v jen.Code) jen.Code { return jen.Qual(evalPath, "Bool").Call(v) }
+	goOp := map[ir.BinOp]string{ir.BinEq: "==", ir.BinNe: "!=", ir.BinLt: "<", ir.BinLe: "<=", ir.BinGt: ">", ir.BinGe: ">=", ir.BinAnd: "&&", ir.BinOr: "||", ir.BinAdd: "+", ir.BinSub: "-", ir.BinMul: "*", ir.BinDiv: "/"}[op]
+	switch tx {
+	case ir.Bool:
+		switch op {
+		case ir.BinAnd, ir.BinOr, ir.BinEq, ir.BinNe:
+			return b(reg(x).Dot("AsBool").Call().Op(goOp).Add(reg(y).Dot("AsBool").Call()))
+		}
+	case ir.Int, ir.I32, ir.Duration, ir.Time:
+		if op.IsComparison() {
+			return b(reg(x).Dot("AsInt").Call().Op(goOp).Add(reg(y).Dot("AsInt").Call()))
+		}
+	case ir.String:
+		switch op {
+		case ir.BinEq, ir.BinNe:
+			return b(reg(x).Dot("AsString").Call().Op(goOp).Add(reg(y).Dot("AsString").Call()))
+		}
+	case ir.Float, ir.F32:
+		if op.IsComparison() {
+			return b(reg(x).Dot("AsFloat").Call().Op(goOp).Add(reg(y).Dot("AsFloat").Call()))
+		}
+		switch op {
+		case ir.BinAdd, ir.BinSub, ir.BinMul, ir.BinDiv:
+			e := reg(x).Dot("AsFloat").Call().Op(goOp).Add(reg(y).Dot("AsFloat").Call())
+			if tx == ir.F32 {
+				return jen.Qual(evalPath, "F32").Call(jen.Float32().Call(e))
+			}
+			return jen.Qual(evalPath, "Float").Call(e)
+		}
+	}
+	return nil
+}
+
+func binOp(op ir.BinOp) jen.Code {
+	names := map[ir.BinOp]string{ir.BinAdd: "BinAdd", ir.BinSub: "BinSub", ir.BinMul: "BinMul", ir.BinDiv: "BinDiv", ir.BinRem: "BinRem", ir.BinEq: "BinEq", ir.BinNe: "BinNe", ir.BinLt: "BinLt", ir.BinLe: "BinLe", ir.BinGt: "BinGt", ir.BinGe: "BinGe", ir.BinAnd: "BinAnd", ir.BinOr: "BinOr", ir.BinCoalesce: "BinCoalesce"}
+	if s, ok := names[op]; ok {
+		return jen.Qual(irPath, s)
+	}
+	return jen.Qual(irPath, "BinOp").Call(jen.Lit(int(op)))
+}
+
+func unOp(op ir.UnOp) jen.Code {
+	switch op {
+	case ir.UnNeg:
+		return jen.Qual(irPath, "UnNeg")
+	case ir.UnNot:
+		return jen.Qual(irPath, "UnNot")
+	}
+	return jen.Qual(irPath, "UnOp").Call(jen.Lit(int(op)))
+}
+
+// constant is c as a value of type t, as the register machine makes it.
+func (c *fnGen) constant(t ir.TypeID, k ir.Const) jen.Code {
+	p := c.p
+	kind := p.KindOf(t)
+	if kind == ir.KindOptional {
+		if k.Kind == ir.ConstNone {
+			return jen.Qual(evalPath, "None")
+		}
+		t = p.Type(t).Elem
+		kind = p.KindOf(t)
+	}
+	q := func(name string, v jen.Code) jen.Code { return jen.Qual(evalPath, name).Call(v) }
+	switch k.Kind {
+	case ir.ConstNone:
+		return jen.Qual(evalPath, "None")
+	case ir.ConstBool:
+		return q("Bool", jen.Lit(k.Bool))
+	case ir.ConstInt:
+		switch kind {
+		case ir.KindEnum:
+			et := p.Type(t)
+			name := ""
+			if k.Int >= 0 && k.Int < int64(len(et.Members)) {
+				name = et.Members[k.Int]
+			}
+			return jen.Qual(evalPath, "Enum").Call(jen.Lit(int(k.Int)), jen.Lit(name))
+		case ir.KindI32:
+			return q("I32", jen.Lit(int32(k.Int)))
+		case ir.KindU32, ir.KindDuration, ir.KindTime:
+			break // the register machine keeps all 64 bits
+		case ir.KindFloat:
+			return q("Float", floatLit(float64(k.Int)))
+		case ir.KindF32:
+			return q("F32", jen.Float32().Call(floatLit(float64(k.Int))))
+		case ir.KindInt:
+			return q("Int", jen.Lit(k.Int))
+		}
+	case ir.ConstFloat:
+		if kind == ir.KindF32 {
+			return q("F32", jen.Float32().Call(floatLit(k.Float)))
+		}
+		return q("Float", floatLit(k.Float))
+	case ir.ConstString:
+		if kind != ir.KindBytes {
+			return q("Str", jen.Lit(k.Str))
+		}
+	}
+	return jen.Id("n").Dot("Const").Call(jen.Qual(irPath, "TypeID").Call(jen.Lit(int(t))), jen.Qual(irPath, "Const").Values(jen.Dict{
+		jen.Id("Kind"):  jen.Qual(irPath, "ConstKind").Call(jen.Lit(int(k.Kind))),
+		jen.Id("Bool"):  jen.Lit(k.Bool),
+		jen.Id("Int"):   jen.Lit(k.Int),
+		jen.Id("Float"): floatLit(k.Float),
+		jen.Id("Str"):   jen.Lit(k.Str),
+	}))
+}
+
+// floatLit is f exactly: a literal when it reads back as the same bits,
+// else its bits.
+func floatLit(f float64) jen.Code {
+	if f == 0 && !math.Signbit(f) {
+		return jen.Lit(0.0)
+	}
+	if math.IsInf(f, 0) || math.IsNaN(f) || f == 0 {
+		return jen.Qual("math", "Float64frombits").Call(jen.Lit(math.Float64bits(f)))
+	}
+	return jen.Lit(f)
+}
+
+// term compiles a terminator.
+func (c *fnGen) term(t *ir.Term) []jen.Code {
+	switch t.Op {
+	case ir.TermReturn:
+		if t.Value < 0 {
+			return []jen.Code{jen.Id("n").Dot("Leave").Call(), jen.Return(jen.Qual(evalPath, "Void"), jen.Nil())}
+		}
+		return []jen.Code{jen.Id("n").Dot("Leave").Call(), jen.Return(reg(t.Value), jen.Nil())}
+	case ir.TermJump:
+		return c.jump(&t.Succs[0])
+	case ir.TermBranch:
+		return append([]jen.Code{jen.If(reg(t.Value).Dot("AsBool").Call()).Block(c.jump(&t.Succs[0])...)}, c.jump(&t.Succs[1])...)
+	}
+	return nil
+}
+
+// jump assigns the block arguments in parallel and goes to the block.
+func (c *fnGen) jump(s *ir.Succ) []jen.Code {
+	var out []jen.Code
+	next := c.fn.Blocks[s.Block]
+	if len(next.Params) > 0 {
+		var lhs, rhs []jen.Code
+		for i, p := range next.Params {
+			if s.Args[i] == p || !c.used[p] {
+				continue // unchanged, or never read
+			}
+			lhs = append(lhs, reg(p))
+			rhs = append(rhs, reg(s.Args[i]))
+		}
+		if len(lhs) > 0 {
+			out = append(out, jen.List(lhs...).Op("=").List(rhs...))
+		}
+	}
+	return append(out, jen.Goto().Id(fmt.Sprintf("b%d", s.Block)))
+}

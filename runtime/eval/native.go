@@ -1,0 +1,247 @@
+// This file implements the run-time support of functions compiled to Go
+// by codegen/golang: the same operators, builtins, step and depth limits
+// and errors as the register machine, called instruction by instruction
+// from generated code instead of dispatched from the IR.
+
+package eval
+
+import (
+	"fmt"
+
+	"github.com/knhk/knhk/compiler/ir"
+)
+
+// Native is the state of one top-level call of compiled functions: the
+// program, the case the function reads, and the work and nesting spent
+// so far. Generated code creates none itself; runtime/host passes one
+// per evaluation. It is not safe for concurrent use.
+type Native struct {
+	Prog *ir.Program
+	Env  Env
+	// MaxSteps bounds the work of the call as [Machine.MaxSteps] does;
+	// zero means [DefaultMaxSteps].
+	MaxSteps int64
+
+	steps int64
+	depth int
+	m     *Machine // for kernels, until the back end compiles them
+}
+
+// Enter starts a call of a compiled function: the nesting bound of the
+// register machine, with its message.
+func (n *Native) Enter(name string, loc ir.Loc) error {
+	if n.depth >= maxDepth {
+		return &Error{Loc: loc, Func: name, Msg: "calls nested more than 2000 deep"}
+	}
+	n.depth++
+	return nil
+}
+
+// Leave ends a call Enter started.
+func (n *Native) Leave() { n.depth-- }
+
+// Step charges the k instructions of a block about to run; running out
+// of steps fails at loc, the block's first instruction. (The register
+// machine blames the instruction that crossed the limit, which may be a
+// later one of the same block.)
+func (n *Native) Step(k int64, name string, loc ir.Loc) error {
+	n.steps += k
+	limit := n.MaxSteps
+	if limit <= 0 {
+		limit = DefaultMaxSteps
+	}
+	if n.steps > limit {
+		return &Error{Loc: loc, Func: name, Msg: "step limit exceeded"}
+	}
+	return nil
+}
+
+// Charge adds the work of building v, as the register machine does after
+// operators and builtins that may build aggregates.
+func (n *Native) Charge(v Value) { n.steps += size(v) }
+
+// At gives a failure raised by an operation the location of the
+// instruction that ran it; errors that already carry one (a failing
+// callee) pass unchanged.
+func At(err error, name string, loc ir.Loc) error {
+	if f, ok := err.(failure); ok {
+		return &Error{Loc: loc, Func: name, Msg: string(f)}
+	}
+	return err
+}
+
+// Binary is the operator op on x and y.
+func Binary(op ir.BinOp, x, y Value) (Value, error) { return binary(op, x, y) }
+
+// Unary is the operator op on x.
+func Unary(op ir.UnOp, x Value) (Value, error) { return unary(op, x) }
+
+// Convert converts x to type t of n's program.
+func (n *Native) Convert(x Value, t ir.TypeID) (Value, error) { return convert(n.Prog, x, t) }
+
+// Const is constant c as a value of type t of n's program.
+func (n *Native) Const(t ir.TypeID, c ir.Const) Value { return constValue(n.Prog, t, c) }
+
+// Field is field i of record x.
+func Field(x Value, i int) (Value, error) {
+	if x.k != ir.KindRecord {
+		return Value{}, failf("field of %s, not of a record", kindName(x))
+	}
+	return x.ref.elems[i], nil
+}
+
+// SetField is record x with field i replaced by v.
+func SetField(x Value, i int, v Value) (Value, error) {
+	if x.k != ir.KindRecord {
+		return Value{}, failf("field of %s, not of a record", kindName(x))
+	}
+	fs := append([]Value(nil), x.ref.elems...)
+	fs[i] = v
+	return Record(x.ref.rec, fs), nil
+}
+
+// At is x[i] on a list or a map.
+func (x Value) At(i Value) (Value, error) { return index(x, i) }
+
+// SetIndex is x with element or key i set to v.
+func SetIndex(x, i, v Value) (Value, error) { return setIndex(x, i, v) }
+
+// MakeRecord is a record of type t of n's program.
+func (n *Native) MakeRecord(t ir.TypeID, fields ...Value) Value {
+	return Record(n.Prog.Type(t), fields)
+}
+
+// MakeMap is a map of alternating keys and values.
+func MakeMap(kvs ...Value) Value {
+	ks := make([]Value, len(kvs)/2)
+	vs := make([]Value, len(kvs)/2)
+	for i := range ks {
+		ks[i], vs[i] = kvs[2*i], kvs[2*i+1]
+	}
+	return Map(ks, vs)
+}
+
+// Var reads case variable i of the scope net of the function name.
+func (n *Native) Var(name string, fn *ir.Func, i int) (Value, error) {
+	if n.Env == nil {
+		return Value{}, failf("case variable %s read without a case", varName(n.Prog, fn, int32(i)))
+	}
+	v, ok := n.Env.Var(i)
+	if !ok {
+		return Value{}, failf("case variable %s has no value", varName(n.Prog, fn, int32(i)))
+	}
+	return v, nil
+}
+
+// Milestone reports whether the case holds milestone name.
+func (n *Native) Milestone(name string) (Value, error) {
+	if n.Env == nil {
+		return Value{}, failf("milestone %s read without a case", name)
+	}
+	return Bool(n.Env.Milestone(name)), nil
+}
+
+// Kernel runs kernel k of n's program over args on the reference
+// implementation; codegen/golang replaces calls of the kernels it
+// compiles.
+func (n *Native) Kernel(k int, args ...Value) (Value, error) {
+	if n.m == nil {
+		n.m = New(n.Prog)
+	}
+	n.m.steps, n.m.depth = n.steps, n.depth
+	v, err := n.m.kernel(k, args)
+	n.steps = n.m.steps
+	return v, err
+}
+
+// Builtin runs one of the builtins without a lambda (len, keys, values,
+// contains, min, max, abs, exp, sqrt, log) on ops.
+func (n *Native) Builtin(name string, ops ...Value) (Value, error) {
+	in := ir.Instr{Op: ir.OpCallBuiltin, Name: name, Index: int32(len(ops)), Callee: -1, Args: make([]ir.Reg, len(ops))}
+	for i := range ops {
+		in.Args[i] = ir.Reg(i)
+	}
+	fn := &ir.Func{Regs: []ir.TypeID{ir.Void}}
+	in.Dst = 0
+	if len(ops) == 0 {
+		return Value{}, failf("%s without operands", name)
+	}
+	if n.m == nil {
+		n.m = New(n.Prog)
+	}
+	return n.m.builtin(fn, &in, nil, ops)
+}
+
+// ListBuiltin runs sum, map, filter, any or all over xs, calling f on
+// each element (f is nil for a sum without a lambda). result is the
+// type of the instruction's result.
+func (n *Native) ListBuiltin(name string, xs Value, result ir.TypeID, f func(Value) (Value, error)) (Value, error) {
+	if xs.k != ir.KindList {
+		return Value{}, failf("%s of %s, not of a list", name, kindName(xs))
+	}
+	if f == nil && name != "sum" {
+		return Value{}, failf("%s without a lambda", name)
+	}
+	apply := func(x Value) (Value, error) {
+		if f == nil {
+			return x, nil
+		}
+		return f(x)
+	}
+	elems := xs.Elems()
+	switch name {
+	case "sum":
+		acc := zero(n.Prog.KindOf(result))
+		for _, x := range elems {
+			v, err := apply(x)
+			if err != nil {
+				return Value{}, err
+			}
+			if acc, err = binary(ir.BinAdd, acc, v); err != nil {
+				return Value{}, err
+			}
+		}
+		return acc, nil
+	case "map":
+		out := make([]Value, len(elems))
+		for i, x := range elems {
+			v, err := apply(x)
+			if err != nil {
+				return Value{}, err
+			}
+			out[i] = v
+		}
+		return List(out), nil
+	case "filter":
+		var out []Value
+		for _, x := range elems {
+			v, err := apply(x)
+			if err != nil {
+				return Value{}, err
+			}
+			if v.AsBool() {
+				out = append(out, x)
+			}
+		}
+		return List(out), nil
+	case "any", "all":
+		all := name == "all"
+		for _, x := range elems {
+			v, err := apply(x)
+			if err != nil {
+				return Value{}, err
+			}
+			if v.AsBool() != all {
+				return Bool(!all), nil
+			}
+		}
+		return Bool(all), nil
+	}
+	return Value{}, failf("unknown builtin %s", name)
+}
+
+// Arity is the register machine's error for a call of name with got
+// arguments where it takes want.
+func (n *Native) Arity(name string, loc ir.Loc, want, got int) error {
+	return &Error{Loc: loc, Func: name, Msg: fmt.Sprintf("%s takes %d arguments, not %d", name, want, got)}
+}
