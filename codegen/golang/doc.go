@@ -16,8 +16,8 @@
 //     the .knhk line it comes from.
 //
 // Kernels are compiled by the kernel generator of this package (files
-// kernel*.go) when it handles them; otherwise a call runs the reference
-// kernel of runtime/eval.
+// kernel*.go) into kernels.go; compiled functions call them through its
+// KernelValues table.
 //
 // This package imports compiler/ir only (and jennifer); the code it
 // writes imports runtime/eval, runtime/host and runtime/engine.

@@ -58,6 +58,15 @@ func Generate(p *ir.Program, opts Options) (map[string][]byte, []Diagnostic) {
 		return nil, g.diags
 	}
 	out := map[string][]byte{"program.ir": desc}
+	if len(p.Kernels) > 0 {
+		// Kernels are compiled by kernel.go into loops over Go slices;
+		// funcs.go calls them through KernelValues.
+		k, diags := Kernels(p, opts.Package)
+		if len(diags) > 0 {
+			return nil, diags
+		}
+		out["kernels.go"] = k
+	}
 	for name, f := range map[string]*jen.File{
 		"program.go": g.programFile(),
 		"types.go":   g.typesFile(),
