@@ -58,8 +58,8 @@ func (g *kgen) kernelsInto(f *jen.File) {
 		f.Add(g.scalarFunc(g.order[i]))
 	}
 	f.Comment("KernelValues runs kernel i of the program on runtime/eval values, as")
-	f.Comment("eval.RunKernel does.")
-	f.Var().Id("KernelValues").Op("=").Index().Func().Params(jen.Index().Qual(evalPath, "Value")).Params(jen.Qual(evalPath, "Value"), jen.Error()).Values(table...)
+	f.Comment("eval.RunKernel does; a compiled program passes vec.ModeAuto.")
+	f.Var().Id("KernelValues").Op("=").Index().Func().Params(jen.Qual(vecPath, "Mode"), jen.Index().Qual(evalPath, "Value")).Params(jen.Qual(evalPath, "Value"), jen.Error()).Values(table...)
 	f.Comment("kernelFail is runtime/eval's error for a failing kernel instruction.")
 	f.Func().Id("kernelFail").Params(jen.List(jen.Id("file"), jen.Id("start"), jen.Id("end")).Int(), jen.List(jen.Id("fn"), jen.Id("msg")).String()).Error().Block(
 		jen.Return(jen.Op("&").Qual(evalPath, "Error").Values(jen.Dict{
@@ -203,7 +203,7 @@ func (g *kgen) adapter(k int, kn *ir.Kernel) jen.Code {
 		jen.Return(jen.Qual(evalPath, "List").Call(jen.Id("vs")), jen.Nil()),
 	)
 	return jen.Commentf("kernelValues%d runs %s on runtime/eval values.", k, KernelName(kn.Name)).Line().
-		Func().Id(fmt.Sprintf("kernelValues%d", k)).Params(jen.Id("args").Index().Qual(evalPath, "Value")).Params(jen.Qual(evalPath, "Value"), jen.Error()).Block(body...)
+		Func().Id(fmt.Sprintf("kernelValues%d", k)).Params(jen.Id("mode").Qual(vecPath, "Mode"), jen.Id("args").Index().Qual(evalPath, "Value")).Params(jen.Qual(evalPath, "Value"), jen.Error()).Block(body...)
 }
 
 // fromValue converts runtime/eval value v of kernel scalar kind k to Go.

@@ -138,9 +138,6 @@ func (c *kfn) scan() (used, targets []bool) {
 			for _, a := range s.Args {
 				used[a] = true
 			}
-			for _, p := range c.fn.Blocks[s.Block].Params {
-				used[p] = true
-			}
 		}
 	}
 	return used, targets
@@ -188,7 +185,7 @@ func (c *kfn) jump(s *ir.Succ) []jen.Code {
 	if len(ps) > 0 {
 		var lhs, rhs []jen.Code
 		for i, p := range ps {
-			lhs = append(lhs, kreg(p))
+			lhs = append(lhs, c.dst(p))
 			rhs = append(rhs, kreg(s.Args[i]))
 		}
 		out = append(out, jen.List(lhs...).Op("=").List(rhs...))

@@ -1,0 +1,81 @@
+// This file implements comparison operators and masks.
+
+package vec
+
+// Cmp is a comparison operator.
+type Cmp uint8
+
+// The comparisons, as in the language: on floats, every comparison with
+// a NaN is false except Ne.
+const (
+	Eq Cmp = iota
+	Ne
+	Lt
+	Le
+	Gt
+	Ge
+)
+
+func (c Cmp) String() string {
+	if int(c) < len(cmpNames) {
+		return cmpNames[c]
+	}
+	return "cmp(?)"
+}
+
+var cmpNames = [...]string{"==", "!=", "<", "<=", ">", ">="}
+
+func cmpF32(op Cmp, a, b float32) bool {
+	switch op {
+	case Eq:
+		return a == b
+	case Ne:
+		return a != b
+	case Lt:
+		return a < b
+	case Le:
+		return a <= b
+	case Gt:
+		return a > b
+	}
+	return a >= b
+}
+
+func cmpI32(op Cmp, a, b int32) bool {
+	switch op {
+	case Eq:
+		return a == b
+	case Ne:
+		return a != b
+	case Lt:
+		return a < b
+	case Le:
+		return a <= b
+	case Gt:
+		return a > b
+	}
+	return a >= b
+}
+
+func mask(b bool) int32 {
+	if b {
+		return -1
+	}
+	return 0
+}
+
+// MaskFromBools sets dst[i] to -1 where src[i] is true and 0 elsewhere.
+func MaskFromBools(dst []int32, src []bool) {
+	src = src[:len(dst)]
+	for i, b := range src {
+		dst[i] = mask(b)
+	}
+}
+
+// BoolsFromMask sets dst[i] to whether m[i] is non-zero.
+func BoolsFromMask(dst []bool, m []int32) {
+	m = m[:len(dst)]
+	for i, x := range m {
+		dst[i] = x != 0
+	}
+}
