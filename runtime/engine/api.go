@@ -65,6 +65,17 @@ type Recorder interface {
 	Recorded(key string, err error)
 }
 
+// recordsKey marks the context of an attempt run by an engine whose
+// worker is a [Recorder].
+type recordsKey struct{}
+
+// WillRecord reports whether the engine that passed ctx to Invoke sees
+// its worker as a [Recorder], and so will call Recorded for the outcome
+// of a task the worker Records. A worker that wraps another must pass
+// Records and Recorded through; where one does not, the worker inside
+// learns it here rather than waiting for a call that never comes.
+func WillRecord(ctx context.Context) bool { return ctx.Value(recordsKey{}) != nil }
+
 // Policy picks the candidate of a learned route from its features. The
 // engine records the choice in the event, so replay never asks again.
 // Without one the engine takes the first candidate.

@@ -500,6 +500,9 @@ func (e *Engine) attempt(ctx context.Context, timeout int64, inv Invocation) (an
 		cctx, cancel = context.WithTimeout(ctx, time.Duration(timeout))
 		defer cancel()
 	}
+	if _, ok := e.worker.(Recorder); ok {
+		cctx = context.WithValue(cctx, recordsKey{}, true)
+	}
 	r, err := e.worker.Invoke(cctx, inv)
 	if err == nil && timeout > 0 && cctx.Err() != nil {
 		err = cctx.Err()

@@ -72,7 +72,8 @@ func (w *Worker) queue(ctx context.Context, c *call) (eval.Value, error) {
 	if d, ok := ctx.Deadline(); ok {
 		j.Deadline = d
 	}
-	_, j.Durable = w.o.Queue.(recorder)
+	_, rec := w.o.Queue.(recorder)
+	j.Durable = rec && engine.WillRecord(ctx)
 	v, err := w.o.Queue.Submit(ctx, j)
 	var bad badResult
 	if errors.As(err, &bad) {

@@ -325,3 +325,40 @@ func TestQueueCompletionAckedWhenLogged(t *testing.T) {
 		t.Fatalf("case = %v %v %q", s.Status, s.Result, s.Error)
 	}
 }
+
+// opaque wraps a worker without passing its Recorder methods through.
+type opaque struct{ w engine.Worker }
+
+func (o opaque) Invoke(ctx context.Context, inv engine.Invocation) (any, error) {
+	return o.w.Invoke(ctx, inv)
+}
+
+// TestQueueWrappedWorkerDoesNotWaitForRecord: under a wrapper that hides
+// the Recorder, the engine never reports outcomes; the worker's
+// completion must then be acknowledged at once, not after waiting for a
+// record that never comes.
+func TestQueueWrappedWorkerDoesNotWaitForRecord(t *testing.T) {
+	b := queue.New(queue.Options{RecordWait: time.Hour})
+	p := payProgram(t, "")
+	eng, err := engine.New(engine.Config{Program: p, Eval: &host.Evaluator{},
+		Worker: opaque{New(p, Options{Queue: b})}, Log: engine.NewMemLog()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- eng.Start(context.Background(), "c1", "Pay", []any{int64(3)}) }()
+	tk := pollOne(t, b, "w1")
+	acked := make(chan error, 1)
+	go func() { acked <- b.Complete(context.Background(), tk.ID, tk.Token, json.RawMessage(`{"id":"r","cents":3}`)) }()
+	select {
+	case err := <-acked:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("CompleteTask waits for a record the engine will never send")
+	}
+	if s := finished(t, eng, errc, "c1"); s.Status != engine.Completed {
+		t.Fatalf("case = %v %q", s.Status, s.Error)
+	}
+}

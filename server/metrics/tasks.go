@@ -25,6 +25,20 @@ type timedWorker struct {
 	m *Metrics
 }
 
+// Records and Recorded pass the engine's reports of logged outcomes
+// through to the wrapped worker (engine.Recorder): queue tasks need them
+// to acknowledge a worker's completion only once it is durable.
+func (t *timedWorker) Records(task *ir.Task) bool {
+	r, ok := t.w.(engine.Recorder)
+	return ok && r.Records(task)
+}
+
+func (t *timedWorker) Recorded(key string, err error) {
+	if r, ok := t.w.(engine.Recorder); ok {
+		r.Recorded(key, err)
+	}
+}
+
 func (t *timedWorker) Invoke(ctx context.Context, inv engine.Invocation) (any, error) {
 	start := time.Now()
 	v, err := t.w.Invoke(ctx, inv)
