@@ -349,7 +349,9 @@ func TestQueueWrappedWorkerDoesNotWaitForRecord(t *testing.T) {
 	go func() { errc <- eng.Start(context.Background(), "c1", "Pay", []any{int64(3)}) }()
 	tk := pollOne(t, b, "w1")
 	acked := make(chan error, 1)
-	go func() { acked <- b.Complete(context.Background(), tk.ID, tk.Token, json.RawMessage(`{"id":"r","cents":3}`)) }()
+	go func() {
+		acked <- b.Complete(context.Background(), tk.ID, tk.Token, json.RawMessage(`{"id":"r","cents":3}`))
+	}()
 	select {
 	case err := <-acked:
 		if err != nil {
