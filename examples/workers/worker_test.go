@@ -35,16 +35,22 @@ import (
 // and a client of it.
 func serve(t *testing.T, lease time.Duration) (string, *client.Client) {
 	t.Helper()
+	return serveToken(t, lease, "")
+}
+
+// serveToken is serve with a bearer token that every call must carry.
+func serveToken(t *testing.T, lease time.Duration, token string) (string, *client.Client) {
+	t.Helper()
 	s, err := server.Open(t.TempDir(), server.Options{IndexEvery: -1, Lease: lease})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := httptest.NewServer(server.NewMux(s, server.MuxOptions{}))
+	ts := httptest.NewServer(server.NewMux(s, server.MuxOptions{Token: token}))
 	t.Cleanup(func() {
 		ts.Close()
 		s.Close(context.Background())
 	})
-	c := client.New(ts.URL)
+	c := client.New(ts.URL, client.WithToken(token))
 	src, err := os.ReadFile("billing.knhk")
 	if err != nil {
 		t.Fatal(err)
@@ -57,16 +63,16 @@ func serve(t *testing.T, lease time.Duration) (string, *client.Client) {
 
 // python starts worker.py against serverURL; the returned process is
 // killed when the test ends.
-func python(t *testing.T, serverURL string) (*exec.Cmd, *bytes.Buffer) {
+func python(t *testing.T, serverURL string, env ...string) (*exec.Cmd, *syncBuffer) {
 	t.Helper()
 	py, err := exec.LookPath("python3")
 	if err != nil {
 		t.Skip("python3 is not installed; the Python worker needs it")
 	}
 	cmd := exec.Command(py, "worker.py")
-	cmd.Env = append(os.Environ(), "KNHK_SERVER="+serverURL, "PYTHONDONTWRITEBYTECODE=1")
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
+	cmd.Env = append(append(os.Environ(), "KNHK_SERVER="+serverURL, "PYTHONDONTWRITEBYTECODE=1"), env...)
+	out := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +80,26 @@ func python(t *testing.T, serverURL string) (*exec.Cmd, *bytes.Buffer) {
 		cmd.Process.Kill()
 		cmd.Wait()
 	})
-	return cmd, &out
+	return cmd, out
+}
+
+// syncBuffer is a bytes.Buffer that a process writes while the test
+// reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 func start(t *testing.T, c *client.Client, order string, cents int) string {
@@ -331,8 +356,8 @@ func TestGoWorkerProgram(t *testing.T) {
 	}
 	url, c := serve(t, 0)
 	cmd := exec.Command(bin, "--server", url, "--concurrency", "2")
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
+	out := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -347,5 +372,28 @@ func TestGoWorkerProgram(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "msg=stopped") {
 		t.Errorf("no clean stop in the log:\n%s", out.String())
+	}
+}
+
+// TestPythonWorkerToken: against a server with a bearer token, the
+// worker without KNHK_TOKEN is refused (and keeps trying); with it, the
+// task is done.
+func TestPythonWorkerToken(t *testing.T) {
+	url, c := serveToken(t, 0, "s3cret")
+	_, out := python(t, url)
+	id := start(t, c, "o-1", 100)
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(out.String(), "401") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the worker without a token was not refused:\n%s", out)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if s, err := c.Get(context.Background(), id); err != nil || s.Status != "running" {
+		t.Fatalf("case = %v, %v", s, err)
+	}
+	python(t, url, "KNHK_TOKEN=s3cret")
+	if s := wait(t, c, id); s.Status != "completed" || s.ResultJson != `"rcpt-o-1"` {
+		t.Fatalf("case = %s %s %q", s.Status, s.ResultJson, s.Error)
 	}
 }
