@@ -94,6 +94,9 @@ type compiled struct {
 // compileFile checks and lowers path ("-" for standard input). On failure
 // it prints the diagnostics and returns nil with the exit code.
 func compileFile(e *env, path string) (*compiled, int) {
+	if app != nil {
+		return app.compiled(), exitOK // a built binary's own program, checked when it was built
+	}
 	pkg, info, diags, path, ok := loadFile(e, path)
 	if !ok {
 		printDiagnostics(e, diags)

@@ -91,6 +91,10 @@ type runOptions struct {
 }
 
 func runRun(e *env, o *runOptions, args []string) int {
+	args, code := appRunArgs(e, args) // a built binary runs its own program
+	if code != exitOK {
+		return code
+	}
 	if len(args) != 1 {
 		return usageError(e, "want exactly one FILE, got %d", len(args))
 	}
@@ -156,7 +160,7 @@ func runRun(e *env, o *runOptions, args []string) int {
 	}
 	eng, err := engine.New(engine.Config{
 		Program: c.prog,
-		Eval:    &host.Evaluator{},
+		Eval:    evaluatorOf(c.prog),
 		Worker:  w,
 		Log:     log,
 	})

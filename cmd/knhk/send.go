@@ -57,6 +57,9 @@ func (p *postman) find(ctx context.Context, id string) (*engine.Engine, error) {
 		return nil, fmt.Errorf("%w: case %s has bad metadata", engine.ErrUndeliverable, id)
 	}
 	prog, err := loadDescriptor(p.data, m.Descriptor)
+	if err == nil {
+		err = appProgram(prog)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: case %s: %v", engine.ErrUndeliverable, id, err)
 	}
@@ -71,7 +74,7 @@ func (p *postman) find(ctx context.Context, id string) (*engine.Engine, error) {
 	}
 	eng, err := engine.New(engine.Config{
 		Program: prog,
-		Eval:    &host.Evaluator{},
+		Eval:    evaluatorOf(prog),
 		Worker:  mockedWorker(worker.New(prog, worker.Options{DataDir: p.data, BaseDir: base, Log: p.e.stderr}), prog, p.data, &m),
 		Log:     engine.StoreLog{Store: p.st},
 	})

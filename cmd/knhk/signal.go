@@ -202,9 +202,12 @@ func caseEngine(e *env, d *dataDir, c *caseLog) (*engine.Engine, engine.EventLog
 	if c.meta != nil && c.meta.Source != "" {
 		base = filepath.Dir(c.meta.Source)
 	}
+	if err := appProgram(c.prog); err != nil {
+		return nil, nil, err
+	}
 	eng, err := engine.New(engine.Config{
 		Program: c.prog,
-		Eval:    &host.Evaluator{},
+		Eval:    evaluatorOf(c.prog),
 		Worker:  mockedWorker(worker.New(c.prog, worker.Options{DataDir: d.path, BaseDir: base, Log: e.stderr, GroupDir: groupDir(d.path)}), c.prog, d.path, c.meta),
 		Log:     log,
 	})
