@@ -117,6 +117,17 @@ type kfn struct {
 	fn   *ir.Func
 	res  ir.Kind
 	used []bool
+	// bail compiles the uniform part of a column function: a failure
+	// returns false, leaving the piece to the scalar loop.
+	bail bool
+}
+
+// ret returns err from the generated function.
+func (c *kfn) ret(err jen.Code) jen.Code {
+	if c.bail {
+		return jen.Return(jen.False())
+	}
+	return jen.Return(kzero(c.res), err)
 }
 
 // scan returns the registers that are read and the blocks that are jumped
@@ -156,7 +167,7 @@ func (c *kfn) dst(r ir.Reg) *jen.Statement {
 // fail returns, from the generated function, runtime/eval's error for a
 // failure of in with message msg (a Go expression of type string).
 func (c *kfn) fail(l ir.Loc, msg jen.Code) jen.Code {
-	return jen.Return(kzero(c.res), jen.Id("kernelFail").Call(jen.Lit(int(l.File)), jen.Lit(int(l.Span.Start)), jen.Lit(int(l.Span.End)), jen.Lit(c.fn.Name), msg))
+	return c.ret(jen.Id("kernelFail").Call(jen.Lit(int(l.File)), jen.Lit(int(l.Span.Start)), jen.Lit(int(l.Span.End)), jen.Lit(c.fn.Name), msg))
 }
 
 func (c *kfn) block(blk *ir.Block) []jen.Code {
@@ -284,7 +295,7 @@ func (c *kfn) instr(in *ir.Instr) []jen.Code {
 		}
 		return []jen.Code{jen.Block(
 			jen.List(jen.Id("v"), jen.Id("err")).Op(":=").Id(kfuncName(f)).Call(args...),
-			jen.If(jen.Id("err").Op("!=").Nil()).Block(jen.Return(kzero(c.res), jen.Id("err"))),
+			jen.If(jen.Id("err").Op("!=").Nil()).Block(c.ret(jen.Id("err"))),
 			d().Op("=").Id("v"),
 		)}
 	}

@@ -57,6 +57,9 @@ func cmpI32(op Cmp, a, b int32) bool {
 	return a >= b
 }
 
+// Mask is b as a mask lane: -1 for true, 0 for false.
+func Mask(b bool) int32 { return mask(b) }
+
 func mask(b bool) int32 {
 	if b {
 		return -1

@@ -11,7 +11,7 @@ import (
 	"math"
 )
 
-// KernelRisk runs kernel risk (fraud.knhk:#1053) over the elements of amount. Its body runs one element at a time: not yet compiled to columns.
+// KernelRisk runs kernel risk (fraud.knhk:#1053) over the elements of amount.
 func KernelRisk(mode vec.Mode, r0 []float32, r1 []float32, r2 []bool, r3 []float32) ([]float32, error) {
 	n := len(r0)
 	if int64(n) > 2147483647 {
@@ -23,6 +23,9 @@ func KernelRisk(mode vec.Mode, r0 []float32, r1 []float32, r2 []bool, r3 []float
 		split = vec.ParallelMin
 	}
 	err := vec.Parallel(n, split, func(lo, hi int) (int, error) {
+		if mode&vec.ModeColumns != 0 && kernelColumns0(out, lo, hi, r0, r1, r2, r3) {
+			return -1, nil
+		}
 		for i := lo; i < hi; i++ {
 			v, err := kernelFunc8(r0, r1, r2, r3, int32(i))
 			if err != nil {
@@ -36,6 +39,129 @@ func KernelRisk(mode vec.Mode, r0 []float32, r1 []float32, r2 []bool, r3 []float
 		return nil, err
 	}
 	return out, nil
+}
+
+// kernelColumns0 computes elements [lo, hi) of kernel risk a column at a time; it returns false,
+// having written nothing it must keep, when an instruction fails.
+func kernelColumns0(out []float32, lo, hi int, r0 []float32, r1 []float32, r2 []bool, r3 []float32) bool {
+	if len(r0) < hi {
+		return false
+	}
+	if len(r1) < hi {
+		return false
+	}
+	if len(r2) < hi {
+		return false
+	}
+	var r5 int32
+	var r6 float32
+	var r7 int32
+	var r8 float32
+	var r11 float32
+	var r14 int32
+	var r15 float32
+	var r21 int32
+	var r22 float32
+	var r24 float32
+	var r25 float32
+	r5 = int32(0)
+	if r5 < 0 || int64(r5) >= int64(len(r3)) {
+		return false
+	}
+	r6 = r3[r5]
+	r7 = int32(1)
+	if r7 < 0 || int64(r7) >= int64(len(r3)) {
+		return false
+	}
+	r8 = r3[r7]
+	r11 = float32(1000.0)
+	r14 = int32(2)
+	if r14 < 0 || int64(r14) >= int64(len(r3)) {
+		return false
+	}
+	r15 = r3[r14]
+	r21 = int32(3)
+	if r21 < 0 || int64(r21) >= int64(len(r3)) {
+		return false
+	}
+	r22 = r3[r21]
+	r24 = float32(1.0)
+	r25 = float32(1.0)
+	ball := make([]int32, 256)
+	vec.FillI32(ball, -1)
+	bu8 := make([]float32, 256)
+	vec.FillF32(bu8, r8)
+	bv10 := make([]float32, 256)
+	bu11 := make([]float32, 256)
+	vec.FillF32(bu11, r11)
+	bv12 := make([]float32, 256)
+	bu6 := make([]float32, 256)
+	vec.FillF32(bu6, r6)
+	bv13 := make([]float32, 256)
+	bu15 := make([]float32, 256)
+	vec.FillF32(bu15, r15)
+	bv17 := make([]float32, 256)
+	bv18 := make([]float32, 256)
+	bv19 := make([]int32, 256)
+	bm0n := make([]int32, 256)
+	bu22 := make([]float32, 256)
+	vec.FillF32(bu22, r22)
+	bv23 := make([]float32, 256)
+	bv20 := make([]float32, 256)
+	bv26 := make([]float32, 256)
+	bv27 := make([]float32, 256)
+	bu25 := make([]float32, 256)
+	vec.FillF32(bu25, r25)
+	bv28 := make([]float32, 256)
+	bu24 := make([]float32, 256)
+	vec.FillF32(bu24, r24)
+	bv29 := make([]float32, 256)
+	for s := lo; s < hi; s += 256 {
+		e := min(s+256, hi)
+		L := e - s
+		all := ball[:L]
+		v9 := r0[s:e]
+		u8 := bu8[:L]
+		v10 := bv10[:L]
+		vec.MulF32(v10, u8, v9)
+		u11 := bu11[:L]
+		v12 := bv12[:L]
+		vec.DivF32(v12, v10, u11)
+		u6 := bu6[:L]
+		v13 := bv13[:L]
+		vec.AddF32(v13, u6, v12)
+		v16 := r1[s:e]
+		u15 := bu15[:L]
+		v17 := bv17[:L]
+		vec.MulF32(v17, u15, v16)
+		v18 := bv18[:L]
+		vec.AddF32(v18, v13, v17)
+		v19 := bv19[:L]
+		vec.MaskFromBools(v19, r2[s:e])
+		m0n := bm0n[:L]
+		vec.Xor(m0n, v19, all)
+		m2 := m0n
+		u22 := bu22[:L]
+		v23 := bv23[:L]
+		vec.AddF32(v23, v18, u22)
+		v20 := bv20[:L]
+		vec.SelectF32(v20, m2, v18, v23)
+		v26 := bv26[:L]
+		vec.NegF32(v26, v20)
+		v27 := bv27[:L]
+		vec.Lanewise1F32(v27, v26, func(x float32) float32 {
+			return float32(math.Exp(float64(x)))
+		})
+		u25 := bu25[:L]
+		v28 := bv28[:L]
+		vec.AddF32(v28, u25, v27)
+		u24 := bu24[:L]
+		v29 := bv29[:L]
+		vec.DivF32(v29, u24, v28)
+		res := v29
+		copy(out[s:e], res)
+	}
+	return true
 }
 
 // kernelValues0 runs KernelRisk on runtime/eval values.

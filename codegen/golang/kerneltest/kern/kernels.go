@@ -11,7 +11,7 @@ import (
 	"math"
 )
 
-// KernelScore runs kernel score (in.knhk:#21) over the elements of amount. Its body runs one element at a time: not yet compiled to columns.
+// KernelScore runs kernel score (in.knhk:#21) over the elements of amount. Its body runs one element at a time: its body has a loop.
 func KernelScore(mode vec.Mode, r0 []float32, r1 []float32) ([]float32, error) {
 	n := len(r0)
 	if int64(n) > 2147483647 {

@@ -12,7 +12,7 @@ import (
 	"strconv"
 )
 
-// KernelMix runs kernel mix (ops.knhk:#379) over the elements of a. Its body runs one element at a time: not yet compiled to columns.
+// KernelMix runs kernel mix (ops.knhk:#379) over the elements of a. Its body runs one element at a time: its call instruction at #538 has no column form.
 func KernelMix(mode vec.Mode, r0 []float32, r1 []int32, r2 []bool, r3 float32) ([]float32, error) {
 	n := len(r0)
 	if int64(n) > 2147483647 {
@@ -68,7 +68,7 @@ func kernelValues0(mode vec.Mode, args []eval.Value) (eval.Value, error) {
 	return eval.List(vs), nil
 }
 
-// KernelInts runs kernel ints (ops.knhk:#692) over the elements of b. Its body runs one element at a time: not yet compiled to columns.
+// KernelInts runs kernel ints (ops.knhk:#692) over the elements of b. Its body runs one element at a time: its binary instruction at #738 has no column form.
 func KernelInts(mode vec.Mode, r0 []int32, r1 []int32) ([]int32, error) {
 	n := len(r0)
 	if int64(n) > 2147483647 {
@@ -119,7 +119,7 @@ func kernelValues1(mode vec.Mode, args []eval.Value) (eval.Value, error) {
 	return eval.List(vs), nil
 }
 
-// KernelConv runs kernel conv (ops.knhk:#843) over the elements of a. Its body runs one element at a time: not yet compiled to columns.
+// KernelConv runs kernel conv (ops.knhk:#843) over the elements of a. Its body runs one element at a time: its result is u32.
 func KernelConv(mode vec.Mode, r0 []float32) ([]uint32, error) {
 	n := len(r0)
 	if int64(n) > 2147483647 {
@@ -166,7 +166,7 @@ func kernelValues2(mode vec.Mode, args []eval.Value) (eval.Value, error) {
 	return eval.List(vs), nil
 }
 
-// KernelFlags runs kernel flags (ops.knhk:#918) over the elements of a. Its body runs one element at a time: not yet compiled to columns.
+// KernelFlags runs kernel flags (ops.knhk:#918) over the elements of a.
 func KernelFlags(mode vec.Mode, r0 []float32, r1 []int32) ([]bool, error) {
 	n := len(r0)
 	if int64(n) > 2147483647 {
@@ -178,6 +178,9 @@ func KernelFlags(mode vec.Mode, r0 []float32, r1 []int32) ([]bool, error) {
 		split = vec.ParallelMin
 	}
 	err := vec.Parallel(n, split, func(lo, hi int) (int, error) {
+		if mode&vec.ModeColumns != 0 && kernelColumns3(out, lo, hi, r0, r1) {
+			return -1, nil
+		}
 		for i := lo; i < hi; i++ {
 			v, err := kernelFunc4(r0, r1, int32(i))
 			if err != nil {
@@ -191,6 +194,101 @@ func KernelFlags(mode vec.Mode, r0 []float32, r1 []int32) ([]bool, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+// kernelColumns3 computes elements [lo, hi) of kernel flags a column at a time; it returns false,
+// having written nothing it must keep, when an instruction fails.
+func kernelColumns3(out []bool, lo, hi int, r0 []float32, r1 []int32) bool {
+	if len(r0) < hi {
+		return false
+	}
+	if len(r1) < hi {
+		return false
+	}
+	var r4 float32
+	var r7 int32
+	var r11 bool
+	var r13 float32
+	var r17 bool
+	var r19 int32
+	r4 = float32(0.0)
+	r7 = int32(0)
+	r13 = float32(1.0)
+	r17 = false
+	r19 = int32(2)
+	r11 = true
+	ball := make([]int32, 256)
+	vec.FillI32(ball, -1)
+	bu4 := make([]float32, 256)
+	vec.FillF32(bu4, r4)
+	bv5 := make([]int32, 256)
+	bu7 := make([]int32, 256)
+	vec.FillI32(bu7, r7)
+	bv8 := make([]int32, 256)
+	bv9 := make([]int32, 256)
+	bm0n := make([]int32, 256)
+	bu13 := make([]float32, 256)
+	vec.FillF32(bu13, r13)
+	bv14 := make([]int32, 256)
+	bv15 := make([]int32, 256)
+	bm1y := make([]int32, 256)
+	bm1n := make([]int32, 256)
+	bu19 := make([]int32, 256)
+	vec.FillI32(bu19, r19)
+	bv20 := make([]int32, 256)
+	bm6 := make([]int32, 256)
+	bu17 := make([]int32, 256)
+	vec.FillI32(bu17, vec.Mask(r17))
+	bv16 := make([]int32, 256)
+	bu11 := make([]int32, 256)
+	vec.FillI32(bu11, vec.Mask(r11))
+	bv10 := make([]int32, 256)
+	for s := lo; s < hi; s += 256 {
+		e := min(s+256, hi)
+		L := e - s
+		all := ball[:L]
+		v3 := r0[s:e]
+		u4 := bu4[:L]
+		v5 := bv5[:L]
+		vec.CmpF32(v5, vec.Gt, v3, u4)
+		v6 := r1[s:e]
+		u7 := bu7[:L]
+		v8 := bv8[:L]
+		vec.CmpI32(v8, vec.Lt, v6, u7)
+		v9 := bv9[:L]
+		vec.Xor(v9, v5, v8)
+		m0n := bm0n[:L]
+		vec.Xor(m0n, v9, all)
+		m1 := m0n
+		v12 := r0[s:e]
+		u13 := bu13[:L]
+		v14 := bv14[:L]
+		vec.CmpF32(v14, vec.Eq, v12, u13)
+		v15 := bv15[:L]
+		vec.Xor(v15, v14, all)
+		m1y := bm1y[:L]
+		vec.And(m1y, m1, v15)
+		m1n := bm1n[:L]
+		vec.Xor(m1n, v15, all)
+		vec.And(m1n, m1n, m1)
+		m5 := m1n
+		m4 := m1y
+		v18 := r1[s:e]
+		u19 := bu19[:L]
+		v20 := bv20[:L]
+		vec.CmpI32(v20, vec.Ge, v18, u19)
+		m6 := bm6[:L]
+		vec.Or(m6, m5, m4)
+		u17 := bu17[:L]
+		v16 := bv16[:L]
+		vec.SelectI32(v16, m5, u17, v20)
+		u11 := bu11[:L]
+		v10 := bv10[:L]
+		vec.SelectI32(v10, m6, v16, u11)
+		res := v10
+		vec.BoolsFromMask(out[s:e], res)
+	}
+	return true
 }
 
 // kernelValues3 runs KernelFlags on runtime/eval values.
@@ -217,7 +315,7 @@ func kernelValues3(mode vec.Mode, args []eval.Value) (eval.Value, error) {
 	return eval.List(vs), nil
 }
 
-// KernelWindow runs kernel window (ops.knhk:#1035) over the elements of a. Its body runs one element at a time: not yet compiled to columns.
+// KernelWindow runs kernel window (ops.knhk:#1035) over the elements of a. Its body runs one element at a time: its body has a loop.
 func KernelWindow(mode vec.Mode, r0 []float32, r1 []float32) ([]float32, error) {
 	n := len(r0)
 	if int64(n) > 2147483647 {
@@ -268,7 +366,7 @@ func kernelValues4(mode vec.Mode, args []eval.Value) (eval.Value, error) {
 	return eval.List(vs), nil
 }
 
-// KernelCols runs kernel cols (ops.knhk:#1182) over the elements of a. Its body runs one element at a time: not yet compiled to columns.
+// KernelCols runs kernel cols (ops.knhk:#1182) over the elements of a.
 func KernelCols(mode vec.Mode, r0 []float32, r1 []int32, r2 []bool, r3 []float32) ([]float32, error) {
 	n := len(r0)
 	if int64(n) > 2147483647 {
@@ -280,6 +378,9 @@ func KernelCols(mode vec.Mode, r0 []float32, r1 []int32, r2 []bool, r3 []float32
 		split = vec.ParallelMin
 	}
 	err := vec.Parallel(n, split, func(lo, hi int) (int, error) {
+		if mode&vec.ModeColumns != 0 && kernelColumns5(out, lo, hi, r0, r1, r2, r3) {
+			return -1, nil
+		}
 		for i := lo; i < hi; i++ {
 			v, err := kernelFunc6(r0, r1, r2, r3, int32(i))
 			if err != nil {
@@ -293,6 +394,157 @@ func KernelCols(mode vec.Mode, r0 []float32, r1 []int32, r2 []bool, r3 []float32
 		return nil, err
 	}
 	return out, nil
+}
+
+// kernelColumns5 computes elements [lo, hi) of kernel cols a column at a time; it returns false,
+// having written nothing it must keep, when an instruction fails.
+func kernelColumns5(out []float32, lo, hi int, r0 []float32, r1 []int32, r2 []bool, r3 []float32) bool {
+	if len(r0) < hi {
+		return false
+	}
+	if len(r1) < hi {
+		return false
+	}
+	if len(r2) < hi {
+		return false
+	}
+	var r6 int32
+	var r7 float32
+	var r14 int32
+	var r15 float32
+	var r17 float32
+	var r20 int32
+	var r24 int32
+	var r25 float32
+	var r29 float32
+	var r33 float32
+	r6 = int32(0)
+	if r6 < 0 || int64(r6) >= int64(len(r3)) {
+		return false
+	}
+	r7 = r3[r6]
+	r20 = int32(3)
+	r24 = int32(2)
+	if r24 < 0 || int64(r24) >= int64(len(r3)) {
+		return false
+	}
+	r25 = r3[r24]
+	r14 = int32(1)
+	if r14 < 0 || int64(r14) >= int64(len(r3)) {
+		return false
+	}
+	r15 = r3[r14]
+	r17 = float32(1.0)
+	r29 = float32(100.0)
+	r33 = float32(0.25)
+	ball := make([]int32, 256)
+	vec.FillI32(ball, -1)
+	bu7 := make([]float32, 256)
+	vec.FillF32(bu7, r7)
+	bv8 := make([]float32, 256)
+	bv10 := make([]float32, 256)
+	bv11 := make([]float32, 256)
+	bv12 := make([]int32, 256)
+	bm0n := make([]int32, 256)
+	bu20 := make([]int32, 256)
+	vec.FillI32(bu20, r20)
+	bv21 := make([]int32, 256)
+	bm2y := make([]int32, 256)
+	bm2n := make([]int32, 256)
+	bv23 := make([]float32, 256)
+	bu25 := make([]float32, 256)
+	vec.FillF32(bu25, r25)
+	bv26 := make([]float32, 256)
+	bm6 := make([]int32, 256)
+	bv22 := make([]float32, 256)
+	bu15 := make([]float32, 256)
+	vec.FillF32(bu15, r15)
+	bv16 := make([]float32, 256)
+	bu17 := make([]float32, 256)
+	vec.FillF32(bu17, r17)
+	bv18 := make([]float32, 256)
+	bv13 := make([]float32, 256)
+	bv27 := make([]float32, 256)
+	bv28 := make([]float32, 256)
+	bu29 := make([]float32, 256)
+	vec.FillF32(bu29, r29)
+	bv30 := make([]float32, 256)
+	bv31 := make([]float32, 256)
+	bv32 := make([]float32, 256)
+	bu33 := make([]float32, 256)
+	vec.FillF32(bu33, r33)
+	bv34 := make([]float32, 256)
+	bv35 := make([]float32, 256)
+	for s := lo; s < hi; s += 256 {
+		e := min(s+256, hi)
+		L := e - s
+		all := ball[:L]
+		v5 := r0[s:e]
+		u7 := bu7[:L]
+		v8 := bv8[:L]
+		vec.MulF32(v8, v5, u7)
+		v9 := r1[s:e]
+		v10 := bv10[:L]
+		vec.F32FromI32(v10, v9)
+		v11 := bv11[:L]
+		vec.AddF32(v11, v8, v10)
+		v12 := bv12[:L]
+		vec.MaskFromBools(v12, r2[s:e])
+		m0n := bm0n[:L]
+		vec.Xor(m0n, v12, all)
+		m2 := m0n
+		v19 := r1[s:e]
+		u20 := bu20[:L]
+		v21 := bv21[:L]
+		vec.CmpI32(v21, vec.Gt, v19, u20)
+		m2y := bm2y[:L]
+		vec.And(m2y, m2, v21)
+		m2n := bm2n[:L]
+		vec.Xor(m2n, v21, all)
+		vec.And(m2n, m2n, m2)
+		m5 := m2n
+		m4 := m2y
+		v23 := bv23[:L]
+		vec.NegF32(v23, v11)
+		u25 := bu25[:L]
+		v26 := bv26[:L]
+		vec.DivF32(v26, v23, u25)
+		m6 := bm6[:L]
+		vec.Or(m6, m5, m4)
+		v22 := bv22[:L]
+		vec.SelectF32(v22, m5, v11, v26)
+		u15 := bu15[:L]
+		v16 := bv16[:L]
+		vec.MulF32(v16, v11, u15)
+		u17 := bu17[:L]
+		v18 := bv18[:L]
+		vec.SubF32(v18, v16, u17)
+		v13 := bv13[:L]
+		vec.SelectF32(v13, m6, v22, v18)
+		v27 := bv27[:L]
+		vec.AbsF32(v27, v13)
+		v28 := bv28[:L]
+		vec.SqrtF32(v28, v27)
+		u29 := bu29[:L]
+		v30 := bv30[:L]
+		vec.DivF32(v30, v13, u29)
+		v31 := bv31[:L]
+		vec.Lanewise1F32(v31, v30, func(x float32) float32 {
+			return float32(math.Exp(float64(x)))
+		})
+		v32 := bv32[:L]
+		vec.AddF32(v32, v28, v31)
+		u33 := bu33[:L]
+		v34 := bv34[:L]
+		vec.Lanewise2F32(v34, v13, u33, func(x, y float32) float32 {
+			return float32(math.Max(float64(x), float64(y)))
+		})
+		v35 := bv35[:L]
+		vec.AddF32(v35, v32, v34)
+		res := v35
+		copy(out[s:e], res)
+	}
+	return true
 }
 
 // kernelValues5 runs KernelCols on runtime/eval values.
@@ -327,7 +579,7 @@ func kernelValues5(mode vec.Mode, args []eval.Value) (eval.Value, error) {
 	return eval.List(vs), nil
 }
 
-// KernelMasks runs kernel masks (ops.knhk:#1439) over the elements of a. Its body runs one element at a time: not yet compiled to columns.
+// KernelMasks runs kernel masks (ops.knhk:#1439) over the elements of a.
 func KernelMasks(mode vec.Mode, r0 []float32, r1 []int32) ([]bool, error) {
 	n := len(r0)
 	if int64(n) > 2147483647 {
@@ -339,6 +591,9 @@ func KernelMasks(mode vec.Mode, r0 []float32, r1 []int32) ([]bool, error) {
 		split = vec.ParallelMin
 	}
 	err := vec.Parallel(n, split, func(lo, hi int) (int, error) {
+		if mode&vec.ModeColumns != 0 && kernelColumns6(out, lo, hi, r0, r1) {
+			return -1, nil
+		}
 		for i := lo; i < hi; i++ {
 			v, err := kernelFunc7(r0, r1, int32(i))
 			if err != nil {
@@ -352,6 +607,98 @@ func KernelMasks(mode vec.Mode, r0 []float32, r1 []int32) ([]bool, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+// kernelColumns6 computes elements [lo, hi) of kernel masks a column at a time; it returns false,
+// having written nothing it must keep, when an instruction fails.
+func kernelColumns6(out []bool, lo, hi int, r0 []float32, r1 []int32) bool {
+	if len(r0) < hi {
+		return false
+	}
+	if len(r1) < hi {
+		return false
+	}
+	var r4 float32
+	var r7 int32
+	var r9 int32
+	var r11 int32
+	var r14 bool
+	var r17 bool
+	r4 = float32(0.5)
+	r7 = int32(3)
+	r9 = int32(1)
+	r11 = int32(7)
+	r14 = false
+	r17 = true
+	ball := make([]int32, 256)
+	vec.FillI32(ball, -1)
+	bu4 := make([]float32, 256)
+	vec.FillF32(bu4, r4)
+	bv5 := make([]int32, 256)
+	bu7 := make([]int32, 256)
+	vec.FillI32(bu7, r7)
+	bv8 := make([]int32, 256)
+	bu9 := make([]int32, 256)
+	vec.FillI32(bu9, r9)
+	bv10 := make([]int32, 256)
+	bu11 := make([]int32, 256)
+	vec.FillI32(bu11, r11)
+	bv12 := make([]int32, 256)
+	bm0n := make([]int32, 256)
+	bv15 := make([]int32, 256)
+	bm3 := make([]int32, 256)
+	bu14 := make([]int32, 256)
+	vec.FillI32(bu14, vec.Mask(r14))
+	bv13 := make([]int32, 256)
+	bm3n := make([]int32, 256)
+	bv18 := make([]int32, 256)
+	bu17 := make([]int32, 256)
+	vec.FillI32(bu17, vec.Mask(r17))
+	bv16 := make([]int32, 256)
+	for s := lo; s < hi; s += 256 {
+		e := min(s+256, hi)
+		L := e - s
+		all := ball[:L]
+		v3 := r0[s:e]
+		u4 := bu4[:L]
+		v5 := bv5[:L]
+		vec.CmpF32(v5, vec.Ge, v3, u4)
+		v6 := r1[s:e]
+		u7 := bu7[:L]
+		v8 := bv8[:L]
+		vec.MulI32(v8, v6, u7)
+		u9 := bu9[:L]
+		v10 := bv10[:L]
+		vec.SubI32(v10, v8, u9)
+		u11 := bu11[:L]
+		v12 := bv12[:L]
+		vec.CmpI32(v12, vec.Lt, v10, u11)
+		m0y := v5
+		m0n := bm0n[:L]
+		vec.Xor(m0n, v5, all)
+		m2 := m0n
+		m1 := m0y
+		v15 := bv15[:L]
+		vec.Xor(v15, v12, all)
+		m3 := bm3[:L]
+		vec.Or(m3, m2, m1)
+		u14 := bu14[:L]
+		v13 := bv13[:L]
+		vec.SelectI32(v13, m2, u14, v15)
+		m3n := bm3n[:L]
+		vec.Xor(m3n, v13, all)
+		vec.And(m3n, m3n, m3)
+		m4 := m3n
+		v18 := bv18[:L]
+		vec.Xor(v18, v5, v12)
+		vec.Xor(v18, v18, all)
+		u17 := bu17[:L]
+		v16 := bv16[:L]
+		vec.SelectI32(v16, m4, v18, u17)
+		res := v16
+		vec.BoolsFromMask(out[s:e], res)
+	}
+	return true
 }
 
 // kernelValues6 runs KernelMasks on runtime/eval values.
@@ -378,7 +725,7 @@ func kernelValues6(mode vec.Mode, args []eval.Value) (eval.Value, error) {
 	return eval.List(vs), nil
 }
 
-// KernelImath runs kernel imath (ops.knhk:#1565) over the elements of a. Its body runs one element at a time: not yet compiled to columns.
+// KernelImath runs kernel imath (ops.knhk:#1565) over the elements of a.
 func KernelImath(mode vec.Mode, r0 []int32, r1 []int32) ([]int32, error) {
 	n := len(r0)
 	if int64(n) > 2147483647 {
@@ -390,6 +737,9 @@ func KernelImath(mode vec.Mode, r0 []int32, r1 []int32) ([]int32, error) {
 		split = vec.ParallelMin
 	}
 	err := vec.Parallel(n, split, func(lo, hi int) (int, error) {
+		if mode&vec.ModeColumns != 0 && kernelColumns7(out, lo, hi, r0, r1) {
+			return -1, nil
+		}
 		for i := lo; i < hi; i++ {
 			v, err := kernelFunc8(r0, r1, int32(i))
 			if err != nil {
@@ -403,6 +753,63 @@ func KernelImath(mode vec.Mode, r0 []int32, r1 []int32) ([]int32, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+// kernelColumns7 computes elements [lo, hi) of kernel imath a column at a time; it returns false,
+// having written nothing it must keep, when an instruction fails.
+func kernelColumns7(out []int32, lo, hi int, r0 []int32, r1 []int32) bool {
+	if len(r0) < hi {
+		return false
+	}
+	if len(r1) < hi {
+		return false
+	}
+	var r6 int32
+	var r8 int32
+	r6 = int32(5)
+	r8 = int32(100)
+	ball := make([]int32, 256)
+	vec.FillI32(ball, -1)
+	bv5 := make([]int32, 256)
+	bu6 := make([]int32, 256)
+	vec.FillI32(bu6, r6)
+	bv7 := make([]int32, 256)
+	bu8 := make([]int32, 256)
+	vec.FillI32(bu8, r8)
+	bv9 := make([]int32, 256)
+	bm0n := make([]int32, 256)
+	zero := make([]int32, 256)
+	bv11 := make([]int32, 256)
+	bv10 := make([]int32, 256)
+	bv13 := make([]int32, 256)
+	for s := lo; s < hi; s += 256 {
+		e := min(s+256, hi)
+		L := e - s
+		all := ball[:L]
+		v3 := r0[s:e]
+		v4 := r1[s:e]
+		v5 := bv5[:L]
+		vec.MulI32(v5, v3, v4)
+		u6 := bu6[:L]
+		v7 := bv7[:L]
+		vec.AddI32(v7, v5, u6)
+		u8 := bu8[:L]
+		v9 := bv9[:L]
+		vec.CmpI32(v9, vec.Gt, v7, u8)
+		m0n := bm0n[:L]
+		vec.Xor(m0n, v9, all)
+		m2 := m0n
+		v11 := bv11[:L]
+		vec.SubI32(v11, zero, v7)
+		v10 := bv10[:L]
+		vec.SelectI32(v10, m2, v7, v11)
+		v12 := r1[s:e]
+		v13 := bv13[:L]
+		vec.SubI32(v13, v10, v12)
+		res := v13
+		copy(out[s:e], res)
+	}
+	return true
 }
 
 // kernelValues7 runs KernelImath on runtime/eval values.

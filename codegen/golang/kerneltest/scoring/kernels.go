@@ -11,7 +11,7 @@ import (
 	"math"
 )
 
-// KernelDot3 runs kernel dot3 (in.knhk:#74) over the elements of a. Its body runs one element at a time: not yet compiled to columns.
+// KernelDot3 runs kernel dot3 (in.knhk:#74) over the elements of a. Its body runs one element at a time: its body has a loop.
 func KernelDot3(mode vec.Mode, r0 []float32, r1 []float32, r2 float32) ([]float32, error) {
 	n := len(r0)
 	if int64(n) > 2147483647 {
@@ -63,7 +63,7 @@ func kernelValues0(mode vec.Mode, args []eval.Value) (eval.Value, error) {
 	return eval.List(vs), nil
 }
 
-// KernelCount runs kernel count (in.knhk:#268) over the elements of xs. Its body runs one element at a time: not yet compiled to columns.
+// KernelCount runs kernel count (in.knhk:#268) over the elements of xs. Its body runs one element at a time: its result is u32.
 func KernelCount(mode vec.Mode, r0 []int32) ([]uint32, error) {
 	n := len(r0)
 	if int64(n) > 2147483647 {
