@@ -94,14 +94,14 @@ func (c *ccol) col(r ir.Reg) string {
 	c.add(cdef{name: "b" + u, uses: []string{fmt.Sprintf("r%d", r)}, pre: true, code: []jen.Code{
 		jen.Id("b"+u).Op(":=").Make(jen.Index().Add(elemType(k)), jen.Lit(columnLen)), fill,
 	}})
-	c.add(cdef{name: u, uses: []string{"b" + u}, code: []jen.Code{jen.Id(u).Op(":=").Id("b" + u).Index(jen.Empty(), jen.Id("L"))}})
+	c.add(cdef{name: u, uses: []string{"b" + u}, code: []jen.Code{jen.Id(u).Op(":=").Id("b"+u).Index(jen.Empty(), jen.Id("L"))}})
 	return u
 }
 
 // buf defines column name as a fresh buffer of kind k, filled by code.
 func (c *ccol) buf(name string, k ir.Kind, uses []string, code ...jen.Code) {
-	c.add(cdef{name: "b" + name, pre: true, code: []jen.Code{jen.Id("b" + name).Op(":=").Make(jen.Index().Add(elemType(k)), jen.Lit(columnLen))}})
-	c.add(cdef{name: name, uses: append([]string{"b" + name}, uses...), code: append([]jen.Code{jen.Id(name).Op(":=").Id("b" + name).Index(jen.Empty(), jen.Id("L"))}, code...)})
+	c.add(cdef{name: "b" + name, pre: true, code: []jen.Code{jen.Id("b"+name).Op(":=").Make(jen.Index().Add(elemType(k)), jen.Lit(columnLen))}})
+	c.add(cdef{name: name, uses: append([]string{"b" + name}, uses...), code: append([]jen.Code{jen.Id(name).Op(":=").Id("b"+name).Index(jen.Empty(), jen.Id("L"))}, code...)})
 }
 
 // columnable reports whether kind k can be a varying value.
@@ -485,4 +485,3 @@ func (g *kgen) columns(k int, kn *ir.Kernel) (jen.Code, string) {
 		Comment("having written nothing it must keep, when an instruction fails.").Line().
 		Func().Id(fmt.Sprintf("kernelColumns%d", k)).Params(params...).Bool().Block(body...), ""
 }
-
