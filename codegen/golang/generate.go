@@ -28,6 +28,13 @@ type Options struct {
 	// Pos renders a location as "file.knhk:line" for the comments on
 	// generated functions; without it, the file name and byte offset.
 	Pos func(ir.Loc) string
+	// Source is the path of the .knhk file the program was compiled
+	// from; a binary resolves exec task paths against its directory and
+	// records it with each case, as knhk run does.
+	Source string
+	// Sources holds the text of Program.Files by file index, so that a
+	// binary reports failures with line and column.
+	Sources map[int32][]byte
 }
 
 // Diagnostic is a construct the back end cannot compile, at its source
