@@ -33,7 +33,9 @@ func taskError(err error, field string) error {
 		code, field = CodeInvalidArgument, "result_json"
 	case errors.Is(err, queue.ErrBadRequest):
 		code = CodeInvalidArgument
-	case errors.Is(err, queue.ErrClosed):
+	case errors.Is(err, queue.ErrClosed), errors.Is(err, queue.ErrNotRecorded):
+		// Not recorded in time: the worker may retry; a lost outcome is
+		// delivered again, with the same ID, after a restart.
 		code, field = CodeUnavailable, ""
 	}
 	return &Error{Code: code, Field: field, Message: err.Error(), Err: err}
