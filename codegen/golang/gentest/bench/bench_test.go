@@ -1,0 +1,150 @@
+// Benchmarks of compiled against interpreted evaluation, on the program
+// of codegen/golang/testdata/gen/bench.knhk. Each benchmark runs both in
+// the same process and reports the ratio (speedup, interpreted time over
+// compiled time).
+
+package bench
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/knhk/knhk/codegen/golang/difftest"
+	"github.com/knhk/knhk/compiler/ir"
+	"github.com/knhk/knhk/runtime/engine"
+	"github.com/knhk/knhk/runtime/eval"
+	"github.com/knhk/knhk/runtime/host"
+)
+
+func load(b *testing.B) (*ir.Program, *host.Compiled) {
+	b.Helper()
+	p, err := Program()
+	if err != nil {
+		b.Fatal(err)
+	}
+	c, err := Evaluator(p)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return p, c
+}
+
+func fnIndex(b *testing.B, p *ir.Program, name string) int {
+	for i, f := range p.Funcs {
+		if f.Name == name {
+			return i
+		}
+	}
+	b.Fatalf("no function %s", name)
+	return -1
+}
+
+func order(p *ir.Program, i int) eval.Value {
+	region := "EU"
+	if i%3 == 0 {
+		region = "US"
+	}
+	t := p.Type(p.Funcs[0].Params[0].Type)
+	by := map[string]eval.Value{"id": eval.Str(fmt.Sprint("o", i)), "amount": eval.Int(int64(500 + i%1500)), "region": eval.Str(region), "qty": eval.Int(int64(1 + i%7)), "price": eval.Float(5 + float64(i%20))}
+	fs := make([]eval.Value, len(t.Fields))
+	for k, f := range t.Fields {
+		fs[k] = by[f.Name]
+	}
+	return eval.Record(t, fs)
+}
+
+// ratio runs interp and compiled b.N times each and reports both times
+// per operation and the speedup.
+func ratio(b *testing.B, interp, compiled func() (eval.Value, error)) {
+	b.Helper()
+	want, err := interp()
+	if err != nil {
+		b.Fatal(err)
+	}
+	got, err := compiled()
+	if err != nil || !eval.Equal(want, got) {
+		b.Fatalf("compiled %v, %v; interpreted %v", got, err, want)
+	}
+	b.ResetTimer()
+	t0 := time.Now()
+	for range b.N {
+		if _, err := interp(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	ti := time.Since(t0)
+	t0 = time.Now()
+	for range b.N {
+		if _, err := compiled(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	tc := time.Since(t0)
+	b.ReportMetric(float64(ti.Nanoseconds())/float64(b.N), "interp-ns/op")
+	b.ReportMetric(float64(tc.Nanoseconds())/float64(b.N), "compiled-ns/op")
+	b.ReportMetric(float64(ti)/float64(tc), "speedup")
+}
+
+// BenchmarkGuard is o.amount > 1000 && o.region == "EU" on a record.
+func BenchmarkGuard(b *testing.B) {
+	p, c := load(b)
+	i := fnIndex(b, p, "big")
+	fn := p.Funcs[i]
+	o := []eval.Value{order(p, 700)}
+	m := eval.New(p)
+	n := new(eval.Native)
+	ratio(b, func() (eval.Value, error) { return m.CallFunc(fn, nil, o...) },
+		func() (eval.Value, error) { *n = eval.Native{Prog: p}; return c.Funcs[i](n, o) })
+}
+
+// BenchmarkHeavy filters, maps and sums 10,000 orders.
+func BenchmarkHeavy(b *testing.B) {
+	p, c := load(b)
+	i := fnIndex(b, p, "heavy")
+	fn := p.Funcs[i]
+	os := make([]eval.Value, 10000)
+	for k := range os {
+		os[k] = order(p, k)
+	}
+	arg := []eval.Value{eval.List(os)}
+	m := eval.New(p)
+	n := new(eval.Native)
+	ratio(b, func() (eval.Value, error) { return m.CallFunc(fn, nil, arg...) },
+		func() (eval.Value, error) { *n = eval.Native{Prog: p}; return c.Funcs[i](n, arg) })
+}
+
+// BenchmarkSeq runs the ten-step sequence as cases on the engine and
+// reports engine transitions (events) per second with each evaluator.
+func BenchmarkSeq(b *testing.B) {
+	p, c := load(b)
+	run := func(ev engine.Evaluator) (time.Duration, int) {
+		log := engine.NewMemLog()
+		eng, err := engine.New(engine.Config{Program: p, Eval: ev, Worker: difftest.NewWorker(p, &difftest.Clock{T: difftest.Epoch}), Log: log, Clock: &difftest.Clock{T: difftest.Epoch}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		ctx := context.Background()
+		events := 0
+		t0 := time.Now()
+		for k := range b.N {
+			id := fmt.Sprint("c", k)
+			if err := eng.Start(ctx, id, "Seq", []any{int64(k)}); err != nil {
+				b.Fatal(err)
+			}
+			events += len(log.Events(id))
+			eng.Forget(id)
+		}
+		return time.Since(t0), events
+	}
+	b.ResetTimer()
+	ti, ei := run(&host.Evaluator{})
+	tc, ec := run(c)
+	if ei != ec {
+		b.Fatalf("%d events interpreted, %d compiled", ei, ec)
+	}
+	b.ReportMetric(float64(ei)/ti.Seconds(), "interp-transitions/s")
+	b.ReportMetric(float64(ec)/tc.Seconds(), "compiled-transitions/s")
+	b.ReportMetric(float64(ti)/float64(tc), "speedup")
+}
