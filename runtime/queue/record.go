@@ -1,0 +1,63 @@
+// This file implements durable acknowledgement: a worker's Complete or
+// Fail returns once the engine has written the outcome to its log.
+
+package queue
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Recorded tells the broker that the engine wrote the outcome of task id
+// to its log (err nil) or failed to (err). The worker's Complete or Fail
+// that is waiting for it returns then. Unknown IDs are ignored: the
+// engine calls it for every outcome of a queue task, withdrawn ones too.
+func (b *Broker) Recorded(id string, err error) {
+	b.mu.Lock()
+	e := b.unrec[id]
+	delete(b.unrec, id)
+	b.mu.Unlock()
+	if e != nil {
+		e.recorded <- err
+	}
+}
+
+// awaitRecord registers e, just finished by a worker, as waiting for the
+// engine's record. b.mu is held. It returns nil for a job that is not
+// durable.
+func (b *Broker) awaitRecord(e *entry) chan error {
+	if e.recorded == nil {
+		return nil
+	}
+	b.unrec[e.job.ID] = e
+	return e.recorded
+}
+
+// waitRecord waits for the engine's record of e's outcome, at most the
+// broker's RecordWait or until ctx ends. A record that does not come in
+// time means the engine dropped the outcome (the attempt was withdrawn
+// meanwhile) or is stuck: the worker is told that its outcome may not
+// have been kept, and the engine retries the attempt if it was not.
+func (b *Broker) waitRecord(ctx context.Context, e *entry, ch chan error) error {
+	if ch == nil {
+		return nil
+	}
+	t := time.NewTimer(b.recordWait)
+	defer t.Stop()
+	var err error
+	select {
+	case err = <-ch:
+		if err == nil {
+			return nil
+		}
+	case <-t.C:
+		err = fmt.Errorf("no record after %s", b.recordWait)
+	case <-ctx.Done():
+		err = ctx.Err()
+	}
+	b.mu.Lock()
+	delete(b.unrec, e.job.ID)
+	b.mu.Unlock()
+	return fmt.Errorf("%w: task %q: %v", ErrNotRecorded, e.job.ID, err)
+}
