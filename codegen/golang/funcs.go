@@ -338,7 +338,7 @@ func (c *fnGen) instr(in *ir.Instr) []jen.Code {
 	case ir.OpCallFunc:
 		return c.try(in, jen.Id(c.funcName(int(in.Callee))).Call(append([]jen.Code{jen.Id("n")}, args(in.Args)...)...), false)
 	case ir.OpCallKernel:
-		return c.try(in, jen.Id("KernelValues").Index(jen.Lit(int(in.Callee))).Call(jen.Index().Qual(evalPath, "Value").Values(args(in.Args)...)), false)
+		return c.try(in, jen.Id("KernelValues").Index(jen.Lit(int(in.Callee))).Call(jen.Qual(vecPath, "ModeAuto"), jen.Index().Qual(evalPath, "Value").Values(args(in.Args)...)), false)
 	case ir.OpMilestone:
 		return c.try(in, jen.Id("n").Dot("Milestone").Call(jen.Lit(in.Name)), false)
 	case ir.OpSetField:
