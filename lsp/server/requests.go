@@ -37,7 +37,7 @@ type inflight struct {
 	mu      sync.Mutex
 	cancels map[jsonrpc2.ID]context.CancelFunc
 	wg      sync.WaitGroup // running request goroutines
-	answers answers // concurrent requests not yet answered on the wire
+	answers answers        // concurrent requests not yet answered on the wire
 }
 
 func (f *inflight) add(id jsonrpc2.ID, cancel context.CancelFunc) {
