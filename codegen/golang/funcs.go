@@ -69,8 +69,8 @@ func (g *gen) funcName(i int) string {
 func (g *gen) entry(i int, fn *ir.Func) jen.Code {
 	args := make([]jen.Code, 0, len(fn.Params)+1)
 	args = append(args, jen.Id("n"))
-	for j := range fn.Params {
-		args = append(args, jen.Id("a").Index(jen.Lit(j)))
+	for j, pa := range fn.Params {
+		args = append(args, unbox(jen.Id("a").Index(jen.Lit(j)), nativeType(pa.Type)))
 	}
 	return jen.Func().Params(jen.Id("n").Op("*").Qual(evalPath, "Native"), jen.Id("a").Index().Qual(evalPath, "Value")).Params(jen.Qual(evalPath, "Value"), jen.Error()).Block(
 		jen.If(jen.Len(jen.Id("a")).Op("!=").Lit(len(fn.Params))).Block(
@@ -88,6 +88,7 @@ type fnGen struct {
 	used   []bool   // registers read somewhere
 	target []bool   // blocks jumped to
 	errUse bool     // whether the body declares err
+	tmpUse bool     // whether the body declares tmp, a Value on its way into a typed register
 }
 
 func reg(r ir.Reg) *jen.Statement { return jen.Id(fmt.Sprintf("r%d", r)) }
@@ -98,8 +99,8 @@ func (g *gen) function(i int, fn *ir.Func) jen.Code {
 	c := &fnGen{gen: g, fn: fn, name: jen.Lit(fn.Name), used: make([]bool, len(fn.Regs)), target: make([]bool, len(fn.Blocks))}
 	what := fn.Name
 	params := []jen.Code{jen.Id("n").Op("*").Qual(evalPath, "Native")}
-	for j := range fn.Params {
-		params = append(params, reg(ir.Reg(j)).Qual(evalPath, "Value"))
+	for j, pa := range fn.Params {
+		params = append(params, reg(ir.Reg(j)).Add(goRegType(nativeType(pa.Type))))
 	}
 	comment := fmt.Sprintf("%s compiles %s (%s).", g.funcName(i), what, g.pos(fn.Loc))
 	if len(fn.Blocks) == 0 {
@@ -114,10 +115,11 @@ func (g *gen) function(i int, fn *ir.Func) jen.Code {
 	body = append(body, jen.If(jen.Err().Op(":=").Id("n").Dot("Enter").Call(c.name, g.loc(fn.Loc)), jen.Err().Op("!=").Nil()).Block(
 		jen.Return(zeroValue(), jen.Err()),
 	))
-	var decl []jen.Code
+	decl := map[string][]jen.Code{}
 	for r := len(fn.Params); r < len(fn.Regs); r++ {
 		if c.used[r] {
-			decl = append(decl, reg(ir.Reg(r)))
+			t := c.nt(ir.Reg(r))
+			decl[t] = append(decl[t], reg(ir.Reg(r)))
 		}
 	}
 	var blocks []jen.Code
@@ -127,8 +129,13 @@ func (g *gen) function(i int, fn *ir.Func) jen.Code {
 		}
 		blocks = append(blocks, c.block(b, blk)...)
 	}
-	if len(decl) > 0 {
-		body = append(body, jen.Var().List(decl...).Qual(evalPath, "Value"))
+	for _, t := range []string{"", "bool", "int64", "float64", "string"} {
+		if len(decl[t]) > 0 {
+			body = append(body, jen.Var().List(decl[t]...).Add(goRegType(t)))
+		}
+	}
+	if c.tmpUse {
+		body = append(body, jen.Var().Id("tmp").Qual(evalPath, "Value"))
 	}
 	if c.errUse {
 		body = append(body, jen.Var().Err().Error())
@@ -256,36 +263,140 @@ func (c *fnGen) block(b int, blk *ir.Block) []jen.Code {
 	return out
 }
 
-// dst is the left-hand side for in's result: its register, or _ when
-// nothing reads it.
-func (c *fnGen) dst(in *ir.Instr) *jen.Statement {
-	if c.used[in.Dst] {
-		return reg(in.Dst)
-	}
-	return jen.Id("_")
-}
-
-// assign is dst = v for an operation that cannot fail.
+// assign is dst = v for an operation that cannot fail; v is a Value.
 func (c *fnGen) assign(in *ir.Instr, v jen.Code) []jen.Code {
 	if !c.used[in.Dst] {
 		return nil // pure, and nothing reads it
 	}
-	return []jen.Code{reg(in.Dst).Op("=").Add(v)}
+	return []jen.Code{reg(in.Dst).Op("=").Add(unbox(v, c.nt(in.Dst)))}
 }
 
-// try is dst, err = v for an operation that may fail, then the error
-// check, then, when charge is set, the charge for an aggregate or string
-// it built (the register machine charges it even when nothing reads it).
+// assignNative is dst = v for v of Go type t (a typed register's type).
+func (c *fnGen) assignNative(in *ir.Instr, v jen.Code, t string) []jen.Code {
+	if !c.used[in.Dst] {
+		return nil
+	}
+	if c.nt(in.Dst) == t {
+		return []jen.Code{reg(in.Dst).Op("=").Add(v)}
+	}
+	return []jen.Code{reg(in.Dst).Op("=").Add(unbox(box(v, t), c.nt(in.Dst)))}
+}
+
+// try is dst, err = v for an operation that may fail (v is a Value),
+// then the error check, then, when charge is set, the charge for an
+// aggregate or string it built (the register machine charges it even
+// when nothing reads it).
 func (c *fnGen) try(in *ir.Instr, v jen.Code, charge bool) []jen.Code {
 	c.errUse = true
 	k := c.kind(in.Dst)
 	charge = charge && (!k.IsScalar() || k == ir.KindString || k == ir.KindBytes)
-	if charge && !c.used[in.Dst] {
-		return []jen.Code{jen.Block(jen.List(jen.Id("v"), jen.Err()).Op(":=").Add(v), c.fail(in), jen.Id("n").Dot("Charge").Call(jen.Id("v")))}
+	t := c.nt(in.Dst)
+	if !c.used[in.Dst] && !charge {
+		return []jen.Code{jen.List(jen.Id("_"), jen.Err()).Op("=").Add(v), c.fail(in)}
 	}
-	out := []jen.Code{jen.List(c.dst(in), jen.Err()).Op("=").Add(v), c.fail(in)}
+	if t == "" && c.used[in.Dst] {
+		out := []jen.Code{jen.List(reg(in.Dst), jen.Err()).Op("=").Add(v), c.fail(in)}
+		if charge {
+			out = append(out, jen.Id("n").Dot("Charge").Call(reg(in.Dst)))
+		}
+		return out
+	}
+	c.tmpUse = true
+	out := []jen.Code{jen.List(jen.Id("tmp"), jen.Err()).Op("=").Add(v), c.fail(in)}
 	if charge {
-		out = append(out, jen.Id("n").Dot("Charge").Call(reg(in.Dst)))
+		out = append(out, jen.Id("n").Dot("Charge").Call(jen.Id("tmp")))
+	}
+	if c.used[in.Dst] {
+		out = append(out, reg(in.Dst).Op("=").Add(unbox(jen.Id("tmp"), t)))
+	}
+	return out
+}
+
+// nativeType is the Go type that holds a register of type t, or "" for
+// eval.Value: bool, int, float and string live in typed registers.
+func nativeType(t ir.TypeID) string {
+	switch t {
+	case ir.Bool:
+		return "bool"
+	case ir.Int:
+		return "int64"
+	case ir.Float:
+		return "float64"
+	case ir.String:
+		return "string"
+	}
+	return ""
+}
+
+func (c *fnGen) nt(r ir.Reg) string { return nativeType(c.fn.Regs[r]) }
+
+func goRegType(t string) jen.Code {
+	if t == "" {
+		return jen.Qual(evalPath, "Value")
+	}
+	return jen.Id(t)
+}
+
+// box is the Value of v, a Go value of type t.
+func box(v jen.Code, t string) jen.Code {
+	switch t {
+	case "bool":
+		return jen.Qual(evalPath, "Bool").Call(v)
+	case "int64":
+		return jen.Qual(evalPath, "Int").Call(v)
+	case "float64":
+		return jen.Qual(evalPath, "Float").Call(v)
+	case "string":
+		return jen.Qual(evalPath, "Str").Call(v)
+	}
+	return v
+}
+
+// unbox is the Go value of type t held by the Value v.
+func unbox(v jen.Code, t string) jen.Code {
+	switch t {
+	case "bool":
+		return jen.Add(v).Dot("AsBool").Call()
+	case "int64":
+		return jen.Add(v).Dot("AsInt").Call()
+	case "float64":
+		return jen.Add(v).Dot("AsFloat").Call()
+	case "string":
+		return jen.Add(v).Dot("AsString").Call()
+	}
+	return v
+}
+
+// val is register r as a Value.
+func (c *fnGen) val(r ir.Reg) jen.Code { return box(reg(r), c.nt(r)) }
+
+// as is register r as Go type t ("" for a Value).
+func (c *fnGen) as(r ir.Reg, t string) jen.Code {
+	if c.nt(r) == t {
+		return reg(r)
+	}
+	return unbox(c.val(r), t)
+}
+
+// vals is registers rs as Values.
+func (c *fnGen) vals(rs []ir.Reg) []jen.Code {
+	out := make([]jen.Code, len(rs))
+	for i, r := range rs {
+		out[i] = c.val(r)
+	}
+	return out
+}
+
+// callArgs are the arguments of a call of function f: registers rs
+// then extra, each in the Go type of f's parameter.
+func (c *fnGen) callArgs(f ir.FuncID, rs []ir.Reg, extra ...jen.Code) []jen.Code {
+	callee := c.p.Funcs[f]
+	out := []jen.Code{jen.Id("n")}
+	for i, r := range rs {
+		out = append(out, c.as(r, nativeType(callee.Params[i].Type)))
+	}
+	for i, x := range extra {
+		out = append(out, unbox(x, nativeType(callee.Params[len(rs)+i].Type)))
 	}
 	return out
 }
@@ -302,49 +413,78 @@ func args(rs []ir.Reg) []jen.Code {
 func (c *fnGen) instr(in *ir.Instr) []jen.Code {
 	switch in.Op {
 	case ir.OpConst:
+		if t := c.nt(in.Dst); t != "" {
+			if v := nativeConst(t, in.Const); v != nil {
+				return c.assignNative(in, v, t)
+			}
+		}
 		return c.assign(in, c.constant(c.fn.Regs[in.Dst], in.Const))
 	case ir.OpVar:
 		return c.try(in, jen.Id("n").Dot("Var").Call(c.name, jen.Id("n").Dot("Prog").Dot("Funcs").Index(jen.Lit(c.index())), jen.Lit(int(in.Index))), false)
 	case ir.OpBinary:
-		if v := c.fastBinary(ir.BinOp(in.Sub), in.Args[0], in.Args[1]); v != nil {
-			return c.assign(in, v)
+		op, x, y := ir.BinOp(in.Sub), in.Args[0], in.Args[1]
+		if v, t := c.fastBinary(op, x, y); v != nil {
+			return c.assignNative(in, v, t)
 		}
-		return c.try(in, jen.Qual(evalPath, "Binary").Call(binOp(ir.BinOp(in.Sub)), reg(in.Args[0]), reg(in.Args[1])), true)
+		if c.fn.Regs[x] == ir.Int && c.fn.Regs[y] == ir.Int && c.nt(in.Dst) == "int64" {
+			switch op {
+			case ir.BinAdd, ir.BinSub, ir.BinMul, ir.BinDiv, ir.BinRem:
+				// Checked integer arithmetic on typed registers.
+				c.errUse = true
+				d := jen.Id("_")
+				if c.used[in.Dst] {
+					d = reg(in.Dst)
+				}
+				return []jen.Code{jen.List(d, jen.Err()).Op("=").Qual(evalPath, "IntOp").Call(binOp(op), reg(x), reg(y)), c.fail(in)}
+			}
+		}
+		return c.try(in, jen.Qual(evalPath, "Binary").Call(binOp(op), c.val(x), c.val(y)), true)
 	case ir.OpUnary:
-		if ir.UnOp(in.Sub) == ir.UnNot && c.fn.Regs[in.Args[0]] == ir.Bool {
-			return c.assign(in, jen.Qual(evalPath, "Bool").Call(jen.Op("!").Add(reg(in.Args[0])).Dot("AsBool").Call()))
+		x := in.Args[0]
+		switch {
+		case ir.UnOp(in.Sub) == ir.UnNot && c.fn.Regs[x] == ir.Bool:
+			return c.assignNative(in, jen.Op("!").Add(c.as(x, "bool")), "bool")
+		case ir.UnOp(in.Sub) == ir.UnNeg && c.fn.Regs[x] == ir.Float:
+			return c.assignNative(in, jen.Op("-").Add(c.as(x, "float64")), "float64")
 		}
-		return c.try(in, jen.Qual(evalPath, "Unary").Call(unOp(ir.UnOp(in.Sub)), reg(in.Args[0])), false)
+		return c.try(in, jen.Qual(evalPath, "Unary").Call(unOp(ir.UnOp(in.Sub)), c.val(x)), false)
 	case ir.OpConvert:
+		x := in.Args[0]
 		if c.kind(in.Dst) == ir.KindOptional {
-			return c.assign(in, reg(in.Args[0]))
+			return c.assign(in, c.val(x))
 		}
-		return c.try(in, jen.Id("n").Dot("Convert").Call(reg(in.Args[0]), jen.Qual(irPath, "TypeID").Call(jen.Lit(int(c.fn.Regs[in.Dst])))), false)
+		if c.fn.Regs[x] == ir.Int && c.fn.Regs[in.Dst] == ir.Float {
+			return c.assignNative(in, jen.Float64().Call(c.as(x, "int64")), "float64")
+		}
+		if c.fn.Regs[x] == c.fn.Regs[in.Dst] && c.nt(x) != "" {
+			return c.assignNative(in, reg(x), c.nt(x)) // the register machine returns x itself
+		}
+		return c.try(in, jen.Id("n").Dot("Convert").Call(c.val(x), jen.Qual(irPath, "TypeID").Call(jen.Lit(int(c.fn.Regs[in.Dst])))), false)
 	case ir.OpField:
 		if c.kind(in.Args[0]) == ir.KindRecord {
 			return c.assign(in, reg(in.Args[0]).Dot("Index").Call(jen.Lit(int(in.Index))))
 		}
-		return c.try(in, jen.Qual(evalPath, "Field").Call(reg(in.Args[0]), jen.Lit(int(in.Index))), false)
+		return c.try(in, jen.Qual(evalPath, "Field").Call(c.val(in.Args[0]), jen.Lit(int(in.Index))), false)
 	case ir.OpIndex:
-		return c.try(in, reg(in.Args[0]).Dot("At").Call(reg(in.Args[1])), false)
+		return c.try(in, jen.Add(c.val(in.Args[0])).Dot("At").Call(c.val(in.Args[1])), false)
 	case ir.OpMakeList:
-		return c.assign(in, jen.Qual(evalPath, "List").Call(jen.Index().Qual(evalPath, "Value").Values(args(in.Args)...)))
+		return c.assign(in, jen.Qual(evalPath, "List").Call(jen.Index().Qual(evalPath, "Value").Values(c.vals(in.Args)...)))
 	case ir.OpMakeRecord:
-		return c.assign(in, jen.Id("n").Dot("MakeRecord").Call(append([]jen.Code{jen.Lit(int(c.fn.Regs[in.Dst]))}, args(in.Args)...)...))
+		return c.assign(in, jen.Id("n").Dot("MakeRecord").Call(append([]jen.Code{jen.Lit(int(c.fn.Regs[in.Dst]))}, c.vals(in.Args)...)...))
 	case ir.OpMakeMap:
-		return c.assign(in, jen.Qual(evalPath, "MakeMap").Call(args(in.Args)...))
+		return c.assign(in, jen.Qual(evalPath, "MakeMap").Call(c.vals(in.Args)...))
 	case ir.OpCallBuiltin:
 		return c.builtin(in)
 	case ir.OpCallFunc:
-		return c.try(in, jen.Id(c.funcName(int(in.Callee))).Call(append([]jen.Code{jen.Id("n")}, args(in.Args)...)...), false)
+		return c.try(in, jen.Id(c.funcName(int(in.Callee))).Call(c.callArgs(ir.FuncID(in.Callee), in.Args)...), false)
 	case ir.OpCallKernel:
-		return c.try(in, jen.Id("KernelValues").Index(jen.Lit(int(in.Callee))).Call(jen.Qual(vecPath, "ModeAuto"), jen.Index().Qual(evalPath, "Value").Values(args(in.Args)...)), false)
+		return c.try(in, jen.Id("KernelValues").Index(jen.Lit(int(in.Callee))).Call(jen.Qual(vecPath, "ModeAuto"), jen.Index().Qual(evalPath, "Value").Values(c.vals(in.Args)...)), false)
 	case ir.OpMilestone:
 		return c.try(in, jen.Id("n").Dot("Milestone").Call(jen.Lit(in.Name)), false)
 	case ir.OpSetField:
-		return c.try(in, jen.Qual(evalPath, "SetField").Call(reg(in.Args[0]), jen.Lit(int(in.Index)), reg(in.Args[1])), true)
+		return c.try(in, jen.Qual(evalPath, "SetField").Call(c.val(in.Args[0]), jen.Lit(int(in.Index)), c.val(in.Args[1])), true)
 	case ir.OpSetIndex:
-		return c.try(in, jen.Qual(evalPath, "SetIndex").Call(reg(in.Args[0]), reg(in.Args[1]), reg(in.Args[2])), true)
+		return c.try(in, jen.Qual(evalPath, "SetIndex").Call(c.val(in.Args[0]), c.val(in.Args[1]), c.val(in.Args[2])), true)
 	}
 	return nil // scan reported it
 }
@@ -371,54 +511,82 @@ func (c *fnGen) builtin(in *ir.Instr) []jen.Code {
 		}
 		lam := jen.Nil()
 		if in.Callee >= 0 {
-			call := append([]jen.Code{jen.Id("n")}, args(in.Args[nops:])...)
-			call = append(call, jen.Id("x"))
+			call := c.callArgs(ir.FuncID(in.Callee), in.Args[nops:], jen.Id("x"))
 			lam = jen.Func().Params(jen.Id("x").Qual(evalPath, "Value")).Params(jen.Qual(evalPath, "Value"), jen.Error()).Block(
 				jen.Return(jen.Id(c.funcName(int(in.Callee))).Call(call...)),
 			)
 		}
-		return c.try(in, jen.Id("n").Dot("ListBuiltin").Call(jen.Lit(in.Name), reg(ops[0]), jen.Qual(irPath, "TypeID").Call(jen.Lit(int(c.fn.Regs[in.Dst]))), lam), true)
+		return c.try(in, jen.Id("n").Dot("ListBuiltin").Call(jen.Lit(in.Name), c.val(ops[0]), jen.Qual(irPath, "TypeID").Call(jen.Lit(int(c.fn.Regs[in.Dst]))), lam), true)
 	}
-	return c.try(in, jen.Id("n").Dot("Builtin").Call(append([]jen.Code{jen.Lit(in.Name)}, args(ops)...)...), true)
+	return c.try(in, jen.Id("n").Dot("Builtin").Call(append([]jen.Code{jen.Lit(in.Name)}, c.vals(ops)...)...), true)
 }
 
-// fastBinary is x op y in plain Go when the operand types make it the
-// same as eval.Binary and it cannot fail: comparisons of ints, floats,
-// strings and bools, float arithmetic, and the logical operators.
-func (c *fnGen) fastBinary(op ir.BinOp, x, y ir.Reg) jen.Code {
+// fastBinary is x op y in plain Go, and its Go type, when the operand
+// types make it the same as eval.Binary and it cannot fail: comparisons
+// of ints, floats, strings and bools, float arithmetic, and the logical
+// operators.
+func (c *fnGen) fastBinary(op ir.BinOp, x, y ir.Reg) (jen.Code, string) {
 	tx, ty := c.fn.Regs[x], c.fn.Regs[y]
 	if tx != ty {
-		return nil
+		return nil, ""
 	}
-	b := func(v jen.Code) jen.Code { return jen.Qual(evalPath, "Bool").Call(v) }
 	goOp := map[ir.BinOp]string{ir.BinEq: "==", ir.BinNe: "!=", ir.BinLt: "<", ir.BinLe: "<=", ir.BinGt: ">", ir.BinGe: ">=", ir.BinAnd: "&&", ir.BinOr: "||", ir.BinAdd: "+", ir.BinSub: "-", ir.BinMul: "*", ir.BinDiv: "/"}[op]
+	cmp := func(t string) (jen.Code, string) {
+		return jen.Add(c.as(x, t)).Op(goOp).Add(c.as(y, t)), "bool"
+	}
 	switch tx {
 	case ir.Bool:
 		switch op {
 		case ir.BinAnd, ir.BinOr, ir.BinEq, ir.BinNe:
-			return b(reg(x).Dot("AsBool").Call().Op(goOp).Add(reg(y).Dot("AsBool").Call()))
+			return cmp("bool")
 		}
-	case ir.Int, ir.I32, ir.Duration, ir.Time:
+	case ir.Int:
 		if op.IsComparison() {
-			return b(reg(x).Dot("AsInt").Call().Op(goOp).Add(reg(y).Dot("AsInt").Call()))
+			return cmp("int64")
+		}
+	case ir.I32, ir.Duration, ir.Time:
+		if op.IsComparison() {
+			return jen.Add(reg(x)).Dot("AsInt").Call().Op(goOp).Add(reg(y)).Dot("AsInt").Call(), "bool"
 		}
 	case ir.String:
 		switch op {
 		case ir.BinEq, ir.BinNe:
-			return b(reg(x).Dot("AsString").Call().Op(goOp).Add(reg(y).Dot("AsString").Call()))
+			return cmp("string")
 		}
-	case ir.Float, ir.F32:
+	case ir.Float:
 		if op.IsComparison() {
-			return b(reg(x).Dot("AsFloat").Call().Op(goOp).Add(reg(y).Dot("AsFloat").Call()))
+			return cmp("float64")
 		}
 		switch op {
 		case ir.BinAdd, ir.BinSub, ir.BinMul, ir.BinDiv:
-			e := reg(x).Dot("AsFloat").Call().Op(goOp).Add(reg(y).Dot("AsFloat").Call())
-			if tx == ir.F32 {
-				return jen.Qual(evalPath, "F32").Call(jen.Float32().Call(e))
-			}
-			return jen.Qual(evalPath, "Float").Call(e)
+			return jen.Add(c.as(x, "float64")).Op(goOp).Add(c.as(y, "float64")), "float64"
 		}
+	case ir.F32:
+		if op.IsComparison() {
+			return jen.Add(reg(x)).Dot("AsFloat").Call().Op(goOp).Add(reg(y)).Dot("AsFloat").Call(), "bool"
+		}
+		switch op {
+		case ir.BinAdd, ir.BinSub, ir.BinMul, ir.BinDiv:
+			return jen.Qual(evalPath, "F32").Call(jen.Float32().Call(jen.Add(reg(x)).Dot("AsFloat").Call().Op(goOp).Add(reg(y)).Dot("AsFloat").Call())), ""
+		}
+	}
+	return nil, ""
+}
+
+// nativeConst is constant k in a register of Go type t, or nil when the
+// register machine would make something else of it.
+func nativeConst(t string, k ir.Const) jen.Code {
+	switch {
+	case t == "bool" && k.Kind == ir.ConstBool:
+		return jen.Lit(k.Bool)
+	case t == "int64" && k.Kind == ir.ConstInt:
+		return jen.Lit(k.Int)
+	case t == "float64" && k.Kind == ir.ConstInt:
+		return floatLit(float64(k.Int))
+	case t == "float64" && k.Kind == ir.ConstFloat:
+		return floatLit(k.Float)
+	case t == "string" && k.Kind == ir.ConstString:
+		return jen.Lit(k.Str)
 	}
 	return nil
 }
@@ -516,11 +684,11 @@ func (c *fnGen) term(t *ir.Term) []jen.Code {
 		if t.Value < 0 {
 			return []jen.Code{jen.Id("n").Dot("Leave").Call(), jen.Return(jen.Qual(evalPath, "Void"), jen.Nil())}
 		}
-		return []jen.Code{jen.Id("n").Dot("Leave").Call(), jen.Return(reg(t.Value), jen.Nil())}
+		return []jen.Code{jen.Id("n").Dot("Leave").Call(), jen.Return(c.val(t.Value), jen.Nil())}
 	case ir.TermJump:
 		return c.jump(&t.Succs[0])
 	case ir.TermBranch:
-		return append([]jen.Code{jen.If(reg(t.Value).Dot("AsBool").Call()).Block(c.jump(&t.Succs[0])...)}, c.jump(&t.Succs[1])...)
+		return append([]jen.Code{jen.If(c.as(t.Value, "bool")).Block(c.jump(&t.Succs[0])...)}, c.jump(&t.Succs[1])...)
 	}
 	return nil
 }
@@ -536,7 +704,7 @@ func (c *fnGen) jump(s *ir.Succ) []jen.Code {
 				continue // unchanged, or never read
 			}
 			lhs = append(lhs, reg(p))
-			rhs = append(rhs, reg(s.Args[i]))
+			rhs = append(rhs, c.as(s.Args[i], c.nt(p)))
 		}
 		if len(lhs) > 0 {
 			out = append(out, jen.List(lhs...).Op("=").List(rhs...))

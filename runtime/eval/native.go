@@ -245,3 +245,22 @@ func (n *Native) ListBuiltin(name string, xs Value, result ir.TypeID, f func(Val
 func (n *Native) Arity(name string, loc ir.Loc, want, got int) error {
 	return &Error{Loc: loc, Func: name, Msg: fmt.Sprintf("%s takes %d arguments, not %d", name, want, got)}
 }
+
+// IntOp is the checked arithmetic of ints (+, -, *, /, %) on Go
+// integers, for compiled code that keeps ints in typed registers; it
+// fails as [Binary] does.
+func IntOp(op ir.BinOp, a, b int64) (int64, error) {
+	switch op {
+	case ir.BinAdd:
+		return addInt(a, b)
+	case ir.BinSub:
+		return subInt(a, b)
+	case ir.BinMul:
+		return mulInt(a, b)
+	case ir.BinDiv:
+		return divInt(a, b)
+	case ir.BinRem:
+		return remInt(a, b)
+	}
+	return 0, failf("bad operator %s", op)
+}

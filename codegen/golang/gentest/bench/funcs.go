@@ -22,112 +22,112 @@ var funcs = [24]host.NativeFunc{func(n *eval.Native, a []eval.Value) (eval.Value
 	return f1_score(n, a[0])
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 1 {
-		return eval.Value{}, n.Arity("eu_total", locs[8], 1, len(a))
+		return eval.Value{}, n.Arity("eu_total", locs[6], 1, len(a))
 	}
 	return f2_eu_total(n, a[0])
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 1 {
-		return eval.Value{}, n.Arity("bulky", locs[12], 1, len(a))
+		return eval.Value{}, n.Arity("bulky", locs[10], 1, len(a))
 	}
 	return f3_bulky(n, a[0])
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 1 {
-		return eval.Value{}, n.Arity("heavy", locs[15], 1, len(a))
+		return eval.Value{}, n.Arity("heavy", locs[13], 1, len(a))
 	}
 	return f4_heavy(n, a[0])
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 1 {
-		return eval.Value{}, n.Arity("eu_total.filter", locs[25], 1, len(a))
+		return eval.Value{}, n.Arity("eu_total.filter", locs[20], 1, len(a))
 	}
 	return f5_eu_total_filter(n, a[0])
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 1 {
-		return eval.Value{}, n.Arity("eu_total.map", locs[27], 1, len(a))
+		return eval.Value{}, n.Arity("eu_total.map", locs[22], 1, len(a))
 	}
 	return f6_eu_total_map(n, a[0])
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 1 {
-		return eval.Value{}, n.Arity("bulky.filter", locs[29], 1, len(a))
+		return eval.Value{}, n.Arity("bulky.filter", locs[24], 1, len(a))
 	}
 	return f7_bulky_filter(n, a[0])
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 1 {
-		return eval.Value{}, n.Arity("heavy.filter", locs[34], 1, len(a))
+		return eval.Value{}, n.Arity("heavy.filter", locs[29], 1, len(a))
 	}
 	return f8_heavy_filter(n, a[0])
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Heavy.let.r", locs[36], 0, len(a))
+		return eval.Value{}, n.Arity("Heavy.let.r", locs[31], 0, len(a))
 	}
 	return f9_Heavy_let_r(n)
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Heavy.guard", locs[38], 0, len(a))
+		return eval.Value{}, n.Arity("Heavy.guard", locs[33], 0, len(a))
 	}
 	return f10_Heavy_guard(n)
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Heavy.fail", locs[40], 0, len(a))
+		return eval.Value{}, n.Arity("Heavy.fail", locs[35], 0, len(a))
 	}
 	return f11_Heavy_fail(n)
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Heavy.return", locs[41], 0, len(a))
+		return eval.Value{}, n.Arity("Heavy.return", locs[36], 0, len(a))
 	}
 	return f12_Heavy_return(n)
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Seq.let.x", locs[42], 0, len(a))
+		return eval.Value{}, n.Arity("Seq.let.x", locs[37], 0, len(a))
 	}
 	return f13_Seq_let_x(n)
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Seq.assign", locs[43], 0, len(a))
+		return eval.Value{}, n.Arity("Seq.assign", locs[38], 0, len(a))
 	}
 	return f14_Seq_assign(n)
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Seq.assign", locs[46], 0, len(a))
+		return eval.Value{}, n.Arity("Seq.assign", locs[41], 0, len(a))
 	}
 	return f15_Seq_assign(n)
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Seq.assign", locs[49], 0, len(a))
+		return eval.Value{}, n.Arity("Seq.assign", locs[44], 0, len(a))
 	}
 	return f16_Seq_assign(n)
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Seq.assign", locs[52], 0, len(a))
+		return eval.Value{}, n.Arity("Seq.assign", locs[47], 0, len(a))
 	}
 	return f17_Seq_assign(n)
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Seq.assign", locs[55], 0, len(a))
+		return eval.Value{}, n.Arity("Seq.assign", locs[50], 0, len(a))
 	}
 	return f18_Seq_assign(n)
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Seq.assign", locs[58], 0, len(a))
+		return eval.Value{}, n.Arity("Seq.assign", locs[53], 0, len(a))
 	}
 	return f19_Seq_assign(n)
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Seq.assign", locs[61], 0, len(a))
+		return eval.Value{}, n.Arity("Seq.assign", locs[56], 0, len(a))
 	}
 	return f20_Seq_assign(n)
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Seq.assign", locs[64], 0, len(a))
+		return eval.Value{}, n.Arity("Seq.assign", locs[59], 0, len(a))
 	}
 	return f21_Seq_assign(n)
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Seq.assign", locs[67], 0, len(a))
+		return eval.Value{}, n.Arity("Seq.assign", locs[62], 0, len(a))
 	}
 	return f22_Seq_assign(n)
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Seq.return", locs[70], 0, len(a))
+		return eval.Value{}, n.Arity("Seq.return", locs[65], 0, len(a))
 	}
 	return f23_Seq_return(n)
 }}
@@ -137,14 +137,16 @@ func f0_big(n *eval.Native, r0 eval.Value) (eval.Value, error) {
 	if err := n.Enter("big", locs[0]); err != nil {
 		return eval.Value{}, err
 	}
-	var r1, r2, r3, r4, r5, r6, r7, r8 eval.Value
+	var r3, r4, r5, r8 bool
+	var r1, r2 int64
+	var r6, r7 string
 	if err := n.Step(3, "big", locs[1]); err != nil {
 		return eval.Value{}, err
 	}
-	r1 = r0.Index(0)
-	r2 = eval.Int(int64(1000))
-	r3 = eval.Bool(r1.AsInt() > r2.AsInt())
-	if r3.AsBool() {
+	r1 = r0.Index(0).AsInt()
+	r2 = int64(1000)
+	r3 = r1 > r2
+	if r3 {
 		goto b1
 	}
 	goto b2
@@ -152,21 +154,21 @@ b1:
 	if err := n.Step(3, "big", locs[2]); err != nil {
 		return eval.Value{}, err
 	}
-	r6 = r0.Index(4)
-	r7 = eval.Str("EU")
-	r8 = eval.Bool(r6.AsString() == r7.AsString())
+	r6 = r0.Index(4).AsString()
+	r7 = "EU"
+	r8 = r6 == r7
 	r4 = r8
 	goto b3
 b2:
 	if err := n.Step(1, "big", locs[3]); err != nil {
 		return eval.Value{}, err
 	}
-	r5 = eval.Bool(false)
+	r5 = false
 	r4 = r5
 	goto b3
 b3:
 	n.Leave()
-	return r4, nil
+	return eval.Bool(r4), nil
 }
 
 // f1_score compiles score (bench.knhk:12).
@@ -174,556 +176,592 @@ func f1_score(n *eval.Native, r0 eval.Value) (eval.Value, error) {
 	if err := n.Enter("score", locs[4]); err != nil {
 		return eval.Value{}, err
 	}
-	var r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11 eval.Value
-	var err error
+	var r1, r6 int64
+	var r2, r3, r4, r5, r7, r8, r9, r10, r11 float64
 	if err := n.Step(11, "score", locs[5]); err != nil {
 		return eval.Value{}, err
 	}
-	r1 = r0.Index(0)
-	r2, err = n.Convert(r1, ir.TypeID(3))
-	if err != nil {
-		return eval.Value{}, eval.At(err, "score", locs[6])
-	}
-	r3 = eval.Float(0.25)
-	r4 = eval.Float(r2.AsFloat() * r3.AsFloat())
-	r5 = r0.Index(2)
-	r6 = r0.Index(3)
-	r7, err = n.Convert(r6, ir.TypeID(3))
-	if err != nil {
-		return eval.Value{}, eval.At(err, "score", locs[7])
-	}
-	r8 = eval.Float(r5.AsFloat() * r7.AsFloat())
-	r9 = eval.Float(r4.AsFloat() + r8.AsFloat())
-	r10 = eval.Float(3.0)
-	r11 = eval.Float(r9.AsFloat() - r10.AsFloat())
+	r1 = r0.Index(0).AsInt()
+	r2 = float64(r1)
+	r3 = 0.25
+	r4 = r2 * r3
+	r5 = r0.Index(2).AsFloat()
+	r6 = r0.Index(3).AsInt()
+	r7 = float64(r6)
+	r8 = r5 * r7
+	r9 = r4 + r8
+	r10 = 3.0
+	r11 = r9 - r10
 	n.Leave()
-	return r11, nil
+	return eval.Float(r11), nil
 }
 
 // f2_eu_total compiles eu_total (bench.knhk:14).
 func f2_eu_total(n *eval.Native, r0 eval.Value) (eval.Value, error) {
-	if err := n.Enter("eu_total", locs[8]); err != nil {
+	if err := n.Enter("eu_total", locs[6]); err != nil {
 		return eval.Value{}, err
 	}
-	var r1, r2, r3 eval.Value
+	var r1, r2 eval.Value
+	var r3 float64
+	var tmp eval.Value
 	var err error
-	if err := n.Step(3, "eu_total", locs[9]); err != nil {
+	if err := n.Step(3, "eu_total", locs[7]); err != nil {
 		return eval.Value{}, err
 	}
 	r1, err = n.ListBuiltin("filter", r0, ir.TypeID(12), func(x eval.Value) (eval.Value, error) {
 		return f5_eu_total_filter(n, x)
 	})
 	if err != nil {
-		return eval.Value{}, eval.At(err, "eu_total", locs[9])
+		return eval.Value{}, eval.At(err, "eu_total", locs[7])
 	}
 	n.Charge(r1)
 	r2, err = n.ListBuiltin("map", r1, ir.TypeID(13), func(x eval.Value) (eval.Value, error) {
 		return f6_eu_total_map(n, x)
 	})
 	if err != nil {
-		return eval.Value{}, eval.At(err, "eu_total", locs[10])
+		return eval.Value{}, eval.At(err, "eu_total", locs[8])
 	}
 	n.Charge(r2)
-	r3, err = n.ListBuiltin("sum", r2, ir.TypeID(3), nil)
+	tmp, err = n.ListBuiltin("sum", r2, ir.TypeID(3), nil)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "eu_total", locs[11])
+		return eval.Value{}, eval.At(err, "eu_total", locs[9])
 	}
+	r3 = tmp.AsFloat()
 	n.Leave()
-	return r3, nil
+	return eval.Float(r3), nil
 }
 
 // f3_bulky compiles bulky (bench.knhk:16).
 func f3_bulky(n *eval.Native, r0 eval.Value) (eval.Value, error) {
-	if err := n.Enter("bulky", locs[12]); err != nil {
+	if err := n.Enter("bulky", locs[10]); err != nil {
 		return eval.Value{}, err
 	}
-	var r1, r2 eval.Value
+	var r1 eval.Value
+	var r2 int64
+	var tmp eval.Value
 	var err error
-	if err := n.Step(2, "bulky", locs[13]); err != nil {
+	if err := n.Step(2, "bulky", locs[11]); err != nil {
 		return eval.Value{}, err
 	}
 	r1, err = n.ListBuiltin("filter", r0, ir.TypeID(12), func(x eval.Value) (eval.Value, error) {
 		return f7_bulky_filter(n, x)
 	})
 	if err != nil {
-		return eval.Value{}, eval.At(err, "bulky", locs[13])
+		return eval.Value{}, eval.At(err, "bulky", locs[11])
 	}
 	n.Charge(r1)
-	r2, err = n.Builtin("len", r1)
+	tmp, err = n.Builtin("len", r1)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "bulky", locs[14])
+		return eval.Value{}, eval.At(err, "bulky", locs[12])
 	}
+	r2 = tmp.AsInt()
 	n.Leave()
-	return r2, nil
+	return eval.Int(r2), nil
 }
 
 // f4_heavy compiles heavy (bench.knhk:18).
 func f4_heavy(n *eval.Native, r0 eval.Value) (eval.Value, error) {
-	if err := n.Enter("heavy", locs[15]); err != nil {
+	if err := n.Enter("heavy", locs[13]); err != nil {
 		return eval.Value{}, err
 	}
-	var r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11, r12, r13 eval.Value
+	var r10 eval.Value
+	var r2, r3, r4, r7, r11 int64
+	var r1, r5, r6, r8, r9, r12, r13 float64
+	var tmp eval.Value
 	var err error
-	if err := n.Step(13, "heavy", locs[16]); err != nil {
+	if err := n.Step(13, "heavy", locs[14]); err != nil {
 		return eval.Value{}, err
 	}
-	r1, err = f2_eu_total(n, r0)
+	tmp, err = f2_eu_total(n, r0)
+	if err != nil {
+		return eval.Value{}, eval.At(err, "heavy", locs[14])
+	}
+	r1 = tmp.AsFloat()
+	tmp, err = n.Builtin("len", r0)
+	if err != nil {
+		return eval.Value{}, eval.At(err, "heavy", locs[15])
+	}
+	r2 = tmp.AsInt()
+	r3 = int64(1)
+	tmp, err = n.Builtin("max", eval.Int(r2), eval.Int(r3))
 	if err != nil {
 		return eval.Value{}, eval.At(err, "heavy", locs[16])
 	}
-	r2, err = n.Builtin("len", r0)
+	r4 = tmp.AsInt()
+	r5 = float64(r4)
+	r6 = r1 / r5
+	tmp, err = f3_bulky(n, r0)
 	if err != nil {
 		return eval.Value{}, eval.At(err, "heavy", locs[17])
 	}
-	r3 = eval.Int(int64(1))
-	r4, err = n.Builtin("max", r2, r3)
-	if err != nil {
-		return eval.Value{}, eval.At(err, "heavy", locs[18])
-	}
-	r5, err = n.Convert(r4, ir.TypeID(3))
-	if err != nil {
-		return eval.Value{}, eval.At(err, "heavy", locs[19])
-	}
-	r6 = eval.Float(r1.AsFloat() / r5.AsFloat())
-	r7, err = f3_bulky(n, r0)
-	if err != nil {
-		return eval.Value{}, eval.At(err, "heavy", locs[20])
-	}
-	r8, err = n.Convert(r7, ir.TypeID(3))
-	if err != nil {
-		return eval.Value{}, eval.At(err, "heavy", locs[21])
-	}
-	r9 = eval.Float(r6.AsFloat() + r8.AsFloat())
+	r7 = tmp.AsInt()
+	r8 = float64(r7)
+	r9 = r6 + r8
 	r10, err = n.ListBuiltin("filter", r0, ir.TypeID(12), func(x eval.Value) (eval.Value, error) {
 		return f8_heavy_filter(n, x)
 	})
 	if err != nil {
-		return eval.Value{}, eval.At(err, "heavy", locs[22])
+		return eval.Value{}, eval.At(err, "heavy", locs[18])
 	}
 	n.Charge(r10)
-	r11, err = n.Builtin("len", r10)
+	tmp, err = n.Builtin("len", r10)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "heavy", locs[23])
+		return eval.Value{}, eval.At(err, "heavy", locs[19])
 	}
-	r12, err = n.Convert(r11, ir.TypeID(3))
-	if err != nil {
-		return eval.Value{}, eval.At(err, "heavy", locs[24])
-	}
-	r13 = eval.Float(r9.AsFloat() - r12.AsFloat())
+	r11 = tmp.AsInt()
+	r12 = float64(r11)
+	r13 = r9 - r12
 	n.Leave()
-	return r13, nil
+	return eval.Float(r13), nil
 }
 
 // f5_eu_total_filter compiles eu_total.filter (bench.knhk:14).
 func f5_eu_total_filter(n *eval.Native, r0 eval.Value) (eval.Value, error) {
-	if err := n.Enter("eu_total.filter", locs[25]); err != nil {
+	if err := n.Enter("eu_total.filter", locs[20]); err != nil {
 		return eval.Value{}, err
 	}
-	var r1 eval.Value
+	var r1 bool
+	var tmp eval.Value
 	var err error
-	if err := n.Step(1, "eu_total.filter", locs[26]); err != nil {
+	if err := n.Step(1, "eu_total.filter", locs[21]); err != nil {
 		return eval.Value{}, err
 	}
-	r1, err = f0_big(n, r0)
+	tmp, err = f0_big(n, r0)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "eu_total.filter", locs[26])
+		return eval.Value{}, eval.At(err, "eu_total.filter", locs[21])
 	}
+	r1 = tmp.AsBool()
 	n.Leave()
-	return r1, nil
+	return eval.Bool(r1), nil
 }
 
 // f6_eu_total_map compiles eu_total.map (bench.knhk:14).
 func f6_eu_total_map(n *eval.Native, r0 eval.Value) (eval.Value, error) {
-	if err := n.Enter("eu_total.map", locs[27]); err != nil {
+	if err := n.Enter("eu_total.map", locs[22]); err != nil {
 		return eval.Value{}, err
 	}
-	var r1 eval.Value
+	var r1 float64
+	var tmp eval.Value
 	var err error
-	if err := n.Step(1, "eu_total.map", locs[28]); err != nil {
+	if err := n.Step(1, "eu_total.map", locs[23]); err != nil {
 		return eval.Value{}, err
 	}
-	r1, err = f1_score(n, r0)
+	tmp, err = f1_score(n, r0)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "eu_total.map", locs[28])
+		return eval.Value{}, eval.At(err, "eu_total.map", locs[23])
 	}
+	r1 = tmp.AsFloat()
 	n.Leave()
-	return r1, nil
+	return eval.Float(r1), nil
 }
 
 // f7_bulky_filter compiles bulky.filter (bench.knhk:16).
 func f7_bulky_filter(n *eval.Native, r0 eval.Value) (eval.Value, error) {
-	if err := n.Enter("bulky.filter", locs[29]); err != nil {
+	if err := n.Enter("bulky.filter", locs[24]); err != nil {
 		return eval.Value{}, err
 	}
-	var r1, r2, r3, r4, r5, r6, r7, r8, r9, r10 eval.Value
+	var r5, r6, r7, r10 bool
+	var r1, r2, r3, r4 int64
+	var r8, r9 float64
 	var err error
-	if err := n.Step(5, "bulky.filter", locs[30]); err != nil {
+	if err := n.Step(5, "bulky.filter", locs[25]); err != nil {
 		return eval.Value{}, err
 	}
-	r1 = r0.Index(3)
-	r2 = eval.Int(int64(3))
-	r3, err = eval.Binary(ir.BinRem, r1, r2)
+	r1 = r0.Index(3).AsInt()
+	r2 = int64(3)
+	r3, err = eval.IntOp(ir.BinRem, r1, r2)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "bulky.filter", locs[31])
+		return eval.Value{}, eval.At(err, "bulky.filter", locs[26])
 	}
-	r4 = eval.Int(int64(0))
-	r5 = eval.Bool(r3.AsInt() == r4.AsInt())
-	if r5.AsBool() {
+	r4 = int64(0)
+	r5 = r3 == r4
+	if r5 {
 		goto b1
 	}
 	goto b2
 b1:
-	if err := n.Step(3, "bulky.filter", locs[32]); err != nil {
+	if err := n.Step(3, "bulky.filter", locs[27]); err != nil {
 		return eval.Value{}, err
 	}
-	r8 = r0.Index(2)
-	r9 = eval.Float(10.0)
-	r10 = eval.Bool(r8.AsFloat() > r9.AsFloat())
+	r8 = r0.Index(2).AsFloat()
+	r9 = 10.0
+	r10 = r8 > r9
 	r6 = r10
 	goto b3
 b2:
-	if err := n.Step(1, "bulky.filter", locs[33]); err != nil {
+	if err := n.Step(1, "bulky.filter", locs[28]); err != nil {
 		return eval.Value{}, err
 	}
-	r7 = eval.Bool(false)
+	r7 = false
 	r6 = r7
 	goto b3
 b3:
 	n.Leave()
-	return r6, nil
+	return eval.Bool(r6), nil
 }
 
 // f8_heavy_filter compiles heavy.filter (bench.knhk:19).
 func f8_heavy_filter(n *eval.Native, r0 eval.Value) (eval.Value, error) {
-	if err := n.Enter("heavy.filter", locs[34]); err != nil {
+	if err := n.Enter("heavy.filter", locs[29]); err != nil {
 		return eval.Value{}, err
 	}
-	var r1, r2, r3 eval.Value
-	if err := n.Step(3, "heavy.filter", locs[35]); err != nil {
+	var r3 bool
+	var r1, r2 int64
+	if err := n.Step(3, "heavy.filter", locs[30]); err != nil {
 		return eval.Value{}, err
 	}
-	r1 = r0.Index(0)
-	r2 = eval.Int(int64(0))
-	r3 = eval.Bool(r1.AsInt() < r2.AsInt())
+	r1 = r0.Index(0).AsInt()
+	r2 = int64(0)
+	r3 = r1 < r2
 	n.Leave()
-	return r3, nil
+	return eval.Bool(r3), nil
 }
 
 // f9_Heavy_let_r compiles Heavy.let.r (bench.knhk:22).
 func f9_Heavy_let_r(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Heavy.let.r", locs[36]); err != nil {
+	if err := n.Enter("Heavy.let.r", locs[31]); err != nil {
 		return eval.Value{}, err
 	}
-	var r0, r1 eval.Value
+	var r0 eval.Value
+	var r1 float64
+	var tmp eval.Value
 	var err error
-	if err := n.Step(2, "Heavy.let.r", locs[37]); err != nil {
+	if err := n.Step(2, "Heavy.let.r", locs[32]); err != nil {
 		return eval.Value{}, err
 	}
 	r0, err = n.Var("Heavy.let.r", n.Prog.Funcs[9], 0)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Heavy.let.r", locs[37])
+		return eval.Value{}, eval.At(err, "Heavy.let.r", locs[32])
 	}
-	r1, err = f4_heavy(n, r0)
+	tmp, err = f4_heavy(n, r0)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Heavy.let.r", locs[36])
+		return eval.Value{}, eval.At(err, "Heavy.let.r", locs[31])
 	}
+	r1 = tmp.AsFloat()
 	n.Leave()
-	return r1, nil
+	return eval.Float(r1), nil
 }
 
 // f10_Heavy_guard compiles Heavy.guard (bench.knhk:23).
 func f10_Heavy_guard(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Heavy.guard", locs[38]); err != nil {
+	if err := n.Enter("Heavy.guard", locs[33]); err != nil {
 		return eval.Value{}, err
 	}
-	var r0, r1, r2 eval.Value
+	var r2 bool
+	var r0, r1 float64
+	var tmp eval.Value
 	var err error
-	if err := n.Step(3, "Heavy.guard", locs[39]); err != nil {
+	if err := n.Step(3, "Heavy.guard", locs[34]); err != nil {
 		return eval.Value{}, err
 	}
-	r0, err = n.Var("Heavy.guard", n.Prog.Funcs[10], 1)
+	tmp, err = n.Var("Heavy.guard", n.Prog.Funcs[10], 1)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Heavy.guard", locs[39])
+		return eval.Value{}, eval.At(err, "Heavy.guard", locs[34])
 	}
-	r1 = eval.Float(0.0)
-	r2 = eval.Bool(r0.AsFloat() >= r1.AsFloat())
+	r0 = tmp.AsFloat()
+	r1 = 0.0
+	r2 = r0 >= r1
 	n.Leave()
-	return r2, nil
+	return eval.Bool(r2), nil
 }
 
 // f11_Heavy_fail compiles Heavy.fail (bench.knhk:23).
 func f11_Heavy_fail(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Heavy.fail", locs[40]); err != nil {
+	if err := n.Enter("Heavy.fail", locs[35]); err != nil {
 		return eval.Value{}, err
 	}
-	var r0 eval.Value
-	if err := n.Step(1, "Heavy.fail", locs[40]); err != nil {
+	var r0 string
+	if err := n.Step(1, "Heavy.fail", locs[35]); err != nil {
 		return eval.Value{}, err
 	}
-	r0 = eval.Str("negative amounts")
+	r0 = "negative amounts"
 	n.Leave()
-	return r0, nil
+	return eval.Str(r0), nil
 }
 
 // f12_Heavy_return compiles Heavy.return (bench.knhk:24).
 func f12_Heavy_return(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Heavy.return", locs[41]); err != nil {
+	if err := n.Enter("Heavy.return", locs[36]); err != nil {
 		return eval.Value{}, err
 	}
-	var r0 eval.Value
+	var r0 float64
+	var tmp eval.Value
 	var err error
-	if err := n.Step(1, "Heavy.return", locs[41]); err != nil {
+	if err := n.Step(1, "Heavy.return", locs[36]); err != nil {
 		return eval.Value{}, err
 	}
-	r0, err = n.Var("Heavy.return", n.Prog.Funcs[12], 1)
+	tmp, err = n.Var("Heavy.return", n.Prog.Funcs[12], 1)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Heavy.return", locs[41])
+		return eval.Value{}, eval.At(err, "Heavy.return", locs[36])
 	}
+	r0 = tmp.AsFloat()
 	n.Leave()
-	return r0, nil
+	return eval.Float(r0), nil
 }
 
 // f13_Seq_let_x compiles Seq.let.x (bench.knhk:28).
 func f13_Seq_let_x(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Seq.let.x", locs[42]); err != nil {
+	if err := n.Enter("Seq.let.x", locs[37]); err != nil {
 		return eval.Value{}, err
 	}
-	var r0 eval.Value
+	var r0 int64
+	var tmp eval.Value
 	var err error
-	if err := n.Step(1, "Seq.let.x", locs[42]); err != nil {
+	if err := n.Step(1, "Seq.let.x", locs[37]); err != nil {
 		return eval.Value{}, err
 	}
-	r0, err = n.Var("Seq.let.x", n.Prog.Funcs[13], 0)
+	tmp, err = n.Var("Seq.let.x", n.Prog.Funcs[13], 0)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Seq.let.x", locs[42])
+		return eval.Value{}, eval.At(err, "Seq.let.x", locs[37])
 	}
+	r0 = tmp.AsInt()
 	n.Leave()
-	return r0, nil
+	return eval.Int(r0), nil
 }
 
 // f14_Seq_assign compiles Seq.assign (bench.knhk:29).
 func f14_Seq_assign(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Seq.assign", locs[43]); err != nil {
+	if err := n.Enter("Seq.assign", locs[38]); err != nil {
 		return eval.Value{}, err
 	}
-	var r0, r1, r2 eval.Value
+	var r0, r1, r2 int64
+	var tmp eval.Value
 	var err error
-	if err := n.Step(3, "Seq.assign", locs[44]); err != nil {
+	if err := n.Step(3, "Seq.assign", locs[39]); err != nil {
 		return eval.Value{}, err
 	}
-	r0, err = n.Var("Seq.assign", n.Prog.Funcs[14], 1)
+	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[14], 1)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Seq.assign", locs[44])
+		return eval.Value{}, eval.At(err, "Seq.assign", locs[39])
 	}
-	r1 = eval.Int(int64(1))
-	r2, err = eval.Binary(ir.BinAdd, r0, r1)
+	r0 = tmp.AsInt()
+	r1 = int64(1)
+	r2, err = eval.IntOp(ir.BinAdd, r0, r1)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Seq.assign", locs[45])
+		return eval.Value{}, eval.At(err, "Seq.assign", locs[40])
 	}
 	n.Leave()
-	return r2, nil
+	return eval.Int(r2), nil
 }
 
 // f15_Seq_assign compiles Seq.assign (bench.knhk:30).
 func f15_Seq_assign(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Seq.assign", locs[46]); err != nil {
+	if err := n.Enter("Seq.assign", locs[41]); err != nil {
 		return eval.Value{}, err
 	}
-	var r0, r1, r2 eval.Value
+	var r0, r1, r2 int64
+	var tmp eval.Value
 	var err error
-	if err := n.Step(3, "Seq.assign", locs[47]); err != nil {
+	if err := n.Step(3, "Seq.assign", locs[42]); err != nil {
 		return eval.Value{}, err
 	}
-	r0, err = n.Var("Seq.assign", n.Prog.Funcs[15], 1)
+	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[15], 1)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Seq.assign", locs[47])
+		return eval.Value{}, eval.At(err, "Seq.assign", locs[42])
 	}
-	r1 = eval.Int(int64(2))
-	r2, err = eval.Binary(ir.BinMul, r0, r1)
+	r0 = tmp.AsInt()
+	r1 = int64(2)
+	r2, err = eval.IntOp(ir.BinMul, r0, r1)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Seq.assign", locs[48])
+		return eval.Value{}, eval.At(err, "Seq.assign", locs[43])
 	}
 	n.Leave()
-	return r2, nil
+	return eval.Int(r2), nil
 }
 
 // f16_Seq_assign compiles Seq.assign (bench.knhk:31).
 func f16_Seq_assign(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Seq.assign", locs[49]); err != nil {
+	if err := n.Enter("Seq.assign", locs[44]); err != nil {
 		return eval.Value{}, err
 	}
-	var r0, r1, r2 eval.Value
+	var r0, r1, r2 int64
+	var tmp eval.Value
 	var err error
-	if err := n.Step(3, "Seq.assign", locs[50]); err != nil {
+	if err := n.Step(3, "Seq.assign", locs[45]); err != nil {
 		return eval.Value{}, err
 	}
-	r0, err = n.Var("Seq.assign", n.Prog.Funcs[16], 1)
+	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[16], 1)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Seq.assign", locs[50])
+		return eval.Value{}, eval.At(err, "Seq.assign", locs[45])
 	}
-	r1 = eval.Int(int64(3))
-	r2, err = eval.Binary(ir.BinSub, r0, r1)
+	r0 = tmp.AsInt()
+	r1 = int64(3)
+	r2, err = eval.IntOp(ir.BinSub, r0, r1)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Seq.assign", locs[51])
+		return eval.Value{}, eval.At(err, "Seq.assign", locs[46])
 	}
 	n.Leave()
-	return r2, nil
+	return eval.Int(r2), nil
 }
 
 // f17_Seq_assign compiles Seq.assign (bench.knhk:32).
 func f17_Seq_assign(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Seq.assign", locs[52]); err != nil {
+	if err := n.Enter("Seq.assign", locs[47]); err != nil {
 		return eval.Value{}, err
 	}
-	var r0, r1, r2 eval.Value
+	var r0, r1, r2 int64
+	var tmp eval.Value
 	var err error
-	if err := n.Step(3, "Seq.assign", locs[53]); err != nil {
+	if err := n.Step(3, "Seq.assign", locs[48]); err != nil {
 		return eval.Value{}, err
 	}
-	r0, err = n.Var("Seq.assign", n.Prog.Funcs[17], 1)
+	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[17], 1)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Seq.assign", locs[53])
+		return eval.Value{}, eval.At(err, "Seq.assign", locs[48])
 	}
-	r1 = eval.Int(int64(4))
-	r2, err = eval.Binary(ir.BinAdd, r0, r1)
+	r0 = tmp.AsInt()
+	r1 = int64(4)
+	r2, err = eval.IntOp(ir.BinAdd, r0, r1)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Seq.assign", locs[54])
+		return eval.Value{}, eval.At(err, "Seq.assign", locs[49])
 	}
 	n.Leave()
-	return r2, nil
+	return eval.Int(r2), nil
 }
 
 // f18_Seq_assign compiles Seq.assign (bench.knhk:33).
 func f18_Seq_assign(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Seq.assign", locs[55]); err != nil {
+	if err := n.Enter("Seq.assign", locs[50]); err != nil {
 		return eval.Value{}, err
 	}
-	var r0, r1, r2 eval.Value
+	var r0, r1, r2 int64
+	var tmp eval.Value
 	var err error
-	if err := n.Step(3, "Seq.assign", locs[56]); err != nil {
+	if err := n.Step(3, "Seq.assign", locs[51]); err != nil {
 		return eval.Value{}, err
 	}
-	r0, err = n.Var("Seq.assign", n.Prog.Funcs[18], 1)
+	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[18], 1)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Seq.assign", locs[56])
+		return eval.Value{}, eval.At(err, "Seq.assign", locs[51])
 	}
-	r1 = eval.Int(int64(5))
-	r2, err = eval.Binary(ir.BinMul, r0, r1)
+	r0 = tmp.AsInt()
+	r1 = int64(5)
+	r2, err = eval.IntOp(ir.BinMul, r0, r1)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Seq.assign", locs[57])
+		return eval.Value{}, eval.At(err, "Seq.assign", locs[52])
 	}
 	n.Leave()
-	return r2, nil
+	return eval.Int(r2), nil
 }
 
 // f19_Seq_assign compiles Seq.assign (bench.knhk:34).
 func f19_Seq_assign(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Seq.assign", locs[58]); err != nil {
+	if err := n.Enter("Seq.assign", locs[53]); err != nil {
 		return eval.Value{}, err
 	}
-	var r0, r1, r2 eval.Value
+	var r0, r1, r2 int64
+	var tmp eval.Value
 	var err error
-	if err := n.Step(3, "Seq.assign", locs[59]); err != nil {
+	if err := n.Step(3, "Seq.assign", locs[54]); err != nil {
 		return eval.Value{}, err
 	}
-	r0, err = n.Var("Seq.assign", n.Prog.Funcs[19], 1)
+	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[19], 1)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Seq.assign", locs[59])
+		return eval.Value{}, eval.At(err, "Seq.assign", locs[54])
 	}
-	r1 = eval.Int(int64(6))
-	r2, err = eval.Binary(ir.BinSub, r0, r1)
+	r0 = tmp.AsInt()
+	r1 = int64(6)
+	r2, err = eval.IntOp(ir.BinSub, r0, r1)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Seq.assign", locs[60])
+		return eval.Value{}, eval.At(err, "Seq.assign", locs[55])
 	}
 	n.Leave()
-	return r2, nil
+	return eval.Int(r2), nil
 }
 
 // f20_Seq_assign compiles Seq.assign (bench.knhk:35).
 func f20_Seq_assign(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Seq.assign", locs[61]); err != nil {
+	if err := n.Enter("Seq.assign", locs[56]); err != nil {
 		return eval.Value{}, err
 	}
-	var r0, r1, r2 eval.Value
+	var r0, r1, r2 int64
+	var tmp eval.Value
 	var err error
-	if err := n.Step(3, "Seq.assign", locs[62]); err != nil {
+	if err := n.Step(3, "Seq.assign", locs[57]); err != nil {
 		return eval.Value{}, err
 	}
-	r0, err = n.Var("Seq.assign", n.Prog.Funcs[20], 1)
+	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[20], 1)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Seq.assign", locs[62])
+		return eval.Value{}, eval.At(err, "Seq.assign", locs[57])
 	}
-	r1 = eval.Int(int64(7))
-	r2, err = eval.Binary(ir.BinAdd, r0, r1)
+	r0 = tmp.AsInt()
+	r1 = int64(7)
+	r2, err = eval.IntOp(ir.BinAdd, r0, r1)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Seq.assign", locs[63])
+		return eval.Value{}, eval.At(err, "Seq.assign", locs[58])
 	}
 	n.Leave()
-	return r2, nil
+	return eval.Int(r2), nil
 }
 
 // f21_Seq_assign compiles Seq.assign (bench.knhk:36).
 func f21_Seq_assign(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Seq.assign", locs[64]); err != nil {
+	if err := n.Enter("Seq.assign", locs[59]); err != nil {
 		return eval.Value{}, err
 	}
-	var r0, r1, r2 eval.Value
+	var r0, r1, r2 int64
+	var tmp eval.Value
 	var err error
-	if err := n.Step(3, "Seq.assign", locs[65]); err != nil {
+	if err := n.Step(3, "Seq.assign", locs[60]); err != nil {
 		return eval.Value{}, err
 	}
-	r0, err = n.Var("Seq.assign", n.Prog.Funcs[21], 1)
+	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[21], 1)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Seq.assign", locs[65])
+		return eval.Value{}, eval.At(err, "Seq.assign", locs[60])
 	}
-	r1 = eval.Int(int64(8))
-	r2, err = eval.Binary(ir.BinMul, r0, r1)
+	r0 = tmp.AsInt()
+	r1 = int64(8)
+	r2, err = eval.IntOp(ir.BinMul, r0, r1)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Seq.assign", locs[66])
+		return eval.Value{}, eval.At(err, "Seq.assign", locs[61])
 	}
 	n.Leave()
-	return r2, nil
+	return eval.Int(r2), nil
 }
 
 // f22_Seq_assign compiles Seq.assign (bench.knhk:37).
 func f22_Seq_assign(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Seq.assign", locs[67]); err != nil {
+	if err := n.Enter("Seq.assign", locs[62]); err != nil {
 		return eval.Value{}, err
 	}
-	var r0, r1, r2 eval.Value
+	var r0, r1, r2 int64
+	var tmp eval.Value
 	var err error
-	if err := n.Step(3, "Seq.assign", locs[68]); err != nil {
+	if err := n.Step(3, "Seq.assign", locs[63]); err != nil {
 		return eval.Value{}, err
 	}
-	r0, err = n.Var("Seq.assign", n.Prog.Funcs[22], 1)
+	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[22], 1)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Seq.assign", locs[68])
+		return eval.Value{}, eval.At(err, "Seq.assign", locs[63])
 	}
-	r1 = eval.Int(int64(9))
-	r2, err = eval.Binary(ir.BinSub, r0, r1)
+	r0 = tmp.AsInt()
+	r1 = int64(9)
+	r2, err = eval.IntOp(ir.BinSub, r0, r1)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Seq.assign", locs[69])
+		return eval.Value{}, eval.At(err, "Seq.assign", locs[64])
 	}
 	n.Leave()
-	return r2, nil
+	return eval.Int(r2), nil
 }
 
 // f23_Seq_return compiles Seq.return (bench.knhk:38).
 func f23_Seq_return(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Seq.return", locs[70]); err != nil {
+	if err := n.Enter("Seq.return", locs[65]); err != nil {
 		return eval.Value{}, err
 	}
-	var r0 eval.Value
+	var r0 int64
+	var tmp eval.Value
 	var err error
-	if err := n.Step(1, "Seq.return", locs[70]); err != nil {
+	if err := n.Step(1, "Seq.return", locs[65]); err != nil {
 		return eval.Value{}, err
 	}
-	r0, err = n.Var("Seq.return", n.Prog.Funcs[23], 1)
+	tmp, err = n.Var("Seq.return", n.Prog.Funcs[23], 1)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Seq.return", locs[70])
+		return eval.Value{}, eval.At(err, "Seq.return", locs[65])
 	}
+	r0 = tmp.AsInt()
 	n.Leave()
-	return r0, nil
+	return eval.Int(r0), nil
 }
 
 // locs are the source locations errors report, as in the IR.
@@ -762,18 +800,6 @@ var locs = [...]ir.Loc{{
 	Span: source.Span{
 		End:   506,
 		Start: 498,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   507,
-		Start: 492,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   539,
-		Start: 527,
 	},
 }, {
 	File: 0,
@@ -844,20 +870,8 @@ var locs = [...]ir.Loc{{
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   792,
-		Start: 770,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
 		End:   810,
 		Start: 801,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   811,
-		Start: 795,
 	},
 }, {
 	File: 0,
@@ -870,12 +884,6 @@ var locs = [...]ir.Loc{{
 	Span: source.Span{
 		End:   854,
 		Start: 820,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   855,
-		Start: 814,
 	},
 }, {
 	File: 0,

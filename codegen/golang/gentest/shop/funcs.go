@@ -22,162 +22,162 @@ var funcs = [34]host.NativeFunc{func(n *eval.Native, a []eval.Value) (eval.Value
 	return f1_total_sum(n, a[0])
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 3 {
-		return eval.Value{}, n.Arity("reserve.undo.arg0", locs[6], 3, len(a))
+		return eval.Value{}, n.Arity("reserve.undo.arg0", locs[5], 3, len(a))
 	}
-	return f2_reserve_undo_arg0(n, a[0], a[1], a[2])
+	return f2_reserve_undo_arg0(n, a[0].AsString(), a[1].AsString(), a[2])
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("release.backoff", locs[7], 0, len(a))
+		return eval.Value{}, n.Arity("release.backoff", locs[6], 0, len(a))
 	}
 	return f3_release_backoff(n)
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("charge.timeout", locs[8], 0, len(a))
+		return eval.Value{}, n.Arity("charge.timeout", locs[7], 0, len(a))
 	}
 	return f4_charge_timeout(n)
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("pack.timeout", locs[9], 0, len(a))
+		return eval.Value{}, n.Arity("pack.timeout", locs[8], 0, len(a))
 	}
 	return f5_pack_timeout(n)
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Fulfil.let.stage", locs[10], 0, len(a))
+		return eval.Value{}, n.Arity("Fulfil.let.stage", locs[9], 0, len(a))
 	}
 	return f6_Fulfil_let_stage(n)
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Fulfil.guard", locs[11], 0, len(a))
+		return eval.Value{}, n.Arity("Fulfil.guard", locs[10], 0, len(a))
 	}
 	return f7_Fulfil_guard(n)
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Fulfil.fail", locs[14], 0, len(a))
+		return eval.Value{}, n.Arity("Fulfil.fail", locs[13], 0, len(a))
 	}
 	return f8_Fulfil_fail(n)
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Fulfil.let.amount", locs[15], 0, len(a))
+		return eval.Value{}, n.Arity("Fulfil.let.amount", locs[14], 0, len(a))
 	}
 	return f9_Fulfil_let_amount(n)
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Fulfil.assign", locs[17], 0, len(a))
+		return eval.Value{}, n.Arity("Fulfil.assign", locs[16], 0, len(a))
 	}
 	return f10_Fulfil_assign(n)
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Fulfil.reserve.arg0", locs[19], 0, len(a))
+		return eval.Value{}, n.Arity("Fulfil.reserve.arg0", locs[18], 0, len(a))
 	}
 	return f11_Fulfil_reserve_arg0(n)
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Fulfil.reserve.arg1", locs[21], 0, len(a))
+		return eval.Value{}, n.Arity("Fulfil.reserve.arg1", locs[20], 0, len(a))
 	}
 	return f12_Fulfil_reserve_arg1(n)
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Fulfil.charge.arg0", locs[23], 0, len(a))
+		return eval.Value{}, n.Arity("Fulfil.charge.arg0", locs[22], 0, len(a))
 	}
 	return f13_Fulfil_charge_arg0(n)
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Fulfil.charge.arg1", locs[25], 0, len(a))
+		return eval.Value{}, n.Arity("Fulfil.charge.arg1", locs[24], 0, len(a))
 	}
 	return f14_Fulfil_charge_arg1(n)
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Fulfil.charge.arg2", locs[27], 0, len(a))
+		return eval.Value{}, n.Arity("Fulfil.charge.arg2", locs[26], 0, len(a))
 	}
 	return f15_Fulfil_charge_arg2(n)
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Fulfil.refund.arg0", locs[28], 0, len(a))
+		return eval.Value{}, n.Arity("Fulfil.refund.arg0", locs[27], 0, len(a))
 	}
 	return f16_Fulfil_refund_arg0(n)
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Fulfil.refund.arg1", locs[29], 0, len(a))
+		return eval.Value{}, n.Arity("Fulfil.refund.arg1", locs[28], 0, len(a))
 	}
 	return f17_Fulfil_refund_arg1(n)
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Fulfil.assign", locs[30], 0, len(a))
+		return eval.Value{}, n.Arity("Fulfil.assign", locs[29], 0, len(a))
 	}
 	return f18_Fulfil_assign(n)
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Fulfil.items", locs[32], 0, len(a))
+		return eval.Value{}, n.Arity("Fulfil.items", locs[31], 0, len(a))
 	}
 	return f19_Fulfil_items(n)
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Fulfil.for_58.pack.arg0", locs[34], 0, len(a))
+		return eval.Value{}, n.Arity("Fulfil.for_58.pack.arg0", locs[33], 0, len(a))
 	}
 	return f20_Fulfil_for_58_pack_arg0(n)
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Fulfil.for_58.pack.arg1", locs[36], 0, len(a))
+		return eval.Value{}, n.Arity("Fulfil.for_58.pack.arg1", locs[35], 0, len(a))
 	}
 	return f21_Fulfil_for_58_pack_arg1(n)
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Fulfil.limit", locs[37], 0, len(a))
+		return eval.Value{}, n.Arity("Fulfil.limit", locs[36], 0, len(a))
 	}
 	return f22_Fulfil_limit(n)
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Fulfil.capture.o", locs[38], 0, len(a))
+		return eval.Value{}, n.Arity("Fulfil.capture.o", locs[37], 0, len(a))
 	}
 	return f23_Fulfil_capture_o(n)
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Fulfil.assign", locs[39], 0, len(a))
+		return eval.Value{}, n.Arity("Fulfil.assign", locs[38], 0, len(a))
 	}
 	return f24_Fulfil_assign(n)
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Fulfil.let.shipping", locs[41], 0, len(a))
+		return eval.Value{}, n.Arity("Fulfil.let.shipping", locs[40], 0, len(a))
 	}
 	return f25_Fulfil_let_shipping(n)
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Fulfil.quote_fast.arg0", locs[42], 0, len(a))
+		return eval.Value{}, n.Arity("Fulfil.quote_fast.arg0", locs[41], 0, len(a))
 	}
 	return f26_Fulfil_quote_fast_arg0(n)
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Fulfil.assign", locs[44], 0, len(a))
+		return eval.Value{}, n.Arity("Fulfil.assign", locs[43], 0, len(a))
 	}
 	return f27_Fulfil_assign(n)
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Fulfil.quote_slow.arg0", locs[46], 0, len(a))
+		return eval.Value{}, n.Arity("Fulfil.quote_slow.arg0", locs[45], 0, len(a))
 	}
 	return f28_Fulfil_quote_slow_arg0(n)
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Fulfil.info.arg0", locs[48], 0, len(a))
+		return eval.Value{}, n.Arity("Fulfil.info.arg0", locs[47], 0, len(a))
 	}
 	return f29_Fulfil_info_arg0(n)
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Fulfil.timer", locs[52], 0, len(a))
+		return eval.Value{}, n.Arity("Fulfil.timer", locs[51], 0, len(a))
 	}
 	return f30_Fulfil_timer(n)
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Fulfil.assign", locs[53], 0, len(a))
+		return eval.Value{}, n.Arity("Fulfil.assign", locs[52], 0, len(a))
 	}
 	return f31_Fulfil_assign(n)
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Fulfil.return", locs[55], 0, len(a))
+		return eval.Value{}, n.Arity("Fulfil.return", locs[54], 0, len(a))
 	}
 	return f32_Fulfil_return(n)
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Fulfil.query.status", locs[61], 0, len(a))
+		return eval.Value{}, n.Arity("Fulfil.query.status", locs[60], 0, len(a))
 	}
 	return f33_Fulfil_query_status(n)
 }}
@@ -187,20 +187,23 @@ func f0_total(n *eval.Native, r0 eval.Value) (eval.Value, error) {
 	if err := n.Enter("total", locs[0]); err != nil {
 		return eval.Value{}, err
 	}
-	var r1, r2 eval.Value
+	var r1 eval.Value
+	var r2 float64
+	var tmp eval.Value
 	var err error
 	if err := n.Step(2, "total", locs[1]); err != nil {
 		return eval.Value{}, err
 	}
 	r1 = r0.Index(2)
-	r2, err = n.ListBuiltin("sum", r1, ir.TypeID(3), func(x eval.Value) (eval.Value, error) {
+	tmp, err = n.ListBuiltin("sum", r1, ir.TypeID(3), func(x eval.Value) (eval.Value, error) {
 		return f1_total_sum(n, x)
 	})
 	if err != nil {
 		return eval.Value{}, eval.At(err, "total", locs[2])
 	}
+	r2 = tmp.AsFloat()
 	n.Leave()
-	return r2, nil
+	return eval.Float(r2), nil
 }
 
 // f1_total_sum compiles total.sum (shop.knhk:27).
@@ -208,38 +211,35 @@ func f1_total_sum(n *eval.Native, r0 eval.Value) (eval.Value, error) {
 	if err := n.Enter("total.sum", locs[3]); err != nil {
 		return eval.Value{}, err
 	}
-	var r1, r2, r3, r4 eval.Value
-	var err error
+	var r2 int64
+	var r1, r3, r4 float64
 	if err := n.Step(4, "total.sum", locs[4]); err != nil {
 		return eval.Value{}, err
 	}
-	r1 = r0.Index(0)
-	r2 = r0.Index(1)
-	r3, err = n.Convert(r2, ir.TypeID(3))
-	if err != nil {
-		return eval.Value{}, eval.At(err, "total.sum", locs[5])
-	}
-	r4 = eval.Float(r1.AsFloat() * r3.AsFloat())
+	r1 = r0.Index(0).AsFloat()
+	r2 = r0.Index(1).AsInt()
+	r3 = float64(r2)
+	r4 = r1 * r3
 	n.Leave()
-	return r4, nil
+	return eval.Float(r4), nil
 }
 
 // f2_reserve_undo_arg0 compiles reserve.undo.arg0 (shop.knhk:31).
-func f2_reserve_undo_arg0(n *eval.Native, r0 eval.Value, r1 eval.Value, r2 eval.Value) (eval.Value, error) {
-	if err := n.Enter("reserve.undo.arg0", locs[6]); err != nil {
+func f2_reserve_undo_arg0(n *eval.Native, r0 string, r1 string, r2 eval.Value) (eval.Value, error) {
+	if err := n.Enter("reserve.undo.arg0", locs[5]); err != nil {
 		return eval.Value{}, err
 	}
 	n.Leave()
-	return r0, nil
+	return eval.Str(r0), nil
 }
 
 // f3_release_backoff compiles release.backoff (shop.knhk:32).
 func f3_release_backoff(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("release.backoff", locs[7]); err != nil {
+	if err := n.Enter("release.backoff", locs[6]); err != nil {
 		return eval.Value{}, err
 	}
 	var r0 eval.Value
-	if err := n.Step(1, "release.backoff", locs[7]); err != nil {
+	if err := n.Step(1, "release.backoff", locs[6]); err != nil {
 		return eval.Value{}, err
 	}
 	r0 = n.Const(ir.TypeID(6), ir.Const{
@@ -255,11 +255,11 @@ func f3_release_backoff(n *eval.Native) (eval.Value, error) {
 
 // f4_charge_timeout compiles charge.timeout (shop.knhk:35).
 func f4_charge_timeout(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("charge.timeout", locs[8]); err != nil {
+	if err := n.Enter("charge.timeout", locs[7]); err != nil {
 		return eval.Value{}, err
 	}
 	var r0 eval.Value
-	if err := n.Step(1, "charge.timeout", locs[8]); err != nil {
+	if err := n.Step(1, "charge.timeout", locs[7]); err != nil {
 		return eval.Value{}, err
 	}
 	r0 = n.Const(ir.TypeID(6), ir.Const{
@@ -275,11 +275,11 @@ func f4_charge_timeout(n *eval.Native) (eval.Value, error) {
 
 // f5_pack_timeout compiles pack.timeout (shop.knhk:37).
 func f5_pack_timeout(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("pack.timeout", locs[9]); err != nil {
+	if err := n.Enter("pack.timeout", locs[8]); err != nil {
 		return eval.Value{}, err
 	}
 	var r0 eval.Value
-	if err := n.Step(1, "pack.timeout", locs[9]); err != nil {
+	if err := n.Step(1, "pack.timeout", locs[8]); err != nil {
 		return eval.Value{}, err
 	}
 	r0 = n.Const(ir.TypeID(6), ir.Const{
@@ -295,125 +295,133 @@ func f5_pack_timeout(n *eval.Native) (eval.Value, error) {
 
 // f6_Fulfil_let_stage compiles Fulfil.let.stage (shop.knhk:43).
 func f6_Fulfil_let_stage(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Fulfil.let.stage", locs[10]); err != nil {
+	if err := n.Enter("Fulfil.let.stage", locs[9]); err != nil {
 		return eval.Value{}, err
 	}
-	var r0 eval.Value
-	if err := n.Step(1, "Fulfil.let.stage", locs[10]); err != nil {
+	var r0 string
+	if err := n.Step(1, "Fulfil.let.stage", locs[9]); err != nil {
 		return eval.Value{}, err
 	}
-	r0 = eval.Str("received")
+	r0 = "received"
 	n.Leave()
-	return r0, nil
+	return eval.Str(r0), nil
 }
 
 // f7_Fulfil_guard compiles Fulfil.guard (shop.knhk:46).
 func f7_Fulfil_guard(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Fulfil.guard", locs[11]); err != nil {
+	if err := n.Enter("Fulfil.guard", locs[10]); err != nil {
 		return eval.Value{}, err
 	}
-	var r0, r1, r2, r3, r4 eval.Value
+	var r0, r1 eval.Value
+	var r4 bool
+	var r2, r3 int64
+	var tmp eval.Value
 	var err error
-	if err := n.Step(5, "Fulfil.guard", locs[12]); err != nil {
+	if err := n.Step(5, "Fulfil.guard", locs[11]); err != nil {
 		return eval.Value{}, err
 	}
 	r0, err = n.Var("Fulfil.guard", n.Prog.Funcs[7], 0)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Fulfil.guard", locs[12])
+		return eval.Value{}, eval.At(err, "Fulfil.guard", locs[11])
 	}
 	r1 = r0.Index(2)
-	r2, err = n.Builtin("len", r1)
+	tmp, err = n.Builtin("len", r1)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Fulfil.guard", locs[13])
+		return eval.Value{}, eval.At(err, "Fulfil.guard", locs[12])
 	}
-	r3 = eval.Int(int64(0))
-	r4 = eval.Bool(r2.AsInt() > r3.AsInt())
+	r2 = tmp.AsInt()
+	r3 = int64(0)
+	r4 = r2 > r3
 	n.Leave()
-	return r4, nil
+	return eval.Bool(r4), nil
 }
 
 // f8_Fulfil_fail compiles Fulfil.fail (shop.knhk:46).
 func f8_Fulfil_fail(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Fulfil.fail", locs[14]); err != nil {
+	if err := n.Enter("Fulfil.fail", locs[13]); err != nil {
 		return eval.Value{}, err
 	}
-	var r0 eval.Value
-	if err := n.Step(1, "Fulfil.fail", locs[14]); err != nil {
+	var r0 string
+	if err := n.Step(1, "Fulfil.fail", locs[13]); err != nil {
 		return eval.Value{}, err
 	}
-	r0 = eval.Str("empty order")
+	r0 = "empty order"
 	n.Leave()
-	return r0, nil
+	return eval.Str(r0), nil
 }
 
 // f9_Fulfil_let_amount compiles Fulfil.let.amount (shop.knhk:47).
 func f9_Fulfil_let_amount(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Fulfil.let.amount", locs[15]); err != nil {
+	if err := n.Enter("Fulfil.let.amount", locs[14]); err != nil {
 		return eval.Value{}, err
 	}
-	var r0, r1 eval.Value
+	var r0 eval.Value
+	var r1 float64
+	var tmp eval.Value
 	var err error
-	if err := n.Step(2, "Fulfil.let.amount", locs[16]); err != nil {
+	if err := n.Step(2, "Fulfil.let.amount", locs[15]); err != nil {
 		return eval.Value{}, err
 	}
 	r0, err = n.Var("Fulfil.let.amount", n.Prog.Funcs[9], 0)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Fulfil.let.amount", locs[16])
-	}
-	r1, err = f0_total(n, r0)
-	if err != nil {
 		return eval.Value{}, eval.At(err, "Fulfil.let.amount", locs[15])
 	}
+	tmp, err = f0_total(n, r0)
+	if err != nil {
+		return eval.Value{}, eval.At(err, "Fulfil.let.amount", locs[14])
+	}
+	r1 = tmp.AsFloat()
 	n.Leave()
-	return r1, nil
+	return eval.Float(r1), nil
 }
 
 // f10_Fulfil_assign compiles Fulfil.assign (shop.knhk:51).
 func f10_Fulfil_assign(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Fulfil.assign", locs[17]); err != nil {
+	if err := n.Enter("Fulfil.assign", locs[16]); err != nil {
 		return eval.Value{}, err
 	}
-	var r0 eval.Value
-	if err := n.Step(1, "Fulfil.assign", locs[18]); err != nil {
+	var r0 string
+	if err := n.Step(1, "Fulfil.assign", locs[17]); err != nil {
 		return eval.Value{}, err
 	}
-	r0 = eval.Str("paying")
+	r0 = "paying"
 	n.Leave()
-	return r0, nil
+	return eval.Str(r0), nil
 }
 
 // f11_Fulfil_reserve_arg0 compiles Fulfil.reserve.arg0 (shop.knhk:53).
 func f11_Fulfil_reserve_arg0(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Fulfil.reserve.arg0", locs[19]); err != nil {
+	if err := n.Enter("Fulfil.reserve.arg0", locs[18]); err != nil {
 		return eval.Value{}, err
 	}
-	var r0, r1 eval.Value
+	var r0 eval.Value
+	var r1 string
 	var err error
-	if err := n.Step(2, "Fulfil.reserve.arg0", locs[20]); err != nil {
+	if err := n.Step(2, "Fulfil.reserve.arg0", locs[19]); err != nil {
 		return eval.Value{}, err
 	}
 	r0, err = n.Var("Fulfil.reserve.arg0", n.Prog.Funcs[11], 0)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Fulfil.reserve.arg0", locs[20])
+		return eval.Value{}, eval.At(err, "Fulfil.reserve.arg0", locs[19])
 	}
-	r1 = r0.Index(1)
+	r1 = r0.Index(1).AsString()
 	n.Leave()
-	return r1, nil
+	return eval.Str(r1), nil
 }
 
 // f12_Fulfil_reserve_arg1 compiles Fulfil.reserve.arg1 (shop.knhk:53).
 func f12_Fulfil_reserve_arg1(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Fulfil.reserve.arg1", locs[21]); err != nil {
+	if err := n.Enter("Fulfil.reserve.arg1", locs[20]); err != nil {
 		return eval.Value{}, err
 	}
 	var r0, r1 eval.Value
 	var err error
-	if err := n.Step(2, "Fulfil.reserve.arg1", locs[22]); err != nil {
+	if err := n.Step(2, "Fulfil.reserve.arg1", locs[21]); err != nil {
 		return eval.Value{}, err
 	}
 	r0, err = n.Var("Fulfil.reserve.arg1", n.Prog.Funcs[12], 0)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Fulfil.reserve.arg1", locs[22])
+		return eval.Value{}, eval.At(err, "Fulfil.reserve.arg1", locs[21])
 	}
 	r1 = r0.Index(2)
 	n.Leave()
@@ -422,123 +430,131 @@ func f12_Fulfil_reserve_arg1(n *eval.Native) (eval.Value, error) {
 
 // f13_Fulfil_charge_arg0 compiles Fulfil.charge.arg0 (shop.knhk:54).
 func f13_Fulfil_charge_arg0(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Fulfil.charge.arg0", locs[23]); err != nil {
+	if err := n.Enter("Fulfil.charge.arg0", locs[22]); err != nil {
 		return eval.Value{}, err
 	}
-	var r0, r1 eval.Value
+	var r0 eval.Value
+	var r1 string
 	var err error
-	if err := n.Step(2, "Fulfil.charge.arg0", locs[24]); err != nil {
+	if err := n.Step(2, "Fulfil.charge.arg0", locs[23]); err != nil {
 		return eval.Value{}, err
 	}
 	r0, err = n.Var("Fulfil.charge.arg0", n.Prog.Funcs[13], 0)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Fulfil.charge.arg0", locs[24])
+		return eval.Value{}, eval.At(err, "Fulfil.charge.arg0", locs[23])
 	}
-	r1 = r0.Index(1)
+	r1 = r0.Index(1).AsString()
 	n.Leave()
-	return r1, nil
+	return eval.Str(r1), nil
 }
 
 // f14_Fulfil_charge_arg1 compiles Fulfil.charge.arg1 (shop.knhk:54).
 func f14_Fulfil_charge_arg1(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Fulfil.charge.arg1", locs[25]); err != nil {
+	if err := n.Enter("Fulfil.charge.arg1", locs[24]); err != nil {
 		return eval.Value{}, err
 	}
-	var r0, r1 eval.Value
+	var r0 eval.Value
+	var r1 string
 	var err error
-	if err := n.Step(2, "Fulfil.charge.arg1", locs[26]); err != nil {
+	if err := n.Step(2, "Fulfil.charge.arg1", locs[25]); err != nil {
 		return eval.Value{}, err
 	}
 	r0, err = n.Var("Fulfil.charge.arg1", n.Prog.Funcs[14], 0)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Fulfil.charge.arg1", locs[26])
+		return eval.Value{}, eval.At(err, "Fulfil.charge.arg1", locs[25])
 	}
-	r1 = r0.Index(0)
+	r1 = r0.Index(0).AsString()
 	n.Leave()
-	return r1, nil
+	return eval.Str(r1), nil
 }
 
 // f15_Fulfil_charge_arg2 compiles Fulfil.charge.arg2 (shop.knhk:54).
 func f15_Fulfil_charge_arg2(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Fulfil.charge.arg2", locs[27]); err != nil {
+	if err := n.Enter("Fulfil.charge.arg2", locs[26]); err != nil {
 		return eval.Value{}, err
 	}
-	var r0 eval.Value
+	var r0 float64
+	var tmp eval.Value
 	var err error
-	if err := n.Step(1, "Fulfil.charge.arg2", locs[27]); err != nil {
+	if err := n.Step(1, "Fulfil.charge.arg2", locs[26]); err != nil {
 		return eval.Value{}, err
 	}
-	r0, err = n.Var("Fulfil.charge.arg2", n.Prog.Funcs[15], 2)
+	tmp, err = n.Var("Fulfil.charge.arg2", n.Prog.Funcs[15], 2)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Fulfil.charge.arg2", locs[27])
+		return eval.Value{}, eval.At(err, "Fulfil.charge.arg2", locs[26])
 	}
+	r0 = tmp.AsFloat()
 	n.Leave()
-	return r0, nil
+	return eval.Float(r0), nil
 }
 
 // f16_Fulfil_refund_arg0 compiles Fulfil.refund.arg0 (shop.knhk:54).
 func f16_Fulfil_refund_arg0(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Fulfil.refund.arg0", locs[28]); err != nil {
+	if err := n.Enter("Fulfil.refund.arg0", locs[27]); err != nil {
 		return eval.Value{}, err
 	}
-	var r0 eval.Value
+	var r0 string
+	var tmp eval.Value
 	var err error
-	if err := n.Step(1, "Fulfil.refund.arg0", locs[28]); err != nil {
+	if err := n.Step(1, "Fulfil.refund.arg0", locs[27]); err != nil {
 		return eval.Value{}, err
 	}
-	r0, err = n.Var("Fulfil.refund.arg0", n.Prog.Funcs[16], 4)
+	tmp, err = n.Var("Fulfil.refund.arg0", n.Prog.Funcs[16], 4)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Fulfil.refund.arg0", locs[28])
+		return eval.Value{}, eval.At(err, "Fulfil.refund.arg0", locs[27])
 	}
+	r0 = tmp.AsString()
 	n.Leave()
-	return r0, nil
+	return eval.Str(r0), nil
 }
 
 // f17_Fulfil_refund_arg1 compiles Fulfil.refund.arg1 (shop.knhk:54).
 func f17_Fulfil_refund_arg1(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Fulfil.refund.arg1", locs[29]); err != nil {
+	if err := n.Enter("Fulfil.refund.arg1", locs[28]); err != nil {
 		return eval.Value{}, err
 	}
-	var r0 eval.Value
+	var r0 float64
+	var tmp eval.Value
 	var err error
-	if err := n.Step(1, "Fulfil.refund.arg1", locs[29]); err != nil {
+	if err := n.Step(1, "Fulfil.refund.arg1", locs[28]); err != nil {
 		return eval.Value{}, err
 	}
-	r0, err = n.Var("Fulfil.refund.arg1", n.Prog.Funcs[17], 2)
+	tmp, err = n.Var("Fulfil.refund.arg1", n.Prog.Funcs[17], 2)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Fulfil.refund.arg1", locs[29])
+		return eval.Value{}, eval.At(err, "Fulfil.refund.arg1", locs[28])
 	}
+	r0 = tmp.AsFloat()
 	n.Leave()
-	return r0, nil
+	return eval.Float(r0), nil
 }
 
 // f18_Fulfil_assign compiles Fulfil.assign (shop.knhk:57).
 func f18_Fulfil_assign(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Fulfil.assign", locs[30]); err != nil {
+	if err := n.Enter("Fulfil.assign", locs[29]); err != nil {
 		return eval.Value{}, err
 	}
-	var r0 eval.Value
-	if err := n.Step(1, "Fulfil.assign", locs[31]); err != nil {
+	var r0 string
+	if err := n.Step(1, "Fulfil.assign", locs[30]); err != nil {
 		return eval.Value{}, err
 	}
-	r0 = eval.Str("packing")
+	r0 = "packing"
 	n.Leave()
-	return r0, nil
+	return eval.Str(r0), nil
 }
 
 // f19_Fulfil_items compiles Fulfil.items (shop.knhk:58).
 func f19_Fulfil_items(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Fulfil.items", locs[32]); err != nil {
+	if err := n.Enter("Fulfil.items", locs[31]); err != nil {
 		return eval.Value{}, err
 	}
 	var r0, r1 eval.Value
 	var err error
-	if err := n.Step(2, "Fulfil.items", locs[33]); err != nil {
+	if err := n.Step(2, "Fulfil.items", locs[32]); err != nil {
 		return eval.Value{}, err
 	}
 	r0, err = n.Var("Fulfil.items", n.Prog.Funcs[19], 0)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Fulfil.items", locs[33])
+		return eval.Value{}, eval.At(err, "Fulfil.items", locs[32])
 	}
 	r1 = r0.Index(2)
 	n.Leave()
@@ -547,36 +563,37 @@ func f19_Fulfil_items(n *eval.Native) (eval.Value, error) {
 
 // f20_Fulfil_for_58_pack_arg0 compiles Fulfil.for_58.pack.arg0 (shop.knhk:59).
 func f20_Fulfil_for_58_pack_arg0(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Fulfil.for_58.pack.arg0", locs[34]); err != nil {
+	if err := n.Enter("Fulfil.for_58.pack.arg0", locs[33]); err != nil {
 		return eval.Value{}, err
 	}
-	var r0, r1 eval.Value
+	var r0 eval.Value
+	var r1 string
 	var err error
-	if err := n.Step(2, "Fulfil.for_58.pack.arg0", locs[35]); err != nil {
+	if err := n.Step(2, "Fulfil.for_58.pack.arg0", locs[34]); err != nil {
 		return eval.Value{}, err
 	}
 	r0, err = n.Var("Fulfil.for_58.pack.arg0", n.Prog.Funcs[20], 1)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Fulfil.for_58.pack.arg0", locs[35])
+		return eval.Value{}, eval.At(err, "Fulfil.for_58.pack.arg0", locs[34])
 	}
-	r1 = r0.Index(1)
+	r1 = r0.Index(1).AsString()
 	n.Leave()
-	return r1, nil
+	return eval.Str(r1), nil
 }
 
 // f21_Fulfil_for_58_pack_arg1 compiles Fulfil.for_58.pack.arg1 (shop.knhk:59).
 func f21_Fulfil_for_58_pack_arg1(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Fulfil.for_58.pack.arg1", locs[36]); err != nil {
+	if err := n.Enter("Fulfil.for_58.pack.arg1", locs[35]); err != nil {
 		return eval.Value{}, err
 	}
 	var r0 eval.Value
 	var err error
-	if err := n.Step(1, "Fulfil.for_58.pack.arg1", locs[36]); err != nil {
+	if err := n.Step(1, "Fulfil.for_58.pack.arg1", locs[35]); err != nil {
 		return eval.Value{}, err
 	}
 	r0, err = n.Var("Fulfil.for_58.pack.arg1", n.Prog.Funcs[21], 0)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Fulfil.for_58.pack.arg1", locs[36])
+		return eval.Value{}, eval.At(err, "Fulfil.for_58.pack.arg1", locs[35])
 	}
 	n.Leave()
 	return r0, nil
@@ -584,31 +601,31 @@ func f21_Fulfil_for_58_pack_arg1(n *eval.Native) (eval.Value, error) {
 
 // f22_Fulfil_limit compiles Fulfil.limit (shop.knhk:58).
 func f22_Fulfil_limit(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Fulfil.limit", locs[37]); err != nil {
+	if err := n.Enter("Fulfil.limit", locs[36]); err != nil {
 		return eval.Value{}, err
 	}
-	var r0 eval.Value
-	if err := n.Step(1, "Fulfil.limit", locs[37]); err != nil {
+	var r0 int64
+	if err := n.Step(1, "Fulfil.limit", locs[36]); err != nil {
 		return eval.Value{}, err
 	}
-	r0 = eval.Int(int64(4))
+	r0 = int64(4)
 	n.Leave()
-	return r0, nil
+	return eval.Int(r0), nil
 }
 
 // f23_Fulfil_capture_o compiles Fulfil.capture.o (shop.knhk:58).
 func f23_Fulfil_capture_o(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Fulfil.capture.o", locs[38]); err != nil {
+	if err := n.Enter("Fulfil.capture.o", locs[37]); err != nil {
 		return eval.Value{}, err
 	}
 	var r0 eval.Value
 	var err error
-	if err := n.Step(1, "Fulfil.capture.o", locs[38]); err != nil {
+	if err := n.Step(1, "Fulfil.capture.o", locs[37]); err != nil {
 		return eval.Value{}, err
 	}
 	r0, err = n.Var("Fulfil.capture.o", n.Prog.Funcs[23], 0)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Fulfil.capture.o", locs[38])
+		return eval.Value{}, eval.At(err, "Fulfil.capture.o", locs[37])
 	}
 	n.Leave()
 	return r0, nil
@@ -616,123 +633,132 @@ func f23_Fulfil_capture_o(n *eval.Native) (eval.Value, error) {
 
 // f24_Fulfil_assign compiles Fulfil.assign (shop.knhk:64).
 func f24_Fulfil_assign(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Fulfil.assign", locs[39]); err != nil {
+	if err := n.Enter("Fulfil.assign", locs[38]); err != nil {
 		return eval.Value{}, err
 	}
-	var r0 eval.Value
-	if err := n.Step(1, "Fulfil.assign", locs[40]); err != nil {
+	var r0 string
+	if err := n.Step(1, "Fulfil.assign", locs[39]); err != nil {
 		return eval.Value{}, err
 	}
-	r0 = eval.Str("shipping")
+	r0 = "shipping"
 	n.Leave()
-	return r0, nil
+	return eval.Str(r0), nil
 }
 
 // f25_Fulfil_let_shipping compiles Fulfil.let.shipping (shop.knhk:65).
 func f25_Fulfil_let_shipping(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Fulfil.let.shipping", locs[41]); err != nil {
+	if err := n.Enter("Fulfil.let.shipping", locs[40]); err != nil {
 		return eval.Value{}, err
 	}
-	var r0 eval.Value
-	if err := n.Step(1, "Fulfil.let.shipping", locs[41]); err != nil {
+	var r0 float64
+	if err := n.Step(1, "Fulfil.let.shipping", locs[40]); err != nil {
 		return eval.Value{}, err
 	}
-	r0 = eval.Float(0.0)
+	r0 = 0.0
 	n.Leave()
-	return r0, nil
+	return eval.Float(r0), nil
 }
 
 // f26_Fulfil_quote_fast_arg0 compiles Fulfil.quote_fast.arg0 (shop.knhk:68).
 func f26_Fulfil_quote_fast_arg0(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Fulfil.quote_fast.arg0", locs[42]); err != nil {
+	if err := n.Enter("Fulfil.quote_fast.arg0", locs[41]); err != nil {
 		return eval.Value{}, err
 	}
-	var r0, r1 eval.Value
+	var r0 eval.Value
+	var r1 string
 	var err error
-	if err := n.Step(2, "Fulfil.quote_fast.arg0", locs[43]); err != nil {
+	if err := n.Step(2, "Fulfil.quote_fast.arg0", locs[42]); err != nil {
 		return eval.Value{}, err
 	}
 	r0, err = n.Var("Fulfil.quote_fast.arg0", n.Prog.Funcs[26], 0)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Fulfil.quote_fast.arg0", locs[43])
+		return eval.Value{}, eval.At(err, "Fulfil.quote_fast.arg0", locs[42])
 	}
-	r1 = r0.Index(1)
+	r1 = r0.Index(1).AsString()
 	n.Leave()
-	return r1, nil
+	return eval.Str(r1), nil
 }
 
 // f27_Fulfil_assign compiles Fulfil.assign (shop.knhk:69).
 func f27_Fulfil_assign(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Fulfil.assign", locs[44]); err != nil {
+	if err := n.Enter("Fulfil.assign", locs[43]); err != nil {
 		return eval.Value{}, err
 	}
-	var r0 eval.Value
+	var r0 float64
+	var tmp eval.Value
 	var err error
-	if err := n.Step(1, "Fulfil.assign", locs[45]); err != nil {
+	if err := n.Step(1, "Fulfil.assign", locs[44]); err != nil {
 		return eval.Value{}, err
 	}
-	r0, err = n.Var("Fulfil.assign", n.Prog.Funcs[27], 6)
+	tmp, err = n.Var("Fulfil.assign", n.Prog.Funcs[27], 6)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Fulfil.assign", locs[45])
+		return eval.Value{}, eval.At(err, "Fulfil.assign", locs[44])
 	}
+	r0 = tmp.AsFloat()
 	n.Leave()
-	return r0, nil
+	return eval.Float(r0), nil
 }
 
 // f28_Fulfil_quote_slow_arg0 compiles Fulfil.quote_slow.arg0 (shop.knhk:72).
 func f28_Fulfil_quote_slow_arg0(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Fulfil.quote_slow.arg0", locs[46]); err != nil {
+	if err := n.Enter("Fulfil.quote_slow.arg0", locs[45]); err != nil {
 		return eval.Value{}, err
 	}
-	var r0, r1 eval.Value
+	var r0 eval.Value
+	var r1 string
 	var err error
-	if err := n.Step(2, "Fulfil.quote_slow.arg0", locs[47]); err != nil {
+	if err := n.Step(2, "Fulfil.quote_slow.arg0", locs[46]); err != nil {
 		return eval.Value{}, err
 	}
 	r0, err = n.Var("Fulfil.quote_slow.arg0", n.Prog.Funcs[28], 0)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Fulfil.quote_slow.arg0", locs[47])
+		return eval.Value{}, eval.At(err, "Fulfil.quote_slow.arg0", locs[46])
 	}
-	r1 = r0.Index(1)
+	r1 = r0.Index(1).AsString()
 	n.Leave()
-	return r1, nil
+	return eval.Str(r1), nil
 }
 
 // f29_Fulfil_info_arg0 compiles Fulfil.info.arg0 (shop.knhk:73).
 func f29_Fulfil_info_arg0(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Fulfil.info.arg0", locs[48]); err != nil {
+	if err := n.Enter("Fulfil.info.arg0", locs[47]); err != nil {
 		return eval.Value{}, err
 	}
-	var r0, r1, r2, r3 eval.Value
+	var r1 float64
+	var r0, r2, r3 string
+	var tmp eval.Value
 	var err error
-	if err := n.Step(4, "Fulfil.info.arg0", locs[49]); err != nil {
+	if err := n.Step(4, "Fulfil.info.arg0", locs[48]); err != nil {
 		return eval.Value{}, err
 	}
-	r0 = eval.Str("late quote: ")
-	r1, err = n.Var("Fulfil.info.arg0", n.Prog.Funcs[29], 7)
+	r0 = "late quote: "
+	tmp, err = n.Var("Fulfil.info.arg0", n.Prog.Funcs[29], 7)
+	if err != nil {
+		return eval.Value{}, eval.At(err, "Fulfil.info.arg0", locs[49])
+	}
+	r1 = tmp.AsFloat()
+	tmp, err = n.Convert(eval.Float(r1), ir.TypeID(4))
 	if err != nil {
 		return eval.Value{}, eval.At(err, "Fulfil.info.arg0", locs[50])
 	}
-	r2, err = n.Convert(r1, ir.TypeID(4))
+	r2 = tmp.AsString()
+	tmp, err = eval.Binary(ir.BinAdd, eval.Str(r0), eval.Str(r2))
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Fulfil.info.arg0", locs[51])
+		return eval.Value{}, eval.At(err, "Fulfil.info.arg0", locs[47])
 	}
-	r3, err = eval.Binary(ir.BinAdd, r0, r2)
-	if err != nil {
-		return eval.Value{}, eval.At(err, "Fulfil.info.arg0", locs[48])
-	}
-	n.Charge(r3)
+	n.Charge(tmp)
+	r3 = tmp.AsString()
 	n.Leave()
-	return r3, nil
+	return eval.Str(r3), nil
 }
 
 // f30_Fulfil_timer compiles Fulfil.timer (shop.knhk:80).
 func f30_Fulfil_timer(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Fulfil.timer", locs[52]); err != nil {
+	if err := n.Enter("Fulfil.timer", locs[51]); err != nil {
 		return eval.Value{}, err
 	}
 	var r0 eval.Value
-	if err := n.Step(1, "Fulfil.timer", locs[52]); err != nil {
+	if err := n.Step(1, "Fulfil.timer", locs[51]); err != nil {
 		return eval.Value{}, err
 	}
 	r0 = n.Const(ir.TypeID(6), ir.Const{
@@ -748,70 +774,79 @@ func f30_Fulfil_timer(n *eval.Native) (eval.Value, error) {
 
 // f31_Fulfil_assign compiles Fulfil.assign (shop.knhk:82).
 func f31_Fulfil_assign(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Fulfil.assign", locs[53]); err != nil {
+	if err := n.Enter("Fulfil.assign", locs[52]); err != nil {
 		return eval.Value{}, err
 	}
-	var r0 eval.Value
-	if err := n.Step(1, "Fulfil.assign", locs[54]); err != nil {
+	var r0 string
+	if err := n.Step(1, "Fulfil.assign", locs[53]); err != nil {
 		return eval.Value{}, err
 	}
-	r0 = eval.Str("done")
+	r0 = "done"
 	n.Leave()
-	return r0, nil
+	return eval.Str(r0), nil
 }
 
 // f32_Fulfil_return compiles Fulfil.return (shop.knhk:83).
 func f32_Fulfil_return(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Fulfil.return", locs[55]); err != nil {
+	if err := n.Enter("Fulfil.return", locs[54]); err != nil {
 		return eval.Value{}, err
 	}
-	var r0, r1, r2, r3, r4, r5, r6 eval.Value
+	var r1, r6 eval.Value
+	var r0, r5 float64
+	var r2, r3, r4 string
+	var tmp eval.Value
 	var err error
-	if err := n.Step(7, "Fulfil.return", locs[56]); err != nil {
+	if err := n.Step(7, "Fulfil.return", locs[55]); err != nil {
 		return eval.Value{}, err
 	}
-	r0, err = n.Var("Fulfil.return", n.Prog.Funcs[32], 2)
+	tmp, err = n.Var("Fulfil.return", n.Prog.Funcs[32], 2)
+	if err != nil {
+		return eval.Value{}, eval.At(err, "Fulfil.return", locs[55])
+	}
+	r0 = tmp.AsFloat()
+	r1, err = n.Var("Fulfil.return", n.Prog.Funcs[32], 0)
 	if err != nil {
 		return eval.Value{}, eval.At(err, "Fulfil.return", locs[56])
 	}
-	r1, err = n.Var("Fulfil.return", n.Prog.Funcs[32], 0)
+	r2 = r1.Index(1).AsString()
+	tmp, err = n.Var("Fulfil.return", n.Prog.Funcs[32], 4)
 	if err != nil {
 		return eval.Value{}, eval.At(err, "Fulfil.return", locs[57])
 	}
-	r2 = r1.Index(1)
-	r3, err = n.Var("Fulfil.return", n.Prog.Funcs[32], 4)
+	r3 = tmp.AsString()
+	tmp, err = n.Var("Fulfil.return", n.Prog.Funcs[32], 3)
 	if err != nil {
 		return eval.Value{}, eval.At(err, "Fulfil.return", locs[58])
 	}
-	r4, err = n.Var("Fulfil.return", n.Prog.Funcs[32], 3)
+	r4 = tmp.AsString()
+	tmp, err = n.Var("Fulfil.return", n.Prog.Funcs[32], 5)
 	if err != nil {
 		return eval.Value{}, eval.At(err, "Fulfil.return", locs[59])
 	}
-	r5, err = n.Var("Fulfil.return", n.Prog.Funcs[32], 5)
-	if err != nil {
-		return eval.Value{}, eval.At(err, "Fulfil.return", locs[60])
-	}
-	r6 = n.MakeRecord(11, r0, r2, r3, r4, r5)
+	r5 = tmp.AsFloat()
+	r6 = n.MakeRecord(11, eval.Float(r0), eval.Str(r2), eval.Str(r3), eval.Str(r4), eval.Float(r5))
 	n.Leave()
 	return r6, nil
 }
 
 // f33_Fulfil_query_status compiles Fulfil.query.status (shop.knhk:44).
 func f33_Fulfil_query_status(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Fulfil.query.status", locs[61]); err != nil {
+	if err := n.Enter("Fulfil.query.status", locs[60]); err != nil {
 		return eval.Value{}, err
 	}
-	var r0 eval.Value
+	var r0 string
+	var tmp eval.Value
 	var err error
-	if err := n.Step(1, "Fulfil.query.status", locs[61]); err != nil {
+	if err := n.Step(1, "Fulfil.query.status", locs[60]); err != nil {
 		return eval.Value{}, err
 	}
-	r0, err = n.Var("Fulfil.query.status", n.Prog.Funcs[33], 1)
+	tmp, err = n.Var("Fulfil.query.status", n.Prog.Funcs[33], 1)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Fulfil.query.status", locs[61])
+		return eval.Value{}, eval.At(err, "Fulfil.query.status", locs[60])
 	}
+	r0 = tmp.AsString()
 	n.Leave()
-	return r0, nil
+	return eval.Str(r0), nil
 }
 
 // locs are the source locations errors report, as in the IR.
@@ -844,12 +879,6 @@ var locs = [...]ir.Loc{{
 	Span: source.Span{
 		End:   859,
 		Start: 852,
-	},
-}, {
-	File: 1,
-	Span: source.Span{
-		End:   874,
-		Start: 862,
 	},
 }, {
 	File: 1,
