@@ -125,7 +125,9 @@ func programs(t testing.TB, root string) []program {
 	if len(ex) == 0 || len(pat) == 0 {
 		t.Fatal("no examples or no pattern programs")
 	}
-	for _, path := range append(ex, pat...) {
+	// Programs of this package's own: expressions that fail at run time.
+	own, _ := filepath.Glob(filepath.Join(root, "codegen", "golang", "testdata", "diff", "*.knhk"))
+	for _, path := range append(append(ex, pat...), own...) {
 		pr := program{name: strings.TrimSuffix(filepath.Base(path), ".knhk"), path: path}
 		if b, err := os.ReadFile(strings.TrimSuffix(path, ".knhk") + ".trace"); err == nil {
 			pr.scenarios = scenarios(string(b))
@@ -229,12 +231,23 @@ func main() {
 	if len(oks) != want {
 		t.Errorf("%d scenarios agreed, want %d:\n%s", len(oks), want, out)
 	}
-	events := 0
+	events, failed := 0, 0
 	for _, m := range oks {
 		if m[2] == "0" {
 			t.Errorf("%s wrote no events", m[1])
 		}
+		// Every workflow of failures.knhk but Fine fails in an
+		// expression; the logs compared above hold its message and span.
+		if strings.HasPrefix(m[1], "failures/") {
+			if want := map[bool]string{true: "completed", false: "failed"}[m[1] == "failures/Fine"]; m[3] != want {
+				t.Errorf("%s ended %s, want %s", m[1], m[3], want)
+			}
+			failed++
+		}
 		events++
+	}
+	if failed != 8 {
+		t.Errorf("%d scenarios of failures.knhk, want 8", failed)
 	}
 	t.Logf("%d scenarios, identical logs", events)
 }

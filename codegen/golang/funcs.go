@@ -110,7 +110,11 @@ func (g *gen) function(i int, fn *ir.Func) jen.Code {
 			})),
 		)
 	}
+	before := len(g.diags)
 	reach := c.scan()
+	if len(g.diags) > before {
+		return jen.Null() // reported; nothing is generated
+	}
 	var body []jen.Code
 	body = append(body, jen.If(jen.Err().Op(":=").Id("n").Dot("Enter").Call(c.name, g.loc(fn.Loc)), jen.Err().Op("!=").Nil()).Block(
 		jen.Return(zeroValue(), jen.Err()),

@@ -55,14 +55,16 @@ func Generate(p *ir.Program, opts Options) (map[string][]byte, []Diagnostic) {
 		opts.Package = "knhkapp"
 	}
 	g := &gen{p: p, opts: opts}
-	desc, err := p.Encode()
-	if err != nil {
-		return nil, []Diagnostic{{Loc: ir.NoLoc, Msg: fmt.Sprintf("cannot encode the program: %v", err)}}
-	}
+	// Constructs first, so that what the back end cannot compile is
+	// reported where it is rather than as a program the encoder refuses.
 	funcs := g.funcsFile()
 	if len(g.diags) > 0 {
 		sort.SliceStable(g.diags, func(i, j int) bool { return g.diags[i].Loc.Span.Start < g.diags[j].Loc.Span.Start })
 		return nil, g.diags
+	}
+	desc, err := p.Encode()
+	if err != nil {
+		return nil, []Diagnostic{{Loc: ir.NoLoc, Msg: fmt.Sprintf("cannot encode the program: %v", err)}}
 	}
 	out := map[string][]byte{"program.ir": desc}
 	if len(p.Kernels) > 0 {

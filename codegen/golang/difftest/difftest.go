@@ -319,7 +319,6 @@ type Worker struct {
 	p     *ir.Program
 	clk   *Clock
 	mu    sync.Mutex
-	n     uint32
 	third int
 }
 
@@ -357,9 +356,10 @@ func (w *Worker) Invoke(_ context.Context, inv engine.Invocation) (any, error) {
 		}
 	}
 	if t.Result == ir.Bool {
-		w.n++
+		// From the attempt's key, not a call counter: calls of a round
+		// run concurrently, in no fixed order.
 		h := fnv.New32a()
-		h.Write([]byte{byte(w.n), byte(w.n >> 8), byte(w.n >> 16)})
+		h.Write([]byte(inv.IdempotencyKey))
 		return h.Sum32()%4 != 0, nil
 	}
 	if t.Result == ir.Void {
