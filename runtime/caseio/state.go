@@ -70,12 +70,17 @@ func BackingOff(s *engine.State) bool {
 
 // Query evaluates q over the root variables of s and returns its JSON.
 func Query(ctx context.Context, p *ir.Program, s *engine.State, q *ir.Query) ([]byte, error) {
+	return QueryWith(ctx, &host.Evaluator{}, p, s, q)
+}
+
+// QueryWith is [Query] with the evaluator ev: a binary made by knhk
+// build evaluates its queries with its compiled functions.
+func QueryWith(ctx context.Context, ev engine.Evaluator, p *ir.Program, s *engine.State, q *ir.Query) ([]byte, error) {
 	if q.Value < 0 || int(q.Value) >= len(p.Funcs) || p.Funcs[q.Value] == nil {
 		return nil, fmt.Errorf("the descriptor has no function for it")
 	}
 	fn := p.Funcs[q.Value]
-	var h host.Evaluator
-	x, err := h.Eval(ctx, fn, engine.Env{Prog: p, Vars: RootVars{S: s, F: s.Root()}})
+	x, err := ev.Eval(ctx, fn, engine.Env{Prog: p, Vars: RootVars{S: s, F: s.Root()}})
 	if err != nil {
 		return nil, err
 	}
