@@ -178,3 +178,31 @@ func TestBuildNoGo(t *testing.T) {
 		t.Errorf("exit %d\n%s", code, stderr)
 	}
 }
+
+// TestGoBuildFailurePointsAtGeneratedFile: a compiler error in generated
+// code names the generated file and line in the kept directory.
+func TestGoBuildFailurePointsAtGeneratedFile(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the Go toolchain")
+	}
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go command")
+	}
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	files := map[string][]byte{"program.go": []byte("package knhkapp\n\nfunc broken() int {\n\treturn \"x\"\n}\n")}
+	if err := os.WriteFile(filepath.Join(dir, "program.go"), files["program.go"], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	msg, err := goBuild(goBin, root, dir, files, filepath.Join(dir, "app"))
+	if err == nil {
+		t.Fatal("the build of broken generated code succeeded")
+	}
+	if !strings.Contains(msg, filepath.Join(dir, "program.go")+":4:") {
+		t.Errorf("message does not point at the generated file and line:\n%s", msg)
+	}
+}
