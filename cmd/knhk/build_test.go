@@ -114,6 +114,17 @@ func TestBuildCrossResume(t *testing.T) {
 		t.Errorf("funcs.go lacks the header or the source line comments:\n%s", funcs)
 	}
 
+	// The kept package is gofmt'd and vet-clean on its own module.
+	for _, args := range [][]string{{"vet", "./..."}, {"fmt", "./..."}} {
+		cmd := exec.Command("go", args...)
+		cmd.Dir = emit
+		cmd.Env = append(os.Environ(), "GOPROXY=off", "GOFLAGS=-mod=mod", "GOWORK=off")
+		out, err := cmd.CombinedOutput()
+		if err != nil || len(out) > 0 {
+			t.Errorf("go %s in the --emit-go directory: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+
 	// knhk run, then the binary's signal.
 	code, _, stderr := knhkRun(t, dir, "run", "--input-json", "4", "hold.knhk")
 	if code != 0 {
