@@ -131,6 +131,10 @@ func TestBuildCrossResume(t *testing.T) {
 		t.Fatalf("knhk run: exit %d\n%s", code, stderr)
 	}
 	id := waiting(t, stderr)
+	code, _, stderr = appRun(t, dir, bin, "resume", id)
+	if code != 0 || waiting(t, stderr) != id {
+		t.Fatalf("binary resume: exit %d\n%s", code, stderr)
+	}
 	code, stdout, stderr := appRun(t, dir, bin, "signal", id, "Go", "200")
 	if code != 0 || strings.TrimSpace(stdout) != "241" {
 		t.Fatalf("binary signal: exit %d, stdout %q, want 241\n%s", code, stdout, stderr)
