@@ -383,19 +383,6 @@ func (d *dataDir) openOne(ctx context.Context, id string, lock bool) (*caseLog, 
 	return c, s, nil
 }
 
-// rootVars reads the variables of the root frame of a state.
-type rootVars struct {
-	s *engine.State
-	f *engine.Frame
-}
-
-func (r rootVars) Var(i int32) any {
-	if r.f == nil {
-		return nil
-	}
-	return r.s.Var(r.f, i)
-}
-
 // writeIn creates dir if needed and replaces dir/name with b atomically.
 func writeIn(dir, name string, b []byte) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {

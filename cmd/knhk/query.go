@@ -11,9 +11,8 @@ import (
 	"strconv"
 
 	"github.com/knhk/knhk/compiler/ir"
+	"github.com/knhk/knhk/runtime/caseio"
 	"github.com/knhk/knhk/runtime/engine"
-	"github.com/knhk/knhk/runtime/eval"
-	"github.com/knhk/knhk/runtime/host"
 )
 
 var queryCmd = &command{
@@ -101,18 +100,5 @@ func runQuery(e *env, data string, args []string) int {
 
 // evalQuery evaluates q over the root variables of s and returns its JSON.
 func evalQuery(ctx context.Context, p *ir.Program, s *engine.State, q *ir.Query) ([]byte, error) {
-	if q.Value < 0 || int(q.Value) >= len(p.Funcs) || p.Funcs[q.Value] == nil {
-		return nil, fmt.Errorf("the descriptor has no function for it")
-	}
-	fn := p.Funcs[q.Value]
-	var h host.Evaluator
-	x, err := h.Eval(ctx, fn, engine.Env{Prog: p, Vars: rootVars{s: s, f: s.Root()}})
-	if err != nil {
-		return nil, err
-	}
-	v, err := host.FromEngine(p, x, fn.Result)
-	if err != nil {
-		return nil, err
-	}
-	return eval.ToJSON(p, v, fn.Result)
+	return caseio.Query(ctx, p, s, q)
 }

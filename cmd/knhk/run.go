@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/knhk/knhk/compiler/ir"
+	"github.com/knhk/knhk/runtime/caseio"
 	"github.com/knhk/knhk/runtime/engine"
 	"github.com/knhk/knhk/runtime/eval"
 	"github.com/knhk/knhk/runtime/host"
@@ -274,39 +275,14 @@ func readInput(e *env, o *runOptions) ([]byte, bool) {
 	return b, true
 }
 
-// decodeInput decodes input as the parameters of net: the value of the
-// only parameter, or an object with a member per parameter.
+// decodeInput decodes input as the parameters of net (caseio's rule),
+// saying how to give a missing one.
 func decodeInput(p *ir.Program, net *ir.Net, input []byte) ([]eval.Value, error) {
-	params := net.Params
-	if len(params) == 1 {
-		if input == nil {
-			return nil, fmt.Errorf("%s needs an input (%s: %s); give it with --input or --input-json", net.Name, params[0].Name, p.TypeString(params[0].Type))
-		}
-		v, err := eval.FromJSONNamed(p, params[0].Type, params[0].Name, input)
-		if err != nil {
-			return nil, err
-		}
-		return []eval.Value{v}, nil
+	vals, err := caseio.DecodeInput(p, net, input)
+	if err != nil && input == nil && len(net.Params) == 1 {
+		err = fmt.Errorf("%w; give it with --input or --input-json", err)
 	}
-	if input == nil {
-		if len(params) == 0 {
-			return nil, nil
-		}
-		input = []byte("{}")
-	}
-	fields := make([]ir.Field, len(params))
-	for i, par := range params {
-		fields[i] = ir.Field{Name: par.Name, Type: par.Type}
-	}
-	// The parameters as one record type, decoded with eval's JSON rules
-	// (every parameter present unless optional, no unknown member).
-	q := *p
-	q.Types = append(append([]ir.Type(nil), p.Types...), ir.Type{Kind: ir.KindRecord, Fields: fields})
-	rec, err := eval.FromJSON(&q, ir.FirstComposite+ir.TypeID(len(p.Types)), input)
-	if err != nil {
-		return nil, err
-	}
-	return rec.Elems(), nil
+	return vals, err
 }
 
 // drive starts case id and runs it until it ends or waits for nothing
@@ -316,14 +292,7 @@ func drive(ctx context.Context, eng *engine.Engine, prog *ir.Program, id, net st
 }
 
 // backingOff reports whether a call of s waits for its next attempt.
-func backingOff(s *engine.State) bool {
-	for _, v := range s.Invs {
-		if v.Waiting {
-			return true
-		}
-	}
-	return false
-}
+func backingOff(s *engine.State) bool { return caseio.BackingOff(s) }
 
 // printResult prints the case's result as JSON.
 func printResult(e *env, p *ir.Program, net *ir.Net, result any) int {
@@ -344,47 +313,7 @@ func printResult(e *env, p *ir.Program, net *ir.Net, result any) int {
 
 // waits returns the signals that an enabled wait of s listens for, or
 // that a running parallel for adds instances on (more on), sorted.
-func waits(p *ir.Program, s *engine.State) []string {
-	seen := map[string]bool{}
-	var names []string
-	for _, f := range s.Frames {
-		if f == nil || f.Net < 0 || int(f.Net) >= len(p.Nets) {
-			continue
-		}
-		n := p.Nets[f.Net]
-		for ti, t := range n.Transitions {
-			if t.Kind == ir.TSignal && !seen[t.Label] && inputsMarked(n, int32(ti), f.Marking) {
-				seen[t.Label] = true
-				names = append(names, t.Label)
-			}
-		}
-		for _, g := range f.Groups {
-			if g == nil || g.Joined || g.Trans < 0 || int(g.Trans) >= len(n.Transitions) {
-				continue
-			}
-			if t := n.Transitions[g.Trans]; t.Kind == ir.TMulti && t.Label != "" && !seen[t.Label] {
-				seen[t.Label] = true
-				names = append(names, t.Label)
-			}
-		}
-	}
-	sort.Strings(names)
-	return names
-}
-
-func inputsMarked(n *ir.Net, ti int32, marking []int32) bool {
-	inputs := false
-	for _, a := range n.Arcs {
-		if a.Trans != ti || a.Out {
-			continue
-		}
-		inputs = true
-		if int(a.Place) >= len(marking) || marking[a.Place] < max(a.Weight, 1) {
-			return false
-		}
-	}
-	return inputs
-}
+func waits(p *ir.Program, s *engine.State) []string { return caseio.Waits(p, s) }
 
 // newCaseID returns a fresh random case id.
 func newCaseID() (string, error) {

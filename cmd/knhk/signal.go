@@ -5,7 +5,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/knhk/knhk/compiler/ir"
+	"github.com/knhk/knhk/runtime/caseio"
 	"github.com/knhk/knhk/runtime/engine"
 	"github.com/knhk/knhk/runtime/eval"
 	"github.com/knhk/knhk/runtime/host"
@@ -124,25 +124,7 @@ func runSignal(e *env, data string, args []string) int {
 // object with that one member is accepted as well ({"by": "ann"} for
 // Approve(by: string)): it cannot be mistaken for the value itself.
 func decodePayload(p *ir.Program, sig *ir.Signal, payload []byte) ([]eval.Value, error) {
-	params := sig.Params
-	if len(params) == 1 && payload != nil {
-		switch p.KindOf(params[0].Type) {
-		case ir.KindRecord, ir.KindMap, ir.KindOptional:
-		default:
-			var obj map[string]json.RawMessage
-			if json.Unmarshal(payload, &obj) == nil && len(obj) == 1 && obj[params[0].Name] != nil {
-				payload = obj[params[0].Name]
-			}
-		}
-	}
-	if len(params) == 0 && payload != nil {
-		var obj map[string]json.RawMessage
-		if err := json.Unmarshal(payload, &obj); err != nil || len(obj) != 0 {
-			return nil, fmt.Errorf("signal %s has no payload; give none or {}", sig.Name)
-		}
-		return nil, nil
-	}
-	return decodeInput(p, &ir.Net{Name: "signal " + sig.Name, Params: params}, payload)
+	return caseio.DecodePayload(p, sig, payload)
 }
 
 // openCase opens the data directory for writing, takes case id's lock
@@ -154,43 +136,11 @@ func openCase(ctx context.Context, e *env, data, id string) (*dataDir, *caseLog,
 // findSignal returns the declaration of signal name that a case of root
 // accepts: root's own, or that of a net it may wait in.
 func findSignal(p *ir.Program, root *ir.Net, name string) *ir.Signal {
-	for _, s := range root.Signals {
-		if s != nil && s.Name == name {
-			return s
-		}
-	}
-	for _, n := range p.Nets {
-		if n == nil || n == root {
-			continue
-		}
-		for _, s := range n.Signals {
-			if s != nil && s.Name == name && waitsFor(n, name) {
-				return s
-			}
-		}
-	}
-	return nil
-}
-
-func waitsFor(n *ir.Net, name string) bool {
-	for _, t := range n.Transitions {
-		if t != nil && t.Kind == ir.TSignal && t.Label == name {
-			return true
-		}
-	}
-	return false
+	return caseio.FindSignal(p, root, name)
 }
 
 // signalNames lists the signals root declares, for error messages.
-func signalNames(p *ir.Program, root *ir.Net) []string {
-	var names []string
-	for _, s := range root.Signals {
-		if s != nil {
-			names = append(names, s.Name)
-		}
-	}
-	return names
-}
+func signalNames(p *ir.Program, root *ir.Net) []string { return caseio.SignalNames(root) }
 
 // caseEngine returns an engine over d's log running c's program, with
 // task bindings resolved against the directory of the file the case was
