@@ -176,6 +176,9 @@ func TestBuildCrossResume(t *testing.T) {
 	if code, _, stderr := appRun(t, dir, bin, "run", "other.knhk"); code != 1 || !strings.Contains(stderr, "takes no FILE") {
 		t.Errorf("binary run FILE: exit %d\n%s", code, stderr)
 	}
+	if code, stdout, _ := appRun(t, dir, bin, "help"); code != 0 || !strings.HasPrefix(stdout, "hold runs the workflows of hold.knhk") || strings.Contains(stdout, "\tcheck") {
+		t.Errorf("binary help: exit %d\n%s", code, stdout)
+	}
 	if code, _, _ := appRun(t, dir, bin, "check", "hold.knhk"); code != 1 {
 		t.Errorf("binary check: exit %d, want 1 (not a command of a built binary)", code)
 	}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"sort"
 	"strconv"
@@ -210,7 +211,11 @@ func runHelp(e *env, args []string) int {
 
 func printMainUsage(w io.Writer) {
 	var sb strings.Builder
-	sb.WriteString("Knhk checks and formats KNHK workflows.\n\nusage: knhk <command> [flags] [arguments]\n\nThe commands are:\n\n")
+	if app != nil {
+		fmt.Fprintf(&sb, "%s runs the workflows of %s, compiled by knhk build.\n\nusage: %s <command> [flags] [arguments]\n\nThe commands are:\n\n", app.name, filepath.Base(app.source), app.name)
+	} else {
+		sb.WriteString("Knhk checks and formats KNHK workflows.\n\nusage: knhk <command> [flags] [arguments]\n\nThe commands are:\n\n")
+	}
 	for _, c := range commands {
 		fmt.Fprintf(&sb, "\t%-8s %s\n", c.name, c.short)
 	}
