@@ -16,7 +16,8 @@ import (
 const holdProgram = `package hold
 
 workflow Hold(n: int) -> int {
-  let m = n * 10 + 1
+  var m = n * 10 + 1
+  query level -> int = m * 2
   select {
     on signal Go(k: int) -> {
       if k > 100 && m > 0 {
@@ -134,6 +135,9 @@ func TestBuildCrossResume(t *testing.T) {
 	code, _, stderr = appRun(t, dir, bin, "resume", id)
 	if code != 0 || waiting(t, stderr) != id {
 		t.Fatalf("binary resume: exit %d\n%s", code, stderr)
+	}
+	if code, stdout, stderr := appRun(t, dir, bin, "query", id); code != 0 || strings.TrimSpace(stdout) != `{"level":82}` {
+		t.Errorf("binary query: exit %d, stdout %q\n%s", code, stdout, stderr)
 	}
 	code, stdout, stderr := appRun(t, dir, bin, "signal", id, "Go", "200")
 	if code != 0 || strings.TrimSpace(stdout) != "241" {

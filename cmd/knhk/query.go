@@ -100,5 +100,9 @@ func runQuery(e *env, data string, args []string) int {
 
 // evalQuery evaluates q over the root variables of s and returns its JSON.
 func evalQuery(ctx context.Context, p *ir.Program, s *engine.State, q *ir.Query) ([]byte, error) {
-	return caseio.Query(ctx, p, s, q)
+	// A built binary evaluates the query with its compiled functions.
+	if err := appProgram(p); err != nil {
+		return nil, err
+	}
+	return caseio.QueryWith(ctx, evaluatorOf(p), p, s, q)
 }
