@@ -57,11 +57,13 @@ func (p *postman) find(ctx context.Context, id string) (*engine.Engine, error) {
 		return nil, fmt.Errorf("%w: case %s has bad metadata", engine.ErrUndeliverable, id)
 	}
 	prog, err := loadDescriptor(p.data, m.Descriptor)
-	if err == nil {
-		err = appProgram(prog)
-	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: case %s: %v", engine.ErrUndeliverable, id, err)
+	}
+	if err := appProgram(prog); err != nil {
+		// A built binary cannot run another program's case; knhk can, so
+		// the signal waits for a later delivery, as for a busy case.
+		return nil, err
 	}
 	release, err := p.st.LockCase(id)
 	if err != nil {
