@@ -228,3 +228,61 @@ func TestGoBuildFailurePointsAtGeneratedFile(t *testing.T) {
 		t.Errorf("message does not point at the generated file and line:\n%s", msg)
 	}
 }
+
+const senderProgram = `package sender
+
+workflow Hold(n: int) -> int {
+  select {
+    on signal Go(k: int) -> return n + k
+    on timer 48h -> return 0
+  }
+}
+
+workflow Send(to: string) -> string {
+  send Hold.Go(5) to to
+  return "sent"
+}
+`
+
+// TestBuildSendToAnotherProgram: a built binary cannot run a case of
+// another program, so a signal it sends there stays queued, and knhk
+// resume of the sender delivers it later.
+func TestBuildSendToAnotherProgram(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the Go toolchain")
+	}
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("no go command")
+	}
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for name, text := range map[string]string{"hold.knhk": holdProgram, "sender.knhk": senderProgram} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bin := filepath.Join(dir, "sender")
+	if code, _, stderr := knhkRun(t, dir, "build", "--knhk-src", root, "-o", bin, "sender.knhk"); code != 0 {
+		t.Fatalf("knhk build: exit %d\n%s", code, stderr)
+	}
+	_, _, stderr := knhkRun(t, dir, "run", "--input-json", "4", "hold.knhk")
+	target := waiting(t, stderr)
+	code, stdout, stderr := appRun(t, dir, bin, "run", "--workflow", "Send", "--input-json", `"`+target+`"`)
+	if code != 0 || strings.TrimSpace(stdout) != `"sent"` || !strings.Contains(stderr, "the signal stays queued") {
+		t.Fatalf("binary run Send: exit %d, stdout %q\n%s", code, stdout, stderr)
+	}
+	sender := regexp.MustCompile(`knhk resume (c-[0-9a-f]{16}) delivers it`).FindStringSubmatch(stderr)
+	if sender == nil {
+		t.Fatalf("no sender case in:\n%s", stderr)
+	}
+	if _, out, _ := knhkRun(t, dir, "cases", "--json"); !strings.Contains(out, target) {
+		t.Fatalf("cases does not list %s:\n%s", target, out)
+	}
+	code, _, stderr = knhkRun(t, dir, "resume", sender[1])
+	if code != 0 || !strings.Contains(stderr, "signal Go delivered to case "+target+"; it is completed") {
+		t.Errorf("knhk resume of the sender: exit %d\n%s", code, stderr)
+	}
+}
