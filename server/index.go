@@ -7,9 +7,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"time"
@@ -25,7 +23,12 @@ type indexHeader struct {
 	// MetaGen is the first generation of the meta log whose starts the
 	// index may not hold.
 	MetaGen uint64 `json:"metagen"`
+	// Programs are the hashes the case lines name by position.
+	Programs []string `json:"programs"`
 }
+
+// indexVersion is the version of the index's format (indexcodec.go).
+const indexVersion = 3
 
 // indexLine is one case of the index.
 type indexLine struct {
@@ -59,12 +62,10 @@ func (s *Service) writeIndex() error {
 		return err
 	}
 	w := bufio.NewWriterSize(f, 1<<16)
-	enc := json.NewEncoder(w)
-	err = enc.Encode(indexHeader{Version: 2, UpTo: upto, MetaGen: gen})
+	h := indexHeader{Version: indexVersion, UpTo: upto, MetaGen: gen}
+	progs := map[string]int{}
+	lines := make([]indexLine, 0, len(list))
 	for _, e := range list {
-		if err != nil {
-			break
-		}
 		pending := false
 		select {
 		case <-e.started:
@@ -74,7 +75,24 @@ func (s *Service) writeIndex() error {
 		default:
 			pending = true
 		}
-		err = enc.Encode(indexLine{Summary: e.summary(), Pos: s.log.position(e.id), Pending: pending})
+		l := indexLine{Summary: e.summary(), Pos: s.log.position(e.id), Pending: pending}
+		if _, ok := progs[l.Program]; !ok {
+			progs[l.Program] = len(h.Programs)
+			h.Programs = append(h.Programs, l.Program)
+		}
+		lines = append(lines, l)
+	}
+	hb, err := json.Marshal(h)
+	if err == nil {
+		_, err = w.Write(append(hb, '\n'))
+	}
+	var buf []byte
+	for i := range lines {
+		if err != nil {
+			break
+		}
+		buf = appendLine(buf[:0], &lines[i], progs[lines[i].Program])
+		_, err = w.Write(buf)
 	}
 	if err == nil {
 		err = w.Flush()
@@ -120,23 +138,27 @@ func (s *Service) readIndex() (indexHeader, []indexLine, bool) {
 		return indexHeader{}, nil, false
 	}
 	defer f.Close()
-	dec := json.NewDecoder(bufio.NewReaderSize(f, 1<<16))
+	sc := bufio.NewScanner(bufio.NewReaderSize(f, 1<<16))
+	sc.Buffer(make([]byte, 0, 1<<16), 64<<20)
 	var h indexHeader
-	if dec.Decode(&h) != nil || h.Version != 2 || h.UpTo > s.st.LastSeq() {
+	if !sc.Scan() || json.Unmarshal(sc.Bytes(), &h) != nil || h.Version != indexVersion || h.UpTo > s.st.LastSeq() {
 		return indexHeader{}, nil, false
 	}
+	d := &lineDecoder{progs: h.Programs, shared: map[string]string{}}
 	var lines []indexLine
-	for {
-		var l indexLine
-		if err := dec.Decode(&l); err != nil {
-			if errors.Is(err, io.EOF) {
-				return h, lines, true
-			}
-			fmt.Fprintf(s.opts.Log, "knhk serve: %s: %v; scanning the whole log\n", s.indexPath(), err)
+	for sc.Scan() {
+		l, err := d.decode(sc.Bytes())
+		if err != nil {
+			fmt.Fprintf(s.opts.Log, "knhk serve: %s: line %d: %v; scanning the whole log\n", s.indexPath(), len(lines)+2, err)
 			return indexHeader{}, nil, false
 		}
 		lines = append(lines, l)
 	}
+	if err := sc.Err(); err != nil {
+		fmt.Fprintf(s.opts.Log, "knhk serve: %s: %v; scanning the whole log\n", s.indexPath(), err)
+		return indexHeader{}, nil, false
+	}
+	return h, lines, true
 }
 
 // recover rebuilds the cases: from the index and the log's tail after it

@@ -1,0 +1,70 @@
+package server
+
+import (
+	"context"
+	"os"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestIndexLineRoundTrip(t *testing.T) {
+	lines := []indexLine{
+		{Summary: Summary{ID: "c-1", Workflow: "W", Program: "h1", Status: "completed", Start: 17, Result: "{\"a\":\"x\\ty\"}\n", Key: "k\t1\\", Request: "r\r"}, Pos: casePos{First: 1, Snap: 2, Last: 3}},
+		{Summary: Summary{ID: "c-2", Workflow: "W2", Program: "h2", Status: "running", Waiting: []string{"A", "B"}, Idle: true}, Pending: true},
+		{Summary: Summary{ID: "c-3", Workflow: "W", Program: "h1", Status: "failed", Error: `case c-3 failed: \n is no newline`}},
+	}
+	d := &lineDecoder{progs: []string{"h1", "h2"}, shared: map[string]string{}}
+	for _, l := range lines {
+		prog := 0
+		if l.Program == "h2" {
+			prog = 1
+		}
+		b := appendLine(nil, &l, prog)
+		if strings.Count(string(b), "\n") != 1 {
+			t.Fatalf("line %q is not one line", b)
+		}
+		got, err := d.decode(b[:len(b)-1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, l) {
+			t.Errorf("round trip:\n got %+v\nwant %+v", got, l)
+		}
+	}
+	for _, bad := range []string{"", "c\trunning", strings.Repeat("x\t", nFields), "c\trunning\t9\tW\t0\t0\t0\t0\t\t\t\t\t\t"} {
+		if _, err := d.decode([]byte(bad)); err == nil {
+			t.Errorf("decoded %q", bad)
+		}
+	}
+}
+
+// TestDamagedIndex: an index that does not decode is not trusted; Open
+// reads the whole log and has every case.
+func TestDamagedIndex(t *testing.T) {
+	dir := t.TempDir()
+	s := open(t, dir)
+	deploy(t, s)
+	id, _, err := s.Start(context.Background(), StartRequest{Workflow: "Inc", Input: []byte("1")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wait(t, s, id)
+	closeSvc(t, s)
+	path := s.indexPath()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, append(b, "garbage\n"...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s = open(t, dir)
+	defer closeSvc(t, s)
+	if st := s.Stats(); st.FromIndex || st.Scanned == 0 {
+		t.Fatalf("open stats %+v, want a full scan", st)
+	}
+	if sum := wait(t, s, id); sum.Result != "2" {
+		t.Fatalf("case after the full scan: %+v", sum)
+	}
+}
