@@ -89,6 +89,7 @@ type fnGen struct {
 	target []bool   // blocks jumped to
 	errUse bool     // whether the body declares err
 	tmpUse bool     // whether the body declares tmp, a Value on its way into a typed register
+	line   string   // the source line of the last comment written
 }
 
 func reg(r ir.Reg) *jen.Statement { return jen.Id(fmt.Sprintf("r%d", r)) }
@@ -257,7 +258,16 @@ func (c *fnGen) block(b int, blk *ir.Block) []jen.Code {
 		))
 	}
 	for i := range blk.Instrs {
-		for _, s := range c.instr(&blk.Instrs[i]) {
+		in := &blk.Instrs[i]
+		// The source line, where it changes: what each stretch of Go
+		// computes.
+		if c.opts.Pos != nil && in.Loc.Known() {
+			if p := c.pos(in.Loc); p != c.line {
+				c.line = p
+				add(jen.Comment(p))
+			}
+		}
+		for _, s := range c.instr(in) {
 			add(s)
 		}
 	}
@@ -466,7 +476,11 @@ func (c *fnGen) instr(in *ir.Instr) []jen.Code {
 		return c.try(in, jen.Id("n").Dot("Convert").Call(c.val(x), jen.Qual(irPath, "TypeID").Call(jen.Lit(int(c.fn.Regs[in.Dst])))), false)
 	case ir.OpField:
 		if c.kind(in.Args[0]) == ir.KindRecord {
-			return c.assign(in, reg(in.Args[0]).Dot("Index").Call(jen.Lit(int(in.Index))))
+			out := c.assign(in, reg(in.Args[0]).Dot("Index").Call(jen.Lit(int(in.Index))))
+			if t := c.p.Type(c.fn.Regs[in.Args[0]]); len(out) == 1 && t != nil && int(in.Index) < len(t.Fields) {
+				out[0] = jen.Add(out[0]).Comment("." + t.Fields[in.Index].Name)
+			}
+			return out
 		}
 		return c.try(in, jen.Qual(evalPath, "Field").Call(c.val(in.Args[0]), jen.Lit(int(in.Index))), false)
 	case ir.OpIndex:

@@ -24,7 +24,7 @@ type Native struct {
 
 	steps int64
 	depth int
-	m     *Machine // for kernels, until the back end compiles them
+	m     *Machine // for the builtins' shared code
 }
 
 // Enter starts a call of a compiled function: the nesting bound of the
@@ -139,19 +139,6 @@ func (n *Native) Milestone(name string) (Value, error) {
 		return Value{}, failf("milestone %s read without a case", name)
 	}
 	return Bool(n.Env.Milestone(name)), nil
-}
-
-// Kernel runs kernel k of n's program over args on the reference
-// implementation; codegen/golang replaces calls of the kernels it
-// compiles.
-func (n *Native) Kernel(k int, args ...Value) (Value, error) {
-	if n.m == nil {
-		n.m = New(n.Prog)
-	}
-	n.m.steps, n.m.depth = n.steps, n.depth
-	v, err := n.m.kernel(k, args)
-	n.steps = n.m.steps
-	return v, err
 }
 
 // Builtin runs one of the builtins without a lambda (len, keys, values,

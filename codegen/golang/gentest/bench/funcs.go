@@ -143,7 +143,8 @@ func f0_big(n *eval.Native, r0 eval.Value) (eval.Value, error) {
 	if err := n.Step(3, "big", locs[1]); err != nil {
 		return eval.Value{}, err
 	}
-	r1 = r0.Index(0).AsInt()
+	// bench.knhk:10
+	r1 = r0.Index(0).AsInt() // .amount
 	r2 = int64(1000)
 	r3 = r1 > r2
 	if r3 {
@@ -154,7 +155,7 @@ b1:
 	if err := n.Step(3, "big", locs[2]); err != nil {
 		return eval.Value{}, err
 	}
-	r6 = r0.Index(4).AsString()
+	r6 = r0.Index(4).AsString() // .region
 	r7 = "EU"
 	r8 = r6 == r7
 	r4 = r8
@@ -181,12 +182,13 @@ func f1_score(n *eval.Native, r0 eval.Value) (eval.Value, error) {
 	if err := n.Step(11, "score", locs[5]); err != nil {
 		return eval.Value{}, err
 	}
-	r1 = r0.Index(0).AsInt()
+	// bench.knhk:12
+	r1 = r0.Index(0).AsInt() // .amount
 	r2 = float64(r1)
 	r3 = 0.25
 	r4 = r2 * r3
-	r5 = r0.Index(2).AsFloat()
-	r6 = r0.Index(3).AsInt()
+	r5 = r0.Index(2).AsFloat() // .price
+	r6 = r0.Index(3).AsInt()   // .qty
 	r7 = float64(r6)
 	r8 = r5 * r7
 	r9 = r4 + r8
@@ -208,6 +210,7 @@ func f2_eu_total(n *eval.Native, r0 eval.Value) (eval.Value, error) {
 	if err := n.Step(3, "eu_total", locs[7]); err != nil {
 		return eval.Value{}, err
 	}
+	// bench.knhk:14
 	r1, err = n.ListBuiltin("filter", r0, ir.TypeID(12), func(x eval.Value) (eval.Value, error) {
 		return f5_eu_total_filter(n, x)
 	})
@@ -243,6 +246,7 @@ func f3_bulky(n *eval.Native, r0 eval.Value) (eval.Value, error) {
 	if err := n.Step(2, "bulky", locs[11]); err != nil {
 		return eval.Value{}, err
 	}
+	// bench.knhk:16
 	r1, err = n.ListBuiltin("filter", r0, ir.TypeID(12), func(x eval.Value) (eval.Value, error) {
 		return f7_bulky_filter(n, x)
 	})
@@ -272,6 +276,7 @@ func f4_heavy(n *eval.Native, r0 eval.Value) (eval.Value, error) {
 	if err := n.Step(13, "heavy", locs[14]); err != nil {
 		return eval.Value{}, err
 	}
+	// bench.knhk:19
 	tmp, err = f2_eu_total(n, r0)
 	if err != nil {
 		return eval.Value{}, eval.At(err, "heavy", locs[14])
@@ -326,6 +331,7 @@ func f5_eu_total_filter(n *eval.Native, r0 eval.Value) (eval.Value, error) {
 	if err := n.Step(1, "eu_total.filter", locs[21]); err != nil {
 		return eval.Value{}, err
 	}
+	// bench.knhk:14
 	tmp, err = f0_big(n, r0)
 	if err != nil {
 		return eval.Value{}, eval.At(err, "eu_total.filter", locs[21])
@@ -346,6 +352,7 @@ func f6_eu_total_map(n *eval.Native, r0 eval.Value) (eval.Value, error) {
 	if err := n.Step(1, "eu_total.map", locs[23]); err != nil {
 		return eval.Value{}, err
 	}
+	// bench.knhk:14
 	tmp, err = f1_score(n, r0)
 	if err != nil {
 		return eval.Value{}, eval.At(err, "eu_total.map", locs[23])
@@ -367,7 +374,8 @@ func f7_bulky_filter(n *eval.Native, r0 eval.Value) (eval.Value, error) {
 	if err := n.Step(5, "bulky.filter", locs[25]); err != nil {
 		return eval.Value{}, err
 	}
-	r1 = r0.Index(3).AsInt()
+	// bench.knhk:16
+	r1 = r0.Index(3).AsInt() // .qty
 	r2 = int64(3)
 	r3, err = eval.IntOp(ir.BinRem, r1, r2)
 	if err != nil {
@@ -383,7 +391,7 @@ b1:
 	if err := n.Step(3, "bulky.filter", locs[27]); err != nil {
 		return eval.Value{}, err
 	}
-	r8 = r0.Index(2).AsFloat()
+	r8 = r0.Index(2).AsFloat() // .price
 	r9 = 10.0
 	r10 = r8 > r9
 	r6 = r10
@@ -410,7 +418,8 @@ func f8_heavy_filter(n *eval.Native, r0 eval.Value) (eval.Value, error) {
 	if err := n.Step(3, "heavy.filter", locs[30]); err != nil {
 		return eval.Value{}, err
 	}
-	r1 = r0.Index(0).AsInt()
+	// bench.knhk:19
+	r1 = r0.Index(0).AsInt() // .amount
 	r2 = int64(0)
 	r3 = r1 < r2
 	n.Leave()
@@ -429,6 +438,7 @@ func f9_Heavy_let_r(n *eval.Native) (eval.Value, error) {
 	if err := n.Step(2, "Heavy.let.r", locs[32]); err != nil {
 		return eval.Value{}, err
 	}
+	// bench.knhk:22
 	r0, err = n.Var("Heavy.let.r", n.Prog.Funcs[9], 0)
 	if err != nil {
 		return eval.Value{}, eval.At(err, "Heavy.let.r", locs[32])
@@ -454,6 +464,7 @@ func f10_Heavy_guard(n *eval.Native) (eval.Value, error) {
 	if err := n.Step(3, "Heavy.guard", locs[34]); err != nil {
 		return eval.Value{}, err
 	}
+	// bench.knhk:23
 	tmp, err = n.Var("Heavy.guard", n.Prog.Funcs[10], 1)
 	if err != nil {
 		return eval.Value{}, eval.At(err, "Heavy.guard", locs[34])
@@ -474,6 +485,7 @@ func f11_Heavy_fail(n *eval.Native) (eval.Value, error) {
 	if err := n.Step(1, "Heavy.fail", locs[35]); err != nil {
 		return eval.Value{}, err
 	}
+	// bench.knhk:23
 	r0 = "negative amounts"
 	n.Leave()
 	return eval.Str(r0), nil
@@ -490,6 +502,7 @@ func f12_Heavy_return(n *eval.Native) (eval.Value, error) {
 	if err := n.Step(1, "Heavy.return", locs[36]); err != nil {
 		return eval.Value{}, err
 	}
+	// bench.knhk:24
 	tmp, err = n.Var("Heavy.return", n.Prog.Funcs[12], 1)
 	if err != nil {
 		return eval.Value{}, eval.At(err, "Heavy.return", locs[36])
@@ -510,6 +523,7 @@ func f13_Seq_let_x(n *eval.Native) (eval.Value, error) {
 	if err := n.Step(1, "Seq.let.x", locs[37]); err != nil {
 		return eval.Value{}, err
 	}
+	// bench.knhk:28
 	tmp, err = n.Var("Seq.let.x", n.Prog.Funcs[13], 0)
 	if err != nil {
 		return eval.Value{}, eval.At(err, "Seq.let.x", locs[37])
@@ -530,6 +544,7 @@ func f14_Seq_assign(n *eval.Native) (eval.Value, error) {
 	if err := n.Step(3, "Seq.assign", locs[39]); err != nil {
 		return eval.Value{}, err
 	}
+	// bench.knhk:29
 	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[14], 1)
 	if err != nil {
 		return eval.Value{}, eval.At(err, "Seq.assign", locs[39])
@@ -555,6 +570,7 @@ func f15_Seq_assign(n *eval.Native) (eval.Value, error) {
 	if err := n.Step(3, "Seq.assign", locs[42]); err != nil {
 		return eval.Value{}, err
 	}
+	// bench.knhk:30
 	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[15], 1)
 	if err != nil {
 		return eval.Value{}, eval.At(err, "Seq.assign", locs[42])
@@ -580,6 +596,7 @@ func f16_Seq_assign(n *eval.Native) (eval.Value, error) {
 	if err := n.Step(3, "Seq.assign", locs[45]); err != nil {
 		return eval.Value{}, err
 	}
+	// bench.knhk:31
 	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[16], 1)
 	if err != nil {
 		return eval.Value{}, eval.At(err, "Seq.assign", locs[45])
@@ -605,6 +622,7 @@ func f17_Seq_assign(n *eval.Native) (eval.Value, error) {
 	if err := n.Step(3, "Seq.assign", locs[48]); err != nil {
 		return eval.Value{}, err
 	}
+	// bench.knhk:32
 	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[17], 1)
 	if err != nil {
 		return eval.Value{}, eval.At(err, "Seq.assign", locs[48])
@@ -630,6 +648,7 @@ func f18_Seq_assign(n *eval.Native) (eval.Value, error) {
 	if err := n.Step(3, "Seq.assign", locs[51]); err != nil {
 		return eval.Value{}, err
 	}
+	// bench.knhk:33
 	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[18], 1)
 	if err != nil {
 		return eval.Value{}, eval.At(err, "Seq.assign", locs[51])
@@ -655,6 +674,7 @@ func f19_Seq_assign(n *eval.Native) (eval.Value, error) {
 	if err := n.Step(3, "Seq.assign", locs[54]); err != nil {
 		return eval.Value{}, err
 	}
+	// bench.knhk:34
 	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[19], 1)
 	if err != nil {
 		return eval.Value{}, eval.At(err, "Seq.assign", locs[54])
@@ -680,6 +700,7 @@ func f20_Seq_assign(n *eval.Native) (eval.Value, error) {
 	if err := n.Step(3, "Seq.assign", locs[57]); err != nil {
 		return eval.Value{}, err
 	}
+	// bench.knhk:35
 	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[20], 1)
 	if err != nil {
 		return eval.Value{}, eval.At(err, "Seq.assign", locs[57])
@@ -705,6 +726,7 @@ func f21_Seq_assign(n *eval.Native) (eval.Value, error) {
 	if err := n.Step(3, "Seq.assign", locs[60]); err != nil {
 		return eval.Value{}, err
 	}
+	// bench.knhk:36
 	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[21], 1)
 	if err != nil {
 		return eval.Value{}, eval.At(err, "Seq.assign", locs[60])
@@ -730,6 +752,7 @@ func f22_Seq_assign(n *eval.Native) (eval.Value, error) {
 	if err := n.Step(3, "Seq.assign", locs[63]); err != nil {
 		return eval.Value{}, err
 	}
+	// bench.knhk:37
 	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[22], 1)
 	if err != nil {
 		return eval.Value{}, eval.At(err, "Seq.assign", locs[63])
@@ -755,6 +778,7 @@ func f23_Seq_return(n *eval.Native) (eval.Value, error) {
 	if err := n.Step(1, "Seq.return", locs[65]); err != nil {
 		return eval.Value{}, err
 	}
+	// bench.knhk:38
 	tmp, err = n.Var("Seq.return", n.Prog.Funcs[23], 1)
 	if err != nil {
 		return eval.Value{}, eval.At(err, "Seq.return", locs[65])

@@ -194,7 +194,8 @@ func f0_total(n *eval.Native, r0 eval.Value) (eval.Value, error) {
 	if err := n.Step(2, "total", locs[1]); err != nil {
 		return eval.Value{}, err
 	}
-	r1 = r0.Index(2)
+	// shop.knhk:27
+	r1 = r0.Index(2) // .items
 	tmp, err = n.ListBuiltin("sum", r1, ir.TypeID(3), func(x eval.Value) (eval.Value, error) {
 		return f1_total_sum(n, x)
 	})
@@ -216,8 +217,9 @@ func f1_total_sum(n *eval.Native, r0 eval.Value) (eval.Value, error) {
 	if err := n.Step(4, "total.sum", locs[4]); err != nil {
 		return eval.Value{}, err
 	}
-	r1 = r0.Index(0).AsFloat()
-	r2 = r0.Index(1).AsInt()
+	// shop.knhk:27
+	r1 = r0.Index(0).AsFloat() // .price
+	r2 = r0.Index(1).AsInt()   // .qty
 	r3 = float64(r2)
 	r4 = r1 * r3
 	n.Leave()
@@ -242,6 +244,7 @@ func f3_release_backoff(n *eval.Native) (eval.Value, error) {
 	if err := n.Step(1, "release.backoff", locs[6]); err != nil {
 		return eval.Value{}, err
 	}
+	// shop.knhk:32
 	r0 = n.Const(ir.TypeID(6), ir.Const{
 		Bool:  false,
 		Float: 0.0,
@@ -262,6 +265,7 @@ func f4_charge_timeout(n *eval.Native) (eval.Value, error) {
 	if err := n.Step(1, "charge.timeout", locs[7]); err != nil {
 		return eval.Value{}, err
 	}
+	// shop.knhk:35
 	r0 = n.Const(ir.TypeID(6), ir.Const{
 		Bool:  false,
 		Float: 0.0,
@@ -282,6 +286,7 @@ func f5_pack_timeout(n *eval.Native) (eval.Value, error) {
 	if err := n.Step(1, "pack.timeout", locs[8]); err != nil {
 		return eval.Value{}, err
 	}
+	// shop.knhk:37
 	r0 = n.Const(ir.TypeID(6), ir.Const{
 		Bool:  false,
 		Float: 0.0,
@@ -302,6 +307,7 @@ func f6_Fulfil_let_stage(n *eval.Native) (eval.Value, error) {
 	if err := n.Step(1, "Fulfil.let.stage", locs[9]); err != nil {
 		return eval.Value{}, err
 	}
+	// shop.knhk:43
 	r0 = "received"
 	n.Leave()
 	return eval.Str(r0), nil
@@ -320,11 +326,12 @@ func f7_Fulfil_guard(n *eval.Native) (eval.Value, error) {
 	if err := n.Step(5, "Fulfil.guard", locs[11]); err != nil {
 		return eval.Value{}, err
 	}
+	// shop.knhk:46
 	r0, err = n.Var("Fulfil.guard", n.Prog.Funcs[7], 0)
 	if err != nil {
 		return eval.Value{}, eval.At(err, "Fulfil.guard", locs[11])
 	}
-	r1 = r0.Index(2)
+	r1 = r0.Index(2) // .items
 	tmp, err = n.Builtin("len", r1)
 	if err != nil {
 		return eval.Value{}, eval.At(err, "Fulfil.guard", locs[12])
@@ -345,6 +352,7 @@ func f8_Fulfil_fail(n *eval.Native) (eval.Value, error) {
 	if err := n.Step(1, "Fulfil.fail", locs[13]); err != nil {
 		return eval.Value{}, err
 	}
+	// shop.knhk:46
 	r0 = "empty order"
 	n.Leave()
 	return eval.Str(r0), nil
@@ -362,6 +370,7 @@ func f9_Fulfil_let_amount(n *eval.Native) (eval.Value, error) {
 	if err := n.Step(2, "Fulfil.let.amount", locs[15]); err != nil {
 		return eval.Value{}, err
 	}
+	// shop.knhk:47
 	r0, err = n.Var("Fulfil.let.amount", n.Prog.Funcs[9], 0)
 	if err != nil {
 		return eval.Value{}, eval.At(err, "Fulfil.let.amount", locs[15])
@@ -384,6 +393,7 @@ func f10_Fulfil_assign(n *eval.Native) (eval.Value, error) {
 	if err := n.Step(1, "Fulfil.assign", locs[17]); err != nil {
 		return eval.Value{}, err
 	}
+	// shop.knhk:51
 	r0 = "paying"
 	n.Leave()
 	return eval.Str(r0), nil
@@ -400,11 +410,12 @@ func f11_Fulfil_reserve_arg0(n *eval.Native) (eval.Value, error) {
 	if err := n.Step(2, "Fulfil.reserve.arg0", locs[19]); err != nil {
 		return eval.Value{}, err
 	}
+	// shop.knhk:53
 	r0, err = n.Var("Fulfil.reserve.arg0", n.Prog.Funcs[11], 0)
 	if err != nil {
 		return eval.Value{}, eval.At(err, "Fulfil.reserve.arg0", locs[19])
 	}
-	r1 = r0.Index(1).AsString()
+	r1 = r0.Index(1).AsString() // .id
 	n.Leave()
 	return eval.Str(r1), nil
 }
@@ -419,11 +430,12 @@ func f12_Fulfil_reserve_arg1(n *eval.Native) (eval.Value, error) {
 	if err := n.Step(2, "Fulfil.reserve.arg1", locs[21]); err != nil {
 		return eval.Value{}, err
 	}
+	// shop.knhk:53
 	r0, err = n.Var("Fulfil.reserve.arg1", n.Prog.Funcs[12], 0)
 	if err != nil {
 		return eval.Value{}, eval.At(err, "Fulfil.reserve.arg1", locs[21])
 	}
-	r1 = r0.Index(2)
+	r1 = r0.Index(2) // .items
 	n.Leave()
 	return r1, nil
 }
@@ -439,11 +451,12 @@ func f13_Fulfil_charge_arg0(n *eval.Native) (eval.Value, error) {
 	if err := n.Step(2, "Fulfil.charge.arg0", locs[23]); err != nil {
 		return eval.Value{}, err
 	}
+	// shop.knhk:54
 	r0, err = n.Var("Fulfil.charge.arg0", n.Prog.Funcs[13], 0)
 	if err != nil {
 		return eval.Value{}, eval.At(err, "Fulfil.charge.arg0", locs[23])
 	}
-	r1 = r0.Index(1).AsString()
+	r1 = r0.Index(1).AsString() // .id
 	n.Leave()
 	return eval.Str(r1), nil
 }
@@ -459,11 +472,12 @@ func f14_Fulfil_charge_arg1(n *eval.Native) (eval.Value, error) {
 	if err := n.Step(2, "Fulfil.charge.arg1", locs[25]); err != nil {
 		return eval.Value{}, err
 	}
+	// shop.knhk:54
 	r0, err = n.Var("Fulfil.charge.arg1", n.Prog.Funcs[14], 0)
 	if err != nil {
 		return eval.Value{}, eval.At(err, "Fulfil.charge.arg1", locs[25])
 	}
-	r1 = r0.Index(0).AsString()
+	r1 = r0.Index(0).AsString() // .card
 	n.Leave()
 	return eval.Str(r1), nil
 }
@@ -479,6 +493,7 @@ func f15_Fulfil_charge_arg2(n *eval.Native) (eval.Value, error) {
 	if err := n.Step(1, "Fulfil.charge.arg2", locs[26]); err != nil {
 		return eval.Value{}, err
 	}
+	// shop.knhk:54
 	tmp, err = n.Var("Fulfil.charge.arg2", n.Prog.Funcs[15], 2)
 	if err != nil {
 		return eval.Value{}, eval.At(err, "Fulfil.charge.arg2", locs[26])
@@ -499,6 +514,7 @@ func f16_Fulfil_refund_arg0(n *eval.Native) (eval.Value, error) {
 	if err := n.Step(1, "Fulfil.refund.arg0", locs[27]); err != nil {
 		return eval.Value{}, err
 	}
+	// shop.knhk:54
 	tmp, err = n.Var("Fulfil.refund.arg0", n.Prog.Funcs[16], 4)
 	if err != nil {
 		return eval.Value{}, eval.At(err, "Fulfil.refund.arg0", locs[27])
@@ -519,6 +535,7 @@ func f17_Fulfil_refund_arg1(n *eval.Native) (eval.Value, error) {
 	if err := n.Step(1, "Fulfil.refund.arg1", locs[28]); err != nil {
 		return eval.Value{}, err
 	}
+	// shop.knhk:54
 	tmp, err = n.Var("Fulfil.refund.arg1", n.Prog.Funcs[17], 2)
 	if err != nil {
 		return eval.Value{}, eval.At(err, "Fulfil.refund.arg1", locs[28])
@@ -537,6 +554,7 @@ func f18_Fulfil_assign(n *eval.Native) (eval.Value, error) {
 	if err := n.Step(1, "Fulfil.assign", locs[30]); err != nil {
 		return eval.Value{}, err
 	}
+	// shop.knhk:57
 	r0 = "packing"
 	n.Leave()
 	return eval.Str(r0), nil
@@ -552,11 +570,12 @@ func f19_Fulfil_items(n *eval.Native) (eval.Value, error) {
 	if err := n.Step(2, "Fulfil.items", locs[32]); err != nil {
 		return eval.Value{}, err
 	}
+	// shop.knhk:58
 	r0, err = n.Var("Fulfil.items", n.Prog.Funcs[19], 0)
 	if err != nil {
 		return eval.Value{}, eval.At(err, "Fulfil.items", locs[32])
 	}
-	r1 = r0.Index(2)
+	r1 = r0.Index(2) // .items
 	n.Leave()
 	return r1, nil
 }
@@ -572,11 +591,12 @@ func f20_Fulfil_for_58_pack_arg0(n *eval.Native) (eval.Value, error) {
 	if err := n.Step(2, "Fulfil.for_58.pack.arg0", locs[34]); err != nil {
 		return eval.Value{}, err
 	}
+	// shop.knhk:59
 	r0, err = n.Var("Fulfil.for_58.pack.arg0", n.Prog.Funcs[20], 1)
 	if err != nil {
 		return eval.Value{}, eval.At(err, "Fulfil.for_58.pack.arg0", locs[34])
 	}
-	r1 = r0.Index(1).AsString()
+	r1 = r0.Index(1).AsString() // .id
 	n.Leave()
 	return eval.Str(r1), nil
 }
@@ -591,6 +611,7 @@ func f21_Fulfil_for_58_pack_arg1(n *eval.Native) (eval.Value, error) {
 	if err := n.Step(1, "Fulfil.for_58.pack.arg1", locs[35]); err != nil {
 		return eval.Value{}, err
 	}
+	// shop.knhk:59
 	r0, err = n.Var("Fulfil.for_58.pack.arg1", n.Prog.Funcs[21], 0)
 	if err != nil {
 		return eval.Value{}, eval.At(err, "Fulfil.for_58.pack.arg1", locs[35])
@@ -608,6 +629,7 @@ func f22_Fulfil_limit(n *eval.Native) (eval.Value, error) {
 	if err := n.Step(1, "Fulfil.limit", locs[36]); err != nil {
 		return eval.Value{}, err
 	}
+	// shop.knhk:58
 	r0 = int64(4)
 	n.Leave()
 	return eval.Int(r0), nil
@@ -623,6 +645,7 @@ func f23_Fulfil_capture_o(n *eval.Native) (eval.Value, error) {
 	if err := n.Step(1, "Fulfil.capture.o", locs[37]); err != nil {
 		return eval.Value{}, err
 	}
+	// shop.knhk:58
 	r0, err = n.Var("Fulfil.capture.o", n.Prog.Funcs[23], 0)
 	if err != nil {
 		return eval.Value{}, eval.At(err, "Fulfil.capture.o", locs[37])
@@ -640,6 +663,7 @@ func f24_Fulfil_assign(n *eval.Native) (eval.Value, error) {
 	if err := n.Step(1, "Fulfil.assign", locs[39]); err != nil {
 		return eval.Value{}, err
 	}
+	// shop.knhk:64
 	r0 = "shipping"
 	n.Leave()
 	return eval.Str(r0), nil
@@ -654,6 +678,7 @@ func f25_Fulfil_let_shipping(n *eval.Native) (eval.Value, error) {
 	if err := n.Step(1, "Fulfil.let.shipping", locs[40]); err != nil {
 		return eval.Value{}, err
 	}
+	// shop.knhk:65
 	r0 = 0.0
 	n.Leave()
 	return eval.Float(r0), nil
@@ -670,11 +695,12 @@ func f26_Fulfil_quote_fast_arg0(n *eval.Native) (eval.Value, error) {
 	if err := n.Step(2, "Fulfil.quote_fast.arg0", locs[42]); err != nil {
 		return eval.Value{}, err
 	}
+	// shop.knhk:68
 	r0, err = n.Var("Fulfil.quote_fast.arg0", n.Prog.Funcs[26], 0)
 	if err != nil {
 		return eval.Value{}, eval.At(err, "Fulfil.quote_fast.arg0", locs[42])
 	}
-	r1 = r0.Index(1).AsString()
+	r1 = r0.Index(1).AsString() // .id
 	n.Leave()
 	return eval.Str(r1), nil
 }
@@ -690,6 +716,7 @@ func f27_Fulfil_assign(n *eval.Native) (eval.Value, error) {
 	if err := n.Step(1, "Fulfil.assign", locs[44]); err != nil {
 		return eval.Value{}, err
 	}
+	// shop.knhk:69
 	tmp, err = n.Var("Fulfil.assign", n.Prog.Funcs[27], 6)
 	if err != nil {
 		return eval.Value{}, eval.At(err, "Fulfil.assign", locs[44])
@@ -710,11 +737,12 @@ func f28_Fulfil_quote_slow_arg0(n *eval.Native) (eval.Value, error) {
 	if err := n.Step(2, "Fulfil.quote_slow.arg0", locs[46]); err != nil {
 		return eval.Value{}, err
 	}
+	// shop.knhk:72
 	r0, err = n.Var("Fulfil.quote_slow.arg0", n.Prog.Funcs[28], 0)
 	if err != nil {
 		return eval.Value{}, eval.At(err, "Fulfil.quote_slow.arg0", locs[46])
 	}
-	r1 = r0.Index(1).AsString()
+	r1 = r0.Index(1).AsString() // .id
 	n.Leave()
 	return eval.Str(r1), nil
 }
@@ -731,6 +759,7 @@ func f29_Fulfil_info_arg0(n *eval.Native) (eval.Value, error) {
 	if err := n.Step(4, "Fulfil.info.arg0", locs[48]); err != nil {
 		return eval.Value{}, err
 	}
+	// shop.knhk:73
 	r0 = "late quote: "
 	tmp, err = n.Var("Fulfil.info.arg0", n.Prog.Funcs[29], 7)
 	if err != nil {
@@ -761,6 +790,7 @@ func f30_Fulfil_timer(n *eval.Native) (eval.Value, error) {
 	if err := n.Step(1, "Fulfil.timer", locs[51]); err != nil {
 		return eval.Value{}, err
 	}
+	// shop.knhk:80
 	r0 = n.Const(ir.TypeID(6), ir.Const{
 		Bool:  false,
 		Float: 0.0,
@@ -781,6 +811,7 @@ func f31_Fulfil_assign(n *eval.Native) (eval.Value, error) {
 	if err := n.Step(1, "Fulfil.assign", locs[53]); err != nil {
 		return eval.Value{}, err
 	}
+	// shop.knhk:82
 	r0 = "done"
 	n.Leave()
 	return eval.Str(r0), nil
@@ -799,31 +830,37 @@ func f32_Fulfil_return(n *eval.Native) (eval.Value, error) {
 	if err := n.Step(7, "Fulfil.return", locs[55]); err != nil {
 		return eval.Value{}, err
 	}
+	// shop.knhk:87
 	tmp, err = n.Var("Fulfil.return", n.Prog.Funcs[32], 2)
 	if err != nil {
 		return eval.Value{}, eval.At(err, "Fulfil.return", locs[55])
 	}
 	r0 = tmp.AsFloat()
+	// shop.knhk:84
 	r1, err = n.Var("Fulfil.return", n.Prog.Funcs[32], 0)
 	if err != nil {
 		return eval.Value{}, eval.At(err, "Fulfil.return", locs[56])
 	}
-	r2 = r1.Index(1).AsString()
+	r2 = r1.Index(1).AsString() // .id
+	// shop.knhk:86
 	tmp, err = n.Var("Fulfil.return", n.Prog.Funcs[32], 4)
 	if err != nil {
 		return eval.Value{}, eval.At(err, "Fulfil.return", locs[57])
 	}
 	r3 = tmp.AsString()
+	// shop.knhk:85
 	tmp, err = n.Var("Fulfil.return", n.Prog.Funcs[32], 3)
 	if err != nil {
 		return eval.Value{}, eval.At(err, "Fulfil.return", locs[58])
 	}
 	r4 = tmp.AsString()
+	// shop.knhk:88
 	tmp, err = n.Var("Fulfil.return", n.Prog.Funcs[32], 5)
 	if err != nil {
 		return eval.Value{}, eval.At(err, "Fulfil.return", locs[59])
 	}
 	r5 = tmp.AsFloat()
+	// shop.knhk:83
 	r6 = n.MakeRecord(11, eval.Float(r0), eval.Str(r2), eval.Str(r3), eval.Str(r4), eval.Float(r5))
 	n.Leave()
 	return r6, nil
@@ -840,6 +877,7 @@ func f33_Fulfil_query_status(n *eval.Native) (eval.Value, error) {
 	if err := n.Step(1, "Fulfil.query.status", locs[60]); err != nil {
 		return eval.Value{}, err
 	}
+	// shop.knhk:44
 	tmp, err = n.Var("Fulfil.query.status", n.Prog.Funcs[33], 1)
 	if err != nil {
 		return eval.Value{}, eval.At(err, "Fulfil.query.status", locs[60])
