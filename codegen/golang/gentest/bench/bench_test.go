@@ -67,21 +67,28 @@ func ratio(b *testing.B, interp, compiled func() (eval.Value, error)) {
 	if err != nil || !eval.Equal(want, got) {
 		b.Fatalf("compiled %v, %v; interpreted %v", got, err, want)
 	}
+	// Interleaved in chunks, so that a change in the machine's load
+	// (other processes) weighs on both alike.
 	b.ResetTimer()
-	t0 := time.Now()
-	for range b.N {
-		if _, err := interp(); err != nil {
-			b.Fatal(err)
+	var ti, tc time.Duration
+	for done := 0; done < b.N; {
+		k := min(64, b.N-done)
+		t0 := time.Now()
+		for range k {
+			if _, err := interp(); err != nil {
+				b.Fatal(err)
+			}
 		}
-	}
-	ti := time.Since(t0)
-	t0 = time.Now()
-	for range b.N {
-		if _, err := compiled(); err != nil {
-			b.Fatal(err)
+		t1 := time.Now()
+		for range k {
+			if _, err := compiled(); err != nil {
+				b.Fatal(err)
+			}
 		}
+		ti += t1.Sub(t0)
+		tc += time.Since(t1)
+		done += k
 	}
-	tc := time.Since(t0)
 	b.ReportMetric(float64(ti.Nanoseconds())/float64(b.N), "interp-ns/op")
 	b.ReportMetric(float64(tc.Nanoseconds())/float64(b.N), "compiled-ns/op")
 	b.ReportMetric(float64(ti)/float64(tc), "speedup")
@@ -119,28 +126,40 @@ func BenchmarkHeavy(b *testing.B) {
 // reports engine transitions (events) per second with each evaluator.
 func BenchmarkSeq(b *testing.B) {
 	p, c := load(b)
-	run := func(ev engine.Evaluator) (time.Duration, int) {
+	type side struct {
+		eng    *engine.Engine
+		log    *engine.MemLog
+		t      time.Duration
+		events int
+	}
+	newSide := func(ev engine.Evaluator) *side {
 		log := engine.NewMemLog()
-		eng, err := engine.New(engine.Config{Program: p, Eval: ev, Worker: difftest.NewWorker(p, &difftest.Clock{T: difftest.Epoch}), Log: log, Clock: &difftest.Clock{T: difftest.Epoch}})
+		clk := &difftest.Clock{T: difftest.Epoch}
+		eng, err := engine.New(engine.Config{Program: p, Eval: ev, Worker: difftest.NewWorker(p, clk), Log: log, Clock: clk})
 		if err != nil {
 			b.Fatal(err)
 		}
-		ctx := context.Background()
-		events := 0
+		return &side{eng: eng, log: log}
+	}
+	interp, comp := newSide(&host.Evaluator{}), newSide(c)
+	ctx := context.Background()
+	one := func(s *side, k int) {
+		id := fmt.Sprint("c", k)
 		t0 := time.Now()
-		for k := range b.N {
-			id := fmt.Sprint("c", k)
-			if err := eng.Start(ctx, id, "Seq", []any{int64(k)}); err != nil {
-				b.Fatal(err)
-			}
-			events += len(log.Events(id))
-			eng.Forget(id)
+		if err := s.eng.Start(ctx, id, "Seq", []any{int64(k)}); err != nil {
+			b.Fatal(err)
 		}
-		return time.Since(t0), events
+		s.t += time.Since(t0)
+		s.events += len(s.log.Events(id))
+		s.eng.Forget(id)
 	}
 	b.ResetTimer()
-	ti, ei := run(&host.Evaluator{})
-	tc, ec := run(c)
+	// One case each way in turn, so that load changes weigh on both.
+	for k := range b.N {
+		one(interp, k)
+		one(comp, k)
+	}
+	ti, ei, tc, ec := interp.t, interp.events, comp.t, comp.events
 	if ei != ec {
 		b.Fatalf("%d events interpreted, %d compiled", ei, ec)
 	}
