@@ -33,7 +33,6 @@ type Summary struct {
 	Result   string   `json:"result,omitempty"` // JSON
 	Error    string   `json:"error,omitempty"`
 	Waiting  []string `json:"waiting,omitempty"`
-	Events   int64    `json:"events,omitempty"`
 	// Idle: the case waits for a signal and for nothing else but timers
 	// (no call running or backing off), where knhk run stops.
 	Idle bool `json:"idle,omitempty"`

@@ -69,7 +69,7 @@ func diagnostics(ds source.Diagnostics) []*knhkv1.Diagnostic {
 
 func summaryPB(s Summary) *knhkv1.CaseSummary {
 	return &knhkv1.CaseSummary{CaseId: s.ID, Workflow: s.Workflow, Program: s.Program, Status: s.Status, BusinessKey: s.Key,
-		StartUnixNano: s.Start, ResultJson: s.Result, Error: s.Error, Waiting: s.Waiting, Events: s.Events, Idle: s.Idle}
+		StartUnixNano: s.Start, ResultJson: s.Result, Error: s.Error, Waiting: s.Waiting, Idle: s.Idle}
 }
 
 func jsonArg(s string) []byte {

@@ -1104,7 +1104,6 @@ type CaseSummary struct {
 	Error string `protobuf:"bytes,8,opt,name=error,proto3" json:"error,omitempty"`
 	// waiting lists the signals the case waits for.
 	Waiting []string `protobuf:"bytes,9,rep,name=waiting,proto3" json:"waiting,omitempty"`
-	Events  int64    `protobuf:"varint,10,opt,name=events,proto3" json:"events,omitempty"`
 	// idle: the case waits for a signal and for nothing else but timers.
 	Idle          bool `protobuf:"varint,11,opt,name=idle,proto3" json:"idle,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -1202,13 +1201,6 @@ func (x *CaseSummary) GetWaiting() []string {
 		return x.Waiting
 	}
 	return nil
-}
-
-func (x *CaseSummary) GetEvents() int64 {
-	if x != nil {
-		return x.Events
-	}
-	return 0
 }
 
 func (x *CaseSummary) GetIdle() bool {
@@ -2285,7 +2277,7 @@ const file_knhk_v1_knhk_proto_rawDesc = "" +
 	"or_waiting\x18\x03 \x01(\bR\torWaiting\"P\n" +
 	"\x10WaitCaseResponse\x12(\n" +
 	"\x04case\x18\x01 \x01(\v2\x14.knhk.v1.CaseSummaryR\x04case\x12\x12\n" +
-	"\x04done\x18\x02 \x01(\bR\x04done\"\xbc\x02\n" +
+	"\x04done\x18\x02 \x01(\bR\x04done\"\xaa\x02\n" +
 	"\vCaseSummary\x12\x17\n" +
 	"\acase_id\x18\x01 \x01(\tR\x06caseId\x12\x1a\n" +
 	"\bworkflow\x18\x02 \x01(\tR\bworkflow\x12\x18\n" +
@@ -2296,10 +2288,9 @@ const file_knhk_v1_knhk_proto_rawDesc = "" +
 	"\vresult_json\x18\a \x01(\tR\n" +
 	"resultJson\x12\x14\n" +
 	"\x05error\x18\b \x01(\tR\x05error\x12\x18\n" +
-	"\awaiting\x18\t \x03(\tR\awaiting\x12\x16\n" +
-	"\x06events\x18\n" +
-	" \x01(\x03R\x06events\x12\x12\n" +
-	"\x04idle\x18\v \x01(\bR\x04idle\"\x86\x01\n" +
+	"\awaiting\x18\t \x03(\tR\awaiting\x12\x12\n" +
+	"\x04idle\x18\v \x01(\bR\x04idleJ\x04\b\n" +
+	"\x10\v\"\x86\x01\n" +
 	"\fHistoryEntry\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\x03R\x03seq\x12$\n" +
 	"\x0etime_unix_nano\x18\x02 \x01(\x03R\ftimeUnixNano\x12\x12\n" +
