@@ -4,6 +4,7 @@
 package golang_test
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -63,5 +64,26 @@ func TestGenerateDiagnostics(t *testing.T) {
 				t.Errorf("diagnostic %q at %v, want %q at %v", d.Msg, d.Loc, tc.want, at)
 			}
 		})
+	}
+}
+
+// TestGenerateTypeNames: a record or enum named like a declaration of
+// the generated package gets another name, so the package compiles.
+func TestGenerateTypeNames(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "rt.knhk")
+	src := "package rt\n\ntype Source = { name: string }\ntype Program = enum { a, b }\n\nworkflow W(s: Source, p: Program) -> string {\n  return s.name\n}\n"
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p, files := build(t, path)
+	out, diags := golang.Generate(p, golang.Options{Pos: posFunc(p, files)})
+	if len(diags) > 0 {
+		t.Fatal(diags)
+	}
+	types := string(out["types.go"])
+	for _, want := range []string{"type SourceType struct", "type ProgramType int", "ProgramTypeB ProgramType = 1"} {
+		if !strings.Contains(types, want) {
+			t.Errorf("types.go lacks %q:\n%s", want, types)
+		}
 	}
 }

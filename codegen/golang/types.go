@@ -15,7 +15,7 @@ import (
 )
 
 // reserved are the names the generated package declares itself.
-var reserved = map[string]bool{"Descriptor": true, "Program": true, "Evaluator": true}
+var reserved = map[string]bool{"Descriptor": true, "Program": true, "Evaluator": true, "Source": true, "Sources": true, "KernelValues": true}
 
 func (g *gen) typesFile() *jen.File {
 	f := jen.NewFile(g.opts.Package)
