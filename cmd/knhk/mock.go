@@ -47,6 +47,14 @@ import (
 type caseMock struct {
 	Results map[string][]json.RawMessage `json:"results"`
 	Used    map[string]int               `json:"used,omitempty"`
+	// Skew is how far the case's clock runs ahead of the real one, in
+	// nanoseconds: the time skipped so far (see mockclock.go).
+	Skew int64 `json:"skew,omitempty"`
+
+	mu sync.Mutex // guards Used and Skew while a command runs the case
+	// save records the mock in the case's metadata; nil before the case
+	// is recorded.
+	save func(*caseMock) error
 }
 
 // failKey marks an element of a sequence that fails its call. No field of
@@ -179,21 +187,14 @@ func taskNames(prog *ir.Program) []string {
 type mockWorker struct {
 	engine.Worker
 	prog *ir.Program
-	mu   sync.Mutex
 	m    *caseMock
-	// save records m.Used before a result is handed out, so a later
-	// command goes on with each sequence where this one left it.
-	save func(*caseMock) error
 }
 
-func newMockWorker(w engine.Worker, prog *ir.Program, m *caseMock, save func(*caseMock) error) engine.Worker {
+func newMockWorker(w engine.Worker, prog *ir.Program, m *caseMock) engine.Worker {
 	if m == nil {
 		return w
 	}
-	if m.Used == nil {
-		m.Used = map[string]int{}
-	}
-	return &mockWorker{Worker: w, prog: prog, m: m, save: save}
+	return &mockWorker{Worker: w, prog: prog, m: m}
 }
 
 func (w *mockWorker) Invoke(ctx context.Context, inv engine.Invocation) (any, error) {
@@ -221,35 +222,49 @@ func (w *mockWorker) Invoke(ctx context.Context, inv engine.Invocation) (any, er
 }
 
 // next takes the result of task's next call, consuming one element of a
-// sequence; ok is false when task is not mocked.
+// sequence; ok is false when task is not mocked. The progress is saved
+// before the result is handed out, so a later command goes on with each
+// sequence where this one left it.
 func (w *mockWorker) next(task string) (json.RawMessage, bool, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	seq, ok := w.m.Results[task]
+	m := w.m
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	seq, ok := m.Results[task]
 	if !ok || len(seq) == 0 {
 		return nil, false, nil
 	}
-	i := min(w.m.Used[task], len(seq)-1)
+	i := min(m.Used[task], len(seq)-1)
 	if i < len(seq)-1 {
-		w.m.Used[task] = i + 1
-		if w.save != nil {
-			if err := w.save(w.m); err != nil {
-				return nil, false, fmt.Errorf("task %s: recording the mock: %w", task, err)
-			}
+		if m.Used == nil {
+			m.Used = map[string]int{}
+		}
+		m.Used[task] = i + 1
+		if err := m.saveLocked(); err != nil {
+			return nil, false, fmt.Errorf("task %s: recording the mock: %w", task, err)
 		}
 	}
 	return seq[i], true, nil
 }
 
-// mockedWorker wraps w in the mock of the case meta describes, if it has
-// one, saving the mock's progress to the case's metadata in data.
-func mockedWorker(w engine.Worker, prog *ir.Program, data string, meta *caseMeta) engine.Worker {
-	if meta == nil || meta.Mock == nil {
-		return w
+// saveLocked records m in the case's metadata; m.mu is held.
+func (m *caseMock) saveLocked() error {
+	if m.save == nil {
+		return nil
 	}
-	return newMockWorker(w, prog, meta.Mock, func(m *caseMock) error {
+	return m.save(m)
+}
+
+// bindMock makes meta's mock, if any, save itself to the metadata of
+// meta's case in data, and returns it (nil for none).
+func bindMock(data string, meta *caseMeta) *caseMock {
+	if meta == nil || meta.Mock == nil {
+		return nil
+	}
+	m := meta.Mock
+	m.save = func(m *caseMock) error {
 		cp := *meta
 		cp.Mock = m
 		return writeMeta(data, &cp)
-	})
+	}
+	return m
 }

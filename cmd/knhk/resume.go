@@ -6,13 +6,14 @@ package main
 import (
 	"flag"
 	"fmt"
+	"time"
 
 	"github.com/knhk/knhk/runtime/engine"
 )
 
 var resumeCmd = &command{
 	name:      "resume",
-	usageLine: "knhk resume [--data DIR] CASE",
+	usageLine: "knhk resume [--data DIR] [--advance D] CASE",
 	short:     "resume a case: fire its due timers and run it on",
 	long: `Resume picks up case CASE from the data directory (--data, default
 ./.knhk) on the compiled program it started with and runs it on as knhk
@@ -27,6 +28,11 @@ Signals the case sent to other cases and that could not be delivered
 yet (the target was busy in another process) are delivered too, also
 when the case itself has ended.
 
+A case started with knhk run --mock runs on skipped time (see knhk help
+run): --advance D moves its clock on by D first, so that the timers due
+within D fire now, as Temporal's test environment skips time; it is
+refused for a case that runs on the real clock.
+
 Resume exits with status 1 for an unknown case or one that has ended
 with nothing left to deliver, and at once, without waiting, when another
 process is running the case (knhk run, signal or resume); other cases of
@@ -34,19 +40,26 @@ the data directory are not held up.
 `,
 	setup: func(fs *flag.FlagSet) func(*env, []string) int {
 		data := fs.String("data", ".knhk", "the data `DIR` holding the case")
+		advance := fs.Duration("advance", 0, "move a mocked case's clock on by `D` (such as 90s or 2h) first")
 		srv := serverFlag(fs)
 		return func(e *env, args []string) int {
 			if *srv != "" {
+				if *advance != 0 {
+					return usageError(e, "--advance moves the clock of a mocked case of a data directory, not of a server's")
+				}
 				return remoteResume(e, *srv, args)
 			}
-			return runResume(e, *data, args)
+			return runResume(e, *data, *advance, args)
 		}
 	},
 }
 
-func runResume(e *env, data string, args []string) int {
+func runResume(e *env, data string, advance time.Duration, args []string) int {
 	if len(args) != 1 {
 		return usageError(e, "want exactly one CASE, got %d", len(args))
+	}
+	if advance < 0 {
+		return usageError(e, "--advance %s: a clock only moves forward", advance)
 	}
 	id := args[0]
 	ctx, stop := stopContext()
@@ -65,6 +78,18 @@ func runResume(e *env, data string, args []string) int {
 		fmt.Fprintf(e.stderr, "knhk: internal error: %v\n", err)
 		return exitInternal
 	}
+	if advance > 0 {
+		m := mockOf(c)
+		if m == nil {
+			fmt.Fprintf(e.stderr, "knhk: case %s runs on the real clock; --advance moves only the clock of a case started with knhk run --mock\n", id)
+			return exitUser
+		}
+		if err := m.advance(advance); err != nil {
+			fmt.Fprintf(e.stderr, "knhk: case %s: %v\n", id, err)
+			return exitUser
+		}
+	}
+	ctx = withMockClock(ctx, mockOf(c)) // a mocked case skips time
 	if s, err = resume(ctx, eng, c.prog, id, eng.Recover(ctx, id)); err != nil {
 		return reportRunError(e, ctx, data, id, err)
 	}

@@ -53,7 +53,10 @@ that call; null for a task without a result. Any task may be mocked,
 extern tasks (which only an embedding program can implement) included.
 Each value is checked against the task's result type before the case
 starts, and the mock is kept with the case, so knhk signal and resume
-use it too. Run waits out retry
+use it too. A mocked case runs on skipped time, as in Temporal's
+time-skipping test environment: where run would sleep until a timer or a
+retry backoff comes due, the case's clock jumps there instead (knhk
+resume --advance D moves it on for a case that waits for a signal too). Run waits out retry
 backoffs, and timers unless the case can also go on by a signal.
 Signals the case sends to other cases of the data directory (send S(...)
 to ID) are delivered once it has run: each target is run on to its next
@@ -148,21 +151,17 @@ func runRun(e *env, o *runOptions, args []string) int {
 	// announceLog in casedata.go).
 	var id string
 	log := &announceLog{StoreLog: engine.StoreLog{Store: st}, announce: func() { fmt.Fprintf(e.stderr, "case %s\n", id) }}
-	// meta is set once the case is recorded, before any call is made.
-	var meta *caseMeta
 	var w engine.Worker = worker.New(c.prog, worker.Options{
 		DataDir:  o.data,
 		BaseDir:  filepath.Dir(c.path),
 		Log:      e.stderr,
 		GroupDir: groupDir(o.data),
 	})
-	if mock != nil {
-		w = newMockWorker(w, c.prog, mock, func(*caseMock) error { return writeMeta(o.data, meta) })
-	}
 	eng, err := engine.New(engine.Config{
 		Program: c.prog,
 		Eval:    evaluatorOf(c.prog),
-		Worker:  w,
+		Worker:  newMockWorker(w, c.prog, mock),
+		Clock:   mockClock(mock),
 		Log:     log,
 	})
 	if err != nil {
@@ -187,10 +186,13 @@ func runRun(e *env, o *runOptions, args []string) int {
 	defer release()
 	// The descriptor goes with the case, so later commands resume it on
 	// the program it started with (see casedata.go).
-	if meta, err = recordCase(o.data, id, c.prog, net.Name, c.path, mock); err != nil {
+	meta, err := recordCase(o.data, id, c.prog, net.Name, c.path, mock)
+	if err != nil {
 		fmt.Fprintf(e.stderr, "knhk: %v\n", err)
 		return exitUser
 	}
+	bindMock(o.data, meta)
+	ctx = withMockClock(ctx, mock)
 	s, err := drive(ctx, eng, c.prog, id, net.Name, host.ToEngineAll(vals))
 	if err != nil {
 		if ctx.Err() != nil {

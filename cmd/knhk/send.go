@@ -74,10 +74,12 @@ func (p *postman) find(ctx context.Context, id string) (*engine.Engine, error) {
 	if m.Source != "" {
 		base = filepath.Dir(m.Source)
 	}
+	mock := bindMock(p.data, &m)
 	eng, err := engine.New(engine.Config{
 		Program: prog,
 		Eval:    evaluatorOf(prog),
-		Worker:  mockedWorker(worker.New(prog, worker.Options{DataDir: p.data, BaseDir: base, Log: p.e.stderr}), prog, p.data, &m),
+		Worker:  newMockWorker(worker.New(prog, worker.Options{DataDir: p.data, BaseDir: base, Log: p.e.stderr}), prog, mock),
+		Clock:   mockClock(mock),
 		Log:     engine.StoreLog{Store: p.st},
 	})
 	if err != nil {

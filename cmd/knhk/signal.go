@@ -102,6 +102,7 @@ func runSignal(e *env, data string, args []string) int {
 		fmt.Fprintf(e.stderr, "knhk: internal error: %v\n", err)
 		return exitInternal
 	}
+	ctx = withMockClock(ctx, mockOf(c)) // a mocked case skips time
 	// Recover replays the case and fires whatever came due meanwhile.
 	if s, err = resume(ctx, eng, p, id, eng.Recover(ctx, id)); err != nil {
 		return reportRunError(e, ctx, data, id, err)
@@ -155,10 +156,12 @@ func caseEngine(e *env, d *dataDir, c *caseLog) (*engine.Engine, engine.EventLog
 	if err := appProgram(c.prog); err != nil {
 		return nil, nil, err
 	}
+	mock := bindMock(d.path, c.meta)
 	eng, err := engine.New(engine.Config{
 		Program: c.prog,
 		Eval:    evaluatorOf(c.prog),
-		Worker:  mockedWorker(worker.New(c.prog, worker.Options{DataDir: d.path, BaseDir: base, Log: e.stderr, GroupDir: groupDir(d.path)}), c.prog, d.path, c.meta),
+		Worker:  newMockWorker(worker.New(c.prog, worker.Options{DataDir: d.path, BaseDir: base, Log: e.stderr, GroupDir: groupDir(d.path)}), c.prog, mock),
+		Clock:   mockClock(mock),
 		Log:     log,
 	})
 	return eng, log, err
@@ -187,7 +190,11 @@ func resume(ctx context.Context, eng *engine.Engine, prog *ir.Program, id string
 			if !ok {
 				return s, nil
 			}
-			if d := time.Until(due); d > 0 {
+			d, derr := untilDue(ctx, due)
+			if derr != nil {
+				return nil, derr
+			}
+			if d > 0 {
 				t := time.NewTimer(d)
 				select {
 				case <-ctx.Done():
