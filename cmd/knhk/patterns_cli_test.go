@@ -54,7 +54,7 @@ func TestPatternsRunFromCLI(t *testing.T) {
 type scenario struct {
 	workflow string
 	args     []json.RawMessage
-	actions  []scenarioAction // the signals and advances, in order
+	actions  []scenarioAction    // the signals and advances, in order
 	done     map[string][]string // task -> its "done" results in order ("null" for none)
 	end      string              // the trace's last line
 }

@@ -56,8 +56,9 @@ starts, and the mock is kept with the case, so knhk signal and resume
 use it too. A mocked case runs on skipped time, as in Temporal's
 time-skipping test environment: where run would sleep until a timer or a
 retry backoff comes due, the case's clock jumps there instead (knhk
-resume --advance D moves it on for a case that waits for a signal too). Run waits out retry
-backoffs, and timers unless the case can also go on by a signal.
+resume --advance D moves it on for a case that waits for a signal too).
+Run waits out retry backoffs, and timers unless the case can also go on
+by a signal.
 Signals the case sends to other cases of the data directory (send S(...)
 to ID) are delivered once it has run: each target is run on to its next
 wait, and one that cannot take the signal (unknown, ended) is reported.
