@@ -30,9 +30,11 @@ import (
 	"github.com/knhk/knhk/runtime/store"
 )
 
-// scaleSource has the two loops: Seq runs the body once per element in
-// order, Par one instance per element, all at once. Each body calls a
-// task and adds its result to a variable of the workflow.
+// scaleSource has the loops: Seq runs the body once per element in
+// order, Par one instance per element, all at once, and ParTimer as Par
+// with each instance waiting for its call in a select with a timer (n
+// armed timers at once). Each body calls a task and adds its result to a
+// variable of the workflow.
 const scaleSource = `package scale
 
 task nop(n: int) -> int extern
@@ -51,6 +53,19 @@ workflow Par(xs: [int]) -> int {
   for x in xs parallel {
     let y = nop(x)
     total = total + y
+  } join all
+  return total
+}
+
+workflow ParTimer(xs: [int]) -> int {
+  var total = 0
+  for x in xs parallel {
+    select {
+      on timer 1h -> fail "too slow"
+      on done nop(x) as y -> {
+        total = total + y
+      }
+    }
   } join all
   return total
 }
@@ -221,7 +236,7 @@ func medianRun(tb testing.TB, p *ir.Program, wf, kind string, n, k int) scaleRun
 // (x-time, x-log, x-heap; the median of three runs).
 func BenchmarkScale(b *testing.B) {
 	p := mustCompile(b, scaleSource)
-	for _, wf := range []string{"Seq", "Par"} {
+	for _, wf := range []string{"Seq", "Par", "ParTimer"} {
 		for _, kind := range []string{"memory", "durable"} {
 			var base scaleRun
 			for _, n := range []int{1_000, 10_000, 100_000, 1_000_000} {

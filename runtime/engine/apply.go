@@ -316,20 +316,22 @@ func (m *Machine) finishGroup(s *State, p *Frame, g *Group) {
 	produce(p, tr, nil)
 }
 
-// settle runs after frame f's marking changed: it disarms timers that are
-// no longer enabled and completes frames whose end place is marked.
+// settle runs after frame f's marking changed: it disarms f's timers that
+// are no longer enabled and completes frames whose end place is marked.
+// Only the timers of the frames whose marking changed can have been
+// disabled, and every change of a frame's marking is followed by a settle
+// of that frame.
 func (m *Machine) settle(s *State, f *Frame) {
 	for f != nil && s.Status == Running {
+		c := m.nets[f.Net]
 		if len(s.Timers) > 0 {
-			ts := s.Timers[:0]
-			for _, t := range s.Timers {
-				if x := s.frame(t.Frame); x != nil && m.enabled(s, x, m.nets[x.Net], t.Trans) {
-					ts = append(ts, t)
+			i, j := s.frameTimers(f.ID)
+			for k := j - 1; k >= i; k-- {
+				if !m.enabled(s, f, c, s.Timers[k].Trans) {
+					s.Timers = removeAt(s.Timers, k)
 				}
 			}
-			s.Timers = ts
 		}
-		c := m.nets[f.Net]
 		if f.Marking[c.n.End] == 0 {
 			return
 		}
@@ -531,12 +533,11 @@ func (m *Machine) arm(s *State, e *Event) error {
 	if tr.t.Kind != ir.TTimer || !m.enabled(s, f, c, e.Trans) {
 		return notApplicable("arming %s, which is not an enabled timer", tr.t.Name)
 	}
-	for _, t := range s.Timers {
-		if t.Frame == f.ID && t.Trans == e.Trans {
-			return notApplicable("timer %s is already armed", tr.t.Name)
-		}
+	i, found := s.timerAt(f.ID, e.Trans)
+	if found {
+		return notApplicable("timer %s is already armed", tr.t.Name)
 	}
-	s.Timers = append(s.Timers, Timer{Frame: f.ID, Trans: e.Trans, Due: e.Due})
+	s.Timers = slices.Insert(s.Timers, i, Timer{Frame: f.ID, Trans: e.Trans, Due: e.Due})
 	return nil
 }
 
@@ -545,16 +546,11 @@ func (m *Machine) timer(s *State, e *Event) error {
 	if err != nil {
 		return err
 	}
-	k := -1
-	for i, t := range s.Timers {
-		if t.Frame == f.ID && t.Trans == e.Trans {
-			k = i
-		}
-	}
-	if k < 0 || !m.enabled(s, f, c, e.Trans) {
+	k, found := s.timerAt(f.ID, e.Trans)
+	if !found || !m.enabled(s, f, c, e.Trans) {
 		return notApplicable("timer %s is not armed", tr.t.Name)
 	}
-	s.Timers = append(s.Timers[:k], s.Timers[k+1:]...)
+	s.Timers = removeAt(s.Timers, k)
 	consume(f, tr)
 	m.cancel(s, f, c, tr)
 	produce(f, tr, e.Outs)

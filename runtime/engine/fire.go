@@ -130,7 +130,9 @@ func (m *Machine) cancel(s *State, f *Frame, c *cnet, tr *ctrans) {
 	switch tr.t.Cancel {
 	case ir.CancelCase:
 		copy(f.Marking, c.init)
-		s.dropInvs(func(v *Inv) bool { return v.Frame == f.ID })
+		if f.calls > 0 {
+			s.dropInvs(func(v *Inv) bool { return v.Frame == f.ID })
+		}
 		for len(f.Groups) > 0 {
 			s.dropGroup(f, f.Groups[0].Trans)
 		}
@@ -144,7 +146,9 @@ func (m *Machine) cancel(s *State, f *Frame, c *cnet, tr *ctrans) {
 			f.Marking[p] = 0
 		}
 		for _, t := range tr.cancelTrans {
-			s.dropInvs(func(v *Inv) bool { return v.Frame == f.ID && v.Trans == t })
+			if f.calls > 0 { // a select's withdrawn arms, say: skip the pass when none runs
+				s.dropInvs(func(v *Inv) bool { return v.Frame == f.ID && v.Trans == t })
+			}
 			s.dropGroup(f, t)
 		}
 		// A milestone whose exit lies in the cancelled part was entered
@@ -175,11 +179,16 @@ func (s *State) dropInvs(drop func(*Inv) bool) {
 // dropGroup removes the group of transition t in frame f with every child
 // frame it runs.
 func (s *State) dropGroup(f *Frame, t int32) {
+	found := false
 	for i, g := range f.Groups {
 		if g.Trans == t {
 			f.Groups = append(f.Groups[:i], f.Groups[i+1:]...)
+			found = true
 			break
 		}
+	}
+	if !found {
+		return // a transition's children run only while it has a group
 	}
 	var kids []*Frame
 	for _, c := range s.Frames {
@@ -211,12 +220,9 @@ func (s *State) dropFrame(f *Frame) {
 		s.Frames = removeAt(s.Frames, i)
 	}
 	if len(s.Timers) > 0 {
-		ts := s.Timers[:0]
-		for _, t := range s.Timers {
-			if t.Frame != f.ID {
-				ts = append(ts, t)
-			}
+		i, j := s.frameTimers(f.ID)
+		for k := j - 1; k >= i; k-- {
+			s.Timers = removeAt(s.Timers, k)
 		}
-		s.Timers = ts
 	}
 }

@@ -7,6 +7,7 @@ package engine
 
 import (
 	"context"
+	"math"
 	"slices"
 	"sync"
 	"time"
@@ -359,9 +360,15 @@ func nextDue(s *State) (int64, bool) { return nextDueIn(s, nil) }
 // knows that none waits.
 func nextDueIn(s *State, w *watch) (int64, bool) {
 	due, ok := int64(0), false
-	for _, t := range s.Timers {
-		if !ok || t.Due < due {
-			due, ok = t.Due, true
+	if w != nil && w.timersKnown {
+		// A lower bound: at worst the run wakes early and the scheduler
+		// tightens it.
+		due, ok = w.timerDue, w.timerDue != math.MaxInt64
+	} else {
+		for _, t := range s.Timers {
+			if !ok || t.Due < due {
+				due, ok = t.Due, true
+			}
 		}
 	}
 	if w != nil && w.noWait {

@@ -7,6 +7,7 @@ package engine
 
 import (
 	"cmp"
+	"math"
 	"slices"
 )
 
@@ -63,10 +64,12 @@ func removeAt[T any](xs []T, i int) []T {
 }
 
 // sortedByID reports whether frames and invocations are in increasing id
-// order, which the lookups above rely on.
+// order, and timers in frame and transition order, which the lookups
+// rely on.
 func sortedByID(s *State) bool {
 	return slices.IsSortedFunc(s.Frames, func(a, b *Frame) int { return cmp.Compare(a.ID, b.ID) }) &&
-		slices.IsSortedFunc(s.Invs, func(a, b *Inv) int { return cmp.Compare(a.ID, b.ID) })
+		slices.IsSortedFunc(s.Invs, func(a, b *Inv) int { return cmp.Compare(a.ID, b.ID) }) &&
+		slices.IsSortedFunc(s.Timers, cmpTimer)
 }
 
 // addInv adds v, a new invocation of frame f, to s.Invs. f counts its
@@ -99,3 +102,32 @@ func recount(s *State) {
 		}
 	}
 }
+
+// cmpTimer orders timers by frame, then transition: State.Timers is kept
+// in that order, so that a frame's timers are found by binary search.
+func cmpTimer(a, b Timer) int {
+	if c := cmp.Compare(a.Frame, b.Frame); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.Trans, b.Trans)
+}
+
+// timerAt returns where the timer of transition trans of frame is in
+// s.Timers, or would be inserted, and whether it is armed.
+func (s *State) timerAt(frame, trans int32) (int, bool) {
+	return slices.BinarySearchFunc(s.Timers, Timer{Frame: frame, Trans: trans}, cmpTimer)
+}
+
+// frameTimers returns the range [i, j) of s.Timers that holds the timers
+// of frame.
+func (s *State) frameTimers(frame int32) (int, int) {
+	i, _ := s.timerAt(frame, math.MinInt32)
+	j := i
+	for j < len(s.Timers) && s.Timers[j].Frame == frame {
+		j++
+	}
+	return i, j
+}
+
+// sortTimers puts s.Timers in frame and transition order.
+func sortTimers(s *State) { slices.SortFunc(s.Timers, cmpTimer) }

@@ -177,3 +177,34 @@ func TestMaxStepsCountsSinceWait(t *testing.T) {
 		}
 	}
 }
+
+// TestDecodeSortsTimers: a snapshot written when timers were kept in
+// the order they were armed decodes with them in frame and transition
+// order, which the lookups of timers need.
+func TestDecodeSortsTimers(t *testing.T) {
+	x := newFixture(t)
+	body := waitBody(x)
+	n := x.p.NewNet("Two", ir.Void)
+	p := n.Place("p")
+	multi(x, n, body, n.N.Start, p, int64(1), int64(2))
+	ret(n, p, ir.NoFunc)
+	x.start("c", "Two")
+	s := x.state("c")
+	if len(s.Timers) != 2 {
+		t.Fatalf("%d timers armed, want one per instance", len(s.Timers))
+	}
+	want := slices.Clone(s.Timers)
+	s.Timers[0], s.Timers[1] = s.Timers[1], s.Timers[0]
+	m := x.engine().Machine()
+	b, err := m.EncodeState(s, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, _, err := m.DecodeState(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(d.Timers, want) {
+		t.Errorf("decoded timers %v, want %v", d.Timers, want)
+	}
+}

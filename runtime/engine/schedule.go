@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/knhk/knhk/compiler/ir"
@@ -193,10 +194,17 @@ func (e *Engine) nextIn(ctx context.Context, s *State, w *watch, now int64) (Eve
 	// Due timers and backoffs, earliest first.
 	best, kind := int64(0), EvInvalid
 	var ev Event
-	for _, t := range s.Timers {
-		if t.Due <= now && (kind == EvInvalid || t.Due < best) {
-			best, kind = t.Due, EvTimer
-			ev = Event{Kind: EvTimer, Time: now, Frame: t.Frame, Trans: t.Trans}
+	if w == nil || !w.timersKnown || now >= w.timerDue {
+		first := int64(math.MaxInt64)
+		for _, t := range s.Timers {
+			first = min(first, t.Due)
+			if t.Due <= now && (kind == EvInvalid || t.Due < best) {
+				best, kind = t.Due, EvTimer
+				ev = Event{Kind: EvTimer, Time: now, Frame: t.Frame, Trans: t.Trans}
+			}
+		}
+		if w != nil {
+			w.timersKnown, w.timerDue = true, first
 		}
 	}
 	if w == nil || !w.noWait {
@@ -231,12 +239,8 @@ func (e *Engine) nextIn(ctx context.Context, s *State, w *watch, now int64) (Eve
 }
 
 func armed(s *State, frame, trans int32) bool {
-	for _, t := range s.Timers {
-		if t.Frame == frame && t.Trans == trans {
-			return true
-		}
-	}
-	return false
+	_, ok := s.timerAt(frame, trans)
+	return ok
 }
 
 func failEvent(now int64, t *ir.Transition, err error) Event {

@@ -377,6 +377,10 @@ func (m *Machine) DecodeState(b []byte) (*State, uint64, error) {
 	if err != nil {
 		return nil, 0, err
 	}
+	// Timers are kept in frame and transition order (see timerAt);
+	// a snapshot written before that kept them in the order they were
+	// armed.
+	sortTimers(s)
 	if err := m.checkState(s); err != nil {
 		return nil, 0, err
 	}

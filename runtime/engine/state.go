@@ -45,7 +45,7 @@ type State struct {
 	Now      int64 // the Time of the last event applied
 	Frames   []*Frame
 	Invs     []*Inv     // running and backing-off calls, by id
-	Timers   []Timer    // armed timer transitions
+	Timers   []Timer    // armed timer transitions, by frame and transition
 	Inbox    []Received // signals that arrived before a wait for them
 	Comp     []Undo     // compensation stack, innermost last
 	// CompErrors records the compensations that failed their last

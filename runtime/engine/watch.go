@@ -40,7 +40,13 @@ type watch struct {
 	// sleep): set when a pass over the calls found none, cleared by an
 	// event that may have made one wait.
 	noWait bool
-	chain  []int32 // before: the event's frame and its ancestors
+	// timersKnown says timerDue is at most the earliest due time of the
+	// armed timers (math.MaxInt64 for none): arming lowers it, disarming
+	// leaves it a lower bound, and the scheduler passes over the timers
+	// only once it is reached.
+	timersKnown bool
+	timerDue    int64
+	chain       []int32 // before: the event's frame and its ancestors
 }
 
 // frameHeap is a min-heap of frame ids.
@@ -64,6 +70,7 @@ func (w *watch) everything() {
 	clear(w.in)
 	w.all++
 	w.noWait = false
+	w.timersKnown = false
 }
 
 // mark notes that frame id may have work.
@@ -203,6 +210,9 @@ func (w *watch) after(s *State, ev *Event, p preEvent, live bool) {
 	if ev.Kind == EvFailed {
 		w.noWait = false
 	}
+	if ev.Kind == EvArm {
+		w.timerDue = min(w.timerDue, ev.Due)
+	}
 	for i := s.firstInvFrom(p.nextInv); w.noWait && i < len(s.Invs); i++ {
 		w.noWait = !s.Invs[i].Waiting // a call that starts waiting (a sleep)
 	}
@@ -308,6 +318,13 @@ func (w *watch) verify(m *Machine, s *State) error {
 	}
 	if want != nil && want.ID < w.from && !w.in[want.ID] {
 		return fmt.Errorf("watch: frame %d has work but is not watched (from %d)", want.ID, w.from)
+	}
+	if w.timersKnown {
+		for _, t := range s.Timers {
+			if t.Due < w.timerDue {
+				return fmt.Errorf("watch: timer of frame %d due %d before the bound %d", t.Frame, t.Due, w.timerDue)
+			}
+		}
 	}
 	if w.noWait {
 		for _, v := range s.Invs {
