@@ -23,7 +23,7 @@ workflow Hold(n: int) -> int {
       if k > 100 && m > 0 {
         return m + k
       }
-      return m - k
+      return m / (k - 1)
     }
     on timer 48h -> { fail "nobody came" }
   }
@@ -150,9 +150,30 @@ func TestBuildCrossResume(t *testing.T) {
 		t.Fatalf("binary run: exit %d\n%s", code, stderr)
 	}
 	id2 := waiting(t, stderr)
-	code, stdout, stderr = knhkRun(t, dir, "signal", id2, "Go", "1")
-	if code != 0 || strings.TrimSpace(stdout) != "40" {
-		t.Fatalf("knhk signal: exit %d, stdout %q, want 40\n%s", code, stdout, stderr)
+	code, stdout, stderr = knhkRun(t, dir, "signal", id2, "Go", "2")
+	if code != 0 || strings.TrimSpace(stdout) != "41" {
+		t.Fatalf("knhk signal: exit %d, stdout %q, want 41\n%s", code, stdout, stderr)
+	}
+
+	// A failing expression: the same message at the same position.
+	var fails []string
+	for _, side := range []string{"knhk", "binary"} {
+		var code int
+		var stderr string
+		if side == "knhk" {
+			_, _, stderr = knhkRun(t, dir, "run", "--input-json", "4", "hold.knhk")
+			code, _, stderr = knhkRun(t, dir, "signal", waiting(t, stderr), "Go", "1")
+		} else {
+			_, _, stderr = appRun(t, dir, bin, "run", "--input-json", "4")
+			code, _, stderr = appRun(t, dir, bin, "signal", waiting(t, stderr), "Go", "1")
+		}
+		if code != 1 || !strings.Contains(stderr, "integer division by zero") {
+			t.Errorf("%s: division by zero: exit %d\n%s", side, code, stderr)
+		}
+		fails = append(fails, regexp.MustCompile(`c-[0-9a-f]{16}`).ReplaceAllString(stderr, "ID"))
+	}
+	if fails[0] != fails[1] {
+		t.Errorf("the failure reads differently:\nknhk   %s\nbinary %s", fails[0], fails[1])
 	}
 
 	// Both cases read the same from either side.
