@@ -118,6 +118,16 @@ func (c *Client) Signal(ctx context.Context, caseID, name, payload string) (*knh
 	return r.Msg.Case, nil
 }
 
+// SignalOnce is Signal made idempotent by requestID: a retry with the
+// same id (after a timeout, or a server crash) is not delivered again.
+func (c *Client) SignalOnce(ctx context.Context, caseID, name, payload, requestID string) (*knhkv1.CaseSummary, error) {
+	r, err := c.api.SignalCase(ctx, connect.NewRequest(&knhkv1.SignalCaseRequest{CaseId: caseID, Name: name, PayloadJson: payload, RequestId: requestID}))
+	if err != nil {
+		return nil, err
+	}
+	return r.Msg.Case, nil
+}
+
 // Query evaluates query name (every query when "") of a case.
 func (c *Client) Query(ctx context.Context, caseID, name string) (string, error) {
 	r, err := c.api.QueryCase(ctx, connect.NewRequest(&knhkv1.QueryCaseRequest{CaseId: caseID, Name: name}))

@@ -105,7 +105,7 @@ func (a *api) StartCase(ctx context.Context, r *connect.Request[knhkv1.StartCase
 }
 
 func (a *api) SignalCase(ctx context.Context, r *connect.Request[knhkv1.SignalCaseRequest]) (*connect.Response[knhkv1.SignalCaseResponse], error) {
-	sum, err := a.s.Signal(ctx, r.Msg.CaseId, r.Msg.Name, jsonArg(r.Msg.PayloadJson))
+	sum, err := a.s.SignalOnce(ctx, r.Msg.CaseId, r.Msg.Name, jsonArg(r.Msg.PayloadJson), r.Msg.RequestId)
 	if err != nil {
 		return nil, toConnect(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"strings"
 	"strconv"
 
 	"github.com/knhk/knhk/runtime/caseio"
@@ -62,13 +63,32 @@ func (s *Service) stateOf(ctx context.Context, p *Program, id string) (*engine.S
 // Signal delivers signal name with payload (JSON, nil for none) to case
 // id and returns where the case stands once it has run on.
 func (s *Service) Signal(ctx context.Context, id, name string, payload []byte) (Summary, error) {
+	return s.SignalOnce(ctx, id, name, payload, "")
+}
+
+// SignalOnce is Signal made idempotent by requestID (none when ""): the
+// case records the id with the signal (the engine's once-only delivery
+// of mail, State.MailSeen), so a retry with the same id, also after a
+// crash or once the signal ended the case, delivers nothing and
+// succeeds.
+func (s *Service) SignalOnce(ctx context.Context, id, name string, payload []byte, requestID string) (Summary, error) {
 	if err := s.enter(); err != nil {
 		return Summary{}, err
 	}
 	defer s.leave()
+	mailID := ""
+	if requestID != "" {
+		if len(requestID) > maxKey || strings.Contains(requestID, "/send/") {
+			return Summary{}, errf(CodeInvalidArgument, "request_id", "a signal's request id is at most %d bytes and has no \"/send/\"", maxKey)
+		}
+		mailID = "request " + requestID
+	}
 	e, p, st, err := s.caseState(ctx, id)
 	if err != nil {
 		return Summary{}, err
+	}
+	if _, ok := st.MailSeen[mailID]; ok && mailID != "" {
+		return s.settled(p, e), nil // delivered before
 	}
 	if st.Done() {
 		return Summary{}, errf(CodeFailedPrecondition, "case_id", "case %s has ended (%s); it takes no more signals", id, st.Status)
@@ -82,7 +102,15 @@ func (s *Service) Signal(ctx context.Context, id, name string, payload []byte) (
 	if err != nil {
 		return Summary{}, &Error{Code: CodeInvalidArgument, Field: "payload_json", Message: "bad payload for signal " + name + ": " + err.Error(), Err: err}
 	}
-	err = p.eng.Signal(ctx, id, name, host.ToEngineAll(vals))
+	if mailID == "" {
+		err = p.eng.Signal(ctx, id, name, host.ToEngineAll(vals))
+	} else {
+		err = p.eng.Receive(ctx, id, engine.Mail{ID: mailID, To: id, Workflow: root.Name, Signal: name, Payload: host.ToEngineAll(vals)})
+		if errors.Is(err, engine.ErrUndeliverable) {
+			// The case ended between the check and the delivery.
+			return Summary{}, errf(CodeFailedPrecondition, "case_id", "case %s: %v", id, err)
+		}
+	}
 	e.poke()
 	if err != nil && !isBusy(err) {
 		return Summary{}, &Error{Code: CodeInternal, Message: "case " + id + ": " + err.Error(), Err: err}

@@ -315,3 +315,45 @@ func TestDeployKnownProgram(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestSignalOnce: a signal retried with its request id is delivered
+// once, also after a restart and after it ended the case.
+func TestSignalOnce(t *testing.T) {
+	dir := t.TempDir()
+	s := open(t, dir)
+	deploy(t, s)
+	ctx := context.Background()
+	id, _, err := s.Start(ctx, StartRequest{Workflow: "Hold", Input: []byte(`"o"`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.SignalOnce(ctx, id, "Approve", []byte(`"ann"`), "sig-1"); err != nil {
+		t.Fatal(err)
+	}
+	if sum := wait(t, s, id); sum.Result != `"o by ann"` {
+		t.Fatalf("%+v", sum)
+	}
+	closeSvc(t, s)
+	s = open(t, dir)
+	defer closeSvc(t, s)
+	// The retry finds the case ended by that very signal: success.
+	if sum, err := s.SignalOnce(ctx, id, "Approve", []byte(`"ann"`), "sig-1"); err != nil || sum.Result != `"o by ann"` {
+		t.Fatalf("retried signal: %+v %v", sum, err)
+	}
+	if _, err := s.SignalOnce(ctx, id, "Approve", []byte(`"bo"`), "sig-2"); CodeOf(err) != CodeFailedPrecondition {
+		t.Fatalf("another signal to the ended case: %v", err)
+	}
+	if _, err := s.SignalOnce(ctx, id, "Approve", nil, "a/send/1"); CodeOf(err) != CodeInvalidArgument {
+		t.Fatalf("a request id with /send/: %v", err)
+	}
+	h, _, _ := s.History(ctx, id, 0, 100)
+	n := 0
+	for _, e := range h {
+		if e.Kind == "signal" {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("%d signal entries", n)
+	}
+}

@@ -594,10 +594,13 @@ func (x *StartCaseResponse) GetExisting() bool {
 }
 
 type SignalCaseRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	CaseId        string                 `protobuf:"bytes,1,opt,name=case_id,json=caseId,proto3" json:"case_id,omitempty"`
-	Name          string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
-	PayloadJson   string                 `protobuf:"bytes,3,opt,name=payload_json,json=payloadJson,proto3" json:"payload_json,omitempty"`
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	CaseId      string                 `protobuf:"bytes,1,opt,name=case_id,json=caseId,proto3" json:"case_id,omitempty"`
+	Name        string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	PayloadJson string                 `protobuf:"bytes,3,opt,name=payload_json,json=payloadJson,proto3" json:"payload_json,omitempty"`
+	// request_id makes the signal idempotent: a retry with the same id
+	// (after a timeout or a crash) is not delivered again.
+	RequestId     string `protobuf:"bytes,4,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -649,6 +652,13 @@ func (x *SignalCaseRequest) GetName() string {
 func (x *SignalCaseRequest) GetPayloadJson() string {
 	if x != nil {
 		return x.PayloadJson
+	}
+	return ""
+}
+
+func (x *SignalCaseRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
 	}
 	return ""
 }
@@ -2248,11 +2258,13 @@ const file_knhk_v1_knhk_proto_rawDesc = "" +
 	"\fbusiness_key\x18\x05 \x01(\tR\vbusinessKey\"H\n" +
 	"\x11StartCaseResponse\x12\x17\n" +
 	"\acase_id\x18\x01 \x01(\tR\x06caseId\x12\x1a\n" +
-	"\bexisting\x18\x02 \x01(\bR\bexisting\"c\n" +
+	"\bexisting\x18\x02 \x01(\bR\bexisting\"\x82\x01\n" +
 	"\x11SignalCaseRequest\x12\x17\n" +
 	"\acase_id\x18\x01 \x01(\tR\x06caseId\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12!\n" +
-	"\fpayload_json\x18\x03 \x01(\tR\vpayloadJson\">\n" +
+	"\fpayload_json\x18\x03 \x01(\tR\vpayloadJson\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x04 \x01(\tR\trequestId\">\n" +
 	"\x12SignalCaseResponse\x12(\n" +
 	"\x04case\x18\x01 \x01(\v2\x14.knhk.v1.CaseSummaryR\x04case\"?\n" +
 	"\x10QueryCaseRequest\x12\x17\n" +
