@@ -7,8 +7,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"strings"
 	"strconv"
+	"strings"
 
 	"github.com/knhk/knhk/runtime/caseio"
 	"github.com/knhk/knhk/runtime/engine"
