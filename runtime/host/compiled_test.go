@@ -6,6 +6,7 @@ package host
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -74,5 +75,43 @@ func TestCompiledSameProgramOnly(t *testing.T) {
 	}
 	if _, err := c.Eval(context.Background(), other.Funcs[twice], engine.Env{Prog: other, Args: []any{int64(21)}}); err == nil || !strings.Contains(err.Error(), "not the one this binary was built from") {
 		t.Errorf("Eval of another program's function: %v", err)
+	}
+}
+
+// TestCompiledConcurrent: the engine evaluates the calls of a round
+// concurrently; each evaluation has its own call state.
+func TestCompiledConcurrent(t *testing.T) {
+	p := compile(t, compiledSrc)
+	c, err := NewCompiled(p, interpreted(p))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var twice int
+	for i, f := range p.Funcs {
+		if f.Name == "twice" {
+			twice = i
+		}
+	}
+	errs := make(chan error, 8)
+	for g := range 8 {
+		go func() {
+			for k := range 200 {
+				n := int64(g*1000 + k)
+				got, err := c.Eval(context.Background(), p.Funcs[twice], engine.Env{Prog: p, Args: []any{n}})
+				if err == nil && got != 2*n {
+					err = fmt.Errorf("twice(%d) = %v", n, got)
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
 	}
 }
