@@ -81,3 +81,26 @@ func ProgramSoundness(prog *ir.Program, files map[int32]*source.File, opts *soun
 	}
 	return reports, ds
 }
+
+// CheckGate is [Gate] as knhk check and the language server report it: a
+// package the compiler cannot lower (yet) is a valid file whose soundness
+// is unproven, so its lowering errors become warnings that say so
+// ("soundness not checked: ..."); knhk run, ir and graph keep them as
+// errors. Every other diagnostic is Gate's. One function, so that the
+// editor and the command line cannot drift apart on this rule.
+func CheckGate(pkg *check.Package, info *check.Info, opts *sound.Options) (*Built, source.Diagnostics) {
+	b, ds := Gate(pkg, info, opts)
+	if b.Program != nil || b.Files != nil {
+		return b, ds
+	}
+	out := make(source.Diagnostics, 0, len(ds))
+	for _, d := range ds {
+		w := *d
+		if w.Severity == source.Error {
+			w.Severity = source.Warning
+			w.Message = "soundness not checked: " + d.Message
+		}
+		out = append(out, &w)
+	}
+	return b, out
+}

@@ -12,24 +12,12 @@ import (
 	"github.com/knhk/knhk/lang/source"
 )
 
-// soundness passes a checked package through the gate for knhk check. A
-// construct the compiler cannot lower yet is a warning there: the file is
-// valid, but its soundness is not proven (knhk run, ir and graph make it
-// an error).
+// soundness passes a checked package through the gate for knhk check:
+// [compiler.CheckGate], where a construct the compiler cannot lower yet
+// is a warning (the file is valid, its soundness not proven; knhk run, ir
+// and graph make it an error).
 func soundness(pkg *check.Package, info *check.Info) (source.Diagnostics, []*sound.Report) {
-	b, ds := compiler.Gate(pkg, info, nil)
-	if b.Program == nil && b.Files == nil {
-		var out source.Diagnostics
-		for _, d := range ds {
-			w := *d
-			if w.Severity == source.Error {
-				w.Severity = source.Warning
-				w.Message = "soundness not checked: " + d.Message
-			}
-			out = append(out, &w)
-		}
-		return out, nil
-	}
+	b, ds := compiler.CheckGate(pkg, info, nil)
 	return ds, b.Reports
 }
 

@@ -12,11 +12,11 @@ import (
 	"github.com/knhk/knhk/lang/source"
 )
 
-// soundness returns the diagnostics of compiler.Gate for the analysed
-// file, computed once per analysis. A file with type errors has none: knhk
-// check does not run the gate then either. As in knhk check, a construct
-// the compiler cannot lower yet is a warning ("soundness not checked"):
-// the file is valid, its soundness unproven.
+// soundness returns the diagnostics of compiler.CheckGate for the
+// analysed file, computed once per analysis: the function knhk check
+// calls, so a construct the compiler cannot lower yet is a warning here
+// as there. A file with type errors has none: knhk check does not run the
+// gate then either.
 func (a *analysis) soundness() source.Diagnostics {
 	a.gateOnce.Do(func() {
 		if a.pkg == nil || a.info == nil || a.diags.HasErrors() {
@@ -28,19 +28,7 @@ func (a *analysis) soundness() source.Diagnostics {
 					Message: fmt.Sprintf("internal error in the soundness check: %v", r)}}
 			}
 		}()
-		b, ds := compiler.Gate(a.pkg, a.info, nil)
-		if b.Program == nil && b.Files == nil {
-			for _, d := range ds {
-				w := *d
-				if w.Severity == source.Error {
-					w.Severity = source.Warning
-					w.Message = "soundness not checked: " + d.Message
-				}
-				a.gate = append(a.gate, &w)
-			}
-			return
-		}
-		a.gate = ds
+		_, a.gate = compiler.CheckGate(a.pkg, a.info, nil)
 	})
 	return a.gate
 }
