@@ -70,6 +70,20 @@ func newEntry(sum Summary) *caseEntry {
 	return &caseEntry{id: sum.ID, sum: sum, changed: make(chan struct{}), kick: make(chan struct{}, 1), started: make(chan struct{}), ready: make(chan struct{})}
 }
 
+// closed is a channel that is closed: the started and ready channels of
+// every ended case Open reads from the index, which never change.
+var closed = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
+
+// endedEntry is the entry of a case that ended before Open and that
+// nothing will drive again: it allocates no channels (a server holds
+// many of these). Its changed channel is nil: Wait and WatchHistory see
+// the case has ended before they would wait on it.
+func endedEntry(sum Summary) *caseEntry {
+	e := &caseEntry{id: sum.ID, sum: sum, started: closed, ready: closed}
+	e.startOnce.Do(func() {})
+	return e
+}
+
 func (e *caseEntry) summary() Summary {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -88,7 +102,9 @@ func (e *caseEntry) watch() (Summary, <-chan struct{}) {
 func (e *caseEntry) set(sum Summary) {
 	e.mu.Lock()
 	e.sum = sum
-	close(e.changed)
+	if e.changed != nil {
+		close(e.changed)
+	}
 	e.changed = make(chan struct{})
 	e.mu.Unlock()
 }
@@ -101,6 +117,9 @@ func (e *caseEntry) markStarted(err error) {
 }
 
 func (e *caseEntry) poke() {
+	if e.kick == nil {
+		return
+	}
 	select {
 	case e.kick <- struct{}{}:
 	default:

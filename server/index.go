@@ -166,17 +166,9 @@ func (s *Service) readIndex() (indexHeader, []indexLine, bool) {
 func (s *Service) recover(ctx context.Context) error {
 	h, lines, ok := s.readIndex()
 	s.openStats.FromIndex, s.openStats.UpTo = ok, h.UpTo
-	var pending []indexLine
 	for _, l := range lines {
-		if l.Pending {
-			pending = append(pending, l)
-			continue
-		}
-		e := newEntry(l.Summary)
-		e.markStarted(nil)
-		s.addLocked(e)
 		p := l.Pos
-		s.log.pos[e.id] = &p
+		s.log.pos[l.ID] = &p
 	}
 	// The tail: cases it touches are rebuilt whatever the index says.
 	touched := map[string]bool{}
@@ -194,8 +186,12 @@ func (s *Service) recover(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("reading the log: %w", err)
 	}
-	for _, l := range pending {
-		if touched[l.ID] {
+	for _, l := range lines {
+		switch {
+		case l.Done() && !touched[l.ID]:
+			s.addLocked(endedEntry(l.Summary))
+		case !l.Pending || touched[l.ID]:
+			// A pending start is a case only if the tail has its records.
 			e := newEntry(l.Summary)
 			e.markStarted(nil)
 			s.addLocked(e)
