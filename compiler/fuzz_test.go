@@ -41,6 +41,10 @@ func FuzzLower(f *testing.F) {
 		if diags.HasErrors() || pkg == nil {
 			return
 		}
+		// Lower alone, on purpose: this fuzzer tests the lowering of any
+		// program that checks, sound or not, so it must not stop at the
+		// soundness proof that Build (the gate of knhk run) adds; it runs
+		// the analysis itself below, bounded, to check it does not panic.
 		prog, ld := Lower(pkg, info)
 		if ld.HasErrors() {
 			return

@@ -94,15 +94,17 @@ workflow Seq() -> int {
 }
 `
 
-// compile checks and lowers src.
+// compile checks src and passes it through the gate of knhk run
+// (compiler.Build: lower, verify, prove sound), so a workload runs only
+// if a user could run it.
 func compile(src string) (*ir.Program, error) {
 	pkg, info, diags := check.CheckSource("workload.knhk", []byte(src), &check.Config{})
 	if diags.HasErrors() {
 		return nil, fmt.Errorf("check: %v", diags)
 	}
-	p, ld := compiler.Lower(pkg, info)
+	p, ld := compiler.Build(pkg, info)
 	if ld.HasErrors() {
-		return nil, fmt.Errorf("lower: %v", ld)
+		return nil, fmt.Errorf("gate: %v", ld)
 	}
 	return p, nil
 }

@@ -62,9 +62,9 @@ func TestBuiltinsFromSource(t *testing.T) {
 	if diags.HasErrors() {
 		t.Fatalf("does not check:\n%s", diags.Format())
 	}
-	p, ld := compiler.Lower(pkg, info)
+	p, ld := compiler.Build(pkg, info) // the gate of knhk run
 	if ld.HasErrors() {
-		t.Fatalf("does not lower:\n%s", ld.Format())
+		t.Fatalf("does not pass the gate:\n%s", ld.Format())
 	}
 	ps := `[{"name":"a","score":3,"tags":["x"]},{"name":"b","score":9,"tags":["y","z"]},{"name":"c","score":-2,"tags":[]}]`
 	m := `{"b":2,"a":1,"c":3}`

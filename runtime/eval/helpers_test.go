@@ -51,12 +51,10 @@ func lowerFile(t testing.TB, path string) *ir.Program {
 	if diags.HasErrors() {
 		t.Fatalf("%s does not check:\n%s", path, diags.Format())
 	}
-	prog, ld := compiler.Lower(pkg, info)
+	// The gate of knhk run: lower, verify, prove sound.
+	prog, ld := compiler.Build(pkg, info)
 	if ld.HasErrors() {
-		t.Fatalf("%s does not lower:\n%s", path, ld.Format())
-	}
-	if err := prog.Verify(); err != nil {
-		t.Fatalf("%s does not verify: %v", path, err)
+		t.Fatalf("%s does not pass the gate:\n%s", path, ld.Format())
 	}
 	progCache[path] = prog
 	return prog

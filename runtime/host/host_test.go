@@ -22,9 +22,9 @@ func compile(t *testing.T, src string) *ir.Program {
 	if diags.HasErrors() {
 		t.Fatalf("check: %v", diags)
 	}
-	p, ld := compiler.Lower(pkg, info)
+	p, ld := compiler.Build(pkg, info) // the gate of knhk run
 	if ld.HasErrors() {
-		t.Fatalf("lower: %v", ld)
+		t.Fatalf("gate: %v", ld)
 	}
 	return p
 }
