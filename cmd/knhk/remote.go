@@ -20,6 +20,7 @@ import (
 
 	knhkv1 "github.com/knhk/knhk/api/knhk/v1"
 	"github.com/knhk/knhk/client"
+	"github.com/knhk/knhk/lang/source"
 	"github.com/knhk/knhk/server"
 )
 
@@ -50,6 +51,47 @@ func remote(url string) *client.Client {
 		opts = append(opts, client.WithToken(tok))
 	}
 	return client.New(strings.TrimRight(url, "/"), opts...)
+}
+
+// remoteDeployError reports a deploy's error; a source's diagnostics
+// are printed as knhk check prints them (with the source line and a
+// caret), from the local file they were reported against.
+func remoteDeployError(e *env, name string, src []byte, err error) int {
+	if bi := client.BadInput(err); bi != nil && len(bi.Diagnostics) > 0 {
+		if ds, ok := localDiagnostics(name, src, bi.Diagnostics); ok {
+			printDiagnostics(e, ds)
+			return exitUser
+		}
+	}
+	return remoteError(e, err)
+}
+
+// localDiagnostics rebuilds the server's diagnostics of file name over
+// its source src; ok is false when one names another file.
+func localDiagnostics(name string, src []byte, in []*knhkv1.Diagnostic) (source.Diagnostics, bool) {
+	f := source.NewFile(name, src)
+	pos := func(line, col int32) source.Pos {
+		return min(f.LineStart(int(line))+source.Pos(max(col-1, 0)), source.Pos(len(src)))
+	}
+	var out source.Diagnostics
+	for _, d := range in {
+		if d.File != name {
+			return nil, false
+		}
+		x := &source.Diagnostic{File: f, Span: source.Span{Start: pos(d.Line, d.Column), End: pos(d.EndLine, d.EndColumn)}, Message: d.Message}
+		switch d.Severity {
+		case "warning":
+			x.Severity = source.Warning
+		case "info":
+			x.Severity = source.Info
+		}
+		var n int
+		if _, err := fmt.Sscanf(d.Code, "K%d", &n); err == nil {
+			x.Code = source.Code(n)
+		}
+		out = append(out, x)
+	}
+	return out, true
 }
 
 // remoteError reports err as the CLI reports the same mistake locally:
@@ -128,7 +170,7 @@ func remoteRun(e *env, url string, o *runOptions, args []string) int {
 	c := remote(url)
 	dep, err := c.Deploy(ctx, args[0], src)
 	if err != nil {
-		return remoteError(e, err)
+		return remoteDeployError(e, args[0], src, err)
 	}
 	wf := o.workflow
 	if wf == "" {

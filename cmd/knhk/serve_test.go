@@ -128,6 +128,15 @@ func TestServeCommands(t *testing.T) {
 		t.Fatalf("run --server of a waiting case: %d %q", code, errs)
 	}
 	id := m[1]
+	// A source that does not check: the server's diagnostics, printed as
+	// knhk check prints them.
+	bad := "package bad\n\nworkflow W() -> int {\n  return nope\n}\n"
+	os.WriteFile(filepath.Join(dir, "bad.knhk"), []byte(bad), 0o644)
+	_, _, local := knhkProc(t, dir, "check", "bad.knhk")
+	code, _, errs = knhkProc(t, dir, "run", "--server", srv.url, "bad.knhk")
+	if code != 1 || errs != local || !strings.HasPrefix(errs, "bad.knhk:4:10: ") {
+		t.Fatalf("run --server of a source that does not check: %d\n%s\nknhk check says:\n%s", code, errs, local)
+	}
 	code, _, errs = knhkProc(t, dir, "run", "--server", srv.url, "--workflow", "Inc", "--input-json", `"x"`, "hold.knhk")
 	if code != 1 || !strings.HasPrefix(errs, "knhk: bad input for Inc: ") {
 		t.Fatalf("run --server with a bad input: %d %q", code, errs)
