@@ -80,6 +80,9 @@ message and the source position of the step that failed.
 		srv := serverFlag(fs)
 		return func(e *env, args []string) int {
 			if *srv != "" {
+				if o.mock != "" {
+					return usageError(e, "--mock runs a case in this process; a server runs its cases with their real bindings")
+				}
 				return remoteRun(e, *srv, &o, args)
 			}
 			return runRun(e, &o, args)
