@@ -246,8 +246,8 @@ func main() {
 		}
 		events++
 	}
-	if failed != 8 {
-		t.Errorf("%d scenarios of failures.knhk, want 8", failed)
+	if failed != 9 {
+		t.Errorf("%d scenarios of failures.knhk, want 9", failed)
 	}
 	t.Logf("%d scenarios, identical logs", events)
 }

@@ -252,13 +252,27 @@ func (c *fnGen) block(b int, blk *ir.Block) []jen.Code {
 		}
 		first = false
 	}
-	if n := len(blk.Instrs); n > 0 {
-		add(jen.If(jen.Err().Op(":=").Id("n").Dot("Step").Call(jen.Lit(n), c.name, c.loc(blk.Instrs[0].Loc)), jen.Err().Op("!=").Nil()).Block(
-			jen.Return(zeroValue(), jen.Err()),
-		))
-	}
 	for i := range blk.Instrs {
 		in := &blk.Instrs[i]
+		// Steps are charged a segment at a time: the instructions up to
+		// the next one that calls a function or may charge for what it
+		// built. Within a segment nothing else changes the count, so
+		// running out fails at the instruction the register machine
+		// would fail at (StepFail picks it).
+		if i == 0 || c.boundary(&blk.Instrs[i-1]) {
+			j := i + 1
+			for j < len(blk.Instrs) && !c.boundary(&blk.Instrs[j-1]) {
+				j++
+			}
+			locs := make([]ir.Loc, j-i)
+			for k := range locs {
+				locs[k] = blk.Instrs[i+k].Loc
+			}
+			a := c.locRun(locs)
+			add(jen.If(jen.Id("n").Dot("Over").Call(jen.Lit(j - i))).Block(
+				jen.Return(zeroValue(), jen.Id("n").Dot("StepFail").Call(c.name, jen.Id("locs").Index(jen.Lit(a).Op(":").Lit(a+j-i)))),
+			))
+		}
 		// The source line, where it changes: what each stretch of Go
 		// computes.
 		if c.opts.Pos != nil && in.Loc.Known() {
@@ -275,6 +289,20 @@ func (c *fnGen) block(b int, blk *ir.Block) []jen.Code {
 		add(s)
 	}
 	return out
+}
+
+// boundary reports whether in ends a segment of step charges: a call
+// (whose callee counts steps while in runs) or an operation the register
+// machine charges for the aggregate or string it builds.
+func (c *fnGen) boundary(in *ir.Instr) bool {
+	switch in.Op {
+	case ir.OpCallFunc, ir.OpCallKernel, ir.OpCallBuiltin, ir.OpSetField, ir.OpSetIndex:
+		return true
+	case ir.OpBinary:
+		k := c.kind(in.Dst)
+		return !k.IsScalar() || k == ir.KindString || k == ir.KindBytes
+	}
+	return false
 }
 
 // assign is dst = v for an operation that cannot fail; v is a Value.

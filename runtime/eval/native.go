@@ -40,20 +40,34 @@ func (n *Native) Enter(name string, loc ir.Loc) error {
 // Leave ends a call Enter started.
 func (n *Native) Leave() { n.depth-- }
 
-// Step charges the k instructions of a block about to run; running out
-// of steps fails at loc, the block's first instruction. (The register
-// machine blames the instruction that crossed the limit, which may be a
-// later one of the same block.)
-func (n *Native) Step(k int64, name string, loc ir.Loc) error {
+// Over charges the k instructions of a segment about to run (see
+// codegen/golang) and reports whether that runs out of steps; StepFail
+// then says where.
+func (n *Native) Over(k int64) bool {
 	n.steps += k
-	limit := n.MaxSteps
-	if limit <= 0 {
-		limit = DefaultMaxSteps
+	return n.steps > n.limit()
+}
+
+// StepFail is the error of a segment whose charge ran out of steps: at
+// the instruction of locs (the segment's, in order) where the register
+// machine, charging one instruction at a time, would have stopped.
+func (n *Native) StepFail(name string, locs []ir.Loc) error {
+	before := n.steps - int64(len(locs))
+	j := n.limit() - before // the instruction that makes the count exceed the limit
+	if j < 0 {
+		j = 0 // a charge after the previous segment already exceeded it
 	}
-	if n.steps > limit {
-		return &Error{Loc: loc, Func: name, Msg: "step limit exceeded"}
+	if j >= int64(len(locs)) {
+		j = int64(len(locs)) - 1
 	}
-	return nil
+	return &Error{Loc: locs[j], Func: name, Msg: "step limit exceeded"}
+}
+
+func (n *Native) limit() int64 {
+	if n.MaxSteps > 0 {
+		return n.MaxSteps
+	}
+	return DefaultMaxSteps
 }
 
 // Charge adds the work of building v, as the register machine does after

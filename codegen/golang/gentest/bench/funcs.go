@@ -17,117 +17,117 @@ var funcs = [24]host.NativeFunc{func(n *eval.Native, a []eval.Value) (eval.Value
 	return f0_big(n, a[0])
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 1 {
-		return eval.Value{}, n.Arity("score", locs[4], 1, len(a))
+		return eval.Value{}, n.Arity("score", locs[8], 1, len(a))
 	}
 	return f1_score(n, a[0])
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 1 {
-		return eval.Value{}, n.Arity("eu_total", locs[6], 1, len(a))
+		return eval.Value{}, n.Arity("eu_total", locs[20], 1, len(a))
 	}
 	return f2_eu_total(n, a[0])
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 1 {
-		return eval.Value{}, n.Arity("bulky", locs[10], 1, len(a))
+		return eval.Value{}, n.Arity("bulky", locs[27], 1, len(a))
 	}
 	return f3_bulky(n, a[0])
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 1 {
-		return eval.Value{}, n.Arity("heavy", locs[13], 1, len(a))
+		return eval.Value{}, n.Arity("heavy", locs[32], 1, len(a))
 	}
 	return f4_heavy(n, a[0])
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 1 {
-		return eval.Value{}, n.Arity("eu_total.filter", locs[20], 1, len(a))
+		return eval.Value{}, n.Arity("eu_total.filter", locs[52], 1, len(a))
 	}
 	return f5_eu_total_filter(n, a[0])
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 1 {
-		return eval.Value{}, n.Arity("eu_total.map", locs[22], 1, len(a))
+		return eval.Value{}, n.Arity("eu_total.map", locs[55], 1, len(a))
 	}
 	return f6_eu_total_map(n, a[0])
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 1 {
-		return eval.Value{}, n.Arity("bulky.filter", locs[24], 1, len(a))
+		return eval.Value{}, n.Arity("bulky.filter", locs[58], 1, len(a))
 	}
 	return f7_bulky_filter(n, a[0])
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 1 {
-		return eval.Value{}, n.Arity("heavy.filter", locs[29], 1, len(a))
+		return eval.Value{}, n.Arity("heavy.filter", locs[69], 1, len(a))
 	}
 	return f8_heavy_filter(n, a[0])
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Heavy.let.r", locs[31], 0, len(a))
+		return eval.Value{}, n.Arity("Heavy.let.r", locs[73], 0, len(a))
 	}
 	return f9_Heavy_let_r(n)
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Heavy.guard", locs[33], 0, len(a))
+		return eval.Value{}, n.Arity("Heavy.guard", locs[77], 0, len(a))
 	}
 	return f10_Heavy_guard(n)
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Heavy.fail", locs[35], 0, len(a))
+		return eval.Value{}, n.Arity("Heavy.fail", locs[82], 0, len(a))
 	}
 	return f11_Heavy_fail(n)
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Heavy.return", locs[36], 0, len(a))
+		return eval.Value{}, n.Arity("Heavy.return", locs[84], 0, len(a))
 	}
 	return f12_Heavy_return(n)
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Seq.let.x", locs[37], 0, len(a))
+		return eval.Value{}, n.Arity("Seq.let.x", locs[86], 0, len(a))
 	}
 	return f13_Seq_let_x(n)
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Seq.assign", locs[38], 0, len(a))
+		return eval.Value{}, n.Arity("Seq.assign", locs[88], 0, len(a))
 	}
 	return f14_Seq_assign(n)
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Seq.assign", locs[41], 0, len(a))
+		return eval.Value{}, n.Arity("Seq.assign", locs[94], 0, len(a))
 	}
 	return f15_Seq_assign(n)
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Seq.assign", locs[44], 0, len(a))
+		return eval.Value{}, n.Arity("Seq.assign", locs[100], 0, len(a))
 	}
 	return f16_Seq_assign(n)
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Seq.assign", locs[47], 0, len(a))
+		return eval.Value{}, n.Arity("Seq.assign", locs[106], 0, len(a))
 	}
 	return f17_Seq_assign(n)
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Seq.assign", locs[50], 0, len(a))
+		return eval.Value{}, n.Arity("Seq.assign", locs[112], 0, len(a))
 	}
 	return f18_Seq_assign(n)
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Seq.assign", locs[53], 0, len(a))
+		return eval.Value{}, n.Arity("Seq.assign", locs[118], 0, len(a))
 	}
 	return f19_Seq_assign(n)
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Seq.assign", locs[56], 0, len(a))
+		return eval.Value{}, n.Arity("Seq.assign", locs[124], 0, len(a))
 	}
 	return f20_Seq_assign(n)
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Seq.assign", locs[59], 0, len(a))
+		return eval.Value{}, n.Arity("Seq.assign", locs[130], 0, len(a))
 	}
 	return f21_Seq_assign(n)
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Seq.assign", locs[62], 0, len(a))
+		return eval.Value{}, n.Arity("Seq.assign", locs[136], 0, len(a))
 	}
 	return f22_Seq_assign(n)
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Seq.return", locs[65], 0, len(a))
+		return eval.Value{}, n.Arity("Seq.return", locs[142], 0, len(a))
 	}
 	return f23_Seq_return(n)
 }}
@@ -140,8 +140,8 @@ func f0_big(n *eval.Native, r0 eval.Value) (eval.Value, error) {
 	var r3, r4, r5, r8 bool
 	var r1, r2 int64
 	var r6, r7 string
-	if err := n.Step(3, "big", locs[1]); err != nil {
-		return eval.Value{}, err
+	if n.Over(3) {
+		return eval.Value{}, n.StepFail("big", locs[1:4])
 	}
 	// bench.knhk:10
 	r1 = r0.Index(0).AsInt() // .amount
@@ -152,8 +152,8 @@ func f0_big(n *eval.Native, r0 eval.Value) (eval.Value, error) {
 	}
 	goto b2
 b1:
-	if err := n.Step(3, "big", locs[2]); err != nil {
-		return eval.Value{}, err
+	if n.Over(3) {
+		return eval.Value{}, n.StepFail("big", locs[4:7])
 	}
 	r6 = r0.Index(4).AsString() // .region
 	r7 = "EU"
@@ -161,8 +161,8 @@ b1:
 	r4 = r8
 	goto b3
 b2:
-	if err := n.Step(1, "big", locs[3]); err != nil {
-		return eval.Value{}, err
+	if n.Over(1) {
+		return eval.Value{}, n.StepFail("big", locs[7:8])
 	}
 	r5 = false
 	r4 = r5
@@ -174,13 +174,13 @@ b3:
 
 // f1_score compiles score (bench.knhk:12).
 func f1_score(n *eval.Native, r0 eval.Value) (eval.Value, error) {
-	if err := n.Enter("score", locs[4]); err != nil {
+	if err := n.Enter("score", locs[8]); err != nil {
 		return eval.Value{}, err
 	}
 	var r1, r6 int64
 	var r2, r3, r4, r5, r7, r8, r9, r10, r11 float64
-	if err := n.Step(11, "score", locs[5]); err != nil {
-		return eval.Value{}, err
+	if n.Over(11) {
+		return eval.Value{}, n.StepFail("score", locs[9:20])
 	}
 	// bench.knhk:12
 	r1 = r0.Index(0).AsInt() // .amount
@@ -200,34 +200,40 @@ func f1_score(n *eval.Native, r0 eval.Value) (eval.Value, error) {
 
 // f2_eu_total compiles eu_total (bench.knhk:14).
 func f2_eu_total(n *eval.Native, r0 eval.Value) (eval.Value, error) {
-	if err := n.Enter("eu_total", locs[6]); err != nil {
+	if err := n.Enter("eu_total", locs[20]); err != nil {
 		return eval.Value{}, err
 	}
 	var r1, r2 eval.Value
 	var r3 float64
 	var tmp eval.Value
 	var err error
-	if err := n.Step(3, "eu_total", locs[7]); err != nil {
-		return eval.Value{}, err
+	if n.Over(1) {
+		return eval.Value{}, n.StepFail("eu_total", locs[21:22])
 	}
 	// bench.knhk:14
 	r1, err = n.ListBuiltin("filter", r0, ir.TypeID(12), func(x eval.Value) (eval.Value, error) {
 		return f5_eu_total_filter(n, x)
 	})
 	if err != nil {
-		return eval.Value{}, eval.At(err, "eu_total", locs[7])
+		return eval.Value{}, eval.At(err, "eu_total", locs[22])
 	}
 	n.Charge(r1)
+	if n.Over(1) {
+		return eval.Value{}, n.StepFail("eu_total", locs[23:24])
+	}
 	r2, err = n.ListBuiltin("map", r1, ir.TypeID(13), func(x eval.Value) (eval.Value, error) {
 		return f6_eu_total_map(n, x)
 	})
 	if err != nil {
-		return eval.Value{}, eval.At(err, "eu_total", locs[8])
+		return eval.Value{}, eval.At(err, "eu_total", locs[24])
 	}
 	n.Charge(r2)
+	if n.Over(1) {
+		return eval.Value{}, n.StepFail("eu_total", locs[25:26])
+	}
 	tmp, err = n.ListBuiltin("sum", r2, ir.TypeID(3), nil)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "eu_total", locs[9])
+		return eval.Value{}, eval.At(err, "eu_total", locs[26])
 	}
 	r3 = tmp.AsFloat()
 	n.Leave()
@@ -236,27 +242,30 @@ func f2_eu_total(n *eval.Native, r0 eval.Value) (eval.Value, error) {
 
 // f3_bulky compiles bulky (bench.knhk:16).
 func f3_bulky(n *eval.Native, r0 eval.Value) (eval.Value, error) {
-	if err := n.Enter("bulky", locs[10]); err != nil {
+	if err := n.Enter("bulky", locs[27]); err != nil {
 		return eval.Value{}, err
 	}
 	var r1 eval.Value
 	var r2 int64
 	var tmp eval.Value
 	var err error
-	if err := n.Step(2, "bulky", locs[11]); err != nil {
-		return eval.Value{}, err
+	if n.Over(1) {
+		return eval.Value{}, n.StepFail("bulky", locs[28:29])
 	}
 	// bench.knhk:16
 	r1, err = n.ListBuiltin("filter", r0, ir.TypeID(12), func(x eval.Value) (eval.Value, error) {
 		return f7_bulky_filter(n, x)
 	})
 	if err != nil {
-		return eval.Value{}, eval.At(err, "bulky", locs[11])
+		return eval.Value{}, eval.At(err, "bulky", locs[29])
 	}
 	n.Charge(r1)
+	if n.Over(1) {
+		return eval.Value{}, n.StepFail("bulky", locs[30:31])
+	}
 	tmp, err = n.Builtin("len", r1)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "bulky", locs[12])
+		return eval.Value{}, eval.At(err, "bulky", locs[31])
 	}
 	r2 = tmp.AsInt()
 	n.Leave()
@@ -265,7 +274,7 @@ func f3_bulky(n *eval.Native, r0 eval.Value) (eval.Value, error) {
 
 // f4_heavy compiles heavy (bench.knhk:18).
 func f4_heavy(n *eval.Native, r0 eval.Value) (eval.Value, error) {
-	if err := n.Enter("heavy", locs[13]); err != nil {
+	if err := n.Enter("heavy", locs[32]); err != nil {
 		return eval.Value{}, err
 	}
 	var r10 eval.Value
@@ -273,47 +282,65 @@ func f4_heavy(n *eval.Native, r0 eval.Value) (eval.Value, error) {
 	var r1, r5, r6, r8, r9, r12, r13 float64
 	var tmp eval.Value
 	var err error
-	if err := n.Step(13, "heavy", locs[14]); err != nil {
-		return eval.Value{}, err
+	if n.Over(1) {
+		return eval.Value{}, n.StepFail("heavy", locs[33:34])
 	}
 	// bench.knhk:19
 	tmp, err = f2_eu_total(n, r0)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "heavy", locs[14])
+		return eval.Value{}, eval.At(err, "heavy", locs[34])
 	}
 	r1 = tmp.AsFloat()
+	if n.Over(1) {
+		return eval.Value{}, n.StepFail("heavy", locs[35:36])
+	}
 	tmp, err = n.Builtin("len", r0)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "heavy", locs[15])
+		return eval.Value{}, eval.At(err, "heavy", locs[36])
 	}
 	r2 = tmp.AsInt()
+	if n.Over(2) {
+		return eval.Value{}, n.StepFail("heavy", locs[37:39])
+	}
 	r3 = int64(1)
 	tmp, err = n.Builtin("max", eval.Int(r2), eval.Int(r3))
 	if err != nil {
-		return eval.Value{}, eval.At(err, "heavy", locs[16])
+		return eval.Value{}, eval.At(err, "heavy", locs[39])
 	}
 	r4 = tmp.AsInt()
+	if n.Over(3) {
+		return eval.Value{}, n.StepFail("heavy", locs[40:43])
+	}
 	r5 = float64(r4)
 	r6 = r1 / r5
 	tmp, err = f3_bulky(n, r0)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "heavy", locs[17])
+		return eval.Value{}, eval.At(err, "heavy", locs[43])
 	}
 	r7 = tmp.AsInt()
+	if n.Over(3) {
+		return eval.Value{}, n.StepFail("heavy", locs[44:47])
+	}
 	r8 = float64(r7)
 	r9 = r6 + r8
 	r10, err = n.ListBuiltin("filter", r0, ir.TypeID(12), func(x eval.Value) (eval.Value, error) {
 		return f8_heavy_filter(n, x)
 	})
 	if err != nil {
-		return eval.Value{}, eval.At(err, "heavy", locs[18])
+		return eval.Value{}, eval.At(err, "heavy", locs[47])
 	}
 	n.Charge(r10)
+	if n.Over(1) {
+		return eval.Value{}, n.StepFail("heavy", locs[48:49])
+	}
 	tmp, err = n.Builtin("len", r10)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "heavy", locs[19])
+		return eval.Value{}, eval.At(err, "heavy", locs[49])
 	}
 	r11 = tmp.AsInt()
+	if n.Over(2) {
+		return eval.Value{}, n.StepFail("heavy", locs[50:52])
+	}
 	r12 = float64(r11)
 	r13 = r9 - r12
 	n.Leave()
@@ -322,19 +349,19 @@ func f4_heavy(n *eval.Native, r0 eval.Value) (eval.Value, error) {
 
 // f5_eu_total_filter compiles eu_total.filter (bench.knhk:14).
 func f5_eu_total_filter(n *eval.Native, r0 eval.Value) (eval.Value, error) {
-	if err := n.Enter("eu_total.filter", locs[20]); err != nil {
+	if err := n.Enter("eu_total.filter", locs[52]); err != nil {
 		return eval.Value{}, err
 	}
 	var r1 bool
 	var tmp eval.Value
 	var err error
-	if err := n.Step(1, "eu_total.filter", locs[21]); err != nil {
-		return eval.Value{}, err
+	if n.Over(1) {
+		return eval.Value{}, n.StepFail("eu_total.filter", locs[53:54])
 	}
 	// bench.knhk:14
 	tmp, err = f0_big(n, r0)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "eu_total.filter", locs[21])
+		return eval.Value{}, eval.At(err, "eu_total.filter", locs[54])
 	}
 	r1 = tmp.AsBool()
 	n.Leave()
@@ -343,19 +370,19 @@ func f5_eu_total_filter(n *eval.Native, r0 eval.Value) (eval.Value, error) {
 
 // f6_eu_total_map compiles eu_total.map (bench.knhk:14).
 func f6_eu_total_map(n *eval.Native, r0 eval.Value) (eval.Value, error) {
-	if err := n.Enter("eu_total.map", locs[22]); err != nil {
+	if err := n.Enter("eu_total.map", locs[55]); err != nil {
 		return eval.Value{}, err
 	}
 	var r1 float64
 	var tmp eval.Value
 	var err error
-	if err := n.Step(1, "eu_total.map", locs[23]); err != nil {
-		return eval.Value{}, err
+	if n.Over(1) {
+		return eval.Value{}, n.StepFail("eu_total.map", locs[56:57])
 	}
 	// bench.knhk:14
 	tmp, err = f1_score(n, r0)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "eu_total.map", locs[23])
+		return eval.Value{}, eval.At(err, "eu_total.map", locs[57])
 	}
 	r1 = tmp.AsFloat()
 	n.Leave()
@@ -364,22 +391,22 @@ func f6_eu_total_map(n *eval.Native, r0 eval.Value) (eval.Value, error) {
 
 // f7_bulky_filter compiles bulky.filter (bench.knhk:16).
 func f7_bulky_filter(n *eval.Native, r0 eval.Value) (eval.Value, error) {
-	if err := n.Enter("bulky.filter", locs[24]); err != nil {
+	if err := n.Enter("bulky.filter", locs[58]); err != nil {
 		return eval.Value{}, err
 	}
 	var r5, r6, r7, r10 bool
 	var r1, r2, r3, r4 int64
 	var r8, r9 float64
 	var err error
-	if err := n.Step(5, "bulky.filter", locs[25]); err != nil {
-		return eval.Value{}, err
+	if n.Over(5) {
+		return eval.Value{}, n.StepFail("bulky.filter", locs[59:64])
 	}
 	// bench.knhk:16
 	r1 = r0.Index(3).AsInt() // .qty
 	r2 = int64(3)
 	r3, err = eval.IntOp(ir.BinRem, r1, r2)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "bulky.filter", locs[26])
+		return eval.Value{}, eval.At(err, "bulky.filter", locs[64])
 	}
 	r4 = int64(0)
 	r5 = r3 == r4
@@ -388,8 +415,8 @@ func f7_bulky_filter(n *eval.Native, r0 eval.Value) (eval.Value, error) {
 	}
 	goto b2
 b1:
-	if err := n.Step(3, "bulky.filter", locs[27]); err != nil {
-		return eval.Value{}, err
+	if n.Over(3) {
+		return eval.Value{}, n.StepFail("bulky.filter", locs[65:68])
 	}
 	r8 = r0.Index(2).AsFloat() // .price
 	r9 = 10.0
@@ -397,8 +424,8 @@ b1:
 	r6 = r10
 	goto b3
 b2:
-	if err := n.Step(1, "bulky.filter", locs[28]); err != nil {
-		return eval.Value{}, err
+	if n.Over(1) {
+		return eval.Value{}, n.StepFail("bulky.filter", locs[68:69])
 	}
 	r7 = false
 	r6 = r7
@@ -410,13 +437,13 @@ b3:
 
 // f8_heavy_filter compiles heavy.filter (bench.knhk:19).
 func f8_heavy_filter(n *eval.Native, r0 eval.Value) (eval.Value, error) {
-	if err := n.Enter("heavy.filter", locs[29]); err != nil {
+	if err := n.Enter("heavy.filter", locs[69]); err != nil {
 		return eval.Value{}, err
 	}
 	var r3 bool
 	var r1, r2 int64
-	if err := n.Step(3, "heavy.filter", locs[30]); err != nil {
-		return eval.Value{}, err
+	if n.Over(3) {
+		return eval.Value{}, n.StepFail("heavy.filter", locs[70:73])
 	}
 	// bench.knhk:19
 	r1 = r0.Index(0).AsInt() // .amount
@@ -428,24 +455,24 @@ func f8_heavy_filter(n *eval.Native, r0 eval.Value) (eval.Value, error) {
 
 // f9_Heavy_let_r compiles Heavy.let.r (bench.knhk:22).
 func f9_Heavy_let_r(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Heavy.let.r", locs[31]); err != nil {
+	if err := n.Enter("Heavy.let.r", locs[73]); err != nil {
 		return eval.Value{}, err
 	}
 	var r0 eval.Value
 	var r1 float64
 	var tmp eval.Value
 	var err error
-	if err := n.Step(2, "Heavy.let.r", locs[32]); err != nil {
-		return eval.Value{}, err
+	if n.Over(2) {
+		return eval.Value{}, n.StepFail("Heavy.let.r", locs[74:76])
 	}
 	// bench.knhk:22
 	r0, err = n.Var("Heavy.let.r", n.Prog.Funcs[9], 0)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Heavy.let.r", locs[32])
+		return eval.Value{}, eval.At(err, "Heavy.let.r", locs[76])
 	}
 	tmp, err = f4_heavy(n, r0)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Heavy.let.r", locs[31])
+		return eval.Value{}, eval.At(err, "Heavy.let.r", locs[73])
 	}
 	r1 = tmp.AsFloat()
 	n.Leave()
@@ -454,20 +481,20 @@ func f9_Heavy_let_r(n *eval.Native) (eval.Value, error) {
 
 // f10_Heavy_guard compiles Heavy.guard (bench.knhk:23).
 func f10_Heavy_guard(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Heavy.guard", locs[33]); err != nil {
+	if err := n.Enter("Heavy.guard", locs[77]); err != nil {
 		return eval.Value{}, err
 	}
 	var r2 bool
 	var r0, r1 float64
 	var tmp eval.Value
 	var err error
-	if err := n.Step(3, "Heavy.guard", locs[34]); err != nil {
-		return eval.Value{}, err
+	if n.Over(3) {
+		return eval.Value{}, n.StepFail("Heavy.guard", locs[78:81])
 	}
 	// bench.knhk:23
 	tmp, err = n.Var("Heavy.guard", n.Prog.Funcs[10], 1)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Heavy.guard", locs[34])
+		return eval.Value{}, eval.At(err, "Heavy.guard", locs[81])
 	}
 	r0 = tmp.AsFloat()
 	r1 = 0.0
@@ -478,12 +505,12 @@ func f10_Heavy_guard(n *eval.Native) (eval.Value, error) {
 
 // f11_Heavy_fail compiles Heavy.fail (bench.knhk:23).
 func f11_Heavy_fail(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Heavy.fail", locs[35]); err != nil {
+	if err := n.Enter("Heavy.fail", locs[82]); err != nil {
 		return eval.Value{}, err
 	}
 	var r0 string
-	if err := n.Step(1, "Heavy.fail", locs[35]); err != nil {
-		return eval.Value{}, err
+	if n.Over(1) {
+		return eval.Value{}, n.StepFail("Heavy.fail", locs[83:84])
 	}
 	// bench.knhk:23
 	r0 = "negative amounts"
@@ -493,19 +520,19 @@ func f11_Heavy_fail(n *eval.Native) (eval.Value, error) {
 
 // f12_Heavy_return compiles Heavy.return (bench.knhk:24).
 func f12_Heavy_return(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Heavy.return", locs[36]); err != nil {
+	if err := n.Enter("Heavy.return", locs[84]); err != nil {
 		return eval.Value{}, err
 	}
 	var r0 float64
 	var tmp eval.Value
 	var err error
-	if err := n.Step(1, "Heavy.return", locs[36]); err != nil {
-		return eval.Value{}, err
+	if n.Over(1) {
+		return eval.Value{}, n.StepFail("Heavy.return", locs[85:86])
 	}
 	// bench.knhk:24
 	tmp, err = n.Var("Heavy.return", n.Prog.Funcs[12], 1)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Heavy.return", locs[36])
+		return eval.Value{}, eval.At(err, "Heavy.return", locs[84])
 	}
 	r0 = tmp.AsFloat()
 	n.Leave()
@@ -514,19 +541,19 @@ func f12_Heavy_return(n *eval.Native) (eval.Value, error) {
 
 // f13_Seq_let_x compiles Seq.let.x (bench.knhk:28).
 func f13_Seq_let_x(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Seq.let.x", locs[37]); err != nil {
+	if err := n.Enter("Seq.let.x", locs[86]); err != nil {
 		return eval.Value{}, err
 	}
 	var r0 int64
 	var tmp eval.Value
 	var err error
-	if err := n.Step(1, "Seq.let.x", locs[37]); err != nil {
-		return eval.Value{}, err
+	if n.Over(1) {
+		return eval.Value{}, n.StepFail("Seq.let.x", locs[87:88])
 	}
 	// bench.knhk:28
 	tmp, err = n.Var("Seq.let.x", n.Prog.Funcs[13], 0)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Seq.let.x", locs[37])
+		return eval.Value{}, eval.At(err, "Seq.let.x", locs[86])
 	}
 	r0 = tmp.AsInt()
 	n.Leave()
@@ -535,25 +562,25 @@ func f13_Seq_let_x(n *eval.Native) (eval.Value, error) {
 
 // f14_Seq_assign compiles Seq.assign (bench.knhk:29).
 func f14_Seq_assign(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Seq.assign", locs[38]); err != nil {
+	if err := n.Enter("Seq.assign", locs[88]); err != nil {
 		return eval.Value{}, err
 	}
 	var r0, r1, r2 int64
 	var tmp eval.Value
 	var err error
-	if err := n.Step(3, "Seq.assign", locs[39]); err != nil {
-		return eval.Value{}, err
+	if n.Over(3) {
+		return eval.Value{}, n.StepFail("Seq.assign", locs[89:92])
 	}
 	// bench.knhk:29
 	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[14], 1)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Seq.assign", locs[39])
+		return eval.Value{}, eval.At(err, "Seq.assign", locs[92])
 	}
 	r0 = tmp.AsInt()
 	r1 = int64(1)
 	r2, err = eval.IntOp(ir.BinAdd, r0, r1)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Seq.assign", locs[40])
+		return eval.Value{}, eval.At(err, "Seq.assign", locs[93])
 	}
 	n.Leave()
 	return eval.Int(r2), nil
@@ -561,25 +588,25 @@ func f14_Seq_assign(n *eval.Native) (eval.Value, error) {
 
 // f15_Seq_assign compiles Seq.assign (bench.knhk:30).
 func f15_Seq_assign(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Seq.assign", locs[41]); err != nil {
+	if err := n.Enter("Seq.assign", locs[94]); err != nil {
 		return eval.Value{}, err
 	}
 	var r0, r1, r2 int64
 	var tmp eval.Value
 	var err error
-	if err := n.Step(3, "Seq.assign", locs[42]); err != nil {
-		return eval.Value{}, err
+	if n.Over(3) {
+		return eval.Value{}, n.StepFail("Seq.assign", locs[95:98])
 	}
 	// bench.knhk:30
 	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[15], 1)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Seq.assign", locs[42])
+		return eval.Value{}, eval.At(err, "Seq.assign", locs[98])
 	}
 	r0 = tmp.AsInt()
 	r1 = int64(2)
 	r2, err = eval.IntOp(ir.BinMul, r0, r1)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Seq.assign", locs[43])
+		return eval.Value{}, eval.At(err, "Seq.assign", locs[99])
 	}
 	n.Leave()
 	return eval.Int(r2), nil
@@ -587,25 +614,25 @@ func f15_Seq_assign(n *eval.Native) (eval.Value, error) {
 
 // f16_Seq_assign compiles Seq.assign (bench.knhk:31).
 func f16_Seq_assign(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Seq.assign", locs[44]); err != nil {
+	if err := n.Enter("Seq.assign", locs[100]); err != nil {
 		return eval.Value{}, err
 	}
 	var r0, r1, r2 int64
 	var tmp eval.Value
 	var err error
-	if err := n.Step(3, "Seq.assign", locs[45]); err != nil {
-		return eval.Value{}, err
+	if n.Over(3) {
+		return eval.Value{}, n.StepFail("Seq.assign", locs[101:104])
 	}
 	// bench.knhk:31
 	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[16], 1)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Seq.assign", locs[45])
+		return eval.Value{}, eval.At(err, "Seq.assign", locs[104])
 	}
 	r0 = tmp.AsInt()
 	r1 = int64(3)
 	r2, err = eval.IntOp(ir.BinSub, r0, r1)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Seq.assign", locs[46])
+		return eval.Value{}, eval.At(err, "Seq.assign", locs[105])
 	}
 	n.Leave()
 	return eval.Int(r2), nil
@@ -613,25 +640,25 @@ func f16_Seq_assign(n *eval.Native) (eval.Value, error) {
 
 // f17_Seq_assign compiles Seq.assign (bench.knhk:32).
 func f17_Seq_assign(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Seq.assign", locs[47]); err != nil {
+	if err := n.Enter("Seq.assign", locs[106]); err != nil {
 		return eval.Value{}, err
 	}
 	var r0, r1, r2 int64
 	var tmp eval.Value
 	var err error
-	if err := n.Step(3, "Seq.assign", locs[48]); err != nil {
-		return eval.Value{}, err
+	if n.Over(3) {
+		return eval.Value{}, n.StepFail("Seq.assign", locs[107:110])
 	}
 	// bench.knhk:32
 	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[17], 1)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Seq.assign", locs[48])
+		return eval.Value{}, eval.At(err, "Seq.assign", locs[110])
 	}
 	r0 = tmp.AsInt()
 	r1 = int64(4)
 	r2, err = eval.IntOp(ir.BinAdd, r0, r1)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Seq.assign", locs[49])
+		return eval.Value{}, eval.At(err, "Seq.assign", locs[111])
 	}
 	n.Leave()
 	return eval.Int(r2), nil
@@ -639,25 +666,25 @@ func f17_Seq_assign(n *eval.Native) (eval.Value, error) {
 
 // f18_Seq_assign compiles Seq.assign (bench.knhk:33).
 func f18_Seq_assign(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Seq.assign", locs[50]); err != nil {
+	if err := n.Enter("Seq.assign", locs[112]); err != nil {
 		return eval.Value{}, err
 	}
 	var r0, r1, r2 int64
 	var tmp eval.Value
 	var err error
-	if err := n.Step(3, "Seq.assign", locs[51]); err != nil {
-		return eval.Value{}, err
+	if n.Over(3) {
+		return eval.Value{}, n.StepFail("Seq.assign", locs[113:116])
 	}
 	// bench.knhk:33
 	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[18], 1)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Seq.assign", locs[51])
+		return eval.Value{}, eval.At(err, "Seq.assign", locs[116])
 	}
 	r0 = tmp.AsInt()
 	r1 = int64(5)
 	r2, err = eval.IntOp(ir.BinMul, r0, r1)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Seq.assign", locs[52])
+		return eval.Value{}, eval.At(err, "Seq.assign", locs[117])
 	}
 	n.Leave()
 	return eval.Int(r2), nil
@@ -665,25 +692,25 @@ func f18_Seq_assign(n *eval.Native) (eval.Value, error) {
 
 // f19_Seq_assign compiles Seq.assign (bench.knhk:34).
 func f19_Seq_assign(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Seq.assign", locs[53]); err != nil {
+	if err := n.Enter("Seq.assign", locs[118]); err != nil {
 		return eval.Value{}, err
 	}
 	var r0, r1, r2 int64
 	var tmp eval.Value
 	var err error
-	if err := n.Step(3, "Seq.assign", locs[54]); err != nil {
-		return eval.Value{}, err
+	if n.Over(3) {
+		return eval.Value{}, n.StepFail("Seq.assign", locs[119:122])
 	}
 	// bench.knhk:34
 	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[19], 1)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Seq.assign", locs[54])
+		return eval.Value{}, eval.At(err, "Seq.assign", locs[122])
 	}
 	r0 = tmp.AsInt()
 	r1 = int64(6)
 	r2, err = eval.IntOp(ir.BinSub, r0, r1)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Seq.assign", locs[55])
+		return eval.Value{}, eval.At(err, "Seq.assign", locs[123])
 	}
 	n.Leave()
 	return eval.Int(r2), nil
@@ -691,25 +718,25 @@ func f19_Seq_assign(n *eval.Native) (eval.Value, error) {
 
 // f20_Seq_assign compiles Seq.assign (bench.knhk:35).
 func f20_Seq_assign(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Seq.assign", locs[56]); err != nil {
+	if err := n.Enter("Seq.assign", locs[124]); err != nil {
 		return eval.Value{}, err
 	}
 	var r0, r1, r2 int64
 	var tmp eval.Value
 	var err error
-	if err := n.Step(3, "Seq.assign", locs[57]); err != nil {
-		return eval.Value{}, err
+	if n.Over(3) {
+		return eval.Value{}, n.StepFail("Seq.assign", locs[125:128])
 	}
 	// bench.knhk:35
 	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[20], 1)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Seq.assign", locs[57])
+		return eval.Value{}, eval.At(err, "Seq.assign", locs[128])
 	}
 	r0 = tmp.AsInt()
 	r1 = int64(7)
 	r2, err = eval.IntOp(ir.BinAdd, r0, r1)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Seq.assign", locs[58])
+		return eval.Value{}, eval.At(err, "Seq.assign", locs[129])
 	}
 	n.Leave()
 	return eval.Int(r2), nil
@@ -717,25 +744,25 @@ func f20_Seq_assign(n *eval.Native) (eval.Value, error) {
 
 // f21_Seq_assign compiles Seq.assign (bench.knhk:36).
 func f21_Seq_assign(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Seq.assign", locs[59]); err != nil {
+	if err := n.Enter("Seq.assign", locs[130]); err != nil {
 		return eval.Value{}, err
 	}
 	var r0, r1, r2 int64
 	var tmp eval.Value
 	var err error
-	if err := n.Step(3, "Seq.assign", locs[60]); err != nil {
-		return eval.Value{}, err
+	if n.Over(3) {
+		return eval.Value{}, n.StepFail("Seq.assign", locs[131:134])
 	}
 	// bench.knhk:36
 	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[21], 1)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Seq.assign", locs[60])
+		return eval.Value{}, eval.At(err, "Seq.assign", locs[134])
 	}
 	r0 = tmp.AsInt()
 	r1 = int64(8)
 	r2, err = eval.IntOp(ir.BinMul, r0, r1)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Seq.assign", locs[61])
+		return eval.Value{}, eval.At(err, "Seq.assign", locs[135])
 	}
 	n.Leave()
 	return eval.Int(r2), nil
@@ -743,25 +770,25 @@ func f21_Seq_assign(n *eval.Native) (eval.Value, error) {
 
 // f22_Seq_assign compiles Seq.assign (bench.knhk:37).
 func f22_Seq_assign(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Seq.assign", locs[62]); err != nil {
+	if err := n.Enter("Seq.assign", locs[136]); err != nil {
 		return eval.Value{}, err
 	}
 	var r0, r1, r2 int64
 	var tmp eval.Value
 	var err error
-	if err := n.Step(3, "Seq.assign", locs[63]); err != nil {
-		return eval.Value{}, err
+	if n.Over(3) {
+		return eval.Value{}, n.StepFail("Seq.assign", locs[137:140])
 	}
 	// bench.knhk:37
 	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[22], 1)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Seq.assign", locs[63])
+		return eval.Value{}, eval.At(err, "Seq.assign", locs[140])
 	}
 	r0 = tmp.AsInt()
 	r1 = int64(9)
 	r2, err = eval.IntOp(ir.BinSub, r0, r1)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Seq.assign", locs[64])
+		return eval.Value{}, eval.At(err, "Seq.assign", locs[141])
 	}
 	n.Leave()
 	return eval.Int(r2), nil
@@ -769,19 +796,19 @@ func f22_Seq_assign(n *eval.Native) (eval.Value, error) {
 
 // f23_Seq_return compiles Seq.return (bench.knhk:38).
 func f23_Seq_return(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Seq.return", locs[65]); err != nil {
+	if err := n.Enter("Seq.return", locs[142]); err != nil {
 		return eval.Value{}, err
 	}
 	var r0 int64
 	var tmp eval.Value
 	var err error
-	if err := n.Step(1, "Seq.return", locs[65]); err != nil {
-		return eval.Value{}, err
+	if n.Over(1) {
+		return eval.Value{}, n.StepFail("Seq.return", locs[143:144])
 	}
 	// bench.knhk:38
 	tmp, err = n.Var("Seq.return", n.Prog.Funcs[23], 1)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Seq.return", locs[65])
+		return eval.Value{}, eval.At(err, "Seq.return", locs[142])
 	}
 	r0 = tmp.AsInt()
 	n.Leave()
@@ -804,7 +831,31 @@ var locs = [...]ir.Loc{{
 }, {
 	File: 0,
 	Span: source.Span{
+		End:   440,
+		Start: 436,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   440,
+		Start: 425,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
 		End:   452,
+		Start: 444,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   460,
+		Start: 456,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   460,
 		Start: 444,
 	},
 }, {
@@ -828,6 +879,66 @@ var locs = [...]ir.Loc{{
 }, {
 	File: 0,
 	Span: source.Span{
+		End:   507,
+		Start: 492,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   514,
+		Start: 510,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   514,
+		Start: 492,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   524,
+		Start: 517,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   538,
+		Start: 533,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   539,
+		Start: 527,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   539,
+		Start: 517,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   539,
+		Start: 492,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   545,
+		Start: 542,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   545,
+		Start: 492,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
 		End:   558,
 		Start: 550,
 	},
@@ -840,8 +951,26 @@ var locs = [...]ir.Loc{{
 }, {
 	File: 0,
 	Span: source.Span{
+		End:   614,
+		Start: 591,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
 		End:   630,
 		Start: 587,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   630,
+		Start: 587,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   631,
+		Start: 583,
 	},
 }, {
 	File: 0,
@@ -864,6 +993,18 @@ var locs = [...]ir.Loc{{
 }, {
 	File: 0,
 	Span: source.Span{
+		End:   717,
+		Start: 668,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   718,
+		Start: 664,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
 		End:   718,
 		Start: 664,
 	},
@@ -882,8 +1023,26 @@ var locs = [...]ir.Loc{{
 }, {
 	File: 0,
 	Span: source.Span{
+		End:   767,
+		Start: 755,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
 		End:   787,
 		Start: 780,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   787,
+		Start: 780,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   790,
+		Start: 789,
 	},
 }, {
 	File: 0,
@@ -894,8 +1053,50 @@ var locs = [...]ir.Loc{{
 }, {
 	File: 0,
 	Span: source.Span{
+		End:   791,
+		Start: 776,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   792,
+		Start: 770,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   792,
+		Start: 755,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
 		End:   810,
 		Start: 801,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   810,
+		Start: 801,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   811,
+		Start: 795,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   811,
+		Start: 755,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   853,
+		Start: 824,
 	},
 }, {
 	File: 0,
@@ -912,6 +1113,24 @@ var locs = [...]ir.Loc{{
 }, {
 	File: 0,
 	Span: source.Span{
+		End:   854,
+		Start: 820,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   855,
+		Start: 814,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   855,
+		Start: 755,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
 		End:   613,
 		Start: 602,
 	},
@@ -924,8 +1143,20 @@ var locs = [...]ir.Loc{{
 }, {
 	File: 0,
 	Span: source.Span{
+		End:   613,
+		Start: 607,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
 		End:   629,
 		Start: 616,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   629,
+		Start: 621,
 	},
 }, {
 	File: 0,
@@ -949,12 +1180,48 @@ var locs = [...]ir.Loc{{
 	File: 0,
 	Span: source.Span{
 		End:   693,
+		Start: 692,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   693,
+		Start: 684,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   698,
+		Start: 697,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   698,
+		Start: 684,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   693,
 		Start: 684,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
 		End:   709,
+		Start: 702,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   716,
+		Start: 712,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   716,
 		Start: 702,
 	},
 }, {
@@ -974,6 +1241,30 @@ var locs = [...]ir.Loc{{
 	Span: source.Span{
 		End:   848,
 		Start: 840,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   852,
+		Start: 851,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   852,
+		Start: 840,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   915,
+		Start: 906,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   914,
+		Start: 912,
 	},
 }, {
 	File: 0,
@@ -1002,8 +1293,38 @@ var locs = [...]ir.Loc{{
 }, {
 	File: 0,
 	Span: source.Span{
+		End:   932,
+		Start: 929,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   932,
+		Start: 924,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   925,
+		Start: 924,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
 		End:   961,
 		Start: 943,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   961,
+		Start: 943,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   972,
+		Start: 971,
 	},
 }, {
 	File: 0,
@@ -1020,8 +1341,32 @@ var locs = [...]ir.Loc{{
 }, {
 	File: 0,
 	Span: source.Span{
+		End:   1017,
+		Start: 1016,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
 		End:   1029,
 		Start: 1020,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1025,
+		Start: 1024,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1029,
+		Start: 1028,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1029,
+		Start: 1024,
 	},
 }, {
 	File: 0,
@@ -1051,6 +1396,24 @@ var locs = [...]ir.Loc{{
 	File: 0,
 	Span: source.Span{
 		End:   1041,
+		Start: 1040,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1041,
+		Start: 1036,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1037,
+		Start: 1036,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1041,
 		Start: 1036,
 	},
 }, {
@@ -1058,6 +1421,24 @@ var locs = [...]ir.Loc{{
 	Span: source.Span{
 		End:   1053,
 		Start: 1044,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1049,
+		Start: 1048,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1053,
+		Start: 1052,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1053,
+		Start: 1048,
 	},
 }, {
 	File: 0,
@@ -1087,6 +1468,24 @@ var locs = [...]ir.Loc{{
 	File: 0,
 	Span: source.Span{
 		End:   1065,
+		Start: 1064,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1065,
+		Start: 1060,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1061,
+		Start: 1060,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1065,
 		Start: 1060,
 	},
 }, {
@@ -1094,6 +1493,24 @@ var locs = [...]ir.Loc{{
 	Span: source.Span{
 		End:   1077,
 		Start: 1068,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1073,
+		Start: 1072,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1077,
+		Start: 1076,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1077,
+		Start: 1072,
 	},
 }, {
 	File: 0,
@@ -1123,6 +1540,24 @@ var locs = [...]ir.Loc{{
 	File: 0,
 	Span: source.Span{
 		End:   1089,
+		Start: 1088,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1089,
+		Start: 1084,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1085,
+		Start: 1084,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1089,
 		Start: 1084,
 	},
 }, {
@@ -1130,6 +1565,24 @@ var locs = [...]ir.Loc{{
 	Span: source.Span{
 		End:   1101,
 		Start: 1092,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1097,
+		Start: 1096,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1101,
+		Start: 1100,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1101,
+		Start: 1096,
 	},
 }, {
 	File: 0,
@@ -1159,6 +1612,24 @@ var locs = [...]ir.Loc{{
 	File: 0,
 	Span: source.Span{
 		End:   1113,
+		Start: 1112,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1113,
+		Start: 1108,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1109,
+		Start: 1108,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1113,
 		Start: 1108,
 	},
 }, {
@@ -1177,7 +1648,31 @@ var locs = [...]ir.Loc{{
 	File: 0,
 	Span: source.Span{
 		End:   1125,
+		Start: 1124,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1125,
 		Start: 1120,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1121,
+		Start: 1120,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1125,
+		Start: 1120,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1136,
+		Start: 1135,
 	},
 }, {
 	File: 0,

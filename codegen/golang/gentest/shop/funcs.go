@@ -17,167 +17,167 @@ var funcs = [34]host.NativeFunc{func(n *eval.Native, a []eval.Value) (eval.Value
 	return f0_total(n, a[0])
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 1 {
-		return eval.Value{}, n.Arity("total.sum", locs[3], 1, len(a))
+		return eval.Value{}, n.Arity("total.sum", locs[4], 1, len(a))
 	}
 	return f1_total_sum(n, a[0])
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 3 {
-		return eval.Value{}, n.Arity("reserve.undo.arg0", locs[5], 3, len(a))
+		return eval.Value{}, n.Arity("reserve.undo.arg0", locs[9], 3, len(a))
 	}
 	return f2_reserve_undo_arg0(n, a[0].AsString(), a[1].AsString(), a[2])
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("release.backoff", locs[6], 0, len(a))
+		return eval.Value{}, n.Arity("release.backoff", locs[10], 0, len(a))
 	}
 	return f3_release_backoff(n)
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("charge.timeout", locs[7], 0, len(a))
+		return eval.Value{}, n.Arity("charge.timeout", locs[12], 0, len(a))
 	}
 	return f4_charge_timeout(n)
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("pack.timeout", locs[8], 0, len(a))
+		return eval.Value{}, n.Arity("pack.timeout", locs[14], 0, len(a))
 	}
 	return f5_pack_timeout(n)
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Fulfil.let.stage", locs[9], 0, len(a))
+		return eval.Value{}, n.Arity("Fulfil.let.stage", locs[16], 0, len(a))
 	}
 	return f6_Fulfil_let_stage(n)
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Fulfil.guard", locs[10], 0, len(a))
+		return eval.Value{}, n.Arity("Fulfil.guard", locs[18], 0, len(a))
 	}
 	return f7_Fulfil_guard(n)
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Fulfil.fail", locs[13], 0, len(a))
+		return eval.Value{}, n.Arity("Fulfil.fail", locs[26], 0, len(a))
 	}
 	return f8_Fulfil_fail(n)
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Fulfil.let.amount", locs[14], 0, len(a))
+		return eval.Value{}, n.Arity("Fulfil.let.amount", locs[28], 0, len(a))
 	}
 	return f9_Fulfil_let_amount(n)
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Fulfil.assign", locs[16], 0, len(a))
+		return eval.Value{}, n.Arity("Fulfil.assign", locs[32], 0, len(a))
 	}
 	return f10_Fulfil_assign(n)
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Fulfil.reserve.arg0", locs[18], 0, len(a))
+		return eval.Value{}, n.Arity("Fulfil.reserve.arg0", locs[34], 0, len(a))
 	}
 	return f11_Fulfil_reserve_arg0(n)
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Fulfil.reserve.arg1", locs[20], 0, len(a))
+		return eval.Value{}, n.Arity("Fulfil.reserve.arg1", locs[38], 0, len(a))
 	}
 	return f12_Fulfil_reserve_arg1(n)
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Fulfil.charge.arg0", locs[22], 0, len(a))
+		return eval.Value{}, n.Arity("Fulfil.charge.arg0", locs[42], 0, len(a))
 	}
 	return f13_Fulfil_charge_arg0(n)
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Fulfil.charge.arg1", locs[24], 0, len(a))
+		return eval.Value{}, n.Arity("Fulfil.charge.arg1", locs[46], 0, len(a))
 	}
 	return f14_Fulfil_charge_arg1(n)
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Fulfil.charge.arg2", locs[26], 0, len(a))
+		return eval.Value{}, n.Arity("Fulfil.charge.arg2", locs[50], 0, len(a))
 	}
 	return f15_Fulfil_charge_arg2(n)
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Fulfil.refund.arg0", locs[27], 0, len(a))
+		return eval.Value{}, n.Arity("Fulfil.refund.arg0", locs[52], 0, len(a))
 	}
 	return f16_Fulfil_refund_arg0(n)
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Fulfil.refund.arg1", locs[28], 0, len(a))
+		return eval.Value{}, n.Arity("Fulfil.refund.arg1", locs[54], 0, len(a))
 	}
 	return f17_Fulfil_refund_arg1(n)
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Fulfil.assign", locs[29], 0, len(a))
+		return eval.Value{}, n.Arity("Fulfil.assign", locs[56], 0, len(a))
 	}
 	return f18_Fulfil_assign(n)
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Fulfil.items", locs[31], 0, len(a))
+		return eval.Value{}, n.Arity("Fulfil.items", locs[58], 0, len(a))
 	}
 	return f19_Fulfil_items(n)
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Fulfil.for_58.pack.arg0", locs[33], 0, len(a))
+		return eval.Value{}, n.Arity("Fulfil.for_58.pack.arg0", locs[62], 0, len(a))
 	}
 	return f20_Fulfil_for_58_pack_arg0(n)
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Fulfil.for_58.pack.arg1", locs[35], 0, len(a))
+		return eval.Value{}, n.Arity("Fulfil.for_58.pack.arg1", locs[66], 0, len(a))
 	}
 	return f21_Fulfil_for_58_pack_arg1(n)
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Fulfil.limit", locs[36], 0, len(a))
+		return eval.Value{}, n.Arity("Fulfil.limit", locs[68], 0, len(a))
 	}
 	return f22_Fulfil_limit(n)
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Fulfil.capture.o", locs[37], 0, len(a))
+		return eval.Value{}, n.Arity("Fulfil.capture.o", locs[70], 0, len(a))
 	}
 	return f23_Fulfil_capture_o(n)
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Fulfil.assign", locs[38], 0, len(a))
+		return eval.Value{}, n.Arity("Fulfil.assign", locs[72], 0, len(a))
 	}
 	return f24_Fulfil_assign(n)
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Fulfil.let.shipping", locs[40], 0, len(a))
+		return eval.Value{}, n.Arity("Fulfil.let.shipping", locs[74], 0, len(a))
 	}
 	return f25_Fulfil_let_shipping(n)
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Fulfil.quote_fast.arg0", locs[41], 0, len(a))
+		return eval.Value{}, n.Arity("Fulfil.quote_fast.arg0", locs[76], 0, len(a))
 	}
 	return f26_Fulfil_quote_fast_arg0(n)
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Fulfil.assign", locs[43], 0, len(a))
+		return eval.Value{}, n.Arity("Fulfil.assign", locs[80], 0, len(a))
 	}
 	return f27_Fulfil_assign(n)
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Fulfil.quote_slow.arg0", locs[45], 0, len(a))
+		return eval.Value{}, n.Arity("Fulfil.quote_slow.arg0", locs[83], 0, len(a))
 	}
 	return f28_Fulfil_quote_slow_arg0(n)
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Fulfil.info.arg0", locs[47], 0, len(a))
+		return eval.Value{}, n.Arity("Fulfil.info.arg0", locs[87], 0, len(a))
 	}
 	return f29_Fulfil_info_arg0(n)
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Fulfil.timer", locs[51], 0, len(a))
+		return eval.Value{}, n.Arity("Fulfil.timer", locs[94], 0, len(a))
 	}
 	return f30_Fulfil_timer(n)
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Fulfil.assign", locs[52], 0, len(a))
+		return eval.Value{}, n.Arity("Fulfil.assign", locs[96], 0, len(a))
 	}
 	return f31_Fulfil_assign(n)
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Fulfil.return", locs[54], 0, len(a))
+		return eval.Value{}, n.Arity("Fulfil.return", locs[98], 0, len(a))
 	}
 	return f32_Fulfil_return(n)
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Fulfil.query.status", locs[60], 0, len(a))
+		return eval.Value{}, n.Arity("Fulfil.query.status", locs[111], 0, len(a))
 	}
 	return f33_Fulfil_query_status(n)
 }}
@@ -191,8 +191,8 @@ func f0_total(n *eval.Native, r0 eval.Value) (eval.Value, error) {
 	var r2 float64
 	var tmp eval.Value
 	var err error
-	if err := n.Step(2, "total", locs[1]); err != nil {
-		return eval.Value{}, err
+	if n.Over(2) {
+		return eval.Value{}, n.StepFail("total", locs[1:3])
 	}
 	// shop.knhk:27
 	r1 = r0.Index(2) // .items
@@ -200,7 +200,7 @@ func f0_total(n *eval.Native, r0 eval.Value) (eval.Value, error) {
 		return f1_total_sum(n, x)
 	})
 	if err != nil {
-		return eval.Value{}, eval.At(err, "total", locs[2])
+		return eval.Value{}, eval.At(err, "total", locs[3])
 	}
 	r2 = tmp.AsFloat()
 	n.Leave()
@@ -209,13 +209,13 @@ func f0_total(n *eval.Native, r0 eval.Value) (eval.Value, error) {
 
 // f1_total_sum compiles total.sum (shop.knhk:27).
 func f1_total_sum(n *eval.Native, r0 eval.Value) (eval.Value, error) {
-	if err := n.Enter("total.sum", locs[3]); err != nil {
+	if err := n.Enter("total.sum", locs[4]); err != nil {
 		return eval.Value{}, err
 	}
 	var r2 int64
 	var r1, r3, r4 float64
-	if err := n.Step(4, "total.sum", locs[4]); err != nil {
-		return eval.Value{}, err
+	if n.Over(4) {
+		return eval.Value{}, n.StepFail("total.sum", locs[5:9])
 	}
 	// shop.knhk:27
 	r1 = r0.Index(0).AsFloat() // .price
@@ -228,7 +228,7 @@ func f1_total_sum(n *eval.Native, r0 eval.Value) (eval.Value, error) {
 
 // f2_reserve_undo_arg0 compiles reserve.undo.arg0 (shop.knhk:31).
 func f2_reserve_undo_arg0(n *eval.Native, r0 string, r1 string, r2 eval.Value) (eval.Value, error) {
-	if err := n.Enter("reserve.undo.arg0", locs[5]); err != nil {
+	if err := n.Enter("reserve.undo.arg0", locs[9]); err != nil {
 		return eval.Value{}, err
 	}
 	n.Leave()
@@ -237,12 +237,12 @@ func f2_reserve_undo_arg0(n *eval.Native, r0 string, r1 string, r2 eval.Value) (
 
 // f3_release_backoff compiles release.backoff (shop.knhk:32).
 func f3_release_backoff(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("release.backoff", locs[6]); err != nil {
+	if err := n.Enter("release.backoff", locs[10]); err != nil {
 		return eval.Value{}, err
 	}
 	var r0 eval.Value
-	if err := n.Step(1, "release.backoff", locs[6]); err != nil {
-		return eval.Value{}, err
+	if n.Over(1) {
+		return eval.Value{}, n.StepFail("release.backoff", locs[11:12])
 	}
 	// shop.knhk:32
 	r0 = n.Const(ir.TypeID(6), ir.Const{
@@ -258,12 +258,12 @@ func f3_release_backoff(n *eval.Native) (eval.Value, error) {
 
 // f4_charge_timeout compiles charge.timeout (shop.knhk:35).
 func f4_charge_timeout(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("charge.timeout", locs[7]); err != nil {
+	if err := n.Enter("charge.timeout", locs[12]); err != nil {
 		return eval.Value{}, err
 	}
 	var r0 eval.Value
-	if err := n.Step(1, "charge.timeout", locs[7]); err != nil {
-		return eval.Value{}, err
+	if n.Over(1) {
+		return eval.Value{}, n.StepFail("charge.timeout", locs[13:14])
 	}
 	// shop.knhk:35
 	r0 = n.Const(ir.TypeID(6), ir.Const{
@@ -279,12 +279,12 @@ func f4_charge_timeout(n *eval.Native) (eval.Value, error) {
 
 // f5_pack_timeout compiles pack.timeout (shop.knhk:37).
 func f5_pack_timeout(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("pack.timeout", locs[8]); err != nil {
+	if err := n.Enter("pack.timeout", locs[14]); err != nil {
 		return eval.Value{}, err
 	}
 	var r0 eval.Value
-	if err := n.Step(1, "pack.timeout", locs[8]); err != nil {
-		return eval.Value{}, err
+	if n.Over(1) {
+		return eval.Value{}, n.StepFail("pack.timeout", locs[15:16])
 	}
 	// shop.knhk:37
 	r0 = n.Const(ir.TypeID(6), ir.Const{
@@ -300,12 +300,12 @@ func f5_pack_timeout(n *eval.Native) (eval.Value, error) {
 
 // f6_Fulfil_let_stage compiles Fulfil.let.stage (shop.knhk:43).
 func f6_Fulfil_let_stage(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Fulfil.let.stage", locs[9]); err != nil {
+	if err := n.Enter("Fulfil.let.stage", locs[16]); err != nil {
 		return eval.Value{}, err
 	}
 	var r0 string
-	if err := n.Step(1, "Fulfil.let.stage", locs[9]); err != nil {
-		return eval.Value{}, err
+	if n.Over(1) {
+		return eval.Value{}, n.StepFail("Fulfil.let.stage", locs[17:18])
 	}
 	// shop.knhk:43
 	r0 = "received"
@@ -315,7 +315,7 @@ func f6_Fulfil_let_stage(n *eval.Native) (eval.Value, error) {
 
 // f7_Fulfil_guard compiles Fulfil.guard (shop.knhk:46).
 func f7_Fulfil_guard(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Fulfil.guard", locs[10]); err != nil {
+	if err := n.Enter("Fulfil.guard", locs[18]); err != nil {
 		return eval.Value{}, err
 	}
 	var r0, r1 eval.Value
@@ -323,20 +323,23 @@ func f7_Fulfil_guard(n *eval.Native) (eval.Value, error) {
 	var r2, r3 int64
 	var tmp eval.Value
 	var err error
-	if err := n.Step(5, "Fulfil.guard", locs[11]); err != nil {
-		return eval.Value{}, err
+	if n.Over(3) {
+		return eval.Value{}, n.StepFail("Fulfil.guard", locs[19:22])
 	}
 	// shop.knhk:46
 	r0, err = n.Var("Fulfil.guard", n.Prog.Funcs[7], 0)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Fulfil.guard", locs[11])
+		return eval.Value{}, eval.At(err, "Fulfil.guard", locs[22])
 	}
 	r1 = r0.Index(2) // .items
 	tmp, err = n.Builtin("len", r1)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Fulfil.guard", locs[12])
+		return eval.Value{}, eval.At(err, "Fulfil.guard", locs[23])
 	}
 	r2 = tmp.AsInt()
+	if n.Over(2) {
+		return eval.Value{}, n.StepFail("Fulfil.guard", locs[24:26])
+	}
 	r3 = int64(0)
 	r4 = r2 > r3
 	n.Leave()
@@ -345,12 +348,12 @@ func f7_Fulfil_guard(n *eval.Native) (eval.Value, error) {
 
 // f8_Fulfil_fail compiles Fulfil.fail (shop.knhk:46).
 func f8_Fulfil_fail(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Fulfil.fail", locs[13]); err != nil {
+	if err := n.Enter("Fulfil.fail", locs[26]); err != nil {
 		return eval.Value{}, err
 	}
 	var r0 string
-	if err := n.Step(1, "Fulfil.fail", locs[13]); err != nil {
-		return eval.Value{}, err
+	if n.Over(1) {
+		return eval.Value{}, n.StepFail("Fulfil.fail", locs[27:28])
 	}
 	// shop.knhk:46
 	r0 = "empty order"
@@ -360,24 +363,24 @@ func f8_Fulfil_fail(n *eval.Native) (eval.Value, error) {
 
 // f9_Fulfil_let_amount compiles Fulfil.let.amount (shop.knhk:47).
 func f9_Fulfil_let_amount(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Fulfil.let.amount", locs[14]); err != nil {
+	if err := n.Enter("Fulfil.let.amount", locs[28]); err != nil {
 		return eval.Value{}, err
 	}
 	var r0 eval.Value
 	var r1 float64
 	var tmp eval.Value
 	var err error
-	if err := n.Step(2, "Fulfil.let.amount", locs[15]); err != nil {
-		return eval.Value{}, err
+	if n.Over(2) {
+		return eval.Value{}, n.StepFail("Fulfil.let.amount", locs[29:31])
 	}
 	// shop.knhk:47
 	r0, err = n.Var("Fulfil.let.amount", n.Prog.Funcs[9], 0)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Fulfil.let.amount", locs[15])
+		return eval.Value{}, eval.At(err, "Fulfil.let.amount", locs[31])
 	}
 	tmp, err = f0_total(n, r0)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Fulfil.let.amount", locs[14])
+		return eval.Value{}, eval.At(err, "Fulfil.let.amount", locs[28])
 	}
 	r1 = tmp.AsFloat()
 	n.Leave()
@@ -386,12 +389,12 @@ func f9_Fulfil_let_amount(n *eval.Native) (eval.Value, error) {
 
 // f10_Fulfil_assign compiles Fulfil.assign (shop.knhk:51).
 func f10_Fulfil_assign(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Fulfil.assign", locs[16]); err != nil {
+	if err := n.Enter("Fulfil.assign", locs[32]); err != nil {
 		return eval.Value{}, err
 	}
 	var r0 string
-	if err := n.Step(1, "Fulfil.assign", locs[17]); err != nil {
-		return eval.Value{}, err
+	if n.Over(1) {
+		return eval.Value{}, n.StepFail("Fulfil.assign", locs[33:34])
 	}
 	// shop.knhk:51
 	r0 = "paying"
@@ -401,19 +404,19 @@ func f10_Fulfil_assign(n *eval.Native) (eval.Value, error) {
 
 // f11_Fulfil_reserve_arg0 compiles Fulfil.reserve.arg0 (shop.knhk:53).
 func f11_Fulfil_reserve_arg0(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Fulfil.reserve.arg0", locs[18]); err != nil {
+	if err := n.Enter("Fulfil.reserve.arg0", locs[34]); err != nil {
 		return eval.Value{}, err
 	}
 	var r0 eval.Value
 	var r1 string
 	var err error
-	if err := n.Step(2, "Fulfil.reserve.arg0", locs[19]); err != nil {
-		return eval.Value{}, err
+	if n.Over(2) {
+		return eval.Value{}, n.StepFail("Fulfil.reserve.arg0", locs[35:37])
 	}
 	// shop.knhk:53
 	r0, err = n.Var("Fulfil.reserve.arg0", n.Prog.Funcs[11], 0)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Fulfil.reserve.arg0", locs[19])
+		return eval.Value{}, eval.At(err, "Fulfil.reserve.arg0", locs[37])
 	}
 	r1 = r0.Index(1).AsString() // .id
 	n.Leave()
@@ -422,18 +425,18 @@ func f11_Fulfil_reserve_arg0(n *eval.Native) (eval.Value, error) {
 
 // f12_Fulfil_reserve_arg1 compiles Fulfil.reserve.arg1 (shop.knhk:53).
 func f12_Fulfil_reserve_arg1(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Fulfil.reserve.arg1", locs[20]); err != nil {
+	if err := n.Enter("Fulfil.reserve.arg1", locs[38]); err != nil {
 		return eval.Value{}, err
 	}
 	var r0, r1 eval.Value
 	var err error
-	if err := n.Step(2, "Fulfil.reserve.arg1", locs[21]); err != nil {
-		return eval.Value{}, err
+	if n.Over(2) {
+		return eval.Value{}, n.StepFail("Fulfil.reserve.arg1", locs[39:41])
 	}
 	// shop.knhk:53
 	r0, err = n.Var("Fulfil.reserve.arg1", n.Prog.Funcs[12], 0)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Fulfil.reserve.arg1", locs[21])
+		return eval.Value{}, eval.At(err, "Fulfil.reserve.arg1", locs[41])
 	}
 	r1 = r0.Index(2) // .items
 	n.Leave()
@@ -442,19 +445,19 @@ func f12_Fulfil_reserve_arg1(n *eval.Native) (eval.Value, error) {
 
 // f13_Fulfil_charge_arg0 compiles Fulfil.charge.arg0 (shop.knhk:54).
 func f13_Fulfil_charge_arg0(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Fulfil.charge.arg0", locs[22]); err != nil {
+	if err := n.Enter("Fulfil.charge.arg0", locs[42]); err != nil {
 		return eval.Value{}, err
 	}
 	var r0 eval.Value
 	var r1 string
 	var err error
-	if err := n.Step(2, "Fulfil.charge.arg0", locs[23]); err != nil {
-		return eval.Value{}, err
+	if n.Over(2) {
+		return eval.Value{}, n.StepFail("Fulfil.charge.arg0", locs[43:45])
 	}
 	// shop.knhk:54
 	r0, err = n.Var("Fulfil.charge.arg0", n.Prog.Funcs[13], 0)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Fulfil.charge.arg0", locs[23])
+		return eval.Value{}, eval.At(err, "Fulfil.charge.arg0", locs[45])
 	}
 	r1 = r0.Index(1).AsString() // .id
 	n.Leave()
@@ -463,19 +466,19 @@ func f13_Fulfil_charge_arg0(n *eval.Native) (eval.Value, error) {
 
 // f14_Fulfil_charge_arg1 compiles Fulfil.charge.arg1 (shop.knhk:54).
 func f14_Fulfil_charge_arg1(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Fulfil.charge.arg1", locs[24]); err != nil {
+	if err := n.Enter("Fulfil.charge.arg1", locs[46]); err != nil {
 		return eval.Value{}, err
 	}
 	var r0 eval.Value
 	var r1 string
 	var err error
-	if err := n.Step(2, "Fulfil.charge.arg1", locs[25]); err != nil {
-		return eval.Value{}, err
+	if n.Over(2) {
+		return eval.Value{}, n.StepFail("Fulfil.charge.arg1", locs[47:49])
 	}
 	// shop.knhk:54
 	r0, err = n.Var("Fulfil.charge.arg1", n.Prog.Funcs[14], 0)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Fulfil.charge.arg1", locs[25])
+		return eval.Value{}, eval.At(err, "Fulfil.charge.arg1", locs[49])
 	}
 	r1 = r0.Index(0).AsString() // .card
 	n.Leave()
@@ -484,19 +487,19 @@ func f14_Fulfil_charge_arg1(n *eval.Native) (eval.Value, error) {
 
 // f15_Fulfil_charge_arg2 compiles Fulfil.charge.arg2 (shop.knhk:54).
 func f15_Fulfil_charge_arg2(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Fulfil.charge.arg2", locs[26]); err != nil {
+	if err := n.Enter("Fulfil.charge.arg2", locs[50]); err != nil {
 		return eval.Value{}, err
 	}
 	var r0 float64
 	var tmp eval.Value
 	var err error
-	if err := n.Step(1, "Fulfil.charge.arg2", locs[26]); err != nil {
-		return eval.Value{}, err
+	if n.Over(1) {
+		return eval.Value{}, n.StepFail("Fulfil.charge.arg2", locs[51:52])
 	}
 	// shop.knhk:54
 	tmp, err = n.Var("Fulfil.charge.arg2", n.Prog.Funcs[15], 2)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Fulfil.charge.arg2", locs[26])
+		return eval.Value{}, eval.At(err, "Fulfil.charge.arg2", locs[50])
 	}
 	r0 = tmp.AsFloat()
 	n.Leave()
@@ -505,19 +508,19 @@ func f15_Fulfil_charge_arg2(n *eval.Native) (eval.Value, error) {
 
 // f16_Fulfil_refund_arg0 compiles Fulfil.refund.arg0 (shop.knhk:54).
 func f16_Fulfil_refund_arg0(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Fulfil.refund.arg0", locs[27]); err != nil {
+	if err := n.Enter("Fulfil.refund.arg0", locs[52]); err != nil {
 		return eval.Value{}, err
 	}
 	var r0 string
 	var tmp eval.Value
 	var err error
-	if err := n.Step(1, "Fulfil.refund.arg0", locs[27]); err != nil {
-		return eval.Value{}, err
+	if n.Over(1) {
+		return eval.Value{}, n.StepFail("Fulfil.refund.arg0", locs[53:54])
 	}
 	// shop.knhk:54
 	tmp, err = n.Var("Fulfil.refund.arg0", n.Prog.Funcs[16], 4)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Fulfil.refund.arg0", locs[27])
+		return eval.Value{}, eval.At(err, "Fulfil.refund.arg0", locs[52])
 	}
 	r0 = tmp.AsString()
 	n.Leave()
@@ -526,19 +529,19 @@ func f16_Fulfil_refund_arg0(n *eval.Native) (eval.Value, error) {
 
 // f17_Fulfil_refund_arg1 compiles Fulfil.refund.arg1 (shop.knhk:54).
 func f17_Fulfil_refund_arg1(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Fulfil.refund.arg1", locs[28]); err != nil {
+	if err := n.Enter("Fulfil.refund.arg1", locs[54]); err != nil {
 		return eval.Value{}, err
 	}
 	var r0 float64
 	var tmp eval.Value
 	var err error
-	if err := n.Step(1, "Fulfil.refund.arg1", locs[28]); err != nil {
-		return eval.Value{}, err
+	if n.Over(1) {
+		return eval.Value{}, n.StepFail("Fulfil.refund.arg1", locs[55:56])
 	}
 	// shop.knhk:54
 	tmp, err = n.Var("Fulfil.refund.arg1", n.Prog.Funcs[17], 2)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Fulfil.refund.arg1", locs[28])
+		return eval.Value{}, eval.At(err, "Fulfil.refund.arg1", locs[54])
 	}
 	r0 = tmp.AsFloat()
 	n.Leave()
@@ -547,12 +550,12 @@ func f17_Fulfil_refund_arg1(n *eval.Native) (eval.Value, error) {
 
 // f18_Fulfil_assign compiles Fulfil.assign (shop.knhk:57).
 func f18_Fulfil_assign(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Fulfil.assign", locs[29]); err != nil {
+	if err := n.Enter("Fulfil.assign", locs[56]); err != nil {
 		return eval.Value{}, err
 	}
 	var r0 string
-	if err := n.Step(1, "Fulfil.assign", locs[30]); err != nil {
-		return eval.Value{}, err
+	if n.Over(1) {
+		return eval.Value{}, n.StepFail("Fulfil.assign", locs[57:58])
 	}
 	// shop.knhk:57
 	r0 = "packing"
@@ -562,18 +565,18 @@ func f18_Fulfil_assign(n *eval.Native) (eval.Value, error) {
 
 // f19_Fulfil_items compiles Fulfil.items (shop.knhk:58).
 func f19_Fulfil_items(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Fulfil.items", locs[31]); err != nil {
+	if err := n.Enter("Fulfil.items", locs[58]); err != nil {
 		return eval.Value{}, err
 	}
 	var r0, r1 eval.Value
 	var err error
-	if err := n.Step(2, "Fulfil.items", locs[32]); err != nil {
-		return eval.Value{}, err
+	if n.Over(2) {
+		return eval.Value{}, n.StepFail("Fulfil.items", locs[59:61])
 	}
 	// shop.knhk:58
 	r0, err = n.Var("Fulfil.items", n.Prog.Funcs[19], 0)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Fulfil.items", locs[32])
+		return eval.Value{}, eval.At(err, "Fulfil.items", locs[61])
 	}
 	r1 = r0.Index(2) // .items
 	n.Leave()
@@ -582,19 +585,19 @@ func f19_Fulfil_items(n *eval.Native) (eval.Value, error) {
 
 // f20_Fulfil_for_58_pack_arg0 compiles Fulfil.for_58.pack.arg0 (shop.knhk:59).
 func f20_Fulfil_for_58_pack_arg0(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Fulfil.for_58.pack.arg0", locs[33]); err != nil {
+	if err := n.Enter("Fulfil.for_58.pack.arg0", locs[62]); err != nil {
 		return eval.Value{}, err
 	}
 	var r0 eval.Value
 	var r1 string
 	var err error
-	if err := n.Step(2, "Fulfil.for_58.pack.arg0", locs[34]); err != nil {
-		return eval.Value{}, err
+	if n.Over(2) {
+		return eval.Value{}, n.StepFail("Fulfil.for_58.pack.arg0", locs[63:65])
 	}
 	// shop.knhk:59
 	r0, err = n.Var("Fulfil.for_58.pack.arg0", n.Prog.Funcs[20], 1)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Fulfil.for_58.pack.arg0", locs[34])
+		return eval.Value{}, eval.At(err, "Fulfil.for_58.pack.arg0", locs[65])
 	}
 	r1 = r0.Index(1).AsString() // .id
 	n.Leave()
@@ -603,18 +606,18 @@ func f20_Fulfil_for_58_pack_arg0(n *eval.Native) (eval.Value, error) {
 
 // f21_Fulfil_for_58_pack_arg1 compiles Fulfil.for_58.pack.arg1 (shop.knhk:59).
 func f21_Fulfil_for_58_pack_arg1(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Fulfil.for_58.pack.arg1", locs[35]); err != nil {
+	if err := n.Enter("Fulfil.for_58.pack.arg1", locs[66]); err != nil {
 		return eval.Value{}, err
 	}
 	var r0 eval.Value
 	var err error
-	if err := n.Step(1, "Fulfil.for_58.pack.arg1", locs[35]); err != nil {
-		return eval.Value{}, err
+	if n.Over(1) {
+		return eval.Value{}, n.StepFail("Fulfil.for_58.pack.arg1", locs[67:68])
 	}
 	// shop.knhk:59
 	r0, err = n.Var("Fulfil.for_58.pack.arg1", n.Prog.Funcs[21], 0)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Fulfil.for_58.pack.arg1", locs[35])
+		return eval.Value{}, eval.At(err, "Fulfil.for_58.pack.arg1", locs[66])
 	}
 	n.Leave()
 	return r0, nil
@@ -622,12 +625,12 @@ func f21_Fulfil_for_58_pack_arg1(n *eval.Native) (eval.Value, error) {
 
 // f22_Fulfil_limit compiles Fulfil.limit (shop.knhk:58).
 func f22_Fulfil_limit(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Fulfil.limit", locs[36]); err != nil {
+	if err := n.Enter("Fulfil.limit", locs[68]); err != nil {
 		return eval.Value{}, err
 	}
 	var r0 int64
-	if err := n.Step(1, "Fulfil.limit", locs[36]); err != nil {
-		return eval.Value{}, err
+	if n.Over(1) {
+		return eval.Value{}, n.StepFail("Fulfil.limit", locs[69:70])
 	}
 	// shop.knhk:58
 	r0 = int64(4)
@@ -637,18 +640,18 @@ func f22_Fulfil_limit(n *eval.Native) (eval.Value, error) {
 
 // f23_Fulfil_capture_o compiles Fulfil.capture.o (shop.knhk:58).
 func f23_Fulfil_capture_o(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Fulfil.capture.o", locs[37]); err != nil {
+	if err := n.Enter("Fulfil.capture.o", locs[70]); err != nil {
 		return eval.Value{}, err
 	}
 	var r0 eval.Value
 	var err error
-	if err := n.Step(1, "Fulfil.capture.o", locs[37]); err != nil {
-		return eval.Value{}, err
+	if n.Over(1) {
+		return eval.Value{}, n.StepFail("Fulfil.capture.o", locs[71:72])
 	}
 	// shop.knhk:58
 	r0, err = n.Var("Fulfil.capture.o", n.Prog.Funcs[23], 0)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Fulfil.capture.o", locs[37])
+		return eval.Value{}, eval.At(err, "Fulfil.capture.o", locs[70])
 	}
 	n.Leave()
 	return r0, nil
@@ -656,12 +659,12 @@ func f23_Fulfil_capture_o(n *eval.Native) (eval.Value, error) {
 
 // f24_Fulfil_assign compiles Fulfil.assign (shop.knhk:64).
 func f24_Fulfil_assign(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Fulfil.assign", locs[38]); err != nil {
+	if err := n.Enter("Fulfil.assign", locs[72]); err != nil {
 		return eval.Value{}, err
 	}
 	var r0 string
-	if err := n.Step(1, "Fulfil.assign", locs[39]); err != nil {
-		return eval.Value{}, err
+	if n.Over(1) {
+		return eval.Value{}, n.StepFail("Fulfil.assign", locs[73:74])
 	}
 	// shop.knhk:64
 	r0 = "shipping"
@@ -671,12 +674,12 @@ func f24_Fulfil_assign(n *eval.Native) (eval.Value, error) {
 
 // f25_Fulfil_let_shipping compiles Fulfil.let.shipping (shop.knhk:65).
 func f25_Fulfil_let_shipping(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Fulfil.let.shipping", locs[40]); err != nil {
+	if err := n.Enter("Fulfil.let.shipping", locs[74]); err != nil {
 		return eval.Value{}, err
 	}
 	var r0 float64
-	if err := n.Step(1, "Fulfil.let.shipping", locs[40]); err != nil {
-		return eval.Value{}, err
+	if n.Over(1) {
+		return eval.Value{}, n.StepFail("Fulfil.let.shipping", locs[75:76])
 	}
 	// shop.knhk:65
 	r0 = 0.0
@@ -686,19 +689,19 @@ func f25_Fulfil_let_shipping(n *eval.Native) (eval.Value, error) {
 
 // f26_Fulfil_quote_fast_arg0 compiles Fulfil.quote_fast.arg0 (shop.knhk:68).
 func f26_Fulfil_quote_fast_arg0(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Fulfil.quote_fast.arg0", locs[41]); err != nil {
+	if err := n.Enter("Fulfil.quote_fast.arg0", locs[76]); err != nil {
 		return eval.Value{}, err
 	}
 	var r0 eval.Value
 	var r1 string
 	var err error
-	if err := n.Step(2, "Fulfil.quote_fast.arg0", locs[42]); err != nil {
-		return eval.Value{}, err
+	if n.Over(2) {
+		return eval.Value{}, n.StepFail("Fulfil.quote_fast.arg0", locs[77:79])
 	}
 	// shop.knhk:68
 	r0, err = n.Var("Fulfil.quote_fast.arg0", n.Prog.Funcs[26], 0)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Fulfil.quote_fast.arg0", locs[42])
+		return eval.Value{}, eval.At(err, "Fulfil.quote_fast.arg0", locs[79])
 	}
 	r1 = r0.Index(1).AsString() // .id
 	n.Leave()
@@ -707,19 +710,19 @@ func f26_Fulfil_quote_fast_arg0(n *eval.Native) (eval.Value, error) {
 
 // f27_Fulfil_assign compiles Fulfil.assign (shop.knhk:69).
 func f27_Fulfil_assign(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Fulfil.assign", locs[43]); err != nil {
+	if err := n.Enter("Fulfil.assign", locs[80]); err != nil {
 		return eval.Value{}, err
 	}
 	var r0 float64
 	var tmp eval.Value
 	var err error
-	if err := n.Step(1, "Fulfil.assign", locs[44]); err != nil {
-		return eval.Value{}, err
+	if n.Over(1) {
+		return eval.Value{}, n.StepFail("Fulfil.assign", locs[81:82])
 	}
 	// shop.knhk:69
 	tmp, err = n.Var("Fulfil.assign", n.Prog.Funcs[27], 6)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Fulfil.assign", locs[44])
+		return eval.Value{}, eval.At(err, "Fulfil.assign", locs[82])
 	}
 	r0 = tmp.AsFloat()
 	n.Leave()
@@ -728,19 +731,19 @@ func f27_Fulfil_assign(n *eval.Native) (eval.Value, error) {
 
 // f28_Fulfil_quote_slow_arg0 compiles Fulfil.quote_slow.arg0 (shop.knhk:72).
 func f28_Fulfil_quote_slow_arg0(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Fulfil.quote_slow.arg0", locs[45]); err != nil {
+	if err := n.Enter("Fulfil.quote_slow.arg0", locs[83]); err != nil {
 		return eval.Value{}, err
 	}
 	var r0 eval.Value
 	var r1 string
 	var err error
-	if err := n.Step(2, "Fulfil.quote_slow.arg0", locs[46]); err != nil {
-		return eval.Value{}, err
+	if n.Over(2) {
+		return eval.Value{}, n.StepFail("Fulfil.quote_slow.arg0", locs[84:86])
 	}
 	// shop.knhk:72
 	r0, err = n.Var("Fulfil.quote_slow.arg0", n.Prog.Funcs[28], 0)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Fulfil.quote_slow.arg0", locs[46])
+		return eval.Value{}, eval.At(err, "Fulfil.quote_slow.arg0", locs[86])
 	}
 	r1 = r0.Index(1).AsString() // .id
 	n.Leave()
@@ -749,31 +752,31 @@ func f28_Fulfil_quote_slow_arg0(n *eval.Native) (eval.Value, error) {
 
 // f29_Fulfil_info_arg0 compiles Fulfil.info.arg0 (shop.knhk:73).
 func f29_Fulfil_info_arg0(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Fulfil.info.arg0", locs[47]); err != nil {
+	if err := n.Enter("Fulfil.info.arg0", locs[87]); err != nil {
 		return eval.Value{}, err
 	}
 	var r1 float64
 	var r0, r2, r3 string
 	var tmp eval.Value
 	var err error
-	if err := n.Step(4, "Fulfil.info.arg0", locs[48]); err != nil {
-		return eval.Value{}, err
+	if n.Over(4) {
+		return eval.Value{}, n.StepFail("Fulfil.info.arg0", locs[88:92])
 	}
 	// shop.knhk:73
 	r0 = "late quote: "
 	tmp, err = n.Var("Fulfil.info.arg0", n.Prog.Funcs[29], 7)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Fulfil.info.arg0", locs[49])
+		return eval.Value{}, eval.At(err, "Fulfil.info.arg0", locs[92])
 	}
 	r1 = tmp.AsFloat()
 	tmp, err = n.Convert(eval.Float(r1), ir.TypeID(4))
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Fulfil.info.arg0", locs[50])
+		return eval.Value{}, eval.At(err, "Fulfil.info.arg0", locs[93])
 	}
 	r2 = tmp.AsString()
 	tmp, err = eval.Binary(ir.BinAdd, eval.Str(r0), eval.Str(r2))
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Fulfil.info.arg0", locs[47])
+		return eval.Value{}, eval.At(err, "Fulfil.info.arg0", locs[87])
 	}
 	n.Charge(tmp)
 	r3 = tmp.AsString()
@@ -783,12 +786,12 @@ func f29_Fulfil_info_arg0(n *eval.Native) (eval.Value, error) {
 
 // f30_Fulfil_timer compiles Fulfil.timer (shop.knhk:80).
 func f30_Fulfil_timer(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Fulfil.timer", locs[51]); err != nil {
+	if err := n.Enter("Fulfil.timer", locs[94]); err != nil {
 		return eval.Value{}, err
 	}
 	var r0 eval.Value
-	if err := n.Step(1, "Fulfil.timer", locs[51]); err != nil {
-		return eval.Value{}, err
+	if n.Over(1) {
+		return eval.Value{}, n.StepFail("Fulfil.timer", locs[95:96])
 	}
 	// shop.knhk:80
 	r0 = n.Const(ir.TypeID(6), ir.Const{
@@ -804,12 +807,12 @@ func f30_Fulfil_timer(n *eval.Native) (eval.Value, error) {
 
 // f31_Fulfil_assign compiles Fulfil.assign (shop.knhk:82).
 func f31_Fulfil_assign(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Fulfil.assign", locs[52]); err != nil {
+	if err := n.Enter("Fulfil.assign", locs[96]); err != nil {
 		return eval.Value{}, err
 	}
 	var r0 string
-	if err := n.Step(1, "Fulfil.assign", locs[53]); err != nil {
-		return eval.Value{}, err
+	if n.Over(1) {
+		return eval.Value{}, n.StepFail("Fulfil.assign", locs[97:98])
 	}
 	// shop.knhk:82
 	r0 = "done"
@@ -819,7 +822,7 @@ func f31_Fulfil_assign(n *eval.Native) (eval.Value, error) {
 
 // f32_Fulfil_return compiles Fulfil.return (shop.knhk:83).
 func f32_Fulfil_return(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Fulfil.return", locs[54]); err != nil {
+	if err := n.Enter("Fulfil.return", locs[98]); err != nil {
 		return eval.Value{}, err
 	}
 	var r1, r6 eval.Value
@@ -827,37 +830,37 @@ func f32_Fulfil_return(n *eval.Native) (eval.Value, error) {
 	var r2, r3, r4 string
 	var tmp eval.Value
 	var err error
-	if err := n.Step(7, "Fulfil.return", locs[55]); err != nil {
-		return eval.Value{}, err
+	if n.Over(7) {
+		return eval.Value{}, n.StepFail("Fulfil.return", locs[99:106])
 	}
 	// shop.knhk:87
 	tmp, err = n.Var("Fulfil.return", n.Prog.Funcs[32], 2)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Fulfil.return", locs[55])
+		return eval.Value{}, eval.At(err, "Fulfil.return", locs[106])
 	}
 	r0 = tmp.AsFloat()
 	// shop.knhk:84
 	r1, err = n.Var("Fulfil.return", n.Prog.Funcs[32], 0)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Fulfil.return", locs[56])
+		return eval.Value{}, eval.At(err, "Fulfil.return", locs[107])
 	}
 	r2 = r1.Index(1).AsString() // .id
 	// shop.knhk:86
 	tmp, err = n.Var("Fulfil.return", n.Prog.Funcs[32], 4)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Fulfil.return", locs[57])
+		return eval.Value{}, eval.At(err, "Fulfil.return", locs[108])
 	}
 	r3 = tmp.AsString()
 	// shop.knhk:85
 	tmp, err = n.Var("Fulfil.return", n.Prog.Funcs[32], 3)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Fulfil.return", locs[58])
+		return eval.Value{}, eval.At(err, "Fulfil.return", locs[109])
 	}
 	r4 = tmp.AsString()
 	// shop.knhk:88
 	tmp, err = n.Var("Fulfil.return", n.Prog.Funcs[32], 5)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Fulfil.return", locs[59])
+		return eval.Value{}, eval.At(err, "Fulfil.return", locs[110])
 	}
 	r5 = tmp.AsFloat()
 	// shop.knhk:83
@@ -868,19 +871,19 @@ func f32_Fulfil_return(n *eval.Native) (eval.Value, error) {
 
 // f33_Fulfil_query_status compiles Fulfil.query.status (shop.knhk:44).
 func f33_Fulfil_query_status(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Fulfil.query.status", locs[60]); err != nil {
+	if err := n.Enter("Fulfil.query.status", locs[111]); err != nil {
 		return eval.Value{}, err
 	}
 	var r0 string
 	var tmp eval.Value
 	var err error
-	if err := n.Step(1, "Fulfil.query.status", locs[60]); err != nil {
-		return eval.Value{}, err
+	if n.Over(1) {
+		return eval.Value{}, n.StepFail("Fulfil.query.status", locs[112:113])
 	}
 	// shop.knhk:44
 	tmp, err = n.Var("Fulfil.query.status", n.Prog.Funcs[33], 1)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Fulfil.query.status", locs[60])
+		return eval.Value{}, eval.At(err, "Fulfil.query.status", locs[111])
 	}
 	r0 = tmp.AsString()
 	n.Leave()
@@ -909,6 +912,12 @@ var locs = [...]ir.Loc{{
 }, {
 	File: 1,
 	Span: source.Span{
+		End:   875,
+		Start: 834,
+	},
+}, {
+	File: 1,
+	Span: source.Span{
 		End:   874,
 		Start: 847,
 	},
@@ -916,6 +925,24 @@ var locs = [...]ir.Loc{{
 	File: 1,
 	Span: source.Span{
 		End:   859,
+		Start: 852,
+	},
+}, {
+	File: 1,
+	Span: source.Span{
+		End:   873,
+		Start: 868,
+	},
+}, {
+	File: 1,
+	Span: source.Span{
+		End:   874,
+		Start: 862,
+	},
+}, {
+	File: 1,
+	Span: source.Span{
+		End:   874,
 		Start: 852,
 	},
 }, {
@@ -933,6 +960,18 @@ var locs = [...]ir.Loc{{
 }, {
 	File: 1,
 	Span: source.Span{
+		End:   1052,
+		Start: 1047,
+	},
+}, {
+	File: 1,
+	Span: source.Span{
+		End:   1154,
+		Start: 1151,
+	},
+}, {
+	File: 1,
+	Span: source.Span{
 		End:   1154,
 		Start: 1151,
 	},
@@ -941,6 +980,18 @@ var locs = [...]ir.Loc{{
 	Span: source.Span{
 		End:   1284,
 		Start: 1282,
+	},
+}, {
+	File: 1,
+	Span: source.Span{
+		End:   1284,
+		Start: 1282,
+	},
+}, {
+	File: 1,
+	Span: source.Span{
+		End:   1513,
+		Start: 1503,
 	},
 }, {
 	File: 1,
@@ -963,7 +1014,37 @@ var locs = [...]ir.Loc{{
 }, {
 	File: 1,
 	Span: source.Span{
+		End:   1567,
+		Start: 1560,
+	},
+}, {
+	File: 1,
+	Span: source.Span{
 		End:   1568,
+		Start: 1556,
+	},
+}, {
+	File: 1,
+	Span: source.Span{
+		End:   1561,
+		Start: 1560,
+	},
+}, {
+	File: 1,
+	Span: source.Span{
+		End:   1568,
+		Start: 1556,
+	},
+}, {
+	File: 1,
+	Span: source.Span{
+		End:   1572,
+		Start: 1571,
+	},
+}, {
+	File: 1,
+	Span: source.Span{
+		End:   1572,
 		Start: 1556,
 	},
 }, {
@@ -971,6 +1052,24 @@ var locs = [...]ir.Loc{{
 	Span: source.Span{
 		End:   1596,
 		Start: 1583,
+	},
+}, {
+	File: 1,
+	Span: source.Span{
+		End:   1596,
+		Start: 1583,
+	},
+}, {
+	File: 1,
+	Span: source.Span{
+		End:   1620,
+		Start: 1612,
+	},
+}, {
+	File: 1,
+	Span: source.Span{
+		End:   1619,
+		Start: 1618,
 	},
 }, {
 	File: 1,
@@ -1011,6 +1110,18 @@ var locs = [...]ir.Loc{{
 }, {
 	File: 1,
 	Span: source.Span{
+		End:   1783,
+		Start: 1779,
+	},
+}, {
+	File: 1,
+	Span: source.Span{
+		End:   1780,
+		Start: 1779,
+	},
+}, {
+	File: 1,
+	Span: source.Span{
 		End:   1792,
 		Start: 1785,
 	},
@@ -1019,6 +1130,30 @@ var locs = [...]ir.Loc{{
 	Span: source.Span{
 		End:   1786,
 		Start: 1785,
+	},
+}, {
+	File: 1,
+	Span: source.Span{
+		End:   1792,
+		Start: 1785,
+	},
+}, {
+	File: 1,
+	Span: source.Span{
+		End:   1786,
+		Start: 1785,
+	},
+}, {
+	File: 1,
+	Span: source.Span{
+		End:   1817,
+		Start: 1813,
+	},
+}, {
+	File: 1,
+	Span: source.Span{
+		End:   1814,
+		Start: 1813,
 	},
 }, {
 	File: 1,
@@ -1047,6 +1182,24 @@ var locs = [...]ir.Loc{{
 }, {
 	File: 1,
 	Span: source.Span{
+		End:   1825,
+		Start: 1819,
+	},
+}, {
+	File: 1,
+	Span: source.Span{
+		End:   1820,
+		Start: 1819,
+	},
+}, {
+	File: 1,
+	Span: source.Span{
+		End:   1833,
+		Start: 1827,
+	},
+}, {
+	File: 1,
+	Span: source.Span{
 		End:   1833,
 		Start: 1827,
 	},
@@ -1055,6 +1208,18 @@ var locs = [...]ir.Loc{{
 	Span: source.Span{
 		End:   1848,
 		Start: 1847,
+	},
+}, {
+	File: 1,
+	Span: source.Span{
+		End:   1848,
+		Start: 1847,
+	},
+}, {
+	File: 1,
+	Span: source.Span{
+		End:   1856,
+		Start: 1850,
 	},
 }, {
 	File: 1,
@@ -1089,6 +1254,30 @@ var locs = [...]ir.Loc{{
 }, {
 	File: 1,
 	Span: source.Span{
+		End:   1913,
+		Start: 1906,
+	},
+}, {
+	File: 1,
+	Span: source.Span{
+		End:   1907,
+		Start: 1906,
+	},
+}, {
+	File: 1,
+	Span: source.Span{
+		End:   1946,
+		Start: 1942,
+	},
+}, {
+	File: 1,
+	Span: source.Span{
+		End:   1943,
+		Start: 1942,
+	},
+}, {
+	File: 1,
+	Span: source.Span{
 		End:   1946,
 		Start: 1942,
 	},
@@ -1107,8 +1296,26 @@ var locs = [...]ir.Loc{{
 }, {
 	File: 1,
 	Span: source.Span{
+		End:   1952,
+		Start: 1948,
+	},
+}, {
+	File: 1,
+	Span: source.Span{
 		End:   1930,
 		Start: 1929,
+	},
+}, {
+	File: 1,
+	Span: source.Span{
+		End:   1930,
+		Start: 1929,
+	},
+}, {
+	File: 1,
+	Span: source.Span{
+		End:   1957,
+		Start: 1894,
 	},
 }, {
 	File: 1,
@@ -1137,6 +1344,24 @@ var locs = [...]ir.Loc{{
 }, {
 	File: 1,
 	Span: source.Span{
+		End:   2122,
+		Start: 2119,
+	},
+}, {
+	File: 1,
+	Span: source.Span{
+		End:   2171,
+		Start: 2167,
+	},
+}, {
+	File: 1,
+	Span: source.Span{
+		End:   2168,
+		Start: 2167,
+	},
+}, {
+	File: 1,
+	Span: source.Span{
 		End:   2171,
 		Start: 2167,
 	},
@@ -1157,6 +1382,24 @@ var locs = [...]ir.Loc{{
 	Span: source.Span{
 		End:   2191,
 		Start: 2190,
+	},
+}, {
+	File: 1,
+	Span: source.Span{
+		End:   2191,
+		Start: 2190,
+	},
+}, {
+	File: 1,
+	Span: source.Span{
+		End:   2233,
+		Start: 2229,
+	},
+}, {
+	File: 1,
+	Span: source.Span{
+		End:   2230,
+		Start: 2229,
 	},
 }, {
 	File: 1,
@@ -1197,6 +1440,30 @@ var locs = [...]ir.Loc{{
 }, {
 	File: 1,
 	Span: source.Span{
+		End:   2276,
+		Start: 2250,
+	},
+}, {
+	File: 1,
+	Span: source.Span{
+		End:   2275,
+		Start: 2274,
+	},
+}, {
+	File: 1,
+	Span: source.Span{
+		End:   2276,
+		Start: 2267,
+	},
+}, {
+	File: 1,
+	Span: source.Span{
+		End:   2445,
+		Start: 2440,
+	},
+}, {
+	File: 1,
+	Span: source.Span{
 		End:   2445,
 		Start: 2440,
 	},
@@ -1233,6 +1500,12 @@ var locs = [...]ir.Loc{{
 }, {
 	File: 1,
 	Span: source.Span{
+		End:   2517,
+		Start: 2513,
+	},
+}, {
+	File: 1,
+	Span: source.Span{
 		End:   2553,
 		Start: 2552,
 	},
@@ -1247,6 +1520,48 @@ var locs = [...]ir.Loc{{
 	Span: source.Span{
 		End:   2597,
 		Start: 2589,
+	},
+}, {
+	File: 1,
+	Span: source.Span{
+		End:   2602,
+		Start: 2500,
+	},
+}, {
+	File: 1,
+	Span: source.Span{
+		End:   2573,
+		Start: 2567,
+	},
+}, {
+	File: 1,
+	Span: source.Span{
+		End:   2514,
+		Start: 2513,
+	},
+}, {
+	File: 1,
+	Span: source.Span{
+		End:   2553,
+		Start: 2552,
+	},
+}, {
+	File: 1,
+	Span: source.Span{
+		End:   2537,
+		Start: 2536,
+	},
+}, {
+	File: 1,
+	Span: source.Span{
+		End:   2597,
+		Start: 2589,
+	},
+}, {
+	File: 1,
+	Span: source.Span{
+		End:   1546,
+		Start: 1541,
 	},
 }, {
 	File: 1,
