@@ -121,7 +121,8 @@
 // and settles with Settle (see send.go).
 //
 // A case's cost per event does not grow with its size: frames and calls
-// are kept in id order and found by binary search, the scheduler looks
+// are kept in id order and timers in frame order, all found by binary
+// search, the scheduler looks
 // only at the frames an event may have given work (see watch.go), and a
 // live run starts and withdraws only the calls that events added,
 // retried or dropped, so a loop over n items, sequential or as n
