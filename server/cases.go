@@ -36,6 +36,14 @@ type Summary struct {
 	// Idle: the case waits for a signal and for nothing else but timers
 	// (no call running or backing off), where knhk run stops.
 	Idle bool `json:"idle,omitempty"`
+	// ErrorAt is where a failed case failed, when the source is known.
+	ErrorAt *SourceRange `json:"error_at,omitempty"`
+}
+
+// SourceRange is a span of a source file, 1-based, columns in bytes.
+type SourceRange struct {
+	File                               string
+	Line, Column, EndLine, EndColumn int
 }
 
 // Done reports whether the case has ended.
@@ -365,7 +373,7 @@ func summarize(p *Program, old Summary, st *engine.State) Summary {
 	sum := old
 	sum.Status = st.Status.String()
 	sum.Waiting, sum.Idle = nil, false
-	sum.Error = ""
+	sum.Error, sum.ErrorAt = "", nil
 	switch st.Status {
 	case engine.Completed:
 		if int(st.Net) < len(p.prog.Nets) {
@@ -377,6 +385,12 @@ func summarize(p *Program, old Summary, st *engine.State) Summary {
 		}
 	case engine.Failed, engine.Failing, engine.CompFailed:
 		sum.Error = "case " + st.ID + " failed: " + st.Error
+		if loc := st.ErrorLoc; loc.Known() {
+			if f := p.files[loc.File]; f != nil {
+				a, b := f.Position(loc.Span.Start), f.Position(loc.Span.End)
+				sum.ErrorAt = &SourceRange{File: f.Name, Line: a.Line, Column: a.Column, EndLine: b.Line, EndColumn: b.Column}
+			}
+		}
 	case engine.Running:
 		sum.Waiting = caseio.Waits(p.prog, st)
 		sum.Idle = len(sum.Waiting) > 0 && len(st.Invs) == 0

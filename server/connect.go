@@ -68,8 +68,13 @@ func diagnostics(ds source.Diagnostics) []*knhkv1.Diagnostic {
 }
 
 func summaryPB(s Summary) *knhkv1.CaseSummary {
-	return &knhkv1.CaseSummary{CaseId: s.ID, Workflow: s.Workflow, Program: s.Program, Status: s.Status, BusinessKey: s.Key,
+	out := &knhkv1.CaseSummary{CaseId: s.ID, Workflow: s.Workflow, Program: s.Program, Status: s.Status, BusinessKey: s.Key,
 		StartUnixNano: s.Start, ResultJson: s.Result, Error: s.Error, Waiting: s.Waiting, Idle: s.Idle}
+	if r := s.ErrorAt; r != nil {
+		out.ErrorAt = &knhkv1.Diagnostic{File: r.File, Line: int32(r.Line), Column: int32(r.Column), EndLine: int32(r.EndLine), EndColumn: int32(r.EndColumn),
+			Severity: "error", Message: s.Error}
+	}
+	return out
 }
 
 func jsonArg(s string) []byte {

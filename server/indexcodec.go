@@ -30,6 +30,7 @@ const (
 	fRequest
 	fResult
 	fError
+	fErrorAt // file, line, column, end line, end column; tab-free
 	nFields
 )
 
@@ -60,6 +61,10 @@ func appendLine(b []byte, l *indexLine, prog int) []byte {
 	for _, s := range []string{l.Key, l.Request, l.Result, l.Error} {
 		b = append(b, '\t')
 		b = append(b, escaper.Replace(s)...)
+	}
+	b = append(b, '\t')
+	if r := l.ErrorAt; r != nil {
+		b = fmt.Appendf(b, "%d:%d:%d:%d:%s", r.Line, r.Column, r.EndLine, r.EndColumn, escaper.Replace(r.File))
 	}
 	return append(b, '\n')
 }
@@ -123,6 +128,20 @@ func (d *lineDecoder) decode(line []byte) (indexLine, error) {
 	l.Request = string(unescape(f[fRequest]))
 	l.Result = string(unescape(f[fResult]))
 	l.Error = string(unescape(f[fError]))
+	if len(f[fErrorAt]) > 0 {
+		r := &SourceRange{}
+		parts := bytes.SplitN(f[fErrorAt], []byte{':'}, 5)
+		if len(parts) != 5 {
+			return l, fmt.Errorf("bad error position %q", f[fErrorAt])
+		}
+		for i, dst := range []*int{&r.Line, &r.Column, &r.EndLine, &r.EndColumn} {
+			if *dst, err = strconv.Atoi(string(parts[i])); err != nil {
+				return l, fmt.Errorf("bad error position %q", f[fErrorAt])
+			}
+		}
+		r.File = string(unescape(parts[4]))
+		l.ErrorAt = r
+	}
 	return l, nil
 }
 

@@ -12,7 +12,7 @@ func TestIndexLineRoundTrip(t *testing.T) {
 	lines := []indexLine{
 		{Summary: Summary{ID: "c-1", Workflow: "W", Program: "h1", Status: "completed", Start: 17, Result: "{\"a\":\"x\\ty\"}\n", Key: "k\t1\\", Request: "r\r"}, Pos: casePos{First: 1, Snap: 2, Last: 3}},
 		{Summary: Summary{ID: "c-2", Workflow: "W2", Program: "h2", Status: "running", Waiting: []string{"A", "B"}, Idle: true}, Pending: true},
-		{Summary: Summary{ID: "c-3", Workflow: "W", Program: "h1", Status: "failed", Error: `case c-3 failed: \n is no newline`}},
+		{Summary: Summary{ID: "c-3", Workflow: "W", Program: "h1", Status: "failed", Error: `case c-3 failed: \n is no newline`, ErrorAt: &SourceRange{File: "a:b.knhk", Line: 3, Column: 4, EndLine: 3, EndColumn: 9}}},
 	}
 	d := &lineDecoder{progs: []string{"h1", "h2"}, shared: map[string]string{}}
 	for _, l := range lines {

@@ -112,6 +112,11 @@ func (s *Service) Deploy(name string, src, descriptor []byte) (*DeployResult, er
 	if err := s.storeDescriptor(hash, prog); err != nil {
 		return nil, &Error{Code: CodeInternal, Message: err.Error(), Err: err}
 	}
+	if files != nil {
+		if err := s.storeSource(hash, name, src); err != nil {
+			return nil, &Error{Code: CodeInternal, Message: err.Error(), Err: err}
+		}
+	}
 	p, err = s.newProgram(hash, prog, files)
 	if err != nil {
 		return nil, &Error{Code: CodeInternal, Message: err.Error(), Err: err}
@@ -236,7 +241,7 @@ func (s *Service) program(hash string) (*Program, error) {
 	if err := prog.Verify(); err != nil {
 		return nil, fmt.Errorf("descriptor %s does not verify: %v", hash, err)
 	}
-	p, err = s.newProgram(hash, prog, nil)
+	p, err = s.newProgram(hash, prog, s.loadSource(hash, prog))
 	if err != nil {
 		return nil, err
 	}
@@ -304,4 +309,38 @@ func writeIn(dir, name string, b []byte) error {
 		return err
 	}
 	return atomicfile.Write(filepath.Join(dir, name), b, 0o644)
+}
+
+// deployedSource is DIR/server/sources/HASH.json: the source a program
+// was deployed from, so that failures keep their source positions (and
+// the console its text) across restarts.
+type deployedSource struct {
+	Name   string `json:"name"`
+	Source string `json:"source"`
+}
+
+func (s *Service) storeSource(hash, name string, src []byte) error {
+	b, err := json.Marshal(deployedSource{Name: name, Source: string(src)})
+	if err != nil {
+		return err
+	}
+	return writeIn(filepath.Join(s.dir, "server", "sources"), hash+".json", b)
+}
+
+// loadSource returns the source files of program hash, nil when it was
+// not deployed from a source or the source no longer checks.
+func (s *Service) loadSource(hash string, prog *ir.Program) map[int32]*source.File {
+	b, err := os.ReadFile(filepath.Join(s.dir, "server", "sources", hash+".json"))
+	if err != nil {
+		return nil
+	}
+	var d deployedSource
+	if json.Unmarshal(b, &d) != nil {
+		return nil
+	}
+	pkg, _, ds := check.CheckSource(d.Name, []byte(d.Source), &check.Config{ReadFile: func(string) ([]byte, error) { return nil, os.ErrNotExist }})
+	if pkg == nil || ds.HasErrors() {
+		return nil
+	}
+	return compiler.SourceFiles(pkg, prog)
 }

@@ -357,3 +357,46 @@ func TestSignalOnce(t *testing.T) {
 		t.Fatalf("%d signal entries", n)
 	}
 }
+
+const failSrc = `package f
+
+workflow Check(n: int) -> int {
+  guard n > 0 else fail "n must be positive"
+  return n
+}
+`
+
+// TestFailurePosition: a failed case says where it failed in the
+// deployed source, also after a restart.
+func TestFailurePosition(t *testing.T) {
+	dir := t.TempDir()
+	s := open(t, dir)
+	if _, err := s.Deploy("f.knhk", []byte(failSrc), nil); err != nil {
+		t.Fatal(err)
+	}
+	id, _, err := s.Start(context.Background(), StartRequest{Workflow: "Check", Input: []byte("-1")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := wait(t, s, id)
+	want := SourceRange{File: "f.knhk", Line: 4, Column: 3}
+	if sum.Status != "failed" || sum.Error != "case "+id+" failed: n must be positive" || sum.ErrorAt == nil ||
+		sum.ErrorAt.File != want.File || sum.ErrorAt.Line != want.Line {
+		t.Fatalf("%+v %+v", sum, sum.ErrorAt)
+	}
+	first := *sum.ErrorAt
+	closeSvc(t, s)
+	s = open(t, dir)
+	defer closeSvc(t, s)
+	if sum, _ := s.Get(id); sum.ErrorAt == nil || *sum.ErrorAt != first {
+		t.Fatalf("after a restart: %+v", sum)
+	}
+	// A case of the reloaded program fails with its position too.
+	id2, _, err := s.Start(context.Background(), StartRequest{Workflow: "Check", Input: []byte("0")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum := wait(t, s, id2); sum.ErrorAt == nil || *sum.ErrorAt != first {
+		t.Fatalf("a case of the reloaded program: %+v", sum)
+	}
+}

@@ -198,6 +198,15 @@ func remoteRun(e *env, url string, o *runOptions, args []string) int {
 		}
 		return remoteError(e, err)
 	}
+	// A failure at a position of the file run was given is printed as
+	// knhk run prints it locally: with the source line and a caret.
+	if at := s.ErrorAt; at != nil && s.Status != "completed" {
+		at.Message = s.Error
+		if ds, ok := localDiagnostics(args[0], src, []*knhkv1.Diagnostic{at}); ok {
+			printDiagnostics(e, ds)
+			return exitUser
+		}
+	}
 	return reportRemote(e, s)
 }
 

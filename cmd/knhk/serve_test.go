@@ -128,11 +128,20 @@ func TestServeCommands(t *testing.T) {
 		t.Fatalf("run --server of a waiting case: %d %q", code, errs)
 	}
 	id := m[1]
+	// A failure: the same report as a local run, source line included.
+	failing := "package f\n\nworkflow Check(n: int) -> int {\n  guard n > 0 else fail \"n must be positive\"\n  return n\n}\n"
+	os.WriteFile(filepath.Join(dir, "f.knhk"), []byte(failing), 0o644)
+	_, _, local := knhkProc(t, dir, "run", "--data", "local", "--input-json", "-1", "f.knhk")
+	code, _, errs = knhkProc(t, dir, "run", "--server", srv.url, "--input-json", "-1", "f.knhk")
+	ids := regexp.MustCompile(`c-[0-9a-f]{16}`)
+	if code != 1 || ids.ReplaceAllString(errs, "ID") != ids.ReplaceAllString(local, "ID") || !strings.Contains(errs, "f.knhk:4:") {
+		t.Fatalf("run --server of a failing case: %d\n%s\nlocally:\n%s", code, errs, local)
+	}
 	// A source that does not check: the server's diagnostics, printed as
 	// knhk check prints them.
 	bad := "package bad\n\nworkflow W() -> int {\n  return nope\n}\n"
 	os.WriteFile(filepath.Join(dir, "bad.knhk"), []byte(bad), 0o644)
-	_, _, local := knhkProc(t, dir, "check", "bad.knhk")
+	_, _, local = knhkProc(t, dir, "check", "bad.knhk")
 	code, _, errs = knhkProc(t, dir, "run", "--server", srv.url, "bad.knhk")
 	if code != 1 || errs != local || !strings.HasPrefix(errs, "bad.knhk:4:10: ") {
 		t.Fatalf("run --server of a source that does not check: %d\n%s\nknhk check says:\n%s", code, errs, local)
@@ -163,7 +172,7 @@ func TestServeCommands(t *testing.T) {
 	}
 	srv = startServe(t, dir, "data")
 	defer srv.stop(t, syscall.SIGTERM)
-	if !strings.Contains(srv.log(), "2 cases in data, 1 running (read 0 log records)") {
+	if !strings.Contains(srv.log(), "3 cases in data, 1 running (read 0 log records)") {
 		t.Fatalf("restart did not start from the index:\n%s", srv.log())
 	}
 	os.Setenv("KNHK_SERVER", srv.url)

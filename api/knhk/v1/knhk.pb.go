@@ -1115,7 +1115,11 @@ type CaseSummary struct {
 	// waiting lists the signals the case waits for.
 	Waiting []string `protobuf:"bytes,9,rep,name=waiting,proto3" json:"waiting,omitempty"`
 	// idle: the case waits for a signal and for nothing else but timers.
-	Idle          bool `protobuf:"varint,11,opt,name=idle,proto3" json:"idle,omitempty"`
+	Idle bool `protobuf:"varint,11,opt,name=idle,proto3" json:"idle,omitempty"`
+	// error_at is where a failed case failed in its source (the fail
+	// statement, the call whose last attempt failed), when the server has
+	// the source; its message is error.
+	ErrorAt       *Diagnostic `protobuf:"bytes,12,opt,name=error_at,json=errorAt,proto3" json:"error_at,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1218,6 +1222,13 @@ func (x *CaseSummary) GetIdle() bool {
 		return x.Idle
 	}
 	return false
+}
+
+func (x *CaseSummary) GetErrorAt() *Diagnostic {
+	if x != nil {
+		return x.ErrorAt
+	}
+	return nil
 }
 
 type HistoryEntry struct {
@@ -2289,7 +2300,7 @@ const file_knhk_v1_knhk_proto_rawDesc = "" +
 	"or_waiting\x18\x03 \x01(\bR\torWaiting\"P\n" +
 	"\x10WaitCaseResponse\x12(\n" +
 	"\x04case\x18\x01 \x01(\v2\x14.knhk.v1.CaseSummaryR\x04case\x12\x12\n" +
-	"\x04done\x18\x02 \x01(\bR\x04done\"\xaa\x02\n" +
+	"\x04done\x18\x02 \x01(\bR\x04done\"\xda\x02\n" +
 	"\vCaseSummary\x12\x17\n" +
 	"\acase_id\x18\x01 \x01(\tR\x06caseId\x12\x1a\n" +
 	"\bworkflow\x18\x02 \x01(\tR\bworkflow\x12\x18\n" +
@@ -2301,7 +2312,8 @@ const file_knhk_v1_knhk_proto_rawDesc = "" +
 	"resultJson\x12\x14\n" +
 	"\x05error\x18\b \x01(\tR\x05error\x12\x18\n" +
 	"\awaiting\x18\t \x03(\tR\awaiting\x12\x12\n" +
-	"\x04idle\x18\v \x01(\bR\x04idleJ\x04\b\n" +
+	"\x04idle\x18\v \x01(\bR\x04idle\x12.\n" +
+	"\berror_at\x18\f \x01(\v2\x13.knhk.v1.DiagnosticR\aerrorAtJ\x04\b\n" +
 	"\x10\v\"\x86\x01\n" +
 	"\fHistoryEntry\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\x03R\x03seq\x12$\n" +
@@ -2452,46 +2464,47 @@ var file_knhk_v1_knhk_proto_depIdxs = []int32{
 	19, // 4: knhk.v1.CancelCaseResponse.case:type_name -> knhk.v1.CaseSummary
 	19, // 5: knhk.v1.GetCaseResponse.case:type_name -> knhk.v1.CaseSummary
 	19, // 6: knhk.v1.WaitCaseResponse.case:type_name -> knhk.v1.CaseSummary
-	20, // 7: knhk.v1.GetHistoryResponse.entries:type_name -> knhk.v1.HistoryEntry
-	19, // 8: knhk.v1.ListCasesResponse.cases:type_name -> knhk.v1.CaseSummary
-	30, // 9: knhk.v1.PollTaskResponse.task:type_name -> knhk.v1.WorkerTask
-	2,  // 10: knhk.v1.KnhkService.Deploy:input_type -> knhk.v1.DeployRequest
-	5,  // 11: knhk.v1.KnhkService.ListPrograms:input_type -> knhk.v1.ListProgramsRequest
-	7,  // 12: knhk.v1.KnhkService.StartCase:input_type -> knhk.v1.StartCaseRequest
-	9,  // 13: knhk.v1.KnhkService.SignalCase:input_type -> knhk.v1.SignalCaseRequest
-	11, // 14: knhk.v1.KnhkService.QueryCase:input_type -> knhk.v1.QueryCaseRequest
-	13, // 15: knhk.v1.KnhkService.CancelCase:input_type -> knhk.v1.CancelCaseRequest
-	15, // 16: knhk.v1.KnhkService.GetCase:input_type -> knhk.v1.GetCaseRequest
-	17, // 17: knhk.v1.KnhkService.WaitCase:input_type -> knhk.v1.WaitCaseRequest
-	21, // 18: knhk.v1.KnhkService.GetHistory:input_type -> knhk.v1.GetHistoryRequest
-	23, // 19: knhk.v1.KnhkService.WatchHistory:input_type -> knhk.v1.WatchHistoryRequest
-	24, // 20: knhk.v1.KnhkService.ListCases:input_type -> knhk.v1.ListCasesRequest
-	26, // 21: knhk.v1.KnhkService.Export:input_type -> knhk.v1.ExportRequest
-	28, // 22: knhk.v1.KnhkService.PollTask:input_type -> knhk.v1.PollTaskRequest
-	31, // 23: knhk.v1.KnhkService.Heartbeat:input_type -> knhk.v1.HeartbeatRequest
-	33, // 24: knhk.v1.KnhkService.CompleteTask:input_type -> knhk.v1.CompleteTaskRequest
-	35, // 25: knhk.v1.KnhkService.FailTask:input_type -> knhk.v1.FailTaskRequest
-	3,  // 26: knhk.v1.KnhkService.Deploy:output_type -> knhk.v1.DeployResponse
-	6,  // 27: knhk.v1.KnhkService.ListPrograms:output_type -> knhk.v1.ListProgramsResponse
-	8,  // 28: knhk.v1.KnhkService.StartCase:output_type -> knhk.v1.StartCaseResponse
-	10, // 29: knhk.v1.KnhkService.SignalCase:output_type -> knhk.v1.SignalCaseResponse
-	12, // 30: knhk.v1.KnhkService.QueryCase:output_type -> knhk.v1.QueryCaseResponse
-	14, // 31: knhk.v1.KnhkService.CancelCase:output_type -> knhk.v1.CancelCaseResponse
-	16, // 32: knhk.v1.KnhkService.GetCase:output_type -> knhk.v1.GetCaseResponse
-	18, // 33: knhk.v1.KnhkService.WaitCase:output_type -> knhk.v1.WaitCaseResponse
-	22, // 34: knhk.v1.KnhkService.GetHistory:output_type -> knhk.v1.GetHistoryResponse
-	20, // 35: knhk.v1.KnhkService.WatchHistory:output_type -> knhk.v1.HistoryEntry
-	25, // 36: knhk.v1.KnhkService.ListCases:output_type -> knhk.v1.ListCasesResponse
-	27, // 37: knhk.v1.KnhkService.Export:output_type -> knhk.v1.ExportResponse
-	29, // 38: knhk.v1.KnhkService.PollTask:output_type -> knhk.v1.PollTaskResponse
-	32, // 39: knhk.v1.KnhkService.Heartbeat:output_type -> knhk.v1.HeartbeatResponse
-	34, // 40: knhk.v1.KnhkService.CompleteTask:output_type -> knhk.v1.CompleteTaskResponse
-	36, // 41: knhk.v1.KnhkService.FailTask:output_type -> knhk.v1.FailTaskResponse
-	26, // [26:42] is the sub-list for method output_type
-	10, // [10:26] is the sub-list for method input_type
-	10, // [10:10] is the sub-list for extension type_name
-	10, // [10:10] is the sub-list for extension extendee
-	0,  // [0:10] is the sub-list for field type_name
+	0,  // 7: knhk.v1.CaseSummary.error_at:type_name -> knhk.v1.Diagnostic
+	20, // 8: knhk.v1.GetHistoryResponse.entries:type_name -> knhk.v1.HistoryEntry
+	19, // 9: knhk.v1.ListCasesResponse.cases:type_name -> knhk.v1.CaseSummary
+	30, // 10: knhk.v1.PollTaskResponse.task:type_name -> knhk.v1.WorkerTask
+	2,  // 11: knhk.v1.KnhkService.Deploy:input_type -> knhk.v1.DeployRequest
+	5,  // 12: knhk.v1.KnhkService.ListPrograms:input_type -> knhk.v1.ListProgramsRequest
+	7,  // 13: knhk.v1.KnhkService.StartCase:input_type -> knhk.v1.StartCaseRequest
+	9,  // 14: knhk.v1.KnhkService.SignalCase:input_type -> knhk.v1.SignalCaseRequest
+	11, // 15: knhk.v1.KnhkService.QueryCase:input_type -> knhk.v1.QueryCaseRequest
+	13, // 16: knhk.v1.KnhkService.CancelCase:input_type -> knhk.v1.CancelCaseRequest
+	15, // 17: knhk.v1.KnhkService.GetCase:input_type -> knhk.v1.GetCaseRequest
+	17, // 18: knhk.v1.KnhkService.WaitCase:input_type -> knhk.v1.WaitCaseRequest
+	21, // 19: knhk.v1.KnhkService.GetHistory:input_type -> knhk.v1.GetHistoryRequest
+	23, // 20: knhk.v1.KnhkService.WatchHistory:input_type -> knhk.v1.WatchHistoryRequest
+	24, // 21: knhk.v1.KnhkService.ListCases:input_type -> knhk.v1.ListCasesRequest
+	26, // 22: knhk.v1.KnhkService.Export:input_type -> knhk.v1.ExportRequest
+	28, // 23: knhk.v1.KnhkService.PollTask:input_type -> knhk.v1.PollTaskRequest
+	31, // 24: knhk.v1.KnhkService.Heartbeat:input_type -> knhk.v1.HeartbeatRequest
+	33, // 25: knhk.v1.KnhkService.CompleteTask:input_type -> knhk.v1.CompleteTaskRequest
+	35, // 26: knhk.v1.KnhkService.FailTask:input_type -> knhk.v1.FailTaskRequest
+	3,  // 27: knhk.v1.KnhkService.Deploy:output_type -> knhk.v1.DeployResponse
+	6,  // 28: knhk.v1.KnhkService.ListPrograms:output_type -> knhk.v1.ListProgramsResponse
+	8,  // 29: knhk.v1.KnhkService.StartCase:output_type -> knhk.v1.StartCaseResponse
+	10, // 30: knhk.v1.KnhkService.SignalCase:output_type -> knhk.v1.SignalCaseResponse
+	12, // 31: knhk.v1.KnhkService.QueryCase:output_type -> knhk.v1.QueryCaseResponse
+	14, // 32: knhk.v1.KnhkService.CancelCase:output_type -> knhk.v1.CancelCaseResponse
+	16, // 33: knhk.v1.KnhkService.GetCase:output_type -> knhk.v1.GetCaseResponse
+	18, // 34: knhk.v1.KnhkService.WaitCase:output_type -> knhk.v1.WaitCaseResponse
+	22, // 35: knhk.v1.KnhkService.GetHistory:output_type -> knhk.v1.GetHistoryResponse
+	20, // 36: knhk.v1.KnhkService.WatchHistory:output_type -> knhk.v1.HistoryEntry
+	25, // 37: knhk.v1.KnhkService.ListCases:output_type -> knhk.v1.ListCasesResponse
+	27, // 38: knhk.v1.KnhkService.Export:output_type -> knhk.v1.ExportResponse
+	29, // 39: knhk.v1.KnhkService.PollTask:output_type -> knhk.v1.PollTaskResponse
+	32, // 40: knhk.v1.KnhkService.Heartbeat:output_type -> knhk.v1.HeartbeatResponse
+	34, // 41: knhk.v1.KnhkService.CompleteTask:output_type -> knhk.v1.CompleteTaskResponse
+	36, // 42: knhk.v1.KnhkService.FailTask:output_type -> knhk.v1.FailTaskResponse
+	27, // [27:43] is the sub-list for method output_type
+	11, // [11:27] is the sub-list for method input_type
+	11, // [11:11] is the sub-list for extension type_name
+	11, // [11:11] is the sub-list for extension extendee
+	0,  // [0:11] is the sub-list for field type_name
 }
 
 func init() { file_knhk_v1_knhk_proto_init() }
