@@ -42,7 +42,7 @@ type Summary struct {
 
 // SourceRange is a span of a source file, 1-based, columns in bytes.
 type SourceRange struct {
-	File                               string
+	File                             string
 	Line, Column, EndLine, EndColumn int
 }
 
