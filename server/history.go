@@ -27,36 +27,52 @@ type HistoryEntry struct {
 }
 
 // events calls fn with each event of case id from its first record on,
-// with the state before the event, until fn returns errStop.
-// after, when not nil, is called with the state after each event.
+// with the state before the event, until fn returns errStop. after, when
+// not nil, is called with the state after each event.
 func (s *Service) events(ctx context.Context, p *Program, id string, fn func(seq store.Seq, st *engine.State, ev *engine.Event) error, after func(st *engine.State) error) error {
-	pos := s.log.position(id)
-	first, last := pos.First, pos.Last
-	if first == 0 {
+	r := &eventReader{s: s, p: p, id: id, st: &engine.State{ID: id}, applying: true}
+	return r.read(ctx, fn, after)
+}
+
+// eventReader reads a case's events in order, holding the state they
+// fold into, and can go on later from where it stopped (WatchHistory).
+type eventReader struct {
+	s        *Service
+	p        *Program
+	id       string
+	st       *engine.State
+	applying bool      // false once an event did not apply (names are then left out)
+	done     store.Seq // the last record read
+}
+
+// read reads the events after r.done up to the case's last record now.
+func (r *eventReader) read(ctx context.Context, fn func(seq store.Seq, st *engine.State, ev *engine.Event) error, after func(st *engine.State) error) error {
+	pos := r.s.log.position(r.id)
+	from, last := max(pos.First, r.done+1), pos.Last
+	if pos.First == 0 || from > last {
 		return nil
 	}
-	m := p.eng.Machine()
-	st := &engine.State{ID: id}
-	applying := true
-	err := s.st.ScanViews(ctx, store.Position{Seq: first}, func(r store.RecordView, _ store.Position) error {
-		if r.Seq > last {
+	m := r.p.eng.Machine()
+	err := r.s.st.ScanViews(ctx, store.Position{Seq: from}, func(rec store.RecordView, _ store.Position) error {
+		if rec.Seq > last {
 			return errStop // the case's last record when the call began
 		}
-		if string(r.CaseID) != id || string(r.Kind) == engine.SnapshotKind {
+		r.done = rec.Seq
+		if string(rec.CaseID) != r.id || string(rec.Kind) == engine.SnapshotKind {
 			return nil
 		}
-		ev, err := engine.DecodeEvent(r.Payload)
+		ev, err := engine.DecodeEvent(rec.Payload)
 		if err != nil {
-			return fmt.Errorf("record %d of case %s: %w", r.Seq, id, err)
+			return fmt.Errorf("record %d of case %s: %w", rec.Seq, r.id, err)
 		}
-		if err := fn(r.Seq, st, ev); err != nil {
+		if err := fn(rec.Seq, r.st, ev); err != nil {
 			return err
 		}
-		if applying && m.Apply(st, ev) != nil {
-			applying = false
+		if r.applying && m.Apply(r.st, ev) != nil {
+			r.applying = false
 		}
-		if after != nil && applying {
-			return after(st)
+		if after != nil && r.applying {
+			return after(r.st)
 		}
 		return nil
 	})
@@ -128,22 +144,28 @@ func (s *Service) WatchHistory(ctx context.Context, id string, from int64, fn fu
 	if err != nil {
 		return err
 	}
+	p, err := s.program(e.summary().Program)
+	if err != nil {
+		return &Error{Code: CodeInternal, Message: err.Error(), Err: err}
+	}
+	// One reader for the whole watch: each change reads only the records
+	// appended since the last one.
+	r := &eventReader{s: s, p: p, id: id, st: &engine.State{ID: id}, applying: true}
+	var n int64
 	for {
 		sum, changed := e.watch()
-		for {
-			page, next, err := s.history(ctx, e, from, 1000)
-			if err != nil {
-				return err
+		err := r.read(ctx, func(seq store.Seq, st *engine.State, ev *engine.Event) error {
+			defer func() { n++ }()
+			if n < from {
+				return nil
 			}
-			for _, h := range page {
-				if err := fn(h); err != nil {
-					return err
-				}
+			return fn(describe(p.prog, seq, st, ev))
+		}, nil)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
 			}
-			from += int64(len(page))
-			if next == 0 {
-				break
-			}
+			return &Error{Code: CodeInternal, Message: err.Error(), Err: err}
 		}
 		if sum.Done() {
 			return nil
