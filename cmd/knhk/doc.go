@@ -11,6 +11,7 @@
 //	ir       print the compiled IR of a .knhk file (--workflow W, --hash)
 //	graph    draw the workflow nets of a .knhk file as DOT or SVG (-o OUT.svg)
 //	run      run a workflow as a durable case (--input FILE.json, --data DIR)
+//	build    compile a program to a standalone binary (-o APP, --emit-go DIR)
 //	signal   send a signal to a waiting case and run it on (CASE NAME [JSON])
 //	resume   resume a case: fire its due timers and run it on (CASE)
 //	query    evaluate a case's queries and print them as JSON (CASE [NAME])
