@@ -4,8 +4,8 @@
 //
 // go generate ./api rebuilds the generated code with protoc (Debian
 // package protobuf-compiler) and the plugins pinned by go.mod's tool
-// directives, run with go tool (gen.sh); TestGenerated checks that the committed
-// code is what they produce.
+// directives, run with go tool (gen.sh); TestGenerated checks that the
+// committed code is what they produce.
 package api
 
 //go:generate sh gen.sh .
