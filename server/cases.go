@@ -134,8 +134,8 @@ func (e *caseEntry) poke() {
 	}
 }
 
-// appended is the event log's hook: the first durable event of a case
-// acknowledges its start.
+// appended is the event log's hook for a case's first durable record:
+// it acknowledges the case's start.
 func (s *Service) appended(caseID string) {
 	s.mu.Lock()
 	e := s.cases[caseID]

@@ -167,8 +167,7 @@ func (s *Service) recover(ctx context.Context) error {
 	h, lines, ok := s.readIndex()
 	s.openStats.FromIndex, s.openStats.UpTo = ok, h.UpTo
 	for _, l := range lines {
-		p := l.Pos
-		s.log.pos[l.ID] = &p
+		s.log.setPosition(l.ID, l.Pos)
 	}
 	// The tail: cases it touches are rebuilt whatever the index says.
 	touched := map[string]bool{}
@@ -223,8 +222,8 @@ func (s *Service) recover(ctx context.Context) error {
 			continue
 		}
 		live = append(live, e)
-		p := s.log.pos[e.id]
-		if p == nil {
+		p := s.log.position(e.id)
+		if p.First == 0 {
 			continue
 		}
 		at := p.First
@@ -248,7 +247,7 @@ func (s *Service) recover(ctx context.Context) error {
 				pre.events = pre.events[:0]
 				return nil
 			}
-			s.log.pos[string(r.CaseID)].N++
+			s.log.countEvent(string(r.CaseID))
 			pre.events = append(pre.events, append([]byte(nil), r.Payload...))
 			return nil
 		})

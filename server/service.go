@@ -115,7 +115,8 @@ func Open(dir string, opts Options) (*Service, error) {
 	s := &Service{dir: dir, opts: opts, st: st, lock: lock, broker: queue.New(queue.Options{Lease: opts.Lease}), runCtx: ctx, stopRun: cancel, stop: make(chan struct{}),
 		progs: map[string]*Program{}, cases: map[string]*caseEntry{}, byReq: map[string]*caseEntry{}, byKey: map[string]*caseEntry{},
 		indexDone: make(chan struct{})}
-	s.log = &eventLog{st: st, pos: map[string]*casePos{}, pre: map[string]*preload{}, appended: s.appended}
+	s.log = &eventLog{st: st, started: s.appended}
+	s.log.init()
 	if s.metas, err = openMetaLog(filepath.Join(dir, "server")); err != nil {
 		s.abort()
 		return nil, err
