@@ -142,6 +142,9 @@ func (g *kgen) kernel(k int, kn *ir.Kernel) jen.Code {
 	}
 	loop = append(loop,
 		jen.For(jen.Id("i").Op(":=").Id("lo"), jen.Id("i").Op("<").Id("hi"), jen.Id("i").Op("++")).Block(
+			// Dirty upper vector halves slow math's assembly down a
+			// hundredfold on some machines; see vec.ClearUpper.
+			vq("ClearUpper").Call(),
 			jen.List(jen.Id("v"), jen.Id("err")).Op(":=").Id(kfuncName(kn.Body)).Call(append(append([]jen.Code{}, args...), jen.Int32().Call(jen.Id("i")))...),
 			jen.If(jen.Id("err").Op("!=").Nil()).Block(jen.Return(jen.Id("i"), jen.Id("err"))),
 			jen.Id("out").Index(jen.Id("i")).Op("=").Id("v"),

@@ -7,6 +7,8 @@ package vec
 
 func cpuLevel() int { return levelScalar }
 
+func clearUpper() {}
+
 func addF32V(dst, a, b []float32) int                                  { return 0 }
 func subF32V(dst, a, b []float32) int                                  { return 0 }
 func mulF32V(dst, a, b []float32) int                                  { return 0 }

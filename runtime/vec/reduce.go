@@ -8,6 +8,7 @@ import "math"
 // added in a different order than a left fold; see [SumF32Bound].
 func SumF32(a []float32) float32 {
 	s, k := sumF32V(a)
+	clearUpper()
 	return sumF32Scalar(s, a[k:])
 }
 
@@ -27,6 +28,7 @@ func SumF32Bound(a []float32) float64 {
 // (which makes it exact in any order).
 func SumI32(a []int32) int32 {
 	s, k := sumI32V(a)
+	clearUpper()
 	return sumI32Scalar(s, a[k:])
 }
 
@@ -48,6 +50,7 @@ func extremeF32(a []float32, isMin bool) (float32, bool) {
 	// The vector loop finds the extreme of the numbers; a NaN or a zero
 	// result (where the sign of zero matters) takes the exact fold.
 	if r, k, ok := extremeF32V(a, isMin); ok {
+		clearUpper()
 		for _, x := range a[k:] {
 			r = f(r, x)
 		}
@@ -73,6 +76,7 @@ func extremeI32(a []int32, isMin bool) (int32, bool) {
 		return 0, false
 	}
 	r, k := extremeI32V(a, isMin)
+	clearUpper()
 	if k == 0 {
 		r = a[0]
 	}
@@ -88,12 +92,14 @@ func extremeI32(a []int32, isMin bool) (int32, bool) {
 // x op c).
 func CountF32(op Cmp, a []float32, c float32) int {
 	n, k := countF32V(op, a, c)
+	clearUpper()
 	return n + countF32Scalar(op, a[k:], c)
 }
 
 // CountI32 is [CountF32] over i32.
 func CountI32(op Cmp, a []int32, c int32) int {
 	n, k := countI32V(op, a, c)
+	clearUpper()
 	return n + countI32Scalar(op, a[k:], c)
 }
 
@@ -114,6 +120,7 @@ func AnyI32(op Cmp, a []int32, c int32) bool { return CountI32(op, a, c) > 0 }
 // positions filter(a, x => x op c) keeps.
 func IndexF32(idx []int, op Cmp, a []float32, c float32) []int {
 	idx, k := indexF32V(idx, op, a, c)
+	clearUpper()
 	for i := k; i < len(a); i++ {
 		if cmpF32(op, a[i], c) {
 			idx = append(idx, i)
@@ -125,6 +132,7 @@ func IndexF32(idx []int, op Cmp, a []float32, c float32) []int {
 // IndexI32 is [IndexF32] over i32.
 func IndexI32(idx []int, op Cmp, a []int32, c int32) []int {
 	idx, k := indexI32V(idx, op, a, c)
+	clearUpper()
 	for i := k; i < len(a); i++ {
 		if cmpI32(op, a[i], c) {
 			idx = append(idx, i)

@@ -21,6 +21,12 @@ func cpuLevel() int {
 	return levelScalar
 }
 
+func clearUpper() {
+	if level != levelScalar {
+		archsimd.ClearAVXUpperBits()
+	}
+}
+
 type (
 	f16 = archsimd.Float32x16
 	f8  = archsimd.Float32x8

@@ -27,6 +27,7 @@ func KernelRisk(mode vec.Mode, r0 []float32, r1 []float32, r2 []bool, r3 []float
 			return -1, nil
 		}
 		for i := lo; i < hi; i++ {
+			vec.ClearUpper()
 			v, err := kernelFunc8(r0, r1, r2, r3, int32(i))
 			if err != nil {
 				return i, err

@@ -24,6 +24,7 @@ func KernelScore(mode vec.Mode, r0 []float32, r1 []float32) ([]float32, error) {
 	}
 	err := vec.Parallel(n, split, func(lo, hi int) (int, error) {
 		for i := lo; i < hi; i++ {
+			vec.ClearUpper()
 			v, err := kernelFunc1(r0, r1, int32(i))
 			if err != nil {
 				return i, err

@@ -25,6 +25,7 @@ func KernelMix(mode vec.Mode, r0 []float32, r1 []int32, r2 []bool, r3 float32) (
 	}
 	err := vec.Parallel(n, split, func(lo, hi int) (int, error) {
 		for i := lo; i < hi; i++ {
+			vec.ClearUpper()
 			v, err := kernelFunc1(r0, r1, r2, r3, int32(i))
 			if err != nil {
 				return i, err
@@ -81,6 +82,7 @@ func KernelInts(mode vec.Mode, r0 []int32, r1 []int32) ([]int32, error) {
 	}
 	err := vec.Parallel(n, split, func(lo, hi int) (int, error) {
 		for i := lo; i < hi; i++ {
+			vec.ClearUpper()
 			v, err := kernelFunc2(r0, r1, int32(i))
 			if err != nil {
 				return i, err
@@ -132,6 +134,7 @@ func KernelConv(mode vec.Mode, r0 []float32) ([]uint32, error) {
 	}
 	err := vec.Parallel(n, split, func(lo, hi int) (int, error) {
 		for i := lo; i < hi; i++ {
+			vec.ClearUpper()
 			v, err := kernelFunc3(r0, int32(i))
 			if err != nil {
 				return i, err
@@ -182,6 +185,7 @@ func KernelFlags(mode vec.Mode, r0 []float32, r1 []int32) ([]bool, error) {
 			return -1, nil
 		}
 		for i := lo; i < hi; i++ {
+			vec.ClearUpper()
 			v, err := kernelFunc4(r0, r1, int32(i))
 			if err != nil {
 				return i, err
@@ -328,6 +332,7 @@ func KernelWindow(mode vec.Mode, r0 []float32, r1 []float32) ([]float32, error) 
 	}
 	err := vec.Parallel(n, split, func(lo, hi int) (int, error) {
 		for i := lo; i < hi; i++ {
+			vec.ClearUpper()
 			v, err := kernelFunc5(r0, r1, int32(i))
 			if err != nil {
 				return i, err
@@ -382,6 +387,7 @@ func KernelCols(mode vec.Mode, r0 []float32, r1 []int32, r2 []bool, r3 []float32
 			return -1, nil
 		}
 		for i := lo; i < hi; i++ {
+			vec.ClearUpper()
 			v, err := kernelFunc6(r0, r1, r2, r3, int32(i))
 			if err != nil {
 				return i, err
@@ -595,6 +601,7 @@ func KernelMasks(mode vec.Mode, r0 []float32, r1 []int32) ([]bool, error) {
 			return -1, nil
 		}
 		for i := lo; i < hi; i++ {
+			vec.ClearUpper()
 			v, err := kernelFunc7(r0, r1, int32(i))
 			if err != nil {
 				return i, err
@@ -741,6 +748,7 @@ func KernelImath(mode vec.Mode, r0 []int32, r1 []int32) ([]int32, error) {
 			return -1, nil
 		}
 		for i := lo; i < hi; i++ {
+			vec.ClearUpper()
 			v, err := kernelFunc8(r0, r1, int32(i))
 			if err != nil {
 				return i, err

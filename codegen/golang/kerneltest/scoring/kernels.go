@@ -24,6 +24,7 @@ func KernelDot3(mode vec.Mode, r0 []float32, r1 []float32, r2 float32) ([]float3
 	}
 	err := vec.Parallel(n, split, func(lo, hi int) (int, error) {
 		for i := lo; i < hi; i++ {
+			vec.ClearUpper()
 			v, err := kernelFunc1(r0, r1, r2, int32(i))
 			if err != nil {
 				return i, err
@@ -76,6 +77,7 @@ func KernelCount(mode vec.Mode, r0 []int32) ([]uint32, error) {
 	}
 	err := vec.Parallel(n, split, func(lo, hi int) (int, error) {
 		for i := lo; i < hi; i++ {
+			vec.ClearUpper()
 			v, err := kernelFunc2(r0, int32(i))
 			if err != nil {
 				return i, err
