@@ -52,3 +52,12 @@ fi
 
 go vet ./...
 go test -race -timeout 25m ./...
+
+# The kernels' vector loops (runtime/vec/simd_amd64.go) build only with
+# GOEXPERIMENT=simd on amd64: vet them and run the compiled kernels against
+# runtime/eval with them (runtime/vec's own tests re-run themselves so).
+if [ "$(go env GOARCH)" = amd64 ]; then
+	test -z "$(gofmt -l runtime/vec)"
+	GOEXPERIMENT=simd go vet ./runtime/vec
+	GOEXPERIMENT=simd go test ./codegen/golang/kerneltest
+fi
