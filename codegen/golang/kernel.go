@@ -125,8 +125,8 @@ func (g *kgen) kernel(k int, kn *ir.Kernel) jen.Code {
 		if first < 0 && g.p.KindOf(pa.Type) == ir.KindList {
 			first = i
 		}
-		params = append(params, kreg(ir.Reg(i)).Add(t))
-		args = append(args, kreg(ir.Reg(i)))
+		params = append(params, jen.Id(kparamName(pa.Name)).Add(t))
+		args = append(args, jen.Id(kparamName(pa.Name)))
 	}
 	if first < 0 {
 		g.errorf(kn.Loc, "kernel %s has no array parameter", kn.Name)
@@ -156,7 +156,7 @@ func (g *kgen) kernel(k int, kn *ir.Kernel) jen.Code {
 		doc += " Its body runs one element at a time: " + why + "."
 	}
 	code := jen.Comment(doc).Line().Func().Id(name).Params(append([]jen.Code{jen.Id("mode").Qual(vecPath, "Mode")}, params...)...).Params(res, jen.Error()).Block(
-		jen.Id("n").Op(":=").Len(kreg(ir.Reg(first))),
+		jen.Id("n").Op(":=").Len(jen.Id(kparamName(kn.Params[first].Name))),
 		jen.If(jen.Int64().Call(jen.Id("n")).Op(">").Lit(1<<31-1)).Block(jen.Return(jen.Nil(),
 			jen.Id("kernelFail").Call(jen.Lit(int(kn.Loc.File)), jen.Lit(int(kn.Loc.Span.Start)), jen.Lit(int(kn.Loc.Span.End)), jen.Lit(kn.Name),
 				jen.Qual("fmt", "Sprintf").Call(jen.Lit("kernel "+kn.Name+": %d elements do not fit an i32 index"), jen.Id("n"))))),
@@ -220,4 +220,19 @@ func fromValue(k ir.Kind, v *jen.Statement) jen.Code {
 		return jen.Uint32().Call(v.Dot("AsInt").Call())
 	}
 	return v.Dot("AsBool").Call()
+}
+
+// kparamName is the Go name of a kernel parameter in its entry function:
+// the source name, with a _ added where it would be a Go keyword,
+// predeclared identifier or one of the function's own variables.
+func kparamName(name string) string {
+	switch name {
+	case "n", "mode", "split", "err", "lo", "hi", "i", "v", "vec", "fmt", "math", "strconv",
+		"break", "case", "chan", "const", "continue", "default", "defer", "else", "fallthrough",
+		"for", "func", "go", "goto", "if", "import", "interface", "map", "package", "range",
+		"return", "select", "struct", "switch", "type", "var",
+		"bool", "int32", "uint32", "float32", "len", "make", "min", "max", "nil", "true", "false":
+		return name + "_"
+	}
+	return name
 }

@@ -12,8 +12,8 @@ import (
 )
 
 // KernelRisk runs kernel risk (fraud.knhk:#1053) over the elements of amount.
-func KernelRisk(mode vec.Mode, r0 []float32, r1 []float32, r2 []bool, r3 []float32) ([]float32, error) {
-	n := len(r0)
+func KernelRisk(mode vec.Mode, amount []float32, velocity []float32, foreign []bool, w []float32) ([]float32, error) {
+	n := len(amount)
 	if int64(n) > 2147483647 {
 		return nil, kernelFail(1, 1053, 1057, "risk", fmt.Sprintf("kernel risk: %d elements do not fit an i32 index", n))
 	}
@@ -23,12 +23,12 @@ func KernelRisk(mode vec.Mode, r0 []float32, r1 []float32, r2 []bool, r3 []float
 		split = vec.ParallelMin
 	}
 	err := vec.Parallel(n, split, func(lo, hi int) (int, error) {
-		if mode&vec.ModeColumns != 0 && kernelColumns0(out, lo, hi, r0, r1, r2, r3) {
+		if mode&vec.ModeColumns != 0 && kernelColumns0(out, lo, hi, amount, velocity, foreign, w) {
 			return -1, nil
 		}
 		for i := lo; i < hi; i++ {
 			vec.ClearUpper()
-			v, err := kernelFunc8(r0, r1, r2, r3, int32(i))
+			v, err := kernelFunc8(amount, velocity, foreign, w, int32(i))
 			if err != nil {
 				return i, err
 			}

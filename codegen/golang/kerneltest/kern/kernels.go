@@ -12,8 +12,8 @@ import (
 )
 
 // KernelScore runs kernel score (in.knhk:#21) over the elements of amount. Its body runs one element at a time: its body has a loop.
-func KernelScore(mode vec.Mode, r0 []float32, r1 []float32) ([]float32, error) {
-	n := len(r0)
+func KernelScore(mode vec.Mode, amount []float32, week []float32) ([]float32, error) {
+	n := len(amount)
 	if int64(n) > 2147483647 {
 		return nil, kernelFail(0, 21, 26, "score", fmt.Sprintf("kernel score: %d elements do not fit an i32 index", n))
 	}
@@ -25,7 +25,7 @@ func KernelScore(mode vec.Mode, r0 []float32, r1 []float32) ([]float32, error) {
 	err := vec.Parallel(n, split, func(lo, hi int) (int, error) {
 		for i := lo; i < hi; i++ {
 			vec.ClearUpper()
-			v, err := kernelFunc1(r0, r1, int32(i))
+			v, err := kernelFunc1(amount, week, int32(i))
 			if err != nil {
 				return i, err
 			}

@@ -13,8 +13,8 @@ import (
 )
 
 // KernelMix runs kernel mix (ops.knhk:#379) over the elements of a. Its body runs one element at a time: its call instruction at #538 has no column form.
-func KernelMix(mode vec.Mode, r0 []float32, r1 []int32, r2 []bool, r3 float32) ([]float32, error) {
-	n := len(r0)
+func KernelMix(mode vec.Mode, a []float32, b []int32, flag []bool, s float32) ([]float32, error) {
+	n := len(a)
 	if int64(n) > 2147483647 {
 		return nil, kernelFail(0, 379, 382, "mix", fmt.Sprintf("kernel mix: %d elements do not fit an i32 index", n))
 	}
@@ -26,7 +26,7 @@ func KernelMix(mode vec.Mode, r0 []float32, r1 []int32, r2 []bool, r3 float32) (
 	err := vec.Parallel(n, split, func(lo, hi int) (int, error) {
 		for i := lo; i < hi; i++ {
 			vec.ClearUpper()
-			v, err := kernelFunc1(r0, r1, r2, r3, int32(i))
+			v, err := kernelFunc1(a, b, flag, s, int32(i))
 			if err != nil {
 				return i, err
 			}
@@ -70,8 +70,8 @@ func kernelValues0(mode vec.Mode, args []eval.Value) (eval.Value, error) {
 }
 
 // KernelInts runs kernel ints (ops.knhk:#692) over the elements of b. Its body runs one element at a time: its binary instruction at #738 has no column form.
-func KernelInts(mode vec.Mode, r0 []int32, r1 []int32) ([]int32, error) {
-	n := len(r0)
+func KernelInts(mode vec.Mode, b []int32, d []int32) ([]int32, error) {
+	n := len(b)
 	if int64(n) > 2147483647 {
 		return nil, kernelFail(0, 692, 696, "ints", fmt.Sprintf("kernel ints: %d elements do not fit an i32 index", n))
 	}
@@ -83,7 +83,7 @@ func KernelInts(mode vec.Mode, r0 []int32, r1 []int32) ([]int32, error) {
 	err := vec.Parallel(n, split, func(lo, hi int) (int, error) {
 		for i := lo; i < hi; i++ {
 			vec.ClearUpper()
-			v, err := kernelFunc2(r0, r1, int32(i))
+			v, err := kernelFunc2(b, d, int32(i))
 			if err != nil {
 				return i, err
 			}
@@ -122,8 +122,8 @@ func kernelValues1(mode vec.Mode, args []eval.Value) (eval.Value, error) {
 }
 
 // KernelConv runs kernel conv (ops.knhk:#843) over the elements of a. Its body runs one element at a time: its result is u32.
-func KernelConv(mode vec.Mode, r0 []float32) ([]uint32, error) {
-	n := len(r0)
+func KernelConv(mode vec.Mode, a []float32) ([]uint32, error) {
+	n := len(a)
 	if int64(n) > 2147483647 {
 		return nil, kernelFail(0, 843, 847, "conv", fmt.Sprintf("kernel conv: %d elements do not fit an i32 index", n))
 	}
@@ -135,7 +135,7 @@ func KernelConv(mode vec.Mode, r0 []float32) ([]uint32, error) {
 	err := vec.Parallel(n, split, func(lo, hi int) (int, error) {
 		for i := lo; i < hi; i++ {
 			vec.ClearUpper()
-			v, err := kernelFunc3(r0, int32(i))
+			v, err := kernelFunc3(a, int32(i))
 			if err != nil {
 				return i, err
 			}
@@ -170,8 +170,8 @@ func kernelValues2(mode vec.Mode, args []eval.Value) (eval.Value, error) {
 }
 
 // KernelFlags runs kernel flags (ops.knhk:#918) over the elements of a.
-func KernelFlags(mode vec.Mode, r0 []float32, r1 []int32) ([]bool, error) {
-	n := len(r0)
+func KernelFlags(mode vec.Mode, a []float32, b []int32) ([]bool, error) {
+	n := len(a)
 	if int64(n) > 2147483647 {
 		return nil, kernelFail(0, 918, 923, "flags", fmt.Sprintf("kernel flags: %d elements do not fit an i32 index", n))
 	}
@@ -181,12 +181,12 @@ func KernelFlags(mode vec.Mode, r0 []float32, r1 []int32) ([]bool, error) {
 		split = vec.ParallelMin
 	}
 	err := vec.Parallel(n, split, func(lo, hi int) (int, error) {
-		if mode&vec.ModeColumns != 0 && kernelColumns3(out, lo, hi, r0, r1) {
+		if mode&vec.ModeColumns != 0 && kernelColumns3(out, lo, hi, a, b) {
 			return -1, nil
 		}
 		for i := lo; i < hi; i++ {
 			vec.ClearUpper()
-			v, err := kernelFunc4(r0, r1, int32(i))
+			v, err := kernelFunc4(a, b, int32(i))
 			if err != nil {
 				return i, err
 			}
@@ -320,8 +320,8 @@ func kernelValues3(mode vec.Mode, args []eval.Value) (eval.Value, error) {
 }
 
 // KernelWindow runs kernel window (ops.knhk:#1035) over the elements of a. Its body runs one element at a time: its body has a loop.
-func KernelWindow(mode vec.Mode, r0 []float32, r1 []float32) ([]float32, error) {
-	n := len(r0)
+func KernelWindow(mode vec.Mode, a []float32, w []float32) ([]float32, error) {
+	n := len(a)
 	if int64(n) > 2147483647 {
 		return nil, kernelFail(0, 1035, 1041, "window", fmt.Sprintf("kernel window: %d elements do not fit an i32 index", n))
 	}
@@ -333,7 +333,7 @@ func KernelWindow(mode vec.Mode, r0 []float32, r1 []float32) ([]float32, error) 
 	err := vec.Parallel(n, split, func(lo, hi int) (int, error) {
 		for i := lo; i < hi; i++ {
 			vec.ClearUpper()
-			v, err := kernelFunc5(r0, r1, int32(i))
+			v, err := kernelFunc5(a, w, int32(i))
 			if err != nil {
 				return i, err
 			}
@@ -372,8 +372,8 @@ func kernelValues4(mode vec.Mode, args []eval.Value) (eval.Value, error) {
 }
 
 // KernelCols runs kernel cols (ops.knhk:#1182) over the elements of a.
-func KernelCols(mode vec.Mode, r0 []float32, r1 []int32, r2 []bool, r3 []float32) ([]float32, error) {
-	n := len(r0)
+func KernelCols(mode vec.Mode, a []float32, b []int32, flag []bool, w []float32) ([]float32, error) {
+	n := len(a)
 	if int64(n) > 2147483647 {
 		return nil, kernelFail(0, 1182, 1186, "cols", fmt.Sprintf("kernel cols: %d elements do not fit an i32 index", n))
 	}
@@ -383,12 +383,12 @@ func KernelCols(mode vec.Mode, r0 []float32, r1 []int32, r2 []bool, r3 []float32
 		split = vec.ParallelMin
 	}
 	err := vec.Parallel(n, split, func(lo, hi int) (int, error) {
-		if mode&vec.ModeColumns != 0 && kernelColumns5(out, lo, hi, r0, r1, r2, r3) {
+		if mode&vec.ModeColumns != 0 && kernelColumns5(out, lo, hi, a, b, flag, w) {
 			return -1, nil
 		}
 		for i := lo; i < hi; i++ {
 			vec.ClearUpper()
-			v, err := kernelFunc6(r0, r1, r2, r3, int32(i))
+			v, err := kernelFunc6(a, b, flag, w, int32(i))
 			if err != nil {
 				return i, err
 			}
@@ -586,8 +586,8 @@ func kernelValues5(mode vec.Mode, args []eval.Value) (eval.Value, error) {
 }
 
 // KernelMasks runs kernel masks (ops.knhk:#1439) over the elements of a.
-func KernelMasks(mode vec.Mode, r0 []float32, r1 []int32) ([]bool, error) {
-	n := len(r0)
+func KernelMasks(mode vec.Mode, a []float32, b []int32) ([]bool, error) {
+	n := len(a)
 	if int64(n) > 2147483647 {
 		return nil, kernelFail(0, 1439, 1444, "masks", fmt.Sprintf("kernel masks: %d elements do not fit an i32 index", n))
 	}
@@ -597,12 +597,12 @@ func KernelMasks(mode vec.Mode, r0 []float32, r1 []int32) ([]bool, error) {
 		split = vec.ParallelMin
 	}
 	err := vec.Parallel(n, split, func(lo, hi int) (int, error) {
-		if mode&vec.ModeColumns != 0 && kernelColumns6(out, lo, hi, r0, r1) {
+		if mode&vec.ModeColumns != 0 && kernelColumns6(out, lo, hi, a, b) {
 			return -1, nil
 		}
 		for i := lo; i < hi; i++ {
 			vec.ClearUpper()
-			v, err := kernelFunc7(r0, r1, int32(i))
+			v, err := kernelFunc7(a, b, int32(i))
 			if err != nil {
 				return i, err
 			}
@@ -733,8 +733,8 @@ func kernelValues6(mode vec.Mode, args []eval.Value) (eval.Value, error) {
 }
 
 // KernelImath runs kernel imath (ops.knhk:#1565) over the elements of a.
-func KernelImath(mode vec.Mode, r0 []int32, r1 []int32) ([]int32, error) {
-	n := len(r0)
+func KernelImath(mode vec.Mode, a []int32, b []int32) ([]int32, error) {
+	n := len(a)
 	if int64(n) > 2147483647 {
 		return nil, kernelFail(0, 1565, 1570, "imath", fmt.Sprintf("kernel imath: %d elements do not fit an i32 index", n))
 	}
@@ -744,12 +744,12 @@ func KernelImath(mode vec.Mode, r0 []int32, r1 []int32) ([]int32, error) {
 		split = vec.ParallelMin
 	}
 	err := vec.Parallel(n, split, func(lo, hi int) (int, error) {
-		if mode&vec.ModeColumns != 0 && kernelColumns7(out, lo, hi, r0, r1) {
+		if mode&vec.ModeColumns != 0 && kernelColumns7(out, lo, hi, a, b) {
 			return -1, nil
 		}
 		for i := lo; i < hi; i++ {
 			vec.ClearUpper()
-			v, err := kernelFunc8(r0, r1, int32(i))
+			v, err := kernelFunc8(a, b, int32(i))
 			if err != nil {
 				return i, err
 			}

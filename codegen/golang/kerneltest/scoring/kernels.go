@@ -12,8 +12,8 @@ import (
 )
 
 // KernelDot3 runs kernel dot3 (in.knhk:#74) over the elements of a. Its body runs one element at a time: its body has a loop.
-func KernelDot3(mode vec.Mode, r0 []float32, r1 []float32, r2 float32) ([]float32, error) {
-	n := len(r0)
+func KernelDot3(mode vec.Mode, a []float32, b []float32, w float32) ([]float32, error) {
+	n := len(a)
 	if int64(n) > 2147483647 {
 		return nil, kernelFail(0, 74, 78, "dot3", fmt.Sprintf("kernel dot3: %d elements do not fit an i32 index", n))
 	}
@@ -25,7 +25,7 @@ func KernelDot3(mode vec.Mode, r0 []float32, r1 []float32, r2 float32) ([]float3
 	err := vec.Parallel(n, split, func(lo, hi int) (int, error) {
 		for i := lo; i < hi; i++ {
 			vec.ClearUpper()
-			v, err := kernelFunc1(r0, r1, r2, int32(i))
+			v, err := kernelFunc1(a, b, w, int32(i))
 			if err != nil {
 				return i, err
 			}
@@ -65,8 +65,8 @@ func kernelValues0(mode vec.Mode, args []eval.Value) (eval.Value, error) {
 }
 
 // KernelCount runs kernel count (in.knhk:#268) over the elements of xs. Its body runs one element at a time: its result is u32.
-func KernelCount(mode vec.Mode, r0 []int32) ([]uint32, error) {
-	n := len(r0)
+func KernelCount(mode vec.Mode, xs []int32) ([]uint32, error) {
+	n := len(xs)
 	if int64(n) > 2147483647 {
 		return nil, kernelFail(0, 268, 273, "count", fmt.Sprintf("kernel count: %d elements do not fit an i32 index", n))
 	}
@@ -78,7 +78,7 @@ func KernelCount(mode vec.Mode, r0 []int32) ([]uint32, error) {
 	err := vec.Parallel(n, split, func(lo, hi int) (int, error) {
 		for i := lo; i < hi; i++ {
 			vec.ClearUpper()
-			v, err := kernelFunc2(r0, int32(i))
+			v, err := kernelFunc2(xs, int32(i))
 			if err != nil {
 				return i, err
 			}
