@@ -8,10 +8,12 @@ import (
 )
 
 // ParallelMin is the element count from which compiled kernels split
-// their loop over GOMAXPROCS goroutines. Below it a goroutine's start and
-// join (about a microsecond each) cost more than the elements it would
-// take; BenchmarkKernelFraudThreshold in codegen/golang/kerneltest measures
-// the crossing (docs/kernels.md has the numbers).
+// their loop over GOMAXPROCS goroutines. 32K elements of the cheapest
+// kernel body take about 100 µs, against a few µs to start and join the
+// goroutines, so the split costs a few percent at most where no core is
+// free. BenchmarkKernelFraudThreshold in codegen/golang/kerneltest
+// measures the crossing on a given machine (docs/kernels.md has the
+// numbers and why they did not decide this value).
 const ParallelMin = 1 << 15
 
 // Parallel runs body over [0, n) in GOMAXPROCS contiguous pieces, each in
