@@ -239,9 +239,10 @@ func (c *ccol) all() {
 	c.add(cdef{name: "all", uses: []string{"ball"}, code: []jen.Code{jen.Id("all").Op(":=").Id("ball").Index(jen.Empty(), jen.Id("L"))}})
 }
 
-// topo returns the blocks of fn in an order where every block comes after
-// its predecessors, or false when the blocks have a cycle.
-func topo(fn *ir.Func) ([]int, bool) {
+// topo returns the blocks of fn reachable from block from in an order
+// where every block comes after its predecessors, or false when they have
+// a cycle.
+func topo(fn *ir.Func, from int) ([]int, bool) {
 	state := make([]int8, len(fn.Blocks)) // 0 new, 1 on the path, 2 done
 	var post []int
 	var visit func(b int) bool
@@ -262,7 +263,7 @@ func topo(fn *ir.Func) ([]int, bool) {
 		post = append(post, b)
 		return true
 	}
-	if !visit(0) {
+	if !visit(from) {
 		return nil, false
 	}
 	for i, j := 0, len(post)-1; i < j; i, j = i+1, j-1 {
@@ -300,20 +301,40 @@ func (g *kgen) columns(k int, kn *ir.Kernel) (jen.Code, string) {
 	if !columnable(rk) {
 		return nil, "its result is " + rk.String()
 	}
-	order, ok := topo(fn)
+	iReg := ir.Reg(len(kn.Params))
+	entry, prefix := 0, []int(nil)
+	order, ok := topo(fn, 0)
 	if !ok {
-		return nil, "its body has a loop"
+		if entry, prefix, order, ok = uniformPrefix(fn, iReg); !ok {
+			return nil, "its body has a loop that depends on i"
+		}
 	}
-	c := &ccol{g: g, fn: fn, nparams: len(kn.Params), iReg: ir.Reg(len(kn.Params)), varying: make([]bool, len(fn.Regs)), have: map[string]bool{}}
+	c := &ccol{g: g, fn: fn, nparams: len(kn.Params), iReg: iReg, varying: make([]bool, len(fn.Regs)), have: map[string]bool{}}
 	c.varying[c.iReg] = true
 	// The uniform instructions, in an order where definitions come
 	// first, compiled by the scalar translation; a failure returns false.
 	sc := &kfn{g: g, fn: fn, res: ir.KindBool, bail: true, used: make([]bool, len(fn.Regs))}
+	for _, b := range prefix {
+		blk := fn.Blocks[b]
+		for _, in := range blk.Instrs {
+			for _, a := range in.Args {
+				sc.used[a] = true
+			}
+		}
+		if blk.Term.Op == ir.TermBranch {
+			sc.used[blk.Term.Value] = true
+		}
+		for _, su := range blk.Term.Succs {
+			for _, a := range su.Args {
+				sc.used[a] = true
+			}
+		}
+	}
 	var uniform []*ir.Instr
 	for _, b := range order {
 		blk := fn.Blocks[b]
 		for _, p := range blk.Params {
-			c.varying[p] = true
+			c.varying[p] = b != entry // the entry's parameters come from the prefix
 		}
 		for i := range blk.Instrs {
 			in := &blk.Instrs[i]
@@ -339,7 +360,7 @@ func (g *kgen) columns(k int, kn *ir.Kernel) (jen.Code, string) {
 	for _, b := range order {
 		blk := fn.Blocks[b]
 		m := fmt.Sprintf("m%d", b)
-		if b == 0 {
+		if b == entry {
 			c.add(cdef{name: m, uses: []string{"all"}, code: []jen.Code{jen.Id(m).Op(":=").Id("all")}})
 		} else {
 			var ms []string
@@ -357,6 +378,9 @@ func (g *kgen) columns(k int, kn *ir.Kernel) (jen.Code, string) {
 			}
 		}
 		for pi, p := range blk.Params {
+			if b == entry {
+				break
+			}
 			if !columnable(c.kind(p)) {
 				return nil, "a value of type " + c.kind(p).String() + " varies by element"
 			}
@@ -384,7 +408,7 @@ func (g *kgen) columns(k int, kn *ir.Kernel) (jen.Code, string) {
 		case ir.TermBranch:
 			cond := c.col(t.Value)
 			yes, no := fmt.Sprintf("m%dy", b), fmt.Sprintf("m%dn", b)
-			if b == 0 {
+			if b == entry {
 				c.add(cdef{name: yes, uses: []string{cond}, code: []jen.Code{jen.Id(yes).Op(":=").Id(cond)}})
 				c.buf(no, ir.KindBool, []string{cond, "all"}, vq("Xor").Call(jen.Id(no), jen.Id(cond), jen.Id("all")))
 			} else {
@@ -456,6 +480,23 @@ func (g *kgen) columns(k int, kn *ir.Kernel) (jen.Code, string) {
 		gt, _ := g.kgoType(t)
 		body = append(body, jen.Var().Add(kreg(ir.Reg(r))).Add(gt))
 	}
+	if prefix != nil {
+		// The prefix runs as scalar code, loops and all, then goes to the
+		// entry of the columns.
+		targets := map[int]bool{entry: true}
+		for _, b := range prefix {
+			for _, su := range fn.Blocks[b].Term.Succs {
+				targets[int(su.Block)] = true
+			}
+		}
+		for _, b := range prefix {
+			if targets[b] {
+				body = append(body, jen.Id(fmt.Sprintf("b%d", b)).Op(":"))
+			}
+			body = append(body, sc.block(fn.Blocks[b])...)
+		}
+		body = append(body, jen.Id(fmt.Sprintf("b%d", entry)).Op(":"))
+	}
 	for _, in := range uniform {
 		body = append(body, sc.instr(in)...)
 	}
@@ -484,4 +525,89 @@ func (g *kgen) columns(k int, kn *ir.Kernel) (jen.Code, string) {
 	return jen.Commentf("kernelColumns%d computes elements [lo, hi) of kernel %s a column at a time; it returns false,", k, kn.Name).Line().
 		Comment("having written nothing it must keep, when an instruction fails.").Line().
 		Func().Id(fmt.Sprintf("kernelColumns%d", k)).Params(params...).Bool().Block(body...), ""
+}
+
+// uniformPrefix splits a body with loops into a prefix that holds every
+// loop and depends on no element (as in "for k in 0..7 { mean = mean +
+// week[k] / 7.0 }"), run once per piece as scalar code, and an acyclic rest
+// from block entry on, run in columns. The prefix (entry block first) is
+// what block 0 reaches without passing entry; it may leave only to entry,
+// and the rest may not come back into it. It returns the smallest such
+// prefix, and false when there is none.
+func uniformPrefix(fn *ir.Func, iReg ir.Reg) (entry int, prefix, rest []int, ok bool) {
+	for x := 1; x < len(fn.Blocks); x++ {
+		in := make([]bool, len(fn.Blocks))
+		var p []int
+		var walk func(b int)
+		walk = func(b int) {
+			if b == x || in[b] {
+				return
+			}
+			in[b] = true
+			p = append(p, b)
+			for _, su := range fn.Blocks[b].Term.Succs {
+				walk(int(su.Block))
+			}
+		}
+		walk(0)
+		r, acyclic := topo(fn, x)
+		if !acyclic || (ok && len(p) >= len(prefix)) {
+			continue
+		}
+		good := true
+		for _, b := range r {
+			good = good && !in[b]
+		}
+		if good && prefixUniform(fn, p, in, iReg) {
+			entry, prefix, rest, ok = x, p, r, true
+		}
+	}
+	return entry, prefix, rest, ok
+}
+
+// prefixUniform reports whether no value or branch of the prefix blocks
+// depends on the element index, and none returns.
+func prefixUniform(fn *ir.Func, p []int, in []bool, iReg ir.Reg) bool {
+	vary := make([]bool, len(fn.Regs))
+	vary[iReg] = true
+	for changed := true; changed; {
+		changed = false
+		set := func(r ir.Reg, v bool) {
+			if v && !vary[r] {
+				vary[r], changed = true, true
+			}
+		}
+		for _, b := range p {
+			blk := fn.Blocks[b]
+			for _, ins := range blk.Instrs {
+				for _, a := range ins.Args {
+					set(ins.Dst, vary[a])
+				}
+			}
+			for _, su := range blk.Term.Succs {
+				for j, a := range su.Args {
+					set(fn.Blocks[su.Block].Params[j], vary[a])
+				}
+			}
+		}
+	}
+	for _, b := range p {
+		blk := fn.Blocks[b]
+		if blk.Term.Op == ir.TermReturn || blk.Term.Op == ir.TermBranch && vary[blk.Term.Value] {
+			return false
+		}
+		for _, ins := range blk.Instrs {
+			if vary[ins.Dst] {
+				return false
+			}
+		}
+		for _, su := range blk.Term.Succs {
+			for _, a := range su.Args {
+				if vary[a] {
+					return false
+				}
+			}
+		}
+	}
+	return true
 }

@@ -11,7 +11,7 @@ import (
 	"math"
 )
 
-// KernelScore runs kernel score (etl.knhk:#1000) over the elements of amount. Its body runs one element at a time: its body has a loop.
+// KernelScore runs kernel score (etl.knhk:#1000) over the elements of amount.
 func KernelScore(mode vec.Mode, amount []float32, age []float32, week []float32) ([]float32, error) {
 	n := len(amount)
 	if int64(n) > 2147483647 {
@@ -23,6 +23,9 @@ func KernelScore(mode vec.Mode, amount []float32, age []float32, week []float32)
 		split = vec.ParallelMin
 	}
 	err := vec.Parallel(n, split, func(lo, hi int) (int, error) {
+		if mode&vec.ModeColumns != 0 && kernelColumns0(out, lo, hi, amount, age, week) {
+			return -1, nil
+		}
 		for i := lo; i < hi; i++ {
 			vec.ClearUpper()
 			v, err := kernelFunc9(amount, age, week, int32(i))
@@ -37,6 +40,134 @@ func KernelScore(mode vec.Mode, amount []float32, age []float32, week []float32)
 		return nil, err
 	}
 	return out, nil
+}
+
+// kernelColumns0 computes elements [lo, hi) of kernel score a column at a time; it returns false,
+// having written nothing it must keep, when an instruction fails.
+func kernelColumns0(out []float32, lo, hi int, r0 []float32, r1 []float32, r2 []float32) bool {
+	if len(r0) < hi {
+		return false
+	}
+	if len(r1) < hi {
+		return false
+	}
+	var r4 float32
+	var r5 int32
+	var r6 int32
+	var r7 int32
+	var r8 float32
+	var r9 bool
+	var r10 float32
+	var r11 float32
+	var r12 float32
+	var r13 float32
+	var r14 int32
+	var r15 int32
+	var r16 float32
+	var r19 float32
+	var r24 float32
+	var r25 float32
+	var r29 float32
+	var r31 float32
+	var r32 float32
+	r4 = float32(0.0)
+	r5 = int32(0)
+	r6 = int32(7)
+	r7, r8 = r5, r4
+	goto b1
+b1:
+	r9 = r7 < r6
+	if r9 {
+		goto b2
+	}
+	goto b3
+b2:
+	if r7 < 0 || int64(r7) >= int64(len(r2)) {
+		return false
+	}
+	r10 = r2[r7]
+	r11 = float32(7.0)
+	r12 = float32(r10 / r11)
+	r13 = float32(r8 + r12)
+	r14 = int32(1)
+	r15 = r7 + r14
+	r7, r8 = r15, r13
+	goto b1
+b3:
+	r16 = float32(0.004000000189989805)
+	r19 = float32(0.20000000298023224)
+	r24 = float32(3.0)
+	r25 = float32(r24 * r8)
+	r29 = float32(1.5)
+	r31 = float32(1.0)
+	r32 = float32(1.0)
+	ball := make([]int32, 256)
+	vec.FillI32(ball, -1)
+	bu16 := make([]float32, 256)
+	vec.FillF32(bu16, r16)
+	bv18 := make([]float32, 256)
+	bu19 := make([]float32, 256)
+	vec.FillF32(bu19, r19)
+	bv21 := make([]float32, 256)
+	bv22 := make([]float32, 256)
+	bu25 := make([]float32, 256)
+	vec.FillF32(bu25, r25)
+	bv26 := make([]int32, 256)
+	bm3n := make([]int32, 256)
+	bu29 := make([]float32, 256)
+	vec.FillF32(bu29, r29)
+	bv30 := make([]float32, 256)
+	bv28 := make([]float32, 256)
+	bv33 := make([]float32, 256)
+	bv34 := make([]float32, 256)
+	bu32 := make([]float32, 256)
+	vec.FillF32(bu32, r32)
+	bv35 := make([]float32, 256)
+	bu31 := make([]float32, 256)
+	vec.FillF32(bu31, r31)
+	bv36 := make([]float32, 256)
+	for s := lo; s < hi; s += 256 {
+		e := min(s+256, hi)
+		L := e - s
+		all := ball[:L]
+		v17 := r0[s:e]
+		u16 := bu16[:L]
+		v18 := bv18[:L]
+		vec.MulF32(v18, u16, v17)
+		v20 := r1[s:e]
+		u19 := bu19[:L]
+		v21 := bv21[:L]
+		vec.MulF32(v21, u19, v20)
+		v22 := bv22[:L]
+		vec.SubF32(v22, v18, v21)
+		v23 := r0[s:e]
+		u25 := bu25[:L]
+		v26 := bv26[:L]
+		vec.CmpF32(v26, vec.Gt, v23, u25)
+		m3n := bm3n[:L]
+		vec.Xor(m3n, v26, all)
+		m5 := m3n
+		u29 := bu29[:L]
+		v30 := bv30[:L]
+		vec.AddF32(v30, v22, u29)
+		v28 := bv28[:L]
+		vec.SelectF32(v28, m5, v22, v30)
+		v33 := bv33[:L]
+		vec.NegF32(v33, v28)
+		v34 := bv34[:L]
+		vec.Lanewise1F32(v34, v33, func(x float32) float32 {
+			return float32(math.Exp(float64(x)))
+		})
+		u32 := bu32[:L]
+		v35 := bv35[:L]
+		vec.AddF32(v35, u32, v34)
+		u31 := bu31[:L]
+		v36 := bv36[:L]
+		vec.DivF32(v36, u31, v35)
+		res := v36
+		copy(out[s:e], res)
+	}
+	return true
 }
 
 // kernelValues0 runs KernelScore on runtime/eval values.

@@ -11,7 +11,7 @@ import (
 	"math"
 )
 
-// KernelScore runs kernel score (in.knhk:#21) over the elements of amount. Its body runs one element at a time: its body has a loop.
+// KernelScore runs kernel score (in.knhk:#21) over the elements of amount.
 func KernelScore(mode vec.Mode, amount []float32, week []float32) ([]float32, error) {
 	n := len(amount)
 	if int64(n) > 2147483647 {
@@ -23,6 +23,9 @@ func KernelScore(mode vec.Mode, amount []float32, week []float32) ([]float32, er
 		split = vec.ParallelMin
 	}
 	err := vec.Parallel(n, split, func(lo, hi int) (int, error) {
+		if mode&vec.ModeColumns != 0 && kernelColumns0(out, lo, hi, amount, week) {
+			return -1, nil
+		}
 		for i := lo; i < hi; i++ {
 			vec.ClearUpper()
 			v, err := kernelFunc1(amount, week, int32(i))
@@ -37,6 +40,119 @@ func KernelScore(mode vec.Mode, amount []float32, week []float32) ([]float32, er
 		return nil, err
 	}
 	return out, nil
+}
+
+// kernelColumns0 computes elements [lo, hi) of kernel score a column at a time; it returns false,
+// having written nothing it must keep, when an instruction fails.
+func kernelColumns0(out []float32, lo, hi int, r0 []float32, r1 []float32) bool {
+	if len(r0) < hi {
+		return false
+	}
+	var r3 float32
+	var r4 int32
+	var r5 int32
+	var r6 int32
+	var r7 float32
+	var r8 bool
+	var r9 float32
+	var r10 float32
+	var r11 float32
+	var r12 float32
+	var r13 int32
+	var r14 int32
+	var r15 float32
+	var r19 float32
+	var r20 float32
+	var r24 float32
+	var r26 float32
+	var r27 float32
+	r3 = float32(0.0)
+	r4 = int32(0)
+	r5 = int32(7)
+	r6, r7 = r4, r3
+	goto b1
+b1:
+	r8 = r6 < r5
+	if r8 {
+		goto b2
+	}
+	goto b3
+b2:
+	if r6 < 0 || int64(r6) >= int64(len(r1)) {
+		return false
+	}
+	r9 = r1[r6]
+	r10 = float32(7.0)
+	r11 = float32(r9 / r10)
+	r12 = float32(r7 + r11)
+	r13 = int32(1)
+	r14 = r6 + r13
+	r6, r7 = r14, r12
+	goto b1
+b3:
+	r15 = float32(0.004000000189989805)
+	r19 = float32(3.0)
+	r20 = float32(r19 * r7)
+	r24 = float32(1.5)
+	r26 = float32(1.0)
+	r27 = float32(1.0)
+	ball := make([]int32, 256)
+	vec.FillI32(ball, -1)
+	bu15 := make([]float32, 256)
+	vec.FillF32(bu15, r15)
+	bv17 := make([]float32, 256)
+	bu20 := make([]float32, 256)
+	vec.FillF32(bu20, r20)
+	bv21 := make([]int32, 256)
+	bm3n := make([]int32, 256)
+	bu24 := make([]float32, 256)
+	vec.FillF32(bu24, r24)
+	bv25 := make([]float32, 256)
+	bv23 := make([]float32, 256)
+	bv28 := make([]float32, 256)
+	bv29 := make([]float32, 256)
+	bu27 := make([]float32, 256)
+	vec.FillF32(bu27, r27)
+	bv30 := make([]float32, 256)
+	bu26 := make([]float32, 256)
+	vec.FillF32(bu26, r26)
+	bv31 := make([]float32, 256)
+	for s := lo; s < hi; s += 256 {
+		e := min(s+256, hi)
+		L := e - s
+		all := ball[:L]
+		v16 := r0[s:e]
+		u15 := bu15[:L]
+		v17 := bv17[:L]
+		vec.MulF32(v17, u15, v16)
+		v18 := r0[s:e]
+		u20 := bu20[:L]
+		v21 := bv21[:L]
+		vec.CmpF32(v21, vec.Gt, v18, u20)
+		m3n := bm3n[:L]
+		vec.Xor(m3n, v21, all)
+		m5 := m3n
+		u24 := bu24[:L]
+		v25 := bv25[:L]
+		vec.AddF32(v25, v17, u24)
+		v23 := bv23[:L]
+		vec.SelectF32(v23, m5, v17, v25)
+		v28 := bv28[:L]
+		vec.NegF32(v28, v23)
+		v29 := bv29[:L]
+		vec.Lanewise1F32(v29, v28, func(x float32) float32 {
+			return float32(math.Exp(float64(x)))
+		})
+		u27 := bu27[:L]
+		v30 := bv30[:L]
+		vec.AddF32(v30, u27, v29)
+		u26 := bu26[:L]
+		v31 := bv31[:L]
+		vec.DivF32(v31, u26, v30)
+		res := v31
+		copy(out[s:e], res)
+	}
+	return true
 }
 
 // kernelValues0 runs KernelScore on runtime/eval values.

@@ -319,7 +319,7 @@ func kernelValues3(mode vec.Mode, args []eval.Value) (eval.Value, error) {
 	return eval.List(vs), nil
 }
 
-// KernelWindow runs kernel window (ops.knhk:#1035) over the elements of a. Its body runs one element at a time: its body has a loop.
+// KernelWindow runs kernel window (ops.knhk:#1035) over the elements of a. Its body runs one element at a time: its body has a loop that depends on i.
 func KernelWindow(mode vec.Mode, a []float32, w []float32) ([]float32, error) {
 	n := len(a)
 	if int64(n) > 2147483647 {

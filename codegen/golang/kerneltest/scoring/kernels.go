@@ -11,7 +11,7 @@ import (
 	"math"
 )
 
-// KernelDot3 runs kernel dot3 (in.knhk:#74) over the elements of a. Its body runs one element at a time: its body has a loop.
+// KernelDot3 runs kernel dot3 (in.knhk:#74) over the elements of a. Its body runs one element at a time: its body has a loop that depends on i.
 func KernelDot3(mode vec.Mode, a []float32, b []float32, w float32) ([]float32, error) {
 	n := len(a)
 	if int64(n) > 2147483647 {
