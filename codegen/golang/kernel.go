@@ -198,7 +198,7 @@ func (g *kgen) adapter(k int, kn *ir.Kernel) jen.Code {
 	}
 	ek := g.p.KindOf(g.p.Type(kn.Result).Elem)
 	body = append(body,
-		jen.List(jen.Id("out"), jen.Id("err")).Op(":=").Id(KernelName(kn.Name)).Call(append([]jen.Code{jen.Qual(vecPath, "ModeAuto")}, call...)...),
+		jen.List(jen.Id("out"), jen.Id("err")).Op(":=").Id(KernelName(kn.Name)).Call(append([]jen.Code{jen.Id("mode")}, call...)...),
 		jen.If(jen.Id("err").Op("!=").Nil()).Block(jen.Return(jen.Qual(evalPath, "Value").Values(), jen.Id("err"))),
 		jen.Id("vs").Op(":=").Make(jen.Index().Qual(evalPath, "Value"), jen.Len(jen.Id("out"))),
 		jen.For(jen.List(jen.Id("j"), jen.Id("x")).Op(":=").Range().Id("out")).Block(

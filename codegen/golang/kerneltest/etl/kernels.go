@@ -187,7 +187,7 @@ func kernelValues0(mode vec.Mode, args []eval.Value) (eval.Value, error) {
 	for j := range a2 {
 		a2[j] = float32(args[2].Index(j).AsFloat())
 	}
-	out, err := KernelScore(vec.ModeAuto, a0, a1, a2)
+	out, err := KernelScore(mode, a0, a1, a2)
 	if err != nil {
 		return eval.Value{}, err
 	}

@@ -186,7 +186,7 @@ func kernelValues0(mode vec.Mode, args []eval.Value) (eval.Value, error) {
 	for j := range a3 {
 		a3[j] = float32(args[3].Index(j).AsFloat())
 	}
-	out, err := KernelRisk(vec.ModeAuto, a0, a1, a2, a3)
+	out, err := KernelRisk(mode, a0, a1, a2, a3)
 	if err != nil {
 		return eval.Value{}, err
 	}

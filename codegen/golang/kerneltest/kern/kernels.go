@@ -168,7 +168,7 @@ func kernelValues0(mode vec.Mode, args []eval.Value) (eval.Value, error) {
 	for j := range a1 {
 		a1[j] = float32(args[1].Index(j).AsFloat())
 	}
-	out, err := KernelScore(vec.ModeAuto, a0, a1)
+	out, err := KernelScore(mode, a0, a1)
 	if err != nil {
 		return eval.Value{}, err
 	}

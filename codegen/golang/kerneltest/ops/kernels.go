@@ -58,7 +58,7 @@ func kernelValues0(mode vec.Mode, args []eval.Value) (eval.Value, error) {
 		a2[j] = args[2].Index(j).AsBool()
 	}
 	a3 := float32(args[3].AsFloat())
-	out, err := KernelMix(vec.ModeAuto, a0, a1, a2, a3)
+	out, err := KernelMix(mode, a0, a1, a2, a3)
 	if err != nil {
 		return eval.Value{}, err
 	}
@@ -110,7 +110,7 @@ func kernelValues1(mode vec.Mode, args []eval.Value) (eval.Value, error) {
 	for j := range a1 {
 		a1[j] = int32(args[1].Index(j).AsInt())
 	}
-	out, err := KernelInts(vec.ModeAuto, a0, a1)
+	out, err := KernelInts(mode, a0, a1)
 	if err != nil {
 		return eval.Value{}, err
 	}
@@ -158,7 +158,7 @@ func kernelValues2(mode vec.Mode, args []eval.Value) (eval.Value, error) {
 	for j := range a0 {
 		a0[j] = float32(args[0].Index(j).AsFloat())
 	}
-	out, err := KernelConv(vec.ModeAuto, a0)
+	out, err := KernelConv(mode, a0)
 	if err != nil {
 		return eval.Value{}, err
 	}
@@ -308,7 +308,7 @@ func kernelValues3(mode vec.Mode, args []eval.Value) (eval.Value, error) {
 	for j := range a1 {
 		a1[j] = int32(args[1].Index(j).AsInt())
 	}
-	out, err := KernelFlags(vec.ModeAuto, a0, a1)
+	out, err := KernelFlags(mode, a0, a1)
 	if err != nil {
 		return eval.Value{}, err
 	}
@@ -360,7 +360,7 @@ func kernelValues4(mode vec.Mode, args []eval.Value) (eval.Value, error) {
 	for j := range a1 {
 		a1[j] = float32(args[1].Index(j).AsFloat())
 	}
-	out, err := KernelWindow(vec.ModeAuto, a0, a1)
+	out, err := KernelWindow(mode, a0, a1)
 	if err != nil {
 		return eval.Value{}, err
 	}
@@ -574,7 +574,7 @@ func kernelValues5(mode vec.Mode, args []eval.Value) (eval.Value, error) {
 	for j := range a3 {
 		a3[j] = float32(args[3].Index(j).AsFloat())
 	}
-	out, err := KernelCols(vec.ModeAuto, a0, a1, a2, a3)
+	out, err := KernelCols(mode, a0, a1, a2, a3)
 	if err != nil {
 		return eval.Value{}, err
 	}
@@ -721,7 +721,7 @@ func kernelValues6(mode vec.Mode, args []eval.Value) (eval.Value, error) {
 	for j := range a1 {
 		a1[j] = int32(args[1].Index(j).AsInt())
 	}
-	out, err := KernelMasks(vec.ModeAuto, a0, a1)
+	out, err := KernelMasks(mode, a0, a1)
 	if err != nil {
 		return eval.Value{}, err
 	}
@@ -833,7 +833,7 @@ func kernelValues7(mode vec.Mode, args []eval.Value) (eval.Value, error) {
 	for j := range a1 {
 		a1[j] = int32(args[1].Index(j).AsInt())
 	}
-	out, err := KernelImath(vec.ModeAuto, a0, a1)
+	out, err := KernelImath(mode, a0, a1)
 	if err != nil {
 		return eval.Value{}, err
 	}

@@ -53,7 +53,7 @@ func kernelValues0(mode vec.Mode, args []eval.Value) (eval.Value, error) {
 		a1[j] = float32(args[1].Index(j).AsFloat())
 	}
 	a2 := float32(args[2].AsFloat())
-	out, err := KernelDot3(vec.ModeAuto, a0, a1, a2)
+	out, err := KernelDot3(mode, a0, a1, a2)
 	if err != nil {
 		return eval.Value{}, err
 	}
@@ -101,7 +101,7 @@ func kernelValues1(mode vec.Mode, args []eval.Value) (eval.Value, error) {
 	for j := range a0 {
 		a0[j] = int32(args[0].Index(j).AsInt())
 	}
-	out, err := KernelCount(vec.ModeAuto, a0)
+	out, err := KernelCount(mode, a0)
 	if err != nil {
 		return eval.Value{}, err
 	}
