@@ -8,12 +8,11 @@ import (
 )
 
 // ParallelMin is the element count from which compiled kernels split
-// their loop over GOMAXPROCS goroutines. 32K elements of the cheapest
-// kernel body take about 100 µs, against a few µs to start and join the
-// goroutines, so the split costs a few percent at most where no core is
-// free. BenchmarkKernelFraudThreshold in codegen/golang/kerneltest
-// measures the crossing on a given machine (docs/kernels.md has the
-// numbers and why they did not decide this value).
+// their loop over GOMAXPROCS goroutines. BenchmarkKernelFraudThreshold in
+// codegen/golang/kerneltest measures where the split starts to pay: for
+// examples/fraud.knhk's kernel on 2 cores, between 4K and 16K elements;
+// 32K leaves room for cheaper bodies and busy cores (docs/kernels.md has
+// the numbers).
 const ParallelMin = 1 << 15
 
 // Parallel runs body over [0, n) in GOMAXPROCS contiguous pieces, each in
