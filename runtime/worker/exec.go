@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -39,7 +40,16 @@ func (w *Worker) exec(ctx context.Context, c *call) (eval.Value, error) {
 		return eval.Value{}, fmt.Errorf("task %s: %w", c.task.Name, err)
 	}
 	cmd := exec.Command(prog, b.Args...)
-	cmd.Stdin = bytes.NewReader(in)
+	// The input goes through a pipe written only once the process group
+	// is recorded: a task that reads its input before it starts children
+	// (as the protocol has it) cannot leave a child that a knhk killed
+	// right after the start would not know of.
+	stdin, feed, err := os.Pipe()
+	if err != nil {
+		return eval.Value{}, fmt.Errorf("task %s: %w", c.task.Name, err)
+	}
+	defer feed.Close()
+	cmd.Stdin = stdin
 	var stdout, stderr capped
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	cmd.Env = append(os.Environ(),
@@ -48,11 +58,19 @@ func (w *Worker) exec(ctx context.Context, c *call) (eval.Value, error) {
 		fmt.Sprintf("KNHK_ATTEMPT=%d", c.inv.Attempt))
 	ownGroup(cmd)
 	cmd.WaitDelay = waitDelay
-	if err := cmd.Start(); err != nil {
+	err = cmd.Start()
+	stdin.Close() // the child has its own copy
+	if err != nil {
 		return eval.Value{}, fmt.Errorf("task %s: %w", c.task.Name, err)
 	}
 	forget := w.recordGroup(cmd.Process.Pid)
 	defer forget()
+	go func() {
+		// A task that exits without reading its input gets EPIPE here,
+		// which is not an error of the call.
+		_, _ = io.Copy(feed, bytes.NewReader(in))
+		feed.Close()
+	}()
 	done := make(chan struct{})
 	killed := make(chan struct{})
 	go func() {
