@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -175,19 +176,38 @@ func OpenReadOnly(dir string, opts Options) (*Store, error) {
 	// then names a segment the listing missed, or a segment after the one
 	// HEAD named has records. Such a view is retried; damage that stays
 	// put under an unchanged HEAD is reported.
-	headPath := filepath.Join(dir, headName)
+	// The same holds for a commit that lands while the active segment is
+	// read: the view is retried while the log moves under it.
 	for attempt := 0; ; attempt++ {
-		before, _ := os.ReadFile(headPath)
+		before := logState(dir)
 		s := &Store{dir: dir, opts: opts, readOnly: true}
 		err := s.recover(false)
 		if err == nil {
 			return s, nil
 		}
-		after, _ := os.ReadFile(headPath)
-		if attempt == 10 || string(before) == string(after) {
+		if attempt == 10 || logState(dir) == before {
 			return nil, err
 		}
 	}
+}
+
+// logState is what a writer changes when it commits or starts a segment:
+// HEAD and the name and size of every segment. A reader whose view failed
+// to check out retries while it changes.
+func logState(dir string) string {
+	var b strings.Builder
+	head, _ := os.ReadFile(filepath.Join(dir, headName))
+	b.Write(head)
+	l, err := listDir(dir)
+	if err != nil {
+		return b.String()
+	}
+	for _, name := range l.segments {
+		if fi, err := os.Stat(filepath.Join(dir, name)); err == nil {
+			fmt.Fprintf(&b, "|%s:%d", name, fi.Size())
+		}
+	}
+	return b.String()
 }
 
 // Report returns what Open found and repaired.
@@ -400,6 +420,14 @@ func checkAcknowledged(dir string, segs []segment, h head, maxBody int) (int, ma
 	m, err := readMarkFile(active.path, maxBody)
 	if err != nil {
 		return 0, mark{}, err
+	}
+	if active.size < m.size {
+		// The listing took the segment's size before the mark was read;
+		// a writer that committed in between grew both. Only a segment
+		// still shorter than its mark has lost acknowledged records.
+		if fi, err := os.Stat(active.path); err == nil && fi.Size() >= m.size {
+			active.size = fi.Size()
+		}
 	}
 	if active.size < m.size {
 		return 0, mark{}, corrupt(active.path, active.size, "segment is %d bytes but %d were acknowledged: acknowledged records up to %d were lost", active.size, m.size, m.lastSeq)
