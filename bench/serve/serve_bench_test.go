@@ -92,9 +92,7 @@ func BenchmarkServe(b *testing.B) {
 				return err
 			})
 			b.StopTimer()
-			b.ReportMetric(rate, "cases/s")
-			b.ReportMetric(float64(pct(lat, 0.5).Microseconds())/1000, "p50-ms")
-			b.ReportMetric(float64(pct(lat, 0.99).Microseconds())/1000, "p99-ms")
+			report(b, rate, lat)
 			apiRate = rate
 			tr.CloseIdleConnections()
 			s.Close(context.Background())
@@ -113,9 +111,7 @@ func BenchmarkServe(b *testing.B) {
 				return err
 			})
 			b.StopTimer()
-			b.ReportMetric(rate, "cases/s")
-			b.ReportMetric(float64(pct(lat, 0.5).Microseconds())/1000, "p50-ms")
-			b.ReportMetric(float64(pct(lat, 0.99).Microseconds())/1000, "p99-ms")
+			report(b, rate, lat)
 			inRate = rate
 			s.Close(context.Background())
 		})
@@ -125,12 +121,24 @@ func BenchmarkServe(b *testing.B) {
 	}
 }
 
-func open(b *testing.B) (*server.Service, string) {
+// report adds the throughput and the median and 99th percentile
+// start-to-result latency to b's results.
+func report(b *testing.B, rate float64, lat []time.Duration) {
+	b.ReportMetric(rate, "cases/s")
+	b.ReportMetric(float64(pct(lat, 0.5).Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(pct(lat, 0.99).Microseconds())/1000, "p99-ms")
+}
+
+func open(b *testing.B) (*server.Service, string) { return openProgram(b, "noop.knhk", noop) }
+
+// openProgram opens a Service in a temporary directory, deploys source
+// as file and serves the API over HTTP on a local port.
+func openProgram(b *testing.B, file, source string) (*server.Service, string) {
 	s, err := server.Open(b.TempDir(), server.Options{IndexEvery: -1})
 	if err != nil {
 		b.Fatal(err)
 	}
-	if _, err := s.Deploy("noop.knhk", []byte(noop), nil); err != nil {
+	if _, err := s.Deploy(file, []byte(source), nil); err != nil {
 		b.Fatal(err)
 	}
 	ts := httptest.NewServer(server.NewMux(s, server.MuxOptions{}))

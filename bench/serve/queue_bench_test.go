@@ -1,0 +1,142 @@
+package serve
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	knhkv1 "github.com/knhk/knhk/api/knhk/v1"
+	"github.com/knhk/knhk/client"
+	"github.com/knhk/knhk/client/worker"
+	"github.com/knhk/knhk/server"
+)
+
+// ten calls a no-op queue task ten times in a row: each call is one
+// delivery to an external worker and one durable completion.
+const ten = `package ten
+
+task nop(i: int) -> int queue "nop"
+
+workflow Ten(s: string) -> int {
+  let a = nop(1)
+  let b = nop(a + 1)
+  let c = nop(b + 1)
+  let d = nop(c + 1)
+  let e = nop(d + 1)
+  let f = nop(e + 1)
+  let g = nop(f + 1)
+  let h = nop(g + 1)
+  let i = nop(h + 1)
+  let j = nop(i + 1)
+  return j
+}
+`
+
+// BenchmarkQueue: per concurrency c, cases of Ten started and awaited
+// through the Connect API while Go workers (client/worker) poll and
+// complete the ten tasks of each case through the same API over HTTP;
+// against the same cases with the workers calling the Service in
+// process (no HTTP on the task path, the start and wait still through
+// the API), measured in the same run. Each op is one case from start to
+// result.
+func BenchmarkQueue(b *testing.B) {
+	for _, c := range []int{1, 64, 1000} {
+		var rates [2]float64
+		for k, mode := range []string{"http-workers", "in-process-workers"} {
+			b.Run(fmt.Sprintf("c=%d/%s", c, mode), func(b *testing.B) {
+				s, url := openProgram(b, "ten.knhk", ten)
+				tr := &http.Transport{MaxIdleConnsPerHost: 2 * c, MaxConnsPerHost: 0}
+				cl := client.New(url, client.WithHTTPClient(&http.Client{Transport: tr}))
+				var conn worker.Conn = serviceConn{s}
+				if k == 0 {
+					conn = worker.Remote(cl.API())
+				}
+				stop := startWorkers(b, conn, workersFor(c))
+				b.ResetTimer()
+				rate, lat := run(b, c, max(b.N, c), func(ctx context.Context, i int) (string, error) {
+					r, err := cl.Start(ctx, &knhkv1.StartCaseRequest{Workflow: "Ten", InputJson: strconv.Quote("x" + strconv.Itoa(i))})
+					if err != nil {
+						return "", err
+					}
+					return r.CaseId, nil
+				}, func(ctx context.Context, id string) error {
+					sum, err := cl.Wait(ctx, id)
+					if err == nil && (sum.Status != "completed" || sum.ResultJson != "10") {
+						err = fmt.Errorf("case %s: %s %s %s", id, sum.Status, sum.ResultJson, sum.Error)
+					}
+					return err
+				})
+				b.StopTimer()
+				report(b, rate, lat)
+				rates[k] = rate
+				stop()
+				tr.CloseIdleConnections()
+				s.Close(context.Background())
+			})
+		}
+		if rates[1] > 0 {
+			b.Logf("c=%d: workers over HTTP reach %.2f of the throughput of workers in process", c, rates[0]/rates[1])
+		}
+	}
+}
+
+// workersFor is how many workers poll for c concurrent cases: each
+// worker keeps one poll outstanding, so enough of them that a task
+// rarely waits for a poller.
+func workersFor(c int) int { return min(c, 64) }
+
+// startWorkers runs n workers of queue "nop" on conn, each answering
+// its task's argument, and returns a stop that waits for them.
+func startWorkers(b *testing.B, conn worker.Conn, n int) func() {
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	for i := range n {
+		w, err := worker.New(conn, worker.Options{Queue: "nop", ID: "w" + strconv.Itoa(i), Concurrency: 4,
+			PollWait: 5 * time.Second, Log: quiet},
+			func(ctx context.Context, t *worker.Task) (any, error) {
+				var in struct{ I int }
+				if err := json.Unmarshal(t.Input, &in); err != nil {
+					return nil, err
+				}
+				return in.I, nil
+			})
+		if err != nil {
+			b.Fatal(err)
+		}
+		wg.Go(func() { w.Run(ctx) })
+	}
+	return func() { cancel(); wg.Wait() }
+}
+
+// serviceConn is a worker.Conn over the Service's own task calls: the
+// baseline without HTTP on the task path.
+type serviceConn struct{ s *server.Service }
+
+func (c serviceConn) PollTask(ctx context.Context, q, id string, wait time.Duration) (*worker.Task, error) {
+	t, ok, err := c.s.PollTask(ctx, q, id, wait)
+	if err != nil || !ok {
+		return nil, err
+	}
+	return &worker.Task{ID: t.ID, Queue: t.Queue, Task: t.Task, CaseID: t.CaseID, Attempt: t.Attempt,
+		Input: t.Input, LeaseToken: t.Token, LeaseDeadline: t.LeaseDeadline, Deadline: t.Deadline}, nil
+}
+
+func (c serviceConn) Heartbeat(ctx context.Context, id, token string) (time.Time, error) {
+	return c.s.Heartbeat(ctx, id, token)
+}
+
+func (c serviceConn) CompleteTask(ctx context.Context, id, token string, result json.RawMessage) error {
+	return c.s.CompleteTask(ctx, id, token, result)
+}
+
+func (c serviceConn) FailTask(ctx context.Context, id, token, message string) error {
+	return c.s.FailTask(ctx, id, token, message)
+}
