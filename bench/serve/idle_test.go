@@ -1,0 +1,237 @@
+package serve
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	knhkv1 "github.com/knhk/knhk/api/knhk/v1"
+	"github.com/knhk/knhk/client"
+)
+
+// idle's cases wait for a signal and nothing else: no timer, no task.
+const idle = `package idle
+
+workflow Idle(k: string) -> string {
+  select {
+    on signal Go(by: string) -> { return k + " by " + by }
+  }
+}
+`
+
+// TestIdleCases measures what a knhk serve process costs per idle case
+// and how long it takes to come back with them: it builds cmd/knhk,
+// starts KNHK_IDLE_CASES cases that wait for a signal (in two halves,
+// reading the server's VmRSS after each, so the per-case slope is
+// measured and not the runtime's fixed cost), stops the server with
+// SIGTERM, restarts it on the same directory and times the start to the
+// first /readyz 200. Then one case is signalled and must complete, so
+// the restart really holds the cases. Without KNHK_IDLE_CASES it skips:
+// at full size it runs for minutes.
+//
+//	KNHK_IDLE_CASES=100000 go test -run IdleCases -v -timeout 30m ./bench/serve
+func TestIdleCases(t *testing.T) {
+	n, _ := strconv.Atoi(os.Getenv("KNHK_IDLE_CASES"))
+	if n <= 0 {
+		t.Skip("set KNHK_IDLE_CASES=N to hold N idle cases in a knhk serve")
+	}
+	bin := filepath.Join(t.TempDir(), "knhk")
+	if out, err := exec.Command("go", "build", "-o", bin, "github.com/knhk/knhk/cmd/knhk").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	data := filepath.Join(t.TempDir(), "data")
+	srv := serve(t, bin, data)
+	ctx := context.Background()
+	cl := client.New(srv.url)
+	if _, err := cl.Deploy(ctx, "idle.knhk", []byte(idle)); err != nil {
+		t.Fatal(err)
+	}
+	base := srv.status(t)
+	t.Logf("server with the program deployed, no cases: VmRSS %d MiB", base["VmRSS"]>>20)
+	var ids []string
+	half := n / 2
+	for k, upto := range []int{half, n} {
+		t0 := time.Now()
+		ids = append(ids, startIdle(t, cl, len(ids), upto)...)
+		el := time.Since(t0)
+		st := srv.status(t)
+		t.Logf("%d idle cases (%d started at %.0f/s): VmRSS %d MiB, VmHWM %d MiB", upto, upto-k*half,
+			float64(upto-k*half)/el.Seconds(), st["VmRSS"]>>20, st["VmHWM"]>>20)
+		if k == 0 {
+			base = st
+		} else {
+			t.Logf("slope: %.0f bytes of VmRSS per idle case (between %d and %d cases)",
+				float64(st["VmRSS"]-base["VmRSS"])/float64(n-half), half, n)
+		}
+	}
+	t0 := time.Now()
+	srv.stop(t)
+	t.Logf("SIGTERM to exit: %v", time.Since(t0).Round(time.Millisecond))
+
+	t0 = time.Now()
+	srv = serve(t, bin, data)
+	ready := srv.waitReady(t, t0)
+	st := srv.status(t)
+	t.Logf("restart to /readyz 200 with %d idle cases: %v; VmRSS %d MiB, VmHWM %d MiB; %s",
+		n, ready.Round(time.Millisecond), st["VmRSS"]>>20, st["VmHWM"]>>20, srv.line("cases in"))
+	cl = client.New(srv.url)
+	id := ids[len(ids)/3]
+	if _, err := cl.Signal(ctx, id, "Go", `"ann"`); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := cl.Wait(ctx, id)
+	if err != nil || sum.Status != "completed" || sum.ResultJson != strconv.Quote(fmt.Sprintf("k%d by ann", len(ids)/3)) {
+		t.Fatalf("case %s after the restart: %v %v", id, sum, err)
+	}
+	srv.stop(t)
+}
+
+// startIdle starts the cases from .. upto-1 with 256 callers and
+// returns their ids.
+func startIdle(t *testing.T, cl *client.Client, from, upto int) []string {
+	ids := make([]string, upto-from)
+	var next atomic.Int64
+	next.Store(int64(from))
+	var wg sync.WaitGroup
+	for range 256 {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= upto {
+					return
+				}
+				r, err := cl.Start(context.Background(), &knhkv1.StartCaseRequest{Workflow: "Idle", InputJson: strconv.Quote(fmt.Sprintf("k%d", i))})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				ids[i-from] = r.CaseId
+			}
+		})
+	}
+	wg.Wait()
+	if t.Failed() {
+		t.FailNow()
+	}
+	return ids
+}
+
+// child is one knhk serve child process.
+type child struct {
+	cmd  *exec.Cmd
+	url  string
+	mu   sync.Mutex
+	log  strings.Builder
+	done chan error
+}
+
+var listeningOn = regexp.MustCompile(`listening on (https?://[^\s"]+)`)
+
+// serve starts knhk serve on data and returns once its listener is up
+// (before the data directory is open: /readyz says when it is).
+func serve(t *testing.T, bin, data string) *child {
+	s := &child{cmd: exec.Command(bin, "serve", "--data", data, "--listen", "127.0.0.1:0"), done: make(chan error, 1)}
+	r, w := io.Pipe()
+	s.cmd.Stdout, s.cmd.Stderr = w, w
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { s.done <- s.cmd.Wait(); w.Close() }()
+	t.Cleanup(func() { s.cmd.Process.Kill() })
+	found := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(r)
+		for sc.Scan() {
+			s.mu.Lock()
+			s.log.WriteString(sc.Text() + "\n")
+			s.mu.Unlock()
+			if m := listeningOn.FindStringSubmatch(sc.Text()); m != nil {
+				select {
+				case found <- m[1]:
+				default:
+				}
+			}
+		}
+	}()
+	select {
+	case s.url = <-found:
+	case err := <-s.done:
+		t.Fatalf("knhk serve exited: %v\n%s", err, s.line(""))
+	case <-time.After(60 * time.Second):
+		t.Fatalf("knhk serve did not say where it listens\n%s", s.line(""))
+	}
+	return s
+}
+
+// line returns the first log line that contains sub.
+func (s *child) line(sub string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for l := range strings.Lines(s.log.String()) {
+		if strings.Contains(l, sub) {
+			return strings.TrimSpace(l)
+		}
+	}
+	return ""
+}
+
+// waitReady polls /readyz every 5 ms and returns the time since t0 at
+// the first 200.
+func (s *child) waitReady(t *testing.T, t0 time.Time) time.Duration {
+	for time.Since(t0) < 10*time.Minute {
+		resp, err := http.Get(s.url + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return time.Since(t0)
+			}
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatal("knhk serve not ready after 10 minutes")
+	return 0
+}
+
+// status reads the byte counts of /proc/PID/status (VmRSS, VmHWM, ...).
+func (s *child) status(t *testing.T) map[string]int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := map[string]int64{}
+	for l := range strings.Lines(string(b)) {
+		k, v, ok := strings.Cut(l, ":")
+		f := strings.Fields(v)
+		if ok && len(f) == 2 && f[1] == "kB" {
+			n, _ := strconv.ParseInt(f[0], 10, 64)
+			m[k] = n << 10
+		}
+	}
+	return m
+}
+
+// stop sends SIGTERM and waits for exit status 0.
+func (s *child) stop(t *testing.T) {
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-s.done:
+		if err != nil {
+			t.Fatalf("knhk serve after SIGTERM: %v\n%s", err, s.line(""))
+		}
+	case <-time.After(5 * time.Minute):
+		t.Fatal("knhk serve did not exit within 5 minutes of SIGTERM")
+	}
+}
