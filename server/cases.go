@@ -227,8 +227,11 @@ func (s *Service) Start(ctx context.Context, r StartRequest) (id string, existin
 	}
 	s.cli <- meta
 	args := host.ToEngineAll(vals)
+	// Not the named result id: returning (a caller that gave up) resets
+	// it, possibly before the driver reads it.
+	caseID, wf := id, net.Name
 	s.drivers.Add(1)
-	go s.drive(e, p, func(ctx context.Context) error { return p.eng.Start(ctx, id, net.Name, args) })
+	go s.drive(e, p, func(ctx context.Context) error { return p.eng.Start(ctx, caseID, wf, args) })
 	return s.awaitStart(ctx, e, false)
 }
 

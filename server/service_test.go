@@ -400,3 +400,28 @@ func TestFailurePosition(t *testing.T) {
 		t.Fatalf("a case of the reloaded program: %+v", sum)
 	}
 }
+
+// TestStartRetryAfterTimeout: a start whose caller gave up before the
+// acknowledgement still starts the case once; the retry with the same
+// request id returns it. (The case was once started with an empty id:
+// the driver read Start's named result after the early return reset it.)
+func TestStartRetryAfterTimeout(t *testing.T) {
+	s := open(t, t.TempDir())
+	defer closeSvc(t, s)
+	deploy(t, s)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // the caller's deadline has passed
+	_, _, err := s.Start(ctx, StartRequest{Workflow: "Hold", Input: []byte(`"o"`), Request: "r-9"})
+	if err != nil && CodeOf(err) != CodeDeadlineExceeded {
+		t.Fatalf("a start past its deadline: %v", err)
+	}
+	rctx, rcancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer rcancel()
+	id, existing, err := s.Start(rctx, StartRequest{Workflow: "Hold", Input: []byte(`"o"`), Request: "r-9"})
+	if err != nil || !existing {
+		t.Fatalf("the retry: %s %v %v", id, existing, err)
+	}
+	if list, _, _ := s.List(ListRequest{}); len(list) != 1 || list[0].ID != id {
+		t.Fatalf("cases: %+v", list)
+	}
+}
