@@ -114,17 +114,25 @@ func (s *Service) writeIndex() error {
 	return nil
 }
 
+// indexLoop writes the index every period while the log grows: an idle
+// server (say a million ended cases and nothing running) rewrites
+// nothing.
 func (s *Service) indexLoop(every time.Duration) {
 	defer close(s.indexDone)
 	t := time.NewTicker(every)
 	defer t.Stop()
+	written := s.st.LastSeq()
 	for {
 		select {
 		case <-s.stop:
 			return
 		case <-t.C:
-			if err := s.writeIndex(); err != nil {
-				fmt.Fprintf(s.opts.Log, "knhk serve: %v\n", err)
+			if last := s.st.LastSeq(); last != written {
+				if err := s.writeIndex(); err != nil {
+					fmt.Fprintf(s.opts.Log, "knhk serve: %v\n", err)
+					continue
+				}
+				written = last
 			}
 		}
 	}

@@ -425,3 +425,37 @@ func TestStartRetryAfterTimeout(t *testing.T) {
 		t.Fatalf("cases: %+v", list)
 	}
 }
+
+// TestIndexLoop: the index is written while the log grows, and not
+// rewritten while nothing happens.
+func TestIndexLoop(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir, Options{IndexEvery: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeSvc(t, s)
+	deploy(t, s)
+	id, _, err := s.Start(context.Background(), StartRequest{Workflow: "Inc", Input: []byte("1")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wait(t, s, id)
+	path := s.indexPath()
+	var fi os.FileInfo
+	for range 200 {
+		if fi, err = os.Stat(path); err == nil {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if fi == nil {
+		t.Fatal("no index was written while the log grew")
+	}
+	time.Sleep(50 * time.Millisecond) // a write already under way ends
+	fi, _ = os.Stat(path)
+	time.Sleep(100 * time.Millisecond)
+	if again, err := os.Stat(path); err != nil || !again.ModTime().Equal(fi.ModTime()) {
+		t.Fatalf("the index was rewritten while nothing happened: %v", err)
+	}
+}
