@@ -201,16 +201,21 @@ func (l *eventLog) ReplaySnapshot(ctx context.Context, caseID string, restore fu
 		return nil
 	}
 	first := p.Snap != 0
-	return l.st.ScanPositions(ctx, from, func(r store.Record, _ store.Position) error {
-		if r.CaseID != caseID {
+	// Views: other cases' records are skipped without a copy; the scan
+	// stops at the case's last record instead of the log's end.
+	err := l.st.ScanViews(ctx, store.Position{Seq: from}, func(r store.RecordView, _ store.Position) error {
+		if p.Last != 0 && r.Seq > p.Last {
+			return errStop
+		}
+		if string(r.CaseID) != caseID {
 			return nil
 		}
-		if r.Kind == engine.SnapshotKind {
+		if string(r.Kind) == engine.SnapshotKind {
 			if !first {
 				return nil
 			}
 			first = false
-			return restore(r.Payload)
+			return restore(append([]byte(nil), r.Payload...)) // the view is the scan's buffer
 		}
 		if first {
 			return fmt.Errorf("record %d: want the case snapshot, found %s", r.Seq, r.Kind)
@@ -221,4 +226,8 @@ func (l *eventLog) ReplaySnapshot(ctx context.Context, caseID string, restore fu
 		}
 		return fn(ev)
 	})
+	if err == errStop {
+		err = nil
+	}
+	return err
 }
