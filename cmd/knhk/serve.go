@@ -102,7 +102,7 @@ func runServe(e *env, o *serveOptions, args []string) int {
 	if o.tokenFile != "" {
 		b, err := os.ReadFile(o.tokenFile)
 		if err != nil {
-			fmt.Fprintf(e.stderr, "knhk: %v\n", unwrapPathError(err))
+			fmt.Fprintf(e.stderr, "knhk: token file %s: %v\n", o.tokenFile, unwrapPathError(err))
 			return exitUser
 		}
 		if token = strings.TrimSpace(string(b)); token == "" {

@@ -114,6 +114,9 @@ func (p *serveProc) stop(t *testing.T, sig syscall.Signal) int {
 
 func TestServeCommands(t *testing.T) {
 	dir := t.TempDir()
+	if code, _, errs := knhkProc(t, dir, "serve", "--token-file", "nope.txt"); code != 1 || errs != "knhk: token file nope.txt: no such file or directory\n" {
+		t.Fatalf("serve with a missing token file: %d %q", code, errs)
+	}
 	if err := os.WriteFile(filepath.Join(dir, "hold.knhk"), []byte(serveSource), 0o644); err != nil {
 		t.Fatal(err)
 	}
