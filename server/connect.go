@@ -169,7 +169,7 @@ func (a *api) GetHistory(ctx context.Context, r *connect.Request[knhkv1.GetHisto
 	if r.Msg.PageSize < 0 {
 		return nil, toConnect(errf(CodeInvalidArgument, "page_size", "page_size is negative (%d)", r.Msg.PageSize))
 	}
-	hs, next, err := a.s.History(ctx, r.Msg.CaseId, r.Msg.From, int(r.Msg.PageSize))
+	hs, next, err := a.s.History(ctx, r.Msg.CaseId, r.Msg.From, int(r.Msg.PageSize), r.Msg.Detail)
 	if err != nil {
 		return nil, toConnect(err)
 	}
@@ -181,7 +181,7 @@ func (a *api) GetHistory(ctx context.Context, r *connect.Request[knhkv1.GetHisto
 }
 
 func (a *api) WatchHistory(ctx context.Context, r *connect.Request[knhkv1.WatchHistoryRequest], st *connect.ServerStream[knhkv1.HistoryEntry]) error {
-	return toConnect(a.s.WatchHistory(ctx, r.Msg.CaseId, r.Msg.From, func(h HistoryEntry) error { return st.Send(historyPB(h)) }))
+	return toConnect(a.s.WatchHistory(ctx, r.Msg.CaseId, r.Msg.From, r.Msg.Detail, func(h HistoryEntry) error { return st.Send(historyPB(h)) }))
 }
 
 func (a *api) ListCases(ctx context.Context, r *connect.Request[knhkv1.ListCasesRequest]) (*connect.Response[knhkv1.ListCasesResponse], error) {

@@ -36,7 +36,7 @@ func TestDrainDuringTask(t *testing.T) {
 	if sum := wait(t, s, id); sum.Status != "completed" || sum.Result != "8" {
 		t.Fatalf("after the drain: %+v", sum)
 	}
-	h, _, err := s.History(context.Background(), id, 0, 100)
+	h, _, err := s.History(context.Background(), id, 0, 100, true)
 	if err != nil {
 		t.Fatal(err)
 	}

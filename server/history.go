@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/knhk/knhk/compiler/ir"
+	"github.com/knhk/knhk/compiler/view"
 	"github.com/knhk/knhk/runtime/engine"
 	"github.com/knhk/knhk/runtime/export"
 	"github.com/knhk/knhk/runtime/store"
@@ -84,8 +85,10 @@ func (r *eventReader) read(ctx context.Context, fn func(seq store.Seq, st *engin
 
 // History returns the entries of case id from entry from (0-based), at
 // most size of them (default 100, at most 1000), and the from of the
-// next page (0 when none).
-func (s *Service) History(ctx context.Context, id string, from int64, size int) ([]HistoryEntry, int64, error) {
+// next page (0 when none). Without detail it is the user-level history
+// of knhk history: steps named after their source (compiler/view) and
+// bookkeeping steps left out; with detail, every event.
+func (s *Service) History(ctx context.Context, id string, from int64, size int, detail bool) ([]HistoryEntry, int64, error) {
 	if err := s.enter(); err != nil {
 		return nil, 0, err
 	}
@@ -101,17 +104,55 @@ func (s *Service) History(ctx context.Context, id string, from int64, size int) 
 	if err != nil {
 		return nil, 0, err
 	}
-	return s.history(ctx, e, from, size)
+	return s.history(ctx, e, from, size, detail)
 }
 
-func (s *Service) history(ctx context.Context, e *caseEntry, from int64, size int) ([]HistoryEntry, int64, error) {
+// namer names history entries after the user-level view of their nets.
+type namer struct {
+	p      *Program
+	detail bool
+	views  map[int32]*view.Graph
+}
+
+// entry describes ev (st: the state before it) and reports whether the
+// history shows it.
+func (n *namer) entry(seq store.Seq, st *engine.State, ev *engine.Event) (HistoryEntry, bool) {
+	h := describe(n.p.prog, seq, st, ev)
+	if n.detail {
+		return h, true
+	}
+	net, trans := eventStep(n.p.prog, st, ev)
+	if net < 0 {
+		return h, true
+	}
+	g := n.views[net]
+	if g == nil {
+		if n.views == nil {
+			n.views = map[int32]*view.Graph{}
+		}
+		g = view.Build(n.p.prog, int(net), view.Options{Text: n.p.Text})
+		n.views[net] = g
+	}
+	name, show := g.Step(n.p.prog, trans)
+	if name != "" {
+		h.Step = name
+	}
+	return h, show
+}
+
+func (s *Service) history(ctx context.Context, e *caseEntry, from int64, size int, detail bool) ([]HistoryEntry, int64, error) {
 	p, err := s.program(e.summary().Program)
 	if err != nil {
 		return nil, 0, &Error{Code: CodeInternal, Message: err.Error(), Err: err}
 	}
 	var out []HistoryEntry
 	var n, next int64
+	nm := &namer{p: p, detail: detail}
 	err = s.events(ctx, p, e.id, func(seq store.Seq, st *engine.State, ev *engine.Event) error {
+		h, show := nm.entry(seq, st, ev)
+		if !show {
+			return nil
+		}
 		defer func() { n++ }()
 		if n < from {
 			return nil
@@ -120,7 +161,7 @@ func (s *Service) history(ctx context.Context, e *caseEntry, from int64, size in
 			next = n
 			return errStop
 		}
-		out = append(out, describe(p.prog, seq, st, ev))
+		out = append(out, h)
 		return nil
 	}, nil)
 	if err != nil {
@@ -129,10 +170,11 @@ func (s *Service) history(ctx context.Context, e *caseEntry, from int64, size in
 	return out, next, nil
 }
 
-// WatchHistory calls fn with every entry of case id from entry from on,
-// as they are appended, until the case ends (after its last entry), ctx
-// is done, the Service drains, or fn fails.
-func (s *Service) WatchHistory(ctx context.Context, id string, from int64, fn func(HistoryEntry) error) error {
+// WatchHistory calls fn with every entry of case id (by History's rule
+// for detail) from entry from on, as they are appended, until the case
+// ends (after its last entry), ctx is done, the Service drains, or fn
+// fails.
+func (s *Service) WatchHistory(ctx context.Context, id string, from int64, detail bool, fn func(HistoryEntry) error) error {
 	if err := s.enter(); err != nil {
 		return err
 	}
@@ -152,14 +194,19 @@ func (s *Service) WatchHistory(ctx context.Context, id string, from int64, fn fu
 	// appended since the last one.
 	r := &eventReader{s: s, p: p, id: id, st: &engine.State{ID: id}, applying: true}
 	var n int64
+	nm := &namer{p: p, detail: detail}
 	for {
 		sum, changed := e.watch()
 		err := r.read(ctx, func(seq store.Seq, st *engine.State, ev *engine.Event) error {
+			h, show := nm.entry(seq, st, ev)
+			if !show {
+				return nil
+			}
 			defer func() { n++ }()
 			if n < from {
 				return nil
 			}
-			return fn(describe(p.prog, seq, st, ev))
+			return fn(h)
 		}, nil)
 		if err != nil {
 			if ctx.Err() != nil {

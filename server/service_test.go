@@ -346,7 +346,7 @@ func TestSignalOnce(t *testing.T) {
 	if _, err := s.SignalOnce(ctx, id, "Approve", nil, "a/send/1"); CodeOf(err) != CodeInvalidArgument {
 		t.Fatalf("a request id with /send/: %v", err)
 	}
-	h, _, _ := s.History(ctx, id, 0, 100)
+	h, _, _ := s.History(ctx, id, 0, 100, true)
 	n := 0
 	for _, e := range h {
 		if e.Kind == "signal" {

@@ -41,7 +41,7 @@ time, kind and, when they apply, step, signal, message and due.
 		srv := serverFlag(fs)
 		return func(e *env, args []string) int {
 			if *srv != "" {
-				return remoteHistory(e, *srv, *asJSON, args)
+				return remoteHistory(e, *srv, *asJSON, *detail, args)
 			}
 			return runHistory(e, *data, *asJSON, *detail, args)
 		}

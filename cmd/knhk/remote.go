@@ -329,7 +329,7 @@ func remoteCases(e *env, url string, asJSON bool, args []string) int {
 	return exitOK
 }
 
-func remoteHistory(e *env, url string, asJSON bool, args []string) int {
+func remoteHistory(e *env, url string, asJSON, detail bool, args []string) int {
 	if len(args) != 1 {
 		return usageError(e, "want exactly one CASE, got %d", len(args))
 	}
@@ -346,7 +346,7 @@ func remoteHistory(e *env, url string, asJSON bool, args []string) int {
 	var all []entry
 	var from int64
 	for {
-		r, err := api.GetHistory(context.Background(), connect.NewRequest(&knhkv1.GetHistoryRequest{CaseId: args[0], From: from, PageSize: 1000}))
+		r, err := api.GetHistory(context.Background(), connect.NewRequest(&knhkv1.GetHistoryRequest{CaseId: args[0], From: from, PageSize: 1000, Detail: detail}))
 		if err != nil {
 			out.Flush()
 			return remoteError(e, err)

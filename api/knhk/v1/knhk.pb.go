@@ -1311,8 +1311,12 @@ type GetHistoryRequest struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
 	CaseId string                 `protobuf:"bytes,1,opt,name=case_id,json=caseId,proto3" json:"case_id,omitempty"`
 	// from is the first entry (0-based); page_size at most 1000 (default 100).
-	From          int64 `protobuf:"varint,2,opt,name=from,proto3" json:"from,omitempty"`
-	PageSize      int32 `protobuf:"varint,3,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	From     int64 `protobuf:"varint,2,opt,name=from,proto3" json:"from,omitempty"`
+	PageSize int32 `protobuf:"varint,3,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// detail lists every event with the compiled net's step names; by
+	// default the history is knhk history's user-level one (steps named
+	// after the source, bookkeeping steps left out).
+	Detail        bool `protobuf:"varint,4,opt,name=detail,proto3" json:"detail,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1366,6 +1370,13 @@ func (x *GetHistoryRequest) GetPageSize() int32 {
 		return x.PageSize
 	}
 	return 0
+}
+
+func (x *GetHistoryRequest) GetDetail() bool {
+	if x != nil {
+		return x.Detail
+	}
+	return false
 }
 
 type GetHistoryResponse struct {
@@ -1422,9 +1433,11 @@ func (x *GetHistoryResponse) GetNext() int64 {
 }
 
 type WatchHistoryRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	CaseId        string                 `protobuf:"bytes,1,opt,name=case_id,json=caseId,proto3" json:"case_id,omitempty"`
-	From          int64                  `protobuf:"varint,2,opt,name=from,proto3" json:"from,omitempty"`
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	CaseId string                 `protobuf:"bytes,1,opt,name=case_id,json=caseId,proto3" json:"case_id,omitempty"`
+	From   int64                  `protobuf:"varint,2,opt,name=from,proto3" json:"from,omitempty"`
+	// detail as in GetHistoryRequest.
+	Detail        bool `protobuf:"varint,3,opt,name=detail,proto3" json:"detail,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1471,6 +1484,13 @@ func (x *WatchHistoryRequest) GetFrom() int64 {
 		return x.From
 	}
 	return 0
+}
+
+func (x *WatchHistoryRequest) GetDetail() bool {
+	if x != nil {
+		return x.Detail
+	}
+	return false
 }
 
 type ListCasesRequest struct {
@@ -2320,17 +2340,19 @@ const file_knhk_v1_knhk_proto_rawDesc = "" +
 	"\x0etime_unix_nano\x18\x02 \x01(\x03R\ftimeUnixNano\x12\x12\n" +
 	"\x04kind\x18\x03 \x01(\tR\x04kind\x12\x12\n" +
 	"\x04step\x18\x04 \x01(\tR\x04step\x12\x16\n" +
-	"\x06detail\x18\x05 \x01(\tR\x06detail\"]\n" +
+	"\x06detail\x18\x05 \x01(\tR\x06detail\"u\n" +
 	"\x11GetHistoryRequest\x12\x17\n" +
 	"\acase_id\x18\x01 \x01(\tR\x06caseId\x12\x12\n" +
 	"\x04from\x18\x02 \x01(\x03R\x04from\x12\x1b\n" +
-	"\tpage_size\x18\x03 \x01(\x05R\bpageSize\"Y\n" +
+	"\tpage_size\x18\x03 \x01(\x05R\bpageSize\x12\x16\n" +
+	"\x06detail\x18\x04 \x01(\bR\x06detail\"Y\n" +
 	"\x12GetHistoryResponse\x12/\n" +
 	"\aentries\x18\x01 \x03(\v2\x15.knhk.v1.HistoryEntryR\aentries\x12\x12\n" +
-	"\x04next\x18\x02 \x01(\x03R\x04next\"B\n" +
+	"\x04next\x18\x02 \x01(\x03R\x04next\"Z\n" +
 	"\x13WatchHistoryRequest\x12\x17\n" +
 	"\acase_id\x18\x01 \x01(\tR\x06caseId\x12\x12\n" +
-	"\x04from\x18\x02 \x01(\x03R\x04from\"\x95\x02\n" +
+	"\x04from\x18\x02 \x01(\x03R\x04from\x12\x16\n" +
+	"\x06detail\x18\x03 \x01(\bR\x06detail\"\x95\x02\n" +
 	"\x10ListCasesRequest\x12\x1a\n" +
 	"\bworkflow\x18\x01 \x01(\tR\bworkflow\x12\x16\n" +
 	"\x06status\x18\x02 \x01(\tR\x06status\x125\n" +
