@@ -17,6 +17,7 @@ APT_NEEDS=(
 	"npm:npm"      # the Node client, the TextMate grammar tests and vsce
 	"dot:graphviz" # knhk graph -o out.svg
 	"chromium:chromium" # the web console's headless-browser test (chromedp)
+	"protoc:protobuf-compiler" # api/gen_test.go regenerates the API code and diffs it
 )
 
 missing=()
