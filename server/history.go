@@ -1,7 +1,7 @@
 // This file implements a case's history (one entry per event, steps
 // named as knhk history names them) and its export as XES or CSV (as
-// knhk export writes them). The naming helpers follow cmd/knhk's
-// history.go and export.go, which a main package cannot share.
+// knhk export writes them). What an event concerns and how it is named
+// come from runtime/history and compiler/view, which cmd/knhk calls too.
 
 package server
 
@@ -15,6 +15,7 @@ import (
 	"github.com/knhk/knhk/compiler/view"
 	"github.com/knhk/knhk/runtime/engine"
 	"github.com/knhk/knhk/runtime/export"
+	"github.com/knhk/knhk/runtime/history"
 	"github.com/knhk/knhk/runtime/store"
 )
 
@@ -121,7 +122,7 @@ func (n *namer) entry(seq store.Seq, st *engine.State, ev *engine.Event) (Histor
 	if n.detail {
 		return h, true
 	}
-	net, trans := eventStep(n.p.prog, st, ev)
+	net, trans := history.Step(n.p.prog, st, ev)
 	if net < 0 {
 		return h, true
 	}
@@ -236,95 +237,13 @@ func describe(p *ir.Program, seq store.Seq, st *engine.State, ev *engine.Event) 
 	case ev.Kind == engine.EvSignal:
 		h.Step = ev.Name
 	default:
-		if t := eventTransition(p, st, ev); t != nil {
-			h.Step = stepName(p, t)
-		} else if v := compOf(st, ev); v != nil {
-			h.Step = "undo " + calleeName(p, v.Call)
+		if t := history.Transition(p, st, ev); t != nil {
+			h.Step = view.StepName(p, t)
+		} else if v := history.Compensation(st, ev); v != nil {
+			h.Step = "undo " + view.CalleeName(p, v.Call)
 		}
 	}
 	return h
-}
-
-func compOf(s *engine.State, ev *engine.Event) *engine.Inv {
-	switch ev.Kind {
-	case engine.EvDone, engine.EvFailed, engine.EvRetry:
-		for _, v := range s.Invs {
-			if v.ID == ev.Inv && v.Comp && v.Call != nil {
-				return v
-			}
-		}
-	}
-	return nil
-}
-
-// eventTransition returns the transition ev concerns in s, or nil.
-func eventTransition(p *ir.Program, s *engine.State, ev *engine.Event) *ir.Transition {
-	frame, trans := ev.Frame, ev.Trans
-	switch ev.Kind {
-	case engine.EvFire, engine.EvArm, engine.EvTimer:
-	case engine.EvFailed, engine.EvDone, engine.EvRetry:
-		frame, trans = -1, -1
-		for _, v := range s.Invs {
-			if v.ID == ev.Inv {
-				frame, trans = v.Frame, v.Trans
-			}
-		}
-	default:
-		return nil
-	}
-	for _, f := range s.Frames {
-		if f.ID != frame || f.Net < 0 || int(f.Net) >= len(p.Nets) {
-			continue
-		}
-		n := p.Nets[f.Net]
-		if trans >= 0 && int(trans) < len(n.Transitions) {
-			return n.Transitions[trans]
-		}
-	}
-	return nil
-}
-
-func stepName(p *ir.Program, t *ir.Transition) string {
-	if t.Call != nil && t.Kind != ir.TMulti {
-		if n := calleeName(p, t.Call); n != "" {
-			return n
-		}
-	}
-	if t.Label != "" {
-		return t.Label
-	}
-	return t.Name
-}
-
-func calleeName(p *ir.Program, c *ir.Call) string {
-	i := int(c.Target)
-	switch c.Kind {
-	case ir.CallTask:
-		if i >= 0 && i < len(p.Tasks) && p.Tasks[i] != nil {
-			return p.Tasks[i].Name
-		}
-	case ir.CallWorkflow:
-		if i >= 0 && i < len(p.Nets) && p.Nets[i] != nil {
-			return p.Nets[i].Name
-		}
-	case ir.CallKernel:
-		if i >= 0 && i < len(p.Kernels) && p.Kernels[i] != nil {
-			return p.Kernels[i].Name
-		}
-	}
-	return ""
-}
-
-func resourceOf(p *ir.Program, c *ir.Call) string {
-	switch c.Kind {
-	case ir.CallTask:
-		if i := int(c.Target); i >= 0 && i < len(p.Tasks) && p.Tasks[i] != nil {
-			return p.Tasks[i].Binding.Kind.String()
-		}
-	case ir.CallKernel:
-		return "kernel"
-	}
-	return ""
 }
 
 // Export writes cases ids (every case when empty) to w as "xes" or "csv".
@@ -394,7 +313,7 @@ func (s *Service) trace(ctx context.Context, e *caseEntry, w export.Writer) erro
 		}
 		switch ev.Kind {
 		case engine.EvFire:
-			if tr := eventTransition(prog, st, ev); tr != nil && tr.Kind == ir.TFail {
+			if tr := history.Transition(prog, st, ev); tr != nil && tr.Kind == ir.TFail {
 				add("fail", export.Complete, "")
 			}
 		case engine.EvSignal:
@@ -406,11 +325,11 @@ func (s *Service) trace(ctx context.Context, e *caseEntry, w export.Writer) erro
 				if v.ID != ev.Inv || v.Call == nil {
 					continue
 				}
-				name := calleeName(prog, v.Call)
+				name := view.CalleeName(prog, v.Call)
 				if v.Comp {
 					name = "undo " + name
 				}
-				add(name, export.Complete, resourceOf(prog, v.Call))
+				add(name, export.Complete, view.Resource(prog, v.Call))
 			}
 		}
 		next = st.NextInv
@@ -422,11 +341,11 @@ func (s *Service) trace(ctx context.Context, e *caseEntry, w export.Writer) erro
 			if v.ID < next || v.Call == nil {
 				continue
 			}
-			name := calleeName(prog, v.Call)
+			name := view.CalleeName(prog, v.Call)
 			if v.Comp {
 				name = "undo " + name
 			}
-			if err := w.Event(export.Event{Activity: name, Lifecycle: export.Start, Time: at, Resource: resourceOf(prog, v.Call)}); err != nil {
+			if err := w.Event(export.Event{Activity: name, Lifecycle: export.Start, Time: at, Resource: view.Resource(prog, v.Call)}); err != nil {
 				return err
 			}
 		}

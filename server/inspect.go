@@ -15,6 +15,7 @@ import (
 	"github.com/knhk/knhk/lang/source"
 	"github.com/knhk/knhk/runtime/engine"
 	"github.com/knhk/knhk/runtime/eval"
+	"github.com/knhk/knhk/runtime/history"
 	"github.com/knhk/knhk/runtime/host"
 	"github.com/knhk/knhk/runtime/store"
 )
@@ -104,7 +105,7 @@ func (s *Service) Inspect(ctx context.Context, id string) (*Inspection, error) {
 				in.Fired[Step{net, trans}] = true
 			}
 		}
-		if net, trans := eventStep(p.prog, before, ev); net >= 0 {
+		if net, trans := history.Step(p.prog, before, ev); net >= 0 {
 			if ev.Kind == engine.EvFire || ev.Kind == engine.EvTimer {
 				in.Fired[Step{net, trans}] = true
 			}
@@ -132,30 +133,6 @@ func (s *Service) Inspect(ctx context.Context, id string) (*Inspection, error) {
 		in.History = in.History[len(in.History)-MaxInspectHistory:]
 	}
 	return in, nil
-}
-
-// eventStep returns the net and transition ev concerns in s (the state
-// before ev), or -1, -1; it finds them as eventTransition does.
-func eventStep(p *ir.Program, s *engine.State, ev *engine.Event) (int32, int32) {
-	frame, trans := ev.Frame, ev.Trans
-	switch ev.Kind {
-	case engine.EvFire, engine.EvArm, engine.EvTimer:
-	case engine.EvFailed, engine.EvDone, engine.EvRetry:
-		frame, trans = -1, -1
-		for _, v := range s.Invs {
-			if v.ID == ev.Inv {
-				frame, trans = v.Frame, v.Trans
-			}
-		}
-	default:
-		return -1, -1
-	}
-	for _, f := range s.Frames {
-		if f.ID == frame && f.Net >= 0 && int(f.Net) < len(p.Nets) && trans >= 0 && int(trans) < len(p.Nets[f.Net].Transitions) {
-			return f.Net, trans
-		}
-	}
-	return -1, -1
 }
 
 // signalWait returns the wait that a signal name arriving in s takes, as

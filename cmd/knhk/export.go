@@ -12,8 +12,10 @@ import (
 	"time"
 
 	"github.com/knhk/knhk/compiler/ir"
+	"github.com/knhk/knhk/compiler/view"
 	"github.com/knhk/knhk/runtime/engine"
 	"github.com/knhk/knhk/runtime/export"
+	"github.com/knhk/knhk/runtime/history"
 	"github.com/knhk/knhk/runtime/store"
 )
 
@@ -168,7 +170,7 @@ func traceOf(ctx context.Context, d *dataDir, c *caseLog, x *caseInfo, w export.
 		}
 		switch ev.Kind {
 		case engine.EvFire:
-			if tr := eventTransition(p, &s, ev); tr != nil && tr.Kind == ir.TFail {
+			if tr := history.Transition(p, &s, ev); tr != nil && tr.Kind == ir.TFail {
 				add("fail", export.Complete, "")
 			}
 		case engine.EvSignal:
@@ -181,9 +183,9 @@ func traceOf(ctx context.Context, d *dataDir, c *caseLog, x *caseInfo, w export.
 					continue
 				}
 				if v.Comp {
-					add("undo "+calleeName(p, v.Call), export.Complete, resourceOf(p, v.Call))
+					add("undo "+view.CalleeName(p, v.Call), export.Complete, view.Resource(p, v.Call))
 				} else {
-					add(calleeName(p, v.Call), export.Complete, resourceOf(p, v.Call))
+					add(view.CalleeName(p, v.Call), export.Complete, view.Resource(p, v.Call))
 				}
 			}
 		}
@@ -199,25 +201,11 @@ func traceOf(ctx context.Context, d *dataDir, c *caseLog, x *caseInfo, w export.
 				continue
 			}
 			if v.Comp {
-				add("undo "+calleeName(p, v.Call), export.Start, resourceOf(p, v.Call))
+				add("undo "+view.CalleeName(p, v.Call), export.Start, view.Resource(p, v.Call))
 			} else {
-				add(calleeName(p, v.Call), export.Start, resourceOf(p, v.Call))
+				add(view.CalleeName(p, v.Call), export.Start, view.Resource(p, v.Call))
 			}
 		}
 		return werr
 	})
-}
-
-// resourceOf is the org:resource of a call: the kind of binding that
-// runs a task, "kernel" for a kernel.
-func resourceOf(p *ir.Program, c *ir.Call) string {
-	switch c.Kind {
-	case ir.CallTask:
-		if i := int(c.Target); i >= 0 && i < len(p.Tasks) && p.Tasks[i] != nil {
-			return p.Tasks[i].Binding.Kind.String()
-		}
-	case ir.CallKernel:
-		return "kernel"
-	}
-	return ""
 }

@@ -11,8 +11,9 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/knhk/knhk/compiler/ir"
+	"github.com/knhk/knhk/compiler/view"
 	"github.com/knhk/knhk/runtime/engine"
+	"github.com/knhk/knhk/runtime/history"
 	"github.com/knhk/knhk/runtime/store"
 )
 
@@ -182,14 +183,14 @@ func historyOf(ctx context.Context, d *dataDir, c *caseLog, fn func(historyEntry
 				h.Step = c.prog.Nets[ev.Trans].Name
 			} else if name := c.mach.HookName(&s, ev); name != "" {
 				h.Step = name
-			} else if t := eventTransition(c.prog, &s, ev); t != nil {
-				h.Step = stepName(c.prog, t)
+			} else if t := history.Transition(c.prog, &s, ev); t != nil {
+				h.Step = view.StepName(c.prog, t)
 				sendHistory(&h, t, ev)
 				userStep(&h, views, c.prog, &s, ev)
-			} else if v := compOf(&s, ev); v != nil {
-				h.Step = "undo " + calleeName(c.prog, v.Call)
+			} else if v := history.Compensation(&s, ev); v != nil {
+				h.Step = "undo " + view.CalleeName(c.prog, v.Call)
 			} else if ev.Kind == engine.EvCompRetry && len(s.Comp) > 0 {
-				h.Step = "undo " + calleeName(c.prog, s.Comp[len(s.Comp)-1].Call)
+				h.Step = "undo " + view.CalleeName(c.prog, s.Comp[len(s.Comp)-1].Call)
 			}
 			if err := c.mach.Apply(&s, ev); err != nil {
 				applying = false // describe the rest without names
@@ -198,80 +199,4 @@ func historyOf(ctx context.Context, d *dataDir, c *caseLog, fn func(historyEntry
 		return fn(h)
 	})
 	return err
-}
-
-// compOf returns the compensation whose outcome ev records, nil when ev
-// is not such an outcome.
-func compOf(s *engine.State, ev *engine.Event) *engine.Inv {
-	switch ev.Kind {
-	case engine.EvDone, engine.EvFailed, engine.EvRetry:
-		for _, v := range s.Invs {
-			if v.ID == ev.Inv && v.Comp && v.Call != nil {
-				return v
-			}
-		}
-	}
-	return nil
-}
-
-// eventTransition returns the transition ev concerns in s (the state
-// before ev), or nil.
-func eventTransition(p *ir.Program, s *engine.State, ev *engine.Event) *ir.Transition {
-	frame, trans := ev.Frame, ev.Trans
-	switch ev.Kind {
-	case engine.EvFire, engine.EvArm, engine.EvTimer:
-	case engine.EvFailed, engine.EvDone, engine.EvRetry:
-		frame, trans = -1, -1
-		for _, v := range s.Invs {
-			if v.ID == ev.Inv {
-				frame, trans = v.Frame, v.Trans
-			}
-		}
-	default:
-		return nil
-	}
-	for _, f := range s.Frames {
-		if f.ID != frame || f.Net < 0 || int(f.Net) >= len(p.Nets) {
-			continue
-		}
-		n := p.Nets[f.Net]
-		if trans >= 0 && int(trans) < len(n.Transitions) {
-			return n.Transitions[trans]
-		}
-	}
-	return nil
-}
-
-// stepName names a transition for people: the task, kernel or workflow
-// it calls, the signal or marker it waits on, or its internal name.
-func stepName(p *ir.Program, t *ir.Transition) string {
-	if t.Call != nil && t.Kind != ir.TMulti {
-		if n := calleeName(p, t.Call); n != "" {
-			return n
-		}
-	}
-	if t.Label != "" {
-		return t.Label
-	}
-	return t.Name
-}
-
-// calleeName returns the name of what c calls, "" when out of range.
-func calleeName(p *ir.Program, c *ir.Call) string {
-	i := int(c.Target)
-	switch c.Kind {
-	case ir.CallTask:
-		if i >= 0 && i < len(p.Tasks) && p.Tasks[i] != nil {
-			return p.Tasks[i].Name
-		}
-	case ir.CallWorkflow:
-		if i >= 0 && i < len(p.Nets) && p.Nets[i] != nil {
-			return p.Nets[i].Name
-		}
-	case ir.CallKernel:
-		if i >= 0 && i < len(p.Kernels) && p.Kernels[i] != nil {
-			return p.Kernels[i].Name
-		}
-	}
-	return ""
 }

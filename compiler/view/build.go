@@ -174,7 +174,7 @@ func classify(p *ir.Program, n *ir.Net, t *ir.Transition, o Options) (Node, bool
 	switch t.Kind {
 	case ir.TTask, ir.TKernel, ir.TWorkflow:
 		nd.Kind = Task
-		nd.Name = calleeName(p, t.Call)
+		nd.Name = CalleeName(p, t.Call)
 		if nd.Name == "" {
 			nd.Name = Base(t.Name)
 		}
@@ -271,27 +271,4 @@ func joinRule(n *ir.Net, t *ir.Transition) string {
 		return "of the started"
 	}
 	return "all"
-}
-
-// calleeName returns the name of what c calls, "" when out of range.
-func calleeName(p *ir.Program, c *ir.Call) string {
-	if c == nil {
-		return ""
-	}
-	i := int(c.Target)
-	switch c.Kind {
-	case ir.CallTask:
-		if i >= 0 && i < len(p.Tasks) && p.Tasks[i] != nil {
-			return p.Tasks[i].Name
-		}
-	case ir.CallWorkflow:
-		if i >= 0 && i < len(p.Nets) && p.Nets[i] != nil {
-			return p.Nets[i].Name
-		}
-	case ir.CallKernel:
-		if i >= 0 && i < len(p.Kernels) && p.Kernels[i] != nil {
-			return p.Kernels[i].Name
-		}
-	}
-	return ""
 }
