@@ -124,55 +124,7 @@ func (m *Machine) listBuiltin(in *ir.Instr, env Env, regs []Value, xs Value, res
 		args[len(args)-1] = x
 		return m.call(lam, env, args)
 	}
-	elems := xs.Elems()
-	switch in.Name {
-	case "sum":
-		acc := zero(m.prog.KindOf(result))
-		for _, x := range elems {
-			v, err := apply(x)
-			if err != nil {
-				return Value{}, err
-			}
-			if acc, err = binary(ir.BinAdd, acc, v); err != nil {
-				return Value{}, err
-			}
-		}
-		return acc, nil
-	case "map":
-		out := make([]Value, len(elems))
-		for i, x := range elems {
-			v, err := apply(x)
-			if err != nil {
-				return Value{}, err
-			}
-			out[i] = v
-		}
-		return List(out), nil
-	case "filter":
-		var out []Value
-		for _, x := range elems {
-			v, err := apply(x)
-			if err != nil {
-				return Value{}, err
-			}
-			if v.AsBool() {
-				out = append(out, x)
-			}
-		}
-		return List(out), nil
-	}
-	// any, all
-	all := in.Name == "all"
-	for _, x := range elems {
-		v, err := apply(x)
-		if err != nil {
-			return Value{}, err
-		}
-		if v.AsBool() != all {
-			return Bool(!all), nil
-		}
-	}
-	return Bool(all), nil
+	return foldList(in.Name, xs.Elems(), m.prog.KindOf(result), apply)
 }
 
 // zero is the zero of a numeric or duration kind, the sum of no elements.

@@ -189,56 +189,7 @@ func (n *Native) ListBuiltin(name string, xs Value, result ir.TypeID, f func(Val
 		}
 		return f(x)
 	}
-	elems := xs.Elems()
-	switch name {
-	case "sum":
-		acc := zero(n.Prog.KindOf(result))
-		for _, x := range elems {
-			v, err := apply(x)
-			if err != nil {
-				return Value{}, err
-			}
-			if acc, err = binary(ir.BinAdd, acc, v); err != nil {
-				return Value{}, err
-			}
-		}
-		return acc, nil
-	case "map":
-		out := make([]Value, len(elems))
-		for i, x := range elems {
-			v, err := apply(x)
-			if err != nil {
-				return Value{}, err
-			}
-			out[i] = v
-		}
-		return List(out), nil
-	case "filter":
-		var out []Value
-		for _, x := range elems {
-			v, err := apply(x)
-			if err != nil {
-				return Value{}, err
-			}
-			if v.AsBool() {
-				out = append(out, x)
-			}
-		}
-		return List(out), nil
-	case "any", "all":
-		all := name == "all"
-		for _, x := range elems {
-			v, err := apply(x)
-			if err != nil {
-				return Value{}, err
-			}
-			if v.AsBool() != all {
-				return Bool(!all), nil
-			}
-		}
-		return Bool(all), nil
-	}
-	return Value{}, failf("unknown builtin %s", name)
+	return foldList(name, xs.Elems(), n.Prog.KindOf(result), apply)
 }
 
 // Arity is the register machine's error for a call of name with got
