@@ -191,7 +191,7 @@ func run(t *testing.T, p *ir.Program, sc *scenario) []string {
 		switch verb {
 		case "start", "signal":
 			name, js, _ := strings.Cut(strings.TrimSpace(rest), " ")
-			vals, err := values(p, verb, name, js)
+			vals, err := host.JSONArgs(p, verb == "start", name, js)
 			if err != nil {
 				t.Fatalf("action %q: %v", a, err)
 			}
@@ -231,45 +231,6 @@ func run(t *testing.T, p *ir.Program, sc *scenario) []string {
 type mark struct {
 	at   int
 	text string
-}
-
-// values decodes a JSON array of arguments into the engine's form, typed
-// by the workflow's parameters or the signal's payload.
-func values(p *ir.Program, verb, name, js string) ([]any, error) {
-	var params []ir.Param
-	if verb == "start" {
-		n := p.Net(name)
-		if n == nil {
-			return nil, fmt.Errorf("no workflow %s", name)
-		}
-		params = n.Params
-	} else {
-		for _, n := range p.Nets {
-			for _, sg := range n.Signals {
-				if sg != nil && sg.Name == name {
-					params = sg.Params
-				}
-			}
-		}
-	}
-	var raw []json.RawMessage
-	if strings.TrimSpace(js) != "" {
-		if err := json.Unmarshal([]byte(js), &raw); err != nil {
-			return nil, err
-		}
-	}
-	if len(raw) != len(params) {
-		return nil, fmt.Errorf("%d values for %d parameters", len(raw), len(params))
-	}
-	out := make([]any, len(raw))
-	for i, r := range raw {
-		v, err := eval.FromJSON(p, params[i].Type, r)
-		if err != nil {
-			return nil, err
-		}
-		out[i] = host.ToEngine(v)
-	}
-	return out, nil
 }
 
 // render replays events on a shadow state and writes one line per

@@ -132,7 +132,7 @@ func Play(p *ir.Program, ev engine.Evaluator, sc Scenario) (*Outcome, error) {
 		switch verb {
 		case "start", "signal":
 			name, js, _ := strings.Cut(strings.TrimSpace(rest), " ")
-			vals, err := values(p, verb, name, js)
+			vals, err := host.JSONArgs(p, verb == "start", name, js)
 			if err != nil {
 				return nil, fmt.Errorf("action %q: %v", a, err)
 			}
@@ -257,45 +257,6 @@ func Sample(p *ir.Program, t ir.TypeID, depth int) eval.Value {
 		return eval.Record(ty, fs)
 	}
 	return eval.Zero(p, t)
-}
-
-// values decodes a JSON array of arguments typed by the workflow's
-// parameters or the signal's payload.
-func values(p *ir.Program, verb, name, js string) ([]any, error) {
-	var params []ir.Param
-	if verb == "start" {
-		n := p.Net(name)
-		if n == nil {
-			return nil, fmt.Errorf("no workflow %s", name)
-		}
-		params = n.Params
-	} else {
-		for _, n := range p.Nets {
-			for _, sg := range n.Signals {
-				if sg != nil && sg.Name == name {
-					params = sg.Params
-				}
-			}
-		}
-	}
-	var raw []json.RawMessage
-	if strings.TrimSpace(js) != "" {
-		if err := json.Unmarshal([]byte(js), &raw); err != nil {
-			return nil, err
-		}
-	}
-	if len(raw) != len(params) {
-		return nil, fmt.Errorf("%d values for %d parameters", len(raw), len(params))
-	}
-	out := make([]any, len(raw))
-	for i, r := range raw {
-		v, err := eval.FromJSON(p, params[i].Type, r)
-		if err != nil {
-			return nil, err
-		}
-		out[i] = host.ToEngine(v)
-	}
-	return out, nil
 }
 
 // Clock is a fake clock that moves only when told.
