@@ -82,10 +82,11 @@ func waiting(t *testing.T, stderr string) string {
 	return m[1]
 }
 
-// TestBuildCrossResume builds a binary and moves cases between it and
-// knhk: started by knhk run, signalled by the binary, and the other way
-// round; a case of another program is refused by the binary.
-func TestBuildCrossResume(t *testing.T) {
+// buildDir skips a test that runs the Go toolchain in -short mode or
+// without a go command; otherwise it returns the repository's root (for
+// --knhk-src) and a temporary directory holding files (name to text).
+func buildDir(t *testing.T, files map[string]string) (root, dir string) {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("runs the Go toolchain")
 	}
@@ -96,12 +97,20 @@ func TestBuildCrossResume(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	for name, text := range map[string]string{"hold.knhk": holdProgram, "other.knhk": otherProgram} {
+	dir = t.TempDir()
+	for name, text := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
+	return root, dir
+}
+
+// TestBuildCrossResume builds a binary and moves cases between it and
+// knhk: started by knhk run, signalled by the binary, and the other way
+// round; a case of another program is refused by the binary.
+func TestBuildCrossResume(t *testing.T) {
+	root, dir := buildDir(t, map[string]string{"hold.knhk": holdProgram, "other.knhk": otherProgram})
 	bin := filepath.Join(dir, "hold")
 	emit := filepath.Join(dir, "gen")
 	if code, _, stderr := knhkRun(t, dir, "build", "--knhk-src", root, "-o", bin, "--emit-go", emit, "hold.knhk"); code != 0 {
@@ -269,22 +278,7 @@ workflow Send(to: string) -> string {
 // another program, so a signal it sends there stays queued, and knhk
 // resume of the sender delivers it later.
 func TestBuildSendToAnotherProgram(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs the Go toolchain")
-	}
-	if _, err := exec.LookPath("go"); err != nil {
-		t.Skip("no go command")
-	}
-	root, err := filepath.Abs("../..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	for name, text := range map[string]string{"hold.knhk": holdProgram, "sender.knhk": senderProgram} {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	root, dir := buildDir(t, map[string]string{"hold.knhk": holdProgram, "sender.knhk": senderProgram})
 	bin := filepath.Join(dir, "sender")
 	if code, _, stderr := knhkRun(t, dir, "build", "--knhk-src", root, "-o", bin, "sender.knhk"); code != 0 {
 		t.Fatalf("knhk build: exit %d\n%s", code, stderr)

@@ -24,6 +24,16 @@ import (
 // treeHash hashes every name, mode and byte under dir.
 func treeHash(t *testing.T, dir string) string {
 	t.Helper()
+	sum, err := hashTree(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sum
+}
+
+// hashTree hashes every name, mode and byte under dir, for the tests
+// and scripts that check a command left a data directory unchanged.
+func hashTree(dir string) (string, error) {
 	h := sha256.New()
 	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -44,10 +54,7 @@ func treeHash(t *testing.T, dir string) string {
 		}
 		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return fmt.Sprintf("%x", h.Sum(nil))
+	return fmt.Sprintf("%x", h.Sum(nil)), err
 }
 
 // copyTree copies the regular files and directories under src to dst.

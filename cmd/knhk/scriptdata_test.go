@@ -4,10 +4,6 @@
 package main
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -82,26 +78,7 @@ func cmdDirUnchanged(ts *testscript.TestScript, neg bool, args []string) {
 }
 
 func dirHash(ts *testscript.TestScript, dir string) string {
-	h := sha256.New()
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, path)
-		fmt.Fprintf(h, "%s %v %d\n", rel, info.Mode(), info.Size())
-		if d.Type().IsRegular() {
-			b, err := os.ReadFile(path)
-			if err != nil {
-				return err
-			}
-			h.Write(b)
-		}
-		return nil
-	})
+	sum, err := hashTree(dir)
 	ts.Check(err)
-	return hex.EncodeToString(h.Sum(nil))
+	return sum
 }

@@ -3,7 +3,6 @@
 package main
 
 import (
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -22,26 +21,13 @@ func TestServeConsole(t *testing.T) {
 	}
 	srv := startServe(t, dir, "data", "--token-file", "token")
 	defer srv.stop(t, syscall.SIGTERM)
-	get := func(path, token string) (int, string) {
-		req, _ := http.NewRequest("GET", srv.url+path, nil)
-		if token != "" {
-			req.Header.Set("Authorization", "Bearer "+token)
-		}
-		r, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer r.Body.Close()
-		b, _ := io.ReadAll(r.Body)
-		return r.StatusCode, string(b)
-	}
-	if code, body := get("/", ""); code != http.StatusOK || !strings.Contains(body, "<title>knhk console</title>") {
+	if code, body := srv.get(t, "/", ""); code != http.StatusOK || !strings.Contains(body, "<title>knhk console</title>") {
 		t.Errorf("GET /: %d %.200s", code, body)
 	}
-	if code, _ := get("/console/api/case?id=c-0000000000000000", ""); code != http.StatusUnauthorized {
+	if code, _ := srv.get(t, "/console/api/case?id=c-0000000000000000", ""); code != http.StatusUnauthorized {
 		t.Errorf("GET /console/api/case without the token: %d, want 401", code)
 	}
-	if code, body := get("/console/api/case?id=c-0000000000000000", "s3cret"); code != http.StatusNotFound || !strings.Contains(body, "c-0000000000000000") {
+	if code, body := srv.get(t, "/console/api/case?id=c-0000000000000000", "s3cret"); code != http.StatusNotFound || !strings.Contains(body, "c-0000000000000000") {
 		t.Errorf("GET /console/api/case of an unknown case: %d %s", code, body)
 	}
 }

@@ -6,7 +6,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -29,27 +28,13 @@ func TestServeMetrics(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv := startServe(t, dir, "data", "--token-file", "token", "--log-format", "json", "--log-level", "debug")
-	get := func(path, token string) (int, string) {
-		t.Helper()
-		req, _ := http.NewRequest("GET", srv.url+path, nil)
-		if token != "" {
-			req.Header.Set("Authorization", "Bearer "+token)
-		}
-		r, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer r.Body.Close()
-		b, _ := io.ReadAll(r.Body)
-		return r.StatusCode, string(b)
-	}
-	if code, body := get("/healthz", ""); code != 200 || body != "ok\n" {
+	if code, body := srv.get(t, "/healthz", ""); code != 200 || body != "ok\n" {
 		t.Errorf("/healthz: %d %q", code, body)
 	}
-	if code, body := get("/readyz", ""); code != 200 || body != "ready\n" {
+	if code, body := srv.get(t, "/readyz", ""); code != 200 || body != "ready\n" {
 		t.Errorf("/readyz: %d %q", code, body)
 	}
-	if code, _ := get("/metrics", ""); code != http.StatusUnauthorized {
+	if code, _ := srv.get(t, "/metrics", ""); code != http.StatusUnauthorized {
 		t.Errorf("/metrics without the token: %d, want 401", code)
 	}
 
@@ -66,7 +51,7 @@ func TestServeMetrics(t *testing.T) {
 	if s, err := c.Wait(ctx, r.CaseId); err != nil || s.ResultJson != "42" {
 		t.Fatalf("Inc: %v %v", s, err)
 	}
-	code, body := get("/metrics", "s3cret")
+	code, body := srv.get(t, "/metrics", "s3cret")
 	for _, want := range []string{
 		`knhk_cases{status="completed",workflow="Inc"} 1`,
 		`knhk_events_total{kind="start"} 1`,

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -89,6 +90,26 @@ func startServe(t *testing.T, dir, data string, extra ...string) *serveProc {
 		t.Fatalf("knhk serve did not listen:\n%s", p.log())
 	}
 	return p
+}
+
+// get sends GET path to the server, with token as its bearer token
+// when not empty, and returns the status and the body.
+func (p *serveProc) get(t *testing.T, path, token string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest("GET", p.url+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	r, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Body.Close()
+	b, _ := io.ReadAll(r.Body)
+	return r.StatusCode, string(b)
 }
 
 func (p *serveProc) log() string {
@@ -202,20 +223,28 @@ func TestServeCommands(t *testing.T) {
 	}
 }
 
+// killCount is the number of kills a crash test makes: $env when set
+// (a positive number), 10 otherwise.
+func killCount(t *testing.T, env string) int {
+	t.Helper()
+	s := os.Getenv(env)
+	if s == "" {
+		return 10
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 {
+		t.Fatalf("%s=%q", env, s)
+	}
+	return n
+}
+
 // TestServeKill kills knhk serve with SIGKILL while clients start and
 // signal cases, restarts it, and checks that every acknowledged start
 // and signal survived and none was applied twice. KNHK_SERVE_KILLS sets
 // the number of kills (default 10; the issue asks for at least 50 in a
 // long run).
 func TestServeKill(t *testing.T) {
-	kills := 10
-	if s := os.Getenv("KNHK_SERVE_KILLS"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 {
-			t.Fatalf("KNHK_SERVE_KILLS=%q", s)
-		}
-		kills = n
-	}
+	kills := killCount(t, "KNHK_SERVE_KILLS")
 	dir := t.TempDir()
 	ctx := context.Background()
 	type outcome struct {

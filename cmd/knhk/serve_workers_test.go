@@ -8,7 +8,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"strconv"
 	"sync"
 	"syscall"
@@ -79,14 +78,7 @@ func (l *workerLedger) work(c *client.Client, stop <-chan struct{}) {
 // acknowledged has exactly that completion's result; and no task whose
 // completion was acknowledged was delivered again.
 func TestServeKillWithWorkers(t *testing.T) {
-	kills := 10
-	if s := os.Getenv("KNHK_SERVE_WORKER_KILLS"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 {
-			t.Fatalf("KNHK_SERVE_WORKER_KILLS=%q", s)
-		}
-		kills = n
-	}
+	kills := killCount(t, "KNHK_SERVE_WORKER_KILLS")
 	dir := t.TempDir()
 	ctx := context.Background()
 	l := &workerLedger{delivered: map[string]int{}, acked: map[string]string{}}
