@@ -303,52 +303,19 @@ func (s *Service) trace(ctx context.Context, e *caseEntry, w export.Writer) erro
 	prog := p.prog
 	var at time.Time
 	var next int32
+	var werr error // the first error writing, which ends the scan
+	add := func(activity, lifecycle, resource string) {
+		if werr == nil {
+			werr = w.Event(export.Event{Activity: activity, Lifecycle: lifecycle, Time: at, Resource: resource})
+		}
+	}
 	return s.events(ctx, p, e.id, func(_ store.Seq, st *engine.State, ev *engine.Event) error {
 		at = time.Unix(0, ev.Time).UTC()
-		var werr error
-		add := func(activity, lifecycle, resource string) {
-			if werr == nil {
-				werr = w.Event(export.Event{Activity: activity, Lifecycle: lifecycle, Time: at, Resource: resource})
-			}
-		}
-		switch ev.Kind {
-		case engine.EvFire:
-			if tr := history.Transition(prog, st, ev); tr != nil && tr.Kind == ir.TFail {
-				add("fail", export.Complete, "")
-			}
-		case engine.EvSignal:
-			add("signal "+ev.Name, export.Complete, "")
-		case engine.EvTimer:
-			add("timer", export.Complete, "")
-		case engine.EvDone:
-			for _, v := range st.Invs {
-				if v.ID != ev.Inv || v.Call == nil {
-					continue
-				}
-				name := view.CalleeName(prog, v.Call)
-				if v.Comp {
-					name = "undo " + name
-				}
-				add(name, export.Complete, view.Resource(prog, v.Call))
-			}
-		}
+		history.Ended(prog, st, ev, add)
 		next = st.NextInv
 		return werr
 	}, func(st *engine.State) error {
-		// Every call the event started, whatever started it, starts an
-		// activity.
-		for _, v := range st.Invs {
-			if v.ID < next || v.Call == nil {
-				continue
-			}
-			name := view.CalleeName(prog, v.Call)
-			if v.Comp {
-				name = "undo " + name
-			}
-			if err := w.Event(export.Event{Activity: name, Lifecycle: export.Start, Time: at, Resource: view.Resource(prog, v.Call)}); err != nil {
-				return err
-			}
-		}
-		return nil
+		history.Started(prog, st, next, add)
+		return werr
 	})
 }

@@ -11,8 +11,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/knhk/knhk/compiler/ir"
-	"github.com/knhk/knhk/compiler/view"
 	"github.com/knhk/knhk/runtime/engine"
 	"github.com/knhk/knhk/runtime/export"
 	"github.com/knhk/knhk/runtime/history"
@@ -168,44 +166,12 @@ func traceOf(ctx context.Context, d *dataDir, c *caseLog, x *caseInfo, w export.
 				werr = w.Event(export.Event{Activity: activity, Lifecycle: lifecycle, Time: at, Resource: resource})
 			}
 		}
-		switch ev.Kind {
-		case engine.EvFire:
-			if tr := history.Transition(p, &s, ev); tr != nil && tr.Kind == ir.TFail {
-				add("fail", export.Complete, "")
-			}
-		case engine.EvSignal:
-			add("signal "+ev.Name, export.Complete, "")
-		case engine.EvTimer:
-			add("timer", export.Complete, "")
-		case engine.EvDone:
-			for _, v := range s.Invs {
-				if v.ID != ev.Inv || v.Call == nil {
-					continue
-				}
-				if v.Comp {
-					add("undo "+view.CalleeName(p, v.Call), export.Complete, view.Resource(p, v.Call))
-				} else {
-					add(view.CalleeName(p, v.Call), export.Complete, view.Resource(p, v.Call))
-				}
-			}
-		}
+		history.Ended(p, &s, ev, add)
 		next := s.NextInv
 		if err := c.mach.Apply(&s, ev); err != nil {
 			return fmt.Errorf("record %d: %v", seq, err)
 		}
-		// Every call the event started, whatever started it (a task
-		// step, a learned route, a hook, a compensation), starts an
-		// activity.
-		for _, v := range s.Invs {
-			if v.ID < next || v.Call == nil {
-				continue
-			}
-			if v.Comp {
-				add("undo "+view.CalleeName(p, v.Call), export.Start, view.Resource(p, v.Call))
-			} else {
-				add(view.CalleeName(p, v.Call), export.Start, view.Resource(p, v.Call))
-			}
-		}
+		history.Started(p, &s, next, add)
 		return werr
 	})
 }
