@@ -275,12 +275,7 @@ func (s *Service) Export(ctx context.Context, ids []string, format string, w io.
 		entries = append(entries, e)
 	}
 	for _, e := range entries {
-		select {
-		case <-e.started:
-			if e.startErr != nil {
-				continue
-			}
-		default:
+		if !e.listed() {
 			continue
 		}
 		if err := s.trace(ctx, e, ew); err != nil {

@@ -49,12 +49,7 @@ func (s *Service) List(r ListRequest) ([]Summary, string, error) {
 	var out []Summary
 	for i := from; i < len(list); i++ {
 		e := list[i]
-		select {
-		case <-e.started:
-			if e.startErr != nil {
-				continue
-			}
-		default:
+		if !e.listed() {
 			continue
 		}
 		sum := e.summary()
@@ -71,4 +66,15 @@ func (s *Service) List(r ListRequest) ([]Summary, string, error) {
 		out = append(out, sum)
 	}
 	return out, "", nil
+}
+
+// listed reports whether e shows in lists, counts and exports: its start
+// is durable and did not fail. A case still starting is left out.
+func (e *caseEntry) listed() bool {
+	select {
+	case <-e.started:
+		return e.startErr == nil
+	default:
+		return false
+	}
 }

@@ -36,12 +36,7 @@ func (s *Service) CaseCounts(fn func(workflow, status string, n int)) {
 	counts := map[key]int{}
 	var order []key
 	for _, e := range list {
-		select {
-		case <-e.started:
-			if e.startErr != nil {
-				continue
-			}
-		default:
+		if !e.listed() {
 			continue
 		}
 		e.mu.Lock()
