@@ -18,7 +18,6 @@ import (
 	"strings"
 
 	"github.com/knhk/knhk/codegen/golang"
-	"github.com/knhk/knhk/compiler/ir"
 	"github.com/knhk/knhk/lang/source"
 )
 
@@ -108,7 +107,7 @@ func runBuild(e *env, o *buildOptions, args []string) int {
 			srcs[i] = f.Content
 		}
 	}
-	files, gds := golang.Generate(c.prog, golang.Options{Package: "knhkapp", Pos: linePos(c.prog, c.files), Source: abs, Sources: srcs})
+	files, gds := golang.Generate(c.prog, golang.Options{Package: "knhkapp", Pos: golang.LinePos(c.prog, c.files), Source: abs, Sources: srcs})
 	if len(gds) > 0 {
 		var ds source.Diagnostics
 		for _, d := range gds {
@@ -171,20 +170,6 @@ func runBuild(e *env, o *buildOptions, args []string) int {
 	}
 	fmt.Fprintf(e.stderr, "built %s\n", out)
 	return exitOK
-}
-
-// linePos renders locations as file:line for the generated comments.
-func linePos(p *ir.Program, files map[int32]*source.File) func(ir.Loc) string {
-	return func(l ir.Loc) string {
-		f := files[l.File]
-		if f == nil || !l.Known() {
-			if l.File >= 0 && int(l.File) < len(p.Files) {
-				return filepath.Base(p.Files[l.File].Name)
-			}
-			return "?"
-		}
-		return fmt.Sprintf("%s:%d", filepath.Base(f.Name), f.Position(l.Span.Start).Line)
-	}
 }
 
 // writeGenerated writes the generated package into dir and, with the

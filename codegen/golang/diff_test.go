@@ -46,24 +46,10 @@ func build(t testing.TB, path string) (*ir.Program, map[int32]*source.File) {
 	return prog, compiler.SourceFiles(pkg, prog)
 }
 
-// posFunc renders locations as file:line with the program's sources.
-func posFunc(p *ir.Program, files map[int32]*source.File) func(ir.Loc) string {
-	return func(l ir.Loc) string {
-		f := files[l.File]
-		if f == nil || !l.Known() {
-			if l.File >= 0 && int(l.File) < len(p.Files) {
-				return filepath.Base(p.Files[l.File].Name)
-			}
-			return "?"
-		}
-		return fmt.Sprintf("%s:%d", filepath.Base(f.Name), f.Position(l.Span.Start).Line)
-	}
-}
-
 // generate writes the Go package of p into dir.
 func generate(t testing.TB, p *ir.Program, files map[int32]*source.File, pkg, dir string) {
 	t.Helper()
-	out, diags := golang.Generate(p, golang.Options{Package: pkg, Pos: posFunc(p, files)})
+	out, diags := golang.Generate(p, golang.Options{Package: pkg, Pos: golang.LinePos(p, files)})
 	if len(diags) > 0 {
 		t.Fatalf("%s: %v", pkg, diags)
 	}

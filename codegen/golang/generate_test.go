@@ -52,7 +52,7 @@ func TestGenerateDiagnostics(t *testing.T) {
 			if !found || !at.Known() {
 				t.Fatal("no instruction to break")
 			}
-			out, diags := golang.Generate(p, golang.Options{Pos: posFunc(p, files)})
+			out, diags := golang.Generate(p, golang.Options{Pos: golang.LinePos(p, files)})
 			if out != nil {
 				t.Errorf("files generated despite diagnostics")
 			}
@@ -76,7 +76,7 @@ func TestGenerateTypeNames(t *testing.T) {
 		t.Fatal(err)
 	}
 	p, files := build(t, path)
-	out, diags := golang.Generate(p, golang.Options{Pos: posFunc(p, files)})
+	out, diags := golang.Generate(p, golang.Options{Pos: golang.LinePos(p, files)})
 	if len(diags) > 0 {
 		t.Fatal(diags)
 	}

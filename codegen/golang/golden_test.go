@@ -32,7 +32,7 @@ func TestGolden(t *testing.T) {
 			for i, f := range files {
 				srcs[i] = f.Content
 			}
-			out, diags := golang.Generate(p, golang.Options{Package: pkg, Pos: posFunc(p, files), Source: rel, Sources: srcs})
+			out, diags := golang.Generate(p, golang.Options{Package: pkg, Pos: golang.LinePos(p, files), Source: rel, Sources: srcs})
 			if len(diags) > 0 {
 				t.Fatal(diags)
 			}
