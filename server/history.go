@@ -108,11 +108,27 @@ func (s *Service) History(ctx context.Context, id string, from int64, size int, 
 	return s.history(ctx, e, from, size, detail)
 }
 
-// namer names history entries after the user-level view of their nets.
+// namer names history entries after the user-level view of their nets
+// and numbers the entries shown (see next).
 type namer struct {
 	p      *Program
 	detail bool
 	views  map[int32]*view.Graph
+	from   int64 // the first entry wanted
+	n      int64 // the entries shown so far
+}
+
+// next describes ev as entry does and numbers the entries shown from 0:
+// it returns the entry and its number, and ok false when the history
+// does not show it or it comes before entry from.
+func (n *namer) next(seq store.Seq, st *engine.State, ev *engine.Event) (h HistoryEntry, i int64, ok bool) {
+	h, show := n.entry(seq, st, ev)
+	if !show {
+		return h, 0, false
+	}
+	i = n.n
+	n.n++
+	return h, i, i >= n.from
 }
 
 // entry describes ev (st: the state before it) and reports whether the
@@ -147,19 +163,15 @@ func (s *Service) history(ctx context.Context, e *caseEntry, from int64, size in
 		return nil, 0, &Error{Code: CodeInternal, Message: err.Error(), Err: err}
 	}
 	var out []HistoryEntry
-	var n, next int64
-	nm := &namer{p: p, detail: detail}
+	var next int64
+	nm := &namer{p: p, detail: detail, from: from}
 	err = s.events(ctx, p, e.id, func(seq store.Seq, st *engine.State, ev *engine.Event) error {
-		h, show := nm.entry(seq, st, ev)
-		if !show {
-			return nil
-		}
-		defer func() { n++ }()
-		if n < from {
+		h, i, ok := nm.next(seq, st, ev)
+		if !ok {
 			return nil
 		}
 		if len(out) == size {
-			next = n
+			next = i
 			return errStop
 		}
 		out = append(out, h)
@@ -194,20 +206,14 @@ func (s *Service) WatchHistory(ctx context.Context, id string, from int64, detai
 	// One reader for the whole watch: each change reads only the records
 	// appended since the last one.
 	r := &eventReader{s: s, p: p, id: id, st: &engine.State{ID: id}, applying: true}
-	var n int64
-	nm := &namer{p: p, detail: detail}
+	nm := &namer{p: p, detail: detail, from: from}
 	for {
 		sum, changed := e.watch()
 		err := r.read(ctx, func(seq store.Seq, st *engine.State, ev *engine.Event) error {
-			h, show := nm.entry(seq, st, ev)
-			if !show {
-				return nil
+			if h, _, ok := nm.next(seq, st, ev); ok {
+				return fn(h)
 			}
-			defer func() { n++ }()
-			if n < from {
-				return nil
-			}
-			return fn(h)
+			return nil
 		}, nil)
 		if err != nil {
 			if ctx.Err() != nil {
