@@ -199,15 +199,23 @@ type nameNode struct {
 func (a *analysis) names() []nameNode {
 	var out []nameNode
 	syntax.Inspect(a.file, func(n any) bool {
-		switch n := n.(type) {
-		case *syntax.Ident:
-			out = append(out, nameNode{n, n.Name, n.Span()})
-		case *syntax.Name:
-			out = append(out, nameNode{n, n.Value, n.Span()})
+		if nn, ok := nameOf(n); ok {
+			out = append(out, nn)
 		}
 		return true
 	})
 	return out
+}
+
+// nameOf returns n as an identifier occurrence, false when n is none.
+func nameOf(n any) (nameNode, bool) {
+	switch n := n.(type) {
+	case *syntax.Ident:
+		return nameNode{n, n.Name, n.Span()}, true
+	case *syntax.Name:
+		return nameNode{n, n.Value, n.Span()}, true
+	}
+	return nameNode{}, false
 }
 
 // nameAt returns the identifier occurrence touching off (a cursor just
@@ -221,13 +229,8 @@ func (a *analysis) nameAt(off int) (nameNode, bool) {
 		if ok && (p < sp.Start || p > sp.End) {
 			return false // prune: the cursor is not inside this node
 		}
-		var nn nameNode
-		switch n := n.(type) {
-		case *syntax.Ident:
-			nn = nameNode{n, n.Name, n.Span()}
-		case *syntax.Name:
-			nn = nameNode{n, n.Value, n.Span()}
-		default:
+		nn, ok := nameOf(n)
+		if !ok {
 			return true
 		}
 		if nn.span.Contains(p) && (!found || nn.span.Start == p) {

@@ -149,13 +149,8 @@ func (a *analysis) semanticTokens() []uint32 {
 func (a *analysis) identTokens() []identToken {
 	var out []identToken
 	syntax.Inspect(a.file, func(n any) bool {
-		var nn nameNode
-		switch n := n.(type) {
-		case *syntax.Ident:
-			nn = nameNode{n, n.Name, n.Span()}
-		case *syntax.Name:
-			nn = nameNode{n, n.Value, n.Span()}
-		default:
+		nn, ok := nameOf(n)
+		if !ok {
 			return true
 		}
 		if t, ok := a.classify(nn); ok {
