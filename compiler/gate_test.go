@@ -91,13 +91,10 @@ workflow W() {
 	}
 }
 
-// TestGateRejectsStrandedBranch keeps the gate honest: a cancel task
-// that withdraws the call before a second call of the same task clears
-// the second call's input (the engine does the same), so the join all
-// waits forever; and a return in a branch does not excuse a branch that
-// can complete without ending the case.
-func TestGateRejectsStrandedBranch(t *testing.T) {
-	src := gateTasks + `
+// strandedBranch cancels the call before a second call of the same task,
+// which strands its branch: the join all waits forever (line 11 is the
+// cancel task).
+const strandedBranch = gateTasks + `
 workflow W() {
   parallel {
     {
@@ -112,6 +109,14 @@ workflow W() {
   c()
 }
 `
+
+// TestGateRejectsStrandedBranch keeps the gate honest: a cancel task
+// that withdraws the call before a second call of the same task clears
+// the second call's input (the engine does the same), so the join all
+// waits forever; and a return in a branch does not excuse a branch that
+// can complete without ending the case.
+func TestGateRejectsStrandedBranch(t *testing.T) {
+	src := strandedBranch
 	ds := gate(t, src)
 	if !ds.HasErrors() || !strings.Contains(ds[0].Message, "deadlock") {
 		t.Errorf("want a deadlock, got %v", ds)
@@ -122,21 +127,7 @@ workflow W() {
 // statement that causes it, in the words of the source (statements and
 // lines), with none of the compiler's place or transition names.
 func TestGateMessagesInSourceTerms(t *testing.T) {
-	src := gateTasks + `
-workflow W() {
-  parallel {
-    {
-      a()
-      cancel task b
-    }
-    {
-      b()
-      b()
-    }
-  } join all
-  c()
-}
-`
+	src := strandedBranch
 	ds := gate(t, src)
 	if len(ds) == 0 {
 		t.Fatal("want a deadlock")
