@@ -61,10 +61,10 @@ func TestFramesFoundAfterRemovals(t *testing.T) {
 	x.wantStatus("c", Completed)
 }
 
-// TestDecodeRejectsFramesOutOfOrder: the lookups by id are binary
-// searches, so a snapshot whose frames are out of order is refused
-// rather than restored into a state where frames cannot be found.
-func TestDecodeRejectsFramesOutOfOrder(t *testing.T) {
+// twoWaiting starts case c of a net that runs two instances of a body
+// that waits (a timer), and returns the fixture and the case's state.
+func twoWaiting(t *testing.T) (*fixture, *State) {
+	t.Helper()
 	x := newFixture(t)
 	body := waitBody(x)
 	n := x.p.NewNet("Two", ir.Void)
@@ -72,7 +72,14 @@ func TestDecodeRejectsFramesOutOfOrder(t *testing.T) {
 	multi(x, n, body, n.N.Start, p, int64(1), int64(2))
 	ret(n, p, ir.NoFunc)
 	x.start("c", "Two")
-	s := x.state("c")
+	return x, x.state("c")
+}
+
+// TestDecodeRejectsFramesOutOfOrder: the lookups by id are binary
+// searches, so a snapshot whose frames are out of order is refused
+// rather than restored into a state where frames cannot be found.
+func TestDecodeRejectsFramesOutOfOrder(t *testing.T) {
+	x, s := twoWaiting(t)
 	if len(s.Frames) != 3 {
 		t.Fatalf("%d frames, want the root and two instances", len(s.Frames))
 	}
@@ -182,14 +189,7 @@ func TestMaxStepsCountsSinceWait(t *testing.T) {
 // the order they were armed decodes with them in frame and transition
 // order, which the lookups of timers need.
 func TestDecodeSortsTimers(t *testing.T) {
-	x := newFixture(t)
-	body := waitBody(x)
-	n := x.p.NewNet("Two", ir.Void)
-	p := n.Place("p")
-	multi(x, n, body, n.N.Start, p, int64(1), int64(2))
-	ret(n, p, ir.NoFunc)
-	x.start("c", "Two")
-	s := x.state("c")
+	x, s := twoWaiting(t)
 	if len(s.Timers) != 2 {
 		t.Fatalf("%d timers armed, want one per instance", len(s.Timers))
 	}
