@@ -121,11 +121,14 @@ func TestLeaseExpiryFailsAttempt(t *testing.T) {
 }
 
 func TestHeartbeatKeepsLease(t *testing.T) {
-	b := New(Options{Lease: 40 * time.Millisecond})
+	// Heartbeats every 50 ms keep a 500 ms lease through 600 ms. The
+	// margin is wide because the sleeps are real: a loaded machine (CI
+	// with -race) overslept a 15 ms sleep past a 40 ms lease.
+	b := New(Options{Lease: 500 * time.Millisecond})
 	res := submit(context.Background(), b, job("k1"))
 	tk := poll(t, b, "billing", "w1")
-	for i := 0; i < 10; i++ { // 10 × 15 ms is well past one lease
-		time.Sleep(15 * time.Millisecond)
+	for i := 0; i < 12; i++ { // 12 × 50 ms is past one lease
+		time.Sleep(50 * time.Millisecond)
 		if _, err := b.Heartbeat(context.Background(), tk.ID, tk.Token); err != nil {
 			t.Fatalf("heartbeat %d: %v", i, err)
 		}
