@@ -18,6 +18,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/knhk/knhk/runtime/queue"
 	"github.com/knhk/knhk/server"
 	"github.com/knhk/knhk/server/console"
 	"github.com/knhk/knhk/server/metrics"
@@ -25,7 +26,7 @@ import (
 
 var serveCmd = &command{
 	name:      "serve",
-	usageLine: "knhk serve [--data DIR] [--listen ADDR] [--tls-cert F --tls-key F] [--token-file F] [--max-body N] [--log-format text|json] [--log-level L]",
+	usageLine: "knhk serve [--data DIR] [--listen ADDR] [--tls-cert F --tls-key F] [--token-file F] [--max-body N] [--lease D] [--log-format text|json] [--log-level L]",
 	short:     "run every case of a data directory and serve the API",
 	long: `Serve opens the data directory (--data, default ./.knhk), picks up every
 case that has not ended, timers included, and runs all cases at once on
@@ -43,6 +44,12 @@ call must carry "Authorization: Bearer TOKEN", TOKEN being the file's
 content without surrounding white space; it is compared in constant
 time. A request body larger than --max-body bytes (default 16 MiB) is
 refused.
+
+An external worker holds a queue task for --lease (default 30s) after
+each poll or heartbeat; a lease that runs out without a heartbeat counts
+as a failed attempt, retried per the task's clauses (docs/workers.md).
+A short lease notices a dead worker sooner; a long one tolerates slow
+heartbeats.
 
 Only one serve may own a data directory. On SIGTERM or SIGINT serve
 drains: it stops accepting calls, lets calls and appends in flight
@@ -72,6 +79,7 @@ warn or error (default info); debug adds one record per HTTP request.
 		fs.StringVar(&o.key, "tls-key", "", "TLS key `FILE`")
 		fs.StringVar(&o.tokenFile, "token-file", "", "require the bearer token in `FILE`")
 		fs.Int64Var(&o.maxBody, "max-body", server.DefaultMaxBody, "refuse request bodies over `N` bytes")
+		fs.DurationVar(&o.lease, "lease", queue.DefaultLease, "hold a worker's task for `DURATION` without a heartbeat")
 		fs.StringVar(&o.logFormat, "log-format", "text", "log records as `text` or json")
 		fs.StringVar(&o.logLevel, "log-level", "info", "log records at `LEVEL` (debug, info, warn, error) and above")
 		return func(e *env, args []string) int { return runServe(e, &o, args) }
@@ -81,6 +89,7 @@ warn or error (default info); debug adds one record per HTTP request.
 type serveOptions struct {
 	data, listen, cert, key, tokenFile string
 	maxBody                            int64
+	lease                              time.Duration
 	logFormat, logLevel                string
 }
 
@@ -93,6 +102,9 @@ func runServe(e *env, o *serveOptions, args []string) int {
 	}
 	if o.maxBody <= 0 {
 		return usageError(e, "--max-body must be positive, got %d", o.maxBody)
+	}
+	if o.lease <= 0 {
+		return usageError(e, "--lease must be positive, got %v", o.lease)
 	}
 	logger, err := metrics.NewLogger(e.stderr, o.logFormat, o.logLevel)
 	if err != nil {
@@ -149,7 +161,7 @@ func runServe(e *env, o *serveOptions, args []string) int {
 	lines := metrics.LineWriter(logger, slog.LevelInfo)
 	defer lines.Close()
 	m := metrics.New(metrics.Options{})
-	svc, err := server.Open(o.data, server.Options{Log: lines, Observer: m})
+	svc, err := server.Open(o.data, server.Options{Log: lines, Observer: m, Lease: o.lease})
 	if err != nil {
 		srv.Close()
 		logger.Error(err.Error())
