@@ -27,7 +27,9 @@ var signalCmd = &command{
 	long: `Signal delivers signal NAME with the payload JSON to case CASE in the data
 directory (--data, default ./.knhk), then runs the case on as knhk run
 does: until it ends or waits for a signal again. The result or the new
-waiting state is reported as by knhk run.
+waiting state is reported as by knhk run; a failure at its source
+position when the file run was given still compiles to the case's
+program (the message alone once that file changed).
 
 The payload follows the rule of run's input: for a signal with one
 parameter, the value of that parameter; for several, an object with one
@@ -226,9 +228,9 @@ func reportOutcome(e *env, c *caseLog, eng *engine.Engine, log engine.EventLog, 
 	case engine.Completed:
 		return printResult(e, p, net, s.Result)
 	case engine.Failed, engine.Failing, engine.CompFailed:
-		// No sources: the descriptor may outlive them, so the failure is
-		// reported without a position.
-		reportFailure(e, &compiled{prog: p}, s)
+		// The failure's position when the source still compiles to this
+		// program; without it, the message alone.
+		reportFailure(e, &compiled{prog: p, files: caseSources(c)}, s)
 		return exitUser
 	case engine.Cancelled:
 		fmt.Fprintf(e.stderr, "knhk: case %s was cancelled\n", s.ID)
