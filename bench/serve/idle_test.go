@@ -216,8 +216,11 @@ func (s *child) gauges(t *testing.T) string {
 // the first 200. A restart that is not ready in 2 minutes fails, with
 // the number of files the server holds open and its complaints.
 func (s *child) waitReady(t *testing.T, t0 time.Time) time.Duration {
+	// A server out of file descriptors leaves connections in the
+	// listen backlog: each probe needs its own deadline.
+	probe := &http.Client{Timeout: 2 * time.Second}
 	for time.Since(t0) < 2*time.Minute {
-		resp, err := http.Get(s.url + "/readyz")
+		resp, err := probe.Get(s.url + "/readyz")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
