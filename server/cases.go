@@ -8,6 +8,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -164,6 +165,9 @@ type caseMeta struct {
 	Request    string `json:"request,omitempty"`
 	Key        string `json:"key,omitempty"`
 	Start      int64  `json:"start,omitempty"`
+	// Mock is the mock of a case knhk run --mock started (see
+	// mocked.go); never set by the server.
+	Mock json.RawMessage `json:"mock,omitempty"`
 }
 
 // validKey bounds request ids and business keys.
@@ -357,6 +361,9 @@ func (s *Service) Wait(ctx context.Context, id string, orIdle bool) (Summary, bo
 		sum, ch := e.watch()
 		if sum.Done() {
 			return e.summary(), true, nil
+		}
+		if sum.Status == StatusMocked { // nothing here moves it on
+			return sum, false, &Error{Code: CodeFailedPrecondition, Message: sum.Error}
 		}
 		if orIdle && sum.Idle {
 			return e.summary(), false, nil

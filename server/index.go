@@ -223,10 +223,14 @@ func (s *Service) recover(ctx context.Context) error {
 	}
 	// The cases to run on, rebuilt in one pass from the earliest record
 	// any of them needs.
-	var live []*caseEntry
+	var live, mocked []*caseEntry
 	var from store.Seq
 	for _, e := range s.list {
 		if e.sum.Done() && !touched[e.id] {
+			continue
+		}
+		if e.sum.Status == StatusMocked {
+			mocked = append(mocked, e)
 			continue
 		}
 		live = append(live, e)
@@ -265,6 +269,9 @@ func (s *Service) recover(ctx context.Context) error {
 	}
 	s.openStats.Cases = len(s.list)
 	s.openStats.Recovered = len(live)
+	for _, e := range mocked {
+		s.holdMocked(ctx, e)
+	}
 	for _, e := range live {
 		p, err := s.program(e.sum.Program)
 		if err != nil {
@@ -311,7 +318,11 @@ func (s *Service) entryFromMeta(id string, metas map[string]caseMeta) (*caseEntr
 	if err := json.Unmarshal(b, &m); err != nil || m.Case != id {
 		return nil, fmt.Errorf("bad metadata in %s", filepath.Join(s.dir, "cases", id+".json"))
 	}
-	e := newEntry(Summary{ID: id, Workflow: m.Workflow, Program: m.Descriptor, Key: m.Key, Request: m.Request, Start: m.Start, Status: "running"})
+	status := "running"
+	if isMocked(m.Mock) {
+		status = StatusMocked
+	}
+	e := newEntry(Summary{ID: id, Workflow: m.Workflow, Program: m.Descriptor, Key: m.Key, Request: m.Request, Start: m.Start, Status: status})
 	e.markStarted(nil)
 	return e, nil
 }

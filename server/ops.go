@@ -23,6 +23,9 @@ func (s *Service) caseState(ctx context.Context, id string) (*caseEntry, *Progra
 		return nil, nil, nil, err
 	}
 	sum := e.summary()
+	if sum.Status == StatusMocked {
+		return nil, nil, nil, &Error{Code: CodeFailedPrecondition, Message: sum.Error}
+	}
 	p, err := s.program(sum.Program)
 	if err != nil {
 		return nil, nil, nil, &Error{Code: CodeInternal, Message: err.Error(), Err: err}
