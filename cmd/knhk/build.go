@@ -240,6 +240,13 @@ func goBuild(goBin, src, dir string, files map[string][]byte, out string) (strin
 			// the source tree.
 			return "", fmt.Errorf("go build in %s: %v\n%s", src, err, text)
 		}
+		// go prints a file relative to its working directory (src) when
+		// that is shorter; a user is pointed at the kept file by its full
+		// path wherever src is.
+		if rel, err := filepath.Rel(src, dir); err == nil && !filepath.IsAbs(rel) {
+			lead := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(rel+string(filepath.Separator)))
+			text = lead.ReplaceAllLiteralString(text, dir+string(filepath.Separator))
+		}
 		text = strings.ReplaceAll(text, virt+string(filepath.Separator), dir+string(filepath.Separator))
 		text = strings.ReplaceAll(text, "internal/knhkapp/", dir+string(filepath.Separator))
 		return text, err
