@@ -64,7 +64,6 @@ type caseEntry struct {
 	sum     Summary
 	changed chan struct{} // closed and replaced when sum changes
 	kick    chan struct{} // wakes the case's driver (buffered 1)
-	release func() error  // the case lock, while the case is driven
 
 	// ready is closed once the driver's first Start or Recover returned:
 	// from then on the engine holds the case until it ends.

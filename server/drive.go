@@ -18,12 +18,6 @@ import (
 // Service drains.
 func (s *Service) drive(e *caseEntry, p *Program, first func(context.Context) error) {
 	defer s.drivers.Done()
-	defer func() {
-		if e.release != nil {
-			e.release()
-			e.release = nil
-		}
-	}()
 	ctx := s.runCtx
 	err := first(ctx)
 	close(e.ready)

@@ -279,13 +279,17 @@ func (s *Service) recover(ctx context.Context) error {
 			close(e.ready)
 			continue
 		}
+		// The case lock proves that no knhk started before this server
+		// still drives the case. It is not kept: the server's own lock
+		// keeps later CLI writers out, and one open file per running case
+		// ran a server with 20,000 of them out of file descriptors.
 		release, err := s.st.LockCase(e.id)
 		if err != nil {
 			fmt.Fprintf(s.opts.Log, "knhk serve: case %s is not served: %v\n", e.id, err)
 			close(e.ready)
 			continue
 		}
-		e.release = release
+		release()
 		id := e.id
 		s.drivers.Add(1)
 		go s.drive(e, p, func(ctx context.Context) error { return p.eng.Recover(ctx, id) })

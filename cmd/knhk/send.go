@@ -21,6 +21,7 @@ import (
 	"github.com/knhk/knhk/runtime/host"
 	"github.com/knhk/knhk/runtime/store"
 	"github.com/knhk/knhk/runtime/worker"
+	"github.com/knhk/knhk/server"
 )
 
 // postman finds the target cases of a delivery in a data directory: a
@@ -64,6 +65,12 @@ func (p *postman) find(ctx context.Context, id string) (*engine.Engine, error) {
 		// A built binary cannot run another program's case; knhk can, so
 		// the signal waits for a later delivery, as for a busy case.
 		return nil, err
+	}
+	if server.Running(p.data) {
+		// A knhk serve that started after this process drives the
+		// directory's cases without holding their locks: the signal
+		// waits for a later delivery, as for a busy case.
+		return nil, fmt.Errorf("%w: a knhk serve owns %s", store.ErrCaseBusy, p.data)
 	}
 	release, err := p.st.LockCase(id)
 	if err != nil {
