@@ -51,6 +51,14 @@ func CheckProgram(p *ir.Program, opts *Options) []*Report {
 // [ir.Program.Verify], and reports whether it is sound.
 func Check(n *ir.Net, opts *Options) *Report {
 	start := time.Now()
+	_, r := explore(n, opts.withDefaults())
+	r.Elapsed = time.Since(start)
+	return r
+}
+
+// withDefaults returns a copy of opts (which may be nil) with the
+// defaults filled in and the token bound capped.
+func (opts *Options) withDefaults() Options {
 	o := Options{MaxStates: DefaultMaxStates, TokenBound: DefaultTokenBound}
 	if opts != nil {
 		o.NoReduce, o.AllOrders = opts.NoReduce, opts.AllOrders
@@ -61,11 +69,16 @@ func Check(n *ir.Net, opts *Options) *Report {
 			o.TokenBound = min(opts.TokenBound, maxTokenBound)
 		}
 	}
+	return o
+}
+
+// explore explores the state space of n under o and returns the explorer,
+// for its stored states, and the report.
+func explore(n *ir.Net, o Options) (*explorer, *Report) {
 	e := newExplorer(compile(n), o)
 	r := &Report{Net: n.Name, net: n}
 	e.run(r)
-	r.Elapsed = time.Since(start)
-	return r
+	return e, r
 }
 
 type labelRef struct{ off, len int32 }

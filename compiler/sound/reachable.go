@@ -11,18 +11,9 @@ import "github.com/knhk/knhk/compiler/ir"
 // count of each place (at most the token bound). complete is false when
 // the state cap or the token bound cut the exploration short.
 func Reachable(n *ir.Net, opts *Options) (marks [][]byte, complete bool) {
-	o := Options{MaxStates: DefaultMaxStates, TokenBound: DefaultTokenBound, NoReduce: true}
-	if opts != nil {
-		if opts.MaxStates > 0 {
-			o.MaxStates = opts.MaxStates
-		}
-		if opts.TokenBound > 0 {
-			o.TokenBound = min(opts.TokenBound, maxTokenBound)
-		}
-	}
-	e := newExplorer(compile(n), o)
-	r := &Report{Net: n.Name, net: n}
-	e.run(r)
+	o := opts.withDefaults()
+	o.NoReduce, o.AllOrders = true, false
+	e, r := explore(n, o)
 	for s := range e.parent {
 		marks = append(marks, append([]byte(nil), e.marking(int32(s))...))
 	}
