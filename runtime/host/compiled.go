@@ -81,12 +81,9 @@ func (c *Compiled) index(p *ir.Program) map[*ir.Func]int {
 // the engine's form. Failures are the *eval.Error the register machine
 // would return, with the same span and message.
 func (c *Compiled) Eval(ctx context.Context, fn *ir.Func, env engine.Env) (v any, err error) {
-	if err := ctx.Err(); err != nil {
+	p, err := evalProgram(ctx, fn, env)
+	if err != nil {
 		return nil, err
-	}
-	p := env.Prog
-	if p == nil || fn == nil {
-		return nil, fmt.Errorf("nothing to evaluate")
 	}
 	idx := c.index(p)
 	if idx == nil {
@@ -96,9 +93,9 @@ func (c *Compiled) Eval(ctx context.Context, fn *ir.Func, env engine.Env) (v any
 	if !ok {
 		return nil, fmt.Errorf("%s: not a function of program %s", fn.Name, p.Package)
 	}
-	args, err := FromEngineParams(p, env.Args, fn.Params)
+	args, err := evalArgs(p, fn, env)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", fn.Name, err)
+		return nil, err
 	}
 	n, _ := c.pool.Get().(*eval.Native)
 	if n == nil {
@@ -113,11 +110,5 @@ func (c *Compiled) Eval(ctx context.Context, fn *ir.Func, env engine.Env) (v any
 	x, err := c.Funcs[i](n, args)
 	n.Env = nil
 	c.pool.Put(n)
-	if err != nil {
-		return nil, err
-	}
-	if err := eval.CheckStorable(p, fn, x); err != nil {
-		return nil, err
-	}
-	return ToEngine(x), nil
+	return evalResult(p, fn, x, err)
 }

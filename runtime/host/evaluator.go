@@ -29,16 +29,13 @@ var _ engine.Evaluator = (*Evaluator)(nil)
 // *eval.Error, which carries the source span; so is a result the case
 // cannot keep ([eval.CheckStorable]).
 func (e *Evaluator) Eval(ctx context.Context, fn *ir.Func, env engine.Env) (any, error) {
-	if err := ctx.Err(); err != nil {
+	p, err := evalProgram(ctx, fn, env)
+	if err != nil {
 		return nil, err
 	}
-	p := env.Prog
-	if p == nil || fn == nil {
-		return nil, fmt.Errorf("nothing to evaluate")
-	}
-	args, err := FromEngineParams(p, env.Args, fn.Params)
+	args, err := evalArgs(p, fn, env)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", fn.Name, err)
+		return nil, err
 	}
 	m, _ := e.pool.Get().(*eval.Machine)
 	if m == nil || m.Program() != p {
@@ -46,11 +43,38 @@ func (e *Evaluator) Eval(ctx context.Context, fn *ir.Func, env engine.Env) (any,
 	}
 	v, err := m.CallFunc(fn, vars{p: p, fn: fn, r: env.Vars, c: &e.cache}, args...)
 	e.pool.Put(m)
+	return evalResult(p, fn, v, err)
+}
+
+// evalProgram checks that ctx is live and that there is something to
+// evaluate, and returns env's program; shared by [Evaluator.Eval] and
+// [Compiled.Eval].
+func evalProgram(ctx context.Context, fn *ir.Func, env engine.Env) (*ir.Program, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if env.Prog == nil || fn == nil {
+		return nil, fmt.Errorf("nothing to evaluate")
+	}
+	return env.Prog, nil
+}
+
+// evalArgs converts env's arguments to fn's parameter types.
+func evalArgs(p *ir.Program, fn *ir.Func, env engine.Env) ([]eval.Value, error) {
+	args, err := FromEngineParams(p, env.Args, fn.Params)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", fn.Name, err)
+	}
+	return args, nil
+}
+
+// evalResult returns fn's result v (or its failure err) in the engine's
+// form. A NaN, an infinity or a value nested too deep cannot be logged:
+// the case fails at the expression instead.
+func evalResult(p *ir.Program, fn *ir.Func, v eval.Value, err error) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	// A NaN, an infinity or a value nested too deep cannot be logged:
-	// the case fails at the expression instead.
 	if err := eval.CheckStorable(p, fn, v); err != nil {
 		return nil, err
 	}
