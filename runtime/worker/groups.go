@@ -10,7 +10,12 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 )
+
+// selfStart is this process's start time, read once: it does not change
+// while the process runs, and every exec task's record names it.
+var selfStart = sync.OnceValues(func() (int64, bool) { return startTime(os.Getpid()) })
 
 // groupRecord is what a group's file holds: the process that started
 // the task (the owner) and when the owner and the group's leader started,
@@ -51,7 +56,7 @@ func (w *Worker) recordGroup(pid int) func() {
 	if dir == "" {
 		return func() {}
 	}
-	self, ok1 := startTime(os.Getpid())
+	self, ok1 := selfStart()
 	leader, ok2 := startTime(pid)
 	if !ok1 || !ok2 {
 		return func() {}
