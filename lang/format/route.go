@@ -16,20 +16,7 @@ func (p *printer) routeStmt(s *syntax.RouteStmt) {
 	p.kw("learn")
 	p.sp()
 	p.name(s.Name)
-	open := p.nextAfter(s.Name.Span().End, "(")
-	closeAfter := source.NoPos
-	if open.IsValid() {
-		closeAfter = open + 1
-	}
-	if n := len(s.Features); n > 0 {
-		closeAfter = s.Features[n-1].Span().End
-	}
-	closePos := p.nextAfter(closeAfter, ")")
-	p.list(list{
-		open: "(", close: ")", openPos: open, closePos: closePos, n: len(s.Features),
-		start: func(i int) source.Pos { return s.Features[i].Span().Start },
-		elem:  func(i int) { p.expr(s.Features[i]) },
-	})
+	closePos := p.parenList(s.Name.Span().End, s.Features)
 	p.sp()
 	among := source.NoPos
 	if closePos.IsValid() {

@@ -19,20 +19,7 @@ func (p *printer) sendStmt(s *syntax.SendStmt) {
 	p.name(s.Signal)
 	after := s.Signal.Span().End
 	if s.Paren || len(s.Args) > 0 {
-		open := p.nextAfter(after, "(")
-		closeAfter := source.NoPos
-		if open.IsValid() {
-			closeAfter = open + 1
-		}
-		if n := len(s.Args); n > 0 {
-			closeAfter = s.Args[n-1].Span().End
-		}
-		closePos := p.nextAfter(closeAfter, ")")
-		p.list(list{
-			open: "(", close: ")", openPos: open, closePos: closePos, n: len(s.Args),
-			start: func(i int) source.Pos { return s.Args[i].Span().Start },
-			elem:  func(i int) { p.expr(s.Args[i]) },
-		})
+		closePos := p.parenList(after, s.Args)
 		if closePos.IsValid() {
 			after = closePos + 1
 		}
@@ -43,4 +30,25 @@ func (p *printer) sendStmt(s *syntax.SendStmt) {
 		p.sp()
 		p.expr(s.To)
 	}
+}
+
+// parenList prints xs as a parenthesized list like a call's arguments,
+// finding the parentheses in the source after pos, and returns the
+// position of ")" (NoPos when not found).
+func (p *printer) parenList(after source.Pos, xs []syntax.Expr) source.Pos {
+	open := p.nextAfter(after, "(")
+	closeAfter := source.NoPos
+	if open.IsValid() {
+		closeAfter = open + 1
+	}
+	if n := len(xs); n > 0 {
+		closeAfter = xs[n-1].Span().End
+	}
+	closePos := p.nextAfter(closeAfter, ")")
+	p.list(list{
+		open: "(", close: ")", openPos: open, closePos: closePos, n: len(xs),
+		start: func(i int) source.Pos { return xs[i].Span().Start },
+		elem:  func(i int) { p.expr(xs[i]) },
+	})
+	return closePos
 }
