@@ -11,12 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/knhk/knhk/compiler"
 	"github.com/knhk/knhk/compiler/ir"
-	"github.com/knhk/knhk/lang/check"
 	"github.com/knhk/knhk/runtime/engine"
 	"github.com/knhk/knhk/runtime/eval"
-	"github.com/knhk/knhk/runtime/host"
 	"github.com/knhk/knhk/runtime/worker"
 )
 
@@ -30,26 +27,13 @@ func (c *testClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c
 
 func (c *testClock) advance(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.mu.Unlock() }
 
-// gated checks src and passes it through the gate knhk run uses.
-func gated(t *testing.T, src string) *ir.Program {
-	t.Helper()
-	pkg, info, diags := check.CheckSource("timers.knhk", []byte(src), &check.Config{})
-	if diags.HasErrors() {
-		t.Fatalf("check: %v", diags)
-	}
-	p, ds := compiler.Build(pkg, info)
-	if ds.HasErrors() || p == nil {
-		t.Fatalf("gate: %v", ds)
-	}
-	return p
-}
-
 // timerEngine returns an engine over log with the real evaluator and
 // worker, on clock, applying outcomes in rounds.
 func timerEngine(t *testing.T, p *ir.Program, reg *worker.Registry, log engine.EventLog, clock engine.Clock) *engine.Engine {
 	t.Helper()
-	e, err := engine.New(engine.Config{Program: p, Eval: &host.Evaluator{}, Worker: worker.New(p, worker.Options{Registry: reg}),
-		Log: log, Clock: clock, Rounds: true})
+	cfg := engineConfig(p, reg, log)
+	cfg.Clock, cfg.Rounds = clock, true
+	e, err := engine.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +72,7 @@ workflow Nap() -> int {
   return a + b
 }
 `
-	p := gated(t, src)
+	p := mustCompile(t, src)
 	reg := worker.NewRegistry()
 	reg.Register("mark", func(_ context.Context, c worker.Call) (eval.Value, error) { return c.Args[0], nil })
 	clock := &testClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
@@ -147,7 +131,7 @@ workflow Retry() -> int {
   return r
 }
 `
-	p := gated(t, src)
+	p := mustCompile(t, src)
 	reg := worker.NewRegistry()
 	var attempts []time.Time
 	clock := &testClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}

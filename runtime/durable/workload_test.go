@@ -103,7 +103,7 @@ func compile(src string) (*ir.Program, error) {
 		return nil, fmt.Errorf("check: %v", diags)
 	}
 	p, ld := compiler.Build(pkg, info)
-	if ld.HasErrors() {
+	if ld.HasErrors() || p == nil {
 		return nil, fmt.Errorf("gate: %v", ld)
 	}
 	return p, nil
@@ -173,7 +173,12 @@ func nopRegistry() *worker.Registry {
 // newEngine returns an engine running p with the real evaluator and
 // worker over log.
 func newEngine(p *ir.Program, reg *worker.Registry, log engine.EventLog) (*engine.Engine, error) {
-	return engine.New(engine.Config{Program: p, Eval: &host.Evaluator{}, Worker: worker.New(p, worker.Options{Registry: reg}), Log: log})
+	return engine.New(engineConfig(p, reg, log))
+}
+
+// engineConfig is the configuration of [newEngine].
+func engineConfig(p *ir.Program, reg *worker.Registry, log engine.EventLog) engine.Config {
+	return engine.Config{Program: p, Eval: &host.Evaluator{}, Worker: worker.New(p, worker.Options{Registry: reg}), Log: log}
 }
 
 // finish drives case id until it is done, waiting out its backoffs and
