@@ -200,23 +200,11 @@ func writeType(sb *strings.Builder, t Type, q Qualifier) {
 		sb.WriteString("?")
 	case *Record:
 		sb.WriteString("{")
-		for i, f := range t.Fields {
-			if i > 0 {
-				sb.WriteString(", ")
-			}
-			sb.WriteString(f.Name + ": ")
-			writeType(sb, f.Type, q)
-		}
+		writeFields(sb, len(t.Fields), func(i int) (string, Type) { return t.Fields[i].Name, t.Fields[i].Type }, q)
 		sb.WriteString("}")
 	case *Signature:
 		sb.WriteString("(")
-		for i, p := range t.Params {
-			if i > 0 {
-				sb.WriteString(", ")
-			}
-			sb.WriteString(p.Name() + ": ")
-			writeType(sb, p.Type(), q)
-		}
+		writeFields(sb, len(t.Params), func(i int) (string, Type) { return t.Params[i].Name(), t.Params[i].Type() }, q)
 		sb.WriteString(")")
 		if t.Result != nil && t.Result != TypVoid {
 			sb.WriteString(" -> ")
@@ -224,6 +212,19 @@ func writeType(sb *strings.Builder, t Type, q Qualifier) {
 		}
 	default:
 		sb.WriteString(t.String())
+	}
+}
+
+// writeFields writes n "name: type" pairs, separated by ", ": a record's
+// fields or a signature's parameters.
+func writeFields(sb *strings.Builder, n int, field func(i int) (string, Type), q Qualifier) {
+	for i := range n {
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		name, t := field(i)
+		sb.WriteString(name + ": ")
+		writeType(sb, t, q)
 	}
 }
 
