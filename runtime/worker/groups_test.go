@@ -52,6 +52,13 @@ func TestReapGroups(t *testing.T) {
 	// A group this (live) process owns is left alone.
 	mine := startGroup(t)
 	forget := w.recordGroup(mine.cmd.Process.Pid)
+	b, err := os.ReadFile(filepath.Join(dir, strconv.Itoa(mine.cmd.Process.Pid)))
+	if err != nil {
+		t.Fatalf("no record of the group: %v", err)
+	}
+	if got, ok := parseGroupRecord(string(b)); !ok || got.owner != int64(os.Getpid()) {
+		t.Fatalf("record %q does not name this process as the owner", b)
+	}
 	if killed, err := ReapGroups(dir); err != nil || len(killed) != 0 {
 		t.Fatalf("live owner: killed %v, %v", killed, err)
 	}
