@@ -239,55 +239,48 @@ func (w *watch) after(s *State, ev *Event, p preEvent, live bool) {
 	w.from = min(w.from, p.nextFrame)
 }
 
-// frameEvent returns the next event of frame f: its first enabled
-// transition fires, else an enabled timer not yet armed is armed, else
-// an enabled wait takes a buffered signal; false when f has none of
-// these.
+// frameEvent returns the next event of frame f (see [Machine.work]);
+// false when f has none.
 func (e *Engine) frameEvent(ctx context.Context, s *State, f *Frame, now int64) (Event, bool) {
-	if !s.live(f) {
-		return Event{}, false
-	}
-	m := e.m
-	c := m.nets[f.Net]
-	for _, ti := range c.order {
-		if m.enabled(s, f, c, ti) {
-			return blame(s, f, e.fireEvent(ctx, s, f, c, ti, now)), true
-		}
-	}
-	for _, ti := range c.timed {
-		if armed(s, f.ID, ti) || !m.enabled(s, f, c, ti) {
-			continue
-		}
+	c, ti, k := e.m.work(s, f)
+	switch k {
+	case workFire:
+		return blame(s, f, e.fireEvent(ctx, s, f, c, ti, now)), true
+	case workArm:
 		return blame(s, f, e.armEvent(ctx, s, f, c, ti, now)), true
-	}
-	for _, ti := range c.waits {
-		if !m.enabled(s, f, c, ti) {
-			continue
-		}
-		for _, r := range s.Inbox {
-			if r.Name == c.trans[ti].t.Label {
-				return Event{Kind: EvFire, Time: now, Frame: f.ID, Trans: ti}, true
-			}
-		}
+	case workWait:
+		return Event{Kind: EvFire, Time: now, Frame: f.ID, Trans: ti}, true
 	}
 	return Event{}, false
 }
 
-// hasWork reports whether frame f has an event for the scheduler (see
-// frameEvent), without evaluating anything.
-func (m *Machine) hasWork(s *State, f *Frame) bool {
+// workKind says what a frame's next event does (see [Machine.work]).
+type workKind uint8
+
+const (
+	workNone workKind = iota
+	workFire          // an enabled transition fires
+	workArm           // an enabled timer not yet armed is armed
+	workWait          // an enabled wait takes a buffered signal
+)
+
+// work returns frame f's next work, without evaluating anything: its
+// first enabled transition ti fires, else an enabled timer not yet armed
+// is armed, else an enabled wait takes a buffered signal; workNone when
+// f has none of these.
+func (m *Machine) work(s *State, f *Frame) (*cnet, int32, workKind) {
 	if !s.live(f) {
-		return false
+		return nil, 0, workNone
 	}
 	c := m.nets[f.Net]
 	for _, ti := range c.order {
 		if m.enabled(s, f, c, ti) {
-			return true
+			return c, ti, workFire
 		}
 	}
 	for _, ti := range c.timed {
 		if !armed(s, f.ID, ti) && m.enabled(s, f, c, ti) {
-			return true
+			return c, ti, workArm
 		}
 	}
 	for _, ti := range c.waits {
@@ -296,11 +289,11 @@ func (m *Machine) hasWork(s *State, f *Frame) bool {
 		}
 		for _, r := range s.Inbox {
 			if r.Name == c.trans[ti].t.Label {
-				return true
+				return c, ti, workWait
 			}
 		}
 	}
-	return false
+	return c, 0, workNone
 }
 
 // verify checks w against a pass over every frame and call: the first
@@ -311,7 +304,7 @@ func (m *Machine) hasWork(s *State, f *Frame) bool {
 func (w *watch) verify(m *Machine, s *State) error {
 	var want *Frame
 	for _, f := range s.Frames {
-		if m.hasWork(s, f) {
+		if _, _, k := m.work(s, f); k != workNone {
 			want = f
 			break
 		}
