@@ -210,18 +210,24 @@ func kernelCompatible(sig *Signature) bool {
 
 // checkArgs checks arity and the type of each argument.
 func (c *checker) checkArgs(e *syntax.CallExpr, name string, params []*Var) {
-	for i, a := range e.Args {
+	c.argValues(e.Args, params, name)
+	if len(e.Args) != len(params) {
+		c.arity(e, name, len(params), len(params))
+	}
+}
+
+// argValues checks each argument against its parameter (an argument
+// past the parameters is checked alone); of names the callee in messages.
+func (c *checker) argValues(args []syntax.Expr, params []*Var, of string) {
+	for i, a := range args {
 		var pt Type
 		if i < len(params) {
 			pt = params[i].typ
 		}
 		t := c.value(a, pt)
 		if pt != nil && !c.assignable(t, pt) {
-			c.errorf(a.Span(), source.TypeMismatch, "cannot use %s (type %s) as %s in argument %s of %s", c.exprString(a), t, pt, params[i].name, name)
+			c.errorf(a.Span(), source.TypeMismatch, "cannot use %s (type %s) as %s in argument %s of %s", c.exprString(a), t, pt, params[i].name, of)
 		}
-	}
-	if len(e.Args) != len(params) {
-		c.arity(e, name, len(params), len(params))
 	}
 }
 

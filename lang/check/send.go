@@ -29,16 +29,7 @@ func (c *checker) sendStmt(s *syntax.SendStmt) {
 		return
 	}
 	name := s.Signal.Value
-	for i, a := range s.Args {
-		var pt Type
-		if i < len(params) {
-			pt = params[i].typ
-		}
-		t := c.value(a, pt)
-		if pt != nil && !isInvalid(pt) && !c.assignable(t, pt) {
-			c.errorf(a.Span(), source.TypeMismatch, "cannot use %s (type %s) as %s in argument %s of signal %s", c.exprString(a), t, pt, params[i].name, name)
-		}
-	}
+	c.argValues(s.Args, params, "signal "+name)
 	switch n := len(s.Args); {
 	case n < len(params):
 		c.errorf(s.Span(), source.WrongArgCount, "not enough arguments in send of signal %s (have %d, want %d: %s)", name, n, len(params), &Signature{Params: params, Result: TypVoid})
