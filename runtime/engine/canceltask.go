@@ -75,11 +75,8 @@ func (m *Machine) closeGroups(s *State, task int32) []frameGroup {
 	for _, f := range s.Frames {
 		c := m.nets[f.Net]
 		for _, g := range f.Groups {
-			if g.Joined || g.Closed || g.Trans < 0 || int(g.Trans) >= len(c.trans) {
-				continue
-			}
-			t := c.trans[g.Trans].t
-			if t.Kind != ir.TMulti || t.Call == nil || !m.bodyCalls(t.Call.Target, task, 0) {
+			t := openLoop(c, g)
+			if t == nil || t.Call == nil || !m.bodyCalls(t.Call.Target, task, 0) {
 				continue
 			}
 			g.Closed = true

@@ -76,11 +76,7 @@ func (m *Machine) addInstance(s *State, e *Event) bool {
 	for _, f := range s.Frames {
 		c := m.nets[f.Net]
 		for _, g := range f.Groups {
-			if g.Joined || g.Closed || g.Trans < 0 || int(g.Trans) >= len(c.trans) {
-				continue
-			}
-			t := c.trans[g.Trans].t
-			if t.Kind != ir.TMulti || t.Label != e.Name {
+			if t := openLoop(c, g); t == nil || t.Label != e.Name {
 				continue
 			}
 			g.Items = append(g.Items, element(e.Values))
@@ -90,6 +86,19 @@ func (m *Machine) addInstance(s *State, e *Event) bool {
 		}
 	}
 	return false
+}
+
+// openLoop returns the parallel for transition of group g, a group of
+// net c, while the loop is open (neither joined nor closed); nil
+// otherwise.
+func openLoop(c *cnet, g *Group) *ir.Transition {
+	if g.Joined || g.Closed || g.Trans < 0 || int(g.Trans) >= len(c.trans) {
+		return nil
+	}
+	if t := c.trans[g.Trans].t; t.Kind == ir.TMulti {
+		return t
+	}
+	return nil
 }
 
 // groupOver reports whether group g of transition t has nothing left to
