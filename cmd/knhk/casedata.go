@@ -198,21 +198,19 @@ func (d *dataDir) loadMeta(c *caseLog) {
 		c.err = fmt.Errorf("case %s has no descriptor", c.id)
 		return
 	}
-	path := filepath.Join(d.path, "cases", c.id+".json")
-	b, err := os.ReadFile(path)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			err = fmt.Errorf("case %s has no descriptor (it was started by an older knhk)", c.id)
-		}
+	m, err := readMeta(d.path, c.id)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		c.err = fmt.Errorf("case %s has no descriptor (it was started by an older knhk)", c.id)
+		return
+	case errors.Is(err, errBadMeta):
+		c.err = fmt.Errorf("case %s: bad metadata in %s", c.id, metaPath(d.path, c.id))
+		return
+	case err != nil:
 		c.err = err
 		return
 	}
-	var m caseMeta
-	if err := json.Unmarshal(b, &m); err != nil || m.Case != c.id {
-		c.err = fmt.Errorf("case %s: bad metadata in %s", c.id, path)
-		return
-	}
-	c.meta = &m
+	c.meta = m
 	p, ok := d.progs[m.Descriptor]
 	if !ok {
 		p, err = loadDescriptor(d.path, m.Descriptor)
@@ -227,6 +225,27 @@ func (d *dataDir) loadMeta(c *caseLog) {
 	if c.err != nil {
 		c.prog = nil
 	}
+}
+
+// metaPath is where data keeps the metadata of case id.
+func metaPath(data, id string) string { return filepath.Join(data, "cases", id+".json") }
+
+// errBadMeta is readMeta's error for a metadata file that does not decode
+// or names another case.
+var errBadMeta = errors.New("bad metadata")
+
+// readMeta reads the metadata of case id, which must be a valid case id,
+// from data. A missing file's error wraps [fs.ErrNotExist].
+func readMeta(data, id string) (*caseMeta, error) {
+	b, err := os.ReadFile(metaPath(data, id))
+	if err != nil {
+		return nil, err
+	}
+	var m caseMeta
+	if err := json.Unmarshal(b, &m); err != nil || m.Case != id {
+		return nil, errBadMeta
+	}
+	return &m, nil
 }
 
 // descriptorHash matches the name of a descriptor.

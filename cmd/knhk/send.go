@@ -8,11 +8,9 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -46,16 +44,14 @@ func (p *postman) find(ctx context.Context, id string) (*engine.Engine, error) {
 	if !validCaseID.MatchString(id) {
 		return nil, fmt.Errorf("%w: unknown case %q", engine.ErrUndeliverable, id)
 	}
-	b, err := os.ReadFile(filepath.Join(p.data, "cases", id+".json"))
-	if errors.Is(err, fs.ErrNotExist) {
+	m, err := readMeta(p.data, id)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
 		return nil, fmt.Errorf("%w: unknown case %s in %s", engine.ErrUndeliverable, id, p.data)
-	}
-	if err != nil {
-		return nil, err
-	}
-	var m caseMeta
-	if err := json.Unmarshal(b, &m); err != nil || m.Case != id {
+	case errors.Is(err, errBadMeta):
 		return nil, fmt.Errorf("%w: case %s has bad metadata", engine.ErrUndeliverable, id)
+	case err != nil:
+		return nil, err
 	}
 	prog, err := loadDescriptor(p.data, m.Descriptor)
 	if err != nil {
@@ -81,7 +77,7 @@ func (p *postman) find(ctx context.Context, id string) (*engine.Engine, error) {
 	if m.Source != "" {
 		base = filepath.Dir(m.Source)
 	}
-	mock := bindMock(p.data, &m)
+	mock := bindMock(p.data, m)
 	eng, err := engine.New(engine.Config{
 		Program: prog,
 		Eval:    evaluatorOf(prog),
