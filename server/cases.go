@@ -222,13 +222,16 @@ func (s *Service) Start(ctx context.Context, r StartRequest) (id string, existin
 	s.mu.Unlock()
 	// The start is recorded durably before its first event, so that a
 	// case in the log always has its program and keys.
-	meta := caseMeta{Case: id, Workflow: net.Name, Descriptor: p.Hash, Source: p.Name, Request: r.Request, Key: r.Key, Start: sum.Start}
-	if err := s.metas.append(meta); err != nil {
+	meta, err := json.Marshal(caseMeta{Case: id, Workflow: net.Name, Descriptor: p.Hash, Source: p.Name, Request: r.Request, Key: r.Key, Start: sum.Start})
+	if err == nil {
+		err = s.metas.append(meta)
+	}
+	if err != nil {
 		s.forget(e)
 		e.markStarted(err)
 		return "", false, &Error{Code: CodeInternal, Message: err.Error(), Err: err}
 	}
-	s.cli <- meta
+	s.cli <- cliFile{id, meta}
 	args := host.ToEngineAll(vals)
 	// Not the named result id: returning (a caller that gave up) resets
 	// it, possibly before the driver reads it.

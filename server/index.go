@@ -303,7 +303,11 @@ func (s *Service) recover(ctx context.Context) error {
 func (s *Service) entryFromMeta(id string, metas map[string]caseMeta) (*caseEntry, error) {
 	if m, ok := metas[id]; ok {
 		if _, err := os.Stat(filepath.Join(s.dir, "cases", id+".json")); err != nil {
-			if err := cliMeta(s.dir, m); err != nil {
+			b, err := json.Marshal(m)
+			if err == nil {
+				err = cliMeta(s.dir, id, b)
+			}
+			if err != nil {
 				fmt.Fprintf(s.opts.Log, "knhk serve: %v\n", err)
 			}
 		}

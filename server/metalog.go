@@ -127,13 +127,9 @@ func (l *metaLog) startGen() error {
 	return nil
 }
 
-// append writes m and returns once it is synced, sharing the sync with
-// every append that came in meanwhile.
-func (l *metaLog) append(m caseMeta) error {
-	b, err := json.Marshal(m)
-	if err != nil {
-		return err
-	}
+// append writes b, a caseMeta's JSON, and returns once it is synced,
+// sharing the sync with every append that came in meanwhile.
+func (l *metaLog) append(b []byte) error {
 	r := &metaReq{line: append(b, '\n'), done: make(chan error, 1)}
 	l.mu.Lock()
 	l.pending = append(l.pending, r)
@@ -214,16 +210,12 @@ func syncDir(dir string) error {
 	return err
 }
 
-// cliMeta writes DIR/cases/ID.json, knhk run's record of a case, for the
-// CLI's read commands; without a sync (the meta log is the durable
-// record).
-func cliMeta(dir string, m caseMeta) error {
-	b, err := json.Marshal(m)
-	if err != nil {
-		return err
-	}
+// cliMeta writes b, the JSON of case id's caseMeta, to DIR/cases/ID.json,
+// knhk run's record of a case, for the CLI's read commands; without a sync
+// (the meta log is the durable record).
+func cliMeta(dir, id string, b []byte) error {
 	cdir := filepath.Join(dir, "cases")
-	tmp := filepath.Join(cdir, "."+m.Case+".tmp")
+	tmp := filepath.Join(cdir, "."+id+".tmp")
 	if err := os.WriteFile(tmp, b, 0o644); err != nil {
 		if !errors.Is(err, os.ErrNotExist) {
 			return err
@@ -235,5 +227,5 @@ func cliMeta(dir string, m caseMeta) error {
 			return err
 		}
 	}
-	return os.Rename(tmp, filepath.Join(cdir, m.Case+".json"))
+	return os.Rename(tmp, filepath.Join(cdir, id+".json"))
 }

@@ -49,7 +49,7 @@ type Service struct {
 	// metas is the durable record of case starts (metalog.go); cli
 	// feeds the background writer of DIR/cases/ID.json.
 	metas   *metaLog
-	cli     chan caseMeta
+	cli     chan cliFile
 	cliDone chan struct{}
 
 	runCtx  context.Context // the context cases run under
@@ -121,7 +121,7 @@ func Open(dir string, opts Options) (*Service, error) {
 		s.abort()
 		return nil, err
 	}
-	s.cli, s.cliDone = make(chan caseMeta, 4096), make(chan struct{})
+	s.cli, s.cliDone = make(chan cliFile, 4096), make(chan struct{})
 	go s.writeCLIMetas()
 	if opts.Observer != nil {
 		s.log.observe = opts.Observer.Event
@@ -261,12 +261,19 @@ func (s *Service) snapshotLive(ctx context.Context) {
 	}
 }
 
+// cliFile is a DIR/cases/ID.json to write: case id's caseMeta, encoded
+// once for the meta log and this file.
+type cliFile struct {
+	id   string
+	meta []byte
+}
+
 // writeCLIMetas writes DIR/cases/ID.json for the CLI's read commands,
 // off the start's path.
 func (s *Service) writeCLIMetas() {
 	defer close(s.cliDone)
-	for m := range s.cli {
-		if err := cliMeta(s.dir, m); err != nil {
+	for f := range s.cli {
+		if err := cliMeta(s.dir, f.id, f.meta); err != nil {
 			fmt.Fprintf(s.opts.Log, "knhk serve: %v\n", err)
 		}
 	}
