@@ -74,7 +74,7 @@ func (a *abstract) Invoke(_ context.Context, inv Invocation) (any, error) {
 func TestExamplesRun(t *testing.T) {
 	paths, err := filepath.Glob("../../examples/*.knhk")
 	if err != nil || len(paths) == 0 {
-		t.Skip("no examples")
+		t.Fatalf("no examples in ../../examples (%v)", err)
 	}
 	completed := 0
 	defer func() {
