@@ -3,7 +3,10 @@
 
 package ir
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // Net is one workflow as a typed workflow net. A case starts with one
 // token on Start (plus the Init tokens of resource places) and completes
@@ -343,4 +346,20 @@ func (n *Net) ArcsOf(t int32) (in, out []*Arc) {
 		}
 	}
 	return in, out
+}
+
+// BaseName strips the "_<line>" suffix the lowering gives the name of a
+// place or transition: "let_stage_43" is "let_stage", "join_11" is
+// "join"; a name without one is kept.
+func BaseName(name string) string {
+	i := strings.LastIndexByte(name, '_')
+	if i <= 0 || i == len(name)-1 {
+		return name
+	}
+	for _, r := range name[i+1:] {
+		if r < '0' || r > '9' {
+			return name
+		}
+	}
+	return name[:i]
 }

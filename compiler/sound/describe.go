@@ -46,21 +46,6 @@ func (w *describer) snippet(loc ir.Loc) (text string, line int, ok bool) {
 	return text, f.Position(loc.Span.Start).Line, text != ""
 }
 
-// base strips the "_<line>" suffix the compiler gives a transition's
-// name: "join_11" is "join".
-func base(name string) string {
-	i := strings.LastIndexByte(name, '_')
-	if i <= 0 {
-		return name
-	}
-	for _, c := range name[i+1:] {
-		if c < '0' || c > '9' {
-			return name
-		}
-	}
-	return name[:i]
-}
-
 // step names a transition by its statement: "`quick()` (line 13)", "the
 // join of `parallel {` (line 11)", "the end of the workflow (line 19)".
 // Without the source it is the transition's name. withLine adds the line.
@@ -73,7 +58,7 @@ func (w *describer) step(name string, loc ir.Loc, withLine bool) string {
 	if withLine {
 		at = fmt.Sprintf(" (line %d)", line)
 	}
-	switch base(name) {
+	switch ir.BaseName(name) {
 	case "end":
 		return "the end of the workflow" + at
 	case "join", "merge":

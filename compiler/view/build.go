@@ -176,7 +176,7 @@ func classify(p *ir.Program, n *ir.Net, t *ir.Transition, o Options) (Node, bool
 		nd.Kind = Task
 		nd.Name = CalleeName(p, t.Call)
 		if nd.Name == "" {
-			nd.Name = Base(t.Name)
+			nd.Name = ir.BaseName(t.Name)
 		}
 		if t.Kind == ir.TWorkflow && t.Call != nil {
 			nd.Child = t.Call.Target
@@ -228,20 +228,20 @@ func classify(p *ir.Program, n *ir.Net, t *ir.Transition, o Options) (Node, bool
 		nd.Kind = Cancel
 		switch t.Cancel {
 		case ir.CancelTask:
-			nd.Name = Base(strings.TrimPrefix(t.Name, "cancel_"))
+			nd.Name = ir.BaseName(strings.TrimPrefix(t.Name, "cancel_"))
 			if t.Task >= 0 && int(t.Task) < len(p.Tasks) && p.Tasks[t.Task] != nil {
 				nd.Name = p.Tasks[t.Task].Name
 			}
 		case ir.CancelRegion:
-			nd.Name = Base(strings.TrimPrefix(t.Name, "cancel_"))
+			nd.Name = ir.BaseName(strings.TrimPrefix(t.Name, "cancel_"))
 			if t.Region >= 0 && int(t.Region) < len(n.Regions) {
-				nd.Name = Base(n.Regions[t.Region].Name)
+				nd.Name = ir.BaseName(n.Regions[t.Region].Name)
 			}
 		default:
 			nd.Name = "case"
 		}
 	case ir.TNop:
-		base := Base(t.Name)
+		base := ir.BaseName(t.Name)
 		switch {
 		case base == "join" || t.Join == ir.JoinPartial || t.Join == ir.JoinOr:
 			nd.Kind, nd.Name, nd.Detail = Join, "join", joinRule(n, t)

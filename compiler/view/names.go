@@ -7,22 +7,9 @@ package view
 import (
 	"strconv"
 	"strings"
-)
 
-// Base strips the lowering's "_N" suffix from name: "let_stage_43"
-// becomes "let_stage", "if_8" becomes "if"; a name without one is kept.
-func Base(name string) string {
-	i := strings.LastIndexByte(name, '_')
-	if i <= 0 || i == len(name)-1 {
-		return name
-	}
-	for _, r := range name[i+1:] {
-		if r < '0' || r > '9' {
-			return name
-		}
-	}
-	return name[:i]
-}
+	"github.com/knhk/knhk/compiler/ir"
+)
 
 // NetName is a net's name for people: a workflow keeps its name, and the
 // nets the lowering makes for a parallel for body or a hook
@@ -30,7 +17,7 @@ func Base(name string) string {
 func NetName(name string) string {
 	parts := strings.Split(name, ".")
 	for i, s := range parts {
-		parts[i] = Base(s)
+		parts[i] = ir.BaseName(s)
 	}
 	return strings.Join(parts, ".")
 }

@@ -165,7 +165,7 @@ func wantKind(p *ir.Program, tr *ir.Transition) (*view.Kind, string) {
 	case ir.TSend:
 		return k(view.Send), tr.Label
 	case ir.TNop:
-		if tr.Join == ir.JoinPartial || tr.Join == ir.JoinOr || view.Base(tr.Name) == "join" {
+		if tr.Join == ir.JoinPartial || tr.Join == ir.JoinOr || ir.BaseName(tr.Name) == "join" {
 			return k(view.Join), "join"
 		}
 	}
