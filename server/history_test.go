@@ -14,10 +14,7 @@ func TestHistoryPagesWatchExport(t *testing.T) {
 	defer closeSvc(t, s)
 	deploy(t, s)
 	ctx := context.Background()
-	id, _, err := s.Start(ctx, StartRequest{Workflow: "Hold", Input: []byte(`"o"`)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	id := start(t, s, "Hold", `"o"`)
 	waitFor(t, s, id, func(s Summary) bool { return s.Idle })
 
 	var mu sync.Mutex
@@ -104,10 +101,7 @@ func TestUserLevelHistory(t *testing.T) {
 	defer closeSvc(t, s)
 	deploy(t, s)
 	ctx := context.Background()
-	id, _, err := s.Start(ctx, StartRequest{Workflow: "Hold", Input: []byte(`"o"`)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	id := start(t, s, "Hold", `"o"`)
 	waitFor(t, s, id, func(s Summary) bool { return s.Idle })
 	if _, err := s.Signal(ctx, id, "Approve", []byte(`"ann"`)); err != nil {
 		t.Fatal(err)

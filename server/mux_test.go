@@ -107,10 +107,7 @@ func TestTokenAndBodyLimit(t *testing.T) {
 func TestDrain(t *testing.T) {
 	s := open(t, t.TempDir())
 	deploy(t, s)
-	id, _, err := s.Start(context.Background(), StartRequest{Workflow: "Hold", Input: []byte(`"o"`)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	id := start(t, s, "Hold", `"o"`)
 	done := make(chan error, 1)
 	go func() {
 		_, ended, err := s.Wait(context.Background(), id, false)

@@ -59,6 +59,16 @@ func deploy(t *testing.T, s *Service) *Program {
 	return r.Program
 }
 
+// start starts workflow with input (JSON) and returns the case's id.
+func start(t *testing.T, s *Service, workflow, input string) string {
+	t.Helper()
+	id, _, err := s.Start(context.Background(), StartRequest{Workflow: workflow, Input: []byte(input)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
 func wait(t *testing.T, s *Service, id string) Summary {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -95,10 +105,7 @@ func TestStartSignalQueryRestart(t *testing.T) {
 	deploy(t, s)
 	ctx := context.Background()
 
-	id, _, err := s.Start(ctx, StartRequest{Workflow: "Inc", Input: []byte("41")})
-	if err != nil {
-		t.Fatal(err)
-	}
+	id := start(t, s, "Inc", `41`)
 	if sum := wait(t, s, id); sum.Status != "completed" || sum.Result != "42" {
 		t.Fatalf("Inc: %+v", sum)
 	}
@@ -147,10 +154,7 @@ func TestTimerSurvivesRestart(t *testing.T) {
 	dir := t.TempDir()
 	s := open(t, dir)
 	deploy(t, s)
-	id, _, err := s.Start(context.Background(), StartRequest{Workflow: "Nap", Input: []byte("21")})
-	if err != nil {
-		t.Fatal(err)
-	}
+	id := start(t, s, "Nap", `21`)
 	closeSvc(t, s) // before the timer is due
 	s = open(t, dir)
 	defer closeSvc(t, s)
@@ -195,10 +199,7 @@ func TestBadInput(t *testing.T) {
 	if _, err := s.Signal(ctx, "c-0000", "Approve", nil); CodeOf(err) != CodeNotFound {
 		t.Fatalf("signal of an unknown case: %v", err)
 	}
-	id, _, err := s.Start(ctx, StartRequest{Workflow: "Hold", Input: []byte(`"o"`)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	id := start(t, s, "Hold", `"o"`)
 	if _, err := s.Signal(ctx, id, "Approve", []byte(`7`)); CodeOf(err) != CodeInvalidArgument || !strings.Contains(err.Error(), "bad payload for signal Approve") {
 		t.Fatalf("mistyped payload: %v", err)
 	}
@@ -221,10 +222,7 @@ func TestDrainSnapshot(t *testing.T) {
 	s := open(t, dir)
 	deploy(t, s)
 	ctx := context.Background()
-	hold, _, err := s.Start(ctx, StartRequest{Workflow: "Hold", Input: []byte(`"o"`)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	hold := start(t, s, "Hold", `"o"`)
 	for i := range 50 {
 		id, _, err := s.Start(ctx, StartRequest{Workflow: "Inc", Input: []byte(strconv.Itoa(i))})
 		if err != nil {
@@ -253,10 +251,7 @@ func TestVersions(t *testing.T) {
 	defer closeSvc(t, s)
 	ctx := context.Background()
 	v1 := deploy(t, s)
-	old, _, err := s.Start(ctx, StartRequest{Workflow: "Hold", Input: []byte(`"o"`)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	old := start(t, s, "Hold", `"o"`)
 	src2 := strings.Replace(holdSrc, `return id + " by " + by`, `return id + " approved by " + by`, 1)
 	r, err := s.Deploy("hold.knhk", []byte(strings.Replace(src2, "package wait\n", "package wait\n\nimport \"std/time\"\n", 1)), nil)
 	if err != nil {
@@ -268,10 +263,7 @@ func TestVersions(t *testing.T) {
 	if ps := s.Programs(); len(ps) != 2 || ps[0].Hash != r.Program.Hash || ps[1].Hash != v1.Hash {
 		t.Fatalf("programs %v", ps)
 	}
-	cur, _, err := s.Start(ctx, StartRequest{Workflow: "Hold", Input: []byte(`"n"`)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cur := start(t, s, "Hold", `"n"`)
 	waitFor(t, s, old, func(s Summary) bool { return s.Idle })
 	waitFor(t, s, cur, func(s Summary) bool { return s.Idle })
 	for id, want := range map[string]string{old: `"o by ann"`, cur: `"n approved by ann"`} {
@@ -323,10 +315,7 @@ func TestSignalOnce(t *testing.T) {
 	s := open(t, dir)
 	deploy(t, s)
 	ctx := context.Background()
-	id, _, err := s.Start(ctx, StartRequest{Workflow: "Hold", Input: []byte(`"o"`)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	id := start(t, s, "Hold", `"o"`)
 	if _, err := s.SignalOnce(ctx, id, "Approve", []byte(`"ann"`), "sig-1"); err != nil {
 		t.Fatal(err)
 	}
@@ -374,10 +363,7 @@ func TestFailurePosition(t *testing.T) {
 	if _, err := s.Deploy("f.knhk", []byte(failSrc), nil); err != nil {
 		t.Fatal(err)
 	}
-	id, _, err := s.Start(context.Background(), StartRequest{Workflow: "Check", Input: []byte("-1")})
-	if err != nil {
-		t.Fatal(err)
-	}
+	id := start(t, s, "Check", `-1`)
 	sum := wait(t, s, id)
 	want := SourceRange{File: "f.knhk", Line: 4, Column: 3}
 	if sum.Status != "failed" || sum.Error != "case "+id+" failed: n must be positive" || sum.ErrorAt == nil ||
@@ -392,10 +378,7 @@ func TestFailurePosition(t *testing.T) {
 		t.Fatalf("after a restart: %+v", sum)
 	}
 	// A case of the reloaded program fails with its position too.
-	id2, _, err := s.Start(context.Background(), StartRequest{Workflow: "Check", Input: []byte("0")})
-	if err != nil {
-		t.Fatal(err)
-	}
+	id2 := start(t, s, "Check", `0`)
 	if sum := wait(t, s, id2); sum.ErrorAt == nil || *sum.ErrorAt != first {
 		t.Fatalf("a case of the reloaded program: %+v", sum)
 	}
@@ -436,10 +419,7 @@ func TestIndexLoop(t *testing.T) {
 	}
 	defer closeSvc(t, s)
 	deploy(t, s)
-	id, _, err := s.Start(context.Background(), StartRequest{Workflow: "Inc", Input: []byte("1")})
-	if err != nil {
-		t.Fatal(err)
-	}
+	id := start(t, s, "Inc", `1`)
 	wait(t, s, id)
 	path := s.indexPath()
 	var fi os.FileInfo
