@@ -58,19 +58,17 @@ func runFsck(e *env, data string, args []string) int {
 	if rep.Unacknowledged > 0 {
 		fmt.Fprintf(e.stdout, "%d bytes after the acknowledged end (a commit that never returned; the next run drops them)\n", rep.Unacknowledged)
 	}
-	if len(rep.Damage) == 0 {
-		ghosts, err := ghostCases(ctx, data)
-		if err != nil {
-			fmt.Fprintf(e.stderr, "knhk: %v\n", err)
-			return exitUser
-		}
-		for _, g := range ghosts {
-			fmt.Fprintf(e.stdout, "case %s has metadata (%s) but no event; knhk repair removes it\n", strings.TrimSuffix(filepath.Base(g), ".json"), g)
-		}
-	}
 	if len(rep.Damage) > 0 {
 		fmt.Fprintf(e.stdout, "acknowledged records are damaged or lost; knhk repair --data %s cuts the log back to its intact part\n", data)
 		return exitUser
+	}
+	ghosts, err := ghostCases(ctx, data)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "knhk: %v\n", err)
+		return exitUser
+	}
+	for _, g := range ghosts {
+		fmt.Fprintf(e.stdout, "case %s has metadata (%s) but no event; knhk repair removes it\n", strings.TrimSuffix(filepath.Base(g), ".json"), g)
 	}
 	fmt.Fprintf(e.stdout, "ok\n")
 	return exitOK
