@@ -44,6 +44,20 @@ func (g *progGen) block(d int, ending bool) {
 	g.line("}")
 }
 
+// body writes, one level in, the 1 or 2 statements of a compound
+// statement at depth d.
+func (g *progGen) body(d int) {
+	g.indent++
+	g.stmts(d-1, false)
+	g.indent--
+}
+
+// fresh returns the name of a new variable.
+func (g *progGen) fresh() string {
+	g.vars++
+	return fmt.Sprintf("v%d", g.vars)
+}
+
 func (g *progGen) stmts(d int, ending bool) {
 	for i, n := 0, 1+g.r.IntN(2); i < n; i++ {
 		g.stmt(d)
@@ -73,21 +87,15 @@ func (g *progGen) stmt(d int) {
 		join := [...]string{"", " join all", " join any", " join any keep", fmt.Sprintf(" join %d", 1+g.r.IntN(n))}[g.r.IntN(5)]
 		g.line("}%s", join)
 	case 4:
-		g.vars++
-		v := fmt.Sprintf("v%d", g.vars)
+		v := g.fresh()
 		g.line("let %s = ok()", v)
 		g.line("if %s {", v)
-		g.indent++
-		g.stmts(d-1, false)
-		g.indent--
+		g.body(d)
 		g.line("} else {")
-		g.indent++
-		g.stmts(d-1, false)
-		g.indent--
+		g.body(d)
 		g.line("}")
 	case 5:
-		g.vars++
-		v := fmt.Sprintf("v%d", g.vars)
+		v := g.fresh()
 		g.line("var %s = true", v)
 		g.line("while %s {", v)
 		g.indent++
@@ -101,9 +109,7 @@ func (g *progGen) stmt(d int) {
 		g.indent++
 		g.line("on signal S -> %s()", g.task())
 		g.line("on timer 1h -> {")
-		g.indent++
-		g.stmts(d-1, false)
-		g.indent--
+		g.body(d)
 		g.line("}")
 		g.indent--
 		g.line("}")
@@ -113,9 +119,7 @@ func (g *progGen) stmt(d int) {
 		g.line("parallel {")
 		g.indent++
 		g.line("region %s {", r)
-		g.indent++
-		g.stmts(d-1, false)
-		g.indent--
+		g.body(d)
 		g.line("}")
 		g.line("{")
 		g.indent++
@@ -131,18 +135,14 @@ func (g *progGen) stmt(d int) {
 		g.indent++
 		for i := 0; i < 2; i++ {
 			g.line("critical site {")
-			g.indent++
-			g.stmts(d-1, false)
-			g.indent--
+			g.body(d)
 			g.line("}")
 		}
 		g.indent--
 		g.line("}")
 	case 10:
 		g.line("for x in [1, 2] parallel {")
-		g.indent++
-		g.stmts(d-1, false)
-		g.indent--
+		g.body(d)
 		g.line("}%s", [...]string{"", " join any", " join 1"}[g.r.IntN(3)])
 	case 11:
 		g.line("Sub()")
