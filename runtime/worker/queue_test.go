@@ -51,14 +51,29 @@ workflow Pay(amount: int) -> string {
 // waits or ends.
 func queueCase(t *testing.T, p *ir.Program, b Broker, id string, amount int64) (*engine.Engine, <-chan error) {
 	t.Helper()
-	eng, err := engine.New(engine.Config{Program: p, Eval: &host.Evaluator{},
-		Worker: New(p, Options{Queue: b}), Log: engine.NewMemLog()})
+	return startPay(t, engine.Config{Program: p, Eval: &host.Evaluator{},
+		Worker: New(p, Options{Queue: b}), Log: engine.NewMemLog()}, id, amount)
+}
+
+// startPay starts case id of Pay on an engine configured by cfg and
+// returns a channel with Start's error once the case waits or ends.
+func startPay(t *testing.T, cfg engine.Config, id string, amount int64) (*engine.Engine, <-chan error) {
+	t.Helper()
+	eng, err := engine.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- eng.Start(context.Background(), id, "Pay", []any{amount}) }()
 	return eng, errc
+}
+
+// completeAsync completes tk with result in the background and returns a
+// channel with the broker's answer.
+func completeAsync(b *queue.Broker, tk queue.Task, result string) <-chan error {
+	acked := make(chan error, 1)
+	go func() { acked <- b.Complete(context.Background(), tk.ID, tk.Token, json.RawMessage(result)) }()
+	return acked
 }
 
 // pollOne polls the billing queue for at most 10 seconds.
@@ -301,17 +316,8 @@ func TestQueueCompletionAckedWhenLogged(t *testing.T) {
 	b := queue.New(queue.Options{})
 	p := payProgram(t, "")
 	log := &gatedLog{MemLog: engine.NewMemLog(), open: make(chan struct{})}
-	eng, err := engine.New(engine.Config{Program: p, Eval: &host.Evaluator{}, Worker: New(p, Options{Queue: b}), Log: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	errc := make(chan error, 1)
-	go func() { errc <- eng.Start(context.Background(), "c1", "Pay", []any{int64(3)}) }()
-	tk := pollOne(t, b, "w1")
-	acked := make(chan error, 1)
-	go func() {
-		acked <- b.Complete(context.Background(), tk.ID, tk.Token, json.RawMessage(`{"id":"r","cents":3}`))
-	}()
+	eng, errc := startPay(t, engine.Config{Program: p, Eval: &host.Evaluator{}, Worker: New(p, Options{Queue: b}), Log: log}, "c1", 3)
+	acked := completeAsync(b, pollOne(t, b, "w1"), `{"id":"r","cents":3}`)
 	select {
 	case err := <-acked:
 		t.Fatalf("CompleteTask returned (%v) before the outcome was in the log", err)
@@ -340,18 +346,9 @@ func (o opaque) Invoke(ctx context.Context, inv engine.Invocation) (any, error) 
 func TestQueueWrappedWorkerDoesNotWaitForRecord(t *testing.T) {
 	b := queue.New(queue.Options{RecordWait: time.Hour})
 	p := payProgram(t, "")
-	eng, err := engine.New(engine.Config{Program: p, Eval: &host.Evaluator{},
-		Worker: opaque{New(p, Options{Queue: b})}, Log: engine.NewMemLog()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	errc := make(chan error, 1)
-	go func() { errc <- eng.Start(context.Background(), "c1", "Pay", []any{int64(3)}) }()
-	tk := pollOne(t, b, "w1")
-	acked := make(chan error, 1)
-	go func() {
-		acked <- b.Complete(context.Background(), tk.ID, tk.Token, json.RawMessage(`{"id":"r","cents":3}`))
-	}()
+	eng, errc := startPay(t, engine.Config{Program: p, Eval: &host.Evaluator{},
+		Worker: opaque{New(p, Options{Queue: b})}, Log: engine.NewMemLog()}, "c1", 3)
+	acked := completeAsync(b, pollOne(t, b, "w1"), `{"id":"r","cents":3}`)
 	select {
 	case err := <-acked:
 		if err != nil {
