@@ -565,23 +565,14 @@ func (m *Machine) signal(s *State, e *Event) {
 		return
 	}
 	m.onSignal(s, e.Name)
-	for _, f := range s.Frames {
-		if !s.live(f) {
-			continue
-		}
-		c := m.nets[f.Net]
-		for _, ti := range c.waits {
-			tr := &c.trans[ti]
-			if tr.t.Label != e.Name || !m.enabled(s, f, c, ti) {
-				continue
-			}
-			consume(f, tr)
-			m.cancel(s, f, c, tr)
-			bind(s, f, tr.t, e.Values)
-			produce(f, tr, nil)
-			m.settle(s, f)
-			return
-		}
+	if f, c, ti := m.enabledWait(s, e.Name); f != nil {
+		tr := &c.trans[ti]
+		consume(f, tr)
+		m.cancel(s, f, c, tr)
+		bind(s, f, tr.t, e.Values)
+		produce(f, tr, nil)
+		m.settle(s, f)
+		return
 	}
 	if m.addInstance(s, e) {
 		return

@@ -129,7 +129,7 @@ func (m *Machine) onSelfSignal(s *State, name string, payload []any) {
 	if s.Status != Running {
 		return
 	}
-	if !m.waitEnabled(s, name) {
+	if f, _, _ := m.enabledWait(s, name); f == nil {
 		m.signal(s, &Event{Kind: EvSignal, Name: name, Values: payload})
 		return
 	}
@@ -137,9 +137,10 @@ func (m *Machine) onSelfSignal(s *State, name string, payload []any) {
 	s.Inbox = append(s.Inbox, Received{Name: name, Payload: payload})
 }
 
-// waitEnabled reports whether a wait for signal name is enabled in a
-// frame of s.
-func (m *Machine) waitEnabled(s *State, name string) bool {
+// enabledWait returns the first enabled wait for signal name, frame by
+// frame: its frame, net and transition; a nil frame when none is
+// enabled.
+func (m *Machine) enabledWait(s *State, name string) (*Frame, *cnet, int32) {
 	for _, f := range s.Frames {
 		if !s.live(f) {
 			continue
@@ -147,11 +148,11 @@ func (m *Machine) waitEnabled(s *State, name string) bool {
 		c := m.nets[f.Net]
 		for _, ti := range c.waits {
 			if c.trans[ti].t.Label == name && m.enabled(s, f, c, ti) {
-				return true
+				return f, c, ti
 			}
 		}
 	}
-	return false
+	return nil, nil, 0
 }
 
 // received notes the mail an EvSignal from another case delivers.
