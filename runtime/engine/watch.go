@@ -298,7 +298,8 @@ func (m *Machine) work(s *State, f *Frame) (*cnet, int32, workKind) {
 
 // verify checks w against a pass over every frame and call: the first
 // frame with work is the first that w may return, and no call waits when
-// w says none does. Tests turn it on (Engine.checkWatch) so that every
+// w says none does. It also checks each frame's count of its calls
+// (Frame.calls), which the scheduler keeps by hand like w. Tests turn it on (Engine.checkWatch) so that every
 // step of every engine test checks that the watch narrows without
 // changing what the scheduler decides.
 func (w *watch) verify(m *Machine, s *State) error {
@@ -317,6 +318,17 @@ func (w *watch) verify(m *Machine, s *State) error {
 			if t.Due < w.timerDue {
 				return fmt.Errorf("watch: timer of frame %d due %d before the bound %d", t.Frame, t.Due, w.timerDue)
 			}
+		}
+	}
+	calls := map[int32]int32{}
+	for _, v := range s.Invs {
+		if v.Frame >= 0 {
+			calls[v.Frame]++
+		}
+	}
+	for _, f := range s.Frames {
+		if f.calls != calls[f.ID] {
+			return fmt.Errorf("frame %d counts %d calls but has %d", f.ID, f.calls, calls[f.ID])
 		}
 	}
 	if w.noWait {
