@@ -100,22 +100,26 @@ func deliver(ctx context.Context, find Finder, m engine.Mail) (*engine.Engine, e
 // declared returns the declaration of signal name that workflow wf of p
 // accepts: its own, or that of a net it may wait in.
 func declared(p *ir.Program, wf, name string) *ir.Signal {
-	root := p.Net(wf)
-	if root != nil {
-		for _, s := range root.Signals {
-			if s != nil && s.Name == name {
-				return s
-			}
-		}
+	if s := netSignal(p.Net(wf), name); s != nil {
+		return s
 	}
 	for _, n := range p.Nets {
-		if n == nil {
-			continue
+		if s := netSignal(n, name); s != nil {
+			return s
 		}
-		for _, s := range n.Signals {
-			if s != nil && s.Name == name {
-				return s
-			}
+	}
+	return nil
+}
+
+// netSignal returns n's declaration of signal name, nil when n is nil or
+// declares none.
+func netSignal(n *ir.Net, name string) *ir.Signal {
+	if n == nil {
+		return nil
+	}
+	for _, s := range n.Signals {
+		if s != nil && s.Name == name {
+			return s
 		}
 	}
 	return nil
