@@ -13,6 +13,7 @@ import (
 	"github.com/knhk/knhk/compiler/ir"
 	"github.com/knhk/knhk/compiler/view"
 	"github.com/knhk/knhk/lang/source"
+	"github.com/knhk/knhk/runtime/caseio"
 	"github.com/knhk/knhk/runtime/engine"
 	"github.com/knhk/knhk/runtime/eval"
 	"github.com/knhk/knhk/runtime/history"
@@ -101,7 +102,7 @@ func (s *Service) Inspect(ctx context.Context, id string) (*Inspection, error) {
 			in.Input = inputJSON(p.prog, ev)
 		}
 		if ev.Kind == engine.EvSignal {
-			if net, trans := signalWait(p.prog, before, ev.Name); net >= 0 {
+			if net, trans := caseio.SignalWait(p.prog, before, ev.Name); net >= 0 {
 				in.Fired[Step{net, trans}] = true
 			}
 		}
@@ -133,35 +134,6 @@ func (s *Service) Inspect(ctx context.Context, id string) (*Inspection, error) {
 		in.History = in.History[len(in.History)-MaxInspectHistory:]
 	}
 	return in, nil
-}
-
-// signalWait returns the wait that a signal name arriving in s takes, as
-// the engine picks it: the first wait for it, in frame and net order,
-// whose input places all hold a token; -1, -1 when none does (the signal
-// goes to the inbox). Waits behind joins other than AND do not occur.
-func signalWait(p *ir.Program, s *engine.State, name string) (int32, int32) {
-	for _, f := range s.Frames {
-		if f.Net < 0 || int(f.Net) >= len(p.Nets) {
-			continue
-		}
-		n := p.Nets[f.Net]
-		for ti, t := range n.Transitions {
-			if t.Kind != ir.TSignal || t.Label != name {
-				continue
-			}
-			in, _ := n.ArcsOf(int32(ti))
-			ok := len(in) > 0
-			for _, a := range in {
-				if int(a.Place) >= len(f.Marking) || f.Marking[a.Place] < a.Weight {
-					ok = false
-				}
-			}
-			if ok {
-				return f.Net, int32(ti)
-			}
-		}
-	}
-	return -1, -1
 }
 
 // inputJSON encodes the arguments of a start event as a JSON object by

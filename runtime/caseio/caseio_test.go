@@ -100,6 +100,12 @@ func TestWaitsAndQuery(t *testing.T) {
 	if w := Waits(p, s); strings.Join(w, ",") != "Approve,Stop" || BackingOff(s) {
 		t.Fatalf("waits %v", w)
 	}
+	if n, tr := SignalWait(p, s, "Approve"); n < 0 || p.Nets[n].Transitions[tr].Kind != ir.TSignal || p.Nets[n].Transitions[tr].Label != "Approve" {
+		t.Fatalf("the wait Approve takes: %d %d", n, tr)
+	}
+	if n, tr := SignalWait(p, s, "Nope"); n != -1 || tr != -1 {
+		t.Fatalf("the wait an unknown signal takes: %d %d", n, tr)
+	}
 	b, err := Query(ctx, p, s, p.Net("One").Queries[0])
 	if err != nil || string(b) != `"waiting"` {
 		t.Fatalf("query: %s %v", b, err)

@@ -44,6 +44,25 @@ func Waits(p *ir.Program, s *engine.State) []string {
 	return names
 }
 
+// SignalWait returns the wait that a signal name arriving in s takes, as
+// the engine picks it: the first wait for it, in frame and net order,
+// whose input places all hold a token; -1, -1 when none does (the signal
+// goes to the inbox). Waits behind joins other than AND do not occur.
+func SignalWait(p *ir.Program, s *engine.State, name string) (net, trans int32) {
+	for _, f := range s.Frames {
+		if f == nil || f.Net < 0 || int(f.Net) >= len(p.Nets) {
+			continue
+		}
+		n := p.Nets[f.Net]
+		for ti, t := range n.Transitions {
+			if t.Kind == ir.TSignal && t.Label == name && inputsMarked(n, int32(ti), f.Marking) {
+				return f.Net, int32(ti)
+			}
+		}
+	}
+	return -1, -1
+}
+
 func inputsMarked(n *ir.Net, ti int32, marking []int32) bool {
 	inputs := false
 	for _, a := range n.Arcs {
