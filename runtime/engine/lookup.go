@@ -16,11 +16,10 @@ import (
 // ids, removal keeps the order, and DecodeState rejects any other
 // order), so this is a binary search.
 func (s *State) frameAt(id int32) int {
-	i, ok := slices.BinarySearchFunc(s.Frames, id, func(f *Frame, id int32) int { return cmp.Compare(f.ID, id) })
-	if !ok {
-		return -1
+	if i := s.firstFrameFrom(id); i < len(s.Frames) && s.Frames[i].ID == id {
+		return i
 	}
-	return i
+	return -1
 }
 
 // firstFrameFrom returns the position of the first frame whose id is at
@@ -33,11 +32,10 @@ func (s *State) firstFrameFrom(id int32) int {
 // invAt returns the position of invocation id in s.Invs, -1 if there is
 // none. Invocations are kept in id order, like frames.
 func (s *State) invAt(id int32) int {
-	i, ok := slices.BinarySearchFunc(s.Invs, id, func(v *Inv, id int32) int { return cmp.Compare(v.ID, id) })
-	if !ok {
-		return -1
+	if i := s.firstInvFrom(id); i < len(s.Invs) && s.Invs[i].ID == id {
+		return i
 	}
-	return i
+	return -1
 }
 
 // firstInvFrom returns the position of the first invocation whose id is
