@@ -22,6 +22,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/knhk/knhk/internal/atomicfile"
 )
 
 // metaLog appends case metadata with group commit.
@@ -116,7 +118,7 @@ func (l *metaLog) startGen() error {
 	if err != nil {
 		return err
 	}
-	if err := syncDir(l.dir); err != nil {
+	if err := atomicfile.SyncDir(l.dir); err != nil {
 		f.Close()
 		return err
 	}
@@ -195,18 +197,6 @@ func (l *metaLog) close() error {
 	}
 	err := l.f.Close()
 	l.f = nil
-	return err
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil && !errors.Is(cerr, os.ErrClosed) {
-		err = cerr
-	}
 	return err
 }
 
