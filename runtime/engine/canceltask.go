@@ -5,7 +5,11 @@
 
 package engine
 
-import "github.com/knhk/knhk/compiler/ir"
+import (
+	"slices"
+
+	"github.com/knhk/knhk/compiler/ir"
+)
 
 // skipTask withdraws every running invocation of task, in every frame of
 // the case (a cancel task also reaches the instances of a parallel for,
@@ -49,7 +53,7 @@ func (m *Machine) skipTask(s *State, task int32) {
 	}
 	// The closed loops with nothing left running complete now.
 	for _, c := range closed {
-		if s.Status != Running || s.frame(c.f.ID) != c.f || !hasGroup(c.f, c.g) {
+		if s.Status != Running || s.frame(c.f.ID) != c.f || !slices.Contains(c.f.Groups, c.g) {
 			continue
 		}
 		if groupOver(m.nets[c.f.Net].trans[c.g.Trans].t, c.g) {
@@ -103,16 +107,6 @@ func (m *Machine) bodyCalls(net, task int32, depth int) bool {
 		case t.Kind == ir.TTask && t.Call.Kind == ir.CallTask && t.Call.Target == task:
 			return true
 		case t.Kind == ir.TMulti && m.bodyCalls(t.Call.Target, task, depth+1):
-			return true
-		}
-	}
-	return false
-}
-
-// hasGroup reports whether g is still one of f's groups.
-func hasGroup(f *Frame, g *Group) bool {
-	for _, x := range f.Groups {
-		if x == g {
 			return true
 		}
 	}
