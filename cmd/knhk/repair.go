@@ -8,8 +8,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"path/filepath"
-	"time"
 
 	"github.com/knhk/knhk/runtime/store"
 )
@@ -57,26 +55,21 @@ func runRepair(e *env, data string, args []string) int {
 		fmt.Fprintf(e.stderr, "knhk: %v\n", err)
 		return exitUser
 	}
-	if len(ghosts) > 0 {
-		lf, err := os.OpenFile(filepath.Join(data, store.RepairLog), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
-		if err != nil {
-			fmt.Fprintf(e.stderr, "knhk: %v\n", err)
-			return exitUser
+	var removed []string
+	for _, g := range ghosts {
+		if err = os.Remove(g); err != nil {
+			break
 		}
-		defer lf.Close()
-		for _, g := range ghosts {
-			if err := os.Remove(g); err != nil {
-				fmt.Fprintf(e.stderr, "knhk: %v\n", err)
-				return exitUser
-			}
-			line := fmt.Sprintf("removed %s: it names no case in the log", g)
-			fmt.Fprintf(lf, "%s %s\n", time.Now().UTC().Format(time.RFC3339), line)
-			fmt.Fprintf(e.stdout, "%s\n", line)
-		}
-		if err := lf.Sync(); err != nil {
-			fmt.Fprintf(e.stderr, "knhk: %v\n", err)
-			return exitUser
-		}
+		line := fmt.Sprintf("removed %s: it names no case in the log", g)
+		removed = append(removed, line)
+		fmt.Fprintf(e.stdout, "%s\n", line)
+	}
+	if lerr := store.AppendRepairLog(data, removed); err == nil {
+		err = lerr
+	}
+	if err != nil {
+		fmt.Fprintf(e.stderr, "knhk: %v\n", err)
+		return exitUser
 	}
 	if rep.Lost > 0 {
 		fmt.Fprintf(e.stdout, "repaired: %d acknowledged records lost; the log now ends at record %d\n", rep.Lost, rep.LastSeq)

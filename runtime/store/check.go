@@ -359,20 +359,27 @@ func Repair(ctx context.Context, dir string, opts Options) (RepairReport, error)
 		return rep, fmt.Errorf("store: %w", err)
 	}
 	rep.LastSeq = w.lastSeq
-	if len(rep.Actions) == 0 {
-		return rep, nil
+	return rep, AppendRepairLog(dir, rep.Actions)
+}
+
+// AppendRepairLog appends lines, each stamped with the current time, to
+// DIR/repair.log and syncs it; it does nothing for no lines. Repairs made
+// above the store (such as removing files it does not own) log there too.
+func AppendRepairLog(dir string, lines []string) error {
+	if len(lines) == 0 {
+		return nil
 	}
 	f, err := os.OpenFile(filepath.Join(dir, RepairLog), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
 	if err != nil {
-		return rep, fmt.Errorf("store: %w", err)
+		return fmt.Errorf("store: %w", err)
 	}
 	stamp := time.Now().UTC().Format(time.RFC3339)
-	for _, a := range rep.Actions {
+	for _, a := range lines {
 		fmt.Fprintf(f, "%s %s\n", stamp, a)
 	}
 	if err := f.Sync(); err != nil {
 		f.Close()
-		return rep, fmt.Errorf("store: %w", err)
+		return fmt.Errorf("store: %w", err)
 	}
-	return rep, f.Close()
+	return f.Close()
 }
