@@ -111,11 +111,7 @@ func (c *Client) Start(ctx context.Context, req *knhkv1.StartCaseRequest) (*knhk
 
 // Signal delivers signal name with payload (JSON, "" for none) to a case.
 func (c *Client) Signal(ctx context.Context, caseID, name, payload string) (*knhkv1.CaseSummary, error) {
-	r, err := c.api.SignalCase(ctx, connect.NewRequest(&knhkv1.SignalCaseRequest{CaseId: caseID, Name: name, PayloadJson: payload}))
-	if err != nil {
-		return nil, err
-	}
-	return r.Msg.Case, nil
+	return c.SignalOnce(ctx, caseID, name, payload, "")
 }
 
 // SignalOnce is Signal made idempotent by requestID: a retry with the
