@@ -129,3 +129,18 @@ func (s *State) frameTimers(frame int32) (int, int) {
 
 // sortTimers puts s.Timers in frame and transition order.
 func sortTimers(s *State) { slices.SortFunc(s.Timers, cmpTimer) }
+
+// FrameByID returns the frame of s with id, nil if there is none. Like
+// the engine's own lookups it is a binary search, so that a reader of a
+// case's history (runtime/history) pays O(log n) per event, not O(n).
+func (s *State) FrameByID(id int32) *Frame { return s.frame(id) }
+
+// InvByID returns the invocation of s with id, nil if there is none.
+func (s *State) InvByID(id int32) *Inv {
+	v, _ := s.inv(id)
+	return v
+}
+
+// InvsFrom returns the invocations of s whose id is at least id, in id
+// order; the slice shares s.Invs.
+func (s *State) InvsFrom(id int32) []*Inv { return s.Invs[s.firstInvFrom(id):] }

@@ -24,10 +24,8 @@ func Ended(p *ir.Program, s *engine.State, ev *engine.Event, add func(activity, 
 	case engine.EvTimer:
 		add("timer", export.Complete, "")
 	case engine.EvDone:
-		for _, v := range s.Invs {
-			if v.ID == ev.Inv && v.Call != nil {
-				add(callName(p, v), export.Complete, view.Resource(p, v.Call))
-			}
+		if v := s.InvByID(ev.Inv); v != nil && v.Call != nil {
+			add(callName(p, v), export.Complete, view.Resource(p, v.Call))
 		}
 	}
 }
@@ -37,8 +35,8 @@ func Ended(p *ir.Program, s *engine.State, ev *engine.Event, add func(activity, 
 // so every call the event started, whatever started it (a task step, a
 // learned route, a hook, a compensation), starts an activity.
 func Started(p *ir.Program, s *engine.State, next int32, add func(activity, lifecycle, resource string)) {
-	for _, v := range s.Invs {
-		if v.ID >= next && v.Call != nil {
+	for _, v := range s.InvsFrom(next) {
+		if v.Call != nil {
 			add(callName(p, v), export.Start, view.Resource(p, v.Call))
 		}
 	}

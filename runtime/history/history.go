@@ -17,24 +17,19 @@ func Step(p *ir.Program, s *engine.State, ev *engine.Event) (net, trans int32) {
 	switch ev.Kind {
 	case engine.EvFire, engine.EvArm, engine.EvTimer:
 	case engine.EvFailed, engine.EvDone, engine.EvRetry:
-		frame, trans = -1, -1
-		for _, v := range s.Invs {
-			if v.ID == ev.Inv {
-				frame, trans = v.Frame, v.Trans
-			}
+		v := s.InvByID(ev.Inv)
+		if v == nil {
+			return -1, -1
 		}
+		frame, trans = v.Frame, v.Trans
 	default:
 		return -1, -1
 	}
-	for _, f := range s.Frames {
-		if f.ID != frame || f.Net < 0 || int(f.Net) >= len(p.Nets) {
-			continue
-		}
-		if trans >= 0 && int(trans) < len(p.Nets[f.Net].Transitions) {
-			return f.Net, trans
-		}
+	f := s.FrameByID(frame)
+	if f == nil || f.Net < 0 || int(f.Net) >= len(p.Nets) || trans < 0 || int(trans) >= len(p.Nets[f.Net].Transitions) {
+		return -1, -1
 	}
-	return -1, -1
+	return f.Net, trans
 }
 
 // Transition returns the transition ev concerns in s (the state before
@@ -52,10 +47,8 @@ func Transition(p *ir.Program, s *engine.State, ev *engine.Event) *ir.Transition
 func Compensation(s *engine.State, ev *engine.Event) *engine.Inv {
 	switch ev.Kind {
 	case engine.EvDone, engine.EvFailed, engine.EvRetry:
-		for _, v := range s.Invs {
-			if v.ID == ev.Inv && v.Comp && v.Call != nil {
-				return v
-			}
+		if v := s.InvByID(ev.Inv); v != nil && v.Comp && v.Call != nil {
+			return v
 		}
 	}
 	return nil
