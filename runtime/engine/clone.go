@@ -2,7 +2,10 @@
 
 package engine
 
-import "slices"
+import (
+	"maps"
+	"slices"
+)
 
 // Clone returns a copy of s that shares no mutable memory with it. Values
 // (arguments, results, variables) are shared: the engine never mutates
@@ -36,5 +39,8 @@ func (s *State) Clone() *State {
 	c.CompErrors = slices.Clone(s.CompErrors)
 	c.HookQ = slices.Clone(s.HookQ)
 	c.HookErrors = slices.Clone(s.HookErrors)
+	c.Outbox = slices.Clone(s.Outbox)
+	c.MailSeen = maps.Clone(s.MailSeen)
+	c.Undelivered = slices.Clone(s.Undelivered)
 	return &c
 }
