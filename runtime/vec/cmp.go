@@ -25,23 +25,11 @@ func (c Cmp) String() string {
 
 var cmpNames = [...]string{"==", "!=", "<", "<=", ">", ">="}
 
-func cmpF32(op Cmp, a, b float32) bool {
-	switch op {
-	case Eq:
-		return a == b
-	case Ne:
-		return a != b
-	case Lt:
-		return a < b
-	case Le:
-		return a <= b
-	case Gt:
-		return a > b
-	}
-	return a >= b
-}
+// lane is an element type of a vector: the scalar loops are written once
+// for both, and each instantiation compiles to its own machine code.
+type lane interface{ float32 | int32 }
 
-func cmpI32(op Cmp, a, b int32) bool {
+func cmpLane[T lane](op Cmp, a, b T) bool {
 	switch op {
 	case Eq:
 		return a == b

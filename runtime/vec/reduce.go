@@ -9,7 +9,7 @@ import "math"
 func SumF32(a []float32) float32 {
 	s, k := sumF32V(a)
 	clearUpper()
-	return sumF32Scalar(s, a[k:])
+	return sumScalar(s, a[k:])
 }
 
 // SumF32Bound returns the most by which two float32 summations of a in
@@ -29,7 +29,7 @@ func SumF32Bound(a []float32) float64 {
 func SumI32(a []int32) int32 {
 	s, k := sumI32V(a)
 	clearUpper()
-	return sumI32Scalar(s, a[k:])
+	return sumScalar(s, a[k:])
 }
 
 // MinF32 returns the fold of a with runtime/eval's min (a NaN anywhere
@@ -93,14 +93,14 @@ func extremeI32(a []int32, isMin bool) (int32, bool) {
 func CountF32(op Cmp, a []float32, c float32) int {
 	n, k := countF32V(op, a, c)
 	clearUpper()
-	return n + countF32Scalar(op, a[k:], c)
+	return n + countScalar(op, a[k:], c)
 }
 
 // CountI32 is [CountF32] over i32.
 func CountI32(op Cmp, a []int32, c int32) int {
 	n, k := countI32V(op, a, c)
 	clearUpper()
-	return n + countI32Scalar(op, a[k:], c)
+	return n + countScalar(op, a[k:], c)
 }
 
 // AllF32 reports whether a[i] op c holds for every element (true for
@@ -121,22 +121,12 @@ func AnyI32(op Cmp, a []int32, c int32) bool { return CountI32(op, a, c) > 0 }
 func IndexF32(idx []int, op Cmp, a []float32, c float32) []int {
 	idx, k := indexF32V(idx, op, a, c)
 	clearUpper()
-	for i := k; i < len(a); i++ {
-		if cmpF32(op, a[i], c) {
-			idx = append(idx, i)
-		}
-	}
-	return idx
+	return indexScalar(idx, k, op, a, c)
 }
 
 // IndexI32 is [IndexF32] over i32.
 func IndexI32(idx []int, op Cmp, a []int32, c int32) []int {
 	idx, k := indexI32V(idx, op, a, c)
 	clearUpper()
-	for i := k; i < len(a); i++ {
-		if cmpI32(op, a[i], c) {
-			idx = append(idx, i)
-		}
-	}
-	return idx
+	return indexScalar(idx, k, op, a, c)
 }

@@ -6,7 +6,7 @@ package vec
 
 import "math"
 
-func addF32Scalar(dst, a, b []float32) {
+func addScalar[T lane](dst, a, b []T) {
 	b = b[:len(a)]
 	dst = dst[:len(a)]
 	for i := range a {
@@ -14,7 +14,7 @@ func addF32Scalar(dst, a, b []float32) {
 	}
 }
 
-func subF32Scalar(dst, a, b []float32) {
+func subScalar[T lane](dst, a, b []T) {
 	b = b[:len(a)]
 	dst = dst[:len(a)]
 	for i := range a {
@@ -22,11 +22,19 @@ func subF32Scalar(dst, a, b []float32) {
 	}
 }
 
-func mulF32Scalar(dst, a, b []float32) {
+func mulScalar[T lane](dst, a, b []T) {
 	b = b[:len(a)]
 	dst = dst[:len(a)]
 	for i := range a {
 		dst[i] = a[i] * b[i]
+	}
+}
+
+func cmpScalar[T lane](dst []int32, op Cmp, a, b []T) {
+	b = b[:len(a)]
+	dst = dst[:len(a)]
+	for i := range a {
+		dst[i] = mask(cmpLane(op, a[i], b[i]))
 	}
 }
 
@@ -66,38 +74,6 @@ func f32FromI32Scalar(dst []float32, a []int32) {
 	}
 }
 
-func cmpF32Scalar(dst []int32, op Cmp, a, b []float32) {
-	b = b[:len(a)]
-	dst = dst[:len(a)]
-	for i := range a {
-		dst[i] = mask(cmpF32(op, a[i], b[i]))
-	}
-}
-
-func addI32Scalar(dst, a, b []int32) {
-	b = b[:len(a)]
-	dst = dst[:len(a)]
-	for i := range a {
-		dst[i] = a[i] + b[i]
-	}
-}
-
-func subI32Scalar(dst, a, b []int32) {
-	b = b[:len(a)]
-	dst = dst[:len(a)]
-	for i := range a {
-		dst[i] = a[i] - b[i]
-	}
-}
-
-func mulI32Scalar(dst, a, b []int32) {
-	b = b[:len(a)]
-	dst = dst[:len(a)]
-	for i := range a {
-		dst[i] = a[i] * b[i]
-	}
-}
-
 func andI32Scalar(dst, a, b []int32) {
 	b = b[:len(a)]
 	dst = dst[:len(a)]
@@ -122,28 +98,7 @@ func xorI32Scalar(dst, a, b []int32) {
 	}
 }
 
-func cmpI32Scalar(dst []int32, op Cmp, a, b []int32) {
-	b = b[:len(a)]
-	dst = dst[:len(a)]
-	for i := range a {
-		dst[i] = mask(cmpI32(op, a[i], b[i]))
-	}
-}
-
-func selectF32Scalar(dst []float32, m []int32, a, b []float32) {
-	a = a[:len(m)]
-	b = b[:len(m)]
-	dst = dst[:len(m)]
-	for i := range m {
-		if m[i] != 0 {
-			dst[i] = a[i]
-		} else {
-			dst[i] = b[i]
-		}
-	}
-}
-
-func selectI32Scalar(dst []int32, m []int32, a, b []int32) {
+func selectScalar[T lane](dst []T, m []int32, a, b []T) {
 	a = a[:len(m)]
 	b = b[:len(m)]
 	dst = dst[:len(m)]
@@ -161,36 +116,29 @@ func selectI32Scalar(dst []int32, m []int32, a, b []int32) {
 func minF32(a, b float32) float32 { return float32(math.Min(float64(a), float64(b))) }
 func maxF32(a, b float32) float32 { return float32(math.Max(float64(a), float64(b))) }
 
-func sumF32Scalar(acc float32, a []float32) float32 {
+func sumScalar[T lane](acc T, a []T) T {
 	for _, x := range a {
 		acc += x
 	}
 	return acc
 }
 
-func sumI32Scalar(acc int32, a []int32) int32 {
-	for _, x := range a {
-		acc += x
-	}
-	return acc
-}
-
-func countF32Scalar(op Cmp, a []float32, c float32) int {
+func countScalar[T lane](op Cmp, a []T, c T) int {
 	n := 0
 	for _, x := range a {
-		if cmpF32(op, x, c) {
+		if cmpLane(op, x, c) {
 			n++
 		}
 	}
 	return n
 }
 
-func countI32Scalar(op Cmp, a []int32, c int32) int {
-	n := 0
-	for _, x := range a {
-		if cmpI32(op, x, c) {
-			n++
+// indexScalar appends to idx each i from k on where a[i] op c holds.
+func indexScalar[T lane](idx []int, k int, op Cmp, a []T, c T) []int {
+	for i := k; i < len(a); i++ {
+		if cmpLane(op, a[i], c) {
+			idx = append(idx, i)
 		}
 	}
-	return n
+	return idx
 }

@@ -10,7 +10,7 @@ func AddF32(dst, a, b []float32) {
 	a, b = a[:len(dst)], b[:len(dst)]
 	k := addF32V(dst, a, b)
 	clearUpper()
-	addF32Scalar(dst[k:], a[k:], b[k:])
+	addScalar(dst[k:], a[k:], b[k:])
 }
 
 // SubF32 sets dst[i] = a[i] - b[i].
@@ -18,7 +18,7 @@ func SubF32(dst, a, b []float32) {
 	a, b = a[:len(dst)], b[:len(dst)]
 	k := subF32V(dst, a, b)
 	clearUpper()
-	subF32Scalar(dst[k:], a[k:], b[k:])
+	subScalar(dst[k:], a[k:], b[k:])
 }
 
 // MulF32 sets dst[i] = a[i] * b[i].
@@ -26,7 +26,7 @@ func MulF32(dst, a, b []float32) {
 	a, b = a[:len(dst)], b[:len(dst)]
 	k := mulF32V(dst, a, b)
 	clearUpper()
-	mulF32Scalar(dst[k:], a[k:], b[k:])
+	mulScalar(dst[k:], a[k:], b[k:])
 }
 
 // DivF32 sets dst[i] = a[i] / b[i] (IEEE: a zero divisor gives an
@@ -76,7 +76,7 @@ func CmpF32(dst []int32, op Cmp, a, b []float32) {
 	a, b = a[:len(dst)], b[:len(dst)]
 	k := cmpF32V(dst, op, a, b)
 	clearUpper()
-	cmpF32Scalar(dst[k:], op, a[k:], b[k:])
+	cmpScalar(dst[k:], op, a[k:], b[k:])
 }
 
 // AddI32 sets dst[i] = a[i] + b[i], wrapping.
@@ -84,7 +84,7 @@ func AddI32(dst, a, b []int32) {
 	a, b = a[:len(dst)], b[:len(dst)]
 	k := addI32V(dst, a, b)
 	clearUpper()
-	addI32Scalar(dst[k:], a[k:], b[k:])
+	addScalar(dst[k:], a[k:], b[k:])
 }
 
 // SubI32 sets dst[i] = a[i] - b[i], wrapping.
@@ -92,7 +92,7 @@ func SubI32(dst, a, b []int32) {
 	a, b = a[:len(dst)], b[:len(dst)]
 	k := subI32V(dst, a, b)
 	clearUpper()
-	subI32Scalar(dst[k:], a[k:], b[k:])
+	subScalar(dst[k:], a[k:], b[k:])
 }
 
 // MulI32 sets dst[i] = a[i] * b[i], wrapping.
@@ -100,7 +100,7 @@ func MulI32(dst, a, b []int32) {
 	a, b = a[:len(dst)], b[:len(dst)]
 	k := mulI32V(dst, a, b)
 	clearUpper()
-	mulI32Scalar(dst[k:], a[k:], b[k:])
+	mulScalar(dst[k:], a[k:], b[k:])
 }
 
 // And sets dst[i] = a[i] & b[i]: the conjunction of two masks.
@@ -132,7 +132,7 @@ func CmpI32(dst []int32, op Cmp, a, b []int32) {
 	a, b = a[:len(dst)], b[:len(dst)]
 	k := cmpI32V(dst, op, a, b)
 	clearUpper()
-	cmpI32Scalar(dst[k:], op, a[k:], b[k:])
+	cmpScalar(dst[k:], op, a[k:], b[k:])
 }
 
 // SelectF32 sets dst[i] = a[i] where the mask m[i] is set, else b[i].
@@ -140,7 +140,7 @@ func SelectF32(dst []float32, m []int32, a, b []float32) {
 	m, a, b = m[:len(dst)], a[:len(dst)], b[:len(dst)]
 	k := selectF32V(dst, m, a, b)
 	clearUpper()
-	selectF32Scalar(dst[k:], m[k:], a[k:], b[k:])
+	selectScalar(dst[k:], m[k:], a[k:], b[k:])
 }
 
 // SelectI32 sets dst[i] = a[i] where the mask m[i] is set, else b[i]; on
@@ -149,7 +149,7 @@ func SelectI32(dst []int32, m []int32, a, b []int32) {
 	m, a, b = m[:len(dst)], a[:len(dst)], b[:len(dst)]
 	k := selectI32V(dst, m, a, b)
 	clearUpper()
-	selectI32Scalar(dst[k:], m[k:], a[k:], b[k:])
+	selectScalar(dst[k:], m[k:], a[k:], b[k:])
 }
 
 // FillF32 sets every dst[i] to x.

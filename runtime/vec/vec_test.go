@@ -149,12 +149,12 @@ func TestElementwise(t *testing.T) {
 			for op := Eq; op <= Ge; op++ {
 				CmpF32(gi, op, a, b)
 				for i := range wi {
-					wi[i] = mask(cmpF32(op, a[i], b[i]))
+					wi[i] = mask(cmpLane(op, a[i], b[i]))
 				}
 				sameI32(t, "f32 "+op.String(), gi, wi)
 				CmpI32(gi, op, ia, ib)
 				for i := range wi {
-					wi[i] = mask(cmpI32(op, ia[i], ib[i]))
+					wi[i] = mask(cmpLane(op, ia[i], ib[i]))
 				}
 				sameI32(t, "i32 "+op.String(), gi, wi)
 			}
@@ -246,12 +246,12 @@ func TestReductions(t *testing.T) {
 			for op := Eq; op <= Ge; op++ {
 				var want, wanti []int
 				for i, x := range a {
-					if cmpF32(op, x, c) {
+					if cmpLane(op, x, c) {
 						want = append(want, i)
 					}
 				}
 				for i, x := range ia {
-					if cmpI32(op, x, ci) {
+					if cmpLane(op, x, ci) {
 						wanti = append(wanti, i)
 					}
 				}
