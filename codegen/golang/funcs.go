@@ -11,6 +11,7 @@ import (
 	"github.com/dave/jennifer/jen"
 
 	"github.com/knhk/knhk/compiler/ir"
+	"github.com/knhk/knhk/runtime/eval"
 )
 
 func (g *gen) funcsFile() *jen.File {
@@ -675,11 +676,7 @@ func (c *fnGen) constant(t ir.TypeID, k ir.Const) jen.Code {
 	case ir.ConstInt:
 		switch kind {
 		case ir.KindEnum:
-			et := p.Type(t)
-			name := ""
-			if k.Int >= 0 && k.Int < int64(len(et.Members)) {
-				name = et.Members[k.Int]
-			}
+			name := eval.EnumName(p.Type(t), k.Int)
 			return jen.Qual(evalPath, "Enum").Call(jen.Lit(int(k.Int)), jen.Lit(name))
 		case ir.KindI32:
 			return q("I32", jen.Lit(int32(k.Int)))

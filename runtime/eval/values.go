@@ -102,6 +102,15 @@ func EnumOf(t *ir.Type, name string) (Value, bool) {
 	return Value{}, false
 }
 
+// EnumName returns the name of member i of enum type t, or "" where t
+// has no member i.
+func EnumName(t *ir.Type, i int64) string {
+	if i >= 0 && i < int64(len(t.Members)) {
+		return t.Members[i]
+	}
+	return ""
+}
+
 // List returns a list of elems; it takes ownership of the slice.
 func List(elems []Value) Value {
 	return Value{k: ir.KindList, ref: &agg{elems: elems}}

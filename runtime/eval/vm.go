@@ -330,12 +330,7 @@ func constValue(p *ir.Program, t ir.TypeID, c ir.Const) Value {
 	case ir.ConstInt:
 		switch k {
 		case ir.KindEnum:
-			et := p.Type(t)
-			name := ""
-			if c.Int >= 0 && c.Int < int64(len(et.Members)) {
-				name = et.Members[c.Int]
-			}
-			return Enum(int(c.Int), name)
+			return Enum(int(c.Int), EnumName(p.Type(t), c.Int))
 		case ir.KindI32, ir.KindU32, ir.KindDuration, ir.KindTime:
 			return Value{k: k, n: uint64(c.Int)}
 		case ir.KindFloat:
