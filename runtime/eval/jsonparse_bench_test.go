@@ -22,49 +22,41 @@ func BenchmarkFromJSON(b *testing.B) {
 	}
 	text := []byte(`{"id":"o1","customer":` + customer + `,"items":[` + strings.Join(items, ",") + `],"coupon":"VIP15"}`)
 	order := p.Nets[0].Vars[0].Type
-	var base, ours time.Duration
-	b.Run("encoding-json", func(b *testing.B) {
-		start := time.Now()
-		for b.Loop() {
-			var x any
-			dec := json.NewDecoder(bytes.NewReader(text))
-			dec.UseNumber()
-			if err := dec.Decode(&x); err != nil {
-				b.Fatal(err)
-			}
-		}
-		base = time.Since(start) / time.Duration(b.N)
+	base := timeRun(b, "encoding-json", func() error {
+		var x any
+		dec := json.NewDecoder(bytes.NewReader(text))
+		dec.UseNumber()
+		return dec.Decode(&x)
 	})
-	var quick, careful time.Duration
-	b.Run("parseJSON", func(b *testing.B) {
-		start := time.Now()
-		for b.Loop() {
-			if _, err := parseJSON(text, "o"); err != nil {
-				b.Fatal(err)
-			}
-		}
-		quick = time.Since(start) / time.Duration(b.N)
+	quick := timeRun(b, "parseJSON", func() error {
+		_, err := parseJSON(text, "o")
+		return err
 	})
-	b.Run("careful", func(b *testing.B) {
-		start := time.Now()
-		for b.Loop() {
-			if _, err := parseCarefully(text, "o"); err != nil {
-				b.Fatal(err)
-			}
-		}
-		careful = time.Since(start) / time.Duration(b.N)
+	careful := timeRun(b, "careful", func() error {
+		_, err := parseCarefully(text, "o")
+		return err
 	})
-	b.Run("FromJSON", func(b *testing.B) {
-		start := time.Now()
-		for b.Loop() {
-			if _, err := FromJSON(p, order, text); err != nil {
-				b.Fatal(err)
-			}
-		}
-		ours = time.Since(start) / time.Duration(b.N)
+	ours := timeRun(b, "FromJSON", func() error {
+		_, err := FromJSON(p, order, text)
+		return err
 	})
 	if base > 0 {
 		b.Logf("%d-item order: encoding/json tree %v; parseJSON %v (ratio %.2f); careful reader %v (ratio %.2f); FromJSON %v (ratio %.2f)",
 			len(items), base, quick, float64(quick)/float64(base), careful, float64(careful)/float64(base), ours, float64(ours)/float64(base))
 	}
+}
+
+// timeRun runs f as sub-benchmark name and returns the time of one run.
+func timeRun(b *testing.B, name string, f func() error) time.Duration {
+	var d time.Duration
+	b.Run(name, func(b *testing.B) {
+		start := time.Now()
+		for b.Loop() {
+			if err := f(); err != nil {
+				b.Fatal(err)
+			}
+		}
+		d = time.Since(start) / time.Duration(b.N)
+	})
+	return d
 }
