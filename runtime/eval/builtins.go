@@ -20,15 +20,42 @@ func (m *Machine) builtin(fn *ir.Func, in *ir.Instr, env Env, regs []Value) (Val
 		return Value{}, failf("bad builtin operand count %d", nops)
 	}
 	ops := in.Args[:nops]
-	arg := func(i int) Value { return regs[ops[i]] }
+	if isListBuiltin(in.Name) && len(ops) == 1 {
+		xs := regs[ops[0]]
+		if xs.k != ir.KindList {
+			return Value{}, failf("%s of %s, not of a list", in.Name, kindName(xs))
+		}
+		return m.listBuiltin(in, env, regs, xs, fn.Regs[in.Dst])
+	}
+	var buf [2]Value
+	vals := buf[:0]
+	for _, r := range ops {
+		vals = append(vals, regs[r])
+	}
+	return plainBuiltin(in.Name, vals)
+}
+
+// isListBuiltin reports whether name is a builtin over a list that may
+// take a lambda.
+func isListBuiltin(name string) bool {
+	switch name {
+	case "sum", "map", "filter", "any", "all":
+		return true
+	}
+	return false
+}
+
+// plainBuiltin runs the builtins without a lambda on the operand values
+// ops; a list builtin reaches it only with the wrong operand count.
+func plainBuiltin(name string, ops []Value) (Value, error) {
+	arg := func(i int) Value { return ops[i] }
 	want := func(n int) error {
 		if len(ops) != n {
-			return failf("%s takes %d operands, not %d", in.Name, n, len(ops))
+			return failf("%s takes %d operands, not %d", name, n, len(ops))
 		}
 		return nil
 	}
-	result := fn.Regs[in.Dst]
-	switch in.Name {
+	switch name {
 	case "len":
 		if err := want(1); err != nil {
 			return Value{}, err
@@ -45,10 +72,10 @@ func (m *Machine) builtin(fn *ir.Func, in *ir.Instr, env Env, regs []Value) (Val
 		}
 		x := arg(0)
 		if x.k != ir.KindMap {
-			return Value{}, failf("%s of %s, not of a map", in.Name, kindName(x))
+			return Value{}, failf("%s of %s, not of a map", name, kindName(x))
 		}
 		src := x.Elems()
-		if in.Name == "keys" && x.ref != nil {
+		if name == "keys" && x.ref != nil {
 			src = x.ref.keys
 		}
 		return List(append([]Value(nil), src...)), nil
@@ -76,7 +103,7 @@ func (m *Machine) builtin(fn *ir.Func, in *ir.Instr, env Env, regs []Value) (Val
 		if err := want(2); err != nil {
 			return Value{}, err
 		}
-		return minMax(in.Name == "min", arg(0), arg(1))
+		return minMax(name == "min", arg(0), arg(1))
 	case "abs":
 		if err := want(1); err != nil {
 			return Value{}, err
@@ -86,18 +113,11 @@ func (m *Machine) builtin(fn *ir.Func, in *ir.Instr, env Env, regs []Value) (Val
 		if err := want(1); err != nil {
 			return Value{}, err
 		}
-		return mathFn(in.Name, arg(0))
+		return mathFn(name, arg(0))
 	case "sum", "map", "filter", "any", "all":
-		if len(ops) != 1 {
-			return Value{}, failf("%s takes a list and a lambda", in.Name)
-		}
-		xs := arg(0)
-		if xs.k != ir.KindList {
-			return Value{}, failf("%s of %s, not of a list", in.Name, kindName(xs))
-		}
-		return m.listBuiltin(in, env, regs, xs, result)
+		return Value{}, failf("%s takes a list and a lambda", name)
 	}
-	return Value{}, failf("unknown builtin %s", in.Name)
+	return Value{}, failf("unknown builtin %s", name)
 }
 
 // listBuiltin runs sum, map, filter, any and all over xs.

@@ -24,7 +24,6 @@ type Native struct {
 
 	steps int64
 	depth int
-	m     *Machine // for the builtins' shared code
 }
 
 // Enter starts a call of a compiled function: the nesting bound of the
@@ -158,19 +157,13 @@ func (n *Native) Milestone(name string) (Value, error) {
 // Builtin runs one of the builtins without a lambda (len, keys, values,
 // contains, min, max, abs, exp, sqrt, log) on ops.
 func (n *Native) Builtin(name string, ops ...Value) (Value, error) {
-	in := ir.Instr{Op: ir.OpCallBuiltin, Name: name, Index: int32(len(ops)), Callee: -1, Args: make([]ir.Reg, len(ops))}
-	for i := range ops {
-		in.Args[i] = ir.Reg(i)
-	}
-	fn := &ir.Func{Regs: []ir.TypeID{ir.Void}}
-	in.Dst = 0
 	if len(ops) == 0 {
 		return Value{}, failf("%s without operands", name)
 	}
-	if n.m == nil {
-		n.m = New(n.Prog)
+	if isListBuiltin(name) && len(ops) == 1 {
+		return n.ListBuiltin(name, ops[0], ir.Void, nil)
 	}
-	return n.m.builtin(fn, &in, nil, ops)
+	return plainBuiltin(name, ops)
 }
 
 // ListBuiltin runs sum, map, filter, any or all over xs, calling f on
