@@ -10,8 +10,6 @@ import (
 	"bytes"
 	"fmt"
 	"sort"
-	"strings"
-	"unicode"
 
 	"github.com/dave/jennifer/jen"
 
@@ -77,23 +75,7 @@ func (g *kgen) kernelsInto(f *jen.File) {
 }
 
 // KernelName is the Go name of the entry function of kernel name.
-func KernelName(name string) string {
-	var b strings.Builder
-	b.WriteString("Kernel")
-	up := true
-	for _, r := range name {
-		if r == '_' {
-			up = true
-			continue
-		}
-		if up {
-			r = unicode.ToUpper(r)
-			up = false
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
+func KernelName(name string) string { return "Kernel" + exported(name) }
 
 func (g *kgen) fileName(l ir.Loc) string {
 	if l.File >= 0 && int(l.File) < len(g.p.Files) {
