@@ -136,22 +136,12 @@ func MakeMap(kvs ...Value) Value {
 
 // Var reads case variable i of the scope net of the function name.
 func (n *Native) Var(name string, fn *ir.Func, i int) (Value, error) {
-	if n.Env == nil {
-		return Value{}, failf("case variable %s read without a case", varName(n.Prog, fn, int32(i)))
-	}
-	v, ok := n.Env.Var(i)
-	if !ok {
-		return Value{}, failf("case variable %s has no value", varName(n.Prog, fn, int32(i)))
-	}
-	return v, nil
+	return readVar(n.Prog, fn, n.Env, int32(i))
 }
 
 // Milestone reports whether the case holds milestone name.
 func (n *Native) Milestone(name string) (Value, error) {
-	if n.Env == nil {
-		return Value{}, failf("milestone %s read without a case", name)
-	}
-	return Bool(n.Env.Milestone(name)), nil
+	return readMilestone(n.Env, name)
 }
 
 // Builtin runs one of the builtins without a lambda (len, keys, values,

@@ -1,4 +1,5 @@
-// This file implements the names of case variables in run-time errors.
+// This file implements reading case variables and milestones, and the
+// names of case variables in run-time errors.
 
 package eval
 
@@ -19,4 +20,25 @@ func varName(p *ir.Program, fn *ir.Func, index int32) string {
 		}
 	}
 	return "#" + strconv.Itoa(int(index))
+}
+
+// readVar reads case variable index of env for fn, the register machine's
+// OpVar and compiled code's [Native.Var] alike.
+func readVar(p *ir.Program, fn *ir.Func, env Env, index int32) (Value, error) {
+	if env == nil {
+		return Value{}, failf("case variable %s read without a case", varName(p, fn, index))
+	}
+	v, ok := env.Var(int(index))
+	if !ok {
+		return Value{}, failf("case variable %s has no value", varName(p, fn, index))
+	}
+	return v, nil
+}
+
+// readMilestone reports whether the case env holds milestone name.
+func readMilestone(env Env, name string) (Value, error) {
+	if env == nil {
+		return Value{}, failf("milestone %s read without a case", name)
+	}
+	return Bool(env.Milestone(name)), nil
 }

@@ -216,14 +216,7 @@ func (m *Machine) exec(fn *ir.Func, in *ir.Instr, env Env, regs []Value) (Value,
 	case ir.OpConst:
 		return constValue(p, fn.Regs[in.Dst], in.Const), nil
 	case ir.OpVar:
-		if env == nil {
-			return Value{}, failf("case variable %s read without a case", varName(p, fn, in.Index))
-		}
-		v, ok := env.Var(int(in.Index))
-		if !ok {
-			return Value{}, failf("case variable %s has no value", varName(p, fn, in.Index))
-		}
-		return v, nil
+		return readVar(p, fn, env, in.Index)
 	case ir.OpBinary:
 		return binary(ir.BinOp(in.Sub), regs[in.Args[0]], regs[in.Args[1]])
 	case ir.OpUnary:
@@ -268,10 +261,7 @@ func (m *Machine) exec(fn *ir.Func, in *ir.Instr, env Env, regs []Value) (Value,
 	case ir.OpCallKernel:
 		return m.kernel(int(in.Callee), gather(regs, in.Args))
 	case ir.OpMilestone:
-		if env == nil {
-			return Value{}, failf("milestone %s read without a case", in.Name)
-		}
-		return Bool(env.Milestone(in.Name)), nil
+		return readMilestone(env, in.Name)
 	case ir.OpSetField:
 		x := regs[in.Args[0]]
 		if x.k != ir.KindRecord {
