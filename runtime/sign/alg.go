@@ -36,9 +36,9 @@ type Class int
 
 // The classes, in the order a migration moves through them.
 const (
-	Classical     Class = iota // breaks with a quantum computer
-	Hybrid                     // a classical and a post-quantum signature, both needed
-	PostQuantum                // post-quantum only
+	Classical   Class = iota // breaks with a quantum computer
+	Hybrid                   // a classical and a post-quantum signature, both needed
+	PostQuantum              // post-quantum only
 	numClasses
 )
 
