@@ -1,0 +1,3 @@
+package spirv
+
+//go:generate go run ./internal/grammar/gen -o tables.go

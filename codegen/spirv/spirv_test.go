@@ -1,0 +1,50 @@
+package spirv_test
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"github.com/knhk/knhk/codegen/golang/kerneltest"
+	"github.com/knhk/knhk/codegen/spirv"
+)
+
+// validate runs spirv-val on a module; CI installs spirv-tools, so a
+// missing tool fails there (KNHK_REQUIRE_E2E) and skips elsewhere.
+func validate(t *testing.T, name string, bin []byte) {
+	t.Helper()
+	tool, err := exec.LookPath("spirv-val")
+	if err != nil {
+		if os.Getenv("KNHK_REQUIRE_E2E") != "" {
+			t.Fatalf("spirv-val not found: %v", err)
+		}
+		t.Skip("spirv-val not installed (Debian spirv-tools)")
+	}
+	path := filepath.Join(t.TempDir(), name+".spv")
+	if err := os.WriteFile(path, bin, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(tool, "--target-env", "vulkan1.1", path).CombinedOutput()
+	if err != nil {
+		dis, _ := exec.Command("spirv-dis", path).CombinedOutput()
+		t.Fatalf("%s: spirv-val: %v\n%s\n%s", name, err, out, dis)
+	}
+}
+
+func TestKernelsValidate(t *testing.T) {
+	for _, src := range kerneltest.Sources {
+		prog, err := kerneltest.Load(src.Path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k, kn := range prog.Kernels {
+			sh, diags := spirv.Kernel(prog, k)
+			if len(diags) > 0 {
+				t.Errorf("%s %s: %v", src.Path, kn.Name, diags)
+				continue
+			}
+			validate(t, kn.Name, sh.Binary)
+		}
+	}
+}
