@@ -26,6 +26,9 @@ func (s *Service) drive(e *caseEntry, p *Program, first func(context.Context) er
 			return // draining: the next Open picks the case up
 		}
 		if err != nil && !errors.Is(err, engine.ErrBusy) {
+			// Whether the case started is the store's word on its
+			// first events, which may still be on their way.
+			s.log.sync(context.Background(), e.id)
 			select {
 			case <-e.started:
 			default:
@@ -41,6 +44,11 @@ func (s *Service) drive(e *caseEntry, p *Program, first func(context.Context) er
 			return
 		}
 		st, serr := p.eng.Snapshot(e.id)
+		if serr == nil {
+			// Nobody sees the state before the events that made it
+			// are durable.
+			serr = s.log.sync(context.Background(), e.id)
+		}
 		if serr != nil {
 			fmt.Fprintf(s.opts.Log, "knhk serve: case %s: %v\n", e.id, serr)
 			return

@@ -2,7 +2,8 @@
 // records, with an index of where each case's records start and where
 // its latest snapshot is that the Service persists (index.go), so that a
 // recovery reads from there without the full scan StoreLog's own index
-// makes on its first use.
+// makes on its first use. Appends are batched per case and made durable
+// together (flush.go).
 
 package server
 
@@ -84,6 +85,9 @@ type casePos struct {
 	// replayed); a drain snapshot records it (it paces the engine's
 	// later snapshots, nothing else).
 	N uint64 `json:"-"`
+	// pend holds what the case appended that is not durable yet; nil
+	// when everything is (see flush.go).
+	pend *pending
 }
 
 type preload struct {
@@ -97,10 +101,20 @@ func (l *eventLog) note(caseID string, seq store.Seq, snapshot bool) bool {
 	sh := l.shard(caseID)
 	sh.mu.Lock()
 	p := sh.m[caseID]
-	first := p == nil
-	if first {
-		p = &casePos{First: seq}
+	if p == nil {
+		p = &casePos{}
 		sh.m[caseID] = p
+	}
+	first := p.noteLocked(seq, snapshot)
+	sh.mu.Unlock()
+	return first
+}
+
+// noteLocked is note with the case's shard locked.
+func (p *casePos) noteLocked(seq store.Seq, snapshot bool) bool {
+	first := p.First == 0
+	if first {
+		p.First = seq
 	}
 	if snapshot {
 		p.Snap = seq
@@ -108,7 +122,6 @@ func (l *eventLog) note(caseID string, seq store.Seq, snapshot bool) bool {
 		p.N++
 	}
 	p.Last = seq
-	sh.mu.Unlock()
 	return first
 }
 
@@ -117,37 +130,33 @@ func (l *eventLog) position(caseID string) casePos {
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	if p := sh.m[caseID]; p != nil {
-		return *p
+		c := *p
+		c.pend = nil
+		return c
 	}
 	return casePos{}
 }
 
-// Append encodes ev, appends it and returns once it is fsync'd.
+// Append encodes ev and adds it to what case caseID has waiting for the
+// next flush: the engine applies it at once, and the Service lets
+// nobody outside learn of it before it is durable (see flush.go).
 func (l *eventLog) Append(ctx context.Context, caseID string, ev *engine.Event) error {
 	b, err := engine.EncodeEvent(ev)
 	if err != nil {
 		return err
 	}
-	seq, err := l.st.Append(ctx, store.Record{CaseID: caseID, Kind: ev.Kind.String(), Payload: b})
-	if err != nil {
-		return err
-	}
-	if l.note(caseID, seq, false) && l.started != nil {
-		l.started(caseID)
-	}
+	var seen *engine.Event
 	if l.observe != nil {
-		l.observe(ev)
+		c := *ev // the engine reuses ev
+		seen = &c
 	}
-	return nil
+	return l.add(caseID, store.Record{CaseID: caseID, Kind: ev.Kind.String(), Payload: b}, seen)
 }
 
-// SaveSnapshot appends snap as a snapshot record of caseID.
+// SaveSnapshot adds snap as a snapshot record of caseID to what the
+// case has waiting for the next flush.
 func (l *eventLog) SaveSnapshot(ctx context.Context, caseID string, snap []byte) error {
-	seq, err := l.st.Append(ctx, store.Record{CaseID: caseID, Kind: engine.SnapshotKind, Payload: snap})
-	if err == nil {
-		l.note(caseID, seq, true)
-	}
-	return err
+	return l.add(caseID, store.Record{CaseID: caseID, Kind: engine.SnapshotKind, Payload: snap}, nil)
 }
 
 // Replay decodes the events of caseID from its first record on.

@@ -40,7 +40,12 @@ func (s *Service) caseState(ctx context.Context, id string) (*caseEntry, *Progra
 		}
 	}
 	st, err := p.eng.Snapshot(id)
-	if err != nil {
+	if err == nil {
+		err = s.log.sync(ctx, id) // what the caller sees is durable
+		if err != nil {
+			return nil, nil, nil, &Error{Code: CodeUnavailable, Message: "case " + id + ": " + err.Error(), Err: err}
+		}
+	} else {
 		if st, err = s.stateOf(ctx, p, id); err != nil {
 			return nil, nil, nil, &Error{Code: CodeInternal, Message: "case " + id + ": " + err.Error(), Err: err}
 		}
@@ -91,7 +96,7 @@ func (s *Service) SignalOnce(ctx context.Context, id, name string, payload []byt
 		return Summary{}, err
 	}
 	if _, ok := st.MailSeen[mailID]; ok && mailID != "" {
-		return s.settled(p, e), nil // delivered before
+		return s.settled(ctx, p, e) // delivered before
 	}
 	if st.Done() {
 		return Summary{}, errf(CodeFailedPrecondition, "case_id", "case %s has ended (%s); it takes no more signals", id, st.Status)
@@ -118,15 +123,19 @@ func (s *Service) SignalOnce(ctx context.Context, id, name string, payload []byt
 	if err != nil && !isBusy(err) {
 		return Summary{}, &Error{Code: CodeInternal, Message: "case " + id + ": " + err.Error(), Err: err}
 	}
-	return s.settled(p, e), nil
+	return s.settled(ctx, p, e)
 }
 
-// settled brings e's summary up to date with the engine's state.
-func (s *Service) settled(p *Program, e *caseEntry) Summary {
+// settled brings e's summary up to date with the engine's state, once
+// the events that made that state are durable.
+func (s *Service) settled(ctx context.Context, p *Program, e *caseEntry) (Summary, error) {
 	if st, err := p.eng.Snapshot(e.id); err == nil {
+		if err := s.log.sync(ctx, e.id); err != nil {
+			return Summary{}, &Error{Code: CodeUnavailable, Message: "case " + e.id + ": " + err.Error(), Err: err}
+		}
 		e.set(summarize(p, e.summary(), st))
 	}
-	return e.summary()
+	return e.summary(), nil
 }
 
 // Cancel cancels case id.
@@ -150,7 +159,7 @@ func (s *Service) Cancel(ctx context.Context, id string) (Summary, error) {
 	if err != nil && !isBusy(err) {
 		return Summary{}, &Error{Code: CodeInternal, Message: "case " + id + ": " + err.Error(), Err: err}
 	}
-	return s.settled(p, e), nil
+	return s.settled(ctx, p, e)
 }
 
 // Query evaluates query name of case id (every query, as one JSON object,

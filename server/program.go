@@ -184,6 +184,7 @@ func (s *Service) newProgram(hash string, prog *ir.Program, files map[int32]*sou
 	if s.opts.Observer != nil {
 		w = s.opts.Observer.Worker(w)
 	}
+	w = gate{w: w, log: s.log}
 	eng, err := engine.New(engine.Config{
 		Program: prog,
 		Eval:    &host.Evaluator{},

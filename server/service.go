@@ -203,6 +203,7 @@ func (s *Service) Close(ctx context.Context) error {
 		err = werr
 	}
 	s.broker.Close()
+	s.log.flushAll() // what the stopped runs appended
 	if err == nil {
 		s.snapshotLive(ctx)
 	}
@@ -254,6 +255,9 @@ func (s *Service) snapshotLive(ctx context.Context) {
 		b, err := p.eng.Machine().EncodeState(st, max(pos.N, 1))
 		if err == nil {
 			err = s.log.SaveSnapshot(ctx, e.id, b)
+		}
+		if err == nil {
+			err = s.log.sync(ctx, e.id)
 		}
 		if err != nil {
 			fmt.Fprintf(s.opts.Log, "knhk serve: snapshot of case %s: %v\n", e.id, err)

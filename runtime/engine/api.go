@@ -96,8 +96,10 @@ type SystemClock struct{}
 func (SystemClock) Now() time.Time { return time.Now() }
 
 // EventLog stores the events of every case in order. Append must be
-// durable when it returns: the engine applies an event only after its
-// Append succeeded, so after a crash the log holds every applied event.
+// durable when it returns (unless the log is a [Flusher], which then
+// keeps that promise towards everyone outside the engine): the engine
+// applies an event only after its Append succeeded, so after a crash the
+// log holds every applied event.
 // Append must not retain ev itself (the engine reuses it); it may keep
 // its Values, which are never mutated.
 type EventLog interface {

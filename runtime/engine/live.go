@@ -99,6 +99,7 @@ func (e *Engine) runLive(ctx context.Context, cr *caseRun) error {
 			due = timer.C
 		}
 		wake := cr.wakeC()
+		e.flush(s.ID)
 		cr.mu.Unlock()
 		var o liveOutcome
 		got := false
@@ -280,6 +281,7 @@ func (r *liveRun) settle() error {
 		if !waiting {
 			break
 		}
+		r.e.flush(r.cr.s.ID)
 		r.cr.mu.Unlock()
 		var o liveOutcome
 		select {

@@ -22,6 +22,9 @@ type request struct {
 	first Seq
 	err   error
 	done  chan struct{}
+	// then, when set, is called by the committer instead of signalling
+	// done (AppendAsync).
+	then func(first Seq, err error)
 }
 
 var requestPool = sync.Pool{New: func() any { return &request{done: make(chan struct{}, 1)} }}
@@ -64,33 +67,62 @@ func (s *Store) AppendBatch(ctx context.Context, recs []Record) (Seq, error) {
 	return seq, err
 }
 
+// AppendAsync hands recs to the committer and returns without waiting
+// for them: then is called, on the committer's goroutine and in the
+// order of the AppendAsync calls that returned nil, with the first
+// record's sequence number once all of recs are fsync'd, or with the
+// error that kept them out of the log. then must be quick (it delays
+// the next commit) and must not append. recs must not be changed
+// before then is called. An error returned here means then will not be
+// called and nothing of recs was handed over.
+//
+// It lets a caller go on working, and batch more records behind these,
+// while the fsync runs; the caller must not tell anyone outside that
+// the records are in the log before then says so.
+func (s *Store) AppendAsync(ctx context.Context, recs []Record, then func(first Seq, err error)) error {
+	if s.readOnly {
+		return ErrReadOnly
+	}
+	if len(recs) == 0 || then == nil {
+		return fmt.Errorf("store: AppendAsync needs records and a callback")
+	}
+	r := &request{recs: recs, then: then}
+	return s.send(ctx, r)
+}
+
 func (s *Store) submit(ctx context.Context, r *request) (Seq, error) {
 	defer func() { r.recs, r.first, r.err = nil, 0, nil }()
+	if err := s.send(ctx, r); err != nil {
+		return 0, err
+	}
+	<-r.done
+	return r.first, r.err
+}
+
+// send sizes r and hands it to the committer.
+func (s *Store) send(ctx context.Context, r *request) error {
 	r.bytes = 0
 	for i := range r.recs {
 		n := frameSize(&r.recs[i])
 		if n > s.opts.MaxRecordBytes {
-			return 0, fmt.Errorf("store: record of %d bytes exceeds the limit of %d", n, s.opts.MaxRecordBytes)
+			return fmt.Errorf("store: record of %d bytes exceeds the limit of %d", n, s.opts.MaxRecordBytes)
 		}
 		r.bytes += n
 	}
 	if err := ctx.Err(); err != nil {
-		return 0, err
+		return err
 	}
 	s.sendMu.RLock()
+	defer s.sendMu.RUnlock()
 	if s.sendClosed {
-		s.sendMu.RUnlock()
-		return 0, ErrClosed
+		return ErrClosed
 	}
 	select {
 	case s.reqs <- r:
+		return nil
 	case <-ctx.Done():
-		s.sendMu.RUnlock()
-		return 0, ctx.Err()
+		return ctx.Err()
 	}
-	s.sendMu.RUnlock()
-	<-r.done
-	return r.first, r.err
 }
 
 // commitLoop is the single writer. Whatever is queued while one batch is
@@ -157,6 +189,10 @@ func (s *Store) commitLoop() {
 		lastSync = time.Since(start)
 		for i, r := range batch {
 			batch[i] = nil
+			if r.then != nil {
+				r.then(r.first, r.err)
+				continue
+			}
 			r.done <- struct{}{}
 		}
 	}

@@ -2,7 +2,10 @@
 
 package store
 
-import "strconv"
+import (
+	"strconv"
+	"strings"
+)
 
 // Seq is the position of a record in the log. The store assigns sequence
 // numbers densely from 1, in commit order, with no gaps across segments and
@@ -55,4 +58,18 @@ func Key(caseID, transition string, attempt int) string {
 	b = append(b, '/')
 	b = strconv.AppendInt(b, int64(attempt), 10)
 	return string(b)
+}
+
+// KeyCase returns the case id that [Key] put first in key, and false for
+// a string Key did not make.
+func KeyCase(key string) (string, bool) {
+	n, rest, ok := strings.Cut(key, ":")
+	if !ok {
+		return "", false
+	}
+	l, err := strconv.Atoi(n)
+	if err != nil || l < 0 || l >= len(rest) || rest[l] != '/' {
+		return "", false
+	}
+	return rest[:l], true
 }

@@ -1,0 +1,82 @@
+// This file tests AppendAsync and KeyCase.
+
+package store
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+)
+
+// TestAppendAsync: callbacks come in call order with dense sequence
+// numbers, only after the records are durable (a reader opened in the
+// callback sees them), and a Close waits for every accepted batch.
+func TestAppendAsync(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s := mustOpen(t, dir, Options{})
+	var mu sync.Mutex
+	var firsts []Seq
+	var seen []int
+	for i := range 50 {
+		recs := []Record{{CaseID: "a", Kind: "k", Payload: []byte(fmt.Sprint(i))}, {CaseID: "b", Kind: "k", Payload: []byte("x")}}
+		err := s.AppendAsync(ctx, recs, func(first Seq, err error) {
+			if err != nil {
+				t.Error(err)
+			}
+			mu.Lock()
+			firsts = append(firsts, first)
+			mu.Unlock()
+			if i%10 == 0 {
+				ro, err := OpenReadOnly(dir, Options{})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				n := 0
+				ro.Scan(ctx, 0, func(r Record) error { n++; return nil })
+				ro.Close()
+				mu.Lock()
+				seen = append(seen, n)
+				mu.Unlock()
+				if n < int(first)+1 {
+					t.Errorf("batch %d acknowledged at %d, yet a reader sees %d records", i, first, n)
+				}
+			}
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if len(firsts) != 50 {
+		t.Fatalf("%d callbacks after Close, want 50", len(firsts))
+	}
+	for i, f := range firsts {
+		if f != Seq(2*i+1) {
+			t.Fatalf("callback %d: first %d, want %d", i, f, 2*i+1)
+		}
+	}
+	if len(seen) != 5 {
+		t.Fatalf("reader checks: %v", seen)
+	}
+	if err := s.AppendAsync(ctx, []Record{{CaseID: "a", Kind: "k"}}, func(Seq, error) { t.Error("called after Close") }); err != ErrClosed {
+		t.Fatalf("AppendAsync after Close: %v, want ErrClosed", err)
+	}
+}
+
+func TestKeyCase(t *testing.T) {
+	for _, c := range []string{"c-1", "a/b:c", "", "12:x/"} {
+		if got, ok := KeyCase(Key(c, "t/1:2", 3)); !ok || got != c {
+			t.Errorf("KeyCase(Key(%q)) = %q, %v", c, got, ok)
+		}
+	}
+	for _, bad := range []string{"", "x", "3:ab", "-1:/", "2:ab", "9:abc/d"} {
+		if got, ok := KeyCase(bad); ok {
+			t.Errorf("KeyCase(%q) = %q, want not ok", bad, got)
+		}
+	}
+}

@@ -1,0 +1,54 @@
+// This file implements the gate between the engine's calls and the
+// world: a task is invoked, and a worker's completion acknowledged, only
+// once the case's events before it are durable (see flush.go).
+
+package server
+
+import (
+	"context"
+
+	"github.com/knhk/knhk/compiler/ir"
+	"github.com/knhk/knhk/runtime/engine"
+	"github.com/knhk/knhk/runtime/store"
+)
+
+// gate is the engine.Worker of every program: it waits for the case's
+// log before each attempt, and passes the engine's record of an outcome
+// on to the worker inside only once that record is durable.
+type gate struct {
+	w   engine.Worker
+	log *eventLog
+}
+
+var _ engine.Recorder = gate{}
+
+// Invoke waits until the events that started the attempt are durable,
+// then runs it: a task never runs for a step the log could lose.
+func (g gate) Invoke(ctx context.Context, inv engine.Invocation) (any, error) {
+	if err := g.log.sync(ctx, inv.CaseID); err != nil {
+		return nil, err
+	}
+	return g.w.Invoke(ctx, inv)
+}
+
+// Records passes the question to the worker inside.
+func (g gate) Records(t *ir.Task) bool {
+	r, ok := g.w.(engine.Recorder)
+	return ok && r.Records(t)
+}
+
+// Recorded tells the worker inside once the outcome is durable; the
+// engine goes on meanwhile, so the outcome shares its fsync with the
+// steps it enables.
+func (g gate) Recorded(key string, err error) {
+	r, ok := g.w.(engine.Recorder)
+	if !ok {
+		return
+	}
+	id, known := store.KeyCase(key)
+	if err != nil || !known {
+		r.Recorded(key, err)
+		return
+	}
+	g.log.afterDurable(id, func(err error) { r.Recorded(key, err) })
+}
