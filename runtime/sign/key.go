@@ -84,7 +84,7 @@ func Generate(alg Algorithm) (*PrivateKey, error) {
 func privateFromBytes(alg Algorithm, secret []byte) (*PrivateKey, error) {
 	_, n, _ := alg.sizes()
 	if len(secret) != n {
-		return nil, fmt.Errorf("%s private key is %d bytes, want %d (truncated or not a %s key)", alg, len(secret), n, alg)
+		return nil, fmt.Errorf("%s private key is %d bytes, want %d (truncated, or a key of another algorithm)", alg, len(secret), n)
 	}
 	k := &PrivateKey{secret: append([]byte(nil), secret...), pub: &PublicKey{alg: alg}}
 	err := guard("load private key", func() error {
@@ -123,7 +123,7 @@ func privateFromBytes(alg Algorithm, secret []byte) (*PrivateKey, error) {
 func publicFromBytes(alg Algorithm, raw []byte) (*PublicKey, error) {
 	n, _, _ := alg.sizes()
 	if len(raw) != n {
-		return nil, fmt.Errorf("%s public key is %d bytes, want %d (truncated or not a %s key)", alg, len(raw), n, alg)
+		return nil, fmt.Errorf("%s public key is %d bytes, want %d (truncated, or a key of another algorithm)", alg, len(raw), n)
 	}
 	k := &PublicKey{alg: alg, raw: append([]byte(nil), raw...)}
 	err := guard("load public key", func() (err error) {
