@@ -1,0 +1,259 @@
+// This file implements the FSM: every replica's copy of every case,
+// advanced by committed commands through engine.Machine.Apply.
+
+package cluster
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+
+	"github.com/hashicorp/raft"
+
+	"github.com/knhk/knhk/runtime/engine"
+)
+
+// ErrConflict is the outcome of an event proposed at a position its case
+// has already passed (or not reached): another leader appended there, or
+// the proposer is behind. The event is not applied.
+var ErrConflict = errors.New("event position conflict")
+
+// ErrProgram is the outcome of a command of another program than the
+// cluster's.
+var ErrProgram = errors.New("program version mismatch")
+
+// maxRequests is how many request ids the FSM remembers; an older id is
+// forgotten, so a retry must come within that many client commands.
+const maxRequests = 1 << 16
+
+// Result is what applying a command answered, returned through raft's
+// ApplyFuture.Response.
+type Result struct {
+	Index uint64 // the raft index of the command that did the work
+	Err   error  // why it was refused, nil when applied
+	// Dup is set when the request id had been applied already; Index
+	// and Err are then the first application's.
+	Dup bool
+}
+
+type replica struct {
+	s engine.State
+	n uint64 // events applied
+}
+
+type outcome struct {
+	Index uint64 `json:"i"`
+	Err   string `json:"e,omitempty"`
+}
+
+// FSM is the replicated state machine: a raft.FSM whose state is the
+// cases of one program. Its reads are safe while raft applies.
+type FSM struct {
+	m    *engine.Machine
+	prog string
+
+	mu      sync.RWMutex
+	cases   map[string]*replica
+	reqs    map[string]outcome
+	order   []string // request ids, oldest first, at most maxRequests
+	members map[string]*Member
+	applied uint64
+	// broken is set when the log holds what this replica cannot apply
+	// the way every other one does (another program): it then applies
+	// nothing more.
+	broken error
+	// events counts the events applied, for tests and metrics.
+	events uint64
+}
+
+// NewFSM returns an empty FSM for the program of m, whose hash is prog.
+func NewFSM(m *engine.Machine, prog string) *FSM {
+	return &FSM{m: m, prog: prog, cases: map[string]*replica{}, reqs: map[string]outcome{}, members: map[string]*Member{}}
+}
+
+// Apply applies one committed log entry.
+func (f *FSM) Apply(l *raft.Log) any {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.applied = l.Index
+	if l.Type != raft.LogCommand {
+		return nil
+	}
+	if f.broken != nil {
+		return &Result{Index: l.Index, Err: f.broken}
+	}
+	c, err := DecodeCommand(l.Data)
+	if err != nil {
+		return &Result{Index: l.Index, Err: err}
+	}
+	if c.Program != f.prog {
+		// Every replica of one cluster runs one program, so this
+		// replica is the odd one out: applying nothing more keeps it
+		// from serving a history it cannot reproduce.
+		f.broken = fmt.Errorf("%w: the log holds commands of program %s, this node runs %s", ErrProgram, short(c.Program), short(f.prog))
+		return &Result{Index: l.Index, Err: f.broken}
+	}
+	if c.ReqID != "" {
+		if o, ok := f.reqs[c.ReqID]; ok {
+			r := &Result{Index: o.Index, Dup: true}
+			if o.Err != "" {
+				r.Err = errors.New(o.Err)
+			}
+			return r
+		}
+	}
+	r := &Result{Index: l.Index, Err: f.apply(c)}
+	if c.ReqID != "" {
+		o := outcome{Index: l.Index}
+		if r.Err != nil {
+			o.Err = r.Err.Error()
+		}
+		f.remember(c.ReqID, o)
+	}
+	return r
+}
+
+func (f *FSM) apply(c *Command) error {
+	switch c.Op {
+	case OpMember:
+		// A removed member stays, marked, so that its id is never
+		// accepted again.
+		m := *c.Member
+		f.members[m.ID] = &m
+		return nil
+	case OpEvent:
+		r := f.cases[c.Case]
+		var n uint64
+		if r != nil {
+			n = r.n
+		}
+		if c.Pos != n {
+			return fmt.Errorf("%w: case %s has %d events, the command appends event %d", ErrConflict, c.Case, n, c.Pos)
+		}
+		ev, err := engine.DecodeEvent(c.Event)
+		if err != nil {
+			return fmt.Errorf("%w: %v", ErrBadCommand, err)
+		}
+		if r == nil {
+			r = &replica{s: engine.State{ID: c.Case}}
+		}
+		// Apply leaves the state unchanged when it refuses the event.
+		if err := f.m.Apply(&r.s, ev); err != nil {
+			return fmt.Errorf("case %s: %w", c.Case, err)
+		}
+		r.n++
+		f.cases[c.Case] = r
+		f.events++
+		return nil
+	}
+	return fmt.Errorf("%w: unknown op %s", ErrBadCommand, c.Op)
+}
+
+func (f *FSM) remember(id string, o outcome) {
+	if len(f.order) >= maxRequests {
+		delete(f.reqs, f.order[0])
+		f.order = f.order[1:]
+	}
+	f.reqs[id] = o
+	f.order = append(f.order, id)
+}
+
+// Request returns the outcome of request id, false when it has not been
+// applied (or is long forgotten).
+func (f *FSM) Request(id string) (Result, bool) {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	o, ok := f.reqs[id]
+	if !ok {
+		return Result{}, false
+	}
+	r := Result{Index: o.Index, Dup: true}
+	if o.Err != "" {
+		r.Err = errors.New(o.Err)
+	}
+	return r, true
+}
+
+// Case returns a copy of the state of case id and how many events it
+// folds.
+func (f *FSM) Case(id string) (*engine.State, uint64, bool) {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	r := f.cases[id]
+	if r == nil {
+		return nil, 0, false
+	}
+	return r.s.Clone(), r.n, true
+}
+
+// Encoded returns the snapshot encoding of case id (see
+// [engine.Machine.EncodeState]).
+func (f *FSM) Encoded(id string) ([]byte, bool, error) {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	r := f.cases[id]
+	if r == nil {
+		return nil, false, nil
+	}
+	b, err := f.m.EncodeState(&r.s, r.n)
+	return b, true, err
+}
+
+// Events returns how many events case id holds.
+func (f *FSM) Events(id string) uint64 {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	if r := f.cases[id]; r != nil {
+		return r.n
+	}
+	return 0
+}
+
+// Cases lists the ids of the cases, sorted; with running, only those
+// that have not ended.
+func (f *FSM) Cases(running bool) []string {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	var out []string
+	for id, r := range f.cases {
+		if !running || !r.s.Done() {
+			out = append(out, id)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Members returns the recorded members, by id.
+func (f *FSM) Members() map[string]Member {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	out := make(map[string]Member, len(f.members))
+	for id, m := range f.members {
+		out[id] = *m
+	}
+	return out
+}
+
+// Applied returns the index of the last applied entry and the number of
+// events applied since the FSM was made or restored.
+func (f *FSM) Applied() (index, events uint64) {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	return f.applied, f.events
+}
+
+// Broken returns why the FSM stopped applying, nil while it applies.
+func (f *FSM) Broken() error {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	return f.broken
+}
+
+func short(h string) string {
+	if len(h) > 12 {
+		return h[:12]
+	}
+	return h
+}

@@ -1,0 +1,189 @@
+// This file implements the leader's engine: started when the node wins
+// an election, it recovers every running case from the FSM and drives
+// each one (timers, backoffs, task calls) until the node loses the lead.
+
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"sync"
+	"time"
+
+	"github.com/knhk/knhk/runtime/engine"
+)
+
+type leaderRun struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+	eng    *engine.Engine
+	wg     sync.WaitGroup
+	// ready is set once the barrier passed and the cases are recovered.
+	ready bool
+
+	mu      sync.Mutex
+	drivers map[string]chan struct{} // kick channels of the driven cases
+}
+
+func (n *Node) startLeading() {
+	// Everything committed by earlier leaders must be in the FSM before
+	// the engine reads it.
+	if err := n.r.Barrier(5 * time.Second).Error(); err != nil {
+		fmt.Fprintf(n.cfg.LogOutput, "cluster %s: barrier: %v\n", n.cfg.ID, err)
+		return
+	}
+	eng, err := engine.New(engine.Config{Program: n.cfg.Program, Eval: n.cfg.Eval, Worker: n.cfg.Worker, Clock: n.cfg.Clock, Log: &raftLog{n: n}})
+	if err != nil {
+		fmt.Fprintf(n.cfg.LogOutput, "cluster %s: engine: %v\n", n.cfg.ID, err)
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	l := &leaderRun{ctx: ctx, cancel: cancel, eng: eng, drivers: map[string]chan struct{}{}}
+	n.mu.Lock()
+	if n.closed {
+		n.mu.Unlock()
+		cancel()
+		return
+	}
+	n.lead = l
+	n.mu.Unlock()
+	for _, id := range n.fsm.Cases(true) {
+		n.drive(l, id, func(ctx context.Context) error { return eng.Recover(ctx, id) })
+	}
+	n.mu.Lock()
+	l.ready = true
+	n.mu.Unlock()
+	n.tend(l)
+}
+
+func (n *Node) stopLeading() {
+	n.mu.Lock()
+	l := n.lead
+	n.lead = nil
+	n.mu.Unlock()
+	if l == nil {
+		return
+	}
+	l.cancel()
+	l.wg.Wait()
+}
+
+// leader returns the running leader engine, or a *NotLeaderError.
+func (n *Node) leader() (*leaderRun, error) {
+	n.mu.Lock()
+	l := n.lead
+	n.mu.Unlock()
+	if l == nil || !l.ready {
+		return nil, n.notLeader()
+	}
+	return l, nil
+}
+
+// drive runs case id: first starts or recovers it, then the case is run
+// whenever a timer or backoff comes due or kick is signalled, until it
+// ends or the node stops leading. It returns first's outcome on started
+// once first returns.
+func (n *Node) drive(l *leaderRun, id string, first func(context.Context) error) <-chan error {
+	kick := make(chan struct{}, 1)
+	started := make(chan error, 1)
+	l.mu.Lock()
+	l.drivers[id] = kick
+	l.mu.Unlock()
+	l.wg.Add(1)
+	go func() {
+		defer l.wg.Done()
+		defer func() {
+			l.mu.Lock()
+			if l.drivers[id] == kick {
+				delete(l.drivers, id)
+			}
+			l.mu.Unlock()
+		}()
+		ctx := l.ctx
+		err := first(ctx)
+		started <- err
+		retry := 10 * time.Millisecond
+		for ctx.Err() == nil {
+			if err != nil && !errors.Is(err, engine.ErrBusy) {
+				if _, _, ok := n.fsm.Case(id); !ok {
+					return // never started
+				}
+				// A failed commit (a lost quorum, a timeout) leaves the
+				// engine's copy unsure; start again from the FSM's.
+				fmt.Fprintf(n.cfg.LogOutput, "cluster %s: case %s: %v\n", n.cfg.ID, id, err)
+				select {
+				case <-time.After(retry):
+				case <-ctx.Done():
+					return
+				}
+				retry = min(2*retry, time.Second)
+				err = l.eng.Recover(ctx, id)
+				continue
+			}
+			if errors.Is(err, engine.ErrBusy) {
+				err = l.eng.Run(ctx, id)
+				continue
+			}
+			st, serr := l.eng.Snapshot(id)
+			if serr != nil {
+				return
+			}
+			if st.Done() {
+				l.eng.Forget(id)
+				return
+			}
+			var due <-chan time.Time
+			var t *time.Timer
+			if at, ok := l.eng.NextDue(id); ok {
+				t = time.NewTimer(time.Until(at))
+				due = t.C
+			}
+			select {
+			case <-kick:
+			case <-due:
+				err = l.eng.Run(ctx, id)
+			case <-ctx.Done():
+			}
+			if t != nil {
+				t.Stop()
+			}
+		}
+	}()
+	return started
+}
+
+func (l *leaderRun) kick(id string) {
+	l.mu.Lock()
+	k := l.drivers[id]
+	l.mu.Unlock()
+	if k != nil {
+		select {
+		case k <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// tend keeps the leader's own member record current and reconsiders the
+// voters (see placement.go).
+func (n *Node) tend(l *leaderRun) {
+	if !l.ready {
+		return
+	}
+	self := Member{ID: n.cfg.ID, Raft: n.raftAddr(), API: n.cfg.API, Labels: n.cfg.Labels}
+	if m, ok := n.fsm.Members()[self.ID]; !ok || !sameMember(m, self) {
+		if _, err := n.propose(l.ctx, &Command{Op: OpMember, Program: n.hash, Member: &self}); err != nil {
+			fmt.Fprintf(n.cfg.LogOutput, "cluster %s: recording itself: %v\n", n.cfg.ID, err)
+			return
+		}
+	}
+	if err := n.rebalance(l.ctx); err != nil {
+		fmt.Fprintf(n.cfg.LogOutput, "cluster %s: placement: %v\n", n.cfg.ID, err)
+	}
+}
+
+func sameMember(a, b Member) bool {
+	return a.ID == b.ID && a.Raft == b.Raft && a.API == b.API && a.Remove == b.Remove && (len(a.Labels) == 0 && len(b.Labels) == 0 || reflect.DeepEqual(a.Labels, b.Labels))
+}

@@ -1,0 +1,364 @@
+// This file implements a Node: one replica, its raft instance and
+// stores, and the loop that starts and stops the leader's engine.
+
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/raft"
+	wal "github.com/hashicorp/raft-wal"
+
+	"github.com/knhk/knhk/compiler/ir"
+	"github.com/knhk/knhk/runtime/engine"
+)
+
+// Config is what a Node runs with.
+type Config struct {
+	// ID names the node in the cluster; it must never be reused by
+	// another node.
+	ID string
+	// Raft is the address the node's raft transport listens on and
+	// that the other nodes dial; API is where its HTTP API answers
+	// (followers forward calls to the leader's).
+	Raft, API string
+	// Labels describe the node; "region" is used by placement.
+	Labels map[string]string
+	// Dir keeps the raft log (raft-wal) and snapshots; empty keeps them
+	// in memory (tests).
+	Dir string
+	// Bootstrap makes the node a cluster of one when it has no state
+	// yet; the first node of a new cluster sets it, the others join.
+	Bootstrap bool
+
+	Program *ir.Program
+	Eval    engine.Evaluator
+	Worker  engine.Worker
+	Clock   engine.Clock
+
+	// Transport carries raft's messages; nil listens with TCP on Raft,
+	// or with TLS when TLS is set (see NewTLSStreamLayer).
+	Transport raft.Transport
+	// Timing, zero for raft's defaults (tests shorten them).
+	Timing Timing
+	// Voters is how many voters the leader aims for (default 3); it
+	// promotes caught-up non-voters one at a time within placement's
+	// rule (see Place).
+	Voters int
+	// Prober reports a member's applied index, to promote a non-voter
+	// only once it has caught up; nil asks the member's HTTP API.
+	Prober Prober
+	// LogOutput receives raft's log lines; nil discards them.
+	LogOutput io.Writer
+}
+
+// Timing holds the raft timeouts and the leader's loops' periods.
+type Timing struct {
+	Heartbeat, Election, Lease, Commit time.Duration
+	// SnapshotThreshold is how many entries pass between FSM
+	// snapshots (raft's default 8192).
+	SnapshotThreshold uint64
+	SnapshotInterval  time.Duration
+	// Tick is how often the node checks its leadership and the leader
+	// reconsiders its voters (default 200ms).
+	Tick time.Duration
+}
+
+// Prober reports the applied index of a member.
+type Prober interface {
+	Applied(ctx context.Context, m Member) (uint64, error)
+}
+
+// Node is one replica of a cluster.
+type Node struct {
+	cfg   Config
+	hash  string
+	fsm   *FSM
+	r     *raft.Raft
+	trans raft.Transport
+
+	closers []func() error
+
+	mu      sync.Mutex
+	lead    *leaderRun // non-nil while this node leads and runs the engine
+	warning string     // Place's latest warning
+	closed  bool
+	stop    chan struct{}
+	loops   sync.WaitGroup
+}
+
+// ErrNotLeader is returned by calls that only the leader answers; the
+// error is a *NotLeaderError naming the leader when one is known.
+var ErrNotLeader = errors.New("not the leader")
+
+// NotLeaderError says who leads.
+type NotLeaderError struct {
+	ID, Raft, API string // empty when no leader is known
+}
+
+func (e *NotLeaderError) Error() string {
+	if e.ID == "" {
+		return "not the leader, and no leader is known (an election may be under way)"
+	}
+	return fmt.Sprintf("not the leader; the leader is %s (raft %s, api %s)", e.ID, e.Raft, e.API)
+}
+
+func (e *NotLeaderError) Unwrap() error { return ErrNotLeader }
+
+// ErrMaybeCommitted wraps a failure after which the command may or may
+// not have committed (leadership was lost while it was in flight):
+// retrying with the same request id is safe.
+var ErrMaybeCommitted = errors.New("the command may or may not have committed")
+
+// NewNode opens (or creates) the node's stores and starts raft.
+func NewNode(cfg Config) (*Node, error) {
+	if cfg.ID == "" {
+		return nil, fmt.Errorf("a node needs an id")
+	}
+	if cfg.Program == nil || cfg.Worker == nil {
+		return nil, fmt.Errorf("a node needs a program and a worker")
+	}
+	if cfg.Voters <= 0 {
+		cfg.Voters = 3
+	}
+	if cfg.Timing.Tick <= 0 {
+		cfg.Timing.Tick = 200 * time.Millisecond
+	}
+	if cfg.LogOutput == nil {
+		cfg.LogOutput = io.Discard
+	}
+	hash, err := cfg.Program.Hash()
+	if err != nil {
+		return nil, err
+	}
+	m, err := engine.NewMachine(cfg.Program)
+	if err != nil {
+		return nil, err
+	}
+	n := &Node{cfg: cfg, hash: hash, fsm: NewFSM(m, hash), stop: make(chan struct{})}
+	ok := false
+	defer func() {
+		if !ok {
+			n.closeStores()
+		}
+	}()
+	var (
+		logs   raft.LogStore
+		stable raft.StableStore
+		snaps  raft.SnapshotStore
+	)
+	if cfg.Dir == "" {
+		s := raft.NewInmemStore()
+		logs, stable, snaps = s, s, raft.NewInmemSnapshotStore()
+	} else {
+		wdir := filepath.Join(cfg.Dir, "wal")
+		if err := os.MkdirAll(wdir, 0o755); err != nil {
+			return nil, err
+		}
+		w, err := wal.Open(wdir, wal.WithSegmentSize(8<<20))
+		if err != nil {
+			return nil, fmt.Errorf("raft log %s: %w", wdir, err)
+		}
+		n.closers = append(n.closers, w.Close)
+		logs, stable = w, w
+		if snaps, err = raft.NewFileSnapshotStore(cfg.Dir, 2, cfg.LogOutput); err != nil {
+			return nil, fmt.Errorf("raft snapshots %s: %w", cfg.Dir, err)
+		}
+	}
+	trans := cfg.Transport
+	if trans == nil {
+		if cfg.Raft == "" {
+			return nil, fmt.Errorf("a node needs a raft address or a transport")
+		}
+		t, err := raft.NewTCPTransport(cfg.Raft, nil, 3, 10*time.Second, cfg.LogOutput)
+		if err != nil {
+			return nil, fmt.Errorf("raft transport on %s: %w", cfg.Raft, err)
+		}
+		trans = t
+	}
+	n.trans = trans
+	if c, ok := trans.(io.Closer); ok {
+		n.closers = append(n.closers, c.Close)
+	}
+	rc := raftConfig(cfg)
+	existing, err := raft.HasExistingState(logs, stable, snaps)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Bootstrap && !existing {
+		conf := raft.Configuration{Servers: []raft.Server{{Suffrage: raft.Voter, ID: raft.ServerID(cfg.ID), Address: trans.LocalAddr()}}}
+		if err := raft.BootstrapCluster(rc, logs, stable, snaps, trans, conf); err != nil {
+			return nil, fmt.Errorf("bootstrapping: %w", err)
+		}
+	}
+	if n.r, err = raft.NewRaft(rc, n.fsm, logs, stable, snaps, trans); err != nil {
+		return nil, err
+	}
+	ok = true
+	n.loops.Add(1)
+	go n.watch()
+	return n, nil
+}
+
+func raftConfig(cfg Config) *raft.Config {
+	rc := raft.DefaultConfig()
+	rc.LocalID = raft.ServerID(cfg.ID)
+	t := cfg.Timing
+	if t.Heartbeat > 0 {
+		rc.HeartbeatTimeout = t.Heartbeat
+	}
+	if t.Election > 0 {
+		rc.ElectionTimeout = t.Election
+	}
+	if t.Lease > 0 {
+		rc.LeaderLeaseTimeout = t.Lease
+	}
+	if t.Commit > 0 {
+		rc.CommitTimeout = t.Commit
+	}
+	if t.SnapshotThreshold > 0 {
+		rc.SnapshotThreshold = t.SnapshotThreshold
+		rc.TrailingLogs = t.SnapshotThreshold
+	}
+	if t.SnapshotInterval > 0 {
+		rc.SnapshotInterval = t.SnapshotInterval
+	}
+	rc.Logger = hclog.New(&hclog.LoggerOptions{Name: "raft " + cfg.ID, Output: cfg.LogOutput, Level: hclog.Warn})
+	return rc
+}
+
+// ID returns the node's id.
+func (n *Node) ID() string { return n.cfg.ID }
+
+// ProgramHash returns the hash of the node's program.
+func (n *Node) ProgramHash() string { return n.hash }
+
+// FSM returns the node's replica of the cases.
+func (n *Node) FSM() *FSM { return n.fsm }
+
+// Raft returns the node's raft instance.
+func (n *Node) Raft() *raft.Raft { return n.r }
+
+// IsLeader reports whether the node leads and runs the engine.
+func (n *Node) IsLeader() bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.lead != nil && n.lead.ready
+}
+
+// watch starts the engine when the node becomes leader and stops it when
+// it is not any more. raft's LeaderCh may drop a notification, so a tick
+// looks at the state too.
+func (n *Node) watch() {
+	defer n.loops.Done()
+	t := time.NewTicker(n.cfg.Timing.Tick)
+	defer t.Stop()
+	for {
+		n.reconcile()
+		select {
+		case <-n.stop:
+			n.stopLeading()
+			return
+		case <-n.r.LeaderCh():
+		case <-t.C:
+		}
+	}
+}
+
+func (n *Node) reconcile() {
+	leader := n.r.State() == raft.Leader
+	n.mu.Lock()
+	lead := n.lead
+	n.mu.Unlock()
+	switch {
+	case leader && lead == nil:
+		n.startLeading()
+	case !leader && lead != nil:
+		n.stopLeading()
+	case leader && lead != nil:
+		n.tend(lead)
+	}
+}
+
+// propose commits c and returns what the FSM answered.
+func (n *Node) propose(ctx context.Context, c *Command) (*Result, error) {
+	b, err := c.Encode()
+	if err != nil {
+		return nil, err
+	}
+	timeout := 10 * time.Second
+	if d, ok := ctx.Deadline(); ok {
+		timeout = time.Until(d)
+		if timeout <= 0 {
+			return nil, ctx.Err()
+		}
+	}
+	f := n.r.Apply(b, timeout)
+	if err := f.Error(); err != nil {
+		return nil, n.raftErr(err)
+	}
+	r, _ := f.Response().(*Result)
+	if r == nil {
+		return nil, fmt.Errorf("command at index %d had no outcome", f.Index())
+	}
+	return r, r.Err
+}
+
+// raftErr turns raft's errors into the package's.
+func (n *Node) raftErr(err error) error {
+	switch {
+	case errors.Is(err, raft.ErrNotLeader):
+		return n.notLeader()
+	case errors.Is(err, raft.ErrLeadershipLost), errors.Is(err, raft.ErrLeadershipTransferInProgress), errors.Is(err, raft.ErrEnqueueTimeout):
+		return fmt.Errorf("%w: %w", ErrMaybeCommitted, err)
+	}
+	return err
+}
+
+func (n *Node) notLeader() error {
+	addr, id := n.r.LeaderWithID()
+	e := &NotLeaderError{ID: string(id), Raft: string(addr)}
+	if m, ok := n.fsm.Members()[e.ID]; ok {
+		e.API = m.API
+	}
+	return e
+}
+
+// Close stops the engine (if it leads), raft and the stores. It does
+// not leave the cluster: a closed node comes back by opening its
+// directory again.
+func (n *Node) Close() error {
+	n.mu.Lock()
+	if n.closed {
+		n.mu.Unlock()
+		return nil
+	}
+	n.closed = true
+	n.mu.Unlock()
+	close(n.stop)
+	n.loops.Wait()
+	err := n.r.Shutdown().Error()
+	if cerr := n.closeStores(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+func (n *Node) closeStores() error {
+	var err error
+	for i := len(n.closers) - 1; i >= 0; i-- {
+		if cerr := n.closers[i](); err == nil {
+			err = cerr
+		}
+	}
+	n.closers = nil
+	return err
+}

@@ -1,0 +1,159 @@
+// This file implements what clients ask of the cluster: start, signal
+// and cancel a case (on the leader, idempotent by request id) and read
+// one (linearizable on the leader, or stale on any node when asked).
+
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hashicorp/raft"
+
+	"github.com/knhk/knhk/runtime/engine"
+)
+
+// ErrCaseExists is returned when a start names a case that exists.
+var ErrCaseExists = errors.New("case exists")
+
+// Start starts case id of workflow wf with args, and returns once its
+// start is committed. A retry with the same reqID answers what the first
+// attempt did.
+func (n *Node) Start(ctx context.Context, reqID, id, wf string, args []any) error {
+	l, err := n.leader()
+	if err != nil {
+		return err
+	}
+	if r, ok := n.fsm.Request(reqID); reqID != "" && ok {
+		return r.Err
+	}
+	if _, _, ok := n.fsm.Case(id); ok {
+		return fmt.Errorf("%w: %s", ErrCaseExists, id)
+	}
+	slot := newSlot(reqID)
+	started := n.drive(l, id, func(c context.Context) error { return l.eng.Start(withSlot(c, slot), id, wf, args) })
+	return waitSlot(ctx, slot, started)
+}
+
+// waitSlot waits until the request's first event committed, or the call
+// that should append it returned without doing so.
+func waitSlot(ctx context.Context, slot *reqSlot, first <-chan error) error {
+	select {
+	case err := <-slot.done:
+		return err
+	case err := <-first:
+		select {
+		case e := <-slot.done:
+			return e
+		default:
+		}
+		if err == nil {
+			err = fmt.Errorf("the call ended without committing its request")
+		}
+		return err
+	case <-ctx.Done():
+		return fmt.Errorf("%w: %w", ErrMaybeCommitted, ctx.Err())
+	}
+}
+
+// Signal delivers signal name with payload to case id and returns once
+// the signal is committed; a case that has ended ignores it, as a
+// single node does.
+func (n *Node) Signal(ctx context.Context, reqID, id, name string, payload []any) error {
+	return n.toCase(ctx, reqID, id, func(l *leaderRun, c context.Context) error {
+		return l.eng.Signal(c, id, name, payload)
+	})
+}
+
+// Cancel cancels case id and returns once the cancellation is committed.
+func (n *Node) Cancel(ctx context.Context, reqID, id string) error {
+	return n.toCase(ctx, reqID, id, func(l *leaderRun, c context.Context) error {
+		return l.eng.Cancel(c, id)
+	})
+}
+
+func (n *Node) toCase(ctx context.Context, reqID, id string, do func(*leaderRun, context.Context) error) error {
+	l, err := n.leader()
+	if err != nil {
+		return err
+	}
+	if r, ok := n.fsm.Request(reqID); reqID != "" && ok {
+		return r.Err
+	}
+	st, _, ok := n.fsm.Case(id)
+	if !ok {
+		return fmt.Errorf("%w %s", engine.ErrUnknownCase, id)
+	}
+	if st.Done() {
+		return nil
+	}
+	slot := newSlot(reqID)
+	first := make(chan error, 1)
+	// The engine runs the case on from the event until it waits again;
+	// the caller waits only for the event.
+	go func() {
+		err := do(l, withSlot(l.ctx, slot))
+		first <- err
+		l.kick(id)
+	}()
+	err = waitSlot(ctx, slot, first)
+	if errors.Is(err, engine.ErrUnknownCase) {
+		// Ended and forgotten by the engine between the two looks.
+		return nil
+	}
+	return err
+}
+
+// Consistency says how a read is served.
+type Consistency int
+
+const (
+	// Linearizable reads on the leader after it confirms it leads: the
+	// answer reflects every write acknowledged before the read began.
+	Linearizable Consistency = iota
+	// Stale reads the node's own copy, which may lag the leader's.
+	Stale
+)
+
+// View is a case as a read saw it.
+type View struct {
+	State  *engine.State
+	Events uint64
+	// Node is the node that answered; Staleness, for a stale read on a
+	// follower, how long since it last heard from the leader, and Lag
+	// how many committed entries it had not applied yet.
+	Node      string
+	Staleness time.Duration
+	Lag       uint64
+}
+
+// Get reads case id.
+func (n *Node) Get(ctx context.Context, id string, c Consistency) (*View, error) {
+	v := &View{Node: n.cfg.ID}
+	if c == Linearizable {
+		if _, err := n.leader(); err != nil {
+			return nil, err
+		}
+		if err := n.r.VerifyLeader().Error(); err != nil {
+			return nil, n.raftErr(err)
+		}
+	} else if n.r.State() != raft.Leader {
+		if lc := n.r.LastContact(); !lc.IsZero() {
+			v.Staleness = time.Since(lc)
+		}
+		if ci, ai := n.r.CommitIndex(), n.r.AppliedIndex(); ci > ai {
+			v.Lag = ci - ai
+		}
+	}
+	st, events, ok := n.fsm.Case(id)
+	if !ok {
+		return nil, fmt.Errorf("%w %s", engine.ErrUnknownCase, id)
+	}
+	v.State, v.Events = st, events
+	return v, nil
+}
+
+// raftAddr is the address the other nodes reach this node's raft on.
+func (n *Node) raftAddr() string { return string(n.trans.LocalAddr()) }

@@ -1,0 +1,131 @@
+// This file implements the FSM's snapshots: the engine's own case
+// snapshots, the remembered request ids and the members, for raft to
+// compact its log and to catch up a follower that is far behind.
+
+package cluster
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/hashicorp/raft"
+)
+
+// snapshotVersion is the version of the snapshot encoding.
+const snapshotVersion = 1
+
+// ErrBadSnapshot wraps every failure to restore a snapshot; the FSM is
+// then unchanged.
+var ErrBadSnapshot = errors.New("bad cluster snapshot")
+
+type wireSnapshot struct {
+	V       int        `json:"v"`
+	Program string     `json:"prog"`
+	Applied uint64     `json:"applied"`
+	Cases   []wireCase `json:"cases"`
+	Reqs    []wireReq  `json:"reqs,omitempty"`
+	Members []*Member  `json:"members,omitempty"`
+}
+
+type wireCase struct {
+	ID    string `json:"id"`
+	State []byte `json:"state"` // engine.Machine.EncodeState
+}
+
+type wireReq struct {
+	ID string `json:"id"`
+	outcome
+}
+
+// Snapshot encodes the whole FSM at once, so that raft may go on
+// applying while the snapshot is written.
+func (f *FSM) Snapshot() (raft.FSMSnapshot, error) {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	w := wireSnapshot{V: snapshotVersion, Program: f.prog, Applied: f.applied}
+	for _, id := range f.casesLocked() {
+		r := f.cases[id]
+		b, err := f.m.EncodeState(&r.s, r.n)
+		if err != nil {
+			return nil, fmt.Errorf("snapshot of case %s: %w", id, err)
+		}
+		w.Cases = append(w.Cases, wireCase{ID: id, State: b})
+	}
+	for _, id := range f.order {
+		w.Reqs = append(w.Reqs, wireReq{ID: id, outcome: f.reqs[id]})
+	}
+	for _, id := range sortedKeys(f.members) {
+		w.Members = append(w.Members, f.members[id])
+	}
+	b, err := json.Marshal(&w)
+	if err != nil {
+		return nil, err
+	}
+	return fsmSnapshot(b), nil
+}
+
+func (f *FSM) casesLocked() []string {
+	return sortedKeys(f.cases)
+}
+
+// Restore replaces the FSM's state with a snapshot. A snapshot that does
+// not decode under this program is refused with [ErrBadSnapshot].
+func (f *FSM) Restore(rc io.ReadCloser) error {
+	defer rc.Close()
+	b, err := io.ReadAll(rc)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrBadSnapshot, err)
+	}
+	var w wireSnapshot
+	if err := json.Unmarshal(b, &w); err != nil {
+		return fmt.Errorf("%w: %v", ErrBadSnapshot, err)
+	}
+	if w.V != snapshotVersion {
+		return fmt.Errorf("%w: version %d, want %d", ErrBadSnapshot, w.V, snapshotVersion)
+	}
+	if w.Program != f.prog {
+		return fmt.Errorf("%w: %w: the snapshot is of program %s, this node runs %s", ErrBadSnapshot, ErrProgram, short(w.Program), short(f.prog))
+	}
+	cases := make(map[string]*replica, len(w.Cases))
+	for _, c := range w.Cases {
+		s, n, err := f.m.DecodeState(c.State)
+		if err != nil {
+			return fmt.Errorf("%w: case %s: %w", ErrBadSnapshot, c.ID, err)
+		}
+		if s.ID != c.ID {
+			return fmt.Errorf("%w: case %s holds the state of case %s", ErrBadSnapshot, c.ID, s.ID)
+		}
+		cases[c.ID] = &replica{s: *s, n: n}
+	}
+	reqs := make(map[string]outcome, len(w.Reqs))
+	order := make([]string, 0, len(w.Reqs))
+	for _, r := range w.Reqs {
+		reqs[r.ID] = r.outcome
+		order = append(order, r.ID)
+	}
+	members := map[string]*Member{}
+	for _, m := range w.Members {
+		if m == nil || m.ID == "" {
+			return fmt.Errorf("%w: a member without an id", ErrBadSnapshot)
+		}
+		members[m.ID] = m
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.cases, f.reqs, f.order, f.members, f.applied, f.broken = cases, reqs, order, members, w.Applied, nil
+	return nil
+}
+
+type fsmSnapshot []byte
+
+func (s fsmSnapshot) Persist(sink raft.SnapshotSink) error {
+	if _, err := sink.Write(s); err != nil {
+		sink.Cancel()
+		return err
+	}
+	return sink.Close()
+}
+
+func (fsmSnapshot) Release() {}
