@@ -1,0 +1,165 @@
+// This file implements the tabular policies of a route: the contextual
+// bandits (ε-greedy, UCB, Thompson sampling) and Q-learning and SARSA
+// over the discretised features. A route decision is one step: its
+// outcome ends the episode, so the value targets of Q-learning and SARSA
+// are the reward itself and the two differ in how they explore (see
+// docs/learning.md); the bootstrapping updates of QTable are what they
+// run on multi-step problems.
+
+package learn
+
+import (
+	"math"
+	"math/rand/v2"
+	"sort"
+)
+
+// tableAgent keeps reward statistics per state and candidate. Rows are
+// copied on write after a publish, so a snapshot shares the rows that
+// did not change since.
+type tableAgent struct {
+	cfg    RouteConfig
+	n      int
+	table  map[string][]arm
+	shared map[string]bool // rows a published snapshot holds
+	scale  rewardScale
+	total  float64 // outcomes seen, for the ε schedule
+}
+
+func newTableAgent(cfg RouteConfig, n int, st *agentState) *tableAgent {
+	a := &tableAgent{cfg: cfg, n: n, table: map[string][]arm{}, shared: map[string]bool{}}
+	if st != nil {
+		for k, row := range st.Table {
+			a.table[k] = append([]arm(nil), row...)
+			for _, x := range row {
+				a.total += x.N
+			}
+		}
+		a.scale = st.Scale
+	}
+	return a
+}
+
+func (a *tableAgent) learn(ex experience, _ *rand.Rand) {
+	row, ok := a.table[ex.in.key]
+	switch {
+	case !ok:
+		row = make([]arm, a.n)
+		a.table[ex.in.key] = row
+	case a.shared[ex.in.key]:
+		row = append([]arm(nil), row...)
+		a.table[ex.in.key] = row
+		delete(a.shared, ex.in.key)
+	}
+	row[ex.action].add(ex.reward, a.cfg.Alpha)
+	a.scale.add(ex.reward)
+	a.total++
+}
+
+func (a *tableAgent) publish() snapshot {
+	t := make(map[string][]arm, len(a.table))
+	for k, row := range a.table {
+		t[k] = row
+		a.shared[k] = true
+	}
+	return &tableSnap{cfg: a.cfg, table: t, std: a.scale.std()}
+}
+
+func (a *tableAgent) spread() float64 { return a.scale.std() }
+
+func (a *tableAgent) save() *agentState {
+	t := make(map[string][]arm, len(a.table))
+	for k, row := range a.table {
+		t[k] = append([]arm(nil), row...)
+	}
+	return &agentState{Table: t, Scale: a.scale}
+}
+
+// tableSnap is an immutable tabular policy.
+type tableSnap struct {
+	cfg   RouteConfig
+	table map[string][]arm
+	std   float64
+}
+
+// untried returns the candidates never tried in row, in order.
+func untried(row []arm, n int) []int {
+	var out []int
+	for i := range n {
+		if i >= len(row) || row[i].N == 0 {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+func (s *tableSnap) choose(in input, n int, r rng) int {
+	row := s.table[in.key]
+	if u := untried(row, n); len(u) > 0 {
+		return u[r.IntN(len(u))]
+	}
+	switch s.cfg.Policy {
+	case UCB:
+		var total float64
+		for _, x := range row[:n] {
+			total += x.N
+		}
+		best, bestV := 0, math.Inf(-1)
+		for i, x := range row[:n] {
+			v := x.Mean + s.cfg.C*s.std*math.Sqrt(2*math.Log(total)/x.N)
+			if v > bestV {
+				best, bestV = i, v
+			}
+		}
+		return best
+	case Thompson:
+		best, bestV := 0, math.Inf(-1)
+		for i, x := range row[:n] {
+			sd := s.std
+			if x.N >= 3 {
+				sd = math.Sqrt(x.Var) + 0.1*s.std
+			}
+			v := x.Mean + sd/math.Sqrt(x.N)*r.NormFloat64()
+			if v > bestV {
+				best, bestV = i, v
+			}
+		}
+		return best
+	}
+	// ε-greedy, Q-learning and SARSA explore uniformly with probability ε.
+	if r.Float64() < s.cfg.Epsilon {
+		return r.IntN(n)
+	}
+	return s.greedy(in, n)
+}
+
+func (s *tableSnap) prob(in input, n, a int) float64 {
+	// Only the actor-critic asks; a uniform answer is safe.
+	return 1 / float64(n)
+}
+
+func (s *tableSnap) greedy(in input, n int) int {
+	return argmax(s.values(in, n), n)
+}
+
+func (s *tableSnap) values(in input, n int) []float64 {
+	row := s.table[in.key]
+	v := make([]float64, n)
+	for i := range v {
+		if i < len(row) && row[i].N > 0 {
+			v[i] = row[i].Mean
+		} else {
+			v[i] = math.Inf(-1)
+		}
+	}
+	return v
+}
+
+func (s *tableSnap) states() []string {
+	out := make([]string, 0, len(s.table))
+	for k := range s.table {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,207 @@
+// This file implements the encoding of a route's feature values: a
+// discrete state key for the tabular policies and a dense vector for the
+// network.
+
+package learn
+
+import (
+	"fmt"
+	"hash/fnv"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/knhk/knhk/compiler/ir"
+)
+
+// featureKind is the kind of value a feature holds.
+type featureKind uint8
+
+const (
+	fAny featureKind = iota // not known from the program: set by the first value
+	fNumber
+	fBool
+	fString // strings and enum members
+	fDuration
+	fTime
+)
+
+var kindNames = [...]string{fAny: "any", fNumber: "number", fBool: "bool", fString: "string", fDuration: "duration", fTime: "time"}
+
+func (k featureKind) String() string { return kindNames[k] }
+
+// kindOfType maps a feature's type in the program to its kind; a type
+// that is not a scalar gives fAny (the checker rejects such features).
+func kindOfType(k ir.Kind) featureKind {
+	switch k {
+	case ir.KindInt, ir.KindI32, ir.KindU32, ir.KindFloat, ir.KindF32:
+		return fNumber
+	case ir.KindBool:
+		return fBool
+	case ir.KindString, ir.KindEnum:
+		return fString
+	case ir.KindDuration:
+		return fDuration
+	case ir.KindTime:
+		return fTime
+	}
+	return fAny
+}
+
+// kindOfValue returns the kind of an engine value, false when it is not a
+// scalar a policy can read.
+func kindOfValue(v any) (featureKind, bool) {
+	switch v.(type) {
+	case int64, int, int32, uint32, float64, float32:
+		return fNumber, true
+	case bool:
+		return fBool, true
+	case string:
+		return fString, true
+	case time.Duration:
+		return fDuration, true
+	case time.Time:
+		return fTime, true
+	}
+	return fAny, false
+}
+
+// number returns v as a float64; durations in seconds, times in hours
+// of the day (UTC).
+func number(v any) float64 {
+	switch x := v.(type) {
+	case int64:
+		return float64(x)
+	case int:
+		return float64(x)
+	case int32:
+		return float64(x)
+	case uint32:
+		return float64(x)
+	case float64:
+		return x
+	case float32:
+		return float64(x)
+	case time.Duration:
+		return x.Seconds()
+	case time.Time:
+		return float64(x.UTC().Hour())
+	case bool:
+		if x {
+			return 1
+		}
+	}
+	return 0
+}
+
+// vectorDims is the length of the dense encoding: hashed one-hot buckets
+// and a bias.
+const vectorDims = 48
+
+// encoder turns feature values into a state key and a vector. Bins, when
+// given for a numeric feature, are its bucket edges; otherwise a number
+// falls in a bucket per power of two of its magnitude, which keeps
+// amounts, counts and durations of every scale apart with few states.
+type encoder struct {
+	kinds []featureKind
+	bins  [][]float64
+}
+
+// input is one encoded decision context.
+type input struct {
+	key string
+	x   []float64
+}
+
+// bucket returns the discrete bucket of numeric feature i.
+func (e *encoder) bucket(i int, x float64) int {
+	if i < len(e.bins) && e.bins[i] != nil {
+		return sort.SearchFloat64s(e.bins[i], x)
+	}
+	b := int(math.Ceil(math.Log2(1 + math.Abs(x))))
+	if x < 0 {
+		b = -b
+	}
+	return b
+}
+
+// encode checks features against the route's kinds and encodes them.
+func (e *encoder) encode(features []any) (input, error) {
+	if len(features) != len(e.kinds) {
+		return input{}, fmt.Errorf("got %d features, the route has %d", len(features), len(e.kinds))
+	}
+	var sb strings.Builder
+	x := make([]float64, vectorDims)
+	x[vectorDims-1] = 1
+	for i, v := range features {
+		k, ok := kindOfValue(v)
+		if !ok {
+			return input{}, fmt.Errorf("feature %d is a %T, not a scalar", i+1, v)
+		}
+		if want := e.kinds[i]; want != fAny && want != k {
+			return input{}, fmt.Errorf("feature %d is a %s (%v), the route's is a %s", i+1, k, v, want)
+		}
+		var tok string
+		switch k {
+		case fString:
+			tok = "s" + strconv.Quote(v.(string))
+		case fBool:
+			tok = strconv.FormatBool(v.(bool))
+		default:
+			f := number(v)
+			if math.IsNaN(f) || math.IsInf(f, 0) {
+				return input{}, fmt.Errorf("feature %d is %v", i+1, f)
+			}
+			if k == fTime {
+				tok = "h" + strconv.Itoa(int(f))
+			} else {
+				tok = "b" + strconv.Itoa(e.bucket(i, f))
+			}
+		}
+		if i > 0 {
+			sb.WriteByte('|')
+		}
+		sb.WriteString(tok)
+		x[hashDim(i, tok)] = 1
+	}
+	return input{key: sb.String(), x: x}, nil
+}
+
+// withLoads returns in with the running calls of each candidate added
+// after the features, for a coordinated route.
+func withLoads(in input, loads []int) input {
+	if len(loads) == 0 {
+		return in
+	}
+	x := append([]float64(nil), in.x...)
+	var sb strings.Builder
+	sb.WriteString(in.key)
+	for j, l := range loads {
+		tok := "L" + strconv.Itoa(loadBucket(l))
+		sb.WriteString("|")
+		sb.WriteString(tok)
+		x[hashDim(1000+j, tok)] = 1
+	}
+	return input{key: sb.String(), x: x}
+}
+
+// hashDim places token tok of feature i in one of the vector's hashed
+// dimensions (all but the bias).
+func hashDim(i int, tok string) int {
+	h := fnv.New32a()
+	h.Write([]byte{byte(i), byte(i >> 8)})
+	h.Write([]byte(tok))
+	return int(h.Sum32() % (vectorDims - 1))
+}
+
+// loadBucket discretises a number of running calls: 0, 1, 2-3, 4-7, ...
+func loadBucket(n int) int {
+	b := 0
+	for n > 0 {
+		b++
+		n >>= 1
+	}
+	return b
+}

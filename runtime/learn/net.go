@@ -1,0 +1,179 @@
+// This file implements the actor-critic's function approximator: one
+// tanh hidden layer shared by a softmax policy head and a value head,
+// its parameters one flat vector viewed as gonum matrices, and Adam.
+
+package learn
+
+import (
+	"math"
+	"math/rand/v2"
+
+	"gonum.org/v1/gonum/floats"
+	"gonum.org/v1/gonum/mat"
+)
+
+// netShape is the sizes of a network: in inputs, h hidden units, k
+// actions.
+type netShape struct{ in, h, k int }
+
+// size returns the number of parameters.
+func (s netShape) size() int { return s.h*s.in + s.h + s.k*s.h + s.k + s.h + 1 }
+
+// net is a view of a parameter vector as the network's layers. The
+// matrices share theta's memory, so a copy of theta is a copy of the
+// network.
+type net struct {
+	shape netShape
+	theta []float64
+	w1    *mat.Dense // h×in
+	b1    *mat.VecDense
+	wp    *mat.Dense // k×h
+	bp    *mat.VecDense
+	wv    *mat.VecDense // h
+	bv    []float64     // 1
+}
+
+func viewNet(s netShape, theta []float64) *net {
+	n := &net{shape: s, theta: theta}
+	o := 0
+	take := func(m int) []float64 { v := theta[o : o+m : o+m]; o += m; return v }
+	n.w1 = mat.NewDense(s.h, s.in, take(s.h*s.in))
+	n.b1 = mat.NewVecDense(s.h, take(s.h))
+	n.wp = mat.NewDense(s.k, s.h, take(s.k*s.h))
+	n.bp = mat.NewVecDense(s.k, take(s.k))
+	n.wv = mat.NewVecDense(s.h, take(s.h))
+	n.bv = take(1)
+	return n
+}
+
+// initNet returns a network with small random weights (scaled by fan-in)
+// and zero biases.
+func initNet(s netShape, r *rand.Rand) *net {
+	n := viewNet(s, make([]float64, s.size()))
+	for i := range s.h {
+		for j := range s.in {
+			n.w1.Set(i, j, r.NormFloat64()/math.Sqrt(float64(s.in)))
+		}
+	}
+	for i := range s.k {
+		for j := range s.h {
+			n.wp.Set(i, j, 0.1*r.NormFloat64()/math.Sqrt(float64(s.h)))
+		}
+	}
+	return n
+}
+
+// activations are the intermediate values of one forward pass.
+type activations struct {
+	h  *mat.VecDense // hidden layer
+	pi []float64     // action probabilities
+	v  float64       // value
+}
+
+// forward evaluates the network on x.
+func (n *net) forward(x []float64) activations {
+	xv := mat.NewVecDense(len(x), x)
+	h := mat.NewVecDense(n.shape.h, nil)
+	h.MulVec(n.w1, xv)
+	h.AddVec(h, n.b1)
+	for i := range n.shape.h {
+		h.SetVec(i, math.Tanh(h.AtVec(i)))
+	}
+	z := mat.NewVecDense(n.shape.k, nil)
+	z.MulVec(n.wp, h)
+	z.AddVec(z, n.bp)
+	pi := softmax(z.RawVector().Data)
+	return activations{h: h, pi: pi, v: mat.Dot(n.wv, h) + n.bv[0]}
+}
+
+// softmax returns the softmax of z.
+func softmax(z []float64) []float64 {
+	out := make([]float64, len(z))
+	m := floats.Max(z)
+	for i, x := range z {
+		out[i] = math.Exp(x - m)
+	}
+	floats.Scale(1/floats.Sum(out), out)
+	return out
+}
+
+// sample is one training example: input x, action a taken, advantage
+// weight adv (already scaled by importance and priority weights), value
+// target and its weight.
+type sample struct {
+	x      []float64
+	a      int
+	adv    float64
+	target float64
+	wv     float64
+}
+
+// backward adds to grad (shaped like theta) the gradient of the loss of
+// s: -adv·log π(a|x) - β·H(π) + wv·(v - target)²/2.
+func (n *net) backward(s sample, beta float64, grad *net) {
+	act := n.forward(s.x)
+	k, hN := n.shape.k, n.shape.h
+	// dL/dz for the policy head.
+	var ent float64
+	for _, p := range act.pi {
+		if p > 0 {
+			ent -= p * math.Log(p)
+		}
+	}
+	dz := make([]float64, k)
+	for i, p := range act.pi {
+		ind := 0.0
+		if i == s.a {
+			ind = 1
+		}
+		dz[i] = -s.adv * (ind - p)
+		if p > 0 {
+			dz[i] += beta * p * (math.Log(p) + ent)
+		}
+	}
+	dv := s.wv * (act.v - s.target)
+	dzv := mat.NewVecDense(k, dz)
+	// Head gradients.
+	grad.wp.RankOne(grad.wp, 1, dzv, act.h)
+	grad.bp.AddVec(grad.bp, dzv)
+	grad.wv.AddScaledVec(grad.wv, dv, act.h)
+	grad.bv[0] += dv
+	// Back through the hidden layer.
+	dh := mat.NewVecDense(hN, nil)
+	dh.MulVec(n.wp.T(), dzv)
+	dh.AddScaledVec(dh, dv, n.wv)
+	for i := range hN {
+		h := act.h.AtVec(i)
+		dh.SetVec(i, dh.AtVec(i)*(1-h*h))
+	}
+	grad.w1.RankOne(grad.w1, 1, dh, mat.NewVecDense(len(s.x), s.x))
+	grad.b1.AddVec(grad.b1, dh)
+}
+
+// adam is the Adam optimiser's state for a parameter vector.
+type adam struct {
+	m, v []float64
+	t    int
+	lr   float64
+}
+
+func newAdam(size int, lr float64) *adam {
+	return &adam{m: make([]float64, size), v: make([]float64, size), lr: lr}
+}
+
+// step moves theta against grad, clipping the gradient's norm to 5 so
+// that one odd outcome cannot wreck the network.
+func (o *adam) step(theta, grad []float64) {
+	if g := floats.Norm(grad, 2); g > 5 {
+		floats.Scale(5/g, grad)
+	}
+	const b1, b2, eps = 0.9, 0.999, 1e-8
+	o.t++
+	c1 := 1 - math.Pow(b1, float64(o.t))
+	c2 := 1 - math.Pow(b2, float64(o.t))
+	for i, g := range grad {
+		o.m[i] = b1*o.m[i] + (1-b1)*g
+		o.v[i] = b2*o.v[i] + (1-b2)*g*g
+		theta[i] -= o.lr * (o.m[i] / c1) / (math.Sqrt(o.v[i]/c2) + eps)
+	}
+}
