@@ -38,9 +38,17 @@ type Site struct {
 // HeaderName is the file name of [Header].
 const HeaderName = "knhk_hls.h"
 
+// Options tune the generated files.
+type Options struct {
+	// Pos renders a location for the comments, say "etl.knhk:31" (see
+	// codegen/golang's LinePos); nil gives the file and byte offset.
+	Pos func(ir.Loc) string
+}
+
 // kgen generates one kernel.
 type kgen struct {
 	p     *ir.Program
+	pos   func(ir.Loc) string
 	diags []Diagnostic
 	need_ []ir.FuncID
 	seen  map[ir.FuncID]bool
@@ -66,6 +74,9 @@ func (g *kgen) site(l ir.Loc, what, fn string) int32 {
 }
 
 func (g *kgen) where(l ir.Loc) string {
+	if g.pos != nil {
+		return g.pos(l)
+	}
 	name := "?"
 	if l.File >= 0 && int(l.File) < len(g.p.Files) {
 		name = g.p.Files[l.File].Name
@@ -75,7 +86,7 @@ func (g *kgen) where(l ir.Loc) string {
 
 // Kernels lints every kernel of p and writes its C++; the diagnostics
 // say what the HLS target cannot express, at the kernel's source.
-func Kernels(p *ir.Program) ([]*Kernel, []Diagnostic) {
+func Kernels(p *ir.Program, opts Options) ([]*Kernel, []Diagnostic) {
 	if ds := Lint(p); len(ds) > 0 {
 		return nil, ds
 	}
@@ -85,7 +96,7 @@ func Kernels(p *ir.Program) ([]*Kernel, []Diagnostic) {
 		if k == nil {
 			continue
 		}
-		kn, d := kernel(p, k)
+		kn, d := kernel(p, k, opts)
 		ds = append(ds, d...)
 		if kn != nil {
 			out = append(out, kn)
@@ -162,8 +173,8 @@ func partitionBound(p *ir.Program, body *ir.Func, r ir.Reg) (int64, bool) {
 // maxPartition is the largest array copied into registers.
 const maxPartition = 64
 
-func kernel(p *ir.Program, k *ir.Kernel) (*Kernel, []Diagnostic) {
-	g := &kgen{p: p, seen: map[ir.FuncID]bool{}}
+func kernel(p *ir.Program, k *ir.Kernel, opts Options) (*Kernel, []Diagnostic) {
+	g := &kgen{p: p, pos: opts.Pos, seen: map[ir.FuncID]bool{}}
 	g.need(k.Body)
 	body := p.Funcs[k.Body]
 	first := -1

@@ -40,7 +40,7 @@ func TestKernelsCSim(t *testing.T) {
 			continue // a checker error test
 		}
 		built++
-		ks, ds := Kernels(p)
+		ks, ds := Kernels(p, Options{})
 		if len(ds) > 0 {
 			t.Errorf("%s: %v", src, ds)
 			continue
