@@ -15,6 +15,7 @@ import (
 	knhkv1 "github.com/knhk/knhk/api/knhk/v1"
 	"github.com/knhk/knhk/api/knhk/v1/knhkv1connect"
 	"github.com/knhk/knhk/lang/source"
+	"github.com/knhk/knhk/runtime/queue"
 )
 
 // api implements knhkv1connect.KnhkServiceHandler over a Service.
@@ -214,15 +215,37 @@ func (a *api) PollTask(ctx context.Context, r *connect.Request[knhkv1.PollTaskRe
 	if err != nil {
 		return nil, toConnect(err)
 	}
-	out := &knhkv1.PollTaskResponse{}
-	if ok {
-		out.Task = &knhkv1.WorkerTask{Id: t.ID, Queue: t.Queue, Task: t.Task, CaseId: t.CaseID, Attempt: int32(t.Attempt),
-			InputJson: string(t.Input), Token: t.Token, LeaseDeadlineUnixNano: t.LeaseDeadline.UnixNano()}
-		if !t.Deadline.IsZero() {
-			out.Task.DeadlineUnixNano = t.Deadline.UnixNano()
-		}
+	return connect.NewResponse(&knhkv1.PollTaskResponse{Task: workerTask(t, ok)}), nil
+}
+
+// workerTask is the wire form of a delivery; nil when none came.
+func workerTask(t queue.Task, ok bool) *knhkv1.WorkerTask {
+	if !ok {
+		return nil
 	}
-	return connect.NewResponse(out), nil
+	w := &knhkv1.WorkerTask{Id: t.ID, Queue: t.Queue, Task: t.Task, CaseId: t.CaseID, Attempt: int32(t.Attempt),
+		InputJson: string(t.Input), Token: t.Token, LeaseDeadlineUnixNano: t.LeaseDeadline.UnixNano()}
+	if !t.Deadline.IsZero() {
+		w.DeadlineUnixNano = t.Deadline.UnixNano()
+	}
+	return w
+}
+
+func (a *api) CompleteAndPollTask(ctx context.Context, r *connect.Request[knhkv1.CompleteAndPollTaskRequest]) (*connect.Response[knhkv1.CompleteAndPollTaskResponse], error) {
+	c, p := r.Msg.GetComplete(), r.Msg.GetPoll()
+	switch {
+	case c == nil:
+		return nil, toConnect(errf(CodeInvalidArgument, "complete", "name the task to complete"))
+	case p == nil:
+		return nil, toConnect(errf(CodeInvalidArgument, "poll", "name the queue to poll"))
+	case p.TimeoutMs < 0:
+		return nil, toConnect(errf(CodeInvalidArgument, "poll.timeout_ms", "timeout_ms is negative (%d)", p.TimeoutMs))
+	}
+	t, ok, err := a.s.CompleteAndPoll(ctx, c.Id, c.Token, []byte(c.ResultJson), p.Queue, p.Worker, time.Duration(p.TimeoutMs)*time.Millisecond)
+	if err != nil {
+		return nil, toConnect(err)
+	}
+	return connect.NewResponse(&knhkv1.CompleteAndPollTaskResponse{Task: workerTask(t, ok)}), nil
 }
 
 func (a *api) Heartbeat(ctx context.Context, r *connect.Request[knhkv1.HeartbeatRequest]) (*connect.Response[knhkv1.HeartbeatResponse], error) {

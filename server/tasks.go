@@ -96,6 +96,20 @@ func (s *Service) CompleteTask(ctx context.Context, id, token string, result []b
 	return taskError(s.broker.Complete(ctx, id, token, result), "id")
 }
 
+// CompleteAndPoll is CompleteTask and then PollTask on queueName, a
+// worker's steady state in one call: the poll starts only once the
+// completion is acknowledged (durable); a refused completion is the
+// error, and nothing is polled.
+func (s *Service) CompleteAndPoll(ctx context.Context, id, token string, result []byte, queueName, worker string, timeout time.Duration) (queue.Task, bool, error) {
+	if queueName == "" {
+		return queue.Task{}, false, errf(CodeInvalidArgument, "poll.queue", "name the queue to poll")
+	}
+	if err := s.CompleteTask(ctx, id, token, result); err != nil {
+		return queue.Task{}, false, err
+	}
+	return s.PollTask(ctx, queueName, worker, timeout)
+}
+
 // FailTask fails the attempt of task id with message.
 func (s *Service) FailTask(ctx context.Context, id, token, message string) error {
 	if err := s.enter(); err != nil {

@@ -94,7 +94,7 @@ func workersFor(c int) int { return min(c, 64) }
 
 // startWorkers runs n workers of queue "nop" on conn, each answering
 // its task's argument, and returns a stop that waits for them.
-func startWorkers(b *testing.B, conn worker.Conn, n int) func() {
+func startWorkers(b testing.TB, conn worker.Conn, n int) func() {
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -139,4 +139,13 @@ func (c serviceConn) CompleteTask(ctx context.Context, id, token string, result 
 
 func (c serviceConn) FailTask(ctx context.Context, id, token, message string) error {
 	return c.s.FailTask(ctx, id, token, message)
+}
+
+func (c serviceConn) CompleteAndPoll(ctx context.Context, id, token string, result json.RawMessage, q, workerID string, wait time.Duration) (*worker.Task, error) {
+	t, ok, err := c.s.CompleteAndPoll(ctx, id, token, result, q, workerID, wait)
+	if err != nil || !ok {
+		return nil, err
+	}
+	return &worker.Task{ID: t.ID, Queue: t.Queue, Task: t.Task, CaseID: t.CaseID, Attempt: t.Attempt,
+		Input: t.Input, LeaseToken: t.Token, LeaseDeadline: t.LeaseDeadline, Deadline: t.Deadline}, nil
 }

@@ -30,7 +30,7 @@ workflow Echo(s: string) -> string {
 
 // run starts total cases, c at a time, each with start and waits for it
 // with wait, and returns the throughput and the latencies, sorted.
-func run(b *testing.B, c, total int, start func(ctx context.Context, i int) (string, error), wait func(ctx context.Context, id string) error) (float64, []time.Duration) {
+func run(b testing.TB, c, total int, start func(ctx context.Context, i int) (string, error), wait func(ctx context.Context, id string) error) (float64, []time.Duration) {
 	ctx := context.Background()
 	lat := make([]time.Duration, total)
 	var next atomic.Int64

@@ -28,14 +28,29 @@ func (r remote) PollTask(ctx context.Context, queue, workerID string, wait time.
 	if err != nil {
 		return nil, err
 	}
-	t := res.Msg.GetTask()
-	if t == nil {
-		return nil, nil
+	return fromWire(res.Msg.GetTask()), nil
+}
+
+var _ CompletePoller = remote{}
+
+func (r remote) CompleteAndPoll(ctx context.Context, id, token string, result json.RawMessage, queue, workerID string, wait time.Duration) (*Task, error) {
+	res, err := r.api.CompleteAndPollTask(ctx, connect.NewRequest(&knhkv1.CompleteAndPollTaskRequest{
+		Complete: &knhkv1.CompleteTaskRequest{Id: id, Token: token, ResultJson: string(result)},
+		Poll:     &knhkv1.PollTaskRequest{Queue: queue, Worker: workerID, TimeoutMs: wait.Milliseconds()}}))
+	if err != nil {
+		return nil, refused(err)
 	}
-	out := &Task{ID: t.GetId(), Queue: t.GetQueue(), Task: t.GetTask(), CaseID: t.GetCaseId(),
+	return fromWire(res.Msg.GetTask()), nil
+}
+
+// fromWire converts a delivery; nil stays nil.
+func fromWire(t *knhkv1.WorkerTask) *Task {
+	if t == nil {
+		return nil
+	}
+	return &Task{ID: t.GetId(), Queue: t.GetQueue(), Task: t.GetTask(), CaseID: t.GetCaseId(),
 		Attempt: int(t.GetAttempt()), Input: json.RawMessage(t.GetInputJson()), LeaseToken: t.GetToken(),
 		LeaseDeadline: unixNano(t.GetLeaseDeadlineUnixNano()), Deadline: unixNano(t.GetDeadlineUnixNano())}
-	return out, nil
 }
 
 func (r remote) Heartbeat(ctx context.Context, id, token string) (time.Time, error) {

@@ -16,9 +16,19 @@ import (
 // finalTimeout bounds the Complete or Fail call that ends a task.
 const finalTimeout = 10 * time.Second
 
-// handle runs the handler for t and reports its outcome. base ends only
-// when a shutdown's drain time is up.
-func (w *Worker) handle(base context.Context, t *Task) {
+// handle runs the handler for t and reports its outcome, and goes on
+// with the next task when the completion brought one (CompletePoller).
+// run is Run's context; base ends only when a shutdown's drain time is
+// up.
+func (w *Worker) handle(run, base context.Context, t *Task) {
+	for t != nil {
+		t = w.handleOne(run, base, t)
+	}
+}
+
+// handleOne runs the handler for t and reports its outcome; it returns
+// the next task when the completion polled one.
+func (w *Worker) handleOne(run, base context.Context, t *Task) *Task {
 	log := w.o.Log.With("task", t.Task, "id", t.ID, "attempt", t.Attempt)
 	ctx, cancel := context.WithCancelCause(base)
 	defer cancel(nil)
@@ -32,7 +42,7 @@ func (w *Worker) handle(base context.Context, t *Task) {
 	stop()
 	if cause := context.Cause(ctx); errors.Is(cause, ErrLeaseLost) {
 		log.Warn("lease lost; the engine retries the attempt, this result is dropped", "err", cause)
-		return
+		return nil
 	}
 	fctx, fcancel := context.WithTimeout(context.WithoutCancel(base), finalTimeout)
 	defer fcancel()
@@ -41,7 +51,7 @@ func (w *Worker) handle(base context.Context, t *Task) {
 			err = fmt.Errorf("%w: %w", errShutdown, err)
 		}
 		w.finish(log, "fail", func() error { return w.conn.FailTask(fctx, t.ID, t.LeaseToken, err.Error()) })
-		return
+		return nil
 	}
 	var out json.RawMessage
 	switch r := res.(type) {
@@ -51,10 +61,33 @@ func (w *Worker) handle(base context.Context, t *Task) {
 		if out, err = json.Marshal(res); err != nil {
 			msg := fmt.Sprintf("the result does not encode as JSON: %v", err)
 			w.finish(log, "fail", func() error { return w.conn.FailTask(fctx, t.ID, t.LeaseToken, msg) })
-			return
+			return nil
 		}
 	}
+	if cp, ok := w.conn.(CompletePoller); ok && run.Err() == nil {
+		next, err := w.completeAndPoll(run, base, cp, t, out)
+		switch {
+		case err == nil:
+			return next
+		case errors.Is(err, ErrLeaseLost):
+			log.Warn("complete refused: the worker no longer holds the task", "err", err)
+			return nil
+		}
+		// Not confirmed: the plain call retries it (and is refused if
+		// the completion got through after all).
+	}
 	w.finish(log, "complete", func() error { return w.conn.CompleteTask(fctx, t.ID, t.LeaseToken, out) })
+	return nil
+}
+
+// completeAndPoll completes t with out and polls the next task in one
+// call. A shutdown (run ending) cancels the poll.
+func (w *Worker) completeAndPoll(run, base context.Context, cp CompletePoller, t *Task, out json.RawMessage) (*Task, error) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(base), w.o.PollWait+finalTimeout)
+	defer cancel()
+	stop := context.AfterFunc(run, cancel)
+	defer stop()
+	return cp.CompleteAndPoll(ctx, t.ID, t.LeaseToken, out, w.o.Queue, w.o.ID, w.o.PollWait)
 }
 
 // call runs the handler, turning a panic into an error.

@@ -109,7 +109,7 @@ func (w *Worker) Run(ctx context.Context) error {
 		backoff = 0
 		wg.Go(func() {
 			defer func() { <-slots }()
-			w.handle(base, t)
+			w.handle(ctx, base, t)
 		})
 	}
 	if w.o.DrainTimeout > 0 {

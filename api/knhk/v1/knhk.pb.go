@@ -1104,7 +1104,7 @@ type CaseSummary struct {
 	Workflow string                 `protobuf:"bytes,2,opt,name=workflow,proto3" json:"workflow,omitempty"`
 	Program  string                 `protobuf:"bytes,3,opt,name=program,proto3" json:"program,omitempty"`
 	// status: running, completed, failed, failing, compensation-failed,
-	// cancelled.
+	// cancelled, mocked (started by knhk run --mock: shown, not run).
 	Status        string `protobuf:"bytes,4,opt,name=status,proto3" json:"status,omitempty"`
 	BusinessKey   string `protobuf:"bytes,5,opt,name=business_key,json=businessKey,proto3" json:"business_key,omitempty"`
 	StartUnixNano int64  `protobuf:"varint,6,opt,name=start_unix_nano,json=startUnixNano,proto3" json:"start_unix_nano,omitempty"`
@@ -1494,11 +1494,13 @@ func (x *WatchHistoryRequest) GetDetail() bool {
 }
 
 type ListCasesRequest struct {
-	state                 protoimpl.MessageState `protogen:"open.v1"`
-	Workflow              string                 `protobuf:"bytes,1,opt,name=workflow,proto3" json:"workflow,omitempty"`
-	Status                string                 `protobuf:"bytes,2,opt,name=status,proto3" json:"status,omitempty"`
-	StartedAfterUnixNano  int64                  `protobuf:"varint,3,opt,name=started_after_unix_nano,json=startedAfterUnixNano,proto3" json:"started_after_unix_nano,omitempty"`
-	StartedBeforeUnixNano int64                  `protobuf:"varint,4,opt,name=started_before_unix_nano,json=startedBeforeUnixNano,proto3" json:"started_before_unix_nano,omitempty"`
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Workflow string                 `protobuf:"bytes,1,opt,name=workflow,proto3" json:"workflow,omitempty"`
+	// status keeps the cases in one CaseSummary status (running, completed,
+	// failed, failing, compensation-failed, cancelled, mocked); empty: all.
+	Status                string `protobuf:"bytes,2,opt,name=status,proto3" json:"status,omitempty"`
+	StartedAfterUnixNano  int64  `protobuf:"varint,3,opt,name=started_after_unix_nano,json=startedAfterUnixNano,proto3" json:"started_after_unix_nano,omitempty"`
+	StartedBeforeUnixNano int64  `protobuf:"varint,4,opt,name=started_before_unix_nano,json=startedBeforeUnixNano,proto3" json:"started_before_unix_nano,omitempty"`
 	// key_contains finds text in the business key.
 	KeyContains   string `protobuf:"bytes,5,opt,name=key_contains,json=keyContains,proto3" json:"key_contains,omitempty"`
 	PageSize      int32  `protobuf:"varint,6,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
@@ -2243,6 +2245,103 @@ func (*FailTaskResponse) Descriptor() ([]byte, []int) {
 	return file_knhk_v1_knhk_proto_rawDescGZIP(), []int{36}
 }
 
+type CompleteAndPollTaskRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Complete      *CompleteTaskRequest   `protobuf:"bytes,1,opt,name=complete,proto3" json:"complete,omitempty"`
+	Poll          *PollTaskRequest       `protobuf:"bytes,2,opt,name=poll,proto3" json:"poll,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CompleteAndPollTaskRequest) Reset() {
+	*x = CompleteAndPollTaskRequest{}
+	mi := &file_knhk_v1_knhk_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CompleteAndPollTaskRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CompleteAndPollTaskRequest) ProtoMessage() {}
+
+func (x *CompleteAndPollTaskRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_knhk_v1_knhk_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CompleteAndPollTaskRequest.ProtoReflect.Descriptor instead.
+func (*CompleteAndPollTaskRequest) Descriptor() ([]byte, []int) {
+	return file_knhk_v1_knhk_proto_rawDescGZIP(), []int{37}
+}
+
+func (x *CompleteAndPollTaskRequest) GetComplete() *CompleteTaskRequest {
+	if x != nil {
+		return x.Complete
+	}
+	return nil
+}
+
+func (x *CompleteAndPollTaskRequest) GetPoll() *PollTaskRequest {
+	if x != nil {
+		return x.Poll
+	}
+	return nil
+}
+
+type CompleteAndPollTaskResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// task is unset when none came within the poll's timeout.
+	Task          *WorkerTask `protobuf:"bytes,1,opt,name=task,proto3" json:"task,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CompleteAndPollTaskResponse) Reset() {
+	*x = CompleteAndPollTaskResponse{}
+	mi := &file_knhk_v1_knhk_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CompleteAndPollTaskResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CompleteAndPollTaskResponse) ProtoMessage() {}
+
+func (x *CompleteAndPollTaskResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_knhk_v1_knhk_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CompleteAndPollTaskResponse.ProtoReflect.Descriptor instead.
+func (*CompleteAndPollTaskResponse) Descriptor() ([]byte, []int) {
+	return file_knhk_v1_knhk_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *CompleteAndPollTaskResponse) GetTask() *WorkerTask {
+	if x != nil {
+		return x.Task
+	}
+	return nil
+}
+
 var File_knhk_v1_knhk_proto protoreflect.FileDescriptor
 
 const file_knhk_v1_knhk_proto_rawDesc = "" +
@@ -2404,7 +2503,12 @@ const file_knhk_v1_knhk_proto_rawDesc = "" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
 	"\x05token\x18\x02 \x01(\tR\x05token\x12\x18\n" +
 	"\amessage\x18\x03 \x01(\tR\amessage\"\x12\n" +
-	"\x10FailTaskResponse2\xca\b\n" +
+	"\x10FailTaskResponse\"\x84\x01\n" +
+	"\x1aCompleteAndPollTaskRequest\x128\n" +
+	"\bcomplete\x18\x01 \x01(\v2\x1c.knhk.v1.CompleteTaskRequestR\bcomplete\x12,\n" +
+	"\x04poll\x18\x02 \x01(\v2\x18.knhk.v1.PollTaskRequestR\x04poll\"F\n" +
+	"\x1bCompleteAndPollTaskResponse\x12'\n" +
+	"\x04task\x18\x01 \x01(\v2\x13.knhk.v1.WorkerTaskR\x04task2\xac\t\n" +
 	"\vKnhkService\x129\n" +
 	"\x06Deploy\x12\x16.knhk.v1.DeployRequest\x1a\x17.knhk.v1.DeployResponse\x12K\n" +
 	"\fListPrograms\x12\x1c.knhk.v1.ListProgramsRequest\x1a\x1d.knhk.v1.ListProgramsResponse\x12B\n" +
@@ -2424,7 +2528,8 @@ const file_knhk_v1_knhk_proto_rawDesc = "" +
 	"\bPollTask\x12\x18.knhk.v1.PollTaskRequest\x1a\x19.knhk.v1.PollTaskResponse\x12B\n" +
 	"\tHeartbeat\x12\x19.knhk.v1.HeartbeatRequest\x1a\x1a.knhk.v1.HeartbeatResponse\x12K\n" +
 	"\fCompleteTask\x12\x1c.knhk.v1.CompleteTaskRequest\x1a\x1d.knhk.v1.CompleteTaskResponse\x12?\n" +
-	"\bFailTask\x12\x18.knhk.v1.FailTaskRequest\x1a\x19.knhk.v1.FailTaskResponseB)Z'github.com/knhk/knhk/api/knhk/v1;knhkv1b\x06proto3"
+	"\bFailTask\x12\x18.knhk.v1.FailTaskRequest\x1a\x19.knhk.v1.FailTaskResponse\x12`\n" +
+	"\x13CompleteAndPollTask\x12#.knhk.v1.CompleteAndPollTaskRequest\x1a$.knhk.v1.CompleteAndPollTaskResponseB)Z'github.com/knhk/knhk/api/knhk/v1;knhkv1b\x06proto3"
 
 var (
 	file_knhk_v1_knhk_proto_rawDescOnce sync.Once
@@ -2438,45 +2543,47 @@ func file_knhk_v1_knhk_proto_rawDescGZIP() []byte {
 	return file_knhk_v1_knhk_proto_rawDescData
 }
 
-var file_knhk_v1_knhk_proto_msgTypes = make([]protoimpl.MessageInfo, 37)
+var file_knhk_v1_knhk_proto_msgTypes = make([]protoimpl.MessageInfo, 39)
 var file_knhk_v1_knhk_proto_goTypes = []any{
-	(*Diagnostic)(nil),           // 0: knhk.v1.Diagnostic
-	(*BadInput)(nil),             // 1: knhk.v1.BadInput
-	(*DeployRequest)(nil),        // 2: knhk.v1.DeployRequest
-	(*DeployResponse)(nil),       // 3: knhk.v1.DeployResponse
-	(*Program)(nil),              // 4: knhk.v1.Program
-	(*ListProgramsRequest)(nil),  // 5: knhk.v1.ListProgramsRequest
-	(*ListProgramsResponse)(nil), // 6: knhk.v1.ListProgramsResponse
-	(*StartCaseRequest)(nil),     // 7: knhk.v1.StartCaseRequest
-	(*StartCaseResponse)(nil),    // 8: knhk.v1.StartCaseResponse
-	(*SignalCaseRequest)(nil),    // 9: knhk.v1.SignalCaseRequest
-	(*SignalCaseResponse)(nil),   // 10: knhk.v1.SignalCaseResponse
-	(*QueryCaseRequest)(nil),     // 11: knhk.v1.QueryCaseRequest
-	(*QueryCaseResponse)(nil),    // 12: knhk.v1.QueryCaseResponse
-	(*CancelCaseRequest)(nil),    // 13: knhk.v1.CancelCaseRequest
-	(*CancelCaseResponse)(nil),   // 14: knhk.v1.CancelCaseResponse
-	(*GetCaseRequest)(nil),       // 15: knhk.v1.GetCaseRequest
-	(*GetCaseResponse)(nil),      // 16: knhk.v1.GetCaseResponse
-	(*WaitCaseRequest)(nil),      // 17: knhk.v1.WaitCaseRequest
-	(*WaitCaseResponse)(nil),     // 18: knhk.v1.WaitCaseResponse
-	(*CaseSummary)(nil),          // 19: knhk.v1.CaseSummary
-	(*HistoryEntry)(nil),         // 20: knhk.v1.HistoryEntry
-	(*GetHistoryRequest)(nil),    // 21: knhk.v1.GetHistoryRequest
-	(*GetHistoryResponse)(nil),   // 22: knhk.v1.GetHistoryResponse
-	(*WatchHistoryRequest)(nil),  // 23: knhk.v1.WatchHistoryRequest
-	(*ListCasesRequest)(nil),     // 24: knhk.v1.ListCasesRequest
-	(*ListCasesResponse)(nil),    // 25: knhk.v1.ListCasesResponse
-	(*ExportRequest)(nil),        // 26: knhk.v1.ExportRequest
-	(*ExportResponse)(nil),       // 27: knhk.v1.ExportResponse
-	(*PollTaskRequest)(nil),      // 28: knhk.v1.PollTaskRequest
-	(*PollTaskResponse)(nil),     // 29: knhk.v1.PollTaskResponse
-	(*WorkerTask)(nil),           // 30: knhk.v1.WorkerTask
-	(*HeartbeatRequest)(nil),     // 31: knhk.v1.HeartbeatRequest
-	(*HeartbeatResponse)(nil),    // 32: knhk.v1.HeartbeatResponse
-	(*CompleteTaskRequest)(nil),  // 33: knhk.v1.CompleteTaskRequest
-	(*CompleteTaskResponse)(nil), // 34: knhk.v1.CompleteTaskResponse
-	(*FailTaskRequest)(nil),      // 35: knhk.v1.FailTaskRequest
-	(*FailTaskResponse)(nil),     // 36: knhk.v1.FailTaskResponse
+	(*Diagnostic)(nil),                  // 0: knhk.v1.Diagnostic
+	(*BadInput)(nil),                    // 1: knhk.v1.BadInput
+	(*DeployRequest)(nil),               // 2: knhk.v1.DeployRequest
+	(*DeployResponse)(nil),              // 3: knhk.v1.DeployResponse
+	(*Program)(nil),                     // 4: knhk.v1.Program
+	(*ListProgramsRequest)(nil),         // 5: knhk.v1.ListProgramsRequest
+	(*ListProgramsResponse)(nil),        // 6: knhk.v1.ListProgramsResponse
+	(*StartCaseRequest)(nil),            // 7: knhk.v1.StartCaseRequest
+	(*StartCaseResponse)(nil),           // 8: knhk.v1.StartCaseResponse
+	(*SignalCaseRequest)(nil),           // 9: knhk.v1.SignalCaseRequest
+	(*SignalCaseResponse)(nil),          // 10: knhk.v1.SignalCaseResponse
+	(*QueryCaseRequest)(nil),            // 11: knhk.v1.QueryCaseRequest
+	(*QueryCaseResponse)(nil),           // 12: knhk.v1.QueryCaseResponse
+	(*CancelCaseRequest)(nil),           // 13: knhk.v1.CancelCaseRequest
+	(*CancelCaseResponse)(nil),          // 14: knhk.v1.CancelCaseResponse
+	(*GetCaseRequest)(nil),              // 15: knhk.v1.GetCaseRequest
+	(*GetCaseResponse)(nil),             // 16: knhk.v1.GetCaseResponse
+	(*WaitCaseRequest)(nil),             // 17: knhk.v1.WaitCaseRequest
+	(*WaitCaseResponse)(nil),            // 18: knhk.v1.WaitCaseResponse
+	(*CaseSummary)(nil),                 // 19: knhk.v1.CaseSummary
+	(*HistoryEntry)(nil),                // 20: knhk.v1.HistoryEntry
+	(*GetHistoryRequest)(nil),           // 21: knhk.v1.GetHistoryRequest
+	(*GetHistoryResponse)(nil),          // 22: knhk.v1.GetHistoryResponse
+	(*WatchHistoryRequest)(nil),         // 23: knhk.v1.WatchHistoryRequest
+	(*ListCasesRequest)(nil),            // 24: knhk.v1.ListCasesRequest
+	(*ListCasesResponse)(nil),           // 25: knhk.v1.ListCasesResponse
+	(*ExportRequest)(nil),               // 26: knhk.v1.ExportRequest
+	(*ExportResponse)(nil),              // 27: knhk.v1.ExportResponse
+	(*PollTaskRequest)(nil),             // 28: knhk.v1.PollTaskRequest
+	(*PollTaskResponse)(nil),            // 29: knhk.v1.PollTaskResponse
+	(*WorkerTask)(nil),                  // 30: knhk.v1.WorkerTask
+	(*HeartbeatRequest)(nil),            // 31: knhk.v1.HeartbeatRequest
+	(*HeartbeatResponse)(nil),           // 32: knhk.v1.HeartbeatResponse
+	(*CompleteTaskRequest)(nil),         // 33: knhk.v1.CompleteTaskRequest
+	(*CompleteTaskResponse)(nil),        // 34: knhk.v1.CompleteTaskResponse
+	(*FailTaskRequest)(nil),             // 35: knhk.v1.FailTaskRequest
+	(*FailTaskResponse)(nil),            // 36: knhk.v1.FailTaskResponse
+	(*CompleteAndPollTaskRequest)(nil),  // 37: knhk.v1.CompleteAndPollTaskRequest
+	(*CompleteAndPollTaskResponse)(nil), // 38: knhk.v1.CompleteAndPollTaskResponse
 }
 var file_knhk_v1_knhk_proto_depIdxs = []int32{
 	0,  // 0: knhk.v1.BadInput.diagnostics:type_name -> knhk.v1.Diagnostic
@@ -2490,43 +2597,48 @@ var file_knhk_v1_knhk_proto_depIdxs = []int32{
 	20, // 8: knhk.v1.GetHistoryResponse.entries:type_name -> knhk.v1.HistoryEntry
 	19, // 9: knhk.v1.ListCasesResponse.cases:type_name -> knhk.v1.CaseSummary
 	30, // 10: knhk.v1.PollTaskResponse.task:type_name -> knhk.v1.WorkerTask
-	2,  // 11: knhk.v1.KnhkService.Deploy:input_type -> knhk.v1.DeployRequest
-	5,  // 12: knhk.v1.KnhkService.ListPrograms:input_type -> knhk.v1.ListProgramsRequest
-	7,  // 13: knhk.v1.KnhkService.StartCase:input_type -> knhk.v1.StartCaseRequest
-	9,  // 14: knhk.v1.KnhkService.SignalCase:input_type -> knhk.v1.SignalCaseRequest
-	11, // 15: knhk.v1.KnhkService.QueryCase:input_type -> knhk.v1.QueryCaseRequest
-	13, // 16: knhk.v1.KnhkService.CancelCase:input_type -> knhk.v1.CancelCaseRequest
-	15, // 17: knhk.v1.KnhkService.GetCase:input_type -> knhk.v1.GetCaseRequest
-	17, // 18: knhk.v1.KnhkService.WaitCase:input_type -> knhk.v1.WaitCaseRequest
-	21, // 19: knhk.v1.KnhkService.GetHistory:input_type -> knhk.v1.GetHistoryRequest
-	23, // 20: knhk.v1.KnhkService.WatchHistory:input_type -> knhk.v1.WatchHistoryRequest
-	24, // 21: knhk.v1.KnhkService.ListCases:input_type -> knhk.v1.ListCasesRequest
-	26, // 22: knhk.v1.KnhkService.Export:input_type -> knhk.v1.ExportRequest
-	28, // 23: knhk.v1.KnhkService.PollTask:input_type -> knhk.v1.PollTaskRequest
-	31, // 24: knhk.v1.KnhkService.Heartbeat:input_type -> knhk.v1.HeartbeatRequest
-	33, // 25: knhk.v1.KnhkService.CompleteTask:input_type -> knhk.v1.CompleteTaskRequest
-	35, // 26: knhk.v1.KnhkService.FailTask:input_type -> knhk.v1.FailTaskRequest
-	3,  // 27: knhk.v1.KnhkService.Deploy:output_type -> knhk.v1.DeployResponse
-	6,  // 28: knhk.v1.KnhkService.ListPrograms:output_type -> knhk.v1.ListProgramsResponse
-	8,  // 29: knhk.v1.KnhkService.StartCase:output_type -> knhk.v1.StartCaseResponse
-	10, // 30: knhk.v1.KnhkService.SignalCase:output_type -> knhk.v1.SignalCaseResponse
-	12, // 31: knhk.v1.KnhkService.QueryCase:output_type -> knhk.v1.QueryCaseResponse
-	14, // 32: knhk.v1.KnhkService.CancelCase:output_type -> knhk.v1.CancelCaseResponse
-	16, // 33: knhk.v1.KnhkService.GetCase:output_type -> knhk.v1.GetCaseResponse
-	18, // 34: knhk.v1.KnhkService.WaitCase:output_type -> knhk.v1.WaitCaseResponse
-	22, // 35: knhk.v1.KnhkService.GetHistory:output_type -> knhk.v1.GetHistoryResponse
-	20, // 36: knhk.v1.KnhkService.WatchHistory:output_type -> knhk.v1.HistoryEntry
-	25, // 37: knhk.v1.KnhkService.ListCases:output_type -> knhk.v1.ListCasesResponse
-	27, // 38: knhk.v1.KnhkService.Export:output_type -> knhk.v1.ExportResponse
-	29, // 39: knhk.v1.KnhkService.PollTask:output_type -> knhk.v1.PollTaskResponse
-	32, // 40: knhk.v1.KnhkService.Heartbeat:output_type -> knhk.v1.HeartbeatResponse
-	34, // 41: knhk.v1.KnhkService.CompleteTask:output_type -> knhk.v1.CompleteTaskResponse
-	36, // 42: knhk.v1.KnhkService.FailTask:output_type -> knhk.v1.FailTaskResponse
-	27, // [27:43] is the sub-list for method output_type
-	11, // [11:27] is the sub-list for method input_type
-	11, // [11:11] is the sub-list for extension type_name
-	11, // [11:11] is the sub-list for extension extendee
-	0,  // [0:11] is the sub-list for field type_name
+	33, // 11: knhk.v1.CompleteAndPollTaskRequest.complete:type_name -> knhk.v1.CompleteTaskRequest
+	28, // 12: knhk.v1.CompleteAndPollTaskRequest.poll:type_name -> knhk.v1.PollTaskRequest
+	30, // 13: knhk.v1.CompleteAndPollTaskResponse.task:type_name -> knhk.v1.WorkerTask
+	2,  // 14: knhk.v1.KnhkService.Deploy:input_type -> knhk.v1.DeployRequest
+	5,  // 15: knhk.v1.KnhkService.ListPrograms:input_type -> knhk.v1.ListProgramsRequest
+	7,  // 16: knhk.v1.KnhkService.StartCase:input_type -> knhk.v1.StartCaseRequest
+	9,  // 17: knhk.v1.KnhkService.SignalCase:input_type -> knhk.v1.SignalCaseRequest
+	11, // 18: knhk.v1.KnhkService.QueryCase:input_type -> knhk.v1.QueryCaseRequest
+	13, // 19: knhk.v1.KnhkService.CancelCase:input_type -> knhk.v1.CancelCaseRequest
+	15, // 20: knhk.v1.KnhkService.GetCase:input_type -> knhk.v1.GetCaseRequest
+	17, // 21: knhk.v1.KnhkService.WaitCase:input_type -> knhk.v1.WaitCaseRequest
+	21, // 22: knhk.v1.KnhkService.GetHistory:input_type -> knhk.v1.GetHistoryRequest
+	23, // 23: knhk.v1.KnhkService.WatchHistory:input_type -> knhk.v1.WatchHistoryRequest
+	24, // 24: knhk.v1.KnhkService.ListCases:input_type -> knhk.v1.ListCasesRequest
+	26, // 25: knhk.v1.KnhkService.Export:input_type -> knhk.v1.ExportRequest
+	28, // 26: knhk.v1.KnhkService.PollTask:input_type -> knhk.v1.PollTaskRequest
+	31, // 27: knhk.v1.KnhkService.Heartbeat:input_type -> knhk.v1.HeartbeatRequest
+	33, // 28: knhk.v1.KnhkService.CompleteTask:input_type -> knhk.v1.CompleteTaskRequest
+	35, // 29: knhk.v1.KnhkService.FailTask:input_type -> knhk.v1.FailTaskRequest
+	37, // 30: knhk.v1.KnhkService.CompleteAndPollTask:input_type -> knhk.v1.CompleteAndPollTaskRequest
+	3,  // 31: knhk.v1.KnhkService.Deploy:output_type -> knhk.v1.DeployResponse
+	6,  // 32: knhk.v1.KnhkService.ListPrograms:output_type -> knhk.v1.ListProgramsResponse
+	8,  // 33: knhk.v1.KnhkService.StartCase:output_type -> knhk.v1.StartCaseResponse
+	10, // 34: knhk.v1.KnhkService.SignalCase:output_type -> knhk.v1.SignalCaseResponse
+	12, // 35: knhk.v1.KnhkService.QueryCase:output_type -> knhk.v1.QueryCaseResponse
+	14, // 36: knhk.v1.KnhkService.CancelCase:output_type -> knhk.v1.CancelCaseResponse
+	16, // 37: knhk.v1.KnhkService.GetCase:output_type -> knhk.v1.GetCaseResponse
+	18, // 38: knhk.v1.KnhkService.WaitCase:output_type -> knhk.v1.WaitCaseResponse
+	22, // 39: knhk.v1.KnhkService.GetHistory:output_type -> knhk.v1.GetHistoryResponse
+	20, // 40: knhk.v1.KnhkService.WatchHistory:output_type -> knhk.v1.HistoryEntry
+	25, // 41: knhk.v1.KnhkService.ListCases:output_type -> knhk.v1.ListCasesResponse
+	27, // 42: knhk.v1.KnhkService.Export:output_type -> knhk.v1.ExportResponse
+	29, // 43: knhk.v1.KnhkService.PollTask:output_type -> knhk.v1.PollTaskResponse
+	32, // 44: knhk.v1.KnhkService.Heartbeat:output_type -> knhk.v1.HeartbeatResponse
+	34, // 45: knhk.v1.KnhkService.CompleteTask:output_type -> knhk.v1.CompleteTaskResponse
+	36, // 46: knhk.v1.KnhkService.FailTask:output_type -> knhk.v1.FailTaskResponse
+	38, // 47: knhk.v1.KnhkService.CompleteAndPollTask:output_type -> knhk.v1.CompleteAndPollTaskResponse
+	31, // [31:48] is the sub-list for method output_type
+	14, // [14:31] is the sub-list for method input_type
+	14, // [14:14] is the sub-list for extension type_name
+	14, // [14:14] is the sub-list for extension extendee
+	0,  // [0:14] is the sub-list for field type_name
 }
 
 func init() { file_knhk_v1_knhk_proto_init() }
@@ -2540,7 +2652,7 @@ func file_knhk_v1_knhk_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_knhk_v1_knhk_proto_rawDesc), len(file_knhk_v1_knhk_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   37,
+			NumMessages:   39,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -73,6 +73,9 @@ const (
 	KnhkServiceCompleteTaskProcedure = "/knhk.v1.KnhkService/CompleteTask"
 	// KnhkServiceFailTaskProcedure is the fully-qualified name of the KnhkService's FailTask RPC.
 	KnhkServiceFailTaskProcedure = "/knhk.v1.KnhkService/FailTask"
+	// KnhkServiceCompleteAndPollTaskProcedure is the fully-qualified name of the KnhkService's
+	// CompleteAndPollTask RPC.
+	KnhkServiceCompleteAndPollTaskProcedure = "/knhk.v1.KnhkService/CompleteAndPollTask"
 )
 
 // KnhkServiceClient is a client for the knhk.v1.KnhkService service.
@@ -115,6 +118,11 @@ type KnhkServiceClient interface {
 	// FailTask fails the attempt of a held task; the engine retries it per
 	// the task's clauses.
 	FailTask(context.Context, *connect.Request[v1.FailTaskRequest]) (*connect.Response[v1.FailTaskResponse], error)
+	// CompleteAndPollTask is CompleteTask followed by PollTask in one round
+	// trip, a worker's steady state: the completion is acknowledged (and
+	// durable) before the poll starts; a refused completion is the call's
+	// error and polls nothing.
+	CompleteAndPollTask(context.Context, *connect.Request[v1.CompleteAndPollTaskRequest]) (*connect.Response[v1.CompleteAndPollTaskResponse], error)
 }
 
 // NewKnhkServiceClient constructs a client for the knhk.v1.KnhkService service. By default, it uses
@@ -224,27 +232,34 @@ func NewKnhkServiceClient(httpClient connect.HTTPClient, baseURL string, opts ..
 			connect.WithSchema(knhkServiceMethods.ByName("FailTask")),
 			connect.WithClientOptions(opts...),
 		),
+		completeAndPollTask: connect.NewClient[v1.CompleteAndPollTaskRequest, v1.CompleteAndPollTaskResponse](
+			httpClient,
+			baseURL+KnhkServiceCompleteAndPollTaskProcedure,
+			connect.WithSchema(knhkServiceMethods.ByName("CompleteAndPollTask")),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
 // knhkServiceClient implements KnhkServiceClient.
 type knhkServiceClient struct {
-	deploy       *connect.Client[v1.DeployRequest, v1.DeployResponse]
-	listPrograms *connect.Client[v1.ListProgramsRequest, v1.ListProgramsResponse]
-	startCase    *connect.Client[v1.StartCaseRequest, v1.StartCaseResponse]
-	signalCase   *connect.Client[v1.SignalCaseRequest, v1.SignalCaseResponse]
-	queryCase    *connect.Client[v1.QueryCaseRequest, v1.QueryCaseResponse]
-	cancelCase   *connect.Client[v1.CancelCaseRequest, v1.CancelCaseResponse]
-	getCase      *connect.Client[v1.GetCaseRequest, v1.GetCaseResponse]
-	waitCase     *connect.Client[v1.WaitCaseRequest, v1.WaitCaseResponse]
-	getHistory   *connect.Client[v1.GetHistoryRequest, v1.GetHistoryResponse]
-	watchHistory *connect.Client[v1.WatchHistoryRequest, v1.HistoryEntry]
-	listCases    *connect.Client[v1.ListCasesRequest, v1.ListCasesResponse]
-	export       *connect.Client[v1.ExportRequest, v1.ExportResponse]
-	pollTask     *connect.Client[v1.PollTaskRequest, v1.PollTaskResponse]
-	heartbeat    *connect.Client[v1.HeartbeatRequest, v1.HeartbeatResponse]
-	completeTask *connect.Client[v1.CompleteTaskRequest, v1.CompleteTaskResponse]
-	failTask     *connect.Client[v1.FailTaskRequest, v1.FailTaskResponse]
+	deploy              *connect.Client[v1.DeployRequest, v1.DeployResponse]
+	listPrograms        *connect.Client[v1.ListProgramsRequest, v1.ListProgramsResponse]
+	startCase           *connect.Client[v1.StartCaseRequest, v1.StartCaseResponse]
+	signalCase          *connect.Client[v1.SignalCaseRequest, v1.SignalCaseResponse]
+	queryCase           *connect.Client[v1.QueryCaseRequest, v1.QueryCaseResponse]
+	cancelCase          *connect.Client[v1.CancelCaseRequest, v1.CancelCaseResponse]
+	getCase             *connect.Client[v1.GetCaseRequest, v1.GetCaseResponse]
+	waitCase            *connect.Client[v1.WaitCaseRequest, v1.WaitCaseResponse]
+	getHistory          *connect.Client[v1.GetHistoryRequest, v1.GetHistoryResponse]
+	watchHistory        *connect.Client[v1.WatchHistoryRequest, v1.HistoryEntry]
+	listCases           *connect.Client[v1.ListCasesRequest, v1.ListCasesResponse]
+	export              *connect.Client[v1.ExportRequest, v1.ExportResponse]
+	pollTask            *connect.Client[v1.PollTaskRequest, v1.PollTaskResponse]
+	heartbeat           *connect.Client[v1.HeartbeatRequest, v1.HeartbeatResponse]
+	completeTask        *connect.Client[v1.CompleteTaskRequest, v1.CompleteTaskResponse]
+	failTask            *connect.Client[v1.FailTaskRequest, v1.FailTaskResponse]
+	completeAndPollTask *connect.Client[v1.CompleteAndPollTaskRequest, v1.CompleteAndPollTaskResponse]
 }
 
 // Deploy calls knhk.v1.KnhkService.Deploy.
@@ -327,6 +342,11 @@ func (c *knhkServiceClient) FailTask(ctx context.Context, req *connect.Request[v
 	return c.failTask.CallUnary(ctx, req)
 }
 
+// CompleteAndPollTask calls knhk.v1.KnhkService.CompleteAndPollTask.
+func (c *knhkServiceClient) CompleteAndPollTask(ctx context.Context, req *connect.Request[v1.CompleteAndPollTaskRequest]) (*connect.Response[v1.CompleteAndPollTaskResponse], error) {
+	return c.completeAndPollTask.CallUnary(ctx, req)
+}
+
 // KnhkServiceHandler is an implementation of the knhk.v1.KnhkService service.
 type KnhkServiceHandler interface {
 	// Deploy checks, proves sound and stores a program. Deploying the same
@@ -367,6 +387,11 @@ type KnhkServiceHandler interface {
 	// FailTask fails the attempt of a held task; the engine retries it per
 	// the task's clauses.
 	FailTask(context.Context, *connect.Request[v1.FailTaskRequest]) (*connect.Response[v1.FailTaskResponse], error)
+	// CompleteAndPollTask is CompleteTask followed by PollTask in one round
+	// trip, a worker's steady state: the completion is acknowledged (and
+	// durable) before the poll starts; a refused completion is the call's
+	// error and polls nothing.
+	CompleteAndPollTask(context.Context, *connect.Request[v1.CompleteAndPollTaskRequest]) (*connect.Response[v1.CompleteAndPollTaskResponse], error)
 }
 
 // NewKnhkServiceHandler builds an HTTP handler from the service implementation. It returns the path
@@ -472,6 +497,12 @@ func NewKnhkServiceHandler(svc KnhkServiceHandler, opts ...connect.HandlerOption
 		connect.WithSchema(knhkServiceMethods.ByName("FailTask")),
 		connect.WithHandlerOptions(opts...),
 	)
+	knhkServiceCompleteAndPollTaskHandler := connect.NewUnaryHandler(
+		KnhkServiceCompleteAndPollTaskProcedure,
+		svc.CompleteAndPollTask,
+		connect.WithSchema(knhkServiceMethods.ByName("CompleteAndPollTask")),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/knhk.v1.KnhkService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case KnhkServiceDeployProcedure:
@@ -506,6 +537,8 @@ func NewKnhkServiceHandler(svc KnhkServiceHandler, opts ...connect.HandlerOption
 			knhkServiceCompleteTaskHandler.ServeHTTP(w, r)
 		case KnhkServiceFailTaskProcedure:
 			knhkServiceFailTaskHandler.ServeHTTP(w, r)
+		case KnhkServiceCompleteAndPollTaskProcedure:
+			knhkServiceCompleteAndPollTaskHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -577,4 +610,8 @@ func (UnimplementedKnhkServiceHandler) CompleteTask(context.Context, *connect.Re
 
 func (UnimplementedKnhkServiceHandler) FailTask(context.Context, *connect.Request[v1.FailTaskRequest]) (*connect.Response[v1.FailTaskResponse], error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("knhk.v1.KnhkService.FailTask is not implemented"))
+}
+
+func (UnimplementedKnhkServiceHandler) CompleteAndPollTask(context.Context, *connect.Request[v1.CompleteAndPollTaskRequest]) (*connect.Response[v1.CompleteAndPollTaskResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("knhk.v1.KnhkService.CompleteAndPollTask is not implemented"))
 }
