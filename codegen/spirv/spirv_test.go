@@ -6,7 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/knhk/knhk/codegen/golang/kerneltest"
+	"github.com/knhk/knhk/codegen/spirv/spirvtest"
 	"github.com/knhk/knhk/codegen/spirv"
 )
 
@@ -33,15 +33,15 @@ func validate(t *testing.T, name string, bin []byte) {
 }
 
 func TestKernelsValidate(t *testing.T) {
-	for _, src := range kerneltest.Sources {
-		prog, err := kerneltest.Load(src.Path)
+	for _, path := range spirvtest.Sources() {
+		prog, err := spirvtest.Build(path)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for k, kn := range prog.Kernels {
 			sh, diags := spirv.Kernel(prog, k)
 			if len(diags) > 0 {
-				t.Errorf("%s %s: %v", src.Path, kn.Name, diags)
+				t.Errorf("%s %s: %v", path, kn.Name, diags)
 				continue
 			}
 			validate(t, kn.Name, sh.Binary)
