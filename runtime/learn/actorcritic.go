@@ -6,7 +6,6 @@
 package learn
 
 import (
-	"math"
 	"math/rand/v2"
 	"runtime"
 	"sort"
@@ -28,18 +27,23 @@ type acAgent struct {
 	replay *Replay[experience]
 	scale  rewardScale
 	seen   map[string]bool
+	dict   map[string]int // token → input slot
+	tokens []string       // the tokens in slot order
 	shards int
 }
 
 func newACAgent(cfg RouteConfig, n int, st *agentState, r *rand.Rand) *acAgent {
 	shape := netShape{in: vectorDims, h: cfg.Hidden, k: n}
-	a := &acAgent{cfg: cfg, shape: shape, replay: NewReplay[experience](cfg.Replay, cfg.PriorityAlpha), seen: map[string]bool{},
+	a := &acAgent{cfg: cfg, shape: shape, replay: NewReplay[experience](cfg.Replay, cfg.PriorityAlpha), seen: map[string]bool{}, dict: map[string]int{},
 		shards: min(4, max(1, runtime.GOMAXPROCS(0)))}
 	if st != nil && len(st.Net) == shape.size() {
 		a.theta = append([]float64(nil), st.Net...)
 		a.scale = st.Scale
 		for _, k := range st.Seen {
 			a.seen[k] = true
+		}
+		for _, tok := range st.Tokens {
+			a.addToken(tok)
 		}
 	} else {
 		a.theta = initNet(shape, r).theta
@@ -48,7 +52,18 @@ func newACAgent(cfg RouteConfig, n int, st *agentState, r *rand.Rand) *acAgent {
 	return a
 }
 
+// addToken gives tok an input slot while there are slots left.
+func (a *acAgent) addToken(tok string) {
+	if _, ok := a.dict[tok]; !ok && len(a.tokens) < vectorDims-1 {
+		a.dict[tok] = len(a.tokens)
+		a.tokens = append(a.tokens, tok)
+	}
+}
+
 func (a *acAgent) learn(ex experience, r *rand.Rand) {
+	for _, tok := range ex.in.toks {
+		a.addToken(tok)
+	}
 	a.scale.add(ex.reward)
 	a.seen[ex.in.key] = true
 	a.replay.Add(ex)
@@ -69,22 +84,11 @@ func (a *acAgent) trainBatch(r *rand.Rand) {
 	cur := viewNet(a.shape, a.theta)
 	mean, std := a.scale.Mean, a.scale.std()
 	samples := make([]sample, len(slots))
-	deltas := make([]float64, len(slots))
 	for j, i := range slots {
 		ex := a.replay.At(i)
-		act := cur.forward(ex.in.x)
-		target := (ex.reward - mean) / std
-		adv := target - act.v
-		// Truncated importance ratio of the current policy to the
-		// one that decided: replayed choices of an old policy count
-		// for less, never for more.
-		rho := 1.0
-		if ex.mu > 0 {
-			rho = math.Min(1, act.pi[ex.action]/ex.mu)
-		}
-		samples[j] = sample{x: ex.in.x, a: ex.action, adv: weights[j] * rho * adv, target: target, wv: weights[j]}
-		deltas[j] = adv
+		samples[j] = sample{x: vectorOf(a.dict, ex.in.toks), a: ex.action, target: (ex.reward - mean) / std, w: weights[j]}
 	}
+	deltas := make([]float64, len(slots))
 	grads := make([][]float64, a.shards)
 	var wg sync.WaitGroup
 	per := (len(samples) + a.shards - 1) / a.shards
@@ -98,8 +102,8 @@ func (a *acAgent) trainBatch(r *rand.Rand) {
 		go func() {
 			defer wg.Done()
 			gn := viewNet(a.shape, grads[g])
-			for _, s := range samples[lo:hi] {
-				cur.backward(s, acEntropy, gn)
+			for j, s := range samples[lo:hi] {
+				deltas[lo+j] = cur.backward(s, acEntropy, gn)
 			}
 		}()
 	}
@@ -121,28 +125,48 @@ func (a *acAgent) publish() snapshot {
 		seen = append(seen, k)
 	}
 	sort.Strings(seen)
-	return &acSnap{net: viewNet(a.shape, append([]float64(nil), a.theta...)), eps: a.cfg.Epsilon, seen: seen}
+	dict := make(map[string]int, len(a.dict))
+	for k, v := range a.dict {
+		dict[k] = v
+	}
+	return &acSnap{net: viewNet(a.shape, append([]float64(nil), a.theta...)), eps: a.cfg.Epsilon, seen: seen, dict: dict,
+		tokens: append([]string(nil), a.tokens...)}
+}
+
+// vectorOf returns the network's input for toks: a one in the slot of
+// each known token, and the bias.
+func vectorOf(dict map[string]int, toks []string) []float64 {
+	x := make([]float64, vectorDims)
+	x[vectorDims-1] = 1
+	for _, t := range toks {
+		if i, ok := dict[t]; ok {
+			x[i] = 1
+		}
+	}
+	return x
 }
 
 func (a *acAgent) spread() float64 { return a.scale.std() }
 
 func (a *acAgent) save() *agentState {
 	s := a.publish().(*acSnap)
-	return &agentState{Net: s.net.theta, Scale: a.scale, Seen: s.seen}
+	return &agentState{Net: s.net.theta, Scale: a.scale, Seen: s.seen, Tokens: s.tokens}
 }
 
 // acSnap is an immutable copy of the network.
 type acSnap struct {
-	net  *net
-	eps  float64
-	seen []string
+	net    *net
+	eps    float64
+	seen   []string
+	dict   map[string]int
+	tokens []string
 }
 
 // policy returns the probabilities choose draws from: the softmax mixed
 // with eps of uniform choice, so that a candidate the network has given
 // up on is still tried now and then (it may have become the best).
 func (s *acSnap) policy(in input, n int) []float64 {
-	pi := s.net.forward(in.x).pi
+	pi := s.net.forward(vectorOf(s.dict, in.toks)).pi
 	for i := range pi {
 		pi[i] = (1-s.eps)*pi[i] + s.eps/float64(n)
 	}
@@ -161,10 +185,12 @@ func (s *acSnap) choose(in input, n int, r rng) int {
 	return n - 1
 }
 
-func (s *acSnap) prob(in input, n, a int) float64 { return s.policy(in, n)[a] }
+func (s *acSnap) greedy(in input, n int) int {
+	return argmax(s.net.forward(vectorOf(s.dict, in.toks)).pi, n)
+}
 
-func (s *acSnap) greedy(in input, n int) int { return argmax(s.net.forward(in.x).pi, n) }
-
-func (s *acSnap) values(in input, n int) []float64 { return s.net.forward(in.x).pi }
+func (s *acSnap) values(in input, n int) []float64 {
+	return s.net.forward(vectorOf(s.dict, in.toks)).pi
+}
 
 func (s *acSnap) states() []string { return s.seen }

@@ -28,15 +28,12 @@ type experience struct {
 	in     input
 	action int
 	reward float64
-	mu     float64 // the probability the deciding policy gave action
 }
 
 // snapshot is an immutable policy: a decision reads it without locks.
 type snapshot interface {
 	// choose picks one of n candidates, exploring.
 	choose(in input, n int, r rng) int
-	// prob returns the probability that choose picks a.
-	prob(in input, n, a int) float64
 	// greedy picks the candidate the policy believes best.
 	greedy(in input, n int) int
 	// values returns the policy's score of each candidate in state in
@@ -61,10 +58,11 @@ type agent interface {
 
 // agentState is the persistent part of an agent (see persist.go).
 type agentState struct {
-	Table map[string][]arm `json:"table,omitempty"`
-	Scale rewardScale      `json:"scale"`
-	Net   []float64        `json:"net,omitempty"`
-	Seen  []string         `json:"seen,omitempty"` // the actor-critic's states, for status
+	Table  map[string][]arm `json:"table,omitempty"`
+	Scale  rewardScale      `json:"scale"`
+	Net    []float64        `json:"net,omitempty"`
+	Seen   []string         `json:"seen,omitempty"`   // the actor-critic's states, for status
+	Tokens []string         `json:"tokens,omitempty"` // the actor-critic's input slots
 }
 
 // newAgent returns an agent for cfg over n candidates, restored from st

@@ -133,11 +133,6 @@ func (s *tableSnap) choose(in input, n int, r rng) int {
 	return s.greedy(in, n)
 }
 
-func (s *tableSnap) prob(in input, n, a int) float64 {
-	// Only the actor-critic asks; a uniform answer is safe.
-	return 1 / float64(n)
-}
-
 func (s *tableSnap) greedy(in input, n int) int {
 	return argmax(s.values(in, n), n)
 }

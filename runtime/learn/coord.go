@@ -46,11 +46,10 @@ type pendingKey struct {
 	choice   int
 }
 
-// decision is what a route must remember from a decision to learn from
-// its outcome: the loads it saw and the probability of its choice.
+// decision is what a coordinated route must remember from a decision
+// to learn from its outcome: the loads it saw.
 type decision struct {
 	loads []int
-	mu    float64
 }
 
 // pendingSet holds the decisions awaiting their outcome, oldest first

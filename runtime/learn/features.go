@@ -6,7 +6,6 @@ package learn
 
 import (
 	"fmt"
-	"hash/fnv"
 	"math"
 	"sort"
 	"strconv"
@@ -96,9 +95,10 @@ func number(v any) float64 {
 	return 0
 }
 
-// vectorDims is the length of the dense encoding: hashed one-hot buckets
-// and a bias.
-const vectorDims = 48
+// vectorDims is the length of the dense encoding: one-hot slots given
+// to tokens in the order they are first seen, and a bias. Tokens beyond
+// the slots are left out of the vector (the tables still see them).
+const vectorDims = 257
 
 // encoder turns feature values into a state key and a vector. Bins, when
 // given for a numeric feature, are its bucket edges; otherwise a number
@@ -109,10 +109,11 @@ type encoder struct {
 	bins  [][]float64
 }
 
-// input is one encoded decision context.
+// input is one encoded decision context: the state key of the tables
+// and the tokens (feature position and bucket) the network reads.
 type input struct {
-	key string
-	x   []float64
+	key  string
+	toks []string
 }
 
 // bucket returns the discrete bucket of numeric feature i.
@@ -133,8 +134,7 @@ func (e *encoder) encode(features []any) (input, error) {
 		return input{}, fmt.Errorf("got %d features, the route has %d", len(features), len(e.kinds))
 	}
 	var sb strings.Builder
-	x := make([]float64, vectorDims)
-	x[vectorDims-1] = 1
+	toks := make([]string, len(features))
 	for i, v := range features {
 		k, ok := kindOfValue(v)
 		if !ok {
@@ -164,9 +164,9 @@ func (e *encoder) encode(features []any) (input, error) {
 			sb.WriteByte('|')
 		}
 		sb.WriteString(tok)
-		x[hashDim(i, tok)] = 1
+		toks[i] = strconv.Itoa(i) + ":" + tok
 	}
-	return input{key: sb.String(), x: x}, nil
+	return input{key: sb.String(), toks: toks}, nil
 }
 
 // withLoads returns in with the running calls of each candidate added
@@ -175,25 +175,16 @@ func withLoads(in input, loads []int) input {
 	if len(loads) == 0 {
 		return in
 	}
-	x := append([]float64(nil), in.x...)
+	toks := append([]string(nil), in.toks...)
 	var sb strings.Builder
 	sb.WriteString(in.key)
 	for j, l := range loads {
 		tok := "L" + strconv.Itoa(loadBucket(l))
 		sb.WriteString("|")
 		sb.WriteString(tok)
-		x[hashDim(1000+j, tok)] = 1
+		toks = append(toks, "load"+strconv.Itoa(j)+":"+tok)
 	}
-	return input{key: sb.String(), x: x}
-}
-
-// hashDim places token tok of feature i in one of the vector's hashed
-// dimensions (all but the bias).
-func hashDim(i int, tok string) int {
-	h := fnv.New32a()
-	h.Write([]byte{byte(i), byte(i >> 8)})
-	h.Write([]byte(tok))
-	return int(h.Sum32() % (vectorDims - 1))
+	return input{key: sb.String(), toks: toks}
 }
 
 // loadBucket discretises a number of running calls: 0, 1, 2-3, 4-7, ...

@@ -1,6 +1,7 @@
 // This file implements the actor-critic's function approximator: one
-// tanh hidden layer shared by a softmax policy head and a value head,
-// its parameters one flat vector viewed as gonum matrices, and Adam.
+// tanh hidden layer shared by a softmax policy head (the actor) and a
+// head with the value of each action (the critic), its parameters one
+// flat vector viewed as gonum matrices, and Adam.
 
 package learn
 
@@ -17,7 +18,7 @@ import (
 type netShape struct{ in, h, k int }
 
 // size returns the number of parameters.
-func (s netShape) size() int { return s.h*s.in + s.h + s.k*s.h + s.k + s.h + 1 }
+func (s netShape) size() int { return s.h*s.in + s.h + 2*(s.k*s.h+s.k) }
 
 // net is a view of a parameter vector as the network's layers. The
 // matrices share theta's memory, so a copy of theta is a copy of the
@@ -29,8 +30,8 @@ type net struct {
 	b1    *mat.VecDense
 	wp    *mat.Dense // k×h
 	bp    *mat.VecDense
-	wv    *mat.VecDense // h
-	bv    []float64     // 1
+	wq    *mat.Dense // k×h
+	bq    *mat.VecDense
 }
 
 func viewNet(s netShape, theta []float64) *net {
@@ -41,8 +42,8 @@ func viewNet(s netShape, theta []float64) *net {
 	n.b1 = mat.NewVecDense(s.h, take(s.h))
 	n.wp = mat.NewDense(s.k, s.h, take(s.k*s.h))
 	n.bp = mat.NewVecDense(s.k, take(s.k))
-	n.wv = mat.NewVecDense(s.h, take(s.h))
-	n.bv = take(1)
+	n.wq = mat.NewDense(s.k, s.h, take(s.k*s.h))
+	n.bq = mat.NewVecDense(s.k, take(s.k))
 	return n
 }
 
@@ -67,7 +68,7 @@ func initNet(s netShape, r *rand.Rand) *net {
 type activations struct {
 	h  *mat.VecDense // hidden layer
 	pi []float64     // action probabilities
-	v  float64       // value
+	q  []float64     // action values
 }
 
 // forward evaluates the network on x.
@@ -83,7 +84,10 @@ func (n *net) forward(x []float64) activations {
 	z.MulVec(n.wp, h)
 	z.AddVec(z, n.bp)
 	pi := softmax(z.RawVector().Data)
-	return activations{h: h, pi: pi, v: mat.Dot(n.wv, h) + n.bv[0]}
+	q := mat.NewVecDense(n.shape.k, nil)
+	q.MulVec(n.wq, h)
+	q.AddVec(q, n.bq)
+	return activations{h: h, pi: pi, q: q.RawVector().Data}
 }
 
 // softmax returns the softmax of z.
@@ -97,57 +101,61 @@ func softmax(z []float64) []float64 {
 	return out
 }
 
-// sample is one training example: input x, action a taken, advantage
-// weight adv (already scaled by importance and priority weights), value
-// target and its weight.
+// sample is one training example: input x, action a taken with its
+// (normalised) reward target, and the weight of the example.
 type sample struct {
 	x      []float64
 	a      int
-	adv    float64
 	target float64
-	wv     float64
+	w      float64
 }
 
 // backward adds to grad (shaped like theta) the gradient of the loss of
-// s: -adv·log π(a|x) - β·H(π) + wv·(v - target)²/2.
-func (n *net) backward(s sample, beta float64, grad *net) {
+// s. The critic regresses Q(x,a) on the reward: w·(Q(x,a) - target)²/2.
+// The actor follows the gradient of the expected value of its choice
+// under the critic, Σ_a π(a|x)·Q(x,a), over every action at once (a
+// "mean actor-critic": far less noisy than the gradient of the one
+// action taken, and needing no importance ratio for replayed choices),
+// plus β times the policy's entropy. It returns the critic's error.
+func (n *net) backward(s sample, beta float64, grad *net) float64 {
 	act := n.forward(s.x)
 	k, hN := n.shape.k, n.shape.h
-	// dL/dz for the policy head.
-	var ent float64
-	for _, p := range act.pi {
+	var ent, mean float64
+	for i, p := range act.pi {
 		if p > 0 {
 			ent -= p * math.Log(p)
 		}
+		mean += p * act.q[i]
 	}
 	dz := make([]float64, k)
 	for i, p := range act.pi {
-		ind := 0.0
-		if i == s.a {
-			ind = 1
-		}
-		dz[i] = -s.adv * (ind - p)
+		dz[i] = -s.w * p * (act.q[i] - mean)
 		if p > 0 {
 			dz[i] += beta * p * (math.Log(p) + ent)
 		}
 	}
-	dv := s.wv * (act.v - s.target)
+	delta := act.q[s.a] - s.target
+	dq := make([]float64, k)
+	dq[s.a] = s.w * delta
 	dzv := mat.NewVecDense(k, dz)
+	dqv := mat.NewVecDense(k, dq)
 	// Head gradients.
 	grad.wp.RankOne(grad.wp, 1, dzv, act.h)
 	grad.bp.AddVec(grad.bp, dzv)
-	grad.wv.AddScaledVec(grad.wv, dv, act.h)
-	grad.bv[0] += dv
-	// Back through the hidden layer.
+	grad.wq.RankOne(grad.wq, 1, dqv, act.h)
+	grad.bq.AddVec(grad.bq, dqv)
+	// Back through the hidden layer: the critic's error only, so that
+	// the actor's objective does not bend the features its critic
+	// reads.
 	dh := mat.NewVecDense(hN, nil)
-	dh.MulVec(n.wp.T(), dzv)
-	dh.AddScaledVec(dh, dv, n.wv)
+	dh.MulVec(n.wq.T(), dqv)
 	for i := range hN {
 		h := act.h.AtVec(i)
 		dh.SetVec(i, dh.AtVec(i)*(1-h*h))
 	}
 	grad.w1.RankOne(grad.w1, 1, dh, mat.NewVecDense(len(s.x), s.x))
 	grad.b1.AddVec(grad.b1, dh)
+	return -delta
 }
 
 // adam is the Adam optimiser's state for a parameter vector.

@@ -190,6 +190,9 @@ func (f *File) check() error {
 	} else if len(s.Net) != 0 {
 		return errors.New("a tabular policy with a network")
 	}
+	if len(s.Tokens) > vectorDims-1 {
+		return errors.New("too many input tokens")
+	}
 	for _, x := range s.Net {
 		if !finite(x) {
 			return errors.New("network weight is not finite")

@@ -318,14 +318,8 @@ func (p *Policy) Choose(_ context.Context, name string, features []any, n int) (
 	}
 	s := r.snap.Load().s
 	k := s.choose(in, n, r.decide)
-	if r.coordinate || r.cfg.Policy == ActorCritic {
-		var mu float64
-		if r.cfg.Policy == ActorCritic {
-			mu = s.prob(in, n, k)
-		}
-		r.pending.push(pendingKey{base.key, k}, decision{loads: loads, mu: mu})
-	}
 	if r.coordinate {
+		r.pending.push(pendingKey{base.key, k}, decision{loads: loads})
 		p.coord.add(r.sig.Candidates[k], 1)
 	}
 	return k, nil
@@ -384,14 +378,11 @@ func (p *Policy) Learn(name string, features []any, choice int, reward float64, 
 	if r.coordinate {
 		in = withLoads(base, d.loads)
 	}
-	if !known {
-		d.mu = 1 / float64(n)
-	}
 	if p.closed.Load() {
 		return
 	}
 	select {
-	case r.in <- item{ex: experience{in: in, action: choice, reward: reward, mu: d.mu}, ok: ok}:
+	case r.in <- item{ex: experience{in: in, action: choice, reward: reward}, ok: ok}:
 	default:
 		r.skipped.Add(1) // the trainer is behind: drop rather than wait
 	}
