@@ -6,6 +6,7 @@ package golang
 import (
 	"fmt"
 	"math"
+	"sort"
 	"strings"
 
 	"github.com/dave/jennifer/jen"
@@ -32,6 +33,9 @@ func (g *gen) funcsFile() *jen.File {
 	f.Line()
 	for _, b := range bodies {
 		f.Add(b)
+	}
+	for _, h := range g.convHelpers() {
+		f.Add(h)
 	}
 	// The table of source locations comes last: it is filled while the
 	// bodies are generated.
@@ -71,13 +75,21 @@ func (g *gen) entry(i int, fn *ir.Func) jen.Code {
 	args := make([]jen.Code, 0, len(fn.Params)+1)
 	args = append(args, jen.Id("n"))
 	for j, pa := range fn.Params {
-		args = append(args, unbox(jen.Id("a").Index(jen.Lit(j)), nativeType(pa.Type)))
+		args = append(args, g.unbox(jen.Id("a").Index(jen.Lit(j)), g.rep(pa.Type)))
+	}
+	call := []jen.Code{jen.Return(jen.Id(g.funcName(i)).Call(args...))}
+	if res := g.rep(fn.Result); res != "" {
+		// The result leaves its Go representation here, at the edge.
+		call = []jen.Code{
+			jen.List(jen.Id("x"), jen.Err()).Op(":=").Id(g.funcName(i)).Call(args...),
+			jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(zeroValue(), jen.Err())),
+			jen.Return(g.box(jen.Id("x"), res), jen.Nil()),
+		}
 	}
 	return jen.Func().Params(jen.Id("n").Op("*").Qual(evalPath, "Native"), jen.Id("a").Index().Qual(evalPath, "Value")).Params(jen.Qual(evalPath, "Value"), jen.Error()).Block(
-		jen.If(jen.Len(jen.Id("a")).Op("!=").Lit(len(fn.Params))).Block(
+		append([]jen.Code{jen.If(jen.Len(jen.Id("a")).Op("!=").Lit(len(fn.Params))).Block(
 			jen.Return(jen.Qual(evalPath, "Value").Values(), jen.Id("n").Dot("Arity").Call(jen.Lit(fn.Name), g.loc(fn.Loc), jen.Lit(len(fn.Params)), jen.Len(jen.Id("a")))),
-		),
-		jen.Return(jen.Id(g.funcName(i)).Call(args...)),
+		)}, call...)...,
 	)
 }
 
@@ -102,12 +114,13 @@ func (g *gen) function(i int, fn *ir.Func) jen.Code {
 	what := fn.Name
 	params := []jen.Code{jen.Id("n").Op("*").Qual(evalPath, "Native")}
 	for j, pa := range fn.Params {
-		params = append(params, reg(ir.Reg(j)).Add(goRegType(nativeType(pa.Type))))
+		params = append(params, reg(ir.Reg(j)).Add(goRegType(g.rep(pa.Type))))
 	}
+	res := goRegType(g.rep(fn.Result))
 	comment := fmt.Sprintf("%s compiles %s (%s).", g.funcName(i), what, g.pos(fn.Loc))
 	if len(fn.Blocks) == 0 {
-		return jen.Comment(comment).Line().Func().Id(g.funcName(i)).Params(params...).Params(jen.Qual(evalPath, "Value"), jen.Error()).Block(
-			jen.Return(zeroValue(), jen.Op("&").Qual(evalPath, "Error").Values(jen.Dict{
+		return jen.Comment(comment).Line().Func().Id(g.funcName(i)).Params(params...).Params(res, jen.Error()).Block(
+			jen.Return(c.zero(), jen.Op("&").Qual(evalPath, "Error").Values(jen.Dict{
 				jen.Id("Loc"): g.loc(fn.Loc), jen.Id("Func"): c.name, jen.Id("Msg"): jen.Lit(fn.Name + " has no body"),
 			})),
 		)
@@ -119,7 +132,7 @@ func (g *gen) function(i int, fn *ir.Func) jen.Code {
 	}
 	var body []jen.Code
 	body = append(body, jen.If(jen.Err().Op(":=").Id("n").Dot("Enter").Call(c.name, g.loc(fn.Loc)), jen.Err().Op("!=").Nil()).Block(
-		jen.Return(zeroValue(), jen.Err()),
+		jen.Return(c.zero(), jen.Err()),
 	))
 	decl := map[string][]jen.Code{}
 	for r := len(fn.Params); r < len(fn.Regs); r++ {
@@ -135,7 +148,15 @@ func (g *gen) function(i int, fn *ir.Func) jen.Code {
 		}
 		blocks = append(blocks, c.block(b, blk)...)
 	}
-	for _, t := range []string{"", "bool", "int64", "float64", "string"} {
+	reps := []string{"", "bool", "int64", "float64", "string"}
+	var comps []string
+	for t := range decl {
+		if composite(t) {
+			comps = append(comps, t)
+		}
+	}
+	sort.Strings(comps)
+	for _, t := range append(reps, comps...) {
 		if len(decl[t]) > 0 {
 			body = append(body, jen.Var().List(decl[t]...).Add(goRegType(t)))
 		}
@@ -147,7 +168,7 @@ func (g *gen) function(i int, fn *ir.Func) jen.Code {
 		body = append(body, jen.Var().Err().Error())
 	}
 	body = append(body, blocks...)
-	return jen.Comment(comment).Line().Func().Id(g.funcName(i)).Params(params...).Params(jen.Qual(evalPath, "Value"), jen.Error()).Block(body...)
+	return jen.Comment(comment).Line().Func().Id(g.funcName(i)).Params(params...).Params(res, jen.Error()).Block(body...)
 }
 
 // scan records the registers read, the blocks jumped to and the blocks
@@ -236,7 +257,7 @@ func (c *fnGen) kind(r ir.Reg) ir.Kind { return c.p.KindOf(c.fn.Regs[r]) }
 func (c *fnGen) fail(in *ir.Instr) jen.Code {
 	c.errUse = true
 	return jen.If(jen.Err().Op("!=").Nil()).Block(
-		jen.Return(zeroValue(), jen.Qual(evalPath, "At").Call(jen.Err(), c.name, c.loc(in.Loc))),
+		jen.Return(c.zero(), jen.Qual(evalPath, "At").Call(jen.Err(), c.name, c.loc(in.Loc))),
 	)
 }
 
@@ -271,7 +292,7 @@ func (c *fnGen) block(b int, blk *ir.Block) []jen.Code {
 			}
 			a := c.locRun(locs)
 			add(jen.If(jen.Id("n").Dot("Over").Call(jen.Lit(j - i))).Block(
-				jen.Return(zeroValue(), jen.Id("n").Dot("StepFail").Call(c.name, jen.Id("locs").Index(jen.Lit(a).Op(":").Lit(a+j-i)))),
+				jen.Return(c.zero(), jen.Id("n").Dot("StepFail").Call(c.name, jen.Id("locs").Index(jen.Lit(a).Op(":").Lit(a+j-i)))),
 			))
 		}
 		// The source line, where it changes: what each stretch of Go
@@ -311,7 +332,7 @@ func (c *fnGen) assign(in *ir.Instr, v jen.Code) []jen.Code {
 	if !c.used[in.Dst] {
 		return nil // pure, and nothing reads it
 	}
-	return []jen.Code{reg(in.Dst).Op("=").Add(unbox(v, c.nt(in.Dst)))}
+	return []jen.Code{reg(in.Dst).Op("=").Add(c.unbox(v, c.nt(in.Dst)))}
 }
 
 // assignNative is dst = v for v of Go type t (a typed register's type).
@@ -322,7 +343,7 @@ func (c *fnGen) assignNative(in *ir.Instr, v jen.Code, t string) []jen.Code {
 	if c.nt(in.Dst) == t {
 		return []jen.Code{reg(in.Dst).Op("=").Add(v)}
 	}
-	return []jen.Code{reg(in.Dst).Op("=").Add(unbox(box(v, t), c.nt(in.Dst)))}
+	return []jen.Code{reg(in.Dst).Op("=").Add(c.conv(v, t, c.nt(in.Dst)))}
 }
 
 // try is dst, err = v for an operation that may fail (v is a Value),
@@ -350,75 +371,63 @@ func (c *fnGen) try(in *ir.Instr, v jen.Code, charge bool) []jen.Code {
 		out = append(out, jen.Id("n").Dot("Charge").Call(jen.Id("tmp")))
 	}
 	if c.used[in.Dst] {
-		out = append(out, reg(in.Dst).Op("=").Add(unbox(jen.Id("tmp"), t)))
+		out = append(out, reg(in.Dst).Op("=").Add(c.unbox(jen.Id("tmp"), t)))
 	}
 	return out
 }
 
-// nativeType is the Go type that holds a register of type t, or "" for
-// eval.Value: bool, int, float and string live in typed registers.
-func nativeType(t ir.TypeID) string {
-	switch t {
-	case ir.Bool:
-		return "bool"
-	case ir.Int:
-		return "int64"
-	case ir.Float:
-		return "float64"
-	case ir.String:
-		return "string"
-	}
-	return ""
-}
-
-func (c *fnGen) nt(r ir.Reg) string { return nativeType(c.fn.Regs[r]) }
-
-func goRegType(t string) jen.Code {
+// tryAs is try for an operation whose result v is a Go value of
+// representation t rather than a Value: a compiled function's call, a
+// builtin over a slice.
+func (c *fnGen) tryAs(in *ir.Instr, v jen.Code, t string, charge bool) []jen.Code {
 	if t == "" {
-		return jen.Qual(evalPath, "Value")
+		return c.try(in, v, charge)
 	}
-	return jen.Id(t)
+	c.errUse = true
+	k := c.kind(in.Dst)
+	charge = charge && (!k.IsScalar() || k == ir.KindString || k == ir.KindBytes)
+	dt := c.nt(in.Dst)
+	if !charge && (!c.used[in.Dst] || dt == t) {
+		d := jen.Id("_")
+		if c.used[in.Dst] {
+			d = reg(in.Dst)
+		}
+		return []jen.Code{jen.List(d, jen.Err()).Op("=").Add(v), c.fail(in)}
+	}
+	// In a block of its own, so that a goto may jump over it.
+	body := []jen.Code{jen.Var().Id("v").Add(goRegType(t)), jen.List(jen.Id("v"), jen.Err()).Op("=").Add(v), c.fail(in)}
+	if charge {
+		body = append(body, c.chargeOf(jen.Id("v"), t))
+	}
+	if c.used[in.Dst] {
+		body = append(body, reg(in.Dst).Op("=").Add(c.conv(jen.Id("v"), t, dt)))
+	}
+	return []jen.Code{jen.Block(body...)}
 }
 
-// box is the Value of v, a Go value of type t.
-func box(v jen.Code, t string) jen.Code {
-	switch t {
-	case "bool":
-		return jen.Qual(evalPath, "Bool").Call(v)
-	case "int64":
-		return jen.Qual(evalPath, "Int").Call(v)
-	case "float64":
-		return jen.Qual(evalPath, "Float").Call(v)
-	case "string":
-		return jen.Qual(evalPath, "Str").Call(v)
+// chargeOf charges for v, a Go value of representation t, what
+// Native.Charge charges for its Value.
+func (c *fnGen) chargeOf(v jen.Code, t string) jen.Code {
+	switch {
+	case t == "string":
+		return jen.Id("n").Dot("ChargeLen").Call(jen.Len(v).Op("/").Lit(16))
+	case strings.HasPrefix(t, "[]"):
+		return jen.Id("n").Dot("ChargeLen").Call(jen.Len(v))
 	}
-	return v
+	return jen.Id("n").Dot("ChargeLen").Call(jen.Lit(len(c.p.Type(c.repType[t]).Fields)))
 }
 
-// unbox is the Go value of type t held by the Value v.
-func unbox(v jen.Code, t string) jen.Code {
-	switch t {
-	case "bool":
-		return jen.Add(v).Dot("AsBool").Call()
-	case "int64":
-		return jen.Add(v).Dot("AsInt").Call()
-	case "float64":
-		return jen.Add(v).Dot("AsFloat").Call()
-	case "string":
-		return jen.Add(v).Dot("AsString").Call()
-	}
-	return v
-}
+func (c *fnGen) nt(r ir.Reg) string { return c.rep(c.fn.Regs[r]) }
+
+// zero is the zero of the function's result, returned with an error.
+func (c *fnGen) zero() jen.Code { return zeroOf(c.rep(c.fn.Result)) }
 
 // val is register r as a Value.
-func (c *fnGen) val(r ir.Reg) jen.Code { return box(reg(r), c.nt(r)) }
+func (c *fnGen) val(r ir.Reg) jen.Code { return c.box(reg(r), c.nt(r)) }
 
 // as is register r as Go type t ("" for a Value).
 func (c *fnGen) as(r ir.Reg, t string) jen.Code {
-	if c.nt(r) == t {
-		return reg(r)
-	}
-	return unbox(c.val(r), t)
+	return c.conv(reg(r), c.nt(r), t)
 }
 
 // vals is registers rs as Values.
@@ -436,11 +445,9 @@ func (c *fnGen) callArgs(f ir.FuncID, rs []ir.Reg, extra ...jen.Code) []jen.Code
 	callee := c.p.Funcs[f]
 	out := []jen.Code{jen.Id("n")}
 	for i, r := range rs {
-		out = append(out, c.as(r, nativeType(callee.Params[i].Type)))
+		out = append(out, c.as(r, c.rep(callee.Params[i].Type)))
 	}
-	for i, x := range extra {
-		out = append(out, unbox(x, nativeType(callee.Params[len(rs)+i].Type)))
-	}
+	out = append(out, extra...)
 	return out
 }
 
@@ -504,6 +511,10 @@ func (c *fnGen) instr(in *ir.Instr) []jen.Code {
 		}
 		return c.try(in, jen.Id("n").Dot("Convert").Call(c.val(x), jen.Qual(irPath, "TypeID").Call(jen.Lit(int(c.fn.Regs[in.Dst])))), false)
 	case ir.OpField:
+		if t := c.p.Type(c.fn.Regs[in.Args[0]]); composite(c.nt(in.Args[0])) && int(in.Index) < len(t.Fields) {
+			f := t.Fields[in.Index]
+			return c.assignNative(in, reg(in.Args[0]).Dot(exported(f.Name)), c.rep(f.Type))
+		}
 		if c.kind(in.Args[0]) == ir.KindRecord {
 			out := c.assign(in, reg(in.Args[0]).Dot("Index").Call(jen.Lit(int(in.Index))))
 			if t := c.p.Type(c.fn.Regs[in.Args[0]]); len(out) == 1 && t != nil && int(in.Index) < len(t.Fields) {
@@ -513,17 +524,34 @@ func (c *fnGen) instr(in *ir.Instr) []jen.Code {
 		}
 		return c.try(in, jen.Qual(evalPath, "Field").Call(c.val(in.Args[0]), jen.Lit(int(in.Index))), false)
 	case ir.OpIndex:
+		if l := c.nt(in.Args[0]); strings.HasPrefix(l, "[]") && c.nt(in.Args[1]) == "int64" {
+			return c.tryAs(in, jen.Qual(evalPath, "IndexOf").Call(reg(in.Args[0]), reg(in.Args[1])), l[2:], false)
+		}
 		return c.try(in, jen.Add(c.val(in.Args[0])).Dot("At").Call(c.val(in.Args[1])), false)
 	case ir.OpMakeList:
+		if l := c.nt(in.Dst); composite(l) {
+			elems := make([]jen.Code, len(in.Args))
+			for i, a := range in.Args {
+				elems[i] = c.as(a, l[2:])
+			}
+			return c.assignNative(in, goRegType(l).Values(elems...), l)
+		}
 		return c.assign(in, jen.Qual(evalPath, "List").Call(jen.Index().Qual(evalPath, "Value").Values(c.vals(in.Args)...)))
 	case ir.OpMakeRecord:
+		if r := c.nt(in.Dst); composite(r) {
+			d := jen.Dict{}
+			for i, f := range c.p.Type(c.fn.Regs[in.Dst]).Fields {
+				d[jen.Id(exported(f.Name))] = c.as(in.Args[i], c.rep(f.Type))
+			}
+			return c.assignNative(in, jen.Id(r).Values(d), r)
+		}
 		return c.assign(in, jen.Id("n").Dot("MakeRecord").Call(append([]jen.Code{jen.Lit(int(c.fn.Regs[in.Dst]))}, c.vals(in.Args)...)...))
 	case ir.OpMakeMap:
 		return c.assign(in, jen.Qual(evalPath, "MakeMap").Call(c.vals(in.Args)...))
 	case ir.OpCallBuiltin:
 		return c.builtin(in)
 	case ir.OpCallFunc:
-		return c.try(in, jen.Id(c.funcName(int(in.Callee))).Call(c.callArgs(ir.FuncID(in.Callee), in.Args)...), false)
+		return c.tryAs(in, jen.Id(c.funcName(int(in.Callee))).Call(c.callArgs(ir.FuncID(in.Callee), in.Args)...), c.rep(c.p.Funcs[in.Callee].Result), false)
 	case ir.OpCallKernel:
 		return c.try(in, jen.Id("KernelValues").Index(jen.Lit(int(in.Callee))).Call(jen.Qual(vecPath, "ModeAuto"), jen.Index().Qual(evalPath, "Value").Values(c.vals(in.Args)...)), false)
 	case ir.OpMilestone:
@@ -551,6 +579,11 @@ func (c *fnGen) index() int {
 func (c *fnGen) builtin(in *ir.Instr) []jen.Code {
 	nops := int(in.Index)
 	ops := in.Args[:nops]
+	if len(ops) == 1 && strings.HasPrefix(c.nt(ops[0]), "[]") {
+		if code := c.sliceBuiltin(in, ops[0]); code != nil {
+			return code
+		}
+	}
 	switch in.Name {
 	case "sum", "map", "filter", "any", "all":
 		if len(ops) != 1 {
@@ -558,14 +591,72 @@ func (c *fnGen) builtin(in *ir.Instr) []jen.Code {
 		}
 		lam := jen.Nil()
 		if in.Callee >= 0 {
-			call := c.callArgs(ir.FuncID(in.Callee), in.Args[nops:], jen.Id("x"))
-			lam = jen.Func().Params(jen.Id("x").Qual(evalPath, "Value")).Params(jen.Qual(evalPath, "Value"), jen.Error()).Block(
-				jen.Return(jen.Id(c.funcName(int(in.Callee))).Call(call...)),
-			)
+			callee := c.p.Funcs[in.Callee]
+			pr, res := c.rep(callee.Params[len(callee.Params)-1].Type), c.rep(callee.Result)
+			call := jen.Id(c.funcName(int(in.Callee))).Call(c.callArgs(ir.FuncID(in.Callee), in.Args[nops:], c.unbox(jen.Id("x"), pr))...)
+			body := []jen.Code{jen.Return(call)}
+			if res != "" {
+				body = []jen.Code{
+					jen.List(jen.Id("v"), jen.Err()).Op(":=").Add(call),
+					jen.Return(c.box(jen.Id("v"), res), jen.Err()),
+				}
+			}
+			lam = jen.Func().Params(jen.Id("x").Qual(evalPath, "Value")).Params(jen.Qual(evalPath, "Value"), jen.Error()).Block(body...)
 		}
 		return c.try(in, jen.Id("n").Dot("ListBuiltin").Call(jen.Lit(in.Name), c.val(ops[0]), jen.Qual(irPath, "TypeID").Call(jen.Lit(int(c.fn.Regs[in.Dst]))), lam), true)
 	}
 	return c.try(in, jen.Id("n").Dot("Builtin").Call(append([]jen.Code{jen.Lit(in.Name)}, c.vals(ops)...)...), true)
+}
+
+// sliceBuiltin compiles len, sum, map, filter, any and all over a list
+// held as a Go slice (register xs) into loops over the slice that call
+// the lambda's typed function, or returns nil when the representations
+// of the lambda or the result do not allow it.
+func (c *fnGen) sliceBuiltin(in *ir.Instr, xs ir.Reg) []jen.Code {
+	l := c.nt(xs)
+	e, dt := l[2:], c.nt(in.Dst)
+	if in.Name == "len" && dt == "int64" {
+		return c.assignNative(in, jen.Int64().Call(jen.Len(reg(xs))), "int64")
+	}
+	if in.Callee < 0 {
+		if in.Name != "sum" || dt != e {
+			return nil
+		}
+		switch e {
+		case "float64":
+			return c.assignNative(in, jen.Qual(evalPath, "SumFloats").Call(reg(xs)), e)
+		case "int64":
+			return c.tryAs(in, jen.Qual(evalPath, "SumInts").Call(reg(xs)), e, false)
+		}
+		return nil
+	}
+	callee := c.p.Funcs[in.Callee]
+	if c.rep(callee.Params[len(callee.Params)-1].Type) != e {
+		return nil
+	}
+	res := c.rep(callee.Result)
+	nops := int(in.Index)
+	lam := jen.Func().Params(jen.Id("x").Add(goRegType(e))).Params(goRegType(res), jen.Error()).Block(
+		jen.Return(jen.Id(c.funcName(int(in.Callee))).Call(c.callArgs(ir.FuncID(in.Callee), in.Args[nops:], jen.Id("x"))...)),
+	)
+	var fold string
+	switch {
+	case in.Name == "filter" && res == "bool" && dt == l:
+		fold = "FilterOf"
+	case in.Name == "any" && res == "bool" && dt == "bool":
+		fold = "AnyOf"
+	case in.Name == "all" && res == "bool" && dt == "bool":
+		fold = "AllOf"
+	case in.Name == "map" && res != "" && dt == "[]"+res:
+		fold = "MapOf"
+	case in.Name == "sum" && res == "float64" && dt == res:
+		fold = "SumFloatOf"
+	case in.Name == "sum" && res == "int64" && dt == res:
+		fold = "SumIntOf"
+	default:
+		return nil
+	}
+	return c.tryAs(in, jen.Qual(evalPath, fold).Call(reg(xs), lam), dt, true)
 }
 
 // fastBinary is x op y in plain Go, and its Go type, when the operand
@@ -725,9 +816,9 @@ func (c *fnGen) term(t *ir.Term) []jen.Code {
 	switch t.Op {
 	case ir.TermReturn:
 		if t.Value < 0 {
-			return []jen.Code{jen.Id("n").Dot("Leave").Call(), jen.Return(jen.Qual(evalPath, "Void"), jen.Nil())}
+			return []jen.Code{jen.Id("n").Dot("Leave").Call(), jen.Return(c.conv(jen.Qual(evalPath, "Void"), "", c.rep(c.fn.Result)), jen.Nil())}
 		}
-		return []jen.Code{jen.Id("n").Dot("Leave").Call(), jen.Return(c.val(t.Value), jen.Nil())}
+		return []jen.Code{jen.Id("n").Dot("Leave").Call(), jen.Return(c.as(t.Value, c.rep(c.fn.Result)), jen.Nil())}
 	case ir.TermJump:
 		return c.jump(&t.Succs[0])
 	case ir.TermBranch:

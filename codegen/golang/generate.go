@@ -97,6 +97,12 @@ type gen struct {
 	diags []Diagnostic
 	locs  []ir.Loc // the location table of funcs.go
 	locIx map[ir.Loc]int
+	// reps, repType and usedReps are the Go representations of types
+	// (typed.go): by type, the first type of each, and those whose
+	// conversions funcs.go must define.
+	reps     map[ir.TypeID]string
+	repType  map[string]ir.TypeID
+	usedReps map[string]bool
 }
 
 func (g *gen) errorf(l ir.Loc, format string, args ...any) {

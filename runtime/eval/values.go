@@ -37,6 +37,7 @@ type agg struct {
 	elems []Value  // list elements, record fields, map values
 	keys  []Value  // map keys, sorted by Compare, parallel to elems
 	rec   *ir.Type // the record type, for field names
+	memo  memoSlot // see Value.Memo
 }
 
 // None is the absent optional.

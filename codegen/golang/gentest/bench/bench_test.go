@@ -122,6 +122,46 @@ func BenchmarkHeavy(b *testing.B) {
 		func() (eval.Value, error) { *n = eval.Native{Prog: p}; return c.Funcs[i](n, arg) })
 }
 
+// BenchmarkGuardTyped is BenchmarkGuard on the guard's typed function
+// (a struct in, a bool out), which compiled guards and lambdas over
+// lists of records call; BenchmarkGuard adds the entry's conversion of
+// the record Value to the struct.
+func BenchmarkGuardTyped(b *testing.B) {
+	p, _ := load(b)
+	i := fnIndex(b, p, "big")
+	fn := p.Funcs[i]
+	ov := order(p, 700)
+	o := unbox_Order(ov)
+	m := eval.New(p)
+	n := &eval.Native{Prog: p}
+	ratio(b, func() (eval.Value, error) { return m.CallFunc(fn, nil, ov) },
+		func() (eval.Value, error) {
+			n.MaxSteps = 0 // a fresh budget per call, as the entry's Native has
+			ok, err := f0_big(n, o)
+			return eval.Bool(ok), err
+		})
+}
+
+// BenchmarkHeavyFresh is BenchmarkHeavy with a new list Value at every
+// call, so that the compiled side converts the 10,000 records to a
+// []Order each time (BenchmarkHeavy converts once: the list's memo).
+func BenchmarkHeavyFresh(b *testing.B) {
+	p, c := load(b)
+	i := fnIndex(b, p, "heavy")
+	fn := p.Funcs[i]
+	os := make([]eval.Value, 10000)
+	for k := range os {
+		os[k] = order(p, k)
+	}
+	m := eval.New(p)
+	n := new(eval.Native)
+	ratio(b, func() (eval.Value, error) { return m.CallFunc(fn, nil, eval.List(os)) },
+		func() (eval.Value, error) {
+			*n = eval.Native{Prog: p}
+			return c.Funcs[i](n, []eval.Value{eval.List(os)})
+		})
+}
+
 // BenchmarkSeq runs the ten-step sequence as cases on the engine and
 // reports engine transitions (events) per second with each evaluator.
 func BenchmarkSeq(b *testing.B) {

@@ -14,137 +14,233 @@ var funcs = [24]host.NativeFunc{func(n *eval.Native, a []eval.Value) (eval.Value
 	if len(a) != 1 {
 		return eval.Value{}, n.Arity("big", locs[0], 1, len(a))
 	}
-	return f0_big(n, a[0])
+	x, err := f0_big(n, unbox_Order(a[0]))
+	if err != nil {
+		return eval.Value{}, err
+	}
+	return eval.Bool(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 1 {
 		return eval.Value{}, n.Arity("score", locs[8], 1, len(a))
 	}
-	return f1_score(n, a[0])
+	x, err := f1_score(n, unbox_Order(a[0]))
+	if err != nil {
+		return eval.Value{}, err
+	}
+	return eval.Float(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 1 {
 		return eval.Value{}, n.Arity("eu_total", locs[20], 1, len(a))
 	}
-	return f2_eu_total(n, a[0])
+	x, err := f2_eu_total(n, unbox_list_Order(a[0]))
+	if err != nil {
+		return eval.Value{}, err
+	}
+	return eval.Float(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 1 {
-		return eval.Value{}, n.Arity("bulky", locs[27], 1, len(a))
+		return eval.Value{}, n.Arity("bulky", locs[26], 1, len(a))
 	}
-	return f3_bulky(n, a[0])
+	x, err := f3_bulky(n, unbox_list_Order(a[0]))
+	if err != nil {
+		return eval.Value{}, err
+	}
+	return eval.Int(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 1 {
-		return eval.Value{}, n.Arity("heavy", locs[32], 1, len(a))
+		return eval.Value{}, n.Arity("heavy", locs[30], 1, len(a))
 	}
-	return f4_heavy(n, a[0])
+	x, err := f4_heavy(n, unbox_list_Order(a[0]))
+	if err != nil {
+		return eval.Value{}, err
+	}
+	return eval.Float(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 1 {
-		return eval.Value{}, n.Arity("eu_total.filter", locs[52], 1, len(a))
+		return eval.Value{}, n.Arity("eu_total.filter", locs[48], 1, len(a))
 	}
-	return f5_eu_total_filter(n, a[0])
+	x, err := f5_eu_total_filter(n, unbox_Order(a[0]))
+	if err != nil {
+		return eval.Value{}, err
+	}
+	return eval.Bool(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 1 {
-		return eval.Value{}, n.Arity("eu_total.map", locs[55], 1, len(a))
+		return eval.Value{}, n.Arity("eu_total.map", locs[51], 1, len(a))
 	}
-	return f6_eu_total_map(n, a[0])
+	x, err := f6_eu_total_map(n, unbox_Order(a[0]))
+	if err != nil {
+		return eval.Value{}, err
+	}
+	return eval.Float(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 1 {
-		return eval.Value{}, n.Arity("bulky.filter", locs[58], 1, len(a))
+		return eval.Value{}, n.Arity("bulky.filter", locs[54], 1, len(a))
 	}
-	return f7_bulky_filter(n, a[0])
+	x, err := f7_bulky_filter(n, unbox_Order(a[0]))
+	if err != nil {
+		return eval.Value{}, err
+	}
+	return eval.Bool(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 1 {
-		return eval.Value{}, n.Arity("heavy.filter", locs[69], 1, len(a))
+		return eval.Value{}, n.Arity("heavy.filter", locs[65], 1, len(a))
 	}
-	return f8_heavy_filter(n, a[0])
+	x, err := f8_heavy_filter(n, unbox_Order(a[0]))
+	if err != nil {
+		return eval.Value{}, err
+	}
+	return eval.Bool(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Heavy.let.r", locs[73], 0, len(a))
+		return eval.Value{}, n.Arity("Heavy.let.r", locs[69], 0, len(a))
 	}
-	return f9_Heavy_let_r(n)
+	x, err := f9_Heavy_let_r(n)
+	if err != nil {
+		return eval.Value{}, err
+	}
+	return eval.Float(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Heavy.guard", locs[77], 0, len(a))
+		return eval.Value{}, n.Arity("Heavy.guard", locs[73], 0, len(a))
 	}
-	return f10_Heavy_guard(n)
+	x, err := f10_Heavy_guard(n)
+	if err != nil {
+		return eval.Value{}, err
+	}
+	return eval.Bool(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Heavy.fail", locs[82], 0, len(a))
+		return eval.Value{}, n.Arity("Heavy.fail", locs[78], 0, len(a))
 	}
-	return f11_Heavy_fail(n)
+	x, err := f11_Heavy_fail(n)
+	if err != nil {
+		return eval.Value{}, err
+	}
+	return eval.Str(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Heavy.return", locs[84], 0, len(a))
+		return eval.Value{}, n.Arity("Heavy.return", locs[80], 0, len(a))
 	}
-	return f12_Heavy_return(n)
+	x, err := f12_Heavy_return(n)
+	if err != nil {
+		return eval.Value{}, err
+	}
+	return eval.Float(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Seq.let.x", locs[86], 0, len(a))
+		return eval.Value{}, n.Arity("Seq.let.x", locs[82], 0, len(a))
 	}
-	return f13_Seq_let_x(n)
+	x, err := f13_Seq_let_x(n)
+	if err != nil {
+		return eval.Value{}, err
+	}
+	return eval.Int(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Seq.assign", locs[88], 0, len(a))
+		return eval.Value{}, n.Arity("Seq.assign", locs[84], 0, len(a))
 	}
-	return f14_Seq_assign(n)
+	x, err := f14_Seq_assign(n)
+	if err != nil {
+		return eval.Value{}, err
+	}
+	return eval.Int(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Seq.assign", locs[94], 0, len(a))
+		return eval.Value{}, n.Arity("Seq.assign", locs[90], 0, len(a))
 	}
-	return f15_Seq_assign(n)
+	x, err := f15_Seq_assign(n)
+	if err != nil {
+		return eval.Value{}, err
+	}
+	return eval.Int(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Seq.assign", locs[100], 0, len(a))
+		return eval.Value{}, n.Arity("Seq.assign", locs[96], 0, len(a))
 	}
-	return f16_Seq_assign(n)
+	x, err := f16_Seq_assign(n)
+	if err != nil {
+		return eval.Value{}, err
+	}
+	return eval.Int(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Seq.assign", locs[106], 0, len(a))
+		return eval.Value{}, n.Arity("Seq.assign", locs[102], 0, len(a))
 	}
-	return f17_Seq_assign(n)
+	x, err := f17_Seq_assign(n)
+	if err != nil {
+		return eval.Value{}, err
+	}
+	return eval.Int(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Seq.assign", locs[112], 0, len(a))
+		return eval.Value{}, n.Arity("Seq.assign", locs[108], 0, len(a))
 	}
-	return f18_Seq_assign(n)
+	x, err := f18_Seq_assign(n)
+	if err != nil {
+		return eval.Value{}, err
+	}
+	return eval.Int(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Seq.assign", locs[118], 0, len(a))
+		return eval.Value{}, n.Arity("Seq.assign", locs[114], 0, len(a))
 	}
-	return f19_Seq_assign(n)
+	x, err := f19_Seq_assign(n)
+	if err != nil {
+		return eval.Value{}, err
+	}
+	return eval.Int(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Seq.assign", locs[124], 0, len(a))
+		return eval.Value{}, n.Arity("Seq.assign", locs[120], 0, len(a))
 	}
-	return f20_Seq_assign(n)
+	x, err := f20_Seq_assign(n)
+	if err != nil {
+		return eval.Value{}, err
+	}
+	return eval.Int(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Seq.assign", locs[130], 0, len(a))
+		return eval.Value{}, n.Arity("Seq.assign", locs[126], 0, len(a))
 	}
-	return f21_Seq_assign(n)
+	x, err := f21_Seq_assign(n)
+	if err != nil {
+		return eval.Value{}, err
+	}
+	return eval.Int(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Seq.assign", locs[136], 0, len(a))
+		return eval.Value{}, n.Arity("Seq.assign", locs[132], 0, len(a))
 	}
-	return f22_Seq_assign(n)
+	x, err := f22_Seq_assign(n)
+	if err != nil {
+		return eval.Value{}, err
+	}
+	return eval.Int(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Seq.return", locs[142], 0, len(a))
+		return eval.Value{}, n.Arity("Seq.return", locs[138], 0, len(a))
 	}
-	return f23_Seq_return(n)
+	x, err := f23_Seq_return(n)
+	if err != nil {
+		return eval.Value{}, err
+	}
+	return eval.Int(x), nil
 }}
 
 // f0_big compiles big (bench.knhk:10).
-func f0_big(n *eval.Native, r0 eval.Value) (eval.Value, error) {
+func f0_big(n *eval.Native, r0 Order) (bool, error) {
 	if err := n.Enter("big", locs[0]); err != nil {
-		return eval.Value{}, err
+		return false, err
 	}
 	var r3, r4, r5, r8 bool
 	var r1, r2 int64
 	var r6, r7 string
 	if n.Over(3) {
-		return eval.Value{}, n.StepFail("big", locs[1:4])
+		return false, n.StepFail("big", locs[1:4])
 	}
 	// bench.knhk:10
-	r1 = r0.Index(0).AsInt() // .amount
+	r1 = r0.Amount
 	r2 = int64(1000)
 	r3 = r1 > r2
 	if r3 {
@@ -153,260 +249,253 @@ func f0_big(n *eval.Native, r0 eval.Value) (eval.Value, error) {
 	goto b2
 b1:
 	if n.Over(3) {
-		return eval.Value{}, n.StepFail("big", locs[4:7])
+		return false, n.StepFail("big", locs[4:7])
 	}
-	r6 = r0.Index(4).AsString() // .region
+	r6 = r0.Region
 	r7 = "EU"
 	r8 = r6 == r7
 	r4 = r8
 	goto b3
 b2:
 	if n.Over(1) {
-		return eval.Value{}, n.StepFail("big", locs[7:8])
+		return false, n.StepFail("big", locs[7:8])
 	}
 	r5 = false
 	r4 = r5
 	goto b3
 b3:
 	n.Leave()
-	return eval.Bool(r4), nil
+	return r4, nil
 }
 
 // f1_score compiles score (bench.knhk:12).
-func f1_score(n *eval.Native, r0 eval.Value) (eval.Value, error) {
+func f1_score(n *eval.Native, r0 Order) (float64, error) {
 	if err := n.Enter("score", locs[8]); err != nil {
-		return eval.Value{}, err
+		return 0, err
 	}
 	var r1, r6 int64
 	var r2, r3, r4, r5, r7, r8, r9, r10, r11 float64
 	if n.Over(11) {
-		return eval.Value{}, n.StepFail("score", locs[9:20])
+		return 0, n.StepFail("score", locs[9:20])
 	}
 	// bench.knhk:12
-	r1 = r0.Index(0).AsInt() // .amount
+	r1 = r0.Amount
 	r2 = float64(r1)
 	r3 = 0.25
 	r4 = r2 * r3
-	r5 = r0.Index(2).AsFloat() // .price
-	r6 = r0.Index(3).AsInt()   // .qty
+	r5 = r0.Price
+	r6 = r0.Qty
 	r7 = float64(r6)
 	r8 = r5 * r7
 	r9 = r4 + r8
 	r10 = 3.0
 	r11 = r9 - r10
 	n.Leave()
-	return eval.Float(r11), nil
+	return r11, nil
 }
 
 // f2_eu_total compiles eu_total (bench.knhk:14).
-func f2_eu_total(n *eval.Native, r0 eval.Value) (eval.Value, error) {
+func f2_eu_total(n *eval.Native, r0 []Order) (float64, error) {
 	if err := n.Enter("eu_total", locs[20]); err != nil {
-		return eval.Value{}, err
+		return 0, err
 	}
-	var r1, r2 eval.Value
 	var r3 float64
-	var tmp eval.Value
+	var r1 []Order
+	var r2 []float64
 	var err error
 	if n.Over(1) {
-		return eval.Value{}, n.StepFail("eu_total", locs[21:22])
+		return 0, n.StepFail("eu_total", locs[21:22])
 	}
 	// bench.knhk:14
-	r1, err = n.ListBuiltin("filter", r0, ir.TypeID(12), func(x eval.Value) (eval.Value, error) {
-		return f5_eu_total_filter(n, x)
-	})
-	if err != nil {
-		return eval.Value{}, eval.At(err, "eu_total", locs[22])
+	{
+		var v []Order
+		v, err = eval.FilterOf(r0, func(x Order) (bool, error) {
+			return f5_eu_total_filter(n, x)
+		})
+		if err != nil {
+			return 0, eval.At(err, "eu_total", locs[22])
+		}
+		n.ChargeLen(len(v))
+		r1 = v
 	}
-	n.Charge(r1)
 	if n.Over(1) {
-		return eval.Value{}, n.StepFail("eu_total", locs[23:24])
+		return 0, n.StepFail("eu_total", locs[23:24])
 	}
-	r2, err = n.ListBuiltin("map", r1, ir.TypeID(13), func(x eval.Value) (eval.Value, error) {
-		return f6_eu_total_map(n, x)
-	})
-	if err != nil {
-		return eval.Value{}, eval.At(err, "eu_total", locs[24])
+	{
+		var v []float64
+		v, err = eval.MapOf(r1, func(x Order) (float64, error) {
+			return f6_eu_total_map(n, x)
+		})
+		if err != nil {
+			return 0, eval.At(err, "eu_total", locs[24])
+		}
+		n.ChargeLen(len(v))
+		r2 = v
 	}
-	n.Charge(r2)
 	if n.Over(1) {
-		return eval.Value{}, n.StepFail("eu_total", locs[25:26])
+		return 0, n.StepFail("eu_total", locs[25:26])
 	}
-	tmp, err = n.ListBuiltin("sum", r2, ir.TypeID(3), nil)
-	if err != nil {
-		return eval.Value{}, eval.At(err, "eu_total", locs[26])
-	}
-	r3 = tmp.AsFloat()
+	r3 = eval.SumFloats(r2)
 	n.Leave()
-	return eval.Float(r3), nil
+	return r3, nil
 }
 
 // f3_bulky compiles bulky (bench.knhk:16).
-func f3_bulky(n *eval.Native, r0 eval.Value) (eval.Value, error) {
-	if err := n.Enter("bulky", locs[27]); err != nil {
-		return eval.Value{}, err
+func f3_bulky(n *eval.Native, r0 []Order) (int64, error) {
+	if err := n.Enter("bulky", locs[26]); err != nil {
+		return 0, err
 	}
-	var r1 eval.Value
 	var r2 int64
-	var tmp eval.Value
+	var r1 []Order
 	var err error
 	if n.Over(1) {
-		return eval.Value{}, n.StepFail("bulky", locs[28:29])
+		return 0, n.StepFail("bulky", locs[27:28])
 	}
 	// bench.knhk:16
-	r1, err = n.ListBuiltin("filter", r0, ir.TypeID(12), func(x eval.Value) (eval.Value, error) {
-		return f7_bulky_filter(n, x)
-	})
-	if err != nil {
-		return eval.Value{}, eval.At(err, "bulky", locs[29])
+	{
+		var v []Order
+		v, err = eval.FilterOf(r0, func(x Order) (bool, error) {
+			return f7_bulky_filter(n, x)
+		})
+		if err != nil {
+			return 0, eval.At(err, "bulky", locs[28])
+		}
+		n.ChargeLen(len(v))
+		r1 = v
 	}
-	n.Charge(r1)
 	if n.Over(1) {
-		return eval.Value{}, n.StepFail("bulky", locs[30:31])
+		return 0, n.StepFail("bulky", locs[29:30])
 	}
-	tmp, err = n.Builtin("len", r1)
-	if err != nil {
-		return eval.Value{}, eval.At(err, "bulky", locs[31])
-	}
-	r2 = tmp.AsInt()
+	r2 = int64(len(r1))
 	n.Leave()
-	return eval.Int(r2), nil
+	return r2, nil
 }
 
 // f4_heavy compiles heavy (bench.knhk:18).
-func f4_heavy(n *eval.Native, r0 eval.Value) (eval.Value, error) {
-	if err := n.Enter("heavy", locs[32]); err != nil {
-		return eval.Value{}, err
+func f4_heavy(n *eval.Native, r0 []Order) (float64, error) {
+	if err := n.Enter("heavy", locs[30]); err != nil {
+		return 0, err
 	}
-	var r10 eval.Value
 	var r2, r3, r4, r7, r11 int64
 	var r1, r5, r6, r8, r9, r12, r13 float64
+	var r10 []Order
 	var tmp eval.Value
 	var err error
 	if n.Over(1) {
-		return eval.Value{}, n.StepFail("heavy", locs[33:34])
+		return 0, n.StepFail("heavy", locs[31:32])
 	}
 	// bench.knhk:19
-	tmp, err = f2_eu_total(n, r0)
+	r1, err = f2_eu_total(n, r0)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "heavy", locs[34])
+		return 0, eval.At(err, "heavy", locs[32])
 	}
-	r1 = tmp.AsFloat()
 	if n.Over(1) {
-		return eval.Value{}, n.StepFail("heavy", locs[35:36])
+		return 0, n.StepFail("heavy", locs[33:34])
 	}
-	tmp, err = n.Builtin("len", r0)
-	if err != nil {
-		return eval.Value{}, eval.At(err, "heavy", locs[36])
-	}
-	r2 = tmp.AsInt()
+	r2 = int64(len(r0))
 	if n.Over(2) {
-		return eval.Value{}, n.StepFail("heavy", locs[37:39])
+		return 0, n.StepFail("heavy", locs[34:36])
 	}
 	r3 = int64(1)
 	tmp, err = n.Builtin("max", eval.Int(r2), eval.Int(r3))
 	if err != nil {
-		return eval.Value{}, eval.At(err, "heavy", locs[39])
+		return 0, eval.At(err, "heavy", locs[36])
 	}
 	r4 = tmp.AsInt()
 	if n.Over(3) {
-		return eval.Value{}, n.StepFail("heavy", locs[40:43])
+		return 0, n.StepFail("heavy", locs[37:40])
 	}
 	r5 = float64(r4)
 	r6 = r1 / r5
-	tmp, err = f3_bulky(n, r0)
+	r7, err = f3_bulky(n, r0)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "heavy", locs[43])
+		return 0, eval.At(err, "heavy", locs[40])
 	}
-	r7 = tmp.AsInt()
 	if n.Over(3) {
-		return eval.Value{}, n.StepFail("heavy", locs[44:47])
+		return 0, n.StepFail("heavy", locs[41:44])
 	}
 	r8 = float64(r7)
 	r9 = r6 + r8
-	r10, err = n.ListBuiltin("filter", r0, ir.TypeID(12), func(x eval.Value) (eval.Value, error) {
-		return f8_heavy_filter(n, x)
-	})
-	if err != nil {
-		return eval.Value{}, eval.At(err, "heavy", locs[47])
+	{
+		var v []Order
+		v, err = eval.FilterOf(r0, func(x Order) (bool, error) {
+			return f8_heavy_filter(n, x)
+		})
+		if err != nil {
+			return 0, eval.At(err, "heavy", locs[44])
+		}
+		n.ChargeLen(len(v))
+		r10 = v
 	}
-	n.Charge(r10)
 	if n.Over(1) {
-		return eval.Value{}, n.StepFail("heavy", locs[48:49])
+		return 0, n.StepFail("heavy", locs[45:46])
 	}
-	tmp, err = n.Builtin("len", r10)
-	if err != nil {
-		return eval.Value{}, eval.At(err, "heavy", locs[49])
-	}
-	r11 = tmp.AsInt()
+	r11 = int64(len(r10))
 	if n.Over(2) {
-		return eval.Value{}, n.StepFail("heavy", locs[50:52])
+		return 0, n.StepFail("heavy", locs[46:48])
 	}
 	r12 = float64(r11)
 	r13 = r9 - r12
 	n.Leave()
-	return eval.Float(r13), nil
+	return r13, nil
 }
 
 // f5_eu_total_filter compiles eu_total.filter (bench.knhk:14).
-func f5_eu_total_filter(n *eval.Native, r0 eval.Value) (eval.Value, error) {
-	if err := n.Enter("eu_total.filter", locs[52]); err != nil {
-		return eval.Value{}, err
+func f5_eu_total_filter(n *eval.Native, r0 Order) (bool, error) {
+	if err := n.Enter("eu_total.filter", locs[48]); err != nil {
+		return false, err
 	}
 	var r1 bool
-	var tmp eval.Value
 	var err error
 	if n.Over(1) {
-		return eval.Value{}, n.StepFail("eu_total.filter", locs[53:54])
+		return false, n.StepFail("eu_total.filter", locs[49:50])
 	}
 	// bench.knhk:14
-	tmp, err = f0_big(n, r0)
+	r1, err = f0_big(n, r0)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "eu_total.filter", locs[54])
+		return false, eval.At(err, "eu_total.filter", locs[50])
 	}
-	r1 = tmp.AsBool()
 	n.Leave()
-	return eval.Bool(r1), nil
+	return r1, nil
 }
 
 // f6_eu_total_map compiles eu_total.map (bench.knhk:14).
-func f6_eu_total_map(n *eval.Native, r0 eval.Value) (eval.Value, error) {
-	if err := n.Enter("eu_total.map", locs[55]); err != nil {
-		return eval.Value{}, err
+func f6_eu_total_map(n *eval.Native, r0 Order) (float64, error) {
+	if err := n.Enter("eu_total.map", locs[51]); err != nil {
+		return 0, err
 	}
 	var r1 float64
-	var tmp eval.Value
 	var err error
 	if n.Over(1) {
-		return eval.Value{}, n.StepFail("eu_total.map", locs[56:57])
+		return 0, n.StepFail("eu_total.map", locs[52:53])
 	}
 	// bench.knhk:14
-	tmp, err = f1_score(n, r0)
+	r1, err = f1_score(n, r0)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "eu_total.map", locs[57])
+		return 0, eval.At(err, "eu_total.map", locs[53])
 	}
-	r1 = tmp.AsFloat()
 	n.Leave()
-	return eval.Float(r1), nil
+	return r1, nil
 }
 
 // f7_bulky_filter compiles bulky.filter (bench.knhk:16).
-func f7_bulky_filter(n *eval.Native, r0 eval.Value) (eval.Value, error) {
-	if err := n.Enter("bulky.filter", locs[58]); err != nil {
-		return eval.Value{}, err
+func f7_bulky_filter(n *eval.Native, r0 Order) (bool, error) {
+	if err := n.Enter("bulky.filter", locs[54]); err != nil {
+		return false, err
 	}
 	var r5, r6, r7, r10 bool
 	var r1, r2, r3, r4 int64
 	var r8, r9 float64
 	var err error
 	if n.Over(5) {
-		return eval.Value{}, n.StepFail("bulky.filter", locs[59:64])
+		return false, n.StepFail("bulky.filter", locs[55:60])
 	}
 	// bench.knhk:16
-	r1 = r0.Index(3).AsInt() // .qty
+	r1 = r0.Qty
 	r2 = int64(3)
 	r3, err = eval.IntOp(ir.BinRem, r1, r2)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "bulky.filter", locs[64])
+		return false, eval.At(err, "bulky.filter", locs[60])
 	}
 	r4 = int64(0)
 	r5 = r3 == r4
@@ -416,403 +505,444 @@ func f7_bulky_filter(n *eval.Native, r0 eval.Value) (eval.Value, error) {
 	goto b2
 b1:
 	if n.Over(3) {
-		return eval.Value{}, n.StepFail("bulky.filter", locs[65:68])
+		return false, n.StepFail("bulky.filter", locs[61:64])
 	}
-	r8 = r0.Index(2).AsFloat() // .price
+	r8 = r0.Price
 	r9 = 10.0
 	r10 = r8 > r9
 	r6 = r10
 	goto b3
 b2:
 	if n.Over(1) {
-		return eval.Value{}, n.StepFail("bulky.filter", locs[68:69])
+		return false, n.StepFail("bulky.filter", locs[64:65])
 	}
 	r7 = false
 	r6 = r7
 	goto b3
 b3:
 	n.Leave()
-	return eval.Bool(r6), nil
+	return r6, nil
 }
 
 // f8_heavy_filter compiles heavy.filter (bench.knhk:19).
-func f8_heavy_filter(n *eval.Native, r0 eval.Value) (eval.Value, error) {
-	if err := n.Enter("heavy.filter", locs[69]); err != nil {
-		return eval.Value{}, err
+func f8_heavy_filter(n *eval.Native, r0 Order) (bool, error) {
+	if err := n.Enter("heavy.filter", locs[65]); err != nil {
+		return false, err
 	}
 	var r3 bool
 	var r1, r2 int64
 	if n.Over(3) {
-		return eval.Value{}, n.StepFail("heavy.filter", locs[70:73])
+		return false, n.StepFail("heavy.filter", locs[66:69])
 	}
 	// bench.knhk:19
-	r1 = r0.Index(0).AsInt() // .amount
+	r1 = r0.Amount
 	r2 = int64(0)
 	r3 = r1 < r2
 	n.Leave()
-	return eval.Bool(r3), nil
+	return r3, nil
 }
 
 // f9_Heavy_let_r compiles Heavy.let.r (bench.knhk:22).
-func f9_Heavy_let_r(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Heavy.let.r", locs[73]); err != nil {
-		return eval.Value{}, err
+func f9_Heavy_let_r(n *eval.Native) (float64, error) {
+	if err := n.Enter("Heavy.let.r", locs[69]); err != nil {
+		return 0, err
 	}
-	var r0 eval.Value
 	var r1 float64
+	var r0 []Order
 	var tmp eval.Value
 	var err error
 	if n.Over(2) {
-		return eval.Value{}, n.StepFail("Heavy.let.r", locs[74:76])
+		return 0, n.StepFail("Heavy.let.r", locs[70:72])
 	}
 	// bench.knhk:22
-	r0, err = n.Var("Heavy.let.r", n.Prog.Funcs[9], 0)
+	tmp, err = n.Var("Heavy.let.r", n.Prog.Funcs[9], 0)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Heavy.let.r", locs[76])
+		return 0, eval.At(err, "Heavy.let.r", locs[72])
 	}
-	tmp, err = f4_heavy(n, r0)
+	r0 = unbox_list_Order(tmp)
+	r1, err = f4_heavy(n, r0)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Heavy.let.r", locs[73])
+		return 0, eval.At(err, "Heavy.let.r", locs[69])
 	}
-	r1 = tmp.AsFloat()
 	n.Leave()
-	return eval.Float(r1), nil
+	return r1, nil
 }
 
 // f10_Heavy_guard compiles Heavy.guard (bench.knhk:23).
-func f10_Heavy_guard(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Heavy.guard", locs[77]); err != nil {
-		return eval.Value{}, err
+func f10_Heavy_guard(n *eval.Native) (bool, error) {
+	if err := n.Enter("Heavy.guard", locs[73]); err != nil {
+		return false, err
 	}
 	var r2 bool
 	var r0, r1 float64
 	var tmp eval.Value
 	var err error
 	if n.Over(3) {
-		return eval.Value{}, n.StepFail("Heavy.guard", locs[78:81])
+		return false, n.StepFail("Heavy.guard", locs[74:77])
 	}
 	// bench.knhk:23
 	tmp, err = n.Var("Heavy.guard", n.Prog.Funcs[10], 1)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Heavy.guard", locs[81])
+		return false, eval.At(err, "Heavy.guard", locs[77])
 	}
 	r0 = tmp.AsFloat()
 	r1 = 0.0
 	r2 = r0 >= r1
 	n.Leave()
-	return eval.Bool(r2), nil
+	return r2, nil
 }
 
 // f11_Heavy_fail compiles Heavy.fail (bench.knhk:23).
-func f11_Heavy_fail(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Heavy.fail", locs[82]); err != nil {
-		return eval.Value{}, err
+func f11_Heavy_fail(n *eval.Native) (string, error) {
+	if err := n.Enter("Heavy.fail", locs[78]); err != nil {
+		return "", err
 	}
 	var r0 string
 	if n.Over(1) {
-		return eval.Value{}, n.StepFail("Heavy.fail", locs[83:84])
+		return "", n.StepFail("Heavy.fail", locs[79:80])
 	}
 	// bench.knhk:23
 	r0 = "negative amounts"
 	n.Leave()
-	return eval.Str(r0), nil
+	return r0, nil
 }
 
 // f12_Heavy_return compiles Heavy.return (bench.knhk:24).
-func f12_Heavy_return(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Heavy.return", locs[84]); err != nil {
-		return eval.Value{}, err
+func f12_Heavy_return(n *eval.Native) (float64, error) {
+	if err := n.Enter("Heavy.return", locs[80]); err != nil {
+		return 0, err
 	}
 	var r0 float64
 	var tmp eval.Value
 	var err error
 	if n.Over(1) {
-		return eval.Value{}, n.StepFail("Heavy.return", locs[85:86])
+		return 0, n.StepFail("Heavy.return", locs[81:82])
 	}
 	// bench.knhk:24
 	tmp, err = n.Var("Heavy.return", n.Prog.Funcs[12], 1)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Heavy.return", locs[84])
+		return 0, eval.At(err, "Heavy.return", locs[80])
 	}
 	r0 = tmp.AsFloat()
 	n.Leave()
-	return eval.Float(r0), nil
+	return r0, nil
 }
 
 // f13_Seq_let_x compiles Seq.let.x (bench.knhk:28).
-func f13_Seq_let_x(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Seq.let.x", locs[86]); err != nil {
-		return eval.Value{}, err
+func f13_Seq_let_x(n *eval.Native) (int64, error) {
+	if err := n.Enter("Seq.let.x", locs[82]); err != nil {
+		return 0, err
 	}
 	var r0 int64
 	var tmp eval.Value
 	var err error
 	if n.Over(1) {
-		return eval.Value{}, n.StepFail("Seq.let.x", locs[87:88])
+		return 0, n.StepFail("Seq.let.x", locs[83:84])
 	}
 	// bench.knhk:28
 	tmp, err = n.Var("Seq.let.x", n.Prog.Funcs[13], 0)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Seq.let.x", locs[86])
+		return 0, eval.At(err, "Seq.let.x", locs[82])
 	}
 	r0 = tmp.AsInt()
 	n.Leave()
-	return eval.Int(r0), nil
+	return r0, nil
 }
 
 // f14_Seq_assign compiles Seq.assign (bench.knhk:29).
-func f14_Seq_assign(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Seq.assign", locs[88]); err != nil {
-		return eval.Value{}, err
+func f14_Seq_assign(n *eval.Native) (int64, error) {
+	if err := n.Enter("Seq.assign", locs[84]); err != nil {
+		return 0, err
 	}
 	var r0, r1, r2 int64
 	var tmp eval.Value
 	var err error
 	if n.Over(3) {
-		return eval.Value{}, n.StepFail("Seq.assign", locs[89:92])
+		return 0, n.StepFail("Seq.assign", locs[85:88])
 	}
 	// bench.knhk:29
 	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[14], 1)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Seq.assign", locs[92])
+		return 0, eval.At(err, "Seq.assign", locs[88])
 	}
 	r0 = tmp.AsInt()
 	r1 = int64(1)
 	r2, err = eval.IntOp(ir.BinAdd, r0, r1)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Seq.assign", locs[93])
+		return 0, eval.At(err, "Seq.assign", locs[89])
 	}
 	n.Leave()
-	return eval.Int(r2), nil
+	return r2, nil
 }
 
 // f15_Seq_assign compiles Seq.assign (bench.knhk:30).
-func f15_Seq_assign(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Seq.assign", locs[94]); err != nil {
-		return eval.Value{}, err
+func f15_Seq_assign(n *eval.Native) (int64, error) {
+	if err := n.Enter("Seq.assign", locs[90]); err != nil {
+		return 0, err
 	}
 	var r0, r1, r2 int64
 	var tmp eval.Value
 	var err error
 	if n.Over(3) {
-		return eval.Value{}, n.StepFail("Seq.assign", locs[95:98])
+		return 0, n.StepFail("Seq.assign", locs[91:94])
 	}
 	// bench.knhk:30
 	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[15], 1)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Seq.assign", locs[98])
+		return 0, eval.At(err, "Seq.assign", locs[94])
 	}
 	r0 = tmp.AsInt()
 	r1 = int64(2)
 	r2, err = eval.IntOp(ir.BinMul, r0, r1)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Seq.assign", locs[99])
+		return 0, eval.At(err, "Seq.assign", locs[95])
 	}
 	n.Leave()
-	return eval.Int(r2), nil
+	return r2, nil
 }
 
 // f16_Seq_assign compiles Seq.assign (bench.knhk:31).
-func f16_Seq_assign(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Seq.assign", locs[100]); err != nil {
-		return eval.Value{}, err
+func f16_Seq_assign(n *eval.Native) (int64, error) {
+	if err := n.Enter("Seq.assign", locs[96]); err != nil {
+		return 0, err
 	}
 	var r0, r1, r2 int64
 	var tmp eval.Value
 	var err error
 	if n.Over(3) {
-		return eval.Value{}, n.StepFail("Seq.assign", locs[101:104])
+		return 0, n.StepFail("Seq.assign", locs[97:100])
 	}
 	// bench.knhk:31
 	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[16], 1)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Seq.assign", locs[104])
+		return 0, eval.At(err, "Seq.assign", locs[100])
 	}
 	r0 = tmp.AsInt()
 	r1 = int64(3)
 	r2, err = eval.IntOp(ir.BinSub, r0, r1)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Seq.assign", locs[105])
+		return 0, eval.At(err, "Seq.assign", locs[101])
 	}
 	n.Leave()
-	return eval.Int(r2), nil
+	return r2, nil
 }
 
 // f17_Seq_assign compiles Seq.assign (bench.knhk:32).
-func f17_Seq_assign(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Seq.assign", locs[106]); err != nil {
-		return eval.Value{}, err
+func f17_Seq_assign(n *eval.Native) (int64, error) {
+	if err := n.Enter("Seq.assign", locs[102]); err != nil {
+		return 0, err
 	}
 	var r0, r1, r2 int64
 	var tmp eval.Value
 	var err error
 	if n.Over(3) {
-		return eval.Value{}, n.StepFail("Seq.assign", locs[107:110])
+		return 0, n.StepFail("Seq.assign", locs[103:106])
 	}
 	// bench.knhk:32
 	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[17], 1)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Seq.assign", locs[110])
+		return 0, eval.At(err, "Seq.assign", locs[106])
 	}
 	r0 = tmp.AsInt()
 	r1 = int64(4)
 	r2, err = eval.IntOp(ir.BinAdd, r0, r1)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Seq.assign", locs[111])
+		return 0, eval.At(err, "Seq.assign", locs[107])
 	}
 	n.Leave()
-	return eval.Int(r2), nil
+	return r2, nil
 }
 
 // f18_Seq_assign compiles Seq.assign (bench.knhk:33).
-func f18_Seq_assign(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Seq.assign", locs[112]); err != nil {
-		return eval.Value{}, err
+func f18_Seq_assign(n *eval.Native) (int64, error) {
+	if err := n.Enter("Seq.assign", locs[108]); err != nil {
+		return 0, err
 	}
 	var r0, r1, r2 int64
 	var tmp eval.Value
 	var err error
 	if n.Over(3) {
-		return eval.Value{}, n.StepFail("Seq.assign", locs[113:116])
+		return 0, n.StepFail("Seq.assign", locs[109:112])
 	}
 	// bench.knhk:33
 	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[18], 1)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Seq.assign", locs[116])
+		return 0, eval.At(err, "Seq.assign", locs[112])
 	}
 	r0 = tmp.AsInt()
 	r1 = int64(5)
 	r2, err = eval.IntOp(ir.BinMul, r0, r1)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Seq.assign", locs[117])
+		return 0, eval.At(err, "Seq.assign", locs[113])
 	}
 	n.Leave()
-	return eval.Int(r2), nil
+	return r2, nil
 }
 
 // f19_Seq_assign compiles Seq.assign (bench.knhk:34).
-func f19_Seq_assign(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Seq.assign", locs[118]); err != nil {
-		return eval.Value{}, err
+func f19_Seq_assign(n *eval.Native) (int64, error) {
+	if err := n.Enter("Seq.assign", locs[114]); err != nil {
+		return 0, err
 	}
 	var r0, r1, r2 int64
 	var tmp eval.Value
 	var err error
 	if n.Over(3) {
-		return eval.Value{}, n.StepFail("Seq.assign", locs[119:122])
+		return 0, n.StepFail("Seq.assign", locs[115:118])
 	}
 	// bench.knhk:34
 	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[19], 1)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Seq.assign", locs[122])
+		return 0, eval.At(err, "Seq.assign", locs[118])
 	}
 	r0 = tmp.AsInt()
 	r1 = int64(6)
 	r2, err = eval.IntOp(ir.BinSub, r0, r1)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Seq.assign", locs[123])
+		return 0, eval.At(err, "Seq.assign", locs[119])
 	}
 	n.Leave()
-	return eval.Int(r2), nil
+	return r2, nil
 }
 
 // f20_Seq_assign compiles Seq.assign (bench.knhk:35).
-func f20_Seq_assign(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Seq.assign", locs[124]); err != nil {
-		return eval.Value{}, err
+func f20_Seq_assign(n *eval.Native) (int64, error) {
+	if err := n.Enter("Seq.assign", locs[120]); err != nil {
+		return 0, err
 	}
 	var r0, r1, r2 int64
 	var tmp eval.Value
 	var err error
 	if n.Over(3) {
-		return eval.Value{}, n.StepFail("Seq.assign", locs[125:128])
+		return 0, n.StepFail("Seq.assign", locs[121:124])
 	}
 	// bench.knhk:35
 	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[20], 1)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Seq.assign", locs[128])
+		return 0, eval.At(err, "Seq.assign", locs[124])
 	}
 	r0 = tmp.AsInt()
 	r1 = int64(7)
 	r2, err = eval.IntOp(ir.BinAdd, r0, r1)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Seq.assign", locs[129])
+		return 0, eval.At(err, "Seq.assign", locs[125])
 	}
 	n.Leave()
-	return eval.Int(r2), nil
+	return r2, nil
 }
 
 // f21_Seq_assign compiles Seq.assign (bench.knhk:36).
-func f21_Seq_assign(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Seq.assign", locs[130]); err != nil {
-		return eval.Value{}, err
+func f21_Seq_assign(n *eval.Native) (int64, error) {
+	if err := n.Enter("Seq.assign", locs[126]); err != nil {
+		return 0, err
 	}
 	var r0, r1, r2 int64
 	var tmp eval.Value
 	var err error
 	if n.Over(3) {
-		return eval.Value{}, n.StepFail("Seq.assign", locs[131:134])
+		return 0, n.StepFail("Seq.assign", locs[127:130])
 	}
 	// bench.knhk:36
 	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[21], 1)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Seq.assign", locs[134])
+		return 0, eval.At(err, "Seq.assign", locs[130])
 	}
 	r0 = tmp.AsInt()
 	r1 = int64(8)
 	r2, err = eval.IntOp(ir.BinMul, r0, r1)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Seq.assign", locs[135])
+		return 0, eval.At(err, "Seq.assign", locs[131])
 	}
 	n.Leave()
-	return eval.Int(r2), nil
+	return r2, nil
 }
 
 // f22_Seq_assign compiles Seq.assign (bench.knhk:37).
-func f22_Seq_assign(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Seq.assign", locs[136]); err != nil {
-		return eval.Value{}, err
+func f22_Seq_assign(n *eval.Native) (int64, error) {
+	if err := n.Enter("Seq.assign", locs[132]); err != nil {
+		return 0, err
 	}
 	var r0, r1, r2 int64
 	var tmp eval.Value
 	var err error
 	if n.Over(3) {
-		return eval.Value{}, n.StepFail("Seq.assign", locs[137:140])
+		return 0, n.StepFail("Seq.assign", locs[133:136])
 	}
 	// bench.knhk:37
 	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[22], 1)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Seq.assign", locs[140])
+		return 0, eval.At(err, "Seq.assign", locs[136])
 	}
 	r0 = tmp.AsInt()
 	r1 = int64(9)
 	r2, err = eval.IntOp(ir.BinSub, r0, r1)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Seq.assign", locs[141])
+		return 0, eval.At(err, "Seq.assign", locs[137])
 	}
 	n.Leave()
-	return eval.Int(r2), nil
+	return r2, nil
 }
 
 // f23_Seq_return compiles Seq.return (bench.knhk:38).
-func f23_Seq_return(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Seq.return", locs[142]); err != nil {
-		return eval.Value{}, err
+func f23_Seq_return(n *eval.Native) (int64, error) {
+	if err := n.Enter("Seq.return", locs[138]); err != nil {
+		return 0, err
 	}
 	var r0 int64
 	var tmp eval.Value
 	var err error
 	if n.Over(1) {
-		return eval.Value{}, n.StepFail("Seq.return", locs[143:144])
+		return 0, n.StepFail("Seq.return", locs[139:140])
 	}
 	// bench.knhk:38
 	tmp, err = n.Var("Seq.return", n.Prog.Funcs[23], 1)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Seq.return", locs[142])
+		return 0, eval.At(err, "Seq.return", locs[138])
 	}
 	r0 = tmp.AsInt()
 	n.Leave()
-	return eval.Int(r0), nil
+	return r0, nil
+}
+
+// box_Order is a Order as a record Value.
+func box_Order(n *eval.Native, x Order) eval.Value {
+	return n.MakeRecord(11, eval.Int(x.Amount), eval.Str(x.Id), eval.Float(x.Price), eval.Int(x.Qty), eval.Str(x.Region))
+}
+
+// unbox_Order is the record Value v as a Order.
+func unbox_Order(v eval.Value) Order {
+	return Order{
+		Amount: v.Index(0).AsInt(),
+		Id:     v.Index(1).AsString(),
+		Price:  v.Index(2).AsFloat(),
+		Qty:    v.Index(3).AsInt(),
+		Region: v.Index(4).AsString(),
+	}
+}
+
+// box_list_Order is a []Order as a list Value.
+func box_list_Order(n *eval.Native, xs []Order) eval.Value {
+	out := make([]eval.Value, len(xs))
+	for i, x := range xs {
+		out[i] = box_Order(n, x)
+	}
+	return eval.List(out)
+}
+
+// key_list_Order identifies the []Order memo of a list Value.
+var key_list_Order = new(byte)
+
+// unbox_list_Order is the list Value v as a []Order, converted once per list.
+func unbox_list_Order(v eval.Value) []Order {
+	return v.Memo(key_list_Order, build_list_Order).([]Order)
+}
+
+func build_list_Order(v eval.Value) any {
+	out := make([]Order, v.Len())
+	for i := range out {
+		out[i] = unbox_Order(v.Index(i))
+	}
+	return out
 }
 
 // locs are the source locations errors report, as in the IR.
@@ -975,12 +1105,6 @@ var locs = [...]ir.Loc{{
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   631,
-		Start: 583,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
 		End:   641,
 		Start: 636,
 	},
@@ -1005,12 +1129,6 @@ var locs = [...]ir.Loc{{
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   718,
-		Start: 664,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
 		End:   728,
 		Start: 723,
 	},
@@ -1025,12 +1143,6 @@ var locs = [...]ir.Loc{{
 	Span: source.Span{
 		End:   767,
 		Start: 755,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   787,
-		Start: 780,
 	},
 }, {
 	File: 0,
@@ -1103,12 +1215,6 @@ var locs = [...]ir.Loc{{
 	Span: source.Span{
 		End:   853,
 		Start: 824,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   854,
-		Start: 820,
 	},
 }, {
 	File: 0,

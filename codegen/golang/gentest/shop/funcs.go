@@ -14,17 +14,29 @@ var funcs = [34]host.NativeFunc{func(n *eval.Native, a []eval.Value) (eval.Value
 	if len(a) != 1 {
 		return eval.Value{}, n.Arity("total", locs[0], 1, len(a))
 	}
-	return f0_total(n, a[0])
+	x, err := f0_total(n, unbox_Order(a[0]))
+	if err != nil {
+		return eval.Value{}, err
+	}
+	return eval.Float(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 1 {
 		return eval.Value{}, n.Arity("total.sum", locs[4], 1, len(a))
 	}
-	return f1_total_sum(n, a[0])
+	x, err := f1_total_sum(n, unbox_Item(a[0]))
+	if err != nil {
+		return eval.Value{}, err
+	}
+	return eval.Float(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 3 {
 		return eval.Value{}, n.Arity("reserve.undo.arg0", locs[9], 3, len(a))
 	}
-	return f2_reserve_undo_arg0(n, a[0].AsString(), a[1].AsString(), a[2])
+	x, err := f2_reserve_undo_arg0(n, a[0].AsString(), a[1].AsString(), unbox_list_Item(a[2]))
+	if err != nil {
+		return eval.Value{}, err
+	}
+	return eval.Str(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
 		return eval.Value{}, n.Arity("release.backoff", locs[10], 0, len(a))
@@ -44,195 +56,301 @@ var funcs = [34]host.NativeFunc{func(n *eval.Native, a []eval.Value) (eval.Value
 	if len(a) != 0 {
 		return eval.Value{}, n.Arity("Fulfil.let.stage", locs[16], 0, len(a))
 	}
-	return f6_Fulfil_let_stage(n)
+	x, err := f6_Fulfil_let_stage(n)
+	if err != nil {
+		return eval.Value{}, err
+	}
+	return eval.Str(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
 		return eval.Value{}, n.Arity("Fulfil.guard", locs[18], 0, len(a))
 	}
-	return f7_Fulfil_guard(n)
-}, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
-	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Fulfil.fail", locs[26], 0, len(a))
+	x, err := f7_Fulfil_guard(n)
+	if err != nil {
+		return eval.Value{}, err
 	}
-	return f8_Fulfil_fail(n)
+	return eval.Bool(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Fulfil.let.amount", locs[28], 0, len(a))
+		return eval.Value{}, n.Arity("Fulfil.fail", locs[25], 0, len(a))
 	}
-	return f9_Fulfil_let_amount(n)
-}, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
-	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Fulfil.assign", locs[32], 0, len(a))
+	x, err := f8_Fulfil_fail(n)
+	if err != nil {
+		return eval.Value{}, err
 	}
-	return f10_Fulfil_assign(n)
+	return eval.Str(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Fulfil.reserve.arg0", locs[34], 0, len(a))
+		return eval.Value{}, n.Arity("Fulfil.let.amount", locs[27], 0, len(a))
 	}
-	return f11_Fulfil_reserve_arg0(n)
-}, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
-	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Fulfil.reserve.arg1", locs[38], 0, len(a))
+	x, err := f9_Fulfil_let_amount(n)
+	if err != nil {
+		return eval.Value{}, err
 	}
-	return f12_Fulfil_reserve_arg1(n)
+	return eval.Float(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Fulfil.charge.arg0", locs[42], 0, len(a))
+		return eval.Value{}, n.Arity("Fulfil.assign", locs[31], 0, len(a))
 	}
-	return f13_Fulfil_charge_arg0(n)
-}, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
-	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Fulfil.charge.arg1", locs[46], 0, len(a))
+	x, err := f10_Fulfil_assign(n)
+	if err != nil {
+		return eval.Value{}, err
 	}
-	return f14_Fulfil_charge_arg1(n)
+	return eval.Str(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Fulfil.charge.arg2", locs[50], 0, len(a))
+		return eval.Value{}, n.Arity("Fulfil.reserve.arg0", locs[33], 0, len(a))
 	}
-	return f15_Fulfil_charge_arg2(n)
-}, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
-	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Fulfil.refund.arg0", locs[52], 0, len(a))
+	x, err := f11_Fulfil_reserve_arg0(n)
+	if err != nil {
+		return eval.Value{}, err
 	}
-	return f16_Fulfil_refund_arg0(n)
+	return eval.Str(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Fulfil.refund.arg1", locs[54], 0, len(a))
+		return eval.Value{}, n.Arity("Fulfil.reserve.arg1", locs[37], 0, len(a))
 	}
-	return f17_Fulfil_refund_arg1(n)
-}, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
-	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Fulfil.assign", locs[56], 0, len(a))
+	x, err := f12_Fulfil_reserve_arg1(n)
+	if err != nil {
+		return eval.Value{}, err
 	}
-	return f18_Fulfil_assign(n)
+	return box_list_Item(n, x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Fulfil.items", locs[58], 0, len(a))
+		return eval.Value{}, n.Arity("Fulfil.charge.arg0", locs[41], 0, len(a))
 	}
-	return f19_Fulfil_items(n)
-}, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
-	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Fulfil.for_58.pack.arg0", locs[62], 0, len(a))
+	x, err := f13_Fulfil_charge_arg0(n)
+	if err != nil {
+		return eval.Value{}, err
 	}
-	return f20_Fulfil_for_58_pack_arg0(n)
+	return eval.Str(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Fulfil.for_58.pack.arg1", locs[66], 0, len(a))
+		return eval.Value{}, n.Arity("Fulfil.charge.arg1", locs[45], 0, len(a))
 	}
-	return f21_Fulfil_for_58_pack_arg1(n)
-}, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
-	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Fulfil.limit", locs[68], 0, len(a))
+	x, err := f14_Fulfil_charge_arg1(n)
+	if err != nil {
+		return eval.Value{}, err
 	}
-	return f22_Fulfil_limit(n)
+	return eval.Str(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Fulfil.capture.o", locs[70], 0, len(a))
+		return eval.Value{}, n.Arity("Fulfil.charge.arg2", locs[49], 0, len(a))
 	}
-	return f23_Fulfil_capture_o(n)
-}, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
-	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Fulfil.assign", locs[72], 0, len(a))
+	x, err := f15_Fulfil_charge_arg2(n)
+	if err != nil {
+		return eval.Value{}, err
 	}
-	return f24_Fulfil_assign(n)
+	return eval.Float(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Fulfil.let.shipping", locs[74], 0, len(a))
+		return eval.Value{}, n.Arity("Fulfil.refund.arg0", locs[51], 0, len(a))
 	}
-	return f25_Fulfil_let_shipping(n)
-}, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
-	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Fulfil.quote_fast.arg0", locs[76], 0, len(a))
+	x, err := f16_Fulfil_refund_arg0(n)
+	if err != nil {
+		return eval.Value{}, err
 	}
-	return f26_Fulfil_quote_fast_arg0(n)
+	return eval.Str(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Fulfil.assign", locs[80], 0, len(a))
+		return eval.Value{}, n.Arity("Fulfil.refund.arg1", locs[53], 0, len(a))
 	}
-	return f27_Fulfil_assign(n)
-}, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
-	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Fulfil.quote_slow.arg0", locs[83], 0, len(a))
+	x, err := f17_Fulfil_refund_arg1(n)
+	if err != nil {
+		return eval.Value{}, err
 	}
-	return f28_Fulfil_quote_slow_arg0(n)
+	return eval.Float(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Fulfil.info.arg0", locs[87], 0, len(a))
+		return eval.Value{}, n.Arity("Fulfil.assign", locs[55], 0, len(a))
 	}
-	return f29_Fulfil_info_arg0(n)
+	x, err := f18_Fulfil_assign(n)
+	if err != nil {
+		return eval.Value{}, err
+	}
+	return eval.Str(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Fulfil.timer", locs[94], 0, len(a))
+		return eval.Value{}, n.Arity("Fulfil.items", locs[57], 0, len(a))
+	}
+	x, err := f19_Fulfil_items(n)
+	if err != nil {
+		return eval.Value{}, err
+	}
+	return box_list_Item(n, x), nil
+}, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
+	if len(a) != 0 {
+		return eval.Value{}, n.Arity("Fulfil.for_58.pack.arg0", locs[61], 0, len(a))
+	}
+	x, err := f20_Fulfil_for_58_pack_arg0(n)
+	if err != nil {
+		return eval.Value{}, err
+	}
+	return eval.Str(x), nil
+}, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
+	if len(a) != 0 {
+		return eval.Value{}, n.Arity("Fulfil.for_58.pack.arg1", locs[65], 0, len(a))
+	}
+	x, err := f21_Fulfil_for_58_pack_arg1(n)
+	if err != nil {
+		return eval.Value{}, err
+	}
+	return box_Item(n, x), nil
+}, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
+	if len(a) != 0 {
+		return eval.Value{}, n.Arity("Fulfil.limit", locs[67], 0, len(a))
+	}
+	x, err := f22_Fulfil_limit(n)
+	if err != nil {
+		return eval.Value{}, err
+	}
+	return eval.Int(x), nil
+}, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
+	if len(a) != 0 {
+		return eval.Value{}, n.Arity("Fulfil.capture.o", locs[69], 0, len(a))
+	}
+	x, err := f23_Fulfil_capture_o(n)
+	if err != nil {
+		return eval.Value{}, err
+	}
+	return box_Order(n, x), nil
+}, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
+	if len(a) != 0 {
+		return eval.Value{}, n.Arity("Fulfil.assign", locs[71], 0, len(a))
+	}
+	x, err := f24_Fulfil_assign(n)
+	if err != nil {
+		return eval.Value{}, err
+	}
+	return eval.Str(x), nil
+}, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
+	if len(a) != 0 {
+		return eval.Value{}, n.Arity("Fulfil.let.shipping", locs[73], 0, len(a))
+	}
+	x, err := f25_Fulfil_let_shipping(n)
+	if err != nil {
+		return eval.Value{}, err
+	}
+	return eval.Float(x), nil
+}, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
+	if len(a) != 0 {
+		return eval.Value{}, n.Arity("Fulfil.quote_fast.arg0", locs[75], 0, len(a))
+	}
+	x, err := f26_Fulfil_quote_fast_arg0(n)
+	if err != nil {
+		return eval.Value{}, err
+	}
+	return eval.Str(x), nil
+}, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
+	if len(a) != 0 {
+		return eval.Value{}, n.Arity("Fulfil.assign", locs[79], 0, len(a))
+	}
+	x, err := f27_Fulfil_assign(n)
+	if err != nil {
+		return eval.Value{}, err
+	}
+	return eval.Float(x), nil
+}, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
+	if len(a) != 0 {
+		return eval.Value{}, n.Arity("Fulfil.quote_slow.arg0", locs[82], 0, len(a))
+	}
+	x, err := f28_Fulfil_quote_slow_arg0(n)
+	if err != nil {
+		return eval.Value{}, err
+	}
+	return eval.Str(x), nil
+}, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
+	if len(a) != 0 {
+		return eval.Value{}, n.Arity("Fulfil.info.arg0", locs[86], 0, len(a))
+	}
+	x, err := f29_Fulfil_info_arg0(n)
+	if err != nil {
+		return eval.Value{}, err
+	}
+	return eval.Str(x), nil
+}, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
+	if len(a) != 0 {
+		return eval.Value{}, n.Arity("Fulfil.timer", locs[93], 0, len(a))
 	}
 	return f30_Fulfil_timer(n)
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Fulfil.assign", locs[96], 0, len(a))
+		return eval.Value{}, n.Arity("Fulfil.assign", locs[95], 0, len(a))
 	}
-	return f31_Fulfil_assign(n)
+	x, err := f31_Fulfil_assign(n)
+	if err != nil {
+		return eval.Value{}, err
+	}
+	return eval.Str(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Fulfil.return", locs[98], 0, len(a))
+		return eval.Value{}, n.Arity("Fulfil.return", locs[97], 0, len(a))
 	}
-	return f32_Fulfil_return(n)
+	x, err := f32_Fulfil_return(n)
+	if err != nil {
+		return eval.Value{}, err
+	}
+	return box_Receipt(n, x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Fulfil.query.status", locs[111], 0, len(a))
+		return eval.Value{}, n.Arity("Fulfil.query.status", locs[110], 0, len(a))
 	}
-	return f33_Fulfil_query_status(n)
+	x, err := f33_Fulfil_query_status(n)
+	if err != nil {
+		return eval.Value{}, err
+	}
+	return eval.Str(x), nil
 }}
 
 // f0_total compiles total (shop.knhk:27).
-func f0_total(n *eval.Native, r0 eval.Value) (eval.Value, error) {
+func f0_total(n *eval.Native, r0 Order) (float64, error) {
 	if err := n.Enter("total", locs[0]); err != nil {
-		return eval.Value{}, err
+		return 0, err
 	}
-	var r1 eval.Value
 	var r2 float64
-	var tmp eval.Value
+	var r1 []Item
 	var err error
 	if n.Over(2) {
-		return eval.Value{}, n.StepFail("total", locs[1:3])
+		return 0, n.StepFail("total", locs[1:3])
 	}
 	// shop.knhk:27
-	r1 = r0.Index(2) // .items
-	tmp, err = n.ListBuiltin("sum", r1, ir.TypeID(3), func(x eval.Value) (eval.Value, error) {
+	r1 = r0.Items
+	r2, err = eval.SumFloatOf(r1, func(x Item) (float64, error) {
 		return f1_total_sum(n, x)
 	})
 	if err != nil {
-		return eval.Value{}, eval.At(err, "total", locs[3])
+		return 0, eval.At(err, "total", locs[3])
 	}
-	r2 = tmp.AsFloat()
 	n.Leave()
-	return eval.Float(r2), nil
+	return r2, nil
 }
 
 // f1_total_sum compiles total.sum (shop.knhk:27).
-func f1_total_sum(n *eval.Native, r0 eval.Value) (eval.Value, error) {
+func f1_total_sum(n *eval.Native, r0 Item) (float64, error) {
 	if err := n.Enter("total.sum", locs[4]); err != nil {
-		return eval.Value{}, err
+		return 0, err
 	}
 	var r2 int64
 	var r1, r3, r4 float64
 	if n.Over(4) {
-		return eval.Value{}, n.StepFail("total.sum", locs[5:9])
+		return 0, n.StepFail("total.sum", locs[5:9])
 	}
 	// shop.knhk:27
-	r1 = r0.Index(0).AsFloat() // .price
-	r2 = r0.Index(1).AsInt()   // .qty
+	r1 = r0.Price
+	r2 = r0.Qty
 	r3 = float64(r2)
 	r4 = r1 * r3
 	n.Leave()
-	return eval.Float(r4), nil
+	return r4, nil
 }
 
 // f2_reserve_undo_arg0 compiles reserve.undo.arg0 (shop.knhk:31).
-func f2_reserve_undo_arg0(n *eval.Native, r0 string, r1 string, r2 eval.Value) (eval.Value, error) {
+func f2_reserve_undo_arg0(n *eval.Native, r0 string, r1 string, r2 []Item) (string, error) {
 	if err := n.Enter("reserve.undo.arg0", locs[9]); err != nil {
-		return eval.Value{}, err
+		return "", err
 	}
 	n.Leave()
-	return eval.Str(r0), nil
+	return r0, nil
 }
 
 // f3_release_backoff compiles release.backoff (shop.knhk:32).
@@ -299,499 +417,519 @@ func f5_pack_timeout(n *eval.Native) (eval.Value, error) {
 }
 
 // f6_Fulfil_let_stage compiles Fulfil.let.stage (shop.knhk:43).
-func f6_Fulfil_let_stage(n *eval.Native) (eval.Value, error) {
+func f6_Fulfil_let_stage(n *eval.Native) (string, error) {
 	if err := n.Enter("Fulfil.let.stage", locs[16]); err != nil {
-		return eval.Value{}, err
+		return "", err
 	}
 	var r0 string
 	if n.Over(1) {
-		return eval.Value{}, n.StepFail("Fulfil.let.stage", locs[17:18])
+		return "", n.StepFail("Fulfil.let.stage", locs[17:18])
 	}
 	// shop.knhk:43
 	r0 = "received"
 	n.Leave()
-	return eval.Str(r0), nil
+	return r0, nil
 }
 
 // f7_Fulfil_guard compiles Fulfil.guard (shop.knhk:46).
-func f7_Fulfil_guard(n *eval.Native) (eval.Value, error) {
+func f7_Fulfil_guard(n *eval.Native) (bool, error) {
 	if err := n.Enter("Fulfil.guard", locs[18]); err != nil {
-		return eval.Value{}, err
+		return false, err
 	}
-	var r0, r1 eval.Value
 	var r4 bool
 	var r2, r3 int64
+	var r0 Order
+	var r1 []Item
 	var tmp eval.Value
 	var err error
 	if n.Over(3) {
-		return eval.Value{}, n.StepFail("Fulfil.guard", locs[19:22])
+		return false, n.StepFail("Fulfil.guard", locs[19:22])
 	}
 	// shop.knhk:46
-	r0, err = n.Var("Fulfil.guard", n.Prog.Funcs[7], 0)
+	tmp, err = n.Var("Fulfil.guard", n.Prog.Funcs[7], 0)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Fulfil.guard", locs[22])
+		return false, eval.At(err, "Fulfil.guard", locs[22])
 	}
-	r1 = r0.Index(2) // .items
-	tmp, err = n.Builtin("len", r1)
-	if err != nil {
-		return eval.Value{}, eval.At(err, "Fulfil.guard", locs[23])
-	}
-	r2 = tmp.AsInt()
+	r0 = unbox_Order(tmp)
+	r1 = r0.Items
+	r2 = int64(len(r1))
 	if n.Over(2) {
-		return eval.Value{}, n.StepFail("Fulfil.guard", locs[24:26])
+		return false, n.StepFail("Fulfil.guard", locs[23:25])
 	}
 	r3 = int64(0)
 	r4 = r2 > r3
 	n.Leave()
-	return eval.Bool(r4), nil
+	return r4, nil
 }
 
 // f8_Fulfil_fail compiles Fulfil.fail (shop.knhk:46).
-func f8_Fulfil_fail(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Fulfil.fail", locs[26]); err != nil {
-		return eval.Value{}, err
+func f8_Fulfil_fail(n *eval.Native) (string, error) {
+	if err := n.Enter("Fulfil.fail", locs[25]); err != nil {
+		return "", err
 	}
 	var r0 string
 	if n.Over(1) {
-		return eval.Value{}, n.StepFail("Fulfil.fail", locs[27:28])
+		return "", n.StepFail("Fulfil.fail", locs[26:27])
 	}
 	// shop.knhk:46
 	r0 = "empty order"
 	n.Leave()
-	return eval.Str(r0), nil
+	return r0, nil
 }
 
 // f9_Fulfil_let_amount compiles Fulfil.let.amount (shop.knhk:47).
-func f9_Fulfil_let_amount(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Fulfil.let.amount", locs[28]); err != nil {
-		return eval.Value{}, err
+func f9_Fulfil_let_amount(n *eval.Native) (float64, error) {
+	if err := n.Enter("Fulfil.let.amount", locs[27]); err != nil {
+		return 0, err
 	}
-	var r0 eval.Value
 	var r1 float64
+	var r0 Order
 	var tmp eval.Value
 	var err error
 	if n.Over(2) {
-		return eval.Value{}, n.StepFail("Fulfil.let.amount", locs[29:31])
+		return 0, n.StepFail("Fulfil.let.amount", locs[28:30])
 	}
 	// shop.knhk:47
-	r0, err = n.Var("Fulfil.let.amount", n.Prog.Funcs[9], 0)
+	tmp, err = n.Var("Fulfil.let.amount", n.Prog.Funcs[9], 0)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Fulfil.let.amount", locs[31])
+		return 0, eval.At(err, "Fulfil.let.amount", locs[30])
 	}
-	tmp, err = f0_total(n, r0)
+	r0 = unbox_Order(tmp)
+	r1, err = f0_total(n, r0)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Fulfil.let.amount", locs[28])
+		return 0, eval.At(err, "Fulfil.let.amount", locs[27])
 	}
-	r1 = tmp.AsFloat()
 	n.Leave()
-	return eval.Float(r1), nil
+	return r1, nil
 }
 
 // f10_Fulfil_assign compiles Fulfil.assign (shop.knhk:51).
-func f10_Fulfil_assign(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Fulfil.assign", locs[32]); err != nil {
-		return eval.Value{}, err
+func f10_Fulfil_assign(n *eval.Native) (string, error) {
+	if err := n.Enter("Fulfil.assign", locs[31]); err != nil {
+		return "", err
 	}
 	var r0 string
 	if n.Over(1) {
-		return eval.Value{}, n.StepFail("Fulfil.assign", locs[33:34])
+		return "", n.StepFail("Fulfil.assign", locs[32:33])
 	}
 	// shop.knhk:51
 	r0 = "paying"
 	n.Leave()
-	return eval.Str(r0), nil
+	return r0, nil
 }
 
 // f11_Fulfil_reserve_arg0 compiles Fulfil.reserve.arg0 (shop.knhk:53).
-func f11_Fulfil_reserve_arg0(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Fulfil.reserve.arg0", locs[34]); err != nil {
-		return eval.Value{}, err
+func f11_Fulfil_reserve_arg0(n *eval.Native) (string, error) {
+	if err := n.Enter("Fulfil.reserve.arg0", locs[33]); err != nil {
+		return "", err
 	}
-	var r0 eval.Value
 	var r1 string
+	var r0 Order
+	var tmp eval.Value
 	var err error
 	if n.Over(2) {
-		return eval.Value{}, n.StepFail("Fulfil.reserve.arg0", locs[35:37])
+		return "", n.StepFail("Fulfil.reserve.arg0", locs[34:36])
 	}
 	// shop.knhk:53
-	r0, err = n.Var("Fulfil.reserve.arg0", n.Prog.Funcs[11], 0)
+	tmp, err = n.Var("Fulfil.reserve.arg0", n.Prog.Funcs[11], 0)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Fulfil.reserve.arg0", locs[37])
+		return "", eval.At(err, "Fulfil.reserve.arg0", locs[36])
 	}
-	r1 = r0.Index(1).AsString() // .id
+	r0 = unbox_Order(tmp)
+	r1 = r0.Id
 	n.Leave()
-	return eval.Str(r1), nil
+	return r1, nil
 }
 
 // f12_Fulfil_reserve_arg1 compiles Fulfil.reserve.arg1 (shop.knhk:53).
-func f12_Fulfil_reserve_arg1(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Fulfil.reserve.arg1", locs[38]); err != nil {
-		return eval.Value{}, err
+func f12_Fulfil_reserve_arg1(n *eval.Native) ([]Item, error) {
+	if err := n.Enter("Fulfil.reserve.arg1", locs[37]); err != nil {
+		return nil, err
 	}
-	var r0, r1 eval.Value
+	var r0 Order
+	var r1 []Item
+	var tmp eval.Value
 	var err error
 	if n.Over(2) {
-		return eval.Value{}, n.StepFail("Fulfil.reserve.arg1", locs[39:41])
+		return nil, n.StepFail("Fulfil.reserve.arg1", locs[38:40])
 	}
 	// shop.knhk:53
-	r0, err = n.Var("Fulfil.reserve.arg1", n.Prog.Funcs[12], 0)
+	tmp, err = n.Var("Fulfil.reserve.arg1", n.Prog.Funcs[12], 0)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Fulfil.reserve.arg1", locs[41])
+		return nil, eval.At(err, "Fulfil.reserve.arg1", locs[40])
 	}
-	r1 = r0.Index(2) // .items
+	r0 = unbox_Order(tmp)
+	r1 = r0.Items
 	n.Leave()
 	return r1, nil
 }
 
 // f13_Fulfil_charge_arg0 compiles Fulfil.charge.arg0 (shop.knhk:54).
-func f13_Fulfil_charge_arg0(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Fulfil.charge.arg0", locs[42]); err != nil {
-		return eval.Value{}, err
+func f13_Fulfil_charge_arg0(n *eval.Native) (string, error) {
+	if err := n.Enter("Fulfil.charge.arg0", locs[41]); err != nil {
+		return "", err
 	}
-	var r0 eval.Value
 	var r1 string
+	var r0 Order
+	var tmp eval.Value
 	var err error
 	if n.Over(2) {
-		return eval.Value{}, n.StepFail("Fulfil.charge.arg0", locs[43:45])
+		return "", n.StepFail("Fulfil.charge.arg0", locs[42:44])
 	}
 	// shop.knhk:54
-	r0, err = n.Var("Fulfil.charge.arg0", n.Prog.Funcs[13], 0)
+	tmp, err = n.Var("Fulfil.charge.arg0", n.Prog.Funcs[13], 0)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Fulfil.charge.arg0", locs[45])
+		return "", eval.At(err, "Fulfil.charge.arg0", locs[44])
 	}
-	r1 = r0.Index(1).AsString() // .id
+	r0 = unbox_Order(tmp)
+	r1 = r0.Id
 	n.Leave()
-	return eval.Str(r1), nil
+	return r1, nil
 }
 
 // f14_Fulfil_charge_arg1 compiles Fulfil.charge.arg1 (shop.knhk:54).
-func f14_Fulfil_charge_arg1(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Fulfil.charge.arg1", locs[46]); err != nil {
-		return eval.Value{}, err
+func f14_Fulfil_charge_arg1(n *eval.Native) (string, error) {
+	if err := n.Enter("Fulfil.charge.arg1", locs[45]); err != nil {
+		return "", err
 	}
-	var r0 eval.Value
 	var r1 string
+	var r0 Order
+	var tmp eval.Value
 	var err error
 	if n.Over(2) {
-		return eval.Value{}, n.StepFail("Fulfil.charge.arg1", locs[47:49])
+		return "", n.StepFail("Fulfil.charge.arg1", locs[46:48])
 	}
 	// shop.knhk:54
-	r0, err = n.Var("Fulfil.charge.arg1", n.Prog.Funcs[14], 0)
+	tmp, err = n.Var("Fulfil.charge.arg1", n.Prog.Funcs[14], 0)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Fulfil.charge.arg1", locs[49])
+		return "", eval.At(err, "Fulfil.charge.arg1", locs[48])
 	}
-	r1 = r0.Index(0).AsString() // .card
+	r0 = unbox_Order(tmp)
+	r1 = r0.Card
 	n.Leave()
-	return eval.Str(r1), nil
+	return r1, nil
 }
 
 // f15_Fulfil_charge_arg2 compiles Fulfil.charge.arg2 (shop.knhk:54).
-func f15_Fulfil_charge_arg2(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Fulfil.charge.arg2", locs[50]); err != nil {
-		return eval.Value{}, err
+func f15_Fulfil_charge_arg2(n *eval.Native) (float64, error) {
+	if err := n.Enter("Fulfil.charge.arg2", locs[49]); err != nil {
+		return 0, err
 	}
 	var r0 float64
 	var tmp eval.Value
 	var err error
 	if n.Over(1) {
-		return eval.Value{}, n.StepFail("Fulfil.charge.arg2", locs[51:52])
+		return 0, n.StepFail("Fulfil.charge.arg2", locs[50:51])
 	}
 	// shop.knhk:54
 	tmp, err = n.Var("Fulfil.charge.arg2", n.Prog.Funcs[15], 2)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Fulfil.charge.arg2", locs[50])
+		return 0, eval.At(err, "Fulfil.charge.arg2", locs[49])
 	}
 	r0 = tmp.AsFloat()
 	n.Leave()
-	return eval.Float(r0), nil
+	return r0, nil
 }
 
 // f16_Fulfil_refund_arg0 compiles Fulfil.refund.arg0 (shop.knhk:54).
-func f16_Fulfil_refund_arg0(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Fulfil.refund.arg0", locs[52]); err != nil {
-		return eval.Value{}, err
+func f16_Fulfil_refund_arg0(n *eval.Native) (string, error) {
+	if err := n.Enter("Fulfil.refund.arg0", locs[51]); err != nil {
+		return "", err
 	}
 	var r0 string
 	var tmp eval.Value
 	var err error
 	if n.Over(1) {
-		return eval.Value{}, n.StepFail("Fulfil.refund.arg0", locs[53:54])
+		return "", n.StepFail("Fulfil.refund.arg0", locs[52:53])
 	}
 	// shop.knhk:54
 	tmp, err = n.Var("Fulfil.refund.arg0", n.Prog.Funcs[16], 4)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Fulfil.refund.arg0", locs[52])
+		return "", eval.At(err, "Fulfil.refund.arg0", locs[51])
 	}
 	r0 = tmp.AsString()
 	n.Leave()
-	return eval.Str(r0), nil
+	return r0, nil
 }
 
 // f17_Fulfil_refund_arg1 compiles Fulfil.refund.arg1 (shop.knhk:54).
-func f17_Fulfil_refund_arg1(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Fulfil.refund.arg1", locs[54]); err != nil {
-		return eval.Value{}, err
+func f17_Fulfil_refund_arg1(n *eval.Native) (float64, error) {
+	if err := n.Enter("Fulfil.refund.arg1", locs[53]); err != nil {
+		return 0, err
 	}
 	var r0 float64
 	var tmp eval.Value
 	var err error
 	if n.Over(1) {
-		return eval.Value{}, n.StepFail("Fulfil.refund.arg1", locs[55:56])
+		return 0, n.StepFail("Fulfil.refund.arg1", locs[54:55])
 	}
 	// shop.knhk:54
 	tmp, err = n.Var("Fulfil.refund.arg1", n.Prog.Funcs[17], 2)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Fulfil.refund.arg1", locs[54])
+		return 0, eval.At(err, "Fulfil.refund.arg1", locs[53])
 	}
 	r0 = tmp.AsFloat()
 	n.Leave()
-	return eval.Float(r0), nil
+	return r0, nil
 }
 
 // f18_Fulfil_assign compiles Fulfil.assign (shop.knhk:57).
-func f18_Fulfil_assign(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Fulfil.assign", locs[56]); err != nil {
-		return eval.Value{}, err
+func f18_Fulfil_assign(n *eval.Native) (string, error) {
+	if err := n.Enter("Fulfil.assign", locs[55]); err != nil {
+		return "", err
 	}
 	var r0 string
 	if n.Over(1) {
-		return eval.Value{}, n.StepFail("Fulfil.assign", locs[57:58])
+		return "", n.StepFail("Fulfil.assign", locs[56:57])
 	}
 	// shop.knhk:57
 	r0 = "packing"
 	n.Leave()
-	return eval.Str(r0), nil
+	return r0, nil
 }
 
 // f19_Fulfil_items compiles Fulfil.items (shop.knhk:58).
-func f19_Fulfil_items(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Fulfil.items", locs[58]); err != nil {
-		return eval.Value{}, err
+func f19_Fulfil_items(n *eval.Native) ([]Item, error) {
+	if err := n.Enter("Fulfil.items", locs[57]); err != nil {
+		return nil, err
 	}
-	var r0, r1 eval.Value
+	var r0 Order
+	var r1 []Item
+	var tmp eval.Value
 	var err error
 	if n.Over(2) {
-		return eval.Value{}, n.StepFail("Fulfil.items", locs[59:61])
+		return nil, n.StepFail("Fulfil.items", locs[58:60])
 	}
 	// shop.knhk:58
-	r0, err = n.Var("Fulfil.items", n.Prog.Funcs[19], 0)
+	tmp, err = n.Var("Fulfil.items", n.Prog.Funcs[19], 0)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Fulfil.items", locs[61])
+		return nil, eval.At(err, "Fulfil.items", locs[60])
 	}
-	r1 = r0.Index(2) // .items
+	r0 = unbox_Order(tmp)
+	r1 = r0.Items
 	n.Leave()
 	return r1, nil
 }
 
 // f20_Fulfil_for_58_pack_arg0 compiles Fulfil.for_58.pack.arg0 (shop.knhk:59).
-func f20_Fulfil_for_58_pack_arg0(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Fulfil.for_58.pack.arg0", locs[62]); err != nil {
-		return eval.Value{}, err
+func f20_Fulfil_for_58_pack_arg0(n *eval.Native) (string, error) {
+	if err := n.Enter("Fulfil.for_58.pack.arg0", locs[61]); err != nil {
+		return "", err
 	}
-	var r0 eval.Value
 	var r1 string
+	var r0 Order
+	var tmp eval.Value
 	var err error
 	if n.Over(2) {
-		return eval.Value{}, n.StepFail("Fulfil.for_58.pack.arg0", locs[63:65])
+		return "", n.StepFail("Fulfil.for_58.pack.arg0", locs[62:64])
 	}
 	// shop.knhk:59
-	r0, err = n.Var("Fulfil.for_58.pack.arg0", n.Prog.Funcs[20], 1)
+	tmp, err = n.Var("Fulfil.for_58.pack.arg0", n.Prog.Funcs[20], 1)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Fulfil.for_58.pack.arg0", locs[65])
+		return "", eval.At(err, "Fulfil.for_58.pack.arg0", locs[64])
 	}
-	r1 = r0.Index(1).AsString() // .id
+	r0 = unbox_Order(tmp)
+	r1 = r0.Id
 	n.Leave()
-	return eval.Str(r1), nil
+	return r1, nil
 }
 
 // f21_Fulfil_for_58_pack_arg1 compiles Fulfil.for_58.pack.arg1 (shop.knhk:59).
-func f21_Fulfil_for_58_pack_arg1(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Fulfil.for_58.pack.arg1", locs[66]); err != nil {
-		return eval.Value{}, err
+func f21_Fulfil_for_58_pack_arg1(n *eval.Native) (Item, error) {
+	if err := n.Enter("Fulfil.for_58.pack.arg1", locs[65]); err != nil {
+		return Item{}, err
 	}
-	var r0 eval.Value
+	var r0 Item
+	var tmp eval.Value
 	var err error
 	if n.Over(1) {
-		return eval.Value{}, n.StepFail("Fulfil.for_58.pack.arg1", locs[67:68])
+		return Item{}, n.StepFail("Fulfil.for_58.pack.arg1", locs[66:67])
 	}
 	// shop.knhk:59
-	r0, err = n.Var("Fulfil.for_58.pack.arg1", n.Prog.Funcs[21], 0)
+	tmp, err = n.Var("Fulfil.for_58.pack.arg1", n.Prog.Funcs[21], 0)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Fulfil.for_58.pack.arg1", locs[66])
+		return Item{}, eval.At(err, "Fulfil.for_58.pack.arg1", locs[65])
 	}
+	r0 = unbox_Item(tmp)
 	n.Leave()
 	return r0, nil
 }
 
 // f22_Fulfil_limit compiles Fulfil.limit (shop.knhk:58).
-func f22_Fulfil_limit(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Fulfil.limit", locs[68]); err != nil {
-		return eval.Value{}, err
+func f22_Fulfil_limit(n *eval.Native) (int64, error) {
+	if err := n.Enter("Fulfil.limit", locs[67]); err != nil {
+		return 0, err
 	}
 	var r0 int64
 	if n.Over(1) {
-		return eval.Value{}, n.StepFail("Fulfil.limit", locs[69:70])
+		return 0, n.StepFail("Fulfil.limit", locs[68:69])
 	}
 	// shop.knhk:58
 	r0 = int64(4)
 	n.Leave()
-	return eval.Int(r0), nil
+	return r0, nil
 }
 
 // f23_Fulfil_capture_o compiles Fulfil.capture.o (shop.knhk:58).
-func f23_Fulfil_capture_o(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Fulfil.capture.o", locs[70]); err != nil {
-		return eval.Value{}, err
+func f23_Fulfil_capture_o(n *eval.Native) (Order, error) {
+	if err := n.Enter("Fulfil.capture.o", locs[69]); err != nil {
+		return Order{}, err
 	}
-	var r0 eval.Value
+	var r0 Order
+	var tmp eval.Value
 	var err error
 	if n.Over(1) {
-		return eval.Value{}, n.StepFail("Fulfil.capture.o", locs[71:72])
+		return Order{}, n.StepFail("Fulfil.capture.o", locs[70:71])
 	}
 	// shop.knhk:58
-	r0, err = n.Var("Fulfil.capture.o", n.Prog.Funcs[23], 0)
+	tmp, err = n.Var("Fulfil.capture.o", n.Prog.Funcs[23], 0)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Fulfil.capture.o", locs[70])
+		return Order{}, eval.At(err, "Fulfil.capture.o", locs[69])
 	}
+	r0 = unbox_Order(tmp)
 	n.Leave()
 	return r0, nil
 }
 
 // f24_Fulfil_assign compiles Fulfil.assign (shop.knhk:64).
-func f24_Fulfil_assign(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Fulfil.assign", locs[72]); err != nil {
-		return eval.Value{}, err
+func f24_Fulfil_assign(n *eval.Native) (string, error) {
+	if err := n.Enter("Fulfil.assign", locs[71]); err != nil {
+		return "", err
 	}
 	var r0 string
 	if n.Over(1) {
-		return eval.Value{}, n.StepFail("Fulfil.assign", locs[73:74])
+		return "", n.StepFail("Fulfil.assign", locs[72:73])
 	}
 	// shop.knhk:64
 	r0 = "shipping"
 	n.Leave()
-	return eval.Str(r0), nil
+	return r0, nil
 }
 
 // f25_Fulfil_let_shipping compiles Fulfil.let.shipping (shop.knhk:65).
-func f25_Fulfil_let_shipping(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Fulfil.let.shipping", locs[74]); err != nil {
-		return eval.Value{}, err
+func f25_Fulfil_let_shipping(n *eval.Native) (float64, error) {
+	if err := n.Enter("Fulfil.let.shipping", locs[73]); err != nil {
+		return 0, err
 	}
 	var r0 float64
 	if n.Over(1) {
-		return eval.Value{}, n.StepFail("Fulfil.let.shipping", locs[75:76])
+		return 0, n.StepFail("Fulfil.let.shipping", locs[74:75])
 	}
 	// shop.knhk:65
 	r0 = 0.0
 	n.Leave()
-	return eval.Float(r0), nil
+	return r0, nil
 }
 
 // f26_Fulfil_quote_fast_arg0 compiles Fulfil.quote_fast.arg0 (shop.knhk:68).
-func f26_Fulfil_quote_fast_arg0(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Fulfil.quote_fast.arg0", locs[76]); err != nil {
-		return eval.Value{}, err
+func f26_Fulfil_quote_fast_arg0(n *eval.Native) (string, error) {
+	if err := n.Enter("Fulfil.quote_fast.arg0", locs[75]); err != nil {
+		return "", err
 	}
-	var r0 eval.Value
 	var r1 string
+	var r0 Order
+	var tmp eval.Value
 	var err error
 	if n.Over(2) {
-		return eval.Value{}, n.StepFail("Fulfil.quote_fast.arg0", locs[77:79])
+		return "", n.StepFail("Fulfil.quote_fast.arg0", locs[76:78])
 	}
 	// shop.knhk:68
-	r0, err = n.Var("Fulfil.quote_fast.arg0", n.Prog.Funcs[26], 0)
+	tmp, err = n.Var("Fulfil.quote_fast.arg0", n.Prog.Funcs[26], 0)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Fulfil.quote_fast.arg0", locs[79])
+		return "", eval.At(err, "Fulfil.quote_fast.arg0", locs[78])
 	}
-	r1 = r0.Index(1).AsString() // .id
+	r0 = unbox_Order(tmp)
+	r1 = r0.Id
 	n.Leave()
-	return eval.Str(r1), nil
+	return r1, nil
 }
 
 // f27_Fulfil_assign compiles Fulfil.assign (shop.knhk:69).
-func f27_Fulfil_assign(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Fulfil.assign", locs[80]); err != nil {
-		return eval.Value{}, err
+func f27_Fulfil_assign(n *eval.Native) (float64, error) {
+	if err := n.Enter("Fulfil.assign", locs[79]); err != nil {
+		return 0, err
 	}
 	var r0 float64
 	var tmp eval.Value
 	var err error
 	if n.Over(1) {
-		return eval.Value{}, n.StepFail("Fulfil.assign", locs[81:82])
+		return 0, n.StepFail("Fulfil.assign", locs[80:81])
 	}
 	// shop.knhk:69
 	tmp, err = n.Var("Fulfil.assign", n.Prog.Funcs[27], 6)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Fulfil.assign", locs[82])
+		return 0, eval.At(err, "Fulfil.assign", locs[81])
 	}
 	r0 = tmp.AsFloat()
 	n.Leave()
-	return eval.Float(r0), nil
+	return r0, nil
 }
 
 // f28_Fulfil_quote_slow_arg0 compiles Fulfil.quote_slow.arg0 (shop.knhk:72).
-func f28_Fulfil_quote_slow_arg0(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Fulfil.quote_slow.arg0", locs[83]); err != nil {
-		return eval.Value{}, err
+func f28_Fulfil_quote_slow_arg0(n *eval.Native) (string, error) {
+	if err := n.Enter("Fulfil.quote_slow.arg0", locs[82]); err != nil {
+		return "", err
 	}
-	var r0 eval.Value
 	var r1 string
+	var r0 Order
+	var tmp eval.Value
 	var err error
 	if n.Over(2) {
-		return eval.Value{}, n.StepFail("Fulfil.quote_slow.arg0", locs[84:86])
+		return "", n.StepFail("Fulfil.quote_slow.arg0", locs[83:85])
 	}
 	// shop.knhk:72
-	r0, err = n.Var("Fulfil.quote_slow.arg0", n.Prog.Funcs[28], 0)
+	tmp, err = n.Var("Fulfil.quote_slow.arg0", n.Prog.Funcs[28], 0)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Fulfil.quote_slow.arg0", locs[86])
+		return "", eval.At(err, "Fulfil.quote_slow.arg0", locs[85])
 	}
-	r1 = r0.Index(1).AsString() // .id
+	r0 = unbox_Order(tmp)
+	r1 = r0.Id
 	n.Leave()
-	return eval.Str(r1), nil
+	return r1, nil
 }
 
 // f29_Fulfil_info_arg0 compiles Fulfil.info.arg0 (shop.knhk:73).
-func f29_Fulfil_info_arg0(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Fulfil.info.arg0", locs[87]); err != nil {
-		return eval.Value{}, err
+func f29_Fulfil_info_arg0(n *eval.Native) (string, error) {
+	if err := n.Enter("Fulfil.info.arg0", locs[86]); err != nil {
+		return "", err
 	}
 	var r1 float64
 	var r0, r2, r3 string
 	var tmp eval.Value
 	var err error
 	if n.Over(4) {
-		return eval.Value{}, n.StepFail("Fulfil.info.arg0", locs[88:92])
+		return "", n.StepFail("Fulfil.info.arg0", locs[87:91])
 	}
 	// shop.knhk:73
 	r0 = "late quote: "
 	tmp, err = n.Var("Fulfil.info.arg0", n.Prog.Funcs[29], 7)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Fulfil.info.arg0", locs[92])
+		return "", eval.At(err, "Fulfil.info.arg0", locs[91])
 	}
 	r1 = tmp.AsFloat()
 	tmp, err = n.Convert(eval.Float(r1), ir.TypeID(4))
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Fulfil.info.arg0", locs[93])
+		return "", eval.At(err, "Fulfil.info.arg0", locs[92])
 	}
 	r2 = tmp.AsString()
 	tmp, err = eval.Binary(ir.BinAdd, eval.Str(r0), eval.Str(r2))
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Fulfil.info.arg0", locs[87])
+		return "", eval.At(err, "Fulfil.info.arg0", locs[86])
 	}
 	n.Charge(tmp)
 	r3 = tmp.AsString()
 	n.Leave()
-	return eval.Str(r3), nil
+	return r3, nil
 }
 
 // f30_Fulfil_timer compiles Fulfil.timer (shop.knhk:80).
 func f30_Fulfil_timer(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Fulfil.timer", locs[94]); err != nil {
+	if err := n.Enter("Fulfil.timer", locs[93]); err != nil {
 		return eval.Value{}, err
 	}
 	var r0 eval.Value
 	if n.Over(1) {
-		return eval.Value{}, n.StepFail("Fulfil.timer", locs[95:96])
+		return eval.Value{}, n.StepFail("Fulfil.timer", locs[94:95])
 	}
 	// shop.knhk:80
 	r0 = n.Const(ir.TypeID(6), ir.Const{
@@ -806,88 +944,165 @@ func f30_Fulfil_timer(n *eval.Native) (eval.Value, error) {
 }
 
 // f31_Fulfil_assign compiles Fulfil.assign (shop.knhk:82).
-func f31_Fulfil_assign(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Fulfil.assign", locs[96]); err != nil {
-		return eval.Value{}, err
+func f31_Fulfil_assign(n *eval.Native) (string, error) {
+	if err := n.Enter("Fulfil.assign", locs[95]); err != nil {
+		return "", err
 	}
 	var r0 string
 	if n.Over(1) {
-		return eval.Value{}, n.StepFail("Fulfil.assign", locs[97:98])
+		return "", n.StepFail("Fulfil.assign", locs[96:97])
 	}
 	// shop.knhk:82
 	r0 = "done"
 	n.Leave()
-	return eval.Str(r0), nil
+	return r0, nil
 }
 
 // f32_Fulfil_return compiles Fulfil.return (shop.knhk:83).
-func f32_Fulfil_return(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Fulfil.return", locs[98]); err != nil {
-		return eval.Value{}, err
+func f32_Fulfil_return(n *eval.Native) (Receipt, error) {
+	if err := n.Enter("Fulfil.return", locs[97]); err != nil {
+		return Receipt{}, err
 	}
-	var r1, r6 eval.Value
 	var r0, r5 float64
 	var r2, r3, r4 string
+	var r1 Order
+	var r6 Receipt
 	var tmp eval.Value
 	var err error
 	if n.Over(7) {
-		return eval.Value{}, n.StepFail("Fulfil.return", locs[99:106])
+		return Receipt{}, n.StepFail("Fulfil.return", locs[98:105])
 	}
 	// shop.knhk:87
 	tmp, err = n.Var("Fulfil.return", n.Prog.Funcs[32], 2)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Fulfil.return", locs[106])
+		return Receipt{}, eval.At(err, "Fulfil.return", locs[105])
 	}
 	r0 = tmp.AsFloat()
 	// shop.knhk:84
-	r1, err = n.Var("Fulfil.return", n.Prog.Funcs[32], 0)
+	tmp, err = n.Var("Fulfil.return", n.Prog.Funcs[32], 0)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Fulfil.return", locs[107])
+		return Receipt{}, eval.At(err, "Fulfil.return", locs[106])
 	}
-	r2 = r1.Index(1).AsString() // .id
+	r1 = unbox_Order(tmp)
+	r2 = r1.Id
 	// shop.knhk:86
 	tmp, err = n.Var("Fulfil.return", n.Prog.Funcs[32], 4)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Fulfil.return", locs[108])
+		return Receipt{}, eval.At(err, "Fulfil.return", locs[107])
 	}
 	r3 = tmp.AsString()
 	// shop.knhk:85
 	tmp, err = n.Var("Fulfil.return", n.Prog.Funcs[32], 3)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Fulfil.return", locs[109])
+		return Receipt{}, eval.At(err, "Fulfil.return", locs[108])
 	}
 	r4 = tmp.AsString()
 	// shop.knhk:88
 	tmp, err = n.Var("Fulfil.return", n.Prog.Funcs[32], 5)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Fulfil.return", locs[110])
+		return Receipt{}, eval.At(err, "Fulfil.return", locs[109])
 	}
 	r5 = tmp.AsFloat()
 	// shop.knhk:83
-	r6 = n.MakeRecord(11, eval.Float(r0), eval.Str(r2), eval.Str(r3), eval.Str(r4), eval.Float(r5))
+	r6 = Receipt{
+		Amount:      r0,
+		Order:       r2,
+		Payment:     r3,
+		Reservation: r4,
+		Shipping:    r5,
+	}
 	n.Leave()
 	return r6, nil
 }
 
 // f33_Fulfil_query_status compiles Fulfil.query.status (shop.knhk:44).
-func f33_Fulfil_query_status(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Fulfil.query.status", locs[111]); err != nil {
-		return eval.Value{}, err
+func f33_Fulfil_query_status(n *eval.Native) (string, error) {
+	if err := n.Enter("Fulfil.query.status", locs[110]); err != nil {
+		return "", err
 	}
 	var r0 string
 	var tmp eval.Value
 	var err error
 	if n.Over(1) {
-		return eval.Value{}, n.StepFail("Fulfil.query.status", locs[112:113])
+		return "", n.StepFail("Fulfil.query.status", locs[111:112])
 	}
 	// shop.knhk:44
 	tmp, err = n.Var("Fulfil.query.status", n.Prog.Funcs[33], 1)
 	if err != nil {
-		return eval.Value{}, eval.At(err, "Fulfil.query.status", locs[111])
+		return "", eval.At(err, "Fulfil.query.status", locs[110])
 	}
 	r0 = tmp.AsString()
 	n.Leave()
-	return eval.Str(r0), nil
+	return r0, nil
+}
+
+// box_Item is a Item as a record Value.
+func box_Item(n *eval.Native, x Item) eval.Value {
+	return n.MakeRecord(13, eval.Float(x.Price), eval.Int(x.Qty), eval.Str(x.Sku))
+}
+
+// unbox_Item is the record Value v as a Item.
+func unbox_Item(v eval.Value) Item {
+	return Item{
+		Price: v.Index(0).AsFloat(),
+		Qty:   v.Index(1).AsInt(),
+		Sku:   v.Index(2).AsString(),
+	}
+}
+
+// box_Order is a Order as a record Value.
+func box_Order(n *eval.Native, x Order) eval.Value {
+	return n.MakeRecord(12, eval.Str(x.Card), eval.Str(x.Id), box_list_Item(n, x.Items))
+}
+
+// unbox_Order is the record Value v as a Order.
+func unbox_Order(v eval.Value) Order {
+	return Order{
+		Card:  v.Index(0).AsString(),
+		Id:    v.Index(1).AsString(),
+		Items: unbox_list_Item(v.Index(2)),
+	}
+}
+
+// box_Receipt is a Receipt as a record Value.
+func box_Receipt(n *eval.Native, x Receipt) eval.Value {
+	return n.MakeRecord(11, eval.Float(x.Amount), eval.Str(x.Order), eval.Str(x.Payment), eval.Str(x.Reservation), eval.Float(x.Shipping))
+}
+
+// unbox_Receipt is the record Value v as a Receipt.
+func unbox_Receipt(v eval.Value) Receipt {
+	return Receipt{
+		Amount:      v.Index(0).AsFloat(),
+		Order:       v.Index(1).AsString(),
+		Payment:     v.Index(2).AsString(),
+		Reservation: v.Index(3).AsString(),
+		Shipping:    v.Index(4).AsFloat(),
+	}
+}
+
+// box_list_Item is a []Item as a list Value.
+func box_list_Item(n *eval.Native, xs []Item) eval.Value {
+	out := make([]eval.Value, len(xs))
+	for i, x := range xs {
+		out[i] = box_Item(n, x)
+	}
+	return eval.List(out)
+}
+
+// key_list_Item identifies the []Item memo of a list Value.
+var key_list_Item = new(byte)
+
+// unbox_list_Item is the list Value v as a []Item, converted once per list.
+func unbox_list_Item(v eval.Value) []Item {
+	return v.Memo(key_list_Item, build_list_Item).([]Item)
+}
+
+func build_list_Item(v eval.Value) any {
+	out := make([]Item, v.Len())
+	for i := range out {
+		out[i] = unbox_Item(v.Index(i))
+	}
+	return out
 }
 
 // locs are the source locations errors report, as in the IR.
@@ -1028,12 +1243,6 @@ var locs = [...]ir.Loc{{
 	Span: source.Span{
 		End:   1561,
 		Start: 1560,
-	},
-}, {
-	File: 1,
-	Span: source.Span{
-		End:   1568,
-		Start: 1556,
 	},
 }, {
 	File: 1,
