@@ -1,0 +1,222 @@
+// This file tests the policy's handling of bad input and of its files:
+// a reward that is not finite, features of the wrong kind or number, a
+// file from another format or route, a damaged file, a bad
+// configuration. None of them may corrupt a policy or fail a case.
+
+package learn
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// logs collects what a policy reports.
+type logs struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (l *logs) logf(format string, args ...any) {
+	l.mu.Lock()
+	l.lines = append(l.lines, fmt.Sprintf(format, args...))
+	l.mu.Unlock()
+}
+
+func (l *logs) has(sub string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, s := range l.lines {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
+}
+
+func TestBadInputIsSkipped(t *testing.T) {
+	prog := build(t, shipSrc)
+	var lg logs
+	dir := t.TempDir()
+	p, err := Open(prog, Options{Dir: dir, Seed: 1, Logf: lg.logf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	good := []any{"eu", int64(3)}
+	for range 20 {
+		k, _ := p.Choose(ctx, "carrier", good, 2)
+		p.Learn("carrier", good, k, float64(-1-k), true)
+	}
+	p.Flush(ctx)
+	before := p.routes["carrier"].agent.save()
+
+	// Features of the wrong kind or number: the decision takes the
+	// first candidate and says why; the outcome is skipped.
+	for _, bad := range [][]any{{int64(1), int64(3)}, {"eu"}, {"eu", []any{1}}} {
+		k, err := p.Choose(ctx, "carrier", bad, 2)
+		if err != nil || k != 0 {
+			t.Errorf("Choose(%v) = %d, %v; want 0 and no error", bad, k, err)
+		}
+		p.Learn("carrier", bad, 1, -1, true)
+	}
+	if !lg.has("feature 1 is a number (1), the route's is a string") || !lg.has("got 1 features, the route has 2") || !lg.has("not a scalar") {
+		t.Errorf("reports do not say what was wrong: %q", lg.lines)
+	}
+	// Rewards that are not finite, choices out of range.
+	for _, r := range []float64{math.NaN(), math.Inf(1), math.Inf(-1)} {
+		p.Learn("carrier", good, 0, r, true)
+	}
+	p.Learn("carrier", good, 7, -1, true)
+	p.Learn("carrier", good, -1, -1, true)
+	if _, err := p.Choose(ctx, "carrier", good, 3); err != nil {
+		t.Errorf("choosing among the wrong number of candidates: %v", err)
+	}
+	p.Flush(ctx)
+	if !lg.has("reward NaN is not a finite number") || !lg.has("reward +Inf") || !lg.has("candidate 8 of 2") {
+		t.Errorf("reports do not name the bad reward or choice: %q", lg.lines)
+	}
+	after := p.routes["carrier"].agent.save()
+	if fmt.Sprint(before.Table) != fmt.Sprint(after.Table) {
+		t.Errorf("bad input changed the policy:\n%v\n%v", before.Table, after.Table)
+	}
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f, err := ReadFile(PolicyPath(dir, "carrier"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Updates != 20 || f.Skipped != 12 {
+		t.Errorf("file: %d updates, %d skipped; want 20 and 12", f.Updates, f.Skipped)
+	}
+}
+
+func TestForeignFileIsRefused(t *testing.T) {
+	prog := build(t, shipSrc)
+	dir := t.TempDir()
+	ctx := context.Background()
+	train := func(cfg *Config) {
+		p, err := Open(prog, Options{Dir: dir, Config: cfg})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 10 {
+			p.Learn("carrier", []any{"eu", int64(1)}, 0, -2, true)
+		}
+		p.Flush(ctx)
+		if err := p.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	train(nil)
+	path := PolicyPath(dir, "carrier")
+	orig, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name   string
+		edit   func(string) string
+		cfg    *Config
+		prog   string
+		report string
+	}{
+		{name: "newer format", edit: func(s string) string { return strings.Replace(s, `"version":1`, `"version":2`, 1) },
+			report: "written by a knhk with policy format 2; this knhk reads format 1"},
+		{name: "not a policy", edit: func(string) string { return `{"format":"other"}` }, report: `not a policy file (format "other")`},
+		{name: "damaged", edit: func(s string) string { return s[:len(s)/2] }, report: "not a policy file"},
+		{name: "other algorithm", cfg: &Config{Default: RouteConfig{Policy: ActorCritic}},
+			report: "was trained for thompson over (string, number) choosing among {ups, fedex}; the route is now actor-critic"},
+		{name: "other candidates", prog: strings.Replace(shipSrc, "fedex(n),", "fedex(n),\n    ups(n + 1),", 1),
+			report: "the route is now thompson over (string, number) choosing among {ups, fedex, ups}"},
+		{name: "non-finite number", edit: func(s string) string { return strings.Replace(s, `"mean":-2`, `"mean":1e999`, 1) }, report: "damaged policy file"},
+		{name: "short row", edit: func(s string) string {
+			return strings.Replace(s, `,{"n":0,"mean":0,"var":0}]`, `]`, 1)
+		}, report: "damaged policy file"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			content := string(orig)
+			if tc.edit != nil {
+				content = tc.edit(content)
+				if content == string(orig) {
+					t.Fatal("the edit changed nothing")
+				}
+			}
+			if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			pr := prog
+			if tc.prog != "" {
+				pr = build(t, tc.prog)
+			}
+			var lg logs
+			p, err := Open(pr, Options{Dir: dir, Config: tc.cfg, Logf: lg.logf})
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := 2
+			if tc.prog != "" {
+				n = 3
+			}
+			for range 5 {
+				k, _ := p.Choose(ctx, "carrier", []any{"eu", int64(1)}, n)
+				p.Learn("carrier", []any{"eu", int64(1)}, k, -1, true)
+			}
+			p.Close()
+			if !lg.has(tc.report) || !lg.has("knhk learn reset carrier") {
+				t.Errorf("report %q does not say %q", lg.lines, tc.report)
+			}
+			if got, _ := os.ReadFile(path); string(got) != content {
+				t.Errorf("the refused file was overwritten")
+			}
+		})
+	}
+	os.WriteFile(path, orig, 0o644)
+}
+
+func TestBadConfig(t *testing.T) {
+	for _, tc := range []struct{ json, want string }{
+		{`{"default":{"policy":"greedy"}}`, `unknown policy "greedy"`},
+		{`{"routes":{"carrier":{"epsilon":2}}}`, "route carrier: epsilon 2 is outside [0, 1]"},
+		{`{"default":{"polcy":"ucb"}}`, `unknown field "polcy"`},
+		{`{"routes":{"carrier":{"bins":[[10,1]]}}}`, "bins of feature 1 are not in increasing order"},
+		{`{"default":{}} {}`, "data after the configuration"},
+	} {
+		dir := t.TempDir()
+		os.MkdirAll(filepath.Join(dir, "learn"), 0o755)
+		os.WriteFile(filepath.Join(dir, ConfigFile), []byte(tc.json), 0o644)
+		_, err := Open(build(t, shipSrc), Options{Dir: dir})
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "config.json") {
+			t.Errorf("%s: error %v, want one naming config.json and saying %q", tc.json, err, tc.want)
+		}
+	}
+}
+
+// TestConfigPerRoute: a route's settings override the default field by
+// field, and bins change the states a table tells apart.
+func TestConfigPerRoute(t *testing.T) {
+	c, err := ParseConfig("c.json", []byte(`{"default":{"policy":"ucb","c":2},"routes":{"carrier":{"policy":"sarsa","bins":[null,[10]]}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc := c.For("carrier")
+	if rc.Policy != SARSA || rc.C != 2 || rc.Epsilon != 0.1 {
+		t.Errorf("carrier: %+v", rc)
+	}
+	if o := c.For("other"); o.Policy != UCB || o.Bins != nil {
+		t.Errorf("other: %+v", o)
+	}
+	e := encoder{kinds: []featureKind{fString, fNumber}, bins: rc.Bins}
+	a, _ := e.encode([]any{"eu", int64(3)})
+	b, _ := e.encode([]any{"eu", int64(9)})
+	d, _ := e.encode([]any{"eu", int64(11)})
+	if a.key != b.key || a.key == d.key {
+		t.Errorf("bins [10]: keys %q %q %q; want the first two equal, the third apart", a.key, b.key, d.key)
+	}
+}
