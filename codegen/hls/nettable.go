@@ -16,10 +16,10 @@ const maxBits = 64
 
 // What a transition does when it fires, for the module.
 const (
-	actProduce = iota // produce its outputs at once (routing, assign, marker, return, wait, timer)
-	actCall           // start a call: busy until its completion produces the outputs
-	actFail           // produce, then the case fails
-	actCancelCase     // the statement cancel case: the case ends cancelled
+	actProduce    = iota // produce its outputs at once (routing, assign, marker, return, wait, timer)
+	actCall              // start a call: busy until its completion produces the outputs
+	actFail              // produce, then the case fails
+	actCancelCase        // the statement cancel case: the case ends cancelled
 )
 
 // ttab is one transition's masks.
