@@ -77,9 +77,13 @@ message and the source position of the step that failed.
 		fs.StringVar(&o.inputJSON, "input-json", "", "take the input from the `JSON` text")
 		fs.StringVar(&o.data, "data", ".knhk", "keep the event log in `DIR`")
 		fs.StringVar(&o.mock, "mock", "", "answer the tasks named in JSON `FILE` with its canned results")
+		o.sign.define(fs)
 		srv := serverFlag(fs)
 		return func(e *env, args []string) int {
 			if *srv != "" {
+				if o.sign.set() {
+					return usageError(e, "--sign-key and --trust apply to a case run in this process; a server signs and checks with its own")
+				}
 				if o.mock != "" {
 					return usageError(e, "--mock runs a case in this process; a server runs its cases with their real bindings")
 				}
@@ -96,6 +100,7 @@ type runOptions struct {
 	inputJSON string
 	data      string
 	mock      string // the --mock file, "" for none
+	sign      signOptions
 }
 
 func runRun(e *env, o *runOptions, args []string) int {
@@ -118,6 +123,9 @@ func runRun(e *env, o *runOptions, args []string) int {
 	}
 	// The soundness gate of knhk check: an unsound workflow does not run.
 	if !soundGate(e, c) {
+		return exitUser
+	}
+	if !checkRunTrust(e, &o.sign, c) {
 		return exitUser
 	}
 	net, ok := pickWorkflow(e, c.prog, o.workflow)
@@ -151,6 +159,11 @@ func runRun(e *env, o *runOptions, args []string) int {
 	}
 	defer st.Close()
 	reapGroups(e, o.data)
+	rec, ok := openReceipts(e, &o.sign, o.data)
+	if !ok {
+		return exitUser
+	}
+	defer closeReceipts(e, rec)
 	// The case id is printed once its first event is durable (see
 	// announceLog in casedata.go).
 	var id string
@@ -166,7 +179,7 @@ func runRun(e *env, o *runOptions, args []string) int {
 		Eval:    evaluatorOf(c.prog),
 		Worker:  newMockWorker(w, c.prog, mock),
 		Clock:   mockClock(mock),
-		Log:     log,
+		Log:     receiptLog(rec, log, c.prog),
 	})
 	if err != nil {
 		fmt.Fprintf(e.stderr, "knhk: internal error: %v\n", err)

@@ -1,0 +1,143 @@
+// This file implements the signing flags of the commands that run cases
+// (run, and a built binary's run): --trust refuses a program whose
+// descriptor is not signed by a trusted key, --sign-key keeps a receipt
+// log signed with the key.
+
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/knhk/knhk/compiler/ir"
+	"github.com/knhk/knhk/runtime/engine"
+	"github.com/knhk/knhk/runtime/receipt"
+	"github.com/knhk/knhk/runtime/sign"
+)
+
+// signOptions are the signing flags of a command that runs cases.
+type signOptions struct {
+	signKey string // --sign-key: keep receipts signed with this private key
+	trust   string // --trust: run only descriptors signed by these keys
+	policy  string // --policy: the weakest signature class --trust accepts
+	every   int    // --checkpoint-every: receipts per checkpoint
+	// interval is --checkpoint-interval: the longest a receipt waits for
+	// its checkpoint.
+	interval string
+}
+
+func (o *signOptions) define(fs *flag.FlagSet) {
+	fs.StringVar(&o.signKey, "sign-key", "", "keep a receipt log of every transition, checkpoints signed with the private key `KEY`")
+	fs.StringVar(&o.trust, "trust", "", "run only a program whose descriptor is signed by a key in `DIR`")
+	fs.StringVar(&o.policy, "policy", "classical", "with --trust, accept signatures of class `P` (classical, hybrid, post-quantum) or stronger")
+	fs.IntVar(&o.every, "checkpoint-every", receipt.DefaultEvery, "sign a receipt checkpoint every `N` receipts")
+	fs.StringVar(&o.interval, "checkpoint-interval", "1s", "sign a receipt checkpoint at least every `D`")
+}
+
+// set reports whether any signing flag asks for work.
+func (o *signOptions) set() bool { return o.signKey != "" || o.trust != "" }
+
+// checkRunTrust applies --trust to the program c: its descriptor must be
+// signed, in FILE.sig (for a built binary, the binary's path + ".sig"),
+// by a trusted key the policy accepts. It prints why not and returns
+// false.
+func checkRunTrust(e *env, o *signOptions, c *compiled) bool {
+	if o.trust == "" {
+		return true
+	}
+	policy, err := sign.ParsePolicy(o.policy)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "knhk: %v\n", err)
+		return false
+	}
+	trust, err := readTrust(o.trust)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "knhk: %v\n", err)
+		return false
+	}
+	hash, err := c.prog.Hash()
+	if err != nil {
+		fmt.Fprintf(e.stderr, "knhk: internal error: %v\n", err)
+		return false
+	}
+	sigFile, name := sigPath(c.path), c.path
+	if app != nil {
+		exe, err := os.Executable()
+		if err != nil {
+			fmt.Fprintf(e.stderr, "knhk: %v\n", err)
+			return false
+		}
+		sigFile, name = sigPath(exe), app.name
+	}
+	if _, err := checkTrusted(trust, policy, sigFile, hash); err != nil {
+		fmt.Fprintf(e.stderr, "knhk: refusing to run %s: %v\n", filepath.Base(name), err)
+		return false
+	}
+	return true
+}
+
+// openReceipts opens the receipt log of data when --sign-key is given;
+// nil, true when it is not.
+func openReceipts(e *env, o *signOptions, data string) (*receipt.Recorder, bool) {
+	if o.signKey == "" {
+		return nil, true
+	}
+	k, err := readPrivateKey(o.signKey)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "knhk: --sign-key: %v\n", err)
+		return nil, false
+	}
+	if o.every <= 0 {
+		fmt.Fprintf(e.stderr, "knhk: --checkpoint-every must be positive, got %d\n", o.every)
+		return nil, false
+	}
+	iv, err := parseInterval(o.interval)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "knhk: --checkpoint-interval: %v\n", err)
+		return nil, false
+	}
+	rec, err := receipt.Open(data, receipt.Options{Key: k, Every: o.every, Interval: iv})
+	if err != nil {
+		fmt.Fprintf(e.stderr, "knhk: %v\n", err)
+		return nil, false
+	}
+	return rec, true
+}
+
+// receiptLog is log with a receipt recorded for each event when rec is
+// not nil.
+func receiptLog(rec *receipt.Recorder, log engine.EventLog, prog *ir.Program) engine.EventLog {
+	if rec == nil {
+		return log
+	}
+	h, err := prog.Hash()
+	if err != nil {
+		h = "unknown"
+	}
+	return rec.Wrap(log, h)
+}
+
+// closeReceipts signs the last checkpoint and reports a failure.
+func closeReceipts(e *env, rec *receipt.Recorder) {
+	if rec == nil {
+		return
+	}
+	if err := rec.Close(); err != nil {
+		fmt.Fprintf(e.stderr, "knhk: receipts: %v\n", err)
+	}
+}
+
+// parseInterval parses a positive Go duration ("500ms", "2s").
+func parseInterval(s string) (time.Duration, error) {
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("bad duration %q (want, say, 500ms or 2s)", s)
+	}
+	if d <= 0 {
+		return 0, fmt.Errorf("want a positive duration, got %s", s)
+	}
+	return d, nil
+}
