@@ -24,10 +24,12 @@ type pipeline struct {
 }
 
 // pipelineFor returns the pipeline of a module with nbuf storage buffers
-// and push words of push constants, creating it on first use.
-func (d *Device) pipelineFor(code []byte, nbuf, push int) (*pipeline, error) {
+// and push words of push constants, creating it on first use. Each
+// variant of one module has its own descriptor set, for passes that bind
+// different buffers in one submission.
+func (d *Device) pipelineFor(code []byte, nbuf, push int, variant string) (*pipeline, error) {
 	sum := sha256.Sum256(code)
-	key := string(sum[:])
+	key := string(sum[:]) + variant
 	if p, ok := d.pipelines[key]; ok {
 		return p, nil
 	}

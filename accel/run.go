@@ -39,6 +39,12 @@ type Result struct {
 func (d *Device) Run(ctx context.Context, sh *spirv.Shader, args [][]any) (*Result, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if d.dev == nil {
+		return nil, fmt.Errorf("accel: %w: the device is closed", ErrNoDevice)
+	}
+	if d.lost {
+		return nil, fmt.Errorf("vulkan: %s: %w", d.Info.Name, ErrDeviceLost)
+	}
 	if !hostLittle {
 		return nil, fmt.Errorf("accel: %w: a big-endian host", ErrUnsupported)
 	}
@@ -101,7 +107,7 @@ func (d *Device) Run(ctx context.Context, sh *spirv.Shader, args [][]any) (*Resu
 			push[i] = w
 		}
 	}
-	p, err := d.pipelineFor(sh.Binary, len(sh.Buffers), len(sh.Push))
+	p, err := d.pipelineFor(sh.Binary, len(sh.Buffers), len(sh.Push), "")
 	if err != nil {
 		return nil, err
 	}

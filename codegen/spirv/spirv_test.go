@@ -6,8 +6,9 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/knhk/knhk/codegen/spirv/spirvtest"
 	"github.com/knhk/knhk/codegen/spirv"
+	"github.com/knhk/knhk/codegen/spirv/spirvtest"
+	"github.com/knhk/knhk/compiler/ir"
 )
 
 // validate runs spirv-val on a module; CI installs spirv-tools, so a
@@ -46,5 +47,25 @@ func TestKernelsValidate(t *testing.T) {
 			}
 			validate(t, kn.Name, sh.Binary)
 		}
+	}
+}
+
+func TestReduceValidate(t *testing.T) {
+	for _, op := range []spirv.ReduceOp{spirv.ReduceSum, spirv.ReduceMin, spirv.ReduceMax} {
+		for _, k := range []ir.Kind{ir.KindF32, ir.KindI32, ir.KindU32} {
+			sh, err := spirv.Reduce(op, k)
+			if err != nil {
+				t.Fatal(err)
+			}
+			validate(t, sh.Name, sh.Binary)
+		}
+	}
+	sh, err := spirv.Reduce(spirv.ReduceCount, ir.KindBool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	validate(t, sh.Name, sh.Binary)
+	if _, err := spirv.Reduce(spirv.ReduceSum, ir.KindBool); err == nil {
+		t.Error("a sum of bools compiled")
 	}
 }

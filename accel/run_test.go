@@ -1,0 +1,126 @@
+package accel
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/knhk/knhk/codegen/spirv"
+	"github.com/knhk/knhk/codegen/spirv/spirvtest"
+	"github.com/knhk/knhk/compiler/ir"
+)
+
+func openDevice(t *testing.T) *Device {
+	t.Helper()
+	v := openOrSkip(t)
+	t.Cleanup(v.Close)
+	d, err := v.OpenDevice(v.Preferred())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(d.Close)
+	return d
+}
+
+func kernelNamed(t *testing.T, p *ir.Program, name string) *spirv.Shader {
+	t.Helper()
+	for k, kn := range p.Kernels {
+		if kn.Name == name {
+			sh, diags := spirv.Kernel(p, k)
+			if len(diags) > 0 {
+				t.Fatal(diags)
+			}
+			return sh
+		}
+	}
+	t.Fatalf("no kernel %s", name)
+	return nil
+}
+
+// TestSplitAndStaging runs one kernel with dispatches split at a
+// lowered workgroup limit, and through staging buffers as on a discrete
+// GPU, and requires the plain run's results.
+func TestSplitAndStaging(t *testing.T) {
+	d := openDevice(t)
+	p, err := spirvtest.Build("codegen/spirv/testdata/dense.knhk")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sh := kernelNamed(t, p, "ints")
+	const n = 10000
+	a, b := make([]int32, n), make([]int32, n)
+	for i := range a {
+		a[i], b[i] = int32(i*7-n), int32(i%13+1)
+	}
+	plain, err := d.Run(context.Background(), sh, [][]any{{a, b}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plain.Dispatches != 1 || plain.Failed >= 0 {
+		t.Fatalf("plain run: %d dispatches, failed at %d", plain.Dispatches, plain.Failed)
+	}
+	d.maxGroups = 3 // 192 elements per dispatch
+	d.staging = true
+	split, err := d.Run(context.Background(), sh, [][]any{{a, b}})
+	d.maxGroups, d.staging = d.Info.MaxGroups, d.Info.Discrete()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (n + 191) / 192; split.Dispatches != want {
+		t.Errorf("%d dispatches, want %d", split.Dispatches, want)
+	}
+	x, y := plain.Outputs[0].([]int32), split.Outputs[0].([]int32)
+	for i := range x {
+		if want := a[i]/b[i] + a[i]%b[i] + max(a[i], -a[i]) - min(a[i], b[i]); x[i] != want || y[i] != want {
+			t.Fatalf("[%d] = %d plain, %d split, want %d", i, x[i], y[i], want)
+		}
+	}
+}
+
+// TestFailureIndex: a division by zero at two elements reports the
+// lesser.
+func TestFailureIndex(t *testing.T) {
+	d := openDevice(t)
+	p, err := spirvtest.Build("codegen/spirv/testdata/dense.knhk")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sh := kernelNamed(t, p, "ints")
+	a, b := make([]int32, 5000), make([]int32, 5000)
+	for i := range b {
+		b[i] = 1
+	}
+	b[4321], b[777] = 0, 0
+	res, err := d.Run(context.Background(), sh, [][]any{{a, b}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Failed != 777 {
+		t.Fatalf("Failed = %d, want 777", res.Failed)
+	}
+}
+
+func TestRunBadArguments(t *testing.T) {
+	d := openDevice(t)
+	p, err := spirvtest.Build("codegen/spirv/testdata/dense.knhk")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sh := kernelNamed(t, p, "gate")
+	for _, args := range [][]any{
+		{[]int32{1}, float32(0)}, // wrong element type
+		{[]float32{1}, int32(0)}, // wrong scalar type
+		{[]float32{1}},           // missing argument
+	} {
+		if _, err := d.Run(context.Background(), sh, [][]any{args}); err == nil {
+			t.Errorf("Run(%v) succeeded", args)
+		}
+	}
+	if _, err := d.Run(context.Background(), sh, nil); err == nil {
+		t.Error("Run without arguments succeeded")
+	}
+	d.Close()
+	if _, err := d.Run(context.Background(), sh, [][]any{{[]float32{1}, float32(0)}}); !errors.Is(err, ErrNoDevice) {
+		t.Errorf("Run on a closed device: %v", err)
+	}
+}
