@@ -27,7 +27,9 @@ var cmpNames = [...]string{"==", "!=", "<", "<=", ">", ">="}
 
 // lane is an element type of a vector: the scalar loops are written once
 // for both, and each instantiation compiles to its own machine code.
-type lane interface{ float32 | int32 }
+type lane interface {
+	float32 | int32 | int64 | float64
+}
 
 func cmpLane[T lane](op Cmp, a, b T) bool {
 	switch op {

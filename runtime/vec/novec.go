@@ -35,3 +35,5 @@ func countF32V(op Cmp, a []float32, c float32) (int, int)              { return 
 func countI32V(op Cmp, a []int32, c int32) (int, int)                  { return 0, 0 }
 func indexF32V(idx []int, op Cmp, a []float32, c float32) ([]int, int) { return idx, 0 }
 func indexI32V(idx []int, op Cmp, a []int32, c int32) ([]int, int)     { return idx, 0 }
+func indexI64V(idx []int, op Cmp, a []int64, c int64) ([]int, int)     { return idx, 0 }
+func indexF64V(idx []int, op Cmp, a []float64, c float64) ([]int, int) { return idx, 0 }

@@ -652,3 +652,103 @@ func indexI32V(idx []int, op Cmp, a []int32, c int32) ([]int, int) {
 	}
 	return idx, i
 }
+
+func cmpI64x8(op Cmp, x, y archsimd.Int64x8) archsimd.Mask64x8 {
+	switch op {
+	case Eq:
+		return x.Equal(y)
+	case Ne:
+		return x.NotEqual(y)
+	case Lt:
+		return x.Less(y)
+	case Le:
+		return x.LessEqual(y)
+	case Gt:
+		return x.Greater(y)
+	}
+	return x.GreaterEqual(y)
+}
+
+func cmpI64x4(op Cmp, x, y archsimd.Int64x4) archsimd.Mask64x4 {
+	switch op {
+	case Eq:
+		return x.Equal(y)
+	case Ne:
+		return x.NotEqual(y)
+	case Lt:
+		return x.Less(y)
+	case Le:
+		return x.LessEqual(y)
+	case Gt:
+		return x.Greater(y)
+	}
+	return x.GreaterEqual(y)
+}
+
+func cmpF64x8(op Cmp, x, y archsimd.Float64x8) archsimd.Mask64x8 {
+	switch op {
+	case Eq:
+		return x.Equal(y)
+	case Ne:
+		return x.NotEqual(y)
+	case Lt:
+		return x.Less(y)
+	case Le:
+		return x.LessEqual(y)
+	case Gt:
+		return x.Greater(y)
+	}
+	return x.GreaterEqual(y)
+}
+
+func cmpF64x4(op Cmp, x, y archsimd.Float64x4) archsimd.Mask64x4 {
+	switch op {
+	case Eq:
+		return x.Equal(y)
+	case Ne:
+		return x.NotEqual(y)
+	case Lt:
+		return x.Less(y)
+	case Le:
+		return x.LessEqual(y)
+	case Gt:
+		return x.Greater(y)
+	}
+	return x.GreaterEqual(y)
+}
+
+// indexI64V and indexF64V compare 8 lanes of 64 bits on AVX-512, 4 on
+// AVX2.
+func indexI64V(idx []int, op Cmp, a []int64, c int64) ([]int, int) {
+	n, i := len(a), 0
+	switch level {
+	case levelAVX512:
+		cv := archsimd.BroadcastInt64x8(c)
+		for ; i+8 <= n; i += 8 {
+			idx = appendBits(idx, i, uint64(cmpI64x8(op, archsimd.LoadInt64x8Slice(a[i:]), cv).ToBits()))
+		}
+	case levelAVX2:
+		cv := archsimd.BroadcastInt64x4(c)
+		for ; i+4 <= n; i += 4 {
+			idx = appendBits(idx, i, uint64(cmpI64x4(op, archsimd.LoadInt64x4Slice(a[i:]), cv).ToBits()))
+		}
+	}
+	return idx, i
+}
+
+func indexF64V(idx []int, op Cmp, a []float64, c float64) ([]int, int) {
+	n, i := len(a), 0
+	switch level {
+	case levelAVX512:
+		cv := archsimd.BroadcastFloat64x8(c)
+		for ; i+8 <= n; i += 8 {
+			idx = appendBits(idx, i, uint64(cmpF64x8(op, archsimd.LoadFloat64x8Slice(a[i:]), cv).ToBits()))
+		}
+	case levelAVX2:
+		cv := archsimd.BroadcastFloat64x4(c)
+		for ; i+4 <= n; i += 4 {
+			idx = appendBits(idx, i, uint64(cmpF64x4(op, archsimd.LoadFloat64x4Slice(a[i:]), cv).ToBits()))
+		}
+	}
+	return idx, i
+}
