@@ -49,12 +49,18 @@ that builds it against the knhk source) and kept. A construct the Go back
 end cannot compile is reported at its position (exit 1); a failure of the
 Go compiler on the generated code is a bug in knhk (exit 2), reported
 with the generated file and line.
+
+With --sign-key KEY the descriptor the binary embeds is signed with the
+private key KEY and the signature written beside it as APP.sig; the
+binary started with run --trust DIR refuses to run unless APP.sig holds a
+signature of its descriptor by a key in DIR (see knhk help sign).
 `,
 	setup: func(fs *flag.FlagSet) func(*env, []string) int {
 		var o buildOptions
 		fs.StringVar(&o.out, "o", "", "write the binary to `APP`")
 		fs.StringVar(&o.emit, "emit-go", "", "keep the generated Go package in `DIR`")
 		fs.StringVar(&o.src, "knhk-src", "", "build against the knhk source tree in `DIR`")
+		fs.StringVar(&o.signKey, "sign-key", "", "sign the embedded descriptor with the private key `KEY` (writes APP.sig)")
 		return func(e *env, args []string) int { return runBuild(e, &o, args) }
 	},
 }
@@ -63,6 +69,8 @@ type buildOptions struct {
 	out  string
 	emit string
 	src  string
+	// signKey is --sign-key (see signbuild.go).
+	signKey string
 }
 
 // appPackage is the import path the generated package takes inside the
@@ -89,6 +97,10 @@ func runBuild(e *env, o *buildOptions, args []string) int {
 	}
 	if args[0] == "-" {
 		return usageError(e, "build needs a file, not standard input")
+	}
+	signer, ok := buildSigner(e, o.signKey)
+	if !ok {
+		return exitUser
 	}
 	c, code := compileFile(e, args[0])
 	if c == nil {
@@ -169,7 +181,7 @@ func runBuild(e *env, o *buildOptions, args []string) int {
 		return exitInternal
 	}
 	fmt.Fprintf(e.stderr, "built %s\n", out)
-	return exitOK
+	return signBuilt(e, signer, c.prog, out)
 }
 
 // writeGenerated writes the generated package into dir and, with the
