@@ -18,6 +18,7 @@ APT_NEEDS=(
 	"dot:graphviz" # knhk graph -o out.svg
 	"chromium:chromium" # the web console's headless-browser test (chromedp)
 	"protoc:protobuf-compiler" # api/gen_test.go regenerates the API code and diffs it
+	"g++:g++"      # codegen/hls compiles the generated C++ and runs its C-simulation
 )
 
 missing=()
