@@ -5,6 +5,7 @@ package accel
 
 import (
 	"fmt"
+	"os"
 	"sync"
 
 	vk "github.com/vulkan-go/vulkan"
@@ -19,7 +20,11 @@ var (
 
 func initLoader() error {
 	loaderOnce.Do(func() {
-		p, err := openLoader(loaderNames)
+		names := loaderNames
+		if path := os.Getenv("KNHK_VULKAN_LOADER"); path != "" {
+			names = []string{path}
+		}
+		p, err := openLoader(names)
 		if err != nil {
 			loaderErr = err
 			return
@@ -67,7 +72,9 @@ type Vulkan struct {
 
 // Open loads the Vulkan loader and creates an instance. It fails with
 // ErrNoLoader when no loader library opens and ErrNoDevice when the
-// loader has no driver.
+// loader has no driver. KNHK_VULKAN_LOADER names the loader library to
+// use instead of libvulkan.so.1 and libvulkan.so (a loader unpacked
+// outside the library path, as on some headless GPU machines).
 func Open() (*Vulkan, error) {
 	if err := initLoader(); err != nil {
 		return nil, err

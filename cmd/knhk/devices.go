@@ -1,0 +1,117 @@
+// This file implements "knhk devices": the compute devices kernels can
+// run on, and which one KNHK_DEVICE chooses.
+
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+
+	"github.com/knhk/knhk/accel"
+)
+
+var devicesCmd = &command{
+	name:      "devices",
+	usageLine: "knhk devices",
+	short:     "list the Vulkan devices kernels can run on",
+	long: `Devices lists the Vulkan devices the loader offers, one a line: the name
+KNHK_DEVICE selects it by (vulkan:N), the device's name and type
+(discrete, integrated, virtual or cpu), its Vulkan version, and the limits
+that matter to kernels. It marks the device kernels use without a choice:
+the first discrete GPU, else an integrated one, else any.
+
+Then it says where kernels run under the current KNHK_DEVICE:
+  unset or auto   the preferred Vulkan device, else the CPU
+  cpu             the CPU (the compiled Go loops)
+  vulkan          the preferred Vulkan device; failing that is an error
+  vulkan:N        device N; failing that is an error
+Kernel calls over at least 65536 elements go to the device; smaller ones,
+and elements the device reports as failed, run on the CPU.
+
+Without a Vulkan loader (Debian libvulkan1) or driver (mesa-vulkan-drivers
+provides lavapipe, a CPU device) devices says so and exits 0 unless
+KNHK_DEVICE demands Vulkan. KNHK_VULKAN_LOADER names a loader library to
+use instead of libvulkan.so.1 and libvulkan.so.
+`,
+	setup: func(fs *flag.FlagSet) func(*env, []string) int {
+		return func(e *env, args []string) int { return runDevices(e, args) }
+	},
+}
+
+func runDevices(e *env, args []string) int {
+	if len(args) != 0 {
+		return usageError(e, "devices takes no arguments")
+	}
+	setting := os.Getenv("KNHK_DEVICE")
+	choice, err := accel.ParseDevice(setting)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "knhk devices: %v\n", err)
+		return exitUser
+	}
+	v, err := accel.Open()
+	if err != nil {
+		fmt.Fprintf(e.stdout, "no Vulkan devices: %v\n", err)
+		return devicesVerdict(e, choice, setting, nil, err)
+	}
+	defer v.Close()
+	pref := v.Preferred()
+	for _, d := range v.Devices {
+		mark := ""
+		if d.Index == pref {
+			mark = "  (preferred)"
+		}
+		fmt.Fprintf(e.stdout, "vulkan:%d  %s  %s  Vulkan %s  max groups %d, push %d B, buffers up to %s, local memory %s%s\n",
+			d.Index, d.Name, d.Type, d.API, d.MaxGroups, d.MaxPush, bytesText(uint64(d.MaxBuffer)), bytesText(d.LocalBytes), mark)
+	}
+	if len(v.Devices) == 0 {
+		fmt.Fprintln(e.stdout, "no Vulkan devices: the loader lists none (install a driver, e.g. mesa-vulkan-drivers)")
+	}
+	if choice.CPU {
+		return devicesVerdict(e, choice, setting, nil, nil)
+	}
+	i := choice.Index
+	if i < 0 {
+		i = pref
+	}
+	if i < 0 || i >= len(v.Devices) {
+		return devicesVerdict(e, choice, setting, nil, fmt.Errorf("%w: vulkan:%d (the loader lists %d)", accel.ErrNoDevice, i, len(v.Devices)))
+	}
+	d := v.Devices[i]
+	return devicesVerdict(e, choice, setting, &d, nil)
+}
+
+// devicesVerdict prints where kernels run and the exit status: an
+// explicit Vulkan choice that cannot be met is a user error.
+func devicesVerdict(e *env, c accel.Choice, setting string, d *accel.DeviceInfo, err error) int {
+	if setting == "" {
+		setting = "(unset)"
+	}
+	switch {
+	case c.CPU:
+		fmt.Fprintf(e.stdout, "KNHK_DEVICE=%s: kernels run on the CPU\n", setting)
+	case d != nil:
+		fmt.Fprintf(e.stdout, "KNHK_DEVICE=%s: kernel calls of %d elements or more run on vulkan:%d (%s)\n", setting, accel.DefaultThreshold, d.Index, d.Name)
+	case c.Explicit:
+		fmt.Fprintf(e.stderr, "knhk devices: KNHK_DEVICE=%s: %v\n", setting, err)
+		return exitUser
+	default:
+		why := "no device"
+		if errors.Is(err, accel.ErrNoLoader) {
+			why = "no Vulkan loader"
+		}
+		fmt.Fprintf(e.stdout, "KNHK_DEVICE=%s: kernels run on the CPU (%s)\n", setting, why)
+	}
+	return exitOK
+}
+
+func bytesText(n uint64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	}
+	return fmt.Sprintf("%d B", n)
+}
