@@ -174,12 +174,19 @@ func runRun(e *env, o *runOptions, args []string) int {
 		Log:      e.stderr,
 		GroupDir: groupDir(o.data),
 	})
+	policy, savePolicy, err := learnPolicy(e, o.data, c.prog)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "knhk: %v\n", err)
+		return exitUser
+	}
+	defer savePolicy()
 	eng, err := engine.New(engine.Config{
 		Program: c.prog,
 		Eval:    evaluatorOf(c.prog),
 		Worker:  newMockWorker(w, c.prog, mock),
 		Clock:   mockClock(mock),
 		Log:     receiptLog(rec, log, c.prog),
+		Policy:  policy,
 	})
 	if err != nil {
 		fmt.Fprintf(e.stderr, "knhk: internal error: %v\n", err)

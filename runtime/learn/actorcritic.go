@@ -14,6 +14,9 @@ import (
 	"gonum.org/v1/gonum/floats"
 )
 
+// maxSeen bounds the states an actor-critic remembers for status.
+const maxSeen = 1024
+
 // acEntropy is the weight of the entropy bonus, which keeps the policy
 // from settling before it has tried every candidate.
 const acEntropy = 0.01
@@ -26,21 +29,21 @@ type acAgent struct {
 	opt    *adam
 	replay *Replay[experience]
 	scale  rewardScale
-	seen   map[string]bool
-	dict   map[string]int // token → input slot
-	tokens []string       // the tokens in slot order
+	seen   map[string][]string // state key → its tokens, for status
+	dict   map[string]int      // token → input slot
+	tokens []string            // the tokens in slot order
 	shards int
 }
 
 func newACAgent(cfg RouteConfig, n int, st *agentState, r *rand.Rand) *acAgent {
 	shape := netShape{in: vectorDims, h: cfg.Hidden, k: n}
-	a := &acAgent{cfg: cfg, shape: shape, replay: NewReplay[experience](cfg.Replay, cfg.PriorityAlpha), seen: map[string]bool{}, dict: map[string]int{},
+	a := &acAgent{cfg: cfg, shape: shape, replay: NewReplay[experience](cfg.Replay, cfg.PriorityAlpha), seen: map[string][]string{}, dict: map[string]int{},
 		shards: min(4, max(1, runtime.GOMAXPROCS(0)))}
 	if st != nil && len(st.Net) == shape.size() {
 		a.theta = append([]float64(nil), st.Net...)
 		a.scale = st.Scale
-		for _, k := range st.Seen {
-			a.seen[k] = true
+		for _, toks := range st.Seen {
+			a.seen[keyOf(toks)] = toks
 		}
 		for _, tok := range st.Tokens {
 			a.addToken(tok)
@@ -65,7 +68,9 @@ func (a *acAgent) learn(ex experience, r *rand.Rand) {
 		a.addToken(tok)
 	}
 	a.scale.add(ex.reward)
-	a.seen[ex.in.key] = true
+	if len(a.seen) < maxSeen {
+		a.seen[ex.in.key] = ex.in.toks
+	}
 	a.replay.Add(ex)
 	if a.replay.Len() < a.cfg.Batch {
 		return
@@ -120,11 +125,15 @@ func (a *acAgent) trainBatch(r *rand.Rand) {
 }
 
 func (a *acAgent) publish() snapshot {
-	seen := make([]string, 0, len(a.seen))
+	keys := make([]string, 0, len(a.seen))
 	for k := range a.seen {
-		seen = append(seen, k)
+		keys = append(keys, k)
 	}
-	sort.Strings(seen)
+	sort.Strings(keys)
+	seen := make([][]string, len(keys))
+	for i, k := range keys {
+		seen[i] = a.seen[k]
+	}
 	dict := make(map[string]int, len(a.dict))
 	for k, v := range a.dict {
 		dict[k] = v
@@ -157,7 +166,7 @@ func (a *acAgent) save() *agentState {
 type acSnap struct {
 	net    *net
 	eps    float64
-	seen   []string
+	seen   [][]string
 	dict   map[string]int
 	tokens []string
 }
@@ -193,4 +202,10 @@ func (s *acSnap) values(in input, n int) []float64 {
 	return s.net.forward(vectorOf(s.dict, in.toks)).pi
 }
 
-func (s *acSnap) states() []string { return s.seen }
+func (s *acSnap) states() []input {
+	out := make([]input, len(s.seen))
+	for i, toks := range s.seen {
+		out[i] = input{key: keyOf(toks), toks: toks}
+	}
+	return out
+}

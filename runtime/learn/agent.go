@@ -40,8 +40,8 @@ type snapshot interface {
 	// (mean reward, or action probability for the actor-critic), for
 	// status displays.
 	values(in input, n int) []float64
-	// states lists the state keys the policy has seen, for status.
-	states() []string
+	// states lists the states the policy has seen, for status.
+	states() []input
 }
 
 // agent is the mutable side of a policy, owned by one trainer goroutine.
@@ -61,7 +61,7 @@ type agentState struct {
 	Table  map[string][]arm `json:"table,omitempty"`
 	Scale  rewardScale      `json:"scale"`
 	Net    []float64        `json:"net,omitempty"`
-	Seen   []string         `json:"seen,omitempty"`   // the actor-critic's states, for status
+	Seen   [][]string       `json:"seen,omitempty"`   // the actor-critic's states (their tokens), for status
 	Tokens []string         `json:"tokens,omitempty"` // the actor-critic's input slots
 }
 

@@ -150,11 +150,15 @@ func (s *tableSnap) values(in input, n int) []float64 {
 	return v
 }
 
-func (s *tableSnap) states() []string {
-	out := make([]string, 0, len(s.table))
+func (s *tableSnap) states() []input {
+	keys := make([]string, 0, len(s.table))
 	for k := range s.table {
-		out = append(out, k)
+		keys = append(keys, k)
 	}
-	sort.Strings(out)
+	sort.Strings(keys)
+	out := make([]input, len(keys))
+	for i, k := range keys {
+		out[i] = input{key: k}
+	}
 	return out
 }

@@ -128,6 +128,38 @@ func (e *encoder) bucket(i int, x float64) int {
 	return b
 }
 
+// bucketName names bucket b of numeric feature i by the interval it
+// covers, such as (1,3] or (3s,7s], so that status shows states a user
+// can read.
+func (e *encoder) bucketName(i, b int, seconds bool) string {
+	var lo, hi string
+	num := func(x float64) string {
+		out := strconv.FormatFloat(x, 'g', 6, 64)
+		if seconds {
+			out += "s"
+		}
+		return out
+	}
+	if i < len(e.bins) && e.bins[i] != nil {
+		lo, hi = "-inf", "+inf"
+		if b > 0 {
+			lo = num(e.bins[i][b-1])
+		}
+		if b < len(e.bins[i]) {
+			hi = num(e.bins[i][b])
+		}
+		return "(" + lo + "," + hi + "]"
+	}
+	edge := func(k int) float64 { return math.Exp2(float64(k)) - 1 }
+	switch {
+	case b == 0:
+		return num(0)
+	case b > 0:
+		return "(" + num(edge(b-1)) + "," + num(edge(b)) + "]"
+	}
+	return "[" + num(-edge(-b)) + "," + num(-edge(-b-1)) + ")"
+}
+
 // encode checks features against the route's kinds and encodes them.
 func (e *encoder) encode(features []any) (input, error) {
 	if len(features) != len(e.kinds) {
@@ -146,7 +178,7 @@ func (e *encoder) encode(features []any) (input, error) {
 		var tok string
 		switch k {
 		case fString:
-			tok = "s" + strconv.Quote(v.(string))
+			tok = strconv.Quote(v.(string))
 		case fBool:
 			tok = strconv.FormatBool(v.(bool))
 		default:
@@ -155,9 +187,9 @@ func (e *encoder) encode(features []any) (input, error) {
 				return input{}, fmt.Errorf("feature %d is %v", i+1, f)
 			}
 			if k == fTime {
-				tok = "h" + strconv.Itoa(int(f))
+				tok = strconv.Itoa(int(f)) + "h"
 			} else {
-				tok = "b" + strconv.Itoa(e.bucket(i, f))
+				tok = e.bucketName(i, e.bucket(i, f), k == fDuration)
 			}
 		}
 		if i > 0 {
@@ -167,6 +199,16 @@ func (e *encoder) encode(features []any) (input, error) {
 		toks[i] = strconv.Itoa(i) + ":" + tok
 	}
 	return input{key: sb.String(), toks: toks}, nil
+}
+
+// keyOf returns the state key of tokens: each token without its
+// position prefix, joined by '|', as encode and withLoads write it.
+func keyOf(toks []string) string {
+	parts := make([]string, len(toks))
+	for i, t := range toks {
+		_, parts[i], _ = strings.Cut(t, ":")
+	}
+	return strings.Join(parts, "|")
 }
 
 // withLoads returns in with the running calls of each candidate added
