@@ -12,9 +12,26 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/knhk/knhk/codegen/golang/kerneltest/etl"
+	"github.com/knhk/knhk/codegen/golang/kerneltest/fraud"
+	"github.com/knhk/knhk/codegen/golang/kerneltest/kern"
+	"github.com/knhk/knhk/codegen/golang/kerneltest/ops"
+	"github.com/knhk/knhk/codegen/golang/kerneltest/scoring"
 	"github.com/knhk/knhk/compiler/ir"
 	"github.com/knhk/knhk/runtime/eval"
+	"github.com/knhk/knhk/runtime/vec"
 )
+
+// compiledGo are the kernels the Go back end compiled (codegen/golang's
+// kerneltest packages), by source: the third side of the differential
+// test, beside the interpreter and the C-simulation.
+var compiledGo = map[string][]func(vec.Mode, []eval.Value) (eval.Value, error){
+	"examples/fraud.knhk":                         fraud.KernelValues,
+	"examples/etl.knhk":                           etl.KernelValues,
+	"compiler/testdata/kernel.txtar":              kern.KernelValues,
+	"lang/check/testdata/golden/kernel.txtar":     scoring.KernelValues,
+	"codegen/golang/kerneltest/testdata/ops.knhk": ops.KernelValues,
+}
 
 // maxULP is the largest distance, in units in the last place of an f32,
 // between the C-simulation's and the interpreter's elements. Both round
@@ -49,8 +66,12 @@ func TestKernelsCSim(t *testing.T) {
 			t.Errorf("%s: no kernels generated", src)
 		}
 		for _, kn := range ks {
+			var gofn func(vec.Mode, []eval.Value) (eval.Value, error)
+			if fs := compiledGo[src]; fs != nil {
+				gofn = fs[kernelIndex(p, kn.Name)]
+			}
 			t.Run(strings.ReplaceAll(src, "/", "_")+"/"+kn.Name, func(t *testing.T) {
-				csimKernel(t, p, kn)
+				csimKernel(t, p, kn, gofn)
 			})
 		}
 	}
@@ -68,7 +89,11 @@ func kernelIndex(p *ir.Program, name string) int {
 	return -1
 }
 
-func csimKernel(t *testing.T, p *ir.Program, kn *Kernel) {
+// csimKernel runs kernel kn's C-simulation against the interpreter and,
+// when gofn is not nil, the interpreter against the compiled Go kernel
+// on the same inputs (identical elements, or an error at the same
+// instruction).
+func csimKernel(t *testing.T, p *ir.Program, kn *Kernel, gofn func(vec.Mode, []eval.Value) (eval.Value, error)) {
 	dir := t.TempDir()
 	files := map[string][]byte{HeaderName: []byte(Header)}
 	for n, b := range kn.Files {
@@ -79,7 +104,7 @@ func csimKernel(t *testing.T, p *ir.Program, kn *Kernel) {
 	ki := kernelIndex(p, kn.Name)
 	k := p.Kernels[ki]
 	rng := rand.New(rand.NewPCG(1, uint64(ki)))
-	inexact, total := 0, 0
+	inexact, total, compared := 0, 0, 0
 	errs := 0
 	for round, n := range []int{0, 1, 2, 7, 33, 100, 257} {
 		for variant := range 3 {
@@ -95,6 +120,16 @@ func csimKernel(t *testing.T, p *ir.Program, kn *Kernel) {
 			lines := strings.Fields(string(out))
 			want, werr := eval.RunKernel(p, ki, args)
 			ctx := fmt.Sprintf("n=%d variant %d", n, variant)
+			if gofn != nil {
+				compared++
+				gv, gerr := gofn(vec.ModeAuto, args)
+				if (gerr == nil) != (werr == nil) || gerr != nil && gerr.Error() != werr.Error() {
+					t.Fatalf("%s: interpreter %v, compiled Go %v", ctx, werr, gerr)
+				}
+				if gerr == nil && !sameValues(want, gv) {
+					t.Fatalf("%s: interpreter and compiled Go differ", ctx)
+				}
+			}
 			if werr != nil {
 				errs++
 				var ee *eval.Error
@@ -145,7 +180,7 @@ func csimKernel(t *testing.T, p *ir.Program, kn *Kernel) {
 			}
 		}
 	}
-	t.Logf("%d elements compared, %d within %d ULP but not identical; %d inputs failing alike", total, inexact, maxULP, errs)
+	t.Logf("%d elements compared, %d within %d ULP but not identical; %d inputs failing alike; %d inputs also run compiled to Go", total, inexact, maxULP, errs, compared)
 	if total == 0 {
 		t.Fatal("no element compared")
 	}
@@ -260,4 +295,28 @@ func scalar(k ir.Kind, special bool, rng *rand.Rand) (eval.Value, string) {
 		return eval.Bool(true), "1"
 	}
 	return eval.Bool(false), "0"
+}
+
+// sameValues reports whether two kernel results are the same elements,
+// bit for bit (NaN matching NaN).
+func sameValues(a, b eval.Value) bool {
+	if a.Len() != b.Len() {
+		return false
+	}
+	for j := 0; j < a.Len(); j++ {
+		x, y := a.Index(j), b.Index(j)
+		if x.Kind() != y.Kind() {
+			return false
+		}
+		if x.Kind() == ir.KindF32 {
+			if ulps(float32(x.AsFloat()), float32(y.AsFloat())) != 0 {
+				return false
+			}
+			continue
+		}
+		if x.AsInt() != y.AsInt() || x.AsBool() != y.AsBool() {
+			return false
+		}
+	}
+	return true
 }
