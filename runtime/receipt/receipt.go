@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 )
 
 // Digest is a SHA-256 digest.
@@ -86,13 +87,61 @@ func (r *Receipt) ComputeHash() Digest {
 // strings are a case id, an event kind and a descriptor hash.
 const maxLine = 4 << 10
 
-// encodeLine returns r as one line of the log, newline included.
+// encodeLine returns r as one line of the log, newline included: the
+// JSON json.Marshal would write, built by appending because this runs
+// once per transition and reflection was most of a receipt's cost.
 func encodeLine(r *Receipt) ([]byte, error) {
-	b, err := json.Marshal(r)
-	if err != nil {
-		return nil, err
+	return appendLine(make([]byte, 0, 640), r), nil
+}
+
+// appendLine appends r's line to b.
+func appendLine(b []byte, r *Receipt) []byte {
+	b = append(b, `{"seq":`...)
+	b = strconv.AppendUint(b, r.Seq, 10)
+	b = append(b, `,"case":`...)
+	b = appendJSONString(b, r.Case)
+	b = append(b, `,"kind":`...)
+	b = appendJSONString(b, r.Kind)
+	b = append(b, `,"frame":`...)
+	b = strconv.AppendInt(b, int64(r.Frame), 10)
+	b = append(b, `,"trans":`...)
+	b = strconv.AppendInt(b, int64(r.Trans), 10)
+	b = append(b, `,"descriptor":`...)
+	b = appendJSONString(b, r.Descriptor)
+	b = appendDigest(b, `,"in":"`, &r.Input)
+	b = appendDigest(b, `,"ev":"`, &r.Event)
+	b = appendDigest(b, `,"out":"`, &r.Output)
+	b = appendDigest(b, `,"prev":"`, &r.Prev)
+	b = appendDigest(b, `,"hash":"`, &r.Hash)
+	return append(b, "}\n"...)
+}
+
+func appendDigest(b []byte, key string, d *Digest) []byte {
+	b = append(b, key...)
+	b = hex.AppendEncode(b, d[:])
+	return append(b, '"')
+}
+
+// appendJSONString appends s as a JSON string. Printable ASCII is quoted
+// the same way by strconv and JSON, and needs no quoting at all without a
+// quote or backslash; anything else goes through encoding/json.
+func appendJSONString(b []byte, s string) []byte {
+	plain := true
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c < 0x20 || c > 0x7e:
+			q, _ := json.Marshal(s)
+			return append(b, q...)
+		case c == '"' || c == '\\':
+			plain = false
+		}
 	}
-	return append(b, '\n'), nil
+	if plain { // case ids, kinds and hashes: nothing to escape
+		b = append(b, '"')
+		b = append(b, s...)
+		return append(b, '"')
+	}
+	return strconv.AppendQuote(b, s)
 }
 
 // decodeLine parses one line of the log (without its newline). It checks

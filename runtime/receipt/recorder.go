@@ -6,7 +6,6 @@ package receipt
 import (
 	"bufio"
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"os"
@@ -64,7 +63,8 @@ type Recorder struct {
 	rng        *compact.Range
 	signedSize uint64 // receipts covered by the latest checkpoint
 	lastCP     time.Time
-	err        error // the first write error: the log is unusable after it
+	err        error  // the first write error: the log is unusable after it
+	line       []byte // the line being written, reused
 
 	stop chan struct{}
 	done chan struct{}
@@ -163,11 +163,10 @@ func (r *Recorder) tick() {
 // Record appends the receipt of ev, just committed for caseID, whose
 // program has descriptor hash descriptor.
 func (r *Recorder) Record(caseID, descriptor string, ev *engine.Event) error {
-	b, err := engine.EncodeEvent(ev)
+	evd, err := EventDigest(ev)
 	if err != nil {
 		return err
 	}
-	evd := Digest(sha256.Sum256(b))
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.err != nil {
@@ -177,11 +176,8 @@ func (r *Recorder) Record(caseID, descriptor string, ev *engine.Event) error {
 	rc := Receipt{Seq: r.next, Case: caseID, Kind: ev.Kind.String(), Frame: ev.Frame, Trans: ev.Trans,
 		Descriptor: descriptor, Input: in, Event: evd, Output: OutputOf(in, evd), Prev: r.prev}
 	rc.Hash = rc.ComputeHash()
-	line, err := encodeLine(&rc)
-	if err != nil {
-		return err
-	}
-	if _, err := r.w.Write(line); err != nil {
+	r.line = appendLine(r.line[:0], &rc)
+	if _, err := r.w.Write(r.line); err != nil {
 		r.err = fmt.Errorf("receipt log: %w", err)
 		return r.err
 	}
