@@ -8,7 +8,8 @@
 // A receipt names the case, the transition (event kind, frame and
 // transition index), the descriptor hash of the program the case runs,
 // and three digests: Input, a commitment to the case's state before the
-// event; Event, the SHA-256 of the event as the event log stores it; and
+// event; Event, the SHA-256 of the event's fields ([EventDigest], which
+// an auditor recomputes from the event log's records); and
 // Output = SHA-256(Input || Event), the commitment to the state after.
 // A case's state is a deterministic function of its events (the engine's
 // Apply needs nothing else), so the chain of Output digests commits to
