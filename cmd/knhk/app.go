@@ -95,7 +95,7 @@ func evaluatorOf(p *ir.Program) engine.Evaluator {
 	if app != nil {
 		return app.eval
 	}
-	return &host.Evaluator{}
+	return &host.Evaluator{Kernels: kernelRunner()}
 }
 
 // appProgram reports a case that a built binary cannot run: one started

@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"sync"
 
 	"github.com/knhk/knhk/accel"
 )
@@ -115,3 +116,7 @@ func bytesText(n uint64) string {
 	}
 	return fmt.Sprintf("%d B", n)
 }
+
+// kernelRunner is the accelerator for kernel calls in this process,
+// chosen once from KNHK_DEVICE (see accel.FromEnv).
+var kernelRunner = sync.OnceValue(accel.FromEnv)

@@ -67,6 +67,14 @@ func (m *Machine) kernel(k int, args []Value) (Value, error) {
 	if int64(n) > 1<<31-1 {
 		return Value{}, failf("kernel %s: %d elements do not fit an i32 index", kn.Name, n)
 	}
+	if m.Kernels != nil {
+		if v, ok, err := m.Kernels.RunKernel(m.prog, k, args); ok {
+			if err != nil {
+				return Value{}, failure(err.Error())
+			}
+			return v, nil
+		}
+	}
 	bargs := make([]Value, len(args)+1)
 	copy(bargs, args)
 	out := make([]Value, n)

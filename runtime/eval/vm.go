@@ -45,6 +45,9 @@ type Machine struct {
 	// DefaultMaxSteps, used when it is zero). Running out is an error,
 	// never a hang.
 	MaxSteps int64
+	// Kernels, when set, is offered every kernel call first (see
+	// [KernelRunner]).
+	Kernels KernelRunner
 
 	steps int64
 	depth int

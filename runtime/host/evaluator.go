@@ -17,6 +17,10 @@ import (
 // a pool of them; the zero Evaluator is ready to use and safe for
 // concurrent use. Milestones are read through [engine.MilestoneReader].
 type Evaluator struct {
+	// Kernels, when set, runs kernel calls on an accelerator (package
+	// accel, chosen by KNHK_DEVICE); nil keeps them on the CPU.
+	Kernels eval.KernelRunner
+
 	pool  sync.Pool // of *eval.Machine
 	cache convCache // large lists and maps read from case variables
 }
@@ -41,6 +45,7 @@ func (e *Evaluator) Eval(ctx context.Context, fn *ir.Func, env engine.Env) (any,
 	if m == nil || m.Program() != p {
 		m = eval.New(p)
 	}
+	m.Kernels = e.Kernels
 	v, err := m.CallFunc(fn, vars{p: p, fn: fn, r: env.Vars, c: &e.cache}, args...)
 	e.pool.Put(m)
 	return evalResult(p, fn, v, err)

@@ -1,0 +1,102 @@
+// This file implements the dispatcher the CLI installs: KNHK_DEVICE
+// chooses the device, KNHK_DEVICE_MIN the size threshold.
+
+package accel
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/knhk/knhk/compiler/ir"
+	"github.com/knhk/knhk/runtime/eval"
+)
+
+// FromEnv returns the kernel runner KNHK_DEVICE asks for, or nil when
+// kernels stay on the CPU (KNHK_DEVICE=cpu). The device is opened on the
+// first kernel call of at least KNHK_DEVICE_MIN elements (default
+// DefaultThreshold), so programs without large kernel calls never load
+// Vulkan. Without an explicit choice, no usable device means the CPU.
+// When an explicit choice (vulkan, vulkan:N) cannot be met, or
+// KNHK_DEVICE or KNHK_DEVICE_MIN is not valid, every kernel call the
+// device would have taken fails with that error, so that a case says
+// why instead of silently running elsewhere.
+func FromEnv() eval.KernelRunner {
+	threshold := DefaultThreshold
+	if s := strings.TrimSpace(os.Getenv("KNHK_DEVICE_MIN")); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 {
+			return failing{fmt.Errorf("KNHK_DEVICE_MIN=%q: want a number of elements", s), 0}
+		}
+		threshold = n
+	}
+	setting := os.Getenv("KNHK_DEVICE")
+	c, err := ParseDevice(setting)
+	if err != nil {
+		return failing{err, threshold}
+	}
+	if c.CPU {
+		return nil
+	}
+	return &lazy{choice: c, setting: setting, threshold: threshold}
+}
+
+// lazy opens its device on the first call that needs it.
+type lazy struct {
+	choice    Choice
+	setting   string
+	threshold int
+	once      sync.Once
+	run       eval.KernelRunner // nil: the CPU
+}
+
+func (l *lazy) RunKernel(p *ir.Program, k int, args []eval.Value) (eval.Value, bool, error) {
+	if n, ok := firstLen(p, k, args); !ok || n < l.threshold {
+		return eval.Value{}, false, nil
+	}
+	l.once.Do(func() {
+		_, d, err := OpenChoice(l.choice)
+		switch {
+		case err != nil:
+			l.run = failing{fmt.Errorf("KNHK_DEVICE=%s: %w", l.setting, err), l.threshold}
+		case d != nil:
+			x := NewDispatcher(d)
+			x.Threshold = l.threshold
+			x.Strict = l.choice.Explicit
+			l.run = x
+		}
+	})
+	if l.run == nil {
+		return eval.Value{}, false, nil
+	}
+	return l.run.RunKernel(p, k, args)
+}
+
+// firstLen is the length of kernel k's first array argument.
+func firstLen(p *ir.Program, k int, args []eval.Value) (int, bool) {
+	if k < 0 || k >= len(p.Kernels) || p.Kernels[k] == nil {
+		return 0, false
+	}
+	for i, pa := range p.Kernels[k].Params {
+		if p.KindOf(pa.Type) == ir.KindList && i < len(args) && args[i].Kind() == ir.KindList {
+			return args[i].Len(), true
+		}
+	}
+	return 0, false
+}
+
+// failing is a runner that reports err for kernel calls of at least
+// threshold elements.
+type failing struct {
+	err       error
+	threshold int
+}
+
+func (f failing) RunKernel(p *ir.Program, k int, args []eval.Value) (eval.Value, bool, error) {
+	if n, ok := firstLen(p, k, args); !ok || n < f.threshold {
+		return eval.Value{}, false, nil
+	}
+	return eval.Value{}, true, f.err
+}
