@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -66,8 +67,17 @@ type caseEntry struct {
 	kick    chan struct{} // wakes the case's driver (buffered 1)
 
 	// ready is closed once the driver's first Start or Recover returned:
-	// from then on the engine holds the case until it ends.
+	// from then on the engine holds the case until it ends or is parked.
+	// Replaced (under mu) when a parked case is rehydrated; read it with
+	// readyC.
 	ready chan struct{}
+	// parked is set (under mu) while the case is parked (park.go).
+	parked *park
+	// op is held shared by the calls that run or read the case in the
+	// engine (signal, cancel, query) and by a timer's wake, and tried
+	// exclusively by the driver to park it, so that a case is never
+	// parked under a call.
+	op sync.RWMutex
 
 	startOnce sync.Once
 	started   chan struct{} // closed once the case's first event is durable, or its start failed
@@ -107,14 +117,29 @@ func (e *caseEntry) watch() (Summary, <-chan struct{}) {
 	return e.sum, e.changed
 }
 
+// set replaces e's summary and wakes its watchers, unless nothing a
+// watcher sees changed (a signal's caller and the case's driver both
+// bring the summary up to date after a signal).
 func (e *caseEntry) set(sum Summary) {
 	e.mu.Lock()
+	if sameSummary(&e.sum, &sum) {
+		e.mu.Unlock()
+		return
+	}
 	e.sum = sum
 	if e.changed != nil {
 		close(e.changed)
 	}
 	e.changed = make(chan struct{})
 	e.mu.Unlock()
+}
+
+// sameSummary reports whether a and b say the same.
+func sameSummary(a, b *Summary) bool {
+	return a.ID == b.ID && a.Workflow == b.Workflow && a.Program == b.Program && a.Key == b.Key &&
+		a.Request == b.Request && a.Start == b.Start && a.Status == b.Status && a.Result == b.Result &&
+		a.Error == b.Error && a.Idle == b.Idle && slices.Equal(a.Waiting, b.Waiting) &&
+		(a.ErrorAt == nil) == (b.ErrorAt == nil) && (a.ErrorAt == nil || *a.ErrorAt == *b.ErrorAt)
 }
 
 func (e *caseEntry) markStarted(err error) {

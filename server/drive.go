@@ -19,8 +19,9 @@ import (
 func (s *Service) drive(e *caseEntry, p *Program, first func(context.Context) error) {
 	defer s.drivers.Done()
 	ctx := s.runCtx
+	ready := e.readyC()
 	err := first(ctx)
-	close(e.ready)
+	close(ready)
 	for {
 		if ctx.Err() != nil {
 			return // draining: the next Open picks the case up
@@ -61,6 +62,9 @@ func (s *Service) drive(e *caseEntry, p *Program, first func(context.Context) er
 		if errors.Is(err, engine.ErrBusy) {
 			err = p.eng.Run(ctx, e.id)
 			continue
+		}
+		if parkable(st) && s.tryPark(ctx, e, p, st) {
+			return
 		}
 		var due <-chan time.Time
 		var t *time.Timer

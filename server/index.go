@@ -37,6 +37,11 @@ type indexLine struct {
 	// Pending: the start was not acknowledged yet when the index was
 	// written; Open keeps the case only if the log's tail has it.
 	Pending bool `json:"pending,omitempty"`
+	// Parked: the case was parked (park.go), with its next timer due
+	// at Due (Unix nanoseconds, 0 for none); Open parks it again unless
+	// the log's tail has records of it.
+	Parked bool  `json:"parked,omitempty"`
+	Due    int64 `json:"due,omitempty"`
 }
 
 func (s *Service) indexPath() string { return filepath.Join(s.dir, "server", "index.jsonl") }
@@ -76,6 +81,9 @@ func (s *Service) writeIndex() error {
 			pending = true
 		}
 		l := indexLine{Summary: e.summary(), Pos: s.log.position(e.id), Pending: pending}
+		if pk := e.parkedRec(); pk != nil {
+			l.Parked, l.Due = true, pk.due
+		}
 		if _, ok := progs[l.Program]; !ok {
 			progs[l.Program] = len(h.Programs)
 			h.Programs = append(h.Programs, l.Program)
@@ -197,6 +205,13 @@ func (s *Service) recover(ctx context.Context) error {
 		switch {
 		case l.Done() && !touched[l.ID]:
 			s.addLocked(endedEntry(l.Summary))
+		case l.Parked && !touched[l.ID]:
+			e := parkedEntry(l.Summary, l.Due)
+			s.addLocked(e)
+			s.openStats.Parked++
+			if l.Due != 0 {
+				s.timers.add(e, e.parked)
+			}
 		case !l.Pending || touched[l.ID]:
 			// A pending start is a case only if the tail has its records.
 			e := newEntry(l.Summary)
@@ -226,7 +241,7 @@ func (s *Service) recover(ctx context.Context) error {
 	var live, mocked []*caseEntry
 	var from store.Seq
 	for _, e := range s.list {
-		if e.sum.Done() && !touched[e.id] {
+		if e.sum.Done() && !touched[e.id] || e.parked != nil {
 			continue
 		}
 		if e.sum.Status == StatusMocked {

@@ -24,7 +24,7 @@ const (
 	fFirst
 	fSnap
 	fLast
-	fFlags // "p": pending, "i": idle
+	fFlags // "p": pending, "i": idle, "z" and a number: parked with its next timer due then
 	fWaiting
 	fKey
 	fRequest
@@ -55,6 +55,10 @@ func appendLine(b []byte, l *indexLine, prog int) []byte {
 	}
 	if l.Idle {
 		b = append(b, 'i')
+	}
+	if l.Parked {
+		b = append(b, 'z')
+		b = strconv.AppendInt(b, l.Due, 10)
 	}
 	b = append(b, '\t')
 	b = append(b, strings.Join(l.Waiting, ",")...)
@@ -119,6 +123,12 @@ func (d *lineDecoder) decode(line []byte) (indexLine, error) {
 	l.Pos = casePos{First: store.Seq(nums[1]), Snap: store.Seq(nums[2]), Last: store.Seq(nums[3])}
 	l.Pending = bytes.IndexByte(f[fFlags], 'p') >= 0
 	l.Idle = bytes.IndexByte(f[fFlags], 'i') >= 0
+	if z := bytes.IndexByte(f[fFlags], 'z'); z >= 0 {
+		l.Parked = true
+		if l.Due, err = strconv.ParseInt(string(f[fFlags][z+1:]), 10, 64); err != nil {
+			return l, fmt.Errorf("bad flags %q", f[fFlags])
+		}
+	}
 	if len(f[fWaiting]) > 0 {
 		for _, w := range bytes.Split(f[fWaiting], []byte{','}) {
 			l.Waiting = append(l.Waiting, d.intern(w))

@@ -89,10 +89,11 @@ func (s *Service) Inspect(ctx context.Context, id string) (*Inspection, error) {
 		return nil, err
 	}
 	defer s.leave()
-	e, p, st, err := s.caseState(ctx, id)
+	e, p, st, release, err := s.caseState(ctx, id)
 	if err != nil {
 		return nil, err
 	}
+	release() // st is a copy
 	in := &Inspection{Summary: e.summary(), Program: p, State: st, Fired: map[Step]bool{}}
 	views := map[int32]*view.Graph{}
 	err = s.events(ctx, p, id, func(seq store.Seq, before *engine.State, ev *engine.Event) error {

@@ -15,42 +15,61 @@ import (
 	"github.com/knhk/knhk/runtime/host"
 )
 
-// running returns case id with its program and engine state; ended
-// cases are rebuilt from the log (see stateOf).
-func (s *Service) caseState(ctx context.Context, id string) (*caseEntry, *Program, *engine.State, error) {
-	e, err := s.entry(id)
+// caseState returns case id with its program and engine state; ended
+// cases are rebuilt from the log (see stateOf), parked ones handed back
+// to the engine. It holds the case's op lock (shared) until release is
+// called, so that the case is not parked under the caller.
+func (s *Service) caseState(ctx context.Context, id string) (e *caseEntry, p *Program, st *engine.State, release func(), err error) {
+	e, err = s.entry(id)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
 	}
+	e.op.RLock()
+	p, st, err = s.heldState(ctx, e)
+	if err != nil {
+		e.op.RUnlock()
+		return nil, nil, nil, nil, err
+	}
+	// The driver looks again once the caller is done, and parks the
+	// case again if it still waits.
+	return e, p, st, func() { e.op.RUnlock(); e.poke() }, nil
+}
+
+// heldState is caseState with e's op lock held.
+func (s *Service) heldState(ctx context.Context, e *caseEntry) (*Program, *engine.State, error) {
+	id := e.id
 	sum := e.summary()
 	if sum.Status == StatusMocked {
-		return nil, nil, nil, &Error{Code: CodeFailedPrecondition, Message: sum.Error}
+		return nil, nil, &Error{Code: CodeFailedPrecondition, Message: sum.Error}
 	}
 	p, err := s.program(sum.Program)
 	if err != nil {
-		return nil, nil, nil, &Error{Code: CodeInternal, Message: err.Error(), Err: err}
+		return nil, nil, &Error{Code: CodeInternal, Message: err.Error(), Err: err}
 	}
 	if !sum.Done() {
+		if err := s.unpark(e); err != nil {
+			return nil, nil, err
+		}
 		select {
-		case <-e.ready:
+		case <-e.readyC():
 		case <-ctx.Done():
-			return nil, nil, nil, &Error{Code: CodeDeadlineExceeded, Message: "case " + id + " is still being recovered", Err: ctx.Err()}
+			return nil, nil, &Error{Code: CodeDeadlineExceeded, Message: "case " + id + " is still being recovered", Err: ctx.Err()}
 		case <-s.stop:
-			return nil, nil, nil, &Error{Code: CodeUnavailable, Message: ErrClosed.Error(), Err: ErrClosed}
+			return nil, nil, &Error{Code: CodeUnavailable, Message: ErrClosed.Error(), Err: ErrClosed}
 		}
 	}
 	st, err := p.eng.Snapshot(id)
 	if err == nil {
 		err = s.log.sync(ctx, id) // what the caller sees is durable
 		if err != nil {
-			return nil, nil, nil, &Error{Code: CodeUnavailable, Message: "case " + id + ": " + err.Error(), Err: err}
+			return nil, nil, &Error{Code: CodeUnavailable, Message: "case " + id + ": " + err.Error(), Err: err}
 		}
 	} else {
 		if st, err = s.stateOf(ctx, p, id); err != nil {
-			return nil, nil, nil, &Error{Code: CodeInternal, Message: "case " + id + ": " + err.Error(), Err: err}
+			return nil, nil, &Error{Code: CodeInternal, Message: "case " + id + ": " + err.Error(), Err: err}
 		}
 	}
-	return e, p, st, nil
+	return p, st, nil
 }
 
 // stateOf rebuilds the state of a case the engine does not hold (it
@@ -91,10 +110,11 @@ func (s *Service) SignalOnce(ctx context.Context, id, name string, payload []byt
 		}
 		mailID = "request " + requestID
 	}
-	e, p, st, err := s.caseState(ctx, id)
+	e, p, st, release, err := s.caseState(ctx, id)
 	if err != nil {
 		return Summary{}, err
 	}
+	defer release()
 	if _, ok := st.MailSeen[mailID]; ok && mailID != "" {
 		return s.settled(ctx, p, e) // delivered before
 	}
@@ -144,10 +164,11 @@ func (s *Service) Cancel(ctx context.Context, id string) (Summary, error) {
 		return Summary{}, err
 	}
 	defer s.leave()
-	e, p, st, err := s.caseState(ctx, id)
+	e, p, st, release, err := s.caseState(ctx, id)
 	if err != nil {
 		return Summary{}, err
 	}
+	defer release()
 	if st.Done() {
 		return Summary{}, errf(CodeFailedPrecondition, "case_id", "case %s has ended (%s)", id, st.Status)
 	}
@@ -169,10 +190,11 @@ func (s *Service) Query(ctx context.Context, id, name string) ([]byte, error) {
 		return nil, err
 	}
 	defer s.leave()
-	_, p, st, err := s.caseState(ctx, id)
+	_, p, st, release, err := s.caseState(ctx, id)
 	if err != nil {
 		return nil, err
 	}
+	defer release()
 	net := p.prog.Nets[st.Net]
 	qs := net.Queries
 	if name != "" {

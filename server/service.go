@@ -34,6 +34,10 @@ type Options struct {
 	// Observer, if set, sees committed events, group commits and task
 	// attempts (server/metrics implements it; see observe.go).
 	Observer Observer
+	// NoPark keeps every waiting case in the engine instead of parking
+	// the ones that wait only for signals and timers (park.go): the
+	// baseline of the idle-case benchmark.
+	NoPark bool
 }
 
 // Service runs every case of one data directory. Its methods are safe
@@ -67,6 +71,9 @@ type Service struct {
 	byReq    map[string]*caseEntry
 	byKey    map[string]*caseEntry
 
+	// timers wakes parked cases (park.go).
+	timers *timerQueue
+
 	indexMu   sync.Mutex // one index write at a time
 	indexDone chan struct{}
 	// OpenStats says what Open read.
@@ -79,6 +86,7 @@ type OpenStats struct {
 	Scanned   int       // log records read to find the cases (the tail after the index)
 	Replayed  int       // log records read to rebuild the running cases
 	Recovered int       // cases rebuilt and run on
+	Parked    int       // waiting cases read from the index as data, not rebuilt (park.go)
 	Cases     int       // cases known
 	UpTo      store.Seq // the sequence number the index was true for
 }
@@ -115,6 +123,7 @@ func Open(dir string, opts Options) (*Service, error) {
 	s := &Service{dir: dir, opts: opts, st: st, lock: lock, broker: queue.New(queue.Options{Lease: opts.Lease}), runCtx: ctx, stopRun: cancel, stop: make(chan struct{}),
 		progs: map[string]*Program{}, cases: map[string]*caseEntry{}, byReq: map[string]*caseEntry{}, byKey: map[string]*caseEntry{},
 		indexDone: make(chan struct{})}
+	s.timers = &timerQueue{s: s, reset: make(chan struct{}, 1)}
 	s.log = &eventLog{st: st, started: s.appended}
 	s.log.init()
 	if s.metas, err = openMetaLog(filepath.Join(dir, "server")); err != nil {
@@ -134,6 +143,7 @@ func Open(dir string, opts Options) (*Service, error) {
 		s.abort()
 		return nil, err
 	}
+	go s.timers.run(s.stop)
 	if opts.IndexEvery > 0 {
 		go s.indexLoop(opts.IndexEvery)
 	} else {

@@ -39,8 +39,10 @@ workflow Idle(k: string) -> string {
 // measured and not the runtime's fixed cost), stops the server with
 // SIGTERM, restarts it on the same directory and times the start to the
 // first /readyz 200. Then one case is signalled and must complete, so
-// the restart really holds the cases. Without KNHK_IDLE_CASES it skips:
-// at full size it runs for minutes.
+// the restart really holds the cases. It does so with every case held
+// in the engine (--park=false, the baseline) and with waiting cases
+// parked as data (the default), and logs the ratios. Without
+// KNHK_IDLE_CASES it skips: at full size it runs for minutes.
 //
 //	KNHK_IDLE_CASES=100000 go test -run IdleCases -v -timeout 30m ./bench/serve
 func TestIdleCases(t *testing.T) {
@@ -52,41 +54,66 @@ func TestIdleCases(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", bin, "github.com/knhk/knhk/cmd/knhk").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
+	held := measureIdle(t, bin, n, false)
+	parked := measureIdle(t, bin, n, true)
+	t.Logf("parked over held in the engine: %.2f of the bytes per idle case (%.0f vs %.0f), %.2f of the restart time (%v vs %v)",
+		parked.slope/held.slope, parked.slope, held.slope, parked.ready.Seconds()/held.ready.Seconds(),
+		parked.ready.Round(time.Millisecond), held.ready.Round(time.Millisecond))
+	t.Logf("at 1,000,000 idle cases, parked: about %.0f MiB of VmRSS (the measured slope times 10^6 plus the server with %d cases)",
+		(parked.slope*1e6+float64(parked.rss)-parked.slope*float64(n))/(1<<20), n)
+}
+
+// idleResult is what measureIdle found.
+type idleResult struct {
+	slope float64       // bytes of VmRSS per idle case
+	rss   int64         // VmRSS with all n cases, before the restart
+	ready time.Duration // restart to /readyz 200
+}
+
+// measureIdle runs the measurement of TestIdleCases with waiting cases
+// parked or held in the engine.
+func measureIdle(t *testing.T, bin string, n int, park bool) idleResult {
+	var r idleResult
 	data := filepath.Join(t.TempDir(), "data")
-	srv := serve(t, bin, data)
+	args := []string{"--park=" + strconv.FormatBool(park)}
+	srv := serve(t, bin, data, args...)
 	ctx := context.Background()
 	cl := client.New(srv.url)
 	if _, err := cl.Deploy(ctx, "idle.knhk", []byte(idle)); err != nil {
 		t.Fatal(err)
 	}
 	base := srv.status(t)
-	t.Logf("server with the program deployed, no cases: VmRSS %d MiB", base["VmRSS"]>>20)
+	t.Logf("park=%v: server with the program deployed, no cases: VmRSS %d MiB", park, base["VmRSS"]>>20)
 	var ids []string
 	half := n / 2
 	for k, upto := range []int{half, n} {
 		t0 := time.Now()
 		ids = append(ids, startIdle(t, cl, len(ids), upto)...)
 		el := time.Since(t0)
+		if park {
+			waitGauge(t, srv, upto)
+		}
 		st := srv.status(t)
-		t.Logf("%d idle cases (%d started at %.0f/s): VmRSS %d MiB, VmHWM %d MiB; %s", upto, upto-k*half,
+		t.Logf("park=%v: %d idle cases (%d started at %.0f/s): VmRSS %d MiB, VmHWM %d MiB; %s", park, upto, upto-k*half,
 			float64(upto-k*half)/el.Seconds(), st["VmRSS"]>>20, st["VmHWM"]>>20, srv.gauges(t))
 		if k == 0 {
 			base = st
 		} else {
-			t.Logf("slope: %.0f bytes of VmRSS per idle case (between %d and %d cases)",
-				float64(st["VmRSS"]-base["VmRSS"])/float64(n-half), half, n)
+			r.slope = float64(st["VmRSS"]-base["VmRSS"]) / float64(n-half)
+			r.rss = st["VmRSS"]
+			t.Logf("park=%v: slope: %.0f bytes of VmRSS per idle case (between %d and %d cases)", park, r.slope, half, n)
 		}
 	}
 	t0 := time.Now()
 	srv.stop(t)
-	t.Logf("SIGTERM to exit: %v", time.Since(t0).Round(time.Millisecond))
+	t.Logf("park=%v: SIGTERM to exit: %v", park, time.Since(t0).Round(time.Millisecond))
 
 	t0 = time.Now()
-	srv = serve(t, bin, data)
-	ready := srv.waitReady(t, t0)
+	srv = serve(t, bin, data, args...)
+	r.ready = srv.waitReady(t, t0)
 	st := srv.status(t)
-	t.Logf("restart to /readyz 200 with %d idle cases: %v; VmRSS %d MiB, VmHWM %d MiB; %s; %s",
-		n, ready.Round(time.Millisecond), st["VmRSS"]>>20, st["VmHWM"]>>20, srv.line("cases in"), srv.gauges(t))
+	t.Logf("park=%v: restart to /readyz 200 with %d idle cases: %v; VmRSS %d MiB, VmHWM %d MiB; %s; %s",
+		park, n, r.ready.Round(time.Millisecond), st["VmRSS"]>>20, st["VmHWM"]>>20, srv.line("cases in"), srv.gauges(t))
 	cl = client.New(srv.url)
 	id := ids[len(ids)/3]
 	if _, err := cl.Signal(ctx, id, "Go", `"ann"`); err != nil {
@@ -97,6 +124,18 @@ func TestIdleCases(t *testing.T) {
 		t.Fatalf("case %s after the restart: %v %v", id, sum, err)
 	}
 	srv.stop(t)
+	return r
+}
+
+// waitGauge waits until the server's goroutines number fewer than the
+// cases it holds: the drivers of parked cases have exited.
+func waitGauge(t *testing.T, srv *child, cases int) {
+	for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if g := srv.goroutines(t); g < cases/2 {
+			return
+		}
+	}
+	t.Fatalf("the drivers of %d idle cases did not exit: %s", cases, srv.gauges(t))
 }
 
 // startIdle starts the cases from .. upto-1 with 256 callers and
@@ -142,8 +181,8 @@ var listeningOn = regexp.MustCompile(`listening on (https?://[^\s"]+)`)
 
 // serve starts knhk serve on data and returns once its listener is up
 // (before the data directory is open: /readyz says when it is).
-func serve(t *testing.T, bin, data string) *child {
-	s := &child{cmd: exec.Command(bin, "serve", "--data", data, "--listen", "127.0.0.1:0"), done: make(chan error, 1)}
+func serve(t *testing.T, bin, data string, args ...string) *child {
+	s := &child{cmd: exec.Command(bin, append([]string{"serve", "--data", data, "--listen", "127.0.0.1:0"}, args...)...), done: make(chan error, 1)}
 	r, w := io.Pipe()
 	s.cmd.Stdout, s.cmd.Stderr = w, w
 	if err := s.cmd.Start(); err != nil {
@@ -210,6 +249,24 @@ func (s *child) gauges(t *testing.T) string {
 		}
 	}
 	return strings.Join(out, ", ") + " (MiB)"
+}
+
+// goroutines reads go_goroutines from /metrics.
+func (s *child) goroutines(t *testing.T) int {
+	resp, err := http.Get(s.url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	for l := range strings.Lines(string(b)) {
+		if v, ok := strings.CutPrefix(l, "go_goroutines "); ok {
+			n, _ := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			return int(n)
+		}
+	}
+	t.Fatal("no go_goroutines in /metrics")
+	return 0
 }
 
 // waitReady polls /readyz every 5 ms and returns the time since t0 at

@@ -67,6 +67,13 @@ and after (the listener is up during recovery; API calls then get 503).
 Both answer 503 once a failed write or fsync made the event log refuse
 appends, which only a restart mends.
 
+A case that waits only for signals and timers (no task running or
+backing off) is parked: the server keeps its summary and where its
+latest snapshot is in the log, not its state, and one scheduler keeps
+its next timer; a signal, cancel, query or the timer brings it back.
+A restart reads parked cases from the index without rebuilding them.
+--park=false keeps every case in the engine (for comparisons).
+
 Logs go to standard error as slog records: --log-format text (key=value,
 the default) or json (one object a line), at --log-level debug, info,
 warn or error (default info); debug adds one record per HTTP request.
@@ -82,6 +89,7 @@ warn or error (default info); debug adds one record per HTTP request.
 		fs.DurationVar(&o.lease, "lease", queue.DefaultLease, "hold a worker's task for `DURATION` without a heartbeat")
 		fs.StringVar(&o.logFormat, "log-format", "text", "log records as `text` or json")
 		fs.StringVar(&o.logLevel, "log-level", "info", "log records at `LEVEL` (debug, info, warn, error) and above")
+		fs.BoolVar(&o.park, "park", true, "keep cases that wait only for signals and timers as data, not in the engine")
 		return func(e *env, args []string) int { return runServe(e, &o, args) }
 	},
 }
@@ -91,6 +99,7 @@ type serveOptions struct {
 	maxBody                            int64
 	lease                              time.Duration
 	logFormat, logLevel                string
+	park                               bool
 }
 
 func runServe(e *env, o *serveOptions, args []string) int {
@@ -161,7 +170,7 @@ func runServe(e *env, o *serveOptions, args []string) int {
 	lines := metrics.LineWriter(logger, slog.LevelInfo)
 	defer lines.Close()
 	m := metrics.New(metrics.Options{})
-	svc, err := server.Open(o.data, server.Options{Log: lines, Observer: m, Lease: o.lease})
+	svc, err := server.Open(o.data, server.Options{Log: lines, Observer: m, Lease: o.lease, NoPark: !o.park})
 	if err != nil {
 		srv.Close()
 		logger.Error(err.Error())
@@ -176,8 +185,8 @@ func runServe(e *env, o *serveOptions, args []string) int {
 	front.Set(mux)
 	health.Ready()
 	st := svc.Stats()
-	logger.Info(fmt.Sprintf("%d cases in %s, %d running (read %d log records)", st.Cases, o.data, st.Recovered, st.Scanned),
-		"cases", st.Cases, "data", o.data, "running", st.Recovered, "scanned", st.Scanned)
+	logger.Info(fmt.Sprintf("%d cases in %s, %d running (%d rebuilt, %d parked; read %d log records)", st.Cases, o.data, st.Recovered+st.Parked, st.Recovered, st.Parked, st.Scanned),
+		"cases", st.Cases, "data", o.data, "running", st.Recovered+st.Parked, "rebuilt", st.Recovered, "parked", st.Parked, "scanned", st.Scanned)
 	scheme := "http"
 	if o.cert != "" {
 		scheme = "https"

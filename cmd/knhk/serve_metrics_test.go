@@ -85,7 +85,7 @@ func TestServeMetrics(t *testing.T) {
 		}
 		msgs = append(msgs, rec.Msg)
 	}
-	want := []string{"0 cases in data, 0 running (read 0 log records)", "listening on " + srv.url, "draining", "stopped"}
+	want := []string{"0 cases in data, 0 running (0 rebuilt, 0 parked; read 0 log records)", "listening on " + srv.url, "draining", "stopped"}
 	if strings.Join(msgs, "\n") != strings.Join(want, "\n") {
 		t.Errorf("log messages %q, want %q", msgs, want)
 	}

@@ -196,7 +196,7 @@ func TestServeCommands(t *testing.T) {
 	}
 	srv = startServe(t, dir, "data")
 	defer srv.stop(t, syscall.SIGTERM)
-	if !strings.Contains(srv.log(), "3 cases in data, 1 running (read 0 log records)") {
+	if !strings.Contains(srv.log(), "3 cases in data, 1 running (0 rebuilt, 1 parked; read 0 log records)") {
 		t.Fatalf("restart did not start from the index:\n%s", srv.log())
 	}
 	os.Setenv("KNHK_SERVER", srv.url)

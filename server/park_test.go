@@ -1,0 +1,123 @@
+package server
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+const lateSrc = `package late
+
+workflow Late(k: string) -> string {
+  select {
+    on signal Go(by: string) -> { return k + " by " + by }
+    on timer 400ms -> { return k + " late" }
+  }
+}
+`
+
+// waitParked waits until case id is parked.
+func waitParked(t *testing.T, s *Service, id string) *caseEntry {
+	t.Helper()
+	s.mu.Lock()
+	e := s.cases[id]
+	s.mu.Unlock()
+	for deadline := time.Now().Add(10 * time.Second); e.parkedRec() == nil; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("case %s was not parked: %+v", id, e.summary())
+		}
+	}
+	return e
+}
+
+// engineHolds reports whether the engine of case id's program holds it.
+func engineHolds(t *testing.T, s *Service, id string) bool {
+	t.Helper()
+	sum, err := s.Get(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := s.program(sum.Program)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = p.eng.Snapshot(id)
+	return err == nil
+}
+
+// TestParkedRestart: a case waiting for a signal is parked (the engine
+// lets go of it), a query rehydrates it and it is parked again; a
+// restart reads it from the index without rebuilding it, and a signal
+// then runs it to its result.
+func TestParkedRestart(t *testing.T) {
+	dir := t.TempDir()
+	s := open(t, dir)
+	deploy(t, s)
+	ctx := context.Background()
+	hold := start(t, s, "Hold", `"o"`)
+	waitParked(t, s, hold)
+	if engineHolds(t, s, hold) {
+		t.Fatal("the engine still holds a parked case")
+	}
+	if q, err := s.Query(ctx, hold, "stage"); err != nil || string(q) != `"waiting"` {
+		t.Fatalf("query of a parked case: %s %v", q, err)
+	}
+	waitParked(t, s, hold)
+	if sum, _ := s.Get(hold); sum.Status != "running" || !sum.Idle || len(sum.Waiting) != 1 {
+		t.Fatalf("parked case: %+v", sum)
+	}
+	closeSvc(t, s)
+	s = open(t, dir)
+	defer closeSvc(t, s)
+	if st := s.Stats(); st.Recovered != 0 || st.Replayed != 0 || st.Scanned != 0 {
+		t.Fatalf("open stats %+v, want the parked case read from the index alone", st)
+	}
+	if engineHolds(t, s, hold) {
+		t.Fatal("a restart rebuilt a parked case")
+	}
+	if _, err := s.Signal(ctx, hold, "Approve", []byte(`"bo"`)); err != nil {
+		t.Fatal(err)
+	}
+	if sum := wait(t, s, hold); sum.Status != "completed" || sum.Result != `"o by bo"` {
+		t.Fatalf("Hold: %+v", sum)
+	}
+}
+
+// TestParkedTimer: a parked case's timer wakes it, also when it comes
+// due after a restart; with parking off the same cases end the same.
+func TestParkedTimer(t *testing.T) {
+	for _, noPark := range []bool{false, true} {
+		dir := t.TempDir()
+		o := Options{IndexEvery: -1, NoPark: noPark}
+		s, err := Open(dir, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Deploy("late.knhk", []byte(lateSrc), nil); err != nil {
+			t.Fatal(err)
+		}
+		a := start(t, s, "Late", `"a"`)
+		b := start(t, s, "Late", `"b"`)
+		if !noPark {
+			waitParked(t, s, a)
+			waitParked(t, s, b)
+		}
+		if sum := wait(t, s, a); sum.Result != `"a late"` {
+			t.Fatalf("noPark=%v: a: %+v", noPark, sum)
+		}
+		c := start(t, s, "Late", `"c"`)
+		if !noPark {
+			waitParked(t, s, c)
+		}
+		closeSvc(t, s)
+		if s, err = Open(dir, o); err != nil {
+			t.Fatal(err)
+		}
+		for id, want := range map[string]string{b: `"b late"`, c: `"c late"`} {
+			if sum := wait(t, s, id); sum.Status != "completed" || sum.Result != want {
+				t.Fatalf("noPark=%v: %s after the restart: %+v", noPark, id, sum)
+			}
+		}
+		closeSvc(t, s)
+	}
+}
