@@ -234,8 +234,8 @@ func main() {
 		}
 		events++
 	}
-	if failed != 13 {
-		t.Errorf("%d scenarios of failures.knhk, want 13", failed)
+	if failed != 14 {
+		t.Errorf("%d scenarios of failures.knhk, want 14", failed)
 	}
 	t.Logf("%d scenarios, identical logs", events)
 }

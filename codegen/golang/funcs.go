@@ -37,6 +37,14 @@ func (g *gen) funcsFile() *jen.File {
 	for _, h := range g.convHelpers() {
 		f.Add(h)
 	}
+	gathers := make([]string, 0, len(g.gathers))
+	for name := range g.gathers {
+		gathers = append(gathers, name)
+	}
+	sort.Strings(gathers)
+	for _, name := range gathers {
+		f.Add(g.gathers[name])
+	}
 	// The table of source locations comes last: it is filled while the
 	// bodies are generated.
 	locs := make([]jen.Code, len(g.locs))
@@ -639,6 +647,23 @@ func (c *fnGen) sliceBuiltin(in *ir.Instr, xs ir.Reg) []jen.Code {
 	lam := jen.Func().Params(jen.Id("x").Add(goRegType(e))).Params(goRegType(res), jen.Error()).Block(
 		jen.Return(jen.Id(c.funcName(int(in.Callee))).Call(c.callArgs(ir.FuncID(in.Callee), in.Args[nops:], jen.Id("x"))...)),
 	)
+	if len(in.Args) == nops {
+		if p, ok := c.columnPredOf(callee, e); ok {
+			var fold string
+			switch {
+			case in.Name == "filter" && dt == l:
+				fold = "FilterCol"
+			case in.Name == "any" && dt == "bool":
+				fold = "AnyCol"
+			case in.Name == "all" && dt == "bool":
+				fold = "AllCol"
+			}
+			if fold != "" {
+				return c.tryAs(in, jen.Qual(evalPath, fold).Call(jen.Id("n"), reg(xs), jen.Lit(p.steps),
+					jen.Id(c.gatherName(e, p.field, p.num)), jen.Qual(vecPath, vecCmp[p.op]), p.c, lam), dt, true)
+			}
+		}
+	}
 	var fold string
 	switch {
 	case in.Name == "filter" && res == "bool" && dt == l:

@@ -103,6 +103,7 @@ type gen struct {
 	reps     map[ir.TypeID]string
 	repType  map[string]ir.TypeID
 	usedReps map[string]bool
+	gathers  map[string]jen.Code // column.go's field gathers, by name
 }
 
 func (g *gen) errorf(l ir.Loc, format string, args ...any) {

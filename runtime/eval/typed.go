@@ -164,3 +164,10 @@ func (n *Native) Room(k int64) bool {
 
 // memoSlot is the memo of an aggregate (a field of agg).
 type memoSlot = atomic.Pointer[memo]
+
+// Steps returns the steps charged so far: compiled code must charge what
+// the register machine charges ([Machine.Steps]), and tests compare them.
+func (n *Native) Steps() int64 { return n.steps }
+
+// Steps returns the steps the last call charged.
+func (m *Machine) Steps() int64 { return m.steps }

@@ -7,10 +7,11 @@ import (
 	source "github.com/knhk/knhk/lang/source"
 	eval "github.com/knhk/knhk/runtime/eval"
 	host "github.com/knhk/knhk/runtime/host"
+	vec "github.com/knhk/knhk/runtime/vec"
 )
 
 // funcs is the table of compiled functions, by function index.
-var funcs = [24]host.NativeFunc{func(n *eval.Native, a []eval.Value) (eval.Value, error) {
+var funcs = [27]host.NativeFunc{func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 1 {
 		return eval.Value{}, n.Arity("big", locs[0], 1, len(a))
 	}
@@ -48,124 +49,124 @@ var funcs = [24]host.NativeFunc{func(n *eval.Native, a []eval.Value) (eval.Value
 	return eval.Int(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 1 {
-		return eval.Value{}, n.Arity("heavy", locs[30], 1, len(a))
+		return eval.Value{}, n.Arity("flags", locs[30], 1, len(a))
 	}
-	x, err := f4_heavy(n, unbox_list_Order(a[0]))
+	x, err := f4_flags(n, unbox_list_Order(a[0]))
+	if err != nil {
+		return eval.Value{}, err
+	}
+	return eval.Bool(x), nil
+}, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
+	if len(a) != 1 {
+		return eval.Value{}, n.Arity("heavy", locs[36], 1, len(a))
+	}
+	x, err := f5_heavy(n, unbox_list_Order(a[0]))
 	if err != nil {
 		return eval.Value{}, err
 	}
 	return eval.Float(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 1 {
-		return eval.Value{}, n.Arity("eu_total.filter", locs[48], 1, len(a))
+		return eval.Value{}, n.Arity("eu_total.filter", locs[54], 1, len(a))
 	}
-	x, err := f5_eu_total_filter(n, unbox_Order(a[0]))
+	x, err := f6_eu_total_filter(n, unbox_Order(a[0]))
 	if err != nil {
 		return eval.Value{}, err
 	}
 	return eval.Bool(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 1 {
-		return eval.Value{}, n.Arity("eu_total.map", locs[51], 1, len(a))
+		return eval.Value{}, n.Arity("eu_total.map", locs[57], 1, len(a))
 	}
-	x, err := f6_eu_total_map(n, unbox_Order(a[0]))
+	x, err := f7_eu_total_map(n, unbox_Order(a[0]))
 	if err != nil {
 		return eval.Value{}, err
 	}
 	return eval.Float(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 1 {
-		return eval.Value{}, n.Arity("bulky.filter", locs[54], 1, len(a))
+		return eval.Value{}, n.Arity("bulky.filter", locs[60], 1, len(a))
 	}
-	x, err := f7_bulky_filter(n, unbox_Order(a[0]))
+	x, err := f8_bulky_filter(n, unbox_Order(a[0]))
 	if err != nil {
 		return eval.Value{}, err
 	}
 	return eval.Bool(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 1 {
-		return eval.Value{}, n.Arity("heavy.filter", locs[65], 1, len(a))
+		return eval.Value{}, n.Arity("flags.any", locs[71], 1, len(a))
 	}
-	x, err := f8_heavy_filter(n, unbox_Order(a[0]))
+	x, err := f9_flags_any(n, unbox_Order(a[0]))
+	if err != nil {
+		return eval.Value{}, err
+	}
+	return eval.Bool(x), nil
+}, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
+	if len(a) != 1 {
+		return eval.Value{}, n.Arity("flags.all", locs[75], 1, len(a))
+	}
+	x, err := f10_flags_all(n, unbox_Order(a[0]))
+	if err != nil {
+		return eval.Value{}, err
+	}
+	return eval.Bool(x), nil
+}, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
+	if len(a) != 1 {
+		return eval.Value{}, n.Arity("heavy.filter", locs[79], 1, len(a))
+	}
+	x, err := f11_heavy_filter(n, unbox_Order(a[0]))
 	if err != nil {
 		return eval.Value{}, err
 	}
 	return eval.Bool(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Heavy.let.r", locs[69], 0, len(a))
+		return eval.Value{}, n.Arity("Heavy.let.r", locs[83], 0, len(a))
 	}
-	x, err := f9_Heavy_let_r(n)
+	x, err := f12_Heavy_let_r(n)
 	if err != nil {
 		return eval.Value{}, err
 	}
 	return eval.Float(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Heavy.guard", locs[73], 0, len(a))
+		return eval.Value{}, n.Arity("Heavy.guard", locs[87], 0, len(a))
 	}
-	x, err := f10_Heavy_guard(n)
+	x, err := f13_Heavy_guard(n)
 	if err != nil {
 		return eval.Value{}, err
 	}
 	return eval.Bool(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Heavy.fail", locs[78], 0, len(a))
+		return eval.Value{}, n.Arity("Heavy.fail", locs[92], 0, len(a))
 	}
-	x, err := f11_Heavy_fail(n)
+	x, err := f14_Heavy_fail(n)
 	if err != nil {
 		return eval.Value{}, err
 	}
 	return eval.Str(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Heavy.return", locs[80], 0, len(a))
+		return eval.Value{}, n.Arity("Heavy.return", locs[94], 0, len(a))
 	}
-	x, err := f12_Heavy_return(n)
+	x, err := f15_Heavy_return(n)
 	if err != nil {
 		return eval.Value{}, err
 	}
 	return eval.Float(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Seq.let.x", locs[82], 0, len(a))
+		return eval.Value{}, n.Arity("Seq.let.x", locs[96], 0, len(a))
 	}
-	x, err := f13_Seq_let_x(n)
+	x, err := f16_Seq_let_x(n)
 	if err != nil {
 		return eval.Value{}, err
 	}
 	return eval.Int(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Seq.assign", locs[84], 0, len(a))
-	}
-	x, err := f14_Seq_assign(n)
-	if err != nil {
-		return eval.Value{}, err
-	}
-	return eval.Int(x), nil
-}, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
-	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Seq.assign", locs[90], 0, len(a))
-	}
-	x, err := f15_Seq_assign(n)
-	if err != nil {
-		return eval.Value{}, err
-	}
-	return eval.Int(x), nil
-}, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
-	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Seq.assign", locs[96], 0, len(a))
-	}
-	x, err := f16_Seq_assign(n)
-	if err != nil {
-		return eval.Value{}, err
-	}
-	return eval.Int(x), nil
-}, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
-	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Seq.assign", locs[102], 0, len(a))
+		return eval.Value{}, n.Arity("Seq.assign", locs[98], 0, len(a))
 	}
 	x, err := f17_Seq_assign(n)
 	if err != nil {
@@ -174,7 +175,7 @@ var funcs = [24]host.NativeFunc{func(n *eval.Native, a []eval.Value) (eval.Value
 	return eval.Int(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Seq.assign", locs[108], 0, len(a))
+		return eval.Value{}, n.Arity("Seq.assign", locs[104], 0, len(a))
 	}
 	x, err := f18_Seq_assign(n)
 	if err != nil {
@@ -183,7 +184,7 @@ var funcs = [24]host.NativeFunc{func(n *eval.Native, a []eval.Value) (eval.Value
 	return eval.Int(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Seq.assign", locs[114], 0, len(a))
+		return eval.Value{}, n.Arity("Seq.assign", locs[110], 0, len(a))
 	}
 	x, err := f19_Seq_assign(n)
 	if err != nil {
@@ -192,7 +193,7 @@ var funcs = [24]host.NativeFunc{func(n *eval.Native, a []eval.Value) (eval.Value
 	return eval.Int(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Seq.assign", locs[120], 0, len(a))
+		return eval.Value{}, n.Arity("Seq.assign", locs[116], 0, len(a))
 	}
 	x, err := f20_Seq_assign(n)
 	if err != nil {
@@ -201,7 +202,7 @@ var funcs = [24]host.NativeFunc{func(n *eval.Native, a []eval.Value) (eval.Value
 	return eval.Int(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Seq.assign", locs[126], 0, len(a))
+		return eval.Value{}, n.Arity("Seq.assign", locs[122], 0, len(a))
 	}
 	x, err := f21_Seq_assign(n)
 	if err != nil {
@@ -210,7 +211,7 @@ var funcs = [24]host.NativeFunc{func(n *eval.Native, a []eval.Value) (eval.Value
 	return eval.Int(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Seq.assign", locs[132], 0, len(a))
+		return eval.Value{}, n.Arity("Seq.assign", locs[128], 0, len(a))
 	}
 	x, err := f22_Seq_assign(n)
 	if err != nil {
@@ -219,9 +220,36 @@ var funcs = [24]host.NativeFunc{func(n *eval.Native, a []eval.Value) (eval.Value
 	return eval.Int(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Seq.return", locs[138], 0, len(a))
+		return eval.Value{}, n.Arity("Seq.assign", locs[134], 0, len(a))
 	}
-	x, err := f23_Seq_return(n)
+	x, err := f23_Seq_assign(n)
+	if err != nil {
+		return eval.Value{}, err
+	}
+	return eval.Int(x), nil
+}, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
+	if len(a) != 0 {
+		return eval.Value{}, n.Arity("Seq.assign", locs[140], 0, len(a))
+	}
+	x, err := f24_Seq_assign(n)
+	if err != nil {
+		return eval.Value{}, err
+	}
+	return eval.Int(x), nil
+}, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
+	if len(a) != 0 {
+		return eval.Value{}, n.Arity("Seq.assign", locs[146], 0, len(a))
+	}
+	x, err := f25_Seq_assign(n)
+	if err != nil {
+		return eval.Value{}, err
+	}
+	return eval.Int(x), nil
+}, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
+	if len(a) != 0 {
+		return eval.Value{}, n.Arity("Seq.return", locs[152], 0, len(a))
+	}
+	x, err := f26_Seq_return(n)
 	if err != nil {
 		return eval.Value{}, err
 	}
@@ -310,7 +338,7 @@ func f2_eu_total(n *eval.Native, r0 []Order) (float64, error) {
 	{
 		var v []Order
 		v, err = eval.FilterOf(r0, func(x Order) (bool, error) {
-			return f5_eu_total_filter(n, x)
+			return f6_eu_total_filter(n, x)
 		})
 		if err != nil {
 			return 0, eval.At(err, "eu_total", locs[22])
@@ -324,7 +352,7 @@ func f2_eu_total(n *eval.Native, r0 []Order) (float64, error) {
 	{
 		var v []float64
 		v, err = eval.MapOf(r1, func(x Order) (float64, error) {
-			return f6_eu_total_map(n, x)
+			return f7_eu_total_map(n, x)
 		})
 		if err != nil {
 			return 0, eval.At(err, "eu_total", locs[24])
@@ -355,7 +383,7 @@ func f3_bulky(n *eval.Native, r0 []Order) (int64, error) {
 	{
 		var v []Order
 		v, err = eval.FilterOf(r0, func(x Order) (bool, error) {
-			return f7_bulky_filter(n, x)
+			return f8_bulky_filter(n, x)
 		})
 		if err != nil {
 			return 0, eval.At(err, "bulky", locs[28])
@@ -371,9 +399,54 @@ func f3_bulky(n *eval.Native, r0 []Order) (int64, error) {
 	return r2, nil
 }
 
-// f4_heavy compiles heavy (bench.knhk:18).
-func f4_heavy(n *eval.Native, r0 []Order) (float64, error) {
-	if err := n.Enter("heavy", locs[30]); err != nil {
+// f4_flags compiles flags (bench.knhk:18).
+func f4_flags(n *eval.Native, r0 []Order) (bool, error) {
+	if err := n.Enter("flags", locs[30]); err != nil {
+		return false, err
+	}
+	var r1, r2, r3, r4 bool
+	var err error
+	if n.Over(1) {
+		return false, n.StepFail("flags", locs[31:32])
+	}
+	// bench.knhk:18
+	r1, err = eval.AnyCol(n, r0, 3, gather_Order_Amount, vec.Gt, int64(1990), func(x Order) (bool, error) {
+		return f9_flags_any(n, x)
+	})
+	if err != nil {
+		return false, eval.At(err, "flags", locs[32])
+	}
+	if r1 {
+		goto b2
+	}
+	goto b1
+b1:
+	if n.Over(1) {
+		return false, n.StepFail("flags", locs[33:34])
+	}
+	r4, err = eval.AllCol(n, r0, 3, gather_Order_Price, vec.Lt, 20.0, func(x Order) (bool, error) {
+		return f10_flags_all(n, x)
+	})
+	if err != nil {
+		return false, eval.At(err, "flags", locs[34])
+	}
+	r2 = r4
+	goto b3
+b2:
+	if n.Over(1) {
+		return false, n.StepFail("flags", locs[35:36])
+	}
+	r3 = true
+	r2 = r3
+	goto b3
+b3:
+	n.Leave()
+	return r2, nil
+}
+
+// f5_heavy compiles heavy (bench.knhk:20).
+func f5_heavy(n *eval.Native, r0 []Order) (float64, error) {
+	if err := n.Enter("heavy", locs[36]); err != nil {
 		return 0, err
 	}
 	var r2, r3, r4, r7, r11 int64
@@ -382,57 +455,57 @@ func f4_heavy(n *eval.Native, r0 []Order) (float64, error) {
 	var tmp eval.Value
 	var err error
 	if n.Over(1) {
-		return 0, n.StepFail("heavy", locs[31:32])
+		return 0, n.StepFail("heavy", locs[37:38])
 	}
-	// bench.knhk:19
+	// bench.knhk:21
 	r1, err = f2_eu_total(n, r0)
 	if err != nil {
-		return 0, eval.At(err, "heavy", locs[32])
+		return 0, eval.At(err, "heavy", locs[38])
 	}
 	if n.Over(1) {
-		return 0, n.StepFail("heavy", locs[33:34])
+		return 0, n.StepFail("heavy", locs[39:40])
 	}
 	r2 = int64(len(r0))
 	if n.Over(2) {
-		return 0, n.StepFail("heavy", locs[34:36])
+		return 0, n.StepFail("heavy", locs[40:42])
 	}
 	r3 = int64(1)
 	tmp, err = n.Builtin("max", eval.Int(r2), eval.Int(r3))
 	if err != nil {
-		return 0, eval.At(err, "heavy", locs[36])
+		return 0, eval.At(err, "heavy", locs[42])
 	}
 	r4 = tmp.AsInt()
 	if n.Over(3) {
-		return 0, n.StepFail("heavy", locs[37:40])
+		return 0, n.StepFail("heavy", locs[43:46])
 	}
 	r5 = float64(r4)
 	r6 = r1 / r5
 	r7, err = f3_bulky(n, r0)
 	if err != nil {
-		return 0, eval.At(err, "heavy", locs[40])
+		return 0, eval.At(err, "heavy", locs[46])
 	}
 	if n.Over(3) {
-		return 0, n.StepFail("heavy", locs[41:44])
+		return 0, n.StepFail("heavy", locs[47:50])
 	}
 	r8 = float64(r7)
 	r9 = r6 + r8
 	{
 		var v []Order
-		v, err = eval.FilterOf(r0, func(x Order) (bool, error) {
-			return f8_heavy_filter(n, x)
+		v, err = eval.FilterCol(n, r0, 3, gather_Order_Amount, vec.Lt, int64(0), func(x Order) (bool, error) {
+			return f11_heavy_filter(n, x)
 		})
 		if err != nil {
-			return 0, eval.At(err, "heavy", locs[44])
+			return 0, eval.At(err, "heavy", locs[50])
 		}
 		n.ChargeLen(len(v))
 		r10 = v
 	}
 	if n.Over(1) {
-		return 0, n.StepFail("heavy", locs[45:46])
+		return 0, n.StepFail("heavy", locs[51:52])
 	}
 	r11 = int64(len(r10))
 	if n.Over(2) {
-		return 0, n.StepFail("heavy", locs[46:48])
+		return 0, n.StepFail("heavy", locs[52:54])
 	}
 	r12 = float64(r11)
 	r13 = r9 - r12
@@ -440,47 +513,47 @@ func f4_heavy(n *eval.Native, r0 []Order) (float64, error) {
 	return r13, nil
 }
 
-// f5_eu_total_filter compiles eu_total.filter (bench.knhk:14).
-func f5_eu_total_filter(n *eval.Native, r0 Order) (bool, error) {
-	if err := n.Enter("eu_total.filter", locs[48]); err != nil {
+// f6_eu_total_filter compiles eu_total.filter (bench.knhk:14).
+func f6_eu_total_filter(n *eval.Native, r0 Order) (bool, error) {
+	if err := n.Enter("eu_total.filter", locs[54]); err != nil {
 		return false, err
 	}
 	var r1 bool
 	var err error
 	if n.Over(1) {
-		return false, n.StepFail("eu_total.filter", locs[49:50])
+		return false, n.StepFail("eu_total.filter", locs[55:56])
 	}
 	// bench.knhk:14
 	r1, err = f0_big(n, r0)
 	if err != nil {
-		return false, eval.At(err, "eu_total.filter", locs[50])
+		return false, eval.At(err, "eu_total.filter", locs[56])
 	}
 	n.Leave()
 	return r1, nil
 }
 
-// f6_eu_total_map compiles eu_total.map (bench.knhk:14).
-func f6_eu_total_map(n *eval.Native, r0 Order) (float64, error) {
-	if err := n.Enter("eu_total.map", locs[51]); err != nil {
+// f7_eu_total_map compiles eu_total.map (bench.knhk:14).
+func f7_eu_total_map(n *eval.Native, r0 Order) (float64, error) {
+	if err := n.Enter("eu_total.map", locs[57]); err != nil {
 		return 0, err
 	}
 	var r1 float64
 	var err error
 	if n.Over(1) {
-		return 0, n.StepFail("eu_total.map", locs[52:53])
+		return 0, n.StepFail("eu_total.map", locs[58:59])
 	}
 	// bench.knhk:14
 	r1, err = f1_score(n, r0)
 	if err != nil {
-		return 0, eval.At(err, "eu_total.map", locs[53])
+		return 0, eval.At(err, "eu_total.map", locs[59])
 	}
 	n.Leave()
 	return r1, nil
 }
 
-// f7_bulky_filter compiles bulky.filter (bench.knhk:16).
-func f7_bulky_filter(n *eval.Native, r0 Order) (bool, error) {
-	if err := n.Enter("bulky.filter", locs[54]); err != nil {
+// f8_bulky_filter compiles bulky.filter (bench.knhk:16).
+func f8_bulky_filter(n *eval.Native, r0 Order) (bool, error) {
+	if err := n.Enter("bulky.filter", locs[60]); err != nil {
 		return false, err
 	}
 	var r5, r6, r7, r10 bool
@@ -488,14 +561,14 @@ func f7_bulky_filter(n *eval.Native, r0 Order) (bool, error) {
 	var r8, r9 float64
 	var err error
 	if n.Over(5) {
-		return false, n.StepFail("bulky.filter", locs[55:60])
+		return false, n.StepFail("bulky.filter", locs[61:66])
 	}
 	// bench.knhk:16
 	r1 = r0.Qty
 	r2 = int64(3)
 	r3, err = eval.IntOp(ir.BinRem, r1, r2)
 	if err != nil {
-		return false, eval.At(err, "bulky.filter", locs[60])
+		return false, eval.At(err, "bulky.filter", locs[66])
 	}
 	r4 = int64(0)
 	r5 = r3 == r4
@@ -505,7 +578,7 @@ func f7_bulky_filter(n *eval.Native, r0 Order) (bool, error) {
 	goto b2
 b1:
 	if n.Over(3) {
-		return false, n.StepFail("bulky.filter", locs[61:64])
+		return false, n.StepFail("bulky.filter", locs[67:70])
 	}
 	r8 = r0.Price
 	r9 = 10.0
@@ -514,7 +587,7 @@ b1:
 	goto b3
 b2:
 	if n.Over(1) {
-		return false, n.StepFail("bulky.filter", locs[64:65])
+		return false, n.StepFail("bulky.filter", locs[70:71])
 	}
 	r7 = false
 	r6 = r7
@@ -524,17 +597,53 @@ b3:
 	return r6, nil
 }
 
-// f8_heavy_filter compiles heavy.filter (bench.knhk:19).
-func f8_heavy_filter(n *eval.Native, r0 Order) (bool, error) {
-	if err := n.Enter("heavy.filter", locs[65]); err != nil {
+// f9_flags_any compiles flags.any (bench.knhk:18).
+func f9_flags_any(n *eval.Native, r0 Order) (bool, error) {
+	if err := n.Enter("flags.any", locs[71]); err != nil {
 		return false, err
 	}
 	var r3 bool
 	var r1, r2 int64
 	if n.Over(3) {
-		return false, n.StepFail("heavy.filter", locs[66:69])
+		return false, n.StepFail("flags.any", locs[72:75])
 	}
-	// bench.knhk:19
+	// bench.knhk:18
+	r1 = r0.Amount
+	r2 = int64(1990)
+	r3 = r1 > r2
+	n.Leave()
+	return r3, nil
+}
+
+// f10_flags_all compiles flags.all (bench.knhk:18).
+func f10_flags_all(n *eval.Native, r0 Order) (bool, error) {
+	if err := n.Enter("flags.all", locs[75]); err != nil {
+		return false, err
+	}
+	var r3 bool
+	var r1, r2 float64
+	if n.Over(3) {
+		return false, n.StepFail("flags.all", locs[76:79])
+	}
+	// bench.knhk:18
+	r1 = 20.0
+	r2 = r0.Price
+	r3 = r1 > r2
+	n.Leave()
+	return r3, nil
+}
+
+// f11_heavy_filter compiles heavy.filter (bench.knhk:21).
+func f11_heavy_filter(n *eval.Native, r0 Order) (bool, error) {
+	if err := n.Enter("heavy.filter", locs[79]); err != nil {
+		return false, err
+	}
+	var r3 bool
+	var r1, r2 int64
+	if n.Over(3) {
+		return false, n.StepFail("heavy.filter", locs[80:83])
+	}
+	// bench.knhk:21
 	r1 = r0.Amount
 	r2 = int64(0)
 	r3 = r1 < r2
@@ -542,9 +651,9 @@ func f8_heavy_filter(n *eval.Native, r0 Order) (bool, error) {
 	return r3, nil
 }
 
-// f9_Heavy_let_r compiles Heavy.let.r (bench.knhk:22).
-func f9_Heavy_let_r(n *eval.Native) (float64, error) {
-	if err := n.Enter("Heavy.let.r", locs[69]); err != nil {
+// f12_Heavy_let_r compiles Heavy.let.r (bench.knhk:24).
+func f12_Heavy_let_r(n *eval.Native) (float64, error) {
+	if err := n.Enter("Heavy.let.r", locs[83]); err != nil {
 		return 0, err
 	}
 	var r1 float64
@@ -552,25 +661,25 @@ func f9_Heavy_let_r(n *eval.Native) (float64, error) {
 	var tmp eval.Value
 	var err error
 	if n.Over(2) {
-		return 0, n.StepFail("Heavy.let.r", locs[70:72])
+		return 0, n.StepFail("Heavy.let.r", locs[84:86])
 	}
-	// bench.knhk:22
-	tmp, err = n.Var("Heavy.let.r", n.Prog.Funcs[9], 0)
+	// bench.knhk:24
+	tmp, err = n.Var("Heavy.let.r", n.Prog.Funcs[12], 0)
 	if err != nil {
-		return 0, eval.At(err, "Heavy.let.r", locs[72])
+		return 0, eval.At(err, "Heavy.let.r", locs[86])
 	}
 	r0 = unbox_list_Order(tmp)
-	r1, err = f4_heavy(n, r0)
+	r1, err = f5_heavy(n, r0)
 	if err != nil {
-		return 0, eval.At(err, "Heavy.let.r", locs[69])
+		return 0, eval.At(err, "Heavy.let.r", locs[83])
 	}
 	n.Leave()
 	return r1, nil
 }
 
-// f10_Heavy_guard compiles Heavy.guard (bench.knhk:23).
-func f10_Heavy_guard(n *eval.Native) (bool, error) {
-	if err := n.Enter("Heavy.guard", locs[73]); err != nil {
+// f13_Heavy_guard compiles Heavy.guard (bench.knhk:25).
+func f13_Heavy_guard(n *eval.Native) (bool, error) {
+	if err := n.Enter("Heavy.guard", locs[87]); err != nil {
 		return false, err
 	}
 	var r2 bool
@@ -578,12 +687,12 @@ func f10_Heavy_guard(n *eval.Native) (bool, error) {
 	var tmp eval.Value
 	var err error
 	if n.Over(3) {
-		return false, n.StepFail("Heavy.guard", locs[74:77])
+		return false, n.StepFail("Heavy.guard", locs[88:91])
 	}
-	// bench.knhk:23
-	tmp, err = n.Var("Heavy.guard", n.Prog.Funcs[10], 1)
+	// bench.knhk:25
+	tmp, err = n.Var("Heavy.guard", n.Prog.Funcs[13], 1)
 	if err != nil {
-		return false, eval.At(err, "Heavy.guard", locs[77])
+		return false, eval.At(err, "Heavy.guard", locs[91])
 	}
 	r0 = tmp.AsFloat()
 	r1 = 0.0
@@ -592,312 +701,312 @@ func f10_Heavy_guard(n *eval.Native) (bool, error) {
 	return r2, nil
 }
 
-// f11_Heavy_fail compiles Heavy.fail (bench.knhk:23).
-func f11_Heavy_fail(n *eval.Native) (string, error) {
-	if err := n.Enter("Heavy.fail", locs[78]); err != nil {
+// f14_Heavy_fail compiles Heavy.fail (bench.knhk:25).
+func f14_Heavy_fail(n *eval.Native) (string, error) {
+	if err := n.Enter("Heavy.fail", locs[92]); err != nil {
 		return "", err
 	}
 	var r0 string
 	if n.Over(1) {
-		return "", n.StepFail("Heavy.fail", locs[79:80])
+		return "", n.StepFail("Heavy.fail", locs[93:94])
 	}
-	// bench.knhk:23
+	// bench.knhk:25
 	r0 = "negative amounts"
 	n.Leave()
 	return r0, nil
 }
 
-// f12_Heavy_return compiles Heavy.return (bench.knhk:24).
-func f12_Heavy_return(n *eval.Native) (float64, error) {
-	if err := n.Enter("Heavy.return", locs[80]); err != nil {
+// f15_Heavy_return compiles Heavy.return (bench.knhk:26).
+func f15_Heavy_return(n *eval.Native) (float64, error) {
+	if err := n.Enter("Heavy.return", locs[94]); err != nil {
 		return 0, err
 	}
 	var r0 float64
 	var tmp eval.Value
 	var err error
 	if n.Over(1) {
-		return 0, n.StepFail("Heavy.return", locs[81:82])
+		return 0, n.StepFail("Heavy.return", locs[95:96])
 	}
-	// bench.knhk:24
-	tmp, err = n.Var("Heavy.return", n.Prog.Funcs[12], 1)
+	// bench.knhk:26
+	tmp, err = n.Var("Heavy.return", n.Prog.Funcs[15], 1)
 	if err != nil {
-		return 0, eval.At(err, "Heavy.return", locs[80])
+		return 0, eval.At(err, "Heavy.return", locs[94])
 	}
 	r0 = tmp.AsFloat()
 	n.Leave()
 	return r0, nil
 }
 
-// f13_Seq_let_x compiles Seq.let.x (bench.knhk:28).
-func f13_Seq_let_x(n *eval.Native) (int64, error) {
-	if err := n.Enter("Seq.let.x", locs[82]); err != nil {
+// f16_Seq_let_x compiles Seq.let.x (bench.knhk:30).
+func f16_Seq_let_x(n *eval.Native) (int64, error) {
+	if err := n.Enter("Seq.let.x", locs[96]); err != nil {
 		return 0, err
 	}
 	var r0 int64
 	var tmp eval.Value
 	var err error
 	if n.Over(1) {
-		return 0, n.StepFail("Seq.let.x", locs[83:84])
+		return 0, n.StepFail("Seq.let.x", locs[97:98])
 	}
-	// bench.knhk:28
-	tmp, err = n.Var("Seq.let.x", n.Prog.Funcs[13], 0)
+	// bench.knhk:30
+	tmp, err = n.Var("Seq.let.x", n.Prog.Funcs[16], 0)
 	if err != nil {
-		return 0, eval.At(err, "Seq.let.x", locs[82])
+		return 0, eval.At(err, "Seq.let.x", locs[96])
 	}
 	r0 = tmp.AsInt()
 	n.Leave()
 	return r0, nil
 }
 
-// f14_Seq_assign compiles Seq.assign (bench.knhk:29).
-func f14_Seq_assign(n *eval.Native) (int64, error) {
-	if err := n.Enter("Seq.assign", locs[84]); err != nil {
+// f17_Seq_assign compiles Seq.assign (bench.knhk:31).
+func f17_Seq_assign(n *eval.Native) (int64, error) {
+	if err := n.Enter("Seq.assign", locs[98]); err != nil {
 		return 0, err
 	}
 	var r0, r1, r2 int64
 	var tmp eval.Value
 	var err error
 	if n.Over(3) {
-		return 0, n.StepFail("Seq.assign", locs[85:88])
+		return 0, n.StepFail("Seq.assign", locs[99:102])
 	}
-	// bench.knhk:29
-	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[14], 1)
+	// bench.knhk:31
+	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[17], 1)
 	if err != nil {
-		return 0, eval.At(err, "Seq.assign", locs[88])
+		return 0, eval.At(err, "Seq.assign", locs[102])
 	}
 	r0 = tmp.AsInt()
 	r1 = int64(1)
 	r2, err = eval.IntOp(ir.BinAdd, r0, r1)
 	if err != nil {
-		return 0, eval.At(err, "Seq.assign", locs[89])
+		return 0, eval.At(err, "Seq.assign", locs[103])
 	}
 	n.Leave()
 	return r2, nil
 }
 
-// f15_Seq_assign compiles Seq.assign (bench.knhk:30).
-func f15_Seq_assign(n *eval.Native) (int64, error) {
-	if err := n.Enter("Seq.assign", locs[90]); err != nil {
+// f18_Seq_assign compiles Seq.assign (bench.knhk:32).
+func f18_Seq_assign(n *eval.Native) (int64, error) {
+	if err := n.Enter("Seq.assign", locs[104]); err != nil {
 		return 0, err
 	}
 	var r0, r1, r2 int64
 	var tmp eval.Value
 	var err error
 	if n.Over(3) {
-		return 0, n.StepFail("Seq.assign", locs[91:94])
+		return 0, n.StepFail("Seq.assign", locs[105:108])
 	}
-	// bench.knhk:30
-	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[15], 1)
+	// bench.knhk:32
+	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[18], 1)
 	if err != nil {
-		return 0, eval.At(err, "Seq.assign", locs[94])
+		return 0, eval.At(err, "Seq.assign", locs[108])
 	}
 	r0 = tmp.AsInt()
 	r1 = int64(2)
 	r2, err = eval.IntOp(ir.BinMul, r0, r1)
 	if err != nil {
-		return 0, eval.At(err, "Seq.assign", locs[95])
+		return 0, eval.At(err, "Seq.assign", locs[109])
 	}
 	n.Leave()
 	return r2, nil
 }
 
-// f16_Seq_assign compiles Seq.assign (bench.knhk:31).
-func f16_Seq_assign(n *eval.Native) (int64, error) {
-	if err := n.Enter("Seq.assign", locs[96]); err != nil {
+// f19_Seq_assign compiles Seq.assign (bench.knhk:33).
+func f19_Seq_assign(n *eval.Native) (int64, error) {
+	if err := n.Enter("Seq.assign", locs[110]); err != nil {
 		return 0, err
 	}
 	var r0, r1, r2 int64
 	var tmp eval.Value
 	var err error
 	if n.Over(3) {
-		return 0, n.StepFail("Seq.assign", locs[97:100])
+		return 0, n.StepFail("Seq.assign", locs[111:114])
 	}
-	// bench.knhk:31
-	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[16], 1)
+	// bench.knhk:33
+	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[19], 1)
 	if err != nil {
-		return 0, eval.At(err, "Seq.assign", locs[100])
+		return 0, eval.At(err, "Seq.assign", locs[114])
 	}
 	r0 = tmp.AsInt()
 	r1 = int64(3)
 	r2, err = eval.IntOp(ir.BinSub, r0, r1)
 	if err != nil {
-		return 0, eval.At(err, "Seq.assign", locs[101])
+		return 0, eval.At(err, "Seq.assign", locs[115])
 	}
 	n.Leave()
 	return r2, nil
 }
 
-// f17_Seq_assign compiles Seq.assign (bench.knhk:32).
-func f17_Seq_assign(n *eval.Native) (int64, error) {
-	if err := n.Enter("Seq.assign", locs[102]); err != nil {
+// f20_Seq_assign compiles Seq.assign (bench.knhk:34).
+func f20_Seq_assign(n *eval.Native) (int64, error) {
+	if err := n.Enter("Seq.assign", locs[116]); err != nil {
 		return 0, err
 	}
 	var r0, r1, r2 int64
 	var tmp eval.Value
 	var err error
 	if n.Over(3) {
-		return 0, n.StepFail("Seq.assign", locs[103:106])
+		return 0, n.StepFail("Seq.assign", locs[117:120])
 	}
-	// bench.knhk:32
-	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[17], 1)
+	// bench.knhk:34
+	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[20], 1)
 	if err != nil {
-		return 0, eval.At(err, "Seq.assign", locs[106])
+		return 0, eval.At(err, "Seq.assign", locs[120])
 	}
 	r0 = tmp.AsInt()
 	r1 = int64(4)
 	r2, err = eval.IntOp(ir.BinAdd, r0, r1)
 	if err != nil {
-		return 0, eval.At(err, "Seq.assign", locs[107])
+		return 0, eval.At(err, "Seq.assign", locs[121])
 	}
 	n.Leave()
 	return r2, nil
 }
 
-// f18_Seq_assign compiles Seq.assign (bench.knhk:33).
-func f18_Seq_assign(n *eval.Native) (int64, error) {
-	if err := n.Enter("Seq.assign", locs[108]); err != nil {
+// f21_Seq_assign compiles Seq.assign (bench.knhk:35).
+func f21_Seq_assign(n *eval.Native) (int64, error) {
+	if err := n.Enter("Seq.assign", locs[122]); err != nil {
 		return 0, err
 	}
 	var r0, r1, r2 int64
 	var tmp eval.Value
 	var err error
 	if n.Over(3) {
-		return 0, n.StepFail("Seq.assign", locs[109:112])
+		return 0, n.StepFail("Seq.assign", locs[123:126])
 	}
-	// bench.knhk:33
-	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[18], 1)
+	// bench.knhk:35
+	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[21], 1)
 	if err != nil {
-		return 0, eval.At(err, "Seq.assign", locs[112])
+		return 0, eval.At(err, "Seq.assign", locs[126])
 	}
 	r0 = tmp.AsInt()
 	r1 = int64(5)
 	r2, err = eval.IntOp(ir.BinMul, r0, r1)
 	if err != nil {
-		return 0, eval.At(err, "Seq.assign", locs[113])
+		return 0, eval.At(err, "Seq.assign", locs[127])
 	}
 	n.Leave()
 	return r2, nil
 }
 
-// f19_Seq_assign compiles Seq.assign (bench.knhk:34).
-func f19_Seq_assign(n *eval.Native) (int64, error) {
-	if err := n.Enter("Seq.assign", locs[114]); err != nil {
+// f22_Seq_assign compiles Seq.assign (bench.knhk:36).
+func f22_Seq_assign(n *eval.Native) (int64, error) {
+	if err := n.Enter("Seq.assign", locs[128]); err != nil {
 		return 0, err
 	}
 	var r0, r1, r2 int64
 	var tmp eval.Value
 	var err error
 	if n.Over(3) {
-		return 0, n.StepFail("Seq.assign", locs[115:118])
+		return 0, n.StepFail("Seq.assign", locs[129:132])
 	}
-	// bench.knhk:34
-	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[19], 1)
+	// bench.knhk:36
+	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[22], 1)
 	if err != nil {
-		return 0, eval.At(err, "Seq.assign", locs[118])
+		return 0, eval.At(err, "Seq.assign", locs[132])
 	}
 	r0 = tmp.AsInt()
 	r1 = int64(6)
 	r2, err = eval.IntOp(ir.BinSub, r0, r1)
 	if err != nil {
-		return 0, eval.At(err, "Seq.assign", locs[119])
+		return 0, eval.At(err, "Seq.assign", locs[133])
 	}
 	n.Leave()
 	return r2, nil
 }
 
-// f20_Seq_assign compiles Seq.assign (bench.knhk:35).
-func f20_Seq_assign(n *eval.Native) (int64, error) {
-	if err := n.Enter("Seq.assign", locs[120]); err != nil {
+// f23_Seq_assign compiles Seq.assign (bench.knhk:37).
+func f23_Seq_assign(n *eval.Native) (int64, error) {
+	if err := n.Enter("Seq.assign", locs[134]); err != nil {
 		return 0, err
 	}
 	var r0, r1, r2 int64
 	var tmp eval.Value
 	var err error
 	if n.Over(3) {
-		return 0, n.StepFail("Seq.assign", locs[121:124])
+		return 0, n.StepFail("Seq.assign", locs[135:138])
 	}
-	// bench.knhk:35
-	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[20], 1)
+	// bench.knhk:37
+	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[23], 1)
 	if err != nil {
-		return 0, eval.At(err, "Seq.assign", locs[124])
+		return 0, eval.At(err, "Seq.assign", locs[138])
 	}
 	r0 = tmp.AsInt()
 	r1 = int64(7)
 	r2, err = eval.IntOp(ir.BinAdd, r0, r1)
 	if err != nil {
-		return 0, eval.At(err, "Seq.assign", locs[125])
+		return 0, eval.At(err, "Seq.assign", locs[139])
 	}
 	n.Leave()
 	return r2, nil
 }
 
-// f21_Seq_assign compiles Seq.assign (bench.knhk:36).
-func f21_Seq_assign(n *eval.Native) (int64, error) {
-	if err := n.Enter("Seq.assign", locs[126]); err != nil {
+// f24_Seq_assign compiles Seq.assign (bench.knhk:38).
+func f24_Seq_assign(n *eval.Native) (int64, error) {
+	if err := n.Enter("Seq.assign", locs[140]); err != nil {
 		return 0, err
 	}
 	var r0, r1, r2 int64
 	var tmp eval.Value
 	var err error
 	if n.Over(3) {
-		return 0, n.StepFail("Seq.assign", locs[127:130])
+		return 0, n.StepFail("Seq.assign", locs[141:144])
 	}
-	// bench.knhk:36
-	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[21], 1)
+	// bench.knhk:38
+	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[24], 1)
 	if err != nil {
-		return 0, eval.At(err, "Seq.assign", locs[130])
+		return 0, eval.At(err, "Seq.assign", locs[144])
 	}
 	r0 = tmp.AsInt()
 	r1 = int64(8)
 	r2, err = eval.IntOp(ir.BinMul, r0, r1)
 	if err != nil {
-		return 0, eval.At(err, "Seq.assign", locs[131])
+		return 0, eval.At(err, "Seq.assign", locs[145])
 	}
 	n.Leave()
 	return r2, nil
 }
 
-// f22_Seq_assign compiles Seq.assign (bench.knhk:37).
-func f22_Seq_assign(n *eval.Native) (int64, error) {
-	if err := n.Enter("Seq.assign", locs[132]); err != nil {
+// f25_Seq_assign compiles Seq.assign (bench.knhk:39).
+func f25_Seq_assign(n *eval.Native) (int64, error) {
+	if err := n.Enter("Seq.assign", locs[146]); err != nil {
 		return 0, err
 	}
 	var r0, r1, r2 int64
 	var tmp eval.Value
 	var err error
 	if n.Over(3) {
-		return 0, n.StepFail("Seq.assign", locs[133:136])
+		return 0, n.StepFail("Seq.assign", locs[147:150])
 	}
-	// bench.knhk:37
-	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[22], 1)
+	// bench.knhk:39
+	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[25], 1)
 	if err != nil {
-		return 0, eval.At(err, "Seq.assign", locs[136])
+		return 0, eval.At(err, "Seq.assign", locs[150])
 	}
 	r0 = tmp.AsInt()
 	r1 = int64(9)
 	r2, err = eval.IntOp(ir.BinSub, r0, r1)
 	if err != nil {
-		return 0, eval.At(err, "Seq.assign", locs[137])
+		return 0, eval.At(err, "Seq.assign", locs[151])
 	}
 	n.Leave()
 	return r2, nil
 }
 
-// f23_Seq_return compiles Seq.return (bench.knhk:38).
-func f23_Seq_return(n *eval.Native) (int64, error) {
-	if err := n.Enter("Seq.return", locs[138]); err != nil {
+// f26_Seq_return compiles Seq.return (bench.knhk:40).
+func f26_Seq_return(n *eval.Native) (int64, error) {
+	if err := n.Enter("Seq.return", locs[152]); err != nil {
 		return 0, err
 	}
 	var r0 int64
 	var tmp eval.Value
 	var err error
 	if n.Over(1) {
-		return 0, n.StepFail("Seq.return", locs[139:140])
+		return 0, n.StepFail("Seq.return", locs[153:154])
 	}
-	// bench.knhk:38
-	tmp, err = n.Var("Seq.return", n.Prog.Funcs[23], 1)
+	// bench.knhk:40
+	tmp, err = n.Var("Seq.return", n.Prog.Funcs[26], 1)
 	if err != nil {
-		return 0, eval.At(err, "Seq.return", locs[138])
+		return 0, eval.At(err, "Seq.return", locs[152])
 	}
 	r0 = tmp.AsInt()
 	n.Leave()
@@ -943,6 +1052,20 @@ func build_list_Order(v eval.Value) any {
 		out[i] = unbox_Order(v.Index(i))
 	}
 	return out
+}
+
+// gather_Order_Amount copies the amount field of records into a column.
+func gather_Order_Amount(dst []int64, xs []Order) {
+	for i := range dst {
+		dst[i] = xs[i].Amount
+	}
+}
+
+// gather_Order_Price copies the price field of records into a column.
+func gather_Order_Price(dst []float64, xs []Order) {
+	for i := range dst {
+		dst[i] = xs[i].Price
+	}
 }
 
 // locs are the source locations errors report, as in the IR.
@@ -1135,104 +1258,140 @@ var locs = [...]ir.Loc{{
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   767,
-		Start: 755,
+		End:   781,
+		Start: 752,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   767,
-		Start: 755,
+		End:   781,
+		Start: 752,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   787,
-		Start: 780,
+		End:   813,
+		Start: 785,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   790,
-		Start: 789,
+		End:   813,
+		Start: 785,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   791,
-		Start: 776,
+		End:   813,
+		Start: 752,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   791,
-		Start: 776,
+		End:   823,
+		Start: 818,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   792,
-		Start: 770,
+		End:   862,
+		Start: 850,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   792,
-		Start: 755,
+		End:   862,
+		Start: 850,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   810,
-		Start: 801,
+		End:   882,
+		Start: 875,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   810,
-		Start: 801,
+		End:   885,
+		Start: 884,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   811,
-		Start: 795,
+		End:   886,
+		Start: 871,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   811,
-		Start: 755,
+		End:   886,
+		Start: 871,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   853,
-		Start: 824,
+		End:   887,
+		Start: 865,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   853,
-		Start: 824,
+		End:   887,
+		Start: 850,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   854,
-		Start: 820,
+		End:   905,
+		Start: 896,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   855,
-		Start: 814,
+		End:   905,
+		Start: 896,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   855,
-		Start: 755,
+		End:   906,
+		Start: 890,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   906,
+		Start: 850,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   948,
+		Start: 919,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   948,
+		Start: 919,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   949,
+		Start: 915,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   950,
+		Start: 909,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   950,
+		Start: 850,
 	},
 }, {
 	File: 0,
@@ -1339,440 +1498,212 @@ var locs = [...]ir.Loc{{
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   852,
-		Start: 835,
+		End:   780,
+		Start: 760,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   848,
-		Start: 840,
+		End:   773,
+		Start: 765,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   852,
-		Start: 851,
+		End:   780,
+		Start: 776,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   852,
-		Start: 840,
+		End:   780,
+		Start: 765,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   915,
-		Start: 906,
+		End:   812,
+		Start: 793,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   914,
-		Start: 912,
+		End:   802,
+		Start: 798,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   915,
-		Start: 906,
+		End:   812,
+		Start: 805,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   914,
-		Start: 912,
+		End:   812,
+		Start: 798,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   932,
-		Start: 924,
+		End:   947,
+		Start: 930,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   925,
-		Start: 924,
+		End:   943,
+		Start: 935,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   932,
-		Start: 929,
+		End:   947,
+		Start: 946,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   932,
-		Start: 924,
+		End:   947,
+		Start: 935,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   925,
-		Start: 924,
+		End:   1010,
+		Start: 1001,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   961,
-		Start: 943,
+		End:   1009,
+		Start: 1007,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   961,
-		Start: 943,
+		End:   1010,
+		Start: 1001,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   972,
-		Start: 971,
+		End:   1009,
+		Start: 1007,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   972,
-		Start: 971,
+		End:   1027,
+		Start: 1019,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1017,
-		Start: 1016,
+		End:   1020,
+		Start: 1019,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1017,
-		Start: 1016,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1029,
-		Start: 1020,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1025,
+		End:   1027,
 		Start: 1024,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1029,
-		Start: 1028,
+		End:   1027,
+		Start: 1019,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1029,
-		Start: 1024,
+		End:   1020,
+		Start: 1019,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1025,
-		Start: 1024,
+		End:   1056,
+		Start: 1038,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1029,
-		Start: 1024,
+		End:   1056,
+		Start: 1038,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1041,
-		Start: 1032,
+		End:   1067,
+		Start: 1066,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1037,
-		Start: 1036,
+		End:   1067,
+		Start: 1066,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1041,
-		Start: 1040,
+		End:   1112,
+		Start: 1111,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1041,
-		Start: 1036,
+		End:   1112,
+		Start: 1111,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1037,
-		Start: 1036,
+		End:   1124,
+		Start: 1115,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1041,
-		Start: 1036,
+		End:   1120,
+		Start: 1119,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1053,
-		Start: 1044,
+		End:   1124,
+		Start: 1123,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1049,
-		Start: 1048,
+		End:   1124,
+		Start: 1119,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1053,
-		Start: 1052,
+		End:   1120,
+		Start: 1119,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1053,
-		Start: 1048,
+		End:   1124,
+		Start: 1119,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1049,
-		Start: 1048,
+		End:   1136,
+		Start: 1127,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1053,
-		Start: 1048,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1065,
-		Start: 1056,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1061,
-		Start: 1060,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1065,
-		Start: 1064,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1065,
-		Start: 1060,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1061,
-		Start: 1060,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1065,
-		Start: 1060,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1077,
-		Start: 1068,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1073,
-		Start: 1072,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1077,
-		Start: 1076,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1077,
-		Start: 1072,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1073,
-		Start: 1072,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1077,
-		Start: 1072,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1089,
-		Start: 1080,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1085,
-		Start: 1084,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1089,
-		Start: 1088,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1089,
-		Start: 1084,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1085,
-		Start: 1084,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1089,
-		Start: 1084,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1101,
-		Start: 1092,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1097,
-		Start: 1096,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1101,
-		Start: 1100,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1101,
-		Start: 1096,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1097,
-		Start: 1096,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1101,
-		Start: 1096,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1113,
-		Start: 1104,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1109,
-		Start: 1108,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1113,
-		Start: 1112,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1113,
-		Start: 1108,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1109,
-		Start: 1108,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1113,
-		Start: 1108,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1125,
-		Start: 1116,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1121,
-		Start: 1120,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1125,
-		Start: 1124,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1125,
-		Start: 1120,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1121,
-		Start: 1120,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1125,
-		Start: 1120,
+		End:   1132,
+		Start: 1131,
 	},
 }, {
 	File: 0,
@@ -1784,6 +1715,282 @@ var locs = [...]ir.Loc{{
 	File: 0,
 	Span: source.Span{
 		End:   1136,
-		Start: 1135,
+		Start: 1131,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1132,
+		Start: 1131,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1136,
+		Start: 1131,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1148,
+		Start: 1139,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1144,
+		Start: 1143,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1148,
+		Start: 1147,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1148,
+		Start: 1143,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1144,
+		Start: 1143,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1148,
+		Start: 1143,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1160,
+		Start: 1151,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1156,
+		Start: 1155,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1160,
+		Start: 1159,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1160,
+		Start: 1155,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1156,
+		Start: 1155,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1160,
+		Start: 1155,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1172,
+		Start: 1163,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1168,
+		Start: 1167,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1172,
+		Start: 1171,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1172,
+		Start: 1167,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1168,
+		Start: 1167,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1172,
+		Start: 1167,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1184,
+		Start: 1175,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1180,
+		Start: 1179,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1184,
+		Start: 1183,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1184,
+		Start: 1179,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1180,
+		Start: 1179,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1184,
+		Start: 1179,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1196,
+		Start: 1187,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1192,
+		Start: 1191,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1196,
+		Start: 1195,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1196,
+		Start: 1191,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1192,
+		Start: 1191,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1196,
+		Start: 1191,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1208,
+		Start: 1199,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1204,
+		Start: 1203,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1208,
+		Start: 1207,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1208,
+		Start: 1203,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1204,
+		Start: 1203,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1208,
+		Start: 1203,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1220,
+		Start: 1211,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1216,
+		Start: 1215,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1220,
+		Start: 1219,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1220,
+		Start: 1215,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1216,
+		Start: 1215,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1220,
+		Start: 1215,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1231,
+		Start: 1230,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1231,
+		Start: 1230,
 	},
 }}
