@@ -19,11 +19,23 @@ APT_NEEDS=(
 	"chromium:chromium" # the web console's headless-browser test (chromedp)
 	"protoc:protobuf-compiler" # api/gen_test.go regenerates the API code and diffs it
 	"g++:g++"      # codegen/hls compiles the generated C++ and runs its C-simulation
+	"spirv-val:spirv-tools"   # codegen/spirv's tests validate every generated module
+	"vulkaninfo:vulkan-tools" # the knhk devices script lists the device
+	# Files rather than commands: the Vulkan loader, lavapipe (Mesa's CPU
+	# Vulkan device) for accel's tests on the device, the headers vulkan-go
+	# and go generate ./codegen/spirv read.
+	"/usr/lib/x86_64-linux-gnu/libvulkan.so.1:libvulkan1"
+	"/usr/share/vulkan/icd.d/lvp_icd.x86_64.json:mesa-vulkan-drivers"
+	"/usr/include/vulkan/vulkan.h:libvulkan-dev"
+	"/usr/include/spirv/unified1/spirv.core.grammar.json:spirv-headers"
 )
 
 missing=()
 for need in "${APT_NEEDS[@]}"; do
-	command -v "${need%%:*}" >/dev/null 2>&1 || missing+=("${need#*:}")
+	case "$need" in
+	/*) [ -e "${need%%:*}" ] || missing+=("${need#*:}") ;;
+	*) command -v "${need%%:*}" >/dev/null 2>&1 || missing+=("${need#*:}") ;;
+	esac
 done
 if ((${#missing[@]})); then
 	sudo=()
