@@ -12,6 +12,8 @@ func TestIndexLineRoundTrip(t *testing.T) {
 	lines := []indexLine{
 		{Summary: Summary{ID: "c-1", Workflow: "W", Program: "h1", Status: "completed", Start: 17, Result: "{\"a\":\"x\\ty\"}\n", Key: "k\t1\\", Request: "r\r"}, Pos: casePos{First: 1, Snap: 2, Last: 3}},
 		{Summary: Summary{ID: "c-2", Workflow: "W2", Program: "h2", Status: "running", Waiting: []string{"A", "B"}, Idle: true}, Pending: true},
+		{Summary: Summary{ID: "c-4", Workflow: "W", Program: "h1", Status: "running", Waiting: []string{"A"}, Idle: true}, Parked: true, Due: 1733000000123456789},
+		{Summary: Summary{ID: "c-5", Workflow: "W", Program: "h1", Status: "running"}, Parked: true},
 		{Summary: Summary{ID: "c-3", Workflow: "W", Program: "h1", Status: "failed", Error: `case c-3 failed: \n is no newline`, ErrorAt: &SourceRange{File: "a:b.knhk", Line: 3, Column: 4, EndLine: 3, EndColumn: 9}}},
 	}
 	d := &lineDecoder{progs: []string{"h1", "h2"}, shared: map[string]string{}}
@@ -32,7 +34,7 @@ func TestIndexLineRoundTrip(t *testing.T) {
 			t.Errorf("round trip:\n got %+v\nwant %+v", got, l)
 		}
 	}
-	for _, bad := range []string{"", "c\trunning", strings.Repeat("x\t", nFields), "c\trunning\t9\tW\t0\t0\t0\t0\t\t\t\t\t\t"} {
+	for _, bad := range []string{"", "c\trunning", strings.Repeat("x\t", nFields), "c\trunning\t9\tW\t0\t0\t0\t0\t\t\t\t\t\t", "c\trunning\t0\tW\t0\t0\t0\t0\tizx\t\t\t\t\t\t"} {
 		if _, err := d.decode([]byte(bad)); err == nil {
 			t.Errorf("decoded %q", bad)
 		}
