@@ -248,6 +248,9 @@ func (s *Service) snapshotLive(ctx context.Context) {
 	s.mu.Lock()
 	list := append([]*caseEntry(nil), s.list...)
 	s.mu.Unlock()
+	// The snapshots share fsyncs: each is handed over at once and the
+	// drain waits for all of them at the end.
+	var wg sync.WaitGroup
 	for _, e := range list {
 		sum := e.summary()
 		pos := s.log.position(e.id)
@@ -260,18 +263,31 @@ func (s *Service) snapshotLive(ctx context.Context) {
 		}
 		st, err := p.eng.Snapshot(e.id)
 		if err != nil {
-			continue
+			continue // parked, or never held
 		}
 		b, err := p.eng.Machine().EncodeState(st, max(pos.N, 1))
 		if err == nil {
 			err = s.log.SaveSnapshot(ctx, e.id, b)
 		}
-		if err == nil {
-			err = s.log.sync(ctx, e.id)
-		}
 		if err != nil {
 			fmt.Fprintf(s.opts.Log, "knhk serve: snapshot of case %s: %v\n", e.id, err)
+			continue
 		}
+		id := e.id
+		wg.Add(1)
+		s.log.afterDurable(id, func(err error) {
+			if err != nil {
+				fmt.Fprintf(s.opts.Log, "knhk serve: snapshot of case %s: %v\n", id, err)
+			}
+			wg.Done()
+		})
+		s.log.Flush(id)
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
 	}
 }
 
