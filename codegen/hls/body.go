@@ -246,7 +246,13 @@ func f32Lit(f float32) string {
 	if f != f || math.IsInf(float64(f), 0) || f == 0 && math.Signbit(float64(f)) {
 		return fmt.Sprintf("knhk_bits_f32(0x%08xu)", math.Float32bits(f))
 	}
-	return strconv.FormatFloat(float64(f), 'x', -1, 32) + "f"
+	// The shortest decimal that reads back as f: a C++ compiler rounds
+	// it to the same float.
+	lit := strconv.FormatFloat(float64(f), 'g', -1, 32)
+	if !strings.ContainsAny(lit, ".e") {
+		lit += ".0"
+	}
+	return lit + "f"
 }
 
 func (b *body) constant(k ir.Kind, c ir.Const) (string, bool) {

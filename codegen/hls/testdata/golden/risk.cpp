@@ -51,7 +51,7 @@ static int32_t knhk_f8(const float *r0, int32_t r0_len, const float *r1, int32_t
   if ((int64_t)r4 < 0 || (int64_t)r4 >= (int64_t)r0_len) return 3; // index out of range at fraud.knhk:#1152
   r9 = r0[r4];
   r10 = r8 * r9;
-  r11 = 0x1.f4p+09f;
+  r11 = 1000.0f;
   r12 = r10 / r11;
   r13 = r6 + r12;
   r14 = (int32_t)(2LL);
@@ -72,8 +72,8 @@ static int32_t knhk_f8(const float *r0, int32_t r0_len, const float *r1, int32_t
   } else {
     r20 = r18;
   }
-  r24 = 0x1p+00f;
-  r25 = 0x1p+00f;
+  r24 = 1.0f;
+  r25 = 1.0f;
   r26 = -r20;
   r27 = knhk_exp_f32(r26);
   r28 = r25 + r27;

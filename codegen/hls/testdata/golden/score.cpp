@@ -48,7 +48,7 @@ static int32_t knhk_f9(const float *r0, int32_t r0_len, const float *r1, int32_t
   float r35 = 0;
   float r36 = 0;
   (void)r27;
-  r4 = 0x0p+00f;
+  r4 = 0.0f;
   r5 = (int32_t)(0LL);
   r6 = (int32_t)(7LL);
   {
@@ -63,7 +63,7 @@ static int32_t knhk_f9(const float *r0, int32_t r0_len, const float *r1, int32_t
     (void)r9; // holds for every iteration of the counted loop
     if ((int64_t)r7 < 0 || (int64_t)r7 >= (int64_t)r2_len) return 1; // index out of range at etl.knhk:#1115
     r10 = r2[r7];
-    r11 = 0x1.cp+02f;
+    r11 = 7.0f;
     r12 = r10 / r11;
     r13 = r8 + r12;
     r14 = (int32_t)(1LL);
@@ -76,22 +76,22 @@ static int32_t knhk_f9(const float *r0, int32_t r0_len, const float *r1, int32_t
     }
   }
   r9 = r7 < r6;
-  r16 = 0x1.0624dep-08f;
+  r16 = 0.004f;
   if ((int64_t)r3 < 0 || (int64_t)r3 >= (int64_t)r0_len) return 2; // index out of range at etl.knhk:#1151
   r17 = r0[r3];
   r18 = r16 * r17;
-  r19 = 0x1.99999ap-03f;
+  r19 = 0.2f;
   if ((int64_t)r3 < 0 || (int64_t)r3 >= (int64_t)r1_len) return 3; // index out of range at etl.knhk:#1169
   r20 = r1[r3];
   r21 = r19 * r20;
   r22 = r18 - r21;
   if ((int64_t)r3 < 0 || (int64_t)r3 >= (int64_t)r0_len) return 4; // index out of range at etl.knhk:#1181
   r23 = r0[r3];
-  r24 = 0x1.8p+01f;
+  r24 = 3.0f;
   r25 = r24 * r8;
   r26 = r23 > r25;
   if (r26) {
-    r29 = 0x1.8p+00f;
+    r29 = 1.5f;
     r30 = r22 + r29;
     {
       float t0 = r8;
@@ -107,8 +107,8 @@ static int32_t knhk_f9(const float *r0, int32_t r0_len, const float *r1, int32_t
       r28 = t1;
     }
   }
-  r31 = 0x1p+00f;
-  r32 = 0x1p+00f;
+  r31 = 1.0f;
+  r32 = 1.0f;
   r33 = -r28;
   r34 = knhk_exp_f32(r33);
   r35 = r32 + r34;
