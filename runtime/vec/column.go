@@ -49,13 +49,22 @@ func index[N Num](idx []int, op Cmp, col []N, c N) []int {
 func FilterBy[T any, N Num](xs []T, gather Gather[T, N], op Cmp, c N) []T {
 	var col [Chunk]N
 	var ix [Chunk]int
-	var out []T
+	// The positions first, then one allocation of the exact size: the
+	// elements are copied once, not again at each growth of the result.
+	var hits []int32
 	for s := 0; s < len(xs); s += Chunk {
 		e := min(s+Chunk, len(xs))
 		gather(col[:e-s], xs[s:e])
 		for _, j := range index(ix[:0], op, col[:e-s], c) {
-			out = append(out, xs[s+j])
+			hits = append(hits, int32(s+j))
 		}
+	}
+	if len(hits) == 0 {
+		return nil
+	}
+	out := make([]T, len(hits))
+	for k, j := range hits {
+		out[k] = xs[j]
 	}
 	return out
 }

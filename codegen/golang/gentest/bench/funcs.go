@@ -11,7 +11,7 @@ import (
 )
 
 // funcs is the table of compiled functions, by function index.
-var funcs = [27]host.NativeFunc{func(n *eval.Native, a []eval.Value) (eval.Value, error) {
+var funcs = [31]host.NativeFunc{func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 1 {
 		return eval.Value{}, n.Arity("big", locs[0], 1, len(a))
 	}
@@ -49,160 +49,160 @@ var funcs = [27]host.NativeFunc{func(n *eval.Native, a []eval.Value) (eval.Value
 	return eval.Int(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 1 {
-		return eval.Value{}, n.Arity("flags", locs[30], 1, len(a))
+		return eval.Value{}, n.Arity("cheap", locs[30], 1, len(a))
 	}
-	x, err := f4_flags(n, unbox_list_Order(a[0]))
+	x, err := f4_cheap(n, unbox_list_Order(a[0]))
+	if err != nil {
+		return eval.Value{}, err
+	}
+	return eval.Int(x), nil
+}, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
+	if len(a) != 1 {
+		return eval.Value{}, n.Arity("everyone", locs[34], 1, len(a))
+	}
+	x, err := f5_everyone(n, unbox_list_Order(a[0]))
 	if err != nil {
 		return eval.Value{}, err
 	}
 	return eval.Bool(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 1 {
-		return eval.Value{}, n.Arity("heavy", locs[36], 1, len(a))
+		return eval.Value{}, n.Arity("flags", locs[37], 1, len(a))
 	}
-	x, err := f5_heavy(n, unbox_list_Order(a[0]))
+	x, err := f6_flags(n, unbox_list_Order(a[0]))
+	if err != nil {
+		return eval.Value{}, err
+	}
+	return eval.Bool(x), nil
+}, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
+	if len(a) != 1 {
+		return eval.Value{}, n.Arity("heavy", locs[43], 1, len(a))
+	}
+	x, err := f7_heavy(n, unbox_list_Order(a[0]))
 	if err != nil {
 		return eval.Value{}, err
 	}
 	return eval.Float(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 1 {
-		return eval.Value{}, n.Arity("eu_total.filter", locs[54], 1, len(a))
+		return eval.Value{}, n.Arity("eu_total.filter", locs[61], 1, len(a))
 	}
-	x, err := f6_eu_total_filter(n, unbox_Order(a[0]))
+	x, err := f8_eu_total_filter(n, unbox_Order(a[0]))
 	if err != nil {
 		return eval.Value{}, err
 	}
 	return eval.Bool(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 1 {
-		return eval.Value{}, n.Arity("eu_total.map", locs[57], 1, len(a))
+		return eval.Value{}, n.Arity("eu_total.map", locs[64], 1, len(a))
 	}
-	x, err := f7_eu_total_map(n, unbox_Order(a[0]))
+	x, err := f9_eu_total_map(n, unbox_Order(a[0]))
 	if err != nil {
 		return eval.Value{}, err
 	}
 	return eval.Float(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 1 {
-		return eval.Value{}, n.Arity("bulky.filter", locs[60], 1, len(a))
+		return eval.Value{}, n.Arity("bulky.filter", locs[67], 1, len(a))
 	}
-	x, err := f8_bulky_filter(n, unbox_Order(a[0]))
+	x, err := f10_bulky_filter(n, unbox_Order(a[0]))
 	if err != nil {
 		return eval.Value{}, err
 	}
 	return eval.Bool(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 1 {
-		return eval.Value{}, n.Arity("flags.any", locs[71], 1, len(a))
+		return eval.Value{}, n.Arity("cheap.filter", locs[78], 1, len(a))
 	}
-	x, err := f9_flags_any(n, unbox_Order(a[0]))
+	x, err := f11_cheap_filter(n, unbox_Order(a[0]))
 	if err != nil {
 		return eval.Value{}, err
 	}
 	return eval.Bool(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 1 {
-		return eval.Value{}, n.Arity("flags.all", locs[75], 1, len(a))
+		return eval.Value{}, n.Arity("everyone.all", locs[82], 1, len(a))
 	}
-	x, err := f10_flags_all(n, unbox_Order(a[0]))
+	x, err := f12_everyone_all(n, unbox_Order(a[0]))
 	if err != nil {
 		return eval.Value{}, err
 	}
 	return eval.Bool(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 1 {
-		return eval.Value{}, n.Arity("heavy.filter", locs[79], 1, len(a))
+		return eval.Value{}, n.Arity("flags.any", locs[86], 1, len(a))
 	}
-	x, err := f11_heavy_filter(n, unbox_Order(a[0]))
+	x, err := f13_flags_any(n, unbox_Order(a[0]))
+	if err != nil {
+		return eval.Value{}, err
+	}
+	return eval.Bool(x), nil
+}, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
+	if len(a) != 1 {
+		return eval.Value{}, n.Arity("flags.all", locs[90], 1, len(a))
+	}
+	x, err := f14_flags_all(n, unbox_Order(a[0]))
+	if err != nil {
+		return eval.Value{}, err
+	}
+	return eval.Bool(x), nil
+}, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
+	if len(a) != 1 {
+		return eval.Value{}, n.Arity("heavy.filter", locs[94], 1, len(a))
+	}
+	x, err := f15_heavy_filter(n, unbox_Order(a[0]))
 	if err != nil {
 		return eval.Value{}, err
 	}
 	return eval.Bool(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Heavy.let.r", locs[83], 0, len(a))
+		return eval.Value{}, n.Arity("Heavy.let.r", locs[98], 0, len(a))
 	}
-	x, err := f12_Heavy_let_r(n)
+	x, err := f16_Heavy_let_r(n)
 	if err != nil {
 		return eval.Value{}, err
 	}
 	return eval.Float(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Heavy.guard", locs[87], 0, len(a))
+		return eval.Value{}, n.Arity("Heavy.guard", locs[102], 0, len(a))
 	}
-	x, err := f13_Heavy_guard(n)
+	x, err := f17_Heavy_guard(n)
 	if err != nil {
 		return eval.Value{}, err
 	}
 	return eval.Bool(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Heavy.fail", locs[92], 0, len(a))
+		return eval.Value{}, n.Arity("Heavy.fail", locs[107], 0, len(a))
 	}
-	x, err := f14_Heavy_fail(n)
+	x, err := f18_Heavy_fail(n)
 	if err != nil {
 		return eval.Value{}, err
 	}
 	return eval.Str(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Heavy.return", locs[94], 0, len(a))
+		return eval.Value{}, n.Arity("Heavy.return", locs[109], 0, len(a))
 	}
-	x, err := f15_Heavy_return(n)
+	x, err := f19_Heavy_return(n)
 	if err != nil {
 		return eval.Value{}, err
 	}
 	return eval.Float(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Seq.let.x", locs[96], 0, len(a))
+		return eval.Value{}, n.Arity("Seq.let.x", locs[111], 0, len(a))
 	}
-	x, err := f16_Seq_let_x(n)
+	x, err := f20_Seq_let_x(n)
 	if err != nil {
 		return eval.Value{}, err
 	}
 	return eval.Int(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Seq.assign", locs[98], 0, len(a))
-	}
-	x, err := f17_Seq_assign(n)
-	if err != nil {
-		return eval.Value{}, err
-	}
-	return eval.Int(x), nil
-}, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
-	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Seq.assign", locs[104], 0, len(a))
-	}
-	x, err := f18_Seq_assign(n)
-	if err != nil {
-		return eval.Value{}, err
-	}
-	return eval.Int(x), nil
-}, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
-	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Seq.assign", locs[110], 0, len(a))
-	}
-	x, err := f19_Seq_assign(n)
-	if err != nil {
-		return eval.Value{}, err
-	}
-	return eval.Int(x), nil
-}, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
-	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Seq.assign", locs[116], 0, len(a))
-	}
-	x, err := f20_Seq_assign(n)
-	if err != nil {
-		return eval.Value{}, err
-	}
-	return eval.Int(x), nil
-}, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
-	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Seq.assign", locs[122], 0, len(a))
+		return eval.Value{}, n.Arity("Seq.assign", locs[113], 0, len(a))
 	}
 	x, err := f21_Seq_assign(n)
 	if err != nil {
@@ -211,7 +211,7 @@ var funcs = [27]host.NativeFunc{func(n *eval.Native, a []eval.Value) (eval.Value
 	return eval.Int(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Seq.assign", locs[128], 0, len(a))
+		return eval.Value{}, n.Arity("Seq.assign", locs[119], 0, len(a))
 	}
 	x, err := f22_Seq_assign(n)
 	if err != nil {
@@ -220,7 +220,7 @@ var funcs = [27]host.NativeFunc{func(n *eval.Native, a []eval.Value) (eval.Value
 	return eval.Int(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Seq.assign", locs[134], 0, len(a))
+		return eval.Value{}, n.Arity("Seq.assign", locs[125], 0, len(a))
 	}
 	x, err := f23_Seq_assign(n)
 	if err != nil {
@@ -229,7 +229,7 @@ var funcs = [27]host.NativeFunc{func(n *eval.Native, a []eval.Value) (eval.Value
 	return eval.Int(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Seq.assign", locs[140], 0, len(a))
+		return eval.Value{}, n.Arity("Seq.assign", locs[131], 0, len(a))
 	}
 	x, err := f24_Seq_assign(n)
 	if err != nil {
@@ -238,7 +238,7 @@ var funcs = [27]host.NativeFunc{func(n *eval.Native, a []eval.Value) (eval.Value
 	return eval.Int(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Seq.assign", locs[146], 0, len(a))
+		return eval.Value{}, n.Arity("Seq.assign", locs[137], 0, len(a))
 	}
 	x, err := f25_Seq_assign(n)
 	if err != nil {
@@ -247,9 +247,45 @@ var funcs = [27]host.NativeFunc{func(n *eval.Native, a []eval.Value) (eval.Value
 	return eval.Int(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Seq.return", locs[152], 0, len(a))
+		return eval.Value{}, n.Arity("Seq.assign", locs[143], 0, len(a))
 	}
-	x, err := f26_Seq_return(n)
+	x, err := f26_Seq_assign(n)
+	if err != nil {
+		return eval.Value{}, err
+	}
+	return eval.Int(x), nil
+}, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
+	if len(a) != 0 {
+		return eval.Value{}, n.Arity("Seq.assign", locs[149], 0, len(a))
+	}
+	x, err := f27_Seq_assign(n)
+	if err != nil {
+		return eval.Value{}, err
+	}
+	return eval.Int(x), nil
+}, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
+	if len(a) != 0 {
+		return eval.Value{}, n.Arity("Seq.assign", locs[155], 0, len(a))
+	}
+	x, err := f28_Seq_assign(n)
+	if err != nil {
+		return eval.Value{}, err
+	}
+	return eval.Int(x), nil
+}, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
+	if len(a) != 0 {
+		return eval.Value{}, n.Arity("Seq.assign", locs[161], 0, len(a))
+	}
+	x, err := f29_Seq_assign(n)
+	if err != nil {
+		return eval.Value{}, err
+	}
+	return eval.Int(x), nil
+}, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
+	if len(a) != 0 {
+		return eval.Value{}, n.Arity("Seq.return", locs[167], 0, len(a))
+	}
+	x, err := f30_Seq_return(n)
 	if err != nil {
 		return eval.Value{}, err
 	}
@@ -338,7 +374,7 @@ func f2_eu_total(n *eval.Native, r0 []Order) (float64, error) {
 	{
 		var v []Order
 		v, err = eval.FilterOf(r0, func(x Order) (bool, error) {
-			return f6_eu_total_filter(n, x)
+			return f8_eu_total_filter(n, x)
 		})
 		if err != nil {
 			return 0, eval.At(err, "eu_total", locs[22])
@@ -352,7 +388,7 @@ func f2_eu_total(n *eval.Native, r0 []Order) (float64, error) {
 	{
 		var v []float64
 		v, err = eval.MapOf(r1, func(x Order) (float64, error) {
-			return f7_eu_total_map(n, x)
+			return f9_eu_total_map(n, x)
 		})
 		if err != nil {
 			return 0, eval.At(err, "eu_total", locs[24])
@@ -383,7 +419,7 @@ func f3_bulky(n *eval.Native, r0 []Order) (int64, error) {
 	{
 		var v []Order
 		v, err = eval.FilterOf(r0, func(x Order) (bool, error) {
-			return f8_bulky_filter(n, x)
+			return f10_bulky_filter(n, x)
 		})
 		if err != nil {
 			return 0, eval.At(err, "bulky", locs[28])
@@ -399,22 +435,74 @@ func f3_bulky(n *eval.Native, r0 []Order) (int64, error) {
 	return r2, nil
 }
 
-// f4_flags compiles flags (bench.knhk:18).
-func f4_flags(n *eval.Native, r0 []Order) (bool, error) {
-	if err := n.Enter("flags", locs[30]); err != nil {
+// f4_cheap compiles cheap (bench.knhk:18).
+func f4_cheap(n *eval.Native, r0 []Order) (int64, error) {
+	if err := n.Enter("cheap", locs[30]); err != nil {
+		return 0, err
+	}
+	var r2 int64
+	var r1 []Order
+	var err error
+	if n.Over(1) {
+		return 0, n.StepFail("cheap", locs[31:32])
+	}
+	// bench.knhk:18
+	{
+		var v []Order
+		v, err = eval.FilterCol(n, r0, 3, gather_Order_Amount, vec.Lt, int64(1000), func(x Order) (bool, error) {
+			return f11_cheap_filter(n, x)
+		})
+		if err != nil {
+			return 0, eval.At(err, "cheap", locs[32])
+		}
+		n.ChargeLen(len(v))
+		r1 = v
+	}
+	if n.Over(1) {
+		return 0, n.StepFail("cheap", locs[33:34])
+	}
+	r2 = int64(len(r1))
+	n.Leave()
+	return r2, nil
+}
+
+// f5_everyone compiles everyone (bench.knhk:20).
+func f5_everyone(n *eval.Native, r0 []Order) (bool, error) {
+	if err := n.Enter("everyone", locs[34]); err != nil {
+		return false, err
+	}
+	var r1 bool
+	var err error
+	if n.Over(1) {
+		return false, n.StepFail("everyone", locs[35:36])
+	}
+	// bench.knhk:20
+	r1, err = eval.AllCol(n, r0, 3, gather_Order_Amount, vec.Ge, int64(500), func(x Order) (bool, error) {
+		return f12_everyone_all(n, x)
+	})
+	if err != nil {
+		return false, eval.At(err, "everyone", locs[36])
+	}
+	n.Leave()
+	return r1, nil
+}
+
+// f6_flags compiles flags (bench.knhk:22).
+func f6_flags(n *eval.Native, r0 []Order) (bool, error) {
+	if err := n.Enter("flags", locs[37]); err != nil {
 		return false, err
 	}
 	var r1, r2, r3, r4 bool
 	var err error
 	if n.Over(1) {
-		return false, n.StepFail("flags", locs[31:32])
+		return false, n.StepFail("flags", locs[38:39])
 	}
-	// bench.knhk:18
+	// bench.knhk:22
 	r1, err = eval.AnyCol(n, r0, 3, gather_Order_Amount, vec.Gt, int64(1990), func(x Order) (bool, error) {
-		return f9_flags_any(n, x)
+		return f13_flags_any(n, x)
 	})
 	if err != nil {
-		return false, eval.At(err, "flags", locs[32])
+		return false, eval.At(err, "flags", locs[39])
 	}
 	if r1 {
 		goto b2
@@ -422,19 +510,19 @@ func f4_flags(n *eval.Native, r0 []Order) (bool, error) {
 	goto b1
 b1:
 	if n.Over(1) {
-		return false, n.StepFail("flags", locs[33:34])
+		return false, n.StepFail("flags", locs[40:41])
 	}
 	r4, err = eval.AllCol(n, r0, 3, gather_Order_Price, vec.Lt, 20.0, func(x Order) (bool, error) {
-		return f10_flags_all(n, x)
+		return f14_flags_all(n, x)
 	})
 	if err != nil {
-		return false, eval.At(err, "flags", locs[34])
+		return false, eval.At(err, "flags", locs[41])
 	}
 	r2 = r4
 	goto b3
 b2:
 	if n.Over(1) {
-		return false, n.StepFail("flags", locs[35:36])
+		return false, n.StepFail("flags", locs[42:43])
 	}
 	r3 = true
 	r2 = r3
@@ -444,9 +532,9 @@ b3:
 	return r2, nil
 }
 
-// f5_heavy compiles heavy (bench.knhk:20).
-func f5_heavy(n *eval.Native, r0 []Order) (float64, error) {
-	if err := n.Enter("heavy", locs[36]); err != nil {
+// f7_heavy compiles heavy (bench.knhk:24).
+func f7_heavy(n *eval.Native, r0 []Order) (float64, error) {
+	if err := n.Enter("heavy", locs[43]); err != nil {
 		return 0, err
 	}
 	var r2, r3, r4, r7, r11 int64
@@ -455,57 +543,57 @@ func f5_heavy(n *eval.Native, r0 []Order) (float64, error) {
 	var tmp eval.Value
 	var err error
 	if n.Over(1) {
-		return 0, n.StepFail("heavy", locs[37:38])
+		return 0, n.StepFail("heavy", locs[44:45])
 	}
-	// bench.knhk:21
+	// bench.knhk:25
 	r1, err = f2_eu_total(n, r0)
 	if err != nil {
-		return 0, eval.At(err, "heavy", locs[38])
+		return 0, eval.At(err, "heavy", locs[45])
 	}
 	if n.Over(1) {
-		return 0, n.StepFail("heavy", locs[39:40])
+		return 0, n.StepFail("heavy", locs[46:47])
 	}
 	r2 = int64(len(r0))
 	if n.Over(2) {
-		return 0, n.StepFail("heavy", locs[40:42])
+		return 0, n.StepFail("heavy", locs[47:49])
 	}
 	r3 = int64(1)
 	tmp, err = n.Builtin("max", eval.Int(r2), eval.Int(r3))
 	if err != nil {
-		return 0, eval.At(err, "heavy", locs[42])
+		return 0, eval.At(err, "heavy", locs[49])
 	}
 	r4 = tmp.AsInt()
 	if n.Over(3) {
-		return 0, n.StepFail("heavy", locs[43:46])
+		return 0, n.StepFail("heavy", locs[50:53])
 	}
 	r5 = float64(r4)
 	r6 = r1 / r5
 	r7, err = f3_bulky(n, r0)
 	if err != nil {
-		return 0, eval.At(err, "heavy", locs[46])
+		return 0, eval.At(err, "heavy", locs[53])
 	}
 	if n.Over(3) {
-		return 0, n.StepFail("heavy", locs[47:50])
+		return 0, n.StepFail("heavy", locs[54:57])
 	}
 	r8 = float64(r7)
 	r9 = r6 + r8
 	{
 		var v []Order
 		v, err = eval.FilterCol(n, r0, 3, gather_Order_Amount, vec.Lt, int64(0), func(x Order) (bool, error) {
-			return f11_heavy_filter(n, x)
+			return f15_heavy_filter(n, x)
 		})
 		if err != nil {
-			return 0, eval.At(err, "heavy", locs[50])
+			return 0, eval.At(err, "heavy", locs[57])
 		}
 		n.ChargeLen(len(v))
 		r10 = v
 	}
 	if n.Over(1) {
-		return 0, n.StepFail("heavy", locs[51:52])
+		return 0, n.StepFail("heavy", locs[58:59])
 	}
 	r11 = int64(len(r10))
 	if n.Over(2) {
-		return 0, n.StepFail("heavy", locs[52:54])
+		return 0, n.StepFail("heavy", locs[59:61])
 	}
 	r12 = float64(r11)
 	r13 = r9 - r12
@@ -513,47 +601,47 @@ func f5_heavy(n *eval.Native, r0 []Order) (float64, error) {
 	return r13, nil
 }
 
-// f6_eu_total_filter compiles eu_total.filter (bench.knhk:14).
-func f6_eu_total_filter(n *eval.Native, r0 Order) (bool, error) {
-	if err := n.Enter("eu_total.filter", locs[54]); err != nil {
+// f8_eu_total_filter compiles eu_total.filter (bench.knhk:14).
+func f8_eu_total_filter(n *eval.Native, r0 Order) (bool, error) {
+	if err := n.Enter("eu_total.filter", locs[61]); err != nil {
 		return false, err
 	}
 	var r1 bool
 	var err error
 	if n.Over(1) {
-		return false, n.StepFail("eu_total.filter", locs[55:56])
+		return false, n.StepFail("eu_total.filter", locs[62:63])
 	}
 	// bench.knhk:14
 	r1, err = f0_big(n, r0)
 	if err != nil {
-		return false, eval.At(err, "eu_total.filter", locs[56])
+		return false, eval.At(err, "eu_total.filter", locs[63])
 	}
 	n.Leave()
 	return r1, nil
 }
 
-// f7_eu_total_map compiles eu_total.map (bench.knhk:14).
-func f7_eu_total_map(n *eval.Native, r0 Order) (float64, error) {
-	if err := n.Enter("eu_total.map", locs[57]); err != nil {
+// f9_eu_total_map compiles eu_total.map (bench.knhk:14).
+func f9_eu_total_map(n *eval.Native, r0 Order) (float64, error) {
+	if err := n.Enter("eu_total.map", locs[64]); err != nil {
 		return 0, err
 	}
 	var r1 float64
 	var err error
 	if n.Over(1) {
-		return 0, n.StepFail("eu_total.map", locs[58:59])
+		return 0, n.StepFail("eu_total.map", locs[65:66])
 	}
 	// bench.knhk:14
 	r1, err = f1_score(n, r0)
 	if err != nil {
-		return 0, eval.At(err, "eu_total.map", locs[59])
+		return 0, eval.At(err, "eu_total.map", locs[66])
 	}
 	n.Leave()
 	return r1, nil
 }
 
-// f8_bulky_filter compiles bulky.filter (bench.knhk:16).
-func f8_bulky_filter(n *eval.Native, r0 Order) (bool, error) {
-	if err := n.Enter("bulky.filter", locs[60]); err != nil {
+// f10_bulky_filter compiles bulky.filter (bench.knhk:16).
+func f10_bulky_filter(n *eval.Native, r0 Order) (bool, error) {
+	if err := n.Enter("bulky.filter", locs[67]); err != nil {
 		return false, err
 	}
 	var r5, r6, r7, r10 bool
@@ -561,14 +649,14 @@ func f8_bulky_filter(n *eval.Native, r0 Order) (bool, error) {
 	var r8, r9 float64
 	var err error
 	if n.Over(5) {
-		return false, n.StepFail("bulky.filter", locs[61:66])
+		return false, n.StepFail("bulky.filter", locs[68:73])
 	}
 	// bench.knhk:16
 	r1 = r0.Qty
 	r2 = int64(3)
 	r3, err = eval.IntOp(ir.BinRem, r1, r2)
 	if err != nil {
-		return false, eval.At(err, "bulky.filter", locs[66])
+		return false, eval.At(err, "bulky.filter", locs[73])
 	}
 	r4 = int64(0)
 	r5 = r3 == r4
@@ -578,7 +666,7 @@ func f8_bulky_filter(n *eval.Native, r0 Order) (bool, error) {
 	goto b2
 b1:
 	if n.Over(3) {
-		return false, n.StepFail("bulky.filter", locs[67:70])
+		return false, n.StepFail("bulky.filter", locs[74:77])
 	}
 	r8 = r0.Price
 	r9 = 10.0
@@ -587,7 +675,7 @@ b1:
 	goto b3
 b2:
 	if n.Over(1) {
-		return false, n.StepFail("bulky.filter", locs[70:71])
+		return false, n.StepFail("bulky.filter", locs[77:78])
 	}
 	r7 = false
 	r6 = r7
@@ -597,17 +685,53 @@ b3:
 	return r6, nil
 }
 
-// f9_flags_any compiles flags.any (bench.knhk:18).
-func f9_flags_any(n *eval.Native, r0 Order) (bool, error) {
-	if err := n.Enter("flags.any", locs[71]); err != nil {
+// f11_cheap_filter compiles cheap.filter (bench.knhk:18).
+func f11_cheap_filter(n *eval.Native, r0 Order) (bool, error) {
+	if err := n.Enter("cheap.filter", locs[78]); err != nil {
 		return false, err
 	}
 	var r3 bool
 	var r1, r2 int64
 	if n.Over(3) {
-		return false, n.StepFail("flags.any", locs[72:75])
+		return false, n.StepFail("cheap.filter", locs[79:82])
 	}
 	// bench.knhk:18
+	r1 = r0.Amount
+	r2 = int64(1000)
+	r3 = r1 < r2
+	n.Leave()
+	return r3, nil
+}
+
+// f12_everyone_all compiles everyone.all (bench.knhk:20).
+func f12_everyone_all(n *eval.Native, r0 Order) (bool, error) {
+	if err := n.Enter("everyone.all", locs[82]); err != nil {
+		return false, err
+	}
+	var r3 bool
+	var r1, r2 int64
+	if n.Over(3) {
+		return false, n.StepFail("everyone.all", locs[83:86])
+	}
+	// bench.knhk:20
+	r1 = r0.Amount
+	r2 = int64(500)
+	r3 = r1 >= r2
+	n.Leave()
+	return r3, nil
+}
+
+// f13_flags_any compiles flags.any (bench.knhk:22).
+func f13_flags_any(n *eval.Native, r0 Order) (bool, error) {
+	if err := n.Enter("flags.any", locs[86]); err != nil {
+		return false, err
+	}
+	var r3 bool
+	var r1, r2 int64
+	if n.Over(3) {
+		return false, n.StepFail("flags.any", locs[87:90])
+	}
+	// bench.knhk:22
 	r1 = r0.Amount
 	r2 = int64(1990)
 	r3 = r1 > r2
@@ -615,17 +739,17 @@ func f9_flags_any(n *eval.Native, r0 Order) (bool, error) {
 	return r3, nil
 }
 
-// f10_flags_all compiles flags.all (bench.knhk:18).
-func f10_flags_all(n *eval.Native, r0 Order) (bool, error) {
-	if err := n.Enter("flags.all", locs[75]); err != nil {
+// f14_flags_all compiles flags.all (bench.knhk:22).
+func f14_flags_all(n *eval.Native, r0 Order) (bool, error) {
+	if err := n.Enter("flags.all", locs[90]); err != nil {
 		return false, err
 	}
 	var r3 bool
 	var r1, r2 float64
 	if n.Over(3) {
-		return false, n.StepFail("flags.all", locs[76:79])
+		return false, n.StepFail("flags.all", locs[91:94])
 	}
-	// bench.knhk:18
+	// bench.knhk:22
 	r1 = 20.0
 	r2 = r0.Price
 	r3 = r1 > r2
@@ -633,17 +757,17 @@ func f10_flags_all(n *eval.Native, r0 Order) (bool, error) {
 	return r3, nil
 }
 
-// f11_heavy_filter compiles heavy.filter (bench.knhk:21).
-func f11_heavy_filter(n *eval.Native, r0 Order) (bool, error) {
-	if err := n.Enter("heavy.filter", locs[79]); err != nil {
+// f15_heavy_filter compiles heavy.filter (bench.knhk:25).
+func f15_heavy_filter(n *eval.Native, r0 Order) (bool, error) {
+	if err := n.Enter("heavy.filter", locs[94]); err != nil {
 		return false, err
 	}
 	var r3 bool
 	var r1, r2 int64
 	if n.Over(3) {
-		return false, n.StepFail("heavy.filter", locs[80:83])
+		return false, n.StepFail("heavy.filter", locs[95:98])
 	}
-	// bench.knhk:21
+	// bench.knhk:25
 	r1 = r0.Amount
 	r2 = int64(0)
 	r3 = r1 < r2
@@ -651,9 +775,9 @@ func f11_heavy_filter(n *eval.Native, r0 Order) (bool, error) {
 	return r3, nil
 }
 
-// f12_Heavy_let_r compiles Heavy.let.r (bench.knhk:24).
-func f12_Heavy_let_r(n *eval.Native) (float64, error) {
-	if err := n.Enter("Heavy.let.r", locs[83]); err != nil {
+// f16_Heavy_let_r compiles Heavy.let.r (bench.knhk:28).
+func f16_Heavy_let_r(n *eval.Native) (float64, error) {
+	if err := n.Enter("Heavy.let.r", locs[98]); err != nil {
 		return 0, err
 	}
 	var r1 float64
@@ -661,25 +785,25 @@ func f12_Heavy_let_r(n *eval.Native) (float64, error) {
 	var tmp eval.Value
 	var err error
 	if n.Over(2) {
-		return 0, n.StepFail("Heavy.let.r", locs[84:86])
+		return 0, n.StepFail("Heavy.let.r", locs[99:101])
 	}
-	// bench.knhk:24
-	tmp, err = n.Var("Heavy.let.r", n.Prog.Funcs[12], 0)
+	// bench.knhk:28
+	tmp, err = n.Var("Heavy.let.r", n.Prog.Funcs[16], 0)
 	if err != nil {
-		return 0, eval.At(err, "Heavy.let.r", locs[86])
+		return 0, eval.At(err, "Heavy.let.r", locs[101])
 	}
 	r0 = unbox_list_Order(tmp)
-	r1, err = f5_heavy(n, r0)
+	r1, err = f7_heavy(n, r0)
 	if err != nil {
-		return 0, eval.At(err, "Heavy.let.r", locs[83])
+		return 0, eval.At(err, "Heavy.let.r", locs[98])
 	}
 	n.Leave()
 	return r1, nil
 }
 
-// f13_Heavy_guard compiles Heavy.guard (bench.knhk:25).
-func f13_Heavy_guard(n *eval.Native) (bool, error) {
-	if err := n.Enter("Heavy.guard", locs[87]); err != nil {
+// f17_Heavy_guard compiles Heavy.guard (bench.knhk:29).
+func f17_Heavy_guard(n *eval.Native) (bool, error) {
+	if err := n.Enter("Heavy.guard", locs[102]); err != nil {
 		return false, err
 	}
 	var r2 bool
@@ -687,12 +811,12 @@ func f13_Heavy_guard(n *eval.Native) (bool, error) {
 	var tmp eval.Value
 	var err error
 	if n.Over(3) {
-		return false, n.StepFail("Heavy.guard", locs[88:91])
+		return false, n.StepFail("Heavy.guard", locs[103:106])
 	}
-	// bench.knhk:25
-	tmp, err = n.Var("Heavy.guard", n.Prog.Funcs[13], 1)
+	// bench.knhk:29
+	tmp, err = n.Var("Heavy.guard", n.Prog.Funcs[17], 1)
 	if err != nil {
-		return false, eval.At(err, "Heavy.guard", locs[91])
+		return false, eval.At(err, "Heavy.guard", locs[106])
 	}
 	r0 = tmp.AsFloat()
 	r1 = 0.0
@@ -701,188 +825,84 @@ func f13_Heavy_guard(n *eval.Native) (bool, error) {
 	return r2, nil
 }
 
-// f14_Heavy_fail compiles Heavy.fail (bench.knhk:25).
-func f14_Heavy_fail(n *eval.Native) (string, error) {
-	if err := n.Enter("Heavy.fail", locs[92]); err != nil {
+// f18_Heavy_fail compiles Heavy.fail (bench.knhk:29).
+func f18_Heavy_fail(n *eval.Native) (string, error) {
+	if err := n.Enter("Heavy.fail", locs[107]); err != nil {
 		return "", err
 	}
 	var r0 string
 	if n.Over(1) {
-		return "", n.StepFail("Heavy.fail", locs[93:94])
+		return "", n.StepFail("Heavy.fail", locs[108:109])
 	}
-	// bench.knhk:25
+	// bench.knhk:29
 	r0 = "negative amounts"
 	n.Leave()
 	return r0, nil
 }
 
-// f15_Heavy_return compiles Heavy.return (bench.knhk:26).
-func f15_Heavy_return(n *eval.Native) (float64, error) {
-	if err := n.Enter("Heavy.return", locs[94]); err != nil {
+// f19_Heavy_return compiles Heavy.return (bench.knhk:30).
+func f19_Heavy_return(n *eval.Native) (float64, error) {
+	if err := n.Enter("Heavy.return", locs[109]); err != nil {
 		return 0, err
 	}
 	var r0 float64
 	var tmp eval.Value
 	var err error
 	if n.Over(1) {
-		return 0, n.StepFail("Heavy.return", locs[95:96])
+		return 0, n.StepFail("Heavy.return", locs[110:111])
 	}
-	// bench.knhk:26
-	tmp, err = n.Var("Heavy.return", n.Prog.Funcs[15], 1)
+	// bench.knhk:30
+	tmp, err = n.Var("Heavy.return", n.Prog.Funcs[19], 1)
 	if err != nil {
-		return 0, eval.At(err, "Heavy.return", locs[94])
+		return 0, eval.At(err, "Heavy.return", locs[109])
 	}
 	r0 = tmp.AsFloat()
 	n.Leave()
 	return r0, nil
 }
 
-// f16_Seq_let_x compiles Seq.let.x (bench.knhk:30).
-func f16_Seq_let_x(n *eval.Native) (int64, error) {
-	if err := n.Enter("Seq.let.x", locs[96]); err != nil {
+// f20_Seq_let_x compiles Seq.let.x (bench.knhk:34).
+func f20_Seq_let_x(n *eval.Native) (int64, error) {
+	if err := n.Enter("Seq.let.x", locs[111]); err != nil {
 		return 0, err
 	}
 	var r0 int64
 	var tmp eval.Value
 	var err error
 	if n.Over(1) {
-		return 0, n.StepFail("Seq.let.x", locs[97:98])
+		return 0, n.StepFail("Seq.let.x", locs[112:113])
 	}
-	// bench.knhk:30
-	tmp, err = n.Var("Seq.let.x", n.Prog.Funcs[16], 0)
+	// bench.knhk:34
+	tmp, err = n.Var("Seq.let.x", n.Prog.Funcs[20], 0)
 	if err != nil {
-		return 0, eval.At(err, "Seq.let.x", locs[96])
+		return 0, eval.At(err, "Seq.let.x", locs[111])
 	}
 	r0 = tmp.AsInt()
 	n.Leave()
 	return r0, nil
 }
 
-// f17_Seq_assign compiles Seq.assign (bench.knhk:31).
-func f17_Seq_assign(n *eval.Native) (int64, error) {
-	if err := n.Enter("Seq.assign", locs[98]); err != nil {
+// f21_Seq_assign compiles Seq.assign (bench.knhk:35).
+func f21_Seq_assign(n *eval.Native) (int64, error) {
+	if err := n.Enter("Seq.assign", locs[113]); err != nil {
 		return 0, err
 	}
 	var r0, r1, r2 int64
 	var tmp eval.Value
 	var err error
 	if n.Over(3) {
-		return 0, n.StepFail("Seq.assign", locs[99:102])
+		return 0, n.StepFail("Seq.assign", locs[114:117])
 	}
-	// bench.knhk:31
-	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[17], 1)
+	// bench.knhk:35
+	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[21], 1)
 	if err != nil {
-		return 0, eval.At(err, "Seq.assign", locs[102])
+		return 0, eval.At(err, "Seq.assign", locs[117])
 	}
 	r0 = tmp.AsInt()
 	r1 = int64(1)
 	r2, err = eval.IntOp(ir.BinAdd, r0, r1)
 	if err != nil {
-		return 0, eval.At(err, "Seq.assign", locs[103])
-	}
-	n.Leave()
-	return r2, nil
-}
-
-// f18_Seq_assign compiles Seq.assign (bench.knhk:32).
-func f18_Seq_assign(n *eval.Native) (int64, error) {
-	if err := n.Enter("Seq.assign", locs[104]); err != nil {
-		return 0, err
-	}
-	var r0, r1, r2 int64
-	var tmp eval.Value
-	var err error
-	if n.Over(3) {
-		return 0, n.StepFail("Seq.assign", locs[105:108])
-	}
-	// bench.knhk:32
-	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[18], 1)
-	if err != nil {
-		return 0, eval.At(err, "Seq.assign", locs[108])
-	}
-	r0 = tmp.AsInt()
-	r1 = int64(2)
-	r2, err = eval.IntOp(ir.BinMul, r0, r1)
-	if err != nil {
-		return 0, eval.At(err, "Seq.assign", locs[109])
-	}
-	n.Leave()
-	return r2, nil
-}
-
-// f19_Seq_assign compiles Seq.assign (bench.knhk:33).
-func f19_Seq_assign(n *eval.Native) (int64, error) {
-	if err := n.Enter("Seq.assign", locs[110]); err != nil {
-		return 0, err
-	}
-	var r0, r1, r2 int64
-	var tmp eval.Value
-	var err error
-	if n.Over(3) {
-		return 0, n.StepFail("Seq.assign", locs[111:114])
-	}
-	// bench.knhk:33
-	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[19], 1)
-	if err != nil {
-		return 0, eval.At(err, "Seq.assign", locs[114])
-	}
-	r0 = tmp.AsInt()
-	r1 = int64(3)
-	r2, err = eval.IntOp(ir.BinSub, r0, r1)
-	if err != nil {
-		return 0, eval.At(err, "Seq.assign", locs[115])
-	}
-	n.Leave()
-	return r2, nil
-}
-
-// f20_Seq_assign compiles Seq.assign (bench.knhk:34).
-func f20_Seq_assign(n *eval.Native) (int64, error) {
-	if err := n.Enter("Seq.assign", locs[116]); err != nil {
-		return 0, err
-	}
-	var r0, r1, r2 int64
-	var tmp eval.Value
-	var err error
-	if n.Over(3) {
-		return 0, n.StepFail("Seq.assign", locs[117:120])
-	}
-	// bench.knhk:34
-	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[20], 1)
-	if err != nil {
-		return 0, eval.At(err, "Seq.assign", locs[120])
-	}
-	r0 = tmp.AsInt()
-	r1 = int64(4)
-	r2, err = eval.IntOp(ir.BinAdd, r0, r1)
-	if err != nil {
-		return 0, eval.At(err, "Seq.assign", locs[121])
-	}
-	n.Leave()
-	return r2, nil
-}
-
-// f21_Seq_assign compiles Seq.assign (bench.knhk:35).
-func f21_Seq_assign(n *eval.Native) (int64, error) {
-	if err := n.Enter("Seq.assign", locs[122]); err != nil {
-		return 0, err
-	}
-	var r0, r1, r2 int64
-	var tmp eval.Value
-	var err error
-	if n.Over(3) {
-		return 0, n.StepFail("Seq.assign", locs[123:126])
-	}
-	// bench.knhk:35
-	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[21], 1)
-	if err != nil {
-		return 0, eval.At(err, "Seq.assign", locs[126])
-	}
-	r0 = tmp.AsInt()
-	r1 = int64(5)
-	r2, err = eval.IntOp(ir.BinMul, r0, r1)
-	if err != nil {
-		return 0, eval.At(err, "Seq.assign", locs[127])
+		return 0, eval.At(err, "Seq.assign", locs[118])
 	}
 	n.Leave()
 	return r2, nil
@@ -890,25 +910,25 @@ func f21_Seq_assign(n *eval.Native) (int64, error) {
 
 // f22_Seq_assign compiles Seq.assign (bench.knhk:36).
 func f22_Seq_assign(n *eval.Native) (int64, error) {
-	if err := n.Enter("Seq.assign", locs[128]); err != nil {
+	if err := n.Enter("Seq.assign", locs[119]); err != nil {
 		return 0, err
 	}
 	var r0, r1, r2 int64
 	var tmp eval.Value
 	var err error
 	if n.Over(3) {
-		return 0, n.StepFail("Seq.assign", locs[129:132])
+		return 0, n.StepFail("Seq.assign", locs[120:123])
 	}
 	// bench.knhk:36
 	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[22], 1)
 	if err != nil {
-		return 0, eval.At(err, "Seq.assign", locs[132])
+		return 0, eval.At(err, "Seq.assign", locs[123])
 	}
 	r0 = tmp.AsInt()
-	r1 = int64(6)
-	r2, err = eval.IntOp(ir.BinSub, r0, r1)
+	r1 = int64(2)
+	r2, err = eval.IntOp(ir.BinMul, r0, r1)
 	if err != nil {
-		return 0, eval.At(err, "Seq.assign", locs[133])
+		return 0, eval.At(err, "Seq.assign", locs[124])
 	}
 	n.Leave()
 	return r2, nil
@@ -916,25 +936,25 @@ func f22_Seq_assign(n *eval.Native) (int64, error) {
 
 // f23_Seq_assign compiles Seq.assign (bench.knhk:37).
 func f23_Seq_assign(n *eval.Native) (int64, error) {
-	if err := n.Enter("Seq.assign", locs[134]); err != nil {
+	if err := n.Enter("Seq.assign", locs[125]); err != nil {
 		return 0, err
 	}
 	var r0, r1, r2 int64
 	var tmp eval.Value
 	var err error
 	if n.Over(3) {
-		return 0, n.StepFail("Seq.assign", locs[135:138])
+		return 0, n.StepFail("Seq.assign", locs[126:129])
 	}
 	// bench.knhk:37
 	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[23], 1)
 	if err != nil {
-		return 0, eval.At(err, "Seq.assign", locs[138])
+		return 0, eval.At(err, "Seq.assign", locs[129])
 	}
 	r0 = tmp.AsInt()
-	r1 = int64(7)
-	r2, err = eval.IntOp(ir.BinAdd, r0, r1)
+	r1 = int64(3)
+	r2, err = eval.IntOp(ir.BinSub, r0, r1)
 	if err != nil {
-		return 0, eval.At(err, "Seq.assign", locs[139])
+		return 0, eval.At(err, "Seq.assign", locs[130])
 	}
 	n.Leave()
 	return r2, nil
@@ -942,25 +962,25 @@ func f23_Seq_assign(n *eval.Native) (int64, error) {
 
 // f24_Seq_assign compiles Seq.assign (bench.knhk:38).
 func f24_Seq_assign(n *eval.Native) (int64, error) {
-	if err := n.Enter("Seq.assign", locs[140]); err != nil {
+	if err := n.Enter("Seq.assign", locs[131]); err != nil {
 		return 0, err
 	}
 	var r0, r1, r2 int64
 	var tmp eval.Value
 	var err error
 	if n.Over(3) {
-		return 0, n.StepFail("Seq.assign", locs[141:144])
+		return 0, n.StepFail("Seq.assign", locs[132:135])
 	}
 	// bench.knhk:38
 	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[24], 1)
 	if err != nil {
-		return 0, eval.At(err, "Seq.assign", locs[144])
+		return 0, eval.At(err, "Seq.assign", locs[135])
 	}
 	r0 = tmp.AsInt()
-	r1 = int64(8)
-	r2, err = eval.IntOp(ir.BinMul, r0, r1)
+	r1 = int64(4)
+	r2, err = eval.IntOp(ir.BinAdd, r0, r1)
 	if err != nil {
-		return 0, eval.At(err, "Seq.assign", locs[145])
+		return 0, eval.At(err, "Seq.assign", locs[136])
 	}
 	n.Leave()
 	return r2, nil
@@ -968,45 +988,149 @@ func f24_Seq_assign(n *eval.Native) (int64, error) {
 
 // f25_Seq_assign compiles Seq.assign (bench.knhk:39).
 func f25_Seq_assign(n *eval.Native) (int64, error) {
-	if err := n.Enter("Seq.assign", locs[146]); err != nil {
+	if err := n.Enter("Seq.assign", locs[137]); err != nil {
 		return 0, err
 	}
 	var r0, r1, r2 int64
 	var tmp eval.Value
 	var err error
 	if n.Over(3) {
-		return 0, n.StepFail("Seq.assign", locs[147:150])
+		return 0, n.StepFail("Seq.assign", locs[138:141])
 	}
 	// bench.knhk:39
 	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[25], 1)
 	if err != nil {
-		return 0, eval.At(err, "Seq.assign", locs[150])
+		return 0, eval.At(err, "Seq.assign", locs[141])
 	}
 	r0 = tmp.AsInt()
-	r1 = int64(9)
-	r2, err = eval.IntOp(ir.BinSub, r0, r1)
+	r1 = int64(5)
+	r2, err = eval.IntOp(ir.BinMul, r0, r1)
 	if err != nil {
-		return 0, eval.At(err, "Seq.assign", locs[151])
+		return 0, eval.At(err, "Seq.assign", locs[142])
 	}
 	n.Leave()
 	return r2, nil
 }
 
-// f26_Seq_return compiles Seq.return (bench.knhk:40).
-func f26_Seq_return(n *eval.Native) (int64, error) {
-	if err := n.Enter("Seq.return", locs[152]); err != nil {
+// f26_Seq_assign compiles Seq.assign (bench.knhk:40).
+func f26_Seq_assign(n *eval.Native) (int64, error) {
+	if err := n.Enter("Seq.assign", locs[143]); err != nil {
+		return 0, err
+	}
+	var r0, r1, r2 int64
+	var tmp eval.Value
+	var err error
+	if n.Over(3) {
+		return 0, n.StepFail("Seq.assign", locs[144:147])
+	}
+	// bench.knhk:40
+	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[26], 1)
+	if err != nil {
+		return 0, eval.At(err, "Seq.assign", locs[147])
+	}
+	r0 = tmp.AsInt()
+	r1 = int64(6)
+	r2, err = eval.IntOp(ir.BinSub, r0, r1)
+	if err != nil {
+		return 0, eval.At(err, "Seq.assign", locs[148])
+	}
+	n.Leave()
+	return r2, nil
+}
+
+// f27_Seq_assign compiles Seq.assign (bench.knhk:41).
+func f27_Seq_assign(n *eval.Native) (int64, error) {
+	if err := n.Enter("Seq.assign", locs[149]); err != nil {
+		return 0, err
+	}
+	var r0, r1, r2 int64
+	var tmp eval.Value
+	var err error
+	if n.Over(3) {
+		return 0, n.StepFail("Seq.assign", locs[150:153])
+	}
+	// bench.knhk:41
+	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[27], 1)
+	if err != nil {
+		return 0, eval.At(err, "Seq.assign", locs[153])
+	}
+	r0 = tmp.AsInt()
+	r1 = int64(7)
+	r2, err = eval.IntOp(ir.BinAdd, r0, r1)
+	if err != nil {
+		return 0, eval.At(err, "Seq.assign", locs[154])
+	}
+	n.Leave()
+	return r2, nil
+}
+
+// f28_Seq_assign compiles Seq.assign (bench.knhk:42).
+func f28_Seq_assign(n *eval.Native) (int64, error) {
+	if err := n.Enter("Seq.assign", locs[155]); err != nil {
+		return 0, err
+	}
+	var r0, r1, r2 int64
+	var tmp eval.Value
+	var err error
+	if n.Over(3) {
+		return 0, n.StepFail("Seq.assign", locs[156:159])
+	}
+	// bench.knhk:42
+	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[28], 1)
+	if err != nil {
+		return 0, eval.At(err, "Seq.assign", locs[159])
+	}
+	r0 = tmp.AsInt()
+	r1 = int64(8)
+	r2, err = eval.IntOp(ir.BinMul, r0, r1)
+	if err != nil {
+		return 0, eval.At(err, "Seq.assign", locs[160])
+	}
+	n.Leave()
+	return r2, nil
+}
+
+// f29_Seq_assign compiles Seq.assign (bench.knhk:43).
+func f29_Seq_assign(n *eval.Native) (int64, error) {
+	if err := n.Enter("Seq.assign", locs[161]); err != nil {
+		return 0, err
+	}
+	var r0, r1, r2 int64
+	var tmp eval.Value
+	var err error
+	if n.Over(3) {
+		return 0, n.StepFail("Seq.assign", locs[162:165])
+	}
+	// bench.knhk:43
+	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[29], 1)
+	if err != nil {
+		return 0, eval.At(err, "Seq.assign", locs[165])
+	}
+	r0 = tmp.AsInt()
+	r1 = int64(9)
+	r2, err = eval.IntOp(ir.BinSub, r0, r1)
+	if err != nil {
+		return 0, eval.At(err, "Seq.assign", locs[166])
+	}
+	n.Leave()
+	return r2, nil
+}
+
+// f30_Seq_return compiles Seq.return (bench.knhk:44).
+func f30_Seq_return(n *eval.Native) (int64, error) {
+	if err := n.Enter("Seq.return", locs[167]); err != nil {
 		return 0, err
 	}
 	var r0 int64
 	var tmp eval.Value
 	var err error
 	if n.Over(1) {
-		return 0, n.StepFail("Seq.return", locs[153:154])
+		return 0, n.StepFail("Seq.return", locs[168:169])
 	}
-	// bench.knhk:40
-	tmp, err = n.Var("Seq.return", n.Prog.Funcs[26], 1)
+	// bench.knhk:44
+	tmp, err = n.Var("Seq.return", n.Prog.Funcs[30], 1)
 	if err != nil {
-		return 0, eval.At(err, "Seq.return", locs[152])
+		return 0, eval.At(err, "Seq.return", locs[167])
 	}
 	r0 = tmp.AsInt()
 	n.Leave()
@@ -1258,140 +1382,182 @@ var locs = [...]ir.Loc{{
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   781,
-		Start: 752,
+		End:   787,
+		Start: 755,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   781,
-		Start: 752,
+		End:   787,
+		Start: 755,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   813,
-		Start: 785,
+		End:   788,
+		Start: 751,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   813,
-		Start: 785,
+		End:   801,
+		Start: 793,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   813,
-		Start: 752,
+		End:   854,
+		Start: 825,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   823,
-		Start: 818,
+		End:   854,
+		Start: 825,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   862,
-		Start: 850,
+		End:   864,
+		Start: 859,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   862,
-		Start: 850,
+		End:   917,
+		Start: 888,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   882,
-		Start: 875,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   885,
-		Start: 884,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   886,
-		Start: 871,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   886,
-		Start: 871,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   887,
-		Start: 865,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   887,
-		Start: 850,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   905,
-		Start: 896,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   905,
-		Start: 896,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   906,
-		Start: 890,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   906,
-		Start: 850,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   948,
-		Start: 919,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   948,
-		Start: 919,
+		End:   917,
+		Start: 888,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
 		End:   949,
-		Start: 915,
+		Start: 921,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   950,
-		Start: 909,
+		End:   949,
+		Start: 921,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   950,
-		Start: 850,
+		End:   949,
+		Start: 888,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   959,
+		Start: 954,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   998,
+		Start: 986,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   998,
+		Start: 986,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1018,
+		Start: 1011,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1021,
+		Start: 1020,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1022,
+		Start: 1007,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1022,
+		Start: 1007,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1023,
+		Start: 1001,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1023,
+		Start: 986,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1041,
+		Start: 1032,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1041,
+		Start: 1032,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1042,
+		Start: 1026,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1042,
+		Start: 986,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1084,
+		Start: 1055,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1084,
+		Start: 1055,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1085,
+		Start: 1051,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1086,
+		Start: 1045,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1086,
+		Start: 986,
 	},
 }, {
 	File: 0,
@@ -1498,295 +1664,151 @@ var locs = [...]ir.Loc{{
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   780,
-		Start: 760,
+		End:   786,
+		Start: 766,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   773,
-		Start: 765,
+		End:   779,
+		Start: 771,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   780,
-		Start: 776,
+		End:   786,
+		Start: 782,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   780,
-		Start: 765,
+		End:   786,
+		Start: 771,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   812,
-		Start: 793,
+		End:   853,
+		Start: 833,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   802,
-		Start: 798,
+		End:   846,
+		Start: 838,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   812,
-		Start: 805,
+		End:   853,
+		Start: 850,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   812,
-		Start: 798,
+		End:   853,
+		Start: 838,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   947,
-		Start: 930,
+		End:   916,
+		Start: 896,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   943,
-		Start: 935,
+		End:   909,
+		Start: 901,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   947,
-		Start: 946,
+		End:   916,
+		Start: 912,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   947,
-		Start: 935,
+		End:   916,
+		Start: 901,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1010,
-		Start: 1001,
+		End:   948,
+		Start: 929,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1009,
-		Start: 1007,
+		End:   938,
+		Start: 934,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1010,
-		Start: 1001,
+		End:   948,
+		Start: 941,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1009,
-		Start: 1007,
+		End:   948,
+		Start: 934,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1027,
-		Start: 1019,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1020,
-		Start: 1019,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1027,
-		Start: 1024,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1027,
-		Start: 1019,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1020,
-		Start: 1019,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1056,
-		Start: 1038,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1056,
-		Start: 1038,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1067,
+		End:   1083,
 		Start: 1066,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1067,
-		Start: 1066,
+		End:   1079,
+		Start: 1071,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1112,
-		Start: 1111,
+		End:   1083,
+		Start: 1082,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1112,
-		Start: 1111,
+		End:   1083,
+		Start: 1071,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1124,
-		Start: 1115,
+		End:   1146,
+		Start: 1137,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1120,
-		Start: 1119,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1124,
-		Start: 1123,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1124,
-		Start: 1119,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1120,
-		Start: 1119,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1124,
-		Start: 1119,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1136,
-		Start: 1127,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1132,
-		Start: 1131,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1136,
-		Start: 1135,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1136,
-		Start: 1131,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1132,
-		Start: 1131,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1136,
-		Start: 1131,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1148,
-		Start: 1139,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1144,
+		End:   1145,
 		Start: 1143,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1148,
-		Start: 1147,
+		End:   1146,
+		Start: 1137,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1148,
+		End:   1145,
 		Start: 1143,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1144,
-		Start: 1143,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1148,
-		Start: 1143,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1160,
-		Start: 1151,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1156,
-		Start: 1155,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1160,
-		Start: 1159,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1160,
+		End:   1163,
 		Start: 1155,
 	},
 }, {
@@ -1798,199 +1820,391 @@ var locs = [...]ir.Loc{{
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1160,
+		End:   1163,
+		Start: 1160,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1163,
 		Start: 1155,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1172,
-		Start: 1163,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1168,
-		Start: 1167,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1172,
-		Start: 1171,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1172,
-		Start: 1167,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1168,
-		Start: 1167,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1172,
-		Start: 1167,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1184,
-		Start: 1175,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1180,
-		Start: 1179,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1184,
-		Start: 1183,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1184,
-		Start: 1179,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1180,
-		Start: 1179,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1184,
-		Start: 1179,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1196,
-		Start: 1187,
+		End:   1156,
+		Start: 1155,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
 		End:   1192,
-		Start: 1191,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1196,
-		Start: 1195,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1196,
-		Start: 1191,
+		Start: 1174,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
 		End:   1192,
-		Start: 1191,
+		Start: 1174,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1196,
-		Start: 1191,
+		End:   1203,
+		Start: 1202,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1208,
-		Start: 1199,
+		End:   1203,
+		Start: 1202,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1204,
-		Start: 1203,
+		End:   1248,
+		Start: 1247,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1208,
-		Start: 1207,
+		End:   1248,
+		Start: 1247,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1208,
-		Start: 1203,
+		End:   1260,
+		Start: 1251,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1204,
-		Start: 1203,
+		End:   1256,
+		Start: 1255,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1208,
-		Start: 1203,
+		End:   1260,
+		Start: 1259,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1220,
-		Start: 1211,
+		End:   1260,
+		Start: 1255,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1216,
-		Start: 1215,
+		End:   1256,
+		Start: 1255,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1220,
-		Start: 1219,
+		End:   1260,
+		Start: 1255,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1220,
-		Start: 1215,
+		End:   1272,
+		Start: 1263,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1216,
-		Start: 1215,
+		End:   1268,
+		Start: 1267,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1220,
-		Start: 1215,
+		End:   1272,
+		Start: 1271,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1231,
-		Start: 1230,
+		End:   1272,
+		Start: 1267,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1231,
-		Start: 1230,
+		End:   1268,
+		Start: 1267,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1272,
+		Start: 1267,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1284,
+		Start: 1275,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1280,
+		Start: 1279,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1284,
+		Start: 1283,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1284,
+		Start: 1279,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1280,
+		Start: 1279,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1284,
+		Start: 1279,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1296,
+		Start: 1287,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1292,
+		Start: 1291,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1296,
+		Start: 1295,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1296,
+		Start: 1291,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1292,
+		Start: 1291,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1296,
+		Start: 1291,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1308,
+		Start: 1299,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1304,
+		Start: 1303,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1308,
+		Start: 1307,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1308,
+		Start: 1303,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1304,
+		Start: 1303,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1308,
+		Start: 1303,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1320,
+		Start: 1311,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1316,
+		Start: 1315,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1320,
+		Start: 1319,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1320,
+		Start: 1315,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1316,
+		Start: 1315,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1320,
+		Start: 1315,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1332,
+		Start: 1323,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1328,
+		Start: 1327,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1332,
+		Start: 1331,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1332,
+		Start: 1327,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1328,
+		Start: 1327,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1332,
+		Start: 1327,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1344,
+		Start: 1335,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1340,
+		Start: 1339,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1344,
+		Start: 1343,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1344,
+		Start: 1339,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1340,
+		Start: 1339,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1344,
+		Start: 1339,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1356,
+		Start: 1347,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1352,
+		Start: 1351,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1356,
+		Start: 1355,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1356,
+		Start: 1351,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1352,
+		Start: 1351,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1356,
+		Start: 1351,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1367,
+		Start: 1366,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1367,
+		Start: 1366,
 	},
 }}
