@@ -1,0 +1,198 @@
+// Benchmarks of a memory-bound map (saxpy, 12 bytes per element) and a
+// sum (4 bytes per element) on the CPU and on the Vulkan device, with
+// GB/s and x-scalar (the Go scalar loop's time over this one's) measured
+// in the same run. docs/gpu.md quotes them.
+
+package accel
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/knhk/knhk/codegen/spirv"
+	"github.com/knhk/knhk/codegen/spirv/spirvtest"
+	"github.com/knhk/knhk/runtime/vec"
+)
+
+var benchSizes = []int{1 << 20, 1 << 24}
+
+func saxpyScalar(out, x, y []float32, a float32) {
+	for i := range out {
+		out[i] = float32(a*x[i]) + y[i]
+	}
+}
+
+func saxpySIMD(out, x, y []float32, a float32) {
+	vec.FillF32(out, a)
+	vec.MulF32(out, out, x)
+	vec.AddF32(out, out, y)
+}
+
+func saxpyParallel(out, x, y []float32, a float32) {
+	vec.Parallel(len(out), vec.ParallelMin, func(lo, hi int) (int, error) {
+		saxpySIMD(out[lo:hi], x[lo:hi], y[lo:hi], a)
+		return -1, nil
+	})
+}
+
+// sumParallel sums GOMAXPROCS pieces of x in goroutines, each with
+// vec.SumF32, and adds the partial sums.
+func sumParallel(x []float32) float32 {
+	procs := runtime.GOMAXPROCS(0)
+	parts := make([]float32, procs)
+	piece := (len(x) + procs - 1) / procs
+	var wg sync.WaitGroup
+	for j := range parts {
+		lo, hi := min(j*piece, len(x)), min((j+1)*piece, len(x))
+		wg.Go(func() { parts[j] = vec.SumF32(x[lo:hi]) })
+	}
+	wg.Wait()
+	var total float32
+	for _, p := range parts {
+		total += p
+	}
+	return total
+}
+
+func sumScalar(x []float32) float32 {
+	var s float32
+	for _, v := range x {
+		s += v
+	}
+	return s
+}
+
+// sink keeps the sums alive, so that the compiler cannot drop a loop
+// whose result is unused.
+var sink float32
+
+// timeOf returns the median of runs timings of f: the Go scalar loop's
+// time, which every variant's x-scalar is relative to.
+func timeOf(runs int, f func()) time.Duration {
+	ts := make([]time.Duration, runs)
+	for i := range ts {
+		start := time.Now()
+		f()
+		ts[i] = time.Since(start)
+	}
+	for i := range ts {
+		for j := i + 1; j < len(ts); j++ {
+			if ts[j] < ts[i] {
+				ts[i], ts[j] = ts[j], ts[i]
+			}
+		}
+	}
+	return ts[len(ts)/2]
+}
+
+func BenchmarkMap(b *testing.B) {
+	d := openDeviceB(b)
+	p, err := spirvtest.Build("codegen/spirv/testdata/dense.knhk")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var sh *spirv.Shader
+	for k, kn := range p.Kernels {
+		if kn.Name == "saxpy" {
+			sh, _ = spirv.Kernel(p, k)
+		}
+	}
+	for _, n := range benchSizes {
+		x, y, out := make([]float32, n), make([]float32, n), make([]float32, n)
+		for i := range x {
+			x[i], y[i] = float32(i%1000), float32(i%7)
+		}
+		const a = 1.5
+		bytes := float64(12 * n)
+		saxpyScalar(out, x, y, a) // fault the pages in before timing
+		scalar := timeOf(5, func() { saxpyScalar(out, x, y, a) })
+		var kernel time.Duration
+		for _, v := range []struct {
+			name string
+			run  func()
+		}{
+			{"go-scalar", func() { saxpyScalar(out, x, y, a) }},
+			{"go-simd-" + vec.Level(), func() { saxpySIMD(out, x, y, a) }},
+			{"go-parallel", func() { saxpyParallel(out, x, y, a) }},
+			{"vulkan-" + d.Info.Type, func() {
+				res, err := d.Run(context.Background(), sh, [][]any{{x, y, float32(a)}})
+				if err != nil {
+					b.Fatal(err)
+				}
+				kernel = res.Kernel
+			}},
+		} {
+			b.Run(fmt.Sprintf("%dM/%s", n>>20, v.name), func(b *testing.B) {
+				b.SetBytes(int64(bytes))
+				var total time.Duration
+				for b.Loop() {
+					start := time.Now()
+					v.run()
+					total += time.Since(start)
+				}
+				per := total / time.Duration(b.N)
+				b.ReportMetric(bytes/per.Seconds()/1e9, "GB/s")
+				b.ReportMetric(scalar.Seconds()/per.Seconds(), "x-scalar")
+				if kernel > 0 && v.name[:6] == "vulkan" {
+					b.ReportMetric(bytes/kernel.Seconds()/1e9, "kernel-GB/s")
+				}
+			})
+		}
+	}
+}
+
+func BenchmarkSum(b *testing.B) {
+	d := openDeviceB(b)
+	for _, n := range benchSizes {
+		x := make([]float32, n)
+		for i := range x {
+			x[i] = float32(i % 1000)
+		}
+		bytes := float64(4 * n)
+		scalar := timeOf(5, func() { sink += sumScalar(x) })
+		for _, v := range []struct {
+			name string
+			run  func()
+		}{
+			{"go-scalar", func() { sink += sumScalar(x) }},
+			{"go-simd-" + vec.Level(), func() { sink += vec.SumF32(x) }},
+			{"go-parallel", func() { sink += sumParallel(x) }},
+			{"vulkan-" + d.Info.Type, func() {
+				s, err := d.Reduce(context.Background(), spirv.ReduceSum, x)
+				if err != nil {
+					b.Fatal(err)
+				}
+				sink += s.(float32)
+			}},
+		} {
+			b.Run(fmt.Sprintf("%dM/%s", n>>20, v.name), func(b *testing.B) {
+				b.SetBytes(int64(bytes))
+				var total time.Duration
+				for b.Loop() {
+					start := time.Now()
+					v.run()
+					total += time.Since(start)
+				}
+				per := total / time.Duration(b.N)
+				b.ReportMetric(bytes/per.Seconds()/1e9, "GB/s")
+				b.ReportMetric(scalar.Seconds()/per.Seconds(), "x-scalar")
+			})
+		}
+	}
+}
+
+func openDeviceB(b *testing.B) *Device {
+	b.Helper()
+	v := openOrSkip(b)
+	b.Cleanup(v.Close)
+	d, err := v.OpenDevice(v.Preferred())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(d.Close)
+	return d
+}
