@@ -74,4 +74,6 @@ if [ "$(go env GOARCH)" = amd64 ]; then
 	test -z "$(gofmt -l runtime/vec)"
 	GOEXPERIMENT=simd go vet ./runtime/vec
 	GOEXPERIMENT=simd go test ./codegen/golang/kerneltest
+	# filter/any/all over record columns (compiled step counts included)
+	GOEXPERIMENT=simd go test ./codegen/golang/gentest/bench
 fi

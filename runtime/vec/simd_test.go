@@ -22,15 +22,17 @@ func TestSIMDExperiment(t *testing.T) {
 	if err != nil {
 		t.Skip("no /proc/cpuinfo")
 	}
-	cmd := exec.Command("go", "test", "-count=1", "-v", "-run", "TestElementwise|TestReductions|TestSumBoundTight", ".")
+	cmd := exec.Command("go", "test", "-count=1", "-v", "-run", "TestElementwise|TestReductions|TestSumBoundTight|TestColumns", ".")
 	cmd.Env = append(os.Environ(), "GOEXPERIMENT=simd", "KNHK_VEC_INNER=1", "KNHK_VEC=")
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("GOEXPERIMENT=simd go test: %v\n%s", err, out)
 	}
 	for _, l := range []struct{ flag, name string }{{" avx2", "avx2"}, {" avx512f", "avx512"}} {
-		if strings.Contains(string(info), l.flag) && !strings.Contains(string(out), "--- PASS: TestElementwise/"+l.name) {
-			t.Errorf("the CPU has %s but the tests did not run at that level:\n%s", l.name, out)
+		for _, test := range []string{"TestElementwise", "TestColumns"} {
+			if strings.Contains(string(info), l.flag) && !strings.Contains(string(out), "--- PASS: "+test+"/"+l.name) {
+				t.Errorf("the CPU has %s but %s did not run at that level:\n%s", l.name, test, out)
+			}
 		}
 	}
 }
