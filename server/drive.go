@@ -22,6 +22,11 @@ func (s *Service) drive(e *caseEntry, p *Program, first func(context.Context) er
 	ready := e.readyC()
 	err := first(ctx)
 	close(ready)
+	e.mu.Lock()
+	if e.ready == ready {
+		e.ready = closed // one closed channel for every case held or parked
+	}
+	e.mu.Unlock()
 	for {
 		if ctx.Err() != nil {
 			return // draining: the next Open picks the case up

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -32,6 +33,12 @@ workflow Echo(s: string) -> string {
 // with wait, and returns the throughput and the latencies, sorted.
 func run(b testing.TB, c, total int, start func(ctx context.Context, i int) (string, error), wait func(ctx context.Context, id string) error) (float64, []time.Duration) {
 	ctx := context.Background()
+	cpu0 := cpuTime()
+	defer func() {
+		if bb, ok := b.(*testing.B); ok {
+			bb.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(total), "cpu-µs/case")
+		}
+	}()
 	lat := make([]time.Duration, total)
 	var next atomic.Int64
 	var wg sync.WaitGroup
@@ -62,6 +69,17 @@ func run(b testing.TB, c, total int, start func(ctx context.Context, i int) (str
 	el := time.Since(t0)
 	slices.Sort(lat)
 	return float64(total) / el.Seconds(), lat
+}
+
+// cpuTime is the user and system CPU time of the process so far: on a
+// shared machine, the CPU a case costs says more than the throughput,
+// which depends on the share of the CPUs the benchmark gets.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func pct(lat []time.Duration, p float64) time.Duration {
