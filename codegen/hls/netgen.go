@@ -248,7 +248,7 @@ func (g *netgen) module(top, base string) string {
 	w("    break;\n")
 	w("  case %d: // done: the call produces its outputs\n    b &= ~%s(1ULL << (e.trans.to_uint() & 63));\n    outs = e.outs;\n    fire = 64 + e.trans.to_int();\n    break;\n", EvDone, tt)
 	w("  case %d: // timer\n    a &= ~%s(1ULL << (e.trans.to_uint() & 63));\n    outs = e.outs;\n    fire = e.trans.to_int();\n    break;\n", EvTimer, tt)
-	w("  case %d: // signal: the first enabled wait takes it, else it is buffered or dropped\n", EvSignal)
+	w("  case %d: // signal: the first enabled wait takes it, else it is buffered or dropped\n    if (st != %d) break;\n", EvSignal, StatusRunning)
 	first = true
 	for _, i := range tb.waits {
 		branch(fmt.Sprintf("e.label == %d && en[%d]", tb.trans[i].label, i))

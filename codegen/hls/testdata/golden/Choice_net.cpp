@@ -105,6 +105,7 @@ extern "C" void knhk_net_Choice(hls::stream<knhk_net_Choice_event> &in, hls::str
     fire = e.trans.to_int();
     break;
   case 4: // signal: the first enabled wait takes it, else it is buffered or dropped
+    if (st != 1) break;
     break;
   case 5: // fail
     st = 3;
