@@ -63,8 +63,9 @@ type FSM struct {
 	// the way every other one does (another program): it then applies
 	// nothing more.
 	broken error
-	// events counts the events applied, for tests and metrics.
-	events uint64
+	// events counts the events applied, and restores the snapshots
+	// restored, for tests and metrics.
+	events, restores uint64
 }
 
 // NewFSM returns an empty FSM for the program of m, whose hash is prog.

@@ -241,3 +241,25 @@ func ctx(t *testing.T) context.Context {
 	t.Cleanup(cancel)
 	return c
 }
+
+// nodesProber reads the applied index of nodes it was given.
+type nodesProber struct {
+	mu sync.Mutex
+	m  map[string]*Node
+}
+
+func (p *nodesProber) set(id string, n *Node) {
+	p.mu.Lock()
+	p.m[id] = n
+	p.mu.Unlock()
+}
+
+func (p *nodesProber) Applied(_ context.Context, m Member) (uint64, error) {
+	p.mu.Lock()
+	n := p.m[m.ID]
+	p.mu.Unlock()
+	if n == nil {
+		return 0, fmt.Errorf("no node %s", m.ID)
+	}
+	return n.r.AppliedIndex(), nil
+}

@@ -5,6 +5,7 @@ package cluster
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +17,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
 	wal "github.com/hashicorp/raft-wal"
+	"github.com/hashicorp/raft-wal/metadb"
 
 	"github.com/knhk/knhk/compiler/ir"
 	"github.com/knhk/knhk/runtime/engine"
@@ -45,8 +47,9 @@ type Config struct {
 	Clock   engine.Clock
 
 	// Transport carries raft's messages; nil listens with TCP on Raft,
-	// or with TLS when TLS is set (see NewTLSStreamLayer).
+	// or with mutual TLS when TLS is set (see NewTLSStreamLayer).
 	Transport raft.Transport
+	TLS       *tls.Config
 	// Timing, zero for raft's defaults (tests shorten them).
 	Timing Timing
 	// Voters is how many voters the leader aims for (default 3); it
@@ -67,6 +70,10 @@ type Timing struct {
 	// snapshots (raft's default 8192).
 	SnapshotThreshold uint64
 	SnapshotInterval  time.Duration
+	// TrailingLogs is how many entries a snapshot leaves in the log
+	// (default SnapshotThreshold); a follower further behind is sent
+	// the snapshot.
+	TrailingLogs uint64
 	// Tick is how often the node checks its leadership and the leader
 	// reconsiders its voters (default 200ms).
 	Tick time.Duration
@@ -163,7 +170,11 @@ func NewNode(cfg Config) (*Node, error) {
 		if err := os.MkdirAll(wdir, 0o755); err != nil {
 			return nil, err
 		}
-		w, err := wal.Open(wdir, wal.WithSegmentSize(8<<20))
+		// raft-wal's Close leaves its meta database open (and locked),
+		// so the node owns it and closes it after the log.
+		meta := &metadb.BoltMetaDB{}
+		n.closers = append(n.closers, meta.Close)
+		w, err := wal.Open(wdir, wal.WithSegmentSize(8<<20), wal.WithMetaStore(meta))
 		if err != nil {
 			return nil, fmt.Errorf("raft log %s: %w", wdir, err)
 		}
@@ -178,7 +189,12 @@ func NewNode(cfg Config) (*Node, error) {
 		if cfg.Raft == "" {
 			return nil, fmt.Errorf("a node needs a raft address or a transport")
 		}
-		t, err := raft.NewTCPTransport(cfg.Raft, nil, 3, 10*time.Second, cfg.LogOutput)
+		var t *raft.NetworkTransport
+		if cfg.TLS != nil {
+			t, err = NewTLSTransport(cfg.Raft, cfg.TLS, cfg.LogOutput)
+		} else {
+			t, err = raft.NewTCPTransport(cfg.Raft, nil, 3, 10*time.Second, cfg.LogOutput)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("raft transport on %s: %w", cfg.Raft, err)
 		}
@@ -227,6 +243,9 @@ func raftConfig(cfg Config) *raft.Config {
 	if t.SnapshotThreshold > 0 {
 		rc.SnapshotThreshold = t.SnapshotThreshold
 		rc.TrailingLogs = t.SnapshotThreshold
+	}
+	if t.TrailingLogs > 0 {
+		rc.TrailingLogs = t.TrailingLogs
 	}
 	if t.SnapshotInterval > 0 {
 		rc.SnapshotInterval = t.SnapshotInterval

@@ -115,6 +115,7 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.cases, f.reqs, f.order, f.members, f.applied, f.broken = cases, reqs, order, members, w.Applied, nil
+	f.restores++
 	return nil
 }
 
@@ -129,3 +130,10 @@ func (s fsmSnapshot) Persist(sink raft.SnapshotSink) error {
 }
 
 func (fsmSnapshot) Release() {}
+
+// Restores returns how many snapshots the FSM restored.
+func (f *FSM) Restores() uint64 {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	return f.restores
+}

@@ -1,0 +1,173 @@
+package cluster
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/raft"
+
+	"github.com/knhk/knhk/runtime/engine"
+)
+
+func newTestFSM(t *testing.T) (*FSM, string) {
+	p := compile(t, testSource)
+	m, err := engine.NewMachine(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := p.Hash()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return NewFSM(m, h), h
+}
+
+func entry(t *testing.T, i uint64, c *Command) *raft.Log {
+	b, err := c.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &raft.Log{Index: i, Type: raft.LogCommand, Data: b}
+}
+
+func startEvent(t *testing.T) []byte {
+	b, err := engine.EncodeEvent(&engine.Event{Kind: engine.EvStart, Time: 1, Trans: 0, Values: []any{"c"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestFSMFencesPositionsAndRemembersRequests(t *testing.T) {
+	f, h := newTestFSM(t)
+	start := &Command{Op: OpEvent, ReqID: "a", Program: h, Case: "c", Pos: 0, Event: startEvent(t)}
+	if r := f.Apply(entry(t, 1, start)).(*Result); r.Err != nil || r.Dup {
+		t.Fatalf("start: %+v", r)
+	}
+	// The same request again: answered, not applied.
+	if r := f.Apply(entry(t, 2, start)).(*Result); r.Err != nil || !r.Dup || r.Index != 1 {
+		t.Fatalf("retried start: %+v", r)
+	}
+	if n := f.Events("c"); n != 1 {
+		t.Fatalf("case c has %d events, want 1", n)
+	}
+	// The same event without a request id, from a deposed leader: the
+	// position is taken.
+	stale := &Command{Op: OpEvent, Program: h, Case: "c", Pos: 0, Event: startEvent(t)}
+	if r := f.Apply(entry(t, 3, stale)).(*Result); !errors.Is(r.Err, ErrConflict) {
+		t.Fatalf("stale position: %+v", r)
+	}
+	// An event the state refuses is not applied and does not count.
+	cancel, _ := engine.EncodeEvent(&engine.Event{Kind: engine.EvRetry, Inv: 42})
+	bad := &Command{Op: OpEvent, Program: h, Case: "c", Pos: 1, Event: cancel}
+	if r := f.Apply(entry(t, 4, bad)).(*Result); !errors.Is(r.Err, engine.ErrNotApplicable) {
+		t.Fatalf("refused event: %+v", r)
+	}
+	if n := f.Events("c"); n != 1 {
+		t.Fatalf("case c has %d events after a refused one, want 1", n)
+	}
+}
+
+func TestFSMStopsOnAnotherProgram(t *testing.T) {
+	f, h := newTestFSM(t)
+	other := &Command{Op: OpEvent, Program: "feedface", Case: "c", Event: startEvent(t)}
+	if r := f.Apply(entry(t, 1, other)).(*Result); !errors.Is(r.Err, ErrProgram) {
+		t.Fatalf("other program: %+v", r)
+	}
+	// Once broken, nothing more applies, even a command of its own
+	// program: the replica cannot follow this log.
+	mine := &Command{Op: OpEvent, Program: h, Case: "c", Event: startEvent(t)}
+	if r := f.Apply(entry(t, 2, mine)).(*Result); !errors.Is(r.Err, ErrProgram) || f.Events("c") != 0 {
+		t.Fatalf("after breaking: %+v, %d events", r, f.Events("c"))
+	}
+	if f.Broken() == nil {
+		t.Fatal("Broken is nil")
+	}
+}
+
+type sink struct {
+	bytes.Buffer
+	cancelled bool
+}
+
+func (s *sink) ID() string    { return "test" }
+func (s *sink) Cancel() error { s.cancelled = true; return nil }
+func (s *sink) Close() error  { return nil }
+
+func TestFSMSnapshotRoundTripAndCorruption(t *testing.T) {
+	f, h := newTestFSM(t)
+	f.Apply(entry(t, 1, &Command{Op: OpEvent, ReqID: "a", Program: h, Case: "c", Event: startEvent(t)}))
+	f.Apply(entry(t, 2, &Command{Op: OpMember, Program: h, Member: &Member{ID: "n1", Raft: "r1", Labels: map[string]string{"region": "eu"}}}))
+	snap, err := f.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s sink
+	if err := snap.Persist(&s); err != nil {
+		t.Fatal(err)
+	}
+	g, _ := newTestFSM(t)
+	if err := g.Restore(io.NopCloser(bytes.NewReader(s.Bytes()))); err != nil {
+		t.Fatal(err)
+	}
+	a, _, _ := f.Encoded("c")
+	b, _, _ := g.Encoded("c")
+	if !bytes.Equal(a, b) {
+		t.Fatal("the restored case differs")
+	}
+	if r, ok := g.Request("a"); !ok || r.Index != 1 {
+		t.Fatalf("restored request a: %+v %v", r, ok)
+	}
+	if m := g.Members()["n1"]; m.Region() != "eu" {
+		t.Fatalf("restored member: %+v", m)
+	}
+	for name, data := range map[string][]byte{
+		"truncated": s.Bytes()[:s.Len()/2],
+		"flipped":   bytes.Replace(s.Bytes(), []byte(`"state":"`), []byte(`"state":"AAAA`), 1),
+		"program":   bytes.Replace(s.Bytes(), []byte(h), []byte(strings.Repeat("0", len(h))), 1),
+	} {
+		if err := g.Restore(io.NopCloser(bytes.NewReader(data))); !errors.Is(err, ErrBadSnapshot) {
+			t.Errorf("%s snapshot: %v, want ErrBadSnapshot", name, err)
+		}
+	}
+	// A refused snapshot leaves the FSM as it was.
+	if c, _, _ := g.Encoded("c"); !bytes.Equal(c, a) {
+		t.Fatal("a refused snapshot changed the FSM")
+	}
+}
+
+func FuzzDecodeCommand(f *testing.F) {
+	for _, c := range []*Command{
+		{Op: OpEvent, Program: "p", Case: "c", Pos: 3, Event: []byte(`{"k":1}`), ReqID: "r"},
+		{Op: OpMember, Program: "p", Member: &Member{ID: "n", Raft: "a", Labels: map[string]string{"region": "x"}}},
+	} {
+		b, _ := c.Encode()
+		f.Add(b)
+	}
+	f.Add([]byte{2, '{', '}'})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		c, err := DecodeCommand(b)
+		if err != nil {
+			if !errors.Is(err, ErrBadCommand) {
+				t.Fatalf("error %v does not wrap ErrBadCommand", err)
+			}
+			return
+		}
+		// A decoded command encodes to one that decodes the same.
+		b2, err := c.Encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		c2, err := DecodeCommand(b2)
+		if err != nil {
+			t.Fatalf("re-encoded command does not decode: %v", err)
+		}
+		b3, _ := c2.Encode()
+		if !bytes.Equal(b2, b3) {
+			t.Fatalf("round trip differs: %s vs %s", b2, b3)
+		}
+	})
+}
