@@ -178,28 +178,75 @@ func (s *Service) readIndex() (indexHeader, []indexLine, bool) {
 }
 
 // recover rebuilds the cases: from the index and the log's tail after it
-// (or the whole log), then runs on every case that has not ended.
+// (or the whole log), then runs on every case that has not ended. One
+// scan reads the log from the earliest record a running case needs (or
+// the tail, when that comes first): it finds the cases the tail touches
+// and gathers the records each running case needs on the way.
 func (s *Service) recover(ctx context.Context) error {
 	h, lines, ok := s.readIndex()
 	s.openStats.FromIndex, s.openStats.UpTo = ok, h.UpTo
+	from := h.UpTo + 1
 	for _, l := range lines {
 		s.log.setPosition(l.ID, l.Pos)
+		if l.Done() || l.Parked || l.Pending {
+			continue // gathered only if the tail touches it
+		}
+		at := l.Pos.First
+		if l.Pos.Snap != 0 {
+			at = l.Pos.Snap
+		}
+		if at == 0 {
+			continue
+		}
+		from = min(from, at)
+		s.log.pre[l.ID] = &preload{}
 	}
 	// The tail: cases it touches are rebuilt whatever the index says.
 	touched := map[string]bool{}
 	var order []string
-	err := s.st.ScanViews(ctx, store.Position{Seq: h.UpTo + 1}, func(r store.RecordView, _ store.Position) error {
-		s.openStats.Scanned++
+	err := s.st.ScanViews(ctx, store.Position{Seq: from}, func(r store.RecordView, _ store.Position) error {
 		id := string(r.CaseID)
-		s.log.note(id, r.Seq, string(r.Kind) == engine.SnapshotKind)
-		if !touched[id] {
-			touched[id] = true
-			order = append(order, id)
+		tail := r.Seq > h.UpTo
+		if tail {
+			s.openStats.Scanned++
+			s.log.note(id, r.Seq, string(r.Kind) == engine.SnapshotKind)
+			if !touched[id] {
+				touched[id] = true
+				order = append(order, id)
+				if s.log.pre[id] == nil {
+					s.log.pre[id] = &preload{}
+				}
+			}
 		}
+		pre := s.log.pre[id]
+		if pre == nil {
+			return nil
+		}
+		s.openStats.Replayed++
+		if string(r.Kind) == engine.SnapshotKind {
+			pre.snap = append([]byte(nil), r.Payload...)
+			pre.events = pre.events[:0]
+			return nil
+		}
+		if !tail {
+			s.log.countEvent(id)
+		}
+		pre.events = append(pre.events, append([]byte(nil), r.Payload...))
 		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("reading the log: %w", err)
+	}
+	for _, l := range lines {
+		if !touched[l.ID] || !(l.Done() || l.Parked || l.Pending) {
+			continue
+		}
+		// A case the index had ended or parked, which the tail touches:
+		// what was gathered misses its records before the tail, so its
+		// recovery reads them from its own position.
+		if l.Pos.First != 0 || l.Pos.Snap != 0 {
+			delete(s.log.pre, l.ID)
+		}
 	}
 	for _, l := range lines {
 		switch {
@@ -236,10 +283,9 @@ func (s *Service) recover(ctx context.Context) error {
 		}
 		s.addLocked(e)
 	}
-	// The cases to run on, rebuilt in one pass from the earliest record
-	// any of them needs.
+	// The cases to run on; what was gathered for others is dropped.
 	var live, mocked []*caseEntry
-	var from store.Seq
+	keep := map[string]bool{}
 	for _, e := range s.list {
 		if e.sum.Done() && !touched[e.id] || e.parked != nil {
 			continue
@@ -249,37 +295,11 @@ func (s *Service) recover(ctx context.Context) error {
 			continue
 		}
 		live = append(live, e)
-		p := s.log.position(e.id)
-		if p.First == 0 {
-			continue
-		}
-		at := p.First
-		if p.Snap != 0 {
-			at = p.Snap
-		}
-		if from == 0 || at < from {
-			from = at
-		}
-		s.log.pre[e.id] = &preload{}
+		keep[e.id] = true
 	}
-	if len(live) > 0 && from > 0 {
-		err := s.st.ScanViews(ctx, store.Position{Seq: from}, func(r store.RecordView, _ store.Position) error {
-			s.openStats.Replayed++
-			pre := s.log.pre[string(r.CaseID)]
-			if pre == nil {
-				return nil
-			}
-			if string(r.Kind) == engine.SnapshotKind {
-				pre.snap = append([]byte(nil), r.Payload...)
-				pre.events = pre.events[:0]
-				return nil
-			}
-			s.log.countEvent(string(r.CaseID))
-			pre.events = append(pre.events, append([]byte(nil), r.Payload...))
-			return nil
-		})
-		if err != nil {
-			return fmt.Errorf("reading the log: %w", err)
+	for id := range s.log.pre {
+		if !keep[id] {
+			delete(s.log.pre, id)
 		}
 	}
 	s.openStats.Cases = len(s.list)

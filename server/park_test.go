@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 )
@@ -119,5 +121,53 @@ func TestParkedTimer(t *testing.T) {
 			}
 		}
 		closeSvc(t, s)
+	}
+}
+
+// TestRecoverStaleIndex: a crash (the directory copied while the server
+// runs) after the index was written: one scan of the log from the index
+// on finds a parked case the tail ended, a new case the index does not
+// know, and leaves a parked case the tail does not touch parked.
+func TestRecoverStaleIndex(t *testing.T) {
+	dir := t.TempDir()
+	s := open(t, dir)
+	deploy(t, s)
+	ctx := context.Background()
+	a := start(t, s, "Hold", `"a"`)
+	b := start(t, s, "Hold", `"b"`)
+	waitParked(t, s, a)
+	waitParked(t, s, b)
+	if err := s.writeIndex(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Signal(ctx, a, "Approve", []byte(`"ann"`)); err != nil {
+		t.Fatal(err)
+	}
+	wait(t, s, a)
+	c := start(t, s, "Hold", `"c"`)
+	waitParked(t, s, c)
+	crashed := t.TempDir()
+	if err := os.CopyFS(crashed, os.DirFS(dir)); err != nil {
+		t.Fatal(err)
+	}
+	closeSvc(t, s)
+	os.Remove(filepath.Join(crashed, "server", "LOCK"))
+	s = open(t, crashed)
+	defer closeSvc(t, s)
+	st := s.Stats()
+	if !st.FromIndex || st.Scanned == 0 || st.Parked != 1 || st.Recovered != 2 {
+		t.Fatalf("open stats %+v, want the index, a tail, b parked, a and c rebuilt", st)
+	}
+	if sum := wait(t, s, a); sum.Status != "completed" || sum.Result != `"a by ann"` {
+		t.Fatalf("a: %+v", sum)
+	}
+	waitParked(t, s, c)
+	for id, want := range map[string]string{b: `"b by bo"`, c: `"c by bo"`} {
+		if _, err := s.Signal(ctx, id, "Approve", []byte(`"bo"`)); err != nil {
+			t.Fatal(err)
+		}
+		if sum := wait(t, s, id); sum.Result != want {
+			t.Fatalf("%s: %+v", id, sum)
+		}
 	}
 }
