@@ -3,6 +3,7 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"flag"
 	"fmt"
@@ -10,13 +11,14 @@ import (
 	"os"
 	"strings"
 
+	"github.com/knhk/knhk/runtime/seal"
 	"github.com/knhk/knhk/runtime/sign"
 )
 
 var keygenCmd = &command{
 	name:      "keygen",
 	usageLine: "knhk keygen --alg ALG [-o FILE]",
-	short:     "generate a signing key",
+	short:     "generate a signing or sealing key",
 	long: `Keygen generates a signing key of algorithm ALG and writes the private
 key to FILE (default knhk.key) with mode 0600 and the public key to
 FILE.pub. It refuses to overwrite either file. ALG is one of:
@@ -29,6 +31,9 @@ FILE.pub. It refuses to overwrite either file. ALG is one of:
   mldsa65-ed25519    hybrid: composite ML-DSA-65 and Ed25519 signatures,
                      both present and both verified
                      (draft-ietf-lamps-pq-composite-sigs)
+  xwing              a sealing key, not a signing one: the hybrid KEM
+                     X-Wing (X25519 and ML-KEM-768) for knhk seal and
+                     knhk run --unseal-key
 
 The key files are PEM-style text described in docs/signing.md. Keep the
 private key secret; give FILE.pub to whoever verifies (a --trust
@@ -58,15 +63,27 @@ func algList() string {
 }
 
 func runKeygen(e *env, algName, out string) int {
-	alg, err := sign.ParseAlgorithm(algName)
-	if err != nil {
-		fmt.Fprintf(e.stderr, "knhk: %v\n", err)
-		return exitUser
-	}
-	k, err := sign.Generate(alg)
-	if err != nil {
-		fmt.Fprintf(e.stderr, "knhk: %v\n", err)
-		return exitInternal
+	var priv, pub []byte
+	var desc string
+	if strings.EqualFold(algName, seal.Algorithm) {
+		k, err := seal.GenerateKey()
+		if err != nil {
+			fmt.Fprintf(e.stderr, "knhk: %v\n", err)
+			return exitInternal
+		}
+		priv, pub, desc = k.MarshalPEM(), k.Public().MarshalPEM(), "xwing sealing key "+k.ID()
+	} else {
+		alg, err := sign.ParseAlgorithm(algName)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "knhk: %v, or xwing for a sealing key\n", err)
+			return exitUser
+		}
+		k, err := sign.Generate(alg)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "knhk: %v\n", err)
+			return exitInternal
+		}
+		priv, pub, desc = k.MarshalPEM(), k.Public().MarshalPEM(), fmt.Sprintf("%s key %s", alg, k.ID())
 	}
 	for _, p := range []string{out, out + ".pub"} {
 		if _, err := os.Lstat(p); err == nil {
@@ -74,15 +91,15 @@ func runKeygen(e *env, algName, out string) int {
 			return exitUser
 		}
 	}
-	if err := writeNew(out, k.MarshalPEM(), 0o600); err != nil {
+	if err := writeNew(out, priv, 0o600); err != nil {
 		fmt.Fprintf(e.stderr, "knhk: %v\n", err)
 		return exitUser
 	}
-	if err := writeNew(out+".pub", k.Public().MarshalPEM(), 0o644); err != nil {
+	if err := writeNew(out+".pub", pub, 0o644); err != nil {
 		fmt.Fprintf(e.stderr, "knhk: %v\n", err)
 		return exitUser
 	}
-	fmt.Fprintf(e.stdout, "%s key %s\nprivate key: %s\npublic key:  %s.pub\n", alg, k.ID(), out, out)
+	fmt.Fprintf(e.stdout, "%s\nprivate key: %s\npublic key:  %s.pub\n", desc, out, out)
 	return exitOK
 }
 
@@ -135,6 +152,15 @@ func runKeyShow(e *env, path string) int {
 		}
 		fmt.Fprintf(e.stderr, "knhk: %v\n", err)
 		return exitUser
+	}
+	if bytes.Contains(b, []byte("-----BEGIN "+seal.PublicKeyType)) || bytes.Contains(b, []byte("-----BEGIN "+seal.PrivateKeyType)) {
+		k, err := seal.ParsePublicKey(b)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "knhk: key %s: %v\n", path, err)
+			return exitUser
+		}
+		fmt.Fprintf(e.stdout, "algorithm: xwing (hybrid sealing key: X25519 and ML-KEM-768)\nkey id:    %s\n%s", k.ID(), k.MarshalPEM())
+		return exitOK
 	}
 	k, err := sign.ParsePublicKey(b)
 	if err != nil {

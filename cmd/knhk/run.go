@@ -82,7 +82,7 @@ message and the source position of the step that failed.
 		return func(e *env, args []string) int {
 			if *srv != "" {
 				if o.sign.set() {
-					return usageError(e, "--sign-key and --trust apply to a case run in this process; a server signs and checks with its own")
+					return usageError(e, "--sign-key, --trust and --unseal-key apply to a case run in this process; a server signs and checks with its own")
 				}
 				if o.mock != "" {
 					return usageError(e, "--mock runs a case in this process; a server runs its cases with their real bindings")
@@ -159,11 +159,11 @@ func runRun(e *env, o *runOptions, args []string) int {
 	}
 	defer st.Close()
 	reapGroups(e, o.data)
-	rec, ok := openReceipts(e, &o.sign, o.data)
+	sg, ok := openSigning(e, &o.sign, o.data)
 	if !ok {
 		return exitUser
 	}
-	defer closeReceipts(e, rec)
+	defer sg.close(e)
 	// The case id is printed once its first event is durable (see
 	// announceLog in casedata.go).
 	var id string
@@ -183,9 +183,9 @@ func runRun(e *env, o *runOptions, args []string) int {
 	eng, err := engine.New(engine.Config{
 		Program: c.prog,
 		Eval:    evaluatorOf(c.prog),
-		Worker:  newMockWorker(w, c.prog, mock),
+		Worker:  sg.worker(newMockWorker(w, c.prog, mock)),
 		Clock:   mockClock(mock),
-		Log:     receiptLog(rec, log, c.prog),
+		Log:     sg.log(log, c.prog),
 		Policy:  policy,
 	})
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/knhk/knhk/compiler/ir"
 	"github.com/knhk/knhk/runtime/engine"
 	"github.com/knhk/knhk/runtime/receipt"
+	"github.com/knhk/knhk/runtime/seal"
 	"github.com/knhk/knhk/runtime/sign"
 )
 
@@ -27,6 +28,9 @@ type signOptions struct {
 	// interval is --checkpoint-interval: the longest a receipt waits for
 	// its checkpoint.
 	interval string
+	// unsealKey is --unseal-key: open sealed task arguments with this
+	// sealing key (see unseal.go).
+	unsealKey string
 }
 
 func (o *signOptions) define(fs *flag.FlagSet) {
@@ -35,10 +39,11 @@ func (o *signOptions) define(fs *flag.FlagSet) {
 	fs.StringVar(&o.policy, "policy", "classical", "with --trust, accept signatures of class `P` (classical, hybrid, post-quantum) or stronger")
 	fs.IntVar(&o.every, "checkpoint-every", receipt.DefaultEvery, "sign a receipt checkpoint every `N` receipts")
 	fs.StringVar(&o.interval, "checkpoint-interval", "1s", "sign a receipt checkpoint at least every `D`")
+	fs.StringVar(&o.unsealKey, "unseal-key", "", "open sealed task arguments with the sealing key `KEY`")
 }
 
 // set reports whether any signing flag asks for work.
-func (o *signOptions) set() bool { return o.signKey != "" || o.trust != "" }
+func (o *signOptions) set() bool { return o.signKey != "" || o.trust != "" || o.unsealKey != "" }
 
 // checkRunTrust applies --trust to the program c: its descriptor must be
 // signed, in FILE.sig (for a built binary, the binary's path + ".sig"),
@@ -78,6 +83,39 @@ func checkRunTrust(e *env, o *signOptions, c *compiled) bool {
 	}
 	return true
 }
+
+// runSigning is what the signing flags add to a run: the receipt log
+// and the sealing key, each nil when not asked for.
+type runSigning struct {
+	rec  *receipt.Recorder
+	seal *seal.PrivateKey
+}
+
+// openSigning reads the keys and opens the receipt log the flags ask
+// for, printing what is wrong.
+func openSigning(e *env, o *signOptions, data string) (*runSigning, bool) {
+	sk, err := readSealKey(o.unsealKey)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "knhk: --unseal-key: %v\n", err)
+		return nil, false
+	}
+	rec, ok := openReceipts(e, o, data)
+	if !ok {
+		return nil, false
+	}
+	return &runSigning{rec: rec, seal: sk}, true
+}
+
+// log is log with receipts when they are kept.
+func (s *runSigning) log(log engine.EventLog, prog *ir.Program) engine.EventLog {
+	return receiptLog(s.rec, log, prog)
+}
+
+// worker is w opening sealed arguments when a sealing key is given.
+func (s *runSigning) worker(w engine.Worker) engine.Worker { return withUnseal(w, s.seal) }
+
+// close signs the receipts' last checkpoint.
+func (s *runSigning) close(e *env) { closeReceipts(e, s.rec) }
 
 // openReceipts opens the receipt log of data when --sign-key is given;
 // nil, true when it is not.
