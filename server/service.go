@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/knhk/knhk/runtime/engine"
 	"github.com/knhk/knhk/runtime/queue"
 	"github.com/knhk/knhk/runtime/store"
 )
@@ -38,6 +39,14 @@ type Options struct {
 	// the ones that wait only for signals and timers (park.go): the
 	// baseline of the idle-case benchmark.
 	NoPark bool
+	// LogFor, if set, wraps the event log each program's engine appends
+	// to, given the program's descriptor hash: knhk serve --sign-key
+	// keeps its receipt log this way (runtime/receipt), above the engine.
+	LogFor func(log engine.EventLog, descriptor string) engine.EventLog
+	// Admit, if set, is asked about every deploy's descriptor hash
+	// before it is stored, and its error refuses the deploy: knhk serve
+	// --trust admits only signed descriptors, --sign-key signs them.
+	Admit func(descriptor string) error
 }
 
 // Service runs every case of one data directory. Its methods are safe
@@ -61,6 +70,10 @@ type Service struct {
 	drivers sync.WaitGroup // one per case being driven
 	calls   sync.WaitGroup // calls in flight
 	stop    chan struct{}  // closed when Close starts draining
+	// stopCtx ends when stop is closed, for calls that end with a drain
+	// without a goroutine of their own each (context.AfterFunc).
+	stopCtx context.Context
+	stopped context.CancelFunc
 
 	mu       sync.Mutex
 	closing  bool
@@ -123,6 +136,7 @@ func Open(dir string, opts Options) (*Service, error) {
 	s := &Service{dir: dir, opts: opts, st: st, lock: lock, broker: queue.New(queue.Options{Lease: opts.Lease}), runCtx: ctx, stopRun: cancel, stop: make(chan struct{}),
 		progs: map[string]*Program{}, cases: map[string]*caseEntry{}, byReq: map[string]*caseEntry{}, byKey: map[string]*caseEntry{},
 		indexDone: make(chan struct{})}
+	s.stopCtx, s.stopped = context.WithCancel(context.Background())
 	s.timers = &timerQueue{s: s, reset: make(chan struct{}, 1)}
 	s.log = &eventLog{st: st, started: s.appended}
 	s.log.init()
@@ -197,6 +211,7 @@ func (s *Service) Close(ctx context.Context) error {
 	s.closing = true
 	s.mu.Unlock()
 	close(s.stop)
+	s.stopped()
 	wait := func(wg *sync.WaitGroup) error {
 		done := make(chan struct{})
 		go func() { wg.Wait(); close(done) }()

@@ -56,13 +56,7 @@ func (s *Service) PollTask(ctx context.Context, queueName, worker string, timeou
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	go func() {
-		select {
-		case <-s.stop:
-			cancel() // a drain ends the poll with no task
-		case <-ctx.Done():
-		}
-	}()
+	defer context.AfterFunc(s.stopCtx, cancel)() // a drain ends the poll with no task
 	t, err = s.broker.Poll(ctx, queueName, worker)
 	if err != nil {
 		if ctx.Err() != nil {
