@@ -110,5 +110,5 @@ func (c *Compiled) Eval(ctx context.Context, fn *ir.Func, env engine.Env) (v any
 	x, err := c.Funcs[i](n, args)
 	n.Env = nil
 	c.pool.Put(n)
-	return evalResult(p, fn, x, err)
+	return evalResult(p, fn, x, err, &c.cache)
 }

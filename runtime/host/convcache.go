@@ -63,6 +63,22 @@ func (c *convCache) fromEngine(p *ir.Program, x any, t ir.TypeID) (eval.Value, e
 	return v, nil
 }
 
+// remember records that x, the engine form of v just made by ToEngine
+// for a result of type t, is v: when the engine hands it back (the case
+// variable it was assigned to, read by the next evaluation), v is reused
+// instead of converted again, and with it what compiled code derived
+// from it (eval.Value.Memo).
+func (c *convCache) remember(p *ir.Program, t ir.TypeID, x any, v eval.Value) {
+	l, ok := x.([]any)
+	if !ok || !worthCaching(p, l, t) {
+		return
+	}
+	c.mu.Lock()
+	c.ents[c.next] = convEntry{p: p, t: t, src: l, v: v}
+	c.next = (c.next + 1) % len(c.ents)
+	c.mu.Unlock()
+}
+
 // worthCaching reports whether l, read as type t, is a list or map
 // large enough to cache.
 func worthCaching(p *ir.Program, l []any, t ir.TypeID) bool {

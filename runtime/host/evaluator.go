@@ -48,7 +48,7 @@ func (e *Evaluator) Eval(ctx context.Context, fn *ir.Func, env engine.Env) (any,
 	m.Kernels = e.Kernels
 	v, err := m.CallFunc(fn, vars{p: p, fn: fn, r: env.Vars, c: &e.cache}, args...)
 	e.pool.Put(m)
-	return evalResult(p, fn, v, err)
+	return evalResult(p, fn, v, err, &e.cache)
 }
 
 // evalProgram checks that ctx is live and that there is something to
@@ -74,16 +74,18 @@ func evalArgs(p *ir.Program, fn *ir.Func, env engine.Env) ([]eval.Value, error) 
 }
 
 // evalResult returns fn's result v (or its failure err) in the engine's
-// form. A NaN, an infinity or a value nested too deep cannot be logged:
-// the case fails at the expression instead.
-func evalResult(p *ir.Program, fn *ir.Func, v eval.Value, err error) (any, error) {
+// form, remembered in c. A NaN, an infinity or a value nested too deep
+// cannot be logged: the case fails at the expression instead.
+func evalResult(p *ir.Program, fn *ir.Func, v eval.Value, err error, c *convCache) (any, error) {
 	if err != nil {
 		return nil, err
 	}
 	if err := eval.CheckStorable(p, fn, v); err != nil {
 		return nil, err
 	}
-	return ToEngine(v), nil
+	x := ToEngine(v)
+	c.remember(p, fn.Result, x, v)
+	return x, nil
 }
 
 // vars reads the engine's case variables as eval values.
