@@ -102,6 +102,11 @@ func (s *Service) Deploy(name string, src, descriptor []byte) (*DeployResult, er
 	if err != nil {
 		return nil, &Error{Code: CodeInternal, Message: err.Error(), Err: err}
 	}
+	if s.opts.Admit != nil {
+		if err := s.opts.Admit(hash); err != nil {
+			return nil, errf(CodeFailedPrecondition, "descriptor", "%v", err)
+		}
+	}
 	s.mu.Lock()
 	p := s.progs[hash]
 	s.mu.Unlock()
@@ -185,11 +190,15 @@ func (s *Service) newProgram(hash string, prog *ir.Program, files map[int32]*sou
 		w = s.opts.Observer.Worker(w)
 	}
 	w = gate{w: w, log: s.log}
+	var log engine.EventLog = s.log
+	if s.opts.LogFor != nil {
+		log = s.opts.LogFor(log, hash)
+	}
 	eng, err := engine.New(engine.Config{
 		Program: prog,
 		Eval:    &host.Evaluator{},
 		Worker:  w,
-		Log:     s.log,
+		Log:     log,
 	})
 	if err != nil {
 		return nil, err

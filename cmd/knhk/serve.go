@@ -74,6 +74,15 @@ its next timer; a signal, cancel, query or the timer brings it back.
 A restart reads parked cases from the index without rebuilding them.
 --park=false keeps every case in the engine (for comparisons).
 
+With --sign-key KEY the server keeps a receipt log of every transition
+of every case (knhk receipts; checkpoints signed with KEY every
+--checkpoint-every receipts or --checkpoint-interval) and signs each
+descriptor it deploys into DIR/descriptors/HASH.ir.sig. With --trust DIR
+it deploys a program only when one of DIR's *.sig files holds a signature
+of its descriptor (knhk sign) by a key of DIR's *.pub files that
+--policy accepts; other deploys fail, saying whether the descriptor was
+unsigned, tampered or signed by an untrusted key.
+
 Logs go to standard error as slog records: --log-format text (key=value,
 the default) or json (one object a line), at --log-level debug, info,
 warn or error (default info); debug adds one record per HTTP request.
@@ -90,6 +99,7 @@ warn or error (default info); debug adds one record per HTTP request.
 		fs.StringVar(&o.logFormat, "log-format", "text", "log records as `text` or json")
 		fs.StringVar(&o.logLevel, "log-level", "info", "log records at `LEVEL` (debug, info, warn, error) and above")
 		fs.BoolVar(&o.park, "park", true, "keep cases that wait only for signals and timers as data, not in the engine")
+		o.sign.define(fs)
 		return func(e *env, args []string) int { return runServe(e, &o, args) }
 	},
 }
@@ -100,6 +110,7 @@ type serveOptions struct {
 	lease                              time.Duration
 	logFormat, logLevel                string
 	park                               bool
+	sign                               serveSign // signing flags (signserve.go)
 }
 
 func runServe(e *env, o *serveOptions, args []string) int {
@@ -170,7 +181,13 @@ func runServe(e *env, o *serveOptions, args []string) int {
 	lines := metrics.LineWriter(logger, slog.LevelInfo)
 	defer lines.Close()
 	m := metrics.New(metrics.Options{})
-	svc, err := server.Open(o.data, server.Options{Log: lines, Observer: m, Lease: o.lease, NoPark: !o.park})
+	sg, ok := openServeSigning(e, &o.sign, o.data)
+	if !ok {
+		srv.Close()
+		return exitUser
+	}
+	defer sg.close(e) // after the drain below
+	svc, err := server.Open(o.data, server.Options{Log: lines, Observer: m, Lease: o.lease, NoPark: !o.park, LogFor: sg.logFor(), Admit: sg.admit()})
 	if err != nil {
 		srv.Close()
 		logger.Error(err.Error())

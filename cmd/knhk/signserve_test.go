@@ -1,0 +1,71 @@
+// This file tests knhk serve's signing flags: with --sign-key the cases
+// it runs leave a receipt log that verifies and every deployed
+// descriptor is signed; with --trust a deploy goes through only with a
+// signature by a trusted key in the trust directory.
+
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+func TestServeSigning(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "hold.knhk"), []byte(serveSource), 0o644)
+	for _, alg := range []string{"mldsa65-ed25519", "ed25519"} {
+		if code, _, errs := knhkProc(t, dir, "keygen", "--alg", alg, "-o", alg+".key"); code != 0 {
+			t.Fatal(errs)
+		}
+	}
+	trust := filepath.Join(dir, "trust")
+	os.Mkdir(trust, 0o755)
+	pub, _ := os.ReadFile(filepath.Join(dir, "mldsa65-ed25519.key.pub"))
+	os.WriteFile(filepath.Join(trust, "pub.pub"), pub, 0o644)
+
+	srv := startServe(t, dir, "data", "--sign-key", "mldsa65-ed25519.key", "--trust", "trust", "--checkpoint-every", "3")
+	// Unsigned: refused, saying so.
+	code, _, errs := knhkProc(t, dir, "run", "--server", srv.url, "--workflow", "Inc", "--input-json", "41", "hold.knhk")
+	if code == 0 || !strings.Contains(errs, "is unsigned: no signature of it in trust/*.sig") {
+		t.Fatalf("unsigned deploy: %d %q", code, errs)
+	}
+	// Signed by an untrusted key: refused.
+	if code, _, errs := knhkProc(t, dir, "sign", "--key", "ed25519.key", "-o", "trust/hold.sig", "hold.knhk"); code != 0 {
+		t.Fatal(errs)
+	}
+	code, _, errs = knhkProc(t, dir, "run", "--server", srv.url, "--workflow", "Inc", "--input-json", "41", "hold.knhk")
+	if code == 0 || !strings.Contains(errs, "untrusted: signed by ed25519 key") {
+		t.Fatalf("untrusted deploy: %d %q", code, errs)
+	}
+	// Signed by the trusted key: runs.
+	if code, _, errs := knhkProc(t, dir, "sign", "--key", "mldsa65-ed25519.key", "--append", "-o", "trust/hold.sig", "hold.knhk"); code != 0 {
+		t.Fatal(errs)
+	}
+	for _, in := range []string{"41", "1", "7"} {
+		code, out, errs := knhkProc(t, dir, "run", "--server", srv.url, "--workflow", "Inc", "--input-json", in, "hold.knhk")
+		if code != 0 || out == "" {
+			t.Fatalf("signed deploy: %d %q %q", code, out, errs)
+		}
+	}
+	if code := srv.stop(t, syscall.SIGTERM); code != 0 {
+		t.Fatalf("serve exit %d\n%s", code, srv.log())
+	}
+
+	// The deployed descriptor is signed by the server's key.
+	ds, _ := filepath.Glob(filepath.Join(dir, "data", "descriptors", "*.ir"))
+	if len(ds) != 1 {
+		t.Fatalf("descriptors: %v", ds)
+	}
+	rel, _ := filepath.Rel(dir, ds[0])
+	if code, out, errs := knhkProc(t, dir, "verify", "--trust", "trust", rel); code != 0 || !strings.Contains(out, "signed by mldsa65-ed25519") {
+		t.Fatalf("verify the deployed descriptor: %d %q %q", code, out, errs)
+	}
+	// The three cases left receipts, all signed.
+	code, out, errs := knhkProc(t, dir, "receipts", "verify", "--data", "data", "--trust", "trust")
+	if code != 0 || !strings.Contains(out, "of 3 cases verified") || strings.Contains(out, "not covered") {
+		t.Fatalf("receipts verify: %d %q %q", code, out, errs)
+	}
+}
