@@ -26,7 +26,7 @@ import (
 
 var serveCmd = &command{
 	name:      "serve",
-	usageLine: "knhk serve [--data DIR] [--listen ADDR] [--tls-cert F --tls-key F] [--token-file F] [--max-body N] [--lease D] [--log-format text|json] [--log-level L]",
+	usageLine: "knhk serve [--data DIR] [--listen ADDR] [--tls-cert F --tls-key F] [--token-file F] [--max-body N] [--lease D] [--log-format text|json] [--log-level L] [--node ID --raft ADDR [--join URL] [--labels K=V] FILE]",
 	short:     "run every case of a data directory and serve the API",
 	long: `Serve opens the data directory (--data, default ./.knhk), picks up every
 case that has not ended, timers included, and runs all cases at once on
@@ -86,6 +86,12 @@ unsigned, tampered or signed by an untrusted key.
 Logs go to standard error as slog records: --log-format text (key=value,
 the default) or json (one object a line), at --log-level debug, info,
 warn or error (default info); debug adds one record per HTTP request.
+
+With --node ID, serve runs one node of a replicated cluster for the
+program FILE (docs/cluster.md): raft on --raft ADDR, its log in
+DIR/cluster/ID, the cluster's HTTP API on --listen; --join URL joins
+the cluster of the node at URL, and without it a new cluster starts.
+knhk cluster manages it.
 `,
 	setup: func(fs *flag.FlagSet) func(*env, []string) int {
 		var o serveOptions
@@ -100,7 +106,13 @@ warn or error (default info); debug adds one record per HTTP request.
 		fs.StringVar(&o.logLevel, "log-level", "info", "log records at `LEVEL` (debug, info, warn, error) and above")
 		fs.BoolVar(&o.park, "park", true, "keep cases that wait only for signals and timers as data, not in the engine")
 		o.sign.define(fs)
-		return func(e *env, args []string) int { return runServe(e, &o, args) }
+		c := clusterServeFlags(fs) // --node and the rest: clusterserve.go
+		return func(e *env, args []string) int {
+			if c.node != "" {
+				return runClusterServe(e, &o, c, args)
+			}
+			return runServe(e, &o, args)
+		}
 	},
 }
 

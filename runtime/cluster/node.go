@@ -381,3 +381,17 @@ func (n *Node) closeStores() error {
 	n.closers = nil
 	return err
 }
+
+// Leader returns the id and API address of the leader as this node
+// knows it, empty when no leader is known.
+func (n *Node) Leader() (id, api string) {
+	e := n.notLeader().(*NotLeaderError)
+	return e.ID, e.API
+}
+
+// NotLeader returns the error a call that only the leader answers gets
+// on this node: a *NotLeaderError naming the leader when one is known.
+func (n *Node) NotLeader() error { return n.notLeader() }
+
+// RaftAddr returns the address the node's raft transport listens on.
+func (n *Node) RaftAddr() string { return n.raftAddr() }

@@ -1,0 +1,181 @@
+// This file implements "knhk serve --node ID": one node of a replicated
+// cluster (runtime/cluster on hashicorp/raft) serving the cluster's HTTP
+// API for the cases of one program.
+
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/knhk/knhk/runtime/cluster"
+	"github.com/knhk/knhk/runtime/host"
+	"github.com/knhk/knhk/runtime/worker"
+	"github.com/knhk/knhk/server"
+	"github.com/knhk/knhk/server/metrics"
+)
+
+// clusterServeOptions are the flags of knhk serve that make it a node.
+type clusterServeOptions struct {
+	node, raft, join, labels string
+	voters                   int
+	tlsCert, tlsKey, tlsCA   string
+}
+
+// clusterServeFlags defines the cluster flags of knhk serve.
+func clusterServeFlags(fs *flag.FlagSet) *clusterServeOptions {
+	c := &clusterServeOptions{}
+	fs.StringVar(&c.node, "node", "", "run as cluster node `ID` (never reuse an id), serving the program FILE")
+	fs.StringVar(&c.raft, "raft", "127.0.0.1:7300", "with --node: raft listens on `ADDR`")
+	fs.StringVar(&c.join, "join", "", "with --node: join the cluster whose node answers at `URL` (without it, a new cluster starts)")
+	fs.StringVar(&c.labels, "labels", "", "with --node: node labels `K=V,...` (region=R places voters)")
+	fs.IntVar(&c.voters, "voters", 3, "with --node: how many voters the leader keeps")
+	fs.StringVar(&c.tlsCert, "raft-tls-cert", "", "with --node: raft over mutual TLS with this certificate `FILE`")
+	fs.StringVar(&c.tlsKey, "raft-tls-key", "", "with --node: the key `FILE` of --raft-tls-cert")
+	fs.StringVar(&c.tlsCA, "raft-tls-ca", "", "with --node: the CA certificate `FILE` peers' certificates must chain to")
+	return c
+}
+
+// parseLabels parses K=V,K=V.
+func parseLabels(s string) (map[string]string, error) {
+	if s == "" {
+		return nil, nil
+	}
+	out := map[string]string{}
+	for _, kv := range strings.Split(s, ",") {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("bad label %q: want KEY=VALUE", kv)
+		}
+		out[strings.TrimSpace(k)] = strings.TrimSpace(v)
+	}
+	return out, nil
+}
+
+func runClusterServe(e *env, o *serveOptions, c *clusterServeOptions, args []string) int {
+	if len(args) != 1 {
+		return usageError(e, "with --node, name the program FILE the cluster runs (got %d arguments)", len(args))
+	}
+	if o.cert != "" || o.tokenFile != "" {
+		return usageError(e, "--tls-cert and --token-file are not supported with --node yet; put the cluster API behind a proxy that terminates TLS and checks tokens")
+	}
+	if c.voters < 1 {
+		return usageError(e, "--voters must be at least 1, got %d", c.voters)
+	}
+	if (c.tlsCert == "") != (c.tlsKey == "") || (c.tlsCert == "") != (c.tlsCA == "") {
+		return usageError(e, "give --raft-tls-cert, --raft-tls-key and --raft-tls-ca together")
+	}
+	labels, err := parseLabels(c.labels)
+	if err != nil {
+		return usageError(e, "--labels: %v", err)
+	}
+	logger, err := metrics.NewLogger(e.stderr, o.logFormat, o.logLevel)
+	if err != nil {
+		return usageError(e, "%v", err)
+	}
+	comp, code := compileFile(e, args[0])
+	if comp == nil {
+		return code
+	}
+	if !soundGate(e, comp) {
+		return exitUser
+	}
+	var tlsCfg *tls.Config
+	if c.tlsCert != "" {
+		if tlsCfg, err = cluster.MutualTLS(c.tlsCert, c.tlsKey, c.tlsCA); err != nil {
+			fmt.Fprintf(e.stderr, "knhk: %v\n", err)
+			return exitUser
+		}
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ln, err := net.Listen("tcp", o.listen)
+	if err != nil {
+		logger.Error(err.Error())
+		return exitUser
+	}
+	api := "http://" + ln.Addr().String()
+	dir := filepath.Join(o.data, "cluster", c.node)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		fmt.Fprintf(e.stderr, "knhk: %v\n", err)
+		return exitUser
+	}
+	lines := metrics.LineWriter(logger, slog.LevelWarn)
+	defer lines.Close()
+	n, err := cluster.NewNode(cluster.Config{
+		ID: c.node, Raft: c.raft, API: api, Labels: labels, Dir: dir, Bootstrap: c.join == "",
+		Program: comp.prog, Eval: &host.Evaluator{}, TLS: tlsCfg, Voters: c.voters, LogOutput: lines,
+		Worker: worker.New(comp.prog, worker.Options{DataDir: o.data, BaseDir: filepath.Dir(args[0]), Log: lines}),
+	})
+	if err != nil {
+		ln.Close()
+		fmt.Fprintf(e.stderr, "knhk: node %s: %v\n", c.node, err)
+		return exitUser
+	}
+	defer n.Close()
+	h := server.NewClusterAPI(n, comp.prog)
+	h.MaxBody = o.maxBody
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	if c.join != "" {
+		if err := joinCluster(ctx, c.join, cluster.Member{ID: c.node, Raft: n.RaftAddr(), API: api, Labels: labels}, n.ProgramHash()); err != nil {
+			srv.Close()
+			fmt.Fprintf(e.stderr, "knhk: joining %s: %v\n", c.join, err)
+			return exitUser
+		}
+	}
+	logger.Info(fmt.Sprintf("node %s (raft %s) listening on %s", c.node, n.RaftAddr(), api), "node", c.node, "raft", n.RaftAddr(), "url", api)
+	select {
+	case err = <-serveErr:
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	srv.Shutdown(sctx)
+	if err != nil && !errors.Is(err, http.ErrServerClosed) {
+		logger.Error(err.Error())
+		return exitUser
+	}
+	return exitOK
+}
+
+// joinCluster asks the cluster at url to add m, retrying while it has
+// no leader; a refusal (another program, a reused id) is final.
+func joinCluster(ctx context.Context, url string, m cluster.Member, program string) error {
+	body, _ := json.Marshal(server.ClusterJoinRequest{Member: m, Program: program})
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		code, resp, err := clusterCall(ctx, http.MethodPost, url, "/cluster/v1/members", body)
+		if err == nil && code == http.StatusOK {
+			return nil
+		}
+		if err == nil && code != http.StatusServiceUnavailable {
+			return errors.New(errorText(resp))
+		}
+		if time.Now().After(deadline) {
+			if err == nil {
+				err = errors.New(errorText(resp))
+			}
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(300 * time.Millisecond):
+		}
+	}
+}

@@ -1,0 +1,181 @@
+// This file implements the case calls of the cluster API: start, signal,
+// cancel, get and list, with inputs and results as JSON of the
+// program's types.
+
+package server
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+
+	"github.com/knhk/knhk/runtime/caseio"
+	"github.com/knhk/knhk/runtime/cluster"
+	"github.com/knhk/knhk/runtime/host"
+)
+
+// ClusterStartRequest is the body of POST /cluster/v1/cases.
+type ClusterStartRequest struct {
+	ID       string          `json:"id"`
+	Workflow string          `json:"workflow"`
+	Input    json.RawMessage `json:"input,omitempty"`
+	// RequestID makes a retry safe: the cluster answers a request id it
+	// has applied with the first outcome.
+	RequestID string `json:"request_id,omitempty"`
+}
+
+// ClusterSignalRequest is the body of POST /cluster/v1/cases/{id}/signal.
+type ClusterSignalRequest struct {
+	Name      string          `json:"name"`
+	Payload   json.RawMessage `json:"payload,omitempty"`
+	RequestID string          `json:"request_id,omitempty"`
+}
+
+// ClusterCase is a case as GET /cluster/v1/cases/{id} shows it.
+type ClusterCase struct {
+	ID       string          `json:"id"`
+	Workflow string          `json:"workflow"`
+	Status   string          `json:"status"`
+	Events   uint64          `json:"events"`
+	Result   json.RawMessage `json:"result,omitempty"`
+	Error    string          `json:"error,omitempty"`
+	Waits    []string        `json:"waits,omitempty"`
+	Node     string          `json:"node"`
+	// StaleMS and Lag: for a stale read on a follower, how long since it
+	// heard from the leader and how many committed entries it had not
+	// applied.
+	StaleMS int64  `json:"stale_ms,omitempty"`
+	Lag     uint64 `json:"lag,omitempty"`
+}
+
+func (a *ClusterAPI) start(w http.ResponseWriter, r *http.Request) {
+	var req ClusterStartRequest
+	if err := decode(r, &req); err != nil {
+		fail(w, err)
+		return
+	}
+	if req.ID == "" || req.Workflow == "" {
+		fail(w, fmt.Errorf("a start needs an id and a workflow"))
+		return
+	}
+	net := a.prog.Net(req.Workflow)
+	if net == nil {
+		fail(w, fmt.Errorf("the program has no workflow %s", req.Workflow))
+		return
+	}
+	var in []byte
+	if len(req.Input) > 0 {
+		in = req.Input
+	}
+	vals, err := caseio.DecodeInput(a.prog, net, in)
+	if err != nil {
+		fail(w, fmt.Errorf("bad input for %s: %w", req.Workflow, err))
+		return
+	}
+	if err := a.n.Start(r.Context(), req.RequestID, req.ID, req.Workflow, host.ToEngineAll(vals)); err != nil {
+		fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"started": req.ID})
+}
+
+func (a *ClusterAPI) signal(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	var req ClusterSignalRequest
+	if err := decode(r, &req); err != nil {
+		fail(w, err)
+		return
+	}
+	v, err := a.n.Get(r.Context(), id, cluster.Linearizable)
+	if err != nil {
+		fail(w, err)
+		return
+	}
+	root := a.prog.Nets[v.State.Net]
+	sig := caseio.FindSignal(a.prog, root, req.Name)
+	if sig == nil {
+		fail(w, fmt.Errorf("workflow %s has no signal %s (it has: %v)", root.Name, req.Name, caseio.SignalNames(root)))
+		return
+	}
+	var payload []byte
+	if len(req.Payload) > 0 {
+		payload = req.Payload
+	}
+	vals, err := caseio.DecodePayload(a.prog, sig, payload)
+	if err != nil {
+		fail(w, fmt.Errorf("bad payload for %s: %w", req.Name, err))
+		return
+	}
+	if err := a.n.Signal(r.Context(), req.RequestID, id, req.Name, host.ToEngineAll(vals)); err != nil {
+		fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"signalled": id})
+}
+
+func (a *ClusterAPI) cancel(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	var req struct {
+		RequestID string `json:"request_id,omitempty"`
+	}
+	if err := decode(r, &req); err != nil {
+		fail(w, err)
+		return
+	}
+	if err := a.n.Cancel(r.Context(), req.RequestID, id); err != nil {
+		fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"cancelled": id})
+}
+
+// get reads a case: linearizable on the leader (forwarded there by a
+// follower), or the node's own copy with ?consistency=stale.
+func (a *ClusterAPI) get(w http.ResponseWriter, r *http.Request) {
+	c := cluster.Linearizable
+	switch q := r.URL.Query().Get("consistency"); q {
+	case "", "linearizable":
+	case "stale":
+		c = cluster.Stale
+	default:
+		fail(w, fmt.Errorf("consistency %q: want linearizable or stale", q))
+		return
+	}
+	if c == cluster.Linearizable && !a.n.IsLeader() {
+		a.forward(w, r)
+		return
+	}
+	v, err := a.n.Get(r.Context(), r.PathValue("id"), c)
+	if err != nil {
+		fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, a.view(r.PathValue("id"), v))
+}
+
+func (a *ClusterAPI) view(id string, v *cluster.View) *ClusterCase {
+	net := a.prog.Nets[v.State.Net]
+	cv := &ClusterCase{ID: id, Workflow: net.Name, Status: v.State.Status.String(), Events: v.Events, Node: v.Node,
+		StaleMS: v.Staleness.Milliseconds(), Lag: v.Lag, Error: v.State.Error}
+	if v.State.Done() {
+		if b, err := caseio.Result(a.prog, net, v.State.Result); err == nil && b != nil {
+			cv.Result = b
+		}
+	} else {
+		cv.Waits = caseio.Waits(a.prog, v.State)
+	}
+	return cv
+}
+
+// list lists the cases of this node's copy (a stale read).
+func (a *ClusterAPI) list(w http.ResponseWriter, r *http.Request) {
+	out := []*ClusterCase{}
+	for _, id := range a.n.FSM().Cases(false) {
+		v, err := a.n.Get(r.Context(), id, cluster.Stale)
+		if err != nil {
+			continue
+		}
+		out = append(out, a.view(id, v))
+	}
+	writeJSON(w, http.StatusOK, out)
+}

@@ -1,0 +1,65 @@
+// This file implements forwarding: a follower passes a call that only
+// the leader answers to the leader's API, once, and answers what it
+// answered; a call that was forwarded already is not forwarded again.
+
+package server
+
+import (
+	"io"
+	"net/http"
+	"strings"
+)
+
+// forwardedHeader marks a forwarded call with the forwarding node's id.
+const forwardedHeader = "Knhk-Forwarded-By"
+
+// leaderOnly runs h on the leader and forwards the call from a follower.
+func (a *ClusterAPI) leaderOnly(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if a.n.IsLeader() {
+			h(w, r)
+			return
+		}
+		a.forward(w, r)
+	}
+}
+
+func (a *ClusterAPI) forward(w http.ResponseWriter, r *http.Request) {
+	_, nl := a.n.Leader()
+	err := a.n.NotLeader()
+	if nl == "" || r.Header.Get(forwardedHeader) != "" || r.URL.Query().Get("redirect") == "1" {
+		if nl != "" && r.URL.Query().Get("redirect") == "1" {
+			http.Redirect(w, r, apiBase(nl)+r.URL.RequestURI(), http.StatusTemporaryRedirect)
+			return
+		}
+		fail(w, err)
+		return
+	}
+	req, rerr := http.NewRequestWithContext(r.Context(), r.Method, apiBase(nl)+r.URL.RequestURI(), r.Body)
+	if rerr != nil {
+		fail(w, rerr)
+		return
+	}
+	req.Header = r.Header.Clone()
+	req.Header.Set(forwardedHeader, a.n.ID())
+	resp, rerr := a.client.Do(req)
+	if rerr != nil {
+		fail(w, err) // the leader is unreachable: say who it is
+		return
+	}
+	defer resp.Body.Close()
+	for k, vs := range resp.Header {
+		for _, v := range vs {
+			w.Header().Add(k, v)
+		}
+	}
+	w.WriteHeader(resp.StatusCode)
+	io.Copy(w, resp.Body)
+}
+
+func apiBase(addr string) string {
+	if strings.HasPrefix(addr, "http://") || strings.HasPrefix(addr, "https://") {
+		return strings.TrimSuffix(addr, "/")
+	}
+	return "http://" + addr
+}
