@@ -3,6 +3,7 @@ package accel
 import (
 	"context"
 	"errors"
+	"reflect"
 	"testing"
 
 	"github.com/knhk/knhk/codegen/spirv"
@@ -122,5 +123,57 @@ func TestRunBadArguments(t *testing.T) {
 	d.Close()
 	if _, err := d.Run(context.Background(), sh, [][]any{{[]float32{1}, float32(0)}}); !errors.Is(err, ErrNoDevice) {
 		t.Errorf("Run on a closed device: %v", err)
+	}
+}
+
+// TestFusedRun runs three kernels as one module and requires each one's
+// result as run alone.
+func TestFusedRun(t *testing.T) {
+	d := openDevice(t)
+	p, err := spirvtest.Build("codegen/spirv/testdata/dense.knhk")
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := []string{"gate", "expf", "saxpy"}
+	var ks []int
+	for _, name := range names {
+		for k, kn := range p.Kernels {
+			if kn.Name == name {
+				ks = append(ks, k)
+			}
+		}
+	}
+	fused, diags := spirv.Compile(p, ks)
+	if len(diags) > 0 {
+		t.Fatal(diags)
+	}
+	n := 3000
+	a, y := make([]float32, n), make([]float32, n)
+	for i := range a {
+		a[i], y[i] = float32(i%50)-25, float32(i)
+	}
+	args := [][]any{{a, float32(3)}, {a}, {a, y, float32(-2)}}
+	res, err := d.Run(context.Background(), fused, args)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Outputs) != 3 {
+		t.Fatalf("%d outputs", len(res.Outputs))
+	}
+	for j, k := range ks {
+		alone, diags := spirv.Kernel(p, k)
+		if len(diags) > 0 {
+			t.Fatal(diags)
+		}
+		one, err := d.Run(context.Background(), alone, args[j:j+1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(one.Outputs[0], res.Outputs[j]) {
+			t.Errorf("%s fused differs from %s alone", names[j], names[j])
+		}
+	}
+	if _, err := d.Run(context.Background(), fused, [][]any{{a, float32(3)}, {a[:10]}, {a, y, float32(-2)}}); err == nil {
+		t.Error("kernels over different lengths ran as one")
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/knhk/knhk/codegen/spirv"
@@ -17,7 +18,7 @@ import (
 
 var spirvCmd = &command{
 	name:      "spirv",
-	usageLine: "knhk spirv [--kernel K] [-o OUT] FILE",
+	usageLine: "knhk spirv [--kernel K | --fuse K1,K2,...] [-o OUT] FILE",
 	short:     "compile the kernels of a .knhk file to SPIR-V",
 	long: `Spirv checks FILE, lowers it and compiles its kernels to SPIR-V 1.3
 compute modules (GLCompute, for Vulkan 1.1 and later), one per kernel,
@@ -26,6 +27,11 @@ written directly as binary: no GLSL compiler is involved.
 With --kernel K only kernel K is compiled. With one kernel to write, OUT is
 the module's file (default K.spv); with several, OUT is a directory
 (default the current one) that receives K.spv for each kernel K.
+
+With --fuse K1,K2,... the named kernels become one module that computes
+all their results in one dispatch (a map with several inputs and
+outputs; their results must be equally long), written to OUT (default
+K1+K2+....spv).
 
 For each module spirv prints its interface on standard output: the
 storage buffer at each binding of descriptor set 0 (the array
@@ -40,18 +46,22 @@ source position, naming the construct, and spirv exits with status 1.
 	setup: func(fs *flag.FlagSet) func(*env, []string) int {
 		var o spirvOptions
 		fs.StringVar(&o.kernel, "kernel", "", "compile only kernel `K`")
+		fs.StringVar(&o.fuse, "fuse", "", "compile kernels `K1,K2,...` into one module")
 		fs.StringVar(&o.out, "o", "", "write to `OUT` (a file for one kernel, else a directory)")
 		return func(e *env, args []string) int { return runSPIRV(e, &o, args) }
 	},
 }
 
 type spirvOptions struct {
-	kernel, out string
+	kernel, fuse, out string
 }
 
 func runSPIRV(e *env, o *spirvOptions, args []string) int {
 	if len(args) != 1 {
 		return usageError(e, "want exactly one FILE, got %d", len(args))
+	}
+	if o.kernel != "" && o.fuse != "" {
+		return usageError(e, "--kernel and --fuse exclude each other")
 	}
 	c, code := compileFile(e, args[0])
 	if c == nil {
@@ -79,10 +89,26 @@ func runSPIRV(e *env, o *spirvOptions, args []string) int {
 		}
 		return exitUser
 	}
+	groups := make([][]int, len(ks))
+	for i, k := range ks {
+		groups[i] = []int{k}
+	}
+	if o.fuse != "" {
+		var fused []int
+		for _, name := range strings.Split(o.fuse, ",") {
+			k := slices.IndexFunc(c.prog.Kernels, func(kn *ir.Kernel) bool { return kn != nil && kn.Name == strings.TrimSpace(name) })
+			if k < 0 {
+				fmt.Fprintf(e.stderr, "knhk spirv: --fuse: no kernel %s in %s (have %s)\n", strings.TrimSpace(name), c.path, strings.Join(names, ", "))
+				return exitUser
+			}
+			fused = append(fused, k)
+		}
+		groups = [][]int{fused}
+	}
 	var shaders []*spirv.Shader
 	var ds source.Diagnostics
-	for _, k := range ks {
-		sh, diags := spirv.Kernel(c.prog, k)
+	for _, g := range groups {
+		sh, diags := spirv.Compile(c.prog, g)
 		for _, d := range diags {
 			sd := &source.Diagnostic{Severity: source.Error, Code: source.NotImplemented, Message: d.Msg}
 			if f := c.files[d.Loc.File]; f != nil && d.Loc.Known() {

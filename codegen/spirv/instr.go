@@ -29,7 +29,7 @@ func (f *fgen) instr(in *ir.Instr) {
 		return
 	}
 	if !ok {
-		f.errorf(in.Loc, "SPIR-V cannot express a kernel value of type %s", f.m.p.TypeString(f.fn.Regs[in.Dst]))
+		f.errorf(in.Loc, "SPIR-V cannot express %s of type %s in a kernel", construct(in), f.m.p.TypeString(f.fn.Regs[in.Dst]))
 		return
 	}
 	var id uint32
@@ -56,6 +56,35 @@ func (f *fgen) instr(in *ir.Instr) {
 		return
 	}
 	f.define(in.Dst, id)
+}
+
+// construct names what instruction in is in the source.
+func construct(in *ir.Instr) string {
+	switch in.Op {
+	case ir.OpConst:
+		return "a constant"
+	case ir.OpMakeList:
+		return "a list literal"
+	case ir.OpMakeRecord:
+		return "a record literal"
+	case ir.OpMakeMap:
+		return "a map literal"
+	case ir.OpCallBuiltin:
+		return "builtin " + in.Name
+	case ir.OpCallFunc:
+		return "a call"
+	case ir.OpCallKernel:
+		return "a kernel call"
+	case ir.OpVar:
+		return "a case variable"
+	case ir.OpMilestone:
+		return "milestone " + in.Name
+	case ir.OpField, ir.OpSetField:
+		return "a record field"
+	case ir.OpIndex, ir.OpSetIndex:
+		return "an index"
+	}
+	return "a value"
 }
 
 // describe names the construct of in for a diagnostic.

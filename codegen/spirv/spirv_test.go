@@ -69,3 +69,33 @@ func TestReduceValidate(t *testing.T) {
 		t.Error("a sum of bools compiled")
 	}
 }
+
+// TestFusedValidates compiles several kernels into one module (a map
+// with several inputs and outputs).
+func TestFusedValidates(t *testing.T) {
+	p, err := spirvtest.Build("codegen/spirv/testdata/dense.knhk")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ks []int
+	for k, kn := range p.Kernels {
+		if kn.Name == "gate" || kn.Name == "expf" || kn.Name == "mix" {
+			ks = append(ks, k)
+		}
+	}
+	sh, diags := spirv.Compile(p, ks)
+	if len(diags) > 0 {
+		t.Fatal(diags)
+	}
+	outs := 0
+	for _, b := range sh.Buffers {
+		if b.Role == spirv.RoleOutput {
+			outs++
+		}
+	}
+	// mix's 4 arrays, gate's 1, expf's 1, 3 results, the error word.
+	if outs != 3 || len(sh.Buffers) != 10 {
+		t.Errorf("%d buffers, %d outputs: %+v", len(sh.Buffers), outs, sh.Buffers)
+	}
+	validate(t, sh.Name, sh.Binary)
+}
