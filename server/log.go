@@ -23,6 +23,9 @@ type eventLog struct {
 	started func(caseID string)
 	// observe, if set, sees every event after its append is durable.
 	observe func(*engine.Event)
+	// syncEach makes each append wait until it is durable
+	// (Options.SyncEachEvent).
+	syncEach bool
 
 	// pos is sharded by case id: every append updates its case's entry,
 	// and one lock for all cases was the most contended lock of the
@@ -150,7 +153,13 @@ func (l *eventLog) Append(ctx context.Context, caseID string, ev *engine.Event) 
 		c := *ev // the engine reuses ev
 		seen = &c
 	}
-	return l.add(caseID, store.Record{CaseID: caseID, Kind: ev.Kind.String(), Payload: b}, seen)
+	if err := l.add(caseID, store.Record{CaseID: caseID, Kind: ev.Kind.String(), Payload: b}, seen); err != nil {
+		return err
+	}
+	if l.syncEach {
+		return l.sync(ctx, caseID)
+	}
+	return nil
 }
 
 // SaveSnapshot adds snap as a snapshot record of caseID to what the

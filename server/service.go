@@ -35,6 +35,11 @@ type Options struct {
 	// Observer, if set, sees committed events, group commits and task
 	// attempts (server/metrics implements it; see observe.go).
 	Observer Observer
+	// SyncEachEvent makes every event of a case durable on its own
+	// before the engine goes on (one fsync wait per event, shared only
+	// by concurrent cases), as before batching per case: the baseline
+	// of the throughput benchmarks.
+	SyncEachEvent bool
 	// NoPark keeps every waiting case in the engine instead of parking
 	// the ones that wait only for signals and timers (park.go): the
 	// baseline of the idle-case benchmark.
@@ -138,7 +143,7 @@ func Open(dir string, opts Options) (*Service, error) {
 		indexDone: make(chan struct{})}
 	s.stopCtx, s.stopped = context.WithCancel(context.Background())
 	s.timers = &timerQueue{s: s, reset: make(chan struct{}, 1)}
-	s.log = &eventLog{st: st, started: s.appended}
+	s.log = &eventLog{st: st, started: s.appended, syncEach: opts.SyncEachEvent}
 	s.log.init()
 	if s.metas, err = openMetaLog(filepath.Join(dir, "server")); err != nil {
 		s.abort()

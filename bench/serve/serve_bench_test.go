@@ -147,12 +147,14 @@ func report(b *testing.B, rate float64, lat []time.Duration) {
 	b.ReportMetric(float64(pct(lat, 0.99).Microseconds())/1000, "p99-ms")
 }
 
-func open(b *testing.B) (*server.Service, string) { return openProgram(b, "noop.knhk", noop) }
+func open(b *testing.B) (*server.Service, string) {
+	return openProgram(b, "noop.knhk", noop, server.Options{IndexEvery: -1})
+}
 
-// openProgram opens a Service in a temporary directory, deploys source
-// as file and serves the API over HTTP on a local port.
-func openProgram(b *testing.B, file, source string) (*server.Service, string) {
-	s, err := server.Open(b.TempDir(), server.Options{IndexEvery: -1})
+// openProgram opens a Service with o in a temporary directory, deploys
+// source as file and serves the API over HTTP on a local port.
+func openProgram(b *testing.B, file, source string, o server.Options) (*server.Service, string) {
+	s, err := server.Open(b.TempDir(), o)
 	if err != nil {
 		b.Fatal(err)
 	}
