@@ -150,7 +150,7 @@ func clusterShow(ctx context.Context, e *env, o *clusterOptions, method, path st
 			fmt.Fprintf(e.stderr, "knhk: %v\n", err)
 			return exitUser
 		}
-		if code != http.StatusServiceUnavailable || attempt == 20 || !retryable(resp) {
+		if code != http.StatusServiceUnavailable || attempt == 60 || !retryable(resp) {
 			break
 		}
 		select {

@@ -19,6 +19,7 @@
 //	history  print the events of a case in order (--json)
 //	export   export case event logs as XES or CSV for process mining (--xes, --csv)
 //	serve    run every case of a data directory and serve the API (--listen ADDR)
+//	cluster  manage a cluster of knhk serve --node and its cases (status, add, remove)
 //	fsck     check a data directory for damage without changing it (--data DIR)
 //	repair   cut a damaged data directory back to its intact part (--data DIR)
 //	lsp      run the language server on standard input and output

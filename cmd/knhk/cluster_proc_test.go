@@ -1,0 +1,132 @@
+// This file tests knhk serve --node and knhk cluster as processes on
+// loopback: three nodes, a case started through a follower, the leader
+// killed, and the case finished on the new leader.
+
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/knhk/knhk/runtime/cluster"
+)
+
+const clusterSource = `package app
+
+workflow Hold(id: string) -> string {
+  signal Approve(by: string)
+  select {
+    on signal Approve(by: string) -> { return id + " by " + by }
+    on timer 48h -> { fail "nobody approved" }
+  }
+}
+`
+
+// clusterStatusOf reads the status of the node at url.
+func clusterStatusOf(t *testing.T, dir, url string) (*cluster.Status, bool) {
+	code, out, _ := knhkProc(t, dir, "cluster", "--server", url, "--json", "status")
+	if code != 0 {
+		return nil, false
+	}
+	var st cluster.Status
+	if err := json.Unmarshal([]byte(out), &st); err != nil {
+		t.Fatalf("status --json: %v\n%s", err, out)
+	}
+	return &st, true
+}
+
+func TestClusterProcessesSurviveLeaderKill(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "app.knhk"), []byte(clusterSource), 0o666); err != nil {
+		t.Fatal(err)
+	}
+	procs := map[string]*serveProc{}
+	defer func() {
+		for _, p := range procs {
+			p.cmd.Process.Kill()
+			p.cmd.Wait()
+		}
+	}()
+	node := func(id, region string, join string) *serveProc {
+		args := []string{"--node", id, "--raft", "127.0.0.1:0", "--labels", "region=" + region, "app.knhk"}
+		if join != "" {
+			args = append(args, "--join", join)
+		}
+		p := startServe(t, dir, "d-"+id, args...)
+		procs[id] = p
+		return p
+	}
+	n1 := node("n1", "a", "")
+	node("n2", "b", n1.url)
+	n3 := node("n3", "c", n1.url)
+	waitUntil(t, "three voters", func() bool {
+		st, ok := clusterStatusOf(t, dir, n3.url)
+		if !ok {
+			return false
+		}
+		voters := 0
+		for _, m := range st.Members {
+			if m.Suffrage == "Voter" {
+				voters++
+			}
+		}
+		return voters == 3 && st.Leader == "n1"
+	})
+
+	// A follower forwards the start to the leader.
+	if code, _, errb := knhkProc(t, dir, "cluster", "--server", n3.url, "start", "c1", "--workflow", "Hold", "--input", `"c1"`); code != 0 {
+		t.Fatalf("start: %s", errb)
+	}
+	// Another node with another program is refused, naming why.
+	other := strings.Replace(clusterSource, `" by "`, `" approved by "`, 1)
+	if err := os.WriteFile(filepath.Join(dir, "other.knhk"), []byte(other), 0o666); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errb := knhkProc(t, dir, "serve", "--data", "d-x", "--listen", "127.0.0.1:0", "--node", "x", "--raft", "127.0.0.1:0", "--join", n1.url, "other.knhk")
+	if code != 1 || !strings.Contains(errb, "program version mismatch") {
+		t.Fatalf("a node of another program: exit %d\n%s", code, errb)
+	}
+	// So is a second node that takes n2's id.
+	code, _, errb = knhkProc(t, dir, "serve", "--data", "d-y", "--listen", "127.0.0.1:0", "--node", "n2", "--raft", "127.0.0.1:0", "--join", n1.url, "app.knhk")
+	if code != 1 || !strings.Contains(errb, "node id in use") {
+		t.Fatalf("a reused id: exit %d\n%s", code, errb)
+	}
+
+	procs["n1"].cmd.Process.Kill()
+	procs["n1"].cmd.Wait()
+	delete(procs, "n1")
+	// The client retries through n3 while the others elect a leader.
+	if code, _, errb := knhkProc(t, dir, "cluster", "--server", n3.url, "signal", "c1", "Approve", "--payload", `{"by":"ann"}`); code != 0 {
+		t.Fatalf("signal after the leader's death: %s", errb)
+	}
+	code, out, errb := knhkProc(t, dir, "cluster", "--server", n3.url, "get", "c1")
+	if code != 0 {
+		t.Fatalf("get: %s", errb)
+	}
+	var v struct {
+		Status string `json:"status"`
+		Result string `json:"result"`
+		Node   string `json:"node"`
+	}
+	if err := json.Unmarshal([]byte(out), &v); err != nil {
+		t.Fatal(err)
+	}
+	if v.Status != "completed" || v.Result != "c1 by ann" || v.Node == "n1" {
+		t.Fatalf("c1 after failover: %s", out)
+	}
+}
+
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
