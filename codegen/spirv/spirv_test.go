@@ -99,3 +99,29 @@ func TestFusedValidates(t *testing.T) {
 	}
 	validate(t, sh.Name, sh.Binary)
 }
+
+// TestGLSLBuiltins compiles every f32 builtin that is one GLSL.std.450
+// instruction (the language offers exp, log and sqrt; the table has the
+// rest for when it offers them) and validates the module.
+func TestGLSLBuiltins(t *testing.T) {
+	p := ir.NewProgram("builtins")
+	p.Files = []ir.File{{Name: "builtins.knhk"}}
+	arr := p.ListOf(ir.F32)
+	b := ir.NewFunc("k", ir.F32, ir.Param{Name: "a", Type: arr}, ir.Param{Name: "i", Type: ir.I32})
+	x := b.Index(ir.F32, b.Param(0), b.Param(1))
+	acc := x
+	for _, name := range []string{"exp", "log", "sqrt", "pow", "floor", "ceil", "trunc", "round", "tanh", "sin", "cos", "tan", "exp2", "log2", "abs", "min", "max"} {
+		args := []ir.Reg{acc}
+		if name == "pow" || name == "min" || name == "max" {
+			args = append(args, x)
+		}
+		acc = b.Builtin(ir.F32, name, ir.NoFunc, args...)
+	}
+	b.Return(acc)
+	p.Kernels = []*ir.Kernel{{Name: "k", Params: []ir.Param{{Name: "a", Type: arr}}, Result: arr, Body: p.AddFunc(b.F)}}
+	sh, diags := spirv.Kernel(p, 0)
+	if len(diags) > 0 {
+		t.Fatal(diags)
+	}
+	validate(t, "builtins", sh.Binary)
+}
