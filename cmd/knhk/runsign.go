@@ -36,7 +36,7 @@ type signOptions struct {
 func (o *signOptions) define(fs *flag.FlagSet) {
 	fs.StringVar(&o.signKey, "sign-key", "", "keep a receipt log of every transition, checkpoints signed with the private key `KEY`")
 	fs.StringVar(&o.trust, "trust", "", "run only a program whose descriptor is signed by a key in `DIR`")
-	fs.StringVar(&o.policy, "policy", "classical", "with --trust, accept signatures of class `P` (classical, hybrid, post-quantum) or stronger")
+	fs.StringVar(&o.policy, "policy", "classical", "the weakest signature class `P` (classical, hybrid, post-quantum) --trust accepts and --sign-key signs with")
 	fs.IntVar(&o.every, "checkpoint-every", receipt.DefaultEvery, "sign a receipt checkpoint every `N` receipts")
 	fs.StringVar(&o.interval, "checkpoint-interval", "1s", "sign a receipt checkpoint at least every `D`")
 	fs.StringVar(&o.unsealKey, "unseal-key", "", "open sealed task arguments with the sealing key `KEY`")
@@ -128,6 +128,10 @@ func openReceipts(e *env, o *signOptions, data string) (*receipt.Recorder, bool)
 		fmt.Fprintf(e.stderr, "knhk: --sign-key: %v\n", err)
 		return nil, false
 	}
+	if err := checkSignPolicy(o.policy, k); err != nil {
+		fmt.Fprintf(e.stderr, "knhk: --sign-key: %v\n", err)
+		return nil, false
+	}
 	if o.every <= 0 {
 		fmt.Fprintf(e.stderr, "knhk: --checkpoint-every must be positive, got %d\n", o.every)
 		return nil, false
@@ -178,4 +182,21 @@ func parseInterval(s string) (time.Duration, error) {
 		return 0, fmt.Errorf("want a positive duration, got %s", s)
 	}
 	return d, nil
+}
+
+// checkSignPolicy refuses to sign with a key weaker than the policy
+// named: a deployment that moved to hybrid or post-quantum signatures
+// does not make new classical ones by mistake.
+func checkSignPolicy(policy string, k *sign.PrivateKey) error {
+	if policy == "" {
+		return nil
+	}
+	p, err := sign.ParsePolicy(policy)
+	if err != nil {
+		return err
+	}
+	if !p.Accepts(k.Algorithm()) {
+		return fmt.Errorf("policy %s does not sign with a %s key (%s); use a key of a stronger class", p, k.Algorithm().Class(), k.Algorithm())
+	}
+	return nil
 }

@@ -13,7 +13,7 @@ import (
 
 var signCmd = &command{
 	name:      "sign",
-	usageLine: "knhk sign --key KEY [--append] [-o SIG] FILE",
+	usageLine: "knhk sign --key KEY [--append] [--policy P] [-o SIG] FILE",
 	short:     "sign a compiled descriptor",
 	long: `Sign compiles FILE as knhk run would (check and soundness gate included)
 and signs its descriptor hash, the SHA-256 that names this version of the
@@ -24,12 +24,14 @@ default FILE.sig, where knhk verify and knhk run --trust look for it.
 With --append the signature is added to those already in SIG instead of
 replacing them: during a migration a descriptor carries, say, an Ed25519
 and an ML-DSA signature, and a runtime accepts whichever its policy and
-trust directory allow.
+trust directory allow. With --policy P (classical, hybrid or
+post-quantum) sign refuses a key of a weaker class.
 `,
 	setup: func(fs *flag.FlagSet) func(*env, []string) int {
 		key := fs.String("key", "", "sign with the private key in `KEY`")
 		out := fs.String("o", "", "write the signature to `SIG` (default FILE.sig)")
 		appendSig := fs.Bool("append", false, "add to the signatures already in SIG")
+		policy := fs.String("policy", "", "refuse a key weaker than class `P`")
 		return func(e *env, args []string) int {
 			if len(args) != 1 {
 				return usageError(e, "want exactly one FILE, got %d", len(args))
@@ -37,14 +39,18 @@ trust directory allow.
 			if *key == "" {
 				return usageError(e, "give the private key with --key")
 			}
-			return runSign(e, *key, *out, *appendSig, args[0])
+			return runSign(e, *key, *out, *policy, *appendSig, args[0])
 		}
 	},
 }
 
-func runSign(e *env, keyPath, out string, appendSig bool, file string) int {
+func runSign(e *env, keyPath, out, policy string, appendSig bool, file string) int {
 	k, err := readPrivateKey(keyPath)
 	if err != nil {
+		fmt.Fprintf(e.stderr, "knhk: %v\n", err)
+		return exitUser
+	}
+	if err := checkSignPolicy(policy, k); err != nil {
 		fmt.Fprintf(e.stderr, "knhk: %v\n", err)
 		return exitUser
 	}

@@ -28,7 +28,7 @@ type serveSign struct {
 func (o *serveSign) define(fs *flag.FlagSet) {
 	fs.StringVar(&o.signKey, "sign-key", "", "keep a receipt log and sign deployed descriptors with the private key `KEY`")
 	fs.StringVar(&o.trust, "trust", "", "deploy only descriptors signed (in DIR/*.sig) by a key in `DIR`")
-	fs.StringVar(&o.policy, "policy", "classical", "with --trust, accept signatures of class `P` or stronger")
+	fs.StringVar(&o.policy, "policy", "classical", "the weakest signature class `P` --trust accepts and --sign-key signs with")
 	fs.IntVar(&o.every, "checkpoint-every", receipt.DefaultEvery, "sign a receipt checkpoint every `N` receipts")
 	fs.StringVar(&o.interval, "checkpoint-interval", "1s", "sign a receipt checkpoint at least every `D`")
 }
@@ -64,7 +64,7 @@ func openServeSigning(e *env, o *serveSign, data string) (*serveSigning, bool) {
 		s.policy, s.dir = p, o.trust
 	}
 	if o.signKey != "" {
-		ro := signOptions{signKey: o.signKey, every: o.every, interval: o.interval}
+		ro := signOptions{signKey: o.signKey, every: o.every, interval: o.interval, policy: o.policy}
 		rec, ok := openReceipts(e, &ro, data)
 		if !ok {
 			return nil, false

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
 
 	"github.com/knhk/knhk/runtime/sign"
 )
@@ -99,6 +100,7 @@ func Verify(data string, o VerifyOptions) (*Report, error) {
 	for id := range keys {
 		rep.Keys = append(rep.Keys, id)
 	}
+	sort.Strings(rep.Keys)
 
 	// The receipts, with each checkpoint's root compared as the tree
 	// reaches its size.
