@@ -70,3 +70,29 @@ func TestDamagedIndex(t *testing.T) {
 		t.Fatalf("case after the full scan: %+v", sum)
 	}
 }
+
+// FuzzIndexLine: any line decodes or is refused without a panic, and a
+// line that decodes encodes to a line that decodes to the same case.
+func FuzzIndexLine(f *testing.F) {
+	f.Add("c-1\trunning\t0\tW\t1\t2\t3\t4\tiz17\tGo,Stop\tk\tr\t\t\t")
+	f.Add("c-2\tfailed\t1\tW\t0\t0\t0\t0\t\t\t\t\t\terr\t3:4:3:9:a.knhk")
+	f.Fuzz(func(t *testing.T, line string) {
+		d := &lineDecoder{progs: []string{"h1", "h2"}, shared: map[string]string{}}
+		l, err := d.decode([]byte(line))
+		if err != nil {
+			return
+		}
+		prog := 0
+		if l.Program == "h2" {
+			prog = 1
+		}
+		b := appendLine(nil, &l, prog)
+		again, err := d.decode(b[:len(b)-1])
+		if err != nil {
+			t.Fatalf("%q decoded, its encoding %q does not: %v", line, b, err)
+		}
+		if !reflect.DeepEqual(again, l) {
+			t.Fatalf("round trip of %q:\n got %+v\nwant %+v", line, again, l)
+		}
+	})
+}

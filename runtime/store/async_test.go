@@ -5,6 +5,8 @@ package store
 import (
 	"context"
 	"fmt"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -74,9 +76,23 @@ func TestKeyCase(t *testing.T) {
 			t.Errorf("KeyCase(Key(%q)) = %q, %v", c, got, ok)
 		}
 	}
-	for _, bad := range []string{"", "x", "3:ab", "-1:/", "2:ab", "9:abc/d"} {
+	for _, bad := range []string{"", "x", "3:ab", "-1:/", "2:ab", "9:abc/d", "+1:a/", "01:a/"} {
 		if got, ok := KeyCase(bad); ok {
 			t.Errorf("KeyCase(%q) = %q, want not ok", bad, got)
 		}
 	}
+}
+
+// FuzzKeyCase: KeyCase gives back the case id of every key Key makes,
+// and whatever it accepts is the length-prefixed first part.
+func FuzzKeyCase(f *testing.F) {
+	f.Add("c-1", "t#1", 2, "3:abc/x")
+	f.Fuzz(func(t *testing.T, c, tr string, attempt int, s string) {
+		if got, ok := KeyCase(Key(c, tr, attempt)); !ok || got != c {
+			t.Fatalf("KeyCase(Key(%q, %q, %d)) = %q, %v", c, tr, attempt, got, ok)
+		}
+		if got, ok := KeyCase(s); ok && !strings.HasPrefix(s, strconv.Itoa(len(got))+":"+got+"/") {
+			t.Fatalf("KeyCase(%q) = %q", s, got)
+		}
+	})
 }

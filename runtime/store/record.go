@@ -68,7 +68,7 @@ func KeyCase(key string) (string, bool) {
 		return "", false
 	}
 	l, err := strconv.Atoi(n)
-	if err != nil || l < 0 || l >= len(rest) || rest[l] != '/' {
+	if err != nil || strconv.Itoa(l) != n || l < 0 || l >= len(rest) || rest[l] != '/' {
 		return "", false
 	}
 	return rest[:l], true
