@@ -17,7 +17,9 @@ type Kernel struct {
 	Name string
 	Top  string // the extern "C" top function
 	// Files are the kernel's files by name: NAME.h (the top function's
-	// prototype), NAME.cpp (the kernel) and NAME_tb.cpp (the testbench).
+	// prototype), NAME.cpp (the kernel), NAME_tb.cpp (the testbench),
+	// NAME_input.txt (a sample input for it) and NAME_hls.tcl (the
+	// Vitis HLS script: C-simulation and synthesis).
 	Files map[string][]byte
 	// Sites are the instructions that can fail, by code: the top
 	// function reports the first failing element and its site's code.
@@ -287,6 +289,8 @@ func kernel(p *ir.Program, k *ir.Kernel, opts Options) (*Kernel, []Diagnostic) {
 	c.WriteString("  *err_elem = fail_elem;\n  *err_code = fail_code;\n}\n")
 	kn.Files[k.Name+".cpp"] = []byte(c.String())
 	kn.Files[k.Name+"_tb.cpp"] = []byte(testbench(p, k, first))
+	kn.Files[k.Name+"_input.txt"] = []byte(sampleInput(p, k))
+	kn.Files[k.Name+"_hls.tcl"] = []byte(tclScript("Kernel "+k.Name, top, k.Name, []string{k.Name + ".cpp"}, k.Name+"_tb.cpp", k.Name+"_input.txt"))
 	return kn, nil
 }
 

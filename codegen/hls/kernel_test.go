@@ -106,11 +106,18 @@ func csimKernel(t *testing.T, p *ir.Program, kn *Kernel, gofn func(vec.Mode, []e
 	rng := rand.New(rand.NewPCG(1, uint64(ki)))
 	inexact, total, compared := 0, 0, 0
 	errs := 0
-	for round, n := range []int{0, 1, 2, 7, 33, 100, 257} {
-		for variant := range 3 {
+	for round, n := range []int{0, 1, 2, 7, 33, 64, 100, 257} {
+		for variant := range 4 {
+			if variant == 3 && n != 64 {
+				continue
+			}
 			args, words := inputs(p, k, n, variant, rng)
+			text := strings.Join(words, "\n") + "\n"
+			if variant == 3 && text != string(kn.Files[kn.Name+"_input.txt"]) {
+				t.Fatalf("the sample input %s_input.txt is not 64 ones:\n%s", kn.Name, kn.Files[kn.Name+"_input.txt"])
+			}
 			in := filepath.Join(dir, fmt.Sprintf("in%d_%d", round, variant))
-			if err := os.WriteFile(in, []byte(strings.Join(words, "\n")+"\n"), 0o644); err != nil {
+			if err := os.WriteFile(in, []byte(text), 0o644); err != nil {
 				t.Fatal(err)
 			}
 			out, err := exec.Command(bin, in).Output()
@@ -232,13 +239,31 @@ func ulps(a, b float32) int64 {
 // inputs makes a kernel's arguments for n elements, as values for the
 // interpreter and as the testbench's words. Variant 0 uses ordinary
 // values, 1 special ones (±0, NaN, ±Inf, subnormals, extreme integers),
-// 2 ordinary values with every array after the first shorter than n.
+// 2 ordinary values with every array after the first shorter than n, 3
+// ones everywhere (the sample input knhk hls writes, with n = 64).
 func inputs(p *ir.Program, k *ir.Kernel, n, variant int, rng *rand.Rand) ([]eval.Value, []string) {
 	var args []eval.Value
 	var words []string
 	first := true
 	for _, pa := range k.Params {
 		kd := p.KindOf(pa.Type)
+		if variant == 3 {
+			v, w := oneOf(kd)
+			if kd == ir.KindList {
+				ek := p.KindOf(p.Type(pa.Type).Elem)
+				vs := make([]eval.Value, n)
+				words = append(words, strconv.FormatUint(uint64(n), 16))
+				for j := range vs {
+					vs[j], w = oneOf(ek)
+					words = append(words, w)
+				}
+				v = eval.List(vs)
+			} else {
+				words = append(words, w)
+			}
+			args = append(args, v)
+			continue
+		}
 		if kd != ir.KindList {
 			v, w := scalar(kd, variant == 1, rng)
 			args = append(args, v)
@@ -319,4 +344,19 @@ func sameValues(a, b eval.Value) bool {
 		}
 	}
 	return true
+}
+
+// oneOf is one of kind k, as a value and a testbench word.
+func oneOf(k ir.Kind) (eval.Value, string) {
+	switch k {
+	case ir.KindF32:
+		return eval.F32(1), "3f800000"
+	case ir.KindI32:
+		return eval.I32(1), "1"
+	case ir.KindU32:
+		return eval.U32(1), "1"
+	case ir.KindBool:
+		return eval.Bool(true), "1"
+	}
+	return eval.Value{}, ""
 }

@@ -79,6 +79,7 @@ func TestNetDispatch(t *testing.T) {
 			report = append(report, fmt.Sprintf("%s %s: fits (%d places, %d transitions)", base, wf, mod.Places, mod.Trans))
 			t.Run(base+"/"+wf, func(t *testing.T) {
 				bin := compileNet(t, mod)
+				sampleRuns(t, mod, bin)
 				for _, sc := range scs {
 					if sc.workflow == wf {
 						checkScenario(t, p, mod, bin, sc)
@@ -489,4 +490,25 @@ func transName(n *ir.Net, kind, trans int) string {
 		return "-"
 	}
 	return n.Transitions[trans].Name
+}
+
+// sampleRuns runs the testbench on the sample events knhk hls writes
+// beside the module (the Tcl script's C-simulation input): a start and
+// then a step per transition, each answered, the case running after the
+// start.
+func sampleRuns(t *testing.T, mod *NetModule, bin string) {
+	t.Helper()
+	base := mod.Top[len("knhk_net_"):] + "_net"
+	path := filepath.Join(t.TempDir(), base+"_events.txt")
+	if err := os.WriteFile(path, mod.Files[base+"_events.txt"], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(bin, path).Output()
+	if err != nil {
+		t.Fatalf("testbench on %s: %v", path, err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(lines) != 1+mod.Trans || !strings.HasSuffix(lines[0], " 1") {
+		t.Fatalf("sample events: %d transitions, results %q", mod.Trans, out)
+	}
 }
