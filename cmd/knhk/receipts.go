@@ -4,14 +4,17 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
 	"strings"
 
+	"github.com/knhk/knhk/runtime/engine"
 	"github.com/knhk/knhk/runtime/receipt"
 	"github.com/knhk/knhk/runtime/sign"
+	"github.com/knhk/knhk/runtime/store"
 )
 
 var receiptsCmd = &command{
@@ -27,7 +30,8 @@ of every case, the leaves of an RFC 6962 Merkle tree, with checkpoints
   knhk receipts verify checks every receipt's hash, sequence number and
   chain (to the previous receipt and to the previous receipt of its
   case), every checkpoint's signature and that its root is the Merkle
-  root of the receipts it covers. On damage or tampering it names the
+  root of the receipts it covers, and that each receipt's event digest
+  matches its case's event in the event log. On damage or tampering it names the
   first receipt that cannot be trusted and exits with status 1. With
   --trust DIR the checkpoints must be signed by keys in DIR (*.pub);
   without it the keys the runtime stored beside the log are used, which
@@ -97,6 +101,23 @@ func runReceiptsVerify(e *env, data, trustPath string, policy sign.Policy) int {
 		}
 		o.Trust = t
 	}
+	// The receipts are compared with the event log when the data
+	// directory has one (an auditor may hold the receipts alone).
+	if st, err := store.OpenReadOnly(data, store.Options{}); err == nil {
+		defer st.Close()
+		o.Events = func(fn func(string, *engine.Event) error) error {
+			return st.Scan(context.Background(), 0, func(r store.Record) error {
+				if r.Kind == engine.SnapshotKind {
+					return nil
+				}
+				ev, err := engine.DecodeEvent(r.Payload)
+				if err != nil {
+					return fmt.Errorf("record %d: %w", r.Seq, err)
+				}
+				return fn(r.CaseID, ev)
+			})
+		}
+	}
 	rep, err := receipt.Verify(data, o)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "knhk: %v\n", err)
@@ -111,6 +132,14 @@ func runReceiptsVerify(e *env, data, trustPath string, policy sign.Policy) int {
 		return exitUser
 	}
 	fmt.Fprintf(e.stdout, "%s: %d receipts of %d cases verified; %d checkpoints signed by %s\n", data, rep.Receipts, rep.Cases, rep.Checkpoints, keyList(rep.Keys))
+	if rep.EventsChecked {
+		fmt.Fprintf(e.stdout, "every receipt matches its event in the event log\n")
+		if rep.Unreceipted > 0 {
+			fmt.Fprintf(e.stdout, "%d cases have events after their last receipt (continued without --sign-key, or still running)\n", rep.Unreceipted)
+		}
+	} else {
+		fmt.Fprintf(e.stdout, "no event log in %s: the receipts were not compared with events\n", data)
+	}
 	if rep.Signed < rep.Receipts {
 		fmt.Fprintf(e.stdout, "receipts %d to %d are not covered by a signed checkpoint yet (a run still going, or one that died)\n", rep.Signed, rep.Receipts-1)
 	}

@@ -8,6 +8,7 @@ package receipt
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -70,6 +71,11 @@ func (l *countLog) Append(ctx context.Context, id string, ev *engine.Event) erro
 // durable returns an engine over a fresh store in dir, with receipts
 // recorded by rec when it is not nil, and the counter of its events.
 func durable(tb testing.TB, p *ir.Program, dir string, rec *Recorder) (*engine.Engine, *countLog) {
+	e, cl, _ := durableStore(tb, p, dir, rec)
+	return e, cl
+}
+
+func durableStore(tb testing.TB, p *ir.Program, dir string, rec *Recorder) (*engine.Engine, *countLog, *store.Store) {
 	st, err := store.Open(dir, store.Options{})
 	if err != nil {
 		tb.Fatal(err)
@@ -87,7 +93,29 @@ func durable(tb testing.TB, p *ir.Program, dir string, rec *Recorder) (*engine.E
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return e, cl
+	return e, cl, st
+}
+
+// storeEvents is VerifyOptions.Events over st, with edit applied to the
+// n-th event (from 0) when edit is not nil.
+func storeEvents(st *store.Store, n int, edit func(*engine.Event)) func(func(string, *engine.Event) error) error {
+	return func(fn func(string, *engine.Event) error) error {
+		i := 0
+		return st.Scan(context.Background(), 0, func(r store.Record) error {
+			if r.Kind == engine.SnapshotKind {
+				return nil
+			}
+			ev, err := engine.DecodeEvent(r.Payload)
+			if err != nil {
+				return err
+			}
+			if i == n && edit != nil {
+				edit(ev)
+			}
+			i++
+			return fn(r.CaseID, ev)
+		})
+	}
 }
 
 func runCases(tb testing.TB, e *engine.Engine, prefix string, cases, conc int) time.Duration {
@@ -136,14 +164,21 @@ func TestEngineReceipts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, cl := durable(t, p, dir, rec)
+	e, cl, st := durableStore(t, p, dir, rec)
 	runCases(t, e, "c", 40, 8)
 	if err := rec.Close(); err != nil {
 		t.Fatal(err)
 	}
-	rep, err := Verify(dir, VerifyOptions{Trust: sign.NewTrustSet(k.Public())})
-	if err != nil || rep.Problem != nil {
-		t.Fatalf("%v %v", err, rep.Problem)
+	trust := sign.NewTrustSet(k.Public())
+	rep, err := Verify(dir, VerifyOptions{Trust: trust, Events: storeEvents(st, -1, nil)})
+	if err != nil || rep.Problem != nil || !rep.EventsChecked || rep.Unreceipted != 0 {
+		t.Fatalf("%v %v %+v", err, rep.Problem, rep)
+	}
+	// An event of the log that differs from what its receipt recorded is
+	// found at that receipt.
+	bad, err := Verify(dir, VerifyOptions{Trust: trust, Events: storeEvents(st, 17, func(ev *engine.Event) { ev.Time++ })})
+	if err != nil || bad.Problem == nil || !strings.Contains(bad.Problem.Reason, "does not match event") {
+		t.Fatalf("changed event: %v %v", err, bad.Problem)
 	}
 	if n := cl.n.Load(); rep.Receipts != uint64(n) || rep.Signed != uint64(n) || rep.Cases != 40 {
 		t.Fatalf("%d events, report %+v", n, rep)

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sort"
 
+	"github.com/knhk/knhk/runtime/engine"
 	"github.com/knhk/knhk/runtime/sign"
 )
 
@@ -20,6 +21,10 @@ type VerifyOptions struct {
 	// proves the log unchanged since it was signed but not who signed it.
 	Trust  *sign.TrustSet
 	Policy sign.Policy
+	// Events, if set, calls fn with every event of the data directory's
+	// event log in append order; each receipt's event digest must then
+	// match its case's event at the same position.
+	Events func(fn func(caseID string, ev *engine.Event) error) error
 }
 
 // Report is what Verify found.
@@ -35,6 +40,11 @@ type Report struct {
 	Cut bool
 	// Problem is the first thing wrong, nil when the log verifies.
 	Problem *Problem
+	// EventsChecked is set when the receipts were compared with the
+	// event log; Unreceipted counts the cases with events after their
+	// last receipt (continued without --sign-key, or still running).
+	EventsChecked bool
+	Unreceipted   int
 }
 
 // Verify checks the receipt log of data directory data: every receipt's
@@ -102,6 +112,25 @@ func Verify(data string, o VerifyOptions) (*Report, error) {
 	}
 	sort.Strings(rep.Keys)
 
+	// The event log's digests, per case, to compare the receipts with.
+	var events map[string][]Digest
+	if o.Events != nil {
+		events = map[string][]Digest{}
+		err := o.Events(func(id string, ev *engine.Event) error {
+			d, err := EventDigest(ev)
+			if err != nil {
+				return err
+			}
+			events[id] = append(events[id], d)
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("reading the event log: %w", err)
+		}
+		rep.EventsChecked = true
+	}
+	seen := map[string]int{} // receipts so far per case
+
 	// The receipts, with each checkpoint's root compared as the tree
 	// reaches its size.
 	c := newChain(false)
@@ -135,6 +164,17 @@ func Verify(data string, o VerifyOptions) (*Report, error) {
 		if err := c.add(r); err != nil {
 			return err
 		}
+		if events != nil {
+			k := seen[r.Case]
+			evs := events[r.Case]
+			switch {
+			case k >= len(evs):
+				return &Problem{Seq: r.Seq, Reason: fmt.Sprintf("the event log holds %d events of case %s, and this receipt is for event %d: events were removed from the log", len(evs), r.Case, k+1)}
+			case evs[k] != r.Event:
+				return &Problem{Seq: r.Seq, Reason: fmt.Sprintf("its event digest does not match event %d of case %s in the event log: the event log or the receipt was changed, or the case ran on without receipts", k+1, r.Case)}
+			}
+			seen[r.Case] = k + 1
+		}
 		if err := rng.Append(c.leaves[len(c.leaves)-1], nil); err != nil {
 			return err
 		}
@@ -155,6 +195,11 @@ func Verify(data string, o VerifyOptions) (*Report, error) {
 	if next < len(cps) {
 		rep.Problem = &Problem{Seq: c.n, Checkpoint: next + 1, Reason: fmt.Sprintf("it signs %d receipts but the log ends after %d: receipts from %d on were deleted", cps[next].Size, c.n, c.n)}
 		return rep, nil
+	}
+	for id, evs := range events {
+		if seen[id] > 0 && seen[id] < len(evs) {
+			rep.Unreceipted++
+		}
 	}
 	if cut >= 0 {
 		if len(cps) > 0 && cps[len(cps)-1].Size > c.n {
