@@ -263,3 +263,26 @@ func (p *nodesProber) Applied(_ context.Context, m Member) (uint64, error) {
 	}
 	return n.r.AppliedIndex(), nil
 }
+
+// partition cuts node id off from the others, both ways; heal mends it.
+func (c *testCluster) partition(id string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for pid, p := range c.trans {
+		if pid != id {
+			p.Disconnect(raft.ServerAddress(id))
+			c.trans[id].Disconnect(raft.ServerAddress(pid))
+		}
+	}
+}
+
+func (c *testCluster) heal(id string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for pid, p := range c.trans {
+		if pid != id {
+			p.Connect(raft.ServerAddress(id), c.trans[id])
+			c.trans[id].Connect(raft.ServerAddress(pid), p)
+		}
+	}
+}

@@ -7,10 +7,13 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"errors"
 	"math/big"
 	"net"
 	"testing"
 	"time"
+
+	"github.com/hashicorp/raft"
 
 	"github.com/knhk/knhk/runtime/host"
 	"github.com/knhk/knhk/runtime/worker"
@@ -73,7 +76,7 @@ func TestTLSClusterOnDisk(t *testing.T) {
 			dirs[id] = t.TempDir()
 		}
 		n, err := NewNode(Config{ID: id, Raft: addr, API: "api-" + id, Dir: dirs[id], Bootstrap: boot, Program: prog, Eval: &host.Evaluator{},
-			Worker: worker.New(prog, worker.Options{Registry: fx.registry()}), TLS: ca.config(t, id), Timing: fastTiming, Prober: probe})
+			Worker: worker.New(prog, worker.Options{Registry: fx.registry()}), TLS: ca.config(t, id), Timing: tlsTiming, Prober: probe})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -92,27 +95,37 @@ func TestTLSClusterOnDisk(t *testing.T) {
 	for _, id := range []string{"n2", "n3"} {
 		nodes[id] = open(id, "127.0.0.1:0", false)
 		probe.set(id, nodes[id])
-		if err := nodes["n1"].Join(ctx(t), Member{ID: id, Raft: addrs[id]}, nodes[id].ProgramHash()); err != nil {
+		var err error
+		waitFor(t, id+" to join", func() bool {
+			err = leaderOf(nodes).Join(ctx(t), Member{ID: id, Raft: addrs[id]}, nodes[id].ProgramHash())
+			return !errors.Is(err, ErrNotLeader)
+		})
+		if err != nil {
 			t.Fatal(err)
 		}
 	}
-	l := nodes["n1"]
+	waitFor(t, "three voters", func() bool { return len(voters(leaderOf(nodes))) == 3 })
+	l := leaderOf(nodes)
+	f := "n3"
+	if l.ID() == f {
+		f = "n2"
+	}
 	if err := l.Start(ctx(t), "", "t1", "W", []any{"t1"}); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "t1 to wait", func() bool { return fx.count("t1/2") == 1 })
-	if err := nodes["n3"].Close(); err != nil {
+	if err := nodes[f].Close(); err != nil {
 		t.Fatal(err)
 	}
-	delete(nodes, "n3")
+	delete(nodes, f)
 	if err := l.Signal(ctx(t), "", "t1", "Go", []any{int64(2)}); err != nil {
 		t.Fatal(err)
 	}
 	completed(t, l, "t1")
-	// n3 comes back from its directory and catches up.
-	nodes["n3"] = open("n3", addrs["n3"], false)
-	probe.set("n3", nodes["n3"])
-	completed(t, nodes["n3"], "t1")
+	// The follower comes back from its directory and catches up.
+	nodes[f] = open(f, addrs[f], false)
+	probe.set(f, nodes[f])
+	completed(t, nodes[f], "t1")
 
 	// A node whose certificate another CA signed cannot reach n1.
 	rogue, err := NewTLSStreamLayer("127.0.0.1:0", newCA(t).config(t, "rogue"))
@@ -125,4 +138,37 @@ func TestTLSClusterOnDisk(t *testing.T) {
 		c.Close()
 		t.Fatal("a peer with a foreign certificate completed a handshake")
 	}
+}
+
+// tlsTiming is slower than fastTiming: TLS handshakes on a loaded
+// machine (or under -race) outlast a 50ms lease.
+var tlsTiming = Timing{Heartbeat: 300 * time.Millisecond, Election: 300 * time.Millisecond, Lease: 150 * time.Millisecond,
+	Commit: 5 * time.Millisecond, Tick: 20 * time.Millisecond}
+
+// leaderOf returns the node of nodes that leads, or any node if none
+// does yet (its calls then fail with ErrNotLeader).
+func leaderOf(nodes map[string]*Node) *Node {
+	var any *Node
+	for _, id := range sortedKeys(nodes) {
+		n := nodes[id]
+		if n.IsLeader() {
+			return n
+		}
+		any = n
+	}
+	return any
+}
+
+func voters(n *Node) []string {
+	cf := n.r.GetConfiguration()
+	if cf.Error() != nil {
+		return nil
+	}
+	var out []string
+	for _, s := range cf.Configuration().Servers {
+		if s.Suffrage == raft.Voter {
+			out = append(out, string(s.ID))
+		}
+	}
+	return out
 }
