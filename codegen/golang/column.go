@@ -1,6 +1,7 @@
 // This file implements the vector form of filter, any and all over a
 // list of records held as a Go slice, when the lambda compares one int or
-// float field of its record with a constant (o => o.amount > 1000): the
+// float field of its record with a constant (o => o.amount > 1000), or
+// over a list of ints or floats (x => x > 0.5): the
 // generated code calls runtime/eval's FilterCol, AnyCol or AllCol with a
 // function that gathers the field into a column, which runtime/vec
 // compares a vector at a time. The lambda's typed function is passed too:
@@ -17,9 +18,10 @@ import (
 	"github.com/knhk/knhk/compiler/ir"
 )
 
-// columnPred is a lambda of the form x => x.field op constant.
+// columnPred is a lambda of the form x => x.field op constant, or
+// x => x op constant over a list of numbers.
 type columnPred struct {
-	field int    // the field's index
+	field int    // the field's index; -1 for the element itself
 	num   string // its representation: int64 or float64
 	op    ir.BinOp
 	c     jen.Code // the constant, in representation num
@@ -30,20 +32,34 @@ type columnPred struct {
 // representation e.
 func (g *gen) columnPredOf(callee *ir.Func, e string) (columnPred, bool) {
 	var p columnPred
-	if len(callee.Params) != 1 || g.rep(callee.Params[0].Type) != e || !composite(e) || len(callee.Blocks) != 1 {
+	if len(callee.Params) != 1 || g.rep(callee.Params[0].Type) != e || len(callee.Blocks) != 1 {
 		return p, false
 	}
 	blk := callee.Blocks[0]
-	if len(blk.Params) != 0 || blk.Term.Op != ir.TermReturn || len(blk.Instrs) != 3 {
+	field, konst := ir.Reg(-1), ir.Reg(-1)
+	switch {
+	case e == "int64" || e == "float64":
+		// x => x op c over a list of numbers: the element is the column.
+		field, p.field = 0, -1
+		if len(blk.Instrs) != 2 {
+			return p, false
+		}
+	case composite(e):
+		if len(blk.Instrs) != 3 {
+			return p, false
+		}
+	default:
 		return p, false
 	}
-	field, konst := ir.Reg(-1), ir.Reg(-1)
+	if len(blk.Params) != 0 || blk.Term.Op != ir.TermReturn {
+		return p, false
+	}
 	var k ir.Const
 	rt := g.p.Type(callee.Params[0].Type)
 	for _, in := range blk.Instrs {
 		switch in.Op {
 		case ir.OpField:
-			if len(in.Args) != 1 || in.Args[0] != 0 || rt == nil || int(in.Index) >= len(rt.Fields) {
+			if p.field < 0 || len(in.Args) != 1 || in.Args[0] != 0 || rt == nil || int(in.Index) >= len(rt.Fields) {
 				return p, false
 			}
 			field, p.field = in.Dst, int(in.Index)
@@ -97,11 +113,20 @@ func swapCmp(op ir.BinOp) ir.BinOp {
 // gatherName is the generated function that copies field i of records
 // of representation e into a column, defined once (gathers).
 func (g *gen) gatherName(e string, i int, num string) string {
-	f := g.p.Type(g.repType[e]).Fields[i]
-	name := fmt.Sprintf("gather_%s_%s", e, exported(f.Name))
 	if g.gathers == nil {
 		g.gathers = map[string]jen.Code{}
 	}
+	if i < 0 {
+		// A list of numbers is its own column.
+		name := "gather_" + e
+		g.gathers[name] = jen.Commentf("%s copies numbers into a column.", name).Line().
+			Func().Id(name).Params(jen.Id("dst").Index().Id(num), jen.Id("xs").Index().Id(e)).Block(
+			jen.Copy(jen.Id("dst"), jen.Id("xs")),
+		).Line()
+		return name
+	}
+	f := g.p.Type(g.repType[e]).Fields[i]
+	name := fmt.Sprintf("gather_%s_%s", e, exported(f.Name))
 	if _, ok := g.gathers[name]; !ok {
 		g.gathers[name] = jen.Commentf("%s copies the %s field of records into a column.", name, f.Name).Line().
 			Func().Id(name).Params(jen.Id("dst").Index().Id(num), jen.Id("xs").Index().Id(e)).Block(

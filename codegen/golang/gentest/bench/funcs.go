@@ -11,7 +11,7 @@ import (
 )
 
 // funcs is the table of compiled functions, by function index.
-var funcs = [31]host.NativeFunc{func(n *eval.Native, a []eval.Value) (eval.Value, error) {
+var funcs = [34]host.NativeFunc{func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 1 {
 		return eval.Value{}, n.Arity("big", locs[0], 1, len(a))
 	}
@@ -67,169 +67,169 @@ var funcs = [31]host.NativeFunc{func(n *eval.Native, a []eval.Value) (eval.Value
 	return eval.Bool(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 1 {
-		return eval.Value{}, n.Arity("flags", locs[37], 1, len(a))
+		return eval.Value{}, n.Arity("pricey", locs[37], 1, len(a))
 	}
-	x, err := f6_flags(n, unbox_list_Order(a[0]))
+	x, err := f6_pricey(n, unbox_list_Order(a[0]))
+	if err != nil {
+		return eval.Value{}, err
+	}
+	return eval.Int(x), nil
+}, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
+	if len(a) != 1 {
+		return eval.Value{}, n.Arity("flags", locs[43], 1, len(a))
+	}
+	x, err := f7_flags(n, unbox_list_Order(a[0]))
 	if err != nil {
 		return eval.Value{}, err
 	}
 	return eval.Bool(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 1 {
-		return eval.Value{}, n.Arity("heavy", locs[43], 1, len(a))
+		return eval.Value{}, n.Arity("heavy", locs[49], 1, len(a))
 	}
-	x, err := f7_heavy(n, unbox_list_Order(a[0]))
+	x, err := f8_heavy(n, unbox_list_Order(a[0]))
 	if err != nil {
 		return eval.Value{}, err
 	}
 	return eval.Float(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 1 {
-		return eval.Value{}, n.Arity("eu_total.filter", locs[61], 1, len(a))
+		return eval.Value{}, n.Arity("eu_total.filter", locs[67], 1, len(a))
 	}
-	x, err := f8_eu_total_filter(n, unbox_Order(a[0]))
+	x, err := f9_eu_total_filter(n, unbox_Order(a[0]))
 	if err != nil {
 		return eval.Value{}, err
 	}
 	return eval.Bool(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 1 {
-		return eval.Value{}, n.Arity("eu_total.map", locs[64], 1, len(a))
+		return eval.Value{}, n.Arity("eu_total.map", locs[70], 1, len(a))
 	}
-	x, err := f9_eu_total_map(n, unbox_Order(a[0]))
+	x, err := f10_eu_total_map(n, unbox_Order(a[0]))
 	if err != nil {
 		return eval.Value{}, err
 	}
 	return eval.Float(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 1 {
-		return eval.Value{}, n.Arity("bulky.filter", locs[67], 1, len(a))
+		return eval.Value{}, n.Arity("bulky.filter", locs[73], 1, len(a))
 	}
-	x, err := f10_bulky_filter(n, unbox_Order(a[0]))
+	x, err := f11_bulky_filter(n, unbox_Order(a[0]))
 	if err != nil {
 		return eval.Value{}, err
 	}
 	return eval.Bool(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 1 {
-		return eval.Value{}, n.Arity("cheap.filter", locs[78], 1, len(a))
+		return eval.Value{}, n.Arity("cheap.filter", locs[84], 1, len(a))
 	}
-	x, err := f11_cheap_filter(n, unbox_Order(a[0]))
+	x, err := f12_cheap_filter(n, unbox_Order(a[0]))
 	if err != nil {
 		return eval.Value{}, err
 	}
 	return eval.Bool(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 1 {
-		return eval.Value{}, n.Arity("everyone.all", locs[82], 1, len(a))
+		return eval.Value{}, n.Arity("everyone.all", locs[88], 1, len(a))
 	}
-	x, err := f12_everyone_all(n, unbox_Order(a[0]))
+	x, err := f13_everyone_all(n, unbox_Order(a[0]))
 	if err != nil {
 		return eval.Value{}, err
 	}
 	return eval.Bool(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 1 {
-		return eval.Value{}, n.Arity("flags.any", locs[86], 1, len(a))
+		return eval.Value{}, n.Arity("pricey.map", locs[92], 1, len(a))
 	}
-	x, err := f13_flags_any(n, unbox_Order(a[0]))
+	x, err := f14_pricey_map(n, unbox_Order(a[0]))
+	if err != nil {
+		return eval.Value{}, err
+	}
+	return eval.Float(x), nil
+}, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
+	if len(a) != 1 {
+		return eval.Value{}, n.Arity("pricey.filter", locs[94], 1, len(a))
+	}
+	x, err := f15_pricey_filter(n, a[0].AsFloat())
 	if err != nil {
 		return eval.Value{}, err
 	}
 	return eval.Bool(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 1 {
-		return eval.Value{}, n.Arity("flags.all", locs[90], 1, len(a))
+		return eval.Value{}, n.Arity("flags.any", locs[97], 1, len(a))
 	}
-	x, err := f14_flags_all(n, unbox_Order(a[0]))
+	x, err := f16_flags_any(n, unbox_Order(a[0]))
 	if err != nil {
 		return eval.Value{}, err
 	}
 	return eval.Bool(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 1 {
-		return eval.Value{}, n.Arity("heavy.filter", locs[94], 1, len(a))
+		return eval.Value{}, n.Arity("flags.all", locs[101], 1, len(a))
 	}
-	x, err := f15_heavy_filter(n, unbox_Order(a[0]))
+	x, err := f17_flags_all(n, unbox_Order(a[0]))
+	if err != nil {
+		return eval.Value{}, err
+	}
+	return eval.Bool(x), nil
+}, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
+	if len(a) != 1 {
+		return eval.Value{}, n.Arity("heavy.filter", locs[105], 1, len(a))
+	}
+	x, err := f18_heavy_filter(n, unbox_Order(a[0]))
 	if err != nil {
 		return eval.Value{}, err
 	}
 	return eval.Bool(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Heavy.let.r", locs[98], 0, len(a))
+		return eval.Value{}, n.Arity("Heavy.let.r", locs[109], 0, len(a))
 	}
-	x, err := f16_Heavy_let_r(n)
+	x, err := f19_Heavy_let_r(n)
 	if err != nil {
 		return eval.Value{}, err
 	}
 	return eval.Float(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Heavy.guard", locs[102], 0, len(a))
+		return eval.Value{}, n.Arity("Heavy.guard", locs[113], 0, len(a))
 	}
-	x, err := f17_Heavy_guard(n)
+	x, err := f20_Heavy_guard(n)
 	if err != nil {
 		return eval.Value{}, err
 	}
 	return eval.Bool(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Heavy.fail", locs[107], 0, len(a))
+		return eval.Value{}, n.Arity("Heavy.fail", locs[118], 0, len(a))
 	}
-	x, err := f18_Heavy_fail(n)
+	x, err := f21_Heavy_fail(n)
 	if err != nil {
 		return eval.Value{}, err
 	}
 	return eval.Str(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Heavy.return", locs[109], 0, len(a))
+		return eval.Value{}, n.Arity("Heavy.return", locs[120], 0, len(a))
 	}
-	x, err := f19_Heavy_return(n)
+	x, err := f22_Heavy_return(n)
 	if err != nil {
 		return eval.Value{}, err
 	}
 	return eval.Float(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Seq.let.x", locs[111], 0, len(a))
+		return eval.Value{}, n.Arity("Seq.let.x", locs[122], 0, len(a))
 	}
-	x, err := f20_Seq_let_x(n)
+	x, err := f23_Seq_let_x(n)
 	if err != nil {
 		return eval.Value{}, err
 	}
 	return eval.Int(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Seq.assign", locs[113], 0, len(a))
-	}
-	x, err := f21_Seq_assign(n)
-	if err != nil {
-		return eval.Value{}, err
-	}
-	return eval.Int(x), nil
-}, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
-	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Seq.assign", locs[119], 0, len(a))
-	}
-	x, err := f22_Seq_assign(n)
-	if err != nil {
-		return eval.Value{}, err
-	}
-	return eval.Int(x), nil
-}, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
-	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Seq.assign", locs[125], 0, len(a))
-	}
-	x, err := f23_Seq_assign(n)
-	if err != nil {
-		return eval.Value{}, err
-	}
-	return eval.Int(x), nil
-}, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
-	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Seq.assign", locs[131], 0, len(a))
+		return eval.Value{}, n.Arity("Seq.assign", locs[124], 0, len(a))
 	}
 	x, err := f24_Seq_assign(n)
 	if err != nil {
@@ -238,7 +238,7 @@ var funcs = [31]host.NativeFunc{func(n *eval.Native, a []eval.Value) (eval.Value
 	return eval.Int(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Seq.assign", locs[137], 0, len(a))
+		return eval.Value{}, n.Arity("Seq.assign", locs[130], 0, len(a))
 	}
 	x, err := f25_Seq_assign(n)
 	if err != nil {
@@ -247,7 +247,7 @@ var funcs = [31]host.NativeFunc{func(n *eval.Native, a []eval.Value) (eval.Value
 	return eval.Int(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Seq.assign", locs[143], 0, len(a))
+		return eval.Value{}, n.Arity("Seq.assign", locs[136], 0, len(a))
 	}
 	x, err := f26_Seq_assign(n)
 	if err != nil {
@@ -256,7 +256,7 @@ var funcs = [31]host.NativeFunc{func(n *eval.Native, a []eval.Value) (eval.Value
 	return eval.Int(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Seq.assign", locs[149], 0, len(a))
+		return eval.Value{}, n.Arity("Seq.assign", locs[142], 0, len(a))
 	}
 	x, err := f27_Seq_assign(n)
 	if err != nil {
@@ -265,7 +265,7 @@ var funcs = [31]host.NativeFunc{func(n *eval.Native, a []eval.Value) (eval.Value
 	return eval.Int(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Seq.assign", locs[155], 0, len(a))
+		return eval.Value{}, n.Arity("Seq.assign", locs[148], 0, len(a))
 	}
 	x, err := f28_Seq_assign(n)
 	if err != nil {
@@ -274,7 +274,7 @@ var funcs = [31]host.NativeFunc{func(n *eval.Native, a []eval.Value) (eval.Value
 	return eval.Int(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Seq.assign", locs[161], 0, len(a))
+		return eval.Value{}, n.Arity("Seq.assign", locs[154], 0, len(a))
 	}
 	x, err := f29_Seq_assign(n)
 	if err != nil {
@@ -283,9 +283,36 @@ var funcs = [31]host.NativeFunc{func(n *eval.Native, a []eval.Value) (eval.Value
 	return eval.Int(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Seq.return", locs[167], 0, len(a))
+		return eval.Value{}, n.Arity("Seq.assign", locs[160], 0, len(a))
 	}
-	x, err := f30_Seq_return(n)
+	x, err := f30_Seq_assign(n)
+	if err != nil {
+		return eval.Value{}, err
+	}
+	return eval.Int(x), nil
+}, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
+	if len(a) != 0 {
+		return eval.Value{}, n.Arity("Seq.assign", locs[166], 0, len(a))
+	}
+	x, err := f31_Seq_assign(n)
+	if err != nil {
+		return eval.Value{}, err
+	}
+	return eval.Int(x), nil
+}, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
+	if len(a) != 0 {
+		return eval.Value{}, n.Arity("Seq.assign", locs[172], 0, len(a))
+	}
+	x, err := f32_Seq_assign(n)
+	if err != nil {
+		return eval.Value{}, err
+	}
+	return eval.Int(x), nil
+}, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
+	if len(a) != 0 {
+		return eval.Value{}, n.Arity("Seq.return", locs[178], 0, len(a))
+	}
+	x, err := f33_Seq_return(n)
 	if err != nil {
 		return eval.Value{}, err
 	}
@@ -374,7 +401,7 @@ func f2_eu_total(n *eval.Native, r0 []Order) (float64, error) {
 	{
 		var v []Order
 		v, err = eval.FilterOf(r0, func(x Order) (bool, error) {
-			return f8_eu_total_filter(n, x)
+			return f9_eu_total_filter(n, x)
 		})
 		if err != nil {
 			return 0, eval.At(err, "eu_total", locs[22])
@@ -388,7 +415,7 @@ func f2_eu_total(n *eval.Native, r0 []Order) (float64, error) {
 	{
 		var v []float64
 		v, err = eval.MapOf(r1, func(x Order) (float64, error) {
-			return f9_eu_total_map(n, x)
+			return f10_eu_total_map(n, x)
 		})
 		if err != nil {
 			return 0, eval.At(err, "eu_total", locs[24])
@@ -419,7 +446,7 @@ func f3_bulky(n *eval.Native, r0 []Order) (int64, error) {
 	{
 		var v []Order
 		v, err = eval.FilterOf(r0, func(x Order) (bool, error) {
-			return f10_bulky_filter(n, x)
+			return f11_bulky_filter(n, x)
 		})
 		if err != nil {
 			return 0, eval.At(err, "bulky", locs[28])
@@ -450,7 +477,7 @@ func f4_cheap(n *eval.Native, r0 []Order) (int64, error) {
 	{
 		var v []Order
 		v, err = eval.FilterCol(n, r0, 3, gather_Order_Amount, vec.Lt, int64(1000), func(x Order) (bool, error) {
-			return f11_cheap_filter(n, x)
+			return f12_cheap_filter(n, x)
 		})
 		if err != nil {
 			return 0, eval.At(err, "cheap", locs[32])
@@ -478,7 +505,7 @@ func f5_everyone(n *eval.Native, r0 []Order) (bool, error) {
 	}
 	// bench.knhk:20
 	r1, err = eval.AllCol(n, r0, 3, gather_Order_Amount, vec.Ge, int64(500), func(x Order) (bool, error) {
-		return f12_everyone_all(n, x)
+		return f13_everyone_all(n, x)
 	})
 	if err != nil {
 		return false, eval.At(err, "everyone", locs[36])
@@ -487,22 +514,67 @@ func f5_everyone(n *eval.Native, r0 []Order) (bool, error) {
 	return r1, nil
 }
 
-// f6_flags compiles flags (bench.knhk:22).
-func f6_flags(n *eval.Native, r0 []Order) (bool, error) {
-	if err := n.Enter("flags", locs[37]); err != nil {
+// f6_pricey compiles pricey (bench.knhk:22).
+func f6_pricey(n *eval.Native, r0 []Order) (int64, error) {
+	if err := n.Enter("pricey", locs[37]); err != nil {
+		return 0, err
+	}
+	var r3 int64
+	var r1, r2 []float64
+	var err error
+	if n.Over(1) {
+		return 0, n.StepFail("pricey", locs[38:39])
+	}
+	// bench.knhk:22
+	{
+		var v []float64
+		v, err = eval.MapOf(r0, func(x Order) (float64, error) {
+			return f14_pricey_map(n, x)
+		})
+		if err != nil {
+			return 0, eval.At(err, "pricey", locs[39])
+		}
+		n.ChargeLen(len(v))
+		r1 = v
+	}
+	if n.Over(1) {
+		return 0, n.StepFail("pricey", locs[40:41])
+	}
+	{
+		var v []float64
+		v, err = eval.FilterCol(n, r1, 2, gather_float64, vec.Gt, 12.0, func(x float64) (bool, error) {
+			return f15_pricey_filter(n, x)
+		})
+		if err != nil {
+			return 0, eval.At(err, "pricey", locs[41])
+		}
+		n.ChargeLen(len(v))
+		r2 = v
+	}
+	if n.Over(1) {
+		return 0, n.StepFail("pricey", locs[42:43])
+	}
+	r3 = int64(len(r2))
+	n.Leave()
+	return r3, nil
+}
+
+// f7_flags compiles flags (bench.knhk:24).
+func f7_flags(n *eval.Native, r0 []Order) (bool, error) {
+	if err := n.Enter("flags", locs[43]); err != nil {
 		return false, err
 	}
 	var r1, r2, r3, r4 bool
 	var err error
 	if n.Over(1) {
-		return false, n.StepFail("flags", locs[38:39])
+		return false, n.StepFail("flags", locs[44:45])
 	}
-	// bench.knhk:22
+	// bench.knhk:24
 	r1, err = eval.AnyCol(n, r0, 3, gather_Order_Amount, vec.Gt, int64(1990), func(x Order) (bool, error) {
-		return f13_flags_any(n, x)
+		return f16_flags_any(n, x)
 	})
 	if err != nil {
-		return false, eval.At(err, "flags", locs[39])
+		return false, eval.At(err, "flags", locs[45])
 	}
 	if r1 {
 		goto b2
@@ -510,19 +582,19 @@ func f6_flags(n *eval.Native, r0 []Order) (bool, error) {
 	goto b1
 b1:
 	if n.Over(1) {
-		return false, n.StepFail("flags", locs[40:41])
+		return false, n.StepFail("flags", locs[46:47])
 	}
 	r4, err = eval.AllCol(n, r0, 3, gather_Order_Price, vec.Lt, 20.0, func(x Order) (bool, error) {
-		return f14_flags_all(n, x)
+		return f17_flags_all(n, x)
 	})
 	if err != nil {
-		return false, eval.At(err, "flags", locs[41])
+		return false, eval.At(err, "flags", locs[47])
 	}
 	r2 = r4
 	goto b3
 b2:
 	if n.Over(1) {
-		return false, n.StepFail("flags", locs[42:43])
+		return false, n.StepFail("flags", locs[48:49])
 	}
 	r3 = true
 	r2 = r3
@@ -532,9 +604,9 @@ b3:
 	return r2, nil
 }
 
-// f7_heavy compiles heavy (bench.knhk:24).
-func f7_heavy(n *eval.Native, r0 []Order) (float64, error) {
-	if err := n.Enter("heavy", locs[43]); err != nil {
+// f8_heavy compiles heavy (bench.knhk:26).
+func f8_heavy(n *eval.Native, r0 []Order) (float64, error) {
+	if err := n.Enter("heavy", locs[49]); err != nil {
 		return 0, err
 	}
 	var r2, r3, r4, r7, r11 int64
@@ -543,57 +615,57 @@ func f7_heavy(n *eval.Native, r0 []Order) (float64, error) {
 	var tmp eval.Value
 	var err error
 	if n.Over(1) {
-		return 0, n.StepFail("heavy", locs[44:45])
+		return 0, n.StepFail("heavy", locs[50:51])
 	}
-	// bench.knhk:25
+	// bench.knhk:27
 	r1, err = f2_eu_total(n, r0)
 	if err != nil {
-		return 0, eval.At(err, "heavy", locs[45])
+		return 0, eval.At(err, "heavy", locs[51])
 	}
 	if n.Over(1) {
-		return 0, n.StepFail("heavy", locs[46:47])
+		return 0, n.StepFail("heavy", locs[52:53])
 	}
 	r2 = int64(len(r0))
 	if n.Over(2) {
-		return 0, n.StepFail("heavy", locs[47:49])
+		return 0, n.StepFail("heavy", locs[53:55])
 	}
 	r3 = int64(1)
 	tmp, err = n.Builtin("max", eval.Int(r2), eval.Int(r3))
 	if err != nil {
-		return 0, eval.At(err, "heavy", locs[49])
+		return 0, eval.At(err, "heavy", locs[55])
 	}
 	r4 = tmp.AsInt()
 	if n.Over(3) {
-		return 0, n.StepFail("heavy", locs[50:53])
+		return 0, n.StepFail("heavy", locs[56:59])
 	}
 	r5 = float64(r4)
 	r6 = r1 / r5
 	r7, err = f3_bulky(n, r0)
 	if err != nil {
-		return 0, eval.At(err, "heavy", locs[53])
+		return 0, eval.At(err, "heavy", locs[59])
 	}
 	if n.Over(3) {
-		return 0, n.StepFail("heavy", locs[54:57])
+		return 0, n.StepFail("heavy", locs[60:63])
 	}
 	r8 = float64(r7)
 	r9 = r6 + r8
 	{
 		var v []Order
 		v, err = eval.FilterCol(n, r0, 3, gather_Order_Amount, vec.Lt, int64(0), func(x Order) (bool, error) {
-			return f15_heavy_filter(n, x)
+			return f18_heavy_filter(n, x)
 		})
 		if err != nil {
-			return 0, eval.At(err, "heavy", locs[57])
+			return 0, eval.At(err, "heavy", locs[63])
 		}
 		n.ChargeLen(len(v))
 		r10 = v
 	}
 	if n.Over(1) {
-		return 0, n.StepFail("heavy", locs[58:59])
+		return 0, n.StepFail("heavy", locs[64:65])
 	}
 	r11 = int64(len(r10))
 	if n.Over(2) {
-		return 0, n.StepFail("heavy", locs[59:61])
+		return 0, n.StepFail("heavy", locs[65:67])
 	}
 	r12 = float64(r11)
 	r13 = r9 - r12
@@ -601,47 +673,47 @@ func f7_heavy(n *eval.Native, r0 []Order) (float64, error) {
 	return r13, nil
 }
 
-// f8_eu_total_filter compiles eu_total.filter (bench.knhk:14).
-func f8_eu_total_filter(n *eval.Native, r0 Order) (bool, error) {
-	if err := n.Enter("eu_total.filter", locs[61]); err != nil {
+// f9_eu_total_filter compiles eu_total.filter (bench.knhk:14).
+func f9_eu_total_filter(n *eval.Native, r0 Order) (bool, error) {
+	if err := n.Enter("eu_total.filter", locs[67]); err != nil {
 		return false, err
 	}
 	var r1 bool
 	var err error
 	if n.Over(1) {
-		return false, n.StepFail("eu_total.filter", locs[62:63])
+		return false, n.StepFail("eu_total.filter", locs[68:69])
 	}
 	// bench.knhk:14
 	r1, err = f0_big(n, r0)
 	if err != nil {
-		return false, eval.At(err, "eu_total.filter", locs[63])
+		return false, eval.At(err, "eu_total.filter", locs[69])
 	}
 	n.Leave()
 	return r1, nil
 }
 
-// f9_eu_total_map compiles eu_total.map (bench.knhk:14).
-func f9_eu_total_map(n *eval.Native, r0 Order) (float64, error) {
-	if err := n.Enter("eu_total.map", locs[64]); err != nil {
+// f10_eu_total_map compiles eu_total.map (bench.knhk:14).
+func f10_eu_total_map(n *eval.Native, r0 Order) (float64, error) {
+	if err := n.Enter("eu_total.map", locs[70]); err != nil {
 		return 0, err
 	}
 	var r1 float64
 	var err error
 	if n.Over(1) {
-		return 0, n.StepFail("eu_total.map", locs[65:66])
+		return 0, n.StepFail("eu_total.map", locs[71:72])
 	}
 	// bench.knhk:14
 	r1, err = f1_score(n, r0)
 	if err != nil {
-		return 0, eval.At(err, "eu_total.map", locs[66])
+		return 0, eval.At(err, "eu_total.map", locs[72])
 	}
 	n.Leave()
 	return r1, nil
 }
 
-// f10_bulky_filter compiles bulky.filter (bench.knhk:16).
-func f10_bulky_filter(n *eval.Native, r0 Order) (bool, error) {
-	if err := n.Enter("bulky.filter", locs[67]); err != nil {
+// f11_bulky_filter compiles bulky.filter (bench.knhk:16).
+func f11_bulky_filter(n *eval.Native, r0 Order) (bool, error) {
+	if err := n.Enter("bulky.filter", locs[73]); err != nil {
 		return false, err
 	}
 	var r5, r6, r7, r10 bool
@@ -649,14 +721,14 @@ func f10_bulky_filter(n *eval.Native, r0 Order) (bool, error) {
 	var r8, r9 float64
 	var err error
 	if n.Over(5) {
-		return false, n.StepFail("bulky.filter", locs[68:73])
+		return false, n.StepFail("bulky.filter", locs[74:79])
 	}
 	// bench.knhk:16
 	r1 = r0.Qty
 	r2 = int64(3)
 	r3, err = eval.IntOp(ir.BinRem, r1, r2)
 	if err != nil {
-		return false, eval.At(err, "bulky.filter", locs[73])
+		return false, eval.At(err, "bulky.filter", locs[79])
 	}
 	r4 = int64(0)
 	r5 = r3 == r4
@@ -666,7 +738,7 @@ func f10_bulky_filter(n *eval.Native, r0 Order) (bool, error) {
 	goto b2
 b1:
 	if n.Over(3) {
-		return false, n.StepFail("bulky.filter", locs[74:77])
+		return false, n.StepFail("bulky.filter", locs[80:83])
 	}
 	r8 = r0.Price
 	r9 = 10.0
@@ -675,7 +747,7 @@ b1:
 	goto b3
 b2:
 	if n.Over(1) {
-		return false, n.StepFail("bulky.filter", locs[77:78])
+		return false, n.StepFail("bulky.filter", locs[83:84])
 	}
 	r7 = false
 	r6 = r7
@@ -685,15 +757,15 @@ b3:
 	return r6, nil
 }
 
-// f11_cheap_filter compiles cheap.filter (bench.knhk:18).
-func f11_cheap_filter(n *eval.Native, r0 Order) (bool, error) {
-	if err := n.Enter("cheap.filter", locs[78]); err != nil {
+// f12_cheap_filter compiles cheap.filter (bench.knhk:18).
+func f12_cheap_filter(n *eval.Native, r0 Order) (bool, error) {
+	if err := n.Enter("cheap.filter", locs[84]); err != nil {
 		return false, err
 	}
 	var r3 bool
 	var r1, r2 int64
 	if n.Over(3) {
-		return false, n.StepFail("cheap.filter", locs[79:82])
+		return false, n.StepFail("cheap.filter", locs[85:88])
 	}
 	// bench.knhk:18
 	r1 = r0.Amount
@@ -703,15 +775,15 @@ func f11_cheap_filter(n *eval.Native, r0 Order) (bool, error) {
 	return r3, nil
 }
 
-// f12_everyone_all compiles everyone.all (bench.knhk:20).
-func f12_everyone_all(n *eval.Native, r0 Order) (bool, error) {
-	if err := n.Enter("everyone.all", locs[82]); err != nil {
+// f13_everyone_all compiles everyone.all (bench.knhk:20).
+func f13_everyone_all(n *eval.Native, r0 Order) (bool, error) {
+	if err := n.Enter("everyone.all", locs[88]); err != nil {
 		return false, err
 	}
 	var r3 bool
 	var r1, r2 int64
 	if n.Over(3) {
-		return false, n.StepFail("everyone.all", locs[83:86])
+		return false, n.StepFail("everyone.all", locs[89:92])
 	}
 	// bench.knhk:20
 	r1 = r0.Amount
@@ -721,17 +793,49 @@ func f12_everyone_all(n *eval.Native, r0 Order) (bool, error) {
 	return r3, nil
 }
 
-// f13_flags_any compiles flags.any (bench.knhk:22).
-func f13_flags_any(n *eval.Native, r0 Order) (bool, error) {
-	if err := n.Enter("flags.any", locs[86]); err != nil {
+// f14_pricey_map compiles pricey.map (bench.knhk:22).
+func f14_pricey_map(n *eval.Native, r0 Order) (float64, error) {
+	if err := n.Enter("pricey.map", locs[92]); err != nil {
+		return 0, err
+	}
+	var r1 float64
+	if n.Over(1) {
+		return 0, n.StepFail("pricey.map", locs[93:94])
+	}
+	// bench.knhk:22
+	r1 = r0.Price
+	n.Leave()
+	return r1, nil
+}
+
+// f15_pricey_filter compiles pricey.filter (bench.knhk:22).
+func f15_pricey_filter(n *eval.Native, r0 float64) (bool, error) {
+	if err := n.Enter("pricey.filter", locs[94]); err != nil {
+		return false, err
+	}
+	var r2 bool
+	var r1 float64
+	if n.Over(2) {
+		return false, n.StepFail("pricey.filter", locs[95:97])
+	}
+	// bench.knhk:22
+	r1 = 12.0
+	r2 = r0 > r1
+	n.Leave()
+	return r2, nil
+}
+
+// f16_flags_any compiles flags.any (bench.knhk:24).
+func f16_flags_any(n *eval.Native, r0 Order) (bool, error) {
+	if err := n.Enter("flags.any", locs[97]); err != nil {
 		return false, err
 	}
 	var r3 bool
 	var r1, r2 int64
 	if n.Over(3) {
-		return false, n.StepFail("flags.any", locs[87:90])
+		return false, n.StepFail("flags.any", locs[98:101])
 	}
-	// bench.knhk:22
+	// bench.knhk:24
 	r1 = r0.Amount
 	r2 = int64(1990)
 	r3 = r1 > r2
@@ -739,17 +843,17 @@ func f13_flags_any(n *eval.Native, r0 Order) (bool, error) {
 	return r3, nil
 }
 
-// f14_flags_all compiles flags.all (bench.knhk:22).
-func f14_flags_all(n *eval.Native, r0 Order) (bool, error) {
-	if err := n.Enter("flags.all", locs[90]); err != nil {
+// f17_flags_all compiles flags.all (bench.knhk:24).
+func f17_flags_all(n *eval.Native, r0 Order) (bool, error) {
+	if err := n.Enter("flags.all", locs[101]); err != nil {
 		return false, err
 	}
 	var r3 bool
 	var r1, r2 float64
 	if n.Over(3) {
-		return false, n.StepFail("flags.all", locs[91:94])
+		return false, n.StepFail("flags.all", locs[102:105])
 	}
-	// bench.knhk:22
+	// bench.knhk:24
 	r1 = 20.0
 	r2 = r0.Price
 	r3 = r1 > r2
@@ -757,17 +861,17 @@ func f14_flags_all(n *eval.Native, r0 Order) (bool, error) {
 	return r3, nil
 }
 
-// f15_heavy_filter compiles heavy.filter (bench.knhk:25).
-func f15_heavy_filter(n *eval.Native, r0 Order) (bool, error) {
-	if err := n.Enter("heavy.filter", locs[94]); err != nil {
+// f18_heavy_filter compiles heavy.filter (bench.knhk:27).
+func f18_heavy_filter(n *eval.Native, r0 Order) (bool, error) {
+	if err := n.Enter("heavy.filter", locs[105]); err != nil {
 		return false, err
 	}
 	var r3 bool
 	var r1, r2 int64
 	if n.Over(3) {
-		return false, n.StepFail("heavy.filter", locs[95:98])
+		return false, n.StepFail("heavy.filter", locs[106:109])
 	}
-	// bench.knhk:25
+	// bench.knhk:27
 	r1 = r0.Amount
 	r2 = int64(0)
 	r3 = r1 < r2
@@ -775,9 +879,9 @@ func f15_heavy_filter(n *eval.Native, r0 Order) (bool, error) {
 	return r3, nil
 }
 
-// f16_Heavy_let_r compiles Heavy.let.r (bench.knhk:28).
-func f16_Heavy_let_r(n *eval.Native) (float64, error) {
-	if err := n.Enter("Heavy.let.r", locs[98]); err != nil {
+// f19_Heavy_let_r compiles Heavy.let.r (bench.knhk:30).
+func f19_Heavy_let_r(n *eval.Native) (float64, error) {
+	if err := n.Enter("Heavy.let.r", locs[109]); err != nil {
 		return 0, err
 	}
 	var r1 float64
@@ -785,25 +889,25 @@ func f16_Heavy_let_r(n *eval.Native) (float64, error) {
 	var tmp eval.Value
 	var err error
 	if n.Over(2) {
-		return 0, n.StepFail("Heavy.let.r", locs[99:101])
+		return 0, n.StepFail("Heavy.let.r", locs[110:112])
 	}
-	// bench.knhk:28
-	tmp, err = n.Var("Heavy.let.r", n.Prog.Funcs[16], 0)
+	// bench.knhk:30
+	tmp, err = n.Var("Heavy.let.r", n.Prog.Funcs[19], 0)
 	if err != nil {
-		return 0, eval.At(err, "Heavy.let.r", locs[101])
+		return 0, eval.At(err, "Heavy.let.r", locs[112])
 	}
 	r0 = unbox_list_Order(tmp)
-	r1, err = f7_heavy(n, r0)
+	r1, err = f8_heavy(n, r0)
 	if err != nil {
-		return 0, eval.At(err, "Heavy.let.r", locs[98])
+		return 0, eval.At(err, "Heavy.let.r", locs[109])
 	}
 	n.Leave()
 	return r1, nil
 }
 
-// f17_Heavy_guard compiles Heavy.guard (bench.knhk:29).
-func f17_Heavy_guard(n *eval.Native) (bool, error) {
-	if err := n.Enter("Heavy.guard", locs[102]); err != nil {
+// f20_Heavy_guard compiles Heavy.guard (bench.knhk:31).
+func f20_Heavy_guard(n *eval.Native) (bool, error) {
+	if err := n.Enter("Heavy.guard", locs[113]); err != nil {
 		return false, err
 	}
 	var r2 bool
@@ -811,12 +915,12 @@ func f17_Heavy_guard(n *eval.Native) (bool, error) {
 	var tmp eval.Value
 	var err error
 	if n.Over(3) {
-		return false, n.StepFail("Heavy.guard", locs[103:106])
+		return false, n.StepFail("Heavy.guard", locs[114:117])
 	}
-	// bench.knhk:29
-	tmp, err = n.Var("Heavy.guard", n.Prog.Funcs[17], 1)
+	// bench.knhk:31
+	tmp, err = n.Var("Heavy.guard", n.Prog.Funcs[20], 1)
 	if err != nil {
-		return false, eval.At(err, "Heavy.guard", locs[106])
+		return false, eval.At(err, "Heavy.guard", locs[117])
 	}
 	r0 = tmp.AsFloat()
 	r1 = 0.0
@@ -825,312 +929,312 @@ func f17_Heavy_guard(n *eval.Native) (bool, error) {
 	return r2, nil
 }
 
-// f18_Heavy_fail compiles Heavy.fail (bench.knhk:29).
-func f18_Heavy_fail(n *eval.Native) (string, error) {
-	if err := n.Enter("Heavy.fail", locs[107]); err != nil {
+// f21_Heavy_fail compiles Heavy.fail (bench.knhk:31).
+func f21_Heavy_fail(n *eval.Native) (string, error) {
+	if err := n.Enter("Heavy.fail", locs[118]); err != nil {
 		return "", err
 	}
 	var r0 string
 	if n.Over(1) {
-		return "", n.StepFail("Heavy.fail", locs[108:109])
+		return "", n.StepFail("Heavy.fail", locs[119:120])
 	}
-	// bench.knhk:29
+	// bench.knhk:31
 	r0 = "negative amounts"
 	n.Leave()
 	return r0, nil
 }
 
-// f19_Heavy_return compiles Heavy.return (bench.knhk:30).
-func f19_Heavy_return(n *eval.Native) (float64, error) {
-	if err := n.Enter("Heavy.return", locs[109]); err != nil {
+// f22_Heavy_return compiles Heavy.return (bench.knhk:32).
+func f22_Heavy_return(n *eval.Native) (float64, error) {
+	if err := n.Enter("Heavy.return", locs[120]); err != nil {
 		return 0, err
 	}
 	var r0 float64
 	var tmp eval.Value
 	var err error
 	if n.Over(1) {
-		return 0, n.StepFail("Heavy.return", locs[110:111])
+		return 0, n.StepFail("Heavy.return", locs[121:122])
 	}
-	// bench.knhk:30
-	tmp, err = n.Var("Heavy.return", n.Prog.Funcs[19], 1)
+	// bench.knhk:32
+	tmp, err = n.Var("Heavy.return", n.Prog.Funcs[22], 1)
 	if err != nil {
-		return 0, eval.At(err, "Heavy.return", locs[109])
+		return 0, eval.At(err, "Heavy.return", locs[120])
 	}
 	r0 = tmp.AsFloat()
 	n.Leave()
 	return r0, nil
 }
 
-// f20_Seq_let_x compiles Seq.let.x (bench.knhk:34).
-func f20_Seq_let_x(n *eval.Native) (int64, error) {
-	if err := n.Enter("Seq.let.x", locs[111]); err != nil {
+// f23_Seq_let_x compiles Seq.let.x (bench.knhk:36).
+func f23_Seq_let_x(n *eval.Native) (int64, error) {
+	if err := n.Enter("Seq.let.x", locs[122]); err != nil {
 		return 0, err
 	}
 	var r0 int64
 	var tmp eval.Value
 	var err error
 	if n.Over(1) {
-		return 0, n.StepFail("Seq.let.x", locs[112:113])
+		return 0, n.StepFail("Seq.let.x", locs[123:124])
 	}
-	// bench.knhk:34
-	tmp, err = n.Var("Seq.let.x", n.Prog.Funcs[20], 0)
+	// bench.knhk:36
+	tmp, err = n.Var("Seq.let.x", n.Prog.Funcs[23], 0)
 	if err != nil {
-		return 0, eval.At(err, "Seq.let.x", locs[111])
+		return 0, eval.At(err, "Seq.let.x", locs[122])
 	}
 	r0 = tmp.AsInt()
 	n.Leave()
 	return r0, nil
 }
 
-// f21_Seq_assign compiles Seq.assign (bench.knhk:35).
-func f21_Seq_assign(n *eval.Native) (int64, error) {
-	if err := n.Enter("Seq.assign", locs[113]); err != nil {
+// f24_Seq_assign compiles Seq.assign (bench.knhk:37).
+func f24_Seq_assign(n *eval.Native) (int64, error) {
+	if err := n.Enter("Seq.assign", locs[124]); err != nil {
 		return 0, err
 	}
 	var r0, r1, r2 int64
 	var tmp eval.Value
 	var err error
 	if n.Over(3) {
-		return 0, n.StepFail("Seq.assign", locs[114:117])
+		return 0, n.StepFail("Seq.assign", locs[125:128])
 	}
-	// bench.knhk:35
-	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[21], 1)
+	// bench.knhk:37
+	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[24], 1)
 	if err != nil {
-		return 0, eval.At(err, "Seq.assign", locs[117])
+		return 0, eval.At(err, "Seq.assign", locs[128])
 	}
 	r0 = tmp.AsInt()
 	r1 = int64(1)
 	r2, err = eval.IntOp(ir.BinAdd, r0, r1)
 	if err != nil {
-		return 0, eval.At(err, "Seq.assign", locs[118])
+		return 0, eval.At(err, "Seq.assign", locs[129])
 	}
 	n.Leave()
 	return r2, nil
 }
 
-// f22_Seq_assign compiles Seq.assign (bench.knhk:36).
-func f22_Seq_assign(n *eval.Native) (int64, error) {
-	if err := n.Enter("Seq.assign", locs[119]); err != nil {
+// f25_Seq_assign compiles Seq.assign (bench.knhk:38).
+func f25_Seq_assign(n *eval.Native) (int64, error) {
+	if err := n.Enter("Seq.assign", locs[130]); err != nil {
 		return 0, err
 	}
 	var r0, r1, r2 int64
 	var tmp eval.Value
 	var err error
 	if n.Over(3) {
-		return 0, n.StepFail("Seq.assign", locs[120:123])
+		return 0, n.StepFail("Seq.assign", locs[131:134])
 	}
-	// bench.knhk:36
-	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[22], 1)
+	// bench.knhk:38
+	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[25], 1)
 	if err != nil {
-		return 0, eval.At(err, "Seq.assign", locs[123])
+		return 0, eval.At(err, "Seq.assign", locs[134])
 	}
 	r0 = tmp.AsInt()
 	r1 = int64(2)
 	r2, err = eval.IntOp(ir.BinMul, r0, r1)
 	if err != nil {
-		return 0, eval.At(err, "Seq.assign", locs[124])
+		return 0, eval.At(err, "Seq.assign", locs[135])
 	}
 	n.Leave()
 	return r2, nil
 }
 
-// f23_Seq_assign compiles Seq.assign (bench.knhk:37).
-func f23_Seq_assign(n *eval.Native) (int64, error) {
-	if err := n.Enter("Seq.assign", locs[125]); err != nil {
+// f26_Seq_assign compiles Seq.assign (bench.knhk:39).
+func f26_Seq_assign(n *eval.Native) (int64, error) {
+	if err := n.Enter("Seq.assign", locs[136]); err != nil {
 		return 0, err
 	}
 	var r0, r1, r2 int64
 	var tmp eval.Value
 	var err error
 	if n.Over(3) {
-		return 0, n.StepFail("Seq.assign", locs[126:129])
+		return 0, n.StepFail("Seq.assign", locs[137:140])
 	}
-	// bench.knhk:37
-	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[23], 1)
+	// bench.knhk:39
+	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[26], 1)
 	if err != nil {
-		return 0, eval.At(err, "Seq.assign", locs[129])
+		return 0, eval.At(err, "Seq.assign", locs[140])
 	}
 	r0 = tmp.AsInt()
 	r1 = int64(3)
 	r2, err = eval.IntOp(ir.BinSub, r0, r1)
 	if err != nil {
-		return 0, eval.At(err, "Seq.assign", locs[130])
+		return 0, eval.At(err, "Seq.assign", locs[141])
 	}
 	n.Leave()
 	return r2, nil
 }
 
-// f24_Seq_assign compiles Seq.assign (bench.knhk:38).
-func f24_Seq_assign(n *eval.Native) (int64, error) {
-	if err := n.Enter("Seq.assign", locs[131]); err != nil {
+// f27_Seq_assign compiles Seq.assign (bench.knhk:40).
+func f27_Seq_assign(n *eval.Native) (int64, error) {
+	if err := n.Enter("Seq.assign", locs[142]); err != nil {
 		return 0, err
 	}
 	var r0, r1, r2 int64
 	var tmp eval.Value
 	var err error
 	if n.Over(3) {
-		return 0, n.StepFail("Seq.assign", locs[132:135])
+		return 0, n.StepFail("Seq.assign", locs[143:146])
 	}
-	// bench.knhk:38
-	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[24], 1)
+	// bench.knhk:40
+	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[27], 1)
 	if err != nil {
-		return 0, eval.At(err, "Seq.assign", locs[135])
+		return 0, eval.At(err, "Seq.assign", locs[146])
 	}
 	r0 = tmp.AsInt()
 	r1 = int64(4)
 	r2, err = eval.IntOp(ir.BinAdd, r0, r1)
 	if err != nil {
-		return 0, eval.At(err, "Seq.assign", locs[136])
+		return 0, eval.At(err, "Seq.assign", locs[147])
 	}
 	n.Leave()
 	return r2, nil
 }
 
-// f25_Seq_assign compiles Seq.assign (bench.knhk:39).
-func f25_Seq_assign(n *eval.Native) (int64, error) {
-	if err := n.Enter("Seq.assign", locs[137]); err != nil {
+// f28_Seq_assign compiles Seq.assign (bench.knhk:41).
+func f28_Seq_assign(n *eval.Native) (int64, error) {
+	if err := n.Enter("Seq.assign", locs[148]); err != nil {
 		return 0, err
 	}
 	var r0, r1, r2 int64
 	var tmp eval.Value
 	var err error
 	if n.Over(3) {
-		return 0, n.StepFail("Seq.assign", locs[138:141])
+		return 0, n.StepFail("Seq.assign", locs[149:152])
 	}
-	// bench.knhk:39
-	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[25], 1)
+	// bench.knhk:41
+	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[28], 1)
 	if err != nil {
-		return 0, eval.At(err, "Seq.assign", locs[141])
+		return 0, eval.At(err, "Seq.assign", locs[152])
 	}
 	r0 = tmp.AsInt()
 	r1 = int64(5)
 	r2, err = eval.IntOp(ir.BinMul, r0, r1)
 	if err != nil {
-		return 0, eval.At(err, "Seq.assign", locs[142])
+		return 0, eval.At(err, "Seq.assign", locs[153])
 	}
 	n.Leave()
 	return r2, nil
 }
 
-// f26_Seq_assign compiles Seq.assign (bench.knhk:40).
-func f26_Seq_assign(n *eval.Native) (int64, error) {
-	if err := n.Enter("Seq.assign", locs[143]); err != nil {
+// f29_Seq_assign compiles Seq.assign (bench.knhk:42).
+func f29_Seq_assign(n *eval.Native) (int64, error) {
+	if err := n.Enter("Seq.assign", locs[154]); err != nil {
 		return 0, err
 	}
 	var r0, r1, r2 int64
 	var tmp eval.Value
 	var err error
 	if n.Over(3) {
-		return 0, n.StepFail("Seq.assign", locs[144:147])
+		return 0, n.StepFail("Seq.assign", locs[155:158])
 	}
-	// bench.knhk:40
-	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[26], 1)
+	// bench.knhk:42
+	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[29], 1)
 	if err != nil {
-		return 0, eval.At(err, "Seq.assign", locs[147])
+		return 0, eval.At(err, "Seq.assign", locs[158])
 	}
 	r0 = tmp.AsInt()
 	r1 = int64(6)
 	r2, err = eval.IntOp(ir.BinSub, r0, r1)
 	if err != nil {
-		return 0, eval.At(err, "Seq.assign", locs[148])
+		return 0, eval.At(err, "Seq.assign", locs[159])
 	}
 	n.Leave()
 	return r2, nil
 }
 
-// f27_Seq_assign compiles Seq.assign (bench.knhk:41).
-func f27_Seq_assign(n *eval.Native) (int64, error) {
-	if err := n.Enter("Seq.assign", locs[149]); err != nil {
+// f30_Seq_assign compiles Seq.assign (bench.knhk:43).
+func f30_Seq_assign(n *eval.Native) (int64, error) {
+	if err := n.Enter("Seq.assign", locs[160]); err != nil {
 		return 0, err
 	}
 	var r0, r1, r2 int64
 	var tmp eval.Value
 	var err error
 	if n.Over(3) {
-		return 0, n.StepFail("Seq.assign", locs[150:153])
+		return 0, n.StepFail("Seq.assign", locs[161:164])
 	}
-	// bench.knhk:41
-	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[27], 1)
+	// bench.knhk:43
+	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[30], 1)
 	if err != nil {
-		return 0, eval.At(err, "Seq.assign", locs[153])
+		return 0, eval.At(err, "Seq.assign", locs[164])
 	}
 	r0 = tmp.AsInt()
 	r1 = int64(7)
 	r2, err = eval.IntOp(ir.BinAdd, r0, r1)
 	if err != nil {
-		return 0, eval.At(err, "Seq.assign", locs[154])
+		return 0, eval.At(err, "Seq.assign", locs[165])
 	}
 	n.Leave()
 	return r2, nil
 }
 
-// f28_Seq_assign compiles Seq.assign (bench.knhk:42).
-func f28_Seq_assign(n *eval.Native) (int64, error) {
-	if err := n.Enter("Seq.assign", locs[155]); err != nil {
+// f31_Seq_assign compiles Seq.assign (bench.knhk:44).
+func f31_Seq_assign(n *eval.Native) (int64, error) {
+	if err := n.Enter("Seq.assign", locs[166]); err != nil {
 		return 0, err
 	}
 	var r0, r1, r2 int64
 	var tmp eval.Value
 	var err error
 	if n.Over(3) {
-		return 0, n.StepFail("Seq.assign", locs[156:159])
+		return 0, n.StepFail("Seq.assign", locs[167:170])
 	}
-	// bench.knhk:42
-	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[28], 1)
+	// bench.knhk:44
+	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[31], 1)
 	if err != nil {
-		return 0, eval.At(err, "Seq.assign", locs[159])
+		return 0, eval.At(err, "Seq.assign", locs[170])
 	}
 	r0 = tmp.AsInt()
 	r1 = int64(8)
 	r2, err = eval.IntOp(ir.BinMul, r0, r1)
 	if err != nil {
-		return 0, eval.At(err, "Seq.assign", locs[160])
+		return 0, eval.At(err, "Seq.assign", locs[171])
 	}
 	n.Leave()
 	return r2, nil
 }
 
-// f29_Seq_assign compiles Seq.assign (bench.knhk:43).
-func f29_Seq_assign(n *eval.Native) (int64, error) {
-	if err := n.Enter("Seq.assign", locs[161]); err != nil {
+// f32_Seq_assign compiles Seq.assign (bench.knhk:45).
+func f32_Seq_assign(n *eval.Native) (int64, error) {
+	if err := n.Enter("Seq.assign", locs[172]); err != nil {
 		return 0, err
 	}
 	var r0, r1, r2 int64
 	var tmp eval.Value
 	var err error
 	if n.Over(3) {
-		return 0, n.StepFail("Seq.assign", locs[162:165])
+		return 0, n.StepFail("Seq.assign", locs[173:176])
 	}
-	// bench.knhk:43
-	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[29], 1)
+	// bench.knhk:45
+	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[32], 1)
 	if err != nil {
-		return 0, eval.At(err, "Seq.assign", locs[165])
+		return 0, eval.At(err, "Seq.assign", locs[176])
 	}
 	r0 = tmp.AsInt()
 	r1 = int64(9)
 	r2, err = eval.IntOp(ir.BinSub, r0, r1)
 	if err != nil {
-		return 0, eval.At(err, "Seq.assign", locs[166])
+		return 0, eval.At(err, "Seq.assign", locs[177])
 	}
 	n.Leave()
 	return r2, nil
 }
 
-// f30_Seq_return compiles Seq.return (bench.knhk:44).
-func f30_Seq_return(n *eval.Native) (int64, error) {
-	if err := n.Enter("Seq.return", locs[167]); err != nil {
+// f33_Seq_return compiles Seq.return (bench.knhk:46).
+func f33_Seq_return(n *eval.Native) (int64, error) {
+	if err := n.Enter("Seq.return", locs[178]); err != nil {
 		return 0, err
 	}
 	var r0 int64
 	var tmp eval.Value
 	var err error
 	if n.Over(1) {
-		return 0, n.StepFail("Seq.return", locs[168:169])
+		return 0, n.StepFail("Seq.return", locs[179:180])
 	}
-	// bench.knhk:44
-	tmp, err = n.Var("Seq.return", n.Prog.Funcs[30], 1)
+	// bench.knhk:46
+	tmp, err = n.Var("Seq.return", n.Prog.Funcs[33], 1)
 	if err != nil {
-		return 0, eval.At(err, "Seq.return", locs[167])
+		return 0, eval.At(err, "Seq.return", locs[178])
 	}
 	r0 = tmp.AsInt()
 	n.Leave()
@@ -1190,6 +1294,11 @@ func gather_Order_Price(dst []float64, xs []Order) {
 	for i := range dst {
 		dst[i] = xs[i].Price
 	}
+}
+
+// gather_float64 copies numbers into a column.
+func gather_float64(dst []float64, xs []float64) {
+	copy(dst, xs)
 }
 
 // locs are the source locations errors report, as in the IR.
@@ -1418,146 +1527,182 @@ var locs = [...]ir.Loc{{
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   864,
+		End:   865,
 		Start: 859,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   917,
+		End:   920,
+		Start: 899,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   920,
+		Start: 899,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   936,
+		Start: 892,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   936,
+		Start: 892,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   937,
 		Start: 888,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   917,
-		Start: 888,
+		End:   947,
+		Start: 942,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   949,
-		Start: 921,
+		End:   1000,
+		Start: 971,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   949,
-		Start: 921,
+		End:   1000,
+		Start: 971,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   949,
-		Start: 888,
+		End:   1032,
+		Start: 1004,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   959,
-		Start: 954,
+		End:   1032,
+		Start: 1004,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   998,
-		Start: 986,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   998,
-		Start: 986,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1018,
-		Start: 1011,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1021,
-		Start: 1020,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1022,
-		Start: 1007,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1022,
-		Start: 1007,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1023,
-		Start: 1001,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1023,
-		Start: 986,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1041,
-		Start: 1032,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1041,
-		Start: 1032,
+		End:   1032,
+		Start: 971,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
 		End:   1042,
-		Start: 1026,
+		Start: 1037,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1042,
-		Start: 986,
+		End:   1081,
+		Start: 1069,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1084,
-		Start: 1055,
+		End:   1081,
+		Start: 1069,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1084,
-		Start: 1055,
+		End:   1101,
+		Start: 1094,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1085,
-		Start: 1051,
+		End:   1104,
+		Start: 1103,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1086,
-		Start: 1045,
+		End:   1105,
+		Start: 1090,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1086,
-		Start: 986,
+		End:   1105,
+		Start: 1090,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1106,
+		Start: 1084,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1106,
+		Start: 1069,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1124,
+		Start: 1115,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1124,
+		Start: 1115,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1125,
+		Start: 1109,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1125,
+		Start: 1069,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1167,
+		Start: 1138,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1167,
+		Start: 1138,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1168,
+		Start: 1134,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1169,
+		Start: 1128,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1169,
+		Start: 1069,
 	},
 }, {
 	File: 0,
@@ -1712,488 +1857,278 @@ var locs = [...]ir.Loc{{
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   916,
-		Start: 896,
+		End:   919,
+		Start: 907,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   909,
-		Start: 901,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   916,
+		End:   919,
 		Start: 912,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   916,
-		Start: 901,
+		End:   935,
+		Start: 922,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   948,
-		Start: 929,
+		End:   935,
+		Start: 931,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   938,
-		Start: 934,
+		End:   935,
+		Start: 927,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   948,
-		Start: 941,
+		End:   999,
+		Start: 979,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   948,
-		Start: 934,
+		End:   992,
+		Start: 984,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1083,
-		Start: 1066,
+		End:   999,
+		Start: 995,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1079,
-		Start: 1071,
+		End:   999,
+		Start: 984,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1083,
-		Start: 1082,
+		End:   1031,
+		Start: 1012,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1083,
-		Start: 1071,
+		End:   1021,
+		Start: 1017,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1146,
-		Start: 1137,
+		End:   1031,
+		Start: 1024,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1145,
-		Start: 1143,
+		End:   1031,
+		Start: 1017,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1146,
-		Start: 1137,
+		End:   1166,
+		Start: 1149,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1145,
-		Start: 1143,
+		End:   1162,
+		Start: 1154,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1163,
-		Start: 1155,
+		End:   1166,
+		Start: 1165,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1156,
-		Start: 1155,
+		End:   1166,
+		Start: 1154,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1163,
-		Start: 1160,
+		End:   1229,
+		Start: 1220,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1163,
-		Start: 1155,
+		End:   1228,
+		Start: 1226,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1156,
-		Start: 1155,
+		End:   1229,
+		Start: 1220,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1192,
-		Start: 1174,
+		End:   1228,
+		Start: 1226,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1192,
-		Start: 1174,
+		End:   1246,
+		Start: 1238,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1203,
-		Start: 1202,
+		End:   1239,
+		Start: 1238,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1203,
-		Start: 1202,
+		End:   1246,
+		Start: 1243,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1248,
-		Start: 1247,
+		End:   1246,
+		Start: 1238,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1248,
-		Start: 1247,
+		End:   1239,
+		Start: 1238,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1260,
-		Start: 1251,
+		End:   1275,
+		Start: 1257,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1256,
-		Start: 1255,
+		End:   1275,
+		Start: 1257,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1260,
-		Start: 1259,
+		End:   1286,
+		Start: 1285,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1260,
-		Start: 1255,
+		End:   1286,
+		Start: 1285,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1256,
-		Start: 1255,
+		End:   1331,
+		Start: 1330,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1260,
-		Start: 1255,
+		End:   1331,
+		Start: 1330,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1272,
-		Start: 1263,
+		End:   1343,
+		Start: 1334,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1268,
-		Start: 1267,
+		End:   1339,
+		Start: 1338,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1272,
-		Start: 1271,
+		End:   1343,
+		Start: 1342,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1272,
-		Start: 1267,
+		End:   1343,
+		Start: 1338,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1268,
-		Start: 1267,
+		End:   1339,
+		Start: 1338,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1272,
-		Start: 1267,
+		End:   1343,
+		Start: 1338,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1284,
-		Start: 1275,
+		End:   1355,
+		Start: 1346,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1280,
-		Start: 1279,
+		End:   1351,
+		Start: 1350,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1284,
-		Start: 1283,
+		End:   1355,
+		Start: 1354,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1284,
-		Start: 1279,
+		End:   1355,
+		Start: 1350,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1280,
-		Start: 1279,
+		End:   1351,
+		Start: 1350,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1284,
-		Start: 1279,
+		End:   1355,
+		Start: 1350,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1296,
-		Start: 1287,
+		End:   1367,
+		Start: 1358,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1292,
-		Start: 1291,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1296,
-		Start: 1295,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1296,
-		Start: 1291,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1292,
-		Start: 1291,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1296,
-		Start: 1291,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1308,
-		Start: 1299,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1304,
-		Start: 1303,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1308,
-		Start: 1307,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1308,
-		Start: 1303,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1304,
-		Start: 1303,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1308,
-		Start: 1303,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1320,
-		Start: 1311,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1316,
-		Start: 1315,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1320,
-		Start: 1319,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1320,
-		Start: 1315,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1316,
-		Start: 1315,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1320,
-		Start: 1315,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1332,
-		Start: 1323,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1328,
-		Start: 1327,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1332,
-		Start: 1331,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1332,
-		Start: 1327,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1328,
-		Start: 1327,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1332,
-		Start: 1327,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1344,
-		Start: 1335,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1340,
-		Start: 1339,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1344,
-		Start: 1343,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1344,
-		Start: 1339,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1340,
-		Start: 1339,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1344,
-		Start: 1339,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1356,
-		Start: 1347,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1352,
-		Start: 1351,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1356,
-		Start: 1355,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1356,
-		Start: 1351,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1352,
-		Start: 1351,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1356,
-		Start: 1351,
+		End:   1363,
+		Start: 1362,
 	},
 }, {
 	File: 0,
@@ -2205,6 +2140,246 @@ var locs = [...]ir.Loc{{
 	File: 0,
 	Span: source.Span{
 		End:   1367,
-		Start: 1366,
+		Start: 1362,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1363,
+		Start: 1362,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1367,
+		Start: 1362,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1379,
+		Start: 1370,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1375,
+		Start: 1374,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1379,
+		Start: 1378,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1379,
+		Start: 1374,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1375,
+		Start: 1374,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1379,
+		Start: 1374,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1391,
+		Start: 1382,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1387,
+		Start: 1386,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1391,
+		Start: 1390,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1391,
+		Start: 1386,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1387,
+		Start: 1386,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1391,
+		Start: 1386,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1403,
+		Start: 1394,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1399,
+		Start: 1398,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1403,
+		Start: 1402,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1403,
+		Start: 1398,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1399,
+		Start: 1398,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1403,
+		Start: 1398,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1415,
+		Start: 1406,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1411,
+		Start: 1410,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1415,
+		Start: 1414,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1415,
+		Start: 1410,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1411,
+		Start: 1410,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1415,
+		Start: 1410,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1427,
+		Start: 1418,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1423,
+		Start: 1422,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1427,
+		Start: 1426,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1427,
+		Start: 1422,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1423,
+		Start: 1422,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1427,
+		Start: 1422,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1439,
+		Start: 1430,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1435,
+		Start: 1434,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1439,
+		Start: 1438,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1439,
+		Start: 1434,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1435,
+		Start: 1434,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1439,
+		Start: 1434,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1450,
+		Start: 1449,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1450,
+		Start: 1449,
 	},
 }}
