@@ -34,13 +34,17 @@ without .knhk, followed by _hls):
                   small constant-indexed arrays completely partitioned
   NAME_tb.cpp     its testbench: g++ -std=c++17 NAME.cpp NAME_tb.cpp runs
                   the C-simulation on an input file
+  NAME_input.txt  a sample input (64 elements of one in every array)
+  NAME_hls.tcl    the Vitis HLS script: vitis_hls -f NAME_hls.tcl runs the
+                  C-simulation on the sample and synthesizes knhk_NAME
 
 A kernel the HLS target cannot synthesize (recursion, dynamic
 allocation, a loop without constant bounds, an indirect call) is
 reported at its source position (exit 1).
 
 With --net WORKFLOW it writes instead the dispatch module of the
-workflow's control part, WORKFLOW_net.{h,cpp} and WORKFLOW_net_tb.cpp:
+workflow's control part, WORKFLOW_net.{h,cpp}, WORKFLOW_net_tb.cpp, a
+sample WORKFLOW_net_events.txt and WORKFLOW_net_hls.tcl:
 the marking as a bit vector, each transition's enabling as a mask test, a
 priority encoder in the engine's order and the firing as a masked update,
 one event per cycle (PIPELINE II=1) and a decision within 8 cycles
