@@ -1,8 +1,11 @@
 // Package golang is the Go back end: it translates a program's IR into a
 // Go package whose functions compute, instruction by instruction, what
-// runtime/eval's register machine computes, on the same values
-// (eval.Value) and with the same errors, so that a binary built from it
-// and the interpreter write identical event logs.
+// runtime/eval's register machine computes, with the same results,
+// errors and step charges, so that a binary built from it and the
+// interpreter write identical event logs. Values whose type is known
+// statically live in Go types (typed.go: scalars, records as structs,
+// lists as slices), the rest in eval.Value; filter, any and all over a
+// numeric field compare columns with runtime/vec (column.go).
 //
 // The generated package holds:
 //
