@@ -130,14 +130,18 @@ func (d *Device) Close() {
 }
 
 // submit records commands with rec, submits them and waits on the fence,
-// polling ctx. On cancellation it still waits for the device (the
-// buffers may not be freed while it runs) and returns ctx's error.
+// polling ctx. A context already done submits nothing; one cancelled
+// while the device works still waits for it (the buffers may not be
+// freed while it runs) and returns ctx's error.
 func (d *Device) submit(ctx context.Context, rec func(cmd vk.CommandBuffer)) error {
 	if d.dev == nil {
 		return fmt.Errorf("%w: the device is closed", ErrNoDevice)
 	}
 	if d.lost {
 		return fmt.Errorf("vulkan: %s: %w", d.Info.Name, ErrDeviceLost)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
 	}
 	if err := check(vk.ResetCommandBuffer(d.cmd, 0), "vkResetCommandBuffer"); err != nil {
 		return d.note(err)

@@ -177,3 +177,25 @@ func TestFusedRun(t *testing.T) {
 		t.Error("kernels over different lengths ran as one")
 	}
 }
+
+// TestRunCancelled: a cancelled context is reported after the device
+// has finished (its buffers must outlive the work), and the device
+// stays usable.
+func TestRunCancelled(t *testing.T) {
+	d := openDevice(t)
+	p, err := spirvtest.Build("codegen/spirv/testdata/dense.knhk")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sh := kernelNamed(t, p, "expf")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	xs := make([]float32, 1<<16)
+	if _, err := d.Run(ctx, sh, [][]any{{xs}}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Run with a cancelled context: %v", err)
+	}
+	res, err := d.Run(context.Background(), sh, [][]any{{xs}})
+	if err != nil || res.Outputs[0].([]float32)[7] != 1 {
+		t.Fatalf("after cancellation: %v", err)
+	}
+}
