@@ -104,9 +104,9 @@ const (
 	MaxAbs = 1.0 / (1 << 20)
 )
 
-// close reports whether device result g is within the bounds of CPU
+// near reports whether device result g is within the bounds of CPU
 // result w.
-func close(g, w float32) bool {
+func near(g, w float32) bool {
 	return ulps(g, w) <= MaxULP || math.Abs(float64(g)-float64(w)) <= MaxAbs
 }
 
@@ -164,7 +164,7 @@ func TestKernelsMatchCPU(t *testing.T) {
 							if u != math.MaxUint32 {
 								worst = max(worst, u)
 							}
-							if !close(float32(g.AsFloat()), float32(w.AsFloat())) {
+							if !near(float32(g.AsFloat()), float32(w.AsFloat())) {
 								t.Errorf("%s %s n=%d [%d] = %v, CPU %v (%d ULP)", path, kn.Name, n, i, g, w, u)
 							}
 						} else if g.AsInt() != w.AsInt() || g.Kind() != w.Kind() {

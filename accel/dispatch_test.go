@@ -1,10 +1,14 @@
 package accel
 
 import (
+	"fmt"
 	"math/rand/v2"
+	"slices"
+	"sync"
 	"testing"
 
 	"github.com/knhk/knhk/codegen/spirv/spirvtest"
+	"github.com/knhk/knhk/compiler/ir"
 	"github.com/knhk/knhk/runtime/eval"
 )
 
@@ -54,5 +58,42 @@ func TestDispatcherThroughEval(t *testing.T) {
 		if x.Device != c.device {
 			t.Errorf("n=%d zero=%v: %d device runs, want %d", c.n, c.zero, x.Device, c.device)
 		}
+	}
+}
+
+// TestDispatcherConcurrent: cases run kernels from many goroutines at
+// once; the device serialises them and every caller gets its own result.
+func TestDispatcherConcurrent(t *testing.T) {
+	d := openDevice(t)
+	p, err := spirvtest.Build("codegen/spirv/testdata/dense.knhk")
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := slices.IndexFunc(p.Kernels, func(kn *ir.Kernel) bool { return kn.Name == "ints" })
+	x := NewDispatcher(d)
+	x.Threshold = 1
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for g := range 8 {
+		wg.Go(func() {
+			a, b := make([]eval.Value, 500+g), make([]eval.Value, 500+g)
+			for i := range a {
+				a[i], b[i] = eval.I32(int32(i*g)), eval.I32(int32(g+1))
+			}
+			args := []eval.Value{eval.List(a), eval.List(b)}
+			got, ok, err := x.RunKernel(p, k, args)
+			want, _ := eval.RunKernel(p, k, args)
+			if !ok || err != nil || !eval.Equal(got, want) {
+				errs <- fmt.Errorf("goroutine %d: ok=%v err=%v equal=%v", g, ok, err, eval.Equal(got, want))
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if x.Device != 8 {
+		t.Errorf("%d device runs, want 8", x.Device)
 	}
 }
