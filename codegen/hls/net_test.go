@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -278,218 +277,32 @@ func runEngine(t *testing.T, p *ir.Program, sc *scenario) []engine.Event {
 	return log.Events(id)
 }
 
-// hwEvent is one line for the testbench and what the module must answer.
-type hwEvent struct {
-	line      string
-	kind      int // expected result kind
-	trans     int
-	checkKind bool
-	what      string
-}
-
-func outsMask(outs []int32, n int) uint64 {
-	if outs == nil {
-		return 1<<uint(n) - 1
-	}
-	var m uint64
-	for _, k := range outs {
-		m |= 1 << uint(k)
-	}
-	return m
-}
-
-// checkScenario replays the engine's events on a shadow state and on the
-// module, step by step.
+// checkScenario runs sc on the engine and replays its events on the
+// module's C-simulation.
 func checkScenario(t *testing.T, p *ir.Program, mod *NetModule, bin string, sc *scenario) {
 	evs := runEngine(t, p, sc)
 	m, err := engine.NewMachine(p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := p.Net(mod.Workflow)
-	// First pass: translate the events and record the engine's state
-	// after each one.
-	var hw []hwEvent
-	type snap struct {
-		marking      uint64
-		busy, armed  uint64
-		status       int
-		after        int // index into hw
-		unsafePlaces string
-	}
-	var snaps []snap
-	s := &engine.State{ID: "shadow"}
-	none := func(why string) hwEvent {
-		return hwEvent{line: fmt.Sprintf("%d 0 0 0", EvStep), kind: ResNone, checkKind: true, what: "nothing to dispatch " + why}
-	}
-	for i := range evs {
-		e := &evs[i]
-		var tr *ir.Transition
-		if int(e.Trans) >= 0 && int(e.Trans) < len(n.Transitions) {
-			tr = n.Transitions[e.Trans]
-		}
-		switch e.Kind {
-		case engine.EvStart:
-			hw = append(hw, hwEvent{line: fmt.Sprintf("%d 0 0 0", EvStart), what: "start"})
-		case engine.EvFire:
-			if e.Frame != 0 {
-				t.Fatalf("%s: event %d fires in frame %d: a fitting net has one frame", sc.name, i, e.Frame)
-			}
-			k := ResFire
-			if tr.Kind == ir.TSignal {
-				k = ResWait
-			}
-			hw = append(hw, hwEvent{line: fmt.Sprintf("%d 0 %x 0", EvStep, outsMask(e.Outs, len(mod.OutArcs[e.Trans]))), kind: k, trans: int(e.Trans), checkKind: true, what: "engine fires " + tr.Name})
-		case engine.EvArm:
-			hw = append(hw, hwEvent{line: fmt.Sprintf("%d 0 0 0", EvStep), kind: ResArm, trans: int(e.Trans), checkKind: true, what: "engine arms " + tr.Name})
-		case engine.EvTimer:
-			hw = append(hw, none("before the timer"))
-			hw = append(hw, hwEvent{line: fmt.Sprintf("%d %d %x 0", EvTimer, e.Trans, outsMask(e.Outs, len(mod.OutArcs[e.Trans]))), what: "timer " + tr.Name})
-		case engine.EvDone:
-			var inv *engine.Inv
-			for _, v := range s.Invs {
-				if v.ID == e.Inv {
-					inv = v
-				}
-			}
-			if inv == nil || inv.Comp || inv.Hook {
-				break
-			}
-			hw = append(hw, none("before a completion"))
-			hw = append(hw, hwEvent{line: fmt.Sprintf("%d %d %x 0", EvDone, inv.Trans, outsMask(e.Outs, len(mod.OutArcs[inv.Trans]))), what: "completion of " + n.Transitions[inv.Trans].Name})
-		case engine.EvSignal:
-			label := -1
-			for l, name := range mod.Labels {
-				if name == e.Name {
-					label = l
-				}
-			}
-			if label >= 0 {
-				hw = append(hw, none("before a signal"))
-				hw = append(hw, hwEvent{line: fmt.Sprintf("%d 0 0 %d", EvSignal, label), what: "signal " + e.Name})
-			}
-		case engine.EvFail, engine.EvCancel:
-			hw = append(hw, hwEvent{line: fmt.Sprintf("%d 0 0 0", EvFail), what: "failure"})
-		case engine.EvFailed, engine.EvRetry, engine.EvCompRetry:
-		default:
-			if s.Status == engine.Running {
-				t.Fatalf("%s: event %d is a %v, which a fitting net does not produce", sc.name, i, e.Kind)
-			}
-		}
-		if err := m.Apply(s, e); err != nil {
-			t.Fatalf("%s: event %d: %v", sc.name, i, err)
-		}
-		sn := snap{after: len(hw) - 1}
-		switch s.Status {
-		case engine.Running:
-			sn.status = StatusRunning
-		case engine.Completed:
-			sn.status = StatusCompleted
-		default:
-			sn.status = StatusEnded
-		}
-		if f := s.Root(); f != nil && sn.status == StatusRunning {
-			for q, c := range f.Marking {
-				if c > 1 {
-					sn.unsafePlaces += n.Places[q].Name + " "
-				}
-				if c > 0 {
-					sn.marking |= 1 << q
-				}
-			}
-			for _, v := range s.Invs {
-				if v.Frame == 0 && !v.Comp && !v.Hook {
-					sn.busy |= 1 << v.Trans
-				}
-			}
-			for _, tm := range s.Timers {
-				sn.armed |= 1 << tm.Trans
-			}
-		}
-		snaps = append(snaps, sn)
-		if sn.status != StatusRunning {
-			break
-		}
-	}
-	last := snaps[len(snaps)-1]
-	if last.status == StatusRunning {
-		hw = append(hw, none("at the end"))
-	}
-	// Run the C-simulation on the whole stream.
-	var in strings.Builder
-	for _, h := range hw {
-		in.WriteString(h.line + "\n")
+	steps, err := Replay(m, mod, evs)
+	if err != nil {
+		t.Fatalf("%s: %v", sc.name, err)
 	}
 	cmd := exec.Command(bin)
-	cmd.Stdin = strings.NewReader(in.String())
+	cmd.Stdin = strings.NewReader(ReplayInput(steps))
 	out, err := cmd.Output()
 	if err != nil {
 		t.Fatalf("%s: testbench: %v", sc.name, err)
 	}
-	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-	if len(lines) != len(hw) {
-		t.Fatalf("%s: %d events in, %d results out", sc.name, len(hw), len(lines))
-	}
-	type res struct {
-		kind, trans          int
-		marking, busy, armed uint64
-		status               int
-	}
-	results := make([]res, len(lines))
-	for i, l := range lines {
-		f := strings.Fields(l)
-		if len(f) != 6 {
-			t.Fatalf("%s: bad result line %q", sc.name, l)
-		}
-		var r res
-		r.kind, _ = strconv.Atoi(f[0])
-		r.trans, _ = strconv.Atoi(f[1])
-		r.marking, _ = strconv.ParseUint(f[2], 16, 64)
-		r.busy, _ = strconv.ParseUint(f[3], 16, 64)
-		r.armed, _ = strconv.ParseUint(f[4], 16, 64)
-		r.status, _ = strconv.Atoi(f[5])
-		results[i] = r
-	}
-	for i, h := range hw {
-		if h.checkKind && (results[i].kind != h.kind || h.kind != ResNone && results[i].trans != h.trans) {
-			t.Fatalf("%s: event %d (%s): the module dispatches kind %d transition %d (%s)", sc.name, i, h.what, results[i].kind, results[i].trans, transName(n, results[i].kind, results[i].trans))
-		}
-	}
-	decisions := 0
-	for _, sn := range snaps {
-		if sn.after < 0 {
-			continue
-		}
-		r := results[sn.after]
-		if sn.unsafePlaces != "" {
-			t.Fatalf("%s: the engine marks %swith more than one token, which the fit check should have excluded", sc.name, sn.unsafePlaces)
-		}
-		if r.status != sn.status {
-			t.Fatalf("%s: after %s: module status %d, engine %d", sc.name, hw[sn.after].what, r.status, sn.status)
-		}
-		if sn.status != StatusRunning {
-			break
-		}
-		if r.marking != sn.marking || r.busy != sn.busy || r.armed != sn.armed {
-			t.Fatalf("%s: after %s: module marking %x busy %x armed %x, engine %x %x %x", sc.name, hw[sn.after].what, r.marking, r.busy, r.armed, sn.marking, sn.busy, sn.armed)
-		}
-	}
-	for _, h := range hw {
-		if h.checkKind && h.kind != ResNone {
-			decisions++
-		}
+	decisions, err := CheckReplay(mod, steps, string(out))
+	if err != nil {
+		t.Fatalf("%s: %v", sc.name, err)
 	}
 	if decisions == 0 {
 		t.Fatalf("%s: no dispatch decision compared", sc.name)
 	}
-	t.Logf("%s: %d dispatch decisions and %d events matched", sc.name, decisions, len(hw))
-}
-
-func transName(n *ir.Net, kind, trans int) string {
-	if kind == ResNone || trans >= len(n.Transitions) {
-		return "-"
-	}
-	return n.Transitions[trans].Name
+	t.Logf("%s: %d dispatch decisions and %d events matched", sc.name, decisions, len(steps))
 }
 
 // sampleRuns runs the testbench on the sample events knhk hls writes

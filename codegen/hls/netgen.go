@@ -51,6 +51,8 @@ type NetModule struct {
 	// OutArcs is, per transition, its output places in arc order: bit
 	// k of an event's Outs stands for OutArcs[t][k].
 	OutArcs [][]int
+	// TransNames are the transitions' names, by index.
+	TransNames []string
 }
 
 // NotFit is the error of [Net] for a net whose control part does not fit
@@ -88,6 +90,7 @@ func Net(p *ir.Program, name string, opts Options) (*NetModule, error) {
 	mod := &NetModule{Workflow: name, Top: "knhk_net_" + g.id, Files: map[string][]byte{}, Places: tb.np, Trans: tb.nt, Labels: tb.labels}
 	for i := range tb.trans {
 		mod.OutArcs = append(mod.OutArcs, tb.trans[i].out)
+		mod.TransNames = append(mod.TransNames, tb.trans[i].t.Name)
 	}
 	base := g.id + "_net"
 	mod.Files[base+".h"] = []byte(g.header(mod.Top))
