@@ -18,14 +18,15 @@ import (
 	"github.com/knhk/knhk/lang/check"
 )
 
-// Sources are every program with kernels in examples/ and the tests
-// (those of the Go back end) and codegen/spirv/testdata/dense.knhk.
+// Sources are every program with kernels in examples/ and the tests:
+// those of the Go back end, the checker's fulfil example and
+// codegen/spirv/testdata/dense.knhk.
 func Sources() []string {
 	var out []string
 	for _, s := range kerneltest.Sources {
 		out = append(out, s.Path)
 	}
-	return append(out, "codegen/spirv/testdata/dense.knhk")
+	return append(out, "lang/check/testdata/golden/fulfil.txtar", "codegen/spirv/testdata/dense.knhk")
 }
 
 // Root is the module root.
