@@ -4,9 +4,11 @@
 package cluster
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/crc32"
 )
 
 // Op says what a [Command] does.
@@ -69,19 +71,26 @@ func (m *Member) Region() string { return m.Labels["region"] }
 
 // commandVersion is the first byte of every encoded command, so that a
 // log written by another version of this encoding is refused clearly.
-const commandVersion = 1
+const commandVersion = 2
 
 // ErrBadCommand wraps every failure to decode a log entry.
 var ErrBadCommand = errors.New("bad cluster command")
 
-// Encode encodes c: a version byte, then JSON.
+// Encode encodes c: a version byte, the CRC-32C of the rest, then JSON.
+// The checksum catches an entry damaged on disk that the log store
+// does not (raft-wal checks only the last batch it wrote).
 func (c *Command) Encode() ([]byte, error) {
 	b, err := json.Marshal(c)
 	if err != nil {
 		return nil, err
 	}
-	return append([]byte{commandVersion}, b...), nil
+	out := make([]byte, 5, 5+len(b))
+	out[0] = commandVersion
+	binary.LittleEndian.PutUint32(out[1:5], crc32.Checksum(b, castagnoli))
+	return append(out, b...), nil
 }
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // DecodeCommand decodes an entry written by [Command.Encode] and checks
 // that it is well formed.
@@ -92,8 +101,14 @@ func DecodeCommand(b []byte) (*Command, error) {
 	if b[0] != commandVersion {
 		return nil, fmt.Errorf("%w: version %d, want %d", ErrBadCommand, b[0], commandVersion)
 	}
+	if len(b) < 5 {
+		return nil, fmt.Errorf("%w: entry of %d bytes", ErrBadCommand, len(b))
+	}
+	if sum := crc32.Checksum(b[5:], castagnoli); sum != binary.LittleEndian.Uint32(b[1:5]) {
+		return nil, fmt.Errorf("%w: checksum mismatch (the entry is damaged)", ErrBadCommand)
+	}
 	var c Command
-	if err := json.Unmarshal(b[1:], &c); err != nil {
+	if err := json.Unmarshal(b[5:], &c); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBadCommand, err)
 	}
 	switch c.Op {

@@ -86,7 +86,11 @@ func (f *FSM) Apply(l *raft.Log) any {
 	}
 	c, err := DecodeCommand(l.Data)
 	if err != nil {
-		return &Result{Index: l.Index, Err: err}
+		// A leader proposes only what decodes: this entry was damaged
+		// on disk or on the way, and skipping it would let this replica
+		// drift from the others.
+		f.broken = fmt.Errorf("log entry %d: %w", l.Index, err)
+		return &Result{Index: l.Index, Err: f.broken}
 	}
 	if c.Program != f.prog {
 		// Every replica of one cluster runs one program, so this
@@ -134,7 +138,8 @@ func (f *FSM) apply(c *Command) error {
 		}
 		ev, err := engine.DecodeEvent(c.Event)
 		if err != nil {
-			return fmt.Errorf("%w: %v", ErrBadCommand, err)
+			f.broken = fmt.Errorf("%w: case %s event %d: %v", ErrBadCommand, c.Case, c.Pos, err)
+			return f.broken
 		}
 		if r == nil {
 			r = &replica{s: engine.State{ID: c.Case}}

@@ -2,7 +2,9 @@ package cluster
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
+	"hash/crc32"
 	"io"
 	"strings"
 	"testing"
@@ -147,8 +149,20 @@ func FuzzDecodeCommand(f *testing.F) {
 		b, _ := c.Encode()
 		f.Add(b)
 	}
-	f.Add([]byte{2, '{', '}'})
+	f.Add([]byte{2, 0, 0, 0, 0, '{', '}'})
 	f.Fuzz(func(t *testing.T, b []byte) {
+		fuzzCommand(t, b)
+		// The same bytes as the JSON of a well-framed entry, so that
+		// the fuzzer reaches the JSON decoding past the checksum.
+		framed := make([]byte, 5, 5+len(b))
+		framed[0] = commandVersion
+		binary.LittleEndian.PutUint32(framed[1:5], crc32.Checksum(b, castagnoli))
+		fuzzCommand(t, append(framed, b...))
+	})
+}
+
+func fuzzCommand(t *testing.T, b []byte) {
+	{
 		c, err := DecodeCommand(b)
 		if err != nil {
 			if !errors.Is(err, ErrBadCommand) {
@@ -169,5 +183,22 @@ func FuzzDecodeCommand(f *testing.F) {
 		if !bytes.Equal(b2, b3) {
 			t.Fatalf("round trip differs: %s vs %s", b2, b3)
 		}
-	})
+	}
+}
+
+// TestFSMStopsOnDamagedEntry: an entry that does not decode was damaged
+// (no leader proposes one); the replica stops instead of skipping it.
+func TestFSMStopsOnDamagedEntry(t *testing.T) {
+	f, h := newTestFSM(t)
+	e := entry(t, 1, &Command{Op: OpEvent, Program: h, Case: "c", Event: startEvent(t)})
+	e.Data[len(e.Data)/2] ^= 0xff
+	if r := f.Apply(e).(*Result); r.Err == nil {
+		t.Fatal("a damaged entry applied")
+	}
+	if !errors.Is(f.Broken(), ErrBadCommand) {
+		t.Fatalf("Broken() = %v, want ErrBadCommand", f.Broken())
+	}
+	if r := f.Apply(entry(t, 2, &Command{Op: OpEvent, Program: h, Case: "c", Event: startEvent(t)})).(*Result); r.Err == nil || f.Events("c") != 0 {
+		t.Fatal("a broken FSM applied a later entry")
+	}
 }

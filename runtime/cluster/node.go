@@ -184,6 +184,9 @@ func NewNode(cfg Config) (*Node, error) {
 			return nil, fmt.Errorf("raft snapshots %s: %w", cfg.Dir, err)
 		}
 	}
+	if err := checkSnapshots(snaps, hash); err != nil {
+		return nil, err
+	}
 	trans := cfg.Transport
 	if trans == nil {
 		if cfg.Raft == "" {

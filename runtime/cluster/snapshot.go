@@ -137,3 +137,29 @@ func (f *FSM) Restores() uint64 {
 	defer f.mu.RUnlock()
 	return f.restores
 }
+
+// checkSnapshots refuses a store whose latest snapshot is of another
+// program, before raft tries to restore it and fails with a message
+// that does not say why.
+func checkSnapshots(snaps raft.SnapshotStore, prog string) error {
+	metas, err := snaps.List()
+	if err != nil || len(metas) == 0 {
+		return err
+	}
+	_, rc, err := snaps.Open(metas[0].ID)
+	if err != nil {
+		return fmt.Errorf("%w: snapshot %s: %v", ErrBadSnapshot, metas[0].ID, err)
+	}
+	defer rc.Close()
+	var head struct {
+		V       int    `json:"v"`
+		Program string `json:"prog"`
+	}
+	if err := json.NewDecoder(rc).Decode(&head); err != nil {
+		return fmt.Errorf("%w: snapshot %s: %v", ErrBadSnapshot, metas[0].ID, err)
+	}
+	if head.Program != prog {
+		return fmt.Errorf("%w: %w: snapshot %s is of program %s, this node runs %s", ErrBadSnapshot, ErrProgram, metas[0].ID, short(head.Program), short(prog))
+	}
+	return nil
+}
