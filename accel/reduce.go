@@ -60,11 +60,11 @@ func (d *Device) Reduce(ctx context.Context, op spirv.ReduceOp, data any) (any, 
 	if d.lost {
 		return nil, fmt.Errorf("vulkan: %s: %w", d.Info.Name, ErrDeviceLost)
 	}
-	p1, err := d.pipelineFor(first.Binary, 2, 4, "first")
+	p1, err := d.pipelineFor(first.Binary, 2, spirv.ReducePushWords, "first")
 	if err != nil {
 		return nil, err
 	}
-	p2, err := d.pipelineFor(later.Binary, 2, 4, "later")
+	p2, err := d.pipelineFor(later.Binary, 2, spirv.ReducePushWords, "later")
 	if err != nil {
 		return nil, err
 	}
@@ -123,8 +123,10 @@ func (d *Device) Reduce(ctx context.Context, op spirv.ReduceOp, data any) (any, 
 			vk.CmdBindPipeline(cmd, vk.PipelineBindPointCompute, p.pipe)
 			vk.CmdBindDescriptorSets(cmd, vk.PipelineBindPointCompute, p.layout, 0, 1, []vk.DescriptorSet{p.set}, 0, nil)
 			for base := uint32(0); base < ps.out; base += d.maxGroups {
-				push := []uint32{ps.inOff, ps.outOff, ps.in, base}
-				vk.CmdPushConstants(cmd, p.layout, vk.ShaderStageFlags(vk.ShaderStageComputeBit), 0, 16, pushPtr(push))
+				push := make([]uint32, spirv.ReducePushWords)
+				push[spirv.ReducePushIn], push[spirv.ReducePushOut] = ps.inOff, ps.outOff
+				push[spirv.ReducePushCount], push[spirv.ReducePushBase] = ps.in, base
+				vk.CmdPushConstants(cmd, p.layout, vk.ShaderStageFlags(vk.ShaderStageComputeBit), 0, p.pushSize, pushPtr(push))
 				vk.CmdDispatch(cmd, min(ps.out-base, d.maxGroups), 1, 1)
 			}
 		}

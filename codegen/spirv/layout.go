@@ -48,14 +48,3 @@ type Shader struct {
 	Buffers []Slot
 	Push    []Slot
 }
-
-// Binding returns the binding of the buffer with role r for kernel k and
-// parameter param, or -1.
-func (s *Shader) Binding(r Role, k, param int) int {
-	for i, b := range s.Buffers {
-		if b.Role == r && (r == RoleError || b.Kernel == k && (r == RoleOutput || b.Param == param)) {
-			return i
-		}
-	}
-	return -1
-}

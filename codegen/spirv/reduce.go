@@ -44,7 +44,7 @@ const (
 	ReducePushOut          // the first partial in binding 1
 	ReducePushCount        // the number of input elements
 	ReducePushBase         // the first workgroup of this dispatch
-	reducePushWords
+	ReducePushWords        // how many there are
 )
 
 // Reduce returns the module of one pass of reduction op over elements
@@ -82,7 +82,7 @@ func Reduce(op ReduceOp, k ir.Kind) (*Shader, error) {
 	}
 	pushT := b.id()
 	members := []uint32{pushT}
-	for i := 0; i < reducePushWords; i++ {
+	for i := 0; i < ReducePushWords; i++ {
 		members = append(members, u32)
 		b.memberDecorate(pushT, uint32(i), DecorationOffset, uint32(4*i))
 	}
