@@ -28,6 +28,9 @@ type Options struct {
 	Every int
 	// Interval is the longest a receipt waits for a checkpoint (default
 	// DefaultInterval); negative: only every Every receipts and at Close.
+	// Checkpoints are signed and written by a goroutine of their own, so
+	// their fsyncs and signature never hold up a transition; Checkpoint
+	// and Close wait for them.
 	Interval time.Duration
 	// Now is the clock of checkpoint times (default time.Now).
 	Now func() time.Time
@@ -61,13 +64,27 @@ type Recorder struct {
 	prev       Digest            // the hash of the last receipt
 	states     map[string]Digest // each case's latest Output
 	rng        *compact.Range
-	signedSize uint64 // receipts covered by the latest checkpoint
+	cutSize    uint64 // receipts covered by the latest checkpoint decided
+	signedSize uint64 // receipts covered by the latest checkpoint written
+	pending    []cut  // checkpoints decided, for the writer
 	lastCP     time.Time
-	err        error  // the first write error: the log is unusable after it
-	line       []byte // the line being written, reused
+	err        error      // the first write error: the log is unusable after it
+	line       []byte     // the line being written, reused
+	cond       *sync.Cond // on mu: a checkpoint was written, or err set
 
+	wake chan struct{} // a cut is pending
 	stop chan struct{}
 	done chan struct{}
+
+	// The queue of events the sequencer turns into receipts.
+	qmu    sync.Mutex
+	q      []queued
+	qspare []queued
+	qn     uint64     // events queued since the log began (its size once sequenced)
+	qcond  *sync.Cond // on qmu: the queue was taken, or qerr set
+	qerr   error      // the log's error, for Record
+	qwake  chan struct{}
+	qdone  chan struct{}
 }
 
 // Open opens (creating it if needed) the receipt log of data directory
@@ -111,6 +128,7 @@ func Open(data string, o Options) (*Recorder, error) {
 	}
 	if n := len(cps); n > 0 {
 		r.signedSize = cps[n-1].Size
+		r.cutSize = r.signedSize
 		if r.signedSize > r.next {
 			return nil, fmt.Errorf("receipt log %s is damaged: it holds %d receipts but checkpoint %d signs %d (knhk receipts verify reports it)", filepath.Join(dir, LogFile), r.next, n, r.signedSize)
 		}
@@ -123,10 +141,13 @@ func Open(data string, o Options) (*Recorder, error) {
 		return nil, err
 	}
 	r.w = bufio.NewWriterSize(r.logf, 64<<10)
-	if o.Interval > 0 {
-		r.stop, r.done = make(chan struct{}), make(chan struct{})
-		go r.tick()
-	}
+	r.cond = sync.NewCond(&r.mu)
+	r.qcond = sync.NewCond(&r.qmu)
+	r.qn = r.next
+	r.wake, r.stop, r.done = make(chan struct{}, 1), make(chan struct{}), make(chan struct{})
+	r.qwake, r.qdone = make(chan struct{}, 1), make(chan struct{})
+	go r.writer()
+	go r.sequencer()
 	return r, nil
 }
 
@@ -141,125 +162,271 @@ func savePublicKey(dir string, k *sign.PublicKey) error {
 	return os.WriteFile(path, k.MarshalPEM(), 0o644)
 }
 
-// tick makes a checkpoint when receipts have waited Interval for one.
-func (r *Recorder) tick() {
+// cut is a checkpoint decided but not yet written: the tree's size and
+// root when it was cut.
+type cut struct {
+	size uint64
+	root Digest
+	time time.Time
+}
+
+// cutLocked decides a checkpoint of every receipt so far: it hands the
+// buffered receipts to the file (a write, not an fsync) and queues the
+// size and root for the writer. Cuts are queued in order under r.mu, so
+// the checkpoint file only grows.
+func (r *Recorder) cutLocked() {
+	if err := r.w.Flush(); err != nil {
+		r.fail(err)
+		return
+	}
+	root, err := rootOf(r.rng)
+	if err != nil {
+		r.fail(err)
+		return
+	}
+	now := r.opts.Now()
+	r.pending = append(r.pending, cut{size: r.next, root: root, time: now})
+	r.cutSize, r.lastCP = r.next, now
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+}
+
+// fail records the first error of the log; every call after it fails.
+func (r *Recorder) fail(err error) {
+	if r.err == nil {
+		r.err = fmt.Errorf("receipt log: %w", err)
+	}
+	r.cond.Broadcast()
+}
+
+// writer writes the queued checkpoints, and cuts one when receipts have
+// waited Interval. It runs in its own goroutine, so that the fsyncs and
+// the signature of a checkpoint never hold up a transition.
+func (r *Recorder) writer() {
 	defer close(r.done)
-	t := time.NewTicker(r.opts.Interval)
-	defer t.Stop()
+	var tick <-chan time.Time
+	if r.opts.Interval > 0 {
+		t := time.NewTicker(r.opts.Interval)
+		defer t.Stop()
+		tick = t.C
+	}
 	for {
 		select {
 		case <-r.stop:
 			return
-		case <-t.C:
+		case <-r.wake:
+		case <-tick:
 			r.mu.Lock()
-			if r.next > r.signedSize && r.opts.Now().Sub(r.lastCP) >= r.opts.Interval {
-				r.checkpointLocked()
+			if r.err == nil && r.next > r.cutSize && r.opts.Now().Sub(r.lastCP) >= r.opts.Interval {
+				r.cutLocked()
 			}
 			r.mu.Unlock()
+		}
+		r.mu.Lock()
+		todo := r.pending
+		r.pending = nil
+		r.mu.Unlock()
+		for _, c := range todo {
+			err := r.writeCheckpoint(c)
+			r.mu.Lock()
+			if err != nil {
+				r.fail(err)
+			} else {
+				r.signedSize = c.size
+				r.cond.Broadcast()
+			}
+			r.mu.Unlock()
+			if err != nil {
+				break
+			}
 		}
 	}
 }
 
-// Record appends the receipt of ev, just committed for caseID, whose
-// program has descriptor hash descriptor.
+// writeCheckpoint makes the receipts durable, then signs and appends the
+// checkpoint c of them and makes it durable: a signed checkpoint never
+// covers receipts a crash could lose.
+func (r *Recorder) writeCheckpoint(c cut) error {
+	if err := r.logf.Sync(); err != nil {
+		return err
+	}
+	cp := &Checkpoint{Size: c.size, Root: c.root, Time: c.time.UnixMilli()}
+	if err := signCheckpoint(cp, r.opts.Key); err != nil {
+		return err
+	}
+	line, err := encodeCheckpoint(cp)
+	if err != nil {
+		return err
+	}
+	if _, err := r.cpf.Write(line); err != nil {
+		return err
+	}
+	return r.cpf.Sync()
+}
+
+// queued is an event waiting for the sequencer to become a receipt.
+type queued struct {
+	caseID, desc, kind string
+	frame, trans       int32
+	ev                 Digest
+}
+
+// maxQueued bounds the events waiting for the sequencer; Record waits
+// beyond it. The sequencer wakes when wakeQueued events wait, or every
+// sequenceEvery: waking it for each event cost more than the receipt.
+const (
+	maxQueued     = 1 << 16
+	wakeQueued    = 256
+	sequenceEvery = 2 * time.Millisecond
+)
+
+// Record queues the receipt of ev, just committed for caseID, whose
+// program has descriptor hash descriptor. The receipt is made by the
+// sequencer goroutine: appends from many cases then do not contend for
+// the log's chain, and only the event's digest is computed here. An
+// error of the log (a failed write) is returned by the Record calls
+// after it and by Checkpoint and Close.
 func (r *Recorder) Record(caseID, descriptor string, ev *engine.Event) error {
 	evd, err := EventDigest(ev)
 	if err != nil {
 		return err
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.err != nil {
-		return r.err
+	r.qmu.Lock()
+	for len(r.q) >= maxQueued && r.qerr == nil {
+		r.qcond.Wait()
 	}
-	in := r.states[caseID]
-	rc := Receipt{Seq: r.next, Case: caseID, Kind: ev.Kind.String(), Frame: ev.Frame, Trans: ev.Trans,
-		Descriptor: descriptor, Input: in, Event: evd, Output: OutputOf(in, evd), Prev: r.prev}
+	if r.qerr != nil {
+		err := r.qerr
+		r.qmu.Unlock()
+		return err
+	}
+	r.q = append(r.q, queued{caseID: caseID, desc: descriptor, kind: ev.Kind.String(), frame: ev.Frame, trans: ev.Trans, ev: evd})
+	r.qn++
+	wake := len(r.q) == wakeQueued
+	r.qmu.Unlock()
+	if wake {
+		select {
+		case r.qwake <- struct{}{}:
+		default:
+		}
+	}
+	return nil
+}
+
+// sequencer turns queued events into receipts, in the order Record
+// queued them.
+func (r *Recorder) sequencer() {
+	defer close(r.qdone)
+	t := time.NewTicker(sequenceEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-r.stop:
+			return
+		case <-r.qwake:
+		case <-t.C:
+		}
+		r.qmu.Lock()
+		batch := r.q
+		r.q = r.qspare[:0]
+		r.qcond.Broadcast()
+		r.qmu.Unlock()
+		r.mu.Lock()
+		for i := range batch {
+			if r.err != nil {
+				break
+			}
+			r.appendLocked(&batch[i])
+		}
+		err := r.err
+		r.cond.Broadcast()
+		r.mu.Unlock()
+		r.qmu.Lock()
+		if err != nil && r.qerr == nil {
+			r.qerr = err
+			r.qcond.Broadcast()
+		}
+		clear(batch)
+		r.qspare = batch[:0]
+		r.qmu.Unlock()
+	}
+}
+
+// appendLocked makes and writes the receipt of q.
+func (r *Recorder) appendLocked(q *queued) {
+	in := r.states[q.caseID]
+	rc := Receipt{Seq: r.next, Case: q.caseID, Kind: q.kind, Frame: q.frame, Trans: q.trans,
+		Descriptor: q.desc, Input: in, Event: q.ev, Output: OutputOf(in, q.ev), Prev: r.prev}
 	rc.Hash = rc.ComputeHash()
 	r.line = appendLine(r.line[:0], &rc)
 	if _, err := r.w.Write(r.line); err != nil {
-		r.err = fmt.Errorf("receipt log: %w", err)
-		return r.err
+		r.fail(err)
+		return
 	}
 	if err := r.rng.Append(leafHash(rc.Hash), nil); err != nil {
-		r.err = err
-		return err
+		r.fail(err)
+		return
 	}
-	r.states[caseID] = rc.Output
+	r.states[q.caseID] = rc.Output
 	r.prev = rc.Hash
 	r.next++
-	if r.next-r.signedSize >= uint64(r.opts.Every) {
-		return r.checkpointLocked()
+	if r.next-r.cutSize >= uint64(r.opts.Every) {
+		r.cutLocked()
 	}
-	return nil
 }
 
-// Checkpoint signs a checkpoint now if receipts are waiting for one.
+// Checkpoint signs a checkpoint of every receipt recorded so far, unless
+// one covers them already, and returns once it is durable.
 func (r *Recorder) Checkpoint() error {
+	r.qmu.Lock()
+	target := r.qn
+	r.qmu.Unlock()
+	select {
+	case r.qwake <- struct{}{}:
+	default:
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	for r.next < target && r.err == nil {
+		r.cond.Wait()
+	}
 	if r.err != nil {
 		return r.err
 	}
-	if r.next == r.signedSize {
-		return nil
+	if r.next > r.cutSize {
+		r.cutLocked()
 	}
-	return r.checkpointLocked()
+	for r.signedSize < r.cutSize && r.err == nil {
+		r.cond.Wait()
+	}
+	return r.err
 }
 
-// checkpointLocked makes the receipts durable, then signs and appends a
-// checkpoint of them and makes it durable: a signed checkpoint never
-// covers receipts a crash could lose.
-func (r *Recorder) checkpointLocked() error {
-	fail := func(err error) error {
-		r.err = fmt.Errorf("receipt log: %w", err)
-		return r.err
-	}
-	if err := r.w.Flush(); err != nil {
-		return fail(err)
-	}
-	if err := r.logf.Sync(); err != nil {
-		return fail(err)
-	}
-	root, err := rootOf(r.rng)
-	if err != nil {
-		return fail(err)
-	}
-	now := r.opts.Now()
-	cp := &Checkpoint{Size: r.next, Root: root, Time: now.UnixMilli()}
-	if err := signCheckpoint(cp, r.opts.Key); err != nil {
-		return fail(err)
-	}
-	line, err := encodeCheckpoint(cp)
-	if err != nil {
-		return fail(err)
-	}
-	if _, err := r.cpf.Write(line); err != nil {
-		return fail(err)
-	}
-	if err := r.cpf.Sync(); err != nil {
-		return fail(err)
-	}
-	r.signedSize, r.lastCP = r.next, now
-	return nil
-}
-
-// Size returns how many receipts the log holds.
+// Size returns how many receipts the log holds, those still queued
+// included.
 func (r *Recorder) Size() uint64 {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.next
+	r.qmu.Lock()
+	defer r.qmu.Unlock()
+	return r.qn
 }
 
 // Close signs a last checkpoint over the receipts still waiting for one
 // and closes the files.
 func (r *Recorder) Close() error {
+	err := r.Checkpoint()
 	if r.stop != nil {
 		close(r.stop)
 		<-r.done
+		<-r.qdone
 		r.stop = nil
 	}
-	err := r.Checkpoint()
+	r.qmu.Lock()
+	if r.qerr == nil {
+		r.qerr = errors.New("receipt log closed")
+	}
+	r.qmu.Unlock()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if e := r.logf.Close(); err == nil {
