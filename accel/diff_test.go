@@ -136,11 +136,11 @@ func TestKernelsMatchCPU(t *testing.T) {
 					want, cpuErr := eval.RunKernel(p, k, args)
 					goArgs := make([]any, len(args))
 					for i, pa := range kn.Params {
-						a, ok := toGo(p, pa.Type, args[i])
+						a, _, ok := toGo(p, pa.Type, args[i])
 						if !ok {
 							t.Fatalf("%s: argument %d does not convert", kn.Name, i)
 						}
-						goArgs[i] = a.value()
+						goArgs[i] = a
 					}
 					res, err := d.Run(context.Background(), sh, [][]any{goArgs})
 					if err != nil {

@@ -76,14 +76,14 @@ func (x *Dispatcher) RunKernel(p *ir.Program, k int, args []eval.Value) (eval.Va
 	n := -1
 	goArgs := make([]any, len(args))
 	for i, pa := range kn.Params {
-		a, ok := toGo(p, pa.Type, args[i])
+		a, l, ok := toGo(p, pa.Type, args[i])
 		if !ok {
 			return eval.Value{}, false, nil
 		}
-		if s, isList := a.(interface{ len() int }); isList && n < 0 {
-			n = s.len()
+		if l >= 0 && n < 0 {
+			n = l
 		}
-		goArgs[i] = a.value()
+		goArgs[i] = a
 	}
 	if n < x.Threshold {
 		x.count(false)
@@ -120,69 +120,45 @@ func (x *Dispatcher) count(dev bool) {
 	x.mu.Unlock()
 }
 
-// goArg is a kernel argument converted to Go.
-type goArg interface{ value() any }
-
-type listArg struct{ v any }
-
-func (l listArg) value() any { return l.v }
-func (l listArg) len() int {
-	switch s := l.v.(type) {
-	case []float32:
-		return len(s)
-	case []int32:
-		return len(s)
-	case []uint32:
-		return len(s)
-	case []bool:
-		return len(s)
-	}
-	return 0
-}
-
-type scalarArg struct{ v any }
-
-func (s scalarArg) value() any { return s.v }
-
-// toGo converts v, of IR type t, to the Go form Device.Run takes.
-func toGo(p *ir.Program, t ir.TypeID, v eval.Value) (goArg, bool) {
+// toGo converts v, of IR type t, to the Go form Device.Run takes, and
+// returns its length, or -1 for a scalar.
+func toGo(p *ir.Program, t ir.TypeID, v eval.Value) (any, int, bool) {
 	k := p.KindOf(t)
 	if k != ir.KindList {
 		s, ok := scalarToGo(k, v)
-		return scalarArg{s}, ok
+		return s, -1, ok
 	}
 	if v.Kind() != ir.KindList {
-		return nil, false
+		return nil, 0, false
 	}
-	ek := p.KindOf(p.Type(t).Elem)
 	n := v.Len()
-	switch ek {
+	switch p.KindOf(p.Type(t).Elem) {
 	case ir.KindF32:
 		s := make([]float32, n)
 		for i := range s {
 			s[i] = float32(v.Index(i).AsFloat())
 		}
-		return listArg{s}, true
+		return s, n, true
 	case ir.KindI32:
 		s := make([]int32, n)
 		for i := range s {
 			s[i] = int32(v.Index(i).AsInt())
 		}
-		return listArg{s}, true
+		return s, n, true
 	case ir.KindU32:
 		s := make([]uint32, n)
 		for i := range s {
 			s[i] = uint32(v.Index(i).AsInt())
 		}
-		return listArg{s}, true
+		return s, n, true
 	case ir.KindBool:
 		s := make([]bool, n)
 		for i := range s {
 			s[i] = v.Index(i).AsBool()
 		}
-		return listArg{s}, true
+		return s, n, true
 	}
-	return nil, false
+	return nil, 0, false
 }
 
 func scalarToGo(k ir.Kind, v eval.Value) (any, bool) {
