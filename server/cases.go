@@ -85,7 +85,7 @@ type caseEntry struct {
 }
 
 func newEntry(sum Summary) *caseEntry {
-	return &caseEntry{id: sum.ID, sum: sum, changed: make(chan struct{}), kick: make(chan struct{}, 1), started: make(chan struct{}), ready: make(chan struct{})}
+	return &caseEntry{id: sum.ID, sum: sum, kick: make(chan struct{}, 1), started: make(chan struct{}), ready: make(chan struct{})}
 }
 
 // closed is a channel that is closed: the started and ready channels of
@@ -111,9 +111,14 @@ func (e *caseEntry) summary() Summary {
 }
 
 // watch returns the summary and a channel closed at its next change.
+// The channel is made for the first watcher: most cases, a million
+// parked ones say, are never watched.
 func (e *caseEntry) watch() (Summary, <-chan struct{}) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if e.changed == nil {
+		e.changed = make(chan struct{})
+	}
 	return e.sum, e.changed
 }
 
@@ -129,8 +134,8 @@ func (e *caseEntry) set(sum Summary) {
 	e.sum = sum
 	if e.changed != nil {
 		close(e.changed)
+		e.changed = nil
 	}
-	e.changed = make(chan struct{})
 	e.mu.Unlock()
 }
 
@@ -144,9 +149,27 @@ func sameSummary(a, b *Summary) bool {
 
 func (e *caseEntry) markStarted(err error) {
 	e.startOnce.Do(func() {
+		e.mu.Lock()
 		e.startErr = err
 		close(e.started)
+		e.started = closed // one closed channel for every started case
+		e.mu.Unlock()
 	})
+}
+
+// startedC returns the channel closed once e's start is durable or
+// failed (see caseEntry.started).
+func (e *caseEntry) startedC() chan struct{} {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.started
+}
+
+// startError is the start's error, once startedC is closed.
+func (e *caseEntry) startError() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.startErr
 }
 
 func (e *caseEntry) poke() {
@@ -269,12 +292,12 @@ func (s *Service) Start(ctx context.Context, r StartRequest) (id string, existin
 // awaitStart waits until e's start is durable or failed.
 func (s *Service) awaitStart(ctx context.Context, e *caseEntry, existing bool) (string, bool, error) {
 	select {
-	case <-e.started:
+	case <-e.startedC():
 	case <-ctx.Done():
 		return "", false, &Error{Code: CodeDeadlineExceeded, Message: "the start was not acknowledged in time; retry it with the same request id", Err: ctx.Err()}
 	}
-	if e.startErr != nil {
-		return "", false, &Error{Code: CodeInternal, Message: "case " + e.id + " did not start: " + e.startErr.Error(), Err: e.startErr}
+	if err := e.startError(); err != nil {
+		return "", false, &Error{Code: CodeInternal, Message: "case " + e.id + " did not start: " + err.Error(), Err: err}
 	}
 	return e.id, existing, nil
 }
@@ -352,7 +375,7 @@ func (s *Service) entry(id string) (*caseEntry, error) {
 		return nil, errf(CodeNotFound, "case_id", "no case %s", id)
 	}
 	select {
-	case <-e.started:
+	case <-e.startedC():
 	default:
 		return nil, errf(CodeNotFound, "case_id", "no case %s", id)
 	}

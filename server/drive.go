@@ -36,7 +36,7 @@ func (s *Service) drive(e *caseEntry, p *Program, first func(context.Context) er
 			// first events, which may still be on their way.
 			s.log.sync(context.Background(), e.id)
 			select {
-			case <-e.started:
+			case <-e.startedC():
 			default:
 				// Nothing of the case is durable: it never started.
 				s.forget(e)

@@ -73,8 +73,8 @@ func (s *Service) writeIndex() error {
 	for _, e := range list {
 		pending := false
 		select {
-		case <-e.started:
-			if e.startErr != nil {
+		case <-e.startedC():
+			if e.startError() != nil {
 				continue
 			}
 		default:

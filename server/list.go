@@ -72,8 +72,8 @@ func (s *Service) List(r ListRequest) ([]Summary, string, error) {
 // is durable and did not fail. A case still starting is left out.
 func (e *caseEntry) listed() bool {
 	select {
-	case <-e.started:
-		return e.startErr == nil
+	case <-e.startedC():
+		return e.startError() == nil
 	default:
 		return false
 	}

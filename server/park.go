@@ -28,7 +28,7 @@ type park struct {
 // next timer at due: like an ended case's, it allocates only what a
 // rehydration needs.
 func parkedEntry(sum Summary, due int64) *caseEntry {
-	e := &caseEntry{id: sum.ID, sum: sum, changed: make(chan struct{}), kick: make(chan struct{}, 1), started: closed, ready: closed, parked: &park{due: due}}
+	e := &caseEntry{id: sum.ID, sum: sum, kick: make(chan struct{}, 1), started: closed, ready: closed, parked: &park{due: due}}
 	e.startOnce.Do(func() {})
 	return e
 }
