@@ -325,3 +325,28 @@ func sampleRuns(t *testing.T, mod *NetModule, bin string) {
 		t.Fatalf("sample events: %d transitions, results %q", mod.Trans, out)
 	}
 }
+
+// TestCheckReplayReports: a wrong dispatch decision, a wrong marking and
+// a missing result are each reported with the event they concern.
+func TestCheckReplayReports(t *testing.T) {
+	mod := &NetModule{OutArcs: [][]int{{1}, {2}}, TransNames: []string{"a", "b"}}
+	steps := []ReplayStep{
+		{Line: "0 0 0 0", What: "start", CheckState: true, Status: StatusRunning, Marking: 1},
+		{Line: "1 0 1 0", What: "engine fires a", CheckKind: true, Kind: ResFire, Trans: 0, CheckState: true, Status: StatusRunning, Marking: 2},
+	}
+	for _, c := range []struct{ out, want string }{
+		{"0 0 1 0 0 1\n1 0 2 0 0 1\n", ""},
+		{"0 0 1 0 0 1\n1 1 2 0 0 1\n", "event 2 (engine fires a): the module dispatches fires b"},
+		{"0 0 1 0 0 1\n0 0 1 0 0 1\n", "event 2 (engine fires a): the module dispatches nothing"},
+		{"0 0 3 0 0 1\n1 0 2 0 0 1\n", "after event 1 (start): module marking 3 busy 0 armed 0, engine 1 0 0"},
+		{"0 0 1 0 0 1\n", "2 events in, 1 results out"},
+	} {
+		n, err := CheckReplay(mod, steps, c.out)
+		switch {
+		case c.want == "" && (err != nil || n != 1):
+			t.Errorf("%q: %d decisions, %v", c.out, n, err)
+		case c.want != "" && (err == nil || err.Error() != c.want):
+			t.Errorf("%q: got %v, want %s", c.out, err, c.want)
+		}
+	}
+}
