@@ -663,6 +663,25 @@ func (c *fnGen) sliceBuiltin(in *ir.Instr, xs ir.Reg) []jen.Code {
 					jen.Id(c.gatherName(e, p.field, p.num)), jen.Qual(vecPath, vecCmp[p.op]), p.c, lam), dt, true)
 			}
 		}
+		if p, ok := c.columnPairOf(callee, e); ok {
+			var fold string
+			switch {
+			case in.Name == "filter" && dt == l:
+				fold = "FilterCol2"
+			case in.Name == "any" && dt == "bool":
+				fold = "AnyCol2"
+			case in.Name == "all" && dt == "bool":
+				fold = "AllCol2"
+			}
+			if fold != "" {
+				pair := jen.Qual(evalPath, "Pair").Values(jen.Dict{
+					jen.Id("And"): jen.Lit(p.and), jen.Id("KA"): jen.Lit(p.a.steps), jen.Id("KB"): jen.Lit(p.b.steps), jen.Id("KC"): jen.Lit(p.kc),
+				})
+				return c.tryAs(in, jen.Qual(evalPath, fold).Call(jen.Id("n"), reg(xs), pair,
+					jen.Id(c.gatherName(e, p.a.field, p.a.num)), jen.Qual(vecPath, vecCmp[p.a.op]), p.a.c,
+					jen.Id(c.gatherName(e, p.b.field, p.b.num)), jen.Qual(vecPath, vecCmp[p.b.op]), p.b.c, lam), dt, true)
+			}
+		}
 	}
 	var fold string
 	switch {

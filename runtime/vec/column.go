@@ -98,3 +98,77 @@ func FirstBy[T any, N Num](xs []T, gather Gather[T, N], op Cmp, c N, want bool) 
 	}
 	return len(xs)
 }
+
+// FilterBy2 is [FilterBy] for a conjunction (and) or a disjunction (!and)
+// of two field comparisons, a(x) && b(x) or a(x) || b(x). It also returns
+// how many elements a holds for, which decides how many the register
+// machine evaluates b on.
+func FilterBy2[T any, NA, NB Num](xs []T, ga Gather[T, NA], opa Cmp, ca NA, gb Gather[T, NB], opb Cmp, cb NB, and bool) ([]T, int) {
+	var hits []int32
+	hitsA := 0
+	forPairs(xs, ga, opa, ca, gb, opb, cb, func(s int, a, b *[Chunk]bool, m int) bool {
+		for j := range m {
+			if a[j] {
+				hitsA++
+			}
+			if (and && a[j] && b[j]) || (!and && (a[j] || b[j])) {
+				hits = append(hits, int32(s+j))
+			}
+		}
+		return true
+	})
+	if len(hits) == 0 {
+		return nil, hitsA
+	}
+	out := make([]T, len(hits))
+	for k, j := range hits {
+		out[k] = xs[j]
+	}
+	return out, hitsA
+}
+
+// FirstBy2 is [FirstBy] for a(x) && b(x) (and) or a(x) || b(x) (!and): the
+// index of the first element for which it is want, or len(xs), and how
+// many elements up to that one (inclusive) a holds for.
+func FirstBy2[T any, NA, NB Num](xs []T, ga Gather[T, NA], opa Cmp, ca NA, gb Gather[T, NB], opb Cmp, cb NB, and, want bool) (int, int) {
+	first, hitsA := len(xs), 0
+	forPairs(xs, ga, opa, ca, gb, opb, cb, func(s int, a, b *[Chunk]bool, m int) bool {
+		for j := range m {
+			if a[j] {
+				hitsA++
+			}
+			if ((and && a[j] && b[j]) || (!and && (a[j] || b[j]))) == want {
+				first = s + j
+				return false
+			}
+		}
+		return true
+	})
+	return first, hitsA
+}
+
+// forPairs compares both fields of each chunk of xs and calls f with the
+// chunk's start, the two results and its length, until f returns false.
+func forPairs[T any, NA, NB Num](xs []T, ga Gather[T, NA], opa Cmp, ca NA, gb Gather[T, NB], opb Cmp, cb NB, f func(s int, a, b *[Chunk]bool, m int) bool) {
+	var colA [Chunk]NA
+	var colB [Chunk]NB
+	var ix [Chunk]int
+	var a, b [Chunk]bool
+	for s := 0; s < len(xs); s += Chunk {
+		e := min(s+Chunk, len(xs))
+		m := e - s
+		mark := func(col []int, hit *[Chunk]bool) {
+			clear(hit[:m])
+			for _, j := range col {
+				hit[j] = true
+			}
+		}
+		ga(colA[:m], xs[s:e])
+		mark(index(ix[:0], opa, colA[:m], ca), &a)
+		gb(colB[:m], xs[s:e])
+		mark(index(ix[:0], opb, colB[:m], cb), &b)
+		if !f(s, &a, &b, m) {
+			return
+		}
+	}
+}

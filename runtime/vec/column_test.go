@@ -107,3 +107,48 @@ func btoi(b bool) int {
 func sameRec(a, b rec) bool {
 	return a.n == b.n && math.Float64bits(a.f) == math.Float64bits(b.f) && a.name == b.name
 }
+
+func TestColumnPairs(t *testing.T) {
+	levels(t, func(t *testing.T) {
+		cases(func(n, off int, r *rand.Rand) {
+			xs := randRecs(r, n+off+2*Chunk*(n%2))[off:]
+			for _, and := range []bool{true, false} {
+				for opa := Eq; opa <= Ge; opa += 2 {
+					for opb := Ne; opb <= Ge; opb += 2 {
+						ca, cb := int64(r.IntN(5))-2, float64(r.IntN(5))-2
+						var want []rec
+						wantA := 0
+						first := [2]int{len(xs), len(xs)}
+						firstA := [2]int{-1, -1}
+						for i, x := range xs {
+							a, b := cmpLane(opa, x.n, ca), cmpLane(opb, x.f, cb)
+							if a {
+								wantA++
+							}
+							ok := (and && a && b) || (!and && (a || b))
+							if ok {
+								want = append(want, x)
+							}
+							if w := btoi(ok); first[w] == len(xs) {
+								first[w], firstA[w] = i, wantA
+							}
+						}
+						got, gotA := FilterBy2(xs, gatherN, opa, ca, gatherF, opb, cb, and)
+						if !slices.EqualFunc(got, want, sameRec) || gotA != wantA {
+							t.Fatalf("filter (n %s %d) and=%v (f %s %v) over %d: %d kept, a %d; want %d, %d", opa, ca, and, opb, cb, len(xs), len(got), gotA, len(want), wantA)
+						}
+						for w := range 2 {
+							if firstA[w] < 0 {
+								firstA[w] = wantA
+							}
+							i, a := FirstBy2(xs, gatherN, opa, ca, gatherF, opb, cb, and, w == 1)
+							if i != first[w] || a != firstA[w] {
+								t.Fatalf("first == %v of (n %s %d) and=%v (f %s %v) over %d: %d, a %d; want %d, %d", w == 1, opa, ca, and, opb, cb, len(xs), i, a, first[w], firstA[w])
+							}
+						}
+					}
+				}
+			}
+		})
+	})
+}

@@ -11,7 +11,7 @@ import (
 )
 
 // funcs is the table of compiled functions, by function index.
-var funcs = [34]host.NativeFunc{func(n *eval.Native, a []eval.Value) (eval.Value, error) {
+var funcs = [39]host.NativeFunc{func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 1 {
 		return eval.Value{}, n.Arity("big", locs[0], 1, len(a))
 	}
@@ -76,205 +76,205 @@ var funcs = [34]host.NativeFunc{func(n *eval.Native, a []eval.Value) (eval.Value
 	return eval.Int(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 1 {
-		return eval.Value{}, n.Arity("flags", locs[43], 1, len(a))
+		return eval.Value{}, n.Arity("mid", locs[43], 1, len(a))
 	}
-	x, err := f7_flags(n, unbox_list_Order(a[0]))
+	x, err := f7_mid(n, unbox_list_Order(a[0]))
+	if err != nil {
+		return eval.Value{}, err
+	}
+	return eval.Int(x), nil
+}, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
+	if len(a) != 1 {
+		return eval.Value{}, n.Arity("edge", locs[47], 1, len(a))
+	}
+	x, err := f8_edge(n, unbox_list_Order(a[0]))
 	if err != nil {
 		return eval.Value{}, err
 	}
 	return eval.Bool(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 1 {
-		return eval.Value{}, n.Arity("heavy", locs[49], 1, len(a))
+		return eval.Value{}, n.Arity("flags", locs[53], 1, len(a))
 	}
-	x, err := f8_heavy(n, unbox_list_Order(a[0]))
+	x, err := f9_flags(n, unbox_list_Order(a[0]))
+	if err != nil {
+		return eval.Value{}, err
+	}
+	return eval.Bool(x), nil
+}, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
+	if len(a) != 1 {
+		return eval.Value{}, n.Arity("heavy", locs[59], 1, len(a))
+	}
+	x, err := f10_heavy(n, unbox_list_Order(a[0]))
 	if err != nil {
 		return eval.Value{}, err
 	}
 	return eval.Float(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 1 {
-		return eval.Value{}, n.Arity("eu_total.filter", locs[67], 1, len(a))
+		return eval.Value{}, n.Arity("eu_total.filter", locs[77], 1, len(a))
 	}
-	x, err := f9_eu_total_filter(n, unbox_Order(a[0]))
+	x, err := f11_eu_total_filter(n, unbox_Order(a[0]))
 	if err != nil {
 		return eval.Value{}, err
 	}
 	return eval.Bool(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 1 {
-		return eval.Value{}, n.Arity("eu_total.map", locs[70], 1, len(a))
+		return eval.Value{}, n.Arity("eu_total.map", locs[80], 1, len(a))
 	}
-	x, err := f10_eu_total_map(n, unbox_Order(a[0]))
+	x, err := f12_eu_total_map(n, unbox_Order(a[0]))
 	if err != nil {
 		return eval.Value{}, err
 	}
 	return eval.Float(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 1 {
-		return eval.Value{}, n.Arity("bulky.filter", locs[73], 1, len(a))
+		return eval.Value{}, n.Arity("bulky.filter", locs[83], 1, len(a))
 	}
-	x, err := f11_bulky_filter(n, unbox_Order(a[0]))
+	x, err := f13_bulky_filter(n, unbox_Order(a[0]))
 	if err != nil {
 		return eval.Value{}, err
 	}
 	return eval.Bool(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 1 {
-		return eval.Value{}, n.Arity("cheap.filter", locs[84], 1, len(a))
+		return eval.Value{}, n.Arity("cheap.filter", locs[94], 1, len(a))
 	}
-	x, err := f12_cheap_filter(n, unbox_Order(a[0]))
+	x, err := f14_cheap_filter(n, unbox_Order(a[0]))
 	if err != nil {
 		return eval.Value{}, err
 	}
 	return eval.Bool(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 1 {
-		return eval.Value{}, n.Arity("everyone.all", locs[88], 1, len(a))
+		return eval.Value{}, n.Arity("everyone.all", locs[98], 1, len(a))
 	}
-	x, err := f13_everyone_all(n, unbox_Order(a[0]))
+	x, err := f15_everyone_all(n, unbox_Order(a[0]))
 	if err != nil {
 		return eval.Value{}, err
 	}
 	return eval.Bool(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 1 {
-		return eval.Value{}, n.Arity("pricey.map", locs[92], 1, len(a))
+		return eval.Value{}, n.Arity("pricey.map", locs[102], 1, len(a))
 	}
-	x, err := f14_pricey_map(n, unbox_Order(a[0]))
+	x, err := f16_pricey_map(n, unbox_Order(a[0]))
 	if err != nil {
 		return eval.Value{}, err
 	}
 	return eval.Float(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 1 {
-		return eval.Value{}, n.Arity("pricey.filter", locs[94], 1, len(a))
+		return eval.Value{}, n.Arity("pricey.filter", locs[104], 1, len(a))
 	}
-	x, err := f15_pricey_filter(n, a[0].AsFloat())
+	x, err := f17_pricey_filter(n, a[0].AsFloat())
 	if err != nil {
 		return eval.Value{}, err
 	}
 	return eval.Bool(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 1 {
-		return eval.Value{}, n.Arity("flags.any", locs[97], 1, len(a))
+		return eval.Value{}, n.Arity("mid.filter", locs[107], 1, len(a))
 	}
-	x, err := f16_flags_any(n, unbox_Order(a[0]))
+	x, err := f18_mid_filter(n, unbox_Order(a[0]))
 	if err != nil {
 		return eval.Value{}, err
 	}
 	return eval.Bool(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 1 {
-		return eval.Value{}, n.Arity("flags.all", locs[101], 1, len(a))
+		return eval.Value{}, n.Arity("edge.any", locs[115], 1, len(a))
 	}
-	x, err := f17_flags_all(n, unbox_Order(a[0]))
+	x, err := f19_edge_any(n, unbox_Order(a[0]))
 	if err != nil {
 		return eval.Value{}, err
 	}
 	return eval.Bool(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 1 {
-		return eval.Value{}, n.Arity("heavy.filter", locs[105], 1, len(a))
+		return eval.Value{}, n.Arity("edge.all", locs[123], 1, len(a))
 	}
-	x, err := f18_heavy_filter(n, unbox_Order(a[0]))
+	x, err := f20_edge_all(n, unbox_Order(a[0]))
+	if err != nil {
+		return eval.Value{}, err
+	}
+	return eval.Bool(x), nil
+}, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
+	if len(a) != 1 {
+		return eval.Value{}, n.Arity("flags.any", locs[131], 1, len(a))
+	}
+	x, err := f21_flags_any(n, unbox_Order(a[0]))
+	if err != nil {
+		return eval.Value{}, err
+	}
+	return eval.Bool(x), nil
+}, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
+	if len(a) != 1 {
+		return eval.Value{}, n.Arity("flags.all", locs[135], 1, len(a))
+	}
+	x, err := f22_flags_all(n, unbox_Order(a[0]))
+	if err != nil {
+		return eval.Value{}, err
+	}
+	return eval.Bool(x), nil
+}, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
+	if len(a) != 1 {
+		return eval.Value{}, n.Arity("heavy.filter", locs[139], 1, len(a))
+	}
+	x, err := f23_heavy_filter(n, unbox_Order(a[0]))
 	if err != nil {
 		return eval.Value{}, err
 	}
 	return eval.Bool(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Heavy.let.r", locs[109], 0, len(a))
+		return eval.Value{}, n.Arity("Heavy.let.r", locs[143], 0, len(a))
 	}
-	x, err := f19_Heavy_let_r(n)
+	x, err := f24_Heavy_let_r(n)
 	if err != nil {
 		return eval.Value{}, err
 	}
 	return eval.Float(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Heavy.guard", locs[113], 0, len(a))
+		return eval.Value{}, n.Arity("Heavy.guard", locs[147], 0, len(a))
 	}
-	x, err := f20_Heavy_guard(n)
+	x, err := f25_Heavy_guard(n)
 	if err != nil {
 		return eval.Value{}, err
 	}
 	return eval.Bool(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Heavy.fail", locs[118], 0, len(a))
+		return eval.Value{}, n.Arity("Heavy.fail", locs[152], 0, len(a))
 	}
-	x, err := f21_Heavy_fail(n)
+	x, err := f26_Heavy_fail(n)
 	if err != nil {
 		return eval.Value{}, err
 	}
 	return eval.Str(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Heavy.return", locs[120], 0, len(a))
+		return eval.Value{}, n.Arity("Heavy.return", locs[154], 0, len(a))
 	}
-	x, err := f22_Heavy_return(n)
+	x, err := f27_Heavy_return(n)
 	if err != nil {
 		return eval.Value{}, err
 	}
 	return eval.Float(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Seq.let.x", locs[122], 0, len(a))
+		return eval.Value{}, n.Arity("Seq.let.x", locs[156], 0, len(a))
 	}
-	x, err := f23_Seq_let_x(n)
+	x, err := f28_Seq_let_x(n)
 	if err != nil {
 		return eval.Value{}, err
 	}
 	return eval.Int(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Seq.assign", locs[124], 0, len(a))
-	}
-	x, err := f24_Seq_assign(n)
-	if err != nil {
-		return eval.Value{}, err
-	}
-	return eval.Int(x), nil
-}, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
-	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Seq.assign", locs[130], 0, len(a))
-	}
-	x, err := f25_Seq_assign(n)
-	if err != nil {
-		return eval.Value{}, err
-	}
-	return eval.Int(x), nil
-}, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
-	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Seq.assign", locs[136], 0, len(a))
-	}
-	x, err := f26_Seq_assign(n)
-	if err != nil {
-		return eval.Value{}, err
-	}
-	return eval.Int(x), nil
-}, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
-	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Seq.assign", locs[142], 0, len(a))
-	}
-	x, err := f27_Seq_assign(n)
-	if err != nil {
-		return eval.Value{}, err
-	}
-	return eval.Int(x), nil
-}, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
-	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Seq.assign", locs[148], 0, len(a))
-	}
-	x, err := f28_Seq_assign(n)
-	if err != nil {
-		return eval.Value{}, err
-	}
-	return eval.Int(x), nil
-}, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
-	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Seq.assign", locs[154], 0, len(a))
+		return eval.Value{}, n.Arity("Seq.assign", locs[158], 0, len(a))
 	}
 	x, err := f29_Seq_assign(n)
 	if err != nil {
@@ -283,7 +283,7 @@ var funcs = [34]host.NativeFunc{func(n *eval.Native, a []eval.Value) (eval.Value
 	return eval.Int(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Seq.assign", locs[160], 0, len(a))
+		return eval.Value{}, n.Arity("Seq.assign", locs[164], 0, len(a))
 	}
 	x, err := f30_Seq_assign(n)
 	if err != nil {
@@ -292,7 +292,7 @@ var funcs = [34]host.NativeFunc{func(n *eval.Native, a []eval.Value) (eval.Value
 	return eval.Int(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Seq.assign", locs[166], 0, len(a))
+		return eval.Value{}, n.Arity("Seq.assign", locs[170], 0, len(a))
 	}
 	x, err := f31_Seq_assign(n)
 	if err != nil {
@@ -301,7 +301,7 @@ var funcs = [34]host.NativeFunc{func(n *eval.Native, a []eval.Value) (eval.Value
 	return eval.Int(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Seq.assign", locs[172], 0, len(a))
+		return eval.Value{}, n.Arity("Seq.assign", locs[176], 0, len(a))
 	}
 	x, err := f32_Seq_assign(n)
 	if err != nil {
@@ -310,9 +310,54 @@ var funcs = [34]host.NativeFunc{func(n *eval.Native, a []eval.Value) (eval.Value
 	return eval.Int(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Seq.return", locs[178], 0, len(a))
+		return eval.Value{}, n.Arity("Seq.assign", locs[182], 0, len(a))
 	}
-	x, err := f33_Seq_return(n)
+	x, err := f33_Seq_assign(n)
+	if err != nil {
+		return eval.Value{}, err
+	}
+	return eval.Int(x), nil
+}, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
+	if len(a) != 0 {
+		return eval.Value{}, n.Arity("Seq.assign", locs[188], 0, len(a))
+	}
+	x, err := f34_Seq_assign(n)
+	if err != nil {
+		return eval.Value{}, err
+	}
+	return eval.Int(x), nil
+}, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
+	if len(a) != 0 {
+		return eval.Value{}, n.Arity("Seq.assign", locs[194], 0, len(a))
+	}
+	x, err := f35_Seq_assign(n)
+	if err != nil {
+		return eval.Value{}, err
+	}
+	return eval.Int(x), nil
+}, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
+	if len(a) != 0 {
+		return eval.Value{}, n.Arity("Seq.assign", locs[200], 0, len(a))
+	}
+	x, err := f36_Seq_assign(n)
+	if err != nil {
+		return eval.Value{}, err
+	}
+	return eval.Int(x), nil
+}, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
+	if len(a) != 0 {
+		return eval.Value{}, n.Arity("Seq.assign", locs[206], 0, len(a))
+	}
+	x, err := f37_Seq_assign(n)
+	if err != nil {
+		return eval.Value{}, err
+	}
+	return eval.Int(x), nil
+}, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
+	if len(a) != 0 {
+		return eval.Value{}, n.Arity("Seq.return", locs[212], 0, len(a))
+	}
+	x, err := f38_Seq_return(n)
 	if err != nil {
 		return eval.Value{}, err
 	}
@@ -401,7 +446,7 @@ func f2_eu_total(n *eval.Native, r0 []Order) (float64, error) {
 	{
 		var v []Order
 		v, err = eval.FilterOf(r0, func(x Order) (bool, error) {
-			return f9_eu_total_filter(n, x)
+			return f11_eu_total_filter(n, x)
 		})
 		if err != nil {
 			return 0, eval.At(err, "eu_total", locs[22])
@@ -415,7 +460,7 @@ func f2_eu_total(n *eval.Native, r0 []Order) (float64, error) {
 	{
 		var v []float64
 		v, err = eval.MapOf(r1, func(x Order) (float64, error) {
-			return f10_eu_total_map(n, x)
+			return f12_eu_total_map(n, x)
 		})
 		if err != nil {
 			return 0, eval.At(err, "eu_total", locs[24])
@@ -446,7 +491,7 @@ func f3_bulky(n *eval.Native, r0 []Order) (int64, error) {
 	{
 		var v []Order
 		v, err = eval.FilterOf(r0, func(x Order) (bool, error) {
-			return f11_bulky_filter(n, x)
+			return f13_bulky_filter(n, x)
 		})
 		if err != nil {
 			return 0, eval.At(err, "bulky", locs[28])
@@ -477,7 +522,7 @@ func f4_cheap(n *eval.Native, r0 []Order) (int64, error) {
 	{
 		var v []Order
 		v, err = eval.FilterCol(n, r0, 3, gather_Order_Amount, vec.Lt, int64(1000), func(x Order) (bool, error) {
-			return f12_cheap_filter(n, x)
+			return f14_cheap_filter(n, x)
 		})
 		if err != nil {
 			return 0, eval.At(err, "cheap", locs[32])
@@ -505,7 +550,7 @@ func f5_everyone(n *eval.Native, r0 []Order) (bool, error) {
 	}
 	// bench.knhk:20
 	r1, err = eval.AllCol(n, r0, 3, gather_Order_Amount, vec.Ge, int64(500), func(x Order) (bool, error) {
-		return f13_everyone_all(n, x)
+		return f15_everyone_all(n, x)
 	})
 	if err != nil {
 		return false, eval.At(err, "everyone", locs[36])
@@ -529,7 +574,7 @@ func f6_pricey(n *eval.Native, r0 []Order) (int64, error) {
 	{
 		var v []float64
 		v, err = eval.MapOf(r0, func(x Order) (float64, error) {
-			return f14_pricey_map(n, x)
+			return f16_pricey_map(n, x)
 		})
 		if err != nil {
 			return 0, eval.At(err, "pricey", locs[39])
@@ -543,7 +588,7 @@ func f6_pricey(n *eval.Native, r0 []Order) (int64, error) {
 	{
 		var v []float64
 		v, err = eval.FilterCol(n, r1, 2, gather_float64, vec.Gt, 12.0, func(x float64) (bool, error) {
-			return f15_pricey_filter(n, x)
+			return f17_pricey_filter(n, x)
 		})
 		if err != nil {
 			return 0, eval.At(err, "pricey", locs[41])
@@ -559,22 +604,113 @@ func f6_pricey(n *eval.Native, r0 []Order) (int64, error) {
 	return r3, nil
 }
 
-// f7_flags compiles flags (bench.knhk:24).
-func f7_flags(n *eval.Native, r0 []Order) (bool, error) {
-	if err := n.Enter("flags", locs[43]); err != nil {
+// f7_mid compiles mid (bench.knhk:24).
+func f7_mid(n *eval.Native, r0 []Order) (int64, error) {
+	if err := n.Enter("mid", locs[43]); err != nil {
+		return 0, err
+	}
+	var r2 int64
+	var r1 []Order
+	var err error
+	if n.Over(1) {
+		return 0, n.StepFail("mid", locs[44:45])
+	}
+	// bench.knhk:24
+	{
+		var v []Order
+		v, err = eval.FilterCol2(n, r0, eval.Pair{
+			And: true,
+			KA:  3,
+			KB:  3,
+			KC:  1,
+		}, gather_Order_Amount, vec.Gt, int64(800), gather_Order_Price, vec.Lt, 15.0, func(x Order) (bool, error) {
+			return f18_mid_filter(n, x)
+		})
+		if err != nil {
+			return 0, eval.At(err, "mid", locs[45])
+		}
+		n.ChargeLen(len(v))
+		r1 = v
+	}
+	if n.Over(1) {
+		return 0, n.StepFail("mid", locs[46:47])
+	}
+	r2 = int64(len(r1))
+	n.Leave()
+	return r2, nil
+}
+
+// f8_edge compiles edge (bench.knhk:26).
+func f8_edge(n *eval.Native, r0 []Order) (bool, error) {
+	if err := n.Enter("edge", locs[47]); err != nil {
 		return false, err
 	}
 	var r1, r2, r3, r4 bool
 	var err error
 	if n.Over(1) {
-		return false, n.StepFail("flags", locs[44:45])
+		return false, n.StepFail("edge", locs[48:49])
 	}
-	// bench.knhk:24
-	r1, err = eval.AnyCol(n, r0, 3, gather_Order_Amount, vec.Gt, int64(1990), func(x Order) (bool, error) {
-		return f16_flags_any(n, x)
+	// bench.knhk:26
+	r1, err = eval.AnyCol2(n, r0, eval.Pair{
+		And: false,
+		KA:  3,
+		KB:  3,
+		KC:  1,
+	}, gather_Order_Qty, vec.Gt, int64(6), gather_Order_Amount, vec.Gt, int64(1900), func(x Order) (bool, error) {
+		return f19_edge_any(n, x)
 	})
 	if err != nil {
-		return false, eval.At(err, "flags", locs[45])
+		return false, eval.At(err, "edge", locs[49])
+	}
+	if r1 {
+		goto b1
+	}
+	goto b2
+b1:
+	if n.Over(1) {
+		return false, n.StepFail("edge", locs[50:51])
+	}
+	r4, err = eval.AllCol2(n, r0, eval.Pair{
+		And: false,
+		KA:  3,
+		KB:  3,
+		KC:  1,
+	}, gather_Order_Amount, vec.Lt, int64(1500), gather_Order_Price, vec.Gt, 12.0, func(x Order) (bool, error) {
+		return f20_edge_all(n, x)
+	})
+	if err != nil {
+		return false, eval.At(err, "edge", locs[51])
+	}
+	r2 = r4
+	goto b3
+b2:
+	if n.Over(1) {
+		return false, n.StepFail("edge", locs[52:53])
+	}
+	r3 = false
+	r2 = r3
+	goto b3
+b3:
+	n.Leave()
+	return r2, nil
+}
+
+// f9_flags compiles flags (bench.knhk:28).
+func f9_flags(n *eval.Native, r0 []Order) (bool, error) {
+	if err := n.Enter("flags", locs[53]); err != nil {
+		return false, err
+	}
+	var r1, r2, r3, r4 bool
+	var err error
+	if n.Over(1) {
+		return false, n.StepFail("flags", locs[54:55])
+	}
+	// bench.knhk:28
+	r1, err = eval.AnyCol(n, r0, 3, gather_Order_Amount, vec.Gt, int64(1990), func(x Order) (bool, error) {
+		return f21_flags_any(n, x)
+	})
+	if err != nil {
+		return false, eval.At(err, "flags", locs[55])
 	}
 	if r1 {
 		goto b2
@@ -582,19 +718,19 @@ func f7_flags(n *eval.Native, r0 []Order) (bool, error) {
 	goto b1
 b1:
 	if n.Over(1) {
-		return false, n.StepFail("flags", locs[46:47])
+		return false, n.StepFail("flags", locs[56:57])
 	}
 	r4, err = eval.AllCol(n, r0, 3, gather_Order_Price, vec.Lt, 20.0, func(x Order) (bool, error) {
-		return f17_flags_all(n, x)
+		return f22_flags_all(n, x)
 	})
 	if err != nil {
-		return false, eval.At(err, "flags", locs[47])
+		return false, eval.At(err, "flags", locs[57])
 	}
 	r2 = r4
 	goto b3
 b2:
 	if n.Over(1) {
-		return false, n.StepFail("flags", locs[48:49])
+		return false, n.StepFail("flags", locs[58:59])
 	}
 	r3 = true
 	r2 = r3
@@ -604,9 +740,9 @@ b3:
 	return r2, nil
 }
 
-// f8_heavy compiles heavy (bench.knhk:26).
-func f8_heavy(n *eval.Native, r0 []Order) (float64, error) {
-	if err := n.Enter("heavy", locs[49]); err != nil {
+// f10_heavy compiles heavy (bench.knhk:30).
+func f10_heavy(n *eval.Native, r0 []Order) (float64, error) {
+	if err := n.Enter("heavy", locs[59]); err != nil {
 		return 0, err
 	}
 	var r2, r3, r4, r7, r11 int64
@@ -615,57 +751,57 @@ func f8_heavy(n *eval.Native, r0 []Order) (float64, error) {
 	var tmp eval.Value
 	var err error
 	if n.Over(1) {
-		return 0, n.StepFail("heavy", locs[50:51])
+		return 0, n.StepFail("heavy", locs[60:61])
 	}
-	// bench.knhk:27
+	// bench.knhk:31
 	r1, err = f2_eu_total(n, r0)
 	if err != nil {
-		return 0, eval.At(err, "heavy", locs[51])
+		return 0, eval.At(err, "heavy", locs[61])
 	}
 	if n.Over(1) {
-		return 0, n.StepFail("heavy", locs[52:53])
+		return 0, n.StepFail("heavy", locs[62:63])
 	}
 	r2 = int64(len(r0))
 	if n.Over(2) {
-		return 0, n.StepFail("heavy", locs[53:55])
+		return 0, n.StepFail("heavy", locs[63:65])
 	}
 	r3 = int64(1)
 	tmp, err = n.Builtin("max", eval.Int(r2), eval.Int(r3))
 	if err != nil {
-		return 0, eval.At(err, "heavy", locs[55])
+		return 0, eval.At(err, "heavy", locs[65])
 	}
 	r4 = tmp.AsInt()
 	if n.Over(3) {
-		return 0, n.StepFail("heavy", locs[56:59])
+		return 0, n.StepFail("heavy", locs[66:69])
 	}
 	r5 = float64(r4)
 	r6 = r1 / r5
 	r7, err = f3_bulky(n, r0)
 	if err != nil {
-		return 0, eval.At(err, "heavy", locs[59])
+		return 0, eval.At(err, "heavy", locs[69])
 	}
 	if n.Over(3) {
-		return 0, n.StepFail("heavy", locs[60:63])
+		return 0, n.StepFail("heavy", locs[70:73])
 	}
 	r8 = float64(r7)
 	r9 = r6 + r8
 	{
 		var v []Order
 		v, err = eval.FilterCol(n, r0, 3, gather_Order_Amount, vec.Lt, int64(0), func(x Order) (bool, error) {
-			return f18_heavy_filter(n, x)
+			return f23_heavy_filter(n, x)
 		})
 		if err != nil {
-			return 0, eval.At(err, "heavy", locs[63])
+			return 0, eval.At(err, "heavy", locs[73])
 		}
 		n.ChargeLen(len(v))
 		r10 = v
 	}
 	if n.Over(1) {
-		return 0, n.StepFail("heavy", locs[64:65])
+		return 0, n.StepFail("heavy", locs[74:75])
 	}
 	r11 = int64(len(r10))
 	if n.Over(2) {
-		return 0, n.StepFail("heavy", locs[65:67])
+		return 0, n.StepFail("heavy", locs[75:77])
 	}
 	r12 = float64(r11)
 	r13 = r9 - r12
@@ -673,47 +809,47 @@ func f8_heavy(n *eval.Native, r0 []Order) (float64, error) {
 	return r13, nil
 }
 
-// f9_eu_total_filter compiles eu_total.filter (bench.knhk:14).
-func f9_eu_total_filter(n *eval.Native, r0 Order) (bool, error) {
-	if err := n.Enter("eu_total.filter", locs[67]); err != nil {
+// f11_eu_total_filter compiles eu_total.filter (bench.knhk:14).
+func f11_eu_total_filter(n *eval.Native, r0 Order) (bool, error) {
+	if err := n.Enter("eu_total.filter", locs[77]); err != nil {
 		return false, err
 	}
 	var r1 bool
 	var err error
 	if n.Over(1) {
-		return false, n.StepFail("eu_total.filter", locs[68:69])
+		return false, n.StepFail("eu_total.filter", locs[78:79])
 	}
 	// bench.knhk:14
 	r1, err = f0_big(n, r0)
 	if err != nil {
-		return false, eval.At(err, "eu_total.filter", locs[69])
+		return false, eval.At(err, "eu_total.filter", locs[79])
 	}
 	n.Leave()
 	return r1, nil
 }
 
-// f10_eu_total_map compiles eu_total.map (bench.knhk:14).
-func f10_eu_total_map(n *eval.Native, r0 Order) (float64, error) {
-	if err := n.Enter("eu_total.map", locs[70]); err != nil {
+// f12_eu_total_map compiles eu_total.map (bench.knhk:14).
+func f12_eu_total_map(n *eval.Native, r0 Order) (float64, error) {
+	if err := n.Enter("eu_total.map", locs[80]); err != nil {
 		return 0, err
 	}
 	var r1 float64
 	var err error
 	if n.Over(1) {
-		return 0, n.StepFail("eu_total.map", locs[71:72])
+		return 0, n.StepFail("eu_total.map", locs[81:82])
 	}
 	// bench.knhk:14
 	r1, err = f1_score(n, r0)
 	if err != nil {
-		return 0, eval.At(err, "eu_total.map", locs[72])
+		return 0, eval.At(err, "eu_total.map", locs[82])
 	}
 	n.Leave()
 	return r1, nil
 }
 
-// f11_bulky_filter compiles bulky.filter (bench.knhk:16).
-func f11_bulky_filter(n *eval.Native, r0 Order) (bool, error) {
-	if err := n.Enter("bulky.filter", locs[73]); err != nil {
+// f13_bulky_filter compiles bulky.filter (bench.knhk:16).
+func f13_bulky_filter(n *eval.Native, r0 Order) (bool, error) {
+	if err := n.Enter("bulky.filter", locs[83]); err != nil {
 		return false, err
 	}
 	var r5, r6, r7, r10 bool
@@ -721,14 +857,14 @@ func f11_bulky_filter(n *eval.Native, r0 Order) (bool, error) {
 	var r8, r9 float64
 	var err error
 	if n.Over(5) {
-		return false, n.StepFail("bulky.filter", locs[74:79])
+		return false, n.StepFail("bulky.filter", locs[84:89])
 	}
 	// bench.knhk:16
 	r1 = r0.Qty
 	r2 = int64(3)
 	r3, err = eval.IntOp(ir.BinRem, r1, r2)
 	if err != nil {
-		return false, eval.At(err, "bulky.filter", locs[79])
+		return false, eval.At(err, "bulky.filter", locs[89])
 	}
 	r4 = int64(0)
 	r5 = r3 == r4
@@ -738,7 +874,7 @@ func f11_bulky_filter(n *eval.Native, r0 Order) (bool, error) {
 	goto b2
 b1:
 	if n.Over(3) {
-		return false, n.StepFail("bulky.filter", locs[80:83])
+		return false, n.StepFail("bulky.filter", locs[90:93])
 	}
 	r8 = r0.Price
 	r9 = 10.0
@@ -747,7 +883,7 @@ b1:
 	goto b3
 b2:
 	if n.Over(1) {
-		return false, n.StepFail("bulky.filter", locs[83:84])
+		return false, n.StepFail("bulky.filter", locs[93:94])
 	}
 	r7 = false
 	r6 = r7
@@ -757,15 +893,15 @@ b3:
 	return r6, nil
 }
 
-// f12_cheap_filter compiles cheap.filter (bench.knhk:18).
-func f12_cheap_filter(n *eval.Native, r0 Order) (bool, error) {
-	if err := n.Enter("cheap.filter", locs[84]); err != nil {
+// f14_cheap_filter compiles cheap.filter (bench.knhk:18).
+func f14_cheap_filter(n *eval.Native, r0 Order) (bool, error) {
+	if err := n.Enter("cheap.filter", locs[94]); err != nil {
 		return false, err
 	}
 	var r3 bool
 	var r1, r2 int64
 	if n.Over(3) {
-		return false, n.StepFail("cheap.filter", locs[85:88])
+		return false, n.StepFail("cheap.filter", locs[95:98])
 	}
 	// bench.knhk:18
 	r1 = r0.Amount
@@ -775,15 +911,15 @@ func f12_cheap_filter(n *eval.Native, r0 Order) (bool, error) {
 	return r3, nil
 }
 
-// f13_everyone_all compiles everyone.all (bench.knhk:20).
-func f13_everyone_all(n *eval.Native, r0 Order) (bool, error) {
-	if err := n.Enter("everyone.all", locs[88]); err != nil {
+// f15_everyone_all compiles everyone.all (bench.knhk:20).
+func f15_everyone_all(n *eval.Native, r0 Order) (bool, error) {
+	if err := n.Enter("everyone.all", locs[98]); err != nil {
 		return false, err
 	}
 	var r3 bool
 	var r1, r2 int64
 	if n.Over(3) {
-		return false, n.StepFail("everyone.all", locs[89:92])
+		return false, n.StepFail("everyone.all", locs[99:102])
 	}
 	// bench.knhk:20
 	r1 = r0.Amount
@@ -793,14 +929,14 @@ func f13_everyone_all(n *eval.Native, r0 Order) (bool, error) {
 	return r3, nil
 }
 
-// f14_pricey_map compiles pricey.map (bench.knhk:22).
-func f14_pricey_map(n *eval.Native, r0 Order) (float64, error) {
-	if err := n.Enter("pricey.map", locs[92]); err != nil {
+// f16_pricey_map compiles pricey.map (bench.knhk:22).
+func f16_pricey_map(n *eval.Native, r0 Order) (float64, error) {
+	if err := n.Enter("pricey.map", locs[102]); err != nil {
 		return 0, err
 	}
 	var r1 float64
 	if n.Over(1) {
-		return 0, n.StepFail("pricey.map", locs[93:94])
+		return 0, n.StepFail("pricey.map", locs[103:104])
 	}
 	// bench.knhk:22
 	r1 = r0.Price
@@ -808,15 +944,15 @@ func f14_pricey_map(n *eval.Native, r0 Order) (float64, error) {
 	return r1, nil
 }
 
-// f15_pricey_filter compiles pricey.filter (bench.knhk:22).
-func f15_pricey_filter(n *eval.Native, r0 float64) (bool, error) {
-	if err := n.Enter("pricey.filter", locs[94]); err != nil {
+// f17_pricey_filter compiles pricey.filter (bench.knhk:22).
+func f17_pricey_filter(n *eval.Native, r0 float64) (bool, error) {
+	if err := n.Enter("pricey.filter", locs[104]); err != nil {
 		return false, err
 	}
 	var r2 bool
 	var r1 float64
 	if n.Over(2) {
-		return false, n.StepFail("pricey.filter", locs[95:97])
+		return false, n.StepFail("pricey.filter", locs[105:107])
 	}
 	// bench.knhk:22
 	r1 = 12.0
@@ -825,17 +961,136 @@ func f15_pricey_filter(n *eval.Native, r0 float64) (bool, error) {
 	return r2, nil
 }
 
-// f16_flags_any compiles flags.any (bench.knhk:24).
-func f16_flags_any(n *eval.Native, r0 Order) (bool, error) {
-	if err := n.Enter("flags.any", locs[97]); err != nil {
+// f18_mid_filter compiles mid.filter (bench.knhk:24).
+func f18_mid_filter(n *eval.Native, r0 Order) (bool, error) {
+	if err := n.Enter("mid.filter", locs[107]); err != nil {
+		return false, err
+	}
+	var r3, r4, r5, r8 bool
+	var r1, r2 int64
+	var r6, r7 float64
+	if n.Over(3) {
+		return false, n.StepFail("mid.filter", locs[108:111])
+	}
+	// bench.knhk:24
+	r1 = r0.Amount
+	r2 = int64(800)
+	r3 = r1 > r2
+	if r3 {
+		goto b1
+	}
+	goto b2
+b1:
+	if n.Over(3) {
+		return false, n.StepFail("mid.filter", locs[111:114])
+	}
+	r6 = r0.Price
+	r7 = 15.0
+	r8 = r6 < r7
+	r4 = r8
+	goto b3
+b2:
+	if n.Over(1) {
+		return false, n.StepFail("mid.filter", locs[114:115])
+	}
+	r5 = false
+	r4 = r5
+	goto b3
+b3:
+	n.Leave()
+	return r4, nil
+}
+
+// f19_edge_any compiles edge.any (bench.knhk:26).
+func f19_edge_any(n *eval.Native, r0 Order) (bool, error) {
+	if err := n.Enter("edge.any", locs[115]); err != nil {
+		return false, err
+	}
+	var r3, r4, r5, r8 bool
+	var r1, r2, r6, r7 int64
+	if n.Over(3) {
+		return false, n.StepFail("edge.any", locs[116:119])
+	}
+	// bench.knhk:26
+	r1 = r0.Qty
+	r2 = int64(6)
+	r3 = r1 > r2
+	if r3 {
+		goto b2
+	}
+	goto b1
+b1:
+	if n.Over(3) {
+		return false, n.StepFail("edge.any", locs[119:122])
+	}
+	r6 = int64(1900)
+	r7 = r0.Amount
+	r8 = r6 < r7
+	r4 = r8
+	goto b3
+b2:
+	if n.Over(1) {
+		return false, n.StepFail("edge.any", locs[122:123])
+	}
+	r5 = true
+	r4 = r5
+	goto b3
+b3:
+	n.Leave()
+	return r4, nil
+}
+
+// f20_edge_all compiles edge.all (bench.knhk:26).
+func f20_edge_all(n *eval.Native, r0 Order) (bool, error) {
+	if err := n.Enter("edge.all", locs[123]); err != nil {
+		return false, err
+	}
+	var r3, r4, r5, r8 bool
+	var r1, r2 int64
+	var r6, r7 float64
+	if n.Over(3) {
+		return false, n.StepFail("edge.all", locs[124:127])
+	}
+	// bench.knhk:26
+	r1 = r0.Amount
+	r2 = int64(1500)
+	r3 = r1 < r2
+	if r3 {
+		goto b2
+	}
+	goto b1
+b1:
+	if n.Over(3) {
+		return false, n.StepFail("edge.all", locs[127:130])
+	}
+	r6 = r0.Price
+	r7 = 12.0
+	r8 = r6 > r7
+	r4 = r8
+	goto b3
+b2:
+	if n.Over(1) {
+		return false, n.StepFail("edge.all", locs[130:131])
+	}
+	r5 = true
+	r4 = r5
+	goto b3
+b3:
+	n.Leave()
+	return r4, nil
+}
+
+// f21_flags_any compiles flags.any (bench.knhk:28).
+func f21_flags_any(n *eval.Native, r0 Order) (bool, error) {
+	if err := n.Enter("flags.any", locs[131]); err != nil {
 		return false, err
 	}
 	var r3 bool
 	var r1, r2 int64
 	if n.Over(3) {
-		return false, n.StepFail("flags.any", locs[98:101])
+		return false, n.StepFail("flags.any", locs[132:135])
 	}
-	// bench.knhk:24
+	// bench.knhk:28
 	r1 = r0.Amount
 	r2 = int64(1990)
 	r3 = r1 > r2
@@ -843,17 +1098,17 @@ func f16_flags_any(n *eval.Native, r0 Order) (bool, error) {
 	return r3, nil
 }
 
-// f17_flags_all compiles flags.all (bench.knhk:24).
-func f17_flags_all(n *eval.Native, r0 Order) (bool, error) {
-	if err := n.Enter("flags.all", locs[101]); err != nil {
+// f22_flags_all compiles flags.all (bench.knhk:28).
+func f22_flags_all(n *eval.Native, r0 Order) (bool, error) {
+	if err := n.Enter("flags.all", locs[135]); err != nil {
 		return false, err
 	}
 	var r3 bool
 	var r1, r2 float64
 	if n.Over(3) {
-		return false, n.StepFail("flags.all", locs[102:105])
+		return false, n.StepFail("flags.all", locs[136:139])
 	}
-	// bench.knhk:24
+	// bench.knhk:28
 	r1 = 20.0
 	r2 = r0.Price
 	r3 = r1 > r2
@@ -861,17 +1116,17 @@ func f17_flags_all(n *eval.Native, r0 Order) (bool, error) {
 	return r3, nil
 }
 
-// f18_heavy_filter compiles heavy.filter (bench.knhk:27).
-func f18_heavy_filter(n *eval.Native, r0 Order) (bool, error) {
-	if err := n.Enter("heavy.filter", locs[105]); err != nil {
+// f23_heavy_filter compiles heavy.filter (bench.knhk:31).
+func f23_heavy_filter(n *eval.Native, r0 Order) (bool, error) {
+	if err := n.Enter("heavy.filter", locs[139]); err != nil {
 		return false, err
 	}
 	var r3 bool
 	var r1, r2 int64
 	if n.Over(3) {
-		return false, n.StepFail("heavy.filter", locs[106:109])
+		return false, n.StepFail("heavy.filter", locs[140:143])
 	}
-	// bench.knhk:27
+	// bench.knhk:31
 	r1 = r0.Amount
 	r2 = int64(0)
 	r3 = r1 < r2
@@ -879,9 +1134,9 @@ func f18_heavy_filter(n *eval.Native, r0 Order) (bool, error) {
 	return r3, nil
 }
 
-// f19_Heavy_let_r compiles Heavy.let.r (bench.knhk:30).
-func f19_Heavy_let_r(n *eval.Native) (float64, error) {
-	if err := n.Enter("Heavy.let.r", locs[109]); err != nil {
+// f24_Heavy_let_r compiles Heavy.let.r (bench.knhk:34).
+func f24_Heavy_let_r(n *eval.Native) (float64, error) {
+	if err := n.Enter("Heavy.let.r", locs[143]); err != nil {
 		return 0, err
 	}
 	var r1 float64
@@ -889,25 +1144,25 @@ func f19_Heavy_let_r(n *eval.Native) (float64, error) {
 	var tmp eval.Value
 	var err error
 	if n.Over(2) {
-		return 0, n.StepFail("Heavy.let.r", locs[110:112])
+		return 0, n.StepFail("Heavy.let.r", locs[144:146])
 	}
-	// bench.knhk:30
-	tmp, err = n.Var("Heavy.let.r", n.Prog.Funcs[19], 0)
+	// bench.knhk:34
+	tmp, err = n.Var("Heavy.let.r", n.Prog.Funcs[24], 0)
 	if err != nil {
-		return 0, eval.At(err, "Heavy.let.r", locs[112])
+		return 0, eval.At(err, "Heavy.let.r", locs[146])
 	}
 	r0 = unbox_list_Order(tmp)
-	r1, err = f8_heavy(n, r0)
+	r1, err = f10_heavy(n, r0)
 	if err != nil {
-		return 0, eval.At(err, "Heavy.let.r", locs[109])
+		return 0, eval.At(err, "Heavy.let.r", locs[143])
 	}
 	n.Leave()
 	return r1, nil
 }
 
-// f20_Heavy_guard compiles Heavy.guard (bench.knhk:31).
-func f20_Heavy_guard(n *eval.Native) (bool, error) {
-	if err := n.Enter("Heavy.guard", locs[113]); err != nil {
+// f25_Heavy_guard compiles Heavy.guard (bench.knhk:35).
+func f25_Heavy_guard(n *eval.Native) (bool, error) {
+	if err := n.Enter("Heavy.guard", locs[147]); err != nil {
 		return false, err
 	}
 	var r2 bool
@@ -915,12 +1170,12 @@ func f20_Heavy_guard(n *eval.Native) (bool, error) {
 	var tmp eval.Value
 	var err error
 	if n.Over(3) {
-		return false, n.StepFail("Heavy.guard", locs[114:117])
+		return false, n.StepFail("Heavy.guard", locs[148:151])
 	}
-	// bench.knhk:31
-	tmp, err = n.Var("Heavy.guard", n.Prog.Funcs[20], 1)
+	// bench.knhk:35
+	tmp, err = n.Var("Heavy.guard", n.Prog.Funcs[25], 1)
 	if err != nil {
-		return false, eval.At(err, "Heavy.guard", locs[117])
+		return false, eval.At(err, "Heavy.guard", locs[151])
 	}
 	r0 = tmp.AsFloat()
 	r1 = 0.0
@@ -929,312 +1184,312 @@ func f20_Heavy_guard(n *eval.Native) (bool, error) {
 	return r2, nil
 }
 
-// f21_Heavy_fail compiles Heavy.fail (bench.knhk:31).
-func f21_Heavy_fail(n *eval.Native) (string, error) {
-	if err := n.Enter("Heavy.fail", locs[118]); err != nil {
+// f26_Heavy_fail compiles Heavy.fail (bench.knhk:35).
+func f26_Heavy_fail(n *eval.Native) (string, error) {
+	if err := n.Enter("Heavy.fail", locs[152]); err != nil {
 		return "", err
 	}
 	var r0 string
 	if n.Over(1) {
-		return "", n.StepFail("Heavy.fail", locs[119:120])
+		return "", n.StepFail("Heavy.fail", locs[153:154])
 	}
-	// bench.knhk:31
+	// bench.knhk:35
 	r0 = "negative amounts"
 	n.Leave()
 	return r0, nil
 }
 
-// f22_Heavy_return compiles Heavy.return (bench.knhk:32).
-func f22_Heavy_return(n *eval.Native) (float64, error) {
-	if err := n.Enter("Heavy.return", locs[120]); err != nil {
+// f27_Heavy_return compiles Heavy.return (bench.knhk:36).
+func f27_Heavy_return(n *eval.Native) (float64, error) {
+	if err := n.Enter("Heavy.return", locs[154]); err != nil {
 		return 0, err
 	}
 	var r0 float64
 	var tmp eval.Value
 	var err error
 	if n.Over(1) {
-		return 0, n.StepFail("Heavy.return", locs[121:122])
+		return 0, n.StepFail("Heavy.return", locs[155:156])
 	}
-	// bench.knhk:32
-	tmp, err = n.Var("Heavy.return", n.Prog.Funcs[22], 1)
+	// bench.knhk:36
+	tmp, err = n.Var("Heavy.return", n.Prog.Funcs[27], 1)
 	if err != nil {
-		return 0, eval.At(err, "Heavy.return", locs[120])
+		return 0, eval.At(err, "Heavy.return", locs[154])
 	}
 	r0 = tmp.AsFloat()
 	n.Leave()
 	return r0, nil
 }
 
-// f23_Seq_let_x compiles Seq.let.x (bench.knhk:36).
-func f23_Seq_let_x(n *eval.Native) (int64, error) {
-	if err := n.Enter("Seq.let.x", locs[122]); err != nil {
+// f28_Seq_let_x compiles Seq.let.x (bench.knhk:40).
+func f28_Seq_let_x(n *eval.Native) (int64, error) {
+	if err := n.Enter("Seq.let.x", locs[156]); err != nil {
 		return 0, err
 	}
 	var r0 int64
 	var tmp eval.Value
 	var err error
 	if n.Over(1) {
-		return 0, n.StepFail("Seq.let.x", locs[123:124])
+		return 0, n.StepFail("Seq.let.x", locs[157:158])
 	}
-	// bench.knhk:36
-	tmp, err = n.Var("Seq.let.x", n.Prog.Funcs[23], 0)
+	// bench.knhk:40
+	tmp, err = n.Var("Seq.let.x", n.Prog.Funcs[28], 0)
 	if err != nil {
-		return 0, eval.At(err, "Seq.let.x", locs[122])
+		return 0, eval.At(err, "Seq.let.x", locs[156])
 	}
 	r0 = tmp.AsInt()
 	n.Leave()
 	return r0, nil
 }
 
-// f24_Seq_assign compiles Seq.assign (bench.knhk:37).
-func f24_Seq_assign(n *eval.Native) (int64, error) {
-	if err := n.Enter("Seq.assign", locs[124]); err != nil {
+// f29_Seq_assign compiles Seq.assign (bench.knhk:41).
+func f29_Seq_assign(n *eval.Native) (int64, error) {
+	if err := n.Enter("Seq.assign", locs[158]); err != nil {
 		return 0, err
 	}
 	var r0, r1, r2 int64
 	var tmp eval.Value
 	var err error
 	if n.Over(3) {
-		return 0, n.StepFail("Seq.assign", locs[125:128])
+		return 0, n.StepFail("Seq.assign", locs[159:162])
 	}
-	// bench.knhk:37
-	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[24], 1)
+	// bench.knhk:41
+	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[29], 1)
 	if err != nil {
-		return 0, eval.At(err, "Seq.assign", locs[128])
+		return 0, eval.At(err, "Seq.assign", locs[162])
 	}
 	r0 = tmp.AsInt()
 	r1 = int64(1)
 	r2, err = eval.IntOp(ir.BinAdd, r0, r1)
 	if err != nil {
-		return 0, eval.At(err, "Seq.assign", locs[129])
+		return 0, eval.At(err, "Seq.assign", locs[163])
 	}
 	n.Leave()
 	return r2, nil
 }
 
-// f25_Seq_assign compiles Seq.assign (bench.knhk:38).
-func f25_Seq_assign(n *eval.Native) (int64, error) {
-	if err := n.Enter("Seq.assign", locs[130]); err != nil {
+// f30_Seq_assign compiles Seq.assign (bench.knhk:42).
+func f30_Seq_assign(n *eval.Native) (int64, error) {
+	if err := n.Enter("Seq.assign", locs[164]); err != nil {
 		return 0, err
 	}
 	var r0, r1, r2 int64
 	var tmp eval.Value
 	var err error
 	if n.Over(3) {
-		return 0, n.StepFail("Seq.assign", locs[131:134])
+		return 0, n.StepFail("Seq.assign", locs[165:168])
 	}
-	// bench.knhk:38
-	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[25], 1)
+	// bench.knhk:42
+	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[30], 1)
 	if err != nil {
-		return 0, eval.At(err, "Seq.assign", locs[134])
+		return 0, eval.At(err, "Seq.assign", locs[168])
 	}
 	r0 = tmp.AsInt()
 	r1 = int64(2)
 	r2, err = eval.IntOp(ir.BinMul, r0, r1)
 	if err != nil {
-		return 0, eval.At(err, "Seq.assign", locs[135])
+		return 0, eval.At(err, "Seq.assign", locs[169])
 	}
 	n.Leave()
 	return r2, nil
 }
 
-// f26_Seq_assign compiles Seq.assign (bench.knhk:39).
-func f26_Seq_assign(n *eval.Native) (int64, error) {
-	if err := n.Enter("Seq.assign", locs[136]); err != nil {
+// f31_Seq_assign compiles Seq.assign (bench.knhk:43).
+func f31_Seq_assign(n *eval.Native) (int64, error) {
+	if err := n.Enter("Seq.assign", locs[170]); err != nil {
 		return 0, err
 	}
 	var r0, r1, r2 int64
 	var tmp eval.Value
 	var err error
 	if n.Over(3) {
-		return 0, n.StepFail("Seq.assign", locs[137:140])
+		return 0, n.StepFail("Seq.assign", locs[171:174])
 	}
-	// bench.knhk:39
-	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[26], 1)
+	// bench.knhk:43
+	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[31], 1)
 	if err != nil {
-		return 0, eval.At(err, "Seq.assign", locs[140])
+		return 0, eval.At(err, "Seq.assign", locs[174])
 	}
 	r0 = tmp.AsInt()
 	r1 = int64(3)
 	r2, err = eval.IntOp(ir.BinSub, r0, r1)
 	if err != nil {
-		return 0, eval.At(err, "Seq.assign", locs[141])
+		return 0, eval.At(err, "Seq.assign", locs[175])
 	}
 	n.Leave()
 	return r2, nil
 }
 
-// f27_Seq_assign compiles Seq.assign (bench.knhk:40).
-func f27_Seq_assign(n *eval.Native) (int64, error) {
-	if err := n.Enter("Seq.assign", locs[142]); err != nil {
+// f32_Seq_assign compiles Seq.assign (bench.knhk:44).
+func f32_Seq_assign(n *eval.Native) (int64, error) {
+	if err := n.Enter("Seq.assign", locs[176]); err != nil {
 		return 0, err
 	}
 	var r0, r1, r2 int64
 	var tmp eval.Value
 	var err error
 	if n.Over(3) {
-		return 0, n.StepFail("Seq.assign", locs[143:146])
+		return 0, n.StepFail("Seq.assign", locs[177:180])
 	}
-	// bench.knhk:40
-	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[27], 1)
+	// bench.knhk:44
+	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[32], 1)
 	if err != nil {
-		return 0, eval.At(err, "Seq.assign", locs[146])
+		return 0, eval.At(err, "Seq.assign", locs[180])
 	}
 	r0 = tmp.AsInt()
 	r1 = int64(4)
 	r2, err = eval.IntOp(ir.BinAdd, r0, r1)
 	if err != nil {
-		return 0, eval.At(err, "Seq.assign", locs[147])
+		return 0, eval.At(err, "Seq.assign", locs[181])
 	}
 	n.Leave()
 	return r2, nil
 }
 
-// f28_Seq_assign compiles Seq.assign (bench.knhk:41).
-func f28_Seq_assign(n *eval.Native) (int64, error) {
-	if err := n.Enter("Seq.assign", locs[148]); err != nil {
+// f33_Seq_assign compiles Seq.assign (bench.knhk:45).
+func f33_Seq_assign(n *eval.Native) (int64, error) {
+	if err := n.Enter("Seq.assign", locs[182]); err != nil {
 		return 0, err
 	}
 	var r0, r1, r2 int64
 	var tmp eval.Value
 	var err error
 	if n.Over(3) {
-		return 0, n.StepFail("Seq.assign", locs[149:152])
+		return 0, n.StepFail("Seq.assign", locs[183:186])
 	}
-	// bench.knhk:41
-	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[28], 1)
+	// bench.knhk:45
+	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[33], 1)
 	if err != nil {
-		return 0, eval.At(err, "Seq.assign", locs[152])
+		return 0, eval.At(err, "Seq.assign", locs[186])
 	}
 	r0 = tmp.AsInt()
 	r1 = int64(5)
 	r2, err = eval.IntOp(ir.BinMul, r0, r1)
 	if err != nil {
-		return 0, eval.At(err, "Seq.assign", locs[153])
+		return 0, eval.At(err, "Seq.assign", locs[187])
 	}
 	n.Leave()
 	return r2, nil
 }
 
-// f29_Seq_assign compiles Seq.assign (bench.knhk:42).
-func f29_Seq_assign(n *eval.Native) (int64, error) {
-	if err := n.Enter("Seq.assign", locs[154]); err != nil {
+// f34_Seq_assign compiles Seq.assign (bench.knhk:46).
+func f34_Seq_assign(n *eval.Native) (int64, error) {
+	if err := n.Enter("Seq.assign", locs[188]); err != nil {
 		return 0, err
 	}
 	var r0, r1, r2 int64
 	var tmp eval.Value
 	var err error
 	if n.Over(3) {
-		return 0, n.StepFail("Seq.assign", locs[155:158])
+		return 0, n.StepFail("Seq.assign", locs[189:192])
 	}
-	// bench.knhk:42
-	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[29], 1)
+	// bench.knhk:46
+	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[34], 1)
 	if err != nil {
-		return 0, eval.At(err, "Seq.assign", locs[158])
+		return 0, eval.At(err, "Seq.assign", locs[192])
 	}
 	r0 = tmp.AsInt()
 	r1 = int64(6)
 	r2, err = eval.IntOp(ir.BinSub, r0, r1)
 	if err != nil {
-		return 0, eval.At(err, "Seq.assign", locs[159])
+		return 0, eval.At(err, "Seq.assign", locs[193])
 	}
 	n.Leave()
 	return r2, nil
 }
 
-// f30_Seq_assign compiles Seq.assign (bench.knhk:43).
-func f30_Seq_assign(n *eval.Native) (int64, error) {
-	if err := n.Enter("Seq.assign", locs[160]); err != nil {
+// f35_Seq_assign compiles Seq.assign (bench.knhk:47).
+func f35_Seq_assign(n *eval.Native) (int64, error) {
+	if err := n.Enter("Seq.assign", locs[194]); err != nil {
 		return 0, err
 	}
 	var r0, r1, r2 int64
 	var tmp eval.Value
 	var err error
 	if n.Over(3) {
-		return 0, n.StepFail("Seq.assign", locs[161:164])
+		return 0, n.StepFail("Seq.assign", locs[195:198])
 	}
-	// bench.knhk:43
-	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[30], 1)
+	// bench.knhk:47
+	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[35], 1)
 	if err != nil {
-		return 0, eval.At(err, "Seq.assign", locs[164])
+		return 0, eval.At(err, "Seq.assign", locs[198])
 	}
 	r0 = tmp.AsInt()
 	r1 = int64(7)
 	r2, err = eval.IntOp(ir.BinAdd, r0, r1)
 	if err != nil {
-		return 0, eval.At(err, "Seq.assign", locs[165])
+		return 0, eval.At(err, "Seq.assign", locs[199])
 	}
 	n.Leave()
 	return r2, nil
 }
 
-// f31_Seq_assign compiles Seq.assign (bench.knhk:44).
-func f31_Seq_assign(n *eval.Native) (int64, error) {
-	if err := n.Enter("Seq.assign", locs[166]); err != nil {
+// f36_Seq_assign compiles Seq.assign (bench.knhk:48).
+func f36_Seq_assign(n *eval.Native) (int64, error) {
+	if err := n.Enter("Seq.assign", locs[200]); err != nil {
 		return 0, err
 	}
 	var r0, r1, r2 int64
 	var tmp eval.Value
 	var err error
 	if n.Over(3) {
-		return 0, n.StepFail("Seq.assign", locs[167:170])
+		return 0, n.StepFail("Seq.assign", locs[201:204])
 	}
-	// bench.knhk:44
-	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[31], 1)
+	// bench.knhk:48
+	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[36], 1)
 	if err != nil {
-		return 0, eval.At(err, "Seq.assign", locs[170])
+		return 0, eval.At(err, "Seq.assign", locs[204])
 	}
 	r0 = tmp.AsInt()
 	r1 = int64(8)
 	r2, err = eval.IntOp(ir.BinMul, r0, r1)
 	if err != nil {
-		return 0, eval.At(err, "Seq.assign", locs[171])
+		return 0, eval.At(err, "Seq.assign", locs[205])
 	}
 	n.Leave()
 	return r2, nil
 }
 
-// f32_Seq_assign compiles Seq.assign (bench.knhk:45).
-func f32_Seq_assign(n *eval.Native) (int64, error) {
-	if err := n.Enter("Seq.assign", locs[172]); err != nil {
+// f37_Seq_assign compiles Seq.assign (bench.knhk:49).
+func f37_Seq_assign(n *eval.Native) (int64, error) {
+	if err := n.Enter("Seq.assign", locs[206]); err != nil {
 		return 0, err
 	}
 	var r0, r1, r2 int64
 	var tmp eval.Value
 	var err error
 	if n.Over(3) {
-		return 0, n.StepFail("Seq.assign", locs[173:176])
+		return 0, n.StepFail("Seq.assign", locs[207:210])
 	}
-	// bench.knhk:45
-	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[32], 1)
+	// bench.knhk:49
+	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[37], 1)
 	if err != nil {
-		return 0, eval.At(err, "Seq.assign", locs[176])
+		return 0, eval.At(err, "Seq.assign", locs[210])
 	}
 	r0 = tmp.AsInt()
 	r1 = int64(9)
 	r2, err = eval.IntOp(ir.BinSub, r0, r1)
 	if err != nil {
-		return 0, eval.At(err, "Seq.assign", locs[177])
+		return 0, eval.At(err, "Seq.assign", locs[211])
 	}
 	n.Leave()
 	return r2, nil
 }
 
-// f33_Seq_return compiles Seq.return (bench.knhk:46).
-func f33_Seq_return(n *eval.Native) (int64, error) {
-	if err := n.Enter("Seq.return", locs[178]); err != nil {
+// f38_Seq_return compiles Seq.return (bench.knhk:50).
+func f38_Seq_return(n *eval.Native) (int64, error) {
+	if err := n.Enter("Seq.return", locs[212]); err != nil {
 		return 0, err
 	}
 	var r0 int64
 	var tmp eval.Value
 	var err error
 	if n.Over(1) {
-		return 0, n.StepFail("Seq.return", locs[179:180])
+		return 0, n.StepFail("Seq.return", locs[213:214])
 	}
-	// bench.knhk:46
-	tmp, err = n.Var("Seq.return", n.Prog.Funcs[33], 1)
+	// bench.knhk:50
+	tmp, err = n.Var("Seq.return", n.Prog.Funcs[38], 1)
 	if err != nil {
-		return 0, eval.At(err, "Seq.return", locs[178])
+		return 0, eval.At(err, "Seq.return", locs[212])
 	}
 	r0 = tmp.AsInt()
 	n.Leave()
@@ -1293,6 +1548,13 @@ func gather_Order_Amount(dst []int64, xs []Order) {
 func gather_Order_Price(dst []float64, xs []Order) {
 	for i := range dst {
 		dst[i] = xs[i].Price
+	}
+}
+
+// gather_Order_Qty copies the qty field of records into a column.
+func gather_Order_Qty(dst []int64, xs []Order) {
+	for i := range dst {
+		dst[i] = xs[i].Qty
 	}
 }
 
@@ -1563,146 +1825,206 @@ var locs = [...]ir.Loc{{
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   947,
+		End:   945,
 		Start: 942,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1000,
-		Start: 971,
+		End:   1021,
+		Start: 972,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1000,
-		Start: 971,
+		End:   1021,
+		Start: 972,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1032,
-		Start: 1004,
+		End:   1022,
+		Start: 968,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1032,
-		Start: 1004,
+		End:   1031,
+		Start: 1027,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1032,
-		Start: 971,
+		End:   1097,
+		Start: 1055,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1042,
-		Start: 1037,
+		End:   1097,
+		Start: 1055,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1081,
-		Start: 1069,
+		End:   1148,
+		Start: 1101,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1081,
-		Start: 1069,
+		End:   1148,
+		Start: 1101,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1101,
-		Start: 1094,
+		End:   1148,
+		Start: 1055,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1104,
-		Start: 1103,
+		End:   1158,
+		Start: 1153,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1105,
-		Start: 1090,
+		End:   1211,
+		Start: 1182,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1105,
-		Start: 1090,
+		End:   1211,
+		Start: 1182,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1106,
-		Start: 1084,
+		End:   1243,
+		Start: 1215,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1106,
-		Start: 1069,
+		End:   1243,
+		Start: 1215,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1124,
-		Start: 1115,
+		End:   1243,
+		Start: 1182,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1124,
-		Start: 1115,
+		End:   1253,
+		Start: 1248,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1125,
-		Start: 1109,
+		End:   1292,
+		Start: 1280,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1125,
-		Start: 1069,
+		End:   1292,
+		Start: 1280,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1167,
-		Start: 1138,
+		End:   1312,
+		Start: 1305,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1167,
-		Start: 1138,
+		End:   1315,
+		Start: 1314,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1168,
-		Start: 1134,
+		End:   1316,
+		Start: 1301,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1169,
-		Start: 1128,
+		End:   1316,
+		Start: 1301,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1169,
-		Start: 1069,
+		End:   1317,
+		Start: 1295,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1317,
+		Start: 1280,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1335,
+		Start: 1326,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1335,
+		Start: 1326,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1336,
+		Start: 1320,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1336,
+		Start: 1280,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1378,
+		Start: 1349,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1378,
+		Start: 1349,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1379,
+		Start: 1345,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1380,
+		Start: 1339,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1380,
+		Start: 1280,
 	},
 }, {
 	File: 0,
@@ -1887,493 +2209,247 @@ var locs = [...]ir.Loc{{
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   999,
-		Start: 979,
+		End:   1020,
+		Start: 983,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   992,
-		Start: 984,
+		End:   996,
+		Start: 988,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   999,
-		Start: 995,
+		End:   1002,
+		Start: 999,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   999,
-		Start: 984,
+		End:   1002,
+		Start: 988,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1031,
-		Start: 1012,
+		End:   1013,
+		Start: 1006,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1021,
-		Start: 1017,
+		End:   1020,
+		Start: 1016,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1031,
-		Start: 1024,
+		End:   1020,
+		Start: 1006,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1031,
-		Start: 1017,
+		End:   1020,
+		Start: 988,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1166,
-		Start: 1149,
+		End:   1096,
+		Start: 1063,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1162,
-		Start: 1154,
+		End:   1073,
+		Start: 1068,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1166,
-		Start: 1165,
+		End:   1077,
+		Start: 1076,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1166,
-		Start: 1154,
+		End:   1077,
+		Start: 1068,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1229,
-		Start: 1220,
+		End:   1085,
+		Start: 1081,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1228,
-		Start: 1226,
+		End:   1096,
+		Start: 1088,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1229,
-		Start: 1220,
+		End:   1096,
+		Start: 1081,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1228,
-		Start: 1226,
+		End:   1096,
+		Start: 1068,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1246,
-		Start: 1238,
+		End:   1147,
+		Start: 1109,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1239,
-		Start: 1238,
+		End:   1122,
+		Start: 1114,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1246,
-		Start: 1243,
+		End:   1129,
+		Start: 1125,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1246,
-		Start: 1238,
+		End:   1129,
+		Start: 1114,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1239,
-		Start: 1238,
+		End:   1140,
+		Start: 1133,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1275,
-		Start: 1257,
+		End:   1147,
+		Start: 1143,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1275,
-		Start: 1257,
+		End:   1147,
+		Start: 1133,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1286,
-		Start: 1285,
+		End:   1147,
+		Start: 1114,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1286,
-		Start: 1285,
+		End:   1210,
+		Start: 1190,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1331,
-		Start: 1330,
+		End:   1203,
+		Start: 1195,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1331,
-		Start: 1330,
+		End:   1210,
+		Start: 1206,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1343,
-		Start: 1334,
+		End:   1210,
+		Start: 1195,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1339,
-		Start: 1338,
+		End:   1242,
+		Start: 1223,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1343,
-		Start: 1342,
+		End:   1232,
+		Start: 1228,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1343,
-		Start: 1338,
+		End:   1242,
+		Start: 1235,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1339,
-		Start: 1338,
+		End:   1242,
+		Start: 1228,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1343,
-		Start: 1338,
+		End:   1377,
+		Start: 1360,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1355,
-		Start: 1346,
+		End:   1373,
+		Start: 1365,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1351,
-		Start: 1350,
+		End:   1377,
+		Start: 1376,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1355,
-		Start: 1354,
+		End:   1377,
+		Start: 1365,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1355,
-		Start: 1350,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1351,
-		Start: 1350,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1355,
-		Start: 1350,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1367,
-		Start: 1358,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1363,
-		Start: 1362,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1367,
-		Start: 1366,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1367,
-		Start: 1362,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1363,
-		Start: 1362,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1367,
-		Start: 1362,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1379,
-		Start: 1370,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1375,
-		Start: 1374,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1379,
-		Start: 1378,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1379,
-		Start: 1374,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1375,
-		Start: 1374,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1379,
-		Start: 1374,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1391,
-		Start: 1382,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1387,
-		Start: 1386,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1391,
-		Start: 1390,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1391,
-		Start: 1386,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1387,
-		Start: 1386,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1391,
-		Start: 1386,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1403,
-		Start: 1394,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1399,
-		Start: 1398,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1403,
-		Start: 1402,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1403,
-		Start: 1398,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1399,
-		Start: 1398,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1403,
-		Start: 1398,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1415,
-		Start: 1406,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1411,
-		Start: 1410,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1415,
-		Start: 1414,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1415,
-		Start: 1410,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1411,
-		Start: 1410,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1415,
-		Start: 1410,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1427,
-		Start: 1418,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1423,
-		Start: 1422,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1427,
-		Start: 1426,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1427,
-		Start: 1422,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1423,
-		Start: 1422,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1427,
-		Start: 1422,
+		End:   1440,
+		Start: 1431,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
 		End:   1439,
-		Start: 1430,
+		Start: 1437,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1435,
-		Start: 1434,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1439,
-		Start: 1438,
+		End:   1440,
+		Start: 1431,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
 		End:   1439,
-		Start: 1434,
+		Start: 1437,
 	},
 }, {
 	File: 0,
 	Span: source.Span{
-		End:   1435,
-		Start: 1434,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1439,
-		Start: 1434,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   1450,
+		End:   1457,
 		Start: 1449,
 	},
 }, {
@@ -2381,5 +2457,395 @@ var locs = [...]ir.Loc{{
 	Span: source.Span{
 		End:   1450,
 		Start: 1449,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1457,
+		Start: 1454,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1457,
+		Start: 1449,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1450,
+		Start: 1449,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1486,
+		Start: 1468,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1486,
+		Start: 1468,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1497,
+		Start: 1496,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1497,
+		Start: 1496,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1542,
+		Start: 1541,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1542,
+		Start: 1541,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1554,
+		Start: 1545,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1550,
+		Start: 1549,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1554,
+		Start: 1553,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1554,
+		Start: 1549,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1550,
+		Start: 1549,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1554,
+		Start: 1549,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1566,
+		Start: 1557,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1562,
+		Start: 1561,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1566,
+		Start: 1565,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1566,
+		Start: 1561,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1562,
+		Start: 1561,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1566,
+		Start: 1561,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1578,
+		Start: 1569,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1574,
+		Start: 1573,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1578,
+		Start: 1577,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1578,
+		Start: 1573,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1574,
+		Start: 1573,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1578,
+		Start: 1573,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1590,
+		Start: 1581,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1586,
+		Start: 1585,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1590,
+		Start: 1589,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1590,
+		Start: 1585,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1586,
+		Start: 1585,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1590,
+		Start: 1585,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1602,
+		Start: 1593,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1598,
+		Start: 1597,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1602,
+		Start: 1601,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1602,
+		Start: 1597,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1598,
+		Start: 1597,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1602,
+		Start: 1597,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1614,
+		Start: 1605,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1610,
+		Start: 1609,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1614,
+		Start: 1613,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1614,
+		Start: 1609,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1610,
+		Start: 1609,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1614,
+		Start: 1609,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1626,
+		Start: 1617,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1622,
+		Start: 1621,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1626,
+		Start: 1625,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1626,
+		Start: 1621,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1622,
+		Start: 1621,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1626,
+		Start: 1621,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1638,
+		Start: 1629,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1634,
+		Start: 1633,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1638,
+		Start: 1637,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1638,
+		Start: 1633,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1634,
+		Start: 1633,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1638,
+		Start: 1633,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1650,
+		Start: 1641,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1646,
+		Start: 1645,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1650,
+		Start: 1649,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1650,
+		Start: 1645,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1646,
+		Start: 1645,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1650,
+		Start: 1645,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1661,
+		Start: 1660,
+	},
+}, {
+	File: 0,
+	Span: source.Span{
+		End:   1661,
+		Start: 1660,
 	},
 }}

@@ -22,7 +22,7 @@ func TestStepsMatch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"heavy", "eu_total", "bulky", "flags", "pricey", "cheap", "everyone"} {
+	for _, name := range []string{"heavy", "eu_total", "bulky", "flags", "pricey", "cheap", "everyone", "mid", "edge"} {
 		i := -1
 		for k, f := range prog.Funcs {
 			if f.Name == name {
