@@ -115,6 +115,7 @@ type dataDir struct {
 	st      *store.Store
 	progs   map[string]*ir.Program // loaded descriptors, by hash
 	release func() error           // the case lock, when a case is run
+	sign    *runSigning            // what the signing flags set up (runsign.go), nil for none
 }
 
 // openData opens the data directory at path, which must exist: read-only

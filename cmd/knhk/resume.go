@@ -41,6 +41,8 @@ the data directory are not held up.
 	setup: func(fs *flag.FlagSet) func(*env, []string) int {
 		data := fs.String("data", ".knhk", "the data `DIR` holding the case")
 		advance := fs.Duration("advance", 0, "move a mocked case's clock on by `D` (such as 90s or 2h) first")
+		var so signOptions
+		so.define(fs)
 		srv := serverFlag(fs)
 		return func(e *env, args []string) int {
 			if *srv != "" {
@@ -49,12 +51,12 @@ the data directory are not held up.
 				}
 				return remoteResume(e, *srv, args)
 			}
-			return runResume(e, *data, *advance, args)
+			return runResume(e, *data, *advance, &so, args)
 		}
 	},
 }
 
-func runResume(e *env, data string, advance time.Duration, args []string) int {
+func runResume(e *env, data string, advance time.Duration, so *signOptions, args []string) int {
 	if len(args) != 1 {
 		return usageError(e, "want exactly one CASE, got %d", len(args))
 	}
@@ -69,6 +71,10 @@ func runResume(e *env, data string, advance time.Duration, args []string) int {
 		return code
 	}
 	defer d.close()
+	if !useSigning(e, d, c, so) {
+		return exitUser
+	}
+	defer d.sign.close(e)
 	if s.Done() && len(s.Outbox) == 0 {
 		fmt.Fprintf(e.stderr, "knhk: case %s has ended (%s)\n", id, s.Status)
 		return exitUser

@@ -106,16 +106,75 @@ func openSigning(e *env, o *signOptions, data string) (*runSigning, bool) {
 	return &runSigning{rec: rec, seal: sk}, true
 }
 
-// log is log with receipts when they are kept.
+// log is log with receipts when they are kept; s may be nil.
 func (s *runSigning) log(log engine.EventLog, prog *ir.Program) engine.EventLog {
+	if s == nil {
+		return log
+	}
 	return receiptLog(s.rec, log, prog)
 }
 
-// worker is w opening sealed arguments when a sealing key is given.
-func (s *runSigning) worker(w engine.Worker) engine.Worker { return withUnseal(w, s.seal) }
+// worker is w opening sealed arguments when a sealing key is given; s
+// may be nil.
+func (s *runSigning) worker(w engine.Worker) engine.Worker {
+	if s == nil {
+		return w
+	}
+	return withUnseal(w, s.seal)
+}
 
-// close signs the receipts' last checkpoint.
-func (s *runSigning) close(e *env) { closeReceipts(e, s.rec) }
+// close signs the receipts' last checkpoint; s may be nil.
+func (s *runSigning) close(e *env) {
+	if s != nil {
+		closeReceipts(e, s.rec)
+	}
+}
+
+// useSigning applies the signing flags of signal and resume to the case
+// c of d: --trust checks the descriptor the case runs (signed beside the
+// file it was started from, FILE.sig, or in DIR/descriptors/HASH.ir.sig),
+// --sign-key goes on with its receipts, --unseal-key opens its sealed
+// arguments.
+func useSigning(e *env, d *dataDir, c *caseLog, o *signOptions) bool {
+	if o.trust != "" {
+		policy, err := sign.ParsePolicy(o.policy)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "knhk: %v\n", err)
+			return false
+		}
+		trust, err := readTrust(o.trust)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "knhk: %v\n", err)
+			return false
+		}
+		hash, err := c.prog.Hash()
+		if err != nil {
+			fmt.Fprintf(e.stderr, "knhk: internal error: %v\n", err)
+			return false
+		}
+		var files []string
+		if c.meta != nil && c.meta.Source != "" {
+			files = append(files, sigPath(c.meta.Source))
+		}
+		files = append(files, sigPath(filepath.Join(d.path, "descriptors", hash+".ir")))
+		var why error
+		for _, f := range files {
+			if _, why = checkTrusted(trust, policy, f, hash); why == nil {
+				break
+			}
+		}
+		if why != nil {
+			fmt.Fprintf(e.stderr, "knhk: refusing to go on with case %s: %v\n", c.id, why)
+			return false
+		}
+	}
+	sg, ok := openSigning(e, o, d.path)
+	if !ok {
+		return false
+	}
+	d.sign = sg
+	return true
+}
 
 // openReceipts opens the receipt log of data when --sign-key is given;
 // nil, true when it is not.

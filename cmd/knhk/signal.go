@@ -49,17 +49,19 @@ running (it says so at once instead of waiting).
 `,
 	setup: func(fs *flag.FlagSet) func(*env, []string) int {
 		data := fs.String("data", ".knhk", "the data `DIR` holding the case")
+		var so signOptions
+		so.define(fs)
 		srv := serverFlag(fs)
 		return func(e *env, args []string) int {
 			if *srv != "" {
 				return remoteSignal(e, *srv, args)
 			}
-			return runSignal(e, *data, args)
+			return runSignal(e, *data, &so, args)
 		}
 	},
 }
 
-func runSignal(e *env, data string, args []string) int {
+func runSignal(e *env, data string, so *signOptions, args []string) int {
 	if len(args) < 2 || len(args) > 3 {
 		return usageError(e, "want CASE NAME [JSON], got %d arguments", len(args))
 	}
@@ -79,6 +81,10 @@ func runSignal(e *env, data string, args []string) int {
 		return code
 	}
 	defer d.close()
+	if !useSigning(e, d, c, so) {
+		return exitUser
+	}
+	defer d.sign.close(e)
 	if s.Done() {
 		fmt.Fprintf(e.stderr, "knhk: case %s has ended (%s); it takes no more signals\n", id, s.Status)
 		return exitUser
@@ -162,9 +168,9 @@ func caseEngine(e *env, d *dataDir, c *caseLog) (*engine.Engine, engine.EventLog
 	eng, err := engine.New(engine.Config{
 		Program: c.prog,
 		Eval:    evaluatorOf(c.prog),
-		Worker:  newMockWorker(worker.New(c.prog, worker.Options{DataDir: d.path, BaseDir: base, Log: e.stderr, GroupDir: groupDir(d.path)}), c.prog, mock),
+		Worker:  d.sign.worker(newMockWorker(worker.New(c.prog, worker.Options{DataDir: d.path, BaseDir: base, Log: e.stderr, GroupDir: groupDir(d.path)}), c.prog, mock)),
 		Clock:   mockClock(mock),
-		Log:     log,
+		Log:     d.sign.log(log, c.prog),
 	})
 	return eng, log, err
 }

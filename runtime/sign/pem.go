@@ -105,7 +105,7 @@ func ParsePrivateKey(b []byte) (*PrivateKey, error) {
 		return nil, err
 	}
 	if blk.Type == PublicKeyType {
-		return nil, fmt.Errorf("this is a %s public key: %w (use the key file knhk keygen wrote, not its .pub)", alg, ErrNotPrivate)
+		return nil, fmt.Errorf("this is a public %s key: %w (use the key file knhk keygen wrote, not its .pub)", alg, ErrNotPrivate)
 	}
 	k, err := privateFromBytes(alg, blk.Bytes)
 	if err != nil {
