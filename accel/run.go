@@ -6,6 +6,7 @@ package accel
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"time"
 
@@ -17,8 +18,11 @@ import (
 // Result is what one run of a module computed.
 type Result struct {
 	// Outputs holds each kernel's result, in the order of
-	// Shader.Kernels: []float32, []int32, []uint32 or []bool.
+	// Shader.Kernels: []float32, []int32, []uint32 or []bool. RunReduce
+	// leaves it empty.
 	Outputs []any
+	// Reduced is RunReduce's value: a float32, int32 or uint32.
+	Reduced any
 	// Failed is the least element index at which some kernel failed
 	// (an index out of range, a division by zero, a conversion out of
 	// range), or -1. The device cannot say why; the caller re-runs the
@@ -26,8 +30,8 @@ type Result struct {
 	Failed int
 	// Dispatches is how many vkCmdDispatch calls the run took.
 	Dispatches int
-	// Kernel is the device time of the dispatches alone (timestamps),
-	// or 0 where the device has none.
+	// Kernel is the device time of the kernel's dispatches alone
+	// (timestamps), or 0 where the device has none.
 	Kernel time.Duration
 }
 
@@ -39,6 +43,69 @@ type Result struct {
 func (d *Device) Run(ctx context.Context, sh *spirv.Shader, args [][]any) (*Result, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	st, err := d.prepare(sh, args, false)
+	if err != nil {
+		return nil, err
+	}
+	defer st.free(d)
+	res := &Result{Failed: -1}
+	ts := d.timestamps()
+	err = d.submit(ctx, func(cmd vk.CommandBuffer) {
+		st.record(d, cmd, ts, res)
+		if d.staging {
+			barrier(cmd, vk.PipelineStageComputeShaderBit, vk.PipelineStageTransferBit, vk.AccessShaderWriteBit, vk.AccessTransferReadBit)
+			for i, s := range sh.Buffers {
+				if s.Role != spirv.RoleInput {
+					vk.CmdCopyBuffer(cmd, st.bufs[i].buf, st.stage[i].buf, 1, []vk.BufferCopy{{Size: vk.DeviceSize(st.bufs[i].size)}})
+				}
+			}
+			barrier(cmd, vk.PipelineStageTransferBit, vk.PipelineStageHostBit, vk.AccessTransferWriteBit, vk.AccessHostReadBit)
+		} else {
+			barrier(cmd, vk.PipelineStageComputeShaderBit, vk.PipelineStageHostBit, vk.AccessShaderWriteBit, vk.AccessHostReadBit)
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	if ts != nil {
+		res.Kernel = ts.read(d)
+	}
+	for i, s := range sh.Buffers {
+		host := st.host(i)
+		switch s.Role {
+		case spirv.RoleOutput:
+			res.Outputs = append(res.Outputs, getArray(host.bytes(), st.n, s.Kind))
+		case spirv.RoleError:
+			res.Failed = failedAt(host.bytes())
+		}
+	}
+	return res, nil
+}
+
+// failedAt reads the error word.
+func failedAt(word []byte) int {
+	v := binary.LittleEndian.Uint32(word)
+	if v == spirv.NoError {
+		return -1
+	}
+	return int(v)
+}
+
+// run is one module's buffers, push constants and pipeline, ready to
+// record.
+type run struct {
+	sh          *spirv.Shader
+	n           int
+	push        []uint32
+	p           *pipeline
+	bufs, stage []*buffer // device buffers in binding order; staging twins on discrete GPUs
+}
+
+// prepare checks args against sh, creates the buffers (with staging
+// when the device stages) and fills the inputs and the error word. With
+// deviceOutputs, results get no staging twin: they stay on the device.
+// The caller holds d.mu and frees the run.
+func (d *Device) prepare(sh *spirv.Shader, args [][]any, deviceOutputs bool) (*run, error) {
 	if d.dev == nil {
 		return nil, fmt.Errorf("accel: %w: the device is closed", ErrNoDevice)
 	}
@@ -88,13 +155,13 @@ func (d *Device) Run(ctx context.Context, sh *spirv.Shader, args [][]any) (*Resu
 	if n > 1<<31-1 {
 		return nil, fmt.Errorf("accel: %d elements do not fit an i32 index", n)
 	}
-	push := make([]uint32, len(sh.Push))
+	st := &run{sh: sh, n: n, push: make([]uint32, len(sh.Push))}
 	for i, s := range sh.Push {
 		switch s.Role {
 		case spirv.RoleCount:
-			push[i] = uint32(n)
+			st.push[i] = uint32(n)
 		case spirv.RoleLength:
-			push[i] = uint32(lens[[2]int{s.Kernel, s.Param}])
+			st.push[i] = uint32(lens[[2]int{s.Kernel, s.Param}])
 		case spirv.RoleScalar:
 			a, err := arg(s)
 			if err != nil {
@@ -104,24 +171,15 @@ func (d *Device) Run(ctx context.Context, sh *spirv.Shader, args [][]any) (*Resu
 			if err != nil {
 				return nil, err
 			}
-			push[i] = w
+			st.push[i] = w
 		}
 	}
-	p, err := d.pipelineFor(sh.Binary, len(sh.Buffers), len(sh.Push), "")
-	if err != nil {
+	var err error
+	if st.p, err = d.pipelineFor(sh.Binary, len(sh.Buffers), len(sh.Push), ""); err != nil {
 		return nil, err
 	}
-
-	// Buffers: device buffers in binding order; with staging, a
-	// host-visible twin of each.
-	bufs := make([]*buffer, len(sh.Buffers))
-	stage := make([]*buffer, len(sh.Buffers))
-	defer func() {
-		for i := range bufs {
-			d.freeBuffer(bufs[i])
-			d.freeBuffer(stage[i])
-		}
-	}()
+	st.bufs = make([]*buffer, len(sh.Buffers))
+	st.stage = make([]*buffer, len(sh.Buffers))
 	for i, s := range sh.Buffers {
 		size := 4
 		switch s.Role {
@@ -130,85 +188,70 @@ func (d *Device) Run(ctx context.Context, sh *spirv.Shader, args [][]any) (*Resu
 		case spirv.RoleOutput:
 			size = 4 * n
 		}
-		if bufs[i], err = d.newBuffer(size, storageUsage, !d.staging); err != nil {
+		if st.bufs[i], err = d.newBuffer(size, storageUsage, !d.staging); err != nil {
+			st.free(d)
 			return nil, err
 		}
-		host := bufs[i]
-		if d.staging {
-			if stage[i], err = d.newBuffer(size, stagingUsage, true); err != nil {
+		if d.staging && !(deviceOutputs && s.Role == spirv.RoleOutput) {
+			if st.stage[i], err = d.newBuffer(size, stagingUsage, true); err != nil {
+				st.free(d)
 				return nil, err
 			}
-			host = stage[i]
 		}
 		switch s.Role {
 		case spirv.RoleInput:
 			a, _ := arg(s)
-			putArray(host.bytes(), a)
+			putArray(st.host(i).bytes(), a)
 		case spirv.RoleError:
-			host.bytes()[0], host.bytes()[1], host.bytes()[2], host.bytes()[3] = 0xff, 0xff, 0xff, 0xff
+			copy(st.host(i).bytes(), []byte{0xff, 0xff, 0xff, 0xff})
 		}
 	}
-	d.bind(p, bufs)
+	d.bind(st.p, st.bufs)
+	return st, nil
+}
 
-	res := &Result{Failed: -1}
-	per := uint64(d.maxGroups) * spirv.LocalSize
-	ts := d.timestamps()
-	err = d.submit(ctx, func(cmd vk.CommandBuffer) {
-		if d.staging {
-			for i, s := range sh.Buffers {
-				if s.Role != spirv.RoleOutput {
-					vk.CmdCopyBuffer(cmd, stage[i].buf, bufs[i].buf, 1, []vk.BufferCopy{{Size: vk.DeviceSize(bufs[i].size)}})
-				}
+// host is the host-visible buffer of binding i: its staging twin or
+// itself.
+func (st *run) host(i int) *buffer {
+	if st.stage[i] != nil {
+		return st.stage[i]
+	}
+	return st.bufs[i]
+}
+
+// record records the uploads (with staging), the kernel's dispatches
+// between timestamps, and nothing after them.
+func (st *run) record(d *Device, cmd vk.CommandBuffer, ts *timestamps, res *Result) {
+	if d.staging {
+		for i, s := range st.sh.Buffers {
+			if s.Role != spirv.RoleOutput {
+				vk.CmdCopyBuffer(cmd, st.stage[i].buf, st.bufs[i].buf, 1, []vk.BufferCopy{{Size: vk.DeviceSize(st.bufs[i].size)}})
 			}
-			barrier(cmd, vk.PipelineStageTransferBit, vk.PipelineStageComputeShaderBit, vk.AccessTransferWriteBit, vk.AccessShaderReadBit|vk.AccessShaderWriteBit)
 		}
-		if ts != nil {
-			vk.CmdResetQueryPool(cmd, ts.pool, 0, 2)
-			vk.CmdWriteTimestamp(cmd, vk.PipelineStageTopOfPipeBit, ts.pool, 0)
-		}
-		vk.CmdBindPipeline(cmd, vk.PipelineBindPointCompute, p.pipe)
-		vk.CmdBindDescriptorSets(cmd, vk.PipelineBindPointCompute, p.layout, 0, 1, []vk.DescriptorSet{p.set}, 0, nil)
-		for base := uint64(0); base < uint64(n); base += per {
-			push[0] = uint32(base)
-			groups := (min(uint64(n)-base, per) + spirv.LocalSize - 1) / spirv.LocalSize
-			vk.CmdPushConstants(cmd, p.layout, vk.ShaderStageFlags(vk.ShaderStageComputeBit), 0, p.pushSize, pushPtr(push))
-			vk.CmdDispatch(cmd, uint32(groups), 1, 1)
-			res.Dispatches++
-		}
-		if ts != nil {
-			vk.CmdWriteTimestamp(cmd, vk.PipelineStageBottomOfPipeBit, ts.pool, 1)
-		}
-		if d.staging {
-			barrier(cmd, vk.PipelineStageComputeShaderBit, vk.PipelineStageTransferBit, vk.AccessShaderWriteBit, vk.AccessTransferReadBit)
-			for i, s := range sh.Buffers {
-				if s.Role != spirv.RoleInput {
-					vk.CmdCopyBuffer(cmd, bufs[i].buf, stage[i].buf, 1, []vk.BufferCopy{{Size: vk.DeviceSize(bufs[i].size)}})
-				}
-			}
-			barrier(cmd, vk.PipelineStageTransferBit, vk.PipelineStageHostBit, vk.AccessTransferWriteBit, vk.AccessHostReadBit)
-		} else {
-			barrier(cmd, vk.PipelineStageComputeShaderBit, vk.PipelineStageHostBit, vk.AccessShaderWriteBit, vk.AccessHostReadBit)
-		}
-	})
-	if err != nil {
-		return nil, err
+		barrier(cmd, vk.PipelineStageTransferBit, vk.PipelineStageComputeShaderBit, vk.AccessTransferWriteBit, vk.AccessShaderReadBit|vk.AccessShaderWriteBit)
 	}
 	if ts != nil {
-		res.Kernel = ts.read(d)
+		vk.CmdResetQueryPool(cmd, ts.pool, 0, 2)
+		vk.CmdWriteTimestamp(cmd, vk.PipelineStageTopOfPipeBit, ts.pool, 0)
 	}
-	for i, s := range sh.Buffers {
-		host := bufs[i]
-		if d.staging {
-			host = stage[i]
-		}
-		switch s.Role {
-		case spirv.RoleOutput:
-			res.Outputs = append(res.Outputs, getArray(host.bytes(), n, s.Kind))
-		case spirv.RoleError:
-			if w := getArray(host.bytes(), 1, s.Kind).([]uint32)[0]; w != spirv.NoError {
-				res.Failed = int(w)
-			}
-		}
+	vk.CmdBindPipeline(cmd, vk.PipelineBindPointCompute, st.p.pipe)
+	vk.CmdBindDescriptorSets(cmd, vk.PipelineBindPointCompute, st.p.layout, 0, 1, []vk.DescriptorSet{st.p.set}, 0, nil)
+	per := uint64(d.maxGroups) * spirv.LocalSize
+	for base := uint64(0); base < uint64(st.n); base += per {
+		st.push[0] = uint32(base)
+		groups := (min(uint64(st.n)-base, per) + spirv.LocalSize - 1) / spirv.LocalSize
+		vk.CmdPushConstants(cmd, st.p.layout, vk.ShaderStageFlags(vk.ShaderStageComputeBit), 0, st.p.pushSize, pushPtr(st.push))
+		vk.CmdDispatch(cmd, uint32(groups), 1, 1)
+		res.Dispatches++
 	}
-	return res, nil
+	if ts != nil {
+		vk.CmdWriteTimestamp(cmd, vk.PipelineStageBottomOfPipeBit, ts.pool, 1)
+	}
+}
+
+func (st *run) free(d *Device) {
+	for i := range st.bufs {
+		d.freeBuffer(st.bufs[i])
+		d.freeBuffer(st.stage[i])
+	}
 }
