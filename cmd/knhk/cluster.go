@@ -268,7 +268,7 @@ func orNone(s string) string {
 }
 
 func clusterAdd(ctx context.Context, e *env, o *clusterOptions, id, raft string) int {
-	labels, err := parseLabels(o.labels)
+	labels, err := cluster.ParseLabels(o.labels)
 	if err != nil {
 		return usageError(e, "--labels: %v", err)
 	}

@@ -33,11 +33,19 @@ type clusterServeOptions struct {
 	node, raft, join, labels string
 	voters                   int
 	tlsCert, tlsKey, tlsCA   string
+	fs                       *flag.FlagSet // to refuse single-node flags
 }
+
+// clusterFlags are the flags of knhk serve that a node honours; the
+// others (the Connect API's TLS and token, queue leases, receipts,
+// parking) belong to single-node serve and are refused with --node
+// rather than ignored.
+var clusterFlags = map[string]bool{"data": true, "listen": true, "max-body": true, "log-format": true, "log-level": true,
+	"node": true, "raft": true, "join": true, "labels": true, "voters": true, "raft-tls-cert": true, "raft-tls-key": true, "raft-tls-ca": true}
 
 // clusterServeFlags defines the cluster flags of knhk serve.
 func clusterServeFlags(fs *flag.FlagSet) *clusterServeOptions {
-	c := &clusterServeOptions{}
+	c := &clusterServeOptions{fs: fs}
 	fs.StringVar(&c.node, "node", "", "run as cluster node `ID` (never reuse an id), serving the program FILE")
 	fs.StringVar(&c.raft, "raft", "127.0.0.1:7300", "with --node: raft listens on `ADDR`")
 	fs.StringVar(&c.join, "join", "", "with --node: join the cluster whose node answers at `URL` (without it, a new cluster starts)")
@@ -49,28 +57,18 @@ func clusterServeFlags(fs *flag.FlagSet) *clusterServeOptions {
 	return c
 }
 
-// parseLabels parses K=V,K=V.
-func parseLabels(s string) (map[string]string, error) {
-	if s == "" {
-		return nil, nil
-	}
-	out := map[string]string{}
-	for _, kv := range strings.Split(s, ",") {
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok || k == "" {
-			return nil, fmt.Errorf("bad label %q: want KEY=VALUE", kv)
-		}
-		out[strings.TrimSpace(k)] = strings.TrimSpace(v)
-	}
-	return out, nil
-}
-
 func runClusterServe(e *env, o *serveOptions, c *clusterServeOptions, args []string) int {
 	if len(args) != 1 {
 		return usageError(e, "with --node, name the program FILE the cluster runs (got %d arguments)", len(args))
 	}
-	if o.cert != "" || o.tokenFile != "" {
-		return usageError(e, "--tls-cert and --token-file are not supported with --node yet; put the cluster API behind a proxy that terminates TLS and checks tokens")
+	var refused []string
+	c.fs.Visit(func(f *flag.Flag) {
+		if !clusterFlags[f.Name] {
+			refused = append(refused, "--"+f.Name)
+		}
+	})
+	if len(refused) > 0 {
+		return usageError(e, "%s: not supported with --node (docs/cluster.md says what a node does)", strings.Join(refused, ", "))
 	}
 	if c.voters < 1 {
 		return usageError(e, "--voters must be at least 1, got %d", c.voters)
@@ -78,7 +76,7 @@ func runClusterServe(e *env, o *serveOptions, c *clusterServeOptions, args []str
 	if (c.tlsCert == "") != (c.tlsKey == "") || (c.tlsCert == "") != (c.tlsCA == "") {
 		return usageError(e, "give --raft-tls-cert, --raft-tls-key and --raft-tls-ca together")
 	}
-	labels, err := parseLabels(c.labels)
+	labels, err := cluster.ParseLabels(c.labels)
 	if err != nil {
 		return usageError(e, "--labels: %v", err)
 	}
