@@ -64,7 +64,10 @@ type caseEntry struct {
 	mu      sync.Mutex
 	sum     Summary
 	changed chan struct{} // closed and replaced when sum changes
-	kick    chan struct{} // wakes the case's driver (buffered 1)
+	// kick wakes the case's driver (buffered 1); the driver makes it
+	// and drops it when it exits (under mu), so a parked or ended case
+	// holds none.
+	kick chan struct{}
 
 	// ready is closed once the driver's first Start or Recover returned:
 	// from then on the engine holds the case until it ends or is parked.
@@ -85,7 +88,7 @@ type caseEntry struct {
 }
 
 func newEntry(sum Summary) *caseEntry {
-	return &caseEntry{id: sum.ID, sum: sum, kick: make(chan struct{}, 1), started: make(chan struct{}), ready: make(chan struct{})}
+	return &caseEntry{id: sum.ID, sum: sum, started: make(chan struct{}), ready: make(chan struct{})}
 }
 
 // closed is a channel that is closed: the started and ready channels of
@@ -172,12 +175,16 @@ func (e *caseEntry) startError() error {
 	return e.startErr
 }
 
+// poke wakes e's driver, if it has one, to look at the case again.
 func (e *caseEntry) poke() {
-	if e.kick == nil {
+	e.mu.Lock()
+	kick := e.kick
+	e.mu.Unlock()
+	if kick == nil {
 		return
 	}
 	select {
-	case e.kick <- struct{}{}:
+	case kick <- struct{}{}:
 	default:
 	}
 }

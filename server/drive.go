@@ -19,6 +19,19 @@ import (
 func (s *Service) drive(e *caseEntry, p *Program, first func(context.Context) error) {
 	defer s.drivers.Done()
 	ctx := s.runCtx
+	// A poke before kick is made is not lost: the loop looks at the case
+	// once first returns.
+	kick := make(chan struct{}, 1)
+	e.mu.Lock()
+	e.kick = kick
+	e.mu.Unlock()
+	defer func() {
+		e.mu.Lock()
+		if e.kick == kick {
+			e.kick = nil
+		}
+		e.mu.Unlock()
+	}()
 	ready := e.readyC()
 	err := first(ctx)
 	close(ready)
@@ -68,7 +81,7 @@ func (s *Service) drive(e *caseEntry, p *Program, first func(context.Context) er
 			err = p.eng.Run(ctx, e.id)
 			continue
 		}
-		if parkable(st) && s.tryPark(ctx, e, p, st) {
+		if parkable(st) && s.tryPark(ctx, e, p, st, kick) {
 			return
 		}
 		var due <-chan time.Time
@@ -78,7 +91,7 @@ func (s *Service) drive(e *caseEntry, p *Program, first func(context.Context) er
 			due = t.C
 		}
 		select {
-		case <-e.kick:
+		case <-kick:
 			err = nil // a signal or cancel ran the case; look again
 		case <-due:
 			err = p.eng.Run(ctx, e.id)

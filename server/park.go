@@ -28,7 +28,7 @@ type park struct {
 // next timer at due: like an ended case's, it allocates only what a
 // rehydration needs.
 func parkedEntry(sum Summary, due int64) *caseEntry {
-	e := &caseEntry{id: sum.ID, sum: sum, kick: make(chan struct{}, 1), started: closed, ready: closed, parked: &park{due: due}}
+	e := &caseEntry{id: sum.ID, sum: sum, started: closed, ready: closed, parked: &park{due: due}}
 	e.startOnce.Do(func() {})
 	return e
 }
@@ -55,14 +55,14 @@ func parkable(st *engine.State) bool {
 
 // tryPark parks case e of program p, whose state is st, unless a call
 // on the case is under way (it pokes the driver when done, which then
-// looks again). It reports whether the case is parked: the driver then
-// exits.
-func (s *Service) tryPark(ctx context.Context, e *caseEntry, p *Program, st *engine.State) bool {
+// looks again; kick is the driver's). It reports whether the case is
+// parked: the driver then exits.
+func (s *Service) tryPark(ctx context.Context, e *caseEntry, p *Program, st *engine.State, kick chan struct{}) bool {
 	if s.opts.NoPark || !e.op.TryLock() {
 		return false
 	}
 	defer e.op.Unlock()
-	if len(e.kick) > 0 {
+	if len(kick) > 0 {
 		return false // a signal or cancel ran the case since st was taken
 	}
 	due, hasDue := p.eng.NextDue(e.id)
