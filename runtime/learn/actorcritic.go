@@ -7,25 +7,37 @@ package learn
 
 import (
 	"math/rand/v2"
-	"runtime"
 	"sort"
 	"sync"
 
 	"gonum.org/v1/gonum/floats"
 )
 
+// gradShards is the number of goroutines that compute a minibatch's
+// gradient. It is fixed rather than taken from GOMAXPROCS so that the
+// order of the floating-point sums, and so a seeded run, is the same on
+// every machine.
+const gradShards = 4
+
 // maxSeen bounds the states an actor-critic remembers for status.
 const maxSeen = 1024
 
+// polyak is the weight of each step in the averaged parameters that
+// decisions use: the average smooths the step-to-step jitter of
+// minibatch training (a greedy choice flipping with every batch) and
+// still follows a change within a few dozen steps.
+const polyak = 0.05
+
 // acEntropy is the weight of the entropy bonus, which keeps the policy
 // from settling before it has tried every candidate.
-const acEntropy = 0.01
+const acEntropy = 0.1
 
 // acAgent trains the network of an actor-critic route.
 type acAgent struct {
 	cfg    RouteConfig
 	shape  netShape
 	theta  []float64
+	avg    []float64 // Polyak average of theta: what decisions use
 	opt    *adam
 	replay *Replay[experience]
 	scale  rewardScale
@@ -38,9 +50,9 @@ type acAgent struct {
 func newACAgent(cfg RouteConfig, n int, st *agentState, r *rand.Rand) *acAgent {
 	shape := netShape{in: vectorDims, h: cfg.Hidden, k: n}
 	a := &acAgent{cfg: cfg, shape: shape, replay: NewReplay[experience](cfg.Replay, cfg.PriorityAlpha), seen: map[string][]string{}, dict: map[string]int{},
-		shards: min(4, max(1, runtime.GOMAXPROCS(0)))}
+		shards: gradShards}
 	if st != nil && len(st.Net) == shape.size() {
-		a.theta = append([]float64(nil), st.Net...)
+		a.theta = append([]float64(nil), st.Net...) // the average, saved: training resumes from it
 		a.scale = st.Scale
 		for _, toks := range st.Seen {
 			a.seen[keyOf(toks)] = toks
@@ -51,6 +63,7 @@ func newACAgent(cfg RouteConfig, n int, st *agentState, r *rand.Rand) *acAgent {
 	} else {
 		a.theta = initNet(shape, r).theta
 	}
+	a.avg = append([]float64(nil), a.theta...)
 	a.opt = newAdam(len(a.theta), cfg.LearningRate)
 	return a
 }
@@ -119,6 +132,8 @@ func (a *acAgent) trainBatch(r *rand.Rand) {
 	}
 	floats.Scale(1/float64(len(samples)), sum)
 	a.opt.step(a.theta, sum)
+	floats.Scale(1-polyak, a.avg)
+	floats.AddScaled(a.avg, polyak, a.theta)
 	for j, i := range slots {
 		a.replay.Update(i, deltas[j])
 	}
@@ -138,7 +153,7 @@ func (a *acAgent) publish() snapshot {
 	for k, v := range a.dict {
 		dict[k] = v
 	}
-	return &acSnap{net: viewNet(a.shape, append([]float64(nil), a.theta...)), eps: a.cfg.Epsilon, seen: seen, dict: dict,
+	return &acSnap{net: viewNet(a.shape, append([]float64(nil), a.avg...)), eps: a.cfg.Epsilon, seen: seen, dict: dict,
 		tokens: append([]string(nil), a.tokens...)}
 }
 

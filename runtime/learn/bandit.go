@@ -51,6 +51,18 @@ func (a *tableAgent) learn(ex experience, _ *rand.Rand) {
 		a.table[ex.in.key] = row
 		delete(a.shared, ex.in.key)
 	}
+	if a.cfg.Policy == UCB {
+		// Discounted counts: each outcome in a state ages the
+		// candidates not taken, so that their exploration bonus grows
+		// until they are tried again, and a candidate that has become
+		// better is found (without it, once every count reaches its
+		// cap, UCB is greedy).
+		for i := range row {
+			if i != ex.action {
+				row[i].N *= 1 - a.cfg.Alpha
+			}
+		}
+	}
 	row[ex.action].add(ex.reward, a.cfg.Alpha)
 	a.scale.add(ex.reward)
 	a.total++

@@ -54,7 +54,8 @@ type RouteConfig struct {
 	// experiences per outcome (defaults 32 and 2).
 	Batch int `json:"batch,omitempty"`
 	Steps int `json:"steps,omitempty"`
-	// Replay is the capacity of the prioritised replay (default 4096);
+	// Replay is the capacity of the prioritised replay (default 1024: small, so that
+	// the network forgets a world that has changed);
 	// PriorityAlpha and PriorityBeta its exponents (defaults 0.6, 0.4).
 	Replay        int     `json:"replay,omitempty"`
 	PriorityAlpha float64 `json:"priority_alpha,omitempty"`
@@ -97,7 +98,7 @@ func (c RouteConfig) withDefaults() RouteConfig {
 		c.Steps = 2
 	}
 	if c.Replay == 0 {
-		c.Replay = 4096
+		c.Replay = 1024
 	}
 	if c.PriorityAlpha == 0 {
 		c.PriorityAlpha = 0.6

@@ -136,7 +136,7 @@ func (n *net) backward(s sample, beta float64, grad *net) float64 {
 	}
 	delta := act.q[s.a] - s.target
 	dq := make([]float64, k)
-	dq[s.a] = s.w * delta
+	dq[s.a] = s.w * math.Max(-huber, math.Min(huber, delta))
 	dzv := mat.NewVecDense(k, dz)
 	dqv := mat.NewVecDense(k, dq)
 	// Head gradients.
@@ -157,6 +157,11 @@ func (n *net) backward(s sample, beta float64, grad *net) float64 {
 	grad.b1.AddVec(grad.b1, dh)
 	return -delta
 }
+
+// huber bounds the critic's error in its gradient (a Huber loss): a
+// duration far out in the tail of its distribution moves the critic as
+// much as one huber standard deviations away, no more.
+const huber = 3.0
 
 // adam is the Adam optimiser's state for a parameter vector.
 type adam struct {

@@ -19,17 +19,26 @@ var routingThreshold = map[Algorithm]float64{
 	SARSA: 0.8, ActorCritic: 0.8,
 }
 
-func TestRoutingGapClosure(t *testing.T) {
+// TestRoutingBenchmark runs each policy on five fixed seeds for
+// 2×routingCases cases. After routingCases cases its greedy choices must
+// close the gap to its threshold; then the best carrier of every context
+// becomes three times slower, and it must be back at its threshold
+// within driftRecovery cases.
+func TestRoutingBenchmark(t *testing.T) {
 	if testing.Short() {
-		t.Skip("the routing benchmark learns from 90000 simulated cases")
+		t.Skip("the routing benchmark learns from 180000 simulated cases")
 	}
 	for _, alg := range Algorithms {
 		for seed := uint64(1); seed <= 5; seed++ {
-			run := simulate(t, alg, seed, routingCases, routingCases/10, false, 0)
-			got := run.closure[len(run.closure)-1]
-			t.Logf("%-14s seed %d: closure %v (final %.3f, mean %.2f h per case)", alg, seed, fmtCurve(run.closure), got, run.meanHours)
-			if got < routingThreshold[alg] {
-				t.Errorf("%s seed %d: gap closure %.3f after %d cases, want ≥ %.1f", alg, seed, got, routingCases, routingThreshold[alg])
+			run := simulate(t, alg, seed, 2*routingCases, 100, true, routingThreshold[alg])
+			before := run.closure[routingCases/100-1]
+			t.Logf("%-14s seed %d: closure %.3f after %d cases, recovered %d cases after the drift", alg, seed, before, routingCases, run.recovered)
+			if before < routingThreshold[alg] {
+				t.Errorf("%s seed %d: gap closure %.3f after %d cases, want ≥ %.1f; curve %v", alg, seed, before, routingCases, routingThreshold[alg], fmtCurve(run.closure[:routingCases/100]))
+			}
+			if run.recovered < 0 || run.recovered > driftRecovery {
+				t.Errorf("%s seed %d: recovered after %d cases (-1: never), want within %d; closure after the drift %v",
+					alg, seed, run.recovered, driftRecovery, fmtCurve(run.closure[routingCases/100:]))
 			}
 		}
 	}
@@ -42,3 +51,7 @@ func fmtCurve(c []float64) []string {
 	}
 	return out
 }
+
+// driftRecovery is the number of cases after the drift within which
+// each policy must be back at its gap closure threshold.
+const driftRecovery = 2000
