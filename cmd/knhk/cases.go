@@ -17,7 +17,7 @@ import (
 
 var casesCmd = &command{
 	name:      "cases",
-	usageLine: "knhk cases [--data DIR] [--json]",
+	usageLine: "knhk cases [--data DIR] [--json] [--anomalies]",
 	short:     "list the cases of a data directory",
 	long: `Cases lists the cases in the data directory (--data, default ./.knhk), in
 the order they started: case id, status, workflow, start time (UTC) and
@@ -40,12 +40,25 @@ status, workflow, started and descriptor, plus waiting (the signals it
 waits for), error (why it failed) and compensation (for a case that is
 compensation-failed: the compensation that failed, "task: why", which
 knhk resume retries) when they apply.
+
+With --anomalies an autoencoder learns, for each workflow with at least
+10 cases, what its cases usually do (how often each step happens and
+which step follows which) and lists each case with how badly it fits
+(SCORE, anomalyScore in JSON) and the highest tenth as unusual
+(anomalous). See docs/mining.md.
 `,
 	setup: func(fs *flag.FlagSet) func(*env, []string) int {
 		data := fs.String("data", ".knhk", "the data `DIR` to list")
 		asJSON := fs.Bool("json", false, "print JSON")
+		anomalies := fs.Bool("anomalies", false, "score how unusual each case is and flag the unusual tenth")
 		srv := serverFlag(fs)
 		return func(e *env, args []string) int {
+			if *anomalies {
+				if *srv != "" {
+					return usageError(e, "--anomalies reads a data directory; it does not work with --server")
+				}
+				return runCasesAnomalies(e, *data, *asJSON, args)
+			}
 			if *srv != "" {
 				return remoteCases(e, *srv, *asJSON, args)
 			}
