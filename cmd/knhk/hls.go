@@ -20,7 +20,7 @@ import (
 
 var hlsCmd = &command{
 	name:      "hls",
-	usageLine: "knhk hls [-o DIR] [--net WORKFLOW] FILE",
+	usageLine: "knhk hls [-o DIR] [--net WORKFLOW [--replay CASE] [--data DIR]] FILE",
 	short:     "write kernels or a workflow's dispatch as HLS C++",
 	long: `Hls checks FILE and passes it through the soundness gate as knhk build
 does, then writes C++ for Vitis HLS into DIR (default: FILE's name
@@ -52,24 +52,38 @@ one event per cycle (PIPELINE II=1) and a decision within 8 cycles
 frames, weighted arcs, a place that can hold two tokens, hooks, sends,
 cancel task) is refused with the reasons (exit 1). See docs/hls.md.
 
+With --replay CASE it also writes WORKFLOW_net_replay.txt: the events of
+case CASE (from the data directory --data, default .knhk; the case must
+have run FILE's program) as the module's input. With g++ on the PATH it
+then runs the C-simulation on them and checks that the module makes every
+dispatch decision the engine made, in order, and reaches the engine's
+marking after every event (exit 1 at the first difference).
+
 The written files are listed on standard output.
 `,
 	setup: func(fs *flag.FlagSet) func(*env, []string) int {
 		var o hlsOptions
 		fs.StringVar(&o.out, "o", "", "write the files into `DIR`")
 		fs.StringVar(&o.net, "net", "", "write the dispatch module of `WORKFLOW`")
+		fs.StringVar(&o.replay, "replay", "", "replay the events of `CASE` on the module")
+		fs.StringVar(&o.data, "data", ".knhk", "the data `DIR` holding the case to replay")
 		return func(e *env, args []string) int { return runHLS(e, &o, args) }
 	},
 }
 
 type hlsOptions struct {
-	out string
-	net string
+	out    string
+	net    string
+	replay string
+	data   string
 }
 
 func runHLS(e *env, o *hlsOptions, args []string) int {
 	if len(args) != 1 {
 		return usageError(e, "want exactly one FILE, got %d", len(args))
+	}
+	if o.replay != "" && o.net == "" {
+		return usageError(e, "--replay needs --net WORKFLOW")
 	}
 	c, code := compileFile(e, args[0])
 	if c == nil {
@@ -79,6 +93,8 @@ func runHLS(e *env, o *hlsOptions, args []string) int {
 		return exitUser
 	}
 	opts := hls.Options{Pos: golang.LinePos(c.prog, c.files)}
+	var steps []hls.ReplayStep
+	var replay func(dir string) int // runs the replay once the files are written
 	files := map[string][]byte{hls.HeaderName: []byte(hls.Header)}
 	if o.net != "" {
 		mod, err := hls.Net(c.prog, o.net, opts)
@@ -96,6 +112,12 @@ func runHLS(e *env, o *hlsOptions, args []string) int {
 		}
 		for n, b := range mod.Files {
 			files[n] = b
+		}
+		if o.replay != "" {
+			if steps, code = hlsReplay(e, c, mod, o.data, o.replay, files); steps == nil {
+				return code
+			}
+			replay = func(dir string) int { return runReplay(e, mod, dir, o.replay, steps) }
 		}
 	} else {
 		ks, ds := hls.Kernels(c.prog, opts)
@@ -141,6 +163,9 @@ func runHLS(e *env, o *hlsOptions, args []string) int {
 			return exitUser
 		}
 		fmt.Fprintln(e.stdout, p)
+	}
+	if replay != nil {
+		return replay(dir)
 	}
 	return exitOK
 }
