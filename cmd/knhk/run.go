@@ -63,6 +63,14 @@ Signals the case sends to other cases of the data directory (send S(...)
 to ID) are delivered once it has run: each target is run on to its next
 wait, and one that cannot take the signal (unknown, ended) is reported.
 
+With --sign-key KEY every transition of the case gets a receipt in the
+data directory's receipt log, checkpoints signed with KEY (knhk help
+receipts); with --trust DIR run refuses a program whose descriptor is not
+signed (FILE.sig, knhk sign) by a key in DIR, saying whether it is
+unsigned, tampered or untrusted; with --unseal-key KEY sealed strings
+among a task call's arguments (knhk seal) are opened just before the task
+runs and stay sealed in the log. See docs/signing.md.
+
 Run exits with status 0 when the case completes, and also when it is left
 waiting for a signal: it prints "case ID is waiting for signal NAME" and
 the case stays in the data directory. It exits with status 1 when FILE
