@@ -4,6 +4,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -15,7 +16,7 @@ import (
 
 var devicesCmd = &command{
 	name:      "devices",
-	usageLine: "knhk devices",
+	usageLine: "knhk devices [--json]",
 	short:     "list the Vulkan devices kernels can run on",
 	long: `Devices lists the Vulkan devices the loader offers, one a line: the name
 KNHK_DEVICE selects it by (vulkan:N), the device's name and type
@@ -35,16 +36,82 @@ Without a Vulkan loader (Debian libvulkan1) or driver (mesa-vulkan-drivers
 provides lavapipe, a CPU device) devices says so and exits 0 unless
 KNHK_DEVICE demands Vulkan. KNHK_VULKAN_LOADER names a loader library to
 use instead of libvulkan.so.1 and libvulkan.so.
+
+With --json, devices prints one JSON object instead: "devices" (index,
+name, type, api, maxGroups, maxPushBytes, maxBufferBytes, localBytes,
+preferred), "error" when Vulkan could not be opened, and "runsOn": "cpu"
+or "vulkan:N".
 `,
 	setup: func(fs *flag.FlagSet) func(*env, []string) int {
-		return func(e *env, args []string) int { return runDevices(e, args) }
+		asJSON := fs.Bool("json", false, "print the devices and the choice as JSON")
+		return func(e *env, args []string) int {
+			if len(args) != 0 {
+				return usageError(e, "devices takes no arguments")
+			}
+			if *asJSON {
+				return devicesJSON(e)
+			}
+			return runDevices(e)
+		}
 	},
 }
 
-func runDevices(e *env, args []string) int {
-	if len(args) != 0 {
-		return usageError(e, "devices takes no arguments")
+// devicesReport is the --json output.
+type devicesReport struct {
+	Devices []deviceJSON `json:"devices"`
+	Error   string       `json:"error,omitempty"`
+	RunsOn  string       `json:"runsOn"`
+}
+
+type deviceJSON struct {
+	Index          int    `json:"index"`
+	Name           string `json:"name"`
+	Type           string `json:"type"`
+	API            string `json:"api"`
+	MaxGroups      uint32 `json:"maxGroups"`
+	MaxPushBytes   uint32 `json:"maxPushBytes"`
+	MaxBufferBytes uint32 `json:"maxBufferBytes"`
+	LocalBytes     uint64 `json:"localBytes"`
+	Preferred      bool   `json:"preferred"`
+}
+
+func devicesJSON(e *env) int {
+	choice, err := accel.ParseDevice(os.Getenv("KNHK_DEVICE"))
+	if err != nil {
+		fmt.Fprintf(e.stderr, "knhk devices: %v\n", err)
+		return exitUser
 	}
+	r := devicesReport{Devices: []deviceJSON{}, RunsOn: "cpu"}
+	v, err := accel.Open()
+	if err != nil {
+		r.Error = err.Error()
+	} else {
+		defer v.Close()
+		pref := v.Preferred()
+		for _, d := range v.Devices {
+			r.Devices = append(r.Devices, deviceJSON{d.Index, d.Name, d.Type, d.API, d.MaxGroups, d.MaxPush, d.MaxBuffer, d.LocalBytes, d.Index == pref})
+		}
+		i := choice.Index
+		if i < 0 {
+			i = pref
+		}
+		switch {
+		case choice.CPU:
+		case i >= 0 && i < len(v.Devices):
+			r.RunsOn = fmt.Sprintf("vulkan:%d", i)
+		default:
+			r.Error = fmt.Sprintf("%v: vulkan:%d (the loader lists %d)", accel.ErrNoDevice, i, len(v.Devices))
+		}
+	}
+	b, _ := json.MarshalIndent(r, "", "  ")
+	fmt.Fprintln(e.stdout, string(b))
+	if choice.Explicit && r.RunsOn == "cpu" {
+		return exitUser
+	}
+	return exitOK
+}
+
+func runDevices(e *env) int {
 	setting := os.Getenv("KNHK_DEVICE")
 	choice, err := accel.ParseDevice(setting)
 	if err != nil {
