@@ -333,18 +333,17 @@ func (s *Service) recover(ctx context.Context) error {
 }
 
 // entryFromMeta builds the entry of a case the index does not know from
-// the meta log (writing DIR/cases/ID.json again when a crash lost it) or,
+// the meta log (writing DIR/cases/ID.json again when a crash lost it or
+// cut it short) or,
 // for a case knhk run started, from DIR/cases/ID.json.
 func (s *Service) entryFromMeta(id string, metas map[string]caseMeta) (*caseEntry, error) {
 	if m, ok := metas[id]; ok {
-		if _, err := os.Stat(filepath.Join(s.dir, "cases", id+".json")); err != nil {
-			b, err := json.Marshal(m)
-			if err == nil {
-				err = cliMeta(s.dir, id, b)
-			}
-			if err != nil {
-				fmt.Fprintf(s.opts.Log, "knhk serve: %v\n", err)
-			}
+		b, err := json.Marshal(m)
+		if fi, serr := os.Stat(filepath.Join(s.dir, "cases", id+".json")); err == nil && (serr != nil || fi.Size() != int64(len(b))) {
+			err = cliMeta(s.dir, id, b) // lost or cut short by a crash
+		}
+		if err != nil {
+			fmt.Fprintf(s.opts.Log, "knhk serve: %v\n", err)
 		}
 		e := newEntry(Summary{ID: id, Workflow: m.Workflow, Program: m.Descriptor, Key: m.Key, Request: m.Request, Start: m.Start, Status: "running"})
 		e.markStarted(nil)

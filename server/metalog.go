@@ -202,20 +202,19 @@ func (l *metaLog) close() error {
 
 // cliMeta writes b, the JSON of case id's caseMeta, to DIR/cases/ID.json,
 // knhk run's record of a case, for the CLI's read commands; without a sync
-// (the meta log is the durable record).
+// (the meta log is the durable record) and in place, not through a
+// temporary file and a rename: one directory entry per case instead of
+// two changes, on the start's hot path. A file a crash cut short is
+// shorter than its record, and Open writes it again (entryFromMeta).
 func cliMeta(dir, id string, b []byte) error {
 	cdir := filepath.Join(dir, "cases")
-	tmp := filepath.Join(cdir, "."+id+".tmp")
-	if err := os.WriteFile(tmp, b, 0o644); err != nil {
-		if !errors.Is(err, os.ErrNotExist) {
-			return err
-		}
+	path := filepath.Join(cdir, id+".json")
+	err := os.WriteFile(path, b, 0o644)
+	if errors.Is(err, os.ErrNotExist) {
 		if err := os.MkdirAll(cdir, 0o755); err != nil {
 			return err
 		}
-		if err := os.WriteFile(tmp, b, 0o644); err != nil {
-			return err
-		}
+		err = os.WriteFile(path, b, 0o644)
 	}
-	return os.Rename(tmp, filepath.Join(cdir, id+".json"))
+	return err
 }
