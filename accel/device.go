@@ -37,6 +37,10 @@ type Device struct {
 	staging bool
 	ts      *timestamps
 	noTS    bool
+	// cachePath is where the pipeline cache is kept between processes
+	// ("" for nowhere); newPipelines says whether it has grown.
+	cachePath    string
+	newPipelines bool
 }
 
 // OpenDevice opens device i of v.
@@ -90,9 +94,7 @@ func (v *Vulkan) OpenDevice(i int) (*Device, error) {
 		d.fence = fence
 	}
 	if err == nil {
-		var cache vk.PipelineCache
-		err = check(vk.CreatePipelineCache(d.dev, &vk.PipelineCacheCreateInfo{SType: vk.StructureTypePipelineCacheCreateInfo}, nil, &cache), "vkCreatePipelineCache")
-		d.cache = cache
+		err = d.createCache()
 	}
 	if err != nil {
 		d.Close()
@@ -109,6 +111,9 @@ func (d *Device) Close() {
 		return
 	}
 	vk.DeviceWaitIdle(d.dev)
+	if d.cache != vk.NullPipelineCache {
+		d.saveCache()
+	}
 	for _, p := range d.pipelines {
 		p.destroy(d.dev)
 	}

@@ -45,10 +45,12 @@ type DeviceInfo struct {
 	API        string // the Vulkan version the device supports, e.g. "1.3.230"
 	Driver     uint32 // the driver version, vendor-encoded
 	VendorID   uint32
-	MaxGroups  uint32 // maxComputeWorkGroupCount[0]
-	MaxPush    uint32 // maxPushConstantsSize, bytes
-	MaxBuffer  uint32 // maxStorageBufferRange, bytes
-	LocalBytes uint64 // the largest device-local heap
+	DeviceID   uint32
+	CacheUUID  [16]byte // the driver's pipeline cache UUID
+	MaxGroups  uint32   // maxComputeWorkGroupCount[0]
+	MaxPush    uint32   // maxPushConstantsSize, bytes
+	MaxBuffer  uint32   // maxStorageBufferRange, bytes
+	LocalBytes uint64   // the largest device-local heap
 	// TimestampPeriod is nanoseconds per timestamp tick, 0 where compute
 	// queues cannot write timestamps.
 	TimestampPeriod float32
@@ -132,6 +134,8 @@ func describe(i int, pd vk.PhysicalDevice) DeviceInfo {
 		API:       fmt.Sprintf("%d.%d.%d", props.ApiVersion>>22, props.ApiVersion>>12&0x3ff, props.ApiVersion&0xfff),
 		Driver:    props.DriverVersion,
 		VendorID:  props.VendorID,
+		DeviceID:  props.DeviceID,
+		CacheUUID: props.PipelineCacheUUID,
 		MaxGroups: props.Limits.MaxComputeWorkGroupCount[0],
 		MaxPush:   props.Limits.MaxPushConstantsSize,
 		MaxBuffer: props.Limits.MaxStorageBufferRange,

@@ -118,6 +118,7 @@ func (d *Device) pipelineFor(code []byte, nbuf, push int, variant string) (*pipe
 		return fail(err)
 	}
 	d.pipelines[key] = p
+	d.newPipelines = true
 	return p, nil
 }
 
