@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/knhk/knhk/runtime/engine"
 )
@@ -149,12 +150,14 @@ func TestLeaderKillContinuesAcknowledgedCases(t *testing.T) {
 	for _, id := range ids {
 		waitFor(t, id+" step 1", func() bool { return c.fx.count(id+"/1") == 1 })
 	}
+	killed := time.Now()
 	c.kill(old.ID())
 	c.fx.mu.Lock()
 	close(c.fx.hold)
 	c.fx.hold = nil
 	c.fx.mu.Unlock()
 	l := c.leader()
+	t.Logf("failover: %v from the kill to a new leader running its engine (50ms heartbeat and election timeouts)", time.Since(killed))
 	if l.ID() == old.ID() {
 		t.Fatal("the killed node still leads")
 	}
