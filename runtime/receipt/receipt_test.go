@@ -293,3 +293,22 @@ func TestWrapKeepsInterfaces(t *testing.T) {
 	}
 	r.Close()
 }
+
+// One recorder at a time appends to a data directory's log; the second
+// is refused until the first closes.
+func TestOneRecorderAtATime(t *testing.T) {
+	dir := t.TempDir()
+	r, err := Open(dir, Options{Key: testKey, Interval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(dir, Options{Key: testKey, Interval: -1}); err == nil || !strings.Contains(err.Error(), "in use by another process") {
+		t.Fatalf("second recorder: %v", err)
+	}
+	r.Close()
+	r2, err := Open(dir, Options{Key: testKey, Interval: -1})
+	if err != nil {
+		t.Fatalf("after the first closed: %v", err)
+	}
+	r2.Close()
+}

@@ -85,6 +85,8 @@ type Recorder struct {
 	qerr   error      // the log's error, for Record
 	qwake  chan struct{}
 	qdone  chan struct{}
+
+	lock *os.File // the log's lock (lock_flock.go), released by Close
 }
 
 // Open opens (creating it if needed) the receipt log of data directory
@@ -108,6 +110,23 @@ func Open(data string, o Options) (*Recorder, error) {
 	if err := os.MkdirAll(filepath.Join(dir, KeysDir), 0o755); err != nil {
 		return nil, err
 	}
+	lock, err := lockLog(dir)
+	if err != nil {
+		return nil, err
+	}
+	r, err := open(dir, o)
+	if err != nil {
+		if lock != nil {
+			lock.Close()
+		}
+		return nil, err
+	}
+	r.lock = lock
+	return r, nil
+}
+
+// open opens the log in dir, whose lock the caller holds.
+func open(dir string, o Options) (*Recorder, error) {
 	if err := savePublicKey(dir, o.Key.Public()); err != nil {
 		return nil, err
 	}
@@ -434,6 +453,10 @@ func (r *Recorder) Close() error {
 	}
 	if e := r.cpf.Close(); err == nil {
 		err = e
+	}
+	if r.lock != nil {
+		r.lock.Close()
+		r.lock = nil
 	}
 	if r.err == nil {
 		r.err = errors.New("receipt log closed")
