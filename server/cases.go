@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -327,6 +328,18 @@ func (s *Service) knownLocked(r StartRequest) *caseEntry {
 		}
 	}
 	return nil
+}
+
+// grow makes room for n more cases (Open, before it reads n cases from
+// the index).
+func (s *Service) grow(n int) {
+	s.mu.Lock()
+	cases := make(map[string]*caseEntry, len(s.cases)+n)
+	maps.Copy(cases, s.cases)
+	s.cases = cases
+	s.list = slices.Grow(s.list, n)
+	s.mu.Unlock()
+	s.log.grow(n)
 }
 
 func (s *Service) addLocked(e *caseEntry) {

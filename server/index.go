@@ -80,10 +80,13 @@ func (s *Service) writeIndex() error {
 		default:
 			pending = true
 		}
-		l := indexLine{Summary: e.summary(), Pos: s.log.position(e.id), Pending: pending}
-		if pk := e.parkedRec(); pk != nil {
+		l := indexLine{Pos: s.log.position(e.id), Pending: pending}
+		e.mu.Lock()
+		l.Summary = e.sum // Waiting is replaced, never changed in place: shared
+		if pk := e.parked; pk != nil {
 			l.Parked, l.Due = true, pk.due
 		}
+		e.mu.Unlock()
 		if _, ok := progs[l.Program]; !ok {
 			progs[l.Program] = len(h.Programs)
 			h.Programs = append(h.Programs, l.Program)
@@ -162,6 +165,9 @@ func (s *Service) readIndex() (indexHeader, []indexLine, bool) {
 	}
 	d := &lineDecoder{progs: h.Programs, shared: map[string]string{}}
 	var lines []indexLine
+	if fi, err := f.Stat(); err == nil {
+		lines = make([]indexLine, 0, fi.Size()/96) // a short case line's length
+	}
 	for sc.Scan() {
 		l, err := d.decode(sc.Bytes())
 		if err != nil {
@@ -185,6 +191,7 @@ func (s *Service) readIndex() (indexHeader, []indexLine, bool) {
 func (s *Service) recover(ctx context.Context) error {
 	h, lines, ok := s.readIndex()
 	s.openStats.FromIndex, s.openStats.UpTo = ok, h.UpTo
+	s.grow(len(lines))
 	from := h.UpTo + 1
 	for _, l := range lines {
 		s.log.setPosition(l.ID, l.Pos)

@@ -10,6 +10,7 @@ package server
 import (
 	"context"
 	"fmt"
+	"maps"
 	"sync"
 
 	"github.com/knhk/knhk/runtime/engine"
@@ -51,6 +52,19 @@ func (l *eventLog) init() {
 		l.pos[i].m = map[string]*casePos{}
 	}
 	l.pre = map[string]*preload{}
+}
+
+// grow makes room for n more cases in the position maps (Open, before
+// it reads n cases from the index).
+func (l *eventLog) grow(n int) {
+	for i := range l.pos {
+		sh := &l.pos[i]
+		sh.mu.Lock()
+		m := make(map[string]*casePos, len(sh.m)+n/posShards+1)
+		maps.Copy(m, sh.m)
+		sh.m = m
+		sh.mu.Unlock()
+	}
 }
 
 func (l *eventLog) shard(caseID string) *posShard {

@@ -272,9 +272,14 @@ func (s *Service) snapshotLive(ctx context.Context) {
 	// drain waits for all of them at the end.
 	var wg sync.WaitGroup
 	for _, e := range list {
-		sum := e.summary()
+		e.mu.Lock()
+		sum, parked := e.sum, e.parked != nil
+		e.mu.Unlock()
+		if sum.Done() || parked {
+			continue // a parked case's snapshot is its last record
+		}
 		pos := s.log.position(e.id)
-		if sum.Done() || pos.Last == 0 || pos.Snap >= pos.Last {
+		if pos.Last == 0 || pos.Snap >= pos.Last {
 			continue
 		}
 		p, err := s.program(sum.Program)
