@@ -4,14 +4,12 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
 	"strings"
 
-	"github.com/knhk/knhk/runtime/engine"
 	"github.com/knhk/knhk/runtime/receipt"
 	"github.com/knhk/knhk/runtime/sign"
 	"github.com/knhk/knhk/runtime/store"
@@ -105,18 +103,7 @@ func runReceiptsVerify(e *env, data, trustPath string, policy sign.Policy) int {
 	// directory has one (an auditor may hold the receipts alone).
 	if st, err := store.OpenReadOnly(data, store.Options{}); err == nil {
 		defer st.Close()
-		o.Events = func(fn func(string, *engine.Event) error) error {
-			return st.Scan(context.Background(), 0, func(r store.Record) error {
-				if r.Kind == engine.SnapshotKind {
-					return nil
-				}
-				ev, err := engine.DecodeEvent(r.Payload)
-				if err != nil {
-					return fmt.Errorf("record %d: %w", r.Seq, err)
-				}
-				return fn(r.CaseID, ev)
-			})
-		}
+		o.Events = logEvents(st)
 	}
 	rep, err := receipt.Verify(data, o)
 	if err != nil {

@@ -6,6 +6,7 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"os"
@@ -17,6 +18,7 @@ import (
 	"github.com/knhk/knhk/runtime/receipt"
 	"github.com/knhk/knhk/runtime/seal"
 	"github.com/knhk/knhk/runtime/sign"
+	"github.com/knhk/knhk/runtime/store"
 )
 
 // signOptions are the signing flags of a command that runs cases.
@@ -205,7 +207,43 @@ func openReceipts(e *env, o *signOptions, data string) (*receipt.Recorder, bool)
 		fmt.Fprintf(e.stderr, "knhk: %v\n", err)
 		return nil, false
 	}
+	// Events that have no receipt yet (cut off by a crash before their
+	// checkpoint, or appended without --sign-key) get one now.
+	if st, err := store.OpenReadOnly(data, store.Options{}); err == nil {
+		n, err := rec.Backfill(logEvents(st), func(id string) string {
+			if m, err := readMeta(data, id); err == nil {
+				return m.Descriptor
+			}
+			return ""
+		})
+		st.Close()
+		if err != nil {
+			rec.Close()
+			fmt.Fprintf(e.stderr, "knhk: receipts: %v\n", err)
+			return nil, false
+		}
+		if n > 0 {
+			fmt.Fprintf(e.stderr, "receipts: %d events of the log had none; they have now\n", n)
+		}
+	}
 	return rec, true
+}
+
+// logEvents calls fn with every event of st in append order, for the
+// receipt log's Backfill and Verify.
+func logEvents(st *store.Store) func(fn func(string, *engine.Event) error) error {
+	return func(fn func(string, *engine.Event) error) error {
+		return st.Scan(context.Background(), 0, func(r store.Record) error {
+			if r.Kind == engine.SnapshotKind {
+				return nil
+			}
+			ev, err := engine.DecodeEvent(r.Payload)
+			if err != nil {
+				return fmt.Errorf("record %d: %w", r.Seq, err)
+			}
+			return fn(r.CaseID, ev)
+		})
+	}
 }
 
 // receiptLog is log with a receipt recorded for each event when rec is

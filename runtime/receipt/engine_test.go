@@ -251,3 +251,31 @@ func cpuTime() time.Duration {
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// Backfill gives the events that have no receipt one: here cases run
+// before receipts were turned on, then more with them on.
+func TestBackfill(t *testing.T) {
+	p := compile(t, seqSource)
+	dir := t.TempDir()
+	e, cl, st := durableStore(t, p, dir, nil)
+	runCases(t, e, "old", 5, 2)
+	k, _ := sign.Generate(sign.Ed25519)
+	rec, err := Open(dir, Options{Key: k, Interval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, _ := p.Hash()
+	n, err := rec.Backfill(storeEvents(st, -1, nil), func(string) string { return h })
+	if err != nil || n != int(cl.n.Load()) {
+		t.Fatalf("backfilled %d of %d events: %v", n, cl.n.Load(), err)
+	}
+	// A second backfill finds nothing to do.
+	if n, err := rec.Backfill(storeEvents(st, -1, nil), func(string) string { return h }); err != nil || n != 0 {
+		t.Fatalf("second backfill: %d, %v", n, err)
+	}
+	rec.Close()
+	rep, err := Verify(dir, VerifyOptions{Trust: sign.NewTrustSet(k.Public()), Events: storeEvents(st, -1, nil)})
+	if err != nil || rep.Problem != nil || rep.Receipts != uint64(cl.n.Load()) || rep.Cases != 5 {
+		t.Fatalf("%v %v %+v", err, rep.Problem, rep)
+	}
+}

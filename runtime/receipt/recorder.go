@@ -63,6 +63,7 @@ type Recorder struct {
 	next       uint64            // the sequence number of the next receipt
 	prev       Digest            // the hash of the last receipt
 	states     map[string]Digest // each case's latest Output
+	counts     map[string]int    // each case's receipts
 	rng        *compact.Range
 	cutSize    uint64 // receipts covered by the latest checkpoint decided
 	signedSize uint64 // receipts covered by the latest checkpoint written
@@ -130,12 +131,12 @@ func open(dir string, o Options) (*Recorder, error) {
 	if err := savePublicKey(dir, o.Key.Public()); err != nil {
 		return nil, err
 	}
-	r := &Recorder{dir: dir, opts: o, states: map[string]Digest{}, rng: rangeFac.NewEmptyRange(0), lastCP: o.Now()}
+	r := &Recorder{dir: dir, opts: o, states: map[string]Digest{}, counts: map[string]int{}, rng: rangeFac.NewEmptyRange(0), lastCP: o.Now()}
 	st, err := loadLog(filepath.Join(dir, LogFile), true)
 	if err != nil {
 		return nil, err
 	}
-	r.next, r.prev, r.states = st.n, st.prev, st.states
+	r.next, r.prev, r.states, r.counts = st.n, st.prev, st.states, st.counts
 	for _, h := range st.leaves {
 		if err := r.rng.Append(h, nil); err != nil {
 			return nil, err
@@ -389,6 +390,7 @@ func (r *Recorder) appendLocked(q *queued) {
 		return
 	}
 	r.states[q.caseID] = rc.Output
+	r.counts[q.caseID]++
 	r.prev = rc.Hash
 	r.next++
 	if r.next-r.cutSize >= uint64(r.opts.Every) {
@@ -399,18 +401,11 @@ func (r *Recorder) appendLocked(q *queued) {
 // Checkpoint signs a checkpoint of every receipt recorded so far, unless
 // one covers them already, and returns once it is durable.
 func (r *Recorder) Checkpoint() error {
-	r.qmu.Lock()
-	target := r.qn
-	r.qmu.Unlock()
-	select {
-	case r.qwake <- struct{}{}:
-	default:
+	if err := r.drain(); err != nil {
+		return err
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for r.next < target && r.err == nil {
-		r.cond.Wait()
-	}
 	if r.err != nil {
 		return r.err
 	}

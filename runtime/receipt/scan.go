@@ -39,12 +39,15 @@ type chain struct {
 	n        uint64
 	prev     Digest
 	states   map[string]Digest
+	counts   map[string]int // receipts per case
 	leaves   [][]byte
 	receipts []*Receipt // kept when keep is set (for proofs)
 	keep     bool
 }
 
-func newChain(keep bool) *chain { return &chain{states: map[string]Digest{}, keep: keep} }
+func newChain(keep bool) *chain {
+	return &chain{states: map[string]Digest{}, counts: map[string]int{}, keep: keep}
+}
 
 func (c *chain) add(r *Receipt) error {
 	bad := func(format string, args ...any) error {
@@ -63,6 +66,7 @@ func (c *chain) add(r *Receipt) error {
 		return bad("its output digest is not SHA-256(input || event)")
 	}
 	c.states[r.Case] = r.Output
+	c.counts[r.Case]++
 	c.prev = r.Hash
 	c.leaves = append(c.leaves, leafHash(r.Hash))
 	if c.keep {
