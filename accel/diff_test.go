@@ -1,7 +1,8 @@
 // This file runs every kernel of every program with kernels on the CPU
-// reference (runtime/eval) and on the Vulkan device, and requires equal
-// results: integers and bools exact, f32 within MaxULP, and a device
-// failure exactly where the CPU fails.
+// reference (runtime/eval), as compiled Go (knhk build's loops, where
+// codegen/golang/kerneltest has them compiled) and on the Vulkan device,
+// and requires equal results: integers and bools exact, f32 within
+// MaxULP, and a device failure exactly where the CPU fails.
 
 package accel
 
@@ -11,11 +12,26 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/knhk/knhk/codegen/golang/kerneltest/etl"
+	"github.com/knhk/knhk/codegen/golang/kerneltest/fraud"
+	"github.com/knhk/knhk/codegen/golang/kerneltest/kern"
+	"github.com/knhk/knhk/codegen/golang/kerneltest/ops"
+	"github.com/knhk/knhk/codegen/golang/kerneltest/scoring"
 	"github.com/knhk/knhk/codegen/spirv"
 	"github.com/knhk/knhk/codegen/spirv/spirvtest"
 	"github.com/knhk/knhk/compiler/ir"
 	"github.com/knhk/knhk/runtime/eval"
+	"github.com/knhk/knhk/runtime/vec"
 )
+
+// compiledGo are the kernels as knhk build compiles them, by source.
+var compiledGo = map[string][]func(vec.Mode, []eval.Value) (eval.Value, error){
+	"examples/fraud.knhk":                         fraud.KernelValues,
+	"examples/etl.knhk":                           etl.KernelValues,
+	"compiler/testdata/kernel.txtar":              kern.KernelValues,
+	"lang/check/testdata/golden/kernel.txtar":     scoring.KernelValues,
+	"codegen/golang/kerneltest/testdata/ops.knhk": ops.KernelValues,
+}
 
 // specials are the f32 values where rounding, NaN and signed-zero rules
 // show. Subnormals are left out: Vulkan leaves their handling to the
@@ -68,6 +84,21 @@ func kernelArgs(r *rand.Rand, p *ir.Program, kn *ir.Kernel, n int, short bool) [
 		out = append(out, eval.List(xs))
 	}
 	return out
+}
+
+// sameBits reports whether two lists hold the same elements bit for bit
+// (eval.Equal treats NaN as unequal to itself).
+func sameBits(a, b eval.Value) bool {
+	if a.Len() != b.Len() {
+		return false
+	}
+	for i := 0; i < a.Len(); i++ {
+		x, y := a.Index(i), b.Index(i)
+		if x.Kind() != y.Kind() || x.AsInt() != y.AsInt() {
+			return false
+		}
+	}
+	return true
 }
 
 // ulps is the distance between two f32 in units in the last place; NaN
@@ -134,6 +165,16 @@ func TestKernelsMatchCPU(t *testing.T) {
 				for _, short := range []bool{false, true} {
 					args := kernelArgs(r, p, kn, n, short)
 					want, cpuErr := eval.RunKernel(p, k, args)
+					if table, ok := compiledGo[path]; ok {
+						// The compiled Go kernel is the CPU the device
+						// falls back to in built programs: it must agree
+						// with the reference bit for bit, so the device is
+						// held to the same bound against both.
+						goWant, goErr := table[k](vec.ModeAuto, args)
+						if (goErr == nil) != (cpuErr == nil) || cpuErr == nil && !eval.Equal(goWant, want) && !sameBits(goWant, want) {
+							t.Fatalf("%s %s n=%d: compiled Go (%v) differs from runtime/eval (%v)", path, kn.Name, n, goErr, cpuErr)
+						}
+					}
 					goArgs := make([]any, len(args))
 					for i, pa := range kn.Params {
 						a, _, ok := toGo(p, pa.Type, args[i])
