@@ -269,3 +269,44 @@ func TestMembershipOneAtATime(t *testing.T) {
 		t.Fatalf("status %+v", st)
 	}
 }
+
+// TestConcurrentStarts sends one request many times at once (a client
+// retrying before the first attempt answered), and many requests that
+// start the same case: each case starts once.
+func TestConcurrentStarts(t *testing.T) {
+	c := threeNodes(t)
+	l := c.leader()
+	term0 := l.r.Stats()["term"]
+	const n = 8
+	errs := make(chan error, 2*n)
+	for i := range n {
+		go func() { errs <- l.Start(ctx(t), "same", "d1", "W", []any{"d1"}) }()
+		go func() { errs <- l.Start(ctx(t), fmt.Sprintf("other-%d", i), "d2", "W", []any{"d2"}) }()
+	}
+	ok, exists := 0, 0
+	for range 2 * n {
+		switch err := <-errs; {
+		case err == nil:
+			ok++
+		case errors.Is(err, ErrCaseExists):
+			exists++
+		default:
+			t.Fatal(err)
+		}
+	}
+	// Every "same" answers as its first attempt did; one "other" starts d2.
+	if ok != n+1 || exists != n-1 {
+		t.Fatalf("%d starts succeeded and %d found the case, want %d and %d", ok, exists, n+1, n-1)
+	}
+	for _, id := range []string{"d1", "d2"} {
+		waitFor(t, id+" to wait", func() bool { return c.fx.count(id+"/2") >= 1 })
+	}
+	if l.r.Stats()["term"] != term0 {
+		t.Skip("the leader changed: calls may have run again")
+	}
+	for _, k := range []string{"d1/1", "d2/1", "d1/2", "d2/2"} {
+		if got := c.fx.count(k); got != 1 {
+			t.Errorf("%s ran %d times, want 1", k, got)
+		}
+	}
+}

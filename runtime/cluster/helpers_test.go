@@ -102,8 +102,8 @@ type testCluster struct {
 	trans map[string]*raft.InmemTransport
 }
 
-var fastTiming = Timing{Heartbeat: 50 * time.Millisecond, Election: 50 * time.Millisecond, Lease: 50 * time.Millisecond,
-	Commit: 5 * time.Millisecond, Tick: 20 * time.Millisecond}
+var fastTiming = Timing{Heartbeat: timingScale * 50 * time.Millisecond, Election: timingScale * 50 * time.Millisecond,
+	Lease: timingScale * 50 * time.Millisecond, Commit: 5 * time.Millisecond, Tick: 20 * time.Millisecond}
 
 func newTestCluster(t *testing.T, prog *ir.Program) *testCluster {
 	c := &testCluster{t: t, prog: prog, fx: &effects{calls: map[string]int{}}, nodes: map[string]*Node{}, trans: map[string]*raft.InmemTransport{}}

@@ -24,7 +24,57 @@ type leaderRun struct {
 	ready bool
 
 	mu      sync.Mutex
+	stopped bool                     // set before wg.Wait: nothing more starts
 	drivers map[string]chan struct{} // kick channels of the driven cases
+	flights map[string]*flight       // client requests in progress, by request id
+}
+
+// flight is a client request in progress on the leader: a second
+// request with its id waits for its outcome instead of acting again.
+type flight struct {
+	done chan struct{}
+	err  error
+}
+
+// claim registers request id, or returns the flight already under way
+// with it (owner false).
+func (l *leaderRun) claim(id string) (f *flight, owner bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if f := l.flights[id]; f != nil {
+		return f, false
+	}
+	f = &flight{done: make(chan struct{})}
+	l.flights[id] = f
+	return f, true
+}
+
+func (l *leaderRun) land(id string, f *flight, err error) {
+	l.mu.Lock()
+	delete(l.flights, id)
+	l.mu.Unlock()
+	f.err = err
+	close(f.done)
+}
+
+// once runs do for request id unless a request with that id is under
+// way, in which case it waits for that one's outcome.
+func (l *leaderRun) once(ctx context.Context, id string, do func() error) error {
+	if id == "" {
+		return do()
+	}
+	f, owner := l.claim(id)
+	if !owner {
+		select {
+		case <-f.done:
+			return f.err
+		case <-ctx.Done():
+			return fmt.Errorf("%w: %w", ErrMaybeCommitted, ctx.Err())
+		}
+	}
+	err := do()
+	l.land(id, f, err)
+	return err
 }
 
 func (n *Node) startLeading() {
@@ -40,7 +90,7 @@ func (n *Node) startLeading() {
 		return
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	l := &leaderRun{ctx: ctx, cancel: cancel, eng: eng, drivers: map[string]chan struct{}{}}
+	l := &leaderRun{ctx: ctx, cancel: cancel, eng: eng, drivers: map[string]chan struct{}{}, flights: map[string]*flight{}}
 	n.mu.Lock()
 	if n.closed {
 		n.mu.Unlock()
@@ -66,6 +116,9 @@ func (n *Node) stopLeading() {
 	if l == nil {
 		return
 	}
+	l.mu.Lock()
+	l.stopped = true
+	l.mu.Unlock()
 	l.cancel()
 	l.wg.Wait()
 }
@@ -89,9 +142,21 @@ func (n *Node) drive(l *leaderRun, id string, first func(context.Context) error)
 	kick := make(chan struct{}, 1)
 	started := make(chan error, 1)
 	l.mu.Lock()
+	if l.stopped {
+		l.mu.Unlock()
+		started <- n.notLeader()
+		return started
+	}
+	if _, ok := l.drivers[id]; ok {
+		// Two starts of one case raced past the FSM's look: one
+		// driver per case, or the case would run twice.
+		l.mu.Unlock()
+		started <- fmt.Errorf("%w: %s", ErrCaseExists, id)
+		return started
+	}
 	l.drivers[id] = kick
+	l.wg.Add(1) // under mu, so that stopLeading's Wait sees it
 	l.mu.Unlock()
-	l.wg.Add(1)
 	go func() {
 		defer l.wg.Done()
 		defer func() {
@@ -186,4 +251,20 @@ func (n *Node) tend(l *leaderRun) {
 
 func sameMember(a, b Member) bool {
 	return a.ID == b.ID && a.Raft == b.Raft && a.API == b.API && a.Remove == b.Remove && (len(a.Labels) == 0 && len(b.Labels) == 0 || reflect.DeepEqual(a.Labels, b.Labels))
+}
+
+// spawn runs f in a goroutine that stopLeading waits for, unless the
+// leader has stopped.
+func (l *leaderRun) spawn(f func()) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.stopped {
+		return false
+	}
+	l.wg.Add(1)
+	go func() {
+		defer l.wg.Done()
+		f()
+	}()
+	return true
 }

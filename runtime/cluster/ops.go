@@ -26,15 +26,17 @@ func (n *Node) Start(ctx context.Context, reqID, id, wf string, args []any) erro
 	if err != nil {
 		return err
 	}
-	if r, ok := n.fsm.Request(reqID); reqID != "" && ok {
-		return r.Err
-	}
-	if _, _, ok := n.fsm.Case(id); ok {
-		return fmt.Errorf("%w: %s", ErrCaseExists, id)
-	}
-	slot := newSlot(reqID)
-	started := n.drive(l, id, func(c context.Context) error { return l.eng.Start(withSlot(c, slot), id, wf, args) })
-	return waitSlot(ctx, slot, started)
+	return l.once(ctx, reqID, func() error {
+		if r, ok := n.fsm.Request(reqID); reqID != "" && ok {
+			return r.Err
+		}
+		if _, _, ok := n.fsm.Case(id); ok {
+			return fmt.Errorf("%w: %s", ErrCaseExists, id)
+		}
+		slot := newSlot(reqID)
+		started := n.drive(l, id, func(c context.Context) error { return l.eng.Start(withSlot(c, slot), id, wf, args) })
+		return waitSlot(ctx, slot, started)
+	})
 }
 
 // waitSlot waits until the request's first event committed, or the call
@@ -79,31 +81,35 @@ func (n *Node) toCase(ctx context.Context, reqID, id string, do func(*leaderRun,
 	if err != nil {
 		return err
 	}
-	if r, ok := n.fsm.Request(reqID); reqID != "" && ok {
-		return r.Err
-	}
-	st, _, ok := n.fsm.Case(id)
-	if !ok {
-		return fmt.Errorf("%w %s", engine.ErrUnknownCase, id)
-	}
-	if st.Done() {
-		return nil
-	}
-	slot := newSlot(reqID)
-	first := make(chan error, 1)
-	// The engine runs the case on from the event until it waits again;
-	// the caller waits only for the event.
-	go func() {
-		err := do(l, withSlot(l.ctx, slot))
-		first <- err
-		l.kick(id)
-	}()
-	err = waitSlot(ctx, slot, first)
-	if errors.Is(err, engine.ErrUnknownCase) {
-		// Ended and forgotten by the engine between the two looks.
-		return nil
-	}
-	return err
+	return l.once(ctx, reqID, func() error {
+		if r, ok := n.fsm.Request(reqID); reqID != "" && ok {
+			return r.Err
+		}
+		st, _, ok := n.fsm.Case(id)
+		if !ok {
+			return fmt.Errorf("%w %s", engine.ErrUnknownCase, id)
+		}
+		if st.Done() {
+			return nil
+		}
+		slot := newSlot(reqID)
+		first := make(chan error, 1)
+		// The engine runs the case on from the event until it waits
+		// again; the caller waits only for the event.
+		if !l.spawn(func() {
+			err := do(l, withSlot(l.ctx, slot))
+			first <- err
+			l.kick(id)
+		}) {
+			return n.notLeader()
+		}
+		err := waitSlot(ctx, slot, first)
+		if errors.Is(err, engine.ErrUnknownCase) {
+			// Ended and forgotten by the engine between the two looks.
+			return nil
+		}
+		return err
+	})
 }
 
 // Consistency says how a read is served.

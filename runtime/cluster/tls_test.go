@@ -142,7 +142,7 @@ func TestTLSClusterOnDisk(t *testing.T) {
 
 // tlsTiming is slower than fastTiming: TLS handshakes on a loaded
 // machine (or under -race) outlast a 50ms lease.
-var tlsTiming = Timing{Heartbeat: 300 * time.Millisecond, Election: 300 * time.Millisecond, Lease: 150 * time.Millisecond,
+var tlsTiming = Timing{Heartbeat: timingScale * 300 * time.Millisecond, Election: timingScale * 300 * time.Millisecond, Lease: timingScale * 150 * time.Millisecond,
 	Commit: 5 * time.Millisecond, Tick: 20 * time.Millisecond}
 
 // leaderOf returns the node of nodes that leads, or any node if none
