@@ -126,11 +126,12 @@ func writeFiles(t *testing.T, dir string, files map[string][]byte) {
 }
 
 // compileCpp compiles the sources in dir into dir/name with the flags
-// the generated code must pass: g++ -std=c++17 -Wall -Werror.
+// the generated code must pass: g++ -std=c++17 -Wall -Werror, at -O2,
+// where g++ also checks for uses of uninitialized values.
 func compileCpp(t *testing.T, dir, name string, srcs ...string) string {
 	t.Helper()
 	bin := filepath.Join(dir, name)
-	args := append([]string{"-std=c++17", "-Wall", "-Werror", "-O1", "-o", bin}, srcs...)
+	args := append([]string{"-std=c++17", "-Wall", "-Werror", "-O2", "-o", bin}, srcs...)
 	cmd := exec.Command(gxx(t), args...)
 	cmd.Dir = dir
 	if out, err := cmd.CombinedOutput(); err != nil {
