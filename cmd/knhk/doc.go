@@ -20,6 +20,12 @@
 //	export   export case event logs as XES or CSV for process mining (--xes, --csv)
 //	serve    run every case of a data directory and serve the API (--listen ADDR)
 //	cluster  manage a cluster of knhk serve --node and its cases (status, add, remove)
+//	keygen   generate a signing or sealing key (--alg ALG, -o FILE)
+//	key      show a key's algorithm, class, id and public key (show FILE)
+//	sign     sign a compiled descriptor (--key KEY FILE)
+//	verify   verify a compiled descriptor's signature (--trust DIR FILE)
+//	receipts verify the receipt log, prove a case's receipts, check a proof
+//	seal     seal a secret for a sealing key (--to KEY.pub)
 //	fsck     check a data directory for damage without changing it (--data DIR)
 //	repair   cut a damaged data directory back to its intact part (--data DIR)
 //	lsp      run the language server on standard input and output
