@@ -54,10 +54,13 @@ func submit(ctx context.Context, b *queue.Broker, id string) (any, error) {
 // TestHeartbeatsOutliveLease: a handler that runs for many leases keeps
 // its task, because the worker heartbeats.
 func TestHeartbeatsOutliveLease(t *testing.T) {
-	b := queue.New(queue.Options{Lease: 40 * time.Millisecond})
+	// A lease long enough that a loaded machine (a race build, other
+	// tests) does not starve three heartbeats in a row, and a handler
+	// that outlives four of them.
+	b := queue.New(queue.Options{Lease: 250 * time.Millisecond})
 	stop := start(t, b, Options{}, func(ctx context.Context, tk *Task) (any, error) {
 		select {
-		case <-time.After(300 * time.Millisecond):
+		case <-time.After(time.Second):
 			return map[string]int{"n": 2}, nil
 		case <-ctx.Done():
 			return nil, context.Cause(ctx)
