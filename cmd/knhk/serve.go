@@ -199,7 +199,7 @@ func runServe(e *env, o *serveOptions, args []string) int {
 		return exitUser
 	}
 	defer sg.close(e) // after the drain below
-	svc, err := server.Open(o.data, server.Options{Log: lines, Observer: m, Lease: o.lease, NoPark: !o.park, LogFor: sg.logFor(), Admit: sg.admit()})
+	svc, err := server.Open(o.data, server.Options{Log: lines, Observer: sg.observer(m), Lease: o.lease, NoPark: !o.park, LogFor: sg.logFor(), Admit: sg.admit()})
 	if err != nil {
 		srv.Close()
 		logger.Error(err.Error())

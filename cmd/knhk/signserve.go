@@ -16,13 +16,15 @@ import (
 
 	"github.com/knhk/knhk/runtime/engine"
 	"github.com/knhk/knhk/runtime/receipt"
+	"github.com/knhk/knhk/runtime/seal"
 	"github.com/knhk/knhk/runtime/sign"
+	"github.com/knhk/knhk/server"
 )
 
 // serveSign are serve's signing flags.
 type serveSign struct {
-	signKey, trust, policy, interval string
-	every                            int
+	signKey, trust, policy, interval, unsealKey string
+	every                                       int
 }
 
 func (o *serveSign) define(fs *flag.FlagSet) {
@@ -31,6 +33,7 @@ func (o *serveSign) define(fs *flag.FlagSet) {
 	fs.StringVar(&o.policy, "policy", "classical", "the weakest signature class `P` --trust accepts and --sign-key signs with")
 	fs.IntVar(&o.every, "checkpoint-every", receipt.DefaultEvery, "sign a receipt checkpoint every `N` receipts")
 	fs.StringVar(&o.interval, "checkpoint-interval", "1s", "sign a receipt checkpoint at least every `D`")
+	fs.StringVar(&o.unsealKey, "unseal-key", "", "open sealed task arguments with the sealing key `KEY`")
 }
 
 // serveSigning is what serve's signing flags set up.
@@ -41,11 +44,18 @@ type serveSigning struct {
 	trust  *sign.TrustSet
 	policy sign.Policy
 	dir    string // the trust directory, whose *.sig files admit deploys
+	seal   *seal.PrivateKey
 }
 
 // openServeSigning reads the keys and opens the receipt log.
 func openServeSigning(e *env, o *serveSign, data string) (*serveSigning, bool) {
 	s := &serveSigning{data: data}
+	sk, err := readSealKey(o.unsealKey)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "knhk: --unseal-key: %v\n", err)
+		return nil, false
+	}
+	s.seal = sk
 	if o.trust != "" {
 		p, err := sign.ParsePolicy(o.policy)
 		if err != nil {
@@ -159,6 +169,27 @@ func (s *serveSigning) signDeployed(hash string) error {
 		return err
 	}
 	return os.WriteFile(path, sign.MarshalSignatures(sig), 0o644)
+}
+
+// observer is o, wrapping every program's worker so that it opens
+// sealed task arguments when --unseal-key is given.
+func (s *serveSigning) observer(o server.Observer) server.Observer {
+	if s.seal == nil {
+		return o
+	}
+	return &unsealObserver{Observer: o, key: s.seal}
+}
+
+// unsealObserver is the server's observer with the unsealing worker
+// inside the observer's own (the observer times the task, the
+// unsealing included).
+type unsealObserver struct {
+	server.Observer
+	key *seal.PrivateKey
+}
+
+func (o *unsealObserver) Worker(w engine.Worker) engine.Worker {
+	return o.Observer.Worker(withUnseal(w, o.key))
 }
 
 // close signs the receipts' last checkpoint; serve calls it after the

@@ -69,3 +69,48 @@ func TestServeSigning(t *testing.T) {
 		t.Fatalf("receipts verify: %d %q %q", code, out, errs)
 	}
 }
+
+const unsealSource = `package login
+
+type Creds = { user: string, password: string }
+
+task check(user: string, password: string) -> bool exec "bin/check"
+
+workflow Login(l: Creds) -> bool {
+  let ok = check(l.user, l.password)
+  return ok
+}
+`
+
+// knhk serve --unseal-key opens a sealed argument for the task that
+// needs it; the server's data directory never holds the secret.
+func TestServeUnseal(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "login.knhk"), []byte(unsealSource), 0o644)
+	os.Mkdir(filepath.Join(dir, "bin"), 0o755)
+	os.WriteFile(filepath.Join(dir, "bin", "check"), []byte("#!/bin/sh\nif grep -q '\"hunter2\"'; then echo true; else echo false; fi\n"), 0o755)
+	if code, _, errs := knhkProc(t, dir, "keygen", "--alg", "xwing", "-o", "seal.key"); code != 0 {
+		t.Fatal(errs)
+	}
+	code, sealed, errs := knhkProc(t, dir, "seal", "--to", "seal.key.pub", "--value", "hunter2")
+	if code != 0 {
+		t.Fatal(errs)
+	}
+	input := `{"user":"ann","password":"` + strings.TrimSpace(sealed) + `"}`
+	srv := startServe(t, dir, "data", "--unseal-key", "seal.key")
+	code, out, errs := knhkProc(t, dir, "run", "--server", srv.url, "--input-json", input, "login.knhk")
+	if code != 0 || strings.TrimSpace(out) != "true" {
+		t.Fatalf("run --server with a sealed input: %d %q %q\n%s", code, out, errs, srv.log())
+	}
+	if code := srv.stop(t, syscall.SIGTERM); code != 0 {
+		t.Fatalf("serve exit %d", code)
+	}
+	filepath.Walk(filepath.Join(dir, "data"), func(path string, fi os.FileInfo, err error) error {
+		if err == nil && fi.Mode().IsRegular() {
+			if b, _ := os.ReadFile(path); strings.Contains(string(b), "hunter2") {
+				t.Errorf("%s holds the secret in clear", path)
+			}
+		}
+		return nil
+	})
+}
