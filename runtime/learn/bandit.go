@@ -108,7 +108,9 @@ func untried(row []arm, n int) []int {
 func (s *tableSnap) choose(in input, n int, r rng) int {
 	row := s.table[in.key]
 	if u := untried(row, n); len(u) > 0 {
-		return u[r.IntN(len(u))]
+		// Untried candidates first, in order: a new route starts with
+		// the first candidate, as without a policy.
+		return u[0]
 	}
 	switch s.cfg.Policy {
 	case UCB:
@@ -131,7 +133,10 @@ func (s *tableSnap) choose(in input, n int, r rng) int {
 			if x.N >= 3 {
 				sd = math.Sqrt(x.Var) + 0.1*s.std
 			}
-			v := x.Mean + sd/math.Sqrt(x.N)*r.NormFloat64()
+			// The posterior is no narrower than ten outcomes make it, so
+			// that a candidate judged on bad luck is drawn again now and
+			// then.
+			v := x.Mean + sd/math.Sqrt(min(x.N, thompsonCap))*r.NormFloat64()
 			if v > bestV {
 				best, bestV = i, v
 			}
@@ -174,3 +179,6 @@ func (s *tableSnap) states() []input {
 	}
 	return out
 }
+
+// thompsonCap bounds the outcomes Thompson sampling's posterior counts.
+const thompsonCap = 10
