@@ -23,9 +23,9 @@ func (r *Recorder) Backfill(events func(fn func(caseID string, ev *engine.Event)
 		return 0, err
 	}
 	r.mu.Lock()
-	have := make(map[string]int, len(r.counts))
-	for id, n := range r.counts {
-		have[id] = n
+	have := make(map[string]int, len(r.cases))
+	for id, c := range r.cases {
+		have[id] = c.n
 	}
 	r.mu.Unlock()
 	seen := map[string]int{}

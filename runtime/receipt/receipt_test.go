@@ -176,7 +176,7 @@ func TestRewrittenChainIsDetected(t *testing.T) {
 				r.Kind = "cancel"
 			}
 			r.Prev = c.prev
-			r.Input = c.states[r.Case]
+			r.Input = c.cases[r.Case].output()
 			r.Output = OutputOf(r.Input, r.Event)
 			r.Hash = r.ComputeHash()
 		}

@@ -60,10 +60,9 @@ type Recorder struct {
 	mu         sync.Mutex
 	logf, cpf  *os.File
 	w          *bufio.Writer
-	next       uint64            // the sequence number of the next receipt
-	prev       Digest            // the hash of the last receipt
-	states     map[string]Digest // each case's latest Output
-	counts     map[string]int    // each case's receipts
+	next       uint64                // the sequence number of the next receipt
+	prev       Digest                // the hash of the last receipt
+	cases      map[string]*caseChain // where each case's receipts stand
 	rng        *compact.Range
 	cutSize    uint64 // receipts covered by the latest checkpoint decided
 	signedSize uint64 // receipts covered by the latest checkpoint written
@@ -131,12 +130,12 @@ func open(dir string, o Options) (*Recorder, error) {
 	if err := savePublicKey(dir, o.Key.Public()); err != nil {
 		return nil, err
 	}
-	r := &Recorder{dir: dir, opts: o, states: map[string]Digest{}, counts: map[string]int{}, rng: rangeFac.NewEmptyRange(0), lastCP: o.Now()}
+	r := &Recorder{dir: dir, opts: o, cases: map[string]*caseChain{}, rng: rangeFac.NewEmptyRange(0), lastCP: o.Now()}
 	st, err := loadLog(filepath.Join(dir, LogFile), true)
 	if err != nil {
 		return nil, err
 	}
-	r.next, r.prev, r.states, r.counts = st.n, st.prev, st.states, st.counts
+	r.next, r.prev, r.cases = st.n, st.prev, st.cases
 	for _, h := range st.leaves {
 		if err := r.rng.Append(h, nil); err != nil {
 			return nil, err
@@ -376,7 +375,12 @@ func (r *Recorder) sequencer() {
 
 // appendLocked makes and writes the receipt of q.
 func (r *Recorder) appendLocked(q *queued) {
-	in := r.states[q.caseID]
+	cc := r.cases[q.caseID]
+	if cc == nil {
+		cc = &caseChain{}
+		r.cases[q.caseID] = cc
+	}
+	in := cc.out
 	rc := Receipt{Seq: r.next, Case: q.caseID, Kind: q.kind, Frame: q.frame, Trans: q.trans,
 		Descriptor: q.desc, Input: in, Event: q.ev, Output: OutputOf(in, q.ev), Prev: r.prev}
 	rc.Hash = rc.ComputeHash()
@@ -389,8 +393,7 @@ func (r *Recorder) appendLocked(q *queued) {
 		r.fail(err)
 		return
 	}
-	r.states[q.caseID] = rc.Output
-	r.counts[q.caseID]++
+	cc.out, cc.n = rc.Output, cc.n+1
 	r.prev = rc.Hash
 	r.next++
 	if r.next-r.cutSize >= uint64(r.opts.Every) {

@@ -38,15 +38,14 @@ func (p *Problem) Error() string {
 type chain struct {
 	n        uint64
 	prev     Digest
-	states   map[string]Digest
-	counts   map[string]int // receipts per case
+	cases    map[string]*caseChain
 	leaves   [][]byte
 	receipts []*Receipt // kept when keep is set (for proofs)
 	keep     bool
 }
 
 func newChain(keep bool) *chain {
-	return &chain{states: map[string]Digest{}, counts: map[string]int{}, keep: keep}
+	return &chain{cases: map[string]*caseChain{}, keep: keep}
 }
 
 func (c *chain) add(r *Receipt) error {
@@ -60,13 +59,17 @@ func (c *chain) add(r *Receipt) error {
 		return bad("its hash does not match its contents: the receipt was changed")
 	case r.Prev != c.prev:
 		return bad("its previous-receipt hash is not the hash of receipt %d: receipts were deleted, inserted or reordered", int64(c.n)-1)
-	case r.Input != c.states[r.Case]:
+	case r.Input != c.cases[r.Case].output():
 		return bad("its input digest does not follow the previous receipt of case %s", r.Case)
 	case r.Output != OutputOf(r.Input, r.Event):
 		return bad("its output digest is not SHA-256(input || event)")
 	}
-	c.states[r.Case] = r.Output
-	c.counts[r.Case]++
+	cc := c.cases[r.Case]
+	if cc == nil {
+		cc = &caseChain{}
+		c.cases[r.Case] = cc
+	}
+	cc.out, cc.n = r.Output, cc.n+1
 	c.prev = r.Hash
 	c.leaves = append(c.leaves, leafHash(r.Hash))
 	if c.keep {
@@ -74,6 +77,22 @@ func (c *chain) add(r *Receipt) error {
 	}
 	c.n++
 	return nil
+}
+
+// caseChain is where a case's receipts stand: the Output of its latest
+// receipt and how many it has.
+type caseChain struct {
+	out Digest
+	n   int
+}
+
+// output is the Input the case's next receipt must have: zeros before
+// its first.
+func (c *caseChain) output() Digest {
+	if c == nil {
+		return Digest{}
+	}
+	return c.out
 }
 
 // readLines calls fn with each complete line of path. A last line

@@ -183,7 +183,7 @@ func Verify(data string, o VerifyOptions) (*Report, error) {
 		}
 		return nil
 	})
-	rep.Receipts, rep.Signed, rep.Cases = c.n, good, len(c.states)
+	rep.Receipts, rep.Signed, rep.Cases = c.n, good, len(c.cases)
 	if err != nil {
 		var p *Problem
 		if errors.As(err, &p) {
