@@ -1,0 +1,311 @@
+package bft
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	cfg "github.com/cometbft/cometbft/config"
+	cmtlog "github.com/cometbft/cometbft/libs/log"
+	nm "github.com/cometbft/cometbft/node"
+	"github.com/cometbft/cometbft/p2p"
+	"github.com/cometbft/cometbft/privval"
+	"github.com/cometbft/cometbft/proxy"
+	"github.com/cometbft/cometbft/rpc/client/local"
+	"github.com/cometbft/cometbft/types"
+
+	"github.com/knhk/knhk/compiler"
+	"github.com/knhk/knhk/compiler/ir"
+	"github.com/knhk/knhk/lang/check"
+	"github.com/knhk/knhk/runtime/cluster"
+	"github.com/knhk/knhk/runtime/engine"
+	"github.com/knhk/knhk/runtime/eval"
+	"github.com/knhk/knhk/runtime/host"
+	"github.com/knhk/knhk/runtime/worker"
+)
+
+const src = `package bft
+
+task step(c: string, n: int) -> int extern
+
+workflow W(c: string) -> int {
+  signal Go(x: int)
+  var got = 0
+  let a = step(c, 1)
+  select {
+    on signal Go(x: int) -> {
+      got = x
+    }
+  }
+  let b = step(c, 2)
+  return a + b + got
+}
+`
+
+func compile(t *testing.T) *ir.Program {
+	pkg, info, ds := check.CheckSource("bft.knhk", []byte(src), &check.Config{})
+	if ds.HasErrors() {
+		t.Fatal(ds)
+	}
+	p, ds := compiler.Build(pkg, info)
+	if ds.HasErrors() {
+		t.Fatal(ds)
+	}
+	return p
+}
+
+// failures records what a node's consensus halted on.
+type failures struct {
+	mu   sync.Mutex
+	msgs []string
+}
+
+type logger struct{ f *failures }
+
+func (logger) Debug(string, ...any) {}
+func (logger) Info(string, ...any)  {}
+func (l logger) Error(msg string, kv ...any) {
+	if strings.Contains(msg, "CONSENSUS FAILURE") {
+		l.f.mu.Lock()
+		l.f.msgs = append(l.f.msgs, fmt.Sprint(kv...))
+		l.f.mu.Unlock()
+	}
+}
+func (l logger) With(...any) cmtlog.Logger { return l }
+
+func (f *failures) String() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return strings.Join(f.msgs, "\n")
+}
+
+type validator struct {
+	app  *App
+	node *nm.Node
+	fail *failures
+}
+
+func freePort(t *testing.T) int {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// network starts n validators of equal power in this process, each with
+// its own App; tamper (if not nil) is given to validator liar.
+func network(t *testing.T, prog *ir.Program, n, liar int, tamper func([]byte) []byte) []*validator {
+	m, err := engine.NewMachine(prog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hash, _ := prog.Hash()
+	gen := &types.GenesisDoc{ChainID: "knhk-test", GenesisTime: time.Now().Add(-time.Second), ConsensusParams: types.DefaultConsensusParams()}
+	var cfgs []*cfg.Config
+	var pvs []*privval.FilePV
+	var keys []*p2p.NodeKey
+	var peers []string
+	for i := range n {
+		dir := filepath.Join(t.TempDir(), fmt.Sprint(i))
+		cfg.EnsureRoot(dir)
+		c := cfg.TestConfig().SetRoot(dir)
+		c.P2P.ListenAddress = fmt.Sprintf("tcp://127.0.0.1:%d", freePort(t))
+		c.P2P.AddrBookStrict = false
+		c.P2P.PexReactor = false
+		c.RPC.ListenAddress = ""
+		c.Consensus.TimeoutCommit = 50 * time.Millisecond
+		c.Consensus.SkipTimeoutCommit = false
+		c.Consensus.TimeoutPropose = 300 * time.Millisecond
+		c.Consensus.TimeoutPrevote = 100 * time.Millisecond
+		c.Consensus.TimeoutPrecommit = 100 * time.Millisecond
+		os.MkdirAll(filepath.Dir(c.PrivValidatorKeyFile()), 0o755)
+		os.MkdirAll(filepath.Dir(c.PrivValidatorStateFile()), 0o755)
+		pv := privval.GenFilePV(c.PrivValidatorKeyFile(), c.PrivValidatorStateFile())
+		pv.Save()
+		nk, err := p2p.LoadOrGenNodeKey(c.NodeKeyFile())
+		if err != nil {
+			t.Fatal(err)
+		}
+		pk, _ := pv.GetPubKey()
+		gen.Validators = append(gen.Validators, types.GenesisValidator{Address: pk.Address(), PubKey: pk, Power: 10, Name: fmt.Sprint(i)})
+		peers = append(peers, p2p.IDAddressString(nk.ID(), strings.TrimPrefix(c.P2P.ListenAddress, "tcp://")))
+		cfgs, pvs, keys = append(cfgs, c), append(pvs, pv), append(keys, nk)
+	}
+	if err := gen.ValidateAndComplete(); err != nil {
+		t.Fatal(err)
+	}
+	var vs []*validator
+	for i := range n {
+		var others []string
+		for j, p := range peers {
+			if j != i {
+				others = append(others, p)
+			}
+		}
+		cfgs[i].P2P.PersistentPeers = strings.Join(others, ",")
+		app := NewApp(m, hash)
+		if i == liar {
+			app.tamper = tamper
+		}
+		f := &failures{}
+		node, err := nm.NewNode(cfgs[i], pvs[i], keys[i], proxy.NewLocalClientCreator(app),
+			func() (*types.GenesisDoc, error) { return gen, nil }, cfg.DefaultDBProvider, nm.DefaultMetricsProvider(cfgs[i].Instrumentation), logger{f})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := node.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { node.Stop(); node.Wait() })
+		vs = append(vs, &validator{app: app, node: node, fail: f})
+	}
+	return vs
+}
+
+func registry() *worker.Registry {
+	r := worker.NewRegistry()
+	r.Register("step", func(_ context.Context, c worker.Call) (eval.Value, error) { return c.Args[1], nil })
+	return r
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// driver returns an engine beside validator v whose events are
+// transactions.
+func driver(t *testing.T, prog *ir.Program, v *validator) *engine.Engine {
+	eng, err := engine.New(engine.Config{Program: prog, Eval: &host.Evaluator{}, Worker: worker.New(prog, worker.Options{Registry: registry()}),
+		Log: &Log{App: v.app, Node: local.New(v.node)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return eng
+}
+
+// TestFourValidatorsAgree runs a case through blocks of four validators:
+// every one holds the same state and application hash.
+func TestFourValidatorsAgree(t *testing.T) {
+	prog := compile(t)
+	vs := network(t, prog, 4, -1, nil)
+	eng := driver(t, prog, vs[0])
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if err := eng.Start(ctx, "c1", "W", []any{"c1"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := eng.Signal(ctx, "c1", "Go", []any{int64(40)}); err != nil {
+		t.Fatal(err)
+	}
+	st, err := eng.Snapshot("c1")
+	if err != nil || !st.Done() || st.Result != int64(43) {
+		t.Fatalf("c1: %+v %v", st, err)
+	}
+	n := vs[0].app.FSM().Events("c1")
+	waitFor(t, "every validator to apply c1", func() bool {
+		for _, v := range vs {
+			if v.app.FSM().Events("c1") != n {
+				return false
+			}
+		}
+		return true
+	})
+	h0, _ := vs[0].app.FSM().StateHash()
+	for i, v := range vs {
+		h, _ := v.app.FSM().StateHash()
+		if string(h) != string(h0) {
+			t.Fatalf("validator %d holds another state", i)
+		}
+	}
+}
+
+// TestLyingValidatorIsDetected: one validator of four answers a wrong
+// application hash. The other three go on committing blocks; the liar
+// refuses the block that certifies the honest hash and halts, saying
+// so; the honest chain never carries the liar's hash.
+func TestLyingValidatorIsDetected(t *testing.T) {
+	prog := compile(t)
+	lie := func(h []byte) []byte { return append([]byte("forged"), h[6:]...) }
+	vs := network(t, prog, 4, 3, lie)
+	eng := driver(t, prog, vs[0])
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if err := eng.Start(ctx, "c1", "W", []any{"c1"}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the liar to halt", func() bool { return strings.Contains(vs[3].fail.String(), "wrong Block.Header.AppHash") })
+	h := vs[0].node.BlockStore().Height()
+	waitFor(t, "the honest validators to go on", func() bool { return vs[1].node.BlockStore().Height() > h+2 })
+	if err := eng.Signal(ctx, "c1", "Go", []any{int64(1)}); err != nil {
+		t.Fatal(err)
+	}
+	for height := int64(1); height <= vs[0].node.BlockStore().Height(); height++ {
+		if b := vs[0].node.BlockStore().LoadBlock(height); b != nil && strings.HasPrefix(string(b.AppHash), "forged") {
+			t.Fatalf("block %d carries the liar's hash", height)
+		}
+	}
+	for i := range 3 {
+		if f := vs[i].fail.String(); f != "" {
+			t.Fatalf("honest validator %d halted: %s", i, f)
+		}
+	}
+	st, err := eng.Snapshot("c1")
+	if err != nil || !st.Done() || st.Result != int64(4) {
+		t.Fatalf("c1 on the honest chain: %+v %v", st, err)
+	}
+	// The liar stopped where its hash was refused.
+	if lh, hh := vs[3].node.BlockStore().Height(), vs[0].node.BlockStore().Height(); lh >= hh {
+		t.Fatalf("the liar is at height %d, the honest chain at %d", lh, hh)
+	}
+}
+
+// TestTransactionsAreChecked: a command of another program never
+// enters a block, and a command replayed at a position its case has
+// passed is in a block but not applied.
+func TestTransactionsAreChecked(t *testing.T) {
+	prog := compile(t)
+	vs := network(t, prog, 4, -1, nil)
+	eng := driver(t, prog, vs[0])
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if err := eng.Start(ctx, "c1", "W", []any{"c1"}); err != nil {
+		t.Fatal(err)
+	}
+	rpc := local.New(vs[1].node)
+	ev, _ := engine.EncodeEvent(&engine.Event{Kind: engine.EvStart, Values: []any{"c1"}})
+	hash, _ := prog.Hash()
+	other, _ := (&cluster.Command{Op: cluster.OpEvent, Program: "0ther", Case: "c9", Event: ev}).Encode()
+	res, err := rpc.BroadcastTxCommit(ctx, other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.CheckTx.Code == 0 || !strings.Contains(res.CheckTx.Log, "program version mismatch") {
+		t.Fatalf("a command of another program: %+v", res.CheckTx)
+	}
+	replay, _ := (&cluster.Command{Op: cluster.OpEvent, Program: hash, Case: "c1", Pos: 0, Event: ev}).Encode()
+	res, err = rpc.BroadcastTxCommit(ctx, replay)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.TxResult.Code == 0 || !strings.Contains(res.TxResult.Log, "event position conflict") {
+		t.Fatalf("a replayed start: %+v", res.TxResult)
+	}
+	if n := vs[1].app.FSM().Events("c1"); n == 0 || vs[1].app.FSM().Events("c9") != 0 {
+		t.Fatalf("c1 has %d events", n)
+	}
+}
