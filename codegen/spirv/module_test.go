@@ -107,3 +107,56 @@ func TestUnexpressible(t *testing.T) {
 		t.Logf("%s: %s", name, d.Msg)
 	}
 }
+
+// TestControlFlowForms: straight bodies and branches are emitted without
+// the dispatch loop (no OpSwitch), fraud's risk as straight-line selects;
+// bodies with loops or calls run in the dispatch loop (one OpLoopMerge,
+// one OpSwitch). Loops stay there on purpose: as structured SPIR-V loops,
+// lavapipe unrolled them and folded inf * 0 to 0 (Vulkan leaves
+// infinities and NaN to the implementation), which the dispatch loop's
+// shape prevents, so the nested kernel's results would differ.
+func TestControlFlowForms(t *testing.T) {
+	count := func(path, kernel string) (switches, loops int) {
+		p, err := spirvtest.Build(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k, kn := range p.Kernels {
+			if kn.Name != kernel {
+				continue
+			}
+			sh, diags := Kernel(p, k)
+			if len(diags) > 0 {
+				t.Fatal(diags)
+			}
+			for _, in := range instructions(t, sh.Binary) {
+				switch Opcode(in[0] & 0xffff) {
+				case OpSwitch:
+					switches++
+				case OpLoopMerge:
+					loops++
+				}
+			}
+			return switches, loops
+		}
+		t.Fatalf("no kernel %s in %s", kernel, path)
+		return 0, 0
+	}
+	for _, c := range []struct {
+		path, kernel    string
+		switches, loops int
+	}{
+		{"examples/etl.knhk", "score", 1, 1},
+		{"codegen/spirv/testdata/dense.knhk", "dense", 1, 1},
+		{"examples/fraud.knhk", "risk", 0, 0},
+		{"codegen/spirv/testdata/dense.knhk", "guarded", 0, 0},
+		{"codegen/spirv/testdata/dense.knhk", "nested", 1, 1},
+		{"codegen/spirv/testdata/dense.knhk", "armloop", 1, 1},
+		{"codegen/golang/kerneltest/testdata/ops.knhk", "mix", 1, 1},
+	} {
+		s, l := count(c.path, c.kernel)
+		if s != c.switches || l != c.loops {
+			t.Errorf("%s %s: %d OpSwitch, %d OpLoopMerge; want %d, %d", c.path, c.kernel, s, l, c.switches, c.loops)
+		}
+	}
+}
