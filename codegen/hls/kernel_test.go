@@ -122,7 +122,7 @@ func csimKernel(t *testing.T, p *ir.Program, kn *Kernel, gofn func(vec.Mode, []e
 			}
 			out, err := exec.Command(bin, in).Output()
 			if err != nil {
-				t.Fatalf("testbench: %v", err)
+				t.Fatalf("testbench: %v%s", err, stderrOf(err))
 			}
 			lines := strings.Fields(string(out))
 			want, werr := eval.RunKernel(p, ki, args)

@@ -293,7 +293,7 @@ func checkScenario(t *testing.T, p *ir.Program, mod *NetModule, bin string, sc *
 	cmd.Stdin = strings.NewReader(ReplayInput(steps))
 	out, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("%s: testbench: %v", sc.name, err)
+		t.Fatalf("%s: testbench: %v%s", sc.name, err, stderrOf(err))
 	}
 	decisions, err := CheckReplay(mod, steps, string(out))
 	if err != nil {
@@ -318,7 +318,7 @@ func sampleRuns(t *testing.T, mod *NetModule, bin string) {
 	}
 	out, err := exec.Command(bin, path).Output()
 	if err != nil {
-		t.Fatalf("testbench on %s: %v", path, err)
+		t.Fatalf("testbench on %s: %v%s", path, err, stderrOf(err))
 	}
 	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
 	if len(lines) != 1+mod.Trans || !strings.HasSuffix(lines[0], " 1") {

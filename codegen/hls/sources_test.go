@@ -6,6 +6,7 @@ package hls
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -127,15 +128,28 @@ func writeFiles(t *testing.T, dir string, files map[string][]byte) {
 
 // compileCpp compiles the sources in dir into dir/name with the flags
 // the generated code must pass: g++ -std=c++17 -Wall -Werror, at -O2,
-// where g++ also checks for uses of uninitialized values.
+// where g++ also checks for uses of uninitialized values; with the
+// undefined-behaviour and address sanitizers, so that a signed overflow,
+// an out-of-range conversion or shift, or a read outside an array in the
+// C-simulation stops the testbench instead of passing unnoticed.
 func compileCpp(t *testing.T, dir, name string, srcs ...string) string {
 	t.Helper()
 	bin := filepath.Join(dir, name)
-	args := append([]string{"-std=c++17", "-Wall", "-Werror", "-O2", "-o", bin}, srcs...)
+	args := append([]string{"-std=c++17", "-Wall", "-Werror", "-O2", "-fsanitize=undefined,address", "-fno-sanitize-recover=all", "-o", bin}, srcs...)
 	cmd := exec.Command(gxx(t), args...)
 	cmd.Dir = dir
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("g++ %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
 	return bin
+}
+
+// stderrOf is the standard error of a command that failed, for messages
+// (a sanitizer's report).
+func stderrOf(err error) string {
+	var ee *exec.ExitError
+	if errors.As(err, &ee) && len(ee.Stderr) > 0 {
+		return "\n" + string(ee.Stderr)
+	}
+	return ""
 }
