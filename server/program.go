@@ -199,6 +199,7 @@ func (s *Service) newProgram(hash string, prog *ir.Program, files map[int32]*sou
 		Eval:    &host.Evaluator{},
 		Worker:  w,
 		Log:     log,
+		Policy:  s.learnPolicy(prog),
 	})
 	if err != nil {
 		return nil, err

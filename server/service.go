@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/knhk/knhk/runtime/engine"
+	"github.com/knhk/knhk/runtime/learn"
 	"github.com/knhk/knhk/runtime/queue"
 	"github.com/knhk/knhk/runtime/store"
 )
@@ -84,6 +85,7 @@ type Service struct {
 	closing  bool
 	progs    map[string]*Program // by hash
 	deployed []*Program          // deploy order
+	policies []*learn.Policy     // of the learned routes (learn.go)
 	cases    map[string]*caseEntry
 	list     []*caseEntry // start order
 	byReq    map[string]*caseEntry
@@ -233,6 +235,7 @@ func (s *Service) Close(ctx context.Context) error {
 		err = werr
 	}
 	s.broker.Close()
+	s.closePolicies()
 	s.log.flushAll() // what the stopped runs appended
 	if err == nil {
 		s.snapshotLive(ctx)
