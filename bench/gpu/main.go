@@ -2,9 +2,9 @@
 // own copy rate and against Go on the CPU: for each size, the
 // device-to-device copy rate, the kernel-only rate of a map (saxpy, 12
 // bytes per element) from device timestamps and its share of the copy
-// rate, and the end-to-end time of a kernel call including transfers
-// against the same map split over the CPU's cores. docs/gpu.md says how
-// to run it on an NVIDIA machine.
+// rate, the end-to-end time of a kernel call including transfers against
+// the same map split over the CPU's cores, and the same for a float sum.
+// docs/gpu.md says how to run it on an NVIDIA machine.
 //
 //	go run ./bench/gpu [-sizes 1,8,16,64] [-runs 5]
 //
@@ -17,9 +17,11 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/knhk/knhk/accel"
@@ -61,7 +63,7 @@ func run(sizes string, runs int) error {
 		return err
 	}
 	fmt.Printf("device: %s (%s, Vulkan %s)\n", d.Info.Name, d.Info.Type, d.Info.API)
-	fmt.Printf("%8s %12s %14s %8s %12s %12s %10s\n", "elements", "copy GB/s", "kernel GB/s", "%copy", "e2e ms", "go-par ms", "e2e/go")
+	fmt.Printf("%8s %12s %14s %8s %12s %12s %10s %12s %12s\n", "elements", "copy GB/s", "kernel GB/s", "%copy", "e2e ms", "go-par ms", "e2e/go", "sum e2e ms", "sum go ms")
 	ctx := context.Background()
 	for _, s := range strings.Split(sizes, ",") {
 		mi, err := strconv.Atoi(strings.TrimSpace(s))
@@ -74,7 +76,7 @@ func run(sizes string, runs int) error {
 			x[i], y[i] = float32(i%1000), float32(i%7)
 		}
 		bytes := 12 * float64(n)
-		var copies, kernels, e2e, cpu []time.Duration
+		var copies, kernels, e2e, cpu, sumDev, sumCPU []time.Duration
 		for range runs {
 			ct, err := d.CopyTime(ctx, 4*n)
 			if err != nil {
@@ -96,13 +98,39 @@ func run(sizes string, runs int) error {
 				return -1, nil
 			})
 			cpu = append(cpu, time.Since(start))
+			start = time.Now()
+			if _, err := d.Reduce(ctx, spirv.ReduceSum, x); err != nil {
+				return err
+			}
+			sumDev = append(sumDev, time.Since(start))
+			start = time.Now()
+			sumParallel(x)
+			sumCPU = append(sumCPU, time.Since(start))
 		}
 		copyRate := 2 * 4 * float64(n) / median(copies).Seconds() / 1e9 // a copy reads and writes
 		kernelRate := bytes / median(kernels).Seconds() / 1e9
-		fmt.Printf("%7dM %12.1f %14.1f %7.0f%% %12.2f %12.2f %10.2f\n", mi, copyRate, kernelRate, 100*kernelRate/copyRate,
-			ms(median(e2e)), ms(median(cpu)), median(e2e).Seconds()/median(cpu).Seconds())
+		fmt.Printf("%7dM %12.1f %14.1f %7.0f%% %12.2f %12.2f %10.2f %12.2f %12.2f\n", mi, copyRate, kernelRate, 100*kernelRate/copyRate,
+			ms(median(e2e)), ms(median(cpu)), median(e2e).Seconds()/median(cpu).Seconds(), ms(median(sumDev)), ms(median(sumCPU)))
 	}
 	return nil
+}
+
+// sumParallel sums x over the CPU's cores, vec.SumF32 per piece.
+func sumParallel(x []float32) float32 {
+	procs := runtime.GOMAXPROCS(0)
+	parts := make([]float32, procs)
+	piece := (len(x) + procs - 1) / procs
+	var wg sync.WaitGroup
+	for j := range parts {
+		lo, hi := min(j*piece, len(x)), min((j+1)*piece, len(x))
+		wg.Go(func() { parts[j] = vec.SumF32(x[lo:hi]) })
+	}
+	wg.Wait()
+	var total float32
+	for _, p := range parts {
+		total += p
+	}
+	return total
 }
 
 func saxpy() (*spirv.Shader, error) {
