@@ -15,7 +15,7 @@ func evaluate(t *testing.T, name string) *anomaly.Report {
 	tr, names := anomaly.Traces(eventlogtest.Read(t, name))
 	o := anomaly.Options{Seed: 1}
 	if raceEnabled {
-		o.Steps = 300
+		o.Steps, o.Ensemble = 200, 1
 	}
 	r := anomaly.Evaluate(tr, len(names), 0.1, o)
 	r.Print(os.Stderr)
@@ -36,16 +36,20 @@ func TestRepair(t *testing.T) {
 }
 
 // TestHelpdeskReceipt: on helpdesk and 08_receipt the F1 goal of 0.8
-// is not reached (docs/mining.md: about 0.58 and 0.57; a quarter of the
+// is not reached (docs/mining.md: 0.70 and 0.60; a quarter of the
 // anomalies injected into helpdesk turn a trace into another normal
 // variant, which no detector of the activity sequence can tell). The
 // test keeps the detectors honest: both flag anomalies far better than
-// chance (0.1), and the printed report carries the numbers.
+// chance (0.1), on helpdesk the autoencoder beats the trigram baseline
+// of the same run, and the printed report carries the numbers.
 func TestHelpdeskReceipt(t *testing.T) {
 	for _, name := range []string{"helpdesk.csv", "08_receipt.xes.gz"} {
 		r := evaluate(t, name)
 		if r.AE.F1 < 0.4 || r.NGram.F1 < 0.4 {
 			t.Errorf("%s: F1 autoencoder %.3f, trigram %.3f", name, r.AE.F1, r.NGram.F1)
+		}
+		if name == "helpdesk.csv" && !raceEnabled && r.AE.F1 <= r.NGram.F1 {
+			t.Errorf("helpdesk: autoencoder F1 %.3f not above the trigram's %.3f", r.AE.F1, r.NGram.F1)
 		}
 	}
 }

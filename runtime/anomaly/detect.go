@@ -3,6 +3,7 @@
 package anomaly
 
 import (
+	"cmp"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -16,14 +17,21 @@ import (
 type Options struct {
 	Steps int // minibatch steps (default 2000)
 	Code  int // size of the bottleneck (default 4)
-	Seed  uint64
+	// Ensemble is how many networks, from different random starts,
+	// score each trace together (the mean of their errors; default 5):
+	// one network's F1 varies by several points with its seed.
+	Ensemble int
+	Seed     uint64
 	// Contamination is the share of cases to flag (default 0.1).
 	Contamination float64
 }
 
-// Autoencoder scores each trace by how badly an autoencoder trained on
-// all of them reconstructs its features: the mean squared error over
-// the standardised features.
+// Autoencoder scores each trace by how badly autoencoders reconstruct
+// its features: the mean squared error over the standardised features.
+// The network trains on the distinct traces, each once: trained on all,
+// it learns the few paths most cases follow and little else, and rare
+// but normal paths then score like anomalies (on helpdesk, F1 0.58
+// against 0.71).
 func Autoencoder(traces [][]int, acts int, o Options) []float64 {
 	if o.Steps == 0 {
 		o.Steps = 2000
@@ -31,27 +39,53 @@ func Autoencoder(traces [][]int, acts int, o Options) []float64 {
 	if o.Code == 0 {
 		o.Code = 4
 	}
-	d := dim(acts)
-	x := mat.NewDense(len(traces), d, nil)
-	for i, t := range traces {
-		x.SetRow(i, features(t, acts))
+	if o.Ensemble == 0 {
+		o.Ensemble = 5
 	}
-	standardise(x)
-	rng := rand.New(rand.NewPCG(o.Seed, 0x616e6f6d))
-	hidden := min(64, max(2*o.Code, d/2))
-	net := nn.New([]int{d, hidden, o.Code, hidden, d}, nn.Tanh, rng)
-	net.Fit(x, x, nn.MSE{}, o.Steps, 64, 0.003, rng)
-	out := net.Forward(x)
-	scores := make([]float64, len(traces))
-	for i := range traces {
-		a, b := x.RawRowView(i), out.RawRowView(i)
-		s := 0.0
-		for j := range a {
-			s += (a[j] - b[j]) * (a[j] - b[j])
+	fz := newFeaturizer(traces, acts)
+	d := fz.dim()
+	all := mat.NewDense(len(traces), d, nil)
+	for i, t := range traces {
+		fz.features(all.RawRowView(i), t)
+	}
+	standardise(all)
+	seen := map[string]bool{}
+	var distinct []int
+	for i, t := range traces {
+		if k := key(t); !seen[k] {
+			seen[k] = true
+			distinct = append(distinct, i)
 		}
-		scores[i] = s / float64(d)
+	}
+	x := mat.NewDense(len(distinct), d, nil)
+	for j, i := range distinct {
+		x.SetRow(j, all.RawRowView(i))
+	}
+	scores := make([]float64, len(traces))
+	for m := range o.Ensemble {
+		rng := rand.New(rand.NewPCG(o.Seed, 0x616e6f6d+uint64(m)))
+		hidden := min(64, max(2*o.Code, d/2))
+		net := nn.New([]int{d, hidden, o.Code, hidden, d}, nn.Tanh, rng)
+		net.Fit(x, x, nn.MSE{}, o.Steps, 64, 0.003, rng)
+		out := net.Forward(all)
+		for i := range traces {
+			a, b := all.RawRowView(i), out.RawRowView(i)
+			s := 0.0
+			for j := range a {
+				s += (a[j] - b[j]) * (a[j] - b[j])
+			}
+			scores[i] += s / float64(d) / float64(o.Ensemble)
+		}
 	}
 	return scores
+}
+
+func key(t []int) string {
+	b := make([]byte, 0, 2*len(t))
+	for _, a := range t {
+		b = append(b, byte(a), byte(a>>8))
+	}
+	return string(b)
 }
 
 // standardise scales each column to mean 0 and deviation 1 (constant
@@ -147,12 +181,28 @@ func F1(scores []float64, threshold float64, labels []Kind) (p, r, f float64) {
 // BestF1 is the F1 of the best threshold in hindsight: an upper bound
 // no unlabelled rule reaches, reported beside the rule's F1.
 func BestF1(scores []float64, labels []Kind) float64 {
-	s := slices.Clone(scores)
-	slices.Sort(s)
-	best := 0.0
-	for _, th := range slices.Compact(s) {
-		_, _, f := F1(scores, th-1e-12, labels)
-		best = max(best, f)
+	idx := make([]int, len(scores))
+	pos := 0
+	for i := range idx {
+		idx[i] = i
+		if labels[i] != Normal {
+			pos++
+		}
+	}
+	slices.SortFunc(idx, func(a, b int) int { return cmp.Compare(scores[b], scores[a]) })
+	// Flag the top k for every k at which the score changes.
+	best, tp := 0.0, 0
+	for k, i := range idx {
+		if labels[i] != Normal {
+			tp++
+		}
+		if k+1 < len(idx) && scores[idx[k+1]] == scores[i] {
+			continue
+		}
+		if tp > 0 {
+			p, r := float64(tp)/float64(k+1), float64(tp)/float64(pos)
+			best = max(best, 2*p*r/(p+r))
+		}
 	}
 	return best
 }

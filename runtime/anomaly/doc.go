@@ -1,8 +1,8 @@
-// Package anomaly finds unusual cases in an event log: an autoencoder
-// (runtime/predict/nn) learns to reconstruct the feature vectors of the
-// cases (how often each activity occurs, which activity directly
-// follows which, how a case starts and ends, its length) and a case it
-// reconstructs badly is flagged. Beside it, an n-gram baseline scores a
+// Package anomaly finds unusual cases in an event log: autoencoders
+// (runtime/predict/nn) learn to reconstruct the feature vectors of the
+// distinct cases (how often each activity occurs, which activity
+// directly follows which, how a case starts and ends, its length) and a
+// case they reconstruct badly is flagged. Beside it, an n-gram baseline scores a
 // case by its least likely step under the log's smoothed trigram model
 // of activities, so that every evaluation shows what the network adds.
 //

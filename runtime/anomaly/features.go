@@ -4,26 +4,52 @@ package anomaly
 
 import "math"
 
-// features of a trace over an alphabet of size a: activity counts,
-// directly-follows counts (with a start and an end symbol, so the first
-// and last activity are pairs too), all as log1p, and the length.
-func features(t []int, a int) []float64 {
-	f := make([]float64, dim(a))
-	for _, x := range t {
-		f[x]++
+// featurizer maps traces over an alphabet of size a to features:
+// activity counts, counts of each directly-follows pair that occurs in
+// the log (with a start and an end symbol, so the first and last
+// activity are pairs too), all as log1p, and the length. Only pairs the
+// log has get a column: of the (a+1)² possible pairs most never occur,
+// and a network over them all would be mostly zeros.
+type featurizer struct {
+	a     int
+	pairs map[[2]int]int // pair -> column
+}
+
+func newFeaturizer(traces [][]int, a int) *featurizer {
+	f := &featurizer{a: a, pairs: map[[2]int]int{}}
+	for _, t := range traces {
+		f.walk(t, func(p [2]int) {
+			if _, ok := f.pairs[p]; !ok {
+				f.pairs[p] = a + len(f.pairs)
+			}
+		})
 	}
-	df := f[a : a+(a+1)*(a+1)]
-	prev := a // the start symbol
-	for _, x := range t {
-		df[prev*(a+1)+x]++
-		prev = x
-	}
-	df[prev*(a+1)+a]++ // to the end symbol
-	for i := range f {
-		f[i] = math.Log1p(f[i])
-	}
-	f[len(f)-1] = math.Log1p(float64(len(t)))
 	return f
 }
 
-func dim(a int) int { return a + (a+1)*(a+1) + 1 }
+func (f *featurizer) walk(t []int, visit func([2]int)) {
+	prev := f.a // the start symbol
+	for _, x := range t {
+		visit([2]int{prev, x})
+		prev = x
+	}
+	visit([2]int{prev, f.a + 1}) // to the end symbol
+}
+
+func (f *featurizer) dim() int { return f.a + len(f.pairs) + 1 }
+
+func (f *featurizer) features(v []float64, t []int) {
+	clear(v)
+	for _, x := range t {
+		v[x]++
+	}
+	f.walk(t, func(p [2]int) {
+		if c, ok := f.pairs[p]; ok {
+			v[c]++
+		}
+	})
+	for i := range v {
+		v[i] = math.Log1p(v[i])
+	}
+	v[len(v)-1] = math.Log1p(float64(len(t)))
+}
