@@ -28,7 +28,7 @@ func TestSharedLogs(t *testing.T) {
 		{"helpdesk.csv", 3804, 13710},
 		{"bpi_12_w.csv", 9658, 72413},
 	} {
-		if testing.Short() && c.events > 20000 {
+		if (testing.Short() || raceEnabled) && c.events > 20000 {
 			continue
 		}
 		t.Run(c.name, func(t *testing.T) {

@@ -17,7 +17,10 @@ type encoder struct {
 	Mean, Std []float64
 }
 
-func (e *encoder) dim() int { return 4*e.A + 9 }
+// history is how many of the last activities are features.
+const history = 3
+
+func (e *encoder) dim() int { return e.A + (history-1)*(e.A+1) + e.A + 7 }
 
 func hours(d time.Duration) float64 { return math.Log1p(max(d.Hours(), 0)) }
 
@@ -26,30 +29,31 @@ func (e *encoder) raw(f []float64, p Prefix) {
 	clear(f)
 	c, k, A := p.Case, p.K, e.A
 	f[c.Acts[k-1]] = 1
-	for back, off := 2, A; back <= 3; back, off = back+1, off+A+1 {
+	for back, off := 2, A; back <= history; back, off = back+1, off+A+1 {
 		if k-back >= 0 {
 			f[off+c.Acts[k-back]] = 1
 		} else {
 			f[off+A] = 1 // none
 		}
 	}
-	counts := f[3*A+2 : 4*A+2]
+	h := A + (history-1)*(A+1)
+	counts := f[h : h+A]
 	for _, a := range c.Acts[:k] {
 		counts[a]++
 	}
 	for i := range counts {
 		counts[i] = math.Log1p(counts[i])
 	}
-	rest := f[4*A+2:]
+	rest := f[h+A:]
 	last := c.Times[k-1]
 	rest[0] = math.Log1p(float64(k))
 	rest[1] = hours(last.Sub(c.Times[0]))
 	if k > 1 {
 		rest[2] = hours(last.Sub(c.Times[k-2]))
 	}
-	h := (float64(last.Hour()) + float64(last.Minute())/60) / 24 * 2 * math.Pi
+	hr := (float64(last.Hour()) + float64(last.Minute())/60) / 24 * 2 * math.Pi
 	w := float64(last.Weekday()) / 7 * 2 * math.Pi
-	rest[3], rest[4] = math.Sin(h), math.Cos(h)
+	rest[3], rest[4] = math.Sin(hr), math.Cos(hr)
 	rest[5], rest[6] = math.Sin(w), math.Cos(w)
 }
 
