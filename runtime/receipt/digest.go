@@ -12,8 +12,6 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
-	"hash"
-	"io"
 	"math"
 	"sort"
 	"sync"
@@ -25,8 +23,13 @@ import (
 // EventDigest returns the digest of ev that its receipt carries.
 func EventDigest(ev *engine.Event) (Digest, error) {
 	w := writers.Get().(*digestWriter)
-	defer writers.Put(w)
-	w.h.Reset()
+	defer func() {
+		if cap(w.b) > 64<<10 {
+			w.b = make([]byte, 0, 512) // a large event's buffer is not kept
+		}
+		writers.Put(w)
+	}()
+	w.b = w.b[:0]
 	w.err = nil
 	w.str("knhk-event/v1")
 	w.i(int64(ev.Kind))
@@ -64,23 +67,23 @@ func EventDigest(ev *engine.Event) (Digest, error) {
 	if w.err != nil {
 		return d, w.err
 	}
-	w.h.Sum(d[:0])
+	d = sha256.Sum256(w.b)
 	return d, nil
 }
 
-// writers reuses digest writers: a hash per event was most of the
-// digest's allocations.
-var writers = sync.Pool{New: func() any { return &digestWriter{h: sha256.New()} }}
+// writers reuses digest writers and their buffers: the encoding is
+// built in a buffer and hashed once, rather than fed to the hash a few
+// bytes at a time.
+var writers = sync.Pool{New: func() any { return &digestWriter{b: make([]byte, 0, 512)} }}
 
 type digestWriter struct {
-	h   hash.Hash
-	buf [binary.MaxVarintLen64]byte
+	b   []byte
 	err error
 }
 
-func (w *digestWriter) u(x uint64) { w.h.Write(binary.AppendUvarint(w.buf[:0], x)) }
-func (w *digestWriter) i(x int64)  { w.h.Write(binary.AppendVarint(w.buf[:0], x)) }
-func (w *digestWriter) tag(t byte) { w.buf[0] = t; w.h.Write(w.buf[:1]) }
+func (w *digestWriter) u(x uint64) { w.b = binary.AppendUvarint(w.b, x) }
+func (w *digestWriter) i(x int64)  { w.b = binary.AppendVarint(w.b, x) }
+func (w *digestWriter) tag(t byte) { w.b = append(w.b, t) }
 func (w *digestWriter) bool(b bool) {
 	if b {
 		w.tag(1)
@@ -90,7 +93,7 @@ func (w *digestWriter) bool(b bool) {
 }
 func (w *digestWriter) str(s string) {
 	w.u(uint64(len(s)))
-	io.WriteString(w.h, s)
+	w.b = append(w.b, s...)
 }
 
 // values writes a list of event values; nil and empty differ, as they do
@@ -130,7 +133,7 @@ func (w *digestWriter) value(v any) {
 	case []byte:
 		w.tag('y')
 		w.u(uint64(len(x)))
-		w.h.Write(x)
+		w.b = append(w.b, x...)
 	case time.Duration:
 		w.tag('d')
 		w.i(int64(x))
