@@ -165,9 +165,26 @@ func caseEngine(e *env, d *dataDir, c *caseLog) (*engine.Engine, engine.EventLog
 		return nil, nil, err
 	}
 	mock := bindMock(d.path, c.meta)
+	// A case already running goes on even when learn/config.json has
+	// become bad: its routes then take their first candidate.
+	policy, savePolicy, err := learnPolicy(e, d.path, c.prog)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "knhk: %v; learned routes take their first candidate\n", err)
+		policy, savePolicy = nil, func() {}
+	}
+	// The policy is saved when d closes, after the case has run on.
+	release := d.release
+	d.release = func() error {
+		savePolicy()
+		if release != nil {
+			return release()
+		}
+		return nil
+	}
 	eng, err := engine.New(engine.Config{
 		Program: c.prog,
 		Eval:    evaluatorOf(c.prog),
+		Policy:  policy,
 		Worker:  d.sign.worker(newMockWorker(worker.New(c.prog, worker.Options{DataDir: d.path, BaseDir: base, Log: e.stderr, GroupDir: groupDir(d.path)}), c.prog, mock)),
 		Clock:   mockClock(mock),
 		Log:     d.sign.log(log, c.prog),
