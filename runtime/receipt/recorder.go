@@ -5,7 +5,6 @@ package receipt
 
 import (
 	"bufio"
-	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -15,7 +14,6 @@ import (
 
 	"github.com/transparency-dev/merkle/compact"
 
-	"github.com/knhk/knhk/runtime/engine"
 	"github.com/knhk/knhk/runtime/sign"
 )
 
@@ -52,7 +50,7 @@ const (
 
 // Recorder appends the receipts of a data directory. Its methods are safe
 // for concurrent use; one process at a time may hold a directory's
-// Recorder (the data directory's lock sees to that).
+// Recorder (its lock, lock_flock.go, sees to that).
 type Recorder struct {
 	dir  string
 	opts Options
@@ -181,226 +179,6 @@ func savePublicKey(dir string, k *sign.PublicKey) error {
 	return os.WriteFile(path, k.MarshalPEM(), 0o644)
 }
 
-// cut is a checkpoint decided but not yet written: the tree's size and
-// root when it was cut.
-type cut struct {
-	size uint64
-	root Digest
-	time time.Time
-}
-
-// cutLocked decides a checkpoint of every receipt so far: it hands the
-// buffered receipts to the file (a write, not an fsync) and queues the
-// size and root for the writer. Cuts are queued in order under r.mu, so
-// the checkpoint file only grows.
-func (r *Recorder) cutLocked() {
-	if err := r.w.Flush(); err != nil {
-		r.fail(err)
-		return
-	}
-	root, err := rootOf(r.rng)
-	if err != nil {
-		r.fail(err)
-		return
-	}
-	now := r.opts.Now()
-	r.pending = append(r.pending, cut{size: r.next, root: root, time: now})
-	r.cutSize, r.lastCP = r.next, now
-	select {
-	case r.wake <- struct{}{}:
-	default:
-	}
-}
-
-// fail records the first error of the log; every call after it fails.
-func (r *Recorder) fail(err error) {
-	if r.err == nil {
-		r.err = fmt.Errorf("receipt log: %w", err)
-	}
-	r.cond.Broadcast()
-}
-
-// writer writes the queued checkpoints, and cuts one when receipts have
-// waited Interval. It runs in its own goroutine, so that the fsyncs and
-// the signature of a checkpoint never hold up a transition.
-func (r *Recorder) writer() {
-	defer close(r.done)
-	var tick <-chan time.Time
-	if r.opts.Interval > 0 {
-		t := time.NewTicker(r.opts.Interval)
-		defer t.Stop()
-		tick = t.C
-	}
-	for {
-		select {
-		case <-r.stop:
-			return
-		case <-r.wake:
-		case <-tick:
-			r.mu.Lock()
-			if r.err == nil && r.next > r.cutSize && r.opts.Now().Sub(r.lastCP) >= r.opts.Interval {
-				r.cutLocked()
-			}
-			r.mu.Unlock()
-		}
-		r.mu.Lock()
-		todo := r.pending
-		r.pending = nil
-		r.mu.Unlock()
-		for _, c := range todo {
-			err := r.writeCheckpoint(c)
-			r.mu.Lock()
-			if err != nil {
-				r.fail(err)
-			} else {
-				r.signedSize = c.size
-				r.cond.Broadcast()
-			}
-			r.mu.Unlock()
-			if err != nil {
-				break
-			}
-		}
-	}
-}
-
-// writeCheckpoint makes the receipts durable, then signs and appends the
-// checkpoint c of them and makes it durable: a signed checkpoint never
-// covers receipts a crash could lose.
-func (r *Recorder) writeCheckpoint(c cut) error {
-	if err := r.logf.Sync(); err != nil {
-		return err
-	}
-	cp := &Checkpoint{Size: c.size, Root: c.root, Time: c.time.UnixMilli()}
-	if err := signCheckpoint(cp, r.opts.Key); err != nil {
-		return err
-	}
-	line, err := encodeCheckpoint(cp)
-	if err != nil {
-		return err
-	}
-	if _, err := r.cpf.Write(line); err != nil {
-		return err
-	}
-	return r.cpf.Sync()
-}
-
-// queued is an event waiting for the sequencer to become a receipt.
-type queued struct {
-	caseID, desc, kind string
-	frame, trans       int32
-	ev                 Digest
-}
-
-// maxQueued bounds the events waiting for the sequencer; Record waits
-// beyond it. The sequencer wakes when wakeQueued events wait, or every
-// sequenceEvery: waking it for each event cost more than the receipt.
-const (
-	maxQueued     = 1 << 16
-	wakeQueued    = 256
-	sequenceEvery = 2 * time.Millisecond
-)
-
-// Record queues the receipt of ev, just committed for caseID, whose
-// program has descriptor hash descriptor. The receipt is made by the
-// sequencer goroutine: appends from many cases then do not contend for
-// the log's chain, and only the event's digest is computed here. An
-// error of the log (a failed write) is returned by the Record calls
-// after it and by Checkpoint and Close.
-func (r *Recorder) Record(caseID, descriptor string, ev *engine.Event) error {
-	evd, err := EventDigest(ev)
-	if err != nil {
-		return err
-	}
-	r.qmu.Lock()
-	for len(r.q) >= maxQueued && r.qerr == nil {
-		r.qcond.Wait()
-	}
-	if r.qerr != nil {
-		err := r.qerr
-		r.qmu.Unlock()
-		return err
-	}
-	r.q = append(r.q, queued{caseID: caseID, desc: descriptor, kind: ev.Kind.String(), frame: ev.Frame, trans: ev.Trans, ev: evd})
-	r.qn++
-	wake := len(r.q) == wakeQueued
-	r.qmu.Unlock()
-	if wake {
-		select {
-		case r.qwake <- struct{}{}:
-		default:
-		}
-	}
-	return nil
-}
-
-// sequencer turns queued events into receipts, in the order Record
-// queued them.
-func (r *Recorder) sequencer() {
-	defer close(r.qdone)
-	t := time.NewTicker(sequenceEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-r.stop:
-			return
-		case <-r.qwake:
-		case <-t.C:
-		}
-		r.qmu.Lock()
-		batch := r.q
-		r.q = r.qspare[:0]
-		r.qcond.Broadcast()
-		r.qmu.Unlock()
-		r.mu.Lock()
-		for i := range batch {
-			if r.err != nil {
-				break
-			}
-			r.appendLocked(&batch[i])
-		}
-		err := r.err
-		r.cond.Broadcast()
-		r.mu.Unlock()
-		r.qmu.Lock()
-		if err != nil && r.qerr == nil {
-			r.qerr = err
-			r.qcond.Broadcast()
-		}
-		clear(batch)
-		r.qspare = batch[:0]
-		r.qmu.Unlock()
-	}
-}
-
-// appendLocked makes and writes the receipt of q.
-func (r *Recorder) appendLocked(q *queued) {
-	cc := r.cases[q.caseID]
-	if cc == nil {
-		cc = &caseChain{}
-		r.cases[q.caseID] = cc
-	}
-	in := cc.out
-	rc := Receipt{Seq: r.next, Case: q.caseID, Kind: q.kind, Frame: q.frame, Trans: q.trans,
-		Descriptor: q.desc, Input: in, Event: q.ev, Output: OutputOf(in, q.ev), Prev: r.prev}
-	rc.Hash = rc.ComputeHash()
-	r.line = appendLine(r.line[:0], &rc)
-	if _, err := r.w.Write(r.line); err != nil {
-		r.fail(err)
-		return
-	}
-	if err := r.rng.Append(leafHash(rc.Hash), nil); err != nil {
-		r.fail(err)
-		return
-	}
-	cc.out, cc.n = rc.Output, cc.n+1
-	r.prev = rc.Hash
-	r.next++
-	if r.next-r.cutSize >= uint64(r.opts.Every) {
-		r.cutLocked()
-	}
-}
-
 // Checkpoint signs a checkpoint of every receipt recorded so far, unless
 // one covers them already, and returns once it is durable.
 func (r *Recorder) Checkpoint() error {
@@ -461,71 +239,3 @@ func (r *Recorder) Close() error {
 	}
 	return err
 }
-
-// Wrap returns log with a receipt recorded after each successful Append,
-// for cases of the program whose descriptor hash is descriptor. The
-// result keeps log's optional interfaces (engine.Snapshotter,
-// engine.Flusher), so that the engine snapshots and batches as before.
-func (r *Recorder) Wrap(log engine.EventLog, descriptor string) engine.EventLog {
-	base := &recLog{EventLog: log, r: r, desc: descriptor}
-	sn, isSnap := log.(engine.Snapshotter)
-	fl, isFlush := log.(engine.Flusher)
-	switch {
-	case isSnap && isFlush:
-		return &snapFlushLog{base, sn, fl}
-	case isSnap:
-		return &snapLog{base, sn}
-	case isFlush:
-		return &flushLog{base, fl}
-	}
-	return base
-}
-
-type recLog struct {
-	engine.EventLog
-	r    *Recorder
-	desc string
-}
-
-func (l *recLog) Append(ctx context.Context, caseID string, ev *engine.Event) error {
-	if err := l.EventLog.Append(ctx, caseID, ev); err != nil {
-		return err
-	}
-	return l.r.Record(caseID, l.desc, ev)
-}
-
-type snapLog struct {
-	*recLog
-	sn engine.Snapshotter
-}
-
-func (l *snapLog) SaveSnapshot(ctx context.Context, caseID string, snap []byte) error {
-	return l.sn.SaveSnapshot(ctx, caseID, snap)
-}
-
-func (l *snapLog) ReplaySnapshot(ctx context.Context, caseID string, restore func([]byte) error, fn func(*engine.Event) error) error {
-	return l.sn.ReplaySnapshot(ctx, caseID, restore, fn)
-}
-
-type flushLog struct {
-	*recLog
-	fl engine.Flusher
-}
-
-func (l *flushLog) Flush(caseID string) { l.fl.Flush(caseID) }
-
-type snapFlushLog struct {
-	*recLog
-	sn engine.Snapshotter
-	fl engine.Flusher
-}
-
-func (l *snapFlushLog) SaveSnapshot(ctx context.Context, caseID string, snap []byte) error {
-	return l.sn.SaveSnapshot(ctx, caseID, snap)
-}
-
-func (l *snapFlushLog) ReplaySnapshot(ctx context.Context, caseID string, restore func([]byte) error, fn func(*engine.Event) error) error {
-	return l.sn.ReplaySnapshot(ctx, caseID, restore, fn)
-}
-
-func (l *snapFlushLog) Flush(caseID string) { l.fl.Flush(caseID) }
