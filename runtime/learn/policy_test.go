@@ -220,3 +220,46 @@ func TestConfigPerRoute(t *testing.T) {
 		t.Errorf("bins [10]: keys %q %q %q; want the first two equal, the third apart", a.key, b.key, d.key)
 	}
 }
+
+// TestConcurrentDecisions: decisions and outcomes from many goroutines
+// while the trainers train and publish; every outcome is either learned
+// or counted as dropped, and run under -race this checks that decisions
+// only read published snapshots.
+func TestConcurrentDecisions(t *testing.T) {
+	for _, alg := range []Algorithm{Thompson, ActorCritic} {
+		dir := t.TempDir()
+		p, err := Open(build(t, shipSrc), Options{Dir: dir, Queue: 64, SaveEvery: 50, Config: &Config{Default: RouteConfig{Policy: alg}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := context.Background()
+		const workers, each = 8, 300
+		var wg sync.WaitGroup
+		for w := range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range each {
+					f := []any{[]string{"eu", "us"}[(w+i)%2], int64(i % 7)}
+					k, err := p.Choose(ctx, "carrier", f, 2)
+					if err != nil || k < 0 || k > 1 {
+						t.Errorf("Choose = %d, %v", k, err)
+						return
+					}
+					p.Learn("carrier", f, k, -float64(k+1), true)
+				}
+			}()
+		}
+		wg.Wait()
+		if err := p.Close(); err != nil {
+			t.Fatal(err)
+		}
+		f, err := ReadFile(PolicyPath(dir, "carrier"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.Updates+f.Skipped != workers*each || f.Updates == 0 {
+			t.Errorf("%s: %d learned + %d dropped, want %d in all", alg, f.Updates, f.Skipped, workers*each)
+		}
+	}
+}
