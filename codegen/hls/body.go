@@ -8,6 +8,7 @@ package hls
 import (
 	"fmt"
 	"math"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -82,33 +83,44 @@ func (g *kgen) params(fn *ir.Func) []string {
 func (g *kgen) function(id ir.FuncID) string {
 	fn := g.p.Funcs[id]
 	b := &body{g: g, fn: fn, c: analyse(fn), emitted: make([]int, len(fn.Blocks))}
-	ps := append(g.params(fn), ctype(g.p.KindOf(fn.Result))+" *res")
-	fmt.Fprintf(&b.sb, "// %s computes %s (%s) for one element; it returns 0, or the code\n// of the instruction that failed.\n", funcName(id), fn.Name, g.where(fn.Loc))
-	fmt.Fprintf(&b.sb, "static int32_t %s(%s) {\n", funcName(id), strings.Join(ps, ", "))
 	b.depth = 1
-	b.line("KNHK_HLS(INLINE)")
-	for r, t := range fn.Regs {
-		if r < len(fn.Params) {
-			continue
-		}
-		k := g.p.KindOf(t)
-		if ct := ctype(k); ct != "" {
-			b.line("%s %s = %s;", ct, reg(ir.Reg(r)), zero(k))
-		}
-	}
-	for _, r := range unread(fn) {
-		b.line("(void)%s;", reg(r))
-	}
 	b.seq(0, -1, -1)
-	b.depth = 0
-	b.line("}")
+	code := b.sb.String()
 	for blk, n := range b.emitted {
 		if n > 1 {
 			g.errorf(fn.Loc, "internal error: %s: block b%d would be written %d times", fn.Name, blk, n)
 		}
 	}
-	return b.sb.String()
+	// The registers the written blocks use, declared first (blocks that
+	// cannot be reached, such as the join after two returning arms, are
+	// not written).
+	used := map[string]bool{}
+	for _, tok := range regToken.FindAllString(code, -1) {
+		used[tok] = true
+	}
+	var sb strings.Builder
+	ps := append(g.params(fn), ctype(g.p.KindOf(fn.Result))+" *res")
+	fmt.Fprintf(&sb, "// %s computes %s (%s) for one element; it returns 0, or the code\n// of the instruction that failed.\n", funcName(id), fn.Name, g.where(fn.Loc))
+	fmt.Fprintf(&sb, "static int32_t %s(%s) {\n", funcName(id), strings.Join(ps, ", "))
+	sb.WriteString("  KNHK_HLS(INLINE)\n")
+	for r, t := range fn.Regs {
+		k := g.p.KindOf(t)
+		if ct := ctype(k); ct != "" && r >= len(fn.Params) && used[reg(ir.Reg(r))] {
+			fmt.Fprintf(&sb, "  %s %s = %s;\n", ct, reg(ir.Reg(r)), zero(k))
+		}
+	}
+	for _, r := range unread(fn) {
+		if used[reg(r)] {
+			fmt.Fprintf(&sb, "  (void)%s;\n", reg(r))
+		}
+	}
+	sb.WriteString(code)
+	sb.WriteString("}\n")
+	return sb.String()
 }
+
+// regToken matches the registers in written code.
+var regToken = regexp.MustCompile(`\br[0-9]+\b`)
 
 func zero(k ir.Kind) string {
 	if k == ir.KindBool {

@@ -86,16 +86,42 @@ func analyse(fn *ir.Func) *cfg {
 	return c
 }
 
-// constOf returns the integer constant register r holds, if it is one.
+// constOf returns the integer constant register r holds, if it is one:
+// a constant, or negation, arithmetic and conversions of constants (the
+// lowering writes -2 as the negation of 2).
 func (c *cfg) constOf(r ir.Reg) (int64, bool) {
-	if r < 0 || int(r) >= len(c.def) || c.def[r] == nil {
+	return c.constDepth(r, 0)
+}
+
+func (c *cfg) constDepth(r ir.Reg, depth int) (int64, bool) {
+	if depth > 16 || r < 0 || int(r) >= len(c.def) || c.def[r] == nil {
 		return 0, false
 	}
 	in := c.def[r]
-	if in.Op != ir.OpConst || in.Const.Kind != ir.ConstInt {
-		return 0, false
+	switch in.Op {
+	case ir.OpConst:
+		return in.Const.Int, in.Const.Kind == ir.ConstInt
+	case ir.OpUnary:
+		x, ok := c.constDepth(in.Args[0], depth+1)
+		return -x, ok && ir.UnOp(in.Sub) == ir.UnNeg
+	case ir.OpConvert:
+		return c.constDepth(in.Args[0], depth+1)
+	case ir.OpBinary:
+		x, okx := c.constDepth(in.Args[0], depth+1)
+		y, oky := c.constDepth(in.Args[1], depth+1)
+		if !okx || !oky {
+			return 0, false
+		}
+		switch ir.BinOp(in.Sub) {
+		case ir.BinAdd:
+			return x + y, true
+		case ir.BinSub:
+			return x - y, true
+		case ir.BinMul:
+			return x * y, true
+		}
 	}
-	return in.Const.Int, true
+	return 0, false
 }
 
 // counted recognises the loops the kernel lowering writes for
