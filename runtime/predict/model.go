@@ -23,7 +23,12 @@ type Options struct {
 	Batch  int     // minibatch size (default 256)
 	Hidden int     // hidden units per layer (default 64)
 	Level  float64 // interval coverage (default 0.9)
-	Seed   uint64
+	// Ensemble is how many networks of each kind, from different random
+	// starts, predict together (probabilities and quantiles averaged;
+	// default 1: three gain about 0.001 in accuracy and 0.5% in MAE on
+	// the shared logs for three times the training).
+	Ensemble int
+	Seed     uint64
 }
 
 func (o *Options) defaults() {
@@ -39,6 +44,9 @@ func (o *Options) defaults() {
 	if o.Level == 0 {
 		o.Level = 0.9
 	}
+	if o.Ensemble == 0 {
+		o.Ensemble = 1
+	}
 }
 
 // Model predicts the next activity and the remaining time of a case
@@ -46,8 +54,8 @@ func (o *Options) defaults() {
 type Model struct {
 	Names []string
 	enc   encoder
-	next  *nn.Net // classes: activities, then End
-	rem   *nn.Net // log1p(days) quantiles (1-level)/2, 0.5, (1+level)/2
+	next  []*nn.Net // classes: activities, then End
+	rem   []*nn.Net // log1p(days) quantiles (1-level)/2, 0.5, (1+level)/2
 	// Q widens the quantile interval (in log1p days) so that it covers
 	// Level of the calibration prefixes (conformalised quantile
 	// regression, Romano et al. 2019).
@@ -97,8 +105,11 @@ func Train(names []string, cases []Case, o Options) (*Model, error) {
 	for i, p := range all {
 		y.Set(i, class(p.Next, A), 1)
 	}
-	m.next = nn.New([]int{d, o.Hidden, o.Hidden, A + 1}, nn.ReLU, rng)
-	m.next.Fit(x, y, nn.SoftmaxCE{}, o.Steps, o.Batch, 0.003, rng)
+	for range o.Ensemble {
+		n := nn.New([]int{d, o.Hidden, o.Hidden, A + 1}, nn.ReLU, rng)
+		n.Fit(x, y, nn.SoftmaxCE{}, o.Steps, o.Batch, 0.003, rng)
+		m.next = append(m.next, n)
+	}
 
 	lo, hi := (1-o.Level)/2, (1+o.Level)/2
 	xt := m.features(timed)
@@ -108,12 +119,15 @@ func Train(names []string, cases []Case, o Options) (*Model, error) {
 		yt.SetRow(i, []float64{v, v, v})
 		m.MaxTarget = max(m.MaxTarget, v)
 	}
-	m.rem = nn.New([]int{d, o.Hidden, o.Hidden, 3}, nn.ReLU, rng)
-	m.rem.Fit(xt, yt, nn.Pinball{Taus: []float64{lo, 0.5, hi}}, o.Steps, o.Batch, 0.003, rng)
+	for range o.Ensemble {
+		n := nn.New([]int{d, o.Hidden, o.Hidden, 3}, nn.ReLU, rng)
+		n.Fit(xt, yt, nn.Pinball{Taus: []float64{lo, 0.5, hi}}, o.Steps, o.Batch, 0.003, rng)
+		m.rem = append(m.rem, n)
+	}
 
 	// Conformal calibration: the score of a prefix is how far its
 	// target lies outside the quantile interval (negative inside).
-	out := m.rem.Forward(m.features(calib))
+	out := m.quantiles(m.features(calib))
 	scores := make([]float64, len(calib))
 	for i, p := range calib {
 		v := target(p)
@@ -154,12 +168,12 @@ func (m *Model) Predict(ps []Prefix) []Prediction {
 		return nil
 	}
 	x := m.features(ps)
-	nx, rm := m.next.Forward(x), m.rem.Forward(x)
+	nx, rm := m.probs(x), m.quantiles(x)
 	A := len(m.Names)
 	out := make([]Prediction, len(ps))
 	prob := make([]float64, A+1)
 	for i := range ps {
-		nn.Softmax(prob, nx.RawRowView(i))
+		copy(prob, nx.RawRowView(i))
 		best := 0
 		for j := range prob {
 			if prob[j] > prob[best] {
@@ -208,6 +222,37 @@ func (m *Model) PredictTrace(t export.Trace) (Prediction, int, error) {
 	return m.Predict([]Prefix{{Case: &c, K: len(c.Acts)}})[0], len(c.Acts), nil
 }
 
+// probs returns the ensemble's mean next-activity probabilities.
+func (m *Model) probs(x *mat.Dense) *mat.Dense {
+	r, _ := x.Dims()
+	c := len(m.Names) + 1
+	out := mat.NewDense(r, c, nil)
+	p := make([]float64, c)
+	for _, n := range m.next {
+		z := n.Forward(x)
+		for i := 0; i < r; i++ {
+			nn.Softmax(p, z.RawRowView(i))
+			row := out.RawRowView(i)
+			for j := range row {
+				row[j] += p[j] / float64(len(m.next))
+			}
+		}
+	}
+	return out
+}
+
+// quantiles returns the ensemble's mean quantiles.
+func (m *Model) quantiles(x *mat.Dense) *mat.Dense {
+	r, _ := x.Dims()
+	out := mat.NewDense(r, 3, nil)
+	for _, n := range m.rem {
+		q := n.Forward(x)
+		q.Scale(1/float64(len(m.rem)), q)
+		out.Add(out, q)
+	}
+	return out
+}
+
 // clamp keeps the quantiles in [0, MaxTarget] and in order.
 func (m *Model) clamp(q []float64) []float64 {
 	for j := range q {
@@ -221,7 +266,7 @@ func (m *Model) clamp(q []float64) []float64 {
 // NextClass returns the index of the predicted class (len(Names) for
 // the end) for each prefix.
 func (m *Model) nextClass(ps []Prefix) []int {
-	nx := m.next.Forward(m.features(ps))
+	nx := m.probs(m.features(ps))
 	out := make([]int, len(ps))
 	for i := range ps {
 		row := nx.RawRowView(i)
