@@ -15,7 +15,9 @@
 // Apply needs nothing else), so the chain of Output digests commits to
 // every state the case went through. Prev is the hash of the previous
 // receipt of the whole log and Seq its position, so deleting, inserting
-// or reordering receipts breaks the chain at the first receipt moved.
+// or reordering receipts breaks the chain at the first receipt moved. A
+// receipt's hash is the RFC 6962 leaf hash of its fields' binary
+// encoding, so it is its Merkle leaf as it stands.
 //
 // The log sits above the engine: [Recorder.Wrap] decorates an
 // engine.EventLog, recording a receipt after each successful Append.

@@ -61,3 +61,17 @@ func TestEventDigestSurvivesTheLog(t *testing.T) {
 		t.Error("a value of an unknown type digested")
 	}
 }
+
+// A receipt's hash is the RFC 6962 leaf hash of its encoding, computed
+// here by the merkle library itself.
+func TestReceiptHashIsLeafHash(t *testing.T) {
+	r := &Receipt{Seq: 7, Case: "c", Kind: "fire", Descriptor: "d"}
+	b := []byte("knhk-receipt/v1\x00")
+	b = append(b, 7, 1, 'c', 4, 'f', 'i', 'r', 'e', 1, 'd', 0, 0)
+	b = append(b, make([]byte, 4*32)...)
+	var want Digest
+	copy(want[:], hasher.HashLeaf(b))
+	if r.ComputeHash() != want {
+		t.Fatal("the receipt hash is not the leaf hash of its encoding")
+	}
+}

@@ -69,6 +69,7 @@ func OutputOf(in, ev Digest) Digest {
 // happens to be spelled.
 func (r *Receipt) ComputeHash() Digest {
 	b := make([]byte, 0, 256)
+	b = append(b, 0) // RFC 6962's leaf prefix
 	b = append(b, "knhk-receipt/v1\x00"...)
 	b = binary.AppendUvarint(b, r.Seq)
 	for _, s := range []string{r.Case, r.Kind, r.Descriptor} {
@@ -80,6 +81,9 @@ func (r *Receipt) ComputeHash() Digest {
 	for _, d := range []Digest{r.Input, r.Event, r.Output, r.Prev} {
 		b = append(b, d[:]...)
 	}
+	// The hash is the RFC 6962 leaf hash of the encoding, SHA-256(0x00 ||
+	// encoding): it is the receipt's Merkle leaf as it stands, and a
+	// receipt can never pass for an inner node of the tree.
 	return sha256.Sum256(b)
 }
 

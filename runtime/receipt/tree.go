@@ -17,9 +17,9 @@ var (
 	rangeFac = &compact.RangeFactory{Hash: hasher.HashChildren}
 )
 
-// leafHash is the Merkle leaf of a receipt: the RFC 6962 leaf hash of
-// the receipt's hash.
-func leafHash(h Digest) []byte { return hasher.HashLeaf(h[:]) }
+// leafHash is the Merkle leaf of a receipt: its hash, which is already
+// the RFC 6962 leaf hash of its encoding (see [Receipt.ComputeHash]).
+func leafHash(h Digest) []byte { return append([]byte(nil), h[:]...) }
 
 // rootOf returns the root of a compact range, the empty-tree root for
 // none.
