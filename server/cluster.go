@@ -13,6 +13,7 @@ import (
 	"io"
 	"net/http"
 
+	"github.com/knhk/knhk/api/knhk/v1/knhkv1connect"
 	"github.com/knhk/knhk/compiler/ir"
 	"github.com/knhk/knhk/runtime/cluster"
 	"github.com/knhk/knhk/runtime/engine"
@@ -39,6 +40,9 @@ func NewClusterAPI(n *cluster.Node, prog *ir.Program) *ClusterAPI {
 	a.mux.HandleFunc("POST /cluster/v1/cases/{id}/cancel", a.leaderOnly(a.cancel))
 	a.mux.HandleFunc("GET /cluster/v1/cases/{id}", a.get)
 	a.mux.HandleFunc("GET /cluster/v1/cases", a.list)
+	// The Connect API of a single knhk serve, answered by the leader.
+	path, h := knhkv1connect.NewKnhkServiceHandler(&clusterRPC{a: a})
+	a.mux.Handle(path, a.leaderOnly(h.ServeHTTP))
 	return a
 }
 

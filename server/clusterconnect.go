@@ -1,0 +1,305 @@
+// This file implements the Connect API of api/knhk/v1 on a cluster
+// node, for the calls a cluster answers: the CLI's --server commands
+// (run, signal, resume, query, cases) work against a cluster as they do
+// against a single knhk serve. Calls are answered by the leader; a
+// follower forwards them (see clusterfwd.go).
+
+package server
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"connectrpc.com/connect"
+
+	knhkv1 "github.com/knhk/knhk/api/knhk/v1"
+	"github.com/knhk/knhk/api/knhk/v1/knhkv1connect"
+	"github.com/knhk/knhk/compiler"
+	"github.com/knhk/knhk/lang/check"
+	"github.com/knhk/knhk/runtime/caseio"
+	"github.com/knhk/knhk/runtime/cluster"
+	"github.com/knhk/knhk/runtime/engine"
+	"github.com/knhk/knhk/runtime/host"
+)
+
+// clusterRPC answers the Connect API over a cluster node. The calls it
+// does not implement (history, export, queue workers) answer
+// Unimplemented.
+type clusterRPC struct {
+	knhkv1connect.UnimplementedKnhkServiceHandler
+	a *ClusterAPI
+}
+
+// connectErr maps the cluster's errors to Connect codes.
+func connectErr(err error) error {
+	code := connect.CodeInvalidArgument
+	switch {
+	case errors.Is(err, cluster.ErrNotLeader), errors.Is(err, cluster.ErrMaybeCommitted):
+		code = connect.CodeUnavailable
+	case errors.Is(err, engine.ErrUnknownCase):
+		code = connect.CodeNotFound
+	case errors.Is(err, cluster.ErrCaseExists):
+		code = connect.CodeAlreadyExists
+	case errors.Is(err, cluster.ErrProgram):
+		code = connect.CodeFailedPrecondition
+	}
+	return connect.NewError(code, err)
+}
+
+// Deploy accepts the cluster's own program only: programs are not
+// replicated, every node is started with the one it runs.
+func (r *clusterRPC) Deploy(ctx context.Context, req *connect.Request[knhkv1.DeployRequest]) (*connect.Response[knhkv1.DeployResponse], error) {
+	name := req.Msg.Name
+	if name == "" {
+		name = "main.knhk"
+	}
+	if len(req.Msg.Compiled) > 0 {
+		return nil, connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("a cluster runs the program its nodes were started with; deploy its source"))
+	}
+	pkg, info, ds := check.CheckSource(name, []byte(req.Msg.Source), &check.Config{ReadFile: func(path string) ([]byte, error) {
+		return nil, fmt.Errorf("a deployed source cannot import files (%s)", path)
+	}})
+	if ds.HasErrors() || pkg == nil {
+		return nil, connect.NewError(connect.CodeInvalidArgument, errorsOnly(ds))
+	}
+	p, gds := compiler.Build(pkg, info)
+	if gds.HasErrors() || p == nil {
+		return nil, connect.NewError(connect.CodeInvalidArgument, errorsOnly(gds))
+	}
+	hash, err := p.Hash()
+	if err != nil {
+		return nil, connect.NewError(connect.CodeInternal, err)
+	}
+	if hash != r.a.n.ProgramHash() {
+		return nil, connect.NewError(connect.CodeFailedPrecondition, fmt.Errorf("%w: %s is program %.12s, the cluster runs %.12s; a cluster does not replicate deploys: start its nodes with the new program", cluster.ErrProgram, name, hash, r.a.n.ProgramHash()))
+	}
+	return connect.NewResponse(&knhkv1.DeployResponse{Hash: hash, Workflows: r.workflows()}), nil
+}
+
+func (r *clusterRPC) workflows() []string {
+	var out []string
+	for _, n := range r.a.prog.Nets {
+		if n != nil && !containsDot(n.Name) {
+			out = append(out, n.Name)
+		}
+	}
+	return out
+}
+
+func containsDot(s string) bool { return bytes.IndexByte([]byte(s), '.') >= 0 }
+
+func (r *clusterRPC) ListPrograms(context.Context, *connect.Request[knhkv1.ListProgramsRequest]) (*connect.Response[knhkv1.ListProgramsResponse], error) {
+	return connect.NewResponse(&knhkv1.ListProgramsResponse{Programs: []*knhkv1.Program{{Hash: r.a.n.ProgramHash(), Workflows: r.workflows()}}}), nil
+}
+
+// StartCase starts a case named after its request id (so that a retry
+// names the same case), or a random one.
+func (r *clusterRPC) StartCase(ctx context.Context, req *connect.Request[knhkv1.StartCaseRequest]) (*connect.Response[knhkv1.StartCaseResponse], error) {
+	m := req.Msg
+	if m.BusinessKey != "" {
+		return nil, connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("a cluster does not index business keys yet; give a request id"))
+	}
+	if m.Program != "" && m.Program != r.a.n.ProgramHash() {
+		return nil, connect.NewError(connect.CodeFailedPrecondition, fmt.Errorf("%w: the cluster runs program %.12s, not %.12s", cluster.ErrProgram, r.a.n.ProgramHash(), m.Program))
+	}
+	net := r.a.prog.Net(m.Workflow)
+	if net == nil {
+		return nil, connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("the program has no workflow %s", m.Workflow))
+	}
+	var in []byte
+	if m.InputJson != "" {
+		in = []byte(m.InputJson)
+	}
+	vals, err := caseio.DecodeInput(r.a.prog, net, in)
+	if err != nil {
+		return nil, connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("bad input for %s: %w", m.Workflow, err))
+	}
+	id := caseIDFor(m.RequestId)
+	err = r.a.n.Start(ctx, m.RequestId, id, m.Workflow, host.ToEngineAll(vals))
+	existing := false
+	if errors.Is(err, cluster.ErrCaseExists) && m.RequestId != "" {
+		err, existing = nil, true
+	}
+	if err != nil {
+		return nil, connectErr(err)
+	}
+	return connect.NewResponse(&knhkv1.StartCaseResponse{CaseId: id, Existing: existing}), nil
+}
+
+func caseIDFor(reqID string) string {
+	if reqID == "" {
+		var b [8]byte
+		rand.Read(b[:])
+		return hex.EncodeToString(b[:])
+	}
+	sum := sha256.Sum256([]byte(reqID))
+	return hex.EncodeToString(sum[:8])
+}
+
+func (r *clusterRPC) SignalCase(ctx context.Context, req *connect.Request[knhkv1.SignalCaseRequest]) (*connect.Response[knhkv1.SignalCaseResponse], error) {
+	m := req.Msg
+	v, err := r.a.n.Get(ctx, m.CaseId, cluster.Linearizable)
+	if err != nil {
+		return nil, connectErr(err)
+	}
+	root := r.a.prog.Nets[v.State.Net]
+	sig := caseio.FindSignal(r.a.prog, root, m.Name)
+	if sig == nil {
+		return nil, connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("workflow %s has no signal %s (it has: %v)", root.Name, m.Name, caseio.SignalNames(root)))
+	}
+	var payload []byte
+	if m.PayloadJson != "" {
+		payload = []byte(m.PayloadJson)
+	}
+	vals, err := caseio.DecodePayload(r.a.prog, sig, payload)
+	if err != nil {
+		return nil, connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("bad payload for %s: %w", m.Name, err))
+	}
+	if err := r.a.n.Signal(ctx, m.RequestId, m.CaseId, m.Name, host.ToEngineAll(vals)); err != nil {
+		return nil, connectErr(err)
+	}
+	s, err := r.summary(ctx, m.CaseId)
+	if err != nil {
+		return nil, err
+	}
+	return connect.NewResponse(&knhkv1.SignalCaseResponse{Case: s}), nil
+}
+
+func (r *clusterRPC) CancelCase(ctx context.Context, req *connect.Request[knhkv1.CancelCaseRequest]) (*connect.Response[knhkv1.CancelCaseResponse], error) {
+	if err := r.a.n.Cancel(ctx, "", req.Msg.CaseId); err != nil {
+		return nil, connectErr(err)
+	}
+	return connect.NewResponse(&knhkv1.CancelCaseResponse{}), nil
+}
+
+// summary reads case id on the leader as a CaseSummary.
+func (r *clusterRPC) summary(ctx context.Context, id string) (*knhkv1.CaseSummary, error) {
+	v, err := r.a.n.Get(ctx, id, cluster.Linearizable)
+	if err != nil {
+		return nil, connectErr(err)
+	}
+	return r.toSummary(id, v.State), nil
+}
+
+func (r *clusterRPC) toSummary(id string, st *engine.State) *knhkv1.CaseSummary {
+	p := r.a.prog
+	s := &knhkv1.CaseSummary{CaseId: id, Program: r.a.n.ProgramHash(), Status: st.Status.String()}
+	if int(st.Net) < len(p.Nets) {
+		s.Workflow = p.Nets[st.Net].Name
+	}
+	switch st.Status {
+	case engine.Completed:
+		if b, err := caseio.Result(p, p.Nets[st.Net], st.Result); err == nil {
+			s.ResultJson = string(b)
+		}
+	case engine.Failed, engine.Failing, engine.CompFailed:
+		s.Error = "case " + id + " failed: " + st.Error
+	case engine.Running:
+		s.Waiting = caseio.Waits(p, st)
+		s.Idle = len(s.Waiting) > 0 && len(st.Invs) == 0
+	}
+	return s
+}
+
+func (r *clusterRPC) GetCase(ctx context.Context, req *connect.Request[knhkv1.GetCaseRequest]) (*connect.Response[knhkv1.GetCaseResponse], error) {
+	s, err := r.summary(ctx, req.Msg.CaseId)
+	if err != nil {
+		return nil, err
+	}
+	return connect.NewResponse(&knhkv1.GetCaseResponse{Case: s}), nil
+}
+
+// WaitCase polls the leader's copy until the case ends (or, with
+// or_waiting, is idle) or the timeout passes.
+func (r *clusterRPC) WaitCase(ctx context.Context, req *connect.Request[knhkv1.WaitCaseRequest]) (*connect.Response[knhkv1.WaitCaseResponse], error) {
+	timeout := time.Duration(req.Msg.TimeoutMs) * time.Millisecond
+	if timeout <= 0 || timeout > time.Minute {
+		timeout = time.Minute
+	}
+	deadline := time.Now().Add(timeout)
+	for {
+		s, err := r.summary(ctx, req.Msg.CaseId)
+		if err != nil {
+			return nil, err
+		}
+		done := s.Status == "completed" || s.Status == "failed" || s.Status == "cancelled" || s.Status == "compensation-failed"
+		if done || req.Msg.OrWaiting && s.Idle || time.Now().After(deadline) {
+			return connect.NewResponse(&knhkv1.WaitCaseResponse{Case: s, Done: done}), nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, connect.NewError(connect.CodeDeadlineExceeded, ctx.Err())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+func (r *clusterRPC) QueryCase(ctx context.Context, req *connect.Request[knhkv1.QueryCaseRequest]) (*connect.Response[knhkv1.QueryCaseResponse], error) {
+	v, err := r.a.n.Get(ctx, req.Msg.CaseId, cluster.Linearizable)
+	if err != nil {
+		return nil, connectErr(err)
+	}
+	net := r.a.prog.Nets[v.State.Net]
+	qs := net.Queries
+	if name := req.Msg.Name; name != "" {
+		qs = nil
+		var names []string
+		for _, q := range net.Queries {
+			if q != nil && q.Name == name {
+				qs = append(qs, q)
+			}
+			if q != nil {
+				names = append(names, q.Name)
+			}
+		}
+		if len(qs) == 0 {
+			return nil, connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("workflow %s has no query %s (it declares: %v)", net.Name, name, names))
+		}
+	}
+	var out bytes.Buffer
+	if req.Msg.Name == "" {
+		out.WriteByte('{')
+	}
+	for i, q := range qs {
+		b, err := caseio.Query(ctx, r.a.prog, v.State, q)
+		if err != nil {
+			return nil, connect.NewError(connect.CodeFailedPrecondition, fmt.Errorf("query %s of case %s: %v", q.Name, req.Msg.CaseId, err))
+		}
+		if req.Msg.Name == "" {
+			if i > 0 {
+				out.WriteByte(',')
+			}
+			out.WriteString(strconv.Quote(q.Name) + ":")
+		}
+		out.Write(b)
+	}
+	if req.Msg.Name == "" {
+		out.WriteByte('}')
+	}
+	return connect.NewResponse(&knhkv1.QueryCaseResponse{ResultJson: out.String()}), nil
+}
+
+// ListCases lists the leader's copy of the cases, filtered by workflow
+// and status; paging is not offered (one page).
+func (r *clusterRPC) ListCases(ctx context.Context, req *connect.Request[knhkv1.ListCasesRequest]) (*connect.Response[knhkv1.ListCasesResponse], error) {
+	out := &knhkv1.ListCasesResponse{}
+	for _, id := range r.a.n.FSM().Cases(false) {
+		st, _, ok := r.a.n.FSM().Case(id)
+		if !ok {
+			continue
+		}
+		s := r.toSummary(id, st)
+		if req.Msg.Workflow != "" && s.Workflow != req.Msg.Workflow || req.Msg.Status != "" && s.Status != req.Msg.Status {
+			continue
+		}
+		out.Cases = append(out.Cases, s)
+	}
+	return connect.NewResponse(out), nil
+}
