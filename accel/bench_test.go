@@ -1,3 +1,5 @@
+//go:build cgo
+
 // Benchmarks of a memory-bound map (saxpy, 12 bytes per element) and a
 // sum (4 bytes per element) on the CPU and on the Vulkan device, with
 // GB/s and x-scalar (the Go scalar loop's time over this one's, the

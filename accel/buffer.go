@@ -1,3 +1,5 @@
+//go:build cgo
+
 // This file implements device buffers: host-visible memory the CPU maps
 // directly (CPU devices and integrated GPUs, where all memory is one),
 // or device-local memory filled and read through host-visible staging

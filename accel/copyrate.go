@@ -1,3 +1,5 @@
+//go:build cgo
+
 // This file implements the device's own copy rate, the yardstick that
 // kernel bandwidth is quoted against.
 

@@ -1,3 +1,5 @@
+//go:build cgo
+
 // This file implements an opened device: its queue, command buffer,
 // fence and pipeline cache. One Device runs one submission at a time.
 

@@ -1,3 +1,5 @@
+//go:build cgo
+
 // This file runs every kernel of every program with kernels on the CPU
 // reference (runtime/eval), as compiled Go (knhk build's loops, where
 // codegen/golang/kerneltest has them compiled) and on the Vulkan device,

@@ -4,17 +4,12 @@
 
 package accel
 
-import (
-	"errors"
-	"fmt"
-
-	vk "github.com/vulkan-go/vulkan"
-)
+import "errors"
 
 // The failures a caller may act on.
 var (
 	// ErrNoLoader: no Vulkan loader library could be opened.
-	ErrNoLoader = errors.New("no Vulkan loader (install libvulkan1)")
+	ErrNoLoader = errors.New("no Vulkan loader")
 	// ErrNoDevice: the loader works but offers no usable device, or
 	// KNHK_DEVICE names one that does not exist.
 	ErrNoDevice = errors.New("no Vulkan device")
@@ -27,24 +22,5 @@ var (
 	// (too many buffers, an array too large for one buffer).
 	ErrUnsupported = errors.New("not supported by the Vulkan device")
 )
-
-// check turns a Vulkan result into nil or an error naming the call.
-func check(r vk.Result, call string) error {
-	if r == vk.Success {
-		return nil
-	}
-	var sentinel error
-	switch r {
-	case vk.ErrorOutOfHostMemory, vk.ErrorOutOfDeviceMemory, vk.ErrorOutOfPoolMemory, vk.ErrorFragmentedPool:
-		sentinel = ErrOutOfMemory
-	case vk.ErrorDeviceLost:
-		sentinel = ErrDeviceLost
-	case vk.ErrorIncompatibleDriver, vk.ErrorInitializationFailed:
-		sentinel = ErrNoDevice
-	default:
-		return fmt.Errorf("vulkan: %s: %w", call, vk.Error(r))
-	}
-	return fmt.Errorf("vulkan: %s: %w: %v", call, sentinel, vk.Error(r))
-}
 
 func isLost(err error) bool { return errors.Is(err, ErrDeviceLost) }

@@ -1,3 +1,5 @@
+//go:build cgo
+
 // This file implements loading the Vulkan loader library at run time.
 
 package accel
@@ -56,5 +58,5 @@ func openLoader(names []string) (unsafe.Pointer, error) {
 		}
 		why = append(why, name+": no vkGetInstanceProcAddr")
 	}
-	return nil, fmt.Errorf("%w (%s)", ErrNoLoader, strings.Join(why, "; "))
+	return nil, fmt.Errorf("%w (install libvulkan1): %s", ErrNoLoader, strings.Join(why, "; "))
 }

@@ -1,3 +1,5 @@
+//go:build cgo
+
 // This file implements a kernel and a reduction of its result in one
 // submission, so that the result never leaves the device: scoring a batch
 // and counting or summing the scores costs one upload and a 4-byte read.

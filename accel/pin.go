@@ -1,3 +1,5 @@
+//go:build cgo
+
 // This file implements pinning for vulkan-go: its create-info structs
 // carry slices and strings that point into Go memory, and cgo's pointer
 // check rejects passing them unless that memory is pinned for the call.

@@ -1,3 +1,5 @@
+//go:build cgo
+
 // This file implements keeping the pipeline cache on disk, so that a
 // process does not compile the same modules again (drivers turn SPIR-V
 // into machine code when a pipeline is created, tens of milliseconds a

@@ -1,3 +1,5 @@
+//go:build cgo
+
 // This file implements compute pipelines: one per module, created once
 // per device (through the device's VkPipelineCache) and kept, with a
 // descriptor set that each run rewrites.

@@ -1,3 +1,5 @@
+//go:build cgo
+
 // This file implements reductions on the device: sum, min, max and count
 // of an array in passes of spirv.Reduce modules, all in one submission.
 

@@ -1,3 +1,5 @@
+//go:build cgo
+
 // This file implements running a compiled module: buffers for the
 // arguments, push constants, dispatches split at the device's largest
 // workgroup count, and the results read back.
@@ -8,32 +10,11 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
-	"time"
 
 	vk "github.com/vulkan-go/vulkan"
 
 	"github.com/knhk/knhk/codegen/spirv"
 )
-
-// Result is what one run of a module computed.
-type Result struct {
-	// Outputs holds each kernel's result, in the order of
-	// Shader.Kernels: []float32, []int32, []uint32 or []bool. RunReduce
-	// leaves it empty.
-	Outputs []any
-	// Reduced is RunReduce's value: a float32, int32 or uint32.
-	Reduced any
-	// Failed is the least element index at which some kernel failed
-	// (an index out of range, a division by zero, a conversion out of
-	// range), or -1. The device cannot say why; the caller re-runs the
-	// kernel on the CPU for the exact error.
-	Failed int
-	// Dispatches is how many vkCmdDispatch calls the run took.
-	Dispatches int
-	// Kernel is the device time of the kernel's dispatches alone
-	// (timestamps), or 0 where the device has none.
-	Kernel time.Duration
-}
 
 // Run runs module sh over args: args[j] are the arguments of kernel
 // sh.Kernels[j], one per parameter, Go slices for arrays ([]float32,

@@ -1,3 +1,5 @@
+//go:build cgo
+
 // This file implements device timestamps around the dispatches, so that
 // benchmarks can report kernel-only time apart from transfers.
 
