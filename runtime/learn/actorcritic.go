@@ -45,6 +45,7 @@ type acAgent struct {
 	dict   map[string]int      // token → input slot
 	tokens []string            // the tokens in slot order
 	shards int
+	grads  [][]float64 // one gradient buffer per shard
 }
 
 func newACAgent(cfg RouteConfig, n int, st *agentState, r *rand.Rand) *acAgent {
@@ -107,12 +108,20 @@ func (a *acAgent) trainBatch(r *rand.Rand) {
 		samples[j] = sample{x: vectorOf(a.dict, ex.in.toks), a: ex.action, target: (ex.reward - mean) / std, w: weights[j]}
 	}
 	deltas := make([]float64, len(slots))
-	grads := make([][]float64, a.shards)
+	if a.grads == nil {
+		// Kept from batch to batch: training allocates little, so that
+		// its garbage does not make decisions wait for the collector.
+		a.grads = make([][]float64, a.shards)
+		for g := range a.grads {
+			a.grads[g] = make([]float64, len(a.theta))
+		}
+	}
+	grads := a.grads
 	var wg sync.WaitGroup
 	per := (len(samples) + a.shards - 1) / a.shards
 	for g := range a.shards {
 		lo, hi := g*per, min((g+1)*per, len(samples))
-		grads[g] = make([]float64, len(a.theta))
+		clear(grads[g])
 		if lo >= hi {
 			continue
 		}

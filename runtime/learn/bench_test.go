@@ -109,9 +109,15 @@ func BenchmarkDecision(b *testing.B) {
 			var stop atomic.Bool
 			done := make(chan struct{})
 			go func() {
+				// Bursts that keep the trainer's queue from running
+				// dry, with pauses so that this goroutine itself does
+				// not take a core.
 				defer close(done)
 				for i := 0; !stop.Load(); i++ {
 					p.Learn("carrier", feats[i%3], i%3, -1, true)
+					if i%256 == 255 {
+						time.Sleep(2 * time.Millisecond)
+					}
 				}
 			}()
 			time.Sleep(20 * time.Millisecond) // the trainer is busy
