@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -77,6 +78,18 @@ func TestClusterProcessesSurviveLeaderKill(t *testing.T) {
 		return voters == 3 && st.Leader == "n1"
 	})
 
+	// knhk run and signal with --server work against the cluster as
+	// against one knhk serve (the Connect API, forwarded by followers).
+	code, _, errb := knhkProc(t, dir, "run", "--server", n3.url, "app.knhk", "--input-json", `"c2"`)
+	m := regexp.MustCompile(`case (\S+)`).FindStringSubmatch(errb)
+	if code != 0 || m == nil || !strings.Contains(errb, "waiting for signal Approve") {
+		t.Fatalf("run --server: exit %d\n%s", code, errb)
+	}
+	code, out, errb := knhkProc(t, dir, "signal", "--server", procs["n2"].url, m[1], "Approve", `{"by":"bob"}`)
+	if code != 0 || strings.TrimSpace(out) != `"c2 by bob"` {
+		t.Fatalf("signal --server: exit %d\n%s%s", code, out, errb)
+	}
+
 	// A follower forwards the start to the leader.
 	if code, _, errb := knhkProc(t, dir, "cluster", "--server", n3.url, "start", "c1", "--workflow", "Hold", "--input", `"c1"`); code != 0 {
 		t.Fatalf("start: %s", errb)
@@ -86,7 +99,7 @@ func TestClusterProcessesSurviveLeaderKill(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "other.knhk"), []byte(other), 0o666); err != nil {
 		t.Fatal(err)
 	}
-	code, _, errb := knhkProc(t, dir, "serve", "--data", "d-x", "--listen", "127.0.0.1:0", "--node", "x", "--raft", "127.0.0.1:0", "--join", n1.url, "other.knhk")
+	code, _, errb = knhkProc(t, dir, "serve", "--data", "d-x", "--listen", "127.0.0.1:0", "--node", "x", "--raft", "127.0.0.1:0", "--join", n1.url, "other.knhk")
 	if code != 1 || !strings.Contains(errb, "program version mismatch") {
 		t.Fatalf("a node of another program: exit %d\n%s", code, errb)
 	}
@@ -103,7 +116,7 @@ func TestClusterProcessesSurviveLeaderKill(t *testing.T) {
 	if code, _, errb := knhkProc(t, dir, "cluster", "--server", n3.url, "signal", "c1", "Approve", "--payload", `{"by":"ann"}`); code != 0 {
 		t.Fatalf("signal after the leader's death: %s", errb)
 	}
-	code, out, errb := knhkProc(t, dir, "cluster", "--server", n3.url, "get", "c1")
+	code, out, errb = knhkProc(t, dir, "cluster", "--server", n3.url, "get", "c1")
 	if code != 0 {
 		t.Fatalf("get: %s", errb)
 	}
