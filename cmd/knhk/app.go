@@ -32,7 +32,7 @@ type builtinApp struct {
 var app *builtinApp
 
 // appCommands are the commands a built binary offers.
-var appCommands = map[string]bool{"run": true, "signal": true, "resume": true, "query": true, "cases": true, "history": true, "export": true, "version": true}
+var appCommands = map[string]bool{"run": true, "signal": true, "resume": true, "query": true, "cases": true, "history": true, "export": true, "receipts": true, "version": true}
 
 // registerApp installs the compiled program: called from an init
 // function, so a broken embedded program is a panic at start-up, a bug

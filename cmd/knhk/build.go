@@ -53,7 +53,9 @@ with the generated file and line.
 With --sign-key KEY the descriptor the binary embeds is signed with the
 private key KEY and the signature written beside it as APP.sig; the
 binary started with run --trust DIR refuses to run unless APP.sig holds a
-signature of its descriptor by a key in DIR (see knhk help sign).
+signature of its descriptor by a key in DIR (see knhk help sign). The
+binary keeps receipts with run --sign-key KEY and checks them with its
+own receipts command, as knhk does.
 `,
 	setup: func(fs *flag.FlagSet) func(*env, []string) int {
 		var o buildOptions
