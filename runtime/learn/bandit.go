@@ -1,10 +1,12 @@
 // This file implements the tabular policies of a route: the contextual
 // bandits (ε-greedy, UCB, Thompson sampling) and Q-learning and SARSA
 // over the discretised features. A route decision is one step: its
-// outcome ends the episode, so the value targets of Q-learning and SARSA
-// are the reward itself and the two differ in how they explore (see
-// docs/learning.md); the bootstrapping updates of QTable are what they
-// run on multi-step problems.
+// outcome ends the episode, so the value target of Q-learning and of
+// SARSA is the reward itself. Q-learning, being off-policy, also learns
+// from a prioritised replay of past outcomes; SARSA learns only from the
+// outcomes of the policy it follows (see docs/learning.md). The
+// bootstrapping updates of QTable are what they run on multi-step
+// problems.
 
 package learn
 
@@ -23,11 +25,15 @@ type tableAgent struct {
 	table  map[string][]arm
 	shared map[string]bool // rows a published snapshot holds
 	scale  rewardScale
-	total  float64 // outcomes seen, for the ε schedule
+	total  float64             // outcomes seen, for the ε schedule
+	replay *Replay[experience] // Q-learning's prioritised replay
 }
 
 func newTableAgent(cfg RouteConfig, n int, st *agentState) *tableAgent {
 	a := &tableAgent{cfg: cfg, n: n, table: map[string][]arm{}, shared: map[string]bool{}}
+	if cfg.Policy == QLearning {
+		a.replay = NewReplay[experience](cfg.Replay, cfg.PriorityAlpha)
+	}
 	if st != nil {
 		for k, row := range st.Table {
 			a.table[k] = append([]arm(nil), row...)
@@ -40,17 +46,8 @@ func newTableAgent(cfg RouteConfig, n int, st *agentState) *tableAgent {
 	return a
 }
 
-func (a *tableAgent) learn(ex experience, _ *rand.Rand) {
-	row, ok := a.table[ex.in.key]
-	switch {
-	case !ok:
-		row = make([]arm, a.n)
-		a.table[ex.in.key] = row
-	case a.shared[ex.in.key]:
-		row = append([]arm(nil), row...)
-		a.table[ex.in.key] = row
-		delete(a.shared, ex.in.key)
-	}
+func (a *tableAgent) learn(ex experience, r *rand.Rand) {
+	row := a.row(ex.in.key)
 	if a.cfg.Policy == UCB {
 		// Discounted counts: each outcome in a state ages the
 		// candidates not taken, so that their exploration bonus grows
@@ -66,6 +63,42 @@ func (a *tableAgent) learn(ex experience, _ *rand.Rand) {
 	row[ex.action].add(ex.reward, a.cfg.Alpha)
 	a.scale.add(ex.reward)
 	a.total++
+	if a.replay != nil {
+		a.replayUpdates(ex, r)
+	}
+}
+
+// row returns the writable row of state key, copying it first when a
+// published snapshot holds it.
+func (a *tableAgent) row(key string) []arm {
+	row, ok := a.table[key]
+	switch {
+	case !ok:
+		row = make([]arm, a.n)
+		a.table[key] = row
+	case a.shared[key]:
+		row = append([]arm(nil), row...)
+		a.table[key] = row
+		delete(a.shared, key)
+	}
+	return row
+}
+
+// replayUpdates is Q-learning's experience replay: ex joins the
+// prioritised buffer, then one past outcome, drawn in proportion to its
+// last TD error, moves its value again by alpha times its importance
+// weight. Outcomes the values already explain are seldom
+// drawn; surprising ones (a service that changed) often.
+func (a *tableAgent) replayUpdates(ex experience, r *rand.Rand) {
+	a.replay.Add(ex)
+	slots, ws := a.replay.Sample(r, 1, a.cfg.PriorityBeta)
+	for j, i := range slots {
+		old := a.replay.At(i)
+		x := &a.row(old.in.key)[old.action]
+		d := old.reward - x.Mean
+		x.Mean += a.cfg.Alpha * ws[j] * d
+		a.replay.Update(i, d/a.scale.std())
+	}
 }
 
 func (a *tableAgent) publish() snapshot {
