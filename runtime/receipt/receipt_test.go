@@ -312,3 +312,26 @@ func TestOneRecorderAtATime(t *testing.T) {
 	}
 	r2.Close()
 }
+
+// A signer that falls behind signs only the latest of many pending
+// checkpoints; the log still verifies and every receipt is covered.
+func TestSlowSignerCoalesces(t *testing.T) {
+	dir := t.TempDir()
+	r, err := Open(dir, Options{Key: testKey, Every: 1, Interval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.mu.Lock() // hold the writer back while 100 checkpoints are cut
+	for i := 0; i < 100; i++ {
+		r.appendLocked(&queued{caseID: "c", desc: "d", kind: "fire", trans: int32(i)})
+	}
+	r.qn = r.next
+	r.mu.Unlock()
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	rep := verify(t, dir)
+	if rep.Problem != nil || rep.Signed != 100 || rep.Checkpoints >= 100 {
+		t.Fatalf("%+v %v", rep, rep.Problem)
+	}
+}

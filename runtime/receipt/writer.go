@@ -9,6 +9,10 @@ import (
 	"time"
 )
 
+// maxPendingCuts is how many decided checkpoints the writer signs one
+// by one; beyond it, it signs only the latest.
+const maxPendingCuts = 16
+
 // cut is a checkpoint decided but not yet written: the tree's size and
 // root when it was cut.
 type cut struct {
@@ -75,6 +79,12 @@ func (r *Recorder) writer() {
 		todo := r.pending
 		r.pending = nil
 		r.mu.Unlock()
+		if len(todo) > maxPendingCuts {
+			// The signer is behind (a slow key such as SLH-DSA-128s, a
+			// slow disk): the latest checkpoint covers every earlier one,
+			// so only it is signed.
+			todo = todo[len(todo)-1:]
+		}
 		for _, c := range todo {
 			err := r.writeCheckpoint(c)
 			r.mu.Lock()
