@@ -66,6 +66,9 @@ fi
 
 go vet ./...
 go test -race -timeout 25m ./...
+# The routing benchmark of learned routes with all five seeds per policy
+# (under -race it runs one: the race detector slows it tenfold).
+go test -run TestRoutingBenchmark ./runtime/learn
 
 # The kernels' vector loops (runtime/vec/simd_amd64.go) build only with
 # GOEXPERIMENT=simd on amd64: vet them and run the compiled kernels against

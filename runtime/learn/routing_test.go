@@ -28,8 +28,12 @@ func TestRoutingBenchmark(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the routing benchmark learns from 180000 simulated cases")
 	}
+	seeds := uint64(5)
+	if raceEnabled {
+		seeds = 1
+	}
 	for _, alg := range Algorithms {
-		for seed := uint64(1); seed <= 5; seed++ {
+		for seed := uint64(1); seed <= seeds; seed++ {
 			run := simulate(t, alg, seed, 2*routingCases, 100, true, routingThreshold[alg])
 			before := run.closure[routingCases/100-1]
 			t.Logf("%-14s seed %d: closure %.3f after %d cases, recovered %d cases after the drift", alg, seed, before, routingCases, run.recovered)
