@@ -157,7 +157,7 @@ func TestLeaderKillContinuesAcknowledgedCases(t *testing.T) {
 	c.fx.hold = nil
 	c.fx.mu.Unlock()
 	l := c.leader()
-	t.Logf("failover: %v from the kill to a new leader running its engine (50ms heartbeat and election timeouts)", time.Since(killed))
+	t.Logf("failover: %v from the kill to a new leader running its engine (100ms heartbeat and election timeouts)", time.Since(killed))
 	if l.ID() == old.ID() {
 		t.Fatal("the killed node still leads")
 	}
