@@ -20,7 +20,7 @@ type Choice struct {
 }
 
 // ParseDevice parses a KNHK_DEVICE value: "" or "auto" (the preferred
-// Vulkan device, else the CPU), "cpu", "vulkan" (the preferred Vulkan
+// Vulkan GPU, else the CPU), "cpu", "vulkan" (the preferred Vulkan
 // device, required) or "vulkan:N" (device N of `knhk devices`).
 func ParseDevice(s string) (Choice, error) {
 	switch s = strings.TrimSpace(s); s {
@@ -41,8 +41,10 @@ func ParseDevice(s string) (Choice, error) {
 }
 
 // OpenChoice opens the device c names. It returns a nil device and no
-// error for the CPU, and for "auto" when Vulkan has no usable device;
-// an explicit Vulkan choice that cannot be opened is an error.
+// error for the CPU, and for "auto" when Vulkan has no usable GPU (a
+// CPU Vulkan device such as lavapipe runs kernels several times slower
+// than the Go loops on the same cores, so only an explicit choice uses
+// it); an explicit Vulkan choice that cannot be opened is an error.
 func OpenChoice(c Choice) (*Vulkan, *Device, error) {
 	if c.CPU {
 		return nil, nil, nil
@@ -57,6 +59,9 @@ func OpenChoice(c Choice) (*Vulkan, *Device, error) {
 	i := c.Index
 	if i < 0 {
 		i = v.Preferred()
+	}
+	if !c.Explicit && i >= 0 && !v.Devices[i].GPU() {
+		i = -1 // a CPU device such as lavapipe loses to the Go loops
 	}
 	if i < 0 {
 		v.Close()

@@ -31,3 +31,26 @@ func TestOpenChoiceMissingDevice(t *testing.T) {
 		t.Fatal("opening a device that does not exist succeeded")
 	}
 }
+
+// TestOpenChoiceAutoSkipsCPUDevices: without a choice a CPU Vulkan device
+// (lavapipe) is not used; naming Vulkan uses it.
+func TestOpenChoiceAutoSkipsCPUDevices(t *testing.T) {
+	v := openOrSkip(t)
+	pref := v.Preferred()
+	if pref < 0 || v.Devices[pref].GPU() {
+		v.Close()
+		t.Skip("the preferred device is a GPU")
+	}
+	v.Close()
+	if v, d, err := OpenChoice(Choice{Index: -1}); d != nil || err != nil {
+		d.Close()
+		v.Close()
+		t.Fatalf("auto opened %v, %v", d, err)
+	}
+	v, d, err := OpenChoice(Choice{Index: -1, Explicit: true})
+	if err != nil || d == nil {
+		t.Fatalf("vulkan: %v", err)
+	}
+	d.Close()
+	v.Close()
+}

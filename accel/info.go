@@ -29,6 +29,12 @@ type DeviceInfo struct {
 // memory is worth staging through.
 func (d DeviceInfo) Discrete() bool { return d.Type == "discrete" }
 
+// GPU reports whether the device is a GPU (discrete, integrated or
+// virtual) rather than a CPU implementation of Vulkan.
+func (d DeviceInfo) GPU() bool {
+	return d.Type == "discrete" || d.Type == "integrated" || d.Type == "virtual"
+}
+
 func (d DeviceInfo) String() string {
 	return fmt.Sprintf("vulkan:%d  %s  (%s, Vulkan %s)", d.Index, d.Name, d.Type, d.API)
 }

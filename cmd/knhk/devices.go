@@ -25,7 +25,9 @@ that matter to kernels. It marks the device kernels use without a choice:
 the first discrete GPU, else an integrated one, else any.
 
 Then it says where kernels run under the current KNHK_DEVICE:
-  unset or auto   the preferred Vulkan device, else the CPU
+  unset or auto   the preferred Vulkan GPU, else the CPU (a CPU Vulkan
+                  device such as lavapipe only when named: the Go loops
+                  beat it)
   cpu             the CPU (the compiled Go loops)
   vulkan          the preferred Vulkan device; failing that is an error
   vulkan:N        device N; failing that is an error
@@ -97,6 +99,7 @@ func devicesJSON(e *env) int {
 		}
 		switch {
 		case choice.CPU:
+		case !choice.Explicit && i >= 0 && !v.Devices[i].GPU():
 		case i >= 0 && i < len(v.Devices):
 			r.RunsOn = fmt.Sprintf("vulkan:%d", i)
 		default:
@@ -147,15 +150,24 @@ func runDevices(e *env) int {
 		return devicesVerdict(e, choice, setting, nil, fmt.Errorf("%w: vulkan:%d (the loader lists %d)", accel.ErrNoDevice, i, len(v.Devices)))
 	}
 	d := v.Devices[i]
+	if !choice.Explicit && !d.GPU() {
+		fmt.Fprintf(e.stdout, "KNHK_DEVICE=%s: kernels run on the CPU (vulkan:%d is a CPU device, slower than the Go loops; KNHK_DEVICE=vulkan uses it)\n", settingText(setting), d.Index)
+		return exitOK
+	}
 	return devicesVerdict(e, choice, setting, &d, nil)
+}
+
+func settingText(s string) string {
+	if s == "" {
+		return "(unset)"
+	}
+	return s
 }
 
 // devicesVerdict prints where kernels run and the exit status: an
 // explicit Vulkan choice that cannot be met is a user error.
 func devicesVerdict(e *env, c accel.Choice, setting string, d *accel.DeviceInfo, err error) int {
-	if setting == "" {
-		setting = "(unset)"
-	}
+	setting = settingText(setting)
 	switch {
 	case c.CPU:
 		fmt.Fprintf(e.stdout, "KNHK_DEVICE=%s: kernels run on the CPU\n", setting)
