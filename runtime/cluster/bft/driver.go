@@ -1,0 +1,174 @@
+// This file implements the driver: the engine beside one validator that
+// decides events (timers, task calls and their results) and proposes
+// them as transactions, case by case.
+
+package bft
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/knhk/knhk/compiler/ir"
+	"github.com/knhk/knhk/runtime/engine"
+)
+
+// Driver runs the cases of one validator's App on an engine whose log
+// is the chain.
+type Driver struct {
+	app *App
+	eng *engine.Engine
+	ctx context.Context
+
+	mu    sync.Mutex
+	kicks map[string]chan struct{}
+	wg    sync.WaitGroup
+}
+
+// NewDriver returns a driver for app; its engine evaluates with eval,
+// runs tasks with w and proposes through node. ctx bounds its life.
+func NewDriver(ctx context.Context, prog *ir.Program, eval engine.Evaluator, w engine.Worker, app *App, node Broadcaster) (*Driver, error) {
+	eng, err := engine.New(engine.Config{Program: prog, Eval: eval, Worker: w, Log: &Log{App: app, Node: node}})
+	if err != nil {
+		return nil, err
+	}
+	return &Driver{app: app, eng: eng, ctx: ctx, kicks: map[string]chan struct{}{}}, nil
+}
+
+// Recover drives every case of the chain that has not ended.
+func (d *Driver) Recover() {
+	for _, id := range d.app.fsm.Cases(true) {
+		d.drive(id, func(ctx context.Context) error { return d.eng.Recover(ctx, id) })
+	}
+}
+
+// Wait waits for the cases the driver runs to stop (after its context
+// ends).
+func (d *Driver) Wait() { d.wg.Wait() }
+
+// Start starts case id and returns once its start is in a block.
+func (d *Driver) Start(ctx context.Context, id, wf string, args []any) error {
+	if d.app.fsm.Events(id) > 0 {
+		return fmt.Errorf("case %s exists", id)
+	}
+	first := d.drive(id, func(c context.Context) error { return d.eng.Start(c, id, wf, args) })
+	return d.until(ctx, first, func() bool { return d.app.fsm.Events(id) > 0 })
+}
+
+// Signal delivers a signal and returns once it is in a block.
+func (d *Driver) Signal(ctx context.Context, id, name string, payload []any) error {
+	n := d.app.fsm.Events(id)
+	if n == 0 {
+		return fmt.Errorf("%w %s", engine.ErrUnknownCase, id)
+	}
+	first := make(chan error, 1)
+	d.wg.Add(1)
+	go func() {
+		defer d.wg.Done()
+		first <- d.eng.Signal(d.ctx, id, name, payload)
+		d.kick(id)
+	}()
+	return d.until(ctx, first, func() bool { return d.app.fsm.Events(id) > n })
+}
+
+func (d *Driver) until(ctx context.Context, first <-chan error, done func() bool) error {
+	t := time.NewTicker(10 * time.Millisecond)
+	defer t.Stop()
+	for {
+		if done() {
+			return nil
+		}
+		select {
+		case err := <-first:
+			if done() {
+				return nil
+			}
+			if err == nil {
+				err = errors.New("the call ended without committing its event")
+			}
+			return err
+		case <-t.C:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+func (d *Driver) kick(id string) {
+	d.mu.Lock()
+	k := d.kicks[id]
+	d.mu.Unlock()
+	if k != nil {
+		select {
+		case k <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// drive runs case id from first on, firing its timers, until it ends or
+// the driver's context does.
+func (d *Driver) drive(id string, first func(context.Context) error) <-chan error {
+	started := make(chan error, 1)
+	kick := make(chan struct{}, 1)
+	d.mu.Lock()
+	if _, ok := d.kicks[id]; ok {
+		d.mu.Unlock()
+		started <- fmt.Errorf("case %s exists", id)
+		return started
+	}
+	d.kicks[id] = kick
+	d.wg.Add(1)
+	d.mu.Unlock()
+	go func() {
+		defer d.wg.Done()
+		defer func() {
+			d.mu.Lock()
+			delete(d.kicks, id)
+			d.mu.Unlock()
+		}()
+		err := first(d.ctx)
+		started <- err
+		for d.ctx.Err() == nil {
+			if err != nil && !errors.Is(err, engine.ErrBusy) {
+				if d.app.fsm.Events(id) == 0 {
+					return
+				}
+				select {
+				case <-time.After(100 * time.Millisecond):
+				case <-d.ctx.Done():
+					return
+				}
+				err = d.eng.Recover(d.ctx, id)
+				continue
+			}
+			if errors.Is(err, engine.ErrBusy) {
+				err = d.eng.Run(d.ctx, id)
+				continue
+			}
+			st, serr := d.eng.Snapshot(id)
+			if serr != nil || st.Done() {
+				d.eng.Forget(id)
+				return
+			}
+			var due <-chan time.Time
+			var t *time.Timer
+			if at, ok := d.eng.NextDue(id); ok {
+				t = time.NewTimer(time.Until(at))
+				due = t.C
+			}
+			select {
+			case <-kick:
+			case <-due:
+				err = d.eng.Run(d.ctx, id)
+			case <-d.ctx.Done():
+			}
+			if t != nil {
+				t.Stop()
+			}
+		}
+	}()
+	return started
+}

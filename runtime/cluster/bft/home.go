@@ -1,0 +1,134 @@
+// This file implements validator homes on disk: Init writes the keys,
+// the shared genesis and the peer list of a local network of
+// validators, and Open starts one of them with an App.
+
+package bft
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	cfg "github.com/cometbft/cometbft/config"
+	cmtlog "github.com/cometbft/cometbft/libs/log"
+	nm "github.com/cometbft/cometbft/node"
+	"github.com/cometbft/cometbft/p2p"
+	"github.com/cometbft/cometbft/privval"
+	"github.com/cometbft/cometbft/proxy"
+	"github.com/cometbft/cometbft/types"
+)
+
+// homeFile is the part of a validator's home that knhk reads: where it
+// listens and whom it dials.
+type homeFile struct {
+	Listen string   `json:"listen"` // host:port of its p2p
+	Peers  []string `json:"peers"`  // ID@host:port of the others
+}
+
+const homeName = "knhk-bft.json"
+
+// Init writes the homes of n validators of equal power under dir
+// (dir/v0 … dir/v{n-1}), listening on host at basePort, basePort+1, …,
+// with one genesis naming them all.
+func Init(dir string, n int, host string, basePort int, chainID string) error {
+	if n < 1 {
+		return fmt.Errorf("a network needs at least one validator, got %d", n)
+	}
+	gen := &types.GenesisDoc{ChainID: chainID, GenesisTime: time.Now().UTC(), ConsensusParams: types.DefaultConsensusParams()}
+	var ids []string
+	var homes []string
+	for i := range n {
+		home := filepath.Join(dir, fmt.Sprintf("v%d", i))
+		if _, err := os.Stat(filepath.Join(home, homeName)); err == nil {
+			return fmt.Errorf("%s holds a validator already; pick another directory", home)
+		}
+		c := cfg.DefaultConfig().SetRoot(home)
+		for _, d := range []string{filepath.Dir(c.PrivValidatorKeyFile()), filepath.Dir(c.PrivValidatorStateFile())} {
+			if err := os.MkdirAll(d, 0o700); err != nil {
+				return err
+			}
+		}
+		pv := privval.GenFilePV(c.PrivValidatorKeyFile(), c.PrivValidatorStateFile())
+		pv.Save()
+		nk, err := p2p.LoadOrGenNodeKey(c.NodeKeyFile())
+		if err != nil {
+			return err
+		}
+		pk, err := pv.GetPubKey()
+		if err != nil {
+			return err
+		}
+		gen.Validators = append(gen.Validators, types.GenesisValidator{Address: pk.Address(), PubKey: pk, Power: 10, Name: fmt.Sprintf("v%d", i)})
+		ids = append(ids, p2p.IDAddressString(nk.ID(), fmt.Sprintf("%s:%d", host, basePort+i)))
+		homes = append(homes, home)
+	}
+	if err := gen.ValidateAndComplete(); err != nil {
+		return err
+	}
+	for i, home := range homes {
+		c := cfg.DefaultConfig().SetRoot(home)
+		if err := gen.SaveAs(c.GenesisFile()); err != nil {
+			return err
+		}
+		h := homeFile{Listen: fmt.Sprintf("%s:%d", host, basePort+i)}
+		for j, id := range ids {
+			if j != i {
+				h.Peers = append(h.Peers, id)
+			}
+		}
+		b, _ := json.MarshalIndent(&h, "", "  ")
+		if err := os.WriteFile(filepath.Join(home, homeName), b, 0o600); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Open starts the validator of home with app. Its consensus halts (and
+// logs why to logOutput) when the block the others commit does not
+// match app's state.
+func Open(home string, app *App, logOutput io.Writer) (*nm.Node, error) {
+	b, err := os.ReadFile(filepath.Join(home, homeName))
+	if err != nil {
+		return nil, fmt.Errorf("%s is not a validator home (knhk cluster bft-init writes one): %w", home, err)
+	}
+	var h homeFile
+	if err := json.Unmarshal(b, &h); err != nil {
+		return nil, fmt.Errorf("%s: %v", filepath.Join(home, homeName), err)
+	}
+	c := cfg.DefaultConfig().SetRoot(home)
+	c.P2P.ListenAddress = "tcp://" + h.Listen
+	c.P2P.PersistentPeers = strings.Join(h.Peers, ",")
+	c.P2P.AddrBookStrict = false
+	c.P2P.AllowDuplicateIP = true
+	c.P2P.PexReactor = false
+	c.RPC.ListenAddress = ""
+	c.ProxyApp = ""
+	// A case waits for each of its events' blocks: wait 200ms for late
+	// votes after a commit instead of CometBFT's default second.
+	c.Consensus.TimeoutCommit = 200 * time.Millisecond
+	for _, f := range []string{c.PrivValidatorKeyFile(), c.PrivValidatorStateFile(), c.NodeKeyFile(), c.GenesisFile()} {
+		if _, err := os.Stat(f); err != nil {
+			return nil, fmt.Errorf("validator home %s: %w", home, err)
+		}
+	}
+	pv := privval.LoadFilePV(c.PrivValidatorKeyFile(), c.PrivValidatorStateFile())
+	nk, err := p2p.LoadNodeKey(c.NodeKeyFile())
+	if err != nil {
+		return nil, err
+	}
+	logger := cmtlog.NewFilter(cmtlog.NewTMLogger(cmtlog.NewSyncWriter(logOutput)), cmtlog.AllowError())
+	node, err := nm.NewNode(c, pv, nk, proxy.NewLocalClientCreator(app), nm.DefaultGenesisDocProviderFunc(c),
+		cfg.DefaultDBProvider, nm.DefaultMetricsProvider(c.Instrumentation), logger)
+	if err != nil {
+		return nil, err
+	}
+	if err := node.Start(); err != nil {
+		return nil, err
+	}
+	return node, nil
+}

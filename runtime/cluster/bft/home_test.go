@@ -1,0 +1,78 @@
+package bft
+
+import (
+	"context"
+	"io"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cometbft/cometbft/rpc/client/local"
+
+	"github.com/knhk/knhk/runtime/engine"
+	"github.com/knhk/knhk/runtime/host"
+	"github.com/knhk/knhk/runtime/worker"
+)
+
+// TestHomesAndDriver writes four validator homes as knhk cluster
+// bft-init does, opens them as knhk serve --bft does, and drives a case
+// from one of them to its end on all four.
+func TestHomesAndDriver(t *testing.T) {
+	prog := compile(t)
+	m, err := engine.NewMachine(prog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hash, _ := prog.Hash()
+	dir := t.TempDir()
+	base := 21000 + rand.IntN(8000)
+	if err := Init(dir, 4, "127.0.0.1", base, "knhk-test"); err != nil {
+		t.Fatal(err)
+	}
+	if err := Init(dir, 4, "127.0.0.1", base, "knhk-test"); err == nil || !strings.Contains(err.Error(), "holds a validator already") {
+		t.Fatalf("a second init over the same directory: %v", err)
+	}
+	if _, err := Open(t.TempDir(), NewApp(m, hash), io.Discard); err == nil || !strings.Contains(err.Error(), "is not a validator home") {
+		t.Fatalf("opening an empty directory: %v", err)
+	}
+	var apps []*App
+	var first *App
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var d *Driver
+	for i, home := range []string{"v0", "v1", "v2", "v3"} {
+		app := NewApp(m, hash)
+		node, err := Open(dir+"/"+home, app, io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { node.Stop(); node.Wait() })
+		apps = append(apps, app)
+		if i == 0 {
+			first = app
+			if d, err = NewDriver(ctx, prog, &host.Evaluator{}, worker.New(prog, worker.Options{Registry: registry()}), app, local.New(node)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := d.Start(ctx, "c1", "W", []any{"c1"}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "c1 to wait for Go", func() bool {
+		st, _, ok := first.FSM().Case("c1")
+		return ok && len(st.Invs) == 0 && first.FSM().Events("c1") > 2
+	})
+	if err := d.Signal(ctx, "c1", "Go", []any{int64(10)}); err != nil {
+		t.Fatal(err)
+	}
+	for i, a := range apps {
+		waitFor(t, "c1 to end everywhere", func() bool {
+			st, _, ok := a.FSM().Case("c1")
+			return ok && st.Done()
+		})
+		if st, _, _ := a.FSM().Case("c1"); st.Result != int64(13) {
+			t.Fatalf("validator %d: c1 returned %v, want 13", i, st.Result)
+		}
+	}
+}
