@@ -56,6 +56,9 @@ func (v *Vulkan) OpenDevice(i int) (*Device, error) {
 		return nil, fmt.Errorf("%w: vulkan:%d (%s) has no compute queue", ErrNoDevice, i, info.Name)
 	}
 	d := &Device{Info: info, phys: v.phys[i], family: uint32(fam), pipelines: map[string]*pipeline{}, maxGroups: info.MaxGroups, staging: info.Discrete()}
+	if d.maxGroups == 0 {
+		d.maxGroups = 65535 // the least Vulkan guarantees; a driver reporting 0 would stall the split
+	}
 	prio := []float32{1}
 	qinfo := vk.DeviceQueueCreateInfo{SType: vk.StructureTypeDeviceQueueCreateInfo, QueueFamilyIndex: d.family, QueueCount: 1, PQueuePriorities: prio}
 	pin := pins(prio)
