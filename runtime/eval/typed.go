@@ -8,6 +8,8 @@ package eval
 
 import (
 	"sync/atomic"
+
+	"github.com/knhk/knhk/compiler/ir"
 )
 
 // memo is what [Value.Memo] keeps in an aggregate.
@@ -171,3 +173,24 @@ func (n *Native) Steps() int64 { return n.steps }
 
 // Steps returns the steps the last call charged.
 func (m *Machine) Steps() int64 { return m.steps }
+
+// Records returns the records of type rt whose fields are fields[i*nf :
+// (i+1)*nf], one per nf fields, in two allocations (the records' bodies
+// and the list of them) instead of one per record: runtime/host converts
+// a list of records from the engine's form this way. The records share
+// fields' array, which lives as long as any of them does; it takes
+// ownership of fields.
+func Records(rt *ir.Type, nf int, fields []Value) []Value {
+	if nf <= 0 {
+		return nil
+	}
+	n := len(fields) / nf
+	aggs := make([]agg, n)
+	out := make([]Value, n)
+	for i := range out {
+		aggs[i].elems = fields[i*nf : (i+1)*nf : (i+1)*nf]
+		aggs[i].rec = rt
+		out[i] = Value{k: ir.KindRecord, ref: &aggs[i]}
+	}
+	return out
+}

@@ -16,7 +16,7 @@ import (
 	"github.com/knhk/knhk/runtime/eval"
 )
 
-func compile(t *testing.T, src string) *ir.Program {
+func compile(t testing.TB, src string) *ir.Program {
 	t.Helper()
 	pkg, info, diags := check.CheckSource("t.knhk", []byte(src), &check.Config{})
 	if diags.HasErrors() {
