@@ -7,6 +7,7 @@ package learn
 import (
 	"errors"
 	"fmt"
+	"image/color"
 	"io"
 	"math"
 
@@ -123,7 +124,29 @@ func (c Curve) WritePNG(w io.Writer, route string) error {
 	if err != nil {
 		return err
 	}
-	p.Add(l, plotter.NewGrid())
+	l.Color = color.Gray{Y: 160}
+	// The trend: a running mean over a tenth of the points, so that
+	// the noise of single blocks does not hide whether the route
+	// improves.
+	win := max(1, len(pts)/10)
+	trend := make(plotter.XYs, len(pts))
+	var sum float64
+	for i, pt := range pts {
+		sum += pt.Y
+		if i >= win {
+			sum -= pts[i-win].Y
+		}
+		trend[i] = plotter.XY{X: pt.X, Y: sum / float64(min(i+1, win))}
+	}
+	tl, err := plotter.NewLine(trend)
+	if err != nil {
+		return err
+	}
+	tl.Width = vg.Points(2)
+	p.Add(plotter.NewGrid(), l, tl)
+	p.Legend.Add("block mean", l)
+	p.Legend.Add(fmt.Sprintf("running mean of %d", win), tl)
+	p.Legend.Top = false
 	wt, err := p.WriterTo(8*vg.Inch, 4*vg.Inch, "png")
 	if err != nil {
 		return err

@@ -376,6 +376,11 @@ func (p *Policy) Learn(name string, features []any, choice int, reward float64, 
 	}
 	in := base
 	if r.coordinate {
+		if !known {
+			// Decided before this process started (a recovered case):
+			// the loads now stand in for those it saw.
+			d.loads = p.coord.loads(r.sig.Candidates)
+		}
 		in = withLoads(base, d.loads)
 	}
 	if p.closed.Load() {
