@@ -93,9 +93,18 @@ func (w timedCarriers) Invoke(ctx context.Context, inv engine.Invocation) (any, 
 }
 
 func TestEngineLearnsRoute(t *testing.T) {
+	for _, alg := range Algorithms {
+		t.Run(string(alg), func(t *testing.T) { engineLearns(t, alg) })
+	}
+}
+
+// engineLearns runs cases of shipSrc through the engine with a policy
+// of algorithm alg, which must learn the faster carrier of each region,
+// keep it across a restart and show it in its file's preferences.
+func engineLearns(t *testing.T, alg Algorithm) {
 	prog := build(t, shipSrc)
 	dir := t.TempDir()
-	pol, err := Open(prog, Options{Dir: dir, Seed: 3, Config: &Config{Default: RouteConfig{Policy: UCB}}})
+	pol, err := Open(prog, Options{Dir: dir, Seed: 3, Config: &Config{Default: RouteConfig{Policy: alg}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +165,7 @@ func TestEngineLearnsRoute(t *testing.T) {
 	}
 	// The policy survives a restart: a new Policy on the same data
 	// directory prefers the same carriers before it learns anything.
-	again, err := Open(prog, Options{Dir: dir, Config: &Config{Default: RouteConfig{Policy: UCB}}})
+	again, err := Open(prog, Options{Dir: dir, Config: &Config{Default: RouteConfig{Policy: alg}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,6 +184,15 @@ func TestEngineLearnsRoute(t *testing.T) {
 	}
 	if f.Updates != cases || f.Curve.Total() != cases {
 		t.Errorf("policy file holds %d updates and %d rewards, want %d", f.Updates, f.Curve.Total(), cases)
+	}
+	// What knhk learn status shows: each region's state picks its
+	// faster carrier.
+	picks := map[string]string{}
+	for _, p := range f.Preferences() {
+		picks[p.State] = f.Signature.Candidates[p.Best]
+	}
+	if picks[`"eu"|(1,3]`] != "ups" || picks[`"us"|(1,3]`] != "fedex" {
+		t.Errorf("preferences %v, want ups in the eu and fedex in the us", picks)
 	}
 }
 
