@@ -244,7 +244,9 @@ func (p *Policy) newRoute(name string, d routeDecl, shared bool) *route {
 	r.r = rand.New(rand.NewPCG(seed^0x9e3779b97f4a7c15, h.Sum64()))
 	r.file = File{Format: FormatName, Version: FormatVersion, Route: name, Signature: sig, Config: cfg}
 	var st *agentState
-	if p.opts.Dir != "" {
+	if p.opts.Dir != "" && !safeName(name) {
+		p.opts.Logf("learn: route %q: not a name a file can have; its policy is kept in memory only", name)
+	} else if p.opts.Dir != "" {
 		path := PolicyPath(p.opts.Dir, name)
 		f, err := ReadFile(path)
 		switch {
@@ -264,6 +266,21 @@ func (p *Policy) newRoute(name string, d routeDecl, shared bool) *route {
 	r.agent = newAgent(cfg, len(d.candidates), st, r.r)
 	r.snap.Store(&snapHolder{r.agent.publish()})
 	return r
+}
+
+// safeName reports whether a route's name can name its policy file: a
+// program's routes are identifiers, but an embedding program may name a
+// route anything.
+func safeName(name string) bool {
+	if name == "" || len(name) > 200 {
+		return false
+	}
+	for i, c := range name {
+		if !(c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || i > 0 && (c >= '0' && c <= '9' || c == '.' || c == '-')) {
+			return false
+		}
+	}
+	return true
 }
 
 // start runs r's trainer.

@@ -263,3 +263,33 @@ func TestConcurrentDecisions(t *testing.T) {
 		}
 	}
 }
+
+// TestUnsafeRouteName: a route an embedding program names like a path
+// keeps its policy in memory, and no file is written outside learn/.
+func TestUnsafeRouteName(t *testing.T) {
+	dir := t.TempDir()
+	var lg logs
+	p, err := Open(nil, Options{Dir: filepath.Join(dir, "data"), Logf: lg.logf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, name := range []string{"../../escape", "a/b", ""} {
+		k, _ := p.Choose(ctx, name, []any{"x"}, 2)
+		p.Learn(name, []any{"x"}, k, 1, true)
+	}
+	p.Close()
+	if !lg.has(`route "../../escape": not a name a file can have`) {
+		t.Errorf("reports: %q", lg.lines)
+	}
+	var files []string
+	filepath.Walk(dir, func(path string, info os.FileInfo, err error) error {
+		if err == nil && !info.IsDir() {
+			files = append(files, path)
+		}
+		return nil
+	})
+	if len(files) != 0 {
+		t.Errorf("files written: %v", files)
+	}
+}
