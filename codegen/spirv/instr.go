@@ -13,9 +13,10 @@ import (
 	"github.com/knhk/knhk/compiler/ir"
 )
 
-// glslF32 maps the f32 builtins that are one GLSL.std.450 instruction.
+// glslF32 maps the f32 builtins that are one GLSL.std.450 instruction
+// (exp has its own, more precise expansion: exp.go).
 var glslF32 = map[string]GLSLInst{
-	"exp": GLSLExp, "log": GLSLLog, "sqrt": GLSLSqrt, "pow": GLSLPow,
+	"log": GLSLLog, "sqrt": GLSLSqrt, "pow": GLSLPow,
 	"floor": GLSLFloor, "ceil": GLSLCeil, "trunc": GLSLTrunc, "round": GLSLRoundEven,
 	"tanh": GLSLTanh, "sin": GLSLSin, "cos": GLSLCos, "tan": GLSLTan,
 	"exp2": GLSLExp2, "log2": GLSLLog2,
@@ -248,6 +249,9 @@ func (f *fgen) builtin(in *ir.Instr, t uint32, k ir.Kind) (uint32, bool) {
 	}
 	b := f.m.b
 	x := f.value(in.Args[0])
+	if in.Name == "exp" && k == ir.KindF32 {
+		return f.expF32(t, x), true
+	}
 	if g, ok := glslF32[in.Name]; ok && k == ir.KindF32 {
 		args := []uint32{b.glslSet(), uint32(g)}
 		for _, a := range in.Args {
