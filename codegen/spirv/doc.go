@@ -13,7 +13,8 @@
 // conversions, abs, min and max exactly, including Go's NaN and signed
 // zero rules and its failures (reported through an error word so that
 // the runner can re-run the kernel on the CPU for the exact error);
-// exp, log, sqrt and division within Vulkan's precision rules. The
+// exp within 2 ULP by an expansion of its own (exp.go); log, sqrt and
+// division within Vulkan's precision rules. The
 // opcode and enum tables are generated from the Khronos grammar
 // (go generate, see generate.go). docs/gpu.md has the details.
 package spirv
