@@ -114,14 +114,15 @@ func policyRoutes(dir string) ([]string, error) {
 	return out, nil
 }
 
-// validRoute reports whether name can be a route's name (an identifier),
-// so that a path is never built from anything else.
+// validRoute reports whether name can be a route's name (an identifier;
+// '.' and '-' too, as an embedding program's routes may have them), so
+// that a path is never built from anything else.
 func validRoute(name string) bool {
 	if name == "" {
 		return false
 	}
 	for i, r := range name {
-		if !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || i > 0 && r >= '0' && r <= '9') {
+		if !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || i > 0 && (r >= '0' && r <= '9' || r == '.' || r == '-')) {
 			return false
 		}
 	}
