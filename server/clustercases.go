@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/knhk/knhk/compiler/ir"
 	"github.com/knhk/knhk/runtime/caseio"
 	"github.com/knhk/knhk/runtime/cluster"
 	"github.com/knhk/knhk/runtime/host"
@@ -153,16 +154,19 @@ func (a *ClusterAPI) get(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, a.view(r.PathValue("id"), v))
 }
 
-func (a *ClusterAPI) view(id string, v *cluster.View) *ClusterCase {
-	net := a.prog.Nets[v.State.Net]
+func (a *ClusterAPI) view(id string, v *cluster.View) *ClusterCase { return caseView(a.prog, id, v) }
+
+// caseView shows case id of prog as a read saw it.
+func caseView(prog *ir.Program, id string, v *cluster.View) *ClusterCase {
+	net := prog.Nets[v.State.Net]
 	cv := &ClusterCase{ID: id, Workflow: net.Name, Status: v.State.Status.String(), Events: v.Events, Node: v.Node,
 		StaleMS: v.Staleness.Milliseconds(), Lag: v.Lag, Error: v.State.Error}
 	if v.State.Done() {
-		if b, err := caseio.Result(a.prog, net, v.State.Result); err == nil && b != nil {
+		if b, err := caseio.Result(prog, net, v.State.Result); err == nil && b != nil {
 			cv.Result = b
 		}
 	} else {
-		cv.Waits = caseio.Waits(a.prog, v.State)
+		cv.Waits = caseio.Waits(prog, v.State)
 	}
 	return cv
 }

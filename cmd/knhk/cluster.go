@@ -24,7 +24,7 @@ import (
 
 var clusterCmd = &command{
 	name:      "cluster",
-	usageLine: "knhk cluster [--server URL] [--json] status | add ID RAFT-ADDR | remove ID | start ID --workflow W [--input JSON] | signal ID NAME [--payload JSON] | cancel ID | get ID [--stale] | cases",
+	usageLine: "knhk cluster [--server URL] [--json] status | add ID RAFT-ADDR | remove ID | start ID --workflow W [--input JSON] | signal ID NAME [--payload JSON] | cancel ID | get ID [--stale] | cases | bft-init --dir D",
 	short:     "manage a cluster of knhk serve --node and its cases",
 	long: `Cluster talks to any node of a cluster started with knhk serve --node
 (--server URL, default $KNHK_SERVER or http://127.0.0.1:7233). A node
@@ -43,6 +43,9 @@ that does not lead forwards the call to the leader.
   get ID              the case, read on the leader (linearizable); with
                       --stale, the node's own copy and how stale it is
   cases               the cases of the node's copy
+  bft-init            write the homes of --validators CometBFT validators
+                      under --dir (p2p on --host, ports from --base-port),
+                      for knhk serve --bft HOME [--drive] FILE
 
 Writes carry a request id (--request-id, or a random one): when a node
 answers that the outcome is unknown (leadership was lost), the call is
@@ -59,6 +62,10 @@ retried with the same id and the cluster applies it at most once.
 		fs.BoolVar(&o.stale, "stale", false, "get: read the node's own copy, which may lag")
 		fs.StringVar(&o.labels, "labels", "", "add: the node's labels `K=V,...`")
 		fs.StringVar(&o.api, "api", "", "add: the node's API `URL`")
+		fs.StringVar(&o.dir, "dir", "", "bft-init: write the validators' homes under `DIR`")
+		fs.IntVar(&o.validators, "validators", 4, "bft-init: how many validators")
+		fs.StringVar(&o.host, "host", "127.0.0.1", "bft-init: the `HOST` the validators' p2p listens on")
+		fs.IntVar(&o.basePort, "base-port", 26656, "bft-init: validator i listens on `PORT`+i")
 		return func(e *env, args []string) int { return runCluster(e, o, args) }
 	},
 }
@@ -66,19 +73,21 @@ retried with the same id and the cluster applies it at most once.
 type clusterOptions struct {
 	server, workflow, input, payload, reqID, labels, api string
 	json, stale                                          bool
+	dir, host                                            string
+	validators, basePort                                 int
 }
 
 func runCluster(e *env, o *clusterOptions, args []string) int {
 	if len(args) == 0 {
-		return usageError(e, "name a subcommand: status, add, remove, start, signal, cancel, get or cases")
+		return usageError(e, "name a subcommand: status, add, remove, start, signal, cancel, get, cases or bft-init")
 	}
 	if o.server == "" {
 		o.server = "http://127.0.0.1:7233"
 	}
-	want := map[string]int{"status": 0, "cases": 0, "add": 2, "remove": 1, "start": 1, "signal": 2, "cancel": 1, "get": 1}
+	want := map[string]int{"status": 0, "cases": 0, "add": 2, "remove": 1, "start": 1, "signal": 2, "cancel": 1, "get": 1, "bft-init": 0}
 	n, ok := want[args[0]]
 	if !ok {
-		return usageError(e, "unknown subcommand %q: want status, add, remove, start, signal, cancel, get or cases", args[0])
+		return usageError(e, "unknown subcommand %q: want status, add, remove, start, signal, cancel, get, cases or bft-init", args[0])
 	}
 	if len(args)-1 != n {
 		return usageError(e, "%s wants %d arguments, got %d", args[0], n, len(args)-1)
@@ -93,6 +102,8 @@ func runCluster(e *env, o *clusterOptions, args []string) int {
 	switch args[0] {
 	case "status":
 		return clusterStatus(ctx, e, o)
+	case "bft-init":
+		return clusterBFTInit(e, o)
 	case "cases":
 		return clusterShow(ctx, e, o, http.MethodGet, "/cluster/v1/cases", nil)
 	case "add":
@@ -241,6 +252,9 @@ func clusterStatus(ctx context.Context, e *env, o *clusterOptions) int {
 	}
 	fmt.Fprintf(e.stdout, "node %s is %s; leader %s; term %s; applied %d of %d committed; program %.12s\n",
 		st.Node, st.State, orNone(st.Leader), st.Term, st.Applied, st.Commit, st.Program)
+	if len(st.Members) == 0 {
+		return exitOK // a CometBFT validator: no raft members
+	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tSUFFRAGE\tRAFT\tAPI\tREGION\tLEADER")
 	for _, m := range st.Members {

@@ -6,9 +6,12 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -142,4 +145,48 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// TestBFTValidatorsAsProcesses writes four validator homes with knhk
+// cluster bft-init, runs each as knhk serve --bft (one drives), and
+// runs a case through them with knhk cluster.
+func TestBFTValidatorsAsProcesses(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "app.knhk"), []byte(clusterSource), 0o666); err != nil {
+		t.Fatal(err)
+	}
+	base := strconv.Itoa(21000 + rand.IntN(8000))
+	if code, _, errb := knhkProc(t, dir, "cluster", "bft-init", "--dir", "net", "--validators", "4", "--base-port", base); code != 0 {
+		t.Fatalf("bft-init: %s", errb)
+	}
+	var vs []*serveProc
+	defer func() {
+		for _, p := range vs {
+			p.cmd.Process.Kill()
+			p.cmd.Wait()
+		}
+	}()
+	for i := range 4 {
+		args := []string{"--bft", fmt.Sprintf("net/v%d", i), "app.knhk"}
+		if i == 0 {
+			args = append(args, "--drive")
+		}
+		vs = append(vs, startServe(t, dir, fmt.Sprintf("net/v%d/knhk", i), args...))
+	}
+	cl := func(url string, args ...string) (int, string, string) {
+		return knhkProc(t, dir, append([]string{"cluster", "--server", url}, args...)...)
+	}
+	if code, _, errb := cl(vs[0].url, "start", "b1", "--workflow", "Hold", "--input", `"b1"`); code != 0 {
+		t.Fatalf("start on the driver: %s", errb)
+	}
+	if code, _, errb := cl(vs[1].url, "start", "b2", "--workflow", "Hold", "--input", `"b2"`); code != 1 || !strings.Contains(errb, "does not drive cases") {
+		t.Fatalf("start on a validator that does not drive: exit %d %s", code, errb)
+	}
+	if code, _, errb := cl(vs[0].url, "signal", "b1", "Approve", "--payload", `{"by":"val"}`); code != 0 {
+		t.Fatalf("signal: %s", errb)
+	}
+	waitUntil(t, "b1 to complete on v3", func() bool {
+		_, out, _ := cl(vs[3].url, "get", "b1")
+		return strings.Contains(out, `"status":"completed"`) && strings.Contains(out, `"result":"b1 by val"`)
+	})
 }

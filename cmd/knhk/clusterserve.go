@@ -33,15 +33,21 @@ type clusterServeOptions struct {
 	node, raft, join, labels string
 	voters                   int
 	tlsCert, tlsKey, tlsCA   string
+	bft                      string // the validator home of --bft
+	drive                    bool
 	fs                       *flag.FlagSet // to refuse single-node flags
 }
+
+// on reports whether serve runs as a cluster node or a validator.
+func (c *clusterServeOptions) on() bool { return c.node != "" || c.bft != "" }
 
 // clusterFlags are the flags of knhk serve that a node honours; the
 // others (the Connect API's TLS and token, queue leases, receipts,
 // parking) belong to single-node serve and are refused with --node
 // rather than ignored.
 var clusterFlags = map[string]bool{"data": true, "listen": true, "max-body": true, "log-format": true, "log-level": true,
-	"node": true, "raft": true, "join": true, "labels": true, "voters": true, "raft-tls-cert": true, "raft-tls-key": true, "raft-tls-ca": true}
+	"node": true, "raft": true, "join": true, "labels": true, "voters": true, "raft-tls-cert": true, "raft-tls-key": true, "raft-tls-ca": true,
+	"bft": true, "drive": true}
 
 // clusterServeFlags defines the cluster flags of knhk serve.
 func clusterServeFlags(fs *flag.FlagSet) *clusterServeOptions {
@@ -54,12 +60,17 @@ func clusterServeFlags(fs *flag.FlagSet) *clusterServeOptions {
 	fs.StringVar(&c.tlsCert, "raft-tls-cert", "", "with --node: raft over mutual TLS with this certificate `FILE`")
 	fs.StringVar(&c.tlsKey, "raft-tls-key", "", "with --node: the key `FILE` of --raft-tls-cert")
 	fs.StringVar(&c.tlsCA, "raft-tls-ca", "", "with --node: the CA certificate `FILE` peers' certificates must chain to")
+	fs.StringVar(&c.bft, "bft", "", "run as the CometBFT validator of `HOME` (knhk cluster bft-init writes homes), serving the program FILE")
+	fs.BoolVar(&c.drive, "drive", false, "with --bft: this validator runs the engine and takes writes")
 	return c
 }
 
 func runClusterServe(e *env, o *serveOptions, c *clusterServeOptions, args []string) int {
 	if len(args) != 1 {
-		return usageError(e, "with --node, name the program FILE the cluster runs (got %d arguments)", len(args))
+		return usageError(e, "with --node or --bft, name the program FILE the cluster runs (got %d arguments)", len(args))
+	}
+	if c.node != "" && c.bft != "" {
+		return usageError(e, "give --node (raft) or --bft (CometBFT), not both")
 	}
 	var refused []string
 	c.fs.Visit(func(f *flag.Flag) {
@@ -68,7 +79,10 @@ func runClusterServe(e *env, o *serveOptions, c *clusterServeOptions, args []str
 		}
 	})
 	if len(refused) > 0 {
-		return usageError(e, "%s: not supported with --node (docs/cluster.md says what a node does)", strings.Join(refused, ", "))
+		return usageError(e, "%s: not supported with --node or --bft (docs/cluster.md says what a node does)", strings.Join(refused, ", "))
+	}
+	if c.bft != "" {
+		return runBFTServe(e, o, c, args[0])
 	}
 	if c.voters < 1 {
 		return usageError(e, "--voters must be at least 1, got %d", c.voters)

@@ -108,7 +108,7 @@ knhk cluster manages it.
 		o.sign.define(fs)
 		c := clusterServeFlags(fs) // --node and the rest: clusterserve.go
 		return func(e *env, args []string) int {
-			if c.node != "" {
+			if c.on() {
 				return runClusterServe(e, &o, c, args)
 			}
 			return runServe(e, &o, args)
