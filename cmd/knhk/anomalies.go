@@ -78,7 +78,7 @@ func runCasesAnomalies(e *env, data string, asJSON bool, args []string) int {
 	for _, r := range rows {
 		score, flag := "-", ""
 		if r.Score != nil {
-			score = fmt.Sprintf("%.3f", *r.Score)
+			score = fmt.Sprintf("%.3g", *r.Score)
 		}
 		if r.Anomalous {
 			flag = "unusual"

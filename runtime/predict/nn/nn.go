@@ -40,7 +40,11 @@ type Layer struct {
 // Net is a stack of layers.
 type Net struct {
 	Layers []*Layer
-	step   int
+	// Decay is decoupled weight decay (AdamW): each step shrinks the
+	// weights by lr·Decay, so that the net cannot fit every row exactly
+	// and fits the frequent ones best. 0 for none.
+	Decay float64
+	step  int
 }
 
 // New returns a net with the given layer sizes (input first), hidden
@@ -157,7 +161,7 @@ func (n *Net) Train(x, y *mat.Dense, loss Loss, lr float64) float64 {
 			next = mat.NewDense(rows, ri, nil)
 			next.Mul(g, l.W.T())
 		}
-		l.adam(dW, dB, lr, n.step)
+		l.adam(dW, dB, lr, n.Decay, n.step)
 		g = next
 	}
 	return lv
@@ -169,7 +173,7 @@ const (
 	eps   = 1e-8
 )
 
-func (l *Layer) adam(dW *mat.Dense, dB []float64, lr float64, step int) {
+func (l *Layer) adam(dW *mat.Dense, dB []float64, lr, decay float64, step int) {
 	c1 := 1 - math.Pow(beta1, float64(step))
 	c2 := 1 - math.Pow(beta2, float64(step))
 	w, g, m, v := l.W.RawMatrix(), dW.RawMatrix(), l.mW.RawMatrix(), l.vW.RawMatrix()
@@ -180,7 +184,7 @@ func (l *Layer) adam(dW *mat.Dense, dB []float64, lr float64, step int) {
 			gi := g.Data[r*g.Stride+c]
 			m.Data[i] = beta1*m.Data[i] + (1-beta1)*gi
 			v.Data[i] = beta2*v.Data[i] + (1-beta2)*gi*gi
-			w.Data[i] -= lr * (m.Data[i] / c1) / (math.Sqrt(v.Data[i]/c2) + eps)
+			w.Data[i] -= lr*(m.Data[i]/c1)/(math.Sqrt(v.Data[i]/c2)+eps) + lr*decay*w.Data[i]
 		}
 	}
 	for j, gj := range dB {
