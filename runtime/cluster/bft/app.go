@@ -28,6 +28,18 @@ type App struct {
 	// tamper, when set (tests), replaces the hash the app answers: a
 	// replica that lies about its state.
 	tamper func([]byte) []byte
+	// misbehavior is what committed blocks reported: validators that
+	// signed conflicting votes (equivocation) or attacked light clients.
+	misbehavior []abci.Misbehavior
+}
+
+// Misbehavior returns the misbehavior the committed blocks reported, in
+// order: CometBFT turns conflicting votes of one validator into
+// evidence, and a block that includes it reports it here.
+func (a *App) Misbehavior() []abci.Misbehavior {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return append([]abci.Misbehavior(nil), a.misbehavior...)
 }
 
 var _ abci.Application = (*App)(nil)
@@ -89,6 +101,7 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.RequestFinalizeBlock) (
 		h = a.tamper(h)
 	}
 	a.height, a.appHash = req.Height, h
+	a.misbehavior = append(a.misbehavior, req.Misbehavior...)
 	res.AppHash = h
 	return res, nil
 }

@@ -89,6 +89,8 @@ type validator struct {
 	app  *App
 	node *nm.Node
 	fail *failures
+	pv   *privval.FilePV
+	vals *types.ValidatorSet
 }
 
 func freePort(t *testing.T) int {
@@ -165,7 +167,7 @@ func network(t *testing.T, prog *ir.Program, n, liar int, tamper func([]byte) []
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { node.Stop(); node.Wait() })
-		vs = append(vs, &validator{app: app, node: node, fail: f})
+		vs = append(vs, &validator{app: app, node: node, fail: f, pv: pvs[i], vals: valSet(gen)})
 	}
 	return vs
 }
@@ -230,6 +232,11 @@ func TestFourValidatorsAgree(t *testing.T) {
 		h, _ := v.app.FSM().StateHash()
 		if string(h) != string(h0) {
 			t.Fatalf("validator %d holds another state", i)
+		}
+		// Honest validators report no misbehavior (the control for
+		// TestEquivocationIsReported).
+		if m := v.app.Misbehavior(); len(m) != 0 {
+			t.Fatalf("validator %d saw misbehavior %v", i, m)
 		}
 	}
 }
@@ -308,4 +315,12 @@ func TestTransactionsAreChecked(t *testing.T) {
 	if n := vs[1].app.FSM().Events("c1"); n == 0 || vs[1].app.FSM().Events("c9") != 0 {
 		t.Fatalf("c1 has %d events", n)
 	}
+}
+
+func valSet(gen *types.GenesisDoc) *types.ValidatorSet {
+	var vals []*types.Validator
+	for _, v := range gen.Validators {
+		vals = append(vals, types.NewValidator(v.PubKey, v.Power))
+	}
+	return types.NewValidatorSet(vals)
 }
