@@ -43,12 +43,38 @@ func FromEnv() eval.KernelRunner {
 	return &lazy{choice: c, setting: setting, threshold: threshold}
 }
 
+// Shared is the process's one kernel runner: FromEnv's, made on the first
+// call. knhk run, knhk serve and built binaries all install it, so that a
+// process opens its device once however many programs it runs.
+var Shared = sync.OnceValue(FromEnv)
+
+// Dispatches reports how many kernel calls runner r (one FromEnv
+// returned) has sent to its device and how many, at or above the
+// threshold, it left to the CPU; zero before the device is opened.
+// Tests and diagnostics use it to see where calls ran.
+func Dispatches(r eval.KernelRunner) (device, cpu int) {
+	l, ok := r.(*lazy)
+	if !ok {
+		return 0, 0
+	}
+	l.mu.Lock()
+	x, _ := l.run.(*Dispatcher)
+	l.mu.Unlock()
+	if x == nil {
+		return 0, 0
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return x.Device, x.CPU
+}
+
 // lazy opens its device on the first call that needs it.
 type lazy struct {
 	choice    Choice
 	setting   string
 	threshold int
 	once      sync.Once
+	mu        sync.Mutex        // guards run for Dispatches
 	run       eval.KernelRunner // nil: the CPU
 }
 
@@ -57,16 +83,20 @@ func (l *lazy) RunKernel(p *ir.Program, k int, args []eval.Value) (eval.Value, b
 		return eval.Value{}, false, nil
 	}
 	l.once.Do(func() {
+		var run eval.KernelRunner
 		_, d, err := OpenChoice(l.choice)
 		switch {
 		case err != nil:
-			l.run = failing{fmt.Errorf("KNHK_DEVICE=%s: %w", l.setting, err), l.threshold}
+			run = failing{fmt.Errorf("KNHK_DEVICE=%s: %w", l.setting, err), l.threshold}
 		case d != nil:
 			x := NewDispatcher(d)
 			x.Threshold = l.threshold
 			x.Strict = l.choice.Explicit
-			l.run = x
+			run = x
 		}
+		l.mu.Lock()
+		l.run = run
+		l.mu.Unlock()
 	})
 	if l.run == nil {
 		return eval.Value{}, false, nil

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/knhk/knhk/accel"
 	"github.com/knhk/knhk/compiler"
 	"github.com/knhk/knhk/compiler/ir"
 	"github.com/knhk/knhk/internal/atomicfile"
@@ -196,7 +197,7 @@ func (s *Service) newProgram(hash string, prog *ir.Program, files map[int32]*sou
 	}
 	eng, err := engine.New(engine.Config{
 		Program: prog,
-		Eval:    &host.Evaluator{},
+		Eval:    &host.Evaluator{Kernels: accel.Shared()}, // KNHK_DEVICE, as knhk run
 		Worker:  w,
 		Log:     log,
 		Policy:  s.learnPolicy(prog),

@@ -9,7 +9,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"sync"
 
 	"github.com/knhk/knhk/accel"
 )
@@ -198,4 +197,4 @@ func bytesText(n uint64) string {
 
 // kernelRunner is the accelerator for kernel calls in this process,
 // chosen once from KNHK_DEVICE (see accel.FromEnv).
-var kernelRunner = sync.OnceValue(accel.FromEnv)
+var kernelRunner = accel.Shared
