@@ -63,7 +63,8 @@ func apiCluster(t *testing.T) map[string]*apiNode {
 			a.n.Close()
 		}
 	})
-	timing := cluster.Timing{Heartbeat: 100 * time.Millisecond, Election: 100 * time.Millisecond, Lease: 50 * time.Millisecond, Commit: 5 * time.Millisecond, Tick: 20 * time.Millisecond}
+	timing := cluster.Timing{Heartbeat: clusterTimingScale * 100 * time.Millisecond, Election: clusterTimingScale * 100 * time.Millisecond,
+		Lease: clusterTimingScale * 100 * time.Millisecond, Commit: 5 * time.Millisecond, Tick: 20 * time.Millisecond}
 	for i, id := range []string{"n1", "n2", "n3"} {
 		_, tr := raft.NewInmemTransport(raft.ServerAddress(id))
 		mu.Lock()
