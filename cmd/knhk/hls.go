@@ -48,9 +48,10 @@ sample WORKFLOW_net_events.txt and WORKFLOW_net_hls.tcl:
 the marking as a bit vector, each transition's enabling as a mask test, a
 priority encoder in the engine's order and the firing as a masked update,
 one event per cycle (PIPELINE II=1) and a decision within 8 cycles
-(LATENCY max=8). A workflow whose control part does not fit (child
-frames, weighted arcs, a place that can hold two tokens, hooks, sends,
-cancel task) is refused with the reasons (exit 1). See docs/hls.md.
+(LATENCY max=8). A place that can hold n tokens takes n bits
+(thermometer code). A workflow whose control part does not fit (child
+frames, hooks, sends, cancel task, a place or call count above 8) is
+refused with the reasons (exit 1). See docs/hls.md.
 
 With --replay CASE it also writes WORKFLOW_net_replay.txt: the events of
 case CASE (from the data directory --data, default .knhk; the case must

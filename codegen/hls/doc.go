@@ -19,7 +19,8 @@
 // kernel's source, naming the target and the construct.
 //
 // [Net] writes the control part of a workflow net as a dispatch module:
-// the marking is a bit vector, each transition's enabling a mask test, a
+// the marking is a bit vector (a bit per token each place can hold, in
+// thermometer code), each transition's enabling a mask test, a
 // priority encoder in the engine's order picks what fires, and the firing
 // is a masked update; [Fits] says why a net has no such module.
 //

@@ -75,7 +75,7 @@ func TestNetDispatch(t *testing.T) {
 				t.Fatalf("%s: %v", base, err)
 			}
 			fit++
-			report = append(report, fmt.Sprintf("%s %s: fits (%d places, %d transitions)", base, wf, mod.Places, mod.Trans))
+			report = append(report, fmt.Sprintf("%s %s: fits (%d places in %d marking bits, %d transitions, %d busy bits)", base, wf, mod.Places, mod.MarkingBits, mod.Trans, mod.BusyBits))
 			t.Run(base+"/"+wf, func(t *testing.T) {
 				bin := compileNet(t, mod)
 				sampleRuns(t, mod, bin)

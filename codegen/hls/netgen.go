@@ -53,6 +53,26 @@ type NetModule struct {
 	OutArcs [][]int
 	// TransNames are the transitions' names, by index.
 	TransNames []string
+	// The layout of the marking and busy vectors: place q's tokens are
+	// bits PlaceOff[q].. of the marking, PlaceWidth[q] of them, in
+	// thermometer code (n tokens set the field's n low bits); transition
+	// t's running calls likewise in the busy vector (width 0: not a
+	// call).
+	PlaceOff, PlaceWidth []int
+	BusyOff, BusyWidth   []int
+	// MarkingBits and BusyBits are the widths of the two vectors.
+	MarkingBits, BusyBits int
+}
+
+// Thermo encodes counts in the thermometer layout off/width.
+func Thermo(counts []int, off, width []int) uint64 {
+	var x uint64
+	for i, c := range counts {
+		for k := range min(c, width[i]) {
+			x |= 1 << uint(off[i]+k)
+		}
+	}
+	return x
 }
 
 // NotFit is the error of [Net] for a net whose control part does not fit
@@ -79,10 +99,7 @@ func Net(p *ir.Program, name string, opts Options) (*NetModule, error) {
 		}
 		return nil, fmt.Errorf("hls: no workflow %s (workflows: %s)", name, strings.Join(names, ", "))
 	}
-	tb, why := newTable(p, n)
-	if len(why) == 0 {
-		why = tb.safe()
-	}
+	tb, why := layout(p, n)
 	if len(why) > 0 {
 		return nil, &NotFit{Workflow: name, Reasons: why}
 	}
@@ -92,6 +109,8 @@ func Net(p *ir.Program, name string, opts Options) (*NetModule, error) {
 		mod.OutArcs = append(mod.OutArcs, tb.trans[i].out)
 		mod.TransNames = append(mod.TransNames, tb.trans[i].t.Name)
 	}
+	mod.PlaceOff, mod.PlaceWidth, mod.BusyOff, mod.BusyWidth = tb.pOff, tb.pWid, tb.bOff, tb.bWid
+	mod.MarkingBits, mod.BusyBits = tb.pBits, tb.bBits
 	base := g.id + "_net"
 	mod.Files[base+".h"] = []byte(g.header(mod.Top))
 	mod.Files[base+".cpp"] = []byte(g.module(mod.Top, base))
@@ -123,9 +142,88 @@ type netgen struct {
 
 func width(n int) int { return max(n, 1) }
 
-func (g *netgen) mt() string { return fmt.Sprintf("ap_uint<%d>", width(g.tb.np)) }
+func (g *netgen) mt() string { return fmt.Sprintf("ap_uint<%d>", width(g.tb.pBits)) }
+func (g *netgen) bt() string { return fmt.Sprintf("ap_uint<%d>", width(g.tb.bBits)) }
 func (g *netgen) tt() string { return fmt.Sprintf("ap_uint<%d>", width(g.tb.nt)) }
-func (g *netgen) ot() string { return fmt.Sprintf("ap_uint<%d>", width(g.tb.outW)) }
+func (g *netgen) ot() string { return fmt.Sprintf("ap_uint<%d>", width(g.tb.outsW)) }
+
+// pbit is the bit of place q's (k+1)-th token; pfield all of q's bits.
+func (g *netgen) pbit(q, k int) uint64 { return 1 << uint(g.tb.pOff[q]+k) }
+func (g *netgen) pfield(q int) uint64 {
+	return (1<<uint(g.tb.pWid[q]) - 1) << uint(g.tb.pOff[q])
+}
+
+// bbit and bfield are the same for transition t's running calls.
+func (g *netgen) bbit(t, k int) uint64 { return 1 << uint(g.tb.bOff[t]+k) }
+func (g *netgen) bfield(t int) uint64 {
+	return (1<<uint(g.tb.bWid[t]) - 1) << uint(g.tb.bOff[t])
+}
+
+// lowP and lowB are the bits that say "at least one token" or "a call
+// runs" for sets of places and transitions.
+func (g *netgen) lowP(qs []int) uint64 {
+	var x uint64
+	for _, q := range qs {
+		x |= g.pbit(q, 0)
+	}
+	return x
+}
+
+func (g *netgen) lowB(ts []int) uint64 {
+	var x uint64
+	for _, t := range ts {
+		if g.tb.bWid[t] > 0 {
+			x |= g.bbit(t, 0)
+		}
+	}
+	return x
+}
+
+// has is the bit that says input k of transition i holds its weight,
+// false when the place never holds that many.
+func (g *netgen) has(i, k int) (uint64, bool) {
+	tr := &g.tb.trans[i]
+	q, w := tr.in[k], tr.inW[k]
+	if w > g.tb.pWid[q] {
+		return 0, false
+	}
+	return g.pbit(q, w-1), true
+}
+
+// field updates: take or add w tokens of place q (thermometer shifts
+// within the field); one-token places are a bit cleared or set.
+func (g *netgen) take(q, w int) string {
+	if g.tb.pWid[q] == 1 {
+		return fmt.Sprintf("m &= ~%s;", g.m(g.pbit(q, 0)))
+	}
+	f := g.m(g.pfield(q))
+	return fmt.Sprintf("m = (m & ~%s) | (((m & %s) >> %d) & %s);", f, f, w, f)
+}
+
+func (g *netgen) add(q, w int) string {
+	if g.tb.pWid[q] == 1 {
+		return fmt.Sprintf("m |= %s;", g.m(g.pbit(q, 0)))
+	}
+	f := g.m(g.pfield(q))
+	low := g.m(((1 << uint(w)) - 1) << uint(g.tb.pOff[q]))
+	return fmt.Sprintf("m = (m & ~%s) | ((((m & %s) << %d) | %s) & %s);", f, f, w, low, f)
+}
+
+func (g *netgen) startCall(t int) string {
+	if g.tb.bWid[t] == 1 {
+		return fmt.Sprintf("b |= %s;", g.b(g.bbit(t, 0)))
+	}
+	f := g.b(g.bfield(t))
+	return fmt.Sprintf("b = (b & ~%s) | ((((b & %s) << 1) | %s) & %s);", f, f, g.b(g.bbit(t, 0)), f)
+}
+
+func (g *netgen) endCall(t int) string {
+	if g.tb.bWid[t] == 1 {
+		return fmt.Sprintf("b &= ~%s;", g.b(g.bbit(t, 0)))
+	}
+	f := g.b(g.bfield(t))
+	return fmt.Sprintf("b = (b & ~%s) | (((b & %s) >> 1) & %s);", f, f, f)
+}
 
 func (g *netgen) header(top string) string {
 	var sb strings.Builder
@@ -135,38 +233,67 @@ func (g *netgen) header(top string) string {
 	w("// One event into the dispatch module of workflow %s.\n", g.tb.net.Name)
 	w("struct %s_event {\n  ap_uint<3> kind;   // 0 start, 1 step, 2 done, 3 timer, 4 signal, 5 fail\n  ap_uint<8> trans;  // done, timer: the transition\n  %s outs; // step, done, timer: bit k marks output arc k (guards' outcome)\n  ap_uint<5> label;  // signal: the index of the signal\n};\n\n", top, g.ot())
 	w("// The module's answer to one event: what the step dispatched and the\n// state after it.\n")
-	w("struct %s_result {\n  ap_uint<2> kind;  // 0 none, 1 fire, 2 arm, 3 wait\n  ap_uint<8> trans;\n  %s marking;\n  %s busy;  // transitions whose call runs\n  %s armed; // timers armed\n  ap_uint<2> status; // 0 idle, 1 running, 2 completed, 3 failed or cancelled\n};\n\n", top, g.mt(), g.tt(), g.tt())
+	w("struct %s_result {\n  ap_uint<2> kind;  // 0 none, 1 fire, 2 arm, 3 wait\n  ap_uint<8> trans;\n  %s marking; // the tokens of each place, in thermometer code\n  %s busy;  // the running calls of each call transition, likewise\n  %s armed; // timers armed\n  ap_uint<2> status; // 0 idle, 1 running, 2 completed, 3 failed or cancelled\n};\n\n", top, g.mt(), g.bt(), g.tt())
 	w("// %s consumes one event and writes one result.\n", top)
 	w("extern \"C\" void %s(hls::stream<%s_event> &in, hls::stream<%s_result> &out);\n\n#endif\n", top, top, top)
 	return sb.String()
 }
 
 func (g *netgen) m(x uint64) string { return fmt.Sprintf("%s(0x%xULL)", g.mt(), x) }
+func (g *netgen) b(x uint64) string { return fmt.Sprintf("%s(0x%xULL)", g.bt(), x) }
 func (g *netgen) t(x uint64) string { return fmt.Sprintf("%s(0x%xULL)", g.tt(), x) }
 
 // enabling is transition i's mask test on marking m and busy vector b.
 func (g *netgen) enabling(i int) string {
 	tr := &g.tb.trans[i]
-	in := g.m(tr.inMask)
+	var req uint64 // the bits of the inputs that can hold their weight
+	all := true
+	for k := range tr.in {
+		if bit, ok := g.has(i, k); ok {
+			req |= bit
+		} else {
+			all = false
+		}
+	}
+	r := g.m(req)
 	switch tr.t.Join {
 	case ir.JoinXor:
-		return fmt.Sprintf("(m & %s) != 0", in)
+		if req == 0 {
+			return "false"
+		}
+		return fmt.Sprintf("(m & %s) != 0", r)
 	case ir.JoinOr:
-		parts := []string{fmt.Sprintf("(m & %s) != 0", in)}
-		for k, q := range tr.in {
-			parts = append(parts, fmt.Sprintf("(m[%d] || ((m & %s) == 0 && (b & %s) == 0))", q, g.m(tr.up[k].places), g.t(tr.up[k].trans)))
+		if req == 0 {
+			return "false"
+		}
+		parts := []string{fmt.Sprintf("(m & %s) != 0", r)}
+		for k := range tr.in {
+			empty := fmt.Sprintf("((m & %s) == 0 && (b & %s) == 0)", g.m(g.lowP(tr.upP[k])), g.b(g.lowB(tr.upT[k])))
+			if bit, ok := g.has(i, k); ok {
+				parts = append(parts, fmt.Sprintf("((m & %s) != 0 || %s)", g.m(bit), empty))
+			} else {
+				parts = append(parts, empty)
+			}
 		}
 		return strings.Join(parts, " && ")
 	case ir.JoinDrain:
-		return fmt.Sprintf("(m & %s) != 0 && (m & %s) == 0 && (b & %s) == 0", in, g.m(tr.up[0].places), g.t(tr.up[0].trans))
+		return fmt.Sprintf("(m & %s) != 0 && (m & %s) == 0 && (b & %s) == 0", g.m(g.lowP(tr.in)), g.m(g.lowP(tr.upP[0])), g.b(g.lowB(tr.upT[0])))
 	case ir.JoinPartial:
-		var cnt []string
-		for _, q := range tr.in {
-			cnt = append(cnt, fmt.Sprintf("(m[%d] ? 1 : 0)", q))
+		if req == 0 {
+			return "false"
 		}
-		return fmt.Sprintf("(m & %s) != 0 && %s >= %d", in, strings.Join(cnt, " + "), tr.t.JoinN)
+		var cnt []string
+		for k := range tr.in {
+			if bit, ok := g.has(i, k); ok {
+				cnt = append(cnt, fmt.Sprintf("((m & %s) != 0 ? 1 : 0)", g.m(bit)))
+			}
+		}
+		return fmt.Sprintf("(m & %s) != 0 && %s >= %d", r, strings.Join(cnt, " + "), tr.t.JoinN)
 	}
-	return fmt.Sprintf("(m & %s) == %s", in, in)
+	if !all {
+		return "false"
+	}
+	return fmt.Sprintf("(m & %s) == %s", r, r)
 }
 
 func (g *netgen) name(i int) string {
@@ -183,21 +310,32 @@ func (g *netgen) module(top, base string) string {
 	var sb strings.Builder
 	w := func(format string, args ...any) { fmt.Fprintf(&sb, format, args...) }
 	w("// Code generated by knhk hls. DO NOT EDIT.\n//\n")
-	w("// Dispatch module of workflow %s: %d places (the marking, one bit each),\n", tb.net.Name, tb.np)
+	w("// Dispatch module of workflow %s: %d places (the marking, a bit per token\n// each place can hold, in thermometer code: n tokens set the n low bits\n// of the place's field),\n", tb.net.Name, tb.np)
 	w("// %d transitions. Each event is one pipelined call (II=1); one dispatch\n// decision takes at most %d cycles (LATENCY max=%d): the enabling mask\n", tb.nt, PipelineDepth, PipelineDepth)
 	w("// tests, the priority encoder in runtime/engine's order (cancel\n// transitions first, then by index; then timers to arm; then waits with a\n// buffered signal) and the masked update of the transition that fires.\n//\n")
-	w("// Places:\n")
+	w("// Places (marking bits):\n")
 	for i, pl := range tb.net.Places {
-		w("//   %d %s\n", i, pl.Name)
+		if tb.pWid[i] == 1 {
+			w("//   %d %s (bit %d)\n", i, pl.Name, tb.pOff[i])
+		} else {
+			w("//   %d %s (bits %d-%d: up to %d tokens)\n", i, pl.Name, tb.pOff[i], tb.pOff[i]+tb.pWid[i]-1, tb.pWid[i])
+		}
 	}
-	w("// Transitions:\n")
+	w("// Transitions (busy bits of the calls):\n")
 	for i := range tb.trans {
-		w("//   %d %s\n", i, g.name(i))
+		switch tb.bWid[i] {
+		case 0:
+			w("//   %d %s\n", i, g.name(i))
+		case 1:
+			w("//   %d %s (busy bit %d)\n", i, g.name(i), tb.bOff[i])
+		default:
+			w("//   %d %s (busy bits %d-%d: up to %d calls)\n", i, g.name(i), tb.bOff[i], tb.bOff[i]+tb.bWid[i]-1, tb.bWid[i])
+		}
 	}
 	w("\n#include \"%s.h\"\n\n", base)
-	mt, tt, ot := g.mt(), g.tt(), g.ot()
+	mt, bt, tt, ot := g.mt(), g.bt(), g.tt(), g.ot()
 	w("// %s_enabled is every transition's enabling, one mask test each.\n", g.id)
-	w("static %s %s_enabled(%s m, %s b) {\n  KNHK_HLS(INLINE)\n  (void)b;\n  %s en = 0;\n", tt, g.id, mt, tt, tt)
+	w("static %s %s_enabled(%s m, %s b) {\n  KNHK_HLS(INLINE)\n  (void)b;\n  %s en = 0;\n", tt, g.id, mt, bt, tt)
 	for i := range tb.trans {
 		if len(tb.trans[i].in) == 0 {
 			continue
@@ -210,16 +348,18 @@ func (g *netgen) module(top, base string) string {
 	w("  KNHK_HLS(INTERFACE axis port=in)\n  KNHK_HLS(INTERFACE axis port=out)\n  KNHK_HLS(INTERFACE ap_ctrl_none port=return)\n")
 	w("  KNHK_HLS(PIPELINE II=1)\n  KNHK_HLS(LATENCY max=%d)\n", PipelineDepth)
 	nl := width(len(tb.labels))
-	w("  static %s M = 0;\n  static %s B = 0, A = 0;\n  static ap_uint<4> inbox[%d];\n  static ap_uint<2> status = 0;\n", mt, tt, nl)
+	w("  static %s M = 0;\n  static %s B = 0;\n  static %s A = 0;\n  static ap_uint<4> inbox[%d];\n  static ap_uint<2> status = 0;\n", mt, bt, tt, nl)
 	w("  KNHK_HLS(ARRAY_PARTITION variable=inbox complete dim=1)\n")
 	w("  %s_event e = in.read();\n", top)
 	w("  %s_result r;\n  r.kind = 0;\n  r.trans = 0;\n", top)
-	w("  %s m = M;\n  %s b = B, a = A;\n  ap_uint<2> st = status;\n", mt, tt)
+	w("  %s m = M;\n  %s b = B;\n  %s a = A;\n  ap_uint<2> st = status;\n", mt, bt, tt)
 	w("  %s en = %s_enabled(m, b);\n", tt, g.id)
 	w("  %s all = %s(~0ULL);\n  %s outs = all;\n", ot, ot, ot)
 	w("  int fire = -1;\n")
 	w("  switch (e.kind.to_uint()) {\n")
-	w("  case %d: // start\n    m = %s;\n    b = 0;\n    a = 0;\n", EvStart, g.m(tb.init|1<<tb.start))
+	first0 := append([]int(nil), tb.init...)
+	first0[tb.start]++
+	w("  case %d: // start\n    m = %s;\n    b = 0;\n    a = 0;\n", EvStart, g.m(Thermo(first0, tb.pOff, tb.pWid)))
 	w("    for (int l = 0; l < %d; l++) {\n      KNHK_HLS(UNROLL)\n      inbox[l] = 0;\n    }\n    st = %d;\n    break;\n", nl, StatusRunning)
 	w("  case %d: // step: the priority encoder\n    if (st != %d) break;\n", EvStep, StatusRunning)
 	first := true
@@ -251,7 +391,7 @@ func (g *netgen) module(top, base string) string {
 		w("    }\n")
 	}
 	w("    break;\n")
-	w("  case %d: // done: the call produces its outputs\n    b &= ~%s(1ULL << (e.trans.to_uint() & 63));\n    outs = e.outs;\n    fire = 64 + e.trans.to_int();\n    break;\n", EvDone, tt)
+	w("  case %d: // done: the call ends and produces its outputs\n    outs = e.outs;\n    fire = 64 + e.trans.to_int();\n    break;\n", EvDone)
 	w("  case %d: // timer\n    a &= ~%s(1ULL << (e.trans.to_uint() & 63));\n    outs = e.outs;\n    fire = e.trans.to_int();\n    break;\n", EvTimer, tt)
 	w("  case %d: // signal: the first enabled wait takes it, else it is buffered or dropped\n    if (st != %d) break;\n", EvSignal, StatusRunning)
 	first = true
@@ -279,29 +419,60 @@ func (g *netgen) module(top, base string) string {
 			continue
 		}
 		w("  case %d: // %s\n", i, tr.t.Name)
-		if tr.t.Join == ir.JoinXor {
+		switch tr.t.Join {
+		case ir.JoinXor:
+			// The first input, in arc order, that holds its weight.
+			first := true
 			for k, q := range tr.in {
-				if k == 0 {
-					w("    if (m[%d]) m &= ~%s;\n", q, g.m(1<<q))
-				} else {
-					w("    else if (m[%d]) m &= ~%s;\n", q, g.m(1<<q))
+				if bit, ok := g.has(i, k); ok {
+					kw := "if"
+					if !first {
+						kw = "else if"
+					}
+					w("    %s ((m & %s) != 0) %s\n", kw, g.m(bit), g.take(q, tr.inW[k]))
+					first = false
 				}
 			}
-		} else {
-			w("    m &= ~%s;\n", g.m(tr.inMask))
+		case ir.JoinOr, ir.JoinPartial:
+			for k, q := range tr.in {
+				if bit, ok := g.has(i, k); ok {
+					w("    if ((m & %s) != 0) %s\n", g.m(bit), g.take(q, tr.inW[k]))
+				}
+			}
+		case ir.JoinDrain:
+			var f uint64
+			for _, q := range tr.in {
+				f |= g.pfield(q)
+			}
+			w("    m &= ~%s;\n", g.m(f))
+		default:
+			for k, q := range tr.in {
+				if tr.inW[k] <= tb.pWid[q] {
+					w("    %s\n", g.take(q, tr.inW[k]))
+				}
+			}
 		}
 		if tr.reset {
-			w("    m = %s;\n    b = 0;\n", g.m(tb.init))
+			w("    m = %s;\n    b = 0;\n", g.m(Thermo(tb.init, tb.pOff, tb.pWid)))
 		}
-		if tr.cancelP != 0 {
-			w("    m &= ~%s;\n", g.m(tr.cancelP))
+		var cp, ct uint64
+		for _, q := range tr.cancelP {
+			cp |= g.pfield(q)
 		}
-		if tr.cancelT != 0 {
-			w("    b &= ~%s;\n", g.t(tr.cancelT))
+		for _, t := range tr.cancelT {
+			if tb.bWid[t] > 0 {
+				ct |= g.bfield(t)
+			}
+		}
+		if cp != 0 {
+			w("    m &= ~%s;\n", g.m(cp))
+		}
+		if ct != 0 {
+			w("    b &= ~%s;\n", g.b(ct))
 		}
 		switch tr.act {
 		case actCall:
-			w("    b |= %s;\n    break;\n", g.t(1<<i))
+			w("    %s\n    break;\n", g.startCall(i))
 			continue
 		case actCancelCase:
 			w("    st = %d;\n    break;\n", StatusEnded)
@@ -316,6 +487,7 @@ func (g *netgen) module(top, base string) string {
 	for i := range tb.trans {
 		if tb.trans[i].act == actCall {
 			w("  case %d: // %s completes\n", 64+i, tb.trans[i].t.Name)
+			w("    %s\n", g.endCall(i))
 			g.produce(w, i)
 			w("    break;\n")
 		}
@@ -323,15 +495,16 @@ func (g *netgen) module(top, base string) string {
 	w("  default:\n    break;\n  }\n")
 	w("  // Settle: timers no longer enabled are disarmed; a marked end completes\n  // the case.\n")
 	w("  a &= %s_enabled(m, b);\n", g.id)
-	w("  if (st == %d && m[%d]) st = %d;\n", StatusRunning, tb.end, StatusCompleted)
+	w("  if (st == %d && (m & %s) != 0) st = %d;\n", StatusRunning, g.m(g.pbit(tb.end, 0)), StatusCompleted)
 	w("  M = m;\n  B = b;\n  A = a;\n  status = st;\n")
 	w("  r.marking = m;\n  r.busy = b;\n  r.armed = a;\n  r.status = st;\n  out.write(r);\n}\n")
 	return sb.String()
 }
 
 func (g *netgen) produce(w func(string, ...any), i int) {
-	for k, q := range g.tb.trans[i].out {
-		w("    if (outs[%d]) m |= %s;\n", k, g.m(1<<q))
+	tr := &g.tb.trans[i]
+	for k, q := range tr.out {
+		w("    if (outs[%d]) %s\n", k, g.add(q, tr.outW[k]))
 	}
 }
 

@@ -149,19 +149,26 @@ func Replay(m *engine.Machine, mod *NetModule, evs []engine.Event) ([]ReplayStep
 			last.CheckState, last.Status = true, status
 		}
 		if f := s.Root(); f != nil && status == StatusRunning && last.CheckState {
+			counts := make([]int, len(f.Marking))
 			for q, c := range f.Marking {
-				if c > 1 {
-					return nil, fmt.Errorf("after event %d place %s holds %d tokens: the net is not one-safe", i, n.Places[q].Name, c)
+				if q >= len(mod.PlaceWidth) || int(c) > mod.PlaceWidth[q] {
+					return nil, fmt.Errorf("after event %d place %s holds %d tokens, more than the search found", i, n.Places[q].Name, c)
 				}
-				if c > 0 {
-					last.Marking |= 1 << q
-				}
+				counts[q] = int(c)
 			}
+			last.Marking = Thermo(counts, mod.PlaceOff, mod.PlaceWidth)
+			calls := make([]int, len(n.Transitions))
 			for _, v := range s.Invs {
-				if v.Frame == 0 && !v.Comp && !v.Hook {
-					last.Busy |= 1 << v.Trans
+				if v.Frame == 0 && !v.Comp && !v.Hook && v.Trans >= 0 && int(v.Trans) < len(calls) {
+					calls[v.Trans]++
 				}
 			}
+			for t, c := range calls {
+				if c > mod.BusyWidth[t] {
+					return nil, fmt.Errorf("after event %d transition %s runs %d calls, more than the search found", i, n.Transitions[t].Name, c)
+				}
+			}
+			last.Busy = Thermo(calls, mod.BusyOff, mod.BusyWidth)
 			for _, tm := range s.Timers {
 				last.Armed |= 1 << tm.Trans
 			}

@@ -22,15 +22,15 @@ const (
 	actCancelCase        // the statement cancel case: the case ends cancelled
 )
 
-// ttab is one transition's masks.
+// ttab is one transition's arcs and sets.
 type ttab struct {
 	t        *ir.Transition
-	in       []int // input places in arc order
-	out      []int // output places in arc order
-	inMask   uint64
-	up       []upMask // OR join: per input; drain: one
-	cancelP  uint64
-	cancelT  uint64
+	in, inW  []int   // input places in arc order, and their weights
+	out      []int   // output places in arc order
+	outW     []int   // their weights
+	upP, upT [][]int // OR join: per input, the places and transitions upstream; drain: its region
+	cancelP  []int
+	cancelT  []int
 	reset    bool // CancelCase on a return or fail: the marking goes back to Init
 	act      int
 	chooses  bool
@@ -41,16 +41,11 @@ type ttab struct {
 	priority int // position in the engine's firing order, eager only
 }
 
-// upMask is what must be empty for an OR join's unmarked input (or a
-// drain's region): places that could still mark it, transitions whose
-// running calls could.
-type upMask struct{ places, trans uint64 }
-
 // table is a net's control part.
 type table struct {
 	net        *ir.Net
 	np, nt     int
-	init       uint64 // Init tokens (without the start token)
+	init       []int // Init tokens (without the start token)
 	start, end int
 	trans      []ttab
 	order      []int // eager transitions: cancels first, then by index (runtime/engine's cnet.order)
@@ -58,17 +53,28 @@ type table struct {
 	waits      []int // by index
 	labels     []string
 	persistent []bool
-	outW       int // widest output list
+	outsW      int // widest output list
+	// The layout the search of the reachable markings gives (layout.go):
+	// place q holds up to pWid[q] tokens in bits pOff[q].. of the
+	// marking, in thermometer code (n tokens: the field's n low bits);
+	// a call transition t runs up to bWid[t] calls at once, counted
+	// alike in the busy vector.
+	pOff, pWid   []int
+	bOff, bWid   []int
+	pBits, bBits int
 }
 
 // newTable builds the table of n; reasons says why n's control part does
 // not fit the module (then the table is incomplete).
 func newTable(p *ir.Program, n *ir.Net) (*table, []string) {
-	tb := &table{net: n, np: len(n.Places), nt: len(n.Transitions), start: int(n.Start), end: int(n.End), trans: make([]ttab, len(n.Transitions))}
+	tb := &table{net: n, np: len(n.Places), nt: len(n.Transitions), start: int(n.Start), end: int(n.End), trans: make([]ttab, len(n.Transitions)), init: make([]int, len(n.Places))}
 	var why []string
 	add := func(format string, args ...any) { why = append(why, fmt.Sprintf(format, args...)) }
 	if tb.np > maxBits {
 		add("%d places do not fit a %d-bit marking", tb.np, maxBits)
+	}
+	if tb.start < 0 || tb.start >= tb.np || tb.end < 0 || tb.end >= tb.np {
+		add("no start or end place")
 	}
 	if tb.nt > maxBits {
 		add("%d transitions do not fit a %d-bit busy vector", tb.nt, maxBits)
@@ -83,10 +89,10 @@ func newTable(p *ir.Program, n *ir.Net) (*table, []string) {
 		switch {
 		case pl == nil:
 			add("place %d is missing", i)
-		case pl.Init > 1 || pl.Init == 1 && i == tb.start:
-			add("place %s starts with %d tokens, more than one bit holds", pl.Name, pl.Init+btoi(i == tb.start))
-		case pl.Init == 1:
-			tb.init |= 1 << i
+		case pl.Init < 0 || pl.Init > maxTokens:
+			add("place %s starts with %d tokens, more than %d", pl.Name, pl.Init, maxTokens)
+		default:
+			tb.init[i] = int(pl.Init)
 		}
 	}
 	producers := make([][]int, tb.np)
@@ -95,16 +101,18 @@ func newTable(p *ir.Program, n *ir.Net) (*table, []string) {
 			add("an arc points outside the net")
 			continue
 		}
-		if a.Weight > 1 {
-			add("arc %s-%s has weight %d: a bit holds one token", n.Places[a.Place].Name, n.Transitions[a.Trans].Name, a.Weight)
+		w := int(max(a.Weight, 1))
+		if w > maxTokens {
+			add("arc %s-%s has weight %d, more than %d", n.Places[a.Place].Name, n.Transitions[a.Trans].Name, a.Weight, maxTokens)
 		}
 		tr := &tb.trans[a.Trans]
 		if a.Out {
 			tr.out = append(tr.out, int(a.Place))
+			tr.outW = append(tr.outW, w)
 			producers[a.Place] = append(producers[a.Place], int(a.Trans))
 		} else {
 			tr.in = append(tr.in, int(a.Place))
-			tr.inMask |= 1 << a.Place
+			tr.inW = append(tr.inW, w)
 		}
 		if a.Out && a.Guard != ir.NoFunc {
 			tr.chooses = true
@@ -117,7 +125,7 @@ func newTable(p *ir.Program, n *ir.Net) (*table, []string) {
 			add("transition %d is missing", i)
 			continue
 		}
-		tb.outW = max(tb.outW, len(tr.out))
+		tb.outsW = max(tb.outsW, len(tr.out))
 		tr.chooses = t.Split != ir.SplitAnd && (len(tr.out) > 1 || tr.chooses)
 		switch t.Kind {
 		case ir.TWorkflow:
@@ -151,40 +159,23 @@ func newTable(p *ir.Program, n *ir.Net) (*table, []string) {
 				add("transition %s cancels a missing region", t.Name)
 				break
 			}
-			for _, q := range n.Regions[t.Region].Places {
-				if q >= 0 && int(q) < tb.np {
-					tr.cancelP |= 1 << q
-				}
-			}
-			for _, x := range n.Regions[t.Region].Transitions {
-				if x >= 0 && int(x) < tb.nt {
-					tr.cancelT |= 1 << x
-				}
-			}
+			tr.cancelP = inRange(n.Regions[t.Region].Places, tb.np)
+			tr.cancelT = inRange(n.Regions[t.Region].Transitions, tb.nt)
 		}
 		switch t.Join {
 		case ir.JoinOr:
 			for _, q := range tr.in {
 				ps, ts := upstream(tb, producers, q, i)
-				tr.up = append(tr.up, upMask{ps, ts})
+				tr.upP = append(tr.upP, ps)
+				tr.upT = append(tr.upT, ts)
 			}
 		case ir.JoinDrain:
 			if t.Region < 0 || int(t.Region) >= len(n.Regions) || n.Regions[t.Region] == nil {
 				add("transition %s drains a missing region", t.Name)
 				break
 			}
-			var u upMask
-			for _, q := range n.Regions[t.Region].Places {
-				if q >= 0 && int(q) < tb.np {
-					u.places |= 1 << q
-				}
-			}
-			for _, x := range n.Regions[t.Region].Transitions {
-				if x >= 0 && int(x) < tb.nt {
-					u.trans |= 1 << x
-				}
-			}
-			tr.up = []upMask{u}
+			tr.upP = [][]int{inRange(n.Regions[t.Region].Places, tb.np)}
+			tr.upT = [][]int{inRange(n.Regions[t.Region].Transitions, tb.nt)}
 		}
 	}
 	for _, pass := range []bool{true, false} {
@@ -219,11 +210,15 @@ func newTable(p *ir.Program, n *ir.Net) (*table, []string) {
 	return tb, why
 }
 
-func btoi(b bool) int32 {
-	if b {
-		return 1
+// inRange returns the elements of xs in [0, n).
+func inRange(xs []int32, n int) []int {
+	var out []int
+	for _, x := range xs {
+		if x >= 0 && int(x) < n {
+			out = append(out, int(x))
+		}
 	}
-	return 0
+	return out
 }
 
 func (tb *table) labelOf(l string) int {
@@ -239,7 +234,7 @@ func (tb *table) labelOf(l string) int {
 // upstream returns the places and transitions from which a token can
 // reach place x without passing through transition join, as
 // runtime/engine computes an OR join's upstream sets.
-func upstream(tb *table, producers [][]int, x, join int) (places, trans uint64) {
+func upstream(tb *table, producers [][]int, x, join int) (places, trans []int) {
 	seenP := make([]bool, tb.np)
 	seenT := make([]bool, tb.nt)
 	seenP[x] = true
@@ -252,11 +247,11 @@ func upstream(tb *table, producers [][]int, x, join int) (places, trans uint64) 
 				continue
 			}
 			seenT[t] = true
-			trans |= 1 << t
+			trans = append(trans, t)
 			for _, a := range tb.trans[t].in {
 				if !seenP[a] {
 					seenP[a] = true
-					places |= 1 << a
+					places = append(places, a)
 					stack = append(stack, a)
 				}
 			}

@@ -18,8 +18,8 @@ struct knhk_net_Choice_event {
 struct knhk_net_Choice_result {
   ap_uint<2> kind;  // 0 none, 1 fire, 2 arm, 3 wait
   ap_uint<8> trans;
-  ap_uint<6> marking;
-  ap_uint<5> busy;  // transitions whose call runs
+  ap_uint<6> marking; // the tokens of each place, in thermometer code
+  ap_uint<3> busy;  // the running calls of each call transition, likewise
   ap_uint<5> armed; // timers armed
   ap_uint<2> status; // 0 idle, 1 running, 2 completed, 3 failed or cancelled
 };
