@@ -89,7 +89,10 @@ func Train(names []string, cases []Case, o Options) (*Model, error) {
 	cut := len(cs) * 4 / 5
 	fit, cal := cs[:cut], cs[cut:]
 	m := &Model{Names: names, enc: encoder{A: len(names)}, Level: o.Level}
-	all := Prefixes(fit, true)
+	// The next-activity network needs no calibration and learns from
+	// every training case; the remaining-time network leaves the latest
+	// fifth to calibrate its interval on.
+	all := Prefixes(cs, true)
 	timed := Prefixes(fit, false)
 	calib := Prefixes(cal, false)
 	if len(timed) == 0 || len(calib) == 0 {
