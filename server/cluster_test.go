@@ -174,7 +174,7 @@ func TestClusterAPI(t *testing.T) {
 		{"redirect", "POST", follower.srv.URL + "/cluster/v1/cases/c1/cancel?redirect=1", `{}`, 307, leader.srv.URL + "/cluster/v1/cases/c1/cancel"},
 		{"bad consistency", "GET", leader.srv.URL + "/cluster/v1/cases/c1?consistency=eventual", "", 400, "want linearizable or stale"},
 		{"signal", "POST", follower.srv.URL + "/cluster/v1/cases/c1/signal", `{"name":"Approve","payload":{"by":"ann"},"request_id":"s1"}`, 200, "signalled"},
-		{"linearizable read on a follower", "GET", follower.srv.URL + "/cluster/v1/cases/c1", "", 200, `"result":"c1 by ann","node":"n1"`},
+		{"linearizable read on a follower", "GET", follower.srv.URL + "/cluster/v1/cases/c1", "", 200, `"result":"c1 by ann","node":"n1","started":"20`},
 	} {
 		code, out := call(t, tc.method, tc.url, []byte(tc.body))
 		if code != tc.code || !strings.Contains(out, tc.want) {

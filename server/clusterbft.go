@@ -150,14 +150,14 @@ func (a *BFTAPI) get(w http.ResponseWriter, r *http.Request) {
 		fail(w, fmt.Errorf("%w %s", engine.ErrUnknownCase, id))
 		return
 	}
-	writeJSON(w, http.StatusOK, caseView(a.prog, id, &cluster.View{State: st, Events: n, Node: a.name}))
+	writeJSON(w, http.StatusOK, caseView(a.prog, id, &cluster.View{State: st, Events: n, Node: a.name, Started: a.app.FSM().Started(id)}))
 }
 
 func (a *BFTAPI) list(w http.ResponseWriter, r *http.Request) {
 	out := []*ClusterCase{}
 	for _, id := range a.app.FSM().Cases(false) {
 		if st, n, ok := a.app.FSM().Case(id); ok {
-			out = append(out, caseView(a.prog, id, &cluster.View{State: st, Events: n, Node: a.name}))
+			out = append(out, caseView(a.prog, id, &cluster.View{State: st, Events: n, Node: a.name, Started: a.app.FSM().Started(id)}))
 		}
 	}
 	writeJSON(w, http.StatusOK, out)

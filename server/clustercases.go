@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/knhk/knhk/compiler/ir"
 	"github.com/knhk/knhk/runtime/caseio"
@@ -42,6 +43,8 @@ type ClusterCase struct {
 	Error    string          `json:"error,omitempty"`
 	Waits    []string        `json:"waits,omitempty"`
 	Node     string          `json:"node"`
+	// Started is when the case started (RFC 3339).
+	Started string `json:"started,omitempty"`
 	// StaleMS and Lag: for a stale read on a follower, how long since it
 	// heard from the leader and how many committed entries it had not
 	// applied.
@@ -161,6 +164,9 @@ func caseView(prog *ir.Program, id string, v *cluster.View) *ClusterCase {
 	net := prog.Nets[v.State.Net]
 	cv := &ClusterCase{ID: id, Workflow: net.Name, Status: v.State.Status.String(), Events: v.Events, Node: v.Node,
 		StaleMS: v.Staleness.Milliseconds(), Lag: v.Lag, Error: v.State.Error}
+	if v.Started != 0 {
+		cv.Started = time.Unix(0, v.Started).UTC().Format(time.RFC3339Nano)
+	}
 	if v.State.Done() {
 		if b, err := caseio.Result(prog, net, v.State.Result); err == nil && b != nil {
 			cv.Result = b

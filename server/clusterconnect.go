@@ -190,7 +190,7 @@ func (r *clusterRPC) summary(ctx context.Context, id string) (*knhkv1.CaseSummar
 
 func (r *clusterRPC) toSummary(id string, st *engine.State) *knhkv1.CaseSummary {
 	p := r.a.prog
-	s := &knhkv1.CaseSummary{CaseId: id, Program: r.a.n.ProgramHash(), Status: st.Status.String()}
+	s := &knhkv1.CaseSummary{CaseId: id, Program: r.a.n.ProgramHash(), Status: st.Status.String(), StartUnixNano: r.a.n.FSM().Started(id)}
 	if int(st.Net) < len(p.Nets) {
 		s.Workflow = p.Nets[st.Net].Name
 	}

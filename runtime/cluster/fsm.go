@@ -39,8 +39,9 @@ type Result struct {
 }
 
 type replica struct {
-	s engine.State
-	n uint64 // events applied
+	s       engine.State
+	n       uint64 // events applied
+	started int64  // the start event's time (Unix nanoseconds)
 }
 
 type outcome struct {
@@ -143,7 +144,7 @@ func (f *FSM) apply(c *Command) error {
 			return f.broken
 		}
 		if r == nil {
-			r = &replica{s: engine.State{ID: c.Case}}
+			r = &replica{s: engine.State{ID: c.Case}, started: ev.Time}
 		}
 		// Apply leaves the state unchanged when it refuses the event.
 		if err := f.m.Apply(&r.s, ev); err != nil {
@@ -275,4 +276,15 @@ func (f *FSM) StateHash() ([]byte, error) {
 	}
 	sum := sha256.Sum256(s.(fsmSnapshot))
 	return sum[:], nil
+}
+
+// Started returns when case id started (Unix nanoseconds, the time its
+// start event recorded), 0 for a case the FSM does not hold.
+func (f *FSM) Started(id string) int64 {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	if r := f.cases[id]; r != nil {
+		return r.started
+	}
+	return 0
 }

@@ -120,6 +120,9 @@ func TestFSMSnapshotRoundTripAndCorruption(t *testing.T) {
 	if !bytes.Equal(a, b) {
 		t.Fatal("the restored case differs")
 	}
+	if g.Started("c") != 1 || g.Started("c") != f.Started("c") {
+		t.Fatalf("restored start time %d, want 1", g.Started("c"))
+	}
 	if r, ok := g.Request("a"); !ok || r.Index != 1 {
 		t.Fatalf("restored request a: %+v %v", r, ok)
 	}

@@ -127,6 +127,8 @@ const (
 type View struct {
 	State  *engine.State
 	Events uint64
+	// Started is when the case started (Unix nanoseconds).
+	Started int64
 	// Node is the node that answered; Staleness, for a stale read on a
 	// follower, how long since it last heard from the leader, and Lag
 	// how many committed entries it had not applied yet.
@@ -157,7 +159,7 @@ func (n *Node) Get(ctx context.Context, id string, c Consistency) (*View, error)
 	if !ok {
 		return nil, fmt.Errorf("%w %s", engine.ErrUnknownCase, id)
 	}
-	v.State, v.Events = st, events
+	v.State, v.Events, v.Started = st, events, n.fsm.Started(id)
 	return v, nil
 }
 

@@ -30,8 +30,9 @@ type wireSnapshot struct {
 }
 
 type wireCase struct {
-	ID    string `json:"id"`
-	State []byte `json:"state"` // engine.Machine.EncodeState
+	ID      string `json:"id"`
+	State   []byte `json:"state"` // engine.Machine.EncodeState
+	Started int64  `json:"started,omitempty"`
 }
 
 type wireReq struct {
@@ -51,7 +52,7 @@ func (f *FSM) Snapshot() (raft.FSMSnapshot, error) {
 		if err != nil {
 			return nil, fmt.Errorf("snapshot of case %s: %w", id, err)
 		}
-		w.Cases = append(w.Cases, wireCase{ID: id, State: b})
+		w.Cases = append(w.Cases, wireCase{ID: id, State: b, Started: r.started})
 	}
 	for _, id := range f.order {
 		w.Reqs = append(w.Reqs, wireReq{ID: id, outcome: f.reqs[id]})
@@ -97,7 +98,7 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 		if s.ID != c.ID {
 			return fmt.Errorf("%w: case %s holds the state of case %s", ErrBadSnapshot, c.ID, s.ID)
 		}
-		cases[c.ID] = &replica{s: *s, n: n}
+		cases[c.ID] = &replica{s: *s, n: n, started: c.Started}
 	}
 	reqs := make(map[string]outcome, len(w.Reqs))
 	order := make([]string, 0, len(w.Reqs))
