@@ -17,7 +17,7 @@ import (
 
 var receiptsCmd = &command{
 	name:      "receipts",
-	usageLine: "knhk receipts verify [--data DIR] [--trust DIR] [--policy P] | prove [--data DIR] [-o FILE] CASE | check-proof --trust DIR [--policy P] FILE",
+	usageLine: "knhk receipts verify [--data DIR] [--trust DIR] [--policy P] | prove [--data DIR] [-o FILE] CASE | check-proof --trust DIR [--policy P] FILE | dump [--data DIR]",
 	short:     "verify the receipt log, prove a case's receipts, check a proof",
 	long: `Receipts works on the receipt log that knhk run --sign-key KEY keeps in
 the data directory (--data, default ./.knhk): one receipt per transition
@@ -45,6 +45,10 @@ of every case, the leaves of an RFC 6962 Merkle tree, with checkpoints
   that the receipts follow each other within the case, and the
   consistency proof.
 
+  knhk receipts dump writes the stored receipts as JSON lines, one per
+  receipt (the log itself is binary); the output is a receipt log in the
+  earlier JSON format, which verify still reads.
+
 --policy P (classical, hybrid or post-quantum) is the weakest signature
 class accepted; a log signed under an earlier, weaker policy verifies
 with that policy.
@@ -56,7 +60,7 @@ with that policy.
 		out := fs.String("o", "", "write the proof to `FILE`")
 		return func(e *env, args []string) int {
 			if len(args) == 0 {
-				return usageError(e, "want a subcommand: verify, prove or check-proof")
+				return usageError(e, "want a subcommand: verify, prove, check-proof or dump")
 			}
 			pol, err := sign.ParsePolicy(*policy)
 			if err != nil {
@@ -82,8 +86,17 @@ with that policy.
 					return usageError(e, "check-proof needs the signer's public keys: --trust DIR")
 				}
 				return runCheckProof(e, *trust, pol, rest[0])
+			case "dump":
+				if len(rest) != 0 {
+					return usageError(e, "dump takes no arguments, got %d", len(rest))
+				}
+				if err := receipt.Dump(*data, e.stdout); err != nil {
+					fmt.Fprintf(e.stderr, "knhk: receipts dump: %v\n", err)
+					return 1
+				}
+				return 0
 			}
-			return usageError(e, "unknown subcommand %q (want verify, prove or check-proof)", sub)
+			return usageError(e, "unknown subcommand %q (want verify, prove, check-proof or dump)", sub)
 		}
 	},
 }

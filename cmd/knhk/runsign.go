@@ -210,7 +210,7 @@ func openReceipts(e *env, o *signOptions, data string) (*receipt.Recorder, bool)
 	// Events that have no receipt yet (cut off by a crash before their
 	// checkpoint, or appended without --sign-key) get one now.
 	if st, err := store.OpenReadOnly(data, store.Options{}); err == nil {
-		n, err := rec.Backfill(logEvents(st), func(id string) string {
+		n, err := rec.Backfill(logEventsFrom(st), func(id string) string {
 			if m, err := readMeta(data, id); err == nil {
 				return m.Descriptor
 			}
@@ -242,6 +242,23 @@ func logEvents(st *store.Store) func(fn func(string, *engine.Event) error) error
 				return fmt.Errorf("record %d: %w", r.Seq, err)
 			}
 			return fn(r.CaseID, ev)
+		})
+	}
+}
+
+// logEventsFrom is the event source of st for the receipt log's
+// Backfill, which scans only the events after the position it reached.
+func logEventsFrom(st *store.Store) receipt.EventSource {
+	return func(from uint64, fn func(uint64, string, *engine.Event) error) error {
+		return st.Scan(context.Background(), store.Seq(from), func(r store.Record) error {
+			if r.Kind == engine.SnapshotKind {
+				return nil
+			}
+			ev, err := engine.DecodeEvent(r.Payload)
+			if err != nil {
+				return fmt.Errorf("record %d: %w", r.Seq, err)
+			}
+			return fn(uint64(r.Seq), r.CaseID, ev)
 		})
 	}
 }

@@ -119,6 +119,22 @@ func storeEvents(st *store.Store, n int, edit func(*engine.Event)) func(func(str
 	}
 }
 
+// storeSource is the event source Backfill reads, over st.
+func storeSource(st *store.Store) EventSource {
+	return func(from uint64, fn func(uint64, string, *engine.Event) error) error {
+		return st.Scan(context.Background(), store.Seq(from), func(r store.Record) error {
+			if r.Kind == engine.SnapshotKind {
+				return nil
+			}
+			ev, err := engine.DecodeEvent(r.Payload)
+			if err != nil {
+				return err
+			}
+			return fn(uint64(r.Seq), r.CaseID, ev)
+		})
+	}
+}
+
 func runCases(tb testing.TB, e *engine.Engine, prefix string, cases, conc int) time.Duration {
 	ctx := context.Background()
 	var next atomic.Int64
@@ -265,12 +281,12 @@ func TestBackfill(t *testing.T) {
 		t.Fatal(err)
 	}
 	h, _ := p.Hash()
-	n, err := rec.Backfill(storeEvents(st, -1, nil), func(string) string { return h })
+	n, err := rec.Backfill(storeSource(st), func(string) string { return h })
 	if err != nil || n != int(cl.n.Load()) {
 		t.Fatalf("backfilled %d of %d events: %v", n, cl.n.Load(), err)
 	}
 	// A second backfill finds nothing to do.
-	if n, err := rec.Backfill(storeEvents(st, -1, nil), func(string) string { return h }); err != nil || n != 0 {
+	if n, err := rec.Backfill(storeSource(st), func(string) string { return h }); err != nil || n != 0 {
 		t.Fatalf("second backfill: %d, %v", n, err)
 	}
 	rec.Close()

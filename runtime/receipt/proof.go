@@ -58,13 +58,9 @@ func Prove(data, caseID string) (*Proof, error) {
 	}
 	latest := cps[len(cps)-1]
 	c := newChain(true)
-	_, err = readLines(filepath.Join(dir, LogFile), func(line []byte) error {
+	_, err = readReceipts(filepath.Join(dir, LogFile), 0, 0, func(r *Receipt, _ int64) error {
 		if c.n >= latest.Size {
 			return nil
-		}
-		r, err := decodeLine(line)
-		if err != nil {
-			return &Problem{Seq: c.n, Reason: "the entry " + err.Error()}
 		}
 		return c.add(r)
 	})

@@ -5,7 +5,6 @@ package receipt
 
 import (
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -68,23 +67,12 @@ func OutputOf(in, ev Digest) Digest {
 // binary encoding, so that the hash does not depend on how the JSON line
 // happens to be spelled.
 func (r *Receipt) ComputeHash() Digest {
-	b := make([]byte, 0, 256)
-	b = append(b, 0) // RFC 6962's leaf prefix
-	b = append(b, "knhk-receipt/v1\x00"...)
-	b = binary.AppendUvarint(b, r.Seq)
-	for _, s := range []string{r.Case, r.Kind, r.Descriptor} {
-		b = binary.AppendUvarint(b, uint64(len(s)))
-		b = append(b, s...)
-	}
-	b = binary.AppendVarint(b, int64(r.Frame))
-	b = binary.AppendVarint(b, int64(r.Trans))
-	for _, d := range []Digest{r.Input, r.Event, r.Output, r.Prev} {
-		b = append(b, d[:]...)
-	}
 	// The hash is the RFC 6962 leaf hash of the encoding, SHA-256(0x00 ||
 	// encoding): it is the receipt's Merkle leaf as it stands, and a
 	// receipt can never pass for an inner node of the tree.
-	return sha256.Sum256(b)
+	b := make([]byte, 0, 256)
+	b = append(b, hashPrefix...)
+	return sha256.Sum256(appendFields(b, r))
 }
 
 // maxLine bounds one line of the receipt or checkpoint log: a receipt's

@@ -53,6 +53,19 @@ func writeLog(t testing.TB, n int) string {
 
 func logPath(dir string) string { return filepath.Join(dir, Dir, LogFile) }
 
+// toJSON rewrites the log of dir as JSON lines (the v1 format, which is
+// what Dump writes), for the tests that edit it line by line.
+func toJSON(t *testing.T, dir string) {
+	t.Helper()
+	var b bytes.Buffer
+	if err := Dump(dir, &b); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(logPath(dir), b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func lines(t *testing.T, path string) [][]byte {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -142,6 +155,7 @@ func TestTamperingIsDetected(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			dir := writeLog(t, n)
+			toJSON(t, dir)
 			writeLines(t, logPath(dir), c.edit(lines(t, logPath(dir))))
 			p := verify(t, dir).Problem
 			if p == nil {
@@ -164,6 +178,7 @@ func TestTamperingIsDetected(t *testing.T) {
 // checkpoint that still matches.
 func TestRewrittenChainIsDetected(t *testing.T) {
 	dir := writeLog(t, 30)
+	toJSON(t, dir)
 	ls := lines(t, logPath(dir))
 	c := newChain(true)
 	for i, l := range ls {
@@ -230,6 +245,7 @@ func TestForgedCheckpoint(t *testing.T) {
 // next Open; verify reports it without failing.
 func TestCutTail(t *testing.T) {
 	dir := writeLog(t, 14)
+	toJSON(t, dir)
 	f, _ := os.OpenFile(logPath(dir), os.O_APPEND|os.O_WRONLY, 0)
 	f.WriteString(`{"seq":14,"case":"c-`)
 	f.Close()
@@ -335,3 +351,5 @@ func TestSlowSignerCoalesces(t *testing.T) {
 		t.Fatalf("%+v %v", rep, rep.Problem)
 	}
 }
+
+func tailPath(dir string) string { return filepath.Join(dir, Dir, TailFile) }

@@ -85,6 +85,12 @@ type Recorder struct {
 	qdone  chan struct{}
 
 	lock *os.File // the log's lock (lock_flock.go), released by Close
+
+	format logFormat // the log file's format
+	off    int64     // bytes of the log written (buffered included)
+	// The event log position Backfill reached, for the tail state.
+	evFrom   uint64
+	evCounts map[string]int
 }
 
 // Open opens (creating it if needed) the receipt log of data directory
@@ -129,31 +135,75 @@ func open(dir string, o Options) (*Recorder, error) {
 		return nil, err
 	}
 	r := &Recorder{dir: dir, opts: o, cases: map[string]*caseChain{}, rng: rangeFac.NewEmptyRange(0), lastCP: o.Now()}
-	st, err := loadLog(filepath.Join(dir, LogFile), true)
+	logPath, cpPath := filepath.Join(dir, LogFile), filepath.Join(dir, CheckpointsFile)
+	format, err := sniffFormat(logPath)
 	if err != nil {
 		return nil, err
 	}
-	r.next, r.prev, r.cases = st.n, st.prev, st.cases
+	// A tail state lets the log be read from where the last recorder
+	// closed it; without one (or one that does not match) it is read in
+	// full.
+	var (
+		start *chain
+		from  int64
+		cps   []*Checkpoint
+		tail  *tailState
+	)
+	if format == formatBinary {
+		tail = loadTail(dir)
+	}
+	if tail != nil {
+		c, rng, err := tail.restore()
+		if err == nil {
+			cps, err = loadCheckpointsFrom(cpPath, true, tail.CPOff, 0)
+		}
+		if err != nil {
+			tail = nil
+		} else {
+			start, from, r.rng = c, tail.Off, rng
+			r.signedSize, r.evFrom, r.evCounts = tail.Signed, tail.EvFrom, tail.EvCounts
+		}
+	}
+	if tail == nil {
+		if cps, err = loadCheckpoints(cpPath, true); err != nil {
+			return nil, err
+		}
+	}
+	st, end, err := loadLog(logPath, true, start, from)
+	if err != nil {
+		return nil, err
+	}
+	r.next, r.prev, r.cases, r.off = st.n, st.prev, st.cases, end
 	for _, h := range st.leaves {
 		if err := r.rng.Append(h, nil); err != nil {
 			return nil, err
 		}
 	}
-	cps, err := loadCheckpoints(filepath.Join(dir, CheckpointsFile), true)
-	if err != nil {
-		return nil, err
-	}
 	if n := len(cps); n > 0 {
 		r.signedSize = cps[n-1].Size
-		r.cutSize = r.signedSize
-		if r.signedSize > r.next {
-			return nil, fmt.Errorf("receipt log %s is damaged: it holds %d receipts but checkpoint %d signs %d (knhk receipts verify reports it)", filepath.Join(dir, LogFile), r.next, n, r.signedSize)
-		}
 	}
-	if r.logf, err = os.OpenFile(filepath.Join(dir, LogFile), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644); err != nil {
+	r.cutSize = r.signedSize
+	if r.signedSize > r.next {
+		return nil, fmt.Errorf("receipt log %s is damaged: it holds %d receipts but a checkpoint signs %d (knhk receipts verify reports it)", logPath, r.next, r.signedSize)
+	}
+	if r.logf, err = os.OpenFile(logPath, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644); err != nil {
 		return nil, err
 	}
-	if r.cpf, err = os.OpenFile(filepath.Join(dir, CheckpointsFile), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644); err != nil {
+	// A new log (or one whose header a crash cut) is written in the
+	// binary format; a JSON log keeps its format.
+	r.format = format
+	if format == formatNone {
+		if err := r.logf.Truncate(0); err != nil {
+			r.logf.Close()
+			return nil, err
+		}
+		if _, err := r.logf.WriteString(binaryMagic); err != nil {
+			r.logf.Close()
+			return nil, err
+		}
+		r.format, r.off = formatBinary, int64(len(binaryMagic))
+	}
+	if r.cpf, err = os.OpenFile(cpPath, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644); err != nil {
 		r.logf.Close()
 		return nil, err
 	}
@@ -224,6 +274,11 @@ func (r *Recorder) Close() error {
 	r.qmu.Unlock()
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if err == nil && r.err == nil {
+		// Every receipt and checkpoint is durable: the next Open starts
+		// from here.
+		err = r.saveTail()
+	}
 	if e := r.logf.Close(); err == nil {
 		err = e
 	}

@@ -100,6 +100,11 @@ func (c *caseChain) output() Digest {
 // byte offset is returned, -1 when there is none. A missing file has no
 // lines.
 func readLines(path string, fn func(line []byte) error) (cut int64, err error) {
+	return readLinesFrom(path, 0, fn)
+}
+
+// readLinesFrom is readLines from byte offset from, which starts a line.
+func readLinesFrom(path string, from int64, fn func(line []byte) error) (cut int64, err error) {
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return -1, nil
@@ -108,8 +113,11 @@ func readLines(path string, fn func(line []byte) error) (cut int64, err error) {
 		return -1, err
 	}
 	defer f.Close()
+	if _, err := f.Seek(from, io.SeekStart); err != nil {
+		return -1, err
+	}
 	br := bufio.NewReaderSize(f, 64<<10)
-	var off int64
+	off := from
 	for {
 		line, err := br.ReadSlice('\n')
 		if err == bufio.ErrBufferFull {
@@ -141,37 +149,45 @@ func readLines(path string, fn func(line []byte) error) (cut int64, err error) {
 }
 
 // loadLog reads and checks the receipt log at path. With repair a cut
-// last line is truncated away (Open does that; the receipt it held was
+// last entry is truncated away (Open does that; the receipt it held was
 // never covered by a checkpoint, because a checkpoint syncs the log
-// first).
-func loadLog(path string, repair bool) (*chain, error) {
-	c := newChain(false)
-	cut, err := readLines(path, func(line []byte) error {
-		r, err := decodeLine(line)
-		if err != nil {
-			return &Problem{Seq: c.n, Reason: "the entry " + err.Error()}
-		}
+// first). The chain c, when not nil, is where the log stands at byte
+// from (a tail state); the log is read from there.
+func loadLog(path string, repair bool, c *chain, from int64) (*chain, int64, error) {
+	if c == nil {
+		c = newChain(false)
+	}
+	end := from
+	cut, err := readReceipts(path, from, c.n, func(r *Receipt, off int64) error {
+		end = off
 		return c.add(r)
 	})
 	if err != nil {
-		return nil, fmt.Errorf("receipt log %s is damaged: %w (knhk receipts verify reports it)", path, err)
+		return nil, 0, fmt.Errorf("receipt log %s is damaged: %w (knhk receipts verify reports it)", path, err)
 	}
 	if cut >= 0 && repair {
 		if err := os.Truncate(path, cut); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
+		end = cut
 	}
-	return c, nil
+	return c, end, nil
 }
 
 // loadCheckpoints reads the checkpoint log at path, truncating a cut
 // last line when repair is set.
 func loadCheckpoints(path string, repair bool) ([]*Checkpoint, error) {
+	return loadCheckpointsFrom(path, repair, 0, 0)
+}
+
+// loadCheckpointsFrom reads the checkpoints of path from byte offset
+// from, the first of them checkpoint number before+1.
+func loadCheckpointsFrom(path string, repair bool, from int64, before int) ([]*Checkpoint, error) {
 	var cps []*Checkpoint
-	cut, err := readLines(path, func(line []byte) error {
+	cut, err := readLinesFrom(path, from, func(line []byte) error {
 		cp, err := decodeCheckpoint(line)
 		if err != nil {
-			return &Problem{Checkpoint: len(cps) + 1, Reason: err.Error(), NoSeq: true}
+			return &Problem{Checkpoint: before + len(cps) + 1, Reason: err.Error(), NoSeq: true}
 		}
 		cps = append(cps, cp)
 		return nil

@@ -108,11 +108,21 @@ func (r *Recorder) appendLocked(q *queued) {
 	in := cc.out
 	rc := Receipt{Seq: r.next, Case: q.caseID, Kind: q.kind, Frame: q.frame, Trans: q.trans,
 		Descriptor: q.desc, Input: in, Event: q.ev, Output: OutputOf(in, q.ev), Prev: r.prev}
-	rc.Hash = rc.ComputeHash()
-	r.line = appendLine(r.line[:0], &rc)
-	if _, err := r.w.Write(r.line); err != nil {
-		r.fail(err)
-		return
+	if r.format == formatJSON {
+		rc.Hash = rc.ComputeHash()
+		r.line = appendLine(r.line[:0], &rc)
+		if _, err := r.w.Write(r.line); err != nil {
+			r.fail(err)
+			return
+		}
+	} else {
+		// The hashed encoding is the record: encoded once, hashed once.
+		r.line = appendFields(append(r.line[:0], hashPrefix...), &rc)
+		if err := writeRecord(r.w, r.line, &rc); err != nil {
+			r.fail(err)
+			return
+		}
+		r.off += int64(uvarintLen(uint64(len(r.line)-len(hashPrefix)+len(rc.Hash))) + len(r.line) - len(hashPrefix) + len(rc.Hash))
 	}
 	if err := r.rng.Append(leafHash(rc.Hash), nil); err != nil {
 		r.fail(err)

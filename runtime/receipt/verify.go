@@ -156,11 +156,7 @@ func Verify(data string, o VerifyOptions) (*Report, error) {
 		rep.Problem = p
 		return rep, nil
 	}
-	cut, err := readLines(filepath.Join(dir, LogFile), func(line []byte) error {
-		r, err := decodeLine(line)
-		if err != nil {
-			return &Problem{Seq: c.n, Reason: "the entry " + err.Error()}
-		}
+	cut, err := readReceipts(filepath.Join(dir, LogFile), 0, 0, func(r *Receipt, _ int64) error {
 		if err := c.add(r); err != nil {
 			return err
 		}
