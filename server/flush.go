@@ -88,26 +88,30 @@ func (l *eventLog) Flush(caseID string) {
 	if len(recs) == 0 {
 		return // another flush took them
 	}
-	err := l.st.AppendAsync(context.Background(), recs, func(first store.Seq, err error) {
-		l.durableBatch(caseID, pd, recs, seen, first, err)
+	err := l.st.AppendAsync(context.Background(), recs, func(pos []store.Position, err error) {
+		l.durableBatch(caseID, pd, recs, seen, pos, err)
 	})
 	if err != nil {
-		l.durableBatch(caseID, pd, recs, seen, 0, err)
+		l.durableBatch(caseID, pd, recs, seen, nil, err)
 	}
 }
 
 // durableBatch is the store's word on a batch of case caseID: the
 // positions are noted, the observer sees the events, and the waiters
 // whose records are all durable now go on.
-func (l *eventLog) durableBatch(caseID string, pd *pending, recs []store.Record, seen []*engine.Event, first store.Seq, err error) {
+func (l *eventLog) durableBatch(caseID string, pd *pending, recs []store.Record, seen []*engine.Event, pos []store.Position, err error) {
 	sh := l.shard(caseID)
 	sh.mu.Lock()
 	p := sh.m[caseID]
 	started := false
 	if err == nil && p != nil {
 		for i := range recs {
-			if p.noteLocked(first+store.Seq(i), recs[i].Kind == engine.SnapshotKind) {
+			snap := recs[i].Kind == engine.SnapshotKind
+			if p.noteLocked(pos[i].Seq, snap) {
 				started = true
+			}
+			if snap {
+				p.snapAt = pos[i]
 			}
 		}
 	}

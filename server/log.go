@@ -105,6 +105,10 @@ type casePos struct {
 	// pend holds what the case appended that is not durable yet; nil
 	// when everything is (see flush.go).
 	pend *pending
+	// snapAt is where the snapshot at Snap is, when this process wrote
+	// it: a rehydration reads from there instead of from the start of
+	// its segment.
+	snapAt store.Position
 }
 
 type preload struct {
@@ -233,9 +237,13 @@ func (l *eventLog) ReplaySnapshot(ctx context.Context, caseID string, restore fu
 		return nil
 	}
 	first := p.Snap != 0
+	at := store.Position{Seq: from}
+	if first && p.snapAt.Seq == p.Snap {
+		at = p.snapAt
+	}
 	// Views: other cases' records are skipped without a copy; the scan
 	// stops at the case's last record instead of the log's end.
-	err := l.st.ScanViews(ctx, store.Position{Seq: from}, func(r store.RecordView, _ store.Position) error {
+	err := l.st.ScanViews(ctx, at, func(r store.RecordView, _ store.Position) error {
 		if p.Last != 0 && r.Seq > p.Last {
 			return errStop
 		}

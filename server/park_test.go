@@ -61,6 +61,10 @@ func TestParkedRestart(t *testing.T) {
 	if engineHolds(t, s, hold) {
 		t.Fatal("the engine still holds a parked case")
 	}
+	// Its rehydration reads from the snapshot's place in the log.
+	if pos := s.log.position(hold); pos.Snap == 0 || pos.Snap != pos.Last || pos.snapAt.Seq != pos.Snap {
+		t.Fatalf("a parked case's position %+v: want its snapshot last, with its place", pos)
+	}
 	if q, err := s.Query(ctx, hold, "stage"); err != nil || string(q) != `"waiting"` {
 		t.Fatalf("query of a parked case: %s %v", q, err)
 	}

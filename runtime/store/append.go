@@ -23,8 +23,9 @@ type request struct {
 	err   error
 	done  chan struct{}
 	// then, when set, is called by the committer instead of signalling
-	// done (AppendAsync).
-	then func(first Seq, err error)
+	// done (AppendAsync), with pos.
+	then func(pos []Position, err error)
+	pos  []Position
 }
 
 var requestPool = sync.Pool{New: func() any { return &request{done: make(chan struct{}, 1)} }}
@@ -69,24 +70,25 @@ func (s *Store) AppendBatch(ctx context.Context, recs []Record) (Seq, error) {
 
 // AppendAsync hands recs to the committer and returns without waiting
 // for them: then is called, on the committer's goroutine and in the
-// order of the AppendAsync calls that returned nil, with the first
-// record's sequence number once all of recs are fsync'd, or with the
-// error that kept them out of the log. then must be quick (it delays
-// the next commit) and must not append. recs must not be changed
-// before then is called. An error returned here means then will not be
-// called and nothing of recs was handed over.
+// order of the AppendAsync calls that returned nil, with the
+// [Position] of each record (for [Store.ScanViews] to start there
+// without reading its segment up to it) once all of recs are fsync'd,
+// or with the error that kept them out of the log. then must be quick
+// (it delays the next commit) and must not append. recs must not be
+// changed before then is called. An error returned here means then
+// will not be called and nothing of recs was handed over.
 //
 // It lets a caller go on working, and batch more records behind these,
 // while the fsync runs; the caller must not tell anyone outside that
 // the records are in the log before then says so.
-func (s *Store) AppendAsync(ctx context.Context, recs []Record, then func(first Seq, err error)) error {
+func (s *Store) AppendAsync(ctx context.Context, recs []Record, then func(pos []Position, err error)) error {
 	if s.readOnly {
 		return ErrReadOnly
 	}
 	if len(recs) == 0 || then == nil {
 		return fmt.Errorf("store: AppendAsync needs records and a callback")
 	}
-	r := &request{recs: recs, then: then}
+	r := &request{recs: recs, then: then, pos: make([]Position, len(recs))}
 	return s.send(ctx, r)
 }
 
@@ -190,7 +192,10 @@ func (s *Store) commitLoop() {
 		for i, r := range batch {
 			batch[i] = nil
 			if r.then != nil {
-				r.then(r.first, r.err)
+				if r.err != nil {
+					r.pos = nil
+				}
+				r.then(r.pos, r.err)
 				continue
 			}
 			r.done <- struct{}{}
@@ -227,6 +232,7 @@ func (s *Store) commit(batch []*request) {
 	s.mu.Lock()
 	next := s.lastSeq + 1
 	m := s.mark
+	segFirst := s.segs[len(s.segs)-1].header.firstSeq
 	s.mu.Unlock()
 	s.buf = s.buf[:0]
 	seq := next
@@ -235,6 +241,9 @@ func (s *Store) commit(batch []*request) {
 		r.first = seq
 		for i := range r.recs {
 			lastOff = len(s.buf)
+			if r.pos != nil {
+				r.pos[i] = Position{Seq: seq, seg: segFirst, off: m.size + int64(lastOff)}
+			}
 			s.buf = appendFrame(s.buf, &r.recs[i], seq)
 			seq++
 		}

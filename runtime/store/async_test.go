@@ -4,6 +4,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -21,14 +22,18 @@ func TestAppendAsync(t *testing.T) {
 	var mu sync.Mutex
 	var firsts []Seq
 	var seen []int
+	var positions []Position
 	for i := range 50 {
 		recs := []Record{{CaseID: "a", Kind: "k", Payload: []byte(fmt.Sprint(i))}, {CaseID: "b", Kind: "k", Payload: []byte("x")}}
-		err := s.AppendAsync(ctx, recs, func(first Seq, err error) {
-			if err != nil {
-				t.Error(err)
+		err := s.AppendAsync(ctx, recs, func(pos []Position, err error) {
+			if err != nil || len(pos) != 2 || pos[1].Seq != pos[0].Seq+1 {
+				t.Errorf("batch %d: %v %v", i, pos, err)
+				return
 			}
+			first := pos[0].Seq
 			mu.Lock()
 			firsts = append(firsts, first)
+			positions = append(positions, pos...)
 			mu.Unlock()
 			if i%10 == 0 {
 				ro, err := OpenReadOnly(dir, Options{})
@@ -65,10 +70,29 @@ func TestAppendAsync(t *testing.T) {
 	if len(seen) != 5 {
 		t.Fatalf("reader checks: %v", seen)
 	}
-	if err := s.AppendAsync(ctx, []Record{{CaseID: "a", Kind: "k"}}, func(Seq, error) { t.Error("called after Close") }); err != ErrClosed {
+	// Each position starts a scan at its record, without reading the
+	// segment up to it.
+	ro, err := OpenReadOnly(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	for _, i := range []int{0, 1, 37, 99} {
+		var got []Record
+		err := ro.ScanViews(ctx, positions[i], func(r RecordView, _ Position) error {
+			got = append(got, r.Record())
+			return errStopTest
+		})
+		if err != errStopTest || len(got) != 1 || got[0].Seq != positions[i].Seq || got[0].CaseID != []string{"a", "b"}[i%2] {
+			t.Fatalf("scan from position %d: %+v %v", i, got, err)
+		}
+	}
+	if err := s.AppendAsync(ctx, []Record{{CaseID: "a", Kind: "k"}}, func([]Position, error) { t.Error("called after Close") }); err != ErrClosed {
 		t.Fatalf("AppendAsync after Close: %v, want ErrClosed", err)
 	}
 }
+
+var errStopTest = errors.New("stop")
 
 func TestKeyCase(t *testing.T) {
 	for _, c := range []string{"c-1", "a/b:c", "", "12:x/"} {
