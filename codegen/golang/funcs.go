@@ -111,6 +111,20 @@ type fnGen struct {
 	errUse bool     // whether the body declares err
 	tmpUse bool     // whether the body declares tmp, a Value on its way into a typed register
 	line   string   // the source line of the last comment written
+	leaf   bool     // calls no function (see leaf)
+}
+
+// leaf reports whether fn calls no function, directly or through a
+// builtin's lambda: then nothing in it reads the call depth.
+func leaf(fn *ir.Func) bool {
+	for _, blk := range fn.Blocks {
+		for _, in := range blk.Instrs {
+			if in.Op == ir.OpCallFunc || (in.Op == ir.OpCallBuiltin && in.Callee >= 0) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func reg(r ir.Reg) *jen.Statement { return jen.Id(fmt.Sprintf("r%d", r)) }
@@ -139,7 +153,13 @@ func (g *gen) function(i int, fn *ir.Func) jen.Code {
 		return jen.Null() // reported; nothing is generated
 	}
 	var body []jen.Code
-	body = append(body, jen.If(jen.Err().Op(":=").Id("n").Dot("Enter").Call(c.name, g.loc(fn.Loc)), jen.Err().Op("!=").Nil()).Block(
+	// A function that calls nothing checks the nesting bound without
+	// entering a level: no callee reads the level it would have set.
+	enter := "Enter"
+	if c.leaf = leaf(fn); c.leaf {
+		enter = "Check"
+	}
+	body = append(body, jen.If(jen.Err().Op(":=").Id("n").Dot(enter).Call(c.name, g.loc(fn.Loc)), jen.Err().Op("!=").Nil()).Block(
 		jen.Return(c.zero(), jen.Err()),
 	))
 	decl := map[string][]jen.Code{}
@@ -561,7 +581,9 @@ func (c *fnGen) instr(in *ir.Instr) []jen.Code {
 	case ir.OpCallFunc:
 		return c.tryAs(in, jen.Id(c.funcName(int(in.Callee))).Call(c.callArgs(ir.FuncID(in.Callee), in.Args)...), c.rep(c.p.Funcs[in.Callee].Result), false)
 	case ir.OpCallKernel:
-		return c.try(in, jen.Id("KernelValues").Index(jen.Lit(int(in.Callee))).Call(jen.Qual(vecPath, "ModeAuto"), jen.Index().Qual(evalPath, "Value").Values(c.vals(in.Args)...)), false)
+		// n.Kernel offers the call to the device runner (package accel)
+		// before the compiled loop, as the interpreter does.
+		return c.try(in, jen.Id("n").Dot("Kernel").Call(jen.Lit(int(in.Callee)), jen.Id("KernelValues").Index(jen.Lit(int(in.Callee))), jen.Index().Qual(evalPath, "Value").Values(c.vals(in.Args)...)), false)
 	case ir.OpMilestone:
 		return c.try(in, jen.Id("n").Dot("Milestone").Call(jen.Lit(in.Name)), false)
 	case ir.OpSetField:
@@ -859,10 +881,14 @@ func floatLit(f float64) jen.Code {
 func (c *fnGen) term(t *ir.Term) []jen.Code {
 	switch t.Op {
 	case ir.TermReturn:
-		if t.Value < 0 {
-			return []jen.Code{jen.Id("n").Dot("Leave").Call(), jen.Return(c.conv(jen.Qual(evalPath, "Void"), "", c.rep(c.fn.Result)), jen.Nil())}
+		var out []jen.Code
+		if !c.leaf {
+			out = append(out, jen.Id("n").Dot("Leave").Call())
 		}
-		return []jen.Code{jen.Id("n").Dot("Leave").Call(), jen.Return(c.as(t.Value, c.rep(c.fn.Result)), jen.Nil())}
+		if t.Value < 0 {
+			return append(out, jen.Return(c.conv(jen.Qual(evalPath, "Void"), "", c.rep(c.fn.Result)), jen.Nil()))
+		}
+		return append(out, jen.Return(c.as(t.Value, c.rep(c.fn.Result)), jen.Nil()))
 	case ir.TermJump:
 		return c.jump(&t.Succs[0])
 	case ir.TermBranch:

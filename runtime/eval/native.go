@@ -21,6 +21,9 @@ type Native struct {
 	// MaxSteps bounds the work of the call as [Machine.MaxSteps] does;
 	// zero means [DefaultMaxSteps].
 	MaxSteps int64
+	// Kernels, when set, is offered every kernel call first, as
+	// [Machine.Kernels] is (see [Native.Kernel]).
+	Kernels KernelRunner
 
 	steps int64
 	depth int
@@ -33,6 +36,16 @@ func (n *Native) Enter(name string, loc ir.Loc) error {
 		return &Error{Loc: loc, Func: name, Msg: "calls nested more than 2000 deep"}
 	}
 	n.depth++
+	return nil
+}
+
+// Check is Enter for a function that calls no other: the same nesting
+// bound and message, without entering a level that nothing would read
+// (and so without a Leave).
+func (n *Native) Check(name string, loc ir.Loc) error {
+	if n.depth >= maxDepth {
+		return &Error{Loc: loc, Func: name, Msg: "calls nested more than 2000 deep"}
+	}
 	return nil
 }
 

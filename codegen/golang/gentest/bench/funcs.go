@@ -366,7 +366,7 @@ var funcs = [39]host.NativeFunc{func(n *eval.Native, a []eval.Value) (eval.Value
 
 // f0_big compiles big (bench.knhk:10).
 func f0_big(n *eval.Native, r0 Order) (bool, error) {
-	if err := n.Enter("big", locs[0]); err != nil {
+	if err := n.Check("big", locs[0]); err != nil {
 		return false, err
 	}
 	var r3, r4, r5, r8 bool
@@ -400,13 +400,12 @@ b2:
 	r4 = r5
 	goto b3
 b3:
-	n.Leave()
 	return r4, nil
 }
 
 // f1_score compiles score (bench.knhk:12).
 func f1_score(n *eval.Native, r0 Order) (float64, error) {
-	if err := n.Enter("score", locs[8]); err != nil {
+	if err := n.Check("score", locs[8]); err != nil {
 		return 0, err
 	}
 	var r1, r6 int64
@@ -426,7 +425,6 @@ func f1_score(n *eval.Native, r0 Order) (float64, error) {
 	r9 = r4 + r8
 	r10 = 3.0
 	r11 = r9 - r10
-	n.Leave()
 	return r11, nil
 }
 
@@ -849,7 +847,7 @@ func f12_eu_total_map(n *eval.Native, r0 Order) (float64, error) {
 
 // f13_bulky_filter compiles bulky.filter (bench.knhk:16).
 func f13_bulky_filter(n *eval.Native, r0 Order) (bool, error) {
-	if err := n.Enter("bulky.filter", locs[83]); err != nil {
+	if err := n.Check("bulky.filter", locs[83]); err != nil {
 		return false, err
 	}
 	var r5, r6, r7, r10 bool
@@ -889,13 +887,12 @@ b2:
 	r6 = r7
 	goto b3
 b3:
-	n.Leave()
 	return r6, nil
 }
 
 // f14_cheap_filter compiles cheap.filter (bench.knhk:18).
 func f14_cheap_filter(n *eval.Native, r0 Order) (bool, error) {
-	if err := n.Enter("cheap.filter", locs[94]); err != nil {
+	if err := n.Check("cheap.filter", locs[94]); err != nil {
 		return false, err
 	}
 	var r3 bool
@@ -907,13 +904,12 @@ func f14_cheap_filter(n *eval.Native, r0 Order) (bool, error) {
 	r1 = r0.Amount
 	r2 = int64(1000)
 	r3 = r1 < r2
-	n.Leave()
 	return r3, nil
 }
 
 // f15_everyone_all compiles everyone.all (bench.knhk:20).
 func f15_everyone_all(n *eval.Native, r0 Order) (bool, error) {
-	if err := n.Enter("everyone.all", locs[98]); err != nil {
+	if err := n.Check("everyone.all", locs[98]); err != nil {
 		return false, err
 	}
 	var r3 bool
@@ -925,13 +921,12 @@ func f15_everyone_all(n *eval.Native, r0 Order) (bool, error) {
 	r1 = r0.Amount
 	r2 = int64(500)
 	r3 = r1 >= r2
-	n.Leave()
 	return r3, nil
 }
 
 // f16_pricey_map compiles pricey.map (bench.knhk:22).
 func f16_pricey_map(n *eval.Native, r0 Order) (float64, error) {
-	if err := n.Enter("pricey.map", locs[102]); err != nil {
+	if err := n.Check("pricey.map", locs[102]); err != nil {
 		return 0, err
 	}
 	var r1 float64
@@ -940,13 +935,12 @@ func f16_pricey_map(n *eval.Native, r0 Order) (float64, error) {
 	}
 	// bench.knhk:22
 	r1 = r0.Price
-	n.Leave()
 	return r1, nil
 }
 
 // f17_pricey_filter compiles pricey.filter (bench.knhk:22).
 func f17_pricey_filter(n *eval.Native, r0 float64) (bool, error) {
-	if err := n.Enter("pricey.filter", locs[104]); err != nil {
+	if err := n.Check("pricey.filter", locs[104]); err != nil {
 		return false, err
 	}
 	var r2 bool
@@ -957,13 +951,12 @@ func f17_pricey_filter(n *eval.Native, r0 float64) (bool, error) {
 	// bench.knhk:22
 	r1 = 12.0
 	r2 = r0 > r1
-	n.Leave()
 	return r2, nil
 }
 
 // f18_mid_filter compiles mid.filter (bench.knhk:24).
 func f18_mid_filter(n *eval.Native, r0 Order) (bool, error) {
-	if err := n.Enter("mid.filter", locs[107]); err != nil {
+	if err := n.Check("mid.filter", locs[107]); err != nil {
 		return false, err
 	}
 	var r3, r4, r5, r8 bool
@@ -997,13 +990,12 @@ b2:
 	r4 = r5
 	goto b3
 b3:
-	n.Leave()
 	return r4, nil
 }
 
 // f19_edge_any compiles edge.any (bench.knhk:26).
 func f19_edge_any(n *eval.Native, r0 Order) (bool, error) {
-	if err := n.Enter("edge.any", locs[115]); err != nil {
+	if err := n.Check("edge.any", locs[115]); err != nil {
 		return false, err
 	}
 	var r3, r4, r5, r8 bool
@@ -1036,13 +1028,12 @@ b2:
 	r4 = r5
 	goto b3
 b3:
-	n.Leave()
 	return r4, nil
 }
 
 // f20_edge_all compiles edge.all (bench.knhk:26).
 func f20_edge_all(n *eval.Native, r0 Order) (bool, error) {
-	if err := n.Enter("edge.all", locs[123]); err != nil {
+	if err := n.Check("edge.all", locs[123]); err != nil {
 		return false, err
 	}
 	var r3, r4, r5, r8 bool
@@ -1076,13 +1067,12 @@ b2:
 	r4 = r5
 	goto b3
 b3:
-	n.Leave()
 	return r4, nil
 }
 
 // f21_flags_any compiles flags.any (bench.knhk:28).
 func f21_flags_any(n *eval.Native, r0 Order) (bool, error) {
-	if err := n.Enter("flags.any", locs[131]); err != nil {
+	if err := n.Check("flags.any", locs[131]); err != nil {
 		return false, err
 	}
 	var r3 bool
@@ -1094,13 +1084,12 @@ func f21_flags_any(n *eval.Native, r0 Order) (bool, error) {
 	r1 = r0.Amount
 	r2 = int64(1990)
 	r3 = r1 > r2
-	n.Leave()
 	return r3, nil
 }
 
 // f22_flags_all compiles flags.all (bench.knhk:28).
 func f22_flags_all(n *eval.Native, r0 Order) (bool, error) {
-	if err := n.Enter("flags.all", locs[135]); err != nil {
+	if err := n.Check("flags.all", locs[135]); err != nil {
 		return false, err
 	}
 	var r3 bool
@@ -1112,13 +1101,12 @@ func f22_flags_all(n *eval.Native, r0 Order) (bool, error) {
 	r1 = 20.0
 	r2 = r0.Price
 	r3 = r1 > r2
-	n.Leave()
 	return r3, nil
 }
 
 // f23_heavy_filter compiles heavy.filter (bench.knhk:31).
 func f23_heavy_filter(n *eval.Native, r0 Order) (bool, error) {
-	if err := n.Enter("heavy.filter", locs[139]); err != nil {
+	if err := n.Check("heavy.filter", locs[139]); err != nil {
 		return false, err
 	}
 	var r3 bool
@@ -1130,7 +1118,6 @@ func f23_heavy_filter(n *eval.Native, r0 Order) (bool, error) {
 	r1 = r0.Amount
 	r2 = int64(0)
 	r3 = r1 < r2
-	n.Leave()
 	return r3, nil
 }
 
@@ -1162,7 +1149,7 @@ func f24_Heavy_let_r(n *eval.Native) (float64, error) {
 
 // f25_Heavy_guard compiles Heavy.guard (bench.knhk:35).
 func f25_Heavy_guard(n *eval.Native) (bool, error) {
-	if err := n.Enter("Heavy.guard", locs[147]); err != nil {
+	if err := n.Check("Heavy.guard", locs[147]); err != nil {
 		return false, err
 	}
 	var r2 bool
@@ -1180,13 +1167,12 @@ func f25_Heavy_guard(n *eval.Native) (bool, error) {
 	r0 = tmp.AsFloat()
 	r1 = 0.0
 	r2 = r0 >= r1
-	n.Leave()
 	return r2, nil
 }
 
 // f26_Heavy_fail compiles Heavy.fail (bench.knhk:35).
 func f26_Heavy_fail(n *eval.Native) (string, error) {
-	if err := n.Enter("Heavy.fail", locs[152]); err != nil {
+	if err := n.Check("Heavy.fail", locs[152]); err != nil {
 		return "", err
 	}
 	var r0 string
@@ -1195,13 +1181,12 @@ func f26_Heavy_fail(n *eval.Native) (string, error) {
 	}
 	// bench.knhk:35
 	r0 = "negative amounts"
-	n.Leave()
 	return r0, nil
 }
 
 // f27_Heavy_return compiles Heavy.return (bench.knhk:36).
 func f27_Heavy_return(n *eval.Native) (float64, error) {
-	if err := n.Enter("Heavy.return", locs[154]); err != nil {
+	if err := n.Check("Heavy.return", locs[154]); err != nil {
 		return 0, err
 	}
 	var r0 float64
@@ -1216,13 +1201,12 @@ func f27_Heavy_return(n *eval.Native) (float64, error) {
 		return 0, eval.At(err, "Heavy.return", locs[154])
 	}
 	r0 = tmp.AsFloat()
-	n.Leave()
 	return r0, nil
 }
 
 // f28_Seq_let_x compiles Seq.let.x (bench.knhk:40).
 func f28_Seq_let_x(n *eval.Native) (int64, error) {
-	if err := n.Enter("Seq.let.x", locs[156]); err != nil {
+	if err := n.Check("Seq.let.x", locs[156]); err != nil {
 		return 0, err
 	}
 	var r0 int64
@@ -1237,13 +1221,12 @@ func f28_Seq_let_x(n *eval.Native) (int64, error) {
 		return 0, eval.At(err, "Seq.let.x", locs[156])
 	}
 	r0 = tmp.AsInt()
-	n.Leave()
 	return r0, nil
 }
 
 // f29_Seq_assign compiles Seq.assign (bench.knhk:41).
 func f29_Seq_assign(n *eval.Native) (int64, error) {
-	if err := n.Enter("Seq.assign", locs[158]); err != nil {
+	if err := n.Check("Seq.assign", locs[158]); err != nil {
 		return 0, err
 	}
 	var r0, r1, r2 int64
@@ -1263,13 +1246,12 @@ func f29_Seq_assign(n *eval.Native) (int64, error) {
 	if err != nil {
 		return 0, eval.At(err, "Seq.assign", locs[163])
 	}
-	n.Leave()
 	return r2, nil
 }
 
 // f30_Seq_assign compiles Seq.assign (bench.knhk:42).
 func f30_Seq_assign(n *eval.Native) (int64, error) {
-	if err := n.Enter("Seq.assign", locs[164]); err != nil {
+	if err := n.Check("Seq.assign", locs[164]); err != nil {
 		return 0, err
 	}
 	var r0, r1, r2 int64
@@ -1289,13 +1271,12 @@ func f30_Seq_assign(n *eval.Native) (int64, error) {
 	if err != nil {
 		return 0, eval.At(err, "Seq.assign", locs[169])
 	}
-	n.Leave()
 	return r2, nil
 }
 
 // f31_Seq_assign compiles Seq.assign (bench.knhk:43).
 func f31_Seq_assign(n *eval.Native) (int64, error) {
-	if err := n.Enter("Seq.assign", locs[170]); err != nil {
+	if err := n.Check("Seq.assign", locs[170]); err != nil {
 		return 0, err
 	}
 	var r0, r1, r2 int64
@@ -1315,13 +1296,12 @@ func f31_Seq_assign(n *eval.Native) (int64, error) {
 	if err != nil {
 		return 0, eval.At(err, "Seq.assign", locs[175])
 	}
-	n.Leave()
 	return r2, nil
 }
 
 // f32_Seq_assign compiles Seq.assign (bench.knhk:44).
 func f32_Seq_assign(n *eval.Native) (int64, error) {
-	if err := n.Enter("Seq.assign", locs[176]); err != nil {
+	if err := n.Check("Seq.assign", locs[176]); err != nil {
 		return 0, err
 	}
 	var r0, r1, r2 int64
@@ -1341,13 +1321,12 @@ func f32_Seq_assign(n *eval.Native) (int64, error) {
 	if err != nil {
 		return 0, eval.At(err, "Seq.assign", locs[181])
 	}
-	n.Leave()
 	return r2, nil
 }
 
 // f33_Seq_assign compiles Seq.assign (bench.knhk:45).
 func f33_Seq_assign(n *eval.Native) (int64, error) {
-	if err := n.Enter("Seq.assign", locs[182]); err != nil {
+	if err := n.Check("Seq.assign", locs[182]); err != nil {
 		return 0, err
 	}
 	var r0, r1, r2 int64
@@ -1367,13 +1346,12 @@ func f33_Seq_assign(n *eval.Native) (int64, error) {
 	if err != nil {
 		return 0, eval.At(err, "Seq.assign", locs[187])
 	}
-	n.Leave()
 	return r2, nil
 }
 
 // f34_Seq_assign compiles Seq.assign (bench.knhk:46).
 func f34_Seq_assign(n *eval.Native) (int64, error) {
-	if err := n.Enter("Seq.assign", locs[188]); err != nil {
+	if err := n.Check("Seq.assign", locs[188]); err != nil {
 		return 0, err
 	}
 	var r0, r1, r2 int64
@@ -1393,13 +1371,12 @@ func f34_Seq_assign(n *eval.Native) (int64, error) {
 	if err != nil {
 		return 0, eval.At(err, "Seq.assign", locs[193])
 	}
-	n.Leave()
 	return r2, nil
 }
 
 // f35_Seq_assign compiles Seq.assign (bench.knhk:47).
 func f35_Seq_assign(n *eval.Native) (int64, error) {
-	if err := n.Enter("Seq.assign", locs[194]); err != nil {
+	if err := n.Check("Seq.assign", locs[194]); err != nil {
 		return 0, err
 	}
 	var r0, r1, r2 int64
@@ -1419,13 +1396,12 @@ func f35_Seq_assign(n *eval.Native) (int64, error) {
 	if err != nil {
 		return 0, eval.At(err, "Seq.assign", locs[199])
 	}
-	n.Leave()
 	return r2, nil
 }
 
 // f36_Seq_assign compiles Seq.assign (bench.knhk:48).
 func f36_Seq_assign(n *eval.Native) (int64, error) {
-	if err := n.Enter("Seq.assign", locs[200]); err != nil {
+	if err := n.Check("Seq.assign", locs[200]); err != nil {
 		return 0, err
 	}
 	var r0, r1, r2 int64
@@ -1445,13 +1421,12 @@ func f36_Seq_assign(n *eval.Native) (int64, error) {
 	if err != nil {
 		return 0, eval.At(err, "Seq.assign", locs[205])
 	}
-	n.Leave()
 	return r2, nil
 }
 
 // f37_Seq_assign compiles Seq.assign (bench.knhk:49).
 func f37_Seq_assign(n *eval.Native) (int64, error) {
-	if err := n.Enter("Seq.assign", locs[206]); err != nil {
+	if err := n.Check("Seq.assign", locs[206]); err != nil {
 		return 0, err
 	}
 	var r0, r1, r2 int64
@@ -1471,13 +1446,12 @@ func f37_Seq_assign(n *eval.Native) (int64, error) {
 	if err != nil {
 		return 0, eval.At(err, "Seq.assign", locs[211])
 	}
-	n.Leave()
 	return r2, nil
 }
 
 // f38_Seq_return compiles Seq.return (bench.knhk:50).
 func f38_Seq_return(n *eval.Native) (int64, error) {
-	if err := n.Enter("Seq.return", locs[212]); err != nil {
+	if err := n.Check("Seq.return", locs[212]); err != nil {
 		return 0, err
 	}
 	var r0 int64
@@ -1492,7 +1466,6 @@ func f38_Seq_return(n *eval.Native) (int64, error) {
 		return 0, eval.At(err, "Seq.return", locs[212])
 	}
 	r0 = tmp.AsInt()
-	n.Leave()
 	return r0, nil
 }
 

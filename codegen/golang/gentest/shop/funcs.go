@@ -327,7 +327,7 @@ func f0_total(n *eval.Native, r0 Order) (float64, error) {
 
 // f1_total_sum compiles total.sum (shop.knhk:27).
 func f1_total_sum(n *eval.Native, r0 Item) (float64, error) {
-	if err := n.Enter("total.sum", locs[4]); err != nil {
+	if err := n.Check("total.sum", locs[4]); err != nil {
 		return 0, err
 	}
 	var r2 int64
@@ -340,22 +340,20 @@ func f1_total_sum(n *eval.Native, r0 Item) (float64, error) {
 	r2 = r0.Qty
 	r3 = float64(r2)
 	r4 = r1 * r3
-	n.Leave()
 	return r4, nil
 }
 
 // f2_reserve_undo_arg0 compiles reserve.undo.arg0 (shop.knhk:31).
 func f2_reserve_undo_arg0(n *eval.Native, r0 string, r1 string, r2 []Item) (string, error) {
-	if err := n.Enter("reserve.undo.arg0", locs[9]); err != nil {
+	if err := n.Check("reserve.undo.arg0", locs[9]); err != nil {
 		return "", err
 	}
-	n.Leave()
 	return r0, nil
 }
 
 // f3_release_backoff compiles release.backoff (shop.knhk:32).
 func f3_release_backoff(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("release.backoff", locs[10]); err != nil {
+	if err := n.Check("release.backoff", locs[10]); err != nil {
 		return eval.Value{}, err
 	}
 	var r0 eval.Value
@@ -370,13 +368,12 @@ func f3_release_backoff(n *eval.Native) (eval.Value, error) {
 		Kind:  ir.ConstKind(2),
 		Str:   "",
 	})
-	n.Leave()
 	return r0, nil
 }
 
 // f4_charge_timeout compiles charge.timeout (shop.knhk:35).
 func f4_charge_timeout(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("charge.timeout", locs[12]); err != nil {
+	if err := n.Check("charge.timeout", locs[12]); err != nil {
 		return eval.Value{}, err
 	}
 	var r0 eval.Value
@@ -391,13 +388,12 @@ func f4_charge_timeout(n *eval.Native) (eval.Value, error) {
 		Kind:  ir.ConstKind(2),
 		Str:   "",
 	})
-	n.Leave()
 	return r0, nil
 }
 
 // f5_pack_timeout compiles pack.timeout (shop.knhk:37).
 func f5_pack_timeout(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("pack.timeout", locs[14]); err != nil {
+	if err := n.Check("pack.timeout", locs[14]); err != nil {
 		return eval.Value{}, err
 	}
 	var r0 eval.Value
@@ -412,13 +408,12 @@ func f5_pack_timeout(n *eval.Native) (eval.Value, error) {
 		Kind:  ir.ConstKind(2),
 		Str:   "",
 	})
-	n.Leave()
 	return r0, nil
 }
 
 // f6_Fulfil_let_stage compiles Fulfil.let.stage (shop.knhk:43).
 func f6_Fulfil_let_stage(n *eval.Native) (string, error) {
-	if err := n.Enter("Fulfil.let.stage", locs[16]); err != nil {
+	if err := n.Check("Fulfil.let.stage", locs[16]); err != nil {
 		return "", err
 	}
 	var r0 string
@@ -427,13 +422,12 @@ func f6_Fulfil_let_stage(n *eval.Native) (string, error) {
 	}
 	// shop.knhk:43
 	r0 = "received"
-	n.Leave()
 	return r0, nil
 }
 
 // f7_Fulfil_guard compiles Fulfil.guard (shop.knhk:46).
 func f7_Fulfil_guard(n *eval.Native) (bool, error) {
-	if err := n.Enter("Fulfil.guard", locs[18]); err != nil {
+	if err := n.Check("Fulfil.guard", locs[18]); err != nil {
 		return false, err
 	}
 	var r4 bool
@@ -458,13 +452,12 @@ func f7_Fulfil_guard(n *eval.Native) (bool, error) {
 	}
 	r3 = int64(0)
 	r4 = r2 > r3
-	n.Leave()
 	return r4, nil
 }
 
 // f8_Fulfil_fail compiles Fulfil.fail (shop.knhk:46).
 func f8_Fulfil_fail(n *eval.Native) (string, error) {
-	if err := n.Enter("Fulfil.fail", locs[25]); err != nil {
+	if err := n.Check("Fulfil.fail", locs[25]); err != nil {
 		return "", err
 	}
 	var r0 string
@@ -473,7 +466,6 @@ func f8_Fulfil_fail(n *eval.Native) (string, error) {
 	}
 	// shop.knhk:46
 	r0 = "empty order"
-	n.Leave()
 	return r0, nil
 }
 
@@ -505,7 +497,7 @@ func f9_Fulfil_let_amount(n *eval.Native) (float64, error) {
 
 // f10_Fulfil_assign compiles Fulfil.assign (shop.knhk:51).
 func f10_Fulfil_assign(n *eval.Native) (string, error) {
-	if err := n.Enter("Fulfil.assign", locs[31]); err != nil {
+	if err := n.Check("Fulfil.assign", locs[31]); err != nil {
 		return "", err
 	}
 	var r0 string
@@ -514,13 +506,12 @@ func f10_Fulfil_assign(n *eval.Native) (string, error) {
 	}
 	// shop.knhk:51
 	r0 = "paying"
-	n.Leave()
 	return r0, nil
 }
 
 // f11_Fulfil_reserve_arg0 compiles Fulfil.reserve.arg0 (shop.knhk:53).
 func f11_Fulfil_reserve_arg0(n *eval.Native) (string, error) {
-	if err := n.Enter("Fulfil.reserve.arg0", locs[33]); err != nil {
+	if err := n.Check("Fulfil.reserve.arg0", locs[33]); err != nil {
 		return "", err
 	}
 	var r1 string
@@ -537,13 +528,12 @@ func f11_Fulfil_reserve_arg0(n *eval.Native) (string, error) {
 	}
 	r0 = unbox_Order(tmp)
 	r1 = r0.Id
-	n.Leave()
 	return r1, nil
 }
 
 // f12_Fulfil_reserve_arg1 compiles Fulfil.reserve.arg1 (shop.knhk:53).
 func f12_Fulfil_reserve_arg1(n *eval.Native) ([]Item, error) {
-	if err := n.Enter("Fulfil.reserve.arg1", locs[37]); err != nil {
+	if err := n.Check("Fulfil.reserve.arg1", locs[37]); err != nil {
 		return nil, err
 	}
 	var r0 Order
@@ -560,13 +550,12 @@ func f12_Fulfil_reserve_arg1(n *eval.Native) ([]Item, error) {
 	}
 	r0 = unbox_Order(tmp)
 	r1 = r0.Items
-	n.Leave()
 	return r1, nil
 }
 
 // f13_Fulfil_charge_arg0 compiles Fulfil.charge.arg0 (shop.knhk:54).
 func f13_Fulfil_charge_arg0(n *eval.Native) (string, error) {
-	if err := n.Enter("Fulfil.charge.arg0", locs[41]); err != nil {
+	if err := n.Check("Fulfil.charge.arg0", locs[41]); err != nil {
 		return "", err
 	}
 	var r1 string
@@ -583,13 +572,12 @@ func f13_Fulfil_charge_arg0(n *eval.Native) (string, error) {
 	}
 	r0 = unbox_Order(tmp)
 	r1 = r0.Id
-	n.Leave()
 	return r1, nil
 }
 
 // f14_Fulfil_charge_arg1 compiles Fulfil.charge.arg1 (shop.knhk:54).
 func f14_Fulfil_charge_arg1(n *eval.Native) (string, error) {
-	if err := n.Enter("Fulfil.charge.arg1", locs[45]); err != nil {
+	if err := n.Check("Fulfil.charge.arg1", locs[45]); err != nil {
 		return "", err
 	}
 	var r1 string
@@ -606,13 +594,12 @@ func f14_Fulfil_charge_arg1(n *eval.Native) (string, error) {
 	}
 	r0 = unbox_Order(tmp)
 	r1 = r0.Card
-	n.Leave()
 	return r1, nil
 }
 
 // f15_Fulfil_charge_arg2 compiles Fulfil.charge.arg2 (shop.knhk:54).
 func f15_Fulfil_charge_arg2(n *eval.Native) (float64, error) {
-	if err := n.Enter("Fulfil.charge.arg2", locs[49]); err != nil {
+	if err := n.Check("Fulfil.charge.arg2", locs[49]); err != nil {
 		return 0, err
 	}
 	var r0 float64
@@ -627,13 +614,12 @@ func f15_Fulfil_charge_arg2(n *eval.Native) (float64, error) {
 		return 0, eval.At(err, "Fulfil.charge.arg2", locs[49])
 	}
 	r0 = tmp.AsFloat()
-	n.Leave()
 	return r0, nil
 }
 
 // f16_Fulfil_refund_arg0 compiles Fulfil.refund.arg0 (shop.knhk:54).
 func f16_Fulfil_refund_arg0(n *eval.Native) (string, error) {
-	if err := n.Enter("Fulfil.refund.arg0", locs[51]); err != nil {
+	if err := n.Check("Fulfil.refund.arg0", locs[51]); err != nil {
 		return "", err
 	}
 	var r0 string
@@ -648,13 +634,12 @@ func f16_Fulfil_refund_arg0(n *eval.Native) (string, error) {
 		return "", eval.At(err, "Fulfil.refund.arg0", locs[51])
 	}
 	r0 = tmp.AsString()
-	n.Leave()
 	return r0, nil
 }
 
 // f17_Fulfil_refund_arg1 compiles Fulfil.refund.arg1 (shop.knhk:54).
 func f17_Fulfil_refund_arg1(n *eval.Native) (float64, error) {
-	if err := n.Enter("Fulfil.refund.arg1", locs[53]); err != nil {
+	if err := n.Check("Fulfil.refund.arg1", locs[53]); err != nil {
 		return 0, err
 	}
 	var r0 float64
@@ -669,13 +654,12 @@ func f17_Fulfil_refund_arg1(n *eval.Native) (float64, error) {
 		return 0, eval.At(err, "Fulfil.refund.arg1", locs[53])
 	}
 	r0 = tmp.AsFloat()
-	n.Leave()
 	return r0, nil
 }
 
 // f18_Fulfil_assign compiles Fulfil.assign (shop.knhk:57).
 func f18_Fulfil_assign(n *eval.Native) (string, error) {
-	if err := n.Enter("Fulfil.assign", locs[55]); err != nil {
+	if err := n.Check("Fulfil.assign", locs[55]); err != nil {
 		return "", err
 	}
 	var r0 string
@@ -684,13 +668,12 @@ func f18_Fulfil_assign(n *eval.Native) (string, error) {
 	}
 	// shop.knhk:57
 	r0 = "packing"
-	n.Leave()
 	return r0, nil
 }
 
 // f19_Fulfil_items compiles Fulfil.items (shop.knhk:58).
 func f19_Fulfil_items(n *eval.Native) ([]Item, error) {
-	if err := n.Enter("Fulfil.items", locs[57]); err != nil {
+	if err := n.Check("Fulfil.items", locs[57]); err != nil {
 		return nil, err
 	}
 	var r0 Order
@@ -707,13 +690,12 @@ func f19_Fulfil_items(n *eval.Native) ([]Item, error) {
 	}
 	r0 = unbox_Order(tmp)
 	r1 = r0.Items
-	n.Leave()
 	return r1, nil
 }
 
 // f20_Fulfil_for_58_pack_arg0 compiles Fulfil.for_58.pack.arg0 (shop.knhk:59).
 func f20_Fulfil_for_58_pack_arg0(n *eval.Native) (string, error) {
-	if err := n.Enter("Fulfil.for_58.pack.arg0", locs[61]); err != nil {
+	if err := n.Check("Fulfil.for_58.pack.arg0", locs[61]); err != nil {
 		return "", err
 	}
 	var r1 string
@@ -730,13 +712,12 @@ func f20_Fulfil_for_58_pack_arg0(n *eval.Native) (string, error) {
 	}
 	r0 = unbox_Order(tmp)
 	r1 = r0.Id
-	n.Leave()
 	return r1, nil
 }
 
 // f21_Fulfil_for_58_pack_arg1 compiles Fulfil.for_58.pack.arg1 (shop.knhk:59).
 func f21_Fulfil_for_58_pack_arg1(n *eval.Native) (Item, error) {
-	if err := n.Enter("Fulfil.for_58.pack.arg1", locs[65]); err != nil {
+	if err := n.Check("Fulfil.for_58.pack.arg1", locs[65]); err != nil {
 		return Item{}, err
 	}
 	var r0 Item
@@ -751,13 +732,12 @@ func f21_Fulfil_for_58_pack_arg1(n *eval.Native) (Item, error) {
 		return Item{}, eval.At(err, "Fulfil.for_58.pack.arg1", locs[65])
 	}
 	r0 = unbox_Item(tmp)
-	n.Leave()
 	return r0, nil
 }
 
 // f22_Fulfil_limit compiles Fulfil.limit (shop.knhk:58).
 func f22_Fulfil_limit(n *eval.Native) (int64, error) {
-	if err := n.Enter("Fulfil.limit", locs[67]); err != nil {
+	if err := n.Check("Fulfil.limit", locs[67]); err != nil {
 		return 0, err
 	}
 	var r0 int64
@@ -766,13 +746,12 @@ func f22_Fulfil_limit(n *eval.Native) (int64, error) {
 	}
 	// shop.knhk:58
 	r0 = int64(4)
-	n.Leave()
 	return r0, nil
 }
 
 // f23_Fulfil_capture_o compiles Fulfil.capture.o (shop.knhk:58).
 func f23_Fulfil_capture_o(n *eval.Native) (Order, error) {
-	if err := n.Enter("Fulfil.capture.o", locs[69]); err != nil {
+	if err := n.Check("Fulfil.capture.o", locs[69]); err != nil {
 		return Order{}, err
 	}
 	var r0 Order
@@ -787,13 +766,12 @@ func f23_Fulfil_capture_o(n *eval.Native) (Order, error) {
 		return Order{}, eval.At(err, "Fulfil.capture.o", locs[69])
 	}
 	r0 = unbox_Order(tmp)
-	n.Leave()
 	return r0, nil
 }
 
 // f24_Fulfil_assign compiles Fulfil.assign (shop.knhk:64).
 func f24_Fulfil_assign(n *eval.Native) (string, error) {
-	if err := n.Enter("Fulfil.assign", locs[71]); err != nil {
+	if err := n.Check("Fulfil.assign", locs[71]); err != nil {
 		return "", err
 	}
 	var r0 string
@@ -802,13 +780,12 @@ func f24_Fulfil_assign(n *eval.Native) (string, error) {
 	}
 	// shop.knhk:64
 	r0 = "shipping"
-	n.Leave()
 	return r0, nil
 }
 
 // f25_Fulfil_let_shipping compiles Fulfil.let.shipping (shop.knhk:65).
 func f25_Fulfil_let_shipping(n *eval.Native) (float64, error) {
-	if err := n.Enter("Fulfil.let.shipping", locs[73]); err != nil {
+	if err := n.Check("Fulfil.let.shipping", locs[73]); err != nil {
 		return 0, err
 	}
 	var r0 float64
@@ -817,13 +794,12 @@ func f25_Fulfil_let_shipping(n *eval.Native) (float64, error) {
 	}
 	// shop.knhk:65
 	r0 = 0.0
-	n.Leave()
 	return r0, nil
 }
 
 // f26_Fulfil_quote_fast_arg0 compiles Fulfil.quote_fast.arg0 (shop.knhk:68).
 func f26_Fulfil_quote_fast_arg0(n *eval.Native) (string, error) {
-	if err := n.Enter("Fulfil.quote_fast.arg0", locs[75]); err != nil {
+	if err := n.Check("Fulfil.quote_fast.arg0", locs[75]); err != nil {
 		return "", err
 	}
 	var r1 string
@@ -840,13 +816,12 @@ func f26_Fulfil_quote_fast_arg0(n *eval.Native) (string, error) {
 	}
 	r0 = unbox_Order(tmp)
 	r1 = r0.Id
-	n.Leave()
 	return r1, nil
 }
 
 // f27_Fulfil_assign compiles Fulfil.assign (shop.knhk:69).
 func f27_Fulfil_assign(n *eval.Native) (float64, error) {
-	if err := n.Enter("Fulfil.assign", locs[79]); err != nil {
+	if err := n.Check("Fulfil.assign", locs[79]); err != nil {
 		return 0, err
 	}
 	var r0 float64
@@ -861,13 +836,12 @@ func f27_Fulfil_assign(n *eval.Native) (float64, error) {
 		return 0, eval.At(err, "Fulfil.assign", locs[81])
 	}
 	r0 = tmp.AsFloat()
-	n.Leave()
 	return r0, nil
 }
 
 // f28_Fulfil_quote_slow_arg0 compiles Fulfil.quote_slow.arg0 (shop.knhk:72).
 func f28_Fulfil_quote_slow_arg0(n *eval.Native) (string, error) {
-	if err := n.Enter("Fulfil.quote_slow.arg0", locs[82]); err != nil {
+	if err := n.Check("Fulfil.quote_slow.arg0", locs[82]); err != nil {
 		return "", err
 	}
 	var r1 string
@@ -884,13 +858,12 @@ func f28_Fulfil_quote_slow_arg0(n *eval.Native) (string, error) {
 	}
 	r0 = unbox_Order(tmp)
 	r1 = r0.Id
-	n.Leave()
 	return r1, nil
 }
 
 // f29_Fulfil_info_arg0 compiles Fulfil.info.arg0 (shop.knhk:73).
 func f29_Fulfil_info_arg0(n *eval.Native) (string, error) {
-	if err := n.Enter("Fulfil.info.arg0", locs[86]); err != nil {
+	if err := n.Check("Fulfil.info.arg0", locs[86]); err != nil {
 		return "", err
 	}
 	var r1 float64
@@ -918,13 +891,12 @@ func f29_Fulfil_info_arg0(n *eval.Native) (string, error) {
 	}
 	n.Charge(tmp)
 	r3 = tmp.AsString()
-	n.Leave()
 	return r3, nil
 }
 
 // f30_Fulfil_timer compiles Fulfil.timer (shop.knhk:80).
 func f30_Fulfil_timer(n *eval.Native) (eval.Value, error) {
-	if err := n.Enter("Fulfil.timer", locs[93]); err != nil {
+	if err := n.Check("Fulfil.timer", locs[93]); err != nil {
 		return eval.Value{}, err
 	}
 	var r0 eval.Value
@@ -939,13 +911,12 @@ func f30_Fulfil_timer(n *eval.Native) (eval.Value, error) {
 		Kind:  ir.ConstKind(2),
 		Str:   "",
 	})
-	n.Leave()
 	return r0, nil
 }
 
 // f31_Fulfil_assign compiles Fulfil.assign (shop.knhk:82).
 func f31_Fulfil_assign(n *eval.Native) (string, error) {
-	if err := n.Enter("Fulfil.assign", locs[95]); err != nil {
+	if err := n.Check("Fulfil.assign", locs[95]); err != nil {
 		return "", err
 	}
 	var r0 string
@@ -954,13 +925,12 @@ func f31_Fulfil_assign(n *eval.Native) (string, error) {
 	}
 	// shop.knhk:82
 	r0 = "done"
-	n.Leave()
 	return r0, nil
 }
 
 // f32_Fulfil_return compiles Fulfil.return (shop.knhk:83).
 func f32_Fulfil_return(n *eval.Native) (Receipt, error) {
-	if err := n.Enter("Fulfil.return", locs[97]); err != nil {
+	if err := n.Check("Fulfil.return", locs[97]); err != nil {
 		return Receipt{}, err
 	}
 	var r0, r5 float64
@@ -1011,13 +981,12 @@ func f32_Fulfil_return(n *eval.Native) (Receipt, error) {
 		Reservation: r4,
 		Shipping:    r5,
 	}
-	n.Leave()
 	return r6, nil
 }
 
 // f33_Fulfil_query_status compiles Fulfil.query.status (shop.knhk:44).
 func f33_Fulfil_query_status(n *eval.Native) (string, error) {
-	if err := n.Enter("Fulfil.query.status", locs[110]); err != nil {
+	if err := n.Check("Fulfil.query.status", locs[110]); err != nil {
 		return "", err
 	}
 	var r0 string
@@ -1032,7 +1001,6 @@ func f33_Fulfil_query_status(n *eval.Native) (string, error) {
 		return "", eval.At(err, "Fulfil.query.status", locs[110])
 	}
 	r0 = tmp.AsString()
-	n.Leave()
 	return r0, nil
 }
 
