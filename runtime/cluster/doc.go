@@ -42,4 +42,7 @@
 // and the leader promotes it to voter once it has caught up, keeping at
 // most a minority of the voters in any one region (see placement.go),
 // so that losing a region never loses the quorum.
+//
+// Package bft (runtime/cluster/bft) runs the same FSM as a CometBFT
+// application, for validators that may lie rather than only crash.
 package cluster
