@@ -51,9 +51,10 @@ Go compiler on the generated code is a bug in knhk (exit 2), reported
 with the generated file and line.
 
 With --sign-key KEY the descriptor the binary embeds is signed with the
-private key KEY and the signature written beside it as APP.sig; the
-binary started with run --trust DIR refuses to run unless APP.sig holds a
-signature of its descriptor by a key in DIR (see knhk help sign). The
+private key KEY and the signature embedded in the binary (and written
+beside it as APP.sig); the binary started with run --trust DIR refuses to
+run unless its embedded signature or APP.sig holds a signature of its
+descriptor by a key in DIR (see knhk help sign). The
 binary keeps receipts with run --sign-key KEY and checks them with its
 own receipts command, as knhk does.
 `,
@@ -62,7 +63,7 @@ own receipts command, as knhk does.
 		fs.StringVar(&o.out, "o", "", "write the binary to `APP`")
 		fs.StringVar(&o.emit, "emit-go", "", "keep the generated Go package in `DIR`")
 		fs.StringVar(&o.src, "knhk-src", "", "build against the knhk source tree in `DIR`")
-		fs.StringVar(&o.signKey, "sign-key", "", "sign the embedded descriptor with the private key `KEY` (writes APP.sig)")
+		fs.StringVar(&o.signKey, "sign-key", "", "sign the embedded descriptor with the private key `KEY` (embedded in the binary, and APP.sig)")
 		return func(e *env, args []string) int { return runBuild(e, &o, args) }
 	},
 }
@@ -169,7 +170,11 @@ func runBuild(e *env, o *buildOptions, args []string) int {
 		fmt.Fprintf(e.stderr, "knhk build: %v\n", err)
 		return exitUser
 	}
-	msg, err := goBuild(goBin, src, dir, files, out)
+	sig, code := signForBuild(e, signer, c.prog)
+	if code != exitOK {
+		return code
+	}
+	msg, err := goBuild(goBin, src, dir, files, out, embedFlags(sig)...)
 	if err != nil {
 		if msg == "" {
 			fmt.Fprintf(e.stderr, "knhk build: %v\n", err)
@@ -183,7 +188,7 @@ func runBuild(e *env, o *buildOptions, args []string) int {
 		return exitInternal
 	}
 	fmt.Fprintf(e.stderr, "built %s\n", out)
-	return signBuilt(e, signer, c.prog, out)
+	return signBuilt(e, sig, c.prog, out)
 }
 
 // writeGenerated writes the generated package into dir and, with the
@@ -219,7 +224,7 @@ func writeGenerated(dir string, files map[string][]byte, src string) error {
 // that registers it added through an overlay, into out. It runs offline
 // (GOPROXY=off). On a compiler error it returns the messages with the
 // generated files' paths in dir.
-func goBuild(goBin, src, dir string, files map[string][]byte, out string) (string, error) {
+func goBuild(goBin, src, dir string, files map[string][]byte, out string, flags ...string) (string, error) {
 	tmp, err := os.MkdirTemp("", "knhkoverlay")
 	if err != nil {
 		return "", err
@@ -242,7 +247,8 @@ func goBuild(goBin, src, dir string, files map[string][]byte, out string) (strin
 	if err := os.WriteFile(ovFile, ov, 0o644); err != nil {
 		return "", err
 	}
-	cmd := exec.Command(goBin, "build", "-overlay", ovFile, "-o", out, "./cmd/knhk")
+	args := append([]string{"build", "-overlay", ovFile, "-o", out}, flags...) // flags: the embedded signature (signbuild.go)
+	cmd := exec.Command(goBin, append(args, "./cmd/knhk")...)
 	cmd.Dir = src
 	cmd.Env = append(os.Environ(), "GOPROXY=off", "GOWORK=off", "GOFLAGS=-mod=readonly -buildvcs=false")
 	var stderr bytes.Buffer

@@ -125,6 +125,12 @@ func checkTrusted(trust *sign.TrustSet, policy sign.Policy, sigFile, hash string
 	if err != nil {
 		return nil, err
 	}
+	return checkTrustedSigs(trust, policy, b, sigFile, hash)
+}
+
+// checkTrustedSigs is checkTrusted of the signature file's contents b,
+// read from where.
+func checkTrustedSigs(trust *sign.TrustSet, policy sign.Policy, b []byte, sigFile, hash string) (*sign.Signature, error) {
 	sigs, err := sign.ParseSignatures(b)
 	if err != nil {
 		return nil, fmt.Errorf("signature file %s: %w", sigFile, err)

@@ -71,15 +71,29 @@ func checkRunTrust(e *env, o *signOptions, c *compiled) bool {
 		return false
 	}
 	sigFile, name := sigPath(c.path), c.path
+	check := func() error { _, err := checkTrusted(trust, policy, sigFile, hash); return err }
 	if app != nil {
+		// A built binary: the signature embedded in it, and any in
+		// APP.sig beside it.
 		exe, err := os.Executable()
 		if err != nil {
 			fmt.Fprintf(e.stderr, "knhk: %v\n", err)
 			return false
 		}
-		sigFile, name = sigPath(exe), app.name
+		name = app.name
+		check = func() error {
+			b, where, err := appSignatures(exe)
+			if err != nil {
+				return err
+			}
+			if len(b) == 0 {
+				return fmt.Errorf("descriptor %s is unsigned: no signature %s (build it with knhk build --sign-key KEY)", hash, where)
+			}
+			_, err = checkTrustedSigs(trust, policy, b, exe, hash)
+			return err
+		}
 	}
-	if _, err := checkTrusted(trust, policy, sigFile, hash); err != nil {
+	if err := check(); err != nil {
 		fmt.Fprintf(e.stderr, "knhk: refusing to run %s: %v\n", filepath.Base(name), err)
 		return false
 	}

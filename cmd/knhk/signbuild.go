@@ -1,10 +1,13 @@
 // This file implements knhk build --sign-key: the descriptor a built
-// binary embeds is signed, and the signature written beside the binary
-// (APP.sig), where the binary started with --trust DIR looks for it.
+// binary embeds is signed, the signature embedded in the binary itself
+// (so it travels with it) and also written beside it (APP.sig, for knhk
+// verify and for signatures added later with knhk sign --append). The
+// binary started with --trust DIR checks both.
 
 package main
 
 import (
+	"encoding/base64"
 	"fmt"
 	"os"
 
@@ -26,26 +29,72 @@ func buildSigner(e *env, path string) (*sign.PrivateKey, bool) {
 	return k, true
 }
 
-// signBuilt writes APP.sig, the signature of prog's descriptor hash by k,
-// beside the binary out.
-func signBuilt(e *env, k *sign.PrivateKey, prog *ir.Program, out string) int {
+// embeddedSig is the signature file of the descriptor a built binary
+// carries, base64-encoded; knhk build --sign-key sets it through the
+// linker (-X), because the signature must exist before the binary does.
+// Empty in knhk itself and in unsigned builds.
+var embeddedSig string
+
+// signForBuild signs prog's descriptor hash with k, before the binary
+// is built; nil when k is nil.
+func signForBuild(e *env, k *sign.PrivateKey, prog *ir.Program) ([]byte, int) {
 	if k == nil {
-		return exitOK
+		return nil, exitOK
 	}
 	hash, err := prog.Hash()
 	if err != nil {
 		fmt.Fprintf(e.stderr, "knhk: internal error: %v\n", err)
-		return exitInternal
+		return nil, exitInternal
 	}
 	s, err := sign.NewSignature(k, sign.DomainDescriptor, hash)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "knhk build: %v\n", err)
-		return exitInternal
+		return nil, exitInternal
 	}
-	if err := os.WriteFile(sigPath(out), sign.MarshalSignatures(s), 0o644); err != nil {
+	return sign.MarshalSignatures(s), exitOK
+}
+
+// embedFlags are the go build flags that embed the signature file sig
+// in the binary (none without one).
+func embedFlags(sig []byte) []string {
+	if sig == nil {
+		return nil
+	}
+	return []string{"-ldflags=-X main.embeddedSig=" + base64.StdEncoding.EncodeToString(sig)}
+}
+
+// signBuilt writes APP.sig, the signature file sig (embedded in the
+// binary out too), beside out.
+func signBuilt(e *env, sig []byte, prog *ir.Program, out string) int {
+	if sig == nil {
+		return exitOK
+	}
+	hash, _ := prog.Hash()
+	if err := os.WriteFile(sigPath(out), sig, 0o644); err != nil {
 		fmt.Fprintf(e.stderr, "knhk build: %v\n", err)
 		return exitUser
 	}
-	fmt.Fprintf(e.stderr, "signed descriptor %s with %s key %s: %s\n", hash, k.Algorithm(), k.ID(), sigPath(out))
+	fmt.Fprintf(e.stderr, "signed descriptor %s: signature embedded in %s and written to %s\n", hash, out, sigPath(out))
 	return exitOK
+}
+
+// appSignatures returns the signatures of a built binary's descriptor:
+// the one embedded in it and those in APP.sig beside it, and where they
+// were looked for.
+func appSignatures(exe string) ([]byte, string, error) {
+	var all []byte
+	if embeddedSig != "" {
+		b, err := base64.StdEncoding.DecodeString(embeddedSig)
+		if err != nil {
+			return nil, "", fmt.Errorf("the signature embedded in %s does not decode: %v", exe, err)
+		}
+		all = append(all, b...)
+	}
+	b, err := readSmall(sigPath(exe))
+	if err == nil {
+		all = append(all, b...)
+	} else if !os.IsNotExist(err) {
+		return nil, "", err
+	}
+	return all, "embedded in the binary nor in " + sigPath(exe), nil
 }

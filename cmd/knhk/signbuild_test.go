@@ -1,6 +1,7 @@
 // This file tests signing through knhk build: the binary's descriptor is
-// signed into APP.sig, the binary runs with --trust only while that
-// signature is there and verifies, and keeps receipts with --sign-key.
+// signed, the signature embedded in the binary and written to APP.sig,
+// the binary runs with --trust only when a signature verifies, and keeps
+// receipts with --sign-key.
 
 package main
 
@@ -37,7 +38,7 @@ func TestBuildSignedBinary(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("knhk build: exit %d\n%s", code, stderr)
 	}
-	if !strings.Contains(stderr, "signed descriptor ") || !strings.Contains(stderr, "app.sig") {
+	if !strings.Contains(stderr, "signed descriptor ") || !strings.Contains(stderr, "signature embedded in") || !strings.Contains(stderr, "app.sig") {
 		t.Fatalf("build did not say it signed:\n%s", stderr)
 	}
 
@@ -64,9 +65,28 @@ func TestBuildSignedBinary(t *testing.T) {
 	if code != 1 || !strings.Contains(stderr, "refused: untrusted: signed by mldsa65 key") {
 		t.Fatalf("untrusted: exit %d\n%s", code, stderr)
 	}
+	// The signature travels inside the binary: without APP.sig, and
+	// copied elsewhere, it still runs with --trust.
 	os.Remove(bin + ".sig")
+	moved := filepath.Join(t.TempDir(), "moved")
+	b, _ := os.ReadFile(bin)
+	os.WriteFile(moved, b, 0o755)
+	code, stdout, stderr = appRun(t, dir, moved, "run", "--trust", "trust", "--input-json", "4")
+	if code != 0 || strings.TrimSpace(stdout) != "10" {
+		t.Fatalf("embedded signature, no APP.sig: exit %d, %q\n%s", code, stdout, stderr)
+	}
+	code, _, stderr = appRun(t, dir, moved, "run", "--trust", "other.pub", "--input-json", "4")
+	if code != 1 || !strings.Contains(stderr, "refused: untrusted: signed by mldsa65 key") {
+		t.Fatalf("embedded signature, untrusted: exit %d\n%s", code, stderr)
+	}
+
+	// A binary built without a key carries no signature: refused.
+	code, _, stderr = knhkRun(t, dir, "build", "--knhk-src", root, "-o", bin, "signed.knhk")
+	if code != 0 {
+		t.Fatalf("unsigned build: exit %d\n%s", code, stderr)
+	}
 	code, _, stderr = appRun(t, dir, bin, "run", "--trust", "trust", "--input-json", "4")
-	if code != 1 || !strings.Contains(stderr, "is unsigned: no signature file") {
+	if code != 1 || !strings.Contains(stderr, "is unsigned: no signature embedded in the binary nor in") {
 		t.Fatalf("unsigned: exit %d\n%s", code, stderr)
 	}
 }
