@@ -1,0 +1,163 @@
+// This file implements usage report files: encoding, signing, parsing
+// and verifying.
+
+package meter
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/knhk/knhk/runtime/sign"
+)
+
+// BlockType is the PEM block type of a usage report.
+const BlockType = "KNHK USAGE REPORT"
+
+// Domain is the signing domain of usage reports.
+const Domain sign.Domain = "usage/v1"
+
+// Report is a decoded usage report file.
+type Report struct {
+	Usage
+	Raw []byte          // the JSON as signed
+	Sig *sign.Signature // over Subject(Raw)
+}
+
+// Subject is what the signature of report bytes raw signs: their
+// SHA-256 in hex.
+func Subject(raw []byte) string {
+	h := sha256.Sum256(raw)
+	return hex.EncodeToString(h[:])
+}
+
+// maxFile bounds a report file.
+const maxFile = 64 << 10
+
+// Sign encodes u and signs it with k.
+func Sign(k *sign.PrivateKey, u Usage) ([]byte, error) {
+	if err := u.check(); err != nil {
+		return nil, err
+	}
+	raw, err := json.Marshal(&u)
+	if err != nil {
+		return nil, err
+	}
+	s, err := sign.NewSignature(k, Domain, Subject(raw))
+	if err != nil {
+		return nil, err
+	}
+	var b bytes.Buffer
+	if err := pem.Encode(&b, &pem.Block{Type: BlockType, Headers: map[string]string{"Version": fmt.Sprint(Version)}, Bytes: raw}); err != nil {
+		return nil, err
+	}
+	b.Write(sign.MarshalSignatures(s))
+	return b.Bytes(), nil
+}
+
+var monthRE = regexp.MustCompile(`^[0-9]{4}-(0[1-9]|1[0-2])$`)
+var digestRE = regexp.MustCompile(`^[0-9a-f]{64}$`)
+
+func (u *Usage) check() error {
+	switch {
+	case u.Version != Version:
+		return fmt.Errorf("usage report version %d; this knhk reads version %d", u.Version, Version)
+	case u.Customer == "":
+		return errors.New("usage report names no customer")
+	case !monthRE.MatchString(u.Month):
+		return fmt.Errorf("usage report month %q; want YYYY-MM", u.Month)
+	case !digestRE.MatchString(u.Digest):
+		return fmt.Errorf("usage report digest %q; want 64 hex digits", u.Digest)
+	case u.Cases < 0 || u.Transitions < 0 || u.Events < 0 || u.TaskTimeNS < 0 || u.StorageBytes < 0:
+		return errors.New("usage report has a negative count")
+	case u.Cases > u.Events || u.Transitions > u.Events:
+		return fmt.Errorf("usage report counts more cases (%d) or transitions (%d) than events (%d)", u.Cases, u.Transitions, u.Events)
+	case u.FirstSeq > u.LastSeq:
+		return fmt.Errorf("usage report's first sequence number %d is after its last %d", u.FirstSeq, u.LastSeq)
+	}
+	return nil
+}
+
+// Parse decodes a usage report file and checks that its signature is
+// over its contents; [Report.Verify] checks who signed it.
+func Parse(b []byte) (*Report, error) {
+	if len(b) > maxFile {
+		return nil, fmt.Errorf("usage report is more than %d bytes", maxFile)
+	}
+	blk, rest := pem.Decode(b)
+	if blk == nil || blk.Type != BlockType {
+		return nil, errors.New("not a usage report: no " + BlockType + " block")
+	}
+	if v := blk.Headers["Version"]; v != fmt.Sprint(Version) {
+		return nil, fmt.Errorf("usage report version %q; this knhk reads version %d", v, Version)
+	}
+	var u Usage
+	d := json.NewDecoder(bytes.NewReader(blk.Bytes))
+	d.DisallowUnknownFields()
+	if err := d.Decode(&u); err != nil {
+		return nil, fmt.Errorf("bad usage report: %w", err)
+	}
+	if d.More() {
+		return nil, errors.New("bad usage report: data after the JSON object")
+	}
+	if err := u.check(); err != nil {
+		return nil, err
+	}
+	sigs, err := sign.ParseSignatures(rest)
+	if err != nil {
+		return nil, fmt.Errorf("usage report signature: %w", err)
+	}
+	if len(sigs) != 1 {
+		return nil, fmt.Errorf("usage report carries %d signatures; want one", len(sigs))
+	}
+	s := sigs[0]
+	if s.Domain != Domain {
+		return nil, fmt.Errorf("usage report signature is for %s, not %s", s.Domain, Domain)
+	}
+	if s.Subject != Subject(blk.Bytes) {
+		return nil, fmt.Errorf("usage report is tampered: its signature is for %s, the report is %s", s.Subject, Subject(blk.Bytes))
+	}
+	return &Report{Usage: u, Raw: blk.Bytes, Sig: s}, nil
+}
+
+// Verify checks that r is signed by a key of trust that policy accepts.
+func (r *Report) Verify(trust *sign.TrustSet, policy sign.Policy) error {
+	if _, err := trust.VerifyAny([]*sign.Signature{r.Sig}, Domain, r.Sig.Subject, policy); err != nil {
+		return fmt.Errorf("usage report: %w", err)
+	}
+	return nil
+}
+
+// Reconcile compares r with a recount of the log: nil when every field
+// agrees, else an error naming each that does not.
+func (r *Report) Reconcile(recount Usage) error {
+	recount.Customer, recount.Tenant = r.Customer, r.Tenant
+	if recount == r.Usage {
+		return nil
+	}
+	a, _ := json.Marshal(&r.Usage)
+	b, _ := json.Marshal(&recount)
+	var ra, rb map[string]any
+	json.Unmarshal(a, &ra)
+	json.Unmarshal(b, &rb)
+	var diffs []string
+	for k, v := range ra {
+		if fmt.Sprint(v) != fmt.Sprint(rb[k]) {
+			diffs = append(diffs, fmt.Sprintf("%s: report %v, log %v", k, v, rb[k]))
+		}
+	}
+	for k, v := range rb {
+		if _, ok := ra[k]; !ok {
+			diffs = append(diffs, fmt.Sprintf("%s: report absent, log %v", k, v))
+		}
+	}
+	sort.Strings(diffs)
+	return fmt.Errorf("usage report does not reconcile with the event log: %s", strings.Join(diffs, "; "))
+}
