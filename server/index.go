@@ -28,7 +28,7 @@ type indexHeader struct {
 }
 
 // indexVersion is the version of the index's format (indexcodec.go).
-const indexVersion = 4
+const indexVersion = 5
 
 // indexLine is one case of the index.
 type indexLine struct {

@@ -31,6 +31,7 @@ const (
 	fResult
 	fError
 	fErrorAt // file, line, column, end line, end column; tab-free
+	fSnapAt  // "segment:offset" of the snapshot at fSnap, when known
 	nFields
 )
 
@@ -69,6 +70,12 @@ func appendLine(b []byte, l *indexLine, prog int) []byte {
 	b = append(b, '\t')
 	if r := l.ErrorAt; r != nil {
 		b = fmt.Appendf(b, "%d:%d:%d:%d:%s", r.Line, r.Column, r.EndLine, r.EndColumn, escaper.Replace(r.File))
+	}
+	b = append(b, '\t')
+	if seg, off := l.Pos.snapAt.Place(); l.Pos.snapAt.Seq == l.Pos.Snap && l.Pos.Snap != 0 && off > 0 {
+		b = strconv.AppendUint(b, uint64(seg), 10)
+		b = append(b, ':')
+		b = strconv.AppendInt(b, off, 10)
 	}
 	return append(b, '\n')
 }
@@ -121,6 +128,15 @@ func (d *lineDecoder) decode(line []byte) (indexLine, error) {
 	l.Workflow = d.intern(unescape(f[fWorkflow]))
 	l.Start = int64(nums[0])
 	l.Pos = casePos{First: store.Seq(nums[1]), Snap: store.Seq(nums[2]), Last: store.Seq(nums[3])}
+	if len(f[fSnapAt]) > 0 {
+		seg, off, ok := bytes.Cut(f[fSnapAt], []byte{':'})
+		sg, err1 := strconv.ParseUint(string(seg), 10, 64)
+		o, err2 := strconv.ParseInt(string(off), 10, 64)
+		if !ok || err1 != nil || err2 != nil || o <= 0 || l.Pos.Snap == 0 {
+			return l, fmt.Errorf("bad snapshot place %q", f[fSnapAt])
+		}
+		l.Pos.snapAt = store.PositionAt(l.Pos.Snap, store.Seq(sg), o)
+	}
 	l.Pending = bytes.IndexByte(f[fFlags], 'p') >= 0
 	l.Idle = bytes.IndexByte(f[fFlags], 'i') >= 0
 	if z := bytes.IndexByte(f[fFlags], 'z'); z >= 0 {

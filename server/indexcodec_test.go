@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/knhk/knhk/runtime/store"
 )
 
 func TestIndexLineRoundTrip(t *testing.T) {
@@ -14,6 +16,7 @@ func TestIndexLineRoundTrip(t *testing.T) {
 		{Summary: Summary{ID: "c-2", Workflow: "W2", Program: "h2", Status: "running", Waiting: []string{"A", "B"}, Idle: true}, Pending: true},
 		{Summary: Summary{ID: "c-4", Workflow: "W", Program: "h1", Status: "running", Waiting: []string{"A"}, Idle: true}, Parked: true, Due: 1733000000123456789},
 		{Summary: Summary{ID: "c-5", Workflow: "W", Program: "h1", Status: "running"}, Parked: true},
+		{Summary: Summary{ID: "c-6", Workflow: "W", Program: "h1", Status: "running", Idle: true}, Parked: true, Pos: casePos{First: 1, Snap: 5, Last: 5, snapAt: store.PositionAt(5, 1, 2048)}},
 		{Summary: Summary{ID: "c-3", Workflow: "W", Program: "h1", Status: "failed", Error: `case c-3 failed: \n is no newline`, ErrorAt: &SourceRange{File: "a:b.knhk", Line: 3, Column: 4, EndLine: 3, EndColumn: 9}}},
 	}
 	d := &lineDecoder{progs: []string{"h1", "h2"}, shared: map[string]string{}}
@@ -34,7 +37,7 @@ func TestIndexLineRoundTrip(t *testing.T) {
 			t.Errorf("round trip:\n got %+v\nwant %+v", got, l)
 		}
 	}
-	for _, bad := range []string{"", "c\trunning", strings.Repeat("x\t", nFields), "c\trunning\t9\tW\t0\t0\t0\t0\t\t\t\t\t\t", "c\trunning\t0\tW\t0\t0\t0\t0\tizx\t\t\t\t\t\t"} {
+	for _, bad := range []string{"", "c\trunning", strings.Repeat("x\t", nFields), "c\trunning\t9\tW\t0\t0\t0\t0\t\t\t\t\t\t", "c\trunning\t0\tW\t0\t0\t0\t0\tizx\t\t\t\t\t\t\t", "c\trunning\t0\tW\t0\t1\t5\t5\t\t\t\t\t\t\t\t1", "c\trunning\t0\tW\t0\t1\t5\t5\t\t\t\t\t\t\t\t1:0", "c\trunning\t0\tW\t0\t1\t0\t5\t\t\t\t\t\t\t\t1:9"} {
 		if _, err := d.decode([]byte(bad)); err == nil {
 			t.Errorf("decoded %q", bad)
 		}
@@ -74,8 +77,8 @@ func TestDamagedIndex(t *testing.T) {
 // FuzzIndexLine: any line decodes or is refused without a panic, and a
 // line that decodes encodes to a line that decodes to the same case.
 func FuzzIndexLine(f *testing.F) {
-	f.Add("c-1\trunning\t0\tW\t1\t2\t3\t4\tiz17\tGo,Stop\tk\tr\t\t\t")
-	f.Add("c-2\tfailed\t1\tW\t0\t0\t0\t0\t\t\t\t\t\terr\t3:4:3:9:a.knhk")
+	f.Add("c-1\trunning\t0\tW\t1\t2\t3\t4\tiz17\tGo,Stop\tk\tr\t\t\t\t1:4096")
+	f.Add("c-2\tfailed\t1\tW\t0\t0\t0\t0\t\t\t\t\t\terr\t3:4:3:9:a.knhk\t")
 	f.Fuzz(func(t *testing.T, line string) {
 		d := &lineDecoder{progs: []string{"h1", "h2"}, shared: map[string]string{}}
 		l, err := d.decode([]byte(line))

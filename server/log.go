@@ -243,7 +243,7 @@ func (l *eventLog) ReplaySnapshot(ctx context.Context, caseID string, restore fu
 	}
 	// Views: other cases' records are skipped without a copy; the scan
 	// stops at the case's last record instead of the log's end.
-	err := l.st.ScanViews(ctx, at, func(r store.RecordView, _ store.Position) error {
+	scan := func(r store.RecordView, _ store.Position) error {
 		if p.Last != 0 && r.Seq > p.Last {
 			return errStop
 		}
@@ -265,7 +265,17 @@ func (l *eventLog) ReplaySnapshot(ctx context.Context, caseID string, restore fu
 			return fmt.Errorf("record %d: %w", r.Seq, err)
 		}
 		return fn(ev)
+	}
+	read := false
+	err := l.st.ScanViews(ctx, at, func(r store.RecordView, p store.Position) error {
+		read = true
+		return scan(r, p)
 	})
+	if err != nil && err != errStop && !read && at.Seq == from && at != (store.Position{Seq: from}) {
+		// The remembered place is gone (a compaction, a repair): read
+		// the segment up to the record instead.
+		err = l.st.ScanViews(ctx, store.Position{Seq: from}, scan)
+	}
 	if err == errStop {
 		err = nil
 	}

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/knhk/knhk/runtime/store"
 )
 
 const lateSrc = `package late
@@ -80,6 +82,9 @@ func TestParkedRestart(t *testing.T) {
 	}
 	if engineHolds(t, s, hold) {
 		t.Fatal("a restart rebuilt a parked case")
+	}
+	if pos := s.log.position(hold); pos.snapAt.Seq != pos.Snap || pos.Snap == 0 {
+		t.Fatalf("position after the restart %+v: want the snapshot's place from the index", pos)
 	}
 	if _, err := s.Signal(ctx, hold, "Approve", []byte(`"bo"`)); err != nil {
 		t.Fatal(err)
@@ -173,5 +178,23 @@ func TestRecoverStaleIndex(t *testing.T) {
 		if sum := wait(t, s, id); sum.Result != want {
 			t.Fatalf("%s: %+v", id, sum)
 		}
+	}
+}
+
+// TestParkedPlaceGone: a parked case whose remembered snapshot place no
+// longer names its record (a compaction or repair moved the log) is
+// rehydrated by reading its segment up to the snapshot instead.
+func TestParkedPlaceGone(t *testing.T) {
+	s := open(t, t.TempDir())
+	defer closeSvc(t, s)
+	deploy(t, s)
+	hold := start(t, s, "Hold", `"o"`)
+	waitParked(t, s, hold)
+	pos := s.log.position(hold)
+	seg, off := pos.snapAt.Place()
+	pos.snapAt = store.PositionAt(pos.Snap, seg, off+1)
+	s.log.setPosition(hold, pos)
+	if q, err := s.Query(context.Background(), hold, "stage"); err != nil || string(q) != `"waiting"` {
+		t.Fatalf("query after the place was lost: %s %v", q, err)
 	}
 }

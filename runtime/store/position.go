@@ -145,3 +145,14 @@ func (s *Store) scanSegmentAt(ctx context.Context, seg segment, off int64, expec
 		}
 	}
 }
+
+// Place returns the segment (its first sequence number) and the byte
+// offset of p's record, for a caller that keeps positions in its own
+// files (knhk serve's recovery index) and rebuilds them with
+// [PositionAt].
+func (p Position) Place() (seg Seq, off int64) { return p.seg, p.off }
+
+// PositionAt rebuilds the Position of record seq from [Position.Place]'s
+// parts. A scan from a Position that does not name its record fails
+// (the segment is gone, or another record is there); it never skips.
+func PositionAt(seq, seg Seq, off int64) Position { return Position{Seq: seq, seg: seg, off: off} }
