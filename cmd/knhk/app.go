@@ -46,6 +46,7 @@ func registerApp(src string, desc []byte, srcs map[int32][2]string, evaluator fu
 	if err != nil {
 		panic(fmt.Sprintf("knhk build: compiled evaluator: %v", err))
 	}
+	ev.Kernels = kernelRunner() // KNHK_DEVICE, as knhk run
 	hash, err := p.Hash()
 	if err != nil {
 		panic(fmt.Sprintf("knhk build: embedded program: %v", err))

@@ -28,6 +28,9 @@ type NativeFunc func(n *eval.Native, args []eval.Value) (eval.Value, error)
 type Compiled struct {
 	Prog  *ir.Program
 	Funcs []NativeFunc
+	// Kernels, when set, runs kernel calls on an accelerator, as
+	// [Evaluator.Kernels] does for the interpreter.
+	Kernels eval.KernelRunner
 
 	enc   []byte
 	progs sync.Map // *ir.Program -> map[*ir.Func]int, or nil when foreign
@@ -101,7 +104,7 @@ func (c *Compiled) Eval(ctx context.Context, fn *ir.Func, env engine.Env) (v any
 	if n == nil {
 		n = new(eval.Native)
 	}
-	*n = eval.Native{Prog: p, Env: vars{p: p, fn: fn, r: env.Vars, c: &c.cache}}
+	*n = eval.Native{Prog: p, Env: vars{p: p, fn: fn, r: env.Vars, c: &c.cache}, Kernels: c.Kernels}
 	defer func() {
 		if r := recover(); r != nil {
 			v, err = nil, &eval.Error{Loc: fn.Loc, Func: fn.Name, Msg: fmt.Sprintf("malformed program: %v", r)}
