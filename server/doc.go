@@ -1,7 +1,11 @@
 // Package server is the KNHK server core: one [Service] owns a data
-// directory, keeps every live case in memory and runs them all at once on
-// the durable engine (runtime/engine over runtime/store), so that cases
-// of every program share the store's group commit. knhk serve puts the
+// directory and runs every live case at once on the durable engine
+// (runtime/engine over runtime/store). A case's events wait in memory
+// until it next waits and go to the store as one batch, and the batches
+// of all cases share the store's group commit; nothing leaves the
+// server before the events behind it are durable (flush.go, gate.go).
+// Cases that wait only for signals and timers are parked as data
+// (park.go). knhk serve puts the
 // Connect API of api/knhk/v1 in front of it ([NewHandler]); the handlers
 // only translate, the Service decides (as gopls keeps its LSP handlers
 // thin over its cache).
@@ -22,9 +26,10 @@
 // The index says up to which sequence number of the log it is true.
 // [Open] reads it and scans only the records after that point (their
 // case ids and kinds, without decoding), so that ended cases cost one
-// line of the index each and nothing of the log. Live cases, and cases
-// the tail touches, are then rebuilt from their latest snapshot in one
-// pass from the earliest position any of them needs, and run on. Without
+// line of the index each and nothing of the log, and parked cases the
+// same plus their next timer. Live cases, and cases the tail touches,
+// are rebuilt from their latest snapshot, gathered by the same scan,
+// started from the earliest position any of them needs, and run on. Without
 // an index (a directory knhk run wrote, or a crash before the first one
 // was written) Open scans the whole log once. The index is written on
 // [Service.Close] and every Options.IndexEvery while serving.
