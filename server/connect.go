@@ -7,6 +7,7 @@ package server
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"errors"
 	"time"
 
@@ -86,7 +87,15 @@ func jsonArg(s string) []byte {
 }
 
 func (a *api) Deploy(ctx context.Context, r *connect.Request[knhkv1.DeployRequest]) (*connect.Response[knhkv1.DeployResponse], error) {
-	res, err := a.s.Deploy(r.Msg.Name, []byte(r.Msg.Source), r.Msg.Compiled)
+	var sigs []byte
+	if h := r.Header().Get("Knhk-Descriptor-Signature"); h != "" { // client.SignatureHeader
+		b, err := base64.StdEncoding.DecodeString(h)
+		if err != nil {
+			return nil, toConnect(errf(CodeInvalidArgument, "signature", "the deploy's signature header is not base64: %v", err))
+		}
+		sigs = b
+	}
+	res, err := a.s.DeploySigned(r.Msg.Name, []byte(r.Msg.Source), r.Msg.Compiled, sigs)
 	if err != nil {
 		return nil, toConnect(err)
 	}

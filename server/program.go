@@ -55,6 +55,12 @@ const maxSource = 8 << 20
 // that does not check or is not sound are an [*Error] with Diags, the
 // diagnostics knhk check prints.
 func (s *Service) Deploy(name string, src, descriptor []byte) (*DeployResult, error) {
+	return s.DeploySigned(name, src, descriptor, nil)
+}
+
+// DeploySigned is Deploy with the signature file sigs the deploy
+// carried, for Options.AdmitSigned.
+func (s *Service) DeploySigned(name string, src, descriptor, sigs []byte) (*DeployResult, error) {
 	if err := s.enter(); err != nil {
 		return nil, err
 	}
@@ -103,8 +109,17 @@ func (s *Service) Deploy(name string, src, descriptor []byte) (*DeployResult, er
 	if err != nil {
 		return nil, &Error{Code: CodeInternal, Message: err.Error(), Err: err}
 	}
-	if s.opts.Admit != nil {
+	if s.opts.AdmitSigned != nil {
+		if err := s.opts.AdmitSigned(hash, sigs); err != nil {
+			return nil, errf(CodeFailedPrecondition, "descriptor", "%v", err)
+		}
+	} else if s.opts.Admit != nil {
 		if err := s.opts.Admit(hash); err != nil {
+			return nil, errf(CodeFailedPrecondition, "descriptor", "%v", err)
+		}
+	}
+	if s.opts.AdmitDeploy != nil {
+		if err := s.opts.AdmitDeploy(hash); err != nil {
 			return nil, errf(CodeFailedPrecondition, "descriptor", "%v", err)
 		}
 	}

@@ -45,6 +45,16 @@ type Options struct {
 	// the ones that wait only for signals and timers (park.go): the
 	// baseline of the idle-case benchmark.
 	NoPark bool
+	// AdmitStart, if set, is asked about every new case before its start
+	// is recorded, and its error refuses the start with
+	// CodeFailedPrecondition: knhk serve --license refuses starts beyond
+	// the licence's limits. The Service calls release once the case has
+	// started or failed to start. Running cases are never asked.
+	AdmitStart func(workflow string) (release func(), err error)
+	// AdmitDeploy, if set, is asked about every deploy's descriptor hash
+	// after Admit, and its error refuses the deploy: knhk serve --license
+	// refuses programs beyond the licence's limit.
+	AdmitDeploy func(descriptor string) error
 	// LogFor, if set, wraps the event log each program's engine appends
 	// to, given the program's descriptor hash: knhk serve --sign-key
 	// keeps its receipt log this way (runtime/receipt), above the engine.
@@ -53,6 +63,10 @@ type Options struct {
 	// before it is stored, and its error refuses the deploy: knhk serve
 	// --trust admits only signed descriptors, --sign-key signs them.
 	Admit func(descriptor string) error
+	// AdmitSigned, if set, is Admit given also the signature file the
+	// deploy carried (nil when none; see DeploySigned), and is asked
+	// instead of Admit.
+	AdmitSigned func(descriptor string, sigs []byte) error
 }
 
 // Service runs every case of one data directory. Its methods are safe

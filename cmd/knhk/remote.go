@@ -168,7 +168,14 @@ func remoteRun(e *env, url string, o *runOptions, args []string) int {
 	ctx, stop := stopContext()
 	defer stop()
 	c := remote(url)
-	dep, err := c.Deploy(ctx, args[0], src)
+	// FILE.sig (knhk sign FILE) goes with the deploy, for a server
+	// started with --trust.
+	sigs, err := readSmall(sigPath(args[0]))
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		fmt.Fprintf(e.stderr, "knhk: %v\n", err)
+		return exitUser
+	}
+	dep, err := c.DeploySigned(ctx, args[0], src, sigs)
 	if err != nil {
 		return remoteDeployError(e, args[0], src, err)
 	}

@@ -106,6 +106,7 @@ knhk cluster manages it.
 		fs.StringVar(&o.logLevel, "log-level", "info", "log records at `LEVEL` (debug, info, warn, error) and above")
 		fs.BoolVar(&o.park, "park", true, "keep cases that wait only for signals and timers as data, not in the engine")
 		o.sign.define(fs)
+		o.license.define(fs) // --license: licenseserve.go
 		c := clusterServeFlags(fs) // --node and the rest: clusterserve.go
 		return func(e *env, args []string) int {
 			if c.on() {
@@ -123,6 +124,7 @@ type serveOptions struct {
 	logFormat, logLevel                string
 	park                               bool
 	sign                               serveSign // signing flags (signserve.go)
+	license                            licenseFlags
 }
 
 func runServe(e *env, o *serveOptions, args []string) int {
@@ -199,12 +201,19 @@ func runServe(e *env, o *serveOptions, args []string) int {
 		return exitUser
 	}
 	defer sg.close(e) // after the drain below
-	svc, err := server.Open(o.data, server.Options{Log: lines, Observer: sg.observer(m), Lease: o.lease, NoPark: !o.park, LogFor: sg.logFor(), Admit: sg.admit()})
+	lic, err := openServeLicense(&o.license, o.data, logger)
 	if err != nil {
 		srv.Close()
 		logger.Error(err.Error())
 		return exitUser
 	}
+	svc, err := server.Open(o.data, lic.options(server.Options{Log: lines, Observer: sg.observer(m), Lease: o.lease, NoPark: !o.park, LogFor: sg.logFor(), AdmitSigned: sg.admit()}))
+	if err != nil {
+		srv.Close()
+		logger.Error(err.Error())
+		return exitUser
+	}
+	lic.opened(svc)
 	m.WatchCases(svc)
 	m.WatchQueues(svc)
 	mux := server.NewMux(svc, server.MuxOptions{Token: token, MaxBody: o.maxBody})

@@ -98,14 +98,16 @@ func (s *serveSigning) logFor() func(engine.EventLog, string) engine.EventLog {
 	return s.rec.Wrap
 }
 
-// admit is server.Options.Admit: nil when there is nothing to do.
-func (s *serveSigning) admit() func(string) error {
+// admit is server.Options.AdmitSigned: nil when there is nothing to
+// do. carried is the signature file the deploy sent (knhk run --server
+// sends FILE.sig), nil when none.
+func (s *serveSigning) admit() func(string, []byte) error {
 	if s.trust == nil && s.key == nil {
 		return nil
 	}
-	return func(hash string) error {
+	return func(hash string, carried []byte) error {
 		if s.trust != nil {
-			if err := s.trusted(hash); err != nil {
+			if err := s.trustedCarried(hash, carried); err != nil {
 				return err
 			}
 		}
@@ -114,6 +116,25 @@ func (s *serveSigning) admit() func(string) error {
 		}
 		return nil
 	}
+}
+
+// trustedCarried admits hash when the signature the deploy carried is
+// by a trusted key, or else one in the trust directory is; the refusal
+// names the carried signature's fault first.
+func (s *serveSigning) trustedCarried(hash string, carried []byte) error {
+	if len(carried) == 0 {
+		return s.trusted(hash)
+	}
+	sigs, err := sign.ParseSignatures(carried)
+	if err == nil {
+		if _, err = s.trust.VerifyAny(sigs, sign.DomainDescriptor, hash, s.policy); err == nil {
+			return nil
+		}
+	}
+	if s.trusted(hash) == nil {
+		return nil
+	}
+	return fmt.Errorf("descriptor %s refused: the signature sent with it: %w", hash, err)
 }
 
 // trusted looks for a signature of hash by a trusted key among the trust

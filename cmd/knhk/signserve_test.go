@@ -1,7 +1,8 @@
 // This file tests knhk serve's signing flags: with --sign-key the cases
 // it runs leave a receipt log that verifies and every deployed
 // descriptor is signed; with --trust a deploy goes through only with a
-// signature by a trusted key in the trust directory.
+// signature by a trusted key, sent with the deploy or in the trust
+// directory.
 
 package main
 
@@ -32,7 +33,28 @@ func TestServeSigning(t *testing.T) {
 	if code == 0 || !strings.Contains(errs, "is unsigned: no signature of it in trust/*.sig") {
 		t.Fatalf("unsigned deploy: %d %q", code, errs)
 	}
-	// Signed by an untrusted key: refused.
+	// The signature travels with the deploy: run --server sends
+	// hold.knhk.sig (knhk sign's default output), and the server checks
+	// it without anything in its trust directory. One by an untrusted
+	// key is refused, naming it.
+	if code, _, errs := knhkProc(t, dir, "sign", "--key", "ed25519.key", "hold.knhk"); code != 0 {
+		t.Fatal(errs)
+	}
+	code, _, errs = knhkProc(t, dir, "run", "--server", srv.url, "--workflow", "Inc", "--input-json", "41", "hold.knhk")
+	if code == 0 || !strings.Contains(errs, "the signature sent with it: untrusted: signed by ed25519 key") {
+		t.Fatalf("untrusted carried signature: %d %q", code, errs)
+	}
+	os.Remove(filepath.Join(dir, "hold.knhk.sig"))
+	if code, _, errs := knhkProc(t, dir, "sign", "--key", "mldsa65-ed25519.key", "hold.knhk"); code != 0 {
+		t.Fatal(errs)
+	}
+	code, out, errs := knhkProc(t, dir, "run", "--server", srv.url, "--workflow", "Inc", "--input-json", "2", "hold.knhk")
+	if code != 0 || out == "" {
+		t.Fatalf("deploy carrying a trusted signature: %d %q %q", code, out, errs)
+	}
+	os.Remove(filepath.Join(dir, "hold.knhk.sig"))
+
+	// Signed by an untrusted key in the trust directory: refused.
 	if code, _, errs := knhkProc(t, dir, "sign", "--key", "ed25519.key", "-o", "trust/hold.sig", "hold.knhk"); code != 0 {
 		t.Fatal(errs)
 	}
@@ -64,8 +86,8 @@ func TestServeSigning(t *testing.T) {
 		t.Fatalf("verify the deployed descriptor: %d %q %q", code, out, errs)
 	}
 	// The three cases left receipts, all signed.
-	code, out, errs := knhkProc(t, dir, "receipts", "verify", "--data", "data", "--trust", "trust")
-	if code != 0 || !strings.Contains(out, "of 3 cases verified") || strings.Contains(out, "not covered") {
+	code, out, errs = knhkProc(t, dir, "receipts", "verify", "--data", "data", "--trust", "trust")
+	if code != 0 || !strings.Contains(out, "of 4 cases verified") || strings.Contains(out, "not covered") {
 		t.Fatalf("receipts verify: %d %q %q", code, out, errs)
 	}
 }
