@@ -72,7 +72,7 @@ func runDiscover(e *env, o *discoverOptions, path string) int {
 	if o.noise < 0 || o.noise >= 1 {
 		return usageError(e, "--noise %v is outside [0, 1)", o.noise)
 	}
-	if !isIdent(o.workflow) {
+	if !isWorkflowName(o.workflow) {
 		return usageError(e, "--workflow %q is not a name", o.workflow)
 	}
 	el, err := eventlog.ReadFile(path)
@@ -129,8 +129,8 @@ func runDiscover(e *env, o *discoverOptions, path string) int {
 	return exitOK
 }
 
-// isIdent says whether s is a KNHK identifier.
-func isIdent(s string) bool {
+// isWorkflowName says whether s is a KNHK identifier.
+func isWorkflowName(s string) bool {
 	for i, r := range s {
 		if !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || i > 0 && r >= '0' && r <= '9') {
 			return false

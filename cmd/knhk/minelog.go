@@ -16,21 +16,21 @@ type minedCase struct {
 	trace export.Trace
 }
 
-// collector is an export.Writer that keeps the traces in memory.
-type collector struct{ traces []export.Trace }
+// traceCollector is an export.Writer that keeps the traces in memory.
+type traceCollector struct{ traces []export.Trace }
 
-func (c *collector) Begin(id string, attrs []export.Attr) error {
+func (c *traceCollector) Begin(id string, attrs []export.Attr) error {
 	c.traces = append(c.traces, export.Trace{Case: id, Attrs: attrs})
 	return nil
 }
 
-func (c *collector) Event(e export.Event) error {
+func (c *traceCollector) Event(e export.Event) error {
 	t := &c.traces[len(c.traces)-1]
 	t.Events = append(t.Events, e)
 	return nil
 }
 
-func (c *collector) Close() error { return nil }
+func (c *traceCollector) Close() error { return nil }
 
 // mineData reads every readable case of the data directory at path with
 // its status and its process-mining trace, as knhk export writes it.
@@ -56,7 +56,7 @@ func mineData(path string) ([]minedCase, error) {
 		if x == nil || c.prog == nil || r.Status == "unreadable" {
 			continue
 		}
-		col := &collector{}
+		col := &traceCollector{}
 		if err := traceOf(ctx, d, c, x, col); err != nil {
 			return nil, fmt.Errorf("case %s: %w", r.ID, err)
 		}
