@@ -276,6 +276,15 @@ func (s *Service) Start(ctx context.Context, r StartRequest) (id string, existin
 	}
 	s.addLocked(e)
 	s.mu.Unlock()
+	if s.opts.AdmitStart != nil {
+		release, err := s.opts.AdmitStart(net.Name)
+		if err != nil {
+			s.forget(e)
+			e.markStarted(err)
+			return "", false, &Error{Code: CodeFailedPrecondition, Message: err.Error(), Err: err}
+		}
+		defer release()
+	}
 	// The start is recorded durably before its first event, so that a
 	// case in the log always has its program and keys.
 	meta, err := json.Marshal(caseMeta{Case: id, Workflow: net.Name, Descriptor: p.Hash, Source: p.Name, Request: r.Request, Key: r.Key, Start: sum.Start})

@@ -106,7 +106,7 @@ knhk cluster manages it.
 		fs.StringVar(&o.logLevel, "log-level", "info", "log records at `LEVEL` (debug, info, warn, error) and above")
 		fs.BoolVar(&o.park, "park", true, "keep cases that wait only for signals and timers as data, not in the engine")
 		o.sign.define(fs)
-		o.license.define(fs) // --license: licenseserve.go
+		o.license.define(fs)       // --license: licenseserve.go
 		c := clusterServeFlags(fs) // --node and the rest: clusterserve.go
 		return func(e *env, args []string) int {
 			if c.on() {

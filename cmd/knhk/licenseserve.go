@@ -1,0 +1,141 @@
+// This file implements knhk serve --license: the licence's Enforcer on
+// the server's start and deploy paths and its event observer.
+
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/knhk/knhk/runtime/engine"
+	"github.com/knhk/knhk/runtime/license"
+	"github.com/knhk/knhk/runtime/meter"
+	"github.com/knhk/knhk/runtime/store"
+	"github.com/knhk/knhk/server"
+)
+
+// serveLicense is a licence enforced by knhk serve; nil without one.
+type serveLicense struct {
+	enf *license.Enforcer
+}
+
+// openServeLicense verifies --license and counts this month's
+// transitions so far from the data directory's log, before the server
+// opens it. Accelerator use is refused at once when the licence does not
+// include it.
+func openServeLicense(o *licenseFlags, data string, logger *slog.Logger) (*serveLicense, error) {
+	l, err := o.load(time.Now())
+	if err != nil || l == nil {
+		return nil, err
+	}
+	if err := checkLicensedDevice(l); err != nil {
+		return nil, err
+	}
+	if l.At(time.Now()) == license.Expired {
+		return nil, fmt.Errorf("licence %s: %s; renew it to serve", o.file, l.Describe(time.Now()))
+	}
+	enf := license.NewEnforcer(l)
+	enf.Warn = func(msg string) { logger.Warn(msg) }
+	if l.Limits.TransitionsPerMonth != nil {
+		month := meter.Month(time.Now().UnixNano())
+		n, err := monthTransitions(data, month)
+		if err != nil {
+			return nil, err
+		}
+		enf.SeedTransitions(month, n)
+	}
+	logger.Info(fmt.Sprintf("licence %s for %s, tier %s: %s", l.ID, l.Customer, l.Tier, l.Describe(time.Now())))
+	return &serveLicense{enf: enf}, nil
+}
+
+// checkLicensedDevice refuses KNHK_DEVICE naming an accelerator when the
+// licence does not include accelerators.
+func checkLicensedDevice(l *license.License) error {
+	if d := os.Getenv("KNHK_DEVICE"); d != "" && d != "cpu" {
+		if err := l.CheckAccelerator(); err != nil {
+			return fmt.Errorf("KNHK_DEVICE=%s: %w", d, err)
+		}
+	}
+	return nil
+}
+
+// monthTransitions counts the transitions of month in data's log; a
+// directory without a log has none.
+func monthTransitions(data, month string) (int64, error) {
+	if _, err := os.Stat(filepath.Join(data, "HEAD")); errors.Is(err, fs.ErrNotExist) {
+		return 0, nil
+	}
+	st, err := store.OpenReadOnly(data, store.Options{})
+	if err != nil {
+		return 0, err
+	}
+	defer st.Close()
+	u, err := meter.Count(context.Background(), st, month)
+	return u.Transitions, err
+}
+
+// options hooks the licence into the server's options.
+func (s *serveLicense) options(o server.Options) server.Options {
+	if s == nil {
+		return o
+	}
+	o.AdmitStart = s.enf.AdmitStart
+	o.AdmitDeploy = s.enf.AdmitDeploy
+	o.Observer = &licenseObserver{Observer: o.Observer, enf: s.enf}
+	return o
+}
+
+// opened tells the Enforcer what the opened server holds: its programs,
+// and how to count its running cases.
+func (s *serveLicense) opened(svc *server.Service) {
+	if s == nil {
+		return
+	}
+	for _, p := range svc.Programs() {
+		s.enf.Deployed(p.Hash)
+	}
+	s.enf.Running = func() int {
+		n := 0
+		svc.CaseCounts(func(_, status string, k int) {
+			if status == "running" || status == "failing" { // failing: compensating
+
+				n += k
+			}
+		})
+		return n
+	}
+}
+
+// licenseObserver counts transitions for the monthly limit.
+type licenseObserver struct {
+	server.Observer
+	enf *license.Enforcer
+}
+
+func (o *licenseObserver) Event(ev *engine.Event) {
+	if ev.Kind == engine.EvFire || ev.Kind == engine.EvTimer {
+		o.enf.Transition(time.Unix(0, ev.Time))
+	}
+	if o.Observer != nil {
+		o.Observer.Event(ev)
+	}
+}
+
+func (o *licenseObserver) Commit(c store.CommitInfo) {
+	if o.Observer != nil {
+		o.Observer.Commit(c)
+	}
+}
+
+func (o *licenseObserver) Worker(w engine.Worker) engine.Worker {
+	if o.Observer != nil {
+		return o.Observer.Worker(w)
+	}
+	return w
+}
