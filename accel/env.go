@@ -82,6 +82,14 @@ func (l *lazy) RunKernel(p *ir.Program, k int, args []eval.Value) (eval.Value, b
 	if n, ok := firstLen(p, k, args); !ok || n < l.threshold {
 		return eval.Value{}, false, nil
 	}
+	if run := l.open(); run != nil {
+		return run.RunKernel(p, k, args)
+	}
+	return eval.Value{}, false, nil
+}
+
+// open opens the device once and returns the runner on it; nil: the CPU.
+func (l *lazy) open() eval.KernelRunner {
 	l.once.Do(func() {
 		var run eval.KernelRunner
 		_, d, err := OpenChoice(l.choice)
@@ -98,10 +106,7 @@ func (l *lazy) RunKernel(p *ir.Program, k int, args []eval.Value) (eval.Value, b
 		l.run = run
 		l.mu.Unlock()
 	})
-	if l.run == nil {
-		return eval.Value{}, false, nil
-	}
-	return l.run.RunKernel(p, k, args)
+	return l.run
 }
 
 // firstLen is the length of kernel k's first array argument.

@@ -5,9 +5,11 @@ package accel_test
 import (
 	"context"
 	"encoding/json"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -15,6 +17,7 @@ import (
 	"github.com/knhk/knhk/codegen/spirv/spirvtest"
 	"github.com/knhk/knhk/compiler/ir"
 	"github.com/knhk/knhk/runtime/eval"
+	"github.com/knhk/knhk/runtime/vec"
 	"github.com/knhk/knhk/server"
 )
 
@@ -22,7 +25,9 @@ import (
 // KNHK_DEVICE=vulkan and runs its cases: kernel calls from
 // KNHK_DEVICE_MIN elements on go to the device (the shared runner counts
 // them), smaller ones stay on the CPU, and every result is the
-// interpreter's, element for element.
+// interpreter's, element for element. A sum of such a kernel's list is a
+// second dispatch (Device.Reduce): exact for i32, within
+// vec.SumF32Bound of the interpreter's left fold for f32.
 func TestServeUsesDevice(t *testing.T) {
 	t.Setenv("KNHK_CACHE_DIR", t.TempDir())
 	t.Setenv("KNHK_DEVICE", "vulkan")
@@ -55,10 +60,13 @@ func TestServeUsesDevice(t *testing.T) {
 		{"Share", "share", 5000, 1},
 		{"Scale", "scale", 10, 0},
 		{"Share", "share", 63, 0},
+		{"SumScale", "total", 5000, 2},
+		{"SumShare", "itotal", 5000, 2},
+		{"SumScale", "total", 63, 0},
 	} {
 		xs := make([]float64, c.n)
 		for i := range xs {
-			xs[i] = float64(r.IntN(4000)-2000) / 8
+			xs[i] = float64(r.IntN(4000)-2000)/8 + r.Float64()/3 // f32 sums round
 			if xs[i] > -1 && xs[i] < 1 {
 				xs[i] = 3 // share divides by int(x)
 			}
@@ -83,6 +91,10 @@ func TestServeUsesDevice(t *testing.T) {
 		if after-before != c.device {
 			t.Errorf("%s n=%d: %d device dispatches, want %d", c.workflow, c.n, after-before, c.device)
 		}
+		if strings.HasPrefix(c.workflow, "Sum") {
+			checkSum(t, p, c.kernel, xs, sum.Result)
+			continue
+		}
 		var got []float64
 		if err := json.Unmarshal([]byte(sum.Result), &got); err != nil {
 			t.Fatalf("%s: result %.80s: %v", c.workflow, sum.Result, err)
@@ -92,11 +104,52 @@ func TestServeUsesDevice(t *testing.T) {
 			t.Fatalf("%s n=%d: %d results, want %d", c.workflow, c.n, len(got), len(want))
 		}
 		for i := range got {
-			if got[i] != want[i] {
+			if float32(got[i]) != float32(want[i]) { // JSON has the shortest f32 form
 				t.Fatalf("%s n=%d: element %d is %v, the interpreter's %v", c.workflow, c.n, i, got[i], want[i])
 			}
 		}
 	}
+}
+
+// checkSum compares a served sum (JSON) with the interpreter's fn name on
+// xs: i32 exactly, f32 within vec.SumF32Bound of the summed terms.
+func checkSum(t *testing.T, p *ir.Program, name string, xs []float64, result string) {
+	t.Helper()
+	var got float64
+	if err := json.Unmarshal([]byte(result), &got); err != nil {
+		t.Fatalf("%s: result %.80s: %v", name, result, err)
+	}
+	f := -1
+	for i, fn := range p.Funcs {
+		if fn != nil && fn.Name == name {
+			f = i
+		}
+	}
+	in := make([]eval.Value, len(xs))
+	for i, x := range xs {
+		in[i] = eval.Float(x)
+	}
+	want, err := eval.Call(p, ir.FuncID(f), nil, eval.List(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want.Kind() == ir.KindI32 {
+		if got != float64(want.AsInt()) {
+			t.Fatalf("%s n=%d: %v, the interpreter's %d", name, len(xs), got, want.AsInt())
+		}
+		return
+	}
+	terms := cpuKernel(t, p, "scale", xs)
+	t32 := make([]float32, len(terms))
+	for i, x := range terms {
+		t32[i] = float32(x)
+	}
+	bound := vec.SumF32Bound(t32)
+	got = float64(float32(got)) // JSON has the shortest f32 form
+	if d := math.Abs(got - want.AsFloat()); d > bound {
+		t.Fatalf("%s n=%d: %v, the interpreter's %v: off by %g, bound %g", name, len(xs), got, want.AsFloat(), d, bound)
+	}
+	t.Logf("%s n=%d: device %v, interpreter %v (bound %g)", name, len(xs), got, want.AsFloat(), bound)
 }
 
 // cpuKernel runs the named kernel of p in the interpreter on xs converted

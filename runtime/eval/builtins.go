@@ -136,6 +136,8 @@ func (m *Machine) listBuiltin(in *ir.Instr, env Env, regs []Value, xs Value, res
 		args = append(args, Value{})
 	} else if in.Name != "sum" {
 		return Value{}, failf("%s without a lambda", in.Name)
+	} else if v, ok, err := deviceSum(m.Kernels, xs, m.prog.KindOf(result)); ok {
+		return v, err
 	}
 	apply := func(x Value) (Value, error) {
 		if lam == nil {

@@ -32,3 +32,30 @@ func (n *Native) Kernel(k int, cpu func(vec.Mode, []Value) (Value, error), args 
 	}
 	return cpu(vec.ModeAuto, args)
 }
+
+// ListReducer is a KernelRunner that also folds lists: package accel's
+// runner sums long lists of f32, i32 or u32 on its device. SumList
+// reports ok=false to leave the sum to the machine; with ok=true, v (of
+// kind k) is the sum or err the failure. k is the kind of the sum's
+// result (ir.KindVoid where the caller does not know it).
+type ListReducer interface {
+	SumList(xs Value, k ir.Kind) (v Value, ok bool, err error)
+}
+
+// deviceSum offers sum(xs), a sum without a lambda whose result has kind
+// k, to r when r folds lists. The language's only list reduction is sum:
+// its min and max take two operands, and it has no count.
+func deviceSum(r KernelRunner, xs Value, k ir.Kind) (Value, bool, error) {
+	lr, ok := r.(ListReducer)
+	if !ok || xs.k != ir.KindList {
+		return Value{}, false, nil
+	}
+	v, ok, err := lr.SumList(xs, k)
+	if !ok {
+		return Value{}, false, nil
+	}
+	if err != nil {
+		return Value{}, true, failure(err.Error())
+	}
+	return v, true, nil
+}

@@ -179,6 +179,11 @@ func (n *Native) ListBuiltin(name string, xs Value, result ir.TypeID, f func(Val
 	if f == nil && name != "sum" {
 		return Value{}, failf("%s without a lambda", name)
 	}
+	if f == nil {
+		if v, ok, err := deviceSum(n.Kernels, xs, n.Prog.KindOf(result)); ok {
+			return v, err
+		}
+	}
 	apply := func(x Value) (Value, error) {
 		if f == nil {
 			return x, nil
