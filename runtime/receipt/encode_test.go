@@ -75,3 +75,14 @@ func TestReceiptHashIsLeafHash(t *testing.T) {
 		t.Fatal("the receipt hash is not the leaf hash of its encoding")
 	}
 }
+
+// The recorder's inner node hash is the merkle library's.
+func TestHashChildrenIsRFC6962(t *testing.T) {
+	l, r := make([]byte, 32), make([]byte, 32)
+	for i := range l {
+		l[i], r[i] = byte(i), byte(255-i)
+	}
+	if got, want := hashChildren(l, r), hasher.HashChildren(l, r); string(got) != string(want) {
+		t.Fatalf("%x, want %x", got, want)
+	}
+}

@@ -5,6 +5,7 @@
 package receipt
 
 import (
+	"crypto/sha256"
 	"fmt"
 
 	"github.com/transparency-dev/merkle/compact"
@@ -14,8 +15,21 @@ import (
 
 var (
 	hasher   = rfc6962.DefaultHasher
-	rangeFac = &compact.RangeFactory{Hash: hasher.HashChildren}
+	rangeFac = &compact.RangeFactory{Hash: hashChildren}
 )
+
+// hashChildren is RFC 6962's inner node hash, SHA-256(0x01 || l || r),
+// as hasher.HashChildren computes it, without the hash object and its
+// buffers that one allocates per call: the recorder's range hashes
+// about once per receipt.
+func hashChildren(l, r []byte) []byte {
+	var b [1 + 2*sha256.Size]byte
+	b[0] = rfc6962.RFC6962NodeHashPrefix
+	copy(b[1:], l)
+	copy(b[1+sha256.Size:], r)
+	h := sha256.Sum256(b[:])
+	return h[:]
+}
 
 // leafHash is the Merkle leaf of a receipt: its hash, which is already
 // the RFC 6962 leaf hash of its encoding (see [Receipt.ComputeHash]).
