@@ -28,7 +28,7 @@ type pending struct {
 	submit sync.Mutex
 
 	recs     []store.Record
-	seen     []*engine.Event // recs' events for the observer (nil entries for snapshots)
+	seen     []*engine.Event // recs' events for the observer, if any (nil entries for snapshots)
 	appended uint64          // records added since the case's pending began
 	durable  uint64          // of those, the ones the store made durable
 	err      error           // the first batch the store failed
@@ -59,7 +59,9 @@ func (l *eventLog) add(caseID string, rec store.Record, ev *engine.Event) error 
 		return err
 	}
 	p.pend.recs = append(p.pend.recs, rec)
-	p.pend.seen = append(p.pend.seen, ev)
+	if l.observe != nil {
+		p.pend.seen = append(p.pend.seen, ev)
+	}
 	p.pend.appended++
 	return nil
 }
