@@ -131,7 +131,9 @@ func (s *Service) unpark(e *caseEntry) error {
 // wake rehydrates parked case e when its timer comes due.
 func (s *Service) wake(e *caseEntry, pk *park) {
 	e.op.RLock()
-	defer e.op.RUnlock()
+	// The driver may try to park the case again before the lock is let
+	// go, and fail: the poke makes it look once more.
+	defer func() { e.op.RUnlock(); e.poke() }()
 	if e.parkedRec() != pk {
 		return // woken by a call meanwhile
 	}

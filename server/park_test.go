@@ -198,3 +198,46 @@ func TestParkedPlaceGone(t *testing.T) {
 		t.Fatalf("query after the place was lost: %s %v", q, err)
 	}
 }
+
+const tickSrc = `package tick
+
+workflow Tick(n: int) -> int {
+  var i = 0
+  var done = false
+  while i < n {
+    select {
+      on signal Stop() -> { done = true }
+      on timer 150ms -> { i = i + 1 }
+    }
+    if done {
+      break
+    }
+  }
+  return i
+}
+`
+
+// TestParkedAgainAfterTimer: a case whose timer woke it and which waits
+// again is parked again, each time, until it ends.
+func TestParkedAgainAfterTimer(t *testing.T) {
+	s := open(t, t.TempDir())
+	defer closeSvc(t, s)
+	if _, err := s.Deploy("tick.knhk", []byte(tickSrc), nil); err != nil {
+		t.Fatal(err)
+	}
+	id := start(t, s, "Tick", "3")
+	e := waitParked(t, s, id)
+	first := e.parkedRec()
+	// Parked again with a new record after the first timer woke it.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+		if pk := e.parkedRec(); pk != nil && pk != first {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("case %s was not parked again after its timer: %+v", id, e.summary())
+		}
+	}
+	if sum := wait(t, s, id); sum.Status != "completed" || sum.Result != "3" {
+		t.Fatalf("Tick: %+v", sum)
+	}
+}
