@@ -28,7 +28,8 @@ type serveLicense struct {
 // openServeLicense verifies --license and counts this month's
 // transitions so far from the data directory's log, before the server
 // opens it. Accelerator use is refused at once when the licence does not
-// include it.
+// include it. An expired licence still serves the cases already
+// running: the Enforcer refuses only new starts and deploys.
 func openServeLicense(o *licenseFlags, data string, logger *slog.Logger) (*serveLicense, error) {
 	l, err := o.load(time.Now())
 	if err != nil || l == nil {
@@ -38,7 +39,9 @@ func openServeLicense(o *licenseFlags, data string, logger *slog.Logger) (*serve
 		return nil, err
 	}
 	if l.At(time.Now()) == license.Expired {
-		return nil, fmt.Errorf("licence %s: %s; renew it to serve", o.file, l.Describe(time.Now()))
+		// The server still opens: the cases it holds run to their end;
+		// only new starts and deploys are refused.
+		logger.Error(fmt.Sprintf("licence %s: %s; new starts and deploys are refused until it is renewed", o.file, l.Describe(time.Now())))
 	}
 	enf := license.NewEnforcer(l)
 	enf.Warn = func(msg string) { logger.Warn(msg) }
