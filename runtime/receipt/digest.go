@@ -45,7 +45,7 @@ func EventDigest(ev *engine.Event) (Digest, error) {
 			w.i(int64(o))
 		}
 	}
-	w.values(ev.Values)
+	w.listValues(ev.Values)
 	w.values(ev.Undo)
 	w.i(int64(ev.Attempts))
 	w.i(int64(ev.Limit))
@@ -57,7 +57,7 @@ func EventDigest(ev *engine.Event) (Digest, error) {
 	w.str(ev.Name)
 	w.str(ev.Message)
 	w.str(ev.From)
-	w.values(ev.Features)
+	w.listValues(ev.Features)
 	w.u(math.Float64bits(ev.Reward))
 	w.bool(ev.Rewarded)
 	w.i(int64(ev.Loc.File))
@@ -107,6 +107,17 @@ func (w *digestWriter) values(vs []any) {
 	for _, v := range vs {
 		w.value(v)
 	}
+}
+
+// listValues writes Values or Features, which the event log stores
+// without telling nil from empty: both digest alike, so that a digest
+// recomputed from the log matches (a workflow without parameters starts
+// with empty Values and reads back nil).
+func (w *digestWriter) listValues(vs []any) {
+	if len(vs) == 0 {
+		vs = nil
+	}
+	w.values(vs)
 }
 
 // value writes one value with a tag per kind; int and int64 share one,
