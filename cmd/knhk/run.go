@@ -86,6 +86,7 @@ message and the source position of the step that failed.
 		fs.StringVar(&o.data, "data", ".knhk", "keep the event log in `DIR`")
 		fs.StringVar(&o.mock, "mock", "", "answer the tasks named in JSON `FILE` with its canned results")
 		o.sign.define(fs)
+		o.license.define(fs) // licenserun.go
 		srv := serverFlag(fs)
 		return func(e *env, args []string) int {
 			if *srv != "" {
@@ -94,6 +95,9 @@ message and the source position of the step that failed.
 				}
 				if o.mock != "" {
 					return usageError(e, "--mock runs a case in this process; a server runs its cases with their real bindings")
+				}
+				if o.license.file != "" {
+					return usageError(e, "--license applies to a case run in this process; a server enforces its own (knhk serve --license)")
 				}
 				return remoteRun(e, *srv, &o, args)
 			}
@@ -109,6 +113,7 @@ type runOptions struct {
 	data      string
 	mock      string // the --mock file, "" for none
 	sign      signOptions
+	license   licenseFlags
 }
 
 func runRun(e *env, o *runOptions, args []string) int {
@@ -166,8 +171,11 @@ func runRun(e *env, o *runOptions, args []string) int {
 		return exitUser
 	}
 	defer st.Close()
+	if !checkRunLicense(e, &o.license, st, net.Name) {
+		return exitUser
+	}
 	reapGroups(e, o.data)
-	sg, ok := openSigning(e, &o.sign, o.data)
+	sg, ok := openSigning(e, &o.sign, o.data, c.prog)
 	if !ok {
 		return exitUser
 	}

@@ -33,6 +33,9 @@ type signOptions struct {
 	// unsealKey is --unseal-key: open sealed task arguments with this
 	// sealing key (see unseal.go).
 	unsealKey string
+	// sealResults is --seal-results: tasks whose string results are
+	// sealed for the --unseal-key key (sealresult.go).
+	sealResults string
 }
 
 func (o *signOptions) define(fs *flag.FlagSet) {
@@ -42,10 +45,13 @@ func (o *signOptions) define(fs *flag.FlagSet) {
 	fs.IntVar(&o.every, "checkpoint-every", receipt.DefaultEvery, "sign a receipt checkpoint every `N` receipts")
 	fs.StringVar(&o.interval, "checkpoint-interval", "1s", "sign a receipt checkpoint at least every `D`")
 	fs.StringVar(&o.unsealKey, "unseal-key", "", "open sealed task arguments with the sealing key `KEY`")
+	fs.StringVar(&o.sealResults, "seal-results", "", "seal the string results of the tasks `T1,T2` for the --unseal-key key")
 }
 
 // set reports whether any signing flag asks for work.
-func (o *signOptions) set() bool { return o.signKey != "" || o.trust != "" || o.unsealKey != "" }
+func (o *signOptions) set() bool {
+	return o.signKey != "" || o.trust != "" || o.unsealKey != "" || o.sealResults != ""
+}
 
 // checkRunTrust applies --trust to the program c: its descriptor must be
 // signed, in FILE.sig (for a built binary, the binary's path + ".sig"),
@@ -103,23 +109,29 @@ func checkRunTrust(e *env, o *signOptions, c *compiled) bool {
 // runSigning is what the signing flags add to a run: the receipt log
 // and the sealing key, each nil when not asked for.
 type runSigning struct {
-	rec  *receipt.Recorder
-	seal *seal.PrivateKey
+	rec   *receipt.Recorder
+	seal  *seal.PrivateKey
+	tasks map[string]bool // --seal-results
 }
 
 // openSigning reads the keys and opens the receipt log the flags ask
 // for, printing what is wrong.
-func openSigning(e *env, o *signOptions, data string) (*runSigning, bool) {
+func openSigning(e *env, o *signOptions, data string, prog *ir.Program) (*runSigning, bool) {
 	sk, err := readSealKey(o.unsealKey)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "knhk: --unseal-key: %v\n", err)
+		return nil, false
+	}
+	tasks, err := sealTasks(o.sealResults, prog, sk)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "knhk: %v\n", err)
 		return nil, false
 	}
 	rec, ok := openReceipts(e, o, data)
 	if !ok {
 		return nil, false
 	}
-	return &runSigning{rec: rec, seal: sk}, true
+	return &runSigning{rec: rec, seal: sk, tasks: tasks}, true
 }
 
 // log is log with receipts when they are kept; s may be nil.
@@ -136,7 +148,7 @@ func (s *runSigning) worker(w engine.Worker) engine.Worker {
 	if s == nil {
 		return w
 	}
-	return withUnseal(w, s.seal)
+	return withSealResults(withUnseal(w, s.seal), s.seal, s.tasks)
 }
 
 // close signs the receipts' last checkpoint; s may be nil.
@@ -184,7 +196,7 @@ func useSigning(e *env, d *dataDir, c *caseLog, o *signOptions) bool {
 			return false
 		}
 	}
-	sg, ok := openSigning(e, o, d.path)
+	sg, ok := openSigning(e, o, d.path, c.prog)
 	if !ok {
 		return false
 	}
