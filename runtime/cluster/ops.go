@@ -87,7 +87,17 @@ func (n *Node) toCase(ctx context.Context, reqID, id string, do func(*leaderRun,
 		}
 		st, _, ok := n.fsm.Case(id)
 		if !ok {
-			return fmt.Errorf("%w %s", engine.ErrUnknownCase, id)
+			// A leader cut off from the majority still believes it
+			// leads until its lease runs out, and the majority may have
+			// started the case meanwhile: "no such case" is a read, and
+			// answered only once the node confirms it leads (found by
+			// the linearizability test).
+			if err := n.r.VerifyLeader().Error(); err != nil {
+				return n.raftErr(err)
+			}
+			if st, _, ok = n.fsm.Case(id); !ok {
+				return fmt.Errorf("%w %s", engine.ErrUnknownCase, id)
+			}
 		}
 		if st.Done() {
 			return nil
