@@ -12,12 +12,18 @@
 //	graph    draw the workflow nets of a .knhk file as DOT or SVG (-o OUT.svg)
 //	run      run a workflow as a durable case (--input FILE.json, --data DIR)
 //	build    compile a program to a standalone binary (-o APP, --emit-go DIR)
+//	hls      write kernels or a workflow's dispatch as HLS C++ (-o DIR, --net W)
+//	spirv    compile the kernels of a .knhk file to SPIR-V (-o OUT.spv)
+//	devices  list the Vulkan devices kernels can run on (--json)
 //	signal   send a signal to a waiting case and run it on (CASE NAME [JSON])
 //	resume   resume a case: fire its due timers and run it on (CASE)
 //	query    evaluate a case's queries and print them as JSON (CASE [NAME])
 //	cases    list the cases of a data directory (--json)
 //	history  print the events of a case in order (--json)
 //	export   export case event logs as XES or CSV for process mining (--xes, --csv)
+//	discover discover a workflow from an event log (LOG.xes|.csv, --noise N)
+//	predict  predict a case's next activity and remaining time (CASE, --train LOG)
+//	learn    show, reset or export the policies of learned routes
 //	serve    run every case of a data directory and serve the API (--listen ADDR)
 //	cluster  manage a cluster of knhk serve --node and its cases (status, add, remove)
 //	keygen   generate a signing or sealing key (--alg ALG, -o FILE)
@@ -25,6 +31,8 @@
 //	sign     sign a compiled descriptor (--key KEY FILE)
 //	verify   verify a compiled descriptor's signature (--trust DIR FILE)
 //	receipts verify the receipt log, prove a case's receipts, check a proof
+//	license  issue, show and verify licence tokens
+//	usage    signed monthly usage reports from the event log
 //	seal     seal a secret for a sealing key (--to KEY.pub)
 //	fsck     check a data directory for damage without changing it (--data DIR)
 //	repair   cut a damaged data directory back to its intact part (--data DIR)
