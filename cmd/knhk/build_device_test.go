@@ -36,6 +36,14 @@ workflow Score(xs: [float]) -> [f32] {
   let q = share(i32s(xs))
   return s
 }
+
+workflow Total(xs: [float]) -> i32 {
+  return sum(share(i32s(xs)))
+}
+
+workflow Count(xs: [float]) -> i32 {
+  return sum(i32s(xs))
+}
 `
 
 // binRun runs a built binary in dir with env added to the environment.
@@ -61,7 +69,8 @@ var casePrefix = regexp.MustCompile(`c-[0-9a-f]{16}`)
 // TestBuiltBinaryUsesDevice builds binaries from the kernel examples and
 // from deviceKernels and runs them with KNHK_DEVICE=vulkan from one
 // element on: a missing loader fails the kernel call as it fails knhk
-// run's (so the calls reach the runner), and on the system's device
+// run's (so the calls reach the runner), as does a sum, and on the
+// system's device
 // (lavapipe in CI) every result and every error is the interpreter's.
 func TestBuiltBinaryUsesDevice(t *testing.T) {
 	examples, err := filepath.Abs("../../examples")
@@ -86,8 +95,9 @@ func TestBuiltBinaryUsesDevice(t *testing.T) {
 	}
 	k := filepath.Join(dir, "k.knhk")
 	runs = append(runs,
-		run{"k-ok", k, []string{"--input-json", "[1.5,2,3,-4,5.25,7,9,11]"}},
-		run{"k-div0", k, []string{"--input-json", "[1.5,0.5,3]"}})
+		run{"k-ok", k, []string{"--workflow", "Score", "--input-json", "[1.5,2,3,-4,5.25,7,9,11]"}},
+		run{"k-div0", k, []string{"--workflow", "Score", "--input-json", "[1.5,0.5,3]"}},
+		run{"k-total", k, []string{"--workflow", "Total", "--input-json", "[1.5,2,3,-4,5.25,7,9,-11]"}})
 
 	bins := map[string]string{}
 	for _, r := range runs {
@@ -107,6 +117,12 @@ func TestBuiltBinaryUsesDevice(t *testing.T) {
 	code, _, stderr := binRun(t, dir, bins[k], noLoader, append([]string{"run", "--data", t.TempDir()}, runs[2].args...)...)
 	if code == 0 || !regexp.MustCompile(`(?m)^k.knhk:15:11: case c-[0-9a-f]+ failed: KNHK_DEVICE=vulkan: no Vulkan loader`).MatchString(stderr) {
 		t.Fatalf("without a loader: exit %d, want the kernel call failed:\n%s", code, stderr)
+	}
+
+	// The same for sum(xs), a list reduction with no kernel in it.
+	code, _, stderr = binRun(t, dir, bins[k], noLoader, "run", "--data", t.TempDir(), "--workflow", "Count", "--input-json", "[1.5,2,3]")
+	if code == 0 || !regexp.MustCompile(`(?m)^k.knhk:25:10: case c-[0-9a-f]+ failed: KNHK_DEVICE=vulkan: no Vulkan loader`).MatchString(stderr) {
+		t.Fatalf("sum without a loader: exit %d, want the sum failed:\n%s", code, stderr)
 	}
 
 	// On the system's device, the interpreter's output exactly.
