@@ -285,24 +285,36 @@ func (s *Service) Start(ctx context.Context, r StartRequest) (id string, existin
 		}
 		defer release()
 	}
-	// The start is recorded durably before its first event, so that a
-	// case in the log always has its program and keys.
 	meta, err := json.Marshal(caseMeta{Case: id, Workflow: net.Name, Descriptor: p.Hash, Source: p.Name, Request: r.Request, Key: r.Key, Start: sum.Start})
-	if err == nil {
-		err = s.metas.append(meta)
-	}
 	if err != nil {
 		s.forget(e)
 		e.markStarted(err)
 		return "", false, &Error{Code: CodeInternal, Message: err.Error(), Err: err}
 	}
-	s.cli <- cliFile{id, meta}
 	args := host.ToEngineAll(vals)
 	// Not the named result id: returning (a caller that gave up) resets
 	// it, possibly before the driver reads it.
 	caseID, wf := id, net.Name
+	// The start is recorded durably before its first event, so that a
+	// case in the log always has its program and keys: the case's
+	// events are held until then, while the engine runs it to its first
+	// wait, so the two writes overlap instead of taking turns.
+	release := s.log.hold(caseID)
 	s.drivers.Add(1)
-	go s.drive(e, p, func(ctx context.Context) error { return p.eng.Start(ctx, caseID, wf, args) })
+	go s.drive(e, p, func(ctx context.Context) error {
+		recorded := make(chan struct{})
+		go func() {
+			defer close(recorded)
+			err := s.metas.append(meta)
+			if err == nil {
+				s.cli <- cliFile{caseID, meta}
+			}
+			release(err)
+		}()
+		err := p.eng.Start(ctx, caseID, wf, args)
+		<-recorded // the driver outlives the writes it began (Close closes s.cli after the drivers)
+		return err
+	})
 	return s.awaitStart(ctx, e, false)
 }
 

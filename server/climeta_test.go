@@ -48,3 +48,24 @@ func TestCLIMetaCutShort(t *testing.T) {
 		t.Fatalf("rewritten %s:\n%s\nwant\n%s", pa, got, want)
 	}
 }
+
+// TestStartMetaFails: a start whose metadata cannot be written fails,
+// and nothing of the case reaches the log, though the engine ran it to
+// its first wait while the metadata was being written.
+func TestStartMetaFails(t *testing.T) {
+	s := open(t, t.TempDir())
+	deploy(t, s)
+	before := s.st.LastSeq()
+	s.metas.f.Close() // every append of the meta log fails from here
+	_, _, err := s.Start(t.Context(), StartRequest{Workflow: "Hold", Input: []byte(`"o"`), Request: "r-1"})
+	if err == nil || CodeOf(err) != CodeInternal {
+		t.Fatalf("start with a failing meta log: %v", err)
+	}
+	if got := s.st.LastSeq(); got != before {
+		t.Fatalf("the log went from %d to %d records for a start that failed", before, got)
+	}
+	if list, _, _ := s.List(ListRequest{}); len(list) != 0 {
+		t.Fatalf("cases after the failed start: %+v", list)
+	}
+	s.Close(t.Context()) // the meta log's own close fails; the rest drains
+}

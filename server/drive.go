@@ -52,6 +52,7 @@ func (s *Service) drive(e *caseEntry, p *Program, first func(context.Context) er
 			case <-e.startedC():
 			default:
 				// Nothing of the case is durable: it never started.
+				p.eng.Forget(e.id)
 				s.forget(e)
 				e.markStarted(err)
 				return
@@ -69,6 +70,15 @@ func (s *Service) drive(e *caseEntry, p *Program, first func(context.Context) er
 			serr = s.log.sync(context.Background(), e.id)
 		}
 		if serr != nil {
+			select {
+			case <-e.startedC():
+			default:
+				// Its events never reached the log: it never started.
+				p.eng.Forget(e.id)
+				s.forget(e)
+				e.markStarted(serr)
+				return
+			}
 			fmt.Fprintf(s.opts.Log, "knhk serve: case %s: %v\n", e.id, serr)
 			return
 		}

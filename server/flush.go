@@ -33,6 +33,9 @@ type pending struct {
 	durable  uint64          // of those, the ones the store made durable
 	err      error           // the first batch the store failed
 	waits    []durableWait
+	// held keeps the records from the store until the case's start is
+	// recorded (hold).
+	held bool
 }
 
 // durableWait is one waiter for the case's records up to upto.
@@ -77,6 +80,10 @@ func (l *eventLog) Flush(caseID string) {
 		return
 	}
 	pd := p.pend
+	if pd.held {
+		sh.mu.Unlock()
+		return // hold's release flushes
+	}
 	sh.mu.Unlock()
 	// The store's committer calls back under the shard's lock, and
 	// handing over may wait for the committer: the shard's lock must
@@ -132,7 +139,7 @@ func (l *eventLog) durableBatch(caseID string, pd *pending, recs []store.Record,
 	}
 	clear(pd.waits[len(keep):])
 	pd.waits = keep
-	if p != nil && p.pend == pd && pd.err == nil && pd.durable == pd.appended && len(pd.waits) == 0 {
+	if p != nil && p.pend == pd && pd.err == nil && !pd.held && pd.durable == pd.appended && len(pd.waits) == 0 {
 		p.pend = nil // a case that waits holds no buffers
 	}
 	werr := pd.err
@@ -149,6 +156,46 @@ func (l *eventLog) durableBatch(caseID string, pd *pending, recs []store.Record,
 	}
 	for _, w := range ready {
 		w.fn(werr)
+	}
+}
+
+// hold keeps what case caseID appends from the store until release is
+// called: with nil, the records go on their way; with an error, they
+// never do, and every waiter and later append gets the error. A start
+// holds its case's first events while its metadata is written, which
+// must be durable first, so that the two writes overlap.
+func (l *eventLog) hold(caseID string) (release func(error)) {
+	sh := l.shard(caseID)
+	sh.mu.Lock()
+	p := sh.m[caseID]
+	if p == nil {
+		p = &casePos{}
+		sh.m[caseID] = p
+	}
+	if p.pend == nil {
+		p.pend = &pending{}
+	}
+	pd := p.pend
+	pd.held = true
+	sh.mu.Unlock()
+	return func(err error) {
+		sh.mu.Lock()
+		pd.held = false
+		var failed []durableWait
+		if err != nil {
+			if pd.err == nil {
+				pd.err = err
+			}
+			pd.recs, pd.seen = nil, nil
+			failed, pd.waits = pd.waits, nil
+		}
+		sh.mu.Unlock()
+		for _, w := range failed {
+			w.fn(err)
+		}
+		if err == nil {
+			l.Flush(caseID)
+		}
 	}
 }
 
