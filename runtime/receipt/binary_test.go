@@ -133,7 +133,6 @@ func TestBinaryCutTail(t *testing.T) {
 func TestJSONLogStillRead(t *testing.T) {
 	dir := writeLog(t, 20)
 	toJSON(t, dir)
-	os.Remove(tailPath(dir))
 	if rep := verify(t, dir); rep.Problem != nil || rep.Receipts != 20 {
 		t.Fatalf("v1 log: %+v %v", rep, rep.Problem)
 	}
@@ -144,6 +143,9 @@ func TestJSONLogStillRead(t *testing.T) {
 	r.Record("c-1", "d1", &engine.Event{Kind: engine.EvDone})
 	if err := r.Close(); err != nil {
 		t.Fatal(err)
+	}
+	if _, err := os.Stat(tailPath(dir)); !os.IsNotExist(err) {
+		t.Fatalf("a v1 log has a tail state: %v", err)
 	}
 	ls := lines(t, logPath(dir))
 	if len(ls) != 21 || !strings.HasPrefix(string(ls[20]), `{"seq":20,`) {

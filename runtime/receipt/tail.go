@@ -49,6 +49,11 @@ type tailCC struct {
 // cleanly: every receipt and checkpoint written is durable.
 func (r *Recorder) saveTail() error {
 	if r.format != formatBinary {
+		// A v1 log is read in full; a tail left from a binary log
+		// that was replaced must not be taken for its state.
+		if err := os.Remove(filepath.Join(r.dir, TailFile)); err != nil && !os.IsNotExist(err) {
+			return err
+		}
 		return nil
 	}
 	cpOff, err := r.cpf.Seek(0, io.SeekEnd)
