@@ -18,11 +18,15 @@ import (
 	"github.com/knhk/knhk/runtime/meter"
 	"github.com/knhk/knhk/runtime/store"
 	"github.com/knhk/knhk/server"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // serveLicense is a licence enforced by knhk serve; nil without one.
 type serveLicense struct {
 	enf *license.Enforcer
+	// transitions counts, per customer and tenant, the transitions this
+	// process fired: knhk_license_transitions_total.
+	transitions prometheus.Counter
 }
 
 // openServeLicense verifies --license and counts this month's
@@ -90,16 +94,21 @@ func (s *serveLicense) options(o server.Options) server.Options {
 	}
 	o.AdmitStart = s.enf.AdmitStart
 	o.AdmitDeploy = s.enf.AdmitDeploy
-	o.Observer = &licenseObserver{Observer: o.Observer, enf: s.enf}
+	s.transitions = prometheus.NewCounter(prometheus.CounterOpts{Name: "knhk_license_transitions_total",
+		Help:        "Transitions fired by this process for the licensed customer (and tenant), as the licence's monthly limit counts them.",
+		ConstLabels: s.labels()})
+	o.Observer = &licenseObserver{Observer: o.Observer, enf: s.enf, n: s.transitions}
 	return o
 }
 
 // opened tells the Enforcer what the opened server holds: its programs,
-// and how to count its running cases.
-func (s *serveLicense) opened(svc *server.Service) {
+// and how to count its running cases; and registers the licence's
+// metrics on reg.
+func (s *serveLicense) opened(svc *server.Service, reg prometheus.Registerer) {
 	if s == nil {
 		return
 	}
+	s.register(reg)
 	for _, p := range svc.Programs() {
 		s.enf.Deployed(p.Hash)
 	}
@@ -119,11 +128,13 @@ func (s *serveLicense) opened(svc *server.Service) {
 type licenseObserver struct {
 	server.Observer
 	enf *license.Enforcer
+	n   prometheus.Counter
 }
 
 func (o *licenseObserver) Event(ev *engine.Event) {
 	if ev.Kind == engine.EvFire || ev.Kind == engine.EvTimer {
 		o.enf.Transition(time.Unix(0, ev.Time))
+		o.n.Inc()
 	}
 	if o.Observer != nil {
 		o.Observer.Event(ev)
@@ -141,4 +152,31 @@ func (o *licenseObserver) Worker(w engine.Worker) engine.Worker {
 		return o.Observer.Worker(w)
 	}
 	return w
+}
+
+// labels are the licence's customer and tenant, on every licence metric.
+func (s *serveLicense) labels() prometheus.Labels {
+	l := s.enf.License()
+	return prometheus.Labels{"customer": l.Customer, "tenant": l.Tenant}
+}
+
+// register puts the licence's metrics on reg: the transitions counter,
+// this month's transitions as the limit sees them (the log's count when
+// the server opened plus what it fired since) and the limit itself, and
+// the expiry time.
+func (s *serveLicense) register(reg prometheus.Registerer) {
+	l := s.enf.License()
+	cs := []prometheus.Collector{s.transitions,
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "knhk_license_month_transitions", Help: "Transitions fired this month (UTC), counted from the event log when the server opened and since.", ConstLabels: s.labels()},
+			func() float64 { _, n := s.enf.MonthTransitions(); return float64(n) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "knhk_license_expiry_timestamp_seconds", Help: "When the licence expires (its grace period follows).", ConstLabels: s.labels()},
+			func() float64 { return float64(l.Expires.Unix()) }),
+	}
+	if t := l.Limits.TransitionsPerMonth; t != nil {
+		cs = append(cs, prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "knhk_license_month_transitions_limit", Help: "The licence's transitions_per_month limit.", ConstLabels: s.labels()},
+			func() float64 { return float64(*t) }))
+	}
+	for _, c := range cs {
+		reg.MustRegister(c)
+	}
 }

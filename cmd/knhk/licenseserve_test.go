@@ -122,6 +122,14 @@ func TestServeLicense(t *testing.T) {
 	if err != nil {
 		t.Fatalf("start after a case ended: %v", err)
 	}
+	// The licence's metrics: its transitions counter agrees with the
+	// server's own, and is labelled with the customer.
+	_, body := srv.get(t, "/metrics", "")
+	all := metricValue(t, body, "knhk_transitions_total ")
+	mine := metricValue(t, body, `knhk_license_transitions_total{customer="acme",tenant=""} `)
+	if all == 0 || mine != all || metricValue(t, body, `knhk_license_month_transitions{customer="acme",tenant=""} `) != all {
+		t.Fatalf("licence transitions %v, server transitions %v in\n%s", mine, all, body)
+	}
 	if code := srv.stop(t, syscall.SIGTERM); code != 0 {
 		t.Fatalf("serve exit %d\n%s", code, srv.log())
 	}
@@ -202,4 +210,21 @@ func TestServeLicense(t *testing.T) {
 			t.Fatalf("serve exit %d\n%s", code, srv.log())
 		}
 	}
+}
+
+// metricValue returns the value of the series whose line starts with
+// prefix in a Prometheus text exposition.
+func metricValue(t *testing.T, body, prefix string) float64 {
+	t.Helper()
+	for _, line := range strings.Split(body, "\n") {
+		if v, ok := strings.CutPrefix(line, prefix); ok {
+			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err != nil {
+				t.Fatalf("%s: %v", line, err)
+			}
+			return f
+		}
+	}
+	t.Fatalf("no series %q in\n%s", prefix, body)
+	return 0
 }

@@ -213,7 +213,7 @@ func runServe(e *env, o *serveOptions, args []string) int {
 		logger.Error(err.Error())
 		return exitUser
 	}
-	lic.opened(svc)
+	lic.opened(svc, m.Registry())
 	m.WatchCases(svc)
 	m.WatchQueues(svc)
 	mux := server.NewMux(svc, server.MuxOptions{Token: token, MaxBody: o.maxBody})

@@ -185,3 +185,11 @@ func (l *Payload) CheckClusterSize(n int) error {
 	}
 	return nil
 }
+
+// MonthTransitions returns the month the Enforcer counts and the
+// transitions fired in it, for metrics.
+func (e *Enforcer) MonthTransitions() (month string, n int64) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.month, e.transitions
+}
