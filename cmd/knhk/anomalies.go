@@ -8,9 +8,6 @@ import (
 	"fmt"
 	"sort"
 	"text/tabwriter"
-
-	"github.com/knhk/knhk/runtime/anomaly"
-	"github.com/knhk/knhk/runtime/export"
 )
 
 // minAnomalyCases is how many cases a workflow needs before its usual
@@ -51,17 +48,15 @@ func runCasesAnomalies(e *env, data string, asJSON bool, args []string) int {
 	sort.Strings(wfs)
 	for _, wf := range wfs {
 		idx := byWF[wf]
-		if len(idx) < minAnomalyCases {
-			fmt.Fprintf(e.stderr, "knhk: workflow %s: %d cases, too few to learn what is usual (want %d); not scored\n", wf, len(idx), minAnomalyCases)
+		same := make([]minedCase, len(idx))
+		for j, i := range idx {
+			same[j] = cases[i]
+		}
+		scores, th, err := anomalyScores(same)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "knhk: workflow %s: %v; not scored\n", wf, err)
 			continue
 		}
-		l := &export.Log{}
-		for _, i := range idx {
-			l.Traces = append(l.Traces, completions(cases[i].trace))
-		}
-		traces, names := anomaly.Traces(l)
-		scores := anomaly.Autoencoder(traces, len(names), anomaly.Options{Seed: 1})
-		th := anomaly.Threshold(scores, anomaly.DefaultContamination)
 		for j, i := range idx {
 			s := scores[j]
 			rows[i].Score = &s

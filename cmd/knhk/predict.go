@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"time"
 
 	"github.com/knhk/knhk/runtime/anomaly"
 	"github.com/knhk/knhk/runtime/eventlog"
@@ -159,50 +158,12 @@ type casePrediction struct {
 }
 
 func runPredictCase(e *env, o *predictOptions, id string) int {
-	cases, err := mineData(o.data)
+	cp, err := predictCase(o.data, id, o.model())
 	if err != nil {
 		fmt.Fprintf(e.stderr, "knhk: %v\n", err)
 		return exitUser
 	}
-	var target *minedCase
-	for i := range cases {
-		if cases[i].row.ID == id {
-			target = &cases[i]
-		}
-	}
-	if target == nil {
-		fmt.Fprintf(e.stderr, "knhk: unknown case %s in %s\n", id, o.data)
-		return exitUser
-	}
-	if len(completions(target.trace).Events) == 0 {
-		fmt.Fprintf(e.stderr, "knhk: case %s has no completed step yet: nothing to predict from\n", id)
-		return exitUser
-	}
-	wf := target.row.Workflow
-	train := &export.Log{}
-	for _, c := range cases {
-		if c.row.Status == "completed" && c.row.Workflow == wf && c.row.ID != id {
-			train.Traces = append(train.Traces, completions(c.trace))
-		}
-	}
-	d, err := predict.FromLog(train, 5)
-	if err != nil {
-		fmt.Fprintf(e.stderr, "knhk: workflow %s: %d completed cases: %v\n", wf, len(train.Traces), err)
-		return exitUser
-	}
-	m, err := predict.Train(d.Names, d.Cases, o.model())
-	if err != nil {
-		fmt.Fprintf(e.stderr, "knhk: workflow %s: %v\n", wf, err)
-		return exitUser
-	}
-	pr, k, err := m.PredictTrace(completions(target.trace))
-	if err != nil {
-		fmt.Fprintf(e.stderr, "knhk: case %s: %v\n", id, err)
-		return exitUser
-	}
-	out := casePrediction{Case: id, Workflow: wf, Events: k, Next: pr.Next, NextProb: pr.NextProb,
-		Remaining: pr.Remaining.Round(time.Second).String(), Low: pr.Low.Round(time.Second).String(), High: pr.High.Round(time.Second).String(),
-		Level: m.Level, TrainCases: len(d.Cases)}
+	out := cp.json()
 	if o.json {
 		b, _ := json.MarshalIndent(out, "", "  ")
 		fmt.Fprintf(e.stdout, "%s\n", b)
@@ -212,10 +173,10 @@ func runPredictCase(e *env, o *predictOptions, id string) int {
 	if out.Next == "" {
 		next = "the end of the case"
 	}
-	fmt.Fprintf(e.stdout, "case %s (%s), %d steps done\n", id, wf, out.Events)
+	fmt.Fprintf(e.stdout, "case %s (%s), %d steps done\n", id, out.Workflow, out.Events)
 	fmt.Fprintf(e.stdout, "next:      %s (probability %.2f)\n", next, out.NextProb)
 	fmt.Fprintf(e.stdout, "remaining: %s (%.0f%% interval %s to %s)\n", out.Remaining, out.Level*100, out.Low, out.High)
-	fmt.Fprintf(e.stdout, "trained on %d completed cases of %s\n", out.TrainCases, wf)
+	fmt.Fprintf(e.stdout, "trained on %d completed cases of %s\n", out.TrainCases, out.Workflow)
 	return exitOK
 }
 

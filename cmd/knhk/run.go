@@ -189,6 +189,7 @@ func runRun(e *env, o *runOptions, args []string) int {
 		BaseDir:  filepath.Dir(c.path),
 		Log:      e.stderr,
 		GroupDir: groupDir(o.data),
+		Mining:   dataMiner{o.data},
 	})
 	policy, savePolicy, err := learnPolicy(e, o.data, c.prog)
 	if err != nil {

@@ -47,6 +47,9 @@ type Options struct {
 	// Queue hands the tasks of queue bindings to external workers
 	// (knhk serve sets it); nil fails them with a message that says so.
 	Queue Broker
+	// Mining answers the std/mining tasks from the stored cases (knhk
+	// run sets it); nil fails them with a message that says so.
+	Mining Miner
 }
 
 // Worker is an [engine.Worker] for the tasks and kernels of one program.

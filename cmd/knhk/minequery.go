@@ -1,0 +1,140 @@
+// This file implements the prediction and the anomaly score of one
+// stored case, shared by knhk predict CASE, knhk cases --anomalies and
+// the std/mining tasks a workflow calls (through [dataMiner]).
+
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/knhk/knhk/runtime/anomaly"
+	"github.com/knhk/knhk/runtime/export"
+	"github.com/knhk/knhk/runtime/predict"
+	"github.com/knhk/knhk/runtime/worker"
+)
+
+// predicted is a case's prediction with what it was made from.
+type predicted struct {
+	id, workflow string
+	events       int // completed steps the prediction starts from
+	pr           predict.Prediction
+	level        float64
+	trainedOn    int
+}
+
+// predictCase trains on the completed cases of case id's workflow in the
+// data directory (every one but id) and predicts id's next step and
+// remaining time.
+func predictCase(data, id string, mo predict.Options) (*predicted, error) {
+	cases, err := mineData(data)
+	if err != nil {
+		return nil, err
+	}
+	var target *minedCase
+	for i := range cases {
+		if cases[i].row.ID == id {
+			target = &cases[i]
+		}
+	}
+	if target == nil {
+		return nil, fmt.Errorf("unknown case %s in %s", id, data)
+	}
+	if len(completions(target.trace).Events) == 0 {
+		return nil, fmt.Errorf("case %s has no completed step yet: nothing to predict from", id)
+	}
+	wf := target.row.Workflow
+	train := &export.Log{}
+	for _, c := range cases {
+		if c.row.Status == "completed" && c.row.Workflow == wf && c.row.ID != id {
+			train.Traces = append(train.Traces, completions(c.trace))
+		}
+	}
+	d, err := predict.FromLog(train, 5)
+	if err != nil {
+		return nil, fmt.Errorf("workflow %s: %d completed cases: %w", wf, len(train.Traces), err)
+	}
+	m, err := predict.Train(d.Names, d.Cases, mo)
+	if err != nil {
+		return nil, fmt.Errorf("workflow %s: %w", wf, err)
+	}
+	pr, k, err := m.PredictTrace(completions(target.trace))
+	if err != nil {
+		return nil, fmt.Errorf("case %s: %w", id, err)
+	}
+	return &predicted{id: id, workflow: wf, events: k, pr: pr, level: m.Level, trainedOn: len(d.Cases)}, nil
+}
+
+func (p *predicted) json() casePrediction {
+	r := func(d time.Duration) string { return d.Round(time.Second).String() }
+	return casePrediction{Case: p.id, Workflow: p.workflow, Events: p.events, Next: p.pr.Next, NextProb: p.pr.NextProb,
+		Remaining: r(p.pr.Remaining), Low: r(p.pr.Low), High: r(p.pr.High), Level: p.level, TrainCases: p.trainedOn}
+}
+
+// errTooFewCases says a workflow has too few cases to score.
+var errTooFewCases = errors.New("too few to learn what is usual")
+
+// anomalyScores scores each of cases (all of one workflow) with the
+// autoencoder and returns the scores and the threshold above which a
+// case is unusual.
+func anomalyScores(cases []minedCase) ([]float64, float64, error) {
+	if len(cases) < minAnomalyCases {
+		return nil, 0, fmt.Errorf("%d cases, %w (want %d)", len(cases), errTooFewCases, minAnomalyCases)
+	}
+	l := &export.Log{}
+	for _, c := range cases {
+		l.Traces = append(l.Traces, completions(c.trace))
+	}
+	traces, names := anomaly.Traces(l)
+	scores := anomaly.Autoencoder(traces, len(names), anomaly.Options{Seed: 1})
+	return scores, anomaly.Threshold(scores, anomaly.DefaultContamination), nil
+}
+
+// dataMiner answers std/mining's tasks from a data directory. Each call
+// reads the directory afresh, so a query sees every case stored before
+// it, its own case's steps so far included.
+type dataMiner struct{ data string }
+
+var _ worker.Miner = dataMiner{}
+
+func (m dataMiner) Predict(_ context.Context, id string) (worker.Prediction, error) {
+	p, err := predictCase(m.data, id, predict.Options{Seed: 1})
+	if err != nil {
+		return worker.Prediction{}, err
+	}
+	return worker.Prediction{Next: p.pr.Next, Probability: p.pr.NextProb, Remaining: p.pr.Remaining,
+		Low: p.pr.Low, High: p.pr.High, TrainedOn: p.trainedOn}, nil
+}
+
+func (m dataMiner) Anomaly(_ context.Context, id string) (worker.Anomaly, error) {
+	cases, err := mineData(m.data)
+	if err != nil {
+		return worker.Anomaly{}, err
+	}
+	wf, found := "", false
+	for _, c := range cases {
+		if c.row.ID == id {
+			wf, found = c.row.Workflow, true
+		}
+	}
+	if !found {
+		return worker.Anomaly{}, fmt.Errorf("unknown case %s in %s", id, m.data)
+	}
+	var same []minedCase
+	at := 0
+	for _, c := range cases {
+		if c.row.Workflow == wf {
+			if c.row.ID == id {
+				at = len(same)
+			}
+			same = append(same, c)
+		}
+	}
+	scores, th, err := anomalyScores(same)
+	if err != nil {
+		return worker.Anomaly{}, fmt.Errorf("workflow %s: %w", wf, err)
+	}
+	return worker.Anomaly{Score: scores[at], Unusual: scores[at] > th}, nil
+}
