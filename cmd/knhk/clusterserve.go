@@ -47,7 +47,7 @@ func (c *clusterServeOptions) on() bool { return c.node != "" || c.bft != "" }
 // rather than ignored.
 var clusterFlags = map[string]bool{"data": true, "listen": true, "max-body": true, "log-format": true, "log-level": true,
 	"node": true, "raft": true, "join": true, "labels": true, "voters": true, "raft-tls-cert": true, "raft-tls-key": true, "raft-tls-ca": true,
-	"bft": true, "drive": true}
+	"bft": true, "drive": true, "license": true, "license-trust": true}
 
 // clusterServeFlags defines the cluster flags of knhk serve.
 func clusterServeFlags(fs *flag.FlagSet) *clusterServeOptions {
@@ -82,6 +82,9 @@ func runClusterServe(e *env, o *serveOptions, c *clusterServeOptions, args []str
 		return usageError(e, "%s: not supported with --node or --bft (docs/cluster.md says what a node does)", strings.Join(refused, ", "))
 	}
 	if c.bft != "" {
+		if o.license.file != "" {
+			return usageError(e, "--license is not enforced by a CometBFT validator yet; use it with --node")
+		}
 		return runBFTServe(e, o, c, args[0])
 	}
 	if c.voters < 1 {
@@ -103,6 +106,11 @@ func runClusterServe(e *env, o *serveOptions, c *clusterServeOptions, args []str
 		return code
 	}
 	if !soundGate(e, comp) {
+		return exitUser
+	}
+	admitJoin, err := clusterLicense(&o.license, c.join == "")
+	if err != nil {
+		fmt.Fprintf(e.stderr, "knhk: %v\n", err)
 		return exitUser
 	}
 	var tlsCfg *tls.Config
@@ -129,7 +137,7 @@ func runClusterServe(e *env, o *serveOptions, c *clusterServeOptions, args []str
 	defer lines.Close()
 	n, err := cluster.NewNode(cluster.Config{
 		ID: c.node, Raft: c.raft, API: api, Labels: labels, Dir: dir, Bootstrap: c.join == "",
-		Program: comp.prog, Eval: &host.Evaluator{}, TLS: tlsCfg, Voters: c.voters, LogOutput: lines,
+		Program: comp.prog, Eval: &host.Evaluator{}, TLS: tlsCfg, Voters: c.voters, LogOutput: lines, AdmitJoin: admitJoin,
 		Worker: worker.New(comp.prog, worker.Options{DataDir: o.data, BaseDir: filepath.Dir(args[0]), Log: lines}),
 	})
 	if err != nil {

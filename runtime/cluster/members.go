@@ -63,6 +63,11 @@ func (n *Node) Join(ctx context.Context, m Member, program string) error {
 			return nil // already in: a retried join
 		}
 	}
+	if n.cfg.AdmitJoin != nil {
+		if err := n.cfg.AdmitJoin(len(cf.Configuration().Servers) + 1); err != nil {
+			return err
+		}
+	}
 	if err := n.r.AddNonvoter(raft.ServerID(m.ID), raft.ServerAddress(m.Raft), 0, timeoutOf(ctx)).Error(); err != nil {
 		return n.raftErr(err)
 	}

@@ -61,6 +61,11 @@ type Config struct {
 	Prober Prober
 	// LogOutput receives raft's log lines; nil discards them.
 	LogOutput io.Writer
+	// AdmitJoin, if set, is asked by the leader before a new node joins,
+	// with the number of nodes the cluster would then have; its error
+	// refuses the join (knhk serve --node --license: the licence's
+	// cluster_size).
+	AdmitJoin func(nodes int) error
 }
 
 // Timing holds the raft timeouts and the leader's loops' periods.
