@@ -39,8 +39,14 @@ type Enforcer struct {
 	// Warn receives the grace-period warning, once a day at most.
 	Warn func(msg string)
 
-	mu          sync.Mutex
-	inflight    int64 // starts admitted whose cases Running may not count yet
+	mu       sync.Mutex
+	inflight int64 // starts admitted whose cases Running may not count yet
+	// bound is at least the number of cases running, not counting
+	// inflight: Running's count when last asked plus the starts admitted
+	// since (cases only end in between). Running walks every case, so it
+	// is asked only when bound says the limit may be reached; -1 before
+	// the first ask.
+	bound       int64
 	programs    map[string]bool
 	month       string // "2006-01" of transitions
 	transitions int64
@@ -49,7 +55,7 @@ type Enforcer struct {
 
 // NewEnforcer returns an Enforcer of l.
 func NewEnforcer(l *License) *Enforcer {
-	return &Enforcer{lic: l, programs: map[string]bool{}}
+	return &Enforcer{lic: l, programs: map[string]bool{}, bound: -1}
 }
 
 // License returns the licence e enforces.
@@ -129,11 +135,13 @@ func (e *Enforcer) AdmitStart(workflow string) (release func(), err error) {
 		return nil, e.refuse(LimitTransitionsPerMonth, *t, e.transitions, "%d transitions fired in %s; new starts are refused until next month (running cases go on)", e.transitions, e.month)
 	}
 	if c := e.lic.Limits.ConcurrentCases; c != nil {
-		running := e.inflight
-		if e.Running != nil {
-			running += int64(e.Running())
+		if e.bound < 0 || e.bound+e.inflight >= *c {
+			e.bound = 0
+			if e.Running != nil {
+				e.bound = int64(e.Running())
+			}
 		}
-		if running >= *c {
+		if running := e.bound + e.inflight; running >= *c {
 			return nil, e.refuse(LimitConcurrentCases, *c, running, "%d cases are running; start of %s refused until one ends", running, workflow)
 		}
 	}
@@ -143,6 +151,9 @@ func (e *Enforcer) AdmitStart(workflow string) (release func(), err error) {
 		once.Do(func() {
 			e.mu.Lock()
 			e.inflight--
+			if e.bound >= 0 {
+				e.bound++ // the case is running now, or failed to start: either way bound stays above
+			}
 			e.mu.Unlock()
 		})
 	}, nil

@@ -126,3 +126,47 @@ func TestAcceleratorAndCluster(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestRunningAskedNearTheLimit: Running walks every case, so the
+// Enforcer asks it only when the starts admitted since its last count
+// may have reached the limit, and never admits beyond the limit.
+func TestRunningAskedNearTheLimit(t *testing.T) {
+	now := t0.Add(time.Hour)
+	l, err := Parse(issue(t, payload(t, "enterprise")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := int64(10)
+	l.Limits.ConcurrentCases = &n
+	e := NewEnforcer(l)
+	e.Now = func() time.Time { return now }
+	running, asked := 0, 0
+	e.Running = func() int { asked++; return running }
+	for i := 0; i < 10; i++ {
+		r, err := e.AdmitStart("w")
+		if err != nil {
+			t.Fatalf("start %d: %v", i, err)
+		}
+		running++
+		r()
+	}
+	if asked != 1 {
+		t.Errorf("Running asked %d times for 10 starts under the limit, want 1", asked)
+	}
+	_, err = e.AdmitStart("w")
+	wantLimit(t, err, LimitConcurrentCases)
+	running = 4 // six ended
+	for i := 0; i < 6; i++ {
+		r, err := e.AdmitStart("w")
+		if err != nil {
+			t.Fatalf("start after six ended, %d: %v", i, err)
+		}
+		running++
+		r()
+	}
+	_, err = e.AdmitStart("w")
+	wantLimit(t, err, LimitConcurrentCases)
+	if running != 10 {
+		t.Errorf("%d running, limit 10", running)
+	}
+}
