@@ -27,6 +27,9 @@ type serveLicense struct {
 	// transitions counts, per customer and tenant, the transitions this
 	// process fired: knhk_license_transitions_total.
 	transitions prometheus.Counter
+	// logBytes counts the bytes this process wrote to the event log:
+	// knhk_license_log_bytes_total.
+	logBytes prometheus.Counter
 }
 
 // openServeLicense verifies --license and counts this month's
@@ -97,7 +100,10 @@ func (s *serveLicense) options(o server.Options) server.Options {
 	s.transitions = prometheus.NewCounter(prometheus.CounterOpts{Name: "knhk_license_transitions_total",
 		Help:        "Transitions fired by this process for the licensed customer (and tenant), as the licence's monthly limit counts them.",
 		ConstLabels: s.labels()})
-	o.Observer = &licenseObserver{Observer: o.Observer, enf: s.enf, n: s.transitions}
+	s.logBytes = prometheus.NewCounter(prometheus.CounterOpts{Name: "knhk_license_log_bytes_total",
+		Help:        "Bytes this process wrote to the event log for the licensed customer (and tenant), framing included.",
+		ConstLabels: s.labels()})
+	o.Observer = &licenseObserver{Observer: o.Observer, enf: s.enf, n: s.transitions, bytes: s.logBytes}
 	return o
 }
 
@@ -127,8 +133,9 @@ func (s *serveLicense) opened(svc *server.Service, reg prometheus.Registerer) {
 // licenseObserver counts transitions for the monthly limit.
 type licenseObserver struct {
 	server.Observer
-	enf *license.Enforcer
-	n   prometheus.Counter
+	enf   *license.Enforcer
+	n     prometheus.Counter
+	bytes prometheus.Counter
 }
 
 func (o *licenseObserver) Event(ev *engine.Event) {
@@ -142,6 +149,7 @@ func (o *licenseObserver) Event(ev *engine.Event) {
 }
 
 func (o *licenseObserver) Commit(c store.CommitInfo) {
+	o.bytes.Add(float64(c.Bytes))
 	if o.Observer != nil {
 		o.Observer.Commit(c)
 	}
@@ -166,7 +174,7 @@ func (s *serveLicense) labels() prometheus.Labels {
 // the expiry time.
 func (s *serveLicense) register(reg prometheus.Registerer) {
 	l := s.enf.License()
-	cs := []prometheus.Collector{s.transitions,
+	cs := []prometheus.Collector{s.transitions, s.logBytes,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "knhk_license_month_transitions", Help: "Transitions fired this month (UTC), counted from the event log when the server opened and since.", ConstLabels: s.labels()},
 			func() float64 { _, n := s.enf.MonthTransitions(); return float64(n) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "knhk_license_expiry_timestamp_seconds", Help: "When the licence expires (its grace period follows).", ConstLabels: s.labels()},

@@ -130,6 +130,9 @@ func TestServeLicense(t *testing.T) {
 	if all == 0 || mine != all || metricValue(t, body, `knhk_license_month_transitions{customer="acme",tenant=""} `) != all {
 		t.Fatalf("licence transitions %v, server transitions %v in\n%s", mine, all, body)
 	}
+	if metricValue(t, body, `knhk_license_log_bytes_total{customer="acme",tenant=""} `) == 0 {
+		t.Fatalf("no log bytes counted in\n%s", body)
+	}
 	if code := srv.stop(t, syscall.SIGTERM); code != 0 {
 		t.Fatalf("serve exit %d\n%s", code, srv.log())
 	}
