@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/knhk/knhk/compiler/ir"
 	"github.com/knhk/knhk/runtime/engine"
 	"github.com/knhk/knhk/runtime/license"
 	"github.com/knhk/knhk/runtime/meter"
@@ -30,6 +31,9 @@ type serveLicense struct {
 	// logBytes counts the bytes this process wrote to the event log:
 	// knhk_license_log_bytes_total.
 	logBytes prometheus.Counter
+	// taskSeconds counts the time task and kernel attempts ran in this
+	// process's workers: knhk_license_task_seconds_total.
+	taskSeconds prometheus.Counter
 }
 
 // openServeLicense verifies --license and counts this month's
@@ -103,7 +107,10 @@ func (s *serveLicense) options(o server.Options) server.Options {
 	s.logBytes = prometheus.NewCounter(prometheus.CounterOpts{Name: "knhk_license_log_bytes_total",
 		Help:        "Bytes this process wrote to the event log for the licensed customer (and tenant), framing included.",
 		ConstLabels: s.labels()})
-	o.Observer = &licenseObserver{Observer: o.Observer, enf: s.enf, n: s.transitions, bytes: s.logBytes}
+	s.taskSeconds = prometheus.NewCounter(prometheus.CounterOpts{Name: "knhk_license_task_seconds_total",
+		Help:        "Seconds task and kernel attempts ran in this process's workers for the licensed customer (and tenant).",
+		ConstLabels: s.labels()})
+	o.Observer = &licenseObserver{Observer: o.Observer, enf: s.enf, n: s.transitions, bytes: s.logBytes, task: s.taskSeconds}
 	return o
 }
 
@@ -136,6 +143,7 @@ type licenseObserver struct {
 	enf   *license.Enforcer
 	n     prometheus.Counter
 	bytes prometheus.Counter
+	task  prometheus.Counter
 }
 
 func (o *licenseObserver) Event(ev *engine.Event) {
@@ -157,9 +165,35 @@ func (o *licenseObserver) Commit(c store.CommitInfo) {
 
 func (o *licenseObserver) Worker(w engine.Worker) engine.Worker {
 	if o.Observer != nil {
-		return o.Observer.Worker(w)
+		w = o.Observer.Worker(w)
 	}
-	return w
+	return &licenseWorker{w: w, seconds: o.task}
+}
+
+// licenseWorker times every attempt its worker runs.
+type licenseWorker struct {
+	w       engine.Worker
+	seconds prometheus.Counter
+}
+
+func (l *licenseWorker) Invoke(ctx context.Context, inv engine.Invocation) (any, error) {
+	start := time.Now()
+	v, err := l.w.Invoke(ctx, inv)
+	l.seconds.Add(time.Since(start).Seconds())
+	return v, err
+}
+
+// Records and Recorded pass the engine's reports of logged outcomes
+// through to the wrapped worker (engine.Recorder).
+func (l *licenseWorker) Records(t *ir.Task) bool {
+	r, ok := l.w.(engine.Recorder)
+	return ok && r.Records(t)
+}
+
+func (l *licenseWorker) Recorded(key string, err error) {
+	if r, ok := l.w.(engine.Recorder); ok {
+		r.Recorded(key, err)
+	}
 }
 
 // labels are the licence's customer and tenant, on every licence metric.
@@ -174,7 +208,7 @@ func (s *serveLicense) labels() prometheus.Labels {
 // the expiry time.
 func (s *serveLicense) register(reg prometheus.Registerer) {
 	l := s.enf.License()
-	cs := []prometheus.Collector{s.transitions, s.logBytes,
+	cs := []prometheus.Collector{s.transitions, s.logBytes, s.taskSeconds,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "knhk_license_month_transitions", Help: "Transitions fired this month (UTC), counted from the event log when the server opened and since.", ConstLabels: s.labels()},
 			func() float64 { _, n := s.enf.MonthTransitions(); return float64(n) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "knhk_license_expiry_timestamp_seconds", Help: "When the licence expires (its grace period follows).", ConstLabels: s.labels()},

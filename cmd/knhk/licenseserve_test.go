@@ -208,6 +208,8 @@ func TestServeLicense(t *testing.T) {
 			wantRefused(t, err, "transitions_per_month", srv)
 		} else if err != nil {
 			t.Fatalf("%d transitions of %d: %v", used, c.limit, err)
+		} else {
+			taskSeconds(t, srv)
 		}
 		if code := srv.stop(t, syscall.SIGTERM); code != 0 {
 			t.Fatalf("serve exit %d\n%s", code, srv.log())
@@ -230,4 +232,36 @@ func metricValue(t *testing.T, body, prefix string) float64 {
 	}
 	t.Fatalf("no series %q in\n%s", prefix, body)
 	return 0
+}
+
+// taskSeconds runs a case whose task sleeps 50ms and checks that
+// knhk_license_task_seconds_total counted at least that.
+func taskSeconds(t *testing.T, srv *serveProc) {
+	t.Helper()
+	c := client.New(srv.url)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	src := `package nap
+
+task slow(n: int) -> int exec "sh" "-c" "cat >/dev/null; sleep 0.05; echo 8"
+
+workflow Nap(n: int) -> int {
+  let r = slow(n)
+  return r
+}
+`
+	if _, err := c.Deploy(ctx, "nap.knhk", []byte(src)); err != nil {
+		t.Fatal(err)
+	}
+	r, err := c.Start(ctx, &knhkv1.StartCaseRequest{Workflow: "Nap", InputJson: "4"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, err := c.Wait(ctx, r.CaseId); err != nil || s.ResultJson != "8" {
+		t.Fatalf("nap: %v %v", s, err)
+	}
+	_, body := srv.get(t, "/metrics", "")
+	if v := metricValue(t, body, `knhk_license_task_seconds_total{customer="acme",tenant=""} `); v < 0.03 {
+		t.Fatalf("task seconds %v, want at least 0.03", v)
+	}
 }
