@@ -30,7 +30,7 @@ func (c *jumpClock) Now() time.Time { return time.Now().Add(time.Duration(c.off.
 func (c *jumpClock) jump(d time.Duration) { c.off.Add(int64(d)) }
 
 type faultCluster struct {
-	t     *testing.T
+	t     testing.TB
 	prog  *ir.Program
 	net   *faultNet
 	clock *jumpClock
