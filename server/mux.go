@@ -6,7 +6,10 @@ package server
 
 import (
 	"crypto/subtle"
+	"encoding/json"
+	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"connectrpc.com/connect"
@@ -20,6 +23,12 @@ type MuxOptions struct {
 	Token string
 	// MaxBody bounds a request's body in bytes (default 16 MiB).
 	MaxBody int64
+	// Authorize, if set, is asked about every guarded request (after the
+	// token check) and its error refuses it: knhk serve --tenants checks
+	// the caller's tenant and role (server/tenant). An error wrapping a
+	// [*connect.Error] answers with its code, any other error with
+	// CodeUnauthenticated.
+	Authorize func(r *http.Request) error
 }
 
 // DefaultMaxBody is the default of MuxOptions.MaxBody.
@@ -70,6 +79,17 @@ func (m *Mux) guard(h http.Handler) http.Handler {
 				return
 			}
 		}
+		if m.opts.Authorize != nil {
+			if err := m.opts.Authorize(r); err != nil {
+				code := connect.CodeUnauthenticated
+				var ce *connect.Error
+				if errors.As(err, &ce) {
+					code = ce.Code()
+				}
+				WriteError(w, r, code, err.Error())
+				return
+			}
+		}
 		r.Body = http.MaxBytesReader(w, r.Body, m.opts.MaxBody)
 		h.ServeHTTP(w, r)
 	})
@@ -90,4 +110,47 @@ func writeUnauthenticated(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusUnauthorized)
 		w.Write([]byte(`{"code":"unauthenticated","message":"missing or wrong bearer token"}`))
 	}
+}
+
+// WriteError answers r with a Connect error of code and msg in the
+// protocol the client speaks (gRPC status trailers-only, or Connect's
+// JSON error with its HTTP status), for refusals made before a request
+// reaches the API's handlers.
+func WriteError(w http.ResponseWriter, r *http.Request, code connect.Code, msg string) {
+	if code == connect.CodeUnauthenticated {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="knhk"`)
+	}
+	if ct := r.Header.Get("Content-Type"); strings.HasPrefix(ct, "application/grpc") {
+		w.Header().Set("Content-Type", ct)
+		w.Header().Set("Grpc-Status", strconv.Itoa(int(code)))
+		w.Header().Set("Grpc-Message", msg)
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	b, _ := json.Marshal(struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	}{code.String(), msg})
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(httpStatus(code))
+	w.Write(b)
+}
+
+// httpStatus is the HTTP status of the Connect protocol for code.
+func httpStatus(code connect.Code) int {
+	switch code {
+	case connect.CodeUnauthenticated:
+		return http.StatusUnauthorized
+	case connect.CodePermissionDenied:
+		return http.StatusForbidden
+	case connect.CodeNotFound:
+		return http.StatusNotFound
+	case connect.CodeResourceExhausted:
+		return http.StatusTooManyRequests
+	case connect.CodeInvalidArgument:
+		return http.StatusBadRequest
+	case connect.CodeUnavailable:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
 }

@@ -1,0 +1,314 @@
+// This file implements the HTTP front of knhk serve --tenants.
+
+package tenant
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"connectrpc.com/connect"
+
+	"github.com/knhk/knhk/server"
+	"github.com/knhk/knhk/server/auth"
+	"github.com/knhk/knhk/server/console"
+)
+
+// Options configures [NewHost].
+type Options struct {
+	// Data is the data directory; the default tenant's Service is opened
+	// on it by the caller, the other tenants' under Data/tenants.
+	Data string
+	// Verifier checks bearer tokens.
+	Verifier *auth.Verifier
+	// Open opens the Service of a tenant in dir; admit, when not nil, is
+	// the tenant's running-case cap, for server.Options.AdmitStart.
+	Open func(id, dir string, admit func(workflow string) (func(), error)) (*server.Service, error)
+	// MaxBody bounds a request's body in bytes.
+	MaxBody int64
+	// Reload is how often the registry is reread (default 1s), so knhk
+	// tenant suspend and delete take effect on a running server.
+	Reload time.Duration
+	// Logf, if set, reports tenants opened, closed and erased.
+	Logf func(format string, args ...any)
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
+}
+
+// Host serves the tenants of a data directory.
+type Host struct {
+	opts Options
+	def  http.Handler
+
+	mu      sync.Mutex
+	reg     *Registry
+	regTime time.Time // modification time of the registry read
+	open    map[string]*served
+	closed  bool
+	stop    chan struct{}
+	done    chan struct{}
+}
+
+// served is an open tenant.
+type served struct {
+	svc    *server.Service
+	mux    *server.Mux
+	bucket *bucket
+}
+
+// NewHost returns the front of the tenants of o.Data. Set the default
+// tenant's handler with [Host.SetDefault] before serving.
+func NewHost(o Options) (*Host, error) {
+	if o.Reload <= 0 {
+		o.Reload = time.Second
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logf == nil {
+		o.Logf = func(string, ...any) {}
+	}
+	h := &Host{opts: o, open: map[string]*served{}, stop: make(chan struct{}), done: make(chan struct{})}
+	if err := h.reload(); err != nil {
+		return nil, err
+	}
+	go h.loop()
+	return h, nil
+}
+
+// SetDefault sets the handler of the default tenant (the data
+// directory's own Service), built on a server.Mux whose Authorize is
+// h.Authorizer(auth.DefaultTenant).
+func (h *Host) SetDefault(def http.Handler) { h.def = def }
+
+// Authorizer returns the check of every guarded route of tenant's mux:
+// the caller's verified principal must belong to tenant and hold at least
+// the role the route needs (auth.Required; admin for a route without an
+// entry).
+func (h *Host) Authorizer(tenant string) func(*http.Request) error {
+	return func(r *http.Request) error {
+		p, ok := auth.FromContext(r.Context())
+		if !ok {
+			return connect.NewError(connect.CodeUnauthenticated, errors.New("missing bearer token"))
+		}
+		if p.Tenant != tenant {
+			return connect.NewError(connect.CodeUnauthenticated, fmt.Errorf("the token is for tenant %s", p.Tenant))
+		}
+		need, ok := auth.Required(r)
+		if !ok {
+			need = auth.RoleAdmin
+		}
+		if p.Role < need {
+			return connect.NewError(connect.CodePermissionDenied, fmt.Errorf("role %s may not call %s (needs %s)", p.Role, r.URL.Path, need))
+		}
+		return nil
+	}
+}
+
+// bearer returns the request's token: the Authorization header, or the
+// console's knhk-token cookie (a browser cannot set the header on a page
+// load).
+func bearer(r *http.Request) (string, bool) {
+	if h := r.Header.Get("Authorization"); h != "" {
+		tok, ok := strings.CutPrefix(h, "Bearer ")
+		return tok, ok
+	}
+	if c, err := r.Cookie("knhk-token"); err == nil && c.Value != "" {
+		return c.Value, true
+	}
+	return "", false
+}
+
+func (h *Host) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	tok, has := bearer(r)
+	if !has {
+		h.def.ServeHTTP(w, r) // public routes only: its Authorizer refuses the rest
+		return
+	}
+	p, err := h.opts.Verifier.Verify(tok)
+	if err != nil {
+		server.WriteError(w, r, connect.CodeUnauthenticated, err.Error())
+		return
+	}
+	r = r.WithContext(auth.WithPrincipal(r.Context(), p))
+	if p.Tenant == auth.DefaultTenant {
+		h.def.ServeHTTP(w, r)
+		return
+	}
+	t, code, err := h.tenant(p.Tenant)
+	if err != nil {
+		server.WriteError(w, r, code, err.Error())
+		return
+	}
+	if strings.HasPrefix(r.URL.Path, auth.ServicePath) {
+		if ok, wait := t.bucket.take(h.opts.Now()); !ok {
+			w.Header().Set("Retry-After", strconv.Itoa(int(wait/time.Second)+1))
+			server.WriteError(w, r, connect.CodeResourceExhausted, fmt.Sprintf("%v rate for tenant %s exceeded: retry in %v", ErrQuota, p.Tenant, wait.Round(time.Millisecond)))
+			return
+		}
+	}
+	t.mux.ServeHTTP(w, r)
+}
+
+// tenant returns the open tenant id, opening it on first use.
+func (h *Host) tenant(id string) (*served, connect.Code, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return nil, connect.CodeUnavailable, errors.New("the server is shutting down")
+	}
+	t := h.reg.Get(id)
+	switch {
+	case t == nil || t.State == Deleted:
+		return nil, connect.CodeUnauthenticated, fmt.Errorf("tenant %s does not exist", id)
+	case t.State == Suspended:
+		return nil, connect.CodePermissionDenied, fmt.Errorf("tenant %s is suspended", id)
+	}
+	if s := h.open[id]; s != nil {
+		return s, 0, nil
+	}
+	var admit func(string) (func(), error)
+	var svc *server.Service
+	if t.Quota.MaxRunning > 0 {
+		c := &runningCap{max: t.Quota.MaxRunning, count: func() int { return running(svc) }}
+		admit = func(string) (func(), error) { return c.admit(id) }
+	}
+	dir := DataDir(h.opts.Data, id)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, connect.CodeInternal, err
+	}
+	svc, err := h.opts.Open(id, dir, admit)
+	if err != nil {
+		return nil, connect.CodeInternal, fmt.Errorf("tenant %s: %w", id, err)
+	}
+	mux := server.NewMux(svc, server.MuxOptions{MaxBody: h.opts.MaxBody, Authorize: h.Authorizer(id)})
+	console.Mount(mux, svc)
+	s := &served{svc: svc, mux: mux, bucket: newBucket(t.Quota, h.opts.Now())}
+	h.open[id] = s
+	h.opts.Logf("tenant %s opened (%s)", id, dir)
+	return s, 0, nil
+}
+
+// running counts the cases svc runs now.
+func running(svc *server.Service) int {
+	n := 0
+	svc.CaseCounts(func(_, status string, k int) {
+		if status == "running" {
+			n += k
+		}
+	})
+	return n
+}
+
+func (h *Host) loop() {
+	defer close(h.done)
+	tick := time.NewTicker(h.opts.Reload)
+	defer tick.Stop()
+	for {
+		select {
+		case <-h.stop:
+			return
+		case <-tick.C:
+			if err := h.reload(); err != nil {
+				h.opts.Logf("tenants: %v", err)
+			}
+		}
+	}
+}
+
+// reload rereads the registry when it changed, closes and erases the
+// tenants deleted since, and drops the rate state of tenants whose quota
+// changed (they reopen on their next call).
+func (h *Host) reload() error {
+	fi, err := os.Stat(registryPath(h.opts.Data))
+	var mt time.Time
+	if err == nil {
+		mt = fi.ModTime()
+	}
+	h.mu.Lock()
+	if h.reg != nil && mt.Equal(h.regTime) {
+		h.mu.Unlock()
+		return nil
+	}
+	reg, err := Load(h.opts.Data)
+	if err != nil {
+		h.mu.Unlock()
+		return err
+	}
+	h.reg, h.regTime = reg, mt
+	var gone []string
+	var closing []*server.Service
+	for id, s := range h.open {
+		t := reg.Get(id)
+		if t == nil || t.State == Deleted {
+			gone = append(gone, id)
+			closing = append(closing, s.svc)
+			delete(h.open, id)
+		} else if s.bucket != nil && (s.bucket.rate != t.Quota.Rate) {
+			s.bucket = newBucket(t.Quota, h.opts.Now())
+		}
+	}
+	for _, t := range reg.Tenants {
+		if t.State == Deleted {
+			gone = append(gone, t.ID)
+		}
+	}
+	h.mu.Unlock()
+	for _, svc := range closing {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		svc.Close(ctx)
+		cancel()
+	}
+	for _, id := range gone {
+		if err := Erase(h.opts.Data, id); err != nil {
+			h.opts.Logf("tenant %s: %v", id, err)
+		}
+	}
+	return nil
+}
+
+// Erase removes the directory of deleted tenant id unless a server has
+// it open; it is a no-op once the directory is gone.
+func Erase(data, id string) error {
+	if err := CheckID(id); err != nil {
+		return err
+	}
+	dir := DataDir(data, id)
+	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if server.Running(dir) {
+		return fmt.Errorf("a server has %s open; it erases it once it sees the tenant deleted", dir)
+	}
+	return os.RemoveAll(dirOf(data, id))
+}
+
+func dirOf(data, id string) string { return Dir(data) + string(os.PathSeparator) + id }
+
+// Close closes every tenant's Service (not the default tenant's).
+func (h *Host) Close(ctx context.Context) error {
+	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		return nil
+	}
+	h.closed = true
+	open := h.open
+	h.open = nil
+	h.mu.Unlock()
+	close(h.stop)
+	<-h.done
+	var errs []error
+	for id, s := range open {
+		if err := s.svc.Close(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("tenant %s: %w", id, err))
+		}
+	}
+	return errors.Join(errs...)
+}

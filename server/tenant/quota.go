@@ -1,0 +1,83 @@
+// This file implements a tenant's quotas: a token bucket over its API
+// calls and a cap on its running cases.
+
+package tenant
+
+import (
+	"fmt"
+	"sync"
+	"time"
+)
+
+// bucket is a token bucket: rate tokens a second, at most burst held.
+type bucket struct {
+	mu     sync.Mutex
+	rate   float64
+	burst  float64
+	tokens float64
+	last   time.Time
+}
+
+func newBucket(q Quota, now time.Time) *bucket {
+	if q.Rate <= 0 {
+		return nil
+	}
+	b := float64(q.Burst)
+	if b < 1 {
+		b = max(1, q.Rate) // a second's worth
+	}
+	return &bucket{rate: q.Rate, burst: b, tokens: b, last: now}
+}
+
+// take takes one token, or says how long until one is there.
+func (b *bucket) take(now time.Time) (bool, time.Duration) {
+	if b == nil {
+		return true, 0
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if d := now.Sub(b.last).Seconds(); d > 0 {
+		b.tokens = min(b.burst, b.tokens+d*b.rate)
+		b.last = now
+	}
+	if b.tokens >= 1 {
+		b.tokens--
+		return true, 0
+	}
+	return false, time.Duration((1 - b.tokens) / b.rate * float64(time.Second))
+}
+
+// runningCap admits a start while the tenant's running cases plus the
+// starts admitted but not yet counted stay under max. It counts the
+// running cases (one pass) only when the bound it keeps may reach max.
+type runningCap struct {
+	max     int
+	count   func() int // the cases running now
+	mu      sync.Mutex
+	pending int // admitted, not yet released
+	bound   int // running at the last count plus starts admitted since
+}
+
+// ErrQuota is wrapped by every refusal of a tenant's quota.
+var ErrQuota = fmt.Errorf("tenant quota")
+
+func (c *runningCap) admit(tenant string) (func(), error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.bound+1 > c.max {
+		c.bound = c.count() + c.pending
+	}
+	if c.bound+1 > c.max {
+		return nil, fmt.Errorf("%w max_running (%d) reached for tenant %s: a case must end before another starts", ErrQuota, c.max, tenant)
+	}
+	c.bound++
+	c.pending++
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			c.mu.Lock()
+			c.pending--
+			c.mu.Unlock()
+		})
+	}, nil
+}

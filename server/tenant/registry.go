@@ -1,0 +1,207 @@
+// This file implements the registry of tenants (DIR/tenants/tenants.json)
+// and the key their tokens are signed with.
+
+package tenant
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"time"
+
+	"github.com/knhk/knhk/server/auth"
+)
+
+// State is a tenant's standing.
+type State string
+
+// The states of a tenant. A suspended tenant's calls are refused and its
+// data kept; a deleted tenant's data is removed and its id never reused.
+const (
+	Active    State = "active"
+	Suspended State = "suspended"
+	Deleted   State = "deleted"
+)
+
+// Quota limits one tenant; a zero field is unlimited.
+type Quota struct {
+	// Rate is the API calls per second the tenant may make on average,
+	// Burst how many it may make at once above that.
+	Rate  float64 `json:"rate,omitempty"`
+	Burst int     `json:"burst,omitempty"`
+	// MaxRunning caps the tenant's cases running at once: further starts
+	// are refused (ResourceExhausted) until some end.
+	MaxRunning int `json:"max_running,omitempty"`
+}
+
+// Tenant is one registry entry.
+type Tenant struct {
+	ID      string    `json:"id"`
+	State   State     `json:"state"`
+	Created time.Time `json:"created"`
+	Quota   Quota     `json:"quota,omitzero"`
+}
+
+// Registry is the data directory's tenants.
+type Registry struct {
+	Version int       `json:"version"`
+	Tenants []*Tenant `json:"tenants"`
+}
+
+// Issuer is the iss claim of the tokens knhk tenant create signs.
+const Issuer = "knhk"
+
+var idRE = regexp.MustCompile(`^[a-z][a-z0-9-]{0,62}$`)
+
+// CheckID reports whether id may name a tenant: lowercase letters,
+// digits and dashes, starting with a letter, at most 63 characters (it
+// names a directory, so no dots or slashes), and not "default".
+func CheckID(id string) error {
+	if !idRE.MatchString(id) {
+		return fmt.Errorf("bad tenant id %q: want a lowercase letter then up to 62 lowercase letters, digits or dashes", id)
+	}
+	if id == auth.DefaultTenant {
+		return fmt.Errorf("tenant id %q is the data directory's own tenant", id)
+	}
+	return nil
+}
+
+// Dir returns the directory of the tenants of data directory data.
+func Dir(data string) string { return filepath.Join(data, "tenants") }
+
+// DataDir returns the data directory of tenant id.
+func DataDir(data, id string) string {
+	if id == auth.DefaultTenant {
+		return data
+	}
+	return filepath.Join(Dir(data), id, "data")
+}
+
+func registryPath(data string) string { return filepath.Join(Dir(data), "tenants.json") }
+
+// Load reads the registry of data directory data; a directory without
+// one has no tenants but the default.
+func Load(data string) (*Registry, error) {
+	b, err := os.ReadFile(registryPath(data))
+	if errors.Is(err, os.ErrNotExist) {
+		return &Registry{Version: 1}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var r Registry
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("%s: %w", registryPath(data), err)
+	}
+	if r.Version != 1 {
+		return nil, fmt.Errorf("%s: version %d, want 1", registryPath(data), r.Version)
+	}
+	for i, t := range r.Tenants {
+		if t == nil || CheckID(t.ID) != nil {
+			return nil, fmt.Errorf("%s: tenant %d has a bad id", registryPath(data), i)
+		}
+		switch t.State {
+		case Active, Suspended, Deleted:
+		default:
+			return nil, fmt.Errorf("%s: tenant %s has unknown state %q", registryPath(data), t.ID, t.State)
+		}
+	}
+	return &r, nil
+}
+
+// Save writes r to data directory data atomically.
+func (r *Registry) Save(data string) error {
+	sort.Slice(r.Tenants, func(i, j int) bool { return r.Tenants[i].ID < r.Tenants[j].ID })
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(Dir(data), 0o700); err != nil {
+		return err
+	}
+	tmp := registryPath(data) + ".tmp"
+	if err := os.WriteFile(tmp, append(b, '\n'), 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, registryPath(data))
+}
+
+// Get returns tenant id, or nil.
+func (r *Registry) Get(id string) *Tenant {
+	for _, t := range r.Tenants {
+		if t.ID == id {
+			return t
+		}
+	}
+	return nil
+}
+
+// Create adds tenant id, active, with quota q.
+func (r *Registry) Create(id string, q Quota, now time.Time) (*Tenant, error) {
+	if err := CheckID(id); err != nil {
+		return nil, err
+	}
+	if t := r.Get(id); t != nil {
+		if t.State == Deleted {
+			return nil, fmt.Errorf("tenant %s was deleted; a deleted tenant's id is not reused", id)
+		}
+		return nil, fmt.Errorf("tenant %s exists", id)
+	}
+	t := &Tenant{ID: id, State: Active, Created: now.UTC().Truncate(time.Second), Quota: q}
+	r.Tenants = append(r.Tenants, t)
+	return t, nil
+}
+
+func keyPath(data string) string { return filepath.Join(Dir(data), "issuer.key") }
+
+// PubPath returns the path of the public key knhk serve --tenants trusts
+// for the tokens knhk tenant create signs.
+func PubPath(data string) string { return filepath.Join(Dir(data), "issuer.pub") }
+
+// IssuerKey returns the data directory's token-signing key, making it
+// (0600, beside its public key) on first use.
+func IssuerKey(data string) (ed25519.PrivateKey, error) {
+	b, err := os.ReadFile(keyPath(data))
+	if err == nil {
+		blk, _ := pem.Decode(b)
+		if blk == nil || blk.Type != "PRIVATE KEY" {
+			return nil, fmt.Errorf("%s: not a PEM PRIVATE KEY", keyPath(data))
+		}
+		k, err := x509.ParsePKCS8PrivateKey(blk.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", keyPath(data), err)
+		}
+		priv, ok := k.(ed25519.PrivateKey)
+		if !ok {
+			return nil, fmt.Errorf("%s: a %T, want Ed25519", keyPath(data), k)
+		}
+		return priv, nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	der, _ := x509.MarshalPKCS8PrivateKey(priv)
+	pder, _ := x509.MarshalPKIXPublicKey(pub)
+	if err := os.MkdirAll(Dir(data), 0o700); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(PubPath(data), pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pder}), 0o644); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(keyPath(data), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
+		return nil, err
+	}
+	return priv, nil
+}
