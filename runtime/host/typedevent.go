@@ -1,0 +1,78 @@
+// This file implements the reading of an event's values as eval values:
+// the step that lets a reader of the log (replay, inspection, a future
+// engine that carries eval.Value) hold one typed representation without
+// the log storing types. The types come from the program and the case's
+// state before the event (engine.Machine.TypesOf).
+
+package host
+
+import (
+	"fmt"
+
+	"github.com/knhk/knhk/compiler/ir"
+	"github.com/knhk/knhk/runtime/engine"
+	"github.com/knhk/knhk/runtime/eval"
+)
+
+// TypedValues are an event's Values, Undo and Features as eval values.
+type TypedValues struct {
+	Values, Undo, Features []eval.Value
+}
+
+// EventValues returns e's values as eval values, typed by what e means
+// in s, the case's state before e (s is not changed). A value of the
+// wrong shape for its type is an error naming the event and the slot.
+func EventValues(m *engine.Machine, s *engine.State, e *engine.Event) (TypedValues, error) {
+	vt, ok := m.TypesOf(s, e)
+	if !ok {
+		return TypedValues{}, fmt.Errorf("%s event: its values do not fit the program", e.Kind)
+	}
+	var tv TypedValues
+	var err error
+	if tv.Values, err = typed(m.Prog, e.Kind, "value", e.Values, vt.Values); err != nil {
+		return TypedValues{}, err
+	}
+	if tv.Undo, err = typed(m.Prog, e.Kind, "undo argument", e.Undo, vt.Undo); err != nil {
+		return TypedValues{}, err
+	}
+	if tv.Features, err = typed(m.Prog, e.Kind, "feature", e.Features, vt.Features); err != nil {
+		return TypedValues{}, err
+	}
+	return tv, nil
+}
+
+// typed converts xs to ts, one each; what is nil stays nil.
+func typed(p *ir.Program, k engine.EventKind, what string, xs []any, ts []ir.TypeID) ([]eval.Value, error) {
+	if xs == nil {
+		return nil, nil
+	}
+	out := make([]eval.Value, len(xs))
+	for i, x := range xs {
+		v, err := FromEngine(p, x, ts[i])
+		if err != nil {
+			return nil, fmt.Errorf("%s event, %s %d: %w", k, what, i, err)
+		}
+		out[i] = v
+	}
+	return out, nil
+}
+
+// WithValues returns a copy of e carrying tv in the engine's form: the
+// inverse of [EventValues], so that engine.EncodeEvent of the copy is
+// the canonical encoding of the typed event.
+func WithValues(e *engine.Event, tv TypedValues) *engine.Event {
+	c := *e
+	c.Values = engineAll(tv.Values)
+	c.Undo = engineAll(tv.Undo)
+	c.Features = engineAll(tv.Features)
+	return &c
+}
+
+// engineAll is ToEngineAll keeping nil nil (an event tells a missing
+// list from an empty one).
+func engineAll(vs []eval.Value) []any {
+	if vs == nil {
+		return nil
+	}
+	return ToEngineAll(vs)
+}
