@@ -15,7 +15,7 @@ import (
 // own, stale copy.
 func slowLeader(t *testing.T) *faultCluster {
 	slow := Timing{Heartbeat: 3 * time.Second, Election: 3 * time.Second, Lease: 3 * time.Second, Commit: 5 * time.Millisecond, Tick: 20 * time.Millisecond}
-	follower := Timing{Heartbeat: time.Second, Election: time.Second, Lease: 500 * time.Millisecond, Commit: 5 * time.Millisecond, Tick: 20 * time.Millisecond}
+	follower := Timing{Heartbeat: 700 * time.Millisecond, Election: 700 * time.Millisecond, Lease: 350 * time.Millisecond, Commit: 5 * time.Millisecond, Tick: 20 * time.Millisecond}
 	c := newFaultClusterTimed(t, compile(t, registerSource), newFaultNet(1), []string{"n1", "n2", "n3"},
 		map[string]Timing{"n1": slow, "n2": follower, "n3": follower})
 	if l := c.leader(t); l.ID() != "n1" {
@@ -27,17 +27,19 @@ func slowLeader(t *testing.T) *faultCluster {
 // newMajorityLeader cuts n1 off and waits for n2 or n3 to lead.
 func newMajorityLeader(t *testing.T, c *faultCluster) *Node {
 	c.net.isolate("n1", c.ids)
-	var l *Node
-	waitFor(t, "a leader among n2 and n3", func() bool {
+	// Pre-vote makes the two wait until both stopped hearing from
+	// n1, which takes several election rounds on a loaded machine.
+	deadline := time.Now().Add(40 * time.Second)
+	for time.Now().Before(deadline) {
 		for _, id := range []string{"n2", "n3"} {
 			if n := c.node(id); n.IsLeader() {
-				l = n
-				return true
+				return n
 			}
 		}
-		return false
-	})
-	return l
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatal("timed out waiting for a leader among n2 and n3")
+	return nil
 }
 
 // TestDeposedLeaderDoesNotDenyCases signals, on a leader cut off from

@@ -92,9 +92,6 @@ func (f *faultNet) counts() (sent, lost int) {
 }
 
 // faultTransport is one node's transport seen through the faultNet.
-// It refuses pipelining, so every AppendEntries batch pays the delay
-// (raft then sends one batch per follower at a time, the batching the
-// latency benchmarks measure).
 type faultTransport struct {
 	raft.Transport
 	net  *faultNet
@@ -125,8 +122,15 @@ func (t *faultTransport) call(to raft.ServerID, rpc func() error) error {
 	return nil
 }
 
-func (t *faultTransport) AppendEntriesPipeline(raft.ServerID, raft.ServerAddress) (raft.AppendPipeline, error) {
-	return nil, raft.ErrPipelineReplicationNotSupported
+// AppendEntriesPipeline pipelines as raft's TCP transport does: the
+// leader keeps sending batches while earlier ones are in flight, each
+// delayed (and possibly lost) on its own.
+func (t *faultTransport) AppendEntriesPipeline(id raft.ServerID, target raft.ServerAddress) (raft.AppendPipeline, error) {
+	p := &faultPipeline{t: t, id: id, target: target, reqs: make(chan *pipeFuture, 128), back: make(chan *pipeFuture, 128),
+		out: make(chan raft.AppendFuture, 128), done: make(chan struct{})}
+	go p.send()
+	go p.answer()
+	return p, nil
 }
 
 func (t *faultTransport) AppendEntries(id raft.ServerID, target raft.ServerAddress, args *raft.AppendEntriesRequest, resp *raft.AppendEntriesResponse) error {
@@ -159,4 +163,119 @@ func (t *faultTransport) Close() error {
 		return c.Close()
 	}
 	return nil
+}
+
+// faultPipeline delivers pipelined AppendEntries in order: a sender
+// waits for each request's arrival time and hands it to the follower,
+// an answerer waits for each answer's arrival time and hands the future
+// to raft.
+type faultPipeline struct {
+	t          *faultTransport
+	id         raft.ServerID
+	target     raft.ServerAddress
+	reqs, back chan *pipeFuture
+	out        chan raft.AppendFuture
+	done       chan struct{}
+	once       sync.Once
+}
+
+type pipeFuture struct {
+	start time.Time
+	args  *raft.AppendEntriesRequest
+	resp  *raft.AppendEntriesResponse
+	due   time.Time // when the request, then the answer, arrives
+	ok    bool      // whether it arrives at all
+	err   error
+	ready chan struct{}
+}
+
+func (f *pipeFuture) Error() error                          { <-f.ready; return f.err }
+func (f *pipeFuture) Start() time.Time                      { return f.start }
+func (f *pipeFuture) Request() *raft.AppendEntriesRequest   { return f.args }
+func (f *pipeFuture) Response() *raft.AppendEntriesResponse { return f.resp }
+
+var errPipeClosed = errors.New("faultnet: pipeline closed")
+
+func (p *faultPipeline) AppendEntries(args *raft.AppendEntriesRequest, resp *raft.AppendEntriesResponse) (raft.AppendFuture, error) {
+	ok, d := p.t.net.fate(p.t.self, string(p.id))
+	now := time.Now()
+	f := &pipeFuture{start: now, args: args, resp: resp, due: now.Add(d), ok: ok, ready: make(chan struct{})}
+	select {
+	case p.reqs <- f:
+		return f, nil
+	case <-p.done:
+		return nil, errPipeClosed
+	}
+}
+
+func (p *faultPipeline) Consumer() <-chan raft.AppendFuture { return p.out }
+
+func (p *faultPipeline) Close() error {
+	p.once.Do(func() { close(p.done) })
+	return nil
+}
+
+// sleepUntil waits for t unless the pipeline closes first.
+func (p *faultPipeline) sleepUntil(t time.Time) bool {
+	d := time.Until(t)
+	if d <= 0 {
+		return true
+	}
+	tm := time.NewTimer(d)
+	defer tm.Stop()
+	select {
+	case <-tm.C:
+		return true
+	case <-p.done:
+		return false
+	}
+}
+
+func (p *faultPipeline) send() {
+	for {
+		var f *pipeFuture
+		select {
+		case f = <-p.reqs:
+		case <-p.done:
+			return
+		}
+		if !p.sleepUntil(f.due) {
+			return
+		}
+		if !f.ok {
+			f.err = fmt.Errorf("%w: %s -> %s", errDropped, p.t.self, p.id)
+		} else if f.err = p.t.Transport.AppendEntries(p.id, p.target, f.args, f.resp); f.err == nil {
+			var d time.Duration
+			f.ok, d = p.t.net.fate(string(p.id), p.t.self)
+			f.due = time.Now().Add(d)
+			if !f.ok {
+				f.err = fmt.Errorf("%w: answer %s -> %s", errDropped, p.id, p.t.self)
+			}
+		}
+		select {
+		case p.back <- f:
+		case <-p.done:
+			return
+		}
+	}
+}
+
+func (p *faultPipeline) answer() {
+	for {
+		var f *pipeFuture
+		select {
+		case f = <-p.back:
+		case <-p.done:
+			return
+		}
+		if f.err == nil && !p.sleepUntil(f.due) {
+			return
+		}
+		close(f.ready)
+		select {
+		case p.out <- f:
+		case <-p.done:
+			return
+		}
+	}
 }
