@@ -33,6 +33,7 @@
 //	receipts verify the receipt log, prove a case's receipts, check a proof
 //	license  issue, show and verify licence tokens
 //	usage    signed monthly usage reports from the event log
+//	tenant   create, list, suspend and delete tenants and issue their tokens
 //	seal     seal a secret for a sealing key (--to KEY.pub)
 //	fsck     check a data directory for damage without changing it (--data DIR)
 //	repair   cut a damaged data directory back to its intact part (--data DIR)

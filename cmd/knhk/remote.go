@@ -41,13 +41,17 @@ func serverOwns(e *env, data string) bool {
 }
 
 // remote returns the client of server url; the bearer token is
-// $KNHK_TOKEN.
+// $KNHK_TOKEN, or in $KNHK_TOKEN_FILE or the config file (credentials.go).
 func remote(url string) *client.Client {
 	if !strings.Contains(url, "://") {
 		url = "http://" + url
 	}
 	var opts []client.Option
-	if tok := os.Getenv("KNHK_TOKEN"); tok != "" {
+	tok, err := bearerToken()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "knhk: the bearer token file: %v\n", err)
+	}
+	if tok != "" {
 		opts = append(opts, client.WithToken(tok))
 	}
 	return client.New(strings.TrimRight(url, "/"), opts...)

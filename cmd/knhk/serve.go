@@ -26,7 +26,7 @@ import (
 
 var serveCmd = &command{
 	name:      "serve",
-	usageLine: "knhk serve [--data DIR] [--listen ADDR] [--tls-cert F --tls-key F] [--token-file F] [--max-body N] [--lease D] [--log-format text|json] [--log-level L] [--node ID --raft ADDR [--join URL] [--labels K=V] FILE]",
+	usageLine: "knhk serve [--data DIR] [--listen ADDR] [--tls-cert F --tls-key F] [--token-file F] [--tenants [--auth-keys F --auth-issuer I [--auth-audience A]]] [--max-body N] [--lease D] [--log-format text|json] [--log-level L] [--node ID --raft ADDR [--join URL] [--labels K=V] FILE]",
 	short:     "run every case of a data directory and serve the API",
 	long: `Serve opens the data directory (--data, default ./.knhk), picks up every
 case that has not ended, timers included, and runs all cases at once on
@@ -87,6 +87,14 @@ Logs go to standard error as slog records: --log-format text (key=value,
 the default) or json (one object a line), at --log-level debug, info,
 warn or error (default info); debug adds one record per HTTP request.
 
+With --tenants, serve serves the tenants of knhk tenant, each in its own
+directory under DIR/tenants (docs/tenancy.md): every call needs a bearer
+JWT (knhk tenant create, knhk tenant token, or one of --auth-issuer
+signed by a key of --auth-keys) and reaches only the tenant it names,
+with the least role each method needs (viewer, operator, deployer,
+admin); the --token-file token is the admin of the data directory's own
+"default" tenant.
+
 With --node ID, serve runs one node of a replicated cluster for the
 program FILE (docs/cluster.md): raft on --raft ADDR, its log in
 DIR/cluster/ID, the cluster's HTTP API on --listen; --join URL joins
@@ -107,6 +115,7 @@ knhk cluster manages it.
 		fs.BoolVar(&o.park, "park", true, "keep cases that wait only for signals and timers as data, not in the engine")
 		o.sign.define(fs)
 		o.license.define(fs)       // --license: licenseserve.go
+		o.tenants.define(fs)       // --tenants: tenantserve.go
 		c := clusterServeFlags(fs) // --node and the rest: clusterserve.go
 		return func(e *env, args []string) int {
 			if c.on() {
@@ -125,6 +134,7 @@ type serveOptions struct {
 	park                               bool
 	sign                               serveSign // signing flags (signserve.go)
 	license                            licenseFlags
+	tenants                            tenantFlags
 }
 
 func runServe(e *env, o *serveOptions, args []string) int {
@@ -214,13 +224,20 @@ func runServe(e *env, o *serveOptions, args []string) int {
 		return exitUser
 	}
 	lic.opened(svc, m.Registry())
+	tenants, err := openTenants(&o.tenants, o.data, token, o.maxBody, lines, o.lease, o.park, logger)
+	if err != nil {
+		srv.Close()
+		svc.Close(context.Background())
+		logger.Error(err.Error())
+		return exitUser
+	}
 	m.WatchCases(svc)
 	m.WatchQueues(svc)
-	mux := server.NewMux(svc, server.MuxOptions{Token: token, MaxBody: o.maxBody})
+	mux := server.NewMux(svc, tenants.muxOptions(server.MuxOptions{Token: token, MaxBody: o.maxBody}))
 	console.Mount(mux, svc)       // the web console at /
 	metrics.Mount(mux, m, health) // /metrics, /healthz, /readyz
 	health.SetCheck(svc.Err)      // a failed fsync stops appends until a restart
-	front.Set(mux)
+	front.Set(tenants.front(mux))
 	health.Ready()
 	st := svc.Stats()
 	logger.Info(fmt.Sprintf("%d cases in %s, %d running (%d rebuilt, %d parked; read %d log records)", st.Cases, o.data, st.Recovered+st.Parked, st.Recovered, st.Parked, st.Scanned),
@@ -241,7 +258,7 @@ func runServe(e *env, o *serveOptions, args []string) int {
 	defer cancel()
 	shut := make(chan error, 1)
 	go func() { shut <- srv.Shutdown(dctx) }()
-	cerr := svc.Close(dctx)
+	cerr := errors.Join(svc.Close(dctx), tenants.close(dctx))
 	if serr := <-shut; cerr == nil && !errors.Is(serr, http.ErrServerClosed) {
 		cerr = serr
 	}

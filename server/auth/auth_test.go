@@ -165,3 +165,37 @@ func TestParseKeysErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestIssuers(t *testing.T) {
+	now := time.Now()
+	pubA, privA, _ := ed25519.GenerateKey(rand.Reader)
+	pubB, privB, _ := ed25519.GenerateKey(rand.Reader)
+	ka, _ := ParseKeys("a", pemOf(t, pubA))
+	kb, _ := ParseKeys("b", pemOf(t, pubB))
+	is := &Issuers{Static: "tok", ByIssuer: map[string]*Verifier{
+		"knhk":        {Keys: ka, Issuer: "knhk"},
+		"https://idp": {Keys: kb, Issuer: "https://idp", Audience: "knhk"},
+	}}
+	p := Principal{Subject: "s", Tenant: "acme", Role: RoleOperator}
+	a, _ := Issue(privA, "knhk", p, time.Hour, now)
+	if got, err := is.Verify(a); err != nil || got != p {
+		t.Fatalf("knhk token: %v %v", got, err)
+	}
+	// Signed by the idp's key, claiming the other issuer: refused.
+	b, _ := Issue(privB, "knhk", p, time.Hour, now)
+	if _, err := is.Verify(b); err == nil || !strings.Contains(err.Error(), "no configured key has id") {
+		t.Errorf("idp key as knhk: %v", err)
+	}
+	// The idp's issuer needs its audience.
+	c, _ := Issue(privB, "https://idp", p, time.Hour, now)
+	if _, err := is.Verify(c); err == nil || !strings.Contains(err.Error(), "aud") {
+		t.Errorf("no audience: %v", err)
+	}
+	d, _ := Issue(privA, "https://evil", p, time.Hour, now)
+	if _, err := is.Verify(d); err == nil || !strings.Contains(err.Error(), `issuer "https://evil" are not accepted`) {
+		t.Errorf("unknown issuer: %v", err)
+	}
+	if got, err := is.Verify("tok"); err != nil || got.Role != RoleAdmin {
+		t.Errorf("static: %v %v", got, err)
+	}
+}

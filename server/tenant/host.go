@@ -25,8 +25,10 @@ type Options struct {
 	// Data is the data directory; the default tenant's Service is opened
 	// on it by the caller, the other tenants' under Data/tenants.
 	Data string
-	// Verifier checks bearer tokens.
-	Verifier *auth.Verifier
+	// Verifier checks bearer tokens (an *auth.Verifier or *auth.Issuers).
+	Verifier interface {
+		Verify(token string) (auth.Principal, error)
+	}
 	// Open opens the Service of a tenant in dir; admit, when not nil, is
 	// the tenant's running-case cap, for server.Options.AdmitStart.
 	Open func(id, dir string, admit func(workflow string) (func(), error)) (*server.Service, error)
@@ -142,6 +144,13 @@ func (h *Host) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	t, code, err := h.tenant(p.Tenant)
+	if errors.Is(err, errUnknown) {
+		// Created since the last reload: knhk tenant create's token
+		// works at once.
+		if rerr := h.reload(); rerr == nil {
+			t, code, err = h.tenant(p.Tenant)
+		}
+	}
 	if err != nil {
 		server.WriteError(w, r, code, err.Error())
 		return
@@ -156,6 +165,8 @@ func (h *Host) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	t.mux.ServeHTTP(w, r)
 }
 
+var errUnknown = errors.New("does not exist")
+
 // tenant returns the open tenant id, opening it on first use.
 func (h *Host) tenant(id string) (*served, connect.Code, error) {
 	h.mu.Lock()
@@ -166,7 +177,7 @@ func (h *Host) tenant(id string) (*served, connect.Code, error) {
 	t := h.reg.Get(id)
 	switch {
 	case t == nil || t.State == Deleted:
-		return nil, connect.CodeUnauthenticated, fmt.Errorf("tenant %s does not exist", id)
+		return nil, connect.CodeUnauthenticated, fmt.Errorf("tenant %s %w", id, errUnknown)
 	case t.State == Suspended:
 		return nil, connect.CodePermissionDenied, fmt.Errorf("tenant %s is suspended", id)
 	}

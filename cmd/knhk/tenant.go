@@ -1,0 +1,197 @@
+// This file implements "knhk tenant": creating, listing, suspending and
+// deleting the tenants of a data directory served by knhk serve
+// --tenants, and issuing their credentials.
+
+package main
+
+import (
+	"flag"
+	"fmt"
+	"text/tabwriter"
+	"time"
+
+	"github.com/knhk/knhk/server/auth"
+	"github.com/knhk/knhk/server/tenant"
+)
+
+var tenantCmd = &command{
+	name:      "tenant",
+	usageLine: "knhk tenant create [--rate N] [--burst N] [--max-running N] [--ttl D] ID | token [--role R] [--subject S] [--ttl D] ID | list | suspend ID | resume ID | delete ID  [--data DIR]",
+	short:     "create, list, suspend and delete tenants and issue their tokens",
+	long: `Tenant manages the tenants of the data directory --data (default
+./.knhk) that knhk serve --tenants serves (docs/tenancy.md). Each tenant's
+cases, programs, queues and event log live in DIR/tenants/ID/data, apart
+from every other tenant's; a call reaches only the tenant its token
+names.
+
+Tenant create ID registers the tenant and prints its first admin
+credential: a bearer token (a JWT signed with the data directory's
+issuer key, DIR/tenants/issuer.key, made on first use) valid for --ttl
+(default 720h). Give it to the CLI as KNHK_TOKEN, or in the file
+KNHK_TOKEN_FILE (default: knhk/token under the user's config directory).
+--rate and --burst limit the tenant's API calls a second, --max-running
+its cases running at once (0: unlimited).
+
+Tenant token ID prints another token for ID with --role viewer,
+operator, deployer or admin (default viewer) and --subject S.
+
+Tenant list prints each tenant, its state and quotas. Tenant suspend
+refuses the tenant's calls (its data is kept; running cases go on) until
+tenant resume. Tenant delete refuses its calls for good and erases its
+directory (a running server erases it within a second); the id is never
+reused. A running server picks up every change within a second.
+`,
+	setup: func(fs *flag.FlagSet) func(*env, []string) int {
+		data := fs.String("data", ".knhk", "the data `DIR`")
+		var q tenant.Quota
+		fs.Float64Var(&q.Rate, "rate", 0, "allow the tenant `N` API calls a second (0: unlimited)")
+		fs.IntVar(&q.Burst, "burst", 0, "allow `N` calls at once above --rate (default: a second's worth)")
+		fs.IntVar(&q.MaxRunning, "max-running", 0, "allow the tenant `N` running cases (0: unlimited)")
+		ttl := fs.Duration("ttl", 720*time.Hour, "the token is valid for `DURATION`")
+		role := fs.String("role", "viewer", "the token's `ROLE` (viewer, operator, deployer, admin)")
+		subject := fs.String("subject", "", "the token's subject `S` (default ID-ROLE)")
+		return func(e *env, args []string) int {
+			if len(args) == 0 {
+				return usageError(e, "want a subcommand: create, token, list, suspend, resume or delete")
+			}
+			sub, rest := args[0], args[1:]
+			if sub == "list" {
+				if len(rest) != 0 {
+					return usageError(e, "list takes no arguments, got %d", len(rest))
+				}
+				return runTenantList(e, *data)
+			}
+			if len(rest) != 1 {
+				return usageError(e, "%s wants exactly one tenant ID, got %d", sub, len(rest))
+			}
+			id := rest[0]
+			if *ttl <= 0 {
+				return usageError(e, "--ttl must be positive, got %v", *ttl)
+			}
+			if q.Rate < 0 || q.Burst < 0 || q.MaxRunning < 0 {
+				return usageError(e, "--rate, --burst and --max-running must not be negative")
+			}
+			switch sub {
+			case "create":
+				return runTenantCreate(e, *data, id, q, *ttl)
+			case "token":
+				r, err := auth.ParseRole(*role)
+				if err != nil {
+					return usageError(e, "--role: %v", err)
+				}
+				return runTenantToken(e, *data, id, r, *subject, *ttl)
+			case "suspend":
+				return runTenantState(e, *data, id, tenant.Suspended)
+			case "resume":
+				return runTenantState(e, *data, id, tenant.Active)
+			case "delete":
+				return runTenantState(e, *data, id, tenant.Deleted)
+			}
+			return usageError(e, "unknown subcommand %q (want create, token, list, suspend, resume or delete)", sub)
+		}
+	},
+}
+
+func tenantFail(e *env, err error) int {
+	fmt.Fprintf(e.stderr, "knhk tenant: %v\n", err)
+	return exitUser
+}
+
+func runTenantCreate(e *env, data, id string, q tenant.Quota, ttl time.Duration) int {
+	reg, err := tenant.Load(data)
+	if err != nil {
+		return tenantFail(e, err)
+	}
+	if _, err := reg.Create(id, q, time.Now()); err != nil {
+		return tenantFail(e, err)
+	}
+	priv, err := tenant.IssuerKey(data)
+	if err != nil {
+		return tenantFail(e, err)
+	}
+	tok, err := auth.Issue(priv, tenant.Issuer, auth.Principal{Subject: id + "-admin", Tenant: id, Role: auth.RoleAdmin}, ttl, time.Now())
+	if err != nil {
+		return tenantFail(e, err)
+	}
+	if err := reg.Save(data); err != nil {
+		return tenantFail(e, err)
+	}
+	fmt.Fprintf(e.stderr, "created tenant %s; its admin token (valid %v) follows\n", id, ttl)
+	fmt.Fprintln(e.stdout, tok)
+	return exitOK
+}
+
+func runTenantToken(e *env, data, id string, role auth.Role, subject string, ttl time.Duration) int {
+	reg, err := tenant.Load(data)
+	if err != nil {
+		return tenantFail(e, err)
+	}
+	if id != auth.DefaultTenant {
+		t := reg.Get(id)
+		if t == nil || t.State == tenant.Deleted {
+			return tenantFail(e, fmt.Errorf("no tenant %s", id))
+		}
+	}
+	priv, err := tenant.IssuerKey(data)
+	if err != nil {
+		return tenantFail(e, err)
+	}
+	if subject == "" {
+		subject = id + "-" + role.String()
+	}
+	tok, err := auth.Issue(priv, tenant.Issuer, auth.Principal{Subject: subject, Tenant: id, Role: role}, ttl, time.Now())
+	if err != nil {
+		return tenantFail(e, err)
+	}
+	fmt.Fprintln(e.stdout, tok)
+	return exitOK
+}
+
+func runTenantList(e *env, data string) int {
+	reg, err := tenant.Load(data)
+	if err != nil {
+		return tenantFail(e, err)
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "TENANT\tSTATE\tCREATED\tRATE\tBURST\tMAX-RUNNING")
+	for _, t := range reg.Tenants {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.State, t.Created.Format(time.RFC3339), limit(t.Quota.Rate), limit(float64(t.Quota.Burst)), limit(float64(t.Quota.MaxRunning)))
+	}
+	tw.Flush()
+	return exitOK
+}
+
+func limit(v float64) string {
+	if v == 0 {
+		return "-"
+	}
+	return fmt.Sprint(v)
+}
+
+func runTenantState(e *env, data, id string, s tenant.State) int {
+	reg, err := tenant.Load(data)
+	if err != nil {
+		return tenantFail(e, err)
+	}
+	t := reg.Get(id)
+	if t == nil {
+		return tenantFail(e, fmt.Errorf("no tenant %s", id))
+	}
+	if t.State == tenant.Deleted {
+		return tenantFail(e, fmt.Errorf("tenant %s is deleted", id))
+	}
+	t.State = s
+	if err := reg.Save(data); err != nil {
+		return tenantFail(e, err)
+	}
+	if s == tenant.Deleted {
+		if err := tenant.Erase(data, id); err != nil {
+			fmt.Fprintf(e.stderr, "knhk tenant: tenant %s deleted; %v\n", id, err)
+			return exitOK
+		}
+		fmt.Fprintf(e.stderr, "tenant %s deleted and its data erased\n", id)
+		return exitOK
+	}
+	fmt.Fprintf(e.stderr, "tenant %s %s\n", id, s)
+	return exitOK
+}

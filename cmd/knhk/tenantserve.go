@@ -1,0 +1,115 @@
+// This file implements knhk serve --tenants: the tenants of the data
+// directory (server/tenant) behind bearer JWTs (server/auth).
+
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/knhk/knhk/server"
+	"github.com/knhk/knhk/server/auth"
+	"github.com/knhk/knhk/server/tenant"
+)
+
+// tenantFlags are serve's flags of tenancy.
+type tenantFlags struct {
+	on                     bool
+	keys, issuer, audience string
+}
+
+func (f *tenantFlags) define(fs *flag.FlagSet) {
+	fs.BoolVar(&f.on, "tenants", false, "serve the tenants of knhk tenant, each call as the tenant and role of its bearer JWT")
+	fs.StringVar(&f.keys, "auth-keys", "", "with --tenants, also accept JWTs of --auth-issuer signed by a key in `FILE` (PEM public keys)")
+	fs.StringVar(&f.issuer, "auth-issuer", "", "the iss `CLAIM` of the JWTs of --auth-keys")
+	fs.StringVar(&f.audience, "auth-audience", "", "the aud `CLAIM` the JWTs of --auth-keys must carry")
+}
+
+// tenantServe is a serving --tenants; nil without it.
+type tenantServe struct {
+	host *tenant.Host
+}
+
+// openTenants starts the tenant front of data: the issuer key of knhk
+// tenant (made when missing, so tokens issued later verify) and any
+// --auth-keys. Without --tenants it returns nil and no error.
+func openTenants(f *tenantFlags, data, token string, maxBody int64, lines io.Writer, lease time.Duration, park bool, logger *slog.Logger) (*tenantServe, error) {
+	if !f.on {
+		if f.keys != "" || f.issuer != "" || f.audience != "" {
+			return nil, fmt.Errorf("--auth-keys, --auth-issuer and --auth-audience need --tenants")
+		}
+		return nil, nil
+	}
+	if _, err := tenant.IssuerKey(data); err != nil {
+		return nil, fmt.Errorf("the tenants' issuer key: %w", err)
+	}
+	b, err := os.ReadFile(tenant.PubPath(data))
+	if err != nil {
+		return nil, err
+	}
+	own, err := auth.ParseKeys(tenant.PubPath(data), b)
+	if err != nil {
+		return nil, err
+	}
+	is := &auth.Issuers{Static: token, ByIssuer: map[string]*auth.Verifier{tenant.Issuer: {Keys: own, Issuer: tenant.Issuer}}}
+	if f.keys != "" {
+		if f.issuer == "" || f.issuer == tenant.Issuer {
+			return nil, fmt.Errorf("--auth-keys needs --auth-issuer, the iss claim of its tokens (not %q)", tenant.Issuer)
+		}
+		b, err := os.ReadFile(f.keys)
+		if err != nil {
+			return nil, fmt.Errorf("--auth-keys: %v", unwrapPathError(err))
+		}
+		keys, err := auth.ParseKeys(f.keys, b)
+		if err != nil {
+			return nil, err
+		}
+		is.ByIssuer[f.issuer] = &auth.Verifier{Keys: keys, Issuer: f.issuer, Audience: f.audience}
+	}
+	h, err := tenant.NewHost(tenant.Options{
+		Data:     data,
+		Verifier: is,
+		MaxBody:  maxBody,
+		Open: func(id, dir string, admit func(string) (func(), error)) (*server.Service, error) {
+			return server.Open(dir, server.Options{Log: lines, Lease: lease, NoPark: !park, AdmitStart: admit})
+		},
+		Logf: func(format string, args ...any) { logger.Info(fmt.Sprintf(format, args...)) },
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &tenantServe{host: h}, nil
+}
+
+// muxOptions returns the default tenant's mux options: with --tenants the
+// front authenticates and the mux checks the caller's tenant and role.
+func (t *tenantServe) muxOptions(o server.MuxOptions) server.MuxOptions {
+	if t == nil {
+		return o
+	}
+	return server.MuxOptions{MaxBody: o.MaxBody, Authorize: t.host.Authorizer(auth.DefaultTenant)}
+}
+
+// front returns the server's handler: the tenant front over the default
+// tenant's mux, or the mux itself.
+func (t *tenantServe) front(mux *server.Mux) http.Handler {
+	if t == nil {
+		return mux
+	}
+	t.host.SetDefault(mux)
+	return t.host
+}
+
+// close drains and closes the tenants' Services.
+func (t *tenantServe) close(ctx context.Context) error {
+	if t == nil {
+		return nil
+	}
+	return t.host.Close(ctx)
+}
