@@ -7,6 +7,7 @@ package host
 
 import (
 	"context"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -78,6 +79,42 @@ func TestCompatTypedValues(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("%d typed events, kinds %v", typedEvents, kinds)
+	// Each case's state, through a snapshot, reads as typed values too,
+	// and writes back to the same snapshot bytes.
+	for id, s := range states {
+		b, err := m.EncodeState(s, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, _, err := m.DecodeState(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		slots := 0
+		if err := m.WalkValues(back, func(x *any, ty ir.TypeID) error {
+			if *x == nil && p.KindOf(ty) != ir.KindOptional && p.KindOf(ty) != ir.KindVoid {
+				return nil // an unset variable
+			}
+			v, err := FromEngine(p, *x, ty)
+			if err != nil {
+				return fmt.Errorf("a %s slot: %w", p.TypeString(ty), err)
+			}
+			collectKinds(v, kinds)
+			*x = ToEngine(v)
+			slots++
+			return nil
+		}); err != nil {
+			t.Errorf("case %s's snapshot: %v", id, err)
+		}
+		b2, err := m.EncodeState(back, 1)
+		if err != nil || string(b2) != string(b) {
+			t.Errorf("case %s's typed snapshot encodes as\n%s, %v\nnot\n%s", id, b2, err, b)
+		}
+		t.Logf("case %s: %d typed slots in its snapshot", id, slots)
+		if slots < 2 {
+			t.Errorf("case %s's snapshot has %d typed values", id, slots)
+		}
+	}
 	if typedEvents < 4 {
 		t.Errorf("only %d events with values", typedEvents)
 	}
