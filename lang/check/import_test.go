@@ -134,7 +134,7 @@ func TestImportParseErrorsReported(t *testing.T) {
 // that importing each one and using it is clean.
 func TestStdModules(t *testing.T) {
 	mods := stdlib.Modules()
-	want := []string{"std/crypto", "std/http", "std/json", "std/kv", "std/log", "std/math", "std/strings", "std/time"}
+	want := []string{"std/crypto", "std/http", "std/json", "std/kv", "std/log", "std/math", "std/mining", "std/strings", "std/time"}
 	if strings.Join(mods, " ") != strings.Join(want, " ") {
 		t.Errorf("modules = %v, want %v", mods, want)
 	}
