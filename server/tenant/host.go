@@ -45,8 +45,9 @@ type Options struct {
 
 // Host serves the tenants of a data directory.
 type Host struct {
-	opts Options
-	def  http.Handler
+	opts   Options
+	def    http.Handler
+	tokens tokenCache
 
 	mu      sync.Mutex
 	reg     *Registry
@@ -133,7 +134,7 @@ func (h *Host) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.def.ServeHTTP(w, r) // public routes only: its Authorizer refuses the rest
 		return
 	}
-	p, err := h.opts.Verifier.Verify(tok)
+	p, err := h.tokens.verify(h.opts.Verifier, tok, h.opts.Now())
 	if err != nil {
 		server.WriteError(w, r, connect.CodeUnauthenticated, err.Error())
 		return
@@ -158,12 +159,18 @@ func (h *Host) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if strings.HasPrefix(r.URL.Path, auth.ServicePath) {
 		if ok, wait := t.bucket.take(h.opts.Now()); !ok {
 			w.Header().Set("Retry-After", strconv.Itoa(int(wait/time.Second)+1))
+			w.Header().Set(RetryAfterMsHeader, strconv.FormatInt(wait.Milliseconds()+1, 10))
 			server.WriteError(w, r, connect.CodeResourceExhausted, fmt.Sprintf("%v rate for tenant %s exceeded: retry in %v", ErrQuota, p.Tenant, wait.Round(time.Millisecond)))
 			return
 		}
 	}
 	t.mux.ServeHTTP(w, r)
 }
+
+// RetryAfterMsHeader is the header of a call refused for its tenant's
+// rate saying in how many milliseconds the next call may pass (HTTP's
+// Retry-After counts whole seconds).
+const RetryAfterMsHeader = "Knhk-Retry-After-Ms"
 
 var errUnknown = errors.New("does not exist")
 

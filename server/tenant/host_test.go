@@ -59,7 +59,7 @@ type fixture struct {
 	quota map[string]Quota
 }
 
-func newFixture(t *testing.T, quotas map[string]Quota) *fixture {
+func newFixture(t testing.TB, quotas map[string]Quota) *fixture {
 	t.Helper()
 	data := t.TempDir()
 	reg, err := Load(data)

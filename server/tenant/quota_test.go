@@ -1,0 +1,183 @@
+package tenant
+
+import (
+	"context"
+	"errors"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"connectrpc.com/connect"
+
+	knhkv1 "github.com/knhk/knhk/api/knhk/v1"
+	"github.com/knhk/knhk/api/knhk/v1/knhkv1connect"
+	"github.com/knhk/knhk/server/auth"
+)
+
+func deployTest(t testing.TB, c knhkv1connect.KnhkServiceClient) {
+	t.Helper()
+	if _, err := c.Deploy(context.Background(), connect.NewRequest(&knhkv1.DeployRequest{Name: "two.knhk", Source: testSrc})); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestRateLimit: a tenant past its rate is refused with
+// resource_exhausted naming the tenant and when to retry; another tenant
+// is not.
+func TestRateLimit(t *testing.T) {
+	f := newFixture(t, map[string]Quota{"acme": {Rate: 0.5, Burst: 3}})
+	acme := f.client(f.priv(auth.Principal{Subject: "a", Tenant: "acme", Role: auth.RoleAdmin}))
+	beta := f.client(f.priv(auth.Principal{Subject: "b", Tenant: "beta", Role: auth.RoleAdmin}))
+	ctx := context.Background()
+	var refused error
+	n := 0
+	for ; n < 10; n++ {
+		if _, err := acme.ListCases(ctx, connect.NewRequest(&knhkv1.ListCasesRequest{})); err != nil {
+			refused = err
+			break
+		}
+	}
+	if n != 3 || connect.CodeOf(refused) != connect.CodeResourceExhausted || !strings.Contains(refused.Error(), "tenant quota rate for tenant acme exceeded: retry in") {
+		t.Fatalf("after %d calls: %v, want the 4th refused for its rate", n, refused)
+	}
+	for i := 0; i < 10; i++ {
+		if _, err := beta.ListCases(ctx, connect.NewRequest(&knhkv1.ListCasesRequest{})); err != nil {
+			t.Fatalf("beta's call %d: %v", i, err)
+		}
+	}
+}
+
+// TestMaxRunning: a tenant at its running-case cap has further starts
+// refused, naming the cap; once a case ends it may start again; another
+// tenant starts freely meanwhile.
+func TestMaxRunning(t *testing.T) {
+	f := newFixture(t, map[string]Quota{"acme": {MaxRunning: 2}})
+	acme := f.client(f.priv(auth.Principal{Subject: "a", Tenant: "acme", Role: auth.RoleAdmin}))
+	beta := f.client(f.priv(auth.Principal{Subject: "b", Tenant: "beta", Role: auth.RoleAdmin}))
+	deployTest(t, acme)
+	deployTest(t, beta)
+	ctx := context.Background()
+	hold := func(c knhkv1connect.KnhkServiceClient) (string, error) {
+		r, err := c.StartCase(ctx, connect.NewRequest(&knhkv1.StartCaseRequest{Workflow: "Hold", InputJson: `"x"`}))
+		if err != nil {
+			return "", err
+		}
+		return r.Msg.CaseId, nil
+	}
+	first, err := hold(acme)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := hold(acme); err != nil {
+		t.Fatal(err)
+	}
+	_, err = hold(acme)
+	if err == nil || !strings.Contains(err.Error(), "max_running (2) reached for tenant acme") {
+		t.Fatalf("third start: %v", err)
+	}
+	for i := 0; i < 5; i++ {
+		if _, err := hold(beta); err != nil {
+			t.Fatalf("beta's start %d: %v", i, err)
+		}
+	}
+	if _, err := acme.SignalCase(ctx, connect.NewRequest(&knhkv1.SignalCaseRequest{CaseId: first, Name: "Approve", PayloadJson: `{"by":"me"}`})); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := hold(acme); err != nil {
+		t.Fatalf("a start after a case ended: %v", err)
+	}
+}
+
+// BenchmarkNoisyNeighbour measures tenant quiet's p99 start-to-result
+// latency (StartCase then WaitCase over HTTP) alone, then beside tenant
+// noisy starting cases from 8 goroutines as fast as it may: once limited
+// by its quota (rate 50/s, 20 running) and once, for comparison, without
+// a quota. It reports the p99s and their ratios to the quiet tenant's
+// alone, all measured in the same run.
+func BenchmarkNoisyNeighbour(b *testing.B) {
+	const samples = 500
+	f := newFixture(b, map[string]Quota{"acme": {Rate: 50, Burst: 10, MaxRunning: 20}})
+	quiet := f.client(f.priv(auth.Principal{Subject: "q", Tenant: "beta", Role: auth.RoleAdmin}))
+	noisy := f.client(f.priv(auth.Principal{Subject: "n", Tenant: "acme", Role: auth.RoleAdmin}))
+	// The unlimited neighbour is the default tenant (no quota).
+	wild := f.client("static-token")
+	deployTest(b, quiet)
+	deployTest(b, wild)
+	// The limited tenant deploys before its bucket matters.
+	deployTest(b, noisy)
+	ctx := context.Background()
+	p99 := func() time.Duration {
+		lat := make([]time.Duration, 0, samples)
+		for i := 0; i < samples; i++ {
+			t0 := time.Now()
+			r, err := quiet.StartCase(ctx, connect.NewRequest(&knhkv1.StartCaseRequest{Workflow: "Inc", InputJson: "1"}))
+			if err != nil {
+				b.Fatal(err)
+			}
+			w, err := quiet.WaitCase(ctx, connect.NewRequest(&knhkv1.WaitCaseRequest{CaseId: r.Msg.CaseId, TimeoutMs: 10000}))
+			if err != nil || w.Msg.Case.ResultJson != "2" {
+				b.Fatalf("quiet case: %v %v", w, err)
+			}
+			lat = append(lat, time.Since(t0))
+		}
+		sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+		return lat[len(lat)*99/100]
+	}
+	beside := func(c knhkv1connect.KnhkServiceClient, honour bool) (time.Duration, int) {
+		stop := make(chan struct{})
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		started := 0
+		for g := 0; g < 8; g++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					_, err := c.StartCase(ctx, connect.NewRequest(&knhkv1.StartCaseRequest{Workflow: "Inc", InputJson: "1"}))
+					if err == nil {
+						mu.Lock()
+						started++
+						mu.Unlock()
+					} else if connect.CodeOf(err) == connect.CodeResourceExhausted {
+						wait := time.Millisecond // a flood that barely backs off
+						if ce := new(connect.Error); honour && errors.As(err, &ce) {
+							if ms, perr := strconv.Atoi(ce.Meta().Get(RetryAfterMsHeader)); perr == nil {
+								wait = time.Duration(ms) * time.Millisecond
+							}
+						}
+						time.Sleep(wait)
+					}
+				}
+			}()
+		}
+		time.Sleep(100 * time.Millisecond)
+		d := p99()
+		close(stop)
+		wg.Wait()
+		return d, started
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		alone := p99()
+		limited, nl := beside(noisy, true)
+		flood, nf := beside(noisy, false)
+		wild, nw := beside(wild, true)
+		again := p99() // alone once more: the noise floor of this machine
+		b.ReportMetric(float64(alone.Microseconds()), "p99-alone-µs")
+		b.ReportMetric(float64(limited)/float64(alone), "limited/alone")
+		b.ReportMetric(float64(flood)/float64(alone), "flood/alone")
+		b.ReportMetric(float64(wild)/float64(alone), "unlimited/alone")
+		b.ReportMetric(float64(again)/float64(alone), "alone-again/alone")
+		b.Logf("quiet p99 alone %v; beside a neighbour at its quota that honours the retry hint %v (%.2fx; it started %d), "+
+			"one that floods refused calls %v (%.2fx; %d), one without a quota %v (%.2fx; %d); alone again %v (%.2fx)",
+			alone, limited, float64(limited)/float64(alone), nl, flood, float64(flood)/float64(alone), nf, wild, float64(wild)/float64(alone), nw, again, float64(again)/float64(alone))
+	}
+}
