@@ -3,6 +3,7 @@ package tenant
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -332,6 +333,32 @@ func TestCrossTenant(t *testing.T) {
 			}
 		}
 	}
+	// The console's pages: beta's token (header or cookie) does not find
+	// acme's case; acme's viewer does.
+	betaTok := f.priv(auth.Principal{Subject: "b", Tenant: "beta", Role: auth.RoleViewer})
+	acmeViewer := f.priv(auth.Principal{Subject: "v", Tenant: "acme", Role: auth.RoleViewer})
+	for _, c := range []struct {
+		tok    string
+		cookie bool
+		want   int
+	}{{betaTok, false, 404}, {betaTok, true, 404}, {acmeViewer, true, 200}, {acmeViewer, false, 200}} {
+		req, _ := http.NewRequest("GET", f.url+"/console/api/case?id="+a.hold, nil)
+		if c.cookie {
+			req.AddCookie(&http.Cookie{Name: "knhk-token", Value: c.tok})
+		} else {
+			req.Header.Set("Authorization", "Bearer "+c.tok)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != c.want || c.want == 404 && (!strings.Contains(string(body), "not_found") || strings.Contains(string(body), "Hold")) {
+			t.Errorf("console case as %+v: %d %s", c, resp.StatusCode, body)
+		}
+	}
+
 	// acme's cases are as they were: the held case waits, its query
 	// answers, the task is still acme's to complete.
 	ctx := context.Background()
