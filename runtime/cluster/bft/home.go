@@ -123,7 +123,7 @@ func Open(home string, app *App, logOutput io.Writer) (*nm.Node, error) {
 	}
 	logger := cmtlog.NewFilter(cmtlog.NewTMLogger(cmtlog.NewSyncWriter(logOutput)), cmtlog.AllowError())
 	node, err := nm.NewNode(c, pv, nk, proxy.NewLocalClientCreator(app), nm.DefaultGenesisDocProviderFunc(c),
-		cfg.DefaultDBProvider, nm.DefaultMetricsProvider(c.Instrumentation), logger)
+		dbProvider(closeGrace(c)), nm.DefaultMetricsProvider(c.Instrumentation), logger)
 	if err != nil {
 		return nil, err
 	}
