@@ -104,10 +104,15 @@ func Load(data string) (*Registry, error) {
 	if r.Version != 1 {
 		return nil, fmt.Errorf("%s: version %d, want 1", registryPath(data), r.Version)
 	}
+	seen := map[string]bool{}
 	for i, t := range r.Tenants {
 		if t == nil || CheckID(t.ID) != nil {
 			return nil, fmt.Errorf("%s: tenant %d has a bad id", registryPath(data), i)
 		}
+		if seen[t.ID] {
+			return nil, fmt.Errorf("%s: tenant %s is listed twice", registryPath(data), t.ID)
+		}
+		seen[t.ID] = true
 		switch t.State {
 		case Active, Suspended, Deleted:
 		default:
