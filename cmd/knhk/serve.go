@@ -119,6 +119,9 @@ knhk cluster manages it.
 		c := clusterServeFlags(fs) // --node and the rest: clusterserve.go
 		return func(e *env, args []string) int {
 			if c.on() {
+				if o.tenants.on {
+					return usageError(e, "--tenants does not work with --node yet")
+				}
 				return runClusterServe(e, &o, c, args)
 			}
 			return runServe(e, &o, args)
@@ -176,7 +179,7 @@ func runServe(e *env, o *serveOptions, args []string) int {
 		logger.Error(err.Error())
 		return exitUser
 	}
-	if token == "" && !isLoopback(ln.Addr()) {
+	if token == "" && !o.tenants.on && !isLoopback(ln.Addr()) {
 		logger.Warn(fmt.Sprintf("listening on %s without --token-file; anyone who reaches it can start and cancel cases", ln.Addr()))
 	}
 	health := new(metrics.Health)
