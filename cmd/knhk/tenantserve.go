@@ -11,10 +11,12 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/knhk/knhk/server"
 	"github.com/knhk/knhk/server/auth"
+	"github.com/knhk/knhk/server/metrics"
 	"github.com/knhk/knhk/server/tenant"
 )
 
@@ -72,12 +74,27 @@ func openTenants(f *tenantFlags, data, token string, maxBody int64, lines io.Wri
 		}
 		is.ByIssuer[f.issuer] = &auth.Verifier{Keys: keys, Issuer: f.issuer, Audience: f.audience}
 	}
+	// Each tenant has its own metrics, at its own /metrics.
+	var mu sync.Mutex
+	ms := map[string]*metrics.Metrics{}
 	h, err := tenant.NewHost(tenant.Options{
 		Data:     data,
 		Verifier: is,
 		MaxBody:  maxBody,
 		Open: func(id, dir string, admit func(string) (func(), error)) (*server.Service, error) {
-			return server.Open(dir, server.Options{Log: lines, Lease: lease, NoPark: !park, AdmitStart: admit})
+			m := metrics.New(metrics.Options{})
+			mu.Lock()
+			ms[id] = m
+			mu.Unlock()
+			return server.Open(dir, server.Options{Log: lines, Lease: lease, NoPark: !park, AdmitStart: admit, Observer: m})
+		},
+		Mount: func(id string, svc *server.Service, mux *server.Mux) {
+			mu.Lock()
+			m := ms[id]
+			mu.Unlock()
+			m.WatchCases(svc)
+			m.WatchQueues(svc)
+			mux.Handle("GET /metrics", m.Handler())
 		},
 		Logf: func(format string, args ...any) { logger.Info(fmt.Sprintf(format, args...)) },
 	})

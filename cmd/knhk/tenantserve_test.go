@@ -78,6 +78,14 @@ func TestServeTenants(t *testing.T) {
 	if strings.Count(aCases, `"Inc"`) != 1 || strings.Count(bCases, `"Inc"`) != 1 || aCases == bCases {
 		t.Fatalf("each tenant lists its own case:\nacme %s\nbeta %s", aCases, bCases)
 	}
+	// Each tenant's /metrics counts its own cases only: acme's one Inc
+	// case, not beta's.
+	if code, body := srv.get(t, "/metrics", acme); code != 200 || !strings.Contains(body, `knhk_cases{status="completed",workflow="Inc"} 1`) {
+		t.Fatalf("acme's metrics: %d\n%s", code, body)
+	}
+	if code, _ := srv.get(t, "/metrics", ""); code != 401 {
+		t.Fatalf("metrics without a token: %d", code)
+	}
 	// The --token-file token is the default tenant's admin: none of them.
 	if code, out, errs := cases("KNHK_TOKEN=static-secret"); code != 0 || strings.Contains(out, `"Inc"`) {
 		t.Fatalf("default tenant: %d %q %q", code, out, errs)

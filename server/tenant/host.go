@@ -32,6 +32,9 @@ type Options struct {
 	// Open opens the Service of a tenant in dir; admit, when not nil, is
 	// the tenant's running-case cap, for server.Options.AdmitStart.
 	Open func(id, dir string, admit func(workflow string) (func(), error)) (*server.Service, error)
+	// Mount, if set, adds a tenant's own handlers to its mux once it is
+	// open (knhk serve: the tenant's /metrics).
+	Mount func(id string, svc *server.Service, mux *server.Mux)
 	// MaxBody bounds a request's body in bytes.
 	MaxBody int64
 	// Reload is how often the registry is reread (default 1s), so knhk
@@ -207,6 +210,9 @@ func (h *Host) tenant(id string) (*served, connect.Code, error) {
 	}
 	mux := server.NewMux(svc, server.MuxOptions{MaxBody: h.opts.MaxBody, Authorize: h.Authorizer(id)})
 	console.Mount(mux, svc)
+	if h.opts.Mount != nil {
+		h.opts.Mount(id, svc, mux)
+	}
 	s := &served{svc: svc, mux: mux, bucket: newBucket(t.Quota, h.opts.Now())}
 	h.open[id] = s
 	h.opts.Logf("tenant %s opened (%s)", id, dir)
