@@ -61,11 +61,41 @@ type Host struct {
 	done    chan struct{}
 }
 
-// served is an open tenant.
+// served is an open tenant; its fields are set once ready is closed,
+// err when it failed to open.
 type served struct {
+	ready  chan struct{}
+	err    error
 	svc    *server.Service
 	mux    *server.Mux
+	cap    *runningCap
+	mu     sync.Mutex // guards quota and bucket, which a reload replaces
+	quota  Quota
 	bucket *bucket
+}
+
+// take takes a token of the tenant's rate.
+func (s *served) take(now time.Time) (bool, time.Duration) {
+	s.mu.Lock()
+	b := s.bucket
+	s.mu.Unlock()
+	return b.take(now)
+}
+
+// setQuota applies a changed quota to the open tenant.
+func (s *served) setQuota(q Quota, now time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if q == s.quota {
+		return
+	}
+	if q.Rate != s.quota.Rate || q.Burst != s.quota.Burst {
+		s.bucket = newBucket(q, now)
+	}
+	s.quota = q
+	if s.cap != nil {
+		s.cap.setMax(q.MaxRunning)
+	}
 }
 
 // NewHost returns the front of the tenants of o.Data. Set the default
@@ -83,6 +113,17 @@ func NewHost(o Options) (*Host, error) {
 	h := &Host{opts: o, open: map[string]*served{}, stop: make(chan struct{}), done: make(chan struct{})}
 	if err := h.reload(); err != nil {
 		return nil, err
+	}
+	// Open every tenant that may have cases running, so that their
+	// timers and tasks go on after a restart without waiting for a call.
+	for _, t := range h.reg.Tenants {
+		if t.State == Active || t.State == Suspended {
+			go func(id string, q Quota) {
+				if _, err := h.serve(id, q); err != nil {
+					h.opts.Logf("%v", err)
+				}
+			}(t.ID, t.Quota)
+		}
 	}
 	go h.loop()
 	return h, nil
@@ -160,7 +201,7 @@ func (h *Host) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if strings.HasPrefix(r.URL.Path, auth.ServicePath) {
-		if ok, wait := t.bucket.take(h.opts.Now()); !ok {
+		if ok, wait := t.take(h.opts.Now()); !ok {
 			w.Header().Set("Retry-After", strconv.Itoa(int(wait/time.Second)+1))
 			w.Header().Set(RetryAfterMsHeader, strconv.FormatInt(wait.Milliseconds()+1, 10))
 			server.WriteError(w, r, connect.CodeResourceExhausted, fmt.Sprintf("%v rate for tenant %s exceeded: retry in %v", ErrQuota, p.Tenant, wait.Round(time.Millisecond)))
@@ -180,43 +221,83 @@ var errUnknown = errors.New("does not exist")
 // tenant returns the open tenant id, opening it on first use.
 func (h *Host) tenant(id string) (*served, connect.Code, error) {
 	h.mu.Lock()
-	defer h.mu.Unlock()
 	if h.closed {
+		h.mu.Unlock()
 		return nil, connect.CodeUnavailable, errors.New("the server is shutting down")
 	}
 	t := h.reg.Get(id)
+	var q Quota
+	if t != nil {
+		q = t.Quota
+	}
+	h.mu.Unlock()
 	switch {
 	case t == nil || t.State == Deleted:
 		return nil, connect.CodeUnauthenticated, fmt.Errorf("tenant %s %w", id, errUnknown)
 	case t.State == Suspended:
 		return nil, connect.CodePermissionDenied, fmt.Errorf("tenant %s is suspended", id)
 	}
+	s, err := h.serve(id, q)
+	if err != nil {
+		return nil, connect.CodeInternal, err
+	}
+	return s, 0, nil
+}
+
+// serve returns tenant id's Service and handlers, opening them when
+// they are not open. Only the callers for id wait for its opening (the
+// recovery of its data directory); other tenants' calls go on.
+func (h *Host) serve(id string, q Quota) (*served, error) {
+	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		return nil, errors.New("the server is shutting down")
+	}
 	if s := h.open[id]; s != nil {
-		return s, 0, nil
+		h.mu.Unlock()
+		<-s.ready
+		if s.err != nil {
+			return nil, s.err
+		}
+		return s, nil
 	}
-	var admit func(string) (func(), error)
-	var svc *server.Service
-	if t.Quota.MaxRunning > 0 {
-		c := &runningCap{max: t.Quota.MaxRunning, count: func() int { return running(svc) }}
-		admit = func(string) (func(), error) { return c.admit(id) }
+	s := &served{ready: make(chan struct{}), quota: q, bucket: newBucket(q, h.opts.Now())}
+	h.open[id] = s
+	h.mu.Unlock()
+
+	s.err = h.openTenant(id, s)
+	close(s.ready)
+	if s.err != nil {
+		h.mu.Lock()
+		if h.open[id] == s {
+			delete(h.open, id) // the next call tries again
+		}
+		h.mu.Unlock()
+		return nil, s.err
 	}
+	return s, nil
+}
+
+func (h *Host) openTenant(id string, s *served) error {
+	s.cap = &runningCap{count: func() int { return running(s.svc) }}
+	s.cap.setMax(s.quota.MaxRunning)
+	admit := func(string) (func(), error) { return s.cap.admit(id) }
 	dir := DataDir(h.opts.Data, id)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, connect.CodeInternal, err
+		return err
 	}
 	svc, err := h.opts.Open(id, dir, admit)
 	if err != nil {
-		return nil, connect.CodeInternal, fmt.Errorf("tenant %s: %w", id, err)
+		return fmt.Errorf("tenant %s: %w", id, err)
 	}
-	mux := server.NewMux(svc, server.MuxOptions{MaxBody: h.opts.MaxBody, Authorize: h.Authorizer(id)})
-	console.Mount(mux, svc)
+	s.svc = svc
+	s.mux = server.NewMux(svc, server.MuxOptions{MaxBody: h.opts.MaxBody, Authorize: h.Authorizer(id)})
+	console.Mount(s.mux, svc)
 	if h.opts.Mount != nil {
-		h.opts.Mount(id, svc, mux)
+		h.opts.Mount(id, svc, s.mux)
 	}
-	s := &served{svc: svc, mux: mux, bucket: newBucket(t.Quota, h.opts.Now())}
-	h.open[id] = s
 	h.opts.Logf("tenant %s opened (%s)", id, dir)
-	return s, 0, nil
+	return nil
 }
 
 // running counts the cases svc runs now.
@@ -267,15 +348,15 @@ func (h *Host) reload() error {
 	}
 	h.reg, h.regTime = reg, mt
 	var gone []string
-	var closing []*server.Service
+	var closing []*served
 	for id, s := range h.open {
 		t := reg.Get(id)
 		if t == nil || t.State == Deleted {
 			gone = append(gone, id)
-			closing = append(closing, s.svc)
+			closing = append(closing, s)
 			delete(h.open, id)
-		} else if s.bucket != nil && (s.bucket.rate != t.Quota.Rate) {
-			s.bucket = newBucket(t.Quota, h.opts.Now())
+		} else {
+			s.setQuota(t.Quota, h.opts.Now())
 		}
 	}
 	for _, t := range reg.Tenants {
@@ -284,9 +365,13 @@ func (h *Host) reload() error {
 		}
 	}
 	h.mu.Unlock()
-	for _, svc := range closing {
+	for _, s := range closing {
+		<-s.ready
+		if s.err != nil {
+			continue
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		svc.Close(ctx)
+		s.svc.Close(ctx)
 		cancel()
 	}
 	for _, id := range gone {
@@ -330,6 +415,10 @@ func (h *Host) Close(ctx context.Context) error {
 	<-h.done
 	var errs []error
 	for id, s := range open {
+		<-s.ready
+		if s.err != nil {
+			continue
+		}
 		if err := s.svc.Close(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("tenant %s: %w", id, err))
 		}

@@ -51,7 +51,7 @@ func (b *bucket) take(now time.Time) (bool, time.Duration) {
 // starts admitted but not yet counted stay under max. It counts the
 // running cases (one pass) only when the bound it keeps may reach max.
 type runningCap struct {
-	max     int
+	max     int        // 0: no cap
 	count   func() int // the cases running now
 	mu      sync.Mutex
 	pending int // admitted, not yet released
@@ -61,14 +61,24 @@ type runningCap struct {
 // ErrQuota is wrapped by every refusal of a tenant's quota.
 var ErrQuota = fmt.Errorf("tenant quota")
 
+// setMax changes the cap (0: none).
+func (c *runningCap) setMax(n int) {
+	c.mu.Lock()
+	c.max = n
+	c.bound = n // recount at the next start
+	c.mu.Unlock()
+}
+
 func (c *runningCap) admit(tenant string) (func(), error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.bound+1 > c.max {
-		c.bound = c.count() + c.pending
-	}
-	if c.bound+1 > c.max {
-		return nil, fmt.Errorf("%w max_running (%d) reached for tenant %s: a case must end before another starts", ErrQuota, c.max, tenant)
+	if c.max > 0 {
+		if c.bound+1 > c.max {
+			c.bound = c.count() + c.pending
+		}
+		if c.bound+1 > c.max {
+			return nil, fmt.Errorf("%w max_running (%d) reached for tenant %s: a case must end before another starts", ErrQuota, c.max, tenant)
+		}
 	}
 	c.bound++
 	c.pending++

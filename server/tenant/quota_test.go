@@ -14,6 +14,7 @@ import (
 
 	knhkv1 "github.com/knhk/knhk/api/knhk/v1"
 	"github.com/knhk/knhk/api/knhk/v1/knhkv1connect"
+	"github.com/knhk/knhk/server"
 	"github.com/knhk/knhk/server/auth"
 )
 
@@ -180,4 +181,105 @@ func BenchmarkNoisyNeighbour(b *testing.B) {
 			"one that floods refused calls %v (%.2fx; %d), one without a quota %v (%.2fx; %d); alone again %v (%.2fx)",
 			alone, limited, float64(limited)/float64(alone), nl, flood, float64(flood)/float64(alone), nf, wild, float64(wild)/float64(alone), nw, again, float64(again)/float64(alone))
 	}
+}
+
+// TestQuotaChange: a quota changed in the registry applies to the open
+// tenant at the next reload: a cap where there was none, then none again.
+func TestQuotaChange(t *testing.T) {
+	f := newFixture(t, nil)
+	acme := f.client(f.priv(auth.Principal{Subject: "a", Tenant: "acme", Role: auth.RoleAdmin}))
+	deployTest(t, acme)
+	ctx := context.Background()
+	hold := func() error {
+		_, err := acme.StartCase(ctx, connect.NewRequest(&knhkv1.StartCaseRequest{Workflow: "Hold", InputJson: `"x"`}))
+		return err
+	}
+	for i := 0; i < 3; i++ {
+		if err := hold(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	setQuota := func(q Quota) {
+		reg, _ := Load(f.data)
+		reg.Get("acme").Quota = q
+		if err := reg.Save(f.data); err != nil {
+			t.Fatal(err)
+		}
+		f.host.mu.Lock()
+		f.host.regTime = time.Time{}
+		f.host.mu.Unlock()
+		if err := f.host.reload(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	setQuota(Quota{MaxRunning: 4})
+	if err := hold(); err != nil {
+		t.Fatalf("the 4th running case: %v", err)
+	}
+	if err := hold(); err == nil || !strings.Contains(err.Error(), "max_running (4) reached") {
+		t.Fatalf("the 5th: %v", err)
+	}
+	setQuota(Quota{})
+	if err := hold(); err != nil {
+		t.Fatalf("no cap: %v", err)
+	}
+}
+
+// TestOpenAtStart: a tenant's cases go on after a restart without a call
+// for them: the timer of a case started before it fires.
+func TestOpenAtStart(t *testing.T) {
+	data := t.TempDir()
+	reg, _ := Load(data)
+	reg.Create("acme", Quota{}, time.Now())
+	if err := reg.Save(data); err != nil {
+		t.Fatal(err)
+	}
+	open := func(id, dir string, admit func(string) (func(), error)) (*server.Service, error) {
+		return server.Open(dir, server.Options{IndexEvery: -1, AdmitStart: admit})
+	}
+	h1, err := NewHost(Options{Data: data, Verifier: &auth.Verifier{}, Open: open})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := h1.serve("acme", Quota{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := "package t\n\nworkflow Later() -> int {\n  select {\n    on signal Go() -> { return 1 }\n    on timer 500ms -> { return 2 }\n  }\n}\n"
+	if _, err := s.svc.Deploy("t.knhk", []byte(src), nil); err != nil {
+		t.Fatal(err)
+	}
+	id, _, err := s.svc.Start(context.Background(), server.StartRequest{Workflow: "Later"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := h1.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	h2, err := NewHost(Options{Data: data, Verifier: &auth.Verifier{}, Open: open})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h2.Close(ctx)
+	for i := 0; i < 200; i++ {
+		h2.mu.Lock()
+		s2 := h2.open["acme"]
+		h2.mu.Unlock()
+		if s2 != nil {
+			<-s2.ready
+			if s2.err != nil {
+				t.Fatal(s2.err)
+			}
+			if sum, err := s2.svc.Get(id); err == nil && sum.Status == "completed" {
+				if string(sum.Result) != "2" {
+					t.Fatalf("result %s", sum.Result)
+				}
+				return
+			}
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	t.Fatal("the restarted tenant's timer did not fire without a call")
 }
