@@ -16,7 +16,7 @@ import (
 
 var tenantCmd = &command{
 	name:      "tenant",
-	usageLine: "knhk tenant create [--rate N] [--burst N] [--max-running N] [--ttl D] ID | token [--role R] [--subject S] [--ttl D] ID | list | suspend ID | resume ID | delete ID  [--data DIR]",
+	usageLine: "knhk tenant create [--rate N] [--burst N] [--max-running N] [--ttl D] ID | token [--role R] [--subject S] [--ttl D] ID | set [--rate N] [--burst N] [--max-running N] ID | list | suspend ID | resume ID | delete ID  [--data DIR]",
 	short:     "create, list, suspend and delete tenants and issue their tokens",
 	long: `Tenant manages the tenants of the data directory --data (default
 ./.knhk) that knhk serve --tenants serves (docs/tenancy.md). Each tenant's
@@ -31,6 +31,9 @@ issuer key, DIR/tenants/issuer.key, made on first use) valid for --ttl
 KNHK_TOKEN_FILE (default: knhk/token under the user's config directory).
 --rate and --burst limit the tenant's API calls a second, --max-running
 its cases running at once (0: unlimited).
+
+Tenant set ID changes the quotas given (a running server applies them
+within a second).
 
 Tenant token ID prints another token for ID with --role viewer,
 operator, deployer or admin (default viewer) and --subject S.
@@ -52,7 +55,7 @@ reused. A running server picks up every change within a second.
 		subject := fs.String("subject", "", "the token's subject `S` (default ID-ROLE)")
 		return func(e *env, args []string) int {
 			if len(args) == 0 {
-				return usageError(e, "want a subcommand: create, token, list, suspend, resume or delete")
+				return usageError(e, "want a subcommand: create, token, set, list, suspend, resume or delete")
 			}
 			sub, rest := args[0], args[1:]
 			if sub == "list" {
@@ -80,6 +83,13 @@ reused. A running server picks up every change within a second.
 					return usageError(e, "--role: %v", err)
 				}
 				return runTenantToken(e, *data, id, r, *subject, *ttl)
+			case "set":
+				given := map[string]bool{}
+				fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+				if !given["rate"] && !given["burst"] && !given["max-running"] {
+					return usageError(e, "set wants at least one of --rate, --burst and --max-running")
+				}
+				return runTenantSet(e, *data, id, q, given)
 			case "suspend":
 				return runTenantState(e, *data, id, tenant.Suspended)
 			case "resume":
@@ -87,7 +97,7 @@ reused. A running server picks up every change within a second.
 			case "delete":
 				return runTenantState(e, *data, id, tenant.Deleted)
 			}
-			return usageError(e, "unknown subcommand %q (want create, token, list, suspend, resume or delete)", sub)
+			return usageError(e, "unknown subcommand %q (want create, token, set, list, suspend, resume or delete)", sub)
 		}
 	},
 }
@@ -193,5 +203,30 @@ func runTenantState(e *env, data, id string, s tenant.State) int {
 		return exitOK
 	}
 	fmt.Fprintf(e.stderr, "tenant %s %s\n", id, s)
+	return exitOK
+}
+
+func runTenantSet(e *env, data, id string, q tenant.Quota, given map[string]bool) int {
+	reg, err := tenant.Load(data)
+	if err != nil {
+		return tenantFail(e, err)
+	}
+	t := reg.Get(id)
+	if t == nil || t.State == tenant.Deleted {
+		return tenantFail(e, fmt.Errorf("no tenant %s", id))
+	}
+	if given["rate"] {
+		t.Quota.Rate = q.Rate
+	}
+	if given["burst"] {
+		t.Quota.Burst = q.Burst
+	}
+	if given["max-running"] {
+		t.Quota.MaxRunning = q.MaxRunning
+	}
+	if err := reg.Save(data); err != nil {
+		return tenantFail(e, err)
+	}
+	fmt.Fprintf(e.stderr, "tenant %s: rate %s, burst %s, max-running %s\n", id, limit(t.Quota.Rate), limit(float64(t.Quota.Burst)), limit(float64(t.Quota.MaxRunning)))
 	return exitOK
 }
