@@ -66,6 +66,9 @@ fi
 
 go vet ./...
 go test -race -timeout 25m ./...
+# CometBFT's p2p shutdown races under -race, so its network tests skip
+# there and run here without it.
+go test -count=1 ./runtime/cluster/bft
 # The routing benchmark of learned routes with all five seeds per policy
 # (under -race it runs one: the race detector slows it tenfold).
 go test -run TestRoutingBenchmark ./runtime/learn

@@ -19,6 +19,7 @@ import (
 // bft-init does, opens them as knhk serve --bft does, and drives a case
 // from one of them to its end on all four.
 func TestHomesAndDriver(t *testing.T) {
+	skipUnderRace(t)
 	prog := compile(t)
 	m, err := engine.NewMachine(prog)
 	if err != nil {
