@@ -26,7 +26,7 @@ import (
 
 var serveCmd = &command{
 	name:      "serve",
-	usageLine: "knhk serve [--data DIR] [--listen ADDR] [--tls-cert F --tls-key F] [--token-file F] [--tenants [--auth-keys F --auth-issuer I [--auth-audience A]]] [--max-body N] [--lease D] [--log-format text|json] [--log-level L] [--node ID --raft ADDR [--join URL] [--labels K=V] FILE]",
+	usageLine: "knhk serve [--data DIR] [--listen ADDR] [--tls-cert F --tls-key F] [--token-file F] [--tenants [--auth-keys F --auth-issuer I [--auth-audience A]] [--tls-client-ca F]] [--max-body N] [--lease D] [--log-format text|json] [--log-level L] [--node ID --raft ADDR [--join URL] [--labels K=V] FILE]",
 	short:     "run every case of a data directory and serve the API",
 	long: `Serve opens the data directory (--data, default ./.knhk), picks up every
 case that has not ended, timers included, and runs all cases at once on
@@ -194,6 +194,10 @@ func runServe(e *env, o *serveOptions, args []string) int {
 		Protocols:         protocols,
 		ReadHeaderTimeout: 10 * time.Second, // a slow client cannot hold a connection forever
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	if err := o.tenants.clientCA(srv, o.cert != ""); err != nil { // --tls-client-ca: tenantserve.go
+		ln.Close()
+		return usageError(e, "%v", err)
 	}
 	serveErr := make(chan error, 1)
 	go func() {

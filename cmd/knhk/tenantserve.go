@@ -5,6 +5,8 @@ package main
 
 import (
 	"context"
+	cryptotls "crypto/tls"
+	"crypto/x509"
 	"flag"
 	"fmt"
 	"io"
@@ -22,6 +24,7 @@ import (
 
 // tenantFlags are serve's flags of tenancy.
 type tenantFlags struct {
+	clientCAFile           string
 	on                     bool
 	keys, issuer, audience string
 }
@@ -31,6 +34,28 @@ func (f *tenantFlags) define(fs *flag.FlagSet) {
 	fs.StringVar(&f.keys, "auth-keys", "", "with --tenants, also accept JWTs of --auth-issuer signed by a key in `FILE` (PEM public keys)")
 	fs.StringVar(&f.issuer, "auth-issuer", "", "the iss `CLAIM` of the JWTs of --auth-keys")
 	fs.StringVar(&f.audience, "auth-audience", "", "the aud `CLAIM` the JWTs of --auth-keys must carry")
+	fs.StringVar(&f.clientCAFile, "tls-client-ca", "", "with --tenants and --tls-cert, accept client certificates of the CAs in `FILE` (subject O: tenant, OU: role)")
+}
+
+// clientCA makes srv ask for client certificates and verify them against
+// --tls-client-ca; a call without one still may carry a token.
+func (f *tenantFlags) clientCA(srv *http.Server, tls bool) error {
+	if f.clientCAFile == "" {
+		return nil
+	}
+	if !f.on || !tls {
+		return fmt.Errorf("--tls-client-ca needs --tenants and --tls-cert")
+	}
+	b, err := os.ReadFile(f.clientCAFile)
+	if err != nil {
+		return fmt.Errorf("--tls-client-ca: %v", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(b) {
+		return fmt.Errorf("--tls-client-ca: %s holds no PEM certificate", f.clientCAFile)
+	}
+	srv.TLSConfig = &cryptotls.Config{ClientCAs: pool, ClientAuth: cryptotls.VerifyClientCertIfGiven}
+	return nil
 }
 
 // tenantServe is a serving --tenants; nil without it.

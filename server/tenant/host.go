@@ -173,12 +173,17 @@ func bearer(r *http.Request) (string, bool) {
 }
 
 func (h *Host) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	tok, has := bearer(r)
-	if !has {
+	var p auth.Principal
+	var err error
+	if tok, has := bearer(r); has {
+		p, err = h.tokens.verify(h.opts.Verifier, tok, h.opts.Now())
+	} else if r.TLS != nil && len(r.TLS.VerifiedChains) > 0 {
+		// A client certificate TLS verified against --tls-client-ca.
+		p, err = auth.FromCertificate(r.TLS.VerifiedChains[0][0])
+	} else {
 		h.def.ServeHTTP(w, r) // public routes only: its Authorizer refuses the rest
 		return
 	}
-	p, err := h.tokens.verify(h.opts.Verifier, tok, h.opts.Now())
 	if err != nil {
 		server.WriteError(w, r, connect.CodeUnauthenticated, err.Error())
 		return
