@@ -4,11 +4,7 @@
 package license
 
 import (
-	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"time"
@@ -57,14 +53,12 @@ type License struct {
 
 // Subject is what the signature of payload bytes raw signs: their
 // SHA-256 in hex.
-func Subject(raw []byte) string {
-	h := sha256.Sum256(raw)
-	return hex.EncodeToString(h[:])
-}
+func Subject(raw []byte) string { return sign.EnvelopeSubject(raw) }
 
-// maxFile bounds a licence file: a payload is a few hundred bytes and a
-// composite signature block about 5 KiB.
-const maxFile = 64 << 10
+// envelope is the licence file: the payload in a KNHK LICENSE block and
+// its one signature. A payload is a few hundred bytes and a composite
+// signature block about 5 KiB.
+var envelope = sign.Envelope{BlockType: BlockType, Version: Version, Domain: Domain, Max: 64 << 10, Noun: "licence", File: "licence file"}
 
 // Issue signs p with k and returns the licence file. k must be a
 // composite mldsa65-ed25519 key.
@@ -80,16 +74,7 @@ func Issue(k *sign.PrivateKey, p Payload) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	s, err := sign.NewSignature(k, Domain, Subject(raw))
-	if err != nil {
-		return nil, err
-	}
-	var b bytes.Buffer
-	if err := pem.Encode(&b, &pem.Block{Type: BlockType, Headers: map[string]string{"Version": fmt.Sprint(Version)}, Bytes: raw}); err != nil {
-		return nil, err
-	}
-	b.Write(sign.MarshalSignatures(s))
-	return b.Bytes(), nil
+	return envelope.Seal(k, raw)
 }
 
 // check reports a payload that no runtime should accept.
@@ -115,46 +100,12 @@ func (p *Payload) check() error {
 // that the signature is over this payload, but not who signed it: that
 // is [License.Verify].
 func Parse(b []byte) (*License, error) {
-	if len(b) > maxFile {
-		return nil, fmt.Errorf("licence file is more than %d bytes", maxFile)
-	}
-	blk, rest := pem.Decode(b)
-	if blk == nil {
-		return nil, errors.New("not a licence file: no " + BlockType + " block")
-	}
-	if blk.Type != BlockType {
-		return nil, fmt.Errorf("not a licence file: a %s block where a %s block should be", blk.Type, BlockType)
-	}
-	if v := blk.Headers["Version"]; v != fmt.Sprint(Version) {
-		return nil, fmt.Errorf("licence version %q; this knhk reads version %d", v, Version)
-	}
 	var p Payload
-	d := json.NewDecoder(bytes.NewReader(blk.Bytes))
-	d.DisallowUnknownFields()
-	if err := d.Decode(&p); err != nil {
-		return nil, fmt.Errorf("bad licence payload: %w", err)
-	}
-	if d.More() {
-		return nil, errors.New("bad licence payload: data after the JSON object")
-	}
-	if err := p.check(); err != nil {
+	raw, s, err := envelope.Open(b, &p, p.check)
+	if err != nil {
 		return nil, err
 	}
-	sigs, err := sign.ParseSignatures(rest)
-	if err != nil {
-		return nil, fmt.Errorf("licence signature: %w", err)
-	}
-	if len(sigs) != 1 {
-		return nil, fmt.Errorf("licence carries %d signatures; want one", len(sigs))
-	}
-	s := sigs[0]
-	if s.Domain != Domain {
-		return nil, fmt.Errorf("licence signature is for %s, not %s", s.Domain, Domain)
-	}
-	if s.Subject != Subject(blk.Bytes) {
-		return nil, fmt.Errorf("licence is tampered: its signature is for payload %s, the payload is %s", s.Subject, Subject(blk.Bytes))
-	}
-	return &License{Payload: p, Raw: blk.Bytes, Sig: s}, nil
+	return &License{Payload: p, Raw: raw, Sig: s}, nil
 }
 
 // Verify checks that l is signed with the composite algorithm by a key

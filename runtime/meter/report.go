@@ -4,11 +4,7 @@
 package meter
 
 import (
-	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"regexp"
@@ -33,13 +29,11 @@ type Report struct {
 
 // Subject is what the signature of report bytes raw signs: their
 // SHA-256 in hex.
-func Subject(raw []byte) string {
-	h := sha256.Sum256(raw)
-	return hex.EncodeToString(h[:])
-}
+func Subject(raw []byte) string { return sign.EnvelopeSubject(raw) }
 
-// maxFile bounds a report file.
-const maxFile = 64 << 10
+// envelope is the usage report file: the JSON in a KNHK USAGE REPORT
+// block and its one signature.
+var envelope = sign.Envelope{BlockType: BlockType, Version: Version, Domain: Domain, Max: 64 << 10, Noun: "usage report", File: "usage report"}
 
 // Sign encodes u and signs it with k.
 func Sign(k *sign.PrivateKey, u Usage) ([]byte, error) {
@@ -50,16 +44,7 @@ func Sign(k *sign.PrivateKey, u Usage) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	s, err := sign.NewSignature(k, Domain, Subject(raw))
-	if err != nil {
-		return nil, err
-	}
-	var b bytes.Buffer
-	if err := pem.Encode(&b, &pem.Block{Type: BlockType, Headers: map[string]string{"Version": fmt.Sprint(Version)}, Bytes: raw}); err != nil {
-		return nil, err
-	}
-	b.Write(sign.MarshalSignatures(s))
-	return b.Bytes(), nil
+	return envelope.Seal(k, raw)
 }
 
 var monthRE = regexp.MustCompile(`^[0-9]{4}-(0[1-9]|1[0-2])$`)
@@ -88,43 +73,12 @@ func (u *Usage) check() error {
 // Parse decodes a usage report file and checks that its signature is
 // over its contents; [Report.Verify] checks who signed it.
 func Parse(b []byte) (*Report, error) {
-	if len(b) > maxFile {
-		return nil, fmt.Errorf("usage report is more than %d bytes", maxFile)
-	}
-	blk, rest := pem.Decode(b)
-	if blk == nil || blk.Type != BlockType {
-		return nil, errors.New("not a usage report: no " + BlockType + " block")
-	}
-	if v := blk.Headers["Version"]; v != fmt.Sprint(Version) {
-		return nil, fmt.Errorf("usage report version %q; this knhk reads version %d", v, Version)
-	}
 	var u Usage
-	d := json.NewDecoder(bytes.NewReader(blk.Bytes))
-	d.DisallowUnknownFields()
-	if err := d.Decode(&u); err != nil {
-		return nil, fmt.Errorf("bad usage report: %w", err)
-	}
-	if d.More() {
-		return nil, errors.New("bad usage report: data after the JSON object")
-	}
-	if err := u.check(); err != nil {
+	raw, s, err := envelope.Open(b, &u, u.check)
+	if err != nil {
 		return nil, err
 	}
-	sigs, err := sign.ParseSignatures(rest)
-	if err != nil {
-		return nil, fmt.Errorf("usage report signature: %w", err)
-	}
-	if len(sigs) != 1 {
-		return nil, fmt.Errorf("usage report carries %d signatures; want one", len(sigs))
-	}
-	s := sigs[0]
-	if s.Domain != Domain {
-		return nil, fmt.Errorf("usage report signature is for %s, not %s", s.Domain, Domain)
-	}
-	if s.Subject != Subject(blk.Bytes) {
-		return nil, fmt.Errorf("usage report is tampered: its signature is for %s, the report is %s", s.Subject, Subject(blk.Bytes))
-	}
-	return &Report{Usage: u, Raw: blk.Bytes, Sig: s}, nil
+	return &Report{Usage: u, Raw: raw, Sig: s}, nil
 }
 
 // Verify checks that r is signed by a key of trust that policy accepts.
