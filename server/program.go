@@ -201,6 +201,7 @@ func (s *Service) newProgram(hash string, prog *ir.Program, files map[int32]*sou
 		Log:      s.opts.Log,
 		GroupDir: filepath.Join(s.dir, "procs"),
 		Queue:    s.broker,
+		Mining:   s.opts.Mining,
 	})
 	if s.opts.Observer != nil {
 		w = s.opts.Observer.Worker(w)

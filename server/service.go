@@ -16,6 +16,7 @@ import (
 	"github.com/knhk/knhk/runtime/learn"
 	"github.com/knhk/knhk/runtime/queue"
 	"github.com/knhk/knhk/runtime/store"
+	"github.com/knhk/knhk/runtime/worker"
 )
 
 // Options configures a Service.
@@ -67,6 +68,9 @@ type Options struct {
 	// deploy carried (nil when none; see DeploySigned), and is asked
 	// instead of Admit.
 	AdmitSigned func(descriptor string, sigs []byte) error
+	// Mining answers the std/mining tasks of the cases served (knhk
+	// serve mines its own data directory); nil fails them saying why.
+	Mining worker.Miner
 }
 
 // Service runs every case of one data directory. Its methods are safe

@@ -81,7 +81,7 @@ func (p *postman) find(ctx context.Context, id string) (*engine.Engine, error) {
 	eng, err := engine.New(engine.Config{
 		Program: prog,
 		Eval:    evaluatorOf(prog),
-		Worker:  newMockWorker(worker.New(prog, worker.Options{DataDir: p.data, BaseDir: base, Log: p.e.stderr}), prog, mock),
+		Worker:  newMockWorker(worker.New(prog, worker.Options{DataDir: p.data, BaseDir: base, Log: p.e.stderr, Mining: dataMiner{p.data}}), prog, mock),
 		Clock:   mockClock(mock),
 		Log:     engine.StoreLog{Store: p.st},
 	})

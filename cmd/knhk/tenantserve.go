@@ -111,7 +111,7 @@ func openTenants(f *tenantFlags, data, token string, maxBody int64, lines io.Wri
 			mu.Lock()
 			ms[id] = m
 			mu.Unlock()
-			return server.Open(dir, server.Options{Log: lines, Lease: lease, NoPark: !park, AdmitStart: admit, Observer: m})
+			return server.Open(dir, server.Options{Log: lines, Lease: lease, NoPark: !park, AdmitStart: admit, Observer: m, Mining: dataMiner{dir}})
 		},
 		Mount: func(id string, svc *server.Service, mux *server.Mux) {
 			mu.Lock()
