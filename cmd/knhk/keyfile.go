@@ -51,11 +51,24 @@ func readPrivateKey(path string) (*sign.PrivateKey, error) {
 }
 
 // readTrust reads --trust: a directory of *.pub files, or one public key
-// file.
+// file, which messages then name as the trust directory.
 func readTrust(path string) (*sign.TrustSet, error) {
+	t, err := readPublicKeys(path, "--trust")
+	if err != nil {
+		return nil, err
+	}
+	t.Dir = path // LoadTrustDir's own, or the one key file
+	return t, nil
+}
+
+// readPublicKeys reads the public keys at path, a directory of *.pub
+// files or one public key file; what names path in messages (--trust,
+// issuer key). Every command that trusts keys reads them here, so a
+// directory and a file are accepted alike everywhere.
+func readPublicKeys(path, what string) (*sign.TrustSet, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
-		return nil, fmt.Errorf("--trust: %w", err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	if fi.IsDir() {
 		return sign.LoadTrustDir(path)
@@ -66,11 +79,9 @@ func readTrust(path string) (*sign.TrustSet, error) {
 	}
 	k, err := sign.ParsePublicKey(b)
 	if err != nil {
-		return nil, fmt.Errorf("--trust %s: %w", path, err)
+		return nil, fmt.Errorf("%s %s: %w", what, path, err)
 	}
-	t := sign.NewTrustSet(k)
-	t.Dir = path
-	return t, nil
+	return sign.NewTrustSet(k), nil
 }
 
 // sigPath is where the detached signature of a program file lives by

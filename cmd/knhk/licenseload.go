@@ -65,20 +65,5 @@ func readLicense(file, trust string) (*license.License, error) {
 
 // readIssuers reads the issuer keys: a .pub file or a directory of them.
 func readIssuers(path string) (*sign.TrustSet, error) {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return nil, fmt.Errorf("issuer key: %w", err)
-	}
-	if fi.IsDir() {
-		return sign.LoadTrustDir(path)
-	}
-	b, err := readSmall(path)
-	if err != nil {
-		return nil, err
-	}
-	k, err := sign.ParsePublicKey(b)
-	if err != nil {
-		return nil, fmt.Errorf("issuer key %s: %w", path, err)
-	}
-	return sign.NewTrustSet(k), nil
+	return readPublicKeys(path, "issuer key")
 }
