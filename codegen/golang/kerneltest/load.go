@@ -38,16 +38,18 @@ func Root() string {
 	return filepath.Join(filepath.Dir(file), "..", "..", "..")
 }
 
-// Load checks and lowers the program at path (relative to the module
-// root); a .txtar archive's in.knhk is the program.
-func Load(path string) (*ir.Program, error) {
+// Check reads and checks the program at path (relative to the module
+// root); a .txtar archive's in.knhk is the program, its other files the
+// modules it imports. Load here and spirvtest.Build both start from it,
+// so the Go and SPIR-V back ends are tested on programs read alike.
+func Check(path string) (*check.Package, *check.Info, error) {
 	full := filepath.Join(Root(), path)
 	var cfg *check.Config
 	root := full
 	if filepath.Ext(full) == ".txtar" {
 		ar, err := txtar.ParseFile(full)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		cfg = &check.Config{ReadFile: func(name string) ([]byte, error) {
 			for _, f := range ar.Files {
@@ -61,7 +63,17 @@ func Load(path string) (*ir.Program, error) {
 	}
 	pkg, info, diags := check.Load(root, cfg)
 	if diags.HasErrors() {
-		return nil, fmt.Errorf("%s does not check:\n%s", path, diags.Format())
+		return nil, nil, fmt.Errorf("%s does not check:\n%s", path, diags.Format())
+	}
+	return pkg, info, nil
+}
+
+// Load checks and lowers the program at path (relative to the module
+// root; see [Check]) and verifies its IR.
+func Load(path string) (*ir.Program, error) {
+	pkg, info, err := Check(path)
+	if err != nil {
+		return nil, err
 	}
 	prog, ld := compiler.Lower(pkg, info)
 	if ld.HasErrors() {

@@ -6,16 +6,10 @@ package spirvtest
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
-	"runtime"
-
-	"golang.org/x/tools/txtar"
 
 	"github.com/knhk/knhk/codegen/golang/kerneltest"
 	"github.com/knhk/knhk/compiler"
 	"github.com/knhk/knhk/compiler/ir"
-	"github.com/knhk/knhk/lang/check"
 )
 
 // Sources are every program with kernels in examples/ and the tests:
@@ -30,35 +24,15 @@ func Sources() []string {
 }
 
 // Root is the module root.
-func Root() string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..", "..")
-}
+func Root() string { return kerneltest.Root() }
 
 // Build checks, gates and lowers the program at path (relative to the
-// module root); a .txtar archive's in.knhk is the program.
+// module root; a .txtar archive's in.knhk is the program, read by
+// kerneltest.Check).
 func Build(path string) (*ir.Program, error) {
-	full := filepath.Join(Root(), path)
-	var cfg *check.Config
-	root := full
-	if filepath.Ext(full) == ".txtar" {
-		ar, err := txtar.ParseFile(full)
-		if err != nil {
-			return nil, err
-		}
-		cfg = &check.Config{ReadFile: func(name string) ([]byte, error) {
-			for _, f := range ar.Files {
-				if f.Name == filepath.Base(name) || f.Name == name {
-					return f.Data, nil
-				}
-			}
-			return nil, os.ErrNotExist
-		}}
-		root = "in.knhk"
-	}
-	pkg, info, diags := check.Load(root, cfg)
-	if diags.HasErrors() {
-		return nil, fmt.Errorf("%s does not check:\n%s", path, diags.Format())
+	pkg, info, err := kerneltest.Check(path)
+	if err != nil {
+		return nil, err
 	}
 	prog, bd := compiler.Build(pkg, info)
 	if bd.HasErrors() {
