@@ -11,8 +11,6 @@ package accel
 import (
 	"context"
 	"fmt"
-	"runtime"
-	"sync"
 	"testing"
 	"time"
 
@@ -47,25 +45,6 @@ func saxpyParallel(out, x, y []float32, a float32) {
 		saxpySIMD(out[lo:hi], x[lo:hi], y[lo:hi], a)
 		return -1, nil
 	})
-}
-
-// sumParallel sums GOMAXPROCS pieces of x in goroutines, each with
-// vec.SumF32, and adds the partial sums.
-func sumParallel(x []float32) float32 {
-	procs := runtime.GOMAXPROCS(0)
-	parts := make([]float32, procs)
-	piece := (len(x) + procs - 1) / procs
-	var wg sync.WaitGroup
-	for j := range parts {
-		lo, hi := min(j*piece, len(x)), min((j+1)*piece, len(x))
-		wg.Go(func() { parts[j] = vec.SumF32(x[lo:hi]) })
-	}
-	wg.Wait()
-	var total float32
-	for _, p := range parts {
-		total += p
-	}
-	return total
 }
 
 func sumScalar(x []float32) float32 {
@@ -156,7 +135,7 @@ func BenchmarkSum(b *testing.B) {
 		}{
 			{"go-scalar", func() { sink += sumScalar(x) }},
 			{"go-simd-" + vec.Level(), func() { sink += vec.SumF32(x) }},
-			{"go-parallel", func() { sink += sumParallel(x) }},
+			{"go-parallel", func() { sink += vec.SumF32Parallel(x) }},
 			{"vulkan-" + d.Info.Type, func() {
 				s, err := d.Reduce(context.Background(), spirv.ReduceSum, x)
 				if err != nil {

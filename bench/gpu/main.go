@@ -17,11 +17,9 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/knhk/knhk/accel"
@@ -104,7 +102,7 @@ func run(sizes string, runs int) error {
 			}
 			sumDev = append(sumDev, time.Since(start))
 			start = time.Now()
-			sumParallel(x)
+			vec.SumF32Parallel(x)
 			sumCPU = append(sumCPU, time.Since(start))
 		}
 		copyRate := 2 * 4 * float64(n) / median(copies).Seconds() / 1e9 // a copy reads and writes
@@ -113,24 +111,6 @@ func run(sizes string, runs int) error {
 			ms(median(e2e)), ms(median(cpu)), median(e2e).Seconds()/median(cpu).Seconds(), ms(median(sumDev)), ms(median(sumCPU)))
 	}
 	return nil
-}
-
-// sumParallel sums x over the CPU's cores, vec.SumF32 per piece.
-func sumParallel(x []float32) float32 {
-	procs := runtime.GOMAXPROCS(0)
-	parts := make([]float32, procs)
-	piece := (len(x) + procs - 1) / procs
-	var wg sync.WaitGroup
-	for j := range parts {
-		lo, hi := min(j*piece, len(x)), min((j+1)*piece, len(x))
-		wg.Go(func() { parts[j] = vec.SumF32(x[lo:hi]) })
-	}
-	wg.Wait()
-	var total float32
-	for _, p := range parts {
-		total += p
-	}
-	return total
 }
 
 func saxpy() (*spirv.Shader, error) {

@@ -67,3 +67,26 @@ func min2(a, b int) int {
 	}
 	return b
 }
+
+// SumF32Parallel returns the float32 sum of a as GOMAXPROCS goroutines
+// compute it: SumF32 over each of GOMAXPROCS contiguous pieces, the
+// partial sums added in order. The terms are grouped differently than
+// SumF32's, so the two may differ within [SumF32Bound]. It is the CPU's
+// best effort at a float sum, the baseline the device reductions of
+// accel are measured against.
+func SumF32Parallel(a []float32) float32 {
+	procs := runtime.GOMAXPROCS(0)
+	parts := make([]float32, procs)
+	piece := (len(a) + procs - 1) / procs
+	var wg sync.WaitGroup
+	for j := range parts {
+		lo, hi := min(j*piece, len(a)), min((j+1)*piece, len(a))
+		wg.Go(func() { parts[j] = SumF32(a[lo:hi]) })
+	}
+	wg.Wait()
+	var total float32
+	for _, p := range parts {
+		total += p
+	}
+	return total
+}
