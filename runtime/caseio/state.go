@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/knhk/knhk/accel"
 	"github.com/knhk/knhk/compiler/ir"
 	"github.com/knhk/knhk/runtime/engine"
 	"github.com/knhk/knhk/runtime/eval"
@@ -88,8 +89,10 @@ func BackingOff(s *engine.State) bool {
 }
 
 // Query evaluates q over the root variables of s and returns its JSON.
+// Its kernel calls go to the process's device runner (KNHK_DEVICE), as
+// the case's own steps do.
 func Query(ctx context.Context, p *ir.Program, s *engine.State, q *ir.Query) ([]byte, error) {
-	return QueryWith(ctx, &host.Evaluator{}, p, s, q)
+	return QueryWith(ctx, &host.Evaluator{Kernels: accel.Shared()}, p, s, q)
 }
 
 // QueryWith is [Query] with the evaluator ev: a binary made by knhk
