@@ -53,6 +53,29 @@ func (o *signOptions) set() bool {
 	return o.signKey != "" || o.trust != "" || o.unsealKey != "" || o.sealResults != ""
 }
 
+// readTrust reads what --trust checks a descriptor with: the trusted
+// keys, the --policy they must meet, and the hash of prog, the
+// descriptor. It prints why not and returns false. Starting a case
+// (checkRunTrust) and going on with one (useSigning) both read them here.
+func (o *signOptions) readTrust(e *env, prog *ir.Program) (*sign.TrustSet, sign.Policy, string, bool) {
+	policy, err := sign.ParsePolicy(o.policy)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "knhk: %v\n", err)
+		return nil, policy, "", false
+	}
+	trust, err := readTrust(o.trust)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "knhk: %v\n", err)
+		return nil, policy, "", false
+	}
+	hash, err := prog.Hash()
+	if err != nil {
+		fmt.Fprintf(e.stderr, "knhk: internal error: %v\n", err)
+		return nil, policy, "", false
+	}
+	return trust, policy, hash, true
+}
+
 // checkRunTrust applies --trust to the program c: its descriptor must be
 // signed, in FILE.sig (for a built binary, the binary's path + ".sig"),
 // by a trusted key the policy accepts. It prints why not and returns
@@ -61,19 +84,8 @@ func checkRunTrust(e *env, o *signOptions, c *compiled) bool {
 	if o.trust == "" {
 		return true
 	}
-	policy, err := sign.ParsePolicy(o.policy)
-	if err != nil {
-		fmt.Fprintf(e.stderr, "knhk: %v\n", err)
-		return false
-	}
-	trust, err := readTrust(o.trust)
-	if err != nil {
-		fmt.Fprintf(e.stderr, "knhk: %v\n", err)
-		return false
-	}
-	hash, err := c.prog.Hash()
-	if err != nil {
-		fmt.Fprintf(e.stderr, "knhk: internal error: %v\n", err)
+	trust, policy, hash, ok := o.readTrust(e, c.prog)
+	if !ok {
 		return false
 	}
 	sigFile, name := sigPath(c.path), c.path
@@ -165,19 +177,8 @@ func (s *runSigning) close(e *env) {
 // arguments.
 func useSigning(e *env, d *dataDir, c *caseLog, o *signOptions) bool {
 	if o.trust != "" {
-		policy, err := sign.ParsePolicy(o.policy)
-		if err != nil {
-			fmt.Fprintf(e.stderr, "knhk: %v\n", err)
-			return false
-		}
-		trust, err := readTrust(o.trust)
-		if err != nil {
-			fmt.Fprintf(e.stderr, "knhk: %v\n", err)
-			return false
-		}
-		hash, err := c.prog.Hash()
-		if err != nil {
-			fmt.Fprintf(e.stderr, "knhk: internal error: %v\n", err)
+		trust, policy, hash, ok := o.readTrust(e, c.prog)
+		if !ok {
 			return false
 		}
 		var files []string
