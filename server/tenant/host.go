@@ -207,6 +207,16 @@ func (h *Host) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if strings.HasPrefix(r.URL.Path, auth.ServicePath) {
 		if ok, wait := t.take(h.opts.Now()); !ok {
+			// Hold the refusal until a call could pass (at most
+			// refusalHold): a client that retries at once is slowed to
+			// the tenant's rate per connection by the server itself,
+			// at the cost of a sleeping goroutine, not of CPU.
+			hold := time.NewTimer(min(wait, refusalHold))
+			select {
+			case <-hold.C:
+			case <-r.Context().Done():
+				hold.Stop()
+			}
 			w.Header().Set("Retry-After", strconv.Itoa(int(wait/time.Second)+1))
 			w.Header().Set(RetryAfterMsHeader, strconv.FormatInt(wait.Milliseconds()+1, 10))
 			server.WriteError(w, r, connect.CodeResourceExhausted, fmt.Sprintf("%v rate for tenant %s exceeded: retry in %v", ErrQuota, p.Tenant, wait.Round(time.Millisecond)))
@@ -220,6 +230,9 @@ func (h *Host) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // rate saying in how many milliseconds the next call may pass (HTTP's
 // Retry-After counts whole seconds).
 const RetryAfterMsHeader = "Knhk-Retry-After-Ms"
+
+// refusalHold bounds how long a call refused for its rate is held.
+const refusalHold = 250 * time.Millisecond
 
 var errUnknown = errors.New("does not exist")
 
