@@ -71,7 +71,7 @@ func runBFTServe(e *env, o *serveOptions, c *clusterServeOptions, file string) i
 	defer cancel()
 	if c.drive {
 		w := worker.New(comp.prog, worker.Options{DataDir: o.data, BaseDir: filepath.Dir(file), Log: lines})
-		if d, err = bft.NewDriver(dctx, comp.prog, &host.Evaluator{}, w, app, local.New(node)); err != nil {
+		if d, err = bft.NewDriver(dctx, comp.prog, &host.Evaluator{Kernels: kernelRunner()}, w, app, local.New(node)); err != nil {
 			fmt.Fprintf(e.stderr, "knhk: %v\n", err)
 			return exitInternal
 		}

@@ -137,7 +137,7 @@ func runClusterServe(e *env, o *serveOptions, c *clusterServeOptions, args []str
 	defer lines.Close()
 	n, err := cluster.NewNode(cluster.Config{
 		ID: c.node, Raft: c.raft, API: api, Labels: labels, Dir: dir, Bootstrap: c.join == "",
-		Program: comp.prog, Eval: &host.Evaluator{}, TLS: tlsCfg, Voters: c.voters, LogOutput: lines, AdmitJoin: admitJoin,
+		Program: comp.prog, Eval: &host.Evaluator{Kernels: kernelRunner()}, TLS: tlsCfg, Voters: c.voters, LogOutput: lines, AdmitJoin: admitJoin,
 		Worker: worker.New(comp.prog, worker.Options{DataDir: o.data, BaseDir: filepath.Dir(args[0]), Log: lines}),
 	})
 	if err != nil {
