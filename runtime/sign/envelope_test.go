@@ -38,7 +38,7 @@ func TestEnvelope(t *testing.T) {
 	}
 	for _, c := range []struct {
 		name, file, want string
-		check        func() error
+		check            func() error
 	}{
 		{"large", strings.Repeat(" ", 5<<10), "test file is more than 4096 bytes", nil},
 		{"empty", "", "not a test file: no KNHK TEST block", nil},
