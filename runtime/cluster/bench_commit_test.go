@@ -248,7 +248,8 @@ func BenchmarkFailover(b *testing.B) {
 	waitBench(b, "3 voters", allVoters)
 	var took []time.Duration
 	for i := range b.N {
-		old := c.current()
+		var old *Node
+		waitBench(b, "a leader", func() bool { old = c.current(); return old != nil })
 		t0 := time.Now()
 		c.stop(old.ID())
 		id := fmt.Sprintf("f%d", i)
