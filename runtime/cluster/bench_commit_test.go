@@ -254,6 +254,9 @@ func BenchmarkFailover(b *testing.B) {
 		c.stop(old.ID())
 		id := fmt.Sprintf("f%d", i)
 		for {
+			if time.Since(t0) > 30*time.Second {
+				b.Fatalf("kill %d: no new leader acknowledged a start within 30s", i)
+			}
 			l := c.current()
 			if l != nil {
 				cctx, cancel := context.WithTimeout(context.Background(), time.Second)
