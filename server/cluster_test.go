@@ -101,7 +101,15 @@ func apiCluster(t *testing.T) map[string]*apiNode {
 		if id == "n3" {
 			via = "n2"
 		}
-		if code, out := call(t, http.MethodPost, nodes[via].srv.URL+"/cluster/v1/members", body); code != http.StatusOK {
+		// A follower that has not heard from the leader yet answers 503
+		// with retry set, and a client retries, as the CLI does.
+		var code int
+		var out string
+		waitCluster(t, "join "+id, func() bool {
+			code, out = call(t, http.MethodPost, nodes[via].srv.URL+"/cluster/v1/members", body)
+			return code != http.StatusServiceUnavailable || !strings.Contains(out, `"retry":true`)
+		})
+		if code != http.StatusOK {
 			t.Fatalf("join %s through %s: %d %s", id, via, code, out)
 		}
 	}
