@@ -96,21 +96,12 @@ func (a *ClusterAPI) signal(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	root := a.prog.Nets[v.State.Net]
-	sig := caseio.FindSignal(a.prog, root, req.Name)
-	if sig == nil {
-		fail(w, fmt.Errorf("workflow %s has no signal %s (it has: %v)", root.Name, req.Name, caseio.SignalNames(root)))
-		return
-	}
-	var payload []byte
-	if len(req.Payload) > 0 {
-		payload = req.Payload
-	}
-	vals, err := caseio.DecodePayload(a.prog, sig, payload)
+	args, err := clusterSignalArgs(a.prog, root, req.Name, req.Payload)
 	if err != nil {
-		fail(w, fmt.Errorf("bad payload for %s: %w", req.Name, err))
+		fail(w, err)
 		return
 	}
-	if err := a.n.Signal(r.Context(), req.RequestID, id, req.Name, host.ToEngineAll(vals)); err != nil {
+	if err := a.n.Signal(r.Context(), req.RequestID, id, req.Name, args); err != nil {
 		fail(w, err)
 		return
 	}

@@ -150,19 +150,11 @@ func (r *clusterRPC) SignalCase(ctx context.Context, req *connect.Request[knhkv1
 		return nil, connectErr(err)
 	}
 	root := r.a.prog.Nets[v.State.Net]
-	sig := caseio.FindSignal(r.a.prog, root, m.Name)
-	if sig == nil {
-		return nil, connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("workflow %s has no signal %s (it has: %v)", root.Name, m.Name, caseio.SignalNames(root)))
-	}
-	var payload []byte
-	if m.PayloadJson != "" {
-		payload = []byte(m.PayloadJson)
-	}
-	vals, err := caseio.DecodePayload(r.a.prog, sig, payload)
+	args, err := clusterSignalArgs(r.a.prog, root, m.Name, []byte(m.PayloadJson))
 	if err != nil {
-		return nil, connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("bad payload for %s: %w", m.Name, err))
+		return nil, connect.NewError(connect.CodeInvalidArgument, err)
 	}
-	if err := r.a.n.Signal(ctx, m.RequestId, m.CaseId, m.Name, host.ToEngineAll(vals)); err != nil {
+	if err := r.a.n.Signal(ctx, m.RequestId, m.CaseId, m.Name, args); err != nil {
 		return nil, connectErr(err)
 	}
 	s, err := r.summary(ctx, m.CaseId)
