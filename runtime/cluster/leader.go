@@ -199,21 +199,7 @@ func (n *Node) drive(l *leaderRun, id string, first func(context.Context) error)
 				l.eng.Forget(id)
 				return
 			}
-			var due <-chan time.Time
-			var t *time.Timer
-			if at, ok := l.eng.NextDue(id); ok {
-				t = time.NewTimer(time.Until(at))
-				due = t.C
-			}
-			select {
-			case <-kick:
-			case <-due:
-				err = l.eng.Run(ctx, id)
-			case <-ctx.Done():
-			}
-			if t != nil {
-				t.Stop()
-			}
+			err = AwaitCase(ctx, l.eng, id, kick)
 		}
 	}()
 	return started

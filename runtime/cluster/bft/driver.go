@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/knhk/knhk/compiler/ir"
+	"github.com/knhk/knhk/runtime/cluster"
 	"github.com/knhk/knhk/runtime/engine"
 )
 
@@ -153,21 +154,7 @@ func (d *Driver) drive(id string, first func(context.Context) error) <-chan erro
 				d.eng.Forget(id)
 				return
 			}
-			var due <-chan time.Time
-			var t *time.Timer
-			if at, ok := d.eng.NextDue(id); ok {
-				t = time.NewTimer(time.Until(at))
-				due = t.C
-			}
-			select {
-			case <-kick:
-			case <-due:
-				err = d.eng.Run(d.ctx, id)
-			case <-d.ctx.Done():
-			}
-			if t != nil {
-				t.Stop()
-			}
+			err = cluster.AwaitCase(d.ctx, d.eng, id, kick)
 		}
 	}()
 	return started
