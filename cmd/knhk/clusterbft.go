@@ -28,16 +28,9 @@ import (
 )
 
 func runBFTServe(e *env, o *serveOptions, c *clusterServeOptions, file string) int {
-	logger, err := metrics.NewLogger(e.stderr, o.logFormat, o.logLevel)
-	if err != nil {
-		return usageError(e, "%v", err)
-	}
-	comp, code := compileFile(e, file)
+	logger, comp, code := clusterProgram(e, o, file)
 	if comp == nil {
 		return code
-	}
-	if !soundGate(e, comp) {
-		return exitUser
 	}
 	m, err := engine.NewMachine(comp.prog)
 	if err != nil {

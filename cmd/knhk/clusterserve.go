@@ -97,16 +97,9 @@ func runClusterServe(e *env, o *serveOptions, c *clusterServeOptions, args []str
 	if err != nil {
 		return usageError(e, "--labels: %v", err)
 	}
-	logger, err := metrics.NewLogger(e.stderr, o.logFormat, o.logLevel)
-	if err != nil {
-		return usageError(e, "%v", err)
-	}
-	comp, code := compileFile(e, args[0])
+	logger, comp, code := clusterProgram(e, o, args[0])
 	if comp == nil {
 		return code
-	}
-	if !soundGate(e, comp) {
-		return exitUser
 	}
 	admitJoin, err := clusterLicense(&o.license, c.join == "")
 	if err != nil {
@@ -198,4 +191,23 @@ func joinCluster(ctx context.Context, url string, m cluster.Member, program stri
 		case <-time.After(300 * time.Millisecond):
 		}
 	}
+}
+
+// clusterProgram makes the logger and compiles file through the
+// soundness gate, the start that a raft member and a BFT validator
+// share. On failure comp is nil and code is the exit status, the
+// message already written.
+func clusterProgram(e *env, o *serveOptions, file string) (*slog.Logger, *compiled, int) {
+	logger, err := metrics.NewLogger(e.stderr, o.logFormat, o.logLevel)
+	if err != nil {
+		return nil, nil, usageError(e, "%v", err)
+	}
+	comp, code := compileFile(e, file)
+	if comp == nil {
+		return nil, nil, code
+	}
+	if !soundGate(e, comp) {
+		return nil, nil, exitUser
+	}
+	return logger, comp, exitOK
 }
