@@ -129,7 +129,7 @@ type recorder struct {
 	names []string
 }
 
-func (r *recorder) Invoke(ctx context.Context, inv engine.Invocation) (any, error) {
+func (r *recorder) Invoke(ctx context.Context, inv engine.Invocation) (eval.Value, error) {
 	v, err := r.w.Invoke(ctx, inv)
 	if err == nil && inv.Task != nil {
 		name := inv.Task.Name

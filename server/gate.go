@@ -9,6 +9,7 @@ import (
 
 	"github.com/knhk/knhk/compiler/ir"
 	"github.com/knhk/knhk/runtime/engine"
+	"github.com/knhk/knhk/runtime/eval"
 	"github.com/knhk/knhk/runtime/store"
 )
 
@@ -24,9 +25,9 @@ var _ engine.Recorder = gate{}
 
 // Invoke waits until the events that started the attempt are durable,
 // then runs it: a task never runs for a step the log could lose.
-func (g gate) Invoke(ctx context.Context, inv engine.Invocation) (any, error) {
+func (g gate) Invoke(ctx context.Context, inv engine.Invocation) (eval.Value, error) {
 	if err := g.log.sync(ctx, inv.CaseID); err != nil {
-		return nil, err
+		return eval.Value{}, err
 	}
 	return g.w.Invoke(ctx, inv)
 }

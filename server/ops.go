@@ -133,7 +133,7 @@ func (s *Service) SignalOnce(ctx context.Context, id, name string, payload []byt
 	if mailID == "" {
 		err = p.eng.Signal(ctx, id, name, host.ToEngineAll(vals))
 	} else {
-		err = p.eng.Receive(ctx, id, engine.Mail{ID: mailID, To: id, Workflow: root.Name, Signal: name, Payload: host.ToEngineAll(vals)})
+		err = p.eng.Receive(ctx, id, engine.Mail{ID: mailID, To: id, Workflow: root.Name, Signal: name, Payload: vals})
 		if errors.Is(err, engine.ErrUndeliverable) {
 			// The case ended between the check and the delivery.
 			return Summary{}, errf(CodeFailedPrecondition, "case_id", "case %s: %v", id, err)

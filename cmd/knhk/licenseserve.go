@@ -15,6 +15,7 @@ import (
 
 	"github.com/knhk/knhk/compiler/ir"
 	"github.com/knhk/knhk/runtime/engine"
+	"github.com/knhk/knhk/runtime/eval"
 	"github.com/knhk/knhk/runtime/license"
 	"github.com/knhk/knhk/runtime/meter"
 	"github.com/knhk/knhk/runtime/store"
@@ -176,7 +177,7 @@ type licenseWorker struct {
 	seconds prometheus.Counter
 }
 
-func (l *licenseWorker) Invoke(ctx context.Context, inv engine.Invocation) (any, error) {
+func (l *licenseWorker) Invoke(ctx context.Context, inv engine.Invocation) (eval.Value, error) {
 	start := time.Now()
 	v, err := l.w.Invoke(ctx, inv)
 	l.seconds.Add(time.Since(start).Seconds())

@@ -38,7 +38,6 @@ import (
 	"github.com/knhk/knhk/compiler/ir"
 	"github.com/knhk/knhk/runtime/engine"
 	"github.com/knhk/knhk/runtime/eval"
-	"github.com/knhk/knhk/runtime/host"
 )
 
 // caseMock is a case's mock as its metadata keeps it: the results per
@@ -197,28 +196,28 @@ func newMockWorker(w engine.Worker, prog *ir.Program, m *caseMock) engine.Worker
 	return &mockWorker{Worker: w, prog: prog, m: m}
 }
 
-func (w *mockWorker) Invoke(ctx context.Context, inv engine.Invocation) (any, error) {
+func (w *mockWorker) Invoke(ctx context.Context, inv engine.Invocation) (eval.Value, error) {
 	if inv.Task == nil {
 		return w.Worker.Invoke(ctx, inv)
 	}
 	x, ok, err := w.next(inv.Task.Name)
 	if err != nil {
-		return nil, err
+		return eval.Value{}, err
 	}
 	if !ok {
 		return w.Worker.Invoke(ctx, inv)
 	}
 	if why, ok := mockFailure(x); ok {
-		return nil, fmt.Errorf("task %s: %s (mocked)", inv.Task.Name, why)
+		return eval.Value{}, fmt.Errorf("task %s: %s (mocked)", inv.Task.Name, why)
 	}
 	if w.prog.KindOf(inv.Task.Result) == ir.KindVoid {
-		return nil, nil
+		return eval.Value{}, nil
 	}
 	v, err := eval.FromJSONNamed(w.prog, inv.Task.Result, "result", x)
 	if err != nil {
-		return nil, fmt.Errorf("task %s returned a bad mocked result: %w", inv.Task.Name, err)
+		return eval.Value{}, fmt.Errorf("task %s returned a bad mocked result: %w", inv.Task.Name, err)
 	}
-	return host.ToEngine(v), nil
+	return v, nil
 }
 
 // next takes the result of task's next call, consuming one element of a

@@ -75,32 +75,21 @@ func withSealResults(w engine.Worker, key *seal.PrivateKey, tasks map[string]boo
 	return s
 }
 
-func (w *sealResultWorker) Invoke(ctx context.Context, inv engine.Invocation) (any, error) {
+func (w *sealResultWorker) Invoke(ctx context.Context, inv engine.Invocation) (eval.Value, error) {
 	v, err := w.Worker.Invoke(ctx, inv)
 	if err != nil || inv.Task == nil || inv.Compensation || !w.tasks[inv.Task.Name] {
 		return v, err
 	}
-	var s string
-	switch x := v.(type) {
-	case eval.Value:
-		if x.Kind() != ir.KindString {
-			return v, nil
-		}
-		s = x.AsString()
-	case string:
-		s = x
-	default:
-		return nil, fmt.Errorf("task %s: --seal-results: cannot seal a result of type %T", inv.Task.Name, v)
+	if v.Kind() != ir.KindString {
+		return v, nil
 	}
+	s := v.AsString()
 	if seal.IsSealed(s) {
 		return v, nil
 	}
 	sealed, err := w.to.Seal([]byte(s))
 	if err != nil {
-		return nil, fmt.Errorf("task %s: sealing its result: %w", inv.Task.Name, err)
-	}
-	if _, ok := v.(string); ok {
-		return sealed, nil
+		return eval.Value{}, fmt.Errorf("task %s: sealing its result: %w", inv.Task.Name, err)
 	}
 	return eval.Str(sealed), nil
 }

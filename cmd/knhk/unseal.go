@@ -9,6 +9,8 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/knhk/knhk/compiler/ir"
+	"github.com/knhk/knhk/runtime/eval"
 	"io"
 	"os"
 	"strings"
@@ -126,12 +128,12 @@ func withUnseal(w engine.Worker, key *seal.PrivateKey) engine.Worker {
 	return u
 }
 
-func (w *unsealWorker) Invoke(ctx context.Context, inv engine.Invocation) (any, error) {
-	args := make([]any, len(inv.Args))
+func (w *unsealWorker) Invoke(ctx context.Context, inv engine.Invocation) (eval.Value, error) {
+	args := make([]eval.Value, len(inv.Args))
 	for i, a := range inv.Args {
 		v, err := w.open(a)
 		if err != nil {
-			return nil, fmt.Errorf("argument %d: %w", i+1, err)
+			return eval.Value{}, fmt.Errorf("argument %d: %w", i+1, err)
 		}
 		args[i] = v
 	}
@@ -141,37 +143,45 @@ func (w *unsealWorker) Invoke(ctx context.Context, inv engine.Invocation) (any, 
 
 // open returns v with every sealed string inside it opened; v itself is
 // not changed (the engine keeps it).
-func (w *unsealWorker) open(v any) (any, error) {
-	switch x := v.(type) {
-	case string:
-		if !seal.IsSealed(x) {
-			return x, nil
+func (w *unsealWorker) open(v eval.Value) (eval.Value, error) {
+	switch v.Kind() {
+	case ir.KindString:
+		if !seal.IsSealed(v.AsString()) {
+			return v, nil
 		}
-		pt, err := w.key.Open(x)
+		pt, err := w.key.Open(v.AsString())
 		if err != nil {
-			return nil, err
+			return eval.Value{}, err
 		}
-		return string(pt), nil
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
+		return eval.Str(string(pt)), nil
+	case ir.KindList, ir.KindRecord:
+		out := make([]eval.Value, v.Len())
+		for i, e := range v.Elems() {
 			o, err := w.open(e)
 			if err != nil {
-				return nil, err
+				return eval.Value{}, err
 			}
 			out[i] = o
 		}
-		return out, nil
-	case map[string]any:
-		out := make(map[string]any, len(x))
-		for k, e := range x {
-			o, err := w.open(e)
-			if err != nil {
-				return nil, err
-			}
-			out[k] = o
+		if v.Kind() == ir.KindRecord {
+			return eval.Record(v.RecordType(), out), nil
 		}
-		return out, nil
+		return eval.List(out), nil
+	case ir.KindMap:
+		keys := make([]eval.Value, v.Len())
+		vals := make([]eval.Value, v.Len())
+		for i := range v.Len() {
+			k, err := w.open(v.Key(i))
+			if err != nil {
+				return eval.Value{}, err
+			}
+			e, err := w.open(v.Index(i))
+			if err != nil {
+				return eval.Value{}, err
+			}
+			keys[i], vals[i] = k, e
+		}
+		return eval.Map(keys, vals), nil
 	}
 	return v, nil
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/knhk/knhk/compiler/ir"
 	"github.com/knhk/knhk/lang/check"
 	"github.com/knhk/knhk/runtime/engine"
+	"github.com/knhk/knhk/runtime/eval"
 	"github.com/knhk/knhk/runtime/host"
 )
 
@@ -121,4 +122,6 @@ func TestWaitsAndQuery(t *testing.T) {
 
 type nopWorker struct{}
 
-func (nopWorker) Invoke(context.Context, engine.Invocation) (any, error) { return nil, nil }
+func (nopWorker) Invoke(context.Context, engine.Invocation) (eval.Value, error) {
+	return eval.Value{}, nil
+}

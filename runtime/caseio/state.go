@@ -102,11 +102,7 @@ func QueryWith(ctx context.Context, ev engine.Evaluator, p *ir.Program, s *engin
 		return nil, fmt.Errorf("the descriptor has no function for it")
 	}
 	fn := p.Funcs[q.Value]
-	x, err := ev.Eval(ctx, fn, engine.Env{Prog: p, Vars: RootVars{S: s, F: s.Root()}})
-	if err != nil {
-		return nil, err
-	}
-	v, err := host.FromEngine(p, x, fn.Result)
+	v, err := ev.Eval(ctx, fn, engine.Env{Prog: p, Vars: RootVars{S: s, F: s.Root()}})
 	if err != nil {
 		return nil, err
 	}
@@ -119,23 +115,19 @@ type RootVars struct {
 	F *engine.Frame
 }
 
-// Var returns variable i of the frame (nil without one).
-func (r RootVars) Var(i int32) any {
+// Var returns variable i of the frame (void without one).
+func (r RootVars) Var(i int32) eval.Value {
 	if r.F == nil {
-		return nil
+		return eval.Value{}
 	}
 	return r.S.Var(r.F, i)
 }
 
 // Result returns the JSON of the result of a completed case of net, ""
 // when net returns nothing.
-func Result(p *ir.Program, net *ir.Net, result any) ([]byte, error) {
+func Result(p *ir.Program, net *ir.Net, result eval.Value) ([]byte, error) {
 	if p.KindOf(net.Result) == ir.KindVoid {
 		return nil, nil
 	}
-	v, err := host.FromEngine(p, result, net.Result)
-	if err != nil {
-		return nil, err
-	}
-	return eval.ToJSON(p, v, net.Result)
+	return eval.ToJSON(p, result, net.Result)
 }

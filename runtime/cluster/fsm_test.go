@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"github.com/knhk/knhk/runtime/eval"
 	"hash/crc32"
 	"io"
 	"strings"
@@ -36,7 +37,7 @@ func entry(t *testing.T, i uint64, c *Command) *raft.Log {
 }
 
 func startEvent(t *testing.T) []byte {
-	b, err := engine.EncodeEvent(&engine.Event{Kind: engine.EvStart, Time: 1, Trans: 0, Values: []any{"c"}})
+	b, err := engine.EncodeEvent(&engine.Event{Kind: engine.EvStart, Time: 1, Trans: 0, Values: eval.Values("c")})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/knhk/knhk/compiler/ir"
 	"github.com/knhk/knhk/runtime/engine"
+	"github.com/knhk/knhk/runtime/eval"
 	"github.com/knhk/knhk/runtime/host"
 	"github.com/knhk/knhk/runtime/store"
 	"github.com/knhk/knhk/runtime/worker"
@@ -48,7 +49,7 @@ func runSeq(ctx context.Context, e *engine.Engine, id string) error {
 	if err != nil {
 		return err
 	}
-	if s.Status != engine.Completed || s.Result != seqResult {
+	if s.Status != engine.Completed || s.Result != eval.Int(seqResult) {
 		return fmt.Errorf("case %s: status %v result %#v error %q", id, s.Status, s.Result, s.Error)
 	}
 	e.Forget(id)
@@ -223,8 +224,8 @@ func rawCalls(b *testing.B, p *ir.Program, n int) []time.Duration {
 	for range n {
 		begin := time.Now()
 		for k := range int64(10) {
-			v, err := w.Invoke(ctx, engine.Invocation{CaseID: "raw", Transition: "nop", Attempt: 1, Task: task, Args: []any{k + 1}})
-			if err != nil || v != k+1 {
+			v, err := w.Invoke(ctx, engine.Invocation{CaseID: "raw", Transition: "nop", Attempt: 1, Task: task, Args: eval.Values(k + 1)})
+			if err != nil || v != eval.Int(k+1) {
 				b.Fatalf("nop(%d) = %v, %v", k+1, v, err)
 			}
 		}

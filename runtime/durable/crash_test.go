@@ -11,6 +11,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/knhk/knhk/runtime/eval"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -219,7 +220,7 @@ func checkCrashRun(t *testing.T, dir string, rounds int) {
 				continue
 			}
 			s, _ := durable.Snapshot(id)
-			if s.Status != engine.Completed || s.Result != crashResult(id) {
+			if s.Status != engine.Completed || s.Result != eval.Int(crashResult(id)) {
 				t.Errorf("case %s: status %v result %#v (want %d) error %q", id, s.Status, s.Result, crashResult(id), s.Error)
 			}
 			got, err := caseEvents(ctx, engine.StoreLog{Store: st}, id)
@@ -287,7 +288,7 @@ func cleanRun(t *testing.T, id string) clean {
 		t.Fatal(err)
 	}
 	s, err := finish(ctx, e, id)
-	if err != nil || s.Status != engine.Completed || s.Result != crashResult(id) {
+	if err != nil || s.Status != engine.Completed || s.Result != eval.Int(crashResult(id)) {
 		t.Fatalf("clean run: %v, status %v result %#v", err, s.Status, s.Result)
 	}
 	events, err := caseEvents(ctx, log, id)
@@ -304,8 +305,8 @@ func cleanRun(t *testing.T, id string) clean {
 // refuse is a worker for cases that must not call anything.
 type refuse struct{}
 
-func (refuse) Invoke(_ context.Context, inv engine.Invocation) (any, error) {
-	return nil, fmt.Errorf("completed case %s invoked %s again", inv.CaseID, inv.Transition)
+func (refuse) Invoke(_ context.Context, inv engine.Invocation) (eval.Value, error) {
+	return eval.Value{}, fmt.Errorf("completed case %s invoked %s again", inv.CaseID, inv.Transition)
 }
 
 // effect is one line of the effect log.

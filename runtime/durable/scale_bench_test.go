@@ -27,6 +27,7 @@ import (
 
 	"github.com/knhk/knhk/compiler/ir"
 	"github.com/knhk/knhk/runtime/engine"
+	"github.com/knhk/knhk/runtime/eval"
 	"github.com/knhk/knhk/runtime/store"
 )
 
@@ -203,7 +204,7 @@ func runScale(tb testing.TB, p *ir.Program, wf, kind string, n int) scaleRun {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	if s.Status != engine.Completed || s.Result != want {
+	if s.Status != engine.Completed || s.Result != eval.Int(want) {
 		tb.Fatalf("%s over %d items: status %v result %v error %q, want %d", wf, n, s.Status, s.Result, s.Error, want)
 	}
 	heap := liveHeap() - before

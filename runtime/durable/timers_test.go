@@ -115,7 +115,7 @@ workflow Nap() -> int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Status != engine.Completed || s.Result != int64(3) {
+	if s.Status != engine.Completed || s.Result != eval.Int(3) {
 		t.Fatalf("case is %v with %v (%s), want completed with 3", s.Status, s.Result, s.Error)
 	}
 }
@@ -166,7 +166,7 @@ workflow Retry() -> int {
 			t.Errorf("attempt %d at +%v, want +%v", i+1, attempts[i].Sub(t0), want[i].Sub(t0))
 		}
 	}
-	if s, _ := e.Snapshot("c"); s.Status != engine.Completed || s.Result != int64(7) {
+	if s, _ := e.Snapshot("c"); s.Status != engine.Completed || s.Result != eval.Int(7) {
 		t.Fatalf("case is %v with %v, want completed with 7", s.Status, s.Result)
 	}
 }

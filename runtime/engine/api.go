@@ -8,11 +8,12 @@ import (
 	"time"
 
 	"github.com/knhk/knhk/compiler/ir"
+	"github.com/knhk/knhk/runtime/eval"
 )
 
 // VarReader reads the case variables of the net a function is scoped to.
 type VarReader interface {
-	Var(i int32) any
+	Var(i int32) eval.Value
 }
 
 // Env is what an [ir.Func] is evaluated against: its arguments and the
@@ -20,7 +21,7 @@ type VarReader interface {
 type Env struct {
 	Prog *ir.Program
 	Vars VarReader
-	Args []any
+	Args []eval.Value
 }
 
 // Evaluator evaluates expression functions: guards, call arguments,
@@ -28,7 +29,7 @@ type Env struct {
 // pure; the engine records its results in events, so it is never called
 // during replay. runtime/eval provides the real one.
 type Evaluator interface {
-	Eval(ctx context.Context, fn *ir.Func, env Env) (any, error)
+	Eval(ctx context.Context, fn *ir.Func, env Env) (eval.Value, error)
 }
 
 // Invocation is one attempt of a task or kernel call, or of a
@@ -43,7 +44,7 @@ type Invocation struct {
 	IdempotencyKey string
 	Task           *ir.Task   // nil for a kernel
 	Kernel         *ir.Kernel // nil for a task
-	Args           []any
+	Args           []eval.Value
 	Compensation   bool
 }
 
@@ -51,7 +52,7 @@ type Invocation struct {
 // engine retries per the call's clauses. The context carries the
 // attempt's timeout.
 type Worker interface {
-	Invoke(ctx context.Context, inv Invocation) (any, error)
+	Invoke(ctx context.Context, inv Invocation) (eval.Value, error)
 }
 
 // Recorder is an optional interface of a [Worker]: for the calls of the
@@ -80,7 +81,7 @@ func WillRecord(ctx context.Context) bool { return ctx.Value(recordsKey{}) != ni
 // engine records the choice in the event, so replay never asks again.
 // Without one the engine takes the first candidate.
 type Policy interface {
-	Choose(ctx context.Context, route string, features []any, candidates int) (int, error)
+	Choose(ctx context.Context, route string, features []eval.Value, candidates int) (int, error)
 }
 
 // Clock says what time it is. Tests use a fake one; events record what it

@@ -9,6 +9,7 @@ import (
 	"slices"
 
 	"github.com/knhk/knhk/compiler/ir"
+	"github.com/knhk/knhk/runtime/eval"
 )
 
 // ErrNotApplicable wraps the error Apply returns for an event that does
@@ -23,10 +24,14 @@ func notApplicable(format string, args ...any) error {
 // Apply folds event e into s. It is deterministic: it reads only s, e and
 // the machine's program, so replaying a case's events rebuilds its state
 // exactly. An event that does not fit s leaves s unchanged and returns an
-// error wrapping [ErrNotApplicable].
+// error wrapping [ErrNotApplicable]. An event read from the log is
+// typed first ([Machine.TypeEvent]).
 func (m *Machine) Apply(s *State, e *Event) error {
 	if e.Kind != EvStart && len(s.Frames) == 0 && s.Status == Running {
 		return notApplicable("%s before start", e.Kind)
+	}
+	if err := m.TypeEvent(s, e); err != nil {
+		return notApplicable("%v", err)
 	}
 	var err error
 	switch e.Kind {
@@ -102,7 +107,7 @@ func (m *Machine) start(s *State, e *Event) error {
 func (m *Machine) newFrame(s *State, ni, parent, trans, index int32) *Frame {
 	c := m.nets[ni]
 	f := &Frame{ID: s.NextFrame, Net: ni, Parent: parent, Trans: trans, Index: index,
-		Marking: make([]int32, len(c.init)), Vars: make([]any, len(c.n.Vars))}
+		Marking: make([]int32, len(c.init)), Vars: make([]eval.Value, len(c.n.Vars))}
 	copy(f.Marking, c.init)
 	f.Marking[c.n.Start]++
 	s.NextFrame++
@@ -177,15 +182,15 @@ func (m *Machine) fire(s *State, e *Event) error {
 		s.NextInv++
 		m.startSleep(s.Invs[len(s.Invs)-1], e.Time) // a durable timer (sleep.go)
 	case ir.TWorkflow:
-		g := &Group{Trans: e.Trans, Items: []any{nil}, Args: e.Values, Results: []any{nil}}
+		g := &Group{Trans: e.Trans, Items: []eval.Value{{}}, Args: e.Values, Results: []eval.Value{{}}}
 		f.Groups = append(f.Groups, g)
 		m.spawn(s, f, g)
 	case ir.TMulti:
 		// Clipped: more on appends to the items, which must not write
 		// into the event's list.
-		items := slices.Clip(e.Values[0].([]any))
+		items := slices.Clip(e.Values[0].Elems())
 		g := &Group{Trans: e.Trans, Items: items, Args: e.Values[1:], Limit: max(e.Limit, 0),
-			Quorum: max(e.Quorum, 0), Results: make([]any, len(items))}
+			Quorum: max(e.Quorum, 0), Results: make([]eval.Value, len(items))}
 		f.Groups = append(f.Groups, g)
 		takeBuffered(s, t, g)
 		m.spawn(s, f, g)
@@ -208,7 +213,7 @@ func (m *Machine) fire(s *State, e *Event) error {
 		produce(f, tr, e.Outs)
 		msg := e.Message
 		if msg == "" && len(e.Values) > 0 {
-			msg = fmt.Sprint(e.Values[0])
+			msg = message(e.Values[0])
 		}
 		m.failIn(s, f.ID, msg, t.Loc)
 		return nil
@@ -237,9 +242,9 @@ func (m *Machine) fire(s *State, e *Event) error {
 	return nil
 }
 
-func isList(v any) bool { _, ok := v.([]any); return ok }
+func isList(v eval.Value) bool { return v.Kind() == ir.KindList }
 
-func bind(s *State, f *Frame, t *ir.Transition, payload []any) {
+func bind(s *State, f *Frame, t *ir.Transition, payload []eval.Value) {
 	for k, v := range t.Bind {
 		if k < len(payload) {
 			s.setVar(f, v, payload[k])
@@ -299,16 +304,16 @@ func (m *Machine) finishGroup(s *State, p *Frame, g *Group) {
 		s.dropGroup(p, g.Trans)
 	}
 	if tr.t.Result >= 0 {
-		var v any
+		var v eval.Value
 		switch {
 		case tr.t.Kind == ir.TWorkflow:
 			v = g.Results[0]
 		case kept:
 			// The results so far, nil for the instances still
 			// running: the kept ones go on writing g.Results.
-			v = slices.Clone(g.Results)
+			v = eval.List(slices.Clone(g.Results))
 		default:
-			v = g.Results
+			v = eval.List(g.Results)
 		}
 		s.setVar(p, tr.t.Result, v)
 	}
@@ -465,7 +470,7 @@ func (m *Machine) done(s *State, e *Event) error {
 	if v == nil || v.Waiting && !m.sleeping(v) {
 		return notApplicable("completion of invocation %d that is not running", e.Inv)
 	}
-	var result any
+	var result eval.Value
 	if len(e.Values) > 0 {
 		result = e.Values[0]
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/knhk/knhk/compiler/ir"
+	"github.com/knhk/knhk/runtime/eval"
 	"github.com/knhk/knhk/runtime/store"
 )
 
@@ -154,7 +155,8 @@ func (e *Engine) Machine() *Machine { return e.m }
 func (e *Engine) now() int64 { return e.clock.Now().UnixNano() }
 
 // Start starts case id of workflow net with args and runs it until it
-// waits or ends.
+// waits or ends. Each argument is an eval.Value of its parameter's type
+// or a plain Go value ([Machine.Args]).
 func (e *Engine) Start(ctx context.Context, id, net string, args []any) error {
 	ni := int32(-1)
 	for i, n := range e.m.Prog.Nets {
@@ -166,6 +168,10 @@ func (e *Engine) Start(ctx context.Context, id, net string, args []any) error {
 	if ni < 0 {
 		return fmt.Errorf("unknown workflow %s", net)
 	}
+	vals, err := e.m.Args(args, e.m.Prog.Nets[ni].Params)
+	if err != nil {
+		return fmt.Errorf("workflow %s: %w", net, err)
+	}
 	e.mu.Lock()
 	if _, ok := e.cases[id]; ok {
 		e.mu.Unlock()
@@ -176,7 +182,7 @@ func (e *Engine) Start(ctx context.Context, id, net string, args []any) error {
 	defer cr.mu.Unlock()
 	e.cases[id] = cr
 	e.mu.Unlock()
-	if err := e.commit(ctx, cr, &Event{Kind: EvStart, Time: e.now(), Trans: ni, Values: args}); err != nil {
+	if err := e.commit(ctx, cr, &Event{Kind: EvStart, Time: e.now(), Trans: ni, Values: vals}); err != nil {
 		e.mu.Lock()
 		delete(e.cases, id)
 		e.mu.Unlock()
@@ -195,7 +201,9 @@ func (e *Engine) lookup(id string) (*caseRun, error) {
 	return cr, nil
 }
 
-// Signal delivers signal name with payload to case id and runs it.
+// Signal delivers signal name with payload to case id and runs it. Each
+// payload value is an eval.Value of its parameter's type or a plain Go
+// value ([Machine.Args]).
 func (e *Engine) Signal(ctx context.Context, id, name string, payload []any) error {
 	cr, err := e.lookup(id)
 	if err != nil {
@@ -209,7 +217,15 @@ func (e *Engine) Signal(ctx context.Context, id, name string, payload []any) err
 	if !e.m.accepts(cr.s.Net, name) {
 		return fmt.Errorf("workflow %s has no signal %s", e.m.Prog.Nets[cr.s.Net].Name, name)
 	}
-	if err := e.commit(ctx, cr, &Event{Kind: EvSignal, Time: e.now(), Name: name, Values: payload}); err != nil {
+	var vals []eval.Value
+	if d := e.m.signalDecl(&cr.s, name); d != nil {
+		if vals, err = e.m.Args(payload, d.Params); err != nil {
+			return fmt.Errorf("signal %s: %w", name, err)
+		}
+	} else if len(payload) > 0 {
+		return fmt.Errorf("signal %s takes no payload", name)
+	}
+	if err := e.commit(ctx, cr, &Event{Kind: EvSignal, Time: e.now(), Name: name, Values: vals}); err != nil {
 		return err
 	}
 	if cr.poke() {
@@ -395,7 +411,7 @@ func (e *Engine) drain(ctx context.Context, cr *caseRun, steps *int, hold func(*
 
 type outcome struct {
 	inv    *Inv
-	result any
+	result eval.Value
 	err    error
 }
 
@@ -490,9 +506,9 @@ func (e *Engine) call(ctx context.Context, v *Inv, inv Invocation) outcome {
 }
 
 // attempt runs inv, bounded by timeout nanoseconds (0 for none).
-func (e *Engine) attempt(ctx context.Context, timeout int64, inv Invocation) (any, error) {
+func (e *Engine) attempt(ctx context.Context, timeout int64, inv Invocation) (eval.Value, error) {
 	if inv.Task == nil && inv.Kernel == nil {
-		return nil, fmt.Errorf("call of unknown task or kernel in %s", inv.Transition)
+		return eval.Value{}, fmt.Errorf("call of unknown task or kernel in %s", inv.Transition)
 	}
 	cctx := ctx
 	if timeout > 0 {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/knhk/knhk/compiler/ir"
+	"github.com/knhk/knhk/runtime/eval"
 )
 
 // EventKind says what an [Event] records.
@@ -65,10 +66,10 @@ type Event struct {
 	// its value, of a call its arguments, of a multiple-instance
 	// transition the items followed by the arguments; EvDone the result;
 	// EvSignal the payload; EvHook the action's arguments.
-	Values []any
+	Values []eval.Value
 	// Undo holds the evaluated arguments of the compensation of a
 	// completed call (EvDone), nil when it has none.
-	Undo     []any
+	Undo     []eval.Value
 	Attempts int32  // EvFire of a call, EvHook of a task: attempts allowed (1 + retries)
 	Limit    int32  // EvFire of a TMulti: instances at a time, 0 for no limit
 	Quorum   int32  // EvFire of a TMulti: instances to wait for, 0 for all
@@ -83,7 +84,7 @@ type Event struct {
 	From string
 	// Features are the feature values a TRoute's policy chose from
 	// (EvFire of a TRoute), kept with the call for its reward.
-	Features []any
+	Features []eval.Value
 	// Reward is what the chosen call of a route earned (EvDone, and
 	// EvFailed of the last attempt, of a route's call), when Rewarded.
 	Reward   float64
@@ -93,6 +94,11 @@ type Event struct {
 	// transition being scheduled. It travels in the event because Apply
 	// cannot re-run the evaluator to find it.
 	Loc ir.Loc
+
+	// untyped is set by DecodeEvent: Values, Undo and Features are as
+	// the log stores them, without their types, until Apply (or
+	// TypeEvent) types them (valuetypes.go).
+	untyped bool
 }
 
 // Located is implemented by evaluation errors that know the source

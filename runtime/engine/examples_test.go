@@ -16,6 +16,7 @@ import (
 	"github.com/knhk/knhk/compiler"
 	"github.com/knhk/knhk/compiler/ir"
 	"github.com/knhk/knhk/lang/check"
+	"github.com/knhk/knhk/runtime/eval"
 )
 
 // abstract makes up values of IR types; its booleans are a deterministic
@@ -27,7 +28,7 @@ type abstract struct {
 	n  uint32
 }
 
-func (a *abstract) value(t ir.TypeID) any {
+func (a *abstract) value(t ir.TypeID) eval.Value {
 	switch t {
 	case ir.Bool:
 		a.mu.Lock()
@@ -35,40 +36,46 @@ func (a *abstract) value(t ir.TypeID) any {
 		h := fnv.New32a()
 		h.Write([]byte{byte(a.n), byte(a.n >> 8), byte(a.n >> 16)})
 		a.mu.Unlock()
-		return h.Sum32()%4 != 0
-	case ir.Int, ir.I32, ir.U32:
-		return int64(1)
-	case ir.Float, ir.F32:
-		return 1.0
+		return eval.Bool(h.Sum32()%4 != 0)
+	case ir.Int:
+		return eval.Int(1)
+	case ir.I32:
+		return eval.I32(1)
+	case ir.U32:
+		return eval.U32(1)
+	case ir.Float:
+		return eval.Float(1)
+	case ir.F32:
+		return eval.F32(1)
 	case ir.String:
-		return "x"
+		return eval.Str("x")
 	case ir.Duration:
-		return time.Duration(0)
+		return eval.Duration(0)
 	case ir.Time:
-		return time.Unix(0, 0)
+		return eval.Time(time.Unix(0, 0))
 	case ir.Void:
-		return nil
+		return eval.Void
 	}
 	if t >= ir.FirstComposite {
 		if ty := a.p.Type(t); ty != nil && ty.Kind == ir.KindList {
-			return []any{a.value(ty.Elem), a.value(ty.Elem)}
+			return eval.List([]eval.Value{a.value(ty.Elem), a.value(ty.Elem)})
 		}
 	}
-	return nil
+	return eval.Zero(a.p, t)
 }
 
-func (a *abstract) Eval(_ context.Context, fn *ir.Func, _ Env) (any, error) {
+func (a *abstract) Eval(_ context.Context, fn *ir.Func, _ Env) (eval.Value, error) {
 	if strings.HasSuffix(fn.Name, ".guard") {
-		return true, nil // let guard statements pass, to get further
+		return eval.Bool(true), nil // let guard statements pass, to get further
 	}
 	return a.value(fn.Result), nil
 }
 
-func (a *abstract) Invoke(_ context.Context, inv Invocation) (any, error) {
+func (a *abstract) Invoke(_ context.Context, inv Invocation) (eval.Value, error) {
 	if inv.Task != nil {
 		return a.value(inv.Task.Result), nil
 	}
-	return nil, nil
+	return eval.Value{}, nil
 }
 
 func TestExamplesRun(t *testing.T) {

@@ -14,6 +14,7 @@ import (
 	"github.com/knhk/knhk/compiler"
 	"github.com/knhk/knhk/compiler/ir"
 	"github.com/knhk/knhk/compiler/sound"
+	"github.com/knhk/knhk/runtime/eval"
 )
 
 // fakeEval evaluates a function by the Go closure registered for it.
@@ -21,13 +22,75 @@ type fakeEval struct {
 	fns map[*ir.Func]func(Env) (any, error)
 }
 
-func (f *fakeEval) Eval(_ context.Context, fn *ir.Func, env Env) (any, error) {
+func (f *fakeEval) Eval(_ context.Context, fn *ir.Func, env Env) (eval.Value, error) {
 	g := f.fns[fn]
 	if g == nil {
-		return nil, fmt.Errorf("fake evaluator has no %s", fn.Name)
+		return eval.Value{}, fmt.Errorf("fake evaluator has no %s", fn.Name)
 	}
-	return g(env)
+	x, err := g(env)
+	return val(x), err
 }
+
+// val is x, a Go value a fake returns, as an eval value: int64, bool,
+// string, float64, time.Duration, time.Time and []any become the
+// value of that kind, nil void, an eval.Value itself.
+func val(x any) eval.Value {
+	switch y := x.(type) {
+	case nil:
+		return eval.Value{}
+	case eval.Value:
+		return y
+	case int64:
+		return eval.Int(y)
+	case int:
+		return eval.Int(int64(y))
+	case bool:
+		return eval.Bool(y)
+	case string:
+		return eval.Str(y)
+	case float64:
+		return eval.Float(y)
+	case time.Duration:
+		return eval.Duration(y)
+	case time.Time:
+		return eval.Time(y)
+	case []any:
+		out := make([]eval.Value, len(y))
+		for i, e := range y {
+			out[i] = val(e)
+		}
+		return eval.List(out)
+	}
+	panic(fmt.Sprintf("val: a %T", x))
+}
+
+// vals is val of each of xs.
+func vals(xs ...any) []eval.Value {
+	out := make([]eval.Value, len(xs))
+	for i, x := range xs {
+		out[i] = val(x)
+	}
+	return out
+}
+
+// plain is v as a Go value (eval.Plain), for comparing with what a
+// test expects.
+func plain(v eval.Value) any { return eval.Plain(v) }
+
+// plains is plain of each of vs.
+func plains(vs []eval.Value) []any {
+	if vs == nil {
+		return nil
+	}
+	out := make([]any, len(vs))
+	for i, v := range vs {
+		out[i] = plain(v)
+	}
+	return out
+}
+
+// num reads an int variable of a fake's environment.
+func num(e Env, i int32) int64 { return e.Vars.Var(i).AsInt() }
 
 // fakeClock is a settable clock.
 type fakeClock struct {
@@ -52,7 +115,7 @@ type fakeWorker struct {
 	maxEver  int
 }
 
-func (w *fakeWorker) Invoke(ctx context.Context, inv Invocation) (any, error) {
+func (w *fakeWorker) Invoke(ctx context.Context, inv Invocation) (eval.Value, error) {
 	name := inv.Transition
 	if inv.Task != nil {
 		name = inv.Task.Name
@@ -65,9 +128,10 @@ func (w *fakeWorker) Invoke(ctx context.Context, inv Invocation) (any, error) {
 	w.mu.Unlock()
 	defer func() { w.mu.Lock(); w.inFlight--; w.mu.Unlock() }()
 	if b != nil {
-		return b(ctx, inv)
+		x, err := b(ctx, inv)
+		return val(x), err
 	}
-	return name + "-ok", nil
+	return eval.Str(name + "-ok"), nil
 }
 
 // names returns the task names invoked, in order.

@@ -417,12 +417,11 @@ func (e *Engine) hookEvent(ctx context.Context, s *State, now int64) Event {
 			out.Message = reason(err)
 			return out
 		}
-		b, ok := v.(bool)
-		if !ok {
-			out.Message = fmt.Sprintf("condition is %T, not bool", v)
+		if v.Kind() != ir.KindBool {
+			out.Message = fmt.Sprintf("condition is %s, not bool", describeValue(v))
 			return out
 		}
-		if !b {
+		if !v.AsBool() {
 			return out
 		}
 	}

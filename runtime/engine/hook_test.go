@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/knhk/knhk/compiler/ir"
+	"github.com/knhk/knhk/runtime/eval"
 )
 
 // addHook adds hook name on ev to workflow net, running action.
@@ -32,7 +33,7 @@ func (w *fakeWorker) hookCalls(hook string) [][]any {
 	var out [][]any
 	for _, c := range w.calls {
 		if c.Transition == "hook "+hook {
-			out = append(out, c.Args)
+			out = append(out, plains(c.Args))
 		}
 	}
 	return out
@@ -71,7 +72,7 @@ func TestHookStart(t *testing.T) {
 	// The hook is resolved before anything else happens; its action runs
 	// in the same round as A.
 	x.wantTrace("c", "start", "hook opened", "A", "done hook opened", "done A", "end")
-	if s := x.wantStatus("c", Completed); s.Result != "a-ok" || len(s.HookErrors) != 0 {
+	if s := x.wantStatus("c", Completed); s.Result != eval.Str("a-ok") || len(s.HookErrors) != 0 {
 		t.Errorf("result %v, hook errors %q", s.Result, s.HookErrors)
 	}
 	if got := x.w.hookCalls("opened"); !reflect.DeepEqual(got, [][]any{{"ann"}}) {
@@ -89,7 +90,7 @@ func TestHookEnd(t *testing.T) {
 	x.addHook("Seq", "closed", ir.HookEnd, call(audit, x.varFn("r", ir.String, 1)))
 	x.start("c", "Seq", "ann")
 	x.wantTrace("c", "start", "A", "done A", "end", "hook closed", "done hook closed")
-	if s := x.wantStatus("c", Completed); s.Result != "a-ok" || s.Closing != Running {
+	if s := x.wantStatus("c", Completed); s.Result != eval.Str("a-ok") || s.Closing != Running {
 		t.Errorf("result %v, closing %s", s.Result, s.Closing)
 	}
 	// The end hook saw the variables of the completed root frame.
@@ -101,7 +102,7 @@ func TestHookEnd(t *testing.T) {
 	// known.
 	for _, k := range []int{4, 5} {
 		s := x.stateAfter("c", k)
-		if s.Status != Running || s.Closing != Completed || s.Result != "a-ok" {
+		if s.Status != Running || s.Closing != Completed || s.Result != eval.Str("a-ok") {
 			t.Errorf("after %d events: %s closing %s result %v", k, s.Status, s.Closing, s.Result)
 		}
 	}
@@ -150,7 +151,7 @@ func TestHookCompleteAfterResult(t *testing.T) {
 	h.Task = ta
 	// The condition reads the result just assigned: false after the
 	// first call, true after the second.
-	h.Cond = x.fn("second", ir.Bool, func(e Env) (any, error) { return e.Vars.Var(r) == "second", nil })
+	h.Cond = x.fn("second", ir.Bool, func(e Env) (any, error) { return e.Vars.Var(r) == eval.Str("second"), nil })
 	calls := 0
 	x.w.behave["a"] = func(context.Context, Invocation) (any, error) {
 		if calls++; calls == 1 {
@@ -188,7 +189,7 @@ func TestHookCompleteInChildFramesWorkflowAction(t *testing.T) {
 		"Audit[5]", "done Audit[3]", "end[3]", "done W[4]", "hook each", "end[4]", "C", "Audit[6]", "done Audit[5]",
 		"end[5]", "done C", "end", "done Audit[6]", "end[6]")
 	s := x.wantStatus("c", Completed)
-	if s.Result != "c-ok" || len(s.Frames) != 1 {
+	if s.Result != eval.Str("c-ok") || len(s.Frames) != 1 {
 		t.Errorf("result %v, %d frames left", s.Result, len(s.Frames))
 	}
 	if got := x.w.names(); len(slices.DeleteFunc(got, func(n string) bool { return n != "audit" })) != 3 {
@@ -264,8 +265,8 @@ func TestHookFailuresDoNotFailTheCase(t *testing.T) {
 		"end", "hook notbool error", "hook wf", "Flaky[1]", "failed hook retried@2", "failed Flaky[1]@1", "retry Flaky[1]",
 		"failed Flaky[1]@2")
 	s := x.wantStatus("c", Completed)
-	want := []string{"hook bad: division by zero", "hook notbool: condition is int64, not bool", "hook retried: down", "hook wf: down"}
-	if s.Result != "a-ok" || !reflect.DeepEqual(s.HookErrors, want) {
+	want := []string{"hook bad: division by zero", "hook notbool: condition is a int, not bool", "hook retried: down", "hook wf: down"}
+	if s.Result != eval.Str("a-ok") || !reflect.DeepEqual(s.HookErrors, want) {
 		t.Errorf("result %v, hook errors %q, want %q", s.Result, s.HookErrors, want)
 	}
 	if len(s.Frames) != 1 || len(s.Invs) != 0 {

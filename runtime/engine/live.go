@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/knhk/knhk/compiler/ir"
+	"github.com/knhk/knhk/runtime/eval"
 )
 
 // flight is a call running in the background.
@@ -24,7 +25,7 @@ type flight struct {
 // liveOutcome is what a background call reports.
 type liveOutcome struct {
 	id, attempt int32
-	result      any
+	result      eval.Value
 	err         error
 }
 

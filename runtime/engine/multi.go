@@ -10,6 +10,7 @@ import (
 	"fmt"
 
 	"github.com/knhk/knhk/compiler/ir"
+	"github.com/knhk/knhk/runtime/eval"
 )
 
 // blocked reports whether transition ti of frame f must wait although
@@ -54,16 +55,16 @@ func takeBuffered(s *State, t *ir.Transition, g *Group) {
 			continue
 		}
 		g.Items = append(g.Items, element(r.Payload))
-		g.Results = append(g.Results, nil)
+		g.Results = append(g.Results, eval.Value{})
 	}
 	clear(s.Inbox[len(in):])
 	s.Inbox = in
 }
 
 // element is the element a signal's payload adds: its one value.
-func element(payload []any) any {
+func element(payload []eval.Value) eval.Value {
 	if len(payload) == 0 {
-		return nil
+		return eval.Value{}
 	}
 	return payload[0]
 }
@@ -80,7 +81,7 @@ func (m *Machine) addInstance(s *State, e *Event) bool {
 				continue
 			}
 			g.Items = append(g.Items, element(e.Values))
-			g.Results = append(g.Results, nil)
+			g.Results = append(g.Results, eval.Value{})
 			m.spawn(s, f, g)
 			return true
 		}

@@ -21,9 +21,9 @@ func waitBody(x *fixture) *ir.NetBuilder {
 	bp := body.Place("p")
 	tm := body.Step("t", ir.TTimer, body.N.Start, bp)
 	body.T(tm).Value = x.fn("minutes", ir.Duration, func(e Env) (any, error) {
-		return time.Duration(e.Vars.Var(0).(int64)) * time.Minute, nil
+		return time.Duration(num(e, 0)) * time.Minute, nil
 	})
-	ret(body, bp, x.fn("double", ir.Int, func(e Env) (any, error) { return 2 * e.Vars.Var(0).(int64), nil }))
+	ret(body, bp, x.fn("double", ir.Int, func(e Env) (any, error) { return 2 * num(e, 0), nil }))
 	return body
 }
 
@@ -32,7 +32,7 @@ func waitBody(x *fixture) *ir.NetBuilder {
 func multi(x *fixture, n, body *ir.NetBuilder, in, out int32, items ...any) int32 {
 	mi := n.Step("each", ir.TMulti, in, out)
 	n.T(mi).Call = &ir.Call{Kind: ir.CallWorkflow, Target: body.Index, Retry: -1, Backoff: ir.NoFunc, Timeout: ir.NoFunc}
-	n.T(mi).Value = x.constFn("items", ir.Int, items)
+	n.T(mi).Value = x.constFn("items", x.p.ListOf(ir.Int), items)
 	return mi
 }
 
@@ -69,7 +69,7 @@ func TestMultiKeep(t *testing.T) {
 	x.start("c", "Keep")
 	x.advance("c", 2*time.Minute)
 	s := x.wantStatus("c", Running)
-	if got := s.Root().Vars[res]; !reflect.DeepEqual(got, []any{int64(2), int64(4), nil}) {
+	if got := s.Root().Vars[res]; !reflect.DeepEqual(plain(got), []any{int64(2), int64(4), nil}) {
 		t.Errorf("results at the quorum %v, want [2 4 nil]", got)
 	}
 	if len(s.Frames) != 2 || len(s.Root().Groups) != 1 || !s.Root().Groups[0].Joined {
@@ -136,11 +136,11 @@ func TestMultiKeepBlocksReentry(t *testing.T) {
 	n.T(mi).Keep = true
 	inc := n.Step("inc", ir.TAssign, p1, p2)
 	n.T(inc).Result = round
-	n.T(inc).Value = x.fn("inc", ir.Int, func(e Env) (any, error) { return e.Vars.Var(round).(int64) + 1, nil })
+	n.T(inc).Value = x.fn("inc", ir.Int, func(e Env) (any, error) { return num(e, round) + 1, nil })
 	test := n.Trans("test", ir.TNop)
 	n.In(p2, test)
 	n.T(test).Split = ir.SplitXor
-	n.OutIf(test, p0, x.fn("again", ir.Bool, func(e Env) (any, error) { return e.Vars.Var(round).(int64) < 2, nil }))
+	n.OutIf(test, p0, x.fn("again", ir.Bool, func(e Env) (any, error) { return num(e, round) < 2, nil }))
 	n.Out(test, p3)
 	ret(n, p3, ir.NoFunc)
 	x.start("c", "Again")
@@ -186,7 +186,7 @@ func TestMultiMoreOn(t *testing.T) {
 			x.wantTrace("c", "start", "arm delay", "signal More", "timer delay", "each", "arm t[1]",
 				"signal More", "arm t[2]", "timer t[2]", "end[2]", "timer t[1]", "end[1]", "end")
 			s := x.wantStatus("c", Completed)
-			if got := s.Root().Vars[res]; !reflect.DeepEqual(got, []any{int64(4), int64(2)}) {
+			if got := s.Root().Vars[res]; !reflect.DeepEqual(plain(got), []any{int64(4), int64(2)}) {
 				t.Errorf("transient: results %v, want [4 2]", got)
 			}
 			continue
@@ -196,7 +196,7 @@ func TestMultiMoreOn(t *testing.T) {
 		x.wantTrace("c", "start", "arm delay", "signal More", "timer delay", "each", "arm t[1]", "arm t[2]",
 			"signal More", "arm t[3]", "timer t[3]", "end[3]", "timer t[1]", "end[1]", "timer t[2]", "end[2]", "end")
 		s := x.wantStatus("c", Completed)
-		if got := s.Root().Vars[res]; !reflect.DeepEqual(got, []any{int64(4), int64(8), int64(2)}) {
+		if got := s.Root().Vars[res]; !reflect.DeepEqual(plain(got), []any{int64(4), int64(8), int64(2)}) {
 			t.Errorf("persistent: results %v, want [4 8 2]", got)
 		}
 		if len(s.Inbox) != 0 {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/knhk/knhk/compiler/ir"
+	"github.com/knhk/knhk/runtime/eval"
 )
 
 var ctx = context.Background()
@@ -31,7 +32,7 @@ func TestSequence(t *testing.T) {
 	x.start("c1", "Seq")
 	x.wantTrace("c1", "start", "begin", "A", "done A", "B", "done B", "end")
 	s := x.wantStatus("c1", Completed)
-	if s.Result != "b-ok" {
+	if s.Result != eval.Str("b-ok") {
 		t.Errorf("result %v, want b-ok", s.Result)
 	}
 	if got := x.w.names(); !reflect.DeepEqual(got, []string{"a", "b"}) {
@@ -77,7 +78,7 @@ func TestParallelSync(t *testing.T) {
 func TestExclusiveChoice(t *testing.T) {
 	x := newFixture(t)
 	n := x.p.NewNet("Choice", ir.String, ir.Param{Name: "amount", Type: ir.Int})
-	big := x.fn("big", ir.Bool, func(e Env) (any, error) { return e.Vars.Var(0).(int64) > 100, nil })
+	big := x.fn("big", ir.Bool, func(e Env) (any, error) { return num(e, 0) > 100, nil })
 	pa, pb, m := n.Place("pa"), n.Place("pb"), n.Place("merge")
 	choose := n.Trans("choose", ir.TNop)
 	n.T(choose).Split = ir.SplitXor
@@ -101,7 +102,7 @@ func TestMultiChoiceSyncMerge(t *testing.T) {
 	ta, tb := x.task("a", 0), x.task("b", 0)
 	n := x.p.NewNet("Multi", ir.Void, ir.Param{Name: "mask", Type: ir.Int})
 	bit := func(k int64) ir.FuncID {
-		return x.fn("bit", ir.Bool, func(e Env) (any, error) { return e.Vars.Var(0).(int64)&k != 0, nil })
+		return x.fn("bit", ir.Bool, func(e Env) (any, error) { return num(e, 0)&k != 0, nil })
 	}
 	pa, pb, pc := n.Place("pa"), n.Place("pb"), n.Place("pc")
 	qa, qb, qc, j := n.Place("qa"), n.Place("qb"), n.Place("qc"), n.Place("j")
@@ -219,7 +220,7 @@ func TestDeferredChoice(t *testing.T) {
 		t.Fatal(err)
 	}
 	x.wantTrace("sig", "start", "begin", "arm on_timer", "signal Go", "signalled", "end")
-	if s := x.wantStatus("sig", Completed); s.Result != "ann" || len(s.Timers) != 0 {
+	if s := x.wantStatus("sig", Completed); s.Result != eval.Str("ann") || len(s.Timers) != 0 {
 		t.Errorf("result %v timers %v", s.Result, s.Timers)
 	}
 
@@ -240,7 +241,7 @@ func TestDeferredChoice(t *testing.T) {
 	if err := y.eng.Signal(ctx, "other", "Stop", nil); err == nil || err.Error() != "workflow Wait has no signal Stop" {
 		t.Errorf("an undeclared signal: %v", err)
 	}
-	if s := y.wantStatus("timer", Completed); s.Result != nil {
+	if s := y.wantStatus("timer", Completed); s.Result != (eval.Value{}) {
 		t.Errorf("result %v, want none", s.Result)
 	}
 }
@@ -315,7 +316,7 @@ func TestCancelRegionAndCase(t *testing.T) {
 	x.eng = nil
 	x.start("case", "Early")
 	x.wantTrace("case", "start", "split", "end")
-	if s := x.wantStatus("case", Completed); s.Result != int64(7) || s.Root().Marking[pa] != 0 {
+	if s := x.wantStatus("case", Completed); s.Result != eval.Int(7) || s.Root().Marking[pa] != 0 {
 		t.Errorf("result %v marking %v", s.Result, s.Root().Marking)
 	}
 
@@ -365,16 +366,16 @@ func TestCycle(t *testing.T) {
 	taskStep(n, "W", call(tw), top, mid)
 	inc := n.Step("inc", ir.TAssign, mid, test)
 	n.T(inc).Result = i
-	n.T(inc).Value = x.fn("inc", ir.Int, func(e Env) (any, error) { return e.Vars.Var(i).(int64) + 1, nil })
+	n.T(inc).Value = x.fn("inc", ir.Int, func(e Env) (any, error) { return num(e, i) + 1, nil })
 	again := n.Trans("again", ir.TNop)
 	n.T(again).Split = ir.SplitXor
 	n.In(test, again)
-	n.OutIf(again, top, x.fn("more", ir.Bool, func(e Env) (any, error) { return e.Vars.Var(i).(int64) < 3, nil }))
+	n.OutIf(again, top, x.fn("more", ir.Bool, func(e Env) (any, error) { return num(e, i) < 3, nil }))
 	n.Out(again, out)
 	ret(n, out, x.varFn("i", ir.Int, i))
 	x.start("c", "Loop")
 	x.wantTrace("c", "start", "init", "W", "done W", "inc", "again", "W", "done W", "inc", "again", "W", "done W", "inc", "again", "end")
-	if s := x.wantStatus("c", Completed); s.Result != int64(3) {
+	if s := x.wantStatus("c", Completed); s.Result != eval.Int(3) {
 		t.Errorf("result %v", s.Result)
 	}
 	keys := map[string]bool{}
@@ -395,8 +396,8 @@ func TestMultiInstanceLimit(t *testing.T) {
 	taskStep(body, "W", call(tw, x.varFn("item", ir.Int, 0)), body.N.Start, bp)
 	add := body.Step("add", ir.TAssign, bp, bq)
 	body.T(add).Result = 1
-	body.T(add).Value = x.fn("add", ir.Int, func(e Env) (any, error) { return e.Vars.Var(0).(int64) + e.Vars.Var(1).(int64), nil })
-	ret(body, bq, x.fn("double", ir.Int, func(e Env) (any, error) { return 2 * e.Vars.Var(0).(int64), nil }))
+	body.T(add).Value = x.fn("add", ir.Int, func(e Env) (any, error) { return num(e, 0) + num(e, 1), nil })
+	ret(body, bq, x.fn("double", ir.Int, func(e Env) (any, error) { return 2 * num(e, 0), nil }))
 
 	n := x.p.NewNet("Fan", ir.Int)
 	sum := n.Var("sum", ir.Int)
@@ -408,7 +409,7 @@ func TestMultiInstanceLimit(t *testing.T) {
 	n.T(mi).Call = &ir.Call{Kind: ir.CallWorkflow, Target: body.Index, Args: []ir.FuncID{x.varFn("sum", ir.Int, sum)}, Retry: -1, Backoff: ir.NoFunc, Timeout: ir.NoFunc}
 	n.T(mi).Bind = []int32{sum}
 	n.T(mi).Result = res
-	n.T(mi).Value = x.constFn("items", ir.Int, []any{int64(1), int64(2), int64(3), int64(4)})
+	n.T(mi).Value = x.constFn("items", x.p.ListOf(ir.Int), []any{int64(1), int64(2), int64(3), int64(4)})
 	n.T(mi).Limit = x.constFn("limit", ir.Int, int64(2))
 	ret(n, p1, x.varFn("sum", ir.Int, sum))
 	x.start("c", "Fan")
@@ -416,10 +417,10 @@ func TestMultiInstanceLimit(t *testing.T) {
 		"done W[1]", "add[1]", "end[1]", "W[3]", "done W[2]", "add[2]", "end[2]", "W[4]",
 		"done W[3]", "add[3]", "end[3]", "done W[4]", "add[4]", "end[4]", "end")
 	s := x.wantStatus("c", Completed)
-	if s.Result != int64(10) {
+	if s.Result != eval.Int(10) {
 		t.Errorf("shared sum %v, want 10", s.Result)
 	}
-	if got := s.Root().Vars[res]; !reflect.DeepEqual(got, []any{int64(2), int64(4), int64(6), int64(8)}) {
+	if got := s.Root().Vars[res]; !reflect.DeepEqual(plain(got), []any{int64(2), int64(4), int64(6), int64(8)}) {
 		t.Errorf("results %v", got)
 	}
 	if x.w.maxEver > 2 {
@@ -427,7 +428,7 @@ func TestMultiInstanceLimit(t *testing.T) {
 	}
 	var args []int64
 	for _, c := range x.w.calls {
-		args = append(args, c.Args[0].(int64))
+		args = append(args, c.Args[0].AsInt())
 	}
 	slices.Sort(args)
 	if !reflect.DeepEqual(args, []int64{1, 2, 3, 4}) {
@@ -448,25 +449,25 @@ func TestRoute(t *testing.T) {
 	n.T(r).Candidates = []*ir.Call{call(ups), call(dhl, x.constFn("arg", ir.String, "parcel"))}
 	ret(n, p, x.varFn("via", ir.String, v))
 	x.engine()
-	x.eng.policy = policyFunc(func(route string, features []any, n int) (int, error) {
-		if route != "carrier" || !reflect.DeepEqual(features, []any{int64(12)}) || n != 2 {
+	x.eng.policy = policyFunc(func(route string, features []eval.Value, n int) (int, error) {
+		if route != "carrier" || !reflect.DeepEqual(plains(features), []any{int64(12)}) || n != 2 {
 			return 0, errors.New("unexpected features")
 		}
 		return 1, nil
 	})
 	x.start("c", "Ship")
 	x.wantTrace("c", "start", "carrier", "done carrier", "end")
-	if s := x.wantStatus("c", Completed); s.Result != "dhl-ok" {
+	if s := x.wantStatus("c", Completed); s.Result != eval.Str("dhl-ok") {
 		t.Errorf("result %v", s.Result)
 	}
-	if got := x.w.calls[0].Args; !reflect.DeepEqual(got, []any{"parcel"}) {
+	if got := plains(x.w.calls[0].Args); !reflect.DeepEqual(got, []any{"parcel"}) {
 		t.Errorf("args %v", got)
 	}
 }
 
-type policyFunc func(string, []any, int) (int, error)
+type policyFunc func(string, []eval.Value, int) (int, error)
 
-func (f policyFunc) Choose(_ context.Context, route string, features []any, n int) (int, error) {
+func (f policyFunc) Choose(_ context.Context, route string, features []eval.Value, n int) (int, error) {
 	return f(route, features, n)
 }
 
@@ -502,7 +503,7 @@ func TestMultiInstanceQuorum(t *testing.T) {
 	p := n.Place("p")
 	mi := n.Step("each", ir.TMulti, n.N.Start, p)
 	n.T(mi).Call = &ir.Call{Kind: ir.CallWorkflow, Target: body.Index, Retry: -1, Backoff: ir.NoFunc, Timeout: ir.NoFunc}
-	n.T(mi).Value = x.constFn("items", ir.Int, []any{int64(1), int64(2), int64(3)})
+	n.T(mi).Value = x.constFn("items", x.p.ListOf(ir.Int), []any{int64(1), int64(2), int64(3)})
 	n.T(mi).Quorum = x.constFn("quorum", ir.Int, int64(2))
 	ret(n, p, ir.NoFunc)
 	x.start("c", "Quorum")
@@ -519,7 +520,7 @@ func TestSagaCompensation(t *testing.T) {
 	x := newFixture(t)
 	undoA, undoB := x.task("undoA", 0), x.task("undoB", 1)
 	ta, tb, tc := x.task("a", 0), x.task("b", 0), x.task("c", 0)
-	arg := x.fn("result", ir.String, func(e Env) (any, error) { return "undo " + e.Args[0].(string), nil },
+	arg := x.fn("result", ir.String, func(e Env) (any, error) { return "undo " + e.Args[0].AsString(), nil },
 		ir.Param{Name: "r", Type: ir.String})
 	x.p.Tasks[ta].Undo = call(undoA, arg)
 	n := x.p.NewNet("Saga", ir.Void)
@@ -548,7 +549,7 @@ func TestSagaCompensation(t *testing.T) {
 	if got := x.w.names(); !reflect.DeepEqual(got, []string{"a", "b", "c", "undoB", "undoB@2", "undoA"}) {
 		t.Errorf("invocations %q", got)
 	}
-	if got := x.w.calls[5].Args; !reflect.DeepEqual(got, []any{"undo a-ok"}) || !x.w.calls[5].Compensation {
+	if got := plains(x.w.calls[5].Args); !reflect.DeepEqual(got, []any{"undo a-ok"}) || !x.w.calls[5].Compensation {
 		t.Errorf("undoA args %v", got)
 	}
 }
@@ -559,7 +560,7 @@ func TestRetryBackoff(t *testing.T) {
 	x := newFixture(t)
 	tf := x.task("flaky", 2)
 	x.p.Tasks[tf].Backoff = x.fn("backoff", ir.Duration, func(e Env) (any, error) {
-		return time.Duration(e.Args[0].(int64)) * 10 * time.Second, nil
+		return time.Duration(e.Args[0].AsInt()) * 10 * time.Second, nil
 	}, ir.Param{Name: "attempt", Type: ir.Int})
 	n := x.p.NewNet("Retry", ir.Void)
 	p := n.Place("p")

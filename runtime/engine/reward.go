@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/knhk/knhk/compiler/ir"
+	"github.com/knhk/knhk/runtime/eval"
 )
 
 // Learner is a [Policy] that learns from the outcome of its choices. The
@@ -20,7 +21,7 @@ import (
 // block: training runs beside the engine.
 type Learner interface {
 	Policy
-	Learn(route string, features []any, choice int, reward float64, ok bool)
+	Learn(route string, features []eval.Value, choice int, reward float64, ok bool)
 }
 
 // routeOf returns the route transition that started call v, nil when v
@@ -61,9 +62,9 @@ func (e *Engine) reward(ctx context.Context, s *State, v *Inv, ev *Event, ok boo
 		ev.Reward = 1
 	default:
 		f := s.frame(v.Frame)
-		r, err := evaluator{e.m, e.eval}.call(ctx, t.Value, &frameVars{m: e.m, s: s, f: f, over: -1}, time.Duration(ev.Time-v.Started))
-		x, isFloat := r.(float64)
-		if err != nil || !isFloat || math.IsNaN(x) || math.IsInf(x, 0) {
+		r, err := evaluator{e.m, e.eval}.call(ctx, t.Value, &frameVars{m: e.m, s: s, f: f, over: -1}, eval.Duration(time.Duration(ev.Time-v.Started)))
+		x := r.AsFloat()
+		if err != nil || r.Kind() != ir.KindFloat || math.IsNaN(x) || math.IsInf(x, 0) {
 			ev.Rewarded = false
 			return
 		}

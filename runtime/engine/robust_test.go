@@ -4,6 +4,7 @@
 package engine
 
 import (
+	"github.com/knhk/knhk/runtime/eval"
 	"math/rand/v2"
 	"reflect"
 	"testing"
@@ -16,7 +17,7 @@ func TestApplyRandomEvents(t *testing.T) {
 	m := x.eng.Machine()
 	events := x.log.Events("c")
 	r := rand.New(rand.NewPCG(1, 2))
-	values := [][]any{nil, {}, {int64(1)}, {[]any{int64(1), int64(2)}}, {"x", nil}}
+	values := [][]eval.Value{nil, {}, vals(int64(1)), vals([]any{int64(1), int64(2)}), vals("x", nil)}
 	for round := range 300 {
 		s := State{ID: "c"}
 		stop := r.IntN(len(events))

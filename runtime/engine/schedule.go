@@ -8,9 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"time"
 
 	"github.com/knhk/knhk/compiler/ir"
+	"github.com/knhk/knhk/runtime/eval"
 )
 
 // frameVars reads the variables of a frame, with one variable optionally
@@ -20,10 +20,10 @@ type frameVars struct {
 	s    *State
 	f    *Frame
 	over int32
-	val  any
+	val  eval.Value
 }
 
-func (v *frameVars) Var(i int32) any {
+func (v *frameVars) Var(i int32) eval.Value {
 	if i == v.over && i >= 0 {
 		return v.val
 	}
@@ -36,12 +36,12 @@ type evaluator struct {
 	eval Evaluator
 }
 
-func (ev evaluator) call(ctx context.Context, fn ir.FuncID, vars VarReader, args ...any) (any, error) {
+func (ev evaluator) call(ctx context.Context, fn ir.FuncID, vars VarReader, args ...eval.Value) (eval.Value, error) {
 	if fn < 0 || int(fn) >= len(ev.m.Prog.Funcs) || ev.m.Prog.Funcs[fn] == nil {
-		return nil, fmt.Errorf("function %d does not exist", fn)
+		return eval.Value{}, fmt.Errorf("function %d does not exist", fn)
 	}
 	if ev.eval == nil {
-		return nil, fmt.Errorf("no evaluator")
+		return eval.Value{}, fmt.Errorf("no evaluator")
 	}
 	f := ev.m.Prog.Funcs[fn]
 	if len(args) > len(f.Params) {
@@ -50,11 +50,11 @@ func (ev evaluator) call(ctx context.Context, fn ir.FuncID, vars VarReader, args
 	return ev.eval.Eval(ctx, f, Env{Prog: ev.m.Prog, Vars: vars, Args: args})
 }
 
-func (ev evaluator) args(ctx context.Context, fns []ir.FuncID, vars VarReader) ([]any, error) {
+func (ev evaluator) args(ctx context.Context, fns []ir.FuncID, vars VarReader) ([]eval.Value, error) {
 	if len(fns) == 0 {
 		return nil, nil
 	}
-	out := make([]any, len(fns))
+	out := make([]eval.Value, len(fns))
 	for i, fn := range fns {
 		v, err := ev.call(ctx, fn, vars)
 		if err != nil {
@@ -87,11 +87,10 @@ func (ev evaluator) outs(ctx context.Context, tr *ctrans, vars VarReader) ([]int
 		if err != nil {
 			return nil, err
 		}
-		b, ok := v.(bool)
-		if !ok {
-			return nil, fmt.Errorf("guard of %s is %T, not bool", t.Name, v)
+		if v.Kind() != ir.KindBool {
+			return nil, fmt.Errorf("guard of %s is %s, not bool", t.Name, describeValue(v))
 		}
-		if b {
+		if v.AsBool() {
 			outs = append(outs, int32(k))
 			if t.Split == ir.SplitXor {
 				return outs, nil
@@ -125,23 +124,18 @@ func (ev evaluator) timeout(ctx context.Context, c *ir.Call, vars VarReader) (in
 	}
 	d, ok := duration(v)
 	if !ok {
-		return 0, fmt.Errorf("timeout %T is not a duration", v)
+		return 0, fmt.Errorf("timeout %s is not a duration", describeValue(v))
 	}
 	return d, nil
 }
 
 // duration converts an evaluated duration to nanoseconds.
-func duration(v any) (int64, bool) {
-	switch x := v.(type) {
-	case time.Duration:
-		return int64(x), true
-	case int64:
-		return x, true
-	case int:
-		return int64(x), true
-	case int32:
-		return int64(x), true
-	case float64:
+func duration(v eval.Value) (int64, bool) {
+	switch v.Kind() {
+	case ir.KindDuration, ir.KindInt, ir.KindI32, ir.KindU32:
+		return v.AsInt(), true
+	case ir.KindFloat:
+		x := v.AsFloat()
 		return int64(x), x == float64(int64(x))
 	}
 	return 0, false
@@ -223,7 +217,7 @@ func (e *Engine) nextIn(ctx context.Context, s *State, w *watch, now int64) (Eve
 	if kind == EvRetry {
 		if v, _ := s.inv(ev.Inv); e.m.sleeping(v) {
 			// A sleep's due time has come: it completes (sleep.go).
-			return blame(s, s.frame(v.Frame), e.doneEvent(ctx, s, v, nil, now)), true
+			return blame(s, s.frame(v.Frame), e.doneEvent(ctx, s, v, eval.Value{}, now)), true
 		}
 	}
 	if kind == EvTimer {
@@ -261,9 +255,9 @@ func (e *Engine) armEvent(ctx context.Context, s *State, f *Frame, c *cnet, ti i
 		return failEvent(now, t, err)
 	}
 	var due int64
-	switch x := v.(type) {
-	case time.Time:
-		due = x.UnixNano()
+	switch v.Kind() {
+	case ir.KindTime:
+		due = v.AsInt()
 	default:
 		d, ok := duration(v)
 		if !ok {
@@ -316,16 +310,16 @@ func (e *Engine) fireEvent(ctx context.Context, s *State, f *Frame, c *cnet, ti 
 		return out
 	case ir.TAssign, ir.TReturn, ir.TFail:
 		if t.Value != ir.NoFunc {
-			var v any
+			var v eval.Value
 			if v, err = ev.call(ctx, t.Value, vars); err != nil {
 				return failEvent(now, t, err)
 			}
-			out.Values = []any{v}
+			out.Values = []eval.Value{v}
 			if t.Kind == ir.TAssign {
 				vars.over, vars.val = t.Result, v
 			}
 			if t.Kind == ir.TFail {
-				out.Message = fmt.Sprint(v)
+				out.Message = message(v)
 			}
 		}
 	case ir.TTask, ir.TKernel, ir.TWorkflow:
@@ -353,15 +347,14 @@ func (e *Engine) fireEvent(ctx context.Context, s *State, f *Frame, c *cnet, ti 
 		if err != nil {
 			return failEvent(now, t, err)
 		}
-		list, ok := items.([]any)
-		if !ok {
-			return failEvent(now, t, fmt.Errorf("items %T are not a list", items))
+		if items.Kind() != ir.KindList {
+			return failEvent(now, t, fmt.Errorf("items %s are not a list", describeValue(items)))
 		}
 		args, err := ev.args(ctx, t.Call.Args, vars)
 		if err != nil {
 			return failEvent(now, t, err)
 		}
-		out.Values = append([]any{list}, args...)
+		out.Values = append([]eval.Value{items}, args...)
 		for _, p := range []struct {
 			fn  ir.FuncID
 			dst *int32
@@ -397,8 +390,8 @@ func (e *Engine) fireEvent(ctx context.Context, s *State, f *Frame, c *cnet, ti 
 
 // doneEvent records the completion of call v with result: the outputs
 // chosen with the result assigned, and the arguments of its compensation.
-func (e *Engine) doneEvent(ctx context.Context, s *State, v *Inv, result any, now int64) Event {
-	out := Event{Kind: EvDone, Time: now, Inv: v.ID, Values: []any{result}}
+func (e *Engine) doneEvent(ctx context.Context, s *State, v *Inv, result eval.Value, now int64) Event {
+	out := Event{Kind: EvDone, Time: now, Inv: v.ID, Values: []eval.Value{result}}
 	if v.Comp || v.Hook {
 		return out
 	}
@@ -413,7 +406,7 @@ func (e *Engine) doneEvent(ctx context.Context, s *State, v *Inv, result any, no
 	if u := e.m.undoOf(v.Call); u != nil && len(u.Args) > 0 {
 		// A call site's undo reads the case variables; a task
 		// declaration's reads the call's result and arguments.
-		args := []any{result}
+		args := []eval.Value{result}
 		if v.Call.Undo == nil {
 			if task := e.m.task(v.Call); task != nil {
 				if task.Result == ir.Void {
@@ -422,7 +415,7 @@ func (e *Engine) doneEvent(ctx context.Context, s *State, v *Inv, result any, no
 				args = append(args, v.Args...)
 			}
 		}
-		out.Undo = make([]any, len(u.Args))
+		out.Undo = make([]eval.Value, len(u.Args))
 		for i, fn := range u.Args {
 			if out.Undo[i], err = ev.call(ctx, fn, vars, args...); err != nil {
 				return failEvent(now, tr.t, err)
@@ -457,7 +450,7 @@ func (e *Engine) failedEvent(ctx context.Context, s *State, v *Inv, cause error,
 	} else if sc := s.frame(v.Scope); v.Hook && sc != nil {
 		vars = &frameVars{m: e.m, s: s, f: sc, over: -1} // the hook's scope
 	}
-	d, err := evaluator{e.m, e.eval}.call(ctx, fn, vars, int64(v.Attempt))
+	d, err := evaluator{e.m, e.eval}.call(ctx, fn, vars, eval.Int(int64(v.Attempt)))
 	if (v.Comp || v.Hook) && err != nil {
 		return out // a failing case cannot fail again, a hook never fails it: retry at once
 	}

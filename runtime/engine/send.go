@@ -49,6 +49,7 @@ import (
 	"strings"
 
 	"github.com/knhk/knhk/compiler/ir"
+	"github.com/knhk/knhk/runtime/eval"
 )
 
 // Mail is a signal one case sent to another, waiting to be delivered.
@@ -58,7 +59,7 @@ type Mail struct {
 	To       string // the target case
 	Workflow string // the workflow the target must run
 	Signal   string
-	Payload  []any
+	Payload  []eval.Value
 	Loc      ir.Loc // the send statement
 }
 
@@ -90,19 +91,35 @@ func (e *Engine) sendEvent(ctx context.Context, t *ir.Transition, vars *frameVar
 	if err != nil {
 		return err
 	}
-	to, ok := v.(string)
-	if !ok || to == "" {
+	to := v.AsString()
+	if v.Kind() != ir.KindString || to == "" {
 		return fmt.Errorf("send %s: the target case id is %s, want a non-empty string", t.Label, describeValue(v))
 	}
 	out.Name = to
 	return nil
 }
 
-func describeValue(v any) string {
-	if s, ok := v.(string); ok {
-		return strconv.Quote(s)
+// describeValue names v for an error message: a string quoted, anything
+// else by its kind.
+func describeValue(v eval.Value) string {
+	switch v.Kind() {
+	case ir.KindString:
+		return strconv.Quote(v.AsString())
+	case ir.KindVoid:
+		return "void"
+	case ir.KindOptional:
+		return "none"
 	}
-	return fmt.Sprintf("%T", v)
+	return "a " + v.Kind().String()
+}
+
+// message is the text of a fail statement's value: a string as it is,
+// anything else formatted.
+func message(v eval.Value) string {
+	if v.Kind() == ir.KindString || v.Kind() == ir.KindEnum {
+		return v.AsString()
+	}
+	return v.String()
 }
 
 // raise applies the send of a fired TSend t (after its outputs): the
@@ -125,7 +142,7 @@ func (m *Machine) raise(s *State, t *ir.Transition, e *Event) {
 // onSelfSignal delivers signal name, sent by s to itself: to the inbox
 // when a wait for it is enabled (the wait takes it next), else as an
 // arriving EvSignal.
-func (m *Machine) onSelfSignal(s *State, name string, payload []any) {
+func (m *Machine) onSelfSignal(s *State, name string, payload []eval.Value) {
 	if s.Status != Running {
 		return
 	}
@@ -254,7 +271,14 @@ func (e *Engine) Receive(ctx context.Context, id string, m Mail) error {
 	if !e.m.accepts(s.Net, m.Signal) {
 		return undeliverable("workflow %s of case %s has no signal %s", m.Workflow, id, m.Signal)
 	}
-	if err := e.commit(ctx, cr, &Event{Kind: EvSignal, Time: e.now(), Name: m.Signal, Values: m.Payload, From: m.ID}); err != nil {
+	// The payload has the sender's types; the case holds its own.
+	vals := m.Payload
+	if d := e.m.signalDecl(&cr.s, m.Signal); d != nil {
+		if v, err := e.m.Args(Boxed(m.Payload), d.Params); err == nil {
+			vals = v
+		}
+	}
+	if err := e.commit(ctx, cr, &Event{Kind: EvSignal, Time: e.now(), Name: m.Signal, Values: vals, From: m.ID}); err != nil {
 		return err
 	}
 	if cr.poke() {
@@ -305,10 +329,7 @@ func encodeMail(s *State) (*wireMail, error) {
 	}
 	w := &wireMail{Next: s.NextSend, Seen: s.MailSeen, Undelivered: s.Undelivered}
 	for _, m := range s.Outbox {
-		p, err := tagAll(m.Payload)
-		if err != nil {
-			return nil, err
-		}
+		p := eval.TagAll(m.Payload, false)
 		w.Outbox = append(w.Outbox, wireOut{ID: m.ID, From: m.From, To: m.To, Workflow: m.Workflow, Signal: m.Signal,
 			Payload: p, Loc: encodeLoc(m.Loc)})
 	}
@@ -322,7 +343,7 @@ func decodeMail(w *wireMail, s *State) error {
 	}
 	s.NextSend, s.MailSeen, s.Undelivered = w.Next, w.Seen, w.Undelivered
 	for _, o := range w.Outbox {
-		p, err := untagAll(o.Payload)
+		p, err := eval.UntagAll(o.Payload)
 		if err != nil {
 			return badSnapshot("mail %s: %v", o.ID, err)
 		}

@@ -16,6 +16,7 @@ import (
 	"sync"
 
 	"github.com/knhk/knhk/compiler/ir"
+	"github.com/knhk/knhk/runtime/eval"
 )
 
 // SnapshotVersion is the version of the encoding [Machine.EncodeState]
@@ -208,20 +209,8 @@ func (m *Machine) EncodeState(s *State, n uint64) ([]byte, error) {
 		}
 		return i
 	}
-	vals := func(vs []any) []any {
-		t, e := tagAll(vs)
-		if e != nil && err == nil {
-			err = e
-		}
-		return t
-	}
-	val := func(v any) any {
-		t, e := tag(v)
-		if e != nil && err == nil {
-			err = e
-		}
-		return t
-	}
+	vals := func(vs []eval.Value) []any { return eval.TagAll(vs, false) }
+	val := eval.Tag
 	w.S.Result = val(s.Result)
 	if s.Frames != nil {
 		w.S.Frames = make([]wireFrame, len(s.Frames))
@@ -318,19 +307,27 @@ func (m *Machine) DecodeState(b []byte) (*State, uint64, error) {
 		}
 		return c.calls[i]
 	}
-	vals := func(vs []any) []any {
-		u, e := untagAll(vs)
+	// A null slot reads as unset (void); typeState makes it none
+	// where the slot is optional.
+	val := func(v any) eval.Value {
+		if v == nil {
+			return eval.Value{}
+		}
+		u, e := eval.Untag(v)
 		if e != nil && err == nil {
 			err = badSnapshot("%v", e)
 		}
 		return u
 	}
-	val := func(v any) any {
-		u, e := untag(v)
-		if e != nil && err == nil {
-			err = badSnapshot("%v", e)
+	vals := func(vs []any) []eval.Value {
+		if vs == nil {
+			return nil
 		}
-		return u
+		out := make([]eval.Value, len(vs))
+		for i, v := range vs {
+			out[i] = val(v)
+		}
+		return out
 	}
 	ws := &w.S
 	s := &State{ID: ws.ID, Net: ws.Net, Status: ws.Status, Result: val(ws.Result), Error: ws.Error, ErrorLoc: decodeLoc(ws.ErrorLoc), Now: ws.Now,
@@ -384,6 +381,7 @@ func (m *Machine) DecodeState(b []byte) (*State, uint64, error) {
 	if err := m.checkState(s); err != nil {
 		return nil, 0, err
 	}
+	m.typeState(s)
 	recount(s)
 	return s, w.N, nil
 }

@@ -29,6 +29,7 @@ import (
 	"github.com/knhk/knhk/compiler/ir"
 	"github.com/knhk/knhk/compiler/sound"
 	"github.com/knhk/knhk/lang/check"
+	"github.com/knhk/knhk/runtime/eval"
 	"golang.org/x/tools/txtar"
 )
 
@@ -41,21 +42,25 @@ type choiceEval struct {
 	asked int
 }
 
-func (c *choiceEval) Eval(_ context.Context, fn *ir.Func, _ Env) (any, error) {
+func (c *choiceEval) Eval(_ context.Context, fn *ir.Func, _ Env) (eval.Value, error) {
 	switch fn.Result {
 	case ir.Bool:
 		i := c.asked
 		c.asked++
-		return i < len(c.bits) && c.bits[i], nil
-	case ir.Duration, ir.Time:
+		return eval.Bool(i < len(c.bits) && c.bits[i]), nil
+	case ir.Duration:
 		// Timers never come due by themselves (the scheduler would
 		// fire a due one first); the driver fires them in any order.
-		return time.Duration(1 << 60), nil
+		return eval.Duration(time.Duration(1 << 60)), nil
+	case ir.Time:
+		return eval.TimeNanos(1 << 60), nil
 	}
 	return c.a.value(fn.Result), nil
 }
 
-func (c *choiceEval) Invoke(context.Context, Invocation) (any, error) { return nil, nil }
+func (c *choiceEval) Invoke(context.Context, Invocation) (eval.Value, error) {
+	return eval.Value{}, nil
+}
 
 // maxChoiceBits bounds the booleans one event may depend on.
 const maxChoiceBits = 8
@@ -120,7 +125,7 @@ func (d *diffDriver) successors(s *State) []Event {
 			out = append(out, Event{Kind: EvRetry, Time: max(s.Now, v.Due), Inv: v.ID})
 			continue
 		}
-		var result any
+		var result eval.Value
 		if v.Call != nil && v.Call.Kind == ir.CallTask {
 			if task := d.m.task(v.Call); task != nil {
 				result = d.ev.a.value(task.Result)
@@ -172,11 +177,11 @@ func (d *diffDriver) successors(s *State) []Event {
 }
 
 // payload makes up the payload of signal name.
-func (d *diffDriver) payload(name string) []any {
+func (d *diffDriver) payload(name string) []eval.Value {
 	for _, n := range d.m.Prog.Nets {
 		for _, sig := range n.Signals {
 			if sig.Name == name {
-				vs := make([]any, len(sig.Params))
+				vs := make([]eval.Value, len(sig.Params))
 				for k, p := range sig.Params {
 					vs[k] = d.ev.a.value(p.Type)
 				}
@@ -302,7 +307,7 @@ const maxEngineStates = 4000
 // the state cap was reached.
 func (d *diffDriver) engineMarkings(t *testing.T, ni int) (all, quiet map[string]bool, complete bool) {
 	n := d.m.Prog.Nets[ni]
-	args := make([]any, len(n.Params))
+	args := make([]eval.Value, len(n.Params))
 	for k, p := range n.Params {
 		args[k] = d.ev.a.value(p.Type)
 	}

@@ -2,7 +2,10 @@
 
 package engine
 
-import "github.com/knhk/knhk/compiler/ir"
+import (
+	"github.com/knhk/knhk/compiler/ir"
+	"github.com/knhk/knhk/runtime/eval"
+)
 
 // Status is where a case is in its life.
 type Status uint8
@@ -36,8 +39,8 @@ type State struct {
 	ID     string
 	Net    int32 // the root net's index in the program
 	Status Status
-	Result any    // Completed: the value of the return
-	Error  string // Failing, Failed: why
+	Result eval.Value // Completed: the value of the return
+	Error  string     // Failing, Failed: why
 	// ErrorLoc is where the failure happened in the source: the fail
 	// statement, the call whose last attempt failed, or the expression
 	// whose evaluation failed; ir.NoLoc when unknown.
@@ -92,11 +95,11 @@ type Frame struct {
 	Scope   int32 // a hook action: the frame whose net declares the hook
 	Index   int32 // instance number within its group
 	Marking []int32
-	Vars    []any
+	Vars    []eval.Value
 	// Alias, when not nil, maps a variable to the parent frame's variable
 	// it shares (a parallel for's Bind), or -1.
 	Alias  []int32
-	Result any // the value of the net's return
+	Result eval.Value // the value of the net's return
 	Groups []*Group
 	// Held lists the milestones the frame holds, once per branch inside
 	// each (see mark).
@@ -113,14 +116,14 @@ type Frame struct {
 // transition of a frame.
 type Group struct {
 	Trans   int32
-	Items   []any // one per instance (more on appends); nil elements for a TWorkflow
-	Args    []any // arguments passed to every instance
-	Next    int32 // the next item to start
+	Items   []eval.Value // one per instance (more on appends); nil elements for a TWorkflow
+	Args    []eval.Value // arguments passed to every instance
+	Next    int32        // the next item to start
 	Running int32
 	Done    int32
 	Limit   int32 // 0: no limit
 	Quorum  int32 // 0: every item
-	Results []any
+	Results []eval.Value
 	// Joined marks a group of a TMulti with keep whose quorum was
 	// reached: the transition has produced its outputs and the instances
 	// still running run on; the group is dropped when the last one ends.
@@ -137,7 +140,7 @@ type Inv struct {
 	Frame    int32 // -1 for a compensation
 	Trans    int32 // -1 for a compensation
 	Call     *ir.Call
-	Args     []any
+	Args     []eval.Value
 	Attempt  int32 // the current attempt, from 1
 	Attempts int32 // attempts allowed
 	Timeout  int64
@@ -149,7 +152,7 @@ type Inv struct {
 	Started int64
 	// Features are the feature values of a route's call (see
 	// Event.Features).
-	Features []any
+	Features []eval.Value
 	// Hook marks a hook's action: Frame is -1, Trans the hook's index in
 	// the Hooks of the net of frame Scope, which declares it.
 	Hook  bool
@@ -171,13 +174,13 @@ type Timer struct {
 // Received is a buffered signal.
 type Received struct {
 	Name    string
-	Payload []any
+	Payload []eval.Value
 }
 
 // Undo is a compensation to run if the case fails.
 type Undo struct {
 	Call *ir.Call
-	Args []any
+	Args []eval.Value
 }
 
 // frame returns the frame with id, or nil.
@@ -208,7 +211,7 @@ func (s *State) aliasParent(f *Frame) *Frame {
 
 // Var reads variable i of frame f, through the aliases of shared
 // variables.
-func (s *State) Var(f *Frame, i int32) any {
+func (s *State) Var(f *Frame, i int32) eval.Value {
 	for f.Alias != nil && i >= 0 && int(i) < len(f.Alias) && f.Alias[i] >= 0 {
 		p := s.aliasParent(f)
 		if p == nil {
@@ -217,12 +220,12 @@ func (s *State) Var(f *Frame, i int32) any {
 		i, f = f.Alias[i], p
 	}
 	if i < 0 || int(i) >= len(f.Vars) {
-		return nil
+		return eval.Value{}
 	}
 	return f.Vars[i]
 }
 
-func (s *State) setVar(f *Frame, i int32, v any) {
+func (s *State) setVar(f *Frame, i int32, v eval.Value) {
 	for f.Alias != nil && i >= 0 && int(i) < len(f.Alias) && f.Alias[i] >= 0 {
 		p := s.aliasParent(f)
 		if p == nil {

@@ -5,16 +5,19 @@
 
 package engine
 
-import "github.com/knhk/knhk/compiler/ir"
+import (
+	"github.com/knhk/knhk/compiler/ir"
+	"github.com/knhk/knhk/runtime/eval"
+)
 
-// WalkValues calls fn with every value slot of s and its static type:
+// WalkSlots calls fn with every value slot of s and its static type:
 // the result, each frame's variables, result and groups, each
 // invocation's arguments and features, the inbox, the compensation stack
 // and the outbox. fn may replace the value through the pointer. A slot
 // whose type the program does not give (a state that does not fit it)
-// is skipped. An unset variable is passed as a nil value. fn's first
+// is skipped. An unset variable is the zero (void) value. fn's first
 // error stops the walk and is returned.
-func (m *Machine) WalkValues(s *State, fn func(v *any, t ir.TypeID) error) error {
+func (m *Machine) WalkSlots(s *State, fn func(v *eval.Value, t ir.TypeID) error) error {
 	w := walker{m: m, fn: fn}
 	if c := m.net(s.Net); c != nil && len(s.Frames) > 0 {
 		w.one(&s.Result, c.n.Result)
@@ -114,22 +117,74 @@ func paramTypes(ps []ir.Param) []ir.TypeID {
 // walker carries WalkValues' callback and its first error.
 type walker struct {
 	m   *Machine
-	fn  func(*any, ir.TypeID) error
+	fn  func(*eval.Value, ir.TypeID) error
 	err error
 }
 
-func (w *walker) one(v *any, t ir.TypeID) {
+func (w *walker) one(v *eval.Value, t ir.TypeID) {
 	if w.err == nil {
 		w.err = w.fn(v, t)
 	}
 }
 
 // all walks vs with ts, one each, when the counts agree.
-func (w *walker) all(vs []any, ts []ir.TypeID) {
+func (w *walker) all(vs []eval.Value, ts []ir.TypeID) {
 	if len(vs) != len(ts) {
 		return
 	}
 	for i := range vs {
 		w.one(&vs[i], ts[i])
 	}
+}
+
+// WalkValues is [Machine.WalkSlots] for a caller that holds values as
+// Go interfaces: fn gets each slot's value boxed (nil for an unset
+// variable) and may store an eval.Value, or nil, back through the
+// pointer.
+func (m *Machine) WalkValues(s *State, fn func(v *any, t ir.TypeID) error) error {
+	return m.WalkSlots(s, func(v *eval.Value, t ir.TypeID) error {
+		var x any
+		if v.Kind() != ir.KindVoid || m.Prog.KindOf(t) == ir.KindVoid {
+			x = *v
+		}
+		if err := fn(&x, t); err != nil {
+			return err
+		}
+		switch y := x.(type) {
+		case nil:
+			*v = eval.Value{}
+		case eval.Value:
+			*v = y
+		default:
+			r, err := eval.FromPlain(m.Prog, y, t)
+			if err != nil {
+				return err
+			}
+			*v = r
+		}
+		return nil
+	})
+}
+
+// typeState types the values of s, decoded from a snapshot without their
+// types, from the program ([eval.Retype]). A null is an unset slot, or
+// none where the slot is optional. A value that does not fit its slot
+// (a list of results with instances still running, whose unset results
+// are null) is kept as it was read: a snapshot never held more than the
+// log, whose events type their values strictly when applied.
+func (m *Machine) typeState(s *State) {
+	_ = m.WalkSlots(s, func(v *eval.Value, t ir.TypeID) error {
+		k := m.Prog.KindOf(t)
+		switch {
+		case v.Kind() == ir.KindVoid && k == ir.KindOptional:
+			*v = eval.None
+		case v.Kind() == ir.KindVoid:
+			// unset
+		default:
+			if r, err := eval.Retype(m.Prog, *v, t); err == nil {
+				*v = r
+			}
+		}
+		return nil
+	})
 }

@@ -5,14 +5,12 @@ package engine
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"strconv"
-	"time"
 
 	"github.com/knhk/knhk/compiler/ir"
 	"github.com/knhk/knhk/lang/source"
+	"github.com/knhk/knhk/runtime/eval"
 	"github.com/knhk/knhk/runtime/store"
 )
 
@@ -98,29 +96,25 @@ func decodeLoc(w *wireLoc) ir.Loc {
 	return ir.Loc{File: w.F, Span: source.Span{Start: source.Pos(w.S), End: source.Pos(w.E)}}
 }
 
-// EncodeEvent encodes ev as JSON. Values must be nil, bool, int, int64,
-// float64, string, []byte, time.Duration, time.Time, []any or
-// map[string]any of those; they are tagged so that they decode to the
-// same Go values. (runtime/eval's values will plug in here.)
+// EncodeEvent encodes ev as JSON, its values in the canonical encoding
+// of eval values ([eval.Tag]). An event read by [DecodeEvent] and not
+// yet applied encodes back to the same bytes.
 func EncodeEvent(ev *Event) ([]byte, error) {
 	w := wireEvent{K: ev.Kind, T: ev.Time, F: ev.Frame, Tr: ev.Trans, I: ev.Inv, O: ev.Outs,
 		ON: ev.Outs != nil && len(ev.Outs) == 0, A: ev.Attempts, L: ev.Limit, Q: ev.Quorum,
 		TO: ev.Timeout, D: ev.Due, At: ev.Attempt, C: ev.Choice, N: ev.Name, M: ev.Message, Lo: encodeLoc(ev.Loc), UN: ev.Undo != nil && len(ev.Undo) == 0,
 		RW: ev.Reward, RD: ev.Rewarded, Fr: ev.From}
-	var err error
-	if w.V, err = tagAll(ev.Values); err != nil {
-		return nil, err
-	}
-	if w.Fe, err = tagAll(ev.Features); err != nil {
-		return nil, err
-	}
-	if w.U, err = tagAll(ev.Undo); err != nil {
-		return nil, err
-	}
+	w.V = eval.TagAll(ev.Values, false)
+	w.Fe = eval.TagAll(ev.Features, false)
+	w.U = eval.TagAll(ev.Undo, false)
 	return json.Marshal(&w)
 }
 
-// DecodeEvent decodes an event encoded by [EncodeEvent].
+// DecodeEvent decodes an event encoded by [EncodeEvent]. The log does
+// not store types, so its values are untyped ([eval.Untag]): a record
+// reads as the list of its fields, an enum as its member's name.
+// [Machine.Apply] types them from the program and the case's state
+// before it applies the event; so does [Machine.TypeEvent].
 func DecodeEvent(b []byte) (*Event, error) {
 	var w wireEvent
 	if err := json.Unmarshal(b, &w); err != nil {
@@ -133,144 +127,18 @@ func DecodeEvent(b []byte) (*Event, error) {
 		ev.Outs = []int32{}
 	}
 	var err error
-	if ev.Values, err = untagAll(w.V); err != nil {
+	if ev.Values, err = eval.UntagAll(w.V); err != nil {
 		return nil, err
 	}
-	if ev.Undo, err = untagAll(w.U); err != nil {
+	if ev.Undo, err = eval.UntagAll(w.U); err != nil {
 		return nil, err
 	}
-	if ev.Features, err = untagAll(w.Fe); err != nil {
+	if ev.Features, err = eval.UntagAll(w.Fe); err != nil {
 		return nil, err
 	}
 	if w.UN {
-		ev.Undo = []any{}
+		ev.Undo = []eval.Value{}
 	}
+	ev.untyped = len(ev.Values) > 0 || len(ev.Undo) > 0 || len(ev.Features) > 0
 	return ev, nil
-}
-
-func tagAll(vs []any) ([]any, error) {
-	if vs == nil {
-		return nil, nil
-	}
-	out := make([]any, len(vs))
-	for i, v := range vs {
-		t, err := tag(v)
-		if err != nil {
-			return nil, err
-		}
-		out[i] = t
-	}
-	return out, nil
-}
-
-// tag converts a value to JSON with its Go type kept: strings, bools and
-// null stand for themselves, everything else is a one-key object.
-func tag(v any) (any, error) {
-	switch x := v.(type) {
-	case nil, bool, string:
-		return x, nil
-	case int:
-		return map[string]any{"i": strconv.FormatInt(int64(x), 10)}, nil
-	case int64:
-		return map[string]any{"i": strconv.FormatInt(x, 10)}, nil
-	case float64:
-		return map[string]any{"f": x}, nil
-	case time.Duration:
-		return map[string]any{"d": strconv.FormatInt(int64(x), 10)}, nil
-	case time.Time:
-		return map[string]any{"t": strconv.FormatInt(x.UnixNano(), 10)}, nil
-	case []byte:
-		return map[string]any{"b": base64.StdEncoding.EncodeToString(x)}, nil
-	case []any:
-		l, err := tagAll(x)
-		if l == nil {
-			l = []any{}
-		}
-		return map[string]any{"l": l}, err
-	case map[string]any:
-		m := make(map[string]any, len(x))
-		for k, e := range x {
-			t, err := tag(e)
-			if err != nil {
-				return nil, err
-			}
-			m[k] = t
-		}
-		return map[string]any{"m": m}, nil
-	}
-	return nil, fmt.Errorf("cannot encode a value of type %T", v)
-}
-
-func untagAll(vs []any) ([]any, error) {
-	if vs == nil {
-		return nil, nil
-	}
-	out := make([]any, len(vs))
-	for i, v := range vs {
-		u, err := untag(v)
-		if err != nil {
-			return nil, err
-		}
-		out[i] = u
-	}
-	return out, nil
-}
-
-func untag(v any) (any, error) {
-	switch x := v.(type) {
-	case nil, bool, string:
-		return x, nil
-	case map[string]any:
-		if len(x) != 1 {
-			break
-		}
-		for k, e := range x {
-			s, _ := e.(string)
-			switch k {
-			case "i", "d", "t":
-				n, err := strconv.ParseInt(s, 10, 64)
-				if err != nil {
-					return nil, fmt.Errorf("bad tagged value %q", s)
-				}
-				switch k {
-				case "i":
-					return n, nil
-				case "d":
-					return time.Duration(n), nil
-				}
-				return time.Unix(0, n).UTC(), nil
-			case "f":
-				if f, ok := e.(float64); ok {
-					return f, nil
-				}
-			case "b":
-				return base64.StdEncoding.DecodeString(s)
-			case "l":
-				l, ok := e.([]any)
-				if !ok {
-					break
-				}
-				out, err := untagAll(l)
-				if out == nil {
-					out = []any{}
-				}
-				return out, err
-			case "m":
-				m, ok := e.(map[string]any)
-				if !ok {
-					break
-				}
-				out := make(map[string]any, len(m))
-				for k, e := range m {
-					u, err := untag(e)
-					if err != nil {
-						return nil, err
-					}
-					out[k] = u
-				}
-				return out, nil
-			}
-		}
-	}
-	return nil, fmt.Errorf("bad tagged value %v", v)
 }

@@ -8,7 +8,12 @@
 
 package engine
 
-import "github.com/knhk/knhk/compiler/ir"
+import (
+	"fmt"
+
+	"github.com/knhk/knhk/compiler/ir"
+	"github.com/knhk/knhk/runtime/eval"
+)
 
 // ValueTypes is the IR type of each value of an event: Values[i] has
 // type Values[i], and so on for Undo and Features.
@@ -170,4 +175,50 @@ func (m *Machine) signalDecl(s *State, name string) *ir.Signal {
 		}
 	}
 	return nil
+}
+
+// TypeEvent types the values of e, read by [DecodeEvent] without their
+// types, by what e means in s, the case's state before e (s is not
+// changed). An event the engine made itself is typed already and left
+// as it is. A value of the wrong shape for its type is an error naming
+// the event and the slot; an event whose types cannot be known (it does
+// not fit s) keeps its values untyped, for Apply to reject.
+func (m *Machine) TypeEvent(s *State, e *Event) error {
+	if !e.untyped {
+		return nil
+	}
+	vt, ok := m.TypesOf(s, e)
+	if !ok {
+		return nil
+	}
+	vals, err := retypeAll(m.Prog, e.Kind, "value", e.Values, vt.Values)
+	if err != nil {
+		return err
+	}
+	undo, err := retypeAll(m.Prog, e.Kind, "undo argument", e.Undo, vt.Undo)
+	if err != nil {
+		return err
+	}
+	fe, err := retypeAll(m.Prog, e.Kind, "feature", e.Features, vt.Features)
+	if err != nil {
+		return err
+	}
+	e.Values, e.Undo, e.Features, e.untyped = vals, undo, fe, false
+	return nil
+}
+
+// retypeAll retypes xs to ts, one each; what is nil stays nil.
+func retypeAll(p *ir.Program, k EventKind, what string, xs []eval.Value, ts []ir.TypeID) ([]eval.Value, error) {
+	if xs == nil {
+		return nil, nil
+	}
+	out := make([]eval.Value, len(xs))
+	for i, x := range xs {
+		v, err := eval.Retype(p, x, ts[i])
+		if err != nil {
+			return nil, fmt.Errorf("%s event, %s %d: %w", k, what, i, err)
+		}
+		out[i] = v
+	}
+	return out, nil
 }

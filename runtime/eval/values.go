@@ -209,6 +209,15 @@ func (v Value) Elems() []Value {
 	return v.ref.elems
 }
 
+// RecordType returns the type of a record, nil when v is not a record
+// or was built without its type.
+func (v Value) RecordType() *ir.Type {
+	if v.k != ir.KindRecord || v.ref == nil {
+		return nil
+	}
+	return v.ref.rec
+}
+
 // Lookup returns the value of key k in a map.
 func (v Value) Lookup(k Value) (Value, bool) {
 	if v.ref == nil {

@@ -1,6 +1,7 @@
 // This file implements the engine's Evaluator over functions compiled to
-// Go by codegen/golang: the same conversions as [Evaluator], so that a
-// compiled binary and the interpreter give the engine identical values.
+// Go by codegen/golang: the same values in and out as [Evaluator], so
+// that a compiled binary and the interpreter give the engine identical
+// values.
 
 package host
 
@@ -33,8 +34,7 @@ type Compiled struct {
 	Kernels eval.KernelRunner
 
 	enc   []byte
-	progs sync.Map // *ir.Program -> map[*ir.Func]int, or nil when foreign
-	cache convCache
+	progs sync.Map  // *ir.Program -> map[*ir.Func]int, or nil when foreign
 	pool  sync.Pool // of *eval.Native
 }
 
@@ -80,38 +80,34 @@ func (c *Compiled) index(p *ir.Program) map[*ir.Func]int {
 }
 
 // Eval runs fn's compiled code with the arguments and case variables
-// converted as [Evaluator.Eval] converts them, and returns the result in
-// the engine's form. Failures are the *eval.Error the register machine
-// would return, with the same span and message.
-func (c *Compiled) Eval(ctx context.Context, fn *ir.Func, env engine.Env) (v any, err error) {
+// [Evaluator.Eval] passes, and returns its result. Failures are the
+// *eval.Error the register machine would return, with the same span and
+// message.
+func (c *Compiled) Eval(ctx context.Context, fn *ir.Func, env engine.Env) (v eval.Value, err error) {
 	p, err := evalProgram(ctx, fn, env)
 	if err != nil {
-		return nil, err
+		return eval.Value{}, err
 	}
 	idx := c.index(p)
 	if idx == nil {
-		return nil, fmt.Errorf("%s: program %s is not the one this binary was built from", fn.Name, p.Package)
+		return eval.Value{}, fmt.Errorf("%s: program %s is not the one this binary was built from", fn.Name, p.Package)
 	}
 	i, ok := idx[fn]
 	if !ok {
-		return nil, fmt.Errorf("%s: not a function of program %s", fn.Name, p.Package)
-	}
-	args, err := evalArgs(p, fn, env)
-	if err != nil {
-		return nil, err
+		return eval.Value{}, fmt.Errorf("%s: not a function of program %s", fn.Name, p.Package)
 	}
 	n, _ := c.pool.Get().(*eval.Native)
 	if n == nil {
 		n = new(eval.Native)
 	}
-	*n = eval.Native{Prog: p, Env: vars{p: p, fn: fn, r: env.Vars, c: &c.cache}, Kernels: c.Kernels}
+	*n = eval.Native{Prog: p, Env: vars{p: p, fn: fn, r: env.Vars}, Kernels: c.Kernels}
 	defer func() {
 		if r := recover(); r != nil {
-			v, err = nil, &eval.Error{Loc: fn.Loc, Func: fn.Name, Msg: fmt.Sprintf("malformed program: %v", r)}
+			v, err = eval.Value{}, &eval.Error{Loc: fn.Loc, Func: fn.Name, Msg: fmt.Sprintf("malformed program: %v", r)}
 		}
 	}()
-	x, err := c.Funcs[i](n, args)
+	x, err := c.Funcs[i](n, env.Args)
 	n.Env = nil
 	c.pool.Put(n)
-	return evalResult(p, fn, x, err, &c.cache)
+	return evalResult(p, fn, x, err)
 }

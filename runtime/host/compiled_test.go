@@ -60,11 +60,11 @@ func TestCompiledSameProgramOnly(t *testing.T) {
 		}
 	}
 	// A copy read back from a data directory is the same program.
-	got, err := c.Eval(context.Background(), copyP.Funcs[twice], engine.Env{Prog: copyP, Args: []any{int64(21)}})
-	if err != nil || got != int64(42) {
+	got, err := c.Eval(context.Background(), copyP.Funcs[twice], engine.Env{Prog: copyP, Args: []eval.Value{eval.Int(21)}})
+	if err != nil || got != eval.Int(42) {
 		t.Errorf("twice(21) on the copy = %v, %v; want 42", got, err)
 	}
-	want, err := (&Evaluator{}).Eval(context.Background(), copyP.Funcs[twice], engine.Env{Prog: copyP, Args: []any{int64(21)}})
+	want, err := (&Evaluator{}).Eval(context.Background(), copyP.Funcs[twice], engine.Env{Prog: copyP, Args: []eval.Value{eval.Int(21)}})
 	if err != nil || want != got {
 		t.Errorf("interpreter gives %v, %v; compiled %v", want, err, got)
 	}
@@ -73,7 +73,7 @@ func TestCompiledSameProgramOnly(t *testing.T) {
 	if c.Same(other) {
 		t.Error("Same reports another program as the same")
 	}
-	if _, err := c.Eval(context.Background(), other.Funcs[twice], engine.Env{Prog: other, Args: []any{int64(21)}}); err == nil || !strings.Contains(err.Error(), "not the one this binary was built from") {
+	if _, err := c.Eval(context.Background(), other.Funcs[twice], engine.Env{Prog: other, Args: []eval.Value{eval.Int(21)}}); err == nil || !strings.Contains(err.Error(), "not the one this binary was built from") {
 		t.Errorf("Eval of another program's function: %v", err)
 	}
 }
@@ -97,8 +97,8 @@ func TestCompiledConcurrent(t *testing.T) {
 		go func() {
 			for k := range 200 {
 				n := int64(g*1000 + k)
-				got, err := c.Eval(context.Background(), p.Funcs[twice], engine.Env{Prog: p, Args: []any{n}})
-				if err == nil && got != 2*n {
+				got, err := c.Eval(context.Background(), p.Funcs[twice], engine.Env{Prog: p, Args: []eval.Value{eval.Int(n)}})
+				if err == nil && got != eval.Int(2*n) {
 					err = fmt.Errorf("twice(%d) = %v", n, got)
 				}
 				if err != nil {

@@ -21,34 +21,28 @@ type Evaluator struct {
 	// accel, chosen by KNHK_DEVICE); nil keeps them on the CPU.
 	Kernels eval.KernelRunner
 
-	pool  sync.Pool // of *eval.Machine
-	cache convCache // large lists and maps read from case variables
+	pool sync.Pool // of *eval.Machine
 }
 
 var _ engine.Evaluator = (*Evaluator)(nil)
 
-// Eval converts env's arguments to fn's parameter types, runs fn with the
-// case variables of fn's scope net converted on demand, and returns the
-// result in the engine's form. A runtime failure is returned as the
-// *eval.Error, which carries the source span; so is a result the case
-// cannot keep ([eval.CheckStorable]).
-func (e *Evaluator) Eval(ctx context.Context, fn *ir.Func, env engine.Env) (any, error) {
+// Eval runs fn with env's arguments and the case variables of fn's
+// scope net, and returns its result. A runtime failure is returned as
+// the *eval.Error, which carries the source span; so is a result the
+// case cannot keep ([eval.CheckStorable]).
+func (e *Evaluator) Eval(ctx context.Context, fn *ir.Func, env engine.Env) (eval.Value, error) {
 	p, err := evalProgram(ctx, fn, env)
 	if err != nil {
-		return nil, err
-	}
-	args, err := evalArgs(p, fn, env)
-	if err != nil {
-		return nil, err
+		return eval.Value{}, err
 	}
 	m, _ := e.pool.Get().(*eval.Machine)
 	if m == nil || m.Program() != p {
 		m = eval.New(p)
 	}
 	m.Kernels = e.Kernels
-	v, err := m.CallFunc(fn, vars{p: p, fn: fn, r: env.Vars, c: &e.cache}, args...)
+	v, err := m.CallFunc(fn, vars{p: p, fn: fn, r: env.Vars}, env.Args...)
 	e.pool.Put(m)
-	return evalResult(p, fn, v, err, &e.cache)
+	return evalResult(p, fn, v, err)
 }
 
 // evalProgram checks that ctx is live and that there is something to
@@ -61,39 +55,30 @@ func evalProgram(ctx context.Context, fn *ir.Func, env engine.Env) (*ir.Program,
 	if env.Prog == nil || fn == nil {
 		return nil, fmt.Errorf("nothing to evaluate")
 	}
+	if len(env.Args) != len(fn.Params) {
+		return nil, fmt.Errorf("%s: %d arguments for %d parameters", fn.Name, len(env.Args), len(fn.Params))
+	}
 	return env.Prog, nil
 }
 
-// evalArgs converts env's arguments to fn's parameter types.
-func evalArgs(p *ir.Program, fn *ir.Func, env engine.Env) ([]eval.Value, error) {
-	args, err := FromEngineParams(p, env.Args, fn.Params)
+// evalResult returns fn's result v, or its failure err. A NaN, an
+// infinity or a value nested too deep cannot be logged: the case fails
+// at the expression instead.
+func evalResult(p *ir.Program, fn *ir.Func, v eval.Value, err error) (eval.Value, error) {
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", fn.Name, err)
-	}
-	return args, nil
-}
-
-// evalResult returns fn's result v (or its failure err) in the engine's
-// form, remembered in c. A NaN, an infinity or a value nested too deep
-// cannot be logged: the case fails at the expression instead.
-func evalResult(p *ir.Program, fn *ir.Func, v eval.Value, err error, c *convCache) (any, error) {
-	if err != nil {
-		return nil, err
+		return eval.Value{}, err
 	}
 	if err := eval.CheckStorable(p, fn, v); err != nil {
-		return nil, err
+		return eval.Value{}, err
 	}
-	x := ToEngine(v)
-	c.remember(p, fn.Result, x, v)
-	return x, nil
+	return v, nil
 }
 
-// vars reads the engine's case variables as eval values.
+// vars reads the engine's case variables for eval.
 type vars struct {
 	p  *ir.Program
 	fn *ir.Func
 	r  engine.VarReader
-	c  *convCache
 }
 
 func (v vars) Var(i int) (eval.Value, bool) {
@@ -104,16 +89,11 @@ func (v vars) Var(i int) (eval.Value, bool) {
 	if i < 0 || i >= len(n.Vars) {
 		return eval.Value{}, false
 	}
-	t := n.Vars[i].Type
 	x := v.r.Var(int32(i))
-	if x == nil && v.p.KindOf(t) != ir.KindOptional && v.p.KindOf(t) != ir.KindVoid {
-		return eval.Value{}, false
+	if x.Kind() == ir.KindVoid && v.p.KindOf(n.Vars[i].Type) != ir.KindVoid {
+		return eval.Value{}, false // unset
 	}
-	val, err := v.c.fromEngine(v.p, x, t)
-	if err != nil {
-		return eval.Value{}, false
-	}
-	return val, true
+	return x, true
 }
 
 // Milestone asks the engine's variable reader, which knows the

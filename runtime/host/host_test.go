@@ -49,7 +49,7 @@ fn f(r: Rec) -> Rec = r
 		t.Fatal(err)
 	}
 	x := ToEngine(v)
-	b, err := engine.EncodeEvent(&engine.Event{Kind: engine.EvDone, Values: []any{x}})
+	b, err := engine.EncodeEvent(&engine.Event{Kind: engine.EvDone, Values: []eval.Value{x}})
 	if err != nil {
 		t.Fatalf("the engine cannot encode %#v: %v", x, err)
 	}
@@ -71,16 +71,16 @@ fn f(r: Rec) -> Rec = r
 	if _, err := FromEngine(p, "nope", rec); err == nil || !strings.Contains(err.Error(), "Rec") {
 		t.Errorf("FromEngine of a string as Rec: %v", err)
 	}
-	if _, err := FromEngine(p, []any{"x"}, rec); err == nil {
+	if _, err := FromEngine(p, eval.List([]eval.Value{eval.Str("x")}), rec); err == nil {
 		t.Error("FromEngine accepted a record with one field")
 	}
 }
 
 type fakeWorker struct{}
 
-func (fakeWorker) Invoke(_ context.Context, inv engine.Invocation) (any, error) {
+func (fakeWorker) Invoke(_ context.Context, inv engine.Invocation) (eval.Value, error) {
 	// price(sku) -> float: the length of the sku.
-	return float64(len(inv.Args[0].(string))), nil
+	return eval.Float(float64(len(inv.Args[0].AsString()))), nil
 }
 
 // TestEvaluatorDrivesEngine runs a workflow whose guards, arguments,
@@ -123,11 +123,11 @@ workflow W(items: [Item]) -> string {
 		return s
 	}
 	s := run(`[{"sku":"abcd","qty":3}]`)
-	if s.Status != engine.Completed || s.Result != "big 12" {
+	if s.Status != engine.Completed || s.Result != eval.Str("big 12") {
 		t.Errorf("status %v result %#v error %q, want big 12", s.Status, s.Result, s.Error)
 	}
 	s = run(`[{"sku":"ab","qty":1}]`)
-	if s.Status != engine.Completed || s.Result != "small 2" {
+	if s.Status != engine.Completed || s.Result != eval.Str("small 2") {
 		t.Errorf("status %v result %#v error %q, want small 2", s.Status, s.Result, s.Error)
 	}
 	s = run(`[]`)
@@ -148,16 +148,17 @@ fn at(xs: [int], i: int) -> int = xs[i]
 		}
 	}
 	var e Evaluator
-	v, err := e.Eval(context.Background(), fn, engine.Env{Prog: p, Args: []any{[]any{int64(1)}, int64(0)}})
-	if err != nil || v != int64(1) {
+	one := eval.List([]eval.Value{eval.Int(1)})
+	v, err := e.Eval(context.Background(), fn, engine.Env{Prog: p, Args: []eval.Value{one, eval.Int(0)}})
+	if err != nil || !eval.Equal(v, eval.Int(1)) {
 		t.Fatalf("at([1], 0) = %v, %v", v, err)
 	}
-	_, err = e.Eval(context.Background(), fn, engine.Env{Prog: p, Args: []any{[]any{int64(1)}, int64(5)}})
+	_, err = e.Eval(context.Background(), fn, engine.Env{Prog: p, Args: []eval.Value{one, eval.Int(5)}})
 	ee, ok := err.(*eval.Error)
 	if !ok || !ee.Loc.Known() {
 		t.Fatalf("error = %#v, want an *eval.Error with a location", err)
 	}
-	if _, err := e.Eval(context.Background(), fn, engine.Env{Prog: p, Args: []any{"x", int64(0)}}); err == nil {
-		t.Error("a string was accepted as [int]")
+	if _, err := e.Eval(context.Background(), fn, engine.Env{Prog: p, Args: []eval.Value{one}}); err == nil {
+		t.Error("one argument was accepted for two parameters")
 	}
 }

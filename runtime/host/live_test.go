@@ -8,6 +8,7 @@ package host
 import (
 	"context"
 	"errors"
+	"github.com/knhk/knhk/runtime/eval"
 	"slices"
 	"sync"
 	"testing"
@@ -28,20 +29,20 @@ type gate struct {
 
 func newGate() *gate { return &gate{started: make(chan struct{}, 8)} }
 
-func (g *gate) Invoke(ctx context.Context, inv engine.Invocation) (any, error) {
+func (g *gate) Invoke(ctx context.Context, inv engine.Invocation) (eval.Value, error) {
 	name := inv.Task.Name
 	g.mu.Lock()
 	g.calls = append(g.calls, name)
 	g.mu.Unlock()
 	if name != "slow" {
-		return nil, nil
+		return eval.Value{}, nil
 	}
 	g.started <- struct{}{}
 	<-ctx.Done()
 	g.mu.Lock()
 	g.cancelled++
 	g.mu.Unlock()
-	return nil, ctx.Err()
+	return eval.Value{}, ctx.Err()
 }
 
 func (g *gate) snapshot() ([]string, int) {
@@ -181,7 +182,7 @@ type saga struct {
 	calls []string
 }
 
-func (w *saga) Invoke(ctx context.Context, inv engine.Invocation) (any, error) {
+func (w *saga) Invoke(ctx context.Context, inv engine.Invocation) (eval.Value, error) {
 	w.mu.Lock()
 	w.calls = append(w.calls, inv.Task.Name)
 	w.mu.Unlock()
@@ -190,13 +191,13 @@ func (w *saga) Invoke(ctx context.Context, inv engine.Invocation) (any, error) {
 		select {
 		case <-time.After(50 * time.Millisecond):
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			return eval.Value{}, ctx.Err()
 		}
-		return "R-1", nil
+		return eval.Str("R-1"), nil
 	case "charge":
-		return nil, errors.New("card declined")
+		return eval.Value{}, errors.New("card declined")
 	}
-	return nil, nil
+	return eval.Value{}, nil
 }
 
 // TestLiveFailureWaitsForCallsInFlight: the charge fails while the

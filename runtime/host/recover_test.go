@@ -64,7 +64,7 @@ workflow W(o: Order) -> string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Status != engine.Completed || s.Result != "abc 6 by ann" {
+	if s.Status != engine.Completed || s.Result != eval.Str("abc 6 by ann") {
 		t.Fatalf("status %v result %#v error %q", s.Status, s.Result, s.Error)
 	}
 	if _, err := FromEngine(p, s.Result, p.Net("W").Result); err != nil || p.Net("W").Result != ir.String {

@@ -7,6 +7,7 @@ package host
 import (
 	"context"
 	"errors"
+	"github.com/knhk/knhk/runtime/eval"
 	"sync"
 	"testing"
 	"time"
@@ -23,17 +24,17 @@ type learner struct {
 
 type lesson struct {
 	route    string
-	features []any
+	features []eval.Value
 	choice   int
 	reward   float64
 	ok       bool
 }
 
-func (l *learner) Choose(_ context.Context, route string, features []any, n int) (int, error) {
+func (l *learner) Choose(_ context.Context, route string, features []eval.Value, n int) (int, error) {
 	return l.pick, nil
 }
 
-func (l *learner) Learn(route string, features []any, choice int, reward float64, ok bool) {
+func (l *learner) Learn(route string, features []eval.Value, choice int, reward float64, ok bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.got = append(l.got, lesson{route, features, choice, reward, ok})
@@ -43,9 +44,9 @@ func (l *learner) Learn(route string, features []any, choice int, reward float64
 // fedex.
 type carriers struct{ clock *stepClock }
 
-func (w carriers) Invoke(_ context.Context, inv engine.Invocation) (any, error) {
+func (w carriers) Invoke(_ context.Context, inv engine.Invocation) (eval.Value, error) {
 	if inv.Task.Name == "fedex" {
-		return nil, errors.New("no pickup today")
+		return eval.Value{}, errors.New("no pickup today")
 	}
 	w.clock.advance(3 * time.Second)
 	return inv.Args[0], nil
@@ -97,7 +98,7 @@ func TestRouteReward(t *testing.T) {
 				t.Fatalf("live=%v pick %d: learned %d times, want once: %+v", live, tc.pick, len(l.got), l.got)
 			}
 			g := l.got[0]
-			if g.route != "carrier" || len(g.features) != 2 || g.features[0] != "eu" || g.features[1] != int64(3) || g.choice != tc.pick || g.ok != tc.ok {
+			if g.route != "carrier" || len(g.features) != 2 || g.features[0] != eval.Str("eu") || g.features[1] != eval.Int(3) || g.choice != tc.pick || g.ok != tc.ok {
 				t.Errorf("live=%v: learned %+v", live, g)
 			}
 			// A success earns 10 minus the seconds the call took (3 on

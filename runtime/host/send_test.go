@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/knhk/knhk/runtime/eval"
 	"strings"
 	"sync"
 	"testing"
@@ -49,11 +50,11 @@ type noteWorker struct {
 	calls []string
 }
 
-func (w *noteWorker) Invoke(_ context.Context, inv engine.Invocation) (any, error) {
+func (w *noteWorker) Invoke(_ context.Context, inv engine.Invocation) (eval.Value, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.calls = append(w.calls, fmt.Sprint(inv.Args...))
-	return nil, nil
+	w.calls = append(w.calls, fmt.Sprint(plainArgs(inv.Args)...))
+	return eval.Value{}, nil
 }
 
 // failingLog is a MemLog whose appends fail from the (limit+1)th on, as
@@ -139,14 +140,14 @@ func TestSendSelfAndOther(t *testing.T) {
 		t.Fatal(err)
 	}
 	s, _ := e.Snapshot("s")
-	if s.Status != engine.Completed || s.Result != int64(7) {
+	if s.Status != engine.Completed || s.Result != eval.Int(7) {
 		t.Errorf("sender: %s %v, want completed with 7 (the payload of its own signal)", s.Status, s.Result)
 	}
 	if len(s.Outbox) != 0 || len(s.Undelivered) != 0 {
 		t.Errorf("sender outbox %v, undelivered %v; want both empty", s.Outbox, s.Undelivered)
 	}
 	ws, _ := e.Snapshot("w")
-	if ws.Status != engine.Completed || ws.Result != "hello w" {
+	if ws.Status != engine.Completed || ws.Result != eval.Str("hello w") {
 		t.Errorf("waiter: %s %v, want completed with \"hello w\"", ws.Status, ws.Result)
 	}
 	if n := countEvents(log.Events("s"), engine.EvSignal); n != 0 {
@@ -201,7 +202,7 @@ func TestSendCrashAtEveryEvent(t *testing.T) {
 		}
 		s, _ := e.Snapshot("s")
 		ws, _ := e.Snapshot("w")
-		if s.Status != engine.Completed || s.Result != int64(7) || ws.Status != engine.Completed || ws.Result != "hello w" {
+		if s.Status != engine.Completed || s.Result != eval.Int(7) || ws.Status != engine.Completed || ws.Result != eval.Str("hello w") {
 			t.Errorf("crash after %d events: sender %s %v, waiter %s %v", k, s.Status, s.Result, ws.Status, ws.Result)
 		}
 		if n := countEvents(log.Events("w"), engine.EvSignal); n != 1 {
@@ -309,4 +310,13 @@ func mustDo(t *testing.T, err error) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// plainArgs is args as Go values, for printing.
+func plainArgs(args []eval.Value) []any {
+	out := make([]any, len(args))
+	for i, a := range args {
+		out[i] = eval.Plain(a)
+	}
+	return out
 }

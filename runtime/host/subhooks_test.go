@@ -6,6 +6,7 @@ package host
 
 import (
 	"context"
+	"github.com/knhk/knhk/runtime/eval"
 	"reflect"
 	"slices"
 	"sync"
@@ -20,16 +21,16 @@ type notes struct {
 	got []string
 }
 
-func (w *notes) Invoke(_ context.Context, inv engine.Invocation) (any, error) {
+func (w *notes) Invoke(_ context.Context, inv engine.Invocation) (eval.Value, error) {
 	if inv.Task.Name == "note" {
 		w.mu.Lock()
-		w.got = append(w.got, inv.Args[0].(string))
+		w.got = append(w.got, inv.Args[0].AsString())
 		w.mu.Unlock()
 	}
 	if len(inv.Args) > 0 {
 		return inv.Args[0], nil
 	}
-	return nil, nil
+	return eval.Value{}, nil
 }
 
 const subHooksSrc = `package t
@@ -87,7 +88,7 @@ func subWorkflowHooks(t *testing.T, rounds bool) {
 		t.Fatal(err)
 	}
 	s, _ := e.Snapshot("c")
-	if s.Status != engine.Completed || s.Result != int64(3) {
+	if s.Status != engine.Completed || s.Result != eval.Int(3) {
 		t.Fatalf("status %s result %v (%s); want completed with 3 (work 2 plus one ping seen by the child's hook)", s.Status, s.Result, s.Error)
 	}
 	want := []string{"child start", "child work", "parent saw work", "child end"}
@@ -128,7 +129,7 @@ func TestSubWorkflowEndHookCondition(t *testing.T) {
 		t.Fatal(err)
 	}
 	s, _ := e.Snapshot("c")
-	if s.Status != engine.Completed || s.Result != int64(2) || slices.Contains(w.got, "child end") {
+	if s.Status != engine.Completed || s.Result != eval.Int(2) || slices.Contains(w.got, "child end") {
 		t.Errorf("status %s result %v notes %q; want completed with 2 and no end note", s.Status, s.Result, w.got)
 	}
 }

@@ -1,8 +1,7 @@
-// This file implements the reading of an event's values as eval values:
-// the step that lets a reader of the log (replay, inspection, a future
-// engine that carries eval.Value) hold one typed representation without
-// the log storing types. The types come from the program and the case's
-// state before the event (engine.Machine.TypesOf).
+// This file implements the reading of an event's values as typed eval
+// values: an event read from the log carries them without their types
+// (the log stores none), and the program and the case's state before the
+// event give them (engine.Machine.TypeEvent).
 
 package host
 
@@ -14,14 +13,15 @@ import (
 	"github.com/knhk/knhk/runtime/eval"
 )
 
-// TypedValues are an event's Values, Undo and Features as eval values.
+// TypedValues are an event's Values, Undo and Features as typed eval
+// values.
 type TypedValues struct {
 	Values, Undo, Features []eval.Value
 }
 
-// EventValues returns e's values as eval values, typed by what e means
-// in s, the case's state before e (s is not changed). A value of the
-// wrong shape for its type is an error naming the event and the slot.
+// EventValues returns e's values typed by what e means in s, the case's
+// state before e (neither s nor e is changed). A value of the wrong
+// shape for its type is an error naming the event and the slot.
 func EventValues(m *engine.Machine, s *engine.State, e *engine.Event) (TypedValues, error) {
 	vt, ok := m.TypesOf(s, e)
 	if !ok {
@@ -41,14 +41,14 @@ func EventValues(m *engine.Machine, s *engine.State, e *engine.Event) (TypedValu
 	return tv, nil
 }
 
-// typed converts xs to ts, one each; what is nil stays nil.
-func typed(p *ir.Program, k engine.EventKind, what string, xs []any, ts []ir.TypeID) ([]eval.Value, error) {
+// typed retypes xs to ts, one each; what is nil stays nil.
+func typed(p *ir.Program, k engine.EventKind, what string, xs []eval.Value, ts []ir.TypeID) ([]eval.Value, error) {
 	if xs == nil {
 		return nil, nil
 	}
 	out := make([]eval.Value, len(xs))
 	for i, x := range xs {
-		v, err := FromEngine(p, x, ts[i])
+		v, err := eval.Retype(p, x, ts[i])
 		if err != nil {
 			return nil, fmt.Errorf("%s event, %s %d: %w", k, what, i, err)
 		}
@@ -57,22 +57,10 @@ func typed(p *ir.Program, k engine.EventKind, what string, xs []any, ts []ir.Typ
 	return out, nil
 }
 
-// WithValues returns a copy of e carrying tv in the engine's form: the
-// inverse of [EventValues], so that engine.EncodeEvent of the copy is
-// the canonical encoding of the typed event.
+// WithValues returns a copy of e carrying tv: engine.EncodeEvent of the
+// copy is the canonical encoding of the typed event.
 func WithValues(e *engine.Event, tv TypedValues) *engine.Event {
 	c := *e
-	c.Values = engineAll(tv.Values)
-	c.Undo = engineAll(tv.Undo)
-	c.Features = engineAll(tv.Features)
+	c.Values, c.Undo, c.Features = tv.Values, tv.Undo, tv.Features
 	return &c
-}
-
-// engineAll is ToEngineAll keeping nil nil (an event tells a missing
-// list from an empty one).
-func engineAll(vs []eval.Value) []any {
-	if vs == nil {
-		return nil
-	}
-	return ToEngineAll(vs)
 }

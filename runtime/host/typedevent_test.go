@@ -140,9 +140,9 @@ func TestEventValuesWrongShape(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ev := &engine.Event{Kind: engine.EvStart, Trans: int32(netIndex(t, p, "W")), Values: []any{int64(3)}}
+	ev := &engine.Event{Kind: engine.EvStart, Trans: int32(netIndex(t, p, "W")), Values: []eval.Value{eval.Int(3)}}
 	_, err = EventValues(m, &engine.State{ID: "x"}, ev)
-	if err == nil || !strings.Contains(err.Error(), "start event, value 0") || !strings.Contains(err.Error(), "int64") {
+	if err == nil || !strings.Contains(err.Error(), "start event, value 0") || !strings.Contains(err.Error(), "int value") {
 		t.Errorf("a start with an int for a record: %v", err)
 	}
 	ev.Values = nil

@@ -1,5 +1,6 @@
-// This file implements the conversion of values between the engine's
-// plain Go form and eval.Value, which is eval's Plain and FromPlain.
+// This file implements the helpers for callers that hold values as Go
+// interfaces: the engine's Start and Signal take []any, and an event
+// read from the log is untyped until it is applied.
 
 package host
 
@@ -8,19 +9,28 @@ import (
 	"github.com/knhk/knhk/runtime/eval"
 )
 
-// ToEngine converts v to the engine's form (see the package doc).
-func ToEngine(v eval.Value) any { return eval.Plain(v) }
+// ToEngine returns v as the engine holds it: v itself (the engine
+// carries eval values). It is kept for callers that box values for
+// [engine.Engine.Start] and [engine.Engine.Signal].
+func ToEngine(v eval.Value) eval.Value { return v }
 
-// ToEngineAll converts each of vs with [ToEngine].
-func ToEngineAll(vs []eval.Value) []any { return eval.PlainAll(vs) }
-
-// FromEngine converts x, a value in the engine's form, to an eval.Value
-// of type t. A value of the wrong shape is an error naming the type.
-func FromEngine(p *ir.Program, x any, t ir.TypeID) (eval.Value, error) {
-	return eval.FromPlain(p, x, t)
+// ToEngineAll boxes vs for [engine.Engine.Start] and
+// [engine.Engine.Signal].
+func ToEngineAll(vs []eval.Value) []any {
+	out := make([]any, len(vs))
+	for i, v := range vs {
+		out[i] = v
+	}
+	return out
 }
 
-// FromEngineParams converts xs to the types of params, one each.
-func FromEngineParams(p *ir.Program, xs []any, params []ir.Param) ([]eval.Value, error) {
-	return eval.FromPlainParams(p, xs, params)
+// FromEngine returns x, an eval.Value (possibly untyped, as a log or a
+// snapshot is read before it is applied) or a plain Go value
+// ([eval.FromPlain]), as an eval.Value of type t. A value of the wrong
+// shape is an error naming the type.
+func FromEngine(p *ir.Program, x any, t ir.TypeID) (eval.Value, error) {
+	if v, ok := x.(eval.Value); ok {
+		return eval.Retype(p, v, t)
+	}
+	return eval.FromPlain(p, x, t)
 }

@@ -8,6 +8,7 @@ package learn
 import (
 	"context"
 	"fmt"
+	"github.com/knhk/knhk/runtime/eval"
 	"os"
 	"path/filepath"
 	"slices"
@@ -90,15 +91,15 @@ func BenchmarkDecision(b *testing.B) {
 			feats := [][]any{{"eu", int64(3)}, {"us", int64(40)}, {"asia", int64(150)}}
 			for i := range 2000 {
 				f := feats[i%3]
-				k, _ := p.Choose(ctx, "carrier", f, 3)
-				p.Learn("carrier", f, k, -float64(k+i%3), true)
+				k, _ := p.Choose(ctx, "carrier", eval.Values(f...), 3)
+				p.Learn("carrier", eval.Values(f...), k, -float64(k+i%3), true)
 			}
 			p.Flush(ctx)
 			measure := func() time.Duration {
 				lat := make([]time.Duration, b.N)
 				for i := range b.N {
 					t0 := time.Now()
-					p.Choose(ctx, "carrier", feats[i%3], 3)
+					p.Choose(ctx, "carrier", eval.Values(feats[i%3]...), 3)
 					lat[i] = time.Since(t0)
 				}
 				slices.Sort(lat)
@@ -114,7 +115,7 @@ func BenchmarkDecision(b *testing.B) {
 				// not take a core.
 				defer close(done)
 				for i := 0; !stop.Load(); i++ {
-					p.Learn("carrier", feats[i%3], i%3, -1, true)
+					p.Learn("carrier", eval.Values(feats[i%3]...), i%3, -1, true)
 					if i%256 == 255 {
 						time.Sleep(2 * time.Millisecond)
 					}

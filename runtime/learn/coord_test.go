@@ -8,6 +8,7 @@ package learn
 
 import (
 	"context"
+	"github.com/knhk/knhk/runtime/eval"
 	"math/rand/v2"
 	"testing"
 )
@@ -55,12 +56,12 @@ func loadSim(t *testing.T, coordinate bool, seed uint64) float64 {
 		picks := make([]int, len(routes))
 		var on [2]int
 		for j, r := range routes {
-			picks[j], _ = p.Choose(ctx, r, f, 2)
+			picks[j], _ = p.Choose(ctx, r, eval.Values(f...), 2)
 			on[picks[j]]++
 		}
 		for j, r := range routes {
 			d := float64(on[picks[j]]) * []float64{1, 1.5}[picks[j]]
-			p.Learn(r, f, picks[j], -d, true)
+			p.Learn(r, eval.Values(f...), picks[j], -d, true)
 			if i >= rounds/2 {
 				total += d
 				calls++

@@ -16,6 +16,7 @@ import (
 	"github.com/knhk/knhk/compiler/ir"
 	"github.com/knhk/knhk/lang/check"
 	"github.com/knhk/knhk/runtime/engine"
+	"github.com/knhk/knhk/runtime/eval"
 	"github.com/knhk/knhk/runtime/host"
 )
 
@@ -65,9 +66,9 @@ type carriers struct {
 	fail  string
 }
 
-func (w carriers) Invoke(_ context.Context, inv engine.Invocation) (any, error) {
+func (w carriers) Invoke(_ context.Context, inv engine.Invocation) (eval.Value, error) {
 	if inv.Task.Name == w.fail {
-		return nil, fmt.Errorf("%s is down", w.fail)
+		return eval.Value{}, fmt.Errorf("%s is down", w.fail)
 	}
 	return inv.Args[0], nil
 }
@@ -79,7 +80,7 @@ type timedCarriers struct {
 	region func(caseID string) string
 }
 
-func (w timedCarriers) Invoke(ctx context.Context, inv engine.Invocation) (any, error) {
+func (w timedCarriers) Invoke(ctx context.Context, inv engine.Invocation) (eval.Value, error) {
 	fast := "ups"
 	if w.region(inv.CaseID) != "eu" {
 		fast = "fedex"
@@ -156,7 +157,7 @@ func engineLearns(t *testing.T, alg Algorithm) {
 		region string
 		want   int
 	}{{"eu", 0}, {"us", 1}} {
-		if k, _ := pol.Greedy("carrier", []any{tc.region, int64(3)}, nil); k != tc.want {
+		if k, _ := pol.Greedy("carrier", eval.Values([]any{tc.region, int64(3)}...), nil); k != tc.want {
 			t.Errorf("in %s the policy prefers candidate %d, want %d", tc.region, k, tc.want)
 		}
 	}
@@ -174,7 +175,7 @@ func engineLearns(t *testing.T, alg Algorithm) {
 		region string
 		want   int
 	}{{"eu", 0}, {"us", 1}} {
-		if k, _ := again.Greedy("carrier", []any{tc.region, int64(3)}, nil); k != tc.want {
+		if k, _ := again.Greedy("carrier", eval.Values([]any{tc.region, int64(3)}...), nil); k != tc.want {
 			t.Errorf("after a restart in %s the policy prefers candidate %d, want %d", tc.region, k, tc.want)
 		}
 	}
@@ -225,7 +226,7 @@ func TestEngineAvoidsFailingCandidate(t *testing.T) {
 		pol.Flush(ctx)
 	}
 	// ups is the faster carrier in the eu, but it is down.
-	if k, _ := pol.Greedy("carrier", []any{"eu", int64(1)}, nil); k != 1 {
+	if k, _ := pol.Greedy("carrier", eval.Values([]any{"eu", int64(1)}...), nil); k != 1 {
 		t.Errorf("the policy prefers candidate %d, want 1 (fedex): ups always fails", k)
 	}
 	if failed > 15 {
@@ -236,7 +237,7 @@ func TestEngineAvoidsFailingCandidate(t *testing.T) {
 // refusePolicy fails the test if the engine asks it anything.
 type refusePolicy struct{ t *testing.T }
 
-func (p refusePolicy) Choose(context.Context, string, []any, int) (int, error) {
+func (p refusePolicy) Choose(context.Context, string, []eval.Value, int) (int, error) {
 	p.t.Error("recovery asked the policy for a choice")
 	return 0, fmt.Errorf("no")
 }

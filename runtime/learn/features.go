@@ -10,9 +10,9 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/knhk/knhk/compiler/ir"
+	"github.com/knhk/knhk/runtime/eval"
 )
 
 // featureKind is the kind of value a feature holds.
@@ -51,44 +51,27 @@ func kindOfType(k ir.Kind) featureKind {
 
 // kindOfValue returns the kind of an engine value, false when it is not a
 // scalar a policy can read.
-func kindOfValue(v any) (featureKind, bool) {
-	switch v.(type) {
-	case int64, int, int32, uint32, float64, float32:
-		return fNumber, true
-	case bool:
-		return fBool, true
-	case string:
-		return fString, true
-	case time.Duration:
-		return fDuration, true
-	case time.Time:
-		return fTime, true
-	}
-	return fAny, false
+func kindOfValue(v eval.Value) (featureKind, bool) {
+	k := kindOfType(v.Kind())
+	return k, k != fAny
 }
 
 // number returns v as a float64; durations in seconds, times in hours
 // of the day (UTC).
-func number(v any) float64 {
-	switch x := v.(type) {
-	case int64:
-		return float64(x)
-	case int:
-		return float64(x)
-	case int32:
-		return float64(x)
-	case uint32:
-		return float64(x)
-	case float64:
-		return x
-	case float32:
-		return float64(x)
-	case time.Duration:
-		return x.Seconds()
-	case time.Time:
-		return float64(x.UTC().Hour())
-	case bool:
-		if x {
+func number(v eval.Value) float64 {
+	switch v.Kind() {
+	case ir.KindInt, ir.KindI32:
+		return float64(v.AsInt())
+	case ir.KindU32:
+		return float64(uint32(v.AsInt()))
+	case ir.KindFloat, ir.KindF32:
+		return v.AsFloat()
+	case ir.KindDuration:
+		return v.AsDuration().Seconds()
+	case ir.KindTime:
+		return float64(v.AsTime().Hour())
+	case ir.KindBool:
+		if v.AsBool() {
 			return 1
 		}
 	}
@@ -161,7 +144,7 @@ func (e *encoder) bucketName(i, b int, seconds bool) string {
 }
 
 // encode checks features against the route's kinds and encodes them.
-func (e *encoder) encode(features []any) (input, error) {
+func (e *encoder) encode(features []eval.Value) (input, error) {
 	if len(features) != len(e.kinds) {
 		return input{}, fmt.Errorf("got %d features, the route has %d", len(features), len(e.kinds))
 	}
@@ -170,7 +153,7 @@ func (e *encoder) encode(features []any) (input, error) {
 	for i, v := range features {
 		k, ok := kindOfValue(v)
 		if !ok {
-			return input{}, fmt.Errorf("feature %d is a %T, not a scalar", i+1, v)
+			return input{}, fmt.Errorf("feature %d is a %s, not a scalar", i+1, v.Kind())
 		}
 		if want := e.kinds[i]; want != fAny && want != k {
 			return input{}, fmt.Errorf("feature %d is a %s (%v), the route's is a %s", i+1, k, v, want)
@@ -178,9 +161,9 @@ func (e *encoder) encode(features []any) (input, error) {
 		var tok string
 		switch k {
 		case fString:
-			tok = strconv.Quote(v.(string))
+			tok = strconv.Quote(v.AsString())
 		case fBool:
-			tok = strconv.FormatBool(v.(bool))
+			tok = strconv.FormatBool(v.AsBool())
 		default:
 			f := number(v)
 			if math.IsNaN(f) || math.IsInf(f, 0) {

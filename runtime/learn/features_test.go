@@ -3,6 +3,7 @@
 package learn
 
 import (
+	"github.com/knhk/knhk/runtime/eval"
 	"testing"
 	"time"
 )
@@ -18,7 +19,7 @@ func TestEncodeKeys(t *testing.T) {
 		{[]any{"a|b", int64(0), false, time.Duration(0), at, 3.0}, `"a|b"|0|false|0s|13h|(1,3]`},
 		{[]any{"x", 1000.0, false, time.Hour, at, 0.5}, `"x"|(511,1023]|false|(2047s,4095s]|13h|(0,1]`},
 	} {
-		in, err := e.encode(tc.f)
+		in, err := e.encode(eval.Values(tc.f...))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -31,7 +32,7 @@ func TestEncodeKeys(t *testing.T) {
 	}
 	b := encoder{kinds: []featureKind{fNumber}, bins: [][]float64{{10, 100}}}
 	for x, want := range map[float64]string{5: "(-inf,10]", 10: "(-inf,10]", 50: "(10,100]", 500: "(100,+inf]"} {
-		if in, _ := b.encode([]any{x}); in.key != want {
+		if in, _ := b.encode(eval.Values([]any{x}...)); in.key != want {
 			t.Errorf("bins [10 100]: %v in %s, want %s", x, in.key, want)
 		}
 	}

@@ -8,6 +8,7 @@ package learn
 import (
 	"context"
 	"encoding/json"
+	"github.com/knhk/knhk/runtime/eval"
 	"math/rand/v2"
 	"os"
 	"reflect"
@@ -26,8 +27,8 @@ func validFiles(f *testing.F) [][]byte {
 		}
 		for i := range 10 {
 			feats := []any{[]string{"eu", "us"}[i%2], int64(i)}
-			k, _ := p.Choose(context.Background(), "carrier", feats, 2)
-			p.Learn("carrier", feats, k, float64(-i), i%3 != 0)
+			k, _ := p.Choose(context.Background(), "carrier", eval.Values(feats...), 2)
+			p.Learn("carrier", eval.Values(feats...), k, float64(-i), i%3 != 0)
 		}
 		p.Close()
 		b, err := os.ReadFile(PolicyPath(dir, "carrier"))

@@ -17,6 +17,7 @@ import (
 
 	"github.com/knhk/knhk/compiler/ir"
 	"github.com/knhk/knhk/runtime/engine"
+	"github.com/knhk/knhk/runtime/eval"
 )
 
 // Options configures a [Policy].
@@ -295,7 +296,7 @@ func (p *Policy) start(r *route) {
 // lookup returns the route called name, making one for a route the
 // program did not declare (an embedding program's own route) from the
 // first decision's shape.
-func (p *Policy) lookup(name string, features []any, n int) *route {
+func (p *Policy) lookup(name string, features []eval.Value, n int) *route {
 	if r := p.routes[name]; r != nil {
 		return r
 	}
@@ -316,7 +317,7 @@ func (p *Policy) lookup(name string, features []any, n int) *route {
 // Choose picks one of n candidates of route from features. It never
 // fails a case: features of the wrong kind or number are reported and
 // the first candidate is taken, as without a policy.
-func (p *Policy) Choose(_ context.Context, name string, features []any, n int) (int, error) {
+func (p *Policy) Choose(_ context.Context, name string, features []eval.Value, n int) (int, error) {
 	r := p.lookup(name, features, n)
 	if n != len(r.sig.Candidates) {
 		r.skip(p, "route %s: asked to choose among %d candidates, the route has %d; taking the first", name, n, len(r.sig.Candidates))
@@ -344,7 +345,7 @@ func (p *Policy) Choose(_ context.Context, name string, features []any, n int) (
 
 // Greedy returns the candidate route's current snapshot believes best
 // for features, without exploring: what the policy has learned.
-func (p *Policy) Greedy(name string, features []any, loads []int) (int, error) {
+func (p *Policy) Greedy(name string, features []eval.Value, loads []int) (int, error) {
 	r := p.routes[name]
 	if r == nil {
 		v, ok := p.extra.Load(name)
@@ -367,7 +368,7 @@ func (p *Policy) Greedy(name string, features []any, loads []int) (int, error) {
 // that is not finite, a choice out of range or features that do not fit
 // are reported and skipped; a full queue drops the outcome. Learn never
 // blocks.
-func (p *Policy) Learn(name string, features []any, choice int, reward float64, ok bool) {
+func (p *Policy) Learn(name string, features []eval.Value, choice int, reward float64, ok bool) {
 	r := p.lookup(name, features, 0)
 	n := len(r.sig.Candidates)
 	if choice < 0 || choice >= n {

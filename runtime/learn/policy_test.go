@@ -8,6 +8,7 @@ package learn
 import (
 	"context"
 	"fmt"
+	"github.com/knhk/knhk/runtime/eval"
 	"math"
 	"os"
 	"path/filepath"
@@ -50,8 +51,8 @@ func TestBadInputIsSkipped(t *testing.T) {
 	ctx := context.Background()
 	good := []any{"eu", int64(3)}
 	for range 20 {
-		k, _ := p.Choose(ctx, "carrier", good, 2)
-		p.Learn("carrier", good, k, float64(-1-k), true)
+		k, _ := p.Choose(ctx, "carrier", eval.Values(good...), 2)
+		p.Learn("carrier", eval.Values(good...), k, float64(-1-k), true)
 	}
 	p.Flush(ctx)
 	before := p.routes["carrier"].agent.save()
@@ -59,22 +60,22 @@ func TestBadInputIsSkipped(t *testing.T) {
 	// Features of the wrong kind or number: the decision takes the
 	// first candidate and says why; the outcome is skipped.
 	for _, bad := range [][]any{{int64(1), int64(3)}, {"eu"}, {"eu", []any{1}}} {
-		k, err := p.Choose(ctx, "carrier", bad, 2)
+		k, err := p.Choose(ctx, "carrier", eval.Values(bad...), 2)
 		if err != nil || k != 0 {
 			t.Errorf("Choose(%v) = %d, %v; want 0 and no error", bad, k, err)
 		}
-		p.Learn("carrier", bad, 1, -1, true)
+		p.Learn("carrier", eval.Values(bad...), 1, -1, true)
 	}
 	if !lg.has("feature 1 is a number (1), the route's is a string") || !lg.has("got 1 features, the route has 2") || !lg.has("not a scalar") {
 		t.Errorf("reports do not say what was wrong: %q", lg.lines)
 	}
 	// Rewards that are not finite, choices out of range.
 	for _, r := range []float64{math.NaN(), math.Inf(1), math.Inf(-1)} {
-		p.Learn("carrier", good, 0, r, true)
+		p.Learn("carrier", eval.Values(good...), 0, r, true)
 	}
-	p.Learn("carrier", good, 7, -1, true)
-	p.Learn("carrier", good, -1, -1, true)
-	if _, err := p.Choose(ctx, "carrier", good, 3); err != nil {
+	p.Learn("carrier", eval.Values(good...), 7, -1, true)
+	p.Learn("carrier", eval.Values(good...), -1, -1, true)
+	if _, err := p.Choose(ctx, "carrier", eval.Values(good...), 3); err != nil {
 		t.Errorf("choosing among the wrong number of candidates: %v", err)
 	}
 	p.Flush(ctx)
@@ -107,7 +108,7 @@ func TestForeignFileIsRefused(t *testing.T) {
 			t.Fatal(err)
 		}
 		for range 10 {
-			p.Learn("carrier", []any{"eu", int64(1)}, 0, -2, true)
+			p.Learn("carrier", eval.Values([]any{"eu", int64(1)}...), 0, -2, true)
 		}
 		p.Flush(ctx)
 		if err := p.Close(); err != nil {
@@ -165,8 +166,8 @@ func TestForeignFileIsRefused(t *testing.T) {
 				n = 3
 			}
 			for range 5 {
-				k, _ := p.Choose(ctx, "carrier", []any{"eu", int64(1)}, n)
-				p.Learn("carrier", []any{"eu", int64(1)}, k, -1, true)
+				k, _ := p.Choose(ctx, "carrier", eval.Values([]any{"eu", int64(1)}...), n)
+				p.Learn("carrier", eval.Values([]any{"eu", int64(1)}...), k, -1, true)
 			}
 			p.Close()
 			if !lg.has(tc.report) || !lg.has("knhk learn reset carrier") {
@@ -213,9 +214,9 @@ func TestConfigPerRoute(t *testing.T) {
 		t.Errorf("other: %+v", o)
 	}
 	e := encoder{kinds: []featureKind{fString, fNumber}, bins: rc.Bins}
-	a, _ := e.encode([]any{"eu", int64(3)})
-	b, _ := e.encode([]any{"eu", int64(9)})
-	d, _ := e.encode([]any{"eu", int64(11)})
+	a, _ := e.encode(eval.Values([]any{"eu", int64(3)}...))
+	b, _ := e.encode(eval.Values([]any{"eu", int64(9)}...))
+	d, _ := e.encode(eval.Values([]any{"eu", int64(11)}...))
 	if a.key != b.key || a.key == d.key {
 		t.Errorf("bins [10]: keys %q %q %q; want the first two equal, the third apart", a.key, b.key, d.key)
 	}
@@ -241,12 +242,12 @@ func TestConcurrentDecisions(t *testing.T) {
 				defer wg.Done()
 				for i := range each {
 					f := []any{[]string{"eu", "us"}[(w+i)%2], int64(i % 7)}
-					k, err := p.Choose(ctx, "carrier", f, 2)
+					k, err := p.Choose(ctx, "carrier", eval.Values(f...), 2)
 					if err != nil || k < 0 || k > 1 {
 						t.Errorf("Choose = %d, %v", k, err)
 						return
 					}
-					p.Learn("carrier", f, k, -float64(k+1), true)
+					p.Learn("carrier", eval.Values(f...), k, -float64(k+1), true)
 				}
 			}()
 		}
@@ -275,8 +276,8 @@ func TestUnsafeRouteName(t *testing.T) {
 	}
 	ctx := context.Background()
 	for _, name := range []string{"../../escape", "a/b", ""} {
-		k, _ := p.Choose(ctx, name, []any{"x"}, 2)
-		p.Learn(name, []any{"x"}, k, 1, true)
+		k, _ := p.Choose(ctx, name, eval.Values([]any{"x"}...), 2)
+		p.Learn(name, eval.Values([]any{"x"}...), k, 1, true)
 	}
 	p.Close()
 	if !lg.has(`route "../../escape": not a name a file can have`) {

@@ -10,6 +10,7 @@ package learn
 
 import (
 	"context"
+	"github.com/knhk/knhk/runtime/eval"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -141,7 +142,7 @@ func (w simWorld) closure(t testing.TB, p *Policy) float64 {
 	random := w.expected(func(c simContext) int { return -1 })
 	oracle := w.expected(func(c simContext) int { return w.oracle(c, w.drifted) })
 	learned := w.expected(func(c simContext) int {
-		k, err := p.Greedy("carrier", c.features(), nil)
+		k, err := p.Greedy("carrier", eval.Values(c.features()...), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -205,13 +206,13 @@ func simulateWith(t testing.TB, p *Policy, seed uint64, cases, every int, drift 
 			w.drifted = true
 		}
 		c := drawContext(r)
-		k, err := p.Choose(ctx, "carrier", c.features(), 3)
+		k, err := p.Choose(ctx, "carrier", eval.Values(c.features()...), 3)
 		if err != nil {
 			t.Fatal(err)
 		}
 		h := w.sample(c, k, r)
 		total += h
-		p.Learn("carrier", c.features(), k, -h, true)
+		p.Learn("carrier", eval.Values(c.features()...), k, -h, true)
 		if err := p.Flush(ctx); err != nil {
 			t.Fatal(err)
 		}

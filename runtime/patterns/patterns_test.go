@@ -276,8 +276,8 @@ func render(m *engine.Machine, evs []engine.Event, marks []mark) ([]string, erro
 			}
 		case engine.EvDone:
 			l := "done " + before[e.Inv]
-			if len(e.Values) > 0 && e.Values[0] != nil {
-				l += " = " + js(e.Values[0])
+			if len(e.Values) > 0 && eval.Plain(e.Values[0]) != nil {
+				l += " = " + js(eval.Plain(e.Values[0]))
 			}
 			out = append(out, l)
 		case engine.EvFailed:
@@ -365,10 +365,10 @@ func callName(p *ir.Program, c *ir.Call) string {
 	return "?"
 }
 
-func args(vs []any) string {
+func args(vs []eval.Value) string {
 	parts := make([]string, len(vs))
 	for i, v := range vs {
-		parts[i] = js(v)
+		parts[i] = js(eval.Plain(v))
 	}
 	return "(" + strings.Join(parts, ", ") + ")"
 }
@@ -390,10 +390,10 @@ func js(v any) string {
 func status(s *engine.State) string {
 	switch s.Status {
 	case engine.Completed:
-		if s.Result == nil {
+		if eval.Plain(s.Result) == nil {
 			return "completed"
 		}
-		return "completed = " + js(s.Result)
+		return "completed = " + js(eval.Plain(s.Result))
 	case engine.Failed:
 		return "failed: " + s.Error
 	}

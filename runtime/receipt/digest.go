@@ -12,10 +12,10 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
+	"github.com/knhk/knhk/compiler/ir"
+	"github.com/knhk/knhk/runtime/eval"
 	"math"
-	"sort"
 	"sync"
-	"time"
 
 	"github.com/knhk/knhk/runtime/engine"
 )
@@ -98,7 +98,7 @@ func (w *digestWriter) str(s string) {
 
 // values writes a list of event values; nil and empty differ, as they do
 // in the event log.
-func (w *digestWriter) values(vs []any) {
+func (w *digestWriter) values(vs []eval.Value) {
 	if vs == nil {
 		w.i(-1)
 		return
@@ -113,65 +113,64 @@ func (w *digestWriter) values(vs []any) {
 // without telling nil from empty: both digest alike, so that a digest
 // recomputed from the log matches (a workflow without parameters starts
 // with empty Values and reads back nil).
-func (w *digestWriter) listValues(vs []any) {
+func (w *digestWriter) listValues(vs []eval.Value) {
 	if len(vs) == 0 {
 		vs = nil
 	}
 	w.values(vs)
 }
 
-// value writes one value with a tag per kind; int and int64 share one,
-// since the event log reads every integer back as int64.
-func (w *digestWriter) value(v any) {
-	switch x := v.(type) {
-	case nil:
+// value writes one value with a tag per kind of its canonical encoding
+// (eval.Tag), which carries no types: a record digests as the list of
+// its fields, an enum as its member's name, a map as the list of its
+// keys and its values, and every integer alike, so that a digest
+// recomputed from the log (whose values are untyped until applied)
+// matches the one made when the event was committed.
+func (w *digestWriter) value(v eval.Value) {
+	switch v.Kind() {
+	case ir.KindVoid, ir.KindOptional:
 		w.tag('n')
-	case bool:
+	case ir.KindBool:
 		w.tag('b')
-		w.bool(x)
-	case int:
+		w.bool(v.AsBool())
+	case ir.KindInt, ir.KindI32, ir.KindU32:
 		w.tag('i')
-		w.i(int64(x))
-	case int64:
-		w.tag('i')
-		w.i(x)
-	case float64:
+		w.i(v.AsInt())
+	case ir.KindFloat, ir.KindF32:
 		w.tag('f')
-		w.u(math.Float64bits(x))
-	case string:
+		w.u(math.Float64bits(v.AsFloat()))
+	case ir.KindString, ir.KindEnum:
 		w.tag('s')
-		w.str(x)
-	case []byte:
+		w.str(v.AsString())
+	case ir.KindBytes:
 		w.tag('y')
-		w.u(uint64(len(x)))
-		w.b = append(w.b, x...)
-	case time.Duration:
+		w.u(uint64(v.Len()))
+		w.b = append(w.b, v.AsString()...)
+	case ir.KindDuration:
 		w.tag('d')
-		w.i(int64(x))
-	case time.Time:
+		w.i(v.AsInt())
+	case ir.KindTime:
 		w.tag('t')
-		w.i(x.UnixNano())
-	case []any:
+		w.i(v.AsInt())
+	case ir.KindList, ir.KindRecord:
 		w.tag('l')
-		w.u(uint64(len(x)))
-		for _, e := range x {
+		w.u(uint64(v.Len()))
+		for _, e := range v.Elems() {
 			w.value(e)
 		}
-	case map[string]any:
-		w.tag('m')
-		keys := make([]string, 0, len(x))
-		for k := range x {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		w.u(uint64(len(keys)))
-		for _, k := range keys {
-			w.str(k)
-			w.value(x[k])
+	case ir.KindMap:
+		w.tag('l')
+		w.u(2)
+		for _, part := range []func(int) eval.Value{v.Key, v.Index} {
+			w.tag('l')
+			w.u(uint64(v.Len()))
+			for i := range v.Len() {
+				w.value(part(i))
+			}
 		}
 	default:
 		if w.err == nil {
-			w.err = fmt.Errorf("receipt: cannot digest a value of type %T", v)
+			w.err = fmt.Errorf("receipt: cannot digest a value of kind %v", v.Kind())
 		}
 	}
 }

@@ -6,6 +6,7 @@ package receipt
 
 import (
 	"encoding/json"
+	"github.com/knhk/knhk/runtime/eval"
 	"testing"
 	"time"
 
@@ -26,10 +27,11 @@ func TestEncodeLineMatchesJSON(t *testing.T) {
 }
 
 func TestEventDigestSurvivesTheLog(t *testing.T) {
-	ev := &engine.Event{Kind: engine.EvDone, Time: 99, Inv: 3, Outs: []int32{}, Values: []any{
+	ev := &engine.Event{Kind: engine.EvDone, Time: 99, Inv: 3, Outs: []int32{}, Values: append(eval.Values(
 		int64(1), 2, 2.5, "s", []byte("b"), nil, true, time.Second, time.Unix(5, 6).UTC(),
-		[]any{int64(1), "x"}, map[string]any{"b": int64(2), "a": []any{}},
-	}, Undo: []any{}, Name: "n", Message: "m"}
+		[]any{int64(1), "x"}), eval.Map(eval.Values("b", "a"), eval.Values(int64(2), []any{})),
+		eval.Enum(1, "green"), eval.Record(nil, eval.Values("r", int64(7))), eval.I32(-3), eval.F32(0.5), eval.None,
+	), Undo: []eval.Value{}, Name: "n", Message: "m"}
 	d1, err := EventDigest(ev)
 	if err != nil {
 		t.Fatal(err)
@@ -50,8 +52,8 @@ func TestEventDigestSurvivesTheLog(t *testing.T) {
 	ev2 := *ev
 	ev2.Outs = nil
 	ev3 := *ev
-	ev3.Values = append([]any{}, ev.Values...)
-	ev3.Values[0] = int64(2)
+	ev3.Values = append([]eval.Value{}, ev.Values...)
+	ev3.Values[0] = eval.Int(2)
 	for _, e := range []*engine.Event{&ev2, &ev3} {
 		if d, _ := EventDigest(e); d == d1 {
 			t.Error("a changed event has the same digest")
@@ -59,14 +61,18 @@ func TestEventDigestSurvivesTheLog(t *testing.T) {
 	}
 	// Empty Values and Features read back from the log as nil (a
 	// workflow without parameters): the digest is the same.
-	empty := &engine.Event{Kind: engine.EvStart, Values: []any{}, Features: []any{}, Undo: []any{}, Outs: []int32{}}
+	empty := &engine.Event{Kind: engine.EvStart, Values: []eval.Value{}, Features: []eval.Value{}, Undo: []eval.Value{}, Outs: []int32{}}
 	b, _ = engine.EncodeEvent(empty)
 	back, _ = engine.DecodeEvent(b)
 	if d1, _ := EventDigest(empty); func() bool { d2, _ := EventDigest(back); return d1 != d2 }() {
 		t.Error("an event with empty values digests differently once read back from the log")
 	}
-	if _, err := EventDigest(&engine.Event{Values: []any{struct{}{}}}); err == nil {
-		t.Error("a value of an unknown type digested")
+	// A typed value digests as its canonical encoding reads back: the
+	// same digest whether the event is applied (typed) or not.
+	ty := &engine.Event{Kind: engine.EvDone, Values: []eval.Value{eval.Enum(1, "green"), eval.I32(4)}}
+	un := &engine.Event{Kind: engine.EvDone, Values: eval.Values("green", int64(4))}
+	if a, _ := EventDigest(ty); func() bool { b, _ := EventDigest(un); return a != b }() {
+		t.Error("a typed event digests differently from its untyped form")
 	}
 }
 

@@ -152,7 +152,7 @@ func runCases(tb testing.TB, e *engine.Engine, prefix string, cases, conc int) t
 				err := e.Start(ctx, id, "Seq", nil)
 				if err == nil {
 					var s *engine.State
-					if s, err = e.Snapshot(id); err == nil && (s.Status != engine.Completed || s.Result != int64(15)) {
+					if s, err = e.Snapshot(id); err == nil && (s.Status != engine.Completed || s.Result != eval.Int(15)) {
 						err = fmt.Errorf("case %s: %v %v %s", id, s.Status, s.Result, s.Error)
 					}
 				}

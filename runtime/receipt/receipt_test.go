@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/knhk/knhk/runtime/eval"
 	"os"
 	"path/filepath"
 	"strings"
@@ -37,9 +38,9 @@ func writeLog(t testing.TB, n int) string {
 		t.Fatal(err)
 	}
 	for i := 0; i < n; i++ {
-		ev := &engine.Event{Kind: engine.EvFire, Trans: int32(i), Values: []any{int64(i)}}
+		ev := &engine.Event{Kind: engine.EvFire, Trans: int32(i), Values: eval.Values(int64(i))}
 		if i < 3 {
-			ev = &engine.Event{Kind: engine.EvStart, Values: []any{"x"}}
+			ev = &engine.Event{Kind: engine.EvStart, Values: eval.Values("x")}
 		}
 		if err := r.Record(fmt.Sprintf("c-%d", i%3), "d1", ev); err != nil {
 			t.Fatal(err)

@@ -7,6 +7,7 @@ package receipt
 
 import (
 	"context"
+	"github.com/knhk/knhk/runtime/eval"
 	"testing"
 	"time"
 
@@ -21,7 +22,7 @@ func BenchmarkRecord(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer r.Close()
-	ev := &engine.Event{Kind: engine.EvDone, Time: 1, Inv: 3, Values: []any{int64(42)}}
+	ev := &engine.Event{Kind: engine.EvDone, Time: 1, Inv: 3, Values: eval.Values(int64(42))}
 	mem := engine.NewMemLog()
 	ctx := context.Background()
 	start := time.Now()

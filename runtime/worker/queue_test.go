@@ -17,6 +17,7 @@ import (
 	"github.com/knhk/knhk/compiler/ir"
 	"github.com/knhk/knhk/lang/check"
 	"github.com/knhk/knhk/runtime/engine"
+	"github.com/knhk/knhk/runtime/eval"
 	"github.com/knhk/knhk/runtime/host"
 	"github.com/knhk/knhk/runtime/queue"
 )
@@ -120,7 +121,7 @@ func TestQueueRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := finished(t, eng, errc, "c1")
-	if s.Status != engine.Completed || s.Result != "rcpt-9" {
+	if s.Status != engine.Completed || s.Result != eval.Str("rcpt-9") {
 		t.Fatalf("case = %v %v %q", s.Status, s.Result, s.Error)
 	}
 }
@@ -145,7 +146,7 @@ func TestQueueWorkerDiesLeaseExpiryRetries(t *testing.T) {
 	if !errors.Is(err, queue.ErrLeaseLost) {
 		t.Fatalf("late completion = %v, want ErrLeaseLost", err)
 	}
-	if s.Status != engine.Completed || s.Result != "second" {
+	if s.Status != engine.Completed || s.Result != eval.Str("second") {
 		t.Fatalf("case = %v %v %q", s.Status, s.Result, s.Error)
 	}
 	if st := b.Stats(); st[0].Expired != 1 || st[0].Completed != 1 {
@@ -174,7 +175,7 @@ func TestQueueBadResultLikeExec(t *testing.T) {
 	// The exec task's message for the same standard output.
 	ex := *p.Tasks[0]
 	ex.Binding = ir.Binding{Kind: ir.BindExec, Target: "sh", Args: []string{"-c", "cat >/dev/null; echo '" + bad + "'"}}
-	_, execErr := New(p, Options{}).Invoke(context.Background(), engine.Invocation{CaseID: "c", Attempt: 1, IdempotencyKey: "k", Task: &ex, Args: []any{int64(1), "ann"}})
+	_, execErr := New(p, Options{}).Invoke(context.Background(), engine.Invocation{CaseID: "c", Attempt: 1, IdempotencyKey: "k", Task: &ex, Args: eval.Values(int64(1), "ann")})
 	if execErr == nil {
 		t.Fatal("exec accepted a mistyped result")
 	}
@@ -272,7 +273,7 @@ func TestQueueWorkersShareLoad(t *testing.T) {
 	}
 	for i := range n {
 		s := finished(t, engs[i], errcs[i], fmt.Sprintf("c%d", i))
-		if s.Status != engine.Completed || s.Result != fmt.Sprintf("r%d", i) {
+		if s.Status != engine.Completed || s.Result != eval.Str(fmt.Sprintf("r%d", i)) {
 			t.Errorf("case %d = %v %v %q", i, s.Status, s.Result, s.Error)
 		}
 	}
@@ -327,7 +328,7 @@ func TestQueueCompletionAckedWhenLogged(t *testing.T) {
 	if err := <-acked; err != nil {
 		t.Fatal(err)
 	}
-	if s := finished(t, eng, errc, "c1"); s.Status != engine.Completed || s.Result != "r" {
+	if s := finished(t, eng, errc, "c1"); s.Status != engine.Completed || s.Result != eval.Str("r") {
 		t.Fatalf("case = %v %v %q", s.Status, s.Result, s.Error)
 	}
 }
@@ -335,7 +336,7 @@ func TestQueueCompletionAckedWhenLogged(t *testing.T) {
 // opaque wraps a worker without passing its Recorder methods through.
 type opaque struct{ w engine.Worker }
 
-func (o opaque) Invoke(ctx context.Context, inv engine.Invocation) (any, error) {
+func (o opaque) Invoke(ctx context.Context, inv engine.Invocation) (eval.Value, error) {
 	return o.w.Invoke(ctx, inv)
 }
 

@@ -18,7 +18,6 @@ import (
 	"github.com/knhk/knhk/compiler/ir"
 	"github.com/knhk/knhk/runtime/engine"
 	"github.com/knhk/knhk/runtime/eval"
-	"github.com/knhk/knhk/runtime/host"
 )
 
 // Options configure a [Worker]. Every field is optional.
@@ -84,19 +83,19 @@ type call struct {
 	args []eval.Value
 }
 
-// Invoke runs one attempt of inv and returns its result in the engine's
-// form (nil for a task without a result).
-func (w *Worker) Invoke(ctx context.Context, inv engine.Invocation) (any, error) {
+// Invoke runs one attempt of inv and returns its result (void for a task
+// without a result).
+func (w *Worker) Invoke(ctx context.Context, inv engine.Invocation) (eval.Value, error) {
 	if inv.Kernel != nil {
 		return w.kernel(inv)
 	}
 	t := inv.Task
 	if t == nil {
-		return nil, errors.New("invocation has neither a task nor a kernel")
+		return eval.Value{}, errors.New("invocation has neither a task nor a kernel")
 	}
-	args, err := host.FromEngineParams(w.prog, inv.Args, t.Params)
+	args, err := arity(inv.Args, t.Params)
 	if err != nil {
-		return nil, fmt.Errorf("task %s: %w", t.Name, err)
+		return eval.Value{}, fmt.Errorf("task %s: %w", t.Name, err)
 	}
 	c := &call{inv: inv, task: t, args: args}
 	ctx, cancel := httpDeadline(ctx, t, w.o.HTTPTimeout)
@@ -120,15 +119,15 @@ func (w *Worker) Invoke(ctx context.Context, inv engine.Invocation) (any, error)
 		if ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
 			err = fmt.Errorf("%w (%v)", err, ctx.Err())
 		}
-		return nil, err
+		return eval.Value{}, err
 	}
 	if w.prog.KindOf(t.Result) == ir.KindVoid {
-		return nil, nil
+		return eval.Value{}, nil
 	}
-	return host.ToEngine(v), nil
+	return v, nil
 }
 
-func (w *Worker) kernel(inv engine.Invocation) (any, error) {
+func (w *Worker) kernel(inv engine.Invocation) (eval.Value, error) {
 	k := -1
 	for i, x := range w.prog.Kernels {
 		if x == inv.Kernel {
@@ -137,17 +136,17 @@ func (w *Worker) kernel(inv engine.Invocation) (any, error) {
 		}
 	}
 	if k < 0 {
-		return nil, fmt.Errorf("kernel %s is not in the program", inv.Kernel.Name)
+		return eval.Value{}, fmt.Errorf("kernel %s is not in the program", inv.Kernel.Name)
 	}
-	args, err := host.FromEngineParams(w.prog, inv.Args, inv.Kernel.Params)
+	args, err := arity(inv.Args, inv.Kernel.Params)
 	if err != nil {
-		return nil, fmt.Errorf("kernel %s: %w", inv.Kernel.Name, err)
+		return eval.Value{}, fmt.Errorf("kernel %s: %w", inv.Kernel.Name, err)
 	}
 	v, err := eval.RunKernel(w.prog, k, args)
 	if err != nil {
-		return nil, err
+		return eval.Value{}, err
 	}
-	return host.ToEngine(v), nil
+	return v, nil
 }
 
 // argsJSON encodes the named arguments of c as one JSON object, in
@@ -194,4 +193,13 @@ func excerpt(s []byte, n int) string {
 		return string(s[:n]) + "..."
 	}
 	return string(s)
+}
+
+// arity returns args, the engine's evaluated arguments of a call, when
+// there is one per parameter.
+func arity(args []eval.Value, params []ir.Param) ([]eval.Value, error) {
+	if len(args) != len(params) {
+		return nil, fmt.Errorf("%d arguments for %d parameters", len(args), len(params))
+	}
+	return args, nil
 }

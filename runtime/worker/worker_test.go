@@ -41,7 +41,8 @@ func execTask(result ir.TypeID, script string) *ir.Task {
 
 func invoke(t *testing.T, w *Worker, ctx context.Context, task *ir.Task, args ...any) (any, error) {
 	t.Helper()
-	return w.Invoke(ctx, engine.Invocation{CaseID: "c1", Transition: "t_1", Attempt: 1, IdempotencyKey: "key-1", Task: task, Args: args})
+	v, err := w.Invoke(ctx, engine.Invocation{CaseID: "c1", Transition: "t_1", Attempt: 1, IdempotencyKey: "key-1", Task: task, Args: eval.Values(args...)})
+	return eval.Plain(v), err
 }
 
 func TestExecSuccess(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/knhk/knhk/compiler/ir"
 	"github.com/knhk/knhk/runtime/engine"
+	"github.com/knhk/knhk/runtime/eval"
 )
 
 // Worker returns an engine.Worker that runs every invocation on w and
@@ -39,7 +40,7 @@ func (t *timedWorker) Recorded(key string, err error) {
 	}
 }
 
-func (t *timedWorker) Invoke(ctx context.Context, inv engine.Invocation) (any, error) {
+func (t *timedWorker) Invoke(ctx context.Context, inv engine.Invocation) (eval.Value, error) {
 	start := time.Now()
 	v, err := t.w.Invoke(ctx, inv)
 	d := time.Since(start)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/knhk/knhk/compiler/ir"
 	"github.com/knhk/knhk/runtime/engine"
+	"github.com/knhk/knhk/runtime/eval"
 	"github.com/knhk/knhk/server/metrics"
 )
 
@@ -19,12 +20,12 @@ type fakeWorker struct {
 	block bool
 }
 
-func (f fakeWorker) Invoke(ctx context.Context, inv engine.Invocation) (any, error) {
+func (f fakeWorker) Invoke(ctx context.Context, inv engine.Invocation) (eval.Value, error) {
 	if f.block {
 		<-ctx.Done()
-		return nil, ctx.Err()
+		return eval.Value{}, ctx.Err()
 	}
-	return "r", f.err
+	return eval.Str("r"), f.err
 }
 
 // TestWorkerLabels checks the labels a timed attempt gets: the task's
@@ -41,7 +42,7 @@ func TestWorkerLabels(t *testing.T) {
 
 	ok := m.Worker(fakeWorker{})
 	for range 2 {
-		if v, err := ok.Invoke(ctx, engine.Invocation{Task: queued}); v != "r" || err != nil {
+		if v, err := ok.Invoke(ctx, engine.Invocation{Task: queued}); v != eval.Str("r") || err != nil {
 			t.Fatalf("Invoke = %v, %v", v, err)
 		}
 	}

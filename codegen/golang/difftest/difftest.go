@@ -287,27 +287,27 @@ type Worker struct {
 func NewWorker(p *ir.Program, clk *Clock) *Worker { return &Worker{p: p, clk: clk} }
 
 // Invoke answers a call.
-func (w *Worker) Invoke(_ context.Context, inv engine.Invocation) (any, error) {
+func (w *Worker) Invoke(_ context.Context, inv engine.Invocation) (eval.Value, error) {
 	t := inv.Task
 	if t == nil {
-		return nil, nil
+		return eval.Value{}, nil
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	switch t.Binding.Target {
 	case "third":
 		w.third++
-		return w.third >= 3, nil
+		return eval.Bool(w.third >= 3), nil
 	case "inc":
 		for _, a := range inv.Args {
-			if i, ok := a.(int64); ok {
-				return i + 1, nil
+			if a.Kind() == ir.KindInt {
+				return eval.Int(a.AsInt() + 1), nil
 			}
 		}
 	case "tick":
 		for i, a := range inv.Args {
-			if d, ok := a.(time.Duration); ok && i < len(t.Params) && t.Params[i].Type == ir.Duration {
-				w.clk.Advance(d)
+			if a.Kind() == ir.KindDuration && i < len(t.Params) && t.Params[i].Type == ir.Duration {
+				w.clk.Advance(a.AsDuration())
 			}
 		}
 	}
@@ -321,10 +321,10 @@ func (w *Worker) Invoke(_ context.Context, inv engine.Invocation) (any, error) {
 		// run concurrently, in no fixed order.
 		h := fnv.New32a()
 		h.Write([]byte(inv.IdempotencyKey))
-		return h.Sum32()%4 != 0, nil
+		return eval.Bool(h.Sum32()%4 != 0), nil
 	}
 	if t.Result == ir.Void {
-		return nil, nil
+		return eval.Value{}, nil
 	}
-	return host.ToEngine(Sample(w.p, t.Result, 0)), nil
+	return Sample(w.p, t.Result, 0), nil
 }

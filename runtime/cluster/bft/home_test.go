@@ -2,6 +2,7 @@ package bft
 
 import (
 	"context"
+	"github.com/knhk/knhk/runtime/eval"
 	"io"
 	"math/rand/v2"
 	"strings"
@@ -72,7 +73,7 @@ func TestHomesAndDriver(t *testing.T) {
 			st, _, ok := a.FSM().Case("c1")
 			return ok && st.Done()
 		})
-		if st, _, _ := a.FSM().Case("c1"); st.Result != int64(13) {
+		if st, _, _ := a.FSM().Case("c1"); st.Result != eval.Int(13) {
 			t.Fatalf("validator %d: c1 returned %v, want 13", i, st.Result)
 		}
 	}

@@ -216,7 +216,7 @@ func TestFourValidatorsAgree(t *testing.T) {
 		t.Fatal(err)
 	}
 	st, err := eng.Snapshot("c1")
-	if err != nil || !st.Done() || st.Result != int64(43) {
+	if err != nil || !st.Done() || st.Result != eval.Int(43) {
 		t.Fatalf("c1: %+v %v", st, err)
 	}
 	n := vs[0].app.FSM().Events("c1")
@@ -273,7 +273,7 @@ func TestLyingValidatorIsDetected(t *testing.T) {
 		}
 	}
 	st, err := eng.Snapshot("c1")
-	if err != nil || !st.Done() || st.Result != int64(4) {
+	if err != nil || !st.Done() || st.Result != eval.Int(4) {
 		t.Fatalf("c1 on the honest chain: %+v %v", st, err)
 	}
 	// The liar stopped where its hash was refused.
@@ -295,7 +295,7 @@ func TestTransactionsAreChecked(t *testing.T) {
 		t.Fatal(err)
 	}
 	rpc := local.New(vs[1].node)
-	ev, _ := engine.EncodeEvent(&engine.Event{Kind: engine.EvStart, Values: []any{"c1"}})
+	ev, _ := engine.EncodeEvent(&engine.Event{Kind: engine.EvStart, Values: eval.Values("c1")})
 	hash, _ := prog.Hash()
 	other, _ := (&cluster.Command{Op: cluster.OpEvent, Program: "0ther", Case: "c9", Event: ev}).Encode()
 	res, err := rpc.BroadcastTxCommit(ctx, other)
