@@ -17,7 +17,6 @@ import (
 	"github.com/knhk/knhk/runtime/engine"
 	"github.com/knhk/knhk/runtime/eval"
 	"github.com/knhk/knhk/runtime/history"
-	"github.com/knhk/knhk/runtime/host"
 	"github.com/knhk/knhk/runtime/store"
 )
 
@@ -149,7 +148,7 @@ func inputJSON(p *ir.Program, ev *engine.Event) string {
 		if i >= len(ev.Values) {
 			break
 		}
-		v, err := host.FromEngine(p, ev.Values[i], prm.Type)
+		v, err := eval.Retype(p, ev.Values[i], prm.Type) // a logged event is untyped
 		if err != nil {
 			continue
 		}

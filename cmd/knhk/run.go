@@ -338,17 +338,14 @@ func drive(ctx context.Context, eng *engine.Engine, prog *ir.Program, id, net st
 func backingOff(s *engine.State) bool { return caseio.BackingOff(s) }
 
 // printResult prints the case's result as JSON.
-func printResult(e *env, p *ir.Program, net *ir.Net, result any) int {
+func printResult(e *env, p *ir.Program, net *ir.Net, result eval.Value) int {
 	if p.KindOf(net.Result) == ir.KindVoid {
 		return exitOK
 	}
-	v, err := host.FromEngine(p, result, net.Result)
+	b, err := eval.ToJSON(p, result, net.Result)
 	if err == nil {
-		var b []byte
-		if b, err = eval.ToJSON(p, v, net.Result); err == nil {
-			fmt.Fprintf(e.stdout, "%s\n", b)
-			return exitOK
-		}
+		fmt.Fprintf(e.stdout, "%s\n", b)
+		return exitOK
 	}
 	fmt.Fprintf(e.stderr, "knhk: internal error: the result of %s: %v\n", net.Name, err)
 	return exitInternal

@@ -1,5 +1,7 @@
-// This file implements the plain form of values: what the engine keeps
-// and its event log encodes, and the conversion to and from Value.
+// This file implements the plain form of values: untyped Go values (nil,
+// bool, int64, float64, string, []byte, time.Duration, time.Time, []any)
+// for programs that embed the engine and hand it Go values
+// (engine.Machine.Args), and the conversion to and from Value.
 
 package eval
 
@@ -11,12 +13,11 @@ import (
 )
 
 // Plain converts v to its plain form: the untyped Go value (nil, bool,
-// int64, float64, string, []byte, time.Duration, time.Time, []any) that
-// the engine's event log encodes. A record is the list of its fields in
-// the IR's order, an enum its member name, a map a two-element list of
-// its keys and its values, an absent optional nil; [FromPlain] restores
-// the type from the IR type of the slot. This pair lives here, not in
-// runtime/host, so that the engine can type what it decodes.
+// int64, float64, string, []byte, time.Duration, time.Time, []any). A
+// record is the list of its fields in the IR's order, an enum its member
+// name, a map a two-element list of its keys and its values, an absent
+// optional nil (the shape of the canonical encoding, [Tag]);
+// [FromPlain] restores the type from the IR type of the slot.
 func Plain(v Value) any {
 	switch v.Kind() {
 	case ir.KindVoid, ir.KindOptional:

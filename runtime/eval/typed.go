@@ -176,10 +176,10 @@ func (m *Machine) Steps() int64 { return m.steps }
 
 // Records returns the records of type rt whose fields are fields[i*nf :
 // (i+1)*nf], one per nf fields, in two allocations (the records' bodies
-// and the list of them) instead of one per record: runtime/host converts
-// a list of records from the engine's form this way. The records share
-// fields' array, which lives as long as any of them does; it takes
-// ownership of fields.
+// and the list of them) instead of one per record: [Retype] types a list
+// of records read from the log this way. The records share fields'
+// array, which lives as long as any of them does; it takes ownership of
+// fields.
 func Records(rt *ir.Type, nf int, fields []Value) []Value {
 	if nf <= 0 {
 		return nil

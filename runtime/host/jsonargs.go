@@ -14,7 +14,7 @@ import (
 )
 
 // JSONArgs decodes js, a JSON array of arguments (blank for none), into
-// the engine's form, typed by the parameters of workflow name when start
+// eval values (boxed for [engine.Engine.Start] and Signal), typed by the parameters of workflow name when start
 // is set and otherwise by the payload of signal name (the last signal of
 // that name that any net declares).
 func JSONArgs(p *ir.Program, start bool, name, js string) ([]any, error) {

@@ -28,6 +28,6 @@
 //     expired lease or a worker's failure fails the attempt.
 //
 // Kernels run on the CPU reference implementation ([eval.RunKernel]).
-// Values cross the engine boundary in the engine's form and are converted
-// with runtime/host.
+// Arguments and results are the engine's own eval values; nothing is
+// converted at the boundary.
 package worker
