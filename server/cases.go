@@ -21,7 +21,6 @@ import (
 
 	"github.com/knhk/knhk/runtime/caseio"
 	"github.com/knhk/knhk/runtime/engine"
-	"github.com/knhk/knhk/runtime/host"
 )
 
 // Summary is where a case stands.
@@ -291,7 +290,7 @@ func (s *Service) Start(ctx context.Context, r StartRequest) (id string, existin
 		e.markStarted(err)
 		return "", false, &Error{Code: CodeInternal, Message: err.Error(), Err: err}
 	}
-	args := host.ToEngineAll(vals)
+	args := engine.Boxed(vals)
 	// Not the named result id: returning (a caller that gave up) resets
 	// it, possibly before the driver reads it.
 	caseID, wf := id, net.Name

@@ -15,7 +15,6 @@ import (
 	"github.com/knhk/knhk/runtime/cluster"
 	"github.com/knhk/knhk/runtime/cluster/bft"
 	"github.com/knhk/knhk/runtime/engine"
-	"github.com/knhk/knhk/runtime/host"
 )
 
 // BFTAPI serves one validator's HTTP API.
@@ -96,7 +95,7 @@ func (a *BFTAPI) start(w http.ResponseWriter, r *http.Request) {
 		fail(w, fmt.Errorf("bad input for %s: %w", req.Workflow, err))
 		return
 	}
-	if err := d.Start(r.Context(), req.ID, req.Workflow, host.ToEngineAll(vals)); err != nil {
+	if err := d.Start(r.Context(), req.ID, req.Workflow, engine.Boxed(vals)); err != nil {
 		fail(w, err)
 		return
 	}

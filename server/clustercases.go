@@ -13,7 +13,7 @@ import (
 	"github.com/knhk/knhk/compiler/ir"
 	"github.com/knhk/knhk/runtime/caseio"
 	"github.com/knhk/knhk/runtime/cluster"
-	"github.com/knhk/knhk/runtime/host"
+	"github.com/knhk/knhk/runtime/engine"
 )
 
 // ClusterStartRequest is the body of POST /cluster/v1/cases.
@@ -76,7 +76,7 @@ func (a *ClusterAPI) start(w http.ResponseWriter, r *http.Request) {
 		fail(w, fmt.Errorf("bad input for %s: %w", req.Workflow, err))
 		return
 	}
-	if err := a.n.Start(r.Context(), req.RequestID, req.ID, req.Workflow, host.ToEngineAll(vals)); err != nil {
+	if err := a.n.Start(r.Context(), req.RequestID, req.ID, req.Workflow, engine.Boxed(vals)); err != nil {
 		fail(w, err)
 		return
 	}

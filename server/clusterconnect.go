@@ -26,7 +26,6 @@ import (
 	"github.com/knhk/knhk/runtime/caseio"
 	"github.com/knhk/knhk/runtime/cluster"
 	"github.com/knhk/knhk/runtime/engine"
-	"github.com/knhk/knhk/runtime/host"
 )
 
 // clusterRPC answers the Connect API over a cluster node. The calls it
@@ -122,7 +121,7 @@ func (r *clusterRPC) StartCase(ctx context.Context, req *connect.Request[knhkv1.
 		return nil, connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("bad input for %s: %w", m.Workflow, err))
 	}
 	id := caseIDFor(m.RequestId)
-	err = r.a.n.Start(ctx, m.RequestId, id, m.Workflow, host.ToEngineAll(vals))
+	err = r.a.n.Start(ctx, m.RequestId, id, m.Workflow, engine.Boxed(vals))
 	existing := false
 	if errors.Is(err, cluster.ErrCaseExists) && m.RequestId != "" {
 		err, existing = nil, true

@@ -5,7 +5,7 @@ import (
 
 	"github.com/knhk/knhk/compiler/ir"
 	"github.com/knhk/knhk/runtime/caseio"
-	"github.com/knhk/knhk/runtime/host"
+	"github.com/knhk/knhk/runtime/engine"
 )
 
 // clusterSignalArgs checks that root declares signal name and decodes
@@ -25,5 +25,5 @@ func clusterSignalArgs(prog *ir.Program, root *ir.Net, name string, payload []by
 	if err != nil {
 		return nil, fmt.Errorf("bad payload for %s: %w", name, err)
 	}
-	return host.ToEngineAll(vals), nil
+	return engine.Boxed(vals), nil
 }

@@ -12,7 +12,6 @@ import (
 
 	"github.com/knhk/knhk/runtime/caseio"
 	"github.com/knhk/knhk/runtime/engine"
-	"github.com/knhk/knhk/runtime/host"
 )
 
 // caseState returns case id with its program and engine state; ended
@@ -131,7 +130,7 @@ func (s *Service) SignalOnce(ctx context.Context, id, name string, payload []byt
 		return Summary{}, &Error{Code: CodeInvalidArgument, Field: "payload_json", Message: "bad payload for signal " + name + ": " + err.Error(), Err: err}
 	}
 	if mailID == "" {
-		err = p.eng.Signal(ctx, id, name, host.ToEngineAll(vals))
+		err = p.eng.Signal(ctx, id, name, engine.Boxed(vals))
 	} else {
 		err = p.eng.Receive(ctx, id, engine.Mail{ID: mailID, To: id, Workflow: root.Name, Signal: name, Payload: vals})
 		if errors.Is(err, engine.ErrUndeliverable) {

@@ -18,7 +18,6 @@ import (
 	"github.com/knhk/knhk/runtime/caseio"
 	"github.com/knhk/knhk/runtime/engine"
 	"github.com/knhk/knhk/runtime/eval"
-	"github.com/knhk/knhk/runtime/host"
 	"github.com/knhk/knhk/runtime/store"
 	"github.com/knhk/knhk/runtime/worker"
 )
@@ -234,7 +233,7 @@ func runRun(e *env, o *runOptions, args []string) int {
 	}
 	bindMock(o.data, meta)
 	ctx = withMockClock(ctx, mock)
-	s, err := drive(ctx, eng, c.prog, id, net.Name, host.ToEngineAll(vals))
+	s, err := drive(ctx, eng, c.prog, id, net.Name, engine.Boxed(vals))
 	if err != nil {
 		if ctx.Err() != nil {
 			fmt.Fprintf(e.stderr, "knhk: interrupted; case %s is kept in %s\n", id, o.data)

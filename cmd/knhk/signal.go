@@ -16,7 +16,6 @@ import (
 	"github.com/knhk/knhk/runtime/caseio"
 	"github.com/knhk/knhk/runtime/engine"
 	"github.com/knhk/knhk/runtime/eval"
-	"github.com/knhk/knhk/runtime/host"
 	"github.com/knhk/knhk/runtime/worker"
 )
 
@@ -120,7 +119,7 @@ func runSignal(e *env, data string, so *signOptions, args []string) int {
 		reportOutcome(e, c, eng, log, s)
 		return exitUser
 	}
-	s, err = resume(ctx, eng, p, id, eng.Signal(ctx, id, name, host.ToEngineAll(vals)))
+	s, err = resume(ctx, eng, p, id, eng.Signal(ctx, id, name, engine.Boxed(vals)))
 	if err != nil {
 		return reportRunError(e, ctx, data, id, err)
 	}

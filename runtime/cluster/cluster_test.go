@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/knhk/knhk/runtime/eval"
 	"slices"
 	"testing"
 	"time"
@@ -34,7 +35,7 @@ func completed(t *testing.T, n *Node, id string) any {
 	if st.Status != engine.Completed {
 		t.Fatalf("case %s is %v on %s", id, st.Status, n.ID())
 	}
-	return st.Result
+	return eval.Plain(st.Result)
 }
 
 // sameStates checks that every node holds the same encoding of every

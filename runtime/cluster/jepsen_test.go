@@ -9,6 +9,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/knhk/knhk/compiler/ir"
+	"github.com/knhk/knhk/runtime/eval"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -245,6 +247,10 @@ func invoke(c *faultCluster, read reader, reqID string, in opInput) opOutput {
 
 func asInt(v any) int64 {
 	switch x := v.(type) {
+	case eval.Value:
+		if x.Kind() == ir.KindInt {
+			return x.AsInt()
+		}
 	case int64:
 		return x
 	case int:

@@ -49,7 +49,7 @@ func JSONArgs(p *ir.Program, start bool, name, js string) ([]any, error) {
 		if err != nil {
 			return nil, err
 		}
-		out[i] = ToEngine(v)
+		out[i] = v
 	}
 	return out, nil
 }

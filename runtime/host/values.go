@@ -1,28 +1,28 @@
-// This file implements the helpers for callers that hold values as Go
-// interfaces: the engine's Start and Signal take []any, and an event
-// read from the log is untyped until it is applied.
+// This file implements what is left of the conversion between the
+// engine's values and eval's: nothing, since they are one
+// representation. These helpers remain for callers written against the
+// old API; FromEngine also types an untyped value (an event read from
+// the log, before it is applied) or a plain Go value.
 
 package host
 
 import (
 	"github.com/knhk/knhk/compiler/ir"
+	"github.com/knhk/knhk/runtime/engine"
 	"github.com/knhk/knhk/runtime/eval"
 )
 
-// ToEngine returns v as the engine holds it: v itself (the engine
-// carries eval values). It is kept for callers that box values for
-// [engine.Engine.Start] and [engine.Engine.Signal].
+// ToEngine returns v as the engine holds it: v itself, since the engine
+// carries eval values.
+//
+// Deprecated: there is nothing to convert; pass v.
 func ToEngine(v eval.Value) eval.Value { return v }
 
 // ToEngineAll boxes vs for [engine.Engine.Start] and
 // [engine.Engine.Signal].
-func ToEngineAll(vs []eval.Value) []any {
-	out := make([]any, len(vs))
-	for i, v := range vs {
-		out[i] = v
-	}
-	return out
-}
+//
+// Deprecated: use [engine.Boxed].
+func ToEngineAll(vs []eval.Value) []any { return engine.Boxed(vs) }
 
 // FromEngine returns x, an eval.Value (possibly untyped, as a log or a
 // snapshot is read before it is applied) or a plain Go value
