@@ -79,6 +79,9 @@ func fromPlain(p *ir.Program, x any, t ir.TypeID, depth int) (Value, error) {
 	if depth > maxPlainDepth {
 		return Value{}, fmt.Errorf("value nested too deeply")
 	}
+	if v, ok := x.(Value); ok {
+		return retype(p, v, t, depth)
+	}
 	bad := func() (Value, error) {
 		return Value{}, fmt.Errorf("a value of Go type %T is not a %s", x, p.TypeString(t))
 	}

@@ -15,7 +15,8 @@ import (
 // values (or a map with string keys) a map, an int an i32, u32,
 // duration, time or float where t says so, null (none) void where t is
 // not optional (an unset slot). A
-// value that already has type t is returned as it is, without copying.
+// value that already has type t is returned as it is, without copying;
+// a record built with t's record type is taken to have it.
 // A value of the wrong shape is an error naming the type.
 func Retype(p *ir.Program, v Value, t ir.TypeID) (Value, error) {
 	return retype(p, v, t, 0)
@@ -119,7 +120,14 @@ func retype(p *ir.Program, v Value, t ir.TypeID, depth int) (Value, error) {
 		rt := p.Type(t)
 		switch v.k {
 		case ir.KindRecord:
-			if v.ref.rec == rt || v.ref.rec == nil {
+			if v.ref.rec == rt {
+				// Built with its type (Record(rt, …)), from typed
+				// fields: what eval and compiled code build. Trusting
+				// it keeps typing a list of 10,000 such records to a
+				// pointer comparison each.
+				return v, nil
+			}
+			if v.ref.rec == nil {
 				out, err := retypeFields(p, v.Elems(), rt, depth)
 				if err != nil {
 					return Value{}, err
