@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"connectrpc.com/connect"
@@ -103,8 +104,8 @@ func (r *clusterRPC) ListPrograms(context.Context, *connect.Request[knhkv1.ListP
 // names the same case), or a random one.
 func (r *clusterRPC) StartCase(ctx context.Context, req *connect.Request[knhkv1.StartCaseRequest]) (*connect.Response[knhkv1.StartCaseResponse], error) {
 	m := req.Msg
-	if m.BusinessKey != "" {
-		return nil, connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("a cluster does not index business keys yet; give a request id"))
+	if len(m.RequestId) > maxKey || len(m.BusinessKey) > maxKey {
+		return nil, connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("a request id or business key is longer than %d bytes", maxKey))
 	}
 	if m.Program != "" && m.Program != r.a.n.ProgramHash() {
 		return nil, connect.NewError(connect.CodeFailedPrecondition, fmt.Errorf("%w: the cluster runs program %.12s, not %.12s", cluster.ErrProgram, r.a.n.ProgramHash(), m.Program))
@@ -121,10 +122,15 @@ func (r *clusterRPC) StartCase(ctx context.Context, req *connect.Request[knhkv1.
 	if err != nil {
 		return nil, connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("bad input for %s: %w", m.Workflow, err))
 	}
+	// A business key names the case for good, so a retried start with
+	// the key names the same case whatever its request id.
 	id := caseIDFor(m.RequestId)
-	err = r.a.n.Start(ctx, m.RequestId, id, m.Workflow, host.ToEngineAll(vals))
+	if m.BusinessKey != "" {
+		id = caseIDFor("key\x00" + m.BusinessKey)
+	}
+	id, err = r.a.n.StartKeyed(ctx, m.RequestId, m.BusinessKey, id, m.Workflow, host.ToEngineAll(vals))
 	existing := false
-	if errors.Is(err, cluster.ErrCaseExists) && m.RequestId != "" {
+	if errors.Is(err, cluster.ErrCaseExists) && (m.RequestId != "" || m.BusinessKey != "") {
 		err, existing = nil, true
 	}
 	if err != nil {
@@ -145,7 +151,7 @@ func caseIDFor(reqID string) string {
 
 func (r *clusterRPC) SignalCase(ctx context.Context, req *connect.Request[knhkv1.SignalCaseRequest]) (*connect.Response[knhkv1.SignalCaseResponse], error) {
 	m := req.Msg
-	v, err := r.a.n.Get(ctx, m.CaseId, cluster.Linearizable)
+	v, err := r.a.n.Get(ctx, m.CaseId, consistency(ctx))
 	if err != nil {
 		return nil, connectErr(err)
 	}
@@ -173,7 +179,7 @@ func (r *clusterRPC) CancelCase(ctx context.Context, req *connect.Request[knhkv1
 
 // summary reads case id on the leader as a CaseSummary.
 func (r *clusterRPC) summary(ctx context.Context, id string) (*knhkv1.CaseSummary, error) {
-	v, err := r.a.n.Get(ctx, id, cluster.Linearizable)
+	v, err := r.a.n.Get(ctx, id, consistency(ctx))
 	if err != nil {
 		return nil, connectErr(err)
 	}
@@ -182,7 +188,7 @@ func (r *clusterRPC) summary(ctx context.Context, id string) (*knhkv1.CaseSummar
 
 func (r *clusterRPC) toSummary(id string, st *engine.State) *knhkv1.CaseSummary {
 	p := r.a.prog
-	s := &knhkv1.CaseSummary{CaseId: id, Program: r.a.n.ProgramHash(), Status: st.Status.String(), StartUnixNano: r.a.n.FSM().Started(id)}
+	s := &knhkv1.CaseSummary{CaseId: id, Program: r.a.n.ProgramHash(), Status: st.Status.String(), StartUnixNano: r.a.n.FSM().Started(id), BusinessKey: r.a.n.FSM().Key(id)}
 	if int(st.Net) < len(p.Nets) {
 		s.Workflow = p.Nets[st.Net].Name
 	}
@@ -234,7 +240,7 @@ func (r *clusterRPC) WaitCase(ctx context.Context, req *connect.Request[knhkv1.W
 }
 
 func (r *clusterRPC) QueryCase(ctx context.Context, req *connect.Request[knhkv1.QueryCaseRequest]) (*connect.Response[knhkv1.QueryCaseResponse], error) {
-	v, err := r.a.n.Get(ctx, req.Msg.CaseId, cluster.Linearizable)
+	v, err := r.a.n.Get(ctx, req.Msg.CaseId, consistency(ctx))
 	if err != nil {
 		return nil, connectErr(err)
 	}
@@ -278,18 +284,51 @@ func (r *clusterRPC) QueryCase(ctx context.Context, req *connect.Request[knhkv1.
 	return connect.NewResponse(&knhkv1.QueryCaseResponse{ResultJson: out.String()}), nil
 }
 
-// ListCases lists the leader's copy of the cases, filtered by workflow
-// and status; paging is not offered (one page).
+// ListCases lists the leader's copy of the cases (this node's, with a
+// stale read) in start order, filtered and paged as a single server's
+// list is: by workflow, status, start time and business-key text.
 func (r *clusterRPC) ListCases(ctx context.Context, req *connect.Request[knhkv1.ListCasesRequest]) (*connect.Response[knhkv1.ListCasesResponse], error) {
+	m := req.Msg
+	if m.Status != "" && !statuses[m.Status] {
+		return nil, connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("unknown status %q (want running, completed, failing, failed, cancelled or compensation-failed)", m.Status))
+	}
+	from := 0
+	if m.PageToken != "" {
+		n, err := strconv.Atoi(m.PageToken)
+		if err != nil || n < 0 {
+			return nil, connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("bad page token %q", m.PageToken))
+		}
+		from = n
+	}
+	size := int(m.PageSize)
+	if size <= 0 {
+		size = 100
+	}
+	size = min(size, 1000)
+	if consistency(ctx) == cluster.Linearizable {
+		if err := r.a.n.VerifyLeader(); err != nil {
+			return nil, connectErr(err)
+		}
+	}
+	fsm := r.a.n.FSM()
 	out := &knhkv1.ListCasesResponse{}
-	for _, id := range r.a.n.FSM().Cases(false) {
-		st, _, ok := r.a.n.FSM().Case(id)
+	ids := fsm.CasesByStart()
+	for i := from; i < len(ids); i++ {
+		id := ids[i]
+		st, _, ok := fsm.Case(id)
 		if !ok {
 			continue
 		}
 		s := r.toSummary(id, st)
-		if req.Msg.Workflow != "" && s.Workflow != req.Msg.Workflow || req.Msg.Status != "" && s.Status != req.Msg.Status {
+		if m.Workflow != "" && s.Workflow != m.Workflow || m.Status != "" && s.Status != m.Status ||
+			m.StartedAfterUnixNano != 0 && s.StartUnixNano < m.StartedAfterUnixNano ||
+			m.StartedBeforeUnixNano != 0 && s.StartUnixNano >= m.StartedBeforeUnixNano ||
+			m.KeyContains != "" && !strings.Contains(s.BusinessKey, m.KeyContains) {
 			continue
+		}
+		if len(out.Cases) == size {
+			out.NextPageToken = strconv.Itoa(i)
+			break
 		}
 		out.Cases = append(out.Cases, s)
 	}

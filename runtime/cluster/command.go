@@ -51,6 +51,9 @@ type Command struct {
 	Pos  uint64 `json:"pos,omitempty"`
 	// Event is the event, encoded by engine.EncodeEvent.
 	Event json.RawMessage `json:"ev,omitempty"`
+	// Key is the business key of the case an OpEvent at Pos 0 starts;
+	// the FSM refuses it when the key names another case.
+	Key string `json:"key,omitempty"`
 	// Member is an OpMember's member.
 	Member *Member `json:"member,omitempty"`
 }

@@ -42,6 +42,12 @@ type replica struct {
 	s       engine.State
 	n       uint64 // events applied
 	started int64  // the start event's time (Unix nanoseconds)
+	// evs are the case's events from event number base on, as committed
+	// (see events.go); base is 0 unless the case came from a snapshot
+	// written before events were kept.
+	evs  []Event
+	base uint64
+	key  string // the business key its start carried, "" for none
 }
 
 type outcome struct {
@@ -60,7 +66,11 @@ type FSM struct {
 	reqs    map[string]outcome
 	order   []string // request ids, oldest first, at most maxRequests
 	members map[string]*Member
+	keys    map[string]string // business key -> case id
 	applied uint64
+	// changed is closed at the next applied event, for watchers; nil
+	// while nobody waits (see events.go).
+	changed chan struct{}
 	// broken is set when the log holds what this replica cannot apply
 	// the way every other one does (another program): it then applies
 	// nothing more.
@@ -72,7 +82,7 @@ type FSM struct {
 
 // NewFSM returns an empty FSM for the program of m, whose hash is prog.
 func NewFSM(m *engine.Machine, prog string) *FSM {
-	return &FSM{m: m, prog: prog, cases: map[string]*replica{}, reqs: map[string]outcome{}, members: map[string]*Member{}}
+	return &FSM{m: m, prog: prog, cases: map[string]*replica{}, reqs: map[string]outcome{}, members: map[string]*Member{}, keys: map[string]string{}}
 }
 
 // Apply applies one committed log entry.
@@ -110,7 +120,7 @@ func (f *FSM) Apply(l *raft.Log) any {
 			return r
 		}
 	}
-	r := &Result{Index: l.Index, Err: f.apply(c)}
+	r := &Result{Index: l.Index, Err: f.apply(c, l.Index)}
 	if c.ReqID != "" {
 		o := outcome{Index: l.Index}
 		if r.Err != nil {
@@ -121,7 +131,7 @@ func (f *FSM) Apply(l *raft.Log) any {
 	return r
 }
 
-func (f *FSM) apply(c *Command) error {
+func (f *FSM) apply(c *Command, index uint64) error {
 	switch c.Op {
 	case OpMember:
 		// A removed member stays, marked, so that its id is never
@@ -144,15 +154,23 @@ func (f *FSM) apply(c *Command) error {
 			return f.broken
 		}
 		if r == nil {
-			r = &replica{s: engine.State{ID: c.Case}, started: ev.Time}
+			if other, ok := f.keys[c.Key]; c.Key != "" && ok {
+				return fmt.Errorf("%w: business key %q names case %s", ErrKeyInUse, c.Key, other)
+			}
+			r = &replica{s: engine.State{ID: c.Case}, started: ev.Time, key: c.Key}
 		}
 		// Apply leaves the state unchanged when it refuses the event.
 		if err := f.m.Apply(&r.s, ev); err != nil {
 			return fmt.Errorf("case %s: %w", c.Case, err)
 		}
 		r.n++
+		r.evs = append(r.evs, Event{Index: index, Data: c.Event})
+		if r.n == 1 && r.key != "" {
+			f.keys[r.key] = c.Case
+		}
 		f.cases[c.Case] = r
 		f.events++
+		f.notify()
 		return nil
 	}
 	return fmt.Errorf("%w: unknown op %s", ErrBadCommand, c.Op)

@@ -39,7 +39,7 @@ func (l *raftLog) Append(ctx context.Context, caseID string, ev *engine.Event) e
 		slot = nil
 	}
 	if slot != nil {
-		c.ReqID = slot.id
+		c.ReqID, c.Key = slot.id, slot.key
 	}
 	_, err = l.n.propose(ctx, c)
 	if slot != nil {
@@ -67,6 +67,7 @@ func (l *raftLog) ReplaySnapshot(ctx context.Context, caseID string, restore fun
 // event's outcome.
 type reqSlot struct {
 	id   string
+	key  string // the business key of a start
 	used atomic.Bool
 	done chan error // buffered: one outcome
 }

@@ -22,11 +22,25 @@ var ErrCaseExists = errors.New("case exists")
 // start is committed. A retry with the same reqID answers what the first
 // attempt did.
 func (n *Node) Start(ctx context.Context, reqID, id, wf string, args []any) error {
+	_, err := n.StartKeyed(ctx, reqID, "", id, wf, args)
+	return err
+}
+
+// StartKeyed is Start with a business key: the start carries key, which
+// the FSM binds to case id for good. When key already names a case, it
+// starts nothing and returns that case's id with an error wrapping
+// [ErrCaseExists]; otherwise it returns id.
+func (n *Node) StartKeyed(ctx context.Context, reqID, key, id, wf string, args []any) (string, error) {
 	l, err := n.leader()
 	if err != nil {
-		return err
+		return "", err
 	}
-	return l.once(ctx, reqID, func() error {
+	if key != "" {
+		if other, ok := n.fsm.ByKey(key); ok {
+			return other, fmt.Errorf("%w: business key %q names case %s", ErrCaseExists, key, other)
+		}
+	}
+	err = l.once(ctx, reqID, func() error {
 		if r, ok := n.fsm.Request(reqID); reqID != "" && ok {
 			return r.Err
 		}
@@ -34,9 +48,17 @@ func (n *Node) Start(ctx context.Context, reqID, id, wf string, args []any) erro
 			return fmt.Errorf("%w: %s", ErrCaseExists, id)
 		}
 		slot := newSlot(reqID)
+		slot.key = key
 		started := n.drive(l, id, func(c context.Context) error { return l.eng.Start(withSlot(c, slot), id, wf, args) })
 		return waitSlot(ctx, slot, started)
 	})
+	if errors.Is(err, ErrKeyInUse) {
+		// Another start with the key committed first.
+		if other, ok := n.fsm.ByKey(key); ok {
+			return other, fmt.Errorf("%w: business key %q names case %s", ErrCaseExists, key, other)
+		}
+	}
+	return id, err
 }
 
 // waitSlot waits until the request's first event committed, or the call
@@ -175,3 +197,21 @@ func (n *Node) Get(ctx context.Context, id string, c Consistency) (*View, error)
 
 // raftAddr is the address the other nodes reach this node's raft on.
 func (n *Node) raftAddr() string { return string(n.trans.LocalAddr()) }
+
+// VerifyLeader returns nil once this node has confirmed with a quorum
+// that it leads and runs the engine, so that what it reads next from
+// its FSM reflects every write acknowledged before: the check a
+// linearizable read makes.
+func (n *Node) VerifyLeader() error {
+	if _, err := n.leader(); err != nil {
+		return err
+	}
+	if err := n.r.VerifyLeader().Error(); err != nil {
+		return n.raftErr(err)
+	}
+	return nil
+}
+
+// Machine returns the engine's state machine of the node's program, to
+// fold a case's events as the FSM does.
+func (n *Node) Machine() *engine.Machine { return n.fsm.m }

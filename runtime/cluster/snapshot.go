@@ -13,8 +13,11 @@ import (
 	"github.com/hashicorp/raft"
 )
 
-// snapshotVersion is the version of the snapshot encoding.
-const snapshotVersion = 1
+// snapshotVersion is the version of the snapshot encoding: 2 carries
+// each case's events and business key; a version 1 snapshot (states
+// only) still restores, its cases' earlier events then missing from
+// their histories.
+const snapshotVersion = 2
 
 // ErrBadSnapshot wraps every failure to restore a snapshot; the FSM is
 // then unchanged.
@@ -30,9 +33,12 @@ type wireSnapshot struct {
 }
 
 type wireCase struct {
-	ID      string `json:"id"`
-	State   []byte `json:"state"` // engine.Machine.EncodeState
-	Started int64  `json:"started,omitempty"`
+	ID      string  `json:"id"`
+	State   []byte  `json:"state"` // engine.Machine.EncodeState
+	Started int64   `json:"started,omitempty"`
+	Key     string  `json:"key,omitempty"`
+	Base    uint64  `json:"base,omitempty"` // events not held (from a version 1 snapshot)
+	Events  []Event `json:"events,omitempty"`
 }
 
 type wireReq struct {
@@ -52,7 +58,7 @@ func (f *FSM) Snapshot() (raft.FSMSnapshot, error) {
 		if err != nil {
 			return nil, fmt.Errorf("snapshot of case %s: %w", id, err)
 		}
-		w.Cases = append(w.Cases, wireCase{ID: id, State: b, Started: r.started})
+		w.Cases = append(w.Cases, wireCase{ID: id, State: b, Started: r.started, Key: r.key, Base: r.base, Events: r.evs})
 	}
 	for _, id := range f.order {
 		w.Reqs = append(w.Reqs, wireReq{ID: id, outcome: f.reqs[id]})
@@ -83,13 +89,14 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 	if err := json.Unmarshal(b, &w); err != nil {
 		return fmt.Errorf("%w: %v", ErrBadSnapshot, err)
 	}
-	if w.V != snapshotVersion {
+	if w.V != snapshotVersion && w.V != 1 {
 		return fmt.Errorf("%w: version %d, want %d", ErrBadSnapshot, w.V, snapshotVersion)
 	}
 	if w.Program != f.prog {
 		return fmt.Errorf("%w: %w: the snapshot is of program %s, this node runs %s", ErrBadSnapshot, ErrProgram, short(w.Program), short(f.prog))
 	}
 	cases := make(map[string]*replica, len(w.Cases))
+	keys := map[string]string{}
 	for _, c := range w.Cases {
 		s, n, err := f.m.DecodeState(c.State)
 		if err != nil {
@@ -98,7 +105,19 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 		if s.ID != c.ID {
 			return fmt.Errorf("%w: case %s holds the state of case %s", ErrBadSnapshot, c.ID, s.ID)
 		}
-		cases[c.ID] = &replica{s: *s, n: n, started: c.Started}
+		if w.V == 1 {
+			c.Base = n
+		}
+		if c.Base+uint64(len(c.Events)) != n {
+			return fmt.Errorf("%w: case %s has %d events in its state, %d recorded", ErrBadSnapshot, c.ID, n, c.Base+uint64(len(c.Events)))
+		}
+		if c.Key != "" {
+			if other, ok := keys[c.Key]; ok {
+				return fmt.Errorf("%w: business key %q names cases %s and %s", ErrBadSnapshot, c.Key, other, c.ID)
+			}
+			keys[c.Key] = c.ID
+		}
+		cases[c.ID] = &replica{s: *s, n: n, started: c.Started, key: c.Key, base: c.Base, evs: c.Events}
 	}
 	reqs := make(map[string]outcome, len(w.Reqs))
 	order := make([]string, 0, len(w.Reqs))
@@ -115,8 +134,9 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.cases, f.reqs, f.order, f.members, f.applied, f.broken = cases, reqs, order, members, w.Applied, nil
+	f.cases, f.reqs, f.order, f.members, f.keys, f.applied, f.broken = cases, reqs, order, members, keys, w.Applied, nil
 	f.restores++
+	f.notify()
 	return nil
 }
 

@@ -1,0 +1,89 @@
+package cluster
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"reflect"
+	"testing"
+)
+
+// TestFSMKeepsEventsAndKeys applies a start with a business key and
+// checks that the FSM keeps the events, refuses the key for another
+// case, and that a snapshot carries both into a fresh replica.
+func TestFSMKeepsEventsAndKeys(t *testing.T) {
+	f, h := newTestFSM(t)
+	start := &Command{Op: OpEvent, ReqID: "a", Program: h, Case: "c", Pos: 0, Event: startEvent(t), Key: "order-17"}
+	if r := f.Apply(entry(t, 5, start)).(*Result); r.Err != nil {
+		t.Fatalf("start: %+v", r)
+	}
+	other := &Command{Op: OpEvent, Program: h, Case: "d", Pos: 0, Event: startEvent(t), Key: "order-17"}
+	if r := f.Apply(entry(t, 6, other)).(*Result); !errors.Is(r.Err, ErrKeyInUse) {
+		t.Fatalf("a second case with the key: %+v", r)
+	}
+	if _, _, ok := f.Case("d"); ok {
+		t.Fatal("case d started with a key in use")
+	}
+	evs, missing, ok := f.CaseEvents("c")
+	if !ok || missing != 0 || len(evs) != 1 || evs[0].Index != 5 || !bytes.Equal(evs[0].Data, startEvent(t)) {
+		t.Fatalf("events of c: %+v missing %d ok %v", evs, missing, ok)
+	}
+	if id, ok := f.ByKey("order-17"); !ok || id != "c" || f.Key("c") != "order-17" {
+		t.Fatalf("key: %q %v %q", id, ok, f.Key("c"))
+	}
+	if got := f.CasesByKey("der-1"); !reflect.DeepEqual(got, []string{"c"}) {
+		t.Fatalf("cases by key text: %v", got)
+	}
+	snap, err := f.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, _ := newTestFSM(t)
+	if err := g.Restore(io.NopCloser(bytes.NewReader(snap.(fsmSnapshot)))); err != nil {
+		t.Fatal(err)
+	}
+	gevs, _, _ := g.CaseEvents("c")
+	if !reflect.DeepEqual(gevs, evs) {
+		t.Fatalf("restored events %+v, want %+v", gevs, evs)
+	}
+	if id, ok := g.ByKey("order-17"); !ok || id != "c" {
+		t.Fatalf("restored key: %q %v", id, ok)
+	}
+	// The key stays bound after the restore.
+	if r := g.Apply(entry(t, 7, other)).(*Result); !errors.Is(r.Err, ErrKeyInUse) {
+		t.Fatalf("the key after a restore: %+v", r)
+	}
+}
+
+// TestFSMRestoresStatesOnlySnapshot restores a version 1 snapshot (no
+// events): the states come back, and the history says how many events
+// it lacks; a snapshot whose events do not add up is refused.
+func TestFSMRestoresStatesOnlySnapshot(t *testing.T) {
+	f, h := newTestFSM(t)
+	if r := f.Apply(entry(t, 1, &Command{Op: OpEvent, Program: h, Case: "c", Event: startEvent(t)})).(*Result); r.Err != nil {
+		t.Fatal(r.Err)
+	}
+	snap, _ := f.Snapshot()
+	var w map[string]any
+	if err := json.Unmarshal(snap.(fsmSnapshot), &w); err != nil {
+		t.Fatal(err)
+	}
+	w["v"] = 1
+	for _, c := range w["cases"].([]any) {
+		delete(c.(map[string]any), "events")
+	}
+	v1, _ := json.Marshal(w)
+	g, _ := newTestFSM(t)
+	if err := g.Restore(io.NopCloser(bytes.NewReader(v1))); err != nil {
+		t.Fatal(err)
+	}
+	if evs, missing, ok := g.CaseEvents("c"); !ok || len(evs) != 0 || missing != 1 || g.Events("c") != 1 {
+		t.Fatalf("v1 restore: %+v missing %d ok %v", evs, missing, ok)
+	}
+	w["v"] = 2
+	bad, _ := json.Marshal(w)
+	if err := g.Restore(io.NopCloser(bytes.NewReader(bad))); !errors.Is(err, ErrBadSnapshot) {
+		t.Fatalf("a v2 snapshot without its events: %v", err)
+	}
+}
