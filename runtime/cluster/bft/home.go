@@ -14,6 +14,7 @@ import (
 	"time"
 
 	cfg "github.com/cometbft/cometbft/config"
+	"github.com/cometbft/cometbft/crypto"
 	cmtlog "github.com/cometbft/cometbft/libs/log"
 	nm "github.com/cometbft/cometbft/node"
 	"github.com/cometbft/cometbft/p2p"
@@ -131,4 +132,15 @@ func Open(home string, app *App, logOutput io.Writer) (*nm.Node, error) {
 		return nil, err
 	}
 	return node, nil
+}
+
+// Key returns the consensus key of node's validator, which signs its
+// lease and its events; a node whose key is not in its home (a remote
+// signer) cannot drive.
+func Key(node *nm.Node) (crypto.PrivKey, error) {
+	pv, ok := node.PrivValidator().(*privval.FilePV)
+	if !ok {
+		return nil, fmt.Errorf("the validator's key is not a file in its home (%T): it cannot sign as a driver", node.PrivValidator())
+	}
+	return pv.Key.PrivKey, nil
 }

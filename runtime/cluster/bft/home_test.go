@@ -41,7 +41,8 @@ func TestHomesAndDriver(t *testing.T) {
 	var first *App
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	var d *Driver
+	var sb *Standby
+	stopped := make(chan struct{})
 	for i, home := range []string{"v0", "v1", "v2", "v3"} {
 		app := NewApp(m, hash)
 		node, err := Open(dir+"/"+home, app, io.Discard)
@@ -52,11 +53,18 @@ func TestHomesAndDriver(t *testing.T) {
 		apps = append(apps, app)
 		if i == 0 {
 			first = app
-			if d, err = NewDriver(ctx, prog, &host.Evaluator{}, worker.New(prog, worker.Options{Registry: registry()}), app, local.New(node)); err != nil {
+			key, err := Key(node)
+			if err != nil {
 				t.Fatal(err)
 			}
+			sb = NewStandby(StandbyConfig{App: app, Node: local.New(node), Key: key, Program: prog, Eval: &host.Evaluator{},
+				Worker: worker.New(prog, worker.Options{Registry: registry()})})
+			go func() { sb.Run(ctx); close(stopped) }()
+			t.Cleanup(func() { cancel(); <-stopped })
 		}
 	}
+	waitFor(t, "v0 to take the lease", func() bool { return sb.Driver() != nil })
+	d := sb.Driver()
 	if err := d.Start(ctx, "c1", "W", []any{"c1"}); err != nil {
 		t.Fatal(err)
 	}
