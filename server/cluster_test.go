@@ -18,6 +18,7 @@ import (
 	"github.com/knhk/knhk/lang/check"
 	"github.com/knhk/knhk/runtime/cluster"
 	"github.com/knhk/knhk/runtime/host"
+	"github.com/knhk/knhk/runtime/queue"
 	"github.com/knhk/knhk/runtime/worker"
 )
 
@@ -47,13 +48,19 @@ func clusterProgram(t *testing.T) *ir.Program {
 type apiNode struct {
 	n   *cluster.Node
 	srv *httptest.Server
+	tr  *raft.InmemTransport
 }
 
 // apiCluster starts three nodes on raft's in-memory transport, each
 // with its API on an httptest server; the leader promotes the others
 // after asking their APIs how far they have applied.
 func apiCluster(t *testing.T) map[string]*apiNode {
-	prog := clusterProgram(t)
+	return apiClusterOf(t, clusterProgram(t), false)
+}
+
+// apiClusterOf is apiCluster for program prog; with queues, each node
+// has a queue broker (as knhk serve --node gives it).
+func apiClusterOf(t *testing.T, prog *ir.Program, queues bool) map[string]*apiNode {
 	var mu sync.Mutex
 	trans := map[string]*raft.InmemTransport{}
 	nodes := map[string]*apiNode{}
@@ -82,15 +89,20 @@ func apiCluster(t *testing.T) map[string]*apiNode {
 			hmu.Unlock()
 			hh.ServeHTTP(w, r)
 		}))
-		n, err := cluster.NewNode(cluster.Config{ID: id, API: srv.URL, Bootstrap: i == 0, Program: prog, Eval: &host.Evaluator{},
-			Worker: worker.New(prog, worker.Options{}), Transport: tr, Timing: timing})
+		cfg := cluster.Config{ID: id, API: srv.URL, Bootstrap: i == 0, Program: prog, Eval: &host.Evaluator{},
+			Worker: worker.New(prog, worker.Options{}), Transport: tr, Timing: timing}
+		if queues {
+			cfg.Queue = cluster.NewQueue(queue.Options{})
+			cfg.Worker = worker.New(prog, worker.Options{Queue: cfg.Queue})
+		}
+		n, err := cluster.NewNode(cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
 		hmu.Lock()
 		h = NewClusterAPI(n, prog)
 		hmu.Unlock()
-		nodes[id] = &apiNode{n: n, srv: srv}
+		nodes[id] = &apiNode{n: n, srv: srv, tr: tr}
 		if i == 0 {
 			waitCluster(t, "n1 to lead", n.IsLeader)
 			continue

@@ -99,6 +99,9 @@ func (n *Node) startLeading() {
 	}
 	n.lead = l
 	n.mu.Unlock()
+	if q := n.cfg.Queue; q != nil {
+		q.open()
+	}
 	for _, id := range n.fsm.Cases(true) {
 		n.drive(l, id, func(ctx context.Context) error { return eng.Recover(ctx, id) })
 	}
@@ -120,6 +123,11 @@ func (n *Node) stopLeading() {
 	l.stopped = true
 	l.mu.Unlock()
 	l.cancel()
+	if q := n.cfg.Queue; q != nil {
+		// After cancel, so the engine's submissions are withdrawn, not
+		// failed as closed; the pollers end now.
+		q.close()
+	}
 	l.wg.Wait()
 }
 

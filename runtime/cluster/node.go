@@ -45,6 +45,10 @@ type Config struct {
 	Eval    engine.Evaluator
 	Worker  engine.Worker
 	Clock   engine.Clock
+	// Queue, when set, is the broker of the program's queue tasks that
+	// Worker submits to (worker.Options.Queue): the node opens it when
+	// it starts leading and closes it when it stops (see Queue).
+	Queue *Queue
 
 	// Transport carries raft's messages; nil listens with TCP on Raft,
 	// or with mutual TLS when TLS is set (see NewTLSStreamLayer).
@@ -400,6 +404,9 @@ func (n *Node) Leader() (id, api string) {
 // NotLeader returns the error a call that only the leader answers gets
 // on this node: a *NotLeaderError naming the leader when one is known.
 func (n *Node) NotLeader() error { return n.notLeader() }
+
+// Queue returns the node's queue of Config.Queue, nil without one.
+func (n *Node) Queue() *Queue { return n.cfg.Queue }
 
 // RaftAddr returns the address the node's raft transport listens on.
 func (n *Node) RaftAddr() string { return n.raftAddr() }
