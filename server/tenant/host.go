@@ -44,6 +44,11 @@ type Options struct {
 	Logf func(format string, args ...any)
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
+	// ReplayWindow is how far a request nonce's time may be from the
+	// server's clock (default DefaultReplayWindow); RequireNonce refuses
+	// calls that change data without a nonce (replay.go).
+	ReplayWindow time.Duration
+	RequireNonce bool
 }
 
 // Host serves the tenants of a data directory.
@@ -51,6 +56,7 @@ type Host struct {
 	opts   Options
 	def    http.Handler
 	tokens tokenCache
+	replay *replayGuard
 
 	mu      sync.Mutex
 	reg     *Registry
@@ -111,6 +117,11 @@ func NewHost(o Options) (*Host, error) {
 		o.Logf = func(string, ...any) {}
 	}
 	h := &Host{opts: o, open: map[string]*served{}, stop: make(chan struct{}), done: make(chan struct{})}
+	g, err := newReplayGuard(o.Data, o.ReplayWindow, o.RequireNonce, o.Now())
+	if err != nil {
+		return nil, err
+	}
+	h.replay = g
 	if err := h.reload(); err != nil {
 		return nil, err
 	}
@@ -185,6 +196,14 @@ func (h *Host) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
+		server.WriteError(w, r, connect.CodeUnauthenticated, err.Error())
+		return
+	}
+	need, ok := auth.Required(r)
+	if !ok {
+		need = auth.RoleAdmin
+	}
+	if err := h.replay.check(r, p, need, h.opts.Now()); err != nil {
 		server.WriteError(w, r, connect.CodeUnauthenticated, err.Error())
 		return
 	}
@@ -338,6 +357,7 @@ func (h *Host) loop() {
 		case <-h.stop:
 			return
 		case <-tick.C:
+			h.replay.sweep(h.opts.Now())
 			if err := h.reload(); err != nil {
 				h.opts.Logf("tenants: %v", err)
 			}
