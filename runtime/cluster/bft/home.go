@@ -39,7 +39,10 @@ func Init(dir string, n int, host string, basePort int, chainID string) error {
 	if n < 1 {
 		return fmt.Errorf("a network needs at least one validator, got %d", n)
 	}
-	gen := &types.GenesisDoc{ChainID: chainID, GenesisTime: time.Now().UTC(), ConsensusParams: types.DefaultConsensusParams()}
+	// The lease's length is in the genesis, so that every validator
+	// grants and expires it alike; edit it there before the first start.
+	gen := &types.GenesisDoc{ChainID: chainID, GenesisTime: time.Now().UTC(), ConsensusParams: types.DefaultConsensusParams(),
+		AppState: []byte(fmt.Sprintf(`{"lease_ms":%d}`, DefaultLease.Milliseconds()))}
 	var ids []string
 	var homes []string
 	for i := range n {

@@ -1,0 +1,82 @@
+package main
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// TestBFTDriverFailoverProcesses runs four validators as knhk serve
+// --bft --drive processes: the committed lease names one driver, the
+// others forward writes to it. The driver is killed with a case
+// waiting for its signal; another validator takes the next term, and
+// the signal sent through a survivor completes the case everywhere.
+func TestBFTDriverFailoverProcesses(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "app.knhk"), []byte(clusterSource), 0o666); err != nil {
+		t.Fatal(err)
+	}
+	base := strconv.Itoa(21000 + rand.IntN(8000))
+	if code, _, errb := knhkProc(t, dir, "cluster", "bft-init", "--dir", "net", "--validators", "4", "--base-port", base); code != 0 {
+		t.Fatalf("bft-init: %s", errb)
+	}
+	var vs []*serveProc
+	defer func() {
+		for _, p := range vs {
+			p.cmd.Process.Kill()
+			p.cmd.Wait()
+		}
+	}()
+	for i := range 4 {
+		vs = append(vs, startServe(t, dir, fmt.Sprintf("net/v%d/knhk", i), "--bft", fmt.Sprintf("net/v%d", i), "--drive", "app.knhk"))
+	}
+	cl := func(url string, args ...string) (int, string, string) {
+		return knhkProc(t, dir, append([]string{"cluster", "--server", url}, args...)...)
+	}
+	// driver finds the validator that says it drives, at a term after
+	// after.
+	driver := func(after uint64, dead int) int {
+		for i, p := range vs {
+			if i == dead {
+				continue
+			}
+			if st, ok := clusterStatusOf(t, dir, p.url); ok && st.State == "Validator (drives)" {
+				if term, _ := strconv.ParseUint(st.Term, 10, 64); term > after {
+					return i
+				}
+			}
+		}
+		return -1
+	}
+	if code, _, errb := cl(vs[3].url, "start", "f1", "--workflow", "Hold", "--input", `"f1"`); code != 0 {
+		t.Fatalf("start: %s", errb)
+	}
+	first := -1
+	waitUntil(t, "a driver", func() bool { first = driver(0, -1); return first >= 0 })
+	st, _ := clusterStatusOf(t, dir, vs[first].url)
+	term, _ := strconv.ParseUint(st.Term, 10, 64)
+	vs[first].cmd.Process.Kill()
+	vs[first].cmd.Wait()
+	survivor := (first + 1) % 4
+	waitUntil(t, "another driver", func() bool { return driver(term, first) >= 0 })
+	if code, _, errb := cl(vs[survivor].url, "signal", "f1", "Approve", "--payload", `{"by":"val"}`); code != 0 {
+		t.Fatalf("signal through a survivor: %s", errb)
+	}
+	for i, p := range vs {
+		if i == first {
+			continue
+		}
+		waitUntil(t, "f1 to complete on every survivor", func() bool {
+			_, out, _ := cl(p.url, "get", "f1")
+			return strings.Contains(out, `"status":"completed"`) && strings.Contains(out, `"result":"f1 by val"`)
+		})
+	}
+	_, out, _ := cl(vs[survivor].url, "status")
+	if !strings.Contains(out, "Validator") || strings.Contains(out, "Removed") {
+		t.Fatalf("status of a survivor:\n%s", out)
+	}
+}
