@@ -6,13 +6,14 @@
 // case by its least likely step under the log's smoothed trigram model
 // of activities, so that every evaluation shows what the network adds.
 //
-// Both learn from the log as it is, anomalies included: nothing is
-// labelled. The cases with the highest scores are flagged, as many as
-// the expected share of anomalies (the contamination, default 10%;
-// [Threshold]). Rules that need no such share (median plus a multiple
-// of the median absolute deviation, mean plus two deviations) were
-// measured and flag far too many cases on logs where most cases follow
-// a few variants, since the deviation of the scores is then near zero.
+// In knhk cases --anomalies both learn from the log as it is,
+// anomalies included: nothing is labelled, and the cases with the
+// highest scores are flagged, as many as the expected share of
+// anomalies (the contamination, default 10%; [Threshold]). [Evaluate]
+// scores them on held-out cases instead: they learn from the first part
+// of a log, each threshold is chosen on training cases with injected
+// anomalies ([BestThreshold]), and the F1 is counted on the last third
+// with its own injected anomalies, whose labels they never see.
 //
 // [Inject] makes the evaluation data: it changes a share of the traces
 // with the six kinds of anomaly of Nolle et al. (BINet, 2018): skip (an
