@@ -61,7 +61,7 @@ func New(baseURL string, opts ...Option) *Client {
 	if cfg.grpcWeb {
 		copts = append(copts, connect.WithGRPCWeb())
 	}
-	return &Client{api: knhkv1connect.NewKnhkServiceClient(cfg.http, baseURL, copts...)}
+	return &Client{api: knhkv1connect.NewKnhkServiceClient(oneWrite{cfg.http}, baseURL, copts...)}
 }
 
 // API returns the generated client, for calls this package does not wrap.

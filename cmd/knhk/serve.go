@@ -157,6 +157,7 @@ func runServe(e *env, o *serveOptions, args []string) int {
 	if err != nil {
 		return usageError(e, "%v", err)
 	}
+	server.TuneGC() // GOGC follows the live heap (server/gc.go), unless GOGC is set
 	var token string
 	if o.tokenFile != "" {
 		b, err := os.ReadFile(o.tokenFile)
