@@ -48,6 +48,9 @@ type replica struct {
 	evs  []Event
 	base uint64
 	key  string // the business key its start carried, "" for none
+	// prog is the hash of the program the case runs when it is not the
+	// node's own (a deployed one), "" for the node's own.
+	prog string
 }
 
 type outcome struct {
@@ -67,6 +70,11 @@ type FSM struct {
 	order   []string // request ids, oldest first, at most maxRequests
 	members map[string]*Member
 	keys    map[string]string // business key -> case id
+	// progs are the programs by hash: the node's own and those deployed
+	// through the log (deploys, in order); compile compiles a deploy.
+	progs   map[string]*program
+	deploys []string
+	compile Compiler
 	applied uint64
 	// changed is closed at the next applied event, for watchers; nil
 	// while nobody waits (see events.go).
@@ -82,7 +90,8 @@ type FSM struct {
 
 // NewFSM returns an empty FSM for the program of m, whose hash is prog.
 func NewFSM(m *engine.Machine, prog string) *FSM {
-	return &FSM{m: m, prog: prog, cases: map[string]*replica{}, reqs: map[string]outcome{}, members: map[string]*Member{}, keys: map[string]string{}}
+	return &FSM{m: m, prog: prog, cases: map[string]*replica{}, reqs: map[string]outcome{}, members: map[string]*Member{}, keys: map[string]string{},
+		progs: map[string]*program{prog: {hash: prog, m: m}}}
 }
 
 // Apply applies one committed log entry.
@@ -104,10 +113,11 @@ func (f *FSM) Apply(l *raft.Log) any {
 		f.broken = fmt.Errorf("log entry %d: %w", l.Index, err)
 		return &Result{Index: l.Index, Err: f.broken}
 	}
-	if c.Program != f.prog {
-		// Every replica of one cluster runs one program, so this
-		// replica is the odd one out: applying nothing more keeps it
-		// from serving a history it cannot reproduce.
+	if _, ok := f.progs[c.Program]; !ok {
+		// Every replica of one cluster runs one program and those
+		// deployed through the log before the command, so this replica
+		// is the odd one out: applying nothing more keeps it from
+		// serving a history it cannot reproduce.
 		f.broken = fmt.Errorf("%w: the log holds commands of program %s, this node runs %s", ErrProgram, short(c.Program), short(f.prog))
 		return &Result{Index: l.Index, Err: f.broken}
 	}
@@ -139,6 +149,8 @@ func (f *FSM) apply(c *Command, index uint64) error {
 		m := *c.Member
 		f.members[m.ID] = &m
 		return nil
+	case OpDeploy:
+		return f.applyDeploy(c.Deploy, index)
 	case OpEvent:
 		r := f.cases[c.Case]
 		var n uint64
@@ -158,9 +170,14 @@ func (f *FSM) apply(c *Command, index uint64) error {
 				return fmt.Errorf("%w: business key %q names case %s", ErrKeyInUse, c.Key, other)
 			}
 			r = &replica{s: engine.State{ID: c.Case}, started: ev.Time, key: c.Key}
+			if c.Program != f.prog {
+				r.prog = c.Program
+			}
+		} else if h := f.hashOf(r); h != c.Program {
+			return fmt.Errorf("%w: case %s runs program %s, the event is of program %s", ErrConflict, c.Case, short(h), short(c.Program))
 		}
 		// Apply leaves the state unchanged when it refuses the event.
-		if err := f.m.Apply(&r.s, ev); err != nil {
+		if err := f.machineOf(r).Apply(&r.s, ev); err != nil {
 			return fmt.Errorf("case %s: %w", c.Case, err)
 		}
 		r.n++
@@ -222,7 +239,7 @@ func (f *FSM) Encoded(id string) ([]byte, bool, error) {
 	if r == nil {
 		return nil, false, nil
 	}
-	b, err := f.m.EncodeState(&r.s, r.n)
+	b, err := f.machineOf(r).EncodeState(&r.s, r.n)
 	return b, true, err
 }
 

@@ -19,7 +19,8 @@ import (
 // and recovery starts from the FSM's copy of the case, with no events
 // after it.
 type raftLog struct {
-	n *Node
+	n    *Node
+	hash string // the program of the engine's cases
 }
 
 var _ engine.Snapshotter = (*raftLog)(nil)
@@ -33,7 +34,7 @@ func (l *raftLog) Append(ctx context.Context, caseID string, ev *engine.Event) e
 	if err != nil {
 		return err
 	}
-	c := &Command{Op: OpEvent, Program: l.n.hash, Case: caseID, Pos: l.n.fsm.Events(caseID), Event: b}
+	c := &Command{Op: OpEvent, Program: l.hash, Case: caseID, Pos: l.n.fsm.Events(caseID), Event: b}
 	slot := slotOf(ctx)
 	if slot != nil && !slot.used.CompareAndSwap(false, true) {
 		slot = nil

@@ -45,6 +45,11 @@ type Config struct {
 	Eval    engine.Evaluator
 	Worker  engine.Worker
 	Clock   engine.Clock
+	// Compile, when set, compiles deployed sources (see Deploy and
+	// Compiler); without it the node takes no deploys. WorkerFor makes
+	// the worker of a deployed program (nil: Worker serves them all).
+	Compile   Compiler
+	WorkerFor func(*ir.Program) engine.Worker
 	// Queue, when set, is the broker of the program's queue tasks that
 	// Worker submits to (worker.Options.Queue): the node opens it when
 	// it starts leading and closes it when it stops (see Queue).
@@ -160,6 +165,7 @@ func NewNode(cfg Config) (*Node, error) {
 		return nil, err
 	}
 	n := &Node{cfg: cfg, hash: hash, fsm: NewFSM(m, hash), stop: make(chan struct{})}
+	n.fsm.SetCompiler(cfg.Compile)
 	ok := false
 	defer func() {
 		if !ok {

@@ -31,7 +31,18 @@ func (n *Node) Start(ctx context.Context, reqID, id, wf string, args []any) erro
 // starts nothing and returns that case's id with an error wrapping
 // [ErrCaseExists]; otherwise it returns id.
 func (n *Node) StartKeyed(ctx context.Context, reqID, key, id, wf string, args []any) (string, error) {
+	return n.StartIn(ctx, "", reqID, key, id, wf, args)
+}
+
+// StartIn is StartKeyed for a case of program hash, one deployed
+// through the log ("" for the node's own). The case runs that program
+// to its end, whatever is deployed later.
+func (n *Node) StartIn(ctx context.Context, program, reqID, key, id, wf string, args []any) (string, error) {
 	l, err := n.leader()
+	if err != nil {
+		return "", err
+	}
+	eng, err := l.engineFor(program)
 	if err != nil {
 		return "", err
 	}
@@ -49,7 +60,7 @@ func (n *Node) StartKeyed(ctx context.Context, reqID, key, id, wf string, args [
 		}
 		slot := newSlot(reqID)
 		slot.key = key
-		started := n.drive(l, id, func(c context.Context) error { return l.eng.Start(withSlot(c, slot), id, wf, args) })
+		started := n.drive(l, eng, id, func(c context.Context) error { return eng.Start(withSlot(c, slot), id, wf, args) })
 		return waitSlot(ctx, slot, started)
 	})
 	if errors.Is(err, ErrKeyInUse) {
@@ -86,19 +97,19 @@ func waitSlot(ctx context.Context, slot *reqSlot, first <-chan error) error {
 // the signal is committed; a case that has ended ignores it, as a
 // single node does.
 func (n *Node) Signal(ctx context.Context, reqID, id, name string, payload []any) error {
-	return n.toCase(ctx, reqID, id, func(l *leaderRun, c context.Context) error {
-		return l.eng.Signal(c, id, name, payload)
+	return n.toCase(ctx, reqID, id, func(eng *engine.Engine, c context.Context) error {
+		return eng.Signal(c, id, name, payload)
 	})
 }
 
 // Cancel cancels case id and returns once the cancellation is committed.
 func (n *Node) Cancel(ctx context.Context, reqID, id string) error {
-	return n.toCase(ctx, reqID, id, func(l *leaderRun, c context.Context) error {
-		return l.eng.Cancel(c, id)
+	return n.toCase(ctx, reqID, id, func(eng *engine.Engine, c context.Context) error {
+		return eng.Cancel(c, id)
 	})
 }
 
-func (n *Node) toCase(ctx context.Context, reqID, id string, do func(*leaderRun, context.Context) error) error {
+func (n *Node) toCase(ctx context.Context, reqID, id string, do func(*engine.Engine, context.Context) error) error {
 	l, err := n.leader()
 	if err != nil {
 		return err
@@ -124,18 +135,22 @@ func (n *Node) toCase(ctx context.Context, reqID, id string, do func(*leaderRun,
 		if st.Done() {
 			return nil
 		}
+		eng, err := l.caseEngine(id)
+		if err != nil {
+			return err
+		}
 		slot := newSlot(reqID)
 		first := make(chan error, 1)
 		// The engine runs the case on from the event until it waits
 		// again; the caller waits only for the event.
 		if !l.spawn(func() {
-			err := do(l, withSlot(l.ctx, slot))
+			err := do(eng, withSlot(l.ctx, slot))
 			first <- err
 			l.kick(id)
 		}) {
 			return n.notLeader()
 		}
-		err := waitSlot(ctx, slot, first)
+		err = waitSlot(ctx, slot, first)
 		if errors.Is(err, engine.ErrUnknownCase) {
 			// Ended and forgotten by the engine between the two looks.
 			return nil
