@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/knhk/knhk/api/knhk/v1/knhkv1connect"
 	"github.com/knhk/knhk/compiler/ir"
 	"github.com/knhk/knhk/runtime/caseio"
 	"github.com/knhk/knhk/runtime/cluster"
@@ -44,6 +45,10 @@ func NewBFTAPI(name string, app *bft.App, sb *bft.Standby, height func() int64, 
 	a.mux.HandleFunc("POST /cluster/v1/cases/{id}/signal", a.write(a.signal))
 	a.mux.HandleFunc("GET /cluster/v1/cases/{id}", a.get)
 	a.mux.HandleFunc("GET /cluster/v1/cases", a.list)
+	// The Connect API of a single knhk serve (knhk run --server and the
+	// like): reads from this validator, writes by the driver.
+	path, h := knhkv1connect.NewKnhkServiceHandler(&bftRPC{a: a})
+	a.mux.Handle(path, a.connectRoute(h))
 	return a
 }
 
@@ -88,32 +93,38 @@ func (a *BFTAPI) write(h func(http.ResponseWriter, *http.Request, *bft.Driver)) 
 			h(w, r, d)
 			return
 		}
-		l := a.app.Lease()
-		if l.Driver == "" || l.API == "" || r.Header.Get(forwardedHeader) != "" {
-			bftFail(w, fmt.Errorf("%w: validator %s does not drive and the lease (term %d) names no reachable driver", errNoDriver, a.name, l.Term))
-			return
-		}
-		req, err := http.NewRequestWithContext(r.Context(), r.Method, apiBase(l.API)+r.URL.RequestURI(), r.Body)
-		if err != nil {
-			fail(w, err)
-			return
-		}
-		req.Header = r.Header.Clone()
-		req.Header.Set(forwardedHeader, a.name)
-		resp, err := a.client.Do(req)
-		if err != nil {
-			bftFail(w, fmt.Errorf("%w: the driver of term %d at %s: %v", errNoDriver, l.Term, l.API, err))
-			return
-		}
-		defer resp.Body.Close()
-		for k, vs := range resp.Header {
-			for _, v := range vs {
-				w.Header().Add(k, v)
-			}
-		}
-		w.WriteHeader(resp.StatusCode)
-		copyFlushing(w, resp.Body)
+		a.forward(w, r)
 	}
+}
+
+// forward passes a write, once, to the API of the driver the committed
+// lease names, and answers what it answered.
+func (a *BFTAPI) forward(w http.ResponseWriter, r *http.Request) {
+	l := a.app.Lease()
+	if l.Driver == "" || l.API == "" || r.Header.Get(forwardedHeader) != "" {
+		bftFail(w, fmt.Errorf("%w: validator %s does not drive and the lease (term %d) names no reachable driver", errNoDriver, a.name, l.Term))
+		return
+	}
+	req, err := http.NewRequestWithContext(r.Context(), r.Method, apiBase(l.API)+r.URL.RequestURI(), r.Body)
+	if err != nil {
+		fail(w, err)
+		return
+	}
+	req.Header = r.Header.Clone()
+	req.Header.Set(forwardedHeader, a.name)
+	resp, err := a.client.Do(req)
+	if err != nil {
+		bftFail(w, fmt.Errorf("%w: the driver of term %d at %s: %v", errNoDriver, l.Term, l.API, err))
+		return
+	}
+	defer resp.Body.Close()
+	for k, vs := range resp.Header {
+		for _, v := range vs {
+			w.Header().Add(k, v)
+		}
+	}
+	w.WriteHeader(resp.StatusCode)
+	copyFlushing(w, resp.Body)
 }
 
 func (a *BFTAPI) start(w http.ResponseWriter, r *http.Request, d *bft.Driver) {

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -15,6 +16,7 @@ import (
 // others forward writes to it. The driver is killed with a case
 // waiting for its signal; another validator takes the next term, and
 // the signal sent through a survivor completes the case everywhere.
+// knhk run, signal and cases --server work through any validator.
 func TestBFTDriverFailoverProcesses(t *testing.T) {
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "app.knhk"), []byte(clusterSource), 0o666); err != nil {
@@ -59,12 +61,27 @@ func TestBFTDriverFailoverProcesses(t *testing.T) {
 	waitUntil(t, "a driver", func() bool { first = driver(0, -1); return first >= 0 })
 	st, _ := clusterStatusOf(t, dir, vs[first].url)
 	term, _ := strconv.ParseUint(st.Term, 10, 64)
+	// knhk run --server through a validator that does not drive: the
+	// Connect API forwards the start to the driver.
+	other := (first + 2) % 4
+	code, _, errb := knhkProc(t, dir, "run", "--server", vs[other].url, "app.knhk", "--input-json", `"r1"`)
+	m := regexp.MustCompile(`case (\S+)`).FindStringSubmatch(errb)
+	if code != 0 || m == nil || !strings.Contains(errb, "waiting for signal Approve") {
+		t.Fatalf("run --server: exit %d\n%s", code, errb)
+	}
 	vs[first].cmd.Process.Kill()
 	vs[first].cmd.Wait()
 	survivor := (first + 1) % 4
 	waitUntil(t, "another driver", func() bool { return driver(term, first) >= 0 })
 	if code, _, errb := cl(vs[survivor].url, "signal", "f1", "Approve", "--payload", `{"by":"val"}`); code != 0 {
 		t.Fatalf("signal through a survivor: %s", errb)
+	}
+	code, out, errb := knhkProc(t, dir, "signal", "--server", vs[other].url, m[1], "Approve", `{"by":"ann"}`)
+	if code != 0 || strings.TrimSpace(out) != `"r1 by ann"` {
+		t.Fatalf("signal --server after the failover: exit %d\n%s%s", code, out, errb)
+	}
+	if code, out, errb := knhkProc(t, dir, "cases", "--server", vs[survivor].url); code != 0 || !strings.Contains(out, m[1]) || !strings.Contains(out, "f1") {
+		t.Fatalf("cases --server: exit %d\n%s%s", code, out, errb)
 	}
 	for i, p := range vs {
 		if i == first {
@@ -75,7 +92,7 @@ func TestBFTDriverFailoverProcesses(t *testing.T) {
 			return strings.Contains(out, `"status":"completed"`) && strings.Contains(out, `"result":"f1 by val"`)
 		})
 	}
-	_, out, _ := cl(vs[survivor].url, "status")
+	_, out, _ = cl(vs[survivor].url, "status")
 	if !strings.Contains(out, "Validator") || strings.Contains(out, "Removed") {
 		t.Fatalf("status of a survivor:\n%s", out)
 	}
