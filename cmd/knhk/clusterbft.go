@@ -74,7 +74,7 @@ func runBFTServe(e *env, o *serveOptions, c *clusterServeOptions, file string) i
 		}
 		w := worker.New(comp.prog, worker.Options{DataDir: o.data, BaseDir: filepath.Dir(file), Log: lines})
 		sb = bft.NewStandby(bft.StandbyConfig{App: app, Node: local.New(node), Key: key, API: ln.Addr().String(),
-			Program: comp.prog, Eval: &host.Evaluator{Kernels: kernelRunner()}, Worker: w,
+			Program: comp.prog, Eval: &host.Evaluator{Kernels: kernelRunner()}, Worker: w, Syncing: node.ConsensusReactor().WaitSync,
 			OnTerm: func(term uint64, d *bft.Driver) {
 				if d != nil {
 					logger.Info(fmt.Sprintf("validator %s drives (lease term %d)", c.bft, term), "term", term)

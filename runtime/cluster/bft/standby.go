@@ -35,6 +35,10 @@ type StandbyConfig struct {
 	// OnTerm, when set, is told each term this validator starts (with
 	// its driver) or stops driving (nil).
 	OnTerm func(term uint64, d *Driver)
+	// Syncing, when set, says the node is still catching up with the
+	// chain (CometBFT's block sync): the lease it has applied is an old
+	// one, so the standby neither claims nor drives until it is done.
+	Syncing func() bool
 }
 
 // Standby runs a validator's part in choosing the driver. The choice is
@@ -91,6 +95,10 @@ func (s *Standby) Run(ctx context.Context) {
 
 // step acts on the committed lease once.
 func (s *Standby) step(ctx context.Context) {
+	if s.cfg.Syncing != nil && s.cfg.Syncing() {
+		s.drive(ctx, 0)
+		return
+	}
 	l := s.cfg.App.Lease()
 	n := s.cfg.App.LeaseLength()
 	now := time.Now()
