@@ -257,8 +257,8 @@ func TestFourValidatorsAgree(t *testing.T) {
 		}
 		// Honest validators report no misbehavior (the control for
 		// TestEquivocationIsReported).
-		if m := v.app.Misbehavior(); len(m) != 0 {
-			t.Fatalf("validator %d saw misbehavior %v", i, m)
+		if m := v.app.Misbehavior(); len(m) != 0 || len(v.app.Removed()) != 0 {
+			t.Fatalf("validator %d saw misbehavior %v, removed %v", i, m, v.app.Removed())
 		}
 	}
 }
