@@ -17,6 +17,7 @@ import (
 	"github.com/knhk/knhk/compiler/ir"
 	"github.com/knhk/knhk/lang/check"
 	"github.com/knhk/knhk/runtime/cluster"
+	"github.com/knhk/knhk/runtime/engine"
 	"github.com/knhk/knhk/runtime/host"
 	"github.com/knhk/knhk/runtime/queue"
 	"github.com/knhk/knhk/runtime/worker"
@@ -90,10 +91,17 @@ func apiClusterOf(t *testing.T, prog *ir.Program, queues bool) map[string]*apiNo
 			hh.ServeHTTP(w, r)
 		}))
 		cfg := cluster.Config{ID: id, API: srv.URL, Bootstrap: i == 0, Program: prog, Eval: &host.Evaluator{},
-			Worker: worker.New(prog, worker.Options{}), Transport: tr, Timing: timing}
+			Worker: worker.New(prog, worker.Options{}), Transport: tr, Timing: timing, Compile: ClusterCompile}
 		if queues {
 			cfg.Queue = cluster.NewQueue(queue.Options{})
 			cfg.Worker = worker.New(prog, worker.Options{Queue: cfg.Queue})
+		}
+		wq := cfg.Queue
+		cfg.WorkerFor = func(p *ir.Program) engine.Worker {
+			if wq == nil {
+				return worker.New(p, worker.Options{})
+			}
+			return worker.New(p, worker.Options{Queue: wq})
 		}
 		n, err := cluster.NewNode(cfg)
 		if err != nil {

@@ -22,8 +22,6 @@ import (
 
 	knhkv1 "github.com/knhk/knhk/api/knhk/v1"
 	"github.com/knhk/knhk/api/knhk/v1/knhkv1connect"
-	"github.com/knhk/knhk/compiler"
-	"github.com/knhk/knhk/lang/check"
 	"github.com/knhk/knhk/runtime/caseio"
 	"github.com/knhk/knhk/runtime/cluster"
 	"github.com/knhk/knhk/runtime/engine"
@@ -54,52 +52,6 @@ func connectErr(err error) error {
 	return connect.NewError(code, err)
 }
 
-// Deploy accepts the cluster's own program only: programs are not
-// replicated, every node is started with the one it runs.
-func (r *clusterRPC) Deploy(ctx context.Context, req *connect.Request[knhkv1.DeployRequest]) (*connect.Response[knhkv1.DeployResponse], error) {
-	name := req.Msg.Name
-	if name == "" {
-		name = "main.knhk"
-	}
-	if len(req.Msg.Compiled) > 0 {
-		return nil, connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("a cluster runs the program its nodes were started with; deploy its source"))
-	}
-	pkg, info, ds := check.CheckSource(name, []byte(req.Msg.Source), &check.Config{ReadFile: func(path string) ([]byte, error) {
-		return nil, fmt.Errorf("a deployed source cannot import files (%s)", path)
-	}})
-	if ds.HasErrors() || pkg == nil {
-		return nil, connect.NewError(connect.CodeInvalidArgument, errorsOnly(ds))
-	}
-	p, gds := compiler.Build(pkg, info)
-	if gds.HasErrors() || p == nil {
-		return nil, connect.NewError(connect.CodeInvalidArgument, errorsOnly(gds))
-	}
-	hash, err := p.Hash()
-	if err != nil {
-		return nil, connect.NewError(connect.CodeInternal, err)
-	}
-	if hash != r.a.n.ProgramHash() {
-		return nil, connect.NewError(connect.CodeFailedPrecondition, fmt.Errorf("%w: %s is program %.12s, the cluster runs %.12s; a cluster does not replicate deploys: start its nodes with the new program", cluster.ErrProgram, name, hash, r.a.n.ProgramHash()))
-	}
-	return connect.NewResponse(&knhkv1.DeployResponse{Hash: hash, Workflows: r.workflows()}), nil
-}
-
-func (r *clusterRPC) workflows() []string {
-	var out []string
-	for _, n := range r.a.prog.Nets {
-		if n != nil && !containsDot(n.Name) {
-			out = append(out, n.Name)
-		}
-	}
-	return out
-}
-
-func containsDot(s string) bool { return bytes.IndexByte([]byte(s), '.') >= 0 }
-
-func (r *clusterRPC) ListPrograms(context.Context, *connect.Request[knhkv1.ListProgramsRequest]) (*connect.Response[knhkv1.ListProgramsResponse], error) {
-	return connect.NewResponse(&knhkv1.ListProgramsResponse{Programs: []*knhkv1.Program{{Hash: r.a.n.ProgramHash(), Workflows: r.workflows()}}}), nil
-}
-
 // StartCase starts a case named after its request id (so that a retry
 // names the same case), or a random one.
 func (r *clusterRPC) StartCase(ctx context.Context, req *connect.Request[knhkv1.StartCaseRequest]) (*connect.Response[knhkv1.StartCaseResponse], error) {
@@ -107,18 +59,16 @@ func (r *clusterRPC) StartCase(ctx context.Context, req *connect.Request[knhkv1.
 	if len(m.RequestId) > maxKey || len(m.BusinessKey) > maxKey {
 		return nil, connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("a request id or business key is longer than %d bytes", maxKey))
 	}
-	if m.Program != "" && m.Program != r.a.n.ProgramHash() {
-		return nil, connect.NewError(connect.CodeFailedPrecondition, fmt.Errorf("%w: the cluster runs program %.12s, not %.12s", cluster.ErrProgram, r.a.n.ProgramHash(), m.Program))
+	hash, prog, err := r.a.startProgram(m.Program, m.Workflow)
+	if err != nil {
+		return nil, err
 	}
-	net := r.a.prog.Net(m.Workflow)
-	if net == nil {
-		return nil, connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("the program has no workflow %s", m.Workflow))
-	}
+	net := prog.Net(m.Workflow)
 	var in []byte
 	if m.InputJson != "" {
 		in = []byte(m.InputJson)
 	}
-	vals, err := caseio.DecodeInput(r.a.prog, net, in)
+	vals, err := caseio.DecodeInput(prog, net, in)
 	if err != nil {
 		return nil, connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("bad input for %s: %w", m.Workflow, err))
 	}
@@ -128,7 +78,7 @@ func (r *clusterRPC) StartCase(ctx context.Context, req *connect.Request[knhkv1.
 	if m.BusinessKey != "" {
 		id = caseIDFor("key\x00" + m.BusinessKey)
 	}
-	id, err = r.a.n.StartKeyed(ctx, m.RequestId, m.BusinessKey, id, m.Workflow, host.ToEngineAll(vals))
+	id, err = r.a.n.StartIn(ctx, hash, m.RequestId, m.BusinessKey, id, m.Workflow, host.ToEngineAll(vals))
 	existing := false
 	if errors.Is(err, cluster.ErrCaseExists) && (m.RequestId != "" || m.BusinessKey != "") {
 		err, existing = nil, true
@@ -155,8 +105,8 @@ func (r *clusterRPC) SignalCase(ctx context.Context, req *connect.Request[knhkv1
 	if err != nil {
 		return nil, connectErr(err)
 	}
-	root := r.a.prog.Nets[v.State.Net]
-	args, err := clusterSignalArgs(r.a.prog, root, m.Name, []byte(m.PayloadJson))
+	prog := r.a.progOf(m.CaseId)
+	args, err := clusterSignalArgs(prog, prog.Nets[v.State.Net], m.Name, []byte(m.PayloadJson))
 	if err != nil {
 		return nil, connect.NewError(connect.CodeInvalidArgument, err)
 	}
@@ -187,8 +137,8 @@ func (r *clusterRPC) summary(ctx context.Context, id string) (*knhkv1.CaseSummar
 }
 
 func (r *clusterRPC) toSummary(id string, st *engine.State) *knhkv1.CaseSummary {
-	p := r.a.prog
-	s := &knhkv1.CaseSummary{CaseId: id, Program: r.a.n.ProgramHash(), Status: st.Status.String(), StartUnixNano: r.a.n.FSM().Started(id), BusinessKey: r.a.n.FSM().Key(id)}
+	p := r.a.progOf(id)
+	s := &knhkv1.CaseSummary{CaseId: id, Program: r.a.caseHash(id), Status: st.Status.String(), StartUnixNano: r.a.n.FSM().Started(id), BusinessKey: r.a.n.FSM().Key(id)}
 	if int(st.Net) < len(p.Nets) {
 		s.Workflow = p.Nets[st.Net].Name
 	}
@@ -244,7 +194,8 @@ func (r *clusterRPC) QueryCase(ctx context.Context, req *connect.Request[knhkv1.
 	if err != nil {
 		return nil, connectErr(err)
 	}
-	net := r.a.prog.Nets[v.State.Net]
+	prog := r.a.progOf(req.Msg.CaseId)
+	net := prog.Nets[v.State.Net]
 	qs := net.Queries
 	if name := req.Msg.Name; name != "" {
 		qs = nil
@@ -266,7 +217,7 @@ func (r *clusterRPC) QueryCase(ctx context.Context, req *connect.Request[knhkv1.
 		out.WriteByte('{')
 	}
 	for i, q := range qs {
-		b, err := caseio.Query(ctx, r.a.prog, v.State, q)
+		b, err := caseio.Query(ctx, prog, v.State, q)
 		if err != nil {
 			return nil, connect.NewError(connect.CodeFailedPrecondition, fmt.Errorf("query %s of case %s: %v", q.Name, req.Msg.CaseId, err))
 		}

@@ -50,7 +50,10 @@ func (a *ClusterAPI) newEvents(id string) *clusterEvents {
 }
 
 func (r *clusterEvents) read(evs []cluster.Event, fn func(seq store.Seq, st *engine.State, ev *engine.Event) error, after func(*engine.State) error) error {
-	m := r.a.n.Machine()
+	m := r.a.n.FSM().MachineOf(r.a.caseHash(r.st.ID))
+	if m == nil {
+		return fmt.Errorf("case %s runs a program this node does not hold", r.st.ID)
+	}
 	for ; r.done < len(evs); r.done++ {
 		e := evs[r.done]
 		ev, err := engine.DecodeEvent(e.Data)
@@ -87,7 +90,7 @@ func (a *ClusterAPI) history(ctx context.Context, id string, from int64, size in
 	}
 	var out []HistoryEntry
 	var next int64
-	nm := &namer{p: a.program(), detail: detail, from: from}
+	nm := &namer{p: a.program(id), detail: detail, from: from}
 	err = a.newEvents(id).read(evs, func(seq store.Seq, st *engine.State, ev *engine.Event) error {
 		h, i, ok := nm.next(seq, st, ev)
 		if !ok {
@@ -120,7 +123,7 @@ func (a *ClusterAPI) watchHistory(ctx context.Context, id string, from int64, de
 		return err
 	}
 	r := a.newEvents(id)
-	nm := &namer{p: a.program(), detail: detail, from: from}
+	nm := &namer{p: a.program(id), detail: detail, from: from}
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	for {
@@ -188,11 +191,12 @@ func (a *ClusterAPI) export(ctx context.Context, ids []string, format string, c 
 // trace writes case id's events as process-mining events, as
 // Service.trace does.
 func (a *ClusterAPI) trace(id string, st *engine.State, evs []cluster.Event, w export.Writer) error {
+	prog := a.progOf(id)
 	wf := ""
-	if int(st.Net) < len(a.prog.Nets) {
-		wf = a.prog.Nets[st.Net].Name
+	if int(st.Net) < len(prog.Nets) {
+		wf = prog.Nets[st.Net].Name
 	}
-	if err := w.Begin(id, []export.Attr{{Key: "workflow", Value: wf}, {Key: "descriptor", Value: a.n.ProgramHash()}}); err != nil {
+	if err := w.Begin(id, []export.Attr{{Key: "workflow", Value: wf}, {Key: "descriptor", Value: a.caseHash(id)}}); err != nil {
 		return err
 	}
 	var at time.Time
@@ -205,11 +209,11 @@ func (a *ClusterAPI) trace(id string, st *engine.State, evs []cluster.Event, w e
 	}
 	err := a.newEvents(id).read(evs, func(_ store.Seq, st *engine.State, ev *engine.Event) error {
 		at = time.Unix(0, ev.Time).UTC()
-		history.Ended(a.prog, st, ev, add)
+		history.Ended(prog, st, ev, add)
 		next = st.NextInv
 		return werr
 	}, func(st *engine.State) error {
-		history.Started(a.prog, st, next, add)
+		history.Started(prog, st, next, add)
 		return werr
 	})
 	if err != nil {
@@ -218,9 +222,9 @@ func (a *ClusterAPI) trace(id string, st *engine.State, evs []cluster.Event, w e
 	return werr
 }
 
-// program is the cluster's program as the history's namer wants it.
-func (a *ClusterAPI) program() *Program {
-	return &Program{Hash: a.n.ProgramHash(), prog: a.prog}
+// program is the program of case id as the history's namer wants it.
+func (a *ClusterAPI) program(id string) *Program {
+	return &Program{Hash: a.caseHash(id), prog: a.progOf(id)}
 }
 
 func errNegative(field string, v int64) error { return fmt.Errorf("%s is negative (%d)", field, v) }
