@@ -29,9 +29,10 @@ type Log struct {
 	path string
 	f    *os.File
 
-	mu    sync.Mutex
-	queue []*pending
-	err   error // the first write error: every later Append fails with it
+	mu      sync.Mutex
+	queue   []*pending
+	err     error // the first write error: every later Append fails with it
+	closing bool
 	// What this process knows of the file, guarded by fmu: its length,
 	// the next record's sequence number and the last record's hash.
 	fmu  sync.Mutex
@@ -259,14 +260,13 @@ func (l *Log) Head() (uint64, Digest, error) {
 // Close writes what is queued and closes the file.
 func (l *Log) Close() error {
 	l.mu.Lock()
-	if l.stop == nil {
+	if l.closing {
 		l.mu.Unlock()
 		return nil
 	}
-	stop := l.stop
-	l.stop = nil
+	l.closing = true
 	l.mu.Unlock()
-	close(stop)
+	close(l.stop)
 	<-l.done
 	l.mu.Lock()
 	if l.err == nil {
