@@ -50,6 +50,7 @@ type apiNode struct {
 	n   *cluster.Node
 	srv *httptest.Server
 	tr  *raft.InmemTransport
+	api *ClusterAPI
 }
 
 // apiCluster starts three nodes on raft's in-memory transport, each
@@ -107,10 +108,11 @@ func apiClusterOf(t *testing.T, prog *ir.Program, queues bool) map[string]*apiNo
 		if err != nil {
 			t.Fatal(err)
 		}
+		capi := NewClusterAPI(n, prog)
 		hmu.Lock()
-		h = NewClusterAPI(n, prog)
+		h = capi
 		hmu.Unlock()
-		nodes[id] = &apiNode{n: n, srv: srv, tr: tr}
+		nodes[id] = &apiNode{n: n, srv: srv, tr: tr, api: capi}
 		if i == 0 {
 			waitCluster(t, "n1 to lead", n.IsLeader)
 			continue

@@ -10,6 +10,8 @@ import (
 	"errors"
 	"sort"
 	"strings"
+
+	"github.com/knhk/knhk/runtime/engine"
 )
 
 // ErrKeyInUse is the outcome of a start whose business key names
@@ -110,4 +112,13 @@ func (f *FSM) CasesByStart() []string {
 		return out[i] < out[j]
 	})
 	return out
+}
+
+// Observe makes the FSM call fn with every event it applies, under its
+// lock (fn must be quick: a metrics counter): each replica counts the
+// events it applied.
+func (f *FSM) Observe(fn func(*engine.Event)) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.observe = fn
 }

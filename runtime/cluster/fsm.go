@@ -75,6 +75,8 @@ type FSM struct {
 	progs   map[string]*program
 	deploys []string
 	compile Compiler
+	// observe, when set, sees every event applied (metrics).
+	observe func(*engine.Event)
 	applied uint64
 	// changed is closed at the next applied event, for watchers; nil
 	// while nobody waits (see events.go).
@@ -182,6 +184,9 @@ func (f *FSM) apply(c *Command, index uint64) error {
 		}
 		r.n++
 		r.evs = append(r.evs, Event{Index: index, Data: c.Event})
+		if f.observe != nil {
+			f.observe(ev)
+		}
 		if r.n == 1 && r.key != "" {
 			f.keys[r.key] = c.Case
 		}
