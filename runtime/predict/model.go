@@ -12,6 +12,8 @@ import (
 	"slices"
 	"time"
 
+	"gonum.org/v1/gonum/mat"
+
 	"github.com/knhk/knhk/runtime/export"
 	"github.com/knhk/knhk/runtime/predict/gbt"
 )
@@ -118,7 +120,7 @@ func Train(names []string, cases []Case, o Options) (*Model, error) {
 	if len(wholeRest) > 0 {
 		p.Rounds = max(m.NextRounds*6/5, 1)
 	}
-	m.next = gbt.FitSoftmax(m.set(wholeAll), classes(wholeAll, A), gbt.Set{}, nil, A+1, p, rng)
+	m.next = gbt.FitSoftmax(m.set(wholeAll), classes(wholeAll, A), nil, nil, A+1, p, rng)
 
 	// Remaining time: the median.
 	fit, rest := Prefixes(fitC, false), Prefixes(cs[a:], false)
@@ -134,7 +136,7 @@ func Train(names []string, cases []Case, o Options) (*Model, error) {
 	if len(rest) > 0 {
 		p.Rounds = max(m.MedianRounds*6/5, 1)
 	}
-	m.median = gbt.FitQuantile(m.set(all), targets(all), gbt.Set{}, nil, 0.5, p, rng)
+	m.median = gbt.FitQuantile(m.set(all), targets(all), nil, nil, 0.5, p, rng)
 
 	// The interval: quantiles from fit (early stopping on stop), then
 	// calibrated on cal; where a set is empty (a few cases only) the
@@ -154,7 +156,7 @@ func Train(names []string, cases []Case, o Options) (*Model, error) {
 	scores := make([]float64, len(calib))
 	cx := m.set(calib)
 	for i, q := range calib {
-		l, _, h := m.quantiles(cx.X[i*cx.Cols : (i+1)*cx.Cols])
+		l, _, h := m.quantiles(cx.RawRowView(i))
 		v := target(q)
 		scores[i] = max(l-v, v-h)
 	}
@@ -194,8 +196,12 @@ func fromTarget(v float64) time.Duration {
 	return time.Duration(math.Max(math.Expm1(v), 0) * float64(day))
 }
 
-func (m *Model) set(ps []Prefix) gbt.Set {
-	return gbt.Set{X: m.enc.rawSet(ps), Cols: m.enc.dim()}
+// set returns the features of the prefixes, one row each; nil for none.
+func (m *Model) set(ps []Prefix) *mat.Dense {
+	if len(ps) == 0 {
+		return nil
+	}
+	return mat.NewDense(len(ps), m.enc.dim(), m.enc.rawSet(ps))
 }
 
 // quantiles returns the interval models' quantiles and the median for
@@ -219,7 +225,7 @@ func (m *Model) Predict(ps []Prefix) []Prediction {
 	out := make([]Prediction, len(ps))
 	prob := make([]float64, A+1)
 	for i := range ps {
-		row := x.X[i*x.Cols : (i+1)*x.Cols]
+		row := x.RawRowView(i)
 		m.next.Predict(prob, row)
 		gbt.Softmax(prob, slices.Clone(prob))
 		best := 0
@@ -271,7 +277,7 @@ func (m *Model) nextClass(ps []Prefix) []int {
 	out := make([]int, len(ps))
 	prob := make([]float64, len(m.Names)+1)
 	for i := range ps {
-		m.next.Predict(prob, x.X[i*x.Cols:(i+1)*x.Cols])
+		m.next.Predict(prob, x.RawRowView(i))
 		for j := range prob {
 			if prob[j] > prob[out[i]] {
 				out[i] = j

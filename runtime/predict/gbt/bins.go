@@ -7,6 +7,8 @@ package gbt
 import (
 	"slices"
 	"sort"
+
+	"gonum.org/v1/gonum/mat"
 )
 
 // maxBins is the number of bins a feature is cut into at most; a bin
@@ -19,16 +21,14 @@ type Bins struct {
 	Cuts [][]float64
 }
 
-// NewBins chooses up to maxBins cut points per feature from the rows of
-// x (row-major, cols features each) at its distinct quantiles.
-func NewBins(x []float64, cols int) *Bins {
-	rows := len(x) / cols
+// NewBins chooses up to maxBins cut points per feature (column of x)
+// at its distinct quantiles.
+func NewBins(x *mat.Dense) *Bins {
+	rows, cols := x.Dims()
 	b := &Bins{Cuts: make([][]float64, cols)}
 	v := make([]float64, rows)
 	for f := range cols {
-		for i := range rows {
-			v[i] = x[i*cols+f]
-		}
+		mat.Col(v, f, x)
 		slices.Sort(v)
 		u := slices.Compact(slices.Clone(v))
 		var cuts []float64
@@ -55,11 +55,14 @@ func (b *Bins) bin(f int, v float64) uint8 {
 	return uint8(sort.SearchFloat64s(b.Cuts[f], v))
 }
 
-// apply bins the rows of x (row-major, kept so).
-func (b *Bins) apply(x []float64, cols int) []uint8 {
-	out := make([]uint8, len(x))
-	for i, v := range x {
-		out[i] = b.bin(i%cols, v)
+// apply bins the rows of x into a row-major matrix of bin indices.
+func (b *Bins) apply(x *mat.Dense) []uint8 {
+	rows, cols := x.Dims()
+	out := make([]uint8, 0, rows*cols)
+	for i := range rows {
+		for f, v := range x.RawRowView(i) {
+			out = append(out, b.bin(f, v))
+		}
 	}
 	return out
 }

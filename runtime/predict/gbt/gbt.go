@@ -1,4 +1,5 @@
-// Package gbt is gradient-boosted regression trees on binned features:
+// Package gbt is gradient-boosted regression trees on binned features
+// of gonum matrices:
 // the remaining-time and next-activity models of the predictor.
 //
 // Trees are grown depth-first to a fixed depth on quantile bins of the
@@ -17,6 +18,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+
+	"gonum.org/v1/gonum/mat"
 )
 
 // Params tune boosting.
@@ -52,26 +55,19 @@ func (m *Model) Predict(out, x []float64) {
 	}
 }
 
-// Set is a matrix of raw features, row-major.
-type Set struct {
-	X    []float64
-	Cols int
-}
-
-// Rows returns the number of rows.
-func (s Set) Rows() int {
-	if s.Cols == 0 {
+// rows returns the number of rows of x, 0 for nil.
+func rows(x *mat.Dense) int {
+	if x == nil {
 		return 0
 	}
-	return len(s.X) / s.Cols
+	r, _ := x.Dims()
+	return r
 }
 
-func (s Set) row(i int) []float64 { return s.X[i*s.Cols : (i+1)*s.Cols] }
-
 // FitQuantile fits the τ-quantile of y given x; with a validation set
-// (val.Rows() > 0) it stops early on the validation pinball loss.
-func FitQuantile(train Set, y []float64, val Set, vy []float64, tau float64, p Params, rng *rand.Rand) *Model {
-	n := train.Rows()
+// (rows(val) > 0) it stops early on the validation pinball loss.
+func FitQuantile(train *mat.Dense, y []float64, val *mat.Dense, vy []float64, tau float64, p Params, rng *rand.Rand) *Model {
+	n := rows(train)
 	m := &Model{Base: []float64{quantile(slices.Clone(y), tau)}, LR: p.LR}
 	F := make([]float64, n)
 	for i := range F {
@@ -96,7 +92,7 @@ func FitQuantile(train Set, y []float64, val Set, vy []float64, tau float64, p P
 			return (tau - 1) * d
 		}
 	}
-	vF := make([]float64, val.Rows())
+	vF := make([]float64, rows(val))
 	for i := range vF {
 		vF[i] = m.Base[0]
 	}
@@ -113,14 +109,14 @@ func FitQuantile(train Set, y []float64, val Set, vy []float64, tau float64, p P
 		t := gr.grow(gr.sample(n, p.Subsample, rng), g, h, leaf)
 		m.Trees = append(m.Trees, []*Tree{t})
 		for i := range F {
-			F[i] += p.LR * t.Predict(train.row(i))
+			F[i] += p.LR * t.Predict(train.RawRowView(i))
 		}
 		if len(vF) == 0 {
 			continue
 		}
 		l := 0.0
 		for i := range vF {
-			vF[i] += p.LR * t.Predict(val.row(i))
+			vF[i] += p.LR * t.Predict(val.RawRowView(i))
 			l += loss(vy[i], vF[i])
 		}
 		if st.stop(l, len(m.Trees)) {
@@ -137,8 +133,8 @@ func FitQuantile(train Set, y []float64, val Set, vy []float64, tau float64, p P
 // FitSoftmax fits class probabilities (classes 0 to k-1, as softmax of
 // the outputs); with a validation set it stops early on the validation
 // cross-entropy.
-func FitSoftmax(train Set, y []int, val Set, vy []int, k int, p Params, rng *rand.Rand) *Model {
-	n := train.Rows()
+func FitSoftmax(train *mat.Dense, y []int, val *mat.Dense, vy []int, k int, p Params, rng *rand.Rand) *Model {
+	n := rows(train)
 	m := &Model{Base: make([]float64, k), LR: p.LR}
 	prior := make([]float64, k)
 	for _, c := range y {
@@ -151,8 +147,8 @@ func FitSoftmax(train Set, y []int, val Set, vy []int, k int, p Params, rng *ran
 	for i := range n {
 		copy(F[i*k:], m.Base)
 	}
-	vF := make([]float64, val.Rows()*k)
-	for i := range val.Rows() {
+	vF := make([]float64, rows(val)*k)
+	for i := range rows(val) {
 		copy(vF[i*k:], m.Base)
 	}
 	g, h := make([][]float64, k), make([][]float64, k)
@@ -174,14 +170,14 @@ func FitSoftmax(train Set, y []int, val Set, vy []int, k int, p Params, rng *ran
 				h[c][i] = max(pr[c]*(1-pr[c]), 1e-6)
 			}
 		}
-		rows := gr.sample(n, p.Subsample, rng)
+		sample := gr.sample(n, p.Subsample, rng)
 		trees := make([]*Tree, k)
 		for c := range k {
-			trees[c] = gr.grow(slices.Clone(rows), g[c], h[c], nil)
+			trees[c] = gr.grow(slices.Clone(sample), g[c], h[c], nil)
 		}
 		m.Trees = append(m.Trees, trees)
 		for i := range n {
-			x := train.row(i)
+			x := train.RawRowView(i)
 			for c, t := range trees {
 				F[i*k+c] += p.LR * t.Predict(x)
 			}
@@ -190,8 +186,8 @@ func FitSoftmax(train Set, y []int, val Set, vy []int, k int, p Params, rng *ran
 			continue
 		}
 		l := 0.0
-		for i := range val.Rows() {
-			x := val.row(i)
+		for i := range rows(val) {
+			x := val.RawRowView(i)
 			for c, t := range trees {
 				vF[i*k+c] += p.LR * t.Predict(x)
 			}
@@ -209,10 +205,11 @@ func FitSoftmax(train Set, y []int, val Set, vy []int, k int, p Params, rng *ran
 	return m
 }
 
-func newGrower(train Set, p Params) *grower {
-	b := NewBins(train.X, train.Cols)
+func newGrower(train *mat.Dense, p Params) *grower {
+	b := NewBins(train)
+	_, cols := train.Dims()
 	gr := &grower{
-		bins: b, cols: train.Cols, binned: b.apply(train.X, train.Cols),
+		bins: b, cols: cols, binned: b.apply(train),
 		depth: p.Depth, minLeaf: max(p.MinLeaf, 1), lambda: p.Lambda,
 	}
 	for _, c := range b.Cuts {
