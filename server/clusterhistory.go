@@ -33,8 +33,8 @@ func (a *ClusterAPI) caseEvents(ctx context.Context, id string, c cluster.Consis
 	return evs, v, nil
 }
 
-// clusterEvents folds evs (the events of case id from its first on)
-// into a state, calling fn with each event and the state before it and
+// clusterEvents folds the events of case id, from its first on and
+// given in one or more slices (read), into a state, calling fn with each event and the state before it and
 // after, when set, with the state after it. As on a single server, once
 // an event does not apply the state is left as it was (entries then
 // lose their step names, never their events).
@@ -54,8 +54,7 @@ func (r *clusterEvents) read(evs []cluster.Event, fn func(seq store.Seq, st *eng
 	if m == nil {
 		return fmt.Errorf("case %s runs a program this node does not hold", r.st.ID)
 	}
-	for ; r.done < len(evs); r.done++ {
-		e := evs[r.done]
+	for _, e := range evs {
 		ev, err := engine.DecodeEvent(e.Data)
 		if err != nil {
 			return fmt.Errorf("event %d of case %s: %w", r.done, r.st.ID, err)
@@ -71,6 +70,7 @@ func (r *clusterEvents) read(evs []cluster.Event, fn func(seq store.Seq, st *eng
 				return err
 			}
 		}
+		r.done++
 	}
 	return nil
 }
@@ -128,7 +128,7 @@ func (a *ClusterAPI) watchHistory(ctx context.Context, id string, from int64, de
 	defer tick.Stop()
 	for {
 		changed := a.n.FSM().Changed()
-		evs, _, ok := a.n.FSM().CaseEvents(id)
+		evs, ok := a.n.FSM().CaseEventsSince(id, r.done)
 		if !ok {
 			return fmt.Errorf("%w %s", engine.ErrUnknownCase, id)
 		}
@@ -168,20 +168,23 @@ func (a *ClusterAPI) export(ctx context.Context, ids []string, format string, c 
 	default:
 		return fmt.Errorf("unknown format %q (want xes or csv)", format)
 	}
-	if len(ids) == 0 {
-		if c == cluster.Linearizable {
-			if err := a.n.VerifyLeader(); err != nil {
-				return err
-			}
+	// One confirmation that the node leads covers every case read
+	// after it.
+	if c == cluster.Linearizable {
+		if err := a.n.VerifyLeader(); err != nil {
+			return err
 		}
+	}
+	if len(ids) == 0 {
 		ids = a.n.FSM().CasesByStart()
 	}
 	for _, id := range ids {
-		evs, v, err := a.caseEvents(ctx, id, c)
-		if err != nil {
-			return err
+		st, _, ok := a.n.FSM().Case(id)
+		evs, _, eok := a.n.FSM().CaseEvents(id)
+		if !ok || !eok {
+			return fmt.Errorf("%w %s", engine.ErrUnknownCase, id)
 		}
-		if err := a.trace(id, v.State, evs, ew); err != nil {
+		if err := a.trace(id, st, evs, ew); err != nil {
 			return err
 		}
 	}

@@ -42,6 +42,22 @@ func (f *FSM) CaseEvents(id string) (evs []Event, missing uint64, ok bool) {
 	return append([]Event(nil), r.evs...), r.base, true
 }
 
+// CaseEventsSince returns the events of case id from the from'th one
+// the replica holds on (see CaseEvents), for a watcher that has read
+// the ones before.
+func (f *FSM) CaseEventsSince(id string, from int) ([]Event, bool) {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	r := f.cases[id]
+	if r == nil {
+		return nil, false
+	}
+	if from >= len(r.evs) {
+		return nil, true
+	}
+	return append([]Event(nil), r.evs[from:]...), true
+}
+
 // Key returns the business key of case id, "" for none.
 func (f *FSM) Key(id string) string {
 	f.mu.RLock()

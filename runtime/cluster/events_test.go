@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"reflect"
 	"testing"
@@ -85,5 +86,44 @@ func TestFSMRestoresStatesOnlySnapshot(t *testing.T) {
 	bad, _ := json.Marshal(w)
 	if err := g.Restore(io.NopCloser(bytes.NewReader(bad))); !errors.Is(err, ErrBadSnapshot) {
 		t.Fatalf("a v2 snapshot without its events: %v", err)
+	}
+}
+
+// TestConcurrentKeyedStarts starts one business key from many clients
+// at once, each with its own request id: one start starts the case, and
+// every other answers that it exists only once it does.
+func TestConcurrentKeyedStarts(t *testing.T) {
+	c := newTestCluster(t, compile(t, testSource))
+	c.add("n1", nil, nil)
+	l := c.leader()
+	type res struct {
+		id  string
+		err error
+	}
+	out := make(chan res, 8)
+	for i := range 8 {
+		go func() {
+			id, err := l.StartKeyed(ctx(t), fmt.Sprintf("r%d", i), "order-9", "k9", "W", []any{"k9"})
+			out <- res{id, err}
+		}()
+	}
+	started := 0
+	for range 8 {
+		r := <-out
+		switch {
+		case r.err == nil:
+			started++
+		case !errors.Is(r.err, ErrCaseExists):
+			t.Fatalf("a keyed start: %v", r.err)
+		}
+		if r.id != "k9" {
+			t.Fatalf("a keyed start answered case %q", r.id)
+		}
+		if _, _, ok := l.FSM().Case("k9"); !ok {
+			t.Fatal("a start answered before the case was in the FSM")
+		}
+	}
+	if started != 1 {
+		t.Fatalf("%d starts started the case", started)
 	}
 }

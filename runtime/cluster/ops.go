@@ -69,7 +69,37 @@ func (n *Node) StartIn(ctx context.Context, program, reqID, key, id, wf string, 
 			return other, fmt.Errorf("%w: business key %q names case %s", ErrCaseExists, key, other)
 		}
 	}
+	if errors.Is(err, ErrCaseExists) {
+		// Another start of the same case (the same business key) may
+		// still be in flight: "it exists" is only said once it does.
+		if werr := n.awaitStarted(ctx, id); werr != nil {
+			return id, werr
+		}
+	}
 	return id, err
+}
+
+// awaitStarted waits until case id is in the FSM, at most 30 seconds;
+// after that the caller may retry.
+func (n *Node) awaitStarted(ctx context.Context, id string) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	for {
+		changed := n.fsm.Changed()
+		if _, _, ok := n.fsm.Case(id); ok {
+			return nil
+		}
+		select {
+		case <-changed:
+		case <-time.After(100 * time.Millisecond):
+			if _, err := n.leader(); err != nil {
+				// The other start may have failed with the lead.
+				return fmt.Errorf("%w: %w", ErrMaybeCommitted, err)
+			}
+		case <-ctx.Done():
+			return fmt.Errorf("%w: %w", ErrMaybeCommitted, ctx.Err())
+		}
+	}
 }
 
 // waitSlot waits until the request's first event committed, or the call
