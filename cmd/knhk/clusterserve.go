@@ -21,7 +21,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/knhk/knhk/compiler/ir"
 	"github.com/knhk/knhk/runtime/cluster"
+	"github.com/knhk/knhk/runtime/engine"
 	"github.com/knhk/knhk/runtime/host"
 	"github.com/knhk/knhk/runtime/queue"
 	"github.com/knhk/knhk/runtime/worker"
@@ -133,10 +135,17 @@ func runClusterServe(e *env, o *serveOptions, c *clusterServeOptions, args []str
 	defer lines.Close()
 	// The leader's broker of queue tasks (workers poll any node).
 	q := cluster.NewQueue(queue.Options{Lease: o.lease})
+	m := metrics.New(metrics.Options{})
+	health := new(metrics.Health)
 	n, err := cluster.NewNode(cluster.Config{
 		ID: c.node, Raft: c.raft, API: api, Labels: labels, Dir: dir, Bootstrap: c.join == "",
 		Program: comp.prog, Eval: &host.Evaluator{Kernels: kernelRunner()}, TLS: tlsCfg, Voters: c.voters, LogOutput: lines, AdmitJoin: admitJoin,
-		Worker: worker.New(comp.prog, worker.Options{DataDir: o.data, BaseDir: filepath.Dir(args[0]), Log: lines, Queue: q}), Queue: q,
+		Worker: m.Worker(worker.New(comp.prog, worker.Options{DataDir: o.data, BaseDir: filepath.Dir(args[0]), Log: lines, Queue: q})), Queue: q,
+		// Deploys are log commands every node compiles through the gate.
+		Compile: server.ClusterCompile,
+		WorkerFor: func(p *ir.Program) engine.Worker {
+			return m.Worker(worker.New(p, worker.Options{DataDir: o.data, BaseDir: filepath.Dir(args[0]), Log: lines, Queue: q}))
+		},
 	})
 	if err != nil {
 		ln.Close()
@@ -146,6 +155,8 @@ func runClusterServe(e *env, o *serveOptions, c *clusterServeOptions, args []str
 	defer n.Close()
 	h := server.NewClusterAPI(n, comp.prog)
 	h.MaxBody = o.maxBody
+	h.MountMetrics(m, health) // /metrics, /healthz, /readyz
+	health.Ready()
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
@@ -161,6 +172,7 @@ func runClusterServe(e *env, o *serveOptions, c *clusterServeOptions, args []str
 	case err = <-serveErr:
 	case <-ctx.Done():
 	}
+	health.Draining()
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	srv.Shutdown(sctx)
