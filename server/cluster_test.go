@@ -34,7 +34,7 @@ workflow Hold(id: string) -> string {
 }
 `
 
-func clusterProgram(t *testing.T) *ir.Program {
+func clusterProgram(t testing.TB) *ir.Program {
 	pkg, info, diags := check.CheckSource("app.knhk", []byte(clusterSrc), &check.Config{})
 	if diags.HasErrors() {
 		t.Fatal(diags)
@@ -56,13 +56,13 @@ type apiNode struct {
 // apiCluster starts three nodes on raft's in-memory transport, each
 // with its API on an httptest server; the leader promotes the others
 // after asking their APIs how far they have applied.
-func apiCluster(t *testing.T) map[string]*apiNode {
+func apiCluster(t testing.TB) map[string]*apiNode {
 	return apiClusterOf(t, clusterProgram(t), false)
 }
 
 // apiClusterOf is apiCluster for program prog; with queues, each node
 // has a queue broker (as knhk serve --node gives it).
-func apiClusterOf(t *testing.T, prog *ir.Program, queues bool) map[string]*apiNode {
+func apiClusterOf(t testing.TB, prog *ir.Program, queues bool) map[string]*apiNode {
 	var mu sync.Mutex
 	trans := map[string]*raft.InmemTransport{}
 	nodes := map[string]*apiNode{}
@@ -150,7 +150,7 @@ func apiClusterOf(t *testing.T, prog *ir.Program, queues bool) map[string]*apiNo
 	return nodes
 }
 
-func waitCluster(t *testing.T, what string, cond func() bool) {
+func waitCluster(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for !cond() {
@@ -163,7 +163,7 @@ func waitCluster(t *testing.T, what string, cond func() bool) {
 
 var noRedirect = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 
-func call(t *testing.T, method, url string, body []byte) (int, string) {
+func call(t testing.TB, method, url string, body []byte) (int, string) {
 	t.Helper()
 	req, err := http.NewRequest(method, url, bytes.NewReader(body))
 	if err != nil {
