@@ -40,6 +40,7 @@ type AE struct {
 	mean, sd []float64
 	nets     []*nn.Net
 	dim      int
+	ctx      *contextNet
 }
 
 // TrainAutoencoder trains the ensemble on traces. The networks train on
@@ -95,6 +96,13 @@ func TrainAutoencoder(traces [][]int, acts int, o Options) *AE {
 	for j, i := range distinct {
 		x.SetRow(j, all.RawRowView(i))
 	}
+	var sel [][]int
+	for _, i := range distinct {
+		if i < len(traces) {
+			sel = append(sel, traces[i])
+		}
+	}
+	m.ctx = trainContext(sel, acts, o)
 	for e := range o.Ensemble {
 		rng := rand.New(rand.NewPCG(o.Seed, 0x616e6f6d+uint64(e)))
 		hidden := min(64, max(2*o.Code, d/2))
@@ -106,11 +114,14 @@ func TrainAutoencoder(traces [][]int, acts int, o Options) *AE {
 	return m
 }
 
-// Score returns each trace's mean squared reconstruction error over the
-// standardised features, averaged over the ensemble. A feature the
-// training traces never vary (a directly-follows pair they never have,
-// an activity they never do) keeps its raw scale, so that a trace
-// showing it scores high.
+// Score returns each trace's score: the mean squared reconstruction
+// error of its case features over the standardised features, the
+// squared errors of its counts of never-seen pairs and triples in full
+// (a step the training traces never take is the strongest sign, and
+// averaged over a wide vector it would drown), plus the context
+// networks' score of its worst event ([contextNet]), each averaged
+// over the ensemble. A feature the training traces never vary keeps
+// its raw scale, so that a trace showing it scores high.
 func (m *AE) Score(traces [][]int) []float64 {
 	scores := make([]float64, len(traces))
 	if len(traces) == 0 {
@@ -138,6 +149,9 @@ func (m *AE) Score(traces [][]int) []float64 {
 			}
 			scores[i] += s / float64(len(m.nets))
 		}
+	}
+	for i, c := range m.ctx.score(traces) {
+		scores[i] += c
 	}
 	return scores
 }

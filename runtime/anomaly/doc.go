@@ -1,10 +1,12 @@
 // Package anomaly finds unusual cases in an event log: autoencoders
 // (runtime/predict/nn) learn to reconstruct the feature vectors of the
 // distinct cases (how often each activity occurs, which activity
-// directly follows which, how a case starts and ends, its length) and a
-// case they reconstruct badly is flagged. Beside it, an n-gram baseline scores a
-// case by its least likely step under the log's smoothed trigram model
-// of activities, so that every evaluation shows what the network adds.
+// directly follows which, how a case starts and ends, its length, how
+// many of its steps were never seen) and, event by event, each activity
+// from the two activities either side of it; a case they reconstruct
+// badly is flagged. Beside them, an n-gram baseline scores a case by
+// its least likely step under a smoothed trigram model of activities,
+// so that every evaluation shows what the networks add.
 //
 // In knhk cases --anomalies both learn from the log as it is,
 // anomalies included: nothing is labelled, and the cases with the
