@@ -204,6 +204,12 @@ func TestClusterAPI(t *testing.T) {
 		{"redirect", "POST", follower.srv.URL + "/cluster/v1/cases/c1/cancel?redirect=1", `{}`, 307, leader.srv.URL + "/cluster/v1/cases/c1/cancel"},
 		{"bad consistency", "GET", leader.srv.URL + "/cluster/v1/cases/c1?consistency=eventual", "", 400, "want linearizable or stale"},
 		{"signal", "POST", follower.srv.URL + "/cluster/v1/cases/c1/signal", `{"name":"Approve","payload":{"by":"ann"},"request_id":"s1"}`, 200, "signalled"},
+		{"history through a follower", "GET", follower.srv.URL + "/cluster/v1/cases/c1/history?detail=1", "", 200, `"kind":"signal","step":"Approve"`},
+		{"history's first page", "GET", follower.srv.URL + "/cluster/v1/cases/c1/history?detail=1&size=1", "", 200, `"next":1,"node":"n1"`},
+		{"history, bad size", "GET", follower.srv.URL + "/cluster/v1/cases/c1/history?size=x", "", 400, `want a whole number`},
+		{"history of no case", "GET", leader.srv.URL + "/cluster/v1/cases/zz/history", "", 404, "unknown case zz"},
+		{"keyed start", "POST", leader.srv.URL + "/cluster/v1/cases", `{"id":"k1","workflow":"Hold","input":"k1","key":"order-1"}`, 200, `"started":"k1"`},
+		{"the key for another case", "POST", leader.srv.URL + "/cluster/v1/cases", `{"id":"k2","workflow":"Hold","input":"k2","key":"order-1"}`, 409, `business key \"order-1\" names case k1`},
 	} {
 		code, out := call(t, tc.method, tc.url, []byte(tc.body))
 		if code != tc.code || !strings.Contains(out, tc.want) {
@@ -220,5 +226,9 @@ func TestClusterAPI(t *testing.T) {
 	waitCluster(t, "c1 on n3", func() bool {
 		_, out := call(t, "GET", follower.srv.URL+"/cluster/v1/cases/c1?consistency=stale", nil)
 		return strings.Contains(out, `"status":"completed"`) && strings.Contains(out, `"node":"n3"`)
+	})
+	waitCluster(t, "c1's history on n3", func() bool {
+		_, out := call(t, "GET", follower.srv.URL+"/cluster/v1/cases/c1/history?consistency=stale&detail=1", nil)
+		return strings.Contains(out, `"kind":"signal","step":"Approve"`) && strings.Contains(out, `"node":"n3"`)
 	})
 }

@@ -30,6 +30,9 @@ type ClusterStartRequest struct {
 	// Program is the hash of the program to start in; empty: the latest
 	// deployed one that declares the workflow.
 	Program string `json:"program,omitempty"`
+	// Key is the case's business key: the cluster binds it to the case
+	// for good, and refuses (409) a start of another case with it.
+	Key string `json:"key,omitempty"`
 }
 
 // ClusterSignalRequest is the body of POST /cluster/v1/cases/{id}/signal.
@@ -87,7 +90,7 @@ func (a *ClusterAPI) start(w http.ResponseWriter, r *http.Request) {
 		fail(w, fmt.Errorf("bad input for %s: %w", req.Workflow, err))
 		return
 	}
-	if _, err := a.n.StartIn(r.Context(), hash, req.RequestID, "", req.ID, req.Workflow, host.ToEngineAll(vals)); err != nil {
+	if _, err := a.n.StartIn(r.Context(), hash, req.RequestID, req.Key, req.ID, req.Workflow, host.ToEngineAll(vals)); err != nil {
 		fail(w, err)
 		return
 	}

@@ -11,6 +11,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/knhk/knhk/runtime/cluster"
@@ -233,3 +235,51 @@ func (a *ClusterAPI) program(id string) *Program {
 func errNegative(field string, v int64) error { return fmt.Errorf("%s is negative (%d)", field, v) }
 
 func errFormat(f string) error { return fmt.Errorf("unknown format %q (want xes or csv)", f) }
+
+// ClusterHistory is the answer of GET /cluster/v1/cases/{id}/history.
+type ClusterHistory struct {
+	Entries []HistoryEntry `json:"entries"`
+	// Next is the from of the next page, 0 when this is the last.
+	Next int64  `json:"next,omitempty"`
+	Node string `json:"node"`
+}
+
+// historyJSON serves a page of a case's history (?from=N&size=M, and
+// detail=1 for every event): linearizable on the leader (a follower
+// forwards it), or this node's copy with ?consistency=stale.
+func (a *ClusterAPI) historyJSON(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	c := cluster.Linearizable
+	switch v := q.Get("consistency"); v {
+	case "", "linearizable":
+	case "stale":
+		c = cluster.Stale
+	default:
+		fail(w, fmt.Errorf("consistency %q: want linearizable or stale", v))
+		return
+	}
+	if c == cluster.Linearizable && !a.n.IsLeader() {
+		a.forward(w, r)
+		return
+	}
+	var from, size int64
+	for name, p := range map[string]*int64{"from": &from, "size": &size} {
+		if v := q.Get(name); v != "" {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || n < 0 {
+				fail(w, fmt.Errorf("%s %q: want a whole number", name, v))
+				return
+			}
+			*p = n
+		}
+	}
+	hs, next, err := a.history(r.Context(), r.PathValue("id"), from, int(min(size, 1000)), q.Get("detail") == "1", c)
+	if err != nil {
+		fail(w, err)
+		return
+	}
+	if hs == nil {
+		hs = []HistoryEntry{}
+	}
+	writeJSON(w, http.StatusOK, ClusterHistory{Entries: hs, Next: next, Node: a.n.ID()})
+}

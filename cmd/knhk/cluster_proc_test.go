@@ -164,6 +164,11 @@ func TestClusterProcessesSurviveLeaderKill(t *testing.T) {
 	if code != 0 || !strings.Contains(out, " start Hold") || !strings.Contains(out, " signal Approve") {
 		t.Fatalf("history --server after failover: exit %d\n%s%s", code, out, errb)
 	}
+	// n3's own copy of c1's history (it may lag the leader a moment).
+	waitUntil(t, "c1's history on n3", func() bool {
+		code, out, _ := knhkProc(t, dir, "cluster", "--server", n3.url, "history", "--stale", "--detail", "c1")
+		return code == 0 && strings.Contains(out, `"step":"Approve"`) && strings.Contains(out, `"node":"n3"`)
+	})
 	code, out, errb = knhkProc(t, dir, "export", "--server", procs["n2"].url, "--csv")
 	if code != 0 || !strings.Contains(out, m[1]+",signal Approve,") || !strings.Contains(out, "c1,signal Approve,") {
 		t.Fatalf("export --server after failover: exit %d\n%s%s", code, out, errb)
