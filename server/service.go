@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/knhk/knhk/runtime/engine"
+	"github.com/knhk/knhk/runtime/eval"
 	"github.com/knhk/knhk/runtime/learn"
 	"github.com/knhk/knhk/runtime/queue"
 	"github.com/knhk/knhk/runtime/store"
@@ -71,6 +72,11 @@ type Options struct {
 	// Mining answers the std/mining tasks of the cases served (knhk
 	// serve mines its own data directory); nil fails them saying why.
 	Mining worker.Miner
+	// Kernels, if set, runs the programs' kernel calls instead of the
+	// process's device runner (accel.Shared): knhk serve meters each
+	// tenant's accelerator time through it (runtime/meter's
+	// Accelerator).
+	Kernels eval.KernelRunner
 }
 
 // Service runs every case of one data directory. Its methods are safe

@@ -17,7 +17,7 @@ import (
 
 var tenantCmd = &command{
 	name:      "tenant",
-	usageLine: "knhk tenant create [--rate N] [--burst N] [--max-running N] [--ttl D] [--format jwt|knhk] [--key KEY] ID | token [--role R] [--subject S] [--ttl D] [--once] [--format jwt|knhk] [--key KEY] ID | set [--rate N] [--burst N] [--max-running N] ID | list | suspend ID | resume ID | delete ID  [--data DIR]",
+	usageLine: "knhk tenant create [--rate N] [--burst N] [--max-running N] [--ttl D] [--format jwt|knhk] [--key KEY] [KEYS] ID | token [--role R] [--subject S] [--ttl D] [--once] [--format jwt|knhk] [--key KEY] ID | set [--rate N] [--burst N] [--max-running N] [KEYS] ID | list | suspend ID | resume ID | delete ID  [--data DIR]",
 	short:     "create, list, suspend and delete tenants and issue their tokens",
 	long: `Tenant manages the tenants of the data directory --data (default
 ./.knhk) that knhk serve --tenants serves (docs/tenancy.md). Each tenant's
@@ -35,6 +35,16 @@ its cases running at once (0: unlimited).
 
 Tenant set ID changes the quotas given (a running server applies them
 within a second).
+
+KEYS, on create and set, are the tenant's own: --sign-key KEY (new makes
+an mldsa65-ed25519 key) signs its receipts and deployed descriptors,
+--trust DIR admits only its deploys signed by DIR's keys (--policy P the
+weakest class), --license FILE (verified against --license-trust KEY or
+KNHK_LICENSE_TRUST; a licence naming another tenant is refused) limits
+its cases alone. They are copied into DIR/tenants/ID (none removes one),
+and a running server reopens the tenant with them within a second. Its
+receipts verify with knhk receipts verify --data DIR/tenants/ID/data
+--trust DIR/tenants/ID/sign.pub.
 
 Tenant token ID prints another token for ID with --role viewer,
 operator, deployer or admin (default viewer) and --subject S. --once
@@ -66,6 +76,8 @@ reused. A running server picks up every change within a second.
 		fs.StringVar(&tf.format, "format", "jwt", "the token's `FORMAT`: jwt (Ed25519 JWT) or knhk (composite ML-DSA-65+Ed25519)")
 		fs.StringVar(&tf.key, "key", "", "sign a knhk token with the composite private key `KEY` (implies --format knhk)")
 		fs.BoolVar(&tf.once, "once", false, "issue a one-time token, good for a single call")
+		var kf tenantKeyFlags
+		kf.define(fs) // tenantkeys.go
 		return func(e *env, args []string) int {
 			if len(args) == 0 {
 				return usageError(e, "want a subcommand: create, token, set, list, suspend, resume or delete")
@@ -95,7 +107,7 @@ reused. A running server picks up every change within a second.
 			}
 			switch sub {
 			case "create":
-				return runTenantCreate(e, *data, id, q, *ttl, tf)
+				return runTenantCreate(e, *data, id, q, *ttl, tf, &kf)
 			case "token":
 				r, err := auth.ParseRole(*role)
 				if err != nil {
@@ -105,10 +117,10 @@ reused. A running server picks up every change within a second.
 			case "set":
 				given := map[string]bool{}
 				fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
-				if !given["rate"] && !given["burst"] && !given["max-running"] {
-					return usageError(e, "set wants at least one of --rate, --burst and --max-running")
+				if !given["rate"] && !given["burst"] && !given["max-running"] && !kf.given() {
+					return usageError(e, "set wants at least one of --rate, --burst, --max-running, --sign-key, --trust, --license and --policy")
 				}
-				return runTenantSet(e, *data, id, q, given)
+				return runTenantSet(e, *data, id, q, given, &kf)
 			case "suspend":
 				return runTenantState(e, *data, id, tenant.Suspended)
 			case "resume":
@@ -157,12 +169,16 @@ func (tf tokenFormat) issue(data string, p auth.Principal, ttl time.Duration) (s
 	return auth.Issue(priv, tenant.Issuer, p, ttl, time.Now())
 }
 
-func runTenantCreate(e *env, data, id string, q tenant.Quota, ttl time.Duration, tf tokenFormat) int {
+func runTenantCreate(e *env, data, id string, q tenant.Quota, ttl time.Duration, tf tokenFormat, kf *tenantKeyFlags) int {
 	reg, err := tenant.Load(data)
 	if err != nil {
 		return tenantFail(e, err)
 	}
-	if _, err := reg.Create(id, q, time.Now()); err != nil {
+	t, err := reg.Create(id, q, time.Now())
+	if err != nil {
+		return tenantFail(e, err)
+	}
+	if err := kf.apply(e, data, t); err != nil {
 		return tenantFail(e, err)
 	}
 	tok, err := tf.issue(data, auth.Principal{Subject: id + "-admin", Tenant: id, Role: auth.RoleAdmin}, ttl)
@@ -248,7 +264,7 @@ func runTenantState(e *env, data, id string, s tenant.State) int {
 	return exitOK
 }
 
-func runTenantSet(e *env, data, id string, q tenant.Quota, given map[string]bool) int {
+func runTenantSet(e *env, data, id string, q tenant.Quota, given map[string]bool, kf *tenantKeyFlags) int {
 	reg, err := tenant.Load(data)
 	if err != nil {
 		return tenantFail(e, err)
@@ -265,6 +281,9 @@ func runTenantSet(e *env, data, id string, q tenant.Quota, given map[string]bool
 	}
 	if given["max-running"] {
 		t.Quota.MaxRunning = q.MaxRunning
+	}
+	if err := kf.apply(e, data, t); err != nil {
+		return tenantFail(e, err)
 	}
 	if err := reg.Save(data); err != nil {
 		return tenantFail(e, err)

@@ -112,20 +112,32 @@ func openTenants(f *tenantFlags, data, token string, maxBody int64, lines io.Wri
 		}
 		is.ByIssuer[f.issuer] = &auth.Verifier{Keys: keys, Issuer: f.issuer, Audience: f.audience}
 	}
-	// Each tenant has its own metrics, at its own /metrics.
+	// Each tenant has its own metrics, at its own /metrics, and its own
+	// keys and licence (tenantkeys.go).
 	var mu sync.Mutex
 	ms := map[string]*metrics.Metrics{}
+	secs := map[string]*tenantSecurity{}
 	h, err := tenant.NewHost(tenant.Options{
 		Data:         data,
 		Verifier:     is,
 		MaxBody:      maxBody,
 		RequireNonce: f.requireNonce,
 		Open: func(id, dir string, admit func(string) (func(), error)) (*server.Service, error) {
+			sec, err := openTenantSecurity(data, id, dir, logger)
+			if err != nil {
+				return nil, err
+			}
 			m := metrics.New(metrics.Options{})
+			svc, err := server.Open(dir, sec.options(server.Options{Log: lines, Lease: lease, NoPark: !park, Observer: m, Mining: dataMiner{dir}}, admit))
+			if err != nil {
+				sec.close()
+				return nil, err
+			}
+			sec.lic.opened(svc, m.Registry())
 			mu.Lock()
-			ms[id] = m
+			ms[id], secs[id] = m, sec
 			mu.Unlock()
-			return server.Open(dir, server.Options{Log: lines, Lease: lease, NoPark: !park, AdmitStart: admit, Observer: m, Mining: dataMiner{dir}})
+			return svc, nil
 		},
 		Mount: func(id string, svc *server.Service, mux *server.Mux) {
 			mu.Lock()
@@ -134,6 +146,16 @@ func openTenants(f *tenantFlags, data, token string, maxBody int64, lines io.Wri
 			m.WatchCases(svc)
 			m.WatchQueues(svc)
 			mux.Handle("GET /metrics", m.Handler())
+		},
+		Closed: func(id string) {
+			mu.Lock()
+			sec := secs[id]
+			delete(secs, id)
+			delete(ms, id)
+			mu.Unlock()
+			if sec != nil {
+				sec.close()
+			}
 		},
 		Logf: func(format string, args ...any) { logger.Info(fmt.Sprintf(format, args...)) },
 	})
