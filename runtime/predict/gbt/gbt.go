@@ -1,6 +1,6 @@
 // Package gbt is gradient-boosted regression trees on binned features
-// of gonum matrices:
-// the remaining-time and next-activity models of the predictor.
+// (rows of gonum matrices): the remaining-time and next-activity models
+// of the predictor.
 //
 // Trees are grown depth-first to a fixed depth on quantile bins of the
 // features (at most 255 per feature) from first- and second-order
