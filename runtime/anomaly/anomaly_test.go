@@ -157,3 +157,18 @@ func TestDetectsObvious(t *testing.T) {
 		}
 	}
 }
+
+// TestEvaluateSmall: the smallest logs knhk predict accepts, and logs
+// of one activity, evaluate without a panic and with one injected
+// anomaly held out.
+func TestEvaluateSmall(t *testing.T) {
+	for name, traces := range map[string][][]int{
+		"ten traces":   {{0, 1, 2}, {0, 2, 1}, {0, 1, 2}, {0, 1}, {0, 1, 2}, {0, 2}, {0, 1, 2}, {0, 1, 2}, {0, 2, 1}, {0, 1, 2}},
+		"one activity": {{0}, {0, 0}, {0}, {0}, {0, 0, 0}, {0}, {0}, {0}, {0}, {0}, {0}, {0}},
+	} {
+		r := anomaly.Evaluate(traces, 3, 0.1, anomaly.Options{Steps: 50, Ensemble: 1})
+		if r.Test == 0 || r.Anomalous != 1 || r.Train+r.Test != len(traces) {
+			t.Errorf("%s: %+v", name, r)
+		}
+	}
+}
