@@ -90,7 +90,7 @@ func bftFail(w http.ResponseWriter, err error) {
 func (a *BFTAPI) write(h func(http.ResponseWriter, *http.Request, *bft.Driver)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if d := a.Driver(); d != nil {
-			h(w, r, d)
+			h(a.stamped(w), r, d)
 			return
 		}
 		a.forward(w, r)
@@ -118,6 +118,7 @@ func (a *BFTAPI) forward(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer resp.Body.Close()
+	a.await(r.Context(), resp.Header.Get(heightHeader))
 	for k, vs := range resp.Header {
 		for _, v := range vs {
 			w.Header().Add(k, v)

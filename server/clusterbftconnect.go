@@ -47,9 +47,12 @@ var bftWrites = map[string]bool{
 // not drive; everything else is answered here.
 func (a *BFTAPI) connectRoute(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if bftWrites[r.URL.Path] && a.Driver() == nil && r.Header.Get(forwardedHeader) == "" {
-			a.forward(w, r)
-			return
+		if bftWrites[r.URL.Path] {
+			if a.Driver() == nil && r.Header.Get(forwardedHeader) == "" {
+				a.forward(w, r)
+				return
+			}
+			w = a.stamped(w)
 		}
 		h.ServeHTTP(w, r)
 	})

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -16,7 +17,8 @@ import (
 // others forward writes to it. The driver is killed with a case
 // waiting for its signal; another validator takes the next term, and
 // the signal sent through a survivor completes the case everywhere.
-// knhk run, signal and cases --server work through any validator.
+// knhk run, signal and cases --server work through any validator, and
+// the killed validator, restarted, comes back from its saved state.
 func TestBFTDriverFailoverProcesses(t *testing.T) {
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "app.knhk"), []byte(clusterSource), 0o666); err != nil {
@@ -25,6 +27,20 @@ func TestBFTDriverFailoverProcesses(t *testing.T) {
 	base := strconv.Itoa(21000 + rand.IntN(8000))
 	if code, _, errb := knhkProc(t, dir, "cluster", "bft-init", "--dir", "net", "--validators", "4", "--base-port", base); code != 0 {
 		t.Fatalf("bft-init: %s", errb)
+	}
+	// Every validator saves its state every block, so that a restarted
+	// one replays only the blocks after its last save.
+	for i := range 4 {
+		hf := filepath.Join(dir, "net", fmt.Sprintf("v%d", i), "knhk-bft.json")
+		b, err := os.ReadFile(hf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var h map[string]any
+		json.Unmarshal(b, &h)
+		h["save_every"] = 1
+		b, _ = json.Marshal(h)
+		os.WriteFile(hf, b, 0o600)
 	}
 	var vs []*serveProc
 	defer func() {
@@ -92,6 +108,13 @@ func TestBFTDriverFailoverProcesses(t *testing.T) {
 			return strings.Contains(out, `"status":"completed"`) && strings.Contains(out, `"result":"f1 by val"`)
 		})
 	}
+	// The killed validator comes back from its saved state and catches
+	// up with the chain.
+	vs[first] = startServe(t, dir, fmt.Sprintf("net/v%d/knhk", first), "--bft", fmt.Sprintf("net/v%d", first), "--drive", "app.knhk")
+	waitUntil(t, "the restarted validator to catch up", func() bool {
+		_, out, _ := cl(vs[first].url, "get", m[1])
+		return strings.Contains(out, `"status":"completed"`)
+	})
 	_, out, _ = cl(vs[survivor].url, "status")
 	if !strings.Contains(out, "Validator") || strings.Contains(out, "Removed") {
 		t.Fatalf("status of a survivor:\n%s", out)

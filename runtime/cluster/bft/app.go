@@ -42,6 +42,10 @@ type App struct {
 	// removed, the validators it removed for misbehavior.
 	vals    map[string]*member
 	removed []Removal
+	// persist says where the state is saved; saved is the height of the
+	// last save (see persist.go).
+	persist Persistence
+	saved   int64
 	// tamper, when set (tests), replaces the hash the app answers: a
 	// replica that lies about its state.
 	tamper func([]byte) []byte
@@ -326,8 +330,23 @@ func (a *App) Query(_ context.Context, req *abci.RequestQuery) (*abci.ResponseQu
 	return &abci.ResponseQuery{Code: codeOK, Value: b, Height: a.Height()}, nil
 }
 
-// Commit keeps every block (the engine's states are small; pruning is
-// not done yet).
+// Commit saves the state every so many blocks when the App persists
+// (see [App.Persist]) and then lets CometBFT prune the blocks more than
+// KeepBlocks below the saved state; otherwise it keeps every block.
 func (a *App) Commit(context.Context, *abci.RequestCommit) (*abci.ResponseCommit, error) {
-	return &abci.ResponseCommit{}, nil
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	res := &abci.ResponseCommit{}
+	if a.persist.Path == "" {
+		return res, nil
+	}
+	if a.height-a.saved >= a.persist.Every {
+		if err := a.save(); err != nil {
+			return nil, fmt.Errorf("saving the application state of block %d: %w", a.height, err)
+		}
+	}
+	if k := a.persist.KeepBlocks; k > 0 && a.saved-k > 1 {
+		res.RetainHeight = a.saved - k
+	}
+	return res, nil
 }

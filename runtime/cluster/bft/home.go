@@ -28,7 +28,20 @@ import (
 type homeFile struct {
 	Listen string   `json:"listen"` // host:port of its p2p
 	Peers  []string `json:"peers"`  // ID@host:port of the others
+	// SaveEvery is how many blocks apart the application saves its
+	// state (DefaultSaveEvery when 0); KeepBlocks, when positive, lets
+	// CometBFT prune the blocks more than that below the saved state.
+	SaveEvery  int64 `json:"save_every,omitempty"`
+	KeepBlocks int64 `json:"keep_blocks,omitempty"`
 }
+
+// DefaultSaveEvery is how many blocks apart a validator opened by
+// [Open] saves its application's state.
+const DefaultSaveEvery = 100
+
+// appStateFile is where, under a home's data directory, the
+// application's state is saved.
+const appStateFile = "knhk-app.json"
 
 const homeName = "knhk-bft.json"
 
@@ -112,6 +125,10 @@ func Open(home string, app *App, logOutput io.Writer) (*nm.Node, error) {
 	c.P2P.PexReactor = false
 	c.RPC.ListenAddress = ""
 	c.ProxyApp = ""
+	// Nobody searches transactions (there is no RPC server), and
+	// CometBFT never closes the index's database, which would keep a
+	// restarted validator in the same process from opening it.
+	c.TxIndex.Indexer = "null"
 	// A case waits for each of its events' blocks: wait 200ms for late
 	// votes after a commit instead of CometBFT's default second.
 	c.Consensus.TimeoutCommit = 200 * time.Millisecond
@@ -119,6 +136,18 @@ func Open(home string, app *App, logOutput io.Writer) (*nm.Node, error) {
 		if _, err := os.Stat(f); err != nil {
 			return nil, fmt.Errorf("validator home %s: %w", home, err)
 		}
+	}
+	if h.SaveEvery < 0 || h.KeepBlocks < 0 {
+		return nil, fmt.Errorf("%s: save_every %d and keep_blocks %d must not be negative", filepath.Join(home, homeName), h.SaveEvery, h.KeepBlocks)
+	}
+	if h.SaveEvery == 0 {
+		h.SaveEvery = DefaultSaveEvery
+	}
+	if err := os.MkdirAll(c.DBDir(), 0o700); err != nil {
+		return nil, err
+	}
+	if err := app.Persist(Persistence{Path: filepath.Join(c.DBDir(), appStateFile), Every: h.SaveEvery, KeepBlocks: h.KeepBlocks}); err != nil {
+		return nil, fmt.Errorf("validator home %s: %w", home, err)
 	}
 	pv := privval.LoadFilePV(c.PrivValidatorKeyFile(), c.PrivValidatorStateFile())
 	nk, err := p2p.LoadNodeKey(c.NodeKeyFile())
