@@ -7,7 +7,12 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"strings"
 	"testing"
+
+	"github.com/hashicorp/raft"
+
+	"github.com/knhk/knhk/runtime/engine"
 )
 
 // TestFSMKeepsEventsAndKeys applies a start with a business key and
@@ -126,4 +131,68 @@ func TestConcurrentKeyedStarts(t *testing.T) {
 	if started != 1 {
 		t.Fatalf("%d starts started the case", started)
 	}
+}
+
+// FuzzRestore restores arbitrary snapshots: a refusal wraps
+// ErrBadSnapshot and leaves the FSM as it was, and what restores
+// snapshots again to the same bytes.
+func FuzzRestore(f *testing.F) {
+	p := compile(f, testSource)
+	h, err := p.Hash()
+	if err != nil {
+		f.Fatal(err)
+	}
+	newFSM := func(t testing.TB) *FSM {
+		m, err := engine.NewMachine(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fsm := NewFSM(m, h)
+		fsm.SetCompiler(gateCompile)
+		return fsm
+	}
+	seed := newFSM(f)
+	start, _ := engine.EncodeEvent(&engine.Event{Kind: engine.EvStart, Time: 1, Trans: 0, Values: []any{"c"}})
+	c, _ := (&Command{Op: OpEvent, Program: h, Case: "c", Event: start, Key: "k"}).Encode()
+	seed.Apply(&raft.Log{Index: 3, Type: raft.LogCommand, Data: c})
+	v2 := strings.Replace(testSource, "got = x\n", "got = x * 10\n", 1)
+	v2p, _ := gateCompile("v2.knhk", []byte(v2))
+	h2, _ := v2p.Hash()
+	d, _ := (&Command{Op: OpDeploy, Program: h, Deploy: &Deploy{Name: "v2.knhk", Source: []byte(v2), Hash: h2}}).Encode()
+	seed.Apply(&raft.Log{Index: 4, Type: raft.LogCommand, Data: d})
+	c2, _ := (&Command{Op: OpEvent, Program: h2, Case: "d", Event: start}).Encode()
+	seed.Apply(&raft.Log{Index: 5, Type: raft.LogCommand, Data: c2})
+	snap, err := seed.Snapshot()
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add([]byte(snap.(fsmSnapshot)))
+	f.Add([]byte(`{"v":1,"prog":"` + h + `","cases":[]}`))
+	f.Add([]byte(`{"v":2,"prog":"` + h + `","cases":[{"id":"c","state":"","base":3}]}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		g := newFSM(t)
+		before, _ := g.Snapshot()
+		if err := g.Restore(io.NopCloser(bytes.NewReader(b))); err != nil {
+			if !errors.Is(err, ErrBadSnapshot) {
+				t.Fatalf("error %v does not wrap ErrBadSnapshot", err)
+			}
+			after, _ := g.Snapshot()
+			if !bytes.Equal(before.(fsmSnapshot), after.(fsmSnapshot)) {
+				t.Fatal("a refused snapshot changed the FSM")
+			}
+			return
+		}
+		s1, err := g.Snapshot()
+		if err != nil {
+			t.Fatal(err)
+		}
+		g2 := newFSM(t)
+		if err := g2.Restore(io.NopCloser(bytes.NewReader(s1.(fsmSnapshot)))); err != nil {
+			t.Fatalf("a restored snapshot does not restore again: %v", err)
+		}
+		s2, _ := g2.Snapshot()
+		if !bytes.Equal(s1.(fsmSnapshot), s2.(fsmSnapshot)) {
+			t.Fatal("snapshot round trip differs")
+		}
+	})
 }
