@@ -76,19 +76,19 @@ func (s *Standby) Driver() *Driver {
 // Run looks at the lease every tick until ctx ends, then stops the
 // driver and waits for its cases to stop.
 func (s *Standby) Run(ctx context.Context) {
-	tick := s.cfg.Tick
-	if tick <= 0 {
-		tick = s.cfg.App.LeaseLength() / 4
-	}
-	t := time.NewTicker(tick)
-	defer t.Stop()
 	for {
 		s.step(ctx)
+		// The lease's length is the genesis's only once the node has
+		// initialised the chain: read it each time.
+		tick := s.cfg.Tick
+		if tick <= 0 {
+			tick = s.cfg.App.LeaseLength() / 4
+		}
 		select {
 		case <-ctx.Done():
 			s.drive(ctx, 0)
 			return
-		case <-t.C:
+		case <-time.After(tick):
 		}
 	}
 }
