@@ -196,7 +196,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 
 // testLease is the lease of the test networks' genesis: short, so that
 // a failover does not wait long, and still many blocks.
-const testLease = 1500 * time.Millisecond
+const testLease = 3 * time.Second
 
 // driver commits the lease of term 1 to validator v (nobody else
 // claims it in these tests) and returns an engine beside v whose events

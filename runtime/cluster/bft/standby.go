@@ -55,6 +55,10 @@ type Standby struct {
 	stop    context.CancelFunc
 	renewed time.Time // when this validator last sent a renewal
 	claimed time.Time // when it last sent a claim
+	// seen is the lease as this standby last saw it change, at seenAt
+	// by its own clock.
+	seen   Lease
+	seenAt time.Time
 }
 
 // NewStandby returns the standby of cfg.App's validator.
@@ -113,10 +117,17 @@ func (s *Standby) step(ctx context.Context) {
 		return
 	}
 	s.drive(ctx, 0)
-	// The holder's lease lapsed by this clock (or nobody holds it):
-	// claim the next term. Every standby may; the block takes the
-	// first claim and refuses the others.
-	if (l.Driver == "" || now.UnixNano() >= l.Expiry) && now.Sub(s.claimed) >= n/2 {
+	if l != s.seen {
+		s.seen, s.seenAt = l, now
+	}
+	// Nobody holds the lease, or the holder's has lapsed both by the
+	// block time it was granted in and by this standby's clock since it
+	// last saw the lease renewed (the first block's time is the
+	// genesis's, which may be long past): claim the next term. Every
+	// standby may; the block takes the first claim and refuses the
+	// others.
+	lapsed := now.UnixNano() >= l.Expiry && now.Sub(s.seenAt) >= n
+	if (l.Driver == "" || lapsed) && now.Sub(s.claimed) >= n/2 {
 		s.claimed = now
 		s.send(ctx, l.Term+1)
 	}
