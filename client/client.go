@@ -35,7 +35,7 @@ type config struct {
 // --token-file).
 func WithToken(token string) Option { return func(c *config) { c.token = token } }
 
-// WithHTTPClient uses h instead of http.DefaultClient.
+// WithHTTPClient uses h instead of the default client (see New).
 func WithHTTPClient(h connect.HTTPClient) Option { return func(c *config) { c.http = h } }
 
 // WithGRPC speaks gRPC instead of the Connect protocol (h must then do
@@ -45,9 +45,22 @@ func WithGRPC() Option { return func(c *config) { c.grpc = true } }
 // WithGRPCWeb speaks gRPC-Web instead of the Connect protocol.
 func WithGRPCWeb() Option { return func(c *config) { c.grpcWeb = true } }
 
+// defaultHTTP is the HTTP client of a Client made without
+// WithHTTPClient: http.DefaultClient's transport keeps only 2 idle
+// connections per server, so a worker with more slots, or an
+// application with more calls in flight, dialled a new connection for
+// most calls.
+var defaultHTTP = &http.Client{Transport: func() http.RoundTripper {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = 256
+	return t
+}()}
+
 // New returns a client of the server at baseURL (http://127.0.0.1:7233).
+// Without WithHTTPClient it keeps up to 256 idle connections to the
+// server for the calls in flight to reuse.
 func New(baseURL string, opts ...Option) *Client {
-	cfg := config{http: http.DefaultClient}
+	cfg := config{http: defaultHTTP}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -61,7 +74,7 @@ func New(baseURL string, opts ...Option) *Client {
 	if cfg.grpcWeb {
 		copts = append(copts, connect.WithGRPCWeb())
 	}
-	return &Client{api: knhkv1connect.NewKnhkServiceClient(cfg.http, baseURL, copts...)}
+	return &Client{api: knhkv1connect.NewKnhkServiceClient(oneWrite{cfg.http}, baseURL, copts...)}
 }
 
 // API returns the generated client, for calls this package does not wrap.

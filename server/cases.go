@@ -11,8 +11,6 @@ import (
 	"encoding/json"
 	"errors"
 	"maps"
-	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -304,14 +302,10 @@ func (s *Service) Start(ctx context.Context, r StartRequest) (id string, existin
 		recorded := make(chan struct{})
 		go func() {
 			defer close(recorded)
-			err := s.metas.append(meta)
-			if err == nil {
-				s.cli <- cliFile{caseID, meta}
-			}
-			release(err)
+			release(s.metas.append(meta))
 		}()
 		err := p.eng.Start(ctx, caseID, wf, args)
-		<-recorded // the driver outlives the writes it began (Close closes s.cli after the drivers)
+		<-recorded // the driver outlives the writes it began
 		return err
 	})
 	return s.awaitStart(ctx, e, false)
@@ -390,7 +384,6 @@ func (s *Service) forget(e *caseEntry) {
 			break
 		}
 	}
-	os.Remove(filepath.Join(s.dir, "cases", e.id+".json"))
 }
 
 func (s *Service) deployedProgram(hash string) (*Program, error) {

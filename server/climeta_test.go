@@ -1,51 +1,48 @@
 package server
 
 import (
-	"encoding/json"
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"testing"
 )
 
-// TestCLIMetaCutShort: DIR/cases/ID.json is written in place, without a
-// rename, so a crash can cut it short; the next Open writes again any
-// that is missing or shorter than the start's record.
-func TestCLIMetaCutShort(t *testing.T) {
+// TestReadStarts: the server writes no DIR/cases/ID.json; ReadStarts
+// finds every start it recorded, from the index for the cases the last
+// drain wrote there and from the meta log for those started since, while
+// the server runs.
+func TestReadStarts(t *testing.T) {
 	dir := t.TempDir()
 	s := open(t, dir)
-	deploy(t, s)
+	h := deploy(t, s)
 	a := start(t, s, "Hold", `"a"`)
-	b := start(t, s, "Hold", `"b"`)
 	waitParked(t, s, a)
-	waitParked(t, s, b)
-	crashed := t.TempDir() // no index: both cases come from the meta log
-	if err := os.CopyFS(crashed, os.DirFS(dir)); err != nil {
-		t.Fatal(err)
-	}
-	closeSvc(t, s)
-	os.Remove(filepath.Join(crashed, "server", "LOCK"))
-	pa, pb := filepath.Join(crashed, "cases", a+".json"), filepath.Join(crashed, "cases", b+".json")
-	want, err := os.ReadFile(pa)
+	closeSvc(t, s) // a is in the index now, its meta log generation gone
+	s = open(t, dir)
+	defer closeSvc(t, s)
+	b, _, err := s.Start(t.Context(), StartRequest{Workflow: "Hold", Input: []byte(`"b"`), Request: "r-b", Key: "k-b"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Truncate(pa, 7); err != nil {
+	if _, err := os.Stat(filepath.Join(dir, "cases")); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("the server wrote %s: %v", filepath.Join(dir, "cases"), err)
+	}
+	starts, err := ReadStarts(dir)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Remove(pb); err != nil {
-		t.Fatal(err)
-	}
-	s = open(t, crashed)
-	defer closeSvc(t, s)
-	for id, path := range map[string]string{a: pa, b: pb} {
-		got, err := os.ReadFile(path)
-		var m caseMeta
-		if err != nil || json.Unmarshal(got, &m) != nil || m.Case != id || m.Workflow != "Hold" {
-			t.Fatalf("%s after the restart: %q %v", path, got, err)
+	for _, id := range []string{a, b} {
+		r, ok := starts[id]
+		if !ok || r.Case != id || r.Workflow != "Hold" || r.Descriptor != h.Hash || r.Source != "hold.knhk" || r.Start == 0 {
+			t.Fatalf("start of %s: %+v (ok %v); all: %+v", id, r, ok, starts)
 		}
 	}
-	if got, _ := os.ReadFile(pa); string(got) != string(want) {
-		t.Fatalf("rewritten %s:\n%s\nwant\n%s", pa, got, want)
+	if r := starts[b]; r.Request != "r-b" || r.Key != "k-b" {
+		t.Fatalf("keys of %s: %+v", b, r)
+	}
+	if got, err := ReadStarts(t.TempDir()); err != nil || len(got) != 0 {
+		t.Fatalf("ReadStarts of a directory no server ran in: %v %v", got, err)
 	}
 }
 

@@ -39,10 +39,11 @@ func NewClusterAPI(n *cluster.Node, prog *ir.Program) *ClusterAPI {
 	a.mux.HandleFunc("POST /cluster/v1/cases/{id}/signal", a.leaderOnly(a.signal))
 	a.mux.HandleFunc("POST /cluster/v1/cases/{id}/cancel", a.leaderOnly(a.cancel))
 	a.mux.HandleFunc("GET /cluster/v1/cases/{id}", a.get)
+	a.mux.HandleFunc("GET /cluster/v1/cases/{id}/history", a.historyJSON)
 	a.mux.HandleFunc("GET /cluster/v1/cases", a.list)
 	// The Connect API of a single knhk serve, answered by the leader.
 	path, h := knhkv1connect.NewKnhkServiceHandler(&clusterRPC{a: a})
-	a.mux.Handle(path, a.leaderOnly(h.ServeHTTP))
+	a.mux.Handle(path, a.connectRoute(h))
 	return a
 }
 

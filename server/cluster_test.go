@@ -17,7 +17,9 @@ import (
 	"github.com/knhk/knhk/compiler/ir"
 	"github.com/knhk/knhk/lang/check"
 	"github.com/knhk/knhk/runtime/cluster"
+	"github.com/knhk/knhk/runtime/engine"
 	"github.com/knhk/knhk/runtime/host"
+	"github.com/knhk/knhk/runtime/queue"
 	"github.com/knhk/knhk/runtime/worker"
 )
 
@@ -32,7 +34,7 @@ workflow Hold(id: string) -> string {
 }
 `
 
-func clusterProgram(t *testing.T) *ir.Program {
+func clusterProgram(t testing.TB) *ir.Program {
 	pkg, info, diags := check.CheckSource("app.knhk", []byte(clusterSrc), &check.Config{})
 	if diags.HasErrors() {
 		t.Fatal(diags)
@@ -47,13 +49,20 @@ func clusterProgram(t *testing.T) *ir.Program {
 type apiNode struct {
 	n   *cluster.Node
 	srv *httptest.Server
+	tr  *raft.InmemTransport
+	api *ClusterAPI
 }
 
 // apiCluster starts three nodes on raft's in-memory transport, each
 // with its API on an httptest server; the leader promotes the others
 // after asking their APIs how far they have applied.
-func apiCluster(t *testing.T) map[string]*apiNode {
-	prog := clusterProgram(t)
+func apiCluster(t testing.TB) map[string]*apiNode {
+	return apiClusterOf(t, clusterProgram(t), false)
+}
+
+// apiClusterOf is apiCluster for program prog; with queues, each node
+// has a queue broker (as knhk serve --node gives it).
+func apiClusterOf(t testing.TB, prog *ir.Program, queues bool) map[string]*apiNode {
 	var mu sync.Mutex
 	trans := map[string]*raft.InmemTransport{}
 	nodes := map[string]*apiNode{}
@@ -82,15 +91,28 @@ func apiCluster(t *testing.T) map[string]*apiNode {
 			hmu.Unlock()
 			hh.ServeHTTP(w, r)
 		}))
-		n, err := cluster.NewNode(cluster.Config{ID: id, API: srv.URL, Bootstrap: i == 0, Program: prog, Eval: &host.Evaluator{},
-			Worker: worker.New(prog, worker.Options{}), Transport: tr, Timing: timing})
+		cfg := cluster.Config{ID: id, API: srv.URL, Bootstrap: i == 0, Program: prog, Eval: &host.Evaluator{},
+			Worker: worker.New(prog, worker.Options{}), Transport: tr, Timing: timing, Compile: ClusterCompile}
+		if queues {
+			cfg.Queue = cluster.NewQueue(queue.Options{})
+			cfg.Worker = worker.New(prog, worker.Options{Queue: cfg.Queue})
+		}
+		wq := cfg.Queue
+		cfg.WorkerFor = func(p *ir.Program) engine.Worker {
+			if wq == nil {
+				return worker.New(p, worker.Options{})
+			}
+			return worker.New(p, worker.Options{Queue: wq})
+		}
+		n, err := cluster.NewNode(cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
+		capi := NewClusterAPI(n, prog)
 		hmu.Lock()
-		h = NewClusterAPI(n, prog)
+		h = capi
 		hmu.Unlock()
-		nodes[id] = &apiNode{n: n, srv: srv}
+		nodes[id] = &apiNode{n: n, srv: srv, tr: tr, api: capi}
 		if i == 0 {
 			waitCluster(t, "n1 to lead", n.IsLeader)
 			continue
@@ -128,7 +150,7 @@ func apiCluster(t *testing.T) map[string]*apiNode {
 	return nodes
 }
 
-func waitCluster(t *testing.T, what string, cond func() bool) {
+func waitCluster(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for !cond() {
@@ -141,7 +163,7 @@ func waitCluster(t *testing.T, what string, cond func() bool) {
 
 var noRedirect = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 
-func call(t *testing.T, method, url string, body []byte) (int, string) {
+func call(t testing.TB, method, url string, body []byte) (int, string) {
 	t.Helper()
 	req, err := http.NewRequest(method, url, bytes.NewReader(body))
 	if err != nil {
@@ -182,6 +204,12 @@ func TestClusterAPI(t *testing.T) {
 		{"redirect", "POST", follower.srv.URL + "/cluster/v1/cases/c1/cancel?redirect=1", `{}`, 307, leader.srv.URL + "/cluster/v1/cases/c1/cancel"},
 		{"bad consistency", "GET", leader.srv.URL + "/cluster/v1/cases/c1?consistency=eventual", "", 400, "want linearizable or stale"},
 		{"signal", "POST", follower.srv.URL + "/cluster/v1/cases/c1/signal", `{"name":"Approve","payload":{"by":"ann"},"request_id":"s1"}`, 200, "signalled"},
+		{"history through a follower", "GET", follower.srv.URL + "/cluster/v1/cases/c1/history?detail=1", "", 200, `"kind":"signal","step":"Approve"`},
+		{"history's first page", "GET", follower.srv.URL + "/cluster/v1/cases/c1/history?detail=1&size=1", "", 200, `"next":1,"node":"n1"`},
+		{"history, bad size", "GET", follower.srv.URL + "/cluster/v1/cases/c1/history?size=x", "", 400, `want a whole number`},
+		{"history of no case", "GET", leader.srv.URL + "/cluster/v1/cases/zz/history", "", 404, "unknown case zz"},
+		{"keyed start", "POST", leader.srv.URL + "/cluster/v1/cases", `{"id":"k1","workflow":"Hold","input":"k1","key":"order-1"}`, 200, `"started":"k1"`},
+		{"the key for another case", "POST", leader.srv.URL + "/cluster/v1/cases", `{"id":"k2","workflow":"Hold","input":"k2","key":"order-1"}`, 409, `business key \"order-1\" names case k1`},
 	} {
 		code, out := call(t, tc.method, tc.url, []byte(tc.body))
 		if code != tc.code || !strings.Contains(out, tc.want) {
@@ -198,5 +226,9 @@ func TestClusterAPI(t *testing.T) {
 	waitCluster(t, "c1 on n3", func() bool {
 		_, out := call(t, "GET", follower.srv.URL+"/cluster/v1/cases/c1?consistency=stale", nil)
 		return strings.Contains(out, `"status":"completed"`) && strings.Contains(out, `"node":"n3"`)
+	})
+	waitCluster(t, "c1's history on n3", func() bool {
+		_, out := call(t, "GET", follower.srv.URL+"/cluster/v1/cases/c1/history?consistency=stale&detail=1", nil)
+		return strings.Contains(out, `"kind":"signal","step":"Approve"`) && strings.Contains(out, `"node":"n3"`)
 	})
 }

@@ -1,15 +1,19 @@
 // This file implements the HTTP API of a validator in the Byzantine
 // mode (knhk serve --bft): the paths of the cluster API, so that knhk
 // cluster status, start, signal, get and cases work on both modes.
-// Every validator answers reads from its own committed state; only the
-// validator started with --drive takes writes.
+// Every validator answers reads from its own committed state; writes go
+// to the driver, the validator the committed lease names, and the
+// others forward them to the API address its lease carries.
 
 package server
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
+	"github.com/knhk/knhk/api/knhk/v1/knhkv1connect"
 	"github.com/knhk/knhk/compiler/ir"
 	"github.com/knhk/knhk/runtime/caseio"
 	"github.com/knhk/knhk/runtime/cluster"
@@ -21,23 +25,29 @@ import (
 type BFTAPI struct {
 	name   string
 	app    *bft.App
-	d      *bft.Driver // nil unless the validator drives
+	sb     *bft.Standby // nil unless the validator may drive
 	height func() int64
 	prog   *ir.Program
 	mux    *http.ServeMux
+	client *http.Client
 	// MaxBody bounds request bodies.
 	MaxBody int64
 }
 
-// NewBFTAPI returns the API of validator name; d is nil for a
-// validator that does not drive; height reports its latest block.
-func NewBFTAPI(name string, app *bft.App, d *bft.Driver, height func() int64, prog *ir.Program) *BFTAPI {
-	a := &BFTAPI{name: name, app: app, d: d, height: height, prog: prog, mux: http.NewServeMux(), MaxBody: DefaultMaxBody}
+// NewBFTAPI returns the API of validator name; sb is nil for a
+// validator that never drives; height reports its latest block.
+func NewBFTAPI(name string, app *bft.App, sb *bft.Standby, height func() int64, prog *ir.Program) *BFTAPI {
+	a := &BFTAPI{name: name, app: app, sb: sb, height: height, prog: prog, mux: http.NewServeMux(),
+		client: &http.Client{Timeout: 2 * time.Minute}, MaxBody: DefaultMaxBody}
 	a.mux.HandleFunc("GET "+cluster.StatusPath, a.status)
-	a.mux.HandleFunc("POST /cluster/v1/cases", a.start)
-	a.mux.HandleFunc("POST /cluster/v1/cases/{id}/signal", a.signal)
+	a.mux.HandleFunc("POST /cluster/v1/cases", a.write(a.start))
+	a.mux.HandleFunc("POST /cluster/v1/cases/{id}/signal", a.write(a.signal))
 	a.mux.HandleFunc("GET /cluster/v1/cases/{id}", a.get)
 	a.mux.HandleFunc("GET /cluster/v1/cases", a.list)
+	// The Connect API of a single knhk serve (knhk run --server and the
+	// like): reads from this validator, writes by the driver.
+	path, h := knhkv1connect.NewKnhkServiceHandler(&bftRPC{a: a})
+	a.mux.Handle(path, a.connectRoute(h))
 	return a
 }
 
@@ -46,36 +56,78 @@ func (a *BFTAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	a.mux.ServeHTTP(w, r)
 }
 
-func (a *BFTAPI) status(w http.ResponseWriter, r *http.Request) {
-	h := uint64(a.height())
-	st := &cluster.Status{Node: a.name, State: "Validator", Term: "-", Applied: h, Commit: h, Program: a.hash()}
-	if a.d != nil {
-		st.State = "Validator (drives)"
-	}
-	if err := a.app.FSM().Broken(); err != nil {
-		st.Broken = err.Error()
-	}
-	writeJSON(w, http.StatusOK, st)
-}
-
 func (a *BFTAPI) hash() string {
 	h, _ := a.prog.Hash()
 	return h
 }
 
-// driver returns the driver, answering 503 when this validator has none.
-func (a *BFTAPI) driver(w http.ResponseWriter) *bft.Driver {
-	if a.d == nil {
-		writeJSON(w, http.StatusServiceUnavailable, clusterError{Error: fmt.Sprintf("validator %s does not drive cases; send writes to the validator started with --drive", a.name)})
+// Driver returns this validator's driver, nil while it does not drive.
+func (a *BFTAPI) Driver() *bft.Driver {
+	if a.sb == nil {
+		return nil
 	}
-	return a.d
+	return a.sb.Driver()
 }
 
-func (a *BFTAPI) start(w http.ResponseWriter, r *http.Request) {
-	d := a.driver(w)
-	if d == nil {
+// errNoDriver is the answer to a write while no validator drives or the
+// driver's API cannot be reached: retry, a standby takes the lease once
+// the last holder's lapses.
+var errNoDriver = errors.New("no driver to take the call")
+
+// bftFail answers err; a call that another driver (or a retry) can
+// carry out is answered 503 with retry set.
+func bftFail(w http.ResponseWriter, err error) {
+	if errors.Is(err, bft.ErrDeposed) || errors.Is(err, errNoDriver) {
+		writeJSON(w, http.StatusServiceUnavailable, clusterError{Error: err.Error(), Retry: true})
 		return
 	}
+	fail(w, err)
+}
+
+// write runs h with the driver when this validator drives, and
+// otherwise forwards the call, once, to the driver's API.
+func (a *BFTAPI) write(h func(http.ResponseWriter, *http.Request, *bft.Driver)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if d := a.Driver(); d != nil {
+			h(a.stamped(w), r, d)
+			return
+		}
+		a.forward(w, r)
+	}
+}
+
+// forward passes a write, once, to the API of the driver the committed
+// lease names, and answers what it answered.
+func (a *BFTAPI) forward(w http.ResponseWriter, r *http.Request) {
+	l := a.app.Lease()
+	if l.Driver == "" || l.API == "" || r.Header.Get(forwardedHeader) != "" {
+		bftFail(w, fmt.Errorf("%w: validator %s does not drive and the lease (term %d) names no reachable driver", errNoDriver, a.name, l.Term))
+		return
+	}
+	req, err := http.NewRequestWithContext(r.Context(), r.Method, apiBase(l.API)+r.URL.RequestURI(), r.Body)
+	if err != nil {
+		fail(w, err)
+		return
+	}
+	req.Header = r.Header.Clone()
+	req.Header.Set(forwardedHeader, a.name)
+	resp, err := a.client.Do(req)
+	if err != nil {
+		bftFail(w, fmt.Errorf("%w: the driver of term %d at %s: %v", errNoDriver, l.Term, l.API, err))
+		return
+	}
+	defer resp.Body.Close()
+	a.await(r.Context(), resp.Header.Get(heightHeader))
+	for k, vs := range resp.Header {
+		for _, v := range vs {
+			w.Header().Add(k, v)
+		}
+	}
+	w.WriteHeader(resp.StatusCode)
+	copyFlushing(w, resp.Body)
+}
+
+func (a *BFTAPI) start(w http.ResponseWriter, r *http.Request, d *bft.Driver) {
 	var req ClusterStartRequest
 	if err := decode(r, &req); err != nil {
 		fail(w, err)
@@ -96,17 +148,13 @@ func (a *BFTAPI) start(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := d.Start(r.Context(), req.ID, req.Workflow, engine.Boxed(vals)); err != nil {
-		fail(w, err)
+		bftFail(w, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"started": req.ID})
 }
 
-func (a *BFTAPI) signal(w http.ResponseWriter, r *http.Request) {
-	d := a.driver(w)
-	if d == nil {
-		return
-	}
+func (a *BFTAPI) signal(w http.ResponseWriter, r *http.Request, d *bft.Driver) {
 	id := r.PathValue("id")
 	var req ClusterSignalRequest
 	if err := decode(r, &req); err != nil {
@@ -125,7 +173,7 @@ func (a *BFTAPI) signal(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := d.Signal(r.Context(), id, req.Name, args); err != nil {
-		fail(w, err)
+		bftFail(w, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"signalled": id})

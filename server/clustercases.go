@@ -6,9 +6,12 @@ package server
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"time"
+
+	"connectrpc.com/connect"
 
 	"github.com/knhk/knhk/compiler/ir"
 	"github.com/knhk/knhk/runtime/caseio"
@@ -24,6 +27,12 @@ type ClusterStartRequest struct {
 	// RequestID makes a retry safe: the cluster answers a request id it
 	// has applied with the first outcome.
 	RequestID string `json:"request_id,omitempty"`
+	// Program is the hash of the program to start in; empty: the latest
+	// deployed one that declares the workflow.
+	Program string `json:"program,omitempty"`
+	// Key is the case's business key: the cluster binds it to the case
+	// for good, and refuses (409) a start of another case with it.
+	Key string `json:"key,omitempty"`
 }
 
 // ClusterSignalRequest is the body of POST /cluster/v1/cases/{id}/signal.
@@ -62,21 +71,26 @@ func (a *ClusterAPI) start(w http.ResponseWriter, r *http.Request) {
 		fail(w, fmt.Errorf("a start needs an id and a workflow"))
 		return
 	}
-	net := a.prog.Net(req.Workflow)
-	if net == nil {
-		fail(w, fmt.Errorf("the program has no workflow %s", req.Workflow))
+	hash, prog, err := a.startProgram(req.Program, req.Workflow)
+	if err != nil {
+		var ce *connect.Error
+		if errors.As(err, &ce) {
+			err = errors.New(ce.Message())
+		}
+		fail(w, err)
 		return
 	}
+	net := prog.Net(req.Workflow)
 	var in []byte
 	if len(req.Input) > 0 {
 		in = req.Input
 	}
-	vals, err := caseio.DecodeInput(a.prog, net, in)
+	vals, err := caseio.DecodeInput(prog, net, in)
 	if err != nil {
 		fail(w, fmt.Errorf("bad input for %s: %w", req.Workflow, err))
 		return
 	}
-	if err := a.n.Start(r.Context(), req.RequestID, req.ID, req.Workflow, engine.Boxed(vals)); err != nil {
+	if _, err := a.n.StartIn(r.Context(), hash, req.RequestID, req.Key, req.ID, req.Workflow, engine.Boxed(vals)); err != nil {
 		fail(w, err)
 		return
 	}
@@ -95,8 +109,8 @@ func (a *ClusterAPI) signal(w http.ResponseWriter, r *http.Request) {
 		fail(w, err)
 		return
 	}
-	root := a.prog.Nets[v.State.Net]
-	args, err := clusterSignalArgs(a.prog, root, req.Name, req.Payload)
+	prog := a.progOf(id)
+	args, err := clusterSignalArgs(prog, prog.Nets[v.State.Net], req.Name, req.Payload)
 	if err != nil {
 		fail(w, err)
 		return
@@ -148,7 +162,9 @@ func (a *ClusterAPI) get(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, a.view(r.PathValue("id"), v))
 }
 
-func (a *ClusterAPI) view(id string, v *cluster.View) *ClusterCase { return caseView(a.prog, id, v) }
+func (a *ClusterAPI) view(id string, v *cluster.View) *ClusterCase {
+	return caseView(a.progOf(id), id, v)
+}
 
 // caseView shows case id of prog as a read saw it.
 func caseView(prog *ir.Program, id string, v *cluster.View) *ClusterCase {

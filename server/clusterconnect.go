@@ -15,14 +15,13 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"connectrpc.com/connect"
 
 	knhkv1 "github.com/knhk/knhk/api/knhk/v1"
 	"github.com/knhk/knhk/api/knhk/v1/knhkv1connect"
-	"github.com/knhk/knhk/compiler"
-	"github.com/knhk/knhk/lang/check"
 	"github.com/knhk/knhk/runtime/caseio"
 	"github.com/knhk/knhk/runtime/cluster"
 	"github.com/knhk/knhk/runtime/engine"
@@ -52,78 +51,35 @@ func connectErr(err error) error {
 	return connect.NewError(code, err)
 }
 
-// Deploy accepts the cluster's own program only: programs are not
-// replicated, every node is started with the one it runs.
-func (r *clusterRPC) Deploy(ctx context.Context, req *connect.Request[knhkv1.DeployRequest]) (*connect.Response[knhkv1.DeployResponse], error) {
-	name := req.Msg.Name
-	if name == "" {
-		name = "main.knhk"
-	}
-	if len(req.Msg.Compiled) > 0 {
-		return nil, connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("a cluster runs the program its nodes were started with; deploy its source"))
-	}
-	pkg, info, ds := check.CheckSource(name, []byte(req.Msg.Source), &check.Config{ReadFile: func(path string) ([]byte, error) {
-		return nil, fmt.Errorf("a deployed source cannot import files (%s)", path)
-	}})
-	if ds.HasErrors() || pkg == nil {
-		return nil, connect.NewError(connect.CodeInvalidArgument, errorsOnly(ds))
-	}
-	p, gds := compiler.Build(pkg, info)
-	if gds.HasErrors() || p == nil {
-		return nil, connect.NewError(connect.CodeInvalidArgument, errorsOnly(gds))
-	}
-	hash, err := p.Hash()
-	if err != nil {
-		return nil, connect.NewError(connect.CodeInternal, err)
-	}
-	if hash != r.a.n.ProgramHash() {
-		return nil, connect.NewError(connect.CodeFailedPrecondition, fmt.Errorf("%w: %s is program %.12s, the cluster runs %.12s; a cluster does not replicate deploys: start its nodes with the new program", cluster.ErrProgram, name, hash, r.a.n.ProgramHash()))
-	}
-	return connect.NewResponse(&knhkv1.DeployResponse{Hash: hash, Workflows: r.workflows()}), nil
-}
-
-func (r *clusterRPC) workflows() []string {
-	var out []string
-	for _, n := range r.a.prog.Nets {
-		if n != nil && !containsDot(n.Name) {
-			out = append(out, n.Name)
-		}
-	}
-	return out
-}
-
-func containsDot(s string) bool { return bytes.IndexByte([]byte(s), '.') >= 0 }
-
-func (r *clusterRPC) ListPrograms(context.Context, *connect.Request[knhkv1.ListProgramsRequest]) (*connect.Response[knhkv1.ListProgramsResponse], error) {
-	return connect.NewResponse(&knhkv1.ListProgramsResponse{Programs: []*knhkv1.Program{{Hash: r.a.n.ProgramHash(), Workflows: r.workflows()}}}), nil
-}
-
 // StartCase starts a case named after its request id (so that a retry
 // names the same case), or a random one.
 func (r *clusterRPC) StartCase(ctx context.Context, req *connect.Request[knhkv1.StartCaseRequest]) (*connect.Response[knhkv1.StartCaseResponse], error) {
 	m := req.Msg
-	if m.BusinessKey != "" {
-		return nil, connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("a cluster does not index business keys yet; give a request id"))
+	if len(m.RequestId) > maxKey || len(m.BusinessKey) > maxKey {
+		return nil, connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("a request id or business key is longer than %d bytes", maxKey))
 	}
-	if m.Program != "" && m.Program != r.a.n.ProgramHash() {
-		return nil, connect.NewError(connect.CodeFailedPrecondition, fmt.Errorf("%w: the cluster runs program %.12s, not %.12s", cluster.ErrProgram, r.a.n.ProgramHash(), m.Program))
+	hash, prog, err := r.a.startProgram(m.Program, m.Workflow)
+	if err != nil {
+		return nil, err
 	}
-	net := r.a.prog.Net(m.Workflow)
-	if net == nil {
-		return nil, connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("the program has no workflow %s", m.Workflow))
-	}
+	net := prog.Net(m.Workflow)
 	var in []byte
 	if m.InputJson != "" {
 		in = []byte(m.InputJson)
 	}
-	vals, err := caseio.DecodeInput(r.a.prog, net, in)
+	vals, err := caseio.DecodeInput(prog, net, in)
 	if err != nil {
 		return nil, connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("bad input for %s: %w", m.Workflow, err))
 	}
+	// A business key names the case for good, so a retried start with
+	// the key names the same case whatever its request id.
 	id := caseIDFor(m.RequestId)
-	err = r.a.n.Start(ctx, m.RequestId, id, m.Workflow, engine.Boxed(vals))
+	if m.BusinessKey != "" {
+		id = caseIDFor("key\x00" + m.BusinessKey)
+	}
+	id, err = r.a.n.StartIn(ctx, hash, m.RequestId, m.BusinessKey, id, m.Workflow, engine.Boxed(vals))
 	existing := false
-	if errors.Is(err, cluster.ErrCaseExists) && m.RequestId != "" {
+	if errors.Is(err, cluster.ErrCaseExists) && (m.RequestId != "" || m.BusinessKey != "") {
 		err, existing = nil, true
 	}
 	if err != nil {
@@ -144,12 +100,12 @@ func caseIDFor(reqID string) string {
 
 func (r *clusterRPC) SignalCase(ctx context.Context, req *connect.Request[knhkv1.SignalCaseRequest]) (*connect.Response[knhkv1.SignalCaseResponse], error) {
 	m := req.Msg
-	v, err := r.a.n.Get(ctx, m.CaseId, cluster.Linearizable)
+	v, err := r.a.n.Get(ctx, m.CaseId, consistency(ctx))
 	if err != nil {
 		return nil, connectErr(err)
 	}
-	root := r.a.prog.Nets[v.State.Net]
-	args, err := clusterSignalArgs(r.a.prog, root, m.Name, []byte(m.PayloadJson))
+	prog := r.a.progOf(m.CaseId)
+	args, err := clusterSignalArgs(prog, prog.Nets[v.State.Net], m.Name, []byte(m.PayloadJson))
 	if err != nil {
 		return nil, connect.NewError(connect.CodeInvalidArgument, err)
 	}
@@ -172,7 +128,7 @@ func (r *clusterRPC) CancelCase(ctx context.Context, req *connect.Request[knhkv1
 
 // summary reads case id on the leader as a CaseSummary.
 func (r *clusterRPC) summary(ctx context.Context, id string) (*knhkv1.CaseSummary, error) {
-	v, err := r.a.n.Get(ctx, id, cluster.Linearizable)
+	v, err := r.a.n.Get(ctx, id, consistency(ctx))
 	if err != nil {
 		return nil, connectErr(err)
 	}
@@ -180,8 +136,8 @@ func (r *clusterRPC) summary(ctx context.Context, id string) (*knhkv1.CaseSummar
 }
 
 func (r *clusterRPC) toSummary(id string, st *engine.State) *knhkv1.CaseSummary {
-	p := r.a.prog
-	s := &knhkv1.CaseSummary{CaseId: id, Program: r.a.n.ProgramHash(), Status: st.Status.String(), StartUnixNano: r.a.n.FSM().Started(id)}
+	p := r.a.progOf(id)
+	s := &knhkv1.CaseSummary{CaseId: id, Program: r.a.caseHash(id), Status: st.Status.String(), StartUnixNano: r.a.n.FSM().Started(id), BusinessKey: r.a.n.FSM().Key(id)}
 	if int(st.Net) < len(p.Nets) {
 		s.Workflow = p.Nets[st.Net].Name
 	}
@@ -233,11 +189,12 @@ func (r *clusterRPC) WaitCase(ctx context.Context, req *connect.Request[knhkv1.W
 }
 
 func (r *clusterRPC) QueryCase(ctx context.Context, req *connect.Request[knhkv1.QueryCaseRequest]) (*connect.Response[knhkv1.QueryCaseResponse], error) {
-	v, err := r.a.n.Get(ctx, req.Msg.CaseId, cluster.Linearizable)
+	v, err := r.a.n.Get(ctx, req.Msg.CaseId, consistency(ctx))
 	if err != nil {
 		return nil, connectErr(err)
 	}
-	net := r.a.prog.Nets[v.State.Net]
+	prog := r.a.progOf(req.Msg.CaseId)
+	net := prog.Nets[v.State.Net]
 	qs := net.Queries
 	if name := req.Msg.Name; name != "" {
 		qs = nil
@@ -259,7 +216,7 @@ func (r *clusterRPC) QueryCase(ctx context.Context, req *connect.Request[knhkv1.
 		out.WriteByte('{')
 	}
 	for i, q := range qs {
-		b, err := caseio.Query(ctx, r.a.prog, v.State, q)
+		b, err := caseio.Query(ctx, prog, v.State, q)
 		if err != nil {
 			return nil, connect.NewError(connect.CodeFailedPrecondition, fmt.Errorf("query %s of case %s: %v", q.Name, req.Msg.CaseId, err))
 		}
@@ -277,18 +234,51 @@ func (r *clusterRPC) QueryCase(ctx context.Context, req *connect.Request[knhkv1.
 	return connect.NewResponse(&knhkv1.QueryCaseResponse{ResultJson: out.String()}), nil
 }
 
-// ListCases lists the leader's copy of the cases, filtered by workflow
-// and status; paging is not offered (one page).
+// ListCases lists the leader's copy of the cases (this node's, with a
+// stale read) in start order, filtered and paged as a single server's
+// list is: by workflow, status, start time and business-key text.
 func (r *clusterRPC) ListCases(ctx context.Context, req *connect.Request[knhkv1.ListCasesRequest]) (*connect.Response[knhkv1.ListCasesResponse], error) {
+	m := req.Msg
+	if m.Status != "" && !statuses[m.Status] {
+		return nil, connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("unknown status %q (want running, completed, failing, failed, cancelled or compensation-failed)", m.Status))
+	}
+	from := 0
+	if m.PageToken != "" {
+		n, err := strconv.Atoi(m.PageToken)
+		if err != nil || n < 0 {
+			return nil, connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("bad page token %q", m.PageToken))
+		}
+		from = n
+	}
+	size := int(m.PageSize)
+	if size <= 0 {
+		size = 100
+	}
+	size = min(size, 1000)
+	if consistency(ctx) == cluster.Linearizable {
+		if err := r.a.n.VerifyLeader(); err != nil {
+			return nil, connectErr(err)
+		}
+	}
+	fsm := r.a.n.FSM()
 	out := &knhkv1.ListCasesResponse{}
-	for _, id := range r.a.n.FSM().Cases(false) {
-		st, _, ok := r.a.n.FSM().Case(id)
+	ids := fsm.CasesByStart()
+	for i := from; i < len(ids); i++ {
+		id := ids[i]
+		st, _, ok := fsm.Case(id)
 		if !ok {
 			continue
 		}
 		s := r.toSummary(id, st)
-		if req.Msg.Workflow != "" && s.Workflow != req.Msg.Workflow || req.Msg.Status != "" && s.Status != req.Msg.Status {
+		if m.Workflow != "" && s.Workflow != m.Workflow || m.Status != "" && s.Status != m.Status ||
+			m.StartedAfterUnixNano != 0 && s.StartUnixNano < m.StartedAfterUnixNano ||
+			m.StartedBeforeUnixNano != 0 && s.StartUnixNano >= m.StartedBeforeUnixNano ||
+			m.KeyContains != "" && !strings.Contains(s.BusinessKey, m.KeyContains) {
 			continue
+		}
+		if len(out.Cases) == size {
+			out.NextPageToken = strconv.Itoa(i)
+			break
 		}
 		out.Cases = append(out.Cases, s)
 	}

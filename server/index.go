@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"time"
@@ -121,7 +122,6 @@ func (s *Service) writeIndex() error {
 		os.Remove(tmp)
 		return fmt.Errorf("writing the index: %w", err)
 	}
-	s.metas.dropBefore(gen)
 	return nil
 }
 
@@ -152,7 +152,17 @@ func (s *Service) indexLoop(every time.Duration) {
 // readIndex reads the index; ok is false when there is none or it does
 // not parse (Open then scans the whole log).
 func (s *Service) readIndex() (indexHeader, []indexLine, bool) {
-	f, err := os.Open(s.indexPath())
+	h, lines, ok := readIndexFile(s.indexPath(), s.opts.Log)
+	if !ok || h.UpTo > s.st.LastSeq() {
+		return indexHeader{}, nil, false
+	}
+	return h, lines, true
+}
+
+// readIndexFile reads the index at path, reporting a damaged one to
+// log; ok is false when there is none or it does not parse.
+func readIndexFile(path string, log io.Writer) (indexHeader, []indexLine, bool) {
+	f, err := os.Open(path)
 	if err != nil {
 		return indexHeader{}, nil, false
 	}
@@ -160,7 +170,7 @@ func (s *Service) readIndex() (indexHeader, []indexLine, bool) {
 	sc := bufio.NewScanner(bufio.NewReaderSize(f, 1<<16))
 	sc.Buffer(make([]byte, 0, 1<<16), 64<<20)
 	var h indexHeader
-	if !sc.Scan() || json.Unmarshal(sc.Bytes(), &h) != nil || h.Version != indexVersion || h.UpTo > s.st.LastSeq() {
+	if !sc.Scan() || json.Unmarshal(sc.Bytes(), &h) != nil || h.Version != indexVersion {
 		return indexHeader{}, nil, false
 	}
 	d := &lineDecoder{progs: h.Programs, shared: map[string]string{}}
@@ -171,13 +181,13 @@ func (s *Service) readIndex() (indexHeader, []indexLine, bool) {
 	for sc.Scan() {
 		l, err := d.decode(sc.Bytes())
 		if err != nil {
-			fmt.Fprintf(s.opts.Log, "knhk serve: %s: line %d: %v; scanning the whole log\n", s.indexPath(), len(lines)+2, err)
+			fmt.Fprintf(log, "knhk serve: %s: line %d: %v; scanning the whole log\n", path, len(lines)+2, err)
 			return indexHeader{}, nil, false
 		}
 		lines = append(lines, l)
 	}
 	if err := sc.Err(); err != nil {
-		fmt.Fprintf(s.opts.Log, "knhk serve: %s: %v; scanning the whole log\n", s.indexPath(), err)
+		fmt.Fprintf(log, "knhk serve: %s: %v; scanning the whole log\n", path, err)
 		return indexHeader{}, nil, false
 	}
 	return h, lines, true
@@ -340,18 +350,9 @@ func (s *Service) recover(ctx context.Context) error {
 }
 
 // entryFromMeta builds the entry of a case the index does not know from
-// the meta log (writing DIR/cases/ID.json again when a crash lost it or
-// cut it short) or,
-// for a case knhk run started, from DIR/cases/ID.json.
+// the meta log or, for a case knhk run started, from DIR/cases/ID.json.
 func (s *Service) entryFromMeta(id string, metas map[string]caseMeta) (*caseEntry, error) {
 	if m, ok := metas[id]; ok {
-		b, err := json.Marshal(m)
-		if fi, serr := os.Stat(filepath.Join(s.dir, "cases", id+".json")); err == nil && (serr != nil || fi.Size() != int64(len(b))) {
-			err = cliMeta(s.dir, id, b) // lost or cut short by a crash
-		}
-		if err != nil {
-			fmt.Fprintf(s.opts.Log, "knhk serve: %v\n", err)
-		}
 		e := newEntry(Summary{ID: id, Workflow: m.Workflow, Program: m.Descriptor, Key: m.Key, Request: m.Request, Start: m.Start, Status: "running"})
 		e.markStarted(nil)
 		return e, nil

@@ -22,6 +22,7 @@ import (
 	"github.com/knhk/knhk/lang/check"
 	"github.com/knhk/knhk/lang/source"
 	"github.com/knhk/knhk/runtime/engine"
+	"github.com/knhk/knhk/runtime/eval"
 	"github.com/knhk/knhk/runtime/host"
 	"github.com/knhk/knhk/runtime/worker"
 )
@@ -213,7 +214,7 @@ func (s *Service) newProgram(hash string, prog *ir.Program, files map[int32]*sou
 	}
 	eng, err := engine.New(engine.Config{
 		Program: prog,
-		Eval:    &host.Evaluator{Kernels: accel.Shared()}, // KNHK_DEVICE, as knhk run
+		Eval:    &host.Evaluator{Kernels: s.kernels()}, // KNHK_DEVICE, as knhk run
 		Worker:  w,
 		Log:     log,
 		Policy:  s.learnPolicy(prog),
@@ -371,4 +372,13 @@ func (s *Service) loadSource(hash string, prog *ir.Program) map[int32]*source.Fi
 		return nil
 	}
 	return compiler.SourceFiles(pkg, prog)
+}
+
+// kernels is the runner of the programs' kernel calls: Options.Kernels,
+// or the process's device runner.
+func (s *Service) kernels() eval.KernelRunner {
+	if s.opts.Kernels != nil {
+		return s.opts.Kernels
+	}
+	return accel.Shared()
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/knhk/knhk/runtime/engine"
+	"github.com/knhk/knhk/runtime/eval"
 	"github.com/knhk/knhk/runtime/learn"
 	"github.com/knhk/knhk/runtime/queue"
 	"github.com/knhk/knhk/runtime/store"
@@ -71,6 +72,11 @@ type Options struct {
 	// Mining answers the std/mining tasks of the cases served (knhk
 	// serve mines its own data directory); nil fails them saying why.
 	Mining worker.Miner
+	// Kernels, if set, runs the programs' kernel calls instead of the
+	// process's device runner (accel.Shared): knhk serve meters each
+	// tenant's accelerator time through it (runtime/meter's
+	// Accelerator).
+	Kernels eval.KernelRunner
 }
 
 // Service runs every case of one data directory. Its methods are safe
@@ -83,11 +89,9 @@ type Service struct {
 	lock *os.File // DIR/server/LOCK, held while open
 	// broker hands the attempts of queue tasks to external workers.
 	broker *queue.Broker
-	// metas is the durable record of case starts (metalog.go); cli
-	// feeds the background writer of DIR/cases/ID.json.
-	metas   *metaLog
-	cli     chan cliFile
-	cliDone chan struct{}
+	// metas is the durable record of case starts (metalog.go); the CLI
+	// reads it and the index through ReadStarts (starts.go).
+	metas *metaLog
 
 	runCtx  context.Context // the context cases run under
 	stopRun context.CancelFunc
@@ -169,8 +173,6 @@ func Open(dir string, opts Options) (*Service, error) {
 		s.abort()
 		return nil, err
 	}
-	s.cli, s.cliDone = make(chan cliFile, 4096), make(chan struct{})
-	go s.writeCLIMetas()
 	if opts.Observer != nil {
 		s.log.observe = opts.Observer.Event
 	}
@@ -195,8 +197,6 @@ func (s *Service) abort() {
 	s.stopRun()
 	if s.metas != nil {
 		s.metas.close()
-		close(s.cli)
-		<-s.cliDone
 	}
 	s.st.Close()
 	s.lock.Close()
@@ -261,11 +261,6 @@ func (s *Service) Close(ctx context.Context) error {
 	<-s.indexDone
 	if err == nil {
 		err = s.writeIndex()
-	}
-	if err == nil {
-		// No call is in flight to feed it any more.
-		close(s.cli)
-		<-s.cliDone
 	}
 	if merr := s.metas.close(); err == nil {
 		err = merr
@@ -334,23 +329,5 @@ func (s *Service) snapshotLive(ctx context.Context) {
 	select {
 	case <-done:
 	case <-ctx.Done():
-	}
-}
-
-// cliFile is a DIR/cases/ID.json to write: case id's caseMeta, encoded
-// once for the meta log and this file.
-type cliFile struct {
-	id   string
-	meta []byte
-}
-
-// writeCLIMetas writes DIR/cases/ID.json for the CLI's read commands,
-// off the start's path.
-func (s *Service) writeCLIMetas() {
-	defer close(s.cliDone)
-	for f := range s.cli {
-		if err := cliMeta(s.dir, f.id, f.meta); err != nil {
-			fmt.Fprintf(s.opts.Log, "knhk serve: %v\n", err)
-		}
 	}
 }

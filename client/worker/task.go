@@ -29,7 +29,11 @@ func (w *Worker) handle(run, base context.Context, t *Task) {
 // handleOne runs the handler for t and reports its outcome; it returns
 // the next task when the completion polled one.
 func (w *Worker) handleOne(run, base context.Context, t *Task) *Task {
-	log := w.o.Log.With("task", t.Task, "id", t.ID, "attempt", t.Attempt)
+	// The task's logger is made on its first message (from here or a
+	// heartbeat): most tasks have none.
+	logOf := sync.OnceValue(func() *slog.Logger {
+		return w.o.Log.With("task", t.Task, "id", t.ID, "attempt", t.Attempt)
+	})
 	ctx, cancel := context.WithCancelCause(base)
 	defer cancel(nil)
 	if !t.Deadline.IsZero() {
@@ -37,11 +41,11 @@ func (w *Worker) handleOne(run, base context.Context, t *Task) *Task {
 		ctx, c = context.WithDeadline(ctx, t.Deadline)
 		defer c()
 	}
-	stop := w.heartbeat(ctx, cancel, t, log)
+	stop := w.heartbeat(ctx, cancel, t, logOf)
 	res, err := w.call(ctx, t)
 	stop()
 	if cause := context.Cause(ctx); errors.Is(cause, ErrLeaseLost) {
-		log.Warn("lease lost; the engine retries the attempt, this result is dropped", "err", cause)
+		logOf().Warn("lease lost; the engine retries the attempt, this result is dropped", "err", cause)
 		return nil
 	}
 	fctx, fcancel := context.WithTimeout(context.WithoutCancel(base), finalTimeout)
@@ -50,7 +54,7 @@ func (w *Worker) handleOne(run, base context.Context, t *Task) *Task {
 		if c := context.Cause(ctx); errors.Is(c, errShutdown) {
 			err = fmt.Errorf("%w: %w", errShutdown, err)
 		}
-		w.finish(log, "fail", func() error { return w.conn.FailTask(fctx, t.ID, t.LeaseToken, err.Error()) })
+		w.finish(logOf, "fail", func() error { return w.conn.FailTask(fctx, t.ID, t.LeaseToken, err.Error()) })
 		return nil
 	}
 	var out json.RawMessage
@@ -60,7 +64,7 @@ func (w *Worker) handleOne(run, base context.Context, t *Task) *Task {
 	default:
 		if out, err = json.Marshal(res); err != nil {
 			msg := fmt.Sprintf("the result does not encode as JSON: %v", err)
-			w.finish(log, "fail", func() error { return w.conn.FailTask(fctx, t.ID, t.LeaseToken, msg) })
+			w.finish(logOf, "fail", func() error { return w.conn.FailTask(fctx, t.ID, t.LeaseToken, msg) })
 			return nil
 		}
 	}
@@ -70,13 +74,13 @@ func (w *Worker) handleOne(run, base context.Context, t *Task) *Task {
 		case err == nil:
 			return next
 		case errors.Is(err, ErrLeaseLost):
-			log.Warn("complete refused: the worker no longer holds the task", "err", err)
+			logOf().Warn("complete refused: the worker no longer holds the task", "err", err)
 			return nil
 		}
 		// Not confirmed: the plain call retries it (and is refused if
 		// the completion got through after all).
 	}
-	w.finish(log, "complete", func() error { return w.conn.CompleteTask(fctx, t.ID, t.LeaseToken, out) })
+	w.finish(logOf, "complete", func() error { return w.conn.CompleteTask(fctx, t.ID, t.LeaseToken, out) })
 	return nil
 }
 
@@ -103,7 +107,7 @@ func (w *Worker) call(ctx context.Context, t *Task) (res any, err error) {
 // finish makes the call that ends a task, retrying a failure that is not
 // a refusal until finalTimeout: a refused one (the lease was lost) or a
 // rejected result is logged, and the engine's retry takes over.
-func (w *Worker) finish(log *slog.Logger, what string, f func() error) {
+func (w *Worker) finish(log func() *slog.Logger, what string, f func() error) {
 	deadline := time.Now().Add(finalTimeout)
 	wait := 50 * time.Millisecond
 	for {
@@ -112,13 +116,13 @@ func (w *Worker) finish(log *slog.Logger, what string, f func() error) {
 		case err == nil:
 			return
 		case errors.Is(err, ErrLeaseLost):
-			log.Warn(what+" refused: the worker no longer holds the task", "err", err)
+			log().Warn(what+" refused: the worker no longer holds the task", "err", err)
 			return
 		case time.Now().Add(wait).After(deadline):
-			log.Error(what+" failed", "err", err)
+			log().Error(what+" failed", "err", err)
 			return
 		}
-		log.Warn(what+" failed; retrying", "err", err)
+		log().Warn(what+" failed; retrying", "err", err)
 		time.Sleep(wait)
 		wait = min(2*wait, time.Second)
 	}
@@ -127,7 +131,10 @@ func (w *Worker) finish(log *slog.Logger, what string, f func() error) {
 // heartbeat extends t's lease until the returned stop is called. A
 // refusal cancels ctx with ErrLeaseLost; so does a lease deadline passed
 // while heartbeats failed for other reasons (the server unreachable).
-func (w *Worker) heartbeat(ctx context.Context, cancel context.CancelCauseFunc, t *Task, log *slog.Logger) (stop func()) {
+// The beats run on a timer, not a goroutine of their own: most tasks end
+// before their first beat, and a goroutine and a ticker per task were a
+// good part of what a worker spent on each.
+func (w *Worker) heartbeat(ctx context.Context, cancel context.CancelCauseFunc, t *Task, log func() *slog.Logger) (stop func()) {
 	every := w.o.Heartbeat
 	if every <= 0 {
 		every = 10 * time.Second
@@ -135,39 +142,54 @@ func (w *Worker) heartbeat(ctx context.Context, cancel context.CancelCauseFunc, 
 			every = max(time.Until(t.LeaseDeadline)/3, 10*time.Millisecond)
 		}
 	}
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		tick := time.NewTicker(every)
-		defer tick.Stop()
-		lease := t.LeaseDeadline
-		for {
-			select {
-			case <-done:
-				return
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-			}
-			hctx, hcancel := context.WithTimeout(ctx, every)
-			d, err := w.conn.Heartbeat(hctx, t.ID, t.LeaseToken)
-			hcancel()
-			switch {
-			case err == nil:
-				lease = d
-			case errors.Is(err, ErrLeaseLost):
-				cancel(err)
-				return
-			case !lease.IsZero() && time.Now().After(lease):
-				cancel(fmt.Errorf("%w: no heartbeat got through before the lease ran out: %v", ErrLeaseLost, err))
-				return
-			default:
-				log.Warn("heartbeat failed; retrying", "err", err)
-			}
+	var (
+		mu       sync.Mutex
+		stopped  bool
+		timer    *time.Timer
+		inflight sync.WaitGroup
+	)
+	lease := t.LeaseDeadline // only beats touch it, one at a time
+	beat := func() {
+		mu.Lock()
+		if stopped {
+			mu.Unlock()
+			return
 		}
-	})
+		inflight.Add(1)
+		mu.Unlock()
+		defer inflight.Done()
+		if ctx.Err() != nil {
+			return
+		}
+		hctx, hcancel := context.WithTimeout(ctx, every)
+		d, err := w.conn.Heartbeat(hctx, t.ID, t.LeaseToken)
+		hcancel()
+		switch {
+		case err == nil:
+			lease = d
+		case errors.Is(err, ErrLeaseLost):
+			cancel(err)
+			return
+		case !lease.IsZero() && time.Now().After(lease):
+			cancel(fmt.Errorf("%w: no heartbeat got through before the lease ran out: %v", ErrLeaseLost, err))
+			return
+		default:
+			log().Warn("heartbeat failed; retrying", "err", err)
+		}
+		mu.Lock()
+		if !stopped {
+			timer.Reset(every) // the next beat once this one is done
+		}
+		mu.Unlock()
+	}
+	mu.Lock()
+	timer = time.AfterFunc(every, beat)
+	mu.Unlock()
 	return func() {
-		close(done)
-		wg.Wait()
+		mu.Lock()
+		stopped = true
+		timer.Stop()
+		mu.Unlock()
+		inflight.Wait()
 	}
 }

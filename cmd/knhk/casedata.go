@@ -26,6 +26,7 @@ import (
 	"github.com/knhk/knhk/internal/atomicfile"
 	"github.com/knhk/knhk/runtime/engine"
 	"github.com/knhk/knhk/runtime/store"
+	"github.com/knhk/knhk/server"
 )
 
 // caseMeta is what the data directory keeps about a case beside its
@@ -236,9 +237,16 @@ func metaPath(data, id string) string { return filepath.Join(data, "cases", id+"
 var errBadMeta = errors.New("bad metadata")
 
 // readMeta reads the metadata of case id, which must be a valid case id,
-// from data. A missing file's error wraps [fs.ErrNotExist].
+// from data: DIR/cases/ID.json, or for a case a knhk serve started, the
+// server's record of its start (serverMeta). A case neither knows has
+// an error that wraps [fs.ErrNotExist].
 func readMeta(data, id string) (*caseMeta, error) {
 	b, err := os.ReadFile(metaPath(data, id))
+	if errors.Is(err, fs.ErrNotExist) {
+		if m, serr := serverMeta(data, id); serr != nil || m != nil {
+			return m, serr
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -247,6 +255,37 @@ func readMeta(data, id string) (*caseMeta, error) {
 		return nil, errBadMeta
 	}
 	return &m, nil
+}
+
+// serverStarts caches, per data directory, the starts a knhk serve
+// recorded there: a command that reads many cases reads them once. A
+// start never changes, so a case missing from the cache only makes it
+// read them again (a server may have started the case since).
+var serverStarts struct {
+	sync.Mutex
+	byDir map[string]map[string]server.StartRecord
+}
+
+// serverMeta returns the metadata of case id from the starts a knhk
+// serve recorded in data, nil when it recorded none for id.
+func serverMeta(data, id string) (*caseMeta, error) {
+	serverStarts.Lock()
+	defer serverStarts.Unlock()
+	r, ok := serverStarts.byDir[data][id]
+	if !ok {
+		starts, err := server.ReadStarts(data)
+		if err != nil {
+			return nil, fmt.Errorf("the starts a knhk serve recorded in %s: %w", data, err)
+		}
+		if serverStarts.byDir == nil {
+			serverStarts.byDir = map[string]map[string]server.StartRecord{}
+		}
+		serverStarts.byDir[data] = starts
+		if r, ok = starts[id]; !ok {
+			return nil, nil
+		}
+	}
+	return &caseMeta{Case: r.Case, Workflow: r.Workflow, Descriptor: r.Descriptor, Source: r.Source}, nil
 }
 
 // descriptorHash matches the name of a descriptor.

@@ -46,7 +46,7 @@ type command struct {
 
 // commands lists the subcommands in the order "knhk help" shows them.
 // Only commands that work belong here: no placeholders.
-var commands = []*command{checkCmd, fmtCmd, irCmd, graphCmd, runCmd, buildCmd, hlsCmd, spirvCmd, devicesCmd, signalCmd, resumeCmd, queryCmd, casesCmd, historyCmd, exportCmd, discoverCmd, predictCmd, learnCmd, serveCmd, clusterCmd, keygenCmd, keyCmd, signCmd, verifyCmd, receiptsCmd, licenseCmd, usageCmd, tenantCmd, sealCmd, fsckCmd, repairCmd, lspCmd, versionCmd}
+var commands = []*command{checkCmd, fmtCmd, irCmd, graphCmd, runCmd, buildCmd, hlsCmd, spirvCmd, devicesCmd, signalCmd, resumeCmd, queryCmd, casesCmd, historyCmd, exportCmd, discoverCmd, predictCmd, learnCmd, serveCmd, clusterCmd, keygenCmd, keyCmd, signCmd, verifyCmd, receiptsCmd, auditCmd, licenseCmd, usageCmd, tenantCmd, sealCmd, fsckCmd, repairCmd, lspCmd, versionCmd}
 
 func lookup(name string) *command {
 	for _, c := range commands {
@@ -133,7 +133,7 @@ func runCommand(e *env, c *command, args []string) int {
 	}
 	ce := *e
 	ce.cmd = c
-	return body(&ce, pos)
+	return runAudited(&ce, c, fs, pos, body) // admin commands are audited (auditcli.go)
 }
 
 // usageError reports a misuse of e's command and returns exit code 1.

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"text/tabwriter"
@@ -24,7 +25,7 @@ import (
 
 var clusterCmd = &command{
 	name:      "cluster",
-	usageLine: "knhk cluster [--server URL] [--json] status | add ID RAFT-ADDR | remove ID | start ID --workflow W [--input JSON] | signal ID NAME [--payload JSON] | cancel ID | get ID [--stale] | cases | bft-init --dir D",
+	usageLine: "knhk cluster [--server URL] [--json] status | add ID RAFT-ADDR | remove ID | start ID --workflow W [--input JSON] | signal ID NAME [--payload JSON] | cancel ID | get ID [--stale] | history ID [--stale] [--detail] | cases | bft-init --dir D",
 	short:     "manage a cluster of knhk serve --node and its cases",
 	long: `Cluster talks to any node of a cluster started with knhk serve --node
 (--server URL, default $KNHK_SERVER or http://127.0.0.1:7233). A node
@@ -38,10 +39,13 @@ that does not lead forwards the call to the leader.
                       the leader promotes it to voter once it caught up
   remove ID           take a node out; its id is never accepted again
   start ID            start case ID of --workflow with --input JSON
+                      (and business key --key K, bound to it for good)
   signal ID NAME      deliver signal NAME with --payload JSON
   cancel ID           cancel case ID
   get ID              the case, read on the leader (linearizable); with
                       --stale, the node's own copy and how stale it is
+  history ID          the case's history (--detail: every event), read
+                      on the leader, or the node's own copy with --stale
   cases               the cases of the node's copy
   bft-init            write the homes of --validators CometBFT validators
                       under --dir (p2p on --host, ports from --base-port),
@@ -59,7 +63,9 @@ retried with the same id and the cluster applies it at most once.
 		fs.StringVar(&o.input, "input", "", "start: the input as `JSON`")
 		fs.StringVar(&o.payload, "payload", "", "signal: the payload as `JSON`")
 		fs.StringVar(&o.reqID, "request-id", "", "make the call idempotent under `ID` (default: a random one)")
-		fs.BoolVar(&o.stale, "stale", false, "get: read the node's own copy, which may lag")
+		fs.BoolVar(&o.stale, "stale", false, "get, history: read the node's own copy, which may lag")
+		fs.BoolVar(&o.detail, "detail", false, "history: every event, bookkeeping too")
+		fs.StringVar(&o.key, "key", "", "start: the case's business `KEY`")
 		fs.StringVar(&o.labels, "labels", "", "add: the node's labels `K=V,...`")
 		fs.StringVar(&o.api, "api", "", "add: the node's API `URL`")
 		fs.StringVar(&o.dir, "dir", "", "bft-init: write the validators' homes under `DIR`")
@@ -72,22 +78,23 @@ retried with the same id and the cluster applies it at most once.
 
 type clusterOptions struct {
 	server, workflow, input, payload, reqID, labels, api string
-	json, stale                                          bool
+	key                                                  string
+	json, stale, detail                                  bool
 	dir, host                                            string
 	validators, basePort                                 int
 }
 
 func runCluster(e *env, o *clusterOptions, args []string) int {
 	if len(args) == 0 {
-		return usageError(e, "name a subcommand: status, add, remove, start, signal, cancel, get, cases or bft-init")
+		return usageError(e, "name a subcommand: status, add, remove, start, signal, cancel, get, history, cases or bft-init")
 	}
 	if o.server == "" {
 		o.server = "http://127.0.0.1:7233"
 	}
-	want := map[string]int{"status": 0, "cases": 0, "add": 2, "remove": 1, "start": 1, "signal": 2, "cancel": 1, "get": 1, "bft-init": 0}
+	want := map[string]int{"status": 0, "cases": 0, "add": 2, "remove": 1, "start": 1, "signal": 2, "cancel": 1, "get": 1, "history": 1, "bft-init": 0}
 	n, ok := want[args[0]]
 	if !ok {
-		return usageError(e, "unknown subcommand %q: want status, add, remove, start, signal, cancel, get, cases or bft-init", args[0])
+		return usageError(e, "unknown subcommand %q: want status, add, remove, start, signal, cancel, get, history, cases or bft-init", args[0])
 	}
 	if len(args)-1 != n {
 		return usageError(e, "%s wants %d arguments, got %d", args[0], n, len(args)-1)
@@ -114,7 +121,7 @@ func runCluster(e *env, o *clusterOptions, args []string) int {
 		if o.workflow == "" {
 			return usageError(e, "start needs --workflow")
 		}
-		req := server.ClusterStartRequest{ID: args[1], Workflow: o.workflow, RequestID: o.reqID}
+		req := server.ClusterStartRequest{ID: args[1], Workflow: o.workflow, RequestID: o.reqID, Key: o.key}
 		if o.input != "" {
 			if !json.Valid([]byte(o.input)) {
 				return usageError(e, "--input is not JSON: %s", o.input)
@@ -133,6 +140,15 @@ func runCluster(e *env, o *clusterOptions, args []string) int {
 		return clusterShow(ctx, e, o, http.MethodPost, "/cluster/v1/cases/"+args[1]+"/signal", req)
 	case "cancel":
 		return clusterShow(ctx, e, o, http.MethodPost, "/cluster/v1/cases/"+args[1]+"/cancel", map[string]string{"request_id": o.reqID})
+	case "history":
+		q := url.Values{"size": {"1000"}}
+		if o.stale {
+			q.Set("consistency", "stale")
+		}
+		if o.detail {
+			q.Set("detail", "1")
+		}
+		return clusterShow(ctx, e, o, http.MethodGet, "/cluster/v1/cases/"+url.PathEscape(args[1])+"/history?"+q.Encode(), nil)
 	default: // get
 		path := "/cluster/v1/cases/" + args[1]
 		if o.stale {

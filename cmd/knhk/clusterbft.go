@@ -59,18 +59,34 @@ func runBFTServe(e *env, o *serveOptions, c *clusterServeOptions, file string) i
 		return exitUser
 	}
 	defer func() { node.Stop(); node.Wait() }()
-	var d *bft.Driver
+	// Every validator started with --drive is a standby: the committed
+	// lease names the one that drives, and another takes the next term
+	// when the holder's lease lapses.
+	var sb *bft.Standby
 	dctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	sbDone := make(chan struct{})
 	if c.drive {
-		w := worker.New(comp.prog, worker.Options{DataDir: o.data, BaseDir: filepath.Dir(file), Log: lines})
-		if d, err = bft.NewDriver(dctx, comp.prog, &host.Evaluator{Kernels: kernelRunner()}, w, app, local.New(node)); err != nil {
+		key, err := bft.Key(node)
+		if err != nil {
 			fmt.Fprintf(e.stderr, "knhk: %v\n", err)
-			return exitInternal
+			return exitUser
 		}
-		d.Recover()
+		w := worker.New(comp.prog, worker.Options{DataDir: o.data, BaseDir: filepath.Dir(file), Log: lines})
+		sb = bft.NewStandby(bft.StandbyConfig{App: app, Node: local.New(node), Key: key, API: ln.Addr().String(),
+			Program: comp.prog, Eval: &host.Evaluator{Kernels: kernelRunner()}, Worker: w, Syncing: node.ConsensusReactor().WaitSync,
+			OnTerm: func(term uint64, d *bft.Driver) {
+				if d != nil {
+					logger.Info(fmt.Sprintf("validator %s drives (lease term %d)", c.bft, term), "term", term)
+				} else {
+					logger.Info(fmt.Sprintf("validator %s stopped driving (lease term %d ended)", c.bft, term), "term", term)
+				}
+			}})
+		go func() { sb.Run(dctx); close(sbDone) }()
+	} else {
+		close(sbDone)
 	}
-	h := server.NewBFTAPI(filepath.Base(c.bft), app, d, func() int64 { return node.BlockStore().Height() }, comp.prog)
+	h := server.NewBFTAPI(filepath.Base(c.bft), app, sb, func() int64 { return node.BlockStore().Height() }, comp.prog)
 	h.MaxBody = o.maxBody
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
 	serveErr := make(chan error, 1)
@@ -85,9 +101,7 @@ func runBFTServe(e *env, o *serveOptions, c *clusterServeOptions, file string) i
 	defer scancel()
 	srv.Shutdown(sctx)
 	cancel()
-	if d != nil {
-		d.Wait()
-	}
+	<-sbDone
 	if err != nil && !errors.Is(err, http.ErrServerClosed) {
 		logger.Error(err.Error())
 		return exitUser

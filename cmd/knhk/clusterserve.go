@@ -21,8 +21,11 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/knhk/knhk/compiler/ir"
 	"github.com/knhk/knhk/runtime/cluster"
+	"github.com/knhk/knhk/runtime/engine"
 	"github.com/knhk/knhk/runtime/host"
+	"github.com/knhk/knhk/runtime/queue"
 	"github.com/knhk/knhk/runtime/worker"
 	"github.com/knhk/knhk/server"
 	"github.com/knhk/knhk/server/metrics"
@@ -42,12 +45,11 @@ type clusterServeOptions struct {
 func (c *clusterServeOptions) on() bool { return c.node != "" || c.bft != "" }
 
 // clusterFlags are the flags of knhk serve that a node honours; the
-// others (the Connect API's TLS and token, queue leases, receipts,
-// parking) belong to single-node serve and are refused with --node
+// others (the Connect API's TLS and token, receipts, parking) belong to single-node serve and are refused with --node
 // rather than ignored.
 var clusterFlags = map[string]bool{"data": true, "listen": true, "max-body": true, "log-format": true, "log-level": true,
 	"node": true, "raft": true, "join": true, "labels": true, "voters": true, "raft-tls-cert": true, "raft-tls-key": true, "raft-tls-ca": true,
-	"bft": true, "drive": true, "license": true, "license-trust": true}
+	"bft": true, "drive": true, "license": true, "license-trust": true, "lease": true}
 
 // clusterServeFlags defines the cluster flags of knhk serve.
 func clusterServeFlags(fs *flag.FlagSet) *clusterServeOptions {
@@ -86,6 +88,9 @@ func runClusterServe(e *env, o *serveOptions, c *clusterServeOptions, args []str
 			return usageError(e, "--license is not enforced by a CometBFT validator yet; use it with --node")
 		}
 		return runBFTServe(e, o, c, args[0])
+	}
+	if o.lease <= 0 {
+		return usageError(e, "--lease must be positive, got %v", o.lease)
 	}
 	if c.voters < 1 {
 		return usageError(e, "--voters must be at least 1, got %d", c.voters)
@@ -128,10 +133,19 @@ func runClusterServe(e *env, o *serveOptions, c *clusterServeOptions, args []str
 	}
 	lines := metrics.LineWriter(logger, slog.LevelWarn)
 	defer lines.Close()
+	// The leader's broker of queue tasks (workers poll any node).
+	q := cluster.NewQueue(queue.Options{Lease: o.lease})
+	m := metrics.New(metrics.Options{})
+	health := new(metrics.Health)
 	n, err := cluster.NewNode(cluster.Config{
 		ID: c.node, Raft: c.raft, API: api, Labels: labels, Dir: dir, Bootstrap: c.join == "",
 		Program: comp.prog, Eval: &host.Evaluator{Kernels: kernelRunner()}, TLS: tlsCfg, Voters: c.voters, LogOutput: lines, AdmitJoin: admitJoin,
-		Worker: worker.New(comp.prog, worker.Options{DataDir: o.data, BaseDir: filepath.Dir(args[0]), Log: lines}),
+		Worker: m.Worker(worker.New(comp.prog, worker.Options{DataDir: o.data, BaseDir: filepath.Dir(args[0]), Log: lines, Queue: q})), Queue: q,
+		// Deploys are log commands every node compiles through the gate.
+		Compile: server.ClusterCompile,
+		WorkerFor: func(p *ir.Program) engine.Worker {
+			return m.Worker(worker.New(p, worker.Options{DataDir: o.data, BaseDir: filepath.Dir(args[0]), Log: lines, Queue: q}))
+		},
 	})
 	if err != nil {
 		ln.Close()
@@ -141,6 +155,8 @@ func runClusterServe(e *env, o *serveOptions, c *clusterServeOptions, args []str
 	defer n.Close()
 	h := server.NewClusterAPI(n, comp.prog)
 	h.MaxBody = o.maxBody
+	h.MountMetrics(m, health) // /metrics, /healthz, /readyz
+	health.Ready()
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
@@ -156,6 +172,7 @@ func runClusterServe(e *env, o *serveOptions, c *clusterServeOptions, args []str
 	case err = <-serveErr:
 	case <-ctx.Done():
 	}
+	health.Draining()
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	srv.Shutdown(sctx)

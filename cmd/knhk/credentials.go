@@ -3,9 +3,12 @@
 package main
 
 import (
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/knhk/knhk/server/auth"
 )
 
 // bearerToken returns the token the case commands send to a knhk serve:
@@ -34,3 +37,9 @@ func bearerToken() (string, error) {
 	}
 	return strings.TrimSpace(string(b)), nil
 }
+
+// nonceClient is the HTTP client of the case commands: it sets a fresh
+// request nonce on every call (server/auth's NonceClient), which knhk
+// serve --tenants --require-nonce needs of every call that changes data
+// and which makes a captured call impossible to replay.
+func nonceClient() auth.NonceClient { return auth.NonceClient{Base: http.DefaultClient} }

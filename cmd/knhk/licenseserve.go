@@ -20,12 +20,20 @@ import (
 	"github.com/knhk/knhk/runtime/meter"
 	"github.com/knhk/knhk/runtime/store"
 	"github.com/knhk/knhk/server"
+	"github.com/knhk/knhk/server/auth"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
 // serveLicense is a licence enforced by knhk serve; nil without one.
 type serveLicense struct {
+	// acc meters the Service's accelerator time (licenseaccel.go); it is
+	// there with or without a licence.
+	acc *serveAccel
+	// enf enforces the licence; nil without one.
 	enf *license.Enforcer
+	// tenant is the tenant of serve --tenants the licence applies to;
+	// empty for the default tenant.
+	tenant string
 	// transitions counts, per customer and tenant, the transitions this
 	// process fired: knhk_license_transitions_total.
 	transitions prometheus.Counter
@@ -44,16 +52,37 @@ type serveLicense struct {
 // running: the Enforcer refuses only new starts and deploys.
 func openServeLicense(o *licenseFlags, data string, logger *slog.Logger) (*serveLicense, error) {
 	l, err := o.load(time.Now())
-	if err != nil || l == nil {
+	if err != nil {
 		return nil, err
+	}
+	if l == nil {
+		return unlicensed(data, auth.DefaultTenant, logger)
 	}
 	if err := checkLicensedDevice(l); err != nil {
 		return nil, err
 	}
+	return newServeLicense(l, o.file, data, "", logger)
+}
+
+// unlicensed is the serveLicense of a Service without a licence: it
+// meters accelerator time only.
+func unlicensed(data, tenant string, logger *slog.Logger) (*serveLicense, error) {
+	acc, err := newServeAccel(data, tenant, nil, logger)
+	if err != nil {
+		return nil, err
+	}
+	return &serveLicense{acc: acc}, nil
+}
+
+// newServeLicense enforces the verified licence l, read from file, on the
+// Service of data directory data; tenant, when not empty, is the tenant
+// of serve --tenants it applies to (tenantkeys.go), which its metrics
+// name when the licence itself names none.
+func newServeLicense(l *license.License, file, data, tenant string, logger *slog.Logger) (*serveLicense, error) {
 	if l.At(time.Now()) == license.Expired {
 		// The server still opens: the cases it holds run to their end;
 		// only new starts and deploys are refused.
-		logger.Error(fmt.Sprintf("licence %s: %s; new starts and deploys are refused until it is renewed", o.file, l.Describe(time.Now())))
+		logger.Error(fmt.Sprintf("licence %s: %s; new starts and deploys are refused until it is renewed", file, l.Describe(time.Now())))
 	}
 	enf := license.NewEnforcer(l)
 	enf.Warn = func(msg string) { logger.Warn(msg) }
@@ -65,8 +94,16 @@ func openServeLicense(o *licenseFlags, data string, logger *slog.Logger) (*serve
 		}
 		enf.SeedTransitions(month, n)
 	}
-	logger.Info(fmt.Sprintf("licence %s for %s, tier %s: %s", l.ID, l.Customer, l.Tier, l.Describe(time.Now())))
-	return &serveLicense{enf: enf}, nil
+	logger.Info(fmt.Sprintf("licence %s for %s, tier %s: %s", l.ID, l.Customer, l.Tier, l.Describe(time.Now())), "tenant", tenant)
+	label := tenant
+	if label == "" {
+		label = auth.DefaultTenant
+	}
+	acc, err := newServeAccel(data, label, l, logger)
+	if err != nil {
+		return nil, err
+	}
+	return &serveLicense{acc: acc, enf: enf, tenant: tenant}, nil
 }
 
 // checkLicensedDevice refuses KNHK_DEVICE naming an accelerator when the
@@ -100,6 +137,10 @@ func (s *serveLicense) options(o server.Options) server.Options {
 	if s == nil {
 		return o
 	}
+	o.Kernels = s.acc.m
+	if s.enf == nil {
+		return o
+	}
 	o.AdmitStart = s.enf.AdmitStart
 	o.AdmitDeploy = s.enf.AdmitDeploy
 	s.transitions = prometheus.NewCounter(prometheus.CounterOpts{Name: "knhk_license_transitions_total",
@@ -122,6 +163,10 @@ func (s *serveLicense) opened(svc *server.Service, reg prometheus.Registerer) {
 	if s == nil {
 		return
 	}
+	s.acc.register(reg)
+	if s.enf == nil {
+		return
+	}
 	s.register(reg)
 	for _, p := range svc.Programs() {
 		s.enf.Deployed(p.Hash)
@@ -136,6 +181,15 @@ func (s *serveLicense) opened(svc *server.Service, reg prometheus.Registerer) {
 		})
 		return n
 	}
+}
+
+// close writes what the accelerator meter has not yet written; after the
+// Service closed.
+func (s *serveLicense) close() error {
+	if s == nil {
+		return nil
+	}
+	return s.acc.close()
 }
 
 // licenseObserver counts transitions for the monthly limit.
@@ -200,7 +254,11 @@ func (l *licenseWorker) Recorded(key string, err error) {
 // labels are the licence's customer and tenant, on every licence metric.
 func (s *serveLicense) labels() prometheus.Labels {
 	l := s.enf.License()
-	return prometheus.Labels{"customer": l.Customer, "tenant": l.Tenant}
+	t := l.Tenant
+	if t == "" {
+		t = s.tenant
+	}
+	return prometheus.Labels{"customer": l.Customer, "tenant": t}
 }
 
 // register puts the licence's metrics on reg: the transitions counter,

@@ -20,11 +20,12 @@ var predictCmd = &command{
 	usageLine: "knhk predict [--data DIR] [--json] CASE | knhk predict --train LOG.xes|LOG.csv (--eval [--split F] | --anomalies) [--steps N] [--seed N]",
 	short:     "predict a case's next activity and remaining time from the event log",
 	long: `Predict says what a case will most likely do next and how long it has
-left, with an interval, from models trained on the event log: a small
-neural network (on gonum) for the next activity, and one for the 5%,
-50% and 95% quantiles of the remaining time, widened by split conformal
-calibration on the most recent fifth of the training cases so that the
-interval covers 90% of cases like it.
+left, with an interval, from models trained on the event log:
+gradient-boosted trees (on gonum matrices) for the probabilities of the
+next activity, and for the median and the 5% and 95% quantiles of the
+remaining time, the interval widened by split conformal calibration on
+the most recent training cases so that it covers 90% of cases like
+them.
 
 knhk predict [--data DIR] CASE trains on the completed cases of CASE's
 workflow in the data directory (--data, default ./.knhk) and predicts
@@ -39,8 +40,9 @@ testing, trains, and prints the next-activity accuracy, the remaining-
 time mean absolute error and the interval coverage on the test cases
 beside the baselines measured in the same run: the majority next
 activity after the last activity, and the median remaining time after
-the last activity. --steps sets the training steps per network
-(default 1000), --seed the random seed.
+the last activity. --steps sets the most boosting rounds per model
+(default 1000; early stopping on held-out training cases picks fewer),
+--seed the random seed.
 
 knhk predict --train LOG --anomalies scores the anomaly detection of
 knhk cases --anomalies on the log: it changes 10% of the traces with
@@ -59,7 +61,7 @@ kind of anomaly. --steps sets the autoencoder's training steps
 		fs.BoolVar(&o.eval, "eval", false, "with --train: score on the held-out cases")
 		fs.BoolVar(&o.anomalies, "anomalies", false, "with --train: score anomaly detection on injected anomalies")
 		fs.Float64Var(&o.split, "split", 2.0/3, "with --eval: the `F`raction of cases, by start time, to train on")
-		fs.IntVar(&o.steps, "steps", 0, "training steps per network (default 1000)")
+		fs.IntVar(&o.steps, "steps", 0, "most training rounds per model (default 1000 for --eval, 2000 for --anomalies)")
 		fs.Uint64Var(&o.seed, "seed", 1, "random `seed`")
 		return func(e *env, args []string) int {
 			if o.train != "" {

@@ -116,7 +116,7 @@ func runReceiptsVerify(e *env, data, trustPath string, policy sign.Policy) int {
 	// directory has one (an auditor may hold the receipts alone).
 	if st, err := store.OpenReadOnly(data, store.Options{}); err == nil {
 		defer st.Close()
-		o.Events = logEvents(st)
+		o.Events = withAnchors(data, logEvents(st)) // the audit anchors' receipts (auditserve.go)
 	}
 	rep, err := receipt.Verify(data, o)
 	if err != nil {

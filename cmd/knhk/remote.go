@@ -54,6 +54,9 @@ func remote(url string) *client.Client {
 	if tok != "" {
 		opts = append(opts, client.WithToken(tok))
 	}
+	// Every request carries a fresh nonce, so that a captured one cannot
+	// be replayed against serve --tenants (credentials.go).
+	opts = append(opts, client.WithHTTPClient(nonceClient()))
 	return client.New(strings.TrimRight(url, "/"), opts...)
 }
 

@@ -157,6 +157,7 @@ func runServe(e *env, o *serveOptions, args []string) int {
 	if err != nil {
 		return usageError(e, "%v", err)
 	}
+	server.TuneGC() // GOGC follows the live heap (server/gc.go), unless GOGC is set
 	var token string
 	if o.tokenFile != "" {
 		b, err := os.ReadFile(o.tokenFile)
@@ -224,6 +225,7 @@ func runServe(e *env, o *serveOptions, args []string) int {
 		logger.Error(err.Error())
 		return exitUser
 	}
+	defer lic.close() // the accelerator ledger, after the drain below
 	svc, err := server.Open(o.data, lic.options(server.Options{Log: lines, Observer: sg.observer(m), Lease: o.lease, NoPark: !o.park, LogFor: sg.logFor(), AdmitSigned: sg.admit(), Mining: dataMiner{o.data}}))
 	if err != nil {
 		srv.Close()
@@ -238,13 +240,21 @@ func runServe(e *env, o *serveOptions, args []string) int {
 		logger.Error(err.Error())
 		return exitUser
 	}
+	aud, err := openServeAudit(tenants, o.data, sg.rec) // auditserve.go
+	if err != nil {
+		srv.Close()
+		svc.Close(context.Background())
+		tenants.close(context.Background())
+		logger.Error(err.Error())
+		return exitUser
+	}
 	m.WatchCases(svc)
 	m.WatchQueues(svc)
 	mux := server.NewMux(svc, tenants.muxOptions(server.MuxOptions{Token: token, MaxBody: o.maxBody}))
 	console.Mount(mux, svc)       // the web console at /
 	metrics.Mount(mux, m, health) // /metrics, /healthz, /readyz
 	health.SetCheck(svc.Err)      // a failed fsync stops appends until a restart
-	front.Set(tenants.front(mux))
+	front.Set(aud.front(tenants.front(mux)))
 	health.Ready()
 	st := svc.Stats()
 	logger.Info(fmt.Sprintf("%d cases in %s, %d running (%d rebuilt, %d parked; read %d log records)", st.Cases, o.data, st.Recovered+st.Parked, st.Recovered, st.Parked, st.Scanned),
@@ -265,7 +275,7 @@ func runServe(e *env, o *serveOptions, args []string) int {
 	defer cancel()
 	shut := make(chan error, 1)
 	go func() { shut <- srv.Shutdown(dctx) }()
-	cerr := errors.Join(svc.Close(dctx), tenants.close(dctx))
+	cerr := errors.Join(svc.Close(dctx), tenants.close(dctx), aud.close(dctx))
 	if serr := <-shut; cerr == nil && !errors.Is(serr, http.ErrServerClosed) {
 		cerr = serr
 	}

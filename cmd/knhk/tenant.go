@@ -10,13 +10,14 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/knhk/knhk/runtime/sign"
 	"github.com/knhk/knhk/server/auth"
 	"github.com/knhk/knhk/server/tenant"
 )
 
 var tenantCmd = &command{
 	name:      "tenant",
-	usageLine: "knhk tenant create [--rate N] [--burst N] [--max-running N] [--ttl D] ID | token [--role R] [--subject S] [--ttl D] ID | set [--rate N] [--burst N] [--max-running N] ID | list | suspend ID | resume ID | delete ID  [--data DIR]",
+	usageLine: "knhk tenant create [--rate N] [--burst N] [--max-running N] [--ttl D] [--format jwt|knhk] [--key KEY] [KEYS] ID | token [--role R] [--subject S] [--ttl D] [--once] [--format jwt|knhk] [--key KEY] ID | set [--rate N] [--burst N] [--max-running N] [KEYS] ID | list | suspend ID | resume ID | delete ID  [--data DIR]",
 	short:     "create, list, suspend and delete tenants and issue their tokens",
 	long: `Tenant manages the tenants of the data directory --data (default
 ./.knhk) that knhk serve --tenants serves (docs/tenancy.md). Each tenant's
@@ -35,8 +36,26 @@ its cases running at once (0: unlimited).
 Tenant set ID changes the quotas given (a running server applies them
 within a second).
 
+KEYS, on create and set, are the tenant's own: --sign-key KEY (new makes
+an mldsa65-ed25519 key) signs its receipts and deployed descriptors,
+--trust DIR admits only its deploys signed by DIR's keys (--policy P the
+weakest class), --license FILE (verified against --license-trust KEY or
+KNHK_LICENSE_TRUST; a licence naming another tenant is refused) limits
+its cases alone. They are copied into DIR/tenants/ID (none removes one),
+and a running server reopens the tenant with them within a second. Its
+receipts verify with knhk receipts verify --data DIR/tenants/ID/data
+--trust DIR/tenants/ID/sign.pub.
+
 Tenant token ID prints another token for ID with --role viewer,
-operator, deployer or admin (default viewer) and --subject S.
+operator, deployer or admin (default viewer) and --subject S. --once
+makes a one-time token: the server accepts it for one call and refuses
+it again (a captured request replayed with it is refused).
+
+--format knhk issues knhk's own compact token instead of a JWT, signed
+with the composite ML-DSA-65+Ed25519 key DIR/tenants/issuer-pq.key (made
+on first use), or with --key KEY (knhk keygen --alg mldsa65-ed25519),
+whose public key the server must trust (knhk serve --auth-trust). The
+format is in docs/tenancy.md.
 
 Tenant list prints each tenant, its state and quotas. Tenant suspend
 refuses the tenant's calls (its data is kept; running cases go on) until
@@ -53,6 +72,12 @@ reused. A running server picks up every change within a second.
 		ttl := fs.Duration("ttl", 720*time.Hour, "the token is valid for `DURATION`")
 		role := fs.String("role", "viewer", "the token's `ROLE` (viewer, operator, deployer, admin)")
 		subject := fs.String("subject", "", "the token's subject `S` (default ID-ROLE)")
+		var tf tokenFormat
+		fs.StringVar(&tf.format, "format", "jwt", "the token's `FORMAT`: jwt (Ed25519 JWT) or knhk (composite ML-DSA-65+Ed25519)")
+		fs.StringVar(&tf.key, "key", "", "sign a knhk token with the composite private key `KEY` (implies --format knhk)")
+		fs.BoolVar(&tf.once, "once", false, "issue a one-time token, good for a single call")
+		var kf tenantKeyFlags
+		kf.define(fs) // tenantkeys.go
 		return func(e *env, args []string) int {
 			if len(args) == 0 {
 				return usageError(e, "want a subcommand: create, token, set, list, suspend, resume or delete")
@@ -74,22 +99,28 @@ reused. A running server picks up every change within a second.
 			if q.Rate < 0 || q.Burst < 0 || q.MaxRunning < 0 {
 				return usageError(e, "--rate, --burst and --max-running must not be negative")
 			}
+			if tf.key != "" && tf.format == "jwt" {
+				tf.format = "knhk"
+			}
+			if tf.format != "jwt" && tf.format != "knhk" {
+				return usageError(e, "--format: want jwt or knhk, got %q", tf.format)
+			}
 			switch sub {
 			case "create":
-				return runTenantCreate(e, *data, id, q, *ttl)
+				return runTenantCreate(e, *data, id, q, *ttl, tf, &kf)
 			case "token":
 				r, err := auth.ParseRole(*role)
 				if err != nil {
 					return usageError(e, "--role: %v", err)
 				}
-				return runTenantToken(e, *data, id, r, *subject, *ttl)
+				return runTenantToken(e, *data, id, r, *subject, *ttl, tf)
 			case "set":
 				given := map[string]bool{}
 				fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
-				if !given["rate"] && !given["burst"] && !given["max-running"] {
-					return usageError(e, "set wants at least one of --rate, --burst and --max-running")
+				if !given["rate"] && !given["burst"] && !given["max-running"] && !kf.given() {
+					return usageError(e, "set wants at least one of --rate, --burst, --max-running, --sign-key, --trust, --license and --policy")
 				}
-				return runTenantSet(e, *data, id, q, given)
+				return runTenantSet(e, *data, id, q, given, &kf)
 			case "suspend":
 				return runTenantState(e, *data, id, tenant.Suspended)
 			case "resume":
@@ -107,19 +138,50 @@ func tenantFail(e *env, err error) int {
 	return exitUser
 }
 
-func runTenantCreate(e *env, data, id string, q tenant.Quota, ttl time.Duration) int {
+// tokenFormat is how knhk tenant signs the tokens it prints.
+type tokenFormat struct {
+	format string // jwt or knhk
+	key    string // the composite key of a knhk token; default the data directory's
+	once   bool   // a one-time token
+}
+
+// issue signs a token for p valid for ttl: a JWT with the data
+// directory's Ed25519 issuer key, or a knhk token with the composite key.
+func (tf tokenFormat) issue(data string, p auth.Principal, ttl time.Duration) (string, error) {
+	p.Once = tf.once
+	if tf.format == "knhk" {
+		var k *sign.PrivateKey
+		var err error
+		if tf.key != "" {
+			k, err = readPrivateKey(tf.key)
+		} else {
+			k, err = tenant.SignerKey(data)
+		}
+		if err != nil {
+			return "", err
+		}
+		return auth.IssueSigned(k, tenant.Issuer, "", p, ttl, time.Now())
+	}
+	priv, err := tenant.IssuerKey(data)
+	if err != nil {
+		return "", err
+	}
+	return auth.Issue(priv, tenant.Issuer, p, ttl, time.Now())
+}
+
+func runTenantCreate(e *env, data, id string, q tenant.Quota, ttl time.Duration, tf tokenFormat, kf *tenantKeyFlags) int {
 	reg, err := tenant.Load(data)
 	if err != nil {
 		return tenantFail(e, err)
 	}
-	if _, err := reg.Create(id, q, time.Now()); err != nil {
-		return tenantFail(e, err)
-	}
-	priv, err := tenant.IssuerKey(data)
+	t, err := reg.Create(id, q, time.Now())
 	if err != nil {
 		return tenantFail(e, err)
 	}
-	tok, err := auth.Issue(priv, tenant.Issuer, auth.Principal{Subject: id + "-admin", Tenant: id, Role: auth.RoleAdmin}, ttl, time.Now())
+	if err := kf.apply(e, data, t); err != nil {
+		return tenantFail(e, err)
+	}
+	tok, err := tf.issue(data, auth.Principal{Subject: id + "-admin", Tenant: id, Role: auth.RoleAdmin}, ttl)
 	if err != nil {
 		return tenantFail(e, err)
 	}
@@ -131,7 +193,7 @@ func runTenantCreate(e *env, data, id string, q tenant.Quota, ttl time.Duration)
 	return exitOK
 }
 
-func runTenantToken(e *env, data, id string, role auth.Role, subject string, ttl time.Duration) int {
+func runTenantToken(e *env, data, id string, role auth.Role, subject string, ttl time.Duration, tf tokenFormat) int {
 	reg, err := tenant.Load(data)
 	if err != nil {
 		return tenantFail(e, err)
@@ -142,14 +204,10 @@ func runTenantToken(e *env, data, id string, role auth.Role, subject string, ttl
 			return tenantFail(e, fmt.Errorf("no tenant %s", id))
 		}
 	}
-	priv, err := tenant.IssuerKey(data)
-	if err != nil {
-		return tenantFail(e, err)
-	}
 	if subject == "" {
 		subject = id + "-" + role.String()
 	}
-	tok, err := auth.Issue(priv, tenant.Issuer, auth.Principal{Subject: subject, Tenant: id, Role: role}, ttl, time.Now())
+	tok, err := tf.issue(data, auth.Principal{Subject: subject, Tenant: id, Role: role}, ttl)
 	if err != nil {
 		return tenantFail(e, err)
 	}
@@ -206,7 +264,7 @@ func runTenantState(e *env, data, id string, s tenant.State) int {
 	return exitOK
 }
 
-func runTenantSet(e *env, data, id string, q tenant.Quota, given map[string]bool) int {
+func runTenantSet(e *env, data, id string, q tenant.Quota, given map[string]bool, kf *tenantKeyFlags) int {
 	reg, err := tenant.Load(data)
 	if err != nil {
 		return tenantFail(e, err)
@@ -223,6 +281,9 @@ func runTenantSet(e *env, data, id string, q tenant.Quota, given map[string]bool
 	}
 	if given["max-running"] {
 		t.Quota.MaxRunning = q.MaxRunning
+	}
+	if err := kf.apply(e, data, t); err != nil {
+		return tenantFail(e, err)
 	}
 	if err := reg.Save(data); err != nil {
 		return tenantFail(e, err)

@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/knhk/knhk/runtime/sign"
 	"github.com/knhk/knhk/server"
 	"github.com/knhk/knhk/server/auth"
 	"github.com/knhk/knhk/server/metrics"
@@ -27,6 +28,12 @@ type tenantFlags struct {
 	clientCAFile           string
 	on                     bool
 	keys, issuer, audience string
+	// signers is --auth-trust: composite public keys whose knhk tokens
+	// are accepted beside those of the data directory's own key.
+	signers string
+	// requireNonce refuses calls that change data without a request
+	// nonce (server/tenant's replay guard).
+	requireNonce bool
 }
 
 func (f *tenantFlags) define(fs *flag.FlagSet) {
@@ -34,6 +41,8 @@ func (f *tenantFlags) define(fs *flag.FlagSet) {
 	fs.StringVar(&f.keys, "auth-keys", "", "with --tenants, also accept JWTs of --auth-issuer signed by a key in `FILE` (PEM public keys)")
 	fs.StringVar(&f.issuer, "auth-issuer", "", "the iss `CLAIM` of the JWTs of --auth-keys")
 	fs.StringVar(&f.audience, "auth-audience", "", "the aud `CLAIM` the JWTs of --auth-keys must carry")
+	fs.StringVar(&f.signers, "auth-trust", "", "with --tenants, also accept knhk tokens signed by the composite public key `KEY` (a .pub file or a directory of them)")
+	fs.BoolVar(&f.requireNonce, "require-nonce", false, "with --tenants, refuse calls that change data unless they carry a request nonce (Knhk-Nonce, Knhk-Request-Time), so that a captured request cannot be replayed")
 	fs.StringVar(&f.clientCAFile, "tls-client-ca", "", "with --tenants and --tls-cert, accept client certificates of the CAs in `FILE` (subject O: tenant, OU: role)")
 }
 
@@ -68,8 +77,8 @@ type tenantServe struct {
 // --auth-keys. Without --tenants it returns nil and no error.
 func openTenants(f *tenantFlags, data, token string, maxBody int64, lines io.Writer, lease time.Duration, park bool, logger *slog.Logger) (*tenantServe, error) {
 	if !f.on {
-		if f.keys != "" || f.issuer != "" || f.audience != "" {
-			return nil, fmt.Errorf("--auth-keys, --auth-issuer and --auth-audience need --tenants")
+		if f.keys != "" || f.issuer != "" || f.audience != "" || f.signers != "" || f.requireNonce {
+			return nil, fmt.Errorf("--auth-keys, --auth-issuer, --auth-audience, --auth-trust and --require-nonce need --tenants")
 		}
 		return nil, nil
 	}
@@ -84,7 +93,11 @@ func openTenants(f *tenantFlags, data, token string, maxBody int64, lines io.Wri
 	if err != nil {
 		return nil, err
 	}
-	is := &auth.Issuers{Static: token, ByIssuer: map[string]*auth.Verifier{tenant.Issuer: {Keys: own, Issuer: tenant.Issuer}}}
+	signers, err := tokenSigners(data, f.signers)
+	if err != nil {
+		return nil, err
+	}
+	is := &auth.Issuers{Static: token, ByIssuer: map[string]*auth.Verifier{tenant.Issuer: {Keys: own, Signers: signers, Issuer: tenant.Issuer}}}
 	if f.keys != "" {
 		if f.issuer == "" || f.issuer == tenant.Issuer {
 			return nil, fmt.Errorf("--auth-keys needs --auth-issuer, the iss claim of its tokens (not %q)", tenant.Issuer)
@@ -99,19 +112,32 @@ func openTenants(f *tenantFlags, data, token string, maxBody int64, lines io.Wri
 		}
 		is.ByIssuer[f.issuer] = &auth.Verifier{Keys: keys, Issuer: f.issuer, Audience: f.audience}
 	}
-	// Each tenant has its own metrics, at its own /metrics.
+	// Each tenant has its own metrics, at its own /metrics, and its own
+	// keys and licence (tenantkeys.go).
 	var mu sync.Mutex
 	ms := map[string]*metrics.Metrics{}
+	secs := map[string]*tenantSecurity{}
 	h, err := tenant.NewHost(tenant.Options{
-		Data:     data,
-		Verifier: is,
-		MaxBody:  maxBody,
+		Data:         data,
+		Verifier:     is,
+		MaxBody:      maxBody,
+		RequireNonce: f.requireNonce,
 		Open: func(id, dir string, admit func(string) (func(), error)) (*server.Service, error) {
+			sec, err := openTenantSecurity(data, id, dir, logger)
+			if err != nil {
+				return nil, err
+			}
 			m := metrics.New(metrics.Options{})
+			svc, err := server.Open(dir, sec.options(server.Options{Log: lines, Lease: lease, NoPark: !park, Observer: m, Mining: dataMiner{dir}}, admit))
+			if err != nil {
+				sec.close()
+				return nil, err
+			}
+			sec.lic.opened(svc, m.Registry())
 			mu.Lock()
-			ms[id] = m
+			ms[id], secs[id] = m, sec
 			mu.Unlock()
-			return server.Open(dir, server.Options{Log: lines, Lease: lease, NoPark: !park, AdmitStart: admit, Observer: m, Mining: dataMiner{dir}})
+			return svc, nil
 		},
 		Mount: func(id string, svc *server.Service, mux *server.Mux) {
 			mu.Lock()
@@ -121,12 +147,47 @@ func openTenants(f *tenantFlags, data, token string, maxBody int64, lines io.Wri
 			m.WatchQueues(svc)
 			mux.Handle("GET /metrics", m.Handler())
 		},
+		Closed: func(id string) {
+			mu.Lock()
+			sec := secs[id]
+			delete(secs, id)
+			delete(ms, id)
+			mu.Unlock()
+			if sec != nil {
+				sec.close()
+			}
+		},
 		Logf: func(format string, args ...any) { logger.Info(fmt.Sprintf(format, args...)) },
 	})
 	if err != nil {
 		return nil, err
 	}
 	return &tenantServe{host: h}, nil
+}
+
+// tokenSigners returns the composite keys knhk tokens may be signed
+// with: the data directory's own (made when missing, so that tokens
+// issued later verify) and those of --auth-trust.
+func tokenSigners(data, extra string) (*sign.TrustSet, error) {
+	k, err := tenant.SignerKey(data)
+	if err != nil {
+		return nil, fmt.Errorf("the tenants' composite issuer key: %w", err)
+	}
+	keys := []*sign.PublicKey{k.Public()}
+	if extra != "" {
+		ts, err := readPublicKeys(extra, "--auth-trust")
+		if err != nil {
+			return nil, err
+		}
+		for _, id := range ts.IDs() {
+			pk := ts.Key(id)
+			if pk.Algorithm() != auth.TokenAlg {
+				return nil, fmt.Errorf("--auth-trust: key %s is an %s key; knhk tokens are signed with %s keys", id, pk.Algorithm(), auth.TokenAlg)
+			}
+			keys = append(keys, pk)
+		}
+	}
+	return sign.NewTrustSet(keys...), nil
 }
 
 // muxOptions returns the default tenant's mux options: with --tenants the

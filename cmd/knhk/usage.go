@@ -22,7 +22,8 @@ var usageCmd = &command{
 	short:     "signed monthly usage reports from the event log",
 	long: `Usage report counts one calendar month (UTC; default the current month)
 of the data directory's event log: cases started, transitions fired,
-task time, the bytes of its event records, the range of sequence
+task time, accelerator time (from the ledger knhk serve keeps beside
+the log, DIR/meter/accelerator.json), the bytes of its event records, the range of sequence
 numbers and a digest of those records. It signs the report with KEY and
 writes it to -o FILE or standard output. The customer and tenant come
 from --customer and --tenant, or from the licence --license names. A
@@ -97,7 +98,19 @@ func countMonth(data, month string) (meter.Usage, error) {
 		return meter.Usage{}, err
 	}
 	defer st.Close()
-	return meter.Count(context.Background(), st, month)
+	u, err := meter.Count(context.Background(), st, month)
+	if err != nil {
+		return u, err
+	}
+	// Accelerator time is not in the log: the ledger the server keeps
+	// beside it has it (runtime/meter's accel.go).
+	l, err := meter.ReadLedger(data)
+	if err != nil {
+		return u, err
+	}
+	a := l.Month(month)
+	u.AcceleratorNS, u.AcceleratorCalls = a.NS, a.Calls
+	return u, nil
 }
 
 func runUsageReport(e *env, keyPath, customer, tenant, lic, month, data, out string) int {
@@ -179,7 +192,7 @@ func runUsageVerify(e *env, trust string, policy sign.Policy, data, file string)
 	if u.Tenant != "" {
 		fmt.Fprintf(e.stdout, "tenant:        %s\n", u.Tenant)
 	}
-	fmt.Fprintf(e.stdout, "month:         %s\ncases:         %d\ntransitions:   %d\nevents:        %d\ntask time:     %v\nstorage bytes: %d\nrecords:       %d..%d\ndigest:        %s\n",
-		u.Month, u.Cases, u.Transitions, u.Events, time.Duration(u.TaskTimeNS), u.StorageBytes, u.FirstSeq, u.LastSeq, u.Digest)
+	fmt.Fprintf(e.stdout, "month:         %s\ncases:         %d\ntransitions:   %d\nevents:        %d\ntask time:     %v\naccelerator:   %v in %d calls\nstorage bytes: %d\nrecords:       %d..%d\ndigest:        %s\n",
+		u.Month, u.Cases, u.Transitions, u.Events, time.Duration(u.TaskTimeNS), time.Duration(u.AcceleratorNS), u.AcceleratorCalls, u.StorageBytes, u.FirstSeq, u.LastSeq, u.Digest)
 	return exitOK
 }

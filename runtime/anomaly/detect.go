@@ -26,15 +26,31 @@ type Options struct {
 	Contamination float64
 }
 
-// Autoencoder scores each trace by how badly autoencoders reconstruct
-// its features: the mean squared error over the standardised features.
-// The networks train on the distinct traces, each once: trained on all,
-// they learn the few paths most cases follow and little else, and rare
-// but normal paths then score like anomalies (on helpdesk, F1 0.58
-// against 0.70). A log with fewer than 50 distinct paths (a young data
-// directory) is learned case by case and with weight decay instead,
-// since networks reconstruct every one of a handful of paths exactly.
+// Autoencoder scores each trace by how badly autoencoders trained on
+// the traces themselves reconstruct its features (see [TrainAutoencoder]);
+// this is what knhk cases --anomalies does, where nothing is held out.
 func Autoencoder(traces [][]int, acts int, o Options) []float64 {
+	return TrainAutoencoder(traces, acts, o).Score(traces)
+}
+
+// AE is a trained ensemble of autoencoders with the feature map and
+// the standardisation of its training traces.
+type AE struct {
+	fz       *featurizer
+	mean, sd []float64
+	nets     []*nn.Net
+	dim      int
+	ctx      *contextNet
+}
+
+// TrainAutoencoder trains the ensemble on traces. The networks train on
+// the distinct traces, each once: trained on all, they learn the few
+// paths most cases follow and little else, and rare but normal paths
+// then score like anomalies (on helpdesk, F1 0.58 against 0.70). A log
+// with fewer than 50 distinct paths (a young data directory) is learned
+// case by case and with weight decay instead, since networks
+// reconstruct every one of a handful of paths exactly.
+func TrainAutoencoder(traces [][]int, acts int, o Options) *AE {
 	if o.Steps == 0 {
 		o.Steps = 2000
 	}
@@ -44,13 +60,15 @@ func Autoencoder(traces [][]int, acts int, o Options) []float64 {
 	if o.Ensemble == 0 {
 		o.Ensemble = 5
 	}
-	fz := newFeaturizer(traces, acts)
-	d := fz.dim()
-	all := mat.NewDense(len(traces), d, nil)
+	m := &AE{fz: newFeaturizer(traces, acts)}
+	m.dim = m.fz.dim()
+	d := m.dim
+	all := mat.NewDense(max(1, len(traces)), d, nil)
 	for i, t := range traces {
-		fz.features(all.RawRowView(i), t)
+		m.fz.features(all.RawRowView(i), t)
 	}
-	standardise(all)
+	m.mean, m.sd = moments(all)
+	m.standardise(all)
 	seen := map[string]bool{}
 	var distinct []int
 	for i, t := range traces {
@@ -71,17 +89,51 @@ func Autoencoder(traces [][]int, acts int, o Options) []float64 {
 		}
 		decay = 10
 	}
+	if len(distinct) == 0 {
+		distinct = []int{0}
+	}
 	x := mat.NewDense(len(distinct), d, nil)
 	for j, i := range distinct {
 		x.SetRow(j, all.RawRowView(i))
 	}
-	scores := make([]float64, len(traces))
-	for m := range o.Ensemble {
-		rng := rand.New(rand.NewPCG(o.Seed, 0x616e6f6d+uint64(m)))
+	var sel [][]int
+	for _, i := range distinct {
+		if i < len(traces) {
+			sel = append(sel, traces[i])
+		}
+	}
+	m.ctx = trainContext(sel, acts, o)
+	for e := range o.Ensemble {
+		rng := rand.New(rand.NewPCG(o.Seed, 0x616e6f6d+uint64(e)))
 		hidden := min(64, max(2*o.Code, d/2))
 		net := nn.New([]int{d, hidden, o.Code, hidden, d}, nn.Tanh, rng)
 		net.Decay = decay
 		net.Fit(x, x, nn.MSE{}, o.Steps, 64, 0.003, rng)
+		m.nets = append(m.nets, net)
+	}
+	return m
+}
+
+// Score returns each trace's score: the mean squared reconstruction
+// error of its case features over the standardised features, the
+// squared errors of its counts of never-seen pairs and triples in full
+// (a step the training traces never take is the strongest sign, and
+// averaged over a wide vector it would drown), plus the context
+// networks' score of its worst event ([contextNet]), each averaged
+// over the ensemble. A feature the training traces never vary keeps
+// its raw scale, so that a trace showing it scores high.
+func (m *AE) Score(traces [][]int) []float64 {
+	scores := make([]float64, len(traces))
+	if len(traces) == 0 {
+		return scores
+	}
+	d := m.dim
+	all := mat.NewDense(len(traces), d, nil)
+	for i, t := range traces {
+		m.fz.features(all.RawRowView(i), t)
+	}
+	m.standardise(all)
+	for _, net := range m.nets {
 		out := net.Forward(all)
 		for i := range traces {
 			a, b := all.RawRowView(i), out.RawRowView(i)
@@ -89,8 +141,17 @@ func Autoencoder(traces [][]int, acts int, o Options) []float64 {
 			for j := range a {
 				s += (a[j] - b[j]) * (a[j] - b[j])
 			}
-			scores[i] += s / float64(d) / float64(o.Ensemble)
+			s /= float64(d)
+			// Steps never seen in training count in full, not
+			// diluted by the width of the vector.
+			for _, j := range []int{d - 3, d - 2} {
+				s += (a[j] - b[j]) * (a[j] - b[j])
+			}
+			scores[i] += s / float64(len(m.nets))
 		}
+	}
+	for i, c := range m.ctx.score(traces) {
+		scores[i] += c
 	}
 	return scores
 }
@@ -107,26 +168,35 @@ func key(t []int) string {
 	return string(b)
 }
 
-// standardise scales each column to mean 0 and deviation 1 (constant
-// columns to 0).
-func standardise(x *mat.Dense) {
+// moments returns the mean and deviation of each column; a constant
+// column gets deviation 1, so that a value off the constant stands out
+// at its own scale.
+func moments(x *mat.Dense) (mean, sd []float64) {
 	r, c := x.Dims()
-	for j := 0; j < c; j++ {
+	mean, sd = make([]float64, c), make([]float64, c)
+	for j := range c {
 		m, v := 0.0, 0.0
-		for i := 0; i < r; i++ {
+		for i := range r {
 			m += x.At(i, j)
 		}
 		m /= float64(r)
-		for i := 0; i < r; i++ {
+		for i := range r {
 			v += (x.At(i, j) - m) * (x.At(i, j) - m)
 		}
-		s := math.Sqrt(v / float64(r))
-		for i := 0; i < r; i++ {
-			if s < 1e-9 {
-				x.Set(i, j, 0)
-			} else {
-				x.Set(i, j, (x.At(i, j)-m)/s)
-			}
+		mean[j], sd[j] = m, math.Sqrt(v/float64(r))
+		if sd[j] < 1e-9 {
+			sd[j] = 1
+		}
+	}
+	return mean, sd
+}
+
+func (m *AE) standardise(x *mat.Dense) {
+	r, c := x.Dims()
+	for i := range r {
+		row := x.RawRowView(i)
+		for j := range c {
+			row[j] = (row[j] - m.mean[j]) / m.sd[j]
 		}
 	}
 }
@@ -136,25 +206,44 @@ func standardise(x *mat.Dense) {
 // with add-one smoothing: one rare transition makes a trace score high,
 // however long it is.
 func NGram(traces [][]int, acts int) []float64 {
-	const start, end = -1, -2
-	type key [3]int
-	tri, bi := map[key]int{}, map[[2]int]int{}
-	walk := func(t []int, f func(a, b, c int)) {
-		p2, p1 := start, start
-		for _, x := range append(slices.Clone(t), end) {
-			f(p2, p1, x)
-			p2, p1 = p1, x
-		}
+	return TrainNGram(traces, acts).Score(traces)
+}
+
+// Trigram is a trigram model of activity sequences, the baseline.
+type Trigram struct {
+	tri  map[[3]int]int
+	bi   map[[2]int]int
+	acts int
+}
+
+const gramStart, gramEnd = -1, -2
+
+func walkGrams(t []int, f func(a, b, c int)) {
+	p2, p1 := gramStart, gramStart
+	for _, x := range append(slices.Clone(t), gramEnd) {
+		f(p2, p1, x)
+		p2, p1 = p1, x
 	}
+}
+
+// TrainNGram counts the trigrams of traces.
+func TrainNGram(traces [][]int, acts int) *Trigram {
+	m := &Trigram{tri: map[[3]int]int{}, bi: map[[2]int]int{}, acts: acts}
 	for _, t := range traces {
-		walk(t, func(a, b, c int) { tri[key{a, b, c}]++; bi[[2]int{a, b}]++ })
+		walkGrams(t, func(a, b, c int) { m.tri[[3]int{a, b, c}]++; m.bi[[2]int{a, b}]++ })
 	}
-	v := float64(acts + 1)
+	return m
+}
+
+// Score returns each trace's least likely step's negative
+// log-likelihood.
+func (m *Trigram) Score(traces [][]int) []float64 {
+	v := float64(m.acts + 1)
 	scores := make([]float64, len(traces))
 	for i, t := range traces {
 		worst := 0.0
-		walk(t, func(a, b, c int) {
-			worst = max(worst, -math.Log((float64(tri[key{a, b, c}])+1)/(float64(bi[[2]int{a, b}])+v)))
+		walkGrams(t, func(a, b, c int) {
+			worst = max(worst, -math.Log((float64(m.tri[[3]int{a, b, c}])+1)/(float64(m.bi[[2]int{a, b}])+v)))
 		})
 		scores[i] = worst
 	}
@@ -198,8 +287,25 @@ func F1(scores []float64, threshold float64, labels []Kind) (p, r, f float64) {
 }
 
 // BestF1 is the F1 of the best threshold in hindsight: an upper bound
-// no unlabelled rule reaches, reported beside the rule's F1.
+// no rule chosen without the labels reaches, reported beside the rule's
+// F1.
 func BestF1(scores []float64, labels []Kind) float64 {
+	_, f := best(scores, labels)
+	return f
+}
+
+// BestThreshold returns the threshold with the best F1 on labelled
+// scores: in [Evaluate] the labels of anomalies injected into training
+// traces, never those of the traces scored.
+func BestThreshold(scores []float64, labels []Kind) float64 {
+	th, _ := best(scores, labels)
+	return th
+}
+
+// best flags the top k scores for every k at which the score changes
+// and returns the threshold (the next lower score, or a little below
+// the lowest) and the F1 of the best k.
+func best(scores []float64, labels []Kind) (float64, float64) {
 	idx := make([]int, len(scores))
 	pos := 0
 	for i := range idx {
@@ -209,8 +315,7 @@ func BestF1(scores []float64, labels []Kind) float64 {
 		}
 	}
 	slices.SortFunc(idx, func(a, b int) int { return cmp.Compare(scores[b], scores[a]) })
-	// Flag the top k for every k at which the score changes.
-	best, tp := 0.0, 0
+	bestF, bestTh, tp := 0.0, math.Inf(1), 0
 	for k, i := range idx {
 		if labels[i] != Normal {
 			tp++
@@ -220,8 +325,17 @@ func BestF1(scores []float64, labels []Kind) float64 {
 		}
 		if tp > 0 {
 			p, r := float64(tp)/float64(k+1), float64(tp)/float64(pos)
-			best = max(best, 2*p*r/(p+r))
+			if f := 2 * p * r / (p + r); f > bestF {
+				bestF = f
+				// Midway to the next lower score, so that a held-out
+				// trace scoring between the two goes the likelier way.
+				if k+1 < len(idx) {
+					bestTh = (scores[i] + scores[idx[k+1]]) / 2
+				} else {
+					bestTh = scores[i] - 1
+				}
+			}
 		}
 	}
-	return best
+	return bestTh, bestF
 }

@@ -13,11 +13,13 @@ import "math"
 type featurizer struct {
 	a     int
 	pairs map[[2]int]int // pair -> column
+	tris  map[[3]int]bool
 }
 
 func newFeaturizer(traces [][]int, a int) *featurizer {
-	f := &featurizer{a: a, pairs: map[[2]int]int{}}
+	f := &featurizer{a: a, pairs: map[[2]int]int{}, tris: map[[3]int]bool{}}
 	for _, t := range traces {
+		walkGrams(t, func(x, y, z int) { f.tris[[3]int{x, y, z}] = true })
 		f.walk(t, func(p [2]int) {
 			if _, ok := f.pairs[p]; !ok {
 				f.pairs[p] = a + len(f.pairs)
@@ -36,16 +38,28 @@ func (f *featurizer) walk(t []int, visit func([2]int)) {
 	visit([2]int{prev, f.a + 1}) // to the end symbol
 }
 
-func (f *featurizer) dim() int { return f.a + len(f.pairs) + 1 }
+// dim is the width of a feature vector: the activity counts, the pairs,
+// the counts of pairs and of triples the training traces never have,
+// and the length.
+func (f *featurizer) dim() int { return f.a + len(f.pairs) + 3 }
 
 func (f *featurizer) features(v []float64, t []int) {
 	clear(v)
 	for _, x := range t {
-		v[x]++
+		if x < f.a {
+			v[x]++
+		}
 	}
 	f.walk(t, func(p [2]int) {
 		if c, ok := f.pairs[p]; ok {
 			v[c]++
+		} else {
+			v[len(v)-3]++
+		}
+	})
+	walkGrams(t, func(x, y, z int) {
+		if !f.tris[[3]int{x, y, z}] {
+			v[len(v)-2]++
 		}
 	})
 	for i := range v {

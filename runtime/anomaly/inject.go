@@ -28,8 +28,9 @@ func (k Kind) String() string { return kindNames[k] }
 var Kinds = []Kind{Skip, Insert, Rework, Swap, Early, Late}
 
 // Inject returns a copy of traces (activity numbers, alphabet of size
-// acts) in which the given share of traces, chosen at random, has one
-// anomaly each, the kinds taken in turn, and the label of every trace.
+// acts) in which the given share of traces (at least one), chosen at
+// random, has one anomaly each, the kinds taken in turn, and the label
+// of every trace.
 // A trace too short for a kind gets the next kind that fits (insert
 // fits every trace).
 func Inject(traces [][]int, acts int, share float64, rng *rand.Rand) ([][]int, []Kind) {
@@ -39,6 +40,9 @@ func Inject(traces [][]int, acts int, share float64, rng *rand.Rand) ([][]int, [
 		out[i] = slices.Clone(t)
 	}
 	n := int(share * float64(len(traces)))
+	if n == 0 && share > 0 && len(traces) > 0 {
+		n = 1 // a small held-out set still gets one to find
+	}
 	next := 0
 	for _, i := range rng.Perm(len(traces))[:n] {
 		for try := 0; try < len(Kinds); try++ {

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"fmt"
+	"reflect"
 	"strconv"
 	"testing"
 	"time"
@@ -49,6 +50,14 @@ func TestFollowerCatchesUpFromSnapshot(t *testing.T) {
 	}
 	if n2.FSM().Restores() == 0 {
 		t.Fatal("n2 caught up without restoring a snapshot")
+	}
+	// The snapshot carried the cases' events, not only their states.
+	for _, id := range ids {
+		want, _, _ := l.FSM().CaseEvents(id)
+		got, missing, _ := n2.FSM().CaseEvents(id)
+		if missing != 0 || len(got) == 0 || !reflect.DeepEqual(got, want) {
+			t.Fatalf("case %s on n2: %d events (%d missing), the leader has %d", id, len(got), missing, len(want))
+		}
 	}
 	// A case started after the snapshot reaches n2 through the log.
 	if err := l.Start(ctx(t), "", "after", "W", []any{"after"}); err != nil {

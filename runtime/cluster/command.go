@@ -22,10 +22,12 @@ const (
 	// OpMember records (or, with Remove, forgets) the metadata of a
 	// member: its API address and labels.
 	OpMember
+	// OpDeploy deploys a program (Deploy): every replica compiles it.
+	OpDeploy
 	numOps
 )
 
-var opNames = [...]string{"invalid", "event", "member"}
+var opNames = [...]string{"invalid", "event", "member", "deploy"}
 
 func (o Op) String() string {
 	if o < numOps {
@@ -51,8 +53,13 @@ type Command struct {
 	Pos  uint64 `json:"pos,omitempty"`
 	// Event is the event, encoded by engine.EncodeEvent.
 	Event json.RawMessage `json:"ev,omitempty"`
+	// Key is the business key of the case an OpEvent at Pos 0 starts;
+	// the FSM refuses it when the key names another case.
+	Key string `json:"key,omitempty"`
 	// Member is an OpMember's member.
 	Member *Member `json:"member,omitempty"`
+	// Deploy is an OpDeploy's program.
+	Deploy *Deploy `json:"deploy,omitempty"`
 }
 
 // Member is what the cluster knows of a node beyond raft's
@@ -119,6 +126,10 @@ func DecodeCommand(b []byte) (*Command, error) {
 	case OpMember:
 		if c.Member == nil || c.Member.ID == "" {
 			return nil, fmt.Errorf("%w: member command without a member id", ErrBadCommand)
+		}
+	case OpDeploy:
+		if c.Deploy == nil || c.Deploy.Hash == "" || len(c.Deploy.Source) == 0 {
+			return nil, fmt.Errorf("%w: deploy command without a program", ErrBadCommand)
 		}
 	default:
 		return nil, fmt.Errorf("%w: unknown op %s", ErrBadCommand, c.Op)

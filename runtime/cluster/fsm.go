@@ -42,6 +42,15 @@ type replica struct {
 	s       engine.State
 	n       uint64 // events applied
 	started int64  // the start event's time (Unix nanoseconds)
+	// evs are the case's events from event number base on, as committed
+	// (see events.go); base is 0 unless the case came from a snapshot
+	// written before events were kept.
+	evs  []Event
+	base uint64
+	key  string // the business key its start carried, "" for none
+	// prog is the hash of the program the case runs when it is not the
+	// node's own (a deployed one), "" for the node's own.
+	prog string
 }
 
 type outcome struct {
@@ -60,7 +69,18 @@ type FSM struct {
 	reqs    map[string]outcome
 	order   []string // request ids, oldest first, at most maxRequests
 	members map[string]*Member
+	keys    map[string]string // business key -> case id
+	// progs are the programs by hash: the node's own and those deployed
+	// through the log (deploys, in order); compile compiles a deploy.
+	progs   map[string]*program
+	deploys []string
+	compile Compiler
+	// observe, when set, sees every event applied (metrics).
+	observe func(*engine.Event)
 	applied uint64
+	// changed is closed at the next applied event, for watchers; nil
+	// while nobody waits (see events.go).
+	changed chan struct{}
 	// broken is set when the log holds what this replica cannot apply
 	// the way every other one does (another program): it then applies
 	// nothing more.
@@ -72,7 +92,8 @@ type FSM struct {
 
 // NewFSM returns an empty FSM for the program of m, whose hash is prog.
 func NewFSM(m *engine.Machine, prog string) *FSM {
-	return &FSM{m: m, prog: prog, cases: map[string]*replica{}, reqs: map[string]outcome{}, members: map[string]*Member{}}
+	return &FSM{m: m, prog: prog, cases: map[string]*replica{}, reqs: map[string]outcome{}, members: map[string]*Member{}, keys: map[string]string{},
+		progs: map[string]*program{prog: {hash: prog, m: m}}}
 }
 
 // Apply applies one committed log entry.
@@ -94,10 +115,11 @@ func (f *FSM) Apply(l *raft.Log) any {
 		f.broken = fmt.Errorf("log entry %d: %w", l.Index, err)
 		return &Result{Index: l.Index, Err: f.broken}
 	}
-	if c.Program != f.prog {
-		// Every replica of one cluster runs one program, so this
-		// replica is the odd one out: applying nothing more keeps it
-		// from serving a history it cannot reproduce.
+	if _, ok := f.progs[c.Program]; !ok {
+		// Every replica of one cluster runs one program and those
+		// deployed through the log before the command, so this replica
+		// is the odd one out: applying nothing more keeps it from
+		// serving a history it cannot reproduce.
 		f.broken = fmt.Errorf("%w: the log holds commands of program %s, this node runs %s", ErrProgram, short(c.Program), short(f.prog))
 		return &Result{Index: l.Index, Err: f.broken}
 	}
@@ -110,7 +132,7 @@ func (f *FSM) Apply(l *raft.Log) any {
 			return r
 		}
 	}
-	r := &Result{Index: l.Index, Err: f.apply(c)}
+	r := &Result{Index: l.Index, Err: f.apply(c, l.Index)}
 	if c.ReqID != "" {
 		o := outcome{Index: l.Index}
 		if r.Err != nil {
@@ -121,7 +143,7 @@ func (f *FSM) Apply(l *raft.Log) any {
 	return r
 }
 
-func (f *FSM) apply(c *Command) error {
+func (f *FSM) apply(c *Command, index uint64) error {
 	switch c.Op {
 	case OpMember:
 		// A removed member stays, marked, so that its id is never
@@ -129,6 +151,8 @@ func (f *FSM) apply(c *Command) error {
 		m := *c.Member
 		f.members[m.ID] = &m
 		return nil
+	case OpDeploy:
+		return f.applyDeploy(c.Deploy, index)
 	case OpEvent:
 		r := f.cases[c.Case]
 		var n uint64
@@ -144,15 +168,31 @@ func (f *FSM) apply(c *Command) error {
 			return f.broken
 		}
 		if r == nil {
-			r = &replica{s: engine.State{ID: c.Case}, started: ev.Time}
+			if other, ok := f.keys[c.Key]; c.Key != "" && ok {
+				return fmt.Errorf("%w: business key %q names case %s", ErrKeyInUse, c.Key, other)
+			}
+			r = &replica{s: engine.State{ID: c.Case}, started: ev.Time, key: c.Key}
+			if c.Program != f.prog {
+				r.prog = c.Program
+			}
+		} else if h := f.hashOf(r); h != c.Program {
+			return fmt.Errorf("%w: case %s runs program %s, the event is of program %s", ErrConflict, c.Case, short(h), short(c.Program))
 		}
 		// Apply leaves the state unchanged when it refuses the event.
-		if err := f.m.Apply(&r.s, ev); err != nil {
+		if err := f.machineOf(r).Apply(&r.s, ev); err != nil {
 			return fmt.Errorf("case %s: %w", c.Case, err)
 		}
 		r.n++
+		r.evs = append(r.evs, Event{Index: index, Data: c.Event})
+		if f.observe != nil {
+			f.observe(ev)
+		}
+		if r.n == 1 && r.key != "" {
+			f.keys[r.key] = c.Case
+		}
 		f.cases[c.Case] = r
 		f.events++
+		f.notify()
 		return nil
 	}
 	return fmt.Errorf("%w: unknown op %s", ErrBadCommand, c.Op)
@@ -204,7 +244,7 @@ func (f *FSM) Encoded(id string) ([]byte, bool, error) {
 	if r == nil {
 		return nil, false, nil
 	}
-	b, err := f.m.EncodeState(&r.s, r.n)
+	b, err := f.machineOf(r).EncodeState(&r.s, r.n)
 	return b, true, err
 }
 

@@ -149,6 +149,8 @@ func FuzzDecodeCommand(f *testing.F) {
 	for _, c := range []*Command{
 		{Op: OpEvent, Program: "p", Case: "c", Pos: 3, Event: []byte(`{"k":1}`), ReqID: "r"},
 		{Op: OpMember, Program: "p", Member: &Member{ID: "n", Raft: "a", Labels: map[string]string{"region": "x"}}},
+		{Op: OpEvent, Program: "p", Case: "c", Event: []byte(`{"k":1}`), Key: "order-1"},
+		{Op: OpDeploy, Program: "p", Deploy: &Deploy{Name: "v2.knhk", Source: []byte("package p"), Hash: "h2"}},
 	} {
 		b, _ := c.Encode()
 		f.Add(b)

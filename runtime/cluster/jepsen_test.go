@@ -360,7 +360,7 @@ func TestLinearizableUnderFaults(t *testing.T) {
 		defer close(stop)
 		faults = nemesis(c, seed, 10)
 	}()
-	acked := runClients(c, h, linearizableRead, seed, 4, 10, keys, stop)
+	acked := runClients(c, h, mixedReads(), seed, 4, 10, keys, stop)
 	c.net.heal()
 	c.net.setLoss(0)
 	// Every node that was killed is back: read every case at the end.

@@ -18,15 +18,49 @@ import (
 type leaderRun struct {
 	ctx    context.Context
 	cancel context.CancelFunc
-	eng    *engine.Engine
+	eng    *engine.Engine // of the node's own program
+	n      *Node
 	wg     sync.WaitGroup
 	// ready is set once the barrier passed and the cases are recovered.
 	ready bool
 
 	mu      sync.Mutex
-	stopped bool                     // set before wg.Wait: nothing more starts
-	drivers map[string]chan struct{} // kick channels of the driven cases
-	flights map[string]*flight       // client requests in progress, by request id
+	stopped bool                      // set before wg.Wait: nothing more starts
+	drivers map[string]chan struct{}  // kick channels of the driven cases
+	flights map[string]*flight        // client requests in progress, by request id
+	engs    map[string]*engine.Engine // of deployed programs, by hash, made when first needed
+}
+
+// engineFor returns the engine of program hash ("" or the node's own:
+// eng), making it on first use.
+func (l *leaderRun) engineFor(hash string) (*engine.Engine, error) {
+	if hash == "" || hash == l.n.hash {
+		return l.eng, nil
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if e := l.engs[hash]; e != nil {
+		return e, nil
+	}
+	p, ok := l.n.Program(hash)
+	if !ok {
+		return nil, fmt.Errorf("%w: the cluster has no program %s", ErrProgram, short(hash))
+	}
+	w := l.n.cfg.Worker
+	if l.n.cfg.WorkerFor != nil {
+		w = l.n.cfg.WorkerFor(p)
+	}
+	e, err := engine.New(engine.Config{Program: p, Eval: l.n.cfg.Eval, Worker: w, Clock: l.n.cfg.Clock, Log: &raftLog{n: l.n, hash: hash}})
+	if err != nil {
+		return nil, err
+	}
+	l.engs[hash] = e
+	return e, nil
+}
+
+// caseEngine returns the engine of the program case id runs.
+func (l *leaderRun) caseEngine(id string) (*engine.Engine, error) {
+	return l.engineFor(l.n.fsm.CaseProgram(id))
 }
 
 // flight is a client request in progress on the leader: a second
@@ -84,13 +118,13 @@ func (n *Node) startLeading() {
 		fmt.Fprintf(n.cfg.LogOutput, "cluster %s: barrier: %v\n", n.cfg.ID, err)
 		return
 	}
-	eng, err := engine.New(engine.Config{Program: n.cfg.Program, Eval: n.cfg.Eval, Worker: n.cfg.Worker, Clock: n.cfg.Clock, Log: &raftLog{n: n}})
+	eng, err := engine.New(engine.Config{Program: n.cfg.Program, Eval: n.cfg.Eval, Worker: n.cfg.Worker, Clock: n.cfg.Clock, Log: &raftLog{n: n, hash: n.hash}})
 	if err != nil {
 		fmt.Fprintf(n.cfg.LogOutput, "cluster %s: engine: %v\n", n.cfg.ID, err)
 		return
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	l := &leaderRun{ctx: ctx, cancel: cancel, eng: eng, drivers: map[string]chan struct{}{}, flights: map[string]*flight{}}
+	l := &leaderRun{ctx: ctx, cancel: cancel, eng: eng, n: n, drivers: map[string]chan struct{}{}, flights: map[string]*flight{}, engs: map[string]*engine.Engine{}}
 	n.mu.Lock()
 	if n.closed {
 		n.mu.Unlock()
@@ -99,8 +133,16 @@ func (n *Node) startLeading() {
 	}
 	n.lead = l
 	n.mu.Unlock()
+	if q := n.cfg.Queue; q != nil {
+		q.open()
+	}
 	for _, id := range n.fsm.Cases(true) {
-		n.drive(l, id, func(ctx context.Context) error { return eng.Recover(ctx, id) })
+		e, err := l.caseEngine(id)
+		if err != nil {
+			fmt.Fprintf(n.cfg.LogOutput, "cluster %s: case %s: %v\n", n.cfg.ID, id, err)
+			continue
+		}
+		n.drive(l, e, id, func(ctx context.Context) error { return e.Recover(ctx, id) })
 	}
 	n.mu.Lock()
 	l.ready = true
@@ -120,6 +162,11 @@ func (n *Node) stopLeading() {
 	l.stopped = true
 	l.mu.Unlock()
 	l.cancel()
+	if q := n.cfg.Queue; q != nil {
+		// After cancel, so the engine's submissions are withdrawn, not
+		// failed as closed; the pollers end now.
+		q.close()
+	}
 	l.wg.Wait()
 }
 
@@ -138,7 +185,7 @@ func (n *Node) leader() (*leaderRun, error) {
 // whenever a timer or backoff comes due or kick is signalled, until it
 // ends or the node stops leading. It returns first's outcome on started
 // once first returns.
-func (n *Node) drive(l *leaderRun, id string, first func(context.Context) error) <-chan error {
+func (n *Node) drive(l *leaderRun, eng *engine.Engine, id string, first func(context.Context) error) <-chan error {
 	kick := make(chan struct{}, 1)
 	started := make(chan error, 1)
 	l.mu.Lock()
@@ -184,22 +231,22 @@ func (n *Node) drive(l *leaderRun, id string, first func(context.Context) error)
 					return
 				}
 				retry = min(2*retry, time.Second)
-				err = l.eng.Recover(ctx, id)
+				err = eng.Recover(ctx, id)
 				continue
 			}
 			if errors.Is(err, engine.ErrBusy) {
-				err = l.eng.Run(ctx, id)
+				err = eng.Run(ctx, id)
 				continue
 			}
-			st, serr := l.eng.Snapshot(id)
+			st, serr := eng.Snapshot(id)
 			if serr != nil {
 				return
 			}
 			if st.Done() {
-				l.eng.Forget(id)
+				eng.Forget(id)
 				return
 			}
-			err = AwaitCase(ctx, l.eng, id, kick)
+			err = AwaitCase(ctx, eng, id, kick)
 		}
 	}()
 	return started

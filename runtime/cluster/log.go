@@ -19,7 +19,8 @@ import (
 // and recovery starts from the FSM's copy of the case, with no events
 // after it.
 type raftLog struct {
-	n *Node
+	n    *Node
+	hash string // the program of the engine's cases
 }
 
 var _ engine.Snapshotter = (*raftLog)(nil)
@@ -33,13 +34,13 @@ func (l *raftLog) Append(ctx context.Context, caseID string, ev *engine.Event) e
 	if err != nil {
 		return err
 	}
-	c := &Command{Op: OpEvent, Program: l.n.hash, Case: caseID, Pos: l.n.fsm.Events(caseID), Event: b}
+	c := &Command{Op: OpEvent, Program: l.hash, Case: caseID, Pos: l.n.fsm.Events(caseID), Event: b}
 	slot := slotOf(ctx)
 	if slot != nil && !slot.used.CompareAndSwap(false, true) {
 		slot = nil
 	}
 	if slot != nil {
-		c.ReqID = slot.id
+		c.ReqID, c.Key = slot.id, slot.key
 	}
 	_, err = l.n.propose(ctx, c)
 	if slot != nil {
@@ -67,6 +68,7 @@ func (l *raftLog) ReplaySnapshot(ctx context.Context, caseID string, restore fun
 // event's outcome.
 type reqSlot struct {
 	id   string
+	key  string // the business key of a start
 	used atomic.Bool
 	done chan error // buffered: one outcome
 }

@@ -45,6 +45,15 @@ type Config struct {
 	Eval    engine.Evaluator
 	Worker  engine.Worker
 	Clock   engine.Clock
+	// Compile, when set, compiles deployed sources (see Deploy and
+	// Compiler); without it the node takes no deploys. WorkerFor makes
+	// the worker of a deployed program (nil: Worker serves them all).
+	Compile   Compiler
+	WorkerFor func(*ir.Program) engine.Worker
+	// Queue, when set, is the broker of the program's queue tasks that
+	// Worker submits to (worker.Options.Queue): the node opens it when
+	// it starts leading and closes it when it stops (see Queue).
+	Queue *Queue
 
 	// Transport carries raft's messages; nil listens with TCP on Raft,
 	// or with mutual TLS when TLS is set (see NewTLSStreamLayer).
@@ -156,6 +165,7 @@ func NewNode(cfg Config) (*Node, error) {
 		return nil, err
 	}
 	n := &Node{cfg: cfg, hash: hash, fsm: NewFSM(m, hash), stop: make(chan struct{})}
+	n.fsm.SetCompiler(cfg.Compile)
 	ok := false
 	defer func() {
 		if !ok {
@@ -400,6 +410,9 @@ func (n *Node) Leader() (id, api string) {
 // NotLeader returns the error a call that only the leader answers gets
 // on this node: a *NotLeaderError naming the leader when one is known.
 func (n *Node) NotLeader() error { return n.notLeader() }
+
+// Queue returns the node's queue of Config.Queue, nil without one.
+func (n *Node) Queue() *Queue { return n.cfg.Queue }
 
 // RaftAddr returns the address the node's raft transport listens on.
 func (n *Node) RaftAddr() string { return n.raftAddr() }

@@ -22,11 +22,36 @@ var ErrCaseExists = errors.New("case exists")
 // start is committed. A retry with the same reqID answers what the first
 // attempt did.
 func (n *Node) Start(ctx context.Context, reqID, id, wf string, args []any) error {
+	_, err := n.StartKeyed(ctx, reqID, "", id, wf, args)
+	return err
+}
+
+// StartKeyed is Start with a business key: the start carries key, which
+// the FSM binds to case id for good. When key already names a case, it
+// starts nothing and returns that case's id with an error wrapping
+// [ErrCaseExists]; otherwise it returns id.
+func (n *Node) StartKeyed(ctx context.Context, reqID, key, id, wf string, args []any) (string, error) {
+	return n.StartIn(ctx, "", reqID, key, id, wf, args)
+}
+
+// StartIn is StartKeyed for a case of program hash, one deployed
+// through the log ("" for the node's own). The case runs that program
+// to its end, whatever is deployed later.
+func (n *Node) StartIn(ctx context.Context, program, reqID, key, id, wf string, args []any) (string, error) {
 	l, err := n.leader()
 	if err != nil {
-		return err
+		return "", err
 	}
-	return l.once(ctx, reqID, func() error {
+	eng, err := l.engineFor(program)
+	if err != nil {
+		return "", err
+	}
+	if key != "" {
+		if other, ok := n.fsm.ByKey(key); ok {
+			return other, fmt.Errorf("%w: business key %q names case %s", ErrCaseExists, key, other)
+		}
+	}
+	err = l.once(ctx, reqID, func() error {
 		if r, ok := n.fsm.Request(reqID); reqID != "" && ok {
 			return r.Err
 		}
@@ -34,9 +59,47 @@ func (n *Node) Start(ctx context.Context, reqID, id, wf string, args []any) erro
 			return fmt.Errorf("%w: %s", ErrCaseExists, id)
 		}
 		slot := newSlot(reqID)
-		started := n.drive(l, id, func(c context.Context) error { return l.eng.Start(withSlot(c, slot), id, wf, args) })
+		slot.key = key
+		started := n.drive(l, eng, id, func(c context.Context) error { return eng.Start(withSlot(c, slot), id, wf, args) })
 		return waitSlot(ctx, slot, started)
 	})
+	if errors.Is(err, ErrKeyInUse) {
+		// Another start with the key committed first.
+		if other, ok := n.fsm.ByKey(key); ok {
+			return other, fmt.Errorf("%w: business key %q names case %s", ErrCaseExists, key, other)
+		}
+	}
+	if errors.Is(err, ErrCaseExists) {
+		// Another start of the same case (the same business key) may
+		// still be in flight: "it exists" is only said once it does.
+		if werr := n.awaitStarted(ctx, id); werr != nil {
+			return id, werr
+		}
+	}
+	return id, err
+}
+
+// awaitStarted waits until case id is in the FSM, at most 30 seconds;
+// after that the caller may retry.
+func (n *Node) awaitStarted(ctx context.Context, id string) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	for {
+		changed := n.fsm.Changed()
+		if _, _, ok := n.fsm.Case(id); ok {
+			return nil
+		}
+		select {
+		case <-changed:
+		case <-time.After(100 * time.Millisecond):
+			if _, err := n.leader(); err != nil {
+				// The other start may have failed with the lead.
+				return fmt.Errorf("%w: %w", ErrMaybeCommitted, err)
+			}
+		case <-ctx.Done():
+			return fmt.Errorf("%w: %w", ErrMaybeCommitted, ctx.Err())
+		}
+	}
 }
 
 // waitSlot waits until the request's first event committed, or the call
@@ -64,19 +127,19 @@ func waitSlot(ctx context.Context, slot *reqSlot, first <-chan error) error {
 // the signal is committed; a case that has ended ignores it, as a
 // single node does.
 func (n *Node) Signal(ctx context.Context, reqID, id, name string, payload []any) error {
-	return n.toCase(ctx, reqID, id, func(l *leaderRun, c context.Context) error {
-		return l.eng.Signal(c, id, name, payload)
+	return n.toCase(ctx, reqID, id, func(eng *engine.Engine, c context.Context) error {
+		return eng.Signal(c, id, name, payload)
 	})
 }
 
 // Cancel cancels case id and returns once the cancellation is committed.
 func (n *Node) Cancel(ctx context.Context, reqID, id string) error {
-	return n.toCase(ctx, reqID, id, func(l *leaderRun, c context.Context) error {
-		return l.eng.Cancel(c, id)
+	return n.toCase(ctx, reqID, id, func(eng *engine.Engine, c context.Context) error {
+		return eng.Cancel(c, id)
 	})
 }
 
-func (n *Node) toCase(ctx context.Context, reqID, id string, do func(*leaderRun, context.Context) error) error {
+func (n *Node) toCase(ctx context.Context, reqID, id string, do func(*engine.Engine, context.Context) error) error {
 	l, err := n.leader()
 	if err != nil {
 		return err
@@ -102,18 +165,22 @@ func (n *Node) toCase(ctx context.Context, reqID, id string, do func(*leaderRun,
 		if st.Done() {
 			return nil
 		}
+		eng, err := l.caseEngine(id)
+		if err != nil {
+			return err
+		}
 		slot := newSlot(reqID)
 		first := make(chan error, 1)
 		// The engine runs the case on from the event until it waits
 		// again; the caller waits only for the event.
 		if !l.spawn(func() {
-			err := do(l, withSlot(l.ctx, slot))
+			err := do(eng, withSlot(l.ctx, slot))
 			first <- err
 			l.kick(id)
 		}) {
 			return n.notLeader()
 		}
-		err := waitSlot(ctx, slot, first)
+		err = waitSlot(ctx, slot, first)
 		if errors.Is(err, engine.ErrUnknownCase) {
 			// Ended and forgotten by the engine between the two looks.
 			return nil
@@ -175,3 +242,21 @@ func (n *Node) Get(ctx context.Context, id string, c Consistency) (*View, error)
 
 // raftAddr is the address the other nodes reach this node's raft on.
 func (n *Node) raftAddr() string { return string(n.trans.LocalAddr()) }
+
+// VerifyLeader returns nil once this node has confirmed with a quorum
+// that it leads and runs the engine, so that what it reads next from
+// its FSM reflects every write acknowledged before: the check a
+// linearizable read makes.
+func (n *Node) VerifyLeader() error {
+	if _, err := n.leader(); err != nil {
+		return err
+	}
+	if err := n.r.VerifyLeader().Error(); err != nil {
+		return n.raftErr(err)
+	}
+	return nil
+}
+
+// Machine returns the engine's state machine of the node's program, to
+// fold a case's events as the FSM does.
+func (n *Node) Machine() *engine.Machine { return n.fsm.m }

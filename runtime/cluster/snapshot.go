@@ -13,8 +13,11 @@ import (
 	"github.com/hashicorp/raft"
 )
 
-// snapshotVersion is the version of the snapshot encoding.
-const snapshotVersion = 1
+// snapshotVersion is the version of the snapshot encoding: 2 carries
+// each case's events and business key; a version 1 snapshot (states
+// only) still restores, its cases' earlier events then missing from
+// their histories.
+const snapshotVersion = 2
 
 // ErrBadSnapshot wraps every failure to restore a snapshot; the FSM is
 // then unchanged.
@@ -27,12 +30,24 @@ type wireSnapshot struct {
 	Cases   []wireCase `json:"cases"`
 	Reqs    []wireReq  `json:"reqs,omitempty"`
 	Members []*Member  `json:"members,omitempty"`
+	// Deploys are the programs deployed through the log, oldest first;
+	// a restore compiles them again.
+	Deploys []wireDeploy `json:"deploys,omitempty"`
+}
+
+type wireDeploy struct {
+	Deploy
+	Index uint64 `json:"index"`
 }
 
 type wireCase struct {
-	ID      string `json:"id"`
-	State   []byte `json:"state"` // engine.Machine.EncodeState
-	Started int64  `json:"started,omitempty"`
+	ID      string  `json:"id"`
+	State   []byte  `json:"state"` // engine.Machine.EncodeState
+	Started int64   `json:"started,omitempty"`
+	Key     string  `json:"key,omitempty"`
+	Base    uint64  `json:"base,omitempty"` // events not held (from a version 1 snapshot)
+	Events  []Event `json:"events,omitempty"`
+	Program string  `json:"prog,omitempty"` // a deployed program's hash; "" for the node's own
 }
 
 type wireReq struct {
@@ -48,17 +63,21 @@ func (f *FSM) Snapshot() (raft.FSMSnapshot, error) {
 	w := wireSnapshot{V: snapshotVersion, Program: f.prog, Applied: f.applied}
 	for _, id := range f.casesLocked() {
 		r := f.cases[id]
-		b, err := f.m.EncodeState(&r.s, r.n)
+		b, err := f.machineOf(r).EncodeState(&r.s, r.n)
 		if err != nil {
 			return nil, fmt.Errorf("snapshot of case %s: %w", id, err)
 		}
-		w.Cases = append(w.Cases, wireCase{ID: id, State: b, Started: r.started})
+		w.Cases = append(w.Cases, wireCase{ID: id, State: b, Started: r.started, Key: r.key, Base: r.base, Events: r.evs, Program: r.prog})
 	}
 	for _, id := range f.order {
 		w.Reqs = append(w.Reqs, wireReq{ID: id, outcome: f.reqs[id]})
 	}
 	for _, id := range sortedKeys(f.members) {
 		w.Members = append(w.Members, f.members[id])
+	}
+	for _, h := range f.deploys {
+		p := f.progs[h]
+		w.Deploys = append(w.Deploys, wireDeploy{Deploy: Deploy{Name: p.name, Source: p.src, Hash: h}, Index: p.index})
 	}
 	b, err := json.Marshal(&w)
 	if err != nil {
@@ -83,22 +102,63 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 	if err := json.Unmarshal(b, &w); err != nil {
 		return fmt.Errorf("%w: %v", ErrBadSnapshot, err)
 	}
-	if w.V != snapshotVersion {
+	if w.V != snapshotVersion && w.V != 1 {
 		return fmt.Errorf("%w: version %d, want %d", ErrBadSnapshot, w.V, snapshotVersion)
 	}
 	if w.Program != f.prog {
 		return fmt.Errorf("%w: %w: the snapshot is of program %s, this node runs %s", ErrBadSnapshot, ErrProgram, short(w.Program), short(f.prog))
 	}
+	f.mu.RLock()
+	compile := f.compile
+	f.mu.RUnlock()
+	progs := map[string]*program{f.prog: {hash: f.prog, m: f.m}}
+	var deploys []string
+	for _, d := range w.Deploys {
+		if compile == nil {
+			return fmt.Errorf("%w: it holds deployed programs and this node has no compiler", ErrBadSnapshot)
+		}
+		p, err := compile(d.Name, d.Source)
+		if err != nil {
+			return fmt.Errorf("%w: deployed program %s: %v", ErrBadSnapshot, d.Name, err)
+		}
+		pr, err := newProgram(p, &d.Deploy, d.Index)
+		if err != nil {
+			return fmt.Errorf("%w: %w", ErrBadSnapshot, err)
+		}
+		progs[pr.hash] = pr
+		deploys = append(deploys, pr.hash)
+	}
 	cases := make(map[string]*replica, len(w.Cases))
+	keys := map[string]string{}
 	for _, c := range w.Cases {
-		s, n, err := f.m.DecodeState(c.State)
+		m := f.m
+		if c.Program != "" {
+			p := progs[c.Program]
+			if p == nil {
+				return fmt.Errorf("%w: case %s runs program %s, which the snapshot does not deploy", ErrBadSnapshot, c.ID, short(c.Program))
+			}
+			m = p.m
+		}
+		s, n, err := m.DecodeState(c.State)
 		if err != nil {
 			return fmt.Errorf("%w: case %s: %w", ErrBadSnapshot, c.ID, err)
 		}
 		if s.ID != c.ID {
 			return fmt.Errorf("%w: case %s holds the state of case %s", ErrBadSnapshot, c.ID, s.ID)
 		}
-		cases[c.ID] = &replica{s: *s, n: n, started: c.Started}
+		if w.V == 1 {
+			c.Base = n
+		}
+		if c.Base+uint64(len(c.Events)) != n {
+			return fmt.Errorf("%w: case %s has %d events in its state, %d recorded", ErrBadSnapshot, c.ID, n, c.Base+uint64(len(c.Events)))
+		}
+		if c.Key != "" {
+			if other, ok := keys[c.Key]; ok {
+				return fmt.Errorf("%w: business key %q names cases %s and %s", ErrBadSnapshot, c.Key, other, c.ID)
+			}
+			keys[c.Key] = c.ID
+		}
+		cases[c.ID] = &replica{s: *s, n: n, started: c.Started, key: c.Key, base: c.Base, evs: c.Events, prog: c.Program}
 	}
 	reqs := make(map[string]outcome, len(w.Reqs))
 	order := make([]string, 0, len(w.Reqs))
@@ -115,8 +175,10 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.cases, f.reqs, f.order, f.members, f.applied, f.broken = cases, reqs, order, members, w.Applied, nil
+	f.cases, f.reqs, f.order, f.members, f.keys, f.applied, f.broken = cases, reqs, order, members, keys, w.Applied, nil
+	f.progs, f.deploys = progs, deploys
 	f.restores++
+	f.notify()
 	return nil
 }
 

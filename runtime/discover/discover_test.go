@@ -40,10 +40,9 @@ func TestRunningExample(t *testing.T) {
 }
 
 // TestReceipt: on 08_receipt the discovered tree fits every trace and
-// its precision is close to that of pm4py's golden tree scored by the
-// same replay. The issue asks for 0.02; the trees differ where pm4py's
-// activity-concurrent fall-through picks an activity in set order, and
-// the gap is 0.024 (docs/mining.md), so the test holds the line at 0.03.
+// its precision is within the issue's 0.02 of that of pm4py's golden
+// tree scored by the same replay (the miner finds the tree pm4py 2.2.0
+// finds, precision 0.1363 against the golden tree's 0.1344).
 func TestReceipt(t *testing.T) {
 	l := discover.FromExport(eventlogtest.Read(t, "08_receipt.xes.gz"))
 	got, err := discover.Discover(l, discover.Options{})
@@ -60,7 +59,40 @@ func TestReceipt(t *testing.T) {
 	if sw.Fitness != 1 {
 		t.Errorf("golden tree fitness %v, want 1 (the replay is wrong)", sw.Fitness)
 	}
-	if d := sg.Precision - sw.Precision; d > 0.03 || d < -0.03 {
-		t.Errorf("precision %.4f, golden %.4f: differ by more than 0.03", sg.Precision, sw.Precision)
+	if d := sg.Precision - sw.Precision; d > 0.02 || d < -0.02 {
+		t.Errorf("precision %.4f, golden %.4f: differ by more than 0.02", sg.Precision, sw.Precision)
+	}
+}
+
+// TestMatchesPm4py220: on the other shared logs the miner finds the
+// trees of pm4py 2.2.0's inductive miner (testdata/pm4py220), up to the
+// order of the children of commutative operators, and they fit.
+func TestMatchesPm4py220(t *testing.T) {
+	for _, c := range []struct{ log, tree string }{
+		{"03_repairExample.xes.gz", "03_repairExample_xes-im.ptml"},
+		{"helpdesk.xes.gz", "helpdesk_xes-im.ptml"},
+		{"helpdesk.csv", "helpdesk_csv-im.ptml"},
+		{"bpi_12_w.csv", "bpi_12_w_csv-im.ptml"},
+	} {
+		l := discover.FromExport(eventlogtest.Read(t, c.log))
+		got, err := discover.Discover(l, discover.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := os.Open(filepath.Join("testdata", "pm4py220", c.tree))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := discover.ReadPTML(f)
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if g, w := got.Canonical().String(), want.Canonical().String(); g != w {
+			t.Errorf("%s: tree\n got %s\nwant %s", c.log, g, w)
+		}
+		if s := discover.Evaluate(got, l); s.Fitness != 1 {
+			t.Errorf("%s: fitness %v, want 1", c.log, s.Fitness)
+		}
 	}
 }

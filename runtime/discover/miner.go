@@ -12,7 +12,8 @@ import (
 // Options tune discovery.
 type Options struct {
 	// Noise is IMf's threshold in [0, 1): 0 is the plain inductive miner
-	// (every trace fits the tree); 0.2 ignores directly-follows edges
+	// (every trace fits the tree), as pm4py 2.2.0 runs it (classic.go);
+	// 0.2 ignores directly-follows edges
 	// rarer than a fifth of their source's most frequent edge when no cut
 	// exists on the whole graph.
 	Noise float64
@@ -28,6 +29,16 @@ func Discover(l *Log, o Options) (*Node, error) {
 	}
 	if len(l.Names) == 0 {
 		return nil, ErrNoActivities
+	}
+	if o.Noise == 0 {
+		var cl clog
+		for _, t := range l.Traces {
+			for range t.Count {
+				cl = append(cl, t.Acts)
+			}
+		}
+		c := &classic{names: l.Names}
+		return c.mine(newSub(dedup(cl), true), 0), nil
 	}
 	m := &miner{names: l.Names, noise: o.Noise}
 	s := sublog{}

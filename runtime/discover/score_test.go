@@ -45,6 +45,13 @@ func TestCuts(t *testing.T) {
 		{[]string{"a", ""}, "X( 'a', tau )"},
 		{[]string{"a a a", "a"}, "*( 'a', tau )"},
 		{[]string{"x"}, "'x'"},
+		// pm4py 2.2.0's rules: the sequence cut layers the components
+		// and a sequence split hands empty traces down, so each later
+		// part is skipped on its own.
+		{[]string{"a b c", "a"}, "->( 'a', X( 'b', tau ), X( 'c', tau ) )"},
+		// No cut while a sublog holds an empty trace: it is split off
+		// first.
+		{[]string{"a b", "b a", ""}, "X( +( 'a', 'b' ), tau )"},
 	} {
 		got := mine(t, logOf(c.traces...), 0).Canonical().String()
 		if got != c.want {

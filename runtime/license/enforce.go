@@ -189,6 +189,23 @@ func (l *Payload) CheckAccelerator() error {
 	return &LimitError{Limit: LimitAccelerator, Msg: fmt.Sprintf("licence limit %s: tier %s does not include accelerators; run kernels on the CPU (unset KNHK_DEVICE or set it to cpu)", LimitAccelerator, l.Tier)}
 }
 
+// CheckAcceleratorTime refuses a kernel call on an accelerator when the
+// licence does not include accelerators, or when usedNS, the
+// accelerator time of this month so far, has reached its
+// accelerator_seconds_per_month. The caller then runs the call on the
+// CPU: the limit slows a case, it never fails one.
+func (l *Payload) CheckAcceleratorTime(usedNS int64) error {
+	if !l.Limits.Accelerator {
+		return &LimitError{Limit: LimitAccelerator, Msg: fmt.Sprintf("licence limit %s: tier %s does not include accelerators; kernel calls run on the CPU", LimitAccelerator, l.Tier)}
+	}
+	if s := l.Limits.AcceleratorSecondsPerMonth; s != nil && usedNS >= *s*int64(time.Second) {
+		used := time.Duration(usedNS).Round(time.Millisecond)
+		return &LimitError{Limit: LimitAcceleratorSeconds, Max: *s, Used: usedNS / int64(time.Second),
+			Msg: fmt.Sprintf("licence limit %s (%d, tier %s) reached: %v of accelerator time used this month; kernel calls run on the CPU until next month", LimitAcceleratorSeconds, *s, l.Tier, used)}
+	}
+	return nil
+}
+
 // CheckClusterSize refuses a cluster of n nodes beyond the licence.
 func (l *Payload) CheckClusterSize(n int) error {
 	if c := l.Limits.ClusterSize; c != nil && int64(n) > *c {

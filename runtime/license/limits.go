@@ -21,6 +21,9 @@ type Limits struct {
 	TransitionsPerMonth *int64 `json:"transitions_per_month,omitempty"` // transitions fired per calendar month (UTC)
 	ClusterSize         *int64 `json:"cluster_size,omitempty"`          // nodes in a cluster
 	Accelerator         bool   `json:"accelerator,omitempty"`           // kernels may run on a GPU or other accelerator
+	// AcceleratorSecondsPerMonth bounds the accelerator time of a
+	// calendar month (UTC); beyond it kernel calls run on the CPU.
+	AcceleratorSecondsPerMonth *int64 `json:"accelerator_seconds_per_month,omitempty"`
 	// GraceDays is how long after expiry the licence still admits new
 	// starts, with a warning.
 	GraceDays int64 `json:"grace_days,omitempty"`
@@ -34,6 +37,7 @@ const (
 	LimitTransitionsPerMonth = "transitions_per_month"
 	LimitClusterSize         = "cluster_size"
 	LimitAccelerator         = "accelerator"
+	LimitAcceleratorSeconds  = "accelerator_seconds_per_month"
 	LimitGraceDays           = "grace_days"
 	LimitExpiry              = "expiry"
 )
@@ -45,6 +49,7 @@ func (l *Limits) counts() map[string]**int64 {
 		LimitConcurrentCases:     &l.ConcurrentCases,
 		LimitTransitionsPerMonth: &l.TransitionsPerMonth,
 		LimitClusterSize:         &l.ClusterSize,
+		LimitAcceleratorSeconds:  &l.AcceleratorSecondsPerMonth,
 	}
 }
 
@@ -114,7 +119,7 @@ func (l *Limits) check() error {
 func (l *Limits) String() string {
 	var b strings.Builder
 	for _, name := range LimitNames() {
-		fmt.Fprintf(&b, "  %-22s %s\n", name+":", l.value(name))
+		fmt.Fprintf(&b, "  %-31s %s\n", name+":", l.value(name))
 	}
 	return b.String()
 }

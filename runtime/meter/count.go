@@ -38,6 +38,12 @@ type Usage struct {
 	// StorageBytes is the bytes of the month's event records (case id,
 	// kind and payload) the log stores.
 	StorageBytes int64 `json:"storage_bytes"`
+	// AcceleratorNS and AcceleratorCalls are the time and the number of
+	// kernel calls an accelerator ran in the month, from the data
+	// directory's ledger (accel.go), not from the log, which does not
+	// record kernel calls.
+	AcceleratorNS    int64 `json:"accelerator_ns,omitempty"`
+	AcceleratorCalls int64 `json:"accelerator_calls,omitempty"`
 	// FirstSeq and LastSeq are the sequence numbers of the month's first
 	// and last event records (0 when there are none).
 	FirstSeq uint64 `json:"first_seq"`

@@ -60,7 +60,7 @@ func (u *Usage) check() error {
 		return fmt.Errorf("usage report month %q; want YYYY-MM", u.Month)
 	case !digestRE.MatchString(u.Digest):
 		return fmt.Errorf("usage report digest %q; want 64 hex digits", u.Digest)
-	case u.Cases < 0 || u.Transitions < 0 || u.Events < 0 || u.TaskTimeNS < 0 || u.StorageBytes < 0:
+	case u.Cases < 0 || u.Transitions < 0 || u.Events < 0 || u.TaskTimeNS < 0 || u.StorageBytes < 0 || u.AcceleratorNS < 0 || u.AcceleratorCalls < 0:
 		return errors.New("usage report has a negative count")
 	case u.Cases > u.Events || u.Transitions > u.Events:
 		return fmt.Errorf("usage report counts more cases (%d) or transitions (%d) than events (%d)", u.Cases, u.Transitions, u.Events)
@@ -89,7 +89,8 @@ func (r *Report) Verify(trust *sign.TrustSet, policy sign.Policy) error {
 	return nil
 }
 
-// Reconcile compares r with a recount of the log: nil when every field
+// Reconcile compares r with a recount of the log (and of the
+// accelerator ledger, for its accelerator fields): nil when every field
 // agrees, else an error naming each that does not.
 func (r *Report) Reconcile(recount Usage) error {
 	recount.Customer, recount.Tenant = r.Customer, r.Tenant

@@ -7,20 +7,33 @@ import (
 	"time"
 )
 
-// encoder turns a prefix into standardised features: the last three
-// activities (one-hot), how often each activity occurred so far, the
-// prefix length, the time since the case started and since the last
-// event, and the hour of day and weekday of the last event (as angles,
-// so that midnight and Sunday wrap).
+// encoder turns a prefix into features for the trees: the last few
+// activities (one-hot, with a "none" column before the case's first),
+// how often each activity occurred so far and how long the steps that
+// ended in it took in all, the prefix length and the number of
+// distinct and repeated activities in it, the time since the case
+// started and since each of the last two events, the hour of day and
+// weekday of the last event (also as angles, so that midnight and
+// Sunday wrap) and of the case's first, and the date of the last event
+// (so that the trees can tell recent behaviour from old when the
+// process drifts; a later date falls in the latest bin).
+//
+// Chosen on a validation split carved from the training cases of the
+// shared logs (docs/mining.md): the per-activity times and the date
+// each lowered the validation MAE by about 1%; inter-case features
+// (open cases, events in the last hour or day, cases completed in the
+// last day) did not, and are left out.
 type encoder struct {
-	A         int // activities
-	Mean, Std []float64
+	A int // activities
 }
 
 // history is how many of the last activities are features.
 const history = 3
 
-func (e *encoder) dim() int { return e.A + (history-1)*(e.A+1) + e.A + 7 }
+// timeFeatures is the number of features after the activity counts.
+const timeFeatures = 16
+
+func (e *encoder) dim() int { return e.A + (history-1)*(e.A+1) + 2*e.A + timeFeatures }
 
 func hours(d time.Duration) float64 { return math.Log1p(max(d.Hours(), 0)) }
 
@@ -38,51 +51,54 @@ func (e *encoder) raw(f []float64, p Prefix) {
 	}
 	h := A + (history-1)*(A+1)
 	counts := f[h : h+A]
+	distinct := 0
 	for _, a := range c.Acts[:k] {
+		if counts[a] == 0 {
+			distinct++
+		}
 		counts[a]++
 	}
 	for i := range counts {
 		counts[i] = math.Log1p(counts[i])
 	}
-	rest := f[h+A:]
-	last := c.Times[k-1]
+	spent := f[h+A : h+2*A]
+	for i := 1; i < k; i++ {
+		spent[c.Acts[i]] += c.Times[i].Sub(c.Times[i-1]).Hours()
+	}
+	for i := range spent {
+		spent[i] = math.Log1p(max(spent[i], 0))
+	}
+	rest := f[h+2*A:]
+	last, first := c.Times[k-1], c.Times[0]
 	rest[0] = math.Log1p(float64(k))
-	rest[1] = hours(last.Sub(c.Times[0]))
+	rest[1] = hours(last.Sub(first))
 	if k > 1 {
 		rest[2] = hours(last.Sub(c.Times[k-2]))
 	}
-	hr := (float64(last.Hour()) + float64(last.Minute())/60) / 24 * 2 * math.Pi
-	w := float64(last.Weekday()) / 7 * 2 * math.Pi
-	rest[3], rest[4] = math.Sin(hr), math.Cos(hr)
-	rest[5], rest[6] = math.Sin(w), math.Cos(w)
+	if k > 2 {
+		rest[3] = hours(c.Times[k-2].Sub(c.Times[k-3]))
+	}
+	rest[4] = float64(distinct)
+	hr := float64(last.Hour()) + float64(last.Minute())/60
+	wd := float64(last.Weekday())
+	rest[5], rest[6] = hr, wd
+	rest[7], rest[8] = math.Sin(hr/24*2*math.Pi), math.Cos(hr/24*2*math.Pi)
+	rest[9], rest[10] = math.Sin(wd/7*2*math.Pi), math.Cos(wd/7*2*math.Pi)
+	rest[11] = float64(first.Weekday())
+	rest[12] = float64(first.Hour()) + float64(first.Minute())/60
+	// Days to the end of the week of the last event (Saturday 0h), a
+	// clock the process's waiting times often follow.
+	rest[13] = math.Mod(float64(time.Saturday-last.Weekday())+7, 7) - hr/24
+	rest[14] = float64(k - distinct) // repeated activities
+	rest[15] = float64(last.Unix()) / 86400
 }
 
-// fit sets the scaling from the prefixes.
-func (e *encoder) fit(ps []Prefix) {
-	n := e.dim()
-	e.Mean, e.Std = make([]float64, n), make([]float64, n)
-	f := make([]float64, n)
-	for _, p := range ps {
-		e.raw(f, p)
-		for i, v := range f {
-			e.Mean[i] += v
-			e.Std[i] += v * v
-		}
+// rawSet returns the raw features of the prefixes, row-major.
+func (e *encoder) rawSet(ps []Prefix) []float64 {
+	d := e.dim()
+	x := make([]float64, len(ps)*d)
+	for i, p := range ps {
+		e.raw(x[i*d:(i+1)*d], p)
 	}
-	for i := range e.Mean {
-		m := e.Mean[i] / float64(len(ps))
-		v := e.Std[i]/float64(len(ps)) - m*m
-		e.Mean[i], e.Std[i] = m, math.Sqrt(max(v, 0))
-		if e.Std[i] < 1e-9 {
-			e.Std[i] = 1
-		}
-	}
-}
-
-// encode writes the scaled features of p into f.
-func (e *encoder) encode(f []float64, p Prefix) {
-	e.raw(f, p)
-	for i := range f {
-		f[i] = (f[i] - e.Mean[i]) / e.Std[i]
-	}
+	return x
 }

@@ -1,6 +1,7 @@
-// This file implements the predictor: a softmax network for the next
-// activity and a quantile network for the remaining time, with split
-// conformal calibration of the interval.
+// This file implements the predictor: gradient-boosted trees for the
+// next activity (softmax) and for the median and the outer quantiles of
+// the remaining time (pinball loss), with split conformal calibration
+// of the interval.
 
 package predict
 
@@ -14,38 +15,35 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/knhk/knhk/runtime/export"
-	"github.com/knhk/knhk/runtime/predict/nn"
+	"github.com/knhk/knhk/runtime/predict/gbt"
 )
 
 // Options tune training.
 type Options struct {
-	Steps  int     // minibatch steps per network (default 1000)
-	Batch  int     // minibatch size (default 256)
-	Hidden int     // hidden units per layer (default 64)
-	Level  float64 // interval coverage (default 0.9)
-	// Ensemble is how many networks of each kind, from different random
-	// starts, predict together (probabilities and quantiles averaged;
-	// default 1: three gain about 0.001 in accuracy and 0.5% in MAE on
-	// the shared logs for three times the training).
-	Ensemble int
-	Seed     uint64
+	// Steps is the most boosting rounds per model (default 1000); the
+	// rounds used are chosen by early stopping on held-out cases.
+	Steps int
+	Level float64 // interval coverage (default 0.9)
+	Seed  uint64
 }
 
 func (o *Options) defaults() {
 	if o.Steps == 0 {
 		o.Steps = 1000
 	}
-	if o.Batch == 0 {
-		o.Batch = 256
-	}
-	if o.Hidden == 0 {
-		o.Hidden = 64
-	}
 	if o.Level == 0 {
 		o.Level = 0.9
 	}
-	if o.Ensemble == 0 {
-		o.Ensemble = 1
+}
+
+// params are the boosting settings, chosen on a validation split carved
+// from the training cases of the shared logs (docs/mining.md): depth 3
+// to 8 and leaves of 10 to 50 rows were within 1% of each other.
+func params(o Options, rows int) gbt.Params {
+	return gbt.Params{
+		Rounds: o.Steps, LR: 0.05, Depth: 5, Lambda: 1, Subsample: 0.8, Patience: 50,
+		// Small logs (a data directory's first cases) still split.
+		MinLeaf: min(max(rows/100, 1), 20),
 	}
 }
 
@@ -54,17 +52,21 @@ func (o *Options) defaults() {
 type Model struct {
 	Names []string
 	enc   encoder
-	next  []*nn.Net // classes: activities, then End
-	rem   []*nn.Net // log1p(days) quantiles (1-level)/2, 0.5, (1+level)/2
-	// Q widens the quantile interval (in log1p days) so that it covers
-	// Level of the calibration prefixes (conformalised quantile
+	next  *gbt.Model // classes: activities, then End
+	// The remaining-time models predict log(1 + remaining days): the
+	// median (the point prediction, minimising the absolute error) and
+	// the (1-Level)/2 and (1+Level)/2 quantiles.
+	median, lo, hi *gbt.Model
+	// Q widens the quantile interval (in log(1 + days)) so that it
+	// covers Level of the calibration prefixes (conformalised quantile
 	// regression, Romano et al. 2019).
 	Q     float64
 	Level float64
 	// MaxTarget is the largest training target: predictions are clamped
-	// to it, since a network extrapolates wildly outside what it saw
-	// and expm1 of that would be years.
+	// to it.
 	MaxTarget float64
+	// Rounds are the boosting rounds early stopping chose, for reports.
+	NextRounds, MedianRounds int
 }
 
 // Prediction is what a model says about a prefix.
@@ -77,65 +79,86 @@ type Prediction struct {
 
 const day = 24 * time.Hour
 
-// Train fits a model on the cases: the first 80% (by start) train the
-// networks, the last 20% calibrate the interval.
+// Train fits a model on the cases. The cases are ordered by start and
+// cut into the first 70% (fit), the next 15% (stop) and the last 15%
+// (calibrate), so that every choice is scored on cases later than those
+// it learned from, as the model will be:
+//
+//   - the median and the next-activity models learn from fit, stop early
+//     on the rest, and are refitted on all the cases with the rounds so
+//     chosen (plus a fifth, for the larger set), so they know the most
+//     recent behaviour;
+//   - the quantile models learn from fit and stop early on stop, and
+//     calibrate only the cases they never saw conformalise the interval.
 func Train(names []string, cases []Case, o Options) (*Model, error) {
 	o.defaults()
 	if len(cases) < 5 {
 		return nil, fmt.Errorf("%w: %d cases, want at least 5", ErrTooSmall, len(cases))
 	}
+	if !(o.Level > 0 && o.Level < 1) {
+		return nil, fmt.Errorf("interval level %v is outside (0, 1)", o.Level)
+	}
 	cs := slices.Clone(cases)
 	slices.SortStableFunc(cs, func(a, b Case) int { return a.Times[0].Compare(b.Times[0]) })
-	cut := len(cs) * 4 / 5
-	fit, cal := cs[:cut], cs[cut:]
-	m := &Model{Names: names, enc: encoder{A: len(names)}, Level: o.Level}
-	// The next-activity network needs no calibration and learns from
-	// every training case; the remaining-time network leaves the latest
-	// fifth to calibrate its interval on.
-	all := Prefixes(cs, true)
-	timed := Prefixes(fit, false)
-	calib := Prefixes(cal, false)
-	if len(timed) == 0 || len(calib) == 0 {
+	a, b := len(cs)*70/100, len(cs)*85/100
+	a = max(a, 1)
+	b = max(b, a)
+	fitC, stopC, calC := cs[:a], cs[a:b], cs[b:]
+	all := Prefixes(cs, false)
+	if len(all) == 0 {
 		return nil, fmt.Errorf("%w: every case has a single event, nothing to learn about what comes next", ErrTooSmall)
 	}
-	m.enc.fit(all)
+	m := &Model{Names: names, enc: encoder{A: len(names)}, Level: o.Level}
 	rng := rand.New(rand.NewPCG(o.Seed, 0x6b6e686b))
-	d := m.enc.dim()
+
+	// Next activity.
+	wholeFit, wholeRest, wholeAll := Prefixes(fitC, true), Prefixes(cs[a:], true), Prefixes(cs, true)
 	A := len(names)
-
-	x := m.features(all)
-	y := mat.NewDense(len(all), A+1, nil)
-	for i, p := range all {
-		y.Set(i, class(p.Next, A), 1)
+	p := params(o, len(wholeAll))
+	nx := gbt.FitSoftmax(m.set(wholeFit), classes(wholeFit, A), m.set(wholeRest), classes(wholeRest, A), A+1, p, rng)
+	m.NextRounds = len(nx.Trees)
+	if len(wholeRest) > 0 {
+		p.Rounds = max(m.NextRounds*6/5, 1)
 	}
-	for range o.Ensemble {
-		n := nn.New([]int{d, o.Hidden, o.Hidden, A + 1}, nn.ReLU, rng)
-		n.Fit(x, y, nn.SoftmaxCE{}, o.Steps, o.Batch, 0.003, rng)
-		m.next = append(m.next, n)
-	}
+	m.next = gbt.FitSoftmax(m.set(wholeAll), classes(wholeAll, A), nil, nil, A+1, p, rng)
 
+	// Remaining time: the median.
+	fit, rest := Prefixes(fitC, false), Prefixes(cs[a:], false)
+	if len(fit) == 0 {
+		fit = all
+	}
+	for _, q := range all {
+		m.MaxTarget = max(m.MaxTarget, target(q))
+	}
+	p = params(o, len(all))
+	md := gbt.FitQuantile(m.set(fit), targets(fit), m.set(rest), targets(rest), 0.5, p, rng)
+	m.MedianRounds = len(md.Trees)
+	if len(rest) > 0 {
+		p.Rounds = max(m.MedianRounds*6/5, 1)
+	}
+	m.median = gbt.FitQuantile(m.set(all), targets(all), nil, nil, 0.5, p, rng)
+
+	// The interval: quantiles from fit (early stopping on stop), then
+	// calibrated on cal; where a set is empty (a few cases only) the
+	// next earlier one stands in, and the interval is then calibrated
+	// on cases the models saw.
+	stop, calib := Prefixes(stopC, false), Prefixes(calC, false)
+	if len(calib) == 0 {
+		calib = stop
+	}
+	if len(calib) == 0 {
+		calib = fit
+	}
+	p = params(o, len(fit))
 	lo, hi := (1-o.Level)/2, (1+o.Level)/2
-	xt := m.features(timed)
-	yt := mat.NewDense(len(timed), 3, nil)
-	for i, p := range timed {
-		v := target(p)
-		yt.SetRow(i, []float64{v, v, v})
-		m.MaxTarget = max(m.MaxTarget, v)
-	}
-	for range o.Ensemble {
-		n := nn.New([]int{d, o.Hidden, o.Hidden, 3}, nn.ReLU, rng)
-		n.Fit(xt, yt, nn.Pinball{Taus: []float64{lo, 0.5, hi}}, o.Steps, o.Batch, 0.003, rng)
-		m.rem = append(m.rem, n)
-	}
-
-	// Conformal calibration: the score of a prefix is how far its
-	// target lies outside the quantile interval (negative inside).
-	out := m.quantiles(m.features(calib))
+	m.lo = gbt.FitQuantile(m.set(fit), targets(fit), m.set(stop), targets(stop), lo, p, rng)
+	m.hi = gbt.FitQuantile(m.set(fit), targets(fit), m.set(stop), targets(stop), hi, p, rng)
 	scores := make([]float64, len(calib))
-	for i, p := range calib {
-		v := target(p)
-		q := m.clamp(out.RawRowView(i))
-		scores[i] = max(q[0]-v, v-q[2])
+	cx := m.set(calib)
+	for i, q := range calib {
+		l, _, h := m.quantiles(cx.RawRowView(i))
+		v := target(q)
+		scores[i] = max(l-v, v-h)
 	}
 	slices.Sort(scores)
 	k := int(math.Ceil(float64(len(scores)+1)*o.Level)) - 1
@@ -150,33 +173,61 @@ func class(next, A int) int {
 	return next
 }
 
+func classes(ps []Prefix, A int) []int {
+	y := make([]int, len(ps))
+	for i, p := range ps {
+		y[i] = class(p.Next, A)
+	}
+	return y
+}
+
 // target is the regression target: log1p of the remaining days.
 func target(p Prefix) float64 { return math.Log1p(p.Remaining / 86400) }
+
+func targets(ps []Prefix) []float64 {
+	y := make([]float64, len(ps))
+	for i, p := range ps {
+		y[i] = target(p)
+	}
+	return y
+}
 
 func fromTarget(v float64) time.Duration {
 	return time.Duration(math.Max(math.Expm1(v), 0) * float64(day))
 }
 
-func (m *Model) features(ps []Prefix) *mat.Dense {
-	x := mat.NewDense(len(ps), m.enc.dim(), nil)
-	for i, p := range ps {
-		m.enc.encode(x.RawRowView(i), p)
+// set returns the features of the prefixes, one row each; nil for none.
+func (m *Model) set(ps []Prefix) *mat.Dense {
+	if len(ps) == 0 {
+		return nil
 	}
-	return x
+	return mat.NewDense(len(ps), m.enc.dim(), m.enc.rawSet(ps))
+}
+
+// quantiles returns the interval models' quantiles and the median for
+// one row, clamped to [0, MaxTarget].
+func (m *Model) quantiles(x []float64) (lo, med, hi float64) {
+	out := []float64{0}
+	m.lo.Predict(out, x)
+	lo = out[0]
+	m.median.Predict(out, x)
+	med = out[0]
+	m.hi.Predict(out, x)
+	hi = out[0]
+	c := func(v float64) float64 { return min(max(v, 0), m.MaxTarget) }
+	return c(lo), c(med), c(hi)
 }
 
 // Predict predicts for each prefix.
 func (m *Model) Predict(ps []Prefix) []Prediction {
-	if len(ps) == 0 {
-		return nil
-	}
-	x := m.features(ps)
-	nx, rm := m.probs(x), m.quantiles(x)
+	x := m.set(ps)
 	A := len(m.Names)
 	out := make([]Prediction, len(ps))
 	prob := make([]float64, A+1)
 	for i := range ps {
-		copy(prob, nx.RawRowView(i))
+		row := x.RawRowView(i)
+		m.next.Predict(prob, row)
+		gbt.Softmax(prob, slices.Clone(prob))
 		best := 0
 		for j := range prob {
 			if prob[j] > prob[best] {
@@ -188,15 +239,9 @@ func (m *Model) Predict(ps []Prefix) []Prediction {
 			pr.Next = m.Names[best]
 		}
 		pr.NextProb = prob[best]
-		q := m.clamp(rm.RawRowView(i))
-		pr.Remaining = fromTarget(q[1])
-		pr.Low, pr.High = fromTarget(q[0]-m.Q), fromTarget(q[2]+m.Q)
-		if pr.Remaining < pr.Low {
-			pr.Remaining = pr.Low
-		}
-		if pr.Remaining > pr.High {
-			pr.Remaining = pr.High
-		}
+		lo, med, hi := m.quantiles(row)
+		pr.Low, pr.High = fromTarget(lo-m.Q), fromTarget(max(hi, lo)+m.Q)
+		pr.Remaining = min(max(fromTarget(med), pr.Low), pr.High)
 	}
 	return out
 }
@@ -225,56 +270,16 @@ func (m *Model) PredictTrace(t export.Trace) (Prediction, int, error) {
 	return m.Predict([]Prefix{{Case: &c, K: len(c.Acts)}})[0], len(c.Acts), nil
 }
 
-// probs returns the ensemble's mean next-activity probabilities.
-func (m *Model) probs(x *mat.Dense) *mat.Dense {
-	r, _ := x.Dims()
-	c := len(m.Names) + 1
-	out := mat.NewDense(r, c, nil)
-	p := make([]float64, c)
-	for _, n := range m.next {
-		z := n.Forward(x)
-		for i := 0; i < r; i++ {
-			nn.Softmax(p, z.RawRowView(i))
-			row := out.RawRowView(i)
-			for j := range row {
-				row[j] += p[j] / float64(len(m.next))
-			}
-		}
-	}
-	return out
-}
-
-// quantiles returns the ensemble's mean quantiles.
-func (m *Model) quantiles(x *mat.Dense) *mat.Dense {
-	r, _ := x.Dims()
-	out := mat.NewDense(r, 3, nil)
-	for _, n := range m.rem {
-		q := n.Forward(x)
-		q.Scale(1/float64(len(m.rem)), q)
-		out.Add(out, q)
-	}
-	return out
-}
-
-// clamp keeps the quantiles in [0, MaxTarget] and in order.
-func (m *Model) clamp(q []float64) []float64 {
-	for j := range q {
-		q[j] = min(max(q[j], 0), m.MaxTarget)
-	}
-	q[1] = max(q[1], q[0])
-	q[2] = max(q[2], q[1])
-	return q
-}
-
-// NextClass returns the index of the predicted class (len(Names) for
+// nextClass returns the index of the predicted class (len(Names) for
 // the end) for each prefix.
 func (m *Model) nextClass(ps []Prefix) []int {
-	nx := m.probs(m.features(ps))
+	x := m.set(ps)
 	out := make([]int, len(ps))
+	prob := make([]float64, len(m.Names)+1)
 	for i := range ps {
-		row := nx.RawRowView(i)
-		for j := range row {
-			if row[j] > row[out[i]] {
+		m.next.Predict(prob, x.RawRowView(i))
+		for j := range prob {
+			if prob[j] > prob[out[i]] {
 				out[i] = j
 			}
 		}

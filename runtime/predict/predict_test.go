@@ -29,59 +29,83 @@ func evaluate(t *testing.T, name string, maxCases int, o predict.Options) *predi
 	return r
 }
 
-// TestHelpdesk scores the predictor on helpdesk.csv, chronological
-// 2/3-1/3 split. The goals: next activity at least 0.813,
-// intervals covering 90 ± 3%, remaining time MAE at most 0.9 times the
-// 6.42 d baseline. The last is not reached (docs/mining.md: about 1.0
-// times; even medians fitted on the test set itself do not get below
-// 0.92 times), so the test holds the model to the baseline measured in
-// the same run, plus 5%.
-func TestHelpdesk(t *testing.T) {
-	o := predict.Options{}
-	if raceEnabled {
-		o.Steps = 200
+// full says whether to score on the whole shared logs against the
+// issue's goals (KNHK_PREDICT_FULL=1; about 30 s on one core) instead
+// of on samples bounded for CI.
+func full(t *testing.T) bool {
+	if os.Getenv("KNHK_PREDICT_FULL") == "" {
+		return false
 	}
-	r := evaluate(t, "helpdesk.csv", 0, o)
 	if raceEnabled {
-		if r.NextAcc < r.BaseNextAcc-0.05 || r.Coverage < 0.8 {
-			t.Errorf("bounded run: %+v", r)
-		}
-		return
+		t.Log("KNHK_PREDICT_FULL ignored under the race detector")
+		return false
 	}
-	if r.NextAcc < 0.813 {
-		t.Errorf("next-activity accuracy %.4f, want at least 0.813", r.NextAcc)
+	return true
+}
+
+// goals checks the goals on a whole log: next-activity accuracy
+// at least the README's baseline, 90% intervals covering 90 ± 3%, and
+// the remaining-time MAE below the baseline measured in the same run
+// (the 0.9 times is not reached: docs/mining.md).
+func goals(t *testing.T, r *predict.Report, nextGoal float64) {
+	t.Helper()
+	if r.NextAcc < nextGoal {
+		t.Errorf("next-activity accuracy %.4f, want at least %.3f", r.NextAcc, nextGoal)
 	}
 	if r.Coverage < 0.87 || r.Coverage > 0.93 {
 		t.Errorf("90%% intervals cover %.4f, want 0.87 to 0.93", r.Coverage)
 	}
-	if r.MAE > 1.05*r.BaseMAE {
-		t.Errorf("MAE %.3f d against baseline %.3f d", r.MAE, r.BaseMAE)
+	if r.MAE >= 0.99*r.BaseMAE {
+		t.Errorf("MAE %.3f d against baseline %.3f d, want below 0.99 times", r.MAE, r.BaseMAE)
 	}
 }
 
-// TestBPI scores on bpi_12_w.csv (72k events). Under -short or the race
-// detector it runs bounded, on the first 2000 cases with fewer steps.
-// The full run reaches next-activity 0.680 (goal 0.687; baseline in the
-// same run 0.667), MAE 0.965 times the baseline (goal 0.9), coverage
-// 0.92.
-func TestBPI(t *testing.T) {
-	if testing.Short() || raceEnabled {
-		r := evaluate(t, "bpi_12_w.csv", 2000, predict.Options{Steps: 200})
-		if r.NextAcc < r.BaseNextAcc-0.05 || r.Coverage < 0.8 {
-			t.Errorf("bounded run: %+v", r)
-		}
-		return
-	}
-	r := evaluate(t, "bpi_12_w.csv", 0, predict.Options{})
+// bounded checks a run on a sample: the model beats the baselines of
+// the same run (the remaining-time one only when mae is set: on a few
+// hundred cases of bpi_12_w it does not) and its intervals cover most
+// held-out prefixes.
+func bounded(t *testing.T, r *predict.Report, mae bool) {
+	t.Helper()
 	if r.NextAcc < r.BaseNextAcc {
 		t.Errorf("next-activity accuracy %.4f below the baseline %.4f", r.NextAcc, r.BaseNextAcc)
 	}
-	if r.Coverage < 0.87 || r.Coverage > 0.95 {
+	if mae && r.MAE >= r.BaseMAE {
+		t.Errorf("MAE %.3f d not below the baseline %.3f d", r.MAE, r.BaseMAE)
+	}
+	if r.Coverage < 0.8 {
 		t.Errorf("90%% intervals cover %.4f", r.Coverage)
 	}
-	if r.MAE > r.BaseMAE {
-		t.Errorf("MAE %.3f d above the baseline %.3f d", r.MAE, r.BaseMAE)
+}
+
+// TestHelpdesk scores the predictor on helpdesk.csv, chronological
+// 2/3-1/3 split: the whole log (a few seconds) unless under -short or
+// the race detector, which run its first 1200 cases (500 and at most
+// 50 rounds per model under the race detector).
+func TestHelpdesk(t *testing.T) {
+	if raceEnabled {
+		bounded(t, evaluate(t, "helpdesk.csv", 500, predict.Options{Steps: 50}), true)
+		return
 	}
+	if testing.Short() {
+		bounded(t, evaluate(t, "helpdesk.csv", 1200, predict.Options{}), true)
+		return
+	}
+	goals(t, evaluate(t, "helpdesk.csv", 0, predict.Options{}), 0.813)
+}
+
+// TestBPI scores on bpi_12_w.csv (72k events): its first 1500 cases
+// (300 and at most 50 rounds under the race detector), or the whole
+// log with KNHK_PREDICT_FULL=1.
+func TestBPI(t *testing.T) {
+	if full(t) {
+		goals(t, evaluate(t, "bpi_12_w.csv", 0, predict.Options{}), 0.687)
+		return
+	}
+	if raceEnabled {
+		bounded(t, evaluate(t, "bpi_12_w.csv", 300, predict.Options{Steps: 50}), false)
+		return
+	}
+	bounded(t, evaluate(t, "bpi_12_w.csv", 1500, predict.Options{}), true)
 }
 
 // TestPredictTrace: a model trained on a strict sequence predicts its
@@ -102,7 +126,7 @@ func TestPredictTrace(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := predict.Train(d.Names, d.Cases, predict.Options{Steps: 500})
+	m, err := predict.Train(d.Names, d.Cases, predict.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ package auth
 import (
 	"context"
 	"fmt"
+	"time"
 )
 
 // Role is what a principal may do within its tenant; a higher role may do
@@ -44,6 +45,14 @@ type Principal struct {
 	Subject string // the token's sub claim ("static" for --token-file)
 	Tenant  string // the tenant the principal belongs to
 	Role    Role
+	// ID is the token's id (its jti claim), empty when it has none.
+	ID string
+	// Once marks a one-time token: the server accepts its ID once
+	// (replay.go).
+	Once bool
+	// Expires is when the credential expires; zero when it does not
+	// (the static token, a client certificate checked by TLS).
+	Expires time.Time
 }
 
 type principalKey struct{}

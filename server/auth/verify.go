@@ -6,6 +6,7 @@ import (
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
+	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -14,9 +15,12 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/knhk/knhk/runtime/sign"
 )
 
 // DefaultTenant is the tenant of the static --token-file token and of a
@@ -32,6 +36,8 @@ type Claims struct {
 	jwt.RegisteredClaims
 	Tenant string `json:"tenant"`
 	Role   string `json:"role"`
+	// Once makes the token good for one call (replay.go); it needs a jti.
+	Once bool `json:"once,omitempty"`
 }
 
 // Key is a public key tokens may be signed with, and its id (the kid
@@ -90,6 +96,9 @@ func ParseKeys(name string, b []byte) ([]Key, error) {
 type Verifier struct {
 	// Keys are the public keys a JWT may be signed with.
 	Keys []Key
+	// Signers are the composite keys a knhk token (ktoken.go) may be
+	// signed with.
+	Signers *sign.TrustSet
 	// Issuer, when set, must equal the token's iss; Audience, when set,
 	// must be among its aud.
 	Issuer, Audience string
@@ -107,6 +116,9 @@ type Verifier struct {
 func (v *Verifier) Verify(token string) (Principal, error) {
 	if v.Static != "" && subtle.ConstantTimeCompare([]byte(token), []byte(v.Static)) == 1 {
 		return Principal{Subject: "static", Tenant: DefaultTenant, Role: RoleAdmin}, nil
+	}
+	if strings.HasPrefix(token, TokenPrefix) {
+		return v.verifySigned(token)
 	}
 	if len(v.Keys) == 0 {
 		return Principal{}, fmt.Errorf("%w: wrong bearer token", ErrUnauthenticated)
@@ -133,11 +145,14 @@ func (v *Verifier) Verify(token string) (Principal, error) {
 	if c.Tenant == "" {
 		return Principal{}, fmt.Errorf("%w: the token has no tenant claim", ErrUnauthenticated)
 	}
+	if c.Once && c.ID == "" {
+		return Principal{}, fmt.Errorf("%w: a one-time token without a jti", ErrUnauthenticated)
+	}
 	role, err := ParseRole(c.Role)
 	if err != nil {
 		return Principal{}, fmt.Errorf("%w: %v", ErrUnauthenticated, err)
 	}
-	return Principal{Subject: c.Subject, Tenant: c.Tenant, Role: role}, nil
+	return Principal{Subject: c.Subject, Tenant: c.Tenant, Role: role, ID: c.ID, Once: c.Once, Expires: c.ExpiresAt.Time}, nil
 }
 
 // keyFunc picks the key a token's kid names, or, without a kid, offers
@@ -172,7 +187,8 @@ func (v *Verifier) keyFunc(t *jwt.Token) (any, error) {
 }
 
 // Issue signs a token for p with the Ed25519 key priv, valid for ttl,
-// naming issuer and the key's id.
+// naming issuer and the key's id. p.ID, when set, is its jti; p.Once
+// makes it a one-time token (a jti is made when p.ID is empty).
 func Issue(priv ed25519.PrivateKey, issuer string, p Principal, ttl time.Duration, now time.Time) (string, error) {
 	if p.Tenant == "" || p.Role == RoleNone {
 		return "", errors.New("a token needs a tenant and a role")
@@ -181,17 +197,29 @@ func Issue(priv ed25519.PrivateKey, issuer string, p Principal, ttl time.Duratio
 	if err != nil {
 		return "", err
 	}
+	if p.Once && p.ID == "" {
+		p.ID = NewTokenID()
+	}
 	c := Claims{
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer:    issuer,
 			Subject:   p.Subject,
 			IssuedAt:  jwt.NewNumericDate(now),
 			ExpiresAt: jwt.NewNumericDate(now.Add(ttl)),
+			ID:        p.ID,
 		},
 		Tenant: p.Tenant,
 		Role:   p.Role.String(),
+		Once:   p.Once,
 	}
 	t := jwt.NewWithClaims(jwt.SigningMethodEdDSA, c)
 	t.Header["kid"] = kid
 	return t.SignedString(priv)
+}
+
+// NewTokenID returns a random token id: 16 bytes in hex.
+func NewTokenID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }

@@ -32,6 +32,7 @@ func mount(m *server.Mux, s *server.Service, wait time.Duration) {
 	m.Handle("GET /console/api/case", http.HandlerFunc(h.caseJSON))
 	m.Handle("GET /console/api/program", http.HandlerFunc(h.programJSON))
 	m.Handle("GET /console/api/graph", http.HandlerFunc(h.graphSVG))
+	m.Handle("GET /console/api/whoami", http.HandlerFunc(whoami))
 	m.HandlePublic("/", Assets())
 }
 

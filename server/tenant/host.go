@@ -35,6 +35,10 @@ type Options struct {
 	// Mount, if set, adds a tenant's own handlers to its mux once it is
 	// open (knhk serve: the tenant's /metrics).
 	Mount func(id string, svc *server.Service, mux *server.Mux)
+	// Closed, if set, is called once tenant id's Service, opened by Open,
+	// is closed (knhk serve: the tenant's receipt log signs its last
+	// checkpoint).
+	Closed func(id string)
 	// MaxBody bounds a request's body in bytes.
 	MaxBody int64
 	// Reload is how often the registry is reread (default 1s), so knhk
@@ -44,6 +48,11 @@ type Options struct {
 	Logf func(format string, args ...any)
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
+	// ReplayWindow is how far a request nonce's time may be from the
+	// server's clock (default DefaultReplayWindow); RequireNonce refuses
+	// calls that change data without a nonce (replay.go).
+	ReplayWindow time.Duration
+	RequireNonce bool
 }
 
 // Host serves the tenants of a data directory.
@@ -51,11 +60,15 @@ type Host struct {
 	opts   Options
 	def    http.Handler
 	tokens tokenCache
+	replay *replayGuard
 
 	mu      sync.Mutex
 	reg     *Registry
 	regTime time.Time // modification time of the registry read
 	open    map[string]*served
+	// closing holds the tenants being closed to reopen with new keys or
+	// a new licence (keys.go): a call waits for the close before opening.
+	closing map[string]chan struct{}
 	closed  bool
 	stop    chan struct{}
 	done    chan struct{}
@@ -64,6 +77,8 @@ type Host struct {
 // served is an open tenant; its fields are set once ready is closed,
 // err when it failed to open.
 type served struct {
+	id     string
+	rev    int // the registry revision of the tenant's keys and licence opened
 	ready  chan struct{}
 	err    error
 	svc    *server.Service
@@ -110,7 +125,12 @@ func NewHost(o Options) (*Host, error) {
 	if o.Logf == nil {
 		o.Logf = func(string, ...any) {}
 	}
-	h := &Host{opts: o, open: map[string]*served{}, stop: make(chan struct{}), done: make(chan struct{})}
+	h := &Host{opts: o, open: map[string]*served{}, closing: map[string]chan struct{}{}, stop: make(chan struct{}), done: make(chan struct{})}
+	g, err := newReplayGuard(o.Data, o.ReplayWindow, o.RequireNonce, o.Now())
+	if err != nil {
+		return nil, err
+	}
+	h.replay = g
 	if err := h.reload(); err != nil {
 		return nil, err
 	}
@@ -118,11 +138,11 @@ func NewHost(o Options) (*Host, error) {
 	// timers and tasks go on after a restart without waiting for a call.
 	for _, t := range h.reg.Tenants {
 		if t.State == Active || t.State == Suspended {
-			go func(id string, q Quota) {
-				if _, err := h.serve(id, q); err != nil {
+			go func(id string, q Quota, rev int) {
+				if _, err := h.serve(id, q, rev); err != nil {
 					h.opts.Logf("%v", err)
 				}
-			}(t.ID, t.Quota)
+			}(t.ID, t.Quota, t.Revision)
 		}
 	}
 	go h.loop()
@@ -188,7 +208,16 @@ func (h *Host) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		server.WriteError(w, r, connect.CodeUnauthenticated, err.Error())
 		return
 	}
+	need, ok := auth.Required(r)
+	if !ok {
+		need = auth.RoleAdmin
+	}
+	if err := h.replay.check(r, p, need, h.opts.Now()); err != nil {
+		server.WriteError(w, r, connect.CodeUnauthenticated, err.Error())
+		return
+	}
 	r = r.WithContext(auth.WithPrincipal(r.Context(), p))
+	noteCaller(r, p) // for the audit (audit.go)
 	if p.Tenant == auth.DefaultTenant {
 		h.def.ServeHTTP(w, r)
 		return
@@ -245,8 +274,9 @@ func (h *Host) tenant(id string) (*served, connect.Code, error) {
 	}
 	t := h.reg.Get(id)
 	var q Quota
+	var rev int
 	if t != nil {
-		q = t.Quota
+		q, rev = t.Quota, t.Revision
 	}
 	h.mu.Unlock()
 	switch {
@@ -255,7 +285,7 @@ func (h *Host) tenant(id string) (*served, connect.Code, error) {
 	case t.State == Suspended:
 		return nil, connect.CodePermissionDenied, fmt.Errorf("tenant %s is suspended", id)
 	}
-	s, err := h.serve(id, q)
+	s, err := h.serve(id, q, rev)
 	if err != nil {
 		return nil, connect.CodeInternal, err
 	}
@@ -265,7 +295,7 @@ func (h *Host) tenant(id string) (*served, connect.Code, error) {
 // serve returns tenant id's Service and handlers, opening them when
 // they are not open. Only the callers for id wait for its opening (the
 // recovery of its data directory); other tenants' calls go on.
-func (h *Host) serve(id string, q Quota) (*served, error) {
+func (h *Host) serve(id string, q Quota, rev int) (*served, error) {
 	h.mu.Lock()
 	if h.closed {
 		h.mu.Unlock()
@@ -279,9 +309,13 @@ func (h *Host) serve(id string, q Quota) (*served, error) {
 		}
 		return s, nil
 	}
-	s := &served{ready: make(chan struct{}), quota: q, bucket: newBucket(q, h.opts.Now())}
+	s := &served{id: id, rev: rev, ready: make(chan struct{}), quota: q, bucket: newBucket(q, h.opts.Now())}
 	h.open[id] = s
+	prev := h.closing[id]
 	h.mu.Unlock()
+	if prev != nil {
+		<-prev // its old Service still holds the directory
+	}
 
 	s.err = h.openTenant(id, s)
 	close(s.ready)
@@ -338,6 +372,7 @@ func (h *Host) loop() {
 		case <-h.stop:
 			return
 		case <-tick.C:
+			h.replay.sweep(h.opts.Now())
 			if err := h.reload(); err != nil {
 				h.opts.Logf("tenants: %v", err)
 			}
@@ -366,14 +401,21 @@ func (h *Host) reload() error {
 	}
 	h.reg, h.regTime = reg, mt
 	var gone []string
-	var closing []*served
+	var closing, reopen []*served
 	for id, s := range h.open {
 		t := reg.Get(id)
-		if t == nil || t.State == Deleted {
+		switch {
+		case t == nil || t.State == Deleted:
 			gone = append(gone, id)
 			closing = append(closing, s)
 			delete(h.open, id)
-		} else {
+		case t.Revision != s.rev:
+			// Its keys or licence changed: close it, then open it
+			// again with them.
+			reopen = append(reopen, s)
+			delete(h.open, id)
+			h.closing[id] = make(chan struct{})
+		default:
 			s.setQuota(t.Quota, h.opts.Now())
 		}
 	}
@@ -384,13 +426,22 @@ func (h *Host) reload() error {
 	}
 	h.mu.Unlock()
 	for _, s := range closing {
-		<-s.ready
-		if s.err != nil {
-			continue
+		h.closeServed(s)
+	}
+	for _, s := range reopen {
+		h.closeServed(s)
+		h.mu.Lock()
+		close(h.closing[s.id])
+		delete(h.closing, s.id)
+		t := h.reg.Get(s.id)
+		h.mu.Unlock()
+		if t != nil && t.State != Deleted {
+			go func(id string, q Quota, rev int) {
+				if _, err := h.serve(id, q, rev); err != nil {
+					h.opts.Logf("%v", err)
+				}
+			}(t.ID, t.Quota, t.Revision)
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		s.svc.Close(ctx)
-		cancel()
 	}
 	for _, id := range gone {
 		if err := Erase(h.opts.Data, id); err != nil {
@@ -398,6 +449,23 @@ func (h *Host) reload() error {
 		}
 	}
 	return nil
+}
+
+// closeServed closes an open tenant's Service, waiting for its opening
+// to end first.
+func (h *Host) closeServed(s *served) {
+	<-s.ready
+	if s.err != nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := s.svc.Close(ctx); err != nil {
+		h.opts.Logf("tenant %s: %v", s.id, err)
+	}
+	if h.opts.Closed != nil {
+		h.opts.Closed(s.id)
+	}
 }
 
 // Erase removes the directory of deleted tenant id unless a server has
@@ -439,6 +507,9 @@ func (h *Host) Close(ctx context.Context) error {
 		}
 		if err := s.svc.Close(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("tenant %s: %w", id, err))
+		}
+		if h.opts.Closed != nil {
+			h.opts.Closed(id)
 		}
 	}
 	return errors.Join(errs...)

@@ -62,6 +62,12 @@ type fixture struct {
 
 func newFixture(t testing.TB, quotas map[string]Quota) *fixture {
 	t.Helper()
+	return newFixtureWith(t, quotas, nil)
+}
+
+// newFixtureWith is newFixture with edit applied to the Host's options.
+func newFixtureWith(t testing.TB, quotas map[string]Quota, edit func(*Options)) *fixture {
+	t.Helper()
 	data := t.TempDir()
 	reg, err := Load(data)
 	if err != nil {
@@ -84,14 +90,18 @@ func newFixture(t testing.TB, quotas map[string]Quota) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := NewHost(Options{
+	o := Options{
 		Data:     data,
 		Verifier: &auth.Verifier{Keys: keys, Issuer: Issuer, Static: "static-token"},
 		Open: func(id, dir string, admit func(string) (func(), error)) (*server.Service, error) {
 			return server.Open(dir, server.Options{IndexEvery: -1, AdmitStart: admit})
 		},
 		Reload: 20 * time.Millisecond,
-	})
+	}
+	if edit != nil {
+		edit(&o)
+	}
+	h, err := NewHost(o)
 	if err != nil {
 		t.Fatal(err)
 	}

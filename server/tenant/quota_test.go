@@ -280,7 +280,7 @@ func TestOpenAtStart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := h1.serve("acme", Quota{})
+	s, err := h1.serve("acme", Quota{}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

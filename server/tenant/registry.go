@@ -48,6 +48,13 @@ type Tenant struct {
 	State   State     `json:"state"`
 	Created time.Time `json:"created"`
 	Quota   Quota     `json:"quota,omitzero"`
+	// Policy is the weakest signature class the tenant's trust directory
+	// accepts and its signing key signs with (default classical); see
+	// keys.go.
+	Policy string `json:"policy,omitempty"`
+	// Revision counts changes of the tenant's keys and licence: a
+	// running server reopens the tenant when it moves.
+	Revision int `json:"revision,omitempty"`
 }
 
 // Registry is the data directory's tenants.

@@ -6,8 +6,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/golang-jwt/jwt/v5"
-
 	"github.com/knhk/knhk/server/auth"
 )
 
@@ -44,9 +42,8 @@ func (c *tokenCache) verify(v interface {
 		return p, err
 	}
 	until := now.Add(tokenCacheTTL)
-	var claims jwt.RegisteredClaims
-	if _, _, err := jwt.NewParser().ParseUnverified(tok, &claims); err == nil && claims.ExpiresAt != nil && claims.ExpiresAt.Before(until) {
-		until = claims.ExpiresAt.Time
+	if !p.Expires.IsZero() && p.Expires.Before(until) {
+		until = p.Expires
 	}
 	c.mu.Lock()
 	if c.m == nil || len(c.m) >= tokenCacheMax {

@@ -1,12 +1,18 @@
-// This file implements the ABCI application: the cluster FSM behind
-// CheckTx, FinalizeBlock and Commit.
+// This file implements the ABCI application: the cluster FSM, the
+// driver's lease and the validator set behind InitChain, CheckTx,
+// FinalizeBlock and Commit.
 
 package bft
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"sort"
 	"sync"
+	"time"
 
 	abci "github.com/cometbft/cometbft/abci/types"
 	"github.com/hashicorp/raft"
@@ -18,20 +24,41 @@ import (
 // App is the engine as an ABCI application.
 type App struct {
 	abci.BaseApplication
-
 	prog string
 	fsm  *cluster.FSM
 
 	mu      sync.Mutex
+	chainID string
 	height  int64
 	appHash []byte
+	// hashes are the application hashes of the last blocks, by height,
+	// for comparing validators that are at different heights.
+	hashes map[int64][]byte
+	// leaseLen is the lease's length (genesis), lease the committed
+	// lease.
+	leaseLen time.Duration
+	lease    Lease
+	// vals is the validator set as the application changed it;
+	// removed, the validators it removed for misbehavior.
+	vals    map[string]*member
+	removed []Removal
+	// persist says where the state is saved; saved is the height of the
+	// last save (see persist.go).
+	persist Persistence
+	saved   int64
 	// tamper, when set (tests), replaces the hash the app answers: a
 	// replica that lies about its state.
 	tamper func([]byte) []byte
+	// observe, when set (tests), is told each transaction a block
+	// carried and its outcome.
+	observe func(height int64, t *Tx, err error)
 	// misbehavior is what committed blocks reported: validators that
 	// signed conflicting votes (equivocation) or attacked light clients.
 	misbehavior []abci.Misbehavior
 }
+
+// keepHashes is how many blocks' hashes an App remembers.
+const keepHashes = 4096
 
 // Misbehavior returns the misbehavior the committed blocks reported, in
 // order: CometBFT turns conflicting votes of one validator into
@@ -47,11 +74,37 @@ var _ abci.Application = (*App)(nil)
 // NewApp returns an application for the program of m, whose hash is
 // prog.
 func NewApp(m *engine.Machine, prog string) *App {
-	return &App{prog: prog, fsm: cluster.NewFSM(m, prog)}
+	return &App{prog: prog, fsm: cluster.NewFSM(m, prog), hashes: map[int64][]byte{}, leaseLen: DefaultLease, vals: map[string]*member{}}
 }
 
 // FSM returns the application's state.
 func (a *App) FSM() *cluster.FSM { return a.fsm }
+
+// Program returns the hash of the application's program.
+func (a *App) Program() string { return a.prog }
+
+// ChainID returns the chain's id (known from the genesis on).
+func (a *App) ChainID() string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.chainID
+}
+
+// Height returns the last block the application applied.
+func (a *App) Height() int64 {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.height
+}
+
+// AppHashAt returns the application hash this validator computed for
+// block height, false when it did not apply that block or forgot it.
+func (a *App) AppHashAt(height int64) ([]byte, bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	h, ok := a.hashes[height]
+	return h, ok
+}
 
 // Info tells CometBFT how far the application is.
 func (a *App) Info(context.Context, *abci.RequestInfo) (*abci.ResponseInfo, error) {
@@ -60,54 +113,240 @@ func (a *App) Info(context.Context, *abci.RequestInfo) (*abci.ResponseInfo, erro
 	return &abci.ResponseInfo{Data: "knhk", LastBlockHeight: a.height, LastBlockAppHash: a.appHash}, nil
 }
 
-// CheckTx admits a transaction to the mempool when it is a well-formed
-// command of this program.
-func (a *App) CheckTx(_ context.Context, req *abci.RequestCheckTx) (*abci.ResponseCheckTx, error) {
-	c, err := cluster.DecodeCommand(req.Tx)
-	if err != nil {
-		return &abci.ResponseCheckTx{Code: 1, Log: err.Error()}, nil
-	}
-	if c.Program != a.prog {
-		return &abci.ResponseCheckTx{Code: 2, Log: fmt.Sprintf("%v: command of program %s", cluster.ErrProgram, c.Program)}, nil
-	}
-	return &abci.ResponseCheckTx{Code: 0}, nil
-}
-
-// FinalizeBlock applies the block's commands in order; each result says
-// whether its command applied, and why not.
-func (a *App) FinalizeBlock(_ context.Context, req *abci.RequestFinalizeBlock) (*abci.ResponseFinalizeBlock, error) {
-	res := &abci.ResponseFinalizeBlock{TxResults: make([]*abci.ExecTxResult, len(req.Txs))}
-	for i, tx := range req.Txs {
-		// Raft indexes stand in for the transaction's place in the
-		// chain: the same on every replica.
-		idx := uint64(req.Height)<<16 | uint64(i+1)
-		r, _ := a.fsm.Apply(&raft.Log{Index: idx, Type: raft.LogCommand, Data: tx}).(*cluster.Result)
-		switch {
-		case r == nil:
-			res.TxResults[i] = &abci.ExecTxResult{Code: 3, Log: "no outcome"}
-		case r.Err != nil:
-			res.TxResults[i] = &abci.ExecTxResult{Code: 1, Log: r.Err.Error()}
-		default:
-			res.TxResults[i] = &abci.ExecTxResult{Code: 0}
-		}
-	}
-	h, err := a.fsm.StateHash()
+// InitChain takes the genesis: the chain id, the validators and the
+// lease's length.
+func (a *App) InitChain(_ context.Context, req *abci.RequestInitChain) (*abci.ResponseInitChain, error) {
+	n, err := parseGenesis(req.AppStateBytes)
 	if err != nil {
 		return nil, err
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	a.chainID, a.leaseLen = req.ChainId, n
+	if err := a.setValidators(req.Validators); err != nil {
+		return nil, err
+	}
+	return &abci.ResponseInitChain{}, nil
+}
+
+// CheckTx admits a transaction to the mempool when it is well formed,
+// signed by a validator of the set and, for an event, a command of this
+// program. Whether its driver holds the lease is for the block to say.
+func (a *App) CheckTx(_ context.Context, req *abci.RequestCheckTx) (*abci.ResponseCheckTx, error) {
+	t, err := DecodeTx(req.Tx)
+	if err != nil {
+		return &abci.ResponseCheckTx{Code: codeBad, Log: err.Error()}, nil
+	}
+	a.mu.Lock()
+	err = a.verify(t)
+	a.mu.Unlock()
+	if err == nil && t.Kind == KindEvent {
+		_, err = a.command(t)
+	}
+	if err != nil {
+		return &abci.ResponseCheckTx{Code: code(err), Log: err.Error()}, nil
+	}
+	return &abci.ResponseCheckTx{Code: codeOK}, nil
+}
+
+// The result codes of a transaction.
+const (
+	codeOK      uint32 = 0
+	codeBad     uint32 = 1 // does not decode, or its signature does not verify
+	codeProgram uint32 = 2 // a command of another program
+	codeSigner  uint32 = 4 // not signed by a validator of the set
+	codeLease   uint32 = 5 // a lease claim refused
+	codeDeposed uint32 = 6 // an event of a driver that does not hold the lease
+	codeRefused uint32 = 7 // an event the case refused (position, transition)
+)
+
+// ErrNotValidator is the outcome of a transaction whose signer is not a
+// validator with voting power.
+var ErrNotValidator = errors.New("not a validator of the set")
+
+func code(err error) uint32 {
+	switch {
+	case errors.Is(err, cluster.ErrProgram):
+		return codeProgram
+	case errors.Is(err, ErrNotValidator):
+		return codeSigner
+	case errors.Is(err, ErrLeaseHeld):
+		return codeLease
+	case errors.Is(err, ErrDeposed):
+		return codeDeposed
+	case errors.Is(err, ErrBadTx), errors.Is(err, cluster.ErrBadCommand):
+		return codeBad
+	}
+	return codeRefused
+}
+
+// verify checks that a validator with power signed t; a.mu is held.
+func (a *App) verify(t *Tx) error {
+	v := a.vals[t.Driver]
+	if v == nil || v.power == 0 {
+		return fmt.Errorf("%w: %s", ErrNotValidator, short(t.Driver))
+	}
+	return t.Verify(v.pub, a.chainID)
+}
+
+// command decodes an event transaction's command and checks what the
+// FSM would otherwise stop on: a command of another program, another
+// op, an event that does not decode. A driver's transaction must not
+// be able to stop the honest validators' FSMs.
+func (a *App) command(t *Tx) (*cluster.Command, error) {
+	c, err := cluster.DecodeCommand(t.Cmd)
+	if err != nil {
+		return nil, err
+	}
+	if c.Program != a.prog {
+		return nil, fmt.Errorf("%w: command of program %s", cluster.ErrProgram, c.Program)
+	}
+	if c.Op != cluster.OpEvent {
+		return nil, fmt.Errorf("%w: op %s in the Byzantine mode", cluster.ErrBadCommand, c.Op)
+	}
+	if _, err := engine.DecodeEvent(c.Event); err != nil {
+		return nil, fmt.Errorf("%w: case %s event %d: %v", cluster.ErrBadCommand, c.Case, c.Pos, err)
+	}
+	return c, nil
+}
+
+// FinalizeBlock first removes the validators the block proves to have
+// misbehaved, then applies the block's transactions in order; each
+// result says whether its transaction applied, and why not.
+func (a *App) FinalizeBlock(_ context.Context, req *abci.RequestFinalizeBlock) (*abci.ResponseFinalizeBlock, error) {
+	res := &abci.ResponseFinalizeBlock{TxResults: make([]*abci.ExecTxResult, len(req.Txs))}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	res.ValidatorUpdates = a.punish(req.Misbehavior, req.Height)
+	now := req.Time.UnixNano()
+	for i, tx := range req.Txs {
+		// Raft indexes stand in for the transaction's place in the
+		// chain: the same on every replica.
+		idx := uint64(req.Height)<<16 | uint64(i+1)
+		err := a.deliver(tx, idx, now, req.Height)
+		if a.observe != nil {
+			t, _ := DecodeTx(tx)
+			a.observe(req.Height, t, err)
+		}
+		if err != nil {
+			res.TxResults[i] = &abci.ExecTxResult{Code: code(err), Log: err.Error()}
+		} else {
+			res.TxResults[i] = &abci.ExecTxResult{Code: codeOK}
+		}
+	}
+	h, err := a.hash()
+	if err != nil {
+		return nil, err
+	}
 	if a.tamper != nil {
 		h = a.tamper(h)
 	}
 	a.height, a.appHash = req.Height, h
+	a.hashes[req.Height] = h
+	delete(a.hashes, req.Height-keepHashes)
 	a.misbehavior = append(a.misbehavior, req.Misbehavior...)
 	res.AppHash = h
 	return res, nil
 }
 
-// Commit keeps every block (the engine's states are small; pruning is
-// not done yet).
+// deliver applies one transaction; a.mu is held.
+func (a *App) deliver(tx []byte, idx uint64, now, height int64) error {
+	t, err := DecodeTx(tx)
+	if err != nil {
+		return err
+	}
+	if err := a.verify(t); err != nil {
+		return err
+	}
+	if t.Kind == KindLease {
+		return a.grant(t, now, height)
+	}
+	if err := a.admit(t); err != nil {
+		return err
+	}
+	if _, err := a.command(t); err != nil {
+		return err
+	}
+	r, _ := a.fsm.Apply(&raft.Log{Index: idx, Type: raft.LogCommand, Data: t.Cmd}).(*cluster.Result)
+	switch {
+	case r == nil:
+		return errors.New("no outcome")
+	case r.Err != nil:
+		return r.Err
+	}
+	return nil
+}
+
+// hash is the application hash: the SHA-256 of the FSM's state and of
+// the application's own (chain, lease, validator set, removals); a.mu
+// is held.
+func (a *App) hash() ([]byte, error) {
+	fh, err := a.fsm.StateHash()
+	if err != nil {
+		return nil, err
+	}
+	type val struct {
+		Address string `json:"a"`
+		Key     []byte `json:"k"`
+		Power   int64  `json:"p"`
+	}
+	var vals []val
+	for addr, v := range a.vals {
+		vals = append(vals, val{addr, v.pub.Bytes(), v.power})
+	}
+	sort.Slice(vals, func(i, j int) bool { return vals[i].Address < vals[j].Address })
+	b, err := json.Marshal(struct {
+		Chain   string    `json:"c"`
+		Lease   Lease     `json:"l"`
+		Len     int64     `json:"n"`
+		Vals    []val     `json:"v"`
+		Removed []Removal `json:"r"`
+	}{a.chainID, a.lease, int64(a.leaseLen), vals, a.removed})
+	if err != nil {
+		return nil, err
+	}
+	s := sha256.New()
+	s.Write(fh)
+	s.Write(b)
+	return s.Sum(nil), nil
+}
+
+// Query answers "/lease" (the committed lease) and "/validators" (the
+// validator set with its removals) as JSON.
+func (a *App) Query(_ context.Context, req *abci.RequestQuery) (*abci.ResponseQuery, error) {
+	var v any
+	switch req.Path {
+	case "/lease":
+		v = a.Lease()
+	case "/validators":
+		v = a.Validators()
+	default:
+		return &abci.ResponseQuery{Code: codeBad, Log: fmt.Sprintf("unknown query path %q: want /lease or /validators", req.Path)}, nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return &abci.ResponseQuery{Code: codeOK, Value: b, Height: a.Height()}, nil
+}
+
+// Commit saves the state every so many blocks when the App persists
+// (see [App.Persist]) and then lets CometBFT prune the blocks more than
+// KeepBlocks below the saved state; otherwise it keeps every block.
 func (a *App) Commit(context.Context, *abci.RequestCommit) (*abci.ResponseCommit, error) {
-	return &abci.ResponseCommit{}, nil
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	res := &abci.ResponseCommit{}
+	if a.persist.Path == "" {
+		return res, nil
+	}
+	if a.height-a.saved >= a.persist.Every {
+		if err := a.save(); err != nil {
+			return nil, fmt.Errorf("saving the application state of block %d: %w", a.height, err)
+		}
+	}
+	if k := a.persist.KeepBlocks; k > 0 && a.saved-k > 1 {
+		res.RetainHeight = a.saved - k
+	}
+	return res, nil
 }

@@ -17,26 +17,31 @@ import (
 )
 
 // Driver runs the cases of one validator's App on an engine whose log
-// is the chain.
+// is the chain, for one term of the lease.
 type Driver struct {
-	app *App
-	eng *engine.Engine
-	ctx context.Context
+	app  *App
+	eng  *engine.Engine
+	ctx  context.Context
+	term uint64
 
 	mu    sync.Mutex
 	kicks map[string]chan struct{}
 	wg    sync.WaitGroup
 }
 
-// NewDriver returns a driver for app; its engine evaluates with eval,
-// runs tasks with w and proposes through node. ctx bounds its life.
-func NewDriver(ctx context.Context, prog *ir.Program, eval engine.Evaluator, w engine.Worker, app *App, node Broadcaster) (*Driver, error) {
-	eng, err := engine.New(engine.Config{Program: prog, Eval: eval, Worker: w, Log: &Log{App: app, Node: node}})
+// NewDriver returns a driver for l.App whose engine evaluates with eval,
+// runs tasks with w and proposes through l, at l's term. ctx bounds its
+// life: a [Standby] ends it when the lease of its term is lost.
+func NewDriver(ctx context.Context, prog *ir.Program, eval engine.Evaluator, w engine.Worker, l *Log) (*Driver, error) {
+	eng, err := engine.New(engine.Config{Program: prog, Eval: eval, Worker: w, Log: l})
 	if err != nil {
 		return nil, err
 	}
-	return &Driver{app: app, eng: eng, ctx: ctx, kicks: map[string]chan struct{}{}}, nil
+	return &Driver{app: l.App, eng: eng, ctx: ctx, term: l.Term, kicks: map[string]chan struct{}{}}, nil
 }
+
+// Term returns the lease's term the driver proposes at.
+func (d *Driver) Term() uint64 { return d.term }
 
 // Recover drives every case of the chain that has not ended.
 func (d *Driver) Recover() {

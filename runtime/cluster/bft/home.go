@@ -14,6 +14,7 @@ import (
 	"time"
 
 	cfg "github.com/cometbft/cometbft/config"
+	"github.com/cometbft/cometbft/crypto"
 	cmtlog "github.com/cometbft/cometbft/libs/log"
 	nm "github.com/cometbft/cometbft/node"
 	"github.com/cometbft/cometbft/p2p"
@@ -27,7 +28,20 @@ import (
 type homeFile struct {
 	Listen string   `json:"listen"` // host:port of its p2p
 	Peers  []string `json:"peers"`  // ID@host:port of the others
+	// SaveEvery is how many blocks apart the application saves its
+	// state (DefaultSaveEvery when 0); KeepBlocks, when positive, lets
+	// CometBFT prune the blocks more than that below the saved state.
+	SaveEvery  int64 `json:"save_every,omitempty"`
+	KeepBlocks int64 `json:"keep_blocks,omitempty"`
 }
+
+// DefaultSaveEvery is how many blocks apart a validator opened by
+// [Open] saves its application's state.
+const DefaultSaveEvery = 100
+
+// appStateFile is where, under a home's data directory, the
+// application's state is saved.
+const appStateFile = "knhk-app.json"
 
 const homeName = "knhk-bft.json"
 
@@ -38,7 +52,10 @@ func Init(dir string, n int, host string, basePort int, chainID string) error {
 	if n < 1 {
 		return fmt.Errorf("a network needs at least one validator, got %d", n)
 	}
-	gen := &types.GenesisDoc{ChainID: chainID, GenesisTime: time.Now().UTC(), ConsensusParams: types.DefaultConsensusParams()}
+	// The lease's length is in the genesis, so that every validator
+	// grants and expires it alike; edit it there before the first start.
+	gen := &types.GenesisDoc{ChainID: chainID, GenesisTime: time.Now().UTC(), ConsensusParams: types.DefaultConsensusParams(),
+		AppState: []byte(fmt.Sprintf(`{"lease_ms":%d}`, DefaultLease.Milliseconds()))}
 	var ids []string
 	var homes []string
 	for i := range n {
@@ -108,6 +125,10 @@ func Open(home string, app *App, logOutput io.Writer) (*nm.Node, error) {
 	c.P2P.PexReactor = false
 	c.RPC.ListenAddress = ""
 	c.ProxyApp = ""
+	// Nobody searches transactions (there is no RPC server), and
+	// CometBFT never closes the index's database, which would keep a
+	// restarted validator in the same process from opening it.
+	c.TxIndex.Indexer = "null"
 	// A case waits for each of its events' blocks: wait 200ms for late
 	// votes after a commit instead of CometBFT's default second.
 	c.Consensus.TimeoutCommit = 200 * time.Millisecond
@@ -115,6 +136,18 @@ func Open(home string, app *App, logOutput io.Writer) (*nm.Node, error) {
 		if _, err := os.Stat(f); err != nil {
 			return nil, fmt.Errorf("validator home %s: %w", home, err)
 		}
+	}
+	if h.SaveEvery < 0 || h.KeepBlocks < 0 {
+		return nil, fmt.Errorf("%s: save_every %d and keep_blocks %d must not be negative", filepath.Join(home, homeName), h.SaveEvery, h.KeepBlocks)
+	}
+	if h.SaveEvery == 0 {
+		h.SaveEvery = DefaultSaveEvery
+	}
+	if err := os.MkdirAll(c.DBDir(), 0o700); err != nil {
+		return nil, err
+	}
+	if err := app.Persist(Persistence{Path: filepath.Join(c.DBDir(), appStateFile), Every: h.SaveEvery, KeepBlocks: h.KeepBlocks}); err != nil {
+		return nil, fmt.Errorf("validator home %s: %w", home, err)
 	}
 	pv := privval.LoadFilePV(c.PrivValidatorKeyFile(), c.PrivValidatorStateFile())
 	nk, err := p2p.LoadNodeKey(c.NodeKeyFile())
@@ -131,4 +164,15 @@ func Open(home string, app *App, logOutput io.Writer) (*nm.Node, error) {
 		return nil, err
 	}
 	return node, nil
+}
+
+// Key returns the consensus key of node's validator, which signs its
+// lease and its events; a node whose key is not in its home (a remote
+// signer) cannot drive.
+func Key(node *nm.Node) (crypto.PrivKey, error) {
+	pv, ok := node.PrivValidator().(*privval.FilePV)
+	if !ok {
+		return nil, fmt.Errorf("the validator's key is not a file in its home (%T): it cannot sign as a driver", node.PrivValidator())
+	}
+	return pv.Key.PrivKey, nil
 }

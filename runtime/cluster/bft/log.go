@@ -1,5 +1,6 @@
 // This file implements the driver's event log: an engine beside one
-// node proposes each event as a transaction and waits for its block.
+// node proposes each event as a transaction, signed for the term of its
+// lease, and waits for its block.
 
 package bft
 
@@ -8,49 +9,85 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/cometbft/cometbft/types"
-
+	"github.com/cometbft/cometbft/crypto"
 	coretypes "github.com/cometbft/cometbft/rpc/core/types"
+	"github.com/cometbft/cometbft/types"
 
 	"github.com/knhk/knhk/runtime/cluster"
 	"github.com/knhk/knhk/runtime/engine"
 )
 
-// Broadcaster submits a transaction and waits until a block holds it
-// (CometBFT's local or HTTP RPC client).
+// Broadcaster submits transactions (CometBFT's local or HTTP RPC
+// client): BroadcastTxCommit waits until a block holds one,
+// BroadcastTxSync until the mempool took it.
 type Broadcaster interface {
 	BroadcastTxCommit(ctx context.Context, tx types.Tx) (*coretypes.ResultBroadcastTxCommit, error)
+	BroadcastTxSync(ctx context.Context, tx types.Tx) (*coretypes.ResultBroadcastTx, error)
 }
 
-// Log is an engine.EventLog whose appends are committed transactions.
+// Log is an engine.EventLog whose appends are committed transactions of
+// the driver that holds the lease of Term.
 type Log struct {
 	App  *App // the node's application, for positions and recovery
 	Node Broadcaster
+	Key  crypto.PrivKey // the validator's consensus key, which signs
+	Term uint64         // the lease's term
 }
 
 var _ engine.Snapshotter = (*Log)(nil)
 
 // Append proposes ev at the case's next position and returns once a
-// committed block applied it.
+// committed block applied it. An event of a term whose lease another
+// validator took is refused by the block, never applied: the error then
+// wraps ErrDeposed.
 func (l *Log) Append(ctx context.Context, caseID string, ev *engine.Event) error {
 	b, err := engine.EncodeEvent(ev)
 	if err != nil {
 		return err
 	}
 	c := &cluster.Command{Op: cluster.OpEvent, Program: l.App.prog, Case: caseID, Pos: l.App.fsm.Events(caseID), Event: b}
-	tx, err := c.Encode()
+	cmd, err := c.Encode()
 	if err != nil {
 		return err
 	}
-	res, err := l.Node.BroadcastTxCommit(ctx, tx)
+	t := &Tx{Kind: KindEvent, Term: l.Term, Cmd: cmd}
+	if err := t.Sign(l.Key, l.App.ChainID()); err != nil {
+		return err
+	}
+	tx, err := t.Encode()
 	if err != nil {
 		return err
 	}
-	if res.CheckTx.Code != 0 {
-		return fmt.Errorf("transaction refused: %s", res.CheckTx.Log)
+	return commit(ctx, l.Node, tx)
+}
+
+// commit broadcasts tx and waits for its block, or for ctx: CometBFT's
+// local client does not stop on a context, so the wait does.
+func commit(ctx context.Context, node Broadcaster, tx []byte) error {
+	type answer struct {
+		res *coretypes.ResultBroadcastTxCommit
+		err error
 	}
-	if res.TxResult.Code != 0 {
-		return fmt.Errorf("transaction in block %d not applied: %s", res.Height, res.TxResult.Log)
+	ch := make(chan answer, 1)
+	go func() {
+		res, err := node.BroadcastTxCommit(ctx, tx)
+		ch <- answer{res, err}
+	}()
+	var a answer
+	select {
+	case a = <-ch:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	switch {
+	case a.err != nil:
+		return a.err
+	case a.res.CheckTx.Code != 0:
+		return fmt.Errorf("transaction refused: %s", a.res.CheckTx.Log)
+	case a.res.TxResult.Code == codeDeposed:
+		return fmt.Errorf("%w (block %d: %s)", ErrDeposed, a.res.Height, a.res.TxResult.Log)
+	case a.res.TxResult.Code != 0:
+		return fmt.Errorf("transaction in block %d not applied: %s", a.res.Height, a.res.TxResult.Log)
 	}
 	return nil
 }

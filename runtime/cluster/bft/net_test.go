@@ -12,12 +12,15 @@ import (
 	"time"
 
 	cfg "github.com/cometbft/cometbft/config"
+	"github.com/cometbft/cometbft/crypto"
+	"github.com/cometbft/cometbft/crypto/ed25519"
 	cmtlog "github.com/cometbft/cometbft/libs/log"
 	nm "github.com/cometbft/cometbft/node"
 	"github.com/cometbft/cometbft/p2p"
 	"github.com/cometbft/cometbft/privval"
 	"github.com/cometbft/cometbft/proxy"
 	"github.com/cometbft/cometbft/rpc/client/local"
+	coretypes "github.com/cometbft/cometbft/rpc/core/types"
 	"github.com/cometbft/cometbft/types"
 
 	"github.com/knhk/knhk/compiler"
@@ -111,7 +114,8 @@ func network(t *testing.T, prog *ir.Program, n, liar int, tamper func([]byte) []
 		t.Fatal(err)
 	}
 	hash, _ := prog.Hash()
-	gen := &types.GenesisDoc{ChainID: "knhk-test", GenesisTime: time.Now().Add(-time.Second), ConsensusParams: types.DefaultConsensusParams()}
+	gen := &types.GenesisDoc{ChainID: "knhk-test", GenesisTime: time.Now().Add(-time.Second), ConsensusParams: types.DefaultConsensusParams(),
+		AppState: []byte(fmt.Sprintf(`{"lease_ms":%d}`, testLease.Milliseconds()))}
 	var cfgs []*cfg.Config
 	var pvs []*privval.FilePV
 	var keys []*p2p.NodeKey
@@ -190,11 +194,28 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// driver returns an engine beside validator v whose events are
-// transactions.
+// testLease is the lease of the test networks' genesis: short, so that
+// a failover does not wait long, and still many blocks.
+const testLease = 3 * time.Second
+
+// driver commits the lease of term 1 to validator v (nobody else
+// claims it in these tests) and returns an engine beside v whose events
+// are that term's transactions.
 func driver(t *testing.T, prog *ir.Program, v *validator) *engine.Engine {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	node := local.New(v.node)
+	lease := &Tx{Kind: KindLease, Term: 1}
+	waitFor(t, "the genesis", func() bool { return v.app.ChainID() != "" })
+	if err := lease.Sign(v.pv.Key.PrivKey, v.app.ChainID()); err != nil {
+		t.Fatal(err)
+	}
+	tx, _ := lease.Encode()
+	if err := commit(ctx, node, tx); err != nil {
+		t.Fatal(err)
+	}
 	eng, err := engine.New(engine.Config{Program: prog, Eval: &host.Evaluator{}, Worker: worker.New(prog, worker.Options{Registry: registry()}),
-		Log: &Log{App: v.app, Node: local.New(v.node)}})
+		Log: &Log{App: v.app, Node: node, Key: v.pv.Key.PrivKey, Term: 1}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,8 +257,8 @@ func TestFourValidatorsAgree(t *testing.T) {
 		}
 		// Honest validators report no misbehavior (the control for
 		// TestEquivocationIsReported).
-		if m := v.app.Misbehavior(); len(m) != 0 {
-			t.Fatalf("validator %d saw misbehavior %v", i, m)
+		if m := v.app.Misbehavior(); len(m) != 0 || len(v.app.Removed()) != 0 {
+			t.Fatalf("validator %d saw misbehavior %v, removed %v", i, m, v.app.Removed())
 		}
 	}
 }
@@ -282,9 +303,11 @@ func TestLyingValidatorIsDetected(t *testing.T) {
 	}
 }
 
-// TestTransactionsAreChecked: a command of another program never
-// enters a block, and a command replayed at a position its case has
-// passed is in a block but not applied.
+// TestTransactionsAreChecked: a bare cluster command, a command of
+// another program and a transaction not signed by a validator never
+// enter a block; a command replayed at a position its case has passed,
+// and an event signed by a validator that does not hold the lease, are
+// in a block but not applied.
 func TestTransactionsAreChecked(t *testing.T) {
 	prog := compile(t)
 	vs := network(t, prog, 4, -1, nil)
@@ -297,24 +320,43 @@ func TestTransactionsAreChecked(t *testing.T) {
 	rpc := local.New(vs[1].node)
 	ev, _ := engine.EncodeEvent(&engine.Event{Kind: engine.EvStart, Values: eval.Values("c1")})
 	hash, _ := prog.Hash()
-	other, _ := (&cluster.Command{Op: cluster.OpEvent, Program: "0ther", Case: "c9", Event: ev}).Encode()
-	res, err := rpc.BroadcastTxCommit(ctx, other)
-	if err != nil {
-		t.Fatal(err)
+	send := func(key crypto.PrivKey, term uint64, c *cluster.Command) *coretypes.ResultBroadcastTxCommit {
+		t.Helper()
+		cmd, _ := c.Encode()
+		tx := cmd
+		if key != nil {
+			x := &Tx{Kind: KindEvent, Term: term, Cmd: cmd}
+			if err := x.Sign(key, "knhk-test"); err != nil {
+				t.Fatal(err)
+			}
+			tx, _ = x.Encode()
+		}
+		res, err := rpc.BroadcastTxCommit(ctx, tx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
 	}
-	if res.CheckTx.Code == 0 || !strings.Contains(res.CheckTx.Log, "program version mismatch") {
+	driverKey := vs[0].pv.Key.PrivKey
+	if res := send(nil, 0, &cluster.Command{Op: cluster.OpEvent, Program: hash, Case: "c9", Event: ev}); res.CheckTx.Code == 0 || !strings.Contains(res.CheckTx.Log, "bare cluster command") {
+		t.Fatalf("a bare cluster command: %+v", res.CheckTx)
+	}
+	if res := send(driverKey, 1, &cluster.Command{Op: cluster.OpEvent, Program: "0ther", Case: "c9", Event: ev}); res.CheckTx.Code == 0 || !strings.Contains(res.CheckTx.Log, "program version mismatch") {
 		t.Fatalf("a command of another program: %+v", res.CheckTx)
 	}
-	replay, _ := (&cluster.Command{Op: cluster.OpEvent, Program: hash, Case: "c1", Pos: 0, Event: ev}).Encode()
-	res, err = rpc.BroadcastTxCommit(ctx, replay)
-	if err != nil {
-		t.Fatal(err)
+	if res := send(ed25519.GenPrivKey(), 1, &cluster.Command{Op: cluster.OpEvent, Program: hash, Case: "c9", Event: ev}); res.CheckTx.Code == 0 || !strings.Contains(res.CheckTx.Log, "not a validator") {
+		t.Fatalf("an event signed by a stranger: %+v", res.CheckTx)
 	}
-	if res.TxResult.Code == 0 || !strings.Contains(res.TxResult.Log, "event position conflict") {
+	if res := send(driverKey, 1, &cluster.Command{Op: cluster.OpEvent, Program: hash, Case: "c1", Pos: 0, Event: ev}); res.TxResult.Code == 0 || !strings.Contains(res.TxResult.Log, "event position conflict") {
 		t.Fatalf("a replayed start: %+v", res.TxResult)
 	}
+	// A validator that does not hold the lease proposes c9's start at
+	// the right position: the block refuses it.
+	if res := send(vs[1].pv.Key.PrivKey, 1, &cluster.Command{Op: cluster.OpEvent, Program: hash, Case: "c9", Event: ev}); res.TxResult.Code != codeDeposed || !strings.Contains(res.TxResult.Log, "not the driver") {
+		t.Fatalf("an event of a validator without the lease: %+v", res.TxResult)
+	}
 	if n := vs[1].app.FSM().Events("c1"); n == 0 || vs[1].app.FSM().Events("c9") != 0 {
-		t.Fatalf("c1 has %d events", n)
+		t.Fatalf("c1 has %d events, c9 %d", n, vs[1].app.FSM().Events("c9"))
 	}
 }
 

@@ -1,6 +1,8 @@
 // Package nn is a small dense neural network on gonum matrices: the
-// function approximator of the predictor (next activity, remaining time
-// with quantiles) and of the anomaly detector (an autoencoder).
+// autoencoder of the anomaly detector. The predictor used it for the
+// next activity and the remaining-time quantiles until gradient-boosted
+// trees (runtime/predict/gbt) did better on the validation split of the
+// shared logs (next activity 0.694 against 0.709 on bpi_12_w).
 //
 // A [Net] is a stack of fully connected layers trained by minibatch
 // gradient descent with Adam on one of a few losses ([Loss]): softmax

@@ -12,7 +12,7 @@ let route = '';     // the hash the page shows
 
 function authHeaders(extra) {
   const h = Object.assign({}, extra || {});
-  const t = sessionStorage.getItem('knhk-token');
+  const t = activeToken(); // admin.js: the credential the tenant switcher chose
   if (t) h['Authorization'] = 'Bearer ' + t;
   return h;
 }
@@ -20,8 +20,10 @@ function authHeaders(extra) {
 async function answer(r) {
   const text = await r.text();
   if (r.status === 401) {
-    document.getElementById('token-box').hidden = false;
-    throw new Error('the server needs a bearer token');
+    if (!location.hash.startsWith('#/login')) location.hash = '#/login';
+    let msg = 'the server needs a bearer token';
+    try { msg = JSON.parse(text).message || msg; } catch (e) { /* not JSON */ }
+    throw new Error(msg + ': sign in');
   }
   if (!r.ok) {
     let msg = text;
@@ -307,8 +309,16 @@ function render() {
   const path = route.split('?')[0];
   document.getElementById('nav-cases').classList.toggle('active', path === '#/' || path.startsWith('#/case/'));
   document.getElementById('nav-programs').classList.toggle('active', path.startsWith('#/program'));
+  for (const [id, p] of [['nav-usage', '#/usage'], ['nav-license', '#/license'], ['nav-audit', '#/audit'], ['nav-login', '#/login']]) {
+    document.getElementById(id).classList.toggle('active', path === p);
+  }
+  renderSwitcher(); // admin.js
   let m;
-  if ((m = path.match(/^#\/case\/([^/]+)$/))) casePage(decodeURIComponent(m[1]));
+  if (path === '#/login') loginPage();
+  else if (path === '#/usage') usagePage();
+  else if (path === '#/license') licensePage();
+  else if (path === '#/audit') auditPage();
+  else if ((m = path.match(/^#\/case\/([^/]+)$/))) casePage(decodeURIComponent(m[1]));
   else if (path === '#/programs') programsPage();
   else if ((m = path.match(/^#\/program\/([^/]+)$/))) programPage(decodeURIComponent(m[1]));
   else casesPage();
@@ -316,7 +326,7 @@ function render() {
 
 document.getElementById('token-form').addEventListener('submit', ev => {
   ev.preventDefault();
-  sessionStorage.setItem('knhk-token', document.getElementById('token-input').value.trim());
+  useToken(document.getElementById('token-input').value.trim());
   document.getElementById('token-box').hidden = true;
   render();
 });

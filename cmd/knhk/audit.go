@@ -1,0 +1,216 @@
+// This file implements "knhk audit": the audit log's evidence export for
+// SOC 2 (json, csv, html), from the data directory or from a knhk serve
+// (admins only), and its offline verification.
+
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+
+	"github.com/knhk/knhk/internal/atomicfile"
+	"github.com/knhk/knhk/runtime/audit"
+	"github.com/knhk/knhk/runtime/sign"
+	"github.com/knhk/knhk/server/tenant"
+)
+
+var auditCmd = &command{
+	name:      "audit",
+	usageLine: "knhk audit export [--format json|csv|html] [--data DIR | --server URL] [--tenant T] [-o FILE] | verify [--data DIR | --evidence FILE] [--trust KEY] [--policy P]",
+	short:     "export and verify the audit log: SOC 2 evidence with offline proofs",
+	long: `Audit reads the audit log of the data directory --data (default ./.knhk):
+one hash-chained record per API call of knhk serve --tenants and per admin
+command (knhk tenant, knhk license, erasures), anchored in the receipt
+log's signed Merkle tree when the server keeps one (--sign-key).
+See docs/audit.md.
+
+Audit export writes an evidence report mapped to the SOC 2 common
+criteria CC6 (logical access), CC7 (monitoring) and CC8 (change
+management): the records, which criterion each evidences, the anchors,
+and the anchors' receipts with their inclusion proofs in the latest
+signed checkpoint. --format json (default), csv or html; -o FILE
+(written whole or not at all; default standard output). --tenant T
+keeps only T's records in clear and the others as digests, so the chain
+still verifies. With --server URL (or KNHK_SERVER) the report comes from
+a running knhk serve --tenants and needs an admin's token: a tenant
+admin gets its own tenant's records, the default tenant's admin all.
+
+Audit verify checks, offline, the chain of every record, every anchor
+against the chain and the anchors' receipt proof, and names the first
+bad record. --evidence FILE checks an exported report (json or html)
+instead of a data directory. --trust KEY is the receipt signer's public
+key (a .pub file or a directory); without it the keys stored beside the
+receipt log are used, which shows the log unchanged since it was signed,
+not who signed it. Exit status 1 when anything does not verify.
+`,
+	setup: func(fs *flag.FlagSet) func(*env, []string) int {
+		data := fs.String("data", ".knhk", "the data `DIR`")
+		format := fs.String("format", "json", "the export's `FORMAT`: json, csv or html")
+		out := fs.String("o", "", "write the export to `FILE`")
+		tenantID := fs.String("tenant", "", "export only tenant `T`'s records in clear")
+		srv := serverFlag(fs)
+		evidence := fs.String("evidence", "", "verify the exported report `FILE` instead of a data directory")
+		trust := fs.String("trust", "", "the receipt signer's public key `KEY` (a .pub file or a directory)")
+		policy := fs.String("policy", "classical", "accept receipt checkpoints signed with class `P` or stronger")
+		return func(e *env, args []string) int {
+			if len(args) != 1 {
+				return usageError(e, "want a subcommand: export or verify")
+			}
+			switch args[0] {
+			case "export":
+				if !validFormat(*format) {
+					return usageError(e, "unknown --format %q (want json, csv or html)", *format)
+				}
+				return runAuditExport(e, *data, *srv, *tenantID, *format, *out)
+			case "verify":
+				p, err := sign.ParsePolicy(*policy)
+				if err != nil {
+					return usageError(e, "%v", err)
+				}
+				return runAuditVerify(e, *data, *evidence, *trust, p)
+			}
+			return usageError(e, "unknown subcommand %q (want export or verify)", args[0])
+		}
+	},
+}
+
+func validFormat(f string) bool {
+	for _, x := range audit.Formats {
+		if f == x {
+			return true
+		}
+	}
+	return false
+}
+
+func runAuditExport(e *env, data, srv, tenantID, format, out string) int {
+	var b []byte
+	if srv != "" {
+		var code int
+		if b, code = fetchAuditExport(e, srv, format); code != exitOK {
+			return code
+		}
+	} else {
+		ev, err := audit.Collect(data, audit.CollectOptions{Tenant: tenantID})
+		if err != nil {
+			fmt.Fprintf(e.stderr, "knhk: %v\n", err)
+			return exitUser
+		}
+		var buf bytes.Buffer
+		if err := audit.Write(&buf, ev, format); err != nil {
+			fmt.Fprintf(e.stderr, "knhk: %v\n", err)
+			return exitUser
+		}
+		b = buf.Bytes()
+		if p := ev.Found.Problem; p != nil {
+			fmt.Fprintf(e.stderr, "knhk: warning: the audit log does not verify: %v\n", p)
+		}
+	}
+	if out == "" {
+		e.stdout.Write(b)
+		return exitOK
+	}
+	if err := atomicfile.Write(out, b, 0o644); err != nil {
+		fmt.Fprintf(e.stderr, "knhk: %v\n", err)
+		return exitUser
+	}
+	return exitOK
+}
+
+// fetchAuditExport asks the server at srv for the export, with the
+// CLI's bearer token.
+func fetchAuditExport(e *env, srv, format string) ([]byte, int) {
+	if !strings.Contains(srv, "://") {
+		srv = "http://" + srv
+	}
+	req, err := http.NewRequest(http.MethodGet, strings.TrimRight(srv, "/")+tenant.AuditExportPath+"?format="+url.QueryEscape(format), nil)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "knhk: --server: %v\n", err)
+		return nil, exitUser
+	}
+	tok, err := bearerToken()
+	if err != nil {
+		fmt.Fprintf(e.stderr, "knhk: the bearer token file: %v\n", err)
+		return nil, exitUser
+	}
+	if tok != "" {
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
+	resp, err := nonceClient().Do(req)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "knhk: server unavailable: %v\n", err)
+		return nil, exitUser
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<30))
+	if err != nil {
+		fmt.Fprintf(e.stderr, "knhk: reading the export: %v\n", err)
+		return nil, exitUser
+	}
+	if resp.StatusCode != http.StatusOK {
+		var msg struct{ Code, Message string }
+		if json.Unmarshal(b, &msg) == nil && msg.Message != "" {
+			fmt.Fprintf(e.stderr, "knhk: audit export refused (%s): %s\n", msg.Code, msg.Message)
+		} else {
+			fmt.Fprintf(e.stderr, "knhk: audit export refused: %s %s\n", resp.Status, strings.TrimSpace(string(b)))
+		}
+		return nil, exitUser
+	}
+	return b, exitOK
+}
+
+func runAuditVerify(e *env, data, evidence, trustPath string, policy sign.Policy) int {
+	o := audit.VerifyOptions{Policy: policy}
+	if trustPath != "" {
+		t, err := readTrust(trustPath)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "knhk: %v\n", err)
+			return exitUser
+		}
+		o.Trust = t
+	}
+	var rep *audit.Report
+	what := data
+	if evidence != "" {
+		b, err := os.ReadFile(evidence)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "knhk: %v\n", unwrapPathError(err))
+			return exitUser
+		}
+		ev, err := audit.DecodeEvidence(b)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "knhk: %s: %v\n", evidence, err)
+			return exitUser
+		}
+		rep, what = audit.Check(ev, o), evidence
+	} else {
+		var err error
+		if rep, err = audit.Verify(data, o); err != nil {
+			fmt.Fprintf(e.stderr, "knhk: %v\n", err)
+			return exitUser
+		}
+	}
+	if p := rep.Problem; p != nil {
+		fmt.Fprintf(e.stdout, "%s: %d audit records verified\n", what, rep.Records)
+		fmt.Fprintf(e.stderr, "knhk: audit log of %s: %v\nfirst bad record: %d\n", what, p, p.Seq)
+		return exitUser
+	}
+	fmt.Fprintf(e.stdout, "%s: %d audit records verified (%d redacted); %d anchors match the chain\n", what, rep.Records, rep.Redacted, rep.Anchors)
+	if rep.Proved > 0 {
+		fmt.Fprintf(e.stdout, "%d anchors, covering %d records, are in the receipt checkpoint of size %d signed by key %s\n", rep.Proved, rep.Anchored, rep.Checkpoint, rep.Key)
+	}
+	if rep.ProofNote != "" {
+		fmt.Fprintf(e.stdout, "note: %s\n", rep.ProofNote)
+	}
+	if left := rep.Records - rep.Anchored; rep.Proved > 0 && left > 0 {
+		fmt.Fprintf(e.stdout, "%d records after the last proved anchor are chained but not yet anchored\n", left)
+	}
+	return exitOK
+}

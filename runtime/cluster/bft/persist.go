@@ -1,0 +1,176 @@
+// This file implements the application's state on disk: every so many
+// blocks Commit writes the whole state (FSM, lease, validator set) with
+// its height and hash, so that a restarted validator replays only the
+// blocks after it, and so that CometBFT may prune the blocks before it.
+
+package bft
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	abci "github.com/cometbft/cometbft/abci/types"
+	"github.com/cometbft/cometbft/crypto/ed25519"
+	"github.com/cometbft/cometbft/crypto/secp256k1"
+)
+
+// ErrBadState wraps every failure to load the application's saved
+// state: the validator then refuses to start rather than run from a
+// state the chain does not certify.
+var ErrBadState = errors.New("bad saved application state")
+
+// savedState is the file's content.
+type savedState struct {
+	V        int        `json:"v"`
+	Height   int64      `json:"height"`
+	AppHash  []byte     `json:"app_hash"`
+	Chain    string     `json:"chain"`
+	LeaseLen int64      `json:"lease_len"`
+	Lease    Lease      `json:"lease"`
+	Vals     []savedVal `json:"vals"`
+	Removed  []Removal  `json:"removed,omitempty"`
+	FSM      []byte     `json:"fsm"`
+}
+
+// savedVal is a validator: its key's type and bytes, and its power.
+type savedVal struct {
+	Type  string `json:"type"`
+	Key   []byte `json:"key"`
+	Power int64  `json:"power"`
+}
+
+const savedVersion = 1
+
+// Persistence says where and how often an App saves its state.
+type Persistence struct {
+	// Path is the file; empty for an App that keeps its state in
+	// memory only (and replays the chain from its first block after a
+	// restart).
+	Path string
+	// Every is how many blocks apart the saves are (1 when 0).
+	Every int64
+	// KeepBlocks, when positive, lets CometBFT prune the blocks more
+	// than KeepBlocks below the last saved state; 0 keeps every block.
+	// A pruned validator cannot serve the pruned blocks to a validator
+	// that is further behind: keep some validators unpruned.
+	KeepBlocks int64
+}
+
+// Persist makes a save the application's state as p says, and first
+// loads the state p.Path holds, if any. Call it before the node starts.
+// A file that does not decode, or whose state does not hash to the hash
+// it was saved with, is refused.
+func (a *App) Persist(p Persistence) error {
+	if p.Every <= 0 {
+		p.Every = 1
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.persist = p
+	b, err := os.ReadFile(p.Path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if err := a.load(b); err != nil {
+		return fmt.Errorf("%s: %w", p.Path, err)
+	}
+	return nil
+}
+
+// load restores a saved state; a.mu is held.
+func (a *App) load(b []byte) error {
+	var s savedState
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("%w: %v", ErrBadState, err)
+	}
+	if s.V != savedVersion {
+		return fmt.Errorf("%w: version %d, want %d", ErrBadState, s.V, savedVersion)
+	}
+	if err := a.fsm.Restore(io.NopCloser(bytes.NewReader(s.FSM))); err != nil {
+		return fmt.Errorf("%w: %v", ErrBadState, err)
+	}
+	a.vals = map[string]*member{}
+	var ups []abci.ValidatorUpdate
+	for _, v := range s.Vals {
+		if v.Type != ed25519.KeyType && v.Type != secp256k1.KeyType {
+			return fmt.Errorf("%w: a validator key of type %q", ErrBadState, v.Type)
+		}
+		ups = append(ups, abci.UpdateValidator(v.Key, v.Power, v.Type))
+	}
+	if err := a.setValidators(ups); err != nil {
+		return fmt.Errorf("%w: %v", ErrBadState, err)
+	}
+	a.chainID, a.leaseLen, a.lease, a.removed = s.Chain, time.Duration(s.LeaseLen), s.Lease, s.Removed
+	h, err := a.hash()
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrBadState, err)
+	}
+	if !bytes.Equal(h, s.AppHash) {
+		return fmt.Errorf("%w: the state of block %d hashes to %X, saved as %X (the file is damaged)", ErrBadState, s.Height, h, s.AppHash)
+	}
+	a.height, a.appHash, a.saved = s.Height, h, s.Height
+	a.hashes[s.Height] = h
+	return nil
+}
+
+// save writes the state of the last block, atomically; a.mu is held.
+func (a *App) save() error {
+	snap, err := a.fsm.Snapshot()
+	if err != nil {
+		return err
+	}
+	var fsm bytes.Buffer
+	if err := snap.Persist(&sink{Buffer: &fsm}); err != nil {
+		return err
+	}
+	s := savedState{V: savedVersion, Height: a.height, AppHash: a.appHash, Chain: a.chainID, LeaseLen: int64(a.leaseLen),
+		Lease: a.lease, Removed: a.removed, FSM: fsm.Bytes()}
+	for _, v := range a.vals {
+		s.Vals = append(s.Vals, savedVal{Type: v.pub.Type(), Key: v.pub.Bytes(), Power: v.power})
+	}
+	b, err := json.Marshal(&s)
+	if err != nil {
+		return err
+	}
+	tmp := a.persist.Path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, a.persist.Path); err != nil {
+		return err
+	}
+	if d, err := os.Open(filepath.Dir(a.persist.Path)); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	a.saved = a.height
+	return nil
+}
+
+// sink is a raft.SnapshotSink into memory.
+type sink struct{ *bytes.Buffer }
+
+func (sink) ID() string    { return "bft" }
+func (sink) Cancel() error { return nil }
+func (sink) Close() error  { return nil }

@@ -1,0 +1,338 @@
+// This file implements the Connect API of api/knhk/v1 on a validator of
+// the Byzantine mode, for the calls of the CLI's --server commands (run,
+// signal, resume, query, cases): every validator answers reads from the
+// blocks it applied; starts and signals run on the driver, and a
+// validator that does not drive forwards them to the driver's API.
+
+package server
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"connectrpc.com/connect"
+
+	knhkv1 "github.com/knhk/knhk/api/knhk/v1"
+	"github.com/knhk/knhk/api/knhk/v1/knhkv1connect"
+	"github.com/knhk/knhk/compiler"
+	"github.com/knhk/knhk/lang/check"
+	"github.com/knhk/knhk/runtime/caseio"
+	"github.com/knhk/knhk/runtime/cluster"
+	"github.com/knhk/knhk/runtime/cluster/bft"
+	"github.com/knhk/knhk/runtime/engine"
+	"github.com/knhk/knhk/runtime/host"
+)
+
+// bftRPC answers the Connect API over a validator. The calls it does
+// not implement (cancel, history, export, queue workers) answer
+// Unimplemented.
+type bftRPC struct {
+	knhkv1connect.UnimplementedKnhkServiceHandler
+	a *BFTAPI
+}
+
+// bftWrites are the procedures that run on the driver.
+var bftWrites = map[string]bool{
+	knhkv1connect.KnhkServiceStartCaseProcedure:  true,
+	knhkv1connect.KnhkServiceSignalCaseProcedure: true,
+}
+
+// connectRoute forwards a write to the driver when this validator does
+// not drive; everything else is answered here.
+func (a *BFTAPI) connectRoute(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if bftWrites[r.URL.Path] {
+			if a.Driver() == nil && r.Header.Get(forwardedHeader) == "" {
+				a.forward(w, r)
+				return
+			}
+			w = a.stamped(w)
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// bftConnectErr maps the validator's errors to Connect codes.
+func bftConnectErr(err error) error {
+	code := connect.CodeInvalidArgument
+	switch {
+	case errors.Is(err, bft.ErrDeposed), errors.Is(err, errNoDriver):
+		code = connect.CodeUnavailable
+	case errors.Is(err, engine.ErrUnknownCase):
+		code = connect.CodeNotFound
+	case errors.Is(err, cluster.ErrProgram):
+		code = connect.CodeFailedPrecondition
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		code = connect.CodeDeadlineExceeded
+	}
+	return connect.NewError(code, err)
+}
+
+// driver returns the driver, or the error a write answers on a
+// validator that does not drive (a forwarded call that arrived after
+// the lease moved on).
+func (r *bftRPC) driver() (*bft.Driver, error) {
+	if d := r.a.Driver(); d != nil {
+		return d, nil
+	}
+	return nil, bftConnectErr(fmt.Errorf("%w: validator %s does not drive (lease term %d)", errNoDriver, r.a.name, r.a.app.Lease().Term))
+}
+
+// Deploy accepts the validators' own program only: programs are not
+// replicated, every validator is started with the one it runs.
+func (r *bftRPC) Deploy(ctx context.Context, req *connect.Request[knhkv1.DeployRequest]) (*connect.Response[knhkv1.DeployResponse], error) {
+	name := req.Msg.Name
+	if name == "" {
+		name = "main.knhk"
+	}
+	if len(req.Msg.Compiled) > 0 {
+		return nil, connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("the validators run the program they were started with; deploy its source"))
+	}
+	pkg, info, ds := check.CheckSource(name, []byte(req.Msg.Source), &check.Config{ReadFile: func(path string) ([]byte, error) {
+		return nil, fmt.Errorf("a deployed source cannot import files (%s)", path)
+	}})
+	if ds.HasErrors() || pkg == nil {
+		return nil, connect.NewError(connect.CodeInvalidArgument, errorsOnly(ds))
+	}
+	p, gds := compiler.Build(pkg, info)
+	if gds.HasErrors() || p == nil {
+		return nil, connect.NewError(connect.CodeInvalidArgument, errorsOnly(gds))
+	}
+	hash, err := p.Hash()
+	if err != nil {
+		return nil, connect.NewError(connect.CodeInternal, err)
+	}
+	if hash != r.a.hash() {
+		return nil, connect.NewError(connect.CodeFailedPrecondition, fmt.Errorf("%w: %s is program %.12s, the validators run %.12s; the chain does not replicate deploys: start the validators with the new program", cluster.ErrProgram, name, hash, r.a.hash()))
+	}
+	return connect.NewResponse(&knhkv1.DeployResponse{Hash: hash, Workflows: r.workflows()}), nil
+}
+
+func (r *bftRPC) workflows() []string {
+	var out []string
+	for _, n := range r.a.prog.Nets {
+		if n != nil && !strings.Contains(n.Name, ".") {
+			out = append(out, n.Name)
+		}
+	}
+	return out
+}
+
+func (r *bftRPC) ListPrograms(context.Context, *connect.Request[knhkv1.ListProgramsRequest]) (*connect.Response[knhkv1.ListProgramsResponse], error) {
+	return connect.NewResponse(&knhkv1.ListProgramsResponse{Programs: []*knhkv1.Program{{Hash: r.a.hash(), Workflows: r.workflows()}}}), nil
+}
+
+// StartCase starts a case named after its request id (so that a retry
+// names the same case and answers it as existing), or a random one.
+func (r *bftRPC) StartCase(ctx context.Context, req *connect.Request[knhkv1.StartCaseRequest]) (*connect.Response[knhkv1.StartCaseResponse], error) {
+	m := req.Msg
+	switch {
+	case len(m.RequestId) > maxKey:
+		return nil, connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("a request id is longer than %d bytes", maxKey))
+	case m.BusinessKey != "":
+		return nil, connect.NewError(connect.CodeUnimplemented, fmt.Errorf("business keys are not kept in the Byzantine mode; start the case without one"))
+	case m.Program != "" && m.Program != r.a.hash():
+		return nil, connect.NewError(connect.CodeFailedPrecondition, fmt.Errorf("%w: the validators run program %.12s, not %.12s", cluster.ErrProgram, r.a.hash(), m.Program))
+	}
+	net := r.a.prog.Net(m.Workflow)
+	if net == nil {
+		return nil, connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("the program has no workflow %s", m.Workflow))
+	}
+	var in []byte
+	if m.InputJson != "" {
+		in = []byte(m.InputJson)
+	}
+	vals, err := caseio.DecodeInput(r.a.prog, net, in)
+	if err != nil {
+		return nil, connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("bad input for %s: %w", m.Workflow, err))
+	}
+	d, err := r.driver()
+	if err != nil {
+		return nil, err
+	}
+	id := caseIDFor(m.RequestId)
+	if m.RequestId != "" && r.a.app.FSM().Events(id) > 0 {
+		return connect.NewResponse(&knhkv1.StartCaseResponse{CaseId: id, Existing: true}), nil
+	}
+	if err := d.Start(ctx, id, m.Workflow, host.ToEngineAll(vals)); err != nil {
+		return nil, bftConnectErr(err)
+	}
+	return connect.NewResponse(&knhkv1.StartCaseResponse{CaseId: id}), nil
+}
+
+func (r *bftRPC) SignalCase(ctx context.Context, req *connect.Request[knhkv1.SignalCaseRequest]) (*connect.Response[knhkv1.SignalCaseResponse], error) {
+	m := req.Msg
+	st, _, ok := r.a.app.FSM().Case(m.CaseId)
+	if !ok {
+		return nil, bftConnectErr(fmt.Errorf("%w %s", engine.ErrUnknownCase, m.CaseId))
+	}
+	args, err := clusterSignalArgs(r.a.prog, r.a.prog.Nets[st.Net], m.Name, []byte(m.PayloadJson))
+	if err != nil {
+		return nil, connect.NewError(connect.CodeInvalidArgument, err)
+	}
+	d, err := r.driver()
+	if err != nil {
+		return nil, err
+	}
+	if err := d.Signal(ctx, m.CaseId, m.Name, args); err != nil {
+		return nil, bftConnectErr(err)
+	}
+	s, err := r.summary(m.CaseId)
+	if err != nil {
+		return nil, err
+	}
+	return connect.NewResponse(&knhkv1.SignalCaseResponse{Case: s}), nil
+}
+
+// summary reads case id from this validator's blocks.
+func (r *bftRPC) summary(id string) (*knhkv1.CaseSummary, error) {
+	st, _, ok := r.a.app.FSM().Case(id)
+	if !ok {
+		return nil, bftConnectErr(fmt.Errorf("%w %s", engine.ErrUnknownCase, id))
+	}
+	p := r.a.prog
+	s := &knhkv1.CaseSummary{CaseId: id, Program: r.a.hash(), Status: st.Status.String(), StartUnixNano: r.a.app.FSM().Started(id)}
+	if int(st.Net) < len(p.Nets) {
+		s.Workflow = p.Nets[st.Net].Name
+	}
+	switch st.Status {
+	case engine.Completed:
+		if b, err := caseio.Result(p, p.Nets[st.Net], st.Result); err == nil {
+			s.ResultJson = string(b)
+		}
+	case engine.Failed, engine.Failing, engine.CompFailed:
+		s.Error = "case " + id + " failed: " + st.Error
+	case engine.Running:
+		s.Waiting = caseio.Waits(p, st)
+		s.Idle = len(s.Waiting) > 0 && len(st.Invs) == 0
+	}
+	return s, nil
+}
+
+func (r *bftRPC) GetCase(ctx context.Context, req *connect.Request[knhkv1.GetCaseRequest]) (*connect.Response[knhkv1.GetCaseResponse], error) {
+	s, err := r.summary(req.Msg.CaseId)
+	if err != nil {
+		return nil, err
+	}
+	return connect.NewResponse(&knhkv1.GetCaseResponse{Case: s}), nil
+}
+
+// WaitCase polls this validator's copy until the case ends (or, with
+// or_waiting, is idle) or the timeout passes.
+func (r *bftRPC) WaitCase(ctx context.Context, req *connect.Request[knhkv1.WaitCaseRequest]) (*connect.Response[knhkv1.WaitCaseResponse], error) {
+	timeout := time.Duration(req.Msg.TimeoutMs) * time.Millisecond
+	if timeout <= 0 || timeout > time.Minute {
+		timeout = time.Minute
+	}
+	deadline := time.Now().Add(timeout)
+	for {
+		s, err := r.summary(req.Msg.CaseId)
+		if err != nil {
+			return nil, err
+		}
+		done := s.Status == "completed" || s.Status == "failed" || s.Status == "cancelled" || s.Status == "compensation-failed"
+		if done || req.Msg.OrWaiting && s.Idle || time.Now().After(deadline) {
+			return connect.NewResponse(&knhkv1.WaitCaseResponse{Case: s, Done: done}), nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, connect.NewError(connect.CodeDeadlineExceeded, ctx.Err())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+func (r *bftRPC) QueryCase(ctx context.Context, req *connect.Request[knhkv1.QueryCaseRequest]) (*connect.Response[knhkv1.QueryCaseResponse], error) {
+	st, _, ok := r.a.app.FSM().Case(req.Msg.CaseId)
+	if !ok {
+		return nil, bftConnectErr(fmt.Errorf("%w %s", engine.ErrUnknownCase, req.Msg.CaseId))
+	}
+	net := r.a.prog.Nets[st.Net]
+	qs := net.Queries
+	if name := req.Msg.Name; name != "" {
+		qs = nil
+		var names []string
+		for _, q := range net.Queries {
+			if q != nil && q.Name == name {
+				qs = append(qs, q)
+			}
+			if q != nil {
+				names = append(names, q.Name)
+			}
+		}
+		if len(qs) == 0 {
+			return nil, connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("workflow %s has no query %s (it declares: %v)", net.Name, name, names))
+		}
+	}
+	var out bytes.Buffer
+	if req.Msg.Name == "" {
+		out.WriteByte('{')
+	}
+	for i, q := range qs {
+		b, err := caseio.Query(ctx, r.a.prog, st, q)
+		if err != nil {
+			return nil, connect.NewError(connect.CodeFailedPrecondition, fmt.Errorf("query %s of case %s: %v", q.Name, req.Msg.CaseId, err))
+		}
+		if req.Msg.Name == "" {
+			if i > 0 {
+				out.WriteByte(',')
+			}
+			out.WriteString(strconv.Quote(q.Name) + ":")
+		}
+		out.Write(b)
+	}
+	if req.Msg.Name == "" {
+		out.WriteByte('}')
+	}
+	return connect.NewResponse(&knhkv1.QueryCaseResponse{ResultJson: out.String()}), nil
+}
+
+// ListCases lists this validator's cases by id, filtered and paged as a
+// single server's list is: by workflow, status and start time.
+func (r *bftRPC) ListCases(ctx context.Context, req *connect.Request[knhkv1.ListCasesRequest]) (*connect.Response[knhkv1.ListCasesResponse], error) {
+	m := req.Msg
+	if m.Status != "" && !statuses[m.Status] {
+		return nil, connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("unknown status %q (want running, completed, failing, failed, cancelled or compensation-failed)", m.Status))
+	}
+	if m.KeyContains != "" {
+		return nil, connect.NewError(connect.CodeUnimplemented, fmt.Errorf("business keys are not kept in the Byzantine mode"))
+	}
+	from := 0
+	if m.PageToken != "" {
+		n, err := strconv.Atoi(m.PageToken)
+		if err != nil || n < 0 {
+			return nil, connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("bad page token %q", m.PageToken))
+		}
+		from = n
+	}
+	size := int(m.PageSize)
+	if size <= 0 {
+		size = 100
+	}
+	size = min(size, 1000)
+	out := &knhkv1.ListCasesResponse{}
+	ids := r.a.app.FSM().Cases(false)
+	for i := from; i < len(ids); i++ {
+		s, err := r.summary(ids[i])
+		if err != nil {
+			continue
+		}
+		if m.Workflow != "" && s.Workflow != m.Workflow || m.Status != "" && s.Status != m.Status ||
+			m.StartedAfterUnixNano != 0 && s.StartUnixNano < m.StartedAfterUnixNano ||
+			m.StartedBeforeUnixNano != 0 && s.StartUnixNano >= m.StartedBeforeUnixNano {
+			continue
+		}
+		if len(out.Cases) == size {
+			out.NextPageToken = strconv.Itoa(i)
+			break
+		}
+		out.Cases = append(out.Cases, s)
+	}
+	return connect.NewResponse(out), nil
+}

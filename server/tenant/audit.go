@@ -1,0 +1,346 @@
+// This file implements the audit of knhk serve --tenants: every API
+// call, console data request and metrics scrape is appended to the data
+// directory's audit log (runtime/audit) with who made it (tenant,
+// subject, role, kind of credential), what it was (the method and the
+// ids it named), when, from where and how it ended; and the audit
+// evidence export, for admins only.
+
+package tenant
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"connectrpc.com/connect"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
+	"google.golang.org/protobuf/types/dynamicpb"
+
+	_ "github.com/knhk/knhk/api/knhk/v1" // the service's descriptors, for the calls' target ids
+	"github.com/knhk/knhk/runtime/audit"
+	"github.com/knhk/knhk/server"
+	"github.com/knhk/knhk/server/auth"
+)
+
+// AuditExportPath is the route of the audit evidence export:
+// GET /audit/export?format=json|csv|html. An admin of a tenant gets that
+// tenant's records (the others redacted to their digests); an admin of
+// the default tenant gets every record.
+const AuditExportPath = "/audit/export"
+
+// Audited returns h with every call audited in log, and the export
+// route added.
+func (h *Host) Audited(log *audit.Log) http.Handler {
+	return &auditFront{h: h, log: log}
+}
+
+type auditFront struct {
+	h   *Host
+	log *audit.Log
+}
+
+// callerSlot is filled by the Host with the principal it verified
+// (noteCaller), so that the audit sees the caller without verifying
+// its credential a second time (a one-time token is accepted once).
+type callerSlot struct {
+	p  auth.Principal
+	ok bool
+}
+
+type callerKey struct{}
+
+// noteCaller records p as the caller of r's call for the audit, when
+// the call is audited.
+func noteCaller(r *http.Request, p auth.Principal) {
+	if s, ok := r.Context().Value(callerKey{}).(*callerSlot); ok {
+		s.p, s.ok = p, true
+	}
+}
+
+// audited says whether a request is an action to audit: API calls,
+// console data, metrics and the export; not static assets or probes.
+func audited(path string) bool {
+	return strings.HasPrefix(path, auth.ServicePath) || strings.HasPrefix(path, "/console/api/") || path == "/metrics" || path == AuditExportPath
+}
+
+func (a *auditFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !audited(r.URL.Path) {
+		a.h.ServeHTTP(w, r)
+		return
+	}
+	slot := &callerSlot{}
+	r = r.WithContext(context.WithValue(r.Context(), callerKey{}, slot))
+	rec := audit.Record{Action: r.URL.Path, Remote: r.RemoteAddr, Credential: credentialKind(r)}
+	if strings.HasPrefix(r.URL.Path, auth.ServicePath) {
+		rec.Targets = requestTargets(r, a.h.opts.MaxBody)
+	} else {
+		rec.Action = r.Method + " " + r.URL.Path
+		if rest, ok := strings.CutPrefix(r.URL.Path, "/console/api/"); ok && rest != "" {
+			rec.Targets = []string{rest}
+		}
+	}
+	sw := &statusWriter{ResponseWriter: w}
+	if r.URL.Path == AuditExportPath {
+		a.h.serveExport(sw, r, a.log)
+	} else {
+		a.h.ServeHTTP(sw, r)
+	}
+	if slot.ok {
+		rec.Tenant, rec.Subject, rec.Role = slot.p.Tenant, slot.p.Subject, slot.p.Role.String()
+		if rec.Credential == audit.CredToken && slot.p.Subject == "static" && slot.p.Tenant == auth.DefaultTenant {
+			rec.Credential = audit.CredStatic
+		}
+	}
+	rec.Result, rec.Detail = sw.result(r)
+	if rec.Result == audit.ResultOK && r.URL.Path == auth.ServicePath+"StartCase" {
+		if id := responseField(r, sw.head.Bytes(), "case_id"); id != "" {
+			rec.Targets = append(rec.Targets, "case_id="+id)
+		}
+	}
+	// The record is durable before the handler returns: a unary answer
+	// small enough for net/http's buffer leaves only then.
+	if _, err := a.log.Append(rec); err != nil {
+		a.h.opts.Logf("audit: %v", err)
+	}
+}
+
+// credentialKind is the kind of credential r presents.
+func credentialKind(r *http.Request) string {
+	if _, ok := bearer(r); ok {
+		return audit.CredToken
+	}
+	if r.TLS != nil && len(r.TLS.VerifiedChains) > 0 {
+		return audit.CredCertificate
+	}
+	return audit.CredNone
+}
+
+// serveExport answers the audit export: an admin's only, of its own
+// tenant's records unless it is the default tenant's. The export is no
+// route of a tenant's mux, so it authenticates its caller itself.
+func (h *Host) serveExport(w http.ResponseWriter, r *http.Request, log *audit.Log) {
+	p, code, err := h.caller(r)
+	if err != nil {
+		server.WriteError(w, r, code, err.Error())
+		return
+	}
+	noteCaller(r, p)
+	if r.Method != http.MethodGet {
+		server.WriteError(w, r, connect.CodeInvalidArgument, "the audit export is a GET")
+		return
+	}
+	if p.Role < auth.RoleAdmin {
+		server.WriteError(w, r, connect.CodePermissionDenied, fmt.Sprintf("role %s may not export the audit log (needs admin)", p.Role))
+		return
+	}
+	format := r.URL.Query().Get("format")
+	if format == "" {
+		format = "json"
+	}
+	o := audit.CollectOptions{Now: h.opts.Now}
+	if p.Tenant != auth.DefaultTenant {
+		o.Tenant = p.Tenant
+	}
+	// What this process queued is durable once Append returned; Collect
+	// reads the file.
+	ev, err := audit.Collect(h.opts.Data, o)
+	if err != nil {
+		server.WriteError(w, r, connect.CodeInternal, err.Error())
+		return
+	}
+	var buf bytes.Buffer
+	if err := audit.Write(&buf, ev, format); err != nil {
+		server.WriteError(w, r, connect.CodeInvalidArgument, err.Error())
+		return
+	}
+	w.Header().Set("Content-Type", map[string]string{"json": "application/json", "csv": "text/csv", "html": "text/html; charset=utf-8"}[format])
+	w.Write(buf.Bytes())
+}
+
+// caller authenticates r's caller as ServeHTTP does: its bearer token or
+// client certificate, of a tenant that exists and is not suspended.
+func (h *Host) caller(r *http.Request) (auth.Principal, connect.Code, error) {
+	var p auth.Principal
+	var err error
+	if tok, has := bearer(r); has {
+		p, err = h.tokens.verify(h.opts.Verifier, tok, h.opts.Now())
+	} else if r.TLS != nil && len(r.TLS.VerifiedChains) > 0 {
+		p, err = auth.FromCertificate(r.TLS.VerifiedChains[0][0])
+	} else {
+		return p, connect.CodeUnauthenticated, errors.New("missing bearer token")
+	}
+	if err != nil {
+		return p, connect.CodeUnauthenticated, err
+	}
+	if p.Tenant != auth.DefaultTenant {
+		_, code, err := h.tenant(p.Tenant)
+		if errors.Is(err, errUnknown) {
+			if rerr := h.reload(); rerr == nil {
+				_, code, err = h.tenant(p.Tenant)
+			}
+		}
+		if err != nil {
+			return p, code, err
+		}
+	}
+	return p, 0, nil
+}
+
+// statusWriter keeps a response's status and its first bytes, for the
+// result of the call; it passes Flush on for streams.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	head   bytes.Buffer
+}
+
+const keepHead = 4 << 10
+
+func (s *statusWriter) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusWriter) Write(b []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	if n := keepHead - s.head.Len(); n > 0 {
+		s.head.Write(b[:min(n, len(b))])
+	}
+	return s.ResponseWriter.Write(b)
+}
+
+func (s *statusWriter) Flush() {
+	if f, ok := s.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// result returns the call's result: ok, or its error code and message.
+func (s *statusWriter) result(r *http.Request) (string, string) {
+	if g := s.Header().Get("Grpc-Status"); g != "" {
+		if n, err := strconv.Atoi(g); err == nil && n != 0 {
+			return connect.Code(n).String(), s.Header().Get("Grpc-Message")
+		}
+		return audit.ResultOK, ""
+	}
+	if s.status == 0 || s.status < 300 {
+		return audit.ResultOK, ""
+	}
+	var e struct{ Code, Message string }
+	if json.Unmarshal(s.head.Bytes(), &e) == nil && e.Code != "" {
+		return e.Code, e.Message
+	}
+	return "http_" + strconv.Itoa(s.status), strings.TrimSpace(s.head.String())
+}
+
+// targetFields are the request fields that name what a call acts on;
+// payloads (inputs, results, sources) are never recorded.
+var targetFields = map[protoreflect.Name]bool{
+	"case_id": true, "workflow": true, "program": true, "name": true, "business_key": true,
+	"task_id": true, "queue": true, "hash": true, "request_id": true, "status": true,
+}
+
+// method returns the descriptor of the API method r calls.
+func method(r *http.Request) protoreflect.MethodDescriptor {
+	name, ok := strings.CutPrefix(r.URL.Path, auth.ServicePath)
+	if !ok {
+		return nil
+	}
+	d, err := protoregistry.GlobalFiles.FindDescriptorByName(protoreflect.FullName(strings.Trim(auth.ServicePath, "/")))
+	if err != nil {
+		return nil
+	}
+	sd, ok := d.(protoreflect.ServiceDescriptor)
+	if !ok {
+		return nil
+	}
+	return sd.Methods().ByName(protoreflect.Name(name))
+}
+
+// requestTargets returns the target ids of an API call's request
+// message, reading its body (at most max bytes) and putting it back.
+func requestTargets(r *http.Request, max int64) []string {
+	md := method(r)
+	if md == nil || r.Body == nil || r.Method != http.MethodPost {
+		return nil
+	}
+	if max <= 0 || max > 1<<20 {
+		max = 1 << 20
+	}
+	b, err := io.ReadAll(io.LimitReader(r.Body, max+1))
+	r.Body = readCloser{io.MultiReader(bytes.NewReader(b), r.Body), r.Body}
+	if err != nil {
+		return nil
+	}
+	m, ok := decodeMessage(r, md.Input(), b)
+	if !ok {
+		return nil
+	}
+	var out []string
+	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		if targetFields[fd.Name()] && fd.Kind() == protoreflect.StringKind && !fd.IsList() && v.String() != "" {
+			out = append(out, string(fd.Name())+"="+v.String())
+		}
+		return true
+	})
+	return out
+}
+
+// responseField returns a string field of a call's answer from its first
+// bytes, "" when it cannot tell.
+func responseField(r *http.Request, b []byte, field protoreflect.Name) string {
+	md := method(r)
+	if md == nil {
+		return ""
+	}
+	m, ok := decodeMessage(r, md.Output(), b)
+	if !ok {
+		return ""
+	}
+	fd := md.Output().Fields().ByName(field)
+	if fd == nil || fd.Kind() != protoreflect.StringKind {
+		return ""
+	}
+	return m.Get(fd).String()
+}
+
+// decodeMessage decodes b, a message of type md in r's codec (Connect
+// JSON or protobuf, or a gRPC frame).
+func decodeMessage(r *http.Request, md protoreflect.MessageDescriptor, b []byte) (*dynamicpb.Message, bool) {
+	m := dynamicpb.NewMessage(md)
+	ct := r.Header.Get("Content-Type")
+	switch {
+	case strings.HasPrefix(ct, "application/grpc"):
+		if len(b) < 5 || b[0] != 0 || int(binary.BigEndian.Uint32(b[1:5])) > len(b)-5 {
+			return nil, false
+		}
+		b = b[5 : 5+binary.BigEndian.Uint32(b[1:5])]
+		fallthrough
+	case strings.HasPrefix(ct, "application/proto"):
+		return m, proto.Unmarshal(b, m) == nil
+	case strings.HasPrefix(ct, "application/json"):
+		return m, protojson.UnmarshalOptions{DiscardUnknown: true}.Unmarshal(b, m) == nil
+	}
+	return nil, false
+}
+
+type readCloser struct {
+	io.Reader
+	io.Closer
+}
