@@ -5,6 +5,7 @@ package eval_test
 
 import (
 	"errors"
+	"slices"
 	"testing"
 
 	"github.com/knhk/knhk/runtime/eval"
@@ -79,5 +80,45 @@ func TestSliceFolds(t *testing.T) {
 	}
 	if _, err := eval.IndexOf(xs, 5); err == nil || err.Error() != "index 5 out of range [0:5]" {
 		t.Errorf("index error: %v", err)
+	}
+}
+
+// FilterOf keeps the hits in order over lists shorter and longer than
+// its one-word bitset, calls f once per element in order, and stops at
+// f's first error.
+func TestFilterOfBitset(t *testing.T) {
+	for _, n := range []int{0, 1, 63, 64, 65, 200, 10000} {
+		xs := make([]int, n)
+		for i := range xs {
+			xs[i] = i
+		}
+		var seen []int
+		got, err := eval.FilterOf(xs, func(x int) (bool, error) {
+			seen = append(seen, x)
+			return x%3 == 0 || x == 64, nil
+		})
+		if err != nil || len(seen) != n {
+			t.Fatalf("n=%d: %v, f called %d times", n, err, len(seen))
+		}
+		var want []int
+		for _, x := range xs {
+			if x%3 == 0 || x == 64 {
+				want = append(want, x)
+			}
+		}
+		if !slices.Equal(got, want) || (want == nil) != (got == nil) || cap(got) != len(got) {
+			t.Fatalf("n=%d: %v (cap %d), want %v", n, got, cap(got), want)
+		}
+	}
+	calls := 0
+	_, err := eval.FilterOf([]int{1, 2, 3, 4}, func(x int) (bool, error) {
+		calls++
+		if x == 2 {
+			return false, errors.New("boom")
+		}
+		return true, nil
+	})
+	if err == nil || calls != 2 {
+		t.Errorf("error %v after %d calls, want boom after 2", err, calls)
 	}
 }

@@ -8,6 +8,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"testing"
 	"time"
 
@@ -240,6 +241,10 @@ func BenchmarkHeavyEngine(b *testing.B) {
 	one := func(s *side, k int) {
 		args := []any{fresh()}
 		id := fmt.Sprint("h", k)
+		// Each case starts on a collected heap, so that neither side
+		// pays for the garbage of the other's last case (the
+		// interpreter's is most of it) or of building the argument.
+		runtime.GC()
 		t0 := time.Now()
 		if err := s.eng.Start(ctx, id, "Heavy", args); err != nil {
 			b.Fatal(err)
