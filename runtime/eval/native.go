@@ -33,7 +33,7 @@ type Native struct {
 // register machine, with its message.
 func (n *Native) Enter(name string, loc ir.Loc) error {
 	if n.depth >= maxDepth {
-		return &Error{Loc: loc, Func: name, Msg: "calls nested more than 2000 deep"}
+		return tooDeep(name, loc)
 	}
 	n.depth++
 	return nil
@@ -44,9 +44,19 @@ func (n *Native) Enter(name string, loc ir.Loc) error {
 // (and so without a Leave).
 func (n *Native) Check(name string, loc ir.Loc) error {
 	if n.depth >= maxDepth {
-		return &Error{Loc: loc, Func: name, Msg: "calls nested more than 2000 deep"}
+		return tooDeep(name, loc)
 	}
 	return nil
+}
+
+// tooDeep is the error of a call nested past the bound. It is kept out
+// of line, as StepFail is, so that the checks compiled code inlines on
+// every call stay a compare and a branch: a guard's whole body is a few
+// nanoseconds, and the cold paths' allocations made it larger and slower.
+//
+//go:noinline
+func tooDeep(name string, loc ir.Loc) error {
+	return &Error{Loc: loc, Func: name, Msg: "calls nested more than 2000 deep"}
 }
 
 // Leave ends a call Enter started.
@@ -63,6 +73,8 @@ func (n *Native) Over(k int64) bool {
 // StepFail is the error of a segment whose charge ran out of steps: at
 // the instruction of locs (the segment's, in order) where the register
 // machine, charging one instruction at a time, would have stopped.
+//
+//go:noinline
 func (n *Native) StepFail(name string, locs []ir.Loc) error {
 	before := n.steps - int64(len(locs))
 	j := n.limit() - before // the instruction that makes the count exceed the limit
