@@ -11,6 +11,12 @@
 // events always rebuilds the same State. That is what crash recovery does
 // here and what a Raft state machine will do in cluster mode.
 //
+// Values are runtime/eval's [eval.Value] throughout: in the State, in
+// events, in snapshots and across the Evaluator, Worker and Policy
+// interfaces; the event log and snapshots encode them one canonical way
+// ([eval.Tag]), untyped, and Apply types an event read back from the log
+// from the program ([Machine.TypeEvent]).
+//
 // Everything non-deterministic happens before an event exists: the
 // [Engine] reads the clock, evaluates guards, arguments and durations
 // through an [Evaluator], and calls task [Worker]s, and records their

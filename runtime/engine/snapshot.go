@@ -192,7 +192,8 @@ type wireUndo struct {
 // EncodeState encodes s, the state of a case after its first n events.
 // The encoding is deterministic (the same State always gives the same
 // bytes) and carries its version, a checksum and the program's
-// fingerprint. Values must be of the types [EncodeEvent] accepts.
+// fingerprint. Values are encoded as [EncodeEvent] encodes them
+// ([eval.Tag]); a NaN or an infinity cannot be.
 func (m *Machine) EncodeState(s *State, n uint64) ([]byte, error) {
 	c := m.codec()
 	w := wireSnap{N: n, Prog: c.fp, S: wireState{ID: s.ID, Net: s.Net, Status: s.Status, Error: s.Error, ErrorLoc: encodeLoc(s.ErrorLoc), Now: s.Now,
