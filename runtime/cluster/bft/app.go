@@ -25,6 +25,7 @@ import (
 type App struct {
 	abci.BaseApplication
 	prog string
+	m    *engine.Machine
 	fsm  *cluster.FSM
 
 	mu      sync.Mutex
@@ -46,6 +47,12 @@ type App struct {
 	// last save (see persist.go).
 	persist Persistence
 	saved   int64
+	// snap is the last saved state, offered to state sync at
+	// snapHeight; restoring is the snapshot being restored (see
+	// statesync.go).
+	snap       []byte
+	snapHeight int64
+	restoring  *restoring
 	// tamper, when set (tests), replaces the hash the app answers: a
 	// replica that lies about its state.
 	tamper func([]byte) []byte
@@ -74,7 +81,7 @@ var _ abci.Application = (*App)(nil)
 // NewApp returns an application for the program of m, whose hash is
 // prog.
 func NewApp(m *engine.Machine, prog string) *App {
-	return &App{prog: prog, fsm: cluster.NewFSM(m, prog), hashes: map[int64][]byte{}, leaseLen: DefaultLease, vals: map[string]*member{}}
+	return &App{prog: prog, m: m, fsm: cluster.NewFSM(m, prog), hashes: map[int64][]byte{}, leaseLen: DefaultLease, vals: map[string]*member{}}
 }
 
 // FSM returns the application's state.
