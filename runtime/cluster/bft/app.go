@@ -47,12 +47,11 @@ type App struct {
 	// last save (see persist.go).
 	persist Persistence
 	saved   int64
-	// snap is the last saved state, offered to state sync at
-	// snapHeight; restoring is the snapshot being restored (see
+	// snaps are the last saved states, oldest first, offered to state
+	// sync; restoring is the snapshot being restored (see
 	// statesync.go).
-	snap       []byte
-	snapHeight int64
-	restoring  *restoring
+	snaps     []snapshot
+	restoring *restoring
 	// tamper, when set (tests), replaces the hash the app answers: a
 	// replica that lies about its state.
 	tamper func([]byte) []byte
@@ -353,7 +352,12 @@ func (a *App) Commit(context.Context, *abci.RequestCommit) (*abci.ResponseCommit
 		}
 	}
 	if k := a.persist.KeepBlocks; k > 0 && a.saved-k > 1 {
+		// Keep the blocks after every snapshot offered: a node that
+		// restores one goes on from the next block.
 		res.RetainHeight = a.saved - k
+		if len(a.snaps) > 0 {
+			res.RetainHeight = min(res.RetainHeight, a.snaps[0].height+1)
+		}
 	}
 	return res, nil
 }

@@ -83,7 +83,7 @@ func (a *App) Persist(p Persistence) error {
 	if err := a.load(b); err != nil {
 		return fmt.Errorf("%s: %w", p.Path, err)
 	}
-	a.snap, a.snapHeight = b, a.height
+	a.offer(b)
 	return nil
 }
 
@@ -166,7 +166,7 @@ func (a *App) save() error {
 		d.Close()
 	}
 	a.saved = a.height
-	a.snap, a.snapHeight = b, a.height
+	a.offer(b)
 	return nil
 }
 

@@ -22,6 +22,25 @@ const snapshotFormat = 1
 // a chunk message (16 MB).
 const chunkSize = 4 << 20
 
+// keepSnapshots is how many saved states an App offers: a node that
+// discovered one fetches it some seconds later, after newer saves.
+const keepSnapshots = 3
+
+// snapshot is a saved state offered to state sync.
+type snapshot struct {
+	height int64
+	data   []byte
+}
+
+// offer offers the state just saved or loaded at a.height; a.mu is
+// held.
+func (a *App) offer(b []byte) {
+	a.snaps = append(a.snaps, snapshot{a.height, b})
+	if len(a.snaps) > keepSnapshots {
+		a.snaps = a.snaps[1:]
+	}
+}
+
 // restoring is a snapshot being restored.
 type restoring struct {
 	snap    abci.Snapshot
@@ -29,28 +48,31 @@ type restoring struct {
 	buf     bytes.Buffer
 }
 
-// ListSnapshots offers the last saved state.
+// ListSnapshots offers the last saved states.
 func (a *App) ListSnapshots(context.Context, *abci.RequestListSnapshots) (*abci.ResponseListSnapshots, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if len(a.snap) == 0 {
-		return &abci.ResponseListSnapshots{}, nil
+	res := &abci.ResponseListSnapshots{}
+	for _, sn := range a.snaps {
+		sum := sha256.Sum256(sn.data)
+		n := (len(sn.data) + chunkSize - 1) / chunkSize
+		res.Snapshots = append(res.Snapshots, &abci.Snapshot{Height: uint64(sn.height), Format: snapshotFormat, Chunks: uint32(n), Hash: sum[:]})
 	}
-	sum := sha256.Sum256(a.snap)
-	n := (len(a.snap) + chunkSize - 1) / chunkSize
-	return &abci.ResponseListSnapshots{Snapshots: []*abci.Snapshot{{Height: uint64(a.snapHeight), Format: snapshotFormat, Chunks: uint32(n), Hash: sum[:]}}}, nil
+	return res, nil
 }
 
-// LoadSnapshotChunk answers a chunk of the last saved state; nothing
-// when the state has been saved again since it was offered.
+// LoadSnapshotChunk answers a chunk of an offered state; nothing for a
+// state no longer offered.
 func (a *App) LoadSnapshotChunk(_ context.Context, req *abci.RequestLoadSnapshotChunk) (*abci.ResponseLoadSnapshotChunk, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if req.Format != snapshotFormat || req.Height != uint64(a.snapHeight) || int(req.Chunk)*chunkSize >= len(a.snap) {
-		return &abci.ResponseLoadSnapshotChunk{}, nil
+	for _, sn := range a.snaps {
+		from := int(req.Chunk) * chunkSize
+		if req.Format == snapshotFormat && req.Height == uint64(sn.height) && from < len(sn.data) {
+			return &abci.ResponseLoadSnapshotChunk{Chunk: sn.data[from:min(from+chunkSize, len(sn.data))]}, nil
+		}
 	}
-	from := int(req.Chunk) * chunkSize
-	return &abci.ResponseLoadSnapshotChunk{Chunk: a.snap[from:min(from+chunkSize, len(a.snap))]}, nil
+	return &abci.ResponseLoadSnapshotChunk{}, nil
 }
 
 // OfferSnapshot accepts a snapshot of this format for an App that has
@@ -101,7 +123,7 @@ func (a *App) ApplySnapshotChunk(_ context.Context, req *abci.RequestApplySnapsh
 	if err := a.load(b); err != nil {
 		return nil, fmt.Errorf("restoring a checked snapshot: %w", err)
 	}
-	a.snap, a.snapHeight = append([]byte(nil), b...), a.height
+	a.offer(append([]byte(nil), b...))
 	if a.persist.Path != "" {
 		if err := a.save(); err != nil {
 			return nil, fmt.Errorf("saving the restored state: %w", err)

@@ -35,16 +35,16 @@ func TestStateSyncSnapshot(t *testing.T) {
 		}
 	}
 	ls, _ := a.ListSnapshots(ctx, &abci.RequestListSnapshots{})
-	if len(ls.Snapshots) != 1 || ls.Snapshots[0].Height != 6 || ls.Snapshots[0].Chunks != 1 {
+	if len(ls.Snapshots) != 2 || ls.Snapshots[0].Height != 3 || ls.Snapshots[1].Height != 6 || ls.Snapshots[1].Chunks != 1 {
 		t.Fatalf("snapshots: %v", ls.Snapshots)
 	}
-	snap := ls.Snapshots[0]
+	snap := ls.Snapshots[1]
 	trusted, _ := a.AppHashAt(6)
 	chunk, _ := a.LoadSnapshotChunk(ctx, &abci.RequestLoadSnapshotChunk{Height: snap.Height, Format: snap.Format})
 	if len(chunk.Chunk) == 0 {
 		t.Fatal("no chunk")
 	}
-	if none, _ := a.LoadSnapshotChunk(ctx, &abci.RequestLoadSnapshotChunk{Height: 3, Format: snap.Format}); len(none.Chunk) != 0 {
+	if none, _ := a.LoadSnapshotChunk(ctx, &abci.RequestLoadSnapshotChunk{Height: 4, Format: snap.Format}); len(none.Chunk) != 0 {
 		t.Fatal("a chunk of a snapshot no longer offered")
 	}
 	m, _ := engine.NewMachine(compile(t))
