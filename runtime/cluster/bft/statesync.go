@@ -32,9 +32,12 @@ type snapshot struct {
 	data   []byte
 }
 
-// offer offers the state just saved or loaded at a.height; a.mu is
-// held.
+// offer offers the state just saved or loaded at a.height, unless the
+// last one offered is less than the spacing below it; a.mu is held.
 func (a *App) offer(b []byte) {
+	if n := len(a.snaps); n > 0 && a.height < a.snaps[n-1].height+a.persist.SnapshotSpacing {
+		return
+	}
 	a.snaps = append(a.snaps, snapshot{a.height, b})
 	if len(a.snaps) > keepSnapshots {
 		a.snaps = a.snaps[1:]

@@ -33,7 +33,7 @@ func TestStateSyncJoin(t *testing.T) {
 		rpcs[i] = fmt.Sprintf("tcp://127.0.0.1:%d", freePort(t))
 		c.RPC.ListenAddress = rpcs[i]
 		c.RPC.GRPCListenAddress = ""
-		if err := a.Persist(Persistence{Path: filepath.Join(dir, fmt.Sprint(i)+".json"), Every: 20, KeepBlocks: 60}); err != nil {
+		if err := a.Persist(Persistence{Path: filepath.Join(dir, fmt.Sprint(i)+".json"), Every: 20, KeepBlocks: 60, SnapshotSpacing: 20}); err != nil {
 			t.Fatal(err)
 		}
 	})

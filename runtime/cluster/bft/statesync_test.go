@@ -21,7 +21,7 @@ func TestStateSyncSnapshot(t *testing.T) {
 	ctx := context.Background()
 	c := newChain(t, 1, 2)
 	a := c.apps[0]
-	if err := a.Persist(Persistence{Path: filepath.Join(t.TempDir(), "app.json"), Every: 3}); err != nil {
+	if err := a.Persist(Persistence{Path: filepath.Join(t.TempDir(), "app.json"), Every: 3, SnapshotSpacing: 3}); err != nil {
 		t.Fatal(err)
 	}
 	for i := range 7 {
