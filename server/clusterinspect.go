@@ -27,6 +27,7 @@ func (a *ClusterAPI) Inspect(ctx context.Context, id string) (*Inspection, error
 		return nil, serviceErr(err)
 	}
 	p := a.program(id)
+	p.files = a.filesOf(p.Hash)
 	sum := a.summaryOf(id, v.State)
 	in := &Inspection{Summary: sum, Program: p, State: v.State, Fired: map[Step]bool{}}
 	views := map[int32]*view.Graph{}
@@ -82,7 +83,7 @@ func (a *ClusterAPI) ProgramByHash(hash string) (*Program, error) {
 			name = d.Name
 		}
 	}
-	return &Program{Hash: hash, Name: name, Workflows: workflowsOf(p), prog: p}, nil
+	return &Program{Hash: hash, Name: name, Workflows: workflowsOf(p), prog: p, files: a.filesOf(hash)}, nil
 }
 
 // summaryOf is case id's Summary, as a single server's.

@@ -32,5 +32,5 @@ var (
 	_ Source = (*server.Service)(nil)
 	_ Mux    = (*server.Mux)(nil)
 	_ Source = (*server.ClusterAPI)(nil)
-	_ Mux    = (*server.ClusterAPI)(nil)
+	_ Mux    = server.ConsoleMux{}
 )
