@@ -15,6 +15,7 @@ import (
 
 	"github.com/knhk/knhk/api/knhk/v1/knhkv1connect"
 	"github.com/knhk/knhk/compiler/ir"
+	"github.com/knhk/knhk/lang/source"
 	"github.com/knhk/knhk/runtime/cluster"
 	"github.com/knhk/knhk/runtime/engine"
 )
@@ -27,6 +28,10 @@ type ClusterAPI struct {
 	client *http.Client
 	// MaxBody bounds request bodies.
 	MaxBody int64
+	// Sources are the source files of the node's own program by its
+	// hash, for the web console (knhk serve --node sets them; programs
+	// deployed through the log carry their source in the log).
+	Sources map[string]map[int32]*source.File
 }
 
 // NewClusterAPI returns the API of node n, which runs prog.

@@ -76,6 +76,13 @@ func TestClusterDeploy(t *testing.T) {
 			t.Fatalf("history of %s: %v %v", id, h, err)
 		}
 	}
+	// The web console shows the deployed source, read on any node.
+	for _, nd := range nodes {
+		p, err := nd.api.ProgramByHash(dep.Hash)
+		if err != nil || p.Name != "v2.knhk" || len(p.Files()) != 1 || string(p.Files()[0].Content) != v2 || !strings.Contains(p.Text(p.Prog().Nets[0].Loc), "Hold") {
+			t.Fatalf("ProgramByHash of the deploy on a node: %+v %v", p, err)
+		}
+	}
 	progs, err := other.ListPrograms(c, connect.NewRequest(&knhkv1.ListProgramsRequest{}))
 	if err != nil || len(progs.Msg.Programs) != 2 || progs.Msg.Programs[0].Hash != dep.Hash {
 		t.Fatalf("programs: %v %v", progs, err)

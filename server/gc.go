@@ -6,7 +6,7 @@
 // often: a fifth of that benchmark's CPU. A larger GOGC cuts that, but
 // multiplies the heap of a server holding many cases (a million parked
 // cases are about 1 GiB live), so the percentage follows the live heap:
-// the heap may grow by up to tuneHeadroom (128 MiB) between collections,
+// the heap may grow by up to tuneHeadroom (64 MiB) between collections,
 // or by the live heap when that is more (GOGC=100, Go's default). A
 // server costs at most tuneHeadroom more memory than with the default,
 // and nothing more once its live heap passes it.
@@ -25,7 +25,7 @@ import (
 const (
 	// tuneHeadroom is the growth of the heap allowed between two
 	// collections while the live heap is small.
-	tuneHeadroom = 128 << 20
+	tuneHeadroom = 64 << 20
 	// tuneMax bounds the percentage: beyond it the collections saved
 	// are few, and a sudden burst of allocation overshoots further.
 	tuneMax = 400

@@ -154,6 +154,10 @@ func fetchAuditExport(e *env, srv, format string) ([]byte, int) {
 		fmt.Fprintf(e.stderr, "knhk: reading the export: %v\n", err)
 		return nil, exitUser
 	}
+	if resp.StatusCode == http.StatusNotFound {
+		fmt.Fprintf(e.stderr, "knhk: %s keeps no audit log (only knhk serve --tenants does); export it locally with --data\n", srv)
+		return nil, exitUser
+	}
 	if resp.StatusCode != http.StatusOK {
 		var msg struct{ Code, Message string }
 		if json.Unmarshal(b, &msg) == nil && msg.Message != "" {

@@ -59,7 +59,7 @@ func TestServeAudit(t *testing.T) {
 		t.Fatalf("verify --evidence: %q", out)
 	}
 	csv := must(nil, "audit", "export", "--data", "data", "--format", "csv")
-	for _, want := range []string{"knhk tenant create", "tenant=acme", "CC6.2", "knhk tenant token", "GET /audit/export", "permission_denied", "StartCase", "static"} {
+	for _, want := range []string{"knhk tenant create", "tenant=acme", "CC6.2", "knhk tenant token", "GET /audit/export", "permission_denied", "StartCase", "static", "knhk serve start", "knhk serve stop"} {
 		if !strings.Contains(csv, want) {
 			t.Errorf("the export has no %q:\n%s", want, csv)
 		}

@@ -101,6 +101,10 @@ func TestClusterProcessesSurviveLeaderKill(t *testing.T) {
 	if code != 0 || m == nil || !strings.Contains(errb, "waiting for signal Approve") {
 		t.Fatalf("run --server: exit %d\n%s", code, errb)
 	}
+	// The web console on a follower: its pages, the waiting case as its
+	// page shows it (read from the replicated state), its graph and its
+	// program, and the list of cases through the Connect API.
+	consoleOnCluster(t, n3, m[1])
 	code, out, errb := knhkProc(t, dir, "signal", "--server", procs["n2"].url, m[1], "Approve", `{"by":"bob"}`)
 	if code != 0 || strings.TrimSpace(out) != `"c2 by bob"` {
 		t.Fatalf("signal --server: exit %d\n%s%s", code, out, errb)
@@ -172,6 +176,52 @@ func TestClusterProcessesSurviveLeaderKill(t *testing.T) {
 	code, out, errb = knhkProc(t, dir, "export", "--server", procs["n2"].url, "--csv")
 	if code != 0 || !strings.Contains(out, m[1]+",signal Approve,") || !strings.Contains(out, "c1,signal Approve,") {
 		t.Fatalf("export --server after failover: exit %d\n%s%s", code, out, errb)
+	}
+}
+
+// consoleOnCluster checks the web console a node serves: the pages at
+// /, and case id, waiting for its Approve signal, on its case page's
+// endpoints.
+func consoleOnCluster(t *testing.T, p *serveProc, id string) {
+	t.Helper()
+	if code, body := p.get(t, "/", ""); code != 200 || !strings.Contains(body, "<html") || !strings.Contains(body, "app.js") {
+		t.Fatalf("console / on a cluster node: %d\n%s", code, body)
+	}
+	if code, body := p.get(t, "/app.js", ""); code != 200 || !strings.Contains(body, "/console/api/case") {
+		t.Fatalf("console /app.js on a cluster node: %d", code)
+	}
+	code, body := p.get(t, "/console/api/case?id="+id, "")
+	var cv struct {
+		Summary struct{ Status, Workflow string }
+		Program string
+		Signals []struct{ Name string }
+		History []struct{ Kind string }
+	}
+	if code != 200 || json.Unmarshal([]byte(body), &cv) != nil {
+		t.Fatalf("console case %s on a cluster node: %d\n%s", id, code, body)
+	}
+	if cv.Summary.Status != "running" || cv.Program == "" || len(cv.Signals) != 1 || cv.Signals[0].Name != "Approve" || len(cv.History) == 0 {
+		t.Fatalf("console case %s on a cluster node: %s", id, body)
+	}
+	if code, body := p.get(t, "/console/api/graph?case="+id, ""); code != 200 || !strings.Contains(body, "<svg") {
+		t.Fatalf("console graph on a cluster node: %d\n%.300s", code, body)
+	}
+	if code, body := p.get(t, "/console/api/program?hash="+cv.Program, ""); code != 200 || !strings.Contains(body, "workflow Hold") {
+		t.Fatalf("console program on a cluster node: %d\n%.300s", code, body)
+	}
+	if code, body := p.get(t, "/console/api/case?id=no-such-case", ""); code != 404 {
+		t.Fatalf("console: an unknown case on a cluster node: %d %s", code, body)
+	}
+	req, _ := http.NewRequest("POST", p.url+"/knhk.v1.KnhkService/ListCases", strings.NewReader("{}"))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lb, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(lb), id) {
+		t.Fatalf("ListCases as the console calls it: %d %s", resp.StatusCode, lb)
 	}
 }
 

@@ -12,16 +12,30 @@ import (
 	"testing"
 )
 
+// bftSource is clusterSource with a query.
+const bftSource = `package app
+
+workflow Hold(id: string) -> string {
+  signal Approve(by: string)
+  var stage = "waiting for " + id
+  query stage -> string = stage
+  select {
+    on signal Approve(by: string) -> { return id + " by " + by }
+    on timer 48h -> { fail "nobody approved" }
+  }
+}
+`
+
 // TestBFTDriverFailoverProcesses runs four validators as knhk serve
 // --bft --drive processes: the committed lease names one driver, the
 // others forward writes to it. The driver is killed with a case
 // waiting for its signal; another validator takes the next term, and
 // the signal sent through a survivor completes the case everywhere.
-// knhk run, signal and cases --server work through any validator, and
+// knhk run, signal, query and cases --server work through any validator, and
 // the killed validator, restarted, comes back from its saved state.
 func TestBFTDriverFailoverProcesses(t *testing.T) {
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "app.knhk"), []byte(clusterSource), 0o666); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "app.knhk"), []byte(bftSource), 0o666); err != nil {
 		t.Fatal(err)
 	}
 	base := strconv.Itoa(21000 + rand.IntN(8000))
@@ -95,6 +109,9 @@ func TestBFTDriverFailoverProcesses(t *testing.T) {
 	code, out, errb := knhkProc(t, dir, "signal", "--server", vs[other].url, m[1], "Approve", `{"by":"ann"}`)
 	if code != 0 || strings.TrimSpace(out) != `"r1 by ann"` {
 		t.Fatalf("signal --server after the failover: exit %d\n%s%s", code, out, errb)
+	}
+	if code, out, errb := knhkProc(t, dir, "query", "--server", vs[survivor].url, m[1], "stage"); code != 0 || strings.TrimSpace(out) != `"waiting for r1"` {
+		t.Fatalf("query --server: exit %d\n%s%s", code, out, errb)
 	}
 	if code, out, errb := knhkProc(t, dir, "cases", "--server", vs[survivor].url); code != 0 || !strings.Contains(out, m[1]) || !strings.Contains(out, "f1") {
 		t.Fatalf("cases --server: exit %d\n%s%s", code, out, errb)

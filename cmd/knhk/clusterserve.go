@@ -22,12 +22,14 @@ import (
 	"time"
 
 	"github.com/knhk/knhk/compiler/ir"
+	"github.com/knhk/knhk/lang/source"
 	"github.com/knhk/knhk/runtime/cluster"
 	"github.com/knhk/knhk/runtime/engine"
 	"github.com/knhk/knhk/runtime/host"
 	"github.com/knhk/knhk/runtime/queue"
 	"github.com/knhk/knhk/runtime/worker"
 	"github.com/knhk/knhk/server"
+	"github.com/knhk/knhk/server/console"
 	"github.com/knhk/knhk/server/metrics"
 )
 
@@ -155,7 +157,9 @@ func runClusterServe(e *env, o *serveOptions, c *clusterServeOptions, args []str
 	defer n.Close()
 	h := server.NewClusterAPI(n, comp.prog)
 	h.MaxBody = o.maxBody
-	h.MountMetrics(m, health) // /metrics, /healthz, /readyz
+	h.Sources = map[string]map[int32]*source.File{n.ProgramHash(): comp.files}
+	h.MountMetrics(m, health)        // /metrics, /healthz, /readyz
+	console.Mount(h.ConsoleMux(), h) // the web console at /, as on a single knhk serve
 	health.Ready()
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
 	serveErr := make(chan error, 1)

@@ -7,6 +7,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -221,12 +222,31 @@ func runTenantList(e *env, data string) int {
 		return tenantFail(e, err)
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "TENANT\tSTATE\tCREATED\tRATE\tBURST\tMAX-RUNNING")
+	fmt.Fprintln(tw, "TENANT\tSTATE\tCREATED\tRATE\tBURST\tMAX-RUNNING\tOWN")
 	for _, t := range reg.Tenants {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.State, t.Created.Format(time.RFC3339), limit(t.Quota.Rate), limit(float64(t.Quota.Burst)), limit(float64(t.Quota.MaxRunning)))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.State, t.Created.Format(time.RFC3339), limit(t.Quota.Rate), limit(float64(t.Quota.Burst)), limit(float64(t.Quota.MaxRunning)), ownKeys(data, t.ID))
 	}
 	tw.Flush()
 	return exitOK
+}
+
+// ownKeys says which of its own keys and licence tenant id carries
+// (tenantkeys.go): sign-key, trust, licence; "-" for none.
+func ownKeys(data, id string) string {
+	var out []string
+	for _, k := range []struct{ name, path string }{
+		{"sign-key", tenant.SignKeyPath(data, id)},
+		{"trust", tenant.TrustDir(data, id)},
+		{"licence", tenant.LicensePath(data, id)},
+	} {
+		if ok, _ := tenant.Exists(k.path); ok {
+			out = append(out, k.name)
+		}
+	}
+	if len(out) == 0 {
+		return "-"
+	}
+	return strings.Join(out, ",")
 }
 
 func limit(v float64) string {

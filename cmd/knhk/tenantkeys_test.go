@@ -45,6 +45,9 @@ func TestTenantLicences(t *testing.T) {
 		t.Fatalf("acme's licence on beta: %d %s", code, errs)
 	}
 
+	if out := must("tenant", "list", "--data", "data"); !strings.Contains(out, "sign-key,licence") {
+		t.Fatalf("tenant list: %s", out)
+	}
 	srv := startServe(t, dir, "data", "--tenants")
 	defer srv.stop(t, syscall.SIGTERM)
 	start := func(tok, id string) (int, string) {

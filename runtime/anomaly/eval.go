@@ -7,6 +7,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"slices"
+	"text/tabwriter"
 
 	"github.com/knhk/knhk/runtime/export"
 )
@@ -45,15 +46,51 @@ func Traces(l *export.Log) ([][]int, []string) {
 	return out, names
 }
 
-// Report is the result of one evaluation run.
+// Report is the result of one evaluation run, under both protocols of
+// injection ([Inject], [InjectNovel]) with the same trained detectors.
 type Report struct {
 	// Traces is how many traces the log has; Train of them (the first,
 	// in the log's order) train the detectors and Test (the rest) are
-	// scored, Anomalous of them with an injected anomaly.
-	Traces, Train, Test, Anomalous int
-	AE, NGram                      Score
-	// Recall by kind of anomaly, for each detector.
-	AERecall, NGramRecall map[Kind]float64
+	// scored.
+	Traces, Train, Test int
+	// Plain keeps every injection; Novel draws again one that gives the
+	// path of a normal trace of the log.
+	Plain, Novel Result
+}
+
+// Protocol is how anomalies are injected for an evaluation.
+type Protocol int
+
+const (
+	// Plain keeps every injection ([Inject]).
+	Plain Protocol = iota
+	// Novel draws again an injection whose path a normal trace of the
+	// log follows ([InjectNovel]).
+	Novel
+)
+
+func (p Protocol) String() string { return [...]string{"plain", "novel"}[p] }
+
+// Result is both detectors' scores under one protocol.
+type Result struct {
+	Protocol Protocol
+	// Anomalous is how many held-out traces have an injected anomaly.
+	Anomalous int
+	AE, NGram Score
+	// Kinds breaks the anomalies down by kind, in the order of [Kinds].
+	Kinds []KindResult
+}
+
+// KindResult counts one kind of anomaly among the held-out traces.
+type KindResult struct {
+	Kind     Kind
+	Injected int
+	// NormalPath is how many of them have the path of a normal trace of
+	// the log (none under the novel protocol): no detector of the
+	// activity sequence can flag those.
+	NormalPath int
+	// Found is how many each detector flags.
+	AEFound, NGramFound int
 }
 
 // Score is one detector's result on the held-out traces.
@@ -75,71 +112,105 @@ const TrainShare = 2.0 / 3
 // held back from the networks to choose the threshold on.
 const validShare = 0.2
 
-// Evaluate scores both detectors on held-out traces. The first
-// TrainShare of the traces (chronological for an imported log) are the
-// training traces: the detectors learn from the first 80% of them as
-// they are, unlabelled. The threshold of each detector is the one with
-// the best F1 on the other 20%, into which share anomalies are injected
-// (the injector's own labels, on training data). The remaining third
-// of the log, with anomalies injected into share of it by another
-// draw, is scored at that threshold: its labels are used only to count
-// the F1.
+// Evaluate scores both detectors on held-out traces, under both
+// protocols. The first TrainShare of the traces (chronological for an
+// imported log) are the training traces: the detectors learn from the
+// first 80% of them as they are, unlabelled. The threshold of each
+// detector is the one with the best F1 on the other 20%, into which
+// share anomalies are injected (the injector's own labels, on training
+// data; under the novel protocol an injection is drawn again when its
+// path is one of the training traces'). The remaining third of the log,
+// with anomalies injected into share of it by another draw (under the
+// novel protocol, never the path of a trace of the log), is scored at
+// that threshold: its labels are used only to count the F1.
 func Evaluate(traces [][]int, acts int, share float64, o Options) *Report {
 	n := len(traces)
 	nTrain := int(TrainShare * float64(n))
 	nFit := nTrain - int(validShare*float64(nTrain))
 	fit, valid, test := traces[:nFit], traces[nFit:nTrain], traces[nTrain:]
+	a := acts + 1 // insert may add an unseen activity
 	rng := rand.New(rand.NewPCG(o.Seed, 0x696e6a))
-	vMixed, vLabels := Inject(valid, acts+1, share, rng) // insert may add an unseen activity
-	tMixed, tLabels := Inject(test, acts+1, share, rng)
-	r := &Report{Traces: n, Train: nTrain, Test: len(test), AERecall: map[Kind]float64{}, NGramRecall: map[Kind]float64{}}
-	for _, l := range tLabels {
-		if l != Normal {
-			r.Anomalous++
+	vPlain, vPlainL := Inject(valid, a, share, rng)
+	tPlain, tPlainL := Inject(test, a, share, rng)
+	rng = rand.New(rand.NewPCG(o.Seed, 0x6e6f76))
+	vNovel, vNovelL := InjectNovel(valid, a, share, KnownPaths(traces[:nTrain]), rng)
+	logPaths := KnownPaths(traces)
+	tNovel, tNovelL := InjectNovel(test, a, share, logPaths, rng)
+	r := &Report{Traces: n, Train: nTrain, Test: len(test)}
+	ae := TrainAutoencoder(fit, a, o)
+	ng := TrainNGram(fit, a)
+	for _, p := range []struct {
+		res    *Result
+		proto  Protocol
+		v, t   [][]int
+		vl, tl []Kind
+	}{{&r.Plain, Plain, vPlain, tPlain, vPlainL, tPlainL}, {&r.Novel, Novel, vNovel, tNovel, vNovelL, tNovelL}} {
+		res := p.res
+		res.Protocol = p.proto
+		res.Kinds = make([]KindResult, len(Kinds))
+		for j, k := range Kinds {
+			res.Kinds[j].Kind = k
 		}
-	}
-	ae := TrainAutoencoder(fit, acts+1, o)
-	ng := TrainNGram(fit, acts+1)
-	for _, d := range []struct {
-		score func([][]int) []float64
-		s     *Score
-		rec   map[Kind]float64
-	}{{ae.Score, &r.AE, r.AERecall}, {ng.Score, &r.NGram, r.NGramRecall}} {
-		th := BestThreshold(d.score(vMixed), vLabels)
-		scores := d.score(tMixed)
-		d.s.Threshold = th
-		d.s.Precision, d.s.Recall, d.s.F1 = F1(scores, th, tLabels)
-		d.s.Best = BestF1(scores, tLabels)
-		for _, k := range Kinds {
-			hit, c := 0, 0
-			for i, l := range tLabels {
-				if l == k {
-					c++
-					if scores[i] > th {
-						hit++
-					}
+		for i, l := range p.tl {
+			if l != Normal {
+				res.Anomalous++
+				kr := &res.Kinds[slices.Index(Kinds, l)]
+				kr.Injected++
+				if logPaths[key(p.t[i])] {
+					kr.NormalPath++
 				}
 			}
-			if c > 0 {
-				d.rec[k] = float64(hit) / float64(c)
+		}
+		for _, d := range []struct {
+			score func([][]int) []float64
+			s     *Score
+			found func(*KindResult) *int
+		}{
+			{ae.Score, &res.AE, func(k *KindResult) *int { return &k.AEFound }},
+			{ng.Score, &res.NGram, func(k *KindResult) *int { return &k.NGramFound }},
+		} {
+			th := BestThreshold(d.score(p.v), p.vl)
+			scores := d.score(p.t)
+			d.s.Threshold = th
+			d.s.Precision, d.s.Recall, d.s.F1 = F1(scores, th, p.tl)
+			d.s.Best = BestF1(scores, p.tl)
+			for i, l := range p.tl {
+				if l != Normal && scores[i] > th {
+					*d.found(&res.Kinds[slices.Index(Kinds, l)])++
+				}
 			}
 		}
 	}
 	return r
 }
 
-// Print writes the report.
+// Print writes the report: each protocol's F1 for both detectors, and
+// the anomalies of each kind, how many have a normal path and how many
+// each detector flags.
 func (r *Report) Print(w io.Writer) {
-	fmt.Fprintf(w, "%d traces: %d to train on (the last fifth of them with injected anomalies to choose each threshold on), %d held out, %d of those with an injected anomaly\n", r.Traces, r.Train, r.Test, r.Anomalous)
-	for _, d := range []struct {
-		name string
-		s    Score
-		rec  map[Kind]float64
-	}{{"autoencoder", r.AE, r.AERecall}, {"trigram    ", r.NGram, r.NGramRecall}} {
-		fmt.Fprintf(w, "%s  F1 %.3f (precision %.3f, recall %.3f; best threshold in hindsight %.3f)  recall:", d.name, d.s.F1, d.s.Precision, d.s.Recall, d.s.Best)
-		for _, k := range Kinds {
-			fmt.Fprintf(w, " %s %.2f", k, d.rec[k])
+	fmt.Fprintf(w, "%d traces: %d to train on (the last fifth of them with injected anomalies to choose each threshold on), %d held out, %d of those with an injected anomaly\n", r.Traces, r.Train, r.Test, r.Plain.Anomalous)
+	for _, res := range []*Result{&r.Novel, &r.Plain} {
+		normal := 0
+		for _, k := range res.Kinds {
+			normal += k.NormalPath
 		}
-		fmt.Fprintln(w)
+		switch res.Protocol {
+		case Novel:
+			fmt.Fprintf(w, "novel protocol (an injection giving the path of a normal trace of the log is drawn again): %d anomalous\n", res.Anomalous)
+		default:
+			fmt.Fprintf(w, "plain protocol (every injection kept): %d anomalous, %d of them with the path of a normal trace of the log\n", res.Anomalous, normal)
+		}
+		for _, d := range []struct {
+			name string
+			s    Score
+		}{{"autoencoder", res.AE}, {"trigram    ", res.NGram}} {
+			fmt.Fprintf(w, "%s  F1 %.3f (precision %.3f, recall %.3f; best threshold in hindsight %.3f)\n", d.name, d.s.F1, d.s.Precision, d.s.Recall, d.s.Best)
+		}
+		tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintf(tw, "  kind\tinjected\tnormal path\tautoencoder found\ttrigram found\t\n")
+		for _, k := range res.Kinds {
+			fmt.Fprintf(tw, "  %s\t%d\t%d\t%d\t%d\t\n", k.Kind, k.Injected, k.NormalPath, k.AEFound, k.NGramFound)
+		}
+		tw.Flush()
 	}
 }

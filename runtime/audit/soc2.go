@@ -21,7 +21,7 @@ var criteria = []Criterion{
 	{ID: "CC6.2", Title: "Registration and authorisation of new users before credentials are issued", Covers: "tenants created and credentials (tokens) issued"},
 	{ID: "CC6.3", Title: "Role-based access: access granted, changed and removed", Covers: "tenants suspended, resumed, deleted or given new quotas, and calls refused for a role too low"},
 	{ID: "CC6.5", Title: "Disposal: data and keys no longer needed are made unreadable", Covers: "cases and tenants crypto-shredded (data keys destroyed) and tenants deleted"},
-	{ID: "CC7.2", Title: "Monitoring of system components for anomalies and security events", Covers: "refused calls (unauthenticated, permission denied, over quota) and every read of the audit evidence itself"},
+	{ID: "CC7.2", Title: "Monitoring of system components for anomalies and security events", Covers: "refused calls (unauthenticated, permission denied, over quota), every read of the audit evidence itself, and the server's starts and stops (where the audit's coverage begins and ends)"},
 	{ID: "CC8.1", Title: "Change management: changes authorised, recorded and traceable", Covers: "programs deployed, licences issued, quotas changed, tenants created and deleted"},
 }
 
@@ -69,7 +69,7 @@ func Criteria(r *Record) []string {
 		add("CC8.1")
 	case verb == "Deploy":
 		add("CC8.1")
-	case strings.HasPrefix(a, "knhk audit"), strings.HasPrefix(a, "GET /audit"):
+	case strings.HasPrefix(a, "knhk audit"), strings.HasPrefix(a, "GET /audit"), strings.HasPrefix(a, "knhk serve "):
 		add("CC7.2")
 	}
 	return out

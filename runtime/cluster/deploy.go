@@ -46,6 +46,8 @@ type DeployedProgram struct {
 	Name    string
 	Index   uint64 // the raft index of the deploy
 	Program *ir.Program
+	// Source is the deployed source (the web console shows it).
+	Source []byte
 }
 
 // SetCompiler sets how the FSM compiles deployed sources; without one
@@ -103,7 +105,7 @@ func (f *FSM) Deployed() []DeployedProgram {
 	out := make([]DeployedProgram, 0, len(f.deploys))
 	for _, h := range f.deploys {
 		p := f.progs[h]
-		out = append(out, DeployedProgram{Hash: h, Name: p.name, Index: p.index, Program: p.p})
+		out = append(out, DeployedProgram{Hash: h, Name: p.name, Index: p.index, Program: p.p, Source: p.src})
 	}
 	return out
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/knhk/knhk/runtime/eval"
 	"io"
 	"reflect"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"github.com/hashicorp/raft"
 
 	"github.com/knhk/knhk/runtime/engine"
+	"github.com/knhk/knhk/runtime/eval"
 )
 
 // TestFSMKeepsEventsAndKeys applies a start with a business key and

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
-	"github.com/knhk/knhk/runtime/eval"
 	"hash/crc32"
 	"io"
 	"strings"
@@ -13,6 +12,7 @@ import (
 	"github.com/hashicorp/raft"
 
 	"github.com/knhk/knhk/runtime/engine"
+	"github.com/knhk/knhk/runtime/eval"
 )
 
 func newTestFSM(t *testing.T) (*FSM, string) {

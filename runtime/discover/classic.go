@@ -12,12 +12,20 @@
 // sequence cut layers the strongly connected components of the graph
 // and merges neighbouring layers that an edge skips; the parallel cut
 // fails, rather than merges, when a part lacks a start or an end
-// activity; the loop cut grows its redo parts by forward reachability
-// in order of first appearance; the activity-concurrent fall-through
+// activity; the loop cut takes its redo parts in order of first
+// appearance with empty slots in between; the activity-concurrent fall-through
 // tries activities in order of first appearance, skips those whose
 // removal leaves an empty trace, and checks for a cut with the start
 // and end activities of the log before the removal and without the
 // activities it tried before.
+//
+// One rule of 2.2.0 is not copied: its loop cut grows each redo part by
+// forward reachability only, so that activities connected against the
+// direction of an edge to a part grouped before them become a part of
+// their own, and the tree then cannot replay the log (c b c, c d a b c
+// gives *( c, X( b, ->( d, a ) ) )). Here a redo part is a connected
+// group taken either way, as in the inductive miner's definition; on
+// the shared logs the trees are the same.
 
 package discover
 
@@ -425,8 +433,10 @@ func classicPar(acts []int, e map[[2]int]bool, start, end map[int]bool) [][]int 
 }
 
 // classicLoopCut is 2.2.0's loop cut: the do part holds the start and
-// end activities; the rest is grouped by forward reachability in order
-// of first appearance (without the do part's edges); a group joins the
+// end activities; the rest is grouped into connected groups (without
+// the do part's edges; 2.2.0 followed edges forward only, see the top
+// of the file), each in the slot of its first activity in order of
+// first appearance; a group joins the
 // do part when it is entered from a start activity that is not an end
 // one or leaves to an end activity that is not a start one, or, in a
 // second pass, when it is entered from some end activities but not all
@@ -448,10 +458,10 @@ func classicLoopCut(acts []int, e map[[2]int]bool, start, end map[int]bool) [][]
 			rest = append(rest, a)
 		}
 	}
-	out := map[int][]int{}
+	out := map[int][]int{} // neighbours either way among the rest
 	for _, a := range rest {
 		for _, b := range rest {
-			if e[[2]int{a, b}] {
+			if e[[2]int{a, b}] || e[[2]int{b, a}] {
 				out[a] = append(out[a], b)
 			}
 		}

@@ -4,10 +4,11 @@
 package engine
 
 import (
-	"github.com/knhk/knhk/runtime/eval"
 	"math/rand/v2"
 	"reflect"
 	"testing"
+
+	"github.com/knhk/knhk/runtime/eval"
 )
 
 func TestApplyRandomEvents(t *testing.T) {

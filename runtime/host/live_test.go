@@ -8,13 +8,13 @@ package host
 import (
 	"context"
 	"errors"
-	"github.com/knhk/knhk/runtime/eval"
 	"slices"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/knhk/knhk/runtime/engine"
+	"github.com/knhk/knhk/runtime/eval"
 )
 
 // gate is a worker whose task "slow" blocks until its context ends; every

@@ -7,12 +7,12 @@ package host
 import (
 	"context"
 	"errors"
-	"github.com/knhk/knhk/runtime/eval"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/knhk/knhk/runtime/engine"
+	"github.com/knhk/knhk/runtime/eval"
 )
 
 // learner chooses candidate pick and records what it learns.

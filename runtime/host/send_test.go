@@ -8,12 +8,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/knhk/knhk/runtime/eval"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/knhk/knhk/runtime/engine"
+	"github.com/knhk/knhk/runtime/eval"
 )
 
 const sendSrc = `package t

@@ -6,13 +6,13 @@ package host
 
 import (
 	"context"
-	"github.com/knhk/knhk/runtime/eval"
 	"reflect"
 	"slices"
 	"sync"
 	"testing"
 
 	"github.com/knhk/knhk/runtime/engine"
+	"github.com/knhk/knhk/runtime/eval"
 )
 
 // notes returns each call's first argument, and records the notes.

@@ -8,7 +8,6 @@ package learn
 import (
 	"context"
 	"fmt"
-	"github.com/knhk/knhk/runtime/eval"
 	"os"
 	"path/filepath"
 	"slices"
@@ -20,6 +19,8 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
+
+	"github.com/knhk/knhk/runtime/eval"
 )
 
 // BenchmarkRouting learns the simulated route with each policy and

@@ -8,9 +8,10 @@ package learn
 
 import (
 	"context"
-	"github.com/knhk/knhk/runtime/eval"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/knhk/knhk/runtime/eval"
 )
 
 const sharedSrc = `package shared

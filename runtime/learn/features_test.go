@@ -3,9 +3,10 @@
 package learn
 
 import (
-	"github.com/knhk/knhk/runtime/eval"
 	"testing"
 	"time"
+
+	"github.com/knhk/knhk/runtime/eval"
 )
 
 func TestEncodeKeys(t *testing.T) {

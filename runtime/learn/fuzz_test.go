@@ -8,11 +8,12 @@ package learn
 import (
 	"context"
 	"encoding/json"
-	"github.com/knhk/knhk/runtime/eval"
 	"math/rand/v2"
 	"os"
 	"reflect"
 	"testing"
+
+	"github.com/knhk/knhk/runtime/eval"
 )
 
 // validFiles returns policy files of a tabular and of an actor-critic

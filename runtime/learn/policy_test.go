@@ -8,13 +8,14 @@ package learn
 import (
 	"context"
 	"fmt"
-	"github.com/knhk/knhk/runtime/eval"
 	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/knhk/knhk/runtime/eval"
 )
 
 // logs collects what a policy reports.

@@ -10,10 +10,11 @@ package learn
 
 import (
 	"context"
-	"github.com/knhk/knhk/runtime/eval"
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/knhk/knhk/runtime/eval"
 )
 
 var simRegions = []string{"eu", "us", "asia"}

@@ -153,7 +153,7 @@ func TestReportAccelerator(t *testing.T) {
 	}
 	other := u
 	other.AcceleratorNS = 1499
-	if err := r.Reconcile(other); err == nil || !strings.Contains(err.Error(), "accelerator_ns: report 1500, log 1499") {
+	if err := r.Reconcile(other); err == nil || !strings.Contains(err.Error(), "accelerator_ns: report 1500, ledger 1499") {
 		t.Errorf("other counts: %v", err)
 	}
 	u.AcceleratorCalls = -1

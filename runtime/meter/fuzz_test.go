@@ -1,6 +1,8 @@
 package meter_test
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -30,6 +32,28 @@ func FuzzParse(f *testing.F) {
 		}
 		if r.Transitions > r.Events || r.FirstSeq > r.LastSeq {
 			t.Fatalf("accepted inconsistent counts %+v", r.Usage)
+		}
+	})
+}
+
+// FuzzReadLedger: no ledger file panics ReadLedger; one it accepts has
+// valid months and no negative use.
+func FuzzReadLedger(f *testing.F) {
+	f.Add([]byte(`{"version":1,"months":{"2026-12":{"ns":5,"calls":1}}}`))
+	f.Add([]byte(`{"version":1,"months":{"2026-12":null}}`))
+	f.Add([]byte(`{`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		dir := t.TempDir()
+		os.MkdirAll(filepath.Dir(meter.LedgerPath(dir)), 0o755)
+		os.WriteFile(meter.LedgerPath(dir), b, 0o644)
+		l, err := meter.ReadLedger(dir)
+		if err != nil {
+			return
+		}
+		for m, u := range l.Months {
+			if u == nil || u.NS < 0 || u.Calls < 0 || len(m) != 7 {
+				t.Fatalf("accepted %q: month %q %+v", b, m, u)
+			}
 		}
 	})
 }

@@ -102,15 +102,32 @@ func (r *Report) Reconcile(recount Usage) error {
 	var ra, rb map[string]any
 	json.Unmarshal(a, &ra)
 	json.Unmarshal(b, &rb)
+	// The accelerator fields are counted from the ledger, not the log,
+	// and are absent when zero.
+	source := func(k string) string {
+		if strings.HasPrefix(k, "accelerator_") {
+			return "ledger"
+		}
+		return "log"
+	}
+	value := func(m map[string]any, k string) any {
+		if v, ok := m[k]; ok {
+			return v
+		}
+		if strings.HasPrefix(k, "accelerator_") {
+			return 0
+		}
+		return "absent"
+	}
 	var diffs []string
 	for k, v := range ra {
-		if fmt.Sprint(v) != fmt.Sprint(rb[k]) {
-			diffs = append(diffs, fmt.Sprintf("%s: report %v, log %v", k, v, rb[k]))
+		if fmt.Sprint(v) != fmt.Sprint(value(rb, k)) {
+			diffs = append(diffs, fmt.Sprintf("%s: report %v, %s %v", k, v, source(k), value(rb, k)))
 		}
 	}
 	for k, v := range rb {
 		if _, ok := ra[k]; !ok {
-			diffs = append(diffs, fmt.Sprintf("%s: report absent, log %v", k, v))
+			diffs = append(diffs, fmt.Sprintf("%s: report %v, %s %v", k, value(ra, k), source(k), v))
 		}
 	}
 	sort.Strings(diffs)

@@ -6,11 +6,11 @@ package receipt
 
 import (
 	"encoding/json"
-	"github.com/knhk/knhk/runtime/eval"
 	"testing"
 	"time"
 
 	"github.com/knhk/knhk/runtime/engine"
+	"github.com/knhk/knhk/runtime/eval"
 )
 
 func TestEncodeLineMatchesJSON(t *testing.T) {

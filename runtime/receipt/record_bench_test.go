@@ -7,11 +7,11 @@ package receipt
 
 import (
 	"context"
-	"github.com/knhk/knhk/runtime/eval"
 	"testing"
 	"time"
 
 	"github.com/knhk/knhk/runtime/engine"
+	"github.com/knhk/knhk/runtime/eval"
 	"github.com/knhk/knhk/runtime/sign"
 )
 

@@ -17,7 +17,7 @@ var assets embed.FS
 
 // Mount serves the console over s on m: the pages at "/" (public) and
 // the console's endpoints at /console/api/ (behind the server's token).
-func Mount(m *server.Mux, s *server.Service) {
+func Mount(m Mux, s Source) {
 	mount(m, s, inspectWait)
 }
 
@@ -27,7 +27,7 @@ func Mount(m *server.Mux, s *server.Service) {
 // instead of hanging.
 const inspectWait = 5 * time.Second
 
-func mount(m *server.Mux, s *server.Service, wait time.Duration) {
+func mount(m Mux, s Source, wait time.Duration) {
 	h := &handler{s: s, wait: wait}
 	m.Handle("GET /console/api/case", http.HandlerFunc(h.caseJSON))
 	m.Handle("GET /console/api/program", http.HandlerFunc(h.programJSON))
@@ -53,7 +53,7 @@ func Assets() http.Handler {
 
 // handler serves the console's endpoints.
 type handler struct {
-	s    *server.Service
+	s    Source
 	wait time.Duration
 }
 

@@ -25,6 +25,7 @@ import (
 type App struct {
 	abci.BaseApplication
 	prog string
+	m    *engine.Machine
 	fsm  *cluster.FSM
 
 	mu      sync.Mutex
@@ -46,6 +47,11 @@ type App struct {
 	// last save (see persist.go).
 	persist Persistence
 	saved   int64
+	// snaps are the last saved states, oldest first, offered to state
+	// sync; restoring is the snapshot being restored (see
+	// statesync.go).
+	snaps     []snapshot
+	restoring *restoring
 	// tamper, when set (tests), replaces the hash the app answers: a
 	// replica that lies about its state.
 	tamper func([]byte) []byte
@@ -74,7 +80,7 @@ var _ abci.Application = (*App)(nil)
 // NewApp returns an application for the program of m, whose hash is
 // prog.
 func NewApp(m *engine.Machine, prog string) *App {
-	return &App{prog: prog, fsm: cluster.NewFSM(m, prog), hashes: map[int64][]byte{}, leaseLen: DefaultLease, vals: map[string]*member{}}
+	return &App{prog: prog, m: m, fsm: cluster.NewFSM(m, prog), hashes: map[int64][]byte{}, leaseLen: DefaultLease, vals: map[string]*member{}}
 }
 
 // FSM returns the application's state.
@@ -346,7 +352,12 @@ func (a *App) Commit(context.Context, *abci.RequestCommit) (*abci.ResponseCommit
 		}
 	}
 	if k := a.persist.KeepBlocks; k > 0 && a.saved-k > 1 {
+		// Keep the blocks after every snapshot offered: a node that
+		// restores one goes on from the next block.
 		res.RetainHeight = a.saved - k
+		if len(a.snaps) > 0 {
+			res.RetainHeight = min(res.RetainHeight, a.snaps[0].height+1)
+		}
 	}
 	return res, nil
 }

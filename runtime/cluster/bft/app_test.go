@@ -3,7 +3,6 @@ package bft
 import (
 	"bytes"
 	"context"
-	"github.com/knhk/knhk/runtime/eval"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/knhk/knhk/runtime/cluster"
 	"github.com/knhk/knhk/runtime/engine"
+	"github.com/knhk/knhk/runtime/eval"
 )
 
 // chain feeds blocks to Apps directly, as CometBFT would after
@@ -218,8 +218,13 @@ func TestMisbehaviorRemovesTheValidator(t *testing.T) {
 	if res := c.block(200*time.Millisecond, []abci.Misbehavior{dup(z)}, c.event(z, 1, c.start("c1", 0))); len(res.ValidatorUpdates) != 0 || res.TxResults[0].Code != codeSigner {
 		t.Fatalf("evidence against a removed validator: %v, %v", res.ValidatorUpdates, res.TxResults[0])
 	}
-	if res := c.block(300*time.Millisecond, []abci.Misbehavior{dup(a)}); len(res.ValidatorUpdates) != 1 {
+	lca := dup(a)
+	lca.Type = abci.MisbehaviorType_LIGHT_CLIENT_ATTACK
+	if res := c.block(300*time.Millisecond, []abci.Misbehavior{lca}); len(res.ValidatorUpdates) != 1 {
 		t.Fatalf("a second validator: %v", res.ValidatorUpdates)
+	}
+	if rm := c.apps[1].Removed(); len(rm) != 2 || rm[1].Kind != "light client attack" || rm[1].Validator != a.PubKey().Address().String() {
+		t.Fatalf("removed: %+v", rm)
 	}
 	if res := c.block(400*time.Millisecond, []abci.Misbehavior{dup(b)}); len(res.ValidatorUpdates) != 0 {
 		t.Fatalf("the last validator removed: %v", res.ValidatorUpdates)

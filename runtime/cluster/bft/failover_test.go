@@ -143,6 +143,7 @@ func TestDriverFailover(t *testing.T) {
 	}
 	// The driver's validator dies in the middle of the task.
 	dead = first
+	killed := time.Now()
 	vs[first].node.Stop()
 	vs[first].node.Wait()
 	stops[first]()
@@ -152,6 +153,8 @@ func TestDriverFailover(t *testing.T) {
 		return i >= 0 && sbs[i].Driver().Term() > oldTerm
 	})
 	next := driving(sbs, alive)
+	// Reported, not asserted: a lease's length (3s) plus a tick or two.
+	t.Logf("validator %d took term %d %v after the driver's kill", next, sbs[next].Driver().Term(), time.Since(killed).Round(time.Millisecond))
 	for i, v := range vs {
 		if !alive(i) {
 			continue

@@ -1,6 +1,7 @@
 // This file implements validator homes on disk: Init writes the keys,
 // the shared genesis and the peer list of a local network of
-// validators, and Open starts one of them with an App.
+// validators, InitNode the home of a node that joins it later, and
+// Open starts one of them with an App.
 
 package bft
 
@@ -33,6 +34,24 @@ type homeFile struct {
 	// CometBFT prune the blocks more than that below the saved state.
 	SaveEvery  int64 `json:"save_every,omitempty"`
 	KeepBlocks int64 `json:"keep_blocks,omitempty"`
+	// RPC, when set, is the host:port of CometBFT's RPC server, which
+	// the light clients of nodes that join by state sync ask for
+	// headers; none by default.
+	RPC string `json:"rpc,omitempty"`
+	// StateSync, when set, makes a node that has applied no block
+	// restore a snapshot of the validators' state instead of replaying
+	// the chain.
+	StateSync *stateSyncFile `json:"state_sync,omitempty"`
+}
+
+// stateSyncFile is how a joining node trusts the chain: two RPC
+// servers of validators, and a header (height and hash) it trusts,
+// obtained from a validator it trusts, within the trust period.
+type stateSyncFile struct {
+	RPCServers  []string `json:"rpc_servers"`
+	TrustHeight int64    `json:"trust_height"`
+	TrustHash   string   `json:"trust_hash"`
+	TrustPeriod string   `json:"trust_period,omitempty"` // a Go duration, 168h when empty
 }
 
 // DefaultSaveEvery is how many blocks apart a validator opened by
@@ -124,11 +143,37 @@ func Open(home string, app *App, logOutput io.Writer) (*nm.Node, error) {
 	c.P2P.AllowDuplicateIP = true
 	c.P2P.PexReactor = false
 	c.RPC.ListenAddress = ""
+	if h.RPC != "" {
+		c.RPC.ListenAddress = "tcp://" + h.RPC
+	}
 	c.ProxyApp = ""
-	// Nobody searches transactions (there is no RPC server), and
-	// CometBFT never closes the index's database, which would keep a
-	// restarted validator in the same process from opening it.
+	// Nobody searches transactions, and CometBFT never closes the
+	// index's database, which would keep a restarted validator in the
+	// same process from opening it.
 	c.TxIndex.Indexer = "null"
+	if ss := h.StateSync; ss != nil {
+		c.StateSync.Enable = true
+		for _, r := range ss.RPCServers {
+			if !strings.Contains(r, "://") {
+				r = "tcp://" + r
+			}
+			c.StateSync.RPCServers = append(c.StateSync.RPCServers, r)
+		}
+		c.StateSync.TrustHeight, c.StateSync.TrustHash = ss.TrustHeight, ss.TrustHash
+		// Look for snapshots for 5s (CometBFT's least), not 15: the
+		// validators offer their last three saves only.
+		c.StateSync.DiscoveryTime = 5 * time.Second
+		if ss.TrustPeriod != "" {
+			d, err := time.ParseDuration(ss.TrustPeriod)
+			if err != nil {
+				return nil, fmt.Errorf("%s: state_sync.trust_period: %v", filepath.Join(home, homeName), err)
+			}
+			c.StateSync.TrustPeriod = d
+		}
+		if err := c.StateSync.ValidateBasic(); err != nil {
+			return nil, fmt.Errorf("%s: state_sync: %v", filepath.Join(home, homeName), err)
+		}
+	}
 	// A case waits for each of its events' blocks: wait 200ms for late
 	// votes after a commit instead of CometBFT's default second.
 	c.Consensus.TimeoutCommit = 200 * time.Millisecond
@@ -175,4 +220,48 @@ func Key(node *nm.Node) (crypto.PrivKey, error) {
 		return nil, fmt.Errorf("the validator's key is not a file in its home (%T): it cannot sign as a driver", node.PrivValidator())
 	}
 	return pv.Key.PrivKey, nil
+}
+
+// InitNode writes under dir the home of a node that joins the network
+// of validator home from later: its own keys (it is no validator of the
+// genesis), home's genesis, and as peers home's peers and home itself;
+// it listens on listen (host:port). Edit its knhk-bft.json to join by
+// state sync.
+func InitNode(dir, from, listen string) error {
+	b, err := os.ReadFile(filepath.Join(from, homeName))
+	if err != nil {
+		return fmt.Errorf("%s is not a validator home: %w", from, err)
+	}
+	var fh homeFile
+	if err := json.Unmarshal(b, &fh); err != nil {
+		return fmt.Errorf("%s: %v", filepath.Join(from, homeName), err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, homeName)); err == nil {
+		return fmt.Errorf("%s holds a node already; pick another directory", dir)
+	}
+	fc := cfg.DefaultConfig().SetRoot(from)
+	gen, err := types.GenesisDocFromFile(fc.GenesisFile())
+	if err != nil {
+		return err
+	}
+	fk, err := p2p.LoadNodeKey(fc.NodeKeyFile())
+	if err != nil {
+		return err
+	}
+	c := cfg.DefaultConfig().SetRoot(dir)
+	for _, d := range []string{filepath.Dir(c.PrivValidatorKeyFile()), filepath.Dir(c.PrivValidatorStateFile())} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return err
+		}
+	}
+	privval.GenFilePV(c.PrivValidatorKeyFile(), c.PrivValidatorStateFile()).Save()
+	if _, err := p2p.LoadOrGenNodeKey(c.NodeKeyFile()); err != nil {
+		return err
+	}
+	if err := gen.SaveAs(c.GenesisFile()); err != nil {
+		return err
+	}
+	h := homeFile{Listen: listen, Peers: append(append([]string(nil), fh.Peers...), p2p.IDAddressString(fk.ID(), fh.Listen))}
+	b, _ = json.MarshalIndent(&h, "", "  ")
+	return os.WriteFile(filepath.Join(dir, homeName), b, 0o600)
 }

@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"github.com/knhk/knhk/runtime/eval"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"os"
@@ -17,6 +17,7 @@ import (
 	"github.com/cometbft/cometbft/rpc/client/local"
 
 	"github.com/knhk/knhk/runtime/engine"
+	"github.com/knhk/knhk/runtime/eval"
 	"github.com/knhk/knhk/runtime/host"
 	"github.com/knhk/knhk/runtime/worker"
 )
@@ -51,14 +52,13 @@ func TestHomesAndDriver(t *testing.T) {
 	var sb *Standby
 	var nodes []*nm.Node
 	stopped := make(chan struct{})
-	// v3 saves its state every block and keeps five blocks below it.
-	hf := dir + "/v3/" + homeName
-	b, _ := os.ReadFile(hf)
-	var h homeFile
-	json.Unmarshal(b, &h)
-	h.SaveEvery, h.KeepBlocks = 1, 5
-	b, _ = json.Marshal(&h)
-	os.WriteFile(hf, b, 0o600)
+	// v3 saves its state every block and keeps five blocks below it;
+	// v0 and v1 save every twenty blocks and serve RPC, for the light
+	// client of a node that joins by state sync.
+	rpcs := []string{fmt.Sprintf("127.0.0.1:%d", base+100), fmt.Sprintf("127.0.0.1:%d", base+101)}
+	editHome(t, dir+"/v3", func(h *homeFile) { h.SaveEvery, h.KeepBlocks = 1, 5 })
+	editHome(t, dir+"/v0", func(h *homeFile) { h.SaveEvery, h.RPC = 20, rpcs[0] })
+	editHome(t, dir+"/v1", func(h *homeFile) { h.SaveEvery, h.RPC = 20, rpcs[1] })
 	for i, home := range []string{"v0", "v1", "v2", "v3"} {
 		app := NewApp(m, hash)
 		node, err := Open(dir+"/"+home, app, io.Discard)
@@ -114,5 +114,62 @@ func TestHomesAndDriver(t *testing.T) {
 	h0, _ := first.AppHashAt(app.Height())
 	if h3, _ := app.AppHashAt(app.Height()); app.Height() < 2 || !bytes.Equal(h0, h3) || app.FSM().Events("c1") == 0 {
 		t.Fatalf("the saved state of block %d: hash %X, v0's %X", app.Height(), h3, h0)
+	}
+
+	// A node that joins later, by state sync, trusting a header v0
+	// hands out.
+	late := dir + "/late"
+	if err := InitNode(late, dir+"/v0", fmt.Sprintf("127.0.0.1:%d", base+4)); err != nil {
+		t.Fatal(err)
+	}
+	if err := InitNode(late, dir+"/v0", "127.0.0.1:1"); err == nil || !strings.Contains(err.Error(), "holds a node already") {
+		t.Fatalf("a second InitNode: %v", err)
+	}
+	th := nodes[0].BlockStore().Height() - 1
+	trust := nodes[0].BlockStore().LoadBlockMeta(th).BlockID.Hash.String()
+	editHome(t, late, func(h *homeFile) {
+		h.StateSync = &stateSyncFile{RPCServers: rpcs[:1], TrustHeight: th, TrustHash: trust}
+	})
+	if _, err := Open(late, NewApp(m, hash), io.Discard); err == nil || !strings.Contains(err.Error(), "state_sync") {
+		t.Fatalf("state sync with one RPC server: %v", err)
+	}
+	editHome(t, late, func(h *homeFile) { h.StateSync.RPCServers = rpcs })
+	lapp := NewApp(m, hash)
+	var llog bytes.Buffer
+	lnode, err := Open(late, lapp, &llog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { lnode.Stop(); lnode.Wait() })
+	top := first.Height() + 1
+	for deadline := time.Now().Add(90 * time.Second); lapp.Height() < top; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the late node is at block %d, v0 at %d\n%s", lapp.Height(), first.Height(), llog.String())
+		}
+	}
+	if base := lnode.BlockStore().Base(); base <= 1 {
+		t.Fatalf("the late node holds blocks from %d: it replayed the chain", base)
+	}
+	want, _ := first.AppHashAt(top)
+	if got, _ := lapp.AppHashAt(top); !bytes.Equal(got, want) || lapp.FSM().Events("c1") != first.FSM().Events("c1") {
+		t.Fatalf("block %d: the late node computed %X, v0 %X", top, got, want)
+	}
+}
+
+func editHome(t *testing.T, home string, edit func(*homeFile)) {
+	t.Helper()
+	hf := filepath.Join(home, homeName)
+	b, err := os.ReadFile(hf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var h homeFile
+	if err := json.Unmarshal(b, &h); err != nil {
+		t.Fatal(err)
+	}
+	edit(&h)
+	b, _ = json.Marshal(&h)
+	if err := os.WriteFile(hf, b, 0o600); err != nil {
+		t.Fatal(err)
 	}
 }

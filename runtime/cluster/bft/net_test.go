@@ -94,6 +94,9 @@ type validator struct {
 	fail *failures
 	pv   *privval.FilePV
 	vals *types.ValidatorSet
+	cfg  *cfg.Config
+	gen  *types.GenesisDoc
+	peer string // ID@host:port
 }
 
 func freePort(t *testing.T) int {
@@ -106,8 +109,9 @@ func freePort(t *testing.T) int {
 }
 
 // network starts n validators of equal power in this process, each with
-// its own App; tamper (if not nil) is given to validator liar.
-func network(t *testing.T, prog *ir.Program, n, liar int, tamper func([]byte) []byte) []*validator {
+// its own App; tamper (if not nil) is given to validator liar; each of
+// opts may change validator i's configuration and App before it starts.
+func network(t *testing.T, prog *ir.Program, n, liar int, tamper func([]byte) []byte, opts ...func(i int, c *cfg.Config, a *App)) []*validator {
 	skipUnderRace(t)
 	m, err := engine.NewMachine(prog)
 	if err != nil {
@@ -162,6 +166,9 @@ func network(t *testing.T, prog *ir.Program, n, liar int, tamper func([]byte) []
 		if i == liar {
 			app.tamper = tamper
 		}
+		for _, o := range opts {
+			o(i, cfgs[i], app)
+		}
 		f := &failures{}
 		node, err := nm.NewNode(cfgs[i], pvs[i], keys[i], proxy.NewLocalClientCreator(app),
 			func() (*types.GenesisDoc, error) { return gen, nil }, dbProvider(closeGrace(cfgs[i])), nm.DefaultMetricsProvider(cfgs[i].Instrumentation), logger{f})
@@ -172,7 +179,7 @@ func network(t *testing.T, prog *ir.Program, n, liar int, tamper func([]byte) []
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { node.Stop(); node.Wait() })
-		vs = append(vs, &validator{app: app, node: node, fail: f, pv: pvs[i], vals: valSet(gen)})
+		vs = append(vs, &validator{app: app, node: node, fail: f, pv: pvs[i], vals: valSet(gen), cfg: cfgs[i], gen: gen, peer: peers[i]})
 	}
 	return vs
 }

@@ -60,7 +60,16 @@ type Persistence struct {
 	// A pruned validator cannot serve the pruned blocks to a validator
 	// that is further behind: keep some validators unpruned.
 	KeepBlocks int64
+	// SnapshotSpacing is how many blocks apart the saves offered to
+	// state sync are, at least (DefaultSnapshotSpacing when 0): a node
+	// that discovers a snapshot fetches it seconds later, so the few
+	// offered must not all be replaced meanwhile.
+	SnapshotSpacing int64
 }
+
+// DefaultSnapshotSpacing is the least distance, in blocks, between two
+// snapshots offered to state sync.
+const DefaultSnapshotSpacing = 50
 
 // Persist makes a save the application's state as p says, and first
 // loads the state p.Path holds, if any. Call it before the node starts.
@@ -69,6 +78,9 @@ type Persistence struct {
 func (a *App) Persist(p Persistence) error {
 	if p.Every <= 0 {
 		p.Every = 1
+	}
+	if p.SnapshotSpacing <= 0 {
+		p.SnapshotSpacing = DefaultSnapshotSpacing
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -83,6 +95,7 @@ func (a *App) Persist(p Persistence) error {
 	if err := a.load(b); err != nil {
 		return fmt.Errorf("%s: %w", p.Path, err)
 	}
+	a.offer(b)
 	return nil
 }
 
@@ -165,6 +178,7 @@ func (a *App) save() error {
 		d.Close()
 	}
 	a.saved = a.height
+	a.offer(b)
 	return nil
 }
 

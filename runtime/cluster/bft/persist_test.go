@@ -22,7 +22,7 @@ func TestSavedState(t *testing.T) {
 	c := newChain(t, 1, 3)
 	path := filepath.Join(t.TempDir(), "app.json")
 	a := c.apps[0]
-	if err := a.Persist(Persistence{Path: path, Every: 2, KeepBlocks: 3}); err != nil {
+	if err := a.Persist(Persistence{Path: path, Every: 2, KeepBlocks: 3, SnapshotSpacing: 2}); err != nil {
 		t.Fatal(err)
 	}
 	z := c.keys[2]

@@ -73,7 +73,7 @@ function renderSwitcher() {
   box.hidden = cs.length === 0;
   const active = Number(localStorage.getItem('knhk-active') || 0);
   sel.replaceChildren(...cs.map((c, i) => el('option', { value: String(i), selected: i === active },
-    c.tenant + ' (' + c.role + (c.subject ? ' ' + c.subject : '') + ')')));
+    c.tenant + ' (' + (c.role || 'token') + (c.subject ? ' ' + c.subject : '') + ')')));
   sel.onchange = () => { saveCredentials(credentials(), Number(sel.value)); render(); };
   const who = cs[active];
   document.getElementById('nav-login').textContent = who ? 'Sign in to another tenant' : 'Sign in';
