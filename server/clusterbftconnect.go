@@ -26,7 +26,6 @@ import (
 	"github.com/knhk/knhk/runtime/cluster"
 	"github.com/knhk/knhk/runtime/cluster/bft"
 	"github.com/knhk/knhk/runtime/engine"
-	"github.com/knhk/knhk/runtime/host"
 )
 
 // bftRPC answers the Connect API over a validator. The calls it does
@@ -160,7 +159,7 @@ func (r *bftRPC) StartCase(ctx context.Context, req *connect.Request[knhkv1.Star
 	if m.RequestId != "" && r.a.app.FSM().Events(id) > 0 {
 		return connect.NewResponse(&knhkv1.StartCaseResponse{CaseId: id, Existing: true}), nil
 	}
-	if err := d.Start(ctx, id, m.Workflow, host.ToEngineAll(vals)); err != nil {
+	if err := d.Start(ctx, id, m.Workflow, engine.Boxed(vals)); err != nil {
 		return nil, bftConnectErr(err)
 	}
 	return connect.NewResponse(&knhkv1.StartCaseResponse{CaseId: id}), nil

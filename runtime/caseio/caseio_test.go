@@ -94,7 +94,7 @@ func TestWaitsAndQuery(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := eng.Start(ctx, "c", "One", host.ToEngineAll(vals)); err != nil {
+	if err := eng.Start(ctx, "c", "One", engine.Boxed(vals)); err != nil {
 		t.Fatal(err)
 	}
 	s, _ := eng.Snapshot("c")
