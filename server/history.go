@@ -32,6 +32,9 @@ type HistoryEntry struct {
 // with the state before the event, until fn returns errStop. after, when
 // not nil, is called with the state after each event.
 func (s *Service) events(ctx context.Context, p *Program, id string, fn func(seq store.Seq, st *engine.State, ev *engine.Event) error, after func(st *engine.State) error) error {
+	if err := s.erasedErr(id); err != nil {
+		return err
+	}
 	r := &eventReader{s: s, p: p, id: id, st: &engine.State{ID: id}, applying: true}
 	return r.read(ctx, fn, after)
 }
