@@ -79,6 +79,31 @@ func (d *Driver) Signal(ctx context.Context, id, name string, payload []any) err
 	return d.until(ctx, first, func() bool { return d.app.fsm.Events(id) > n })
 }
 
+// Cancel cancels case id and returns once its cancellation is in a
+// block (at once for a case that has ended).
+func (d *Driver) Cancel(ctx context.Context, id string) error {
+	st, _, ok := d.app.fsm.Case(id)
+	if !ok {
+		return fmt.Errorf("%w %s", engine.ErrUnknownCase, id)
+	}
+	if st.Done() {
+		return nil
+	}
+	first := make(chan error, 1)
+	d.wg.Add(1)
+	go func() {
+		defer d.wg.Done()
+		first <- d.eng.Cancel(d.ctx, id)
+		d.kick(id)
+	}()
+	// Done, not "one more event": another event of the case (a timer
+	// armed by its run) may land first.
+	return d.until(ctx, first, func() bool {
+		st, _, _ := d.app.fsm.Case(id)
+		return st != nil && st.Done()
+	})
+}
+
 func (d *Driver) until(ctx context.Context, first <-chan error, done func() bool) error {
 	t := time.NewTicker(10 * time.Millisecond)
 	defer t.Stop()
@@ -90,6 +115,11 @@ func (d *Driver) until(ctx context.Context, first <-chan error, done func() bool
 		case err := <-first:
 			if done() {
 				return nil
+			}
+			if d.ctx.Err() != nil {
+				// The driver's term ended (another validator took the
+				// lease): the call may be made again on the next driver.
+				return fmt.Errorf("%w: the driver of term %d stopped", ErrDeposed, d.term)
 			}
 			if err == nil {
 				err = errors.New("the call ended without committing its event")

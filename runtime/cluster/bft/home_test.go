@@ -100,6 +100,20 @@ func TestHomesAndDriver(t *testing.T) {
 		}
 	}
 
+	// A cancel, in a block, ends c2 on every validator.
+	if err := d.Start(ctx, "c2", "W", []any{"c2"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Cancel(ctx, "c2"); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range apps {
+		waitFor(t, "c2 to be cancelled everywhere", func() bool {
+			st, _, ok := a.FSM().Case("c2")
+			return ok && st.Status == engine.Cancelled
+		})
+	}
+
 	// v3 saved its state every block and pruned all but the last five
 	// blocks below it.
 	v3 := nodes[3]
