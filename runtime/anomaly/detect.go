@@ -41,6 +41,7 @@ type AE struct {
 	nets     []*nn.Net
 	dim      int
 	ctx      *contextNet
+	paths    map[string]int // how many training traces follow each path
 }
 
 // TrainAutoencoder trains the ensemble on traces. The networks train on
@@ -103,6 +104,10 @@ func TrainAutoencoder(traces [][]int, acts int, o Options) *AE {
 		}
 	}
 	m.ctx = trainContext(sel, acts, o)
+	m.paths = map[string]int{}
+	for _, t := range traces {
+		m.paths[key(t)]++
+	}
 	for e := range o.Ensemble {
 		rng := rand.New(rand.NewPCG(o.Seed, 0x616e6f6d+uint64(e)))
 		hidden := min(64, max(2*o.Code, d/2))
@@ -120,8 +125,16 @@ func TrainAutoencoder(traces [][]int, acts int, o Options) *AE {
 // (a step the training traces never take is the strongest sign, and
 // averaged over a wide vector it would drown), plus the context
 // networks' score of its worst event ([contextNet]), each averaged
-// over the ensemble. A feature the training traces never vary keeps
-// its raw scale, so that a trace showing it scores high.
+// over the ensemble, all divided by one plus the number of training
+// traces that follow the trace's path exactly. A feature the training
+// traces never vary keeps its raw scale, so that a trace showing it
+// scores high. The division: the networks learn the distinct paths,
+// each once, so a rare path that is in the log as it is scores like a
+// new one; that the training cases follow it k times is evidence it is
+// usual which the networks cannot see (held out, seed 1: helpdesk
+// 0.907 to 0.914, receipt 0.803 to 0.825, bpi_12_w 0.865 to 0.880
+// under the novel protocol; 0.779 to 0.807, 0.748 to 0.771, 0.704 to
+// 0.707 under the plain one). A new path keeps its score.
 func (m *AE) Score(traces [][]int) []float64 {
 	scores := make([]float64, len(traces))
 	if len(traces) == 0 {
@@ -152,6 +165,9 @@ func (m *AE) Score(traces [][]int) []float64 {
 	}
 	for i, c := range m.ctx.score(traces) {
 		scores[i] += c
+	}
+	for i, t := range traces {
+		scores[i] /= 1 + float64(m.paths[key(t)])
 	}
 	return scores
 }
