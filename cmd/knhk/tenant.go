@@ -128,6 +128,8 @@ reused. A running server picks up every change within a second.
 				return runTenantState(e, *data, id, tenant.Active)
 			case "delete":
 				return runTenantState(e, *data, id, tenant.Deleted)
+			case "erase":
+				return runTenantErase(e, *data, id) // erase.go
 			}
 			return usageError(e, "unknown subcommand %q (want create, token, set, list, suspend, resume or delete)", sub)
 		}

@@ -122,3 +122,21 @@ func (k *Keys) OpenRecord(caseID, kind, payload []byte) ([]byte, error) {
 	}
 	return engine.EncodeEvent(open)
 }
+
+// SealRecord is store.Options.SealPayload for a log written through
+// Shred: events come sealed already; a snapshot saved beside the engine
+// (a parked or drained case's) is encrypted here like Shred's.
+func (k *Keys) SealRecord(caseID, kind string, payload []byte) ([]byte, error) {
+	if kind != engine.SnapshotKind || bytes.HasPrefix(payload, []byte(ShredPrefix)) {
+		return payload, nil
+	}
+	key, err := k.CaseKey(caseID, true)
+	if err != nil {
+		return nil, err
+	}
+	ct, err := encrypt(key, caseID, payload)
+	if err != nil {
+		return nil, err
+	}
+	return append([]byte(ShredPrefix), ct...), nil
+}

@@ -45,6 +45,9 @@ type Options struct {
 	// serve's crypto-shredding decrypts case payloads here, so that every
 	// reader of the log sees them in clear.
 	OpenPayload func(caseID, kind, payload []byte) ([]byte, error)
+	// SealPayload, if set, is given every record appended and returns
+	// the payload to store (OpenPayload's inverse; see transform.go).
+	SealPayload func(caseID, kind string, payload []byte) ([]byte, error)
 }
 
 // CommitInfo describes one group commit, for [Options.OnCommit].

@@ -30,3 +30,29 @@ func (s *Store) openRecord(r Record) (Record, error) {
 	r.Payload = p
 	return r, nil
 }
+
+// sealRecords applies Options.SealPayload to r's records, copying the
+// slice before its first change: the caller's records are left as
+// they are.
+func (s *Store) sealRecords(r *request) error {
+	if s.opts.SealPayload == nil {
+		return nil
+	}
+	copied := false
+	for i := range r.recs {
+		rec := &r.recs[i]
+		p, err := s.opts.SealPayload(rec.CaseID, rec.Kind, rec.Payload)
+		if err != nil {
+			return err
+		}
+		if len(p) == len(rec.Payload) && (len(p) == 0 || &p[0] == &rec.Payload[0]) {
+			continue // unchanged
+		}
+		if !copied {
+			r.recs = append([]Record(nil), r.recs...)
+			copied = true
+		}
+		r.recs[i].Payload = p
+	}
+	return nil
+}
