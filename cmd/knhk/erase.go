@@ -21,10 +21,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/knhk/knhk/runtime/audit"
 	"github.com/knhk/knhk/runtime/engine"
+	"github.com/knhk/knhk/runtime/store"
 	"github.com/knhk/knhk/server"
 	"github.com/knhk/knhk/server/auth"
 	"github.com/knhk/knhk/server/tenant"
@@ -152,19 +154,59 @@ func openEncrypted(dir string, o server.Options) (*server.Service, error) {
 	return server.Open(dir, o)
 }
 
-// localPayloads is the store.Options.OpenPayload of the local read
-// commands (casedata.go): an encrypted directory's payloads decrypted,
-// an erased case's redacted; nil for a directory in clear.
-func localPayloads(dir string) func(caseID, kind, payload []byte) ([]byte, error) {
-	if !audit.Enabled(dir) {
-		return nil
+// localKeys holds the keys of the data directories this process opened
+// locally, one Keys a directory (a case's key is made once).
+var localKeys sync.Map // dir -> *audit.Keys
+
+func keysOf(dir string) (*audit.Keys, error) {
+	if k, ok := localKeys.Load(dir); ok {
+		return k.(*audit.Keys), nil
 	}
-	keys, err := audit.OpenKeys(dir)
+	k, err := audit.OpenKeys(dir)
 	if err != nil {
-		return func(_, _, _ []byte) ([]byte, error) { return nil, fmt.Errorf("the data keys of %s: %w", dir, err) }
+		return nil, fmt.Errorf("the data keys of %s: %w", dir, err)
 	}
-	return keys.OpenRecord
+	got, _ := localKeys.LoadOrStore(dir, k)
+	return got.(*audit.Keys), nil
 }
+
+// localStoreOptions are the store options of the local commands
+// (knhk run, signal, resume and the read commands; casedata.go): an
+// encrypted directory's payloads decrypted for every reader, an erased
+// case's redacted, snapshots sealed; none for a directory in clear.
+func localStoreOptions(dir string) store.Options {
+	if !audit.Enabled(dir) {
+		return store.Options{}
+	}
+	keys, err := keysOf(dir)
+	if err != nil {
+		fail := func(_, _, _ []byte) ([]byte, error) { return nil, err }
+		return store.Options{OpenPayload: fail, SealPayload: func(string, string, []byte) ([]byte, error) { return nil, err }}
+	}
+	return store.Options{OpenPayload: keys.OpenRecord, SealPayload: keys.SealRecord}
+}
+
+// localShred is log encrypting what it writes when dir is encrypted
+// (knhk run, signal and resume): put above the receipts, as knhk serve
+// does.
+func localShred(dir string, log engine.EventLog) engine.EventLog {
+	if !audit.Enabled(dir) {
+		return log
+	}
+	keys, err := keysOf(dir)
+	if err != nil {
+		return failingLog{log, err}
+	}
+	return audit.Shred(log, keys)
+}
+
+// failingLog refuses every append with err (the keys did not open).
+type failingLog struct {
+	engine.EventLog
+	err error
+}
+
+func (l failingLog) Append(context.Context, string, *engine.Event) error { return l.err }
 
 // setDefaultService lets the tenant front erase the default tenant's
 // cases; nothing without --tenants.
@@ -186,6 +228,9 @@ func eraseLocal(e *env, dir, id string) int {
 		fmt.Fprintf(e.stderr, "knhk case: cannot erase: case %s was written without encryption (%s is not encrypted; see knhk case encrypt)\n", id, dir)
 		return exitUser
 	}
+	if _, err := os.Stat(filepath.Join(dir, "server")); err != nil {
+		return eraseRunCase(e, dir, id) // a directory of knhk run only
+	}
 	svc, err := openLocalService(dir)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "knhk case: %v\n", err)
@@ -194,6 +239,24 @@ func eraseLocal(e *env, dir, id string) int {
 	err = svc.EraseCase(context.Background(), id)
 	if cerr := closeLocalService(svc); err == nil {
 		err = cerr
+	}
+	if err != nil {
+		fmt.Fprintf(e.stderr, "knhk case: %v\n", err)
+		return exitUser
+	}
+	fmt.Fprintf(e.stdout, "case %s erased (crypto-shredded): its key is destroyed\n", id)
+	return exitOK
+}
+
+// eraseRunCase erases case id of a directory that only knhk run wrote
+// (no server index keeps its result): destroying its key is all.
+func eraseRunCase(e *env, dir, id string) int {
+	keys, err := keysOf(dir)
+	if err == nil && !keys.Written(id) {
+		err = fmt.Errorf("cannot erase: case %s was written without encryption (or is not a case of %s)", id, dir)
+	}
+	if err == nil {
+		err = keys.EraseCase(id)
 	}
 	if err != nil {
 		fmt.Fprintf(e.stderr, "knhk case: %v\n", err)

@@ -211,3 +211,62 @@ func getCase(t *testing.T, url, env, id string) string {
 	b, _ := io.ReadAll(resp.Body)
 	return string(b)
 }
+
+// TestEraseLocalRun: a data directory of knhk run alone, encrypted with
+// knhk case encrypt: a case that waits and is signalled (its state
+// replayed from the encrypted log) completes with its result in clear
+// on the terminal and nowhere in the files; knhk case erase --data
+// erases it, its receipts still verify, and it reads back redacted.
+func TestEraseLocalRun(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "hold.knhk"), []byte(serveSource), 0o644)
+	must := func(args ...string) (string, string) {
+		t.Helper()
+		code, out, errs := knhkEnv(t, dir, nil, args...)
+		if code != 0 {
+			t.Fatalf("knhk %s: %d\n%s\n%s", strings.Join(args, " "), code, out, errs)
+		}
+		return out, errs
+	}
+	must("keygen", "--alg", "ed25519", "-o", "sk")
+	must("case", "encrypt", "--data", "d")
+	_, errs := must("run", "--data", "d", "--sign-key", "sk", "--workflow", "Hold", "--input-json", `"local-secret"`, "hold.knhk")
+	m := regexp.MustCompile(`case (\S+)`).FindStringSubmatch(errs)
+	if m == nil {
+		t.Fatalf("no case id in %q", errs)
+	}
+	id := m[1]
+	if out, _ := must("signal", "--data", "d", "--sign-key", "sk", id, "Approve", `"local-approver"`); !strings.Contains(out, "local-secret by local-approver") {
+		t.Fatalf("signal: %q", out)
+	}
+	inFiles := func(s string) bool {
+		found := false
+		filepath.WalkDir(filepath.Join(dir, "d"), func(p string, d fs.DirEntry, err error) error {
+			if err == nil && !d.IsDir() {
+				b, _ := os.ReadFile(p)
+				found = found || strings.Contains(string(b), s)
+			}
+			return nil
+		})
+		return found
+	}
+	if inFiles("local-secret") || inFiles("local-approver") {
+		t.Fatal("a payload of the encrypted directory is in clear")
+	}
+	if out, _ := must("receipts", "verify", "--data", "d", "--trust", "sk.pub"); !strings.Contains(out, "every receipt matches its event") {
+		t.Fatalf("receipts verify: %q", out)
+	}
+	if out, _ := must("case", "erase", "--data", "d", id); !strings.Contains(out, "case "+id+" erased (crypto-shredded)") {
+		t.Fatalf("erase: %q", out)
+	}
+	if out, _ := must("receipts", "verify", "--data", "d", "--trust", "sk.pub"); !strings.Contains(out, "every receipt matches its event") {
+		t.Fatalf("receipts verify after the erasure: %q", out)
+	}
+	out, _ := must("history", "--json", "--detail", "--data", "d", id)
+	if strings.Contains(out, "local-") {
+		t.Fatalf("history after the erasure:\n%s", out)
+	}
+	if code, _, errs := knhkEnv(t, dir, nil, "case", "erase", "--data", "d", "c-nosuchcase"); code == 0 || !strings.Contains(errs, "cannot erase: case c-nosuchcase was written without encryption") {
+		t.Fatalf("an unknown case: %d %q", code, errs)
+	}
+}
