@@ -131,6 +131,8 @@ func TestEraseEndToEnd(t *testing.T) {
 		}
 	}
 	erasedReads()
+	// An erased tenant's key is gone: it cannot start a case any more.
+	refused([]string{tok["beta"]}, "this tenant's data was erased (crypto-shredded)", "run", "--server", srv.url, "--workflow", "Hold", "--input-json", `"secret-beta-after"`, "hold.knhk")
 	if c := srv.stop(t, syscall.SIGTERM); c != 0 {
 		t.Fatalf("serve exited %d", c)
 	}
@@ -152,7 +154,7 @@ func TestEraseEndToEnd(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, s := range []string{"secret-acme-one", "approver-acme-one", "secret-beta-one", "approver-beta-one", "clear-default-one"} {
+		for _, s := range []string{"secret-acme-one", "approver-acme-one", "secret-beta-one", "approver-beta-one", "secret-beta-after", "clear-default-one"} {
 			if strings.Contains(string(b), s) {
 				found[s] = true
 				if s != "clear-default-one" {
