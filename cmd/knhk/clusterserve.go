@@ -67,7 +67,7 @@ func clusterServeFlags(fs *flag.FlagSet) *clusterServeOptions {
 	fs.StringVar(&c.tlsKey, "raft-tls-key", "", "with --node: the key `FILE` of --raft-tls-cert")
 	fs.StringVar(&c.tlsCA, "raft-tls-ca", "", "with --node: the CA certificate `FILE` peers' certificates must chain to")
 	fs.StringVar(&c.bft, "bft", "", "run as the CometBFT validator of `HOME` (knhk cluster bft-init writes homes), serving the program FILE")
-	fs.BoolVar(&c.drive, "drive", false, "with --bft: this validator runs the engine and takes writes")
+	fs.BoolVar(&c.drive, "drive", false, "with --bft: this validator may drive (run the engine and take writes) while the committed lease names it; every --drive validator is a standby")
 	return c
 }
 
