@@ -16,12 +16,14 @@ import (
 
 // registerSource is the workflow under test: a case waits for its first
 // Set signal and returns the value it carried; later signals are
-// ignored. The day-long timer must not fire during the test.
+// ignored; the query value reads the register before the case ends.
+// The day-long timer must not fire during the test.
 const registerSource = `package jepsen
 
 workflow R(c: string) -> int {
   signal Set(x: int)
   var got = 0
+  query value -> int = got
   select {
     on signal Set(x: int) -> {
       got = x
@@ -40,9 +42,10 @@ const (
 	jStart jOpKind = iota
 	jSignal
 	jGet
+	jQuery
 )
 
-func (k jOpKind) String() string { return [...]string{"start", "signal", "get"}[k] }
+func (k jOpKind) String() string { return [...]string{"start", "signal", "get", "query"}[k] }
 
 type jInput struct {
 	kind jOpKind
@@ -56,17 +59,18 @@ type jOutput struct {
 	unknown bool
 	err     string // "exists" (start), "nocase" (signal, get), "" for success
 	done    bool   // get: the case has completed
-	result  int64  // get of a completed case: its result
+	result  int64  // get of a completed case: its result; query: its answer
 }
 
 type jState struct {
 	started bool
 	val     int64 // first signal's value; 0 before one
 	done    bool  // a read has seen the case completed
+	seen    bool  // a read has seen val (a query, or done)
 }
 
 // jModel is the sequential specification of one case under start,
-// signal and read, nondeterministic where the system may be: an
+// signal, read and query, nondeterministic where the system may be: an
 // operation with an unknown outcome happened or not, and a case whose
 // signal is committed may still read as running until its completion is
 // committed (but not once a read saw it completed).
@@ -123,8 +127,21 @@ var jModel = porcupine.NondeterministicModel{
 				return []any{s}
 			case o.err == "" && s.started && o.done && s.val != 0 && o.result == s.val:
 				d := s
-				d.done = true
+				d.done, d.seen = true, true
 				return []any{d}
+			}
+		case jQuery:
+			// The signal's branch may set the register after the signal
+			// is committed, but once a read saw it set it stays set.
+			switch {
+			case o.err == "nocase" && !s.started:
+				return []any{s}
+			case o.err == "" && s.started && o.result == 0 && !s.seen:
+				return []any{s}
+			case o.err == "" && s.started && s.val != 0 && o.result == s.val:
+				q := s
+				q.seen = true
+				return []any{q}
 			}
 		}
 		return nil
@@ -152,7 +169,7 @@ func (h *jHistory) record(client int, in jInput, do func() jOutput) jOutput {
 	out := do()
 	ret := h.clock.Add(1)
 	if out.unknown {
-		if in.kind == jGet {
+		if in.kind == jGet || in.kind == jQuery {
 			return out
 		}
 		ret = -1

@@ -180,6 +180,8 @@ func (c *jCluster) invokeOn(rng *rand.Rand, on []string, query, reqID string, in
 			code, body = c.call("POST", base+"/cluster/v1/cases/"+in.key+"/signal", map[string]any{"name": "Set", "payload": map[string]int64{"x": in.x}, "request_id": reqID})
 		case jGet:
 			code, body = c.call("GET", base+"/cluster/v1/cases/"+in.key+query, nil)
+		case jQuery:
+			code, body = c.call("POST", base+"/knhk.v1.KnhkService/QueryCase", map[string]string{"caseId": in.key, "name": "value"})
 		}
 		switch {
 		case code == http.StatusOK && in.kind == jGet:
@@ -201,6 +203,19 @@ func (c *jCluster) invokeOn(rng *rand.Rand, on []string, query, reqID string, in
 				}
 			}
 			return out
+		case code == http.StatusOK && in.kind == jQuery:
+			var v struct {
+				ResultJSON string `json:"resultJson"`
+			}
+			x, err := int64(0), json.Unmarshal(body, &v)
+			if err == nil {
+				x, err = strconv.ParseInt(v.ResultJSON, 10, 64)
+			}
+			if err != nil {
+				c.oddAnswer(in, code, body)
+				return jOutput{unknown: true}
+			}
+			return jOutput{result: x}
 		case code == http.StatusOK:
 			return jOutput{}
 		case code == http.StatusConflict && in.kind == jStart:
@@ -316,9 +331,10 @@ func (c *jCluster) staleControl() porcupine.CheckResult {
 }
 
 // TestClusterProcessesLinearizable is the Jepsen-style test over real
-// processes: four clients on five cases against three knhk serve
-// --node processes under the nemesis, then a final read of every case;
-// porcupine must find the history linearizable.
+// processes: four clients (starts, signals, reads, queries) on five
+// cases against three knhk serve --node processes under the nemesis,
+// then a final read of every case; porcupine must find the history
+// linearizable.
 func TestClusterProcessesLinearizable(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts and kills knhk serve processes for about a minute")
@@ -394,12 +410,14 @@ func TestClusterProcessesLinearizable(t *testing.T) {
 				case r < 6:
 					in.kind = jSignal
 					in.x = int64(cl*100000 + i + 1)
-				default:
+				case r < 8:
 					in.kind = jGet
+				default:
+					in.kind = jQuery
 				}
 				reqID := fmt.Sprintf("c%d-%d", cl, i)
 				out := h.record(cl, in, func() jOutput { return c.invoke(rng, reqID, in) })
-				if !out.unknown && in.kind != jGet {
+				if !out.unknown && (in.kind == jStart || in.kind == jSignal) {
 					acked.Add(1)
 				}
 				time.Sleep(30 * time.Millisecond)
@@ -414,20 +432,24 @@ func TestClusterProcessesLinearizable(t *testing.T) {
 		h.record(9, in, func() jOutput { return c.invoke(rng, "", in) })
 	}
 	ops := h.operations()
-	done := 0
+	done, set := 0, 0
 	for _, op := range ops {
-		if o := op.Output.(jOutput); op.Input.(jInput).kind == jGet && o.done {
+		o, in := op.Output.(jOutput), op.Input.(jInput)
+		if in.kind == jGet && o.done {
 			done++
 		}
+		if in.kind == jQuery && !o.unknown && o.err == "" && o.result != 0 {
+			set++
+		}
 	}
-	t.Logf("%d operations, %d writes acknowledged, %d reads of completed cases; faults %v; %d raft connections cut, %d of unknown sender",
-		len(ops), acked.Load(), done, faults, c.proxies.cut, c.proxies.unknown())
+	t.Logf("%d operations, %d writes acknowledged, %d reads of completed cases, %d queries of a set register; faults %v; %d raft connections cut, %d of unknown sender",
+		len(ops), acked.Load(), done, set, faults, c.proxies.cut, c.proxies.unknown())
 	if len(c.odd) > 0 {
 		t.Errorf("answers no client should get: %s", strings.Join(c.odd, "; "))
 	}
-	if len(faults) != 5 || acked.Load() < 10 || done == 0 || c.proxies.cut == 0 || c.deposed.Load() == 0 {
-		t.Fatalf("the run did too little to check: faults %v, %d acknowledged writes, %d completed reads, %d connections cut, %d leaders deposed by a partition",
-			faults, acked.Load(), done, c.proxies.cut, c.deposed.Load())
+	if len(faults) != 5 || acked.Load() < 10 || done == 0 || set == 0 || c.proxies.cut == 0 || c.deposed.Load() == 0 {
+		t.Fatalf("the run did too little to check: faults %v, %d acknowledged writes, %d completed reads, %d set queries, %d connections cut, %d leaders deposed by a partition",
+			faults, acked.Load(), done, set, c.proxies.cut, c.deposed.Load())
 	}
 	res, info := porcupine.CheckOperationsVerbose(jModel.ToModel(), ops, 30*time.Second)
 	if res != porcupine.Ok {
