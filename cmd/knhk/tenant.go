@@ -18,7 +18,7 @@ import (
 
 var tenantCmd = &command{
 	name:      "tenant",
-	usageLine: "knhk tenant create [--rate N] [--burst N] [--max-running N] [--ttl D] [--format jwt|knhk] [--key KEY] [KEYS] ID | token [--role R] [--subject S] [--ttl D] [--once] [--format jwt|knhk] [--key KEY] ID | set [--rate N] [--burst N] [--max-running N] [KEYS] ID | list | suspend ID | resume ID | delete ID | revoke --jti ID|--subject S ID  [--data DIR]",
+	usageLine: "knhk tenant create [--rate N] [--burst N] [--max-running N] [--in-flight N] [--ttl D] [--format jwt|knhk] [--key KEY] [KEYS] ID | token [--role R] [--subject S] [--ttl D] [--once] [--format jwt|knhk] [--key KEY] ID | set [--rate N] [--burst N] [--max-running N] [--in-flight N] [KEYS] ID | list | suspend ID | resume ID | delete ID | revoke --jti ID|--subject S ID  [--data DIR]",
 	short:     "create, list, suspend and delete tenants and issue their tokens",
 	long: `Tenant manages the tenants of the data directory --data (default
 ./.knhk) that knhk serve --tenants serves (docs/tenancy.md). Each tenant's
@@ -206,7 +206,8 @@ func runTenantCreate(e *env, data, id string, q tenant.Quota, ttl time.Duration,
 	if err := reg.Save(data); err != nil {
 		return tenantFail(e, err)
 	}
-	fmt.Fprintf(e.stderr, "created tenant %s; its admin token (valid %v, id %s) follows\n", id, ttl, jti)
+	fmt.Fprintf(e.stderr, "token id %s (knhk tenant revoke --jti %s %s refuses it)\n", jti, jti, id)
+	fmt.Fprintf(e.stderr, "created tenant %s; its admin token (valid %v) follows\n", id, ttl)
 	fmt.Fprintln(e.stdout, tok)
 	return exitOK
 }

@@ -151,6 +151,7 @@ func NewHost(o Options) (*Host, error) {
 	}
 	h.replay = g
 	h.revoked.data = o.Data
+	h.tokens.revoked = &h.revoked
 	if err := h.reload(); err != nil {
 		return nil, err
 	}
@@ -230,10 +231,7 @@ func (h *Host) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			err = h.revoked.check(p)
 		}
 	} else if tok, has := bearer(r); has {
-		p, err = h.tokens.verify(h.opts.Verifier, tok, h.opts.Now())
-		if err == nil {
-			err = h.revoked.check(p)
-		}
+		p, err = h.tokens.verify(h.opts.Verifier, tok, h.opts.Now()) // and its revocation
 	} else if r.TLS != nil && len(r.TLS.VerifiedChains) > 0 {
 		// A client certificate TLS verified against --tls-client-ca.
 		p, err = auth.FromCertificate(r.TLS.VerifiedChains[0][0])

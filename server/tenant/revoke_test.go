@@ -2,6 +2,8 @@ package tenant
 
 import (
 	"context"
+	"io"
+	"net/http"
 	"os"
 	"strings"
 	"testing"
@@ -169,4 +171,38 @@ func FuzzRevocations(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestRevokedAuditExport: a revoked admin token is refused by the routes
+// that authenticate their caller themselves (the audit export), not only
+// by the API.
+func TestRevokedAuditExport(t *testing.T) {
+	f, url := consoleFixture(t)
+	tok := f.priv(auth.Principal{Subject: "alice", Tenant: "acme", Role: auth.RoleAdmin, ID: "adm-1"})
+	export := func() (int, string) {
+		req, _ := http.NewRequest("GET", url+AuditExportPath+"?format=json", nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := export(); code != http.StatusOK {
+		t.Fatalf("export before revoking: %d %s", code, body)
+	}
+	r, _ := LoadRevocations(f.data, "acme")
+	r.RevokeToken("adm-1", time.Now())
+	if err := r.Save(f.data, "acme"); err != nil {
+		t.Fatal(err)
+	}
+	code, body := export()
+	for deadline := time.Now().Add(20 * time.Second); code == http.StatusOK && time.Now().Before(deadline); code, body = export() {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if code != http.StatusUnauthorized || !strings.Contains(body, "token revoked") {
+		t.Fatalf("export with a revoked token: %d %s", code, body)
+	}
 }

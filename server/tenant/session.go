@@ -174,10 +174,7 @@ func (h *Host) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := h.opts.Now()
-	p, err := h.tokens.verify(h.opts.Verifier, strings.TrimSpace(req.Token), now)
-	if err == nil {
-		err = h.revoked.check(p)
-	}
+	p, err := h.tokens.verify(h.opts.Verifier, strings.TrimSpace(req.Token), now) // and its revocation
 	if err == nil {
 		err = h.replay.check(r, p, auth.RoleViewer, now)
 	}
@@ -191,7 +188,8 @@ func (h *Host) login(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	p.Once = false // the session outlives the one call a one-time token was good for
+	noteCaller(r, p) // the audit records who signed in (audit.go)
+	p.Once = false   // the session outlives the one call a one-time token was good for
 	id, until := h.sessions.open(p, now)
 	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: id, Path: "/", Expires: until,
 		HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode})
