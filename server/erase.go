@@ -8,6 +8,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -116,4 +117,15 @@ func listShort(ids []string) string {
 		return strings.Join(ids[:5], ", ") + fmt.Sprintf(" and %d more", len(ids)-5)
 	}
 	return strings.Join(ids, ", ")
+}
+
+// internalUnlessCoded is err as a CodeInternal *Error, unless it is an
+// *Error with a code already (an erased case's CodeNotFound): a read
+// that stops at an erasure says so with its own code.
+func internalUnlessCoded(err error) error {
+	var e *Error
+	if errors.As(err, &e) && e.Code != CodeInternal {
+		return err
+	}
+	return &Error{Code: CodeInternal, Message: err.Error(), Err: err}
 }

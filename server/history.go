@@ -181,7 +181,7 @@ func (s *Service) history(ctx context.Context, e *caseEntry, from int64, size in
 		return nil
 	}, nil)
 	if err != nil {
-		return nil, 0, &Error{Code: CodeInternal, Message: err.Error(), Err: err}
+		return nil, 0, internalUnlessCoded(err) // erase.go
 	}
 	return out, next, nil
 }
@@ -288,7 +288,7 @@ func (s *Service) Export(ctx context.Context, ids []string, format string, w io.
 			continue
 		}
 		if err := s.trace(ctx, e, ew); err != nil {
-			return &Error{Code: CodeInternal, Message: err.Error(), Err: err}
+			return internalUnlessCoded(err) // erase.go
 		}
 	}
 	return ew.Close()
