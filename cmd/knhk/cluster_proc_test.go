@@ -188,6 +188,10 @@ func TestClusterProcessesSurviveLeaderKill(t *testing.T) {
 	if code != 0 || !strings.Contains(out, " signal Approve") {
 		t.Fatalf("history --stale on a node without a quorum: exit %d\n%s%s", code, out, errb)
 	}
+	// So does the console's case page, asked for n3's own copy.
+	if code, body := n3.get(t, "/console/api/case?id=c1&consistency=stale", ""); code != 200 || !strings.Contains(body, `"status": "completed"`) {
+		t.Fatalf("console case page, stale, without a quorum: %d %s", code, body)
+	}
 	if code, _, errb := knhkProc(t, dir, "history", "--stale", "c1"); code != 1 || !strings.Contains(errb, "--server") {
 		t.Fatalf("history --stale without --server: exit %d %s", code, errb)
 	}
