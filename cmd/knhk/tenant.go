@@ -33,8 +33,7 @@ issuer key, DIR/tenants/issuer.key, made on first use) valid for --ttl
 KNHK_TOKEN_FILE (default: knhk/token under the user's config directory).
 --rate and --burst limit the tenant's API calls a second, --max-running
 its cases running at once (0: unlimited), --in-flight its calls the
-server works on at once (default 2 for a tenant with --rate; the others
-wait their turn, so a burst cannot crowd out other tenants).
+server works on at once (0: unbounded; the others wait their turn).
 
 Tenant set ID changes the quotas given (a running server applies them
 within a second).
@@ -79,7 +78,7 @@ reused. A running server picks up every change within a second.
 		fs.Float64Var(&q.Rate, "rate", 0, "allow the tenant `N` API calls a second (0: unlimited)")
 		fs.IntVar(&q.Burst, "burst", 0, "allow `N` calls at once above --rate (default: a second's worth)")
 		fs.IntVar(&q.MaxRunning, "max-running", 0, "allow the tenant `N` running cases (0: unlimited)")
-		fs.IntVar(&q.InFlight, "in-flight", 0, "let the server work on `N` of the tenant's calls at once, the rest waiting their turn (0: 2 with --rate, else unbounded)")
+		fs.IntVar(&q.InFlight, "in-flight", 0, "let the server work on `N` of the tenant's calls at once, the rest waiting their turn (0: unbounded)")
 		ttl := fs.Duration("ttl", 720*time.Hour, "the token is valid for `DURATION`")
 		role := fs.String("role", "viewer", "the token's `ROLE` (viewer, operator, deployer, admin)")
 		subject := fs.String("subject", "", "the token's subject `S` (default ID-ROLE)")

@@ -123,7 +123,7 @@ func (s *served) setQuota(q Quota, now time.Time) {
 	if q.Rate != s.quota.Rate || q.Burst != s.quota.Burst {
 		s.bucket = newBucket(q, now)
 	}
-	if q.Rate != s.quota.Rate || q.InFlight != s.quota.InFlight {
+	if q.InFlight != s.quota.InFlight {
 		s.gate = newGate(q) // calls in the old one finish there
 	}
 	s.quota = q

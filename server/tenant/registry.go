@@ -42,7 +42,7 @@ type Quota struct {
 	MaxRunning int `json:"max_running,omitempty"`
 	// InFlight bounds the tenant's service calls the server works on at
 	// once (long polls apart); further calls wait their turn (fair.go).
-	// 0: DefaultInFlight for a tenant with a Rate, else unbounded.
+	// 0: unbounded.
 	InFlight int `json:"in_flight,omitempty"`
 }
 
