@@ -129,3 +129,50 @@ func internalUnlessCoded(err error) error {
 	}
 	return &Error{Code: CodeInternal, Message: err.Error(), Err: err}
 }
+
+// textSealer is an Erasure that also encrypts the index's fields
+// (runtime/audit's Keys): a live case's result and error are then not
+// kept in clear in DIR/server/index.jsonl either.
+type textSealer interface {
+	SealText(caseID, s string) (string, error)
+	OpenText(caseID, s string) (string, error)
+}
+
+// sealSummary encrypts sum's result and error for the index (writeIndex);
+// a field that cannot be sealed stays as it is.
+func (s *Service) sealSummary(sum *Summary) {
+	ts, ok := s.opts.Erasure.(textSealer)
+	if !ok {
+		return
+	}
+	if r, err := ts.SealText(sum.ID, sum.Result); err == nil {
+		sum.Result = r
+	}
+	if m, err := ts.SealText(sum.ID, sum.Error); err == nil {
+		sum.Error = m
+	}
+}
+
+// openIndexLines decrypts what sealSummary encrypted (recover); an
+// erased case's result is dropped and its error names the erasure.
+func (s *Service) openIndexLines(lines []indexLine) {
+	ts, ok := s.opts.Erasure.(textSealer)
+	if !ok {
+		return
+	}
+	for i := range lines {
+		sum := &lines[i].Summary
+		r, err := ts.OpenText(sum.ID, sum.Result)
+		if err != nil {
+			r = ""
+		}
+		m, merr := ts.OpenText(sum.ID, sum.Error)
+		switch {
+		case err != nil:
+			m = err.Error()
+		case merr != nil:
+			m = merr.Error()
+		}
+		sum.Result, sum.Error = r, m
+	}
+}

@@ -44,7 +44,8 @@ func dirHolds(dir, s string) bool {
 	return found
 }
 
-// TestEraseService: a case parked (its snapshot saved beside the engine)
+// TestEraseService: a completed case's result is encrypted in the index
+// and read back after a restart; a case parked (its snapshot saved beside the engine)
 // and recovered after a restart reads and answers its query from the
 // encrypted log; an erased case's history, query and export are refused
 // with the erasure's message, its summary keeps no result, a running
@@ -66,12 +67,15 @@ func TestEraseService(t *testing.T) {
 	held := start(t, s, "Hold", `"secret-held"`)
 	waitFor(t, s, held, func(sum Summary) bool { return len(sum.Waiting) > 0 })
 	closeSvc(t, s)
-	if dirHolds(dir, "secret-held") {
-		t.Fatal("the waiting case's input is in clear")
+	if dirHolds(dir, "secret-held") || dirHolds(dir, "secret-done") || dirHolds(dir, "approver-done") {
+		t.Fatal("an input or a result is in clear (log, snapshots or index)")
 	}
 
 	s = openShredded(t, dir)
 	defer closeSvc(t, s)
+	if sum, _ := s.Get(done); sum.Result != `"secret-done by approver-done"` {
+		t.Fatalf("the live case's result read back from the encrypted index: %+v", sum)
+	}
 	if b, err := s.Query(ctx, held, "stage"); err != nil || string(b) != `"waiting"` {
 		t.Fatalf("query of the recovered case: %s %v", b, err)
 	}

@@ -143,8 +143,10 @@ func TestEraseEndToEnd(t *testing.T) {
 		t.Fatalf("serve exited %d", c)
 	}
 
-	// No byte of the erased inputs and results is left anywhere; the
-	// default tenant's case, written in clear, is found by the same scan.
+	// No byte of the erased inputs and results is left anywhere, and the
+	// live encrypted cases' are not in clear either (log, snapshots,
+	// index); the default tenant's case, written in clear, is found by
+	// the same scan.
 	found := map[string]bool{}
 	filepath.WalkDir(filepath.Join(dir, "data"), func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
@@ -154,7 +156,7 @@ func TestEraseEndToEnd(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, s := range []string{"secret-acme-one", "approver-acme-one", "secret-beta-one", "approver-beta-one", "secret-beta-after", "clear-default-one"} {
+		for _, s := range []string{"secret-acme-one", "approver-acme-one", "secret-beta-one", "approver-beta-one", "secret-beta-after", "secret-acme-two", "approver-acme-two", "secret-acme-running", "clear-default-one"} {
 			if strings.Contains(string(b), s) {
 				found[s] = true
 				if s != "clear-default-one" {

@@ -8,11 +8,13 @@ package audit
 
 import (
 	"bytes"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/knhk/knhk/internal/atomicfile"
 	"github.com/knhk/knhk/runtime/engine"
@@ -72,6 +74,12 @@ func (k *Keys) Erased(id string) error {
 // turned on has none, and erasing it would erase nothing.
 func (k *Keys) Written(id string) bool {
 	if k.Erased(id) != nil {
+		return true
+	}
+	k.mu.Lock()
+	_, cached := k.cache[id]
+	k.mu.Unlock()
+	if cached {
 		return true
 	}
 	_, err := os.Stat(filepath.Join(k.dir, CaseKeysDir, caseHash(id)+".sealed"))
@@ -139,4 +147,53 @@ func (k *Keys) SealRecord(caseID, kind string, payload []byte) ([]byte, error) {
 		return nil, err
 	}
 	return append([]byte(ShredPrefix), ct...), nil
+}
+
+// indexKeyCase names the data key of the server's index, kept with the
+// cases' keys (sealed for the tenant's key, so a tenant's erasure
+// destroys it) and erased with the tenant only: a case's erasure
+// redacts its line of the index instead.
+const indexKeyCase = "knhk:index"
+
+// SealText encrypts s, a field of case caseID's line in the server's
+// index (its result, its error), under the index's key; "" and a case
+// written in clear (no key of its own) are returned as they are.
+func (k *Keys) SealText(caseID, s string) (string, error) {
+	if s == "" || !k.Written(caseID) || k.Erased(caseID) != nil {
+		return s, nil
+	}
+	key, err := k.CaseKey(indexKeyCase, true)
+	if err != nil {
+		return "", err
+	}
+	ct, err := encrypt(key, caseID, []byte(s))
+	if err != nil {
+		return "", err
+	}
+	return ShredPrefix + base64.RawURLEncoding.EncodeToString(ct), nil
+}
+
+// OpenText is SealText's inverse; text in clear is returned as it is.
+// Once the case or the tenant is erased it is an *ErasedError.
+func (k *Keys) OpenText(caseID, s string) (string, error) {
+	b64, ok := strings.CutPrefix(s, ShredPrefix)
+	if !ok {
+		return s, nil
+	}
+	if err := k.Erased(caseID); err != nil {
+		return "", err
+	}
+	key, err := k.CaseKey(indexKeyCase, false)
+	if err != nil {
+		return "", err
+	}
+	ct, err := base64.RawURLEncoding.DecodeString(b64)
+	if err != nil {
+		return "", fmt.Errorf("case %s: an encrypted field of the index does not decode: %v", caseID, err)
+	}
+	pt, err := decrypt(key, caseID, ct)
+	if err != nil {
+		return "", err
+	}
+	return string(pt), nil
 }
