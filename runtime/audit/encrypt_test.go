@@ -170,3 +170,34 @@ func FuzzOpenRecord(f *testing.F) {
 		keys.OpenRecord([]byte(id), []byte(kind), p)
 	})
 }
+
+// TestSealText: the index's fields are sealed only for a case written
+// encrypted, open back, and are an erasure once the case is erased.
+func TestSealText(t *testing.T) {
+	keys, err := Enable(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, err := keys.SealText("clear", `"r"`); err != nil || s != `"r"` {
+		t.Fatalf("a case without a key: %q %v", s, err)
+	}
+	if _, err := keys.CaseKey("c1", true); err != nil {
+		t.Fatal(err)
+	}
+	s, err := keys.SealText("c1", `"result"`)
+	if err != nil || !strings.HasPrefix(s, ShredPrefix) || strings.Contains(s, "result") {
+		t.Fatalf("sealed: %q %v", s, err)
+	}
+	if got, err := keys.OpenText("c1", s); err != nil || got != `"result"` {
+		t.Fatalf("opened: %q %v", got, err)
+	}
+	if _, err := keys.OpenText("c2", s); err == nil {
+		t.Fatal("one case's field opened as another's")
+	}
+	if err := keys.EraseCase("c1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := keys.OpenText("c1", s); !errors.Is(err, ErrErased) {
+		t.Fatalf("after the erasure: %v", err)
+	}
+}
