@@ -42,6 +42,7 @@ func NewBFTAPI(name string, app *bft.App, sb *bft.Standby, height func() int64, 
 	a.mux.HandleFunc("GET "+cluster.StatusPath, a.status)
 	a.mux.HandleFunc("POST /cluster/v1/cases", a.write(a.start))
 	a.mux.HandleFunc("POST /cluster/v1/cases/{id}/signal", a.write(a.signal))
+	a.mux.HandleFunc("POST /cluster/v1/cases/{id}/cancel", a.write(a.cancel))
 	a.mux.HandleFunc("GET /cluster/v1/cases/{id}", a.get)
 	a.mux.HandleFunc("GET /cluster/v1/cases", a.list)
 	// The Connect API of a single knhk serve (knhk run --server and the
@@ -177,6 +178,15 @@ func (a *BFTAPI) signal(w http.ResponseWriter, r *http.Request, d *bft.Driver) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"signalled": id})
+}
+
+func (a *BFTAPI) cancel(w http.ResponseWriter, r *http.Request, d *bft.Driver) {
+	id := r.PathValue("id")
+	if err := d.Cancel(r.Context(), id); err != nil {
+		bftFail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"cancelled": id})
 }
 
 // get answers from this validator's committed state: every block it

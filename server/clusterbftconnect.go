@@ -1,8 +1,8 @@
 // This file implements the Connect API of api/knhk/v1 on a validator of
 // the Byzantine mode, for the calls of the CLI's --server commands (run,
 // signal, resume, query, cases): every validator answers reads from the
-// blocks it applied; starts and signals run on the driver, and a
-// validator that does not drive forwards them to the driver's API.
+// blocks it applied; starts, signals and cancels run on the driver, and
+// a validator that does not drive forwards them to the driver's API.
 
 package server
 
@@ -29,8 +29,7 @@ import (
 )
 
 // bftRPC answers the Connect API over a validator. The calls it does
-// not implement (cancel, history, export, queue workers) answer
-// Unimplemented.
+// not implement (history, export, queue workers) answer Unimplemented.
 type bftRPC struct {
 	knhkv1connect.UnimplementedKnhkServiceHandler
 	a *BFTAPI
@@ -40,6 +39,7 @@ type bftRPC struct {
 var bftWrites = map[string]bool{
 	knhkv1connect.KnhkServiceStartCaseProcedure:  true,
 	knhkv1connect.KnhkServiceSignalCaseProcedure: true,
+	knhkv1connect.KnhkServiceCancelCaseProcedure: true,
 }
 
 // connectRoute forwards a write to the driver when this validator does
@@ -187,6 +187,17 @@ func (r *bftRPC) SignalCase(ctx context.Context, req *connect.Request[knhkv1.Sig
 		return nil, err
 	}
 	return connect.NewResponse(&knhkv1.SignalCaseResponse{Case: s}), nil
+}
+
+func (r *bftRPC) CancelCase(ctx context.Context, req *connect.Request[knhkv1.CancelCaseRequest]) (*connect.Response[knhkv1.CancelCaseResponse], error) {
+	d, err := r.driver()
+	if err != nil {
+		return nil, err
+	}
+	if err := d.Cancel(ctx, req.Msg.CaseId); err != nil {
+		return nil, bftConnectErr(err)
+	}
+	return connect.NewResponse(&knhkv1.CancelCaseResponse{}), nil
 }
 
 // summary reads case id from this validator's blocks.

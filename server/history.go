@@ -32,6 +32,9 @@ type HistoryEntry struct {
 // with the state before the event, until fn returns errStop. after, when
 // not nil, is called with the state after each event.
 func (s *Service) events(ctx context.Context, p *Program, id string, fn func(seq store.Seq, st *engine.State, ev *engine.Event) error, after func(st *engine.State) error) error {
+	if err := s.erasedErr(id); err != nil {
+		return err
+	}
 	r := &eventReader{s: s, p: p, id: id, st: &engine.State{ID: id}, applying: true}
 	return r.read(ctx, fn, after)
 }
@@ -178,7 +181,7 @@ func (s *Service) history(ctx context.Context, e *caseEntry, from int64, size in
 		return nil
 	}, nil)
 	if err != nil {
-		return nil, 0, &Error{Code: CodeInternal, Message: err.Error(), Err: err}
+		return nil, 0, internalUnlessCoded(err) // erase.go
 	}
 	return out, next, nil
 }
@@ -285,7 +288,7 @@ func (s *Service) Export(ctx context.Context, ids []string, format string, w io.
 			continue
 		}
 		if err := s.trace(ctx, e, ew); err != nil {
-			return &Error{Code: CodeInternal, Message: err.Error(), Err: err}
+			return internalUnlessCoded(err) // erase.go
 		}
 	}
 	return ew.Close()

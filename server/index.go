@@ -88,6 +88,7 @@ func (s *Service) writeIndex() error {
 			l.Parked, l.Due = true, pk.due
 		}
 		e.mu.Unlock()
+		s.sealSummary(&l.Summary) // erase.go
 		if _, ok := progs[l.Program]; !ok {
 			progs[l.Program] = len(h.Programs)
 			h.Programs = append(h.Programs, l.Program)
@@ -200,6 +201,7 @@ func readIndexFile(path string, log io.Writer) (indexHeader, []indexLine, bool) 
 // and gathers the records each running case needs on the way.
 func (s *Service) recover(ctx context.Context) error {
 	h, lines, ok := s.readIndex()
+	s.openIndexLines(lines) // erase.go
 	s.openStats.FromIndex, s.openStats.UpTo = ok, h.UpTo
 	s.grow(len(lines))
 	from := h.UpTo + 1

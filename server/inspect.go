@@ -128,7 +128,7 @@ func (s *Service) Inspect(ctx context.Context, id string) (*Inspection, error) {
 		return nil
 	}, nil)
 	if err != nil {
-		return nil, &Error{Code: CodeInternal, Message: err.Error(), Err: err}
+		return nil, internalUnlessCoded(err) // erase.go
 	}
 	if len(in.History) > MaxInspectHistory {
 		in.History = in.History[len(in.History)-MaxInspectHistory:]

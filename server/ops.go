@@ -37,6 +37,9 @@ func (s *Service) caseState(ctx context.Context, id string) (e *caseEntry, p *Pr
 // heldState is caseState with e's op lock held.
 func (s *Service) heldState(ctx context.Context, e *caseEntry) (*Program, *engine.State, error) {
 	id := e.id
+	if err := s.erasedErr(id); err != nil { // erase.go
+		return nil, nil, err
+	}
 	sum := e.summary()
 	if sum.Status == StatusMocked {
 		return nil, nil, &Error{Code: CodeFailedPrecondition, Message: sum.Error}

@@ -77,6 +77,10 @@ type Options struct {
 	// tenant's accelerator time through it (runtime/meter's
 	// Accelerator).
 	Kernels eval.KernelRunner
+	// Erasure, if set, is the crypto-shredding of the Service's data
+	// (erase.go): an erased case's history, inspection and export are
+	// refused, and EraseCase and EraseAll destroy keys through it.
+	Erasure Erasure
 }
 
 // Service runs every case of one data directory. Its methods are safe

@@ -20,7 +20,7 @@ import (
 )
 
 // auditedCommands are the commands whose runs are audited.
-var auditedCommands = map[string]bool{"tenant": true, "license": true}
+var auditedCommands = map[string]bool{"tenant": true, "license": true, "case": true}
 
 // runAudited runs body (command c's, with its flags parsed in fs and
 // positional arguments args) and, for an admin command, appends its

@@ -130,7 +130,7 @@ func openData(path string, write bool) (*dataDir, error) {
 	if write {
 		open = store.Open
 	}
-	st, err := open(path, store.Options{})
+	st, err := open(path, localStoreOptions(path))
 	if err != nil {
 		var ce *store.CorruptError
 		if errors.As(err, &ce) {

@@ -46,7 +46,7 @@ type command struct {
 
 // commands lists the subcommands in the order "knhk help" shows them.
 // Only commands that work belong here: no placeholders.
-var commands = []*command{checkCmd, fmtCmd, irCmd, graphCmd, runCmd, buildCmd, hlsCmd, spirvCmd, devicesCmd, signalCmd, resumeCmd, queryCmd, casesCmd, historyCmd, exportCmd, discoverCmd, predictCmd, learnCmd, serveCmd, clusterCmd, keygenCmd, keyCmd, signCmd, verifyCmd, receiptsCmd, auditCmd, licenseCmd, usageCmd, tenantCmd, sealCmd, fsckCmd, repairCmd, lspCmd, versionCmd}
+var commands = []*command{checkCmd, fmtCmd, irCmd, graphCmd, runCmd, buildCmd, hlsCmd, spirvCmd, devicesCmd, signalCmd, resumeCmd, queryCmd, casesCmd, historyCmd, caseCmd, exportCmd, discoverCmd, predictCmd, learnCmd, serveCmd, clusterCmd, keygenCmd, keyCmd, signCmd, verifyCmd, receiptsCmd, auditCmd, licenseCmd, usageCmd, tenantCmd, sealCmd, fsckCmd, repairCmd, lspCmd, versionCmd}
 
 func lookup(name string) *command {
 	for _, c := range commands {

@@ -15,6 +15,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -176,6 +177,23 @@ func TestClusterProcessesSurviveLeaderKill(t *testing.T) {
 	code, out, errb = knhkProc(t, dir, "export", "--server", procs["n2"].url, "--csv")
 	if code != 0 || !strings.Contains(out, m[1]+",signal Approve,") || !strings.Contains(out, "c1,signal Approve,") {
 		t.Fatalf("export --server after failover: exit %d\n%s%s", code, out, errb)
+	}
+	// With n1 dead and n2 paused, n3 has no quorum: knhk history --stale
+	// still answers, from n3's own copy.
+	if err := procs["n2"].cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	defer procs["n2"].cmd.Process.Signal(syscall.SIGCONT)
+	code, out, errb = knhkProc(t, dir, "history", "--server", n3.url, "--stale", "--detail", "c1")
+	if code != 0 || !strings.Contains(out, " signal Approve") {
+		t.Fatalf("history --stale on a node without a quorum: exit %d\n%s%s", code, out, errb)
+	}
+	// So does the console's case page, asked for n3's own copy.
+	if code, body := n3.get(t, "/console/api/case?id=c1&consistency=stale", ""); code != 200 || !strings.Contains(body, `"status": "completed"`) {
+		t.Fatalf("console case page, stale, without a quorum: %d %s", code, body)
+	}
+	if code, _, errb := knhkProc(t, dir, "history", "--stale", "c1"); code != 1 || !strings.Contains(errb, "--server") {
+		t.Fatalf("history --stale without --server: exit %d %s", code, errb)
 	}
 }
 

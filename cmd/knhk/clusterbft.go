@@ -69,6 +69,7 @@ func runBFTServe(e *env, o *serveOptions, c *clusterServeOptions, file string) i
 	if c.drive {
 		key, err := bft.Key(node)
 		if err != nil {
+			ln.Close()
 			fmt.Fprintf(e.stderr, "knhk: %v\n", err)
 			return exitUser
 		}

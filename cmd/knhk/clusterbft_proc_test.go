@@ -31,7 +31,7 @@ workflow Hold(id: string) -> string {
 // others forward writes to it. The driver is killed with a case
 // waiting for its signal; another validator takes the next term, and
 // the signal sent through a survivor completes the case everywhere.
-// knhk run, signal, query and cases --server work through any validator, and
+// knhk cluster cancel and knhk run, signal, query and cases --server work through any validator, and
 // the killed validator, restarted, comes back from its saved state.
 func TestBFTDriverFailoverProcesses(t *testing.T) {
 	dir := t.TempDir()
@@ -58,9 +58,12 @@ func TestBFTDriverFailoverProcesses(t *testing.T) {
 	}
 	var vs []*serveProc
 	defer func() {
-		for _, p := range vs {
+		for i, p := range vs {
 			p.cmd.Process.Kill()
 			p.cmd.Wait()
+			if t.Failed() {
+				t.Logf("validator %d:\n%s", i, p.log())
+			}
 		}
 	}()
 	for i := range 4 {
@@ -124,6 +127,16 @@ func TestBFTDriverFailoverProcesses(t *testing.T) {
 			_, out, _ := cl(p.url, "get", "f1")
 			return strings.Contains(out, `"status":"completed"`) && strings.Contains(out, `"result":"f1 by val"`)
 		})
+	}
+	// A cancel through a validator that does not drive.
+	if code, _, errb := cl(vs[survivor].url, "start", "f2", "--workflow", "Hold", "--input", `"f2"`); code != 0 {
+		t.Fatalf("start f2: %s", errb)
+	}
+	if code, _, errb := cl(vs[other].url, "cancel", "f2"); code != 0 {
+		t.Fatalf("cancel f2: %s", errb)
+	}
+	if _, out, _ := cl(vs[other].url, "get", "f2"); !strings.Contains(out, `"status":"cancelled"`) {
+		t.Fatalf("f2 after its cancel: %s", out)
 	}
 	// The killed validator comes back from its saved state and catches
 	// up with the chain.

@@ -36,6 +36,7 @@ import (
 // clusterServeOptions are the flags of knhk serve that make it a node.
 type clusterServeOptions struct {
 	node, raft, join, labels string
+	advertise                string
 	voters                   int
 	tlsCert, tlsKey, tlsCA   string
 	bft                      string // the validator home of --bft
@@ -50,7 +51,7 @@ func (c *clusterServeOptions) on() bool { return c.node != "" || c.bft != "" }
 // others (the Connect API's TLS and token, receipts, parking) belong to single-node serve and are refused with --node
 // rather than ignored.
 var clusterFlags = map[string]bool{"data": true, "listen": true, "max-body": true, "log-format": true, "log-level": true,
-	"node": true, "raft": true, "join": true, "labels": true, "voters": true, "raft-tls-cert": true, "raft-tls-key": true, "raft-tls-ca": true,
+	"node": true, "raft": true, "raft-advertise": true, "join": true, "labels": true, "voters": true, "raft-tls-cert": true, "raft-tls-key": true, "raft-tls-ca": true,
 	"bft": true, "drive": true, "license": true, "license-trust": true, "lease": true}
 
 // clusterServeFlags defines the cluster flags of knhk serve.
@@ -58,6 +59,7 @@ func clusterServeFlags(fs *flag.FlagSet) *clusterServeOptions {
 	c := &clusterServeOptions{fs: fs}
 	fs.StringVar(&c.node, "node", "", "run as cluster node `ID` (never reuse an id), serving the program FILE")
 	fs.StringVar(&c.raft, "raft", "127.0.0.1:7300", "with --node: raft listens on `ADDR`")
+	fs.StringVar(&c.advertise, "raft-advertise", "", "with --node: the raft `ADDR` the other nodes dial, when not --raft's (a proxy or NAT in front of the node; not with --raft-tls-*)")
 	fs.StringVar(&c.join, "join", "", "with --node: join the cluster whose node answers at `URL` (without it, a new cluster starts)")
 	fs.StringVar(&c.labels, "labels", "", "with --node: node labels `K=V,...` (region=R places voters)")
 	fs.IntVar(&c.voters, "voters", 3, "with --node: how many voters the leader keeps")
@@ -65,7 +67,7 @@ func clusterServeFlags(fs *flag.FlagSet) *clusterServeOptions {
 	fs.StringVar(&c.tlsKey, "raft-tls-key", "", "with --node: the key `FILE` of --raft-tls-cert")
 	fs.StringVar(&c.tlsCA, "raft-tls-ca", "", "with --node: the CA certificate `FILE` peers' certificates must chain to")
 	fs.StringVar(&c.bft, "bft", "", "run as the CometBFT validator of `HOME` (knhk cluster bft-init writes homes), serving the program FILE")
-	fs.BoolVar(&c.drive, "drive", false, "with --bft: this validator runs the engine and takes writes")
+	fs.BoolVar(&c.drive, "drive", false, "with --bft: this validator may drive (run the engine and take writes) while the committed lease names it; every --drive validator is a standby")
 	return c
 }
 
@@ -140,7 +142,7 @@ func runClusterServe(e *env, o *serveOptions, c *clusterServeOptions, args []str
 	m := metrics.New(metrics.Options{})
 	health := new(metrics.Health)
 	n, err := cluster.NewNode(cluster.Config{
-		ID: c.node, Raft: c.raft, API: api, Labels: labels, Dir: dir, Bootstrap: c.join == "",
+		ID: c.node, Raft: c.raft, Advertise: c.advertise, API: api, Labels: labels, Dir: dir, Bootstrap: c.join == "",
 		Program: comp.prog, Eval: &host.Evaluator{Kernels: kernelRunner()}, TLS: tlsCfg, Voters: c.voters, LogOutput: lines, AdmitJoin: admitJoin,
 		Worker: m.Worker(worker.New(comp.prog, worker.Options{DataDir: o.data, BaseDir: filepath.Dir(args[0]), Log: lines, Queue: q})), Queue: q,
 		// Deploys are log commands every node compiles through the gate.

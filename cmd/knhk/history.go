@@ -40,9 +40,13 @@ time, kind and, when they apply, step, signal, message and due.
 		asJSON := fs.Bool("json", false, "print JSON")
 		detail := fs.Bool("detail", false, "print every event, with the compiled net's step names")
 		srv := serverFlag(fs)
+		stale := fs.Bool("stale", false, "with --server on a raft cluster node: read that node's own copy, which may lag the leader (a stale read; docs/cluster.md)")
 		return func(e *env, args []string) int {
 			if *srv != "" {
-				return remoteHistory(e, *srv, *asJSON, *detail, args)
+				return remoteHistory(e, *srv, *asJSON, *detail, *stale, args)
+			}
+			if *stale {
+				return usageError(e, "--stale reads a cluster node's own copy: give it with --server URL")
 			}
 			return runHistory(e, *data, *asJSON, *detail, args)
 		}

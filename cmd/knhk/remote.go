@@ -343,7 +343,12 @@ func remoteCases(e *env, url string, asJSON bool, args []string) int {
 	return exitOK
 }
 
-func remoteHistory(e *env, url string, asJSON, detail bool, args []string) int {
+// remoteHistory prints a case's history read from the server at url.
+// With stale, a raft cluster node answers from its own copy instead of
+// the leader's (server.ConsistencyHeader): faster and available without
+// a leader, but it may miss the latest committed events; a single
+// knhk serve ignores it, its reads being its own.
+func remoteHistory(e *env, url string, asJSON, detail, stale bool, args []string) int {
 	if len(args) != 1 {
 		return usageError(e, "want exactly one CASE, got %d", len(args))
 	}
@@ -360,7 +365,11 @@ func remoteHistory(e *env, url string, asJSON, detail bool, args []string) int {
 	var all []entry
 	var from int64
 	for {
-		r, err := api.GetHistory(context.Background(), connect.NewRequest(&knhkv1.GetHistoryRequest{CaseId: args[0], From: from, PageSize: 1000, Detail: detail}))
+		req := connect.NewRequest(&knhkv1.GetHistoryRequest{CaseId: args[0], From: from, PageSize: 1000, Detail: detail})
+		if stale {
+			req.Header().Set(server.ConsistencyHeader, "stale")
+		}
+		r, err := api.GetHistory(context.Background(), req)
 		if err != nil {
 			out.Flush()
 			return remoteError(e, err)

@@ -164,7 +164,7 @@ func runRun(e *env, o *runOptions, args []string) int {
 	if serverOwns(e, o.data) {
 		return exitUser
 	}
-	st, err := store.Open(o.data, store.Options{})
+	st, err := store.Open(o.data, localStoreOptions(o.data)) // erase.go
 	if err != nil {
 		fmt.Fprintf(e.stderr, "knhk: %v\n", err)
 		return exitUser
@@ -201,7 +201,7 @@ func runRun(e *env, o *runOptions, args []string) int {
 		Eval:    evaluatorOf(c.prog),
 		Worker:  sg.worker(newMockWorker(w, c.prog, mock)),
 		Clock:   mockClock(mock),
-		Log:     sg.log(log, c.prog),
+		Log:     localShred(o.data, sg.log(log, c.prog)),
 		Policy:  policy,
 	})
 	if err != nil {

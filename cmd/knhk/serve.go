@@ -226,7 +226,7 @@ func runServe(e *env, o *serveOptions, args []string) int {
 		return exitUser
 	}
 	defer lic.close() // the accelerator ledger, after the drain below
-	svc, err := server.Open(o.data, lic.options(server.Options{Log: lines, Observer: sg.observer(m), Lease: o.lease, NoPark: !o.park, LogFor: sg.logFor(), AdmitSigned: sg.admit(), Mining: dataMiner{o.data}}))
+	svc, err := openEncrypted(o.data, lic.options(server.Options{Log: lines, Observer: sg.observer(m), Lease: o.lease, NoPark: !o.park, LogFor: sg.logFor(), AdmitSigned: sg.admit(), Mining: dataMiner{o.data}}))
 	if err != nil {
 		srv.Close()
 		logger.Error(err.Error())
@@ -240,6 +240,7 @@ func runServe(e *env, o *serveOptions, args []string) int {
 		logger.Error(err.Error())
 		return exitUser
 	}
+	tenants.setDefaultService(svc)                      // erase.go
 	aud, err := openServeAudit(tenants, o.data, sg.rec) // auditserve.go
 	if err != nil {
 		srv.Close()

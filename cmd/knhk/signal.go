@@ -186,7 +186,7 @@ func caseEngine(e *env, d *dataDir, c *caseLog) (*engine.Engine, engine.EventLog
 		Policy:  policy,
 		Worker:  d.sign.worker(newMockWorker(worker.New(c.prog, worker.Options{DataDir: d.path, BaseDir: base, Log: e.stderr, GroupDir: groupDir(d.path), Mining: dataMiner{d.path}}), c.prog, mock)),
 		Clock:   mockClock(mock),
-		Log:     d.sign.log(log, c.prog),
+		Log:     localShred(d.path, d.sign.log(log, c.prog)),
 	})
 	return eng, log, err
 }

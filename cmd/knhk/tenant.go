@@ -18,7 +18,7 @@ import (
 
 var tenantCmd = &command{
 	name:      "tenant",
-	usageLine: "knhk tenant create [--rate N] [--burst N] [--max-running N] [--ttl D] [--format jwt|knhk] [--key KEY] [KEYS] ID | token [--role R] [--subject S] [--ttl D] [--once] [--format jwt|knhk] [--key KEY] ID | set [--rate N] [--burst N] [--max-running N] [KEYS] ID | list | suspend ID | resume ID | delete ID  [--data DIR]",
+	usageLine: "knhk tenant create [--rate N] [--burst N] [--max-running N] [--in-flight N] [--ttl D] [--format jwt|knhk] [--key KEY] [KEYS] ID | token [--role R] [--subject S] [--ttl D] [--once] [--format jwt|knhk] [--key KEY] ID | set [--rate N] [--burst N] [--max-running N] [--in-flight N] [KEYS] ID | list | suspend ID | resume ID | delete ID | revoke --jti ID|--subject S ID  [--data DIR]",
 	short:     "create, list, suspend and delete tenants and issue their tokens",
 	long: `Tenant manages the tenants of the data directory --data (default
 ./.knhk) that knhk serve --tenants serves (docs/tenancy.md). Each tenant's
@@ -32,7 +32,8 @@ issuer key, DIR/tenants/issuer.key, made on first use) valid for --ttl
 (default 720h). Give it to the CLI as KNHK_TOKEN, or in the file
 KNHK_TOKEN_FILE (default: knhk/token under the user's config directory).
 --rate and --burst limit the tenant's API calls a second, --max-running
-its cases running at once (0: unlimited).
+its cases running at once (0: unlimited), --in-flight its calls the
+server works on at once (0: unbounded; the others wait their turn).
 
 Tenant set ID changes the quotas given (a running server applies them
 within a second).
@@ -50,7 +51,14 @@ receipts verify with knhk receipts verify --data DIR/tenants/ID/data
 Tenant token ID prints another token for ID with --role viewer,
 operator, deployer or admin (default viewer) and --subject S. --once
 makes a one-time token: the server accepts it for one call and refuses
-it again (a captured request replayed with it is refused).
+it again (a captured request replayed with it is refused). Create and
+token print the token's id (jti) on stderr.
+
+Tenant revoke --jti JTI ID refuses the token JTI of tenant ID (default:
+the data directory's own tenant); revoke --subject S ID refuses every
+token of subject S issued up to now (a later one is good). They are kept
+in DIR/tenants/ID/revoked.json; a running server rereads it within a
+second and refuses them even when it had accepted them before.
 
 --format knhk issues knhk's own compact token instead of a JWT, signed
 with the composite ML-DSA-65+Ed25519 key DIR/tenants/issuer-pq.key (made
@@ -70,6 +78,7 @@ reused. A running server picks up every change within a second.
 		fs.Float64Var(&q.Rate, "rate", 0, "allow the tenant `N` API calls a second (0: unlimited)")
 		fs.IntVar(&q.Burst, "burst", 0, "allow `N` calls at once above --rate (default: a second's worth)")
 		fs.IntVar(&q.MaxRunning, "max-running", 0, "allow the tenant `N` running cases (0: unlimited)")
+		fs.IntVar(&q.InFlight, "in-flight", 0, "let the server work on `N` of the tenant's calls at once, the rest waiting their turn (0: unbounded)")
 		ttl := fs.Duration("ttl", 720*time.Hour, "the token is valid for `DURATION`")
 		role := fs.String("role", "viewer", "the token's `ROLE` (viewer, operator, deployer, admin)")
 		subject := fs.String("subject", "", "the token's subject `S` (default ID-ROLE)")
@@ -79,9 +88,11 @@ reused. A running server picks up every change within a second.
 		fs.BoolVar(&tf.once, "once", false, "issue a one-time token, good for a single call")
 		var kf tenantKeyFlags
 		kf.define(fs) // tenantkeys.go
+		var rf revokeFlags
+		rf.define(fs) // tenantrevoke.go
 		return func(e *env, args []string) int {
 			if len(args) == 0 {
-				return usageError(e, "want a subcommand: create, token, set, list, suspend, resume or delete")
+				return usageError(e, "want a subcommand: create, token, set, list, suspend, resume, delete or revoke")
 			}
 			sub, rest := args[0], args[1:]
 			if sub == "list" {
@@ -97,8 +108,8 @@ reused. A running server picks up every change within a second.
 			if *ttl <= 0 {
 				return usageError(e, "--ttl must be positive, got %v", *ttl)
 			}
-			if q.Rate < 0 || q.Burst < 0 || q.MaxRunning < 0 {
-				return usageError(e, "--rate, --burst and --max-running must not be negative")
+			if q.Rate < 0 || q.Burst < 0 || q.MaxRunning < 0 || q.InFlight < 0 {
+				return usageError(e, "--rate, --burst, --max-running and --in-flight must not be negative")
 			}
 			if tf.key != "" && tf.format == "jwt" {
 				tf.format = "knhk"
@@ -118,8 +129,8 @@ reused. A running server picks up every change within a second.
 			case "set":
 				given := map[string]bool{}
 				fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
-				if !given["rate"] && !given["burst"] && !given["max-running"] && !kf.given() {
-					return usageError(e, "set wants at least one of --rate, --burst, --max-running, --sign-key, --trust, --license and --policy")
+				if !given["rate"] && !given["burst"] && !given["max-running"] && !given["in-flight"] && !kf.given() {
+					return usageError(e, "set wants at least one of --rate, --burst, --max-running, --in-flight, --sign-key, --trust, --license and --policy")
 				}
 				return runTenantSet(e, *data, id, q, given, &kf)
 			case "suspend":
@@ -128,6 +139,10 @@ reused. A running server picks up every change within a second.
 				return runTenantState(e, *data, id, tenant.Active)
 			case "delete":
 				return runTenantState(e, *data, id, tenant.Deleted)
+			case "revoke":
+				return runTenantRevoke(e, *data, id, rf, *subject)
+			case "erase":
+				return runTenantErase(e, *data, id) // erase.go
 			}
 			return usageError(e, "unknown subcommand %q (want create, token, set, list, suspend, resume or delete)", sub)
 		}
@@ -182,13 +197,15 @@ func runTenantCreate(e *env, data, id string, q tenant.Quota, ttl time.Duration,
 	if err := kf.apply(e, data, t); err != nil {
 		return tenantFail(e, err)
 	}
-	tok, err := tf.issue(data, auth.Principal{Subject: id + "-admin", Tenant: id, Role: auth.RoleAdmin}, ttl)
+	jti := auth.NewTokenID()
+	tok, err := tf.issue(data, auth.Principal{Subject: id + "-admin", Tenant: id, Role: auth.RoleAdmin, ID: jti}, ttl)
 	if err != nil {
 		return tenantFail(e, err)
 	}
 	if err := reg.Save(data); err != nil {
 		return tenantFail(e, err)
 	}
+	fmt.Fprintf(e.stderr, "token id %s (knhk tenant revoke --jti %s %s refuses it)\n", jti, jti, id)
 	fmt.Fprintf(e.stderr, "created tenant %s; its admin token (valid %v) follows\n", id, ttl)
 	fmt.Fprintln(e.stdout, tok)
 	return exitOK
@@ -208,10 +225,12 @@ func runTenantToken(e *env, data, id string, role auth.Role, subject string, ttl
 	if subject == "" {
 		subject = id + "-" + role.String()
 	}
-	tok, err := tf.issue(data, auth.Principal{Subject: subject, Tenant: id, Role: role}, ttl)
+	jti := auth.NewTokenID()
+	tok, err := tf.issue(data, auth.Principal{Subject: subject, Tenant: id, Role: role, ID: jti}, ttl)
 	if err != nil {
 		return tenantFail(e, err)
 	}
+	fmt.Fprintf(e.stderr, "token id %s (knhk tenant revoke --jti %s %s refuses it)\n", jti, jti, id)
 	fmt.Fprintln(e.stdout, tok)
 	return exitOK
 }
@@ -301,6 +320,9 @@ func runTenantSet(e *env, data, id string, q tenant.Quota, given map[string]bool
 	}
 	if given["max-running"] {
 		t.Quota.MaxRunning = q.MaxRunning
+	}
+	if given["in-flight"] {
+		t.Quota.InFlight = q.InFlight
 	}
 	if err := kf.apply(e, data, t); err != nil {
 		return tenantFail(e, err)

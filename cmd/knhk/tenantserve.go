@@ -128,7 +128,7 @@ func openTenants(f *tenantFlags, data, token string, maxBody int64, lines io.Wri
 				return nil, err
 			}
 			m := metrics.New(metrics.Options{})
-			svc, err := server.Open(dir, sec.options(server.Options{Log: lines, Lease: lease, NoPark: !park, Observer: m, Mining: dataMiner{dir}}, admit))
+			svc, err := openEncrypted(dir, sec.options(server.Options{Log: lines, Lease: lease, NoPark: !park, Observer: m, Mining: dataMiner{dir}}, admit))
 			if err != nil {
 				sec.close()
 				return nil, err

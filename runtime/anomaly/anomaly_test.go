@@ -25,8 +25,8 @@ func evaluate(t *testing.T, name string) *anomaly.Report {
 // TestRepair: on 03_repairExample, trained on the first two thirds of
 // the log and scored on the last third with anomalies injected into 10%
 // of it, the autoencoder reaches the trace-level F1 of 0.8 at
-// the threshold chosen on the training traces; the trigram baseline of
-// the same run is printed beside it.
+// the threshold chosen on the training traces, under both protocols;
+// the trigram baseline of the same run is printed beside it.
 func TestRepair(t *testing.T) {
 	r := evaluate(t, "03_repairExample.xes.gz")
 	if r.Test != 1104-int(anomaly.TrainShare*1104) || r.Plain.Anomalous != r.Test/10 || r.Novel.Anomalous != r.Test/10 {
@@ -35,26 +35,41 @@ func TestRepair(t *testing.T) {
 	if raceEnabled {
 		return // bounded training: the F1 goal holds for the full run
 	}
-	if r.Plain.AE.F1 < 0.8 {
-		t.Errorf("autoencoder F1 %.3f, want at least 0.8", r.Plain.AE.F1)
+	for _, res := range []anomaly.Result{r.Plain, r.Novel} {
+		if res.AE.F1 < 0.8 {
+			t.Errorf("%s protocol: autoencoder F1 %.3f, want at least 0.8", res.Protocol, res.AE.F1)
+		}
 	}
 }
 
-// TestHelpdeskReceipt: on helpdesk and 08_receipt the F1 goal of 0.8
-// is not reached (docs/mining.md: 0.77 and 0.73 held out; some injected
-// anomalies turn a trace into another normal variant, which no detector
-// of the activity sequence can tell). The test keeps the detectors
-// honest: both flag anomalies far better than chance (0.1), the
-// autoencoder beats the trigram baseline of the same run, and the
-// printed report carries the numbers.
+// TestHelpdeskReceipt: on helpdesk and 08_receipt the autoencoder
+// reaches the F1 goal of 0.8 under the novel protocol (an injection
+// that gives the path of a normal trace of the log is drawn again) and
+// beats the trigram baseline of the same run under both protocols.
+// Under the plain protocol some injected anomalies are normal paths,
+// which no detector of the activity sequence can tell (docs/mining.md);
+// both detectors still flag far better than chance (0.1) there.
 func TestHelpdeskReceipt(t *testing.T) {
 	for _, name := range []string{"helpdesk.csv", "08_receipt.xes.gz"} {
 		r := evaluate(t, name)
 		if r.Plain.AE.F1 < 0.4 || r.Plain.NGram.F1 < 0.4 {
-			t.Errorf("%s: F1 autoencoder %.3f, trigram %.3f", name, r.Plain.AE.F1, r.Plain.NGram.F1)
+			t.Errorf("%s: plain F1 autoencoder %.3f, trigram %.3f", name, r.Plain.AE.F1, r.Plain.NGram.F1)
 		}
-		if !raceEnabled && r.Plain.AE.F1 <= r.Plain.NGram.F1 {
-			t.Errorf("%s: autoencoder F1 %.3f not above the trigram's %.3f", name, r.Plain.AE.F1, r.Plain.NGram.F1)
+		if raceEnabled {
+			continue
+		}
+		if r.Novel.AE.F1 < 0.8 {
+			t.Errorf("%s: novel protocol: autoencoder F1 %.3f, want at least 0.8", name, r.Novel.AE.F1)
+		}
+		for _, res := range []anomaly.Result{r.Plain, r.Novel} {
+			if res.AE.F1 <= res.NGram.F1 {
+				t.Errorf("%s: %s protocol: autoencoder F1 %.3f not above the trigram's %.3f", name, res.Protocol, res.AE.F1, res.NGram.F1)
+			}
+		}
+		for _, k := range r.Novel.Kinds {
+			if k.NormalPath != 0 {
+				t.Errorf("%s: novel protocol: %d %s anomalies with a normal path", name, k.NormalPath, k.Kind)
+			}
 		}
 	}
 }
@@ -137,6 +152,53 @@ func TestInject(t *testing.T) {
 	}
 	if n != 60 {
 		t.Errorf("%d anomalous traces, want 60", n)
+	}
+}
+
+// TestInjectNovel: under the novel protocol no anomalous trace has a
+// known path, the share holds, and the kinds stay balanced even when
+// most traces cannot take one of them with a new path; under the plain
+// protocol, on the same log, many skips give known paths.
+func TestInjectNovel(t *testing.T) {
+	// Runs of repeats, as in bpi_12_w: removing one repeat of a run of
+	// 2 to 5 gives the path of another trace, unless the run has 2.
+	var traces [][]int
+	for i := range 600 {
+		tr := []int{0}
+		for range 2 + i%4 {
+			tr = append(tr, 1)
+		}
+		traces = append(traces, append(tr, 2))
+	}
+	known := anomaly.KnownPaths(traces)
+	out, labels := anomaly.InjectNovel(traces, 3, 0.1, known, rand.New(rand.NewPCG(3, 4)))
+	count := map[anomaly.Kind]int{}
+	for i, l := range labels {
+		if l == anomaly.Normal {
+			if !slices.Equal(out[i], traces[i]) {
+				t.Fatalf("normal trace %d changed: %v", i, out[i])
+			}
+			continue
+		}
+		count[l]++
+		if known[anomaly.PathKey(out[i])] {
+			t.Errorf("%s gave a known path %v", l, out[i])
+		}
+	}
+	for _, k := range anomaly.Kinds {
+		if count[k] != 10 {
+			t.Errorf("%d %s anomalies, want 10 (%v)", count[k], k, count)
+		}
+	}
+	out, labels = anomaly.Inject(traces, 3, 0.1, rand.New(rand.NewPCG(3, 4)))
+	knownSkips := 0
+	for i, l := range labels {
+		if l == anomaly.Skip && known[anomaly.PathKey(out[i])] {
+			knownSkips++
+		}
+	}
+	if knownSkips == 0 {
+		t.Errorf("plain protocol: no skip gave a known path; the test log does not test the redraw")
 	}
 }
 

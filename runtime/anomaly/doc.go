@@ -21,5 +21,10 @@
 // with the six kinds of anomaly of Nolle et al. (BINet, 2018): skip (an
 // event removed), insert (a random activity added), rework (a run of
 // events repeated), swap (two neighbours exchanged), early and late (an
-// event moved two or more places earlier or later), and labels them.
+// event moved two or more places earlier or later in the sequence, not
+// in time), and labels them. [InjectNovel] does the same under the
+// novel protocol: an injection whose activity sequence a normal trace
+// of the log follows is drawn again, since no detector of the sequence
+// can tell it from that normal trace. [Evaluate] reports both
+// protocols, and each kind's count, normal paths and finds.
 package anomaly

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"sync"
@@ -32,6 +33,10 @@ type Config struct {
 	// that the other nodes dial; API is where its HTTP API answers
 	// (followers forward calls to the leader's).
 	Raft, API string
+	// Advertise, when set, is the raft address the other nodes dial
+	// instead of Raft: a proxy or a NAT in front of the node (plain TCP
+	// only).
+	Advertise string
 	// Labels describe the node; "region" is used by placement.
 	Labels map[string]string
 	// Dir keeps the raft log (raft-wal) and snapshots; empty keeps them
@@ -208,10 +213,19 @@ func NewNode(cfg Config) (*Node, error) {
 			return nil, fmt.Errorf("a node needs a raft address or a transport")
 		}
 		var t *raft.NetworkTransport
+		var adv net.Addr
+		if cfg.Advertise != "" {
+			if cfg.TLS != nil {
+				return nil, fmt.Errorf("an advertised raft address is not supported with TLS between nodes")
+			}
+			if adv, err = net.ResolveTCPAddr("tcp", cfg.Advertise); err != nil {
+				return nil, fmt.Errorf("advertised raft address %q: %w", cfg.Advertise, err)
+			}
+		}
 		if cfg.TLS != nil {
 			t, err = NewTLSTransport(cfg.Raft, cfg.TLS, cfg.LogOutput)
 		} else {
-			t, err = raft.NewTCPTransport(cfg.Raft, nil, 3, 10*time.Second, cfg.LogOutput)
+			t, err = raft.NewTCPTransport(cfg.Raft, adv, 3, 10*time.Second, cfg.LogOutput)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("raft transport on %s: %w", cfg.Raft, err)

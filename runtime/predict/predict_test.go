@@ -164,3 +164,38 @@ func TestTooSmall(t *testing.T) {
 		t.Errorf("single-event cases: %v", err)
 	}
 }
+
+// TestOneActivity: a log with a single activity (the bad-input
+// list) still trains; the count of events so far tells how much is
+// left.
+func TestOneActivity(t *testing.T) {
+	l := &export.Log{}
+	t0 := time.Date(2024, 1, 1, 9, 0, 0, 0, time.UTC)
+	for c := range 30 {
+		tr := export.Trace{Case: string(rune('a' + c))}
+		for j := range 3 {
+			tr.Events = append(tr.Events, export.Event{Activity: "only", Time: t0.Add(time.Duration(c)*24*time.Hour + time.Duration(j)*2*time.Hour)})
+		}
+		l.Traces = append(l.Traces, tr)
+	}
+	d, err := predict.FromLog(l, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := predict.Train(d.Names, d.Cases, predict.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := export.Trace{Case: "run", Events: []export.Event{{Activity: "only", Time: t0}}}
+	p, _, err := m.PredictTrace(run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Next != "only" || p.Remaining < 3*time.Hour || p.Remaining > 5*time.Hour {
+		t.Errorf("after one event: %+v", p)
+	}
+	run.Events = append(run.Events, export.Event{Activity: "only", Time: t0.Add(2 * time.Hour)}, export.Event{Activity: "only", Time: t0.Add(4 * time.Hour)})
+	if p, _, _ = m.PredictTrace(run); p.Next != "" || p.NextProb < 0.9 {
+		t.Errorf("after three events: %+v, want the end next", p)
+	}
+}

@@ -103,6 +103,9 @@ func (s *Store) submit(ctx context.Context, r *request) (Seq, error) {
 
 // send sizes r and hands it to the committer.
 func (s *Store) send(ctx context.Context, r *request) error {
+	if err := s.sealRecords(r); err != nil { // transform.go
+		return err
+	}
 	r.bytes = 0
 	for i := range r.recs {
 		n := frameSize(&r.recs[i])

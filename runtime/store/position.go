@@ -139,6 +139,9 @@ func (s *Store) scanSegmentAt(ctx context.Context, seg segment, off int64, expec
 		}
 		expect++
 		if rec.Seq >= from {
+			if rec, err = s.openView(rec); err != nil {
+				return err
+			}
 			if err := fn(rec, Position{Seq: rec.Seq, seg: seg.header.firstSeq, off: at}); err != nil {
 				return err
 			}

@@ -87,8 +87,14 @@ func (s *Store) scanSegment(ctx context.Context, seg segment, from Seq, n *int, 
 			return false
 		}
 		expect++
-		if rec.Seq >= from && !yield(rec, nil) {
-			return false
+		if rec.Seq >= from {
+			if rec, err = s.openRecord(rec); err != nil {
+				yield(Record{}, err)
+				return false
+			}
+			if !yield(rec, nil) {
+				return false
+			}
 		}
 	}
 }

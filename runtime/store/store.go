@@ -40,6 +40,14 @@ type Options struct {
 	// commit is durable, before its appenders return (metrics: fsync
 	// latency, batch sizes). It must be quick and must not append.
 	OnCommit func(CommitInfo)
+	// OpenPayload, if set, is given every record a scan reads and
+	// returns the payload the reader sees (see transform.go): knhk
+	// serve's crypto-shredding decrypts case payloads here, so that every
+	// reader of the log sees them in clear.
+	OpenPayload func(caseID, kind, payload []byte) ([]byte, error)
+	// SealPayload, if set, is given every record appended and returns
+	// the payload to store (OpenPayload's inverse; see transform.go).
+	SealPayload func(caseID, kind string, payload []byte) ([]byte, error)
 }
 
 // CommitInfo describes one group commit, for [Options.OnCommit].

@@ -185,7 +185,7 @@ func (v *Verifier) verifySigned(token string) (Principal, error) {
 	if err != nil {
 		return Principal{}, fmt.Errorf("%w: %v", ErrUnauthenticated, err)
 	}
-	return Principal{Subject: c.Sub, Tenant: c.Tenant, Role: role, ID: c.Jti, Once: c.Once, Expires: time.Unix(c.Exp, 0)}, nil
+	return Principal{Subject: c.Sub, Tenant: c.Tenant, Role: role, ID: c.Jti, Once: c.Once, Expires: time.Unix(c.Exp, 0), Issued: time.Unix(c.Iat, 0)}, nil
 }
 
 // signedIssuer returns the unverified issuer of a knhk token, only to

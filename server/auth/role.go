@@ -53,6 +53,10 @@ type Principal struct {
 	// Expires is when the credential expires; zero when it does not
 	// (the static token, a client certificate checked by TLS).
 	Expires time.Time
+	// Issued is when the token was issued (its iat claim); zero when it
+	// has none. A revocation of a subject refuses the tokens issued up
+	// to it (server/tenant revoke.go).
+	Issued time.Time
 }
 
 type principalKey struct{}

@@ -152,7 +152,11 @@ func (v *Verifier) Verify(token string) (Principal, error) {
 	if err != nil {
 		return Principal{}, fmt.Errorf("%w: %v", ErrUnauthenticated, err)
 	}
-	return Principal{Subject: c.Subject, Tenant: c.Tenant, Role: role, ID: c.ID, Once: c.Once, Expires: c.ExpiresAt.Time}, nil
+	p := Principal{Subject: c.Subject, Tenant: c.Tenant, Role: role, ID: c.ID, Once: c.Once, Expires: c.ExpiresAt.Time}
+	if c.IssuedAt != nil {
+		p.Issued = c.IssuedAt.Time
+	}
+	return p, nil
 }
 
 // keyFunc picks the key a token's kid names, or, without a kid, offers

@@ -70,7 +70,7 @@ func noteCaller(r *http.Request, p auth.Principal) {
 // audited says whether a request is an action to audit: API calls,
 // console data, metrics and the export; not static assets or probes.
 func audited(path string) bool {
-	return strings.HasPrefix(path, auth.ServicePath) || strings.HasPrefix(path, "/console/api/") || path == "/metrics" || path == AuditExportPath
+	return strings.HasPrefix(path, auth.ServicePath) || strings.HasPrefix(path, "/console/api/") || path == "/metrics" || path == AuditExportPath || path == ErasePath
 }
 
 func (a *auditFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -92,6 +92,9 @@ func (a *auditFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	sw := &statusWriter{ResponseWriter: w}
 	if r.URL.Path == AuditExportPath {
 		a.h.serveExport(sw, r, a.log)
+	} else if r.URL.Path == ErasePath {
+		rec.Targets = eraseTargets(r) // erase.go
+		a.h.serveErase(sw, r)
 	} else {
 		a.h.ServeHTTP(sw, r)
 	}

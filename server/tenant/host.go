@@ -61,6 +61,10 @@ type Host struct {
 	def    http.Handler
 	tokens tokenCache
 	replay *replayGuard
+	// revoked holds every tenant's revocation list (revoke.go).
+	revoked revocations
+	// sessions are the console's signed-in sessions (session.go).
+	sessions sessions
 
 	mu      sync.Mutex
 	reg     *Registry
@@ -87,6 +91,7 @@ type served struct {
 	mu     sync.Mutex // guards quota and bucket, which a reload replaces
 	quota  Quota
 	bucket *bucket
+	gate   *gate
 }
 
 // take takes a token of the tenant's rate.
@@ -95,6 +100,17 @@ func (s *served) take(now time.Time) (bool, time.Duration) {
 	b := s.bucket
 	s.mu.Unlock()
 	return b.take(now)
+}
+
+// enter passes the tenant's gate of calls in flight (fair.go).
+func (s *served) enter(r *http.Request) (func(), error) {
+	if !gated(r.URL.Path) {
+		return func() {}, nil
+	}
+	s.mu.Lock()
+	g := s.gate
+	s.mu.Unlock()
+	return g.enter(r.Context(), s.id)
 }
 
 // setQuota applies a changed quota to the open tenant.
@@ -106,6 +122,9 @@ func (s *served) setQuota(q Quota, now time.Time) {
 	}
 	if q.Rate != s.quota.Rate || q.Burst != s.quota.Burst {
 		s.bucket = newBucket(q, now)
+	}
+	if q.InFlight != s.quota.InFlight {
+		s.gate = newGate(q) // calls in the old one finish there
 	}
 	s.quota = q
 	if s.cap != nil {
@@ -131,9 +150,12 @@ func NewHost(o Options) (*Host, error) {
 		return nil, err
 	}
 	h.replay = g
+	h.revoked.data = o.Data
+	h.tokens.revoked = &h.revoked
 	if err := h.reload(); err != nil {
 		return nil, err
 	}
+	h.reloadRevocations()
 	// Open every tenant that may have cases running, so that their
 	// timers and tasks go on after a restart without waiting for a call.
 	for _, t := range h.reg.Tenants {
@@ -193,10 +215,23 @@ func bearer(r *http.Request) (string, bool) {
 }
 
 func (h *Host) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch r.URL.Path {
+	case LoginPath:
+		h.login(w, r) // session.go
+		return
+	case LogoutPath:
+		h.logout(w, r)
+		return
+	}
 	var p auth.Principal
 	var err error
-	if tok, has := bearer(r); has {
-		p, err = h.tokens.verify(h.opts.Verifier, tok, h.opts.Now())
+	if sp, has, serr := h.sessionPrincipal(r); has && r.Header.Get("Authorization") == "" {
+		p, err = sp, serr
+		if err == nil {
+			err = h.revoked.check(p)
+		}
+	} else if tok, has := bearer(r); has {
+		p, err = h.tokens.verify(h.opts.Verifier, tok, h.opts.Now()) // and its revocation
 	} else if r.TLS != nil && len(r.TLS.VerifiedChains) > 0 {
 		// A client certificate TLS verified against --tls-client-ca.
 		p, err = auth.FromCertificate(r.TLS.VerifiedChains[0][0])
@@ -252,6 +287,13 @@ func (h *Host) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	release, err := t.enter(r)
+	if err != nil {
+		w.Header().Set(RetryAfterMsHeader, "10")
+		server.WriteError(w, r, connect.CodeResourceExhausted, err.Error())
+		return
+	}
+	defer release()
 	t.mux.ServeHTTP(w, r)
 }
 
@@ -309,7 +351,7 @@ func (h *Host) serve(id string, q Quota, rev int) (*served, error) {
 		}
 		return s, nil
 	}
-	s := &served{id: id, rev: rev, ready: make(chan struct{}), quota: q, bucket: newBucket(q, h.opts.Now())}
+	s := &served{id: id, rev: rev, ready: make(chan struct{}), quota: q, bucket: newBucket(q, h.opts.Now()), gate: newGate(q)}
 	h.open[id] = s
 	prev := h.closing[id]
 	h.mu.Unlock()
@@ -373,9 +415,11 @@ func (h *Host) loop() {
 			return
 		case <-tick.C:
 			h.replay.sweep(h.opts.Now())
+			h.sessions.sweep(h.opts.Now())
 			if err := h.reload(); err != nil {
 				h.opts.Logf("tenants: %v", err)
 			}
+			h.reloadRevocations()
 		}
 	}
 }

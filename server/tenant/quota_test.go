@@ -95,15 +95,16 @@ func TestMaxRunning(t *testing.T) {
 // BenchmarkNoisyNeighbour measures tenant quiet's p99 start-to-result
 // latency (StartCase then WaitCase over HTTP) alone and beside tenant
 // noisy starting cases from 8 goroutines as fast as it may: limited by
-// its quota (rate 10/s, then 50/s, 20 running; the clients honour the
-// retry hint), limited at 50/s but flooding refused calls, and, for
-// comparison, without a quota. The conditions alternate in 8 rounds of
-// 100 cases each, so that the load of whatever else runs on the machine
-// falls on all of them alike; the p99 of each condition is over its 800
-// cases. The ratio of the alone p99 of the even rounds to that of the odd
-// ones is the noise floor.
+// its quota (rate 10/s; then 50/s with in_flight 2, fair.go; 20
+// running; the clients honour the retry hint), at 50/s and in_flight 2
+// but flooding refused calls, at 50/s without a bound on its calls in
+// flight, and, for comparison, without a quota. The conditions alternate in 40 rounds
+// of 20 cases each, so that the load of whatever else runs on the
+// machine falls on all of them alike; the p99 of each condition is over
+// its 800 cases. The ratio of the alone p99 of the even rounds to that
+// of the odd ones is the noise floor.
 func BenchmarkNoisyNeighbour(b *testing.B) {
-	const rounds, per = 8, 100
+	const rounds, per = 40, 20
 	f := newFixture(b, map[string]Quota{"acme": {Rate: 50, Burst: 10, MaxRunning: 20}})
 	quiet := f.client(f.priv(auth.Principal{Subject: "q", Tenant: "beta", Role: auth.RoleAdmin}))
 	noisy := f.client(f.priv(auth.Principal{Subject: "n", Tenant: "acme", Role: auth.RoleAdmin}))
@@ -189,8 +190,8 @@ func BenchmarkNoisyNeighbour(b *testing.B) {
 	ratio := func(x, y time.Duration) float64 { return float64(x) / float64(y) }
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		var even, odd, low, limited, flood, unl []time.Duration
-		var nLow, nLimited, nFlood, nUnl int
+		var even, odd, low, limited, flood, ungated, unl []time.Duration
+		var nLow, nLimited, nFlood, nUngated, nUnl int
 		for r := 0; r < rounds; r++ {
 			if r%2 == 0 {
 				even = append(even, collect(per)...)
@@ -200,25 +201,37 @@ func BenchmarkNoisyNeighbour(b *testing.B) {
 			setQuota(Quota{Rate: 10, Burst: 2, MaxRunning: 20})
 			lat, n := beside(noisy, true, per)
 			low, nLow = append(low, lat...), nLow+n
-			setQuota(Quota{Rate: 50, Burst: 10, MaxRunning: 20})
+			setQuota(Quota{Rate: 50, Burst: 10, MaxRunning: 20, InFlight: 2})
 			lat, n = beside(noisy, true, per)
 			limited, nLimited = append(limited, lat...), nLimited+n
 			lat, n = beside(noisy, false, per)
 			flood, nFlood = append(flood, lat...), nFlood+n
+			f.host.mu.Lock()
+			acme := f.host.open["acme"]
+			f.host.mu.Unlock()
+			acme.mu.Lock()
+			// No bound on its calls in flight, and a full burst, as the
+			// other conditions get.
+			acme.gate = nil
+			acme.bucket = newBucket(acme.quota, time.Now())
+			acme.mu.Unlock()
+			lat, n = beside(noisy, true, per)
+			ungated, nUngated = append(ungated, lat...), nUngated+n
 			lat, n = beside(wild, true, per)
 			unl, nUnl = append(unl, lat...), nUnl+n
 		}
 		alone := p99(append(append([]time.Duration(nil), even...), odd...))
 		b.ReportMetric(float64(alone.Microseconds()), "p99-alone-µs")
 		b.ReportMetric(ratio(p99(low), alone), "limited10/alone")
-		b.ReportMetric(ratio(p99(limited), alone), "limited50/alone")
+		b.ReportMetric(ratio(p99(limited), alone), "inflight2/alone")
 		b.ReportMetric(ratio(p99(flood), alone), "flood/alone")
+		b.ReportMetric(ratio(p99(ungated), alone), "rate50/alone")
 		b.ReportMetric(ratio(p99(unl), alone), "unlimited/alone")
 		b.ReportMetric(ratio(p99(even), p99(odd)), "noise")
-		b.Logf("quiet p99 alone %v; beside a neighbour at 10/s %v (%.2fx; it started %d), at 50/s %v (%.2fx; %d), "+
-			"at 50/s flooding refused calls %v (%.2fx; %d), without a quota %v (%.2fx; %d); noise floor (alone, even/odd rounds) %.2fx",
+		b.Logf("quiet p99 alone %v; beside a neighbour at 10/s %v (%.2fx; it started %d), at 50/s in_flight 2 %v (%.2fx; %d), "+
+			"at 50/s in_flight 2 flooding refused calls %v (%.2fx; %d), at 50/s %v (%.2fx; %d), without a quota %v (%.2fx; %d); noise floor (alone, even/odd rounds) %.2fx",
 			alone, p99(low), ratio(p99(low), alone), nLow, p99(limited), ratio(p99(limited), alone), nLimited,
-			p99(flood), ratio(p99(flood), alone), nFlood, p99(unl), ratio(p99(unl), alone), nUnl, ratio(p99(even), p99(odd)))
+			p99(flood), ratio(p99(flood), alone), nFlood, p99(ungated), ratio(p99(ungated), alone), nUngated, p99(unl), ratio(p99(unl), alone), nUnl, ratio(p99(even), p99(odd)))
 	}
 }
 

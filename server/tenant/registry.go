@@ -40,6 +40,10 @@ type Quota struct {
 	// MaxRunning caps the tenant's cases running at once: further starts
 	// are refused (ResourceExhausted) until some end.
 	MaxRunning int `json:"max_running,omitempty"`
+	// InFlight bounds the tenant's service calls the server works on at
+	// once (long polls apart); further calls wait their turn (fair.go).
+	// 0: unbounded.
+	InFlight int `json:"in_flight,omitempty"`
 }
 
 // Tenant is one registry entry.

@@ -13,9 +13,14 @@ import (
 // their exp), so that a tenant hammering the server at its rate limit
 // costs a map lookup per refused call rather than a signature check.
 // Suspension and deletion are checked per call apart from it.
+//
+// revoked, when set, is checked on every call, cached or not, so that
+// every path that verifies a token (API calls, console login, audit
+// export, erasure) refuses a revoked one (revoke.go).
 type tokenCache struct {
-	mu sync.Mutex
-	m  map[string]cached
+	mu      sync.Mutex
+	m       map[string]cached
+	revoked *revocations
 }
 
 type cached struct {
@@ -35,10 +40,13 @@ func (c *tokenCache) verify(v interface {
 	e, ok := c.m[tok]
 	c.mu.Unlock()
 	if ok && now.Before(e.until) {
-		return e.p, nil
+		return e.p, c.revoked.check(e.p)
 	}
 	p, err := v.Verify(tok)
 	if err != nil {
+		return p, err
+	}
+	if err := c.revoked.check(p); err != nil {
 		return p, err
 	}
 	until := now.Add(tokenCacheTTL)

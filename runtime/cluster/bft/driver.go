@@ -27,6 +27,8 @@ type Driver struct {
 	mu    sync.Mutex
 	kicks map[string]chan struct{}
 	wg    sync.WaitGroup
+	// sigs are the Signal calls waiting for their event's block.
+	sigs *signalWaits
 }
 
 // NewDriver returns a driver for l.App whose engine evaluates with eval,
@@ -37,7 +39,9 @@ func NewDriver(ctx context.Context, prog *ir.Program, eval engine.Evaluator, w e
 	if err != nil {
 		return nil, err
 	}
-	return &Driver{app: l.App, eng: eng, ctx: ctx, term: l.Term, kicks: map[string]chan struct{}{}}, nil
+	d := &Driver{app: l.App, eng: eng, ctx: ctx, term: l.Term, kicks: map[string]chan struct{}{}, sigs: &signalWaits{m: map[string][]chan error{}}}
+	l.appended = d.sigs.appended
+	return d, nil
 }
 
 // Term returns the lease's term the driver proposes at.
@@ -63,12 +67,15 @@ func (d *Driver) Start(ctx context.Context, id, wf string, args []any) error {
 	return d.until(ctx, first, func() bool { return d.app.fsm.Events(id) > 0 })
 }
 
-// Signal delivers a signal and returns once it is in a block.
+// Signal delivers a signal and returns once its own event is in a block
+// (not merely some event of the case: a task's result may land first,
+// and a signal acknowledged before its block could be lost with the
+// driver).
 func (d *Driver) Signal(ctx context.Context, id, name string, payload []any) error {
-	n := d.app.fsm.Events(id)
-	if n == 0 {
+	if d.app.fsm.Events(id) == 0 {
 		return fmt.Errorf("%w %s", engine.ErrUnknownCase, id)
 	}
+	committed := d.sigs.wait(id, name)
 	first := make(chan error, 1)
 	d.wg.Add(1)
 	go func() {
@@ -76,7 +83,60 @@ func (d *Driver) Signal(ctx context.Context, id, name string, payload []any) err
 		first <- d.eng.Signal(d.ctx, id, name, payload)
 		d.kick(id)
 	}()
-	return d.until(ctx, first, func() bool { return d.app.fsm.Events(id) > n })
+	select {
+	case err := <-committed:
+		return d.deposed(err)
+	case err := <-first:
+		// The engine appends the signal before it returns, so its
+		// outcome is known unless nothing was appended.
+		select {
+		case cerr := <-committed:
+			return d.deposed(cerr)
+		default:
+		}
+		d.sigs.forget(id, name, committed)
+		if err == nil {
+			err = fmt.Errorf("case %s has ended: signal %s not delivered", id, name)
+		}
+		return d.deposed(err)
+	case <-ctx.Done():
+		d.sigs.forget(id, name, committed)
+		return ctx.Err()
+	}
+}
+
+// deposed turns the error of a call on a driver whose term has ended
+// into ErrDeposed: the call may be made again on the next driver.
+func (d *Driver) deposed(err error) error {
+	if err != nil && d.ctx.Err() != nil && !errors.Is(err, ErrDeposed) {
+		return fmt.Errorf("%w: the driver of term %d stopped (%v)", ErrDeposed, d.term, err)
+	}
+	return err
+}
+
+// Cancel cancels case id and returns once its cancellation is in a
+// block (at once for a case that has ended).
+func (d *Driver) Cancel(ctx context.Context, id string) error {
+	st, _, ok := d.app.fsm.Case(id)
+	if !ok {
+		return fmt.Errorf("%w %s", engine.ErrUnknownCase, id)
+	}
+	if st.Done() {
+		return nil
+	}
+	first := make(chan error, 1)
+	d.wg.Add(1)
+	go func() {
+		defer d.wg.Done()
+		first <- d.eng.Cancel(d.ctx, id)
+		d.kick(id)
+	}()
+	// Done, not "one more event": another event of the case (a timer
+	// armed by its run) may land first.
+	return d.until(ctx, first, func() bool {
+		st, _, _ := d.app.fsm.Case(id)
+		return st != nil && st.Done()
+	})
 }
 
 func (d *Driver) until(ctx context.Context, first <-chan error, done func() bool) error {
@@ -90,6 +150,11 @@ func (d *Driver) until(ctx context.Context, first <-chan error, done func() bool
 		case err := <-first:
 			if done() {
 				return nil
+			}
+			if d.ctx.Err() != nil {
+				// The driver's term ended (another validator took the
+				// lease): the call may be made again on the next driver.
+				return fmt.Errorf("%w: the driver of term %d stopped", ErrDeposed, d.term)
 			}
 			if err == nil {
 				err = errors.New("the call ended without committing its event")

@@ -101,6 +101,20 @@ func TestHomesAndDriver(t *testing.T) {
 		}
 	}
 
+	// A cancel, in a block, ends c2 on every validator.
+	if err := d.Start(ctx, "c2", "W", []any{"c2"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Cancel(ctx, "c2"); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range apps {
+		waitFor(t, "c2 to be cancelled everywhere", func() bool {
+			st, _, ok := a.FSM().Case("c2")
+			return ok && st.Status == engine.Cancelled
+		})
+	}
+
 	// v3 saved its state every block and pruned all but the last five
 	// blocks below it.
 	v3 := nodes[3]
@@ -141,15 +155,21 @@ func TestHomesAndDriver(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { lnode.Stop(); lnode.Wait() })
-	top := first.Height() + 1
-	for deadline := time.Now().Add(90 * time.Second); lapp.Height() < top; time.Sleep(50 * time.Millisecond) {
+	// It restores a snapshot, then applies blocks after it.
+	var restored int64
+	for deadline := time.Now().Add(90 * time.Second); restored == 0 || lapp.Height() <= restored || lnode.BlockStore().Base() == 0; time.Sleep(50 * time.Millisecond) {
+		if restored == 0 {
+			restored = lapp.Height()
+		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the late node is at block %d, v0 at %d\n%s", lapp.Height(), first.Height(), llog.String())
+			t.Fatalf("the late node is at block %d (restored %d), v0 at %d\n%s", lapp.Height(), restored, first.Height(), llog.String())
 		}
 	}
-	if base := lnode.BlockStore().Base(); base <= 1 {
-		t.Fatalf("the late node holds blocks from %d: it replayed the chain", base)
+	if base := lnode.BlockStore().Base(); base <= 1 || base > restored+1 {
+		t.Fatalf("the late node holds blocks from %d, restored block %d: it did not start from a snapshot", base, restored)
 	}
+	top := max(first.Height(), lapp.Height()) + 1
+	waitFor(t, "the late node to follow", func() bool { return lapp.Height() >= top && first.Height() >= top })
 	want, _ := first.AppHashAt(top)
 	if got, _ := lapp.AppHashAt(top); !bytes.Equal(got, want) || lapp.FSM().Events("c1") != first.FSM().Events("c1") {
 		t.Fatalf("block %d: the late node computed %X, v0 %X", top, got, want)

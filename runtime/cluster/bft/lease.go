@@ -14,7 +14,7 @@ import (
 
 // DefaultLease is how long a driver's lease lasts past the block that
 // granted or renewed it, when the genesis does not say.
-const DefaultLease = 3 * time.Second
+const DefaultLease = 5 * time.Second
 
 // ErrDeposed is the outcome of an event whose driver does not hold the
 // lease of its term: a driver that lost the lease (or never held it).

@@ -32,6 +32,9 @@ type Log struct {
 	Node Broadcaster
 	Key  crypto.PrivKey // the validator's consensus key, which signs
 	Term uint64         // the lease's term
+	// appended, when set (by the Driver), is told the outcome of each
+	// append.
+	appended func(caseID string, ev *engine.Event, err error)
 }
 
 var _ engine.Snapshotter = (*Log)(nil)
@@ -58,7 +61,11 @@ func (l *Log) Append(ctx context.Context, caseID string, ev *engine.Event) error
 	if err != nil {
 		return err
 	}
-	return commit(ctx, l.Node, tx)
+	err = commit(ctx, l.Node, tx)
+	if l.appended != nil {
+		l.appended(caseID, ev, err)
+	}
+	return err
 }
 
 // commit broadcasts tx and waits for its block, or for ctx: CometBFT's

@@ -108,9 +108,11 @@ func (s *Standby) step(ctx context.Context) {
 	now := time.Now()
 	if l.Driver == s.addr {
 		s.drive(ctx, l.Term)
-		// Renew well before the lease lapses; the local clock only
-		// says when to send, the block's time says what holds.
-		if now.Sub(s.renewed) >= n/3 {
+		// Renew well before the lease lapses (at every tick of a
+		// quarter of it, so that a slow block or two do not cost the
+		// lease); the local clock only says when to send, the block's
+		// time says what holds.
+		if now.Sub(s.renewed) >= n/5 {
 			s.renewed = now
 			s.send(ctx, l.Term)
 		}

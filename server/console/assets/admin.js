@@ -9,19 +9,27 @@
 // A signed-in credential is {token, tenant, subject, role, expires}. They
 // are kept in the browser's localStorage under knhk-credentials, so that
 // the tenant switcher offers every tenant one has signed in to; the one
-// in use is knhk-active (an index), and its token is also set as the
-// knhk-token cookie, which the server reads on plain page loads.
+// in use is knhk-active (an index). For plain page loads its token is
+// posted once to /console/api/login, which answers with a short HttpOnly
+// session cookie (a knhk token is too big for a cookie); a server
+// without that route gets the token as the knhk-token cookie instead.
 
 function credentials() {
   try { return JSON.parse(localStorage.getItem('knhk-credentials') || '[]'); } catch (e) { return []; }
 }
 
-function saveCredentials(cs, active) {
+async function saveCredentials(cs, active) {
   localStorage.setItem('knhk-credentials', JSON.stringify(cs));
   localStorage.setItem('knhk-active', String(active));
   const c = cs[active];
-  if (c) document.cookie = 'knhk-token=' + encodeURIComponent(c.token) + '; path=/; SameSite=Strict';
-  else document.cookie = 'knhk-token=; path=/; max-age=0; SameSite=Strict';
+  document.cookie = 'knhk-token=; path=/; max-age=0; SameSite=Strict';
+  if (!c) {
+    await fetch('/console/api/logout', { method: 'POST' }).catch(() => {});
+    return;
+  }
+  const r = await fetch('/console/api/login', { method: 'POST', headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ token: c.token }) }).catch(() => null);
+  if (!r || !r.ok) document.cookie = 'knhk-token=' + encodeURIComponent(c.token) + '; path=/; SameSite=Strict';
 }
 
 function activeCredential() {
@@ -53,15 +61,16 @@ async function signIn(token) {
   const c = { token, tenant: who.tenant, subject: who.subject, role: who.role, expires: who.expires || '' };
   const cs = credentials().filter(x => !(x.tenant === c.tenant && x.subject === c.subject));
   cs.push(c);
-  saveCredentials(cs, cs.length - 1);
+  await saveCredentials(cs, cs.length - 1);
   return c;
 }
 
-function signOut() {
+async function signOut() {
   const cs = credentials();
   cs.splice(Number(localStorage.getItem('knhk-active') || 0), 1);
   sessionStorage.removeItem('knhk-token');
-  saveCredentials(cs, 0);
+  await fetch('/console/api/logout', { method: 'POST' }).catch(() => {});
+  await saveCredentials(cs, 0);
 }
 
 // renderSwitcher fills the header's tenant switcher with the kept
@@ -74,7 +83,7 @@ function renderSwitcher() {
   const active = Number(localStorage.getItem('knhk-active') || 0);
   sel.replaceChildren(...cs.map((c, i) => el('option', { value: String(i), selected: i === active },
     c.tenant + ' (' + (c.role || 'token') + (c.subject ? ' ' + c.subject : '') + ')')));
-  sel.onchange = () => { saveCredentials(credentials(), Number(sel.value)); render(); };
+  sel.onchange = async () => { await saveCredentials(credentials(), Number(sel.value)); render(); };
   const who = cs[active];
   document.getElementById('nav-login').textContent = who ? 'Sign in to another tenant' : 'Sign in';
 }
@@ -104,7 +113,7 @@ function loginPage() {
   const list = el('section', { class: 'card', id: 'signed-in' }, el('h2', {}, 'Signed in'),
     kept.length ? el('ul', {}, kept.map(c => el('li', {}, c.tenant + ' — ' + c.role + (c.subject ? ' ' + c.subject : '') + (c.expires ? ', until ' + c.expires : ''))))
       : el('p', { class: 'muted' }, 'Nowhere yet.'),
-    kept.length ? el('button', { id: 'sign-out', onclick: () => { signOut(); render(); } }, 'Sign out of the active tenant') : null);
+    kept.length ? el('button', { id: 'sign-out', onclick: async () => { await signOut(); render(); } }, 'Sign out of the active tenant') : null);
   main(el('h1', {}, 'Sign in'), form, list);
   input.focus();
 }

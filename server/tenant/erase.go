@@ -1,0 +1,125 @@
+// This file implements the right to erasure through knhk serve
+// --tenants: POST /erase?case=ID crypto-shreds one case of the caller's
+// tenant, POST /erase?tenant=ID a whole tenant (its own admin, or the
+// operator: an admin of the default tenant). Like the audit export it is
+// no route of a tenant's mux and authenticates its caller itself; the
+// audit front records it (audit.go).
+
+package tenant
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"sync"
+
+	"connectrpc.com/connect"
+
+	"github.com/knhk/knhk/server"
+	"github.com/knhk/knhk/server/auth"
+)
+
+// ErasePath is the route of erasures.
+const ErasePath = "/erase"
+
+// defaults holds each Host's default tenant's Service (SetDefaultService).
+var defaults sync.Map // *Host -> *server.Service
+
+// SetDefaultService gives h the default tenant's Service, so that an
+// erasure of the default tenant's cases reaches it.
+func (h *Host) SetDefaultService(svc *server.Service) { defaults.Store(h, svc) }
+
+// eraseTargets are the ids an erasure names, for its audit record.
+func eraseTargets(r *http.Request) []string {
+	var t []string
+	if id := r.URL.Query().Get("case"); id != "" {
+		t = append(t, "case_id="+id)
+	}
+	if id := r.URL.Query().Get("tenant"); id != "" {
+		t = append(t, "tenant="+id)
+	}
+	return t
+}
+
+// EraseAnswer is the JSON answer of a successful erasure.
+type EraseAnswer struct {
+	Tenant string `json:"tenant"`
+	Case   string `json:"case,omitempty"`
+	Cases  int    `json:"cases,omitempty"` // a tenant's: how many were erased
+}
+
+func (h *Host) serveErase(w http.ResponseWriter, r *http.Request) {
+	p, code, err := h.caller(r)
+	if err != nil {
+		server.WriteError(w, r, code, err.Error())
+		return
+	}
+	noteCaller(r, p)
+	if r.Method != http.MethodPost {
+		server.WriteError(w, r, connect.CodeInvalidArgument, "an erasure is a POST")
+		return
+	}
+	if p.Role < auth.RoleAdmin {
+		server.WriteError(w, r, connect.CodePermissionDenied, fmt.Sprintf("role %s may not erase data (needs admin)", p.Role))
+		return
+	}
+	q := r.URL.Query()
+	caseID, tid := q.Get("case"), q.Get("tenant")
+	if (caseID == "") == (tid == "") {
+		server.WriteError(w, r, connect.CodeInvalidArgument, "an erasure names a case (case=ID) or a tenant (tenant=ID)")
+		return
+	}
+	if tid == "" {
+		tid = p.Tenant
+	} else if tid != p.Tenant && p.Tenant != auth.DefaultTenant {
+		// Another tenant's: as if it did not exist (no data, no hint).
+		server.WriteError(w, r, connect.CodeNotFound, fmt.Sprintf("no tenant %s", tid))
+		return
+	}
+	svc, code, err := h.eraseService(tid)
+	if err != nil {
+		server.WriteError(w, r, code, err.Error())
+		return
+	}
+	ans := EraseAnswer{Tenant: tid, Case: caseID}
+	if caseID != "" {
+		err = svc.EraseCase(r.Context(), caseID)
+	} else {
+		ans.Cases, err = svc.EraseAll(r.Context())
+	}
+	if err != nil {
+		server.WriteError(w, r, serviceCode(err), err.Error())
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(ans)
+}
+
+// eraseService returns the Service of tenant id.
+func (h *Host) eraseService(id string) (*server.Service, connect.Code, error) {
+	if id == auth.DefaultTenant {
+		if svc, ok := defaults.Load(h); ok {
+			return svc.(*server.Service), 0, nil
+		}
+		return nil, connect.CodeFailedPrecondition, fmt.Errorf("the default tenant's data is erased locally (knhk case erase --data DIR)")
+	}
+	t, code, err := h.tenant(id)
+	if err != nil {
+		return nil, code, err
+	}
+	return t.svc, 0, nil
+}
+
+func serviceCode(err error) connect.Code {
+	switch server.CodeOf(err) {
+	case server.CodeNotFound:
+		return connect.CodeNotFound
+	case server.CodeFailedPrecondition:
+		return connect.CodeFailedPrecondition
+	case server.CodeInvalidArgument:
+		return connect.CodeInvalidArgument
+	case server.CodeUnavailable:
+		return connect.CodeUnavailable
+	}
+	return connect.CodeInternal
+}
