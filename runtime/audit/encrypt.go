@@ -18,6 +18,7 @@ import (
 
 	"github.com/knhk/knhk/internal/atomicfile"
 	"github.com/knhk/knhk/runtime/engine"
+	"github.com/knhk/knhk/runtime/eval"
 )
 
 // EncryptFile, in DIR/audit/keys, marks a data directory whose new cases
@@ -119,7 +120,7 @@ func (k *Keys) OpenRecord(caseID, kind, payload []byte) ([]byte, error) {
 	open, err := k.OpenEvent(id, ev)
 	if errors.Is(err, ErrErased) {
 		red := *ev
-		red.Values = []any{ErasedValue}
+		red.Values = []eval.Value{eval.Str(ErasedValue)}
 		return engine.EncodeEvent(&red)
 	}
 	if err != nil {

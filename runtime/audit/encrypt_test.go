@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/knhk/knhk/runtime/engine"
+	"github.com/knhk/knhk/runtime/eval"
 	"github.com/knhk/knhk/runtime/store"
 )
 
@@ -46,8 +47,8 @@ func TestStoreSeam(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	appendEv("gone", &engine.Event{Kind: engine.EvStart, Values: []any{"secret-gone"}, Time: 7})
-	appendEv("kept", &engine.Event{Kind: engine.EvStart, Values: []any{"secret-kept"}, Time: 8})
+	appendEv("gone", &engine.Event{Kind: engine.EvStart, Values: eval.Values("secret-gone"), Time: 7})
+	appendEv("kept", &engine.Event{Kind: engine.EvStart, Values: eval.Values("secret-kept"), Time: 8})
 	snap := []byte("snapshot-secret-gone")
 	recs := []store.Record{{CaseID: "gone", Kind: engine.SnapshotKind, Payload: snap}}
 	if _, err := st.AppendBatch(ctx, recs); err != nil {
@@ -76,7 +77,7 @@ func TestStoreSeam(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			out = append(out, id+":"+ev.Values[0].(string))
+			out = append(out, id+":"+ev.Values[0].AsString())
 		}
 		var a, b, c []string
 		if err := st.Scan(ctx, 0, func(r store.Record) error { see(r.CaseID, r.Kind, r.Payload); return nil }); err != nil {
@@ -138,7 +139,7 @@ func TestOpenRecordTampered(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sealed, err := keys.SealEvent("c1", &engine.Event{Kind: engine.EvStart, Values: []any{"v"}})
+	sealed, err := keys.SealEvent("c1", &engine.Event{Kind: engine.EvStart, Values: eval.Values("v")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,7 +161,7 @@ func FuzzOpenRecord(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	sealed, _ := keys.SealEvent("c1", &engine.Event{Kind: engine.EvStart, Values: []any{"v"}})
+	sealed, _ := keys.SealEvent("c1", &engine.Event{Kind: engine.EvStart, Values: eval.Values("v")})
 	b, _ := engine.EncodeEvent(sealed)
 	snap, _ := keys.SealRecord("c1", engine.SnapshotKind, []byte("state"))
 	f.Add("c1", "start", b)
