@@ -367,3 +367,16 @@ func eraseRemote(e *env, srv string, q url.Values) int {
 	}
 	return exitOK
 }
+
+// localErased is the error of reading case id of dir locally once it was
+// erased (knhk history, query, signal, resume), nil otherwise.
+func localErased(dir, id string) error {
+	if !audit.Enabled(dir) {
+		return nil
+	}
+	keys, err := keysOf(dir)
+	if err != nil {
+		return err
+	}
+	return keys.Erased(id)
+}

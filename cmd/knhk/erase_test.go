@@ -266,9 +266,10 @@ func TestEraseLocalRun(t *testing.T) {
 	if out, _ := must("receipts", "verify", "--data", "d", "--trust", "sk.pub"); !strings.Contains(out, "every receipt matches its event") {
 		t.Fatalf("receipts verify after the erasure: %q", out)
 	}
-	out, _ := must("history", "--json", "--detail", "--data", "d", id)
-	if strings.Contains(out, "local-") {
-		t.Fatalf("history after the erasure:\n%s", out)
+	for _, args := range [][]string{{"history", "--json", "--detail", "--data", "d", id}, {"query", "--data", "d", id}} {
+		if code, out, errs := knhkEnv(t, dir, nil, args...); code == 0 || strings.Contains(out+errs, "local-") || !strings.Contains(errs, "case "+id+" was erased (crypto-shredded)") {
+			t.Fatalf("knhk %s after the erasure: %d\n%s\n%s", args[0], code, out, errs)
+		}
 	}
 	if code, _, errs := knhkEnv(t, dir, nil, "case", "erase", "--data", "d", "c-nosuchcase"); code == 0 || !strings.Contains(errs, "cannot erase: case c-nosuchcase was written without encryption") {
 		t.Fatalf("an unknown case: %d %q", code, errs)
