@@ -380,3 +380,23 @@ func localErased(dir, id string) error {
 	}
 	return keys.Erased(id)
 }
+
+// encryptCreated turns encryption on for tenant id just created (knhk
+// tenant create --encrypt) when code says the creation succeeded; the
+// token stays alone on stdout.
+func encryptCreated(e *env, data, id string, on bool, code int) int {
+	if !on || code != exitOK {
+		return code
+	}
+	dir := tenant.DataDir(data, id)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		fmt.Fprintf(e.stderr, "knhk tenant: %v\n", err)
+		return exitUser
+	}
+	if _, err := audit.Enable(dir); err != nil {
+		fmt.Fprintf(e.stderr, "knhk tenant: tenant %s is created, but its encryption is not on: %v (knhk case encrypt --tenant %s turns it on)\n", id, err, id)
+		return exitUser
+	}
+	fmt.Fprintf(e.stderr, "tenant %s's cases are encrypted (crypto-shredding on)\n", id)
+	return exitOK
+}

@@ -86,6 +86,7 @@ reused. A running server picks up every change within a second.
 		fs.StringVar(&tf.format, "format", "jwt", "the token's `FORMAT`: jwt (Ed25519 JWT) or knhk (composite ML-DSA-65+Ed25519)")
 		fs.StringVar(&tf.key, "key", "", "sign a knhk token with the composite private key `KEY` (implies --format knhk)")
 		fs.BoolVar(&tf.once, "once", false, "issue a one-time token, good for a single call")
+		encrypt := fs.Bool("encrypt", false, "create: encrypt the tenant's cases, so that they can be erased (knhk case erase; docs/audit.md)")
 		var kf tenantKeyFlags
 		kf.define(fs) // tenantkeys.go
 		var rf revokeFlags
@@ -119,7 +120,7 @@ reused. A running server picks up every change within a second.
 			}
 			switch sub {
 			case "create":
-				return runTenantCreate(e, *data, id, q, *ttl, tf, &kf)
+				return encryptCreated(e, *data, id, *encrypt, runTenantCreate(e, *data, id, q, *ttl, tf, &kf)) // erase.go
 			case "token":
 				r, err := auth.ParseRole(*role)
 				if err != nil {
