@@ -36,6 +36,12 @@ type Batcher interface {
 	CompleteAndPollTasks(ctx context.Context, queue, workerID string, done []Outcome, max int, wait time.Duration) (tasks []*Task, errs []error, err error)
 }
 
+// lingerFor is how long a worker whose free slots found the queue empty
+// waits for a running task to end before it polls for them on its own:
+// with no-op handlers, polling at once cost two calls per task (a poll
+// waiting, and the call reporting the outcome) instead of one.
+const lingerFor = 5 * time.Millisecond
+
 // errUnbatched ends runBatched when the server lacks the batched call.
 var errUnbatched = errors.New("the server does not batch task calls")
 
@@ -65,6 +71,8 @@ func (w *Worker) runBatched(ctx, base context.Context, abort context.CancelCause
 		retry               <-chan time.Time
 		unbatched           bool
 		stop                = ctx.Done()
+		linger              <-chan time.Time
+		lingered            bool
 	)
 	start := func(long bool, max int, wait time.Duration) {
 		sent := outbox
@@ -100,13 +108,22 @@ func (w *Worker) runBatched(ctx, base context.Context, abort context.CancelCause
 	for {
 		stopping := ctx.Err() != nil
 		free := n - running - reserved
+		idle := !longBusy && !stopping && free > 0 && retry == nil && !unbatched
 		switch {
 		case unbatched:
 			plain(outbox...)
 			outbox = nil
-		case !longBusy && !stopping && free > 0 && retry == nil:
+		case idle && (running == 0 || len(outbox) > 0 || lingered):
+			lingered, linger = false, nil
 			start(true, free, w.o.PollWait)
-		case !quickBusy && len(outbox) > 0:
+		case idle && linger == nil:
+			// Handlers run and the queue was empty: one of them is
+			// likely to end soon, and its outcome and the poll then go
+			// in one call; wait for a new task only if none ends.
+			linger = time.After(lingerFor)
+		}
+		if !quickBusy && len(outbox) > 0 && !unbatched {
+			free = n - running - reserved
 			if stopping {
 				free = 0
 			}
@@ -126,6 +143,8 @@ func (w *Worker) runBatched(ctx, base context.Context, abort context.CancelCause
 			}
 		case <-retry:
 			retry = nil
+		case <-linger:
+			linger, lingered = nil, true
 		case <-stop:
 			stop = nil
 			if w.o.DrainTimeout > 0 {
