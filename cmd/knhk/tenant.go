@@ -18,7 +18,7 @@ import (
 
 var tenantCmd = &command{
 	name:      "tenant",
-	usageLine: "knhk tenant create [--rate N] [--burst N] [--max-running N] [--in-flight N] [--ttl D] [--format jwt|knhk] [--key KEY] [KEYS] ID | token [--role R] [--subject S] [--ttl D] [--once] [--format jwt|knhk] [--key KEY] ID | set [--rate N] [--burst N] [--max-running N] [--in-flight N] [KEYS] ID | list | suspend ID | resume ID | delete ID | revoke --jti ID|--subject S ID  [--data DIR]",
+	usageLine: "knhk tenant create [--rate N] [--burst N] [--max-running N] [--in-flight N] [--ttl D] [--format jwt|knhk] [--key KEY] [--encrypt] [KEYS] ID | token [--role R] [--subject S] [--ttl D] [--once] [--format jwt|knhk] [--key KEY] ID | set [--rate N] [--burst N] [--max-running N] [--in-flight N] [KEYS] ID | list | suspend ID | resume ID | delete ID | revoke --jti ID|--subject S ID | erase ID  [--data DIR]",
 	short:     "create, list, suspend and delete tenants and issue their tokens",
 	long: `Tenant manages the tenants of the data directory --data (default
 ./.knhk) that knhk serve --tenants serves (docs/tenancy.md). Each tenant's
@@ -71,6 +71,11 @@ refuses the tenant's calls (its data is kept; running cases go on) until
 tenant resume. Tenant delete refuses its calls for good and erases its
 directory (a running server erases it within a second); the id is never
 reused. A running server picks up every change within a second.
+
+Tenant create --encrypt encrypts the tenant's cases under keys of their
+own, so that tenant erase ID (every case's key, with the server stopped;
+through a server: knhk case erase --server URL --tenant ID --all) and
+knhk case erase (one case) crypto-shred them (docs/audit.md).
 `,
 	setup: func(fs *flag.FlagSet) func(*env, []string) int {
 		data := fs.String("data", ".knhk", "the data `DIR`")
@@ -93,7 +98,7 @@ reused. A running server picks up every change within a second.
 		rf.define(fs) // tenantrevoke.go
 		return func(e *env, args []string) int {
 			if len(args) == 0 {
-				return usageError(e, "want a subcommand: create, token, set, list, suspend, resume, delete or revoke")
+				return usageError(e, "want a subcommand: create, token, set, list, suspend, resume, delete, revoke or erase")
 			}
 			sub, rest := args[0], args[1:]
 			if sub == "list" {
@@ -145,7 +150,7 @@ reused. A running server picks up every change within a second.
 			case "erase":
 				return runTenantErase(e, *data, id) // erase.go
 			}
-			return usageError(e, "unknown subcommand %q (want create, token, set, list, suspend, resume or delete)", sub)
+			return usageError(e, "unknown subcommand %q (want create, token, set, list, suspend, resume, delete, revoke or erase)", sub)
 		}
 	},
 }
