@@ -302,7 +302,7 @@ func runTenantErase(e *env, data, id string) int {
 func openLocalService(dir string) (*server.Service, error) {
 	svc, err := openEncrypted(dir, server.Options{IndexEvery: -1, NoPark: false})
 	if err != nil {
-		if strings.Contains(err.Error(), "LOCK") || strings.Contains(err.Error(), "locked") || strings.Contains(err.Error(), "in use") {
+		if strings.Contains(err.Error(), "another knhk serve has") {
 			return nil, fmt.Errorf("%v\n(a server holds %s: erase through it with knhk case erase --server URL)", err, dir)
 		}
 		return nil, err

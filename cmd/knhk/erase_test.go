@@ -132,6 +132,8 @@ func TestEraseEndToEnd(t *testing.T) {
 		}
 	}
 	erasedReads()
+	// Locally, beside the running server: refused, pointing at --server.
+	refused(nil, "erase through it with knhk case erase --server URL", "case", "erase", "--data", "data", "--tenant", "acme", a2)
 	// An erased tenant's key is gone: it cannot start a case any more.
 	refused([]string{tok["beta"]}, "this tenant's data was erased (crypto-shredded)", "run", "--server", srv.url, "--workflow", "Hold", "--input-json", `"secret-beta-after"`, "hold.knhk")
 	if c := srv.stop(t, syscall.SIGTERM); c != 0 {
