@@ -41,8 +41,11 @@ workflow Ten(s: string) -> int {
 
 // BenchmarkQueue: per concurrency c, cases of Ten started and awaited
 // through the Connect API while Go workers (client/worker) poll and
-// complete the ten tasks of each case through the same API over HTTP;
-// against, in the same run, the same cases with the workers calling
+// complete the ten tasks of each case through the same API over HTTP,
+// batched (CompleteAndPollTasks: a worker reports its finished tasks and
+// polls for its free slots in one call); against, in the same run, the
+// same workers making one CompleteAndPollTask call per task
+// (http-per-task), the same cases with the workers calling
 // the Service in process (no HTTP on the task path, the start and wait
 // still through the API), and the previous design over HTTP (each event
 // durable on its own before the engine goes on, a poll and a
@@ -57,8 +60,8 @@ func BenchmarkQueue(b *testing.B) {
 		b.Log("collector tuned as by knhk serve (server.TuneGC)")
 	}
 	for _, c := range []int{1, 64, 1000} {
-		var rates, p50s [3]float64
-		for k, mode := range []string{"http-workers", "in-process-workers", "previous-design"} {
+		var rates, p50s [4]float64
+		for k, mode := range []string{"http-workers", "in-process-workers", "previous-design", "http-per-task"} {
 			b.Run(fmt.Sprintf("c=%d/%s", c, mode), func(b *testing.B) {
 				s, url := openProgram(b, "ten.knhk", ten, server.Options{IndexEvery: -1, SyncEachEvent: k == 2})
 				// Room for every call in flight to keep its connection:
@@ -74,8 +77,10 @@ func BenchmarkQueue(b *testing.B) {
 					conn = serviceConn{s}
 				case 2:
 					conn = twoCalls{worker.Remote(cl.API())}
+				case 3:
+					conn = worker.Remote(cl.API())
 				}
-				stop := startWorkers(b, conn, workersFor(c))
+				stop := startWorkers(b, conn, workersFor(c), k == 3)
 				b.ResetTimer()
 				rate, lat := run(b, c, max(b.N, c), func(ctx context.Context, i int) (string, error) {
 					r, err := cl.Start(ctx, &knhkv1.StartCaseRequest{Workflow: "Ten", InputJson: strconv.Quote("x" + strconv.Itoa(i))})
@@ -97,6 +102,10 @@ func BenchmarkQueue(b *testing.B) {
 				tr.CloseIdleConnections()
 				s.Close(context.Background())
 			})
+		}
+		if rates[3] > 0 {
+			b.Logf("c=%d: batched task calls reach %.2fx the throughput of one call per task (%.0f vs %.0f cases/s), %.2f of its p50 (%.2f vs %.2f ms)",
+				c, rates[0]/rates[3], rates[0], rates[3], p50s[0]/p50s[3], p50s[0], p50s[3])
 		}
 		if rates[1] > 0 {
 			b.Logf("c=%d: workers over HTTP reach %.2f of the throughput of workers in process", c, rates[0]/rates[1])
@@ -128,14 +137,15 @@ func workersFor(c int) int { return min(c, 64) }
 const workerSlots = 4
 
 // startWorkers runs n workers of queue "nop" on conn, each answering
-// its task's argument, and returns a stop that waits for them.
-func startWorkers(b testing.TB, conn worker.Conn, n int) func() {
+// its task's argument, and returns a stop that waits for them; unbatched
+// makes one call per task even over a worker.Batcher.
+func startWorkers(b testing.TB, conn worker.Conn, n int, unbatched bool) func() {
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	for i := range n {
 		w, err := worker.New(conn, worker.Options{Queue: "nop", ID: "w" + strconv.Itoa(i), Concurrency: workerSlots,
-			PollWait: 5 * time.Second, Log: quiet},
+			PollWait: 5 * time.Second, Log: quiet, Unbatched: unbatched},
 			func(ctx context.Context, t *worker.Task) (any, error) {
 				var in struct{ I int }
 				if err := json.Unmarshal(t.Input, &in); err != nil {

@@ -5,6 +5,7 @@ package worker
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -41,6 +42,46 @@ func (r remote) CompleteAndPoll(ctx context.Context, id, token string, result js
 		return nil, refused(err)
 	}
 	return fromWire(res.Msg.GetTask()), nil
+}
+
+var _ Batcher = remote{}
+
+func (r remote) CompleteAndPollTasks(ctx context.Context, queue, workerID string, done []Outcome, max int, wait time.Duration) ([]*Task, []error, error) {
+	req := &knhkv1.CompleteAndPollTasksRequest{Queue: queue, Worker: workerID, MaxTasks: int32(max), WaitMs: wait.Milliseconds(),
+		Completions: make([]*knhkv1.TaskOutcome, len(done))}
+	for i, o := range done {
+		c := &knhkv1.TaskOutcome{Id: o.ID, Token: o.LeaseToken}
+		if o.Failed {
+			c.Outcome = &knhkv1.TaskOutcome_Failure{Failure: o.Failure}
+		} else {
+			c.Outcome = &knhkv1.TaskOutcome_ResultJson{ResultJson: string(o.Result)}
+		}
+		req.Completions[i] = c
+	}
+	res, err := r.api.CompleteAndPollTasks(ctx, connect.NewRequest(req))
+	if err != nil {
+		if connect.CodeOf(err) == connect.CodeUnimplemented {
+			return nil, nil, fmt.Errorf("%w: %w", errors.ErrUnsupported, err)
+		}
+		return nil, nil, err
+	}
+	errs := make([]error, len(done))
+	for _, ce := range res.Msg.GetCompletionErrors() {
+		i := int(ce.GetIndex())
+		if i < 0 || i >= len(errs) {
+			continue
+		}
+		var code connect.Code
+		if err := code.UnmarshalText([]byte(ce.GetCode())); err != nil {
+			code = connect.CodeUnknown
+		}
+		errs[i] = refused(connect.NewError(code, errors.New(ce.GetMessage())))
+	}
+	tasks := make([]*Task, 0, len(res.Msg.GetTasks()))
+	for _, t := range res.Msg.GetTasks() {
+		tasks = append(tasks, fromWire(t))
+	}
+	return tasks, errs, nil
 }
 
 // fromWire converts a delivery; nil stays nil.

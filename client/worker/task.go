@@ -26,14 +26,25 @@ func (w *Worker) handle(run, base context.Context, t *Task) {
 	}
 }
 
-// handleOne runs the handler for t and reports its outcome; it returns
-// the next task when the completion polled one.
-func (w *Worker) handleOne(run, base context.Context, t *Task) *Task {
+// report is the outcome of a handler: a result to complete the task
+// with, or the message to fail it with.
+type report struct {
+	t       *Task
+	result  json.RawMessage
+	failed  bool
+	failure string
+	log     func() *slog.Logger
+}
+
+// execute runs the handler for t with heartbeats and returns its
+// outcome; ok is false when there is nothing to report (the lease was
+// lost).
+func (w *Worker) execute(base context.Context, t *Task) (r report, ok bool) {
 	// The task's logger is made on its first message (from here or a
 	// heartbeat): most tasks have none.
-	logOf := sync.OnceValue(func() *slog.Logger {
+	r = report{t: t, log: sync.OnceValue(func() *slog.Logger {
 		return w.o.Log.With("task", t.Task, "id", t.ID, "attempt", t.Attempt)
-	})
+	})}
 	ctx, cancel := context.WithCancelCause(base)
 	defer cancel(nil)
 	if !t.Deadline.IsZero() {
@@ -41,46 +52,63 @@ func (w *Worker) handleOne(run, base context.Context, t *Task) *Task {
 		ctx, c = context.WithDeadline(ctx, t.Deadline)
 		defer c()
 	}
-	stop := w.heartbeat(ctx, cancel, t, logOf)
+	stop := w.heartbeat(ctx, cancel, t, r.log)
 	res, err := w.call(ctx, t)
 	stop()
 	if cause := context.Cause(ctx); errors.Is(cause, ErrLeaseLost) {
-		logOf().Warn("lease lost; the engine retries the attempt, this result is dropped", "err", cause)
-		return nil
+		r.log().Warn("lease lost; the engine retries the attempt, this result is dropped", "err", cause)
+		return r, false
 	}
-	fctx, fcancel := context.WithTimeout(context.WithoutCancel(base), finalTimeout)
-	defer fcancel()
 	if err != nil {
 		if c := context.Cause(ctx); errors.Is(c, errShutdown) {
 			err = fmt.Errorf("%w: %w", errShutdown, err)
 		}
-		w.finish(logOf, "fail", func() error { return w.conn.FailTask(fctx, t.ID, t.LeaseToken, err.Error()) })
-		return nil
+		r.failed, r.failure = true, err.Error()
+		return r, true
 	}
-	var out json.RawMessage
-	switch r := res.(type) {
+	switch v := res.(type) {
 	case json.RawMessage:
-		out = r
+		r.result = v
 	default:
-		if out, err = json.Marshal(res); err != nil {
-			msg := fmt.Sprintf("the result does not encode as JSON: %v", err)
-			w.finish(logOf, "fail", func() error { return w.conn.FailTask(fctx, t.ID, t.LeaseToken, msg) })
-			return nil
+		if r.result, err = json.Marshal(res); err != nil {
+			r.failed, r.failure = true, fmt.Sprintf("the result does not encode as JSON: %v", err)
 		}
 	}
-	if cp, ok := w.conn.(CompletePoller); ok && run.Err() == nil {
-		next, err := w.completeAndPoll(run, base, cp, t, out)
+	return r, true
+}
+
+// send reports r with the plain calls, retrying (see finish).
+func (w *Worker) send(base context.Context, r report) {
+	fctx, fcancel := context.WithTimeout(context.WithoutCancel(base), finalTimeout)
+	defer fcancel()
+	t := r.t
+	if r.failed {
+		w.finish(r.log, "fail", func() error { return w.conn.FailTask(fctx, t.ID, t.LeaseToken, r.failure) })
+		return
+	}
+	w.finish(r.log, "complete", func() error { return w.conn.CompleteTask(fctx, t.ID, t.LeaseToken, r.result) })
+}
+
+// handleOne runs the handler for t and reports its outcome; it returns
+// the next task when the completion polled one.
+func (w *Worker) handleOne(run, base context.Context, t *Task) *Task {
+	r, ok := w.execute(base, t)
+	if !ok {
+		return nil
+	}
+	if cp, ok := w.conn.(CompletePoller); ok && !r.failed && run.Err() == nil {
+		next, err := w.completeAndPoll(run, base, cp, t, r.result)
 		switch {
 		case err == nil:
 			return next
 		case errors.Is(err, ErrLeaseLost):
-			logOf().Warn("complete refused: the worker no longer holds the task", "err", err)
+			r.log().Warn("complete refused: the worker no longer holds the task", "err", err)
 			return nil
 		}
 		// Not confirmed: the plain call retries it (and is refused if
 		// the completion got through after all).
 	}
-	w.finish(logOf, "complete", func() error { return w.conn.CompleteTask(fctx, t.ID, t.LeaseToken, out) })
+	w.send(base, r)
 	return nil
 }
 

@@ -39,6 +39,10 @@ type Options struct {
 	// the tasks failed, so that the engine retries them at once. Zero
 	// means wait until they finish.
 	DrainTimeout time.Duration
+	// Unbatched makes one call per task (CompleteAndPollTask) even when
+	// the Conn is a [Batcher], which by default reports the finished
+	// tasks and polls for all free slots in one call.
+	Unbatched bool
 	// Log receives the worker's messages; nil means slog.Default().
 	Log *slog.Logger
 }
@@ -87,8 +91,15 @@ func (w *Worker) Run(ctx context.Context) error {
 	// Tasks in flight outlive ctx: a shutdown lets them finish.
 	base, abort := context.WithCancelCause(context.WithoutCancel(ctx))
 	defer abort(nil)
-	slots := make(chan struct{}, w.o.Concurrency)
 	var wg sync.WaitGroup
+	if b, ok := w.conn.(Batcher); ok && !w.o.Unbatched {
+		err := w.runBatched(ctx, base, abort, b, &wg)
+		if !errors.Is(err, errUnbatched) {
+			wg.Wait()
+			return err
+		}
+	}
+	slots := make(chan struct{}, w.o.Concurrency)
 	backoff := time.Duration(0)
 	for ctx.Err() == nil {
 		select {

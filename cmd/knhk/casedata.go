@@ -434,6 +434,9 @@ func (d *dataDir) openOne(ctx context.Context, id string, lock bool) (*caseLog, 
 	if x == nil {
 		return nil, nil, fmt.Errorf("unknown case %s in %s", id, d.path)
 	}
+	if err := localErased(d.path, id); err != nil { // erase.go
+		return nil, nil, err
+	}
 	c := d.caseOf(id)
 	s, err := d.state(ctx, c, x)
 	if err != nil {

@@ -80,7 +80,7 @@ func runBFTServe(e *env, o *serveOptions, c *clusterServeOptions, file string) i
 				if d != nil {
 					logger.Info(fmt.Sprintf("validator %s drives (lease term %d)", c.bft, term), "term", term)
 				} else {
-					logger.Info(fmt.Sprintf("validator %s stopped driving (lease term %d ended)", c.bft, term), "term", term)
+					logger.Info(fmt.Sprintf("validator %s no longer drives (lease term %d)", c.bft, term), "term", term)
 				}
 			}})
 		go func() { sb.Run(dctx); close(sbDone) }()

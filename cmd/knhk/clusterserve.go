@@ -102,6 +102,14 @@ func runClusterServe(e *env, o *serveOptions, c *clusterServeOptions, args []str
 	if (c.tlsCert == "") != (c.tlsKey == "") || (c.tlsCert == "") != (c.tlsCA == "") {
 		return usageError(e, "give --raft-tls-cert, --raft-tls-key and --raft-tls-ca together")
 	}
+	if c.advertise != "" {
+		if c.tlsCert != "" {
+			return usageError(e, "--raft-advertise is not supported with --raft-tls-*")
+		}
+		if _, err := net.ResolveTCPAddr("tcp", c.advertise); err != nil {
+			return usageError(e, "--raft-advertise %q: %v", c.advertise, err)
+		}
+	}
 	labels, err := cluster.ParseLabels(c.labels)
 	if err != nil {
 		return usageError(e, "--labels: %v", err)

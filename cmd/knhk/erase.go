@@ -302,7 +302,7 @@ func runTenantErase(e *env, data, id string) int {
 func openLocalService(dir string) (*server.Service, error) {
 	svc, err := openEncrypted(dir, server.Options{IndexEvery: -1, NoPark: false})
 	if err != nil {
-		if strings.Contains(err.Error(), "LOCK") || strings.Contains(err.Error(), "locked") || strings.Contains(err.Error(), "in use") {
+		if strings.Contains(err.Error(), "another knhk serve has") {
 			return nil, fmt.Errorf("%v\n(a server holds %s: erase through it with knhk case erase --server URL)", err, dir)
 		}
 		return nil, err
@@ -365,5 +365,38 @@ func eraseRemote(e *env, srv string, q url.Values) int {
 	} else {
 		fmt.Fprintf(e.stdout, "tenant %s erased (crypto-shredded): %d cases, its key is destroyed\n", ans.Tenant, ans.Cases)
 	}
+	return exitOK
+}
+
+// localErased is the error of reading case id of dir locally once it was
+// erased (knhk history, query, signal, resume), nil otherwise.
+func localErased(dir, id string) error {
+	if !audit.Enabled(dir) {
+		return nil
+	}
+	keys, err := keysOf(dir)
+	if err != nil {
+		return err
+	}
+	return keys.Erased(id)
+}
+
+// encryptCreated turns encryption on for tenant id just created (knhk
+// tenant create --encrypt) when code says the creation succeeded; the
+// token stays alone on stdout.
+func encryptCreated(e *env, data, id string, on bool, code int) int {
+	if !on || code != exitOK {
+		return code
+	}
+	dir := tenant.DataDir(data, id)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		fmt.Fprintf(e.stderr, "knhk tenant: %v\n", err)
+		return exitUser
+	}
+	if _, err := audit.Enable(dir); err != nil {
+		fmt.Fprintf(e.stderr, "knhk tenant: tenant %s is created, but its encryption is not on: %v (knhk case encrypt --tenant %s turns it on)\n", id, err, id)
+		return exitUser
+	}
+	fmt.Fprintf(e.stderr, "tenant %s's cases are encrypted (crypto-shredding on)\n", id)
 	return exitOK
 }

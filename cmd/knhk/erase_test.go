@@ -48,11 +48,12 @@ func TestEraseEndToEnd(t *testing.T) {
 	}
 	must(nil, "keygen", "--alg", "ed25519", "-o", "sk")
 	tok := map[string]string{}
-	for _, id := range []string{"acme", "beta"} {
-		out, _ := must(nil, "tenant", "create", "--data", "data", "--sign-key", "new", id)
-		tok[id] = "KNHK_TOKEN=" + strings.TrimSpace(out)
-		must(nil, "case", "encrypt", "--data", "data", "--tenant", id)
-	}
+	// acme is encrypted at its creation, beta after it.
+	out, _ := must(nil, "tenant", "create", "--data", "data", "--sign-key", "new", "--encrypt", "acme")
+	tok["acme"] = "KNHK_TOKEN=" + strings.TrimSpace(out)
+	out, _ = must(nil, "tenant", "create", "--data", "data", "--sign-key", "new", "beta")
+	tok["beta"] = "KNHK_TOKEN=" + strings.TrimSpace(out)
+	must(nil, "case", "encrypt", "--data", "data", "--tenant", "beta")
 	viewer, _ := must(nil, "tenant", "token", "--data", "data", "--role", "viewer", "acme")
 	root := "KNHK_TOKEN=static-secret"
 	srv := startServe(t, dir, "data", "--tenants", "--token-file", "tok", "--sign-key", "sk", "--checkpoint-interval", "50ms")
@@ -131,6 +132,8 @@ func TestEraseEndToEnd(t *testing.T) {
 		}
 	}
 	erasedReads()
+	// Locally, beside the running server: refused, pointing at --server.
+	refused(nil, "erase through it with knhk case erase --server URL", "case", "erase", "--data", "data", "--tenant", "acme", a2)
 	// An erased tenant's key is gone: it cannot start a case any more.
 	refused([]string{tok["beta"]}, "this tenant's data was erased (crypto-shredded)", "run", "--server", srv.url, "--workflow", "Hold", "--input-json", `"secret-beta-after"`, "hold.knhk")
 	if c := srv.stop(t, syscall.SIGTERM); c != 0 {
@@ -178,7 +181,7 @@ func TestEraseEndToEnd(t *testing.T) {
 		}
 	}
 	must(nil, "receipts", "verify", "--data", "data", "--trust", "sk.pub")
-	out, _ := must(nil, "audit", "verify", "--data", "data", "--trust", "sk.pub")
+	out, _ = must(nil, "audit", "verify", "--data", "data", "--trust", "sk.pub")
 	if !strings.Contains(out, "anchors match the chain") {
 		t.Fatalf("audit verify: %q", out)
 	}
@@ -266,9 +269,10 @@ func TestEraseLocalRun(t *testing.T) {
 	if out, _ := must("receipts", "verify", "--data", "d", "--trust", "sk.pub"); !strings.Contains(out, "every receipt matches its event") {
 		t.Fatalf("receipts verify after the erasure: %q", out)
 	}
-	out, _ := must("history", "--json", "--detail", "--data", "d", id)
-	if strings.Contains(out, "local-") {
-		t.Fatalf("history after the erasure:\n%s", out)
+	for _, args := range [][]string{{"history", "--json", "--detail", "--data", "d", id}, {"query", "--data", "d", id}} {
+		if code, out, errs := knhkEnv(t, dir, nil, args...); code == 0 || strings.Contains(out+errs, "local-") || !strings.Contains(errs, "case "+id+" was erased (crypto-shredded)") {
+			t.Fatalf("knhk %s after the erasure: %d\n%s\n%s", args[0], code, out, errs)
+		}
 	}
 	if code, _, errs := knhkEnv(t, dir, nil, "case", "erase", "--data", "d", "c-nosuchcase"); code == 0 || !strings.Contains(errs, "cannot erase: case c-nosuchcase was written without encryption") {
 		t.Fatalf("an unknown case: %d %q", code, errs)

@@ -19,7 +19,7 @@ import (
 
 var historyCmd = &command{
 	name:      "history",
-	usageLine: "knhk history [--data DIR] [--json] [--detail] CASE",
+	usageLine: "knhk history [--data DIR | --server URL [--stale]] [--json] [--detail] CASE",
 	short:     "print the events of a case in order",
 	long: `History prints the events of case CASE from the data directory (--data,
 default ./.knhk) in the order they were logged: the sequence number in
@@ -34,6 +34,11 @@ event with the internal names of its transitions.
 
 With --json it prints a JSON array of objects with the members seq,
 time, kind and, when they apply, step, signal, message and due.
+
+With --server URL it reads the case from a knhk serve. On a node of a
+raft cluster that read is linearizable (the leader answers); --stale
+reads that node's own copy instead, which answers without the leader
+but may miss the latest events (docs/cluster.md).
 `,
 	setup: func(fs *flag.FlagSet) func(*env, []string) int {
 		data := fs.String("data", ".knhk", "the data `DIR` holding the case")
@@ -161,6 +166,9 @@ func writeHistoryLine(w *bufio.Writer, h historyEntry) {
 // when the descriptor is known. It reads the log once, holding only the
 // case's state, so a case of any length streams.
 func historyOf(ctx context.Context, d *dataDir, c *caseLog, fn func(historyEntry) error) error {
+	if err := localErased(d.path, c.id); err != nil { // erase.go
+		return err
+	}
 	var s engine.State
 	s.ID = c.id
 	applying := c.prog != nil

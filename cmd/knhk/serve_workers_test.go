@@ -95,7 +95,11 @@ func TestServeKillWithWorkers(t *testing.T) {
 		}
 		stop := make(chan struct{})
 		var wg sync.WaitGroup
-		for range 4 {
+		for i := range 4 {
+			if i%2 == 1 {
+				wg.Go(func() { l.workBatched(c, stop) }) // CompleteAndPollTasks
+				continue
+			}
 			wg.Go(func() { l.work(c, stop) })
 		}
 		if k == kills {

@@ -18,7 +18,7 @@ import (
 
 var tenantCmd = &command{
 	name:      "tenant",
-	usageLine: "knhk tenant create [--rate N] [--burst N] [--max-running N] [--in-flight N] [--ttl D] [--format jwt|knhk] [--key KEY] [KEYS] ID | token [--role R] [--subject S] [--ttl D] [--once] [--format jwt|knhk] [--key KEY] ID | set [--rate N] [--burst N] [--max-running N] [--in-flight N] [KEYS] ID | list | suspend ID | resume ID | delete ID | revoke --jti ID|--subject S ID  [--data DIR]",
+	usageLine: "knhk tenant create [--rate N] [--burst N] [--max-running N] [--in-flight N] [--ttl D] [--format jwt|knhk] [--key KEY] [--encrypt] [KEYS] ID | token [--role R] [--subject S] [--ttl D] [--once] [--format jwt|knhk] [--key KEY] ID | set [--rate N] [--burst N] [--max-running N] [--in-flight N] [KEYS] ID | list | suspend ID | resume ID | delete ID | revoke --jti ID|--subject S ID | erase ID  [--data DIR]",
 	short:     "create, list, suspend and delete tenants and issue their tokens",
 	long: `Tenant manages the tenants of the data directory --data (default
 ./.knhk) that knhk serve --tenants serves (docs/tenancy.md). Each tenant's
@@ -71,6 +71,11 @@ refuses the tenant's calls (its data is kept; running cases go on) until
 tenant resume. Tenant delete refuses its calls for good and erases its
 directory (a running server erases it within a second); the id is never
 reused. A running server picks up every change within a second.
+
+Tenant create --encrypt encrypts the tenant's cases under keys of their
+own, so that tenant erase ID (every case's key, with the server stopped;
+through a server: knhk case erase --server URL --tenant ID --all) and
+knhk case erase (one case) crypto-shred them (docs/audit.md).
 `,
 	setup: func(fs *flag.FlagSet) func(*env, []string) int {
 		data := fs.String("data", ".knhk", "the data `DIR`")
@@ -86,13 +91,14 @@ reused. A running server picks up every change within a second.
 		fs.StringVar(&tf.format, "format", "jwt", "the token's `FORMAT`: jwt (Ed25519 JWT) or knhk (composite ML-DSA-65+Ed25519)")
 		fs.StringVar(&tf.key, "key", "", "sign a knhk token with the composite private key `KEY` (implies --format knhk)")
 		fs.BoolVar(&tf.once, "once", false, "issue a one-time token, good for a single call")
+		encrypt := fs.Bool("encrypt", false, "create: encrypt the tenant's cases, so that they can be erased (knhk case erase; docs/audit.md)")
 		var kf tenantKeyFlags
 		kf.define(fs) // tenantkeys.go
 		var rf revokeFlags
 		rf.define(fs) // tenantrevoke.go
 		return func(e *env, args []string) int {
 			if len(args) == 0 {
-				return usageError(e, "want a subcommand: create, token, set, list, suspend, resume, delete or revoke")
+				return usageError(e, "want a subcommand: create, token, set, list, suspend, resume, delete, revoke or erase")
 			}
 			sub, rest := args[0], args[1:]
 			if sub == "list" {
@@ -119,7 +125,7 @@ reused. A running server picks up every change within a second.
 			}
 			switch sub {
 			case "create":
-				return runTenantCreate(e, *data, id, q, *ttl, tf, &kf)
+				return encryptCreated(e, *data, id, *encrypt, runTenantCreate(e, *data, id, q, *ttl, tf, &kf)) // erase.go
 			case "token":
 				r, err := auth.ParseRole(*role)
 				if err != nil {
@@ -144,7 +150,7 @@ reused. A running server picks up every change within a second.
 			case "erase":
 				return runTenantErase(e, *data, id) // erase.go
 			}
-			return usageError(e, "unknown subcommand %q (want create, token, set, list, suspend, resume or delete)", sub)
+			return usageError(e, "unknown subcommand %q (want create, token, set, list, suspend, resume, delete, revoke or erase)", sub)
 		}
 	},
 }

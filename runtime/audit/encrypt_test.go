@@ -202,3 +202,39 @@ func TestSealText(t *testing.T) {
 		t.Fatalf("after the erasure: %v", err)
 	}
 }
+
+// TestOpenRecordSpliced: the fast path of OpenRecord (the decrypted
+// members spliced into the encoding) decodes to the very event that
+// was sealed, whatever its payload carries.
+func TestOpenRecordSpliced(t *testing.T) {
+	keys, err := Enable(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ev := range []*engine.Event{
+		{Kind: engine.EvStart, Values: []any{"a \"quoted\" ]\" value", int64(3), 2.5, true, nil}, Time: 9, Name: "n"},
+		{Kind: engine.EvFail, Message: `boom "]`, Time: 1},
+		{Kind: engine.EvSignal, Name: `"v":["knhk-shred:v1:x"]`, Values: []any{map[string]any{"k": "v"}, []any{"x"}}},
+	} {
+		want, _ := engine.EncodeEvent(ev)
+		sealed, err := keys.SealEvent("c1", ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := engine.EncodeEvent(sealed)
+		if _, ok := keys.openSpliced("c1", b); !ok {
+			t.Fatalf("%s: the fast path was not taken", want)
+		}
+		out, err := keys.OpenRecord([]byte("c1"), []byte(ev.Kind.String()), b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dec, err := engine.DecodeEvent(out)
+		if err != nil {
+			t.Fatalf("%s: %v", out, err)
+		}
+		if got, _ := engine.EncodeEvent(dec); !bytes.Equal(got, want) {
+			t.Fatalf("spliced:\n%s\nwant:\n%s", got, want)
+		}
+	}
+}

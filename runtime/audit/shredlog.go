@@ -137,7 +137,7 @@ func (k *Keys) SealEvent(caseID string, ev *engine.Event) (*engine.Event, error)
 	if err != nil {
 		return nil, err
 	}
-	pt, err := engine.EncodeEvent(&engine.Event{Kind: ev.Kind, Values: ev.Values, Undo: ev.Undo, Features: ev.Features, Message: ev.Message})
+	pt, err := payloadMembers(ev)
 	if err != nil {
 		return nil, err
 	}

@@ -65,6 +65,8 @@ func Criteria(r *Record) []string {
 		add("CC6.3", "CC6.5", "CC8.1")
 	case strings.HasPrefix(a, "knhk tenant erase"), strings.HasPrefix(a, "knhk case erase"), verb == "EraseCase", strings.HasPrefix(a, "POST /erase"):
 		add("CC6.5")
+	case a == "knhk case encrypt":
+		add("CC8.1")
 	case strings.HasPrefix(a, "knhk license issue"):
 		add("CC8.1")
 	case verb == "Deploy":

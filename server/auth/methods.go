@@ -24,14 +24,15 @@ var MethodRoles = map[string]Role{
 	"QueryCase":    RoleViewer,
 	"Export":       RoleViewer,
 
-	"StartCase":           RoleOperator,
-	"SignalCase":          RoleOperator,
-	"CancelCase":          RoleOperator,
-	"PollTask":            RoleOperator,
-	"Heartbeat":           RoleOperator,
-	"CompleteTask":        RoleOperator,
-	"FailTask":            RoleOperator,
-	"CompleteAndPollTask": RoleOperator,
+	"StartCase":            RoleOperator,
+	"SignalCase":           RoleOperator,
+	"CancelCase":           RoleOperator,
+	"PollTask":             RoleOperator,
+	"Heartbeat":            RoleOperator,
+	"CompleteTask":         RoleOperator,
+	"FailTask":             RoleOperator,
+	"CompleteAndPollTask":  RoleOperator,
+	"CompleteAndPollTasks": RoleOperator,
 
 	"Deploy": RoleDeployer,
 }

@@ -73,3 +73,38 @@ func TestInFlightGate(t *testing.T) {
 		}
 	}
 }
+
+// TestBucketTurns: callers refused one after another while the bucket is
+// empty get successive turns 1/rate apart (not all the time of the next
+// token), a caller back at its turn passes, and turns are handed out at
+// most maxTurnAhead ahead.
+func TestBucketTurns(t *testing.T) {
+	now := time.Unix(1000, 0)
+	b := newBucket(Quota{Rate: 10, Burst: 1}, now)
+	if ok, _ := b.take(now); !ok {
+		t.Fatal("the burst")
+	}
+	var waits []time.Duration
+	for i := 0; i < 3; i++ {
+		ok, w := b.take(now)
+		if ok {
+			t.Fatalf("call %d passed an empty bucket", i)
+		}
+		waits = append(waits, w)
+	}
+	want := []time.Duration{100 * time.Millisecond, 200 * time.Millisecond, 300 * time.Millisecond}
+	for i := range want {
+		if d := waits[i] - want[i]; d < -time.Millisecond || d > time.Millisecond {
+			t.Fatalf("turns %v, want %v", waits, want)
+		}
+	}
+	if ok, _ := b.take(now.Add(waits[0])); !ok {
+		t.Fatal("the first caller back at its turn was refused")
+	}
+	for i := 0; i < 500; i++ {
+		b.take(now.Add(waits[0]))
+	}
+	if _, w := b.take(now.Add(waits[0])); w > maxTurnAhead {
+		t.Fatalf("a turn %v ahead", w)
+	}
+}

@@ -275,12 +275,16 @@ func (h *Host) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			// refusalHold): a client that retries at once is slowed to
 			// the tenant's rate per connection by the server itself,
 			// at the cost of a sleeping goroutine, not of CPU.
-			hold := time.NewTimer(min(wait, refusalHold))
+			// The hint counts from the answer: what is left of the
+			// caller's turn (quota.go) after the hold.
+			held := min(wait, refusalHold)
+			hold := time.NewTimer(held)
 			select {
 			case <-hold.C:
 			case <-r.Context().Done():
 				hold.Stop()
 			}
+			wait -= held
 			w.Header().Set("Retry-After", strconv.Itoa(int(wait/time.Second)+1))
 			w.Header().Set(RetryAfterMsHeader, strconv.FormatInt(wait.Milliseconds()+1, 10))
 			server.WriteError(w, r, connect.CodeResourceExhausted, fmt.Sprintf("%v rate for tenant %s exceeded: retry in %v", ErrQuota, p.Tenant, wait.Round(time.Millisecond)))

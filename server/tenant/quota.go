@@ -10,13 +10,25 @@ import (
 )
 
 // bucket is a token bucket: rate tokens a second, at most burst held.
+//
+// Callers refused while it is empty are given successive turns, 1/rate
+// apart, rather than all the time of the next token: a tenant's clients
+// that retry when told then come back one per token instead of all at
+// once for the same one, so a tenant at its limit costs about one refusal
+// per call it makes rather than one per client per token.
 type bucket struct {
 	mu     sync.Mutex
 	rate   float64
 	burst  float64
 	tokens float64
 	last   time.Time
+	turn   time.Time // the next turn to hand out to a refused caller
 }
+
+// maxTurnAhead bounds how far ahead turns are handed out, so that a
+// crowd of callers that went away does not push a newcomer's hint out
+// without end.
+const maxTurnAhead = 10 * time.Second
 
 func newBucket(q Quota, now time.Time) *bucket {
 	if q.Rate <= 0 {
@@ -44,7 +56,16 @@ func (b *bucket) take(now time.Time) (bool, time.Duration) {
 		b.tokens--
 		return true, 0
 	}
-	return false, time.Duration((1 - b.tokens) / b.rate * float64(time.Second))
+	step := time.Duration(float64(time.Second) / b.rate)
+	next := now.Add(time.Duration((1 - b.tokens) / b.rate * float64(time.Second)))
+	if b.turn.After(next) {
+		next = b.turn
+	}
+	if next.Sub(now) > maxTurnAhead {
+		next = now.Add(maxTurnAhead)
+	}
+	b.turn = next.Add(step)
+	return false, next.Sub(now)
 }
 
 // runningCap admits a start while the tenant's running cases plus the

@@ -136,7 +136,9 @@ func BenchmarkNoisyNeighbour(b *testing.B) {
 		sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 		return lat[len(lat)*99/100]
 	}
+	lastRefused := 0 // the refused calls of the last beside
 	beside := func(c knhkv1connect.KnhkServiceClient, honour bool, n int) ([]time.Duration, int) {
+		refused := 0
 		stop := make(chan struct{})
 		var wg sync.WaitGroup
 		var mu sync.Mutex
@@ -157,6 +159,9 @@ func BenchmarkNoisyNeighbour(b *testing.B) {
 						started++
 						mu.Unlock()
 					} else if connect.CodeOf(err) == connect.CodeResourceExhausted {
+						mu.Lock()
+						refused++
+						mu.Unlock()
 						wait := time.Millisecond // a flood that barely backs off
 						if ce := new(connect.Error); honour && errors.As(err, &ce) {
 							if ms, perr := strconv.Atoi(ce.Meta().Get(RetryAfterMsHeader)); perr == nil {
@@ -172,6 +177,7 @@ func BenchmarkNoisyNeighbour(b *testing.B) {
 		lat := collect(n)
 		close(stop)
 		wg.Wait()
+		lastRefused = refused
 		return lat, started
 	}
 	setQuota := func(q Quota) {
@@ -192,6 +198,7 @@ func BenchmarkNoisyNeighbour(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		var even, odd, low, limited, flood, ungated, unl []time.Duration
 		var nLow, nLimited, nFlood, nUngated, nUnl int
+		var rFlood, rUngated int // refused calls
 		for r := 0; r < rounds; r++ {
 			if r%2 == 0 {
 				even = append(even, collect(per)...)
@@ -205,7 +212,7 @@ func BenchmarkNoisyNeighbour(b *testing.B) {
 			lat, n = beside(noisy, true, per)
 			limited, nLimited = append(limited, lat...), nLimited+n
 			lat, n = beside(noisy, false, per)
-			flood, nFlood = append(flood, lat...), nFlood+n
+			flood, nFlood, rFlood = append(flood, lat...), nFlood+n, rFlood+lastRefused
 			f.host.mu.Lock()
 			acme := f.host.open["acme"]
 			f.host.mu.Unlock()
@@ -216,7 +223,7 @@ func BenchmarkNoisyNeighbour(b *testing.B) {
 			acme.bucket = newBucket(acme.quota, time.Now())
 			acme.mu.Unlock()
 			lat, n = beside(noisy, true, per)
-			ungated, nUngated = append(ungated, lat...), nUngated+n
+			ungated, nUngated, rUngated = append(ungated, lat...), nUngated+n, rUngated+lastRefused
 			lat, n = beside(wild, true, per)
 			unl, nUnl = append(unl, lat...), nUnl+n
 		}
@@ -228,6 +235,8 @@ func BenchmarkNoisyNeighbour(b *testing.B) {
 		b.ReportMetric(ratio(p99(ungated), alone), "rate50/alone")
 		b.ReportMetric(ratio(p99(unl), alone), "unlimited/alone")
 		b.ReportMetric(ratio(p99(even), p99(odd)), "noise")
+		b.ReportMetric(float64(rUngated)/float64(max(nUngated, 1)), "refused/started-rate50")
+		b.ReportMetric(float64(rFlood)/float64(max(nFlood, 1)), "refused/started-flood")
 		b.Logf("quiet p99 alone %v; beside a neighbour at 10/s %v (%.2fx; it started %d), at 50/s in_flight 2 %v (%.2fx; %d), "+
 			"at 50/s in_flight 2 flooding refused calls %v (%.2fx; %d), at 50/s %v (%.2fx; %d), without a quota %v (%.2fx; %d); noise floor (alone, even/odd rounds) %.2fx",
 			alone, p99(low), ratio(p99(low), alone), nLow, p99(limited), ratio(p99(limited), alone), nLimited,

@@ -2342,6 +2342,327 @@ func (x *CompleteAndPollTaskResponse) GetTask() *WorkerTask {
 	return nil
 }
 
+// TaskOutcome ends one held task in a CompleteAndPollTasks call.
+type TaskOutcome struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Token string                 `protobuf:"bytes,2,opt,name=token,proto3" json:"token,omitempty"`
+	// Types that are valid to be assigned to Outcome:
+	//
+	//	*TaskOutcome_ResultJson
+	//	*TaskOutcome_Failure
+	Outcome       isTaskOutcome_Outcome `protobuf_oneof:"outcome"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TaskOutcome) Reset() {
+	*x = TaskOutcome{}
+	mi := &file_knhk_v1_knhk_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TaskOutcome) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TaskOutcome) ProtoMessage() {}
+
+func (x *TaskOutcome) ProtoReflect() protoreflect.Message {
+	mi := &file_knhk_v1_knhk_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TaskOutcome.ProtoReflect.Descriptor instead.
+func (*TaskOutcome) Descriptor() ([]byte, []int) {
+	return file_knhk_v1_knhk_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *TaskOutcome) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *TaskOutcome) GetToken() string {
+	if x != nil {
+		return x.Token
+	}
+	return ""
+}
+
+func (x *TaskOutcome) GetOutcome() isTaskOutcome_Outcome {
+	if x != nil {
+		return x.Outcome
+	}
+	return nil
+}
+
+func (x *TaskOutcome) GetResultJson() string {
+	if x != nil {
+		if x, ok := x.Outcome.(*TaskOutcome_ResultJson); ok {
+			return x.ResultJson
+		}
+	}
+	return ""
+}
+
+func (x *TaskOutcome) GetFailure() string {
+	if x != nil {
+		if x, ok := x.Outcome.(*TaskOutcome_Failure); ok {
+			return x.Failure
+		}
+	}
+	return ""
+}
+
+type isTaskOutcome_Outcome interface {
+	isTaskOutcome_Outcome()
+}
+
+type TaskOutcome_ResultJson struct {
+	// result_json completes the task, as CompleteTask does.
+	ResultJson string `protobuf:"bytes,3,opt,name=result_json,json=resultJson,proto3,oneof"`
+}
+
+type TaskOutcome_Failure struct {
+	// failure fails the attempt with this message, as FailTask does.
+	Failure string `protobuf:"bytes,4,opt,name=failure,proto3,oneof"`
+}
+
+func (*TaskOutcome_ResultJson) isTaskOutcome_Outcome() {}
+
+func (*TaskOutcome_Failure) isTaskOutcome_Outcome() {}
+
+type CompleteAndPollTasksRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// queue is the queue to poll; required when max_tasks > 0.
+	Queue string `protobuf:"bytes,1,opt,name=queue,proto3" json:"queue,omitempty"`
+	// worker names the caller in logs and errors.
+	Worker string `protobuf:"bytes,2,opt,name=worker,proto3" json:"worker,omitempty"`
+	// completions are applied before the poll, each on its own.
+	Completions []*TaskOutcome `protobuf:"bytes,3,rep,name=completions,proto3" json:"completions,omitempty"`
+	// max_tasks is how many tasks to lease at most (0: poll nothing; at
+	// most 256).
+	MaxTasks int32 `protobuf:"varint,4,opt,name=max_tasks,json=maxTasks,proto3" json:"max_tasks,omitempty"`
+	// wait_ms is how long to wait for a first task when none is pending
+	// (0: return at once; at most 60000). Further tasks are only taken
+	// when already pending.
+	WaitMs        int64 `protobuf:"varint,5,opt,name=wait_ms,json=waitMs,proto3" json:"wait_ms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CompleteAndPollTasksRequest) Reset() {
+	*x = CompleteAndPollTasksRequest{}
+	mi := &file_knhk_v1_knhk_proto_msgTypes[40]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CompleteAndPollTasksRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CompleteAndPollTasksRequest) ProtoMessage() {}
+
+func (x *CompleteAndPollTasksRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_knhk_v1_knhk_proto_msgTypes[40]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CompleteAndPollTasksRequest.ProtoReflect.Descriptor instead.
+func (*CompleteAndPollTasksRequest) Descriptor() ([]byte, []int) {
+	return file_knhk_v1_knhk_proto_rawDescGZIP(), []int{40}
+}
+
+func (x *CompleteAndPollTasksRequest) GetQueue() string {
+	if x != nil {
+		return x.Queue
+	}
+	return ""
+}
+
+func (x *CompleteAndPollTasksRequest) GetWorker() string {
+	if x != nil {
+		return x.Worker
+	}
+	return ""
+}
+
+func (x *CompleteAndPollTasksRequest) GetCompletions() []*TaskOutcome {
+	if x != nil {
+		return x.Completions
+	}
+	return nil
+}
+
+func (x *CompleteAndPollTasksRequest) GetMaxTasks() int32 {
+	if x != nil {
+		return x.MaxTasks
+	}
+	return 0
+}
+
+func (x *CompleteAndPollTasksRequest) GetWaitMs() int64 {
+	if x != nil {
+		return x.WaitMs
+	}
+	return 0
+}
+
+// CompletionError is the refusal of one completion of a batch.
+type CompletionError struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// index is the completion's position in the request.
+	Index int32  `protobuf:"varint,1,opt,name=index,proto3" json:"index,omitempty"`
+	Id    string `protobuf:"bytes,2,opt,name=id,proto3" json:"id,omitempty"`
+	// code is the Connect code the plain call would have returned
+	// (failed_precondition: lease lost or already finished; not_found;
+	// invalid_argument; unavailable: not recorded, retry).
+	Code          string `protobuf:"bytes,3,opt,name=code,proto3" json:"code,omitempty"`
+	Field         string `protobuf:"bytes,4,opt,name=field,proto3" json:"field,omitempty"`
+	Message       string `protobuf:"bytes,5,opt,name=message,proto3" json:"message,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CompletionError) Reset() {
+	*x = CompletionError{}
+	mi := &file_knhk_v1_knhk_proto_msgTypes[41]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CompletionError) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CompletionError) ProtoMessage() {}
+
+func (x *CompletionError) ProtoReflect() protoreflect.Message {
+	mi := &file_knhk_v1_knhk_proto_msgTypes[41]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CompletionError.ProtoReflect.Descriptor instead.
+func (*CompletionError) Descriptor() ([]byte, []int) {
+	return file_knhk_v1_knhk_proto_rawDescGZIP(), []int{41}
+}
+
+func (x *CompletionError) GetIndex() int32 {
+	if x != nil {
+		return x.Index
+	}
+	return 0
+}
+
+func (x *CompletionError) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *CompletionError) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
+func (x *CompletionError) GetField() string {
+	if x != nil {
+		return x.Field
+	}
+	return ""
+}
+
+func (x *CompletionError) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+type CompleteAndPollTasksResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// tasks are the leased deliveries, at most max_tasks.
+	Tasks []*WorkerTask `protobuf:"bytes,1,rep,name=tasks,proto3" json:"tasks,omitempty"`
+	// completion_errors lists the completions refused, by index; the
+	// completions not listed were applied.
+	CompletionErrors []*CompletionError `protobuf:"bytes,2,rep,name=completion_errors,json=completionErrors,proto3" json:"completion_errors,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *CompleteAndPollTasksResponse) Reset() {
+	*x = CompleteAndPollTasksResponse{}
+	mi := &file_knhk_v1_knhk_proto_msgTypes[42]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CompleteAndPollTasksResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CompleteAndPollTasksResponse) ProtoMessage() {}
+
+func (x *CompleteAndPollTasksResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_knhk_v1_knhk_proto_msgTypes[42]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CompleteAndPollTasksResponse.ProtoReflect.Descriptor instead.
+func (*CompleteAndPollTasksResponse) Descriptor() ([]byte, []int) {
+	return file_knhk_v1_knhk_proto_rawDescGZIP(), []int{42}
+}
+
+func (x *CompleteAndPollTasksResponse) GetTasks() []*WorkerTask {
+	if x != nil {
+		return x.Tasks
+	}
+	return nil
+}
+
+func (x *CompleteAndPollTasksResponse) GetCompletionErrors() []*CompletionError {
+	if x != nil {
+		return x.CompletionErrors
+	}
+	return nil
+}
+
 var File_knhk_v1_knhk_proto protoreflect.FileDescriptor
 
 const file_knhk_v1_knhk_proto_rawDesc = "" +
@@ -2508,7 +2829,30 @@ const file_knhk_v1_knhk_proto_rawDesc = "" +
 	"\bcomplete\x18\x01 \x01(\v2\x1c.knhk.v1.CompleteTaskRequestR\bcomplete\x12,\n" +
 	"\x04poll\x18\x02 \x01(\v2\x18.knhk.v1.PollTaskRequestR\x04poll\"F\n" +
 	"\x1bCompleteAndPollTaskResponse\x12'\n" +
-	"\x04task\x18\x01 \x01(\v2\x13.knhk.v1.WorkerTaskR\x04task2\xac\t\n" +
+	"\x04task\x18\x01 \x01(\v2\x13.knhk.v1.WorkerTaskR\x04task\"}\n" +
+	"\vTaskOutcome\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
+	"\x05token\x18\x02 \x01(\tR\x05token\x12!\n" +
+	"\vresult_json\x18\x03 \x01(\tH\x00R\n" +
+	"resultJson\x12\x1a\n" +
+	"\afailure\x18\x04 \x01(\tH\x00R\afailureB\t\n" +
+	"\aoutcome\"\xb9\x01\n" +
+	"\x1bCompleteAndPollTasksRequest\x12\x14\n" +
+	"\x05queue\x18\x01 \x01(\tR\x05queue\x12\x16\n" +
+	"\x06worker\x18\x02 \x01(\tR\x06worker\x126\n" +
+	"\vcompletions\x18\x03 \x03(\v2\x14.knhk.v1.TaskOutcomeR\vcompletions\x12\x1b\n" +
+	"\tmax_tasks\x18\x04 \x01(\x05R\bmaxTasks\x12\x17\n" +
+	"\await_ms\x18\x05 \x01(\x03R\x06waitMs\"{\n" +
+	"\x0fCompletionError\x12\x14\n" +
+	"\x05index\x18\x01 \x01(\x05R\x05index\x12\x0e\n" +
+	"\x02id\x18\x02 \x01(\tR\x02id\x12\x12\n" +
+	"\x04code\x18\x03 \x01(\tR\x04code\x12\x14\n" +
+	"\x05field\x18\x04 \x01(\tR\x05field\x12\x18\n" +
+	"\amessage\x18\x05 \x01(\tR\amessage\"\x90\x01\n" +
+	"\x1cCompleteAndPollTasksResponse\x12)\n" +
+	"\x05tasks\x18\x01 \x03(\v2\x13.knhk.v1.WorkerTaskR\x05tasks\x12E\n" +
+	"\x11completion_errors\x18\x02 \x03(\v2\x18.knhk.v1.CompletionErrorR\x10completionErrors2\x91\n" +
+	"\n" +
 	"\vKnhkService\x129\n" +
 	"\x06Deploy\x12\x16.knhk.v1.DeployRequest\x1a\x17.knhk.v1.DeployResponse\x12K\n" +
 	"\fListPrograms\x12\x1c.knhk.v1.ListProgramsRequest\x1a\x1d.knhk.v1.ListProgramsResponse\x12B\n" +
@@ -2529,7 +2873,8 @@ const file_knhk_v1_knhk_proto_rawDesc = "" +
 	"\tHeartbeat\x12\x19.knhk.v1.HeartbeatRequest\x1a\x1a.knhk.v1.HeartbeatResponse\x12K\n" +
 	"\fCompleteTask\x12\x1c.knhk.v1.CompleteTaskRequest\x1a\x1d.knhk.v1.CompleteTaskResponse\x12?\n" +
 	"\bFailTask\x12\x18.knhk.v1.FailTaskRequest\x1a\x19.knhk.v1.FailTaskResponse\x12`\n" +
-	"\x13CompleteAndPollTask\x12#.knhk.v1.CompleteAndPollTaskRequest\x1a$.knhk.v1.CompleteAndPollTaskResponseB)Z'github.com/knhk/knhk/api/knhk/v1;knhkv1b\x06proto3"
+	"\x13CompleteAndPollTask\x12#.knhk.v1.CompleteAndPollTaskRequest\x1a$.knhk.v1.CompleteAndPollTaskResponse\x12c\n" +
+	"\x14CompleteAndPollTasks\x12$.knhk.v1.CompleteAndPollTasksRequest\x1a%.knhk.v1.CompleteAndPollTasksResponseB)Z'github.com/knhk/knhk/api/knhk/v1;knhkv1b\x06proto3"
 
 var (
 	file_knhk_v1_knhk_proto_rawDescOnce sync.Once
@@ -2543,47 +2888,51 @@ func file_knhk_v1_knhk_proto_rawDescGZIP() []byte {
 	return file_knhk_v1_knhk_proto_rawDescData
 }
 
-var file_knhk_v1_knhk_proto_msgTypes = make([]protoimpl.MessageInfo, 39)
+var file_knhk_v1_knhk_proto_msgTypes = make([]protoimpl.MessageInfo, 43)
 var file_knhk_v1_knhk_proto_goTypes = []any{
-	(*Diagnostic)(nil),                  // 0: knhk.v1.Diagnostic
-	(*BadInput)(nil),                    // 1: knhk.v1.BadInput
-	(*DeployRequest)(nil),               // 2: knhk.v1.DeployRequest
-	(*DeployResponse)(nil),              // 3: knhk.v1.DeployResponse
-	(*Program)(nil),                     // 4: knhk.v1.Program
-	(*ListProgramsRequest)(nil),         // 5: knhk.v1.ListProgramsRequest
-	(*ListProgramsResponse)(nil),        // 6: knhk.v1.ListProgramsResponse
-	(*StartCaseRequest)(nil),            // 7: knhk.v1.StartCaseRequest
-	(*StartCaseResponse)(nil),           // 8: knhk.v1.StartCaseResponse
-	(*SignalCaseRequest)(nil),           // 9: knhk.v1.SignalCaseRequest
-	(*SignalCaseResponse)(nil),          // 10: knhk.v1.SignalCaseResponse
-	(*QueryCaseRequest)(nil),            // 11: knhk.v1.QueryCaseRequest
-	(*QueryCaseResponse)(nil),           // 12: knhk.v1.QueryCaseResponse
-	(*CancelCaseRequest)(nil),           // 13: knhk.v1.CancelCaseRequest
-	(*CancelCaseResponse)(nil),          // 14: knhk.v1.CancelCaseResponse
-	(*GetCaseRequest)(nil),              // 15: knhk.v1.GetCaseRequest
-	(*GetCaseResponse)(nil),             // 16: knhk.v1.GetCaseResponse
-	(*WaitCaseRequest)(nil),             // 17: knhk.v1.WaitCaseRequest
-	(*WaitCaseResponse)(nil),            // 18: knhk.v1.WaitCaseResponse
-	(*CaseSummary)(nil),                 // 19: knhk.v1.CaseSummary
-	(*HistoryEntry)(nil),                // 20: knhk.v1.HistoryEntry
-	(*GetHistoryRequest)(nil),           // 21: knhk.v1.GetHistoryRequest
-	(*GetHistoryResponse)(nil),          // 22: knhk.v1.GetHistoryResponse
-	(*WatchHistoryRequest)(nil),         // 23: knhk.v1.WatchHistoryRequest
-	(*ListCasesRequest)(nil),            // 24: knhk.v1.ListCasesRequest
-	(*ListCasesResponse)(nil),           // 25: knhk.v1.ListCasesResponse
-	(*ExportRequest)(nil),               // 26: knhk.v1.ExportRequest
-	(*ExportResponse)(nil),              // 27: knhk.v1.ExportResponse
-	(*PollTaskRequest)(nil),             // 28: knhk.v1.PollTaskRequest
-	(*PollTaskResponse)(nil),            // 29: knhk.v1.PollTaskResponse
-	(*WorkerTask)(nil),                  // 30: knhk.v1.WorkerTask
-	(*HeartbeatRequest)(nil),            // 31: knhk.v1.HeartbeatRequest
-	(*HeartbeatResponse)(nil),           // 32: knhk.v1.HeartbeatResponse
-	(*CompleteTaskRequest)(nil),         // 33: knhk.v1.CompleteTaskRequest
-	(*CompleteTaskResponse)(nil),        // 34: knhk.v1.CompleteTaskResponse
-	(*FailTaskRequest)(nil),             // 35: knhk.v1.FailTaskRequest
-	(*FailTaskResponse)(nil),            // 36: knhk.v1.FailTaskResponse
-	(*CompleteAndPollTaskRequest)(nil),  // 37: knhk.v1.CompleteAndPollTaskRequest
-	(*CompleteAndPollTaskResponse)(nil), // 38: knhk.v1.CompleteAndPollTaskResponse
+	(*Diagnostic)(nil),                   // 0: knhk.v1.Diagnostic
+	(*BadInput)(nil),                     // 1: knhk.v1.BadInput
+	(*DeployRequest)(nil),                // 2: knhk.v1.DeployRequest
+	(*DeployResponse)(nil),               // 3: knhk.v1.DeployResponse
+	(*Program)(nil),                      // 4: knhk.v1.Program
+	(*ListProgramsRequest)(nil),          // 5: knhk.v1.ListProgramsRequest
+	(*ListProgramsResponse)(nil),         // 6: knhk.v1.ListProgramsResponse
+	(*StartCaseRequest)(nil),             // 7: knhk.v1.StartCaseRequest
+	(*StartCaseResponse)(nil),            // 8: knhk.v1.StartCaseResponse
+	(*SignalCaseRequest)(nil),            // 9: knhk.v1.SignalCaseRequest
+	(*SignalCaseResponse)(nil),           // 10: knhk.v1.SignalCaseResponse
+	(*QueryCaseRequest)(nil),             // 11: knhk.v1.QueryCaseRequest
+	(*QueryCaseResponse)(nil),            // 12: knhk.v1.QueryCaseResponse
+	(*CancelCaseRequest)(nil),            // 13: knhk.v1.CancelCaseRequest
+	(*CancelCaseResponse)(nil),           // 14: knhk.v1.CancelCaseResponse
+	(*GetCaseRequest)(nil),               // 15: knhk.v1.GetCaseRequest
+	(*GetCaseResponse)(nil),              // 16: knhk.v1.GetCaseResponse
+	(*WaitCaseRequest)(nil),              // 17: knhk.v1.WaitCaseRequest
+	(*WaitCaseResponse)(nil),             // 18: knhk.v1.WaitCaseResponse
+	(*CaseSummary)(nil),                  // 19: knhk.v1.CaseSummary
+	(*HistoryEntry)(nil),                 // 20: knhk.v1.HistoryEntry
+	(*GetHistoryRequest)(nil),            // 21: knhk.v1.GetHistoryRequest
+	(*GetHistoryResponse)(nil),           // 22: knhk.v1.GetHistoryResponse
+	(*WatchHistoryRequest)(nil),          // 23: knhk.v1.WatchHistoryRequest
+	(*ListCasesRequest)(nil),             // 24: knhk.v1.ListCasesRequest
+	(*ListCasesResponse)(nil),            // 25: knhk.v1.ListCasesResponse
+	(*ExportRequest)(nil),                // 26: knhk.v1.ExportRequest
+	(*ExportResponse)(nil),               // 27: knhk.v1.ExportResponse
+	(*PollTaskRequest)(nil),              // 28: knhk.v1.PollTaskRequest
+	(*PollTaskResponse)(nil),             // 29: knhk.v1.PollTaskResponse
+	(*WorkerTask)(nil),                   // 30: knhk.v1.WorkerTask
+	(*HeartbeatRequest)(nil),             // 31: knhk.v1.HeartbeatRequest
+	(*HeartbeatResponse)(nil),            // 32: knhk.v1.HeartbeatResponse
+	(*CompleteTaskRequest)(nil),          // 33: knhk.v1.CompleteTaskRequest
+	(*CompleteTaskResponse)(nil),         // 34: knhk.v1.CompleteTaskResponse
+	(*FailTaskRequest)(nil),              // 35: knhk.v1.FailTaskRequest
+	(*FailTaskResponse)(nil),             // 36: knhk.v1.FailTaskResponse
+	(*CompleteAndPollTaskRequest)(nil),   // 37: knhk.v1.CompleteAndPollTaskRequest
+	(*CompleteAndPollTaskResponse)(nil),  // 38: knhk.v1.CompleteAndPollTaskResponse
+	(*TaskOutcome)(nil),                  // 39: knhk.v1.TaskOutcome
+	(*CompleteAndPollTasksRequest)(nil),  // 40: knhk.v1.CompleteAndPollTasksRequest
+	(*CompletionError)(nil),              // 41: knhk.v1.CompletionError
+	(*CompleteAndPollTasksResponse)(nil), // 42: knhk.v1.CompleteAndPollTasksResponse
 }
 var file_knhk_v1_knhk_proto_depIdxs = []int32{
 	0,  // 0: knhk.v1.BadInput.diagnostics:type_name -> knhk.v1.Diagnostic
@@ -2600,45 +2949,50 @@ var file_knhk_v1_knhk_proto_depIdxs = []int32{
 	33, // 11: knhk.v1.CompleteAndPollTaskRequest.complete:type_name -> knhk.v1.CompleteTaskRequest
 	28, // 12: knhk.v1.CompleteAndPollTaskRequest.poll:type_name -> knhk.v1.PollTaskRequest
 	30, // 13: knhk.v1.CompleteAndPollTaskResponse.task:type_name -> knhk.v1.WorkerTask
-	2,  // 14: knhk.v1.KnhkService.Deploy:input_type -> knhk.v1.DeployRequest
-	5,  // 15: knhk.v1.KnhkService.ListPrograms:input_type -> knhk.v1.ListProgramsRequest
-	7,  // 16: knhk.v1.KnhkService.StartCase:input_type -> knhk.v1.StartCaseRequest
-	9,  // 17: knhk.v1.KnhkService.SignalCase:input_type -> knhk.v1.SignalCaseRequest
-	11, // 18: knhk.v1.KnhkService.QueryCase:input_type -> knhk.v1.QueryCaseRequest
-	13, // 19: knhk.v1.KnhkService.CancelCase:input_type -> knhk.v1.CancelCaseRequest
-	15, // 20: knhk.v1.KnhkService.GetCase:input_type -> knhk.v1.GetCaseRequest
-	17, // 21: knhk.v1.KnhkService.WaitCase:input_type -> knhk.v1.WaitCaseRequest
-	21, // 22: knhk.v1.KnhkService.GetHistory:input_type -> knhk.v1.GetHistoryRequest
-	23, // 23: knhk.v1.KnhkService.WatchHistory:input_type -> knhk.v1.WatchHistoryRequest
-	24, // 24: knhk.v1.KnhkService.ListCases:input_type -> knhk.v1.ListCasesRequest
-	26, // 25: knhk.v1.KnhkService.Export:input_type -> knhk.v1.ExportRequest
-	28, // 26: knhk.v1.KnhkService.PollTask:input_type -> knhk.v1.PollTaskRequest
-	31, // 27: knhk.v1.KnhkService.Heartbeat:input_type -> knhk.v1.HeartbeatRequest
-	33, // 28: knhk.v1.KnhkService.CompleteTask:input_type -> knhk.v1.CompleteTaskRequest
-	35, // 29: knhk.v1.KnhkService.FailTask:input_type -> knhk.v1.FailTaskRequest
-	37, // 30: knhk.v1.KnhkService.CompleteAndPollTask:input_type -> knhk.v1.CompleteAndPollTaskRequest
-	3,  // 31: knhk.v1.KnhkService.Deploy:output_type -> knhk.v1.DeployResponse
-	6,  // 32: knhk.v1.KnhkService.ListPrograms:output_type -> knhk.v1.ListProgramsResponse
-	8,  // 33: knhk.v1.KnhkService.StartCase:output_type -> knhk.v1.StartCaseResponse
-	10, // 34: knhk.v1.KnhkService.SignalCase:output_type -> knhk.v1.SignalCaseResponse
-	12, // 35: knhk.v1.KnhkService.QueryCase:output_type -> knhk.v1.QueryCaseResponse
-	14, // 36: knhk.v1.KnhkService.CancelCase:output_type -> knhk.v1.CancelCaseResponse
-	16, // 37: knhk.v1.KnhkService.GetCase:output_type -> knhk.v1.GetCaseResponse
-	18, // 38: knhk.v1.KnhkService.WaitCase:output_type -> knhk.v1.WaitCaseResponse
-	22, // 39: knhk.v1.KnhkService.GetHistory:output_type -> knhk.v1.GetHistoryResponse
-	20, // 40: knhk.v1.KnhkService.WatchHistory:output_type -> knhk.v1.HistoryEntry
-	25, // 41: knhk.v1.KnhkService.ListCases:output_type -> knhk.v1.ListCasesResponse
-	27, // 42: knhk.v1.KnhkService.Export:output_type -> knhk.v1.ExportResponse
-	29, // 43: knhk.v1.KnhkService.PollTask:output_type -> knhk.v1.PollTaskResponse
-	32, // 44: knhk.v1.KnhkService.Heartbeat:output_type -> knhk.v1.HeartbeatResponse
-	34, // 45: knhk.v1.KnhkService.CompleteTask:output_type -> knhk.v1.CompleteTaskResponse
-	36, // 46: knhk.v1.KnhkService.FailTask:output_type -> knhk.v1.FailTaskResponse
-	38, // 47: knhk.v1.KnhkService.CompleteAndPollTask:output_type -> knhk.v1.CompleteAndPollTaskResponse
-	31, // [31:48] is the sub-list for method output_type
-	14, // [14:31] is the sub-list for method input_type
-	14, // [14:14] is the sub-list for extension type_name
-	14, // [14:14] is the sub-list for extension extendee
-	0,  // [0:14] is the sub-list for field type_name
+	39, // 14: knhk.v1.CompleteAndPollTasksRequest.completions:type_name -> knhk.v1.TaskOutcome
+	30, // 15: knhk.v1.CompleteAndPollTasksResponse.tasks:type_name -> knhk.v1.WorkerTask
+	41, // 16: knhk.v1.CompleteAndPollTasksResponse.completion_errors:type_name -> knhk.v1.CompletionError
+	2,  // 17: knhk.v1.KnhkService.Deploy:input_type -> knhk.v1.DeployRequest
+	5,  // 18: knhk.v1.KnhkService.ListPrograms:input_type -> knhk.v1.ListProgramsRequest
+	7,  // 19: knhk.v1.KnhkService.StartCase:input_type -> knhk.v1.StartCaseRequest
+	9,  // 20: knhk.v1.KnhkService.SignalCase:input_type -> knhk.v1.SignalCaseRequest
+	11, // 21: knhk.v1.KnhkService.QueryCase:input_type -> knhk.v1.QueryCaseRequest
+	13, // 22: knhk.v1.KnhkService.CancelCase:input_type -> knhk.v1.CancelCaseRequest
+	15, // 23: knhk.v1.KnhkService.GetCase:input_type -> knhk.v1.GetCaseRequest
+	17, // 24: knhk.v1.KnhkService.WaitCase:input_type -> knhk.v1.WaitCaseRequest
+	21, // 25: knhk.v1.KnhkService.GetHistory:input_type -> knhk.v1.GetHistoryRequest
+	23, // 26: knhk.v1.KnhkService.WatchHistory:input_type -> knhk.v1.WatchHistoryRequest
+	24, // 27: knhk.v1.KnhkService.ListCases:input_type -> knhk.v1.ListCasesRequest
+	26, // 28: knhk.v1.KnhkService.Export:input_type -> knhk.v1.ExportRequest
+	28, // 29: knhk.v1.KnhkService.PollTask:input_type -> knhk.v1.PollTaskRequest
+	31, // 30: knhk.v1.KnhkService.Heartbeat:input_type -> knhk.v1.HeartbeatRequest
+	33, // 31: knhk.v1.KnhkService.CompleteTask:input_type -> knhk.v1.CompleteTaskRequest
+	35, // 32: knhk.v1.KnhkService.FailTask:input_type -> knhk.v1.FailTaskRequest
+	37, // 33: knhk.v1.KnhkService.CompleteAndPollTask:input_type -> knhk.v1.CompleteAndPollTaskRequest
+	40, // 34: knhk.v1.KnhkService.CompleteAndPollTasks:input_type -> knhk.v1.CompleteAndPollTasksRequest
+	3,  // 35: knhk.v1.KnhkService.Deploy:output_type -> knhk.v1.DeployResponse
+	6,  // 36: knhk.v1.KnhkService.ListPrograms:output_type -> knhk.v1.ListProgramsResponse
+	8,  // 37: knhk.v1.KnhkService.StartCase:output_type -> knhk.v1.StartCaseResponse
+	10, // 38: knhk.v1.KnhkService.SignalCase:output_type -> knhk.v1.SignalCaseResponse
+	12, // 39: knhk.v1.KnhkService.QueryCase:output_type -> knhk.v1.QueryCaseResponse
+	14, // 40: knhk.v1.KnhkService.CancelCase:output_type -> knhk.v1.CancelCaseResponse
+	16, // 41: knhk.v1.KnhkService.GetCase:output_type -> knhk.v1.GetCaseResponse
+	18, // 42: knhk.v1.KnhkService.WaitCase:output_type -> knhk.v1.WaitCaseResponse
+	22, // 43: knhk.v1.KnhkService.GetHistory:output_type -> knhk.v1.GetHistoryResponse
+	20, // 44: knhk.v1.KnhkService.WatchHistory:output_type -> knhk.v1.HistoryEntry
+	25, // 45: knhk.v1.KnhkService.ListCases:output_type -> knhk.v1.ListCasesResponse
+	27, // 46: knhk.v1.KnhkService.Export:output_type -> knhk.v1.ExportResponse
+	29, // 47: knhk.v1.KnhkService.PollTask:output_type -> knhk.v1.PollTaskResponse
+	32, // 48: knhk.v1.KnhkService.Heartbeat:output_type -> knhk.v1.HeartbeatResponse
+	34, // 49: knhk.v1.KnhkService.CompleteTask:output_type -> knhk.v1.CompleteTaskResponse
+	36, // 50: knhk.v1.KnhkService.FailTask:output_type -> knhk.v1.FailTaskResponse
+	38, // 51: knhk.v1.KnhkService.CompleteAndPollTask:output_type -> knhk.v1.CompleteAndPollTaskResponse
+	42, // 52: knhk.v1.KnhkService.CompleteAndPollTasks:output_type -> knhk.v1.CompleteAndPollTasksResponse
+	35, // [35:53] is the sub-list for method output_type
+	17, // [17:35] is the sub-list for method input_type
+	17, // [17:17] is the sub-list for extension type_name
+	17, // [17:17] is the sub-list for extension extendee
+	0,  // [0:17] is the sub-list for field type_name
 }
 
 func init() { file_knhk_v1_knhk_proto_init() }
@@ -2646,13 +3000,17 @@ func file_knhk_v1_knhk_proto_init() {
 	if File_knhk_v1_knhk_proto != nil {
 		return
 	}
+	file_knhk_v1_knhk_proto_msgTypes[39].OneofWrappers = []any{
+		(*TaskOutcome_ResultJson)(nil),
+		(*TaskOutcome_Failure)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_knhk_v1_knhk_proto_rawDesc), len(file_knhk_v1_knhk_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   39,
+			NumMessages:   43,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -76,6 +76,9 @@ const (
 	// KnhkServiceCompleteAndPollTaskProcedure is the fully-qualified name of the KnhkService's
 	// CompleteAndPollTask RPC.
 	KnhkServiceCompleteAndPollTaskProcedure = "/knhk.v1.KnhkService/CompleteAndPollTask"
+	// KnhkServiceCompleteAndPollTasksProcedure is the fully-qualified name of the KnhkService's
+	// CompleteAndPollTasks RPC.
+	KnhkServiceCompleteAndPollTasksProcedure = "/knhk.v1.KnhkService/CompleteAndPollTasks"
 )
 
 // KnhkServiceClient is a client for the knhk.v1.KnhkService service.
@@ -123,6 +126,12 @@ type KnhkServiceClient interface {
 	// durable) before the poll starts; a refused completion is the call's
 	// error and polls nothing.
 	CompleteAndPollTask(context.Context, *connect.Request[v1.CompleteAndPollTaskRequest]) (*connect.Response[v1.CompleteAndPollTaskResponse], error)
+	// CompleteAndPollTasks is a worker's batched steady state: it ends
+	// several held tasks (completed or failed), each on its own (a refused
+	// one, such as a lost lease, is reported in completion_errors and
+	// changes nothing; the others are applied once and durable, sharing one
+	// group commit), and then leases up to max_tasks tasks of queue.
+	CompleteAndPollTasks(context.Context, *connect.Request[v1.CompleteAndPollTasksRequest]) (*connect.Response[v1.CompleteAndPollTasksResponse], error)
 }
 
 // NewKnhkServiceClient constructs a client for the knhk.v1.KnhkService service. By default, it uses
@@ -238,28 +247,35 @@ func NewKnhkServiceClient(httpClient connect.HTTPClient, baseURL string, opts ..
 			connect.WithSchema(knhkServiceMethods.ByName("CompleteAndPollTask")),
 			connect.WithClientOptions(opts...),
 		),
+		completeAndPollTasks: connect.NewClient[v1.CompleteAndPollTasksRequest, v1.CompleteAndPollTasksResponse](
+			httpClient,
+			baseURL+KnhkServiceCompleteAndPollTasksProcedure,
+			connect.WithSchema(knhkServiceMethods.ByName("CompleteAndPollTasks")),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
 // knhkServiceClient implements KnhkServiceClient.
 type knhkServiceClient struct {
-	deploy              *connect.Client[v1.DeployRequest, v1.DeployResponse]
-	listPrograms        *connect.Client[v1.ListProgramsRequest, v1.ListProgramsResponse]
-	startCase           *connect.Client[v1.StartCaseRequest, v1.StartCaseResponse]
-	signalCase          *connect.Client[v1.SignalCaseRequest, v1.SignalCaseResponse]
-	queryCase           *connect.Client[v1.QueryCaseRequest, v1.QueryCaseResponse]
-	cancelCase          *connect.Client[v1.CancelCaseRequest, v1.CancelCaseResponse]
-	getCase             *connect.Client[v1.GetCaseRequest, v1.GetCaseResponse]
-	waitCase            *connect.Client[v1.WaitCaseRequest, v1.WaitCaseResponse]
-	getHistory          *connect.Client[v1.GetHistoryRequest, v1.GetHistoryResponse]
-	watchHistory        *connect.Client[v1.WatchHistoryRequest, v1.HistoryEntry]
-	listCases           *connect.Client[v1.ListCasesRequest, v1.ListCasesResponse]
-	export              *connect.Client[v1.ExportRequest, v1.ExportResponse]
-	pollTask            *connect.Client[v1.PollTaskRequest, v1.PollTaskResponse]
-	heartbeat           *connect.Client[v1.HeartbeatRequest, v1.HeartbeatResponse]
-	completeTask        *connect.Client[v1.CompleteTaskRequest, v1.CompleteTaskResponse]
-	failTask            *connect.Client[v1.FailTaskRequest, v1.FailTaskResponse]
-	completeAndPollTask *connect.Client[v1.CompleteAndPollTaskRequest, v1.CompleteAndPollTaskResponse]
+	deploy               *connect.Client[v1.DeployRequest, v1.DeployResponse]
+	listPrograms         *connect.Client[v1.ListProgramsRequest, v1.ListProgramsResponse]
+	startCase            *connect.Client[v1.StartCaseRequest, v1.StartCaseResponse]
+	signalCase           *connect.Client[v1.SignalCaseRequest, v1.SignalCaseResponse]
+	queryCase            *connect.Client[v1.QueryCaseRequest, v1.QueryCaseResponse]
+	cancelCase           *connect.Client[v1.CancelCaseRequest, v1.CancelCaseResponse]
+	getCase              *connect.Client[v1.GetCaseRequest, v1.GetCaseResponse]
+	waitCase             *connect.Client[v1.WaitCaseRequest, v1.WaitCaseResponse]
+	getHistory           *connect.Client[v1.GetHistoryRequest, v1.GetHistoryResponse]
+	watchHistory         *connect.Client[v1.WatchHistoryRequest, v1.HistoryEntry]
+	listCases            *connect.Client[v1.ListCasesRequest, v1.ListCasesResponse]
+	export               *connect.Client[v1.ExportRequest, v1.ExportResponse]
+	pollTask             *connect.Client[v1.PollTaskRequest, v1.PollTaskResponse]
+	heartbeat            *connect.Client[v1.HeartbeatRequest, v1.HeartbeatResponse]
+	completeTask         *connect.Client[v1.CompleteTaskRequest, v1.CompleteTaskResponse]
+	failTask             *connect.Client[v1.FailTaskRequest, v1.FailTaskResponse]
+	completeAndPollTask  *connect.Client[v1.CompleteAndPollTaskRequest, v1.CompleteAndPollTaskResponse]
+	completeAndPollTasks *connect.Client[v1.CompleteAndPollTasksRequest, v1.CompleteAndPollTasksResponse]
 }
 
 // Deploy calls knhk.v1.KnhkService.Deploy.
@@ -347,6 +363,11 @@ func (c *knhkServiceClient) CompleteAndPollTask(ctx context.Context, req *connec
 	return c.completeAndPollTask.CallUnary(ctx, req)
 }
 
+// CompleteAndPollTasks calls knhk.v1.KnhkService.CompleteAndPollTasks.
+func (c *knhkServiceClient) CompleteAndPollTasks(ctx context.Context, req *connect.Request[v1.CompleteAndPollTasksRequest]) (*connect.Response[v1.CompleteAndPollTasksResponse], error) {
+	return c.completeAndPollTasks.CallUnary(ctx, req)
+}
+
 // KnhkServiceHandler is an implementation of the knhk.v1.KnhkService service.
 type KnhkServiceHandler interface {
 	// Deploy checks, proves sound and stores a program. Deploying the same
@@ -392,6 +413,12 @@ type KnhkServiceHandler interface {
 	// durable) before the poll starts; a refused completion is the call's
 	// error and polls nothing.
 	CompleteAndPollTask(context.Context, *connect.Request[v1.CompleteAndPollTaskRequest]) (*connect.Response[v1.CompleteAndPollTaskResponse], error)
+	// CompleteAndPollTasks is a worker's batched steady state: it ends
+	// several held tasks (completed or failed), each on its own (a refused
+	// one, such as a lost lease, is reported in completion_errors and
+	// changes nothing; the others are applied once and durable, sharing one
+	// group commit), and then leases up to max_tasks tasks of queue.
+	CompleteAndPollTasks(context.Context, *connect.Request[v1.CompleteAndPollTasksRequest]) (*connect.Response[v1.CompleteAndPollTasksResponse], error)
 }
 
 // NewKnhkServiceHandler builds an HTTP handler from the service implementation. It returns the path
@@ -503,6 +530,12 @@ func NewKnhkServiceHandler(svc KnhkServiceHandler, opts ...connect.HandlerOption
 		connect.WithSchema(knhkServiceMethods.ByName("CompleteAndPollTask")),
 		connect.WithHandlerOptions(opts...),
 	)
+	knhkServiceCompleteAndPollTasksHandler := connect.NewUnaryHandler(
+		KnhkServiceCompleteAndPollTasksProcedure,
+		svc.CompleteAndPollTasks,
+		connect.WithSchema(knhkServiceMethods.ByName("CompleteAndPollTasks")),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/knhk.v1.KnhkService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case KnhkServiceDeployProcedure:
@@ -539,6 +572,8 @@ func NewKnhkServiceHandler(svc KnhkServiceHandler, opts ...connect.HandlerOption
 			knhkServiceFailTaskHandler.ServeHTTP(w, r)
 		case KnhkServiceCompleteAndPollTaskProcedure:
 			knhkServiceCompleteAndPollTaskHandler.ServeHTTP(w, r)
+		case KnhkServiceCompleteAndPollTasksProcedure:
+			knhkServiceCompleteAndPollTasksHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -614,4 +649,8 @@ func (UnimplementedKnhkServiceHandler) FailTask(context.Context, *connect.Reques
 
 func (UnimplementedKnhkServiceHandler) CompleteAndPollTask(context.Context, *connect.Request[v1.CompleteAndPollTaskRequest]) (*connect.Response[v1.CompleteAndPollTaskResponse], error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("knhk.v1.KnhkService.CompleteAndPollTask is not implemented"))
+}
+
+func (UnimplementedKnhkServiceHandler) CompleteAndPollTasks(context.Context, *connect.Request[v1.CompleteAndPollTasksRequest]) (*connect.Response[v1.CompleteAndPollTasksResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("knhk.v1.KnhkService.CompleteAndPollTasks is not implemented"))
 }

@@ -1,0 +1,155 @@
+// This file implements CompleteAndPollTasks: a worker ends several held
+// tasks and leases several new ones in one round trip. Over HTTP a round
+// trip costs more CPU than the engine's work for a no-op task, so a
+// worker with N slots that pays one call per task instead of two per
+// task spends most of the server's time in the transport; the batch
+// amortises it, and its completions, applied concurrently, share one
+// group commit of the engine's store.
+
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/knhk/knhk/runtime/queue"
+)
+
+// Limits of one CompleteAndPollTasks call.
+const (
+	// MaxBatchTasks bounds max_tasks.
+	MaxBatchTasks = 256
+	// MaxBatchCompletions bounds the completions of one call.
+	MaxBatchCompletions = 1024
+)
+
+// TaskOutcome ends one held task in [Service.CompleteAndPollTasks]:
+// Result completes it (JSON of the task's result type) unless Failed,
+// which fails the attempt with Failure.
+type TaskOutcome struct {
+	ID, Token string
+	Result    []byte
+	Failed    bool
+	Failure   string
+}
+
+// CompleteAndPollTasks applies done, each outcome on its own, and then
+// leases up to max tasks of queueName to worker, waiting at most wait
+// (0: not at all) for the first one; further tasks are taken only when
+// already pending. errs is aligned with done: nil for an applied
+// outcome, else the refusal that the plain call would have returned
+// (a lost lease, a task finished already or named twice in done: those
+// change nothing). err is for the call as a whole (bad limits, a drain):
+// then nothing was applied.
+func (s *Service) CompleteAndPollTasks(ctx context.Context, queueName, worker string, done []TaskOutcome, max int, wait time.Duration) (tasks []queue.Task, errs []error, err error) {
+	if err := s.enter(); err != nil {
+		return nil, nil, err
+	}
+	defer s.leave()
+	return batchTasks(ctx, s.stopCtx, s.broker, queueName, worker, done, max, wait)
+}
+
+// checkBatch validates the call as a whole.
+func checkBatch(queueName string, done []TaskOutcome, max int, wait time.Duration) error {
+	switch {
+	case max < 0 || max > MaxBatchTasks:
+		return errf(CodeInvalidArgument, "max_tasks", "max_tasks is %d; it must be 0 to %d", max, MaxBatchTasks)
+	case wait < 0 || wait > maxPoll:
+		return errf(CodeInvalidArgument, "wait_ms", "wait_ms is %d; it must be 0 to %d", wait.Milliseconds(), maxPoll.Milliseconds())
+	case max > 0 && queueName == "":
+		return errf(CodeInvalidArgument, "queue", "name the queue to poll (max_tasks is %d)", max)
+	case len(queueName) > queue.MaxQueueName:
+		return errf(CodeInvalidArgument, "queue", "the queue name is %d bytes; at most %d", len(queueName), queue.MaxQueueName)
+	case len(done) > MaxBatchCompletions:
+		return errf(CodeInvalidArgument, "completions", "%d completions in one call; at most %d", len(done), MaxBatchCompletions)
+	case max == 0 && len(done) == 0:
+		return errf(CodeInvalidArgument, "completions", "nothing to do: no completions and max_tasks is 0")
+	}
+	return nil
+}
+
+// batchTasks is CompleteAndPollTasks over b; stop ends a poll early (a
+// drain), nil for none. The cluster's leader runs it over its broker.
+func batchTasks(ctx, stop context.Context, b *queue.Broker, queueName, worker string, done []TaskOutcome, max int, wait time.Duration) ([]queue.Task, []error, error) {
+	if err := checkBatch(queueName, done, max, wait); err != nil {
+		return nil, nil, err
+	}
+	errs := completeBatch(ctx, b, done)
+	return pollBatch(ctx, stop, b, queueName, worker, max, wait), errs, nil
+}
+
+// completeBatch applies done concurrently, so that the engine commits
+// their outcomes together, and returns each one's refusal.
+func completeBatch(ctx context.Context, b *queue.Broker, done []TaskOutcome) []error {
+	errs := make([]error, len(done))
+	seen := make(map[string]int, len(done))
+	var wg sync.WaitGroup
+	for i, o := range done {
+		field := fmt.Sprintf("completions[%d]", i)
+		switch first, dup := seen[o.ID]; {
+		case o.ID == "":
+			errs[i] = errf(CodeInvalidArgument, field+".id", "completion %d names no task", i)
+			continue
+		case dup:
+			// Applying both would race; the broker would refuse the
+			// second anyway, so refuse it here, deterministically.
+			errs[i] = errf(CodeFailedPrecondition, field+".id", "task %s is ended twice in this call (completions %d and %d); only the first is applied", o.ID, first, i)
+			continue
+		case !o.Failed && !json.Valid(o.Result):
+			errs[i] = errf(CodeInvalidArgument, field+".result_json", "the result of task %s is not JSON", o.ID)
+			continue
+		}
+		seen[o.ID] = i
+		wg.Go(func() {
+			var err error
+			if o.Failed {
+				err = b.Fail(ctx, o.ID, o.Token, o.Failure)
+			} else {
+				err = b.Complete(ctx, o.ID, o.Token, o.Result)
+			}
+			if e := taskError(err, field+".id"); e != nil {
+				if se, ok := e.(*Error); ok && se.Field == "token" {
+					se.Field = field + ".token"
+				} else if ok && se.Field == "result_json" {
+					se.Field = field + ".result_json"
+				}
+				errs[i] = e
+			}
+		})
+	}
+	wg.Wait()
+	return errs
+}
+
+// pollBatch leases up to max tasks: the first waits up to wait, the
+// others are taken only when pending.
+func pollBatch(ctx, stop context.Context, b *queue.Broker, queueName, worker string, max int, wait time.Duration) []queue.Task {
+	if max == 0 {
+		return nil
+	}
+	var tasks []queue.Task
+	now, cancelNow := context.WithCancel(ctx)
+	cancelNow() // an ended context: Poll takes a pending task, or returns
+	for len(tasks) < max {
+		pctx := now
+		if len(tasks) == 0 && wait > 0 {
+			c, cancel := context.WithTimeout(ctx, wait)
+			defer cancel()
+			if stop != nil {
+				defer context.AfterFunc(stop, cancel)()
+			}
+			pctx = c
+		}
+		t, err := b.Poll(pctx, queueName, worker)
+		if err != nil {
+			// Timed out, drained or closed: the completions were applied
+			// and what was leased is held, so the call still succeeds.
+			break
+		}
+		tasks = append(tasks, t)
+	}
+	return tasks
+}
