@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/knhk/knhk/runtime/engine"
+	"github.com/knhk/knhk/runtime/eval"
 	"github.com/knhk/knhk/runtime/store"
 )
 
@@ -39,7 +40,7 @@ func BenchmarkScanEncrypted(b *testing.B) {
 		t0 := time.Now()
 		for i := range n {
 			id := fmt.Sprintf("c%d", i%100)
-			ev := &engine.Event{Kind: engine.EvSignal, Name: "s", Values: []any{fmt.Sprintf("payload %d of some length", i)}}
+			ev := &engine.Event{Kind: engine.EvSignal, Name: "s", Values: eval.Values(fmt.Sprintf("payload %d of some length", i))}
 			if enc {
 				if ev, err = keys.SealEvent(id, ev); err != nil {
 					b.Fatal(err)

@@ -212,9 +212,9 @@ func TestOpenRecordSpliced(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, ev := range []*engine.Event{
-		{Kind: engine.EvStart, Values: []any{"a \"quoted\" ]\" value", int64(3), 2.5, true, nil}, Time: 9, Name: "n"},
+		{Kind: engine.EvStart, Values: eval.Values("a \"quoted\" ]\" value", int64(3), 2.5, true, nil), Time: 9, Name: "n"},
 		{Kind: engine.EvFail, Message: `boom "]`, Time: 1},
-		{Kind: engine.EvSignal, Name: `"v":["knhk-shred:v1:x"]`, Values: []any{map[string]any{"k": "v"}, []any{"x"}}},
+		{Kind: engine.EvSignal, Name: `"v":["knhk-shred:v1:x"]`, Values: []eval.Value{eval.Map(eval.Values("k"), eval.Values("v")), eval.Values([]any{"x"})[0]}},
 	} {
 		want, _ := engine.EncodeEvent(ev)
 		sealed, err := keys.SealEvent("c1", ev)
