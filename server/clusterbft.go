@@ -163,6 +163,10 @@ func (a *BFTAPI) signal(w http.ResponseWriter, r *http.Request, d *bft.Driver) {
 		fail(w, err)
 		return
 	}
+	if len(req.RequestID) > maxKey {
+		fail(w, fmt.Errorf("a request id is longer than %d bytes", maxKey))
+		return
+	}
 	st, _, ok := a.app.FSM().Case(id)
 	if !ok {
 		fail(w, fmt.Errorf("%w %s", engine.ErrUnknownCase, id))
@@ -174,7 +178,7 @@ func (a *BFTAPI) signal(w http.ResponseWriter, r *http.Request, d *bft.Driver) {
 		fail(w, err)
 		return
 	}
-	if err := d.Signal(r.Context(), id, req.Name, args); err != nil {
+	if err := d.Signal(r.Context(), req.RequestID, id, req.Name, args); err != nil {
 		bftFail(w, err)
 		return
 	}
