@@ -53,6 +53,9 @@ func (h *Host) authenticate(r *http.Request) (p auth.Principal, has bool, err er
 	case audit.CredCertificate:
 		// A client certificate TLS verified against --tls-client-ca.
 		p, err = auth.FromCertificate(r.TLS.VerifiedChains[0][0])
+		if err == nil {
+			err = h.revoked.checkCert(p.Tenant, r.TLS.VerifiedChains[0][0]) // revokecert.go
+		}
 	default:
 		return p, false, nil
 	}
