@@ -14,7 +14,7 @@ import (
 
 // simModel trains on n simulated cases and returns the model with the
 // prefixes of a few other cases to predict for.
-func simModel(t testing.TB, n int, seed uint64) (*predict.Model, []predict.Prefix) {
+func simModel(t testing.TB, n int, seed uint64, steps int) (*predict.Model, []predict.Prefix) {
 	rng := rand.New(rand.NewPCG(seed, 3))
 	l := &export.Log{}
 	t0 := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -32,7 +32,7 @@ func simModel(t testing.TB, n int, seed uint64) (*predict.Model, []predict.Prefi
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := predict.Train(d.Names, d.Cases[:n], predict.Options{Steps: 40, Seed: seed})
+	m, err := predict.Train(d.Names, d.Cases[:n], predict.Options{Steps: steps, Seed: seed})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,7 +42,7 @@ func simModel(t testing.TB, n int, seed uint64) (*predict.Model, []predict.Prefi
 // TestSaveLoad: a saved model, read back, predicts exactly what the
 // model trained in memory predicts, and keeps its descriptor and count.
 func TestSaveLoad(t *testing.T) {
-	m, ps := simModel(t, 200, 7)
+	m, ps := simModel(t, 200, 7, 40)
 	path := filepath.Join(t.TempDir(), "predict", "d.model")
 	if err := predict.SaveFile(path, &predict.Saved{Descriptor: "abc", Cases: 200, Model: m}); err != nil {
 		t.Fatal(err)
@@ -80,7 +80,7 @@ func TestUsable(t *testing.T) {
 // TestDamagedModel: every truncation, a flipped byte and another
 // version are errors, never a model.
 func TestDamagedModel(t *testing.T) {
-	m, _ := simModel(t, 60, 1)
+	m, _ := simModel(t, 60, 1, 40)
 	b := (&predict.Saved{Descriptor: "d", Cases: 60, Model: m}).Marshal()
 	for n := 0; n < len(b); n += max(1, len(b)/200) {
 		if _, err := predict.Unmarshal(b[:n]); err == nil {
@@ -104,7 +104,9 @@ func TestDamagedModel(t *testing.T) {
 // body (by re-marshalling what decodes) so the checks behind it are
 // reached too.
 func FuzzUnmarshal(f *testing.F) {
-	m, _ := simModel(f, 30, 2)
+	// A small model (few rounds) keeps the inputs small enough to mutate
+	// quickly.
+	m, _ := simModel(f, 8, 2, 2)
 	t0 := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	run := export.Trace{Case: "run", Events: []export.Event{
 		{Activity: "receive", Time: t0}, {Activity: "check", Time: t0.Add(time.Hour)}}}
