@@ -30,7 +30,8 @@ import (
 )
 
 // bftRPC answers the Connect API over a validator. The calls it does
-// not implement (history, export, queue workers) answer Unimplemented.
+// not implement (watching a history, queue workers) answer
+// Unimplemented.
 type bftRPC struct {
 	knhkv1connect.UnimplementedKnhkServiceHandler
 	a *BFTAPI
