@@ -91,8 +91,9 @@ func runPredictSave(e *env, o *predictOptions) int {
 }
 
 // predictSavedCase predicts for case id with the model saved for its
-// workflow when that model is usable, and otherwise as predictCase
-// does, by training in memory; it never writes.
+// workflow when that model is usable, and otherwise, as predictCase
+// (the query mining.predict) does, by training in memory; it never
+// writes.
 func predictSavedCase(e *env, data, id string, mo predict.Options) (*predicted, error) {
 	cases, err := mineData(data)
 	if err != nil {
@@ -129,5 +130,20 @@ func predictSavedCase(e *env, data, id string, mo predict.Options) (*predicted, 
 			fmt.Fprintf(e.stderr, "knhk: not using the saved model %s: %s; training in memory (knhk predict --save --data %s saves a new one)\n", path, why, data)
 		}
 	}
-	return predictCase(data, id, mo)
+	// Train in memory as predictCase does (same cases, same errors),
+	// without reading the data directory again.
+	train := completedOf(cases, wf, id)
+	d, err := predict.FromLog(train, 5)
+	if err != nil {
+		return nil, fmt.Errorf("workflow %s: %d completed cases: %w", wf, len(train.Traces), err)
+	}
+	m, err := predict.Train(d.Names, d.Cases, mo)
+	if err != nil {
+		return nil, fmt.Errorf("workflow %s: %w", wf, err)
+	}
+	pr, k, err := m.PredictTrace(run)
+	if err != nil {
+		return nil, fmt.Errorf("case %s: %w", id, err)
+	}
+	return &predicted{id: id, workflow: wf, events: k, pr: pr, level: m.Level, trainedOn: len(d.Cases)}, nil
 }
