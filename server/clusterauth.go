@@ -96,6 +96,18 @@ func (a *ClusterAPI) Secure(s ClusterSecurity) {
 	a.guard = (&Mux{opts: MuxOptions{Token: s.Token, MaxBody: math.MaxInt64}}).guard(a.mux)
 }
 
+// Secure puts the validator's API behind s.Token (every route: it serves
+// no probes or console) and makes it forward writes with s's client.
+func (a *BFTAPI) Secure(s ClusterSecurity) {
+	c := s.Client()
+	c.Timeout = a.client.Timeout
+	a.client = c
+	a.guard = nil
+	if s.Token != "" {
+		a.guard = (&Mux{opts: MuxOptions{Token: s.Token, MaxBody: math.MaxInt64}}).guard(a.mux)
+	}
+}
+
 // route serves r, through the token check unless its route is public.
 func (a *ClusterAPI) route(w http.ResponseWriter, r *http.Request) {
 	if a.guard != nil {

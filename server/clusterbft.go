@@ -31,6 +31,8 @@ type BFTAPI struct {
 	prog   *ir.Program
 	mux    *http.ServeMux
 	client *http.Client
+	// guard checks the bearer token (clusterauth.go); nil without one.
+	guard http.Handler
 	// MaxBody bounds request bodies.
 	MaxBody int64
 }
@@ -55,6 +57,10 @@ func NewBFTAPI(name string, app *bft.App, sb *bft.Standby, height func() int64, 
 
 func (a *BFTAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, a.MaxBody)
+	if a.guard != nil {
+		a.guard.ServeHTTP(w, r)
+		return
+	}
 	a.mux.ServeHTTP(w, r)
 }
 

@@ -18,10 +18,6 @@ import (
 	"github.com/knhk/knhk/server"
 )
 
-// bftOnlyRefused are the flags a raft node honours and a --bft
-// validator does not yet.
-var bftOnlyRefused = map[string]bool{"tls-cert": true, "tls-key": true, "token-file": true}
-
 // clusterAPISecurity reads --token-file as a single knhk serve does and
 // picks the certificates a node trusts for the other nodes' APIs: the
 // system's roots and every certificate in its own --tls-cert file. So

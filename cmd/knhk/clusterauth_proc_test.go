@@ -19,28 +19,20 @@ import (
 )
 
 func TestClusterTLSAndToken(t *testing.T) {
+	const token = clusterToken
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "app.knhk"), []byte(clusterSource), 0o666); err != nil {
 		t.Fatal(err)
 	}
 	// One certificate for every node (127.0.0.1), which each node also
 	// trusts for the others: its --tls-cert file.
-	cert, _ := writeCert(t, dir, "node", &x509.Certificate{IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, IsCA: true,
-		BasicConstraintsValid: true, KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}, nil, nil)
-	const token = "s3cret-cluster-token"
-	if err := os.WriteFile(filepath.Join(dir, "token"), []byte(token+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	cert := writeNodeCertAndToken(t, dir)
 	// The single-node checks of --token-file, with the same messages.
 	if code, _, errb := knhkProc(t, dir, "serve", "--node", "x", "--raft", "127.0.0.1:0", "--token-file", "nope.txt", "app.knhk"); code != 1 || errb != "knhk: token file nope.txt: no such file or directory\n" {
 		t.Fatalf("a missing token file: %d %q", code, errb)
 	}
 	if code, _, errb := knhkProc(t, dir, "serve", "--node", "x", "--raft", "127.0.0.1:0", "--tls-cert", "node.pem", "app.knhk"); code != 1 || !strings.Contains(errb, "give --tls-cert and --tls-key together") {
 		t.Fatalf("--tls-cert alone: %d %q", code, errb)
-	}
-	if code, _, errb := knhkProc(t, dir, "serve", "--bft", "v0", "--token-file", "token", "app.knhk"); code != 1 || !strings.Contains(errb, "--token-file: not supported with --node or --bft") {
-		t.Fatalf("--bft --token-file: %d %q", code, errb)
 	}
 
 	procs := map[string]*serveProc{}
@@ -139,4 +131,20 @@ func TestClusterTLSAndToken(t *testing.T) {
 	if code, out, errb := knhkProc(t, dir, "cluster", "--server", n3.url, "get", "c1"); code != 0 || !strings.Contains(out, `"running"`) {
 		t.Fatalf("cluster get: exit %d\n%s%s", code, out, errb)
 	}
+}
+
+const clusterToken = "s3cret-cluster-token"
+
+// writeNodeCertAndToken writes dir/node.pem and node.key, one
+// self-signed certificate for 127.0.0.1 that every node serves and
+// trusts, and dir/token holding clusterToken.
+func writeNodeCertAndToken(t *testing.T, dir string) *x509.Certificate {
+	t.Helper()
+	cert, _ := writeCert(t, dir, "node", &x509.Certificate{IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, IsCA: true,
+		BasicConstraintsValid: true, KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}, nil, nil)
+	if err := os.WriteFile(filepath.Join(dir, "token"), []byte(clusterToken+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return cert
 }

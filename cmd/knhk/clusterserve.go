@@ -49,8 +49,7 @@ func (c *clusterServeOptions) on() bool { return c.node != "" || c.bft != "" }
 
 // clusterFlags are the flags of knhk serve that a node honours; the
 // others (receipts, parking, tenants) belong to single-node serve and are refused with --node
-// rather than ignored. A --bft validator refuses the API's TLS and token
-// too (bftOnlyRefused).
+// rather than ignored.
 var clusterFlags = map[string]bool{"data": true, "listen": true, "max-body": true, "log-format": true, "log-level": true,
 	"tls-cert": true, "tls-key": true, "token-file": true,
 	"node": true, "raft": true, "raft-advertise": true, "join": true, "labels": true, "voters": true, "raft-tls-cert": true, "raft-tls-key": true, "raft-tls-ca": true,
@@ -82,7 +81,7 @@ func runClusterServe(e *env, o *serveOptions, c *clusterServeOptions, args []str
 	}
 	var refused []string
 	c.fs.Visit(func(f *flag.Flag) {
-		if !clusterFlags[f.Name] || (c.bft != "" && bftOnlyRefused[f.Name]) {
+		if !clusterFlags[f.Name] {
 			refused = append(refused, "--"+f.Name)
 		}
 	})
