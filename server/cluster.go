@@ -26,6 +26,10 @@ type ClusterAPI struct {
 	prog   *ir.Program
 	mux    *http.ServeMux
 	client *http.Client
+	// guard checks the bearer token (clusterauth.go); nil without one.
+	guard http.Handler
+	// public are the patterns outside the token check.
+	public map[string]bool
 	// MaxBody bounds request bodies.
 	MaxBody int64
 	// Sources are the source files of the node's own program by its
@@ -54,7 +58,7 @@ func NewClusterAPI(n *cluster.Node, prog *ir.Program) *ClusterAPI {
 
 func (a *ClusterAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, a.MaxBody)
-	a.mux.ServeHTTP(w, r)
+	a.route(w, r)
 }
 
 // clusterError is the body of every failed call.

@@ -30,6 +30,8 @@ type BFTAPI struct {
 	prog   *ir.Program
 	mux    *http.ServeMux
 	client *http.Client
+	// guard checks the bearer token (clusterauth.go); nil without one.
+	guard http.Handler
 	// MaxBody bounds request bodies.
 	MaxBody int64
 }
@@ -54,6 +56,10 @@ func NewBFTAPI(name string, app *bft.App, sb *bft.Standby, height func() int64, 
 
 func (a *BFTAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, a.MaxBody)
+	if a.guard != nil {
+		a.guard.ServeHTTP(w, r)
+		return
+	}
 	a.mux.ServeHTTP(w, r)
 }
 
@@ -162,6 +168,10 @@ func (a *BFTAPI) signal(w http.ResponseWriter, r *http.Request, d *bft.Driver) {
 		fail(w, err)
 		return
 	}
+	if len(req.RequestID) > maxKey {
+		fail(w, fmt.Errorf("a request id is longer than %d bytes", maxKey))
+		return
+	}
 	st, _, ok := a.app.FSM().Case(id)
 	if !ok {
 		fail(w, fmt.Errorf("%w %s", engine.ErrUnknownCase, id))
@@ -173,7 +183,7 @@ func (a *BFTAPI) signal(w http.ResponseWriter, r *http.Request, d *bft.Driver) {
 		fail(w, err)
 		return
 	}
-	if err := d.Signal(r.Context(), id, req.Name, args); err != nil {
+	if err := d.Signal(r.Context(), req.RequestID, id, req.Name, args); err != nil {
 		bftFail(w, err)
 		return
 	}

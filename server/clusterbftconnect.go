@@ -29,7 +29,8 @@ import (
 )
 
 // bftRPC answers the Connect API over a validator. The calls it does
-// not implement (history, export, queue workers) answer Unimplemented.
+// not implement (watching a history, queue workers) answer
+// Unimplemented.
 type bftRPC struct {
 	knhkv1connect.UnimplementedKnhkServiceHandler
 	a *BFTAPI
@@ -167,6 +168,9 @@ func (r *bftRPC) StartCase(ctx context.Context, req *connect.Request[knhkv1.Star
 
 func (r *bftRPC) SignalCase(ctx context.Context, req *connect.Request[knhkv1.SignalCaseRequest]) (*connect.Response[knhkv1.SignalCaseResponse], error) {
 	m := req.Msg
+	if len(m.RequestId) > maxKey {
+		return nil, connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("a request id is longer than %d bytes", maxKey))
+	}
 	st, _, ok := r.a.app.FSM().Case(m.CaseId)
 	if !ok {
 		return nil, bftConnectErr(fmt.Errorf("%w %s", engine.ErrUnknownCase, m.CaseId))
@@ -179,7 +183,7 @@ func (r *bftRPC) SignalCase(ctx context.Context, req *connect.Request[knhkv1.Sig
 	if err != nil {
 		return nil, err
 	}
-	if err := d.Signal(ctx, m.CaseId, m.Name, args); err != nil {
+	if err := d.Signal(ctx, m.RequestId, m.CaseId, m.Name, args); err != nil {
 		return nil, bftConnectErr(err)
 	}
 	s, err := r.summary(m.CaseId)

@@ -35,7 +35,7 @@ func (m ConsoleMux) Handle(pattern string, h http.Handler) {
 }
 
 // HandlePublic serves the console's pages on every node.
-func (m ConsoleMux) HandlePublic(pattern string, h http.Handler) { m.a.mux.Handle(pattern, h) }
+func (m ConsoleMux) HandlePublic(pattern string, h http.Handler) { m.a.handlePublic(pattern, h) }
 
 // filesOf returns the source files of program hash: the node's own
 // from Sources, a deployed one's from the log (one file, no imports);

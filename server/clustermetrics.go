@@ -16,12 +16,12 @@ import (
 )
 
 // Handle serves h at pattern on the node's API (the metrics.Mux of a
-// cluster node: its API has no bearer token, so Handle and HandlePublic
-// are one).
+// cluster node), behind the token of Secure.
 func (a *ClusterAPI) Handle(pattern string, h http.Handler) { a.mux.Handle(pattern, h) }
 
-// HandlePublic serves h at pattern on the node's API.
-func (a *ClusterAPI) HandlePublic(pattern string, h http.Handler) { a.mux.Handle(pattern, h) }
+// HandlePublic serves h at pattern on the node's API, outside the token
+// check (the probes).
+func (a *ClusterAPI) HandlePublic(pattern string, h http.Handler) { a.handlePublic(pattern, h) }
 
 // MountMetrics serves m's /metrics and h's probes on the node, counts
 // the events its FSM applies into m, and registers the node's cases,

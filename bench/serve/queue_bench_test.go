@@ -80,7 +80,7 @@ func BenchmarkQueue(b *testing.B) {
 				case 3:
 					conn = worker.Remote(cl.API())
 				}
-				stop := startWorkers(b, conn, workersFor(c), k == 3)
+				stop := startWorkers(b, conn, workersFor(c), k == 0)
 				b.ResetTimer()
 				rate, lat := run(b, c, max(b.N, c), func(ctx context.Context, i int) (string, error) {
 					r, err := cl.Start(ctx, &knhkv1.StartCaseRequest{Workflow: "Ten", InputJson: strconv.Quote("x" + strconv.Itoa(i))})
@@ -137,15 +137,15 @@ func workersFor(c int) int { return min(c, 64) }
 const workerSlots = 4
 
 // startWorkers runs n workers of queue "nop" on conn, each answering
-// its task's argument, and returns a stop that waits for them; unbatched
-// makes one call per task even over a worker.Batcher.
-func startWorkers(b testing.TB, conn worker.Conn, n int, unbatched bool) func() {
+// its task's argument, and returns a stop that waits for them; batch
+// sets worker.Options.Batch (CompleteAndPollTasks over a Batcher).
+func startWorkers(b testing.TB, conn worker.Conn, n int, batch bool) func() {
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	for i := range n {
 		w, err := worker.New(conn, worker.Options{Queue: "nop", ID: "w" + strconv.Itoa(i), Concurrency: workerSlots,
-			PollWait: 5 * time.Second, Log: quiet, Unbatched: unbatched},
+			PollWait: 5 * time.Second, Log: quiet, Batch: batch},
 			func(ctx context.Context, t *worker.Task) (any, error) {
 				var in struct{ I int }
 				if err := json.Unmarshal(t.Input, &in); err != nil {

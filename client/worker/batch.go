@@ -1,7 +1,7 @@
-// This file implements the batched worker loop: with a [Batcher] Conn a
-// worker with N slots reports every finished task and asks for as many
-// new ones as it has free slots in one call, instead of one or two calls
-// per task. Over HTTP a call costs the server more than the engine's
+// This file implements the batched worker loop: with a [Batcher] Conn
+// and Options.Batch a worker with N slots reports every finished task
+// and asks for as many new ones as it has free slots in one call,
+// instead of one or two calls per task. Over HTTP a call costs the server more than the engine's
 // work for a small task, so this is where a busy worker's time goes.
 
 package worker
@@ -31,7 +31,7 @@ type Outcome struct {
 // a task no longer held, another error for one not confirmed. An error
 // of the call means none of done is confirmed and no task was leased;
 // one wrapping [errors.ErrUnsupported] says that the server lacks the
-// call, and the [Worker] goes back to one call per task.
+// call, and a [Worker] goes back to one call per task.
 type Batcher interface {
 	CompleteAndPollTasks(ctx context.Context, queue, workerID string, done []Outcome, max int, wait time.Duration) (tasks []*Task, errs []error, err error)
 }

@@ -97,7 +97,7 @@ func runJobs(t *testing.T, b *queue.Broker, c Conn, o Options, n int) {
 			t.Fatalf("jobs not pending: %+v", st)
 		}
 	}
-	o.Queue, o.Log = "q", quiet
+	o.Queue, o.Log, o.Batch = "q", quiet, true
 	if o.PollWait == 0 {
 		o.PollWait = time.Second
 	}
@@ -177,7 +177,7 @@ func TestBatchedGracefulShutdown(t *testing.T) {
 	b := queue.New(queue.Options{})
 	f := &batcher{Conn: Local(b), b: b}
 	release, started := make(chan struct{}), make(chan struct{}, 2)
-	w, err := New(f, Options{Queue: "q", Log: quiet, Concurrency: 2, PollWait: time.Second}, func(ctx context.Context, tk *Task) (any, error) {
+	w, err := New(f, Options{Queue: "q", Log: quiet, Concurrency: 2, PollWait: time.Second, Batch: true}, func(ctx context.Context, tk *Task) (any, error) {
 		started <- struct{}{}
 		<-release
 		return 7, nil

@@ -39,10 +39,14 @@ type Options struct {
 	// the tasks failed, so that the engine retries them at once. Zero
 	// means wait until they finish.
 	DrainTimeout time.Duration
-	// Unbatched makes one call per task (CompleteAndPollTask) even when
-	// the Conn is a [Batcher], which by default reports the finished
-	// tasks and polls for all free slots in one call.
-	Unbatched bool
+	// Batch makes a worker whose Conn is a [Batcher] (Remote is) report
+	// its finished tasks and poll for all its free slots in one
+	// CompleteAndPollTasks call, instead of one CompleteAndPollTask call
+	// per task. It costs the server less per task when the calls carry
+	// several tasks; on the shared 2-core benchmark machine its
+	// throughput ranged from 0.4x to 1.8x the per-task calls', so it is
+	// not the default.
+	Batch bool
 	// Log receives the worker's messages; nil means slog.Default().
 	Log *slog.Logger
 }
@@ -92,7 +96,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	base, abort := context.WithCancelCause(context.WithoutCancel(ctx))
 	defer abort(nil)
 	var wg sync.WaitGroup
-	if b, ok := w.conn.(Batcher); ok && !w.o.Unbatched {
+	if b, ok := w.conn.(Batcher); ok && w.o.Batch {
 		err := w.runBatched(ctx, base, abort, b, &wg)
 		if !errors.Is(err, errUnbatched) {
 			wg.Wait()

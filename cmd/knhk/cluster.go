@@ -228,6 +228,9 @@ func clusterCall(ctx context.Context, method, base, path string, body []byte) (i
 		return 0, "", err
 	}
 	req.Header.Set("Content-Type", "application/json")
+	if tok, err := bearerToken(); err == nil && tok != "" { // a node behind --token-file (credentials.go)
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return 0, "", err

@@ -28,9 +28,16 @@ import (
 )
 
 func runBFTServe(e *env, o *serveOptions, c *clusterServeOptions, file string) int {
+	if (o.cert == "") != (o.key == "") {
+		return usageError(e, "give --tls-cert and --tls-key together")
+	}
 	logger, comp, code := clusterProgram(e, o, file)
 	if comp == nil {
 		return code
+	}
+	sec, ok := clusterAPISecurity(e, o) // clusterauth.go
+	if !ok {
+		return exitUser
 	}
 	m, err := engine.NewMachine(comp.prog)
 	if err != nil {
@@ -48,6 +55,10 @@ func runBFTServe(e *env, o *serveOptions, c *clusterServeOptions, file string) i
 	if err != nil {
 		logger.Error(err.Error())
 		return exitUser
+	}
+	url := "http://" + ln.Addr().String()
+	if o.cert != "" {
+		url = "https://" + ln.Addr().String()
 	}
 	lines := metrics.LineWriter(logger, slog.LevelWarn)
 	defer lines.Close()
@@ -74,7 +85,7 @@ func runBFTServe(e *env, o *serveOptions, c *clusterServeOptions, file string) i
 			return exitUser
 		}
 		w := worker.New(comp.prog, worker.Options{DataDir: o.data, BaseDir: filepath.Dir(file), Log: lines})
-		sb = bft.NewStandby(bft.StandbyConfig{App: app, Node: local.New(node), Key: key, API: ln.Addr().String(),
+		sb = bft.NewStandby(bft.StandbyConfig{App: app, Node: local.New(node), Key: key, API: url, // the lease carries the scheme
 			Program: comp.prog, Eval: &host.Evaluator{Kernels: kernelRunner()}, Worker: w, Syncing: node.ConsensusReactor().WaitSync,
 			OnTerm: func(term uint64, d *bft.Driver) {
 				if d != nil {
@@ -89,10 +100,16 @@ func runBFTServe(e *env, o *serveOptions, c *clusterServeOptions, file string) i
 	}
 	h := server.NewBFTAPI(filepath.Base(c.bft), app, sb, func() int64 { return node.BlockStore().Height() }, comp.prog)
 	h.MaxBody = o.maxBody
+	h.Secure(sec) // --token-file, and the client that forwards writes to the driver
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
-	url := "http://" + ln.Addr().String()
+	go func() {
+		if o.cert != "" {
+			serveErr <- srv.ServeTLS(ln, o.cert, o.key)
+		} else {
+			serveErr <- srv.Serve(ln)
+		}
+	}()
 	logger.Info(fmt.Sprintf("validator %s listening on %s", c.bft, url), "home", c.bft, "url", url, "drive", c.drive)
 	select {
 	case err = <-serveErr:

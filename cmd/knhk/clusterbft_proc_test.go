@@ -106,8 +106,11 @@ func TestBFTDriverFailoverProcesses(t *testing.T) {
 	vs[first].cmd.Wait()
 	survivor := (first + 1) % 4
 	waitUntil(t, "another driver", func() bool { return driver(term, first) >= 0 })
-	if code, _, errb := cl(vs[survivor].url, "signal", "f1", "Approve", "--payload", `{"by":"val"}`); code != 0 {
-		t.Fatalf("signal through a survivor: %s", errb)
+	// The same request id twice, through two validators: one delivery.
+	for _, v := range []int{survivor, other} {
+		if code, _, errb := cl(vs[v].url, "signal", "f1", "Approve", "--payload", `{"by":"val"}`, "--request-id", "sig-f1"); code != 0 {
+			t.Fatalf("signal through validator %d: %s", v, errb)
+		}
 	}
 	code, out, errb := knhkProc(t, dir, "signal", "--server", vs[other].url, m[1], "Approve", `{"by":"ann"}`)
 	if code != 0 || strings.TrimSpace(out) != `"r1 by ann"` {
@@ -118,6 +121,12 @@ func TestBFTDriverFailoverProcesses(t *testing.T) {
 	}
 	if code, out, errb := knhkProc(t, dir, "cases", "--server", vs[survivor].url); code != 0 || !strings.Contains(out, m[1]) || !strings.Contains(out, "f1") {
 		t.Fatalf("cases --server: exit %d\n%s%s", code, out, errb)
+	}
+	if code, out, errb := knhkProc(t, dir, "history", "--server", vs[other].url, "f1"); code != 0 || strings.Count(out, "Approve") != 1 {
+		t.Fatalf("history --server of f1 (one Approve): exit %d\n%s%s", code, out, errb)
+	}
+	if code, out, errb := knhkProc(t, dir, "export", "--server", vs[other].url, "--xes"); code != 0 || !strings.Contains(out, m[1]) || !strings.Contains(out, "f1") {
+		t.Fatalf("export --server: exit %d\n%s%s", code, out, errb)
 	}
 	for i, p := range vs {
 		if i == first {

@@ -48,9 +48,10 @@ type clusterServeOptions struct {
 func (c *clusterServeOptions) on() bool { return c.node != "" || c.bft != "" }
 
 // clusterFlags are the flags of knhk serve that a node honours; the
-// others (the Connect API's TLS and token, receipts, parking) belong to single-node serve and are refused with --node
+// others (receipts, parking, tenants) belong to single-node serve and are refused with --node
 // rather than ignored.
 var clusterFlags = map[string]bool{"data": true, "listen": true, "max-body": true, "log-format": true, "log-level": true,
+	"tls-cert": true, "tls-key": true, "token-file": true,
 	"node": true, "raft": true, "raft-advertise": true, "join": true, "labels": true, "voters": true, "raft-tls-cert": true, "raft-tls-key": true, "raft-tls-ca": true,
 	"bft": true, "drive": true, "license": true, "license-trust": true, "lease": true}
 
@@ -99,6 +100,9 @@ func runClusterServe(e *env, o *serveOptions, c *clusterServeOptions, args []str
 	if c.voters < 1 {
 		return usageError(e, "--voters must be at least 1, got %d", c.voters)
 	}
+	if (o.cert == "") != (o.key == "") {
+		return usageError(e, "give --tls-cert and --tls-key together")
+	}
 	if (c.tlsCert == "") != (c.tlsKey == "") || (c.tlsCert == "") != (c.tlsCA == "") {
 		return usageError(e, "give --raft-tls-cert, --raft-tls-key and --raft-tls-ca together")
 	}
@@ -123,6 +127,10 @@ func runClusterServe(e *env, o *serveOptions, c *clusterServeOptions, args []str
 		fmt.Fprintf(e.stderr, "knhk: %v\n", err)
 		return exitUser
 	}
+	sec, ok := clusterAPISecurity(e, o)
+	if !ok {
+		return exitUser
+	}
 	var tlsCfg *tls.Config
 	if c.tlsCert != "" {
 		if tlsCfg, err = cluster.MutualTLS(c.tlsCert, c.tlsKey, c.tlsCA); err != nil {
@@ -138,6 +146,9 @@ func runClusterServe(e *env, o *serveOptions, c *clusterServeOptions, args []str
 		return exitUser
 	}
 	api := "http://" + ln.Addr().String()
+	if o.cert != "" {
+		api = "https://" + ln.Addr().String()
+	}
 	dir := filepath.Join(o.data, "cluster", c.node)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		fmt.Fprintf(e.stderr, "knhk: %v\n", err)
@@ -155,6 +166,7 @@ func runClusterServe(e *env, o *serveOptions, c *clusterServeOptions, args []str
 		Worker: m.Worker(worker.New(comp.prog, worker.Options{DataDir: o.data, BaseDir: filepath.Dir(args[0]), Log: lines, Queue: q})), Queue: q,
 		// Deploys are log commands every node compiles through the gate.
 		Compile: server.ClusterCompile,
+		Prober:  sec.Prober(), // reads peers' status with the token, over TLS
 		WorkerFor: func(p *ir.Program) engine.Worker {
 			return m.Worker(worker.New(p, worker.Options{DataDir: o.data, BaseDir: filepath.Dir(args[0]), Log: lines, Queue: q}))
 		},
@@ -167,15 +179,22 @@ func runClusterServe(e *env, o *serveOptions, c *clusterServeOptions, args []str
 	defer n.Close()
 	h := server.NewClusterAPI(n, comp.prog)
 	h.MaxBody = o.maxBody
+	h.Secure(sec) // --token-file, and the client that forwards to the leader
 	h.Sources = map[string]map[int32]*source.File{n.ProgramHash(): comp.files}
 	h.MountMetrics(m, health)        // /metrics, /healthz, /readyz
 	console.Mount(h.ConsoleMux(), h) // the web console at /, as on a single knhk serve
 	health.Ready()
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
+	go func() {
+		if o.cert != "" {
+			serveErr <- srv.ServeTLS(ln, o.cert, o.key)
+		} else {
+			serveErr <- srv.Serve(ln)
+		}
+	}()
 	if c.join != "" {
-		if err := joinCluster(ctx, c.join, cluster.Member{ID: c.node, Raft: n.RaftAddr(), API: api, Labels: labels}, n.ProgramHash()); err != nil {
+		if err := joinCluster(ctx, sec.Client(), c.join, cluster.Member{ID: c.node, Raft: n.RaftAddr(), API: api, Labels: labels}, n.ProgramHash()); err != nil {
 			srv.Close()
 			fmt.Fprintf(e.stderr, "knhk: joining %s: %v\n", c.join, err)
 			return exitUser
@@ -199,11 +218,11 @@ func runClusterServe(e *env, o *serveOptions, c *clusterServeOptions, args []str
 
 // joinCluster asks the cluster at url to add m, retrying while it has
 // no leader; a refusal (another program, a reused id) is final.
-func joinCluster(ctx context.Context, url string, m cluster.Member, program string) error {
+func joinCluster(ctx context.Context, client *http.Client, url string, m cluster.Member, program string) error {
 	body, _ := json.Marshal(server.ClusterJoinRequest{Member: m, Program: program})
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		code, resp, err := clusterCall(ctx, http.MethodPost, url, "/cluster/v1/members", body)
+		code, resp, err := nodePost(ctx, client, url, "/cluster/v1/members", body)
 		if err == nil && code == http.StatusOK {
 			return nil
 		}

@@ -17,7 +17,7 @@ import (
 
 var predictCmd = &command{
 	name:      "predict",
-	usageLine: "knhk predict [--data DIR] [--json] CASE | knhk predict --train LOG.xes|LOG.csv (--eval [--split F] | --anomalies) [--steps N] [--seed N]",
+	usageLine: "knhk predict [--data DIR] [--json] CASE | knhk predict --save [--data DIR] | knhk predict --train LOG.xes|LOG.csv (--eval [--split F] | --anomalies) [--steps N] [--seed N]",
 	short:     "predict a case's next activity and remaining time from the event log",
 	long: `Predict says what a case will most likely do next and how long it has
 left, with an interval, from models trained on the event log:
@@ -32,6 +32,17 @@ workflow in the data directory (--data, default ./.knhk) and predicts
 for CASE from its events so far (task completions, as knhk export
 writes them). It needs at least 5 completed cases of the workflow
 with more than one event. --json prints the prediction as JSON.
+It only reads the data directory: it uses the model knhk predict --save
+saved for the workflow when that model is for CASE's descriptor and
+the workflow has at most 20% more completed cases than it was trained
+on, and otherwise trains in memory (saying why on stderr when a saved
+model is damaged, of another format version or stale).
+
+knhk predict --save [--data DIR] trains a model on the completed cases
+of each workflow in the data directory and saves it, for the
+descriptor of the workflow's latest case, in DIR/predict/WORKFLOW.model
+(written atomically; versioned and checksummed). Run it again as cases
+complete, e.g. from cron.
 
 knhk predict --train LOG --eval reads an event log (XES or CSV, gzip
 too; see knhk discover for the CSV columns), splits its cases by start
@@ -68,7 +79,17 @@ training steps (default 2000).
 		fs.Float64Var(&o.split, "split", 2.0/3, "with --eval: the `F`raction of cases, by start time, to train on")
 		fs.IntVar(&o.steps, "steps", 0, "most training rounds per model (default 1000 for --eval, 2000 for --anomalies)")
 		fs.Uint64Var(&o.seed, "seed", 1, "random `seed`")
+		fs.BoolVar(&o.save, "save", false, "train on the data directory's completed cases and save the models in DIR/predict")
 		return func(e *env, args []string) int {
+			if o.save {
+				if o.train != "" || o.eval || o.anomalies || o.json {
+					return usageError(e, "--save takes only --data, --steps and --seed")
+				}
+				if len(args) != 0 {
+					return usageError(e, "--save takes no CASE")
+				}
+				return runPredictSave(e, &o)
+			}
 			if o.train != "" {
 				if o.eval == o.anomalies {
 					return usageError(e, "--train needs one of --eval and --anomalies (leave --train out to predict a case of the data directory)")
@@ -96,6 +117,7 @@ type predictOptions struct {
 	data, train string
 	json, eval  bool
 	anomalies   bool
+	save        bool
 	split       float64
 	steps       int
 	seed        uint64
@@ -165,7 +187,7 @@ type casePrediction struct {
 }
 
 func runPredictCase(e *env, o *predictOptions, id string) int {
-	cp, err := predictCase(o.data, id, o.model())
+	cp, err := predictSavedCase(e, o.data, id, o.model())
 	if err != nil {
 		fmt.Fprintf(e.stderr, "knhk: %v\n", err)
 		return exitUser

@@ -14,7 +14,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 
@@ -158,17 +157,9 @@ func runServe(e *env, o *serveOptions, args []string) int {
 		return usageError(e, "%v", err)
 	}
 	server.TuneGC() // GOGC follows the live heap (server/gc.go), unless GOGC is set
-	var token string
-	if o.tokenFile != "" {
-		b, err := os.ReadFile(o.tokenFile)
-		if err != nil {
-			fmt.Fprintf(e.stderr, "knhk: token file %s: %v\n", o.tokenFile, unwrapPathError(err))
-			return exitUser
-		}
-		if token = strings.TrimSpace(string(b)); token == "" {
-			fmt.Fprintf(e.stderr, "knhk: the token file %s is empty\n", o.tokenFile)
-			return exitUser
-		}
+	token, ok := readTokenFile(e, o.tokenFile)
+	if !ok {
+		return exitUser
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -18,7 +18,7 @@ import (
 
 var tenantCmd = &command{
 	name:      "tenant",
-	usageLine: "knhk tenant create [--rate N] [--burst N] [--max-running N] [--in-flight N] [--ttl D] [--format jwt|knhk] [--key KEY] [--encrypt] [KEYS] ID | token [--role R] [--subject S] [--ttl D] [--once] [--format jwt|knhk] [--key KEY] ID | set [--rate N] [--burst N] [--max-running N] [--in-flight N] [KEYS] ID | list | suspend ID | resume ID | delete ID | revoke --jti ID|--subject S ID | erase ID  [--data DIR]",
+	usageLine: "knhk tenant create [--rate N] [--burst N] [--max-running N] [--in-flight N] [--ttl D] [--format jwt|knhk] [--key KEY] [--encrypt] [KEYS] ID | token [--role R] [--subject S] [--ttl D] [--once] [--format jwt|knhk] [--key KEY] ID | set [--rate N] [--burst N] [--max-running N] [--in-flight N] [KEYS] ID | list | suspend ID | resume ID | delete ID | revoke --jti ID|--subject S|--cert-serial HEX ID | erase ID  [--data DIR]",
 	short:     "create, list, suspend and delete tenants and issue their tokens",
 	long: `Tenant manages the tenants of the data directory --data (default
 ./.knhk) that knhk serve --tenants serves (docs/tenancy.md). Each tenant's
@@ -59,6 +59,9 @@ the data directory's own tenant); revoke --subject S ID refuses every
 token of subject S issued up to now (a later one is good). They are kept
 in DIR/tenants/ID/revoked.json; a running server rereads it within a
 second and refuses them even when it had accepted them before.
+Revoke --cert-serial HEX ID refuses the client certificate of that
+serial number (openssl x509 -serial; colons allowed) on mTLS calls of
+tenant ID (the certificate's O).
 
 --format knhk issues knhk's own compact token instead of a JWT, signed
 with the composite ML-DSA-65+Ed25519 key DIR/tenants/issuer-pq.key (made

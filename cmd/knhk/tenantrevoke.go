@@ -1,5 +1,5 @@
-// This file implements "knhk tenant revoke": adding a token id or a
-// subject to a tenant's revocation list, which a running knhk serve
+// This file implements "knhk tenant revoke": adding a token id, a
+// subject or a client certificate's serial to a tenant's revocation list, which a running knhk serve
 // --tenants rereads within a second (server/tenant revoke.go).
 
 package main
@@ -16,16 +16,23 @@ import (
 // revokeFlags are knhk tenant revoke's own flags (--subject is the
 // token's, shared with knhk tenant token).
 type revokeFlags struct {
-	jti string
+	jti, serial string
 }
 
 func (rf *revokeFlags) define(fs *flag.FlagSet) {
 	fs.StringVar(&rf.jti, "jti", "", "revoke: the token `ID` (jti) to refuse, as knhk tenant create|token printed it")
+	fs.StringVar(&rf.serial, "cert-serial", "", "revoke: the client certificate's serial number in `HEX` (openssl x509 -serial), refused on mTLS calls")
 }
 
 func runTenantRevoke(e *env, data, id string, rf revokeFlags, subject string) int {
-	if (rf.jti == "") == (subject == "") {
-		return usageError(e, "revoke wants exactly one of --jti ID and --subject S")
+	given := 0
+	for _, v := range []string{rf.jti, subject, rf.serial} {
+		if v != "" {
+			given++
+		}
+	}
+	if given != 1 {
+		return usageError(e, "revoke wants exactly one of --jti ID, --subject S and --cert-serial HEX")
 	}
 	if id != auth.DefaultTenant {
 		reg, err := tenant.Load(data)
@@ -41,9 +48,12 @@ func runTenantRevoke(e *env, data, id string, rf revokeFlags, subject string) in
 		return tenantFail(e, err)
 	}
 	now := time.Now()
-	if rf.jti != "" {
+	switch {
+	case rf.jti != "":
 		err = r.RevokeToken(rf.jti, now)
-	} else {
+	case rf.serial != "":
+		err = r.RevokeCertificate(rf.serial, now) // server/tenant revokecert.go
+	default:
 		err = r.RevokeSubject(subject, now)
 	}
 	if err != nil {
@@ -52,9 +62,13 @@ func runTenantRevoke(e *env, data, id string, rf revokeFlags, subject string) in
 	if err := r.Save(data, id); err != nil {
 		return tenantFail(e, err)
 	}
-	if rf.jti != "" {
+	switch {
+	case rf.jti != "":
 		fmt.Fprintf(e.stderr, "revoked token %s of tenant %s; a running server refuses it within a second\n", rf.jti, id)
-	} else {
+	case rf.serial != "":
+		serial, _ := tenant.ParseSerial(rf.serial)
+		fmt.Fprintf(e.stderr, "revoked client certificate serial %s of tenant %s; a running server refuses it within a second\n", serial, id)
+	default:
 		fmt.Fprintf(e.stderr, "revoked the tokens of subject %s of tenant %s issued up to now; a running server refuses them within a second\n", subject, id)
 	}
 	return exitOK

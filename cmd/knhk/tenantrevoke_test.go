@@ -77,7 +77,7 @@ func TestTenantRevoke(t *testing.T) {
 		code int
 		want string
 	}{
-		{[]string{"acme"}, 1, "exactly one of --jti ID and --subject S"},
+		{[]string{"acme"}, 1, "exactly one of --jti ID, --subject S and --cert-serial HEX"},
 		{[]string{"--jti", "x", "--subject", "y", "acme"}, 1, "exactly one of"},
 		{[]string{"--jti", "x", "nobody"}, 1, "no tenant nobody"},
 	} {

@@ -295,7 +295,15 @@ func (s *Store) commit(batch []*request) {
 // drops bytes after the acknowledged end that a writer who died in the
 // middle of a commit left behind. The caller holds the directory's lock.
 func (s *Store) catchUp() error {
-	h, err := readHeadFile(filepath.Join(s.dir, headName))
+	if s.unchanged() { // unchanged.go
+		return nil
+	}
+	hi, err := os.Stat(s.headPath)
+	if err != nil {
+		hi = nil
+	}
+	s.noteHead(nil)
+	h, err := readHeadFile(s.headPath)
 	if err != nil {
 		return err
 	}
@@ -331,6 +339,7 @@ func (s *Store) catchUp() error {
 	c := &s.segs[len(s.segs)-1]
 	c.size, c.lastSeq = m.size, m.lastSeq
 	s.lastSeq, s.head, s.mark = m.lastSeq, h, m
+	s.noteHead(hi)
 	return nil
 }
 
@@ -414,6 +423,7 @@ func (s *Store) rotate() error {
 	}
 	hd.gen++
 	hd.activeFirst = h.firstSeq
+	s.noteHead(nil) // the next commit reads the new HEAD once
 	if err := writeHead(s.dir, hd); err != nil {
 		f.Close()
 		return err

@@ -71,7 +71,10 @@
 // HEAD and the active segment's mark to learn what other writers
 // committed (following their segment rotations), drops unacknowledged
 // bytes a dead writer left, writes and syncs its batch and mark, and
-// releases the lock. Waiting for the lock
+// releases the lock. (While HEAD is the same file and the segment and
+// its mark are as the writer's own last commit left them, which a stat,
+// an fstat and one read of the mark slots show, it skips re-reading
+// them.) Waiting for the lock
 // costs at most other writers' commits, never a case's run time, so a
 // case sleeping on a timer or blocked on a hung task does not stop other
 // processes. A case's events must come from one engine at a time, so the

@@ -51,6 +51,12 @@ type mark struct {
 
 func (m mark) encode() []byte {
 	b := make([]byte, markSlotSize)
+	m.encodeTo(b)
+	return b
+}
+
+// encodeTo writes m into b, which is markSlotSize bytes.
+func (m mark) encodeTo(b []byte) {
 	copy(b, markMagic)
 	binary.LittleEndian.PutUint32(b[8:], markVersion)
 	binary.LittleEndian.PutUint64(b[12:], m.gen)
@@ -58,7 +64,6 @@ func (m mark) encode() []byte {
 	binary.LittleEndian.PutUint64(b[28:], uint64(m.size))
 	binary.LittleEndian.PutUint64(b[36:], uint64(m.lastOff))
 	binary.LittleEndian.PutUint32(b[60:], crc32.Checksum(b[:60], castagnoli))
-	return b
 }
 
 func decodeMarkSlot(b []byte) (mark, bool) {
@@ -161,7 +166,9 @@ func putMark(f *os.File, m mark) error {
 	if m.gen%2 == 1 {
 		off = markSlot1
 	}
-	_, err := f.WriteAt(m.encode(), off)
+	var b [markSlotSize]byte // on the stack: no allocation per commit
+	m.encodeTo(b[:])
+	_, err := f.WriteAt(b[:], off)
 	return err
 }
 

@@ -6,6 +6,7 @@ package store
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -121,7 +122,15 @@ type Store struct {
 	// Owned by the committer goroutine.
 	active *os.File
 	buf    []byte
-	failed error
+	// headPath is DIR/HEAD; headInfo is HEAD's identity when last read,
+	// nil when it must be read again (see unchanged.go).
+	headPath string
+	headInfo fs.FileInfo
+	markBuf  [markSlot1 + markSlotSize - markSlot0]byte // both mark slots
+	// alwaysCatchUp turns unchanged off: the previous behaviour, for
+	// BenchmarkCommit's baseline.
+	alwaysCatchUp bool
+	failed        error
 	// failedPub publishes failed to other goroutines ([Store.Err]).
 	failedPub atomic.Pointer[error]
 
@@ -149,7 +158,7 @@ func Open(dir string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
-	s := &Store{dir: dir, opts: opts, lockf: lockf}
+	s := &Store{dir: dir, opts: opts, lockf: lockf, headPath: filepath.Join(dir, headName)}
 	if err := lockEx(lockf); err != nil {
 		lockf.Close()
 		return nil, fmt.Errorf("store: lock %s: %w", lockf.Name(), err)

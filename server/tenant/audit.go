@@ -80,7 +80,7 @@ func (a *auditFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	slot := &callerSlot{}
 	r = r.WithContext(context.WithValue(r.Context(), callerKey{}, slot))
-	rec := audit.Record{Action: r.URL.Path, Remote: r.RemoteAddr, Credential: credentialKind(r)}
+	rec := audit.Record{Action: r.URL.Path, Remote: r.RemoteAddr, Credential: credentialOf(r)}
 	if strings.HasPrefix(r.URL.Path, auth.ServicePath) {
 		rec.Targets = requestTargets(r, a.h.opts.MaxBody)
 	} else {
@@ -88,6 +88,9 @@ func (a *auditFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if rest, ok := strings.CutPrefix(r.URL.Path, "/console/api/"); ok && rest != "" {
 			rec.Targets = []string{rest}
 		}
+	}
+	if r.URL.Path == LoginPath {
+		rec.Credential = audit.CredToken // posted in the body
 	}
 	sw := &statusWriter{ResponseWriter: w}
 	if r.URL.Path == AuditExportPath {
@@ -103,6 +106,10 @@ func (a *auditFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if rec.Credential == audit.CredToken && slot.p.Subject == "static" && slot.p.Tenant == auth.DefaultTenant {
 			rec.Credential = audit.CredStatic
 		}
+		if rec.Credential == CredSession && slot.p.ID != "" {
+			// The token behind the session, for its revocation.
+			rec.Targets = append(rec.Targets, "jti="+slot.p.ID)
+		}
 	}
 	rec.Result, rec.Detail = sw.result(r)
 	if rec.Result == audit.ResultOK && r.URL.Path == auth.ServicePath+"StartCase" {
@@ -115,17 +122,6 @@ func (a *auditFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if _, err := a.log.Append(rec); err != nil {
 		a.h.opts.Logf("audit: %v", err)
 	}
-}
-
-// credentialKind is the kind of credential r presents.
-func credentialKind(r *http.Request) string {
-	if _, ok := bearer(r); ok {
-		return audit.CredToken
-	}
-	if r.TLS != nil && len(r.TLS.VerifiedChains) > 0 {
-		return audit.CredCertificate
-	}
-	return audit.CredNone
 }
 
 // serveExport answers the audit export: an admin's only, of its own
@@ -170,16 +166,12 @@ func (h *Host) serveExport(w http.ResponseWriter, r *http.Request, log *audit.Lo
 	w.Write(buf.Bytes())
 }
 
-// caller authenticates r's caller as ServeHTTP does: its bearer token or
-// client certificate, of a tenant that exists and is not suspended.
+// caller authenticates r's caller as ServeHTTP does (credential.go):
+// its bearer token, console session or client certificate, of a tenant
+// that exists and is not suspended.
 func (h *Host) caller(r *http.Request) (auth.Principal, connect.Code, error) {
-	var p auth.Principal
-	var err error
-	if tok, has := bearer(r); has {
-		p, err = h.tokens.verify(h.opts.Verifier, tok, h.opts.Now())
-	} else if r.TLS != nil && len(r.TLS.VerifiedChains) > 0 {
-		p, err = auth.FromCertificate(r.TLS.VerifiedChains[0][0])
-	} else {
+	p, has, err := h.authenticate(r)
+	if !has {
 		return p, connect.CodeUnauthenticated, errors.New("missing bearer token")
 	}
 	if err != nil {

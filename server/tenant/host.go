@@ -223,19 +223,8 @@ func (h *Host) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.logout(w, r)
 		return
 	}
-	var p auth.Principal
-	var err error
-	if sp, has, serr := h.sessionPrincipal(r); has && r.Header.Get("Authorization") == "" {
-		p, err = sp, serr
-		if err == nil {
-			err = h.revoked.check(p)
-		}
-	} else if tok, has := bearer(r); has {
-		p, err = h.tokens.verify(h.opts.Verifier, tok, h.opts.Now()) // and its revocation
-	} else if r.TLS != nil && len(r.TLS.VerifiedChains) > 0 {
-		// A client certificate TLS verified against --tls-client-ca.
-		p, err = auth.FromCertificate(r.TLS.VerifiedChains[0][0])
-	} else {
+	p, has, err := h.authenticate(r) // credential.go
+	if !has {
 		h.def.ServeHTTP(w, r) // public routes only: its Authorizer refuses the rest
 		return
 	}

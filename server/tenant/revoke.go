@@ -29,6 +29,8 @@ type Revocations struct {
 	// tokens issued at or before its Before (to the second, as iat is),
 	// so a token issued later for it is good again.
 	Subjects []RevokedSubject `json:"subjects,omitempty"`
+	// Certificates are the revoked client certificates (revokecert.go).
+	Certificates []RevokedCert `json:"certificates,omitempty"`
 }
 
 // RevokedToken is one revoked token id.
@@ -87,6 +89,9 @@ func parseRevocations(path string, b []byte) (*Revocations, error) {
 			return nil, fmt.Errorf("%s: subject %d is empty", path, i)
 		}
 	}
+	if err := r.validCerts(path); err != nil {
+		return nil, err
+	}
 	return &r, nil
 }
 
@@ -126,6 +131,7 @@ func (r *Revocations) RevokeSubject(subject string, now time.Time) error {
 func (r *Revocations) Save(data, id string) error {
 	sort.Slice(r.Tokens, func(i, j int) bool { return r.Tokens[i].ID < r.Tokens[j].ID })
 	sort.Slice(r.Subjects, func(i, j int) bool { return r.Subjects[i].Subject < r.Subjects[j].Subject })
+	sort.Slice(r.Certificates, func(i, j int) bool { return r.Certificates[i].Serial < r.Certificates[j].Serial })
 	b, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
 		return err

@@ -206,6 +206,9 @@ func (h *Host) logout(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if c, err := r.Cookie(SessionCookie); err == nil {
+		if p, _, err := h.sessionPrincipal(r); err == nil {
+			noteCaller(r, p) // the audit records who signed out
+		}
 		h.sessions.close(c.Value)
 	}
 	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", MaxAge: -1,

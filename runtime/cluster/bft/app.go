@@ -157,13 +157,14 @@ func (a *App) CheckTx(_ context.Context, req *abci.RequestCheckTx) (*abci.Respon
 
 // The result codes of a transaction.
 const (
-	codeOK      uint32 = 0
-	codeBad     uint32 = 1 // does not decode, or its signature does not verify
-	codeProgram uint32 = 2 // a command of another program
-	codeSigner  uint32 = 4 // not signed by a validator of the set
-	codeLease   uint32 = 5 // a lease claim refused
-	codeDeposed uint32 = 6 // an event of a driver that does not hold the lease
-	codeRefused uint32 = 7 // an event the case refused (position, transition)
+	codeOK        uint32 = 0
+	codeBad       uint32 = 1 // does not decode, or its signature does not verify
+	codeProgram   uint32 = 2 // a command of another program
+	codeSigner    uint32 = 4 // not signed by a validator of the set
+	codeLease     uint32 = 5 // a lease claim refused
+	codeDeposed   uint32 = 6 // an event of a driver that does not hold the lease
+	codeRefused   uint32 = 7 // an event the case refused (position, transition)
+	codeDuplicate uint32 = 8 // an event whose request id was applied before
 )
 
 // ErrNotValidator is the outcome of a transaction whose signer is not a
@@ -180,6 +181,8 @@ func code(err error) uint32 {
 		return codeLease
 	case errors.Is(err, ErrDeposed):
 		return codeDeposed
+	case errors.Is(err, ErrDuplicate):
+		return codeDuplicate
 	case errors.Is(err, ErrBadTx), errors.Is(err, cluster.ErrBadCommand):
 		return codeBad
 	}
@@ -277,6 +280,10 @@ func (a *App) deliver(tx []byte, idx uint64, now, height int64) error {
 	switch {
 	case r == nil:
 		return errors.New("no outcome")
+	case r.Dup:
+		// Not applied: the driver's engine must not apply it either,
+		// and answers the first outcome from the FSM.
+		return fmt.Errorf("%w (in transaction %d)", ErrDuplicate, r.Index)
 	case r.Err != nil:
 		return r.Err
 	}

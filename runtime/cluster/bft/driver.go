@@ -26,7 +26,9 @@ type Driver struct {
 
 	mu    sync.Mutex
 	kicks map[string]chan struct{}
-	wg    sync.WaitGroup
+	// flights are the calls with a request id under way (see once).
+	flights map[string]*flight
+	wg      sync.WaitGroup
 	// sigs are the Signal calls waiting for their event's block.
 	sigs *signalWaits
 }
@@ -39,7 +41,7 @@ func NewDriver(ctx context.Context, prog *ir.Program, eval engine.Evaluator, w e
 	if err != nil {
 		return nil, err
 	}
-	d := &Driver{app: l.App, eng: eng, ctx: ctx, term: l.Term, kicks: map[string]chan struct{}{}, sigs: &signalWaits{m: map[string][]chan error{}}}
+	d := &Driver{app: l.App, eng: eng, ctx: ctx, term: l.Term, kicks: map[string]chan struct{}{}, flights: map[string]*flight{}, sigs: &signalWaits{m: map[string][]chan error{}}}
 	l.appended = d.sigs.appended
 	return d, nil
 }
@@ -70,8 +72,17 @@ func (d *Driver) Start(ctx context.Context, id, wf string, args []any) error {
 // Signal delivers a signal and returns once its own event is in a block
 // (not merely some event of the case: a task's result may land first,
 // and a signal acknowledged before its block could be lost with the
-// driver).
-func (d *Driver) Signal(ctx context.Context, id, name string, payload []any) error {
+// driver). A non-empty reqID makes a retry safe: the block carries it,
+// and a call with an id the chain already applied answers that outcome
+// and delivers nothing.
+func (d *Driver) Signal(ctx context.Context, reqID, id, name string, payload []any) error {
+	if reqID == "" {
+		return d.signal(ctx, nil, id, name, payload)
+	}
+	return d.once(ctx, reqID, func(s *reqSlot) error { return d.signal(ctx, s, id, name, payload) })
+}
+
+func (d *Driver) signal(ctx context.Context, slot *reqSlot, id, name string, payload []any) error {
 	if d.app.fsm.Events(id) == 0 {
 		return fmt.Errorf("%w %s", engine.ErrUnknownCase, id)
 	}
@@ -80,7 +91,11 @@ func (d *Driver) Signal(ctx context.Context, id, name string, payload []any) err
 	d.wg.Add(1)
 	go func() {
 		defer d.wg.Done()
-		first <- d.eng.Signal(d.ctx, id, name, payload)
+		c := d.ctx
+		if slot != nil {
+			c = withReq(c, slot)
+		}
+		first <- d.eng.Signal(c, id, name, payload)
 		d.kick(id)
 	}()
 	select {

@@ -133,7 +133,7 @@ func TestDriverFailover(t *testing.T) {
 		st, _, ok := vs[first].app.FSM().Case("c1")
 		return ok && len(st.Invs) == 0 && vs[first].app.FSM().Events("c1") > 2
 	})
-	if err := d.Signal(ctx, "c1", "Go", []any{int64(10)}); err != nil {
+	if err := d.Signal(ctx, "", "c1", "Go", []any{int64(10)}); err != nil {
 		t.Fatal(err)
 	}
 	select {

@@ -88,8 +88,19 @@ func TestHomesAndDriver(t *testing.T) {
 		st, _, ok := first.FSM().Case("c1")
 		return ok && len(st.Invs) == 0 && first.FSM().Events("c1") > 2
 	})
-	if err := d.Signal(ctx, "c1", "Go", []any{int64(10)}); err != nil {
-		t.Fatal(err)
+	// The same request id three times, two of them at once: one
+	// delivery, the same answer to each.
+	errs := make(chan error, 2)
+	for range 2 {
+		go func() { errs <- d.Signal(ctx, "sig-1", "c1", "Go", []any{int64(10)}) }()
+	}
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := d.Signal(ctx, "sig-1", "c1", "Go", []any{int64(10)}); err != nil {
+		t.Fatalf("a retry after the delivery: %v", err)
 	}
 	for i, a := range apps {
 		waitFor(t, "c1 to end everywhere", func() bool {
@@ -98,6 +109,9 @@ func TestHomesAndDriver(t *testing.T) {
 		})
 		if st, _, _ := a.FSM().Case("c1"); st.Result != eval.Int(13) {
 			t.Fatalf("validator %d: c1 returned %v, want 13", i, st.Result)
+		}
+		if n := goSignals(t, a, "c1"); n != 1 {
+			t.Fatalf("validator %d: c1 got %d Go signals, want 1", i, n)
 		}
 	}
 
@@ -192,4 +206,24 @@ func editHome(t *testing.T, home string, edit func(*homeFile)) {
 	if err := os.WriteFile(hf, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// goSignals counts the Go signals case id holds on app.
+func goSignals(t *testing.T, app *App, id string) int {
+	t.Helper()
+	evs, _, ok := app.FSM().CaseEvents(id)
+	if !ok {
+		t.Fatalf("no case %s", id)
+	}
+	n := 0
+	for _, e := range evs {
+		ev, err := engine.DecodeEvent(e.Data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ev.Kind == engine.EvSignal && ev.Name == "Go" {
+			n++
+		}
+	}
+	return n
 }

@@ -48,7 +48,7 @@ func (l *Log) Append(ctx context.Context, caseID string, ev *engine.Event) error
 	if err != nil {
 		return err
 	}
-	c := &cluster.Command{Op: cluster.OpEvent, Program: l.App.prog, Case: caseID, Pos: l.App.fsm.Events(caseID), Event: b}
+	c := &cluster.Command{Op: cluster.OpEvent, Program: l.App.prog, Case: caseID, Pos: l.App.fsm.Events(caseID), Event: b, ReqID: reqOf(ctx, ev)}
 	cmd, err := c.Encode()
 	if err != nil {
 		return err
@@ -91,6 +91,8 @@ func commit(ctx context.Context, node Broadcaster, tx []byte) error {
 		return a.err
 	case a.res.CheckTx.Code != 0:
 		return fmt.Errorf("transaction refused: %s", a.res.CheckTx.Log)
+	case a.res.TxResult.Code == codeDuplicate:
+		return fmt.Errorf("%w (block %d)", ErrDuplicate, a.res.Height)
 	case a.res.TxResult.Code == codeDeposed:
 		return fmt.Errorf("%w (block %d: %s)", ErrDeposed, a.res.Height, a.res.TxResult.Log)
 	case a.res.TxResult.Code != 0:

@@ -1,0 +1,75 @@
+// This file implements the TLS and bearer token of a cluster node's API
+// (knhk serve --node --tls-cert F --tls-key F --token-file F): what the
+// node serves with, and how it calls the other nodes (a join, a probe,
+// a call a follower forwards to the leader).
+
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/x509"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+
+	"github.com/knhk/knhk/server"
+)
+
+// clusterAPISecurity reads --token-file as a single knhk serve does and
+// picks the certificates a node trusts for the other nodes' APIs: the
+// system's roots and every certificate in its own --tls-cert file. So
+// nodes that share one certificate (with every node's name), or whose
+// --tls-cert files end with the CA that issued them all, trust each
+// other with no further flag. On failure ok is false, the error written.
+func clusterAPISecurity(e *env, o *serveOptions) (server.ClusterSecurity, bool) {
+	token, ok := readTokenFile(e, o.tokenFile) // tokenfile.go
+	if !ok {
+		return server.ClusterSecurity{}, false
+	}
+	sec := server.ClusterSecurity{Token: token}
+	if o.cert == "" {
+		return sec, true
+	}
+	pemBytes, err := os.ReadFile(o.cert)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "knhk: --tls-cert %s: %v\n", o.cert, unwrapPathError(err))
+		return sec, false
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil {
+		pool = x509.NewCertPool()
+	}
+	if !pool.AppendCertsFromPEM(pemBytes) {
+		fmt.Fprintf(e.stderr, "knhk: --tls-cert %s: no PEM certificate in it\n", o.cert)
+		return sec, false
+	}
+	sec.RootCAs = pool
+	return sec, true
+}
+
+// nodePost posts body to path of the node API at base with the node's
+// client and returns the status and the body.
+func nodePost(ctx context.Context, c *http.Client, base, path string, body []byte) (int, string, error) {
+	base = strings.TrimSuffix(base, "/")
+	if !strings.Contains(base, "://") {
+		base = "http://" + base
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+path, bytes.NewReader(body))
+	if err != nil {
+		return 0, "", err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.Do(req)
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	if err != nil {
+		return 0, "", err
+	}
+	return resp.StatusCode, string(b), nil
+}

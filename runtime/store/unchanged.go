@@ -1,0 +1,60 @@
+// This file spares a commit the re-reading of HEAD and the mark when no
+// other writer touched the directory since this Store's last commit.
+
+package store
+
+import (
+	"io/fs"
+	"os"
+)
+
+// unchanged reports whether the directory is as s last left it: HEAD is
+// the same file, the active segment is exactly its acknowledged size and
+// its newer mark slot holds s's mark, generation included. Every other
+// writer's commit bumps the generation (and grows the segment), a
+// rotation needs such a commit first and then replaces HEAD, and a dead
+// writer's tail changes the size, so any of them sends catchUp down its
+// full path. It costs a stat, an fstat and one pread instead of opening
+// and reading HEAD and reading the mark with fresh buffers. The caller
+// holds the directory's lock, so nothing changes while it looks.
+func (s *Store) unchanged() bool {
+	if s.alwaysCatchUp || s.headInfo == nil {
+		return false
+	}
+	hi, err := os.Stat(s.headPath)
+	if err != nil || !sameHead(hi, s.headInfo) {
+		return false
+	}
+	fi, err := s.active.Stat()
+	s.mu.Lock()
+	m := s.mark
+	s.mu.Unlock()
+	if err != nil || fi.Size() != m.size {
+		return false
+	}
+	b := s.markBuf[:]
+	if n, err := s.active.ReadAt(b, markSlot0); err != nil || n != len(b) {
+		return false
+	}
+	var cur mark
+	valid := false
+	for _, off := range []int{0, markSlot1 - markSlot0} {
+		if sm, ok := decodeMarkSlot(b[off:]); ok && (!valid || sm.gen > cur.gen) {
+			cur, valid = sm, true
+		}
+	}
+	return valid && cur == m
+}
+
+// sameHead reports whether a and b describe the same HEAD file: HEAD is
+// only ever replaced by rename, which gives it a new inode, and its
+// modification time and size are compared too in case an inode number
+// is reused.
+func sameHead(a, b fs.FileInfo) bool {
+	return os.SameFile(a, b) && a.ModTime().Equal(b.ModTime()) && a.Size() == b.Size()
+}
+
+// noteHead records HEAD's identity as catchUp or recovery read it (stat
+// taken before the read, so a change in between only costs one more full
+// catch-up); nil makes the next commit read HEAD again.
+func (s *Store) noteHead(fi fs.FileInfo) { s.headInfo = fi }

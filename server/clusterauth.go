@@ -1,0 +1,129 @@
+// This file implements the bearer token and TLS of a cluster node's API
+// (knhk serve --node --tls-cert --tls-key --token-file): the same
+// constant-time check and 401 answer as a single knhk serve (Mux.guard),
+// and the client a node calls other nodes with, which trusts their
+// certificates and carries the token.
+
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"fmt"
+	"math"
+	"net/http"
+	"time"
+
+	"github.com/knhk/knhk/runtime/cluster"
+)
+
+// ClusterSecurity protects a node's API and says how a node calls the
+// others: every node of a cluster is given the same token, and each
+// trusts RootCAs for the others' certificates.
+type ClusterSecurity struct {
+	// Token, when not empty, is the bearer token every call but the
+	// probes (/healthz, /readyz) and the console's static pages must carry.
+	Token string
+	// RootCAs verify the other nodes' certificates (nil: the system's).
+	RootCAs *x509.CertPool
+}
+
+// Client returns the client a node calls other nodes with (a forwarded
+// call, a join, a probe): it trusts RootCAs and sends the token on a
+// request that carries no Authorization of its own (a forwarded call
+// keeps its caller's).
+func (s ClusterSecurity) Client() *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.TLSClientConfig = &tls.Config{RootCAs: s.RootCAs, MinVersion: tls.VersionTLS12}
+	return &http.Client{Transport: bearerTransport{base: t, token: s.Token}}
+}
+
+type bearerTransport struct {
+	base  http.RoundTripper
+	token string
+}
+
+func (b bearerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if b.token != "" && r.Header.Get("Authorization") == "" {
+		r = r.Clone(r.Context())
+		r.Header.Set("Authorization", "Bearer "+b.token)
+	}
+	return b.base.RoundTrip(r)
+}
+
+// Prober returns the cluster.Prober of a node whose peers' APIs need
+// the token and TLS: it reads a member's applied index from its status.
+func (s ClusterSecurity) Prober() cluster.Prober { return clusterProber{s.Client()} }
+
+type clusterProber struct{ c *http.Client }
+
+func (p clusterProber) Applied(ctx context.Context, m cluster.Member) (uint64, error) {
+	if m.API == "" {
+		return 0, fmt.Errorf("member %s has no API address", m.ID)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, apiBase(m.API)+cluster.StatusPath+"?local=1", nil)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := p.c.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return 0, fmt.Errorf("member %s: status %s", m.ID, resp.Status)
+	}
+	var st cluster.Status
+	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+		return 0, err
+	}
+	return st.Applied, nil
+}
+
+// Secure puts the node's API behind s.Token and makes the node forward
+// with s's client. Call it before serving.
+func (a *ClusterAPI) Secure(s ClusterSecurity) {
+	a.client = s.Client()
+	if s.Token == "" {
+		a.guard = nil
+		return
+	}
+	// The single-node check, body limit aside (ServeHTTP applies MaxBody).
+	a.guard = (&Mux{opts: MuxOptions{Token: s.Token, MaxBody: math.MaxInt64}}).guard(a.mux)
+}
+
+// Secure puts the validator's API behind s.Token (every route: it serves
+// no probes or console) and makes it forward writes with s's client.
+func (a *BFTAPI) Secure(s ClusterSecurity) {
+	c := s.Client()
+	c.Timeout = a.client.Timeout
+	a.client = c
+	a.guard = nil
+	if s.Token != "" {
+		a.guard = (&Mux{opts: MuxOptions{Token: s.Token, MaxBody: math.MaxInt64}}).guard(a.mux)
+	}
+}
+
+// route serves r, through the token check unless its route is public.
+func (a *ClusterAPI) route(w http.ResponseWriter, r *http.Request) {
+	if a.guard != nil {
+		if _, pattern := a.mux.Handler(r); !a.public[pattern] {
+			a.guard.ServeHTTP(w, r)
+			return
+		}
+	}
+	a.mux.ServeHTTP(w, r)
+}
+
+// handlePublic mounts h on pattern outside the token check.
+func (a *ClusterAPI) handlePublic(pattern string, h http.Handler) {
+	if a.public == nil {
+		a.public = map[string]bool{}
+	}
+	a.public[pattern] = true
+	a.mux.Handle(pattern, h)
+}
