@@ -14,6 +14,7 @@ import (
 	"github.com/knhk/knhk/runtime/cluster"
 	"github.com/knhk/knhk/runtime/cluster/bft"
 	"github.com/knhk/knhk/runtime/engine"
+	"github.com/knhk/knhk/runtime/eval"
 )
 
 // TestBFTHistoryExport: a validator that does not drive answers a
@@ -23,7 +24,7 @@ func TestBFTHistoryExport(t *testing.T) {
 	drv := ed25519.GenPrivKey()
 	c := newBFTChain(t, drv)
 	c.block(nil, c.tx(drv, &bft.Tx{Kind: bft.KindLease, Term: 1, API: "http://127.0.0.1:1"}), c.start(drv, "c1"))
-	sig, _ := engine.EncodeEvent(&engine.Event{Kind: engine.EvSignal, Name: "Approve", Values: []any{"ann"}})
+	sig, _ := engine.EncodeEvent(&engine.Event{Kind: engine.EvSignal, Name: "Approve", Values: eval.Values("ann")})
 	cmd, _ := (&cluster.Command{Op: cluster.OpEvent, Program: c.hash, Case: "c1", Pos: 1, Event: sig}).Encode()
 	c.block(nil, c.tx(drv, &bft.Tx{Kind: bft.KindEvent, Term: 1, Cmd: cmd}))
 	srv := httptest.NewServer(NewBFTAPI("v1", c.app, nil, c.app.Height, c.prog))

@@ -6,6 +6,7 @@ import (
 
 	"github.com/knhk/knhk/runtime/cluster"
 	"github.com/knhk/knhk/runtime/engine"
+	"github.com/knhk/knhk/runtime/eval"
 )
 
 // TestSignalRequestIDOnce: a signal event whose request id a block
@@ -16,7 +17,7 @@ func TestSignalRequestIDOnce(t *testing.T) {
 	c := newChain(t, 2, 3)
 	a := c.keys[0]
 	sig := func(pos uint64, req string) *cluster.Command {
-		ev, _ := engine.EncodeEvent(&engine.Event{Kind: engine.EvSignal, Name: "Go", Values: []any{int64(10)}})
+		ev, _ := engine.EncodeEvent(&engine.Event{Kind: engine.EvSignal, Name: "Go", Values: eval.Values(int64(10))})
 		return &cluster.Command{Op: cluster.OpEvent, Program: c.prog, Case: "c1", Pos: pos, Event: ev, ReqID: req}
 	}
 	wantCodes(t, c.block(0, nil, c.lease(a, 1), c.event(a, 1, c.start("c1", 0))), codeOK, codeOK)
