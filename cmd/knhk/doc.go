@@ -20,6 +20,7 @@
 //	query    evaluate a case's queries and print them as JSON (CASE [NAME])
 //	cases    list the cases of a data directory (--json)
 //	history  print the events of a case in order (--json)
+//	case     encrypt a data directory's cases and erase (crypto-shred) them
 //	export   export case event logs as XES or CSV for process mining (--xes, --csv)
 //	discover discover a workflow from an event log (LOG.xes|.csv, --noise N)
 //	predict  predict a case's next activity and remaining time (CASE, --train LOG)
@@ -31,6 +32,7 @@
 //	sign     sign a compiled descriptor (--key KEY FILE)
 //	verify   verify a compiled descriptor's signature (--trust DIR FILE)
 //	receipts verify the receipt log, prove a case's receipts, check a proof
+//	audit    export and verify the audit log: SOC 2 evidence with offline proofs
 //	license  issue, show and verify licence tokens
 //	usage    signed monthly usage reports from the event log
 //	tenant   create, list, suspend and delete tenants and issue their tokens

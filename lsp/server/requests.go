@@ -95,11 +95,13 @@ func (s *Server) dispatch(h jsonrpc2.Handler) jsonrpc2.Handler {
 		v := s.newView()
 		rq := req.Clone()
 		s.requests.answers.expect(rq.ID())
-		jsonrpc2.Async(ctx) // the read loop goes on to the next message
+		// Register the request's cancel before releasing the read loop: a
+		// $/cancelRequest right behind it must find it.
 		rctx, cancel := context.WithCancel(context.WithValue(s.base, viewKey{}, v))
 		defer cancel()
 		s.requests.add(rq.ID(), cancel)
 		defer s.requests.remove(rq.ID())
+		jsonrpc2.Async(ctx) // the read loop goes on to the next message
 		type answer struct {
 			result any
 			err    error
