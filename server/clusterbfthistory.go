@@ -11,46 +11,24 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"time"
 
 	"connectrpc.com/connect"
 
 	knhkv1 "github.com/knhk/knhk/api/knhk/v1"
-	"github.com/knhk/knhk/runtime/cluster"
 	"github.com/knhk/knhk/runtime/engine"
 	"github.com/knhk/knhk/runtime/export"
-	"github.com/knhk/knhk/runtime/history"
 	"github.com/knhk/knhk/runtime/store"
 )
 
-// foldBFT folds case id's events (the validator runs one program) into
-// a state, calling fn with each event and the state before it and, when
-// set, after with the state after it; once an event does not apply the
-// state stays as it was, as on a single server.
-func (a *BFTAPI) foldBFT(id string, evs []cluster.Event, fn func(store.Seq, *engine.State, *engine.Event) error, after func(*engine.State) error) error {
-	m := a.app.FSM().MachineOf(a.hash())
-	if m == nil {
-		return fmt.Errorf("case %s runs a program this validator does not hold", id)
+// bftEvents folds case id's events into a state as a raft node's
+// clusterEvents do; a validator runs one program.
+func (a *BFTAPI) bftEvents(id string) *clusterEvents {
+	return &clusterEvents{
+		machine:  func() *engine.Machine { return a.app.FSM().MachineOf(a.hash()) },
+		holder:   "validator",
+		st:       &engine.State{ID: id},
+		applying: true,
 	}
-	st, applying := &engine.State{ID: id}, true
-	for i, e := range evs {
-		ev, err := engine.DecodeEvent(e.Data)
-		if err != nil {
-			return fmt.Errorf("event %d of case %s: %w", i, id, err)
-		}
-		if err := fn(store.Seq(e.Index), st, ev); err != nil {
-			return err
-		}
-		if applying && m.Apply(st, ev) != nil {
-			applying = false
-		}
-		if after != nil && applying {
-			if err := after(st); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
 }
 
 func (r *bftRPC) GetHistory(_ context.Context, req *connect.Request[knhkv1.GetHistoryRequest]) (*connect.Response[knhkv1.GetHistoryResponse], error) {
@@ -72,7 +50,7 @@ func (r *bftRPC) GetHistory(_ context.Context, req *connect.Request[knhkv1.GetHi
 	}
 	out := &knhkv1.GetHistoryResponse{}
 	nm := &namer{p: &Program{Hash: r.a.hash(), prog: r.a.prog}, detail: m.Detail, from: m.From}
-	err := r.a.foldBFT(m.CaseId, evs, func(seq store.Seq, st *engine.State, ev *engine.Event) error {
+	err := r.a.bftEvents(m.CaseId).read(evs, func(seq store.Seq, st *engine.State, ev *engine.Event) error {
 		h, i, ok := nm.next(seq, st, ev)
 		if !ok {
 			return nil
@@ -124,33 +102,5 @@ func (a *BFTAPI) traceBFT(id string, w export.Writer) error {
 	if !ok || !eok {
 		return fmt.Errorf("%w %s", engine.ErrUnknownCase, id)
 	}
-	prog := a.prog
-	wf := ""
-	if int(st.Net) < len(prog.Nets) {
-		wf = prog.Nets[st.Net].Name
-	}
-	if err := w.Begin(id, []export.Attr{{Key: "workflow", Value: wf}, {Key: "descriptor", Value: a.hash()}}); err != nil {
-		return err
-	}
-	var at time.Time
-	var next int32
-	var werr error
-	add := func(activity, lifecycle, resource string) {
-		if werr == nil {
-			werr = w.Event(export.Event{Activity: activity, Lifecycle: lifecycle, Time: at, Resource: resource})
-		}
-	}
-	err := a.foldBFT(id, evs, func(_ store.Seq, st *engine.State, ev *engine.Event) error {
-		at = time.Unix(0, ev.Time).UTC()
-		history.Ended(prog, st, ev, add)
-		next = st.NextInv
-		return werr
-	}, func(st *engine.State) error {
-		history.Started(prog, st, next, add)
-		return werr
-	})
-	if err != nil {
-		return err
-	}
-	return werr
+	return traceEvents(w, id, a.prog, a.hash(), st, evs, a.bftEvents(id))
 }

@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/knhk/knhk/compiler/ir"
 	"github.com/knhk/knhk/runtime/cluster"
 	"github.com/knhk/knhk/runtime/engine"
 	"github.com/knhk/knhk/runtime/export"
@@ -41,20 +42,26 @@ func (a *ClusterAPI) caseEvents(ctx context.Context, id string, c cluster.Consis
 // an event does not apply the state is left as it was (entries then
 // lose their step names, never their events).
 type clusterEvents struct {
-	a        *ClusterAPI
+	machine  func() *engine.Machine // the case's program, looked up at the first read
+	holder   string                 // "node" or "validator", for the error when it holds no such program
 	st       *engine.State
 	applying bool
 	done     int // events read
 }
 
 func (a *ClusterAPI) newEvents(id string) *clusterEvents {
-	return &clusterEvents{a: a, st: &engine.State{ID: id}, applying: true}
+	return &clusterEvents{
+		machine:  func() *engine.Machine { return a.n.FSM().MachineOf(a.caseHash(id)) },
+		holder:   "node",
+		st:       &engine.State{ID: id},
+		applying: true,
+	}
 }
 
 func (r *clusterEvents) read(evs []cluster.Event, fn func(seq store.Seq, st *engine.State, ev *engine.Event) error, after func(*engine.State) error) error {
-	m := r.a.n.FSM().MachineOf(r.a.caseHash(r.st.ID))
+	m := r.machine()
 	if m == nil {
-		return fmt.Errorf("case %s runs a program this node does not hold", r.st.ID)
+		return fmt.Errorf("case %s runs a program this %s does not hold", r.st.ID, r.holder)
 	}
 	for _, e := range evs {
 		ev, err := engine.DecodeEvent(e.Data)
@@ -196,12 +203,18 @@ func (a *ClusterAPI) export(ctx context.Context, ids []string, format string, c 
 // trace writes case id's events as process-mining events, as
 // Service.trace does.
 func (a *ClusterAPI) trace(id string, st *engine.State, evs []cluster.Event, w export.Writer) error {
-	prog := a.progOf(id)
+	return traceEvents(w, id, a.progOf(id), a.caseHash(id), st, evs, a.newEvents(id))
+}
+
+// traceEvents writes the events evs of case id (in state st), folded by
+// r, as process-mining events: Service.trace for the replicated APIs,
+// which fold a case's events out of their FSM.
+func traceEvents(w export.Writer, id string, prog *ir.Program, hash string, st *engine.State, evs []cluster.Event, r *clusterEvents) error {
 	wf := ""
 	if int(st.Net) < len(prog.Nets) {
 		wf = prog.Nets[st.Net].Name
 	}
-	if err := w.Begin(id, []export.Attr{{Key: "workflow", Value: wf}, {Key: "descriptor", Value: a.caseHash(id)}}); err != nil {
+	if err := w.Begin(id, []export.Attr{{Key: "workflow", Value: wf}, {Key: "descriptor", Value: hash}}); err != nil {
 		return err
 	}
 	var at time.Time
@@ -212,7 +225,7 @@ func (a *ClusterAPI) trace(id string, st *engine.State, evs []cluster.Event, w e
 			werr = w.Event(export.Event{Activity: activity, Lifecycle: lifecycle, Time: at, Resource: resource})
 		}
 	}
-	err := a.newEvents(id).read(evs, func(_ store.Seq, st *engine.State, ev *engine.Event) error {
+	err := r.read(evs, func(_ store.Seq, st *engine.State, ev *engine.Event) error {
 		at = time.Unix(0, ev.Time).UTC()
 		history.Ended(prog, st, ev, add)
 		next = st.NextInv
