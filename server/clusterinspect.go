@@ -12,10 +12,8 @@ import (
 	"errors"
 
 	"github.com/knhk/knhk/compiler/view"
-	"github.com/knhk/knhk/runtime/caseio"
 	"github.com/knhk/knhk/runtime/cluster"
 	"github.com/knhk/knhk/runtime/engine"
-	"github.com/knhk/knhk/runtime/history"
 	"github.com/knhk/knhk/runtime/store"
 )
 
@@ -33,32 +31,7 @@ func (a *ClusterAPI) Inspect(ctx context.Context, id string) (*Inspection, error
 	views := map[int32]*view.Graph{}
 	// As Service.Inspect does, event by event.
 	err = a.newEvents(id).read(evs, func(seq store.Seq, before *engine.State, ev *engine.Event) error {
-		in.Events++
-		h := ViewEntry{HistoryEntry: describe(p.prog, seq, before, ev)}
-		if ev.Kind == engine.EvStart && in.Input == "" {
-			in.Input = inputJSON(p.prog, ev)
-		}
-		if ev.Kind == engine.EvSignal {
-			if net, trans := caseio.SignalWait(p.prog, before, ev.Name); net >= 0 {
-				in.Fired[Step{net, trans}] = true
-			}
-		}
-		if net, trans := history.Step(p.prog, before, ev); net >= 0 {
-			if ev.Kind == engine.EvFire || ev.Kind == engine.EvTimer {
-				in.Fired[Step{net, trans}] = true
-			}
-			g := views[net]
-			if g == nil {
-				g = view.Build(p.prog, int(net), view.Options{Text: p.Text})
-				views[net] = g
-			}
-			name, show := g.Step(p.prog, trans)
-			h.Bookkeeping = !show
-			if name != h.Step {
-				h.User = name
-			}
-		}
-		in.History = append(in.History, h)
+		in.addEvent(p, views, seq, before, ev)
 		return nil
 	}, nil)
 	if err != nil {

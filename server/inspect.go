@@ -96,32 +96,7 @@ func (s *Service) Inspect(ctx context.Context, id string) (*Inspection, error) {
 	in := &Inspection{Summary: e.summary(), Program: p, State: st, Fired: map[Step]bool{}}
 	views := map[int32]*view.Graph{}
 	err = s.events(ctx, p, id, func(seq store.Seq, before *engine.State, ev *engine.Event) error {
-		in.Events++
-		h := ViewEntry{HistoryEntry: describe(p.prog, seq, before, ev)}
-		if ev.Kind == engine.EvStart && in.Input == "" {
-			in.Input = inputJSON(p.prog, ev)
-		}
-		if ev.Kind == engine.EvSignal {
-			if net, trans := caseio.SignalWait(p.prog, before, ev.Name); net >= 0 {
-				in.Fired[Step{net, trans}] = true
-			}
-		}
-		if net, trans := history.Step(p.prog, before, ev); net >= 0 {
-			if ev.Kind == engine.EvFire || ev.Kind == engine.EvTimer {
-				in.Fired[Step{net, trans}] = true
-			}
-			g := views[net]
-			if g == nil {
-				g = view.Build(p.prog, int(net), view.Options{Text: p.Text})
-				views[net] = g
-			}
-			name, show := g.Step(p.prog, trans)
-			h.Bookkeeping = !show
-			if name != h.Step {
-				h.User = name
-			}
-		}
-		in.History = append(in.History, h)
+		in.addEvent(p, views, seq, before, ev)
 		if len(in.History) > 2*MaxInspectHistory {
 			in.History = append(in.History[:0], in.History[len(in.History)-MaxInspectHistory:]...)
 		}
@@ -158,4 +133,37 @@ func inputJSON(p *ir.Program, ev *engine.Event) string {
 	}
 	b, _ := json.Marshal(obj) // raw messages from ToJSON are valid JSON
 	return string(b)
+}
+
+// addEvent adds event ev, read at seq on state before, to the
+// inspection as the console shows it: its history entry with the
+// user-level step name, the case's input, and the steps it fired. A
+// single server and a raft node inspect a case event by event through it.
+func (in *Inspection) addEvent(p *Program, views map[int32]*view.Graph, seq store.Seq, before *engine.State, ev *engine.Event) {
+	in.Events++
+	h := ViewEntry{HistoryEntry: describe(p.prog, seq, before, ev)}
+	if ev.Kind == engine.EvStart && in.Input == "" {
+		in.Input = inputJSON(p.prog, ev)
+	}
+	if ev.Kind == engine.EvSignal {
+		if net, trans := caseio.SignalWait(p.prog, before, ev.Name); net >= 0 {
+			in.Fired[Step{net, trans}] = true
+		}
+	}
+	if net, trans := history.Step(p.prog, before, ev); net >= 0 {
+		if ev.Kind == engine.EvFire || ev.Kind == engine.EvTimer {
+			in.Fired[Step{net, trans}] = true
+		}
+		g := views[net]
+		if g == nil {
+			g = view.Build(p.prog, int(net), view.Options{Text: p.Text})
+			views[net] = g
+		}
+		name, show := g.Step(p.prog, trans)
+		h.Bookkeeping = !show
+		if name != h.Step {
+			h.User = name
+		}
+	}
+	in.History = append(in.History, h)
 }
