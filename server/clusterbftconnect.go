@@ -7,7 +7,6 @@
 package server
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -267,44 +266,11 @@ func (r *bftRPC) QueryCase(ctx context.Context, req *connect.Request[knhkv1.Quer
 	if !ok {
 		return nil, bftConnectErr(fmt.Errorf("%w %s", engine.ErrUnknownCase, req.Msg.CaseId))
 	}
-	net := r.a.prog.Nets[st.Net]
-	qs := net.Queries
-	if name := req.Msg.Name; name != "" {
-		qs = nil
-		var names []string
-		for _, q := range net.Queries {
-			if q != nil && q.Name == name {
-				qs = append(qs, q)
-			}
-			if q != nil {
-				names = append(names, q.Name)
-			}
-		}
-		if len(qs) == 0 {
-			return nil, connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("workflow %s has no query %s (it declares: %v)", net.Name, name, names))
-		}
+	out, err := queryCase(ctx, r.a.prog, st, req.Msg.CaseId, req.Msg.Name)
+	if err != nil {
+		return nil, err
 	}
-	var out bytes.Buffer
-	if req.Msg.Name == "" {
-		out.WriteByte('{')
-	}
-	for i, q := range qs {
-		b, err := caseio.Query(ctx, r.a.prog, st, q)
-		if err != nil {
-			return nil, connect.NewError(connect.CodeFailedPrecondition, fmt.Errorf("query %s of case %s: %v", q.Name, req.Msg.CaseId, err))
-		}
-		if req.Msg.Name == "" {
-			if i > 0 {
-				out.WriteByte(',')
-			}
-			out.WriteString(strconv.Quote(q.Name) + ":")
-		}
-		out.Write(b)
-	}
-	if req.Msg.Name == "" {
-		out.WriteByte('}')
-	}
-	return connect.NewResponse(&knhkv1.QueryCaseResponse{ResultJson: out.String()}), nil
+	return connect.NewResponse(&knhkv1.QueryCaseResponse{ResultJson: out}), nil
 }
 
 // ListCases lists this validator's cases by id, filtered and paged as a

@@ -22,6 +22,7 @@ import (
 
 	knhkv1 "github.com/knhk/knhk/api/knhk/v1"
 	"github.com/knhk/knhk/api/knhk/v1/knhkv1connect"
+	"github.com/knhk/knhk/compiler/ir"
 	"github.com/knhk/knhk/runtime/caseio"
 	"github.com/knhk/knhk/runtime/cluster"
 	"github.com/knhk/knhk/runtime/engine"
@@ -194,9 +195,21 @@ func (r *clusterRPC) QueryCase(ctx context.Context, req *connect.Request[knhkv1.
 		return nil, connectErr(err)
 	}
 	prog := r.a.progOf(req.Msg.CaseId)
-	net := prog.Nets[v.State.Net]
+	out, err := queryCase(ctx, prog, v.State, req.Msg.CaseId, req.Msg.Name)
+	if err != nil {
+		return nil, err
+	}
+	return connect.NewResponse(&knhkv1.QueryCaseResponse{ResultJson: out}), nil
+}
+
+// queryCase evaluates the query name of case id (every query when name
+// is empty, as one JSON object) over its replicated state st, with the
+// single server's errors as Connect errors: a raft node and a BFT
+// validator answer QueryCase through it.
+func queryCase(ctx context.Context, prog *ir.Program, st *engine.State, id, name string) (string, error) {
+	net := prog.Nets[st.Net]
 	qs := net.Queries
-	if name := req.Msg.Name; name != "" {
+	if name != "" {
 		qs = nil
 		var names []string
 		for _, q := range net.Queries {
@@ -208,19 +221,19 @@ func (r *clusterRPC) QueryCase(ctx context.Context, req *connect.Request[knhkv1.
 			}
 		}
 		if len(qs) == 0 {
-			return nil, connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("workflow %s has no query %s (it declares: %v)", net.Name, name, names))
+			return "", connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("workflow %s has no query %s (it declares: %v)", net.Name, name, names))
 		}
 	}
 	var out bytes.Buffer
-	if req.Msg.Name == "" {
+	if name == "" {
 		out.WriteByte('{')
 	}
 	for i, q := range qs {
-		b, err := caseio.Query(ctx, prog, v.State, q)
+		b, err := caseio.Query(ctx, prog, st, q)
 		if err != nil {
-			return nil, connect.NewError(connect.CodeFailedPrecondition, fmt.Errorf("query %s of case %s: %v", q.Name, req.Msg.CaseId, err))
+			return "", connect.NewError(connect.CodeFailedPrecondition, fmt.Errorf("query %s of case %s: %v", q.Name, id, err))
 		}
-		if req.Msg.Name == "" {
+		if name == "" {
 			if i > 0 {
 				out.WriteByte(',')
 			}
@@ -228,10 +241,10 @@ func (r *clusterRPC) QueryCase(ctx context.Context, req *connect.Request[knhkv1.
 		}
 		out.Write(b)
 	}
-	if req.Msg.Name == "" {
+	if name == "" {
 		out.WriteByte('}')
 	}
-	return connect.NewResponse(&knhkv1.QueryCaseResponse{ResultJson: out.String()}), nil
+	return out.String(), nil
 }
 
 // ListCases lists the leader's copy of the cases (this node's, with a
