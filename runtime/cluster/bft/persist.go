@@ -12,12 +12,13 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"time"
 
 	abci "github.com/cometbft/cometbft/abci/types"
 	"github.com/cometbft/cometbft/crypto/ed25519"
 	"github.com/cometbft/cometbft/crypto/secp256k1"
+
+	"github.com/knhk/knhk/internal/atomicfile"
 )
 
 // ErrBadState wraps every failure to load the application's saved
@@ -154,28 +155,8 @@ func (a *App) save() error {
 	if err != nil {
 		return err
 	}
-	tmp := a.persist.Path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
-	if err != nil {
+	if err := atomicfile.Write(a.persist.Path, b, 0o600); err != nil {
 		return err
-	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, a.persist.Path); err != nil {
-		return err
-	}
-	if d, err := os.Open(filepath.Dir(a.persist.Path)); err == nil {
-		d.Sync()
-		d.Close()
 	}
 	a.saved = a.height
 	a.offer(b)
