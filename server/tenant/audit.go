@@ -128,18 +128,8 @@ func (a *auditFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // tenant's records unless it is the default tenant's. The export is no
 // route of a tenant's mux, so it authenticates its caller itself.
 func (h *Host) serveExport(w http.ResponseWriter, r *http.Request, log *audit.Log) {
-	p, code, err := h.caller(r)
-	if err != nil {
-		server.WriteError(w, r, code, err.Error())
-		return
-	}
-	noteCaller(r, p)
-	if r.Method != http.MethodGet {
-		server.WriteError(w, r, connect.CodeInvalidArgument, "the audit export is a GET")
-		return
-	}
-	if p.Role < auth.RoleAdmin {
-		server.WriteError(w, r, connect.CodePermissionDenied, fmt.Sprintf("role %s may not export the audit log (needs admin)", p.Role))
+	p, ok := h.admin(w, r, http.MethodGet, "the audit export is a GET", "export the audit log")
+	if !ok {
 		return
 	}
 	format := r.URL.Query().Get("format")
@@ -164,6 +154,28 @@ func (h *Host) serveExport(w http.ResponseWriter, r *http.Request, log *audit.Lo
 	}
 	w.Header().Set("Content-Type", map[string]string{"json": "application/json", "csv": "text/csv", "html": "text/html; charset=utf-8"}[format])
 	w.Write(buf.Bytes())
+}
+
+// admin authenticates the caller of a route outside a tenant's mux that
+// only an admin may call with method: it answers the refusal itself
+// (unauthenticated, the wrong method, a lower role, naming what it may
+// not do) and reports whether the route may go on.
+func (h *Host) admin(w http.ResponseWriter, r *http.Request, method, wrongMethod, what string) (auth.Principal, bool) {
+	p, code, err := h.caller(r)
+	if err != nil {
+		server.WriteError(w, r, code, err.Error())
+		return p, false
+	}
+	noteCaller(r, p)
+	if r.Method != method {
+		server.WriteError(w, r, connect.CodeInvalidArgument, wrongMethod)
+		return p, false
+	}
+	if p.Role < auth.RoleAdmin {
+		server.WriteError(w, r, connect.CodePermissionDenied, fmt.Sprintf("role %s may not %s (needs admin)", p.Role, what))
+		return p, false
+	}
+	return p, true
 }
 
 // caller authenticates r's caller as ServeHTTP does (credential.go):

@@ -49,18 +49,8 @@ type EraseAnswer struct {
 }
 
 func (h *Host) serveErase(w http.ResponseWriter, r *http.Request) {
-	p, code, err := h.caller(r)
-	if err != nil {
-		server.WriteError(w, r, code, err.Error())
-		return
-	}
-	noteCaller(r, p)
-	if r.Method != http.MethodPost {
-		server.WriteError(w, r, connect.CodeInvalidArgument, "an erasure is a POST")
-		return
-	}
-	if p.Role < auth.RoleAdmin {
-		server.WriteError(w, r, connect.CodePermissionDenied, fmt.Sprintf("role %s may not erase data (needs admin)", p.Role))
+	p, ok := h.admin(w, r, http.MethodPost, "an erasure is a POST", "erase data")
+	if !ok {
 		return
 	}
 	q := r.URL.Query()
