@@ -179,7 +179,13 @@ func TestClusterProcessesSurviveLeaderKill(t *testing.T) {
 		t.Fatalf("export --server after failover: exit %d\n%s%s", code, out, errb)
 	}
 	// With n1 dead and n2 paused, n3 has no quorum: knhk history --stale
-	// still answers, from n3's own copy.
+	// still answers, from n3's own copy. First let n3 apply c1's end (its
+	// copy may lag the leader's a moment; without a quorum it would never
+	// learn that the end committed).
+	waitUntil(t, "c1 completed in n3's own copy", func() bool {
+		code, body := n3.get(t, "/console/api/case?id=c1&consistency=stale", "")
+		return code == 200 && strings.Contains(body, `"status": "completed"`)
+	})
 	if err := procs["n2"].cmd.Process.Signal(syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
 	}
