@@ -66,6 +66,11 @@ type Host struct {
 	// sessions are the console's signed-in sessions (session.go).
 	sessions sessions
 
+	// reloading serializes reload, so that a reload that finds the
+	// registry already read returns only once the one that read it has
+	// closed and erased what it must.
+	reloading sync.Mutex
+
 	mu      sync.Mutex
 	reg     *Registry
 	regTime time.Time // modification time of the registry read
@@ -421,6 +426,8 @@ func (h *Host) loop() {
 // tenants deleted since, and drops the rate state of tenants whose quota
 // changed (they reopen on their next call).
 func (h *Host) reload() error {
+	h.reloading.Lock()
+	defer h.reloading.Unlock()
 	fi, err := os.Stat(registryPath(h.opts.Data))
 	var mt time.Time
 	if err == nil {
