@@ -8,7 +8,6 @@ package host
 
 import (
 	"github.com/knhk/knhk/compiler/ir"
-	"github.com/knhk/knhk/runtime/engine"
 	"github.com/knhk/knhk/runtime/eval"
 )
 
@@ -17,12 +16,6 @@ import (
 //
 // Deprecated: there is nothing to convert; pass v.
 func ToEngine(v eval.Value) eval.Value { return v }
-
-// ToEngineAll boxes vs for [engine.Engine.Start] and
-// [engine.Engine.Signal].
-//
-// Deprecated: use [engine.Boxed].
-func ToEngineAll(vs []eval.Value) []any { return engine.Boxed(vs) }
 
 // FromEngine returns x, an eval.Value (possibly untyped, as a log or a
 // snapshot is read before it is applied) or a plain Go value
