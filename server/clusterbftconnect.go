@@ -13,7 +13,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"connectrpc.com/connect"
 
@@ -209,23 +208,7 @@ func (r *bftRPC) summary(id string) (*knhkv1.CaseSummary, error) {
 	if !ok {
 		return nil, bftConnectErr(fmt.Errorf("%w %s", engine.ErrUnknownCase, id))
 	}
-	p := r.a.prog
-	s := &knhkv1.CaseSummary{CaseId: id, Program: r.a.hash(), Status: st.Status.String(), StartUnixNano: r.a.app.FSM().Started(id)}
-	if int(st.Net) < len(p.Nets) {
-		s.Workflow = p.Nets[st.Net].Name
-	}
-	switch st.Status {
-	case engine.Completed:
-		if b, err := caseio.Result(p, p.Nets[st.Net], st.Result); err == nil {
-			s.ResultJson = string(b)
-		}
-	case engine.Failed, engine.Failing, engine.CompFailed:
-		s.Error = "case " + id + " failed: " + st.Error
-	case engine.Running:
-		s.Waiting = caseio.Waits(p, st)
-		s.Idle = len(s.Waiting) > 0 && len(st.Invs) == 0
-	}
-	return s, nil
+	return caseSummary(r.a.prog, r.a.hash(), id, st, r.a.app.FSM().Started(id)), nil
 }
 
 func (r *bftRPC) GetCase(ctx context.Context, req *connect.Request[knhkv1.GetCaseRequest]) (*connect.Response[knhkv1.GetCaseResponse], error) {
@@ -239,26 +222,7 @@ func (r *bftRPC) GetCase(ctx context.Context, req *connect.Request[knhkv1.GetCas
 // WaitCase polls this validator's copy until the case ends (or, with
 // or_waiting, is idle) or the timeout passes.
 func (r *bftRPC) WaitCase(ctx context.Context, req *connect.Request[knhkv1.WaitCaseRequest]) (*connect.Response[knhkv1.WaitCaseResponse], error) {
-	timeout := time.Duration(req.Msg.TimeoutMs) * time.Millisecond
-	if timeout <= 0 || timeout > time.Minute {
-		timeout = time.Minute
-	}
-	deadline := time.Now().Add(timeout)
-	for {
-		s, err := r.summary(req.Msg.CaseId)
-		if err != nil {
-			return nil, err
-		}
-		done := s.Status == "completed" || s.Status == "failed" || s.Status == "cancelled" || s.Status == "compensation-failed"
-		if done || req.Msg.OrWaiting && s.Idle || time.Now().After(deadline) {
-			return connect.NewResponse(&knhkv1.WaitCaseResponse{Case: s, Done: done}), nil
-		}
-		select {
-		case <-ctx.Done():
-			return nil, connect.NewError(connect.CodeDeadlineExceeded, ctx.Err())
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
+	return waitCase(ctx, req.Msg, func() (*knhkv1.CaseSummary, error) { return r.summary(req.Msg.CaseId) })
 }
 
 func (r *bftRPC) QueryCase(ctx context.Context, req *connect.Request[knhkv1.QueryCaseRequest]) (*connect.Response[knhkv1.QueryCaseResponse], error) {
@@ -283,19 +247,10 @@ func (r *bftRPC) ListCases(ctx context.Context, req *connect.Request[knhkv1.List
 	if m.KeyContains != "" {
 		return nil, connect.NewError(connect.CodeUnimplemented, fmt.Errorf("business keys are not kept in the Byzantine mode"))
 	}
-	from := 0
-	if m.PageToken != "" {
-		n, err := strconv.Atoi(m.PageToken)
-		if err != nil || n < 0 {
-			return nil, connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("bad page token %q", m.PageToken))
-		}
-		from = n
+	from, size, err := listPage(m)
+	if err != nil {
+		return nil, err
 	}
-	size := int(m.PageSize)
-	if size <= 0 {
-		size = 100
-	}
-	size = min(size, 1000)
 	out := &knhkv1.ListCasesResponse{}
 	ids := r.a.app.FSM().Cases(false)
 	for i := from; i < len(ids); i++ {
@@ -303,9 +258,7 @@ func (r *bftRPC) ListCases(ctx context.Context, req *connect.Request[knhkv1.List
 		if err != nil {
 			continue
 		}
-		if m.Workflow != "" && s.Workflow != m.Workflow || m.Status != "" && s.Status != m.Status ||
-			m.StartedAfterUnixNano != 0 && s.StartUnixNano < m.StartedAfterUnixNano ||
-			m.StartedBeforeUnixNano != 0 && s.StartUnixNano >= m.StartedBeforeUnixNano {
+		if !listMatch(m, s) {
 			continue
 		}
 		if len(out.Cases) == size {

@@ -137,8 +137,15 @@ func (r *clusterRPC) summary(ctx context.Context, id string) (*knhkv1.CaseSummar
 }
 
 func (r *clusterRPC) toSummary(id string, st *engine.State) *knhkv1.CaseSummary {
-	p := r.a.progOf(id)
-	s := &knhkv1.CaseSummary{CaseId: id, Program: r.a.caseHash(id), Status: st.Status.String(), StartUnixNano: r.a.n.FSM().Started(id), BusinessKey: r.a.n.FSM().Key(id)}
+	s := caseSummary(r.a.progOf(id), r.a.caseHash(id), id, st, r.a.n.FSM().Started(id))
+	s.BusinessKey = r.a.n.FSM().Key(id)
+	return s
+}
+
+// caseSummary is case id's replicated state st as a CaseSummary: a raft
+// node and a BFT validator describe a case through it.
+func caseSummary(p *ir.Program, hash, id string, st *engine.State, started int64) *knhkv1.CaseSummary {
+	s := &knhkv1.CaseSummary{CaseId: id, Program: hash, Status: st.Status.String(), StartUnixNano: started}
 	if int(st.Net) < len(p.Nets) {
 		s.Workflow = p.Nets[st.Net].Name
 	}
@@ -167,18 +174,24 @@ func (r *clusterRPC) GetCase(ctx context.Context, req *connect.Request[knhkv1.Ge
 // WaitCase polls the leader's copy until the case ends (or, with
 // or_waiting, is idle) or the timeout passes.
 func (r *clusterRPC) WaitCase(ctx context.Context, req *connect.Request[knhkv1.WaitCaseRequest]) (*connect.Response[knhkv1.WaitCaseResponse], error) {
-	timeout := time.Duration(req.Msg.TimeoutMs) * time.Millisecond
+	return waitCase(ctx, req.Msg, func() (*knhkv1.CaseSummary, error) { return r.summary(ctx, req.Msg.CaseId) })
+}
+
+// waitCase polls summary until the case ends (or, with or_waiting, is
+// idle) or m's timeout (at most a minute) passes.
+func waitCase(ctx context.Context, m *knhkv1.WaitCaseRequest, summary func() (*knhkv1.CaseSummary, error)) (*connect.Response[knhkv1.WaitCaseResponse], error) {
+	timeout := time.Duration(m.TimeoutMs) * time.Millisecond
 	if timeout <= 0 || timeout > time.Minute {
 		timeout = time.Minute
 	}
 	deadline := time.Now().Add(timeout)
 	for {
-		s, err := r.summary(ctx, req.Msg.CaseId)
+		s, err := summary()
 		if err != nil {
 			return nil, err
 		}
 		done := s.Status == "completed" || s.Status == "failed" || s.Status == "cancelled" || s.Status == "compensation-failed"
-		if done || req.Msg.OrWaiting && s.Idle || time.Now().After(deadline) {
+		if done || m.OrWaiting && s.Idle || time.Now().After(deadline) {
 			return connect.NewResponse(&knhkv1.WaitCaseResponse{Case: s, Done: done}), nil
 		}
 		select {
@@ -255,19 +268,10 @@ func (r *clusterRPC) ListCases(ctx context.Context, req *connect.Request[knhkv1.
 	if m.Status != "" && !statuses[m.Status] {
 		return nil, connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("unknown status %q (want running, completed, failing, failed, cancelled or compensation-failed)", m.Status))
 	}
-	from := 0
-	if m.PageToken != "" {
-		n, err := strconv.Atoi(m.PageToken)
-		if err != nil || n < 0 {
-			return nil, connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("bad page token %q", m.PageToken))
-		}
-		from = n
+	from, size, err := listPage(m)
+	if err != nil {
+		return nil, err
 	}
-	size := int(m.PageSize)
-	if size <= 0 {
-		size = 100
-	}
-	size = min(size, 1000)
 	if consistency(ctx) == cluster.Linearizable {
 		if err := r.a.n.VerifyLeader(); err != nil {
 			return nil, connectErr(err)
@@ -283,10 +287,7 @@ func (r *clusterRPC) ListCases(ctx context.Context, req *connect.Request[knhkv1.
 			continue
 		}
 		s := r.toSummary(id, st)
-		if m.Workflow != "" && s.Workflow != m.Workflow || m.Status != "" && s.Status != m.Status ||
-			m.StartedAfterUnixNano != 0 && s.StartUnixNano < m.StartedAfterUnixNano ||
-			m.StartedBeforeUnixNano != 0 && s.StartUnixNano >= m.StartedBeforeUnixNano ||
-			m.KeyContains != "" && !strings.Contains(s.BusinessKey, m.KeyContains) {
+		if !listMatch(m, s) || m.KeyContains != "" && !strings.Contains(s.BusinessKey, m.KeyContains) {
 			continue
 		}
 		if len(out.Cases) == size {
@@ -296,4 +297,29 @@ func (r *clusterRPC) ListCases(ctx context.Context, req *connect.Request[knhkv1.
 		out.Cases = append(out.Cases, s)
 	}
 	return connect.NewResponse(out), nil
+}
+
+// listPage reads m's page token and size (100 unless given, at most
+// 1000) as a raft node's and a BFT validator's ListCases page them.
+func listPage(m *knhkv1.ListCasesRequest) (from, size int, err error) {
+	if m.PageToken != "" {
+		n, err := strconv.Atoi(m.PageToken)
+		if err != nil || n < 0 {
+			return 0, 0, connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("bad page token %q", m.PageToken))
+		}
+		from = n
+	}
+	size = int(m.PageSize)
+	if size <= 0 {
+		size = 100
+	}
+	return from, min(size, 1000), nil
+}
+
+// listMatch reports whether s passes m's workflow, status and start-time
+// filters.
+func listMatch(m *knhkv1.ListCasesRequest, s *knhkv1.CaseSummary) bool {
+	return (m.Workflow == "" || s.Workflow == m.Workflow) && (m.Status == "" || s.Status == m.Status) &&
+		(m.StartedAfterUnixNano == 0 || s.StartUnixNano >= m.StartedAfterUnixNano) &&
+		(m.StartedBeforeUnixNano == 0 || s.StartUnixNano < m.StartedBeforeUnixNano)
 }
