@@ -110,11 +110,11 @@ func completeBatch(ctx context.Context, b *queue.Broker, done []TaskOutcome) []e
 			} else {
 				err = b.Complete(ctx, o.ID, o.Token, o.Result)
 			}
-			if e := taskError(err, field+".id"); e != nil {
-				if se, ok := e.(*Error); ok && se.Field == "token" {
-					se.Field = field + ".token"
-				} else if ok && se.Field == "result_json" {
-					se.Field = field + ".result_json"
+			if e := taskError(err, "id"); e != nil {
+				// The plain call's field, within this completion (an
+				// unknown task's "id" included).
+				if se, ok := e.(*Error); ok && se.Field != "" {
+					se.Field = field + "." + se.Field
 				}
 				errs[i] = e
 			}

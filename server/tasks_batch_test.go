@@ -101,6 +101,9 @@ func TestCompleteAndPollTasks(t *testing.T) {
 	if e := errs[1].(map[string]any); !strings.Contains(e["message"].(string), "twice") || e["field"] != "completions[2].id" {
 		t.Errorf("duplicate: %v", e)
 	}
+	if e := errs[3].(map[string]any); e["field"] != "completions[5].id" {
+		t.Errorf("unknown task: %v", e)
+	}
 	// The refused task is still held: its holder completes it, together
 	// with asking for the three second tasks.
 	var second []map[string]any
