@@ -19,6 +19,24 @@ import (
 // [eval.FromPlain]). A value of the wrong type is an error naming the
 // parameter.
 func (m *Machine) Args(xs []any, params []ir.Param) ([]eval.Value, error) {
+	return typeArgs(xs, params, func(x any, t ir.TypeID) (eval.Value, error) {
+		if v, ok := x.(eval.Value); ok {
+			return eval.Retype(m.Prog, v, t)
+		}
+		return eval.FromPlain(m.Prog, x, t)
+	})
+}
+
+// ValueArgs is [Machine.Args] for values that are eval values already
+// (a mail's payload): it retypes them without boxing them first.
+func (m *Machine) ValueArgs(vs []eval.Value, params []ir.Param) ([]eval.Value, error) {
+	return typeArgs(vs, params, func(v eval.Value, t ir.TypeID) (eval.Value, error) {
+		return eval.Retype(m.Prog, v, t)
+	})
+}
+
+// typeArgs gives each of xs the type of its parameter through one.
+func typeArgs[T any](xs []T, params []ir.Param, one func(T, ir.TypeID) (eval.Value, error)) ([]eval.Value, error) {
 	if len(xs) != len(params) {
 		return nil, fmt.Errorf("%d values for %d parameters", len(xs), len(params))
 	}
@@ -28,12 +46,7 @@ func (m *Machine) Args(xs []any, params []ir.Param) ([]eval.Value, error) {
 	out := make([]eval.Value, len(xs))
 	for i, x := range xs {
 		var err error
-		if v, ok := x.(eval.Value); ok {
-			out[i], err = eval.Retype(m.Prog, v, params[i].Type)
-		} else {
-			out[i], err = eval.FromPlain(m.Prog, x, params[i].Type)
-		}
-		if err != nil {
+		if out[i], err = one(x, params[i].Type); err != nil {
 			return nil, fmt.Errorf("%s: %w", params[i].Name, err)
 		}
 	}

@@ -274,7 +274,7 @@ func (e *Engine) Receive(ctx context.Context, id string, m Mail) error {
 	// The payload has the sender's types; the case holds its own.
 	vals := m.Payload
 	if d := e.m.signalDecl(&cr.s, m.Signal); d != nil {
-		if v, err := e.m.Args(Boxed(m.Payload), d.Params); err == nil {
+		if v, err := e.m.ValueArgs(m.Payload, d.Params); err == nil {
 			vals = v
 		}
 	}

@@ -86,7 +86,7 @@ func deliver(ctx context.Context, find Finder, m engine.Mail) (*engine.Engine, e
 		if len(sig.Params) != len(m.Payload) {
 			return nil, fmt.Errorf("%w: signal %s of case %s takes %d values, the send gave %d", engine.ErrUndeliverable, m.Signal, m.To, len(sig.Params), len(m.Payload))
 		}
-		if _, err := te.Machine().Args(engine.Boxed(m.Payload), sig.Params); err != nil {
+		if _, err := te.Machine().ValueArgs(m.Payload, sig.Params); err != nil {
 			return nil, fmt.Errorf("%w: the payload of signal %s does not fit case %s: %v", engine.ErrUndeliverable, m.Signal, m.To, err)
 		}
 	}
