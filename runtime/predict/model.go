@@ -16,6 +16,7 @@ import (
 
 	"github.com/knhk/knhk/runtime/export"
 	"github.com/knhk/knhk/runtime/predict/gbt"
+	"github.com/knhk/knhk/runtime/predict/nn"
 )
 
 // Options tune training.
@@ -227,7 +228,7 @@ func (m *Model) Predict(ps []Prefix) []Prediction {
 	for i := range ps {
 		row := x.RawRowView(i)
 		m.next.Predict(prob, row)
-		gbt.Softmax(prob, slices.Clone(prob))
+		nn.Softmax(prob, slices.Clone(prob))
 		best := 0
 		for j := range prob {
 			if prob[j] > prob[best] {

@@ -20,6 +20,8 @@ import (
 	"slices"
 
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/knhk/knhk/runtime/predict/nn"
 )
 
 // Params tune boosting.
@@ -160,7 +162,7 @@ func FitSoftmax(train *mat.Dense, y []int, val *mat.Dense, vy []int, k int, p Pa
 	gr := newGrower(train, p)
 	for round := 0; round < p.Rounds; round++ {
 		for i := range n {
-			softmax(pr, F[i*k:(i+1)*k])
+			nn.Softmax(pr, F[i*k:(i+1)*k])
 			for c := range k {
 				t := 0.0
 				if y[i] == c {
@@ -191,7 +193,7 @@ func FitSoftmax(train *mat.Dense, y []int, val *mat.Dense, vy []int, k int, p Pa
 			for c, t := range trees {
 				vF[i*k+c] += p.LR * t.Predict(x)
 			}
-			softmax(pr, vF[i*k:(i+1)*k])
+			nn.Softmax(pr, vF[i*k:(i+1)*k])
 			l -= math.Log(pr[vy[i]] + 1e-12)
 		}
 		if st.stop(l, len(m.Trees)) {
@@ -288,22 +290,4 @@ func nth(v []float64, k int) float64 {
 		}
 	}
 	return v[k]
-}
-
-// Softmax writes the softmax of z to p.
-func Softmax(p, z []float64) { softmax(p, z) }
-
-func softmax(p, z []float64) {
-	m := math.Inf(-1)
-	for _, v := range z {
-		m = max(m, v)
-	}
-	s := 0.0
-	for j, v := range z {
-		p[j] = math.Exp(v - m)
-		s += p[j]
-	}
-	for j := range p {
-		p[j] /= s
-	}
 }

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/knhk/knhk/runtime/predict/nn"
 )
 
 // steps draws rows whose target's distribution depends on the first of
@@ -93,7 +95,7 @@ func TestSoftmax(t *testing.T) {
 	out, p := make([]float64, 3), make([]float64, 3)
 	for i := range rows(va) {
 		m.Predict(out, va.RawRowView(i))
-		Softmax(p, out)
+		nn.Softmax(p, out)
 		if s := p[0] + p[1] + p[2]; math.Abs(s-1) > 1e-9 {
 			t.Fatalf("probabilities sum to %v", s)
 		}
