@@ -1,93 +1,16 @@
 package console
 
 import (
-	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/knhk/knhk/internal/browsertest"
 )
-
-// chromium returns the path of a Chromium to drive, skipping the test
-// when there is none, unless KNHK_REQUIRE_E2E (set by .ci/test.sh, which
-// installs Debian's chromium) makes that a failure.
-func chromium(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("KNHK_REQUIRE_E2E") != "" {
-		t.Fatal("no chromium on PATH (KNHK_REQUIRE_E2E is set): apt-get install chromium")
-	}
-	t.Skip("no chromium on PATH")
-	return ""
-}
-
-// browser starts a headless Chromium with a fresh profile and returns its
-// context.
-func browser(t *testing.T) context.Context {
-	t.Helper()
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromium(t)),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("no-default-browser-check", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1400, 1100),
-	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelCtx := chromedp.NewContext(actx)
-	ctx, cancelTime := context.WithTimeout(ctx, 90*time.Second)
-	t.Cleanup(func() {
-		cancelTime()
-		cancelCtx()
-		cancelAlloc()
-	})
-	return ctx
-}
-
-// waitJS polls a JavaScript condition until it holds.
-func waitJS(cond string) chromedp.Action[chromedp.Void] {
-	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
-		_, err := chromedp.Poll[bool](cond, chromedp.WithPollingTimeout(20*time.Second), chromedp.WithPollingInterval(50*time.Millisecond))(ctx, t)
-		if err != nil {
-			err = fmt.Errorf("waiting for %s: %w", cond, err)
-		}
-		return chromedp.Void{}, err
-	}
-}
-
-// text returns an action that stores the text of the first element
-// matching sel in *dst.
-func text(sel string, dst *string) chromedp.Action[chromedp.Void] {
-	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
-		v, err := chromedp.Text(chromedp.CSS(sel))(ctx, t)
-		*dst = v
-		return chromedp.Void{}, err
-	}
-}
-
-// eval returns an action that stores the value of a JavaScript
-// expression in *dst.
-func eval[T any](expr string, dst *T) chromedp.Action[chromedp.Void] {
-	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
-		v, err := chromedp.Evaluate[T](expr)(ctx, t)
-		*dst = v
-		return chromedp.Void{}, err
-	}
-}
 
 // TestBrowser drives the console in a real headless Chromium: two cases
 // are started through the API and appear in the list; the first is
@@ -97,7 +20,7 @@ func eval[T any](expr string, dst *T) chromedp.Action[chromedp.Void] {
 // the programs page shows the source. KNHK_CONSOLE_SCREENSHOT names a PNG
 // to keep a screenshot of the case page in.
 func TestBrowser(t *testing.T) {
-	ctx := browser(t)
+	ctx := browsertest.Start(t, 90*time.Second)
 	f := newFixture(t, "")
 	_, a := f.deployAndStart(t, "order-a")
 	_, b := f.deployAndStart(t, "order-b")
@@ -109,11 +32,11 @@ func TestBrowser(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`#cases tr[data-case=%q]`, b))),
 		chromedp.Click(chromedp.CSS(fmt.Sprintf(`#cases tr[data-case=%q] a.case-link`, a))),
 		chromedp.WaitVisible(chromedp.CSS(`#graph svg`)),
-		waitJS(`document.querySelector('pre[data-query="seen_count"]') !== null`),
-		text(`#status`, &status),
-		text(`#input`, &input),
-		text(`pre[data-query="seen_count"]`, &query),
-		text(`#history`, &history),
+		browsertest.WaitJS(`document.querySelector('pre[data-query="seen_count"]') !== null`),
+		browsertest.Text(`#status`, &status),
+		browsertest.Text(`#input`, &input),
+		browsertest.Text(`pre[data-query="seen_count"]`, &query),
+		browsertest.Text(`#history`, &history),
 	)
 	if err != nil {
 		t.Fatal(err)
@@ -125,7 +48,7 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("history is not the user-level view:\n%s", history)
 	}
 	var pending bool
-	if err := chromedp.Do(ctx, eval(`[...document.querySelectorAll('#graph g.node.pending')].some(g => g.textContent.includes('wait Decide'))`, &pending)); err != nil {
+	if err := chromedp.Do(ctx, browsertest.Eval(`[...document.querySelectorAll('#graph g.node.pending')].some(g => g.textContent.includes('wait Decide'))`, &pending)); err != nil {
 		t.Fatal(err)
 	}
 	if !pending {
@@ -136,12 +59,12 @@ func TestBrowser(t *testing.T) {
 	f.call(t, "SignalCase", map[string]string{"caseId": a, "name": "Decide", "payloadJson": `{"ok": true, "by": "ann"}`}, nil)
 	var endDone bool
 	err = chromedp.Do(ctx,
-		waitJS(`document.querySelector('#status').textContent === 'completed'`),
-		waitJS(`document.querySelector('#signal-ended') !== null`),
-		waitJS(`document.querySelector('#history').textContent.includes('Decide')`),
-		waitJS(`document.querySelector('#graph svg g.node.done') !== null && document.querySelector('#graph g.node.pending') === null`),
-		text(`#result`, &result),
-		eval(`document.querySelector('#graph svg #n0_v1').getAttribute('class').includes('done') &&
+		browsertest.WaitJS(`document.querySelector('#status').textContent === 'completed'`),
+		browsertest.WaitJS(`document.querySelector('#signal-ended') !== null`),
+		browsertest.WaitJS(`document.querySelector('#history').textContent.includes('Decide')`),
+		browsertest.WaitJS(`document.querySelector('#graph svg g.node.done') !== null && document.querySelector('#graph g.node.pending') === null`),
+		browsertest.Text(`#result`, &result),
+		browsertest.Eval(`document.querySelector('#graph svg #n0_v1').getAttribute('class').includes('done') &&
 			[...document.querySelectorAll('#graph g.node.done')].some(g => g.textContent.includes('wait Decide'))`, &endDone),
 	)
 	if err != nil {
@@ -168,8 +91,8 @@ func TestBrowser(t *testing.T) {
 		chromedp.SetValue(chromedp.CSS(`#signal-name`), "Decide"),
 		chromedp.SendKeys(chromedp.CSS(`#signal-payload`), `{"ok": false, "by": "bob"}`),
 		chromedp.Click(chromedp.CSS(`#signal-send`)),
-		waitJS(`document.querySelector('#status').textContent === 'failed'`),
-		text(`#case-error`, &msg),
+		browsertest.WaitJS(`document.querySelector('#status').textContent === 'failed'`),
+		browsertest.Text(`#case-error`, &msg),
 	)
 	if err != nil {
 		t.Fatal(err)
@@ -189,8 +112,8 @@ func TestBrowser(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`#signal-send`)),
 		chromedp.SendKeys(chromedp.CSS(`#signal-payload`), `{"ok": "yes", "by": "bob"}`),
 		chromedp.Click(chromedp.CSS(`#signal-send`)),
-		waitJS(`document.querySelector('#signal-result .error') !== null`),
-		text(`#signal-result`, &refusal),
+		browsertest.WaitJS(`document.querySelector('#signal-result .error') !== null`),
+		browsertest.Text(`#signal-result`, &refusal),
 	)
 	if err != nil {
 		t.Fatal(err)
@@ -206,7 +129,7 @@ func TestBrowser(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`#programs tbody tr a`)),
 		chromedp.Click(chromedp.CSS(`#programs tbody tr a`)),
 		chromedp.WaitVisible(chromedp.CSS(`pre.source`)),
-		text(`pre.source`, &src),
+		browsertest.Text(`pre.source`, &src),
 		chromedp.WaitVisible(chromedp.CSS(`.graph svg`)),
 	)
 	if err != nil {
@@ -220,8 +143,8 @@ func TestBrowser(t *testing.T) {
 	var rows int
 	err = chromedp.Do(ctx,
 		chromedp.Navigate(f.srv.URL+"/#/?status=completed"),
-		waitJS(fmt.Sprintf(`document.querySelector('#cases tr[data-case=%q]') !== null`, a)),
-		eval(`document.querySelectorAll('#cases tbody tr').length`, &rows),
+		browsertest.WaitJS(fmt.Sprintf(`document.querySelector('#cases tr[data-case=%q]') !== null`, a)),
+		browsertest.Eval(`document.querySelectorAll('#cases tbody tr').length`, &rows),
 	)
 	if err != nil {
 		t.Fatal(err)
@@ -231,7 +154,7 @@ func TestBrowser(t *testing.T) {
 	}
 	err = chromedp.Do(ctx,
 		chromedp.Navigate(f.srv.URL+"/#/?key=order-c"),
-		waitJS(fmt.Sprintf(`document.querySelector('#cases tr[data-case=%q]') !== null && document.querySelectorAll('#cases tbody tr').length === 1`, c)),
+		browsertest.WaitJS(fmt.Sprintf(`document.querySelector('#cases tr[data-case=%q]') !== null && document.querySelectorAll('#cases tbody tr').length === 1`, c)),
 	)
 	if err != nil {
 		t.Fatal(err)

@@ -2,11 +2,9 @@ package tenant
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -18,74 +16,13 @@ import (
 
 	knhkv1 "github.com/knhk/knhk/api/knhk/v1"
 	"github.com/knhk/knhk/api/knhk/v1/knhkv1connect"
+	"github.com/knhk/knhk/internal/browsertest"
 	"github.com/knhk/knhk/runtime/audit"
 	"github.com/knhk/knhk/server"
 	"github.com/knhk/knhk/server/auth"
 	"github.com/knhk/knhk/server/console"
 	"github.com/knhk/knhk/server/metrics"
 )
-
-// consoleChromium returns the path of a Chromium to drive, skipping the
-// test when there is none, unless KNHK_REQUIRE_E2E (set by .ci/test.sh)
-// makes that a failure.
-func consoleChromium(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("KNHK_REQUIRE_E2E") != "" {
-		t.Fatal("no chromium on PATH (KNHK_REQUIRE_E2E is set): apt-get install chromium")
-	}
-	t.Skip("no chromium on PATH")
-	return ""
-}
-
-func consoleBrowser(t *testing.T) context.Context {
-	t.Helper()
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(consoleChromium(t)),
-		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1400, 1100),
-	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelCtx := chromedp.NewContext(actx)
-	ctx, cancelTime := context.WithTimeout(ctx, 120*time.Second)
-	t.Cleanup(func() { cancelTime(); cancelCtx(); cancelAlloc() })
-	return ctx
-}
-
-func pollJS(cond string) chromedp.Action[chromedp.Void] {
-	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
-		_, err := chromedp.Poll[bool](cond, chromedp.WithPollingTimeout(20*time.Second), chromedp.WithPollingInterval(50*time.Millisecond))(ctx, t)
-		if err != nil {
-			err = fmt.Errorf("waiting for %s: %w", cond, err)
-		}
-		return chromedp.Void{}, err
-	}
-}
-
-func textOf(sel string, dst *string) chromedp.Action[chromedp.Void] {
-	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
-		v, err := chromedp.Text(chromedp.CSS(sel))(ctx, t)
-		*dst = v
-		return chromedp.Void{}, err
-	}
-}
-
-func evalInto[T any](expr string, dst *T) chromedp.Action[chromedp.Void] {
-	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
-		v, err := chromedp.Evaluate[T](expr)(ctx, t)
-		*dst = v
-		return chromedp.Void{}, err
-	}
-}
 
 // consoleFixture is knhk serve --tenants as cmd/knhk wires it: each
 // tenant with its own /metrics, tenant acme with a licence's metrics, and
@@ -184,7 +121,7 @@ func consoleFixture(t *testing.T) (*fixture, string) {
 // record of beta's; the usage page shows acme's counters; the licence
 // page shows acme's licence and says that beta has none.
 func TestConsoleTenancy(t *testing.T) {
-	ctx := consoleBrowser(t)
+	ctx := browsertest.Start(t, 120*time.Second)
 	f, url := consoleFixture(t)
 	acmeAdmin := f.priv(auth.Principal{Subject: "alice", Tenant: "acme", Role: auth.RoleAdmin})
 	acmeViewer := f.priv(auth.Principal{Subject: "victor", Tenant: "acme", Role: auth.RoleViewer})
@@ -215,37 +152,37 @@ func TestConsoleTenancy(t *testing.T) {
 	var options int
 	err = chromedp.Do(ctx,
 		chromedp.Navigate(url+"/#/audit"),
-		pollJS(`location.hash === '#/login' && document.querySelector('#login-form') !== null`),
+		browsertest.WaitJS(`location.hash === '#/login' && document.querySelector('#login-form') !== null`),
 		signIn("not-a-token"),
-		pollJS(`document.querySelector('#login-message.error') !== null`),
-		textOf(`#login-message`, &bad),
+		browsertest.WaitJS(`document.querySelector('#login-message.error') !== null`),
+		browsertest.Text(`#login-message`, &bad),
 		signIn(acmeViewer),
-		pollJS(`location.hash === '#/' && !document.getElementById('tenant-box').hidden`),
+		browsertest.WaitJS(`location.hash === '#/' && !document.getElementById('tenant-box').hidden`),
 		chromedp.Navigate(url+"/#/audit"),
-		pollJS(`document.querySelector('#audit-error') !== null`),
-		textOf(`#audit-error`, &refused),
+		browsertest.WaitJS(`document.querySelector('#audit-error') !== null`),
+		browsertest.Text(`#audit-error`, &refused),
 		signIn(betaAdmin),
-		pollJS(`location.hash === '#/'`),
+		browsertest.WaitJS(`location.hash === '#/'`),
 		signIn(acmeAdmin),
-		pollJS(`location.hash === '#/' && document.querySelectorAll('#tenant-switch option').length === 3`),
-		evalInto(`(s => s.options[s.selectedIndex].textContent)(document.getElementById('tenant-switch'))`, &switcher),
+		browsertest.WaitJS(`location.hash === '#/' && document.querySelectorAll('#tenant-switch option').length === 3`),
+		browsertest.Eval(`(s => s.options[s.selectedIndex].textContent)(document.getElementById('tenant-switch'))`, &switcher),
 		chromedp.Navigate(url+"/#/audit"),
-		pollJS(`document.querySelector('#audit-records tr[data-seq]') !== null`),
-		textOf(`#audit-verdict`, &verdict),
-		textOf(`#audit-records`, &records),
-		textOf(`#audit-criteria`, &criteria),
+		browsertest.WaitJS(`document.querySelector('#audit-records tr[data-seq]') !== null`),
+		browsertest.Text(`#audit-verdict`, &verdict),
+		browsertest.Text(`#audit-records`, &records),
+		browsertest.Text(`#audit-criteria`, &criteria),
 		chromedp.Navigate(url+"/#/usage"),
-		pollJS(`document.querySelector('#usage tr[data-metric]') !== null`),
-		textOf(`#usage`, &usage),
+		browsertest.WaitJS(`document.querySelector('#usage tr[data-metric]') !== null`),
+		browsertest.Text(`#usage`, &usage),
 		chromedp.Navigate(url+"/#/license"),
-		pollJS(`document.querySelector('#entitlement') !== null`),
-		textOf(`#entitlement`, &lic),
+		browsertest.WaitJS(`document.querySelector('#entitlement') !== null`),
+		browsertest.Text(`#entitlement`, &lic),
 		// Switch to beta with the switcher: the licence page follows.
 		chromedp.SetValue(chromedp.CSS(`#tenant-switch`), "1"),
-		evalInto(`document.getElementById('tenant-switch').dispatchEvent(new Event('change'))`, new(bool)),
-		pollJS(`(document.querySelector('#entitlement') || {}).textContent?.includes('No licence')`),
-		textOf(`#entitlement`, &betaLic),
-		evalInto(`document.querySelectorAll('#tenant-switch option').length`, &options),
+		browsertest.Eval(`document.getElementById('tenant-switch').dispatchEvent(new Event('change'))`, new(bool)),
+		browsertest.WaitJS(`(document.querySelector('#entitlement') || {}).textContent?.includes('No licence')`),
+		browsertest.Text(`#entitlement`, &betaLic),
+		browsertest.Eval(`document.querySelectorAll('#tenant-switch option').length`, &options),
 	)
 	if err != nil {
 		t.Fatal(err)

@@ -3,9 +3,11 @@ package tenant
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/knhk/knhk/internal/browsertest"
 	"github.com/knhk/knhk/server/auth"
 )
 
@@ -16,7 +18,7 @@ import (
 // Authorization header reaches the signed-in tenant; signing out ends
 // the session on the server.
 func TestConsoleSessionBrowser(t *testing.T) {
-	ctx := consoleBrowser(t)
+	ctx := browsertest.Start(t, 120*time.Second)
 	f, url := consoleFixture(t)
 	tok := f.priv(auth.Principal{Subject: "alice", Tenant: "acme", Role: auth.RoleAdmin})
 	var cookies, who, after string
@@ -25,18 +27,18 @@ func TestConsoleSessionBrowser(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`#login-token`)),
 		chromedp.SetValue(chromedp.CSS(`#login-token`), tok),
 		chromedp.Click(chromedp.CSS(`#login-submit`)),
-		pollJS(`location.hash === '#/' && !document.getElementById('tenant-box').hidden`),
-		evalInto(`document.cookie`, &cookies),
-		evalInto(`fetch('/console/api/whoami').then(async r => { window.who = r.status + ' ' + await r.text(); }) && true`, new(bool)),
-		pollJS(`window.who !== undefined`),
-		evalInto(`window.who`, &who),
+		browsertest.WaitJS(`location.hash === '#/' && !document.getElementById('tenant-box').hidden`),
+		browsertest.Eval(`document.cookie`, &cookies),
+		browsertest.Eval(`fetch('/console/api/whoami').then(async r => { window.who = r.status + ' ' + await r.text(); }) && true`, new(bool)),
+		browsertest.WaitJS(`window.who !== undefined`),
+		browsertest.Eval(`window.who`, &who),
 		chromedp.Navigate(url+"/#/login"),
 		chromedp.WaitVisible(chromedp.CSS(`#sign-out`)),
 		chromedp.Click(chromedp.CSS(`#sign-out`)),
-		pollJS(`document.getElementById('tenant-box').hidden`),
-		evalInto(`fetch('/console/api/whoami').then(r => { window.after = String(r.status); }) && true`, new(bool)),
-		pollJS(`window.after !== undefined`),
-		evalInto(`window.after`, &after),
+		browsertest.WaitJS(`document.getElementById('tenant-box').hidden`),
+		browsertest.Eval(`fetch('/console/api/whoami').then(r => { window.after = String(r.status); }) && true`, new(bool)),
+		browsertest.WaitJS(`window.after !== undefined`),
+		browsertest.Eval(`window.after`, &after),
 	)
 	if err != nil {
 		t.Fatal(err)
