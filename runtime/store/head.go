@@ -84,17 +84,11 @@ func decodeMarkSlot(b []byte) (mark, bool) {
 	return m, true
 }
 
-// readMark reads the newer valid slot of the mark of the segment at path;
-// complete is false when one slot is damaged.
-func readMark(r io.ReaderAt, path string) (m mark, complete bool, err error) {
-	b := make([]byte, markSlot1+markSlotSize)
-	n, err := r.ReadAt(b, 0)
-	if err != nil && err != io.EOF {
-		return mark{}, false, fmt.Errorf("store: read %s: %w", path, err)
-	}
-	b = b[:n]
-	valid := 0
-	for _, off := range []int{markSlot0, markSlot1} {
+// newerMark decodes the mark slots in b, which holds a segment's bytes
+// from offset base on, and returns the newer valid one and how many of
+// the two were valid.
+func newerMark(b []byte, base int) (m mark, valid int) {
+	for _, off := range []int{markSlot0 - base, markSlot1 - base} {
 		if len(b) < off+markSlotSize {
 			continue
 		}
@@ -105,6 +99,18 @@ func readMark(r io.ReaderAt, path string) (m mark, complete bool, err error) {
 			valid++
 		}
 	}
+	return m, valid
+}
+
+// readMark reads the newer valid slot of the mark of the segment at path;
+// complete is false when one slot is damaged.
+func readMark(r io.ReaderAt, path string) (m mark, complete bool, err error) {
+	b := make([]byte, markSlot1+markSlotSize)
+	n, err := r.ReadAt(b, 0)
+	if err != nil && err != io.EOF {
+		return mark{}, false, fmt.Errorf("store: read %s: %w", path, err)
+	}
+	m, valid := newerMark(b[:n], 0)
 	if valid == 0 {
 		return mark{}, false, corrupt(path, markSlot0, "both copies of the segment's acknowledged end are damaged")
 	}

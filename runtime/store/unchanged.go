@@ -36,14 +36,8 @@ func (s *Store) unchanged() bool {
 	if n, err := s.active.ReadAt(b, markSlot0); err != nil || n != len(b) {
 		return false
 	}
-	var cur mark
-	valid := false
-	for _, off := range []int{0, markSlot1 - markSlot0} {
-		if sm, ok := decodeMarkSlot(b[off:]); ok && (!valid || sm.gen > cur.gen) {
-			cur, valid = sm, true
-		}
-	}
-	return valid && cur == m
+	cur, valid := newerMark(b, markSlot0)
+	return valid > 0 && cur == m
 }
 
 // sameHead reports whether a and b describe the same HEAD file: HEAD is
