@@ -130,7 +130,8 @@ func parseSigned(token string) (*signedClaims, []byte, []byte, error) {
 	return &c, []byte(TokenPrefix + enc), sig, nil
 }
 
-// tokenLeeway is the clock skew allowed on exp and iat, as for JWTs.
+// tokenLeeway is the clock skew allowed on exp and iat, for knhk tokens
+// and JWTs alike.
 const tokenLeeway = 30 * time.Second
 
 // verifySigned checks a knhk token: its form; that it names the

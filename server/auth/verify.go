@@ -126,7 +126,7 @@ func (v *Verifier) Verify(token string) (Principal, error) {
 	opts := []jwt.ParserOption{
 		jwt.WithValidMethods([]string{"EdDSA", "ES256", "RS256"}),
 		jwt.WithExpirationRequired(),
-		jwt.WithLeeway(30 * time.Second),
+		jwt.WithLeeway(tokenLeeway),
 	}
 	if v.Issuer != "" {
 		opts = append(opts, jwt.WithIssuer(v.Issuer))
