@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sort"
 	"time"
 
 	abci "github.com/cometbft/cometbft/abci/types"
@@ -151,6 +152,9 @@ func (a *App) save() error {
 	for _, v := range a.vals {
 		s.Vals = append(s.Vals, savedVal{Type: v.pub.Type(), Key: v.pub.Bytes(), Power: v.power})
 	}
+	// In a fixed order: validators that save the same block offer the
+	// same snapshot, which state sync then fetches from all of them.
+	sort.Slice(s.Vals, func(i, j int) bool { return bytes.Compare(s.Vals[i].Key, s.Vals[j].Key) < 0 })
 	b, err := json.Marshal(&s)
 	if err != nil {
 		return err
