@@ -17,7 +17,6 @@ import (
 	knhkv1 "github.com/knhk/knhk/api/knhk/v1"
 	"github.com/knhk/knhk/runtime/engine"
 	"github.com/knhk/knhk/runtime/export"
-	"github.com/knhk/knhk/runtime/store"
 )
 
 // bftEvents folds case id's events into a state as a raft node's
@@ -50,20 +49,13 @@ func (r *bftRPC) GetHistory(_ context.Context, req *connect.Request[knhkv1.GetHi
 	}
 	out := &knhkv1.GetHistoryResponse{}
 	nm := &namer{p: &Program{Hash: r.a.hash(), prog: r.a.prog}, detail: m.Detail, from: m.From}
-	err := r.a.bftEvents(m.CaseId).read(evs, func(seq store.Seq, st *engine.State, ev *engine.Event) error {
-		h, i, ok := nm.next(seq, st, ev)
-		if !ok {
-			return nil
-		}
-		if len(out.Entries) == size {
-			out.Next = i
-			return errStop
-		}
-		out.Entries = append(out.Entries, historyPB(h))
-		return nil
-	}, nil)
+	var hs []HistoryEntry
+	err := r.a.bftEvents(m.CaseId).read(evs, nm.page(size, &hs, &out.Next), nil)
 	if err != nil && err != errStop {
 		return nil, bftConnectErr(err)
+	}
+	for _, h := range hs {
+		out.Entries = append(out.Entries, historyPB(h))
 	}
 	return connect.NewResponse(out), nil
 }
