@@ -132,7 +132,9 @@ func Train(names []string, cases []Case, o Options) (*Model, error) {
 		m.MaxTarget = max(m.MaxTarget, target(q))
 	}
 	p = params(o, len(all))
-	md := gbt.FitQuantile(m.set(fit), targets(fit), m.set(rest), targets(rest), 0.5, p, rng)
+	// The features of fit serve the median and both interval models.
+	fx, fy := m.set(fit), targets(fit)
+	md := gbt.FitQuantile(fx, fy, m.set(rest), targets(rest), 0.5, p, rng)
 	m.MedianRounds = len(md.Trees)
 	if len(rest) > 0 {
 		p.Rounds = max(m.MedianRounds*6/5, 1)
@@ -152,8 +154,9 @@ func Train(names []string, cases []Case, o Options) (*Model, error) {
 	}
 	p = params(o, len(fit))
 	lo, hi := (1-o.Level)/2, (1+o.Level)/2
-	m.lo = gbt.FitQuantile(m.set(fit), targets(fit), m.set(stop), targets(stop), lo, p, rng)
-	m.hi = gbt.FitQuantile(m.set(fit), targets(fit), m.set(stop), targets(stop), hi, p, rng)
+	sx, sy := m.set(stop), targets(stop)
+	m.lo = gbt.FitQuantile(fx, fy, sx, sy, lo, p, rng)
+	m.hi = gbt.FitQuantile(fx, fy, sx, sy, hi, p, rng)
 	scores := make([]float64, len(calib))
 	cx := m.set(calib)
 	for i, q := range calib {
