@@ -78,3 +78,26 @@ func TestSavedState(t *testing.T) {
 		}
 	}
 }
+
+// TestSavedStateSameOnEveryValidator: validators that save one block
+// write the same bytes, so that they offer one snapshot to state sync.
+func TestSavedStateSameOnEveryValidator(t *testing.T) {
+	c := newChain(t, 2, 3)
+	dir := t.TempDir()
+	for i, a := range c.apps {
+		if err := a.Persist(Persistence{Path: filepath.Join(dir, string(rune('a'+i)))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.block(0, nil, c.lease(c.keys[0], 1), c.event(c.keys[0], 1, c.start("c1", 0)))
+	for _, a := range c.apps {
+		if _, err := a.Commit(context.Background(), &abci.RequestCommit{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a, _ := os.ReadFile(filepath.Join(dir, "a"))
+	b, _ := os.ReadFile(filepath.Join(dir, "b"))
+	if len(a) == 0 || !bytes.Equal(a, b) {
+		t.Fatalf("the validators saved %d and %d bytes that differ", len(a), len(b))
+	}
+}
