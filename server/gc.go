@@ -19,7 +19,6 @@ import (
 	"runtime/debug"
 	"runtime/metrics"
 	"sync"
-	"sync/atomic"
 )
 
 const (
@@ -33,8 +32,7 @@ const (
 
 var tuning struct {
 	once sync.Once
-	on   atomic.Bool
-	last int
+	last int // the percentage set last
 }
 
 // TuneGC sets the collector's percentage (GOGC) after every collection
@@ -47,7 +45,6 @@ func TuneGC() bool {
 		return false
 	}
 	tuning.once.Do(func() {
-		tuning.on.Store(true)
 		tuning.last = 100
 		retune()
 		armTuner()
@@ -69,9 +66,6 @@ func gcPercentFor(live uint64) int {
 func armTuner() {
 	s := new([16]byte) // not tiny-allocated: its finalizer runs each cycle
 	runtime.SetFinalizer(s, func(*[16]byte) {
-		if !tuning.on.Load() {
-			return
-		}
 		retune()
 		armTuner()
 	})
