@@ -576,19 +576,9 @@ func complete(g []int, e map[[2]int]bool, start, end map[int]bool) bool {
 	return true
 }
 
-func groupIndex(groups [][]int) map[int]int {
-	g := map[int]int{}
-	for i, grp := range groups {
-		for _, a := range grp {
-			g[a] = i
-		}
-	}
-	return g
-}
-
 // classicXor sends each trace to the group that holds all its events.
 func classicXor(l clog, groups [][]int) []clog {
-	g := groupIndex(groups)
+	g := indexCut(groups)
 	out := make([]clog, len(groups))
 	for _, t := range l {
 		if len(t) == 0 {
@@ -609,7 +599,7 @@ func classicXor(l clog, groups [][]int) []clog {
 // classicSeq gives each group the first run of its events in each
 // trace (an empty trace where it has none).
 func classicSeq(l clog, groups [][]int) []clog {
-	g := groupIndex(groups)
+	g := indexCut(groups)
 	out := make([]clog, len(groups))
 	for i := range groups {
 		for _, t := range l {
@@ -632,7 +622,7 @@ func classicSeq(l clog, groups [][]int) []clog {
 
 // classicAnd projects each trace on each group.
 func classicAnd(l clog, groups [][]int) []clog {
-	g := groupIndex(groups)
+	g := indexCut(groups)
 	out := make([]clog, len(groups))
 	for i := range groups {
 		for _, t := range l {
@@ -651,7 +641,7 @@ func classicAnd(l clog, groups [][]int) []clog {
 // classicLoop gives each group every run of its events; a group with
 // no runs gets no log.
 func classicLoop(l clog, groups [][]int) []clog {
-	g := groupIndex(groups)
+	g := indexCut(groups)
 	var out []clog
 	for i := range groups {
 		var lo clog
