@@ -28,9 +28,6 @@ import (
 )
 
 func runBFTServe(e *env, o *serveOptions, c *clusterServeOptions, file string) int {
-	if (o.cert == "") != (o.key == "") {
-		return usageError(e, "give --tls-cert and --tls-key together")
-	}
 	logger, comp, code := clusterProgram(e, o, file)
 	if comp == nil {
 		return code

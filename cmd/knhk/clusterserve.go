@@ -88,6 +88,9 @@ func runClusterServe(e *env, o *serveOptions, c *clusterServeOptions, args []str
 	if len(refused) > 0 {
 		return usageError(e, "%s: not supported with --node or --bft (docs/cluster.md says what a node does)", strings.Join(refused, ", "))
 	}
+	if (o.cert == "") != (o.key == "") {
+		return usageError(e, "give --tls-cert and --tls-key together")
+	}
 	if c.bft != "" {
 		if o.license.file != "" {
 			return usageError(e, "--license is not enforced by a CometBFT validator yet; use it with --node")
@@ -99,9 +102,6 @@ func runClusterServe(e *env, o *serveOptions, c *clusterServeOptions, args []str
 	}
 	if c.voters < 1 {
 		return usageError(e, "--voters must be at least 1, got %d", c.voters)
-	}
-	if (o.cert == "") != (o.key == "") {
-		return usageError(e, "give --tls-cert and --tls-key together")
 	}
 	if (c.tlsCert == "") != (c.tlsKey == "") || (c.tlsCert == "") != (c.tlsCA == "") {
 		return usageError(e, "give --raft-tls-cert, --raft-tls-key and --raft-tls-ca together")
