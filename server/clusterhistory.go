@@ -107,25 +107,6 @@ func (a *ClusterAPI) history(ctx context.Context, id string, from int64, size in
 	return out, next, nil
 }
 
-// page returns an event reader's callback that appends the entries n
-// shows to *out until it holds size of them, then sets *next to the
-// number of the entry after them and stops with errStop: a raft node's
-// and a BFT validator's history pages are read through it.
-func (n *namer) page(size int, out *[]HistoryEntry, next *int64) func(store.Seq, *engine.State, *engine.Event) error {
-	return func(seq store.Seq, st *engine.State, ev *engine.Event) error {
-		h, i, ok := n.next(seq, st, ev)
-		if !ok {
-			return nil
-		}
-		if len(*out) == size {
-			*next = i
-			return errStop
-		}
-		*out = append(*out, h)
-		return nil
-	}
-}
-
 // watchHistory calls fn with each entry of case id from entry from on,
 // as the FSM applies them, until the case ends, ctx is done or fn
 // fails. On the leader (consistency Linearizable) it stops with the

@@ -168,18 +168,7 @@ func (s *Service) history(ctx context.Context, e *caseEntry, from int64, size in
 	var out []HistoryEntry
 	var next int64
 	nm := &namer{p: p, detail: detail, from: from}
-	err = s.events(ctx, p, e.id, func(seq store.Seq, st *engine.State, ev *engine.Event) error {
-		h, i, ok := nm.next(seq, st, ev)
-		if !ok {
-			return nil
-		}
-		if len(out) == size {
-			next = i
-			return errStop
-		}
-		out = append(out, h)
-		return nil
-	}, nil)
+	err = s.events(ctx, p, e.id, nm.page(size, &out, &next), nil)
 	if err != nil {
 		return nil, 0, internalUnlessCoded(err) // erase.go
 	}
@@ -322,4 +311,23 @@ func (s *Service) trace(ctx context.Context, e *caseEntry, w export.Writer) erro
 		history.Started(prog, st, next, add)
 		return werr
 	})
+}
+
+// page returns an event reader's callback that appends the entries n
+// shows to *out until it holds size of them, then sets *next to the
+// number of the entry after them and stops with errStop: a single
+// server, a raft node and a BFT validator read history pages through it.
+func (n *namer) page(size int, out *[]HistoryEntry, next *int64) func(store.Seq, *engine.State, *engine.Event) error {
+	return func(seq store.Seq, st *engine.State, ev *engine.Event) error {
+		h, i, ok := n.next(seq, st, ev)
+		if !ok {
+			return nil
+		}
+		if len(*out) == size {
+			*next = i
+			return errStop
+		}
+		*out = append(*out, h)
+		return nil
+	}
 }
