@@ -45,13 +45,14 @@ func predictCase(data, id string, mo predict.Options) (*predicted, error) {
 	if len(completions(target.trace).Events) == 0 {
 		return nil, fmt.Errorf("case %s has no completed step yet: nothing to predict from", id)
 	}
-	wf := target.row.Workflow
-	train := &export.Log{}
-	for _, c := range cases {
-		if c.row.Status == "completed" && c.row.Workflow == wf && c.row.ID != id {
-			train.Traces = append(train.Traces, completions(c.trace))
-		}
-	}
+	return trainAndPredict(cases, *target, completions(target.trace), mo)
+}
+
+// trainAndPredict trains on the completed cases of target's workflow in
+// cases (every one but target) and predicts run, target's completions.
+func trainAndPredict(cases []minedCase, target minedCase, run export.Trace, mo predict.Options) (*predicted, error) {
+	id, wf := target.row.ID, target.row.Workflow
+	train := completedOf(cases, wf, id)
 	d, err := predict.FromLog(train, 5)
 	if err != nil {
 		return nil, fmt.Errorf("workflow %s: %d completed cases: %w", wf, len(train.Traces), err)
@@ -60,7 +61,7 @@ func predictCase(data, id string, mo predict.Options) (*predicted, error) {
 	if err != nil {
 		return nil, fmt.Errorf("workflow %s: %w", wf, err)
 	}
-	pr, k, err := m.PredictTrace(completions(target.trace))
+	pr, k, err := m.PredictTrace(run)
 	if err != nil {
 		return nil, fmt.Errorf("case %s: %w", id, err)
 	}

@@ -130,20 +130,7 @@ func predictSavedCase(e *env, data, id string, mo predict.Options) (*predicted, 
 			fmt.Fprintf(e.stderr, "knhk: not using the saved model %s: %s; training in memory (knhk predict --save --data %s saves a new one)\n", path, why, data)
 		}
 	}
-	// Train in memory as predictCase does (same cases, same errors),
-	// without reading the data directory again.
-	train := completedOf(cases, wf, id)
-	d, err := predict.FromLog(train, 5)
-	if err != nil {
-		return nil, fmt.Errorf("workflow %s: %d completed cases: %w", wf, len(train.Traces), err)
-	}
-	m, err := predict.Train(d.Names, d.Cases, mo)
-	if err != nil {
-		return nil, fmt.Errorf("workflow %s: %w", wf, err)
-	}
-	pr, k, err := m.PredictTrace(run)
-	if err != nil {
-		return nil, fmt.Errorf("case %s: %w", id, err)
-	}
-	return &predicted{id: id, workflow: wf, events: k, pr: pr, level: m.Level, trainedOn: len(d.Cases)}, nil
+	// Train in memory as predictCase does, without reading the data
+	// directory again.
+	return trainAndPredict(cases, target, run, mo)
 }
