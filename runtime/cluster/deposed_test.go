@@ -15,7 +15,12 @@ import (
 // own, stale copy.
 func slowLeader(t *testing.T) *faultCluster {
 	slow := Timing{Heartbeat: 3 * time.Second, Election: 3 * time.Second, Lease: 3 * time.Second, Commit: 5 * time.Millisecond, Tick: 20 * time.Millisecond}
-	follower := Timing{Heartbeat: 700 * time.Millisecond, Election: 700 * time.Millisecond, Lease: 350 * time.Millisecond, Commit: 5 * time.Millisecond, Tick: 20 * time.Millisecond}
+	// The majority's timeouts scale with the race detector, as the other
+	// tests' do: with a fixed 350 ms lease, a CI run on a loaded machine
+	// waited 40 s without n2 or n3 leading and ready (a leader that
+	// misses its lease steps down before its barrier commits).
+	follower := Timing{Heartbeat: timingScale * 300 * time.Millisecond, Election: timingScale * 300 * time.Millisecond,
+		Lease: timingScale * 150 * time.Millisecond, Commit: 5 * time.Millisecond, Tick: 20 * time.Millisecond}
 	c := newFaultClusterTimed(t, compile(t, registerSource), newFaultNet(1), []string{"n1", "n2", "n3"},
 		map[string]Timing{"n1": slow, "n2": follower, "n3": follower})
 	if l := c.leader(t); l.ID() != "n1" {
@@ -29,7 +34,7 @@ func newMajorityLeader(t *testing.T, c *faultCluster) *Node {
 	c.net.isolate("n1", c.ids)
 	// Pre-vote makes the two wait until both stopped hearing from
 	// n1, which takes several election rounds on a loaded machine.
-	deadline := time.Now().Add(40 * time.Second)
+	deadline := time.Now().Add(90 * time.Second)
 	for time.Now().Before(deadline) {
 		for _, id := range []string{"n2", "n3"} {
 			if n := c.node(id); n.IsLeader() {
