@@ -184,6 +184,11 @@ func (n *Node) Deploy(ctx context.Context, name string, src []byte) (string, err
 	if _, ok := n.Program(h); ok {
 		return h, nil
 	}
+	if n.cfg.AdmitDeploy != nil {
+		if err := n.cfg.AdmitDeploy(h); err != nil {
+			return "", err
+		}
+	}
 	_, err = n.propose(ctx, &Command{Op: OpDeploy, Program: n.hash, Deploy: &Deploy{Name: name, Source: src, Hash: h}})
 	return h, err
 }

@@ -80,6 +80,15 @@ type Config struct {
 	// refuses the join (knhk serve --node --license: the licence's
 	// cluster_size).
 	AdmitJoin func(nodes int) error
+	// AdmitStart, if set, is asked by the leader before it proposes a
+	// new case of workflow (not a retried one); its error refuses the
+	// start, and release is called once the start committed or failed
+	// (a licence's concurrent cases and transitions, a tenant's cap).
+	// AdmitDeploy is asked likewise before a program new to the cluster
+	// is proposed. Both decide on the leader's FSM, which holds every
+	// committed entry (see admit.go).
+	AdmitStart  func(workflow string) (release func(), err error)
+	AdmitDeploy func(hash string) error
 }
 
 // Timing holds the raft timeouts and the leader's loops' periods.

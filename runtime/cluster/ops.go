@@ -58,6 +58,13 @@ func (n *Node) StartIn(ctx context.Context, program, reqID, key, id, wf string, 
 		if _, _, ok := n.fsm.Case(id); ok {
 			return fmt.Errorf("%w: %s", ErrCaseExists, id)
 		}
+		if n.cfg.AdmitStart != nil {
+			release, err := n.cfg.AdmitStart(wf)
+			if err != nil {
+				return err
+			}
+			defer release()
+		}
 		slot := newSlot(reqID)
 		slot.key = key
 		started := n.drive(l, eng, id, func(c context.Context) error { return eng.Start(withSlot(c, slot), id, wf, args) })

@@ -1,0 +1,159 @@
+// This file implements metering from the replicated log: a month's
+// usage counted from the events a replica's FSM committed, so that
+// every node that applied the log up to the same index reports the same
+// numbers (a node's own counters would count only what it ran while it
+// led), and the leader's licence checks count what the log holds.
+
+package cluster
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/knhk/knhk/runtime/engine"
+)
+
+// Usage is one month of a replica's committed events, counted as
+// runtime/meter counts a single server's log: Cases are start events,
+// Transitions fire and timer events (what a licence's
+// transitions_per_month limits), Events every event, StorageBytes the
+// bytes of the encoded events and their case ids.
+type Usage struct {
+	Month        string `json:"month"` // "2006-01", UTC
+	Cases        int64  `json:"cases"`
+	Transitions  int64  `json:"transitions"`
+	Events       int64  `json:"events"`
+	StorageBytes int64  `json:"storage_bytes"`
+	// Applied is the raft index the count is as of: replicas that
+	// applied the same index answer the same Usage.
+	Applied uint64 `json:"applied"`
+	// FirstIndex and LastIndex are the raft indexes of the month's first
+	// and last events (0 when there are none).
+	FirstIndex uint64 `json:"first_index"`
+	LastIndex  uint64 `json:"last_index"`
+	// Digest is the SHA-256, in hex, of the month's events in log
+	// order: for each, its raft index (8 bytes, big-endian), then its
+	// case id and its encoded event, each preceded by its length (4
+	// bytes, big-endian). It binds the counts to exactly those events.
+	Digest string `json:"digest"`
+}
+
+// UsageMonth returns the metering month of a Unix nanosecond time.
+func UsageMonth(ns int64) string { return time.Unix(0, ns).UTC().Format("2006-01") }
+
+// Usage counts month from the events the FSM holds, with the digest.
+// It walks every event; a licence check uses a [Meter] instead.
+func (f *FSM) Usage(month string) (Usage, error) {
+	type ev struct {
+		idx  uint64
+		id   string
+		data []byte
+	}
+	f.mu.RLock()
+	u := Usage{Month: month, Applied: f.applied}
+	var evs []ev
+	for id, r := range f.cases {
+		for _, e := range r.evs {
+			evs = append(evs, ev{e.Index, id, e.Data})
+		}
+	}
+	f.mu.RUnlock()
+	sort.Slice(evs, func(i, j int) bool { return evs[i].idx < evs[j].idx })
+	h := sha256.New()
+	var buf []byte
+	for _, e := range evs {
+		d, err := engine.DecodeEvent(e.data)
+		if err != nil {
+			return Usage{}, err
+		}
+		if UsageMonth(d.Time) != month {
+			continue
+		}
+		u.add(d.Kind, len(e.id)+len(e.data))
+		if u.FirstIndex == 0 {
+			u.FirstIndex = e.idx
+		}
+		u.LastIndex = e.idx
+		buf = binary.BigEndian.AppendUint64(buf[:0], e.idx)
+		buf = binary.BigEndian.AppendUint32(buf, uint32(len(e.id)))
+		buf = append(buf, e.id...)
+		buf = binary.BigEndian.AppendUint32(buf, uint32(len(e.data)))
+		h.Write(buf)
+		h.Write(e.data)
+	}
+	u.Digest = hex.EncodeToString(h.Sum(nil))
+	return u, nil
+}
+
+func (u *Usage) add(k engine.EventKind, bytes int) {
+	u.Events++
+	u.StorageBytes += int64(bytes)
+	switch k {
+	case engine.EvStart:
+		u.Cases++
+	case engine.EvFire, engine.EvTimer:
+		u.Transitions++
+	}
+}
+
+// Meter keeps a replica's monthly counts up to date as the FSM applies,
+// reading only the events applied since it last looked: what a licence
+// check asks on every start.
+type Meter struct {
+	f *FSM
+
+	mu       sync.Mutex
+	seen     map[string]int // events counted, by case
+	restores uint64         // the FSM's restores when seen was made
+	months   map[string]*Usage
+}
+
+// NewMeter returns a Meter of f.
+func NewMeter(f *FSM) *Meter { return &Meter{f: f} }
+
+// Month returns month's counts (without the digest: see [FSM.Usage]).
+func (m *Meter) Month(month string) (Usage, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	f := m.f
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	if m.seen == nil || m.restores != f.restores {
+		// A snapshot replaced the cases: count again from it.
+		m.seen, m.restores, m.months = map[string]int{}, f.restores, map[string]*Usage{}
+	}
+	for id, r := range f.cases {
+		from := m.seen[id]
+		if from >= len(r.evs) {
+			continue
+		}
+		for _, e := range r.evs[from:] {
+			d, err := engine.DecodeEvent(e.Data)
+			if err != nil {
+				return Usage{}, err
+			}
+			mo := UsageMonth(d.Time)
+			u := m.months[mo]
+			if u == nil {
+				u = &Usage{Month: mo}
+				m.months[mo] = u
+			}
+			u.add(d.Kind, len(id)+len(e.Data))
+			if u.FirstIndex == 0 || e.Index < u.FirstIndex {
+				u.FirstIndex = e.Index
+			}
+			u.LastIndex = max(u.LastIndex, e.Index)
+		}
+		m.seen[id] = len(r.evs)
+	}
+	u := Usage{Month: month}
+	if c := m.months[month]; c != nil {
+		u = *c
+	}
+	u.Applied = f.applied
+	return u, nil
+}
