@@ -72,4 +72,3 @@ func (g *LicenseGate) now() time.Time {
 	}
 	return time.Now()
 }
-
