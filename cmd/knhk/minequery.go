@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/knhk/knhk/runtime/anomaly"
@@ -23,29 +24,6 @@ type predicted struct {
 	pr           predict.Prediction
 	level        float64
 	trainedOn    int
-}
-
-// predictCase trains on the completed cases of case id's workflow in the
-// data directory (every one but id) and predicts id's next step and
-// remaining time.
-func predictCase(data, id string, mo predict.Options) (*predicted, error) {
-	cases, err := mineData(data)
-	if err != nil {
-		return nil, err
-	}
-	var target *minedCase
-	for i := range cases {
-		if cases[i].row.ID == id {
-			target = &cases[i]
-		}
-	}
-	if target == nil {
-		return nil, fmt.Errorf("unknown case %s in %s", id, data)
-	}
-	if len(completions(target.trace).Events) == 0 {
-		return nil, fmt.Errorf("case %s has no completed step yet: nothing to predict from", id)
-	}
-	return trainAndPredict(cases, *target, completions(target.trace), mo)
 }
 
 // trainAndPredict trains on the completed cases of target's workflow in
@@ -101,7 +79,10 @@ type dataMiner struct{ data string }
 var _ worker.Miner = dataMiner{}
 
 func (m dataMiner) Predict(_ context.Context, id string) (worker.Prediction, error) {
-	p, err := predictCase(m.data, id, predict.Options{Seed: 1})
+	// The saved model when it is fresh, as knhk predict CASE; why one is
+	// passed over goes to the process's stderr (the run's or the
+	// server's), where knhk predict would print it.
+	p, err := predictSavedCase(os.Stderr, m.data, id, predict.Options{Seed: 1})
 	if err != nil {
 		return worker.Prediction{}, err
 	}

@@ -187,7 +187,7 @@ type casePrediction struct {
 }
 
 func runPredictCase(e *env, o *predictOptions, id string) int {
-	cp, err := predictSavedCase(e, o.data, id, o.model())
+	cp, err := predictSavedCase(e.stderr, o.data, id, o.model())
 	if err != nil {
 		fmt.Fprintf(e.stderr, "knhk: %v\n", err)
 		return exitUser

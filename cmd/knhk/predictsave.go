@@ -10,6 +10,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"path/filepath"
 	"regexp"
@@ -91,10 +92,13 @@ func runPredictSave(e *env, o *predictOptions) int {
 }
 
 // predictSavedCase predicts for case id with the model saved for its
-// workflow when that model is usable, and otherwise, as predictCase
-// (the query mining.predict) does, by training in memory; it never
-// writes.
-func predictSavedCase(e *env, data, id string, mo predict.Options) (*predicted, error) {
+// workflow when that model is usable, and otherwise by training in
+// memory on the workflow's other completed cases, saying on warn why a
+// saved model was passed over; it never writes. knhk predict CASE and
+// the query mining.predict both answer through it, so a workflow that
+// asks gets the same answer as the command and is spared the training
+// while a fresh model is saved.
+func predictSavedCase(warn io.Writer, data, id string, mo predict.Options) (*predicted, error) {
 	cases, err := mineData(data)
 	if err != nil {
 		return nil, err
@@ -127,10 +131,9 @@ func predictSavedCase(e *env, data, id string, mo predict.Options) (*predicted, 
 			}
 		}
 		if why != "" {
-			fmt.Fprintf(e.stderr, "knhk: not using the saved model %s: %s; training in memory (knhk predict --save --data %s saves a new one)\n", path, why, data)
+			fmt.Fprintf(warn, "knhk: not using the saved model %s: %s; training in memory (knhk predict --save --data %s saves a new one)\n", path, why, data)
 		}
 	}
-	// Train in memory as predictCase does, without reading the data
-	// directory again.
+	// Train in memory, without reading the data directory again.
 	return trainAndPredict(cases, target, run, mo)
 }
