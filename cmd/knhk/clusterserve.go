@@ -21,6 +21,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/hashicorp/raft"
+
 	"github.com/knhk/knhk/compiler/ir"
 	"github.com/knhk/knhk/lang/source"
 	"github.com/knhk/knhk/runtime/cluster"
@@ -53,7 +55,9 @@ func (c *clusterServeOptions) on() bool { return c.node != "" || c.bft != "" }
 var clusterFlags = map[string]bool{"data": true, "listen": true, "max-body": true, "log-format": true, "log-level": true,
 	"tls-cert": true, "tls-key": true, "token-file": true,
 	"node": true, "raft": true, "raft-advertise": true, "join": true, "labels": true, "voters": true, "raft-tls-cert": true, "raft-tls-key": true, "raft-tls-ca": true,
-	"bft": true, "drive": true, "license": true, "license-trust": true, "lease": true}
+	"bft": true, "drive": true, "license": true, "license-trust": true, "lease": true,
+	// --tenants on a raft node: clustertenants.go.
+	"tenants": true, "auth-keys": true, "auth-issuer": true, "auth-audience": true, "auth-trust": true, "require-nonce": true, "tls-client-ca": true}
 
 // clusterServeFlags defines the cluster flags of knhk serve.
 func clusterServeFlags(fs *flag.FlagSet) *clusterServeOptions {
@@ -92,6 +96,9 @@ func runClusterServe(e *env, o *serveOptions, c *clusterServeOptions, args []str
 		return usageError(e, "give --tls-cert and --tls-key together")
 	}
 	if c.bft != "" {
+		if o.tenants.on {
+			return usageError(e, "--tenants does not work with --bft yet; use it with --node")
+		}
 		if o.license.file != "" {
 			return usageError(e, "--license is not enforced by a CometBFT validator yet; use it with --node")
 		}
@@ -156,6 +163,26 @@ func runClusterServe(e *env, o *serveOptions, c *clusterServeOptions, args []str
 	}
 	lines := metrics.LineWriter(logger, slog.LevelWarn)
 	defer lines.Close()
+	// With --tenants every tenant's raft group shares the node's raft
+	// listener (clustertenants.go).
+	var gmux *cluster.GroupMux
+	var trans raft.Transport
+	if o.tenants.on {
+		if tlsCfg != nil {
+			gmux, err = cluster.ListenTLSGroupMux(c.raft, tlsCfg)
+		} else {
+			gmux, err = cluster.ListenTCPGroupMux(c.raft, c.advertise)
+		}
+		if err == nil {
+			trans, err = gmux.Transport("", lines)
+		}
+		if err != nil {
+			ln.Close()
+			fmt.Fprintf(e.stderr, "knhk: raft transport on %s: %v\n", c.raft, err)
+			return exitUser
+		}
+		defer gmux.Close() // after the node's Close
+	}
 	// The leader's broker of queue tasks (workers poll any node).
 	q := cluster.NewQueue(queue.Options{Lease: o.lease})
 	m := metrics.New(metrics.Options{})
@@ -165,8 +192,9 @@ func runClusterServe(e *env, o *serveOptions, c *clusterServeOptions, args []str
 		Program: comp.prog, Eval: &host.Evaluator{Kernels: kernelRunner()}, TLS: tlsCfg, Voters: c.voters, LogOutput: lines, AdmitJoin: admitJoin,
 		Worker: m.Worker(worker.New(comp.prog, worker.Options{DataDir: o.data, BaseDir: filepath.Dir(args[0]), Log: lines, Queue: q})), Queue: q,
 		// Deploys are log commands every node compiles through the gate.
-		Compile: server.ClusterCompile,
-		Prober:  sec.Prober(), // reads peers' status with the token, over TLS
+		Compile:   server.ClusterCompile,
+		Prober:    sec.Prober(), // reads peers' status with the token, over TLS
+		Transport: trans,        // nil without --tenants: the node listens itself
 		WorkerFor: func(p *ir.Program) engine.Worker {
 			return m.Worker(worker.New(p, worker.Options{DataDir: o.data, BaseDir: filepath.Dir(args[0]), Log: lines, Queue: q}))
 		},
@@ -183,8 +211,28 @@ func runClusterServe(e *env, o *serveOptions, c *clusterServeOptions, args []str
 	h.Sources = map[string]map[int32]*source.File{n.ProgramHash(): comp.files}
 	h.MountMetrics(m, health)        // /metrics, /healthz, /readyz
 	console.Mount(h.ConsoleMux(), h) // the web console at /, as on a single knhk serve
+	var handler http.Handler = h
+	var tenants *clusterTenants
+	if o.tenants.on {
+		tenants, err = openClusterTenants(clusterTenantsConfig{flags: &o.tenants, o: o, c: c, comp: comp, file: args[0], own: n, mux: gmux, sec: sec,
+			api: api, labels: labels, logger: logger, lines: lines, founding: c.join == ""})
+		if err != nil {
+			ln.Close()
+			fmt.Fprintf(e.stderr, "knhk: %v\n", err)
+			return exitUser
+		}
+		defer tenants.close(context.Background())
+		handler = tenants.front(h)
+	} else if o.tenants.keys != "" || o.tenants.issuer != "" || o.tenants.audience != "" || o.tenants.signers != "" || o.tenants.requireNonce {
+		ln.Close()
+		return usageError(e, "--auth-keys, --auth-issuer, --auth-audience, --auth-trust and --require-nonce need --tenants")
+	}
 	health.Ready()
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+	if err := o.tenants.clientCA(srv, o.cert != ""); err != nil { // --tls-client-ca: tenantserve.go
+		ln.Close()
+		return usageError(e, "%v", err)
+	}
 	serveErr := make(chan error, 1)
 	go func() {
 		if o.cert != "" {

@@ -118,9 +118,6 @@ knhk cluster manages it.
 		c := clusterServeFlags(fs) // --node and the rest: clusterserve.go
 		return func(e *env, args []string) int {
 			if c.on() {
-				if o.tenants.on {
-					return usageError(e, "--tenants does not work with --node yet")
-				}
 				return runClusterServe(e, &o, c, args)
 			}
 			return runServe(e, &o, args)

@@ -82,35 +82,9 @@ func openTenants(f *tenantFlags, data, token string, maxBody int64, lines io.Wri
 		}
 		return nil, nil
 	}
-	if _, err := tenant.IssuerKey(data); err != nil {
-		return nil, fmt.Errorf("the tenants' issuer key: %w", err)
-	}
-	b, err := os.ReadFile(tenant.PubPath(data))
+	is, err := tenantIssuers(f, data, token)
 	if err != nil {
 		return nil, err
-	}
-	own, err := auth.ParseKeys(tenant.PubPath(data), b)
-	if err != nil {
-		return nil, err
-	}
-	signers, err := tokenSigners(data, f.signers)
-	if err != nil {
-		return nil, err
-	}
-	is := &auth.Issuers{Static: token, ByIssuer: map[string]*auth.Verifier{tenant.Issuer: {Keys: own, Signers: signers, Issuer: tenant.Issuer}}}
-	if f.keys != "" {
-		if f.issuer == "" || f.issuer == tenant.Issuer {
-			return nil, fmt.Errorf("--auth-keys needs --auth-issuer, the iss claim of its tokens (not %q)", tenant.Issuer)
-		}
-		b, err := os.ReadFile(f.keys)
-		if err != nil {
-			return nil, fmt.Errorf("--auth-keys: %v", unwrapPathError(err))
-		}
-		keys, err := auth.ParseKeys(f.keys, b)
-		if err != nil {
-			return nil, err
-		}
-		is.ByIssuer[f.issuer] = &auth.Verifier{Keys: keys, Issuer: f.issuer, Audience: f.audience}
 	}
 	// Each tenant has its own metrics, at its own /metrics, and its own
 	// keys and licence (tenantkeys.go).
@@ -163,6 +137,44 @@ func openTenants(f *tenantFlags, data, token string, maxBody int64, lines io.Wri
 		return nil, err
 	}
 	return &tenantServe{host: h}, nil
+}
+
+// tenantIssuers returns the verifier of the tenants' tokens: those of
+// the data directory's issuer key (made when missing, so tokens issued
+// later verify), of --auth-trust and of --auth-keys, and token, the
+// --token-file token of the default tenant's admin.
+func tenantIssuers(f *tenantFlags, data, token string) (*auth.Issuers, error) {
+	if _, err := tenant.IssuerKey(data); err != nil {
+		return nil, fmt.Errorf("the tenants' issuer key: %w", err)
+	}
+	b, err := os.ReadFile(tenant.PubPath(data))
+	if err != nil {
+		return nil, err
+	}
+	own, err := auth.ParseKeys(tenant.PubPath(data), b)
+	if err != nil {
+		return nil, err
+	}
+	signers, err := tokenSigners(data, f.signers)
+	if err != nil {
+		return nil, err
+	}
+	is := &auth.Issuers{Static: token, ByIssuer: map[string]*auth.Verifier{tenant.Issuer: {Keys: own, Signers: signers, Issuer: tenant.Issuer}}}
+	if f.keys != "" {
+		if f.issuer == "" || f.issuer == tenant.Issuer {
+			return nil, fmt.Errorf("--auth-keys needs --auth-issuer, the iss claim of its tokens (not %q)", tenant.Issuer)
+		}
+		b, err := os.ReadFile(f.keys)
+		if err != nil {
+			return nil, fmt.Errorf("--auth-keys: %v", unwrapPathError(err))
+		}
+		keys, err := auth.ParseKeys(f.keys, b)
+		if err != nil {
+			return nil, err
+		}
+		is.ByIssuer[f.issuer] = &auth.Verifier{Keys: keys, Issuer: f.issuer, Audience: f.audience}
+	}
+	return is, nil
 }
 
 // tokenSigners returns the composite keys knhk tokens may be signed

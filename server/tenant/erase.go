@@ -97,6 +97,9 @@ func (h *Host) eraseService(id string) (*server.Service, connect.Code, error) {
 	if err != nil {
 		return nil, code, err
 	}
+	if t.group != nil {
+		return nil, connect.CodeUnimplemented, errGroupErase
+	}
 	return t.svc, 0, nil
 }
 

@@ -32,6 +32,11 @@ type Options struct {
 	// Open opens the Service of a tenant in dir; admit, when not nil, is
 	// the tenant's running-case cap, for server.Options.AdmitStart.
 	Open func(id, dir string, admit func(workflow string) (func(), error)) (*server.Service, error)
+	// OpenGroup, when set, opens tenants instead of Open: a tenant is
+	// then served by the Group it returns (group.go), and every active
+	// tenant is opened as soon as the registry lists it, so that a
+	// cluster's tenant groups run on every node before a call comes.
+	OpenGroup func(id, dir string, admit func(workflow string) (func(), error)) (Group, error)
 	// Mount, if set, adds a tenant's own handlers to its mux once it is
 	// open (knhk serve: the tenant's /metrics).
 	Mount func(id string, svc *server.Service, mux *server.Mux)
@@ -92,6 +97,7 @@ type served struct {
 	err    error
 	svc    *server.Service
 	mux    *server.Mux
+	group  Group // instead of svc and mux, with Options.OpenGroup
 	cap    *runningCap
 	mu     sync.Mutex // guards quota and bucket, which a reload replaces
 	quota  Quota
@@ -292,6 +298,10 @@ func (h *Host) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer release()
+	if t.group != nil {
+		h.serveGroup(t, w, r)
+		return
+	}
 	t.mux.ServeHTTP(w, r)
 }
 
@@ -371,12 +381,26 @@ func (h *Host) serve(id string, q Quota, rev int) (*served, error) {
 }
 
 func (h *Host) openTenant(id string, s *served) error {
-	s.cap = &runningCap{count: func() int { return running(s.svc) }}
+	s.cap = &runningCap{count: func() int {
+		if s.group != nil {
+			return s.group.Running()
+		}
+		return running(s.svc)
+	}}
 	s.cap.setMax(s.quota.MaxRunning)
 	admit := func(string) (func(), error) { return s.cap.admit(id) }
 	dir := DataDir(h.opts.Data, id)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
+	}
+	if h.opts.OpenGroup != nil {
+		g, err := h.opts.OpenGroup(id, dir, admit)
+		if err != nil {
+			return fmt.Errorf("tenant %s: %w", id, err)
+		}
+		s.group = g
+		h.opts.Logf("tenant %s opened (raft group)", id)
+		return nil
 	}
 	svc, err := h.opts.Open(id, dir, admit)
 	if err != nil {
@@ -390,6 +414,14 @@ func (h *Host) openTenant(id string, s *served) error {
 	}
 	h.opts.Logf("tenant %s opened (%s)", id, dir)
 	return nil
+}
+
+// close closes the tenant's Service or Group.
+func (s *served) close(ctx context.Context) error {
+	if s.group != nil {
+		return s.group.Close(ctx)
+	}
+	return s.svc.Close(ctx)
 }
 
 // running counts the cases svc runs now.
@@ -463,12 +495,23 @@ func (h *Host) reload() error {
 			s.setQuota(t.Quota, h.opts.Now())
 		}
 	}
+	var opening []*Tenant
 	for _, t := range reg.Tenants {
 		if t.State == Deleted {
 			gone = append(gone, t.ID)
 		}
+		if h.opts.OpenGroup != nil && t.State != Deleted && h.open[t.ID] == nil && h.closing[t.ID] == nil {
+			opening = append(opening, t)
+		}
 	}
 	h.mu.Unlock()
+	for _, t := range opening {
+		go func(id string, q Quota, rev int) {
+			if _, err := h.serve(id, q, rev); err != nil {
+				h.opts.Logf("%v", err)
+			}
+		}(t.ID, t.Quota, t.Revision)
+	}
 	for _, s := range closing {
 		h.closeServed(s)
 	}
@@ -504,7 +547,7 @@ func (h *Host) closeServed(s *served) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := s.svc.Close(ctx); err != nil {
+	if err := s.close(ctx); err != nil {
 		h.opts.Logf("tenant %s: %v", s.id, err)
 	}
 	if h.opts.Closed != nil {
@@ -549,7 +592,7 @@ func (h *Host) Close(ctx context.Context) error {
 		if s.err != nil {
 			continue
 		}
-		if err := s.svc.Close(ctx); err != nil {
+		if err := s.close(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("tenant %s: %w", id, err))
 		}
 		if h.opts.Closed != nil {

@@ -1,0 +1,399 @@
+// This file implements knhk serve --node ID --tenants: the tenants of
+// knhk tenant on a raft cluster. Each tenant is a raft group of its own
+// on the cluster's nodes (runtime/cluster: GroupMux, Follow), so every
+// node serves every tenant, a tenant's cases, programs and queues are
+// replicated in its own log, and a tenant's calls reach only its group.
+//
+// Why a group per tenant rather than the tenant's id in every command
+// of one log: the cluster's API, console, history, queues and deploys
+// (package server, runtime/cluster) all work on one node's FSM, and a
+// group per tenant reuses all of them unchanged, isolated by
+// construction as a single server's tenants are by directory; a
+// tenant's snapshot, log and erasure are its own; one tenant's burst of
+// commands does not queue behind another's in one log. The cost is a
+// raft instance per tenant per node: a log, a heartbeat per follower
+// per heartbeat interval when busy (hashicorp/raft sends none while
+// idle beyond the leader's), and a few goroutines, all sharing the
+// node's one raft listener. Tens to a few hundred tenants per node fit;
+// thousands would want tenants multiplexed in one group.
+//
+// A tenant's group is born on the cluster's founding node (the one
+// started without --join), as a group of one: only that node ever
+// bootstraps it, so no two nodes can start two histories of one
+// tenant. Its leader adds the cluster's other nodes (Follow); until
+// the founding node has opened a new tenant's group, the tenant has no
+// leader and its calls answer "unavailable".
+
+package main
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"connectrpc.com/connect"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/knhk/knhk/compiler/ir"
+	"github.com/knhk/knhk/lang/source"
+	"github.com/knhk/knhk/runtime/cluster"
+	"github.com/knhk/knhk/runtime/engine"
+	"github.com/knhk/knhk/runtime/host"
+	"github.com/knhk/knhk/runtime/license"
+	"github.com/knhk/knhk/runtime/queue"
+	"github.com/knhk/knhk/runtime/worker"
+	"github.com/knhk/knhk/server"
+	"github.com/knhk/knhk/server/console"
+	"github.com/knhk/knhk/server/metrics"
+	"github.com/knhk/knhk/server/tenant"
+)
+
+// groupStatusPrefix is the route of a tenant group's local status on a
+// node, /cluster/v1/groups/ID/status: what the group's leader asks a
+// member before it promotes it. It needs the cluster's --token-file
+// token (the nodes' own credential), never a tenant's.
+const groupStatusPrefix = "/cluster/v1/groups/"
+
+// UsagePath is a tenant's usage of a month as its group's log records
+// it: GET /cluster/v1/usage?month=2006-01 (default: this month), the
+// same on every node that applied the same index.
+const usagePath = "/cluster/v1/usage"
+
+// clusterTenants are a node's tenants.
+type clusterTenants struct {
+	host  *tenant.Host
+	token string
+
+	mu     sync.Mutex
+	groups map[string]*tenantGroup
+}
+
+// clusterTenantsConfig is what a node's tenants are made with.
+type clusterTenantsConfig struct {
+	flags    *tenantFlags
+	o        *serveOptions
+	c        *clusterServeOptions
+	comp     *compiled
+	file     string // the program FILE
+	own      *cluster.Node
+	mux      *cluster.GroupMux
+	sec      server.ClusterSecurity
+	api      string
+	labels   map[string]string
+	logger   *slog.Logger
+	lines    io.Writer
+	founding bool // started without --join
+}
+
+// openClusterTenants opens the tenants of --data on the node: every
+// tenant the registry lists gets its raft group on this node.
+func openClusterTenants(cfg clusterTenantsConfig) (*clusterTenants, error) {
+	if cfg.sec.Token == "" {
+		return nil, errors.New("--tenants with --node needs --token-file: the token the nodes call each other with, and the default tenant's admin")
+	}
+	is, err := tenantIssuers(cfg.flags, cfg.o.data, cfg.sec.Token)
+	if err != nil {
+		return nil, err
+	}
+	ct := &clusterTenants{token: cfg.sec.Token, groups: map[string]*tenantGroup{}}
+	h, err := tenant.NewHost(tenant.Options{
+		Data:         cfg.o.data,
+		Verifier:     is,
+		MaxBody:      cfg.o.maxBody,
+		RequireNonce: cfg.flags.requireNonce,
+		OpenGroup: func(id, _ string, admit func(string) (func(), error)) (tenant.Group, error) {
+			g, err := openTenantGroup(cfg, id, admit)
+			if err != nil {
+				return nil, err
+			}
+			ct.mu.Lock()
+			ct.groups[id] = g
+			ct.mu.Unlock()
+			return g, nil
+		},
+		Closed: func(id string) {
+			ct.mu.Lock()
+			g := ct.groups[id]
+			delete(ct.groups, id)
+			ct.mu.Unlock()
+			if g == nil {
+				return
+			}
+			// A deleted tenant's replica on this node goes with it.
+			if reg, err := tenant.Load(cfg.o.data); err == nil {
+				if t := reg.Get(id); t == nil || t.State == tenant.Deleted {
+					if err := os.RemoveAll(g.dir); err != nil {
+						cfg.logger.Warn(fmt.Sprintf("tenant %s: %v", id, err))
+					}
+				}
+			}
+		},
+		Logf: func(format string, args ...any) { cfg.logger.Info(fmt.Sprintf(format, args...)) },
+	})
+	if err != nil {
+		return nil, err
+	}
+	ct.host = h
+	return ct, nil
+}
+
+// front returns the node's handler: the tenants' front over def, the
+// cluster's own API (the default tenant's), and the groups' status for
+// the other nodes.
+func (ct *clusterTenants) front(def http.Handler) http.Handler {
+	ct.host.SetDefault(def)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if rest, ok := strings.CutPrefix(r.URL.Path, groupStatusPrefix); ok {
+			ct.groupStatus(w, r, rest)
+			return
+		}
+		ct.host.ServeHTTP(w, r)
+	})
+}
+
+// groupStatus answers a node's probe of tenant group id's status here.
+func (ct *clusterTenants) groupStatus(w http.ResponseWriter, r *http.Request, rest string) {
+	tok, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if subtle.ConstantTimeCompare([]byte(tok), []byte(ct.token)) != 1 {
+		server.WriteError(w, r, connect.CodeUnauthenticated, "a tenant group's status needs the cluster's token")
+		return
+	}
+	id, ok := strings.CutSuffix(rest, "/status")
+	ct.mu.Lock()
+	g := ct.groups[id]
+	ct.mu.Unlock()
+	if !ok || g == nil || r.Method != http.MethodGet {
+		http.NotFound(w, r)
+		return
+	}
+	st, err := g.n.Status()
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusServiceUnavailable)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(st)
+}
+
+// close closes the tenants' groups on this node.
+func (ct *clusterTenants) close(ctx context.Context) error {
+	if ct == nil {
+		return nil
+	}
+	return ct.host.Close(ctx)
+}
+
+// tenantGroup is a tenant's raft group on this node (a tenant.Group).
+type tenantGroup struct {
+	id     string
+	dir    string
+	n      *cluster.Node
+	api    *server.ClusterAPI
+	cancel context.CancelFunc
+}
+
+// openTenantGroup starts tenant id's raft group on the node: its log
+// under DIR/cluster/NODE/tenants/ID, its transport on the node's raft
+// listener, the tenant's licence (DIR/tenants/ID/license) enforced by
+// its leader, and its API, console and metrics.
+func openTenantGroup(cfg clusterTenantsConfig, id string, admit func(string) (func(), error)) (*tenantGroup, error) {
+	dir := filepath.Join(cfg.o.data, "cluster", cfg.c.node, "tenants", id)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	gate, err := tenantLicenseGate(cfg.o.data, id, cfg.logger)
+	if err != nil {
+		return nil, err
+	}
+	admitStart, admitDeploy := admit, (func(string) error)(nil)
+	if gate != nil {
+		admitStart, admitDeploy = bothAdmit(admit, gate.AdmitStart), gate.AdmitDeploy
+	}
+	tr, err := cfg.mux.Transport(id, cfg.lines)
+	if err != nil {
+		return nil, err
+	}
+	q := cluster.NewQueue(queue.Options{Lease: cfg.o.lease})
+	m := metrics.New(metrics.Options{})
+	base := filepath.Dir(cfg.file)
+	workerFor := func(p *ir.Program) engine.Worker {
+		return m.Worker(worker.New(p, worker.Options{DataDir: dir, BaseDir: base, Log: cfg.lines, Queue: q}))
+	}
+	n, err := cluster.NewNode(cluster.Config{
+		ID: cfg.c.node, API: cfg.api, Labels: cfg.labels, Dir: dir, Bootstrap: cfg.founding,
+		Program: cfg.comp.prog, Eval: &host.Evaluator{Kernels: kernelRunner()}, Worker: workerFor(cfg.comp.prog), WorkerFor: workerFor, Queue: q,
+		Compile: server.ClusterCompile, Transport: tr, Voters: cfg.c.voters, LogOutput: cfg.lines,
+		Prober:     groupProber{c: cfg.sec.Client(), group: id},
+		AdmitStart: admitStart, AdmitDeploy: admitDeploy,
+	})
+	if err != nil {
+		tr.Close()
+		return nil, err
+	}
+	if gate != nil {
+		gate.Attach(n)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	go n.Follow(ctx, cfg.own)
+	api := server.NewClusterAPI(n, cfg.comp.prog)
+	api.MaxBody = cfg.o.maxBody
+	// The front authenticated the call; forwarding keeps the caller's
+	// token, which the leader's front checks again.
+	api.Secure(server.ClusterSecurity{RootCAs: cfg.sec.RootCAs})
+	api.Sources = map[string]map[int32]*source.File{n.ProgramHash(): cfg.comp.files}
+	health := new(metrics.Health)
+	api.MountMetrics(m, health)
+	m.Registry().MustRegister(usageCollector{cluster.NewMeter(n.FSM())})
+	console.Mount(api.ConsoleMux(), api)
+	health.Ready()
+	return &tenantGroup{id: id, dir: dir, n: n, api: api, cancel: cancel}, nil
+}
+
+// ServeHTTP answers the tenant's calls; membership is the cluster's
+// (the nodes' own token on the cluster's API), never a tenant's.
+func (g *tenantGroup) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch {
+	case strings.HasPrefix(r.URL.Path, "/cluster/v1/members"):
+		server.WriteError(w, r, connect.CodePermissionDenied, fmt.Sprintf("tenant %s may not change the cluster's members", g.id))
+	case r.URL.Path == usagePath && r.Method == http.MethodGet:
+		g.usage(w, r)
+	default:
+		g.api.ServeHTTP(w, r)
+	}
+}
+
+// usage answers the tenant's usage of ?month= (default this month) as
+// this node's replica of the tenant's log holds it.
+func (g *tenantGroup) usage(w http.ResponseWriter, r *http.Request) {
+	month := r.URL.Query().Get("month")
+	if month == "" {
+		month = cluster.UsageMonth(time.Now().UnixNano())
+	}
+	if _, err := time.Parse("2006-01", month); err != nil {
+		http.Error(w, fmt.Sprintf("month %q: want YYYY-MM", month), http.StatusBadRequest)
+		return
+	}
+	u, err := g.n.FSM().Usage(month)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(struct {
+		Tenant string `json:"tenant"`
+		Node   string `json:"node"`
+		cluster.Usage
+	}{g.id, g.n.ID(), u})
+}
+
+// Running counts the tenant's cases that have not ended.
+func (g *tenantGroup) Running() int { return len(g.n.FSM().Cases(true)) }
+
+// Close stops the group on this node.
+func (g *tenantGroup) Close(context.Context) error {
+	g.cancel()
+	return g.n.Close()
+}
+
+// tenantLicenseGate reads tenant id's licence, when it has one, as knhk
+// serve --tenants does (tenantkeys.go), for its group's leader to
+// enforce.
+func tenantLicenseGate(data, id string, logger *slog.Logger) (*cluster.LicenseGate, error) {
+	ok, err := tenant.Exists(tenant.LicensePath(data, id))
+	if err != nil || !ok {
+		return nil, err
+	}
+	lf := licenseFlags{file: tenant.LicensePath(data, id), trust: tenant.LicenseTrustDir(data, id)}
+	if ok, _ := tenant.Exists(lf.trust); !ok {
+		lf.trust = ""
+	}
+	l, err := lf.load(time.Now())
+	if err != nil {
+		return nil, fmt.Errorf("tenant %s: %w", id, err)
+	}
+	if l.Tenant != "" && l.Tenant != id {
+		return nil, fmt.Errorf("tenant %s: licence %s is for tenant %s", id, lf.file, l.Tenant)
+	}
+	if l.At(time.Now()) == license.Expired {
+		logger.Error(fmt.Sprintf("tenant %s: licence %s: %s; new starts and deploys are refused until it is renewed", id, lf.file, l.Describe(time.Now())))
+	}
+	enf := license.NewEnforcer(l)
+	enf.Warn = func(msg string) { logger.Warn(msg) }
+	return cluster.NewLicenseGate(enf), nil
+}
+
+// groupProber reads a member's applied index of one tenant group, at
+// the member's groupStatusPrefix route, with the cluster's token.
+type groupProber struct {
+	c     *http.Client
+	group string
+}
+
+func (p groupProber) Applied(ctx context.Context, m cluster.Member) (uint64, error) {
+	if m.API == "" {
+		return 0, fmt.Errorf("member %s has no API address", m.ID)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	base := strings.TrimSuffix(m.API, "/")
+	if !strings.Contains(base, "://") {
+		base = "http://" + base
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+groupStatusPrefix+p.group+"/status", nil)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := p.c.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return 0, fmt.Errorf("member %s, tenant %s: status %s", m.ID, p.group, resp.Status)
+	}
+	var st cluster.Status
+	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+		return 0, err
+	}
+	return st.Applied, nil
+}
+
+// usageCollector exports this month's usage as the tenant's log records
+// it: equal on every node that applied the same index.
+type usageCollector struct{ m *cluster.Meter }
+
+var (
+	usageCasesDesc       = prometheus.NewDesc("knhk_usage_cases", "Cases started this month (UTC), counted from the tenant's replicated log.", []string{"month"}, nil)
+	usageTransitionsDesc = prometheus.NewDesc("knhk_usage_transitions", "Transitions fired this month (UTC), counted from the tenant's replicated log: what transitions_per_month limits.", []string{"month"}, nil)
+	usageEventsDesc      = prometheus.NewDesc("knhk_usage_events", "Events committed this month (UTC) to the tenant's replicated log.", []string{"month"}, nil)
+	usageBytesDesc       = prometheus.NewDesc("knhk_usage_storage_bytes", "Bytes of this month's (UTC) events and their case ids in the tenant's replicated log.", []string{"month"}, nil)
+)
+
+func (usageCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- usageCasesDesc
+	ch <- usageTransitionsDesc
+	ch <- usageEventsDesc
+	ch <- usageBytesDesc
+}
+
+func (c usageCollector) Collect(ch chan<- prometheus.Metric) {
+	month := cluster.UsageMonth(time.Now().UnixNano())
+	u, err := c.m.Month(month)
+	if err != nil {
+		return
+	}
+	ch <- prometheus.MustNewConstMetric(usageCasesDesc, prometheus.GaugeValue, float64(u.Cases), month)
+	ch <- prometheus.MustNewConstMetric(usageTransitionsDesc, prometheus.GaugeValue, float64(u.Transitions), month)
+	ch <- prometheus.MustNewConstMetric(usageEventsDesc, prometheus.GaugeValue, float64(u.Events), month)
+	ch <- prometheus.MustNewConstMetric(usageBytesDesc, prometheus.GaugeValue, float64(u.StorageBytes), month)
+}
