@@ -259,17 +259,14 @@ func openTenantGroup(cfg clusterTenantsConfig, id string, admit func(string) (fu
 	return &tenantGroup{id: id, dir: dir, n: n, api: api, cancel: cancel}, nil
 }
 
-// ServeHTTP answers the tenant's calls; membership is the cluster's
-// (the nodes' own token on the cluster's API), never a tenant's.
+// ServeHTTP answers the tenant's calls (the front refuses membership
+// calls: membership is the cluster's, never a tenant's).
 func (g *tenantGroup) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	switch {
-	case strings.HasPrefix(r.URL.Path, "/cluster/v1/members"):
-		server.WriteError(w, r, connect.CodePermissionDenied, fmt.Sprintf("tenant %s may not change the cluster's members", g.id))
-	case r.URL.Path == usagePath && r.Method == http.MethodGet:
+	if r.URL.Path == usagePath && r.Method == http.MethodGet {
 		g.usage(w, r)
-	default:
-		g.api.ServeHTTP(w, r)
+		return
 	}
+	g.api.ServeHTTP(w, r)
 }
 
 // usage answers the tenant's usage of ?month= (default this month) as

@@ -11,7 +11,9 @@ package tenant
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
+	"strings"
 
 	"connectrpc.com/connect"
 
@@ -30,6 +32,9 @@ type Group interface {
 	Close(ctx context.Context) error
 }
 
+// membersPath is the cluster API's membership route (join, remove).
+const membersPath = "/cluster/v1/members"
+
 // errGroupErase refuses knhk case erase --server on a tenant group.
 var errGroupErase = errors.New("erasing a tenant's cases through a cluster node is not supported yet; the tenant's data on every node goes with knhk tenant delete")
 
@@ -38,6 +43,12 @@ var errGroupErase = errors.New("erasing a tenant's cases through a cluster node 
 func (h *Host) serveGroup(t *served, w http.ResponseWriter, r *http.Request) {
 	if err := h.Authorizer(t.id)(r); err != nil {
 		server.WriteError(w, r, connect.CodeOf(err), err.Error())
+		return
+	}
+	if strings.HasPrefix(r.URL.Path, membersPath) {
+		// The group's members follow the cluster's; a tenant's admin
+		// is no admin of the cluster.
+		server.WriteError(w, r, connect.CodePermissionDenied, fmt.Sprintf("tenant %s may not change the cluster's members", t.id))
 		return
 	}
 	t.group.ServeHTTP(w, r)

@@ -1,0 +1,6 @@
+//go:build !race
+
+package tenant
+
+// clusterScale: see cluster_race_on_test.go.
+const clusterScale = 1
