@@ -105,13 +105,14 @@ func (g *gen) entry(i int, fn *ir.Func) jen.Code {
 type fnGen struct {
 	*gen
 	fn     *ir.Func
-	name   jen.Code // the function's name, a string literal
-	used   []bool   // registers read somewhere
-	target []bool   // blocks jumped to
-	errUse bool     // whether the body declares err
-	tmpUse bool     // whether the body declares tmp, a Value on its way into a typed register
-	line   string   // the source line of the last comment written
-	leaf   bool     // calls no function (see leaf)
+	name   jen.Code          // the function's name, a string literal
+	used   []bool            // registers read somewhere
+	target []bool            // blocks jumped to
+	errUse bool              // whether the body declares err
+	tmpUse bool              // whether the body declares tmp, a Value on its way into a typed register
+	line   string            // the source line of the last comment written
+	leaf   bool              // calls no function (see leaf)
+	sel    map[ir.Reg]string // registers holding a selection, by element representation (see findSels)
 }
 
 // leaf reports whether fn calls no function, directly or through a
@@ -152,6 +153,7 @@ func (g *gen) function(i int, fn *ir.Func) jen.Code {
 	if len(g.diags) > before {
 		return jen.Null() // reported; nothing is generated
 	}
+	c.findSels()
 	var body []jen.Code
 	// A function that calls nothing checks the nesting bound without
 	// entering a level: no callee reads the level it would have set.
@@ -166,6 +168,9 @@ func (g *gen) function(i int, fn *ir.Func) jen.Code {
 	for r := len(fn.Params); r < len(fn.Regs); r++ {
 		if c.used[r] {
 			t := c.nt(ir.Reg(r))
+			if e, ok := c.sel[ir.Reg(r)]; ok {
+				t = "sel " + e
+			}
 			decl[t] = append(decl[t], reg(ir.Reg(r)))
 		}
 	}
@@ -185,9 +190,14 @@ func (g *gen) function(i int, fn *ir.Func) jen.Code {
 	}
 	sort.Strings(comps)
 	for _, t := range append(reps, comps...) {
-		if len(decl[t]) > 0 {
-			body = append(body, jen.Var().List(decl[t]...).Add(goRegType(t)))
+		if len(decl[t]) == 0 {
+			continue
 		}
+		if e, ok := strings.CutPrefix(t, "sel "); ok {
+			body = append(body, jen.Var().List(decl[t]...).Add(selType(e)))
+			continue
+		}
+		body = append(body, jen.Var().List(decl[t]...).Add(goRegType(t)))
 	}
 	if c.tmpUse {
 		body = append(body, jen.Var().Id("tmp").Qual(evalPath, "Value"))
@@ -645,7 +655,11 @@ func (c *fnGen) builtin(in *ir.Instr) []jen.Code {
 func (c *fnGen) sliceBuiltin(in *ir.Instr, xs ir.Reg) []jen.Code {
 	l := c.nt(xs)
 	e, dt := l[2:], c.nt(in.Dst)
+	_, sel := c.sel[xs]
 	if in.Name == "len" && dt == "int64" {
+		if sel {
+			return c.assignNative(in, jen.Int64().Call(reg(xs).Dot("Len").Call()), "int64")
+		}
 		return c.assignNative(in, jen.Int64().Call(jen.Len(reg(xs))), "int64")
 	}
 	if in.Callee < 0 {
@@ -715,12 +729,18 @@ func (c *fnGen) sliceBuiltin(in *ir.Instr, xs ir.Reg) []jen.Code {
 		fold = "AllOf"
 	case in.Name == "map" && res != "" && dt == "[]"+res:
 		fold = "MapOf"
+		if sel {
+			fold = "MapSel"
+		}
 	case in.Name == "sum" && res == "float64" && dt == res:
 		fold = "SumFloatOf"
 	case in.Name == "sum" && res == "int64" && dt == res:
 		fold = "SumIntOf"
 	default:
 		return nil
+	}
+	if _, ok := c.sel[in.Dst]; ok && fold == "FilterOf" {
+		return c.selectInto(in, xs, lam, e)
 	}
 	return c.tryAs(in, jen.Qual(evalPath, fold).Call(reg(xs), lam), dt, true)
 }

@@ -105,6 +105,9 @@ func retype(p *ir.Program, v Value, t ir.TypeID, depth int) (Value, error) {
 		}
 		elem := p.Type(t).Elem
 		es := v.Elems()
+		if typedElems(p, es, elem) {
+			return v, nil
+		}
 		if rt := p.Type(elem); rt != nil && rt.Kind == ir.KindRecord && len(rt.Fields) > 0 && len(es) > 1 && es[0].k == ir.KindList {
 			return retypeRecordList(p, es, elem, rt, depth)
 		}

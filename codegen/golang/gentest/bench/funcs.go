@@ -434,22 +434,22 @@ func f2_eu_total(n *eval.Native, r0 []Order) (float64, error) {
 		return 0, err
 	}
 	var r3 float64
-	var r1 []Order
 	var r2 []float64
+	var r1 eval.Sel[Order]
 	var err error
 	if n.Over(1) {
 		return 0, n.StepFail("eu_total", locs[21:22])
 	}
 	// bench.knhk:14
 	{
-		var v []Order
-		v, err = eval.FilterOf(r0, func(x Order) (bool, error) {
+		var v eval.Sel[Order]
+		v, err = eval.SelectOf(r0, func(x Order) (bool, error) {
 			return f11_eu_total_filter(n, x)
 		})
 		if err != nil {
 			return 0, eval.At(err, "eu_total", locs[22])
 		}
-		n.ChargeLen(len(v))
+		n.ChargeLen(v.Len())
 		r1 = v
 	}
 	if n.Over(1) {
@@ -457,7 +457,7 @@ func f2_eu_total(n *eval.Native, r0 []Order) (float64, error) {
 	}
 	{
 		var v []float64
-		v, err = eval.MapOf(r1, func(x Order) (float64, error) {
+		v, err = eval.MapSel(r1, func(x Order) (float64, error) {
 			return f12_eu_total_map(n, x)
 		})
 		if err != nil {
@@ -480,27 +480,27 @@ func f3_bulky(n *eval.Native, r0 []Order) (int64, error) {
 		return 0, err
 	}
 	var r2 int64
-	var r1 []Order
+	var r1 eval.Sel[Order]
 	var err error
 	if n.Over(1) {
 		return 0, n.StepFail("bulky", locs[27:28])
 	}
 	// bench.knhk:16
 	{
-		var v []Order
-		v, err = eval.FilterOf(r0, func(x Order) (bool, error) {
+		var v eval.Sel[Order]
+		v, err = eval.SelectOf(r0, func(x Order) (bool, error) {
 			return f13_bulky_filter(n, x)
 		})
 		if err != nil {
 			return 0, eval.At(err, "bulky", locs[28])
 		}
-		n.ChargeLen(len(v))
+		n.ChargeLen(v.Len())
 		r1 = v
 	}
 	if n.Over(1) {
 		return 0, n.StepFail("bulky", locs[29:30])
 	}
-	r2 = int64(len(r1))
+	r2 = int64(r1.Len())
 	n.Leave()
 	return r2, nil
 }
@@ -1476,12 +1476,14 @@ func box_Order(n *eval.Native, x Order) eval.Value {
 
 // unbox_Order is the record Value v as a Order.
 func unbox_Order(v eval.Value) Order {
+	f := v.Elems()
+	_ = f[4] // one bounds check for all fields
 	return Order{
-		Amount: v.Index(0).AsInt(),
-		Id:     v.Index(1).AsString(),
-		Price:  v.Index(2).AsFloat(),
-		Qty:    v.Index(3).AsInt(),
-		Region: v.Index(4).AsString(),
+		Amount: f[0].AsInt(),
+		Id:     f[1].AsString(),
+		Price:  f[2].AsFloat(),
+		Qty:    f[3].AsInt(),
+		Region: f[4].AsString(),
 	}
 }
 
@@ -1503,9 +1505,10 @@ func unbox_list_Order(v eval.Value) []Order {
 }
 
 func build_list_Order(v eval.Value) any {
-	out := make([]Order, v.Len())
-	for i := range out {
-		out[i] = unbox_Order(v.Index(i))
+	es := v.Elems()
+	out := make([]Order, len(es))
+	for i := range es {
+		out[i] = unbox_Order(es[i])
 	}
 	return out
 }

@@ -1011,10 +1011,12 @@ func box_Item(n *eval.Native, x Item) eval.Value {
 
 // unbox_Item is the record Value v as a Item.
 func unbox_Item(v eval.Value) Item {
+	f := v.Elems()
+	_ = f[2] // one bounds check for all fields
 	return Item{
-		Price: v.Index(0).AsFloat(),
-		Qty:   v.Index(1).AsInt(),
-		Sku:   v.Index(2).AsString(),
+		Price: f[0].AsFloat(),
+		Qty:   f[1].AsInt(),
+		Sku:   f[2].AsString(),
 	}
 }
 
@@ -1025,10 +1027,12 @@ func box_Order(n *eval.Native, x Order) eval.Value {
 
 // unbox_Order is the record Value v as a Order.
 func unbox_Order(v eval.Value) Order {
+	f := v.Elems()
+	_ = f[2] // one bounds check for all fields
 	return Order{
-		Card:  v.Index(0).AsString(),
-		Id:    v.Index(1).AsString(),
-		Items: unbox_list_Item(v.Index(2)),
+		Card:  f[0].AsString(),
+		Id:    f[1].AsString(),
+		Items: unbox_list_Item(f[2]),
 	}
 }
 
@@ -1039,12 +1043,14 @@ func box_Receipt(n *eval.Native, x Receipt) eval.Value {
 
 // unbox_Receipt is the record Value v as a Receipt.
 func unbox_Receipt(v eval.Value) Receipt {
+	f := v.Elems()
+	_ = f[4] // one bounds check for all fields
 	return Receipt{
-		Amount:      v.Index(0).AsFloat(),
-		Order:       v.Index(1).AsString(),
-		Payment:     v.Index(2).AsString(),
-		Reservation: v.Index(3).AsString(),
-		Shipping:    v.Index(4).AsFloat(),
+		Amount:      f[0].AsFloat(),
+		Order:       f[1].AsString(),
+		Payment:     f[2].AsString(),
+		Reservation: f[3].AsString(),
+		Shipping:    f[4].AsFloat(),
 	}
 }
 
@@ -1066,9 +1072,10 @@ func unbox_list_Item(v eval.Value) []Item {
 }
 
 func build_list_Item(v eval.Value) any {
-	out := make([]Item, v.Len())
-	for i := range out {
-		out[i] = unbox_Item(v.Index(i))
+	es := v.Elems()
+	out := make([]Item, len(es))
+	for i := range es {
+		out[i] = unbox_Item(es[i])
 	}
 	return out
 }
