@@ -1,0 +1,281 @@
+// This file tests knhk serve --node --tenants as processes on loopback:
+// three nodes serving tenants acme and beta, each tenant a raft group
+// of its own on the three nodes. A tenant's calls through any node
+// reach only its own cases (beta's token with acme's case id is "not
+// found" on every node); beta's licence refuses a start beyond its
+// concurrent cases, naming the limit, while its running case finishes;
+// usage counted from a tenant's log is the same on every node; and when
+// the leader of acme's group is killed, acme's case goes on.
+
+package main
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/knhk/knhk/runtime/cluster"
+)
+
+// tenantClusterTiers has a tier of one running case.
+const tenantClusterTiers = `{"version":1,"tiers":{"one":{"concurrent_cases":1}}}`
+
+// groupStatus reads tenant group id's status on node p with the
+// cluster's token.
+func groupStatus(t *testing.T, p *serveProc, id string) (*cluster.Status, bool) {
+	code, body := p.get(t, "/cluster/v1/groups/"+id+"/status", clusterToken)
+	if code != http.StatusOK {
+		return nil, false
+	}
+	var st cluster.Status
+	if err := json.Unmarshal([]byte(body), &st); err != nil {
+		t.Fatalf("group status: %v\n%s", err, body)
+	}
+	return &st, true
+}
+
+// copyTenants copies the tenants' registry and keys of data directory
+// from into to, as an operator copies DIR/tenants to every node.
+func copyTenants(t *testing.T, from, to string) {
+	t.Helper()
+	if err := os.MkdirAll(to, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.CopyFS(filepath.Join(to, "tenants"), os.DirFS(filepath.Join(from, "tenants"))); err != nil && !os.IsExist(err) {
+		t.Fatal(err)
+	}
+}
+
+// connectCall posts a Connect unary call as JSON to the node at base.
+func connectCall(t *testing.T, base, method, token, body string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest("POST", base+"/knhk.v1.KnhkService/"+method, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func TestClusterTenantsProcesses(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "app.knhk"), []byte(clusterSource), 0o666); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "token"), []byte(clusterToken+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "tiers.json"), []byte(tenantClusterTiers), 0o644)
+	must := func(args ...string) string {
+		t.Helper()
+		code, out, errs := knhkEnv(t, dir, nil, args...)
+		if code != 0 {
+			t.Fatalf("knhk %s: %d %s", strings.Join(args, " "), code, errs)
+		}
+		return strings.TrimSpace(out)
+	}
+	must("keygen", "--alg", "mldsa65-ed25519", "-o", "vendor.key")
+	must("license", "issue", "--key", "vendor.key", "--tiers", "tiers.json", "--tier", "one", "--customer", "beta-inc", "--tenant", "beta", "--days", "30", "-o", "beta.lic")
+	acme := must("tenant", "create", "--data", "d-n1", "acme")
+	beta := must("tenant", "create", "--data", "d-n1", "--license", "beta.lic", "--license-trust", "vendor.key.pub", "beta")
+	copyTenants(t, filepath.Join(dir, "d-n1"), filepath.Join(dir, "d-n2"))
+	copyTenants(t, filepath.Join(dir, "d-n1"), filepath.Join(dir, "d-n3"))
+
+	// Without --token-file a node refuses --tenants: the nodes need a
+	// credential of their own to probe each other's tenant groups.
+	if code, _, errb := knhkProc(t, dir, "serve", "--data", "d-x", "--node", "x", "--raft", "127.0.0.1:0", "--tenants", "app.knhk"); code != 1 || !strings.Contains(errb, "--tenants with --node needs --token-file") {
+		t.Fatalf("--tenants without --token-file: %d %q", code, errb)
+	}
+
+	procs := map[string]*serveProc{}
+	defer func() {
+		for _, p := range procs {
+			p.cmd.Process.Kill()
+			p.cmd.Wait()
+		}
+	}()
+	node := func(id, join string) *serveProc {
+		args := []string{"--node", id, "--raft", "127.0.0.1:0", "--tenants", "--token-file", "token", "app.knhk"}
+		if join != "" {
+			args = append(args, "--join", join)
+		}
+		p := startServe(t, dir, "d-"+id, args...)
+		procs[id] = p
+		return p
+	}
+	n1 := node("n1", "")
+	node("n2", n1.url)
+	node("n3", n1.url)
+	voters := func(st *cluster.Status) int {
+		v := 0
+		for _, m := range st.Members {
+			if m.Suffrage == "Voter" {
+				v++
+			}
+		}
+		return v
+	}
+	for _, id := range []string{"acme", "beta"} {
+		waitUntil(t, "three voters in "+id+"'s group", func() bool {
+			for _, p := range procs {
+				if st, ok := groupStatus(t, p, id); ok && st.Leader != "" && voters(st) == 3 {
+					return true
+				}
+			}
+			return false
+		})
+	}
+	// leaderOf returns the node leading tenant id's group and another.
+	leaderOf := func(id string) (lead, other *serveProc) {
+		var name string
+		waitUntil(t, "a leader of "+id, func() bool {
+			for _, p := range procs {
+				if st, ok := groupStatus(t, p, id); ok && st.Leader != "" {
+					name = st.Leader
+					return procs[name] != nil
+				}
+			}
+			return false
+		})
+		for n, p := range procs {
+			if n != name {
+				other = p
+			}
+		}
+		return procs[name], other
+	}
+
+	// acme runs a case through a follower of its group.
+	_, follower := leaderOf("acme")
+	code, _, errb := knhkEnv(t, dir, []string{"KNHK_TOKEN=" + acme}, "run", "--server", follower.url, "app.knhk", "--input-json", `"a1"`)
+	m := regexp.MustCompile(`case (\S+)`).FindStringSubmatch(errb)
+	if code != 0 || m == nil || !strings.Contains(errb, "waiting for signal Approve") {
+		t.Fatalf("acme's run --server: exit %d\n%s", code, errb)
+	}
+	acmeCase := m[1]
+
+	// beta, on every node, with acme's case id: not found, never data.
+	for name, p := range procs {
+		for _, args := range [][]string{
+			{"signal", "--server", p.url, acmeCase, "Approve", `{"by":"mallory"}`},
+			{"history", "--server", p.url, acmeCase},
+		} {
+			code, out, errs := knhkEnv(t, dir, []string{"KNHK_TOKEN=" + beta}, args...)
+			if code == 0 || !strings.Contains(errs, "not found") && !strings.Contains(errs, "unknown case") || strings.Contains(out, "a1") {
+				t.Fatalf("beta's %s on %s: %d %q %q", args[0], name, code, out, errs)
+			}
+		}
+		// The Connect API's methods that name a case, as JSON.
+		for _, method := range []string{"GetCase", "WaitCase", "QueryCase", "SignalCase", "CancelCase", "GetHistory", "Export"} {
+			body := `{"caseId":"` + acmeCase + `","name":"Approve","payloadJson":"{\"by\":\"m\"}","timeoutMs":10,"caseIds":["` + acmeCase + `"],"format":"csv"}`
+			code, out := connectCall(t, p.url, method, beta, body)
+			if code != http.StatusNotFound || !strings.Contains(out, "not_found") || strings.Contains(out, "a1") {
+				t.Fatalf("beta's %s on %s: %d %s", method, name, code, out)
+			}
+		}
+		for _, path := range []string{"/cluster/v1/cases/" + acmeCase, "/cluster/v1/cases/" + acmeCase + "/history"} {
+			if code, body := p.get(t, path, beta); code != http.StatusNotFound || strings.Contains(body, "a1") {
+				t.Fatalf("beta's GET %s on %s: %d %s", path, name, code, body)
+			}
+		}
+		if code, body := p.get(t, "/cluster/v1/cases", beta); code != http.StatusOK || strings.Contains(body, acmeCase) {
+			t.Fatalf("beta lists on %s: %d %s", name, code, body)
+		}
+	}
+
+	// beta's licence allows one running case: a second start is refused
+	// by the group's leader, naming the limit, whichever node it comes
+	// through; the running case is untouched and finishes.
+	code, _, errb = knhkEnv(t, dir, []string{"KNHK_TOKEN=" + beta}, "run", "--server", n1.url, "app.knhk", "--input-json", `"b1"`)
+	m = regexp.MustCompile(`case (\S+)`).FindStringSubmatch(errb)
+	if code != 0 || m == nil {
+		t.Fatalf("beta's first run: exit %d\n%s", code, errb)
+	}
+	betaCase := m[1]
+	for name, p := range procs {
+		code, _, errb := knhkEnv(t, dir, []string{"KNHK_TOKEN=" + beta}, "run", "--server", p.url, "app.knhk", "--input-json", `"b2"`)
+		if code == 0 || !strings.Contains(errb, "licence limit concurrent_cases (1, tier one) reached") {
+			t.Fatalf("beta's second start through %s: exit %d\n%s", name, code, errb)
+		}
+	}
+	if code, out, errb := knhkEnv(t, dir, []string{"KNHK_TOKEN=" + beta}, "signal", "--server", procs["n3"].url, betaCase, "Approve", `{"by":"bob"}`); code != 0 || strings.TrimSpace(out) != `"b1 by bob"` {
+		t.Fatalf("beta's running case after the refusal: %d %q %q", code, out, errb)
+	}
+	if code, _, errb := knhkEnv(t, dir, []string{"KNHK_TOKEN=" + beta}, "cluster", "--server", procs["n2"].url, "start", "b3", "--workflow", "Hold", "--input", `"b3"`); code != 0 {
+		t.Fatalf("beta's start once its case ended: %s", errb)
+	}
+
+	// Usage of acme's month from its log: the same on every node once
+	// they applied the same entries.
+	usage := func(p *serveProc) map[string]any {
+		code, body := p.get(t, "/cluster/v1/usage", acme)
+		if code != http.StatusOK {
+			t.Fatalf("usage: %d %s", code, body)
+		}
+		var u map[string]any
+		json.Unmarshal([]byte(body), &u)
+		delete(u, "node")
+		return u
+	}
+	waitUntil(t, "the same usage on every node", func() bool {
+		var first string
+		for _, p := range procs {
+			b, _ := json.Marshal(usage(p))
+			if first == "" {
+				first = string(b)
+			} else if string(b) != first {
+				return false
+			}
+		}
+		return true
+	})
+	if u := usage(n1); u["cases"] != float64(1) || u["tenant"] != "acme" {
+		t.Fatalf("acme's usage: %v", u)
+	}
+	// The usage counts through /metrics too, and beta's metrics are its
+	// own.
+	if code, body := n1.get(t, "/metrics", beta); code != http.StatusOK || !strings.Contains(body, "knhk_usage_cases{month=") {
+		t.Fatalf("beta's metrics: %d\n%s", code, body)
+	}
+
+	// Kill the leader of acme's group: another node leads it, and acme's
+	// case takes its signal and finishes there.
+	lead, _ := leaderOf("acme")
+	var killed string
+	for n, p := range procs {
+		if p == lead {
+			killed = n
+		}
+	}
+	lead.cmd.Process.Signal(syscall.SIGKILL)
+	lead.cmd.Wait()
+	delete(procs, killed)
+	_, rest := leaderOf("acme")
+	waitUntil(t, "acme's signal after the leader was killed", func() bool {
+		code, out, _ := knhkEnv(t, dir, []string{"KNHK_TOKEN=" + acme}, "signal", "--server", rest.url, acmeCase, "Approve", `{"by":"ann"}`)
+		return code == 0 && strings.TrimSpace(out) == `"a1 by ann"`
+	})
+	// beta's group may have lost its leader too: once it answers again,
+	// acme's case is still unknown to it.
+	leaderOf("beta")
+	waitUntil(t, "beta's answer after the failover", func() bool {
+		code, body := rest.get(t, "/cluster/v1/cases/"+acmeCase, beta)
+		if code != http.StatusNotFound && code != http.StatusServiceUnavailable {
+			t.Fatalf("beta reads acme's case after the failover: %d %s", code, body)
+		}
+		return code == http.StatusNotFound
+	})
+}
