@@ -134,6 +134,11 @@ func runClusterServe(e *env, o *serveOptions, c *clusterServeOptions, args []str
 		fmt.Fprintf(e.stderr, "knhk: %v\n", err)
 		return exitUser
 	}
+	gate, err := clusterLicenseGate(&o.license, logger)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "knhk: %v\n", err)
+		return exitUser
+	}
 	sec, ok := clusterAPISecurity(e, o)
 	if !ok {
 		return exitUser
@@ -192,9 +197,10 @@ func runClusterServe(e *env, o *serveOptions, c *clusterServeOptions, args []str
 		Program: comp.prog, Eval: &host.Evaluator{Kernels: kernelRunner()}, TLS: tlsCfg, Voters: c.voters, LogOutput: lines, AdmitJoin: admitJoin,
 		Worker: m.Worker(worker.New(comp.prog, worker.Options{DataDir: o.data, BaseDir: filepath.Dir(args[0]), Log: lines, Queue: q})), Queue: q,
 		// Deploys are log commands every node compiles through the gate.
-		Compile:   server.ClusterCompile,
-		Prober:    sec.Prober(), // reads peers' status with the token, over TLS
-		Transport: trans,        // nil without --tenants: the node listens itself
+		Compile:    server.ClusterCompile,
+		Prober:     sec.Prober(),                                       // reads peers' status with the token, over TLS
+		Transport:  trans,                                              // nil without --tenants: the node listens itself
+		AdmitStart: gate.admitStart(), AdmitDeploy: gate.admitDeploy(), // --license: the leader decides
 		WorkerFor: func(p *ir.Program) engine.Worker {
 			return m.Worker(worker.New(p, worker.Options{DataDir: o.data, BaseDir: filepath.Dir(args[0]), Log: lines, Queue: q}))
 		},
@@ -205,6 +211,7 @@ func runClusterServe(e *env, o *serveOptions, c *clusterServeOptions, args []str
 		return exitUser
 	}
 	defer n.Close()
+	gate.attach(n)
 	h := server.NewClusterAPI(n, comp.prog)
 	h.MaxBody = o.maxBody
 	h.Secure(sec) // --token-file, and the client that forwards to the leader

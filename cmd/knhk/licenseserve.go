@@ -285,9 +285,9 @@ func (s *serveLicense) register(reg prometheus.Registerer) {
 // clusterLicense verifies --license for a raft node (knhk serve --node)
 // and returns the leader's check of each join against the licence's
 // cluster_size; a node that starts a new cluster is a cluster of one.
-// Starts and deploys on a cluster are not yet limited, nor is expiry:
-// a node past its licence's grace period still starts, so that the
-// cluster's cases are never stranded.
+// The licence's other limits apply to the cluster's starts and deploys
+// (clusterlicense.go); a node past its licence's grace period still
+// starts, so that the cluster's cases are never stranded.
 func clusterLicense(o *licenseFlags, bootstrap bool) (func(nodes int) error, error) {
 	l, err := o.load(time.Now())
 	if err != nil || l == nil {

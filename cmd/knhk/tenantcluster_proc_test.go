@@ -279,3 +279,38 @@ func TestClusterTenantsProcesses(t *testing.T) {
 		return code == http.StatusNotFound
 	})
 }
+
+// TestClusterLicenseStarts checks --license on a raft node's own cases:
+// its leader refuses a start beyond the licence's concurrent cases,
+// naming the limit, and the running case finishes.
+func TestClusterLicenseStarts(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "app.knhk"), []byte(clusterSource), 0o666); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "tiers.json"), []byte(tenantClusterTiers), 0o644)
+	for _, args := range [][]string{
+		{"keygen", "--alg", "mldsa65-ed25519", "-o", "vendor.key"},
+		{"license", "issue", "--key", "vendor.key", "--tiers", "tiers.json", "--tier", "one", "--customer", "acme", "--days", "30", "-o", "one.lic"},
+	} {
+		if code, _, errs := knhkProc(t, dir, args...); code != 0 {
+			t.Fatalf("knhk %s: %s", args[0], errs)
+		}
+	}
+	p := startServe(t, dir, "d", "--node", "n1", "--raft", "127.0.0.1:0", "--license", "one.lic", "--license-trust", "vendor.key.pub", "app.knhk")
+	defer p.stop(t, syscall.SIGTERM)
+	waitUntil(t, "a leader", func() bool { st, ok := clusterStatusOf(t, dir, p.url); return ok && st.Leader == "n1" })
+	if code, _, errb := knhkProc(t, dir, "cluster", "--server", p.url, "start", "c1", "--workflow", "Hold", "--input", `"c1"`); code != 0 {
+		t.Fatalf("first start: %s", errb)
+	}
+	code, _, errb := knhkProc(t, dir, "cluster", "--server", p.url, "start", "c2", "--workflow", "Hold", "--input", `"c2"`)
+	if code == 0 || !strings.Contains(errb, "licence limit concurrent_cases (1, tier one) reached") {
+		t.Fatalf("second start: %d %s", code, errb)
+	}
+	if code, out, errb := knhkProc(t, dir, "signal", "--server", p.url, "c1", "Approve", `{"by":"bob"}`); code != 0 || strings.TrimSpace(out) != `"c1 by bob"` {
+		t.Fatalf("the running case: %d %q %q", code, out, errb)
+	}
+	if code, _, errb := knhkProc(t, dir, "cluster", "--server", p.url, "start", "c3", "--workflow", "Hold", "--input", `"c3"`); code != 0 {
+		t.Fatalf("start once the case ended: %s", errb)
+	}
+}
