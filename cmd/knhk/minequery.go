@@ -56,8 +56,8 @@ func (p *predicted) json() casePrediction {
 var errTooFewCases = errors.New("too few to learn what is usual")
 
 // anomalyScores scores each of cases (all of one workflow) with the
-// autoencoder and returns the scores and the threshold above which a
-// case is unusual.
+// autoencoder and the durations of its steps (anomaly.ScoreLog) and
+// returns the scores and the threshold above which a case is unusual.
 func anomalyScores(cases []minedCase) ([]float64, float64, error) {
 	if len(cases) < minAnomalyCases {
 		return nil, 0, fmt.Errorf("%d cases, %w (want %d)", len(cases), errTooFewCases, minAnomalyCases)
@@ -66,8 +66,7 @@ func anomalyScores(cases []minedCase) ([]float64, float64, error) {
 	for _, c := range cases {
 		l.Traces = append(l.Traces, completions(c.trace))
 	}
-	traces, names := anomaly.Traces(l)
-	scores := anomaly.Autoencoder(traces, len(names), anomaly.Options{Seed: 1})
+	scores := anomaly.ScoreLog(l, anomaly.Options{Seed: 1})
 	return scores, anomaly.Threshold(scores, anomaly.DefaultContamination), nil
 }
 

@@ -162,12 +162,12 @@ func runAnomalyEval(e *env, o *predictOptions) int {
 		fmt.Fprintf(e.stderr, "knhk: %v\n", err)
 		return exitUser
 	}
-	traces, names := anomaly.Traces(l)
+	traces, times, names := anomaly.TimedTraces(l)
 	if len(traces) < minAnomalyCases {
 		fmt.Fprintf(e.stderr, "knhk: %s: %d traces, too few to learn what is usual (want %d)\n", o.train, len(traces), minAnomalyCases)
 		return exitUser
 	}
-	r := anomaly.Evaluate(traces, len(names), 0.1, anomaly.Options{Steps: o.steps, Seed: o.seed})
+	r := anomaly.EvaluateTimed(traces, times, len(names), 0.1, anomaly.Options{Steps: o.steps, Seed: o.seed})
 	r.Print(e.stdout)
 	return exitOK
 }

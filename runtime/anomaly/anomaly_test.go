@@ -12,12 +12,15 @@ import (
 
 func evaluate(t *testing.T, name string) *anomaly.Report {
 	t.Helper()
-	tr, names := anomaly.Traces(eventlogtest.Read(t, name))
+	tr, times, names := anomaly.TimedTraces(eventlogtest.Read(t, name))
+	if times == nil {
+		t.Fatalf("%s: no times read", name)
+	}
 	o := anomaly.Options{Seed: 1}
 	if raceEnabled {
 		o.Steps, o.Ensemble = 200, 1
 	}
-	r := anomaly.Evaluate(tr, len(names), 0.1, o)
+	r := anomaly.EvaluateTimed(tr, times, len(names), 0.1, o)
 	r.Print(os.Stderr)
 	return r
 }

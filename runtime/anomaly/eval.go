@@ -26,8 +26,7 @@ func Traces(l *export.Log) ([][]int, []string) {
 	ids := map[string]int{}
 	out := make([][]int, 0, len(l.Traces))
 	for _, t := range l.Traces {
-		evs := slices.Clone(t.Events)
-		slices.SortStableFunc(evs, func(a, b export.Event) int { return a.Time.Compare(b.Time) })
+		evs := sortedEvents(t.Events)
 		var acts []int
 		for _, e := range evs {
 			if hasComplete && e.Lifecycle == export.Start {
@@ -44,6 +43,13 @@ func Traces(l *export.Log) ([][]int, []string) {
 		out = append(out, acts)
 	}
 	return out, names
+}
+
+// sortedEvents returns a copy of evs in time order (stable).
+func sortedEvents(evs []export.Event) []export.Event {
+	evs = slices.Clone(evs)
+	slices.SortStableFunc(evs, func(a, b export.Event) int { return a.Time.Compare(b.Time) })
+	return evs
 }
 
 // Report is the result of one evaluation run, under both protocols of
@@ -71,12 +77,15 @@ const (
 
 func (p Protocol) String() string { return [...]string{"plain", "novel"}[p] }
 
-// Result is both detectors' scores under one protocol.
+// Result is the detectors' scores under one protocol.
 type Result struct {
 	Protocol Protocol
 	// Anomalous is how many held-out traces have an injected anomaly.
 	Anomalous int
-	AE, NGram Score
+	// AE is the detector: the autoencoder's score plus the duration
+	// score at the weight chosen on the training traces; Flow is the
+	// autoencoder alone (activities only); NGram the trigram baseline.
+	AE, Flow, NGram Score
 	// Kinds breaks the anomalies down by kind, in the order of [Kinds].
 	Kinds []KindResult
 }
@@ -87,15 +96,19 @@ type KindResult struct {
 	Injected int
 	// NormalPath is how many of them have the path of a normal trace of
 	// the log (none under the novel protocol): no detector of the
-	// activity sequence can flag those.
+	// activity sequence can flag those; only their times can tell.
 	NormalPath int
-	// Found is how many each detector flags.
-	AEFound, NGramFound int
+	// Found is how many each detector flags; NormalPathFound how many
+	// of the normal-path ones the detector (AE) flags.
+	AEFound, FlowFound, NGramFound, NormalPathFound int
 }
 
 // Score is one detector's result on the held-out traces.
 type Score struct {
-	Threshold             float64 // chosen on the training traces
+	Threshold float64 // chosen on the training traces
+	// Weight is the duration score's weight in the detector's score,
+	// chosen with the threshold (0 for the others).
+	Weight                float64
 	Precision, Recall, F1 float64
 	Best                  float64 // F1 of the best threshold in hindsight
 }
@@ -112,39 +125,61 @@ const TrainShare = 2.0 / 3
 // held back from the networks to choose the threshold on.
 const validShare = 0.2
 
-// Evaluate scores both detectors on held-out traces, under both
+// Evaluate is [EvaluateTimed] without times: activities only.
+func Evaluate(traces [][]int, acts int, share float64, o Options) *Report {
+	return EvaluateTimed(traces, nil, acts, share, o)
+}
+
+// EvaluateTimed scores the detectors on held-out traces, under both
 // protocols. The first TrainShare of the traces (chronological for an
 // imported log) are the training traces: the detectors learn from the
 // first 80% of them as they are, unlabelled. The threshold of each
-// detector is the one with the best F1 on the other 20%, into which
-// share anomalies are injected (the injector's own labels, on training
+// detector, and the weight of the duration score in the detector's
+// score, are the ones with the best F1 on the other 20% (the weight on
+// both protocols' injections together, the threshold on each
+// protocol's), into which share anomalies are injected (the injector's own labels, on training
 // data; under the novel protocol an injection is drawn again when its
 // path is one of the training traces'). The remaining third of the log,
 // with anomalies injected into share of it by another draw (under the
 // novel protocol, never the path of a trace of the log), is scored at
-// that threshold: its labels are used only to count the F1.
-func Evaluate(traces [][]int, acts int, share float64, o Options) *Report {
+// that threshold and weight: its labels are used only to count the F1.
+// times (seconds, parallel to traces) may be nil: the duration score is
+// then zero.
+func EvaluateTimed(traces [][]int, times [][]float64, acts int, share float64, o Options) *Report {
 	n := len(traces)
 	nTrain := int(TrainShare * float64(n))
 	nFit := nTrain - int(validShare*float64(nTrain))
+	part := func(lo, hi int) [][]float64 {
+		if times == nil {
+			return nil
+		}
+		return times[lo:hi]
+	}
 	fit, valid, test := traces[:nFit], traces[nFit:nTrain], traces[nTrain:]
 	a := acts + 1 // insert may add an unseen activity
 	rng := rand.New(rand.NewPCG(o.Seed, 0x696e6a))
-	vPlain, vPlainL := Inject(valid, a, share, rng)
-	tPlain, tPlainL := Inject(test, a, share, rng)
+	vPlain, vPlainT, vPlainL := InjectTimed(valid, part(nFit, nTrain), a, share, nil, rng)
+	tPlain, tPlainT, tPlainL := InjectTimed(test, part(nTrain, n), a, share, nil, rng)
 	rng = rand.New(rand.NewPCG(o.Seed, 0x6e6f76))
-	vNovel, vNovelL := InjectNovel(valid, a, share, KnownPaths(traces[:nTrain]), rng)
+	vNovel, vNovelT, vNovelL := InjectTimed(valid, part(nFit, nTrain), a, share, KnownPaths(traces[:nTrain]), rng)
 	logPaths := KnownPaths(traces)
-	tNovel, tNovelL := InjectNovel(test, a, share, logPaths, rng)
+	tNovel, tNovelT, tNovelL := InjectTimed(test, part(nTrain, n), a, share, logPaths, rng)
 	r := &Report{Traces: n, Train: nTrain, Test: len(test)}
 	ae := TrainAutoencoder(fit, a, o)
+	dur := TrainDurations(fit, part(0, nFit))
 	ng := TrainNGram(fit, a)
+	// One weight of the durations for both protocols, chosen on both
+	// sets of training injections together: each alone has a few dozen
+	// anomalies, and a weight picked on one of them follows its noise.
+	w := ChooseWeight(slices.Concat(ae.Score(vPlain), ae.Score(vNovel)),
+		slices.Concat(dur.Score(vPlain, vPlainT), dur.Score(vNovel, vNovelT)), slices.Concat(vPlainL, vNovelL))
 	for _, p := range []struct {
 		res    *Result
 		proto  Protocol
 		v, t   [][]int
+		vt, tt [][]float64
 		vl, tl []Kind
-	}{{&r.Plain, Plain, vPlain, tPlain, vPlainL, tPlainL}, {&r.Novel, Novel, vNovel, tNovel, vNovelL, tNovelL}} {
+	}{{&r.Plain, Plain, vPlain, tPlain, vPlainT, tPlainT, vPlainL, tPlainL}, {&r.Novel, Novel, vNovel, tNovel, vNovelT, tNovelT, vNovelL, tNovelL}} {
 		res := p.res
 		res.Protocol = p.proto
 		res.Kinds = make([]KindResult, len(Kinds))
@@ -161,22 +196,32 @@ func Evaluate(traces [][]int, acts int, share float64, o Options) *Report {
 				}
 			}
 		}
+		aeV, aeT := ae.Score(p.v), ae.Score(p.t)
+		durV, durT := dur.Score(p.v, p.vt), dur.Score(p.t, p.tt)
 		for _, d := range []struct {
-			score func([][]int) []float64
+			v, t  []float64
+			w     float64
 			s     *Score
 			found func(*KindResult) *int
 		}{
-			{ae.Score, &res.AE, func(k *KindResult) *int { return &k.AEFound }},
-			{ng.Score, &res.NGram, func(k *KindResult) *int { return &k.NGramFound }},
+			{aeV, aeT, w, &res.AE, func(k *KindResult) *int { return &k.AEFound }},
+			{aeV, aeT, 0, &res.Flow, func(k *KindResult) *int { return &k.FlowFound }},
+			{ng.Score(p.v), ng.Score(p.t), 0, &res.NGram, func(k *KindResult) *int { return &k.NGramFound }},
 		} {
-			th := BestThreshold(d.score(p.v), p.vl)
-			scores := d.score(p.t)
-			d.s.Threshold = th
-			d.s.Precision, d.s.Recall, d.s.F1 = F1(scores, th, p.tl)
-			d.s.Best = BestF1(scores, p.tl)
+			v, t := d.v, d.t
+			if d.w != 0 {
+				v, t = Combine(v, durV, d.w), Combine(t, durT, d.w)
+			}
+			th := BestThreshold(v, p.vl)
+			d.s.Threshold, d.s.Weight = th, d.w
+			d.s.Precision, d.s.Recall, d.s.F1 = F1(t, th, p.tl)
+			d.s.Best = BestF1(t, p.tl)
 			for i, l := range p.tl {
-				if l != Normal && scores[i] > th {
+				if l != Normal && t[i] > th {
 					*d.found(&res.Kinds[slices.Index(Kinds, l)])++
+					if d.s == &res.AE && logPaths[key(p.t[i])] {
+						res.Kinds[slices.Index(Kinds, l)].NormalPathFound++
+					}
 				}
 			}
 		}
@@ -203,13 +248,18 @@ func (r *Report) Print(w io.Writer) {
 		for _, d := range []struct {
 			name string
 			s    Score
-		}{{"autoencoder", res.AE}, {"trigram    ", res.NGram}} {
-			fmt.Fprintf(w, "%s  F1 %.3f (precision %.3f, recall %.3f; best threshold in hindsight %.3f)\n", d.name, d.s.F1, d.s.Precision, d.s.Recall, d.s.Best)
+			note string
+		}{
+			{"autoencoder", res.AE, fmt.Sprintf("; durations at weight %g", res.AE.Weight)},
+			{"  activities only", res.Flow, ""},
+			{"trigram    ", res.NGram, ""},
+		} {
+			fmt.Fprintf(w, "%s  F1 %.3f (precision %.3f, recall %.3f; best threshold in hindsight %.3f)%s\n", d.name, d.s.F1, d.s.Precision, d.s.Recall, d.s.Best, d.note)
 		}
 		tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintf(tw, "  kind\tinjected\tnormal path\tautoencoder found\ttrigram found\t\n")
+		fmt.Fprintf(tw, "  kind\tinjected\tnormal path\tautoencoder found\tof them normal path\tactivities only\ttrigram found\t\n")
 		for _, k := range res.Kinds {
-			fmt.Fprintf(tw, "  %s\t%d\t%d\t%d\t%d\t\n", k.Kind, k.Injected, k.NormalPath, k.AEFound, k.NGramFound)
+			fmt.Fprintf(tw, "  %s\t%d\t%d\t%d\t%d\t%d\t%d\t\n", k.Kind, k.Injected, k.NormalPath, k.AEFound, k.NormalPathFound, k.FlowFound, k.NGramFound)
 		}
 		tw.Flush()
 	}

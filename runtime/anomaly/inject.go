@@ -36,7 +36,8 @@ var Kinds = []Kind{Skip, Insert, Rework, Swap, Early, Late}
 // trace into a path normal traces follow: the plain protocol. See
 // [InjectNovel] for the protocol that draws such an injection again.
 func Inject(traces [][]int, acts int, share float64, rng *rand.Rand) ([][]int, []Kind) {
-	return inject(traces, acts, share, nil, rng)
+	out, _, labels := inject(traces, nil, acts, share, nil, rng)
+	return out, labels
 }
 
 // InjectNovel is [Inject] under the novel protocol: an anomalous trace
@@ -55,7 +56,25 @@ func InjectNovel(traces [][]int, acts int, share float64, known map[string]bool,
 	if known == nil {
 		known = map[string]bool{}
 	}
-	return inject(traces, acts, share, known, rng)
+	out, _, labels := inject(traces, nil, acts, share, known, rng)
+	return out, labels
+}
+
+// InjectTimed is [Inject] (known nil) or [InjectNovel] on traces with
+// the times of their events (seconds), and returns the times of the
+// changed traces too. Times change as the anomaly says, as a real case
+// would have them, and at the log's clock (whole minutes, seconds or
+// milliseconds), so that nothing but the anomaly tells an injected
+// case: a skipped event leaves the gap between its neighbours; an
+// inserted one, or one moved earlier or later, gets a time drawn
+// between its new neighbours' (before the first or after the last
+// event: a gap the log has for that step); a swap exchanges two
+// activities and keeps the times where they were; a repeated run
+// follows the original one by a gap the log has for that step, with
+// the run's own gaps, and delays every later event by as much. Every
+// drawn time keeps the log's weekly rhythm (see clock).
+func InjectTimed(traces [][]int, times [][]float64, acts int, share float64, known map[string]bool, rng *rand.Rand) ([][]int, [][]float64, []Kind) {
+	return inject(traces, times, acts, share, known, rng)
 }
 
 // novelDraws is how many positions InjectNovel tries per kind before
@@ -75,12 +94,29 @@ func KnownPaths(traces [][]int) map[string]bool {
 	return m
 }
 
-// inject is Inject (known nil: every injection kept) and InjectNovel.
-func inject(traces [][]int, acts int, share float64, known map[string]bool, rng *rand.Rand) ([][]int, []Kind) {
+// inject is Inject (known nil: every injection kept) and InjectNovel,
+// with times or without (times nil).
+func inject(traces [][]int, times [][]float64, acts int, share float64, known map[string]bool, rng *rand.Rand) ([][]int, [][]float64, []Kind) {
 	out := make([][]int, len(traces))
 	labels := make([]Kind, len(traces))
 	for i, t := range traces {
 		out[i] = slices.Clone(t)
+	}
+	var outT [][]float64
+	ck := newClock(traces, times)
+	tsOf := func(i int) []float64 { return nil }
+	if times != nil {
+		outT = make([][]float64, len(times))
+		for i, ts := range times {
+			outT[i] = slices.Clone(ts)
+		}
+		tsOf = func(i int) []float64 { return outT[i] }
+	}
+	set := func(i int, c event) {
+		out[i] = c.acts
+		if outT != nil {
+			outT[i] = c.times
+		}
 	}
 	n := int(share * float64(len(traces)))
 	if n == 0 && share > 0 && len(traces) > 0 {
@@ -91,13 +127,14 @@ func inject(traces [][]int, acts int, share float64, known map[string]bool, rng 
 		for next, i := range perm[:n] {
 			for try := 0; try < len(Kinds); try++ {
 				k := Kinds[(next+try)%len(Kinds)]
-				if t, ok := apply(out[i], k, acts, rng); ok {
-					out[i], labels[i] = t, k
+				if c, ok := apply(event{out[i], tsOf(i)}, k, acts, ck, rng); ok {
+					set(i, c)
+					labels[i] = k
 					break
 				}
 			}
 		}
-		return out, labels
+		return out, outT, labels
 	}
 	// Novel: the kinds in turn as under the plain protocol; a kind that
 	// gives no new path on the next trace of the draw is tried on the
@@ -113,8 +150,9 @@ func inject(traces [][]int, acts int, share float64, known map[string]bool, rng 
 				if used[i] {
 					continue
 				}
-				if t, ok := novel(out[i], k, acts, known, rng); ok {
-					out[i], labels[i], used[i], placed = t, k, true, true
+				if c, ok := novel(event{out[i], tsOf(i)}, k, acts, known, ck, rng); ok {
+					set(i, c)
+					labels[i], used[i], placed = k, true, true
 					break
 				}
 			}
@@ -123,43 +161,84 @@ func inject(traces [][]int, acts int, share float64, known map[string]bool, rng 
 			break // no trace left takes any kind
 		}
 	}
-	return out, labels
+	return out, outT, labels
+}
+
+// event is a trace's activities and their times (nil without times).
+type event struct {
+	acts  []int
+	times []float64
 }
 
 // novel draws anomaly k in t up to novelDraws times and returns the
 // first whose path is not in known.
-func novel(t []int, k Kind, acts int, known map[string]bool, rng *rand.Rand) ([]int, bool) {
+func novel(t event, k Kind, acts int, known map[string]bool, ck *clock, rng *rand.Rand) (event, bool) {
 	for range novelDraws {
-		c, ok := apply(t, k, acts, rng)
+		c, ok := apply(t, k, acts, ck, rng)
 		if !ok {
-			return nil, false
+			return event{}, false
 		}
-		if !known[key(c)] {
+		if !known[key(c.acts)] {
 			return c, true
 		}
 	}
-	return nil, false
+	return event{}, false
 }
 
-// apply makes anomaly k in t; ok is false when t is too short for it.
-func apply(t []int, k Kind, acts int, rng *rand.Rand) ([]int, bool) {
+// apply makes anomaly k in t (times as [InjectTimed] says when t has
+// them and ck is the log's clock); ok is false when t is too short for
+// it.
+func apply(e event, k Kind, acts int, ck *clock, rng *rand.Rand) (event, bool) {
+	t, ts := e.acts, e.times
+	timed := ts != nil && ck != nil
 	n := len(t)
+	// put inserts activity a at position j of c (c's times cts), its time
+	// drawn between its new neighbours'.
+	put := func(c []int, cts []float64, j, a int) event {
+		r := event{acts: slices.Insert(slices.Clone(c), j, a)}
+		if timed {
+			r.times = slices.Insert(slices.Clone(cts), j, ck.between(c, cts, j, a, rng))
+		}
+		return r
+	}
 	switch k {
 	case Skip:
 		if n < 2 {
-			return nil, false
+			return event{}, false
 		}
 		i := rng.IntN(n)
-		return slices.Delete(slices.Clone(t), i, i+1), true
+		r := event{acts: slices.Delete(slices.Clone(t), i, i+1)}
+		if timed {
+			r.times = slices.Delete(slices.Clone(ts), i, i+1)
+		}
+		return r, true
 	case Insert:
-		return slices.Insert(slices.Clone(t), rng.IntN(n+1), rng.IntN(acts)), true
+		j, a := rng.IntN(n+1), rng.IntN(acts)
+		return put(t, ts, j, a), true
 	case Rework:
 		if n < 1 {
-			return nil, false
+			return event{}, false
 		}
 		l := 1 + rng.IntN(min(3, n))
 		i := rng.IntN(n - l + 1)
-		return slices.Insert(slices.Clone(t), i+l, t[i:i+l]...), true
+		r := event{acts: slices.Insert(slices.Clone(t), i+l, t[i:i+l]...)}
+		if timed {
+			// The repeat starts a gap of the log for the step from the
+			// run's last activity to its first after the run ends, keeps
+			// the run's gaps, and delays what follows by as much.
+			first := ck.draw(func() float64 { return ts[i+l-1] + ck.gap(t[i+l-1], t[i], rng) }, rng)
+			shift := first - ts[i]
+			rep := make([]float64, l)
+			for m := range l {
+				rep[m] = ts[i+m] + shift
+			}
+			later := slices.Clone(ts[i+l:])
+			for m := range later {
+				later[m] += shift
+			}
+			r.times = slices.Concat(ts[:i+l], rep, later)
+		}
+		return r, true
 	case Swap:
 		for range 10 {
 			if n < 2 {
@@ -169,16 +248,20 @@ func apply(t []int, k Kind, acts int, rng *rand.Rand) ([]int, bool) {
 			if t[i] != t[i+1] {
 				c := slices.Clone(t)
 				c[i], c[i+1] = c[i+1], c[i]
-				return c, true
+				r := event{acts: c}
+				if timed {
+					r.times = slices.Clone(ts)
+				}
+				return r, true
 			}
 		}
-		return nil, false
+		return event{}, false
 	case Early, Late:
 		if n < 3 {
-			return nil, false
+			return event{}, false
 		}
 		// Move an event by 2 or more places, to a place where the trace
-		// changes.
+		// changes; in time, to between its new neighbours.
 		for range 10 {
 			i := rng.IntN(n)
 			var j int
@@ -194,12 +277,16 @@ func apply(t []int, k Kind, acts int, rng *rand.Rand) ([]int, bool) {
 				j = i + 2 + rng.IntN(n-i-2) // i+2 .. n-1
 			}
 			c := slices.Delete(slices.Clone(t), i, i+1)
-			c = slices.Insert(c, j, t[i])
-			if !slices.Equal(c, t) {
-				return c, true
+			var cts []float64
+			if timed {
+				cts = slices.Delete(slices.Clone(ts), i, i+1)
+			}
+			r := put(c, cts, j, t[i])
+			if !slices.Equal(r.acts, t) {
+				return r, true
 			}
 		}
-		return nil, false
+		return event{}, false
 	}
-	return nil, false
+	return event{}, false
 }

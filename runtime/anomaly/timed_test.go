@@ -1,0 +1,198 @@
+package anomaly_test
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/knhk/knhk/runtime/anomaly"
+	"github.com/knhk/knhk/runtime/export"
+)
+
+// timedLog is 600 runs of 0 1 2 3 4 5, an hour between steps but for a
+// day between 2 and 3, at whole minutes.
+func timedLog() ([][]int, [][]float64) {
+	var traces [][]int
+	var times [][]float64
+	for i := range 600 {
+		t0 := float64(1_599_999_960 + 86400*i) // whole minutes
+		ts := []float64{t0}
+		for j := 1; j < 6; j++ {
+			g := 3600.0 + 60*float64(i%7)
+			if j == 3 {
+				g = 86400 + 60*float64(i%5)
+			}
+			ts = append(ts, ts[j-1]+g)
+		}
+		traces = append(traces, []int{0, 1, 2, 3, 4, 5})
+		times = append(times, ts)
+	}
+	return traces, times
+}
+
+// TestInjectTimed: an injected case's times are what a real case would
+// have: in order, at the log's clock (whole minutes here), the kept
+// events at their times (a skip or a swap moves no time), a repeated
+// run delaying what follows it by as much as it takes; the activities
+// change as under Inject.
+func TestInjectTimed(t *testing.T) {
+	traces, times := timedLog()
+	out, outT, labels := anomaly.InjectTimed(traces, times, 6, 0.1, nil, rand.New(rand.NewPCG(7, 8)))
+	n := 0
+	for i, l := range labels {
+		o, ts, orig := out[i], outT[i], times[i]
+		if len(o) != len(ts) {
+			t.Fatalf("%s: %d activities, %d times", l, len(o), len(ts))
+		}
+		if l == anomaly.Normal {
+			if !slices.Equal(ts, orig) {
+				t.Fatalf("normal trace %d: times changed", i)
+			}
+			continue
+		}
+		n++
+		if !slices.IsSorted(ts) {
+			t.Errorf("%s: times out of order: %v", l, ts)
+		}
+		for _, x := range ts {
+			if math.Mod(x, 60) != 0 {
+				t.Errorf("%s: time %v not at the log's clock of a minute", l, x)
+			}
+		}
+		switch l {
+		case anomaly.Skip:
+			if !isSubsequence(ts, orig) || len(ts) != len(orig)-1 {
+				t.Errorf("skip: times %v from %v", ts, orig)
+			}
+		case anomaly.Swap:
+			if !slices.Equal(ts, orig) {
+				t.Errorf("swap: times %v from %v", ts, orig)
+			}
+		case anomaly.Insert, anomaly.Early, anomaly.Late:
+			// Every original time but a moved event's is kept.
+			kept := 0
+			for _, x := range orig {
+				if slices.Contains(ts, x) {
+					kept++
+				}
+			}
+			if kept < len(orig)-1 {
+				t.Errorf("%s: times %v keep %d of %v", l, ts, kept, orig)
+			}
+		case anomaly.Rework:
+			// The repeat keeps the run's gaps, follows it by a gap the log
+			// has, and delays what follows: every gap is one the log has.
+			if ts[0] != orig[0] || ts[len(ts)-1] <= orig[len(orig)-1] {
+				t.Errorf("rework: times %v from %v", ts, orig)
+			}
+			for j := 1; j < len(ts); j++ {
+				if g := ts[j] - ts[j-1]; !(g >= 3600 && g <= 3960 || g >= 86400 && g <= 86640) {
+					t.Errorf("rework: gap %v the log never has, times %v from %v", g, ts, orig)
+				}
+			}
+		}
+	}
+	if n != 60 {
+		t.Errorf("%d anomalous traces, want 60", n)
+	}
+}
+
+func isSubsequence(sub, s []float64) bool {
+	j := 0
+	for _, x := range s {
+		if j < len(sub) && sub[j] == x {
+			j++
+		}
+	}
+	return j == len(sub)
+}
+
+// TestDurations: a case whose step took far longer than that step
+// takes in training, or far shorter, scores above every usual case,
+// even though a long gap is usual for another step; a case on the
+// usual times scores low.
+func TestDurations(t *testing.T) {
+	traces, times := timedLog()
+	d := anomaly.TrainDurations(traces, times)
+	usual := times[3]
+	long := slices.Clone(usual) // 1 -> 2 takes a day, as only 2 -> 3 does
+	for j := 2; j < 6; j++ {
+		long[j] += 86400
+	}
+	short := slices.Clone(usual) // 2 -> 3 in an hour
+	for j := 3; j < 6; j++ {
+		short[j] -= 86400 - 3600
+	}
+	s := d.Score([][]int{traces[0], traces[0], traces[0]}, [][]float64{usual, long, short})
+	all := d.Score(traces, times)
+	if top := slices.Max(all); !(s[1] > top && s[2] > top) {
+		t.Errorf("scores usual %.2f, long %.2f, short %.2f; the highest training case %.2f", s[0], s[1], s[2], top)
+	}
+	if z := anomaly.TrainDurations(traces, nil).Score(traces, nil); slices.Max(z) != 0 {
+		t.Errorf("without times: scores %v", z[:3])
+	}
+}
+
+// TestTimedTraces: the times come in the activities' order, start
+// events dropped as Traces drops them; a log without times gives none.
+func TestTimedTraces(t *testing.T) {
+	at := func(m int) time.Time { return time.Date(2024, 1, 1, 0, m, 0, 0, time.UTC) }
+	l := &export.Log{Traces: []export.Trace{{Case: "1", Events: []export.Event{
+		{Activity: "b", Lifecycle: export.Complete, Time: at(5)},
+		{Activity: "a", Lifecycle: export.Start, Time: at(0)},
+		{Activity: "a", Lifecycle: export.Complete, Time: at(2)},
+	}}}}
+	tr, ts, names := anomaly.TimedTraces(l)
+	if !slices.Equal(names, []string{"a", "b"}) || !slices.Equal(tr[0], []int{0, 1}) || len(ts) != 1 ||
+		!slices.Equal(ts[0], []float64{float64(at(2).Unix()), float64(at(5).Unix())}) {
+		t.Errorf("traces %v, times %v, names %v", tr, ts, names)
+	}
+	l.Traces[0].Events = []export.Event{{Activity: "a"}, {Activity: "b"}}
+	if _, ts, _ := anomaly.TimedTraces(l); ts != nil {
+		t.Errorf("no times in the log, got %v", ts)
+	}
+}
+
+// TestInjectRhythm: on a log whose events all happen on working days
+// between 9 and 17 h, nearly every injected time does too, though most
+// of the time between two events is nights and weekends: an inserted or
+// moved event cannot be told by its hour.
+func TestInjectRhythm(t *testing.T) {
+	monday := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	workday := func(k int) time.Time { return monday.AddDate(0, 0, k/5*7+k%5) }
+	var traces [][]int
+	var times [][]float64
+	for i := range 600 {
+		var ts []float64
+		for d := range 3 {
+			day := workday(i%200 + d)
+			for _, h := range []int{10, 15} {
+				ts = append(ts, float64(day.Add(time.Duration(h)*time.Hour).Unix()))
+			}
+		}
+		traces = append(traces, []int{0, 1, 2, 3, 4, 5})
+		times = append(times, ts)
+	}
+	_, outT, labels := anomaly.InjectTimed(traces, times, 6, 0.3, nil, rand.New(rand.NewPCG(1, 2)))
+	in, all := 0, 0
+	for i, l := range labels {
+		if l != anomaly.Insert && l != anomaly.Early && l != anomaly.Late {
+			continue
+		}
+		for _, x := range outT[i] {
+			if slices.Contains(times[i], x) {
+				continue
+			}
+			all++
+			tm := time.Unix(int64(x), 0).UTC()
+			if tm.Weekday() != time.Saturday && tm.Weekday() != time.Sunday && tm.Hour() >= 9 && tm.Hour() < 17 {
+				in++
+			}
+		}
+	}
+	if all < 50 || float64(in) < 0.9*float64(all) {
+		t.Errorf("%d of %d injected times on working days between 9 and 17 h", in, all)
+	}
+}
