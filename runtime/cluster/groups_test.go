@@ -38,12 +38,13 @@ type groupCluster struct {
 	prog   *ir.Program
 	fx     *effects
 	probes map[string]*nodesProber // by group ("" for the cluster's own)
+	timing Timing // fastTiming unless set
 	mu     sync.Mutex
 	nodes  map[string]*groupNode
 }
 
 func newGroupCluster(t *testing.T) *groupCluster {
-	c := &groupCluster{t: t, prog: compile(t, testSource), fx: &effects{calls: map[string]int{}}, probes: map[string]*nodesProber{}, nodes: map[string]*groupNode{}}
+	c := &groupCluster{t: t, prog: compile(t, testSource), fx: &effects{calls: map[string]int{}}, probes: map[string]*nodesProber{}, nodes: map[string]*groupNode{}, timing: fastTiming}
 	t.Cleanup(func() {
 		c.mu.Lock()
 		ids := sortedKeys(c.nodes)
@@ -75,7 +76,7 @@ func (c *groupCluster) open(g *groupNode, name string, founder bool, admit func(
 		c.t.Fatal(err)
 	}
 	n, err := NewNode(Config{ID: g.id, API: "api-" + g.id, Bootstrap: founder, Program: c.prog, Eval: &host.Evaluator{},
-		Worker: worker.New(c.prog, worker.Options{Registry: c.fx.registry()}), Transport: tr, Timing: fastTiming, Prober: c.prober(name),
+		Worker: worker.New(c.prog, worker.Options{Registry: c.fx.registry()}), Transport: tr, Timing: c.timing, Prober: c.prober(name),
 		AdmitStart: admit})
 	if err != nil {
 		c.t.Fatal(err)
@@ -90,6 +91,12 @@ func (c *groupCluster) open(g *groupNode, name string, founder bool, admit func(
 // start starts node id with tenants a and b; b's groups enforce a
 // licence of one concurrent case.
 func (c *groupCluster) start(id string, founder bool) *groupNode {
+	return c.startWith(id, founder, "a", "b")
+}
+
+// startWith starts node id with the groups of tenants; b's enforces the
+// licence.
+func (c *groupCluster) startWith(id string, founder bool, tenants ...string) *groupNode {
 	c.t.Helper()
 	mux, err := ListenTCPGroupMux("127.0.0.1:0", "")
 	if err != nil {
@@ -99,7 +106,7 @@ func (c *groupCluster) start(id string, founder bool) *groupNode {
 	g.own = c.open(g, "", founder, nil, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	g.cancel = cancel
-	for _, name := range []string{"a", "b"} {
+	for _, name := range tenants {
 		var admit func(string) (func(), error)
 		var attach func(*Node)
 		if name == "b" {
