@@ -38,7 +38,7 @@ type groupCluster struct {
 	prog   *ir.Program
 	fx     *effects
 	probes map[string]*nodesProber // by group ("" for the cluster's own)
-	timing Timing // fastTiming unless set
+	timing Timing                  // fastTiming unless set
 	mu     sync.Mutex
 	nodes  map[string]*groupNode
 }
