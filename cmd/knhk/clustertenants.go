@@ -211,9 +211,27 @@ func openTenantGroup(cfg clusterTenantsConfig, id string, admit func(string) (fu
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
+	// A tenant that admits only signed deploys stays closed rather than
+	// take unsigned ones: a cluster does not check deploy signatures yet.
+	if ok, err := tenant.Exists(tenant.TrustDir(cfg.o.data, id)); err != nil || ok {
+		if err == nil {
+			err = fmt.Errorf("tenant %s admits only signed deploys (knhk tenant set --trust), which a cluster does not check yet; it is not served with --node", id)
+		}
+		return nil, err
+	}
+	if ok, _ := tenant.Exists(tenant.SignKeyPath(cfg.o.data, id)); ok {
+		cfg.logger.Warn(fmt.Sprintf("tenant %s: its signing key is not used with --node (a cluster writes no receipts yet)", id))
+	}
 	gate, err := tenantLicenseGate(cfg.o.data, id, cfg.logger)
 	if err != nil {
 		return nil, err
+	}
+	// Kernels on the node's accelerator only when the tenant's licence
+	// allows one (as serve --tenants); on the CPU the results are the
+	// same.
+	eval := &host.Evaluator{Kernels: kernelRunner()}
+	if gate != nil && !gate.Enforcer().License().Limits.Accelerator {
+		eval = &host.Evaluator{}
 	}
 	admitStart, admitDeploy := admit, (func(string) error)(nil)
 	if gate != nil {
@@ -231,7 +249,7 @@ func openTenantGroup(cfg clusterTenantsConfig, id string, admit func(string) (fu
 	}
 	n, err := cluster.NewNode(cluster.Config{
 		ID: cfg.c.node, API: cfg.api, Labels: cfg.labels, Dir: dir, Bootstrap: cfg.founding,
-		Program: cfg.comp.prog, Eval: &host.Evaluator{Kernels: kernelRunner()}, Worker: workerFor(cfg.comp.prog), WorkerFor: workerFor, Queue: q,
+		Program: cfg.comp.prog, Eval: eval, Worker: workerFor(cfg.comp.prog), WorkerFor: workerFor, Queue: q,
 		Compile: server.ClusterCompile, Transport: tr, Voters: cfg.c.voters, LogOutput: cfg.lines,
 		Prober:     groupProber{c: cfg.sec.Client(), group: id},
 		AdmitStart: admitStart, AdmitDeploy: admitDeploy,

@@ -91,6 +91,9 @@ func TestClusterTenantsProcesses(t *testing.T) {
 	must("license", "issue", "--key", "vendor.key", "--tiers", "tiers.json", "--tier", "one", "--customer", "beta-inc", "--tenant", "beta", "--days", "30", "-o", "beta.lic")
 	acme := must("tenant", "create", "--data", "d-n1", "acme")
 	beta := must("tenant", "create", "--data", "d-n1", "--license", "beta.lic", "--license-trust", "vendor.key.pub", "beta")
+	// gamma admits only signed deploys, which a cluster does not check:
+	// it is refused rather than served without the check.
+	gamma := must("tenant", "create", "--data", "d-n1", "--trust", "vendor.key.pub", "gamma")
 	copyTenants(t, filepath.Join(dir, "d-n1"), filepath.Join(dir, "d-n2"))
 	copyTenants(t, filepath.Join(dir, "d-n1"), filepath.Join(dir, "d-n3"))
 
@@ -156,6 +159,10 @@ func TestClusterTenantsProcesses(t *testing.T) {
 			}
 		}
 		return procs[name], other
+	}
+
+	if code, body := connectCall(t, n1.url, "ListCases", gamma, `{}`); code == http.StatusOK || !strings.Contains(body, "admits only signed deploys") {
+		t.Fatalf("gamma on the cluster: %d %s", code, body)
 	}
 
 	// acme runs a case through a follower of its group.
