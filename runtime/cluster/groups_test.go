@@ -6,6 +6,8 @@
 package cluster
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -295,6 +297,45 @@ func TestTenantGroups(t *testing.T) {
 	if _, err := c.leader("b").Get(ctx(t), "after", Linearizable); !errors.Is(err, engine.ErrUnknownCase) {
 		t.Fatalf("tenant b reads a's case after the failover: %v", err)
 	}
+
+	// Removing the killed node from the cluster removes it from every
+	// tenant's group too.
+	if err := c.retry("", func(n *Node) error { return n.Remove(ctx(t), a.ID()) }); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"a", "b"} {
+		waitFor(t, "group "+name+" to drop the removed node", func() bool {
+			cf := c.leader(name).Raft().GetConfiguration()
+			if cf.Error() != nil {
+				return false
+			}
+			for _, s := range cf.Configuration().Servers {
+				if string(s.ID) == a.ID() {
+					return false
+				}
+			}
+			return len(cf.Configuration().Servers) == 2
+		})
+	}
+}
+
+// FuzzGroupHeader reads arbitrary connection openings: a header is
+// accepted only as groupHeader writes it, and names what it was written
+// with.
+func FuzzGroupHeader(f *testing.F) {
+	f.Add(groupHeader(""))
+	f.Add(groupHeader("acme"))
+	f.Add([]byte("KNHKG1\xff"))
+	f.Add([]byte("GET / HTTP/1.1\r\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		name, err := readGroupHeader(bufio.NewReader(bytes.NewReader(b)))
+		if err != nil {
+			return
+		}
+		if h := groupHeader(name); !bytes.HasPrefix(b, h) || len(name) > maxGroupName {
+			t.Fatalf("%q read as group %q", b, name)
+		}
+	})
 }
 
 // TestGroupMuxRefusesStrangers checks that a connection without the
