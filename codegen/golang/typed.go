@@ -249,9 +249,11 @@ func (g *gen) convHelpers() []jen.Code {
 		}
 		// The fields are read from the record's slice, bounds checked
 		// once: converting a list of 10,000 records is this per record.
-		unboxBody := []jen.Code{jen.Id("f").Op(":=").Id("v").Dot("Elems").Call()}
+		var unboxBody []jen.Code
 		if len(t.Fields) > 0 {
-			unboxBody = append(unboxBody, jen.Id("_").Op("=").Id("f").Index(jen.Lit(len(t.Fields)-1)).Comment("one bounds check for all fields"))
+			unboxBody = append(unboxBody,
+				jen.Id("f").Op(":=").Id("v").Dot("Elems").Call(),
+				jen.Id("_").Op("=").Id("f").Index(jen.Lit(len(t.Fields)-1)).Comment("one bounds check for all fields"))
 		}
 		unboxBody = append(unboxBody, jen.Return(jen.Id(r).Values(dict)))
 		out = append(out,
