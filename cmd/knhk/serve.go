@@ -98,7 +98,9 @@ With --node ID, serve runs one node of a replicated cluster for the
 program FILE (docs/cluster.md): raft on --raft ADDR, its log in
 DIR/cluster/ID, the cluster's HTTP API on --listen; --join URL joins
 the cluster of the node at URL, and without it a new cluster starts.
-knhk cluster manages it.
+knhk cluster manages it. With --tenants (and --token-file) every node
+serves every tenant of DIR/tenants, each a raft group of its own
+(docs/tenancy.md, "On a raft cluster").
 `,
 	setup: func(fs *flag.FlagSet) func(*env, []string) int {
 		var o serveOptions
