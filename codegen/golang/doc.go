@@ -5,7 +5,9 @@
 // interpreter write identical event logs. Values whose type is known
 // statically live in Go types (typed.go: scalars, records as structs,
 // lists as slices), the rest in eval.Value; filter, any and all over a
-// numeric field compare columns with runtime/vec (column.go).
+// numeric field compare columns with runtime/vec (column.go); a filter
+// whose result is only counted or mapped keeps its hits as a selection
+// rather than a copy (sel.go).
 //
 // The generated package holds:
 //
