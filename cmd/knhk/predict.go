@@ -47,11 +47,12 @@ complete, e.g. from cron.
 knhk predict --train LOG --eval reads an event log (XES or CSV, gzip
 too; see knhk discover for the CSV columns), splits its cases by start
 time into the first 2/3 (--split) for training and the rest for
-testing, trains, and prints the next-activity accuracy, the remaining-
-time mean absolute error and the interval coverage on the test cases
-beside the baselines measured in the same run: the majority next
-activity after the last activity, and the median remaining time after
-the last activity. --steps sets the most boosting rounds per model
+testing, trains, and prints the next-activity accuracy (over all
+prefixes, and over those of 2 events or more as Tax et al. score), the
+remaining-time mean absolute error (over every prefix but the whole
+case) and the interval coverage on the test cases beside the baselines
+measured in the same run: the majority next activity after the last
+activity, and the median remaining time after the last activity. --steps sets the most boosting rounds per model
 (default 1000; early stopping on held-out training cases picks fewer),
 --seed the random seed.
 

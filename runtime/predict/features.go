@@ -18,11 +18,20 @@ import (
 // (so that the trees can tell recent behaviour from old when the
 // process drifts; a later date falls in the latest bin).
 //
+// After those come, for the remaining-time models only, the time since
+// each activity first and last occurred in the prefix (-1 when it has
+// not): a clock that starts at a step, such as an offer that is
+// cancelled when the customer has not answered within some weeks.
+//
 // Chosen on a validation split carved from the training cases of the
 // shared logs (docs/mining.md): the per-activity times and the date
-// each lowered the validation MAE by about 1%; inter-case features
-// (open cases, events in the last hour or day, cases completed in the
-// last day) did not, and are left out.
+// each lowered the validation MAE by about 1%, the times since each
+// activity by about 0.5% on both logs (three rolling folds, two seeds);
+// inter-case features (open cases, events in the last hour or day,
+// cases completed in the last day) and the time, hour and weekday of
+// each of the last four and first three events (Tax et al.'s inputs)
+// did not, and are left out. The next-activity model does without the
+// times since each activity, which cost it 0.2% accuracy on helpdesk.
 type encoder struct {
 	A int // activities
 }
@@ -33,7 +42,11 @@ const history = 3
 // timeFeatures is the number of features after the activity counts.
 const timeFeatures = 16
 
-func (e *encoder) dim() int { return e.A + (history-1)*(e.A+1) + 2*e.A + timeFeatures }
+// nextDim is the number of features the next-activity model uses: all
+// but the times since each activity, which come last.
+func (e *encoder) nextDim() int { return e.A + (history-1)*(e.A+1) + 2*e.A + timeFeatures }
+
+func (e *encoder) dim() int { return e.nextDim() + 2*e.A }
 
 func hours(d time.Duration) float64 { return math.Log1p(max(d.Hours(), 0)) }
 
@@ -91,6 +104,17 @@ func (e *encoder) raw(f []float64, p Prefix) {
 	rest[13] = math.Mod(float64(time.Saturday-last.Weekday())+7, 7) - hr/24
 	rest[14] = float64(k - distinct) // repeated activities
 	rest[15] = float64(last.Unix()) / 86400
+	since := f[e.nextDim():]
+	for i := range since {
+		since[i] = -1
+	}
+	for i, a := range c.Acts[:k] {
+		h := hours(last.Sub(c.Times[i]))
+		if since[a] < 0 {
+			since[a] = h
+		}
+		since[A+a] = h
+	}
 }
 
 // rawSet returns the raw features of the prefixes, row-major.

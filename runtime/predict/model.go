@@ -116,12 +116,12 @@ func Train(names []string, cases []Case, o Options) (*Model, error) {
 	wholeFit, wholeRest, wholeAll := Prefixes(fitC, true), Prefixes(cs[a:], true), Prefixes(cs, true)
 	A := len(names)
 	p := params(o, len(wholeAll))
-	nx := gbt.FitSoftmax(m.set(wholeFit), classes(wholeFit, A), m.set(wholeRest), classes(wholeRest, A), A+1, p, rng)
+	nx := gbt.FitSoftmax(m.nextSet(wholeFit), classes(wholeFit, A), m.nextSet(wholeRest), classes(wholeRest, A), A+1, p, rng)
 	m.NextRounds = len(nx.Trees)
 	if len(wholeRest) > 0 {
 		p.Rounds = max(m.NextRounds*6/5, 1)
 	}
-	m.next = gbt.FitSoftmax(m.set(wholeAll), classes(wholeAll, A), nil, nil, A+1, p, rng)
+	m.next = gbt.FitSoftmax(m.nextSet(wholeAll), classes(wholeAll, A), nil, nil, A+1, p, rng)
 
 	// Remaining time: the median.
 	fit, rest := Prefixes(fitC, false), Prefixes(cs[a:], false)
@@ -206,6 +206,17 @@ func (m *Model) set(ps []Prefix) *mat.Dense {
 		return nil
 	}
 	return mat.NewDense(len(ps), m.enc.dim(), m.enc.rawSet(ps))
+}
+
+// nextSet returns the features of the prefixes that the next-activity
+// model uses: the first nextDim columns of set (a view). The model then
+// predicts from a whole row, whose first columns these are.
+func (m *Model) nextSet(ps []Prefix) *mat.Dense {
+	x := m.set(ps)
+	if x == nil {
+		return nil
+	}
+	return x.Slice(0, len(ps), 0, m.enc.nextDim()).(*mat.Dense)
 }
 
 // quantiles returns the interval models' quantiles and the median for

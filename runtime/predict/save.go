@@ -21,8 +21,9 @@ import (
 )
 
 // FormatVersion is the version of the saved-model format; a file of
-// another version is not read (ErrVersion) and is retrained.
-const FormatVersion = 1
+// another version is not read (ErrVersion) and is retrained. Version 2
+// added the times since each activity to the features.
+const FormatVersion = 2
 
 // StaleFraction is how much the number of completed cases may have
 // grown since a saved model was trained before the model is retrained:
