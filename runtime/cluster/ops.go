@@ -195,6 +195,14 @@ func (n *Node) toCase(ctx context.Context, reqID, id string, do func(*engine.Eng
 		}
 		err = waitSlot(ctx, slot, first)
 		if errors.Is(err, engine.ErrUnknownCase) {
+			if st, _, ok := n.fsm.Case(id); ok && !st.Done() {
+				// A new leader's engine has not recovered the case yet
+				// (startLeading recovers them in the background): nothing
+				// was applied, and the call may be retried. Answering
+				// nil here lost a signal after a failover (found by the
+				// tenant groups' test).
+				return fmt.Errorf("%w: case %s is still being recovered by the new leader", ErrMaybeCommitted, id)
+			}
 			// Ended and forgotten by the engine between the two looks.
 			return nil
 		}

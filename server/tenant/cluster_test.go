@@ -362,6 +362,34 @@ func TestClusterCrossTenant(t *testing.T) {
 		}
 	}
 
+	// The cluster's JSON routes take the roles of the methods they
+	// match: a viewer reads, an operator starts, a viewer may not.
+	viewer := f.priv(auth.Principal{Subject: "v", Tenant: "acme", Role: auth.RoleViewer})
+	operator := f.priv(auth.Principal{Subject: "o", Tenant: "acme", Role: auth.RoleOperator})
+	for _, c := range []struct {
+		method, path, body, tok string
+		want                    int
+	}{
+		{"GET", "/cluster/v1/cases", "", viewer, http.StatusOK},
+		{"GET", "/cluster/v1/cases/" + a.hold, "", viewer, http.StatusOK},
+		{"POST", "/cluster/v1/cases", `{"id":"by-viewer","workflow":"Inc","input":[1]}`, viewer, http.StatusForbidden},
+		{"POST", "/cluster/v1/cases/" + a.hold + "/cancel", "", viewer, http.StatusForbidden},
+		{"POST", "/cluster/v1/cases", `{"id":"by-operator","workflow":"Base"}`, operator, http.StatusOK},
+		{"POST", "/cluster/v1/members", `{"id":"evil","raft":"127.0.0.1:1"}`, operator, http.StatusForbidden},
+	} {
+		req, _ := http.NewRequest(c.method, urls[0]+c.path, strings.NewReader(c.body))
+		req.Header.Set("Authorization", "Bearer "+c.tok)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != c.want {
+			t.Errorf("%s %s: %d %s, want %d", c.method, c.path, resp.StatusCode, body, c.want)
+		}
+	}
+
 	// acme's cases are as they were; kill its group's leader, and they
 	// go on under the new one.
 	ctx := context.Background()
