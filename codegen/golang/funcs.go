@@ -113,6 +113,7 @@ type fnGen struct {
 	line   string            // the source line of the last comment written
 	leaf   bool              // calls no function (see leaf)
 	sel    map[ir.Reg]string // registers holding a selection, by element representation (see findSels)
+	consts map[ir.Reg]int64  // registers holding an int constant (see constInt)
 }
 
 // leaf reports whether fn calls no function, directly or through a
@@ -515,6 +516,9 @@ func (c *fnGen) instr(in *ir.Instr) []jen.Code {
 			return c.assignNative(in, v, t)
 		}
 		if c.fn.Regs[x] == ir.Int && c.fn.Regs[y] == ir.Int && c.nt(in.Dst) == "int64" {
+			if v := c.divConst(op, x, y); v != nil {
+				return c.assignNative(in, v, "int64")
+			}
 			switch op {
 			case ir.BinAdd, ir.BinSub, ir.BinMul, ir.BinDiv, ir.BinRem:
 				// Checked integer arithmetic on typed registers.

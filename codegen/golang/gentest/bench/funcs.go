@@ -139,7 +139,7 @@ var funcs = [39]host.NativeFunc{func(n *eval.Native, a []eval.Value) (eval.Value
 	return eval.Bool(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 1 {
-		return eval.Value{}, n.Arity("cheap.filter", locs[94], 1, len(a))
+		return eval.Value{}, n.Arity("cheap.filter", locs[93], 1, len(a))
 	}
 	x, err := f14_cheap_filter(n, unbox_Order(a[0]))
 	if err != nil {
@@ -148,7 +148,7 @@ var funcs = [39]host.NativeFunc{func(n *eval.Native, a []eval.Value) (eval.Value
 	return eval.Bool(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 1 {
-		return eval.Value{}, n.Arity("everyone.all", locs[98], 1, len(a))
+		return eval.Value{}, n.Arity("everyone.all", locs[97], 1, len(a))
 	}
 	x, err := f15_everyone_all(n, unbox_Order(a[0]))
 	if err != nil {
@@ -157,7 +157,7 @@ var funcs = [39]host.NativeFunc{func(n *eval.Native, a []eval.Value) (eval.Value
 	return eval.Bool(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 1 {
-		return eval.Value{}, n.Arity("pricey.map", locs[102], 1, len(a))
+		return eval.Value{}, n.Arity("pricey.map", locs[101], 1, len(a))
 	}
 	x, err := f16_pricey_map(n, unbox_Order(a[0]))
 	if err != nil {
@@ -166,7 +166,7 @@ var funcs = [39]host.NativeFunc{func(n *eval.Native, a []eval.Value) (eval.Value
 	return eval.Float(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 1 {
-		return eval.Value{}, n.Arity("pricey.filter", locs[104], 1, len(a))
+		return eval.Value{}, n.Arity("pricey.filter", locs[103], 1, len(a))
 	}
 	x, err := f17_pricey_filter(n, a[0].AsFloat())
 	if err != nil {
@@ -175,7 +175,7 @@ var funcs = [39]host.NativeFunc{func(n *eval.Native, a []eval.Value) (eval.Value
 	return eval.Bool(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 1 {
-		return eval.Value{}, n.Arity("mid.filter", locs[107], 1, len(a))
+		return eval.Value{}, n.Arity("mid.filter", locs[106], 1, len(a))
 	}
 	x, err := f18_mid_filter(n, unbox_Order(a[0]))
 	if err != nil {
@@ -184,7 +184,7 @@ var funcs = [39]host.NativeFunc{func(n *eval.Native, a []eval.Value) (eval.Value
 	return eval.Bool(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 1 {
-		return eval.Value{}, n.Arity("edge.any", locs[115], 1, len(a))
+		return eval.Value{}, n.Arity("edge.any", locs[114], 1, len(a))
 	}
 	x, err := f19_edge_any(n, unbox_Order(a[0]))
 	if err != nil {
@@ -193,7 +193,7 @@ var funcs = [39]host.NativeFunc{func(n *eval.Native, a []eval.Value) (eval.Value
 	return eval.Bool(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 1 {
-		return eval.Value{}, n.Arity("edge.all", locs[123], 1, len(a))
+		return eval.Value{}, n.Arity("edge.all", locs[122], 1, len(a))
 	}
 	x, err := f20_edge_all(n, unbox_Order(a[0]))
 	if err != nil {
@@ -202,7 +202,7 @@ var funcs = [39]host.NativeFunc{func(n *eval.Native, a []eval.Value) (eval.Value
 	return eval.Bool(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 1 {
-		return eval.Value{}, n.Arity("flags.any", locs[131], 1, len(a))
+		return eval.Value{}, n.Arity("flags.any", locs[130], 1, len(a))
 	}
 	x, err := f21_flags_any(n, unbox_Order(a[0]))
 	if err != nil {
@@ -211,7 +211,7 @@ var funcs = [39]host.NativeFunc{func(n *eval.Native, a []eval.Value) (eval.Value
 	return eval.Bool(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 1 {
-		return eval.Value{}, n.Arity("flags.all", locs[135], 1, len(a))
+		return eval.Value{}, n.Arity("flags.all", locs[134], 1, len(a))
 	}
 	x, err := f22_flags_all(n, unbox_Order(a[0]))
 	if err != nil {
@@ -220,7 +220,7 @@ var funcs = [39]host.NativeFunc{func(n *eval.Native, a []eval.Value) (eval.Value
 	return eval.Bool(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 1 {
-		return eval.Value{}, n.Arity("heavy.filter", locs[139], 1, len(a))
+		return eval.Value{}, n.Arity("heavy.filter", locs[138], 1, len(a))
 	}
 	x, err := f23_heavy_filter(n, unbox_Order(a[0]))
 	if err != nil {
@@ -229,7 +229,7 @@ var funcs = [39]host.NativeFunc{func(n *eval.Native, a []eval.Value) (eval.Value
 	return eval.Bool(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Heavy.let.r", locs[143], 0, len(a))
+		return eval.Value{}, n.Arity("Heavy.let.r", locs[142], 0, len(a))
 	}
 	x, err := f24_Heavy_let_r(n)
 	if err != nil {
@@ -238,7 +238,7 @@ var funcs = [39]host.NativeFunc{func(n *eval.Native, a []eval.Value) (eval.Value
 	return eval.Float(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Heavy.guard", locs[147], 0, len(a))
+		return eval.Value{}, n.Arity("Heavy.guard", locs[146], 0, len(a))
 	}
 	x, err := f25_Heavy_guard(n)
 	if err != nil {
@@ -247,7 +247,7 @@ var funcs = [39]host.NativeFunc{func(n *eval.Native, a []eval.Value) (eval.Value
 	return eval.Bool(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Heavy.fail", locs[152], 0, len(a))
+		return eval.Value{}, n.Arity("Heavy.fail", locs[151], 0, len(a))
 	}
 	x, err := f26_Heavy_fail(n)
 	if err != nil {
@@ -256,7 +256,7 @@ var funcs = [39]host.NativeFunc{func(n *eval.Native, a []eval.Value) (eval.Value
 	return eval.Str(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Heavy.return", locs[154], 0, len(a))
+		return eval.Value{}, n.Arity("Heavy.return", locs[153], 0, len(a))
 	}
 	x, err := f27_Heavy_return(n)
 	if err != nil {
@@ -265,7 +265,7 @@ var funcs = [39]host.NativeFunc{func(n *eval.Native, a []eval.Value) (eval.Value
 	return eval.Float(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Seq.let.x", locs[156], 0, len(a))
+		return eval.Value{}, n.Arity("Seq.let.x", locs[155], 0, len(a))
 	}
 	x, err := f28_Seq_let_x(n)
 	if err != nil {
@@ -274,7 +274,7 @@ var funcs = [39]host.NativeFunc{func(n *eval.Native, a []eval.Value) (eval.Value
 	return eval.Int(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Seq.assign", locs[158], 0, len(a))
+		return eval.Value{}, n.Arity("Seq.assign", locs[157], 0, len(a))
 	}
 	x, err := f29_Seq_assign(n)
 	if err != nil {
@@ -283,7 +283,7 @@ var funcs = [39]host.NativeFunc{func(n *eval.Native, a []eval.Value) (eval.Value
 	return eval.Int(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Seq.assign", locs[164], 0, len(a))
+		return eval.Value{}, n.Arity("Seq.assign", locs[163], 0, len(a))
 	}
 	x, err := f30_Seq_assign(n)
 	if err != nil {
@@ -292,7 +292,7 @@ var funcs = [39]host.NativeFunc{func(n *eval.Native, a []eval.Value) (eval.Value
 	return eval.Int(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Seq.assign", locs[170], 0, len(a))
+		return eval.Value{}, n.Arity("Seq.assign", locs[169], 0, len(a))
 	}
 	x, err := f31_Seq_assign(n)
 	if err != nil {
@@ -301,7 +301,7 @@ var funcs = [39]host.NativeFunc{func(n *eval.Native, a []eval.Value) (eval.Value
 	return eval.Int(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Seq.assign", locs[176], 0, len(a))
+		return eval.Value{}, n.Arity("Seq.assign", locs[175], 0, len(a))
 	}
 	x, err := f32_Seq_assign(n)
 	if err != nil {
@@ -310,7 +310,7 @@ var funcs = [39]host.NativeFunc{func(n *eval.Native, a []eval.Value) (eval.Value
 	return eval.Int(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Seq.assign", locs[182], 0, len(a))
+		return eval.Value{}, n.Arity("Seq.assign", locs[181], 0, len(a))
 	}
 	x, err := f33_Seq_assign(n)
 	if err != nil {
@@ -319,7 +319,7 @@ var funcs = [39]host.NativeFunc{func(n *eval.Native, a []eval.Value) (eval.Value
 	return eval.Int(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Seq.assign", locs[188], 0, len(a))
+		return eval.Value{}, n.Arity("Seq.assign", locs[187], 0, len(a))
 	}
 	x, err := f34_Seq_assign(n)
 	if err != nil {
@@ -328,7 +328,7 @@ var funcs = [39]host.NativeFunc{func(n *eval.Native, a []eval.Value) (eval.Value
 	return eval.Int(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Seq.assign", locs[194], 0, len(a))
+		return eval.Value{}, n.Arity("Seq.assign", locs[193], 0, len(a))
 	}
 	x, err := f35_Seq_assign(n)
 	if err != nil {
@@ -337,7 +337,7 @@ var funcs = [39]host.NativeFunc{func(n *eval.Native, a []eval.Value) (eval.Value
 	return eval.Int(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Seq.assign", locs[200], 0, len(a))
+		return eval.Value{}, n.Arity("Seq.assign", locs[199], 0, len(a))
 	}
 	x, err := f36_Seq_assign(n)
 	if err != nil {
@@ -346,7 +346,7 @@ var funcs = [39]host.NativeFunc{func(n *eval.Native, a []eval.Value) (eval.Value
 	return eval.Int(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Seq.assign", locs[206], 0, len(a))
+		return eval.Value{}, n.Arity("Seq.assign", locs[205], 0, len(a))
 	}
 	x, err := f37_Seq_assign(n)
 	if err != nil {
@@ -355,7 +355,7 @@ var funcs = [39]host.NativeFunc{func(n *eval.Native, a []eval.Value) (eval.Value
 	return eval.Int(x), nil
 }, func(n *eval.Native, a []eval.Value) (eval.Value, error) {
 	if len(a) != 0 {
-		return eval.Value{}, n.Arity("Seq.return", locs[212], 0, len(a))
+		return eval.Value{}, n.Arity("Seq.return", locs[211], 0, len(a))
 	}
 	x, err := f38_Seq_return(n)
 	if err != nil {
@@ -853,17 +853,13 @@ func f13_bulky_filter(n *eval.Native, r0 Order) (bool, error) {
 	var r5, r6, r7, r10 bool
 	var r1, r2, r3, r4 int64
 	var r8, r9 float64
-	var err error
 	if n.Over(5) {
 		return false, n.StepFail("bulky.filter", locs[84:89])
 	}
 	// bench.knhk:16
 	r1 = r0.Qty
 	r2 = int64(3)
-	r3, err = eval.IntOp(ir.BinRem, r1, r2)
-	if err != nil {
-		return false, eval.At(err, "bulky.filter", locs[89])
-	}
+	r3 = r1 % r2
 	r4 = int64(0)
 	r5 = r3 == r4
 	if r5 {
@@ -872,7 +868,7 @@ func f13_bulky_filter(n *eval.Native, r0 Order) (bool, error) {
 	goto b2
 b1:
 	if n.Over(3) {
-		return false, n.StepFail("bulky.filter", locs[90:93])
+		return false, n.StepFail("bulky.filter", locs[89:92])
 	}
 	r8 = r0.Price
 	r9 = 10.0
@@ -881,7 +877,7 @@ b1:
 	goto b3
 b2:
 	if n.Over(1) {
-		return false, n.StepFail("bulky.filter", locs[93:94])
+		return false, n.StepFail("bulky.filter", locs[92:93])
 	}
 	r7 = false
 	r6 = r7
@@ -892,13 +888,13 @@ b3:
 
 // f14_cheap_filter compiles cheap.filter (bench.knhk:18).
 func f14_cheap_filter(n *eval.Native, r0 Order) (bool, error) {
-	if err := n.Check("cheap.filter", locs[94]); err != nil {
+	if err := n.Check("cheap.filter", locs[93]); err != nil {
 		return false, err
 	}
 	var r3 bool
 	var r1, r2 int64
 	if n.Over(3) {
-		return false, n.StepFail("cheap.filter", locs[95:98])
+		return false, n.StepFail("cheap.filter", locs[94:97])
 	}
 	// bench.knhk:18
 	r1 = r0.Amount
@@ -909,13 +905,13 @@ func f14_cheap_filter(n *eval.Native, r0 Order) (bool, error) {
 
 // f15_everyone_all compiles everyone.all (bench.knhk:20).
 func f15_everyone_all(n *eval.Native, r0 Order) (bool, error) {
-	if err := n.Check("everyone.all", locs[98]); err != nil {
+	if err := n.Check("everyone.all", locs[97]); err != nil {
 		return false, err
 	}
 	var r3 bool
 	var r1, r2 int64
 	if n.Over(3) {
-		return false, n.StepFail("everyone.all", locs[99:102])
+		return false, n.StepFail("everyone.all", locs[98:101])
 	}
 	// bench.knhk:20
 	r1 = r0.Amount
@@ -926,12 +922,12 @@ func f15_everyone_all(n *eval.Native, r0 Order) (bool, error) {
 
 // f16_pricey_map compiles pricey.map (bench.knhk:22).
 func f16_pricey_map(n *eval.Native, r0 Order) (float64, error) {
-	if err := n.Check("pricey.map", locs[102]); err != nil {
+	if err := n.Check("pricey.map", locs[101]); err != nil {
 		return 0, err
 	}
 	var r1 float64
 	if n.Over(1) {
-		return 0, n.StepFail("pricey.map", locs[103:104])
+		return 0, n.StepFail("pricey.map", locs[102:103])
 	}
 	// bench.knhk:22
 	r1 = r0.Price
@@ -940,13 +936,13 @@ func f16_pricey_map(n *eval.Native, r0 Order) (float64, error) {
 
 // f17_pricey_filter compiles pricey.filter (bench.knhk:22).
 func f17_pricey_filter(n *eval.Native, r0 float64) (bool, error) {
-	if err := n.Check("pricey.filter", locs[104]); err != nil {
+	if err := n.Check("pricey.filter", locs[103]); err != nil {
 		return false, err
 	}
 	var r2 bool
 	var r1 float64
 	if n.Over(2) {
-		return false, n.StepFail("pricey.filter", locs[105:107])
+		return false, n.StepFail("pricey.filter", locs[104:106])
 	}
 	// bench.knhk:22
 	r1 = 12.0
@@ -956,14 +952,14 @@ func f17_pricey_filter(n *eval.Native, r0 float64) (bool, error) {
 
 // f18_mid_filter compiles mid.filter (bench.knhk:24).
 func f18_mid_filter(n *eval.Native, r0 Order) (bool, error) {
-	if err := n.Check("mid.filter", locs[107]); err != nil {
+	if err := n.Check("mid.filter", locs[106]); err != nil {
 		return false, err
 	}
 	var r3, r4, r5, r8 bool
 	var r1, r2 int64
 	var r6, r7 float64
 	if n.Over(3) {
-		return false, n.StepFail("mid.filter", locs[108:111])
+		return false, n.StepFail("mid.filter", locs[107:110])
 	}
 	// bench.knhk:24
 	r1 = r0.Amount
@@ -975,7 +971,7 @@ func f18_mid_filter(n *eval.Native, r0 Order) (bool, error) {
 	goto b2
 b1:
 	if n.Over(3) {
-		return false, n.StepFail("mid.filter", locs[111:114])
+		return false, n.StepFail("mid.filter", locs[110:113])
 	}
 	r6 = r0.Price
 	r7 = 15.0
@@ -984,7 +980,7 @@ b1:
 	goto b3
 b2:
 	if n.Over(1) {
-		return false, n.StepFail("mid.filter", locs[114:115])
+		return false, n.StepFail("mid.filter", locs[113:114])
 	}
 	r5 = false
 	r4 = r5
@@ -995,13 +991,13 @@ b3:
 
 // f19_edge_any compiles edge.any (bench.knhk:26).
 func f19_edge_any(n *eval.Native, r0 Order) (bool, error) {
-	if err := n.Check("edge.any", locs[115]); err != nil {
+	if err := n.Check("edge.any", locs[114]); err != nil {
 		return false, err
 	}
 	var r3, r4, r5, r8 bool
 	var r1, r2, r6, r7 int64
 	if n.Over(3) {
-		return false, n.StepFail("edge.any", locs[116:119])
+		return false, n.StepFail("edge.any", locs[115:118])
 	}
 	// bench.knhk:26
 	r1 = r0.Qty
@@ -1013,7 +1009,7 @@ func f19_edge_any(n *eval.Native, r0 Order) (bool, error) {
 	goto b1
 b1:
 	if n.Over(3) {
-		return false, n.StepFail("edge.any", locs[119:122])
+		return false, n.StepFail("edge.any", locs[118:121])
 	}
 	r6 = int64(1900)
 	r7 = r0.Amount
@@ -1022,7 +1018,7 @@ b1:
 	goto b3
 b2:
 	if n.Over(1) {
-		return false, n.StepFail("edge.any", locs[122:123])
+		return false, n.StepFail("edge.any", locs[121:122])
 	}
 	r5 = true
 	r4 = r5
@@ -1033,14 +1029,14 @@ b3:
 
 // f20_edge_all compiles edge.all (bench.knhk:26).
 func f20_edge_all(n *eval.Native, r0 Order) (bool, error) {
-	if err := n.Check("edge.all", locs[123]); err != nil {
+	if err := n.Check("edge.all", locs[122]); err != nil {
 		return false, err
 	}
 	var r3, r4, r5, r8 bool
 	var r1, r2 int64
 	var r6, r7 float64
 	if n.Over(3) {
-		return false, n.StepFail("edge.all", locs[124:127])
+		return false, n.StepFail("edge.all", locs[123:126])
 	}
 	// bench.knhk:26
 	r1 = r0.Amount
@@ -1052,7 +1048,7 @@ func f20_edge_all(n *eval.Native, r0 Order) (bool, error) {
 	goto b1
 b1:
 	if n.Over(3) {
-		return false, n.StepFail("edge.all", locs[127:130])
+		return false, n.StepFail("edge.all", locs[126:129])
 	}
 	r6 = r0.Price
 	r7 = 12.0
@@ -1061,7 +1057,7 @@ b1:
 	goto b3
 b2:
 	if n.Over(1) {
-		return false, n.StepFail("edge.all", locs[130:131])
+		return false, n.StepFail("edge.all", locs[129:130])
 	}
 	r5 = true
 	r4 = r5
@@ -1072,13 +1068,13 @@ b3:
 
 // f21_flags_any compiles flags.any (bench.knhk:28).
 func f21_flags_any(n *eval.Native, r0 Order) (bool, error) {
-	if err := n.Check("flags.any", locs[131]); err != nil {
+	if err := n.Check("flags.any", locs[130]); err != nil {
 		return false, err
 	}
 	var r3 bool
 	var r1, r2 int64
 	if n.Over(3) {
-		return false, n.StepFail("flags.any", locs[132:135])
+		return false, n.StepFail("flags.any", locs[131:134])
 	}
 	// bench.knhk:28
 	r1 = r0.Amount
@@ -1089,13 +1085,13 @@ func f21_flags_any(n *eval.Native, r0 Order) (bool, error) {
 
 // f22_flags_all compiles flags.all (bench.knhk:28).
 func f22_flags_all(n *eval.Native, r0 Order) (bool, error) {
-	if err := n.Check("flags.all", locs[135]); err != nil {
+	if err := n.Check("flags.all", locs[134]); err != nil {
 		return false, err
 	}
 	var r3 bool
 	var r1, r2 float64
 	if n.Over(3) {
-		return false, n.StepFail("flags.all", locs[136:139])
+		return false, n.StepFail("flags.all", locs[135:138])
 	}
 	// bench.knhk:28
 	r1 = 20.0
@@ -1106,13 +1102,13 @@ func f22_flags_all(n *eval.Native, r0 Order) (bool, error) {
 
 // f23_heavy_filter compiles heavy.filter (bench.knhk:31).
 func f23_heavy_filter(n *eval.Native, r0 Order) (bool, error) {
-	if err := n.Check("heavy.filter", locs[139]); err != nil {
+	if err := n.Check("heavy.filter", locs[138]); err != nil {
 		return false, err
 	}
 	var r3 bool
 	var r1, r2 int64
 	if n.Over(3) {
-		return false, n.StepFail("heavy.filter", locs[140:143])
+		return false, n.StepFail("heavy.filter", locs[139:142])
 	}
 	// bench.knhk:31
 	r1 = r0.Amount
@@ -1123,7 +1119,7 @@ func f23_heavy_filter(n *eval.Native, r0 Order) (bool, error) {
 
 // f24_Heavy_let_r compiles Heavy.let.r (bench.knhk:34).
 func f24_Heavy_let_r(n *eval.Native) (float64, error) {
-	if err := n.Enter("Heavy.let.r", locs[143]); err != nil {
+	if err := n.Enter("Heavy.let.r", locs[142]); err != nil {
 		return 0, err
 	}
 	var r1 float64
@@ -1131,17 +1127,17 @@ func f24_Heavy_let_r(n *eval.Native) (float64, error) {
 	var tmp eval.Value
 	var err error
 	if n.Over(2) {
-		return 0, n.StepFail("Heavy.let.r", locs[144:146])
+		return 0, n.StepFail("Heavy.let.r", locs[143:145])
 	}
 	// bench.knhk:34
 	tmp, err = n.Var("Heavy.let.r", n.Prog.Funcs[24], 0)
 	if err != nil {
-		return 0, eval.At(err, "Heavy.let.r", locs[146])
+		return 0, eval.At(err, "Heavy.let.r", locs[145])
 	}
 	r0 = unbox_list_Order(tmp)
 	r1, err = f10_heavy(n, r0)
 	if err != nil {
-		return 0, eval.At(err, "Heavy.let.r", locs[143])
+		return 0, eval.At(err, "Heavy.let.r", locs[142])
 	}
 	n.Leave()
 	return r1, nil
@@ -1149,7 +1145,7 @@ func f24_Heavy_let_r(n *eval.Native) (float64, error) {
 
 // f25_Heavy_guard compiles Heavy.guard (bench.knhk:35).
 func f25_Heavy_guard(n *eval.Native) (bool, error) {
-	if err := n.Check("Heavy.guard", locs[147]); err != nil {
+	if err := n.Check("Heavy.guard", locs[146]); err != nil {
 		return false, err
 	}
 	var r2 bool
@@ -1157,12 +1153,12 @@ func f25_Heavy_guard(n *eval.Native) (bool, error) {
 	var tmp eval.Value
 	var err error
 	if n.Over(3) {
-		return false, n.StepFail("Heavy.guard", locs[148:151])
+		return false, n.StepFail("Heavy.guard", locs[147:150])
 	}
 	// bench.knhk:35
 	tmp, err = n.Var("Heavy.guard", n.Prog.Funcs[25], 1)
 	if err != nil {
-		return false, eval.At(err, "Heavy.guard", locs[151])
+		return false, eval.At(err, "Heavy.guard", locs[150])
 	}
 	r0 = tmp.AsFloat()
 	r1 = 0.0
@@ -1172,12 +1168,12 @@ func f25_Heavy_guard(n *eval.Native) (bool, error) {
 
 // f26_Heavy_fail compiles Heavy.fail (bench.knhk:35).
 func f26_Heavy_fail(n *eval.Native) (string, error) {
-	if err := n.Check("Heavy.fail", locs[152]); err != nil {
+	if err := n.Check("Heavy.fail", locs[151]); err != nil {
 		return "", err
 	}
 	var r0 string
 	if n.Over(1) {
-		return "", n.StepFail("Heavy.fail", locs[153:154])
+		return "", n.StepFail("Heavy.fail", locs[152:153])
 	}
 	// bench.knhk:35
 	r0 = "negative amounts"
@@ -1186,19 +1182,19 @@ func f26_Heavy_fail(n *eval.Native) (string, error) {
 
 // f27_Heavy_return compiles Heavy.return (bench.knhk:36).
 func f27_Heavy_return(n *eval.Native) (float64, error) {
-	if err := n.Check("Heavy.return", locs[154]); err != nil {
+	if err := n.Check("Heavy.return", locs[153]); err != nil {
 		return 0, err
 	}
 	var r0 float64
 	var tmp eval.Value
 	var err error
 	if n.Over(1) {
-		return 0, n.StepFail("Heavy.return", locs[155:156])
+		return 0, n.StepFail("Heavy.return", locs[154:155])
 	}
 	// bench.knhk:36
 	tmp, err = n.Var("Heavy.return", n.Prog.Funcs[27], 1)
 	if err != nil {
-		return 0, eval.At(err, "Heavy.return", locs[154])
+		return 0, eval.At(err, "Heavy.return", locs[153])
 	}
 	r0 = tmp.AsFloat()
 	return r0, nil
@@ -1206,19 +1202,19 @@ func f27_Heavy_return(n *eval.Native) (float64, error) {
 
 // f28_Seq_let_x compiles Seq.let.x (bench.knhk:40).
 func f28_Seq_let_x(n *eval.Native) (int64, error) {
-	if err := n.Check("Seq.let.x", locs[156]); err != nil {
+	if err := n.Check("Seq.let.x", locs[155]); err != nil {
 		return 0, err
 	}
 	var r0 int64
 	var tmp eval.Value
 	var err error
 	if n.Over(1) {
-		return 0, n.StepFail("Seq.let.x", locs[157:158])
+		return 0, n.StepFail("Seq.let.x", locs[156:157])
 	}
 	// bench.knhk:40
 	tmp, err = n.Var("Seq.let.x", n.Prog.Funcs[28], 0)
 	if err != nil {
-		return 0, eval.At(err, "Seq.let.x", locs[156])
+		return 0, eval.At(err, "Seq.let.x", locs[155])
 	}
 	r0 = tmp.AsInt()
 	return r0, nil
@@ -1226,244 +1222,244 @@ func f28_Seq_let_x(n *eval.Native) (int64, error) {
 
 // f29_Seq_assign compiles Seq.assign (bench.knhk:41).
 func f29_Seq_assign(n *eval.Native) (int64, error) {
-	if err := n.Check("Seq.assign", locs[158]); err != nil {
+	if err := n.Check("Seq.assign", locs[157]); err != nil {
 		return 0, err
 	}
 	var r0, r1, r2 int64
 	var tmp eval.Value
 	var err error
 	if n.Over(3) {
-		return 0, n.StepFail("Seq.assign", locs[159:162])
+		return 0, n.StepFail("Seq.assign", locs[158:161])
 	}
 	// bench.knhk:41
 	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[29], 1)
 	if err != nil {
-		return 0, eval.At(err, "Seq.assign", locs[162])
+		return 0, eval.At(err, "Seq.assign", locs[161])
 	}
 	r0 = tmp.AsInt()
 	r1 = int64(1)
 	r2, err = eval.IntOp(ir.BinAdd, r0, r1)
 	if err != nil {
-		return 0, eval.At(err, "Seq.assign", locs[163])
+		return 0, eval.At(err, "Seq.assign", locs[162])
 	}
 	return r2, nil
 }
 
 // f30_Seq_assign compiles Seq.assign (bench.knhk:42).
 func f30_Seq_assign(n *eval.Native) (int64, error) {
-	if err := n.Check("Seq.assign", locs[164]); err != nil {
+	if err := n.Check("Seq.assign", locs[163]); err != nil {
 		return 0, err
 	}
 	var r0, r1, r2 int64
 	var tmp eval.Value
 	var err error
 	if n.Over(3) {
-		return 0, n.StepFail("Seq.assign", locs[165:168])
+		return 0, n.StepFail("Seq.assign", locs[164:167])
 	}
 	// bench.knhk:42
 	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[30], 1)
 	if err != nil {
-		return 0, eval.At(err, "Seq.assign", locs[168])
+		return 0, eval.At(err, "Seq.assign", locs[167])
 	}
 	r0 = tmp.AsInt()
 	r1 = int64(2)
 	r2, err = eval.IntOp(ir.BinMul, r0, r1)
 	if err != nil {
-		return 0, eval.At(err, "Seq.assign", locs[169])
+		return 0, eval.At(err, "Seq.assign", locs[168])
 	}
 	return r2, nil
 }
 
 // f31_Seq_assign compiles Seq.assign (bench.knhk:43).
 func f31_Seq_assign(n *eval.Native) (int64, error) {
-	if err := n.Check("Seq.assign", locs[170]); err != nil {
+	if err := n.Check("Seq.assign", locs[169]); err != nil {
 		return 0, err
 	}
 	var r0, r1, r2 int64
 	var tmp eval.Value
 	var err error
 	if n.Over(3) {
-		return 0, n.StepFail("Seq.assign", locs[171:174])
+		return 0, n.StepFail("Seq.assign", locs[170:173])
 	}
 	// bench.knhk:43
 	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[31], 1)
 	if err != nil {
-		return 0, eval.At(err, "Seq.assign", locs[174])
+		return 0, eval.At(err, "Seq.assign", locs[173])
 	}
 	r0 = tmp.AsInt()
 	r1 = int64(3)
 	r2, err = eval.IntOp(ir.BinSub, r0, r1)
 	if err != nil {
-		return 0, eval.At(err, "Seq.assign", locs[175])
+		return 0, eval.At(err, "Seq.assign", locs[174])
 	}
 	return r2, nil
 }
 
 // f32_Seq_assign compiles Seq.assign (bench.knhk:44).
 func f32_Seq_assign(n *eval.Native) (int64, error) {
-	if err := n.Check("Seq.assign", locs[176]); err != nil {
+	if err := n.Check("Seq.assign", locs[175]); err != nil {
 		return 0, err
 	}
 	var r0, r1, r2 int64
 	var tmp eval.Value
 	var err error
 	if n.Over(3) {
-		return 0, n.StepFail("Seq.assign", locs[177:180])
+		return 0, n.StepFail("Seq.assign", locs[176:179])
 	}
 	// bench.knhk:44
 	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[32], 1)
 	if err != nil {
-		return 0, eval.At(err, "Seq.assign", locs[180])
+		return 0, eval.At(err, "Seq.assign", locs[179])
 	}
 	r0 = tmp.AsInt()
 	r1 = int64(4)
 	r2, err = eval.IntOp(ir.BinAdd, r0, r1)
 	if err != nil {
-		return 0, eval.At(err, "Seq.assign", locs[181])
+		return 0, eval.At(err, "Seq.assign", locs[180])
 	}
 	return r2, nil
 }
 
 // f33_Seq_assign compiles Seq.assign (bench.knhk:45).
 func f33_Seq_assign(n *eval.Native) (int64, error) {
-	if err := n.Check("Seq.assign", locs[182]); err != nil {
+	if err := n.Check("Seq.assign", locs[181]); err != nil {
 		return 0, err
 	}
 	var r0, r1, r2 int64
 	var tmp eval.Value
 	var err error
 	if n.Over(3) {
-		return 0, n.StepFail("Seq.assign", locs[183:186])
+		return 0, n.StepFail("Seq.assign", locs[182:185])
 	}
 	// bench.knhk:45
 	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[33], 1)
 	if err != nil {
-		return 0, eval.At(err, "Seq.assign", locs[186])
+		return 0, eval.At(err, "Seq.assign", locs[185])
 	}
 	r0 = tmp.AsInt()
 	r1 = int64(5)
 	r2, err = eval.IntOp(ir.BinMul, r0, r1)
 	if err != nil {
-		return 0, eval.At(err, "Seq.assign", locs[187])
+		return 0, eval.At(err, "Seq.assign", locs[186])
 	}
 	return r2, nil
 }
 
 // f34_Seq_assign compiles Seq.assign (bench.knhk:46).
 func f34_Seq_assign(n *eval.Native) (int64, error) {
-	if err := n.Check("Seq.assign", locs[188]); err != nil {
+	if err := n.Check("Seq.assign", locs[187]); err != nil {
 		return 0, err
 	}
 	var r0, r1, r2 int64
 	var tmp eval.Value
 	var err error
 	if n.Over(3) {
-		return 0, n.StepFail("Seq.assign", locs[189:192])
+		return 0, n.StepFail("Seq.assign", locs[188:191])
 	}
 	// bench.knhk:46
 	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[34], 1)
 	if err != nil {
-		return 0, eval.At(err, "Seq.assign", locs[192])
+		return 0, eval.At(err, "Seq.assign", locs[191])
 	}
 	r0 = tmp.AsInt()
 	r1 = int64(6)
 	r2, err = eval.IntOp(ir.BinSub, r0, r1)
 	if err != nil {
-		return 0, eval.At(err, "Seq.assign", locs[193])
+		return 0, eval.At(err, "Seq.assign", locs[192])
 	}
 	return r2, nil
 }
 
 // f35_Seq_assign compiles Seq.assign (bench.knhk:47).
 func f35_Seq_assign(n *eval.Native) (int64, error) {
-	if err := n.Check("Seq.assign", locs[194]); err != nil {
+	if err := n.Check("Seq.assign", locs[193]); err != nil {
 		return 0, err
 	}
 	var r0, r1, r2 int64
 	var tmp eval.Value
 	var err error
 	if n.Over(3) {
-		return 0, n.StepFail("Seq.assign", locs[195:198])
+		return 0, n.StepFail("Seq.assign", locs[194:197])
 	}
 	// bench.knhk:47
 	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[35], 1)
 	if err != nil {
-		return 0, eval.At(err, "Seq.assign", locs[198])
+		return 0, eval.At(err, "Seq.assign", locs[197])
 	}
 	r0 = tmp.AsInt()
 	r1 = int64(7)
 	r2, err = eval.IntOp(ir.BinAdd, r0, r1)
 	if err != nil {
-		return 0, eval.At(err, "Seq.assign", locs[199])
+		return 0, eval.At(err, "Seq.assign", locs[198])
 	}
 	return r2, nil
 }
 
 // f36_Seq_assign compiles Seq.assign (bench.knhk:48).
 func f36_Seq_assign(n *eval.Native) (int64, error) {
-	if err := n.Check("Seq.assign", locs[200]); err != nil {
+	if err := n.Check("Seq.assign", locs[199]); err != nil {
 		return 0, err
 	}
 	var r0, r1, r2 int64
 	var tmp eval.Value
 	var err error
 	if n.Over(3) {
-		return 0, n.StepFail("Seq.assign", locs[201:204])
+		return 0, n.StepFail("Seq.assign", locs[200:203])
 	}
 	// bench.knhk:48
 	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[36], 1)
 	if err != nil {
-		return 0, eval.At(err, "Seq.assign", locs[204])
+		return 0, eval.At(err, "Seq.assign", locs[203])
 	}
 	r0 = tmp.AsInt()
 	r1 = int64(8)
 	r2, err = eval.IntOp(ir.BinMul, r0, r1)
 	if err != nil {
-		return 0, eval.At(err, "Seq.assign", locs[205])
+		return 0, eval.At(err, "Seq.assign", locs[204])
 	}
 	return r2, nil
 }
 
 // f37_Seq_assign compiles Seq.assign (bench.knhk:49).
 func f37_Seq_assign(n *eval.Native) (int64, error) {
-	if err := n.Check("Seq.assign", locs[206]); err != nil {
+	if err := n.Check("Seq.assign", locs[205]); err != nil {
 		return 0, err
 	}
 	var r0, r1, r2 int64
 	var tmp eval.Value
 	var err error
 	if n.Over(3) {
-		return 0, n.StepFail("Seq.assign", locs[207:210])
+		return 0, n.StepFail("Seq.assign", locs[206:209])
 	}
 	// bench.knhk:49
 	tmp, err = n.Var("Seq.assign", n.Prog.Funcs[37], 1)
 	if err != nil {
-		return 0, eval.At(err, "Seq.assign", locs[210])
+		return 0, eval.At(err, "Seq.assign", locs[209])
 	}
 	r0 = tmp.AsInt()
 	r1 = int64(9)
 	r2, err = eval.IntOp(ir.BinSub, r0, r1)
 	if err != nil {
-		return 0, eval.At(err, "Seq.assign", locs[211])
+		return 0, eval.At(err, "Seq.assign", locs[210])
 	}
 	return r2, nil
 }
 
 // f38_Seq_return compiles Seq.return (bench.knhk:50).
 func f38_Seq_return(n *eval.Native) (int64, error) {
-	if err := n.Check("Seq.return", locs[212]); err != nil {
+	if err := n.Check("Seq.return", locs[211]); err != nil {
 		return 0, err
 	}
 	var r0 int64
 	var tmp eval.Value
 	var err error
 	if n.Over(1) {
-		return 0, n.StepFail("Seq.return", locs[213:214])
+		return 0, n.StepFail("Seq.return", locs[212:213])
 	}
 	// bench.knhk:50
 	tmp, err = n.Var("Seq.return", n.Prog.Funcs[38], 1)
 	if err != nil {
-		return 0, eval.At(err, "Seq.return", locs[212])
+		return 0, eval.At(err, "Seq.return", locs[211])
 	}
 	r0 = tmp.AsInt()
 	return r0, nil
@@ -2072,12 +2068,6 @@ var locs = [...]ir.Loc{{
 	File: 0,
 	Span: source.Span{
 		End:   698,
-		Start: 684,
-	},
-}, {
-	File: 0,
-	Span: source.Span{
-		End:   693,
 		Start: 684,
 	},
 }, {
