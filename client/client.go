@@ -26,6 +26,7 @@ type Option func(*config)
 
 type config struct {
 	http    connect.HTTPClient
+	stream  connect.HTTPClient // WorkTasks (stream.go)
 	token   string
 	grpc    bool
 	grpcWeb bool
@@ -74,7 +75,7 @@ func New(baseURL string, opts ...Option) *Client {
 	if cfg.grpcWeb {
 		copts = append(copts, connect.WithGRPCWeb())
 	}
-	return &Client{api: knhkv1connect.NewKnhkServiceClient(oneWrite{cfg.http}, baseURL, copts...)}
+	return &Client{api: knhkv1connect.NewKnhkServiceClient(oneWrite{next: cfg.http, stream: streamClient(baseURL, cfg)}, baseURL, copts...)}
 }
 
 // API returns the generated client, for calls this package does not wrap.

@@ -21,9 +21,13 @@ const maxOneWrite = 64 << 10
 // body is its own type: every call cost the client two writes and the
 // server, often, two reads. With the body a bytes.Reader, headers and
 // body leave in one write. Streams (unknown length) pass unchanged.
-type oneWrite struct{ next connect.HTTPClient }
+// A worker's WorkTasks stream goes to stream, when set (stream.go).
+type oneWrite struct{ next, stream connect.HTTPClient }
 
 func (o oneWrite) Do(r *http.Request) (*http.Response, error) {
+	if o.stream != nil && isWorkStream(r) {
+		return o.stream.Do(r)
+	}
 	if r.Body == nil || r.Body == http.NoBody || r.ContentLength <= 0 || r.ContentLength > maxOneWrite {
 		return o.next.Do(r)
 	}

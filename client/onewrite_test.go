@@ -30,7 +30,7 @@ func TestOneWrite(t *testing.T) {
 	body := opaqueBody{strings.NewReader(`{"queue":"q"}`)}
 	r, _ := http.NewRequest(http.MethodPost, "http://x/knhk.v1.KnhkService/PollTask", body)
 	r.ContentLength = 13
-	if _, err := (oneWrite{rc}).Do(r); err != nil {
+	if _, err := (oneWrite{next: rc}).Do(r); err != nil {
 		t.Fatal(err)
 	}
 	if rc.got == r || r.Body != io.ReadCloser(body) {
@@ -52,7 +52,7 @@ func TestOneWrite(t *testing.T) {
 	stream := opaqueBody{bytes.NewReader(nil)}
 	r, _ = http.NewRequest(http.MethodPost, "http://x/s", stream)
 	r.ContentLength = -1
-	(oneWrite{rc}).Do(r)
+	(oneWrite{next: rc}).Do(r)
 	if rc.got != r {
 		t.Fatal("a stream's request was replaced")
 	}

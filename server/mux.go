@@ -6,6 +6,7 @@ package server
 
 import (
 	"crypto/subtle"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -90,7 +91,11 @@ func (m *Mux) guard(h http.Handler) http.Handler {
 				return
 			}
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, m.opts.MaxBody)
+		if r.URL.Path != knhkv1connect.KnhkServiceWorkTasksProcedure {
+			// A worker's stream lives as long as the worker: each of its
+			// messages is bounded instead (connect.WithReadMaxBytes).
+			r.Body = http.MaxBytesReader(w, r.Body, m.opts.MaxBody)
+		}
 		h.ServeHTTP(w, r)
 	})
 }
@@ -105,6 +110,8 @@ func writeUnauthenticated(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Grpc-Status", "16")
 		w.Header().Set("Grpc-Message", "missing or wrong bearer token")
 		w.WriteHeader(http.StatusOK)
+	case strings.HasPrefix(ct, "application/connect+"):
+		writeStreamError(w, ct, connect.CodeUnauthenticated, "missing or wrong bearer token")
 	default:
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusUnauthorized)
@@ -127,6 +134,10 @@ func WriteError(w http.ResponseWriter, r *http.Request, code connect.Code, msg s
 		w.WriteHeader(http.StatusOK)
 		return
 	}
+	if ct := r.Header.Get("Content-Type"); strings.HasPrefix(ct, "application/connect+") {
+		writeStreamError(w, ct, code, msg)
+		return
+	}
 	b, _ := json.Marshal(struct {
 		Code    string `json:"code"`
 		Message string `json:"message"`
@@ -134,6 +145,27 @@ func WriteError(w http.ResponseWriter, r *http.Request, code connect.Code, msg s
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(httpStatus(code))
 	w.Write(b)
+}
+
+// writeStreamError answers a Connect streaming call (a worker's
+// WorkTasks, WatchHistory) with the protocol's end-of-stream message
+// carrying the error: a streaming client reads the code and message
+// only from there (a plain HTTP error status reaches it as "HTTP
+// status 403" and no more).
+func writeStreamError(w http.ResponseWriter, ct string, code connect.Code, msg string) {
+	type endErr struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	}
+	body, _ := json.Marshal(struct {
+		Error endErr `json:"error"`
+	}{endErr{code.String(), msg}})
+	env := make([]byte, 5, 5+len(body))
+	env[0] = 0b10 // end of stream
+	binary.BigEndian.PutUint32(env[1:], uint32(len(body)))
+	w.Header().Set("Content-Type", ct)
+	w.WriteHeader(http.StatusOK)
+	w.Write(append(env, body...))
 }
 
 // httpStatus is the HTTP status of the Connect protocol for code.

@@ -77,18 +77,19 @@ func batchTasks(ctx, stop context.Context, b *queue.Broker, queueName, worker st
 	if err := checkBatch(queueName, done, max, wait); err != nil {
 		return nil, nil, err
 	}
-	errs := completeBatch(ctx, b, done)
+	errs := completeBatch(ctx, b, done, "completions")
 	return pollBatch(ctx, stop, b, queueName, worker, max, wait), errs, nil
 }
 
 // completeBatch applies done concurrently, so that the engine commits
-// their outcomes together, and returns each one's refusal.
-func completeBatch(ctx context.Context, b *queue.Broker, done []TaskOutcome) []error {
+// their outcomes together, and returns each one's refusal; list is the
+// request's field that holds them, for the refusals' fields.
+func completeBatch(ctx context.Context, b *queue.Broker, done []TaskOutcome, list string) []error {
 	errs := make([]error, len(done))
 	seen := make(map[string]int, len(done))
 	var wg sync.WaitGroup
 	for i, o := range done {
-		field := fmt.Sprintf("completions[%d]", i)
+		field := fmt.Sprintf("%s[%d]", list, i)
 		switch first, dup := seen[o.ID]; {
 		case o.ID == "":
 			errs[i] = errf(CodeInvalidArgument, field+".id", "completion %d names no task", i)
@@ -103,7 +104,7 @@ func completeBatch(ctx context.Context, b *queue.Broker, done []TaskOutcome) []e
 			continue
 		}
 		seen[o.ID] = i
-		wg.Go(func() {
+		apply := func() {
 			var err error
 			if o.Failed {
 				err = b.Fail(ctx, o.ID, o.Token, o.Failure)
@@ -118,7 +119,12 @@ func completeBatch(ctx context.Context, b *queue.Broker, done []TaskOutcome) []e
 				}
 				errs[i] = e
 			}
-		})
+		}
+		if len(done) == 1 {
+			apply() // nothing to share a commit with: no goroutine
+			continue
+		}
+		wg.Go(apply)
 	}
 	wg.Wait()
 	return errs

@@ -17,14 +17,29 @@ import (
 
 // batchFromWire converts the completions of a request.
 func batchFromWire(m *knhkv1.CompleteAndPollTasksRequest) []TaskOutcome {
-	done := make([]TaskOutcome, len(m.GetCompletions()))
-	for i, c := range m.GetCompletions() {
+	return outcomesFromWire(m.GetCompletions())
+}
+
+// outcomesFromWire converts a list of outcomes.
+func outcomesFromWire(list []*knhkv1.TaskOutcome) []TaskOutcome {
+	done := make([]TaskOutcome, len(list))
+	for i, c := range list {
 		done[i] = TaskOutcome{ID: c.GetId(), Token: c.GetToken(), Result: []byte(c.GetResultJson())}
 		if f, ok := c.GetOutcome().(*knhkv1.TaskOutcome_Failure); ok {
 			done[i].Failed, done[i].Failure = true, f.Failure
 		}
 	}
 	return done
+}
+
+// refusal is the Connect code (as text) and the field of a completion's
+// refusal.
+func refusal(err error) (code, field string) {
+	var e *Error
+	if errors.As(err, &e) {
+		return connectCodes[e.Code].String(), e.Field
+	}
+	return connect.CodeInternal.String(), ""
 }
 
 // batchToWire converts the answer of a batch.
@@ -37,12 +52,8 @@ func batchToWire(done []TaskOutcome, tasks []queue.Task, errs []error) *knhkv1.C
 		if err == nil {
 			continue
 		}
-		ce := &knhkv1.CompletionError{Index: int32(i), Id: done[i].ID, Code: connect.CodeInternal.String(), Message: err.Error()}
-		var e *Error
-		if errors.As(err, &e) {
-			ce.Code, ce.Field = connectCodes[e.Code].String(), e.Field
-		}
-		out.CompletionErrors = append(out.CompletionErrors, ce)
+		code, field := refusal(err)
+		out.CompletionErrors = append(out.CompletionErrors, &knhkv1.CompletionError{Index: int32(i), Id: done[i].ID, Code: code, Field: field, Message: err.Error()})
 	}
 	return out
 }

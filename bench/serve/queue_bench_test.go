@@ -15,6 +15,7 @@ import (
 	knhkv1 "github.com/knhk/knhk/api/knhk/v1"
 	"github.com/knhk/knhk/client"
 	"github.com/knhk/knhk/client/worker"
+	"github.com/knhk/knhk/runtime/store"
 	"github.com/knhk/knhk/server"
 )
 
@@ -40,47 +41,50 @@ workflow Ten(s: string) -> int {
 `
 
 // BenchmarkQueue: per concurrency c, cases of Ten started and awaited
-// through the Connect API while Go workers (client/worker) poll and
-// complete the ten tasks of each case through the same API over HTTP,
-// batched (CompleteAndPollTasks: a worker reports its finished tasks and
-// polls for its free slots in one call); against, in the same run, the
-// same workers making one CompleteAndPollTask call per task
-// (http-per-task), the same cases with the workers calling
-// the Service in process (no HTTP on the task path, the start and wait
-// still through the API), and the previous design over HTTP (each event
-// durable on its own before the engine goes on, a poll and a
-// completion per task instead of one CompleteAndPollTask). Each op is
-// one case from start to result. The log compares the throughput and
-// the median latency with the previous design and with Temporal's
-// figure for the same workload (16-25 workflows/s, p50 51 ms; the
-// issue's measurement, not run here). The process's collector is
-// tuned as knhk serve tunes it (server.TuneGC) unless GOGC is set.
+// through the Connect API while Go workers (client/worker) take and
+// complete the ten tasks of each case through the same API, by default
+// on one WorkTasks stream each (HTTP/2 cleartext: tasks pushed, an
+// outcome and its ack one message each). Against it, in the same run:
+// the same workers making one CompleteAndPollTask call per task over
+// HTTP/1.1 (http-per-task, NoStream), batching their calls
+// (http-batched, CompleteAndPollTasks), calling the Service in process
+// (no HTTP on the task path, the start and wait still through the API),
+// and the previous design over HTTP (each event durable on its own
+// before the engine goes on, a poll and a completion per task). Each op
+// is one case from start to result. Besides throughput and p50/p99
+// latency it reports the CPU a case costs, the store's group commits
+// per case, records per commit and the mean fdatasync. The log compares
+// the throughput and the median latency with the per-task calls, the
+// previous design and Temporal's figure for the same workload (16-25
+// workflows/s, p50 51 ms; the issue's measurement, not run here). The
+// process's collector is tuned as knhk serve tunes it (server.TuneGC)
+// unless GOGC is set.
 func BenchmarkQueue(b *testing.B) {
 	if server.TuneGC() {
 		b.Log("collector tuned as by knhk serve (server.TuneGC)")
 	}
+	modes := []string{"http-workers", "in-process-workers", "previous-design", "http-per-task", "http-batched"}
 	for _, c := range []int{1, 64, 1000} {
-		var rates, p50s [4]float64
-		for k, mode := range []string{"http-workers", "in-process-workers", "previous-design", "http-per-task"} {
+		var rates, p50s [5]float64
+		for k, mode := range modes {
 			b.Run(fmt.Sprintf("c=%d/%s", c, mode), func(b *testing.B) {
-				s, url := openProgram(b, "ten.knhk", ten, server.Options{IndexEvery: -1, SyncEachEvent: k == 2})
+				var cs commitStats
+				s, url := openProgram(b, "ten.knhk", ten, server.Options{IndexEvery: -1, SyncEachEvent: k == 2,
+					Store: store.Options{OnCommit: cs.onCommit}})
 				// Room for every call in flight to keep its connection:
 				// the starts and waits, and each worker slot's poll.
 				// Fewer, and each call past them dialled anew.
 				tr := &http.Transport{MaxIdleConnsPerHost: 2*c + workerSlots*workersFor(c), MaxConnsPerHost: 0}
 				cl := client.New(url, client.WithHTTPClient(&http.Client{Transport: tr}))
-				var conn worker.Conn
+				var conn worker.Conn = worker.Remote(cl.API())
 				switch k {
-				case 0:
-					conn = worker.Remote(cl.API())
 				case 1:
 					conn = serviceConn{s}
 				case 2:
 					conn = twoCalls{worker.Remote(cl.API())}
-				case 3:
-					conn = worker.Remote(cl.API())
 				}
-				stop := startWorkers(b, conn, workersFor(c), k == 0)
+				stop := startWorkers(b, conn, workersFor(c), worker.Options{NoStream: k == 3, Batch: k == 4})
+				cs.reset()
 				b.ResetTimer()
 				rate, lat := run(b, c, max(b.N, c), func(ctx context.Context, i int) (string, error) {
 					r, err := cl.Start(ctx, &knhkv1.StartCaseRequest{Workflow: "Ten", InputJson: strconv.Quote("x" + strconv.Itoa(i))})
@@ -97,20 +101,23 @@ func BenchmarkQueue(b *testing.B) {
 				})
 				b.StopTimer()
 				report(b, rate, lat)
+				cs.report(b, max(b.N, c))
 				rates[k], p50s[k] = rate, float64(pct(lat, 0.5).Microseconds())/1000
 				stop()
 				tr.CloseIdleConnections()
 				s.Close(context.Background())
 			})
 		}
-		if rates[3] > 0 {
-			b.Logf("c=%d: batched task calls reach %.2fx the throughput of one call per task (%.0f vs %.0f cases/s), %.2f of its p50 (%.2f vs %.2f ms)",
-				c, rates[0]/rates[3], rates[0], rates[3], p50s[0]/p50s[3], p50s[0], p50s[3])
+		for _, k := range []int{0, 4} {
+			if rates[k] > 0 && rates[3] > 0 {
+				b.Logf("c=%d: %s reach %.2fx the throughput of one call per task (%.0f vs %.0f cases/s), %.2f of its p50 (%.2f vs %.2f ms)",
+					c, modes[k], rates[k]/rates[3], rates[k], rates[3], p50s[k]/p50s[3], p50s[k], p50s[3])
+			}
 		}
-		if rates[1] > 0 {
+		if rates[0] > 0 && rates[1] > 0 {
 			b.Logf("c=%d: workers over HTTP reach %.2f of the throughput of workers in process", c, rates[0]/rates[1])
 		}
-		if rates[2] > 0 {
+		if rates[0] > 0 && rates[2] > 0 {
 			b.Logf("c=%d: %.2fx the throughput of the previous design (%.0f vs %.0f cases/s), %.2f of its p50 (%.2f vs %.2f ms)",
 				c, rates[0]/rates[2], rates[0], rates[2], p50s[0]/p50s[2], p50s[0], p50s[2])
 		}
@@ -136,16 +143,16 @@ func workersFor(c int) int { return min(c, 64) }
 // workerSlots is each worker's Concurrency: the polls it keeps open.
 const workerSlots = 4
 
-// startWorkers runs n workers of queue "nop" on conn, each answering
-// its task's argument, and returns a stop that waits for them; batch
-// sets worker.Options.Batch (CompleteAndPollTasks over a Batcher).
-func startWorkers(b testing.TB, conn worker.Conn, n int, batch bool) func() {
+// startWorkers runs n workers of queue "nop" on conn with o's
+// NoStream and Batch, each answering its task's argument, and returns
+// a stop that waits for them.
+func startWorkers(b testing.TB, conn worker.Conn, n int, o worker.Options) func() {
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	for i := range n {
 		w, err := worker.New(conn, worker.Options{Queue: "nop", ID: "w" + strconv.Itoa(i), Concurrency: workerSlots,
-			PollWait: 5 * time.Second, Log: quiet, Batch: batch},
+			PollWait: 5 * time.Second, Log: quiet, Batch: o.Batch, NoStream: o.NoStream},
 			func(ctx context.Context, t *worker.Task) (any, error) {
 				var in struct{ I int }
 				if err := json.Unmarshal(t.Input, &in); err != nil {

@@ -161,7 +161,12 @@ func openProgram(b *testing.B, file, source string, o server.Options) (*server.S
 	if _, err := s.Deploy(file, []byte(source), nil); err != nil {
 		b.Fatal(err)
 	}
-	ts := httptest.NewServer(server.NewMux(s, server.MuxOptions{}))
+	ts := httptest.NewUnstartedServer(server.NewMux(s, server.MuxOptions{}))
+	// As knhk serve: HTTP/1.1, and HTTP/2 cleartext for workers' streams.
+	ts.Config.Protocols = new(http.Protocols)
+	ts.Config.Protocols.SetHTTP1(true)
+	ts.Config.Protocols.SetUnencryptedHTTP2(true)
+	ts.Start()
 	b.Cleanup(ts.Close)
 	return s, ts.URL
 }

@@ -50,13 +50,7 @@ func (r remote) CompleteAndPollTasks(ctx context.Context, queue, workerID string
 	req := &knhkv1.CompleteAndPollTasksRequest{Queue: queue, Worker: workerID, MaxTasks: int32(max), WaitMs: wait.Milliseconds(),
 		Completions: make([]*knhkv1.TaskOutcome, len(done))}
 	for i, o := range done {
-		c := &knhkv1.TaskOutcome{Id: o.ID, Token: o.LeaseToken}
-		if o.Failed {
-			c.Outcome = &knhkv1.TaskOutcome_Failure{Failure: o.Failure}
-		} else {
-			c.Outcome = &knhkv1.TaskOutcome_ResultJson{ResultJson: string(o.Result)}
-		}
-		req.Completions[i] = c
+		req.Completions[i] = outcomeToWire(o)
 	}
 	res, err := r.api.CompleteAndPollTasks(ctx, connect.NewRequest(req))
 	if err != nil {
@@ -71,11 +65,7 @@ func (r remote) CompleteAndPollTasks(ctx context.Context, queue, workerID string
 		if i < 0 || i >= len(errs) {
 			continue
 		}
-		var code connect.Code
-		if err := code.UnmarshalText([]byte(ce.GetCode())); err != nil {
-			code = connect.CodeUnknown
-		}
-		errs[i] = refused(connect.NewError(code, errors.New(ce.GetMessage())))
+		errs[i] = refusedCode(ce.GetCode(), ce.GetMessage())
 	}
 	tasks := make([]*Task, 0, len(res.Msg.GetTasks()))
 	for _, t := range res.Msg.GetTasks() {

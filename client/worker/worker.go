@@ -47,6 +47,12 @@ type Options struct {
 	// throughput ranged from 0.4x to 1.8x the per-task calls', so it is
 	// not the default.
 	Batch bool
+	// NoStream makes a worker whose Conn is a [Streamer] (Remote is)
+	// use the unary calls instead of a WorkTasks stream. The stream,
+	// the default, needs HTTP/2 (knhk serve speaks it in cleartext
+	// too); a worker that cannot open one goes back to the unary calls
+	// by itself.
+	NoStream bool
 	// Log receives the worker's messages; nil means slog.Default().
 	Log *slog.Logger
 }
@@ -96,6 +102,12 @@ func (w *Worker) Run(ctx context.Context) error {
 	base, abort := context.WithCancelCause(context.WithoutCancel(ctx))
 	defer abort(nil)
 	var wg sync.WaitGroup
+	if s, ok := w.conn.(Streamer); ok && !w.o.NoStream && !w.o.Batch {
+		err := w.runStream(ctx, base, abort, s, &wg)
+		if !errors.Is(err, errUnstreamed) {
+			return err
+		}
+	}
 	if b, ok := w.conn.(Batcher); ok && w.o.Batch {
 		err := w.runBatched(ctx, base, abort, b, &wg)
 		if !errors.Is(err, errUnbatched) {

@@ -33,6 +33,7 @@ var MethodRoles = map[string]Role{
 	"FailTask":             RoleOperator,
 	"CompleteAndPollTask":  RoleOperator,
 	"CompleteAndPollTasks": RoleOperator,
+	"WorkTasks":            RoleOperator,
 
 	"Deploy": RoleDeployer,
 }

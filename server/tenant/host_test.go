@@ -112,7 +112,12 @@ func newFixtureWith(t testing.TB, quotas map[string]Quota, edit func(*Options)) 
 	mux := server.NewMux(def, server.MuxOptions{Authorize: h.Authorizer(auth.DefaultTenant)})
 	console.Mount(mux, def)
 	h.SetDefault(mux)
-	ts := httptest.NewServer(h)
+	ts := httptest.NewUnstartedServer(h)
+	// As knhk serve: HTTP/2 cleartext too, for workers' streams.
+	ts.Config.Protocols = new(http.Protocols)
+	ts.Config.Protocols.SetHTTP1(true)
+	ts.Config.Protocols.SetUnencryptedHTTP2(true)
+	ts.Start()
 	t.Cleanup(func() {
 		ts.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -135,7 +140,24 @@ func newFixtureWith(t testing.TB, quotas map[string]Quota, edit func(*Options)) 
 
 // client returns an API client that sends token.
 func (f *fixture) client(token string) knhkv1connect.KnhkServiceClient {
-	return knhkv1connect.NewKnhkServiceClient(http.DefaultClient, f.url, connect.WithInterceptors(bearerInterceptor(token)))
+	return knhkv1connect.NewKnhkServiceClient(h2cStreams{}, f.url, connect.WithInterceptors(bearerInterceptor(token)))
+}
+
+// h2cStreams sends a worker's WorkTasks stream, which needs HTTP/2,
+// over HTTP/2 cleartext, and every other call with http.DefaultClient.
+type h2cStreams struct{}
+
+var h2cClient = &http.Client{Transport: &http.Transport{Protocols: func() *http.Protocols {
+	p := new(http.Protocols)
+	p.SetUnencryptedHTTP2(true)
+	return p
+}()}}
+
+func (h2cStreams) Do(r *http.Request) (*http.Response, error) {
+	if strings.HasSuffix(r.URL.Path, "/WorkTasks") {
+		return h2cClient.Do(r)
+	}
+	return http.DefaultClient.Do(r)
 }
 
 type bearerInterceptor string
@@ -296,6 +318,34 @@ func calls(a ids) map[string]func(context.Context, knhkv1connect.KnhkServiceClie
 				Poll:     &knhkv1.PollTaskRequest{Queue: "steps", Worker: "m", TimeoutMs: 50}}))
 			return err == nil && r.Msg.Task != nil, err
 		},
+		"WorkTasks": func(ctx context.Context, c C) (bool, error) {
+			// A stream on the caller's queue: another tenant's task is
+			// unknown here (its outcome refused, not applied) and none
+			// of its tasks is pushed.
+			sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			defer cancel()
+			st := c.WorkTasks(sctx)
+			defer st.CloseResponse()
+			err := st.Send(&knhkv1.WorkTasksRequest{Queue: "steps", Worker: "m", Credits: 1,
+				Outcomes: []*knhkv1.TaskOutcome{{Id: a.taskID, Token: a.taskToken, Outcome: &knhkv1.TaskOutcome_ResultJson{ResultJson: "666"}}}})
+			if errors.Is(err, io.EOF) {
+				err = nil // the server ended the stream: Receive says why
+			}
+			data := false
+			for err == nil {
+				var m *knhkv1.WorkTasksResponse
+				if m, err = st.Receive(); err != nil {
+					break
+				}
+				data = data || len(m.Tasks) > 0
+				if len(m.Acks) > 0 {
+					data = data || m.Acks[0].Code != "not_found"
+					break
+				}
+			}
+			st.CloseRequest()
+			return data, err
+		},
 		"CompleteAndPollTasks": func(ctx context.Context, c C) (bool, error) {
 			r, err := c.CompleteAndPollTasks(ctx, connect.NewRequest(&knhkv1.CompleteAndPollTasksRequest{
 				Queue: "steps", Worker: "m", MaxTasks: 1, WaitMs: 50,
@@ -346,7 +396,7 @@ func TestCrossTenant(t *testing.T) {
 			if err != nil && connect.CodeOf(err) != connect.CodeNotFound {
 				t.Errorf("%s: %s got %v, want not_found", m, name, err)
 			}
-			if err == nil && !map[string]bool{"Deploy": true, "ListPrograms": true, "ListCases": true, "PollTask": true, "CompleteAndPollTask": false, "CompleteAndPollTasks": true}[m] {
+			if err == nil && !map[string]bool{"Deploy": true, "ListPrograms": true, "ListCases": true, "PollTask": true, "CompleteAndPollTask": false, "CompleteAndPollTasks": true, "WorkTasks": true}[m] {
 				t.Errorf("%s: %s succeeded with acme's ids", m, name)
 			}
 		}

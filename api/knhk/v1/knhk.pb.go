@@ -2663,6 +2663,218 @@ func (x *CompleteAndPollTasksResponse) GetCompletionErrors() []*CompletionError 
 	return nil
 }
 
+type WorkTasksRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// queue is the queue to take tasks of: required in the first message,
+	// and, when set in a later one, the same.
+	Queue string `protobuf:"bytes,1,opt,name=queue,proto3" json:"queue,omitempty"`
+	// worker names the caller in logs and errors (first message).
+	Worker string `protobuf:"bytes,2,opt,name=worker,proto3" json:"worker,omitempty"`
+	// credits grants the server that many more tasks to push (0 to 256;
+	// at most 256 granted and not yet pushed at a time).
+	Credits int32 `protobuf:"varint,3,opt,name=credits,proto3" json:"credits,omitempty"`
+	// outcomes end held tasks, each on its own, as CompleteTask and
+	// FailTask do; each is acknowledged in a response.
+	Outcomes []*TaskOutcome `protobuf:"bytes,4,rep,name=outcomes,proto3" json:"outcomes,omitempty"`
+	// stop takes back the credits not yet used: the server pushes nothing
+	// more on the stream, which stays open for outcomes.
+	Stop          bool `protobuf:"varint,5,opt,name=stop,proto3" json:"stop,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WorkTasksRequest) Reset() {
+	*x = WorkTasksRequest{}
+	mi := &file_knhk_v1_knhk_proto_msgTypes[43]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WorkTasksRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WorkTasksRequest) ProtoMessage() {}
+
+func (x *WorkTasksRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_knhk_v1_knhk_proto_msgTypes[43]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WorkTasksRequest.ProtoReflect.Descriptor instead.
+func (*WorkTasksRequest) Descriptor() ([]byte, []int) {
+	return file_knhk_v1_knhk_proto_rawDescGZIP(), []int{43}
+}
+
+func (x *WorkTasksRequest) GetQueue() string {
+	if x != nil {
+		return x.Queue
+	}
+	return ""
+}
+
+func (x *WorkTasksRequest) GetWorker() string {
+	if x != nil {
+		return x.Worker
+	}
+	return ""
+}
+
+func (x *WorkTasksRequest) GetCredits() int32 {
+	if x != nil {
+		return x.Credits
+	}
+	return 0
+}
+
+func (x *WorkTasksRequest) GetOutcomes() []*TaskOutcome {
+	if x != nil {
+		return x.Outcomes
+	}
+	return nil
+}
+
+func (x *WorkTasksRequest) GetStop() bool {
+	if x != nil {
+		return x.Stop
+	}
+	return false
+}
+
+// OutcomeAck is the server's word on one outcome of a WorkTasks stream.
+type OutcomeAck struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// code is empty when the outcome was applied (and is durable), else
+	// the Connect code the plain call would have returned
+	// (failed_precondition: lease lost or already finished; not_found;
+	// invalid_argument; unavailable: not recorded, retry).
+	Code          string `protobuf:"bytes,2,opt,name=code,proto3" json:"code,omitempty"`
+	Field         string `protobuf:"bytes,3,opt,name=field,proto3" json:"field,omitempty"`
+	Message       string `protobuf:"bytes,4,opt,name=message,proto3" json:"message,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OutcomeAck) Reset() {
+	*x = OutcomeAck{}
+	mi := &file_knhk_v1_knhk_proto_msgTypes[44]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OutcomeAck) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OutcomeAck) ProtoMessage() {}
+
+func (x *OutcomeAck) ProtoReflect() protoreflect.Message {
+	mi := &file_knhk_v1_knhk_proto_msgTypes[44]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OutcomeAck.ProtoReflect.Descriptor instead.
+func (*OutcomeAck) Descriptor() ([]byte, []int) {
+	return file_knhk_v1_knhk_proto_rawDescGZIP(), []int{44}
+}
+
+func (x *OutcomeAck) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *OutcomeAck) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
+func (x *OutcomeAck) GetField() string {
+	if x != nil {
+		return x.Field
+	}
+	return ""
+}
+
+func (x *OutcomeAck) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+type WorkTasksResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// tasks are leased deliveries, one per credit granted.
+	Tasks []*WorkerTask `protobuf:"bytes,1,rep,name=tasks,proto3" json:"tasks,omitempty"`
+	// acks answer outcomes sent on the stream.
+	Acks          []*OutcomeAck `protobuf:"bytes,2,rep,name=acks,proto3" json:"acks,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WorkTasksResponse) Reset() {
+	*x = WorkTasksResponse{}
+	mi := &file_knhk_v1_knhk_proto_msgTypes[45]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WorkTasksResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WorkTasksResponse) ProtoMessage() {}
+
+func (x *WorkTasksResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_knhk_v1_knhk_proto_msgTypes[45]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WorkTasksResponse.ProtoReflect.Descriptor instead.
+func (*WorkTasksResponse) Descriptor() ([]byte, []int) {
+	return file_knhk_v1_knhk_proto_rawDescGZIP(), []int{45}
+}
+
+func (x *WorkTasksResponse) GetTasks() []*WorkerTask {
+	if x != nil {
+		return x.Tasks
+	}
+	return nil
+}
+
+func (x *WorkTasksResponse) GetAcks() []*OutcomeAck {
+	if x != nil {
+		return x.Acks
+	}
+	return nil
+}
+
 var File_knhk_v1_knhk_proto protoreflect.FileDescriptor
 
 const file_knhk_v1_knhk_proto_rawDesc = "" +
@@ -2851,7 +3063,22 @@ const file_knhk_v1_knhk_proto_rawDesc = "" +
 	"\amessage\x18\x05 \x01(\tR\amessage\"\x90\x01\n" +
 	"\x1cCompleteAndPollTasksResponse\x12)\n" +
 	"\x05tasks\x18\x01 \x03(\v2\x13.knhk.v1.WorkerTaskR\x05tasks\x12E\n" +
-	"\x11completion_errors\x18\x02 \x03(\v2\x18.knhk.v1.CompletionErrorR\x10completionErrors2\x91\n" +
+	"\x11completion_errors\x18\x02 \x03(\v2\x18.knhk.v1.CompletionErrorR\x10completionErrors\"\xa0\x01\n" +
+	"\x10WorkTasksRequest\x12\x14\n" +
+	"\x05queue\x18\x01 \x01(\tR\x05queue\x12\x16\n" +
+	"\x06worker\x18\x02 \x01(\tR\x06worker\x12\x18\n" +
+	"\acredits\x18\x03 \x01(\x05R\acredits\x120\n" +
+	"\boutcomes\x18\x04 \x03(\v2\x14.knhk.v1.TaskOutcomeR\boutcomes\x12\x12\n" +
+	"\x04stop\x18\x05 \x01(\bR\x04stop\"`\n" +
+	"\n" +
+	"OutcomeAck\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
+	"\x04code\x18\x02 \x01(\tR\x04code\x12\x14\n" +
+	"\x05field\x18\x03 \x01(\tR\x05field\x12\x18\n" +
+	"\amessage\x18\x04 \x01(\tR\amessage\"g\n" +
+	"\x11WorkTasksResponse\x12)\n" +
+	"\x05tasks\x18\x01 \x03(\v2\x13.knhk.v1.WorkerTaskR\x05tasks\x12'\n" +
+	"\x04acks\x18\x02 \x03(\v2\x13.knhk.v1.OutcomeAckR\x04acks2\xd9\n" +
 	"\n" +
 	"\vKnhkService\x129\n" +
 	"\x06Deploy\x12\x16.knhk.v1.DeployRequest\x1a\x17.knhk.v1.DeployResponse\x12K\n" +
@@ -2874,7 +3101,8 @@ const file_knhk_v1_knhk_proto_rawDesc = "" +
 	"\fCompleteTask\x12\x1c.knhk.v1.CompleteTaskRequest\x1a\x1d.knhk.v1.CompleteTaskResponse\x12?\n" +
 	"\bFailTask\x12\x18.knhk.v1.FailTaskRequest\x1a\x19.knhk.v1.FailTaskResponse\x12`\n" +
 	"\x13CompleteAndPollTask\x12#.knhk.v1.CompleteAndPollTaskRequest\x1a$.knhk.v1.CompleteAndPollTaskResponse\x12c\n" +
-	"\x14CompleteAndPollTasks\x12$.knhk.v1.CompleteAndPollTasksRequest\x1a%.knhk.v1.CompleteAndPollTasksResponseB)Z'github.com/knhk/knhk/api/knhk/v1;knhkv1b\x06proto3"
+	"\x14CompleteAndPollTasks\x12$.knhk.v1.CompleteAndPollTasksRequest\x1a%.knhk.v1.CompleteAndPollTasksResponse\x12F\n" +
+	"\tWorkTasks\x12\x19.knhk.v1.WorkTasksRequest\x1a\x1a.knhk.v1.WorkTasksResponse(\x010\x01B)Z'github.com/knhk/knhk/api/knhk/v1;knhkv1b\x06proto3"
 
 var (
 	file_knhk_v1_knhk_proto_rawDescOnce sync.Once
@@ -2888,7 +3116,7 @@ func file_knhk_v1_knhk_proto_rawDescGZIP() []byte {
 	return file_knhk_v1_knhk_proto_rawDescData
 }
 
-var file_knhk_v1_knhk_proto_msgTypes = make([]protoimpl.MessageInfo, 43)
+var file_knhk_v1_knhk_proto_msgTypes = make([]protoimpl.MessageInfo, 46)
 var file_knhk_v1_knhk_proto_goTypes = []any{
 	(*Diagnostic)(nil),                   // 0: knhk.v1.Diagnostic
 	(*BadInput)(nil),                     // 1: knhk.v1.BadInput
@@ -2933,6 +3161,9 @@ var file_knhk_v1_knhk_proto_goTypes = []any{
 	(*CompleteAndPollTasksRequest)(nil),  // 40: knhk.v1.CompleteAndPollTasksRequest
 	(*CompletionError)(nil),              // 41: knhk.v1.CompletionError
 	(*CompleteAndPollTasksResponse)(nil), // 42: knhk.v1.CompleteAndPollTasksResponse
+	(*WorkTasksRequest)(nil),             // 43: knhk.v1.WorkTasksRequest
+	(*OutcomeAck)(nil),                   // 44: knhk.v1.OutcomeAck
+	(*WorkTasksResponse)(nil),            // 45: knhk.v1.WorkTasksResponse
 }
 var file_knhk_v1_knhk_proto_depIdxs = []int32{
 	0,  // 0: knhk.v1.BadInput.diagnostics:type_name -> knhk.v1.Diagnostic
@@ -2952,47 +3183,52 @@ var file_knhk_v1_knhk_proto_depIdxs = []int32{
 	39, // 14: knhk.v1.CompleteAndPollTasksRequest.completions:type_name -> knhk.v1.TaskOutcome
 	30, // 15: knhk.v1.CompleteAndPollTasksResponse.tasks:type_name -> knhk.v1.WorkerTask
 	41, // 16: knhk.v1.CompleteAndPollTasksResponse.completion_errors:type_name -> knhk.v1.CompletionError
-	2,  // 17: knhk.v1.KnhkService.Deploy:input_type -> knhk.v1.DeployRequest
-	5,  // 18: knhk.v1.KnhkService.ListPrograms:input_type -> knhk.v1.ListProgramsRequest
-	7,  // 19: knhk.v1.KnhkService.StartCase:input_type -> knhk.v1.StartCaseRequest
-	9,  // 20: knhk.v1.KnhkService.SignalCase:input_type -> knhk.v1.SignalCaseRequest
-	11, // 21: knhk.v1.KnhkService.QueryCase:input_type -> knhk.v1.QueryCaseRequest
-	13, // 22: knhk.v1.KnhkService.CancelCase:input_type -> knhk.v1.CancelCaseRequest
-	15, // 23: knhk.v1.KnhkService.GetCase:input_type -> knhk.v1.GetCaseRequest
-	17, // 24: knhk.v1.KnhkService.WaitCase:input_type -> knhk.v1.WaitCaseRequest
-	21, // 25: knhk.v1.KnhkService.GetHistory:input_type -> knhk.v1.GetHistoryRequest
-	23, // 26: knhk.v1.KnhkService.WatchHistory:input_type -> knhk.v1.WatchHistoryRequest
-	24, // 27: knhk.v1.KnhkService.ListCases:input_type -> knhk.v1.ListCasesRequest
-	26, // 28: knhk.v1.KnhkService.Export:input_type -> knhk.v1.ExportRequest
-	28, // 29: knhk.v1.KnhkService.PollTask:input_type -> knhk.v1.PollTaskRequest
-	31, // 30: knhk.v1.KnhkService.Heartbeat:input_type -> knhk.v1.HeartbeatRequest
-	33, // 31: knhk.v1.KnhkService.CompleteTask:input_type -> knhk.v1.CompleteTaskRequest
-	35, // 32: knhk.v1.KnhkService.FailTask:input_type -> knhk.v1.FailTaskRequest
-	37, // 33: knhk.v1.KnhkService.CompleteAndPollTask:input_type -> knhk.v1.CompleteAndPollTaskRequest
-	40, // 34: knhk.v1.KnhkService.CompleteAndPollTasks:input_type -> knhk.v1.CompleteAndPollTasksRequest
-	3,  // 35: knhk.v1.KnhkService.Deploy:output_type -> knhk.v1.DeployResponse
-	6,  // 36: knhk.v1.KnhkService.ListPrograms:output_type -> knhk.v1.ListProgramsResponse
-	8,  // 37: knhk.v1.KnhkService.StartCase:output_type -> knhk.v1.StartCaseResponse
-	10, // 38: knhk.v1.KnhkService.SignalCase:output_type -> knhk.v1.SignalCaseResponse
-	12, // 39: knhk.v1.KnhkService.QueryCase:output_type -> knhk.v1.QueryCaseResponse
-	14, // 40: knhk.v1.KnhkService.CancelCase:output_type -> knhk.v1.CancelCaseResponse
-	16, // 41: knhk.v1.KnhkService.GetCase:output_type -> knhk.v1.GetCaseResponse
-	18, // 42: knhk.v1.KnhkService.WaitCase:output_type -> knhk.v1.WaitCaseResponse
-	22, // 43: knhk.v1.KnhkService.GetHistory:output_type -> knhk.v1.GetHistoryResponse
-	20, // 44: knhk.v1.KnhkService.WatchHistory:output_type -> knhk.v1.HistoryEntry
-	25, // 45: knhk.v1.KnhkService.ListCases:output_type -> knhk.v1.ListCasesResponse
-	27, // 46: knhk.v1.KnhkService.Export:output_type -> knhk.v1.ExportResponse
-	29, // 47: knhk.v1.KnhkService.PollTask:output_type -> knhk.v1.PollTaskResponse
-	32, // 48: knhk.v1.KnhkService.Heartbeat:output_type -> knhk.v1.HeartbeatResponse
-	34, // 49: knhk.v1.KnhkService.CompleteTask:output_type -> knhk.v1.CompleteTaskResponse
-	36, // 50: knhk.v1.KnhkService.FailTask:output_type -> knhk.v1.FailTaskResponse
-	38, // 51: knhk.v1.KnhkService.CompleteAndPollTask:output_type -> knhk.v1.CompleteAndPollTaskResponse
-	42, // 52: knhk.v1.KnhkService.CompleteAndPollTasks:output_type -> knhk.v1.CompleteAndPollTasksResponse
-	35, // [35:53] is the sub-list for method output_type
-	17, // [17:35] is the sub-list for method input_type
-	17, // [17:17] is the sub-list for extension type_name
-	17, // [17:17] is the sub-list for extension extendee
-	0,  // [0:17] is the sub-list for field type_name
+	39, // 17: knhk.v1.WorkTasksRequest.outcomes:type_name -> knhk.v1.TaskOutcome
+	30, // 18: knhk.v1.WorkTasksResponse.tasks:type_name -> knhk.v1.WorkerTask
+	44, // 19: knhk.v1.WorkTasksResponse.acks:type_name -> knhk.v1.OutcomeAck
+	2,  // 20: knhk.v1.KnhkService.Deploy:input_type -> knhk.v1.DeployRequest
+	5,  // 21: knhk.v1.KnhkService.ListPrograms:input_type -> knhk.v1.ListProgramsRequest
+	7,  // 22: knhk.v1.KnhkService.StartCase:input_type -> knhk.v1.StartCaseRequest
+	9,  // 23: knhk.v1.KnhkService.SignalCase:input_type -> knhk.v1.SignalCaseRequest
+	11, // 24: knhk.v1.KnhkService.QueryCase:input_type -> knhk.v1.QueryCaseRequest
+	13, // 25: knhk.v1.KnhkService.CancelCase:input_type -> knhk.v1.CancelCaseRequest
+	15, // 26: knhk.v1.KnhkService.GetCase:input_type -> knhk.v1.GetCaseRequest
+	17, // 27: knhk.v1.KnhkService.WaitCase:input_type -> knhk.v1.WaitCaseRequest
+	21, // 28: knhk.v1.KnhkService.GetHistory:input_type -> knhk.v1.GetHistoryRequest
+	23, // 29: knhk.v1.KnhkService.WatchHistory:input_type -> knhk.v1.WatchHistoryRequest
+	24, // 30: knhk.v1.KnhkService.ListCases:input_type -> knhk.v1.ListCasesRequest
+	26, // 31: knhk.v1.KnhkService.Export:input_type -> knhk.v1.ExportRequest
+	28, // 32: knhk.v1.KnhkService.PollTask:input_type -> knhk.v1.PollTaskRequest
+	31, // 33: knhk.v1.KnhkService.Heartbeat:input_type -> knhk.v1.HeartbeatRequest
+	33, // 34: knhk.v1.KnhkService.CompleteTask:input_type -> knhk.v1.CompleteTaskRequest
+	35, // 35: knhk.v1.KnhkService.FailTask:input_type -> knhk.v1.FailTaskRequest
+	37, // 36: knhk.v1.KnhkService.CompleteAndPollTask:input_type -> knhk.v1.CompleteAndPollTaskRequest
+	40, // 37: knhk.v1.KnhkService.CompleteAndPollTasks:input_type -> knhk.v1.CompleteAndPollTasksRequest
+	43, // 38: knhk.v1.KnhkService.WorkTasks:input_type -> knhk.v1.WorkTasksRequest
+	3,  // 39: knhk.v1.KnhkService.Deploy:output_type -> knhk.v1.DeployResponse
+	6,  // 40: knhk.v1.KnhkService.ListPrograms:output_type -> knhk.v1.ListProgramsResponse
+	8,  // 41: knhk.v1.KnhkService.StartCase:output_type -> knhk.v1.StartCaseResponse
+	10, // 42: knhk.v1.KnhkService.SignalCase:output_type -> knhk.v1.SignalCaseResponse
+	12, // 43: knhk.v1.KnhkService.QueryCase:output_type -> knhk.v1.QueryCaseResponse
+	14, // 44: knhk.v1.KnhkService.CancelCase:output_type -> knhk.v1.CancelCaseResponse
+	16, // 45: knhk.v1.KnhkService.GetCase:output_type -> knhk.v1.GetCaseResponse
+	18, // 46: knhk.v1.KnhkService.WaitCase:output_type -> knhk.v1.WaitCaseResponse
+	22, // 47: knhk.v1.KnhkService.GetHistory:output_type -> knhk.v1.GetHistoryResponse
+	20, // 48: knhk.v1.KnhkService.WatchHistory:output_type -> knhk.v1.HistoryEntry
+	25, // 49: knhk.v1.KnhkService.ListCases:output_type -> knhk.v1.ListCasesResponse
+	27, // 50: knhk.v1.KnhkService.Export:output_type -> knhk.v1.ExportResponse
+	29, // 51: knhk.v1.KnhkService.PollTask:output_type -> knhk.v1.PollTaskResponse
+	32, // 52: knhk.v1.KnhkService.Heartbeat:output_type -> knhk.v1.HeartbeatResponse
+	34, // 53: knhk.v1.KnhkService.CompleteTask:output_type -> knhk.v1.CompleteTaskResponse
+	36, // 54: knhk.v1.KnhkService.FailTask:output_type -> knhk.v1.FailTaskResponse
+	38, // 55: knhk.v1.KnhkService.CompleteAndPollTask:output_type -> knhk.v1.CompleteAndPollTaskResponse
+	42, // 56: knhk.v1.KnhkService.CompleteAndPollTasks:output_type -> knhk.v1.CompleteAndPollTasksResponse
+	45, // 57: knhk.v1.KnhkService.WorkTasks:output_type -> knhk.v1.WorkTasksResponse
+	39, // [39:58] is the sub-list for method output_type
+	20, // [20:39] is the sub-list for method input_type
+	20, // [20:20] is the sub-list for extension type_name
+	20, // [20:20] is the sub-list for extension extendee
+	0,  // [0:20] is the sub-list for field type_name
 }
 
 func init() { file_knhk_v1_knhk_proto_init() }
@@ -3010,7 +3246,7 @@ func file_knhk_v1_knhk_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_knhk_v1_knhk_proto_rawDesc), len(file_knhk_v1_knhk_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   43,
+			NumMessages:   46,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -79,6 +79,8 @@ const (
 	// KnhkServiceCompleteAndPollTasksProcedure is the fully-qualified name of the KnhkService's
 	// CompleteAndPollTasks RPC.
 	KnhkServiceCompleteAndPollTasksProcedure = "/knhk.v1.KnhkService/CompleteAndPollTasks"
+	// KnhkServiceWorkTasksProcedure is the fully-qualified name of the KnhkService's WorkTasks RPC.
+	KnhkServiceWorkTasksProcedure = "/knhk.v1.KnhkService/WorkTasks"
 )
 
 // KnhkServiceClient is a client for the knhk.v1.KnhkService service.
@@ -132,6 +134,23 @@ type KnhkServiceClient interface {
 	// changes nothing; the others are applied once and durable, sharing one
 	// group commit), and then leases up to max_tasks tasks of queue.
 	CompleteAndPollTasks(context.Context, *connect.Request[v1.CompleteAndPollTasksRequest]) (*connect.Response[v1.CompleteAndPollTasksResponse], error)
+	// WorkTasks is a worker's steady state on one stream (HTTP/2 only:
+	// h2c or TLS; over HTTP/1.1 use the calls above). The worker names
+	// its queue in the first message and grants credits, each one task
+	// the server may push; the server leases and pushes tasks as they
+	// come, at most as many as granted and not yet pushed. The worker
+	// sends the outcome of each task it ends (and usually one credit with
+	// it); the server acknowledges each outcome once it is applied and
+	// durable, or refused (changing nothing), as CompleteTask and FailTask
+	// would. An outcome sent but not acknowledged when the stream breaks
+	// is unconfirmed: send it again with CompleteTask or FailTask. When the
+	// stream ends, the tasks pushed on it whose outcome it did not carry
+	// go back to their queue at once (no attempt is counted; the lease
+	// token they were pushed with is refused from then on), so a push lost
+	// with a broken connection waits for no lease to expire. A worker
+	// shutting down sends stop, reports the tasks it holds on the stream,
+	// then closes its side.
+	WorkTasks(context.Context) *connect.BidiStreamForClient[v1.WorkTasksRequest, v1.WorkTasksResponse]
 }
 
 // NewKnhkServiceClient constructs a client for the knhk.v1.KnhkService service. By default, it uses
@@ -253,6 +272,12 @@ func NewKnhkServiceClient(httpClient connect.HTTPClient, baseURL string, opts ..
 			connect.WithSchema(knhkServiceMethods.ByName("CompleteAndPollTasks")),
 			connect.WithClientOptions(opts...),
 		),
+		workTasks: connect.NewClient[v1.WorkTasksRequest, v1.WorkTasksResponse](
+			httpClient,
+			baseURL+KnhkServiceWorkTasksProcedure,
+			connect.WithSchema(knhkServiceMethods.ByName("WorkTasks")),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
@@ -276,6 +301,7 @@ type knhkServiceClient struct {
 	failTask             *connect.Client[v1.FailTaskRequest, v1.FailTaskResponse]
 	completeAndPollTask  *connect.Client[v1.CompleteAndPollTaskRequest, v1.CompleteAndPollTaskResponse]
 	completeAndPollTasks *connect.Client[v1.CompleteAndPollTasksRequest, v1.CompleteAndPollTasksResponse]
+	workTasks            *connect.Client[v1.WorkTasksRequest, v1.WorkTasksResponse]
 }
 
 // Deploy calls knhk.v1.KnhkService.Deploy.
@@ -368,6 +394,11 @@ func (c *knhkServiceClient) CompleteAndPollTasks(ctx context.Context, req *conne
 	return c.completeAndPollTasks.CallUnary(ctx, req)
 }
 
+// WorkTasks calls knhk.v1.KnhkService.WorkTasks.
+func (c *knhkServiceClient) WorkTasks(ctx context.Context) *connect.BidiStreamForClient[v1.WorkTasksRequest, v1.WorkTasksResponse] {
+	return c.workTasks.CallBidiStream(ctx)
+}
+
 // KnhkServiceHandler is an implementation of the knhk.v1.KnhkService service.
 type KnhkServiceHandler interface {
 	// Deploy checks, proves sound and stores a program. Deploying the same
@@ -419,6 +450,23 @@ type KnhkServiceHandler interface {
 	// changes nothing; the others are applied once and durable, sharing one
 	// group commit), and then leases up to max_tasks tasks of queue.
 	CompleteAndPollTasks(context.Context, *connect.Request[v1.CompleteAndPollTasksRequest]) (*connect.Response[v1.CompleteAndPollTasksResponse], error)
+	// WorkTasks is a worker's steady state on one stream (HTTP/2 only:
+	// h2c or TLS; over HTTP/1.1 use the calls above). The worker names
+	// its queue in the first message and grants credits, each one task
+	// the server may push; the server leases and pushes tasks as they
+	// come, at most as many as granted and not yet pushed. The worker
+	// sends the outcome of each task it ends (and usually one credit with
+	// it); the server acknowledges each outcome once it is applied and
+	// durable, or refused (changing nothing), as CompleteTask and FailTask
+	// would. An outcome sent but not acknowledged when the stream breaks
+	// is unconfirmed: send it again with CompleteTask or FailTask. When the
+	// stream ends, the tasks pushed on it whose outcome it did not carry
+	// go back to their queue at once (no attempt is counted; the lease
+	// token they were pushed with is refused from then on), so a push lost
+	// with a broken connection waits for no lease to expire. A worker
+	// shutting down sends stop, reports the tasks it holds on the stream,
+	// then closes its side.
+	WorkTasks(context.Context, *connect.BidiStream[v1.WorkTasksRequest, v1.WorkTasksResponse]) error
 }
 
 // NewKnhkServiceHandler builds an HTTP handler from the service implementation. It returns the path
@@ -536,6 +584,12 @@ func NewKnhkServiceHandler(svc KnhkServiceHandler, opts ...connect.HandlerOption
 		connect.WithSchema(knhkServiceMethods.ByName("CompleteAndPollTasks")),
 		connect.WithHandlerOptions(opts...),
 	)
+	knhkServiceWorkTasksHandler := connect.NewBidiStreamHandler(
+		KnhkServiceWorkTasksProcedure,
+		svc.WorkTasks,
+		connect.WithSchema(knhkServiceMethods.ByName("WorkTasks")),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/knhk.v1.KnhkService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case KnhkServiceDeployProcedure:
@@ -574,6 +628,8 @@ func NewKnhkServiceHandler(svc KnhkServiceHandler, opts ...connect.HandlerOption
 			knhkServiceCompleteAndPollTaskHandler.ServeHTTP(w, r)
 		case KnhkServiceCompleteAndPollTasksProcedure:
 			knhkServiceCompleteAndPollTasksHandler.ServeHTTP(w, r)
+		case KnhkServiceWorkTasksProcedure:
+			knhkServiceWorkTasksHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -653,4 +709,8 @@ func (UnimplementedKnhkServiceHandler) CompleteAndPollTask(context.Context, *con
 
 func (UnimplementedKnhkServiceHandler) CompleteAndPollTasks(context.Context, *connect.Request[v1.CompleteAndPollTasksRequest]) (*connect.Response[v1.CompleteAndPollTasksResponse], error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("knhk.v1.KnhkService.CompleteAndPollTasks is not implemented"))
+}
+
+func (UnimplementedKnhkServiceHandler) WorkTasks(context.Context, *connect.BidiStream[v1.WorkTasksRequest, v1.WorkTasksResponse]) error {
+	return connect.NewError(connect.CodeUnimplemented, errors.New("knhk.v1.KnhkService.WorkTasks is not implemented"))
 }

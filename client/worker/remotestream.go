@@ -1,0 +1,85 @@
+// This file implements Remote's WorkTasks stream.
+
+package worker
+
+import (
+	"context"
+	"errors"
+
+	"connectrpc.com/connect"
+
+	knhkv1 "github.com/knhk/knhk/api/knhk/v1"
+)
+
+var _ Streamer = remote{}
+
+func (r remote) OpenWork(ctx context.Context, queue, workerID string) (WorkStream, error) {
+	return &remoteStream{st: r.api.WorkTasks(ctx), queue: queue, worker: workerID}, nil
+}
+
+// remoteStream is a WorkStream over the generated client's stream.
+type remoteStream struct {
+	st            *connect.BidiStreamForClient[knhkv1.WorkTasksRequest, knhkv1.WorkTasksResponse]
+	queue, worker string
+	named         bool // the first message, naming the queue, was sent
+}
+
+func (s *remoteStream) Send(credits int, done []Outcome) error {
+	m := &knhkv1.WorkTasksRequest{Credits: int32(credits), Outcomes: make([]*knhkv1.TaskOutcome, len(done))}
+	if !s.named {
+		m.Queue, m.Worker, s.named = s.queue, s.worker, true
+	}
+	for i, o := range done {
+		m.Outcomes[i] = outcomeToWire(o)
+	}
+	return s.st.Send(m)
+}
+
+func (s *remoteStream) Recv() ([]*Task, []Ack, error) {
+	m, err := s.st.Receive()
+	if err != nil {
+		return nil, nil, err
+	}
+	tasks := make([]*Task, len(m.GetTasks()))
+	for i, t := range m.GetTasks() {
+		tasks[i] = fromWire(t)
+	}
+	acks := make([]Ack, len(m.GetAcks()))
+	for i, a := range m.GetAcks() {
+		acks[i].ID = a.GetId()
+		if a.GetCode() != "" {
+			acks[i].Err = refusedCode(a.GetCode(), a.GetMessage())
+		}
+	}
+	return tasks, acks, nil
+}
+
+func (s *remoteStream) Stop() error { return s.st.Send(&knhkv1.WorkTasksRequest{Stop: true}) }
+
+func (s *remoteStream) CloseSend() error { return s.st.CloseRequest() }
+
+func (s *remoteStream) Close() error {
+	s.st.CloseRequest()
+	return s.st.CloseResponse()
+}
+
+// refusedCode is the error of a refusal given as a code's text, as
+// refused makes it of a plain call's error.
+func refusedCode(code, message string) error {
+	var c connect.Code
+	if err := c.UnmarshalText([]byte(code)); err != nil {
+		c = connect.CodeUnknown
+	}
+	return refused(connect.NewError(c, errors.New(message)))
+}
+
+// outcomeToWire converts one outcome.
+func outcomeToWire(o Outcome) *knhkv1.TaskOutcome {
+	c := &knhkv1.TaskOutcome{Id: o.ID, Token: o.LeaseToken}
+	if o.Failed {
+		c.Outcome = &knhkv1.TaskOutcome_Failure{Failure: o.Failure}
+	} else {
+		c.Outcome = &knhkv1.TaskOutcome_ResultJson{ResultJson: string(o.Result)}
+	}
+	return c
+}

@@ -1,0 +1,271 @@
+// This file implements WorkTasks: a worker's steady state on one
+// HTTP/2 stream. Over unary calls every task costs a request and a
+// response with their headers, and a worker learns of a new task only
+// when it asks; on the stream a task is pushed the moment a credit and
+// a pending task meet, and an outcome is one message each way, so the
+// transport costs the server about half as much per task (measured in
+// bench/serve).
+
+package server
+
+import (
+	"context"
+	"errors"
+	"io"
+	"sync"
+
+	"connectrpc.com/connect"
+
+	knhkv1 "github.com/knhk/knhk/api/knhk/v1"
+	"github.com/knhk/knhk/runtime/queue"
+)
+
+// MaxStreamCredits bounds the tasks a WorkTasks stream may have granted
+// and not yet been pushed.
+const MaxStreamCredits = MaxBatchTasks
+
+type workStream = connect.BidiStream[knhkv1.WorkTasksRequest, knhkv1.WorkTasksResponse]
+
+func (a *api) WorkTasks(ctx context.Context, st *workStream) error {
+	if err := a.s.enter(); err != nil {
+		return toConnect(err)
+	}
+	defer a.s.leave()
+	return serveWork(ctx, a.s.stopCtx, a.s.broker, st)
+}
+
+// serveWork runs one WorkTasks stream over b until the worker closes
+// its side, the stream breaks or stop ends (a drain): then it stops
+// pushing tasks, waits for the outcomes it is applying, acknowledges
+// them, and returns. A task leased for the stream whose push fails goes
+// back to its queue (Release), so a broken stream costs no attempt.
+func serveWork(ctx, stop context.Context, b *queue.Broker, st *workStream) error {
+	first, err := st.Receive()
+	if err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		return err
+	}
+	q := first.GetQueue()
+	switch {
+	case q == "":
+		return toConnect(errf(CodeInvalidArgument, "queue", "name the queue in the stream's first message"))
+	case len(q) > queue.MaxQueueName:
+		return toConnect(errf(CodeInvalidArgument, "queue", "the queue name is %d bytes; at most %d", len(q), queue.MaxQueueName))
+	}
+	w := &streamWorker{b: b, st: st, queue: q, name: first.GetWorker(), granted: make(chan struct{}, 1)}
+	// An empty first answer tells the worker that the stream works.
+	if err := w.send(&knhkv1.WorkTasksResponse{}); err != nil {
+		return err
+	}
+	pctx, stopPush := context.WithCancel(ctx)
+	defer context.AfterFunc(stop, stopPush)()
+	pushed := make(chan struct{})
+	go func() { defer close(pushed); w.push(pctx) }()
+	// Receive blocks until the worker sends; it runs on its own so that
+	// a drain need not wait for the worker's next message. It ends when
+	// the handler returns and the stream is closed.
+	in := make(chan *knhkv1.WorkTasksRequest)
+	quit := make(chan struct{})
+	defer close(quit)
+	var inErr error
+	go func() {
+		defer close(in)
+		for {
+			m, err := st.Receive()
+			if err != nil {
+				inErr = err
+				return
+			}
+			select {
+			case in <- m:
+			case <-quit:
+				return
+			}
+		}
+	}()
+	var applying sync.WaitGroup
+	defer w.releaseHeld() // after applying.Wait: outcomes in flight are not held
+	m := first
+	err = w.take(ctx, m, &applying)
+	for err == nil {
+		if m.GetStop() {
+			stopPush() // the worker takes back its credits
+			<-pushed
+		}
+		var ok bool
+		select {
+		case m, ok = <-in:
+			if !ok {
+				if !errors.Is(inErr, io.EOF) && ctx.Err() == nil {
+					err = inErr
+				}
+				goto end
+			}
+			err = w.take(ctx, m, &applying)
+		case <-stop.Done():
+			goto end
+		case <-ctx.Done():
+			goto end
+		}
+	}
+end:
+	stopPush()
+	<-pushed
+	applying.Wait()
+	return err
+}
+
+// releaseHeld gives the tasks pushed on the stream whose outcome it did
+// not carry back to their queue: their push may have been lost with the
+// connection, and the next poller should not wait for a lease to
+// expire. One the worker ended with a plain call meanwhile is refused
+// by Release and stays ended.
+func (w *streamWorker) releaseHeld() {
+	w.mu.Lock()
+	held := w.held
+	w.held = nil
+	w.mu.Unlock()
+	for id, token := range held {
+		w.b.Release(id, token)
+	}
+}
+
+// streamWorker is the server's side of one WorkTasks stream.
+type streamWorker struct {
+	b           *queue.Broker
+	st          *workStream
+	queue, name string
+	sendMu      sync.Mutex // Send is not safe for concurrent use
+
+	mu      sync.Mutex
+	credits int               // granted and not yet pushed (a poll in progress included)
+	held    map[string]string // pushed and not yet reported on the stream: id -> lease token
+	granted chan struct{}     // signals push that credits went up from 0
+}
+
+// grant adds n credits, at most MaxStreamCredits in all.
+func (w *streamWorker) grant(n int) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if n < 0 || w.credits+n > MaxStreamCredits {
+		return errf(CodeInvalidArgument, "credits", "%d credits with %d granted already; at most %d at a time", n, w.credits, MaxStreamCredits)
+	}
+	w.credits += n
+	if n > 0 {
+		select {
+		case w.granted <- struct{}{}:
+		default:
+		}
+	}
+	return nil
+}
+
+// has says whether a credit is left.
+func (w *streamWorker) has() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.credits > 0
+}
+
+// used counts a task pushed against the credits; push, the only one
+// that spends them, checked has before.
+func (w *streamWorker) used() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.credits--
+}
+
+// await waits until a credit is left, or ctx ends.
+func (w *streamWorker) await(ctx context.Context) bool {
+	for !w.has() {
+		select {
+		case <-w.granted:
+		case <-ctx.Done():
+			return false
+		}
+	}
+	return true
+}
+
+// send writes one response.
+func (w *streamWorker) send(m *knhkv1.WorkTasksResponse) error {
+	w.sendMu.Lock()
+	defer w.sendMu.Unlock()
+	return w.st.Send(m)
+}
+
+// take grants m's credits and applies its outcomes, each on its own,
+// acknowledging them in one response once all are applied (they share
+// a group commit). An error ends the stream: nothing of m was applied.
+func (w *streamWorker) take(ctx context.Context, m *knhkv1.WorkTasksRequest, applying *sync.WaitGroup) error {
+	if q := m.GetQueue(); q != "" && q != w.queue {
+		return toConnect(errf(CodeInvalidArgument, "queue", "the stream takes tasks of queue %q, not %q", w.queue, q))
+	}
+	if len(m.GetOutcomes()) > MaxBatchCompletions {
+		return toConnect(errf(CodeInvalidArgument, "outcomes", "%d outcomes in one message; at most %d", len(m.GetOutcomes()), MaxBatchCompletions))
+	}
+	if err := w.grant(int(m.GetCredits())); err != nil {
+		return toConnect(err)
+	}
+	if len(m.GetOutcomes()) == 0 {
+		return nil
+	}
+	done := outcomesFromWire(m.GetOutcomes())
+	w.mu.Lock()
+	for _, o := range done {
+		delete(w.held, o.ID) // its outcome, applied or refused, came
+	}
+	w.mu.Unlock()
+	applying.Go(func() {
+		errs := completeBatch(ctx, w.b, done, "outcomes")
+		acks := make([]*knhkv1.OutcomeAck, len(done))
+		for i, err := range errs {
+			acks[i] = &knhkv1.OutcomeAck{Id: done[i].ID}
+			if err != nil {
+				acks[i].Code, acks[i].Field = refusal(err)
+				acks[i].Message = err.Error()
+			}
+		}
+		w.send(&knhkv1.WorkTasksResponse{Acks: acks}) // a broken stream: the worker resends unacknowledged outcomes
+	})
+	return nil
+}
+
+// push leases a task for each credit as tasks come and pushes it,
+// taking in one response the further tasks already pending that
+// credits allow, until ctx ends.
+func (w *streamWorker) push(ctx context.Context) {
+	now, cancelNow := context.WithCancel(ctx)
+	cancelNow() // an ended context: Poll takes a pending task, or returns
+	for w.await(ctx) {
+		t, err := w.b.Poll(ctx, w.queue, w.name)
+		if err != nil {
+			return // ended, or the broker closed
+		}
+		w.used()
+		tasks := []queue.Task{t}
+		for len(tasks) < MaxStreamCredits && w.has() {
+			t, err := w.b.Poll(now, w.queue, w.name)
+			if err != nil {
+				break // none pending
+			}
+			w.used()
+			tasks = append(tasks, t)
+		}
+		out := &knhkv1.WorkTasksResponse{Tasks: make([]*knhkv1.WorkerTask, len(tasks))}
+		w.mu.Lock()
+		if w.held == nil {
+			w.held = map[string]string{}
+		}
+		for i, t := range tasks {
+			out.Tasks[i] = workerTask(t, true)
+			w.held[t.ID] = t.Token
+		}
+		w.mu.Unlock()
+		if err := w.send(out); err != nil {
+			return // released with the others when the stream ends
+		}
+	}
+}
