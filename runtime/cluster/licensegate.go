@@ -10,6 +10,8 @@
 package cluster
 
 import (
+	"fmt"
+	"sync"
 	"time"
 
 	"github.com/knhk/knhk/runtime/license"
@@ -20,6 +22,9 @@ type LicenseGate struct {
 	enf   *license.Enforcer
 	fsm   *FSM
 	meter *Meter
+
+	mu       sync.Mutex
+	inflight int64 // starts admitted that have not committed (or failed) yet
 }
 
 // NewLicenseGate returns the gate of e; set its AdmitStart and
@@ -37,14 +42,28 @@ func (g *LicenseGate) Attach(n *Node) {
 	g.fsm = n.FSM()
 	g.meter = NewMeter(g.fsm)
 	fsm := g.fsm
-	g.enf.Running = func() int { return len(fsm.Cases(true)) }
+	g.enf.Running = fsm.Running
 }
 
 // AdmitStart admits a new case of workflow or refuses it with a
 // *license.LimitError naming the limit; running cases are never
 // touched.
 func (g *LicenseGate) AdmitStart(workflow string) (func(), error) {
-	if g.meter != nil && g.enf.License().Limits.TransitionsPerMonth != nil {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	// The Enforcer recounts running cases only when its own count says
+	// the limit may be near; on a cluster that count misses the cases
+	// another leader started meanwhile, so the gate counts exactly
+	// first: the log's running cases and the starts admitted here that
+	// have not committed.
+	l := g.enf.License()
+	if c := l.Limits.ConcurrentCases; c != nil && g.fsm != nil {
+		if running := int64(g.fsm.Running()) + g.inflight; running >= *c {
+			return nil, &license.LimitError{Limit: license.LimitConcurrentCases, Max: *c, Used: running,
+				Msg: fmt.Sprintf("licence limit %s (%d, tier %s) reached: %d cases are running; start of %s refused until one ends", license.LimitConcurrentCases, *c, l.Tier, running, workflow)}
+		}
+	}
+	if g.meter != nil && l.Limits.TransitionsPerMonth != nil {
 		month := license.Month(g.now())
 		u, err := g.meter.Month(month)
 		if err != nil {
@@ -52,7 +71,20 @@ func (g *LicenseGate) AdmitStart(workflow string) (func(), error) {
 		}
 		g.enf.SeedTransitions(month, u.Transitions)
 	}
-	return g.enf.AdmitStart(workflow)
+	release, err := g.enf.AdmitStart(workflow)
+	if err != nil {
+		return nil, err
+	}
+	g.inflight++
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			g.mu.Lock()
+			g.inflight--
+			g.mu.Unlock()
+			release()
+		})
+	}, nil
 }
 
 // AdmitDeploy admits a deploy of program hash within the programs

@@ -42,6 +42,20 @@ type Usage struct {
 	Digest string `json:"digest"`
 }
 
+// Running counts the cases that have not ended, as Cases(true) lists
+// them, without listing them.
+func (f *FSM) Running() int {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	n := 0
+	for _, r := range f.cases {
+		if !r.s.Done() {
+			n++
+		}
+	}
+	return n
+}
+
 // UsageMonth returns the metering month of a Unix nanosecond time.
 func UsageMonth(ns int64) string { return time.Unix(0, ns).UTC().Format("2006-01") }
 

@@ -1,0 +1,63 @@
+package cluster
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/knhk/knhk/runtime/license"
+)
+
+const holdSource = `package held
+
+workflow Hold() -> int {
+  signal Go(x: int)
+  select {
+    on signal Go(x: int) -> { return x }
+    on timer 48h -> { return 0 }
+  }
+}
+`
+
+// TestLicenseGateCountsTheLog checks that a gate counts the cases of
+// the log, not its own admissions: a node's gate that admitted a start
+// earlier (when it led) and then saw another leader start cases refuses
+// a start beyond the limit once it leads again.
+func TestLicenseGateCountsTheLog(t *testing.T) {
+	c := newTestCluster(t, compile(t, holdSource))
+	n := c.add("n1", nil, nil)
+	c.leader()
+	lic := &license.License{Payload: license.Payload{Tier: "two", Limits: license.Limits{ConcurrentCases: ptr(int64(2))}, Expires: time.Now().Add(time.Hour)}}
+	g := NewLicenseGate(license.NewEnforcer(lic))
+	g.Attach(n)
+	release, err := g.AdmitStart("Hold")
+	if err != nil {
+		t.Fatal(err)
+	}
+	release()
+	// Another leader (here: the node without the gate) starts two cases.
+	for _, id := range []string{"c1", "c2"} {
+		if err := n.Start(ctx(t), id, id, "Hold", nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err = g.AdmitStart("Hold")
+	var le *license.LimitError
+	if !errors.As(err, &le) || le.Limit != license.LimitConcurrentCases || le.Used != 2 {
+		t.Fatalf("a third running case admitted: %v", err)
+	}
+	// One ends: a start fits again.
+	if err := n.Signal(ctx(t), "go1", "c1", "Go", []any{int64(1)}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "c1 to end", func() bool { return n.FSM().Running() == 1 })
+	release, err = g.AdmitStart("Hold")
+	if err != nil {
+		t.Fatalf("start after a case ended: %v", err)
+	}
+	// An admitted start counts until it is released.
+	if _, err := g.AdmitStart("Hold"); !errors.As(err, &le) {
+		t.Fatalf("a start beyond the limit while another is admitted: %v", err)
+	}
+	release()
+}
