@@ -163,6 +163,9 @@ func (f *clusterFixture) start(id string, founder bool) *clusterNode {
 	own.Secure(server.ClusterSecurity{Token: "static-token"})
 	h.SetDefault(own)
 	ts.Config.Handler = h
+	ts.Config.Protocols = new(http.Protocols) // WorkTasks streams need HTTP/2
+	ts.Config.Protocols.SetHTTP1(true)
+	ts.Config.Protocols.SetUnencryptedHTTP2(true)
 	ts.Start()
 	f.mu.Lock()
 	f.nodes[id] = cn
@@ -320,12 +323,6 @@ func TestClusterCrossTenant(t *testing.T) {
 	for _, m := range methodNames(t) {
 		call, ok := cs[m]
 		if !ok {
-			if m == "WorkTasks" {
-				// HTTP/2 only, being added to the API as this test was
-				// written; calls (host_test.go) has no call of it yet.
-				t.Logf("no cross-tenant call for method %s yet", m)
-				continue
-			}
 			t.Errorf("no cross-tenant call for method %s", m)
 			continue
 		}
@@ -334,6 +331,13 @@ func TestClusterCrossTenant(t *testing.T) {
 			data, err := call(context.Background(), beta)
 			if data {
 				t.Errorf("%s on %s: beta got data of tenant acme", m, url)
+			}
+			if m == "WorkTasks" && err != nil {
+				// A cluster node has no task streams yet: the leader
+				// answers unimplemented, and a follower, forwarding over
+				// HTTP/1.1, an HTTP version error. Neither holds data
+				// (checked above).
+				continue
 			}
 			if err != nil && connect.CodeOf(err) != connect.CodeNotFound {
 				t.Errorf("%s on %s: beta got %v, want not_found", m, url, err)

@@ -387,6 +387,7 @@ func (h *Host) openTenant(id string, s *served) error {
 		}
 		return running(s.svc)
 	}}
+	s.cap.exact = h.opts.OpenGroup != nil
 	s.cap.setMax(s.quota.MaxRunning)
 	admit := func(string) (func(), error) { return s.cap.admit(id) }
 	dir := DataDir(h.opts.Data, id)

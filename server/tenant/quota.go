@@ -72,8 +72,12 @@ func (b *bucket) take(now time.Time) (bool, time.Duration) {
 // starts admitted but not yet counted stay under max. It counts the
 // running cases (one pass) only when the bound it keeps may reach max.
 type runningCap struct {
-	max     int        // 0: no cap
-	count   func() int // the cases running now
+	max   int        // 0: no cap
+	count func() int // the cases running now
+	// exact recounts at every start: a tenant's group on a cluster,
+	// whose cases other nodes start while another leads, so that a
+	// bound kept here would miss them.
+	exact   bool
 	mu      sync.Mutex
 	pending int // admitted, not yet released
 	bound   int // running at the last count plus starts admitted since
@@ -94,7 +98,7 @@ func (c *runningCap) admit(tenant string) (func(), error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.max > 0 {
-		if c.bound+1 > c.max {
+		if c.exact || c.bound+1 > c.max {
 			c.bound = c.count() + c.pending
 		}
 		if c.bound+1 > c.max {

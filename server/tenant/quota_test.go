@@ -344,3 +344,25 @@ func TestOpenAtStart(t *testing.T) {
 	}
 	t.Fatal("the restarted tenant's timer did not fire without a call")
 }
+
+// TestRunningCapExact checks the cap of a tenant's group on a cluster:
+// it recounts at every start, so cases that another node started while
+// it led count at once.
+func TestRunningCapExact(t *testing.T) {
+	running := 0
+	c := &runningCap{count: func() int { return running }, exact: true}
+	c.setMax(2)
+	release, err := c.admit("acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	release()
+	running = 2 // started through another leader
+	if _, err := c.admit("acme"); !errors.Is(err, ErrQuota) {
+		t.Fatalf("a third running case admitted: %v", err)
+	}
+	running = 1
+	if _, err := c.admit("acme"); err != nil {
+		t.Fatalf("a start within the cap: %v", err)
+	}
+}
