@@ -54,7 +54,9 @@ func serveWork(ctx, stop context.Context, b *queue.Broker, st *workStream) error
 	case len(q) > queue.MaxQueueName:
 		return toConnect(errf(CodeInvalidArgument, "queue", "the queue name is %d bytes; at most %d", len(q), queue.MaxQueueName))
 	}
-	w := &streamWorker{b: b, st: st, queue: q, name: first.GetWorker(), granted: make(chan struct{}, 1)}
+	w := &streamWorker{b: b, st: st, queue: q, name: first.GetWorker(), granted: make(chan struct{}, 1),
+		jobs: make(chan []TaskOutcome), quit: make(chan struct{})}
+	defer close(w.quit) // the appliers, idle by then
 	// An empty first answer tells the worker that the stream works.
 	if err := w.send(&knhkv1.WorkTasksResponse{}); err != nil {
 		return err
@@ -138,6 +140,10 @@ type streamWorker struct {
 	st          *workStream
 	queue, name string
 	sendMu      sync.Mutex // Send is not safe for concurrent use
+	// jobs hands a message's outcomes to an idle applier; quit ends
+	// the appliers.
+	jobs chan []TaskOutcome
+	quit chan struct{}
 
 	mu      sync.Mutex
 	credits int               // granted and not yet pushed (a poll in progress included)
@@ -218,7 +224,22 @@ func (w *streamWorker) take(ctx context.Context, m *knhkv1.WorkTasksRequest, app
 		delete(w.held, o.ID) // its outcome, applied or refused, came
 	}
 	w.mu.Unlock()
-	applying.Go(func() {
+	applying.Add(1)
+	select {
+	case w.jobs <- done: // an applier is idle
+	default:
+		go w.applier(ctx, done, applying)
+	}
+	return nil
+}
+
+// applier applies the outcomes of one message, acknowledges them, and
+// then waits for the next message's while the stream lasts. Appliers
+// are kept rather than started per message: a completion's decoding
+// grows a new goroutine's stack, which cost the server more than the
+// stream's framing did.
+func (w *streamWorker) applier(ctx context.Context, done []TaskOutcome, applying *sync.WaitGroup) {
+	for {
 		errs := completeBatch(ctx, w.b, done, "outcomes")
 		acks := make([]*knhkv1.OutcomeAck, len(done))
 		for i, err := range errs {
@@ -229,8 +250,13 @@ func (w *streamWorker) take(ctx context.Context, m *knhkv1.WorkTasksRequest, app
 			}
 		}
 		w.send(&knhkv1.WorkTasksResponse{Acks: acks}) // a broken stream: the worker resends unacknowledged outcomes
-	})
-	return nil
+		applying.Done()
+		select {
+		case done = <-w.jobs:
+		case <-w.quit:
+			return
+		}
+	}
 }
 
 // push leases a task for each credit as tasks come and pushes it,

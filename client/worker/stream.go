@@ -124,6 +124,24 @@ func (w *Worker) stream(ctx, base context.Context, s Streamer, wg *sync.WaitGrou
 		}
 	}()
 	outcomes := make(chan report, n) // at most n handlers: never blocks
+	// One goroutine per slot runs the handlers, for the stream's life:
+	// a goroutine per task grew a new stack for each.
+	work := make(chan *Task, n)
+	run := func(t *Task) {
+		r, ok := w.execute(base, t)
+		if !ok {
+			r = report{}
+		}
+		outcomes <- r
+	}
+	for range n {
+		go func() {
+			for t := range work {
+				run(t)
+			}
+		}()
+	}
+	defer close(work) // every slot is idle by then
 	var (
 		running  int
 		sent     = map[string]report{} // on the stream, not acknowledged
@@ -175,13 +193,11 @@ func (w *Worker) stream(ctx, base context.Context, s Streamer, wg *sync.WaitGrou
 			}
 			for _, t := range m.tasks {
 				running++
-				go func() {
-					r, ok := w.execute(base, t)
-					if !ok {
-						r = report{}
-					}
-					outcomes <- r
-				}()
+				select {
+				case work <- t:
+				default: // more than the credits granted: a slot of its own
+					go run(t)
+				}
 			}
 		case r := <-outcomes:
 			running--

@@ -115,13 +115,17 @@ func runCases(t *testing.T, v *served, n int, fault func()) {
 
 // startWorker runs a worker of queue "steps" adding one to its input
 // over the API at v, and returns a stop that waits for Run to return.
-func startWorker(t *testing.T, v *served, o worker.Options) func() {
+// Inputs of 100 and more wait for gate, if set, to close.
+func startWorker(t *testing.T, v *served, o worker.Options, gate ...chan struct{}) func() {
 	t.Helper()
 	o.Queue, o.ID, o.Log = "steps", "w", slog.New(slog.NewTextHandler(io.Discard, nil))
 	w, err := worker.New(worker.Remote(client.New(v.ts.URL).API()), o, func(ctx context.Context, t *worker.Task) (any, error) {
 		var in struct{ N int }
 		if err := json.Unmarshal(t.Input, &in); err != nil {
 			return nil, err
+		}
+		if in.N >= 100 && len(gate) > 0 {
+			<-gate[0]
 		}
 		return in.N + 1, nil
 	})
@@ -184,13 +188,16 @@ func TestStreamFallback(t *testing.T) {
 }
 
 // TestStreamBreaks: the server drops every connection while cases
-// run; the worker reopens its stream, reports what the broken one
-// did not confirm with the plain calls, and no case is lost or gets a
-// wrong result.
+// wait for their tasks (held by the worker's handlers or pending); the
+// worker reopens its stream, the tasks pushed on the broken one go back
+// to the queue without waiting for their leases, what the worker then
+// reports for them by plain calls is refused or applied once, and no
+// case is lost or gets a wrong result.
 func TestStreamBreaks(t *testing.T) {
 	v := serve(t, true)
-	stop := startWorker(t, v, worker.Options{Concurrency: 4})
-	runCases(t, v, 30, v.ts.CloseClientConnections)
+	gate := make(chan struct{}) // cases 10 to 29 wait for the break
+	stop := startWorker(t, v, worker.Options{Concurrency: 4}, gate)
+	runCases(t, v, 30, func() { v.ts.CloseClientConnections(); close(gate) })
 	stop()
 	if n := v.calls("WorkTasks"); n < 2 {
 		t.Errorf("%d WorkTasks streams, want a second one after the break", n)
