@@ -19,6 +19,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/knhk/knhk/runtime/cluster"
 )
@@ -49,6 +50,19 @@ func copyTenants(t *testing.T, from, to string) {
 	}
 	if err := os.CopyFS(filepath.Join(to, "tenants"), os.DirFS(filepath.Join(from, "tenants"))); err != nil && !os.IsExist(err) {
 		t.Fatal(err)
+	}
+}
+
+// waitLong waits for cond with a deadline generous enough for a loaded
+// machine (elections of several groups over real processes).
+func waitLong(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(90 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
 
@@ -132,7 +146,7 @@ func TestClusterTenantsProcesses(t *testing.T) {
 		return v
 	}
 	for _, id := range []string{"acme", "beta"} {
-		waitUntil(t, "three voters in "+id+"'s group", func() bool {
+		waitLong(t, "three voters in "+id+"'s group", func() bool {
 			for _, p := range procs {
 				if st, ok := groupStatus(t, p, id); ok && st.Leader != "" && voters(st) == 3 {
 					return true
@@ -144,7 +158,7 @@ func TestClusterTenantsProcesses(t *testing.T) {
 	// leaderOf returns the node leading tenant id's group and another.
 	leaderOf := func(id string) (lead, other *serveProc) {
 		var name string
-		waitUntil(t, "a leader of "+id, func() bool {
+		waitLong(t, "a leader of "+id, func() bool {
 			for _, p := range procs {
 				if st, ok := groupStatus(t, p, id); ok && st.Leader != "" {
 					name = st.Leader
@@ -237,7 +251,7 @@ func TestClusterTenantsProcesses(t *testing.T) {
 		delete(u, "node")
 		return u
 	}
-	waitUntil(t, "the same usage on every node", func() bool {
+	waitLong(t, "the same usage on every node", func() bool {
 		var first string
 		for _, p := range procs {
 			b, _ := json.Marshal(usage(p))
@@ -271,14 +285,14 @@ func TestClusterTenantsProcesses(t *testing.T) {
 	lead.cmd.Wait()
 	delete(procs, killed)
 	_, rest := leaderOf("acme")
-	waitUntil(t, "acme's signal after the leader was killed", func() bool {
+	waitLong(t, "acme's signal after the leader was killed", func() bool {
 		code, out, _ := knhkEnv(t, dir, []string{"KNHK_TOKEN=" + acme}, "signal", "--server", rest.url, acmeCase, "Approve", `{"by":"ann"}`)
 		return code == 0 && strings.TrimSpace(out) == `"a1 by ann"`
 	})
 	// beta's group may have lost its leader too: once it answers again,
 	// acme's case is still unknown to it.
 	leaderOf("beta")
-	waitUntil(t, "beta's answer after the failover", func() bool {
+	waitLong(t, "beta's answer after the failover", func() bool {
 		code, body := rest.get(t, "/cluster/v1/cases/"+acmeCase, beta)
 		if code != http.StatusNotFound && code != http.StatusServiceUnavailable {
 			t.Fatalf("beta reads acme's case after the failover: %d %s", code, body)
@@ -306,7 +320,7 @@ func TestClusterLicenseStarts(t *testing.T) {
 	}
 	p := startServe(t, dir, "d", "--node", "n1", "--raft", "127.0.0.1:0", "--license", "one.lic", "--license-trust", "vendor.key.pub", "app.knhk")
 	defer p.stop(t, syscall.SIGTERM)
-	waitUntil(t, "a leader", func() bool { st, ok := clusterStatusOf(t, dir, p.url); return ok && st.Leader == "n1" })
+	waitLong(t, "a leader", func() bool { st, ok := clusterStatusOf(t, dir, p.url); return ok && st.Leader == "n1" })
 	if code, _, errb := knhkProc(t, dir, "cluster", "--server", p.url, "start", "c1", "--workflow", "Hold", "--input", `"c1"`); code != 0 {
 		t.Fatalf("first start: %s", errb)
 	}
