@@ -217,7 +217,7 @@ func (s *Service) Query(ctx context.Context, id, name string) ([]byte, error) {
 		out.WriteByte('{')
 	}
 	for i, q := range qs {
-		b, err := caseio.Query(ctx, p.prog, st, q)
+		b, err := caseio.QueryWith(ctx, s.queryEval(), p.prog, st, q)
 		if err != nil {
 			return nil, errf(CodeFailedPrecondition, "name", "query %s of case %s: %v", q.Name, id, err)
 		}
