@@ -53,6 +53,7 @@ import (
 	"github.com/knhk/knhk/runtime/queue"
 	"github.com/knhk/knhk/runtime/worker"
 	"github.com/knhk/knhk/server"
+	"github.com/knhk/knhk/server/auth"
 	"github.com/knhk/knhk/server/console"
 	"github.com/knhk/knhk/server/metrics"
 	"github.com/knhk/knhk/server/tenant"
@@ -73,6 +74,9 @@ const usagePath = "/cluster/v1/usage"
 type clusterTenants struct {
 	host  *tenant.Host
 	token string
+	data  string
+	// stop ends the mirroring of the registry (clustertenancy.go).
+	stop context.CancelFunc
 
 	mu     sync.Mutex
 	groups map[string]*tenantGroup
@@ -101,14 +105,46 @@ func openClusterTenants(cfg clusterTenantsConfig) (*clusterTenants, error) {
 	if cfg.sec.Token == "" {
 		return nil, errors.New("--tenants with --node needs --token-file: the token the nodes call each other with, and the default tenant's admin")
 	}
-	is, err := tenantIssuers(cfg.flags, cfg.o.data, cfg.sec.Token)
-	if err != nil {
-		return nil, err
+	ct := &clusterTenants{token: cfg.sec.Token, data: cfg.o.data, groups: map[string]*tenantGroup{}, stop: func() {}}
+	var verifier interface {
+		Verify(string) (auth.Principal, error)
 	}
-	ct := &clusterTenants{token: cfg.sec.Token, groups: map[string]*tenantGroup{}}
+	var rebuild func()
+	var tag string
+	if cfg.c.join == "" {
+		// The founding node: the registry and the issuers' keys are its.
+		is, err := tenantIssuers(cfg.flags, cfg.o.data, cfg.sec.Token)
+		if err != nil {
+			return nil, err
+		}
+		verifier = is
+	} else {
+		// Another node copies them from the node it joined through: once
+		// now, so that it starts with them when that node answers (else
+		// with its last copy), then every second.
+		var err error
+		if tag, _, err = mirrorOnce(context.Background(), cfg.sec.Client(), cfg.c.join, cfg.o.data, ""); err != nil {
+			cfg.logger.Warn(fmt.Sprintf("tenants: mirroring %s: %v (serving the last copy)", cfg.c.join, err))
+		}
+		is, err := publicIssuers(cfg.flags, cfg.o.data, cfg.sec.Token)
+		if err != nil {
+			return nil, err
+		}
+		sv := &swapVerifier{}
+		sv.p.Store(is)
+		verifier = sv
+		rebuild = func() {
+			is, err := publicIssuers(cfg.flags, cfg.o.data, cfg.sec.Token)
+			if err != nil {
+				cfg.logger.Warn(fmt.Sprintf("tenants: the copied issuer keys: %v (keeping the last ones)", err))
+				return
+			}
+			sv.p.Store(is)
+		}
+	}
 	h, err := tenant.NewHost(tenant.Options{
 		Data:         cfg.o.data,
-		Verifier:     is,
+		Verifier:     verifier,
 		MaxBody:      cfg.o.maxBody,
 		RequireNonce: cfg.flags.requireNonce,
 		OpenGroup: func(id, _ string, admit func(string) (func(), error)) (tenant.Group, error) {
@@ -144,6 +180,13 @@ func openClusterTenants(cfg clusterTenantsConfig) (*clusterTenants, error) {
 		return nil, err
 	}
 	ct.host = h
+	if cfg.c.join != "" {
+		// The registry is administered on the founding node; this node
+		// copies it from the node it joined through.
+		ctx, cancel := context.WithCancel(context.Background())
+		ct.stop = cancel
+		go mirrorTenancy(ctx, cfg.sec.Client(), cfg.c.join, cfg.o.data, tag, time.Second, rebuild, cfg.logger)
+	}
 	return ct, nil
 }
 
@@ -155,6 +198,10 @@ func (ct *clusterTenants) front(def http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if rest, ok := strings.CutPrefix(r.URL.Path, groupStatusPrefix); ok {
 			ct.groupStatus(w, r, rest)
+			return
+		}
+		if r.URL.Path == tenancyPath {
+			serveTenancy(w, r, ct.data, ct.token)
 			return
 		}
 		ct.host.ServeHTTP(w, r)
@@ -190,6 +237,7 @@ func (ct *clusterTenants) close(ctx context.Context) error {
 	if ct == nil {
 		return nil
 	}
+	ct.stop()
 	return ct.host.Close(ctx)
 }
 

@@ -41,18 +41,6 @@ func groupStatus(t *testing.T, p *serveProc, id string) (*cluster.Status, bool) 
 	return &st, true
 }
 
-// copyTenants copies the tenants' registry and keys of data directory
-// from into to, as an operator copies DIR/tenants to every node.
-func copyTenants(t *testing.T, from, to string) {
-	t.Helper()
-	if err := os.MkdirAll(to, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.CopyFS(filepath.Join(to, "tenants"), os.DirFS(filepath.Join(from, "tenants"))); err != nil && !os.IsExist(err) {
-		t.Fatal(err)
-	}
-}
-
 // waitLong waits for cond with a deadline generous enough for a loaded
 // machine (elections of several groups over real processes).
 func waitLong(t *testing.T, what string, cond func() bool) {
@@ -108,8 +96,6 @@ func TestClusterTenantsProcesses(t *testing.T) {
 	// gamma admits only signed deploys, which a cluster does not check:
 	// it is refused rather than served without the check.
 	gamma := must("tenant", "create", "--data", "d-n1", "--trust", "vendor.key.pub", "gamma")
-	copyTenants(t, filepath.Join(dir, "d-n1"), filepath.Join(dir, "d-n2"))
-	copyTenants(t, filepath.Join(dir, "d-n1"), filepath.Join(dir, "d-n3"))
 
 	// Without --token-file a node refuses --tenants: the nodes need a
 	// credential of their own to probe each other's tenant groups.
@@ -177,6 +163,28 @@ func TestClusterTenantsProcesses(t *testing.T) {
 
 	if code, body := connectCall(t, n1.url, "ListCases", gamma, `{}`); code == http.StatusOK || !strings.Contains(body, "admits only signed deploys") {
 		t.Fatalf("gamma on the cluster: %d %s", code, body)
+	}
+
+	// A tenant created on the founding node while the cluster runs:
+	// the other nodes copy the registry within a second, and its token
+	// works through any node.
+	delta := must("tenant", "create", "--data", "d-n1", "delta")
+	waitLong(t, "delta's group on three voters", func() bool {
+		st, ok := groupStatus(t, procs["n3"], "delta")
+		return ok && st.Leader != "" && voters(st) == 3
+	})
+	if code, out, errb := knhkEnv(t, dir, []string{"KNHK_TOKEN=" + delta}, "cluster", "--server", procs["n3"].url, "start", "d1", "--workflow", "Hold", "--input", `"d1"`); code != 0 {
+		t.Fatalf("delta's start through n3: %d %s %s", code, out, errb)
+	}
+	// No private key travels: the copies verify tokens, they cannot
+	// issue them.
+	for _, n := range []string{"d-n2", "d-n3"} {
+		if _, err := os.Stat(filepath.Join(dir, n, "tenants", "issuer.key")); !os.IsNotExist(err) {
+			t.Fatalf("%s holds the issuer's private key: %v", n, err)
+		}
+		if _, err := os.Stat(filepath.Join(dir, n, "tenants", "beta", "license.lic")); err != nil {
+			t.Fatalf("%s lacks beta's licence: %v", n, err)
+		}
 	}
 
 	// acme runs a case through a follower of its group.

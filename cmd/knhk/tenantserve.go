@@ -7,9 +7,11 @@ import (
 	"context"
 	cryptotls "crypto/tls"
 	"crypto/x509"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"os"
@@ -140,26 +142,38 @@ func openTenants(f *tenantFlags, data, token string, maxBody int64, lines io.Wri
 }
 
 // tenantIssuers returns the verifier of the tenants' tokens: those of
-// the data directory's issuer key (made when missing, so tokens issued
+// the data directory's issuer keys (made when missing, so tokens issued
 // later verify), of --auth-trust and of --auth-keys, and token, the
 // --token-file token of the default tenant's admin.
 func tenantIssuers(f *tenantFlags, data, token string) (*auth.Issuers, error) {
 	if _, err := tenant.IssuerKey(data); err != nil {
 		return nil, fmt.Errorf("the tenants' issuer key: %w", err)
 	}
-	b, err := os.ReadFile(tenant.PubPath(data))
-	if err != nil {
-		return nil, err
+	if _, err := tenant.SignerKey(data); err != nil {
+		return nil, fmt.Errorf("the tenants' composite issuer key: %w", err)
 	}
-	own, err := auth.ParseKeys(tenant.PubPath(data), b)
-	if err != nil {
+	return publicIssuers(f, data, token)
+}
+
+// publicIssuers is tenantIssuers from the issuers' public keys alone,
+// making none: a cluster node that mirrors another's registry
+// (clustertenancy.go) verifies the tokens of the other's keys, and has
+// none until its first copy.
+func publicIssuers(f *tenantFlags, data, token string) (*auth.Issuers, error) {
+	v := &auth.Verifier{Issuer: tenant.Issuer}
+	if b, err := os.ReadFile(tenant.PubPath(data)); err == nil {
+		if v.Keys, err = auth.ParseKeys(tenant.PubPath(data), b); err != nil {
+			return nil, err
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
 	signers, err := tokenSigners(data, f.signers)
 	if err != nil {
 		return nil, err
 	}
-	is := &auth.Issuers{Static: token, ByIssuer: map[string]*auth.Verifier{tenant.Issuer: {Keys: own, Signers: signers, Issuer: tenant.Issuer}}}
+	v.Signers = signers
+	is := &auth.Issuers{Static: token, ByIssuer: map[string]*auth.Verifier{tenant.Issuer: v}}
 	if f.keys != "" {
 		if f.issuer == "" || f.issuer == tenant.Issuer {
 			return nil, fmt.Errorf("--auth-keys needs --auth-issuer, the iss claim of its tokens (not %q)", tenant.Issuer)
@@ -178,14 +192,19 @@ func tenantIssuers(f *tenantFlags, data, token string) (*auth.Issuers, error) {
 }
 
 // tokenSigners returns the composite keys knhk tokens may be signed
-// with: the data directory's own (made when missing, so that tokens
-// issued later verify) and those of --auth-trust.
+// with: the data directory's own public key, when it has one, and those
+// of --auth-trust.
 func tokenSigners(data, extra string) (*sign.TrustSet, error) {
-	k, err := tenant.SignerKey(data)
-	if err != nil {
-		return nil, fmt.Errorf("the tenants' composite issuer key: %w", err)
+	var keys []*sign.PublicKey
+	if b, err := os.ReadFile(tenant.SignerPubPath(data)); err == nil {
+		k, err := sign.ParsePublicKey(b)
+		if err != nil {
+			return nil, fmt.Errorf("the tenants' composite issuer key %s: %w", tenant.SignerPubPath(data), err)
+		}
+		keys = append(keys, k)
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
 	}
-	keys := []*sign.PublicKey{k.Public()}
 	if extra != "" {
 		ts, err := readPublicKeys(extra, "--auth-trust")
 		if err != nil {
