@@ -1,31 +1,50 @@
-// This file implements the rule that adds the duration score to the
-// autoencoder's, and the choice of its weight.
+// This file implements the rule that adds the duration score and the
+// trigram's to the autoencoder's, and the choice of their weights.
 
 package anomaly
 
-// Weights are the duration score's weights [ChooseWeight] tries: 0 (the
-// autoencoder alone) up to a weight at which the durations dominate.
+// Weights are the weights [ChooseWeights] tries for each added score: 0
+// (the autoencoder alone) up to a weight at which the added score
+// dominates.
 var Weights = []float64{0, 0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1, 1.5, 2, 3, 5}
 
-// Combine returns ae + w·dur, each trace's score of the detector.
-func Combine(ae, dur []float64, w float64) []float64 {
-	out := make([]float64, len(ae))
-	for i := range ae {
-		out[i] = ae[i] + w*dur[i]
+// Combine returns base + Σ w[k]·parts[k], each trace's score of the
+// detector.
+func Combine(base []float64, parts [][]float64, w []float64) []float64 {
+	out := make([]float64, len(base))
+	for i := range base {
+		out[i] = base[i]
+		for k, p := range parts {
+			out[i] += w[k] * p[i]
+		}
 	}
 	return out
 }
 
-// ChooseWeight returns the weight of [Weights] whose combined score has
-// the best F1 at its best threshold on labelled scores: in
-// [EvaluateTimed] those of anomalies injected into training traces,
-// never the held-out ones. Of equal F1s the smallest weight wins.
-func ChooseWeight(ae, dur []float64, labels []Kind) float64 {
-	best, bestF := 0.0, -1.0
-	for _, w := range Weights {
-		if f := BestF1(Combine(ae, dur, w), labels); f > bestF {
-			best, bestF = w, f
+// ChooseWeights returns the weights, one of [Weights] for each of
+// parts, whose combined score has the best F1 at its best threshold on
+// labelled scores: in [EvaluateTimed] those of anomalies injected into
+// training traces, never the held-out ones. Of equal F1s the first in
+// the order of the grid (smaller weights, the first part's first)
+// wins.
+func ChooseWeights(base []float64, parts [][]float64, labels []Kind) []float64 {
+	w := make([]float64, len(parts))
+	best := make([]float64, len(parts))
+	bestF := -1.0
+	var walk func(k int)
+	walk = func(k int) {
+		if k == len(parts) {
+			if f := BestF1(Combine(base, parts, w), labels); f > bestF {
+				bestF = f
+				copy(best, w)
+			}
+			return
+		}
+		for _, x := range Weights {
+			w[k] = x
+			walk(k + 1)
 		}
 	}
+	walk(0)
 	return best
 }

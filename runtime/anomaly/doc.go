@@ -4,9 +4,14 @@
 // directly follows which, how a case starts and ends, its length, how
 // many of its steps were never seen) and, event by event, each activity
 // from the two activities either side of it; a case they reconstruct
-// badly is flagged. Beside them, an n-gram baseline scores a case by
-// its least likely step under a smoothed trigram model of activities,
-// so that every evaluation shows what the networks add.
+// badly scores high. A duration model ([Durations]) adds how unusual
+// the gap between each two consecutive events is for that step, and
+// the trigram model below adds how rare the case's least likely step
+// is; their weights are chosen on anomalies injected into training
+// cases ([ChooseWeights]). Beside this detector, the n-gram baseline
+// scores a case by its least likely step under the smoothed trigram
+// model alone, and the autoencoders alone are scored too, so that
+// every evaluation shows what each part adds.
 //
 // In knhk cases --anomalies both learn from the log as it is,
 // anomalies included: nothing is labelled, and the cases with the
@@ -16,6 +21,10 @@
 // of a log, each threshold is chosen on training cases with injected
 // anomalies ([BestThreshold]), and the F1 is counted on the last third
 // with its own injected anomalies, whose labels they never see.
+//
+// [InjectTimed] sets the times of injected events as a real case would
+// have them (the log's clock, its weekly rhythm, gaps it has), so that
+// no artefact of the injector gives an anomaly away.
 //
 // [Inject] makes the evaluation data: it changes a share of the traces
 // with the six kinds of anomaly of Nolle et al. (BINet, 2018): skip (an

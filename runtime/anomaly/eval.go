@@ -106,9 +106,10 @@ type KindResult struct {
 // Score is one detector's result on the held-out traces.
 type Score struct {
 	Threshold float64 // chosen on the training traces
-	// Weight is the duration score's weight in the detector's score,
-	// chosen with the threshold (0 for the others).
-	Weight                float64
+	// Weight and TrigramWeight are the weights of the duration score
+	// and of the trigram's in the detector's score, chosen on the
+	// training injections (0 for the others).
+	Weight, TrigramWeight float64
 	Precision, Recall, F1 float64
 	Best                  float64 // F1 of the best threshold in hindsight
 }
@@ -120,6 +121,10 @@ const DefaultContamination = 0.1
 // TrainShare is the share of a log's traces, the first in its order,
 // that the detectors learn from in [Evaluate]; the rest are held out.
 const TrainShare = 2.0 / 3
+
+// validDraws is how many injections into the training fifth the
+// thresholds and weights are chosen on together.
+var validDraws = 5
 
 // validShare is the share of the training traces, the last of them,
 // held back from the networks to choose the threshold on.
@@ -133,16 +138,17 @@ func Evaluate(traces [][]int, acts int, share float64, o Options) *Report {
 // EvaluateTimed scores the detectors on held-out traces, under both
 // protocols. The first TrainShare of the traces (chronological for an
 // imported log) are the training traces: the detectors learn from the
-// first 80% of them as they are, unlabelled. The threshold of each
-// detector, and the weight of the duration score in the detector's
-// score, are the ones with the best F1 on the other 20% (the weight on
-// both protocols' injections together, the threshold on each
-// protocol's), into which share anomalies are injected (the injector's own labels, on training
-// data; under the novel protocol an injection is drawn again when its
-// path is one of the training traces'). The remaining third of the log,
-// with anomalies injected into share of it by another draw (under the
-// novel protocol, never the path of a trace of the log), is scored at
-// that threshold and weight: its labels are used only to count the F1.
+// first 80% of them as they are, unlabelled. The other 20% get
+// validDraws independent injections of anomalies into share of them
+// (the injector's own labels, on training data; under the novel
+// protocol an injection is drawn again when its path is one of the
+// training traces'); on those, the weights of the duration score and of
+// the trigram's in the detector's score are chosen (both protocols'
+// injections together), then each detector's threshold (each
+// protocol's), by the best F1. The remaining third of the log, with
+// anomalies injected into share of it by other draws (under the novel
+// protocol, never the path of a trace of the log), is scored at those
+// weights and thresholds: its labels are used only to count the F1.
 // times (seconds, parallel to traces) may be nil: the duration score is
 // then zero.
 func EvaluateTimed(traces [][]int, times [][]float64, acts int, share float64, o Options) *Report {
@@ -157,22 +163,39 @@ func EvaluateTimed(traces [][]int, times [][]float64, acts int, share float64, o
 	}
 	fit, valid, test := traces[:nFit], traces[nFit:nTrain], traces[nTrain:]
 	a := acts + 1 // insert may add an unseen activity
+	// The held-out third's injections draw from their own streams, so
+	// that nothing chosen on the training traces changes them.
 	rng := rand.New(rand.NewPCG(o.Seed, 0x696e6a))
-	vPlain, vPlainT, vPlainL := InjectTimed(valid, part(nFit, nTrain), a, share, nil, rng)
 	tPlain, tPlainT, tPlainL := InjectTimed(test, part(nTrain, n), a, share, nil, rng)
 	rng = rand.New(rand.NewPCG(o.Seed, 0x6e6f76))
-	vNovel, vNovelT, vNovelL := InjectTimed(valid, part(nFit, nTrain), a, share, KnownPaths(traces[:nTrain]), rng)
 	logPaths := KnownPaths(traces)
 	tNovel, tNovelT, tNovelL := InjectTimed(test, part(nTrain, n), a, share, logPaths, rng)
+	// The training fifth gets validDraws independent injections, each
+	// into share of its traces, side by side: one draw has a few dozen
+	// anomalies, and a threshold or a weight chosen on it follows which
+	// traces that draw happened to change.
+	var vPlain, vNovel [][]int
+	var vPlainT, vNovelT [][]float64
+	var vPlainL, vNovelL []Kind
+	trainPaths := KnownPaths(traces[:nTrain])
+	rng = rand.New(rand.NewPCG(o.Seed, 0x76616c))
+	for range validDraws {
+		v, vt, vl := InjectTimed(valid, part(nFit, nTrain), a, share, nil, rng)
+		vPlain, vPlainT, vPlainL = append(vPlain, v...), append(vPlainT, vt...), append(vPlainL, vl...)
+		v, vt, vl = InjectTimed(valid, part(nFit, nTrain), a, share, trainPaths, rng)
+		vNovel, vNovelT, vNovelL = append(vNovel, v...), append(vNovelT, vt...), append(vNovelL, vl...)
+	}
 	r := &Report{Traces: n, Train: nTrain, Test: len(test)}
 	ae := TrainAutoencoder(fit, a, o)
 	dur := TrainDurations(fit, part(0, nFit))
 	ng := TrainNGram(fit, a)
-	// One weight of the durations for both protocols, chosen on both
-	// sets of training injections together: each alone has a few dozen
-	// anomalies, and a weight picked on one of them follows its noise.
-	w := ChooseWeight(slices.Concat(ae.Score(vPlain), ae.Score(vNovel)),
-		slices.Concat(dur.Score(vPlain, vPlainT), dur.Score(vNovel, vNovelT)), slices.Concat(vPlainL, vNovelL))
+	// One set of weights for both protocols, chosen on both sets of
+	// training injections together: each alone has a few dozen
+	// anomalies, and weights picked on one of them follow its noise.
+	w := ChooseWeights(slices.Concat(ae.Score(vPlain), ae.Score(vNovel)),
+		[][]float64{slices.Concat(dur.Score(vPlain, vPlainT), dur.Score(vNovel, vNovelT)),
+			slices.Concat(ng.Score(vPlain), ng.Score(vNovel))}, slices.Concat(vPlainL, vNovelL))
+
 	for _, p := range []struct {
 		res    *Result
 		proto  Protocol
@@ -198,22 +221,24 @@ func EvaluateTimed(traces [][]int, times [][]float64, acts int, share float64, o
 		}
 		aeV, aeT := ae.Score(p.v), ae.Score(p.t)
 		durV, durT := dur.Score(p.v, p.vt), dur.Score(p.t, p.tt)
+		ngV, ngT := ng.Score(p.v), ng.Score(p.t)
 		for _, d := range []struct {
 			v, t  []float64
-			w     float64
+			w     []float64
 			s     *Score
 			found func(*KindResult) *int
 		}{
 			{aeV, aeT, w, &res.AE, func(k *KindResult) *int { return &k.AEFound }},
-			{aeV, aeT, 0, &res.Flow, func(k *KindResult) *int { return &k.FlowFound }},
-			{ng.Score(p.v), ng.Score(p.t), 0, &res.NGram, func(k *KindResult) *int { return &k.NGramFound }},
+			{aeV, aeT, nil, &res.Flow, func(k *KindResult) *int { return &k.FlowFound }},
+			{ngV, ngT, nil, &res.NGram, func(k *KindResult) *int { return &k.NGramFound }},
 		} {
 			v, t := d.v, d.t
-			if d.w != 0 {
-				v, t = Combine(v, durV, d.w), Combine(t, durT, d.w)
+			if d.w != nil {
+				v, t = Combine(v, [][]float64{durV, ngV}, d.w), Combine(t, [][]float64{durT, ngT}, d.w)
+				d.s.Weight, d.s.TrigramWeight = d.w[0], d.w[1]
 			}
 			th := BestThreshold(v, p.vl)
-			d.s.Threshold, d.s.Weight = th, d.w
+			d.s.Threshold = th
 			d.s.Precision, d.s.Recall, d.s.F1 = F1(t, th, p.tl)
 			d.s.Best = BestF1(t, p.tl)
 			for i, l := range p.tl {
@@ -250,7 +275,7 @@ func (r *Report) Print(w io.Writer) {
 			s    Score
 			note string
 		}{
-			{"autoencoder", res.AE, fmt.Sprintf("; durations at weight %g", res.AE.Weight)},
+			{"autoencoder", res.AE, fmt.Sprintf("; durations at weight %g, trigram at %g", res.AE.Weight, res.AE.TrigramWeight)},
 			{"  activities only", res.Flow, ""},
 			{"trigram    ", res.NGram, ""},
 		} {

@@ -21,12 +21,10 @@ func ScoreLog(l *export.Log, o Options) []float64 {
 	a := len(names) + 1
 	ae := TrainAutoencoder(traces, a, o)
 	aeS := ae.Score(traces)
-	if times == nil {
-		return aeS
-	}
 	dur := TrainDurations(traces, times)
+	ng := TrainNGram(traces, a)
 	rng := rand.New(rand.NewPCG(o.Seed, 0x776569))
 	it, itT, labels := InjectTimed(traces, times, a, DefaultContamination, nil, rng)
-	w := ChooseWeight(ae.Score(it), dur.Score(it, itT), labels)
-	return Combine(aeS, dur.Score(traces, times), w)
+	w := ChooseWeights(ae.Score(it), [][]float64{dur.Score(it, itT), ng.Score(it)}, labels)
+	return Combine(aeS, [][]float64{dur.Score(traces, times), ng.Score(traces)}, w)
 }
