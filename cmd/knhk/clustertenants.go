@@ -77,6 +77,9 @@ type clusterTenants struct {
 	data  string
 	// stop ends the mirroring of the registry (clustertenancy.go).
 	stop context.CancelFunc
+	// aud is the node's own audit log of the calls it received
+	// (auditserve.go), not anchored: a node keeps no receipt log.
+	aud *serveAudit
 
 	mu     sync.Mutex
 	groups map[string]*tenantGroup
@@ -180,6 +183,10 @@ func openClusterTenants(cfg clusterTenantsConfig) (*clusterTenants, error) {
 		return nil, err
 	}
 	ct.host = h
+	if ct.aud, err = openServeAudit(&tenantServe{host: h}, cfg.o.data, nil); err != nil {
+		h.Close(context.Background())
+		return nil, err
+	}
 	if cfg.c.join != "" {
 		// The registry is administered on the founding node; this node
 		// copies it from the node it joined through.
@@ -195,6 +202,7 @@ func openClusterTenants(cfg clusterTenantsConfig) (*clusterTenants, error) {
 // the other nodes.
 func (ct *clusterTenants) front(def http.Handler) http.Handler {
 	ct.host.SetDefault(def)
+	audited := ct.aud.front(ct.host)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if rest, ok := strings.CutPrefix(r.URL.Path, groupStatusPrefix); ok {
 			ct.groupStatus(w, r, rest)
@@ -204,7 +212,7 @@ func (ct *clusterTenants) front(def http.Handler) http.Handler {
 			serveTenancy(w, r, ct.data, ct.token)
 			return
 		}
-		ct.host.ServeHTTP(w, r)
+		audited.ServeHTTP(w, r)
 	})
 }
 
@@ -238,7 +246,8 @@ func (ct *clusterTenants) close(ctx context.Context) error {
 		return nil
 	}
 	ct.stop()
-	return ct.host.Close(ctx)
+	err := ct.host.Close(ctx)
+	return errors.Join(err, ct.aud.close(ctx))
 }
 
 // tenantGroup is a tenant's raft group on this node (a tenant.Group).

@@ -68,9 +68,11 @@ func noteCaller(r *http.Request, p auth.Principal) {
 }
 
 // audited says whether a request is an action to audit: API calls,
-// console data, metrics and the export; not static assets or probes.
+// console data, metrics, the export and, on a cluster node, the
+// cluster's JSON routes; not static assets or probes.
 func audited(path string) bool {
-	return strings.HasPrefix(path, auth.ServicePath) || strings.HasPrefix(path, "/console/api/") || path == "/metrics" || path == AuditExportPath || path == ErasePath
+	return strings.HasPrefix(path, auth.ServicePath) || strings.HasPrefix(path, "/console/api/") || path == "/metrics" || path == AuditExportPath || path == ErasePath ||
+		strings.HasPrefix(path, "/cluster/v1/")
 }
 
 func (a *auditFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
