@@ -176,6 +176,25 @@ func TestClusterTenantsProcesses(t *testing.T) {
 	if code, out, errb := knhkEnv(t, dir, []string{"KNHK_TOKEN=" + delta}, "cluster", "--server", procs["n3"].url, "start", "d1", "--workflow", "Hold", "--input", `"d1"`); code != 0 {
 		t.Fatalf("delta's start through n3: %d %s %s", code, out, errb)
 	}
+	// Suspending and deleting on the founding node reach every node: a
+	// suspended tenant's calls are refused, a deleted one's raft group
+	// is closed and its replica erased on each node.
+	must("tenant", "suspend", "--data", "d-n1", "delta")
+	waitLong(t, "delta suspended on n3", func() bool {
+		_, body := connectCall(t, procs["n3"].url, "ListCases", delta, `{}`)
+		return strings.Contains(body, "tenant delta is suspended")
+	})
+	must("tenant", "delete", "--data", "d-n1", "delta")
+	waitLong(t, "delta erased on every node", func() bool {
+		for n := range procs {
+			if _, err := os.Stat(filepath.Join(dir, "d-"+n, "cluster", n, "tenants", "delta")); !os.IsNotExist(err) {
+				return false
+			}
+		}
+		_, body := connectCall(t, procs["n2"].url, "ListCases", delta, `{}`)
+		return strings.Contains(body, "tenant delta does not exist")
+	})
+
 	// No private key travels: the copies verify tokens, they cannot
 	// issue them.
 	for _, n := range []string{"d-n2", "d-n3"} {
