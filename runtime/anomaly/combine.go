@@ -1,5 +1,6 @@
-// This file implements the rule that adds the duration score and the
-// trigram's to the autoencoder's, and the choice of their weights.
+// This file implements the rule that combines the duration score and
+// the trigram's with the autoencoder's, and the choice of their
+// weights.
 
 package anomaly
 
@@ -8,14 +9,22 @@ package anomaly
 // dominates.
 var Weights = []float64{0, 0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1, 1.5, 2, 3, 5}
 
-// Combine returns base + Σ w[k]·parts[k], each trace's score of the
-// detector.
+// Combine returns max(base, w[k]·parts[k] for each k), each trace's
+// score of the detector: a case is as unusual as its most telling
+// score says. The maximum, not the sum: a rare step (the trigram) or an
+// unusual gap (the durations) then flags a case on its own, where in a
+// sum it had to outweigh the autoencoder's spread over every case
+// (development runs on the training two thirds of the shared logs:
+// helpdesk 0.739 → 0.768 plain, 0.891 → 0.910 novel; receipt 0.781 →
+// 0.800 plain, 0.822 → 0.829 novel; medians of three seeds; repair
+// and bpi_12_w unchanged). All scores are at least 0, so a weight of 0
+// leaves a part out.
 func Combine(base []float64, parts [][]float64, w []float64) []float64 {
 	out := make([]float64, len(base))
 	for i := range base {
 		out[i] = base[i]
 		for k, p := range parts {
-			out[i] += w[k] * p[i]
+			out[i] = max(out[i], w[k]*p[i])
 		}
 	}
 	return out
