@@ -41,6 +41,7 @@ type groupCluster struct {
 	fx     *effects
 	probes map[string]*nodesProber // by group ("" for the cluster's own)
 	timing Timing                  // fastTiming unless set
+	ca     *testCA                 // raft over mutual TLS when set
 	mu     sync.Mutex
 	nodes  map[string]*groupNode
 }
@@ -100,7 +101,13 @@ func (c *groupCluster) start(id string, founder bool) *groupNode {
 // licence.
 func (c *groupCluster) startWith(id string, founder bool, tenants ...string) *groupNode {
 	c.t.Helper()
-	mux, err := ListenTCPGroupMux("127.0.0.1:0", "")
+	var mux *GroupMux
+	var err error
+	if c.ca != nil {
+		mux, err = ListenTLSGroupMux("127.0.0.1:0", c.ca.config(c.t, id))
+	} else {
+		mux, err = ListenTCPGroupMux("127.0.0.1:0", "")
+	}
 	if err != nil {
 		c.t.Fatal(err)
 	}
@@ -363,5 +370,33 @@ func TestGroupMuxRefusesStrangers(t *testing.T) {
 			t.Fatalf("%q: the connection stayed open", hdr)
 		}
 		c.Close()
+	}
+}
+
+// TestTenantGroupsTLS runs the groups of two nodes over one mutual-TLS
+// listener each: a tenant's case started on its leader reaches the
+// other node's replica of that tenant only.
+func TestTenantGroupsTLS(t *testing.T) {
+	c := newGroupCluster(t)
+	c.ca = newCA(t)
+	n1 := c.start("n1", true)
+	c.leader("")
+	g := c.start("n2", false)
+	if err := c.retry("", func(n *Node) error {
+		return n.Join(ctx(t), Member{ID: "n2", Raft: g.mux.Addr().String(), API: "api-n2"}, n1.own.ProgramHash())
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"a", "b"} {
+		waitFor(t, "two voters in group "+name, func() bool { return c.voters(name) == 2 })
+	}
+	if err := c.retry("a", func(n *Node) error { return n.Start(ctx(t), "tls1", "tls1", "W", []any{"t"}) }); err != nil {
+		t.Fatal(err)
+	}
+	for _, gn := range []*groupNode{n1, g} {
+		waitFor(t, "the case on "+gn.id, func() bool { _, _, ok := gn.groups["a"].FSM().Case("tls1"); return ok })
+		if _, _, ok := gn.groups["b"].FSM().Case("tls1"); ok {
+			t.Fatalf("tenant b's replica on %s holds a's case", gn.id)
+		}
 	}
 }
