@@ -42,6 +42,7 @@ type groupCluster struct {
 	probes map[string]*nodesProber // by group ("" for the cluster's own)
 	timing Timing                  // fastTiming unless set
 	ca     *testCA                 // raft over mutual TLS when set
+	limit  int64                   // tenant b's licence: concurrent cases (default 1)
 	mu     sync.Mutex
 	nodes  map[string]*groupNode
 }
@@ -119,7 +120,7 @@ func (c *groupCluster) startWith(id string, founder bool, tenants ...string) *gr
 		var admit func(string) (func(), error)
 		var attach func(*Node)
 		if name == "b" {
-			gate := NewLicenseGate(license.NewEnforcer(&license.License{Payload: license.Payload{Tier: "small", Limits: license.Limits{ConcurrentCases: ptr(int64(1))}, Expires: time.Now().Add(time.Hour)}}))
+			gate := NewLicenseGate(license.NewEnforcer(&license.License{Payload: license.Payload{Tier: "small", Limits: license.Limits{ConcurrentCases: ptr(max(c.limit, 1))}, Expires: time.Now().Add(time.Hour)}}))
 			admit, attach = gate.AdmitStart, gate.Attach
 		}
 		n := c.open(g, name, founder, admit, attach)
