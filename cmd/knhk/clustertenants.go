@@ -65,7 +65,7 @@ import (
 // token (the nodes' own credential), never a tenant's.
 const groupStatusPrefix = "/cluster/v1/groups/"
 
-// UsagePath is a tenant's usage of a month as its group's log records
+// usagePath is a tenant's usage of a month as its group's log records
 // it: GET /cluster/v1/usage?month=2006-01 (default: this month), the
 // same on every node that applied the same index.
 const usagePath = "/cluster/v1/usage"
