@@ -1,6 +1,7 @@
 package anomaly_test
 
 import (
+	"math"
 	"math/rand/v2"
 	"os"
 	"slices"
@@ -234,6 +235,15 @@ func TestEvaluateSmall(t *testing.T) {
 		r := anomaly.Evaluate(traces, 3, 0.1, anomaly.Options{Steps: 50, Ensemble: 1})
 		if r.Test == 0 || r.Plain.Anomalous != 1 || r.Novel.Anomalous != 1 || r.Train+r.Test != len(traces) {
 			t.Errorf("%s: %+v", name, r)
+		}
+		// With times, all at one instant: every gap zero.
+		times := make([][]float64, len(traces))
+		for i, tr := range traces {
+			times[i] = make([]float64, len(tr))
+		}
+		r = anomaly.EvaluateTimed(traces, times, 3, 0.1, anomaly.Options{Steps: 50, Ensemble: 1})
+		if r.Plain.Anomalous != 1 || math.IsNaN(r.Plain.AE.F1) || math.IsNaN(r.Novel.AE.Threshold) {
+			t.Errorf("%s, timed: %+v", name, r)
 		}
 	}
 }

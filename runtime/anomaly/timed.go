@@ -12,8 +12,9 @@ import (
 )
 
 // TimedTraces is [Traces] with the time of each event, in seconds since
-// the Unix epoch, in the order of the activities. A log whose events
-// carry no time gives nil times (the duration score then stays zero).
+// the Unix epoch, in the order of the activities. A log in which some
+// event carries no time gives nil times (the duration score then stays
+// zero): a missing time is no gap to judge.
 func TimedTraces(l *export.Log) (traces [][]int, times [][]float64, names []string) {
 	traces, names = Traces(l)
 	hasComplete := false
@@ -22,7 +23,6 @@ func TimedTraces(l *export.Log) (traces [][]int, times [][]float64, names []stri
 			hasComplete = hasComplete || e.Lifecycle == export.Complete
 		}
 	}
-	any := false
 	times = make([][]float64, len(l.Traces))
 	for i, t := range l.Traces {
 		evs := sortedEvents(t.Events)
@@ -30,14 +30,11 @@ func TimedTraces(l *export.Log) (traces [][]int, times [][]float64, names []stri
 			if hasComplete && e.Lifecycle == export.Start {
 				continue
 			}
-			if !e.Time.IsZero() {
-				any = true
+			if e.Time.IsZero() {
+				return traces, nil, names
 			}
 			times[i] = append(times[i], float64(e.Time.UnixMilli())/1000)
 		}
-	}
-	if !any {
-		return traces, nil, names
 	}
 	return traces, times, names
 }

@@ -136,7 +136,8 @@ func TestDurations(t *testing.T) {
 }
 
 // TestTimedTraces: the times come in the activities' order, start
-// events dropped as Traces drops them; a log without times gives none.
+// events dropped as Traces drops them; a log with an event without a
+// time gives none.
 func TestTimedTraces(t *testing.T) {
 	at := func(m int) time.Time { return time.Date(2024, 1, 1, 0, m, 0, 0, time.UTC) }
 	l := &export.Log{Traces: []export.Trace{{Case: "1", Events: []export.Event{
@@ -149,9 +150,14 @@ func TestTimedTraces(t *testing.T) {
 		!slices.Equal(ts[0], []float64{float64(at(2).Unix()), float64(at(5).Unix())}) {
 		t.Errorf("traces %v, times %v, names %v", tr, ts, names)
 	}
-	l.Traces[0].Events = []export.Event{{Activity: "a"}, {Activity: "b"}}
-	if _, ts, _ := anomaly.TimedTraces(l); ts != nil {
-		t.Errorf("no times in the log, got %v", ts)
+	for _, evs := range [][]export.Event{
+		{{Activity: "a"}, {Activity: "b"}},
+		{{Activity: "a", Time: at(1)}, {Activity: "b"}},
+	} {
+		l.Traces[0].Events = evs
+		if tr, ts, _ := anomaly.TimedTraces(l); ts != nil || len(tr[0]) != 2 {
+			t.Errorf("an event without a time: traces %v, times %v", tr, ts)
+		}
 	}
 }
 
