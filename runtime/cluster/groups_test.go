@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -43,6 +44,10 @@ type groupCluster struct {
 	timing Timing                  // fastTiming unless set
 	ca     *testCA                 // raft over mutual TLS when set
 	limit  int64                   // tenant b's licence: concurrent cases (default 1)
+	// disk keeps each group's raft log under disk/NODE/GROUP and each
+	// node's raft address by id, so that a node restarts from both.
+	disk  string
+	addrs map[string]string
 	mu     sync.Mutex
 	nodes  map[string]*groupNode
 }
@@ -79,7 +84,11 @@ func (c *groupCluster) open(g *groupNode, name string, founder bool, admit func(
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	n, err := NewNode(Config{ID: g.id, API: "api-" + g.id, Bootstrap: founder, Program: c.prog, Eval: &host.Evaluator{},
+	dir := ""
+	if c.disk != "" {
+		dir = filepath.Join(c.disk, g.id, "group-"+name)
+	}
+	n, err := NewNode(Config{ID: g.id, API: "api-" + g.id, Dir: dir, Bootstrap: founder, Program: c.prog, Eval: &host.Evaluator{},
 		Worker: worker.New(c.prog, worker.Options{Registry: c.fx.registry()}), Transport: tr, Timing: c.timing, Prober: c.prober(name),
 		AdmitStart: admit})
 	if err != nil {
@@ -104,15 +113,27 @@ func (c *groupCluster) startWith(id string, founder bool, tenants ...string) *gr
 	c.t.Helper()
 	var mux *GroupMux
 	var err error
+	addr := "127.0.0.1:0"
+	c.mu.Lock()
+	if a := c.addrs[id]; a != "" {
+		addr = a // a restart listens where the others dial it
+	}
+	c.mu.Unlock()
 	if c.ca != nil {
-		mux, err = ListenTLSGroupMux("127.0.0.1:0", c.ca.config(c.t, id))
+		mux, err = ListenTLSGroupMux(addr, c.ca.config(c.t, id))
 	} else {
-		mux, err = ListenTCPGroupMux("127.0.0.1:0", "")
+		mux, err = ListenTCPGroupMux(addr, "")
 	}
 	if err != nil {
 		c.t.Fatal(err)
 	}
 	g := &groupNode{id: id, mux: mux, groups: map[string]*Node{}}
+	c.mu.Lock()
+	if c.addrs == nil {
+		c.addrs = map[string]string{}
+	}
+	c.addrs[id] = mux.Addr().String()
+	c.mu.Unlock()
 	g.own = c.open(g, "", founder, nil, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	g.cancel = cancel
@@ -399,5 +420,47 @@ func TestTenantGroupsTLS(t *testing.T) {
 		if _, _, ok := gn.groups["b"].FSM().Case("tls1"); ok {
 			t.Fatalf("tenant b's replica on %s holds a's case", gn.id)
 		}
+	}
+}
+
+// TestTenantGroupsRestart stops the founding node, which bootstrapped
+// every group, and starts it again from its raft logs: it does not
+// bootstrap again (its groups have state), rejoins each group with the
+// cases committed while it was away, and the tenants go on.
+func TestTenantGroupsRestart(t *testing.T) {
+	c := newGroupCluster(t)
+	c.disk = t.TempDir()
+	n1 := c.start("n1", true)
+	c.leader("")
+	for _, id := range []string{"n2", "n3"} {
+		g := c.start(id, false)
+		if err := c.retry("", func(n *Node) error {
+			return n.Join(ctx(t), Member{ID: id, Raft: g.mux.Addr().String(), API: "api-" + id}, n1.own.ProgramHash())
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, name := range []string{"", "a", "b"} {
+		waitFor(t, "three voters in group "+name, func() bool { return c.voters(name) == 3 })
+	}
+	if err := c.retry("a", func(n *Node) error { return n.Start(ctx(t), "before", "before", "W", []any{"x"}) }); err != nil {
+		t.Fatal(err)
+	}
+	c.kill("n1")
+	if err := c.retry("a", func(n *Node) error { return n.Start(ctx(t), "while", "while", "W", []any{"y"}) }); err != nil {
+		t.Fatal(err)
+	}
+	g := c.start("n1", true) // the same flags as its first start
+	for _, id := range []string{"before", "while"} {
+		waitFor(t, "n1's replica of a to hold "+id, func() bool { _, _, ok := g.groups["a"].FSM().Case(id); return ok })
+		if _, _, ok := g.groups["b"].FSM().Case(id); ok {
+			t.Fatalf("n1's replica of b holds a's case %s", id)
+		}
+	}
+	for _, name := range []string{"", "a", "b"} {
+		waitFor(t, "three voters in group "+name+" after the restart", func() bool { return c.voters(name) == 3 })
+	}
+	if err := c.retry("b", func(n *Node) error { return n.Start(ctx(t), "after", "after", "W", []any{"z"}) }); err != nil {
+		t.Fatal(err)
 	}
 }
