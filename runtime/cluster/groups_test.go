@@ -48,8 +48,8 @@ type groupCluster struct {
 	// node's raft address by id, so that a node restarts from both.
 	disk  string
 	addrs map[string]string
-	mu     sync.Mutex
-	nodes  map[string]*groupNode
+	mu    sync.Mutex
+	nodes map[string]*groupNode
 }
 
 func newGroupCluster(t *testing.T) *groupCluster {
