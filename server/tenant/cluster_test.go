@@ -81,7 +81,7 @@ type clusterNode struct {
 }
 
 type clusterFixture struct {
-	t     *testing.T
+	t     testing.TB
 	data  string
 	prog  *ir.Program
 	priv  func(auth.Principal) string
@@ -214,7 +214,7 @@ func (f *clusterFixture) leader(group string) *cluster.Node {
 	return nil
 }
 
-func waitCond(t *testing.T, what string, cond func() bool) {
+func waitCond(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for !cond() {
@@ -225,7 +225,7 @@ func waitCond(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-func newClusterFixture(t *testing.T) *clusterFixture {
+func newClusterFixture(t testing.TB) *clusterFixture {
 	data := t.TempDir()
 	reg, err := Load(data)
 	if err != nil {
