@@ -43,6 +43,14 @@
 // most a minority of the voters in any one region (see placement.go),
 // so that losing a region never loses the quorum.
 //
+// Several groups may run on the same nodes (knhk serve --node
+// --tenants: one per tenant): a [GroupMux] shares a node's raft listener
+// among them, [Node.Follow] keeps a group's members those of the
+// cluster's own group, a [LicenseGate] has a group's leader decide a
+// licence's limits from its FSM before it proposes, and [FSM.Usage] and
+// [Meter] count a month's usage from the committed log, the same on
+// every replica.
+//
 // Package bft (runtime/cluster/bft) runs the same FSM as a CometBFT
 // application, for validators that may lie rather than only crash.
 package cluster
