@@ -13,4 +13,9 @@
 // so it answers "not found" (or an empty poll), never data. The default
 // tenant is the data directory itself, so a server without tenants and
 // its --token-file keep working unchanged.
+//
+// On a raft cluster (knhk serve --node --tenants) a tenant is served by
+// a [Group] instead ([Options.OpenGroup]): the tenant's own raft group on
+// the cluster's nodes, whose API the front reaches after the same
+// checks, so that isolation stays by construction there too.
 package tenant
