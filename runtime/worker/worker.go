@@ -158,11 +158,9 @@ func (w *Worker) argsJSON(c *call) ([]byte, error) {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		name, err := json.Marshal(p.Name)
-		if err != nil {
+		if err := writeJSONName(&b, p.Name); err != nil {
 			return nil, err
 		}
-		b.Write(name)
 		b.WriteByte(':')
 		v, err := eval.ToJSON(w.prog, c.args[i], p.Type)
 		if err != nil {
@@ -172,6 +170,24 @@ func (w *Worker) argsJSON(c *call) ([]byte, error) {
 	}
 	b.WriteByte('}')
 	return b.Bytes(), nil
+}
+
+// writeJSONName writes name as a JSON string, as json.Marshal does. A
+// parameter name is an identifier, which needs no escaping: it is
+// written as it is, without json.Marshal's reflection (a few percent of
+// a served queue task's CPU).
+func writeJSONName(b *bytes.Buffer, name string) error {
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, err := json.Marshal(name)
+			b.Write(q)
+			return err
+		}
+	}
+	b.WriteByte('"')
+	b.WriteString(name)
+	b.WriteByte('"')
+	return nil
 }
 
 // result decodes data as the result of c's task.
