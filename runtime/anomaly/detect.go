@@ -52,6 +52,15 @@ type AE struct {
 // case by case and with weight decay instead, since networks
 // reconstruct every one of a handful of paths exactly.
 func TrainAutoencoder(traces [][]int, acts int, o Options) *AE {
+	return TrainAutoencoderTimed(traces, nil, acts, o)
+}
+
+// TrainAutoencoderTimed is [TrainAutoencoder] with the times of the
+// traces' events (seconds; nil for none): when the traces have at least
+// minDistinct distinct paths, the case features then hold the case's
+// duration and its least likely gap too ([Durations]), so that the
+// networks learn which durations go with which paths.
+func TrainAutoencoderTimed(traces [][]int, times [][]float64, acts int, o Options) *AE {
 	if o.Steps == 0 {
 		o.Steps = 2000
 	}
@@ -62,11 +71,20 @@ func TrainAutoencoder(traces [][]int, acts int, o Options) *AE {
 		o.Ensemble = 5
 	}
 	m := &AE{fz: newFeaturizer(traces, acts)}
+	if times != nil && len(KnownPaths(traces)) >= minDistinct {
+		// With a handful of paths the networks learn the cases one by
+		// one (below), and the durations, which vary from case to case
+		// where the paths do not, would take over their error: a young
+		// data directory's one odd path went unflagged behind the
+		// timing noise of its cases. There the durations count only
+		// through their own score, at a weight chosen on injections.
+		m.fz.dur = TrainDurations(traces, times)
+	}
 	m.dim = m.fz.dim()
 	d := m.dim
 	all := mat.NewDense(max(1, len(traces)), d, nil)
 	for i, t := range traces {
-		m.fz.features(all.RawRowView(i), t)
+		m.fz.features(all.RawRowView(i), t, timesOf(times, i))
 	}
 	m.mean, m.sd = moments(all)
 	m.standardise(all)
@@ -134,7 +152,12 @@ func TrainAutoencoder(traces [][]int, acts int, o Options) *AE {
 // (plain protocol; its threshold, chosen on training cases on frequent
 // paths, fell), halving keeps 0.930 and gains as much on the others
 // (docs/mining.md).
-func (m *AE) Score(traces [][]int) []float64 {
+func (m *AE) Score(traces [][]int) []float64 { return m.ScoreTimed(traces, nil) }
+
+// ScoreTimed is [AE.Score] with the times of the traces' events, for a
+// network trained with times; without them (nil), the duration features
+// are taken as the training cases' mean.
+func (m *AE) ScoreTimed(traces [][]int, times [][]float64) []float64 {
 	scores := make([]float64, len(traces))
 	if len(traces) == 0 {
 		return scores
@@ -142,7 +165,12 @@ func (m *AE) Score(traces [][]int) []float64 {
 	d := m.dim
 	all := mat.NewDense(len(traces), d, nil)
 	for i, t := range traces {
-		m.fz.features(all.RawRowView(i), t)
+		row := all.RawRowView(i)
+		m.fz.features(row, t, timesOf(times, i))
+		if m.fz.dur != nil && times == nil {
+			c := m.fz.a + len(m.fz.pairs)
+			row[c], row[c+1] = m.mean[c], m.mean[c+1]
+		}
 	}
 	m.standardise(all)
 	for _, net := range m.nets {
@@ -355,4 +383,12 @@ func best(scores []float64, labels []Kind) (float64, float64) {
 		}
 	}
 	return bestTh, bestF
+}
+
+// timesOf returns the times of trace i, or nil without times.
+func timesOf(times [][]float64, i int) []float64 {
+	if times == nil {
+		return nil
+	}
+	return times[i]
 }

@@ -2,7 +2,9 @@
 // (runtime/predict/nn) learn to reconstruct the feature vectors of the
 // distinct cases (how often each activity occurs, which activity
 // directly follows which, how a case starts and ends, its length, how
-// many of its steps were never seen) and, event by event, each activity
+// many of its steps were never seen, and, when the log has times, how
+// long the case took and how unusual its least likely gap between two
+// events is) and, event by event, each activity
 // from the two activities either side of it; a case they reconstruct
 // badly scores high. A duration model ([Durations]) adds how unusual
 // the gap between each two consecutive events is for that step, and

@@ -82,9 +82,11 @@ type Result struct {
 	Protocol Protocol
 	// Anomalous is how many held-out traces have an injected anomaly.
 	Anomalous int
-	// AE is the detector: the autoencoder's score plus the duration
-	// score at the weight chosen on the training traces; Flow is the
-	// autoencoder alone (activities only); NGram the trigram baseline.
+	// AE is the detector: the autoencoders' score, the duration score
+	// and the trigram's at the weights chosen on the training traces
+	// ([Combine]); Flow is the autoencoders alone (their case features
+	// hold the durations when the log has times); NGram the trigram
+	// baseline.
 	AE, Flow, NGram Score
 	// Kinds breaks the anomalies down by kind, in the order of [Kinds].
 	Kinds []KindResult
@@ -186,13 +188,13 @@ func EvaluateTimed(traces [][]int, times [][]float64, acts int, share float64, o
 		vNovel, vNovelT, vNovelL = append(vNovel, v...), append(vNovelT, vt...), append(vNovelL, vl...)
 	}
 	r := &Report{Traces: n, Train: nTrain, Test: len(test)}
-	ae := TrainAutoencoder(fit, a, o)
+	ae := TrainAutoencoderTimed(fit, part(0, nFit), a, o)
 	dur := TrainDurations(fit, part(0, nFit))
 	ng := TrainNGram(fit, a)
 	// One set of weights for both protocols, chosen on both sets of
 	// training injections together: each alone has a few dozen
 	// anomalies, and weights picked on one of them follow its noise.
-	w := ChooseWeights(slices.Concat(ae.Score(vPlain), ae.Score(vNovel)),
+	w := ChooseWeights(slices.Concat(ae.ScoreTimed(vPlain, vPlainT), ae.ScoreTimed(vNovel, vNovelT)),
 		[][]float64{slices.Concat(dur.Score(vPlain, vPlainT), dur.Score(vNovel, vNovelT)),
 			slices.Concat(ng.Score(vPlain), ng.Score(vNovel))}, slices.Concat(vPlainL, vNovelL))
 
@@ -219,7 +221,7 @@ func EvaluateTimed(traces [][]int, times [][]float64, acts int, share float64, o
 				}
 			}
 		}
-		aeV, aeT := ae.Score(p.v), ae.Score(p.t)
+		aeV, aeT := ae.ScoreTimed(p.v, p.vt), ae.ScoreTimed(p.t, p.tt)
 		durV, durT := dur.Score(p.v, p.vt), dur.Score(p.t, p.tt)
 		ngV, ngT := ng.Score(p.v), ng.Score(p.t)
 		for _, d := range []struct {
@@ -276,13 +278,13 @@ func (r *Report) Print(w io.Writer) {
 			note string
 		}{
 			{"autoencoder", res.AE, fmt.Sprintf("; durations at weight %g, trigram at %g", res.AE.Weight, res.AE.TrigramWeight)},
-			{"  activities only", res.Flow, ""},
+			{"  autoencoders alone", res.Flow, ""},
 			{"trigram    ", res.NGram, ""},
 		} {
 			fmt.Fprintf(w, "%s  F1 %.3f (precision %.3f, recall %.3f; best threshold in hindsight %.3f)%s\n", d.name, d.s.F1, d.s.Precision, d.s.Recall, d.s.Best, d.note)
 		}
 		tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintf(tw, "  kind\tinjected\tnormal path\tautoencoder found\tof them normal path\tactivities only\ttrigram found\t\n")
+		fmt.Fprintf(tw, "  kind\tinjected\tnormal path\tautoencoder found\tof them normal path\tautoencoders alone\ttrigram found\t\n")
 		for _, k := range res.Kinds {
 			fmt.Fprintf(tw, "  %s\t%d\t%d\t%d\t%d\t%d\t%d\t\n", k.Kind, k.Injected, k.NormalPath, k.AEFound, k.NormalPathFound, k.FlowFound, k.NGramFound)
 		}

@@ -14,6 +14,10 @@ type featurizer struct {
 	a     int
 	pairs map[[2]int]int // pair -> column
 	tris  map[[3]int]bool
+	// dur, when the traces have times, adds two durations: the case's
+	// (log(1 + seconds) from its first event to its last) and its least
+	// likely gap ([Durations.Score]).
+	dur *Durations
 }
 
 func newFeaturizer(traces [][]int, a int) *featurizer {
@@ -41,9 +45,16 @@ func (f *featurizer) walk(t []int, visit func([2]int)) {
 // dim is the width of a feature vector: the activity counts, the pairs,
 // the counts of pairs and of triples the training traces never have,
 // and the length.
-func (f *featurizer) dim() int { return f.a + len(f.pairs) + 3 }
+func (f *featurizer) dim() int {
+	if f.dur != nil {
+		return f.a + len(f.pairs) + 5
+	}
+	return f.a + len(f.pairs) + 3
+}
 
-func (f *featurizer) features(v []float64, t []int) {
+// features writes t's features into v; ts are its times (nil for a
+// featurizer without durations).
+func (f *featurizer) features(v []float64, t []int, ts []float64) {
 	clear(v)
 	for _, x := range t {
 		if x < f.a {
@@ -66,4 +77,9 @@ func (f *featurizer) features(v []float64, t []int) {
 		v[i] = math.Log1p(v[i])
 	}
 	v[len(v)-1] = math.Log1p(float64(len(t)))
+	if f.dur != nil && len(ts) > 0 {
+		c := f.a + len(f.pairs)
+		v[c] = math.Log1p(max(0, ts[len(ts)-1]-ts[0]))
+		v[c+1] = f.dur.Score([][]int{t}, [][]float64{ts})[0]
+	}
 }

@@ -19,12 +19,12 @@ import (
 func ScoreLog(l *export.Log, o Options) []float64 {
 	traces, times, names := TimedTraces(l)
 	a := len(names) + 1
-	ae := TrainAutoencoder(traces, a, o)
-	aeS := ae.Score(traces)
+	ae := TrainAutoencoderTimed(traces, times, a, o)
+	aeS := ae.ScoreTimed(traces, times)
 	dur := TrainDurations(traces, times)
 	ng := TrainNGram(traces, a)
 	rng := rand.New(rand.NewPCG(o.Seed, 0x776569))
 	it, itT, labels := InjectTimed(traces, times, a, DefaultContamination, nil, rng)
-	w := ChooseWeights(ae.Score(it), [][]float64{dur.Score(it, itT), ng.Score(it)}, labels)
+	w := ChooseWeights(ae.ScoreTimed(it, itT), [][]float64{dur.Score(it, itT), ng.Score(it)}, labels)
 	return Combine(aeS, [][]float64{dur.Score(traces, times), ng.Score(traces)}, w)
 }

@@ -202,3 +202,33 @@ func TestInjectRhythm(t *testing.T) {
 		t.Errorf("%d of %d injected times on working days between 9 and 17 h", in, all)
 	}
 }
+
+// TestAutoencoderDurations: autoencoders trained with times (on a log of
+// 60 paths, enough for the durations to be among their features) score
+// a case on a usual path but with steps a hundred times slower than
+// usual above the cases like their training ones; without times they
+// cannot tell it.
+func TestAutoencoderDurations(t *testing.T) {
+	var tr [][]int
+	var ts [][]float64
+	for i := range 600 {
+		k := i % 60
+		tr = append(tr, []int{0, 1 + k%6, 7 + k/6, 17})
+		t0 := 1_599_999_960 + 86400*float64(i)
+		ts = append(ts, []float64{t0, t0 + 3600, t0 + 7200 + 60*float64(i%5), t0 + 10800})
+	}
+	slow := slices.Clone(ts[0])
+	for j := 2; j < len(slow); j++ {
+		slow[j] += 100 * 3600
+	}
+	test, testT := [][]int{tr[0], tr[1], tr[0]}, [][]float64{ts[0], ts[1], slow}
+	o := anomaly.Options{Steps: 500, Ensemble: 1}
+	s := anomaly.TrainAutoencoderTimed(tr, ts, 18, o).ScoreTimed(test, testT)
+	if !(s[2] > s[0] && s[2] > s[1]) {
+		t.Errorf("with times: scores %v, want the slow case's highest", s)
+	}
+	u := anomaly.TrainAutoencoder(tr, 18, o).Score(test)
+	if u[2] != u[0] {
+		t.Errorf("without times the slow case is its path, scored %v like the usual case's %v", u[2], u[0])
+	}
+}
