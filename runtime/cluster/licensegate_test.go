@@ -1,7 +1,11 @@
+// This file tests the licence gate: the leader's decision of a
+// licence's limits from its FSM.
+
 package cluster
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -60,4 +64,34 @@ func TestLicenseGateCountsTheLog(t *testing.T) {
 		t.Fatalf("a start beyond the limit while another is admitted: %v", err)
 	}
 	release()
+}
+
+// TestLicenseGateDeploys checks the programs limit on a cluster: the
+// leader admits deploys of new programs up to the limit, counting those
+// the log deployed, refuses the next naming the limit, and a program
+// the cluster has redeploys.
+func TestLicenseGateDeploys(t *testing.T) {
+	lic := &license.License{Payload: license.Payload{Tier: "one", Limits: license.Limits{Programs: ptr(int64(1))}, Expires: time.Now().Add(time.Hour)}}
+	g := NewLicenseGate(license.NewEnforcer(lic))
+	c := newTestCluster(t, compile(t, holdSource))
+	n := c.add("n1", nil, func(cfg *Config) { cfg.Compile = gateCompile; cfg.AdmitDeploy = g.AdmitDeploy })
+	g.Attach(n)
+	c.leader()
+	v2 := strings.Replace(holdSource, "return x", "return x + 1", 1)
+	h, err := n.Deploy(ctx(t), "v2.knhk", []byte(v2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again, err := n.Deploy(ctx(t), "v2.knhk", []byte(v2)); err != nil || again != h {
+		t.Fatalf("redeploy: %s %v", again, err)
+	}
+	v3 := strings.Replace(holdSource, "return x", "return x + 2", 1)
+	_, err = n.Deploy(ctx(t), "v3.knhk", []byte(v3))
+	var le *license.LimitError
+	if !errors.As(err, &le) || le.Limit != license.LimitPrograms || !strings.Contains(err.Error(), "licence limit programs (1, tier one) reached") {
+		t.Fatalf("a second program: %v", err)
+	}
+	if got := len(n.FSM().Deployed()); got != 1 {
+		t.Fatalf("%d programs deployed, want 1", got)
+	}
 }
