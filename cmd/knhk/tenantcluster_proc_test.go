@@ -242,6 +242,11 @@ func TestClusterTenantsProcesses(t *testing.T) {
 		if code, body := p.get(t, "/cluster/v1/cases", beta); code != http.StatusOK || strings.Contains(body, acmeCase) {
 			t.Fatalf("beta lists on %s: %d %s", name, code, body)
 		}
+		// The --token-file token is the cluster's own (the default
+		// tenant's) admin: acme's case is not the cluster's either.
+		if code, body := p.get(t, "/cluster/v1/cases/"+acmeCase+"?consistency=stale", clusterToken); code != http.StatusNotFound {
+			t.Fatalf("the cluster's token reads acme's case on %s: %d %s", name, code, body)
+		}
 	}
 
 	// Each node audits the calls it received: beta's refused reads of
