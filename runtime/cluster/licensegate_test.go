@@ -5,6 +5,7 @@ package cluster
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -93,5 +94,39 @@ func TestLicenseGateDeploys(t *testing.T) {
 	}
 	if got := len(n.FSM().Deployed()); got != 1 {
 		t.Fatalf("%d programs deployed, want 1", got)
+	}
+}
+
+// TestLicenseGateTransitions checks transitions_per_month on a cluster:
+// the leader counts the month's transitions from the log, and once they
+// reach the limit a start is refused naming it, with the log's count.
+func TestLicenseGateTransitions(t *testing.T) {
+	lic := &license.License{Payload: license.Payload{Tier: "few", Limits: license.Limits{TransitionsPerMonth: ptr(int64(3))}, Expires: time.Now().Add(time.Hour)}}
+	g := NewLicenseGate(license.NewEnforcer(lic))
+	c := newTestCluster(t, compile(t, holdSource))
+	n := c.add("n1", nil, func(cfg *Config) { cfg.AdmitStart = g.AdmitStart })
+	g.Attach(n)
+	c.leader()
+	var le *license.LimitError
+	for i := range 10 {
+		id := fmt.Sprintf("c%d", i)
+		err := n.Start(ctx(t), id, id, "Hold", nil)
+		if errors.As(err, &le) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := n.Signal(ctx(t), "go-"+id, id, "Go", []any{int64(i)}); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, id+" to end", func() bool { st, _, ok := n.FSM().Case(id); return ok && st.Done() })
+	}
+	if le == nil || le.Limit != license.LimitTransitionsPerMonth {
+		t.Fatalf("no refusal naming transitions_per_month: %v", le)
+	}
+	u, err := n.FSM().Usage(UsageMonth(time.Now().UnixNano()))
+	if err != nil || u.Transitions < 3 || le.Used != u.Transitions {
+		t.Fatalf("refused at %d transitions, the log counts %+v (%v)", le.Used, u, err)
 	}
 }
