@@ -150,6 +150,7 @@ func openClusterTenants(cfg clusterTenantsConfig) (*clusterTenants, error) {
 		Verifier:     verifier,
 		MaxBody:      cfg.o.maxBody,
 		RequireNonce: cfg.flags.requireNonce,
+		NodeToken:    cfg.sec.Token, // vouches for a forwarded session's or certificate's principal
 		OpenGroup: func(id, _ string, admit func(string) (func(), error)) (tenant.Group, error) {
 			g, err := openTenantGroup(cfg, id, admit)
 			if err != nil {

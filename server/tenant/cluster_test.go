@@ -10,6 +10,8 @@ package tenant
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -141,8 +143,9 @@ func (f *clusterFixture) start(id string, founder bool) *clusterNode {
 		f.t.Fatal(err)
 	}
 	h, err := NewHost(Options{
-		Data:     f.data,
-		Verifier: &auth.Verifier{Keys: keys, Issuer: Issuer, Static: "static-token"},
+		Data:      f.data,
+		Verifier:  &auth.Verifier{Keys: keys, Issuer: Issuer, Static: "static-token"},
+		NodeToken: "static-token",
 		OpenGroup: func(tid, _ string, admit func(string) (func(), error)) (Group, error) {
 			tr, err := mux.Transport(tid, io.Discard)
 			if err != nil {
@@ -460,5 +463,82 @@ func TestClusterCrossTenant(t *testing.T) {
 	betaAfter := (&fixture{url: f.follower("beta")}).client(betaTok)
 	if _, err := betaAfter.GetCase(ctx, connect.NewRequest(&knhkv1.GetCaseRequest{CaseId: a.hold})); connect.CodeOf(err) != connect.CodeNotFound {
 		t.Fatalf("beta reads acme's case after the failover: %v", err)
+	}
+}
+
+// TestClusterForwardedPrincipal checks the calls whose credential does
+// not travel when a follower forwards them: a console session's write
+// through a follower of the tenant's group reaches its leader as the
+// session's principal. A principal header is believed only with the
+// nodes' token: beside a tenant's own token, or alone, it is dropped.
+func TestClusterForwardedPrincipal(t *testing.T) {
+	f := newClusterFixture(t)
+	acmeTok := f.priv(auth.Principal{Subject: "a", Tenant: "acme", Role: auth.RoleAdmin})
+	betaTok := f.priv(auth.Principal{Subject: "b", Tenant: "beta", Role: auth.RoleAdmin})
+	url := f.follower("acme")
+	call := func(method, body string, hdr map[string]string, cookies ...*http.Cookie) (int, string) {
+		req, _ := http.NewRequest("POST", url+"/knhk.v1.KnhkService/"+method, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		for k, v := range hdr {
+			req.Header.Set(k, v)
+		}
+		for _, c := range cookies {
+			req.AddCookie(c)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode, string(b)
+	}
+	// A console session opened on the follower starts a case: the
+	// follower forwards the start to the leader with the principal.
+	resp, err := http.Post(url+LoginPath, "application/json", strings.NewReader(`{"token":"`+acmeTok+`"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	var session *http.Cookie
+	for _, c := range resp.Cookies() {
+		if c.Name == SessionCookie {
+			session = c
+		}
+	}
+	if resp.StatusCode != http.StatusOK || session == nil {
+		t.Fatalf("login on a follower: %d %v", resp.StatusCode, resp.Cookies())
+	}
+	var id string
+	waitCond(t, "a start with the session through a follower", func() bool {
+		code, body := call("StartCase", `{"workflow":"Base","requestId":"by-session"}`, nil, session)
+		if code != http.StatusOK {
+			t.Logf("start with a session: %d %s", code, body)
+			return false
+		}
+		var r struct {
+			CaseID string `json:"caseId"`
+		}
+		json.Unmarshal([]byte(body), &r)
+		id = r.CaseID
+		return id != ""
+	})
+	// beta's token with a header naming acme is beta's call: acme's
+	// case is not found; the header alone authenticates nobody.
+	forged := encodeForwarded(auth.Principal{Tenant: "acme", Subject: "a", Role: auth.RoleAdmin})
+	if code, body := call("GetCase", `{"caseId":"`+id+`"}`, map[string]string{"Authorization": "Bearer " + betaTok, ForwardedPrincipalHeader: forged}); code != http.StatusNotFound {
+		t.Fatalf("beta's token with acme's principal header: %d %s", code, body)
+	}
+	if code, body := call("GetCase", `{"caseId":"`+id+`"}`, map[string]string{ForwardedPrincipalHeader: forged}); code != http.StatusUnauthorized {
+		t.Fatalf("a principal header alone: %d %s", code, body)
+	}
+	// With the nodes' token it is the principal it names (what a
+	// follower sends).
+	if code, body := call("GetCase", `{"caseId":"`+id+`"}`, map[string]string{"Authorization": "Bearer static-token", ForwardedPrincipalHeader: forged}); code != http.StatusOK {
+		t.Fatalf("the nodes' token with acme's principal: %d %s", code, body)
+	}
+	bad := base64.RawURLEncoding.EncodeToString([]byte(`{"tenant":"default","role":4}`))
+	if code, body := call("GetCase", `{"caseId":"`+id+`"}`, map[string]string{"Authorization": "Bearer static-token", ForwardedPrincipalHeader: bad}); code != http.StatusUnauthorized {
+		t.Fatalf("a principal header of the default tenant: %d %s", code, body)
 	}
 }

@@ -77,5 +77,6 @@ func (h *Host) serveGroup(t *served, w http.ResponseWriter, r *http.Request) {
 		server.WriteError(w, r, connect.CodePermissionDenied, fmt.Sprintf("tenant %s may not change the cluster's members", t.id))
 		return
 	}
+	h.markForward(r, p) // forward.go
 	t.group.ServeHTTP(w, r)
 }

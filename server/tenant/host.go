@@ -58,6 +58,10 @@ type Options struct {
 	// calls that change data without a nonce (replay.go).
 	ReplayWindow time.Duration
 	RequireNonce bool
+	// NodeToken, on a cluster node, is the nodes' own token: a call that
+	// bears it with a ForwardedPrincipalHeader is that principal's, as
+	// the node that forwarded it verified it (forward.go).
+	NodeToken string
 }
 
 // Host serves the tenants of a data directory.
@@ -234,7 +238,12 @@ func (h *Host) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.logout(w, r)
 		return
 	}
-	p, has, err := h.authenticate(r) // credential.go
+	fwd := r.Header.Get(ForwardedPrincipalHeader)
+	r.Header.Del(ForwardedPrincipalHeader) // trusted only from a node, below
+	p, has, err := h.authenticate(r)       // credential.go
+	if fwd != "" && has && err == nil && h.fromNode(r) {
+		p, err = decodeForwarded(fwd)
+	}
 	if !has {
 		h.def.ServeHTTP(w, r) // public routes only: its Authorizer refuses the rest
 		return
