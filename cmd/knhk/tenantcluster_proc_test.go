@@ -206,6 +206,11 @@ func TestClusterTenantsProcesses(t *testing.T) {
 		}
 	}
 
+	// knhk cluster status with a tenant's token shows the tenant's group.
+	if code, out, errb := knhkEnv(t, dir, []string{"KNHK_TOKEN=" + acme}, "cluster", "--server", procs["n3"].url, "--json", "status"); code != 0 || strings.Count(out, `"Voter"`) != 3 {
+		t.Fatalf("acme's cluster status: %d %s %s", code, out, errb)
+	}
+
 	// acme runs a case through a follower of its group.
 	_, follower := leaderOf("acme")
 	code, _, errb := knhkEnv(t, dir, []string{"KNHK_TOKEN=" + acme}, "run", "--server", follower.url, "app.knhk", "--input-json", `"a1"`)
