@@ -86,7 +86,7 @@ type Config struct {
 	// (a licence's concurrent cases and transitions, a tenant's cap).
 	// AdmitDeploy is asked likewise before a program new to the cluster
 	// is proposed. Both decide on the leader's FSM, which holds every
-	// committed entry (see admit.go).
+	// committed entry (see licensegate.go).
 	AdmitStart  func(workflow string) (release func(), err error)
 	AdmitDeploy func(hash string) error
 }
