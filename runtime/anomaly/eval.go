@@ -126,7 +126,7 @@ const TrainShare = 2.0 / 3
 
 // validDraws is how many injections into the training fifth the
 // thresholds and weights are chosen on together.
-var validDraws = 5
+const validDraws = 5
 
 // validShare is the share of the training traces, the last of them,
 // held back from the networks to choose the threshold on.
