@@ -143,6 +143,12 @@ func runClusterServe(e *env, o *serveOptions, c *clusterServeOptions, args []str
 	if !ok {
 		return exitUser
 	}
+	switch {
+	case o.tenants.on && sec.Token == "":
+		return usageError(e, "--tenants with --node needs --token-file: the token the nodes call each other with, and the default tenant's admin")
+	case !o.tenants.on && (o.tenants.keys != "" || o.tenants.issuer != "" || o.tenants.audience != "" || o.tenants.signers != "" || o.tenants.requireNonce):
+		return usageError(e, "--auth-keys, --auth-issuer, --auth-audience, --auth-trust and --require-nonce need --tenants")
+	}
 	var tlsCfg *tls.Config
 	if c.tlsCert != "" {
 		if tlsCfg, err = cluster.MutualTLS(c.tlsCert, c.tlsKey, c.tlsCA); err != nil {
@@ -230,9 +236,6 @@ func runClusterServe(e *env, o *serveOptions, c *clusterServeOptions, args []str
 		}
 		defer tenants.close(context.Background())
 		handler = tenants.front(h)
-	} else if o.tenants.keys != "" || o.tenants.issuer != "" || o.tenants.audience != "" || o.tenants.signers != "" || o.tenants.requireNonce {
-		ln.Close()
-		return usageError(e, "--auth-keys, --auth-issuer, --auth-audience, --auth-trust and --require-nonce need --tenants")
 	}
 	health.Ready()
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
