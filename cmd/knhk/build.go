@@ -105,6 +105,11 @@ func runBuild(e *env, o *buildOptions, args []string) int {
 	if !ok {
 		return exitUser
 	}
+	paths, err := checkBuildPaths(o, args[0])
+	if err != nil {
+		fmt.Fprintf(e.stderr, "knhk build: %v\n", err)
+		return exitUser
+	}
 	c, code := compileFile(e, args[0])
 	if c == nil {
 		return code
@@ -138,8 +143,8 @@ func runBuild(e *env, o *buildOptions, args []string) int {
 	goBin, err := exec.LookPath("go")
 	if err != nil {
 		fmt.Fprintf(e.stderr, "knhk build: no go command on the PATH: knhk build needs the Go toolchain (1.26 or later, https://go.dev/dl); --emit-go DIR writes the generated package without building it\n")
-		if o.emit != "" {
-			if err := writeGenerated(o.emit, files, ""); err != nil {
+		if paths.emit != "" {
+			if err := writeGenerated(paths.emit, files, ""); err != nil {
 				fmt.Fprintf(e.stderr, "knhk build: %v\n", err)
 			}
 		}
@@ -150,7 +155,7 @@ func runBuild(e *env, o *buildOptions, args []string) int {
 		fmt.Fprintf(e.stderr, "knhk build: %v\n", err)
 		return exitUser
 	}
-	dir := o.emit
+	dir := paths.emit
 	if dir == "" {
 		if dir, err = os.MkdirTemp("", "knhkbuild"); err != nil {
 			fmt.Fprintf(e.stderr, "knhk build: %v\n", err)
@@ -162,14 +167,7 @@ func runBuild(e *env, o *buildOptions, args []string) int {
 		fmt.Fprintf(e.stderr, "knhk build: %v\n", err)
 		return exitUser
 	}
-	out := o.out
-	if out == "" {
-		out = strings.TrimSuffix(filepath.Base(c.path), ".knhk")
-	}
-	if out, err = filepath.Abs(out); err != nil {
-		fmt.Fprintf(e.stderr, "knhk build: %v\n", err)
-		return exitUser
-	}
+	out := paths.out
 	sig, code := signForBuild(e, signer, c.prog)
 	if code != exitOK {
 		return code
@@ -193,31 +191,79 @@ func runBuild(e *env, o *buildOptions, args []string) int {
 
 // writeGenerated writes the generated package into dir and, with the
 // knhk source tree src, a go.mod and go.sum that build it on its own (go
-// vet ./... in dir).
+// vet ./... in dir). Every file is first written under a temporary name
+// and renamed into place only once all are written, so that a failure
+// (a full disk, a read-only directory) leaves no half-written package.
 func writeGenerated(dir string, files map[string][]byte, src string) error {
+	all := make(map[string][]byte, len(files)+2)
+	for name, b := range files {
+		all[name] = b
+	}
+	if src != "" {
+		mod, err := golang.Module("knhkapp", src)
+		if err != nil {
+			return err
+		}
+		sum, err := os.ReadFile(filepath.Join(src, "go.sum"))
+		if err != nil {
+			return err
+		}
+		all["go.mod"], all["go.sum"] = mod, sum
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	for name, b := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
-			return err
+	for name := range all {
+		// A rename cannot replace a directory: found now, before any
+		// file is in place.
+		if fi, err := os.Lstat(filepath.Join(dir, name)); err == nil && fi.IsDir() {
+			return fmt.Errorf("cannot write %s: it is a directory", filepath.Join(dir, name))
 		}
 	}
-	if src == "" {
-		return nil
+	tmps := map[string]string{}
+	defer func() {
+		for _, tmp := range tmps {
+			os.Remove(tmp)
+		}
+	}()
+	for name, b := range all {
+		tmp, err := writeTemp(dir, name, b)
+		if err != nil {
+			return err
+		}
+		tmps[name] = tmp
 	}
-	mod, err := golang.Module("knhkapp", src)
+	for name, tmp := range tmps {
+		if err := os.Rename(tmp, filepath.Join(dir, name)); err != nil {
+			return err
+		}
+		delete(tmps, name)
+	}
+	return nil
+}
+
+// writeTemp writes b to a new temporary file beside dir/name and returns
+// its path.
+func writeTemp(dir, name string, b []byte) (string, error) {
+	f, err := os.CreateTemp(dir, "."+name+".tmp-*")
 	if err != nil {
-		return err
+		return "", err
 	}
-	if err := os.WriteFile(filepath.Join(dir, "go.mod"), mod, 0o644); err != nil {
-		return err
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return "", err
 	}
-	sum, err := os.ReadFile(filepath.Join(src, "go.sum"))
-	if err != nil {
-		return err
+	if err := f.Chmod(0o644); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return "", err
 	}
-	return os.WriteFile(filepath.Join(dir, "go.sum"), sum, 0o644)
+	if err := f.Close(); err != nil {
+		os.Remove(f.Name())
+		return "", err
+	}
+	return f.Name(), nil
 }
 
 // goBuild builds this command, with the generated package and the file
@@ -225,6 +271,22 @@ func writeGenerated(dir string, files map[string][]byte, src string) error {
 // (GOPROXY=off). On a compiler error it returns the messages with the
 // generated files' paths in dir.
 func goBuild(goBin, src, dir string, files map[string][]byte, out string, flags ...string) (string, error) {
+	// go reads the overlay's and -o's relative paths against its working
+	// directory, src, not against ours.
+	var err error
+	if dir, err = filepath.Abs(dir); err != nil {
+		return "", err
+	}
+	if out, err = filepath.Abs(out); err != nil {
+		return "", err
+	}
+	// The overlay's keys must be the paths go opens, which it derives
+	// from its working directory with links resolved: through a link to
+	// the source tree (--knhk-src LINK) none would match, and go would
+	// build plain knhk without the program and report success.
+	if src, err = filepath.EvalSymlinks(src); err != nil {
+		return "", err
+	}
 	tmp, err := os.MkdirTemp("", "knhkoverlay")
 	if err != nil {
 		return "", err
@@ -283,6 +345,9 @@ func knhkSource(flagDir string) (string, error) {
 			continue
 		}
 		if !isKnhkTree(d) {
+			if abs, err := filepath.Abs(d); err == nil && abs != d {
+				d += " (" + abs + ")"
+			}
 			return "", fmt.Errorf("%s is not a knhk source tree (no go.mod of %s)", d, golang.KnhkModule)
 		}
 		return filepath.Abs(d)

@@ -21,6 +21,11 @@ const KnhkModule = "github.com/knhk/knhk"
 // needs nothing beyond the module cache that built knhk. root's go.sum
 // is the sum file to use with it.
 func Module(name, root string) ([]byte, error) {
+	// The replace directive is read against the directory of the go.mod
+	// written, not against the caller's working directory.
+	if abs, err := filepath.Abs(root); err == nil {
+		root = abs
+	}
 	src, err := os.ReadFile(filepath.Join(root, "go.mod"))
 	if err != nil {
 		return nil, fmt.Errorf("knhk source at %s: %w", root, err)
