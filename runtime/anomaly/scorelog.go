@@ -10,12 +10,12 @@ import (
 )
 
 // ScoreLog scores every case of l (in the order of l.Traces) by the
-// detector of [EvaluateTimed]: the autoencoder and the duration model
-// learn from the cases themselves, and the duration score's weight is
-// the one with the best F1 on a copy of the cases with
-// DefaultContamination of them given an injected anomaly (the
-// injector's labels: the only labels there are). Flag the cases above
-// [Threshold] of the scores.
+// detector of [EvaluateTimed]: the autoencoders, the duration model and
+// the trigram learn from the cases themselves, and the weights of the
+// duration score and the trigram's ([Combine]) are the ones with the
+// best F1 on a copy of the cases with DefaultContamination of them
+// given an injected anomaly (the injector's labels: the only labels
+// there are). Flag the cases above [Threshold] of the scores.
 func ScoreLog(l *export.Log, o Options) []float64 {
 	traces, times, names := TimedTraces(l)
 	a := len(names) + 1
