@@ -222,9 +222,11 @@ func runClusterServe(e *env, o *serveOptions, c *clusterServeOptions, args []str
 	h.MaxBody = o.maxBody
 	h.Secure(sec) // --token-file, and the client that forwards to the leader
 	h.Sources = map[string]map[int32]*source.File{n.ProgramHash(): comp.files}
-	h.MountMetrics(m, health)        // /metrics, /healthz, /readyz
-	console.Mount(h.ConsoleMux(), h) // the web console at /, as on a single knhk serve
-	var handler http.Handler = h
+	h.MountMetrics(m, health)                                            // /metrics, /healthz, /readyz
+	console.Mount(h.ConsoleMux(), h)                                     // the web console at /, as on a single knhk serve
+	m.Registry().MustRegister(usageCollector{cluster.NewMeter(n.FSM())}) // knhk_usage_*, from the log
+	// /cluster/v1/usage: the month's usage of the cluster's own log.
+	var handler http.Handler = withUsage(h, n, sec.Token)
 	var tenants *clusterTenants
 	if o.tenants.on {
 		tenants, err = openClusterTenants(clusterTenantsConfig{flags: &o.tenants, o: o, c: c, comp: comp, file: args[0], own: n, mux: gmux, sec: sec,
@@ -235,7 +237,7 @@ func runClusterServe(e *env, o *serveOptions, c *clusterServeOptions, args []str
 			return exitUser
 		}
 		defer tenants.close(context.Background())
-		handler = tenants.front(h)
+		handler = tenants.front(handler)
 	}
 	health.Ready()
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}

@@ -348,6 +348,29 @@ func (g *tenantGroup) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // usage answers the tenant's usage of ?month= (default this month) as
 // this node's replica of the tenant's log holds it.
 func (g *tenantGroup) usage(w http.ResponseWriter, r *http.Request) {
+	serveUsage(w, r, g.n, g.id)
+}
+
+// withUsage serves usagePath for the cluster's own cases (the default
+// tenant's) in front of h, behind token when there is one.
+func withUsage(h http.Handler, n *cluster.Node, token string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != usagePath || r.Method != http.MethodGet {
+			h.ServeHTTP(w, r)
+			return
+		}
+		tok, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if token != "" && subtle.ConstantTimeCompare([]byte(tok), []byte(token)) != 1 {
+			server.WriteError(w, r, connect.CodeUnauthenticated, "missing or wrong bearer token")
+			return
+		}
+		serveUsage(w, r, n, auth.DefaultTenant)
+	})
+}
+
+// serveUsage answers the usage of ?month= (default this month) of n's
+// log, as this node's replica holds it, for tenant.
+func serveUsage(w http.ResponseWriter, r *http.Request, n *cluster.Node, tenant string) {
 	month := r.URL.Query().Get("month")
 	if month == "" {
 		month = cluster.UsageMonth(time.Now().UnixNano())
@@ -356,7 +379,7 @@ func (g *tenantGroup) usage(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, fmt.Sprintf("month %q: want YYYY-MM", month), http.StatusBadRequest)
 		return
 	}
-	u, err := g.n.FSM().Usage(month)
+	u, err := n.FSM().Usage(month)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
@@ -366,7 +389,7 @@ func (g *tenantGroup) usage(w http.ResponseWriter, r *http.Request) {
 		Tenant string `json:"tenant"`
 		Node   string `json:"node"`
 		cluster.Usage
-	}{g.id, g.n.ID(), u})
+	}{tenant, n.ID(), u})
 }
 
 // Running counts the tenant's cases that have not ended.

@@ -378,4 +378,17 @@ func TestClusterLicenseStarts(t *testing.T) {
 	if code, _, errb := knhkProc(t, dir, "cluster", "--server", p.url, "start", "c3", "--workflow", "Hold", "--input", `"c3"`); code != 0 {
 		t.Fatalf("start once the case ended: %s", errb)
 	}
+	// The cluster's own usage, from its log: two cases started (the
+	// refused one is not in the log).
+	code, body := p.get(t, "/cluster/v1/usage", "")
+	var u struct {
+		Cases       int64 `json:"cases"`
+		Transitions int64 `json:"transitions"`
+	}
+	if err := json.Unmarshal([]byte(body), &u); code != http.StatusOK || err != nil || u.Cases != 2 || u.Transitions == 0 {
+		t.Fatalf("usage: %d %s", code, body)
+	}
+	if _, m := p.get(t, "/metrics", ""); !strings.Contains(m, `knhk_usage_cases{month="`) {
+		t.Fatalf("metrics without knhk_usage_cases:\n%s", m)
+	}
 }
