@@ -305,7 +305,11 @@ func TestTenantGroups(t *testing.T) {
 	if want.Cases != 2 || want.Transitions == 0 || want.Digest == "" {
 		t.Fatalf("usage of a: %+v", want)
 	}
-	if m, err := NewMeter(a.FSM()).Month(month); err != nil || m.Cases != want.Cases || m.Transitions != want.Transitions || m.Events != want.Events {
+	if want.TaskTimeNS <= 0 || want.FirstIndex == 0 || want.LastIndex < want.FirstIndex {
+		t.Fatalf("usage of a: %+v", want)
+	}
+	if m, err := NewMeter(a.FSM()).Month(month); err != nil || m.Cases != want.Cases || m.Transitions != want.Transitions || m.Events != want.Events ||
+		m.StorageBytes != want.StorageBytes || m.FirstIndex != want.FirstIndex || m.LastIndex != want.LastIndex {
 		t.Fatalf("meter %+v, usage %+v (%v)", m, want, err)
 	}
 

@@ -7,27 +7,32 @@
 package cluster
 
 import (
-	"crypto/sha256"
-	"encoding/binary"
-	"encoding/hex"
+	"fmt"
 	"sort"
 	"sync"
 	"time"
 
 	"github.com/knhk/knhk/runtime/engine"
+	"github.com/knhk/knhk/runtime/meter"
+	"github.com/knhk/knhk/runtime/store"
 )
 
 // Usage is one month of a replica's committed events, counted as
-// runtime/meter counts a single server's log: Cases are start events,
-// Transitions fire and timer events (what a licence's
-// transitions_per_month limits), Events every event, StorageBytes the
-// bytes of the encoded events and their case ids.
+// runtime/meter counts a single server's log, each event as the record
+// a server would store for it, its raft index as its sequence number:
+// Cases are start events, Transitions fire and timer events (what a
+// licence's transitions_per_month limits), Events every event,
+// StorageBytes the bytes of the records (case id, kind and encoded
+// event), TaskTimeNS the time task and kernel attempts ran (meter.Usage
+// says how).
 type Usage struct {
 	Month        string `json:"month"` // "2006-01", UTC
 	Cases        int64  `json:"cases"`
 	Transitions  int64  `json:"transitions"`
 	Events       int64  `json:"events"`
 	StorageBytes int64  `json:"storage_bytes"`
+	// TaskTimeNS is counted by FSM.Usage only (not by a Meter).
+	TaskTimeNS int64 `json:"task_time_ns"`
 	// Applied is the raft index the count is as of: replicas that
 	// applied the same index answer the same Usage.
 	Applied uint64 `json:"applied"`
@@ -35,10 +40,10 @@ type Usage struct {
 	// and last events (0 when there are none).
 	FirstIndex uint64 `json:"first_index"`
 	LastIndex  uint64 `json:"last_index"`
-	// Digest is the SHA-256, in hex, of the month's events in log
-	// order: for each, its raft index (8 bytes, big-endian), then its
-	// case id and its encoded event, each preceded by its length (4
-	// bytes, big-endian). It binds the counts to exactly those events.
+	// Digest is runtime/meter's digest of the month's records in log
+	// order (the raft index as the sequence number, then the case id,
+	// kind and encoded event, each with its length). It binds the counts
+	// to exactly those events.
 	Digest string `json:"digest"`
 }
 
@@ -59,8 +64,9 @@ func (f *FSM) Running() int {
 // UsageMonth returns the metering month of a Unix nanosecond time.
 func UsageMonth(ns int64) string { return time.Unix(0, ns).UTC().Format("2006-01") }
 
-// Usage counts month from the events the FSM holds, with the digest.
-// It walks every event; a licence check uses a [Meter] instead.
+// Usage counts month from the events the FSM holds, with the task time
+// and the digest (runtime/meter's CountRecords). It walks every event;
+// a licence check uses a [Meter] instead.
 func (f *FSM) Usage(month string) (Usage, error) {
 	type ev struct {
 		idx  uint64
@@ -68,7 +74,7 @@ func (f *FSM) Usage(month string) (Usage, error) {
 		data []byte
 	}
 	f.mu.RLock()
-	u := Usage{Month: month, Applied: f.applied}
+	applied := f.applied
 	var evs []ev
 	for id, r := range f.cases {
 		for _, e := range r.evs {
@@ -77,30 +83,20 @@ func (f *FSM) Usage(month string) (Usage, error) {
 	}
 	f.mu.RUnlock()
 	sort.Slice(evs, func(i, j int) bool { return evs[i].idx < evs[j].idx })
-	h := sha256.New()
-	var buf []byte
-	for _, e := range evs {
+	recs := make([]store.Record, len(evs))
+	for i, e := range evs {
 		d, err := engine.DecodeEvent(e.data)
 		if err != nil {
-			return Usage{}, err
+			return Usage{}, fmt.Errorf("case %s, raft index %d: %w", e.id, e.idx, err)
 		}
-		if UsageMonth(d.Time) != month {
-			continue
-		}
-		u.add(d.Kind, len(e.id)+len(e.data))
-		if u.FirstIndex == 0 {
-			u.FirstIndex = e.idx
-		}
-		u.LastIndex = e.idx
-		buf = binary.BigEndian.AppendUint64(buf[:0], e.idx)
-		buf = binary.BigEndian.AppendUint32(buf, uint32(len(e.id)))
-		buf = append(buf, e.id...)
-		buf = binary.BigEndian.AppendUint32(buf, uint32(len(e.data)))
-		h.Write(buf)
-		h.Write(e.data)
+		recs[i] = meter.RecordOf(e.idx, e.id, d, e.data)
 	}
-	u.Digest = hex.EncodeToString(h.Sum(nil))
-	return u, nil
+	m, err := meter.CountRecords(month, recs)
+	if err != nil {
+		return Usage{}, err
+	}
+	return Usage{Month: month, Cases: m.Cases, Transitions: m.Transitions, Events: m.Events, StorageBytes: m.StorageBytes,
+		TaskTimeNS: m.TaskTimeNS, Applied: applied, FirstIndex: m.FirstSeq, LastIndex: m.LastSeq, Digest: m.Digest}, nil
 }
 
 func (u *Usage) add(k engine.EventKind, bytes int) {
@@ -156,7 +152,7 @@ func (m *Meter) Month(month string) (Usage, error) {
 				u = &Usage{Month: mo}
 				m.months[mo] = u
 			}
-			u.add(d.Kind, len(id)+len(e.Data))
+			u.add(d.Kind, len(id)+len(d.Kind.String())+len(e.Data))
 			if u.FirstIndex == 0 || e.Index < u.FirstIndex {
 				u.FirstIndex = e.Index
 			}
