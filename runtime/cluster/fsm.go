@@ -4,7 +4,6 @@
 package cluster
 
 import (
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"sort"
@@ -88,6 +87,8 @@ type FSM struct {
 	// events counts the events applied, and restores the snapshots
 	// restored, for tests and metrics.
 	events, restores uint64
+	// sh is the incremental state hash (statehash.go).
+	sh stateHasher
 }
 
 // NewFSM returns an empty FSM for the program of m, whose hash is prog.
@@ -178,6 +179,7 @@ func (f *FSM) apply(c *Command, index uint64) error {
 		} else if h := f.hashOf(r); h != c.Program {
 			return fmt.Errorf("%w: case %s runs program %s, the event is of program %s", ErrConflict, c.Case, short(h), short(c.Program))
 		}
+		f.touchCase(c.Case)
 		// Apply leaves the state unchanged when it refuses the event.
 		if err := f.machineOf(r).Apply(&r.s, ev); err != nil {
 			return fmt.Errorf("case %s: %w", c.Case, err)
@@ -199,6 +201,7 @@ func (f *FSM) apply(c *Command, index uint64) error {
 }
 
 func (f *FSM) remember(id string, o outcome) {
+	f.rememberHash(id, o, maxRequests)
 	if len(f.order) >= maxRequests {
 		delete(f.reqs, f.order[0])
 		f.order = f.order[1:]
@@ -304,18 +307,6 @@ func short(h string) string {
 		return h[:12]
 	}
 	return h
-}
-
-// StateHash returns the SHA-256 of the FSM's snapshot encoding: equal
-// on replicas that applied the same entries at the same indexes. The
-// Byzantine mode commits it as the application hash of each block.
-func (f *FSM) StateHash() ([]byte, error) {
-	s, err := f.Snapshot()
-	if err != nil {
-		return nil, err
-	}
-	sum := sha256.Sum256(s.(fsmSnapshot))
-	return sum[:], nil
 }
 
 // Started returns when case id started (Unix nanoseconds, the time its

@@ -290,14 +290,20 @@ func (a *App) deliver(tx []byte, idx uint64, now, height int64) error {
 	return nil
 }
 
-// hash is the application hash: the SHA-256 of the FSM's state and of
-// the application's own (chain, lease, validator set, removals); a.mu
-// is held.
+// hash is the application hash: the SHA-256 of the FSM's state hash
+// (incremental: O(cases the block changed), see cluster's statehash.go)
+// and of the application's own state (chain, lease, validator set,
+// removals); a.mu is held.
 func (a *App) hash() ([]byte, error) {
 	fh, err := a.fsm.StateHash()
 	if err != nil {
 		return nil, err
 	}
+	return a.hashWith(fh)
+}
+
+// hashWith combines the FSM's hash fh with the application's own state.
+func (a *App) hashWith(fh []byte) ([]byte, error) {
 	type val struct {
 		Address string `json:"a"`
 		Key     []byte `json:"k"`

@@ -130,6 +130,14 @@ func (a *App) load(b []byte) error {
 		return fmt.Errorf("%w: %v", ErrBadState, err)
 	}
 	if !bytes.Equal(h, s.AppHash) {
+		if old, err := a.legacyHash(); err == nil && bytes.Equal(old, s.AppHash) {
+			// Saved by a version that hashed the whole snapshot: the
+			// chain holds that hash for this block, the next blocks
+			// commit the incremental one.
+			h = old
+		}
+	}
+	if !bytes.Equal(h, s.AppHash) {
 		return fmt.Errorf("%w: the state of block %d hashes to %X, saved as %X (the file is damaged)", ErrBadState, s.Height, h, s.AppHash)
 	}
 	a.height, a.appHash, a.saved = s.Height, h, s.Height
