@@ -213,7 +213,7 @@ func TestClusterTenantsProcesses(t *testing.T) {
 
 	// acme runs a case through a follower of its group.
 	_, follower := leaderOf("acme")
-	code, _, errb := knhkEnv(t, dir, []string{"KNHK_TOKEN=" + acme}, "run", "--server", follower.url, "app.knhk", "--input-json", `"a1"`)
+	code, _, errb := knhkEnv(t, dir, []string{"KNHK_TOKEN=" + acme}, "run", "--server", follower.url, "app.knhk", "--input-json", `"acme-secret"`)
 	m := regexp.MustCompile(`case (\S+)`).FindStringSubmatch(errb)
 	if code != 0 || m == nil || !strings.Contains(errb, "waiting for signal Approve") {
 		t.Fatalf("acme's run --server: exit %d\n%s", code, errb)
@@ -227,7 +227,7 @@ func TestClusterTenantsProcesses(t *testing.T) {
 			{"history", "--server", p.url, acmeCase},
 		} {
 			code, out, errs := knhkEnv(t, dir, []string{"KNHK_TOKEN=" + beta}, args...)
-			if code == 0 || !strings.Contains(errs, "not found") && !strings.Contains(errs, "unknown case") || strings.Contains(out, "a1") {
+			if code == 0 || !strings.Contains(errs, "not found") && !strings.Contains(errs, "unknown case") || strings.Contains(out, "acme-secret") {
 				t.Fatalf("beta's %s on %s: %d %q %q", args[0], name, code, out, errs)
 			}
 		}
@@ -235,12 +235,12 @@ func TestClusterTenantsProcesses(t *testing.T) {
 		for _, method := range []string{"GetCase", "WaitCase", "QueryCase", "SignalCase", "CancelCase", "GetHistory", "Export"} {
 			body := `{"caseId":"` + acmeCase + `","name":"Approve","payloadJson":"{\"by\":\"m\"}","timeoutMs":10,"caseIds":["` + acmeCase + `"],"format":"csv"}`
 			code, out := connectCall(t, p.url, method, beta, body)
-			if code != http.StatusNotFound || !strings.Contains(out, "not_found") || strings.Contains(out, "a1") {
+			if code != http.StatusNotFound || !strings.Contains(out, "not_found") || strings.Contains(out, "acme-secret") {
 				t.Fatalf("beta's %s on %s: %d %s", method, name, code, out)
 			}
 		}
 		for _, path := range []string{"/cluster/v1/cases/" + acmeCase, "/cluster/v1/cases/" + acmeCase + "/history"} {
-			if code, body := p.get(t, path, beta); code != http.StatusNotFound || strings.Contains(body, "a1") {
+			if code, body := p.get(t, path, beta); code != http.StatusNotFound || strings.Contains(body, "acme-secret") {
 				t.Fatalf("beta's GET %s on %s: %d %s", path, name, code, body)
 			}
 		}
@@ -331,7 +331,7 @@ func TestClusterTenantsProcesses(t *testing.T) {
 	_, rest := leaderOf("acme")
 	waitLong(t, "acme's signal after the leader was killed", func() bool {
 		code, out, _ := knhkEnv(t, dir, []string{"KNHK_TOKEN=" + acme}, "signal", "--server", rest.url, acmeCase, "Approve", `{"by":"ann"}`)
-		return code == 0 && strings.TrimSpace(out) == `"a1 by ann"`
+		return code == 0 && strings.TrimSpace(out) == `"acme-secret by ann"`
 	})
 	// beta's group may have lost its leader too: once it answers again,
 	// acme's case is still unknown to it.
