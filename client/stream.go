@@ -8,6 +8,7 @@ package client
 import (
 	"net/http"
 	"strings"
+	"time"
 
 	"connectrpc.com/connect"
 
@@ -24,10 +25,15 @@ func WithStreamHTTPClient(h connect.HTTPClient) Option { return func(c *config) 
 
 // defaultH2C is the stream client for http:// URLs: HTTP/2 cleartext
 // with prior knowledge, many streams on one connection.
+// A connection that goes quiet for 30 s is pinged, and dropped when
+// the ping goes unanswered for 15 s: a stream waiting for tasks on a
+// server that vanished without closing the connection then breaks, and
+// the worker opens another, instead of waiting forever.
 var defaultH2C = &http.Client{Transport: func() http.RoundTripper {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.Protocols = new(http.Protocols)
 	t.Protocols.SetUnencryptedHTTP2(true)
+	t.HTTP2 = &http.HTTP2Config{SendPingTimeout: 30 * time.Second, PingTimeout: 15 * time.Second}
 	return t
 }()}
 

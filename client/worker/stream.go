@@ -158,7 +158,9 @@ func (w *Worker) stream(ctx, base context.Context, s Streamer, wg *sync.WaitGrou
 			// the shutdown up for longer than a final call would.
 			open = false
 			st.CloseSend()
-			defer time.AfterFunc(finalTimeout, cancel).Stop()
+			// Ending the stream's context does not end a Recv that is
+			// waiting (Connect over HTTP/2); closing the stream does.
+			defer time.AfterFunc(finalTimeout, func() { st.Close() }).Stop()
 		}
 		select {
 		case m := <-in:

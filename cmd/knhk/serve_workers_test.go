@@ -96,6 +96,10 @@ func TestServeKillWithWorkers(t *testing.T) {
 		stop := make(chan struct{})
 		var wg sync.WaitGroup
 		for i := range 4 {
+			if i == 2 {
+				wg.Go(func() { l.workStreamed(c, stop) }) // WorkTasks
+				continue
+			}
 			if i%2 == 1 {
 				wg.Go(func() { l.workBatched(c, stop) }) // CompleteAndPollTasks
 				continue
