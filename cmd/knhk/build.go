@@ -210,9 +210,16 @@ func writeGenerated(dir string, files map[string][]byte, src string) error {
 		}
 		all["go.mod"], all["go.sum"] = mod, sum
 	}
+	created := firstMissing(dir)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
+	ok := false
+	defer func() {
+		if !ok && created != "" {
+			os.RemoveAll(created) // made here, so nothing of the user's
+		}
+	}()
 	for name := range all {
 		// A rename cannot replace a directory: found now, before any
 		// file is in place.
@@ -239,7 +246,25 @@ func writeGenerated(dir string, files map[string][]byte, src string) error {
 		}
 		delete(tmps, name)
 	}
+	ok = true
 	return nil
+}
+
+// firstMissing returns the outermost directory of dir's path that does
+// not exist yet (what MkdirAll(dir) creates), "" when dir exists.
+func firstMissing(dir string) string {
+	missing := ""
+	for d := filepath.Clean(dir); ; {
+		if _, err := os.Lstat(d); err == nil {
+			return missing
+		}
+		missing = d
+		up := filepath.Dir(d)
+		if up == d {
+			return missing
+		}
+		d = up
+	}
 }
 
 // writeTemp writes b to a new temporary file beside dir/name and returns

@@ -83,3 +83,19 @@ func TestWriteGeneratedAllOrNothing(t *testing.T) {
 		t.Errorf("the directory holds %v, want only the directory types.go", names)
 	}
 }
+
+// TestWriteGeneratedRemovesWhatItMade: a failure while writing into a
+// directory the write created leaves no directory behind.
+func TestWriteGeneratedRemovesWhatItMade(t *testing.T) {
+	base := t.TempDir()
+	dir := filepath.Join(base, "new", "gen")
+	// A name CreateTemp refuses: the write fails after the directories
+	// were made.
+	files := map[string][]byte{"funcs.go": []byte("package p\n"), "bad" + string(filepath.Separator) + "x.go": []byte("package p\n")}
+	if err := writeGenerated(dir, files, ""); err == nil {
+		t.Fatal("the write of an impossible name succeeded")
+	}
+	if _, err := os.Stat(filepath.Join(base, "new")); !os.IsNotExist(err) {
+		t.Errorf("the directories the failed write made are left: %v", err)
+	}
+}
