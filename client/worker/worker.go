@@ -51,7 +51,7 @@ type Options struct {
 	// use the unary calls instead of a WorkTasks stream. The stream,
 	// the default, needs HTTP/2 (knhk serve speaks it in cleartext
 	// too); a worker that cannot open one goes back to the unary calls
-	// by itself.
+	// by itself. Batch, too, keeps to the (batched) unary calls.
 	NoStream bool
 	// Log receives the worker's messages; nil means slog.Default().
 	Log *slog.Logger
