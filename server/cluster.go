@@ -18,6 +18,7 @@ import (
 	"github.com/knhk/knhk/lang/source"
 	"github.com/knhk/knhk/runtime/cluster"
 	"github.com/knhk/knhk/runtime/engine"
+	"github.com/knhk/knhk/runtime/eval"
 )
 
 // ClusterAPI serves one node's HTTP API.
@@ -36,6 +37,9 @@ type ClusterAPI struct {
 	// hash, for the web console (knhk serve --node sets them; programs
 	// deployed through the log carry their source in the log).
 	Sources map[string]map[int32]*source.File
+	// Kernels, if set, runs the kernel calls of the node's queries (the
+	// runner of its steps; clusterkernels.go); nil: the process's device.
+	Kernels eval.KernelRunner
 }
 
 // NewClusterAPI returns the API of node n, which runs prog.

@@ -19,6 +19,7 @@ import (
 	"github.com/knhk/knhk/runtime/cluster"
 	"github.com/knhk/knhk/runtime/cluster/bft"
 	"github.com/knhk/knhk/runtime/engine"
+	"github.com/knhk/knhk/runtime/eval"
 )
 
 // BFTAPI serves one validator's HTTP API.
@@ -34,6 +35,9 @@ type BFTAPI struct {
 	guard http.Handler
 	// MaxBody bounds request bodies.
 	MaxBody int64
+	// Kernels, if set, runs the kernel calls of the validator's queries
+	// (the runner of its steps; clusterkernels.go); nil: the device.
+	Kernels eval.KernelRunner
 }
 
 // NewBFTAPI returns the API of validator name; sb is nil for a

@@ -208,7 +208,7 @@ func (r *clusterRPC) QueryCase(ctx context.Context, req *connect.Request[knhkv1.
 		return nil, connectErr(err)
 	}
 	prog := r.a.progOf(req.Msg.CaseId)
-	out, err := queryCase(ctx, prog, v.State, req.Msg.CaseId, req.Msg.Name)
+	out, err := queryCase(ctx, clusterQueryEval(r.a.Kernels), prog, v.State, req.Msg.CaseId, req.Msg.Name)
 	if err != nil {
 		return nil, err
 	}
@@ -217,9 +217,9 @@ func (r *clusterRPC) QueryCase(ctx context.Context, req *connect.Request[knhkv1.
 
 // queryCase evaluates the query name of case id (every query when name
 // is empty, as one JSON object) over its replicated state st, with the
-// single server's errors as Connect errors: a raft node and a BFT
-// validator answer QueryCase through it.
-func queryCase(ctx context.Context, prog *ir.Program, st *engine.State, id, name string) (string, error) {
+// single server's errors as Connect errors, its kernel calls on ev: a
+// raft node and a BFT validator answer QueryCase through it.
+func queryCase(ctx context.Context, ev engine.Evaluator, prog *ir.Program, st *engine.State, id, name string) (string, error) {
 	net := prog.Nets[st.Net]
 	qs := net.Queries
 	if name != "" {
@@ -242,7 +242,7 @@ func queryCase(ctx context.Context, prog *ir.Program, st *engine.State, id, name
 		out.WriteByte('{')
 	}
 	for i, q := range qs {
-		b, err := caseio.Query(ctx, prog, st, q)
+		b, err := caseio.QueryWith(ctx, ev, prog, st, q)
 		if err != nil {
 			return "", connect.NewError(connect.CodeFailedPrecondition, fmt.Errorf("query %s of case %s: %v", q.Name, id, err))
 		}

@@ -59,6 +59,19 @@ func runBFTServe(e *env, o *serveOptions, c *clusterServeOptions, file string) i
 	}
 	lines := metrics.LineWriter(logger, slog.LevelWarn)
 	defer lines.Close()
+	// The validator's steps (when it drives) and its queries meter
+	// their kernel calls into a ledger in its home (clusteraccel.go).
+	acc, err := openClusterAccel(c.bft, "", nil, nil, logger)
+	if err != nil {
+		ln.Close()
+		fmt.Fprintf(e.stderr, "knhk: %v\n", err)
+		return exitUser
+	}
+	defer func() {
+		if err := acc.close(); err != nil {
+			logger.Error(err.Error())
+		}
+	}()
 	app := bft.NewApp(m, hash)
 	node, err := bft.Open(c.bft, app, lines)
 	if err != nil {
@@ -83,7 +96,7 @@ func runBFTServe(e *env, o *serveOptions, c *clusterServeOptions, file string) i
 		}
 		w := worker.New(comp.prog, worker.Options{DataDir: o.data, BaseDir: filepath.Dir(file), Log: lines})
 		sb = bft.NewStandby(bft.StandbyConfig{App: app, Node: local.New(node), Key: key, API: url, // the lease carries the scheme
-			Program: comp.prog, Eval: &host.Evaluator{Kernels: kernelRunner()}, Worker: w, Syncing: node.ConsensusReactor().WaitSync,
+			Program: comp.prog, Eval: &host.Evaluator{Kernels: acc.m}, Worker: w, Syncing: node.ConsensusReactor().WaitSync,
 			OnTerm: func(term uint64, d *bft.Driver) {
 				if d != nil {
 					logger.Info(fmt.Sprintf("validator %s drives (lease term %d)", c.bft, term), "term", term)
@@ -97,7 +110,8 @@ func runBFTServe(e *env, o *serveOptions, c *clusterServeOptions, file string) i
 	}
 	h := server.NewBFTAPI(filepath.Base(c.bft), app, sb, func() int64 { return node.BlockStore().Height() }, comp.prog)
 	h.MaxBody = o.maxBody
-	h.Secure(sec) // --token-file, and the client that forwards writes to the driver
+	h.Kernels = acc.m // queries meter their kernel calls as the steps do
+	h.Secure(sec)     // --token-file, and the client that forwards writes to the driver
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
 	serveErr := make(chan error, 1)
 	go func() {

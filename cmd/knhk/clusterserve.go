@@ -198,9 +198,22 @@ func runClusterServe(e *env, o *serveOptions, c *clusterServeOptions, args []str
 	q := cluster.NewQueue(queue.Options{Lease: o.lease})
 	m := metrics.New(metrics.Options{})
 	health := new(metrics.Health)
+	// The node's steps and queries meter their kernel calls into its
+	// ledger and /metrics, under --license's limits (clusteraccel.go).
+	acc, err := openClusterAccel(dir, "", gate.gateOf(), m.Registry(), logger)
+	if err != nil {
+		ln.Close()
+		fmt.Fprintf(e.stderr, "knhk: %v\n", err)
+		return exitUser
+	}
+	defer func() {
+		if err := acc.close(); err != nil {
+			logger.Error(err.Error())
+		}
+	}() // after the node's Close
 	n, err := cluster.NewNode(cluster.Config{
 		ID: c.node, Raft: c.raft, Advertise: c.advertise, API: api, Labels: labels, Dir: dir, Bootstrap: c.join == "",
-		Program: comp.prog, Eval: &host.Evaluator{Kernels: kernelRunner()}, TLS: tlsCfg, Voters: c.voters, LogOutput: lines, AdmitJoin: admitJoin,
+		Program: comp.prog, Eval: &host.Evaluator{Kernels: acc.m}, TLS: tlsCfg, Voters: c.voters, LogOutput: lines, AdmitJoin: admitJoin,
 		Worker: m.Worker(worker.New(comp.prog, worker.Options{DataDir: o.data, BaseDir: filepath.Dir(args[0]), Log: lines, Queue: q})), Queue: q,
 		// Deploys are log commands every node compiles through the gate.
 		Compile:    server.ClusterCompile,
@@ -222,6 +235,7 @@ func runClusterServe(e *env, o *serveOptions, c *clusterServeOptions, args []str
 	h.MaxBody = o.maxBody
 	h.Secure(sec) // --token-file, and the client that forwards to the leader
 	h.Sources = map[string]map[int32]*source.File{n.ProgramHash(): comp.files}
+	h.Kernels = acc.m                                                    // queries meter their kernel calls as the steps do
 	h.MountMetrics(m, health)                                            // /metrics, /healthz, /readyz
 	console.Mount(h.ConsoleMux(), h)                                     // the web console at /, as on a single knhk serve
 	m.Registry().MustRegister(usageCollector{cluster.NewMeter(n.FSM())}) // knhk_usage_*, from the log

@@ -257,6 +257,7 @@ type tenantGroup struct {
 	dir    string
 	n      *cluster.Node
 	api    *server.ClusterAPI
+	acc    *serveAccel // the tenant's kernel calls on this node
 	cancel context.CancelFunc
 }
 
@@ -284,13 +285,16 @@ func openTenantGroup(cfg clusterTenantsConfig, id string, admit func(string) (fu
 	if err != nil {
 		return nil, err
 	}
-	// Kernels on the node's accelerator only when the tenant's licence
-	// allows one (as serve --tenants); on the CPU the results are the
-	// same.
-	eval := &host.Evaluator{Kernels: kernelRunner()}
-	if gate != nil && !gate.Enforcer().License().Limits.Accelerator {
-		eval = &host.Evaluator{}
+	m := metrics.New(metrics.Options{})
+	// Kernel calls, the steps' and the queries', on the node's
+	// accelerator only while the tenant's licence allows one (its tier,
+	// its month's accelerator time), metered to the tenant, as serve
+	// --tenants (clusteraccel.go); on the CPU the results are the same.
+	acc, err := openClusterAccel(dir, id, gate, m.Registry(), cfg.logger)
+	if err != nil {
+		return nil, err
 	}
+	eval := &host.Evaluator{Kernels: acc.m}
 	admitStart, admitDeploy := admit, (func(string) error)(nil)
 	if gate != nil {
 		admitStart, admitDeploy = bothAdmit(admit, gate.AdmitStart), gate.AdmitDeploy
@@ -300,7 +304,6 @@ func openTenantGroup(cfg clusterTenantsConfig, id string, admit func(string) (fu
 		return nil, err
 	}
 	q := cluster.NewQueue(queue.Options{Lease: cfg.o.lease})
-	m := metrics.New(metrics.Options{})
 	base := filepath.Dir(cfg.file)
 	workerFor := func(p *ir.Program) engine.Worker {
 		return m.Worker(worker.New(p, worker.Options{DataDir: dir, BaseDir: base, Log: cfg.lines, Queue: q}))
@@ -327,12 +330,13 @@ func openTenantGroup(cfg clusterTenantsConfig, id string, admit func(string) (fu
 	// token, which the leader's front checks again.
 	api.Secure(server.ClusterSecurity{RootCAs: cfg.sec.RootCAs})
 	api.Sources = map[string]map[int32]*source.File{n.ProgramHash(): cfg.comp.files}
+	api.Kernels = acc.m // the tenant's queries are metered as its steps
 	health := new(metrics.Health)
 	api.MountMetrics(m, health)
 	m.Registry().MustRegister(usageCollector{cluster.NewMeter(n.FSM())})
 	console.Mount(api.ConsoleMux(), api)
 	health.Ready()
-	return &tenantGroup{id: id, dir: dir, n: n, api: api, cancel: cancel}, nil
+	return &tenantGroup{id: id, dir: dir, n: n, api: api, acc: acc, cancel: cancel}, nil
 }
 
 // ServeHTTP answers the tenant's calls (the front refuses membership
@@ -398,7 +402,8 @@ func (g *tenantGroup) Running() int { return len(g.n.FSM().Cases(true)) }
 // Close stops the group on this node.
 func (g *tenantGroup) Close(context.Context) error {
 	g.cancel()
-	return g.n.Close()
+	err := g.n.Close()
+	return errors.Join(err, g.acc.close())
 }
 
 // tenantLicenseGate reads tenant id's licence, when it has one, as knhk
