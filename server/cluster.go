@@ -96,6 +96,10 @@ func fail(w http.ResponseWriter, err error) {
 		code = http.StatusNotFound
 	case errors.Is(err, cluster.ErrCaseExists), errors.Is(err, cluster.ErrIDInUse), errors.Is(err, cluster.ErrProgram):
 		code = http.StatusConflict
+	case errors.Is(err, cluster.ErrNotAdmitted):
+		// A licence limit or a tenant's cap: the request is sound,
+		// the caller's entitlement does not allow it now.
+		code = http.StatusForbidden
 	}
 	writeJSON(w, code, body)
 }

@@ -46,7 +46,7 @@ func connectErr(err error) error {
 		code = connect.CodeNotFound
 	case errors.Is(err, cluster.ErrCaseExists):
 		code = connect.CodeAlreadyExists
-	case errors.Is(err, cluster.ErrProgram):
+	case errors.Is(err, cluster.ErrProgram), errors.Is(err, cluster.ErrNotAdmitted):
 		code = connect.CodeFailedPrecondition
 	}
 	return connect.NewError(code, err)

@@ -186,7 +186,7 @@ func (n *Node) Deploy(ctx context.Context, name string, src []byte) (string, err
 	}
 	if n.cfg.AdmitDeploy != nil {
 		if err := n.cfg.AdmitDeploy(h); err != nil {
-			return "", err
+			return "", NotAdmitted(err)
 		}
 	}
 	_, err = n.propose(ctx, &Command{Op: OpDeploy, Program: n.hash, Deploy: &Deploy{Name: name, Source: src, Hash: h}})

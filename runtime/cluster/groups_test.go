@@ -266,7 +266,8 @@ func TestTenantGroups(t *testing.T) {
 	// 300ms timer) and a start is admitted again after it.
 	err := c.retry("b", func(n *Node) error { _, err := n.StartKeyed(ctx(t), "rb2", "", "second", "W", []any{"y"}); return err })
 	var le *license.LimitError
-	if !errors.As(err, &le) || le.Limit != license.LimitConcurrentCases || !strings.Contains(err.Error(), "concurrent_cases") {
+	if !errors.As(err, &le) || le.Limit != license.LimitConcurrentCases || !strings.Contains(err.Error(), "concurrent_cases") ||
+		!errors.Is(err, ErrNotAdmitted) || !errors.Is(err, license.ErrLimit) {
 		t.Fatalf("second start of b: %v", err)
 	}
 	waitFor(t, "b's running case to end", func() bool {

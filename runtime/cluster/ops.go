@@ -61,7 +61,7 @@ func (n *Node) StartIn(ctx context.Context, program, reqID, key, id, wf string, 
 		if n.cfg.AdmitStart != nil {
 			release, err := n.cfg.AdmitStart(wf)
 			if err != nil {
-				return err
+				return NotAdmitted(err)
 			}
 			defer release()
 		}
