@@ -23,7 +23,7 @@ import (
 
 var buildCmd = &command{
 	name:      "build",
-	usageLine: "knhk build [-o APP] [--emit-go DIR] [--knhk-src DIR] FILE",
+	usageLine: "knhk build [-o APP] [--emit-go DIR] [--knhk-src DIR] [--dwarf] FILE",
 	short:     "compile a program to a standalone binary",
 	long: `Build checks FILE and passes it through the soundness gate as knhk run
 does, compiles every expression of the program (guards, call arguments,
@@ -50,6 +50,10 @@ end cannot compile is reported at its position (exit 1); a failure of the
 Go compiler on the generated code is a bug in knhk (exit 2), reported
 with the generated file and line.
 
+The binary is linked without DWARF debugging information, which halves
+the link of a program this size (stack traces keep their function names,
+files and lines); --dwarf keeps it, for a debugger such as Delve.
+
 With --sign-key KEY the descriptor the binary embeds is signed with the
 private key KEY and the signature embedded in the binary (and written
 beside it as APP.sig); the binary started with run --trust DIR refuses to
@@ -63,6 +67,7 @@ own receipts command, as knhk does.
 		fs.StringVar(&o.out, "o", "", "write the binary to `APP`")
 		fs.StringVar(&o.emit, "emit-go", "", "keep the generated Go package in `DIR`")
 		fs.StringVar(&o.src, "knhk-src", "", "build against the knhk source tree in `DIR`")
+		fs.BoolVar(&o.dwarf, "dwarf", false, "keep DWARF debugging information in the binary (a slower link)")
 		fs.StringVar(&o.signKey, "sign-key", "", "sign the embedded descriptor with the private key `KEY` (embedded in the binary, and APP.sig)")
 		return func(e *env, args []string) int { return runBuild(e, &o, args) }
 	},
@@ -74,6 +79,9 @@ type buildOptions struct {
 	src  string
 	// signKey is --sign-key (see signbuild.go).
 	signKey string
+	// dwarf keeps DWARF in the binary; without it the linker, most of a
+	// warm build's time, skips writing it (-ldflags=-w).
+	dwarf bool
 }
 
 // appPackage is the import path the generated package takes inside the
@@ -172,7 +180,7 @@ func runBuild(e *env, o *buildOptions, args []string) int {
 	if code != exitOK {
 		return code
 	}
-	msg, err := goBuild(goBin, src, dir, files, out, embedFlags(sig)...)
+	msg, err := goBuild(goBin, src, dir, files, out, linkFlags(sig, o.dwarf)...)
 	if err != nil {
 		if msg == "" {
 			fmt.Fprintf(e.stderr, "knhk build: %v\n", err)

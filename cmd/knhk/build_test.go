@@ -5,6 +5,7 @@ package main
 
 import (
 	"bytes"
+	"debug/elf"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -115,6 +116,15 @@ func TestBuildCrossResume(t *testing.T) {
 	emit := filepath.Join(dir, "gen")
 	if code, _, stderr := knhkRun(t, dir, "build", "--knhk-src", root, "-o", bin, "--emit-go", emit, "hold.knhk"); code != 0 {
 		t.Fatalf("knhk build: exit %d\n%s", code, stderr)
+	}
+	// Linked without DWARF by default (--dwarf keeps it): half the link.
+	if f, err := elf.Open(bin); err != nil {
+		t.Fatal(err)
+	} else {
+		if f.Section(".debug_info") != nil {
+			t.Error("the binary carries DWARF (.debug_info) without --dwarf")
+		}
+		f.Close()
 	}
 	funcs, err := os.ReadFile(filepath.Join(emit, "funcs.go"))
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/knhk/knhk/compiler/ir"
 	"github.com/knhk/knhk/runtime/sign"
@@ -54,13 +55,22 @@ func signForBuild(e *env, k *sign.PrivateKey, prog *ir.Program) ([]byte, int) {
 	return sign.MarshalSignatures(s), exitOK
 }
 
-// embedFlags are the go build flags that embed the signature file sig
-// in the binary (none without one).
-func embedFlags(sig []byte) []string {
-	if sig == nil {
+// linkFlags are the go build flags of the link: -w unless dwarf (no
+// DWARF: the link of knhk's size takes half the time), and the
+// signature file sig embedded in the binary when there is one. go build
+// takes one -ldflags, so both go in it.
+func linkFlags(sig []byte, dwarf bool) []string {
+	var ld []string
+	if !dwarf {
+		ld = append(ld, "-w")
+	}
+	if sig != nil {
+		ld = append(ld, "-X main.embeddedSig="+base64.StdEncoding.EncodeToString(sig))
+	}
+	if len(ld) == 0 {
 		return nil
 	}
-	return []string{"-ldflags=-X main.embeddedSig=" + base64.StdEncoding.EncodeToString(sig)}
+	return []string{"-ldflags=" + strings.Join(ld, " ")}
 }
 
 // signBuilt writes APP.sig, the signature file sig (embedded in the
