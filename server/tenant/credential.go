@@ -43,7 +43,7 @@ func credentialOf(r *http.Request) string {
 func (h *Host) authenticate(r *http.Request) (p auth.Principal, has bool, err error) {
 	switch credentialOf(r) {
 	case CredSession:
-		p, _, err = h.sessionPrincipal(r)
+		p, err = h.sessionPrincipal(r)
 		if err == nil {
 			err = h.revoked.check(p) // revoked since the login
 		}

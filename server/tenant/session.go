@@ -128,18 +128,18 @@ func (s *sessions) sweepLocked(now time.Time) {
 // know (expired, logged out, or from before a restart).
 var errNoSession = errors.New("the console session has expired or was signed out: sign in again")
 
-// sessionPrincipal returns the principal of r's session cookie; ok is
-// false when r has none.
-func (h *Host) sessionPrincipal(r *http.Request) (p auth.Principal, ok bool, err error) {
-	c, cerr := r.Cookie(SessionCookie)
-	if cerr != nil || c.Value == "" {
-		return p, false, nil
+// sessionPrincipal returns the principal of r's session cookie, or
+// errNoSession when r has none the server knows.
+func (h *Host) sessionPrincipal(r *http.Request) (auth.Principal, error) {
+	c, err := r.Cookie(SessionCookie)
+	if err != nil || c.Value == "" {
+		return auth.Principal{}, errNoSession
 	}
 	p, found := h.sessions.get(c.Value, h.opts.Now())
 	if !found {
-		return p, true, errNoSession
+		return p, errNoSession
 	}
-	return p, true, nil
+	return p, nil
 }
 
 // loginRequest is the body of POST /console/api/login.
@@ -206,7 +206,7 @@ func (h *Host) logout(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if c, err := r.Cookie(SessionCookie); err == nil {
-		if p, _, err := h.sessionPrincipal(r); err == nil {
+		if p, err := h.sessionPrincipal(r); err == nil {
 			noteCaller(r, p) // the audit records who signed out
 		}
 		h.sessions.close(c.Value)
