@@ -63,7 +63,7 @@ func TrainDurations(traces [][]int, times [][]float64) *Durations {
 		for j := 1; j < len(t); j++ {
 			g := ts[j] - ts[j-1]
 			p := [2]int{t[j-1], t[j]}
-			for _, h := range []*gapHist{d.hist(d.pair, p), d.histAct(t[j]), d.all} {
+			for _, h := range []*gapHist{histOf(d.pair, p), histOf(d.act, t[j]), d.all} {
 				h.add(g)
 			}
 		}
@@ -71,20 +71,12 @@ func TrainDurations(traces [][]int, times [][]float64) *Durations {
 	return d
 }
 
-func (d *Durations) hist(m map[[2]int]*gapHist, p [2]int) *gapHist {
-	h := m[p]
+// histOf returns m's histogram for k, adding an empty one when m has none.
+func histOf[K comparable](m map[K]*gapHist, k K) *gapHist {
+	h := m[k]
 	if h == nil {
 		h = &gapHist{}
-		m[p] = h
-	}
-	return h
-}
-
-func (d *Durations) histAct(a int) *gapHist {
-	h := d.act[a]
-	if h == nil {
-		h = &gapHist{}
-		d.act[a] = h
+		m[k] = h
 	}
 	return h
 }
