@@ -214,18 +214,23 @@ func (v *revocations) reload(ids []string, logf func(string, ...any)) {
 	}
 }
 
-// check refuses p when its tenant's list revokes it.
-func (v *revocations) check(p auth.Principal) error {
+// list is tenant's list as last read; nil (which revokes nothing) when
+// it has none.
+func (v *revocations) list(tenant string) *Revocations {
 	if v == nil {
 		return nil
 	}
 	v.mu.Lock()
-	e := v.m[p.Tenant]
-	v.mu.Unlock()
-	if e == nil {
-		return nil
+	defer v.mu.Unlock()
+	if e := v.m[tenant]; e != nil {
+		return e.r
 	}
-	return e.r.Check(p)
+	return nil
+}
+
+// check refuses p when its tenant's list revokes it.
+func (v *revocations) check(p auth.Principal) error {
+	return v.list(p.Tenant).Check(p)
 }
 
 // reloadRevocations rereads the revocation lists of the default tenant

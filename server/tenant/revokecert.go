@@ -95,14 +95,5 @@ func (r *Revocations) validCerts(path string) error {
 // checkCert refuses c, a client certificate of tenant, when tenant's
 // list revokes it.
 func (v *revocations) checkCert(tenant string, c *x509.Certificate) error {
-	if v == nil {
-		return nil
-	}
-	v.mu.Lock()
-	e := v.m[tenant]
-	v.mu.Unlock()
-	if e == nil {
-		return nil
-	}
-	return e.r.CheckCertificate(tenant, c)
+	return v.list(tenant).CheckCertificate(tenant, c)
 }
