@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/knhk/knhk/runtime/cluster"
@@ -55,17 +56,30 @@ func (b bearerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 
 // Prober returns the cluster.Prober of a node whose peers' APIs need
 // the token and TLS: it reads a member's applied index from its status.
-func (s ClusterSecurity) Prober() cluster.Prober { return clusterProber{s.Client()} }
+func (s ClusterSecurity) Prober() cluster.Prober {
+	return s.StatusProber(cluster.StatusPath+"?local=1", "")
+}
 
-type clusterProber struct{ c *http.Client }
+// StatusProber returns a cluster.Prober that reads a member's applied
+// index from the [cluster.Status] its API serves at path, with s's
+// client (the token, TLS); what, when not empty, names what path is the
+// status of in an error (a tenant group's, say).
+func (s ClusterSecurity) StatusProber(path, what string) cluster.Prober {
+	return statusProber{c: s.Client(), path: path, what: what}
+}
 
-func (p clusterProber) Applied(ctx context.Context, m cluster.Member) (uint64, error) {
+type statusProber struct {
+	c          *http.Client
+	path, what string
+}
+
+func (p statusProber) Applied(ctx context.Context, m cluster.Member) (uint64, error) {
 	if m.API == "" {
 		return 0, fmt.Errorf("member %s has no API address", m.ID)
 	}
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, apiBase(m.API)+cluster.StatusPath+"?local=1", nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, apiBase(strings.TrimSuffix(m.API, "/"))+p.path, nil)
 	if err != nil {
 		return 0, err
 	}
@@ -75,6 +89,9 @@ func (p clusterProber) Applied(ctx context.Context, m cluster.Member) (uint64, e
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
+		if p.what != "" {
+			return 0, fmt.Errorf("member %s, %s: status %s", m.ID, p.what, resp.Status)
+		}
 		return 0, fmt.Errorf("member %s: status %s", m.ID, resp.Status)
 	}
 	var st cluster.Status
