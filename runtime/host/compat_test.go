@@ -55,7 +55,7 @@ func TestCompatDataDir(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := eng.Signal(ctx, id, "Go", []any{"ann", ToEngine(extra)}); err != nil {
+		if err := eng.Signal(ctx, id, "Go", []any{"ann", extra}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -74,7 +74,7 @@ func TestCompatDataDir(t *testing.T) {
 		}
 		eng := newEngine(st)
 		for _, id := range []string{"waiting", "done"} {
-			if err := eng.Start(ctx, id, "W", []any{ToEngine(v)}); err != nil {
+			if err := eng.Start(ctx, id, "W", []any{v}); err != nil {
 				t.Fatal(err)
 			}
 		}

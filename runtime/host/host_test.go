@@ -48,10 +48,9 @@ fn f(r: Rec) -> Rec = r
 	if err != nil {
 		t.Fatal(err)
 	}
-	x := ToEngine(v)
-	b, err := engine.EncodeEvent(&engine.Event{Kind: engine.EvDone, Values: []eval.Value{x}})
+	b, err := engine.EncodeEvent(&engine.Event{Kind: engine.EvDone, Values: []eval.Value{v}})
 	if err != nil {
-		t.Fatalf("the engine cannot encode %#v: %v", x, err)
+		t.Fatalf("the engine cannot encode %#v: %v", v, err)
 	}
 	ev, err := engine.DecodeEvent(b)
 	if err != nil {
@@ -113,7 +112,7 @@ workflow W(items: [Item]) -> string {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		if err := eng.Start(ctx, "c", "W", []any{ToEngine(v)}); err != nil {
+		if err := eng.Start(ctx, "c", "W", []any{v}); err != nil {
 			t.Fatal(err)
 		}
 		s, err := eng.Snapshot("c")

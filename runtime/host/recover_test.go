@@ -41,7 +41,7 @@ workflow W(o: Order) -> string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := newEngine(st).Start(ctx, "c", "W", []any{ToEngine(v)}); err != nil {
+	if err := newEngine(st).Start(ctx, "c", "W", []any{v}); err != nil {
 		t.Fatal(err)
 	}
 	if err := st.Close(); err != nil { // the process "crashes" here

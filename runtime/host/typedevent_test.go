@@ -100,7 +100,7 @@ func TestCompatTypedValues(t *testing.T) {
 				return fmt.Errorf("a %s slot: %w", p.TypeString(ty), err)
 			}
 			collectKinds(v, kinds)
-			*x = ToEngine(v)
+			*x = v
 			slots++
 			return nil
 		}); err != nil {

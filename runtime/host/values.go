@@ -1,8 +1,7 @@
-// This file implements what is left of the conversion between the
-// engine's values and eval's: nothing, since they are one
-// representation. These helpers remain for callers written against the
-// old API; FromEngine also types an untyped value (an event read from
-// the log, before it is applied) or a plain Go value.
+// This file implements the typing of a value the engine holds as an
+// eval value of its slot's type: the engine carries eval values, so
+// there is nothing to convert, but an untyped value (an event read from
+// the log, before it is applied) or a plain Go value gets its type.
 
 package host
 
@@ -10,12 +9,6 @@ import (
 	"github.com/knhk/knhk/compiler/ir"
 	"github.com/knhk/knhk/runtime/eval"
 )
-
-// ToEngine returns v as the engine holds it: v itself, since the engine
-// carries eval values.
-//
-// Deprecated: there is nothing to convert; pass v.
-func ToEngine(v eval.Value) eval.Value { return v }
 
 // FromEngine returns x, an eval.Value (possibly untyped, as a log or a
 // snapshot is read before it is applied) or a plain Go value
