@@ -70,8 +70,8 @@ func TrainAutoencoderTimed(traces [][]int, times [][]float64, acts int, o Option
 	if o.Ensemble == 0 {
 		o.Ensemble = 5
 	}
-	m := &AE{fz: newFeaturizer(traces, acts)}
-	if times != nil && len(KnownPaths(traces)) >= minDistinct {
+	m := &AE{fz: newFeaturizer(traces, acts), paths: KnownPaths(traces)}
+	if times != nil && len(m.paths) >= minDistinct {
 		// With a handful of paths the networks learn the cases one by
 		// one (below), and the durations, which vary from case to case
 		// where the paths do not, would take over their error: a young
@@ -122,7 +122,6 @@ func TrainAutoencoderTimed(traces [][]int, times [][]float64, acts int, o Option
 		}
 	}
 	m.ctx = trainContext(sel, acts, o)
-	m.paths = KnownPaths(traces)
 	for e := range o.Ensemble {
 		rng := rand.New(rand.NewPCG(o.Seed, 0x616e6f6d+uint64(e)))
 		hidden := min(64, max(2*o.Code, d/2))
