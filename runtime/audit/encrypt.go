@@ -246,10 +246,10 @@ func (k *Keys) openSpliced(id string, payload []byte) ([]byte, bool) {
 		return nil, false
 	}
 	ct := make([]byte, base64.RawURLEncoding.DecodedLen(n))
-	if _, err := base64.RawURLEncoding.Decode(ct, payload[start:start+n]); err != nil || len(ct) < g.NonceSize() {
+	if _, err := base64.RawURLEncoding.Decode(ct, payload[start:start+n]); err != nil {
 		return nil, false
 	}
-	pt, err := g.Open(nil, ct[:g.NonceSize()], ct[g.NonceSize():], []byte(ShredPrefix+id))
+	pt, err := openCT(g, id, ct)
 	if err != nil || len(pt) < 3 || pt[0] != '{' || pt[len(pt)-1] != '}' || bytes.HasPrefix(pt, []byte(`{"k":`)) {
 		return nil, false
 	}

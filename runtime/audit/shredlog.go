@@ -202,6 +202,12 @@ func decrypt(key []byte, caseID string, ct []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	return openCT(g, caseID, ct)
+}
+
+// openCT opens ct, a nonce and what encrypt sealed with it, with g, the
+// cipher of case caseID's key.
+func openCT(g cipher.AEAD, caseID string, ct []byte) ([]byte, error) {
 	if len(ct) < g.NonceSize() {
 		return nil, errors.New("an encrypted payload is cut short")
 	}
