@@ -384,6 +384,16 @@ func best(scores []float64, labels []Kind) (float64, float64) {
 	return bestTh, bestF
 }
 
+// durations returns the duration model of traces and times, on which
+// m was trained: the one m's case features hold when they hold one, so
+// that it is learned once, and otherwise a new one.
+func (m *AE) durations(traces [][]int, times [][]float64) *Durations {
+	if m.fz.dur != nil {
+		return m.fz.dur
+	}
+	return TrainDurations(traces, times)
+}
+
 // timesOf returns the times of trace i, or nil without times.
 func timesOf(times [][]float64, i int) []float64 {
 	if times == nil {

@@ -189,7 +189,7 @@ func EvaluateTimed(traces [][]int, times [][]float64, acts int, share float64, o
 	}
 	r := &Report{Traces: n, Train: nTrain, Test: len(test)}
 	ae := TrainAutoencoderTimed(fit, part(0, nFit), a, o)
-	dur := TrainDurations(fit, part(0, nFit))
+	dur := ae.durations(fit, part(0, nFit))
 	ng := TrainNGram(fit, a)
 	// One set of weights for both protocols, chosen on both sets of
 	// training injections together: each alone has a few dozen

@@ -21,7 +21,7 @@ func ScoreLog(l *export.Log, o Options) []float64 {
 	a := len(names) + 1
 	ae := TrainAutoencoderTimed(traces, times, a, o)
 	aeS := ae.ScoreTimed(traces, times)
-	dur := TrainDurations(traces, times)
+	dur := ae.durations(traces, times)
 	ng := TrainNGram(traces, a)
 	rng := rand.New(rand.NewPCG(o.Seed, 0x776569))
 	it, itT, labels := InjectTimed(traces, times, a, DefaultContamination, nil, rng)
