@@ -85,7 +85,7 @@ func (w *Worker) runBatched(ctx, base context.Context, abort context.CancelCause
 		}
 		done := make([]Outcome, len(sent))
 		for i, r := range sent {
-			done[i] = Outcome{ID: r.t.ID, LeaseToken: r.t.LeaseToken, Result: r.result, Failed: r.failed, Failure: r.failure}
+			done[i] = r.outcome()
 		}
 		go func() {
 			cctx, cancel := context.WithTimeout(context.WithoutCancel(base), wait+finalTimeout)
@@ -166,7 +166,7 @@ func (w *Worker) runBatched(ctx, base context.Context, abort context.CancelCause
 			case res.err != nil:
 				plain(res.sent...)
 				if ctx.Err() == nil {
-					backoff = min(max(2*backoff, 100*time.Millisecond), 5*time.Second)
+					backoff = nextBackoff(backoff)
 					w.o.Log.Warn("batched call failed; retrying", "err", res.err, "in", backoff)
 					retry = time.After(backoff)
 				}
@@ -184,13 +184,7 @@ func (w *Worker) runBatched(ctx, base context.Context, abort context.CancelCause
 			}
 			for _, t := range res.tasks {
 				running++
-				go func() {
-					r, ok := w.execute(base, t)
-					if !ok {
-						r = report{}
-					}
-					outcomes <- r
-				}()
+				go w.executeTo(base, t, outcomes)
 			}
 		}
 	}

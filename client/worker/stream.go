@@ -73,7 +73,7 @@ func (w *Worker) runStream(ctx, base context.Context, abort context.CancelCauseF
 			backoff = 0
 		}
 		if err != nil && ctx.Err() == nil {
-			backoff = min(max(2*backoff, 100*time.Millisecond), 5*time.Second)
+			backoff = nextBackoff(backoff)
 			w.o.Log.Warn("task stream broke; reopening", "err", err, "in", backoff)
 			sleep(ctx, backoff)
 		}
@@ -127,17 +127,10 @@ func (w *Worker) stream(ctx, base context.Context, s Streamer, wg *sync.WaitGrou
 	// One goroutine per slot runs the handlers, for the stream's life:
 	// a goroutine per task grew a new stack for each.
 	work := make(chan *Task, n)
-	run := func(t *Task) {
-		r, ok := w.execute(base, t)
-		if !ok {
-			r = report{}
-		}
-		outcomes <- r
-	}
 	for range n {
 		go func() {
 			for t := range work {
-				run(t)
+				w.executeTo(base, t, outcomes)
 			}
 		}()
 	}
@@ -198,7 +191,7 @@ func (w *Worker) stream(ctx, base context.Context, s Streamer, wg *sync.WaitGrou
 				select {
 				case work <- t:
 				default: // more than the credits granted: a slot of its own
-					go run(t)
+					go w.executeTo(base, t, outcomes)
 				}
 			}
 		case r := <-outcomes:
@@ -225,7 +218,7 @@ func (w *Worker) stream(ctx, base context.Context, s Streamer, wg *sync.WaitGrou
 					continue
 				}
 				sent[r.t.ID] = r
-				done = append(done, Outcome{ID: r.t.ID, LeaseToken: r.t.LeaseToken, Result: r.result, Failed: r.failed, Failure: r.failure})
+				done = append(done, r.outcome())
 			}
 			if !open {
 				continue

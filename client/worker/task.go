@@ -77,6 +77,27 @@ func (w *Worker) execute(base context.Context, t *Task) (r report, ok bool) {
 	return r, true
 }
 
+// outcome is r as the batched and streamed calls carry it.
+func (r report) outcome() Outcome {
+	return Outcome{ID: r.t.ID, LeaseToken: r.t.LeaseToken, Result: r.result, Failed: r.failed, Failure: r.failure}
+}
+
+// executeTo runs t (execute) and sends its outcome to out: the zero
+// report when there is nothing to report.
+func (w *Worker) executeTo(base context.Context, t *Task, out chan<- report) {
+	r, ok := w.execute(base, t)
+	if !ok {
+		r = report{}
+	}
+	out <- r
+}
+
+// nextBackoff is the wait after a failed call, backoff the last one:
+// doubled, from 100 ms up to 5 s.
+func nextBackoff(backoff time.Duration) time.Duration {
+	return min(max(2*backoff, 100*time.Millisecond), 5*time.Second)
+}
+
 // send reports r with the plain calls, retrying (see finish).
 func (w *Worker) send(base context.Context, r report) {
 	fctx, fcancel := context.WithTimeout(context.WithoutCancel(base), finalTimeout)

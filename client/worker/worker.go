@@ -127,7 +127,7 @@ func (w *Worker) Run(ctx context.Context) error {
 		if err != nil || t == nil {
 			<-slots
 			if err != nil && ctx.Err() == nil {
-				backoff = min(max(2*backoff, 100*time.Millisecond), 5*time.Second)
+				backoff = nextBackoff(backoff)
 				w.o.Log.Warn("poll failed; retrying", "err", err, "in", backoff)
 				sleep(ctx, backoff)
 			}
