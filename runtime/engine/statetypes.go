@@ -114,7 +114,7 @@ func paramTypes(ps []ir.Param) []ir.TypeID {
 	return out
 }
 
-// walker carries WalkValues' callback and its first error.
+// walker carries WalkSlots' callback and its first error.
 type walker struct {
 	m   *Machine
 	fn  func(*eval.Value, ir.TypeID) error
@@ -135,35 +135,6 @@ func (w *walker) all(vs []eval.Value, ts []ir.TypeID) {
 	for i := range vs {
 		w.one(&vs[i], ts[i])
 	}
-}
-
-// WalkValues is [Machine.WalkSlots] for a caller that holds values as
-// Go interfaces: fn gets each slot's value boxed (nil for an unset
-// variable) and may store an eval.Value, or nil, back through the
-// pointer.
-func (m *Machine) WalkValues(s *State, fn func(v *any, t ir.TypeID) error) error {
-	return m.WalkSlots(s, func(v *eval.Value, t ir.TypeID) error {
-		var x any
-		if v.Kind() != ir.KindVoid || m.Prog.KindOf(t) == ir.KindVoid {
-			x = *v
-		}
-		if err := fn(&x, t); err != nil {
-			return err
-		}
-		switch y := x.(type) {
-		case nil:
-			*v = eval.Value{}
-		case eval.Value:
-			*v = y
-		default:
-			r, err := eval.FromPlain(m.Prog, y, t)
-			if err != nil {
-				return err
-			}
-			*v = r
-		}
-		return nil
-	})
 }
 
 // typeState types the values of s, decoded from a snapshot without their

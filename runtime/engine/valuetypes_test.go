@@ -1,7 +1,7 @@
 // This file fuzzes the typing of logged values: whatever an event names
 // (frames, transitions, invocations, candidates, hooks that the state
 // does not have), TypesOf answers without panicking, and what it types
-// has one type per value; WalkValues walks any state an event leads to.
+// has one type per value; WalkSlots walks any state an event leads to.
 
 package engine
 
@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/knhk/knhk/compiler/ir"
+	"github.com/knhk/knhk/runtime/eval"
 )
 
 func FuzzTypesOf(f *testing.F) {
@@ -43,7 +44,7 @@ func FuzzTypesOf(f *testing.F) {
 				t.Fatalf("types %+v for %+v", vt, ev)
 			}
 			_ = m.Apply(&s, ev)
-			if err := m.WalkValues(&s, func(*any, ir.TypeID) error { return nil }); err != nil {
+			if err := m.WalkSlots(&s, func(*eval.Value, ir.TypeID) error { return nil }); err != nil {
 				t.Fatal(err)
 			}
 		}

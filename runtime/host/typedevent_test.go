@@ -91,11 +91,11 @@ func TestCompatTypedValues(t *testing.T) {
 			t.Fatal(err)
 		}
 		slots := 0
-		if err := m.WalkValues(back, func(x *any, ty ir.TypeID) error {
-			if *x == nil && p.KindOf(ty) != ir.KindOptional && p.KindOf(ty) != ir.KindVoid {
+		if err := m.WalkSlots(back, func(x *eval.Value, ty ir.TypeID) error {
+			if x.Kind() == ir.KindVoid && p.KindOf(ty) != ir.KindOptional && p.KindOf(ty) != ir.KindVoid {
 				return nil // an unset variable
 			}
-			v, err := FromEngine(p, *x, ty)
+			v, err := eval.Retype(p, *x, ty)
 			if err != nil {
 				return fmt.Errorf("a %s slot: %w", p.TypeString(ty), err)
 			}
