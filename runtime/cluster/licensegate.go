@@ -41,8 +41,7 @@ func (g *LicenseGate) Enforcer() *license.Enforcer { return g.enf }
 func (g *LicenseGate) Attach(n *Node) {
 	g.fsm = n.FSM()
 	g.meter = NewMeter(g.fsm)
-	fsm := g.fsm
-	g.enf.Running = fsm.Running
+	g.enf.Running = g.fsm.Running
 }
 
 // AdmitStart admits a new case of workflow or refuses it with a
