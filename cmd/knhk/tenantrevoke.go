@@ -48,13 +48,18 @@ func runTenantRevoke(e *env, data, id string, rf revokeFlags, subject string) in
 		return tenantFail(e, err)
 	}
 	now := time.Now()
+	var done string
 	switch {
 	case rf.jti != "":
 		err = r.RevokeToken(rf.jti, now)
+		done = fmt.Sprintf("revoked token %s of tenant %s; a running server refuses it within a second", rf.jti, id)
 	case rf.serial != "":
 		err = r.RevokeCertificate(rf.serial, now) // server/tenant revokecert.go
+		serial, _ := tenant.ParseSerial(rf.serial)
+		done = fmt.Sprintf("revoked client certificate serial %s of tenant %s; a running server refuses it within a second", serial, id)
 	default:
 		err = r.RevokeSubject(subject, now)
+		done = fmt.Sprintf("revoked the tokens of subject %s of tenant %s issued up to now; a running server refuses them within a second", subject, id)
 	}
 	if err != nil {
 		return usageError(e, "%v", err)
@@ -62,14 +67,6 @@ func runTenantRevoke(e *env, data, id string, rf revokeFlags, subject string) in
 	if err := r.Save(data, id); err != nil {
 		return tenantFail(e, err)
 	}
-	switch {
-	case rf.jti != "":
-		fmt.Fprintf(e.stderr, "revoked token %s of tenant %s; a running server refuses it within a second\n", rf.jti, id)
-	case rf.serial != "":
-		serial, _ := tenant.ParseSerial(rf.serial)
-		fmt.Fprintf(e.stderr, "revoked client certificate serial %s of tenant %s; a running server refuses it within a second\n", serial, id)
-	default:
-		fmt.Fprintf(e.stderr, "revoked the tokens of subject %s of tenant %s issued up to now; a running server refuses them within a second\n", subject, id)
-	}
+	fmt.Fprintln(e.stderr, done)
 	return exitOK
 }
