@@ -49,7 +49,11 @@ func (s *Service) CompleteAndPollTasks(ctx context.Context, queueName, worker st
 		return nil, nil, err
 	}
 	defer s.leave()
-	return batchTasks(ctx, s.stopCtx, s.broker, queueName, worker, done, max, wait)
+	if err := checkBatch(queueName, done, max, wait); err != nil {
+		return nil, nil, err
+	}
+	tasks, errs = batchTasks(ctx, s.stopCtx, s.broker, queueName, worker, done, max, wait)
+	return tasks, errs, nil
 }
 
 // checkBatch validates the call as a whole.
@@ -71,14 +75,12 @@ func checkBatch(queueName string, done []TaskOutcome, max int, wait time.Duratio
 	return nil
 }
 
-// batchTasks is CompleteAndPollTasks over b; stop ends a poll early (a
-// drain), nil for none. The cluster's leader runs it over its broker.
-func batchTasks(ctx, stop context.Context, b *queue.Broker, queueName, worker string, done []TaskOutcome, max int, wait time.Duration) ([]queue.Task, []error, error) {
-	if err := checkBatch(queueName, done, max, wait); err != nil {
-		return nil, nil, err
-	}
+// batchTasks is CompleteAndPollTasks over b, of a call checkBatch
+// passed; stop ends a poll early (a drain), nil for none. The cluster's
+// leader runs it over its broker.
+func batchTasks(ctx, stop context.Context, b *queue.Broker, queueName, worker string, done []TaskOutcome, max int, wait time.Duration) ([]queue.Task, []error) {
 	errs := completeBatch(ctx, b, done, "completions")
-	return pollBatch(ctx, stop, b, queueName, worker, max, wait), errs, nil
+	return pollBatch(ctx, stop, b, queueName, worker, max, wait), errs
 }
 
 // completeBatch applies done concurrently, so that the engine commits

@@ -79,9 +79,6 @@ func (r *clusterRPC) CompleteAndPollTasks(ctx context.Context, req *connect.Requ
 	if err != nil {
 		return nil, err
 	}
-	tasks, errs, err := batchTasks(ctx, nil, b, m.GetQueue(), m.GetWorker(), done, int(m.GetMaxTasks()), wait)
-	if err != nil {
-		return nil, toConnect(err)
-	}
+	tasks, errs := batchTasks(ctx, nil, b, m.GetQueue(), m.GetWorker(), done, int(m.GetMaxTasks()), wait)
 	return connect.NewResponse(batchToWire(done, tasks, errs)), nil
 }
