@@ -38,11 +38,7 @@ func (r *bftRPC) GetHistory(_ context.Context, req *connect.Request[knhkv1.GetHi
 	if m.From < 0 {
 		return nil, connect.NewError(connect.CodeInvalidArgument, errNegative("from", m.From))
 	}
-	size := int(m.PageSize)
-	if size <= 0 {
-		size = 100
-	}
-	size = min(size, 1000)
+	size := pageSize(int(m.PageSize))
 	evs, _, ok := r.a.app.FSM().CaseEvents(m.CaseId)
 	if !ok {
 		return nil, bftConnectErr(fmt.Errorf("%w %s", engine.ErrUnknownCase, m.CaseId))

@@ -309,11 +309,7 @@ func listPage(m *knhkv1.ListCasesRequest) (from, size int, err error) {
 		}
 		from = n
 	}
-	size = int(m.PageSize)
-	if size <= 0 {
-		size = 100
-	}
-	return from, min(size, 1000), nil
+	return from, pageSize(int(m.PageSize)), nil
 }
 
 // listMatch reports whether s passes m's workflow, status and start-time

@@ -89,10 +89,7 @@ func (a *ClusterAPI) history(ctx context.Context, id string, from int64, size in
 	if from < 0 {
 		return nil, 0, fmt.Errorf("from is negative (%d)", from)
 	}
-	if size <= 0 {
-		size = 100
-	}
-	size = min(size, 1000)
+	size = pageSize(size)
 	evs, _, err := a.caseEvents(ctx, id, c)
 	if err != nil {
 		return nil, 0, err

@@ -100,10 +100,7 @@ func (s *Service) History(ctx context.Context, id string, from int64, size int, 
 	if from < 0 {
 		return nil, 0, errf(CodeInvalidArgument, "from", "from is negative (%d)", from)
 	}
-	if size <= 0 {
-		size = 100
-	}
-	size = min(size, 1000)
+	size = pageSize(size)
 	e, err := s.entry(id)
 	if err != nil {
 		return nil, 0, err

@@ -38,11 +38,7 @@ func (s *Service) List(r ListRequest) ([]Summary, string, error) {
 		}
 		from = n
 	}
-	size := r.PageSize
-	if size <= 0 {
-		size = 100
-	}
-	size = min(size, 1000)
+	size := pageSize(r.PageSize)
 	s.mu.Lock()
 	list := s.list
 	s.mu.Unlock()
@@ -77,4 +73,13 @@ func (e *caseEntry) listed() bool {
 	default:
 		return false
 	}
+}
+
+// pageSize is a page's size given the n asked for: 100 unless given,
+// at most 1000, as every listing and history of the API pages them.
+func pageSize(n int) int {
+	if n <= 0 {
+		return 100
+	}
+	return min(n, 1000)
 }
