@@ -17,27 +17,35 @@ import (
 func (c *fnGen) constInt(r ir.Reg) (int64, bool) {
 	if c.consts == nil {
 		c.consts = map[ir.Reg]int64{}
-		defs := map[ir.Reg]int{}
 		for _, blk := range c.fn.Blocks {
-			for _, p := range blk.Params {
-				defs[p] += 2
-			}
 			for i := range blk.Instrs {
 				in := &blk.Instrs[i]
-				defs[in.Dst]++
-				if in.Op == ir.OpConst && in.Const.Kind == ir.ConstInt && in.Dst >= 0 && int(in.Dst) < len(c.fn.Regs) && c.fn.Regs[in.Dst] == ir.Int {
+				if in.Op == ir.OpConst && in.Const.Kind == ir.ConstInt && in.Dst >= 0 && int(in.Dst) < len(c.fn.Regs) && c.fn.Regs[in.Dst] == ir.Int && c.definedOnce(in.Dst) {
 					c.consts[in.Dst] = in.Const.Int
 				}
-			}
-		}
-		for r := range c.consts {
-			if defs[r] != 1 || int(r) < len(c.fn.Params) {
-				delete(c.consts, r)
 			}
 		}
 	}
 	k, ok := c.consts[r]
 	return k, ok
+}
+
+// definedOnce reports whether register r is defined once, by an
+// instruction or as a block's parameter, and is not a parameter of the
+// function.
+func (c *fnGen) definedOnce(r ir.Reg) bool {
+	if c.defs == nil {
+		c.defs = map[ir.Reg]int{}
+		for _, blk := range c.fn.Blocks {
+			for _, p := range blk.Params {
+				c.defs[p]++
+			}
+			for i := range blk.Instrs {
+				c.defs[blk.Instrs[i].Dst]++
+			}
+		}
+	}
+	return c.defs[r] == 1 && int(r) >= len(c.fn.Params)
 }
 
 // divConst is x / k or x % k for op BinDiv or BinRem and register y the

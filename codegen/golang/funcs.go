@@ -114,6 +114,7 @@ type fnGen struct {
 	leaf   bool              // calls no function (see leaf)
 	sel    map[ir.Reg]string // registers holding a selection, by element representation (see findSels)
 	consts map[ir.Reg]int64  // registers holding an int constant (see constInt)
+	defs   map[ir.Reg]int    // definitions of each register (see definedOnce)
 }
 
 // leaf reports whether fn calls no function, directly or through a

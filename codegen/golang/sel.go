@@ -19,18 +19,13 @@ import (
 // only as the list of len or of a map that compiles to a loop over the
 // slice.
 func (c *fnGen) findSels() {
-	defs := map[ir.Reg]int{}
 	cand := map[ir.Reg]string{}
 	for _, blk := range c.fn.Blocks {
 		for i := range blk.Instrs {
 			in := &blk.Instrs[i]
-			defs[in.Dst]++
 			if e, ok := c.selectable(in); ok {
 				cand[in.Dst] = e
 			}
-		}
-		for _, p := range blk.Params {
-			defs[p]++
 		}
 	}
 	if len(cand) == 0 {
@@ -62,7 +57,7 @@ func (c *fnGen) findSels() {
 		}
 	}
 	for r, e := range cand {
-		if defs[r] == 1 && uses[r] > 0 && int(r) >= len(c.fn.Params) {
+		if uses[r] > 0 && c.definedOnce(r) {
 			if c.sel == nil {
 				c.sel = map[ir.Reg]string{}
 			}
