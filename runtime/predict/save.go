@@ -123,11 +123,12 @@ func Unmarshal(b []byte) (*Saved, error) {
 	m.enc = encoder{A: len(m.Names)}
 	m.Q, m.Level, m.MaxTarget = r.f64(), r.f64(), r.f64()
 	m.NextRounds, m.MedianRounds = int(r.u32()), int(r.u32())
-	dim := m.enc.dim()
 	for i, dst := range []**gbt.Model{&m.next, &m.median, &m.lo, &m.hi} {
-		want := 1
+		// The next-activity model learns from the first nextDim
+		// features only (Model.nextSet).
+		want, dim := 1, m.enc.dim()
 		if i == 0 {
-			want = len(m.Names) + 1
+			want, dim = len(m.Names)+1, m.enc.nextDim()
 		}
 		*dst = r.gbt(want, dim)
 	}
