@@ -21,7 +21,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -146,8 +145,7 @@ func decodeTenancy(b []byte) (*tenancy, error) {
 
 // serveTenancy answers a mirroring node with data's tenancy.
 func serveTenancy(w http.ResponseWriter, r *http.Request, data, token string) {
-	tok, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if subtle.ConstantTimeCompare([]byte(tok), []byte(token)) != 1 {
+	if !bearerIs(r, token) {
 		http.Error(w, "the tenancy needs the cluster's token", http.StatusUnauthorized)
 		return
 	}

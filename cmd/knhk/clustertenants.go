@@ -219,8 +219,7 @@ func (ct *clusterTenants) front(def http.Handler) http.Handler {
 
 // groupStatus answers a node's probe of tenant group id's status here.
 func (ct *clusterTenants) groupStatus(w http.ResponseWriter, r *http.Request, rest string) {
-	tok, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if subtle.ConstantTimeCompare([]byte(tok), []byte(ct.token)) != 1 {
+	if !bearerIs(r, ct.token) {
 		server.WriteError(w, r, connect.CodeUnauthenticated, "a tenant group's status needs the cluster's token")
 		return
 	}
@@ -239,6 +238,14 @@ func (ct *clusterTenants) groupStatus(w http.ResponseWriter, r *http.Request, re
 	}
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(st)
+}
+
+// bearerIs reports whether r's bearer token is token, compared in
+// constant time: the nodes' own routes (a group's status, the tenancy,
+// the usage) need the cluster's token.
+func bearerIs(r *http.Request, token string) bool {
+	tok, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	return subtle.ConstantTimeCompare([]byte(tok), []byte(token)) == 1
 }
 
 // close closes the tenants' groups on this node.
@@ -363,8 +370,7 @@ func withUsage(h http.Handler, n *cluster.Node, token string) http.Handler {
 			h.ServeHTTP(w, r)
 			return
 		}
-		tok, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if token != "" && subtle.ConstantTimeCompare([]byte(tok), []byte(token)) != 1 {
+		if token != "" && !bearerIs(r, token) {
 			server.WriteError(w, r, connect.CodeUnauthenticated, "missing or wrong bearer token")
 			return
 		}
