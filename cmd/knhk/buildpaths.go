@@ -46,16 +46,6 @@ func checkBuildPaths(o *buildOptions, file string) (buildPaths, error) {
 	return p, nil
 }
 
-// cause is the reason of a file system error without the path, which
-// the caller's message already names.
-func cause(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
-}
-
 // checkOut checks the binary's path: not a directory, in an existing
 // directory this process can write to.
 func checkOut(out string) (string, error) {
@@ -77,7 +67,7 @@ func checkOut(out string) (string, error) {
 		return "", fmt.Errorf("-o %s: %s is not a directory", out, parent)
 	}
 	if err := probeWritable(parent); err != nil {
-		return "", fmt.Errorf("-o %s: cannot write to %s: %v", out, parent, cause(err))
+		return "", fmt.Errorf("-o %s: cannot write to %s: %v", out, parent, unwrapPathError(err))
 	}
 	return abs, nil
 }
@@ -110,7 +100,7 @@ func checkEmitDir(dir string) (string, error) {
 		d = up
 	}
 	if err := probeWritable(d); err != nil {
-		return "", fmt.Errorf("--emit-go %s: cannot write to %s: %v", dir, d, cause(err))
+		return "", fmt.Errorf("--emit-go %s: cannot write to %s: %v", dir, d, unwrapPathError(err))
 	}
 	return abs, nil
 }
