@@ -75,8 +75,7 @@ func (m *Mux) guard(h http.Handler) http.Handler {
 		if len(want) > 0 {
 			got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 			if !ok || subtle.ConstantTimeCompare([]byte(got), want) != 1 {
-				w.Header().Set("WWW-Authenticate", `Bearer realm="knhk"`)
-				writeUnauthenticated(w, r)
+				WriteError(w, r, connect.CodeUnauthenticated, "missing or wrong bearer token")
 				return
 			}
 		}
@@ -98,25 +97,6 @@ func (m *Mux) guard(h http.Handler) http.Handler {
 		}
 		h.ServeHTTP(w, r)
 	})
-}
-
-// writeUnauthenticated answers in the protocol the client speaks, so a
-// Connect or gRPC client sees CodeUnauthenticated.
-func writeUnauthenticated(w http.ResponseWriter, r *http.Request) {
-	ct := r.Header.Get("Content-Type")
-	switch {
-	case strings.HasPrefix(ct, "application/grpc"):
-		w.Header().Set("Content-Type", ct)
-		w.Header().Set("Grpc-Status", "16")
-		w.Header().Set("Grpc-Message", "missing or wrong bearer token")
-		w.WriteHeader(http.StatusOK)
-	case strings.HasPrefix(ct, "application/connect+"):
-		writeStreamError(w, ct, connect.CodeUnauthenticated, "missing or wrong bearer token")
-	default:
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusUnauthorized)
-		w.Write([]byte(`{"code":"unauthenticated","message":"missing or wrong bearer token"}`))
-	}
 }
 
 // WriteError answers r with a Connect error of code and msg in the
