@@ -28,49 +28,7 @@ func (f *fakeEval) Eval(_ context.Context, fn *ir.Func, env Env) (eval.Value, er
 		return eval.Value{}, fmt.Errorf("fake evaluator has no %s", fn.Name)
 	}
 	x, err := g(env)
-	return val(x), err
-}
-
-// val is x, a Go value a fake returns, as an eval value: int64, bool,
-// string, float64, time.Duration, time.Time and []any become the
-// value of that kind, nil void, an eval.Value itself.
-func val(x any) eval.Value {
-	switch y := x.(type) {
-	case nil:
-		return eval.Value{}
-	case eval.Value:
-		return y
-	case int64:
-		return eval.Int(y)
-	case int:
-		return eval.Int(int64(y))
-	case bool:
-		return eval.Bool(y)
-	case string:
-		return eval.Str(y)
-	case float64:
-		return eval.Float(y)
-	case time.Duration:
-		return eval.Duration(y)
-	case time.Time:
-		return eval.Time(y)
-	case []any:
-		out := make([]eval.Value, len(y))
-		for i, e := range y {
-			out[i] = val(e)
-		}
-		return eval.List(out)
-	}
-	panic(fmt.Sprintf("val: a %T", x))
-}
-
-// vals is val of each of xs.
-func vals(xs ...any) []eval.Value {
-	out := make([]eval.Value, len(xs))
-	for i, x := range xs {
-		out[i] = val(x)
-	}
-	return out
+	return eval.Of(x), err
 }
 
 // plain is v as a Go value (eval.Plain), for comparing with what a
@@ -129,7 +87,7 @@ func (w *fakeWorker) Invoke(ctx context.Context, inv Invocation) (eval.Value, er
 	defer func() { w.mu.Lock(); w.inFlight--; w.mu.Unlock() }()
 	if b != nil {
 		x, err := b(ctx, inv)
-		return val(x), err
+		return eval.Of(x), err
 	}
 	return eval.Str(name + "-ok"), nil
 }

@@ -18,7 +18,7 @@ func TestApplyRandomEvents(t *testing.T) {
 	m := x.eng.Machine()
 	events := x.log.Events("c")
 	r := rand.New(rand.NewPCG(1, 2))
-	values := [][]eval.Value{nil, {}, vals(int64(1)), vals([]any{int64(1), int64(2)}), vals("x", nil)}
+	values := [][]eval.Value{nil, {}, eval.Values(int64(1)), eval.Values([]any{int64(1), int64(2)}), eval.Values("x", nil)}
 	for round := range 300 {
 		s := State{ID: "c"}
 		stop := r.IntN(len(events))

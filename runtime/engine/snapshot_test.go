@@ -263,15 +263,15 @@ func TestSnapshotEveryField(t *testing.T) {
 	var calls []*Inv
 	for i, tr := range rich.Transitions {
 		if tr.Call != nil {
-			calls = append(calls, &Inv{ID: int32(i + 1), Frame: 1, Trans: int32(i), Call: tr.Call, Args: vals(int64(i), "a"),
-				Attempt: 2, Attempts: 3, Timeout: 5, Waiting: true, Due: 9, Comp: true, Hook: true, Started: 4, Features: vals("eu", 2.5), Scope: 1})
+			calls = append(calls, &Inv{ID: int32(i + 1), Frame: 1, Trans: int32(i), Call: tr.Call, Args: eval.Values(int64(i), "a"),
+				Attempt: 2, Attempts: 3, Timeout: 5, Waiting: true, Due: 9, Comp: true, Hook: true, Started: 4, Features: eval.Values("eu", 2.5), Scope: 1})
 		}
 	}
 	for _, v := range calls[1:] {
 		v.Comp, v.Hook = false, false // a call of the frame's transition
 	}
-	g := &Group{Trans: 4, Items: vals(int64(1), []any{"x"}), Args: vals([]any{"k", 2.5}), Next: 1, Running: 1,
-		Done: 1, Limit: 2, Quorum: 1, Results: vals("r", nil), Joined: true, Closed: true}
+	g := &Group{Trans: 4, Items: eval.Values(int64(1), []any{"x"}), Args: eval.Values([]any{"k", 2.5}), Next: 1, Running: 1,
+		Done: 1, Limit: 2, Quorum: 1, Results: eval.Values("r", nil), Joined: true, Closed: true}
 	f := &Frame{ID: 1, Net: int32(len(x.p.Nets) - 1), Parent: -1, Trans: 3, Index: 2,
 		Marking: make([]int32, len(m.nets[len(x.p.Nets)-1].init)), Vars: []eval.Value{eval.Bytes([]byte("b"))}, Alias: []int32{-1},
 		Result: eval.Str("fr"), Groups: []*Group{g}, Held: []string{"m1", "m1"}, Scope: 4, Ending: true}
@@ -279,9 +279,9 @@ func TestSnapshotEveryField(t *testing.T) {
 	f.calls = int32(len(calls)) // derived from Invs by DecodeState
 	s := &State{ID: "c", Net: f.Net, Status: Failing, Result: eval.Int(3), Error: "e", ErrorLoc: ir.Loc{File: 1, Span: source.Span{Start: 2, End: 5}}, Now: 7, Frames: []*Frame{f}, Invs: calls,
 		Timers: []Timer{{Frame: 1, Trans: 2, Due: 3}}, Inbox: []Received{{Name: "Go", Payload: []eval.Value{}}},
-		Comp: []Undo{{Call: calls[0].Call, Args: vals("u")}}, CompErrors: []string{"undo failed"}, Cancel: true,
+		Comp: []Undo{{Call: calls[0].Call, Args: eval.Values("u")}}, CompErrors: []string{"undo failed"}, Cancel: true,
 		HookQ: []HookRef{{Frame: 0, Hook: 1}, {Frame: 1, Hook: 2}}, HookErrors: []string{"hook h: failed"}, Closing: Completed, NextFrame: 2, NextInv: 9,
-		Outbox:   []Mail{{ID: "c/send/3", From: "c", To: "d", Workflow: "W", Signal: "Go", Payload: vals(int64(1), "p"), Loc: ir.Loc{File: 1, Span: source.Span{Start: 3, End: 4}}}},
+		Outbox:   []Mail{{ID: "c/send/3", From: "c", To: "d", Workflow: "W", Signal: "Go", Payload: eval.Values(int64(1), "p"), Loc: ir.Loc{File: 1, Span: source.Span{Start: 3, End: 4}}}},
 		NextSend: 4, MailSeen: map[string]int32{"e": 0, "f": 3}, Undelivered: []string{"signal Go to case x: unknown case x"}}
 	for _, v := range []any{s, f, g, calls[0], &s.Timers[0], &s.Inbox[0], &s.Comp[0], &s.HookQ[1], &s.Outbox[0]} {
 		if name := nonZero(v); name != "" {
