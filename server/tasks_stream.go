@@ -57,7 +57,7 @@ func serveWork(ctx, stop context.Context, b *queue.Broker, st *workStream) error
 	}
 	w := &streamWorker{b: b, st: st, queue: q, name: first.GetWorker(), granted: make(chan struct{}, 1),
 		jobs: make(chan []TaskOutcome), quit: make(chan struct{})}
-	defer close(w.quit) // the appliers, idle by then
+	defer close(w.quit) // the appliers, idle by then, and the receiver
 	// An empty first answer tells the worker that the stream works.
 	if err := w.send(&knhkv1.WorkTasksResponse{}); err != nil {
 		return err
@@ -70,8 +70,6 @@ func serveWork(ctx, stop context.Context, b *queue.Broker, st *workStream) error
 	// a drain need not wait for the worker's next message. It ends when
 	// the handler returns and the stream is closed.
 	in := make(chan *knhkv1.WorkTasksRequest)
-	quit := make(chan struct{})
-	defer close(quit)
 	var inErr error
 	go func() {
 		defer close(in)
@@ -83,7 +81,7 @@ func serveWork(ctx, stop context.Context, b *queue.Broker, st *workStream) error
 			}
 			select {
 			case in <- m:
-			case <-quit:
+			case <-w.quit:
 				return
 			}
 		}
@@ -150,8 +148,8 @@ type streamWorker struct {
 	st          *workStream
 	queue, name string
 	sendMu      sync.Mutex // Send is not safe for concurrent use
-	// jobs hands a message's outcomes to an idle applier; quit ends
-	// the appliers.
+	// jobs hands a message's outcomes to an idle applier; quit, closed
+	// when the handler returns, ends the appliers and the receiver.
 	jobs chan []TaskOutcome
 	quit chan struct{}
 	// hello is set once the first response is sent, ended when the
