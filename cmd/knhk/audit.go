@@ -127,47 +127,66 @@ func runAuditExport(e *env, data, srv, tenantID, format, out string) int {
 // fetchAuditExport asks the server at srv for the export, with the
 // CLI's bearer token.
 func fetchAuditExport(e *env, srv, format string) ([]byte, int) {
-	if !strings.Contains(srv, "://") {
-		srv = "http://" + srv
-	}
-	req, err := http.NewRequest(http.MethodGet, strings.TrimRight(srv, "/")+tenant.AuditExportPath+"?format="+url.QueryEscape(format), nil)
-	if err != nil {
-		fmt.Fprintf(e.stderr, "knhk: --server: %v\n", err)
-		return nil, exitUser
-	}
-	tok, err := bearerToken()
-	if err != nil {
-		fmt.Fprintf(e.stderr, "knhk: the bearer token file: %v\n", err)
-		return nil, exitUser
-	}
-	if tok != "" {
-		req.Header.Set("Authorization", "Bearer "+tok)
-	}
-	resp, err := nonceClient().Do(req)
-	if err != nil {
-		fmt.Fprintf(e.stderr, "knhk: server unavailable: %v\n", err)
-		return nil, exitUser
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<30))
-	if err != nil {
-		fmt.Fprintf(e.stderr, "knhk: reading the export: %v\n", err)
-		return nil, exitUser
+	resp, b, code := callFront(e, "knhk", "the export", http.MethodGet, srv, tenant.AuditExportPath+"?format="+url.QueryEscape(format), 1<<30)
+	if code != exitOK {
+		return nil, code
 	}
 	if resp.StatusCode == http.StatusNotFound {
 		fmt.Fprintf(e.stderr, "knhk: %s keeps no audit log (only knhk serve --tenants does); export it locally with --data\n", srv)
 		return nil, exitUser
 	}
 	if resp.StatusCode != http.StatusOK {
-		var msg struct{ Code, Message string }
-		if json.Unmarshal(b, &msg) == nil && msg.Message != "" {
-			fmt.Fprintf(e.stderr, "knhk: audit export refused (%s): %s\n", msg.Code, msg.Message)
-		} else {
-			fmt.Fprintf(e.stderr, "knhk: audit export refused: %s %s\n", resp.Status, strings.TrimSpace(string(b)))
-		}
+		reportRefused(e, "knhk", "audit export", resp, b)
 		return nil, exitUser
 	}
 	return b, exitOK
+}
+
+// callFront sends a request of method for path (with its query) to the
+// tenant front at srv, with the CLI's bearer token, and returns the
+// answer and up to limit bytes of its body, called body in a failure to
+// read it. code is exitUser once it reported, as prog, that no (whole)
+// answer came.
+func callFront(e *env, prog, body, method, srv, path string, limit int64) (*http.Response, []byte, int) {
+	if !strings.Contains(srv, "://") {
+		srv = "http://" + srv
+	}
+	req, err := http.NewRequest(method, strings.TrimRight(srv, "/")+path, nil)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "%s: --server: %v\n", prog, err)
+		return nil, nil, exitUser
+	}
+	tok, err := bearerToken()
+	if err != nil {
+		fmt.Fprintf(e.stderr, "%s: the bearer token file: %v\n", prog, err)
+		return nil, nil, exitUser
+	}
+	if tok != "" {
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
+	resp, err := nonceClient().Do(req)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "%s: server unavailable: %v\n", prog, err)
+		return nil, nil, exitUser
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, limit))
+	if err != nil {
+		fmt.Fprintf(e.stderr, "%s: reading %s: %v\n", prog, body, err)
+		return nil, nil, exitUser
+	}
+	return resp, b, exitOK
+}
+
+// reportRefused reports, as prog, the front's refusal of what: its
+// error's code and message, else the answer's status and body.
+func reportRefused(e *env, prog, what string, resp *http.Response, b []byte) {
+	var msg struct{ Code, Message string }
+	if json.Unmarshal(b, &msg) == nil && msg.Message != "" {
+		fmt.Fprintf(e.stderr, "%s: %s refused (%s): %s\n", prog, what, msg.Code, msg.Message)
+	} else {
+		fmt.Fprintf(e.stderr, "%s: %s refused: %s %s\n", prog, what, resp.Status, strings.TrimSpace(string(b)))
+	}
 }
 
 func runAuditVerify(e *env, data, evidence, trustPath string, policy sign.Policy) int {

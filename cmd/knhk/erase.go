@@ -15,7 +15,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -300,7 +299,7 @@ func runTenantErase(e *env, data, id string) int {
 }
 
 func openLocalService(dir string) (*server.Service, error) {
-	svc, err := openEncrypted(dir, server.Options{IndexEvery: -1, NoPark: false})
+	svc, err := openEncrypted(dir, server.Options{IndexEvery: -1})
 	if err != nil {
 		if strings.Contains(err.Error(), "another knhk serve has") {
 			return nil, fmt.Errorf("%v\n(a server holds %s: erase through it with knhk case erase --server URL)", err, dir)
@@ -319,40 +318,16 @@ func closeLocalService(svc *server.Service) error {
 // eraseRemote asks the server at srv for an erasure, with the CLI's
 // bearer token (an admin's).
 func eraseRemote(e *env, srv string, q url.Values) int {
-	if !strings.Contains(srv, "://") {
-		srv = "http://" + srv
+	resp, b, code := callFront(e, "knhk case", "the answer", http.MethodPost, srv, tenant.ErasePath+"?"+q.Encode(), 1<<20) // audit.go
+	if code != exitOK {
+		return code
 	}
-	req, err := http.NewRequest(http.MethodPost, strings.TrimRight(srv, "/")+tenant.ErasePath+"?"+q.Encode(), nil)
-	if err != nil {
-		fmt.Fprintf(e.stderr, "knhk case: --server: %v\n", err)
-		return exitUser
-	}
-	tok, err := bearerToken()
-	if err != nil {
-		fmt.Fprintf(e.stderr, "knhk case: the bearer token file: %v\n", err)
-		return exitUser
-	}
-	if tok != "" {
-		req.Header.Set("Authorization", "Bearer "+tok)
-	}
-	resp, err := nonceClient().Do(req)
-	if err != nil {
-		fmt.Fprintf(e.stderr, "knhk case: server unavailable: %v\n", err)
-		return exitUser
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if resp.StatusCode == http.StatusNotFound && !json.Valid(b) {
 		fmt.Fprintf(e.stderr, "knhk case: %s does not erase (only knhk serve --tenants does); erase locally with --data\n", srv)
 		return exitUser
 	}
 	if resp.StatusCode != http.StatusOK {
-		var msg struct{ Code, Message string }
-		if json.Unmarshal(b, &msg) == nil && msg.Message != "" {
-			fmt.Fprintf(e.stderr, "knhk case: erasure refused (%s): %s\n", msg.Code, msg.Message)
-		} else {
-			fmt.Fprintf(e.stderr, "knhk case: erasure refused: %s %s\n", resp.Status, strings.TrimSpace(string(b)))
-		}
+		reportRefused(e, "knhk case", "erasure", resp, b)
 		return exitUser
 	}
 	var ans tenant.EraseAnswer
