@@ -37,11 +37,29 @@ func modelPath(data, workflow string) string {
 func completedOf(cases []minedCase, workflow, skip string) *export.Log {
 	l := &export.Log{}
 	for _, c := range cases {
-		if c.row.Status == "completed" && c.row.Workflow == workflow && c.row.ID != skip {
+		if completedIn(c, workflow) && c.row.ID != skip {
 			l.Traces = append(l.Traces, completions(c.trace))
 		}
 	}
 	return l
+}
+
+// completedIn reports whether c is a completed case of workflow.
+func completedIn(c minedCase, workflow string) bool {
+	return c.row.Status == "completed" && c.row.Workflow == workflow
+}
+
+// completedCount is how many completed cases workflow has: the count a
+// saved model is judged by, without copying their events as
+// completedOf would.
+func completedCount(cases []minedCase, workflow string) int {
+	n := 0
+	for _, c := range cases {
+		if completedIn(c, workflow) {
+			n++
+		}
+	}
+	return n
 }
 
 func runPredictSave(e *env, o *predictOptions) int {
@@ -122,7 +140,7 @@ func predictSavedCase(warn io.Writer, data, id string, mo predict.Options) (*pre
 			why = err.Error()
 		default:
 			var ok bool
-			if ok, why = s.Usable(target.row.Descriptor, len(completedOf(cases, wf, "").Traces)); ok {
+			if ok, why = s.Usable(target.row.Descriptor, completedCount(cases, wf)); ok {
 				pr, k, err := s.Model.PredictTrace(run)
 				if err == nil {
 					return &predicted{id: id, workflow: wf, events: k, pr: pr, level: s.Model.Level, trainedOn: s.Cases}, nil
