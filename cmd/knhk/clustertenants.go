@@ -319,7 +319,7 @@ func openTenantGroup(cfg clusterTenantsConfig, id string, admit func(string) (fu
 		ID: cfg.c.node, API: cfg.api, Labels: cfg.labels, Dir: dir, Bootstrap: cfg.founding,
 		Program: cfg.comp.prog, Eval: eval, Worker: workerFor(cfg.comp.prog), WorkerFor: workerFor, Queue: q,
 		Compile: server.ClusterCompile, Transport: tr, Voters: cfg.c.voters, LogOutput: cfg.lines,
-		Prober:     groupProber{c: cfg.sec.Client(), group: id},
+		Prober:     cfg.sec.StatusProber(groupStatusPrefix+id+"/status", "tenant "+id),
 		AdmitStart: admitStart, AdmitDeploy: admitDeploy,
 	})
 	if err != nil {
@@ -438,42 +438,6 @@ func tenantLicenseGate(data, id string, logger *slog.Logger) (*cluster.LicenseGa
 	enf := license.NewEnforcer(l)
 	enf.Warn = func(msg string) { logger.Warn(msg) }
 	return cluster.NewLicenseGate(enf), nil
-}
-
-// groupProber reads a member's applied index of one tenant group, at
-// the member's groupStatusPrefix route, with the cluster's token.
-type groupProber struct {
-	c     *http.Client
-	group string
-}
-
-func (p groupProber) Applied(ctx context.Context, m cluster.Member) (uint64, error) {
-	if m.API == "" {
-		return 0, fmt.Errorf("member %s has no API address", m.ID)
-	}
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-	defer cancel()
-	base := strings.TrimSuffix(m.API, "/")
-	if !strings.Contains(base, "://") {
-		base = "http://" + base
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+groupStatusPrefix+p.group+"/status", nil)
-	if err != nil {
-		return 0, err
-	}
-	resp, err := p.c.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return 0, fmt.Errorf("member %s, tenant %s: status %s", m.ID, p.group, resp.Status)
-	}
-	var st cluster.Status
-	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
-		return 0, err
-	}
-	return st.Applied, nil
 }
 
 // usageCollector exports this month's usage as the tenant's log records
