@@ -230,7 +230,7 @@ func (r *bftRPC) QueryCase(ctx context.Context, req *connect.Request[knhkv1.Quer
 	if !ok {
 		return nil, bftConnectErr(fmt.Errorf("%w %s", engine.ErrUnknownCase, req.Msg.CaseId))
 	}
-	out, err := queryCase(ctx, clusterQueryEval(r.a.Kernels), r.a.prog, st, req.Msg.CaseId, req.Msg.Name)
+	out, err := queryCase(ctx, queryEvaluator(r.a.Kernels), r.a.prog, st, req.Msg.CaseId, req.Msg.Name)
 	if err != nil {
 		return nil, err
 	}

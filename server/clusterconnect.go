@@ -208,7 +208,7 @@ func (r *clusterRPC) QueryCase(ctx context.Context, req *connect.Request[knhkv1.
 		return nil, connectErr(err)
 	}
 	prog := r.a.progOf(req.Msg.CaseId)
-	out, err := queryCase(ctx, clusterQueryEval(r.a.Kernels), prog, v.State, req.Msg.CaseId, req.Msg.Name)
+	out, err := queryCase(ctx, queryEvaluator(r.a.Kernels), prog, v.State, req.Msg.CaseId, req.Msg.Name)
 	if err != nil {
 		return nil, err
 	}
