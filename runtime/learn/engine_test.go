@@ -157,7 +157,7 @@ func engineLearns(t *testing.T, alg Algorithm) {
 		region string
 		want   int
 	}{{"eu", 0}, {"us", 1}} {
-		if k, _ := pol.Greedy("carrier", eval.Values([]any{tc.region, int64(3)}...), nil); k != tc.want {
+		if k, _ := pol.Greedy("carrier", eval.Values(tc.region, int64(3)), nil); k != tc.want {
 			t.Errorf("in %s the policy prefers candidate %d, want %d", tc.region, k, tc.want)
 		}
 	}
@@ -175,7 +175,7 @@ func engineLearns(t *testing.T, alg Algorithm) {
 		region string
 		want   int
 	}{{"eu", 0}, {"us", 1}} {
-		if k, _ := again.Greedy("carrier", eval.Values([]any{tc.region, int64(3)}...), nil); k != tc.want {
+		if k, _ := again.Greedy("carrier", eval.Values(tc.region, int64(3)), nil); k != tc.want {
 			t.Errorf("after a restart in %s the policy prefers candidate %d, want %d", tc.region, k, tc.want)
 		}
 	}
@@ -226,7 +226,7 @@ func TestEngineAvoidsFailingCandidate(t *testing.T) {
 		pol.Flush(ctx)
 	}
 	// ups is the faster carrier in the eu, but it is down.
-	if k, _ := pol.Greedy("carrier", eval.Values([]any{"eu", int64(1)}...), nil); k != 1 {
+	if k, _ := pol.Greedy("carrier", eval.Values("eu", int64(1)), nil); k != 1 {
 		t.Errorf("the policy prefers candidate %d, want 1 (fedex): ups always fails", k)
 	}
 	if failed > 15 {

@@ -33,7 +33,7 @@ func TestEncodeKeys(t *testing.T) {
 	}
 	b := encoder{kinds: []featureKind{fNumber}, bins: [][]float64{{10, 100}}}
 	for x, want := range map[float64]string{5: "(-inf,10]", 10: "(-inf,10]", 50: "(10,100]", 500: "(100,+inf]"} {
-		if in, _ := b.encode(eval.Values([]any{x}...)); in.key != want {
+		if in, _ := b.encode(eval.Values(x)); in.key != want {
 			t.Errorf("bins [10 100]: %v in %s, want %s", x, in.key, want)
 		}
 	}

@@ -109,7 +109,7 @@ func TestForeignFileIsRefused(t *testing.T) {
 			t.Fatal(err)
 		}
 		for range 10 {
-			p.Learn("carrier", eval.Values([]any{"eu", int64(1)}...), 0, -2, true)
+			p.Learn("carrier", eval.Values("eu", int64(1)), 0, -2, true)
 		}
 		p.Flush(ctx)
 		if err := p.Close(); err != nil {
@@ -167,8 +167,8 @@ func TestForeignFileIsRefused(t *testing.T) {
 				n = 3
 			}
 			for range 5 {
-				k, _ := p.Choose(ctx, "carrier", eval.Values([]any{"eu", int64(1)}...), n)
-				p.Learn("carrier", eval.Values([]any{"eu", int64(1)}...), k, -1, true)
+				k, _ := p.Choose(ctx, "carrier", eval.Values("eu", int64(1)), n)
+				p.Learn("carrier", eval.Values("eu", int64(1)), k, -1, true)
 			}
 			p.Close()
 			if !lg.has(tc.report) || !lg.has("knhk learn reset carrier") {
@@ -215,9 +215,9 @@ func TestConfigPerRoute(t *testing.T) {
 		t.Errorf("other: %+v", o)
 	}
 	e := encoder{kinds: []featureKind{fString, fNumber}, bins: rc.Bins}
-	a, _ := e.encode(eval.Values([]any{"eu", int64(3)}...))
-	b, _ := e.encode(eval.Values([]any{"eu", int64(9)}...))
-	d, _ := e.encode(eval.Values([]any{"eu", int64(11)}...))
+	a, _ := e.encode(eval.Values("eu", int64(3)))
+	b, _ := e.encode(eval.Values("eu", int64(9)))
+	d, _ := e.encode(eval.Values("eu", int64(11)))
 	if a.key != b.key || a.key == d.key {
 		t.Errorf("bins [10]: keys %q %q %q; want the first two equal, the third apart", a.key, b.key, d.key)
 	}
@@ -277,8 +277,8 @@ func TestUnsafeRouteName(t *testing.T) {
 	}
 	ctx := context.Background()
 	for _, name := range []string{"../../escape", "a/b", ""} {
-		k, _ := p.Choose(ctx, name, eval.Values([]any{"x"}...), 2)
-		p.Learn(name, eval.Values([]any{"x"}...), k, 1, true)
+		k, _ := p.Choose(ctx, name, eval.Values("x"), 2)
+		p.Learn(name, eval.Values("x"), k, 1, true)
 	}
 	p.Close()
 	if !lg.has(`route "../../escape": not a name a file can have`) {
