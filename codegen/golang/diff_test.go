@@ -46,6 +46,33 @@ func build(t testing.TB, path string) (*ir.Program, map[int32]*source.File) {
 	return prog, compiler.SourceFiles(pkg, prog)
 }
 
+// generatedFuncs generates the Go package of src, written to a file
+// name in a temporary directory, and returns its funcs.go.
+func generatedFuncs(t *testing.T, name, src string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p, files := build(t, path)
+	out, diags := golang.Generate(p, golang.Options{Pos: golang.LinePos(p, files)})
+	if len(diags) > 0 {
+		t.Fatal(diags)
+	}
+	return string(out["funcs.go"])
+}
+
+// funcBody is the generated function of the program's function name in
+// funcs.
+func funcBody(t *testing.T, funcs, name string) string {
+	t.Helper()
+	b := regexp.MustCompile(`(?s)\nfunc f\d+_` + name + `\(.*?\n}\n`).FindString(funcs)
+	if b == "" {
+		t.Fatalf("no function %s in\n%s", name, funcs)
+	}
+	return b
+}
+
 // generate writes the Go package of p into dir.
 func generate(t testing.TB, p *ir.Program, files map[int32]*source.File, pkg, dir string) {
 	t.Helper()

@@ -4,17 +4,12 @@
 package golang_test
 
 import (
-	"os"
-	"path/filepath"
 	"regexp"
 	"testing"
-
-	"github.com/knhk/knhk/codegen/golang"
 )
 
 func TestSelections(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "sel.knhk")
-	src := `package sel
+	funcs := generatedFuncs(t, "sel.knhk", `package sel
 
 type O = { q: int, p: float }
 
@@ -35,23 +30,8 @@ fn column(os: [O]) -> int = len(filter(os, o => o.q > 2))
 workflow W(os: [O]) -> float {
   return mapped(os) + float(counted(os) + both(os) + passed(os) + shared(os) + column(os))
 }
-`
-	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	p, files := build(t, path)
-	out, diags := golang.Generate(p, golang.Options{Pos: golang.LinePos(p, files)})
-	if len(diags) > 0 {
-		t.Fatal(diags)
-	}
-	funcs := string(out["funcs.go"])
-	body := func(name string) string {
-		m := regexp.MustCompile(`(?s)\nfunc f\d+_` + name + `\(.*?\n}\n`).FindString(funcs)
-		if m == "" {
-			t.Fatalf("no function %s in\n%s", name, funcs)
-		}
-		return m
-	}
+`)
+	body := func(name string) string { return funcBody(t, funcs, name) }
 	for name, want := range map[string]string{
 		"counted": "SelectOf", // only counted
 		"mapped":  "MapSel",   // only mapped
