@@ -26,8 +26,9 @@ type Driver struct {
 
 	mu    sync.Mutex
 	kicks map[string]chan struct{}
-	// flights are the calls with a request id under way (see once).
-	flights map[string]*flight
+	// flights are the calls with a request id under way (see once):
+	// each one's channel closes when it ends.
+	flights map[string]chan struct{}
 	wg      sync.WaitGroup
 	// sigs are the Signal calls waiting for their event's block.
 	sigs *signalWaits
@@ -41,7 +42,7 @@ func NewDriver(ctx context.Context, prog *ir.Program, eval engine.Evaluator, w e
 	if err != nil {
 		return nil, err
 	}
-	d := &Driver{app: l.App, eng: eng, ctx: ctx, term: l.Term, kicks: map[string]chan struct{}{}, flights: map[string]*flight{}, sigs: &signalWaits{m: map[string][]chan error{}}}
+	d := &Driver{app: l.App, eng: eng, ctx: ctx, term: l.Term, kicks: map[string]chan struct{}{}, flights: map[string]chan struct{}{}, sigs: &signalWaits{m: map[string][]chan error{}}}
 	l.appended = d.sigs.appended
 	return d, nil
 }

@@ -41,35 +41,32 @@ func reqOf(ctx context.Context, ev *engine.Event) string {
 	return s.id
 }
 
-// flight is a call with a request id under way on a driver.
-type flight struct{ done chan struct{} }
-
 // once runs do for request id unless the FSM knows its outcome, which
 // it then answers; concurrent calls with one id run one at a time, each
 // looking at the FSM first, so at most one proposes the event.
 func (d *Driver) once(ctx context.Context, reqID string, do func(*reqSlot) error) error {
+	done := make(chan struct{})
 	for {
 		d.mu.Lock()
-		f := d.flights[reqID]
-		if f == nil {
-			f = &flight{done: make(chan struct{})}
-			d.flights[reqID] = f
-			d.mu.Unlock()
-			break
+		f, busy := d.flights[reqID]
+		if !busy {
+			d.flights[reqID] = done
 		}
 		d.mu.Unlock()
+		if !busy {
+			break
+		}
 		select {
-		case <-f.done:
+		case <-f:
 		case <-ctx.Done():
 			return ctx.Err()
 		}
 	}
 	defer func() {
 		d.mu.Lock()
-		f := d.flights[reqID]
 		delete(d.flights, reqID)
 		d.mu.Unlock()
-		close(f.done)
+		close(done)
 	}()
 	if r, ok := d.app.fsm.Request(reqID); ok {
 		return r.Err
