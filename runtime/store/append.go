@@ -298,10 +298,7 @@ func (s *Store) catchUp() error {
 	if s.unchanged() { // unchanged.go
 		return nil
 	}
-	hi, err := os.Stat(s.headPath)
-	if err != nil {
-		hi = nil
-	}
+	hi, _ := os.Stat(s.headPath) // nil when it fails: the next commit reads HEAD again
 	s.noteHead(nil)
 	h, err := readHeadFile(s.headPath)
 	if err != nil {
