@@ -36,14 +36,7 @@ func TestTenantAcceleratorMetering(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "k.knhk"), []byte(accelSource), 0o644)
 	os.WriteFile(filepath.Join(dir, "tiers.json"), []byte(`{"version":1,"tiers":{"cpu":{"grace_days":1}}}`), 0o644)
-	must := func(args ...string) string {
-		t.Helper()
-		code, out, errs := knhkEnv(t, dir, nil, args...)
-		if code != 0 {
-			t.Fatalf("knhk %s: %d %s", strings.Join(args, " "), code, errs)
-		}
-		return strings.TrimSpace(out)
-	}
+	must := mustKnhkIn(t, dir)
 	must("keygen", "--alg", "mldsa65-ed25519", "-o", "vendor.key")
 	must("keygen", "--alg", "mldsa65-ed25519", "-o", "operator.key")
 	must("license", "issue", "--key", "vendor.key", "--tiers", "tiers.json", "--tier", "cpu", "--customer", "beta-corp", "--days", "30", "-o", "beta.lic")

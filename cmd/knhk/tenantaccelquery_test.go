@@ -38,14 +38,7 @@ func TestTenantQueryAcceleratorMetering(t *testing.T) {
 	}
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "q.knhk"), []byte(queriedSource), 0o644)
-	must := func(args ...string) string {
-		t.Helper()
-		code, out, errs := knhkEnv(t, dir, nil, args...)
-		if code != 0 {
-			t.Fatalf("knhk %s: %d %s", strings.Join(args, " "), code, errs)
-		}
-		return strings.TrimSpace(out)
-	}
+	must := mustKnhkIn(t, dir)
 	must("keygen", "--alg", "mldsa65-ed25519", "-o", "operator.key")
 	token := map[string]string{}
 	for _, id := range []string{"acme", "beta"} {

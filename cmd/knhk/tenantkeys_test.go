@@ -27,14 +27,7 @@ func TestTenantLicences(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "hold.knhk"), []byte(serveSource), 0o644)
 	os.WriteFile(filepath.Join(dir, "tiers.json"), []byte(tenantTiers), 0o644)
-	must := func(args ...string) string {
-		t.Helper()
-		code, out, errs := knhkEnv(t, dir, nil, args...)
-		if code != 0 {
-			t.Fatalf("knhk %s: %d %s", strings.Join(args, " "), code, errs)
-		}
-		return strings.TrimSpace(out)
-	}
+	must := mustKnhkIn(t, dir)
 	must("keygen", "--alg", "mldsa65-ed25519", "-o", "vendor.key")
 	must("license", "issue", "--key", "vendor.key", "--tiers", "tiers.json", "--tier", "small", "--customer", "acme", "--tenant", "acme", "--days", "30", "-o", "acme.lic")
 	must("license", "issue", "--key", "vendor.key", "--tiers", "tiers.json", "--tier", "large", "--customer", "beta-corp", "--days", "30", "-o", "beta.lic")
@@ -105,14 +98,7 @@ func TestTenantLicences(t *testing.T) {
 func TestTenantSignedTokens(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "hold.knhk"), []byte(serveSource), 0o644)
-	must := func(args ...string) string {
-		t.Helper()
-		code, out, errs := knhkEnv(t, dir, nil, args...)
-		if code != 0 {
-			t.Fatalf("knhk %s: %d %s", strings.Join(args, " "), code, errs)
-		}
-		return strings.TrimSpace(out)
-	}
+	must := mustKnhkIn(t, dir)
 	admin := must("tenant", "create", "--data", "data", "--format", "knhk", "acme")
 	if !strings.HasPrefix(admin, "knhk1.") {
 		t.Fatalf("knhk token %.20q", admin)

@@ -29,6 +29,19 @@ func knhkEnv(t *testing.T, dir string, env []string, args ...string) (int, strin
 	return code, out.String(), errb.String()
 }
 
+// mustKnhkIn returns a runner of the knhk binary in dir that fails t
+// unless the command succeeds, and answers its trimmed stdout.
+func mustKnhkIn(t *testing.T, dir string) func(args ...string) string {
+	return func(args ...string) string {
+		t.Helper()
+		code, out, errs := knhkEnv(t, dir, nil, args...)
+		if code != 0 {
+			t.Fatalf("knhk %s: %d %s", strings.Join(args, " "), code, errs)
+		}
+		return strings.TrimSpace(out)
+	}
+}
+
 // TestServeTenants walks an operator's path: knhk serve --tenants beside
 // --token-file, knhk tenant create prints an admin token that the CLI
 // passes from KNHK_TOKEN, a config file or KNHK_TOKEN_FILE; tenants see
