@@ -15,20 +15,7 @@ import (
 // simModel trains on n simulated cases and returns the model with the
 // prefixes of a few other cases to predict for.
 func simModel(t testing.TB, n int, seed uint64, steps int) (*predict.Model, []predict.Prefix) {
-	rng := rand.New(rand.NewPCG(seed, 3))
-	l := &export.Log{}
-	t0 := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
-	for c := range n + 10 {
-		acts, hours := process.path(rng)
-		at := t0.Add(time.Duration(c) * 37 * time.Minute)
-		tr := export.Trace{Case: string(rune(0x4e00 + c))}
-		for i, a := range acts {
-			at = at.Add(time.Duration(hours[i] * float64(time.Hour)))
-			tr.Events = append(tr.Events, export.Event{Activity: process.names[a], Time: at})
-		}
-		l.Traces = append(l.Traces, tr)
-	}
-	d, err := predict.FromLog(l, 5)
+	d, err := predict.FromLog(simLog(rand.New(rand.NewPCG(seed, 3)), n+10), 5)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -58,16 +58,9 @@ func (s *sim) path(rng *rand.Rand) ([]int, []float64) {
 	}
 }
 
-// TestSimulator: on the simulated process the model's remaining-time
-// MAE is within 5% of the best achievable, the MAE of the true median
-// remaining time from each prefix's last activity (estimated from
-// 20000 fresh draws per activity).
-func TestSimulator(t *testing.T) {
-	rng := rand.New(rand.NewPCG(11, 12))
-	n := 3000
-	if raceEnabled {
-		n = 600
-	}
+// simLog draws n cases of the simulated process, one starting every 37
+// minutes from 2025-01-01.
+func simLog(rng *rand.Rand, n int) *export.Log {
 	l := &export.Log{}
 	t0 := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	for c := range n {
@@ -80,7 +73,20 @@ func TestSimulator(t *testing.T) {
 		}
 		l.Traces = append(l.Traces, tr)
 	}
-	d, err := predict.FromLog(l, 5)
+	return l
+}
+
+// TestSimulator: on the simulated process the model's remaining-time
+// MAE is within 5% of the best achievable, the MAE of the true median
+// remaining time from each prefix's last activity (estimated from
+// 20000 fresh draws per activity).
+func TestSimulator(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	n := 3000
+	if raceEnabled {
+		n = 600
+	}
+	d, err := predict.FromLog(simLog(rng, n), 5)
 	if err != nil {
 		t.Fatal(err)
 	}
