@@ -20,10 +20,7 @@ import (
 // parameter.
 func (m *Machine) Args(xs []any, params []ir.Param) ([]eval.Value, error) {
 	return typeArgs(xs, params, func(x any, t ir.TypeID) (eval.Value, error) {
-		if v, ok := x.(eval.Value); ok {
-			return eval.Retype(m.Prog, v, t)
-		}
-		return eval.FromPlain(m.Prog, x, t)
+		return eval.FromPlain(m.Prog, x, t) // an eval.Value is retyped
 	})
 }
 

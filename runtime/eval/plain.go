@@ -65,8 +65,9 @@ func PlainAll(vs []Value) []any {
 	return out
 }
 
-// FromPlain converts x, a value in plain form ([Plain]), to a Value
-// of type t. A value of the wrong shape is an error naming the type.
+// FromPlain converts x, a value in plain form ([Plain]) or a Value
+// (which [Retype] types), to a Value of type t. A value of the wrong
+// shape is an error naming the type.
 func FromPlain(p *ir.Program, x any, t ir.TypeID) (Value, error) {
 	return fromPlain(p, x, t, 0)
 }

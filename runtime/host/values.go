@@ -15,8 +15,5 @@ import (
 // ([eval.FromPlain]), as an eval.Value of type t. A value of the wrong
 // shape is an error naming the type.
 func FromEngine(p *ir.Program, x any, t ir.TypeID) (eval.Value, error) {
-	if v, ok := x.(eval.Value); ok {
-		return eval.Retype(p, v, t)
-	}
-	return eval.FromPlain(p, x, t)
+	return eval.FromPlain(p, x, t) // an eval.Value is retyped
 }
