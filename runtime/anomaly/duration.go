@@ -81,16 +81,17 @@ func histOf[K comparable](m map[K]*gapHist, k K) *gapHist {
 	return h
 }
 
-// prob is the probability of bin b for the step from a to x: the
-// step's histogram shrunk to the later activity's, shrunk in turn to
-// all gaps', with one pseudo-event spread over all bins.
-func (d *Durations) prob(a, x, b int) float64 {
+// prob is the probability of bin b for a step whose later activity's
+// histogram is act and whose own is pair (nil when unseen): the step's
+// histogram shrunk to the later activity's, shrunk in turn to all
+// gaps', with one pseudo-event spread over all bins.
+func (d *Durations) prob(act, pair *gapHist, b int) float64 {
 	p := (d.all.c[b] + 1.0/gapBins) / (d.all.n + 1)
-	if h := d.act[x]; h != nil {
-		p = (h.c[b] + gapPrior*p) / (h.n + gapPrior)
+	if act != nil {
+		p = (act.c[b] + gapPrior*p) / (act.n + gapPrior)
 	}
-	if h := d.pair[[2]int{a, x}]; h != nil {
-		p = (h.c[b] + gapPrior*p) / (h.n + gapPrior)
+	if pair != nil {
+		p = (pair.c[b] + gapPrior*p) / (pair.n + gapPrior)
 	}
 	return p
 }
@@ -114,9 +115,11 @@ func (d *Durations) Score(traces [][]int, times [][]float64) []float64 {
 		ts := times[i]
 		for j := 1; j < len(t); j++ {
 			b := gapBin(ts[j] - ts[j-1])
+			// The step's histograms, looked up once for all its bins.
+			act, pair := d.act[t[j]], d.pair[[2]int{t[j-1], t[j]}]
 			lo, hi := 0.0, 0.0
 			for c := range gapBins {
-				p := d.prob(t[j-1], t[j], c)
+				p := d.prob(act, pair, c)
 				switch {
 				case c < b:
 					lo += p
