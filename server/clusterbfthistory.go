@@ -32,28 +32,22 @@ func (a *BFTAPI) bftEvents(id string) *clusterEvents {
 
 func (r *bftRPC) GetHistory(_ context.Context, req *connect.Request[knhkv1.GetHistoryRequest]) (*connect.Response[knhkv1.GetHistoryResponse], error) {
 	m := req.Msg
-	if m.PageSize < 0 {
-		return nil, connect.NewError(connect.CodeInvalidArgument, errNegative("page_size", int64(m.PageSize)))
-	}
-	if m.From < 0 {
-		return nil, connect.NewError(connect.CodeInvalidArgument, errNegative("from", m.From))
+	if err := checkHistoryRequest(m); err != nil {
+		return nil, err
 	}
 	size := pageSize(int(m.PageSize))
 	evs, _, ok := r.a.app.FSM().CaseEvents(m.CaseId)
 	if !ok {
 		return nil, bftConnectErr(fmt.Errorf("%w %s", engine.ErrUnknownCase, m.CaseId))
 	}
-	out := &knhkv1.GetHistoryResponse{}
 	nm := &namer{p: &Program{Hash: r.a.hash(), prog: r.a.prog}, detail: m.Detail, from: m.From}
 	var hs []HistoryEntry
-	err := r.a.bftEvents(m.CaseId).read(evs, nm.page(size, &hs, &out.Next), nil)
+	var next int64
+	err := r.a.bftEvents(m.CaseId).read(evs, nm.page(size, &hs, &next), nil)
 	if err != nil && err != errStop {
 		return nil, bftConnectErr(err)
 	}
-	for _, h := range hs {
-		out.Entries = append(out.Entries, historyPB(h))
-	}
-	return connect.NewResponse(out), nil
+	return historyResponse(hs, next), nil
 }
 
 func (r *bftRPC) Export(_ context.Context, req *connect.Request[knhkv1.ExportRequest]) (*connect.Response[knhkv1.ExportResponse], error) {

@@ -58,22 +58,27 @@ func consistency(ctx context.Context) cluster.Consistency {
 	return cluster.Linearizable
 }
 
-func (r *clusterRPC) GetHistory(ctx context.Context, req *connect.Request[knhkv1.GetHistoryRequest]) (*connect.Response[knhkv1.GetHistoryResponse], error) {
-	if req.Msg.PageSize < 0 {
-		return nil, connect.NewError(connect.CodeInvalidArgument, errNegative("page_size", int64(req.Msg.PageSize)))
+// checkHistoryRequest refuses m's negative page_size or from, as a raft
+// node's and a BFT validator's GetHistory do.
+func checkHistoryRequest(m *knhkv1.GetHistoryRequest) error {
+	if m.PageSize < 0 {
+		return connect.NewError(connect.CodeInvalidArgument, errNegative("page_size", int64(m.PageSize)))
 	}
-	if req.Msg.From < 0 {
-		return nil, connect.NewError(connect.CodeInvalidArgument, errNegative("from", req.Msg.From))
+	if m.From < 0 {
+		return connect.NewError(connect.CodeInvalidArgument, errNegative("from", m.From))
+	}
+	return nil
+}
+
+func (r *clusterRPC) GetHistory(ctx context.Context, req *connect.Request[knhkv1.GetHistoryRequest]) (*connect.Response[knhkv1.GetHistoryResponse], error) {
+	if err := checkHistoryRequest(req.Msg); err != nil {
+		return nil, err
 	}
 	hs, next, err := r.a.history(ctx, req.Msg.CaseId, req.Msg.From, int(req.Msg.PageSize), req.Msg.Detail, consistency(ctx))
 	if err != nil {
 		return nil, connectErr(err)
 	}
-	out := &knhkv1.GetHistoryResponse{Next: next}
-	for _, h := range hs {
-		out.Entries = append(out.Entries, historyPB(h))
-	}
-	return connect.NewResponse(out), nil
+	return historyResponse(hs, next), nil
 }
 
 func (r *clusterRPC) WatchHistory(ctx context.Context, req *connect.Request[knhkv1.WatchHistoryRequest], st *connect.ServerStream[knhkv1.HistoryEntry]) error {

@@ -175,6 +175,16 @@ func historyPB(h HistoryEntry) *knhkv1.HistoryEntry {
 	return &knhkv1.HistoryEntry{Seq: h.Seq, TimeUnixNano: h.Time, Kind: h.Kind, Step: h.Step, Detail: h.Detail}
 }
 
+// historyResponse is a page of history, next the entry after it (0:
+// none), as GetHistory answers it.
+func historyResponse(hs []HistoryEntry, next int64) *connect.Response[knhkv1.GetHistoryResponse] {
+	out := &knhkv1.GetHistoryResponse{Next: next}
+	for _, h := range hs {
+		out.Entries = append(out.Entries, historyPB(h))
+	}
+	return connect.NewResponse(out)
+}
+
 func (a *api) GetHistory(ctx context.Context, r *connect.Request[knhkv1.GetHistoryRequest]) (*connect.Response[knhkv1.GetHistoryResponse], error) {
 	if r.Msg.PageSize < 0 {
 		return nil, toConnect(errf(CodeInvalidArgument, "page_size", "page_size is negative (%d)", r.Msg.PageSize))
@@ -183,11 +193,7 @@ func (a *api) GetHistory(ctx context.Context, r *connect.Request[knhkv1.GetHisto
 	if err != nil {
 		return nil, toConnect(err)
 	}
-	out := &knhkv1.GetHistoryResponse{Next: next}
-	for _, h := range hs {
-		out.Entries = append(out.Entries, historyPB(h))
-	}
-	return connect.NewResponse(out), nil
+	return historyResponse(hs, next), nil
 }
 
 func (a *api) WatchHistory(ctx context.Context, r *connect.Request[knhkv1.WatchHistoryRequest], st *connect.ServerStream[knhkv1.HistoryEntry]) error {
