@@ -262,19 +262,3 @@ func plainInt(x any) (int64, bool) {
 	}
 	return 0, false
 }
-
-// FromPlainParams converts xs to the types of params, one each.
-func FromPlainParams(p *ir.Program, xs []any, params []ir.Param) ([]Value, error) {
-	if len(xs) != len(params) {
-		return nil, fmt.Errorf("%d arguments for %d parameters", len(xs), len(params))
-	}
-	out := make([]Value, len(xs))
-	for i, x := range xs {
-		v, err := FromPlain(p, x, params[i].Type)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", params[i].Name, err)
-		}
-		out[i] = v
-	}
-	return out, nil
-}
