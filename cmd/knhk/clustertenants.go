@@ -350,16 +350,10 @@ func openTenantGroup(cfg clusterTenantsConfig, id string, admit func(string) (fu
 // calls: membership is the cluster's, never a tenant's).
 func (g *tenantGroup) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path == usagePath && r.Method == http.MethodGet {
-		g.usage(w, r)
+		serveUsage(w, r, g.n, g.id) // as this node's replica of the tenant's log holds it
 		return
 	}
 	g.api.ServeHTTP(w, r)
-}
-
-// usage answers the tenant's usage of ?month= (default this month) as
-// this node's replica of the tenant's log holds it.
-func (g *tenantGroup) usage(w http.ResponseWriter, r *http.Request) {
-	serveUsage(w, r, g.n, g.id)
 }
 
 // withUsage serves usagePath for the cluster's own cases (the default
