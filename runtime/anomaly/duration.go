@@ -108,30 +108,40 @@ func (d *Durations) prob(act, pair *gapHist, b int) float64 {
 // logs.)
 func (d *Durations) Score(traces [][]int, times [][]float64) []float64 {
 	out := make([]float64, len(traces))
-	if times == nil || d.all.n == 0 {
+	if times == nil {
 		return out
 	}
 	for i, t := range traces {
-		ts := times[i]
-		for j := 1; j < len(t); j++ {
-			b := gapBin(ts[j] - ts[j-1])
-			// The step's histograms, looked up once for all its bins.
-			act, pair := d.act[t[j]], d.pair[[2]int{t[j-1], t[j]}]
-			lo, hi := 0.0, 0.0
-			for c := range gapBins {
-				p := d.prob(act, pair, c)
-				switch {
-				case c < b:
-					lo += p
-				case c > b:
-					hi += p
-				default:
-					lo += p / 2
-					hi += p / 2
-				}
-			}
-			out[i] = max(out[i], -math.Log(min(1, 2*min(lo, hi))))
-		}
+		out[i] = d.least(t, times[i])
 	}
 	return out
+}
+
+// least is [Durations.Score] of one trace t with times ts: its least
+// likely gap's score (zero for a model without gaps).
+func (d *Durations) least(t []int, ts []float64) float64 {
+	s := 0.0
+	if d.all.n == 0 {
+		return s
+	}
+	for j := 1; j < len(t); j++ {
+		b := gapBin(ts[j] - ts[j-1])
+		// The step's histograms, looked up once for all its bins.
+		act, pair := d.act[t[j]], d.pair[[2]int{t[j-1], t[j]}]
+		lo, hi := 0.0, 0.0
+		for c := range gapBins {
+			p := d.prob(act, pair, c)
+			switch {
+			case c < b:
+				lo += p
+			case c > b:
+				hi += p
+			default:
+				lo += p / 2
+				hi += p / 2
+			}
+		}
+		s = max(s, -math.Log(min(1, 2*min(lo, hi))))
+	}
+	return s
 }

@@ -80,6 +80,6 @@ func (f *featurizer) features(v []float64, t []int, ts []float64) {
 	if f.dur != nil && len(ts) > 0 {
 		c := f.a + len(f.pairs)
 		v[c] = math.Log1p(max(0, ts[len(ts)-1]-ts[0]))
-		v[c+1] = f.dur.Score([][]int{t}, [][]float64{ts})[0]
+		v[c+1] = f.dur.least(t, ts)
 	}
 }
