@@ -34,8 +34,13 @@ workflow Hold(id: string) -> string {
 }
 `
 
-func clusterProgram(t testing.TB) *ir.Program {
-	pkg, info, diags := check.CheckSource("app.knhk", []byte(clusterSrc), &check.Config{})
+func clusterProgram(t testing.TB) *ir.Program { return buildProgram(t, "app.knhk", clusterSrc) }
+
+// buildProgram checks and compiles src, named file, failing t on any
+// error.
+func buildProgram(t testing.TB, file, src string) *ir.Program {
+	t.Helper()
+	pkg, info, diags := check.CheckSource(file, []byte(src), &check.Config{})
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}

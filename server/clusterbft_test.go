@@ -19,9 +19,7 @@ import (
 
 	knhkv1 "github.com/knhk/knhk/api/knhk/v1"
 	"github.com/knhk/knhk/api/knhk/v1/knhkv1connect"
-	"github.com/knhk/knhk/compiler"
 	"github.com/knhk/knhk/compiler/ir"
-	"github.com/knhk/knhk/lang/check"
 	"github.com/knhk/knhk/runtime/cluster"
 	"github.com/knhk/knhk/runtime/cluster/bft"
 	"github.com/knhk/knhk/runtime/engine"
@@ -41,17 +39,7 @@ workflow Hold(id: string) -> string {
 }
 `
 
-func bftProgram(t *testing.T) *ir.Program {
-	pkg, info, ds := check.CheckSource("app.knhk", []byte(bftSrc), &check.Config{})
-	if ds.HasErrors() {
-		t.Fatal(ds)
-	}
-	p, ds := compiler.Build(pkg, info)
-	if ds.HasErrors() {
-		t.Fatal(ds)
-	}
-	return p
-}
+func bftProgram(t *testing.T) *ir.Program { return buildProgram(t, "app.knhk", bftSrc) }
 
 // bftChain feeds one App blocks directly, as CometBFT would.
 type bftChain struct {

@@ -18,9 +18,7 @@ import (
 
 	knhkv1 "github.com/knhk/knhk/api/knhk/v1"
 	"github.com/knhk/knhk/api/knhk/v1/knhkv1connect"
-	"github.com/knhk/knhk/compiler"
 	"github.com/knhk/knhk/compiler/ir"
-	"github.com/knhk/knhk/lang/check"
 	"github.com/knhk/knhk/runtime/cluster"
 	"github.com/knhk/knhk/runtime/cluster/bft"
 	"github.com/knhk/knhk/runtime/engine"
@@ -120,14 +118,7 @@ func (g *kernelGroup) query(t *testing.T, name string) string {
 // metered to the tenant whose case it is, and a licence that keeps the
 // tenant off the accelerator keeps both on the CPU.
 func TestClusterQueryKernelsMetered(t *testing.T) {
-	pkg, info, ds := check.CheckSource("scaled.knhk", []byte(kernelClusterSrc), &check.Config{})
-	if ds.HasErrors() {
-		t.Fatal(ds)
-	}
-	prog, ds := compiler.Build(pkg, info)
-	if ds.HasErrors() {
-		t.Fatal(ds)
-	}
+	prog := buildProgram(t, "scaled.knhk", kernelClusterSrc)
 	dev := &echoKernels{}
 	refuse := func(meter.AccelMonth) error { return errors.New("tier team does not include accelerators") }
 	acme := openKernelGroup(t, "acme", prog, dev, nil)
@@ -213,14 +204,7 @@ workflow Hold(id: string) -> string {
 // kernel calls on the API's Kernels (knhk serve --bft sets the meter
 // of its steps), and a meter that refuses keeps them on the CPU.
 func TestBFTQueryKernelsMetered(t *testing.T) {
-	pkg, info, ds := check.CheckSource("scaled.knhk", []byte(bftKernelSrc), &check.Config{})
-	if ds.HasErrors() {
-		t.Fatal(ds)
-	}
-	prog, ds := compiler.Build(pkg, info)
-	if ds.HasErrors() {
-		t.Fatal(ds)
-	}
+	prog := buildProgram(t, "scaled.knhk", bftKernelSrc)
 	k := ed25519.GenPrivKey()
 	c := newBFTChain(t, k)
 	c.prog = prog

@@ -16,8 +16,6 @@ import (
 	knhkv1 "github.com/knhk/knhk/api/knhk/v1"
 	"github.com/knhk/knhk/client"
 	"github.com/knhk/knhk/client/worker"
-	"github.com/knhk/knhk/compiler"
-	"github.com/knhk/knhk/lang/check"
 )
 
 const clusterQueueSrc = `package app
@@ -55,14 +53,7 @@ func killAPINode(t *testing.T, nodes map[string]*apiNode, id string) {
 // its worker's result; an attempt delivered again after the failover
 // carries the same id (the engine's idempotency key).
 func TestClusterQueueWorkersSurviveLeaderKill(t *testing.T) {
-	pkg, info, diags := check.CheckSource("pay.knhk", []byte(clusterQueueSrc), &check.Config{})
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
-	prog, ds := compiler.Build(pkg, info)
-	if ds.HasErrors() {
-		t.Fatal(ds)
-	}
+	prog := buildProgram(t, "pay.knhk", clusterQueueSrc)
 	nodes := apiClusterOf(t, prog, true)
 	var leader string
 	waitCluster(t, "a leader", func() bool {

@@ -10,8 +10,6 @@ import (
 
 	knhkv1 "github.com/knhk/knhk/api/knhk/v1"
 	"github.com/knhk/knhk/client"
-	"github.com/knhk/knhk/compiler"
-	"github.com/knhk/knhk/lang/check"
 )
 
 // TestClusterCompleteAndPollTasks: on a three-node cluster, a worker
@@ -20,14 +18,7 @@ import (
 // stale completion that is refused by index, and each case ends with its
 // result.
 func TestClusterCompleteAndPollTasks(t *testing.T) {
-	pkg, info, diags := check.CheckSource("pay.knhk", []byte(clusterQueueSrc), &check.Config{})
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
-	prog, ds := compiler.Build(pkg, info)
-	if ds.HasErrors() {
-		t.Fatal(ds)
-	}
+	prog := buildProgram(t, "pay.knhk", clusterQueueSrc)
 	nodes := apiClusterOf(t, prog, true)
 	var follower string
 	waitCluster(t, "a leader", func() bool {
