@@ -29,8 +29,8 @@ func compile(t testing.TB, src string) *ir.Program {
 	return p
 }
 
-// TestRoundTrip converts JSON-decoded values of every kind to the
-// engine's form, through the event encoding, and back.
+// TestRoundTrip takes JSON-decoded values of every kind through the
+// event encoding, which drops their types, and types them back.
 func TestRoundTrip(t *testing.T) {
 	p := compile(t, `package t
 type Color = enum { red, green }

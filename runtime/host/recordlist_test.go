@@ -1,5 +1,5 @@
-// This file tests the conversion of lists of records from the engine's
-// form in one array of fields against the conversion of each record on
+// This file tests the conversion of lists of records from the plain
+// form ([eval.FromPlain]) in one array of fields against the conversion of each record on
 // its own: the same values, and the same error for a bad element.
 
 package host
@@ -84,7 +84,7 @@ fn f(rs: [R]) -> [R] = rs
 	}
 }
 
-// BenchmarkRecordList converts 10,000 records from the engine's form;
+// BenchmarkRecordList converts 10,000 records from the plain form;
 // allocs/op is the measure (two per list plus the fields' own, against
 // two per record before).
 func BenchmarkRecordList(b *testing.B) {
