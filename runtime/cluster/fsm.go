@@ -200,9 +200,13 @@ func (f *FSM) apply(c *Command, index uint64) error {
 	return fmt.Errorf("%w: unknown op %s", ErrBadCommand, c.Op)
 }
 
-func (f *FSM) remember(id string, o outcome) {
-	f.rememberHash(id, o, maxRequests)
-	if len(f.order) >= maxRequests {
+func (f *FSM) remember(id string, o outcome) { f.rememberUpTo(id, o, maxRequests) }
+
+// rememberUpTo remembers request id's outcome o in a FIFO of at most
+// limit ids (remember's is maxRequests; a test's is smaller).
+func (f *FSM) rememberUpTo(id string, o outcome, limit int) {
+	f.rememberHash(id, o, limit)
+	if len(f.order) >= limit {
 		delete(f.reqs, f.order[0])
 		f.order = f.order[1:]
 	}

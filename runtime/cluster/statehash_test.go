@@ -183,14 +183,7 @@ func TestStateHashRequestFIFO(t *testing.T) {
 	for k := range 8 {
 		id, o := fmt.Sprintf("q%d", k), outcome{Index: uint64(k + 1)}
 		f.mu.Lock()
-		// remember with a small limit.
-		f.rememberHash(id, o, limit)
-		if len(f.order) >= limit {
-			delete(f.reqs, f.order[0])
-			f.order = f.order[1:]
-		}
-		f.reqs[id] = o
-		f.order = append(f.order, id)
+		f.rememberUpTo(id, o, limit) // remember with a small limit
 		inc := f.sh.reqs
 		f.sh.valid = false
 		f.mu.Unlock()
