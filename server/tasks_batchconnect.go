@@ -15,11 +15,6 @@ import (
 	"github.com/knhk/knhk/runtime/queue"
 )
 
-// batchFromWire converts the completions of a request.
-func batchFromWire(m *knhkv1.CompleteAndPollTasksRequest) []TaskOutcome {
-	return outcomesFromWire(m.GetCompletions())
-}
-
 // outcomesFromWire converts a list of outcomes.
 func outcomesFromWire(list []*knhkv1.TaskOutcome) []TaskOutcome {
 	done := make([]TaskOutcome, len(list))
@@ -60,7 +55,7 @@ func batchToWire(done []TaskOutcome, tasks []queue.Task, errs []error) *knhkv1.C
 
 func (a *api) CompleteAndPollTasks(ctx context.Context, r *connect.Request[knhkv1.CompleteAndPollTasksRequest]) (*connect.Response[knhkv1.CompleteAndPollTasksResponse], error) {
 	m := r.Msg
-	done := batchFromWire(m)
+	done := outcomesFromWire(m.GetCompletions())
 	tasks, errs, err := a.s.CompleteAndPollTasks(ctx, m.GetQueue(), m.GetWorker(), done, int(m.GetMaxTasks()), time.Duration(m.GetWaitMs())*time.Millisecond)
 	if err != nil {
 		return nil, toConnect(err)
@@ -70,7 +65,7 @@ func (a *api) CompleteAndPollTasks(ctx context.Context, r *connect.Request[knhkv
 
 func (r *clusterRPC) CompleteAndPollTasks(ctx context.Context, req *connect.Request[knhkv1.CompleteAndPollTasksRequest]) (*connect.Response[knhkv1.CompleteAndPollTasksResponse], error) {
 	m := req.Msg
-	done := batchFromWire(m)
+	done := outcomesFromWire(m.GetCompletions())
 	wait := time.Duration(m.GetWaitMs()) * time.Millisecond
 	if err := checkBatch(m.GetQueue(), done, int(m.GetMaxTasks()), wait); err != nil {
 		return nil, toConnect(err)
