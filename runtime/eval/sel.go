@@ -26,18 +26,29 @@ func (s Sel[T]) Len() int { return s.n }
 // in order, stopping at its first error.
 func SelectOf[T any](xs []T, f func(T) (bool, error)) (Sel[T], error) {
 	set := make([]uint64, (len(xs)+63)/64)
+	hits, err := mark(xs, f, set)
+	if err != nil {
+		return Sel[T]{}, err
+	}
+	return Sel[T]{xs: xs, set: set, n: hits}, nil
+}
+
+// mark calls f on each of xs in order, stopping at its first error, and
+// sets bit i of set, which has a bit for each of xs, where f holds; it
+// returns the number of bits set.
+func mark[T any](xs []T, f func(T) (bool, error), set []uint64) (int, error) {
 	hits := 0
 	for i, x := range xs {
 		ok, err := f(x)
 		if err != nil {
-			return Sel[T]{}, err
+			return 0, err
 		}
 		if ok {
 			set[i>>6] |= 1 << (i & 63)
 			hits++
 		}
 	}
-	return Sel[T]{xs: xs, set: set, n: hits}, nil
+	return hits, nil
 }
 
 // MapSel is [MapOf] over the filtered list s: f is called on the

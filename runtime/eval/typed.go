@@ -56,16 +56,9 @@ func FilterOf[T any](xs []T, f func(T) (bool, error)) ([]T, error) {
 	if len(xs) > 64 {
 		set = make([]uint64, (len(xs)+63)/64)
 	}
-	hits := 0
-	for i, x := range xs {
-		ok, err := f(x)
-		if err != nil {
-			return nil, err
-		}
-		if ok {
-			set[i>>6] |= 1 << (i & 63)
-			hits++
-		}
+	hits, err := mark(xs, f, set)
+	if err != nil {
+		return nil, err
 	}
 	if hits == 0 {
 		return nil, nil
