@@ -44,14 +44,7 @@ func TestClusterTenantAcceleratorMetering(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "q.knhk"), []byte(clusterAccelSource), 0o644)
 	os.WriteFile(filepath.Join(dir, "token"), []byte(clusterToken+"\n"), 0o600)
 	os.WriteFile(filepath.Join(dir, "tiers.json"), []byte(`{"version":1,"tiers":{"cpu":{"concurrent_cases":5}}}`), 0o644)
-	must := func(args ...string) string {
-		t.Helper()
-		code, out, errs := knhkEnv(t, dir, nil, args...)
-		if code != 0 {
-			t.Fatalf("knhk %s: %d %s", strings.Join(args, " "), code, errs)
-		}
-		return strings.TrimSpace(out)
-	}
+	must := mustKnhkIn(t, dir)
 	must("keygen", "--alg", "mldsa65-ed25519", "-o", "vendor.key")
 	must("license", "issue", "--key", "vendor.key", "--tiers", "tiers.json", "--tier", "cpu", "--customer", "beta-inc", "--tenant", "beta", "--days", "30", "-o", "beta.lic")
 	token := map[string]string{

@@ -81,14 +81,7 @@ func TestClusterTenantsProcesses(t *testing.T) {
 		t.Fatal(err)
 	}
 	os.WriteFile(filepath.Join(dir, "tiers.json"), []byte(tenantClusterTiers), 0o644)
-	must := func(args ...string) string {
-		t.Helper()
-		code, out, errs := knhkEnv(t, dir, nil, args...)
-		if code != 0 {
-			t.Fatalf("knhk %s: %d %s", strings.Join(args, " "), code, errs)
-		}
-		return strings.TrimSpace(out)
-	}
+	must := mustKnhkIn(t, dir)
 	must("keygen", "--alg", "mldsa65-ed25519", "-o", "vendor.key")
 	must("license", "issue", "--key", "vendor.key", "--tiers", "tiers.json", "--tier", "one", "--customer", "beta-inc", "--tenant", "beta", "--days", "30", "-o", "beta.lic")
 	acme := must("tenant", "create", "--data", "d-n1", "acme")
