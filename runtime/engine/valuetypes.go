@@ -191,15 +191,15 @@ func (m *Machine) TypeEvent(s *State, e *Event) error {
 	if !ok {
 		return nil
 	}
-	vals, err := retypeAll(m.Prog, e.Kind, "value", e.Values, vt.Values)
+	vals, err := RetypeValues(m.Prog, e.Kind, "value", e.Values, vt.Values)
 	if err != nil {
 		return err
 	}
-	undo, err := retypeAll(m.Prog, e.Kind, "undo argument", e.Undo, vt.Undo)
+	undo, err := RetypeValues(m.Prog, e.Kind, "undo argument", e.Undo, vt.Undo)
 	if err != nil {
 		return err
 	}
-	fe, err := retypeAll(m.Prog, e.Kind, "feature", e.Features, vt.Features)
+	fe, err := RetypeValues(m.Prog, e.Kind, "feature", e.Features, vt.Features)
 	if err != nil {
 		return err
 	}
@@ -207,8 +207,11 @@ func (m *Machine) TypeEvent(s *State, e *Event) error {
 	return nil
 }
 
-// retypeAll retypes xs to ts, one each; what is nil stays nil.
-func retypeAll(p *ir.Program, k EventKind, what string, xs []eval.Value, ts []ir.TypeID) ([]eval.Value, error) {
+// RetypeValues retypes xs, the values of a k event that are its what
+// ("value", "undo argument", "feature"), to ts, one each ([eval.Retype]);
+// what is nil stays nil. A value of the wrong shape is an error naming
+// the event kind, what and the value's index.
+func RetypeValues(p *ir.Program, k EventKind, what string, xs []eval.Value, ts []ir.TypeID) ([]eval.Value, error) {
 	if xs == nil {
 		return nil, nil
 	}

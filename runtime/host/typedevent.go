@@ -8,7 +8,6 @@ package host
 import (
 	"fmt"
 
-	"github.com/knhk/knhk/compiler/ir"
 	"github.com/knhk/knhk/runtime/engine"
 	"github.com/knhk/knhk/runtime/eval"
 )
@@ -29,32 +28,16 @@ func EventValues(m *engine.Machine, s *engine.State, e *engine.Event) (TypedValu
 	}
 	var tv TypedValues
 	var err error
-	if tv.Values, err = typed(m.Prog, e.Kind, "value", e.Values, vt.Values); err != nil {
+	if tv.Values, err = engine.RetypeValues(m.Prog, e.Kind, "value", e.Values, vt.Values); err != nil {
 		return TypedValues{}, err
 	}
-	if tv.Undo, err = typed(m.Prog, e.Kind, "undo argument", e.Undo, vt.Undo); err != nil {
+	if tv.Undo, err = engine.RetypeValues(m.Prog, e.Kind, "undo argument", e.Undo, vt.Undo); err != nil {
 		return TypedValues{}, err
 	}
-	if tv.Features, err = typed(m.Prog, e.Kind, "feature", e.Features, vt.Features); err != nil {
+	if tv.Features, err = engine.RetypeValues(m.Prog, e.Kind, "feature", e.Features, vt.Features); err != nil {
 		return TypedValues{}, err
 	}
 	return tv, nil
-}
-
-// typed retypes xs to ts, one each; what is nil stays nil.
-func typed(p *ir.Program, k engine.EventKind, what string, xs []eval.Value, ts []ir.TypeID) ([]eval.Value, error) {
-	if xs == nil {
-		return nil, nil
-	}
-	out := make([]eval.Value, len(xs))
-	for i, x := range xs {
-		v, err := eval.Retype(p, x, ts[i])
-		if err != nil {
-			return nil, fmt.Errorf("%s event, %s %d: %w", k, what, i, err)
-		}
-		out[i] = v
-	}
-	return out, nil
 }
 
 // WithValues returns a copy of e carrying tv: engine.EncodeEvent of the
