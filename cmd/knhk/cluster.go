@@ -219,10 +219,7 @@ func clusterCall(ctx context.Context, method, base, path string, body []byte) (i
 	if body != nil {
 		r = bytes.NewReader(body)
 	}
-	base = strings.TrimSuffix(base, "/")
-	if !strings.Contains(base, "://") {
-		base = "http://" + base
-	}
+	base = apiURL(base)
 	req, err := http.NewRequestWithContext(ctx, method, base+path, r)
 	if err != nil {
 		return 0, "", err

@@ -13,7 +13,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"strings"
 
 	"github.com/knhk/knhk/server"
 )
@@ -53,10 +52,7 @@ func clusterAPISecurity(e *env, o *serveOptions) (server.ClusterSecurity, bool) 
 // nodePost posts body to path of the node API at base with the node's
 // client and returns the status and the body.
 func nodePost(ctx context.Context, c *http.Client, base, path string, body []byte) (int, string, error) {
-	base = strings.TrimSuffix(base, "/")
-	if !strings.Contains(base, "://") {
-		base = "http://" + base
-	}
+	base = apiURL(base)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+path, bytes.NewReader(body))
 	if err != nil {
 		return 0, "", err

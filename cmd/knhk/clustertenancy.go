@@ -254,7 +254,8 @@ func mirrorOnce(ctx context.Context, c *http.Client, from, data, tag string) (st
 	return resp.Header.Get("ETag"), changed, nil
 }
 
-// apiURL is a node's API address as a URL without a trailing slash.
+// apiURL is a node's API address as a URL without a trailing slash
+// (http:// when it names no scheme).
 func apiURL(addr string) string {
 	addr = strings.TrimSuffix(addr, "/")
 	if !strings.Contains(addr, "://") {
