@@ -71,8 +71,10 @@ func TestEventDigestSurvivesTheLog(t *testing.T) {
 	// same digest whether the event is applied (typed) or not.
 	ty := &engine.Event{Kind: engine.EvDone, Values: []eval.Value{eval.Enum(1, "green"), eval.I32(4)}}
 	un := &engine.Event{Kind: engine.EvDone, Values: eval.Values("green", int64(4))}
-	if a, _ := EventDigest(ty); func() bool { b, _ := EventDigest(un); return a != b }() {
-		t.Error("a typed event digests differently from its untyped form")
+	dt, errT := EventDigest(ty)
+	du, errU := EventDigest(un)
+	if errT != nil || errU != nil || dt != du {
+		t.Errorf("a typed event digests differently from its untyped form (%v, %v)", errT, errU)
 	}
 }
 
