@@ -4,14 +4,12 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -212,32 +210,15 @@ func errorText(resp string) string {
 	return strings.TrimSpace(resp)
 }
 
-// clusterCall makes one HTTP call to the API at base and returns the
-// status and the body (for a failed call, JSON that errorText reads).
+// clusterCall makes one HTTP call to the API at base with the CLI's
+// bearer token, if any, and returns the status and the body (for a
+// failed call, JSON that errorText reads).
 func clusterCall(ctx context.Context, method, base, path string, body []byte) (int, string, error) {
-	var r io.Reader
-	if body != nil {
-		r = bytes.NewReader(body)
-	}
-	base = apiURL(base)
-	req, err := http.NewRequestWithContext(ctx, method, base+path, r)
+	tok, err := bearerToken() // a node behind --token-file (credentials.go)
 	if err != nil {
-		return 0, "", err
+		tok = ""
 	}
-	req.Header.Set("Content-Type", "application/json")
-	if tok, err := bearerToken(); err == nil && tok != "" { // a node behind --token-file (credentials.go)
-		req.Header.Set("Authorization", "Bearer "+tok)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0, "", err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
-	if err != nil {
-		return 0, "", err
-	}
-	return resp.StatusCode, string(b), nil
+	return nodeCall(ctx, http.DefaultClient, method, base, path, body, tok)
 }
 
 func clusterGetStatus(ctx context.Context, server string) (*cluster.Status, error) {

@@ -49,15 +49,22 @@ func clusterAPISecurity(e *env, o *serveOptions) (server.ClusterSecurity, bool) 
 	return sec, true
 }
 
-// nodePost posts body to path of the node API at base with the node's
-// client and returns the status and the body.
-func nodePost(ctx context.Context, c *http.Client, base, path string, body []byte) (int, string, error) {
-	base = apiURL(base)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+path, bytes.NewReader(body))
+// nodeCall makes one HTTP call to path of the node API at base with
+// client c, and token as the bearer unless it is empty, and returns the
+// status and the body.
+func nodeCall(ctx context.Context, c *http.Client, method, base, path string, body []byte, token string) (int, string, error) {
+	var r io.Reader
+	if body != nil {
+		r = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, apiURL(base)+path, r)
 	if err != nil {
 		return 0, "", err
 	}
 	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
 	resp, err := c.Do(req)
 	if err != nil {
 		return 0, "", err

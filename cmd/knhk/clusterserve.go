@@ -296,7 +296,7 @@ func joinCluster(ctx context.Context, client *http.Client, url string, m cluster
 	body, _ := json.Marshal(server.ClusterJoinRequest{Member: m, Program: program})
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		code, resp, err := nodePost(ctx, client, url, "/cluster/v1/members", body)
+		code, resp, err := nodeCall(ctx, client, http.MethodPost, url, "/cluster/v1/members", body, "")
 		if err == nil && code == http.StatusOK {
 			return nil
 		}
