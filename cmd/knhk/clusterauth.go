@@ -11,6 +11,7 @@ import (
 	"crypto/x509"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 
@@ -47,6 +48,20 @@ func clusterAPISecurity(e *env, o *serveOptions) (server.ClusterSecurity, bool) 
 	}
 	sec.RootCAs = pool
 	return sec, true
+}
+
+// listenNodeAPI listens on --listen for a node's API and returns the
+// URL the other nodes reach it at: https with --tls-cert.
+func listenNodeAPI(o *serveOptions) (net.Listener, string, error) {
+	ln, err := net.Listen("tcp", o.listen)
+	if err != nil {
+		return nil, "", err
+	}
+	scheme := "http://"
+	if o.cert != "" {
+		scheme = "https://"
+	}
+	return ln, scheme + ln.Addr().String(), nil
 }
 
 // nodeCall makes one HTTP call to path of the node API at base with

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -48,14 +47,10 @@ func runBFTServe(e *env, o *serveOptions, c *clusterServeOptions, file string) i
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	ln, err := net.Listen("tcp", o.listen)
+	ln, url, err := listenNodeAPI(o)
 	if err != nil {
 		logger.Error(err.Error())
 		return exitUser
-	}
-	url := "http://" + ln.Addr().String()
-	if o.cert != "" {
-		url = "https://" + ln.Addr().String()
 	}
 	lines := metrics.LineWriter(logger, slog.LevelWarn)
 	defer lines.Close()

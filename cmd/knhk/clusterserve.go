@@ -158,14 +158,10 @@ func runClusterServe(e *env, o *serveOptions, c *clusterServeOptions, args []str
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	ln, err := net.Listen("tcp", o.listen)
+	ln, api, err := listenNodeAPI(o)
 	if err != nil {
 		logger.Error(err.Error())
 		return exitUser
-	}
-	api := "http://" + ln.Addr().String()
-	if o.cert != "" {
-		api = "https://" + ln.Addr().String()
 	}
 	dir := filepath.Join(o.data, "cluster", c.node)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
