@@ -373,13 +373,7 @@ func TestClusterProcessesLinearizable(t *testing.T) {
 		if !ok {
 			return false
 		}
-		voters := 0
-		for _, m := range st.Members {
-			if m.Suffrage == "Voter" {
-				voters++
-			}
-		}
-		return voters == 3 && st.Leader != ""
+		return voters(st) == 3 && st.Leader != ""
 	})
 
 	keys := []string{"k0", "k1", "k2", "k3", "k4"}

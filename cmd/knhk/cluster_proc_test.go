@@ -46,6 +46,17 @@ func clusterStatusOf(t *testing.T, dir, url string) (*cluster.Status, bool) {
 	return &st, true
 }
 
+// voters counts the voters among st's members.
+func voters(st *cluster.Status) int {
+	v := 0
+	for _, m := range st.Members {
+		if m.Suffrage == "Voter" {
+			v++
+		}
+	}
+	return v
+}
+
 func TestClusterProcessesSurviveLeaderKill(t *testing.T) {
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "app.knhk"), []byte(clusterSource), 0o666); err != nil {
@@ -75,13 +86,7 @@ func TestClusterProcessesSurviveLeaderKill(t *testing.T) {
 		if !ok {
 			return false
 		}
-		voters := 0
-		for _, m := range st.Members {
-			if m.Suffrage == "Voter" {
-				voters++
-			}
-		}
-		return voters == 3 && st.Leader == "n1"
+		return voters(st) == 3 && st.Leader == "n1"
 	})
 
 	// A node serves /metrics as knhk serve does, and says it follows.

@@ -69,13 +69,7 @@ func TestClusterTLSAndToken(t *testing.T) {
 		if !ok {
 			return false
 		}
-		voters := 0
-		for _, m := range st.Members {
-			if m.Suffrage == "Voter" {
-				voters++
-			}
-		}
-		return voters == 3 && st.Leader == "n1"
+		return voters(st) == 3 && st.Leader == "n1"
 	})
 
 	// Without the token (or with another) every route but the probes is

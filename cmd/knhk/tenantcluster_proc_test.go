@@ -115,15 +115,6 @@ func TestClusterTenantsProcesses(t *testing.T) {
 	n1 := node("n1", "")
 	node("n2", n1.url)
 	node("n3", n1.url)
-	voters := func(st *cluster.Status) int {
-		v := 0
-		for _, m := range st.Members {
-			if m.Suffrage == "Voter" {
-				v++
-			}
-		}
-		return v
-	}
 	for _, id := range []string{"acme", "beta"} {
 		waitLong(t, "three voters in "+id+"'s group", func() bool {
 			for _, p := range procs {
