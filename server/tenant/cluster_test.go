@@ -25,6 +25,7 @@ import (
 	"github.com/hashicorp/raft"
 
 	knhkv1 "github.com/knhk/knhk/api/knhk/v1"
+	"github.com/knhk/knhk/api/knhk/v1/knhkv1connect"
 	"github.com/knhk/knhk/compiler/ir"
 	"github.com/knhk/knhk/runtime/cluster"
 	"github.com/knhk/knhk/runtime/engine"
@@ -296,6 +297,27 @@ func newClusterFixture(t testing.TB) *clusterFixture {
 	return f
 }
 
+// clusterClient is a client of the node at url with token, which, as a
+// client of a cluster should, retries a unary call answered unavailable
+// (no leader known yet, leadership moving, an outcome not known) for up
+// to 30 s: on a loaded machine a group's leadership can move while the
+// test seeds, and unavailable is not an answer the test checks.
+func clusterClient(url, token string) knhkv1connect.KnhkServiceClient {
+	retry := connect.UnaryInterceptorFunc(func(next connect.UnaryFunc) connect.UnaryFunc {
+		return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
+			deadline := time.Now().Add(30 * time.Second)
+			for {
+				res, err := next(ctx, req)
+				if connect.CodeOf(err) != connect.CodeUnavailable || time.Now().After(deadline) {
+					return res, err
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+		}
+	})
+	return knhkv1connect.NewKnhkServiceClient(h2cStreams{}, url, connect.WithInterceptors(retry, bearerInterceptor(token)))
+}
+
 // follower returns the url of a node that does not lead group.
 func (f *clusterFixture) follower(group string) string {
 	l := f.leader(group)
@@ -315,7 +337,7 @@ func TestClusterCrossTenant(t *testing.T) {
 	acmeTok := f.priv(auth.Principal{Subject: "a", Tenant: "acme", Role: auth.RoleAdmin})
 	betaTok := f.priv(auth.Principal{Subject: "b", Tenant: "beta", Role: auth.RoleAdmin})
 	// acme seeds through a follower of its group: the follower forwards.
-	acme := (&fixture{url: f.follower("acme")}).client(acmeTok)
+	acme := clusterClient(f.follower("acme"), acmeTok)
 	a := seed(t, acme)
 
 	cs := calls(a)
@@ -332,7 +354,7 @@ func TestClusterCrossTenant(t *testing.T) {
 			continue
 		}
 		for _, url := range urls {
-			beta := (&fixture{url: url}).client(betaTok)
+			beta := clusterClient(url, betaTok)
 			data, err := call(context.Background(), beta)
 			if data {
 				t.Errorf("%s on %s: beta got data of tenant acme", m, url)
@@ -451,7 +473,7 @@ func TestClusterCrossTenant(t *testing.T) {
 	old := f.leader("acme").ID()
 	f.kill(old)
 	waitCond(t, "a new leader of acme", func() bool { return f.leader("acme").ID() != old })
-	acme = (&fixture{url: f.follower("acme")}).client(acmeTok)
+	acme = clusterClient(f.follower("acme"), acmeTok)
 	waitCond(t, "acme's signal through the new leader", func() bool {
 		_, err := acme.SignalCase(ctx, connect.NewRequest(&knhkv1.SignalCaseRequest{CaseId: a.hold, Name: "Approve", PayloadJson: `{"by":"ann"}`}))
 		return err == nil
@@ -460,7 +482,7 @@ func TestClusterCrossTenant(t *testing.T) {
 	if err != nil || w.Msg.Case.ResultJson != `"x by ann"` {
 		t.Fatalf("acme's held case after the failover: %v %v", w, err)
 	}
-	betaAfter := (&fixture{url: f.follower("beta")}).client(betaTok)
+	betaAfter := clusterClient(f.follower("beta"), betaTok)
 	if _, err := betaAfter.GetCase(ctx, connect.NewRequest(&knhkv1.GetCaseRequest{CaseId: a.hold})); connect.CodeOf(err) != connect.CodeNotFound {
 		t.Fatalf("beta reads acme's case after the failover: %v", err)
 	}
