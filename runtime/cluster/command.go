@@ -24,10 +24,12 @@ const (
 	OpMember
 	// OpDeploy deploys a program (Deploy): every replica compiles it.
 	OpDeploy
+	// OpTenant changes the cluster's tenancy (Tenancy; tenancy.go).
+	OpTenant
 	numOps
 )
 
-var opNames = [...]string{"invalid", "event", "member", "deploy"}
+var opNames = [...]string{"invalid", "event", "member", "deploy", "tenant"}
 
 func (o Op) String() string {
 	if o < numOps {
@@ -60,6 +62,8 @@ type Command struct {
 	Member *Member `json:"member,omitempty"`
 	// Deploy is an OpDeploy's program.
 	Deploy *Deploy `json:"deploy,omitempty"`
+	// Tenancy is an OpTenant's change of the tenancy.
+	Tenancy *TenancyChange `json:"tenancy,omitempty"`
 }
 
 // Member is what the cluster knows of a node beyond raft's
@@ -130,6 +134,10 @@ func DecodeCommand(b []byte) (*Command, error) {
 	case OpDeploy:
 		if c.Deploy == nil || c.Deploy.Hash == "" || len(c.Deploy.Source) == 0 {
 			return nil, fmt.Errorf("%w: deploy command without a program", ErrBadCommand)
+		}
+	case OpTenant:
+		if c.Tenancy == nil {
+			return nil, fmt.Errorf("%w: tenant command without a change", ErrBadCommand)
 		}
 	default:
 		return nil, fmt.Errorf("%w: unknown op %s", ErrBadCommand, c.Op)

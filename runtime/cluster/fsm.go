@@ -89,6 +89,8 @@ type FSM struct {
 	events, restores uint64
 	// sh is the incremental state hash (statehash.go).
 	sh stateHasher
+	// ten is the cluster's tenancy (tenancy.go).
+	ten tenancyState
 }
 
 // NewFSM returns an empty FSM for the program of m, whose hash is prog.
@@ -154,6 +156,8 @@ func (f *FSM) apply(c *Command, index uint64) error {
 		return nil
 	case OpDeploy:
 		return f.applyDeploy(c.Deploy, index)
+	case OpTenant:
+		return f.applyTenancy(c.Tenancy, index)
 	case OpEvent:
 		r := f.cases[c.Case]
 		var n uint64

@@ -33,6 +33,9 @@ type wireSnapshot struct {
 	// Deploys are the programs deployed through the log, oldest first;
 	// a restore compiles them again.
 	Deploys []wireDeploy `json:"deploys,omitempty"`
+	// Tenancy is the cluster's tenancy (tenancy.go), absent while it
+	// is empty and in a snapshot written before it was replicated.
+	Tenancy *wireTenancy `json:"tenancy,omitempty"`
 }
 
 type wireDeploy struct {
@@ -79,6 +82,7 @@ func (f *FSM) Snapshot() (raft.FSMSnapshot, error) {
 		p := f.progs[h]
 		w.Deploys = append(w.Deploys, wireDeploy{Deploy: Deploy{Name: p.name, Source: p.src, Hash: h}, Index: p.index})
 	}
+	w.Tenancy = f.ten.wire()
 	b, err := json.Marshal(&w)
 	if err != nil {
 		return nil, err
@@ -173,8 +177,13 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 		}
 		members[m.ID] = m
 	}
+	ten, err := restoreTenancy(w.Tenancy)
+	if err != nil {
+		return err
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.ten = ten
 	f.cases, f.reqs, f.order, f.members, f.keys, f.applied, f.broken = cases, reqs, order, members, keys, w.Applied, nil
 	f.progs, f.deploys = progs, deploys
 	f.restores++
