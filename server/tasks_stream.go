@@ -94,11 +94,13 @@ func serveWork(ctx, stop context.Context, b *queue.Broker, st *workStream) error
 		if m.GetStop() {
 			stopPush() // the worker takes back its credits
 			<-pushed
+			w.stopped()
 		}
 		var ok bool
 		select {
 		case m, ok = <-in:
 			if !ok {
+				w.stopped()
 				if !errors.Is(inErr, io.EOF) && ctx.Err() == nil {
 					err = inErr
 				}
@@ -161,7 +163,10 @@ type streamWorker struct {
 	held    map[string]string    // pushed and not yet reported on the stream: id -> lease token
 	acks    []*knhkv1.OutcomeAck // waiting for a response to ride in (ack)
 	flush   *time.Timer          // sends acks that found no task to ride with
-	granted chan struct{}        // signals push that credits went up from 0
+	// stopping is set once the worker sent Stop or ended its side:
+	// acks go at once.
+	stopping bool
+	granted  chan struct{} // signals push that credits went up from 0
 }
 
 // grant adds n credits, at most MaxStreamCredits in all.
@@ -226,29 +231,54 @@ func (w *streamWorker) send(m *knhkv1.WorkTasksResponse) error {
 	return w.st.Send(m) // a broken stream: the worker resends unacknowledged outcomes
 }
 
-// ackDelay is how long an ack may wait for a task to ride with. The
-// outcome of a task and the dispatch of the next one of its case share
-// a commit, so the next task usually follows its ack within
-// microseconds: in one message they cost the stream two messages per
-// task instead of three. Nothing waits on an ack but the worker's
-// bookkeeping (its slot's credit went with the outcome), so the delay
-// costs no case any time.
-const ackDelay = time.Millisecond
+// ackDelay is how long an ack may wait for a task to ride with. Nothing
+// waits on an ack but the worker's bookkeeping (its slot's credit went
+// with the outcome, and the outcome is durable before it is acked), so
+// the delay costs no case any time; riding with a push, an ack costs
+// no message of its own. With many streams on a queue the next task of
+// a case rarely goes to the stream that finished the previous one, and
+// a task comes to a given stream only every few milliseconds: an ack
+// flushed after a millisecond cost the server one more message (and a
+// write) per task, a third of the stream's traffic (measured in
+// bench/serve). A worker that stops (a Stop or the end of its side)
+// gets its acks at once, so a shutdown waits for none.
+const ackDelay = 20 * time.Millisecond
+
+// maxAcksWaiting bounds the acks that wait for a push: more are sent
+// at once.
+const maxAcksWaiting = MaxBatchCompletions
 
 // ack queues acks for the next response, sent with the next task
-// pushed or after ackDelay, whichever comes first.
+// pushed or after ackDelay, whichever comes first; at once when the
+// worker stops or maxAcksWaiting are waiting.
 func (w *streamWorker) ack(acks []*knhkv1.OutcomeAck) {
 	w.mu.Lock()
-	defer w.mu.Unlock()
 	first := len(w.acks) == 0
 	w.acks = append(w.acks, acks...)
-	if first {
+	now := w.stopping || len(w.acks) >= maxAcksWaiting
+	if first && !now {
 		if w.flush == nil {
-			w.flush = time.AfterFunc(ackDelay, func() { w.send(&knhkv1.WorkTasksResponse{}) })
+			w.flush = time.AfterFunc(ackDelay, w.flushAcks)
 		} else {
 			w.flush.Reset(ackDelay)
 		}
 	}
+	w.mu.Unlock()
+	if now {
+		w.flushAcks()
+	}
+}
+
+// flushAcks sends the acks waiting, if any.
+func (w *streamWorker) flushAcks() { w.send(&knhkv1.WorkTasksResponse{}) }
+
+// stopped marks that the worker stopped taking tasks: its acks go at
+// once from now on, and those waiting go now.
+func (w *streamWorker) stopped() {
+	w.mu.Lock()
+	w.stopping = true
+	w.mu.Unlock()
+	w.flushAcks()
 }
 
 // take grants m's credits and applies its outcomes, each on its own,
