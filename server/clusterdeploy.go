@@ -9,6 +9,8 @@ package server
 
 import (
 	"context"
+	"encoding/base64"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -19,6 +21,7 @@ import (
 	"github.com/knhk/knhk/compiler"
 	"github.com/knhk/knhk/compiler/ir"
 	"github.com/knhk/knhk/lang/check"
+	"github.com/knhk/knhk/runtime/cluster"
 )
 
 // ClusterCompile compiles a deployed source as Service.Deploy does: the
@@ -48,7 +51,11 @@ func ClusterCompile(name string, src []byte) (*ir.Program, error) {
 
 // Deploy commits a program's source to the cluster's log once it
 // passes the gate. A compiled descriptor is refused: every node must
-// compile the source itself.
+// compile the source itself. The signature file the deploy carried
+// (client.SignatureHeader, as knhk run --server sends FILE.sig) goes
+// into the log with it, for a group whose deploys must be signed; a
+// deploy such a group refuses is failed_precondition, as on a single
+// server.
 func (r *clusterRPC) Deploy(ctx context.Context, req *connect.Request[knhkv1.DeployRequest]) (*connect.Response[knhkv1.DeployResponse], error) {
 	name := req.Msg.Name
 	if name == "" {
@@ -57,8 +64,20 @@ func (r *clusterRPC) Deploy(ctx context.Context, req *connect.Request[knhkv1.Dep
 	if len(req.Msg.Compiled) > 0 {
 		return nil, toConnect(errf(CodeInvalidArgument, "compiled", "a cluster compiles what it deploys on every node: deploy the source, not a descriptor"))
 	}
-	hash, err := r.a.n.Deploy(ctx, name, []byte(req.Msg.Source))
+	var sigs []byte
+	if h := req.Header().Get("Knhk-Descriptor-Signature"); h != "" { // client.SignatureHeader
+		b, err := base64.StdEncoding.DecodeString(h)
+		if err != nil {
+			return nil, toConnect(errf(CodeInvalidArgument, "signature", "the deploy's signature header is not base64: %v", err))
+		}
+		sigs = b
+	}
+	hash, err := r.a.n.DeploySigned(ctx, name, []byte(req.Msg.Source), sigs)
 	if err != nil {
+		var se *cluster.SignatureError
+		if errors.As(err, &se) {
+			return nil, toConnect(errf(CodeFailedPrecondition, "descriptor", "%v", err))
+		}
 		if _, ok := err.(*Error); ok {
 			return nil, toConnect(err)
 		}

@@ -277,12 +277,11 @@ func openTenantGroup(cfg clusterTenantsConfig, id string, admit func(string) (fu
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
-	// A tenant that admits only signed deploys stays closed rather than
-	// take unsigned ones: a cluster does not check deploy signatures yet.
-	if ok, err := tenant.Exists(tenant.TrustDir(cfg.o.data, id)); err != nil || ok {
-		if err == nil {
-			err = fmt.Errorf("tenant %s admits only signed deploys (knhk tenant set --trust), which a cluster does not check yet; it is not served with --node", id)
-		}
+	// A tenant that admits only signed deploys: the group's leader and
+	// every replica check the signature each deploy carries
+	// (clusterdeploysign.go).
+	verifyDeploy, err := tenantDeployVerifier(cfg.o.data, id)
+	if err != nil {
 		return nil, err
 	}
 	if ok, _ := tenant.Exists(tenant.SignKeyPath(cfg.o.data, id)); ok {
@@ -320,7 +319,7 @@ func openTenantGroup(cfg clusterTenantsConfig, id string, admit func(string) (fu
 		Program: cfg.comp.prog, Eval: eval, Worker: workerFor(cfg.comp.prog), WorkerFor: workerFor, Queue: q,
 		Compile: server.ClusterCompile, Transport: tr, Voters: cfg.c.voters, LogOutput: cfg.lines,
 		Prober:     cfg.sec.StatusProber(groupStatusPrefix+id+"/status", "tenant "+id),
-		AdmitStart: admitStart, AdmitDeploy: admitDeploy,
+		AdmitStart: admitStart, AdmitDeploy: admitDeploy, VerifyDeploy: verifyDeploy,
 	})
 	if err != nil {
 		tr.Close()

@@ -86,8 +86,8 @@ func TestClusterTenantsProcesses(t *testing.T) {
 	must("license", "issue", "--key", "vendor.key", "--tiers", "tiers.json", "--tier", "one", "--customer", "beta-inc", "--tenant", "beta", "--days", "30", "-o", "beta.lic")
 	acme := must("tenant", "create", "--data", "d-n1", "acme")
 	beta := must("tenant", "create", "--data", "d-n1", "--license", "beta.lic", "--license-trust", "vendor.key.pub", "beta")
-	// gamma admits only signed deploys, which a cluster does not check:
-	// it is refused rather than served without the check.
+	// gamma admits only signed deploys: its group's leader and replicas
+	// check them (clusterusage_proc_test.go tests them signed).
 	gamma := must("tenant", "create", "--data", "d-n1", "--trust", "vendor.key.pub", "gamma")
 
 	// Without --token-file a node refuses --tenants: the nodes need a
@@ -145,9 +145,13 @@ func TestClusterTenantsProcesses(t *testing.T) {
 		return procs[name], other
 	}
 
-	if code, body := connectCall(t, n1.url, "ListCases", gamma, `{}`); code == http.StatusOK || !strings.Contains(body, "admits only signed deploys") {
-		t.Fatalf("gamma on the cluster: %d %s", code, body)
-	}
+	waitLong(t, "gamma's unsigned deploy refused", func() bool {
+		code, body := connectCall(t, n1.url, "Deploy", gamma, `{"name":"g.knhk","source":"package g\nworkflow G() -> int { return 1 }\n"}`)
+		if code == http.StatusOK {
+			t.Fatalf("gamma's unsigned deploy: %s", body)
+		}
+		return strings.Contains(body, "is unsigned")
+	})
 
 	// A tenant created on the founding node while the cluster runs:
 	// the other nodes copy the registry within a second, and its token

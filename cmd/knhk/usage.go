@@ -18,7 +18,7 @@ import (
 
 var usageCmd = &command{
 	name:      "usage",
-	usageLine: "knhk usage report --key KEY (--customer C [--tenant T] | --license FILE) [--month YYYY-MM] [--data DIR] [-o FILE] | verify --trust KEY [--policy P] [--data DIR] FILE",
+	usageLine: "knhk usage report --key KEY (--customer C [--tenant T] | --license FILE) [--month YYYY-MM] [--data DIR | --server URL] [-o FILE] | verify --trust KEY [--policy P] [--data DIR | --server URL] FILE",
 	short:     "signed monthly usage reports from the event log",
 	long: `Usage report counts one calendar month (UTC; default the current month)
 of the data directory's event log: cases started, transitions fired,
@@ -34,6 +34,17 @@ Usage verify checks, offline, that a report is signed by a key in KEY
 (default hybrid), and prints it. With --data it also recounts the month
 from that directory's log and fails, naming each field, unless the
 report reconciles exactly.
+
+With --server URL, a node of a raft cluster (knhk serve --node), the
+month is counted from the cluster's replicated log instead, as the
+node answers it (GET /cluster/v1/usage): with serve --tenants, the log
+of the tenant whose token the CLI sends ($KNHK_TOKEN, credentials as
+for --server elsewhere). The record sequence numbers are raft indexes;
+every node that applied the same entries counts the same. Verify
+--server recounts the month at that node (any node of the cluster) and
+reconciles the report with it, and refuses a token of another tenant
+than the report's. Accelerator time is metered in each node's own
+ledger, not in the log, and is not in a cluster's report.
 `,
 	setup: func(fs *flag.FlagSet) func(*env, []string) int {
 		key := fs.String("key", "", "sign with the private key `KEY`")
@@ -45,11 +56,15 @@ report reconciles exactly.
 		out := fs.String("o", "", "write the report to `FILE`")
 		trust := fs.String("trust", "", "the signer's public key `KEY` (a .pub file or a directory)")
 		policy := fs.String("policy", "hybrid", "accept signatures of class `P` or stronger")
+		server := fs.String("server", "", "count from the replicated log of the raft cluster node at `URL`")
 		return func(e *env, args []string) int {
 			if len(args) == 0 {
 				return usageError(e, "want a subcommand: report or verify")
 			}
 			sub, rest := args[0], args[1:]
+			if *server != "" && *data != "" {
+				return usageError(e, "give --data or --server, not both")
+			}
 			switch sub {
 			case "report":
 				if len(rest) != 0 {
@@ -66,10 +81,10 @@ report reconciles exactly.
 					m = meter.Month(time.Now().UnixNano())
 				}
 				d := *data
-				if d == "" {
+				if d == "" && *server == "" {
 					d = ".knhk"
 				}
-				return runUsageReport(e, *key, *customer, *tenant, *lic, m, d, *out)
+				return runUsageReport(e, *key, *customer, *tenant, *lic, m, usageSource{data: d, server: *server}, *out)
 			case "verify":
 				if len(rest) != 1 {
 					return usageError(e, "verify wants exactly one FILE, got %d", len(rest))
@@ -81,7 +96,7 @@ report reconciles exactly.
 				if err != nil {
 					return usageError(e, "%v", err)
 				}
-				return runUsageVerify(e, *trust, pol, *data, rest[0])
+				return runUsageVerify(e, *trust, pol, usageSource{data: *data, server: *server}, rest[0])
 			}
 			return usageError(e, "unknown subcommand %q (want report or verify)", sub)
 		}
@@ -113,7 +128,37 @@ func countMonth(data, month string) (meter.Usage, error) {
 	return u, nil
 }
 
-func runUsageReport(e *env, keyPath, customer, tenant, lic, month, data, out string) int {
+// usageSource is where a month is counted: a data directory's log, or
+// a cluster node's replicated log (clusterusage.go).
+type usageSource struct{ data, server string }
+
+// where names src in messages.
+func (src usageSource) where() string {
+	if src.server != "" {
+		return "the replicated log at " + src.server
+	}
+	return "the event log of " + src.data
+}
+
+// count counts month at src; tenant, when not empty, must be the
+// tenant whose log a cluster node answers for. It returns the tenant
+// counted ("" for a data directory).
+func (src usageSource) count(month, tenant string) (meter.Usage, string, error) {
+	if src.server == "" {
+		u, err := countMonth(src.data, month)
+		return u, tenant, err
+	}
+	cu, err := countClusterMonth(src.server, month)
+	if err != nil {
+		return meter.Usage{}, "", err
+	}
+	if err := tenantMismatch(tenant, cu); err != nil {
+		return meter.Usage{}, "", err
+	}
+	return cu.meterUsage(), cu.reportTenant(), nil
+}
+
+func runUsageReport(e *env, keyPath, customer, tenant, lic, month string, src usageSource, out string) int {
 	if _, err := time.Parse("2006-01", month); err != nil {
 		return usageError(e, "--month %q: want YYYY-MM", month)
 	}
@@ -135,12 +180,12 @@ func runUsageReport(e *env, keyPath, customer, tenant, lic, month, data, out str
 		fmt.Fprintf(e.stderr, "knhk: %v\n", err)
 		return exitUser
 	}
-	u, err := countMonth(data, month)
+	u, counted, err := src.count(month, tenant)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "knhk: %v\n", err)
 		return exitUser
 	}
-	u.Customer, u.Tenant = customer, tenant
+	u.Customer, u.Tenant = customer, counted
 	b, err := meter.Sign(k, u)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "knhk: %v\n", err)
@@ -158,7 +203,7 @@ func runUsageReport(e *env, keyPath, customer, tenant, lic, month, data, out str
 	return exitOK
 }
 
-func runUsageVerify(e *env, trust string, policy sign.Policy, data, file string) int {
+func runUsageVerify(e *env, trust string, policy sign.Policy, src usageSource, file string) int {
 	b, err := readSmall(file)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "knhk: usage report %v\n", err)
@@ -176,8 +221,8 @@ func runUsageVerify(e *env, trust string, policy sign.Policy, data, file string)
 		return exitUser
 	}
 	reconciled := ""
-	if data != "" {
-		u, err := countMonth(data, r.Month)
+	if src.data != "" || src.server != "" {
+		u, _, err := src.count(r.Month, r.Tenant)
 		if err == nil {
 			err = r.Reconcile(u)
 		}
@@ -185,7 +230,7 @@ func runUsageVerify(e *env, trust string, policy sign.Policy, data, file string)
 			fmt.Fprintf(e.stderr, "knhk: %s: %v\n", file, err)
 			return exitUser
 		}
-		reconciled = fmt.Sprintf(", reconciled with the event log of %s", data)
+		reconciled = ", reconciled with " + src.where()
 	}
 	u := r.Usage
 	fmt.Fprintf(e.stdout, "usage report %s OK: signed by %s key %s%s\ncustomer:      %s\n", file, r.Sig.Alg, r.Sig.KeyID, reconciled, u.Customer)

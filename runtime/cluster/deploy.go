@@ -26,6 +26,35 @@ type Deploy struct {
 	Source []byte `json:"src"`
 	// Hash is the program's hash as the proposer compiled it.
 	Hash string `json:"hash"`
+	// Sigs is the signature file the deploy carried (knhk sign's, of
+	// the program's descriptor hash), nil when none: in the log, so that
+	// every replica checks it (DeployVerifier).
+	Sigs []byte `json:"sigs,omitempty"`
+}
+
+// DeployVerifier admits the deploy of the program of descriptor hash
+// given the signature file it carried: nil when a trusted key signed
+// it. A group whose deploys must be signed (a tenant with a trust
+// directory) has one: its leader asks it before it proposes a deploy,
+// for a clear refusal, and every replica before it compiles one from
+// the log, so that a deploy that reached the log unsigned or tampered
+// is refused on every node. It must answer alike on every node (the
+// same trusted keys: a tenant's trust directory is copied from the
+// founding node).
+type DeployVerifier func(hash string, sigs []byte) error
+
+// SignatureError is a deploy refused by the DeployVerifier.
+type SignatureError struct{ Err error }
+
+func (e *SignatureError) Error() string { return e.Err.Error() }
+func (e *SignatureError) Unwrap() error { return e.Err }
+
+// SetDeployVerifier makes the FSM refuse deploys v does not admit; nil
+// admits every deploy that compiles.
+func (f *FSM) SetDeployVerifier(v DeployVerifier) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.verify = v
 }
 
 // program is one program the FSM runs cases of.
@@ -67,6 +96,14 @@ func (f *FSM) applyDeploy(d *Deploy, index uint64) error {
 	if f.compile == nil {
 		f.broken = fmt.Errorf("%w: the log deploys program %s and this node has no compiler", ErrProgram, short(d.Hash))
 		return f.broken
+	}
+	if f.verify != nil {
+		// Before compiling: a source nobody trusted signed is not even
+		// checked. The hash it is signed for must then be what the
+		// source compiles to (newProgram).
+		if err := f.verify(d.Hash, d.Sigs); err != nil {
+			return &SignatureError{fmt.Errorf("deploy of %s refused: %w", d.Name, err)}
+		}
 	}
 	p, err := f.compile(d.Name, d.Source)
 	if err != nil {
@@ -167,6 +204,14 @@ func (n *Node) Program(hash string) (*ir.Program, bool) {
 // same way. It returns the program's hash; deploying a program the
 // cluster has is a no-op. Only the leader deploys.
 func (n *Node) Deploy(ctx context.Context, name string, src []byte) (string, error) {
+	return n.DeploySigned(ctx, name, src, nil)
+}
+
+// DeploySigned is Deploy with the signature file sigs the deploy
+// carried, which goes into the log with it. With a
+// [Config.VerifyDeploy], a deploy it does not admit is refused, a
+// [*SignatureError], before it is proposed.
+func (n *Node) DeploySigned(ctx context.Context, name string, src, sigs []byte) (string, error) {
 	if _, err := n.leader(); err != nil {
 		return "", err
 	}
@@ -184,11 +229,16 @@ func (n *Node) Deploy(ctx context.Context, name string, src []byte) (string, err
 	if _, ok := n.Program(h); ok {
 		return h, nil
 	}
+	if v := n.cfg.VerifyDeploy; v != nil {
+		if err := v(h, sigs); err != nil {
+			return "", &SignatureError{fmt.Errorf("deploy of %s refused: %w", name, err)}
+		}
+	}
 	if n.cfg.AdmitDeploy != nil {
 		if err := n.cfg.AdmitDeploy(h); err != nil {
 			return "", NotAdmitted(err)
 		}
 	}
-	_, err = n.propose(ctx, &Command{Op: OpDeploy, Program: n.hash, Deploy: &Deploy{Name: name, Source: src, Hash: h}})
+	_, err = n.propose(ctx, &Command{Op: OpDeploy, Program: n.hash, Deploy: &Deploy{Name: name, Source: src, Hash: h, Sigs: sigs}})
 	return h, err
 }

@@ -74,6 +74,8 @@ type FSM struct {
 	progs   map[string]*program
 	deploys []string
 	compile Compiler
+	// verify admits a deploy's signature (deploy.go); nil admits all.
+	verify DeployVerifier
 	// observe, when set, sees every event applied (metrics).
 	observe func(*engine.Event)
 	applied uint64

@@ -89,6 +89,10 @@ type Config struct {
 	// committed entry (see licensegate.go).
 	AdmitStart  func(workflow string) (release func(), err error)
 	AdmitDeploy func(hash string) error
+	// VerifyDeploy, if set, admits only deploys signed by a trusted key:
+	// the leader asks it before proposing a deploy and every replica
+	// before compiling one from the log (deploy.go's DeployVerifier).
+	VerifyDeploy DeployVerifier
 }
 
 // Timing holds the raft timeouts and the leader's loops' periods.
@@ -180,6 +184,7 @@ func NewNode(cfg Config) (*Node, error) {
 	}
 	n := &Node{cfg: cfg, hash: hash, fsm: NewFSM(m, hash), stop: make(chan struct{})}
 	n.fsm.SetCompiler(cfg.Compile)
+	n.fsm.SetDeployVerifier(cfg.VerifyDeploy)
 	ok := false
 	defer func() {
 		if !ok {

@@ -1,0 +1,81 @@
+// This file implements knhk usage report and verify --server on a raft
+// cluster: the month is counted from the cluster's replicated log (a
+// tenant's group's log with serve --tenants), as a node's FSM holds it
+// and answers it at /cluster/v1/usage, each event's raft index as its
+// sequence number. The report is signed here, with the operator's key,
+// as a single server's is, and verify --server recounts it from any
+// node and reconciles it field by field.
+
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/knhk/knhk/runtime/cluster"
+	"github.com/knhk/knhk/runtime/meter"
+	"github.com/knhk/knhk/server/auth"
+)
+
+// clusterUsage is a node's answer at usagePath.
+type clusterUsage struct {
+	Tenant string `json:"tenant"`
+	Node   string `json:"node"`
+	cluster.Usage
+}
+
+// meterUsage is u as runtime/meter counts a log: the raft indexes are
+// the sequence numbers. The accelerator fields stay zero: kernel calls
+// are metered in each node's own ledger, not in the log.
+func (u *clusterUsage) meterUsage() meter.Usage {
+	return meter.Usage{Version: meter.Version, Month: u.Month, Cases: u.Cases, Transitions: u.Transitions, Events: u.Events,
+		TaskTimeNS: u.TaskTimeNS, StorageBytes: u.StorageBytes, FirstSeq: u.FirstIndex, LastSeq: u.LastIndex, Digest: u.Digest}
+}
+
+// reportTenant is the tenant a report of u names: none for the
+// cluster's own cases (the default tenant), as a single server's.
+func (u *clusterUsage) reportTenant() string {
+	if u.Tenant == auth.DefaultTenant {
+		return ""
+	}
+	return u.Tenant
+}
+
+// countClusterMonth asks the node at server for month of the log of the
+// tenant the caller's token (credentials.go) is for.
+func countClusterMonth(server, month string) (*clusterUsage, error) {
+	if !strings.Contains(server, "://") {
+		server = "http://" + server
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	code, body, err := clusterCall(ctx, http.MethodGet, server, usagePath+"?month="+month, nil)
+	if err != nil {
+		return nil, fmt.Errorf("usage from %s: %w", server, err)
+	}
+	switch code {
+	case http.StatusOK:
+	case http.StatusNotFound:
+		return nil, fmt.Errorf("usage from %s: it serves no cluster usage (a single knhk serve: report from its data directory with --data)", server)
+	default:
+		return nil, fmt.Errorf("usage from %s: %s", server, errorText(body))
+	}
+	var u clusterUsage
+	if err := json.Unmarshal([]byte(body), &u); err != nil || u.Month != month || u.Tenant == "" {
+		return nil, fmt.Errorf("usage from %s: not a usage answer for %s: %.200s", server, month, body)
+	}
+	return &u, nil
+}
+
+// tenantMismatch refuses a report of tenant want made or checked with a
+// token of another tenant (got).
+func tenantMismatch(want string, got *clusterUsage) error {
+	if want == "" || want == got.reportTenant() {
+		return nil
+	}
+	return fmt.Errorf("the report is for tenant %s, but the token reads tenant %s's log on node %s (KNHK_TOKEN: use %s's token)", want, got.Tenant, got.Node, want)
+}

@@ -1,0 +1,240 @@
+// This file tests the metering, signed deploys and replay protection
+// of knhk serve --node --tenants as processes on loopback, two nodes
+// each: a signed usage report of a tenant's month made from one node
+// verifies offline and reconciles exactly with the tenant's replicated
+// log on the other (a tampered report, another key, another tenant's
+// token or a month that moved on are each refused, naming why); a
+// tenant with a trust directory deploys only signed programs; and a
+// request captured on one node is refused when replayed to the other.
+
+package main
+
+import (
+	"bytes"
+	"encoding/pem"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// twoNodeTenants starts a two-node cluster with --tenants in dir (its
+// app.knhk and token written) and waits until every tenant of ids has
+// a group of two voters with a leader. stop kills the nodes.
+func twoNodeTenants(t *testing.T, dir string, ids ...string) (procs map[string]*serveProc, stop func()) {
+	t.Helper()
+	procs = map[string]*serveProc{}
+	stop = func() {
+		for _, p := range procs {
+			p.cmd.Process.Kill()
+			p.cmd.Wait()
+		}
+	}
+	n1 := startServe(t, dir, "d-n1", "--node", "n1", "--raft", "127.0.0.1:0", "--tenants", "--token-file", "token", "app.knhk")
+	procs["n1"] = n1
+	procs["n2"] = startServe(t, dir, "d-n2", "--node", "n2", "--raft", "127.0.0.1:0", "--tenants", "--token-file", "token", "--join", n1.url, "app.knhk")
+	for _, id := range ids {
+		waitLong(t, "two voters in "+id+"'s group", func() bool {
+			for _, p := range procs {
+				if st, ok := groupStatus(t, p, id); ok && st.Leader != "" && voters(st) == 2 {
+					return true
+				}
+			}
+			return false
+		})
+	}
+	return procs, stop
+}
+
+// tamperReport rewrites old to new inside the signed JSON of the usage
+// report file path, keeping its signature, and returns the file's new
+// path.
+func tamperReport(t *testing.T, path, old, new string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	blk, rest := pem.Decode(b)
+	if blk == nil || !bytes.Contains(blk.Bytes, []byte(old)) {
+		t.Fatalf("no %q in the report %s", old, path)
+	}
+	blk.Bytes = bytes.Replace(blk.Bytes, []byte(old), []byte(new), 1)
+	out := path + ".tampered"
+	if err := os.WriteFile(out, append(pem.EncodeToMemory(blk), rest...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestClusterUsageReportProcesses(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "app.knhk"), []byte(clusterSource), 0o666)
+	os.WriteFile(filepath.Join(dir, "token"), []byte(clusterToken+"\n"), 0o600)
+	must := mustKnhkIn(t, dir)
+	must("keygen", "--alg", "mldsa65-ed25519", "-o", "operator.key")
+	must("keygen", "--alg", "mldsa65-ed25519", "-o", "other.key")
+	acme := must("tenant", "create", "--data", "d-n1", "acme")
+	beta := must("tenant", "create", "--data", "d-n1", "beta")
+	procs, stop := twoNodeTenants(t, dir, "acme", "beta")
+	defer stop()
+	as := func(tok string, args ...string) (int, string, string) {
+		t.Helper()
+		return knhkEnv(t, dir, []string{"KNHK_TOKEN=" + tok}, args...)
+	}
+
+	// acme runs a case to its end through n2, and starts one more.
+	if code, _, errb := as(acme, "cluster", "--server", procs["n2"].url, "start", "a1", "--workflow", "Hold", "--input", `"a1"`); code != 0 {
+		t.Fatalf("acme's start: %s", errb)
+	}
+	waitLong(t, "acme's signal", func() bool {
+		code, out, _ := as(acme, "signal", "--server", procs["n1"].url, "a1", "Approve", `{"by":"ann"}`)
+		return code == 0 && strings.TrimSpace(out) == `"a1 by ann"`
+	})
+	if code, _, errb := as(acme, "cluster", "--server", procs["n1"].url, "start", "a2", "--workflow", "Hold", "--input", `"a2"`); code != 0 {
+		t.Fatalf("acme's second start: %s", errb)
+	}
+	// The nodes agree once both applied the same entries.
+	same := func() bool {
+		a, _ := procs["n1"].get(t, usagePath, acme)
+		_, b1 := procs["n1"].get(t, usagePath, acme)
+		_, b2 := procs["n2"].get(t, usagePath, acme)
+		strip := func(s string) string { return s[strings.Index(s, `"month"`):] }
+		return a == 200 && strings.Contains(b1, `"cases":2`) && strip(b1) == strip(b2)
+	}
+	waitLong(t, "the same usage of acme on both nodes", same)
+
+	// The report, made from n1's replica with acme's token, names acme.
+	if code, _, errb := as(acme, "usage", "report", "--key", "operator.key", "--customer", "acme-inc", "--server", procs["n1"].url, "-o", "acme.usage"); code != 0 {
+		t.Fatalf("usage report --server: %s", errb)
+	}
+	// Offline: the signature, nothing else.
+	code, out, errb := knhkProc(t, dir, "usage", "verify", "--trust", "operator.key.pub", "acme.usage")
+	if code != 0 || !strings.Contains(out, "tenant:        acme") || !strings.Contains(out, "cases:         2") || strings.Contains(out, "reconciled") {
+		t.Fatalf("offline verify: %d %q %q", code, out, errb)
+	}
+	// Reconciled with acme's log as n2 holds it.
+	code, out, errb = as(acme, "usage", "verify", "--trust", "operator.key.pub", "--server", procs["n2"].url, "acme.usage")
+	if code != 0 || !strings.Contains(out, "reconciled with the replicated log at "+procs["n2"].url) {
+		t.Fatalf("verify --server n2: %d %q %q", code, out, errb)
+	}
+
+	// A report claiming fewer cases than it was signed with.
+	bad := tamperReport(t, filepath.Join(dir, "acme.usage"), `"cases":2`, `"cases":1`)
+	if code, _, errb := knhkProc(t, dir, "usage", "verify", "--trust", "operator.key.pub", bad); code == 0 || !strings.Contains(errb, "tampered") {
+		t.Fatalf("tampered report: %d %q", code, errb)
+	}
+	// Another key's report, or the right report checked against another
+	// key.
+	if code, _, errb := knhkProc(t, dir, "usage", "verify", "--trust", "other.key.pub", "acme.usage"); code == 0 || !strings.Contains(errb, "usage report:") {
+		t.Fatalf("verify with another key: %d %q", code, errb)
+	}
+	// beta's token reads beta's log: acme's report is not reconciled
+	// against it, nor can beta make a report that names acme.
+	if code, _, errb := as(beta, "usage", "verify", "--trust", "operator.key.pub", "--server", procs["n1"].url, "acme.usage"); code == 0 || !strings.Contains(errb, "the report is for tenant acme, but the token reads tenant beta") {
+		t.Fatalf("acme's report with beta's token: %d %q", code, errb)
+	}
+	if code, _, errb := as(beta, "usage", "report", "--key", "operator.key", "--customer", "x", "--tenant", "acme", "--server", procs["n2"].url, "-o", "x.usage"); code == 0 || !strings.Contains(errb, "token reads tenant beta") {
+		t.Fatalf("beta's report for acme: %d %q", code, errb)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "x.usage")); !os.IsNotExist(err) {
+		t.Fatalf("a refused report was written: %v", err)
+	}
+	// No token: refused by the node, not counted.
+	if code, _, errb := knhkProc(t, dir, "usage", "verify", "--trust", "operator.key.pub", "--server", procs["n1"].url, "acme.usage"); code == 0 || !strings.Contains(errb, "usage from") {
+		t.Fatalf("verify --server without a token: %d %q", code, errb)
+	}
+	// acme's log moves on: the old report no longer reconciles, naming
+	// the fields.
+	if code, _, errb := as(acme, "cluster", "--server", procs["n2"].url, "start", "a3", "--workflow", "Hold", "--input", `"a3"`); code != 0 {
+		t.Fatalf("acme's third start: %s", errb)
+	}
+	waitLong(t, "the third case on n1", func() bool {
+		_, b := procs["n1"].get(t, usagePath, acme)
+		return strings.Contains(b, `"cases":3`)
+	})
+	code, _, errb = as(acme, "usage", "verify", "--trust", "operator.key.pub", "--server", procs["n1"].url, "acme.usage")
+	if code == 0 || !strings.Contains(errb, "does not reconcile") || !strings.Contains(errb, "cases: report 2, log 3") {
+		t.Fatalf("verify after a new case: %d %q", code, errb)
+	}
+	if code, _, errb := knhkProc(t, dir, "usage", "report", "--key", "operator.key", "--customer", "c", "--server", procs["n1"].url, "--data", "d-n1"); code != 1 || !strings.Contains(errb, "not both") {
+		t.Fatalf("--server with --data: %d %q", code, errb)
+	}
+}
+
+// TestClusterSignedDeployProcesses serves gamma, a tenant that admits
+// only signed deploys, on two nodes: a deploy signed by its trusted key
+// runs through either node and reaches both replicas; an unsigned one,
+// one signed by another key and a tampered signature are refused
+// through either node, naming why, and deploy nothing.
+func TestClusterSignedDeployProcesses(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "app.knhk"), []byte(clusterSource), 0o666)
+	os.WriteFile(filepath.Join(dir, "token"), []byte(clusterToken+"\n"), 0o600)
+	v2 := strings.Replace(clusterSource, `id + " by " + by`, `id + " approved by " + by`, 1)
+	os.WriteFile(filepath.Join(dir, "v2.knhk"), []byte(v2), 0o666)
+	must := mustKnhkIn(t, dir)
+	must("keygen", "--alg", "mldsa65-ed25519", "-o", "vendor.key")
+	must("keygen", "--alg", "mldsa65-ed25519", "-o", "other.key")
+	gamma := must("tenant", "create", "--data", "d-n1", "--trust", "vendor.key.pub", "gamma")
+	procs, stop := twoNodeTenants(t, dir, "gamma")
+	defer stop()
+	run := func(p *serveProc, in string) (int, string) {
+		t.Helper()
+		code, _, errb := knhkEnv(t, dir, []string{"KNHK_TOKEN=" + gamma}, "run", "--server", p.url, "--workflow", "Hold", "--input-json", in, "v2.knhk")
+		return code, errb
+	}
+	programs := func(p *serveProc) string {
+		_, body := connectCall(t, p.url, "ListPrograms", gamma, `{}`)
+		return body
+	}
+	sigFile := filepath.Join(dir, "v2.knhk.sig")
+	for _, c := range []struct {
+		what, key, want string
+		tamper          bool
+	}{
+		{"unsigned", "", "is unsigned", false},
+		{"signed by another key", "other.key", "the signature sent with it: untrusted", false},
+		{"a tampered signature", "vendor.key", "the signature sent with it", true},
+	} {
+		os.Remove(sigFile)
+		if c.key != "" {
+			must("sign", "--key", c.key, "v2.knhk")
+		}
+		if c.tamper {
+			b, _ := os.ReadFile(sigFile)
+			blk, _ := pem.Decode(b)
+			blk.Bytes[len(blk.Bytes)/2] ^= 1
+			os.WriteFile(sigFile, pem.EncodeToMemory(blk), 0o644)
+		}
+		for name, p := range procs {
+			if code, errb := run(p, `"x"`); code == 0 || !strings.Contains(errb, c.want) || !strings.Contains(errb, "refused") && c.key != "" {
+				t.Fatalf("%s through %s: %d %q, want %q", c.what, name, code, errb, c.want)
+			}
+		}
+	}
+	for name, p := range procs {
+		if body := programs(p); strings.Count(body, `"hash"`) != 1 {
+			t.Fatalf("refused deploys listed on %s: %s", name, body)
+		}
+	}
+	// Signed by the trusted key: deployed through n2, on both replicas,
+	// and its cases run it.
+	os.Remove(sigFile)
+	must("sign", "--key", "vendor.key", "v2.knhk")
+	code, errb := run(procs["n2"], `"g1"`)
+	if code != 0 || !strings.Contains(errb, "waiting for signal Approve") {
+		t.Fatalf("the signed deploy: %d %q", code, errb)
+	}
+	for name, p := range procs {
+		waitLong(t, "the signed program on "+name, func() bool { return strings.Count(programs(p), `"hash"`) == 2 })
+	}
+	m := regexp.MustCompile(`case (\S+)`).FindStringSubmatch(errb)
+	if m == nil {
+		t.Fatalf("no case in %q", errb)
+	}
+	if code, out, errb := knhkEnv(t, dir, []string{"KNHK_TOKEN=" + gamma}, "signal", "--server", procs["n1"].url, m[1], "Approve", `{"by":"ann"}`); code != 0 || strings.TrimSpace(out) != `"g1 approved by ann"` {
+		t.Fatalf("the signed program's case: %d %q %q", code, out, errb)
+	}
+}
