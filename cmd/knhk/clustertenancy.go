@@ -1,34 +1,33 @@
-// This file implements the mirroring of the tenants' registry on a raft
-// cluster (knhk serve --node --tenants): tenants are administered with
-// knhk tenant on the founding node's data directory (the node started
-// without --join), and every other node copies DIR/tenants from the
-// node it joined through, within a second of a change. Only what
-// verifies and limits calls travels: the registry, the issuers' public
-// keys, licences and their trust keys, revocation lists, the tenants'
-// public keys and trust directories; never a private key (tokens are
-// issued on the founding node), a tenant's single-server data
-// directory, or a node's own replay state.
+// This file implements the tenancy of a raft cluster (knhk serve
+// --node --tenants) on each node's disk: the cluster replicates its
+// tenants' registry and the public files that verify and limit their
+// calls through its own raft log (runtime/cluster: OpTenant, Tenancy),
+// and every node writes its replica's copy into DIR/tenants whenever
+// it moves, where the tenant host (server/tenant) reads it as a single
+// server reads its own. What travels: the registry, the issuers' public
+// keys (each node's own, and a migrated founding node's), licences and
+// their trust keys, revocation lists, the tenants' public keys and
+// trust directories; never a private key (each node issues tokens with
+// its own key, whose public key alone the cluster replicates), a
+// tenant's single-server data directory, or a node's own replay state.
 //
-// The registry is not replicated through the raft log: it is written by
-// an offline command (knhk tenant) into one directory, and a copy that
-// lags a second behind the founding node's is harmless for what it
-// decides (which tenants a node opens, and which credentials it
-// accepts), while the tenants' cases are in their groups' logs.
+// Migration: a cluster whose founding node administered its tenants on
+// its own disk (before the tenancy was replicated, when the other nodes
+// copied it over HTTP) keeps them: while the replicated tenancy is
+// empty, the founding node, once it leads, commits its DIR/tenants to
+// the log as the tenancy's first revision. From then on the log is the
+// truth, and knhk tenant --server changes it through any node.
 
 package main
 
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"log/slog"
-	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -36,17 +35,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/knhk/knhk/runtime/cluster"
 	"github.com/knhk/knhk/server/auth"
 	"github.com/knhk/knhk/server/tenant"
 )
-
-// tenancyPath serves a node's DIR/tenants to the nodes that mirror it,
-// with the cluster's --token-file token.
-const tenancyPath = "/cluster/v1/tenancy"
-
-// maxTenancy bounds a tenancy's encoding (the registry, a few keys and
-// licences per tenant).
-const maxTenancy = 64 << 20
 
 // tenancy is the mirrored files of DIR/tenants by slash path.
 type tenancy struct {
@@ -63,9 +55,9 @@ func mirrored(rel string) bool {
 	base := parts[len(parts)-1]
 	switch {
 	case strings.HasSuffix(base, ".key"), strings.HasSuffix(base, ".tmp"):
-		return false // private keys stay on the founding node
+		return false // private keys stay on the node that made them
 	case len(parts) == 1:
-		return base == "tenants.json" || base == "issuer.pub" || base == "issuer-pq.pub"
+		return base == "tenants.json" || base == "issuer.pub" || base == "issuer-pq.pub" || base == nodeIssuers
 	case tenant.CheckID(parts[0]) != nil:
 		return false
 	case len(parts) == 2:
@@ -108,64 +100,6 @@ func readTenancy(data string) (*tenancy, error) {
 		return nil
 	})
 	return t, err
-}
-
-// etag is the digest of t's files, for a mirror's If-None-Match.
-func (t *tenancy) etag() string {
-	h := sha256.New()
-	names := make([]string, 0, len(t.Files))
-	for n := range t.Files {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	for _, n := range names {
-		fmt.Fprintf(h, "%d:%s%d:", len(n), n, len(t.Files[n]))
-		h.Write(t.Files[n])
-	}
-	return `"` + hex.EncodeToString(h.Sum(nil)) + `"`
-}
-
-// decodeTenancy decodes a peer's tenancy and refuses any file outside
-// the mirrored set (a path that escapes DIR/tenants, a private key).
-func decodeTenancy(b []byte) (*tenancy, error) {
-	var t tenancy
-	if err := json.Unmarshal(b, &t); err != nil {
-		return nil, fmt.Errorf("tenancy: %v", err)
-	}
-	for n := range t.Files {
-		if !mirrored(n) {
-			return nil, fmt.Errorf("tenancy: file %q is not one a node mirrors", n)
-		}
-	}
-	if t.Files == nil {
-		t.Files = map[string][]byte{}
-	}
-	return &t, nil
-}
-
-// serveTenancy answers a mirroring node with data's tenancy.
-func serveTenancy(w http.ResponseWriter, r *http.Request, data, token string) {
-	if !bearerIs(r, token) {
-		http.Error(w, "the tenancy needs the cluster's token", http.StatusUnauthorized)
-		return
-	}
-	if r.Method != http.MethodGet {
-		http.Error(w, "GET only", http.StatusMethodNotAllowed)
-		return
-	}
-	t, err := readTenancy(data)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
-	}
-	tag := t.etag()
-	w.Header().Set("ETag", tag)
-	if r.Header.Get("If-None-Match") == tag {
-		w.WriteHeader(http.StatusNotModified)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(t)
 }
 
 // applyTenancy makes data's mirrored files t's: changed and new files
@@ -212,48 +146,6 @@ func applyTenancy(data string, t *tenancy) (changed bool, err error) {
 	return changed, nil
 }
 
-// mirrorOnce copies the tenancy of the node at from into data unless
-// it is still tag (its ETag when last copied); it returns the new tag
-// and whether a file changed.
-func mirrorOnce(ctx context.Context, c *http.Client, from, data, tag string) (string, bool, error) {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, apiURL(from)+tenancyPath, nil)
-	if err != nil {
-		return tag, false, err
-	}
-	if tag != "" {
-		req.Header.Set("If-None-Match", tag)
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		return tag, false, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode == http.StatusNotModified {
-		return tag, false, nil
-	}
-	b, err := io.ReadAll(io.LimitReader(resp.Body, maxTenancy+1))
-	if err != nil {
-		return tag, false, err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return tag, false, fmt.Errorf("%s: %s", resp.Status, strings.TrimSpace(string(b)))
-	}
-	if len(b) > maxTenancy {
-		return tag, false, fmt.Errorf("a tenancy over %d bytes", maxTenancy)
-	}
-	t, err := decodeTenancy(b)
-	if err != nil {
-		return tag, false, err
-	}
-	changed, err := applyTenancy(data, t)
-	if err != nil {
-		return tag, changed, err
-	}
-	return resp.Header.Get("ETag"), changed, nil
-}
-
 // apiURL is a node's API address as a URL without a trailing slash
 // (http:// when it names no scheme).
 func apiURL(addr string) string {
@@ -264,39 +156,137 @@ func apiURL(addr string) string {
 	return addr
 }
 
-// mirrorTenancy copies the tenancy of the node at from into data every
-// interval until ctx ends, from tag on, calling changed after a copy
-// that changed a file; it logs a failure once and the recovery.
-func mirrorTenancy(ctx context.Context, c *http.Client, from, data, tag string, interval time.Duration, changed func(), logger *slog.Logger) {
-	var failing string
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(max(interval, 100*time.Millisecond)):
-		}
-		var ch bool
-		var err error
-		tag, ch, err = mirrorOnce(ctx, c, from, data, tag)
-		if ch {
-			logger.Info(fmt.Sprintf("tenants: copied the registry of %s", from))
-			changed()
-		}
-		switch {
-		case err != nil && err.Error() != failing:
-			failing = err.Error()
-			logger.Warn(fmt.Sprintf("tenants: mirroring %s: %v (serving the last copy)", from, err))
-		case err == nil && failing != "":
-			failing = ""
-			logger.Info(fmt.Sprintf("tenants: mirroring %s again", from))
-		}
-	}
-}
-
-// swapVerifier is the verifier of a mirroring node: rebuilt from the
-// issuers' public keys whenever a copy changes them.
+// swapVerifier is a node's verifier: rebuilt from the issuers' public
+// keys whenever the tenancy changes them.
 type swapVerifier struct {
 	p atomic.Pointer[auth.Issuers]
 }
 
 func (s *swapVerifier) Verify(token string) (auth.Principal, error) { return s.p.Load().Verify(token) }
+
+// nodeIssuers is the tenancy's file of the nodes' own issuer public
+// keys (PEM blocks): a node adds its key with the first token it
+// issues, in the same commit, so that every node that applied it
+// verifies the token.
+const nodeIssuers = "issuers.pub"
+
+// nodeIssuerKey returns node's own token-signing key,
+// DIR/cluster/NODE/issuer.key, making it on first use. It never leaves
+// the node; its public key is replicated in nodeIssuers.
+func nodeIssuerKey(data, node string) (ed25519.PrivateKey, error) {
+	dir := filepath.Join(data, "cluster", node)
+	return tenant.IssuerKeyAt(filepath.Join(dir, "issuer.key"), filepath.Join(dir, "issuer.pub"))
+}
+
+// clusterIssuers is publicIssuers with the nodes' own issuer keys of
+// the tenancy's copy in data.
+func clusterIssuers(f *tenantFlags, data, token string) (*auth.Issuers, error) {
+	is, err := publicIssuers(f, data, token)
+	if err != nil {
+		return nil, err
+	}
+	p := filepath.Join(tenant.Dir(data), nodeIssuers)
+	b, err := os.ReadFile(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return is, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	keys, err := auth.ParseKeys(p, b)
+	if err != nil {
+		return nil, err
+	}
+	v := is.ByIssuer[tenant.Issuer]
+	v.Keys = append(v.Keys, keys...)
+	return is, nil
+}
+
+// materialise writes the replicated tenancy tn into data's DIR/tenants
+// (the files a node reads as a single server reads its own) and marks
+// the registry a cluster's copy. A file the tenancy holds but no node
+// mirrors is left out, and said so: the log is written only by nodes
+// that check what they propose.
+func materialise(data string, tn cluster.Tenancy, logger *slog.Logger) (bool, error) {
+	t := &tenancy{Files: make(map[string][]byte, len(tn.Files))}
+	for p, b := range tn.Files {
+		if !mirrored(p) {
+			logger.Warn(fmt.Sprintf("tenants: the replicated tenancy holds %q, which is not a file a node keeps; skipped", p))
+			continue
+		}
+		t.Files[p] = b
+	}
+	if err := os.MkdirAll(tenant.Dir(data), 0o700); err != nil {
+		return false, err
+	}
+	changed, err := applyTenancy(data, t)
+	if err != nil {
+		return changed, err
+	}
+	return changed, tenant.MarkReplicated(data)
+}
+
+// keepTenancy writes own's replica of the tenancy into data whenever it
+// moves, until ctx ends, calling changed after a write that changed a
+// file. On the founding node (founding) it first migrates: while the
+// tenancy is empty and the node leads, it commits the tenants of its
+// own DIR/tenants as the tenancy's first revision, each founded by
+// itself (as they were).
+func keepTenancy(ctx context.Context, own *cluster.Node, data string, founding bool, interval time.Duration, changed func(), logger *slog.Logger) {
+	var done uint64
+	var failing string
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(interval):
+		}
+		rev := own.FSM().TenancyRev()
+		var err error
+		switch {
+		case rev == 0 && founding && own.IsLeader():
+			err = seedTenancy(ctx, own, data)
+		case rev != 0 && rev != done:
+			var ch bool
+			ch, err = materialise(data, own.FSM().Tenancy(), logger)
+			if err == nil {
+				done = rev
+			}
+			if ch {
+				changed()
+			}
+		}
+		switch {
+		case err != nil && err.Error() != failing:
+			failing = err.Error()
+			logger.Warn(fmt.Sprintf("tenants: %v", err))
+		case err == nil && failing != "":
+			failing = ""
+			logger.Info("tenants: the replicated tenancy is written again")
+		}
+	}
+}
+
+// seedTenancy commits data's own tenancy as the cluster's first, when
+// it has one (the migration of a cluster that mirrored it).
+func seedTenancy(ctx context.Context, own *cluster.Node, data string) error {
+	t, err := readTenancy(data)
+	if err != nil || len(t.Files) == 0 {
+		return err
+	}
+	reg, err := tenant.ParseRegistry(t.Files["tenants.json"])
+	if err != nil {
+		return fmt.Errorf("migrating the registry: %w", err)
+	}
+	founders := map[string]string{}
+	for _, tt := range reg.Tenants {
+		founders[tt.ID] = own.ID()
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	_, err = own.ChangeTenancy(ctx, "tenancy-seed-"+own.ID(), &cluster.TenancyChange{Files: t.Files, Founders: founders})
+	if errors.Is(err, cluster.ErrConflict) {
+		return nil // another change came first: the tenancy is the log's
+	}
+	return err
+}

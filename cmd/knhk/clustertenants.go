@@ -17,12 +17,17 @@
 // node's one raft listener. Tens to a few hundred tenants per node fit;
 // thousands would want tenants multiplexed in one group.
 //
-// A tenant's group is born on the cluster's founding node (the one
-// started without --join), as a group of one: only that node ever
-// bootstraps it, so no two nodes can start two histories of one
-// tenant. Its leader adds the cluster's other nodes (Follow); until
-// the founding node has opened a new tenant's group, the tenant has no
-// leader and its calls answer "unavailable".
+// The tenants' registry is replicated through the cluster's own raft
+// log (clustertenancy.go, clustertenantadmin.go): knhk tenant --server
+// administers it through any node. A tenant's group is born on one
+// node, as a group of one: the node that committed the tenant's
+// creation (the cluster's leader then), which the replicated tenancy
+// records as the tenant's founder, so that every node agrees which one
+// bootstraps it and no two nodes start two histories of one tenant.
+// Its leader adds the cluster's other nodes (Follow); until the founder
+// has opened a new tenant's group, the tenant has no leader and its
+// calls answer "unavailable". Tenants migrated from a founding node's
+// own registry are founded by that node, as they always were.
 
 package main
 
@@ -75,8 +80,13 @@ type clusterTenants struct {
 	host  *tenant.Host
 	token string
 	data  string
-	// stop ends the mirroring of the registry (clustertenancy.go).
+	// stop ends the writing of the replicated tenancy to disk
+	// (clustertenancy.go).
 	stop context.CancelFunc
+	// own is the node of the cluster's own group, whose log replicates
+	// the tenancy; client calls its leader.
+	own    *cluster.Node
+	client *http.Client
 	// aud is the node's own audit log of the calls it received
 	// (auditserve.go), not anchored: a node keeps no receipt log.
 	aud *serveAudit
@@ -109,42 +119,23 @@ func openClusterTenants(cfg clusterTenantsConfig) (*clusterTenants, error) {
 		return nil, errors.New("--tenants with --node needs --token-file: the token the nodes call each other with, and the default tenant's admin")
 	}
 	ct := &clusterTenants{token: cfg.sec.Token, data: cfg.o.data, groups: map[string]*tenantGroup{}, stop: func() {}}
-	var verifier interface {
-		Verify(string) (auth.Principal, error)
+	// Every node verifies tokens with the issuers' public keys of its
+	// copy of the replicated tenancy, rebuilt whenever it moves.
+	is, err := clusterIssuers(cfg.flags, cfg.o.data, cfg.sec.Token)
+	if err != nil {
+		return nil, err
 	}
-	var rebuild func()
-	var tag string
-	if cfg.c.join == "" {
-		// The founding node: the registry and the issuers' keys are its.
-		is, err := tenantIssuers(cfg.flags, cfg.o.data, cfg.sec.Token)
+	verifier := &swapVerifier{}
+	verifier.p.Store(is)
+	rebuild := func() {
+		is, err := clusterIssuers(cfg.flags, cfg.o.data, cfg.sec.Token)
 		if err != nil {
-			return nil, err
+			cfg.logger.Warn(fmt.Sprintf("tenants: the replicated issuer keys: %v (keeping the last ones)", err))
+			return
 		}
-		verifier = is
-	} else {
-		// Another node copies them from the node it joined through: once
-		// now, so that it starts with them when that node answers (else
-		// with its last copy), then every second.
-		var err error
-		if tag, _, err = mirrorOnce(context.Background(), cfg.sec.Client(), cfg.c.join, cfg.o.data, ""); err != nil {
-			cfg.logger.Warn(fmt.Sprintf("tenants: mirroring %s: %v (serving the last copy)", cfg.c.join, err))
-		}
-		is, err := publicIssuers(cfg.flags, cfg.o.data, cfg.sec.Token)
-		if err != nil {
-			return nil, err
-		}
-		sv := &swapVerifier{}
-		sv.p.Store(is)
-		verifier = sv
-		rebuild = func() {
-			is, err := publicIssuers(cfg.flags, cfg.o.data, cfg.sec.Token)
-			if err != nil {
-				cfg.logger.Warn(fmt.Sprintf("tenants: the copied issuer keys: %v (keeping the last ones)", err))
-				return
-			}
-			sv.p.Store(is)
-		}
+		verifier.p.Store(is)
 	}
+	ct.own, ct.client = cfg.own, cfg.sec.Client()
 	h, err := tenant.NewHost(tenant.Options{
 		Data:         cfg.o.data,
 		Verifier:     verifier,
@@ -188,13 +179,9 @@ func openClusterTenants(cfg clusterTenantsConfig) (*clusterTenants, error) {
 		h.Close(context.Background())
 		return nil, err
 	}
-	if cfg.c.join != "" {
-		// The registry is administered on the founding node; this node
-		// copies it from the node it joined through.
-		ctx, cancel := context.WithCancel(context.Background())
-		ct.stop = cancel
-		go mirrorTenancy(ctx, cfg.sec.Client(), cfg.c.join, cfg.o.data, tag, time.Second, rebuild, cfg.logger)
-	}
+	ctx, cancel := context.WithCancel(context.Background())
+	ct.stop = cancel
+	go keepTenancy(ctx, cfg.own, cfg.o.data, cfg.founding, 250*time.Millisecond, rebuild, cfg.logger)
 	return ct, nil
 }
 
@@ -209,8 +196,8 @@ func (ct *clusterTenants) front(def http.Handler) http.Handler {
 			ct.groupStatus(w, r, rest)
 			return
 		}
-		if r.URL.Path == tenancyPath {
-			serveTenancy(w, r, ct.data, ct.token)
+		if r.URL.Path == tenantsPath {
+			ct.serveAdmin(w, r) // clustertenantadmin.go
 			return
 		}
 		audited.ServeHTTP(w, r)
@@ -315,7 +302,7 @@ func openTenantGroup(cfg clusterTenantsConfig, id string, admit func(string) (fu
 		return m.Worker(worker.New(p, worker.Options{DataDir: dir, BaseDir: base, Log: cfg.lines, Queue: q}))
 	}
 	n, err := cluster.NewNode(cluster.Config{
-		ID: cfg.c.node, API: cfg.api, Labels: cfg.labels, Dir: dir, Bootstrap: cfg.founding,
+		ID: cfg.c.node, API: cfg.api, Labels: cfg.labels, Dir: dir, Bootstrap: foundsGroup(cfg, id),
 		Program: cfg.comp.prog, Eval: eval, Worker: workerFor(cfg.comp.prog), WorkerFor: workerFor, Queue: q,
 		Compile: server.ClusterCompile, Transport: tr, Voters: cfg.c.voters, LogOutput: cfg.lines,
 		Prober:     cfg.sec.StatusProber(groupStatusPrefix+id+"/status", "tenant "+id),
@@ -343,6 +330,16 @@ func openTenantGroup(cfg clusterTenantsConfig, id string, admit func(string) (fu
 	console.Mount(api.ConsoleMux(), api)
 	health.Ready()
 	return &tenantGroup{id: id, dir: dir, n: n, api: api, acc: acc, cancel: cancel}, nil
+}
+
+// foundsGroup reports whether this node bootstraps tenant id's group:
+// the node the replicated tenancy names as its founder, or, for a
+// tenant it names none for, the cluster's founding node.
+func foundsGroup(cfg clusterTenantsConfig, id string) bool {
+	if f := cfg.own.FSM().Founder(id); f != "" {
+		return f == cfg.c.node
+	}
+	return cfg.founding
 }
 
 // ServeHTTP answers the tenant's calls (the front refuses membership

@@ -18,7 +18,7 @@ import (
 
 var tenantCmd = &command{
 	name:      "tenant",
-	usageLine: "knhk tenant create [--rate N] [--burst N] [--max-running N] [--in-flight N] [--ttl D] [--format jwt|knhk] [--key KEY] [--encrypt] [KEYS] ID | token [--role R] [--subject S] [--ttl D] [--once] [--format jwt|knhk] [--key KEY] ID | set [--rate N] [--burst N] [--max-running N] [--in-flight N] [KEYS] ID | list | suspend ID | resume ID | delete ID | revoke --jti ID|--subject S|--cert-serial HEX ID | erase ID  [--data DIR]",
+	usageLine: "knhk tenant create [--rate N] [--burst N] [--max-running N] [--in-flight N] [--ttl D] [--format jwt|knhk] [--key KEY] [--encrypt] [KEYS] ID | token [--role R] [--subject S] [--ttl D] [--once] [--format jwt|knhk] [--key KEY] ID | set [--rate N] [--burst N] [--max-running N] [--in-flight N] [KEYS] ID | list | suspend ID | resume ID | delete ID | revoke --jti ID|--subject S|--cert-serial HEX ID | erase ID  [--data DIR | --server URL]",
 	short:     "create, list, suspend and delete tenants and issue their tokens",
 	long: `Tenant manages the tenants of the data directory --data (default
 ./.knhk) that knhk serve --tenants serves (docs/tenancy.md). Each tenant's
@@ -79,9 +79,20 @@ Tenant create --encrypt encrypts the tenant's cases under keys of their
 own, so that tenant erase ID (every case's key, with the server stopped;
 through a server: knhk case erase --server URL --tenant ID --all) and
 knhk case erase (one case) crypto-shred them (docs/audit.md).
+
+--server URL administers the tenants of a raft cluster (knhk serve --node
+--tenants) through any of its nodes, with the cluster's token (KNHK_TOKEN,
+KNHK_TOKEN_FILE or the config file): create, set (quotas), list, suspend,
+resume, delete and token. The change is committed to the cluster's raft
+log, so every node applies it, whichever node it went through and
+whichever nodes are down while a majority is up; create prints the
+tenant's first admin token, signed by the node that committed it. A
+cluster node's DIR/tenants is the cluster's copy and is not changed with
+--data (docs/cluster.md).
 `,
 	setup: func(fs *flag.FlagSet) func(*env, []string) int {
 		data := fs.String("data", ".knhk", "the data `DIR`")
+		server := fs.String("server", "", "administer the tenants of the raft cluster at `URL` (any node) instead of --data")
 		var q tenant.Quota
 		fs.Float64Var(&q.Rate, "rate", 0, "allow the tenant `N` API calls a second (0: unlimited)")
 		fs.IntVar(&q.Burst, "burst", 0, "allow `N` calls at once above --rate (default: a second's worth)")
@@ -108,6 +119,9 @@ knhk case erase (one case) crypto-shred them (docs/audit.md).
 				if len(rest) != 0 {
 					return usageError(e, "list takes no arguments, got %d", len(rest))
 				}
+				if *server != "" {
+					return runTenantRemote(e, *server, sub, "", tenantAdminRequest{})
+				}
 				return runTenantList(e, *data)
 			}
 			if len(rest) != 1 {
@@ -125,6 +139,15 @@ knhk case erase (one case) crypto-shred them (docs/audit.md).
 			}
 			if tf.format != "jwt" && tf.format != "knhk" {
 				return usageError(e, "--format: want jwt or knhk, got %q", tf.format)
+			}
+			if *server != "" {
+				return tenantRemote(e, fs, *server, sub, id, q, *ttl, *role, *subject, tf, *encrypt, &kf)
+			}
+			switch sub {
+			case "create", "set", "suspend", "resume", "delete":
+				if tenant.Replicated(*data) {
+					return tenantFail(e, fmt.Errorf("%s is a cluster node's copy of its cluster's tenants, rewritten from the cluster's log; change them with knhk tenant %s --server URL", *data, sub))
+				}
 			}
 			switch sub {
 			case "create":
@@ -156,6 +179,36 @@ knhk case erase (one case) crypto-shred them (docs/audit.md).
 			return usageError(e, "unknown subcommand %q (want create, token, set, list, suspend, resume, delete, revoke or erase)", sub)
 		}
 	},
+}
+
+// tenantRemote checks the flags of knhk tenant --server and runs it.
+func tenantRemote(e *env, fs *flag.FlagSet, server, sub, id string, q tenant.Quota, ttl time.Duration, role, subject string, tf tokenFormat, encrypt bool, kf *tenantKeyFlags) int {
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	switch {
+	case sub != "create" && sub != "set" && sub != "suspend" && sub != "resume" && sub != "delete" && sub != "token":
+		return usageError(e, "%s with --server is not supported; --server takes create, set, list, suspend, resume, delete and token", sub)
+	case given["data"]:
+		return usageError(e, "give --data or --server, not both")
+	case kf.given() || encrypt || tf.format != "jwt" || tf.once:
+		return usageError(e, "--sign-key, --trust, --license, --policy, --encrypt, --format knhk, --key and --once are not supported with --server yet; give them to a tenant with --data before its cluster serves it")
+	}
+	req := tenantAdminRequest{Quota: q, Subject: subject}
+	if given["ttl"] {
+		req.TTL = ttl.String()
+	}
+	if sub == "token" {
+		req.Role = role
+	}
+	for _, n := range quotaNames {
+		if given[n] {
+			req.Given = append(req.Given, n)
+		}
+	}
+	if sub == "set" && len(req.Given) == 0 {
+		return usageError(e, "set wants at least one of --rate, --burst, --max-running and --in-flight")
+	}
+	return runTenantRemote(e, server, sub, id, req)
 }
 
 func tenantFail(e *env, err error) int {

@@ -1,6 +1,9 @@
 // This file tests knhk serve --node --tenants as processes on loopback:
-// three nodes serving tenants acme and beta, each tenant a raft group
-// of its own on the three nodes. A tenant's calls through any node
+// three nodes serving tenants acme and beta (registered on the founding
+// node's disk before the cluster started, and migrated into the
+// cluster's log), each tenant a raft group of its own on the three
+// nodes; delta is created, suspended and deleted through three
+// different nodes. A tenant's calls through any node
 // reach only its own cases (beta's token with acme's case id is "not
 // found" on every node); beta's licence refuses a start beyond its
 // concurrent cases, naming the limit, while its running case finishes;
@@ -153,10 +156,18 @@ func TestClusterTenantsProcesses(t *testing.T) {
 		return strings.Contains(body, "is unsigned")
 	})
 
-	// A tenant created on the founding node while the cluster runs:
-	// the other nodes copy the registry within a second, and its token
-	// works through any node.
-	delta := must("tenant", "create", "--data", "d-n1", "delta")
+	// A tenant created through a follower while the cluster runs: the
+	// change is committed to the cluster's log, and its token works
+	// through any node.
+	admin := func(args ...string) string {
+		t.Helper()
+		code, out, errb := knhkEnv(t, dir, []string{"KNHK_TOKEN=" + clusterToken}, append([]string{"tenant"}, args...)...)
+		if code != 0 {
+			t.Fatalf("knhk tenant %v: %d %s", args, code, errb)
+		}
+		return strings.TrimSpace(out)
+	}
+	delta := admin("create", "--server", procs["n2"].url, "delta")
 	waitLong(t, "delta's group on three voters", func() bool {
 		st, ok := groupStatus(t, procs["n3"], "delta")
 		return ok && st.Leader != "" && voters(st) == 3
@@ -164,15 +175,15 @@ func TestClusterTenantsProcesses(t *testing.T) {
 	if code, out, errb := knhkEnv(t, dir, []string{"KNHK_TOKEN=" + delta}, "cluster", "--server", procs["n3"].url, "start", "d1", "--workflow", "Hold", "--input", `"d1"`); code != 0 {
 		t.Fatalf("delta's start through n3: %d %s %s", code, out, errb)
 	}
-	// Suspending and deleting on the founding node reach every node: a
+	// Suspending and deleting through other nodes reach every node: a
 	// suspended tenant's calls are refused, a deleted one's raft group
 	// is closed and its replica erased on each node.
-	must("tenant", "suspend", "--data", "d-n1", "delta")
-	waitLong(t, "delta suspended on n3", func() bool {
-		_, body := connectCall(t, procs["n3"].url, "ListCases", delta, `{}`)
+	admin("suspend", "--server", procs["n3"].url, "delta")
+	waitLong(t, "delta suspended on n1", func() bool {
+		_, body := connectCall(t, procs["n1"].url, "ListCases", delta, `{}`)
 		return strings.Contains(body, "tenant delta is suspended")
 	})
-	must("tenant", "delete", "--data", "d-n1", "delta")
+	admin("delete", "--server", procs["n1"].url, "delta")
 	waitLong(t, "delta erased on every node", func() bool {
 		for n := range procs {
 			if _, err := os.Stat(filepath.Join(dir, "d-"+n, "cluster", n, "tenants", "delta")); !os.IsNotExist(err) {
@@ -183,8 +194,8 @@ func TestClusterTenantsProcesses(t *testing.T) {
 		return strings.Contains(body, "tenant delta does not exist")
 	})
 
-	// No private key travels: the copies verify tokens, they cannot
-	// issue them.
+	// No private key travels: the copies verify the founding node's
+	// tokens, they cannot issue them.
 	for _, n := range []string{"d-n2", "d-n3"} {
 		if _, err := os.Stat(filepath.Join(dir, n, "tenants", "issuer.key")); !os.IsNotExist(err) {
 			t.Fatalf("%s holds the issuer's private key: %v", n, err)

@@ -108,35 +108,59 @@ func Load(data string) (*Registry, error) {
 	if err != nil {
 		return nil, err
 	}
-	var r Registry
-	if err := json.Unmarshal(b, &r); err != nil {
+	r, err := ParseRegistry(b)
+	if err != nil {
 		return nil, fmt.Errorf("%s: %w", registryPath(data), err)
 	}
+	return r, nil
+}
+
+// ParseRegistry decodes and checks a registry's encoding (the file, or
+// a cluster's replicated copy of it); nil or empty is a registry
+// without tenants.
+func ParseRegistry(b []byte) (*Registry, error) {
+	if len(b) == 0 {
+		return &Registry{Version: 1}, nil
+	}
+	var r Registry
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, err
+	}
 	if r.Version != 1 {
-		return nil, fmt.Errorf("%s: version %d, want 1", registryPath(data), r.Version)
+		return nil, fmt.Errorf("version %d, want 1", r.Version)
 	}
 	seen := map[string]bool{}
 	for i, t := range r.Tenants {
 		if t == nil || CheckID(t.ID) != nil {
-			return nil, fmt.Errorf("%s: tenant %d has a bad id", registryPath(data), i)
+			return nil, fmt.Errorf("tenant %d has a bad id", i)
 		}
 		if seen[t.ID] {
-			return nil, fmt.Errorf("%s: tenant %s is listed twice", registryPath(data), t.ID)
+			return nil, fmt.Errorf("tenant %s is listed twice", t.ID)
 		}
 		seen[t.ID] = true
 		switch t.State {
 		case Active, Suspended, Deleted:
 		default:
-			return nil, fmt.Errorf("%s: tenant %s has unknown state %q", registryPath(data), t.ID, t.State)
+			return nil, fmt.Errorf("tenant %s has unknown state %q", t.ID, t.State)
 		}
 	}
 	return &r, nil
 }
 
-// Save writes r to data directory data atomically.
-func (r *Registry) Save(data string) error {
+// Encode returns r's encoding, its tenants sorted by id: what Save
+// writes, and what a cluster replicates.
+func (r *Registry) Encode() ([]byte, error) {
 	sort.Slice(r.Tenants, func(i, j int) bool { return r.Tenants[i].ID < r.Tenants[j].ID })
 	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
+}
+
+// Save writes r to data directory data atomically.
+func (r *Registry) Save(data string) error {
+	b, err := r.Encode()
 	if err != nil {
 		return err
 	}
@@ -144,10 +168,41 @@ func (r *Registry) Save(data string) error {
 		return err
 	}
 	tmp := registryPath(data) + ".tmp"
-	if err := os.WriteFile(tmp, append(b, '\n'), 0o600); err != nil {
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
 		return err
 	}
 	return os.Rename(tmp, registryPath(data))
+}
+
+// SetState moves tenant id to state s; a deleted tenant stays deleted.
+func (r *Registry) SetState(id string, s State) (*Tenant, error) {
+	t := r.Get(id)
+	if t == nil {
+		return nil, fmt.Errorf("no tenant %s", id)
+	}
+	if t.State == Deleted {
+		return nil, fmt.Errorf("tenant %s is deleted", id)
+	}
+	t.State = s
+	return t, nil
+}
+
+// replicatedMark, in DIR/tenants, says that the registry is a cluster
+// node's copy of its cluster's replicated tenancy (knhk serve --node
+// --tenants): the node rewrites it from the cluster's log, so it is
+// changed through the cluster (knhk tenant --server), not in place.
+const replicatedMark = ".replicated"
+
+// MarkReplicated records that data's registry is a cluster's copy.
+func MarkReplicated(data string) error {
+	return os.WriteFile(filepath.Join(Dir(data), replicatedMark), []byte("written from the cluster's replicated tenancy; change it with knhk tenant --server\n"), 0o600)
+}
+
+// Replicated reports whether data's registry is a cluster's copy
+// ([MarkReplicated]).
+func Replicated(data string) bool {
+	_, err := os.Stat(filepath.Join(Dir(data), replicatedMark))
+	return err == nil
 }
 
 // Get returns tenant id, or nil.
@@ -185,19 +240,26 @@ func PubPath(data string) string { return filepath.Join(Dir(data), "issuer.pub")
 // IssuerKey returns the data directory's token-signing key, making it
 // (0600, beside its public key) on first use.
 func IssuerKey(data string) (ed25519.PrivateKey, error) {
-	b, err := os.ReadFile(keyPath(data))
+	return IssuerKeyAt(keyPath(data), PubPath(data))
+}
+
+// IssuerKeyAt returns the token-signing key at keyFile, making it (0600)
+// and its public key at pubFile on first use: a cluster node's own
+// issuer key, whose public key alone the cluster replicates.
+func IssuerKeyAt(keyFile, pubFile string) (ed25519.PrivateKey, error) {
+	b, err := os.ReadFile(keyFile)
 	if err == nil {
 		blk, _ := pem.Decode(b)
 		if blk == nil || blk.Type != "PRIVATE KEY" {
-			return nil, fmt.Errorf("%s: not a PEM PRIVATE KEY", keyPath(data))
+			return nil, fmt.Errorf("%s: not a PEM PRIVATE KEY", keyFile)
 		}
 		k, err := x509.ParsePKCS8PrivateKey(blk.Bytes)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", keyPath(data), err)
+			return nil, fmt.Errorf("%s: %w", keyFile, err)
 		}
 		priv, ok := k.(ed25519.PrivateKey)
 		if !ok {
-			return nil, fmt.Errorf("%s: a %T, want Ed25519", keyPath(data), k)
+			return nil, fmt.Errorf("%s: a %T, want Ed25519", keyFile, k)
 		}
 		return priv, nil
 	}
@@ -209,15 +271,23 @@ func IssuerKey(data string) (ed25519.PrivateKey, error) {
 		return nil, err
 	}
 	der, _ := x509.MarshalPKCS8PrivateKey(priv)
-	pder, _ := x509.MarshalPKIXPublicKey(pub)
-	if err := os.MkdirAll(Dir(data), 0o700); err != nil {
+	if err := os.MkdirAll(filepath.Dir(keyFile), 0o700); err != nil {
 		return nil, err
 	}
-	if err := os.WriteFile(PubPath(data), pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pder}), 0o644); err != nil {
+	if err := os.MkdirAll(filepath.Dir(pubFile), 0o700); err != nil {
 		return nil, err
 	}
-	if err := os.WriteFile(keyPath(data), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
+	if err := os.WriteFile(pubFile, PublicPEM(pub), 0o644); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
 		return nil, err
 	}
 	return priv, nil
+}
+
+// PublicPEM is pub as a PEM PUBLIC KEY block.
+func PublicPEM(pub ed25519.PublicKey) []byte {
+	pder, _ := x509.MarshalPKIXPublicKey(pub)
+	return pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pder})
 }

@@ -1,0 +1,409 @@
+// This file implements the administration of a cluster's tenants
+// through any node (knhk tenant --server URL on knhk serve --node
+// --tenants): GET /cluster/v1/tenants lists the tenants as the node's
+// replica holds them; POST /cluster/v1/tenants creates, changes,
+// suspends, resumes or deletes one, or issues a token. A follower
+// forwards a POST to the cluster's leader, which computes the new
+// registry from its replica's and commits it (runtime/cluster's
+// ChangeTenancy); a change that lost a race with another is computed
+// again. A request id makes a retried call idempotent. Both need the
+// cluster's --token-file token: the operator's, never a tenant's.
+//
+// Tokens are signed with the committing node's own issuer key, whose
+// public key goes into the tenancy with the token's commit: no private
+// key is replicated, and any node can onboard a tenant while another
+// (the founding one included) is down.
+
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/knhk/knhk/runtime/cluster"
+	"github.com/knhk/knhk/server/auth"
+	"github.com/knhk/knhk/server/tenant"
+)
+
+// tenantsPath is the route of the cluster's tenant administration.
+const tenantsPath = "/cluster/v1/tenants"
+
+// forwardedByHeader marks an administration call a follower forwarded.
+const forwardedByHeader = "Knhk-Forwarded-By"
+
+// maxAdminBody bounds an administration call's body.
+const maxAdminBody = 64 << 10
+
+// tenantAdminRequest is a POST's body.
+type tenantAdminRequest struct {
+	// Op is create, set, suspend, resume, delete or token.
+	Op string `json:"op"`
+	ID string `json:"id"`
+	// Req names the request: a retry with the same Req is applied once.
+	Req   string       `json:"req,omitempty"`
+	Quota tenant.Quota `json:"quota,omitzero"`
+	// Given names the quotas set changes (rate, burst, max-running,
+	// in-flight).
+	Given []string `json:"given,omitempty"`
+	// Role, Subject and TTL are the token's (create: an admin's).
+	Role    string `json:"role,omitempty"`
+	Subject string `json:"subject,omitempty"`
+	TTL     string `json:"ttl,omitempty"`
+}
+
+// tenantAdminAnswer answers a POST.
+type tenantAdminAnswer struct {
+	Tenant  *tenant.Tenant `json:"tenant"`
+	Token   string         `json:"token,omitempty"`
+	TokenID string         `json:"token_id,omitempty"`
+	// Rev is the tenancy's revision the answer holds; Node the node
+	// that committed it and signed the token.
+	Rev  uint64 `json:"rev"`
+	Node string `json:"node"`
+}
+
+// tenantListAnswer answers a GET.
+type tenantListAnswer struct {
+	Rev     uint64          `json:"rev"`
+	Node    string          `json:"node"`
+	Tenants []*listedTenant `json:"tenants"`
+}
+
+type listedTenant struct {
+	*tenant.Tenant
+	Own string `json:"own"` // its own keys and licence, as knhk tenant list shows them
+}
+
+var quotaNames = []string{"rate", "burst", "max-running", "in-flight"}
+
+// parseTenantAdmin decodes and checks a POST's body; it returns the
+// token's role and lifetime.
+func parseTenantAdmin(b []byte) (*tenantAdminRequest, auth.Role, time.Duration, error) {
+	var q tenantAdminRequest
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&q); err != nil {
+		return nil, 0, 0, fmt.Errorf("bad request: %v", err)
+	}
+	switch q.Op {
+	case "create", "set", "suspend", "resume", "delete", "token":
+	default:
+		return nil, 0, 0, fmt.Errorf("unknown op %q (want create, set, suspend, resume, delete or token)", q.Op)
+	}
+	if err := tenant.CheckID(q.ID); err != nil {
+		return nil, 0, 0, err
+	}
+	if len(q.Req) > 128 {
+		return nil, 0, 0, fmt.Errorf("a request id of %d bytes (at most 128)", len(q.Req))
+	}
+	if qt := q.Quota; qt.Rate < 0 || qt.Burst < 0 || qt.MaxRunning < 0 || qt.InFlight < 0 {
+		return nil, 0, 0, fmt.Errorf("quotas must not be negative")
+	}
+	for _, g := range q.Given {
+		if !slices.Contains(quotaNames, g) {
+			return nil, 0, 0, fmt.Errorf("unknown quota %q (want %s)", g, strings.Join(quotaNames, ", "))
+		}
+	}
+	role, ttl := auth.RoleAdmin, 720*time.Hour
+	if q.Op == "token" {
+		role = auth.RoleViewer
+		if q.Role != "" {
+			r, err := auth.ParseRole(q.Role)
+			if err != nil {
+				return nil, 0, 0, err
+			}
+			role = r
+		}
+	}
+	if q.TTL != "" {
+		d, err := time.ParseDuration(q.TTL)
+		if err != nil || d <= 0 {
+			return nil, 0, 0, fmt.Errorf("ttl %q: want a positive duration", q.TTL)
+		}
+		ttl = d
+	}
+	return &q, role, ttl, nil
+}
+
+// adminError is an administration call's failure: its HTTP status and
+// whether a retry may succeed.
+type adminError struct {
+	code  int
+	retry bool
+	err   error
+}
+
+func (e *adminError) Error() string { return e.err.Error() }
+
+func writeAdminError(w http.ResponseWriter, code int, retry bool, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	json.NewEncoder(w).Encode(struct {
+		Error string `json:"error"`
+		Retry bool   `json:"retry,omitempty"`
+	}{msg, retry})
+}
+
+// serveAdmin answers tenantsPath.
+func (ct *clusterTenants) serveAdmin(w http.ResponseWriter, r *http.Request) {
+	if !bearerIs(r, ct.token) {
+		writeAdminError(w, http.StatusUnauthorized, false, "administering the cluster's tenants needs the cluster's token (--token-file)")
+		return
+	}
+	switch r.Method {
+	case http.MethodGet:
+		ct.listTenants(w)
+		return
+	case http.MethodPost:
+	default:
+		writeAdminError(w, http.StatusMethodNotAllowed, false, "GET lists the tenants, POST changes one")
+		return
+	}
+	b, err := io.ReadAll(io.LimitReader(r.Body, maxAdminBody+1))
+	if err != nil || len(b) > maxAdminBody {
+		writeAdminError(w, http.StatusBadRequest, false, fmt.Sprintf("reading the request: %v (at most %d bytes)", err, maxAdminBody))
+		return
+	}
+	q, role, ttl, err := parseTenantAdmin(b)
+	if err != nil {
+		writeAdminError(w, http.StatusBadRequest, false, err.Error())
+		return
+	}
+	if !ct.own.IsLeader() {
+		ct.forwardAdmin(w, r, b)
+		return
+	}
+	ans, err := ct.administer(r.Context(), q, role, ttl)
+	if err != nil {
+		var ae *adminError
+		if errors.As(err, &ae) {
+			writeAdminError(w, ae.code, ae.retry, ae.Error())
+			return
+		}
+		var nl *cluster.NotLeaderError
+		retry := errors.As(err, &nl) || errors.Is(err, cluster.ErrMaybeCommitted)
+		code := http.StatusInternalServerError
+		if retry {
+			code = http.StatusServiceUnavailable
+		}
+		writeAdminError(w, code, retry, err.Error())
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(ans)
+}
+
+// forwardAdmin passes a follower's call to the cluster's leader, once.
+func (ct *clusterTenants) forwardAdmin(w http.ResponseWriter, r *http.Request, body []byte) {
+	_, api := ct.own.Leader()
+	if api == "" || r.Header.Get(forwardedByHeader) != "" {
+		writeAdminError(w, http.StatusServiceUnavailable, true, ct.own.NotLeader().Error())
+		return
+	}
+	req, err := http.NewRequestWithContext(r.Context(), http.MethodPost, apiURL(api)+tenantsPath, bytes.NewReader(body))
+	if err != nil {
+		writeAdminError(w, http.StatusInternalServerError, false, err.Error())
+		return
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", r.Header.Get("Authorization"))
+	req.Header.Set(forwardedByHeader, ct.own.ID())
+	resp, err := ct.client.Do(req)
+	if err != nil {
+		writeAdminError(w, http.StatusServiceUnavailable, true, fmt.Sprintf("the leader %s: %v", api, err))
+		return
+	}
+	defer resp.Body.Close()
+	w.Header().Set("Content-Type", resp.Header.Get("Content-Type"))
+	w.WriteHeader(resp.StatusCode)
+	io.Copy(w, io.LimitReader(resp.Body, 1<<20))
+}
+
+// listTenants answers the tenants of this node's replica.
+func (ct *clusterTenants) listTenants(w http.ResponseWriter) {
+	tn := ct.own.FSM().Tenancy()
+	reg, err := tenant.ParseRegistry(tn.Files["tenants.json"])
+	if err != nil {
+		writeAdminError(w, http.StatusInternalServerError, false, err.Error())
+		return
+	}
+	ans := tenantListAnswer{Rev: tn.Rev, Node: ct.own.ID(), Tenants: []*listedTenant{}}
+	for _, t := range reg.Tenants {
+		ans.Tenants = append(ans.Tenants, &listedTenant{Tenant: t, Own: ownFiles(tn.Files, t.ID)})
+	}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(ans)
+}
+
+// ownFiles is ownKeys (tenant.go) of a tenancy's files.
+func ownFiles(files map[string][]byte, id string) string {
+	var out []string
+	has := func(prefix string) bool {
+		for p := range files {
+			if p == prefix || strings.HasPrefix(p, prefix+"/") {
+				return true
+			}
+		}
+		return false
+	}
+	if has(id + "/sign.pub") {
+		out = append(out, "sign-key")
+	}
+	if has(id + "/trust") {
+		out = append(out, "trust")
+	}
+	if has(id + "/license.lic") {
+		out = append(out, "licence")
+	}
+	if len(out) == 0 {
+		return "-"
+	}
+	return strings.Join(out, ",")
+}
+
+// administer carries out q on the leader: it computes the change from
+// the replica's tenancy and commits it, again from the new tenancy when
+// another change came first, and signs the token q asks for once the
+// tenant and the node's issuer key are committed.
+func (ct *clusterTenants) administer(ctx context.Context, q *tenantAdminRequest, role auth.Role, ttl time.Duration) (*tenantAdminAnswer, error) {
+	fsm := ct.own.FSM()
+	key, err := nodeIssuerKey(ct.data, ct.own.ID())
+	if err != nil {
+		return nil, err
+	}
+	pub := tenant.PublicPEM(key.Public().(ed25519.PublicKey))
+	issues := q.Op == "create" || q.Op == "token"
+	applied := false // a former call of q.Req committed q's change
+	for attempt := 0; attempt < 32; attempt++ {
+		reqID := ""
+		if q.Req != "" {
+			reqID = fmt.Sprintf("tenant %s %d", q.Req, attempt)
+			if res, ok := fsm.Request(reqID); ok && !applied {
+				if res.Err != nil {
+					continue // that attempt lost a race, or was refused: the next says which
+				}
+				applied = true
+			}
+		}
+		tn := fsm.Tenancy()
+		var ch *cluster.TenancyChange
+		var t *tenant.Tenant
+		if applied {
+			reg, err := tenant.ParseRegistry(tn.Files["tenants.json"])
+			if err != nil {
+				return nil, err
+			}
+			if t = reg.Get(q.ID); t == nil {
+				return nil, fmt.Errorf("tenant %s is not in the registry its request committed to", q.ID)
+			}
+			reqID = ""
+		} else if ch, t, err = tenancyChange(tn, q, ct.own.ID()); err != nil {
+			return nil, err
+		}
+		if issues && !bytes.Contains(tn.Files[nodeIssuers], pub) {
+			// The token's key goes with the commit: every node that
+			// applied it verifies the token.
+			if ch == nil {
+				ch = &cluster.TenancyChange{Base: tn.Rev, Files: map[string][]byte{}}
+			}
+			ch.Files[nodeIssuers] = append(slices.Clone(tn.Files[nodeIssuers]), pub...)
+		}
+		rev := tn.Rev
+		if ch != nil {
+			rev, err = ct.own.ChangeTenancy(ctx, reqID, ch)
+			if errors.Is(err, cluster.ErrConflict) {
+				continue
+			}
+			if err != nil {
+				return nil, err
+			}
+		}
+		ans := &tenantAdminAnswer{Tenant: t, Rev: rev, Node: ct.own.ID()}
+		if issues {
+			subject := q.Subject
+			if q.Op == "create" || subject == "" {
+				subject = q.ID + "-" + role.String()
+			}
+			ans.TokenID = auth.NewTokenID()
+			if ans.Token, err = auth.Issue(key, tenant.Issuer, auth.Principal{Subject: subject, Tenant: q.ID, Role: role, ID: ans.TokenID}, ttl, time.Now()); err != nil {
+				return nil, err
+			}
+		}
+		return ans, nil
+	}
+	return nil, &adminError{code: http.StatusServiceUnavailable, retry: true, err: errors.New("the tenancy kept changing under the request; try again")}
+}
+
+// tenancyChange computes q's change of the tenancy tn (nil for a token
+// alone) and the tenant it leaves; node is the committing node, the
+// founder of a tenant it creates.
+func tenancyChange(tn cluster.Tenancy, q *tenantAdminRequest, node string) (*cluster.TenancyChange, *tenant.Tenant, error) {
+	reg, err := tenant.ParseRegistry(tn.Files["tenants.json"])
+	if err != nil {
+		return nil, nil, fmt.Errorf("the replicated registry: %w", err)
+	}
+	ch := &cluster.TenancyChange{Base: tn.Rev, Files: map[string][]byte{}}
+	missing := func() error {
+		return &adminError{code: http.StatusNotFound, err: fmt.Errorf("no tenant %s", q.ID)}
+	}
+	var t *tenant.Tenant
+	switch q.Op {
+	case "create":
+		if t, err = reg.Create(q.ID, q.Quota, time.Now()); err != nil {
+			return nil, nil, &adminError{code: http.StatusConflict, err: err}
+		}
+		ch.Founders = map[string]string{q.ID: node}
+	case "token", "set":
+		if t = reg.Get(q.ID); t == nil || t.State == tenant.Deleted {
+			return nil, nil, missing()
+		}
+		if q.Op == "token" {
+			return nil, t, nil
+		}
+		for _, g := range q.Given {
+			switch g {
+			case "rate":
+				t.Quota.Rate = q.Quota.Rate
+			case "burst":
+				t.Quota.Burst = q.Quota.Burst
+			case "max-running":
+				t.Quota.MaxRunning = q.Quota.MaxRunning
+			case "in-flight":
+				t.Quota.InFlight = q.Quota.InFlight
+			}
+		}
+	default:
+		s := map[string]tenant.State{"suspend": tenant.Suspended, "resume": tenant.Active, "delete": tenant.Deleted}[q.Op]
+		if reg.Get(q.ID) == nil {
+			return nil, nil, missing()
+		}
+		if t, err = reg.SetState(q.ID, s); err != nil {
+			return nil, nil, &adminError{code: http.StatusConflict, err: err}
+		}
+		if s == tenant.Deleted {
+			// Its licence, keys and revocations go with it; the
+			// registry keeps its id, never reused.
+			for p := range tn.Files {
+				if strings.HasPrefix(p, q.ID+"/") {
+					ch.Remove = append(ch.Remove, p)
+				}
+			}
+			slices.Sort(ch.Remove)
+		}
+	}
+	b, err := reg.Encode()
+	if err != nil {
+		return nil, nil, err
+	}
+	ch.Files["tenants.json"] = b
+	return ch, t, nil
+}

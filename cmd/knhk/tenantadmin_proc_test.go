@@ -1,0 +1,155 @@
+package main
+
+import (
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/knhk/knhk/runtime/cluster"
+)
+
+// TestClusterTenantAdminProcesses administers the tenants of a
+// three-node cluster through its nodes, with knhk tenant --server: a
+// tenant created through one node is served by all three and suspended
+// through another; every node holds the same registry at the same
+// revision; once the founding node is killed the other two still
+// create, suspend and delete tenants, and a tenant they create gets a
+// raft group and serves cases; a node's copy is not changed in place;
+// and no private key is replicated.
+func TestClusterTenantAdminProcesses(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "app.knhk"), []byte(clusterSource), 0o666); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "token"), []byte(clusterToken+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	procs := map[string]*serveProc{}
+	defer func() {
+		for _, p := range procs {
+			p.cmd.Process.Kill()
+			p.cmd.Wait()
+		}
+	}()
+	node := func(id, join string) *serveProc {
+		args := []string{"--node", id, "--raft", "127.0.0.1:0", "--tenants", "--token-file", "token", "app.knhk"}
+		if join != "" {
+			args = append(args, "--join", join)
+		}
+		p := startServe(t, dir, "d-"+id, args...)
+		procs[id] = p
+		return p
+	}
+	n1 := node("n1", "")
+	n2 := node("n2", n1.url)
+	n3 := node("n3", n1.url)
+	waitLong(t, "three voters", func() bool {
+		code, body := n1.get(t, cluster.StatusPath, clusterToken)
+		var st cluster.Status
+		return code == http.StatusOK && json.Unmarshal([]byte(body), &st) == nil && voters(&st) == 3
+	})
+
+	tenantRun := func(env []string, args ...string) (int, string, string) {
+		t.Helper()
+		code, out, errb := knhkEnv(t, dir, env, append([]string{"tenant"}, args...)...)
+		return code, strings.TrimSpace(out), errb
+	}
+	admin := func(args ...string) string {
+		t.Helper()
+		code, out, errb := tenantRun([]string{"KNHK_TOKEN=" + clusterToken}, args...)
+		if code != 0 {
+			t.Fatalf("knhk tenant %v: %d %s", args, code, errb)
+		}
+		return out
+	}
+	// Without the cluster's token: refused.
+	if code, _, errb := tenantRun([]string{"KNHK_TOKEN=nope"}, "create", "--server", n2.url, "zeta"); code == 0 || !strings.Contains(errb, "needs the cluster's token") {
+		t.Fatalf("create with a wrong token: %d %s", code, errb)
+	}
+	// Onboarding is one command, through any node.
+	acme := admin("create", "--server", n2.url, "--max-running", "5", "acme")
+	waitLong(t, "acme's group on three voters", func() bool {
+		st, ok := groupStatus(t, n3, "acme")
+		return ok && st.Leader != "" && voters(st) == 3
+	})
+	if code, out, errb := knhkEnv(t, dir, []string{"KNHK_TOKEN=" + acme}, "cluster", "--server", n3.url, "start", "a1", "--workflow", "Hold", "--input", `"a1"`); code != 0 {
+		t.Fatalf("acme's start through n3: %d %s %s", code, out, errb)
+	}
+	// Creating it again is refused, whichever node it goes through.
+	if code, _, errb := tenantRun([]string{"KNHK_TOKEN=" + clusterToken}, "create", "--server", n1.url, "acme"); code == 0 || !strings.Contains(errb, "tenant acme exists") {
+		t.Fatalf("a second create: %d %s", code, errb)
+	}
+	admin("suspend", "--server", n3.url, "acme")
+	for name, p := range procs {
+		waitLong(t, "acme suspended on "+name, func() bool {
+			_, body := connectCall(t, p.url, "ListCases", acme, `{}`)
+			return strings.Contains(body, "tenant acme is suspended")
+		})
+	}
+	if out := admin("list", "--server", n1.url); !strings.Contains(out, "acme") || !strings.Contains(out, "suspended") {
+		t.Fatalf("list:\n%s", out)
+	}
+	// A node's copy is the cluster's: not changed in place.
+	if code, _, errb := tenantRun(nil, "resume", "--data", "d-n2", "acme"); code == 0 || !strings.Contains(errb, "--server") {
+		t.Fatalf("an in-place change of n2's copy: %d %s", code, errb)
+	}
+	admin("resume", "--server", n1.url, "acme")
+
+	// The founding node dies: the other two still administer tenants.
+	procs["n1"].cmd.Process.Signal(syscall.SIGKILL)
+	procs["n1"].cmd.Wait()
+	delete(procs, "n1")
+	beta := admin("create", "--server", n3.url, "beta")
+	admin("suspend", "--server", n2.url, "acme")
+	waitLong(t, "beta's group led by a live node", func() bool {
+		for _, p := range procs {
+			if st, ok := groupStatus(t, p, "beta"); ok && st.Leader != "" && procs[st.Leader] != nil {
+				return true
+			}
+		}
+		return false
+	})
+	waitLong(t, "beta's start through n2", func() bool {
+		code, _, _ := knhkEnv(t, dir, []string{"KNHK_TOKEN=" + beta}, "cluster", "--server", n2.url, "start", "b1", "--workflow", "Hold", "--input", `"b1"`)
+		return code == 0
+	})
+	waitLong(t, "acme suspended on n2", func() bool {
+		_, body := connectCall(t, n2.url, "ListCases", acme, `{}`)
+		return strings.Contains(body, "tenant acme is suspended")
+	})
+	admin("delete", "--server", n2.url, "acme")
+	waitLong(t, "acme gone on n3", func() bool {
+		_, body := connectCall(t, n3.url, "ListCases", acme, `{}`)
+		return strings.Contains(body, "tenant acme does not exist")
+	})
+
+	// Every live node lists the same registry at the same revision.
+	list := func(p *serveProc) tenantListAnswer {
+		code, body := p.get(t, tenantsPath, clusterToken)
+		var ans tenantListAnswer
+		if code != http.StatusOK || json.Unmarshal([]byte(body), &ans) != nil {
+			t.Fatalf("GET %s: %d %s", tenantsPath, code, body)
+		}
+		ans.Node = ""
+		return ans
+	}
+	waitLong(t, "the same registry on n2 and n3", func() bool { return reflect.DeepEqual(list(n2), list(n3)) })
+	if l := list(n2); len(l.Tenants) != 2 || l.Tenants[0].ID != "acme" || l.Tenants[0].State != "deleted" || l.Tenants[1].ID != "beta" || l.Tenants[1].State != "active" {
+		t.Fatalf("the registry: %+v", l.Tenants)
+	}
+	// No private key is replicated: each node signs with its own key,
+	// kept outside the replicated directory.
+	for _, n := range []string{"d-n1", "d-n2", "d-n3"} {
+		filepath.WalkDir(filepath.Join(dir, n, "tenants"), func(p string, d os.DirEntry, err error) error {
+			if err == nil && strings.HasSuffix(p, ".key") {
+				t.Errorf("a private key in the replicated copy: %s", p)
+			}
+			return nil
+		})
+	}
+}
