@@ -61,7 +61,11 @@ func NewClusterAPI(n *cluster.Node, prog *ir.Program) *ClusterAPI {
 }
 
 func (a *ClusterAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, a.MaxBody)
+	if r.URL.Path != knhkv1connect.KnhkServiceWorkTasksProcedure {
+		// A worker's stream lives as long as the worker: each of its
+		// messages is bounded instead (workTasksRoute).
+		r.Body = http.MaxBytesReader(w, r.Body, a.MaxBody)
+	}
 	a.route(w, r)
 }
 

@@ -90,12 +90,17 @@ func apiClusterOf(t testing.TB, prog *ir.Program, queues bool) map[string]*apiNo
 		mu.Unlock()
 		var h http.Handler = http.NotFoundHandler()
 		var hmu sync.Mutex
-		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			hmu.Lock()
 			hh := h
 			hmu.Unlock()
 			hh.ServeHTTP(w, r)
 		}))
+		// As knhk serve --node: HTTP/2 cleartext too (workers' streams).
+		srv.Config.Protocols = new(http.Protocols)
+		srv.Config.Protocols.SetHTTP1(true)
+		srv.Config.Protocols.SetUnencryptedHTTP2(true)
+		srv.Start()
 		cfg := cluster.Config{ID: id, API: srv.URL, Bootstrap: i == 0, Program: prog, Eval: &host.Evaluator{},
 			Worker: worker.New(prog, worker.Options{}), Transport: tr, Timing: timing, Compile: ClusterCompile}
 		if queues {

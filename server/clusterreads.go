@@ -11,6 +11,7 @@ import (
 	"connectrpc.com/connect"
 
 	knhkv1 "github.com/knhk/knhk/api/knhk/v1"
+	"github.com/knhk/knhk/api/knhk/v1/knhkv1connect"
 	"github.com/knhk/knhk/runtime/cluster"
 )
 
@@ -32,6 +33,10 @@ type staleKey struct{}
 func (a *ClusterAPI) connectRoute(h http.Handler) http.HandlerFunc {
 	lead := a.leaderOnly(h.ServeHTTP)
 	return func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == knhkv1connect.KnhkServiceWorkTasksProcedure {
+			a.workTasksRoute(w, r) // clustertasks_stream.go
+			return
+		}
 		if r.Header.Get(ConsistencyHeader) == "stale" && staleReads[procedure(r.URL.Path)] {
 			h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), staleKey{}, true)))
 			return

@@ -4,8 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -51,7 +51,8 @@ func killAPINode(t *testing.T, nodes map[string]*apiNode, id string) {
 // the tasks (followers forward the workers' calls), the leader is
 // killed while workers hold leases, and every case still completes with
 // its worker's result; an attempt delivered again after the failover
-// carries the same id (the engine's idempotency key).
+// carries the same id (the engine's idempotency key). The workers take
+// their tasks on WorkTasks streams, passed through to the leader.
 func TestClusterQueueWorkersSurviveLeaderKill(t *testing.T) {
 	prog := buildProgram(t, "pay.knhk", clusterQueueSrc)
 	nodes := apiClusterOf(t, prog, true)
@@ -99,7 +100,8 @@ func TestClusterQueueWorkersSurviveLeaderKill(t *testing.T) {
 		}
 		return map[string]any{"id": fmt.Sprintf("rcpt-%d", in.Amount), "cents": in.Amount}, nil
 	}
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	logs := &logBuffer{}
+	quiet := slog.New(slog.NewTextHandler(logs, nil))
 	for i, id := range followers {
 		w, err := worker.New(worker.Remote(client.New(nodes[id].srv.URL).API()),
 			worker.Options{Queue: "billing", ID: fmt.Sprintf("w%d", i), Concurrency: 4, PollWait: time.Second, Log: quiet}, handler)
@@ -185,4 +187,9 @@ func TestClusterQueueWorkersSurviveLeaderKill(t *testing.T) {
 		}
 	}
 	t.Logf("%d of %d attempts delivered again after the leader's death, with their ids", again, len(seen))
+	// The workers took their tasks on WorkTasks streams through the
+	// followers, and kept to them after the leader's death.
+	if out := logs.String(); strings.Contains(out, "does not stream") {
+		t.Errorf("a worker went back to one call per task:\n%s", out)
+	}
 }

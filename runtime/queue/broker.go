@@ -119,6 +119,9 @@ type Broker struct {
 	remember   int
 	recordWait time.Duration
 
+	// done is closed by Close: a worker's stream ends with its broker.
+	done chan struct{}
+
 	mu     sync.Mutex
 	closed bool
 	queues map[string]*queueState
@@ -142,8 +145,14 @@ func New(o Options) *Broker {
 	}
 	return &Broker{lease: o.Lease, remember: o.Remember, recordWait: o.RecordWait,
 		queues: map[string]*queueState{}, live: map[string]*entry{}, gone: map[string]ending{},
-		unrec: map[string]*entry{}}
+		unrec: map[string]*entry{}, done: make(chan struct{})}
 }
+
+// Done is closed once the broker is closed: a server that pushes its
+// tasks to workers (a cluster leader's, whose broker closes as it stops
+// leading) ends their streams then, so that they reopen them where the
+// tasks are.
+func (b *Broker) Done() <-chan struct{} { return b.done }
 
 // Submit queues j and waits until a worker completes it (returning the
 // decoded result), fails it, its lease expires ([ErrLeaseExpired]) or ctx
@@ -288,6 +297,9 @@ func newToken() string {
 func (b *Broker) Close() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if !b.closed {
+		close(b.done)
+	}
 	b.closed = true
 	for _, q := range b.queues {
 		for f := q.waiters.Front(); f != nil; f = q.waiters.Front() {
