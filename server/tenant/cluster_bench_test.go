@@ -93,9 +93,9 @@ func BenchmarkClusterNoisyNeighbour(b *testing.B) {
 	fb := &fairBench{b: b, rounds: max(1, n/per), per: per, warm: 100, neighbors: 8,
 		quiet: quietCase(b, quiet, "Base", "", "0"), drain: drain,
 		conds: []fairCond{
-			{name: "rate10", set: at(Quota{Rate: 10, Burst: 2}), client: noisy, honour: true, workflow: "Base"},
-			{name: "rate50", set: at(Quota{Rate: 50, Burst: 10}), client: noisy, honour: true, workflow: "Base"},
-			{name: "flood50", set: at(Quota{Rate: 50, Burst: 10, InFlight: 2}), client: noisy, workflow: "Base"},
+			{name: "rate10", set: at(Quota{Rate: 10, Burst: 2}), client: noisy, honour: true, workflow: "Base", rate: 10},
+			{name: "rate50", set: at(Quota{Rate: 50, Burst: 10}), client: noisy, honour: true, workflow: "Base", rate: 50},
+			{name: "flood50", set: at(Quota{Rate: 50, Burst: 10, InFlight: 2}), client: noisy, workflow: "Base", rate: 50},
 			{name: "unlimited", set: at(Quota{}), client: noisy, honour: true, workflow: "Base"},
 		}}
 	b.ResetTimer()

@@ -65,6 +65,12 @@ type fairCond struct {
 	honour bool
 	// workflow and input of the neighbour's cases.
 	workflow, input string
+	// rate is the neighbour's quota rate (0: none): its block's quiet
+	// cases start once it has had 1/rate more than the 50 ms every
+	// neighbour gets to reach its pace, so that a neighbour at 10/s,
+	// whose first token comes 100 ms into its block, is at its limit
+	// while they run and not still waiting for it.
+	rate float64
 }
 
 // fairBench is one noisy neighbour benchmark.
@@ -116,13 +122,19 @@ func quietCase(b *testing.B, c knhkv1connect.KnhkServiceClient, workflow, input,
 }
 
 // fairStats counts what a neighbour did in its blocks.
-type fairStats struct{ started, refused int }
+type fairStats struct {
+	started, refused int
+	d                time.Duration // the time it ran
+}
 
 // beside runs n quiet cases while c's neighbour starts cases as fast as
 // it may.
 func (fb *fairBench) beside(c fairCond, n int, st *fairStats) []time.Duration {
-	ctx := context.Background()
-	stop := make(chan struct{})
+	// Cancelling ctx ends the neighbour's calls held at once (a refusal
+	// is held until the caller's turn), so the block ends when it ends.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stop := ctx.Done()
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	for range fb.neighbors {
@@ -136,6 +148,9 @@ func (fb *fairBench) beside(c fairCond, n int, st *fairStats) []time.Duration {
 				default:
 				}
 				_, err := c.client.StartCase(ctx, connect.NewRequest(&knhkv1.StartCaseRequest{Workflow: c.workflow, InputJson: c.input}))
+				if ctx.Err() != nil {
+					return
+				}
 				mu.Lock()
 				if err == nil {
 					st.started++
@@ -161,10 +176,16 @@ func (fb *fairBench) beside(c fairCond, n int, st *fairStats) []time.Duration {
 			}
 		}()
 	}
-	time.Sleep(50 * time.Millisecond) // the neighbour at its pace
+	t0 := time.Now()
+	settle := 50 * time.Millisecond // the neighbour at its pace
+	if c.rate > 0 {
+		settle += time.Duration(float64(time.Second) / c.rate)
+	}
+	time.Sleep(settle)
 	lat := fb.collect(n)
-	close(stop)
+	cancel()
 	wg.Wait()
+	st.d += time.Since(t0)
 	fb.drain()
 	return lat
 }
@@ -301,7 +322,7 @@ func (fb *fairBench) report(label string, res *fairResult) {
 		fmt.Fprintf(&line, "; %s %.2fx [%.2f, %.2f]", name, r.ratio, r.lo, r.hi)
 		if k := slices.Index(res.names, name); k >= 2 {
 			st := res.stats[k]
-			fmt.Fprintf(&line, " (it started %d, refused %d)", st.started, st.refused)
+			fmt.Fprintf(&line, " (it started %d, %.1f/s, refused %d)", st.started, float64(st.started)/max(st.d.Seconds(), 1e-9), st.refused)
 		}
 	}
 	fb.b.Log(line.String())

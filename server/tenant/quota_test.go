@@ -108,7 +108,7 @@ func TestMaxRunning(t *testing.T) {
 //
 //	go test ./server/tenant -run XXX -bench 'NoisyNeighbour$' -benchtime 1x -count 5
 func BenchmarkNoisyNeighbour(b *testing.B) {
-	const per = 25
+	const per = 40
 	f := newFixture(b, map[string]Quota{"acme": {Rate: 50, Burst: 10, MaxRunning: 20}})
 	quiet := ownClient(f.url, f.priv(auth.Principal{Subject: "q", Tenant: "beta", Role: auth.RoleAdmin}), 4)
 	noisy := ownClient(f.url, f.priv(auth.Principal{Subject: "n", Tenant: "acme", Role: auth.RoleAdmin}), 16)
@@ -154,9 +154,9 @@ func BenchmarkNoisyNeighbour(b *testing.B) {
 	fb := &fairBench{b: b, rounds: max(1, n/per), per: per, warm: 200, neighbors: 8,
 		quiet: quietCase(b, quiet, "Inc", "1", "2"), drain: drain,
 		conds: []fairCond{
-			{name: "rate10", set: at(Quota{Rate: 10, Burst: 2, MaxRunning: 20}), client: noisy, honour: true, workflow: "Inc", input: "1"},
-			{name: "rate50", set: at(Quota{Rate: 50, Burst: 10, MaxRunning: 20}), client: noisy, honour: true, workflow: "Inc", input: "1"},
-			{name: "flood50", set: at(Quota{Rate: 50, Burst: 10, MaxRunning: 20, InFlight: 2}), client: noisy, workflow: "Inc", input: "1"},
+			{name: "rate10", set: at(Quota{Rate: 10, Burst: 2, MaxRunning: 20}), client: noisy, honour: true, workflow: "Inc", input: "1", rate: 10},
+			{name: "rate50", set: at(Quota{Rate: 50, Burst: 10, MaxRunning: 20}), client: noisy, honour: true, workflow: "Inc", input: "1", rate: 50},
+			{name: "flood50", set: at(Quota{Rate: 50, Burst: 10, MaxRunning: 20, InFlight: 2}), client: noisy, workflow: "Inc", input: "1", rate: 50},
 			{name: "unlimited", set: func() {}, client: wild, honour: true, workflow: "Inc", input: "1"},
 		}}
 	b.ResetTimer()
