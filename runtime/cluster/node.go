@@ -89,6 +89,10 @@ type Config struct {
 	// committed entry (see licensegate.go).
 	AdmitStart  func(workflow string) (release func(), err error)
 	AdmitDeploy func(hash string) error
+	// AtRest, when set, seals the node's raft log entries and snapshots
+	// before they reach the disk (atrest.go): destroying its key
+	// crypto-shreds the node's copy of the group.
+	AtRest Sealer
 	// VerifyDeploy, if set, admits only deploys signed by a trusted key:
 	// the leader asks it before proposing a deploy and every replica
 	// before compiling one from the log (deploy.go's DeployVerifier).
@@ -217,6 +221,9 @@ func NewNode(cfg Config) (*Node, error) {
 		if snaps, err = raft.NewFileSnapshotStore(cfg.Dir, 2, cfg.LogOutput); err != nil {
 			return nil, fmt.Errorf("raft snapshots %s: %w", cfg.Dir, err)
 		}
+	}
+	if cfg.AtRest != nil {
+		logs, snaps = sealLogs(logs, cfg.AtRest), &sealedSnaps{SnapshotStore: snaps, s: cfg.AtRest}
 	}
 	if err := checkSnapshots(snaps, hash); err != nil {
 		return nil, err
