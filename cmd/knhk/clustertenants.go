@@ -128,6 +128,7 @@ func openClusterTenants(cfg clusterTenantsConfig) (*clusterTenants, error) {
 	verifier := &swapVerifier{}
 	verifier.p.Store(is)
 	rebuild := func() {
+		ct.sweep(cfg)
 		is, err := clusterIssuers(cfg.flags, cfg.o.data, cfg.sec.Token)
 		if err != nil {
 			cfg.logger.Warn(fmt.Sprintf("tenants: the replicated issuer keys: %v (keeping the last ones)", err))
@@ -160,10 +161,11 @@ func openClusterTenants(cfg clusterTenantsConfig) (*clusterTenants, error) {
 			if g == nil {
 				return
 			}
-			// A deleted tenant's replica on this node goes with it.
+			// A deleted tenant's replica on this node goes with it, its
+			// key destroyed first (clustererase.go).
 			if reg, err := tenant.Load(cfg.o.data); err == nil {
 				if t := reg.Get(id); t == nil || t.State == tenant.Deleted {
-					if err := os.RemoveAll(g.dir); err != nil {
+					if err := shredGroup(g.dir); err != nil {
 						cfg.logger.Warn(fmt.Sprintf("tenant %s: %v", id, err))
 					}
 				}
@@ -175,6 +177,7 @@ func openClusterTenants(cfg clusterTenantsConfig) (*clusterTenants, error) {
 		return nil, err
 	}
 	ct.host = h
+	h.SetGroupEraser(ct.eraseGroup) // clustererase.go
 	if ct.aud, err = openServeAudit(&tenantServe{host: h}, cfg.o.data, nil); err != nil {
 		h.Close(context.Background())
 		return nil, err
@@ -183,6 +186,31 @@ func openClusterTenants(cfg clusterTenantsConfig) (*clusterTenants, error) {
 	ct.stop = cancel
 	go keepTenancy(ctx, cfg.own, cfg.o.data, cfg.founding, 250*time.Millisecond, rebuild, cfg.logger)
 	return ct, nil
+}
+
+// sweep shreds the replicas on this node of the deleted tenants whose
+// group is not open here (the node was down when they were deleted or
+// erased); an open one is shredded when the host closes it.
+func (ct *clusterTenants) sweep(cfg clusterTenantsConfig) {
+	reg, err := tenant.Load(cfg.o.data)
+	if err != nil {
+		return
+	}
+	for _, t := range reg.Tenants {
+		if t.State != tenant.Deleted {
+			continue
+		}
+		dir := filepath.Join(cfg.o.data, "cluster", cfg.c.node, "tenants", t.ID)
+		ct.mu.Lock()
+		open := ct.groups[t.ID] != nil
+		ct.mu.Unlock()
+		if _, err := os.Stat(dir); open || err != nil {
+			continue
+		}
+		if err := shredGroup(dir); err != nil {
+			cfg.logger.Warn(fmt.Sprintf("tenant %s: %v", t.ID, err))
+		}
+	}
 }
 
 // front returns the node's handler: the tenants' front over def, the
@@ -278,6 +306,17 @@ func openTenantGroup(cfg clusterTenantsConfig, id string, admit func(string) (fu
 	if err != nil {
 		return nil, err
 	}
+	// A tenant created with --encrypt has this node's copy of its group
+	// sealed at rest, so that its erasure crypto-shreds it
+	// (clustererase.go).
+	var atRest cluster.Sealer
+	if reg, err := tenant.Load(cfg.o.data); err != nil {
+		return nil, err
+	} else if t := reg.Get(id); t != nil && t.Encrypt {
+		if atRest, err = openGroupSealer(dir); err != nil {
+			return nil, fmt.Errorf("tenant %s: its key at rest: %w", id, err)
+		}
+	}
 	m := metrics.New(metrics.Options{})
 	// Kernel calls, the steps' and the queries', on the node's
 	// accelerator only while the tenant's licence allows one (its tier,
@@ -306,7 +345,7 @@ func openTenantGroup(cfg clusterTenantsConfig, id string, admit func(string) (fu
 		Program: cfg.comp.prog, Eval: eval, Worker: workerFor(cfg.comp.prog), WorkerFor: workerFor, Queue: q,
 		Compile: server.ClusterCompile, Transport: tr, Voters: cfg.c.voters, LogOutput: cfg.lines,
 		Prober:     cfg.sec.StatusProber(groupStatusPrefix+id+"/status", "tenant "+id),
-		AdmitStart: admitStart, AdmitDeploy: admitDeploy, VerifyDeploy: verifyDeploy,
+		AdmitStart: admitStart, AdmitDeploy: admitDeploy, AtRest: atRest, VerifyDeploy: verifyDeploy,
 	})
 	if err != nil {
 		tr.Close()
@@ -349,7 +388,7 @@ func (g *tenantGroup) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		serveUsage(w, r, g.n, g.id) // as this node's replica of the tenant's log holds it
 		return
 	}
-	g.api.ServeHTTP(w, r)
+	g.api.ServeHTTP(w, withOneTimeKeys(r)) // clusterreplay.go
 }
 
 // withUsage serves usagePath for the cluster's own cases (the default
@@ -357,7 +396,7 @@ func (g *tenantGroup) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func withUsage(h http.Handler, n *cluster.Node, token string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != usagePath || r.Method != http.MethodGet {
-			h.ServeHTTP(w, r)
+			h.ServeHTTP(w, withOneTimeKeys(r)) // clusterreplay.go
 			return
 		}
 		if token != "" && !bearerIs(r, token) {

@@ -12,6 +12,11 @@ package main
 import (
 	"bytes"
 	"encoding/pem"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -23,6 +28,11 @@ import (
 // app.knhk and token written) and waits until every tenant of ids has
 // a group of two voters with a leader. stop kills the nodes.
 func twoNodeTenants(t *testing.T, dir string, ids ...string) (procs map[string]*serveProc, stop func()) {
+	return tenantNodes(t, dir, 2, ids...)
+}
+
+// tenantNodes is twoNodeTenants with n nodes, n1 to nN.
+func tenantNodes(t *testing.T, dir string, n int, ids ...string) (procs map[string]*serveProc, stop func()) {
 	t.Helper()
 	procs = map[string]*serveProc{}
 	stop = func() {
@@ -33,11 +43,14 @@ func twoNodeTenants(t *testing.T, dir string, ids ...string) (procs map[string]*
 	}
 	n1 := startServe(t, dir, "d-n1", "--node", "n1", "--raft", "127.0.0.1:0", "--tenants", "--token-file", "token", "app.knhk")
 	procs["n1"] = n1
-	procs["n2"] = startServe(t, dir, "d-n2", "--node", "n2", "--raft", "127.0.0.1:0", "--tenants", "--token-file", "token", "--join", n1.url, "app.knhk")
+	for i := 2; i <= n; i++ {
+		id := fmt.Sprintf("n%d", i)
+		procs[id] = startServe(t, dir, "d-"+id, "--node", id, "--raft", "127.0.0.1:0", "--tenants", "--token-file", "token", "--join", n1.url, "app.knhk")
+	}
 	for _, id := range ids {
-		waitLong(t, "two voters in "+id+"'s group", func() bool {
+		waitLong(t, fmt.Sprintf("%d voters in %s's group", n, id), func() bool {
 			for _, p := range procs {
-				if st, ok := groupStatus(t, p, id); ok && st.Leader != "" && voters(st) == 2 {
+				if st, ok := groupStatus(t, p, id); ok && st.Leader != "" && voters(st) == n {
 					return true
 				}
 			}
@@ -236,5 +249,106 @@ func TestClusterSignedDeployProcesses(t *testing.T) {
 	}
 	if code, out, errb := knhkEnv(t, dir, []string{"KNHK_TOKEN=" + gamma}, "signal", "--server", procs["n1"].url, m[1], "Approve", `{"by":"ann"}`); code != 0 || strings.TrimSpace(out) != `"g1 approved by ann"` {
 		t.Fatalf("the signed program's case: %d %q %q", code, out, errb)
+	}
+}
+
+// TestClusterReplayProcesses captures a call that started acme's case
+// on the leader of acme's group, nonce and all, and sends the same
+// bytes again: to another node while the leader leads (its guard
+// refuses it when the call is forwarded), and, once the leader is
+// killed, straight to the new leader, whose own guard never saw it: the
+// group's log has its nonce, so it is refused there too, and acme has
+// one case, not two.
+func TestClusterReplayProcesses(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "app.knhk"), []byte(clusterSource), 0o666)
+	os.WriteFile(filepath.Join(dir, "token"), []byte(clusterToken+"\n"), 0o600)
+	acme := mustKnhkIn(t, dir)("tenant", "create", "--data", "d-n1", "acme")
+	procs, stop := tenantNodes(t, dir, 3, "acme")
+	defer stop()
+	// leader waits until every live node names the same leader of
+	// acme's group, a live one.
+	leader := func() string {
+		var name string
+		waitLong(t, "one leader of acme's group", func() bool {
+			name = ""
+			for _, p := range procs {
+				st, ok := groupStatus(t, p, "acme")
+				if !ok || st.Leader == "" || procs[st.Leader] == nil || name != "" && st.Leader != name {
+					return false
+				}
+				name = st.Leader
+			}
+			return true
+		})
+		return name
+	}
+	// The captured call: its body and headers, as they went on the wire.
+	body := `{"workflow":"Hold","inputJson":"\"r1\""}`
+	hdr := http.Header{}
+	hdr.Set("Content-Type", "application/json")
+	hdr.Set("Authorization", "Bearer "+acme)
+	hdr.Set("Knhk-Nonce", "c2FtZS1ub25jZS1vbmNlLW9ubHk")
+	hdr.Set("Knhk-Request-Time", strconv.FormatInt(time.Now().UnixMilli(), 10))
+	send := func(p *serveProc) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequest("POST", p.url+"/knhk.v1.KnhkService/StartCase", strings.NewReader(body))
+		req.Header = hdr.Clone()
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	cases := func(p *serveProc) string {
+		_, b := p.get(t, usagePath, acme)
+		return b
+	}
+	lead := leader()
+	if code, out := send(procs[lead]); code != http.StatusOK {
+		t.Fatalf("the call on the leader %s: %d %s", lead, code, out)
+	}
+	// The leader goes; the new one's guard never saw the call, nor
+	// any other survivor's.
+	procs[lead].cmd.Process.Kill()
+	procs[lead].cmd.Wait()
+	delete(procs, lead)
+	fresh := leader()
+	waitLong(t, fresh+" to know it leads", func() bool {
+		st, ok := groupStatus(t, procs[fresh], "acme")
+		return ok && st.Leader == fresh
+	})
+	retried := false
+	waitLong(t, "the replay to the new leader "+fresh+" refused", func() bool {
+		code, out := send(procs[fresh])
+		if code == http.StatusOK {
+			t.Fatalf("the replay to %s after the failover started a case: %s", fresh, out)
+		}
+		if code == http.StatusServiceUnavailable {
+			// The lead moved again; the node's guard has the nonce now.
+			retried = true
+			return false
+		}
+		if !strings.Contains(out, "replayed request") || !retried && !strings.Contains(out, "the cluster's log has it") {
+			t.Fatalf("the replay to %s: %d %s", fresh, code, out)
+		}
+		return true
+	})
+	// Through the other survivor, which forwards it to the leader.
+	for n, p := range procs {
+		if n != fresh {
+			if code, out := send(p); code == http.StatusOK || !strings.Contains(out, "replayed request") {
+				t.Fatalf("the replay through %s: %d %s", n, code, out)
+			}
+		}
+	}
+	for n, p := range procs {
+		waitLong(t, "one case of acme on "+n, func() bool { return strings.Contains(cases(p), `"cases":1,`) })
+	}
+	// A new call, with a fresh nonce, goes on.
+	if code, _, errb := knhkEnv(t, dir, []string{"KNHK_TOKEN=" + acme}, "cluster", "--server", procs[fresh].url, "start", "r2", "--workflow", "Hold", "--input", `"r2"`); code != 0 {
+		t.Fatalf("a fresh call: %s", errb)
 	}
 }

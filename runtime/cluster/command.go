@@ -64,6 +64,9 @@ type Command struct {
 	Deploy *Deploy `json:"deploy,omitempty"`
 	// Tenancy is an OpTenant's change of the tenancy.
 	Tenancy *TenancyChange `json:"tenancy,omitempty"`
+	// Nonce is the one-time keys of the request whose first command
+	// this is; the FSM refuses a second use (nonce.go).
+	Nonce *Nonce `json:"nonce,omitempty"`
 }
 
 // Member is what the cluster knows of a node beyond raft's

@@ -76,6 +76,8 @@ type FSM struct {
 	compile Compiler
 	// verify admits a deploy's signature (deploy.go); nil admits all.
 	verify DeployVerifier
+	// nonces are the requests' one-time keys the log used (nonce.go).
+	nonces nonceSet
 	// observe, when set, sees every event applied (metrics).
 	observe func(*engine.Event)
 	applied uint64
@@ -127,6 +129,9 @@ func (f *FSM) Apply(l *raft.Log) any {
 		// serving a history it cannot reproduce.
 		f.broken = fmt.Errorf("%w: the log holds commands of program %s, this node runs %s", ErrProgram, short(c.Program), short(f.prog))
 		return &Result{Index: l.Index, Err: f.broken}
+	}
+	if err := f.useNonce(c.Nonce); err != nil {
+		return &Result{Index: l.Index, Err: err}
 	}
 	if c.ReqID != "" {
 		if o, ok := f.reqs[c.ReqID]; ok {

@@ -40,7 +40,7 @@ func (l *raftLog) Append(ctx context.Context, caseID string, ev *engine.Event) e
 		slot = nil
 	}
 	if slot != nil {
-		c.ReqID, c.Key = slot.id, slot.key
+		c.ReqID, c.Key, c.Nonce = slot.id, slot.key, slot.nonce
 	}
 	_, err = l.n.propose(ctx, c)
 	if slot != nil {
@@ -67,10 +67,12 @@ func (l *raftLog) ReplaySnapshot(ctx context.Context, caseID string, restore fun
 // its behalf (the start, signal or cancel event), and reports that
 // event's outcome.
 type reqSlot struct {
-	id   string
-	key  string // the business key of a start
-	used atomic.Bool
-	done chan error // buffered: one outcome
+	id  string
+	key string // the business key of a start
+	// nonce is the request's one-time keys (nonce.go), nil for none.
+	nonce *Nonce
+	used  atomic.Bool
+	done  chan error // buffered: one outcome
 }
 
 type slotKey struct{}

@@ -362,6 +362,7 @@ func (n *Node) reconcile() {
 
 // propose commits c and returns what the FSM answered.
 func (n *Node) propose(ctx context.Context, c *Command) (*Result, error) {
+	claimNonce(ctx, c) // the request's one-time keys (nonce.go)
 	b, err := c.Encode()
 	if err != nil {
 		return nil, err

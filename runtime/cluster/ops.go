@@ -66,7 +66,7 @@ func (n *Node) StartIn(ctx context.Context, program, reqID, key, id, wf string, 
 			defer release()
 		}
 		slot := newSlot(reqID)
-		slot.key = key
+		slot.key, slot.nonce = key, takeNonce(ctx)
 		started := n.drive(l, eng, id, func(c context.Context) error { return eng.Start(withSlot(c, slot), id, wf, args) })
 		return waitSlot(ctx, slot, started)
 	})
@@ -183,6 +183,7 @@ func (n *Node) toCase(ctx context.Context, reqID, id string, do func(*engine.Eng
 			return err
 		}
 		slot := newSlot(reqID)
+		slot.nonce = takeNonce(ctx)
 		first := make(chan error, 1)
 		// The engine runs the case on from the event until it waits
 		// again; the caller waits only for the event.

@@ -213,3 +213,36 @@ func (g *replayGuard) sweepLocked(now time.Time) {
 		}
 	}
 }
+
+// OneTimeKeys returns the one-time keys of r, a call the front let
+// through (its principal in r's context): its tenant's request nonce
+// and its one-time token's id, as the guard remembers them, with the
+// request's time and when a replay of it is stale everywhere. None
+// without a principal or either key. A raft cluster node carries them
+// into the group's log with the call's first command (runtime/cluster's
+// WithNonce), so that a call captured on one node and replayed to
+// another is refused there too: each node's guard knows only the calls
+// it received, the log every call that changed something.
+func OneTimeKeys(r *http.Request) (keys []string, at, until time.Time) {
+	p, ok := auth.FromContext(r.Context())
+	if !ok {
+		return nil, at, until
+	}
+	at = time.Now()
+	if nonce, t, ok, err := auth.Nonce(r.Header); ok && err == nil {
+		keys, at = append(keys, p.Tenant+"\x00"+nonce), t
+	}
+	until = at.Add(DefaultReplayWindow)
+	if p.Once && p.ID != "" {
+		keys = append(keys, "one-time token\x00"+p.ID)
+		until = later(until, p.Expires)
+	}
+	return keys, at, until
+}
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}

@@ -1,0 +1,124 @@
+// This file implements replay protection in the replicated log: a
+// write carries its request's one-time keys (the tenant's request nonce
+// and one-time token, as the front verified them) into the first
+// command it proposes, and the FSM refuses a command whose key an
+// earlier command used. Every replica holds the same keys, so a request
+// captured on one node and replayed to another is refused wherever it
+// lands, a new leader's included, where each node's own guard (the
+// front's, server/tenant's replay.go) knows only the calls it received.
+
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"time"
+)
+
+// ErrReplay is wrapped by the refusal of a command whose one-time key
+// an earlier command used.
+var ErrReplay = errors.New("replayed request")
+
+// Nonce is the one-time keys a write's first command carries.
+type Nonce struct {
+	// Keys are the request's one-time keys (a tenant and its request
+	// nonce, a one-time token's id): each is accepted once.
+	Keys []string `json:"keys"`
+	// At is the request's time and Until when it goes stale (Unix
+	// nanoseconds): after Until every node's guard refuses it, so the
+	// FSM may forget its keys.
+	At    int64 `json:"at"`
+	Until int64 `json:"until"`
+}
+
+// nonceClaim is a request's Nonce, taken by the first command it
+// proposes.
+type nonceClaim struct {
+	n    Nonce
+	used atomic.Bool
+}
+
+type nonceKey struct{}
+
+// WithNonce returns ctx carrying the one-time keys of the request it
+// serves, timed at and stale after until: the first command the request
+// proposes carries them into the log.
+func WithNonce(ctx context.Context, keys []string, at, until time.Time) context.Context {
+	if len(keys) == 0 {
+		return ctx
+	}
+	return context.WithValue(ctx, nonceKey{}, &nonceClaim{n: Nonce{Keys: keys, At: at.UnixNano(), Until: until.UnixNano()}})
+}
+
+// takeNonce returns ctx's Nonce the first time it is asked, nil after
+// (and without one).
+func takeNonce(ctx context.Context) *Nonce {
+	c, _ := ctx.Value(nonceKey{}).(*nonceClaim)
+	if c == nil || !c.used.CompareAndSwap(false, true) {
+		return nil
+	}
+	n := c.n
+	return &n
+}
+
+// claimNonce puts ctx's Nonce, if not yet taken, on c.
+func claimNonce(ctx context.Context, c *Command) {
+	if c.Nonce == nil {
+		c.Nonce = takeNonce(ctx)
+	}
+}
+
+// nonceForget is how long past its Until, in the time of the newest
+// request the log carried, a key is kept: the nodes' clocks may lag.
+const nonceForget = time.Minute
+
+// nonceSet is the FSM's used keys.
+type nonceSet struct {
+	seen   map[string]int64 // key -> Until
+	newest int64            // the newest At the log carried
+	adds   int
+}
+
+// useNonce refuses n when one of its keys was used, else records them.
+// f.mu is held. It decides from the log alone (the times the commands
+// carry), so every replica decides alike.
+func (f *FSM) useNonce(n *Nonce) error {
+	if n == nil {
+		return nil
+	}
+	s := &f.nonces
+	if s.seen == nil {
+		s.seen = map[string]int64{}
+	}
+	for _, k := range n.Keys {
+		if _, ok := s.seen[k]; ok {
+			return fmt.Errorf("%w: its one-time key was already used (the cluster's log has it: %s)", ErrReplay, printableKey(k))
+		}
+	}
+	for _, k := range n.Keys {
+		s.seen[k] = n.Until
+	}
+	s.newest = max(s.newest, n.At)
+	if s.adds++; s.adds >= 1024 {
+		s.adds = 0
+		for k, until := range s.seen {
+			if until+int64(nonceForget) < s.newest {
+				delete(s.seen, k)
+			}
+		}
+	}
+	return nil
+}
+
+// printableKey shows a key's tenant and nonce, not the NUL between.
+func printableKey(k string) string {
+	b := []byte(k)
+	for i, c := range b {
+		if c == 0 {
+			b[i] = ' '
+		}
+	}
+	return string(b)
+}

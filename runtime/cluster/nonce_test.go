@@ -1,0 +1,71 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+// ctxNonce is a request's one-time keys and time.
+type ctxNonce struct {
+	keys []string
+	at   time.Time
+}
+
+// on returns a context of t carrying n.
+func (n ctxNonce) on(t *testing.T) context.Context {
+	return WithNonce(ctx(t), n.keys, n.at, n.at.Add(5*time.Minute))
+}
+
+// TestNonceInTheLog replays a request's one-time key on the leader and,
+// after the leadership moved, on the new leader: the log refuses both,
+// a start and a deploy alike, and a request with a fresh key goes on.
+func TestNonceInTheLog(t *testing.T) {
+	c := newTestCluster(t, compile(t, testSource))
+	c.add("n1", nil, func(cfg *Config) { cfg.Compile = gateCompile })
+	l := c.leader()
+	n2 := c.add("n2", nil, func(cfg *Config) { cfg.Compile = gateCompile })
+	if err := l.Join(ctx(t), Member{ID: "n2", Raft: "n2", API: "api-n2"}, n2.ProgramHash()); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	req := func(key string) ctxNonce { return ctxNonce{[]string{"acme\x00" + key}, now} }
+	if err := l.Start(req("k1").on(t), "", "a", "W", []any{"a"}); err != nil {
+		t.Fatal(err)
+	}
+	wantReplay := func(what string, err error) {
+		t.Helper()
+		if !errors.Is(err, ErrReplay) || !strings.Contains(err.Error(), "acme k1") {
+			t.Fatalf("%s: %v, want a replay refusal naming acme k1", what, err)
+		}
+	}
+	wantReplay("a second start with k1", l.Start(req("k1").on(t), "", "b", "W", []any{"b"}))
+	_, err := l.Deploy(req("k1").on(t), "v.knhk", []byte(strings.Replace(testSource, "got = x\n", "got = x * 10\n", 1)))
+	wantReplay("a deploy with k1", err)
+	if _, _, ok := l.FSM().Case("b"); ok || len(l.FSM().Deployed()) != 0 {
+		t.Fatal("a replayed request took effect")
+	}
+
+	// The leadership moves to n2, which received no request: its log
+	// has k1 all the same.
+	waitFor(t, "n2 to vote", func() bool { return len(c.voters()) == 2 })
+	if err := l.r.LeadershipTransfer().Error(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "n2 to lead", n2.IsLeader)
+	wantReplay("k1 on the new leader", n2.Start(req("k1").on(t), "", "c", "W", []any{"c"}))
+	if err := n2.Start(req("k2").on(t), "", "c", "W", []any{"c"}); err != nil {
+		t.Fatalf("a fresh key: %v", err)
+	}
+	// Each request's keys ride on its first command only: one request
+	// proposing twice does not refuse itself.
+	cx := req("k3").on(t)
+	if err := n2.Start(cx, "", "d", "W", []any{"d"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := n2.Start(cx, "", "e", "W", []any{"e"}); err != nil {
+		t.Fatalf("the same context's second command: %v", err)
+	}
+}
