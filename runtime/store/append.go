@@ -223,6 +223,8 @@ func (s *Store) commit(batch []*request) {
 		}
 		return
 	}
+	s.commitMu.Lock()
+	defer s.commitMu.Unlock()
 	if err := lockEx(s.lockf); err != nil {
 		s.fail(batch, fmt.Errorf("store: lock %s: %w", s.lockf.Name(), err))
 		return
@@ -277,6 +279,9 @@ func (s *Store) commit(batch []*request) {
 	c.size = nm.size
 	c.lastSeq = seq - 1
 	full := c.size >= s.opts.SegmentBytes
+	if !full {
+		s.kickPreparer(segFirst, nm.size) // prealloc.go
+	}
 	s.mu.Unlock()
 	if cap(s.buf) > 2*s.opts.MaxBatchBytes {
 		s.buf = nil // do not keep one huge batch's buffer forever
@@ -320,10 +325,19 @@ func (s *Store) catchUp() error {
 	if err != nil {
 		return err
 	}
+	// Zeros after the mark are preallocated space (prealloc.go); a frame
+	// starting there is a dead writer's unacknowledged commit.
+	clean, err := cleanSlack(s.active, m.size, fi.Size(), nil)
+	if err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
 	switch {
 	case fi.Size() < m.size:
 		return corrupt(s.active.Name(), fi.Size(), "segment is %d bytes but %d were acknowledged: acknowledged records up to %d were lost", fi.Size(), m.size, m.lastSeq)
-	case fi.Size() > m.size:
+	case fi.Size() > m.size && !clean:
+		s.mu.Lock()
+		s.prepEnd = 0 // the preallocated space goes with the tail
+		s.mu.Unlock()
 		if err := s.active.Truncate(m.size); err != nil {
 			return fmt.Errorf("store: drop unacknowledged tail: %w", err)
 		}
@@ -410,6 +424,11 @@ func (s *Store) rotate() error {
 	s.mu.Unlock()
 	h := segmentHeader{firstSeq: cur.lastSeq + 1, prevFirstSeq: cur.header.firstSeq, prevSize: cur.size}
 	m := mark{gen: 1, lastSeq: cur.lastSeq, size: segmentDataStart}
+	// The sealed segment must be exactly prevSize bytes: any
+	// preallocated space after its end goes first (prealloc.go).
+	if err := cutSlack(s.active, cur.size); err != nil {
+		return err
+	}
 	path := filepath.Join(s.dir, segmentName(h.firstSeq))
 	if err := atomicfile.Write(path, newSegmentBytes(h, m), 0o644); err != nil {
 		return err

@@ -32,6 +32,10 @@ type CheckReport struct {
 	// Unacknowledged counts bytes after the acknowledged end: the remains of
 	// a commit that never returned, which the next writer drops.
 	Unacknowledged int64
+	// Preallocated counts zeros after the acknowledged end of the active
+	// segment: space a writer prepared for its next commits (see
+	// [Options.PreallocBytes]), which a clean Close gives back.
+	Preallocated int64
 }
 
 // logWalk is the longest intact prefix of the log, read frame by frame.
@@ -92,6 +96,17 @@ func walkLog(ctx context.Context, dir string, l dirListing, maxBody int) (logWal
 			rec, err := fr.next()
 			if err == io.EOF {
 				break
+			}
+			if err != nil && isFrameError(err) {
+				// Zeros from here to the end of the file are
+				// preallocated space (prealloc.go), not a frame: a frame
+				// never starts with a zero length.
+				if zeros, zerr := zeroTail(path, at, fi.Size()); zerr != nil {
+					fr.close()
+					return w, fmt.Errorf("store: read %s: %w", path, zerr)
+				} else if zeros {
+					break
+				}
 			}
 			if err == nil && rec.Seq != w.lastSeq+1 {
 				err = fmt.Errorf("record has sequence number %d where %d was expected", rec.Seq, w.lastSeq+1)
@@ -217,7 +232,11 @@ func Check(ctx context.Context, dir string, opts Options) (CheckReport, error) {
 		case first > h.activeFirst:
 			rep.Unacknowledged += fi.Size()
 		case first == h.activeFirst && fi.Size() > m.size:
-			rep.Unacknowledged += fi.Size() - m.size
+			if zeros, err := zeroTail(filepath.Join(dir, name), m.size, fi.Size()); err == nil && zeros {
+				rep.Preallocated += fi.Size() - m.size
+			} else {
+				rep.Unacknowledged += fi.Size() - m.size
+			}
 		}
 	}
 	return rep, nil

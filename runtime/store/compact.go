@@ -24,6 +24,8 @@ func (s *Store) Compact(ctx context.Context) (int, error) {
 	}
 	s.compactMu.Lock()
 	defer s.compactMu.Unlock()
+	s.commitMu.Lock() // the directory's lock is per open file: see commitMu
+	defer s.commitMu.Unlock()
 	if err := lockEx(s.lockf); err != nil {
 		return 0, fmt.Errorf("store: lock %s: %w", s.lockf.Name(), err)
 	}

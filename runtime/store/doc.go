@@ -64,6 +64,20 @@
 // replaced by rename), so the second fsync is paid once per segment, not
 // per commit.
 //
+// The mark, not the file size, is where the active segment's records
+// end, so the segment may be longer: a background goroutine keeps it
+// written with zeros and synced up to [Options.PreallocBytes] past the
+// mark (prealloc.go), so that a commit overwrites allocated blocks and
+// its fdatasync flushes two pages of data instead of also committing the
+// file system's journal for the grown file. A frame never starts with a
+// zero length, so zeros after the mark are told from a dead writer's
+// frames, which start at the mark; the next commit drops those as
+// before, and Open and [Check] read all of the zeros (after a power
+// loss a commit's later page may survive its first). Read-only opens
+// never look past the mark. Sealing a segment, and closing the store,
+// cut the zeros off, so a directory at rest looks as it would without
+// them.
+//
 // # Many processes, one directory
 //
 // Any number of processes may have a directory open at once. A writer

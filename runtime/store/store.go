@@ -35,6 +35,12 @@ type Options struct {
 	// MaxBatchBytes bounds how many bytes one group commit writes before
 	// its fsync (default 4 MiB).
 	MaxBatchBytes int
+	// PreallocBytes is how far ahead of the acknowledged end a
+	// background goroutine keeps the active segment written with zeros
+	// and synced, so that a commit overwrites allocated blocks and its
+	// fdatasync flushes data without a journal commit for the grown file
+	// (default 1 MiB; negative turns it off). See prealloc.go.
+	PreallocBytes int64
 	// Logf, if set, receives one line when Open repairs a torn tail.
 	Logf func(format string, args ...any)
 	// OnCommit, if set, is called by the committer after each group
@@ -73,6 +79,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxBatchBytes <= 0 {
 		o.MaxBatchBytes = 4 << 20
+	}
+	if o.PreallocBytes == 0 {
+		o.PreallocBytes = defaultPreallocBytes
 	}
 	return o
 }
@@ -118,6 +127,10 @@ type Store struct {
 	hasSnap bool
 	head    head // HEAD as this Store last read or wrote it
 	mark    mark // the active segment's mark, likewise
+	// prepEnd is how far the preparer last left segment prepSeg written
+	// with zeros and synced: a hint for when to kick it again.
+	prepSeg Seq
+	prepEnd int64
 
 	// Owned by the committer goroutine.
 	active *os.File
@@ -127,12 +140,23 @@ type Store struct {
 	headPath string
 	headInfo fs.FileInfo
 	markBuf  [markSlot1 + markSlotSize - markSlot0]byte // both mark slots
+	slackBuf [frameHeaderSize]byte                      // the frame header at the mark (unchanged)
 	// alwaysCatchUp turns unchanged off: the previous behaviour, for
 	// BenchmarkCommit's baseline.
 	alwaysCatchUp bool
 	failed        error
 	// failedPub publishes failed to other goroutines ([Store.Err]).
 	failedPub atomic.Pointer[error]
+
+	// commitMu is held by a commit, by the preparer while it writes
+	// zeros, and by Compact: each of them holds the directory's lock,
+	// which flock(2) gives per open file, not per goroutine, so without
+	// it one's unlock would release the other's lock.
+	commitMu sync.Mutex
+	// The preparer (prealloc.go): kicked by commits, stopped by Close.
+	prepKick chan struct{}
+	prepStop chan struct{}
+	prepDone chan struct{}
 
 	commits atomic.Uint64 // group commits (fsyncs) since Open
 	records atomic.Uint64 // records committed since Open
@@ -172,6 +196,7 @@ func Open(dir string, opts Options) (*Store, error) {
 	s.reqs = make(chan *request, 1024)
 	s.done = make(chan struct{})
 	go s.commitLoop()
+	s.startPreparer()
 	return s, nil
 }
 
@@ -328,7 +353,18 @@ func (s *Store) recover(write bool) error {
 	}
 
 	// Everything acknowledged checks out: from here on the directory may
-	// be modified, and only what was never acknowledged is dropped.
+	// be modified, and only what was never acknowledged is dropped. Zeros
+	// after the mark are preallocated space (prealloc.go) and stay; any
+	// other byte there is a torn commit, whose tail goes.
+	if torn > 0 {
+		zeros, err := zeroTail(active.path, m.size, m.size+torn)
+		if err != nil {
+			return fmt.Errorf("store: %w", err)
+		}
+		if zeros {
+			torn = 0
+		}
+	}
 	if torn > 0 {
 		if err := truncateSync(active.path, m.size); err != nil {
 			return fmt.Errorf("store: drop unacknowledged tail: %w", err)
@@ -401,6 +437,19 @@ func readSegments(dir string, l dirListing) ([]segment, error) {
 		prev := &segs[i-1]
 		if h.prevFirstSeq != prev.header.firstSeq || h.firstSeq <= prev.header.firstSeq {
 			return nil, corrupt(path, 20, "previous segment should start at sequence number %d but the one found starts at %d (a segment is missing)", h.prevFirstSeq, prev.header.firstSeq)
+		}
+		if prev.size > h.prevSize && h.prevSize >= segmentDataStart {
+			// Zeros after a sealed segment's end are preallocated space
+			// (prealloc.go) that was not cut off when it was sealed, as
+			// when an older writer, which does not know of it, sealed
+			// a segment a newer one had prepared: not data, not read.
+			zeros, err := zeroTail(prev.path, h.prevSize, prev.size)
+			if err != nil {
+				return nil, fmt.Errorf("store: %w", err)
+			}
+			if zeros {
+				prev.size = h.prevSize
+			}
 		}
 		if h.prevSize != prev.size {
 			return nil, corrupt(prev.path, min(prev.size, h.prevSize), "sealed segment is %d bytes but was %d when sealed (truncated or overwritten)", prev.size, h.prevSize)
@@ -566,12 +615,14 @@ func (s *Store) Close() error {
 	if s.done != nil {
 		<-s.done
 	}
+	s.stopPreparer()
 
 	s.snapMu.Lock()
 	s.compactMu.Lock()
 	s.mu.Lock()
 	s.closed = true
 	s.mu.Unlock()
+	s.trimOnClose()
 	s.compactMu.Unlock()
 	s.snapMu.Unlock()
 	return s.closeFiles()

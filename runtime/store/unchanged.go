@@ -9,14 +9,16 @@ import (
 )
 
 // unchanged reports whether the directory is as s last left it: HEAD is
-// the same file, the active segment is exactly its acknowledged size and
-// its newer mark slot holds s's mark, generation included. Every other
-// writer's commit bumps the generation (and grows the segment), a
-// rotation needs such a commit first and then replaces HEAD, and a dead
-// writer's tail changes the size, so any of them sends catchUp down its
-// full path. It costs a stat, an fstat and one pread instead of opening
-// and reading HEAD and reading the mark with fresh buffers. The caller
-// holds the directory's lock, so nothing changes while it looks.
+// the same file, the active segment holds at least its acknowledged size
+// with nothing but preallocated zeros after it, and its newer mark slot
+// holds s's mark, generation included. Every other writer's commit bumps
+// the generation (and grows the segment), a rotation needs such a commit
+// first and then replaces HEAD, and a dead writer's tail starts with a
+// non-zero frame header at the mark (see cleanSlack), so any of them
+// sends catchUp down its full path. It costs a stat, an fstat and one
+// pread (two with preallocated space) instead of opening and reading
+// HEAD and reading the mark with fresh buffers. The caller holds the
+// directory's lock, so nothing changes while it looks.
 func (s *Store) unchanged() bool {
 	if s.alwaysCatchUp || s.headInfo == nil {
 		return false
@@ -29,7 +31,10 @@ func (s *Store) unchanged() bool {
 	s.mu.Lock()
 	m := s.mark
 	s.mu.Unlock()
-	if err != nil || fi.Size() != m.size {
+	if err != nil || fi.Size() < m.size {
+		return false
+	}
+	if clean, err := cleanSlack(s.active, m.size, fi.Size(), s.slackBuf[:]); err != nil || !clean {
 		return false
 	}
 	b := s.markBuf[:]

@@ -45,12 +45,16 @@ func TestUnchangedSeesOtherWriters(t *testing.T) {
 	if !check() {
 		t.Fatal("a caught up and committed, yet would re-read HEAD")
 	}
-	// A dead writer's unacknowledged tail.
-	f, err := os.OpenFile(a.active.Name(), os.O_WRONLY|os.O_APPEND, 0)
+	// A dead writer's unacknowledged tail, written where a writer writes:
+	// at the acknowledged end, over any preallocated zeros.
+	f, err := os.OpenFile(a.active.Name(), os.O_WRONLY, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.Write([]byte("torn")); err != nil {
+	a.mu.Lock()
+	end := a.mark.size
+	a.mu.Unlock()
+	if _, err := f.WriteAt([]byte("torn"), end); err != nil {
 		t.Fatal(err)
 	}
 	f.Close()
