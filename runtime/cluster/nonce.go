@@ -122,3 +122,28 @@ func printableKey(k string) string {
 	}
 	return string(b)
 }
+
+// wireNonces is a snapshot's nonceSet: a follower that catches up from
+// a snapshot, and may lead next, refuses the keys used before it.
+type wireNonces struct {
+	Seen   map[string]int64 `json:"seen"`
+	Newest int64            `json:"newest"`
+}
+
+func (s *nonceSet) wire() *wireNonces {
+	if len(s.seen) == 0 {
+		return nil
+	}
+	w := &wireNonces{Seen: make(map[string]int64, len(s.seen)), Newest: s.newest}
+	for k, v := range s.seen {
+		w.Seen[k] = v
+	}
+	return w
+}
+
+func (w *wireNonces) restore() nonceSet {
+	if w == nil {
+		return nonceSet{}
+	}
+	return nonceSet{seen: w.Seen, newest: w.Newest}
+}

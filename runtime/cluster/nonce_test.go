@@ -1,8 +1,11 @@
 package cluster
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -67,5 +70,60 @@ func TestNonceInTheLog(t *testing.T) {
 	}
 	if err := n2.Start(cx, "", "e", "W", []any{"e"}); err != nil {
 		t.Fatalf("the same context's second command: %v", err)
+	}
+}
+
+// TestNonceSnapshot restores a snapshot into another FSM: the keys the
+// log used are refused there too.
+func TestNonceSnapshot(t *testing.T) {
+	prog := compile(t, testSource)
+	c := newTestCluster(t, prog)
+	l := c.add("n1", nil, nil)
+	c.leader()
+	now := time.Now()
+	if err := l.Start(ctxNonce{[]string{"acme\x00s1"}, now}.on(t), "", "a", "W", []any{"a"}); err != nil {
+		t.Fatal(err)
+	}
+	snap, err := l.FSM().Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := []byte(snap.(fsmSnapshot))
+	f := NewFSM(l.fsm.m, l.fsm.prog)
+	if err := f.Restore(io.NopCloser(bytes.NewReader(b))); err != nil {
+		t.Fatal(err)
+	}
+	f.mu.Lock()
+	err = f.useNonce(&Nonce{Keys: []string{"acme\x00s1"}, At: now.UnixNano(), Until: now.Add(time.Minute).UnixNano()})
+	f.mu.Unlock()
+	if !errors.Is(err, ErrReplay) {
+		t.Fatalf("a key used before the snapshot, after its restore: %v", err)
+	}
+}
+
+// TestNonceForget forgets a key once requests a minute past its expiry
+// came through the log, and not before.
+func TestNonceForget(t *testing.T) {
+	f := &FSM{}
+	at := time.Unix(1000, 0)
+	use := func(key string, at time.Time) error {
+		return f.useNonce(&Nonce{Keys: []string{key}, At: at.UnixNano(), Until: at.Add(5 * time.Minute).UnixNano()})
+	}
+	if err := use("old", at); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 1100; i++ {
+		if err := use(fmt.Sprint("k", i), at.Add(5*time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := use("old", at); !errors.Is(err, ErrReplay) {
+		t.Fatalf("forgotten within its window: %v", err)
+	}
+	for i := 0; i < 1100; i++ {
+		use(fmt.Sprint("later", i), at.Add(7*time.Minute))
+	}
+	if _, ok := f.nonces.seen["old"]; ok {
+		t.Fatal("a key long stale is still held")
 	}
 }

@@ -36,6 +36,9 @@ type wireSnapshot struct {
 	// Tenancy is the cluster's tenancy (tenancy.go), absent while it
 	// is empty and in a snapshot written before it was replicated.
 	Tenancy *wireTenancy `json:"tenancy,omitempty"`
+	// Nonces are the requests' one-time keys still remembered
+	// (nonce.go), absent when none.
+	Nonces *wireNonces `json:"nonces,omitempty"`
 }
 
 type wireDeploy struct {
@@ -83,6 +86,7 @@ func (f *FSM) Snapshot() (raft.FSMSnapshot, error) {
 		w.Deploys = append(w.Deploys, wireDeploy{Deploy: Deploy{Name: p.name, Source: p.src, Hash: h}, Index: p.index})
 	}
 	w.Tenancy = f.ten.wire()
+	w.Nonces = f.nonces.wire()
 	b, err := json.Marshal(&w)
 	if err != nil {
 		return nil, err
@@ -184,6 +188,7 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.ten = ten
+	f.nonces = w.Nonces.restore()
 	f.cases, f.reqs, f.order, f.members, f.keys, f.applied, f.broken = cases, reqs, order, members, keys, w.Applied, nil
 	f.progs, f.deploys = progs, deploys
 	f.restores++
