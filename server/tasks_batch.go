@@ -11,7 +11,7 @@ package server
 import (
 	"context"
 	"encoding/json"
-	"fmt"
+	"strconv"
 	"sync"
 	"time"
 
@@ -88,24 +88,31 @@ func batchTasks(ctx, stop context.Context, b *queue.Broker, queueName, worker st
 // request's field that holds them, for the refusals' fields.
 func completeBatch(ctx context.Context, b *queue.Broker, done []TaskOutcome, list string) []error {
 	errs := make([]error, len(done))
-	seen := make(map[string]int, len(done))
+	// The field of completion i, for a refusal only: formatting it for
+	// every outcome cost a stream's server an allocation per task.
+	field := func(i int) string { return list + "[" + strconv.Itoa(i) + "]" }
+	var seen map[string]int
+	if len(done) > 1 {
+		seen = make(map[string]int, len(done))
+	}
 	var wg sync.WaitGroup
 	for i, o := range done {
-		field := fmt.Sprintf("%s[%d]", list, i)
 		switch first, dup := seen[o.ID]; {
 		case o.ID == "":
-			errs[i] = errf(CodeInvalidArgument, field+".id", "completion %d names no task", i)
+			errs[i] = errf(CodeInvalidArgument, field(i)+".id", "completion %d names no task", i)
 			continue
 		case dup:
 			// Applying both would race; the broker would refuse the
 			// second anyway, so refuse it here, deterministically.
-			errs[i] = errf(CodeFailedPrecondition, field+".id", "task %s is ended twice in this call (completions %d and %d); only the first is applied", o.ID, first, i)
+			errs[i] = errf(CodeFailedPrecondition, field(i)+".id", "task %s is ended twice in this call (completions %d and %d); only the first is applied", o.ID, first, i)
 			continue
 		case !o.Failed && !json.Valid(o.Result):
-			errs[i] = errf(CodeInvalidArgument, field+".result_json", "the result of task %s is not JSON", o.ID)
+			errs[i] = errf(CodeInvalidArgument, field(i)+".result_json", "the result of task %s is not JSON", o.ID)
 			continue
 		}
-		seen[o.ID] = i
+		if seen != nil {
+			seen[o.ID] = i
+		}
 		apply := func() {
 			var err error
 			if o.Failed {
@@ -117,7 +124,7 @@ func completeBatch(ctx context.Context, b *queue.Broker, done []TaskOutcome, lis
 				// The plain call's field, within this completion (an
 				// unknown task's "id" included).
 				if se, ok := e.(*Error); ok && se.Field != "" {
-					se.Field = field + "." + se.Field
+					se.Field = field(i) + "." + se.Field
 				}
 				errs[i] = e
 			}

@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"runtime"
 	"sync"
 	"time"
 
@@ -351,6 +352,12 @@ func (w *streamWorker) push(ctx context.Context) {
 		}
 		w.used()
 		tasks := []queue.Task{t}
+		if w.has() {
+			// The engine dispatches the next tasks of the cases that
+			// one group commit moved on all at once: let their
+			// submitters run, so that they share this push.
+			runtime.Gosched()
+		}
 		for len(tasks) < MaxStreamCredits && w.has() {
 			t, err := w.b.Poll(now, w.queue, w.name)
 			if err != nil {

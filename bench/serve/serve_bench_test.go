@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -33,10 +35,13 @@ workflow Echo(s: string) -> string {
 // with wait, and returns the throughput and the latencies, sorted.
 func run(b testing.TB, c, total int, start func(ctx context.Context, i int) (string, error), wait func(ctx context.Context, id string) error) (float64, []time.Duration) {
 	ctx := context.Background()
-	cpu0 := cpuTime()
+	cpu0, io0 := cpuTime(), ioCalls()
 	defer func() {
 		if bb, ok := b.(*testing.B); ok {
 			bb.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(total), "cpu-µs/case")
+			if io0 >= 0 {
+				bb.ReportMetric(float64(ioCalls()-io0)/float64(total), "io-calls/case")
+			}
 		}
 	}()
 	lat := make([]time.Duration, total)
@@ -69,6 +74,29 @@ func run(b testing.TB, c, total int, start func(ctx context.Context, i int) (str
 	el := time.Since(t0)
 	slices.Sort(lat)
 	return float64(total) / el.Seconds(), lat
+}
+
+// ioCalls is how many read and write system calls (sockets and files)
+// the process made so far, -1 where /proc does not say: unlike the
+// CPU, it does not grow when the benchmark shares the machine, so it
+// shows what coalescing messages saves even on a busy one.
+func ioCalls() int64 {
+	b, err := os.ReadFile("/proc/self/io")
+	if err != nil {
+		return -1
+	}
+	var n int64
+	for _, line := range strings.Split(string(b), "\n") {
+		k, v, ok := strings.Cut(line, ": ")
+		if ok && (k == "syscr" || k == "syscw") {
+			x, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				return -1
+			}
+			n += x
+		}
+	}
+	return n
 }
 
 // cpuTime is the user and system CPU time of the process so far: on a

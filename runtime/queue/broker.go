@@ -209,10 +209,20 @@ func (b *Broker) queue(name string) *queueState {
 	return q
 }
 
-// enqueue hands e to the oldest waiting poller, or appends it to the
+// enqueue hands e to the newest waiting poller, or appends it to the
 // pending list. b.mu is held.
+//
+// The newest poller, not the oldest: a poller that has just come back
+// is a worker that has just finished a task or taken one and has room
+// for more, so tasks gather on the workers already at work instead of
+// spreading one by one over every idle poller. On WorkTasks streams
+// that lets tasks pushed together, their outcomes and their acks share
+// messages (a stream that gets a task every few milliseconds sends each
+// on its own); the load is still shared as soon as the busy workers
+// have no room left, and a poller that waits long enough times out and
+// polls again.
 func (b *Broker) enqueue(q *queueState, e *entry) {
-	if f := q.waiters.Front(); f != nil {
+	if f := q.waiters.Back(); f != nil {
 		w := q.waiters.Remove(f).(*waiter)
 		w.ch <- b.leaseTo(q, e, w.worker)
 		return
@@ -242,7 +252,7 @@ func (b *Broker) unlease(q *queueState, e *entry) {
 	e.timer.Stop()
 	e.timer, e.token, e.worker = nil, "", ""
 	q.leased--
-	if f := q.waiters.Front(); f != nil {
+	if f := q.waiters.Back(); f != nil {
 		w := q.waiters.Remove(f).(*waiter)
 		w.ch <- b.leaseTo(q, e, w.worker)
 		return
