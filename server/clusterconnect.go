@@ -48,6 +48,8 @@ func connectErr(err error) error {
 		code = connect.CodeAlreadyExists
 	case errors.Is(err, cluster.ErrProgram), errors.Is(err, cluster.ErrNotAdmitted):
 		code = connect.CodeFailedPrecondition
+	case errors.Is(err, cluster.ErrReplay):
+		code = connect.CodeUnauthenticated // as the front's replay guard answers
 	}
 	return connect.NewError(code, err)
 }
