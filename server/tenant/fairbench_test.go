@@ -13,9 +13,12 @@ package tenant
 // five runs, wider than the +20% it was to show. So:
 //
 //   - many short blocks: each round runs a block of `per` quiet cases
-//     for every condition, in an order shuffled per round (a fixed order
-//     would give the block after the heaviest neighbour its backlog), so
-//     slow spells of the machine fall on every condition alike;
+//     for every condition, in an order shuffled per round with a new
+//     seed every run (a fixed order, or the same orders in every run,
+//     would give one condition the backlog of the block before it), so
+//     slow spells of the machine fall on every condition alike; the
+//     unlimited neighbour, whose backlog outlasts its block, runs in
+//     rounds of its own after the others;
 //   - large pooled samples: a condition's p99 is over all its blocks
 //     (3,000 cases by default), where the 30 slowest, not 8, set it;
 //   - alone twice a round (A and A'): the A/A ratio, computed exactly
@@ -85,6 +88,12 @@ type fairBench struct {
 	// drain returns once the neighbour's cases have ended.
 	drain func()
 	conds []fairCond
+	// control are neighbours measured after conds, in rounds of their
+	// own (a third as many): the unlimited neighbour, which shows the
+	// benchmark sees a cost where there is one, and whose backlog (the
+	// kernel writing back its thousands of cases) would otherwise fall
+	// on whichever block follows its own.
+	control []fairCond
 }
 
 // fairSamples is the number of quiet cases per condition, from
@@ -206,33 +215,46 @@ type fairResult struct {
 	stats  []fairStats
 }
 
-// run runs the warm-up and the rounds.
-func (fb *fairBench) run() *fairResult {
+// measure runs the warm-up, the rounds of fb.conds and then those of
+// fb.control, and reports them.
+func (fb *fairBench) measure(label string) {
+	fb.collect(fb.warm)
+	for _, c := range append(slices.Clone(fb.conds), fb.control...) {
+		c.set()
+		fb.beside(c, max(1, fb.per/2), new(fairStats))
+	}
+	seed := uint64(time.Now().UnixNano())
+	main := fb.run(fb.conds, fb.rounds, seed)
+	var control *fairResult
+	if len(fb.control) > 0 {
+		control = fb.run(fb.control, max(1, fb.rounds/3), seed+1)
+	}
+	fb.report(label, seed, main, control)
+}
+
+// run runs rounds rounds of alone (twice) and conds, each round in an
+// order shuffled by the seed's generator: a new seed every run, so that
+// no condition follows the same one in every run.
+func (fb *fairBench) run(conds []fairCond, rounds int, seed uint64) *fairResult {
 	res := &fairResult{names: []string{"alone", "alone'"}}
-	for _, c := range fb.conds {
+	for _, c := range conds {
 		res.names = append(res.names, c.name)
 	}
 	res.blocks = make([][][]time.Duration, len(res.names))
 	res.stats = make([]fairStats, len(res.names))
-	// Warm-up: alone, then a short block of every neighbour.
-	fb.collect(fb.warm)
-	for _, c := range fb.conds {
-		c.set()
-		fb.beside(c, max(1, fb.per/2), new(fairStats))
-	}
-	rng := rand.New(rand.NewPCG(1, 2))
+	rng := rand.New(rand.NewPCG(seed, 2))
 	order := make([]int, len(res.names))
 	for i := range order {
 		order[i] = i
 	}
-	for range fb.rounds {
+	for range rounds {
 		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
 		for _, k := range order {
 			var lat []time.Duration
 			if k < 2 {
 				lat = fb.collect(fb.per)
 			} else {
-				c := fb.conds[k-2]
+				c := conds[k-2]
 				c.set()
 				lat = fb.beside(c, fb.per, &res.stats[k])
 			}
@@ -307,14 +329,15 @@ func shift(rs []int, n int) []int {
 	return out
 }
 
-// report prints res's ratios as the benchmark's metrics and a line.
-func (fb *fairBench) report(label string, res *fairResult) {
-	rs, alone := res.ratios(1000)
+// report prints the ratios of main (its conditions and the noise floor)
+// and of control (its conditions, over the alone blocks of its own
+// rounds) as the benchmark's metrics and a line.
+func (fb *fairBench) report(label string, seed uint64, main, control *fairResult) {
+	rs, alone := main.ratios(1000)
 	fb.b.ReportMetric(float64(alone.Microseconds()), "p99-alone-µs")
 	var line strings.Builder
-	fmt.Fprintf(&line, "%s: quiet p99 alone %v over %d cases (%d rounds of %d a condition)", label, alone, 2*fb.rounds*fb.per, fb.rounds, fb.per)
-	names := append(slices.Clone(res.names[2:]), "noise")
-	for _, name := range names {
+	fmt.Fprintf(&line, "%s (seed %d): quiet p99 alone %v over %d cases (%d rounds of %d a condition)", label, seed, alone, 2*fb.rounds*fb.per, fb.rounds, fb.per)
+	put := func(res *fairResult, rs map[string]fairRatio, name string) {
 		r := rs[name]
 		fb.b.ReportMetric(r.ratio, name+"/alone")
 		fb.b.ReportMetric(r.lo, name+"-lo")
@@ -323,6 +346,16 @@ func (fb *fairBench) report(label string, res *fairResult) {
 		if k := slices.Index(res.names, name); k >= 2 {
 			st := res.stats[k]
 			fmt.Fprintf(&line, " (it started %d, %.1f/s, refused %d)", st.started, float64(st.started)/max(st.d.Seconds(), 1e-9), st.refused)
+		}
+	}
+	for _, name := range append(slices.Clone(main.names[2:]), "noise") {
+		put(main, rs, name)
+	}
+	if control != nil {
+		crs, calone := control.ratios(1000)
+		fmt.Fprintf(&line, "; then, %d rounds with alone at p99 %v", len(control.blocks[0]), calone)
+		for _, name := range control.names[2:] {
+			put(control, crs, name)
 		}
 	}
 	fb.b.Log(line.String())
