@@ -72,10 +72,15 @@ func countClusterMonth(server, month string) (*clusterUsage, error) {
 }
 
 // tenantMismatch refuses a report of tenant want made or checked with a
-// token of another tenant (got).
-func tenantMismatch(want string, got *clusterUsage) error {
-	if want == "" || want == got.reportTenant() {
+// token of another tenant (got). Unless exact, want "" takes the
+// token's tenant (a report made without --tenant); exactly, "" is the
+// cluster's own cases (a report that names no tenant).
+func tenantMismatch(want string, exact bool, got *clusterUsage) error {
+	if want == got.reportTenant() || want == "" && !exact {
 		return nil
+	}
+	if want == "" {
+		return fmt.Errorf("the report is of the cluster's own cases (no tenant), but the token reads tenant %s's log on node %s (KNHK_TOKEN: use the cluster's --token-file token)", got.Tenant, got.Node)
 	}
 	return fmt.Errorf("the report is for tenant %s, but the token reads tenant %s's log on node %s (KNHK_TOKEN: use %s's token)", want, got.Tenant, got.Node, want)
 }

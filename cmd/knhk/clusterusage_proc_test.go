@@ -154,6 +154,17 @@ func TestClusterUsageReportProcesses(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "x.usage")); !os.IsNotExist(err) {
 		t.Fatalf("a refused report was written: %v", err)
 	}
+	// The cluster's own cases (its --token-file token): a report that
+	// names no tenant, which acme's token does not reconcile.
+	if code, _, errb := as(clusterToken, "usage", "report", "--key", "operator.key", "--customer", "ops", "--server", procs["n2"].url, "-o", "own.usage"); code != 0 {
+		t.Fatalf("the cluster's own report: %s", errb)
+	}
+	if code, out, errb := as(clusterToken, "usage", "verify", "--trust", "operator.key.pub", "--server", procs["n1"].url, "own.usage"); code != 0 || strings.Contains(out, "tenant:") {
+		t.Fatalf("the cluster's own report, verified: %d %q %q", code, out, errb)
+	}
+	if code, _, errb := as(acme, "usage", "verify", "--trust", "operator.key.pub", "--server", procs["n1"].url, "own.usage"); code == 0 || !strings.Contains(errb, "the report is of the cluster's own cases (no tenant), but the token reads tenant acme") {
+		t.Fatalf("the cluster's report with acme's token: %d %q", code, errb)
+	}
 	// No token: refused by the node, not counted.
 	if code, _, errb := knhkProc(t, dir, "usage", "verify", "--trust", "operator.key.pub", "--server", procs["n1"].url, "acme.usage"); code == 0 || !strings.Contains(errb, "usage from") {
 		t.Fatalf("verify --server without a token: %d %q", code, errb)

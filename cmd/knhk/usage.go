@@ -140,10 +140,10 @@ func (src usageSource) where() string {
 	return "the event log of " + src.data
 }
 
-// count counts month at src; tenant, when not empty, must be the
-// tenant whose log a cluster node answers for. It returns the tenant
-// counted ("" for a data directory).
-func (src usageSource) count(month, tenant string) (meter.Usage, string, error) {
+// count counts month at src; tenant, when not empty (or exact), must
+// be the tenant whose log a cluster node answers for (tenantMismatch).
+// It returns the tenant counted (tenant, for a data directory).
+func (src usageSource) count(month, tenant string, exact bool) (meter.Usage, string, error) {
 	if src.server == "" {
 		u, err := countMonth(src.data, month)
 		return u, tenant, err
@@ -152,7 +152,7 @@ func (src usageSource) count(month, tenant string) (meter.Usage, string, error) 
 	if err != nil {
 		return meter.Usage{}, "", err
 	}
-	if err := tenantMismatch(tenant, cu); err != nil {
+	if err := tenantMismatch(tenant, exact, cu); err != nil {
 		return meter.Usage{}, "", err
 	}
 	return cu.meterUsage(), cu.reportTenant(), nil
@@ -180,7 +180,7 @@ func runUsageReport(e *env, keyPath, customer, tenant, lic, month string, src us
 		fmt.Fprintf(e.stderr, "knhk: %v\n", err)
 		return exitUser
 	}
-	u, counted, err := src.count(month, tenant)
+	u, counted, err := src.count(month, tenant, false)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "knhk: %v\n", err)
 		return exitUser
@@ -222,7 +222,7 @@ func runUsageVerify(e *env, trust string, policy sign.Policy, src usageSource, f
 	}
 	reconciled := ""
 	if src.data != "" || src.server != "" {
-		u, _, err := src.count(r.Month, r.Tenant)
+		u, _, err := src.count(r.Month, r.Tenant, true)
 		if err == nil {
 			err = r.Reconcile(u)
 		}
