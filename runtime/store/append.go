@@ -327,7 +327,7 @@ func (s *Store) catchUp() error {
 	}
 	// Zeros after the mark are preallocated space (prealloc.go); a frame
 	// starting there is a dead writer's unacknowledged commit.
-	clean, err := cleanSlack(s.active, m.size, fi.Size(), nil)
+	clean, err := cleanSlack(s.active, m.size, fi.Size())
 	if err != nil {
 		return fmt.Errorf("store: %w", err)
 	}

@@ -185,16 +185,11 @@ func (s *Store) extendActive() (f *os.File, seg Seq, end int64, wrote bool) {
 // there is all zeros. A writer writes its frames in order from the mark,
 // so after a process died mid-commit its frames start there; zeros there
 // mean preallocated space (or a write that got no further than zeros).
-// buf, if not nil, holds frameHeaderSize bytes to read into (a commit
-// passes one to avoid an allocation).
-func cleanSlack(f io.ReaderAt, ack, size int64, buf []byte) (bool, error) {
+func cleanSlack(f io.ReaderAt, ack, size int64) (bool, error) {
 	if size <= ack {
 		return true, nil
 	}
-	if buf == nil {
-		buf = make([]byte, frameHeaderSize)
-	}
-	hdr := buf[:frameHeaderSize]
+	hdr := make([]byte, frameHeaderSize)
 	n, err := f.ReadAt(hdr[:min(int64(len(hdr)), size-ack)], ack)
 	if err != nil && !errors.Is(err, io.EOF) {
 		return false, err

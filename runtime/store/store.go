@@ -140,7 +140,7 @@ type Store struct {
 	headPath string
 	headInfo fs.FileInfo
 	markBuf  [markSlot1 + markSlotSize - markSlot0]byte // both mark slots
-	slackBuf [frameHeaderSize]byte                      // the frame header at the mark (unchanged)
+	slackBuf [1 + frameHeaderSize]byte                  // the last acknowledged byte and the frame header after it (unchanged)
 	// alwaysCatchUp turns unchanged off: the previous behaviour, for
 	// BenchmarkCommit's baseline.
 	alwaysCatchUp bool

@@ -4,6 +4,8 @@
 package store
 
 import (
+	"errors"
+	"io"
 	"io/fs"
 	"os"
 )
@@ -15,9 +17,9 @@ import (
 // the generation (and grows the segment), a rotation needs such a commit
 // first and then replaces HEAD, and a dead writer's tail starts with a
 // non-zero frame header at the mark (see cleanSlack), so any of them
-// sends catchUp down its full path. It costs a stat, an fstat and one
-// pread (two with preallocated space) instead of opening and reading
-// HEAD and reading the mark with fresh buffers. The caller holds the
+// sends catchUp down its full path. It costs a stat and two preads
+// instead of opening and reading HEAD and reading the mark with fresh
+// buffers. The caller holds the
 // directory's lock, so nothing changes while it looks.
 func (s *Store) unchanged() bool {
 	if s.alwaysCatchUp || s.headInfo == nil {
@@ -27,14 +29,21 @@ func (s *Store) unchanged() bool {
 	if err != nil || !sameHead(hi, s.headInfo) {
 		return false
 	}
-	fi, err := s.active.Stat()
 	s.mu.Lock()
 	m := s.mark
 	s.mu.Unlock()
-	if err != nil || fi.Size() < m.size {
-		return false
-	}
-	if clean, err := cleanSlack(s.active, m.size, fi.Size(), s.slackBuf[:]); err != nil || !clean {
+	// One read from the last acknowledged byte on, instead of an fstat:
+	// getting that byte shows the segment still holds all it
+	// acknowledged, and what follows it is preallocated zeros, nothing,
+	// or the start of a dead writer's frame. (An fstat here also cost
+	// each commit into preallocated space as much as an append, as
+	// measured on this project's Linux 6.18 ext4 disk, and none other
+	// has: stat queries the file's timestamps, after which, with
+	// multigrain timestamps, the next write changes them, which the
+	// fdatasync then commits along.)
+	p := s.slackBuf[:]
+	n, err := s.active.ReadAt(p, m.size-1)
+	if (err != nil && !errors.Is(err, io.EOF)) || n == 0 || !allZero(p[1:n]) {
 		return false
 	}
 	b := s.markBuf[:]
