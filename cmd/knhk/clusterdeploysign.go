@@ -1,7 +1,8 @@
-// This file implements signed deploys on a raft cluster (knhk serve
-// --node --tenants): a tenant with a trust directory (knhk tenant set
-// --trust) admits only deploys signed by one of its keys, as on a
-// single knhk serve --tenants. The signature the deploy carried goes
+// This file implements signed deploys on a raft cluster: knhk serve
+// --node --trust DIR admits only deploys of the cluster's own cases
+// signed by a key in DIR, and with --tenants a tenant with a trust
+// directory (knhk tenant set --trust) only deploys signed by one of its
+// keys, as on a single knhk serve. The signature the deploy carried goes
 // into the group's log with the source; the leader checks it before it
 // proposes the deploy and every replica before it compiles it
 // (runtime/cluster's DeployVerifier), against the tenant's trust
@@ -48,5 +49,26 @@ func tenantDeployVerifier(data, id string) (cluster.DeployVerifier, error) {
 		return nil, fmt.Errorf("tenant %s: %w", id, err)
 	}
 	s := &serveSigning{trust: ts, policy: p, dir: dir}
+	return s.trustedCarried, nil
+}
+
+// nodeDeployVerifier returns the deploy check of the cluster's own
+// cases: nil without --trust. Every node must be given the same keys.
+func nodeDeployVerifier(o *serveSign) (cluster.DeployVerifier, error) {
+	if o.trust == "" {
+		return nil, nil
+	}
+	p, err := sign.ParsePolicy(o.policy)
+	if err != nil {
+		return nil, err
+	}
+	if fi, err := os.Stat(o.trust); err != nil || !fi.IsDir() {
+		return nil, fmt.Errorf("--trust %s: want a directory of *.pub keys and *.sig signatures", o.trust)
+	}
+	ts, err := sign.LoadTrustDir(o.trust)
+	if err != nil {
+		return nil, err
+	}
+	s := &serveSigning{trust: ts, policy: p, dir: o.trust}
 	return s.trustedCarried, nil
 }

@@ -56,6 +56,8 @@ var clusterFlags = map[string]bool{"data": true, "listen": true, "max-body": tru
 	"tls-cert": true, "tls-key": true, "token-file": true,
 	"node": true, "raft": true, "raft-advertise": true, "join": true, "labels": true, "voters": true, "raft-tls-cert": true, "raft-tls-key": true, "raft-tls-ca": true,
 	"bft": true, "drive": true, "license": true, "license-trust": true, "lease": true,
+	// --trust on a raft node: signed deploys (clusterdeploysign.go).
+	"trust": true, "policy": true,
 	// --tenants on a raft node: clustertenants.go.
 	"tenants": true, "auth-keys": true, "auth-issuer": true, "auth-audience": true, "auth-trust": true, "require-nonce": true, "tls-client-ca": true}
 
@@ -102,6 +104,9 @@ func runClusterServe(e *env, o *serveOptions, c *clusterServeOptions, args []str
 		if o.license.file != "" {
 			return usageError(e, "--license is not enforced by a CometBFT validator yet; use it with --node")
 		}
+		if o.sign.trust != "" {
+			return usageError(e, "--trust is not checked by a CometBFT validator yet; use it with --node")
+		}
 		return runBFTServe(e, o, c, args[0])
 	}
 	if o.lease <= 0 {
@@ -124,6 +129,10 @@ func runClusterServe(e *env, o *serveOptions, c *clusterServeOptions, args []str
 	labels, err := cluster.ParseLabels(c.labels)
 	if err != nil {
 		return usageError(e, "--labels: %v", err)
+	}
+	verifyDeploy, err := nodeDeployVerifier(&o.sign) // --trust (clusterdeploysign.go)
+	if err != nil {
+		return usageError(e, "%v", err)
 	}
 	logger, comp, code := clusterProgram(e, o, args[0])
 	if comp == nil {
@@ -216,6 +225,7 @@ func runClusterServe(e *env, o *serveOptions, c *clusterServeOptions, args []str
 		Prober:     sec.Prober(),                                       // reads peers' status with the token, over TLS
 		Transport:  trans,                                              // nil without --tenants: the node listens itself
 		AdmitStart: gate.admitStart(), AdmitDeploy: gate.admitDeploy(), // --license: the leader decides
+		VerifyDeploy: verifyDeploy, // --trust: the leader and every replica check
 		WorkerFor: func(p *ir.Program) engine.Worker {
 			return m.Worker(worker.New(p, worker.Options{DataDir: o.data, BaseDir: filepath.Dir(args[0]), Log: lines, Queue: q}))
 		},

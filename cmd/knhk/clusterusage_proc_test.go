@@ -20,6 +20,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -361,5 +362,50 @@ func TestClusterReplayProcesses(t *testing.T) {
 	// A new call, with a fresh nonce, goes on.
 	if code, _, errb := knhkEnv(t, dir, []string{"KNHK_TOKEN=" + acme}, "cluster", "--server", procs[fresh].url, "start", "r2", "--workflow", "Hold", "--input", `"r2"`); code != 0 {
 		t.Fatalf("a fresh call: %s", errb)
+	}
+}
+
+// TestClusterNodeTrustProcesses runs knhk serve --node --trust DIR: the
+// cluster's own deploys must be signed by a key in DIR (run --server
+// sends FILE.sig); --bft refuses --trust rather than ignore it.
+func TestClusterNodeTrustProcesses(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "app.knhk"), []byte(clusterSource), 0o666)
+	os.WriteFile(filepath.Join(dir, "v2.knhk"), []byte(strings.Replace(clusterSource, `id + " by " + by`, `id + " signed off by " + by`, 1)), 0o666)
+	must := mustKnhkIn(t, dir)
+	must("keygen", "--alg", "mldsa65-ed25519", "-o", "vendor.key")
+	must("keygen", "--alg", "ed25519", "-o", "other.key")
+	os.Mkdir(filepath.Join(dir, "trust"), 0o755)
+	pub, _ := os.ReadFile(filepath.Join(dir, "vendor.key.pub"))
+	os.WriteFile(filepath.Join(dir, "trust", "vendor.pub"), pub, 0o644)
+	if code, _, errb := knhkProc(t, dir, "serve", "--bft", "home", "--trust", "trust", "app.knhk"); code != 1 || !strings.Contains(errb, "--trust is not checked by a CometBFT validator") {
+		t.Fatalf("--bft --trust: %d %q", code, errb)
+	}
+	if code, _, errb := knhkProc(t, dir, "serve", "--node", "x", "--raft", "127.0.0.1:0", "--trust", "vendor.key.pub", "app.knhk"); code != 1 || !strings.Contains(errb, "want a directory") {
+		t.Fatalf("--trust FILE: %d %q", code, errb)
+	}
+	p := startServe(t, dir, "d", "--node", "n1", "--raft", "127.0.0.1:0", "--trust", "trust", "app.knhk")
+	defer p.stop(t, syscall.SIGTERM)
+	waitLong(t, "a leader", func() bool { st, ok := clusterStatusOf(t, dir, p.url); return ok && st.Leader == "n1" })
+	run := func() (int, string) {
+		code, _, errb := knhkProc(t, dir, "run", "--server", p.url, "--workflow", "Hold", "--input-json", `"c1"`, "v2.knhk")
+		return code, errb
+	}
+	if code, errb := run(); code == 0 || !strings.Contains(errb, "is unsigned") {
+		t.Fatalf("unsigned: %d %q", code, errb)
+	}
+	must("sign", "--key", "other.key", "v2.knhk")
+	if code, errb := run(); code == 0 || !strings.Contains(errb, "untrusted") {
+		t.Fatalf("signed by another key: %d %q", code, errb)
+	}
+	os.Remove(filepath.Join(dir, "v2.knhk.sig"))
+	must("sign", "--key", "vendor.key", "v2.knhk")
+	if code, errb := run(); code != 0 || !strings.Contains(errb, "waiting for signal Approve") {
+		t.Fatalf("signed: %d %q", code, errb)
+	}
+	// The node's own program needs no signature: the operator started
+	// the node with it.
+	if code, _, errb := knhkProc(t, dir, "run", "--server", p.url, "--workflow", "Hold", "--input-json", `"c2"`, "app.knhk"); code != 0 {
+		t.Fatalf("the node's own program: %q", errb)
 	}
 }
