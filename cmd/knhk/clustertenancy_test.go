@@ -93,7 +93,7 @@ func FuzzParseTenantAdmin(f *testing.F) {
 			t.Fatalf("accepted %+v (ttl %v)", q, ttl)
 		}
 		switch q.Op {
-		case "create", "set", "suspend", "resume", "delete", "token":
+		case "create", "set", "suspend", "resume", "delete", "erase", "token":
 		default:
 			t.Fatalf("accepted op %q", q.Op)
 		}

@@ -45,7 +45,7 @@ const maxAdminBody = 64 << 10
 
 // tenantAdminRequest is a POST's body.
 type tenantAdminRequest struct {
-	// Op is create, set, suspend, resume, delete or token.
+	// Op is create, set, suspend, resume, delete, erase or token.
 	Op string `json:"op"`
 	ID string `json:"id"`
 	// Req names the request: a retry with the same Req is applied once.
@@ -58,6 +58,9 @@ type tenantAdminRequest struct {
 	Role    string `json:"role,omitempty"`
 	Subject string `json:"subject,omitempty"`
 	TTL     string `json:"ttl,omitempty"`
+	// Encrypt (create) seals every node's copy of the tenant's group,
+	// so that erase can crypto-shred it.
+	Encrypt bool `json:"encrypt,omitempty"`
 }
 
 // tenantAdminAnswer answers a POST.
@@ -95,9 +98,9 @@ func parseTenantAdmin(b []byte) (*tenantAdminRequest, auth.Role, time.Duration, 
 		return nil, 0, 0, fmt.Errorf("bad request: %v", err)
 	}
 	switch q.Op {
-	case "create", "set", "suspend", "resume", "delete", "token":
+	case "create", "set", "suspend", "resume", "delete", "erase", "token":
 	default:
-		return nil, 0, 0, fmt.Errorf("unknown op %q (want create, set, suspend, resume, delete or token)", q.Op)
+		return nil, 0, 0, fmt.Errorf("unknown op %q (want create, set, suspend, resume, delete, erase or token)", q.Op)
 	}
 	if err := tenant.CheckID(q.ID); err != nil {
 		return nil, 0, 0, err
@@ -361,6 +364,7 @@ func tenancyChange(tn cluster.Tenancy, q *tenantAdminRequest, node string) (*clu
 		if t, err = reg.Create(q.ID, q.Quota, time.Now()); err != nil {
 			return nil, nil, &adminError{code: http.StatusConflict, err: err}
 		}
+		t.Encrypt = q.Encrypt
 		ch.Founders = map[string]string{q.ID: node}
 	case "token", "set":
 		if t = reg.Get(q.ID); t == nil || t.State == tenant.Deleted {
@@ -382,12 +386,20 @@ func tenancyChange(tn cluster.Tenancy, q *tenantAdminRequest, node string) (*clu
 			}
 		}
 	default:
-		s := map[string]tenant.State{"suspend": tenant.Suspended, "resume": tenant.Active, "delete": tenant.Deleted}[q.Op]
-		if reg.Get(q.ID) == nil {
+		s := map[string]tenant.State{"suspend": tenant.Suspended, "resume": tenant.Active, "delete": tenant.Deleted, "erase": tenant.Deleted}[q.Op]
+		if t = reg.Get(q.ID); t == nil {
 			return nil, nil, missing()
+		}
+		if q.Op == "erase" && !t.Encrypt && t.State != tenant.Deleted {
+			return nil, nil, &adminError{code: http.StatusPreconditionFailed, err: fmt.Errorf("cannot erase: tenant %s's data was written without encryption (knhk tenant create --encrypt; knhk tenant delete removes it from every node)", q.ID)}
 		}
 		if t, err = reg.SetState(q.ID, s); err != nil {
 			return nil, nil, &adminError{code: http.StatusConflict, err: err}
+		}
+		if q.Op == "erase" {
+			// Every node that applies it destroys its key of the
+			// tenant's group before it removes its copy.
+			t.Erased = time.Now().UTC().Truncate(time.Second)
 		}
 		if s == tenant.Deleted {
 			// Its licence, keys and revocations go with it; the

@@ -83,10 +83,14 @@ knhk case erase (one case) crypto-shred them (docs/audit.md).
 --server URL administers the tenants of a raft cluster (knhk serve --node
 --tenants) through any of its nodes, with the cluster's token (KNHK_TOKEN,
 KNHK_TOKEN_FILE or the config file): create, set (quotas), list, suspend,
-resume, delete and token. The change is committed to the cluster's raft
+resume, delete, erase and token. The change is committed to the cluster's raft
 log, so every node applies it, whichever node it went through and
 whichever nodes are down while a majority is up; create prints the
-tenant's first admin token, signed by the node that committed it. A
+tenant's first admin token, signed by the node that committed it.
+Create --encrypt seals every node's copy of the tenant's raft group at
+rest with a key of that node's own; erase ID then deletes the tenant
+and has every node destroy its key (crypto-shredding; so does knhk case
+erase --server URL --tenant ID --all with the tenant's admin token). A
 cluster node's DIR/tenants is the cluster's copy and is not changed with
 --data (docs/cluster.md).
 `,
@@ -186,14 +190,16 @@ func tenantRemote(e *env, fs *flag.FlagSet, server, sub, id string, q tenant.Quo
 	given := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
 	switch {
-	case sub != "create" && sub != "set" && sub != "suspend" && sub != "resume" && sub != "delete" && sub != "token":
-		return usageError(e, "%s with --server is not supported; --server takes create, set, list, suspend, resume, delete and token", sub)
+	case sub != "create" && sub != "set" && sub != "suspend" && sub != "resume" && sub != "delete" && sub != "erase" && sub != "token":
+		return usageError(e, "%s with --server is not supported; --server takes create, set, list, suspend, resume, delete, erase and token", sub)
 	case given["data"]:
 		return usageError(e, "give --data or --server, not both")
-	case kf.given() || encrypt || tf.format != "jwt" || tf.once:
-		return usageError(e, "--sign-key, --trust, --license, --policy, --encrypt, --format knhk, --key and --once are not supported with --server yet; give them to a tenant with --data before its cluster serves it")
+	case kf.given() || tf.format != "jwt" || tf.once:
+		return usageError(e, "--sign-key, --trust, --license, --policy, --format knhk, --key and --once are not supported with --server yet; give them to a tenant with --data before its cluster serves it")
+	case encrypt && sub != "create":
+		return usageError(e, "--encrypt is for create")
 	}
-	req := tenantAdminRequest{Quota: q, Subject: subject}
+	req := tenantAdminRequest{Quota: q, Subject: subject, Encrypt: encrypt}
 	if given["ttl"] {
 		req.TTL = ttl.String()
 	}

@@ -17,7 +17,9 @@ import (
 // three-node cluster through its nodes, with knhk tenant --server: a
 // tenant created through one node is served by all three and suspended
 // through another; every node holds the same registry at the same
-// revision; once the founding node is killed the other two still
+// revision; a tenant created with --encrypt is sealed at rest on every
+// node and its erasure has every node destroy its key; once the
+// founding node is killed the other two still
 // create, suspend and delete tenants, and a tenant they create gets a
 // raft group and serves cases; a node's copy is not changed in place;
 // and no private key is replicated.
@@ -100,6 +102,57 @@ func TestClusterTenantAdminProcesses(t *testing.T) {
 	}
 	admin("resume", "--server", n1.url, "acme")
 
+	// Crypto-shredding: gamma's group is sealed at rest on every node;
+	// its erasure through one node has every node destroy its key and
+	// its copy, and gamma's data reads back from no node.
+	const secret = "gamma-secret-77"
+	gamma := admin("create", "--server", n1.url, "--encrypt", "gamma")
+	waitLong(t, "gamma's start through n2", func() bool {
+		code, _, _ := knhkEnv(t, dir, []string{"KNHK_TOKEN=" + gamma}, "cluster", "--server", n2.url, "start", "g1", "--workflow", "Hold", "--input", `"`+secret+`"`)
+		return code == 0
+	})
+	waitLong(t, "gamma's case to take its signal", func() bool {
+		if code, body := n3.get(t, "/cluster/v1/cases/g1", gamma); code == http.StatusOK && strings.Contains(body, secret) {
+			return true
+		}
+		knhkEnv(t, dir, []string{"KNHK_TOKEN=" + gamma}, "signal", "--server", n3.url, "g1", "Approve", `{"by":"ann"}`)
+		return false
+	})
+	for name, p := range procs {
+		waitLong(t, "gamma's result on "+name, func() bool {
+			code, body := p.get(t, "/cluster/v1/cases/g1?consistency=stale", gamma)
+			return code == http.StatusOK && strings.Contains(body, secret) && strings.Contains(body, `"node":"`+name+`"`)
+		})
+		filepath.WalkDir(filepath.Join(dir, "d-"+name, "cluster", name, "tenants", "gamma"), func(p string, d os.DirEntry, err error) error {
+			if err == nil && !d.IsDir() {
+				if b, _ := os.ReadFile(p); strings.Contains(string(b), secret) {
+					t.Errorf("%s holds gamma's data in clear", p)
+				}
+			}
+			return nil
+		})
+	}
+	// acme was written without encryption: its erasure is refused.
+	if code, _, errb := tenantRun([]string{"KNHK_TOKEN=" + clusterToken}, "erase", "--server", n2.url, "acme"); code == 0 || !strings.Contains(errb, "written without encryption") {
+		t.Fatalf("erasing acme: %d %s", code, errb)
+	}
+	if code, out, errb := knhkEnv(t, dir, []string{"KNHK_TOKEN=" + gamma}, "case", "erase", "--server", n3.url, "--tenant", "gamma", "--all"); code != 0 {
+		t.Fatalf("erasing gamma: %d %s %s", code, out, errb)
+	}
+	for name, p := range procs {
+		waitLong(t, "gamma shredded on "+name, func() bool {
+			_, err := os.Stat(filepath.Join(dir, "d-"+name, "cluster", name, "tenants", "gamma"))
+			return os.IsNotExist(err)
+		})
+		code, body := p.get(t, "/cluster/v1/cases/g1?consistency=stale", gamma)
+		if code == http.StatusOK || strings.Contains(body, secret) || !strings.Contains(body, "tenant gamma does not exist") {
+			t.Fatalf("gamma's case on %s after the erasure: %d %s", name, code, body)
+		}
+	}
+	if out := admin("list", "--server", n2.url); !strings.Contains(out, "gamma") {
+		t.Fatalf("list after the erasure:\n%s", out)
+	}
+
 	// The founding node dies: the other two still administer tenants.
 	procs["n1"].cmd.Process.Signal(syscall.SIGKILL)
 	procs["n1"].cmd.Wait()
@@ -139,7 +192,8 @@ func TestClusterTenantAdminProcesses(t *testing.T) {
 		return ans
 	}
 	waitLong(t, "the same registry on n2 and n3", func() bool { return reflect.DeepEqual(list(n2), list(n3)) })
-	if l := list(n2); len(l.Tenants) != 2 || l.Tenants[0].ID != "acme" || l.Tenants[0].State != "deleted" || l.Tenants[1].ID != "beta" || l.Tenants[1].State != "active" {
+	if l := list(n2); len(l.Tenants) != 3 || l.Tenants[0].ID != "acme" || l.Tenants[0].State != "deleted" || l.Tenants[1].ID != "beta" || l.Tenants[1].State != "active" ||
+		l.Tenants[2].ID != "gamma" || l.Tenants[2].Erased.IsZero() {
 		t.Fatalf("the registry: %+v", l.Tenants)
 	}
 	// No private key is replicated: each node signs with its own key,

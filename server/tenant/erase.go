@@ -8,7 +8,9 @@
 package tenant
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"sync"
@@ -28,6 +30,22 @@ var defaults sync.Map // *Host -> *server.Service
 // SetDefaultService gives h the default tenant's Service, so that an
 // erasure of the default tenant's cases reaches it.
 func (h *Host) SetDefaultService(svc *server.Service) { defaults.Store(h, svc) }
+
+// groupErasers holds each Host's eraser of a cluster tenant's whole
+// data (SetGroupEraser).
+var groupErasers sync.Map // *Host -> GroupEraser
+
+// GroupEraser erases tenant id's data on every node of a raft cluster
+// (knhk serve --node --tenants): it commits the erasure to the
+// cluster's log, and each node destroys its key of the tenant's group.
+type GroupEraser func(ctx context.Context, id string) error
+
+// SetGroupEraser gives h the eraser of its cluster tenants' data; without
+// one, erasing a tenant served by a raft group is refused.
+func (h *Host) SetGroupEraser(e GroupEraser) { groupErasers.Store(h, e) }
+
+// errGroupCaseErase refuses one case's erasure on a cluster.
+var errGroupCaseErase = errors.New("erasing one case of a tenant served by a raft cluster is not supported yet; the tenant's whole data can be erased (knhk case erase --server URL --tenant T --all, a tenant created with --encrypt)")
 
 // eraseTargets are the ids an erasure names, for its audit record.
 func eraseTargets(r *http.Request) []string {
@@ -64,6 +82,9 @@ func (h *Host) serveErase(w http.ResponseWriter, r *http.Request) {
 	} else if tid != p.Tenant && p.Tenant != auth.DefaultTenant {
 		// Another tenant's: as if it did not exist (no data, no hint).
 		server.WriteError(w, r, connect.CodeNotFound, fmt.Sprintf("no tenant %s", tid))
+		return
+	}
+	if handled := h.eraseGroup(w, r, tid, caseID); handled {
 		return
 	}
 	svc, code, err := h.eraseService(tid)
@@ -115,4 +136,40 @@ func serviceCode(err error) connect.Code {
 		return connect.CodeUnavailable
 	}
 	return connect.CodeInternal
+}
+
+// eraseGroup erases tenant tid when a raft group serves it, and reports
+// whether it answered the call.
+func (h *Host) eraseGroup(w http.ResponseWriter, r *http.Request, tid, caseID string) bool {
+	if tid == auth.DefaultTenant {
+		return false
+	}
+	t, code, err := h.tenant(tid)
+	if err != nil {
+		server.WriteError(w, r, code, err.Error())
+		return true
+	}
+	if t.group == nil {
+		return false
+	}
+	if caseID != "" {
+		server.WriteError(w, r, connect.CodeUnimplemented, errGroupCaseErase.Error())
+		return true
+	}
+	e, ok := groupErasers.Load(h)
+	if !ok {
+		server.WriteError(w, r, connect.CodeUnimplemented, errGroupErase.Error())
+		return true
+	}
+	if err := e.(GroupEraser)(r.Context(), tid); err != nil {
+		c := connect.CodeOf(err)
+		if c == connect.CodeUnknown {
+			c = connect.CodeFailedPrecondition
+		}
+		server.WriteError(w, r, c, err.Error())
+		return true
+	}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(EraseAnswer{Tenant: tid})
+	return true
 }

@@ -59,6 +59,13 @@ type Tenant struct {
 	// Revision counts changes of the tenant's keys and licence: a
 	// running server reopens the tenant when it moves.
 	Revision int `json:"revision,omitempty"`
+	// Encrypt, on a raft cluster (knhk serve --node --tenants), seals
+	// every node's copy of the tenant's raft log and snapshots with a
+	// key of the node's own, so that the tenant can be erased
+	// (crypto-shredded). Erased is when it was: the tenant is then
+	// deleted, and every node destroyed its key.
+	Encrypt bool      `json:"encrypt,omitempty"`
+	Erased  time.Time `json:"erased,omitzero"`
 }
 
 // Registry is the data directory's tenants.
