@@ -12,7 +12,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"runtime"
 	"sync"
 	"time"
 
@@ -187,24 +186,24 @@ func (w *streamWorker) grant(n int) error {
 	return nil
 }
 
-// has says whether a credit is left.
-func (w *streamWorker) has() bool {
+// left is how many credits are left.
+func (w *streamWorker) left() int {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.credits > 0
+	return min(w.credits, MaxStreamCredits)
 }
 
-// used counts a task pushed against the credits; push, the only one
-// that spends them, checked has before.
-func (w *streamWorker) used() {
+// used counts n tasks pushed against the credits; push, the only one
+// that spends them, asked for at most left.
+func (w *streamWorker) used(n int) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.credits--
+	w.credits -= n
 }
 
 // await waits until a credit is left, or ctx ends.
 func (w *streamWorker) await(ctx context.Context) bool {
-	for !w.has() {
+	for w.left() == 0 {
 		select {
 		case <-w.granted:
 		case <-ctx.Done():
@@ -339,33 +338,18 @@ func (w *streamWorker) applier(ctx context.Context, done []TaskOutcome, applying
 	}
 }
 
-// push leases a task for each credit as tasks come and pushes it,
-// taking in one response the further tasks already pending that
-// credits allow, until ctx ends.
+// push leases a task for each credit as tasks come and pushes them,
+// until ctx ends: the first task it waits for comes in one response
+// with those pending and those handed to it while it woke up (the
+// engine dispatches the next tasks of the cases that one group commit
+// moved on within microseconds of each other), as credits allow.
 func (w *streamWorker) push(ctx context.Context) {
-	now, cancelNow := context.WithCancel(ctx)
-	cancelNow() // an ended context: Poll takes a pending task, or returns
 	for w.await(ctx) {
-		t, err := w.b.Poll(ctx, w.queue, w.name)
+		tasks, err := w.b.PollN(ctx, w.queue, w.name, w.left())
 		if err != nil {
 			return // ended, or the broker closed
 		}
-		w.used()
-		tasks := []queue.Task{t}
-		if w.has() {
-			// The engine dispatches the next tasks of the cases that
-			// one group commit moved on all at once: let their
-			// submitters run, so that they share this push.
-			runtime.Gosched()
-		}
-		for len(tasks) < MaxStreamCredits && w.has() {
-			t, err := w.b.Poll(now, w.queue, w.name)
-			if err != nil {
-				break // none pending
-			}
-			w.used()
-			tasks = append(tasks, t)
-		}
+		w.used(len(tasks))
 		out := &knhkv1.WorkTasksResponse{Tasks: make([]*knhkv1.WorkerTask, len(tasks))}
 		w.mu.Lock()
 		if w.held == nil {

@@ -223,8 +223,7 @@ func (b *Broker) queue(name string) *queueState {
 // polls again.
 func (b *Broker) enqueue(q *queueState, e *entry) {
 	if f := q.waiters.Back(); f != nil {
-		w := q.waiters.Remove(f).(*waiter)
-		w.ch <- b.leaseTo(q, e, w.worker)
+		b.hand(q, f, e)
 		return
 	}
 	e.st = pending
@@ -253,8 +252,7 @@ func (b *Broker) unlease(q *queueState, e *entry) {
 	e.timer, e.token, e.worker = nil, "", ""
 	q.leased--
 	if f := q.waiters.Back(); f != nil {
-		w := q.waiters.Remove(f).(*waiter)
-		w.ch <- b.leaseTo(q, e, w.worker)
+		b.hand(q, f, e)
 		return
 	}
 	e.st = pending
@@ -314,6 +312,7 @@ func (b *Broker) Close() {
 	for _, q := range b.queues {
 		for f := q.waiters.Front(); f != nil; f = q.waiters.Front() {
 			w := q.waiters.Remove(f).(*waiter)
+			w.elem = nil
 			close(w.ch)
 		}
 	}
