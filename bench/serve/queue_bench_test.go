@@ -47,7 +47,8 @@ workflow Ten(s: string) -> int {
 // outcome and its ack one message each). Against it, in the same run:
 // the same workers making one CompleteAndPollTask call per task over
 // HTTP/1.1 (http-per-task, NoStream), batching their calls
-// (http-batched, CompleteAndPollTasks), calling the Service in process
+// (http-batched, CompleteAndPollTasks), the same slots on streams in 8
+// times fewer, wider workers (wide-workers), calling the Service in process
 // (no HTTP on the task path, the start and wait still through the API),
 // and the previous design over HTTP (each event durable on its own
 // before the engine goes on, a poll and a completion per task). Each op
@@ -63,9 +64,9 @@ func BenchmarkQueue(b *testing.B) {
 	if server.TuneGC() {
 		b.Log("collector tuned as by knhk serve (server.TuneGC)")
 	}
-	modes := []string{"http-workers", "in-process-workers", "previous-design", "http-per-task", "http-batched"}
+	modes := []string{"http-workers", "in-process-workers", "previous-design", "http-per-task", "http-batched", "wide-workers"}
 	for _, c := range []int{1, 64, 1000} {
-		var rates, p50s [5]float64
+		var rates, p50s [6]float64
 		for k, mode := range modes {
 			b.Run(fmt.Sprintf("c=%d/%s", c, mode), func(b *testing.B) {
 				var cs commitStats
@@ -83,7 +84,11 @@ func BenchmarkQueue(b *testing.B) {
 				case 2:
 					conn = twoCalls{worker.Remote(cl.API())}
 				}
-				stop := startWorkers(b, conn, workersFor(c), worker.Options{NoStream: k == 3, Batch: k == 4})
+				n, slots := workersFor(c), workerSlots
+				if k == 5 {
+					n, slots = wideWorkersFor(c), wideSlots
+				}
+				stop := startWorkers(b, conn, n, slots, worker.Options{NoStream: k == 3, Batch: k == 4})
 				cs.reset()
 				b.ResetTimer()
 				rate, lat := run(b, c, max(b.N, c), func(ctx context.Context, i int) (string, error) {
@@ -114,6 +119,10 @@ func BenchmarkQueue(b *testing.B) {
 					c, modes[k], rates[k]/rates[3], rates[k], rates[3], p50s[k]/p50s[3], p50s[k], p50s[3])
 			}
 		}
+		if rates[0] > 0 && rates[5] > 0 {
+			b.Logf("c=%d: the same slots in %d workers of %d reach %.2fx the throughput of %d workers of %d (%.0f vs %.0f cases/s), %.2f of their p50 (%.2f vs %.2f ms)",
+				c, wideWorkersFor(c), wideSlots, rates[5]/rates[0], workersFor(c), workerSlots, rates[5], rates[0], p50s[5]/p50s[0], p50s[5], p50s[0])
+		}
 		if rates[0] > 0 && rates[1] > 0 {
 			b.Logf("c=%d: workers over HTTP reach %.2f of the throughput of workers in process", c, rates[0]/rates[1])
 		}
@@ -143,15 +152,25 @@ func workersFor(c int) int { return min(c, 64) }
 // workerSlots is each worker's Concurrency: the polls it keeps open.
 const workerSlots = 4
 
-// startWorkers runs n workers of queue "nop" on conn with o's
-// NoStream and Batch, each answering its task's argument, and returns
-// a stop that waits for them.
-func startWorkers(b testing.TB, conn worker.Conn, n int, o worker.Options) func() {
+// wideWorkersFor and wideSlots shape the wide-workers mode: as many
+// slots as workersFor(c) workers of workerSlots, in 8 times fewer
+// worker processes (at least one). Each worker is one
+// WorkTasks stream, and a stream carries in one message the tasks,
+// outcomes and acks that are ready together: fewer, wider streams cost
+// the server fewer messages per task.
+func wideWorkersFor(c int) int { return max(workersFor(c)/8, 1) }
+
+const wideSlots = 8 * workerSlots
+
+// startWorkers runs n workers of queue "nop" with slots tasks at a time
+// each on conn with o's NoStream and Batch, each answering its task's
+// argument, and returns a stop that waits for them.
+func startWorkers(b testing.TB, conn worker.Conn, n, slots int, o worker.Options) func() {
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	for i := range n {
-		w, err := worker.New(conn, worker.Options{Queue: "nop", ID: "w" + strconv.Itoa(i), Concurrency: workerSlots,
+		w, err := worker.New(conn, worker.Options{Queue: "nop", ID: "w" + strconv.Itoa(i), Concurrency: slots,
 			PollWait: 5 * time.Second, Log: quiet, Batch: o.Batch, NoStream: o.NoStream},
 			func(ctx context.Context, t *worker.Task) (any, error) {
 				var in struct{ I int }
