@@ -228,7 +228,7 @@ func materialise(data string, tn cluster.Tenancy, logger *slog.Logger) (bool, er
 
 // keepTenancy writes own's replica of the tenancy into data whenever it
 // moves, until ctx ends, calling changed after a write that changed a
-// file. On the founding node (founding) it first migrates: while the
+// file and after the first. On the founding node (founding) it first migrates: while the
 // tenancy is empty and the node leads, it commits the tenants of its
 // own DIR/tenants as the tenancy's first revision, each founded by
 // itself (as they were).
@@ -249,11 +249,14 @@ func keepTenancy(ctx context.Context, own *cluster.Node, data string, founding b
 		case rev != 0 && rev != done:
 			var ch bool
 			ch, err = materialise(data, own.FSM().Tenancy(), logger)
+			if ch || err == nil && done == 0 {
+				// The first write after a start counts as a change:
+				// what the node missed while down (a tenant erased)
+				// is acted on even when its copy was already current.
+				changed()
+			}
 			if err == nil {
 				done = rev
-			}
-			if ch {
-				changed()
 			}
 		}
 		switch {
