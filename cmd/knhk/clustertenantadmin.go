@@ -25,6 +25,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -45,7 +47,8 @@ const maxAdminBody = 64 << 10
 
 // tenantAdminRequest is a POST's body.
 type tenantAdminRequest struct {
-	// Op is create, set, suspend, resume, delete, erase or token.
+	// Op is create, set, suspend, resume, delete, erase, token or
+	// revoke.
 	Op string `json:"op"`
 	ID string `json:"id"`
 	// Req names the request: a retry with the same Req is applied once.
@@ -61,6 +64,10 @@ type tenantAdminRequest struct {
 	// Encrypt (create) seals every node's copy of the tenant's group,
 	// so that erase can crypto-shred it.
 	Encrypt bool `json:"encrypt,omitempty"`
+	// JTI and Serial (revoke) name a token or a client certificate to
+	// refuse; Subject alone, every token of that subject issued so far.
+	JTI    string `json:"jti,omitempty"`
+	Serial string `json:"serial,omitempty"`
 }
 
 // tenantAdminAnswer answers a POST.
@@ -99,8 +106,18 @@ func parseTenantAdmin(b []byte) (*tenantAdminRequest, auth.Role, time.Duration, 
 	}
 	switch q.Op {
 	case "create", "set", "suspend", "resume", "delete", "erase", "token":
+	case "revoke":
+		n := 0
+		for _, v := range []string{q.JTI, q.Subject, q.Serial} {
+			if v != "" {
+				n++
+			}
+		}
+		if n != 1 {
+			return nil, 0, 0, fmt.Errorf("revoke wants exactly one of a token id, a subject and a certificate serial")
+		}
 	default:
-		return nil, 0, 0, fmt.Errorf("unknown op %q (want create, set, suspend, resume, delete, erase or token)", q.Op)
+		return nil, 0, 0, fmt.Errorf("unknown op %q (want create, set, suspend, resume, delete, erase, token or revoke)", q.Op)
 	}
 	if err := tenant.CheckID(q.ID); err != nil {
 		return nil, 0, 0, err
@@ -366,12 +383,20 @@ func tenancyChange(tn cluster.Tenancy, q *tenantAdminRequest, node string) (*clu
 		}
 		t.Encrypt = q.Encrypt
 		ch.Founders = map[string]string{q.ID: node}
-	case "token", "set":
+	case "token", "set", "revoke":
 		if t = reg.Get(q.ID); t == nil || t.State == tenant.Deleted {
 			return nil, nil, missing()
 		}
-		if q.Op == "token" {
+		switch q.Op {
+		case "token":
 			return nil, t, nil
+		case "revoke":
+			b, err := revoked(tn.Files[q.ID+"/revoked.json"], q)
+			if err != nil {
+				return nil, nil, err
+			}
+			ch.Files[q.ID+"/revoked.json"] = b
+			return ch, t, nil
 		}
 		for _, g := range q.Given {
 			switch g {
@@ -418,4 +443,44 @@ func tenancyChange(tn cluster.Tenancy, q *tenantAdminRequest, node string) (*clu
 	}
 	ch.Files["tenants.json"] = b
 	return ch, t, nil
+}
+
+// revoked returns the revocation list old (a tenant's revoked.json, nil
+// for none) with q's revocation added, through server/tenant's own
+// reading and writing of the list.
+func revoked(old []byte, q *tenantAdminRequest) ([]byte, error) {
+	tmp, err := os.MkdirTemp("", "knhk-revoke-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+	if old != nil {
+		p := tenant.RevocationsPath(tmp, q.ID)
+		if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+			return nil, err
+		}
+		if err := os.WriteFile(p, old, 0o600); err != nil {
+			return nil, err
+		}
+	}
+	r, err := tenant.LoadRevocations(tmp, q.ID)
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now()
+	switch {
+	case q.JTI != "":
+		err = r.RevokeToken(q.JTI, now)
+	case q.Serial != "":
+		err = r.RevokeCertificate(q.Serial, now)
+	default:
+		err = r.RevokeSubject(q.Subject, now)
+	}
+	if err != nil {
+		return nil, &adminError{code: http.StatusBadRequest, err: err}
+	}
+	if err := r.Save(tmp, q.ID); err != nil {
+		return nil, err
+	}
+	return os.ReadFile(tenant.RevocationsPath(tmp, q.ID))
 }

@@ -83,7 +83,7 @@ knhk case erase (one case) crypto-shred them (docs/audit.md).
 --server URL administers the tenants of a raft cluster (knhk serve --node
 --tenants) through any of its nodes, with the cluster's token (KNHK_TOKEN,
 KNHK_TOKEN_FILE or the config file): create, set (quotas), list, suspend,
-resume, delete, erase and token. The change is committed to the cluster's raft
+resume, delete, erase, token and revoke. The change is committed to the cluster's raft
 log, so every node applies it, whichever node it went through and
 whichever nodes are down while a majority is up; create prints the
 tenant's first admin token, signed by the node that committed it.
@@ -145,10 +145,10 @@ cluster node's DIR/tenants is the cluster's copy and is not changed with
 				return usageError(e, "--format: want jwt or knhk, got %q", tf.format)
 			}
 			if *server != "" {
-				return tenantRemote(e, fs, *server, sub, id, q, *ttl, *role, *subject, tf, *encrypt, &kf)
+				return tenantRemote(e, fs, *server, sub, id, q, *ttl, *role, *subject, tf, *encrypt, &kf, rf)
 			}
 			switch sub {
-			case "create", "set", "suspend", "resume", "delete":
+			case "create", "set", "suspend", "resume", "delete", "revoke":
 				if tenant.Replicated(*data) {
 					return tenantFail(e, fmt.Errorf("%s is a cluster node's copy of its cluster's tenants, rewritten from the cluster's log; change them with knhk tenant %s --server URL", *data, sub))
 				}
@@ -186,12 +186,12 @@ cluster node's DIR/tenants is the cluster's copy and is not changed with
 }
 
 // tenantRemote checks the flags of knhk tenant --server and runs it.
-func tenantRemote(e *env, fs *flag.FlagSet, server, sub, id string, q tenant.Quota, ttl time.Duration, role, subject string, tf tokenFormat, encrypt bool, kf *tenantKeyFlags) int {
+func tenantRemote(e *env, fs *flag.FlagSet, server, sub, id string, q tenant.Quota, ttl time.Duration, role, subject string, tf tokenFormat, encrypt bool, kf *tenantKeyFlags, rf revokeFlags) int {
 	given := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
 	switch {
-	case sub != "create" && sub != "set" && sub != "suspend" && sub != "resume" && sub != "delete" && sub != "erase" && sub != "token":
-		return usageError(e, "%s with --server is not supported; --server takes create, set, list, suspend, resume, delete, erase and token", sub)
+	case sub != "create" && sub != "set" && sub != "suspend" && sub != "resume" && sub != "delete" && sub != "erase" && sub != "token" && sub != "revoke":
+		return usageError(e, "%s with --server is not supported; --server takes create, set, list, suspend, resume, delete, erase, token and revoke", sub)
 	case given["data"]:
 		return usageError(e, "give --data or --server, not both")
 	case kf.given() || tf.format != "jwt" || tf.once:
@@ -199,7 +199,18 @@ func tenantRemote(e *env, fs *flag.FlagSet, server, sub, id string, q tenant.Quo
 	case encrypt && sub != "create":
 		return usageError(e, "--encrypt is for create")
 	}
-	req := tenantAdminRequest{Quota: q, Subject: subject, Encrypt: encrypt}
+	req := tenantAdminRequest{Quota: q, Subject: subject, Encrypt: encrypt, JTI: rf.jti, Serial: rf.serial}
+	if sub == "revoke" {
+		n := 0
+		for _, v := range []string{rf.jti, subject, rf.serial} {
+			if v != "" {
+				n++
+			}
+		}
+		if n != 1 {
+			return usageError(e, "revoke wants exactly one of --jti ID, --subject S and --cert-serial HEX")
+		}
+	}
 	if given["ttl"] {
 		req.TTL = ttl.String()
 	}

@@ -2,10 +2,12 @@ package main
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -81,6 +83,45 @@ func TestClusterTenantAdminProcesses(t *testing.T) {
 	})
 	if code, out, errb := knhkEnv(t, dir, []string{"KNHK_TOKEN=" + acme}, "cluster", "--server", n3.url, "start", "a1", "--workflow", "Hold", "--input", `"a1"`); code != 0 {
 		t.Fatalf("acme's start through n3: %d %s %s", code, out, errb)
+	}
+	// A token issued through one node, revoked through another, is
+	// refused by every node.
+	code, viewer, errb := tenantRun([]string{"KNHK_TOKEN=" + clusterToken}, "token", "--server", n1.url, "--role", "viewer", "acme")
+	m := regexp.MustCompile(`token id (\S+)`).FindStringSubmatch(errb)
+	if code != 0 || m == nil {
+		t.Fatalf("token: %d %s", code, errb)
+	}
+	waitLong(t, "acme's viewer token on n2", func() bool {
+		code, _ := connectCall(t, n2.url, "ListCases", viewer, `{}`)
+		return code == http.StatusOK
+	})
+	admin("revoke", "--server", n3.url, "--jti", m[1], "acme")
+	for name, p := range procs {
+		waitLong(t, "the viewer token refused on "+name, func() bool {
+			_, body := connectCall(t, p.url, "ListCases", viewer, `{}`)
+			return strings.Contains(body, "revoked")
+		})
+	}
+	// A retried call (the same request id) takes effect once, through
+	// whichever node: the second answers as the first did, where a new
+	// create would be refused ("exists").
+	post := func(p *serveProc, body string) (int, string) {
+		req, _ := http.NewRequest("POST", p.url+tenantsPath, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+clusterToken)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	for _, p := range []*serveProc{n2, n3} {
+		code, body := post(p, `{"op":"create","id":"retried","req":"same-request"}`)
+		var ans map[string]any
+		if code != http.StatusOK || json.Unmarshal([]byte(body), &ans) != nil || ans["token"] == "" {
+			t.Fatalf("a retried create through %s: %d %s", p.url, code, body)
+		}
 	}
 	// Creating it again is refused, whichever node it goes through.
 	if code, _, errb := tenantRun([]string{"KNHK_TOKEN=" + clusterToken}, "create", "--server", n1.url, "acme"); code == 0 || !strings.Contains(errb, "tenant acme exists") {
@@ -192,8 +233,8 @@ func TestClusterTenantAdminProcesses(t *testing.T) {
 		return ans
 	}
 	waitLong(t, "the same registry on n2 and n3", func() bool { return reflect.DeepEqual(list(n2), list(n3)) })
-	if l := list(n2); len(l.Tenants) != 3 || l.Tenants[0].ID != "acme" || l.Tenants[0].State != "deleted" || l.Tenants[1].ID != "beta" || l.Tenants[1].State != "active" ||
-		l.Tenants[2].ID != "gamma" || l.Tenants[2].Erased.IsZero() {
+	if l := list(n2); len(l.Tenants) != 4 || l.Tenants[0].ID != "acme" || l.Tenants[0].State != "deleted" || l.Tenants[1].ID != "beta" || l.Tenants[1].State != "active" ||
+		l.Tenants[2].ID != "gamma" || l.Tenants[2].Erased.IsZero() || l.Tenants[3].ID != "retried" {
 		t.Fatalf("the registry: %+v", l.Tenants)
 	}
 	// No private key is replicated: each node signs with its own key,

@@ -68,6 +68,8 @@ func runTenantRemote(e *env, server, sub, id string, q tenantAdminRequest) int {
 		fmt.Fprintf(e.stderr, "tenant %s: rate %s, burst %s, max-running %s\n", id, limit(t.Quota.Rate), limit(float64(t.Quota.Burst)), limit(float64(t.Quota.MaxRunning)))
 	case "delete":
 		fmt.Fprintf(e.stderr, "tenant %s deleted; every node erases its data once it applies revision %d\n", id, ans.Rev)
+	case "revoke":
+		fmt.Fprintf(e.stderr, "revoked for tenant %s on every node that applied revision %d\n", id, ans.Rev)
 	case "erase":
 		fmt.Fprintf(e.stderr, "tenant %s erased; every node destroys its key and its copy once it applies revision %d\n", id, ans.Rev)
 	default:
