@@ -31,6 +31,12 @@ package tenant
 //   - a warm-up (caches, the tenants' first files, connections) and,
 //     after each neighbour's block, a drain until its cases have ended,
 //     so no block pays for the one before it;
+//   - the neighbour's clients run in a process of their own, in a
+//     session of their own (fairproc_test.go), as a tenant's clients on
+//     their own machines would: in the server's process their CPU (as
+//     much as the server's own for a call) would be taken from the
+//     server's, and with the kernel's autogroup scheduling a process of
+//     the same session shares its CPU share with the server's;
 //   - the quiet client has its own connections: with one shared pool
 //     (http.DefaultClient keeps 2 idle connections a host) the quiet
 //     tenant's calls would dial anew behind the neighbour's, a cost of
@@ -59,13 +65,14 @@ import (
 )
 
 // fairCond is one neighbour: set prepares the server (its quota) before
-// each of its blocks, client is the neighbour's and honour whether it
-// waits as the retry hint says (else it retries after 1 ms).
+// each of its blocks, url and token are the neighbour's server and
+// credential and honour whether it waits as the retry hint says (else
+// it retries after 1 ms).
 type fairCond struct {
-	name   string
-	set    func()
-	client knhkv1connect.KnhkServiceClient
-	honour bool
+	name       string
+	set        func()
+	url, token string
+	honour     bool
 	// workflow and input of the neighbour's cases.
 	workflow, input string
 	// rate is the neighbour's quota rate (0: none): its block's quiet
@@ -88,6 +95,7 @@ type fairBench struct {
 	// drain returns once the neighbour's cases have ended.
 	drain func()
 	conds []fairCond
+	proc  *neighbour // started at the first block beside a neighbour
 	// control are neighbours measured after conds, in rounds of their
 	// own (a third as many): the unlimited neighbour, which shows the
 	// benchmark sees a cost where there is one, and whose backlog (the
@@ -139,32 +147,43 @@ type fairStats struct {
 // beside runs n quiet cases while c's neighbour starts cases as fast as
 // it may.
 func (fb *fairBench) beside(c fairCond, n int, st *fairStats) []time.Duration {
-	// Cancelling ctx ends the neighbour's calls held at once (a refusal
-	// is held until the caller's turn), so the block ends when it ends.
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	stop := ctx.Done()
+	p := fb.neighbourProc()
+	p.start(c, fb.neighbors)
+	t0 := time.Now()
+	settle := 50 * time.Millisecond // the neighbour at its pace
+	if c.rate > 0 {
+		settle += time.Duration(float64(time.Second) / c.rate)
+	}
+	time.Sleep(settle)
+	lat := fb.collect(n)
+	started, refused := p.stop()
+	st.started += started
+	st.refused += refused
+	st.d += time.Since(t0)
+	fb.drain()
+	return lat
+}
+
+// hammer starts c's cases from goroutines clients until ctx ends, and
+// counts them.
+func hammer(ctx context.Context, c fairCond, goroutines int) (started, refused int) {
+	client := ownClient(c.url, c.token, 2*goroutines)
 	var wg sync.WaitGroup
 	var mu sync.Mutex
-	for range fb.neighbors {
+	for range goroutines {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				_, err := c.client.StartCase(ctx, connect.NewRequest(&knhkv1.StartCaseRequest{Workflow: c.workflow, InputJson: c.input}))
+			for ctx.Err() == nil {
+				_, err := client.StartCase(ctx, connect.NewRequest(&knhkv1.StartCaseRequest{Workflow: c.workflow, InputJson: c.input}))
 				if ctx.Err() != nil {
 					return
 				}
 				mu.Lock()
 				if err == nil {
-					st.started++
+					started++
 				} else {
-					st.refused++
+					refused++
 				}
 				mu.Unlock()
 				if err == nil {
@@ -178,25 +197,15 @@ func (fb *fairBench) beside(c fairCond, n int, st *fairStats) []time.Duration {
 					}
 				}
 				select {
-				case <-stop:
+				case <-ctx.Done():
 					return
 				case <-time.After(wait):
 				}
 			}
 		}()
 	}
-	t0 := time.Now()
-	settle := 50 * time.Millisecond // the neighbour at its pace
-	if c.rate > 0 {
-		settle += time.Duration(float64(time.Second) / c.rate)
-	}
-	time.Sleep(settle)
-	lat := fb.collect(n)
-	cancel()
 	wg.Wait()
-	st.d += time.Since(t0)
-	fb.drain()
-	return lat
+	return started, refused
 }
 
 func (fb *fairBench) collect(n int) []time.Duration {

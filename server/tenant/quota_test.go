@@ -112,9 +112,10 @@ func BenchmarkNoisyNeighbour(b *testing.B) {
 	const per = 40
 	f := newFixture(b, map[string]Quota{"acme": {Rate: 50, Burst: 10, MaxRunning: 20}})
 	quiet := ownClient(f.url, f.priv(auth.Principal{Subject: "q", Tenant: "beta", Role: auth.RoleAdmin}), 4)
-	noisy := ownClient(f.url, f.priv(auth.Principal{Subject: "n", Tenant: "acme", Role: auth.RoleAdmin}), 16)
+	noisyTok := f.priv(auth.Principal{Subject: "n", Tenant: "acme", Role: auth.RoleAdmin})
+	noisy := ownClient(f.url, noisyTok, 2)
 	// The unlimited neighbour is the default tenant (no quota).
-	wild := ownClient(f.url, "static-token", 16)
+	wild := ownClient(f.url, "static-token", 2)
 	deployTest(b, quiet)
 	deployTest(b, wild)
 	// The limited tenant deploys before its bucket matters.
@@ -155,12 +156,12 @@ func BenchmarkNoisyNeighbour(b *testing.B) {
 	fb := &fairBench{b: b, rounds: max(1, n/per), per: per, warm: 200, neighbors: 8,
 		quiet: quietCase(b, quiet, "Inc", "1", "2"), drain: drain,
 		conds: []fairCond{
-			{name: "rate10", set: at(Quota{Rate: 10, Burst: 2, MaxRunning: 20}), client: noisy, honour: true, workflow: "Inc", input: "1", rate: 10},
-			{name: "rate50", set: at(Quota{Rate: 50, Burst: 10, MaxRunning: 20}), client: noisy, honour: true, workflow: "Inc", input: "1", rate: 50},
-			{name: "flood50", set: at(Quota{Rate: 50, Burst: 10, MaxRunning: 20, InFlight: 2}), client: noisy, workflow: "Inc", input: "1", rate: 50},
+			{name: "rate10", set: at(Quota{Rate: 10, Burst: 2, MaxRunning: 20}), url: f.url, token: noisyTok, honour: true, workflow: "Inc", input: "1", rate: 10},
+			{name: "rate50", set: at(Quota{Rate: 50, Burst: 10, MaxRunning: 20}), url: f.url, token: noisyTok, honour: true, workflow: "Inc", input: "1", rate: 50},
+			{name: "flood50", set: at(Quota{Rate: 50, Burst: 10, MaxRunning: 20, InFlight: 2}), url: f.url, token: noisyTok, workflow: "Inc", input: "1", rate: 50},
 		},
 		control: []fairCond{
-			{name: "unlimited", set: func() {}, client: wild, honour: true, workflow: "Inc", input: "1"},
+			{name: "unlimited", set: func() {}, url: f.url, token: "static-token", honour: true, workflow: "Inc", input: "1"},
 		}}
 	b.ResetTimer()
 	for range b.N {
