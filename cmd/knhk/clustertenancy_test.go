@@ -84,6 +84,8 @@ func FuzzParseTenantAdmin(f *testing.F) {
 	f.Add([]byte(`{"op":"token","id":"acme","role":"operator","ttl":"1h"}`))
 	f.Add([]byte(`{"op":"set","id":"acme","given":["rate","in-flight"],"quota":{"rate":-1}}`))
 	f.Add([]byte(`{"op":"delete","id":"../x"}`))
+	f.Add([]byte(`{"op":"revoke","id":"acme","jti":"j1","subject":"s"}`))
+	f.Add([]byte(`{"op":"create","id":"acme","encrypt":true,"unknown":1}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		q, _, ttl, err := parseTenantAdmin(b)
 		if err != nil {
@@ -94,6 +96,10 @@ func FuzzParseTenantAdmin(f *testing.F) {
 		}
 		switch q.Op {
 		case "create", "set", "suspend", "resume", "delete", "erase", "token":
+		case "revoke":
+			if n := len(q.JTI + q.Subject + q.Serial); n == 0 || n != len(q.JTI) && n != len(q.Subject) && n != len(q.Serial) {
+				t.Fatalf("a revoke of not exactly one thing: %+v", q)
+			}
 		default:
 			t.Fatalf("accepted op %q", q.Op)
 		}
