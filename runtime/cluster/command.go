@@ -26,10 +26,12 @@ const (
 	OpDeploy
 	// OpTenant changes the cluster's tenancy (Tenancy; tenancy.go).
 	OpTenant
+	// OpAudit appends Audit to the cluster's audit chain (audit.go).
+	OpAudit
 	numOps
 )
 
-var opNames = [...]string{"invalid", "event", "member", "deploy", "tenant"}
+var opNames = [...]string{"invalid", "event", "member", "deploy", "tenant", "audit"}
 
 func (o Op) String() string {
 	if o < numOps {
@@ -67,6 +69,8 @@ type Command struct {
 	// Nonce is the one-time keys of the request whose first command
 	// this is; the FSM refuses a second use (nonce.go).
 	Nonce *Nonce `json:"nonce,omitempty"`
+	// Audit is an OpAudit's record, chained by every replica (audit.go).
+	Audit *AuditRecord `json:"audit,omitempty"`
 }
 
 // Member is what the cluster knows of a node beyond raft's
@@ -141,6 +145,10 @@ func DecodeCommand(b []byte) (*Command, error) {
 	case OpTenant:
 		if c.Tenancy == nil {
 			return nil, fmt.Errorf("%w: tenant command without a change", ErrBadCommand)
+		}
+	case OpAudit:
+		if err := checkAudit(c.Audit); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrBadCommand, err)
 		}
 	default:
 		return nil, fmt.Errorf("%w: unknown op %s", ErrBadCommand, c.Op)

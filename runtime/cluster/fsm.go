@@ -95,6 +95,8 @@ type FSM struct {
 	sh stateHasher
 	// ten is the cluster's tenancy (tenancy.go).
 	ten tenancyState
+	// aud is the cluster's audit chain (audit.go).
+	aud auditChain
 }
 
 // NewFSM returns an empty FSM for the program of m, whose hash is prog.
@@ -165,6 +167,8 @@ func (f *FSM) apply(c *Command, index uint64) error {
 		return f.applyDeploy(c.Deploy, index)
 	case OpTenant:
 		return f.applyTenancy(c.Tenancy, index)
+	case OpAudit:
+		return f.applyAudit(c.Audit, index)
 	case OpEvent:
 		r := f.cases[c.Case]
 		var n uint64

@@ -39,6 +39,8 @@ type wireSnapshot struct {
 	// Nonces are the requests' one-time keys still remembered
 	// (nonce.go), absent when none.
 	Nonces *wireNonces `json:"nonces,omitempty"`
+	// Audit is the cluster's audit chain (audit.go), absent when empty.
+	Audit *wireAudit `json:"audit,omitempty"`
 }
 
 type wireDeploy struct {
@@ -87,6 +89,7 @@ func (f *FSM) Snapshot() (raft.FSMSnapshot, error) {
 	}
 	w.Tenancy = f.ten.wire()
 	w.Nonces = f.nonces.wire()
+	w.Audit = f.aud.wire()
 	b, err := json.Marshal(&w)
 	if err != nil {
 		return nil, err
@@ -185,10 +188,15 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 	if err != nil {
 		return err
 	}
+	aud, err := restoreAudit(w.Audit)
+	if err != nil {
+		return err
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.ten = ten
 	f.nonces = w.Nonces.restore()
+	f.aud = aud
 	f.cases, f.reqs, f.order, f.members, f.keys, f.applied, f.broken = cases, reqs, order, members, keys, w.Applied, nil
 	f.progs, f.deploys = progs, deploys
 	f.restores++
