@@ -87,6 +87,19 @@ func walkLog(ctx context.Context, dir string, l dirListing, maxBody int) (logWal
 			w.lastSeq = h.firstSeq - 1
 		}
 		seg := segment{path: path, header: h, size: segmentDataStart, lastSeq: h.firstSeq - 1}
+		// Zeros end a segment only where its records end: anywhere in
+		// the last segment (the mark is checked against the walk
+		// later), and in a sealed one only at the size the next
+		// segment's header records for it.
+		sealedEnd := int64(-1)
+		if i+1 < len(l.segments) {
+			next := filepath.Join(dir, l.segments[i+1])
+			if hb, err := readAt(next, 0, segmentHeaderSize); err == nil {
+				if nh, err := decodeSegmentHeader(next, hb); err == nil {
+					sealedEnd = nh.prevSize
+				}
+			}
+		}
 		for {
 			if err := ctx.Err(); err != nil {
 				fr.close()
@@ -97,7 +110,7 @@ func walkLog(ctx context.Context, dir string, l dirListing, maxBody int) (logWal
 			if err == io.EOF {
 				break
 			}
-			if err != nil && isFrameError(err) {
+			if err != nil && isFrameError(err) && (i == len(l.segments)-1 || at == sealedEnd) {
 				// Zeros from here to the end of the file are
 				// preallocated space (prealloc.go), not a frame: a frame
 				// never starts with a zero length.

@@ -429,3 +429,33 @@ func TestZerosAfterASealedSegment(t *testing.T) {
 		})
 	}
 }
+
+// TestZeroedEndOfASealedSegmentIsDamage: zeros where a sealed segment's
+// last records should be are damage, reported where they start, not the
+// end of the segment.
+func TestZeroedEndOfASealedSegmentIsDamage(t *testing.T) {
+	fx := newFixture(t, 60, 0)
+	sealed := fx.segs[len(fx.segs)-2]
+	var last Seq
+	for seq, f := range fx.files {
+		if f == sealed && seq > last {
+			last = seq
+		}
+	}
+	off := fx.offsets[last]
+	b, err := os.ReadFile(sealed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	copy(b[off:], make([]byte, len(b)-int(off)))
+	if err := os.WriteFile(sealed, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Check(context.Background(), fx.dir, fx.opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Damage) == 0 || rep.Damage[0].File != sealed || rep.Damage[0].Offset != off {
+		t.Fatalf("Check damage %v, want %s at %d", rep.Damage, sealed, off)
+	}
+}
