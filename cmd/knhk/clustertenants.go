@@ -292,6 +292,10 @@ func openTenantGroup(cfg clusterTenantsConfig, id string, admit func(string) (fu
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
+	bootstrap, err := foundsGroup(cfg, id)
+	if err != nil {
+		return nil, err
+	}
 	// A tenant that admits only signed deploys: the group's leader and
 	// every replica check the signature each deploy carries
 	// (clusterdeploysign.go).
@@ -341,7 +345,7 @@ func openTenantGroup(cfg clusterTenantsConfig, id string, admit func(string) (fu
 		return m.Worker(worker.New(p, worker.Options{DataDir: dir, BaseDir: base, Log: cfg.lines, Queue: q}))
 	}
 	n, err := cluster.NewNode(cluster.Config{
-		ID: cfg.c.node, API: cfg.api, Labels: cfg.labels, Dir: dir, Bootstrap: foundsGroup(cfg, id),
+		ID: cfg.c.node, API: cfg.api, Labels: cfg.labels, Dir: dir, Bootstrap: bootstrap,
 		Program: cfg.comp.prog, Eval: eval, Worker: workerFor(cfg.comp.prog), WorkerFor: workerFor, Queue: q,
 		Compile: server.ClusterCompile, Transport: tr, Voters: cfg.c.voters, LogOutput: cfg.lines,
 		Prober:     cfg.sec.StatusProber(groupStatusPrefix+id+"/status", "tenant "+id),
@@ -372,13 +376,28 @@ func openTenantGroup(cfg clusterTenantsConfig, id string, admit func(string) (fu
 }
 
 // foundsGroup reports whether this node bootstraps tenant id's group:
-// the node the replicated tenancy names as its founder, or, for a
-// tenant it names none for, the cluster's founding node.
-func foundsGroup(cfg clusterTenantsConfig, id string) bool {
-	if f := cfg.own.FSM().Founder(id); f != "" {
-		return f == cfg.c.node
+// the node the replicated tenancy names as its founder. Before the
+// tenancy was ever replicated (a founding node's own registry, not
+// migrated yet) it is the cluster's founding node. A node whose replica
+// has not caught up with the tenant's creation yet (it opens the
+// tenants of its last copy at a restart, while raft replays its log)
+// waits for it rather than guess: a wrong guess could start a second
+// history of the tenant.
+func foundsGroup(cfg clusterTenantsConfig, id string) (bool, error) {
+	deadline := time.Now().Add(time.Minute)
+	for {
+		fsm := cfg.own.FSM()
+		if f := fsm.Founder(id); f != "" {
+			return f == cfg.c.node, nil
+		}
+		if fsm.TenancyRev() == 0 && !tenant.Replicated(cfg.o.data) {
+			return cfg.founding, nil
+		}
+		if time.Now().After(deadline) {
+			return false, fmt.Errorf("tenant %s: this node's replica of the cluster's tenancy names no founder of its group yet (is it behind?)", id)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
-	return cfg.founding
 }
 
 // ServeHTTP answers the tenant's calls (the front refuses membership
