@@ -2,14 +2,17 @@ package cluster
 
 import (
 	"bytes"
+	"context"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/knhk/knhk/runtime/host"
 	"github.com/knhk/knhk/runtime/worker"
@@ -18,7 +21,7 @@ import (
 // gcmSealer is a Sealer with an AES-256-GCM key; forget destroys it.
 type gcmSealer struct{ aead cipher.AEAD }
 
-func newGCMSealer(t *testing.T) *gcmSealer {
+func newGCMSealer(t testing.TB) *gcmSealer {
 	key := make([]byte, 32)
 	rand.Read(key)
 	b, _ := aes.NewCipher(key)
@@ -144,5 +147,41 @@ func TestAtRestFollowerSnapshot(t *testing.T) {
 	waitFor(t, "n2 to hold the cases", func() bool { return len(n2.FSM().Cases(false)) == 3 })
 	if n2.FSM().Restores() == 0 {
 		t.Fatal("n2 caught up without the snapshot")
+	}
+}
+
+// BenchmarkAtRest measures a start committed on a node with its raft
+// data on disk, in clear and sealed (the baseline and the cost of
+// Config.AtRest, in one run: compare the two sub-benchmarks).
+func BenchmarkAtRest(b *testing.B) {
+	for _, sealed := range []bool{false, true} {
+		name := "clear"
+		if sealed {
+			name = "sealed"
+		}
+		b.Run(name, func(b *testing.B) {
+			prog := compile(b, testSource)
+			fx := &effects{calls: map[string]int{}}
+			cfg := Config{ID: "n1", Raft: "127.0.0.1:0", Dir: b.TempDir(), Bootstrap: true, Program: prog, Eval: &host.Evaluator{},
+				Worker: worker.New(prog, worker.Options{Registry: fx.registry()}), Timing: fastTiming}
+			if sealed {
+				cfg.AtRest = newGCMSealer(b)
+			}
+			n, err := NewNode(cfg)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer n.Close()
+			for !n.IsLeader() {
+				time.Sleep(5 * time.Millisecond)
+			}
+			c := context.Background()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if err := n.Start(c, "", fmt.Sprint("c", i), "W", []any{"payload"}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
