@@ -331,13 +331,19 @@ func (s *Store) catchUp() error {
 	if err != nil {
 		return fmt.Errorf("store: %w", err)
 	}
+	// The preparer's hint follows what is there: another writer may have
+	// cut the zeros (one that does not know of them drops them as a
+	// tail), and a dirty tail goes below with them.
+	s.mu.Lock()
+	s.prepEnd = min(s.prepEnd, fi.Size())
+	if !clean {
+		s.prepEnd = 0
+	}
+	s.mu.Unlock()
 	switch {
 	case fi.Size() < m.size:
 		return corrupt(s.active.Name(), fi.Size(), "segment is %d bytes but %d were acknowledged: acknowledged records up to %d were lost", fi.Size(), m.size, m.lastSeq)
 	case fi.Size() > m.size && !clean:
-		s.mu.Lock()
-		s.prepEnd = 0 // the preallocated space goes with the tail
-		s.mu.Unlock()
 		if err := s.active.Truncate(m.size); err != nil {
 			return fmt.Errorf("store: drop unacknowledged tail: %w", err)
 		}
