@@ -19,8 +19,8 @@ import (
 // non-zero frame header at the mark (see cleanSlack), so any of them
 // sends catchUp down its full path. It costs a stat and two preads
 // instead of opening and reading HEAD and reading the mark with fresh
-// buffers. The caller holds the
-// directory's lock, so nothing changes while it looks.
+// buffers. The caller holds the directory's lock, so nothing changes
+// while it looks.
 func (s *Store) unchanged() bool {
 	if s.alwaysCatchUp || s.headInfo == nil {
 		return false
@@ -34,13 +34,13 @@ func (s *Store) unchanged() bool {
 	s.mu.Unlock()
 	// One read from the last acknowledged byte on, instead of an fstat:
 	// getting that byte shows the segment still holds all it
-	// acknowledged, and what follows it is preallocated zeros, nothing,
-	// or the start of a dead writer's frame. (An fstat here also cost
-	// each commit into preallocated space as much as an append, as
-	// measured on this project's Linux 6.18 ext4 disk, and none other
-	// has: stat queries the file's timestamps, after which, with
-	// multigrain timestamps, the next write changes them, which the
-	// fdatasync then commits along.)
+	// acknowledged, and what follows it is nothing, preallocated zeros
+	// or the start of a dead writer's frame. An fstat before the write
+	// made each commit into preallocated space cost as much as an
+	// append (measured on Linux 6.18, ext4): most likely because a
+	// stat marks the timestamps as seen, so that with multigrain
+	// timestamps the next write updates them, and fdatasync then
+	// commits the inode too.
 	p := s.slackBuf[:]
 	n, err := s.active.ReadAt(p, m.size-1)
 	if (err != nil && !errors.Is(err, io.EOF)) || n == 0 || !allZero(p[1:n]) {
