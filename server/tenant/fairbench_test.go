@@ -114,10 +114,11 @@ func fairSamples(def int) int {
 	return def
 }
 
-// ownClient is a client of url whose connections are its own.
-func ownClient(url, token string, conns int) knhkv1connect.KnhkServiceClient {
+// ownClient is a client of url whose connections are its own; more
+// interceptors run before the bearer's.
+func ownClient(url, token string, conns int, more ...connect.Interceptor) knhkv1connect.KnhkServiceClient {
 	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: conns, MaxIdleConns: conns}}
-	return knhkv1connect.NewKnhkServiceClient(hc, url, connect.WithInterceptors(bearerInterceptor(token)))
+	return knhkv1connect.NewKnhkServiceClient(hc, url, connect.WithInterceptors(append(more, bearerInterceptor(token))...))
 }
 
 // quietCase returns a quiet sampler: start workflow with input through c
