@@ -13,6 +13,7 @@ import (
 	"github.com/knhk/knhk/runtime/engine"
 	"github.com/knhk/knhk/runtime/receipt"
 	"github.com/knhk/knhk/server/auth"
+	"github.com/knhk/knhk/server/tenant"
 )
 
 // serveAudit is the audit of a serve --tenants; nil without --tenants.
@@ -20,6 +21,9 @@ type serveAudit struct {
 	t    *tenantServe
 	log  *audit.Log
 	anch *audit.Anchorer
+	// cluster, on a raft cluster node, takes the records of the actions
+	// the cluster decides into the cluster's chain (auditcluster.go).
+	cluster tenant.ClusterAudit
 }
 
 // openServeAudit opens data's audit log for the tenant front t and, when
@@ -50,6 +54,9 @@ func openServeAudit(t *tenantServe, data string, rec *receipt.Recorder) (*serveA
 func (a *serveAudit) front(h http.Handler) http.Handler {
 	if a == nil {
 		return h
+	}
+	if a.cluster != nil {
+		return a.t.host.AuditedCluster(a.log, a.cluster)
 	}
 	return a.t.host.Audited(a.log)
 }

@@ -218,6 +218,7 @@ func (ct *clusterTenants) sweep(cfg clusterTenantsConfig) {
 // the other nodes.
 func (ct *clusterTenants) front(def http.Handler) http.Handler {
 	ct.host.SetDefault(def)
+	admin := ct.auditCluster(ct.serveAdmin) // auditcluster.go
 	audited := ct.aud.front(ct.host)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if rest, ok := strings.CutPrefix(r.URL.Path, groupStatusPrefix); ok {
@@ -225,7 +226,7 @@ func (ct *clusterTenants) front(def http.Handler) http.Handler {
 			return
 		}
 		if r.URL.Path == tenantsPath {
-			ct.serveAdmin(w, r) // clustertenantadmin.go
+			admin.ServeHTTP(w, r) // clustertenantadmin.go, audited
 			return
 		}
 		audited.ServeHTTP(w, r)

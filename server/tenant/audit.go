@@ -47,6 +47,11 @@ func (h *Host) Audited(log *audit.Log) http.Handler {
 type auditFront struct {
 	h   *Host
 	log *audit.Log
+	// cluster, on a raft cluster node, is the cluster's audit chain
+	// (auditcluster.go); next, when set, is the route audited instead of
+	// the host.
+	cluster ClusterAudit
+	next    http.Handler
 }
 
 // callerSlot is filled by the Host with the principal it verified
@@ -76,7 +81,11 @@ func audited(path string) bool {
 }
 
 func (a *auditFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if !audited(r.URL.Path) {
+	if a.cluster != nil && r.URL.Path == ClusterAuditPath {
+		a.h.serveClusterAppend(w, r, a.cluster) // the record is the audit
+		return
+	}
+	if a.next == nil && !audited(r.URL.Path) {
 		a.h.ServeHTTP(w, r)
 		return
 	}
@@ -95,7 +104,20 @@ func (a *auditFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rec.Credential = audit.CredToken // posted in the body
 	}
 	sw := &statusWriter{ResponseWriter: w}
-	if r.URL.Path == AuditExportPath {
+	if a.next != nil {
+		// The cluster's tenant administration, with the nodes' token.
+		op, targets := adminTargets(r)
+		rec.Targets = targets
+		if op != "" {
+			rec.Action = "knhk tenant " + op
+		}
+		if a.h.fromNode(r) {
+			slot.p, slot.ok = auth.Principal{Tenant: auth.DefaultTenant, Subject: "static", Role: auth.RoleAdmin}, true
+		}
+		a.next.ServeHTTP(sw, r)
+	} else if r.URL.Path == AuditExportPath && a.cluster != nil {
+		a.h.serveClusterExport(sw, r, a.cluster)
+	} else if r.URL.Path == AuditExportPath {
 		a.h.serveExport(sw, r, a.log)
 	} else if r.URL.Path == ErasePath {
 		rec.Targets = eraseTargets(r) // erase.go
@@ -121,6 +143,10 @@ func (a *auditFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	// The record is durable before the handler returns: a unary answer
 	// small enough for net/http's buffer leaves only then.
+	if a.cluster != nil {
+		a.recordCluster(r, rec)
+		return
+	}
 	if _, err := a.log.Append(rec); err != nil {
 		a.h.opts.Logf("audit: %v", err)
 	}

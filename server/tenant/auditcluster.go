@@ -1,0 +1,236 @@
+// This file implements the audit of a raft cluster node's front: the
+// actions the cluster decides (deploys, starts, signals, cancels,
+// erasures, tenant and licence administration, members joining) are
+// recorded in the cluster's audit chain, which travels through the raft
+// log so that every node holds the same chain (runtime/cluster's
+// OpAudit); a read a node answers is recorded in that node's own audit
+// log, and its record says so. The export of a node is the cluster's
+// chain: the same records and hashes from every node at one applied
+// index.
+//
+// The node that received the call from its client records it: a call a
+// follower forwarded to the leader (Knhk-Forwarded-By) is recorded by
+// the follower, and the leader notes it in its own log only. A follower
+// hands its record to the leader's front (ClusterAuditPath, with the
+// nodes' token), which proposes it.
+
+package tenant
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"connectrpc.com/connect"
+
+	"github.com/knhk/knhk/runtime/audit"
+	"github.com/knhk/knhk/server"
+	"github.com/knhk/knhk/server/auth"
+)
+
+// ClusterAuditPath is the route by which a node hands the leader a
+// record for the cluster's audit chain: POST, the nodes' token only.
+const ClusterAuditPath = "/cluster/v1/audit/append"
+
+// ClusterAuditAppliedHeader says, on a cluster node's audit export, the
+// raft index the node had applied: two nodes' exports at one index are
+// the same chain.
+const ClusterAuditAppliedHeader = "Knhk-Audit-Applied"
+
+// ClusterAudit is a cluster node's side of the cluster's audit chain.
+type ClusterAudit interface {
+	// Node names this node.
+	Node() string
+	// Append records rec in the cluster's chain with request id reqID
+	// (a retry with it appends once): proposed here on the leader,
+	// handed to the leader's ClusterAuditPath from a follower.
+	Append(ctx context.Context, reqID string, rec audit.Record) error
+	// Propose proposes rec to the log; the leader's only.
+	Propose(ctx context.Context, reqID string, rec audit.Record) error
+	// Chain returns the chain as this node applied it and the raft index
+	// it applied.
+	Chain() ([]audit.Record, uint64)
+}
+
+// AuditedCluster returns h with every call audited: those the cluster
+// decides in c's chain, the others in log; and the export route (of
+// c's chain) added.
+func (h *Host) AuditedCluster(log *audit.Log, c ClusterAudit) http.Handler {
+	return &auditFront{h: h, log: log, cluster: c}
+}
+
+// AuditedRoute returns next, a route a cluster node serves outside the
+// host (the cluster's tenant administration, with the nodes' token),
+// audited as AuditedCluster audits the host's calls.
+func (h *Host) AuditedRoute(log *audit.Log, c ClusterAudit, next http.Handler) http.Handler {
+	return &auditFront{h: h, log: log, cluster: c, next: next}
+}
+
+// clusterMethods are the API methods whose calls the cluster decides.
+var clusterMethods = map[string]bool{"Deploy": true, "StartCase": true, "SignalCase": true, "CancelCase": true}
+
+// clusterDecided says whether r is an action the cluster decides (its
+// record goes into the cluster's chain) rather than a read this node
+// answers.
+func clusterDecided(r *http.Request) bool {
+	switch p := r.URL.Path; {
+	case strings.HasPrefix(p, auth.ServicePath):
+		return clusterMethods[strings.TrimPrefix(p, auth.ServicePath)]
+	case p == ErasePath:
+		return true
+	case strings.HasPrefix(p, "/cluster/v1/"):
+		return r.Method != http.MethodGet && r.Method != http.MethodHead
+	}
+	return false
+}
+
+// forwardedByHeader marks a call a node forwarded to the leader
+// (server's and the cluster tenant admin's forwarding).
+const forwardedByHeader = "Knhk-Forwarded-By"
+
+// recordCluster records rec of call r: in the cluster's chain when the
+// cluster decides it, else (or when the chain cannot take it now) in
+// the node's own log, saying why.
+func (a *auditFront) recordCluster(r *http.Request, rec audit.Record) {
+	node := a.cluster.Node()
+	switch by := r.Header.Get(forwardedByHeader); {
+	case !clusterDecided(r):
+		rec.Detail = joinDetail(rec.Detail, "node-local: answered by node "+node)
+	case by != "":
+		rec.Detail = joinDetail(rec.Detail, fmt.Sprintf("node-local: forwarded by node %s, whose record is in the cluster's chain", by))
+	default:
+		rec.Time = time.Now().UTC().Format(time.RFC3339Nano)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		err := appendRetrying(ctx, a.cluster, rec)
+		cancel()
+		if err == nil {
+			return
+		}
+		a.h.opts.Logf("audit: the cluster's chain: %v", err)
+		rec.Detail = joinDetail(rec.Detail, fmt.Sprintf("node-local: node %s could not add it to the cluster's chain: %v", node, err))
+	}
+	if _, err := a.log.Append(rec); err != nil {
+		a.h.opts.Logf("audit: %v", err)
+	}
+}
+
+// appendRetrying appends rec to c's chain with one request id until it
+// is taken or ctx ends: a leader change in between is retried.
+func appendRetrying(ctx context.Context, c ClusterAudit, rec audit.Record) error {
+	var id [12]byte
+	rand.Read(id[:])
+	reqID := "audit-" + c.Node() + "-" + hex.EncodeToString(id[:])
+	for {
+		err := c.Append(ctx, reqID, rec)
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+func joinDetail(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + "; " + b
+}
+
+// ClusterAuditAppend is the body of a ClusterAuditPath call.
+type ClusterAuditAppend struct {
+	Req    string       `json:"req"`
+	Record audit.Record `json:"record"`
+}
+
+// serveClusterAppend answers a node's ClusterAuditPath call: the leader
+// proposes the record.
+func (h *Host) serveClusterAppend(w http.ResponseWriter, r *http.Request, c ClusterAudit) {
+	if !h.fromNode(r) {
+		server.WriteError(w, r, connect.CodeUnauthenticated, "adding to the cluster's audit chain needs the nodes' token")
+		return
+	}
+	if r.Method != http.MethodPost {
+		server.WriteError(w, r, connect.CodeInvalidArgument, "adding to the cluster's audit chain is a POST")
+		return
+	}
+	var q ClusterAuditAppend
+	dec := json.NewDecoder(io.LimitReader(r.Body, 1<<20))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&q); err != nil || q.Req == "" {
+		server.WriteError(w, r, connect.CodeInvalidArgument, fmt.Sprintf("not an audit record for the cluster's chain: %v", err))
+		return
+	}
+	if err := c.Propose(r.Context(), q.Req, q.Record); err != nil {
+		server.WriteError(w, r, connect.CodeUnavailable, err.Error())
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// serveClusterExport answers the audit export of a cluster node: the
+// cluster's chain as this node applied it.
+func (h *Host) serveClusterExport(w http.ResponseWriter, r *http.Request, c ClusterAudit) {
+	p, ok := h.admin(w, r, http.MethodGet, "the audit export is a GET", "export the audit log")
+	if !ok {
+		return
+	}
+	format := r.URL.Query().Get("format")
+	if format == "" {
+		format = "json"
+	}
+	o := audit.CollectOptions{Now: h.opts.Now}
+	if p.Tenant != auth.DefaultTenant {
+		o.Tenant = p.Tenant
+	}
+	recs, applied := c.Chain()
+	ev := audit.EvidenceOf(recs, "all tenants, the cluster's audit chain (reads are in each node's own log)", o)
+	var buf bytes.Buffer
+	if err := audit.Write(&buf, ev, format); err != nil {
+		server.WriteError(w, r, connect.CodeInvalidArgument, err.Error())
+		return
+	}
+	w.Header().Set("Content-Type", map[string]string{"json": "application/json", "csv": "text/csv", "html": "text/html; charset=utf-8"}[format])
+	w.Header().Set(ClusterAuditAppliedHeader, strconv.FormatUint(applied, 10))
+	w.Write(buf.Bytes())
+}
+
+// adminTargets returns the ids a cluster tenant administration call
+// names (its JSON body's op, tenant id, role, subject, serial, token
+// id), putting the body back; never a token or key.
+func adminTargets(r *http.Request) (op string, targets []string) {
+	if r.Body == nil || r.Method != http.MethodPost {
+		return "", nil
+	}
+	b, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	r.Body = readCloser{io.MultiReader(bytes.NewReader(b), r.Body), r.Body}
+	if err != nil {
+		return "", nil
+	}
+	var q map[string]any
+	if json.Unmarshal(b, &q) != nil {
+		return "", nil
+	}
+	op, _ = q["op"].(string)
+	for _, k := range []string{"id", "role", "subject", "serial", "jti", "tier"} {
+		if s, ok := q[k].(string); ok && s != "" {
+			name := k
+			if k == "id" {
+				name = "tenant"
+			}
+			targets = append(targets, name+"="+s)
+		}
+	}
+	return op, targets
+}
