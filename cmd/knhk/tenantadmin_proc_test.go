@@ -11,6 +11,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/knhk/knhk/runtime/cluster"
 )
@@ -76,6 +77,7 @@ func TestClusterTenantAdminProcesses(t *testing.T) {
 		t.Fatalf("create with a wrong token: %d %s", code, errb)
 	}
 	// Onboarding is one command, through any node.
+	began := time.Now()
 	acme := admin("create", "--server", n2.url, "--max-running", "5", "acme")
 	waitLong(t, "acme's group on three voters", func() bool {
 		st, ok := groupStatus(t, n3, "acme")
@@ -84,6 +86,7 @@ func TestClusterTenantAdminProcesses(t *testing.T) {
 	if code, out, errb := knhkEnv(t, dir, []string{"KNHK_TOKEN=" + acme}, "cluster", "--server", n3.url, "start", "a1", "--workflow", "Hold", "--input", `"a1"`); code != 0 {
 		t.Fatalf("acme's start through n3: %d %s %s", code, out, errb)
 	}
+	t.Logf("onboarding: from knhk tenant create to the tenant's first case on three voters: %v", time.Since(began).Round(time.Millisecond))
 	// A token issued through one node, revoked through another, is
 	// refused by every node.
 	code, viewer, errb := tenantRun([]string{"KNHK_TOKEN=" + clusterToken}, "token", "--server", n1.url, "--role", "viewer", "acme")
