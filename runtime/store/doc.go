@@ -65,9 +65,9 @@
 // per commit.
 //
 // The mark, not the file size, is where the active segment's records
-// end, so the segment may be longer: a background goroutine keeps it
-// written with zeros and synced up to [Options.PreallocBytes] past the
-// mark (prealloc.go), so that a commit overwrites allocated blocks and
+// end, so the segment may be longer: once a Store has made 32 commits,
+// a background goroutine keeps it written with zeros and synced up to
+// [Options.PreallocBytes] past the mark (prealloc.go), so that a commit overwrites allocated blocks and
 // its fdatasync flushes two pages of data instead of also committing the
 // file system's journal for the grown file. A frame never starts with a
 // zero length, so zeros after the mark are told from a dead writer's

@@ -48,6 +48,12 @@ const defaultPreallocBytes = 1 << 20
 // preparer's own sync.
 const preallocChunk = 256 << 10
 
+// preallocAfter is how many commits a Store makes before it starts
+// preparing: a short-lived one (a knhk run of a few steps) would pay
+// for a megabyte of zeros, their syncs and the cut at Close, and gain
+// little, while a server passes it in its first cases.
+const preallocAfter = 32
+
 // zeroChunk is what the preparer writes; it is never modified.
 var zeroChunk = make([]byte, preallocChunk)
 
@@ -76,9 +82,10 @@ func (s *Store) stopPreparer() {
 
 // kickPreparer wakes the preparer when less than half of
 // Options.PreallocBytes is prepared after end, the new acknowledged end
-// of segment seg. The caller holds s.mu. It never blocks.
+// of segment seg, once s has made preallocAfter commits. The caller
+// holds s.mu. It never blocks.
 func (s *Store) kickPreparer(seg Seq, end int64) {
-	if s.prepKick == nil {
+	if s.prepKick == nil || s.commits.Load() < preallocAfter {
 		return
 	}
 	if s.prepSeg == seg && (s.prepEnd-end >= s.opts.PreallocBytes/2 || s.prepEnd >= s.opts.SegmentBytes) {

@@ -459,3 +459,19 @@ func TestZeroedEndOfASealedSegmentIsDamage(t *testing.T) {
 		t.Fatalf("Check damage %v, want %s at %d", rep.Damage, sealed, off)
 	}
 }
+
+// TestShortLivedStoreDoesNotPrepare: a store that makes fewer than
+// preallocAfter commits (a short knhk run) writes no zeros at all.
+func TestShortLivedStoreDoesNotPrepare(t *testing.T) {
+	s := mustOpen(t, t.TempDir(), preallocOpts)
+	defer s.Close()
+	appendN(t, s, preallocAfter-2)
+	s.commitMu.Lock() // a preparer step, had one been kicked, is done or not begun
+	s.mu.Lock()
+	path, ack, kicked := s.segs[len(s.segs)-1].path, s.mark.size, len(s.prepKick)
+	s.mu.Unlock()
+	s.commitMu.Unlock()
+	if got := size(t, path); got != ack || kicked != 0 {
+		t.Fatalf("after %d commits the segment is %d bytes for %d acknowledged (kick pending: %d)", preallocAfter-2, got, ack, kicked)
+	}
+}
