@@ -162,6 +162,23 @@ func TestClusterAuditProcesses(t *testing.T) {
 			t.Fatalf("verify %s: %d %s %s", f, code, out, errb)
 		}
 	}
+	if code, out, _ := knhkEnv(t, dir, nil, "audit", "verify", "--evidence", "n2.json"); code != 0 || !strings.Contains(out, "head "+evs[0].Found.Head.String()) {
+		t.Fatalf("verify names no head: %s", out)
+	}
+	// acme's admin gets acme's records in clear, the others as digests
+	// of the same chain.
+	if code, _, errb := as(acme, "audit", "export", "--server", n1.url, "-o", "acme.json"); code != 0 {
+		t.Fatalf("acme's export: %s", errb)
+	}
+	mine := read("acme.json")
+	if !strings.Contains(mine.Scope, "tenant acme") || len(mine.Records) < len(evs[0].Records) || mine.Found.Problem != nil {
+		t.Fatalf("acme's export: scope %q, %d records, %v", mine.Scope, len(mine.Records), mine.Found.Problem)
+	}
+	for i, e := range mine.Records[:len(evs[0].Records)] {
+		if e.Hash != evs[0].Records[i].Hash || e.Record != nil && e.Record.Tenant != "acme" {
+			t.Fatalf("acme's export, record %d: %+v", i, e)
+		}
+	}
 	// A record changed in an export breaks the chain there.
 	b, _ := os.ReadFile(filepath.Join(dir, "n1.json"))
 	bad := strings.Replace(string(b), `"action": "knhk tenant create"`, `"action": "knhk tenant delete"`, 1)

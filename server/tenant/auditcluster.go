@@ -40,6 +40,9 @@ import (
 // record for the cluster's audit chain: POST, the nodes' token only.
 const ClusterAuditPath = "/cluster/v1/audit/append"
 
+// ClusterChainScope is in the scope of a cluster node's export.
+const ClusterChainScope = "the cluster's audit chain"
+
 // ClusterAuditAppliedHeader says, on a cluster node's audit export, the
 // raft index the node had applied: two nodes' exports at one index are
 // the same chain.
@@ -195,7 +198,7 @@ func (h *Host) serveClusterExport(w http.ResponseWriter, r *http.Request, c Clus
 		o.Tenant = p.Tenant
 	}
 	recs, applied := c.Chain()
-	ev := audit.EvidenceOf(recs, "all tenants, the cluster's audit chain (reads are in each node's own log)", o)
+	ev := audit.EvidenceOf(recs, "all tenants, "+ClusterChainScope+" (reads are in each node's own log)", o)
 	var buf bytes.Buffer
 	if err := audit.Write(&buf, ev, format); err != nil {
 		server.WriteError(w, r, connect.CodeInvalidArgument, err.Error())
