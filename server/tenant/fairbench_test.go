@@ -30,7 +30,9 @@ package tenant
 //     swings;
 //   - a warm-up (caches, the tenants' first files, connections) and,
 //     after each neighbour's block, a drain until its cases have ended,
-//     so no block pays for the one before it;
+//     so no block pays for the one before it; a limited neighbour's
+//     block starts from an empty bucket and its quiet cases once it has
+//     had a token's time, so it is at its limit while they run;
 //   - the neighbour's clients run in a process of their own, in a
 //     session of their own (fairproc_test.go), as a tenant's clients on
 //     their own machines would: in the server's process their CPU (as

@@ -91,8 +91,9 @@ func TestMaxRunning(t *testing.T) {
 
 // BenchmarkNoisyNeighbour measures tenant beta's p99 start-to-result
 // latency (StartCase then WaitCase over HTTP, its own connections)
-// alone and beside tenant acme starting cases from 8 goroutines as fast
-// as it may, in one process:
+// alone and beside tenant acme starting cases from 8 clients (in a
+// process of their own) as fast as it may, each block of it from an
+// empty bucket:
 //
 //   - rate10: acme at its quota, rate 10/s burst 2, 20 running,
 //     honouring the retry hint;
@@ -107,7 +108,7 @@ func TestMaxRunning(t *testing.T) {
 // why are in fairbench_test.go. KNHK_FAIR_SAMPLES sets the quiet cases
 // per condition (default 3,000).
 //
-//	go test ./server/tenant -run XXX -bench 'NoisyNeighbour$' -benchtime 1x -count 5
+//	go test ./server/tenant -run XXX -bench '^BenchmarkNoisyNeighbour$' -benchtime 1x -count 5
 func BenchmarkNoisyNeighbour(b *testing.B) {
 	const per = 40
 	f := newFixture(b, map[string]Quota{"acme": {Rate: 50, Burst: 10, MaxRunning: 20}})
