@@ -1,0 +1,169 @@
+package tenant
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"connectrpc.com/connect"
+
+	knhkv1 "github.com/knhk/knhk/api/knhk/v1"
+	"github.com/knhk/knhk/api/knhk/v1/knhkv1connect"
+	"github.com/knhk/knhk/runtime/audit"
+	"github.com/knhk/knhk/server/auth"
+)
+
+// fakeChain is a ClusterAudit that chains what it is given; its first
+// Append fails, as one during a leader change would.
+type fakeChain struct {
+	mu       sync.Mutex
+	recs     []audit.Record
+	reqs     map[string]bool
+	failed   bool
+	proposed int
+}
+
+func (c *fakeChain) Node() string { return "n9" }
+
+func (c *fakeChain) Append(ctx context.Context, reqID string, rec audit.Record) error {
+	c.mu.Lock()
+	if !c.failed {
+		c.failed = true
+		c.mu.Unlock()
+		return errors.New("no leader")
+	}
+	c.mu.Unlock()
+	return c.chain(reqID, rec)
+}
+
+func (c *fakeChain) Propose(ctx context.Context, reqID string, rec audit.Record) error {
+	c.mu.Lock()
+	c.proposed++
+	c.mu.Unlock()
+	return c.chain(reqID, rec)
+}
+
+func (c *fakeChain) chain(reqID string, rec audit.Record) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.reqs[reqID] {
+		return nil
+	}
+	c.reqs[reqID] = true
+	rec.Seq = uint64(len(c.recs))
+	if n := len(c.recs); n > 0 {
+		rec.Prev = c.recs[n-1].Hash
+	}
+	rec.Hash = rec.ComputeHash()
+	c.recs = append(c.recs, rec)
+	return nil
+}
+
+func (c *fakeChain) Chain() ([]audit.Record, uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]audit.Record(nil), c.recs...), uint64(len(c.recs))
+}
+
+// TestAuditCluster: a write goes into the cluster's chain (retried past
+// a failure), a read into the node's log saying so, a forwarded write
+// only into the node's log; the append route takes the nodes' token
+// only; the export is the chain's.
+func TestAuditCluster(t *testing.T) {
+	f := newFixtureWith(t, nil, func(o *Options) { o.NodeToken = "static-token" })
+	log, err := audit.Open(f.data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fc := &fakeChain{reqs: map[string]bool{}}
+	ts := httptest.NewServer(f.host.AuditedCluster(log, fc))
+	t.Cleanup(func() { ts.Close(); log.Close() })
+	ctx := context.Background()
+	admin := f.priv(auth.Principal{Subject: "alice", Tenant: "acme", Role: auth.RoleAdmin})
+	c := knhkv1connect.NewKnhkServiceClient(http.DefaultClient, ts.URL, connect.WithInterceptors(bearerInterceptor(admin)))
+	if _, err := c.Deploy(ctx, connect.NewRequest(&knhkv1.DeployRequest{Name: "two.knhk", Source: testSrc})); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.ListCases(ctx, connect.NewRequest(&knhkv1.ListCasesRequest{})); err != nil {
+		t.Fatal(err)
+	}
+	fwd := knhkv1connect.NewKnhkServiceClient(http.DefaultClient, ts.URL, connect.WithInterceptors(bearerInterceptor(admin), headerInterceptor(forwardedByHeader, "n1")))
+	if _, err := fwd.StartCase(ctx, connect.NewRequest(&knhkv1.StartCaseRequest{Workflow: "Inc", InputJson: "1"})); err != nil {
+		t.Fatal(err)
+	}
+	recs, _ := fc.Chain()
+	if len(recs) != 1 || !strings.HasSuffix(recs[0].Action, "/Deploy") || recs[0].Tenant != "acme" || recs[0].Subject != "alice" || recs[0].Result != audit.ResultOK || recs[0].Time == "" {
+		t.Fatalf("the cluster's chain: %+v", recs)
+	}
+	local, err := audit.ReadAll(f.data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var details []string
+	for _, r := range local {
+		details = append(details, r.Action+": "+r.Detail)
+	}
+	all := strings.Join(details, "\n")
+	if !strings.Contains(all, "ListCases: node-local: answered by node n9") || !strings.Contains(all, "StartCase: node-local: forwarded by node n1") || strings.Contains(all, "Deploy") {
+		t.Fatalf("the node's log:\n%s", all)
+	}
+
+	post := func(token, method, body string) int {
+		req, _ := http.NewRequest(method, ts.URL+ClusterAuditPath, strings.NewReader(body))
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	good := `{"req":"r1","record":{"seq":0,"time":"2026-01-01T00:00:00Z","tenant":"default","subject":"static","role":"admin","credential":"static","action":"knhk tenant create","remote":"x","result":"ok","prev":"` + strings.Repeat("0", 64) + `","hash":"` + strings.Repeat("0", 64) + `"}}`
+	for _, tc := range []struct {
+		token, method, body string
+		want                int
+	}{
+		{"", "POST", good, http.StatusUnauthorized},
+		{admin, "POST", good, http.StatusUnauthorized}, // a tenant admin is no node
+		{"static-token", "GET", "", http.StatusBadRequest},
+		{"static-token", "POST", `{"req":"r1","record":{},"extra":1}`, http.StatusBadRequest},
+		{"static-token", "POST", `{"record":{}}`, http.StatusBadRequest},
+		{"static-token", "POST", good, http.StatusNoContent},
+	} {
+		if got := post(tc.token, tc.method, tc.body); got != tc.want {
+			t.Errorf("%s %s with %q: %d, want %d", tc.method, tc.body, tc.token, got, tc.want)
+		}
+	}
+	if fc.proposed != 1 {
+		t.Fatalf("%d proposed, want 1", fc.proposed)
+	}
+
+	code, body := exportAs(t, ts.URL, "static-token", "json")
+	ev, err := audit.DecodeEvidence([]byte(body))
+	if code != http.StatusOK || err != nil {
+		t.Fatalf("export: %d %v %s", code, err, body)
+	}
+	if len(ev.Records) != 2 || ev.Found.Problem != nil || !strings.Contains(ev.Scope, ClusterChainScope) || ev.Records[1].Record.Action != "knhk tenant create" {
+		t.Fatalf("the export: %+v", ev)
+	}
+	viewer := f.priv(auth.Principal{Subject: "victor", Tenant: "acme", Role: auth.RoleViewer})
+	if code, body := exportAs(t, ts.URL, viewer, "json"); code != http.StatusForbidden || !strings.Contains(body, "needs admin") {
+		t.Fatalf("a viewer's export: %d %s", code, body)
+	}
+}
+
+// headerInterceptor sets a header on every unary call.
+func headerInterceptor(name, value string) connect.Interceptor {
+	return connect.UnaryInterceptorFunc(func(next connect.UnaryFunc) connect.UnaryFunc {
+		return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
+			req.Header().Set(name, value)
+			return next(ctx, req)
+		}
+	})
+}
