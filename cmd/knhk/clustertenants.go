@@ -427,30 +427,6 @@ func withUsage(h http.Handler, n *cluster.Node, token string) http.Handler {
 	})
 }
 
-// serveUsage answers the usage of ?month= (default this month) of n's
-// log, as this node's replica holds it, for tenant.
-func serveUsage(w http.ResponseWriter, r *http.Request, n *cluster.Node, tenant string) {
-	month := r.URL.Query().Get("month")
-	if month == "" {
-		month = cluster.UsageMonth(time.Now().UnixNano())
-	}
-	if _, err := time.Parse("2006-01", month); err != nil {
-		http.Error(w, fmt.Sprintf("month %q: want YYYY-MM", month), http.StatusBadRequest)
-		return
-	}
-	u, err := n.FSM().Usage(month)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(struct {
-		Tenant string `json:"tenant"`
-		Node   string `json:"node"`
-		cluster.Usage
-	}{tenant, n.ID(), u})
-}
-
 // Running counts the tenant's cases that have not ended (the FSM counts
 // them without listing them: the MaxRunning quota asks on every start).
 func (g *tenantGroup) Running() int { return g.n.FSM().Running() }

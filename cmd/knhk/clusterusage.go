@@ -11,8 +11,11 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -33,7 +36,8 @@ type clusterUsage struct {
 // are metered in each node's own ledger, not in the log.
 func (u *clusterUsage) meterUsage() meter.Usage {
 	return meter.Usage{Version: meter.Version, Month: u.Month, Cases: u.Cases, Transitions: u.Transitions, Events: u.Events,
-		TaskTimeNS: u.TaskTimeNS, StorageBytes: u.StorageBytes, FirstSeq: u.FirstIndex, LastSeq: u.LastIndex, Digest: u.Digest}
+		TaskTimeNS: u.TaskTimeNS, StorageBytes: u.StorageBytes, FirstSeq: u.FirstIndex, LastSeq: u.LastIndex, Digest: u.Digest,
+		AppliedIndex: u.Applied}
 }
 
 // reportTenant is the tenant a report of u names: none for the
@@ -45,15 +49,24 @@ func (u *clusterUsage) reportTenant() string {
 	return u.Tenant
 }
 
+// usageWait is how long a node waits to apply a report's raft index
+// before it answers that it is behind (the CLI waits a little longer).
+const usageWait = 30 * time.Second
+
 // countClusterMonth asks the node at server for month of the log of the
-// tenant the caller's token (credentials.go) is for.
-func countClusterMonth(server, month string) (*clusterUsage, error) {
+// tenant the caller's token (credentials.go) is for, as of raft index
+// at (0: all the node has applied).
+func countClusterMonth(server, month string, at uint64) (*clusterUsage, error) {
 	if !strings.Contains(server, "://") {
 		server = "http://" + server
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), usageWait+30*time.Second)
 	defer cancel()
-	code, body, err := clusterCall(ctx, http.MethodGet, server, usagePath+"?month="+month, nil)
+	q := url.Values{"month": {month}}
+	if at != 0 {
+		q.Set("at", strconv.FormatUint(at, 10))
+	}
+	code, body, err := clusterCall(ctx, http.MethodGet, server, usagePath+"?"+q.Encode(), nil)
 	if err != nil {
 		return nil, fmt.Errorf("usage from %s: %w", server, err)
 	}
@@ -65,7 +78,7 @@ func countClusterMonth(server, month string) (*clusterUsage, error) {
 		return nil, fmt.Errorf("usage from %s: %s", server, errorText(body))
 	}
 	var u clusterUsage
-	if err := json.Unmarshal([]byte(body), &u); err != nil || u.Month != month || u.Tenant == "" {
+	if err := json.Unmarshal([]byte(body), &u); err != nil || u.Month != month || u.Tenant == "" || at != 0 && u.Applied != at {
 		return nil, fmt.Errorf("usage from %s: not a usage answer for %s: %.200s", server, month, body)
 	}
 	return &u, nil
@@ -83,4 +96,55 @@ func tenantMismatch(want string, exact bool, got *clusterUsage) error {
 		return fmt.Errorf("the report is of the cluster's own cases (no tenant), but the token reads tenant %s's log on node %s (KNHK_TOKEN: use the cluster's --token-file token)", got.Tenant, got.Node)
 	}
 	return fmt.Errorf("the report is for tenant %s, but the token reads tenant %s's log on node %s (KNHK_TOKEN: use %s's token)", want, got.Tenant, got.Node, want)
+}
+
+// serveUsage answers the usage of ?month= (default this month) of n's
+// log, as this node's replica holds it, for tenant. With ?at=N (a
+// report's applied_index) it first waits, up to usageWait, until the
+// replica has applied raft index N, then counts only the entries up to
+// N: what the replica that made the report counted, whichever node
+// that was and however far the log has moved on since. An N beyond the
+// log is a bad request; a node that cannot catch up in time says how
+// far it got.
+func serveUsage(w http.ResponseWriter, r *http.Request, n *cluster.Node, tenant string) {
+	q := r.URL.Query()
+	month := q.Get("month")
+	if month == "" {
+		month = cluster.UsageMonth(time.Now().UnixNano())
+	}
+	if _, err := time.Parse("2006-01", month); err != nil {
+		http.Error(w, fmt.Sprintf("month %q: want YYYY-MM", month), http.StatusBadRequest)
+		return
+	}
+	var at uint64
+	if s := q.Get("at"); s != "" {
+		v, err := strconv.ParseUint(s, 10, 64)
+		if err != nil || v == 0 {
+			http.Error(w, fmt.Sprintf("at %q: want a raft index (a positive integer)", s), http.StatusBadRequest)
+			return
+		}
+		at = v
+		ctx, cancel := context.WithTimeout(r.Context(), usageWait)
+		err = n.WaitApplied(ctx, at, 3*time.Second)
+		cancel()
+		switch {
+		case errors.Is(err, cluster.ErrBeyondLog):
+			http.Error(w, fmt.Sprintf("tenant %s: the report's applied_index is %v", tenant, err), http.StatusBadRequest)
+			return
+		case err != nil:
+			http.Error(w, fmt.Sprintf("tenant %s: the report was counted at %v", tenant, err), http.StatusServiceUnavailable)
+			return
+		}
+	}
+	u, err := n.FSM().UsageAt(month, at)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(struct {
+		Tenant string `json:"tenant"`
+		Node   string `json:"node"`
+		cluster.Usage
+	}{tenant, n.ID(), u})
 }

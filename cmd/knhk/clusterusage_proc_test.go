@@ -2,8 +2,10 @@
 // of knhk serve --node --tenants as processes on loopback, two nodes
 // each: a signed usage report of a tenant's month made from one node
 // verifies offline and reconciles exactly with the tenant's replicated
-// log on the other (a tampered report, another key, another tenant's
-// token or a month that moved on are each refused, naming why); a
+// log on the other, at the raft index it was counted at, even once the
+// log has moved on (a tampered report, another key, another tenant's
+// token, counts the log does not hold or an index beyond the log are
+// each refused, naming why); a
 // tenant with a trust directory deploys only signed programs; and a
 // request captured on one node is refused when replayed to the other.
 
@@ -23,6 +25,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/knhk/knhk/runtime/meter"
 )
 
 // twoNodeTenants starts a two-node cluster with --tenants in dir (its
@@ -59,6 +63,34 @@ func tenantNodes(t *testing.T, dir string, n int, ids ...string) (procs map[stri
 		})
 	}
 	return procs, stop
+}
+
+// resignReport writes to out the usage report in, edited by edit and
+// signed again with dir's operator.key: a report the operator signed
+// that the log may not hold. It returns out.
+func resignReport(t *testing.T, dir, in, out string, edit func(*meter.Usage)) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := meter.Parse(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := readPrivateKey(filepath.Join(dir, "operator.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := r.Usage
+	edit(&u)
+	if b, err = meter.Sign(k, u); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, out), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 // tamperReport rewrites old to new inside the signed JSON of the usage
@@ -109,29 +141,28 @@ func TestClusterUsageReportProcesses(t *testing.T) {
 	if code, _, errb := as(acme, "cluster", "--server", procs["n1"].url, "start", "a2", "--workflow", "Hold", "--input", `"a2"`); code != 0 {
 		t.Fatalf("acme's second start: %s", errb)
 	}
-	// The nodes agree once both applied the same entries.
-	same := func() bool {
-		a, _ := procs["n1"].get(t, usagePath, acme)
-		_, b1 := procs["n1"].get(t, usagePath, acme)
-		_, b2 := procs["n2"].get(t, usagePath, acme)
-		strip := func(s string) string { return s[strings.Index(s, `"month"`):] }
-		return a == 200 && strings.Contains(b1, `"cases":2`) && strip(b1) == strip(b2)
-	}
-	waitLong(t, "the same usage of acme on both nodes", same)
+	// The report is made from n1 as soon as n1 has applied acme's second
+	// start, and verified at n2 at once, which may not have applied it
+	// yet: the report names the raft index it was counted at, and n2
+	// waits until it has applied that index.
+	waitLong(t, "acme's second case on n1", func() bool {
+		_, b := procs["n1"].get(t, usagePath, acme)
+		return strings.Contains(b, `"cases":2`)
+	})
 
 	// The report, made from n1's replica with acme's token, names acme.
 	if code, _, errb := as(acme, "usage", "report", "--key", "operator.key", "--customer", "acme-inc", "--server", procs["n1"].url, "-o", "acme.usage"); code != 0 {
 		t.Fatalf("usage report --server: %s", errb)
 	}
+	// Reconciled with acme's log as n2 holds it.
+	code, out, errb := as(acme, "usage", "verify", "--trust", "operator.key.pub", "--server", procs["n2"].url, "acme.usage")
+	if code != 0 || !strings.Contains(out, "reconciled with the replicated log at "+procs["n2"].url) || !strings.Contains(out, "counted at:    raft index ") {
+		t.Fatalf("verify --server n2: %d %q %q", code, out, errb)
+	}
 	// Offline: the signature, nothing else.
-	code, out, errb := knhkProc(t, dir, "usage", "verify", "--trust", "operator.key.pub", "acme.usage")
+	code, out, errb = knhkProc(t, dir, "usage", "verify", "--trust", "operator.key.pub", "acme.usage")
 	if code != 0 || !strings.Contains(out, "tenant:        acme") || !strings.Contains(out, "cases:         2") || strings.Contains(out, "reconciled") {
 		t.Fatalf("offline verify: %d %q %q", code, out, errb)
-	}
-	// Reconciled with acme's log as n2 holds it.
-	code, out, errb = as(acme, "usage", "verify", "--trust", "operator.key.pub", "--server", procs["n2"].url, "acme.usage")
-	if code != 0 || !strings.Contains(out, "reconciled with the replicated log at "+procs["n2"].url) {
-		t.Fatalf("verify --server n2: %d %q %q", code, out, errb)
 	}
 
 	// A report claiming fewer cases than it was signed with.
@@ -170,8 +201,9 @@ func TestClusterUsageReportProcesses(t *testing.T) {
 	if code, _, errb := knhkProc(t, dir, "usage", "verify", "--trust", "operator.key.pub", "--server", procs["n1"].url, "acme.usage"); code == 0 || !strings.Contains(errb, "usage from") {
 		t.Fatalf("verify --server without a token: %d %q", code, errb)
 	}
-	// acme's log moves on: the old report no longer reconciles, naming
-	// the fields.
+	// acme's log moves on within the month: the report still reconciles
+	// on either node, counted as of its raft index, while a new report
+	// counts the third case.
 	if code, _, errb := as(acme, "cluster", "--server", procs["n2"].url, "start", "a3", "--workflow", "Hold", "--input", `"a3"`); code != 0 {
 		t.Fatalf("acme's third start: %s", errb)
 	}
@@ -179,9 +211,34 @@ func TestClusterUsageReportProcesses(t *testing.T) {
 		_, b := procs["n1"].get(t, usagePath, acme)
 		return strings.Contains(b, `"cases":3`)
 	})
-	code, _, errb = as(acme, "usage", "verify", "--trust", "operator.key.pub", "--server", procs["n1"].url, "acme.usage")
-	if code == 0 || !strings.Contains(errb, "does not reconcile") || !strings.Contains(errb, "cases: report 2, log 3") {
-		t.Fatalf("verify after a new case: %d %q", code, errb)
+	for _, n := range []string{"n1", "n2"} {
+		if code, out, errb := as(acme, "usage", "verify", "--trust", "operator.key.pub", "--server", procs[n].url, "acme.usage"); code != 0 || !strings.Contains(out, "cases:         2") {
+			t.Fatalf("verify on %s after a new case: %d %q %q", n, code, out, errb)
+		}
+	}
+	if code, _, errb := as(acme, "usage", "report", "--key", "operator.key", "--customer", "acme-inc", "--server", procs["n2"].url, "-o", "acme3.usage"); code != 0 {
+		t.Fatalf("the second report: %s", errb)
+	}
+	if code, out, errb := as(acme, "usage", "verify", "--trust", "operator.key.pub", "--server", procs["n1"].url, "acme3.usage"); code != 0 || !strings.Contains(out, "cases:         3") {
+		t.Fatalf("the second report, verified on n1: %d %q %q", code, out, errb)
+	}
+	// A report signed by the operator's key whose counts the log does
+	// not hold at its index does not reconcile, naming the field.
+	forged := resignReport(t, dir, "acme.usage", "forged.usage", func(u *meter.Usage) { u.Cases++ })
+	if code, _, errb := as(acme, "usage", "verify", "--trust", "operator.key.pub", "--server", procs["n2"].url, forged); code == 0 || !strings.Contains(errb, "does not reconcile") || !strings.Contains(errb, "cases: report 3, log 2") {
+		t.Fatalf("a report with one case too many: %d %q", code, errb)
+	}
+	// A report counted at an index beyond the log: refused by either
+	// node (leader or follower) as such, not waited on for ever.
+	beyond := resignReport(t, dir, "acme.usage", "beyond.usage", func(u *meter.Usage) { u.AppliedIndex += 1 << 40 })
+	for _, n := range []string{"n1", "n2"} {
+		if code, _, errb := as(acme, "usage", "verify", "--trust", "operator.key.pub", "--server", procs[n].url, beyond); code == 0 || !strings.Contains(errb, "beyond the cluster's log") {
+			t.Fatalf("a report beyond the log, on %s: %d %q", n, code, errb)
+		}
+	}
+	// A cluster's report is not reconciled with a data directory.
+	if code, _, errb := knhkProc(t, dir, "usage", "verify", "--trust", "operator.key.pub", "--data", "d-n1", "acme.usage"); code == 0 || !strings.Contains(errb, "reconcile it with --server NODE") {
+		t.Fatalf("a cluster's report against --data: %d %q", code, errb)
 	}
 	if code, _, errb := knhkProc(t, dir, "usage", "report", "--key", "operator.key", "--customer", "c", "--server", procs["n1"].url, "--data", "d-n1"); code != 1 || !strings.Contains(errb, "not both") {
 		t.Fatalf("--server with --data: %d %q", code, errb)

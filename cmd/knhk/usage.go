@@ -40,10 +40,14 @@ month is counted from the cluster's replicated log instead, as the
 node answers it (GET /cluster/v1/usage): with serve --tenants, the log
 of the tenant whose token the CLI sends ($KNHK_TOKEN, credentials as
 for --server elsewhere). The record sequence numbers are raft indexes;
-every node that applied the same entries counts the same. Verify
---server recounts the month at that node (any node of the cluster) and
-reconciles the report with it, and refuses a token of another tenant
-than the report's. Accelerator time is metered in each node's own
+every node that applied the same entries counts the same. The report
+records the raft index of the tenant's group it was counted at
+(applied_index). Verify --server recounts the month at that node (any
+node of the cluster, leader or follower) exactly as of that index: the
+node first waits (up to 30 seconds) until it has applied it, then counts
+only the entries up to it, so a report of a month still open reconciles
+however far the log has moved on. An index beyond the cluster's log is
+refused, as is a token of another tenant than the report's. Accelerator time is metered in each node's own
 ledger, not in the log, and is not in a cluster's report.
 `,
 	setup: func(fs *flag.FlagSet) func(*env, []string) int {
@@ -143,17 +147,30 @@ func (src usageSource) where() string {
 // count counts month at src; tenant, when not empty (or exact), must
 // be the tenant whose log a cluster node answers for (tenantMismatch).
 // It returns the tenant counted (tenant, for a data directory).
-func (src usageSource) count(month, tenant string, exact bool) (meter.Usage, string, error) {
+func (src usageSource) count(month, tenant string, exact bool, at uint64) (meter.Usage, string, error) {
 	if src.server == "" {
+		if at != 0 {
+			return meter.Usage{}, "", fmt.Errorf("the report was counted at raft index %d of a cluster's log: reconcile it with --server NODE, not a data directory", at)
+		}
 		u, err := countMonth(src.data, month)
 		return u, tenant, err
 	}
-	cu, err := countClusterMonth(src.server, month)
+	// The tenant first: a report's index is an index of its tenant's
+	// group, not of the log the token reads.
+	cu, err := countClusterMonth(src.server, month, 0)
 	if err != nil {
 		return meter.Usage{}, "", err
 	}
 	if err := tenantMismatch(tenant, exact, cu); err != nil {
 		return meter.Usage{}, "", err
+	}
+	if at != 0 {
+		if cu, err = countClusterMonth(src.server, month, at); err != nil {
+			return meter.Usage{}, "", err
+		}
+		if err := tenantMismatch(tenant, exact, cu); err != nil {
+			return meter.Usage{}, "", err
+		}
 	}
 	return cu.meterUsage(), cu.reportTenant(), nil
 }
@@ -180,7 +197,7 @@ func runUsageReport(e *env, keyPath, customer, tenant, lic, month string, src us
 		fmt.Fprintf(e.stderr, "knhk: %v\n", err)
 		return exitUser
 	}
-	u, counted, err := src.count(month, tenant, false)
+	u, counted, err := src.count(month, tenant, false, 0)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "knhk: %v\n", err)
 		return exitUser
@@ -222,7 +239,7 @@ func runUsageVerify(e *env, trust string, policy sign.Policy, src usageSource, f
 	}
 	reconciled := ""
 	if src.data != "" || src.server != "" {
-		u, _, err := src.count(r.Month, r.Tenant, true)
+		u, _, err := src.count(r.Month, r.Tenant, true, r.AppliedIndex)
 		if err == nil {
 			err = r.Reconcile(u)
 		}
@@ -239,5 +256,8 @@ func runUsageVerify(e *env, trust string, policy sign.Policy, src usageSource, f
 	}
 	fmt.Fprintf(e.stdout, "month:         %s\ncases:         %d\ntransitions:   %d\nevents:        %d\ntask time:     %v\naccelerator:   %v in %d calls\nstorage bytes: %d\nrecords:       %d..%d\ndigest:        %s\n",
 		u.Month, u.Cases, u.Transitions, u.Events, time.Duration(u.TaskTimeNS), time.Duration(u.AcceleratorNS), u.AcceleratorCalls, u.StorageBytes, u.FirstSeq, u.LastSeq, u.Digest)
+	if u.AppliedIndex != 0 {
+		fmt.Fprintf(e.stdout, "counted at:    raft index %d\n", u.AppliedIndex)
+	}
 	return exitOK
 }

@@ -7,11 +7,14 @@
 package cluster
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"sync"
 	"time"
 
+	"github.com/hashicorp/raft"
 	"github.com/knhk/knhk/runtime/engine"
 	"github.com/knhk/knhk/runtime/meter"
 	"github.com/knhk/knhk/runtime/store"
@@ -67,7 +70,15 @@ func UsageMonth(ns int64) string { return time.Unix(0, ns).UTC().Format("2006-01
 // Usage counts month from the events the FSM holds, with the task time
 // and the digest (runtime/meter's CountRecords). It walks every event;
 // a licence check uses a [Meter] instead.
-func (f *FSM) Usage(month string) (Usage, error) {
+func (f *FSM) Usage(month string) (Usage, error) { return f.UsageAt(month, 0) }
+
+// UsageAt is Usage as of raft index at: only the events of entries up
+// to at are counted, and Applied is at. So a report counted at one
+// replica's applied index is recounted exactly by any replica that has
+// applied at least that far, even while the month is still open and
+// the log has moved on. at 0 counts every event applied; an at beyond
+// the FSM's applied index is refused (see [Node.WaitApplied]).
+func (f *FSM) UsageAt(month string, at uint64) (Usage, error) {
 	type ev struct {
 		idx  uint64
 		id   string
@@ -75,10 +86,19 @@ func (f *FSM) Usage(month string) (Usage, error) {
 	}
 	f.mu.RLock()
 	applied := f.applied
+	if at > applied {
+		f.mu.RUnlock()
+		return Usage{}, fmt.Errorf("%w: raft index %d, applied %d", ErrNotApplied, at, applied)
+	}
+	if at != 0 {
+		applied = at
+	}
 	var evs []ev
 	for id, r := range f.cases {
 		for _, e := range r.evs {
-			evs = append(evs, ev{e.Index, id, e.Data})
+			if e.Index <= applied {
+				evs = append(evs, ev{e.Index, id, e.Data})
+			}
 		}
 	}
 	f.mu.RUnlock()
@@ -166,4 +186,44 @@ func (m *Meter) Month(month string) (Usage, error) {
 	}
 	u.Applied = f.applied
 	return u, nil
+}
+
+// ErrNotApplied is a raft index this replica has not applied.
+var ErrNotApplied = errors.New("this replica has not applied the entry")
+
+// ErrBeyondLog is a raft index no entry of the cluster's log has yet:
+// a report of another cluster or group, or one whose index was edited.
+var ErrBeyondLog = errors.New("beyond the cluster's log")
+
+// WaitApplied waits until n's FSM has applied raft index at, so that
+// FSM.UsageAt(month, at) counts exactly what the replica that made a
+// report counted. A leader answers ErrBeyondLog at once when its log
+// does not reach at; a follower in touch with its leader does so once
+// at has stayed beyond the commit index the leader told it for settle
+// (its commit index trails the leader's by a heartbeat); otherwise it
+// waits until ctx ends and says how far it got.
+func (n *Node) WaitApplied(ctx context.Context, at uint64, settle time.Duration) error {
+	start := time.Now()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		changed := n.fsm.Changed()
+		applied, _ := n.fsm.Applied()
+		if applied >= at {
+			return nil
+		}
+		last, commit := n.r.LastIndex(), n.r.CommitIndex()
+		if n.r.State() == raft.Leader && at > last {
+			return fmt.Errorf("%w: raft index %d, and the log of %s (its leader) ends at %d", ErrBeyondLog, at, n.cfg.ID, last)
+		}
+		if lc := n.r.LastContact(); at > commit && !lc.IsZero() && time.Since(lc) < settle && time.Since(start) > settle {
+			return fmt.Errorf("%w: raft index %d, and the leader has committed up to %d (as %s last heard %v ago)", ErrBeyondLog, at, commit, n.cfg.ID, time.Since(lc).Round(time.Millisecond))
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%w: raft index %d; %s applied up to %d before %v (committed %d, its log ends at %d): is it cut off from the leader?", ErrNotApplied, at, n.cfg.ID, applied, context.Cause(ctx), commit, last)
+		case <-changed:
+		case <-tick.C:
+		}
+	}
 }

@@ -53,6 +53,12 @@ type Usage struct {
 	// case id, kind and payload, each preceded by its length (4 bytes,
 	// big-endian). It binds the counts to exactly those records.
 	Digest string `json:"digest"`
+	// AppliedIndex is, for a raft cluster's report (knhk usage report
+	// --server), the raft index of the tenant's group the month was
+	// counted at: the records are those of entries up to it, so any
+	// node that applied it recounts the report exactly, even while the
+	// month is open. 0 (absent) for a single server's log.
+	AppliedIndex uint64 `json:"applied_index,omitempty"`
 }
 
 // Version is the version of the usage report this package writes and

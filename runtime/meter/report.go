@@ -66,6 +66,8 @@ func (u *Usage) check() error {
 		return fmt.Errorf("usage report counts more cases (%d) or transitions (%d) than events (%d)", u.Cases, u.Transitions, u.Events)
 	case u.FirstSeq > u.LastSeq:
 		return fmt.Errorf("usage report's first sequence number %d is after its last %d", u.FirstSeq, u.LastSeq)
+	case u.AppliedIndex != 0 && u.LastSeq > u.AppliedIndex:
+		return fmt.Errorf("usage report's last sequence number %d is after the raft index %d it was counted at", u.LastSeq, u.AppliedIndex)
 	}
 	return nil
 }
