@@ -3,6 +3,7 @@ package tenant
 import (
 	"context"
 	"errors"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 
 	knhkv1 "github.com/knhk/knhk/api/knhk/v1"
 	"github.com/knhk/knhk/api/knhk/v1/knhkv1connect"
+	"github.com/knhk/knhk/runtime/audit"
 	"github.com/knhk/knhk/server"
 	"github.com/knhk/knhk/server/auth"
 )
@@ -109,9 +111,31 @@ func TestMaxRunning(t *testing.T) {
 // per condition (default 3,000).
 //
 //	go test ./server/tenant -run XXX -bench '^BenchmarkNoisyNeighbour$' -benchtime 1x -count 5
-func BenchmarkNoisyNeighbour(b *testing.B) {
+func BenchmarkNoisyNeighbour(b *testing.B) { noisyNeighbour(b, false) }
+
+// BenchmarkNoisyNeighbourAudited is BenchmarkNoisyNeighbour through the
+// audited front, as knhk serve --tenants serves: every call, the
+// neighbour's refused ones too, is read, decoded and recorded durably
+// in the one audit log of the server's tenants before it is answered.
+//
+//	go test ./server/tenant -run XXX -bench NoisyNeighbourAudited -benchtime 1x -count 5
+func BenchmarkNoisyNeighbourAudited(b *testing.B) { noisyNeighbour(b, true) }
+
+func noisyNeighbour(b *testing.B, audited bool) {
 	const per = 40
 	f := newFixture(b, map[string]Quota{"acme": {Rate: 50, Burst: 10, MaxRunning: 20}})
+	if audited {
+		log, err := audit.Open(f.data)
+		if err != nil {
+			b.Fatal(err)
+		}
+		ts := httptest.NewServer(f.host.Audited(log))
+		b.Cleanup(func() {
+			ts.Close()
+			log.Close()
+		})
+		f.url = ts.URL
+	}
 	quiet := ownClient(f.url, f.priv(auth.Principal{Subject: "q", Tenant: "beta", Role: auth.RoleAdmin}), 4)
 	noisyTok := f.priv(auth.Principal{Subject: "n", Tenant: "acme", Role: auth.RoleAdmin})
 	noisy := ownClient(f.url, noisyTok, 2)
@@ -166,7 +190,11 @@ func BenchmarkNoisyNeighbour(b *testing.B) {
 		}}
 	b.ResetTimer()
 	for range b.N {
-		fb.measure("single server")
+		label := "single server"
+		if audited {
+			label += ", audited"
+		}
+		fb.measure(label)
 	}
 }
 
