@@ -226,6 +226,7 @@ func runClusterServe(e *env, o *serveOptions, c *clusterServeOptions, args []str
 		Transport:  trans,                                              // nil without --tenants: the node listens itself
 		AdmitStart: gate.admitStart(), AdmitDeploy: gate.admitDeploy(), // --license: the leader decides
 		VerifyDeploy: verifyDeploy, // --trust: the leader and every replica check
+		Accel:        acc.m,        // kernel time into the log with its commands (runtime/cluster meter.go)
 		WorkerFor: func(p *ir.Program) engine.Worker {
 			return m.Worker(worker.New(p, worker.Options{DataDir: o.data, BaseDir: filepath.Dir(args[0]), Log: lines, Queue: q}))
 		},

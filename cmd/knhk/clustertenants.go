@@ -351,6 +351,7 @@ func openTenantGroup(cfg clusterTenantsConfig, id string, admit func(string) (fu
 		Compile: server.ClusterCompile, Transport: tr, Voters: cfg.c.voters, LogOutput: cfg.lines,
 		Prober:     cfg.sec.StatusProber(groupStatusPrefix+id+"/status", "tenant "+id),
 		AdmitStart: admitStart, AdmitDeploy: admitDeploy, AtRest: atRest, VerifyDeploy: verifyDeploy,
+		Accel: acc.m, // the tenant's kernel time into its group's log (runtime/cluster meter.go)
 	})
 	if err != nil {
 		tr.Close()

@@ -32,12 +32,12 @@ type clusterUsage struct {
 }
 
 // meterUsage is u as runtime/meter counts a log: the raft indexes are
-// the sequence numbers. The accelerator fields stay zero: kernel calls
-// are metered in each node's own ledger, not in the log.
+// the sequence numbers. The accelerator fields are what the log's
+// commands carried (runtime/cluster's meter.go), not a node's ledger.
 func (u *clusterUsage) meterUsage() meter.Usage {
 	return meter.Usage{Version: meter.Version, Month: u.Month, Cases: u.Cases, Transitions: u.Transitions, Events: u.Events,
 		TaskTimeNS: u.TaskTimeNS, StorageBytes: u.StorageBytes, FirstSeq: u.FirstIndex, LastSeq: u.LastIndex, Digest: u.Digest,
-		AppliedIndex: u.Applied}
+		AcceleratorNS: u.AcceleratorNS, AcceleratorCalls: u.AcceleratorCalls, AppliedIndex: u.Applied}
 }
 
 // reportTenant is the tenant a report of u names: none for the

@@ -28,10 +28,13 @@ const (
 	OpTenant
 	// OpAudit appends Audit to the cluster's audit chain (audit.go).
 	OpAudit
+	// OpMeter carries only Accel: accelerator time no other command
+	// took (meter.go).
+	OpMeter
 	numOps
 )
 
-var opNames = [...]string{"invalid", "event", "member", "deploy", "tenant", "audit"}
+var opNames = [...]string{"invalid", "event", "member", "deploy", "tenant", "audit", "meter"}
 
 func (o Op) String() string {
 	if o < numOps {
@@ -71,6 +74,11 @@ type Command struct {
 	Nonce *Nonce `json:"nonce,omitempty"`
 	// Audit is an OpAudit's record, chained by every replica (audit.go).
 	Audit *AuditRecord `json:"audit,omitempty"`
+	// Accel is the accelerator time the proposer's kernel calls took
+	// since its last command carried any, by month; any command may
+	// carry it, and every replica counts it (meter.go). Absent in an
+	// entry written before it existed: no time.
+	Accel []AccelUse `json:"accel,omitempty"`
 }
 
 // Member is what the cluster knows of a node beyond raft's
@@ -150,8 +158,15 @@ func DecodeCommand(b []byte) (*Command, error) {
 		if err := checkAudit(c.Audit); err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrBadCommand, err)
 		}
+	case OpMeter:
+		if len(c.Accel) == 0 {
+			return nil, fmt.Errorf("%w: meter command without accelerator time", ErrBadCommand)
+		}
 	default:
 		return nil, fmt.Errorf("%w: unknown op %s", ErrBadCommand, c.Op)
+	}
+	if err := checkAccel(c.Accel); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBadCommand, err)
 	}
 	return &c, nil
 }

@@ -97,6 +97,8 @@ type FSM struct {
 	ten tenancyState
 	// aud is the cluster's audit chain (audit.go).
 	aud auditChain
+	// acc is the accelerator time the log carried (meter.go).
+	acc accelLog
 }
 
 // NewFSM returns an empty FSM for the program of m, whose hash is prog.
@@ -132,6 +134,7 @@ func (f *FSM) Apply(l *raft.Log) any {
 		f.broken = fmt.Errorf("%w: the log holds commands of program %s, this node runs %s", ErrProgram, short(c.Program), short(f.prog))
 		return &Result{Index: l.Index, Err: f.broken}
 	}
+	f.acc.add(c.Accel, l.Index) // spent whatever the command's outcome (meter.go)
 	if err := f.useNonce(c.Nonce); err != nil {
 		return &Result{Index: l.Index, Err: err}
 	}
@@ -169,6 +172,8 @@ func (f *FSM) apply(c *Command, index uint64) error {
 		return f.applyTenancy(c.Tenancy, index)
 	case OpAudit:
 		return f.applyAudit(c.Audit, index)
+	case OpMeter:
+		return nil // its Accel is counted in Apply
 	case OpEvent:
 		r := f.cases[c.Case]
 		var n uint64

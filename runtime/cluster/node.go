@@ -97,6 +97,9 @@ type Config struct {
 	// the leader asks it before proposing a deploy and every replica
 	// before compiling one from the log (deploy.go's DeployVerifier).
 	VerifyDeploy DeployVerifier
+	// Accel, if set, is the node's metered accelerator time not yet in
+	// the log: each command the node proposes carries it (meter.go).
+	Accel AccelSource
 }
 
 // Timing holds the raft timeouts and the leader's loops' periods.
@@ -136,6 +139,7 @@ type Node struct {
 	closed  bool
 	stop    chan struct{}
 	loops   sync.WaitGroup
+	meter   nodeMeter // proposing accelerator time (meter.go)
 }
 
 // ErrNotLeader is returned by calls that only the leader answers; the
@@ -357,25 +361,32 @@ func (n *Node) reconcile() {
 		n.stopLeading()
 	case leader && lead != nil:
 		n.tend(lead)
+		n.flushAccel()
 	}
 }
 
 // propose commits c and returns what the FSM answered.
 func (n *Node) propose(ctx context.Context, c *Command) (*Result, error) {
-	claimNonce(ctx, c) // the request's one-time keys (nonce.go)
+	claimNonce(ctx, c)          // the request's one-time keys (nonce.go)
+	giveBack := n.carryAccel(c) // accelerator time (meter.go)
 	b, err := c.Encode()
 	if err != nil {
+		giveBack()
 		return nil, err
 	}
 	timeout := 10 * time.Second
 	if d, ok := ctx.Deadline(); ok {
 		timeout = time.Until(d)
 		if timeout <= 0 {
+			giveBack()
 			return nil, ctx.Err()
 		}
 	}
 	f := n.r.Apply(b, timeout)
 	if err := f.Error(); err != nil {
+		if errors.Is(err, raft.ErrNotLeader) {
+			giveBack() // surely not in the log
+		}
 		return nil, n.raftErr(err)
 	}
 	r, _ := f.Response().(*Result)

@@ -41,6 +41,9 @@ type wireSnapshot struct {
 	Nonces *wireNonces `json:"nonces,omitempty"`
 	// Audit is the cluster's audit chain (audit.go), absent when empty.
 	Audit *wireAudit `json:"audit,omitempty"`
+	// Accel is the accelerator time the log carried (meter.go), absent
+	// when none.
+	Accel []accelEntry `json:"accel,omitempty"`
 }
 
 type wireDeploy struct {
@@ -90,6 +93,7 @@ func (f *FSM) Snapshot() (raft.FSMSnapshot, error) {
 	w.Tenancy = f.ten.wire()
 	w.Nonces = f.nonces.wire()
 	w.Audit = f.aud.wire()
+	w.Accel = f.acc.wire()
 	b, err := json.Marshal(&w)
 	if err != nil {
 		return nil, err
@@ -192,11 +196,16 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 	if err != nil {
 		return err
 	}
+	acc, err := restoreAccel(w.Accel)
+	if err != nil {
+		return err
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.ten = ten
 	f.nonces = w.Nonces.restore()
 	f.aud = aud
+	f.acc = acc
 	f.cases, f.reqs, f.order, f.members, f.keys, f.applied, f.broken = cases, reqs, order, members, keys, w.Applied, nil
 	f.progs, f.deploys = progs, deploys
 	f.restores++

@@ -36,6 +36,11 @@ type Usage struct {
 	StorageBytes int64  `json:"storage_bytes"`
 	// TaskTimeNS is counted by FSM.Usage only (not by a Meter).
 	TaskTimeNS int64 `json:"task_time_ns"`
+	// AcceleratorNS and AcceleratorCalls are the accelerator time and
+	// kernel calls of the month the log's commands carried (meter.go),
+	// whichever node ran them.
+	AcceleratorNS    int64 `json:"accelerator_ns,omitempty"`
+	AcceleratorCalls int64 `json:"accelerator_calls,omitempty"`
 	// Applied is the raft index the count is as of: replicas that
 	// applied the same index answer the same Usage.
 	Applied uint64 `json:"applied"`
@@ -93,6 +98,7 @@ func (f *FSM) UsageAt(month string, at uint64) (Usage, error) {
 	if at != 0 {
 		applied = at
 	}
+	acc := f.acc.at(month, applied)
 	var evs []ev
 	for id, r := range f.cases {
 		for _, e := range r.evs {
@@ -116,7 +122,7 @@ func (f *FSM) UsageAt(month string, at uint64) (Usage, error) {
 		return Usage{}, err
 	}
 	return Usage{Month: month, Cases: m.Cases, Transitions: m.Transitions, Events: m.Events, StorageBytes: m.StorageBytes,
-		TaskTimeNS: m.TaskTimeNS, Applied: applied, FirstIndex: m.FirstSeq, LastIndex: m.LastSeq, Digest: m.Digest}, nil
+		TaskTimeNS: m.TaskTimeNS, AcceleratorNS: acc.NS, AcceleratorCalls: acc.Calls, Applied: applied, FirstIndex: m.FirstSeq, LastIndex: m.LastSeq, Digest: m.Digest}, nil
 }
 
 func (u *Usage) add(k engine.EventKind, bytes int) {
@@ -185,6 +191,8 @@ func (m *Meter) Month(month string) (Usage, error) {
 		u = *c
 	}
 	u.Applied = f.applied
+	a := f.acc.months[month]
+	u.AcceleratorNS, u.AcceleratorCalls = a.NS, a.Calls
 	return u, nil
 }
 

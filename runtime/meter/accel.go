@@ -97,7 +97,8 @@ type Accelerator struct {
 
 	mu      sync.Mutex
 	ledger  *Ledger
-	total   AccelMonth // since this process started, for counters
+	total   AccelMonth            // since this process started, for counters
+	pending map[string]AccelMonth // not yet taken into a raft log (pending.go)
 	dirty   bool
 	flushed time.Time
 }
@@ -193,6 +194,7 @@ func (a *Accelerator) add(start time.Time, d time.Duration) {
 	u.Calls++
 	a.total.NS += int64(d)
 	a.total.Calls++
+	a.addPending(m, AccelMonth{NS: int64(d), Calls: 1})
 	a.dirty = true
 	if now := a.now(); now.Sub(a.flushed) >= ledgerFlushEvery {
 		if err := a.flushLocked(); err == nil {

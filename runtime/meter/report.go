@@ -104,10 +104,11 @@ func (r *Report) Reconcile(recount Usage) error {
 	var ra, rb map[string]any
 	json.Unmarshal(a, &ra)
 	json.Unmarshal(b, &rb)
-	// The accelerator fields are counted from the ledger, not the log,
-	// and are absent when zero.
+	// A single server's accelerator fields are counted from the
+	// ledger, not the log (a cluster's log carries them), and are
+	// absent when zero.
 	source := func(k string) string {
-		if strings.HasPrefix(k, "accelerator_") {
+		if strings.HasPrefix(k, "accelerator_") && r.AppliedIndex == 0 { // a cluster's log carries it
 			return "ledger"
 		}
 		return "log"
