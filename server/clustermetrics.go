@@ -8,6 +8,7 @@ package server
 import (
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -75,12 +76,18 @@ var (
 	raftAppliedDesc = prometheus.NewDesc("knhk_cluster_applied_index", "The raft index of the last entry this node's FSM applied.", nil, nil)
 	raftCommitDesc  = prometheus.NewDesc("knhk_cluster_commit_index", "The raft commit index as this node knows it; commit minus applied is its lag.", nil, nil)
 	raftTermDesc    = prometheus.NewDesc("knhk_cluster_term", "The node's raft term; a rise is an election.", nil, nil)
+	// The month's accelerator use as the replicated log carries it
+	// (runtime/cluster's meter.go): the same on every node at the same
+	// applied index, what the cluster's usage report signs, unlike
+	// knhk_accelerator_* (the calls this node ran itself).
+	usageAccelSecondsDesc = prometheus.NewDesc("knhk_usage_accelerator_seconds", "Seconds kernel calls ran on an accelerator this month (UTC), counted from the replicated log: what the usage report carries.", []string{"month"}, nil)
+	usageAccelCallsDesc   = prometheus.NewDesc("knhk_usage_accelerator_calls", "Kernel calls an accelerator ran this month (UTC), counted from the replicated log.", []string{"month"}, nil)
 )
 
 type raftCollector struct{ a *ClusterAPI }
 
 func (raftCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{raftLeaderDesc, raftAppliedDesc, raftCommitDesc, raftTermDesc} {
+	for _, d := range []*prometheus.Desc{raftLeaderDesc, raftAppliedDesc, raftCommitDesc, raftTermDesc, usageAccelSecondsDesc, usageAccelCallsDesc} {
 		ch <- d
 	}
 }
@@ -99,4 +106,8 @@ func (c raftCollector) Collect(ch chan<- prometheus.Metric) {
 	if term, err := strconv.ParseUint(n.Raft().Stats()["term"], 10, 64); err == nil {
 		gauge(raftTermDesc, float64(term))
 	}
+	month := time.Now().UTC().Format("2006-01")
+	acc := n.FSM().AccelMonth(month)
+	ch <- prometheus.MustNewConstMetric(usageAccelSecondsDesc, prometheus.GaugeValue, time.Duration(acc.NS).Seconds(), month)
+	ch <- prometheus.MustNewConstMetric(usageAccelCallsDesc, prometheus.GaugeValue, float64(acc.Calls), month)
 }

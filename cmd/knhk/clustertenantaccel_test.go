@@ -108,6 +108,43 @@ func TestClusterTenantAcceleratorMetering(t *testing.T) {
 	if ac, bc := calls("acme"), calls("beta"); ac != 2 || bc != 0 {
 		t.Fatalf("after the queries and steps: acme %v, beta %v accelerator calls, want 2 and 0", ac, bc)
 	}
+	// The calls travel through each tenant's group's log: the signed
+	// usage report counted from it carries acme's two, the log's
+	// metric says so, and verify --server reconciles them.
+	must("keygen", "--alg", "mldsa65-ed25519", "-o", "operator.key")
+	report := func(tenant string) meter.Usage {
+		t.Helper()
+		file := tenant + ".usage"
+		code, _, errs := knhkEnv(t, dir, []string{"KNHK_TOKEN=" + token[tenant]}, "usage", "report", "--key", "operator.key", "--customer", tenant+"-inc", "--server", srv.url, "-o", file)
+		b, err := os.ReadFile(filepath.Join(dir, file))
+		if code != 0 || err != nil {
+			t.Fatalf("%s's usage report: %d %q %v", tenant, code, errs, err)
+		}
+		r, err := meter.Parse(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.Usage
+	}
+	var u meter.Usage
+	waitLong(t, "acme's log to carry its accelerator calls", func() bool {
+		u = report("acme")
+		return u.AcceleratorCalls >= 2
+	})
+	if u.AcceleratorCalls != 2 || u.AcceleratorNS <= 0 || u.AppliedIndex == 0 {
+		t.Fatalf("acme's report: %+v, want 2 accelerator calls", u)
+	}
+	_, body := srv.get(t, "/metrics", token["acme"])
+	if v := metricValue(t, body, `knhk_usage_accelerator_calls{month="`+u.Month+`"} `); v != 2 {
+		t.Fatalf("acme's log metric: %v calls, want 2", v)
+	}
+	code, out, errs := knhkEnv(t, dir, []string{"KNHK_TOKEN=" + token["acme"]}, "usage", "verify", "--trust", "operator.key.pub", "--server", srv.url, "acme.usage")
+	if code != 0 || !strings.Contains(out, " in 2 calls") {
+		t.Fatalf("verify acme's report: %d %s %q", code, out, errs)
+	}
+	if bu := report("beta"); bu.AcceleratorCalls != 0 || bu.AcceleratorNS != 0 {
+		t.Fatalf("beta's report: %+v, want no accelerator time", bu)
+	}
 	if code := srv.stop(t, syscall.SIGTERM); code != 0 {
 		t.Fatalf("serve exit %d\n%s", code, srv.log())
 	}
