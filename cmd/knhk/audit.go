@@ -23,7 +23,7 @@ import (
 
 var auditCmd = &command{
 	name:      "audit",
-	usageLine: "knhk audit export [--format json|csv|html] [--data DIR | --server URL] [--tenant T] [-o FILE] | verify [--data DIR | --evidence FILE] [--trust KEY] [--policy P]",
+	usageLine: "knhk audit export [--format json|csv|html] [--data DIR | --server URL [--node-local]] [--tenant T] [-o FILE] | verify [--data DIR | --evidence FILE] [--trust KEY] [--policy P]",
 	short:     "export and verify the audit log: SOC 2 evidence with offline proofs",
 	long: `Audit reads the audit log of the data directory --data (default ./.knhk):
 one hash-chained record per API call of knhk serve --tenants and per admin
@@ -41,6 +41,9 @@ keeps only T's records in clear and the others as digests, so the chain
 still verifies. With --server URL (or KNHK_SERVER) the report comes from
 a running knhk serve --tenants and needs an admin's token: a tenant
 admin gets its own tenant's records, the default tenant's admin all.
+From a raft cluster node (serve --node --tenants) it is the cluster's
+audit chain, the same from every node; --node-local exports that node's
+own log instead (the reads it answered, the calls forwarded to it).
 
 Audit verify checks, offline, the chain of every record, every anchor
 against the chain and the anchors' receipt proof, and names the first
@@ -56,6 +59,7 @@ not who signed it. Exit status 1 when anything does not verify.
 		out := fs.String("o", "", "write the export to `FILE`")
 		tenantID := fs.String("tenant", "", "export only tenant `T`'s records in clear")
 		srv := serverFlag(fs)
+		nodeLocal := fs.Bool("node-local", false, "with --server on a cluster node: that node's own log, not the cluster's chain")
 		evidence := fs.String("evidence", "", "verify the exported report `FILE` instead of a data directory")
 		trust := fs.String("trust", "", "the receipt signer's public key `KEY` (a .pub file or a directory)")
 		policy := fs.String("policy", "classical", "accept receipt checkpoints signed with class `P` or stronger")
@@ -68,7 +72,10 @@ not who signed it. Exit status 1 when anything does not verify.
 				if !validFormat(*format) {
 					return usageError(e, "unknown --format %q (want json, csv or html)", *format)
 				}
-				return runAuditExport(e, *data, *srv, *tenantID, *format, *out)
+				if *nodeLocal && *srv == "" {
+					return usageError(e, "--node-local needs --server")
+				}
+				return runAuditExport(e, *data, *srv, *tenantID, *format, *out, *nodeLocal)
 			case "verify":
 				p, err := sign.ParsePolicy(*policy)
 				if err != nil {
@@ -90,11 +97,11 @@ func validFormat(f string) bool {
 	return false
 }
 
-func runAuditExport(e *env, data, srv, tenantID, format, out string) int {
+func runAuditExport(e *env, data, srv, tenantID, format, out string, nodeLocal bool) int {
 	var b []byte
 	if srv != "" {
 		var code int
-		if b, code = fetchAuditExport(e, srv, format); code != exitOK {
+		if b, code = fetchAuditExport(e, srv, format, nodeLocal); code != exitOK {
 			return code
 		}
 	} else {
@@ -126,8 +133,12 @@ func runAuditExport(e *env, data, srv, tenantID, format, out string) int {
 
 // fetchAuditExport asks the server at srv for the export, with the
 // CLI's bearer token.
-func fetchAuditExport(e *env, srv, format string) ([]byte, int) {
-	resp, b, code := callFront(e, "knhk", "the export", http.MethodGet, srv, tenant.AuditExportPath+"?format="+url.QueryEscape(format), 1<<30)
+func fetchAuditExport(e *env, srv, format string, nodeLocal bool) ([]byte, int) {
+	path := tenant.AuditExportPath + "?format=" + url.QueryEscape(format)
+	if nodeLocal {
+		path += "&scope=" + tenant.NodeLocalScope
+	}
+	resp, b, code := callFront(e, "knhk", "the export", http.MethodGet, srv, path, 1<<30)
 	if code != exitOK {
 		return nil, code
 	}

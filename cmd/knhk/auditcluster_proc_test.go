@@ -149,6 +149,9 @@ func TestClusterAuditProcesses(t *testing.T) {
 	if strings.Contains(actions(evs[0]), "ListCases") {
 		t.Fatalf("a read in the cluster's chain:\n%s", actions(evs[0]))
 	}
+	if code, out, errb := as(clusterToken, "audit", "export", "--server", n2.url, "--node-local"); code != 0 || !strings.Contains(out, "ListCases") || !strings.Contains(out, "node-local: answered by node n2") {
+		t.Fatalf("n2's own log: %d %s\n%s", code, errb, out)
+	}
 
 	// An auditor verifies each export offline, the HTML one included.
 	export(n3, "html", "n3.html")

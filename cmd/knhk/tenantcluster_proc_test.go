@@ -255,7 +255,7 @@ func TestClusterTenantsProcesses(t *testing.T) {
 
 	// Each node audits the calls it received: beta's refused reads of
 	// acme's case are in n2's log, as beta's admin exports it there.
-	code, out, errb := knhkEnv(t, dir, []string{"KNHK_TOKEN=" + beta}, "audit", "export", "--server", procs["n2"].url, "--format", "json")
+	code, out, errb := knhkEnv(t, dir, []string{"KNHK_TOKEN=" + beta}, "audit", "export", "--server", procs["n2"].url, "--node-local", "--format", "json")
 	if code != 0 || !strings.Contains(out, "/knhk.v1.KnhkService/GetCase") || !strings.Contains(out, acmeCase) || !strings.Contains(out, `"beta"`) || strings.Contains(out, `"tenant": "acme"`) {
 		t.Fatalf("beta's audit export on n2: %d %s\n%s", code, errb, out)
 	}

@@ -115,7 +115,7 @@ func (a *auditFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			slot.p, slot.ok = auth.Principal{Tenant: auth.DefaultTenant, Subject: "static", Role: auth.RoleAdmin}, true
 		}
 		a.next.ServeHTTP(sw, r)
-	} else if r.URL.Path == AuditExportPath && a.cluster != nil {
+	} else if r.URL.Path == AuditExportPath && a.cluster != nil && r.URL.Query().Get("scope") != NodeLocalScope {
 		a.h.serveClusterExport(sw, r, a.cluster)
 	} else if r.URL.Path == AuditExportPath {
 		a.h.serveExport(sw, r, a.log)

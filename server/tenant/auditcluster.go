@@ -40,6 +40,11 @@ import (
 // record for the cluster's audit chain: POST, the nodes' token only.
 const ClusterAuditPath = "/cluster/v1/audit/append"
 
+// NodeLocalScope, as the export's scope parameter on a cluster node,
+// asks for the node's own log (reads it answered, calls forwarded to
+// it) rather than the cluster's chain.
+const NodeLocalScope = "node"
+
 // ClusterChainScope is in the scope of a cluster node's export.
 const ClusterChainScope = "the cluster's audit chain"
 

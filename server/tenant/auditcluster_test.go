@@ -3,6 +3,7 @@ package tenant
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -151,6 +152,17 @@ func TestAuditCluster(t *testing.T) {
 	}
 	if len(ev.Records) != 2 || ev.Found.Problem != nil || !strings.Contains(ev.Scope, ClusterChainScope) || ev.Records[1].Record.Action != "knhk tenant create" {
 		t.Fatalf("the export: %+v", ev)
+	}
+	req, _ := http.NewRequest("GET", ts.URL+AuditExportPath+"?scope="+NodeLocalScope, nil)
+	req.Header.Set("Authorization", "Bearer static-token")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	own, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(own), "node-local: answered by node n9") {
+		t.Fatalf("the node's own export: %d %s", resp.StatusCode, own)
 	}
 	viewer := f.priv(auth.Principal{Subject: "victor", Tenant: "acme", Role: auth.RoleViewer})
 	if code, body := exportAs(t, ts.URL, viewer, "json"); code != http.StatusForbidden || !strings.Contains(body, "needs admin") {
