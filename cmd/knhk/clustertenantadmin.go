@@ -42,8 +42,9 @@ const tenantsPath = "/cluster/v1/tenants"
 // forwardedByHeader marks an administration call a follower forwarded.
 const forwardedByHeader = "Knhk-Forwarded-By"
 
-// maxAdminBody bounds an administration call's body.
-const maxAdminBody = 64 << 10
+// maxAdminBody bounds an administration call's body (a tenant's trust
+// directory and licence travel in it).
+const maxAdminBody = 1 << 20
 
 // tenantAdminRequest is a POST's body.
 type tenantAdminRequest struct {
@@ -68,6 +69,13 @@ type tenantAdminRequest struct {
 	// refuse; Subject alone, every token of that subject issued so far.
 	JTI    string `json:"jti,omitempty"`
 	Serial string `json:"serial,omitempty"`
+	// Files (create, set) are the tenant's public files by slash path
+	// under its directory, replacing the parts Replace names (trust,
+	// license.lic, license-trust; tenantremotefiles.go); Policy is the
+	// weakest signature class its trust directory accepts.
+	Files   map[string][]byte `json:"files,omitempty"`
+	Replace []string          `json:"replace,omitempty"`
+	Policy  string            `json:"policy,omitempty"`
 }
 
 // tenantAdminAnswer answers a POST.
@@ -120,6 +128,9 @@ func parseTenantAdmin(b []byte) (*tenantAdminRequest, auth.Role, time.Duration, 
 		return nil, 0, 0, fmt.Errorf("unknown op %q (want create, set, suspend, resume, delete, erase, token or revoke)", q.Op)
 	}
 	if err := tenant.CheckID(q.ID); err != nil {
+		return nil, 0, 0, err
+	}
+	if err := checkTenantFiles(&q); err != nil {
 		return nil, 0, 0, err
 	}
 	if len(q.Req) > 128 {
@@ -383,6 +394,9 @@ func tenancyChange(tn cluster.Tenancy, q *tenantAdminRequest, node string) (*clu
 		}
 		t.Encrypt = q.Encrypt
 		ch.Founders = map[string]string{q.ID: node}
+		if err := applyTenantFiles(ch, tn.Files, t, q); err != nil {
+			return nil, nil, err
+		}
 	case "token", "set", "revoke":
 		if t = reg.Get(q.ID); t == nil || t.State == tenant.Deleted {
 			return nil, nil, missing()
@@ -409,6 +423,9 @@ func tenancyChange(tn cluster.Tenancy, q *tenantAdminRequest, node string) (*clu
 			case "in-flight":
 				t.Quota.InFlight = q.Quota.InFlight
 			}
+		}
+		if err := applyTenantFiles(ch, tn.Files, t, q); err != nil {
+			return nil, nil, err
 		}
 	default:
 		s := map[string]tenant.State{"suspend": tenant.Suspended, "resume": tenant.Active, "delete": tenant.Deleted, "erase": tenant.Deleted}[q.Op]

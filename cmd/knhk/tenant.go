@@ -194,12 +194,30 @@ func tenantRemote(e *env, fs *flag.FlagSet, server, sub, id string, q tenant.Quo
 		return usageError(e, "%s with --server is not supported; --server takes create, set, list, suspend, resume, delete, erase, token and revoke", sub)
 	case given["data"]:
 		return usageError(e, "give --data or --server, not both")
-	case kf.given() || tf.format != "jwt" || tf.once:
-		return usageError(e, "--sign-key, --trust, --license, --policy, --format knhk, --key and --once are not supported with --server yet; give them to a tenant with --data before its cluster serves it")
+	case kf.signKey != "":
+		return usageError(e, "--sign-key is not supported with --server: a tenant's signing key is private and never leaves the node it was made on (a cluster writes no receipts yet)")
+	case kf.given() && sub != "create" && sub != "set":
+		return usageError(e, "--trust, --license, --license-trust and --policy are for create and set")
+	case tf.format != "jwt" || tf.once:
+		return usageError(e, "--format knhk, --key and --once are not supported with --server yet; give them to a tenant with --data before its cluster serves it")
 	case encrypt && sub != "create":
 		return usageError(e, "--encrypt is for create")
 	}
-	req := tenantAdminRequest{Quota: q, Subject: subject, Encrypt: encrypt, JTI: rf.jti, Serial: rf.serial}
+	req := tenantAdminRequest{Quota: q, Subject: subject, Encrypt: encrypt, JTI: rf.jti, Serial: rf.serial, Policy: kf.policy}
+	if kf.policy != "" {
+		if _, err := sign.ParsePolicy(kf.policy); err != nil {
+			return usageError(e, "--policy: %v", err)
+		}
+	}
+	if kf.given() {
+		// Read and checked here, as --data would (nothing is sent when
+		// one is bad), and again by the cluster's leader.
+		files, replace, err := remoteTenantFiles(e, id, kf)
+		if err != nil {
+			return tenantFail(e, err)
+		}
+		req.Files, req.Replace = files, replace
+	}
 	if sub == "revoke" {
 		n := 0
 		for _, v := range []string{rf.jti, subject, rf.serial} {
@@ -222,8 +240,8 @@ func tenantRemote(e *env, fs *flag.FlagSet, server, sub, id string, q tenant.Quo
 			req.Given = append(req.Given, n)
 		}
 	}
-	if sub == "set" && len(req.Given) == 0 {
-		return usageError(e, "set wants at least one of --rate, --burst, --max-running and --in-flight")
+	if sub == "set" && len(req.Given) == 0 && !kf.given() {
+		return usageError(e, "set wants at least one of --rate, --burst, --max-running, --in-flight, --trust, --license and --policy")
 	}
 	return runTenantRemote(e, server, sub, id, req)
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -146,6 +147,86 @@ func TestClusterTenantAdminProcesses(t *testing.T) {
 	}
 	admin("resume", "--server", n1.url, "acme")
 
+	// A tenant's licence and trust directory go through any node too,
+	// committed with the registry: a licence set through a follower
+	// limits acme's starts on every node (a1 still runs, and the tier
+	// allows one case), and a trust directory set through another node
+	// has every node refuse acme's unsigned deploys.
+	os.WriteFile(filepath.Join(dir, "tiers.json"), []byte(tenantClusterTiers), 0o644)
+	os.WriteFile(filepath.Join(dir, "v2.knhk"), []byte(strings.Replace(clusterSource, `id + " by " + by`, `id + " approved by " + by`, 1)), 0o644)
+	mustIn := mustKnhkIn(t, dir)
+	mustIn("keygen", "--alg", "mldsa65-ed25519", "-o", "vendor.key")
+	mustIn("license", "issue", "--key", "vendor.key", "--tiers", "tiers.json", "--tier", "one", "--customer", "acme-inc", "--tenant", "acme", "--days", "30", "-o", "acme.lic")
+	mustIn("license", "issue", "--key", "vendor.key", "--tiers", "tiers.json", "--tier", "one", "--customer", "beta-inc", "--tenant", "beta", "--days", "30", "-o", "beta.lic")
+	var st cluster.Status
+	if code, body := n1.get(t, cluster.StatusPath, clusterToken); code != http.StatusOK || json.Unmarshal([]byte(body), &st) != nil || st.Leader == "" {
+		t.Fatalf("the cluster's status: %d %s", code, body)
+	}
+	follower := n2
+	if st.Leader == "n2" {
+		follower = n3
+	}
+	if code, _, errb := tenantRun([]string{"KNHK_TOKEN=" + clusterToken}, "set", "--server", follower.url, "--license", "beta.lic", "--license-trust", "vendor.key.pub", "acme"); code == 0 || !strings.Contains(errb, "is for tenant beta, not acme") {
+		t.Fatalf("beta's licence set on acme: %d %s", code, errb)
+	}
+	if code, _, errb := tenantRun([]string{"KNHK_TOKEN=" + clusterToken}, "set", "--server", follower.url, "--sign-key", "new", "acme"); code == 0 || !strings.Contains(errb, "private") {
+		t.Fatalf("a signing key through --server: %d %s", code, errb)
+	}
+	if code, body := post(n3, `{"op":"set","id":"acme","replace":["trust"],"files":{"trust/vendor.key":"c2VjcmV0"}}`); code != http.StatusBadRequest || !strings.Contains(body, "private key") {
+		t.Fatalf("a private key sent as a trust file: %d %s", code, body)
+	}
+	// Each node reopens acme with what it applied within a second: a
+	// start that beat that is cancelled, and tried again.
+	cancelAcme := func(p *serveProc, id string) {
+		t.Helper()
+		waitLong(t, "acme's "+id+" cancelled", func() bool {
+			code, _, _ := knhkEnv(t, dir, []string{"KNHK_TOKEN=" + acme}, "cluster", "--server", p.url, "cancel", id)
+			return code == 0
+		})
+	}
+	admin("set", "--server", follower.url, "--license", "acme.lic", "--license-trust", "vendor.key.pub", "acme")
+	tries := 0
+	for name, p := range procs {
+		waitLong(t, "acme's licence refusing a second case through "+name, func() bool {
+			tries++
+			id := fmt.Sprintf("l%d", tries)
+			code, _, errb := knhkEnv(t, dir, []string{"KNHK_TOKEN=" + acme}, "cluster", "--server", p.url, "start", id, "--workflow", "Hold", "--input", `"l"`)
+			if code == 0 {
+				cancelAcme(p, id)
+				return false
+			}
+			return strings.Contains(errb, "licence limit concurrent_cases (1, tier one) reached")
+		})
+	}
+	if out := admin("list", "--server", n3.url); !regexp.MustCompile(`acme .*licence`).MatchString(out) {
+		t.Fatalf("list after the licence:\n%s", out)
+	}
+	waitLong(t, "a1 to take its signal", func() bool {
+		code, out, _ := knhkEnv(t, dir, []string{"KNHK_TOKEN=" + acme}, "signal", "--server", n2.url, "a1", "Approve", `{"by":"ann"}`)
+		return code == 0 && strings.Contains(out, "a1 by ann")
+	})
+	// delta is onboarded through n3 with a trust directory: its group
+	// opens with it on every node, and an unsigned deploy is refused
+	// through each of them; one signed by the trusted key runs.
+	delta := admin("create", "--server", n3.url, "--trust", "vendor.key.pub", "--policy", "hybrid", "delta")
+	for name, p := range procs {
+		waitLong(t, "delta's unsigned deploy refused through "+name, func() bool {
+			code, _, errb := knhkEnv(t, dir, []string{"KNHK_TOKEN=" + delta}, "run", "--server", p.url, "--workflow", "Hold", "--input-json", `"u"`, "v2.knhk")
+			if code == 0 {
+				t.Fatalf("delta's unsigned deploy through %s ran", name)
+			}
+			return strings.Contains(errb, "is unsigned")
+		})
+	}
+	mustIn("sign", "--key", "vendor.key", "v2.knhk")
+	if code, _, errb := knhkEnv(t, dir, []string{"KNHK_TOKEN=" + delta}, "run", "--server", n2.url, "--workflow", "Hold", "--input-json", `"s"`, "v2.knhk"); code != 0 {
+		t.Fatalf("delta's signed deploy through n2: %s", errb)
+	}
+	if out := admin("list", "--server", n1.url); !regexp.MustCompile(`delta .*trust`).MatchString(out) {
+		t.Fatalf("list after delta:\n%s", out)
+	}
+	os.Remove(filepath.Join(dir, "v2.knhk.sig"))
+
 	// Crypto-shredding: gamma's group is sealed at rest on every node;
 	// its erasure through one node has every node destroy its key and
 	// its copy, and gamma's data reads back from no node.
@@ -236,8 +317,8 @@ func TestClusterTenantAdminProcesses(t *testing.T) {
 		return ans
 	}
 	waitLong(t, "the same registry on n2 and n3", func() bool { return reflect.DeepEqual(list(n2), list(n3)) })
-	if l := list(n2); len(l.Tenants) != 4 || l.Tenants[0].ID != "acme" || l.Tenants[0].State != "deleted" || l.Tenants[1].ID != "beta" || l.Tenants[1].State != "active" ||
-		l.Tenants[2].ID != "gamma" || l.Tenants[2].Erased.IsZero() || l.Tenants[3].ID != "retried" {
+	if l := list(n2); len(l.Tenants) != 5 || l.Tenants[0].ID != "acme" || l.Tenants[0].State != "deleted" || l.Tenants[1].ID != "beta" || l.Tenants[1].State != "active" ||
+		l.Tenants[2].ID != "delta" || l.Tenants[2].Policy != "hybrid" || l.Tenants[3].ID != "gamma" || l.Tenants[3].Erased.IsZero() || l.Tenants[4].ID != "retried" {
 		t.Fatalf("the registry: %+v", l.Tenants)
 	}
 	// No private key is replicated: each node signs with its own key,
