@@ -14,12 +14,19 @@ import (
 // costs a map lookup per refused call rather than a signature check.
 // Suspension and deletion are checked per call apart from it.
 //
+// Its room is shared fairly: each tenant holds at most tokenCacheTenant
+// entries and, when the whole cache is full, room is taken from the
+// tenant holding the most. A tenant minting tokens without end thus
+// evicts only its own, never another tenant's (which would cost every
+// one of that tenant's calls a signature check again).
+//
 // revoked, when set, is checked on every call, cached or not, so that
 // every path that verifies a token (API calls, console login, audit
 // export, erasure) refuses a revoked one (revoke.go).
 type tokenCache struct {
 	mu      sync.Mutex
 	m       map[string]cached
+	by      map[string]map[string]struct{} // tenant -> its cached tokens
 	revoked *revocations
 }
 
@@ -29,8 +36,9 @@ type cached struct {
 }
 
 const (
-	tokenCacheTTL = time.Minute
-	tokenCacheMax = 10000 // entries; the cache is emptied when full
+	tokenCacheTTL    = time.Minute
+	tokenCacheMax    = 10000 // entries in all
+	tokenCacheTenant = 1000  // entries of one tenant
 )
 
 func (c *tokenCache) verify(v interface {
@@ -54,10 +62,66 @@ func (c *tokenCache) verify(v interface {
 		until = p.Expires
 	}
 	c.mu.Lock()
-	if c.m == nil || len(c.m) >= tokenCacheMax {
-		c.m = map[string]cached{}
-	}
-	c.m[tok] = cached{p, until}
+	c.put(tok, cached{p, until}, now)
 	c.mu.Unlock()
 	return p, nil
+}
+
+// put caches tok, making room first from its own tenant's entries when
+// that tenant is at its bound, else from the largest tenant's when the
+// cache is full. The caller holds mu.
+func (c *tokenCache) put(tok string, e cached, now time.Time) {
+	if c.m == nil {
+		c.m, c.by = map[string]cached{}, map[string]map[string]struct{}{}
+	}
+	if _, ok := c.m[tok]; ok {
+		c.m[tok] = e
+		return
+	}
+	t := e.p.Tenant
+	switch {
+	case len(c.by[t]) >= tokenCacheTenant:
+		c.evict(t, now)
+	case len(c.m) >= tokenCacheMax:
+		big, n := "", 0
+		for id, toks := range c.by {
+			if len(toks) > n {
+				big, n = id, len(toks)
+			}
+		}
+		c.evict(big, now)
+	}
+	if c.by[t] == nil {
+		c.by[t] = map[string]struct{}{}
+	}
+	c.by[t][tok] = struct{}{}
+	c.m[tok] = e
+}
+
+// evict drops tenant t's expired entries, or one of them (the map's
+// order: at random) when none has expired. The caller holds mu.
+func (c *tokenCache) evict(t string, now time.Time) {
+	toks := c.by[t]
+	var any string
+	dropped := false
+	for tok := range toks {
+		if any == "" {
+			any = tok
+		}
+		if !now.Before(c.m[tok].until) {
+			c.drop(t, tok)
+			dropped = true
+		}
+	}
+	if !dropped && any != "" {
+		c.drop(t, any)
+	}
+}
+
+func (c *tokenCache) drop(t, tok string) {
+	delete(c.m, tok)
+	delete(c.by[t], tok)
+	if len(c.by[t]) == 0 {
+		delete(c.by, t)
+	}
 }
