@@ -150,6 +150,10 @@ func fetchAuditExport(e *env, srv, format string, nodeLocal bool) ([]byte, int) 
 		reportRefused(e, "knhk", "audit export", resp, b)
 		return nil, exitUser
 	}
+	if n := resp.Header.Get(tenant.ClusterAuditAppliedHeader); n != "" {
+		// Another node's export at the same index is the same chain.
+		fmt.Fprintf(e.stderr, "knhk: the cluster's audit chain as %s applied it at raft index %s\n", srv, n)
+	}
 	return b, exitOK
 }
 
