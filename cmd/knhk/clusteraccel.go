@@ -7,17 +7,32 @@
 // group's log and the group's /metrics, and kept on the CPU when the
 // tenant's licence does not include the accelerator or its month's
 // accelerator time is spent. Each node meters the calls it runs itself
-// (the leader's steps, its own queries): a ledger is this node's.
+// (the leader's steps, its own queries): a ledger is this node's. The
+// usage report's accelerator time is the log's: a leader proposes its
+// time with its commands (runtime/cluster's meter.go), and a follower
+// posts its own to the leader (accelPath), which proposes it.
 
 package main
 
 import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
 	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"connectrpc.com/connect"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/knhk/knhk/runtime/cluster"
 	"github.com/knhk/knhk/runtime/license"
+	"github.com/knhk/knhk/server"
 	"github.com/knhk/knhk/server/auth"
 )
 
@@ -49,4 +64,146 @@ func (g *nodeGate) gateOf() *cluster.LicenseGate {
 		return nil
 	}
 	return g.g
+}
+
+// accelPath is where a follower posts the accelerator time its own
+// queries' kernel calls took to its group's leader, with the nodes'
+// token, for the leader to put into the group's log (a follower cannot
+// propose): so a tenant's usage report counts every node's calls.
+const accelPath = "/cluster/v1/accel"
+
+// accelPost is the body of a post to accelPath.
+type accelPost struct {
+	Group string             `json:"group"` // the tenant's group, "" for the cluster's own
+	Accel []cluster.AccelUse `json:"accel"`
+}
+
+// withAccel serves accelPath in front of h: node picks the node of a
+// group on this process (nil when it has none), token is the nodes'.
+func withAccel(h http.Handler, token string, node func(group string) *cluster.Node) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != accelPath {
+			h.ServeHTTP(w, r)
+			return
+		}
+		if r.Method != http.MethodPost {
+			http.Error(w, "POST only", http.StatusMethodNotAllowed)
+			return
+		}
+		if token != "" && !bearerIs(r, token) {
+			server.WriteError(w, r, connect.CodeUnauthenticated, "posting accelerator time needs the nodes' token")
+			return
+		}
+		var p accelPost
+		if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&p); err != nil {
+			http.Error(w, fmt.Sprintf("accelerator time: %v", err), http.StatusBadRequest)
+			return
+		}
+		n := node(p.Group)
+		if n == nil {
+			http.Error(w, fmt.Sprintf("no group %q on this node", p.Group), http.StatusNotFound)
+			return
+		}
+		idx, err := n.ProposeAccel(r.Context(), p.Accel)
+		switch {
+		case errors.Is(err, cluster.ErrNotLeader):
+			http.Error(w, err.Error(), http.StatusServiceUnavailable) // nothing proposed: send it again
+			return
+		case errors.Is(err, cluster.ErrMaybeCommitted):
+			http.Error(w, err.Error(), http.StatusConflict) // may be in the log: do not send it again
+			return
+		case err != nil:
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(map[string]uint64{"index": idx})
+	})
+}
+
+// accelForwardEvery is how often a follower posts its pending time.
+const accelForwardEvery = time.Second
+
+// forwardAccel posts, until ctx ends, the accelerator time a's calls
+// took on this node while it follows group's leader (n's); a leader
+// proposes its own (runtime/cluster's meter.go). Time the leader surely
+// did not propose is kept and sent again; time it may have proposed is
+// not, so that none is counted twice.
+func forwardAccel(ctx context.Context, n *cluster.Node, a *serveAccel, group string, c *http.Client) {
+	t := time.NewTicker(accelForwardEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if n.IsLeader() {
+			continue
+		}
+		_, api := n.Leader()
+		if api == "" {
+			continue
+		}
+		us := cluster.AccelUses(a.m.TakePending())
+		if len(us) == 0 {
+			continue
+		}
+		if !postAccel(ctx, c, api, accelPost{Group: group, Accel: us}) {
+			a.m.ReturnPending(cluster.AccelPending(us))
+		}
+	}
+}
+
+// postAccel posts p to the leader at api and reports whether the time
+// may be in the log (false: surely not, send it again).
+func postAccel(ctx context.Context, c *http.Client, api string, p accelPost) bool {
+	b, _ := json.Marshal(p)
+	base := strings.TrimSuffix(api, "/")
+	if !strings.HasPrefix(base, "http://") && !strings.HasPrefix(base, "https://") {
+		base = "http://" + base
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+accelPath, bytes.NewReader(b))
+	if err != nil {
+		return false
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.Do(req)
+	if err != nil {
+		return false // the leader is unreachable (or it answered nothing: then it proposes nothing either, as the request's context ends)
+	}
+	defer resp.Body.Close()
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+	return resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusConflict
+}
+
+// startAccelForward runs forwardAccel for the cluster's own group until
+// the returned stop is called.
+func startAccelForward(n *cluster.Node, a *serveAccel, c *http.Client) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		forwardAccel(ctx, n, a, "", c)
+	}()
+	return func() { cancel(); <-done }
+}
+
+// groupNode is tenant id's group's node on this process, the cluster's
+// own for "" (own), nil when it has none.
+func (ct *clusterTenants) groupNode(own *cluster.Node, id string) *cluster.Node {
+	if id == "" || id == auth.DefaultTenant {
+		return own
+	}
+	if ct == nil {
+		return nil
+	}
+	ct.mu.Lock()
+	defer ct.mu.Unlock()
+	if g := ct.groups[id]; g != nil {
+		return g.n
+	}
+	return nil
 }

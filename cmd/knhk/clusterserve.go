@@ -260,6 +260,9 @@ func runClusterServe(e *env, o *serveOptions, c *clusterServeOptions, args []str
 		defer tenants.close(context.Background())
 		handler = tenants.front(handler)
 	}
+	// A follower's queries' kernel time goes to the leader's log (clusteraccel.go).
+	handler = withAccel(handler, sec.Token, func(g string) *cluster.Node { return tenants.groupNode(n, g) })
+	defer startAccelForward(n, acc, sec.Client())()
 	health.Ready()
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
 	// HTTP/2 cleartext too, as knhk serve: workers' WorkTasks streams.

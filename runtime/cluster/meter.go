@@ -12,6 +12,7 @@ package cluster
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"sync/atomic"
@@ -122,8 +123,8 @@ func (f *FSM) AccelMonth(month string) meter.AccelMonth {
 	return f.acc.months[month]
 }
 
-// accelUses turns pending use into a command's field, by month.
-func accelUses(p map[string]meter.AccelMonth) []AccelUse {
+// AccelUses turns pending use into a command's field, by month.
+func AccelUses(p map[string]meter.AccelMonth) []AccelUse {
 	var out []AccelUse
 	for m, u := range p {
 		if u.NS != 0 || u.Calls != 0 {
@@ -134,7 +135,8 @@ func accelUses(p map[string]meter.AccelMonth) []AccelUse {
 	return out
 }
 
-func accelPending(us []AccelUse) map[string]meter.AccelMonth {
+// AccelPending turns a command's field back into pending use.
+func AccelPending(us []AccelUse) map[string]meter.AccelMonth {
 	p := make(map[string]meter.AccelMonth, len(us))
 	for _, u := range us {
 		m := p[u.Month]
@@ -145,25 +147,43 @@ func accelPending(us []AccelUse) map[string]meter.AccelMonth {
 	return p
 }
 
-// carryAccel puts the node's pending accelerator time on c (unless c
-// carries some already: an OpMeter's was taken from it) and returns how to give it back: propose calls
-// it when c surely did not commit.
+// carryAccel puts the node's pending accelerator time on c, unless c
+// carries some already (an OpMeter's, whose proposer gives it back
+// itself), and returns how to give it back: propose calls it when c
+// surely did not commit.
 func (n *Node) carryAccel(c *Command) (giveBack func()) {
 	src := n.cfg.Accel
-	switch {
-	case src == nil:
+	if src == nil || c.Accel != nil {
 		return func() {}
-	case c.Accel == nil:
-		c.Accel = accelUses(src.TakePending())
-	case c.Op != OpMeter:
-		return func() {} // not the node's pending time
 	}
-	us := c.Accel
+	us := AccelUses(src.TakePending())
 	if len(us) == 0 {
-		c.Accel = nil
 		return func() {}
 	}
-	return func() { src.ReturnPending(accelPending(us)) }
+	c.Accel = us
+	return func() { src.ReturnPending(AccelPending(us)) }
+}
+
+// ProposeAccel puts accelerator time another node metered (a
+// follower's queries' kernel calls, which it cannot propose itself)
+// into the log in an OpMeter, and returns its raft index. Only the
+// leader proposes; an error wrapping ErrNotLeader means nothing was
+// proposed, ErrMaybeCommitted that it may have been.
+func (n *Node) ProposeAccel(ctx context.Context, us []AccelUse) (uint64, error) {
+	if _, err := n.leader(); err != nil {
+		return 0, err
+	}
+	if len(us) == 0 {
+		return 0, fmt.Errorf("no accelerator time to propose")
+	}
+	if err := checkAccel(us); err != nil {
+		return 0, err
+	}
+	r, err := n.propose(ctx, &Command{Op: OpMeter, Program: n.hash, Accel: us})
+	if err != nil {
+		return 0, err
+	}
+	return r.Index, nil
 }
 
 // nodeMeter is a node's state for proposing accelerator time.
@@ -188,12 +208,14 @@ func (n *Node) flushAccel() {
 	go func() {
 		defer n.loops.Done()
 		defer n.meter.busy.Store(false)
-		us := accelUses(n.cfg.Accel.TakePending())
+		us := AccelUses(n.cfg.Accel.TakePending())
 		if len(us) == 0 {
 			return
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		n.propose(ctx, &Command{Op: OpMeter, Program: n.hash, Accel: us}) // a failure gives it back (propose)
+		if _, err := n.propose(ctx, &Command{Op: OpMeter, Program: n.hash, Accel: us}); errors.Is(err, ErrNotLeader) {
+			n.cfg.Accel.ReturnPending(AccelPending(us)) // surely not in the log
+		}
 	}()
 }
