@@ -60,6 +60,12 @@ type auditFront struct {
 type callerSlot struct {
 	p  auth.Principal
 	ok bool
+	// An API call's target ids are read from its body only once the
+	// Host admits it (admitCall, auditrefused.go): a call refused for
+	// its credential, rate or in-flight bound costs no body read.
+	lazy     bool
+	admitted bool
+	targets  []string
 }
 
 type callerKey struct{}
@@ -93,7 +99,7 @@ func (a *auditFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r = r.WithContext(context.WithValue(r.Context(), callerKey{}, slot))
 	rec := audit.Record{Action: r.URL.Path, Remote: r.RemoteAddr, Credential: credentialOf(r)}
 	if strings.HasPrefix(r.URL.Path, auth.ServicePath) {
-		rec.Targets = requestTargets(r, a.h.opts.MaxBody)
+		slot.lazy = a.next == nil // read by admitCall
 	} else {
 		rec.Action = r.Method + " " + r.URL.Path
 		if rest, ok := strings.CutPrefix(r.URL.Path, "/console/api/"); ok && rest != "" {
@@ -125,6 +131,9 @@ func (a *auditFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	} else {
 		a.h.ServeHTTP(sw, r)
 	}
+	if slot.lazy {
+		rec.Targets = slot.targets
+	}
 	if slot.ok {
 		rec.Tenant, rec.Subject, rec.Role = slot.p.Tenant, slot.p.Subject, slot.p.Role.String()
 		if rec.Credential == audit.CredToken && slot.p.Subject == "static" && slot.p.Tenant == auth.DefaultTenant {
@@ -145,6 +154,10 @@ func (a *auditFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// small enough for net/http's buffer leaves only then.
 	if a.cluster != nil {
 		a.recordCluster(r, rec)
+		return
+	}
+	if slot.lazy && !slot.admitted {
+		a.h.appendRefused(a.log, rec) // auditrefused.go
 		return
 	}
 	if _, err := a.log.Append(rec); err != nil {

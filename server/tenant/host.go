@@ -90,6 +90,10 @@ type Host struct {
 	closed  bool
 	stop    chan struct{}
 	done    chan struct{}
+	// The audit records of refused calls on their way to the log's
+	// next group commit (auditrefused.go); Close waits for them.
+	refusing chan struct{}
+	auditing sync.WaitGroup
 }
 
 // served is an open tenant; its fields are set once ready is closed,
@@ -159,7 +163,7 @@ func NewHost(o Options) (*Host, error) {
 	if o.Logf == nil {
 		o.Logf = func(string, ...any) {}
 	}
-	h := &Host{opts: o, open: map[string]*served{}, closing: map[string]chan struct{}{}, stop: make(chan struct{}), done: make(chan struct{})}
+	h := &Host{opts: o, open: map[string]*served{}, closing: map[string]chan struct{}{}, stop: make(chan struct{}), done: make(chan struct{}), refusing: make(chan struct{}, refusedInFlight)}
 	g, err := newReplayGuard(o.Data, o.ReplayWindow, o.RequireNonce, o.Now())
 	if err != nil {
 		return nil, err
@@ -263,6 +267,7 @@ func (h *Host) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r = r.WithContext(auth.WithPrincipal(r.Context(), p))
 	noteCaller(r, p) // for the audit (audit.go)
 	if p.Tenant == auth.DefaultTenant {
+		h.admitCall(r) // auditrefused.go
 		h.def.ServeHTTP(w, r)
 		return
 	}
@@ -307,6 +312,8 @@ func (h *Host) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer release()
+	// Admitted: only now is its body read for the audit (auditrefused.go).
+	h.admitCall(r)
 	if t.group != nil {
 		h.serveGroup(t, w, r)
 		return
@@ -596,6 +603,7 @@ func (h *Host) Close(ctx context.Context) error {
 	h.mu.Unlock()
 	close(h.stop)
 	<-h.done
+	h.auditing.Wait() // the refusals' records, before the log closes
 	var errs []error
 	for id, s := range open {
 		<-s.ready
