@@ -82,7 +82,9 @@ knhk case erase (one case) crypto-shred them (docs/audit.md).
 
 --server URL administers the tenants of a raft cluster (knhk serve --node
 --tenants) through any of its nodes, with the cluster's token (KNHK_TOKEN,
-KNHK_TOKEN_FILE or the config file): create, set (quotas), list, suspend,
+KNHK_TOKEN_FILE or the config file): create, set (quotas, and --trust,
+--policy, --license and --license-trust: public files, checked here and by
+the leader; --sign-key, a private key, is refused), list, suspend,
 resume, delete, erase, token and revoke. The change is committed to the cluster's raft
 log, so every node applies it, whichever node it went through and
 whichever nodes are down while a majority is up; create prints the
