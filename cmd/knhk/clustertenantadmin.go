@@ -99,6 +99,10 @@ type tenantListAnswer struct {
 type listedTenant struct {
 	*tenant.Tenant
 	Own string `json:"own"` // its own keys and licence, as knhk tenant list shows them
+	// Founder is the node that bootstraps the tenant's raft group, and
+	// Group the group as the answering node sees it (groupState).
+	Founder string `json:"founder,omitempty"`
+	Group   string `json:"group,omitempty"`
 }
 
 var quotaNames = []string{"rate", "burst", "max-running", "in-flight"}
@@ -269,7 +273,11 @@ func (ct *clusterTenants) listTenants(w http.ResponseWriter) {
 	}
 	ans := tenantListAnswer{Rev: tn.Rev, Node: ct.own.ID(), Tenants: []*listedTenant{}}
 	for _, t := range reg.Tenants {
-		ans.Tenants = append(ans.Tenants, &listedTenant{Tenant: t, Own: ownFiles(tn.Files, t.ID)})
+		lt := &listedTenant{Tenant: t, Own: ownFiles(tn.Files, t.ID), Founder: tn.Founders[t.ID]}
+		if t.State != tenant.Deleted {
+			lt.Group = ct.groupState(t.ID, lt.Founder)
+		}
+		ans.Tenants = append(ans.Tenants, lt)
 	}
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(ans)
@@ -500,4 +508,32 @@ func revoked(old []byte, q *tenantAdminRequest) ([]byte, error) {
 		return nil, err
 	}
 	return os.ReadFile(tenant.RevocationsPath(tmp, q.ID))
+}
+
+// groupState says how tenant id's raft group stands on this node, so
+// that a tenant without a working group says why: in particular one
+// whose founder (the only node that may bootstrap it) went down before
+// it did, which the other nodes wait for rather than start a second
+// history of the tenant.
+func (ct *clusterTenants) groupState(id, founder string) string {
+	ct.mu.Lock()
+	g := ct.groups[id]
+	ct.mu.Unlock()
+	if g == nil {
+		return "not open on " + ct.own.ID()
+	}
+	st, err := g.n.Status()
+	switch {
+	case err != nil:
+		return err.Error()
+	case st.Broken != "":
+		return "broken on " + ct.own.ID() + ": " + st.Broken
+	case len(st.Members) == 0 && founder != "":
+		return fmt.Sprintf("not started: its founder %s has not bootstrapped it (is %s down? it does when it comes back)", founder, founder)
+	case len(st.Members) == 0:
+		return "not started"
+	case st.Leader == "":
+		return fmt.Sprintf("no leader (%d members)", len(st.Members))
+	}
+	return fmt.Sprintf("led by %s (%d members)", st.Leader, len(st.Members))
 }

@@ -36,9 +36,9 @@ func runTenantRemote(e *env, server, sub, id string, q tenantAdminRequest) int {
 			return tenantFail(e, fmt.Errorf("bad answer from %s: %v", server, err))
 		}
 		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "TENANT\tSTATE\tCREATED\tRATE\tBURST\tMAX-RUNNING\tOWN")
+		fmt.Fprintln(tw, "TENANT\tSTATE\tCREATED\tRATE\tBURST\tMAX-RUNNING\tOWN\tFOUNDER\tGROUP (ON "+ans.Node+")")
 		for _, t := range ans.Tenants {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.State, t.Created.Format(time.RFC3339), limit(t.Quota.Rate), limit(float64(t.Quota.Burst)), limit(float64(t.Quota.MaxRunning)), t.Own)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.State, t.Created.Format(time.RFC3339), limit(t.Quota.Rate), limit(float64(t.Quota.Burst)), limit(float64(t.Quota.MaxRunning)), t.Own, orDefault(t.Founder, "-"), orDefault(t.Group, "-"))
 		}
 		tw.Flush()
 		return exitOK
