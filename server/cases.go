@@ -83,6 +83,11 @@ type caseEntry struct {
 	startOnce sync.Once
 	started   chan struct{} // closed once the case's first event is durable, or its start failed
 	startErr  error
+
+	// run is its Service's running count once listed, counted whether
+	// the case is in it (under mu; starts.go).
+	run     *runningCount
+	counted bool
 }
 
 func newEntry(sum Summary) *caseEntry {
@@ -133,6 +138,7 @@ func (e *caseEntry) set(sum Summary) {
 		return
 	}
 	e.sum = sum
+	e.recountLocked()
 	if e.changed != nil {
 		close(e.changed)
 		e.changed = nil
@@ -154,6 +160,7 @@ func (e *caseEntry) markStarted(err error) {
 		e.startErr = err
 		close(e.started)
 		e.started = closed // one closed channel for every started case
+		e.recountLocked()
 		e.mu.Unlock()
 	})
 }
@@ -357,6 +364,7 @@ func (s *Service) grow(n int) {
 }
 
 func (s *Service) addLocked(e *caseEntry) {
+	e.track(&s.running)
 	s.cases[e.id] = e
 	s.list = append(s.list, e)
 	if e.sum.Request != "" {
@@ -369,6 +377,7 @@ func (s *Service) addLocked(e *caseEntry) {
 
 // forget drops a case whose start failed before anything was durable.
 func (s *Service) forget(e *caseEntry) {
+	e.track(nil)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.cases, e.id)

@@ -96,6 +96,9 @@ type Service struct {
 	// metas is the durable record of case starts (metalog.go); the CLI
 	// reads it and the index through ReadStarts (starts.go).
 	metas *metaLog
+	// running counts the cases running now, kept as they start and end
+	// (starts.go): Running is O(1) where CaseCounts passes every case.
+	running runningCount
 
 	runCtx  context.Context // the context cases run under
 	stopRun context.CancelFunc

@@ -13,6 +13,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 )
 
 // StartRecord is the start of one case as a server recorded it: what
@@ -74,4 +75,50 @@ func programNames(sdir string) map[string]string {
 		}
 	}
 	return names
+}
+
+// runningCount is a Service's count of its running cases: those started
+// (their first record durable), still listed and whose status is
+// "running", as CaseCounts counts them. Each case entry adds itself when
+// it becomes one and takes itself off when it stops being one (it ends,
+// fails, is mocked or forgotten), so a tenant's max_running quota reads
+// it in O(1) at every start it asks for rather than passing every case
+// the tenant ever ran. Recovery lists every case again, so it is exact
+// across a restart too.
+type runningCount struct{ n atomic.Int64 }
+
+// Running returns the number of cases running now: what CaseCounts
+// reports as "running", in O(1).
+func (s *Service) Running() int { return int(s.running.n.Load()) }
+
+// track makes e count in run (nil: in none, when forgotten).
+func (e *caseEntry) track(run *runningCount) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.counted {
+		e.run.n.Add(-1)
+		e.counted = false
+	}
+	e.run = run
+	e.recountLocked()
+}
+
+// recountLocked brings e's part of its count up to date after a change
+// of its status or start; the caller holds e.mu.
+func (e *caseEntry) recountLocked() {
+	want := false
+	if e.run != nil && e.sum.Status == "running" {
+		select {
+		case <-e.started:
+			want = e.startErr == nil
+		default:
+		}
+	}
+	switch {
+	case want && !e.counted:
+		e.run.n.Add(1)
+	case !want && e.counted:
+		e.run.n.Add(-1)
+	}
+	e.counted = want
 }
