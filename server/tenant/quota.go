@@ -69,8 +69,9 @@ func (b *bucket) take(now time.Time) (bool, time.Duration) {
 }
 
 // runningCap admits a start while the tenant's running cases plus the
-// starts admitted but not yet counted stay under max. It counts the
-// running cases (one pass) only when the bound it keeps may reach max.
+// starts admitted but not yet counted stay under max. It reads the
+// running count (O(1) on a single server: server.Service.Running) only
+// when the bound it keeps may reach max.
 type runningCap struct {
 	max   int        // 0: no cap
 	count func() int // the cases running now
