@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"connectrpc.com/connect"
+	"github.com/hashicorp/raft"
 
 	knhkv1 "github.com/knhk/knhk/api/knhk/v1"
 	"github.com/knhk/knhk/api/knhk/v1/knhkv1connect"
@@ -20,13 +21,26 @@ import (
 	"github.com/knhk/knhk/client/worker"
 )
 
-// h2cAPI is a Connect client of url over HTTP/2 cleartext, as a worker's
-// stream is.
-func h2cAPI(t *testing.T, url string) knhkv1connect.KnhkServiceClient {
+// h2cClient is an HTTP/2 cleartext client of the test's own, as a
+// worker's stream uses: the process-wide one of package client could
+// keep a connection to a port an earlier test's server closed and a
+// later one reuses.
+func h2cClient(t *testing.T) *http.Client {
 	tr := &http.Transport{Protocols: new(http.Protocols)}
 	tr.Protocols.SetUnencryptedHTTP2(true)
 	t.Cleanup(tr.CloseIdleConnections)
-	return knhkv1connect.NewKnhkServiceClient(&http.Client{Transport: tr}, url)
+	return &http.Client{Transport: tr}
+}
+
+// h2cAPI is a Connect client of url over HTTP/2 cleartext.
+func h2cAPI(t *testing.T, url string) knhkv1connect.KnhkServiceClient {
+	return knhkv1connect.NewKnhkServiceClient(h2cClient(t), url)
+}
+
+// remoteWorker is worker.Remote for the node at url, its stream on a
+// client of the test's own.
+func remoteWorker(t *testing.T, url string) worker.Conn {
+	return worker.Remote(client.New(url, client.WithStreamHTTPClient(h2cClient(t))).API())
 }
 
 // clusterLeader waits for a leader and returns it and the followers.
@@ -231,7 +245,7 @@ func TestClusterWorkTasksLeaderChange(t *testing.T) {
 	logs := &logBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, nil))
 	for i, on := range []string{followers[0], leader} {
-		w, err := worker.New(worker.Remote(client.New(nodes[on].srv.URL).API()),
+		w, err := worker.New(remoteWorker(t, nodes[on].srv.URL),
 			worker.Options{Queue: "steps", ID: fmt.Sprintf("w%d", i), Concurrency: 4, PollWait: time.Second, Log: log}, handler)
 		if err != nil {
 			t.Fatal(err)
@@ -286,5 +300,66 @@ func TestClusterWorkTasksLeaderChange(t *testing.T) {
 	}
 	if !strings.Contains(out, "task stream broke") {
 		t.Errorf("no stream broke with the leader change:\n%s", out)
+	}
+}
+
+// TestClusterWorkTasksWithoutLeader: a worker that starts on a node cut
+// off from the leader is answered unavailable on its stream; it keeps to
+// the stream, backing off, instead of going back to one call per task,
+// and once the node reaches a leader again its tasks come on the stream.
+func TestClusterWorkTasksWithoutLeader(t *testing.T) {
+	prog := buildProgram(t, "two.knhk", twoSrc)
+	nodes := apiClusterOf(t, prog, true)
+	_, followers := clusterLeader(t, nodes)
+	cut := followers[0]
+	for id, o := range nodes {
+		if id != cut {
+			o.tr.Disconnect(raft.ServerAddress(cut))
+		}
+	}
+	nodes[cut].tr.DisconnectAll()
+	waitCluster(t, cut+" to lose its leader", func() bool {
+		id, _ := nodes[cut].n.Leader()
+		return id == ""
+	})
+
+	logs := &logBuffer{}
+	w, err := worker.New(remoteWorker(t, nodes[cut].srv.URL),
+		worker.Options{Queue: "steps", ID: "w", Concurrency: 4, PollWait: time.Second, Log: slog.New(slog.NewTextHandler(logs, nil))},
+		func(ctx context.Context, tk *worker.Task) (any, error) {
+			var in struct{ N int }
+			if err := json.Unmarshal(tk.Input, &in); err != nil {
+				return nil, err
+			}
+			return in.N + 1, nil
+		})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); w.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(logs.String(), "task stream broke"); {
+		if time.Now().After(deadline) {
+			t.Fatalf("the worker was not refused on its stream:\n%s", logs.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+
+	for id, o := range nodes {
+		if id != cut {
+			o.tr.Connect(raft.ServerAddress(cut), nodes[cut].tr)
+			nodes[cut].tr.Connect(raft.ServerAddress(id), o.tr)
+		}
+	}
+	waitCluster(t, cut+" to reach a leader", func() bool {
+		id, _ := nodes[cut].n.Leader()
+		return id != ""
+	})
+	api := h2cAPI(t, nodes[cut].srv.URL)
+	waitTwo(t, api, startTwo(t, api, "after", 4, 0))
+	if out := logs.String(); strings.Contains(out, "does not stream") {
+		t.Fatalf("the worker went back to one call per task:\n%s", out)
 	}
 }

@@ -103,7 +103,7 @@ func TestClusterQueueWorkersSurviveLeaderKill(t *testing.T) {
 	logs := &logBuffer{}
 	quiet := slog.New(slog.NewTextHandler(logs, nil))
 	for i, id := range followers {
-		w, err := worker.New(worker.Remote(client.New(nodes[id].srv.URL).API()),
+		w, err := worker.New(remoteWorker(t, nodes[id].srv.URL),
 			worker.Options{Queue: "billing", ID: fmt.Sprintf("w%d", i), Concurrency: 4, PollWait: time.Second, Log: quiet}, handler)
 		if err != nil {
 			t.Fatal(err)

@@ -14,6 +14,8 @@ import (
 	"runtime"
 	"sync"
 	"time"
+
+	"connectrpc.com/connect"
 )
 
 // Streamer is an optional interface of a [Conn]: OpenWork opens a
@@ -62,13 +64,15 @@ func (w *Worker) runStream(ctx, base context.Context, abort context.CancelCauseF
 	opened := false
 	for ctx.Err() == nil {
 		ok, err := w.stream(ctx, base, s, wg)
-		if !ok && !opened {
+		if !ok && !opened && !unavailable(err) {
 			if ctx.Err() == nil {
 				w.o.Log.Info("the server does not stream tasks; one call per task", "err", err)
 				return errUnstreamed
 			}
 			break
 		}
+		// A server that answered on a stream, or refused it for now,
+		// streams: a later failure is retried on a stream.
 		opened = true
 		if ok {
 			backoff = 0
@@ -87,6 +91,14 @@ func (w *Worker) runStream(ctx, base context.Context, abort context.CancelCauseF
 	return nil
 }
 
+// unavailable says whether err is the server's own word that it cannot
+// serve the stream for now (a cluster without a leader, a leader that
+// just stepped down): it does stream, so the worker backs off and opens
+// the stream again rather than going back to one call per task.
+func unavailable(err error) bool {
+	return connect.IsWireError(err) && connect.CodeOf(err) == connect.CodeUnavailable
+}
+
 // received is one message of the server, or the end of the stream.
 type received struct {
 	tasks []*Task
@@ -95,9 +107,10 @@ type received struct {
 }
 
 // stream runs one stream until it ends and every task it delivered has
-// been reported. ok says whether the server answered on it at all. An
-// outcome the stream could not carry or confirm goes by the plain calls
-// (refused there if it was applied after all).
+// been reported. ok says whether the server answered on it at all, err
+// why it ended (nil when ctx ended first). An outcome the stream could
+// not carry or confirm goes by the plain calls (refused there if it was
+// applied after all).
 func (w *Worker) stream(ctx, base context.Context, s Streamer, wg *sync.WaitGroup) (ok bool, err error) {
 	sctx, cancel := context.WithCancel(context.WithoutCancel(base))
 	defer cancel()
@@ -160,7 +173,7 @@ func (w *Worker) stream(ctx, base context.Context, s Streamer, wg *sync.WaitGrou
 		case m := <-in:
 			if m.err != nil {
 				ended, open = true, false
-				if ctx.Err() == nil && ok {
+				if ctx.Err() == nil {
 					err = m.err
 				}
 				for _, r := range sent {
