@@ -153,7 +153,10 @@ func (a *auditFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// The record is durable before the handler returns: a unary answer
 	// small enough for net/http's buffer leaves only then.
 	if a.cluster != nil {
-		a.recordCluster(r, rec)
+		// A call refused before admission (no credential, over its
+		// rate) is the node's alone: no caller may make the cluster
+		// write its log by being refused.
+		a.recordCluster(r, rec, slot.ok && (!slot.lazy || slot.admitted))
 		return
 	}
 	if slot.lazy && !slot.admitted {

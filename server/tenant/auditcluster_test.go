@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"connectrpc.com/connect"
 
@@ -96,19 +97,33 @@ func TestAuditCluster(t *testing.T) {
 	if _, err := fwd.StartCase(ctx, connect.NewRequest(&knhkv1.StartCaseRequest{Workflow: "Inc", InputJson: "1"})); err != nil {
 		t.Fatal(err)
 	}
+	// A call refused before admission stays the node's.
+	bad := knhkv1connect.NewKnhkServiceClient(http.DefaultClient, ts.URL, connect.WithInterceptors(bearerInterceptor("not-a-token")))
+	if _, err := bad.StartCase(ctx, connect.NewRequest(&knhkv1.StartCaseRequest{Workflow: "Inc", InputJson: "1"})); connect.CodeOf(err) != connect.CodeUnauthenticated {
+		t.Fatalf("a bad token's start: %v", err)
+	}
 	recs, _ := fc.Chain()
 	if len(recs) != 1 || !strings.HasSuffix(recs[0].Action, "/Deploy") || recs[0].Tenant != "acme" || recs[0].Subject != "alice" || recs[0].Result != audit.ResultOK || recs[0].Time == "" {
 		t.Fatalf("the cluster's chain: %+v", recs)
 	}
-	local, err := audit.ReadAll(f.data)
-	if err != nil {
-		t.Fatal(err)
+	// The refusal's record joins the log's next commit (auditrefused.go).
+	var all string
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(all, "node-local: refused by node n9 before admission") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no node-local record of the refused start:\n%s", all)
+		}
+		time.Sleep(10 * time.Millisecond)
+		local, err := audit.ReadAll(f.data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var details []string
+		for _, r := range local {
+			details = append(details, r.Action+": "+r.Detail)
+		}
+		all = strings.Join(details, "\n")
 	}
-	var details []string
-	for _, r := range local {
-		details = append(details, r.Action+": "+r.Detail)
-	}
-	all := strings.Join(details, "\n")
 	if !strings.Contains(all, "ListCases: node-local: answered by node n9") || !strings.Contains(all, "StartCase: node-local: forwarded by node n1") || strings.Contains(all, "Deploy") {
 		t.Fatalf("the node's log:\n%s", all)
 	}
