@@ -40,15 +40,23 @@ const refusedInFlight = 1024
 // commit loses no effect the log should show; Close waits for the
 // records still on their way, so a clean stop loses none.
 func (h *Host) appendRefused(log *audit.Log, rec audit.Record) {
-	select {
-	case h.refusing <- struct{}{}:
-	default:
+	h.refMu.RLock()
+	later := !h.refDone
+	if later {
+		select {
+		case h.refusing <- struct{}{}:
+			h.auditing.Add(1)
+		default:
+			later = false
+		}
+	}
+	h.refMu.RUnlock()
+	if !later {
 		if _, err := log.Append(rec); err != nil {
 			h.opts.Logf("audit: %v", err)
 		}
 		return
 	}
-	h.auditing.Add(1)
 	go func() {
 		defer h.auditing.Done()
 		defer func() { <-h.refusing }()

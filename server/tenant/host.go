@@ -94,6 +94,8 @@ type Host struct {
 	// next group commit (auditrefused.go); Close waits for them.
 	refusing chan struct{}
 	auditing sync.WaitGroup
+	refMu    sync.RWMutex // Close holds it to stop new ones going
+	refDone  bool
 }
 
 // served is an open tenant; its fields are set once ready is closed,
@@ -597,6 +599,9 @@ func (h *Host) Close(ctx context.Context) error {
 	h.mu.Unlock()
 	close(h.stop)
 	<-h.done
+	h.refMu.Lock()
+	h.refDone = true // later refusals wait for their own record
+	h.refMu.Unlock()
 	h.auditing.Wait() // the refusals' records, before the log closes
 	var errs []error
 	for id, s := range open {
