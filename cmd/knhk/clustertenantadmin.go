@@ -62,6 +62,10 @@ type tenantAdminRequest struct {
 	Role    string `json:"role,omitempty"`
 	Subject string `json:"subject,omitempty"`
 	TTL     string `json:"ttl,omitempty"`
+	// Once (token) makes a one-time token: the nodes accept it for one
+	// call (a write's use is in the tenant's raft log, so every node
+	// refuses it again).
+	Once bool `json:"once,omitempty"`
 	// Encrypt (create) seals every node's copy of the tenant's group,
 	// so that erase can crypto-shred it.
 	Encrypt bool `json:"encrypt,omitempty"`
@@ -373,7 +377,8 @@ func (ct *clusterTenants) administer(ctx context.Context, q *tenantAdminRequest,
 				subject = q.ID + "-" + role.String()
 			}
 			ans.TokenID = auth.NewTokenID()
-			if ans.Token, err = auth.Issue(key, tenant.Issuer, auth.Principal{Subject: subject, Tenant: q.ID, Role: role, ID: ans.TokenID}, ttl, time.Now()); err != nil {
+			p := auth.Principal{Subject: subject, Tenant: q.ID, Role: role, ID: ans.TokenID, Once: q.Once && q.Op == "token"}
+			if ans.Token, err = auth.Issue(key, tenant.Issuer, p, ttl, time.Now()); err != nil {
 				return nil, err
 			}
 		}

@@ -85,7 +85,7 @@ knhk case erase (one case) crypto-shred them (docs/audit.md).
 KNHK_TOKEN_FILE or the config file): create, set (quotas, and --trust,
 --policy, --license and --license-trust: public files, checked here and by
 the leader; --sign-key, a private key, is refused), list, suspend,
-resume, delete, erase, token and revoke. The change is committed to the cluster's raft
+resume, delete, erase, token (--once too) and revoke. The change is committed to the cluster's raft
 log, so every node applies it, whichever node it went through and
 whichever nodes are down while a majority is up; create prints the
 tenant's first admin token, signed by the node that committed it.
@@ -200,8 +200,10 @@ func tenantRemote(e *env, fs *flag.FlagSet, server, sub, id string, q tenant.Quo
 		return usageError(e, "--sign-key is not supported with --server: a tenant's signing key is private and never leaves the node it was made on (a cluster writes no receipts yet)")
 	case kf.given() && sub != "create" && sub != "set":
 		return usageError(e, "--trust, --license, --license-trust and --policy are for create and set")
-	case tf.format != "jwt" || tf.once:
-		return usageError(e, "--format knhk, --key and --once are not supported with --server yet; give them to a tenant with --data before its cluster serves it")
+	case tf.format != "jwt":
+		return usageError(e, "--format knhk and --key are not supported with --server yet (the nodes sign tokens with their own Ed25519 issuer keys); give them to a tenant with --data before its cluster serves it")
+	case tf.once && sub != "token":
+		return usageError(e, "--once is for token")
 	case encrypt && sub != "create":
 		return usageError(e, "--encrypt is for create")
 	}
@@ -235,7 +237,7 @@ func tenantRemote(e *env, fs *flag.FlagSet, server, sub, id string, q tenant.Quo
 		req.TTL = ttl.String()
 	}
 	if sub == "token" {
-		req.Role = role
+		req.Role, req.Once = role, tf.once
 	}
 	for _, n := range quotaNames {
 		if given[n] {

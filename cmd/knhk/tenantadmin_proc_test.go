@@ -106,6 +106,23 @@ func TestClusterTenantAdminProcesses(t *testing.T) {
 			return strings.Contains(body, "revoked")
 		})
 	}
+	// A one-time token issued through n2: its first write through n3
+	// succeeds, and the cluster's log refuses it again through n1.
+	once := admin("token", "--server", n2.url, "--role", "operator", "--once", "acme")
+	waitLong(t, "acme's one-time token's start through n3", func() bool {
+		code, _, errb := knhkEnv(t, dir, []string{"KNHK_TOKEN=" + once}, "cluster", "--server", n3.url, "start", "o1", "--workflow", "Hold", "--input", `"o1"`)
+		if code != 0 && strings.Contains(errb, "already used") {
+			t.Fatalf("the one-time token refused before its use: %s", errb)
+		}
+		return code == 0
+	})
+	if code, _, errb := knhkEnv(t, dir, []string{"KNHK_TOKEN=" + once}, "cluster", "--server", n1.url, "start", "o2", "--workflow", "Hold", "--input", `"o2"`); code == 0 || !strings.Contains(errb, "already used") {
+		t.Fatalf("the one-time token used again through n1: %d %s", code, errb)
+	}
+	waitLong(t, "acme's o1 cancelled", func() bool {
+		code, _, _ := knhkEnv(t, dir, []string{"KNHK_TOKEN=" + acme}, "cluster", "--server", n1.url, "cancel", "o1")
+		return code == 0
+	})
 	// A retried call (the same request id) takes effect once, through
 	// whichever node: the second answers as the first did, where a new
 	// create would be refused ("exists").
