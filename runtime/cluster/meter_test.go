@@ -7,8 +7,10 @@ import (
 	"io"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/knhk/knhk/compiler/ir"
+	"github.com/knhk/knhk/runtime/engine"
 	"github.com/knhk/knhk/runtime/eval"
 	"github.com/knhk/knhk/runtime/meter"
 )
@@ -192,4 +194,73 @@ func TestAccelCommand(t *testing.T) {
 	if c, err := DecodeCommand(b); err != nil || len(c.Accel) != 1 || c.Accel[0] != ok.Accel[0] {
 		t.Fatalf("meter command: %+v %v", c, err)
 	}
+}
+
+// FuzzAccelCommand checks that a command's accelerator time either
+// decodes exactly as encoded or is refused as a bad command, and that
+// a snapshot holding it either restores the same month's time or is
+// refused as a bad snapshot: never a panic, never half restored.
+func FuzzAccelCommand(f *testing.F) {
+	f.Add("2026-12", int64(7), int64(1), uint64(3))
+	f.Add("2026-13", int64(-1), int64(0), uint64(0))
+	f.Add("", int64(0), int64(-9), uint64(1))
+	p := compile(f, holdSource)
+	m, err := engine.NewMachine(p)
+	if err != nil {
+		f.Fatal(err)
+	}
+	h, err := p.Hash()
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, month string, ns, calls int64, index uint64) {
+		if !utf8.ValidString(month) {
+			return // JSON would carry another string
+		}
+		c := &Command{Op: OpMeter, Program: "p", Accel: []AccelUse{{Month: month, NS: ns, Calls: calls}}}
+		b, err := c.Encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := DecodeCommand(b)
+		if err != nil {
+			if !errors.Is(err, ErrBadCommand) {
+				t.Fatalf("refused as %v", err)
+			}
+		} else if len(d.Accel) != 1 || d.Accel[0] != c.Accel[0] {
+			t.Fatalf("decoded %+v, encoded %+v", d.Accel, c.Accel)
+		}
+		snap := fuzzSnapshot(t, NewFSM(m, h), []accelEntry{{Index: index, AccelUse: c.Accel[0]}})
+		g := NewFSM(m, h)
+		if err := g.Restore(io.NopCloser(bytes.NewReader(snap))); err != nil {
+			if !errors.Is(err, ErrBadSnapshot) {
+				t.Fatalf("restore refused as %v", err)
+			}
+			if g.AccelMonth(month) != (meter.AccelMonth{}) {
+				t.Fatal("a refused snapshot left accelerator time")
+			}
+			return
+		}
+		if got := g.AccelMonth(month); ns|calls != 0 && got != (meter.AccelMonth{NS: ns, Calls: calls}) {
+			t.Fatalf("restored %+v of %q, want %d ns %d calls", got, month, ns, calls)
+		}
+	})
+}
+
+// fuzzSnapshot is f's snapshot with es as its accelerator time.
+func fuzzSnapshot(t *testing.T, f *FSM, es []accelEntry) []byte {
+	s, err := f.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var w map[string]any
+	if err := json.Unmarshal([]byte(s.(fsmSnapshot)), &w); err != nil {
+		t.Fatal(err)
+	}
+	w["accel"] = es
+	b, err := json.Marshal(w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
