@@ -24,6 +24,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"connectrpc.com/connect"
@@ -32,6 +33,7 @@ import (
 
 	"github.com/knhk/knhk/runtime/cluster"
 	"github.com/knhk/knhk/runtime/license"
+	"github.com/knhk/knhk/runtime/meter"
 	"github.com/knhk/knhk/server"
 	"github.com/knhk/knhk/server/auth"
 )
@@ -52,10 +54,36 @@ func openClusterAccel(dir, tenant string, gate *cluster.LicenseGate, reg prometh
 	if err != nil {
 		return nil, err
 	}
+	if prev := a.m.Allow; prev != nil {
+		a.m.Allow = logAllow(prev, a.m)
+	}
 	if reg != nil {
 		a.register(reg)
 	}
 	return a, nil
+}
+
+// clusterAccelLogs maps a node's *meter.Accelerator to the FSM of its
+// group's log once the node is open (countAccelFromLog).
+var clusterAccelLogs sync.Map
+
+// countAccelFromLog makes the licence's accelerator_seconds_per_month
+// check of a's calls count the month from n's replica of the log
+// (every node's calls the log carries) plus what this node has not yet
+// proposed, rather than this node's ledger alone.
+func countAccelFromLog(a *serveAccel, n *cluster.Node) { clusterAccelLogs.Store(a.m, n.FSM()) }
+
+// logAllow wraps prev, a licence's check of m's month, so that once
+// m's node is open it is asked with the log's count (countAccelFromLog).
+func logAllow(prev func(meter.AccelMonth) error, m *meter.Accelerator) func(meter.AccelMonth) error {
+	return func(used meter.AccelMonth) error {
+		if v, ok := clusterAccelLogs.Load(m); ok {
+			month := meter.Month(time.Now().UnixNano())
+			logged, pending := v.(*cluster.FSM).AccelMonth(month), m.PendingMonth(month)
+			used = meter.AccelMonth{NS: logged.NS + pending.NS, Calls: logged.Calls + pending.Calls}
+		}
+		return prev(used)
+	}
 }
 
 // gateOf is the node's licence gate (nil without --license).

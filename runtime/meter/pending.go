@@ -44,3 +44,13 @@ func (a *Accelerator) ReturnPending(p map[string]AccelMonth) {
 		a.addPending(m, u)
 	}
 }
+
+// PendingMonth returns month's use not yet taken.
+func (a *Accelerator) PendingMonth(month string) AccelMonth {
+	if a == nil {
+		return AccelMonth{}
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.pending[month]
+}
