@@ -351,6 +351,8 @@ func (ct *clusterTenants) administer(ctx context.Context, q *tenantAdminRequest,
 			reqID = ""
 		} else if ch, t, err = tenancyChange(tn, q, ct.own.ID()); err != nil {
 			return nil, err
+		} else if err := ct.checkDeployedTrusted(tn, ch, t, q); err != nil {
+			return nil, err
 		}
 		if issues && !bytes.Contains(tn.Files[nodeIssuers], pub) {
 			// The token's key goes with the commit: every node that

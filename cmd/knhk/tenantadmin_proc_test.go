@@ -222,6 +222,45 @@ func TestClusterTenantAdminProcesses(t *testing.T) {
 		code, out, _ := knhkEnv(t, dir, []string{"KNHK_TOKEN=" + acme}, "signal", "--server", n2.url, "a1", "Approve", `{"by":"ann"}`)
 		return code == 0 && strings.Contains(out, "a1 by ann")
 	})
+	// acme deploys an unsigned program while it has no trust directory:
+	// a trust directory that does not admit it is refused (every node
+	// would refuse the deploy when it replays acme's log), one that
+	// carries its signature is committed, and acme's group goes on on
+	// every node.
+	os.WriteFile(filepath.Join(dir, "old.knhk"), []byte(strings.Replace(clusterSource, `id + " by " + by`, `id + " (old) by " + by`, 1)), 0o644)
+	code, _, errb = knhkEnv(t, dir, []string{"KNHK_TOKEN=" + acme}, "run", "--server", n2.url, "--workflow", "Hold", "--input-json", `"old"`, "old.knhk")
+	m = regexp.MustCompile(`case (\S+)`).FindStringSubmatch(errb)
+	if code != 0 || m == nil {
+		t.Fatalf("acme's unsigned deploy without a trust directory: %d %s", code, errb)
+	}
+	cancelAcme(n2, m[1])
+	if code, _, errb := tenantRun([]string{"KNHK_TOKEN=" + clusterToken}, "set", "--server", n3.url, "--trust", "vendor.key.pub", "acme"); code == 0 || !strings.Contains(errb, "before it had a trust directory") || !strings.Contains(errb, "old.knhk") {
+		t.Fatalf("a trust directory that refuses acme's deployed program: %d %s", code, errb)
+	}
+	os.MkdirAll(filepath.Join(dir, "acme-trust"), 0o755)
+	mustIn("sign", "--key", "vendor.key", "old.knhk")
+	for _, f := range []string{"vendor.key.pub", "old.knhk.sig"} {
+		b, _ := os.ReadFile(filepath.Join(dir, f))
+		os.WriteFile(filepath.Join(dir, "acme-trust", f), b, 0o644)
+	}
+	admin("set", "--server", n3.url, "--trust", "acme-trust", "acme")
+	for name, p := range procs {
+		waitLong(t, "acme's trust directory on "+name, func() bool {
+			_, err := os.Stat(filepath.Join(dir, "d-"+name, "tenants", "acme", "trust", "old.knhk.sig"))
+			return err == nil
+		})
+		waitLong(t, "acme's start through "+name+" under its trust directory", func() bool {
+			code, _, _ := knhkEnv(t, dir, []string{"KNHK_TOKEN=" + acme}, "cluster", "--server", p.url, "start", "t-"+name, "--workflow", "Hold", "--input", `"t"`)
+			return code == 0
+		})
+		cancelAcme(p, "t-"+name)
+	}
+	for name, p := range procs {
+		if st, ok := groupStatus(t, p, "acme"); !ok || st.Broken != "" {
+			t.Fatalf("acme's group on %s after its trust directory: %+v", name, st)
+		}
+	}
+
 	// delta is onboarded through n3 with a trust directory: its group
 	// opens with it on every node, and an unsigned deploy is refused
 	// through each of them; one signed by the trusted key runs.

@@ -133,15 +133,62 @@ func applyTenantFiles(ch *cluster.TenancyChange, have map[string][]byte, t *tena
 		t.Policy = q.Policy
 	}
 	t.Revision++
-	if err := checkTenantDir(next, t); err != nil {
+	if err := checkTenantDir(next, t, nil); err != nil {
 		return &adminError{code: http.StatusBadRequest, err: err}
 	}
 	return nil
 }
 
+// checkDeployedTrusted refuses a trust directory given to tenant t that
+// had none, when this node's replica of t's group holds deployed
+// programs the new trust does not admit (no signature file for them in
+// it): a node reopening t's group replays the deploys since its last
+// snapshot under the new trust, would refuse those, and would stop at
+// their next command. A leader that does not host t's group cannot
+// tell and lets it through (docs/tenancy.md).
+func (ct *clusterTenants) checkDeployedTrusted(tn cluster.Tenancy, ch *cluster.TenancyChange, t *tenant.Tenant, q *tenantAdminRequest) error {
+	if ch == nil || !slices.Contains(q.Replace, "trust") || strings.Contains(ownFiles(tn.Files, t.ID), "trust") {
+		return nil
+	}
+	ct.mu.Lock()
+	g := ct.groups[t.ID]
+	ct.mu.Unlock()
+	if g == nil {
+		return nil
+	}
+	deployed := g.n.FSM().Deployed()
+	if len(deployed) == 0 {
+		return nil
+	}
+	next := map[string][]byte{}
+	for p, b := range tn.Files {
+		if strings.HasPrefix(p, t.ID+"/") && !slices.Contains(ch.Remove, p) {
+			next[p] = b
+		}
+	}
+	for p, b := range ch.Files {
+		if strings.HasPrefix(p, t.ID+"/") {
+			next[p] = b
+		}
+	}
+	return checkTenantDir(next, t, func(verify cluster.DeployVerifier) error {
+		if verify == nil {
+			return nil
+		}
+		for _, d := range deployed {
+			if err := verify(d.Hash, nil); err != nil {
+				return &adminError{code: http.StatusPreconditionFailed, err: fmt.Errorf("tenant %s deployed %s (program %.12s, raft index %d) before it had a trust directory, and the new one does not admit it: every node would refuse it when it replays the tenant's log. Put its signature in the trust directory (knhk sign --key KEY %s; the .sig beside the keys), or give the trust directory to a new tenant", t.ID, d.Name, d.Hash, d.Index, d.Name)}
+			}
+		}
+		return nil
+	})
+}
+
 // checkTenantDir opens t's licence and trust from files (t's files by
-// tenancy path) as a node reopening t does.
-func checkTenantDir(files map[string][]byte, t *tenant.Tenant) error {
+// tenancy path) as a node reopening t does, and, when use is not nil,
+// hands it the trust's deploy check (nil without a trust directory)
+// while the files are still there (the check reads *.sig afresh).
+func checkTenantDir(files map[string][]byte, t *tenant.Tenant, use func(cluster.DeployVerifier) error) error {
 	tmp, err := os.MkdirTemp("", "knhk-tenant-check-")
 	if err != nil {
 		return err
@@ -161,9 +208,15 @@ func checkTenantDir(files map[string][]byte, t *tenant.Tenant) error {
 	if err := reg.Save(tmp); err != nil {
 		return err
 	}
-	if _, err := tenantDeployVerifier(tmp, t.ID); err != nil {
+	verify, err := tenantDeployVerifier(tmp, t.ID)
+	if err != nil {
 		return err
 	}
-	_, err = tenantLicenseGate(tmp, t.ID, slog.New(slog.DiscardHandler))
-	return err
+	if _, err = tenantLicenseGate(tmp, t.ID, slog.New(slog.DiscardHandler)); err != nil {
+		return err
+	}
+	if use != nil {
+		return use(verify)
+	}
+	return nil
 }
