@@ -118,8 +118,11 @@ func withAccel(h http.Handler, token string, node func(group string) *cluster.No
 			http.Error(w, "POST only", http.StatusMethodNotAllowed)
 			return
 		}
-		if token != "" && !bearerIs(r, token) {
-			server.WriteError(w, r, connect.CodeUnauthenticated, "posting accelerator time needs the nodes' token")
+		if token == "" || !bearerIs(r, token) {
+			// Billed time: only a node may add it. A cluster without
+			// --token-file has no node's token, and a follower's time
+			// waits until it leads.
+			server.WriteError(w, r, connect.CodeUnauthenticated, "posting accelerator time needs the nodes' token (serve --token-file)")
 			return
 		}
 		var p accelPost
@@ -156,8 +159,14 @@ const accelForwardEvery = time.Second
 // took on this node while it follows group's leader (n's); a leader
 // proposes its own (runtime/cluster's meter.go). Time the leader surely
 // did not propose is kept and sent again; time it may have proposed is
-// not, so that none is counted twice.
-func forwardAccel(ctx context.Context, n *cluster.Node, a *serveAccel, group string, c *http.Client) {
+// not, so that none is counted twice. Without the nodes' token
+// (--token-file) the leader takes none: the time waits until this node
+// leads.
+func forwardAccel(ctx context.Context, n *cluster.Node, a *serveAccel, group string, sec server.ClusterSecurity) {
+	if sec.Token == "" {
+		return
+	}
+	c := sec.Client()
 	t := time.NewTicker(accelForwardEvery)
 	defer t.Stop()
 	for {
@@ -209,12 +218,12 @@ func postAccel(ctx context.Context, c *http.Client, api string, p accelPost) boo
 
 // startAccelForward runs forwardAccel for the cluster's own group until
 // the returned stop is called.
-func startAccelForward(n *cluster.Node, a *serveAccel, c *http.Client) (stop func()) {
+func startAccelForward(n *cluster.Node, a *serveAccel, sec server.ClusterSecurity) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		forwardAccel(ctx, n, a, "", c)
+		forwardAccel(ctx, n, a, "", sec)
 	}()
 	return func() { cancel(); <-done }
 }

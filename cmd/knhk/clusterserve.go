@@ -262,7 +262,7 @@ func runClusterServe(e *env, o *serveOptions, c *clusterServeOptions, args []str
 	}
 	// A follower's queries' kernel time goes to the leader's log (clusteraccel.go).
 	handler = withAccel(handler, sec.Token, func(g string) *cluster.Node { return tenants.groupNode(n, g) })
-	defer startAccelForward(n, acc, sec.Client())()
+	defer startAccelForward(n, acc, sec)()
 	countAccelFromLog(acc, n) // --license's accelerator_seconds_per_month: the log's month
 	health.Ready()
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}

@@ -362,8 +362,8 @@ func openTenantGroup(cfg clusterTenantsConfig, id string, admit func(string) (fu
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	go n.Follow(ctx, cfg.own)
-	go forwardAccel(ctx, n, acc, id, cfg.sec.Client()) // a follower's kernel time to its leader's log (clusteraccel.go)
-	countAccelFromLog(acc, n)                          // the licence's accelerator_seconds_per_month: the log's month
+	go forwardAccel(ctx, n, acc, id, cfg.sec) // a follower's kernel time to its leader's log (clusteraccel.go)
+	countAccelFromLog(acc, n)                 // the licence's accelerator_seconds_per_month: the log's month
 	api := server.NewClusterAPI(n, cfg.comp.prog)
 	api.MaxBody = cfg.o.maxBody
 	// The front authenticated the call; forwarding keeps the caller's
