@@ -6,12 +6,11 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
+	"strings"
 
 	"github.com/knhk/knhk/runtime/audit"
 	"github.com/knhk/knhk/runtime/cluster"
@@ -48,20 +47,12 @@ func (a *nodeAudit) Append(ctx context.Context, reqID string, rec audit.Record) 
 		return a.own.NotLeader()
 	}
 	b, _ := json.Marshal(tenant.ClusterAuditAppend{Req: reqID, Record: rec})
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, apiURL(api)+tenant.ClusterAuditPath, bytes.NewReader(b))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+a.token)
-	resp, err := a.client.Do(req)
+	code, resp, err := nodeCall(ctx, a.client, http.MethodPost, api, tenant.ClusterAuditPath, b, a.token)
 	if err != nil {
 		return fmt.Errorf("the leader %s: %v", api, err)
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusNoContent {
-		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
-		return fmt.Errorf("the leader %s: %s %s", api, resp.Status, bytes.TrimSpace(msg))
+	if code != http.StatusNoContent {
+		return fmt.Errorf("the leader %s: %d %s %s", api, code, http.StatusText(code), strings.TrimSpace(resp))
 	}
 	return nil
 }
