@@ -105,3 +105,46 @@ func TestPollN(t *testing.T) {
 		t.Fatalf("PollN of 0 = %v, want ErrBadRequest", err)
 	}
 }
+
+// TestFullPollersPassTasksOn: the newest poller is served first, but
+// only until it has no room left; the next tasks go to the older
+// pollers, so that under load every waiting worker gets work and no
+// task waits while one of them is idle.
+func TestFullPollersPassTasksOn(t *testing.T) {
+	b := New(Options{})
+	ctx := context.Background()
+	const pollers, room = 3, 2
+	got := make([]chan []Task, pollers)
+	for i := range pollers {
+		got[i] = make(chan []Task, 1)
+		go func() {
+			ts, err := b.PollN(ctx, "billing", fmt.Sprint("w", i), room)
+			if err != nil {
+				t.Error(err)
+			}
+			got[i] <- ts
+		}()
+		waitStats(t, b, "the pollers", func(s QueueStats) bool { return s.Pollers == i+1 })
+	}
+	for i := range pollers * room {
+		submit(ctx, b, job(fmt.Sprint("t", i)))
+	}
+	handed := map[string]bool{}
+	for i := range pollers {
+		ts := <-got[i]
+		if len(ts) == 0 || len(ts) > room {
+			t.Fatalf("poller w%d got %d tasks, want 1 to %d (the newer ones were full)", i, len(ts), room)
+		}
+		for _, tk := range ts {
+			if handed[tk.ID] {
+				t.Fatalf("task %s handed twice", tk.ID)
+			}
+			handed[tk.ID] = true
+		}
+	}
+	// A poller that woke up before it was full took what it had; the
+	// rest wait for the next poll.
+	waitStats(t, b, "every task leased or pending", func(s QueueStats) bool {
+		return s.Leased == len(handed) && s.Pending == pollers*room-len(handed)
+	})
+}
