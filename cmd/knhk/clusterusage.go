@@ -16,7 +16,6 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/knhk/knhk/runtime/cluster"
@@ -57,9 +56,6 @@ const usageWait = 30 * time.Second
 // tenant the caller's token (credentials.go) is for, as of raft index
 // at (0: all the node has applied).
 func countClusterMonth(server, month string, at uint64) (*clusterUsage, error) {
-	if !strings.Contains(server, "://") {
-		server = "http://" + server
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), usageWait+30*time.Second)
 	defer cancel()
 	q := url.Values{"month": {month}}
@@ -142,9 +138,5 @@ func serveUsage(w http.ResponseWriter, r *http.Request, n *cluster.Node, tenant 
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(struct {
-		Tenant string `json:"tenant"`
-		Node   string `json:"node"`
-		cluster.Usage
-	}{tenant, n.ID(), u})
+	json.NewEncoder(w).Encode(clusterUsage{Tenant: tenant, Node: n.ID(), Usage: u})
 }
