@@ -125,16 +125,20 @@ func printableKey(k string) string {
 
 // wireNonces is a snapshot's nonceSet: a follower that catches up from
 // a snapshot, and may lead next, refuses the keys used before it.
+// Adds is the count toward the next sweep of stale keys: without it a
+// restored replica would sweep at other entries than the others, and
+// for a while refuse a key they accept.
 type wireNonces struct {
 	Seen   map[string]int64 `json:"seen"`
 	Newest int64            `json:"newest"`
+	Adds   int              `json:"adds,omitempty"`
 }
 
 func (s *nonceSet) wire() *wireNonces {
 	if len(s.seen) == 0 {
 		return nil
 	}
-	w := &wireNonces{Seen: make(map[string]int64, len(s.seen)), Newest: s.newest}
+	w := &wireNonces{Seen: make(map[string]int64, len(s.seen)), Newest: s.newest, Adds: s.adds}
 	for k, v := range s.seen {
 		w.Seen[k] = v
 	}
@@ -145,5 +149,5 @@ func (w *wireNonces) restore() nonceSet {
 	if w == nil {
 		return nonceSet{}
 	}
-	return nonceSet{seen: w.Seen, newest: w.Newest}
+	return nonceSet{seen: w.Seen, newest: w.Newest, adds: w.Adds}
 }

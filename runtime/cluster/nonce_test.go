@@ -127,3 +127,31 @@ func TestNonceForget(t *testing.T) {
 		t.Fatal("a key long stale is still held")
 	}
 }
+
+// TestNonceSnapshotForgetsAlike restores a snapshot taken between two
+// sweeps of stale keys: the restored replica then forgets the same keys
+// at the same entry as the replica it was taken from.
+func TestNonceSnapshotForgetsAlike(t *testing.T) {
+	f := &FSM{}
+	at := time.Unix(1000, 0)
+	use := func(f *FSM, key string, at time.Time) {
+		if err := f.useNonce(&Nonce{Keys: []string{key}, At: at.UnixNano(), Until: at.Add(5 * time.Minute).UnixNano()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 0; i < 1000; i++ {
+		use(f, fmt.Sprint("k", i), at)
+	}
+	g := &FSM{nonces: f.nonces.wire().restore()}
+	for i := 0; i < 100; i++ {
+		later := at.Add(7 * time.Minute)
+		use(f, fmt.Sprint("later", i), later)
+		use(g, fmt.Sprint("later", i), later)
+		if len(f.nonces.seen) != len(g.nonces.seen) {
+			t.Fatalf("after %d more keys: %d keys held, the restored replica holds %d", i+1, len(f.nonces.seen), len(g.nonces.seen))
+		}
+	}
+	if _, ok := f.nonces.seen["k0"]; ok {
+		t.Fatal("no sweep happened: the test shows nothing")
+	}
+}
