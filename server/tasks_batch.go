@@ -139,32 +139,20 @@ func completeBatch(ctx context.Context, b *queue.Broker, done []TaskOutcome, lis
 	return errs
 }
 
-// pollBatch leases up to max tasks: the first waits up to wait, the
-// others are taken only when pending.
+// pollBatch leases up to max tasks with [queue.Broker.PollN]: the first
+// waits up to wait, the others are those pending then.
 func pollBatch(ctx, stop context.Context, b *queue.Broker, queueName, worker string, max int, wait time.Duration) []queue.Task {
 	if max == 0 {
 		return nil
 	}
-	var tasks []queue.Task
-	now, cancelNow := context.WithCancel(ctx)
-	cancelNow() // an ended context: Poll takes a pending task, or returns
-	for len(tasks) < max {
-		pctx := now
-		if len(tasks) == 0 && wait > 0 {
-			c, cancel := context.WithTimeout(ctx, wait)
-			defer cancel()
-			if stop != nil {
-				defer context.AfterFunc(stop, cancel)()
-			}
-			pctx = c
-		}
-		t, err := b.Poll(pctx, queueName, worker)
-		if err != nil {
-			// Timed out, drained or closed: the completions were applied
-			// and what was leased is held, so the call still succeeds.
-			break
-		}
-		tasks = append(tasks, t)
+	// A wait of 0 is an ended context: PollN takes pending tasks, or returns.
+	pctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	if stop != nil {
+		defer context.AfterFunc(stop, cancel)()
 	}
+	// Timed out, drained or closed: the completions were applied, so the
+	// call still succeeds.
+	tasks, _ := b.PollN(pctx, queueName, worker, max)
 	return tasks
 }
