@@ -32,7 +32,6 @@ import (
 	"connectrpc.com/connect"
 
 	"github.com/knhk/knhk/runtime/audit"
-	"github.com/knhk/knhk/runtime/cluster"
 	"github.com/knhk/knhk/server/auth"
 )
 
@@ -109,14 +108,8 @@ func (ct *clusterTenants) eraseGroup(ctx context.Context, id string) error {
 		var retry bool
 		var err error
 		if ct.own.IsLeader() {
-			_, err = ct.administer(ctx, q, auth.RoleAdmin, time.Hour)
-			var ae *adminError
-			var nl *cluster.NotLeaderError
-			switch {
-			case errors.As(err, &ae):
-				code, retry = ae.code, ae.retry
-			case errors.As(err, &nl), errors.Is(err, cluster.ErrMaybeCommitted):
-				retry = true
+			if _, err = ct.administer(ctx, q, auth.RoleAdmin, time.Hour); err != nil {
+				code, retry = adminStatus(err) // as serveAdmin answers it
 			}
 		} else {
 			code, retry, err = ct.forwardErase(ctx, q)
@@ -125,8 +118,12 @@ func (ct *clusterTenants) eraseGroup(ctx context.Context, id string) error {
 			return nil
 		}
 		if !retry {
-			return connect.NewError(map[int]connect.Code{http.StatusNotFound: connect.CodeNotFound, http.StatusPreconditionFailed: connect.CodeFailedPrecondition,
-				http.StatusConflict: connect.CodeFailedPrecondition}[code], err)
+			c, ok := map[int]connect.Code{http.StatusNotFound: connect.CodeNotFound, http.StatusPreconditionFailed: connect.CodeFailedPrecondition,
+				http.StatusConflict: connect.CodeFailedPrecondition}[code]
+			if !ok {
+				return err // the host answers it as it answers an eraser's failure
+			}
+			return connect.NewError(c, err)
 		}
 		select {
 		case <-ctx.Done():

@@ -183,6 +183,21 @@ type adminError struct {
 
 func (e *adminError) Error() string { return e.err.Error() }
 
+// adminStatus is the HTTP status of administer's failure err and
+// whether a retry may succeed: an adminError's own, or unavailable
+// while the cluster has no leader or the outcome is unknown.
+func adminStatus(err error) (int, bool) {
+	var ae *adminError
+	if errors.As(err, &ae) {
+		return ae.code, ae.retry
+	}
+	var nl *cluster.NotLeaderError
+	if errors.As(err, &nl) || errors.Is(err, cluster.ErrMaybeCommitted) {
+		return http.StatusServiceUnavailable, true
+	}
+	return http.StatusInternalServerError, false
+}
+
 func writeAdminError(w http.ResponseWriter, code int, retry bool, msg string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
@@ -223,17 +238,7 @@ func (ct *clusterTenants) serveAdmin(w http.ResponseWriter, r *http.Request) {
 	}
 	ans, err := ct.administer(r.Context(), q, role, ttl)
 	if err != nil {
-		var ae *adminError
-		if errors.As(err, &ae) {
-			writeAdminError(w, ae.code, ae.retry, ae.Error())
-			return
-		}
-		var nl *cluster.NotLeaderError
-		retry := errors.As(err, &nl) || errors.Is(err, cluster.ErrMaybeCommitted)
-		code := http.StatusInternalServerError
-		if retry {
-			code = http.StatusServiceUnavailable
-		}
+		code, retry := adminStatus(err)
 		writeAdminError(w, code, retry, err.Error())
 		return
 	}
