@@ -47,8 +47,9 @@ node of the cluster, leader or follower) exactly as of that index: the
 node first waits (up to 30 seconds) until it has applied it, then counts
 only the entries up to it, so a report of a month still open reconciles
 however far the log has moved on. An index beyond the cluster's log is
-refused, as is a token of another tenant than the report's. Accelerator time is metered in each node's own
-ledger, not in the log, and is not in a cluster's report.
+refused, as is a token of another tenant than the report's. Accelerator
+time travels through the log too (every node's kernel calls), so a
+cluster's report counts and reconciles it like the other fields.
 `,
 	setup: func(fs *flag.FlagSet) func(*env, []string) int {
 		key := fs.String("key", "", "sign with the private key `KEY`")
