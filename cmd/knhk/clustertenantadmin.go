@@ -145,7 +145,7 @@ func parseTenantAdmin(b []byte) (*tenantAdminRequest, auth.Role, time.Duration, 
 		return nil, 0, 0, fmt.Errorf("a request id of %d bytes (at most 128)", len(q.Req))
 	}
 	if qt := q.Quota; qt.Rate < 0 || qt.Burst < 0 || qt.MaxRunning < 0 || qt.InFlight < 0 {
-		return nil, 0, 0, fmt.Errorf("quotas must not be negative")
+		return nil, 0, 0, fmt.Errorf("quotas must not be negative: rate %v, burst %d, max-running %d, in-flight %d", qt.Rate, qt.Burst, qt.MaxRunning, qt.InFlight)
 	}
 	for _, g := range q.Given {
 		if !slices.Contains(quotaNames, g) {
@@ -223,8 +223,11 @@ func (ct *clusterTenants) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	b, err := io.ReadAll(io.LimitReader(r.Body, maxAdminBody+1))
-	if err != nil || len(b) > maxAdminBody {
-		writeAdminError(w, http.StatusBadRequest, false, fmt.Sprintf("reading the request: %v (at most %d bytes)", err, maxAdminBody))
+	if err == nil && len(b) > maxAdminBody {
+		err = fmt.Errorf("a body over %d bytes", maxAdminBody)
+	}
+	if err != nil {
+		writeAdminError(w, http.StatusBadRequest, false, "reading the request: "+err.Error())
 		return
 	}
 	q, role, ttl, err := parseTenantAdmin(b)

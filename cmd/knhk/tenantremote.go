@@ -8,6 +8,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"text/tabwriter"
@@ -53,8 +54,12 @@ func runTenantRemote(e *env, server, sub, id string, q tenantAdminRequest) int {
 		return tenantFail(e, fmt.Errorf("%s", errorText(resp)))
 	}
 	var ans tenantAdminAnswer
-	if err := json.Unmarshal([]byte(resp), &ans); err != nil || ans.Tenant == nil {
-		return tenantFail(e, fmt.Errorf("bad answer from %s: %v", server, err))
+	err = json.Unmarshal([]byte(resp), &ans)
+	if err == nil && ans.Tenant == nil {
+		err = errors.New("it names no tenant")
+	}
+	if err != nil {
+		return tenantFail(e, fmt.Errorf("bad answer from %s: %v: %.200s", server, err, resp))
 	}
 	switch sub {
 	case "create", "token":
