@@ -276,3 +276,69 @@ func TestStreamShutdown(t *testing.T) {
 		}
 	}
 }
+
+// TestStreamWorkersShareTheLoad: the server hands a task to the worker
+// that asked last, but never more than its slots hold, so that with
+// more tasks running than one worker has slots, every worker on the
+// queue has its share: two workers of two slots each run four tasks
+// two and two, and every case ends with its result.
+func TestStreamWorkersShareTheLoad(t *testing.T) {
+	v := serve(t, true)
+	gate := make(chan struct{})
+	started := make(chan string, 8)
+	var mu sync.Mutex
+	by := map[string]int{}
+	const workers, slots = 2, 2
+	var stops []func()
+	for i := range workers {
+		id := fmt.Sprint("w", i)
+		w, err := worker.New(worker.Remote(client.New(v.ts.URL).API()), worker.Options{Queue: "steps", ID: id, Concurrency: slots,
+			Log: slog.New(slog.NewTextHandler(io.Discard, nil))}, func(ctx context.Context, task *worker.Task) (any, error) {
+			var in struct{ N int }
+			if err := json.Unmarshal(task.Input, &in); err != nil {
+				return nil, err
+			}
+			if in.N%10 == 0 { // the first step of each case waits for all of them
+				mu.Lock()
+				by[id]++
+				mu.Unlock()
+				started <- id
+				<-gate
+			}
+			return in.N + 1, nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- w.Run(ctx) }()
+		stops = append(stops, func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("Run of %s: %v", id, err)
+			}
+		})
+	}
+	finished := make(chan struct{})
+	go func() { defer close(finished); runCases(t, v, workers*slots, nil) }()
+	for range workers * slots {
+		select {
+		case <-started:
+		case <-time.After(30 * time.Second):
+			t.Fatalf("first steps running: %v, want %d", by, workers*slots)
+		}
+	}
+	mu.Lock()
+	for i := range workers {
+		if id := fmt.Sprint("w", i); by[id] != slots {
+			t.Errorf("first steps by worker = %v, want %d on each", by, slots)
+		}
+	}
+	mu.Unlock()
+	close(gate)
+	<-finished
+	for _, stop := range stops {
+		stop()
+	}
+}
