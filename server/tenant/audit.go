@@ -87,7 +87,7 @@ func audited(path string) bool {
 }
 
 func (a *auditFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if a.cluster != nil && r.URL.Path == ClusterAuditPath {
+	if a.cluster != nil && r.URL.Path == ClusterAuditPath && a.h.fromNode(r) {
 		a.h.serveClusterAppend(w, r, a.cluster) // the record is the audit
 		return
 	}
@@ -121,6 +121,8 @@ func (a *auditFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			slot.p, slot.ok = auth.Principal{Tenant: auth.DefaultTenant, Subject: "static", Role: auth.RoleAdmin}, true
 		}
 		a.next.ServeHTTP(sw, r)
+	} else if r.URL.Path == ClusterAuditPath && a.cluster != nil {
+		a.h.serveClusterAppend(sw, r, a.cluster) // refused: no nodes' token, audited as such
 	} else if r.URL.Path == AuditExportPath && a.cluster != nil && r.URL.Query().Get("scope") != NodeLocalScope {
 		a.h.serveClusterExport(sw, r, a.cluster)
 	} else if r.URL.Path == AuditExportPath {

@@ -159,6 +159,32 @@ func TestAuditCluster(t *testing.T) {
 	if fc.proposed != 1 {
 		t.Fatalf("%d proposed, want 1", fc.proposed)
 	}
+	// The append route's two refusals (no nodes' token) are audited in
+	// the node's log like any refusal before admission; its calls with
+	// the nodes' token are not (the record they carry is the audit).
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		local, err := audit.ReadAll(f.data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var refused []audit.Record
+		for _, r := range local {
+			if r.Action == "POST "+ClusterAuditPath {
+				refused = append(refused, *r)
+			}
+		}
+		if len(refused) == 2 {
+			for _, r := range refused {
+				if r.Result != connect.CodeUnauthenticated.String() || !strings.Contains(r.Detail, "node-local: refused by node n9 before admission") {
+					t.Fatalf("the append route's refusal: %+v", r)
+				}
+			}
+			break
+		}
+		if len(refused) > 2 || time.Now().After(deadline) {
+			t.Fatalf("the append route's refusals: %d records, want 2: %+v", len(refused), refused)
+		}
+	}
 
 	code, body := exportAs(t, ts.URL, "static-token", "json")
 	ev, err := audit.DecodeEvidence([]byte(body))
