@@ -74,6 +74,11 @@ func (b *Broker) PollN(ctx context.Context, queue, worker string, max int) ([]Ta
 		if !ok {
 			return nil, ErrClosed
 		}
+		if max == 1 {
+			// Full: hand took w off the list, and there is no room
+			// for more. A Poll does not take b.mu again.
+			return []Task{t}, nil
+		}
 		b.mu.Lock()
 		defer b.mu.Unlock()
 		b.leave(q, w)
