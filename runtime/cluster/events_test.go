@@ -168,6 +168,15 @@ func FuzzRestore(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Add([]byte(snap.(fsmSnapshot)))
+	every := newFSM(f)
+	for i, c := range everyFieldCommands(f, h) {
+		b, _ := c.Encode()
+		every.Apply(&raft.Log{Index: uint64(i + 1), Type: raft.LogCommand, Data: b})
+	}
+	if snap, err = every.Snapshot(); err != nil {
+		f.Fatal(err)
+	}
+	f.Add([]byte(snap.(fsmSnapshot)))
 	f.Add([]byte(`{"v":1,"prog":"` + h + `","cases":[]}`))
 	f.Add([]byte(`{"v":2,"prog":"` + h + `","cases":[{"id":"c","state":"","base":3}]}`))
 	f.Fuzz(func(t *testing.T, b []byte) {

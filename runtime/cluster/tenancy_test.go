@@ -1,9 +1,7 @@
 package cluster
 
 import (
-	"encoding/binary"
 	"errors"
-	"hash/crc32"
 	"io"
 	"reflect"
 	"strings"
@@ -150,19 +148,4 @@ func TestTenancyReplicated(t *testing.T) {
 	if got := c.node("n4").FSM().Tenancy(); string(got.Files["tenants.json"]) != "acme beta" || got.Founders["beta"] != l.ID() || got.Founders["acme"] == "" {
 		t.Fatalf("the joined node's tenancy: %+v", got)
 	}
-}
-
-// FuzzDecodeTenantCommand is FuzzDecodeCommand seeded with tenancy
-// changes.
-func FuzzDecodeTenantCommand(f *testing.F) {
-	c := &Command{Op: OpTenant, ReqID: "r", Program: "p", Tenancy: &TenancyChange{Base: 9, Files: map[string][]byte{"tenants.json": []byte("{}")}, Remove: []string{"a/revoked.json"}, Founders: map[string]string{"a": "n1"}}}
-	b, _ := c.Encode()
-	f.Add(b)
-	f.Fuzz(func(t *testing.T, b []byte) {
-		fuzzCommand(t, b)
-		framed := make([]byte, 5, 5+len(b))
-		framed[0] = commandVersion
-		binary.LittleEndian.PutUint32(framed[1:5], crc32.Checksum(b, castagnoli))
-		fuzzCommand(t, append(framed, b...))
-	})
 }
