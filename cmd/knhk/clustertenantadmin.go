@@ -123,13 +123,7 @@ func parseTenantAdmin(b []byte) (*tenantAdminRequest, auth.Role, time.Duration, 
 	switch q.Op {
 	case "create", "set", "suspend", "resume", "delete", "erase", "token":
 	case "revoke":
-		n := 0
-		for _, v := range []string{q.JTI, q.Subject, q.Serial} {
-			if v != "" {
-				n++
-			}
-		}
-		if n != 1 {
+		if !revokesOne(q.JTI, q.Subject, q.Serial) { // tenantrevoke.go
 			return nil, 0, 0, fmt.Errorf("revoke wants exactly one of a token id, a subject and a certificate serial")
 		}
 	default:

@@ -222,16 +222,8 @@ func tenantRemote(e *env, fs *flag.FlagSet, server, sub, id string, q tenant.Quo
 		}
 		req.Files, req.Replace = files, replace
 	}
-	if sub == "revoke" {
-		n := 0
-		for _, v := range []string{rf.jti, subject, rf.serial} {
-			if v != "" {
-				n++
-			}
-		}
-		if n != 1 {
-			return usageError(e, "revoke wants exactly one of --jti ID, --subject S and --cert-serial HEX")
-		}
+	if sub == "revoke" && !revokesOne(rf.jti, subject, rf.serial) {
+		return usageError(e, "revoke wants exactly one of --jti ID, --subject S and --cert-serial HEX")
 	}
 	if given["ttl"] {
 		req.TTL = ttl.String()
@@ -248,6 +240,18 @@ func tenantRemote(e *env, fs *flag.FlagSet, server, sub, id string, q tenant.Quo
 		return usageError(e, "set wants at least one of --rate, --burst, --max-running, --in-flight, --trust, --license and --policy")
 	}
 	return runTenantRemote(e, server, sub, id, req)
+}
+
+// revokesOne reports whether a revocation names exactly one of a token
+// id, a subject and a certificate serial.
+func revokesOne(jti, subject, serial string) bool {
+	n := 0
+	for _, v := range []string{jti, subject, serial} {
+		if v != "" {
+			n++
+		}
+	}
+	return n == 1
 }
 
 func tenantFail(e *env, err error) int {
