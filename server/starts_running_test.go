@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+	"sync"
+	"sync/atomic"
 	"testing"
 )
 
@@ -75,4 +77,92 @@ func TestRunningCount(t *testing.T) {
 	}
 	wait(t, s, h3)
 	check(0, "all ended")
+}
+
+// TestRunningCountConcurrent: starts (some refused after their entry is
+// listed), cancels and a restart racing each other leave Running where
+// a pass over every case is, and it never goes below zero or above the
+// cases asked for on the way.
+func TestRunningCountConcurrent(t *testing.T) {
+	dir := t.TempDir()
+	var asked atomic.Int64
+	s, err := Open(dir, Options{IndexEvery: -1, AdmitStart: func(string) (func(), error) {
+		if asked.Add(1)%3 == 0 {
+			return nil, context.Canceled
+		}
+		return func() {}, nil
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deploy(t, s)
+	ctx := context.Background()
+	const starts = 30
+	stop := make(chan struct{})
+	var bad atomic.Int64
+	var watching sync.WaitGroup
+	watching.Add(1)
+	go func() {
+		defer watching.Done()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if n := s.Running(); n < 0 || n > starts {
+				bad.Store(int64(n))
+			}
+		}
+	}()
+	var (
+		mu              sync.Mutex
+		held, cancelled []string
+		wg              sync.WaitGroup
+	)
+	for i := 0; i < starts; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			id, _, err := s.Start(ctx, StartRequest{Workflow: "Hold", Input: []byte(`"x"`)})
+			if err != nil {
+				return // refused by AdmitStart
+			}
+			if i%2 == 0 {
+				if _, err := s.Cancel(ctx, id); err != nil {
+					t.Errorf("cancel %s: %v", id, err)
+				}
+				mu.Lock()
+				cancelled = append(cancelled, id)
+				mu.Unlock()
+				return
+			}
+			mu.Lock()
+			held = append(held, id)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	for _, id := range cancelled {
+		wait(t, s, id)
+	}
+	close(stop)
+	watching.Wait()
+	if n := bad.Load(); n != 0 {
+		t.Fatalf("Running read %d while cases started and ended", n)
+	}
+	if len(held) == 0 || len(cancelled) == 0 || len(held)+len(cancelled) == starts {
+		t.Fatalf("%d held, %d cancelled of %d: want some of each and some refused", len(held), len(cancelled), starts)
+	}
+	check := func(when string) {
+		t.Helper()
+		if got, pass := s.Running(), runningByCounts(s); got != len(held) || pass != len(held) {
+			t.Fatalf("%s: Running %d, CaseCounts %d, want %d", when, got, pass, len(held))
+		}
+	}
+	check("after the race")
+	closeSvc(t, s)
+	s = open(t, dir)
+	defer closeSvc(t, s)
+	check("after a restart")
 }
