@@ -228,9 +228,12 @@ func (c *testCluster) voters() []string {
 	return out
 }
 
+// waitFor waits for cond, ten seconds scaled like the raft timings: on
+// CI's loaded machine under the race detector an election in a test
+// that cuts a leader off took longer than ten seconds.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(timingScale * 10 * time.Second)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)

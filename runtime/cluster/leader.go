@@ -215,6 +215,21 @@ func (n *Node) drive(l *leaderRun, eng *engine.Engine, id string, first func(con
 		}()
 		ctx := l.ctx
 		err := first(ctx)
+		if err != nil && !errors.Is(err, engine.ErrBusy) {
+			if _, _, ok := n.fsm.Case(id); !ok {
+				// Never started (the log refused it): the driver is
+				// gone before the caller hears so, or a start of the
+				// same id right after would find it and wait for a
+				// case that will not come.
+				l.mu.Lock()
+				if l.drivers[id] == kick {
+					delete(l.drivers, id)
+				}
+				l.mu.Unlock()
+				started <- err
+				return
+			}
+		}
 		started <- err
 		retry := 10 * time.Millisecond
 		for ctx.Err() == nil {

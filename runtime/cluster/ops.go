@@ -118,6 +118,15 @@ var errNotCommitted = errors.New("the call ended without committing its request"
 func waitSlot(ctx context.Context, slot *reqSlot, first <-chan error) error {
 	select {
 	case err := <-slot.done:
+		if err != nil {
+			// The log refused the request. Its call is still returning:
+			// wait for it, so that a retry does not find it running (a
+			// start's driver still holding the case's id).
+			select {
+			case <-first:
+			case <-ctx.Done():
+			}
+		}
 		return err
 	case err := <-first:
 		select {
