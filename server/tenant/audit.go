@@ -124,9 +124,9 @@ func (a *auditFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	} else if r.URL.Path == ClusterAuditPath && a.cluster != nil {
 		a.h.serveClusterAppend(sw, r, a.cluster) // refused: no nodes' token, audited as such
 	} else if r.URL.Path == AuditExportPath && a.cluster != nil && r.URL.Query().Get("scope") != NodeLocalScope {
-		a.h.serveClusterExport(sw, r, a.cluster)
+		a.h.serveExport(sw, r, a.cluster)
 	} else if r.URL.Path == AuditExportPath {
-		a.h.serveExport(sw, r, a.log)
+		a.h.serveExport(sw, r, nil)
 	} else if r.URL.Path == ErasePath {
 		rec.Targets = eraseTargets(r) // erase.go
 		a.h.serveErase(sw, r)
@@ -171,9 +171,11 @@ func (a *auditFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // serveExport answers the audit export: an admin's only, of its own
-// tenant's records unless it is the default tenant's. The export is no
+// tenant's records unless it is the default tenant's; of the data
+// directory's log, or on a raft cluster node (c set) of the cluster's
+// chain as this node applied it (auditcluster.go). The export is no
 // route of a tenant's mux, so it authenticates its caller itself.
-func (h *Host) serveExport(w http.ResponseWriter, r *http.Request, log *audit.Log) {
+func (h *Host) serveExport(w http.ResponseWriter, r *http.Request, c ClusterAudit) {
 	p, ok := h.admin(w, r, http.MethodGet, "the audit export is a GET", "export the audit log")
 	if !ok {
 		return
@@ -186,12 +188,19 @@ func (h *Host) serveExport(w http.ResponseWriter, r *http.Request, log *audit.Lo
 	if p.Tenant != auth.DefaultTenant {
 		o.Tenant = p.Tenant
 	}
-	// What this process queued is durable once Append returned; Collect
-	// reads the file.
-	ev, err := audit.Collect(h.opts.Data, o)
-	if err != nil {
-		server.WriteError(w, r, connect.CodeInternal, err.Error())
-		return
+	var ev *audit.Evidence
+	var applied string
+	if c != nil {
+		recs, at := c.Chain()
+		ev, applied = audit.EvidenceOf(recs, "all tenants, "+ClusterChainScope+" (reads are in each node's own log)", o), strconv.FormatUint(at, 10)
+	} else {
+		// What this process queued is durable once Append returned;
+		// Collect reads the file.
+		var err error
+		if ev, err = audit.Collect(h.opts.Data, o); err != nil {
+			server.WriteError(w, r, connect.CodeInternal, err.Error())
+			return
+		}
 	}
 	var buf bytes.Buffer
 	if err := audit.Write(&buf, ev, format); err != nil {
@@ -199,6 +208,9 @@ func (h *Host) serveExport(w http.ResponseWriter, r *http.Request, log *audit.Lo
 		return
 	}
 	w.Header().Set("Content-Type", map[string]string{"json": "application/json", "csv": "text/csv", "html": "text/html; charset=utf-8"}[format])
+	if c != nil {
+		w.Header().Set(ClusterAuditAppliedHeader, applied)
+	}
 	w.Write(buf.Bytes())
 }
 

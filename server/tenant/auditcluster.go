@@ -25,7 +25,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -190,33 +189,6 @@ func (h *Host) serveClusterAppend(w http.ResponseWriter, r *http.Request, c Clus
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
-}
-
-// serveClusterExport answers the audit export of a cluster node: the
-// cluster's chain as this node applied it.
-func (h *Host) serveClusterExport(w http.ResponseWriter, r *http.Request, c ClusterAudit) {
-	p, ok := h.admin(w, r, http.MethodGet, "the audit export is a GET", "export the audit log")
-	if !ok {
-		return
-	}
-	format := r.URL.Query().Get("format")
-	if format == "" {
-		format = "json"
-	}
-	o := audit.CollectOptions{Now: h.opts.Now}
-	if p.Tenant != auth.DefaultTenant {
-		o.Tenant = p.Tenant
-	}
-	recs, applied := c.Chain()
-	ev := audit.EvidenceOf(recs, "all tenants, "+ClusterChainScope+" (reads are in each node's own log)", o)
-	var buf bytes.Buffer
-	if err := audit.Write(&buf, ev, format); err != nil {
-		server.WriteError(w, r, connect.CodeInvalidArgument, err.Error())
-		return
-	}
-	w.Header().Set("Content-Type", map[string]string{"json": "application/json", "csv": "text/csv", "html": "text/html; charset=utf-8"}[format])
-	w.Header().Set(ClusterAuditAppliedHeader, strconv.FormatUint(applied, 10))
-	w.Write(buf.Bytes())
 }
 
 // adminTargets returns the ids a cluster tenant administration call
