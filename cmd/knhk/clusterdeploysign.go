@@ -29,9 +29,6 @@ func tenantDeployVerifier(data, id string) (cluster.DeployVerifier, error) {
 	if err != nil || !ok {
 		return nil, err
 	}
-	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
-		return nil, fmt.Errorf("tenant %s: trust %s: want a directory of *.pub keys", id, dir)
-	}
 	policy := "classical" // as openTenantSecurity
 	reg, err := tenant.Load(data)
 	if err != nil {
@@ -40,16 +37,11 @@ func tenantDeployVerifier(data, id string) (cluster.DeployVerifier, error) {
 	if t := reg.Get(id); t != nil && t.Policy != "" {
 		policy = t.Policy
 	}
-	p, err := sign.ParsePolicy(policy)
+	v, err := trustVerifier(dir, policy)
 	if err != nil {
 		return nil, fmt.Errorf("tenant %s: %w", id, err)
 	}
-	ts, err := sign.LoadTrustDir(dir)
-	if err != nil {
-		return nil, fmt.Errorf("tenant %s: %w", id, err)
-	}
-	s := &serveSigning{trust: ts, policy: p, dir: dir}
-	return s.trustedCarried, nil
+	return v, nil
 }
 
 // nodeDeployVerifier returns the deploy check of the cluster's own
@@ -58,17 +50,27 @@ func nodeDeployVerifier(o *serveSign) (cluster.DeployVerifier, error) {
 	if o.trust == "" {
 		return nil, nil
 	}
-	p, err := sign.ParsePolicy(o.policy)
+	v, err := trustVerifier(o.trust, o.policy)
+	if err != nil {
+		return nil, fmt.Errorf("--trust: %w", err)
+	}
+	return v, nil
+}
+
+// trustVerifier is the deploy check of the trust directory dir,
+// admitting signatures of class policy or stronger.
+func trustVerifier(dir, policy string) (cluster.DeployVerifier, error) {
+	p, err := sign.ParsePolicy(policy)
 	if err != nil {
 		return nil, err
 	}
-	if fi, err := os.Stat(o.trust); err != nil || !fi.IsDir() {
-		return nil, fmt.Errorf("--trust %s: want a directory of *.pub keys and *.sig signatures", o.trust)
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return nil, fmt.Errorf("%s: want a directory of *.pub keys and *.sig signatures", dir)
 	}
-	ts, err := sign.LoadTrustDir(o.trust)
+	ts, err := sign.LoadTrustDir(dir)
 	if err != nil {
 		return nil, err
 	}
-	s := &serveSigning{trust: ts, policy: p, dir: o.trust}
+	s := &serveSigning{trust: ts, policy: p, dir: dir}
 	return s.trustedCarried, nil
 }
