@@ -7,7 +7,6 @@
 package main
 
 import (
-	"encoding/json"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -17,37 +16,13 @@ import (
 	"testing"
 
 	"github.com/knhk/knhk/runtime/audit"
-	"github.com/knhk/knhk/runtime/cluster"
 )
 
 func TestClusterAuditProcesses(t *testing.T) {
-	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "app.knhk"), []byte(clusterSource), 0o666)
-	os.WriteFile(filepath.Join(dir, "token"), []byte(clusterToken+"\n"), 0o600)
-	procs := map[string]*serveProc{}
-	defer func() {
-		for _, p := range procs {
-			p.cmd.Process.Kill()
-			p.cmd.Wait()
-		}
-	}()
-	node := func(id, join string) *serveProc {
-		args := []string{"--node", id, "--raft", "127.0.0.1:0", "--tenants", "--token-file", "token", "app.knhk"}
-		if join != "" {
-			args = append(args, "--join", join)
-		}
-		p := startServe(t, dir, "d-"+id, args...)
-		procs[id] = p
-		return p
-	}
-	n1 := node("n1", "")
-	n2 := node("n2", n1.url)
-	n3 := node("n3", n1.url)
-	waitLong(t, "three voters", func() bool {
-		code, body := n1.get(t, cluster.StatusPath, clusterToken)
-		var st cluster.Status
-		return code == http.StatusOK && json.Unmarshal([]byte(body), &st) == nil && voters(&st) == 3
-	})
+	dir := tenantClusterDir(t)
+	procs, stop := tenantNodes(t, dir, 3)
+	defer stop()
+	n1, n2, n3 := procs["n1"], procs["n2"], procs["n3"]
 	as := func(tok string, args ...string) (int, string, string) {
 		t.Helper()
 		return knhkEnv(t, dir, []string{"KNHK_TOKEN=" + tok}, args...)

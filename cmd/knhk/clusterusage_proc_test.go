@@ -13,6 +13,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"encoding/pem"
 	"fmt"
 	"io"
@@ -26,12 +27,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/knhk/knhk/runtime/cluster"
 	"github.com/knhk/knhk/runtime/meter"
 )
 
 // twoNodeTenants starts a two-node cluster with --tenants in dir (its
-// app.knhk and token written) and waits until every tenant of ids has
-// a group of two voters with a leader. stop kills the nodes.
+// app.knhk and token written: tenantClusterDir) and waits until it has
+// two voters and every tenant of ids has a group of two voters with a
+// leader. stop kills the nodes still in procs.
 func twoNodeTenants(t *testing.T, dir string, ids ...string) (procs map[string]*serveProc, stop func()) {
 	return tenantNodes(t, dir, 2, ids...)
 }
@@ -52,6 +55,11 @@ func tenantNodes(t *testing.T, dir string, n int, ids ...string) (procs map[stri
 		id := fmt.Sprintf("n%d", i)
 		procs[id] = startServe(t, dir, "d-"+id, "--node", id, "--raft", "127.0.0.1:0", "--tenants", "--token-file", "token", "--join", n1.url, "app.knhk")
 	}
+	waitLong(t, fmt.Sprintf("%d voters", n), func() bool {
+		code, body := n1.get(t, cluster.StatusPath, clusterToken)
+		var st cluster.Status
+		return code == http.StatusOK && json.Unmarshal([]byte(body), &st) == nil && voters(&st) == n
+	})
 	for _, id := range ids {
 		waitLong(t, fmt.Sprintf("%d voters in %s's group", n, id), func() bool {
 			for _, p := range procs {
@@ -115,9 +123,7 @@ func tamperReport(t *testing.T, path, old, new string) string {
 }
 
 func TestClusterUsageReportProcesses(t *testing.T) {
-	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "app.knhk"), []byte(clusterSource), 0o666)
-	os.WriteFile(filepath.Join(dir, "token"), []byte(clusterToken+"\n"), 0o600)
+	dir := tenantClusterDir(t)
 	must := mustKnhkIn(t, dir)
 	must("keygen", "--alg", "mldsa65-ed25519", "-o", "operator.key")
 	must("keygen", "--alg", "mldsa65-ed25519", "-o", "other.key")
@@ -251,9 +257,7 @@ func TestClusterUsageReportProcesses(t *testing.T) {
 // one signed by another key and a tampered signature are refused
 // through either node, naming why, and deploy nothing.
 func TestClusterSignedDeployProcesses(t *testing.T) {
-	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "app.knhk"), []byte(clusterSource), 0o666)
-	os.WriteFile(filepath.Join(dir, "token"), []byte(clusterToken+"\n"), 0o600)
+	dir := tenantClusterDir(t)
 	v2 := strings.Replace(clusterSource, `id + " by " + by`, `id + " approved by " + by`, 1)
 	os.WriteFile(filepath.Join(dir, "v2.knhk"), []byte(v2), 0o666)
 	must := mustKnhkIn(t, dir)
@@ -329,9 +333,7 @@ func TestClusterSignedDeployProcesses(t *testing.T) {
 // group's log has its nonce, so it is refused there too, and acme has
 // one case, not two.
 func TestClusterReplayProcesses(t *testing.T) {
-	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "app.knhk"), []byte(clusterSource), 0o666)
-	os.WriteFile(filepath.Join(dir, "token"), []byte(clusterToken+"\n"), 0o600)
+	dir := tenantClusterDir(t)
 	acme := mustKnhkIn(t, dir)("tenant", "create", "--data", "d-n1", "acme")
 	procs, stop := tenantNodes(t, dir, 3, "acme")
 	defer stop()

@@ -57,6 +57,20 @@ func waitLong(t *testing.T, what string, cond func() bool) {
 	}
 }
 
+// tenantClusterDir returns a new directory holding app.knhk (the
+// cluster's program) and token (the nodes' --token-file).
+func tenantClusterDir(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "app.knhk"), []byte(clusterSource), 0o666); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "token"), []byte(clusterToken+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
 // connectCall posts a Connect unary call as JSON to the node at base.
 func connectCall(t *testing.T, base, method, token, body string) (int, string) {
 	t.Helper()
@@ -76,13 +90,7 @@ func connectCall(t *testing.T, base, method, token, body string) (int, string) {
 }
 
 func TestClusterTenantsProcesses(t *testing.T) {
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "app.knhk"), []byte(clusterSource), 0o666); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "token"), []byte(clusterToken+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	dir := tenantClusterDir(t)
 	os.WriteFile(filepath.Join(dir, "tiers.json"), []byte(tenantClusterTiers), 0o644)
 	must := mustKnhkIn(t, dir)
 	must("keygen", "--alg", "mldsa65-ed25519", "-o", "vendor.key")
@@ -99,35 +107,9 @@ func TestClusterTenantsProcesses(t *testing.T) {
 		t.Fatalf("--tenants without --token-file: %d %q", code, errb)
 	}
 
-	procs := map[string]*serveProc{}
-	defer func() {
-		for _, p := range procs {
-			p.cmd.Process.Kill()
-			p.cmd.Wait()
-		}
-	}()
-	node := func(id, join string) *serveProc {
-		args := []string{"--node", id, "--raft", "127.0.0.1:0", "--tenants", "--token-file", "token", "app.knhk"}
-		if join != "" {
-			args = append(args, "--join", join)
-		}
-		p := startServe(t, dir, "d-"+id, args...)
-		procs[id] = p
-		return p
-	}
-	n1 := node("n1", "")
-	node("n2", n1.url)
-	node("n3", n1.url)
-	for _, id := range []string{"acme", "beta"} {
-		waitLong(t, "three voters in "+id+"'s group", func() bool {
-			for _, p := range procs {
-				if st, ok := groupStatus(t, p, id); ok && st.Leader != "" && voters(st) == 3 {
-					return true
-				}
-			}
-			return false
-		})
-	}
+	procs, stop := tenantNodes(t, dir, 3, "acme", "beta")
+	defer stop()
+	n1 := procs["n1"]
 	// leaderOf returns the node leading tenant id's group and another.
 	leaderOf := func(id string) (lead, other *serveProc) {
 		var name string
