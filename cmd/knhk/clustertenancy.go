@@ -228,10 +228,10 @@ func materialise(data string, tn cluster.Tenancy, logger *slog.Logger) (bool, er
 
 // keepTenancy writes own's replica of the tenancy into data whenever it
 // moves, until ctx ends, calling changed after a write that changed a
-// file and after the first. On the founding node (founding) it first migrates: while the
-// tenancy is empty and the node leads, it commits the tenants of its
-// own DIR/tenants as the tenancy's first revision, each founded by
-// itself (as they were).
+// file and after the first. On the founding node (founding) it first
+// migrates: while the tenancy is empty and the node leads, it commits
+// the tenants of its own DIR/tenants as the tenancy's first revision,
+// each founded by itself (as they were).
 func keepTenancy(ctx context.Context, own *cluster.Node, data string, founding bool, interval time.Duration, changed func(), logger *slog.Logger) {
 	var done uint64
 	var failing string

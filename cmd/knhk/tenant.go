@@ -85,10 +85,11 @@ knhk case erase (one case) crypto-shred them (docs/audit.md).
 KNHK_TOKEN_FILE or the config file): create, set (quotas, and --trust,
 --policy, --license and --license-trust: public files, checked here and by
 the leader; --sign-key, a private key, is refused), list, suspend,
-resume, delete, erase, token (--once too) and revoke. The change is committed to the cluster's raft
-log, so every node applies it, whichever node it went through and
-whichever nodes are down while a majority is up; create prints the
-tenant's first admin token, signed by the node that committed it.
+resume, delete, erase, token (--once too) and revoke. The change is
+committed to the cluster's raft log, so every node applies it, whichever
+node it went through and whichever nodes are down while a majority is
+up; create prints the tenant's first admin token, signed by the node
+that committed it.
 Create --encrypt seals every node's copy of the tenant's raft group at
 rest with a key of that node's own; erase ID then deletes the tenant
 and has every node destroy its key (crypto-shredding; so does knhk case
