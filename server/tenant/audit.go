@@ -111,14 +111,16 @@ func (a *auditFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	sw := &statusWriter{ResponseWriter: w}
 	if a.next != nil {
-		// The cluster's tenant administration, with the nodes' token.
-		op, targets := adminTargets(r)
-		rec.Targets = targets
-		if op != "" {
-			rec.Action = "knhk tenant " + op
-		}
+		// The cluster's tenant administration, the nodes' token only:
+		// next refuses a call without it before reading its body, and
+		// so does its audit.
 		if a.h.fromNode(r) {
 			slot.p, slot.ok = auth.Principal{Tenant: auth.DefaultTenant, Subject: "static", Role: auth.RoleAdmin}, true
+			op, targets := adminTargets(r)
+			rec.Targets = targets
+			if op != "" {
+				rec.Action = "knhk tenant " + op
+			}
 		}
 		a.next.ServeHTTP(sw, r)
 	} else if r.URL.Path == ClusterAuditPath && a.cluster != nil {

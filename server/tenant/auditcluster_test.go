@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -219,4 +220,61 @@ func headerInterceptor(name, value string) connect.Interceptor {
 			return next(ctx, req)
 		}
 	})
+}
+
+// TestAuditedRouteRefusedCheap: the cluster's tenant administration,
+// audited by AuditedRoute, has no byte of a call's body read when the
+// call lacks the nodes' token (its route refuses it unread), and the
+// refusal is still recorded node-local; a call with the token goes into
+// the cluster's chain naming its op and tenant.
+func TestAuditedRouteRefusedCheap(t *testing.T) {
+	f := newFixtureWith(t, nil, func(o *Options) { o.NodeToken = "static-token" })
+	log, err := audit.Open(f.data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { log.Close() })
+	fc := &fakeChain{reqs: map[string]bool{}}
+	next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer static-token" {
+			http.Error(w, "needs the cluster's token", http.StatusUnauthorized)
+			return
+		}
+		io.Copy(io.Discard, r.Body)
+		w.WriteHeader(http.StatusNoContent)
+	})
+	front := f.host.AuditedRoute(log, fc, next)
+	call := func(token string, n *atomic.Int64) int {
+		req := httptest.NewRequest("POST", "/cluster/v1/tenants", countingBody{strings.NewReader(`{"op":"create","id":"acme"}`), n})
+		req.Header.Set("Authorization", "Bearer "+token)
+		w := httptest.NewRecorder()
+		front.ServeHTTP(w, req)
+		return w.Code
+	}
+	var read atomic.Int64
+	if code := call("not-the-token", &read); code != http.StatusUnauthorized || read.Load() != 0 {
+		t.Fatalf("a call without the nodes' token: %d, %d body bytes read", code, read.Load())
+	}
+	if code := call("static-token", &read); code != http.StatusNoContent || read.Load() == 0 {
+		t.Fatalf("a call with the nodes' token: %d, %d body bytes read", code, read.Load())
+	}
+	recs, _ := fc.Chain()
+	if len(recs) != 1 || recs[0].Action != "knhk tenant create" || strings.Join(recs[0].Targets, ",") != "tenant=acme" || recs[0].Credential != audit.CredStatic {
+		t.Fatalf("the cluster's chain: %+v", recs)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		local, err := audit.ReadAll(f.data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(local) == 1 {
+			if r := local[0]; r.Action != "POST /cluster/v1/tenants" || len(r.Targets) != 0 || r.Result != "http_401" || !strings.Contains(r.Detail, "refused by node n9 before admission") {
+				t.Fatalf("the refusal's record: %+v", r)
+			}
+			break
+		}
+		if len(local) > 1 || time.Now().After(deadline) {
+			t.Fatalf("the node's log: %+v", local)
+		}
+	}
 }
