@@ -289,24 +289,27 @@ func (ct *clusterTenants) listTenants(w http.ResponseWriter) {
 	json.NewEncoder(w).Encode(ans)
 }
 
+// hasPath reports whether a tenancy's files hold path, as a file or as
+// a directory.
+func hasPath(files map[string][]byte, path string) bool {
+	for p := range files {
+		if p == path || strings.HasPrefix(p, path+"/") {
+			return true
+		}
+	}
+	return false
+}
+
 // ownFiles is ownKeys (tenant.go) of a tenancy's files.
 func ownFiles(files map[string][]byte, id string) string {
 	var out []string
-	has := func(prefix string) bool {
-		for p := range files {
-			if p == prefix || strings.HasPrefix(p, prefix+"/") {
-				return true
-			}
-		}
-		return false
-	}
-	if has(id + "/sign.pub") {
+	if hasPath(files, id+"/sign.pub") {
 		out = append(out, "sign-key")
 	}
-	if has(id + "/trust") {
+	if hasPath(files, id+"/trust") {
 		out = append(out, "trust")
 	}
-	if has(id + "/license.lic") {
+	if hasPath(files, id+"/license.lic") {
 		out = append(out, "licence")
 	}
 	if len(out) == 0 {

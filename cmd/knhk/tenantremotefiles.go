@@ -147,7 +147,7 @@ func applyTenantFiles(ch *cluster.TenancyChange, have map[string][]byte, t *tena
 // their next command. A leader that does not host t's group cannot
 // tell and lets it through (docs/tenancy.md).
 func (ct *clusterTenants) checkDeployedTrusted(tn cluster.Tenancy, ch *cluster.TenancyChange, t *tenant.Tenant, q *tenantAdminRequest) error {
-	if ch == nil || !slices.Contains(q.Replace, "trust") || strings.Contains(ownFiles(tn.Files, t.ID), "trust") {
+	if ch == nil || !slices.Contains(q.Replace, "trust") || hasPath(tn.Files, t.ID+"/trust") {
 		return nil
 	}
 	ct.mu.Lock()
