@@ -13,7 +13,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"sync"
 
 	"connectrpc.com/connect"
 
@@ -24,16 +23,9 @@ import (
 // ErasePath is the route of erasures.
 const ErasePath = "/erase"
 
-// defaults holds each Host's default tenant's Service (SetDefaultService).
-var defaults sync.Map // *Host -> *server.Service
-
 // SetDefaultService gives h the default tenant's Service, so that an
 // erasure of the default tenant's cases reaches it.
-func (h *Host) SetDefaultService(svc *server.Service) { defaults.Store(h, svc) }
-
-// groupErasers holds each Host's eraser of a cluster tenant's whole
-// data (SetGroupEraser).
-var groupErasers sync.Map // *Host -> GroupEraser
+func (h *Host) SetDefaultService(svc *server.Service) { h.defSvc.Store(svc) }
 
 // GroupEraser erases tenant id's data on every node of a raft cluster
 // (knhk serve --node --tenants): it commits the erasure to the
@@ -42,7 +34,7 @@ type GroupEraser func(ctx context.Context, id string) error
 
 // SetGroupEraser gives h the eraser of its cluster tenants' data; without
 // one, erasing a tenant served by a raft group is refused.
-func (h *Host) SetGroupEraser(e GroupEraser) { groupErasers.Store(h, e) }
+func (h *Host) SetGroupEraser(e GroupEraser) { h.eraser.Store(&e) }
 
 // errGroupCaseErase refuses one case's erasure on a cluster.
 var errGroupCaseErase = errors.New("erasing one case of a tenant served by a raft cluster is not supported yet; the tenant's whole data can be erased (knhk case erase --server URL --tenant T --all, a tenant created with --encrypt)")
@@ -109,8 +101,8 @@ func (h *Host) serveErase(w http.ResponseWriter, r *http.Request) {
 // eraseService returns the Service of tenant id.
 func (h *Host) eraseService(id string) (*server.Service, connect.Code, error) {
 	if id == auth.DefaultTenant {
-		if svc, ok := defaults.Load(h); ok {
-			return svc.(*server.Service), 0, nil
+		if svc := h.defSvc.Load(); svc != nil {
+			return svc, 0, nil
 		}
 		return nil, connect.CodeFailedPrecondition, fmt.Errorf("the default tenant's data is erased locally (knhk case erase --data DIR)")
 	}
@@ -156,12 +148,12 @@ func (h *Host) eraseGroup(w http.ResponseWriter, r *http.Request, tid, caseID st
 		server.WriteError(w, r, connect.CodeUnimplemented, errGroupCaseErase.Error())
 		return true
 	}
-	e, ok := groupErasers.Load(h)
-	if !ok {
+	e := h.eraser.Load()
+	if e == nil {
 		server.WriteError(w, r, connect.CodeUnimplemented, errGroupErase.Error())
 		return true
 	}
-	if err := e.(GroupEraser)(r.Context(), tid); err != nil {
+	if err := (*e)(r.Context(), tid); err != nil {
 		c := connect.CodeOf(err)
 		if c == connect.CodeUnknown {
 			c = connect.CodeFailedPrecondition

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"connectrpc.com/connect"
@@ -96,6 +97,11 @@ type Host struct {
 	auditing sync.WaitGroup
 	refMu    sync.RWMutex // Close holds it to stop new ones going
 	refDone  bool
+	// What erasures reach beyond the tenants' own Services (erase.go):
+	// the default tenant's Service, a raft cluster's eraser of a
+	// tenant's whole data.
+	defSvc atomic.Pointer[server.Service]
+	eraser atomic.Pointer[GroupEraser]
 }
 
 // served is an open tenant; its fields are set once ready is closed,
