@@ -324,12 +324,17 @@ func ownFiles(files map[string][]byte, id string) string {
 // tenant and the node's issuer key are committed.
 func (ct *clusterTenants) administer(ctx context.Context, q *tenantAdminRequest, role auth.Role, ttl time.Duration) (*tenantAdminAnswer, error) {
 	fsm := ct.own.FSM()
-	key, err := nodeIssuerKey(ct.data, ct.own.ID())
-	if err != nil {
-		return nil, err
-	}
-	pub := tenant.PublicPEM(key.Public().(ed25519.PublicKey))
 	issues := q.Op == "create" || q.Op == "token"
+	var key ed25519.PrivateKey
+	var pub []byte
+	var err error
+	if issues {
+		// Made on first use: a node that never issued a token has none.
+		if key, err = nodeIssuerKey(ct.data, ct.own.ID()); err != nil {
+			return nil, err
+		}
+		pub = tenant.PublicPEM(key.Public().(ed25519.PublicKey))
+	}
 	applied := false // a former call of q.Req committed q's change
 	for attempt := 0; attempt < 32; attempt++ {
 		reqID := ""
