@@ -409,7 +409,7 @@ func (h *Host) openTenant(id string, s *served) error {
 		if s.group != nil {
 			return s.group.Running()
 		}
-		return running(s.svc)
+		return s.svc.Running() // O(1): kept as cases start and end
 	}}
 	s.cap.exact = h.opts.OpenGroup != nil
 	s.cap.setMax(s.quota.MaxRunning)
@@ -448,11 +448,6 @@ func (s *served) close(ctx context.Context) error {
 	}
 	return s.svc.Close(ctx)
 }
-
-// running counts the cases svc runs now, in O(1): the Service keeps the
-// count as cases start and end (server/starts.go), so a tenant at its
-// max_running cap costs no pass over its past cases per start it asks.
-func running(svc *server.Service) int { return svc.Running() }
 
 func (h *Host) loop() {
 	defer close(h.done)
