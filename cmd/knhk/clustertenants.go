@@ -200,7 +200,7 @@ func (ct *clusterTenants) sweep(cfg clusterTenantsConfig) {
 		if t.State != tenant.Deleted {
 			continue
 		}
-		dir := filepath.Join(cfg.o.data, "cluster", cfg.c.node, "tenants", t.ID)
+		dir := cfg.groupDir(t.ID)
 		ct.mu.Lock()
 		open := ct.groups[t.ID] != nil
 		ct.mu.Unlock()
@@ -284,12 +284,18 @@ type tenantGroup struct {
 	cancel context.CancelFunc
 }
 
+// groupDir is this node's directory of tenant id's raft group,
+// DIR/cluster/NODE/tenants/ID.
+func (cfg clusterTenantsConfig) groupDir(id string) string {
+	return filepath.Join(cfg.o.data, "cluster", cfg.c.node, "tenants", id)
+}
+
 // openTenantGroup starts tenant id's raft group on the node: its log
 // under DIR/cluster/NODE/tenants/ID, its transport on the node's raft
 // listener, the tenant's licence (DIR/tenants/ID/license) enforced by
 // its leader, and its API, console and metrics.
 func openTenantGroup(cfg clusterTenantsConfig, id string, admit func(string) (func(), error)) (*tenantGroup, error) {
-	dir := filepath.Join(cfg.o.data, "cluster", cfg.c.node, "tenants", id)
+	dir := cfg.groupDir(id)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
