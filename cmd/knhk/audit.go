@@ -228,7 +228,7 @@ func runAuditVerify(e *env, data, evidence, trustPath string, policy sign.Policy
 			return exitUser
 		}
 		rep, what = audit.Check(ev, o), evidence
-		if strings.Contains(ev.Scope, clusterChainScope) && rep.Problem == nil {
+		if strings.Contains(ev.Scope, tenant.ClusterChainScope) && rep.Problem == nil {
 			// A cluster keeps no receipt log: its chain is agreed by the
 			// nodes, and its head is what two nodes' exports compare on.
 			defer fmt.Fprintf(e.stdout, "the cluster's audit chain: %d records, head %s; it is agreed by the cluster's nodes through the raft log and not anchored in a receipt log: an export from another node with this head, or one extending it, holds the same records\n", rep.Records, rep.Head)

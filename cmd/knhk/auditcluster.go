@@ -17,9 +17,6 @@ import (
 	"github.com/knhk/knhk/server/tenant"
 )
 
-// clusterChainScope marks the export of a cluster's chain.
-const clusterChainScope = tenant.ClusterChainScope
-
 // nodeAudit is a node's tenant.ClusterAudit: own is the node of the
 // cluster's own group; client and token call the leader's front.
 type nodeAudit struct {
