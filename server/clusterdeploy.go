@@ -9,7 +9,6 @@ package server
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"sort"
@@ -64,13 +63,9 @@ func (r *clusterRPC) Deploy(ctx context.Context, req *connect.Request[knhkv1.Dep
 	if len(req.Msg.Compiled) > 0 {
 		return nil, toConnect(errf(CodeInvalidArgument, "compiled", "a cluster compiles what it deploys on every node: deploy the source, not a descriptor"))
 	}
-	var sigs []byte
-	if h := req.Header().Get("Knhk-Descriptor-Signature"); h != "" { // client.SignatureHeader
-		b, err := base64.StdEncoding.DecodeString(h)
-		if err != nil {
-			return nil, toConnect(errf(CodeInvalidArgument, "signature", "the deploy's signature header is not base64: %v", err))
-		}
-		sigs = b
+	sigs, err := deploySignature(req.Header()) // connect.go
+	if err != nil {
+		return nil, err
 	}
 	hash, err := r.a.n.DeploySigned(ctx, name, []byte(req.Msg.Source), sigs)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"net/http"
 	"time"
 
 	"connectrpc.com/connect"
@@ -86,14 +87,25 @@ func jsonArg(s string) []byte {
 	return []byte(s)
 }
 
+// deploySignature is the signature file a deploy carried in its
+// client.SignatureHeader (as knhk run --server sends FILE.sig), nil for
+// none; a single server and a cluster node read it alike.
+func deploySignature(h http.Header) ([]byte, error) {
+	v := h.Get("Knhk-Descriptor-Signature") // client.SignatureHeader
+	if v == "" {
+		return nil, nil
+	}
+	b, err := base64.StdEncoding.DecodeString(v)
+	if err != nil {
+		return nil, toConnect(errf(CodeInvalidArgument, "signature", "the deploy's signature header is not base64: %v", err))
+	}
+	return b, nil
+}
+
 func (a *api) Deploy(ctx context.Context, r *connect.Request[knhkv1.DeployRequest]) (*connect.Response[knhkv1.DeployResponse], error) {
-	var sigs []byte
-	if h := r.Header().Get("Knhk-Descriptor-Signature"); h != "" { // client.SignatureHeader
-		b, err := base64.StdEncoding.DecodeString(h)
-		if err != nil {
-			return nil, toConnect(errf(CodeInvalidArgument, "signature", "the deploy's signature header is not base64: %v", err))
-		}
-		sigs = b
+	sigs, err := deploySignature(r.Header())
+	if err != nil {
+		return nil, err
 	}
 	res, err := a.s.DeploySigned(r.Msg.Name, []byte(r.Msg.Source), r.Msg.Compiled, sigs)
 	if err != nil {
