@@ -112,8 +112,8 @@ func TestClusterTenantAdminProcesses(t *testing.T) {
 	}
 	for _, p := range []*serveProc{n2, n3} {
 		code, body := post(p, `{"op":"create","id":"retried","req":"same-request"}`)
-		var ans map[string]any
-		if code != http.StatusOK || json.Unmarshal([]byte(body), &ans) != nil || ans["token"] == "" {
+		var ans tenantAdminAnswer
+		if code != http.StatusOK || json.Unmarshal([]byte(body), &ans) != nil || ans.Token == "" || ans.Tenant == nil || ans.Tenant.ID != "retried" {
 			t.Fatalf("a retried create through %s: %d %s", p.url, code, body)
 		}
 	}
