@@ -12,6 +12,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/knhk/knhk/runtime/cluster"
 	"github.com/knhk/knhk/runtime/queue"
 	"github.com/knhk/knhk/server/metrics"
 )
@@ -106,7 +107,7 @@ func (c raftCollector) Collect(ch chan<- prometheus.Metric) {
 	if term, err := strconv.ParseUint(n.Raft().Stats()["term"], 10, 64); err == nil {
 		gauge(raftTermDesc, float64(term))
 	}
-	month := time.Now().UTC().Format("2006-01")
+	month := cluster.UsageMonth(time.Now().UnixNano())
 	acc := n.FSM().AccelMonth(month)
 	ch <- prometheus.MustNewConstMetric(usageAccelSecondsDesc, prometheus.GaugeValue, time.Duration(acc.NS).Seconds(), month)
 	ch <- prometheus.MustNewConstMetric(usageAccelCallsDesc, prometheus.GaugeValue, float64(acc.Calls), month)
