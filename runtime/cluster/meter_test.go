@@ -10,7 +10,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/knhk/knhk/compiler/ir"
-	"github.com/knhk/knhk/runtime/engine"
 	"github.com/knhk/knhk/runtime/eval"
 	"github.com/knhk/knhk/runtime/meter"
 )
@@ -204,15 +203,7 @@ func FuzzAccelCommand(f *testing.F) {
 	f.Add("2026-12", int64(7), int64(1), uint64(3))
 	f.Add("2026-13", int64(-1), int64(0), uint64(0))
 	f.Add("", int64(0), int64(-9), uint64(1))
-	p := compile(f, holdSource)
-	m, err := engine.NewMachine(p)
-	if err != nil {
-		f.Fatal(err)
-	}
-	h, err := p.Hash()
-	if err != nil {
-		f.Fatal(err)
-	}
+	fresh := fuzzFSM(f)
 	f.Fuzz(func(t *testing.T, month string, ns, calls int64, index uint64) {
 		if !utf8.ValidString(month) {
 			return // JSON would carry another string
@@ -230,8 +221,8 @@ func FuzzAccelCommand(f *testing.F) {
 		} else if len(d.Accel) != 1 || d.Accel[0] != c.Accel[0] {
 			t.Fatalf("decoded %+v, encoded %+v", d.Accel, c.Accel)
 		}
-		snap := fuzzSnapshot(t, NewFSM(m, h), []accelEntry{{Index: index, AccelUse: c.Accel[0]}})
-		g := NewFSM(m, h)
+		snap := fuzzSnapshot(t, fresh(), []accelEntry{{Index: index, AccelUse: c.Accel[0]}})
+		g := fresh()
 		if err := g.Restore(io.NopCloser(bytes.NewReader(snap))); err != nil {
 			if !errors.Is(err, ErrBadSnapshot) {
 				t.Fatalf("restore refused as %v", err)
