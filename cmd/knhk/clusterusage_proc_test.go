@@ -61,13 +61,15 @@ func tenantNodes(t *testing.T, dir string, n int, ids ...string) (procs map[stri
 		return code == http.StatusOK && json.Unmarshal([]byte(body), &st) == nil && voters(&st) == n
 	})
 	for _, id := range ids {
-		waitLong(t, fmt.Sprintf("%d voters in %s's group", n, id), func() bool {
+		// Every node must know the group's leader: a node that does
+		// not yet answers a tenant's call (forwarded) as unavailable.
+		waitLong(t, fmt.Sprintf("%d voters in %s's group, its leader known to every node", n, id), func() bool {
 			for _, p := range procs {
-				if st, ok := groupStatus(t, p, id); ok && st.Leader != "" && voters(st) == n {
-					return true
+				if st, ok := groupStatus(t, p, id); !ok || st.Leader == "" || voters(st) != n {
+					return false
 				}
 			}
-			return false
+			return true
 		})
 	}
 	return procs, stop
