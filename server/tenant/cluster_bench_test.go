@@ -1,11 +1,8 @@
 package tenant
 
 import (
-	"context"
 	"testing"
 	"time"
-
-	"connectrpc.com/connect"
 
 	"github.com/knhk/knhk/server/auth"
 )
@@ -38,19 +35,7 @@ func BenchmarkClusterNoisyNeighbour(b *testing.B) {
 	// The quiet client retries a call answered unavailable (a leadership
 	// moving under load), as clusterClient and a cluster's clients do;
 	// the retries count in its latency.
-	retry := connect.UnaryInterceptorFunc(func(next connect.UnaryFunc) connect.UnaryFunc {
-		return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
-			deadline := time.Now().Add(30 * time.Second)
-			for {
-				res, err := next(ctx, req)
-				if connect.CodeOf(err) != connect.CodeUnavailable || time.Now().After(deadline) {
-					return res, err
-				}
-				time.Sleep(10 * time.Millisecond)
-			}
-		}
-	})
-	quiet := ownClient(url, f.priv(auth.Principal{Subject: "q", Tenant: "beta", Role: auth.RoleAdmin}), 4, retry)
+	quiet := ownClient(url, f.priv(auth.Principal{Subject: "q", Tenant: "beta", Role: auth.RoleAdmin}), 4, retryUnavailable(10*time.Millisecond))
 	noisyTok := f.priv(auth.Principal{Subject: "n", Tenant: "acme", Role: auth.RoleAdmin})
 	// each calls fn with every node's open acme.
 	each := func(fn func(*served)) {

@@ -303,7 +303,13 @@ func newClusterFixture(t testing.TB) *clusterFixture {
 // to 30 s: on a loaded machine a group's leadership can move while the
 // test seeds, and unavailable is not an answer the test checks.
 func clusterClient(url, token string) knhkv1connect.KnhkServiceClient {
-	retry := connect.UnaryInterceptorFunc(func(next connect.UnaryFunc) connect.UnaryFunc {
+	return knhkv1connect.NewKnhkServiceClient(h2cStreams{}, url, connect.WithInterceptors(retryUnavailable(50*time.Millisecond), bearerInterceptor(token)))
+}
+
+// retryUnavailable retries a unary call answered unavailable, pause
+// apart, for up to 30 s, as a cluster's clients do.
+func retryUnavailable(pause time.Duration) connect.Interceptor {
+	return connect.UnaryInterceptorFunc(func(next connect.UnaryFunc) connect.UnaryFunc {
 		return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
 			deadline := time.Now().Add(30 * time.Second)
 			for {
@@ -311,11 +317,10 @@ func clusterClient(url, token string) knhkv1connect.KnhkServiceClient {
 				if connect.CodeOf(err) != connect.CodeUnavailable || time.Now().After(deadline) {
 					return res, err
 				}
-				time.Sleep(50 * time.Millisecond)
+				time.Sleep(pause)
 			}
 		}
 	})
-	return knhkv1connect.NewKnhkServiceClient(h2cStreams{}, url, connect.WithInterceptors(retry, bearerInterceptor(token)))
 }
 
 // follower returns the url of a node that does not lead group.
