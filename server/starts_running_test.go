@@ -19,14 +19,12 @@ func runningByCounts(s *Service) int {
 	return n
 }
 
-// TestRunningCount: Running, kept as cases start and end, says what a
-// pass over every case says, through starts, a refused start, parking,
-// a signal, a cancel, completions and a restart.
-func TestRunningCount(t *testing.T) {
-	dir := t.TempDir()
-	refuse := false
+// openRefusing opens a Service in dir whose AdmitStart refuses a start
+// (after its case is listed) when refuse says so.
+func openRefusing(t *testing.T, dir string, refuse func() bool) *Service {
+	t.Helper()
 	s, err := Open(dir, Options{IndexEvery: -1, AdmitStart: func(string) (func(), error) {
-		if refuse {
+		if refuse() {
 			return nil, context.Canceled
 		}
 		return func() {}, nil
@@ -34,6 +32,16 @@ func TestRunningCount(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return s
+}
+
+// TestRunningCount: Running, kept as cases start and end, says what a
+// pass over every case says, through starts, a refused start, parking,
+// a signal, a cancel, completions and a restart.
+func TestRunningCount(t *testing.T) {
+	dir := t.TempDir()
+	refuse := false
+	s := openRefusing(t, dir, func() bool { return refuse })
 	deploy(t, s)
 	ctx := context.Background()
 	check := func(want int, when string) {
@@ -86,15 +94,7 @@ func TestRunningCount(t *testing.T) {
 func TestRunningCountConcurrent(t *testing.T) {
 	dir := t.TempDir()
 	var asked atomic.Int64
-	s, err := Open(dir, Options{IndexEvery: -1, AdmitStart: func(string) (func(), error) {
-		if asked.Add(1)%3 == 0 {
-			return nil, context.Canceled
-		}
-		return func() {}, nil
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openRefusing(t, dir, func() bool { return asked.Add(1)%3 == 0 })
 	deploy(t, s)
 	ctx := context.Background()
 	const starts = 30
