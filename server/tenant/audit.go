@@ -196,8 +196,9 @@ func (h *Host) serveExport(w http.ResponseWriter, r *http.Request, c ClusterAudi
 		recs, at := c.Chain()
 		ev, applied = audit.EvidenceOf(recs, "all tenants, "+ClusterChainScope+" (reads are in each node's own log)", o), strconv.FormatUint(at, 10)
 	} else {
-		// What this process queued is durable once Append returned;
-		// Collect reads the file.
+		// Collect reads the file: an admitted call's record is in it
+		// once its Append returned, a refusal's may still be on its way
+		// to the next group commit (auditrefused.go).
 		var err error
 		if ev, err = audit.Collect(h.opts.Data, o); err != nil {
 			server.WriteError(w, r, connect.CodeInternal, err.Error())
