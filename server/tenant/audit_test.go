@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"connectrpc.com/connect"
 
@@ -76,6 +77,21 @@ func TestAuditRecordsEveryCall(t *testing.T) {
 	}
 	if _, err := client("not-a-token").ListCases(ctx, connect.NewRequest(&knhkv1.ListCasesRequest{})); connect.CodeOf(err) != connect.CodeUnauthenticated {
 		t.Fatalf("bad token: %v", err)
+	}
+	// A refusal's record joins the log's next group commit
+	// (auditrefused.go), after its answer: wait for it, so that the
+	// records below are in the order of the calls.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		recs, err := audit.ReadAll(f.data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(recs) >= 6 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the bad token's record did not come: %d records", len(recs))
+		}
 	}
 	// A non-admin's export is refused, and recorded.
 	code, body := exportAs(t, url, acmeViewer, "json")
