@@ -276,14 +276,16 @@ func (fb *fairBench) run(conds []fairCond, rounds int, seed uint64) *fairResult 
 	return res
 }
 
-// p99 is the 99th percentile of the samples of blocks rounds.
-func p99(blocks [][]time.Duration, rounds []int, buf []time.Duration) time.Duration {
-	buf = buf[:0]
+// p99 is the 99th percentile of the samples of blocks rounds, pooled
+// in *buf (kept for the next call).
+func p99(blocks [][]time.Duration, rounds []int, buf *[]time.Duration) time.Duration {
+	b := (*buf)[:0]
 	for _, r := range rounds {
-		buf = append(buf, blocks[r]...)
+		b = append(b, blocks[r]...)
 	}
-	slices.Sort(buf)
-	return buf[len(buf)*99/100]
+	slices.Sort(b)
+	*buf = b
+	return b[len(b)*99/100]
 }
 
 // fairRatio is a p99 ratio with its bootstrap 90% interval.
@@ -299,16 +301,17 @@ func (res *fairResult) ratios(iters int) (map[string]fairRatio, time.Duration) {
 		all[i] = i
 	}
 	var buf []time.Duration
+	pooled := append(slices.Clone(res.blocks[0]), res.blocks[1]...) // A's rounds, then A''s
 	alone := func(rs []int) time.Duration {
-		return p99(append(slices.Clone(res.blocks[0]), res.blocks[1]...), append(slices.Clone(rs), shift(rs, rounds)...), buf)
+		return p99(pooled, append(slices.Clone(rs), shift(rs, rounds)...), &buf)
 	}
 	type pair struct{ num, den func([]int) time.Duration }
 	pairs := map[string]pair{"noise": {
-		num: func(rs []int) time.Duration { return p99(res.blocks[0], rs, buf) },
-		den: func(rs []int) time.Duration { return p99(res.blocks[1], rs, buf) },
+		num: func(rs []int) time.Duration { return p99(res.blocks[0], rs, &buf) },
+		den: func(rs []int) time.Duration { return p99(res.blocks[1], rs, &buf) },
 	}}
 	for k := 2; k < len(res.names); k++ {
-		pairs[res.names[k]] = pair{num: func(rs []int) time.Duration { return p99(res.blocks[k], rs, buf) }, den: alone}
+		pairs[res.names[k]] = pair{num: func(rs []int) time.Duration { return p99(res.blocks[k], rs, &buf) }, den: alone}
 	}
 	out := map[string]fairRatio{}
 	rng := rand.New(rand.NewPCG(3, 4))
