@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -209,7 +210,11 @@ func postAccel(ctx context.Context, c *http.Client, api string, p accelPost) boo
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := c.Do(req)
 	if err != nil {
-		return false // the leader is unreachable (or it answered nothing: then it proposes nothing either, as the request's context ends)
+		// Unreachable: nothing was sent. Any later failure (a timeout,
+		// a cut connection) may come after the leader proposed it: its
+		// proposal does not end with the request.
+		var op *net.OpError
+		return !errors.As(err, &op) || op.Op != "dial"
 	}
 	defer resp.Body.Close()
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
