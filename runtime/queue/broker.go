@@ -220,14 +220,28 @@ func (b *Broker) queue(name string) *queueState {
 // messages (a stream that gets a task every few milliseconds sends each
 // on its own); the load is still shared as soon as the busy workers
 // have no room left, and a poller that waits long enough times out and
-// polls again.
+// polls again. A retry goes to the oldest poller instead (waiterFor).
 func (b *Broker) enqueue(q *queueState, e *entry) {
-	if f := q.waiters.Back(); f != nil {
+	if f := waiterFor(q, e); f != nil {
 		b.hand(q, f, e)
 		return
 	}
 	e.st = pending
 	e.elem = q.pending.PushBack(e)
+}
+
+// waiterFor is the waiting poller that e goes to, nil if none: the
+// newest (see enqueue), but the oldest for a retry. A worker that fails
+// its tasks at once (a handler that cannot work there) polls again
+// before the engine has committed the failure and queued the retry, so
+// the newest poller would be that same worker for every attempt while
+// the others wait idle; the oldest has waited longest, and is not it.
+// b.mu is held.
+func waiterFor(q *queueState, e *entry) *list.Element {
+	if e.job.Attempt > 1 {
+		return q.waiters.Front()
+	}
+	return q.waiters.Back()
 }
 
 // leaseTo leases e to worker and returns the delivery. b.mu is held.
@@ -251,7 +265,7 @@ func (b *Broker) unlease(q *queueState, e *entry) {
 	e.timer.Stop()
 	e.timer, e.token, e.worker = nil, "", ""
 	q.leased--
-	if f := q.waiters.Back(); f != nil {
+	if f := waiterFor(q, e); f != nil {
 		b.hand(q, f, e)
 		return
 	}

@@ -148,3 +148,38 @@ func TestFullPollersPassTasksOn(t *testing.T) {
 		return s.Leased == len(handed) && s.Pending == pollers*room-len(handed)
 	})
 }
+
+// TestRetryGoesToTheOldestPoller: a first attempt goes to the newest
+// poller, a retry to the oldest: the newest is likely the worker that
+// just failed the previous attempt and polled again at once, and would
+// otherwise take every retry while the others wait.
+func TestRetryGoesToTheOldestPoller(t *testing.T) {
+	b := New(Options{})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	got := make(chan string, 2) // "poller task"
+	for i, name := range []string{"older", "newer"} {
+		go func() {
+			if tk, err := b.Poll(ctx, "billing", name); err == nil {
+				got <- name + " " + tk.ID
+			}
+		}()
+		waitStats(t, b, "the pollers", func(s QueueStats) bool { return s.Pollers == i+1 })
+	}
+	retry := job("r")
+	retry.Attempt = 2
+	for _, c := range []struct {
+		j    Job
+		want string
+	}{{retry, "older r"}, {job("f"), "newer f"}} {
+		submit(ctx, b, c.j)
+		select {
+		case g := <-got:
+			if g != c.want {
+				t.Fatalf("poller and task: %q, want %q", g, c.want)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("no poller got a task; want %q", c.want)
+		}
+	}
+}
