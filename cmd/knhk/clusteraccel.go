@@ -17,12 +17,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -103,6 +104,9 @@ const accelPath = "/cluster/v1/accel"
 
 // accelPost is the body of a post to accelPath.
 type accelPost struct {
+	// ID is the batch's request id: the log counts a batch sent again
+	// with it once.
+	ID    string             `json:"id,omitempty"`
 	Group string             `json:"group"` // the tenant's group, "" for the cluster's own
 	Accel []cluster.AccelUse `json:"accel"`
 }
@@ -136,13 +140,13 @@ func withAccel(h http.Handler, token string, node func(group string) *cluster.No
 			http.Error(w, fmt.Sprintf("no group %q on this node", p.Group), http.StatusNotFound)
 			return
 		}
-		idx, err := n.ProposeAccel(r.Context(), p.Accel)
+		idx, err := n.ProposeAccel(r.Context(), p.ID, p.Accel)
 		switch {
 		case errors.Is(err, cluster.ErrNotLeader):
 			http.Error(w, err.Error(), http.StatusServiceUnavailable) // nothing proposed: send it again
 			return
 		case errors.Is(err, cluster.ErrMaybeCommitted):
-			http.Error(w, err.Error(), http.StatusConflict) // may be in the log: do not send it again
+			http.Error(w, err.Error(), http.StatusConflict) // may be in the log: send it again with its id
 			return
 		case err != nil:
 			http.Error(w, err.Error(), http.StatusBadRequest)
@@ -158,11 +162,12 @@ const accelForwardEvery = time.Second
 
 // forwardAccel posts, until ctx ends, the accelerator time a's calls
 // took on this node while it follows group's leader (n's); a leader
-// proposes its own (runtime/cluster's meter.go). Time the leader surely
-// did not propose is kept and sent again; time it may have proposed is
-// not, so that none is counted twice. Without the nodes' token
-// (--token-file) the leader takes none: the time waits until this node
-// leads.
+// proposes its own (runtime/cluster's meter.go). A batch is sent with
+// a request id, and sent again with it until the leader answers that it
+// is in the log, so that none is lost and none is counted twice (the
+// log counts a request id once); if this node leads meanwhile, it
+// proposes the batch itself. Without the nodes' token (--token-file)
+// the leader takes none: the time waits until this node leads.
 func forwardAccel(ctx context.Context, n *cluster.Node, a *serveAccel, group string, sec server.ClusterSecurity) {
 	if sec.Token == "" {
 		return
@@ -170,6 +175,7 @@ func forwardAccel(ctx context.Context, n *cluster.Node, a *serveAccel, group str
 	c := sec.Client()
 	t := time.NewTicker(accelForwardEvery)
 	defer t.Stop()
+	var held *accelPost // a batch not yet known to be in the log
 	for {
 		select {
 		case <-ctx.Done():
@@ -177,24 +183,36 @@ func forwardAccel(ctx context.Context, n *cluster.Node, a *serveAccel, group str
 		case <-t.C:
 		}
 		if n.IsLeader() {
+			if held != nil {
+				_, err := n.ProposeAccel(ctx, held.ID, held.Accel)
+				if !errors.Is(err, cluster.ErrNotLeader) && !errors.Is(err, cluster.ErrMaybeCommitted) {
+					held = nil
+				}
+			}
 			continue
 		}
 		_, api := n.Leader()
 		if api == "" {
 			continue
 		}
-		us := cluster.AccelUses(a.m.TakePending())
-		if len(us) == 0 {
-			continue
+		if held == nil {
+			us := cluster.AccelUses(a.m.TakePending())
+			if len(us) == 0 {
+				continue
+			}
+			var id [8]byte
+			rand.Read(id[:])
+			held = &accelPost{ID: "accel-" + hex.EncodeToString(id[:]), Group: group, Accel: us}
 		}
-		if !postAccel(ctx, c, api, accelPost{Group: group, Accel: us}) {
-			a.m.ReturnPending(cluster.AccelPending(us))
+		if postAccel(ctx, c, api, *held) {
+			held = nil
 		}
 	}
 }
 
-// postAccel posts p to the leader at api and reports whether the time
-// may be in the log (false: surely not, send it again).
+// postAccel posts p to the leader at api and reports whether the
+// leader answered that it is in the log (false: send it again, with
+// its request id).
 func postAccel(ctx context.Context, c *http.Client, api string, p accelPost) bool {
 	b, _ := json.Marshal(p)
 	base := strings.TrimSuffix(api, "/")
@@ -210,15 +228,11 @@ func postAccel(ctx context.Context, c *http.Client, api string, p accelPost) boo
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := c.Do(req)
 	if err != nil {
-		// Unreachable: nothing was sent. Any later failure (a timeout,
-		// a cut connection) may come after the leader proposed it: its
-		// proposal does not end with the request.
-		var op *net.OpError
-		return !errors.As(err, &op) || op.Op != "dial"
+		return false
 	}
 	defer resp.Body.Close()
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
-	return resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusConflict
+	return resp.StatusCode == http.StatusOK
 }
 
 // startAccelForward runs forwardAccel for the cluster's own group until

@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -55,15 +57,23 @@ func TestClusterAccelLimitCountsTheLog(t *testing.T) {
 	}
 }
 
-// TestPostAccelMayBeInTheLog checks which failures of a follower's post
-// give its time back to be sent again: only those where the leader
-// surely proposed nothing (unreachable, not the leader), never one that
-// fails after the leader may have proposed it (no answer in time).
-func TestPostAccelMayBeInTheLog(t *testing.T) {
-	p := accelPost{Accel: []cluster.AccelUse{{Month: "2026-12", NS: 1, Calls: 1}}}
+// TestPostAccelInTheLog checks that a follower's post counts as done
+// only when the leader answers that its time is in the log: any other
+// answer, none in time (the leader may have proposed it: its proposal
+// does not end with the request) or an unreachable leader sends the
+// batch again, with its request id, which the log counts once.
+func TestPostAccelInTheLog(t *testing.T) {
+	p := accelPost{ID: "accel-1", Accel: []cluster.AccelUse{{Month: "2026-12", NS: 1, Calls: 1}}}
 	release := make(chan struct{})
 	var status atomic.Int32
+	var ids []string
+	var mu sync.Mutex
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var got accelPost
+		json.NewDecoder(r.Body).Decode(&got)
+		mu.Lock()
+		ids = append(ids, got.ID)
+		mu.Unlock()
 		s := int(status.Load())
 		if s == 0 {
 			<-release // proposed, and the answer is late
@@ -74,19 +84,26 @@ func TestPostAccelMayBeInTheLog(t *testing.T) {
 	defer srv.Close()
 	for _, tc := range []struct {
 		status int
-		maybe  bool
-	}{{http.StatusOK, true}, {http.StatusConflict, true}, {http.StatusServiceUnavailable, false}, {0, true}} {
+		done   bool
+	}{{http.StatusOK, true}, {http.StatusConflict, false}, {http.StatusServiceUnavailable, false}, {0, false}} {
 		status.Store(int32(tc.status))
 		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
-		if got := postAccel(ctx, srv.Client(), srv.URL, p); got != tc.maybe {
-			t.Errorf("answer %d: may be in the log %v, want %v", tc.status, got, tc.maybe)
+		if got := postAccel(ctx, srv.Client(), srv.URL, p); got != tc.done {
+			t.Errorf("answer %d: done %v, want %v", tc.status, got, tc.done)
 		}
 		cancel()
 	}
 	close(release)
+	mu.Lock()
+	for _, id := range ids {
+		if id != p.ID {
+			t.Errorf("the leader got request id %q, want %q", id, p.ID)
+		}
+	}
+	mu.Unlock()
 	down := httptest.NewServer(http.NotFoundHandler())
 	down.Close()
 	if postAccel(context.Background(), http.DefaultClient, down.URL, p) {
-		t.Error("an unreachable leader: may be in the log, want surely not")
+		t.Error("an unreachable leader: done, want sent again")
 	}
 }

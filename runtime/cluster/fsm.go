@@ -134,7 +134,11 @@ func (f *FSM) Apply(l *raft.Log) any {
 		f.broken = fmt.Errorf("%w: the log holds commands of program %s, this node runs %s", ErrProgram, short(c.Program), short(f.prog))
 		return &Result{Index: l.Index, Err: f.broken}
 	}
-	f.acc.add(c.Accel, l.Index) // spent whatever the command's outcome (meter.go)
+	if c.Op != OpMeter {
+		// Spent whatever the command's outcome (meter.go); an OpMeter's
+		// time is its payload, counted in apply once per request id.
+		f.acc.add(c.Accel, l.Index)
+	}
 	if err := f.useNonce(c.Nonce); err != nil {
 		return &Result{Index: l.Index, Err: err}
 	}
@@ -173,7 +177,8 @@ func (f *FSM) apply(c *Command, index uint64) error {
 	case OpAudit:
 		return f.applyAudit(c.Audit, index)
 	case OpMeter:
-		return nil // its Accel is counted in Apply
+		f.acc.add(c.Accel, index)
+		return nil
 	case OpEvent:
 		r := f.cases[c.Case]
 		var n uint64

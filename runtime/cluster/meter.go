@@ -166,10 +166,11 @@ func (n *Node) carryAccel(c *Command) (giveBack func()) {
 
 // ProposeAccel puts accelerator time another node metered (a
 // follower's queries' kernel calls, which it cannot propose itself)
-// into the log in an OpMeter, and returns its raft index. Only the
-// leader proposes; an error wrapping ErrNotLeader means nothing was
-// proposed, ErrMaybeCommitted that it may have been.
-func (n *Node) ProposeAccel(ctx context.Context, us []AccelUse) (uint64, error) {
+// into the log in an OpMeter with request id reqID, and returns its
+// raft index. Only the leader proposes; an error wrapping ErrNotLeader
+// means nothing was proposed, ErrMaybeCommitted that it may have been:
+// proposing it again with the same reqID counts it once.
+func (n *Node) ProposeAccel(ctx context.Context, reqID string, us []AccelUse) (uint64, error) {
 	if _, err := n.leader(); err != nil {
 		return 0, err
 	}
@@ -179,7 +180,7 @@ func (n *Node) ProposeAccel(ctx context.Context, us []AccelUse) (uint64, error) 
 	if err := checkAccel(us); err != nil {
 		return 0, err
 	}
-	r, err := n.propose(ctx, &Command{Op: OpMeter, Program: n.hash, Accel: us})
+	r, err := n.propose(ctx, &Command{Op: OpMeter, ReqID: reqID, Program: n.hash, Accel: us})
 	if err != nil {
 		return 0, err
 	}

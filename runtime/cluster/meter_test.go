@@ -255,3 +255,35 @@ func fuzzSnapshot(t *testing.T, f *FSM, es []accelEntry) []byte {
 	}
 	return b
 }
+
+// TestAccelMeterRetriedOnce applies an OpMeter twice with one request
+// id (a post sent again after an ambiguous failure): its time counts
+// once. Time a retried command of another op carries is the proposer's
+// pending time, new with each proposal, and counts each time; an
+// OpMeter without a request id (an entry written before they had one)
+// counts each time too.
+func TestAccelMeterRetriedOnce(t *testing.T) {
+	f, h := newTestFSM(t)
+	month := "2026-12"
+	meterCmd := &Command{Op: OpMeter, ReqID: "m1", Program: h, Accel: []AccelUse{{Month: month, NS: 5, Calls: 1}}}
+	for i := uint64(1); i <= 2; i++ {
+		if r := f.Apply(entry(t, i, meterCmd)).(*Result); r.Err != nil || r.Dup != (i == 2) {
+			t.Fatalf("meter entry %d: %+v", i, r)
+		}
+	}
+	if got := f.AccelMonth(month); got != (meter.AccelMonth{NS: 5, Calls: 1}) {
+		t.Fatalf("a retried meter entry: %+v, want 5 ns in 1 call", got)
+	}
+	old := &Command{Op: OpMeter, Program: h, Accel: []AccelUse{{Month: month, NS: 1, Calls: 1}}}
+	tenancy := &Command{Op: OpTenant, ReqID: "t1", Program: h, Tenancy: &TenancyChange{Files: map[string][]byte{"tenants.json": []byte("{}")}},
+		Accel: []AccelUse{{Month: month, NS: 10, Calls: 1}}}
+	for i, c := range []*Command{old, old, tenancy, tenancy} {
+		f.Apply(entry(t, uint64(3+i), c))
+	}
+	if got := f.AccelMonth(month); got != (meter.AccelMonth{NS: 27, Calls: 5}) {
+		t.Fatalf("after old meter entries and a retried tenancy change: %+v, want 27 ns in 5 calls", got)
+	}
+	if u, err := f.UsageAt(month, 2); err != nil || u.AcceleratorNS != 5 || u.AcceleratorCalls != 1 {
+		t.Fatalf("usage at index 2: %+v %v", u, err)
+	}
+}
