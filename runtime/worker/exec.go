@@ -73,7 +73,9 @@ func (w *Worker) exec(ctx context.Context, c *call) (eval.Value, error) {
 	}()
 	done := make(chan struct{})
 	killed := make(chan struct{})
+	watched := make(chan struct{})
 	go func() {
+		defer close(watched)
 		select {
 		case <-ctx.Done():
 			killGroup(cmd)
@@ -83,6 +85,10 @@ func (w *Worker) exec(ctx context.Context, c *call) (eval.Value, error) {
 	}()
 	err = cmd.Wait()
 	close(done)
+	// Wait for the watcher: Wait returns as soon as the kill lands,
+	// possibly before the watcher closes killed, and the deadline would
+	// then be reported as "signal: killed".
+	<-watched
 	select {
 	case <-killed:
 		// The group was killed: say why rather than "signal: killed".
