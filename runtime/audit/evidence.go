@@ -69,25 +69,11 @@ func Collect(data string, o CollectOptions) (*Evidence, error) {
 	if err != nil {
 		return nil, err
 	}
-	if o.Now == nil {
-		o.Now = time.Now
-	}
-	ev := &Evidence{Format: EvidenceFormat, Generated: o.Now().UTC().Format(time.RFC3339), Scope: "all tenants", Anchors: anchors}
+	scope := "all tenants"
 	if o.Tenant != "" {
-		ev.Scope = "tenant " + o.Tenant
+		scope = "tenant " + o.Tenant
 	}
-	if ev.Anchors == nil {
-		ev.Anchors = []Anchor{}
-	}
-	ev.Records = make([]Entry, len(recs))
-	for i, r := range recs {
-		e := Entry{Seq: r.Seq, Body: r.BodyDigest(), Prev: r.Prev, Hash: r.Hash}
-		if o.Tenant == "" || r.Tenant == o.Tenant {
-			e.Record, e.Criteria = r, Criteria(r)
-		}
-		ev.Records[i] = e
-	}
-	ev.Criteria = mapCriteria(ev.Records)
+	ev := evidenceOf(recs, scope, anchors, o)
 	if len(anchors) > 0 {
 		if _, err := os.Stat(filepath.Join(data, receipt.Dir, receipt.LogFile)); err == nil {
 			p, err := receipt.Prove(data, AnchorCase)
@@ -104,6 +90,29 @@ func Collect(data string, o CollectOptions) (*Evidence, error) {
 	}
 	ev.Found = Check(ev, VerifyOptions{Trust: trust})
 	return ev, nil
+}
+
+// evidenceOf builds the report of recs, a whole chain from its first
+// record, without its proof and findings: each record's entry, whose
+// record and criteria are kept only when o.Tenant is empty or its tenant.
+func evidenceOf(recs []*Record, scope string, anchors []Anchor, o CollectOptions) *Evidence {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if anchors == nil {
+		anchors = []Anchor{}
+	}
+	ev := &Evidence{Format: EvidenceFormat, Generated: o.Now().UTC().Format(time.RFC3339), Scope: scope, Anchors: anchors}
+	ev.Records = make([]Entry, len(recs))
+	for i, r := range recs {
+		e := Entry{Seq: r.Seq, Body: r.BodyDigest(), Prev: r.Prev, Hash: r.Hash}
+		if o.Tenant == "" || r.Tenant == o.Tenant {
+			e.Record, e.Criteria = r, Criteria(r)
+		}
+		ev.Records[i] = e
+	}
+	ev.Criteria = mapCriteria(ev.Records)
+	return ev
 }
 
 // maxEvidence bounds an evidence file read back.
