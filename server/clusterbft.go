@@ -115,13 +115,11 @@ func (a *BFTAPI) forward(w http.ResponseWriter, r *http.Request) {
 		bftFail(w, fmt.Errorf("%w: validator %s does not drive and the lease (term %d) names no reachable driver", errNoDriver, a.name, l.Term))
 		return
 	}
-	req, err := http.NewRequestWithContext(r.Context(), r.Method, apiBase(l.API)+r.URL.RequestURI(), r.Body)
+	req, err := forwardedRequest(r.Context(), r, l.API, a.name)
 	if err != nil {
 		fail(w, err)
 		return
 	}
-	req.Header = r.Header.Clone()
-	req.Header.Set(forwardedHeader, a.name)
 	resp, err := a.client.Do(req)
 	if err != nil {
 		bftFail(w, fmt.Errorf("%w: the driver of term %d at %s: %v", errNoDriver, l.Term, l.API, err))
@@ -129,13 +127,7 @@ func (a *BFTAPI) forward(w http.ResponseWriter, r *http.Request) {
 	}
 	defer resp.Body.Close()
 	a.await(r.Context(), resp.Header.Get(heightHeader))
-	for k, vs := range resp.Header {
-		for _, v := range vs {
-			w.Header().Add(k, v)
-		}
-	}
-	w.WriteHeader(resp.StatusCode)
-	copyFlushing(w, resp.Body)
+	relay(w, resp)
 }
 
 func (a *BFTAPI) start(w http.ResponseWriter, r *http.Request, d *bft.Driver) {

@@ -5,6 +5,7 @@
 package server
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"strings"
@@ -35,19 +36,35 @@ func (a *ClusterAPI) forward(w http.ResponseWriter, r *http.Request) {
 		fail(w, err)
 		return
 	}
-	req, rerr := http.NewRequestWithContext(r.Context(), r.Method, apiBase(nl)+r.URL.RequestURI(), r.Body)
+	req, rerr := forwardedRequest(r.Context(), r, nl, a.n.ID())
 	if rerr != nil {
 		fail(w, rerr)
 		return
 	}
-	req.Header = r.Header.Clone()
-	req.Header.Set(forwardedHeader, a.n.ID())
 	resp, rerr := a.client.Do(req)
 	if rerr != nil {
 		fail(w, err) // the leader is unreachable: say who it is
 		return
 	}
 	defer resp.Body.Close()
+	relay(w, resp)
+}
+
+// forwardedRequest is r, under ctx, addressed to the API at api and
+// marked as forwarded by the node by.
+func forwardedRequest(ctx context.Context, r *http.Request, api, by string) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, r.Method, apiBase(api)+r.URL.RequestURI(), r.Body)
+	if err != nil {
+		return nil, err
+	}
+	req.Header = r.Header.Clone()
+	req.Header.Set(forwardedHeader, by)
+	return req, nil
+}
+
+// relay answers w with resp, the answer to a forwarded call: its
+// header, its status and its body, flushed as it comes.
+func relay(w http.ResponseWriter, resp *http.Response) {
 	for k, vs := range resp.Header {
 		for _, v := range vs {
 			w.Header().Add(k, v)

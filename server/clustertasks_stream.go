@@ -103,26 +103,18 @@ func (a *ClusterAPI) forwardStream(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}()
-	req, err := http.NewRequestWithContext(ctx, r.Method, apiBase(api)+r.URL.RequestURI(), r.Body)
+	req, err := forwardedRequest(ctx, r, api, a.n.ID())
 	if err != nil {
 		WriteError(w, r, connect.CodeInternal, err.Error())
 		return
 	}
-	req.Header = r.Header.Clone()
-	req.Header.Set(forwardedHeader, a.n.ID())
 	resp, err := c.Do(req)
 	if err != nil {
 		WriteError(w, r, connect.CodeUnavailable, fmt.Sprintf("the leader %s cannot be reached: %v", leader, err))
 		return
 	}
 	defer resp.Body.Close()
-	for k, vs := range resp.Header {
-		for _, v := range vs {
-			w.Header().Add(k, v)
-		}
-	}
-	w.WriteHeader(resp.StatusCode)
-	copyFlushing(w, resp.Body)
+	relay(w, resp)
 	// gRPC ends a stream with trailers; Connect in its last message.
 	for k, vs := range resp.Trailer {
 		for _, v := range vs {
