@@ -164,26 +164,10 @@ func clusterShow(ctx context.Context, e *env, o *clusterOptions, method, path st
 	if body != nil {
 		b, _ = json.Marshal(body)
 	}
-	var (
-		code int
-		resp string
-		err  error
-	)
-	for attempt := 0; ; attempt++ {
-		code, resp, err = clusterCall(ctx, method, o.server, path, b)
-		if err != nil {
-			fmt.Fprintf(e.stderr, "knhk: %v\n", err)
-			return exitUser
-		}
-		if code != http.StatusServiceUnavailable || attempt == 60 || !retryable(resp) {
-			break
-		}
-		select {
-		case <-ctx.Done():
-		case <-time.After(250 * time.Millisecond):
-			continue
-		}
-		break
+	code, resp, err := clusterRetry(ctx, method, o.server, path, b)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "knhk: %v\n", err)
+		return exitUser
 	}
 	if code != http.StatusOK {
 		fmt.Fprintf(e.stderr, "knhk: %s\n", errorText(resp))
@@ -191,6 +175,23 @@ func clusterShow(ctx context.Context, e *env, o *clusterOptions, method, path st
 	}
 	fmt.Fprintln(e.stdout, strings.TrimSpace(resp))
 	return exitOK
+}
+
+// clusterRetry makes one call to the API at server, again every 250ms
+// while the cluster answers that it may be retried (no leader yet, an
+// unknown outcome) and ctx lasts, and returns the last answer.
+func clusterRetry(ctx context.Context, method, server, path string, body []byte) (int, string, error) {
+	for {
+		code, resp, err := clusterCall(ctx, method, server, path, body)
+		if err != nil || code != http.StatusServiceUnavailable || !retryable(resp) {
+			return code, resp, err
+		}
+		select {
+		case <-ctx.Done():
+			return code, resp, nil
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
 }
 
 func retryable(resp string) bool {

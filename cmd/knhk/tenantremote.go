@@ -25,7 +25,7 @@ func runTenantRemote(e *env, server, sub, id string, q tenantAdminRequest) int {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	if sub == "list" {
-		code, resp, err := tenantCall(ctx, server, http.MethodGet, nil)
+		code, resp, err := clusterRetry(ctx, http.MethodGet, server, tenantsPath, nil)
 		if err != nil {
 			return tenantFail(e, err)
 		}
@@ -46,7 +46,7 @@ func runTenantRemote(e *env, server, sub, id string, q tenantAdminRequest) int {
 	}
 	q.Op, q.ID, q.Req = sub, id, auth.NewTokenID()
 	b, _ := json.Marshal(&q)
-	code, resp, err := tenantCall(ctx, server, http.MethodPost, b)
+	code, resp, err := clusterRetry(ctx, http.MethodPost, server, tenantsPath, b)
 	if err != nil {
 		return tenantFail(e, err)
 	}
@@ -88,20 +88,4 @@ func orDefault(s, def string) string {
 		return def
 	}
 	return s
-}
-
-// tenantCall makes one administration call, retrying while the cluster
-// answers that it may be retried.
-func tenantCall(ctx context.Context, server, method string, body []byte) (int, string, error) {
-	for {
-		code, resp, err := clusterCall(ctx, method, server, tenantsPath, body)
-		if err != nil || code != http.StatusServiceUnavailable || !retryable(resp) {
-			return code, resp, err
-		}
-		select {
-		case <-ctx.Done():
-			return code, resp, nil
-		case <-time.After(250 * time.Millisecond):
-		}
-	}
 }
