@@ -329,11 +329,7 @@ func TestOneTornMarkSlotIsSurvived(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	slot := int64(markSlot0)
-	if m.gen%2 == 1 {
-		slot = markSlot1
-	}
-	flipByte(t, last, slot+20)
+	flipByte(t, last, m.slot()+20)
 	s, err := Open(fx.dir, fx.opts)
 	if err != nil {
 		t.Fatalf("Open with one torn mark slot: %v", err)

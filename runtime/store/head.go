@@ -168,14 +168,19 @@ func readMarkFile(path string, maxBody int) (mark, error) {
 // putMark writes m into the slot its generation selects; the caller's
 // fdatasync makes it durable.
 func putMark(f *os.File, m mark) error {
-	off := int64(markSlot0)
-	if m.gen%2 == 1 {
-		off = markSlot1
-	}
 	var b [markSlotSize]byte // on the stack: no allocation per commit
 	m.encodeTo(b[:])
-	_, err := f.WriteAt(b[:], off)
+	_, err := f.WriteAt(b[:], m.slot())
 	return err
+}
+
+// slot is the offset of the mark slot m's generation selects: the two
+// slots take turns, so a torn write leaves the other, one commit older.
+func (m mark) slot() int64 {
+	if m.gen%2 == 1 {
+		return markSlot1
+	}
+	return markSlot0
 }
 
 // newSegmentBytes is a new segment: header, both mark slots holding m,

@@ -251,11 +251,7 @@ func TestDeadWriterFramesInPreallocatedSpace(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	slot := int64(markSlot0)
-	if m.gen%2 == 1 {
-		slot = markSlot1
-	}
-	flipByte(t, path, slot+30)
+	flipByte(t, path, m.slot()+30)
 	w := mustOpen(t, dir, preallocOpts)
 	defer w.Close()
 	if got := w.LastSeq(); got != last+1 {
