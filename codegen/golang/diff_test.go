@@ -46,9 +46,9 @@ func build(t testing.TB, path string) (*ir.Program, map[int32]*source.File) {
 	return prog, compiler.SourceFiles(pkg, prog)
 }
 
-// generatedFuncs generates the Go package of src, written to a file
-// name in a temporary directory, and returns its funcs.go.
-func generatedFuncs(t *testing.T, name, src string) string {
+// generated generates the Go package of src, written to a file name in
+// a temporary directory, and returns its files.
+func generated(t *testing.T, name, src string) map[string][]byte {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), name)
 	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
@@ -59,7 +59,13 @@ func generatedFuncs(t *testing.T, name, src string) string {
 	if len(diags) > 0 {
 		t.Fatal(diags)
 	}
-	return string(out["funcs.go"])
+	return out
+}
+
+// generatedFuncs is the funcs.go of the Go package generated from src.
+func generatedFuncs(t *testing.T, name, src string) string {
+	t.Helper()
+	return string(generated(t, name, src)["funcs.go"])
 }
 
 // funcBody is the generated function of the program's function name in

@@ -4,7 +4,6 @@
 package golang_test
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -70,17 +69,8 @@ func TestGenerateDiagnostics(t *testing.T) {
 // TestGenerateTypeNames: a record or enum named like a declaration of
 // the generated package gets another name, so the package compiles.
 func TestGenerateTypeNames(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "rt.knhk")
 	src := "package rt\n\ntype Source = { name: string }\ntype Program = enum { a, b }\n\nworkflow W(s: Source, p: Program) -> string {\n  return s.name\n}\n"
-	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	p, files := build(t, path)
-	out, diags := golang.Generate(p, golang.Options{Pos: golang.LinePos(p, files)})
-	if len(diags) > 0 {
-		t.Fatal(diags)
-	}
-	types := string(out["types.go"])
+	types := string(generated(t, "rt.knhk", src)["types.go"])
 	for _, want := range []string{"type SourceType struct", "type ProgramType int", "ProgramTypeB ProgramType = 1"} {
 		if !strings.Contains(types, want) {
 			t.Errorf("types.go lacks %q:\n%s", want, types)
