@@ -111,7 +111,7 @@ func (a *BFTAPI) write(h func(http.ResponseWriter, *http.Request, *bft.Driver)) 
 // lease names, and answers what it answered.
 func (a *BFTAPI) forward(w http.ResponseWriter, r *http.Request) {
 	l := a.app.Lease()
-	if l.Driver == "" || l.API == "" || r.Header.Get(forwardedHeader) != "" {
+	if l.Driver == "" || l.API == "" || r.Header.Get(ForwardedByHeader) != "" {
 		bftFail(w, fmt.Errorf("%w: validator %s does not drive and the lease (term %d) names no reachable driver", errNoDriver, a.name, l.Term))
 		return
 	}

@@ -115,7 +115,7 @@ func TestBFTAPI(t *testing.T) {
 	c := newBFTChain(t, drv, liar)
 	driverAPI := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
-		forwarded = append(forwarded, r.Header.Get(forwardedHeader)+" "+r.URL.Path)
+		forwarded = append(forwarded, r.Header.Get(ForwardedByHeader)+" "+r.URL.Path)
 		mu.Unlock()
 		w.Header().Set(heightHeader, strconv.FormatInt(c.app.Height()+1, 10))
 		w.Write([]byte(`{"started":"c2"}`))

@@ -46,7 +46,7 @@ var bftWrites = map[string]bool{
 func (a *BFTAPI) connectRoute(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if bftWrites[r.URL.Path] {
-			if a.Driver() == nil && r.Header.Get(forwardedHeader) == "" {
+			if a.Driver() == nil && r.Header.Get(ForwardedByHeader) == "" {
 				a.forward(w, r)
 				return
 			}

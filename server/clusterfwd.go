@@ -11,8 +11,10 @@ import (
 	"strings"
 )
 
-// forwardedHeader marks a forwarded call with the forwarding node's id.
-const forwardedHeader = "Knhk-Forwarded-By"
+// ForwardedByHeader marks a call a node forwarded to the leader (or to
+// the driver) with the forwarding node's id: a call that carries it is
+// not forwarded again.
+const ForwardedByHeader = "Knhk-Forwarded-By"
 
 // leaderOnly runs h on the leader and forwards the call from a follower.
 func (a *ClusterAPI) leaderOnly(h http.HandlerFunc) http.HandlerFunc {
@@ -28,7 +30,7 @@ func (a *ClusterAPI) leaderOnly(h http.HandlerFunc) http.HandlerFunc {
 func (a *ClusterAPI) forward(w http.ResponseWriter, r *http.Request) {
 	_, nl := a.n.Leader()
 	err := a.n.NotLeader()
-	if nl == "" || r.Header.Get(forwardedHeader) != "" || r.URL.Query().Get("redirect") == "1" {
+	if nl == "" || r.Header.Get(ForwardedByHeader) != "" || r.URL.Query().Get("redirect") == "1" {
 		if nl != "" && r.URL.Query().Get("redirect") == "1" {
 			http.Redirect(w, r, apiBase(nl)+r.URL.RequestURI(), http.StatusTemporaryRedirect)
 			return
@@ -58,7 +60,7 @@ func forwardedRequest(ctx context.Context, r *http.Request, api, by string) (*ht
 		return nil, err
 	}
 	req.Header = r.Header.Clone()
-	req.Header.Set(forwardedHeader, by)
+	req.Header.Set(ForwardedByHeader, by)
 	return req, nil
 }
 

@@ -80,7 +80,7 @@ const leaderWatch = 100 * time.Millisecond
 // A stream forwarded already is not forwarded again.
 func (a *ClusterAPI) forwardStream(w http.ResponseWriter, r *http.Request) {
 	leader, api := a.n.Leader()
-	if api == "" || r.Header.Get(forwardedHeader) != "" {
+	if api == "" || r.Header.Get(ForwardedByHeader) != "" {
 		WriteError(w, r, connect.CodeUnavailable, a.n.NotLeader().Error())
 		return
 	}

@@ -32,15 +32,13 @@ import (
 	"time"
 
 	"github.com/knhk/knhk/runtime/cluster"
+	"github.com/knhk/knhk/server"
 	"github.com/knhk/knhk/server/auth"
 	"github.com/knhk/knhk/server/tenant"
 )
 
 // tenantsPath is the route of the cluster's tenant administration.
 const tenantsPath = "/cluster/v1/tenants"
-
-// forwardedByHeader marks an administration call a follower forwarded.
-const forwardedByHeader = "Knhk-Forwarded-By"
 
 // maxAdminBody bounds an administration call's body (a tenant's trust
 // directory and licence travel in it).
@@ -246,7 +244,7 @@ func (ct *clusterTenants) serveAdmin(w http.ResponseWriter, r *http.Request) {
 // forwardAdmin passes a follower's call to the cluster's leader, once.
 func (ct *clusterTenants) forwardAdmin(w http.ResponseWriter, r *http.Request, body []byte) {
 	_, api := ct.own.Leader()
-	if api == "" || r.Header.Get(forwardedByHeader) != "" {
+	if api == "" || r.Header.Get(server.ForwardedByHeader) != "" {
 		writeAdminError(w, http.StatusServiceUnavailable, true, ct.own.NotLeader().Error())
 		return
 	}
@@ -257,7 +255,7 @@ func (ct *clusterTenants) forwardAdmin(w http.ResponseWriter, r *http.Request, b
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", r.Header.Get("Authorization"))
-	req.Header.Set(forwardedByHeader, ct.own.ID())
+	req.Header.Set(server.ForwardedByHeader, ct.own.ID())
 	resp, err := ct.client.Do(req)
 	if err != nil {
 		writeAdminError(w, http.StatusServiceUnavailable, true, fmt.Sprintf("the leader %s: %v", api, err))

@@ -99,17 +99,13 @@ func clusterDecided(r *http.Request) bool {
 	return false
 }
 
-// forwardedByHeader marks a call a node forwarded to the leader
-// (server's and the cluster tenant admin's forwarding).
-const forwardedByHeader = "Knhk-Forwarded-By"
-
 // recordCluster records rec of call r: in the cluster's chain when the
 // cluster decides it (and admitted it: an authenticated caller within
 // its rate), else (or when the chain cannot take it now) in
 // the node's own log, saying why.
 func (a *auditFront) recordCluster(r *http.Request, rec audit.Record, admitted bool) {
 	node := a.cluster.Node()
-	switch by := r.Header.Get(forwardedByHeader); {
+	switch by := r.Header.Get(server.ForwardedByHeader); {
 	case !admitted:
 		rec.Detail = joinDetail(rec.Detail, "node-local: refused by node "+node+" before admission")
 		a.h.appendRefused(a.log, rec) // auditrefused.go

@@ -17,6 +17,7 @@ import (
 	knhkv1 "github.com/knhk/knhk/api/knhk/v1"
 	"github.com/knhk/knhk/api/knhk/v1/knhkv1connect"
 	"github.com/knhk/knhk/runtime/audit"
+	"github.com/knhk/knhk/server"
 	"github.com/knhk/knhk/server/auth"
 )
 
@@ -94,7 +95,7 @@ func TestAuditCluster(t *testing.T) {
 	if _, err := c.ListCases(ctx, connect.NewRequest(&knhkv1.ListCasesRequest{})); err != nil {
 		t.Fatal(err)
 	}
-	fwd := knhkv1connect.NewKnhkServiceClient(http.DefaultClient, ts.URL, connect.WithInterceptors(bearerInterceptor(admin), headerInterceptor(forwardedByHeader, "n1")))
+	fwd := knhkv1connect.NewKnhkServiceClient(http.DefaultClient, ts.URL, connect.WithInterceptors(bearerInterceptor(admin), headerInterceptor(server.ForwardedByHeader, "n1")))
 	if _, err := fwd.StartCase(ctx, connect.NewRequest(&knhkv1.StartCaseRequest{Workflow: "Inc", InputJson: "1"})); err != nil {
 		t.Fatal(err)
 	}
