@@ -56,10 +56,18 @@ type accelEntry struct {
 }
 
 // accelLog is the accelerator time the log carried, entry by entry
-// (so that a count as of an earlier index is exact), and its totals.
+// (the snapshot's form), and each month's running totals in index
+// order, so that a count as of an earlier index is exact without a scan
+// of every entry.
 type accelLog struct {
 	entries []accelEntry
-	months  map[string]meter.AccelMonth
+	months  map[string][]accelSum
+}
+
+// accelSum is a month's time up to and including the entry at index.
+type accelSum struct {
+	index uint64
+	sum   meter.AccelMonth
 }
 
 // add counts the time the entry at index carried; the FSM's lock is
@@ -71,28 +79,33 @@ func (a *accelLog) add(us []AccelUse, index uint64) {
 		}
 		a.entries = append(a.entries, accelEntry{Index: index, AccelUse: u})
 		if a.months == nil {
-			a.months = map[string]meter.AccelMonth{}
+			a.months = map[string][]accelSum{}
 		}
-		m := a.months[u.Month]
+		s := a.months[u.Month]
+		m := a.total(u.Month)
 		m.NS += u.NS
 		m.Calls += u.Calls
-		a.months[u.Month] = m
+		a.months[u.Month] = append(s, accelSum{index, m})
 	}
 }
 
-// at sums month's time of the entries up to index at.
-func (a *accelLog) at(month string, at uint64) meter.AccelMonth {
-	var m meter.AccelMonth
-	for _, e := range a.entries {
-		if e.Index > at {
-			break
-		}
-		if e.Month == month {
-			m.NS += e.NS
-			m.Calls += e.Calls
-		}
+// total is month's time of every entry counted.
+func (a *accelLog) total(month string) meter.AccelMonth {
+	s := a.months[month]
+	if len(s) == 0 {
+		return meter.AccelMonth{}
 	}
-	return m
+	return s[len(s)-1].sum
+}
+
+// at is month's time of the entries up to index at.
+func (a *accelLog) at(month string, at uint64) meter.AccelMonth {
+	s := a.months[month]
+	i := sort.Search(len(s), func(i int) bool { return s[i].index > at })
+	if i == 0 {
+		return meter.AccelMonth{}
+	}
+	return s[i-1].sum
 }
 
 // wire is the log's time in a snapshot.
@@ -120,7 +133,7 @@ func restoreAccel(es []accelEntry) (accelLog, error) {
 func (f *FSM) AccelMonth(month string) meter.AccelMonth {
 	f.mu.RLock()
 	defer f.mu.RUnlock()
-	return f.acc.months[month]
+	return f.acc.total(month)
 }
 
 // AccelUses turns pending use into a command's field, by month.

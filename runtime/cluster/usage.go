@@ -191,7 +191,7 @@ func (m *Meter) Month(month string) (Usage, error) {
 		u = *c
 	}
 	u.Applied = f.applied
-	a := f.acc.months[month]
+	a := f.acc.total(month)
 	u.AcceleratorNS, u.AcceleratorCalls = a.NS, a.Calls
 	return u, nil
 }
