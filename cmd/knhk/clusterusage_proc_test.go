@@ -16,7 +16,6 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -365,15 +364,7 @@ func TestClusterReplayProcesses(t *testing.T) {
 	hdr.Set("Knhk-Request-Time", strconv.FormatInt(time.Now().UnixMilli(), 10))
 	send := func(p *serveProc) (int, string) {
 		t.Helper()
-		req, _ := http.NewRequest("POST", p.url+"/knhk.v1.KnhkService/StartCase", strings.NewReader(body))
-		req.Header = hdr.Clone()
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
+		return postCall(t, p.url+"/knhk.v1.KnhkService/StartCase", hdr, body)
 	}
 	cases := func(p *serveProc) string {
 		_, b := p.get(t, usagePath, acme)

@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -100,15 +99,8 @@ func TestClusterTenantAdminProcesses(t *testing.T) {
 	// whichever node: the second answers as the first did, where a new
 	// create would be refused ("exists").
 	post := func(p *serveProc, body string) (int, string) {
-		req, _ := http.NewRequest("POST", p.url+tenantsPath, strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+clusterToken)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
+		t.Helper()
+		return postCall(t, p.url+tenantsPath, http.Header{"Authorization": {"Bearer " + clusterToken}}, body)
 	}
 	for _, p := range []*serveProc{n2, n3} {
 		code, body := post(p, `{"op":"create","id":"retried","req":"same-request"}`)

@@ -74,12 +74,18 @@ func tenantClusterDir(t *testing.T) string {
 // connectCall posts a Connect unary call as JSON to the node at base.
 func connectCall(t *testing.T, base, method, token, body string) (int, string) {
 	t.Helper()
-	req, err := http.NewRequest("POST", base+"/knhk.v1.KnhkService/"+method, strings.NewReader(body))
+	return postCall(t, base+"/knhk.v1.KnhkService/"+method, http.Header{"Content-Type": {"application/json"}, "Authorization": {"Bearer " + token}}, body)
+}
+
+// postCall posts body to url with the headers hdr and returns the
+// answer's status and body.
+func postCall(t *testing.T, url string, hdr http.Header, body string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest("POST", url, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header = hdr.Clone()
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
