@@ -162,15 +162,13 @@ func (s *Store) extendActive() (f *os.File, seg Seq, end int64, wrote bool) {
 		return nil, 0, 0, false
 	}
 	defer unlock(s.lockf)
-	s.mu.Lock()
-	seg = s.segs[len(s.segs)-1].header.firstSeq
-	ack := s.mark.size
-	s.mu.Unlock()
-	// Another writer may have sealed this segment since s last
-	// committed; its size is then final.
-	if h, err := readHeadFile(s.headPath); err != nil || h.activeFirst != seg {
+	seg, ok := s.headNamesActive()
+	if !ok {
 		return nil, 0, 0, false
 	}
+	s.mu.Lock()
+	ack := s.mark.size
+	s.mu.Unlock()
 	fi, err := s.active.Stat()
 	if err != nil || fi.Size() < ack {
 		return nil, 0, 0, false // the next commit reports the loss
@@ -185,6 +183,18 @@ func (s *Store) extendActive() (f *os.File, seg Seq, end int64, wrote bool) {
 		return s.active, seg, givenUp, false
 	}
 	return s.active, seg, end + n, true
+}
+
+// headNamesActive returns the first sequence number of s's active
+// segment and whether HEAD still names it: another writer may have
+// sealed it since s last committed, and its size is then final. The
+// caller holds the directory's lock.
+func (s *Store) headNamesActive() (Seq, bool) {
+	s.mu.Lock()
+	seg := s.segs[len(s.segs)-1].header.firstSeq
+	s.mu.Unlock()
+	h, err := readHeadFile(s.headPath)
+	return seg, err == nil && h.activeFirst == seg
 }
 
 // cleanSlack reports whether the bytes of f from ack (the acknowledged
@@ -275,10 +285,7 @@ func (s *Store) trimOnClose() {
 		return
 	}
 	defer unlock(s.lockf)
-	s.mu.Lock()
-	seg := s.segs[len(s.segs)-1].header.firstSeq
-	s.mu.Unlock()
-	if h, err := readHeadFile(s.headPath); err != nil || h.activeFirst != seg {
+	if _, ok := s.headNamesActive(); !ok {
 		return
 	}
 	fi, err := s.active.Stat()
