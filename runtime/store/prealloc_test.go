@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"sync"
@@ -104,18 +105,6 @@ func dirBytes(t *testing.T, dir string) map[string]string {
 	return out
 }
 
-func sameDir(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if b[k] != v {
-			return false
-		}
-	}
-	return true
-}
-
 // TestKilledWithPreallocatedSpace: a writer killed with zeros after its
 // acknowledged end leaves a directory that fsck calls sound, that
 // readers read without writing, and that a writer opens without a
@@ -147,7 +136,7 @@ func TestKilledWithPreallocatedSpace(t *testing.T) {
 		t.Fatalf("read-only scan: %d records, want %d", len(got), last)
 	}
 	ro.Close()
-	if !sameDir(before, dirBytes(t, dir)) {
+	if !maps.Equal(before, dirBytes(t, dir)) {
 		t.Fatal("Check or a read-only open changed the directory")
 	}
 
