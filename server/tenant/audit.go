@@ -167,8 +167,14 @@ func (a *auditFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		a.h.appendRefused(a.log, rec) // auditrefused.go
 		return
 	}
-	if _, err := a.log.Append(rec); err != nil {
-		a.h.opts.Logf("audit: %v", err)
+	a.h.appendLogged(a.log, rec)
+}
+
+// appendLogged appends rec to log and logs a failure: the call rec
+// records is answered regardless.
+func (h *Host) appendLogged(log *audit.Log, rec audit.Record) {
+	if _, err := log.Append(rec); err != nil {
+		h.opts.Logf("audit: %v", err)
 	}
 }
 

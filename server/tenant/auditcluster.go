@@ -125,9 +125,7 @@ func (a *auditFront) recordCluster(r *http.Request, rec audit.Record, admitted b
 		a.h.opts.Logf("audit: the cluster's chain: %v", err)
 		rec.Detail = joinDetail(rec.Detail, fmt.Sprintf("node-local: node %s could not add it to the cluster's chain: %v", node, err))
 	}
-	if _, err := a.log.Append(rec); err != nil {
-		a.h.opts.Logf("audit: %v", err)
-	}
+	a.h.appendLogged(a.log, rec)
 }
 
 // appendRetrying appends rec to c's chain with one request id until it

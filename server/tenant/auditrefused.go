@@ -52,16 +52,12 @@ func (h *Host) appendRefused(log *audit.Log, rec audit.Record) {
 	}
 	h.refMu.RUnlock()
 	if !later {
-		if _, err := log.Append(rec); err != nil {
-			h.opts.Logf("audit: %v", err)
-		}
+		h.appendLogged(log, rec)
 		return
 	}
 	go func() {
 		defer h.auditing.Done()
 		defer func() { <-h.refusing }()
-		if _, err := log.Append(rec); err != nil {
-			h.opts.Logf("audit: %v", err)
-		}
+		h.appendLogged(log, rec)
 	}()
 }
