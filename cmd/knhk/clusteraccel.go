@@ -15,7 +15,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -25,7 +24,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 
@@ -215,24 +213,10 @@ func forwardAccel(ctx context.Context, n *cluster.Node, a *serveAccel, group str
 // its request id).
 func postAccel(ctx context.Context, c *http.Client, api string, p accelPost) bool {
 	b, _ := json.Marshal(p)
-	base := strings.TrimSuffix(api, "/")
-	if !strings.HasPrefix(base, "http://") && !strings.HasPrefix(base, "https://") {
-		base = "http://" + base
-	}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+accelPath, bytes.NewReader(b))
-	if err != nil {
-		return false
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := c.Do(req)
-	if err != nil {
-		return false
-	}
-	defer resp.Body.Close()
-	io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
-	return resp.StatusCode == http.StatusOK
+	code, _, err := nodeCall(ctx, c, http.MethodPost, api, accelPath, b, "") // c carries the nodes' token
+	return err == nil && code == http.StatusOK
 }
 
 // startAccelForward runs forwardAccel for the cluster's own group until
