@@ -102,19 +102,19 @@ func (c *tokenCache) put(tok string, e cached, now time.Time) {
 // order: at random) when none has expired. The caller holds mu.
 func (c *tokenCache) evict(t string, now time.Time) {
 	toks := c.by[t]
-	var any string
+	var first string
 	dropped := false
 	for tok := range toks {
-		if any == "" {
-			any = tok
+		if first == "" {
+			first = tok
 		}
 		if !now.Before(c.m[tok].until) {
 			c.drop(t, tok)
 			dropped = true
 		}
 	}
-	if !dropped && any != "" {
-		c.drop(t, any)
+	if !dropped && first != "" {
+		c.drop(t, first)
 	}
 }
 
