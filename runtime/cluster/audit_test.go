@@ -59,15 +59,7 @@ func TestAuditChain(t *testing.T) {
 		})
 	}
 
-	snap, err := l.FSM().Snapshot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := []byte(snap.(fsmSnapshot))
-	f := NewFSM(l.fsm.m, l.fsm.prog)
-	if err := f.Restore(io.NopCloser(bytes.NewReader(b))); err != nil {
-		t.Fatal(err)
-	}
+	f, b := roundTrip(t, l.FSM())
 	if got, _ := f.AuditChain(); !reflect.DeepEqual(got, want) {
 		t.Fatal("the restored chain differs")
 	}

@@ -137,15 +137,7 @@ func TestAccelInTheLog(t *testing.T) {
 	}
 
 	// A snapshot carries it.
-	snap, err := nl.FSM().Snapshot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := []byte(snap.(fsmSnapshot))
-	f := NewFSM(nl.fsm.m, nl.fsm.prog)
-	if err := f.Restore(io.NopCloser(bytes.NewReader(b))); err != nil {
-		t.Fatal(err)
-	}
+	f, b := roundTrip(t, nl.FSM())
 	if got := f.AccelMonth(month); got != total {
 		t.Fatalf("restored %+v, want %+v", got, total)
 	}

@@ -1,11 +1,9 @@
 package cluster
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"testing"
 	"time"
@@ -84,17 +82,9 @@ func TestNonceSnapshot(t *testing.T) {
 	if err := l.Start(ctxNonce{[]string{"acme\x00s1"}, now}.on(t), "", "a", "W", []any{"a"}); err != nil {
 		t.Fatal(err)
 	}
-	snap, err := l.FSM().Snapshot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := []byte(snap.(fsmSnapshot))
-	f := NewFSM(l.fsm.m, l.fsm.prog)
-	if err := f.Restore(io.NopCloser(bytes.NewReader(b))); err != nil {
-		t.Fatal(err)
-	}
+	f, _ := roundTrip(t, l.FSM())
 	f.mu.Lock()
-	err = f.useNonce(&Nonce{Keys: []string{"acme\x00s1"}, At: now.UnixNano(), Until: now.Add(time.Minute).UnixNano()})
+	err := f.useNonce(&Nonce{Keys: []string{"acme\x00s1"}, At: now.UnixNano(), Until: now.Add(time.Minute).UnixNano()})
 	f.mu.Unlock()
 	if !errors.Is(err, ErrReplay) {
 		t.Fatalf("a key used before the snapshot, after its restore: %v", err)

@@ -52,6 +52,23 @@ func everyFieldCommands(tb testing.TB, h string) []*Command {
 // set: the restored FSM answers alike and snapshots to the same bytes,
 // and a later entry applies alike on both. A field added to the
 // snapshot and not set here fails the test.
+// roundTrip snapshots f and restores the snapshot into a new FSM of
+// f's machine and program (statehash_test.go's restored uses the hash
+// test's own); it returns that FSM and the snapshot.
+func roundTrip(t *testing.T, f *FSM) (*FSM, []byte) {
+	t.Helper()
+	snap, err := f.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := []byte(snap.(fsmSnapshot))
+	g := NewFSM(f.m, f.prog)
+	if err := g.Restore(io.NopCloser(bytes.NewReader(b))); err != nil {
+		t.Fatal(err)
+	}
+	return g, b
+}
+
 func TestSnapshotEveryField(t *testing.T) {
 	newFSM := func() (*FSM, string) {
 		f, h := newTestFSM(t)
