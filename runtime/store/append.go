@@ -300,10 +300,13 @@ func (s *Store) commit(batch []*request) {
 // drops bytes after the acknowledged end that a writer who died in the
 // middle of a commit left behind. The caller holds the directory's lock.
 func (s *Store) catchUp() error {
-	if s.unchanged() { // unchanged.go
+	hi, same := s.unchanged() // unchanged.go
+	if same {
 		return nil
 	}
-	hi, _ := os.Stat(s.headPath) // nil when it fails: the next commit reads HEAD again
+	if hi == nil {
+		hi, _ = os.Stat(s.headPath) // nil when it fails: the next commit reads HEAD again
+	}
 	s.noteHead(nil)
 	h, err := readHeadFile(s.headPath)
 	if err != nil {

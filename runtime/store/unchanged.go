@@ -20,14 +20,19 @@ import (
 // sends catchUp down its full path. It costs a stat and two preads
 // instead of opening and reading HEAD and reading the mark with fresh
 // buffers. The caller holds the directory's lock, so nothing changes
-// while it looks.
-func (s *Store) unchanged() bool {
+// while it looks. It also returns HEAD's stat when it took one, for
+// catchUp to note instead of taking another; nil when it took none or
+// that failed.
+func (s *Store) unchanged() (fs.FileInfo, bool) {
 	if s.alwaysCatchUp || s.headInfo == nil {
-		return false
+		return nil, false
 	}
 	hi, err := os.Stat(s.headPath)
-	if err != nil || !sameHead(hi, s.headInfo) {
-		return false
+	if err != nil {
+		return nil, false
+	}
+	if !sameHead(hi, s.headInfo) {
+		return hi, false
 	}
 	s.mu.Lock()
 	m := s.mark
@@ -44,14 +49,14 @@ func (s *Store) unchanged() bool {
 	p := s.slackBuf[:]
 	n, err := s.active.ReadAt(p, m.size-1)
 	if (err != nil && !errors.Is(err, io.EOF)) || n == 0 || !allZero(p[1:n]) {
-		return false
+		return hi, false
 	}
 	b := s.markBuf[:]
 	if n, err := s.active.ReadAt(b, markSlot0); err != nil || n != len(b) {
-		return false
+		return hi, false
 	}
 	cur, valid := newerMark(b, markSlot0)
-	return valid > 0 && cur == m
+	return hi, valid > 0 && cur == m
 }
 
 // sameHead reports whether a and b describe the same HEAD file: HEAD is
