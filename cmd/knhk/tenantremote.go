@@ -25,12 +25,9 @@ func runTenantRemote(e *env, server, sub, id string, q tenantAdminRequest) int {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	if sub == "list" {
-		code, resp, err := clusterRetry(ctx, http.MethodGet, server, tenantsPath, nil)
+		resp, err := tenantCall(ctx, server, http.MethodGet, nil)
 		if err != nil {
 			return tenantFail(e, err)
-		}
-		if code != http.StatusOK {
-			return tenantFail(e, fmt.Errorf("%s", errorText(resp)))
 		}
 		var ans tenantListAnswer
 		if err := json.Unmarshal([]byte(resp), &ans); err != nil {
@@ -46,12 +43,9 @@ func runTenantRemote(e *env, server, sub, id string, q tenantAdminRequest) int {
 	}
 	q.Op, q.ID, q.Req = sub, id, auth.NewTokenID()
 	b, _ := json.Marshal(&q)
-	code, resp, err := clusterRetry(ctx, http.MethodPost, server, tenantsPath, b)
+	resp, err := tenantCall(ctx, server, http.MethodPost, b)
 	if err != nil {
 		return tenantFail(e, err)
-	}
-	if code != http.StatusOK {
-		return tenantFail(e, fmt.Errorf("%s", errorText(resp)))
 	}
 	var ans tenantAdminAnswer
 	err = json.Unmarshal([]byte(resp), &ans)
@@ -88,4 +82,14 @@ func orDefault(s, def string) string {
 		return def
 	}
 	return s
+}
+
+// tenantCall makes an administration call (clusterRetry) and returns
+// the answer, or the cluster's error unless it answered 200.
+func tenantCall(ctx context.Context, server, method string, body []byte) (string, error) {
+	code, resp, err := clusterRetry(ctx, method, server, tenantsPath, body)
+	if err == nil && code != http.StatusOK {
+		err = errors.New(errorText(resp))
+	}
+	return resp, err
 }
