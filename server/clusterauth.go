@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"math"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/knhk/knhk/runtime/cluster"
@@ -79,7 +78,7 @@ func (p statusProber) Applied(ctx context.Context, m cluster.Member) (uint64, er
 	}
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, apiBase(strings.TrimSuffix(m.API, "/"))+p.path, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, apiBase(m.API)+p.path, nil)
 	if err != nil {
 		return 0, err
 	}

@@ -96,9 +96,12 @@ func copyFlushing(w http.ResponseWriter, body io.Reader) {
 	}
 }
 
+// apiBase is the base URL, with no final slash, of the API at addr (a
+// URL, or host:port for http).
 func apiBase(addr string) string {
+	addr = strings.TrimSuffix(addr, "/")
 	if strings.HasPrefix(addr, "http://") || strings.HasPrefix(addr, "https://") {
-		return strings.TrimSuffix(addr, "/")
+		return addr
 	}
 	return "http://" + addr
 }
