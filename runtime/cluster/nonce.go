@@ -13,6 +13,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"time"
 )
@@ -113,15 +114,7 @@ func (f *FSM) useNonce(n *Nonce) error {
 }
 
 // printableKey shows a key's tenant and nonce, not the NUL between.
-func printableKey(k string) string {
-	b := []byte(k)
-	for i, c := range b {
-		if c == 0 {
-			b[i] = ' '
-		}
-	}
-	return string(b)
-}
+func printableKey(k string) string { return strings.ReplaceAll(k, "\x00", " ") }
 
 // wireNonces is a snapshot's nonceSet: a follower that catches up from
 // a snapshot, and may lead next, refuses the keys used before it.

@@ -89,6 +89,9 @@ func TestNonceSnapshot(t *testing.T) {
 	if !errors.Is(err, ErrReplay) {
 		t.Fatalf("a key used before the snapshot, after its restore: %v", err)
 	}
+	if !strings.Contains(err.Error(), "acme s1") {
+		t.Fatalf("the refusal names the key otherwise: %v", err)
+	}
 }
 
 // TestNonceForget forgets a key once requests a minute past its expiry
