@@ -85,9 +85,6 @@ func clipAudit(r *AuditRecord) {
 // auditChain is the FSM's audit chain.
 type auditChain struct {
 	recs []AuditRecord
-	// index is the raft index of each record, for the export's
-	// statement of where the chain stood.
-	index []uint64
 }
 
 func (a *auditChain) head() audit.Digest {
@@ -98,14 +95,13 @@ func (a *auditChain) head() audit.Digest {
 }
 
 // applyAudit chains r as the next record.
-func (f *FSM) applyAudit(r *AuditRecord, index uint64) error {
+func (f *FSM) applyAudit(r *AuditRecord) error {
 	rec := *r
 	rec.Targets = append([]string(nil), r.Targets...)
 	rec.Seq = uint64(len(f.aud.recs))
 	rec.Prev = f.aud.head()
 	rec.Hash = rec.ComputeHash()
 	f.aud.recs = append(f.aud.recs, rec)
-	f.aud.index = append(f.aud.index, index)
 	return nil
 }
 
@@ -141,23 +137,19 @@ func (n *Node) Audit(ctx context.Context, reqID string, rec AuditRecord) (uint64
 // wireAudit is the audit chain in a snapshot.
 type wireAudit struct {
 	Records []AuditRecord `json:"records"`
-	Index   []uint64      `json:"index"`
 }
 
 func (a *auditChain) wire() *wireAudit {
 	if len(a.recs) == 0 {
 		return nil
 	}
-	return &wireAudit{Records: a.recs, Index: a.index}
+	return &wireAudit{Records: a.recs}
 }
 
 // restoreAudit checks a snapshot's chain record by record.
 func restoreAudit(w *wireAudit) (auditChain, error) {
 	if w == nil {
 		return auditChain{}, nil
-	}
-	if len(w.Index) != len(w.Records) {
-		return auditChain{}, fmt.Errorf("%w: audit chain of %d records and %d indexes", ErrBadSnapshot, len(w.Records), len(w.Index))
 	}
 	var prev audit.Digest
 	for i := range w.Records {
@@ -167,5 +159,5 @@ func restoreAudit(w *wireAudit) (auditChain, error) {
 		}
 		prev = r.Hash
 	}
-	return auditChain{recs: w.Records, index: w.Index}, nil
+	return auditChain{recs: w.Records}, nil
 }

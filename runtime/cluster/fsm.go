@@ -175,7 +175,7 @@ func (f *FSM) apply(c *Command, index uint64) error {
 	case OpTenant:
 		return f.applyTenancy(c.Tenancy, index)
 	case OpAudit:
-		return f.applyAudit(c.Audit, index)
+		return f.applyAudit(c.Audit)
 	case OpMeter:
 		f.acc.add(c.Accel, index)
 		return nil
