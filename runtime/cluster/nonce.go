@@ -128,7 +128,7 @@ type wireNonces struct {
 }
 
 func (s *nonceSet) wire() *wireNonces {
-	if len(s.seen) == 0 {
+	if len(s.seen) == 0 && s.newest == 0 {
 		return nil
 	}
 	w := &wireNonces{Seen: make(map[string]int64, len(s.seen)), Newest: s.newest, Adds: s.adds}
