@@ -17,9 +17,9 @@ import (
 
 // withOneTimeKeys returns r carrying its one-time keys for the log.
 func withOneTimeKeys(r *http.Request) *http.Request {
-	keys, at, until := tenant.OneTimeKeys(r)
+	keys, bind, at, until := tenant.OneTimeKeys(r)
 	if len(keys) == 0 {
 		return r
 	}
-	return r.WithContext(cluster.WithNonce(r.Context(), keys, at, until))
+	return r.WithContext(cluster.WithNonce(r.Context(), keys, bind, at, until))
 }

@@ -338,23 +338,7 @@ func TestClusterReplayProcesses(t *testing.T) {
 	acme := mustKnhkIn(t, dir)("tenant", "create", "--data", "d-n1", "acme")
 	procs, stop := tenantNodes(t, dir, 3, "acme")
 	defer stop()
-	// leader waits until every live node names the same leader of
-	// acme's group, a live one.
-	leader := func() string {
-		var name string
-		waitLong(t, "one leader of acme's group", func() bool {
-			name = ""
-			for _, p := range procs {
-				st, ok := groupStatus(t, p, "acme")
-				if !ok || st.Leader == "" || procs[st.Leader] == nil || name != "" && st.Leader != name {
-					return false
-				}
-				name = st.Leader
-			}
-			return true
-		})
-		return name
-	}
+	leader := func() string { return groupLeader(t, procs, "acme") }
 	// The captured call: its body and headers, as they went on the wire.
 	body := `{"workflow":"Hold","inputJson":"\"r1\""}`
 	hdr := http.Header{}

@@ -139,7 +139,7 @@ func (f *FSM) Apply(l *raft.Log) any {
 		// time is its payload, counted in apply once per request id.
 		f.acc.add(c.Accel, l.Index)
 	}
-	if err := f.useNonce(c.Nonce); err != nil {
+	if err := f.useNonce(c.Nonce, c.ReqID); err != nil {
 		return &Result{Index: l.Index, Err: err}
 	}
 	if c.ReqID != "" {

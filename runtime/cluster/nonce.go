@@ -6,6 +6,13 @@
 // captured on one node and replayed to another is refused wherever it
 // lands, a new leader's included, where each node's own guard (the
 // front's, server/tenant's replay.go) knows only the calls it received.
+//
+// A client that timed out may send the very same request again, nonce
+// and all. The first use of a key records what it was bound to (Bind, a
+// digest of the caller and the request's bytes, and the command's
+// request id), so the retry of an idempotent request (one with a
+// request id) is told apart from a replay with another purpose: the
+// retry gets the first attempt's outcome, the replay is refused.
 
 package cluster
 
@@ -32,6 +39,10 @@ type Nonce struct {
 	// FSM may forget its keys.
 	At    int64 `json:"at"`
 	Until int64 `json:"until"`
+	// Bind is the digest of the request the keys were sent with (its
+	// caller and its bytes; server/tenant's requestBinding), "" when
+	// the front did not take one: then any second use is a replay.
+	Bind string `json:"bind,omitempty"`
 }
 
 // nonceClaim is a request's Nonce, taken by the first command it
@@ -44,13 +55,14 @@ type nonceClaim struct {
 type nonceKey struct{}
 
 // WithNonce returns ctx carrying the one-time keys of the request it
-// serves, timed at and stale after until: the first command the request
-// proposes carries them into the log.
-func WithNonce(ctx context.Context, keys []string, at, until time.Time) context.Context {
+// serves, bound to the request's digest bind, timed at and stale after
+// until: the first command the request proposes carries them into the
+// log.
+func WithNonce(ctx context.Context, keys []string, bind string, at, until time.Time) context.Context {
 	if len(keys) == 0 {
 		return ctx
 	}
-	return context.WithValue(ctx, nonceKey{}, &nonceClaim{n: Nonce{Keys: keys, At: at.UnixNano(), Until: until.UnixNano()}})
+	return context.WithValue(ctx, nonceKey{}, &nonceClaim{n: Nonce{Keys: keys, Bind: bind, At: at.UnixNano(), Until: until.UnixNano()}})
 }
 
 // takeNonce returns ctx's Nonce the first time it is asked, nil after
@@ -77,15 +89,30 @@ const nonceForget = time.Minute
 
 // nonceSet is the FSM's used keys.
 type nonceSet struct {
-	seen   map[string]int64 // key -> Until
-	newest int64            // the newest At the log carried
+	seen map[string]int64 // key -> Until
+	// binds are what the keys used by an idempotent request were bound
+	// to, by key: a key absent here was used by a request without a
+	// request id or a digest, and any second use of it is a replay.
+	binds  map[string]NonceBind
+	newest int64 // the newest At the log carried
 	adds   int
 }
 
-// useNonce refuses n when one of its keys was used, else records them.
-// f.mu is held. It decides from the log alone (the times the commands
-// carry), so every replica decides alike.
-func (f *FSM) useNonce(n *Nonce) error {
+// NonceBind is what a key's first use was bound to: the request's
+// digest and the id of the request its command carried out.
+type NonceBind struct {
+	Bind string `json:"bind"`
+	Req  string `json:"req"`
+}
+
+// useNonce refuses n, the keys of a command of request req, when one of
+// its keys was used by another request, else records them. A command
+// whose every key was used by a request of the same digest and request
+// id, whose outcome the FSM still holds, is that request's retry: it is
+// let through, records nothing, and the request id's outcome answers it
+// (Apply). f.mu is held. It decides from the log alone (the times and
+// digests the commands carry), so every replica decides alike.
+func (f *FSM) useNonce(n *Nonce, req string) error {
 	if n == nil {
 		return nil
 	}
@@ -93,13 +120,35 @@ func (f *FSM) useNonce(n *Nonce) error {
 	if s.seen == nil {
 		s.seen = map[string]int64{}
 	}
+	retry := 0
 	for _, k := range n.Keys {
-		if _, ok := s.seen[k]; ok {
-			return fmt.Errorf("%w: its one-time key was already used (the cluster's log has it: %s)", ErrReplay, printableKey(k))
+		if _, ok := s.seen[k]; !ok {
+			continue
 		}
+		if b, ok := s.binds[k]; ok && n.Bind != "" && req != "" && b == (NonceBind{Bind: n.Bind, Req: req}) {
+			if _, ok := f.reqs[req]; ok {
+				retry++
+				continue
+			}
+		}
+		return fmt.Errorf("%w: its one-time key was already used (the cluster's log has it: %s)", ErrReplay, printableKey(k))
+	}
+	if retry > 0 {
+		if retry != len(n.Keys) {
+			// Some keys new, some the request's: not one request sent
+			// again, but its key put on another.
+			return fmt.Errorf("%w: its one-time keys were used apart (the cluster's log has %d of %d)", ErrReplay, retry, len(n.Keys))
+		}
+		return nil
 	}
 	for _, k := range n.Keys {
 		s.seen[k] = n.Until
+		if n.Bind != "" && req != "" {
+			if s.binds == nil {
+				s.binds = map[string]NonceBind{}
+			}
+			s.binds[k] = NonceBind{Bind: n.Bind, Req: req}
+		}
 	}
 	s.newest = max(s.newest, n.At)
 	if s.adds++; s.adds >= 1024 {
@@ -107,6 +156,7 @@ func (f *FSM) useNonce(n *Nonce) error {
 		for k, until := range s.seen {
 			if until+int64(nonceForget) < s.newest {
 				delete(s.seen, k)
+				delete(s.binds, k)
 			}
 		}
 	}
@@ -122,9 +172,10 @@ func printableKey(k string) string { return strings.ReplaceAll(k, "\x00", " ") }
 // restored replica would sweep at other entries than the others, and
 // for a while refuse a key they accept.
 type wireNonces struct {
-	Seen   map[string]int64 `json:"seen"`
-	Newest int64            `json:"newest"`
-	Adds   int              `json:"adds,omitempty"`
+	Seen   map[string]int64     `json:"seen"`
+	Binds  map[string]NonceBind `json:"binds,omitempty"`
+	Newest int64                `json:"newest"`
+	Adds   int                  `json:"adds,omitempty"`
 }
 
 func (s *nonceSet) wire() *wireNonces {
@@ -135,6 +186,12 @@ func (s *nonceSet) wire() *wireNonces {
 	for k, v := range s.seen {
 		w.Seen[k] = v
 	}
+	if len(s.binds) > 0 {
+		w.Binds = make(map[string]NonceBind, len(s.binds))
+		for k, v := range s.binds {
+			w.Binds[k] = v
+		}
+	}
 	return w
 }
 
@@ -142,5 +199,5 @@ func (w *wireNonces) restore() nonceSet {
 	if w == nil {
 		return nonceSet{}
 	}
-	return nonceSet{seen: w.Seen, newest: w.Newest, adds: w.Adds}
+	return nonceSet{seen: w.Seen, binds: w.Binds, newest: w.Newest, adds: w.Adds}
 }

@@ -17,7 +17,7 @@ type ctxNonce struct {
 
 // on returns a context of t carrying n.
 func (n ctxNonce) on(t *testing.T) context.Context {
-	return WithNonce(ctx(t), n.keys, n.at, n.at.Add(5*time.Minute))
+	return WithNonce(ctx(t), n.keys, "", n.at, n.at.Add(5*time.Minute))
 }
 
 // TestNonceInTheLog replays a request's one-time key on the leader and,
@@ -84,7 +84,7 @@ func TestNonceSnapshot(t *testing.T) {
 	}
 	f, _ := roundTrip(t, l.FSM())
 	f.mu.Lock()
-	err := f.useNonce(&Nonce{Keys: []string{"acme\x00s1"}, At: now.UnixNano(), Until: now.Add(time.Minute).UnixNano()})
+	err := f.useNonce(&Nonce{Keys: []string{"acme\x00s1"}, At: now.UnixNano(), Until: now.Add(time.Minute).UnixNano()}, "")
 	f.mu.Unlock()
 	if !errors.Is(err, ErrReplay) {
 		t.Fatalf("a key used before the snapshot, after its restore: %v", err)
@@ -100,7 +100,7 @@ func TestNonceForget(t *testing.T) {
 	f := &FSM{}
 	at := time.Unix(1000, 0)
 	use := func(key string, at time.Time) error {
-		return f.useNonce(&Nonce{Keys: []string{key}, At: at.UnixNano(), Until: at.Add(5 * time.Minute).UnixNano()})
+		return f.useNonce(&Nonce{Keys: []string{key}, At: at.UnixNano(), Until: at.Add(5 * time.Minute).UnixNano()}, "")
 	}
 	if err := use("old", at); err != nil {
 		t.Fatal(err)
@@ -128,7 +128,7 @@ func TestNonceSnapshotForgetsAlike(t *testing.T) {
 	f := &FSM{}
 	at := time.Unix(1000, 0)
 	use := func(f *FSM, key string, at time.Time) {
-		if err := f.useNonce(&Nonce{Keys: []string{key}, At: at.UnixNano(), Until: at.Add(5 * time.Minute).UnixNano()}); err != nil {
+		if err := f.useNonce(&Nonce{Keys: []string{key}, At: at.UnixNano(), Until: at.Add(5 * time.Minute).UnixNano()}, ""); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -158,5 +158,56 @@ func TestNonceSnapshotAfterSweep(t *testing.T) {
 	g, _ := roundTrip(t, f)
 	if g.nonces.newest != 42 {
 		t.Fatalf("restored newest %d, want 42", g.nonces.newest)
+	}
+}
+
+// TestNonceRetry applies a start whose nonce is bound to its request
+// digest and request id, then the same start again (a client that timed
+// out sent it again; here it reaches the log after the first, as after
+// a failover): it gets the first outcome, the case starts once. The same
+// key with another digest, another request id or none, or put next to
+// a fresh key, is refused as a replay; so on a replica restored from a
+// snapshot.
+func TestNonceRetry(t *testing.T) {
+	f, h := newTestFSM(t)
+	at := time.Unix(1700000000, 0)
+	nonce := func(bind string, keys ...string) *Nonce {
+		return &Nonce{Keys: keys, Bind: bind, At: at.UnixNano(), Until: at.Add(5 * time.Minute).UnixNano()}
+	}
+	start := func(req, id, bind string, keys ...string) *Command {
+		return &Command{Op: OpEvent, ReqID: req, Program: h, Case: id, Event: startEvent(t), Nonce: nonce(bind, keys...)}
+	}
+	if r := f.Apply(entry(t, 1, start("r1", "c1", "D", "acme\x00k1"))).(*Result); r.Err != nil || r.Dup {
+		t.Fatalf("the first start: %+v", r)
+	}
+	check := func(f *FSM, i uint64) {
+		t.Helper()
+		if r := f.Apply(entry(t, i, start("r1", "c1", "D", "acme\x00k1"))).(*Result); r.Err != nil || !r.Dup || r.Index != 1 {
+			t.Fatalf("the retry: %+v, want the first outcome (index 1, a duplicate)", r)
+		}
+		for what, c := range map[string]*Command{
+			"another body":          start("r1", "c1", "E", "acme\x00k1"),
+			"another request id":    start("r2", "c2", "D", "acme\x00k1"),
+			"no request id":         start("", "c3", "D", "acme\x00k1"),
+			"no digest":             start("r1", "c1", "", "acme\x00k1"),
+			"the key next to a new": start("r1", "c1", "D", "acme\x00k1", "acme\x00k9"),
+		} {
+			if r := f.Apply(entry(t, i+1, c)).(*Result); !errors.Is(r.Err, ErrReplay) {
+				t.Fatalf("%s: %+v, want a replay refusal", what, r)
+			}
+		}
+		if got := f.Cases(false); len(got) != 1 || got[0] != "c1" {
+			t.Fatalf("cases %v, want c1 alone", got)
+		}
+	}
+	check(f, 2)
+	g, _ := roundTrip(t, f)
+	check(g, 10)
+	// A key used without a request id stays once only, retry or not.
+	if r := f.Apply(entry(t, 20, start("", "c4", "F", "acme\x00k2"))).(*Result); r.Err != nil {
+		t.Fatal(r.Err)
+	}
+	if r := f.Apply(entry(t, 21, start("", "c4", "F", "acme\x00k2"))).(*Result); !errors.Is(r.Err, ErrReplay) {
+		t.Fatalf("a request without an id sent again: %+v, want a replay refusal", r)
 	}
 }

@@ -354,12 +354,8 @@ func requestTargets(r *http.Request, max int64) []string {
 	if md == nil || r.Body == nil || r.Method != http.MethodPost {
 		return nil
 	}
-	if max <= 0 || max > 1<<20 {
-		max = 1 << 20
-	}
-	b, err := io.ReadAll(io.LimitReader(r.Body, max+1))
-	r.Body = readCloser{io.MultiReader(bytes.NewReader(b), r.Body), r.Body}
-	if err != nil {
+	b, err := peekBody(r, max)
+	if err != nil && !errors.Is(err, errBodyLimit) {
 		return nil
 	}
 	m, ok := decodeMessage(r, md.Input(), b)

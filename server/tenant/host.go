@@ -268,11 +268,12 @@ func (h *Host) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		need = auth.RoleAdmin
 	}
-	if err := h.replay.check(r, p, need, h.opts.Now()); err != nil {
+	bind, err := h.replay.check(r, p, need, h.opts.MaxBody, h.opts.Now())
+	if err != nil {
 		server.WriteError(w, r, connect.CodeUnauthenticated, err.Error())
 		return
 	}
-	r = r.WithContext(auth.WithPrincipal(r.Context(), p))
+	r = r.WithContext(withBind(auth.WithPrincipal(r.Context(), p), bind))
 	noteCaller(r, p) // for the audit (audit.go)
 	if p.Tenant == auth.DefaultTenant {
 		h.admitCall(r) // auditrefused.go

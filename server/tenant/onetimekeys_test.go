@@ -17,22 +17,22 @@ func TestOneTimeKeys(t *testing.T) {
 	r := httptest.NewRequest("POST", "/knhk.v1.KnhkService/StartCase", nil)
 	auth.SetNonce(r.Header, at)
 	nonce := r.Header.Get(auth.NonceHeader)
-	if keys, _, _ := OneTimeKeys(r); keys != nil {
+	if keys, _, _, _ := OneTimeKeys(r); keys != nil {
 		t.Fatalf("keys without a principal: %q", keys)
 	}
 	r = r.WithContext(auth.WithPrincipal(r.Context(), auth.Principal{Tenant: "acme", Role: auth.RoleOperator}))
-	keys, gotAt, until := OneTimeKeys(r)
+	keys, _, gotAt, until := OneTimeKeys(r)
 	if !slices.Equal(keys, []string{"acme\x00" + nonce}) || !gotAt.Equal(at) || !until.Equal(at.Add(DefaultReplayWindow)) {
 		t.Fatalf("nonce: %q %v %v", keys, gotAt, until)
 	}
 	exp := at.Add(time.Hour)
 	r = r.WithContext(auth.WithPrincipal(r.Context(), auth.Principal{Tenant: "acme", ID: "jti-1", Once: true, Expires: exp}))
-	keys, _, until = OneTimeKeys(r)
+	keys, _, _, until = OneTimeKeys(r)
 	if !slices.Equal(keys, []string{"acme\x00" + nonce, "one-time token\x00jti-1"}) || !until.Equal(exp) {
 		t.Fatalf("nonce and one-time token: %q %v", keys, until)
 	}
 	r.Header.Set(auth.NonceHeader, "short")
-	if keys, _, _ := OneTimeKeys(r); !slices.Equal(keys, []string{"one-time token\x00jti-1"}) {
+	if keys, _, _, _ := OneTimeKeys(r); !slices.Equal(keys, []string{"one-time token\x00jti-1"}) {
 		t.Fatalf("a bad nonce header: %q", keys)
 	}
 }

@@ -19,6 +19,14 @@
 // A client's retry is a new request with a new nonce, so it passes; an
 // idempotent method (StartCase and SignalCase with a request_id) then
 // answers it with the first attempt's result instead of acting twice.
+// A client that timed out may also send the very same request again,
+// nonce and all. So the guard remembers what each nonce was first sent
+// with (requestBinding: a digest of the caller and the request's bytes,
+// and its request_id): that same request of that same caller, when it
+// carries a request_id, passes as a retry and gets the first answer
+// from the idempotent method; the nonce on anything else (another body,
+// another request id, another caller, or a call without a request id,
+// which would act twice) is refused as a replay.
 // The nonces are kept in memory only: after a restart the guard refuses
 // requests timed before the server started (less restartSkew), so a
 // request captured before the restart cannot be replayed after it.
@@ -65,14 +73,21 @@ type replayGuard struct {
 
 	mu     sync.Mutex
 	used   map[string]time.Time // one-time token id -> its expiry
-	nonces map[string]time.Time // tenant NUL nonce -> when it may be forgotten
+	nonces map[string]nonceUse  // tenant NUL nonce -> its first use
+}
+
+// nonceUse is a nonce's first use: when it may be forgotten, and the
+// request it was bound to.
+type nonceUse struct {
+	forget time.Time
+	bind   binding
 }
 
 func newReplayGuard(data string, window time.Duration, require bool, now time.Time) (*replayGuard, error) {
 	if window <= 0 {
 		window = DefaultReplayWindow
 	}
-	g := &replayGuard{window: window, require: require, start: now, used: map[string]time.Time{}, nonces: map[string]time.Time{}}
+	g := &replayGuard{window: window, require: require, start: now, used: map[string]time.Time{}, nonces: map[string]nonceUse{}}
 	if data != "" {
 		g.path = filepath.Join(Dir(data), "used-tokens")
 		if err := g.load(now); err != nil {
@@ -121,43 +136,49 @@ func (g *replayGuard) load(now time.Time) error {
 
 // check refuses r when it replays a one-time token or a nonce, carries
 // a stale or bad nonce, or (with require) changes something without
-// one. need is the least role r's route needs.
-func (g *replayGuard) check(r *http.Request, p auth.Principal, need auth.Role, now time.Time) error {
+// one. need is the least role r's route needs; r's body is read (at
+// most max bytes, and put back) to bind a nonce to it. It returns the
+// digest r's nonce is bound to, "" for none.
+func (g *replayGuard) check(r *http.Request, p auth.Principal, need auth.Role, max int64, now time.Time) (string, error) {
 	if p.Once {
 		if err := g.useToken(p, now); err != nil {
-			return err
+			return "", err
 		}
 	}
 	nonce, at, ok, err := auth.Nonce(r.Header)
 	if err != nil {
-		return err
+		return "", err
 	}
 	if !ok {
 		if g.require && need >= auth.RoleOperator && strings.HasPrefix(r.URL.Path, auth.ServicePath) {
-			return fmt.Errorf("%s needs the %s and %s headers: this server refuses replayable calls that change data (knhk's CLI sends them)", r.URL.Path, auth.NonceHeader, auth.RequestTimeHeader)
+			return "", fmt.Errorf("%s needs the %s and %s headers: this server refuses replayable calls that change data (knhk's CLI sends them)", r.URL.Path, auth.NonceHeader, auth.RequestTimeHeader)
 		}
-		return nil
+		return "", nil
 	}
 	if at.Before(now.Add(-g.window)) || at.After(now.Add(g.window)) {
-		return fmt.Errorf("%w: request time %s is more than %v from the server's clock %s", ErrReplay, at.UTC().Format(time.RFC3339Nano), g.window, now.UTC().Format(time.RFC3339))
+		return "", fmt.Errorf("%w: request time %s is more than %v from the server's clock %s", ErrReplay, at.UTC().Format(time.RFC3339Nano), g.window, now.UTC().Format(time.RFC3339))
 	}
 	if at.Before(g.start.Add(-restartSkew)) {
-		return fmt.Errorf("%w: request time %s is before the server started (%s); send it again", ErrReplay, at.UTC().Format(time.RFC3339Nano), g.start.UTC().Format(time.RFC3339))
+		return "", fmt.Errorf("%w: request time %s is before the server started (%s); send it again", ErrReplay, at.UTC().Format(time.RFC3339Nano), g.start.UTC().Format(time.RFC3339))
 	}
+	b := requestBinding(r, p, max)
 	key := p.Tenant + "\x00" + nonce
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if _, seen := g.nonces[key]; seen {
-		return fmt.Errorf("%w: nonce %s was already used", ErrReplay, nonce)
+	if u, seen := g.nonces[key]; seen {
+		if !b.retries(u.bind) {
+			return "", fmt.Errorf("%w: nonce %s was already used%s", ErrReplay, nonce, b.unlike(u.bind))
+		}
+		return b.digest, nil
 	}
 	if len(g.nonces) >= maxNonces {
 		g.sweepLocked(now)
 		if len(g.nonces) >= maxNonces {
-			return fmt.Errorf("too many requests with nonces in the last %v; retry later", g.window)
+			return "", fmt.Errorf("too many requests with nonces in the last %v; retry later", g.window)
 		}
 	}
-	g.nonces[key] = at.Add(g.window)
-	return nil
+	g.nonces[key] = nonceUse{forget: at.Add(g.window), bind: b}
+	return b.digest, nil
 }
 
 // useToken accepts one-time token p once.
@@ -202,8 +223,8 @@ func (g *replayGuard) sweep(now time.Time) {
 }
 
 func (g *replayGuard) sweepLocked(now time.Time) {
-	for k, t := range g.nonces {
-		if now.After(t) {
+	for k, u := range g.nonces {
+		if now.After(u.forget) {
 			delete(g.nonces, k)
 		}
 	}
@@ -217,27 +238,30 @@ func (g *replayGuard) sweepLocked(now time.Time) {
 // OneTimeKeys returns the one-time keys of r, a call the front let
 // through (its principal in r's context): its tenant's request nonce
 // and its one-time token's id, as the guard remembers them, with the
-// request's time and when a replay of it is stale everywhere. None
-// without a principal or either key. A raft cluster node carries them
-// into the group's log with the call's first command (runtime/cluster's
-// WithNonce), so that a call captured on one node and replayed to
-// another is refused there too: each node's guard knows only the calls
-// it received, the log every call that changed something.
-func OneTimeKeys(r *http.Request) (keys []string, at, until time.Time) {
+// digest the nonce is bound to (requestBinding), the request's time and
+// when a replay of it is stale everywhere. None without a principal or
+// either key. A raft cluster node carries them into the group's log
+// with the call's first command (runtime/cluster's WithNonce), so that
+// a call captured on one node and replayed to another is refused there
+// too: each node's guard knows only the calls it received, the log
+// every call that changed something. The digest lets the log answer the
+// same request sent again, after a failover, with its first outcome.
+func OneTimeKeys(r *http.Request) (keys []string, bind string, at, until time.Time) {
 	p, ok := auth.FromContext(r.Context())
 	if !ok {
-		return nil, at, until
+		return nil, "", at, until
 	}
 	at = time.Now()
 	if nonce, t, ok, err := auth.Nonce(r.Header); ok && err == nil {
 		keys, at = append(keys, p.Tenant+"\x00"+nonce), t
+		bind, _ = r.Context().Value(bindKey{}).(string)
 	}
 	until = at.Add(DefaultReplayWindow)
 	if p.Once && p.ID != "" {
 		keys = append(keys, "one-time token\x00"+p.ID)
 		until = later(until, p.Expires)
 	}
-	return keys, at, until
+	return keys, bind, at, until
 }
 
 func later(a, b time.Time) time.Time {

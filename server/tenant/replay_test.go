@@ -24,10 +24,10 @@ import (
 // attacker on the wire would capture.
 type recorder struct {
 	mu   sync.Mutex
-	sent []captured
+	sent []capturedCall
 }
 
-type captured struct {
+type capturedCall struct {
 	method, url string
 	header      http.Header
 	body        []byte
@@ -42,7 +42,7 @@ func (c *recorder) Do(r *http.Request) (*http.Response, error) {
 	}
 	return auth.NonceClient{Base: doFunc(func(r *http.Request) (*http.Response, error) {
 		c.mu.Lock()
-		c.sent = append(c.sent, captured{r.Method, r.URL.String(), r.Header.Clone(), body})
+		c.sent = append(c.sent, capturedCall{r.Method, r.URL.String(), r.Header.Clone(), body})
 		c.mu.Unlock()
 		return http.DefaultClient.Do(r)
 	})}.Do(r)
@@ -53,7 +53,7 @@ type doFunc func(*http.Request) (*http.Response, error)
 func (f doFunc) Do(r *http.Request) (*http.Response, error) { return f(r) }
 
 // replay sends a captured request again, byte for byte.
-func replay(t *testing.T, c captured) (int, string) {
+func replay(t *testing.T, c capturedCall) (int, string) {
 	t.Helper()
 	req, err := http.NewRequest(c.method, c.url, bytes.NewReader(c.body))
 	if err != nil {
@@ -70,9 +70,12 @@ func replay(t *testing.T, c captured) (int, string) {
 }
 
 // TestReplayedRequestRefused captures a StartCase request on the wire and
-// sends it again: refused as a replay, and no second case starts. The
-// client's own retry with the same request_id (a new request with a new
-// nonce) passes and answers the first case. A call without a nonce is
+// sends it again: the same bytes with a request_id get the first answer
+// (a client's retry after a timeout), its nonce with another body,
+// request id or caller, or on a call without a request_id, is refused
+// as a replay, and no second case starts. The client's own retry with
+// the same request_id (a new request with a new nonce) passes and
+// answers the first case. A call without a nonce is
 // refused where the server requires one, except for reads.
 func TestReplayedRequestRefused(t *testing.T) {
 	f := newFixtureWith(t, nil, func(o *Options) { o.RequireNonce = true })
@@ -92,9 +95,40 @@ func TestReplayedRequestRefused(t *testing.T) {
 	if !strings.HasSuffix(captured.url, "/StartCase") || captured.header.Get(auth.NonceHeader) == "" {
 		t.Fatalf("captured %s %v", captured.url, captured.header)
 	}
+	// Sent again byte for byte, as by a client that timed out: it
+	// carries a request_id, so it gets the first answer, the same case.
 	code, body := replay(t, captured)
-	if code != http.StatusUnauthorized || !strings.Contains(body, "replayed request: nonce "+captured.header.Get(auth.NonceHeader)+" was already used") {
-		t.Fatalf("replayed StartCase: %d %s", code, body)
+	if code != http.StatusOK || !strings.Contains(body, s1.Msg.CaseId) {
+		t.Fatalf("StartCase sent again with its nonce: %d %s, want the first answer (case %s)", code, body, s1.Msg.CaseId)
+	}
+	// The nonce with another purpose is refused: another body, another
+	// request id, another caller of the tenant.
+	nonce := captured.header.Get(auth.NonceHeader)
+	other := func(what string, c capturedCall) {
+		t.Helper()
+		if code, body := replay(t, c); code != http.StatusUnauthorized || !strings.Contains(body, "replayed request: nonce "+nonce+" was already used") {
+			t.Fatalf("the nonce with %s: %d %s", what, code, body)
+		}
+	}
+	body2 := captured
+	body2.body = bytes.Replace(captured.body, []byte(`"x"`), []byte(`"y"`), 1)
+	if bytes.Equal(body2.body, captured.body) {
+		t.Fatalf("the captured body %s has no input \"x\"", captured.body)
+	}
+	other("another body", body2)
+	req2 := captured
+	req2.body = bytes.Replace(captured.body, []byte("order-17"), []byte("order-18"), 1)
+	other("another request id", req2)
+	bob := captured
+	bob.header = captured.header.Clone()
+	bob.header.Set("Authorization", "Bearer "+f.priv(auth.Principal{Subject: "b", Tenant: "acme", Role: auth.RoleAdmin}))
+	other("another caller", bob)
+	// A call without a request_id would act twice: never a retry.
+	if _, err := c.StartCase(ctx, connect.NewRequest(&knhkv1.StartCaseRequest{Workflow: "Hold", InputJson: `"z"`})); err != nil {
+		t.Fatal(err)
+	}
+	if code, body := replay(t, rec.sent[len(rec.sent)-1]); code != http.StatusUnauthorized || !strings.Contains(body, "needs a request_id") {
+		t.Fatalf("a start without a request_id sent again: %d %s", code, body)
 	}
 	// The retry (same request_id, new nonce) answers the first case.
 	s2, err := c.StartCase(ctx, connect.NewRequest(start))
@@ -102,8 +136,8 @@ func TestReplayedRequestRefused(t *testing.T) {
 		t.Fatalf("retry: %v %v, want case %s", s2, err, s1.Msg.CaseId)
 	}
 	l, err := c.ListCases(ctx, connect.NewRequest(&knhkv1.ListCasesRequest{}))
-	if err != nil || len(l.Msg.Cases) != 1 {
-		t.Fatalf("cases after a replay and a retry: %v %v, want 1", l, err)
+	if err != nil || len(l.Msg.Cases) != 2 {
+		t.Fatalf("cases after replays and retries: %v %v, want 2 (order-17 and the one without an id)", l, err)
 	}
 	// A stale request time (a request captured long ago, given a new nonce
 	// by hand) is refused; so is a bad nonce.
@@ -157,7 +191,7 @@ func TestOneTimeToken(t *testing.T) {
 	}
 	id := strings.Fields(string(b))[0]
 	req, _ := http.NewRequest("POST", f.url+auth.ServicePath+"ListCases", nil)
-	if err := g.check(req, auth.Principal{Tenant: "acme", Role: auth.RoleViewer, Once: true, ID: id, Expires: time.Now().Add(time.Hour)}, auth.RoleViewer, time.Now()); err == nil || !strings.Contains(err.Error(), "already used") {
+	if _, err := g.check(req, auth.Principal{Tenant: "acme", Role: auth.RoleViewer, Once: true, ID: id, Expires: time.Now().Add(time.Hour)}, auth.RoleViewer, 0, time.Now()); err == nil || !strings.Contains(err.Error(), "already used") {
 		t.Fatalf("after a restart: %v", err)
 	}
 	// An ordinary token of the same principal is not affected.

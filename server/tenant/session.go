@@ -176,7 +176,7 @@ func (h *Host) login(w http.ResponseWriter, r *http.Request) {
 	now := h.opts.Now()
 	p, err := h.tokens.verify(h.opts.Verifier, strings.TrimSpace(req.Token), now) // and its revocation
 	if err == nil {
-		err = h.replay.check(r, p, auth.RoleViewer, now)
+		_, err = h.replay.check(r, p, auth.RoleViewer, h.opts.MaxBody, now)
 	}
 	if err != nil {
 		server.WriteError(w, r, connect.CodeUnauthenticated, err.Error())
