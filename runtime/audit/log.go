@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
+	"time"
 )
 
 // Paths under a data directory.
@@ -40,14 +42,37 @@ type Log struct {
 	next uint64
 	prev Digest
 
+	// The records queued by AppendLater and not yet taken by the
+	// writer, the generation of the timer armed for them, and how long
+	// they may wait (later.go); guarded by mu.
+	later      int
+	laterGen   uint64
+	laterDelay time.Duration
+	// commits counts the batches written, for tests and benchmarks.
+	commits atomic.Uint64
+
 	wake chan struct{}
 	stop chan struct{}
 	done chan struct{}
 }
 
+// pending is a queued record: an Append's (done), an AppendLater's
+// (then, possibly nil) or a Flush's marker, which writes nothing.
 type pending struct {
-	r    Record
-	done chan error
+	r      Record
+	done   chan error
+	then   func(error)
+	marker bool
+}
+
+// tell hands the batch's outcome to p's caller.
+func (p *pending) tell(err error) {
+	switch {
+	case p.done != nil:
+		p.done <- err
+	case p.then != nil:
+		p.then(err)
+	}
 }
 
 // ErrClosed is returned by Append after Close.
@@ -67,7 +92,7 @@ func Open(data string) (*Log, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &Log{path: path, f: f, wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+	l := &Log{path: path, f: f, laterDelay: DefaultLaterDelay, wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 	if err := l.locked(l.catchUp); err != nil {
 		f.Close()
 		return nil, err
@@ -154,22 +179,40 @@ func checkHeader(f io.ReaderAt) error {
 func (l *Log) Append(r Record) (Record, error) {
 	r.clip()
 	p := &pending{r: r, done: make(chan error, 1)}
-	l.mu.Lock()
-	if l.err != nil {
-		err := l.err
-		l.mu.Unlock()
+	if err := l.enqueue(p); err != nil {
 		return Record{}, err
-	}
-	l.queue = append(l.queue, p)
-	l.mu.Unlock()
-	select {
-	case l.wake <- struct{}{}:
-	default:
 	}
 	if err := <-p.done; err != nil {
 		return Record{}, err
 	}
 	return p.r, nil
+}
+
+// enqueue queues p for the writer and wakes it, unless the log failed or
+// is closing: a record queued after Close's last batch would never be
+// answered.
+func (l *Log) enqueue(p *pending) error {
+	l.mu.Lock()
+	if l.err != nil || l.closing {
+		err := l.err
+		l.mu.Unlock()
+		if err == nil {
+			err = ErrClosed
+		}
+		return err
+	}
+	l.queue = append(l.queue, p)
+	l.mu.Unlock()
+	l.kick()
+	return nil
+}
+
+// kick wakes the writer; it never blocks.
+func (l *Log) kick() {
+	select {
+	case l.wake <- struct{}{}:
+	default:
+	}
 }
 
 // writer writes the queued records in batches, one write and one fsync
@@ -192,6 +235,8 @@ func (l *Log) flush() {
 	l.mu.Lock()
 	batch := l.queue
 	l.queue = nil
+	l.later = 0
+	l.laterGen++ // the timer armed for those records is moot
 	failed := l.err
 	l.mu.Unlock()
 	if len(batch) == 0 {
@@ -210,7 +255,7 @@ func (l *Log) flush() {
 		l.mu.Unlock()
 	}
 	for _, p := range batch {
-		p.done <- err
+		p.tell(err)
 	}
 }
 
@@ -222,10 +267,16 @@ func (l *Log) write(batch []*pending) error {
 	next, prev := l.next, l.prev
 	var buf []byte
 	for _, p := range batch {
+		if p.marker {
+			continue
+		}
 		p.r.Seq, p.r.Prev = next, prev
 		p.r.Hash = p.r.ComputeHash()
 		buf = append(buf, encodeLine(&p.r)...)
 		next, prev = next+1, p.r.Hash
+	}
+	if len(buf) == 0 {
+		return nil // markers only: what came before is durable
 	}
 	if _, err := l.f.Write(buf); err != nil {
 		// Leave no partial batch for the next writer to chain onto.
@@ -235,6 +286,7 @@ func (l *Log) write(batch []*pending) error {
 	if err := l.f.Sync(); err != nil {
 		return err
 	}
+	l.commits.Add(1)
 	l.off += int64(len(buf))
 	l.next, l.prev = next, prev
 	return nil

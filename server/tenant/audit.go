@@ -128,6 +128,11 @@ func (a *auditFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	} else if r.URL.Path == AuditExportPath && a.cluster != nil && r.URL.Query().Get("scope") != NodeLocalScope {
 		a.h.serveExport(sw, r, a.cluster)
 	} else if r.URL.Path == AuditExportPath {
+		// The refusals answered before it, whose records wait for a
+		// group commit (auditrefused.go), are in the export.
+		if err := a.log.Flush(); err != nil {
+			a.h.opts.Logf("audit: %v", err)
+		}
 		a.h.serveExport(sw, r, nil)
 	} else if r.URL.Path == ErasePath {
 		rec.Targets = eraseTargets(r) // erase.go
@@ -163,7 +168,7 @@ func (a *auditFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		a.recordCluster(r, rec, slot.ok && (!slot.lazy || slot.admitted))
 		return
 	}
-	if slot.lazy && !slot.admitted {
+	if (slot.lazy && !slot.admitted) || refusedAccess(rec.Result) {
 		a.h.appendRefused(a.log, rec) // auditrefused.go
 		return
 	}

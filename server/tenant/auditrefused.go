@@ -6,7 +6,10 @@
 package tenant
 
 import (
+	"errors"
 	"net/http"
+
+	"connectrpc.com/connect"
 
 	"github.com/knhk/knhk/runtime/audit"
 )
@@ -28,36 +31,61 @@ func (h *Host) admitCall(r *http.Request) {
 
 // refusedInFlight bounds the refusals' records waiting for the audit
 // log's next group commit; beyond it a refusal waits for its record as
-// an admitted call does, so a flood slows itself and no record is
-// dropped.
+// an admitted call does, so a flood faster than the disk slows itself
+// and no record is dropped.
 const refusedInFlight = 1024
 
-// appendRefused appends rec, the record of a call the Host refused,
-// without holding the answer until it is durable: it joins the audit
-// log's next group commit (runtime/audit) with the records of the
-// admitted calls, rather than costing the refused caller's answer an
-// fsync. The refusal acknowledged nothing, so a crash before that
-// commit loses no effect the log should show; Close waits for the
-// records still on their way, so a clean stop loses none.
+// appendRefused appends rec, the record of a call refused before it did
+// anything, without holding the answer until it is durable and without
+// a commit of its own: it rides the audit log's next group commit of an
+// admitted call's record, or one of its own at most
+// audit.DefaultLaterDelay later (audit.Log.AppendLater). So a tenant
+// flooding the server with refused calls costs the shared disk a few
+// fsyncs a second, not one per commit the writer can make, which delayed
+// every other tenant's records and store syncs. The refusal acknowledged
+// nothing, so a crash before that commit loses no effect the log should
+// show; Close flushes the records still waiting, so a clean stop loses
+// none.
 func (h *Host) appendRefused(log *audit.Log, rec audit.Record) {
-	h.refMu.RLock()
-	later := !h.refDone
-	if later {
-		select {
-		case h.refusing <- struct{}{}:
-			h.auditing.Add(1)
-		default:
-			later = false
+	h.refMu.Lock()
+	later := !h.refDone && log.AppendLater(rec, refusedInFlight, func(err error) {
+		if err != nil {
+			h.opts.Logf("audit: %v", err)
 		}
+	})
+	if later {
+		h.refLogs[log] = true
 	}
-	h.refMu.RUnlock()
+	h.refMu.Unlock()
 	if !later {
 		h.appendLogged(log, rec)
-		return
 	}
-	go func() {
-		defer h.auditing.Done()
-		defer func() { <-h.refusing }()
-		h.appendLogged(log, rec)
-	}()
+}
+
+// flushRefused makes the refusals' records still waiting durable; later
+// refusals wait for their own record.
+func (h *Host) flushRefused() {
+	h.refMu.Lock()
+	h.refDone = true
+	logs := h.refLogs
+	h.refLogs = nil
+	h.refMu.Unlock()
+	for log := range logs {
+		if err := log.Flush(); err != nil && !errors.Is(err, audit.ErrClosed) {
+			h.opts.Logf("audit: %v", err)
+		}
+	}
+}
+
+// refusedAccess says whether result is a refusal of the caller's access
+// (its credential, its role, its tenant's rate or bounds): the call
+// stopped before it did anything, on whichever route, so its record
+// may be appended as a refusal's (appendRefused).
+func refusedAccess(result string) bool {
+	switch result {
+	case connect.CodeUnauthenticated.String(), connect.CodePermissionDenied.String(), connect.CodeResourceExhausted.String(),
+		"http_401", "http_403", "http_429":
+		return true
+	}
+	return false
 }

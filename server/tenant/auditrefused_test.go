@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"connectrpc.com/connect"
 
@@ -31,9 +32,9 @@ func (countingBody) Close() error { return nil }
 
 // TestAuditRefusedCheap: through the audited front (as knhk serve
 // --tenants serves), a call refused for its tenant's rate has no byte of
-// its body read, and is still audited with who made it and its result,
-// durable once the Host closes; an admitted call's record still names
-// its targets, read from its body.
+// its body read and no audit commit of its own, and is still audited
+// with who made it and its result, durable once the Host closes; an
+// admitted call's record still names its targets, read from its body.
 func TestAuditRefusedCheap(t *testing.T) {
 	f := newFixture(t, map[string]Quota{"acme": {Rate: 0.01, Burst: 1}})
 	log, err := audit.Open(f.data)
@@ -59,6 +60,9 @@ func TestAuditRefusedCheap(t *testing.T) {
 	if admitted.Load() == 0 {
 		t.Fatal("the admitted call's body was not read")
 	}
+	// No timer commits the refusals' records in this test: only Close.
+	log.SetLaterDelay(time.Hour)
+	commits := log.Commits()
 	const refusals = 5
 	var read atomic.Int64
 	for i := 0; i < refusals; i++ {
@@ -71,6 +75,10 @@ func TestAuditRefusedCheap(t *testing.T) {
 	}
 	if err := f.host.Close(context.Background()); err != nil {
 		t.Fatal(err)
+	}
+	// The refusals cost no commit of their own: Close wrote them in one.
+	if n := log.Commits() - commits; n != 1 {
+		t.Fatalf("%d refusals took %d audit commits, want 1", refusals, n)
 	}
 	recs, err := audit.ReadAll(f.data)
 	if err != nil {

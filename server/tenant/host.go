@@ -16,6 +16,7 @@ import (
 
 	"connectrpc.com/connect"
 
+	"github.com/knhk/knhk/runtime/audit"
 	"github.com/knhk/knhk/server"
 	"github.com/knhk/knhk/server/auth"
 	"github.com/knhk/knhk/server/console"
@@ -91,12 +92,11 @@ type Host struct {
 	closed  bool
 	stop    chan struct{}
 	done    chan struct{}
-	// The audit records of refused calls on their way to the log's
-	// next group commit (auditrefused.go); Close waits for them.
-	refusing chan struct{}
-	auditing sync.WaitGroup
-	refMu    sync.RWMutex // Close holds it to stop new ones going
-	refDone  bool
+	// The audit logs that hold refused calls' records waiting for a
+	// group commit (auditrefused.go); Close flushes them.
+	refLogs map[*audit.Log]bool
+	refMu   sync.Mutex // Close holds it to stop new ones going
+	refDone bool
 	// What erasures reach beyond the tenants' own Services (erase.go):
 	// the default tenant's Service, a raft cluster's eraser of a
 	// tenant's whole data.
@@ -171,7 +171,7 @@ func NewHost(o Options) (*Host, error) {
 	if o.Logf == nil {
 		o.Logf = func(string, ...any) {}
 	}
-	h := &Host{opts: o, open: map[string]*served{}, closing: map[string]chan struct{}{}, stop: make(chan struct{}), done: make(chan struct{}), refusing: make(chan struct{}, refusedInFlight)}
+	h := &Host{opts: o, open: map[string]*served{}, closing: map[string]chan struct{}{}, stop: make(chan struct{}), done: make(chan struct{}), refLogs: map[*audit.Log]bool{}}
 	g, err := newReplayGuard(o.Data, o.ReplayWindow, o.RequireNonce, o.Now())
 	if err != nil {
 		return nil, err
@@ -601,10 +601,7 @@ func (h *Host) Close(ctx context.Context) error {
 	h.mu.Unlock()
 	close(h.stop)
 	<-h.done
-	h.refMu.Lock()
-	h.refDone = true // later refusals wait for their own record
-	h.refMu.Unlock()
-	h.auditing.Wait() // the refusals' records, before the log closes
+	h.flushRefused() // auditrefused.go
 	var errs []error
 	for id, s := range open {
 		<-s.ready
