@@ -7,7 +7,10 @@
 // acknowledged, a result) waits until the case's events are durable, so
 // a crash loses only events nobody outside saw, which recovery derives
 // again: a task's outcome and the step it enables, say, share one fsync
-// instead of paying one each.
+// instead of paying one each. The one exception is a queue task whose
+// step recovery derives again: it goes to its worker at once
+// (dispatch.go), and its worker's completion is acknowledged only once
+// the step is durable.
 
 package server
 
@@ -36,6 +39,11 @@ type pending struct {
 	// held keeps the records from the store until the case's start is
 	// recorded (hold).
 	held bool
+	// outsideUpto is the count of appended records up to the last one
+	// the engine would not derive again on recovery (dispatch.go), 0 for
+	// none; outcomeAt is that record's count when it is an outcome not
+	// yet vouched for, and outsideBefore what outsideUpto was before it.
+	outsideUpto, outcomeAt, outsideBefore uint64
 }
 
 // durableWait is one waiter for the case's records up to upto.
@@ -44,9 +52,9 @@ type durableWait struct {
 	fn   func(error)
 }
 
-// add appends rec (with its event for the observer) to case caseID's
-// pending records.
-func (l *eventLog) add(caseID string, rec store.Record, ev *engine.Event) error {
+// add appends rec (with its event for the observer, and the mark of
+// how its step was decided) to case caseID's pending records.
+func (l *eventLog) add(caseID string, rec store.Record, ev *engine.Event, m mark) error {
 	sh := l.shard(caseID)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
@@ -66,6 +74,7 @@ func (l *eventLog) add(caseID string, rec store.Record, ev *engine.Event) error 
 		p.pend.seen = append(p.pend.seen, ev)
 	}
 	p.pend.appended++
+	p.pend.noteMarkLocked(m)
 	return nil
 }
 

@@ -19,13 +19,26 @@ import (
 type gate struct {
 	w   engine.Worker
 	log *eventLog
+	// early lets a queue task go to its workers before the events that
+	// scheduled it are durable, when the log can derive them again
+	// (dispatch.go): false for programs with learned routes and with
+	// Options.DispatchAfterDurable.
+	early bool
 }
 
 var _ engine.Recorder = gate{}
 
 // Invoke waits until the events that started the attempt are durable,
-// then runs it: a task never runs for a step the log could lose.
+// then runs it: a task never runs for a step the log could lose. A
+// queue task whose step the engine would derive again after a crash
+// goes at once instead, while its events are on their way (dispatch.go):
+// its worker's completion is acknowledged only once they are durable.
 func (g gate) Invoke(ctx context.Context, inv engine.Invocation) (eval.Value, error) {
+	if g.early && inv.Task != nil && inv.Task.Binding.Kind == ir.BindQueue && engine.WillRecord(ctx) &&
+		g.Records(inv.Task) && g.log.derivable(inv.CaseID) {
+		g.log.Flush(inv.CaseID)
+		return g.w.Invoke(ctx, inv)
+	}
 	if err := g.log.sync(ctx, inv.CaseID); err != nil {
 		return eval.Value{}, err
 	}
@@ -51,5 +64,9 @@ func (g gate) Recorded(key string, err error) {
 		r.Recorded(key, err)
 		return
 	}
+	// The engine calls Recorded right after appending the outcome of a
+	// task the worker Records, a queue task: its worker gives that
+	// result again after a crash.
+	g.log.vouch(id)
 	g.log.afterDurable(id, func(err error) { r.Recorded(key, err) })
 }

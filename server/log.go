@@ -171,7 +171,7 @@ func (l *eventLog) Append(ctx context.Context, caseID string, ev *engine.Event) 
 		c := *ev // the engine reuses ev
 		seen = &c
 	}
-	if err := l.add(caseID, store.Record{CaseID: caseID, Kind: ev.Kind.String(), Payload: b}, seen); err != nil {
+	if err := l.add(caseID, store.Record{CaseID: caseID, Kind: ev.Kind.String(), Payload: b}, seen, markOf(ev)); err != nil {
 		return err
 	}
 	if l.syncEach {
@@ -183,7 +183,7 @@ func (l *eventLog) Append(ctx context.Context, caseID string, ev *engine.Event) 
 // SaveSnapshot adds snap as a snapshot record of caseID to what the
 // case has waiting for the next flush.
 func (l *eventLog) SaveSnapshot(ctx context.Context, caseID string, snap []byte) error {
-	return l.add(caseID, store.Record{CaseID: caseID, Kind: engine.SnapshotKind, Payload: snap}, nil)
+	return l.add(caseID, store.Record{CaseID: caseID, Kind: engine.SnapshotKind, Payload: snap}, nil, derived)
 }
 
 // Replay decodes the events of caseID from its first record on.

@@ -207,7 +207,8 @@ func (s *Service) newProgram(hash string, prog *ir.Program, files map[int32]*sou
 	if s.opts.Observer != nil {
 		w = s.opts.Observer.Worker(w)
 	}
-	w = gate{w: w, log: s.log}
+	policy := s.learnPolicy(prog)
+	w = gate{w: w, log: s.log, early: !s.opts.DispatchAfterDurable && policy == nil}
 	var log engine.EventLog = s.log
 	if s.opts.LogFor != nil {
 		log = s.opts.LogFor(log, hash)
@@ -217,7 +218,7 @@ func (s *Service) newProgram(hash string, prog *ir.Program, files map[int32]*sou
 		Eval:    &host.Evaluator{Kernels: s.kernels()}, // KNHK_DEVICE, as knhk run
 		Worker:  w,
 		Log:     log,
-		Policy:  s.learnPolicy(prog),
+		Policy:  policy,
 	})
 	if err != nil {
 		return nil, err

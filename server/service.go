@@ -43,6 +43,11 @@ type Options struct {
 	// by concurrent cases), as before batching per case: the baseline
 	// of the throughput benchmarks.
 	SyncEachEvent bool
+	// DispatchAfterDurable makes every task wait until the events that
+	// scheduled it are durable before a worker can take it, as before
+	// early dispatch (dispatch.go): the baseline of the latency
+	// benchmark.
+	DispatchAfterDurable bool
 	// NoPark keeps every waiting case in the engine instead of parking
 	// the ones that wait only for signals and timers (park.go): the
 	// baseline of the idle-case benchmark.

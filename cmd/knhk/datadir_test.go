@@ -17,6 +17,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/knhk/knhk/internal/dircopy"
 	"github.com/knhk/knhk/runtime/engine"
 	"github.com/knhk/knhk/runtime/store"
 )
@@ -60,22 +61,7 @@ func hashTree(dir string) (string, error) {
 // copyTree copies the regular files and directories under src to dst.
 func copyTree(t *testing.T, src, dst string) {
 	t.Helper()
-	err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, path)
-		to := filepath.Join(dst, rel)
-		if d.IsDir() {
-			return os.MkdirAll(to, 0o755)
-		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(to, b, 0o644)
-	})
-	if err != nil {
+	if err := dircopy.Copy(src, dst); err != nil {
 		t.Fatal(err)
 	}
 }
