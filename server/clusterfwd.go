@@ -9,6 +9,8 @@ import (
 	"io"
 	"net/http"
 	"strings"
+
+	"github.com/knhk/knhk/runtime/cluster"
 )
 
 // ForwardedByHeader marks a call a node forwarded to the leader (or to
@@ -61,6 +63,7 @@ func forwardedRequest(ctx context.Context, r *http.Request, api, by string) (*ht
 	}
 	req.Header = r.Header.Clone()
 	req.Header.Set(ForwardedByHeader, by)
+	cluster.AuditForwarded(r.Context()) // the leader's front records it
 	return req, nil
 }
 

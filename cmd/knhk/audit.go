@@ -42,8 +42,10 @@ still verifies. With --server URL (or KNHK_SERVER) the report comes from
 a running knhk serve --tenants and needs an admin's token: a tenant
 admin gets its own tenant's records, the default tenant's admin all.
 From a raft cluster node (serve --node --tenants) it is the cluster's
-audit chain, the same from every node; --node-local exports that node's
-own log instead (the reads it answered, the calls forwarded to it).
+audit chain, the same from every node, anchored in the Merkle tree of its
+records whose head that node signs (DATA/cluster/NODE/audit.key);
+--node-local exports that node's own log instead (the reads it
+answered, the calls forwarded to it).
 
 Audit verify checks, offline, the chain of every record, every anchor
 against the chain and the anchors' receipt proof, and names the first
@@ -51,7 +53,11 @@ bad record. --evidence FILE checks an exported report (json or html)
 instead of a data directory. --trust KEY is the receipt signer's public
 key (a .pub file or a directory); without it the keys stored beside the
 receipt log are used, which shows the log unchanged since it was signed,
-not who signed it. Exit status 1 when anything does not verify.
+not who signed it. For a cluster's export --trust is the nodes'
+audit.pub keys: every record's inclusion proof and the tree head's
+signature are checked. With --evidence and --trust, a report that is
+neither anchored nor has a tree head fails. Exit status 1 when anything
+does not verify.
 `,
 	setup: func(fs *flag.FlagSet) func(*env, []string) int {
 		data := fs.String("data", ".knhk", "the data `DIR`")
@@ -61,7 +67,7 @@ not who signed it. Exit status 1 when anything does not verify.
 		srv := serverFlag(fs)
 		nodeLocal := fs.Bool("node-local", false, "with --server on a cluster node: that node's own log, not the cluster's chain")
 		evidence := fs.String("evidence", "", "verify the exported report `FILE` instead of a data directory")
-		trust := fs.String("trust", "", "the receipt signer's public key `KEY` (a .pub file or a directory)")
+		trust := fs.String("trust", "", "the receipt signer's (or a cluster's nodes') public key `KEY` (a .pub file or a directory)")
 		policy := fs.String("policy", "classical", "accept receipt checkpoints signed with class `P` or stronger")
 		return func(e *env, args []string) int {
 			if len(args) != 1 {
@@ -227,11 +233,14 @@ func runAuditVerify(e *env, data, evidence, trustPath string, policy sign.Policy
 			fmt.Fprintf(e.stderr, "knhk: %s: %v\n", evidence, err)
 			return exitUser
 		}
+		// Keys given: the report must be signed, by a receipt
+		// checkpoint or a cluster node's tree head.
+		o.Anchored = o.Trust != nil
 		rep, what = audit.Check(ev, o), evidence
 		if strings.Contains(ev.Scope, tenant.ClusterChainScope) && rep.Problem == nil {
 			// A cluster keeps no receipt log: its chain is agreed by the
-			// nodes, and its head is what two nodes' exports compare on.
-			defer fmt.Fprintf(e.stdout, "the cluster's audit chain: %d records, head %s; it is agreed by the cluster's nodes through the raft log and not anchored in a receipt log: an export from another node with this head, or one extending it, holds the same records\n", rep.Records, rep.Head)
+			// nodes, and anchored in the Merkle tree of its records.
+			defer clusterChainVerified(e, rep)
 		}
 	} else {
 		var err error
@@ -256,4 +265,18 @@ func runAuditVerify(e *env, data, evidence, trustPath string, policy sign.Policy
 		fmt.Fprintf(e.stdout, "%d records after the last proved anchor are chained but not yet anchored\n", left)
 	}
 	return exitOK
+}
+
+// clusterChainVerified says what an auditor checked of a cluster's
+// chain: its head, and the tree head its records are proved in.
+func clusterChainVerified(e *env, rep *audit.Report) {
+	fmt.Fprintf(e.stdout, "the cluster's audit chain: %d records, head %s; agreed by the cluster's nodes through the raft log\n", rep.Records, rep.Head)
+	switch {
+	case rep.TreeSize == 0 && rep.Records > 0:
+		fmt.Fprintf(e.stdout, "not anchored: the report has no signed tree head\n")
+	case rep.Key != "":
+		fmt.Fprintf(e.stdout, "every record is proved in the Merkle tree of %d records, root %s, whose head node %s signed with key %s\n", rep.TreeSize, rep.TreeRoot, rep.TreeNode, rep.Key)
+	default:
+		fmt.Fprintf(e.stdout, "every record is proved in the Merkle tree of %d records, root %s, whose head node %s signed (not checked: no --trust)\n", rep.TreeSize, rep.TreeRoot, rep.TreeNode)
+	}
 }

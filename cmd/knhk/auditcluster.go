@@ -1,7 +1,9 @@
 // This file implements the cluster side of a node's audit (server/tenant
 // auditcluster.go): the records of the actions the cluster decides go
-// through the cluster's own raft log (runtime/cluster's OpAudit), so that
-// every node's export is the same chain.
+// through the cluster's own raft log (riding in their writes' entries,
+// runtime/cluster's auditride.go, or as OpAudit entries), so that every
+// node's export is the same chain, anchored in its Merkle tree under the
+// node's own key.
 
 package main
 
@@ -10,10 +12,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/knhk/knhk/runtime/audit"
 	"github.com/knhk/knhk/runtime/cluster"
+	"github.com/knhk/knhk/runtime/sign"
 	"github.com/knhk/knhk/server/tenant"
 )
 
@@ -23,6 +29,21 @@ type nodeAudit struct {
 	own    *cluster.Node
 	client *http.Client
 	token  string
+	// key is the node's tree-head key, DIR/cluster/NODE/audit.key
+	// (made on first use); its public half, audit.pub beside it, is
+	// what an auditor trusts (knhk audit verify --trust).
+	key func() (*sign.PrivateKey, error)
+}
+
+// TreeKey returns the node's tree-head key.
+func (a *nodeAudit) TreeKey() (*sign.PrivateKey, error) { return a.key() }
+
+// nodeAuditKey returns node's tree-head key in data, made on first use.
+func nodeAuditKey(data, node string) func() (*sign.PrivateKey, error) {
+	dir := filepath.Join(data, "cluster", node)
+	return sync.OnceValues(func() (*sign.PrivateKey, error) {
+		return tenant.KeyAt(filepath.Join(dir, "audit.key"), filepath.Join(dir, "audit.pub"), sign.MLDSA65Ed25519)
+	})
 }
 
 func (a *nodeAudit) Node() string { return a.own.ID() }
@@ -32,6 +53,14 @@ func (a *nodeAudit) Chain() ([]audit.Record, uint64) { return a.own.FSM().AuditC
 func (a *nodeAudit) Propose(ctx context.Context, reqID string, rec audit.Record) error {
 	_, err := a.own.Audit(ctx, reqID, rec)
 	return err
+}
+
+// Ride carries a call's record to its first write (runtime/cluster's
+// auditride.go): riding in it when the write is the cluster's own
+// group's, committed by intent first when it is a tenant group's.
+func (a *nodeAudit) Ride(ctx context.Context, build func() audit.Record, intent func(context.Context, audit.Record) error) (context.Context, tenant.AuditRide) {
+	r := cluster.NewAuditRider(a.own, build, intent)
+	return cluster.WithAudit(ctx, r), r
 }
 
 // Append proposes rec on the leader, or hands it to the leader's front.
@@ -58,7 +87,29 @@ func (a *nodeAudit) Append(ctx context.Context, reqID string, rec audit.Record) 
 // decides in the cluster's chain, and audits the cluster's tenant
 // administration (admin, a route outside the host) likewise.
 func (ct *clusterTenants) auditCluster(admin http.HandlerFunc) http.Handler {
-	c := &nodeAudit{own: ct.own, client: ct.client, token: ct.token}
+	faultAfterClusterWrite(os.Getenv("KNHK_FAULT"), ct.data)
+	c := &nodeAudit{own: ct.own, client: ct.client, token: ct.token, key: nodeAuditKey(ct.data, ct.own.ID())}
 	ct.aud.cluster = c
 	return ct.host.AuditedRoute(ct.aud.log, c, admin)
+}
+
+// faultAfterClusterWrite arms the crash tests' fault: with
+// KNHK_FAULT=file, a node whose data directory holds a file "fault"
+// reading exit-after-cluster-write=TEXT exits, as a crash would, once
+// it has carried out a call the cluster decides whose action contains
+// TEXT, before anything else is recorded of it. The file is read at
+// each such call, so a test arms the node it picks when it picks it.
+func faultAfterClusterWrite(setting, data string) {
+	if setting != "file" {
+		return
+	}
+	path := filepath.Join(data, "fault")
+	tenant.FaultAfterClusterWrite = func(rec audit.Record) {
+		b, _ := os.ReadFile(path)
+		text, ok := strings.CutPrefix(strings.TrimSpace(string(b)), "exit-after-cluster-write=")
+		if ok && text != "" && strings.Contains(rec.Action, text) {
+			fmt.Fprintf(os.Stderr, "knhk: KNHK_FAULT: exiting after %s\n", rec.Action)
+			os.Exit(3)
+		}
+	}
 }

@@ -7,6 +7,8 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -14,8 +16,10 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/knhk/knhk/runtime/audit"
+	"github.com/knhk/knhk/runtime/sign"
 )
 
 func TestClusterAuditProcesses(t *testing.T) {
@@ -143,6 +147,27 @@ func TestClusterAuditProcesses(t *testing.T) {
 	if code, out, _ := knhkEnv(t, dir, nil, "audit", "verify", "--evidence", "n2.json"); code != 0 || !strings.Contains(out, "head "+evs[0].Found.Head.String()) {
 		t.Fatalf("verify names no head: %s", out)
 	}
+	// Anchored: each export's records are proved in the Merkle tree of
+	// the chain, whose head the exporting node signed with its own key;
+	// an auditor trusts the nodes' audit.pub files.
+	if err := os.Mkdir(filepath.Join(dir, "nodekeys"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"n1", "n2", "n3"} {
+		b, err := os.ReadFile(filepath.Join(dir, "d-"+id, "cluster", id, "audit.pub"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(dir, "nodekeys", id+".pub"), b, 0o644)
+	}
+	for _, f := range []string{"n1.json", "n3.html"} {
+		code, out, errb := knhkEnv(t, dir, nil, "audit", "verify", "--evidence", f, "--trust", "nodekeys")
+		if code != 0 || !regexp.MustCompile(`every record is proved in the Merkle tree of \d+ records, root \S+, whose head node n\d signed with key \S+`).MatchString(out) {
+			t.Fatalf("verify %s with the nodes' keys: %d %s %s", f, code, out, errb)
+		}
+	}
+	anchoredTampering(t, dir, read("n1.json"))
+
 	// acme's admin gets acme's records in clear, the others as digests
 	// of the same chain.
 	if code, _, errb := as(acme, "audit", "export", "--server", n1.url, "-o", "acme.json"); code != 0 {
@@ -169,5 +194,71 @@ func TestClusterAuditProcesses(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "bad.json"), []byte(bad), 0o644)
 	if code, _, errb := knhkEnv(t, dir, nil, "audit", "verify", "--evidence", "bad.json"); code == 0 || !strings.Contains(errb, "first bad record") || !strings.Contains(errb, "it was changed") {
 		t.Fatalf("a tampered export: %d %s", code, errb)
+	}
+}
+
+// anchoredTampering writes ev changed in each way the tree catches, the
+// chain recomputed so that it alone would verify, and has knhk audit
+// verify --trust nodekeys refuse each.
+func anchoredTampering(t *testing.T, dir string, ev *audit.Evidence) {
+	t.Helper()
+	// rechain makes ev's chain verify again, as a forger would: the
+	// records linked anew and the report rebuilt, its tree kept.
+	rechain := func(ev *audit.Evidence) {
+		recs := make([]audit.Record, len(ev.Records))
+		for i := range recs {
+			recs[i] = *ev.Records[i].Record
+			recs[i].Seq, recs[i].Prev = uint64(i), recs[max(i, 1)-1].Hash
+			if i == 0 {
+				recs[i].Prev = audit.Digest{}
+			}
+			recs[i].Hash = recs[i].ComputeHash()
+		}
+		tree := ev.Tree
+		*ev = *audit.EvidenceOf(recs, ev.Scope, audit.CollectOptions{})
+		ev.Tree = tree
+	}
+	b, _ := json.Marshal(ev)
+	for _, tc := range []struct {
+		name, want string
+		edit       func(ev *audit.Evidence)
+	}{
+		{"rewritten", "is not record 1 of the signed tree head's tree", func(ev *audit.Evidence) {
+			ev.Records[1].Record.Subject = "mallory"
+			rechain(ev)
+		}},
+		{"reordered", "is not record 0 of the signed tree head's tree", func(ev *audit.Evidence) {
+			ev.Records[0], ev.Records[1] = ev.Records[1], ev.Records[0]
+			rechain(ev)
+		}},
+		{"truncated", "records were removed or added", func(ev *audit.Evidence) {
+			n := len(ev.Records) - 1
+			ev.Records, ev.Tree.Proofs = ev.Records[:n], ev.Tree.Proofs[:n]
+		}},
+		{"forged", "which is not trusted", func(ev *audit.Evidence) {
+			ev.Records[1].Record.Subject = "mallory"
+			rechain(ev)
+			k, err := sign.Generate(sign.MLDSA65Ed25519)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := audit.AnchorTree(ev, "n1", ev.Tree.Head.Applied, time.Now(), k); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"unanchored", "has no signed tree head", func(ev *audit.Evidence) { ev.Tree = nil }},
+	} {
+		var c audit.Evidence
+		if err := json.Unmarshal(b, &c); err != nil {
+			t.Fatal(err)
+		}
+		tc.edit(&c)
+		var out bytes.Buffer
+		audit.WriteJSON(&out, &c)
+		f := "tree-" + tc.name + ".json"
+		os.WriteFile(filepath.Join(dir, f), out.Bytes(), 0o644)
+		if code, _, errb := knhkEnv(t, dir, nil, "audit", "verify", "--evidence", f, "--trust", "nodekeys"); code == 0 || !strings.Contains(errb, tc.want) {
+			t.Fatalf("a %s export: %d %s", tc.name, code, errb)
+		}
 	}
 }

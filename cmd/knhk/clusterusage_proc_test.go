@@ -41,6 +41,13 @@ func twoNodeTenants(t *testing.T, dir string, ids ...string) (procs map[string]*
 // tenantNodes is twoNodeTenants with n nodes, n1 to nN.
 func tenantNodes(t *testing.T, dir string, n int, ids ...string) (procs map[string]*serveProc, stop func()) {
 	t.Helper()
+	return tenantNodesWith(t, dir, n, nil, ids...)
+}
+
+// tenantNodesWith is tenantNodes with the flags extra given to every
+// node.
+func tenantNodesWith(t *testing.T, dir string, n int, extra []string, ids ...string) (procs map[string]*serveProc, stop func()) {
+	t.Helper()
 	procs = map[string]*serveProc{}
 	stop = func() {
 		for _, p := range procs {
@@ -48,11 +55,11 @@ func tenantNodes(t *testing.T, dir string, n int, ids ...string) (procs map[stri
 			p.cmd.Wait()
 		}
 	}
-	n1 := startServe(t, dir, "d-n1", "--node", "n1", "--raft", "127.0.0.1:0", "--tenants", "--token-file", "token", "app.knhk")
+	n1 := startServe(t, dir, "d-n1", append(append([]string{"--node", "n1", "--raft", "127.0.0.1:0", "--tenants", "--token-file", "token"}, extra...), "app.knhk")...)
 	procs["n1"] = n1
 	for i := 2; i <= n; i++ {
 		id := fmt.Sprintf("n%d", i)
-		procs[id] = startServe(t, dir, "d-"+id, "--node", id, "--raft", "127.0.0.1:0", "--tenants", "--token-file", "token", "--join", n1.url, "app.knhk")
+		procs[id] = startServe(t, dir, "d-"+id, append(append([]string{"--node", id, "--raft", "127.0.0.1:0", "--tenants", "--token-file", "token", "--join", n1.url}, extra...), "app.knhk")...)
 	}
 	waitLong(t, fmt.Sprintf("%d voters", n), func() bool {
 		code, body := n1.get(t, cluster.StatusPath, clusterToken)

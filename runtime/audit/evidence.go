@@ -45,6 +45,10 @@ type Evidence struct {
 	// check-proof reads it as it is); nil when no checkpoint covers an
 	// anchor yet.
 	Proof *receipt.Proof `json:"proof,omitempty"`
+	// Tree anchors a raft cluster's chain, which has no receipt log: its
+	// Merkle tree's head signed by the exporting node, and each record's
+	// inclusion proof (treehead.go).
+	Tree *Tree `json:"tree,omitempty"`
 	// Found is what the exporter's own check found; an auditor repeats
 	// it with knhk audit verify --evidence.
 	Found *Report `json:"found"`

@@ -3,6 +3,8 @@ package audit
 import (
 	"bytes"
 	"testing"
+
+	"github.com/knhk/knhk/runtime/sign"
 )
 
 // FuzzDecodeLine checks that a line either decodes to a record that
@@ -31,11 +33,20 @@ func FuzzDecodeLine(f *testing.F) {
 func FuzzDecodeEvidence(f *testing.F) {
 	f.Add([]byte(`{"format":"knhk-audit-evidence/v1","records":[{"seq":0}],"anchors":[{"size":3}]}`))
 	f.Add([]byte(`<html>` + htmlDataOpen + `{"format":"knhk-audit-evidence/v1"}</script>`))
+	// A cluster's report anchored in its tree (treehead.go), checked
+	// with the key that signed it too.
+	k := treeKey(f)
+	var anchored bytes.Buffer
+	WriteJSON(&anchored, treeAnchored(f, 5, k))
+	f.Add(anchored.Bytes())
+	f.Add([]byte(`{"format":"knhk-audit-evidence/v1","records":[],"tree":{"head":{"size":2},"proofs":[[],[]]}}`))
+	trust := sign.NewTrustSet(k.Public())
 	f.Fuzz(func(t *testing.T, b []byte) {
 		ev, err := DecodeEvidence(b)
 		if err != nil {
 			return
 		}
 		_ = Check(ev, VerifyOptions{})
+		_ = Check(ev, VerifyOptions{Trust: trust, Anchored: true})
 	})
 }

@@ -27,7 +27,17 @@ const (
 )
 
 // Results other than an error code.
-const ResultOK = "ok"
+const (
+	ResultOK = "ok"
+	// ResultIntent is a raft cluster's record of a write committed to
+	// the chain before the write was proposed (runtime/cluster's
+	// auditride.go): the record with the same audit_req target that
+	// follows says how it ended; none follows when the node crashed.
+	ResultIntent = "intent"
+	// ResultRefused is a raft cluster's record that rode in a command
+	// the log refused (a replay, a conflict): Detail says why.
+	ResultRefused = "refused"
+)
 
 // Record is one audited action.
 type Record struct {

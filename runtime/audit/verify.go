@@ -26,6 +26,12 @@ type Report struct {
 	Anchored   uint64 `json:"anchored"`
 	Checkpoint uint64 `json:"checkpoint,omitempty"` // the size of that checkpoint
 	Key        string `json:"key,omitempty"`        // the key that signed it
+	// TreeSize, TreeNode and TreeRoot are the signed tree head that
+	// every record's inclusion proof verified in (treehead.go): a raft
+	// cluster's chain; Key is then the key that signed it.
+	TreeSize uint64 `json:"tree_size,omitempty"`
+	TreeNode string `json:"tree_node,omitempty"`
+	TreeRoot Digest `json:"tree_root,omitzero"`
 	// ProofNote says why no anchor was proved, when none was.
 	ProofNote string `json:"proof_note,omitempty"`
 	// Problem is the first thing wrong, nil when everything verified.
@@ -39,6 +45,9 @@ type VerifyOptions struct {
 	// the proof is not checked.
 	Trust  *sign.TrustSet
 	Policy sign.Policy
+	// Anchored refuses a report that has neither anchors nor a signed
+	// tree head: an auditor who gave keys expects one of them signed.
+	Anchored bool
 }
 
 // Verify checks the audit log of data: the chain of every record, every
@@ -133,6 +142,14 @@ func Check(ev *Evidence, o VerifyOptions) *Report {
 		}
 		good = a.Size
 		rep.Anchors = k + 1
+	}
+	if ev.Tree != nil {
+		checkTree(ev, o, rep) // treehead.go
+		return rep
+	}
+	if o.Anchored && len(ev.Anchors) == 0 {
+		rep.Problem = &Problem{Seq: 0, Reason: errNoTree.Error()}
+		return rep
 	}
 	checkProof(ev, o, rep)
 	return rep

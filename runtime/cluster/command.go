@@ -72,8 +72,13 @@ type Command struct {
 	// Nonce is the one-time keys of the request whose first command
 	// this is; the FSM refuses a second use (nonce.go).
 	Nonce *Nonce `json:"nonce,omitempty"`
-	// Audit is an OpAudit's record, chained by every replica (audit.go).
+	// Audit is an OpAudit's record, chained by every replica (audit.go),
+	// or the record of the request whose first command this is, chained
+	// with the command's outcome (auditride.go).
 	Audit *AuditRecord `json:"audit,omitempty"`
+	// rider is the proposer's side of a riding Audit: told whether the
+	// chain took it.
+	rider *AuditRider
 	// Accel is the accelerator time the proposer's kernel calls took
 	// since its last command carried any, by month; any command may
 	// carry it, and every replica counts it (meter.go). Absent in an
@@ -164,6 +169,11 @@ func DecodeCommand(b []byte) (*Command, error) {
 		}
 	default:
 		return nil, fmt.Errorf("%w: unknown op %s", ErrBadCommand, c.Op)
+	}
+	if c.Op != OpAudit && c.Audit != nil {
+		if err := checkAudit(c.Audit); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrBadCommand, err)
+		}
 	}
 	if err := checkAccel(c.Accel); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBadCommand, err)

@@ -35,6 +35,9 @@ type Result struct {
 	// Dup is set when the request id had been applied already; Index
 	// and Err are then the first application's.
 	Dup bool
+	// Audited is set when the command carried its request's audit
+	// record and the chain took it (auditride.go).
+	Audited bool
 }
 
 type replica struct {
@@ -108,7 +111,7 @@ func NewFSM(m *engine.Machine, prog string) *FSM {
 }
 
 // Apply applies one committed log entry.
-func (f *FSM) Apply(l *raft.Log) any {
+func (f *FSM) Apply(l *raft.Log) (res any) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.applied = l.Index
@@ -133,6 +136,10 @@ func (f *FSM) Apply(l *raft.Log) any {
 		// serving a history it cannot reproduce.
 		f.broken = fmt.Errorf("%w: the log holds commands of program %s, this node runs %s", ErrProgram, short(c.Program), short(f.prog))
 		return &Result{Index: l.Index, Err: f.broken}
+	}
+	if c.Op != OpAudit && c.Audit != nil {
+		// The request's record, chained with the outcome (auditride.go).
+		defer func() { f.chainRide(c, res.(*Result)) }()
 	}
 	if c.Op != OpMeter {
 		// Spent whatever the command's outcome (meter.go); an OpMeter's

@@ -41,6 +41,7 @@ func (l *raftLog) Append(ctx context.Context, caseID string, ev *engine.Event) e
 	}
 	if slot != nil {
 		c.ReqID, c.Key, c.Nonce = slot.id, slot.key, slot.nonce
+		c.Audit, c.rider = slot.audit, slot.rider
 	}
 	_, err = l.n.propose(ctx, c)
 	if slot != nil {
@@ -71,6 +72,10 @@ type reqSlot struct {
 	key string // the business key of a start
 	// nonce is the request's one-time keys (nonce.go), nil for none.
 	nonce *Nonce
+	// audit and rider are the request's audit record riding in the
+	// event (auditride.go), nil for none.
+	audit *AuditRecord
+	rider *AuditRider
 	used  atomic.Bool
 	done  chan error // buffered: one outcome
 }

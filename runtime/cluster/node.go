@@ -367,7 +367,10 @@ func (n *Node) reconcile() {
 
 // propose commits c and returns what the FSM answered.
 func (n *Node) propose(ctx context.Context, c *Command) (*Result, error) {
-	claimNonce(ctx, c)          // the request's one-time keys (nonce.go)
+	claimNonce(ctx, c) // the request's one-time keys (nonce.go)
+	if err := claimAudit(ctx, n, c); err != nil {
+		return nil, err // its audit record (auditride.go)
+	}
 	giveBack := n.carryAccel(c) // accelerator time (meter.go)
 	b, err := c.Encode()
 	if err != nil {
@@ -392,6 +395,14 @@ func (n *Node) propose(ctx context.Context, c *Command) (*Result, error) {
 	r, _ := f.Response().(*Result)
 	if r == nil {
 		return nil, fmt.Errorf("command at index %d had no outcome", f.Index())
+	}
+	if r.Audited && c.rider != nil {
+		c.rider.chained.Store(true)
+		if r.Err != nil {
+			// Chained as refused: the request's next command (a change
+			// recomputed after a conflict) carries it again.
+			c.rider.taken.Store(false)
+		}
 	}
 	return r, r.Err
 }

@@ -67,6 +67,10 @@ func (n *Node) StartIn(ctx context.Context, program, reqID, key, id, wf string, 
 		}
 		slot := newSlot(reqID)
 		slot.key, slot.nonce = key, takeNonce(ctx)
+		var aerr error
+		if slot.audit, slot.rider, aerr = takeAudit(ctx, n); aerr != nil {
+			return aerr // its audit record (auditride.go)
+		}
 		started := n.drive(l, eng, id, func(c context.Context) error { return eng.Start(withSlot(c, slot), id, wf, args) })
 		return waitSlot(ctx, slot, started)
 	})
@@ -193,6 +197,10 @@ func (n *Node) toCase(ctx context.Context, reqID, id string, do func(*engine.Eng
 		}
 		slot := newSlot(reqID)
 		slot.nonce = takeNonce(ctx)
+		var aerr error
+		if slot.audit, slot.rider, aerr = takeAudit(ctx, n); aerr != nil {
+			return aerr // its audit record (auditride.go)
+		}
 		first := make(chan error, 1)
 		// The engine runs the case on from the event until it waits
 		// again; the caller waits only for the event.

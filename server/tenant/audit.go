@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"connectrpc.com/connect"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -70,6 +71,24 @@ type callerSlot struct {
 
 type callerKey struct{}
 
+// fill puts what the Host found of the caller into rec: the targets it
+// read from an admitted call's body, who the caller is and with what.
+func (s *callerSlot) fill(rec *audit.Record) {
+	if s.lazy {
+		rec.Targets = append([]string(nil), s.targets...)
+	}
+	if s.ok {
+		rec.Tenant, rec.Subject, rec.Role = s.p.Tenant, s.p.Subject, s.p.Role.String()
+		if rec.Credential == audit.CredToken && s.p.Subject == "static" && s.p.Tenant == auth.DefaultTenant {
+			rec.Credential = audit.CredStatic
+		}
+		if rec.Credential == CredSession && s.p.ID != "" {
+			// The token behind the session, for its revocation.
+			rec.Targets = append(rec.Targets, "jti="+s.p.ID)
+		}
+	}
+}
+
 // noteCaller records p as the caller of r's call for the audit, when
 // the call is audited.
 func noteCaller(r *http.Request, p auth.Principal) {
@@ -110,6 +129,11 @@ func (a *auditFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rec.Credential = audit.CredToken // posted in the body
 	}
 	sw := &statusWriter{ResponseWriter: w}
+	var ride AuditRide
+	var req string
+	if a.cluster != nil && clusterDecided(r) {
+		r, ride, req = a.ride(r, &rec, slot) // auditcluster.go
+	}
 	if a.next != nil {
 		// The cluster's tenant administration, the nodes' token only:
 		// next refuses a call without it before reading its body, and
@@ -140,19 +164,7 @@ func (a *auditFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	} else {
 		a.h.ServeHTTP(sw, r)
 	}
-	if slot.lazy {
-		rec.Targets = slot.targets
-	}
-	if slot.ok {
-		rec.Tenant, rec.Subject, rec.Role = slot.p.Tenant, slot.p.Subject, slot.p.Role.String()
-		if rec.Credential == audit.CredToken && slot.p.Subject == "static" && slot.p.Tenant == auth.DefaultTenant {
-			rec.Credential = audit.CredStatic
-		}
-		if rec.Credential == CredSession && slot.p.ID != "" {
-			// The token behind the session, for its revocation.
-			rec.Targets = append(rec.Targets, "jti="+slot.p.ID)
-		}
-	}
+	slot.fill(&rec)
 	rec.Result, rec.Detail = sw.result(r)
 	if rec.Result == audit.ResultOK && r.URL.Path == auth.ServicePath+"StartCase" {
 		if id := responseField(r, sw.head.Bytes(), "case_id"); id != "" {
@@ -165,7 +177,7 @@ func (a *auditFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// A call refused before admission (no credential, over its
 		// rate) is the node's alone: no caller may make the cluster
 		// write its log by being refused.
-		a.recordCluster(r, rec, slot.ok && (!slot.lazy || slot.admitted))
+		a.recordCluster(r, rec, slot.ok && (!slot.lazy || slot.admitted), ride, req)
 		return
 	}
 	if (slot.lazy && !slot.admitted) || refusedAccess(rec.Result) {
@@ -206,6 +218,20 @@ func (h *Host) serveExport(w http.ResponseWriter, r *http.Request, c ClusterAudi
 	if c != nil {
 		recs, at := c.Chain()
 		ev, applied = audit.EvidenceOf(recs, "all tenants, "+ClusterChainScope+" (reads are in each node's own log)", o), strconv.FormatUint(at, 10)
+		// Anchored in the Merkle tree of the chain, its head signed by
+		// this node (treehead.go in runtime/audit).
+		k, err := c.TreeKey()
+		if err == nil {
+			now := time.Now
+			if h.opts.Now != nil {
+				now = h.opts.Now
+			}
+			err = audit.AnchorTree(ev, c.Node(), at, now(), k)
+		}
+		if err != nil {
+			server.WriteError(w, r, connect.CodeInternal, fmt.Sprintf("anchoring the cluster's audit chain: %v", err))
+			return
+		}
 	} else {
 		// Collect reads the file: an admitted call's record is in it
 		// once its Append returned, a refusal's may still be on its way

@@ -8,11 +8,15 @@
 // chain: the same records and hashes from every node at one applied
 // index.
 //
-// The node that received the call from its client records it: a call a
-// follower forwarded to the leader (Knhk-Forwarded-By) is recorded by
-// the follower, and the leader notes it in its own log only. A follower
-// hands its record to the leader's front (ClusterAuditPath, with the
-// nodes' token), which proposes it.
+// The node that carries the call out records it, no later than the
+// call's first write (ride; runtime/cluster's auditride.go): the record
+// rides in the write's entry of the cluster's own log, or, for a write
+// of a tenant's group, is committed to the chain as an intent before the
+// write is proposed, its outcome following. A call a follower forwarded
+// to the leader (Knhk-Forwarded-By) is recorded by the leader, and the
+// follower notes it in its own log only. A record appended on its own (a
+// refusal, an outcome) from a follower is handed to the leader's front
+// (ClusterAuditPath, with the nodes' token), which proposes it.
 
 package tenant
 
@@ -31,6 +35,7 @@ import (
 	"connectrpc.com/connect"
 
 	"github.com/knhk/knhk/runtime/audit"
+	"github.com/knhk/knhk/runtime/sign"
 	"github.com/knhk/knhk/server"
 	"github.com/knhk/knhk/server/auth"
 )
@@ -65,6 +70,26 @@ type ClusterAudit interface {
 	// Chain returns the chain as this node applied it and the raft index
 	// it applied.
 	Chain() ([]audit.Record, uint64)
+	// Ride returns ctx carrying the record of the call it serves, which
+	// build makes once the call's first write takes it: the record rides
+	// in that write's command when the write goes to the chain's own
+	// log, else intent commits it to the chain before the write is
+	// proposed (runtime/cluster's auditride.go).
+	Ride(ctx context.Context, build func() audit.Record, intent func(context.Context, audit.Record) error) (context.Context, AuditRide)
+	// TreeKey is the node's own key, which signs the head of the
+	// chain's Merkle tree in an export (runtime/audit's treehead.go).
+	TreeKey() (*sign.PrivateKey, error)
+}
+
+// AuditRide says where a call's record went (runtime/cluster's
+// AuditRider).
+type AuditRide interface {
+	// Chained: it rode into the chain with a write the log applied.
+	Chained() bool
+	// Intended: it was committed as an intent; its outcome is to add.
+	Intended() bool
+	// Forwarded: the call was handed to the leader, which records it.
+	Forwarded() bool
 }
 
 // AuditedCluster returns h with every call audited: those the cluster
@@ -99,22 +124,70 @@ func clusterDecided(r *http.Request) bool {
 	return false
 }
 
+// ride makes the record of call r (rec, filled in with the caller that
+// slot will hold) go into the cluster's chain no later than the call's
+// first write (auditride.go in runtime/cluster): an acknowledged write
+// always has its record, a crash between the write and a separate
+// record notwithstanding.
+func (a *auditFront) ride(r *http.Request, rec *audit.Record, slot *callerSlot) (*http.Request, AuditRide, string) {
+	id := make([]byte, 12)
+	rand.Read(id)
+	req := "audit_req=" + a.cluster.Node() + "-" + hex.EncodeToString(id)
+	build := func() audit.Record {
+		out := *rec
+		out.Targets = append([]string(nil), rec.Targets...)
+		slot.fill(&out)
+		out.Targets = append(out.Targets, req)
+		out.Result, out.Time = audit.ResultOK, time.Now().UTC().Format(time.RFC3339Nano)
+		if by := r.Header.Get(server.ForwardedByHeader); by != "" {
+			out.Detail = joinDetail(out.Detail, "forwarded by node "+by)
+		}
+		return out
+	}
+	intent := func(ctx context.Context, rec audit.Record) error {
+		ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		return appendRetrying(ctx, a.cluster, rec)
+	}
+	ctx, ride := a.cluster.Ride(r.Context(), build, intent)
+	return r.WithContext(ctx), ride, req
+}
+
+// FaultAfterClusterWrite, when set, is called once a call the cluster
+// decides has been carried out here, before its record is added
+// separately: the crash tests end the process there (knhk serve's
+// KNHK_FAULT=file). Nil in service.
+var FaultAfterClusterWrite func(rec audit.Record)
+
 // recordCluster records rec of call r: in the cluster's chain when the
 // cluster decides it (and admitted it: an authenticated caller within
-// its rate), else (or when the chain cannot take it now) in
-// the node's own log, saying why.
-func (a *auditFront) recordCluster(r *http.Request, rec audit.Record, admitted bool) {
+// its rate), unless it rode there with its write (ride), or the node
+// forwarded the call to the leader, whose front records it; else (or
+// when the chain cannot take it now) in the node's own log, saying why.
+func (a *auditFront) recordCluster(r *http.Request, rec audit.Record, admitted bool, ride AuditRide, req string) {
 	node := a.cluster.Node()
+	if FaultAfterClusterWrite != nil && admitted && clusterDecided(r) && (ride == nil || !ride.Forwarded()) {
+		FaultAfterClusterWrite(rec)
+	}
 	switch by := r.Header.Get(server.ForwardedByHeader); {
+	case ride != nil && ride.Chained():
+		return // it rode with its write
 	case !admitted:
 		rec.Detail = joinDetail(rec.Detail, "node-local: refused by node "+node+" before admission")
 		a.h.appendRefused(a.log, rec) // auditrefused.go
 		return
 	case !clusterDecided(r):
 		rec.Detail = joinDetail(rec.Detail, "node-local: answered by node "+node)
-	case by != "":
-		rec.Detail = joinDetail(rec.Detail, fmt.Sprintf("node-local: forwarded by node %s, whose record is in the cluster's chain", by))
+	case ride != nil && ride.Forwarded():
+		rec.Detail = joinDetail(rec.Detail, "node-local: forwarded by node "+node+" to the leader, whose record is in the cluster's chain")
 	default:
+		if by != "" {
+			rec.Detail = joinDetail(rec.Detail, "forwarded by node "+by)
+		}
+		if ride != nil && ride.Intended() {
+			rec.Targets = append(rec.Targets, req)
+			rec.Detail = joinDetail(rec.Detail, "the outcome of the intent record with its audit_req")
+		}
 		rec.Time = time.Now().UTC().Format(time.RFC3339Nano)
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		err := appendRetrying(ctx, a.cluster, rec)

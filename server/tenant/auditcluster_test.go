@@ -17,6 +17,7 @@ import (
 	knhkv1 "github.com/knhk/knhk/api/knhk/v1"
 	"github.com/knhk/knhk/api/knhk/v1/knhkv1connect"
 	"github.com/knhk/knhk/runtime/audit"
+	"github.com/knhk/knhk/runtime/sign"
 	"github.com/knhk/knhk/server"
 	"github.com/knhk/knhk/server/auth"
 )
@@ -67,6 +68,22 @@ func (c *fakeChain) chain(reqID string, rec audit.Record) error {
 	return nil
 }
 
+// noRide is a fakeChain's ride: the fake proposes no writes, so a
+// record never rides.
+type noRide struct{}
+
+func (noRide) Chained() bool   { return false }
+func (noRide) Intended() bool  { return false }
+func (noRide) Forwarded() bool { return false }
+
+func (c *fakeChain) Ride(ctx context.Context, _ func() audit.Record, _ func(context.Context, audit.Record) error) (context.Context, AuditRide) {
+	return ctx, noRide{}
+}
+
+var fakeTreeKey = sync.OnceValues(func() (*sign.PrivateKey, error) { return sign.Generate(sign.MLDSA65Ed25519) })
+
+func (c *fakeChain) TreeKey() (*sign.PrivateKey, error) { return fakeTreeKey() }
+
 func (c *fakeChain) Chain() ([]audit.Record, uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -74,8 +91,8 @@ func (c *fakeChain) Chain() ([]audit.Record, uint64) {
 }
 
 // TestAuditCluster: a write goes into the cluster's chain (retried past
-// a failure), a read into the node's log saying so, a forwarded write
-// only into the node's log; the append route takes the nodes' token
+// a failure), a read into the node's log saying so, a write forwarded
+// to this node (the leader) into the chain, saying by whom; the append route takes the nodes' token
 // only; the export is the chain's.
 func TestAuditCluster(t *testing.T) {
 	f := newFixtureWith(t, nil, func(o *Options) { o.NodeToken = "static-token" })
@@ -105,7 +122,8 @@ func TestAuditCluster(t *testing.T) {
 		t.Fatalf("a bad token's start: %v", err)
 	}
 	recs, _ := fc.Chain()
-	if len(recs) != 1 || !strings.HasSuffix(recs[0].Action, "/Deploy") || recs[0].Tenant != "acme" || recs[0].Subject != "alice" || recs[0].Result != audit.ResultOK || recs[0].Time == "" {
+	if len(recs) != 2 || !strings.HasSuffix(recs[0].Action, "/Deploy") || recs[0].Tenant != "acme" || recs[0].Subject != "alice" || recs[0].Result != audit.ResultOK || recs[0].Time == "" ||
+		!strings.HasSuffix(recs[1].Action, "/StartCase") || recs[1].Detail != "forwarded by node n1" {
 		t.Fatalf("the cluster's chain: %+v", recs)
 	}
 	// The refusal's record joins the log's next commit (auditrefused.go).
@@ -126,7 +144,7 @@ func TestAuditCluster(t *testing.T) {
 		}
 		all = strings.Join(details, "\n")
 	}
-	if !strings.Contains(all, "ListCases: node-local: answered by node n9") || !strings.Contains(all, "StartCase: node-local: forwarded by node n1") || strings.Contains(all, "Deploy") {
+	if !strings.Contains(all, "ListCases: node-local: answered by node n9") || strings.Contains(all, "forwarded") || strings.Contains(all, "Deploy") {
 		t.Fatalf("the node's log:\n%s", all)
 	}
 
@@ -193,8 +211,13 @@ func TestAuditCluster(t *testing.T) {
 	if code != http.StatusOK || err != nil {
 		t.Fatalf("export: %d %v %s", code, err, body)
 	}
-	if len(ev.Records) != 2 || ev.Found.Problem != nil || !strings.Contains(ev.Scope, ClusterChainScope) || ev.Records[1].Record.Action != "knhk tenant create" {
+	if len(ev.Records) != 3 || ev.Found.Problem != nil || !strings.Contains(ev.Scope, ClusterChainScope) || ev.Records[2].Record.Action != "knhk tenant create" {
 		t.Fatalf("the export: %+v", ev)
+	}
+	// Anchored: the chain's tree head, signed with the node's key.
+	k, _ := fc.TreeKey()
+	if rep := audit.Check(ev, audit.VerifyOptions{Trust: sign.NewTrustSet(k.Public()), Anchored: true}); ev.Tree == nil || ev.Tree.Head.Node != "n9" || rep.Problem != nil || rep.TreeSize != 3 || rep.Key != k.ID() {
+		t.Fatalf("the export's tree: %+v", rep)
 	}
 	req, _ := http.NewRequest("GET", ts.URL+AuditExportPath+"?scope="+NodeLocalScope, nil)
 	req.Header.Set("Authorization", "Bearer static-token")
