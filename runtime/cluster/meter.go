@@ -62,6 +62,9 @@ type accelEntry struct {
 type accelLog struct {
 	entries []accelEntry
 	months  map[string][]accelSum
+	// chain is the state hash's chain over the entries
+	// (statehash_ext.go).
+	chain [32]byte
 }
 
 // accelSum is a month's time up to and including the entry at index.
@@ -78,6 +81,7 @@ func (a *accelLog) add(us []AccelUse, index uint64) {
 			continue
 		}
 		a.entries = append(a.entries, accelEntry{Index: index, AccelUse: u})
+		a.chainEntry(&a.entries[len(a.entries)-1])
 		if a.months == nil {
 			a.months = map[string][]accelSum{}
 		}

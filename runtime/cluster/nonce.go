@@ -96,6 +96,8 @@ type nonceSet struct {
 	binds  map[string]NonceBind
 	newest int64 // the newest At the log carried
 	adds   int
+	// sum is the state hash's set of keys (statehash_ext.go).
+	sum setSum
 }
 
 // NonceBind is what a key's first use was bound to: the request's
@@ -142,6 +144,9 @@ func (f *FSM) useNonce(n *Nonce, req string) error {
 		return nil
 	}
 	for _, k := range n.Keys {
+		if _, ok := s.seen[k]; !ok { // a key twice in one request counts once
+			s.hashKey(k, n.Until, true)
+		}
 		s.seen[k] = n.Until
 		if n.Bind != "" && req != "" {
 			if s.binds == nil {
@@ -155,6 +160,7 @@ func (f *FSM) useNonce(n *Nonce, req string) error {
 		s.adds = 0
 		for k, until := range s.seen {
 			if until+int64(nonceForget) < s.newest {
+				s.hashKey(k, until, false)
 				delete(s.seen, k)
 				delete(s.binds, k)
 			}
@@ -179,7 +185,7 @@ type wireNonces struct {
 }
 
 func (s *nonceSet) wire() *wireNonces {
-	if len(s.seen) == 0 && s.newest == 0 {
+	if len(s.seen) == 0 && s.newest == 0 && s.adds == 0 {
 		return nil
 	}
 	w := &wireNonces{Seen: make(map[string]int64, len(s.seen)), Newest: s.newest, Adds: s.adds}

@@ -15,7 +15,8 @@
 // The remembered request ids, a bounded FIFO, are a second such set
 // whose elements are chained (each names the one before it) so that the
 // order counts too. The rest (program, members, deploys) is small and
-// hashed whole each time.
+// hashed whole each time. The tenancy, one-time keys, audit chain and
+// accelerator time are hashed as statehash_ext.go says.
 
 package cluster
 
@@ -142,7 +143,8 @@ func reqDigest(prev, id string, o outcome) *[sha256.Size]byte {
 
 // StateHash returns a hash of the FSM's state: everything its snapshot
 // holds (program, applied index, cases with their states, events, keys
-// and programs, remembered requests in order, members, deploys), equal
+// and programs, remembered requests in order, members, deploys,
+// tenancy, one-time keys, audit chain, accelerator time), equal
 // on replicas whose states are equal, however they got there. The
 // Byzantine mode commits it as the application hash of each block. It
 // costs O(cases changed since the last call), not O(all cases).
@@ -162,8 +164,13 @@ func (f *FSM) StateHash() ([]byte, error) {
 		}
 	}
 	clear(s.dirty)
+	ext := !f.extEmpty()
 	w := sha256.New()
-	writeString(w, "knhk-cluster-state-v2")
+	if ext {
+		writeString(w, stateHashV3)
+	} else {
+		writeString(w, stateHashV2)
+	}
 	writeString(w, f.prog)
 	writeUint(w, f.applied)
 	writeUint(w, uint64(len(f.cases)))
@@ -187,6 +194,9 @@ func (f *FSM) StateHash() ([]byte, error) {
 		writeUint(w, p.index)
 		src := sha256.Sum256([]byte(p.src))
 		w.Write(src[:])
+	}
+	if ext {
+		f.writeExt(w)
 	}
 	return w.Sum(nil), nil
 }

@@ -196,19 +196,36 @@ func TestStateHashRequestFIFO(t *testing.T) {
 
 // BenchmarkStateHash compares the per-block cost of the application
 // hash before (encode the whole FSM, SHA-256 it) and now (rehash the
-// cases one block touched) with 1k and 10k cases, 10 cases touched per
-// block, and reports the ratio measured in the same process.
+// cases one block touched) with 1k and 10k cases, as many one-time
+// keys, accelerator entries and audit records, 10 cases touched and 10
+// keys added per block, and reports the ratio measured in the same
+// process.
 func BenchmarkStateHash(b *testing.B) {
 	for _, n := range []int{1000, 10000} {
 		f, prog := hashFSM(b)
 		for k := range n {
 			f.Apply(hashEntry(b, prog, uint64(k+1), fmt.Sprintf("c%06d", k), "x", fmt.Sprintf("r%d", k), false))
 		}
+		keys := 0
+		key := func() { // f.mu is held
+			keys++
+			if err := f.useNonce(&Nonce{Keys: []string{fmt.Sprintf("acme\x00%d", keys)}, At: 1, Until: 1 << 62}); err != nil {
+				panic(err) // not b.Fatal: f.mu would stay held
+			}
+		}
+		f.mu.Lock()
+		for k := range n {
+			key()
+			f.acc.add([]AccelUse{{Month: "2026-12", NS: 1, Calls: 1}}, uint64(k+1))
+			f.applyAudit(&AuditRecord{Action: "StartCase", Result: "ok", Time: "2026-12-03T00:00:00Z"})
+		}
+		f.mu.Unlock()
 		_ = mustHash(b, f)
 		touch := func(j int) {
 			f.mu.Lock()
 			for k := range 10 {
 				f.touchCase(fmt.Sprintf("c%06d", (j*10+k)%n))
+				key()
 			}
 			f.mu.Unlock()
 		}

@@ -59,6 +59,9 @@ type tenancyState struct {
 	rev      uint64
 	files    map[string][]byte
 	founders map[string]string
+	// sum is the state hash's set of files and founders
+	// (statehash_ext.go).
+	sum setSum
 }
 
 // CheckTenancyPath refuses a path the tenancy may not hold: one that is
@@ -109,14 +112,22 @@ func (f *FSM) applyTenancy(c *TenancyChange, index uint64) error {
 		f.ten.founders = map[string]string{}
 	}
 	for _, p := range c.Remove {
-		delete(f.ten.files, p)
+		if old, ok := f.ten.files[p]; ok {
+			f.ten.hashFile(p, old, false)
+			delete(f.ten.files, p)
+		}
 	}
 	for p, b := range c.Files {
+		if old, ok := f.ten.files[p]; ok {
+			f.ten.hashFile(p, old, false)
+		}
 		f.ten.files[p] = b
+		f.ten.hashFile(p, b, true)
 	}
 	for id, node := range c.Founders {
 		if _, ok := f.ten.founders[id]; !ok {
 			f.ten.founders[id] = node
+			f.ten.hashFounder(id, node)
 		}
 	}
 	f.ten.rev = index
