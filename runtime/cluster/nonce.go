@@ -149,10 +149,7 @@ func (f *FSM) useNonce(n *Nonce, req string) error {
 		}
 		s.seen[k] = n.Until
 		if n.Bind != "" && req != "" {
-			if s.binds == nil {
-				s.binds = map[string]NonceBind{}
-			}
-			s.binds[k] = NonceBind{Bind: n.Bind, Req: req}
+			s.putBind(k, NonceBind{Bind: n.Bind, Req: req})
 		}
 	}
 	s.newest = max(s.newest, n.At)
@@ -162,7 +159,7 @@ func (f *FSM) useNonce(n *Nonce, req string) error {
 			if until+int64(nonceForget) < s.newest {
 				s.hashKey(k, until, false)
 				delete(s.seen, k)
-				delete(s.binds, k)
+				s.dropBind(k)
 			}
 		}
 	}

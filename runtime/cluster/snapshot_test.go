@@ -42,7 +42,7 @@ func everyFieldCommands(tb testing.TB, h string) []*Command {
 		{Op: OpDeploy, Program: h, Deploy: &Deploy{Name: "v2.knhk", Source: []byte(v2), Hash: h2},
 			Audit: &AuditRecord{Tenant: "acme", Subject: "bob", Action: "Deploy", Result: audit.ResultOK, Time: at.UTC().Format(time.RFC3339Nano)}}, // riding (auditride.go)
 		{Op: OpEvent, Program: h2, Case: "d", Event: start},
-		{Op: OpTenant, ReqID: "t", Program: h, Tenancy: &TenancyChange{Files: map[string][]byte{"tenants.json": []byte("{}")}, Founders: map[string]string{"acme": "n1"}}},
+		{Op: OpTenant, ReqID: "t", Program: h, Nonce: &Nonce{Keys: []string{"acme\x00n2"}, Bind: "b1", At: at.UnixNano(), Until: at.Add(time.Minute).UnixNano()}, Tenancy: &TenancyChange{Files: map[string][]byte{"tenants.json": []byte("{}")}, Founders: map[string]string{"acme": "n1"}}},
 		{Op: OpAudit, ReqID: "au", Program: h, Audit: &AuditRecord{Tenant: "acme", Subject: "alice", Action: "StartCase", Result: audit.ResultOK,
 			Time: at.UTC().Format(time.RFC3339Nano), Targets: []string{"case_id=c"}}},
 		{Op: OpMeter, Program: h, Accel: []AccelUse{{Month: "2026-12", NS: 5, Calls: 2}, {Month: "2027-01", NS: 1, Calls: 1}}},

@@ -7,8 +7,8 @@
 // any of them unchecked.
 //
 // Each part is kept as cheaply as the case digests: the tenancy's files
-// and founders and the one-time keys are LtHash sets (see statehash.go)
-// updated per file or key changed; the accelerator time is a chain over
+// and founders and the one-time keys with their bindings are LtHash
+// sets (see statehash.go) updated per file or key changed; the accelerator time is a chain over
 // its entries, extended as they are appended; the audit chain is
 // already one (each record's hash covers every field and the record
 // before), so its head and length stand for it.
@@ -35,6 +35,7 @@ const (
 	tagTenancyFile = "knhk-cluster-tenancy-file-v1"
 	tagFounder     = "knhk-cluster-founder-v1"
 	tagNonce       = "knhk-cluster-nonce-v1"
+	tagNonceBind   = "knhk-cluster-nonce-bind-v1"
 	tagAccel       = "knhk-cluster-accel-v1"
 )
 
@@ -104,12 +105,44 @@ func (s *nonceSet) hashKey(k string, until int64, add bool) {
 	s.sum.put(tagNonce, pairDigest(k, b[:]), add)
 }
 
-// digest returns the set hash of s's keys.
+// bindDigest is the element of key k's binding b.
+func bindDigest(k string, b NonceBind) *[sha256.Size]byte {
+	w := sha256.New()
+	writeString(w, k)
+	writeString(w, b.Bind)
+	writeString(w, b.Req)
+	var d [sha256.Size]byte
+	w.Sum(d[:0])
+	return &d
+}
+
+// putBind records (replaces) key k's binding.
+func (s *nonceSet) putBind(k string, b NonceBind) {
+	if s.binds == nil {
+		s.binds = map[string]NonceBind{}
+	}
+	s.dropBind(k)
+	s.binds[k] = b
+	s.sum.put(tagNonceBind, bindDigest(k, b), true)
+}
+
+// dropBind forgets key k's binding, if any.
+func (s *nonceSet) dropBind(k string) {
+	if b, ok := s.binds[k]; ok {
+		s.sum.put(tagNonceBind, bindDigest(k, b), false)
+		delete(s.binds, k)
+	}
+}
+
+// digest returns the set hash of s's keys and bindings.
 func (s *nonceSet) digest() *ltHash {
 	if !s.sum.valid {
 		s.sum = setSum{valid: true}
 		for k, until := range s.seen {
 			s.hashKey(k, until, true)
+		}
+		for k, b := range s.binds {
+			s.sum.put(tagNonceBind, bindDigest(k, b), true)
 		}
 	}
 	return &s.sum.h
@@ -134,7 +167,7 @@ func (a *accelLog) chainEntry(e *accelEntry) {
 func (f *FSM) extEmpty() bool {
 	t, n := &f.ten, &f.nonces
 	return t.rev == 0 && len(t.files) == 0 && len(t.founders) == 0 &&
-		len(n.seen) == 0 && n.newest == 0 && n.adds == 0 &&
+		len(n.seen) == 0 && len(n.binds) == 0 && n.newest == 0 && n.adds == 0 &&
 		len(f.aud.recs) == 0 && len(f.acc.entries) == 0
 }
 
@@ -147,6 +180,7 @@ func (f *FSM) writeExt(w hash.Hash) {
 	t.digest().write(w)
 	n := &f.nonces
 	writeUint(w, uint64(len(n.seen)))
+	writeUint(w, uint64(len(n.binds)))
 	writeUint(w, uint64(n.newest))
 	writeUint(w, uint64(n.adds))
 	n.digest().write(w)

@@ -209,7 +209,7 @@ func BenchmarkStateHash(b *testing.B) {
 		keys := 0
 		key := func() { // f.mu is held
 			keys++
-			if err := f.useNonce(&Nonce{Keys: []string{fmt.Sprintf("acme\x00%d", keys)}, At: 1, Until: 1 << 62}); err != nil {
+			if err := f.useNonce(&Nonce{Keys: []string{fmt.Sprintf("acme\x00%d", keys)}, At: 1, Until: 1 << 62}, ""); err != nil {
 				panic(err) // not b.Fatal: f.mu would stay held
 			}
 		}
