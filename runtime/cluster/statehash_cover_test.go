@@ -5,8 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"reflect"
+	"slices"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 )
@@ -34,13 +37,14 @@ func checkIncremental(t *testing.T, f *FSM, after string) {
 
 // TestStateHashCoversSnapshot: every piece of state a snapshot holds
 // is in the hash. It applies one command of each op with every field
-// (everyFieldCommands, which TestSnapshotEveryField keeps complete),
-// then changes the snapshot in every way reflection finds (each
-// number, string and byte string, each map entry dropped or renamed,
-// each list shortened or reordered) and restores it: whenever the
-// restored FSM holds another state (it snapshots otherwise), its hash
-// must differ. A field added to the snapshot is walked like the others,
-// and a field that no change reaches fails the test.
+// (everyFieldCommands), then changes the snapshot in every way
+// reflection finds (each number, string and byte string, each map
+// entry dropped or renamed, each list shortened or reordered) and
+// restores it: whenever the restored FSM holds another state (it
+// snapshots otherwise), its hash must differ. The fields are found
+// from the snapshot's type, so a field added later is walked like the
+// others; one that the every-field snapshot leaves empty (nothing to
+// change), or a top-level one that no change reaches, fails the test.
 func TestStateHashCoversSnapshot(t *testing.T) {
 	f := coverFSM(t)
 	for i, c := range everyFieldCommands(t, f.prog) {
@@ -58,15 +62,17 @@ func TestStateHashCoversSnapshot(t *testing.T) {
 		}
 		return &w
 	}
-	// The version and the program must be the node's own to restore
-	// at all; the hash's prefix and program hash cover them.
-	exempt := map[string]bool{"V": true, "Program": true}
-	reached := map[string]int{}
-	n := len(mutations(decode()))
-	if n < 50 {
-		t.Fatalf("only %d changes of the snapshot found", n)
+	tried, reached := map[string]bool{}, map[string]int{}
+	all := mutations(decode())
+	for _, m := range all {
+		for p := m.field; ; p = p[:strings.LastIndexByte(p, '.')] {
+			tried[p] = true
+			if !strings.Contains(p, ".") {
+				break
+			}
+		}
 	}
-	for k := range n {
+	for k := range all {
 		w := decode()
 		m := mutations(w)[k]
 		m.apply()
@@ -81,22 +87,55 @@ func TestStateHashCoversSnapshot(t *testing.T) {
 		if bytes.Equal(mustSnapshot(t, g), base) {
 			continue // the restore undid the change (e.g. a dropped field)
 		}
-		reached[m.field]++
+		reached[strings.SplitN(m.field, ".", 2)[0]]++
 		if bytes.Equal(mustHash(t, g), baseHash) {
 			t.Errorf("%s: the state changed, its hash did not", m.path)
 		}
 	}
+	paths := map[string]bool{}
+	fieldPaths(reflect.TypeFor[wireSnapshot](), "", paths)
+	for _, p := range slices.Sorted(maps.Keys(paths)) {
+		if !tried[p] {
+			t.Errorf("the snapshot's field %s is empty, so nothing checks that the hash covers it: give it a value in everyFieldCommands", p)
+		}
+	}
+	// The version and the program must be the node's own to restore at
+	// all (the hash's prefix and program hash cover them); every other
+	// top-level field must take some change.
+	exempt := map[string]bool{"V": true, "Program": true}
 	ty := reflect.TypeFor[wireSnapshot]()
 	for i := range ty.NumField() {
 		if name := ty.Field(i).Name; !exempt[name] && reached[name] == 0 {
 			t.Errorf("no change of the snapshot's field %s restores, so nothing checks that the hash covers it: give everyFieldCommands a value of it that can change", name)
 		}
 	}
-	t.Logf("%d changes, restored: %v", n, reached)
+	t.Logf("%d changes of %d fields, restored: %v", len(all), len(paths), reached)
 }
 
-// mutation is one change of a snapshot in place: field is the
-// snapshot's top-level field it is in, path where.
+// fieldPaths adds to out the dotted path of every field of type t
+// (exported or embedded), through pointers, lists and maps.
+func fieldPaths(t reflect.Type, prefix string, out map[string]bool) {
+	switch t.Kind() {
+	case reflect.Pointer, reflect.Slice, reflect.Array, reflect.Map:
+		fieldPaths(t.Elem(), prefix, out)
+	case reflect.Struct:
+		for i := range t.NumField() {
+			f := t.Field(i)
+			if !f.IsExported() && !f.Anonymous {
+				continue
+			}
+			p := f.Name
+			if prefix != "" {
+				p = prefix + "." + f.Name
+			}
+			out[p] = true
+			fieldPaths(f.Type, p, out)
+		}
+	}
+}
+
+// mutation is one change of a snapshot in place: field is the dotted
+// path of the field it changes (as fieldPaths names it), path where.
 type mutation struct {
 	field, path string
 	apply       func()
@@ -107,39 +146,41 @@ type mutation struct {
 // snapshots is the same change.
 func mutations(w *wireSnapshot) []mutation {
 	var out []mutation
-	v := reflect.ValueOf(w).Elem()
-	for i := range v.NumField() {
-		name := v.Type().Field(i).Name
-		walk(v.Field(i), name, func(path string, apply func()) {
-			out = append(out, mutation{field: name, path: path, apply: apply})
-		})
-	}
+	walk(reflect.ValueOf(w).Elem(), "", "", func(field, path string, apply func()) {
+		out = append(out, mutation{field: field, path: path, apply: apply})
+	})
 	return out
 }
 
-// walk calls visit with each change of v it finds.
-func walk(v reflect.Value, path string, visit func(string, func())) {
+// walk calls visit with each change of v it finds; field is v's dotted
+// field path, path its place.
+func walk(v reflect.Value, field, path string, visit func(field, path string, apply func())) {
 	switch v.Kind() {
 	case reflect.Pointer:
 		if !v.IsNil() {
-			walk(v.Elem(), path, visit)
+			walk(v.Elem(), field, path, visit)
 		}
 	case reflect.Struct:
 		for i := range v.NumField() {
 			f := v.Type().Field(i)
-			if f.IsExported() || f.Anonymous {
-				walk(v.Field(i), path+"."+f.Name, visit)
+			if !f.IsExported() && !f.Anonymous {
+				continue
 			}
+			fp, pp := f.Name, f.Name
+			if field != "" {
+				fp, pp = field+"."+f.Name, path+"."+f.Name
+			}
+			walk(v.Field(i), fp, pp, visit)
 		}
 	case reflect.Array:
 		if v.Len() > 0 {
-			walk(v.Index(0), path+"[0]", visit)
+			walk(v.Index(0), field, path+"[0]", visit)
 		}
 	case reflect.Slice:
 		if v.Type().Elem().Kind() == reflect.Uint8 {
-			visit(path+" appended to", func() { v.SetBytes(append(bytes.Clone(v.Bytes()), 'x')) })
+			visit(field, path+" appended to", func() { v.SetBytes(append(bytes.Clone(v.Bytes()), 'x')) })
 			if v.Len() > 0 {
-				visit(path+" last byte flipped", func() {
+				visit(field, path+" last byte flipped", func() {
 					b := bytes.Clone(v.Bytes())
 					b[len(b)-1] ^= 1
 					v.SetBytes(b)
@@ -149,22 +190,22 @@ func walk(v reflect.Value, path string, visit func(string, func())) {
 		}
 		n := v.Len()
 		for i := range n {
-			walk(v.Index(i), fmt.Sprintf("%s[%d]", path, i), visit)
+			walk(v.Index(i), field, fmt.Sprintf("%s[%d]", path, i), visit)
 		}
 		if n > 0 {
-			visit(path+" last dropped", func() { v.Set(v.Slice(0, n-1)) })
+			visit(field, path+" last dropped", func() { v.Set(v.Slice(0, n-1)) })
 		}
 		if n > 1 {
-			visit(path+" first two swapped", func() { reflect.Swapper(v.Interface())(0, 1) })
+			visit(field, path+" first two swapped", func() { reflect.Swapper(v.Interface())(0, 1) })
 		}
 	case reflect.Map:
 		keys := v.MapKeys()
 		sort.Slice(keys, func(i, j int) bool { return fmt.Sprint(keys[i]) < fmt.Sprint(keys[j]) })
 		for _, k := range keys {
 			p := fmt.Sprintf("%s[%q]", path, fmt.Sprint(k))
-			visit(p+" dropped", func() { v.SetMapIndex(k, reflect.Value{}) })
+			visit(field, p+" dropped", func() { v.SetMapIndex(k, reflect.Value{}) })
 			if k.Kind() == reflect.String {
-				visit(p+" renamed", func() {
+				visit(field, p+" renamed", func() {
 					e := v.MapIndex(k)
 					v.SetMapIndex(k, reflect.Value{})
 					v.SetMapIndex(reflect.ValueOf(k.String()+"x").Convert(k.Type()), e)
@@ -172,18 +213,18 @@ func walk(v reflect.Value, path string, visit func(string, func())) {
 			}
 			e := reflect.New(v.Type().Elem()).Elem()
 			e.Set(v.MapIndex(k))
-			walk(e, p, func(path string, apply func()) {
-				visit(path, func() { apply(); v.SetMapIndex(k, e) })
+			walk(e, field, p, func(field, path string, apply func()) {
+				visit(field, path, func() { apply(); v.SetMapIndex(k, e) })
 			})
 		}
 	case reflect.String:
-		visit(path, func() { v.SetString(v.String() + "x") })
+		visit(field, path, func() { v.SetString(v.String() + "x") })
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		visit(path, func() { v.SetInt(v.Int() + 1) })
+		visit(field, path, func() { v.SetInt(v.Int() + 1) })
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		visit(path, func() { v.SetUint(v.Uint() + 1) })
+		visit(field, path, func() { v.SetUint(v.Uint() + 1) })
 	case reflect.Bool:
-		visit(path, func() { v.SetBool(!v.Bool()) })
+		visit(field, path, func() { v.SetBool(!v.Bool()) })
 	}
 }
 
