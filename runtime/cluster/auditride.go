@@ -22,10 +22,11 @@
 //     the outcome leaves the intent: the chain says who asked for what,
 //     and that its outcome is unknown, never nothing.
 //
-// One chain for the whole cluster costs a tenant's write one more commit
-// in the cluster's log; a chain per tenant group would cost none, but
-// an auditor would then verify and order as many chains as there are
-// tenants.
+// One chain for the whole cluster costs a tenant's write a commit in the
+// cluster's log before the write, where a record appended after it cost
+// one after (the outcome's record does not hold the answer); a chain
+// per tenant group would cost none, but an auditor would then verify
+// and order as many chains as there are tenants.
 
 package cluster
 

@@ -77,38 +77,7 @@ func benchSingle(b *testing.B, prog *ir.Program, fx *effects) float64 {
 }
 
 func benchCluster(b *testing.B, prog *ir.Program, fx *effects) (float64, time.Duration, time.Duration) {
-	timing := Timing{Heartbeat: 300 * time.Millisecond, Election: 300 * time.Millisecond, Lease: 150 * time.Millisecond, Commit: 5 * time.Millisecond, Tick: 50 * time.Millisecond}
-	probe := &nodesProber{m: map[string]*Node{}}
-	nodes := map[string]*Node{}
-	defer func() {
-		for _, n := range nodes {
-			n.Close()
-		}
-	}()
-	for i, id := range []string{"n1", "n2", "n3"} {
-		n, err := NewNode(Config{ID: id, Raft: "127.0.0.1:0", Dir: b.TempDir(), Bootstrap: i == 0, Program: prog, Eval: &host.Evaluator{},
-			Worker: worker.New(prog, worker.Options{Registry: fx.registry()}), Timing: timing, Prober: probe})
-		if err != nil {
-			b.Fatal(err)
-		}
-		nodes[id] = n
-		probe.set(id, n)
-		if i == 0 {
-			deadline := time.Now().Add(10 * time.Second)
-			for !n.IsLeader() && time.Now().Before(deadline) {
-				time.Sleep(5 * time.Millisecond)
-			}
-			continue
-		}
-		if err := nodes["n1"].Join(context.Background(), Member{ID: id, Raft: n.RaftAddr()}, n.ProgramHash()); err != nil {
-			b.Fatal(err)
-		}
-	}
-	l := nodes["n1"]
-	deadline := time.Now().Add(10 * time.Second)
-	for len(voters(l)) < 3 && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
+	nodes := benchNodes(b, prog, fx)
 	var mu sync.Mutex
 	var lat []time.Duration
 	b.ResetTimer()
@@ -168,4 +137,43 @@ func runParallel(b *testing.B, n int, f func(int) error) {
 		b.Fatal(err)
 	default:
 	}
+}
+
+// benchNodes starts three nodes of prog over TCP on loopback with
+// raft-wal on disk, n1 leading with three voters; they close when b
+// ends.
+func benchNodes(b *testing.B, prog *ir.Program, fx *effects) map[string]*Node {
+	timing := Timing{Heartbeat: 300 * time.Millisecond, Election: 300 * time.Millisecond, Lease: 150 * time.Millisecond, Commit: 5 * time.Millisecond, Tick: 50 * time.Millisecond}
+	probe := &nodesProber{m: map[string]*Node{}}
+	nodes := map[string]*Node{}
+	b.Cleanup(func() {
+		for _, n := range nodes {
+			n.Close()
+		}
+	})
+	for i, id := range []string{"n1", "n2", "n3"} {
+		n, err := NewNode(Config{ID: id, Raft: "127.0.0.1:0", Dir: b.TempDir(), Bootstrap: i == 0, Program: prog, Eval: &host.Evaluator{},
+			Worker: worker.New(prog, worker.Options{Registry: fx.registry()}), Timing: timing, Prober: probe})
+		if err != nil {
+			b.Fatal(err)
+		}
+		nodes[id] = n
+		probe.set(id, n)
+		if i == 0 {
+			deadline := time.Now().Add(10 * time.Second)
+			for !n.IsLeader() && time.Now().Before(deadline) {
+				time.Sleep(5 * time.Millisecond)
+			}
+			continue
+		}
+		if err := nodes["n1"].Join(context.Background(), Member{ID: id, Raft: n.RaftAddr()}, n.ProgramHash()); err != nil {
+			b.Fatal(err)
+		}
+	}
+	l := nodes["n1"]
+	deadline := time.Now().Add(10 * time.Second)
+	for len(voters(l)) < 3 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	return nodes
 }

@@ -184,20 +184,37 @@ func (a *auditFront) recordCluster(r *http.Request, rec audit.Record, admitted b
 		if by != "" {
 			rec.Detail = joinDetail(rec.Detail, "forwarded by node "+by)
 		}
+		rec.Time = time.Now().UTC().Format(time.RFC3339Nano)
 		if ride != nil && ride.Intended() {
+			// The intent in the chain already covers the action: its
+			// outcome does not hold the answer (a crash before it is
+			// committed leaves the intent alone, outcome unknown).
 			rec.Targets = append(rec.Targets, req)
 			rec.Detail = joinDetail(rec.Detail, "the outcome of the intent record with its audit_req")
-		}
-		rec.Time = time.Now().UTC().Format(time.RFC3339Nano)
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		err := appendRetrying(ctx, a.cluster, rec)
-		cancel()
-		if err == nil {
+			a.h.outcomes.Add(1)
+			go func() {
+				defer a.h.outcomes.Done()
+				a.appendChain(rec)
+			}()
 			return
 		}
-		a.h.opts.Logf("audit: the cluster's chain: %v", err)
-		rec.Detail = joinDetail(rec.Detail, fmt.Sprintf("node-local: node %s could not add it to the cluster's chain: %v", node, err))
+		a.appendChain(rec)
+		return
 	}
+	a.h.appendLogged(a.log, rec)
+}
+
+// appendChain appends rec to the cluster's chain, retrying for 10 s, or
+// else to the node's own log, saying why.
+func (a *auditFront) appendChain(rec audit.Record) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	err := appendRetrying(ctx, a.cluster, rec)
+	cancel()
+	if err == nil {
+		return
+	}
+	a.h.opts.Logf("audit: the cluster's chain: %v", err)
+	rec.Detail = joinDetail(rec.Detail, fmt.Sprintf("node-local: node %s could not add it to the cluster's chain: %v", a.cluster.Node(), err))
 	a.h.appendLogged(a.log, rec)
 }
 

@@ -97,6 +97,9 @@ type Host struct {
 	refLogs map[*audit.Log]bool
 	refMu   sync.Mutex // Close holds it to stop new ones going
 	refDone bool
+	// outcomes are the cluster's outcome records still being appended
+	// after their answer (auditcluster.go); Close waits for them.
+	outcomes sync.WaitGroup
 	// What erasures reach beyond the tenants' own Services (erase.go):
 	// the default tenant's Service, a raft cluster's eraser of a
 	// tenant's whole data.
@@ -602,6 +605,7 @@ func (h *Host) Close(ctx context.Context) error {
 	close(h.stop)
 	<-h.done
 	h.flushRefused() // auditrefused.go
+	h.outcomes.Wait()
 	var errs []error
 	for id, s := range open {
 		<-s.ready
