@@ -91,6 +91,9 @@ func TestTreeAnchorsEveryShape(t *testing.T) {
 			if err := Write(&buf, ev, format); err != nil {
 				t.Fatal(err)
 			}
+			if format == "html" && !strings.Contains(buf.String(), fmt.Sprintf("every record is proved in the Merkle tree of %d records", n)) {
+				t.Fatalf("%d records: the page does not say what verified:\n%s", n, buf.String())
+			}
 			back, err := DecodeEvidence(buf.Bytes())
 			if err != nil {
 				t.Fatal(err)
