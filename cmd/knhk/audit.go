@@ -23,7 +23,7 @@ import (
 
 var auditCmd = &command{
 	name:      "audit",
-	usageLine: "knhk audit export [--format json|csv|html] [--data DIR | --server URL [--node-local]] [--tenant T] [-o FILE] | verify [--data DIR | --evidence FILE] [--trust KEY] [--policy P]",
+	usageLine: "knhk audit export [--format json|csv|html] [--data DIR | --server URL [--node-local]] [--tenant T] [-o FILE] | verify [--data DIR | --evidence FILE] [--trust KEY] [--policy P] [--signers N]",
 	short:     "export and verify the audit log: SOC 2 evidence with offline proofs",
 	long: `Audit reads the audit log of the data directory --data (default ./.knhk):
 one hash-chained record per API call of knhk serve --tenants and per admin
@@ -55,8 +55,10 @@ key (a .pub file or a directory); without it the keys stored beside the
 receipt log are used, which shows the log unchanged since it was signed,
 not who signed it. For a cluster's export --trust is the nodes'
 audit.pub keys: every record's inclusion proof and the tree head's
-signature are checked. With --evidence and --trust, a report that is
-neither anchored nor has a tree head fails. Exit status 1 when anything
+signature are checked, and those of the heads the other nodes cosigned
+from their own replicas; --signers N fails unless N trusted nodes signed
+it. With --evidence and --trust, a report that is neither anchored nor
+has a tree head fails. Exit status 1 when anything
 does not verify.
 `,
 	setup: func(fs *flag.FlagSet) func(*env, []string) int {
@@ -69,6 +71,7 @@ does not verify.
 		evidence := fs.String("evidence", "", "verify the exported report `FILE` instead of a data directory")
 		trust := fs.String("trust", "", "the receipt signer's (or a cluster's nodes') public key `KEY` (a .pub file or a directory)")
 		policy := fs.String("policy", "classical", "accept receipt checkpoints signed with class `P` or stronger")
+		signers := fs.Int("signers", 0, "a cluster's export: require its tree head signed by `N` trusted nodes (with --trust)")
 		return func(e *env, args []string) int {
 			if len(args) != 1 {
 				return usageError(e, "want a subcommand: export or verify")
@@ -87,7 +90,10 @@ does not verify.
 				if err != nil {
 					return usageError(e, "%v", err)
 				}
-				return runAuditVerify(e, *data, *evidence, *trust, p)
+				if *signers < 0 || *signers > 0 && (*trust == "" || *evidence == "") {
+					return usageError(e, "--signers %d: want a count of nodes, with --evidence and --trust", *signers)
+				}
+				return runAuditVerify(e, *data, *evidence, *trust, p, *signers)
 			}
 			return usageError(e, "unknown subcommand %q (want export or verify)", args[0])
 		}
@@ -210,8 +216,8 @@ func reportRefused(e *env, prog, what string, resp *http.Response, b []byte) {
 	}
 }
 
-func runAuditVerify(e *env, data, evidence, trustPath string, policy sign.Policy) int {
-	o := audit.VerifyOptions{Policy: policy}
+func runAuditVerify(e *env, data, evidence, trustPath string, policy sign.Policy, signers int) int {
+	o := audit.VerifyOptions{Policy: policy, Signers: signers}
 	if trustPath != "" {
 		t, err := readTrust(trustPath)
 		if err != nil {
@@ -275,7 +281,7 @@ func clusterChainVerified(e *env, rep *audit.Report) {
 	case rep.TreeSize == 0 && rep.Records > 0:
 		fmt.Fprintf(e.stdout, "not anchored: the report has no signed tree head\n")
 	case rep.Key != "":
-		fmt.Fprintf(e.stdout, "every record is proved in the Merkle tree of %d records, root %s, whose head node %s signed with key %s\n", rep.TreeSize, rep.TreeRoot, rep.TreeNode, rep.Key)
+		fmt.Fprintf(e.stdout, "every record is proved in the Merkle tree of %d records, root %s, whose head node %s signed with key %s; signed by %d trusted node(s): %s\n", rep.TreeSize, rep.TreeRoot, rep.TreeNode, rep.Key, len(rep.TreeSigners), strings.Join(rep.TreeSigners, ", "))
 	default:
 		fmt.Fprintf(e.stdout, "every record is proved in the Merkle tree of %d records, root %s, whose head node %s signed (not checked: no --trust)\n", rep.TreeSize, rep.TreeRoot, rep.TreeNode)
 	}

@@ -10,12 +10,16 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/knhk/knhk/runtime/audit"
 	"github.com/knhk/knhk/runtime/cluster"
@@ -33,6 +37,48 @@ type nodeAudit struct {
 	// (made on first use); its public half, audit.pub beside it, is
 	// what an auditor trusts (knhk audit verify --trust).
 	key func() (*sign.PrivateKey, error)
+}
+
+// Cosign asks every other member of the cluster for its signature of
+// head's tree, at most 5 s; a node that does not answer, or answers with
+// another tree, is left out, and the error says why.
+func (a *nodeAudit) Cosign(ctx context.Context, head audit.TreeHead) ([]audit.TreeHead, []*sign.PublicKey, error) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	body, _ := json.Marshal(tenant.ClusterCosignRequest{Size: head.Size, Root: head.Root})
+	members := a.own.FSM().Members()
+	ids := slices.Sorted(maps.Keys(members))
+	heads := make([]*audit.TreeHead, len(ids))
+	keys := make([]*sign.PublicKey, len(ids))
+	errs := make([]error, len(ids))
+	var wg sync.WaitGroup
+	for i, id := range ids {
+		m := members[id]
+		if id == a.own.ID() || m.Remove || m.API == "" {
+			continue
+		}
+		wg.Go(func() {
+			code, b, err := nodeCall(ctx, a.client, http.MethodPost, m.API, tenant.ClusterTreeHeadPath, body, a.token)
+			if err == nil && code != http.StatusOK {
+				err = fmt.Errorf("%d %s", code, strings.TrimSpace(b))
+			}
+			if err == nil {
+				heads[i], keys[i], err = tenant.CheckCosigned([]byte(b), head)
+			}
+			if err != nil {
+				errs[i] = fmt.Errorf("node %s did not cosign the audit tree head: %w", id, err)
+			}
+		})
+	}
+	wg.Wait()
+	var hs []audit.TreeHead
+	var ks []*sign.PublicKey
+	for i := range ids {
+		if heads[i] != nil {
+			hs, ks = append(hs, *heads[i]), append(ks, keys[i])
+		}
+	}
+	return hs, ks, errors.Join(errs...)
 }
 
 // TreeKey returns the node's tree-head key.

@@ -166,6 +166,22 @@ func TestClusterAuditProcesses(t *testing.T) {
 			t.Fatalf("verify %s with the nodes' keys: %d %s %s", f, code, out, errb)
 		}
 	}
+	// The exporting node's head is cosigned by the other nodes, each
+	// from its own replica: all three keys signed it.
+	waitLong(t, "an export cosigned by every node", func() bool {
+		export(n2, "json", "cosigned.json")
+		code, out, _ := knhkEnv(t, dir, nil, "audit", "verify", "--evidence", "cosigned.json", "--trust", "nodekeys", "--signers", "3")
+		return code == 0 && strings.Contains(out, "signed by 3 trusted node(s): n2, n1, n3")
+	})
+	os.Mkdir(filepath.Join(dir, "onekey"), 0o755)
+	b1, _ := os.ReadFile(filepath.Join(dir, "nodekeys", "n2.pub"))
+	os.WriteFile(filepath.Join(dir, "onekey", "n2.pub"), b1, 0o644)
+	if code, _, errb := knhkEnv(t, dir, nil, "audit", "verify", "--evidence", "cosigned.json", "--trust", "onekey", "--signers", "2"); code == 0 || !strings.Contains(errb, "does not verify") {
+		t.Fatalf("cosigned heads by keys not trusted: %d %s", code, errb)
+	}
+	if code, _, errb := knhkEnv(t, dir, nil, "audit", "verify", "--evidence", "cosigned.json", "--signers", "2"); code == 0 || !strings.Contains(errb, "with --evidence and --trust") {
+		t.Fatalf("--signers without --trust: %d %s", code, errb)
+	}
 	anchoredTampering(t, dir, read("n1.json"))
 
 	// acme's admin gets acme's records in clear, the others as digests

@@ -5,6 +5,7 @@
 package audit
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/knhk/knhk/runtime/sign"
@@ -41,4 +42,23 @@ func AnchorTree(ev *Evidence, node string, applied uint64, now time.Time, k *sig
 	ev.Tree = t
 	ev.Found = Check(ev, VerifyOptions{Trust: sign.NewTrustSet(k.Public())})
 	return nil
+}
+
+// Cosign signs with k, as node (which applied the raft log up to index
+// applied), the head of the tree of the first size records of recs, its
+// own replica of the chain, if that tree's root is root: another node's
+// export asks it to, so that a head forged with one node's key lacks
+// the other nodes' signatures.
+func Cosign(recs []Record, size uint64, root Digest, node string, applied uint64, now time.Time, k *sign.PrivateKey) (*TreeHead, error) {
+	if uint64(len(recs)) < size {
+		return nil, fmt.Errorf("node %s has applied %d records of the chain, not %d", node, len(recs), size)
+	}
+	if got := TreeRoot(recs[:size]); got != root {
+		return nil, fmt.Errorf("node %s's tree of the first %d records has root %s, not %s", node, size, got, root)
+	}
+	h := &TreeHead{Size: size, Root: root, Node: node, Applied: applied, Time: now.UnixNano()}
+	if err := h.Sign(k); err != nil {
+		return nil, err
+	}
+	return h, nil
 }

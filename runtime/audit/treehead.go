@@ -17,6 +17,7 @@ package audit
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/transparency-dev/merkle/proof"
 	"github.com/transparency-dev/merkle/rfc6962"
@@ -62,39 +63,42 @@ func (h *TreeHead) verify(trust *sign.TrustSet, policy sign.Policy) error {
 	switch {
 	case k == nil:
 		return fmt.Errorf("it is signed by key %s, which is not trusted", h.Key)
-	case k.Algorithm() != h.Alg:
-		return fmt.Errorf("it names algorithm %s, key %s is %s", h.Alg, h.Key, k.Algorithm())
 	case !policy.Accepts(h.Alg):
 		return fmt.Errorf("it is signed with %s, weaker than the policy's %s", h.Alg, policy)
+	}
+	return h.VerifyWith(k)
+}
+
+// VerifyWith checks h's signature with k, which must be the key h names.
+func (h *TreeHead) VerifyWith(k *sign.PublicKey) error {
+	if k.ID() != h.Key || k.Algorithm() != h.Alg {
+		return fmt.Errorf("it names %s key %s, not %s key %s", h.Alg, h.Key, k.Algorithm(), k.ID())
 	}
 	return k.Verify(DomainTreeHead, []byte(h.Text()), h.Sig)
 }
 
 // Tree is a chain's anchoring in an evidence report: the signed head and
 // Proofs[i], the inclusion proof of record i in the head's tree.
+// Cosigned are the heads of the same tree (size and root) that the
+// cluster's other nodes signed when asked by the exporting one, each
+// from its own replica: a chain forged with one node's stolen key
+// lacks the others' signatures.
 type Tree struct {
-	Head   TreeHead   `json:"head"`
-	Proofs [][]Digest `json:"proofs"`
+	Head     TreeHead   `json:"head"`
+	Proofs   [][]Digest `json:"proofs"`
+	Cosigned []TreeHead `json:"cosigned,omitempty"`
 }
 
 var hasher = rfc6962.DefaultHasher
 
 // NewTree returns the tree of the records of ev, its head unsigned.
 func NewTree(ev *Evidence) *Tree {
-	leaves := make([][]byte, len(ev.Records))
+	hashes := make([]Digest, len(ev.Records))
 	for i := range ev.Records {
-		leaves[i] = hasher.HashLeaf(ev.Records[i].Hash[:])
+		hashes[i] = ev.Records[i].Hash
 	}
-	levels := [][][]byte{leaves}
-	for cur := leaves; len(cur) > 1; {
-		next := make([][]byte, 0, (len(cur)+1)/2)
-		for i := 0; i+1 < len(cur); i += 2 {
-			next = append(next, hasher.HashChildren(cur[i], cur[i+1]))
-		}
-		levels = append(levels, next)
-		cur = next
-	}
-	n := uint64(len(leaves))
+	levels := treeLevels(hashes)
+	n := uint64(len(hashes))
 	t := &Tree{Head: TreeHead{Size: n}, Proofs: make([][]Digest, n)}
 	copy(t.Head.Root[:], subtreeRoot(levels, 0, n))
 	for i := range n {
@@ -110,6 +114,37 @@ func NewTree(ev *Evidence) *Tree {
 		}
 	}
 	return t
+}
+
+// treeLevels returns the perfect levels of the tree over the record
+// hashes: the leaves, then each level's pairs' parents.
+func treeLevels(hashes []Digest) [][][]byte {
+	leaves := make([][]byte, len(hashes))
+	for i := range hashes {
+		leaves[i] = hasher.HashLeaf(hashes[i][:])
+	}
+	levels := [][][]byte{leaves}
+	for cur := leaves; len(cur) > 1; {
+		next := make([][]byte, 0, len(cur)/2)
+		for i := 0; i+1 < len(cur); i += 2 {
+			next = append(next, hasher.HashChildren(cur[i], cur[i+1]))
+		}
+		levels = append(levels, next)
+		cur = next
+	}
+	return levels
+}
+
+// TreeRoot returns the root of the tree over the records' hashes, what
+// a node compares a head it is asked to cosign with.
+func TreeRoot(recs []Record) Digest {
+	hashes := make([]Digest, len(recs))
+	for i := range recs {
+		hashes[i] = recs[i].Hash
+	}
+	var d Digest
+	copy(d[:], subtreeRoot(treeLevels(hashes), 0, uint64(len(hashes))))
+	return d
 }
 
 // subtreeRoot returns the RFC 6962 root of leaves [lo, hi), lo aligned
@@ -160,12 +195,30 @@ func checkTree(ev *Evidence, o VerifyOptions, rep *Report) {
 		}
 	}
 	rep.TreeSize, rep.TreeNode, rep.TreeRoot = t.Head.Size, t.Head.Node, t.Head.Root
+	for _, h := range t.Cosigned {
+		if h.Size != t.Head.Size || h.Root != t.Head.Root {
+			bad(0, "node %s cosigned the tree of %d records, root %s, not the head's (%d records, root %s)", h.Node, h.Size, h.Root, t.Head.Size, t.Head.Root)
+			return
+		}
+	}
 	if o.Trust == nil {
 		rep.ProofNote = "the tree head's signature was not checked: give the nodes' public keys (--trust)"
 		return
 	}
-	if err := t.Head.verify(o.Trust, o.Policy); err != nil {
-		bad(0, "the signed tree head of node %s does not verify: %v", t.Head.Node, err)
+	// Every head must verify; the signers are counted once per key.
+	keys := map[string]bool{}
+	for _, h := range append([]TreeHead{t.Head}, t.Cosigned...) {
+		if err := h.verify(o.Trust, o.Policy); err != nil {
+			bad(0, "the tree head signed by node %s does not verify: %v", h.Node, err)
+			return
+		}
+		if !keys[h.Key] {
+			keys[h.Key] = true
+			rep.TreeSigners = append(rep.TreeSigners, h.Node)
+		}
+	}
+	if len(rep.TreeSigners) < o.Signers {
+		bad(0, "the tree head is signed by %d trusted node(s) (%s), fewer than the %d asked for", len(rep.TreeSigners), strings.Join(rep.TreeSigners, ", "), o.Signers)
 		return
 	}
 	rep.Key = t.Head.Key

@@ -168,3 +168,55 @@ func TestTreeRefusesTampering(t *testing.T) {
 		t.Fatalf("no keys: %+v", rep)
 	}
 }
+
+// TestTreeCosigned: other nodes cosign the exporter's head from their
+// own replicas; verify counts the trusted signers, refuses too few when
+// asked for more, a cosigned head of another tree and one signed by an
+// untrusted key; a node does not cosign a tree it does not hold.
+func TestTreeCosigned(t *testing.T) {
+	k1, k2, k3 := treeKey(t), treeKey(t), treeKey(t)
+	trust := sign.NewTrustSet(k1.Public(), k2.Public(), k3.Public())
+	recs := chainOf(6)
+	ev := treeAnchored(t, 6, k1)
+	h := ev.Tree.Head
+	replica := append(chainOf(6), chainOf(8)[6:]...) // n2 applied two more
+	c2, err := Cosign(replica, h.Size, h.Root, "n2", 50, time.Now(), k2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Cosign(recs[:5], h.Size, h.Root, "n3", 40, time.Now(), k3); err == nil || !strings.Contains(err.Error(), "has applied 5 records of the chain, not 6") {
+		t.Fatalf("a lagging node cosigned: %v", err)
+	}
+	other := chainOf(6)
+	other[5].Subject = "mallory"
+	other[5].Hash = other[5].ComputeHash()
+	if _, err := Cosign(other, h.Size, h.Root, "n3", 40, time.Now(), k3); err == nil || !strings.Contains(err.Error(), "has root") {
+		t.Fatalf("a node cosigned a tree it does not hold: %v", err)
+	}
+	ev.Tree.Cosigned = []TreeHead{*c2}
+	if rep := Check(ev, VerifyOptions{Trust: trust, Signers: 2}); rep.Problem != nil || strings.Join(rep.TreeSigners, ",") != "n1,n2" {
+		t.Fatalf("two signers: %+v", rep)
+	}
+	if rep := Check(ev, VerifyOptions{Trust: trust, Signers: 3}); rep.Problem == nil || !strings.Contains(rep.Problem.Reason, "signed by 2 trusted node(s) (n1, n2), fewer than the 3 asked for") {
+		t.Fatalf("three signers asked for: %+v", rep.Problem)
+	}
+	// The same key twice counts once.
+	ev.Tree.Cosigned = []TreeHead{*c2, *c2}
+	if rep := Check(ev, VerifyOptions{Trust: trust, Signers: 3}); rep.Problem == nil || len(rep.TreeSigners) != 2 {
+		t.Fatalf("one key twice: %+v", rep)
+	}
+	bad := *c2
+	bad.Root = TreeRoot(other)
+	ev.Tree.Cosigned = []TreeHead{bad}
+	if rep := Check(ev, VerifyOptions{}); rep.Problem == nil || !strings.Contains(rep.Problem.Reason, "node n2 cosigned the tree of 6 records, root") {
+		t.Fatalf("a cosigned head of another tree: %+v", rep.Problem)
+	}
+	stranger, err := Cosign(recs, h.Size, h.Root, "n4", 50, time.Now(), treeKey(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev.Tree.Cosigned = []TreeHead{*c2, *stranger}
+	if rep := Check(ev, VerifyOptions{Trust: trust}); rep.Problem == nil || !strings.Contains(rep.Problem.Reason, "signed by node n4 does not verify") {
+		t.Fatalf("an untrusted cosigner: %+v", rep.Problem)
+	}
+}

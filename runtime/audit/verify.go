@@ -32,6 +32,9 @@ type Report struct {
 	TreeSize uint64 `json:"tree_size,omitempty"`
 	TreeNode string `json:"tree_node,omitempty"`
 	TreeRoot Digest `json:"tree_root,omitzero"`
+	// TreeSigners are the nodes whose signatures of the tree head
+	// verified with a trusted key, one per key.
+	TreeSigners []string `json:"tree_signers,omitempty"`
 	// ProofNote says why no anchor was proved, when none was.
 	ProofNote string `json:"proof_note,omitempty"`
 	// Problem is the first thing wrong, nil when everything verified.
@@ -48,6 +51,9 @@ type VerifyOptions struct {
 	// Anchored refuses a report that has neither anchors nor a signed
 	// tree head: an auditor who gave keys expects one of them signed.
 	Anchored bool
+	// Signers is how many trusted keys must have signed a cluster's tree
+	// head (its exporter's and the nodes' that cosigned it).
+	Signers int
 }
 
 // Verify checks the audit log of data: the chain of every record, every

@@ -29,6 +29,7 @@ import (
 
 	_ "github.com/knhk/knhk/api/knhk/v1" // the service's descriptors, for the calls' target ids
 	"github.com/knhk/knhk/runtime/audit"
+	"github.com/knhk/knhk/runtime/sign"
 	"github.com/knhk/knhk/server"
 	"github.com/knhk/knhk/server/auth"
 )
@@ -110,6 +111,10 @@ func (a *auditFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		a.h.serveClusterAppend(w, r, a.cluster) // the record is the audit
 		return
 	}
+	if a.cluster != nil && r.URL.Path == ClusterTreeHeadPath && a.h.fromNode(r) {
+		a.h.serveCosign(w, r, a.cluster) // auditcosign.go: a node's call, writes nothing
+		return
+	}
 	if a.next == nil && !audited(r.URL.Path) {
 		a.h.ServeHTTP(w, r)
 		return
@@ -149,6 +154,8 @@ func (a *auditFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		a.next.ServeHTTP(sw, r)
 	} else if r.URL.Path == ClusterAuditPath && a.cluster != nil {
 		a.h.serveClusterAppend(sw, r, a.cluster) // refused: no nodes' token, audited as such
+	} else if r.URL.Path == ClusterTreeHeadPath && a.cluster != nil {
+		a.h.serveCosign(sw, r, a.cluster) // likewise
 	} else if r.URL.Path == AuditExportPath && a.cluster != nil && r.URL.Query().Get("scope") != NodeLocalScope {
 		a.h.serveExport(sw, r, a.cluster)
 	} else if r.URL.Path == AuditExportPath {
@@ -232,6 +239,13 @@ func (h *Host) serveExport(w http.ResponseWriter, r *http.Request, c ClusterAudi
 			server.WriteError(w, r, connect.CodeInternal, fmt.Sprintf("anchoring the cluster's audit chain: %v", err))
 			return
 		}
+		// The other nodes cosign it from their replicas (auditcosign.go).
+		heads, keys, err := c.Cosign(r.Context(), ev.Tree.Head)
+		if err != nil {
+			h.opts.Logf("audit: %v", err)
+		}
+		ev.Tree.Cosigned = heads
+		ev.Found = audit.Check(ev, audit.VerifyOptions{Trust: sign.NewTrustSet(append(keys, k.Public())...)})
 	} else {
 		// Collect reads the file: an admitted call's record is in it
 		// once its Append returned, a refusal's may still be on its way

@@ -79,6 +79,11 @@ type ClusterAudit interface {
 	// TreeKey is the node's own key, which signs the head of the
 	// chain's Merkle tree in an export (runtime/audit's treehead.go).
 	TreeKey() (*sign.PrivateKey, error)
+	// Cosign asks the cluster's other nodes to sign head's tree from
+	// their replicas (ClusterTreeHeadPath) and returns the heads that
+	// came back, checked, with the keys they verify with.
+	// The error names the nodes that did not.
+	Cosign(ctx context.Context, head audit.TreeHead) ([]audit.TreeHead, []*sign.PublicKey, error)
 }
 
 // AuditRide says where a call's record went (runtime/cluster's

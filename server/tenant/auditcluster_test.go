@@ -1,7 +1,9 @@
 package tenant
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -83,6 +85,10 @@ func (c *fakeChain) Ride(ctx context.Context, _ func() audit.Record, _ func(cont
 var fakeTreeKey = sync.OnceValues(func() (*sign.PrivateKey, error) { return sign.Generate(sign.MLDSA65Ed25519) })
 
 func (c *fakeChain) TreeKey() (*sign.PrivateKey, error) { return fakeTreeKey() }
+
+func (c *fakeChain) Cosign(context.Context, audit.TreeHead) ([]audit.TreeHead, []*sign.PublicKey, error) {
+	return nil, nil, nil
+}
 
 func (c *fakeChain) Chain() ([]audit.Record, uint64) {
 	c.mu.Lock()
@@ -300,5 +306,53 @@ func TestAuditedRouteRefusedCheap(t *testing.T) {
 		if len(local) > 1 || time.Now().After(deadline) {
 			t.Fatalf("the node's log: %+v", local)
 		}
+	}
+}
+
+// TestClusterCosign: a node cosigns the head of a tree its replica
+// holds, for the nodes' token only, and refuses another tree or one
+// longer than its chain.
+func TestClusterCosign(t *testing.T) {
+	f := newFixtureWith(t, nil, func(o *Options) { o.NodeToken = "static-token" })
+	log, err := audit.Open(f.data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fc := &fakeChain{reqs: map[string]bool{}, failed: true}
+	ts := httptest.NewServer(f.host.AuditedCluster(log, fc))
+	t.Cleanup(func() { ts.Close(); log.Close() })
+	for _, a := range []string{"a", "b", "c"} {
+		fc.Propose(context.Background(), a, audit.Record{Action: a, Result: audit.ResultOK, Time: "2026-01-01T00:00:00Z"})
+	}
+	recs, _ := fc.Chain()
+	cosign := func(token string, size uint64, root audit.Digest) (int, []byte) {
+		b, _ := json.Marshal(ClusterCosignRequest{Size: size, Root: root})
+		req, _ := http.NewRequest("POST", ts.URL+ClusterTreeHeadPath, bytes.NewReader(b))
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, body
+	}
+	want := audit.TreeHead{Size: 2, Root: audit.TreeRoot(recs[:2])}
+	code, body := cosign("static-token", 2, want.Root)
+	h, k, err := CheckCosigned(body, want)
+	if code != http.StatusOK || err != nil || h.Node != "n9" || k.ID() != h.Key {
+		t.Fatalf("cosign: %d %v %s", code, err, body)
+	}
+	if _, _, err := CheckCosigned(body, audit.TreeHead{Size: 3, Root: audit.TreeRoot(recs)}); err == nil {
+		t.Fatal("a head of another tree was taken")
+	}
+	if code, body := cosign("static-token", 2, audit.TreeRoot(recs[1:])); code == http.StatusOK || !strings.Contains(string(body), "has root") {
+		t.Fatalf("another tree: %d %s", code, body)
+	}
+	if code, body := cosign("static-token", 4, want.Root); code == http.StatusOK || !strings.Contains(string(body), "has applied 3 records of the chain, not 4") {
+		t.Fatalf("a longer tree: %d %s", code, body)
+	}
+	if code, _ := cosign("not-the-token", 2, want.Root); code != http.StatusUnauthorized {
+		t.Fatalf("without the nodes' token: %d", code)
 	}
 }
