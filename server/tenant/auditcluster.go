@@ -26,6 +26,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -258,19 +259,13 @@ type ClusterAuditAppend struct {
 // serveClusterAppend answers a node's ClusterAuditPath call: the leader
 // proposes the record.
 func (h *Host) serveClusterAppend(w http.ResponseWriter, r *http.Request, c ClusterAudit) {
-	if !h.fromNode(r) {
-		server.WriteError(w, r, connect.CodeUnauthenticated, "adding to the cluster's audit chain needs the nodes' token")
-		return
-	}
-	if r.Method != http.MethodPost {
-		server.WriteError(w, r, connect.CodeInvalidArgument, "adding to the cluster's audit chain is a POST")
-		return
-	}
 	var q ClusterAuditAppend
-	dec := json.NewDecoder(io.LimitReader(r.Body, 1<<20))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&q); err != nil || q.Req == "" {
-		server.WriteError(w, r, connect.CodeInvalidArgument, fmt.Sprintf("not an audit record for the cluster's chain: %v", err))
+	if !h.nodePost(w, r, "adding to the cluster's audit chain", "an audit record for the cluster's chain", 1<<20, &q, func() error {
+		if q.Req == "" {
+			return errors.New("no request id (req)")
+		}
+		return nil
+	}) {
 		return
 	}
 	if err := c.Propose(r.Context(), q.Req, q.Record); err != nil {
@@ -278,6 +273,32 @@ func (h *Host) serveClusterAppend(w http.ResponseWriter, r *http.Request, c Clus
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// nodePost reads the JSON body of a node's call of what into q (at most
+// limit bytes, no unknown field, check() nil), answering a call without
+// the nodes' token, not a POST or with another body itself; it reports
+// whether the call goes on.
+func (h *Host) nodePost(w http.ResponseWriter, r *http.Request, what, body string, limit int64, q any, check func() error) bool {
+	if !h.fromNode(r) {
+		server.WriteError(w, r, connect.CodeUnauthenticated, what+" needs the nodes' token")
+		return false
+	}
+	if r.Method != http.MethodPost {
+		server.WriteError(w, r, connect.CodeInvalidArgument, what+" is a POST")
+		return false
+	}
+	dec := json.NewDecoder(io.LimitReader(r.Body, limit))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(q)
+	if err == nil {
+		err = check()
+	}
+	if err != nil {
+		server.WriteError(w, r, connect.CodeInvalidArgument, fmt.Sprintf("not %s: %v", body, err))
+		return false
+	}
+	return true
 }
 
 // adminTargets returns the ids a cluster tenant administration call

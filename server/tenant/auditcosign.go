@@ -10,7 +10,6 @@ package tenant
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"time"
 
@@ -44,19 +43,8 @@ type ClusterCosigned struct {
 
 // serveCosign answers a node's ClusterTreeHeadPath call.
 func (h *Host) serveCosign(w http.ResponseWriter, r *http.Request, c ClusterAudit) {
-	if !h.fromNode(r) {
-		server.WriteError(w, r, connect.CodeUnauthenticated, "cosigning the cluster's audit tree needs the nodes' token")
-		return
-	}
-	if r.Method != http.MethodPost {
-		server.WriteError(w, r, connect.CodeInvalidArgument, "cosigning the cluster's audit tree is a POST")
-		return
-	}
 	var q ClusterCosignRequest
-	dec := json.NewDecoder(io.LimitReader(r.Body, 1<<10))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&q); err != nil {
-		server.WriteError(w, r, connect.CodeInvalidArgument, fmt.Sprintf("not a tree head to cosign: %v", err))
+	if !h.nodePost(w, r, "cosigning the cluster's audit tree", "a tree head to cosign", 1<<10, &q, func() error { return nil }) {
 		return
 	}
 	k, err := c.TreeKey()
