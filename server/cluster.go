@@ -51,6 +51,7 @@ func NewClusterAPI(n *cluster.Node, prog *ir.Program) *ClusterAPI {
 	a.mux.HandleFunc("POST /cluster/v1/cases", a.leaderOnly(a.start))
 	a.mux.HandleFunc("POST /cluster/v1/cases/{id}/signal", a.leaderOnly(a.signal))
 	a.mux.HandleFunc("POST /cluster/v1/cases/{id}/cancel", a.leaderOnly(a.cancel))
+	a.mux.HandleFunc("POST "+ClusterErasePath, a.leaderOnly(a.erase)) // clustererase.go
 	a.mux.HandleFunc("GET /cluster/v1/cases/{id}", a.get)
 	a.mux.HandleFunc("GET /cluster/v1/cases/{id}/history", a.historyJSON)
 	a.mux.HandleFunc("GET /cluster/v1/cases", a.list)
@@ -100,6 +101,8 @@ func fail(w http.ResponseWriter, err error) {
 		code = http.StatusNotFound
 	case errors.Is(err, cluster.ErrCaseExists), errors.Is(err, cluster.ErrIDInUse), errors.Is(err, cluster.ErrProgram):
 		code = http.StatusConflict
+	case errors.Is(err, cluster.ErrNotErasable):
+		code = http.StatusPreconditionFailed
 	case errors.Is(err, cluster.ErrNotAdmitted):
 		// A licence limit or a tenant's cap: the request is sound,
 		// the caller's entitlement does not allow it now.

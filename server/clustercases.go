@@ -5,6 +5,7 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -123,6 +124,12 @@ func (a *ClusterAPI) signal(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *ClusterAPI) cancel(w http.ResponseWriter, r *http.Request) {
+	caseCall(w, r, "cancelled", a.n.Cancel)
+}
+
+// caseCall answers a POST to case {id} whose body may carry a request
+// id: do(ctx, request id, case id), then {"<done>": id}.
+func caseCall(w http.ResponseWriter, r *http.Request, done string, do func(context.Context, string, string) error) {
 	id := r.PathValue("id")
 	var req struct {
 		RequestID string `json:"request_id,omitempty"`
@@ -131,11 +138,11 @@ func (a *ClusterAPI) cancel(w http.ResponseWriter, r *http.Request) {
 		fail(w, err)
 		return
 	}
-	if err := a.n.Cancel(r.Context(), req.RequestID, id); err != nil {
+	if err := do(r.Context(), req.RequestID, id); err != nil {
 		fail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"cancelled": id})
+	writeJSON(w, http.StatusOK, map[string]string{done: id})
 }
 
 // get reads a case: linearizable on the leader (forwarded there by a

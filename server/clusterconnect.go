@@ -278,6 +278,8 @@ func (r *clusterRPC) ListCases(ctx context.Context, req *connect.Request[knhkv1.
 		if err := r.a.n.VerifyLeader(); err != nil {
 			return nil, connectErr(err)
 		}
+	} else if err := r.a.n.StaleReady(ctx); err != nil {
+		return nil, connectErr(err)
 	}
 	fsm := r.a.n.FSM()
 	out := &knhkv1.ListCasesResponse{}

@@ -32,6 +32,7 @@ import (
 	"connectrpc.com/connect"
 
 	"github.com/knhk/knhk/runtime/audit"
+	"github.com/knhk/knhk/runtime/cluster"
 	"github.com/knhk/knhk/server/auth"
 )
 
@@ -42,8 +43,32 @@ const raftKeyID = "knhk:raft"
 // raftKeyAAD binds a sealed entry to its use.
 var raftKeyAAD = []byte("knhk raft at rest")
 
-// groupSealer is a cluster.Sealer with a group's AES-256-GCM key.
-type groupSealer struct{ aead cipher.AEAD }
+// groupSealer is a cluster.CaseSealer with a group's AES-256-GCM key,
+// and a key of each case's own (caseKeyPrefix and the case id among the
+// group's Keys) that knhk case erase --server destroys on every node.
+type groupSealer struct {
+	aead cipher.AEAD
+	keys *audit.Keys
+}
+
+// caseKeyPrefix and a case id name the case's key among a group's Keys.
+const caseKeyPrefix = "knhk:raft-case:"
+
+func (g *groupSealer) SealCase(id string, p []byte) ([]byte, error) {
+	b, err := g.keys.SealBytes(caseKeyPrefix+id, p)
+	if errors.Is(err, audit.ErrErased) {
+		return nil, fmt.Errorf("%w: %v", cluster.ErrCaseForgotten, err)
+	}
+	return b, err
+}
+
+func (g *groupSealer) OpenCase(id string, c []byte) ([]byte, error) {
+	return g.keys.OpenBytes(caseKeyPrefix+id, c)
+}
+
+func (g *groupSealer) Holds(id string) bool { return g.keys.Holds(caseKeyPrefix + id) }
+
+func (g *groupSealer) Forget(id string) error { return g.keys.EraseCase(caseKeyPrefix + id) }
 
 // openGroupSealer returns the sealer of the group in dir, making its key
 // on first use.
@@ -64,7 +89,7 @@ func openGroupSealer(dir string) (*groupSealer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &groupSealer{aead: a}, nil
+	return &groupSealer{aead: a, keys: k}, nil
 }
 
 func (g *groupSealer) Seal(p []byte) ([]byte, error) {

@@ -33,7 +33,7 @@ import (
 
 var caseCmd = &command{
 	name:      "case",
-	usageLine: "knhk case encrypt [--data DIR] [--tenant T] | erase [--data DIR] [--tenant T] CASE | erase --server URL CASE | erase --server URL --tenant T --all",
+	usageLine: "knhk case encrypt [--data DIR] [--tenant T] | erase [--data DIR] [--tenant T] CASE | erase --server URL [--tenant T] CASE | erase --server URL --tenant T --all",
 	short:     "encrypt a data directory's cases and erase (crypto-shred) them",
 	long: `Case encrypt turns crypto-shredding on for the new cases of the data
 directory --data (default ./.knhk), or of its tenant --tenant T: knhk
@@ -50,8 +50,12 @@ result, and the receipts and the audit log still verify. A running case
 is refused (cancel it first), and so is a case written without
 encryption. Locally (--data, --tenant) the server must be stopped;
 through a server (--server URL, KNHK_TOKEN an admin's token) the case is
-the token's tenant's, and --tenant T --all erases the whole tenant T
-(knhk tenant erase T does it locally). Every erasure is audited.
+the token's tenant's (--tenant T names it: another tenant's needs the
+operator's token), and --tenant T --all erases the whole tenant T
+(knhk tenant erase T does it locally). On a raft cluster (knhk serve
+--node --tenants) a case of a tenant created with --encrypt is erased
+on every node: each drops it and destroys its own key of it, a node
+that was down when it comes back. Every erasure is audited.
 `,
 	setup: func(fs *flag.FlagSet) func(*env, []string) int {
 		data := fs.String("data", ".knhk", "the data `DIR`")
@@ -80,10 +84,11 @@ the token's tenant's, and --tenant T --all erases the whole tenant T
 					return usageError(e, "erase wants exactly one CASE, got %d", len(rest))
 				}
 				if *srv != "" {
+					q := url.Values{"case": {rest[0]}}
 					if *tid != "" {
-						return usageError(e, "through a server the case is the token's tenant's: --tenant goes with --all only")
+						q.Set("tenant", *tid) // the token's own, or any with the operator's
 					}
-					return eraseRemote(e, *srv, url.Values{"case": {rest[0]}})
+					return eraseRemote(e, *srv, q)
 				}
 				return eraseLocal(e, tenantDir(*data, *tid), rest[0])
 			}

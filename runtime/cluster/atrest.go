@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 
 	"github.com/hashicorp/raft"
 )
@@ -61,11 +62,19 @@ func open(s Sealer, b []byte) ([]byte, error) {
 type sealedLogs struct {
 	raft.LogStore
 	s Sealer
+	// cs is s when it seals per case (atrestcase.go): an event's entry
+	// is then sealed with its case's key too, unless the case is gone
+	// (erased here). mu is held for reading while entries are sealed
+	// and stored, for writing while a case is marked gone.
+	cs   CaseSealer
+	mu   sync.RWMutex
+	gone map[string]bool
 }
 
 // sealLogs wraps logs; it keeps raft-wal's monotonic promise.
 func sealLogs(logs raft.LogStore, s Sealer) raft.LogStore {
 	sl := &sealedLogs{LogStore: logs, s: s}
+	sl.cs, _ = s.(CaseSealer)
 	if m, ok := logs.(raft.MonotonicLogStore); ok && m.IsMonotonic() {
 		return &monotonicSealedLogs{sl}
 	}
@@ -79,13 +88,20 @@ func (monotonicSealedLogs) IsMonotonic() bool { return true }
 func (l *sealedLogs) sealed(in *raft.Log) (*raft.Log, error) {
 	out := *in
 	var err error
-	if out.Data, err = seal(l.s, in.Data); err != nil {
+	if id := entryCase(in); l.cs != nil && id != "" && !l.gone[id] {
+		out.Data, err = l.sealCase(id, in.Data)
+	} else {
+		out.Data, err = seal(l.s, in.Data)
+	}
+	if err != nil {
 		return nil, err
 	}
 	return &out, nil
 }
 
 func (l *sealedLogs) StoreLog(in *raft.Log) error {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
 	out, err := l.sealed(in)
 	if err != nil {
 		return err
@@ -94,6 +110,8 @@ func (l *sealedLogs) StoreLog(in *raft.Log) error {
 }
 
 func (l *sealedLogs) StoreLogs(in []*raft.Log) error {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
 	out := make([]*raft.Log, len(in))
 	for i, e := range in {
 		var err error
@@ -108,7 +126,10 @@ func (l *sealedLogs) GetLog(index uint64, out *raft.Log) error {
 	if err := l.LogStore.GetLog(index, out); err != nil {
 		return err
 	}
-	pt, err := open(l.s, out.Data)
+	pt, isCase, err := l.openCase(out.Data)
+	if !isCase {
+		pt, err = open(l.s, out.Data)
+	}
 	if err != nil {
 		return fmt.Errorf("raft log entry %d: %w", index, err)
 	}
@@ -143,6 +164,9 @@ func (st *sealedSnaps) Open(id string) (*raft.SnapshotMeta, io.ReadCloser, error
 		return nil, nil, err
 	}
 	pt, err := open(st.s, b)
+	if cs, ok := st.s.(CaseSealer); ok && err == nil {
+		pt, err = openSnapshotCases(cs, pt)
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("snapshot %s: %w", id, err)
 	}
@@ -177,7 +201,14 @@ func (k *sealedSink) Close() error {
 		return nil
 	}
 	k.closed = true
-	b, err := seal(k.s, k.buf.Bytes())
+	b := k.buf.Bytes()
+	var err error
+	if cs, ok := k.s.(CaseSealer); ok {
+		b, err = sealSnapshotCases(cs, b)
+	}
+	if err == nil {
+		b, err = seal(k.s, b)
+	}
 	if err != nil {
 		k.SnapshotSink.Cancel()
 		return err

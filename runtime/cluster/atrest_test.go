@@ -1,15 +1,12 @@
 package cluster
 
 import (
-	"bytes"
 	"context"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -81,19 +78,7 @@ func TestAtRestSealed(t *testing.T) {
 		t.Fatal(err)
 	}
 	n.Close()
-	clear := func() string {
-		var hit string
-		filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
-			if err == nil && !fi.IsDir() {
-				if b, _ := os.ReadFile(p); bytes.Contains(b, []byte(secret)) {
-					hit = p
-				}
-			}
-			return nil
-		})
-		return hit
-	}
-	if p := clear(); p != "" {
+	if p := onDisk(dir, secret); p != "" {
 		t.Fatalf("%s holds the case's input in clear", p)
 	}
 	// Restarted, the node reads its sealed snapshot and log.

@@ -31,10 +31,13 @@ const (
 	// OpMeter carries only Accel: accelerator time no other command
 	// took (meter.go).
 	OpMeter
+	// OpErase erases case Case: every replica drops it and keeps a
+	// tombstone; a node that seals per case shreds it (erase.go).
+	OpErase
 	numOps
 )
 
-var opNames = [...]string{"invalid", "event", "member", "deploy", "tenant", "audit", "meter"}
+var opNames = [...]string{"invalid", "event", "member", "deploy", "tenant", "audit", "meter", "erase"}
 
 func (o Op) String() string {
 	if o < numOps {
@@ -166,6 +169,10 @@ func DecodeCommand(b []byte) (*Command, error) {
 	case OpMeter:
 		if len(c.Accel) == 0 {
 			return nil, fmt.Errorf("%w: meter command without accelerator time", ErrBadCommand)
+		}
+	case OpErase:
+		if c.Case == "" {
+			return nil, fmt.Errorf("%w: erase command without a case", ErrBadCommand)
 		}
 	default:
 		return nil, fmt.Errorf("%w: unknown op %s", ErrBadCommand, c.Op)

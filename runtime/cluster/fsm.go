@@ -102,6 +102,8 @@ type FSM struct {
 	aud auditChain
 	// acc is the accelerator time the log carried (meter.go).
 	acc accelLog
+	// ers are the erased cases' tombstones (erase.go).
+	ers erasures
 }
 
 // NewFSM returns an empty FSM for the program of m, whose hash is prog.
@@ -186,7 +188,12 @@ func (f *FSM) apply(c *Command, index uint64) error {
 	case OpMeter:
 		f.acc.add(c.Accel, index)
 		return nil
+	case OpErase:
+		return f.applyErase(c.Case, index)
 	case OpEvent:
+		if err := f.erasedErr(c.Case); err != nil {
+			return err
+		}
 		r := f.cases[c.Case]
 		var n uint64
 		if r != nil {

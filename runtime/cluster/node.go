@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -140,6 +141,13 @@ type Node struct {
 	stop    chan struct{}
 	loops   sync.WaitGroup
 	meter   nodeMeter // proposing accelerator time (meter.go)
+	// shred destroys the keys of erased cases (atrestcase.go); nil
+	// unless AtRest seals per case.
+	shred *shredder
+	// caughtUp is set once the node has applied catchUpTo, what its
+	// leader had applied when first asked (stalegate.go).
+	caughtUp  atomic.Bool
+	catchUpTo atomic.Uint64
 }
 
 // ErrNotLeader is returned by calls that only the leader answers; the
@@ -232,6 +240,7 @@ func NewNode(cfg Config) (*Node, error) {
 	if err := checkSnapshots(snaps, hash); err != nil {
 		return nil, err
 	}
+	n.shred = newShredder(n, logs, snaps)
 	trans := cfg.Transport
 	if trans == nil {
 		if cfg.Raft == "" {
@@ -278,6 +287,10 @@ func NewNode(cfg Config) (*Node, error) {
 	ok = true
 	n.loops.Add(1)
 	go n.watch()
+	if n.shred != nil {
+		n.loops.Add(1)
+		go n.shred.loop()
+	}
 	return n, nil
 }
 

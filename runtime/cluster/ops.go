@@ -272,6 +272,9 @@ func (n *Node) Get(ctx context.Context, id string, c Consistency) (*View, error)
 			return nil, n.raftErr(err)
 		}
 	} else if n.r.State() != raft.Leader {
+		if err := n.StaleReady(ctx); err != nil {
+			return nil, err
+		}
 		if lc := n.r.LastContact(); !lc.IsZero() {
 			v.Staleness = time.Since(lc)
 		}
@@ -281,6 +284,9 @@ func (n *Node) Get(ctx context.Context, id string, c Consistency) (*View, error)
 	}
 	st, events, ok := n.fsm.Case(id)
 	if !ok {
+		if err := n.fsm.Erased(id); err != nil {
+			return nil, err
+		}
 		return nil, fmt.Errorf("%w %s", engine.ErrUnknownCase, id)
 	}
 	v.State, v.Events, v.Started = st, events, n.fsm.Started(id)

@@ -44,6 +44,9 @@ type wireSnapshot struct {
 	// Accel is the accelerator time the log carried (meter.go), absent
 	// when none.
 	Accel []accelEntry `json:"accel,omitempty"`
+	// Erased are the erased cases' tombstones (erase.go): case -> the
+	// index of its erasure; absent when none.
+	Erased map[string]uint64 `json:"erased,omitempty"`
 }
 
 type wireDeploy struct {
@@ -94,6 +97,7 @@ func (f *FSM) Snapshot() (raft.FSMSnapshot, error) {
 	w.Nonces = f.nonces.wire()
 	w.Audit = f.aud.wire()
 	w.Accel = f.acc.wire()
+	w.Erased = f.ers.wire()
 	b, err := json.Marshal(&w)
 	if err != nil {
 		return nil, err
@@ -206,6 +210,7 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 	f.nonces = w.Nonces.restore()
 	f.aud = aud
 	f.acc = acc
+	f.ers.restore(w.Erased)
 	f.cases, f.reqs, f.order, f.members, f.keys, f.applied, f.broken = cases, reqs, order, members, keys, w.Applied, nil
 	f.progs, f.deploys = progs, deploys
 	f.restores++

@@ -20,10 +20,14 @@ import (
 // everyFieldCommands are commands of program h (and v2, deployed by
 // them) whose application sets every field of a snapshot: a case with
 // a request id, a business key, a nonce and accelerator time, a member,
-// a deploy and a case of it, a tenancy change, an audit record and a
-// meter command.
+// a deploy and a case of it, a tenancy change, an audit record, a
+// meter command and a case cancelled and erased.
 func everyFieldCommands(tb testing.TB, h string) []*Command {
 	start, err := engine.EncodeEvent(&engine.Event{Kind: engine.EvStart, Time: 1, Trans: 0, Values: eval.Values("c")})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cancel, err := engine.EncodeEvent(&engine.Event{Kind: engine.EvCancel, Time: 2})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -46,6 +50,9 @@ func everyFieldCommands(tb testing.TB, h string) []*Command {
 		{Op: OpAudit, ReqID: "au", Program: h, Audit: &AuditRecord{Tenant: "acme", Subject: "alice", Action: "StartCase", Result: audit.ResultOK,
 			Time: at.UTC().Format(time.RFC3339Nano), Targets: []string{"case_id=c"}}},
 		{Op: OpMeter, Program: h, Accel: []AccelUse{{Month: "2026-12", NS: 5, Calls: 2}, {Month: "2027-01", NS: 1, Calls: 1}}},
+		{Op: OpEvent, Program: h, Case: "e", Event: start},
+		{Op: OpEvent, Program: h, Case: "e", Pos: 1, Event: cancel},
+		{Op: OpErase, ReqID: "er", Program: h, Case: "e"},
 	}
 }
 

@@ -10,7 +10,6 @@ package tenant
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 
@@ -35,9 +34,6 @@ type GroupEraser func(ctx context.Context, id string) error
 // SetGroupEraser gives h the eraser of its cluster tenants' data; without
 // one, erasing a tenant served by a raft group is refused.
 func (h *Host) SetGroupEraser(e GroupEraser) { h.eraser.Store(&e) }
-
-// errGroupCaseErase refuses one case's erasure on a cluster.
-var errGroupCaseErase = errors.New("erasing one case of a tenant served by a raft cluster is not supported yet; the tenant's whole data can be erased (knhk case erase --server URL --tenant T --all, a tenant created with --encrypt)")
 
 // eraseTargets are the ids an erasure names, for its audit record.
 func eraseTargets(r *http.Request) []string {
@@ -65,8 +61,8 @@ func (h *Host) serveErase(w http.ResponseWriter, r *http.Request) {
 	}
 	q := r.URL.Query()
 	caseID, tid := q.Get("case"), q.Get("tenant")
-	if (caseID == "") == (tid == "") {
-		server.WriteError(w, r, connect.CodeInvalidArgument, "an erasure names a case (case=ID) or a tenant (tenant=ID)")
+	if caseID == "" && tid == "" {
+		server.WriteError(w, r, connect.CodeInvalidArgument, "an erasure names a case (case=ID, and tenant=ID for another tenant's) or a tenant (tenant=ID)")
 		return
 	}
 	if tid == "" {
@@ -76,7 +72,7 @@ func (h *Host) serveErase(w http.ResponseWriter, r *http.Request) {
 		server.WriteError(w, r, connect.CodeNotFound, fmt.Sprintf("no tenant %s", tid))
 		return
 	}
-	if handled := h.eraseGroup(w, r, tid, caseID); handled {
+	if handled := h.eraseGroup(w, r, p, tid, caseID); handled {
 		return
 	}
 	svc, code, err := h.eraseService(tid)
@@ -132,7 +128,7 @@ func serviceCode(err error) connect.Code {
 
 // eraseGroup erases tenant tid when a raft group serves it, and reports
 // whether it answered the call.
-func (h *Host) eraseGroup(w http.ResponseWriter, r *http.Request, tid, caseID string) bool {
+func (h *Host) eraseGroup(w http.ResponseWriter, r *http.Request, p auth.Principal, tid, caseID string) bool {
 	if tid == auth.DefaultTenant {
 		return false
 	}
@@ -145,7 +141,7 @@ func (h *Host) eraseGroup(w http.ResponseWriter, r *http.Request, tid, caseID st
 		return false
 	}
 	if caseID != "" {
-		server.WriteError(w, r, connect.CodeUnimplemented, errGroupCaseErase.Error())
+		h.eraseGroupCase(w, r, t, p, caseID) // erasecluster.go
 		return true
 	}
 	e := h.eraser.Load()

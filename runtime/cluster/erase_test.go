@@ -1,0 +1,240 @@
+package cluster
+
+import (
+	"bytes"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/hashicorp/raft"
+)
+
+// caseKeys is a CaseSealer whose node sealing is the identity (so that
+// what the per-case sealing leaves in clear shows on disk) and whose
+// per-case keys are AES-256-GCM keys in memory.
+type caseKeys struct {
+	mu   sync.Mutex
+	keys map[string]cipher.AEAD
+	gone map[string]bool
+}
+
+func newCaseKeys() *caseKeys {
+	return &caseKeys{keys: map[string]cipher.AEAD{}, gone: map[string]bool{}}
+}
+
+func (k *caseKeys) Seal(p []byte) ([]byte, error) { return bytes.Clone(p), nil }
+func (k *caseKeys) Open(c []byte) ([]byte, error) { return bytes.Clone(c), nil }
+
+func (k *caseKeys) SealCase(id string, p []byte) ([]byte, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.gone[id] {
+		return nil, fmt.Errorf("%w: case %s", ErrCaseForgotten, id)
+	}
+	a := k.keys[id]
+	if a == nil {
+		key := make([]byte, 32)
+		rand.Read(key)
+		b, _ := aes.NewCipher(key)
+		a, _ = cipher.NewGCM(b)
+		k.keys[id] = a
+	}
+	nonce := make([]byte, a.NonceSize())
+	rand.Read(nonce)
+	return a.Seal(nonce, nonce, p, []byte(id)), nil
+}
+
+func (k *caseKeys) OpenCase(id string, c []byte) ([]byte, error) {
+	k.mu.Lock()
+	a := k.keys[id]
+	k.mu.Unlock()
+	if a == nil {
+		return nil, fmt.Errorf("no key of case %s", id)
+	}
+	n := a.NonceSize()
+	if len(c) < n {
+		return nil, errors.New("short")
+	}
+	return a.Open(nil, c[:n], c[n:], []byte(id))
+}
+
+func (k *caseKeys) Holds(id string) bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.keys[id] != nil
+}
+
+func (k *caseKeys) Forget(id string) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	delete(k.keys, id)
+	k.gone[id] = true
+	return nil
+}
+
+// stores opens every entry of n's log and its latest snapshot, as raft
+// would: it reports whether an entry holds s, and returns the FSM the
+// snapshot restores.
+func stores(t *testing.T, n *Node, s string) (bool, *FSM) {
+	t.Helper()
+	l := n.shred.logs
+	first, _ := l.FirstIndex()
+	last, _ := l.LastIndex()
+	found := false
+	for i := first; i <= last && first != 0; i++ {
+		var e raft.Log
+		if err := l.GetLog(i, &e); err != nil {
+			t.Fatalf("%s: raft cannot read its log entry %d: %v", n.cfg.ID, i, err)
+		}
+		found = found || bytes.Contains(e.Data, []byte(s))
+	}
+	metas, err := n.shred.snaps.List()
+	if err != nil || len(metas) == 0 {
+		t.Fatalf("%s: snapshots %v %v", n.cfg.ID, metas, err)
+	}
+	_, rc, err := n.shred.snaps.Open(metas[0].ID)
+	if err != nil {
+		t.Fatalf("%s: raft cannot open its latest snapshot: %v", n.cfg.ID, err)
+	}
+	f := NewFSM(n.fsm.m, n.fsm.prog)
+	if err := f.Restore(rc); err != nil {
+		t.Fatalf("%s: its latest snapshot does not restore: %v", n.cfg.ID, err)
+	}
+	return found, f
+}
+
+// onDisk reports the first file under dir that holds s.
+func onDisk(dir, s string) string {
+	var hit string
+	filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
+		if err == nil && !fi.IsDir() {
+			if b, _ := os.ReadFile(p); bytes.Contains(b, []byte(s)) {
+				hit = p
+			}
+		}
+		return nil
+	})
+	return hit
+}
+
+// TestCaseErase erases one case on three nodes with per-case keys, one
+// of them down during the erasure: every node drops the case, destroys
+// its key of it, and still opens every log entry and its latest
+// snapshot (raft never reads what the key sealed); nothing of the case
+// is in clear on any node's disk; the other case is intact; a running
+// case, a case on a follower and a case written without per-case keys
+// are refused; a start of the erased case's id is refused.
+func TestCaseErase(t *testing.T) {
+	const gone, kept = "erase-me-17", "keep-me-18"
+	c := newTestCluster(t, compile(t, testSource))
+	dirs, keys := map[string]string{}, map[string]*caseKeys{}
+	add := func(id string) *Node {
+		if dirs[id] == "" {
+			dirs[id], keys[id] = t.TempDir(), newCaseKeys()
+		}
+		return c.add(id, nil, func(cfg *Config) {
+			cfg.Dir, cfg.AtRest = dirs[id], keys[id]
+			cfg.Timing.SnapshotThreshold = 1 << 20 // snapshots only when asked
+		})
+	}
+	l := add("n1")
+	waitFor(t, "n1 to lead", l.IsLeader)
+	for _, id := range []string{"n2", "n3"} {
+		n := add(id)
+		if err := l.Join(ctx(t), Member{ID: id, Raft: id, API: "api-" + id}, n.ProgramHash()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, "3 voters", func() bool { return len(c.voters()) == 3 })
+	for id, in := range map[string]string{"a": gone, "b": kept} {
+		if err := l.Start(ctx(t), "", id, "W", []any{in}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, "a and b to end on every node", func() bool {
+		for _, id := range []string{"n1", "n2", "n3"} {
+			for _, cs := range []string{"a", "b"} {
+				if st, _, ok := c.node(id).FSM().Case(cs); !ok || !st.Done() {
+					return false
+				}
+			}
+		}
+		return true
+	})
+	if err := l.Start(ctx(t), "", "r", "W", []any{"r"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.EraseCase(ctx(t), "", "r"); !errors.Is(err, ErrNotErasable) {
+		t.Fatalf("erasing a running case: %v", err)
+	}
+	if err := c.node("n2").EraseCase(ctx(t), "", "a"); !errors.Is(err, ErrNotLeader) {
+		t.Fatalf("erasing through a follower's node: %v", err)
+	}
+	c.kill("n3")
+	if err := l.EraseCase(ctx(t), "e1", "a"); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.EraseCase(ctx(t), "e1", "a"); err != nil {
+		t.Fatalf("the erasure retried: %v", err)
+	}
+	n3 := add("n3")
+	check := func(n *Node) {
+		t.Helper()
+		id := n.cfg.ID
+		waitFor(t, "a erased on "+id, func() bool { return n.FSM().Erased("a") != nil && !keys[id].Holds("a") })
+		if _, _, ok := n.FSM().Case("a"); ok {
+			t.Fatalf("%s holds a", id)
+		}
+		waitFor(t, id+" to answer a read of a as erased", func() bool {
+			v, err := n.Get(ctx(t), "a", Stale)
+			if err == nil {
+				t.Fatalf("%s reads a: %+v", id, v)
+			}
+			return errors.Is(err, ErrErased)
+		})
+		if st, _, ok := n.FSM().Case("b"); !ok || !st.Done() || !keys[id].Holds("b") {
+			t.Fatalf("b on %s: %v %v", id, ok, keys[id].Holds("b"))
+		}
+		inLog, snap := stores(t, n, gone)
+		if inLog {
+			t.Fatalf("%s's log holds a's input", id)
+		}
+		if _, _, ok := snap.Case("a"); ok || snap.Erased("a") == nil {
+			t.Fatalf("%s's latest snapshot holds a", id)
+		}
+		if _, _, ok := snap.Case("b"); !ok {
+			t.Fatalf("%s's latest snapshot lost b", id)
+		}
+		if p := onDisk(dirs[id], gone); p != "" {
+			t.Fatalf("%s holds a's input in clear", p)
+		}
+	}
+	for _, n := range []*Node{l, c.node("n2"), n3} {
+		check(n)
+	}
+	if err := l.Start(ctx(t), "", "a", "W", []any{"again"}); !errors.Is(err, ErrErased) {
+		t.Fatalf("a start of the erased case's id: %v", err)
+	}
+	// Restarted, a node reads what is left. (It serves stale reads
+	// once it applied what the leader had when it asked; the write
+	// brings it the commit index, which raft's heartbeats do not.)
+	c.kill("n2")
+	n2 := add("n2")
+	if err := c.leader().Start(ctx(t), "", "w", "W", []any{"w"}); err != nil {
+		t.Fatal(err)
+	}
+	check(n2)
+
+	// A node without per-case keys refuses to erase.
+	plain := newTestCluster(t, compile(t, testSource)).add("p1", nil, nil)
+	waitFor(t, "p1 to lead", plain.IsLeader)
+	if err := plain.EraseCase(ctx(t), "", "a"); !errors.Is(err, ErrNotErasable) {
+		t.Fatalf("erasing without per-case keys: %v", err)
+	}
+}
