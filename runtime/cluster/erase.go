@@ -11,6 +11,7 @@ package cluster
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"time"
@@ -31,6 +32,30 @@ type erasures struct {
 	// hook, when set, is told of every erasure applied or restored
 	// (the node's shredder); it must not block.
 	hook func(id string)
+	// sum is the set hash of at, for the state hash
+	// (statehash_ext.go).
+	sum setSum
+}
+
+// tagErased tags a tombstone in the state hash.
+const tagErased = "knhk-cluster-erased-v1"
+
+// hashTomb adds case id's tombstone, erased at index, to the set hash.
+func (e *erasures) hashTomb(id string, index uint64) {
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], index)
+	e.sum.put(tagErased, pairDigest(id, b[:]), true)
+}
+
+// digest returns the set hash of the tombstones.
+func (e *erasures) digest() *ltHash {
+	if !e.sum.valid {
+		e.sum = setSum{valid: true}
+		for id, i := range e.at {
+			e.hashTomb(id, i)
+		}
+	}
+	return &e.sum.h
 }
 
 // applyErase erases case id at index; erasing it again is no error.
@@ -56,6 +81,7 @@ func (f *FSM) applyErase(id string, index uint64) error {
 		f.ers.at = map[string]uint64{}
 	}
 	f.ers.at[id] = index
+	f.ers.hashTomb(id, index)
 	f.touchCase(id)
 	f.notify()
 	if f.ers.hook != nil {
@@ -111,7 +137,7 @@ func (e *erasures) wire() map[string]uint64 {
 
 // restore takes a snapshot's tombstones, telling the hook of each.
 func (e *erasures) restore(at map[string]uint64) {
-	e.at = at
+	e.at, e.sum = at, setSum{}
 	if e.hook != nil {
 		for id := range at {
 			e.hook(id)

@@ -1,7 +1,8 @@
 // This file implements the state hash of what the FSM holds besides
 // cases, requests, members and deploys: the tenancy (tenancy.go), the
-// requests' one-time keys (nonce.go), the audit chain (audit.go) and
-// the accelerator time (meter.go). Version 2 of the hash left them out,
+// requests' one-time keys (nonce.go), the audit chain (audit.go), the
+// accelerator time (meter.go) and the erased cases' tombstones
+// (erase.go). Version 2 of the hash left them out,
 // so two Byzantine replicas that differed there agreed on every block's
 // application hash, and a snapshot fetched by state sync could carry
 // any of them unchecked.
@@ -168,7 +169,7 @@ func (f *FSM) extEmpty() bool {
 	t, n := &f.ten, &f.nonces
 	return t.rev == 0 && len(t.files) == 0 && len(t.founders) == 0 &&
 		len(n.seen) == 0 && len(n.binds) == 0 && n.newest == 0 && n.adds == 0 &&
-		len(f.aud.recs) == 0 && len(f.acc.entries) == 0
+		len(f.aud.recs) == 0 && len(f.acc.entries) == 0 && len(f.ers.at) == 0
 }
 
 // writeExt writes this file's parts to w; f.mu is held for writing.
@@ -189,4 +190,6 @@ func (f *FSM) writeExt(w hash.Hash) {
 	w.Write(head[:])
 	writeUint(w, uint64(len(f.acc.entries)))
 	w.Write(f.acc.chain[:])
+	writeUint(w, uint64(len(f.ers.at)))
+	f.ers.digest().write(w) // erase.go
 }
