@@ -279,6 +279,7 @@ func (fb *fairBench) measure(label string) {
 	runs := max(1, fb.runs)
 	all := map[string][]fairRatio{}
 	var loads []string
+	var pooled, pooledCtl *fairResult
 	for i := range runs {
 		load := loadAvg()
 		seed := uint64(time.Now().UnixNano())
@@ -292,8 +293,34 @@ func (fb *fairBench) measure(label string) {
 		for name, r := range fb.report(fmt.Sprintf("%s, run %d of %d, load average %s", label, i+1, runs, load), seed, main, control) {
 			all[name] = append(all[name], r)
 		}
+		pooled, pooledCtl = pooled.merge(main), pooledCtl.merge(control)
 	}
-	fb.summary(label, all, loads)
+	// All runs' rounds pooled: a p99 over runs times as many cases, and
+	// an interval from resampling all their rounds.
+	pool, _ := pooled.ratios(1000)
+	if pooledCtl != nil {
+		ctl, _ := pooledCtl.ratios(1000)
+		for _, name := range pooledCtl.names[2:] {
+			pool[name] = ctl[name]
+		}
+	}
+	fb.summary(label, all, pool, loads)
+}
+
+// merge returns into with res's rounds added to each condition's (a
+// copy of res when into is nil); the runs of one invocation have the
+// same conditions in the same order.
+func (into *fairResult) merge(res *fairResult) *fairResult {
+	if res == nil {
+		return into
+	}
+	if into == nil {
+		into = &fairResult{names: res.names, blocks: make([][][]time.Duration, len(res.blocks)), stats: make([]fairStats, len(res.stats))}
+	}
+	for k := range res.blocks {
+		into.blocks[k] = append(into.blocks[k], res.blocks[k]...)
+	}
+	return into
 }
 
 // run runs rounds rounds of alone (twice) and conds, each round in an
@@ -461,11 +488,16 @@ func (fb *fairBench) report(label string, seed uint64, main, control *fairResult
 }
 
 // summary prints, and reports as the benchmark's metrics, each ratio's
-// median over the runs, with every run's ratio and interval beside it.
-func (fb *fairBench) summary(label string, all map[string][]fairRatio, loads []string) {
+// median over the runs, with every run's ratio and interval beside it,
+// and its ratio and interval over all runs' rounds pooled (pool).
+func (fb *fairBench) summary(label string, all map[string][]fairRatio, pool map[string]fairRatio, loads []string) {
 	names := slices.Sorted(maps.Keys(all))
 	var line strings.Builder
-	fmt.Fprintf(&line, "%s: median of %d runs (each a quiet tenant's p99 start-to-result beside the neighbour over its p99 alone, in the same run; [90%% bootstrap interval]; noise = alone over alone, the floor a ratio is read against); load average per run %s", label, len(loads), strings.Join(loads, "; "))
+	fmt.Fprintf(&line, "%s: %d runs, load average per run %s.\n"+
+		"  Each figure is the quiet tenant's p99 start-to-result beside the neighbour over its p99 alone, measured in the same run,\n"+
+		"  with its [90%% bootstrap interval]; noise is alone over alone, the floor a ratio is read against; the +20%% bound is 1.20x.\n"+
+		"  condition      median of runs (each run)  |  all runs' rounds pooled",
+		label, len(loads), strings.Join(loads, "; "))
 	for _, name := range names {
 		rs := all[name]
 		med := medianRatio(rs)
@@ -484,6 +516,10 @@ func (fb *fairBench) summary(label string, all map[string][]fairRatio, loads []s
 			fmt.Fprintf(&line, " %.2fx [%.2f, %.2f]", r.ratio, r.lo, r.hi)
 		}
 		line.WriteString(")")
+		if r, ok := pool[name]; ok {
+			fb.b.ReportMetric(r.ratio, name+"-pooled")
+			fmt.Fprintf(&line, "  |  %.2fx [%.2f, %.2f]", r.ratio, r.lo, r.hi)
+		}
 	}
 	fb.b.Log(line.String())
 }
@@ -538,6 +574,20 @@ func TestFairRatios(t *testing.T) {
 		if r := rs[name]; !(r.lo <= 1 && 1 <= r.hi) || r.lo > r.ratio || r.ratio > r.hi {
 			t.Errorf("%s: %+v", name, r)
 		}
+	}
+	// Two runs' rounds merged are the rounds of one run of both.
+	half := func(from, to int) *fairResult {
+		h := &fairResult{names: res.names, blocks: make([][][]time.Duration, len(res.blocks))}
+		for k := range res.blocks {
+			h.blocks[k] = res.blocks[k][from:to]
+		}
+		return h
+	}
+	var merged *fairResult
+	merged = merged.merge(half(0, 50)).merge(half(50, 120))
+	mrs, malone := merged.ratios(500)
+	if malone != alone || mrs["double"].ratio != d.ratio || mrs["noise"].ratio != rs["noise"].ratio {
+		t.Errorf("merged: alone %v double %+v noise %+v, want %v %+v %+v", malone, mrs["double"], mrs["noise"], alone, d, rs["noise"])
 	}
 }
 
