@@ -52,6 +52,11 @@ type App struct {
 	// statesync.go).
 	snaps     []snapshot
 	restoring *restoring
+	// legacy is set while the state is one a version before the
+	// incremental state hash saved, and recorded says which hash the
+	// chain holds for a block (legacyreplay.go).
+	legacy   bool
+	recorded func(height int64) []byte
 	// tamper, when set (tests), replaces the hash the app answers: a
 	// replica that lies about its state.
 	tamper func([]byte) []byte
@@ -80,7 +85,9 @@ var _ abci.Application = (*App)(nil)
 // NewApp returns an application for the program of m, whose hash is
 // prog.
 func NewApp(m *engine.Machine, prog string) *App {
-	return &App{prog: prog, m: m, fsm: cluster.NewFSM(m, prog), hashes: map[int64][]byte{}, leaseLen: DefaultLease, vals: map[string]*member{}}
+	// legacy: until a block shows otherwise, the chain may be one the
+	// old version hashed from its first block on (legacyreplay.go).
+	return &App{prog: prog, m: m, fsm: cluster.NewFSM(m, prog), hashes: map[int64][]byte{}, leaseLen: DefaultLease, vals: map[string]*member{}, legacy: true}
 }
 
 // FSM returns the application's state.
@@ -243,7 +250,7 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.RequestFinalizeBlock) (
 			res.TxResults[i] = &abci.ExecTxResult{Code: codeOK}
 		}
 	}
-	h, err := a.hash()
+	h, err := a.blockHash(req.Height)
 	if err != nil {
 		return nil, err
 	}

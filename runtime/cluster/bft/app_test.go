@@ -36,12 +36,10 @@ func newChain(t *testing.T, apps, vals int) *chain {
 	}
 	hash, _ := prog.Hash()
 	c := &chain{t: t, prog: hash, t0: time.Unix(1_700_000_000, 0)}
-	var ups []abci.ValidatorUpdate
 	for range vals {
-		k := ed25519.GenPrivKey()
-		c.keys = append(c.keys, k)
-		ups = append(ups, abci.Ed25519ValidatorUpdate(k.PubKey().Bytes(), 10))
+		c.keys = append(c.keys, ed25519.GenPrivKey())
 	}
+	ups := validators(c)
 	for range apps {
 		a := NewApp(m, hash)
 		if _, err := a.InitChain(context.Background(), &abci.RequestInitChain{ChainId: "c", Validators: ups, AppStateBytes: []byte(`{"lease_ms":1000}`)}); err != nil {
@@ -50,6 +48,15 @@ func newChain(t *testing.T, apps, vals int) *chain {
 		c.apps = append(c.apps, a)
 	}
 	return c
+}
+
+// validators is the genesis validator set of c's keys.
+func validators(c *chain) []abci.ValidatorUpdate {
+	var ups []abci.ValidatorUpdate
+	for _, k := range c.keys {
+		ups = append(ups, abci.Ed25519ValidatorUpdate(k.PubKey().Bytes(), 10))
+	}
+	return ups
 }
 
 func (c *chain) lease(k crypto.PrivKey, term uint64) []byte {

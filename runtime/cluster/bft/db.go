@@ -17,14 +17,20 @@ import (
 // dbProvider opens the node's databases as CometBFT's default provider
 // does, but closes each one only after grace has passed, so that a
 // reactor goroutine still finishing its last sleep reads an open
-// database and then sees its peer stopped and returns.
-func dbProvider(grace time.Duration) cfg.DBProvider {
+// database and then sees its peer stopped and returns. It tells opened
+// (when not nil) each database it opens, by CometBFT's id
+// ("blockstore", "state", …).
+func dbProvider(grace time.Duration, opened func(id string, db dbm.DB)) cfg.DBProvider {
 	return func(ctx *cfg.DBContext) (dbm.DB, error) {
 		db, err := cfg.DefaultDBProvider(ctx)
 		if err != nil {
 			return nil, err
 		}
-		return lateClose{DB: db, grace: grace}, nil
+		d := lateClose{DB: db, grace: grace}
+		if opened != nil {
+			opened(ctx.ID, d)
+		}
+		return d, nil
 	}
 }
 

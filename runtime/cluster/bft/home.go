@@ -200,8 +200,12 @@ func Open(home string, app *App, logOutput io.Writer) (*nm.Node, error) {
 		return nil, err
 	}
 	logger := cmtlog.NewFilter(cmtlog.NewTMLogger(cmtlog.NewSyncWriter(logOutput)), cmtlog.AllowError())
+	// A state saved before the incremental hash replays the blocks
+	// after it with the hashes the chain recorded (legacyreplay.go).
+	rec := &chainRecord{}
+	app.setRecorded(rec.appHash)
 	node, err := nm.NewNode(c, pv, nk, proxy.NewLocalClientCreator(app), nm.DefaultGenesisDocProviderFunc(c),
-		dbProvider(closeGrace(c)), nm.DefaultMetricsProvider(c.Instrumentation), logger)
+		dbProvider(closeGrace(c), rec.opened), nm.DefaultMetricsProvider(c.Instrumentation), logger)
 	if err != nil {
 		return nil, err
 	}

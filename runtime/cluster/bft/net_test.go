@@ -171,7 +171,7 @@ func network(t *testing.T, prog *ir.Program, n, liar int, tamper func([]byte) []
 		}
 		f := &failures{}
 		node, err := nm.NewNode(cfgs[i], pvs[i], keys[i], proxy.NewLocalClientCreator(app),
-			func() (*types.GenesisDoc, error) { return gen, nil }, dbProvider(closeGrace(cfgs[i])), nm.DefaultMetricsProvider(cfgs[i].Instrumentation), logger{f})
+			func() (*types.GenesisDoc, error) { return gen, nil }, dbProvider(closeGrace(cfgs[i]), nil), nm.DefaultMetricsProvider(cfgs[i].Instrumentation), logger{f})
 		if err != nil {
 			t.Fatal(err)
 		}

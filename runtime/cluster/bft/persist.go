@@ -129,12 +129,15 @@ func (a *App) load(b []byte) error {
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrBadState, err)
 	}
+	a.legacy = false
 	if !bytes.Equal(h, s.AppHash) {
 		if old, err := a.legacyHash(); err == nil && bytes.Equal(old, s.AppHash) {
 			// Saved by a version that hashed the whole snapshot: the
-			// chain holds that hash for this block, the next blocks
-			// commit the incremental one.
-			h = old
+			// chain holds that hash for this block and for the blocks
+			// that version applied after it, which CometBFT replays
+			// (legacyreplay.go); the new blocks commit the incremental
+			// one.
+			h, a.legacy = old, true
 		}
 	}
 	if !bytes.Equal(h, s.AppHash) {

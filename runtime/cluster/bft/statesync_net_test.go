@@ -86,7 +86,7 @@ func TestStateSyncJoin(t *testing.T) {
 	f := &failures{}
 	gen := vs[0].gen
 	node, err := nm.NewNode(c, pv, nk, proxy.NewLocalClientCreator(app), func() (*types.GenesisDoc, error) { return gen, nil },
-		dbProvider(closeGrace(c)), nm.DefaultMetricsProvider(c.Instrumentation), logger{f})
+		dbProvider(closeGrace(c), nil), nm.DefaultMetricsProvider(c.Instrumentation), logger{f})
 	if err != nil {
 		t.Fatal(err)
 	}
