@@ -87,8 +87,9 @@ type clusterTenants struct {
 	// the tenancy; client calls its leader.
 	own    *cluster.Node
 	client *http.Client
-	// aud is the node's own audit log of the calls it received
-	// (auditserve.go), not anchored: a node keeps no receipt log.
+	// aud is the node's own audit log of the calls it answered itself
+	// (auditserve.go); the actions the cluster decides are in the
+	// cluster's chain (auditcluster.go).
 	aud *serveAudit
 
 	mu     sync.Mutex
