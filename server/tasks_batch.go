@@ -3,7 +3,7 @@
 // trip costs more CPU than the engine's work for a no-op task, so a
 // worker with N slots that pays one call per task instead of two per
 // task spends most of the server's time in the transport; the batch
-// amortises it, and its completions, applied concurrently, share one
+// amortises it, and its completions, applied without waiting for one another, share one
 // group commit of the engine's store.
 
 package server
@@ -79,15 +79,33 @@ func checkBatch(queueName string, done []TaskOutcome, max int, wait time.Duratio
 // passed; stop ends a poll early (a drain), nil for none. The cluster's
 // leader runs it over its broker.
 func batchTasks(ctx, stop context.Context, b *queue.Broker, queueName, worker string, done []TaskOutcome, max int, wait time.Duration) ([]queue.Task, []error) {
-	errs := completeBatch(ctx, b, done, "completions")
+	errs := completeBatch(b, done, "completions")
 	return pollBatch(ctx, stop, b, queueName, worker, max, wait), errs
 }
 
-// completeBatch applies done concurrently, so that the engine commits
-// their outcomes together, and returns each one's refusal; list is the
-// request's field that holds them, for the refusals' fields.
-func completeBatch(ctx context.Context, b *queue.Broker, done []TaskOutcome, list string) []error {
+// completeBatch applies done, each outcome on its own, and returns each
+// one's refusal once all are settled; list is the request's field that
+// holds them, for the refusals' fields.
+func completeBatch(b *queue.Broker, done []TaskOutcome, list string) []error {
 	errs := make([]error, len(done))
+	var wg sync.WaitGroup
+	wg.Add(len(done))
+	applyOutcomes(b, done, list, func(i int, err error) {
+		errs[i] = err
+		wg.Done()
+	})
+	wg.Wait()
+	return errs
+}
+
+// applyOutcomes applies done, each outcome on its own and without
+// waiting for the engine to record it, so that the engine commits them
+// together, and calls then(i, err) once for each: err nil once outcome
+// i is applied and durable, else the refusal that the plain call would
+// have returned (a lost lease, a task finished already or named twice
+// in done: those change nothing). then may run on the store's
+// committer: it must be quick.
+func applyOutcomes(b *queue.Broker, done []TaskOutcome, list string, then func(i int, err error)) {
 	// The field of completion i, for a refusal only: formatting it for
 	// every outcome cost a stream's server an allocation per task.
 	field := func(i int) string { return list + "[" + strconv.Itoa(i) + "]" }
@@ -95,48 +113,42 @@ func completeBatch(ctx context.Context, b *queue.Broker, done []TaskOutcome, lis
 	if len(done) > 1 {
 		seen = make(map[string]int, len(done))
 	}
-	var wg sync.WaitGroup
 	for i, o := range done {
 		switch first, dup := seen[o.ID]; {
 		case o.ID == "":
-			errs[i] = errf(CodeInvalidArgument, field(i)+".id", "completion %d names no task", i)
+			then(i, errf(CodeInvalidArgument, field(i)+".id", "completion %d names no task", i))
 			continue
 		case dup:
-			// Applying both would race; the broker would refuse the
-			// second anyway, so refuse it here, deterministically.
-			errs[i] = errf(CodeFailedPrecondition, field(i)+".id", "task %s is ended twice in this call (completions %d and %d); only the first is applied", o.ID, first, i)
+			// The broker would refuse the second anyway: refuse it
+			// here, saying why.
+			then(i, errf(CodeFailedPrecondition, field(i)+".id", "task %s is ended twice in this call (completions %d and %d); only the first is applied", o.ID, first, i))
 			continue
 		case !o.Failed && !json.Valid(o.Result):
-			errs[i] = errf(CodeInvalidArgument, field(i)+".result_json", "the result of task %s is not JSON", o.ID)
+			then(i, errf(CodeInvalidArgument, field(i)+".result_json", "the result of task %s is not JSON", o.ID))
 			continue
 		}
 		if seen != nil {
 			seen[o.ID] = i
 		}
-		apply := func() {
-			var err error
-			if o.Failed {
-				err = b.Fail(ctx, o.ID, o.Token, o.Failure)
-			} else {
-				err = b.Complete(ctx, o.ID, o.Token, o.Result)
+		settle := func(err error) {
+			e := taskError(err, "id")
+			if e == nil {
+				then(i, nil)
+				return
 			}
-			if e := taskError(err, "id"); e != nil {
-				// The plain call's field, within this completion (an
-				// unknown task's "id" included).
-				if se, ok := e.(*Error); ok && se.Field != "" {
-					se.Field = field(i) + "." + se.Field
-				}
-				errs[i] = e
+			// The plain call's field, within this completion (an
+			// unknown task's "id" included).
+			if se, ok := e.(*Error); ok && se.Field != "" {
+				se.Field = field(i) + "." + se.Field
 			}
+			then(i, e)
 		}
-		if len(done) == 1 {
-			apply() // nothing to share a commit with: no goroutine
-			continue
+		if o.Failed {
+			b.FailThen(o.ID, o.Token, o.Failure, settle)
+		} else {
+			b.CompleteThen(o.ID, o.Token, o.Result, settle)
 		}
-		wg.Go(apply)
 	}
-	wg.Wait()
-	return errs
 }
 
 // pollBatch leases up to max tasks with [queue.Broker.PollN]: the first

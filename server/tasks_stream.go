@@ -13,6 +13,7 @@ import (
 	"errors"
 	"io"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"connectrpc.com/connect"
@@ -55,9 +56,7 @@ func serveWork(ctx, stop context.Context, b *queue.Broker, st *workStream) error
 	case len(q) > queue.MaxQueueName:
 		return toConnect(errf(CodeInvalidArgument, "queue", "the queue name is %d bytes; at most %d", len(q), queue.MaxQueueName))
 	}
-	w := &streamWorker{b: b, st: st, queue: q, name: first.GetWorker(), granted: make(chan struct{}, 1),
-		jobs: make(chan []TaskOutcome), quit: make(chan struct{})}
-	defer close(w.quit) // the appliers, idle by then, and the receiver
+	w := &streamWorker{b: b, st: st, queue: q, name: first.GetWorker(), granted: make(chan struct{}, 1)}
 	// An empty first answer tells the worker that the stream works.
 	if err := w.send(&knhkv1.WorkTasksResponse{}); err != nil {
 		return err
@@ -66,54 +65,57 @@ func serveWork(ctx, stop context.Context, b *queue.Broker, st *workStream) error
 	defer context.AfterFunc(stop, stopPush)()
 	pushed := make(chan struct{})
 	go func() { defer close(pushed); w.push(pctx) }()
-	// Receive blocks until the worker sends; it runs on its own so that
-	// a drain need not wait for the worker's next message. It ends when
-	// the handler returns and the stream is closed.
-	in := make(chan *knhkv1.WorkTasksRequest)
-	var inErr error
-	go func() {
-		defer close(in)
-		for {
-			m, err := st.Receive()
-			if err != nil {
-				inErr = err
-				return
-			}
-			select {
-			case in <- m:
-			case <-w.quit:
-				return
-			}
-		}
-	}()
 	var applying sync.WaitGroup
 	defer w.releaseHeld() // after applying.Wait: outcomes in flight are not held
-	m := first
-	err = w.take(ctx, m, &applying)
-	for err == nil {
+	// Receive blocks until the worker sends; it runs on its own so that
+	// a drain need not wait for the worker's next message, and takes
+	// each message as it comes (no hand-off on a task's path). It ends
+	// when the handler returns and the stream is closed; a message it
+	// receives after the handler ended is not taken (end), and the
+	// worker resends its outcomes by plain calls.
+	received := make(chan error, 1)
+	var takeMu sync.Mutex
+	ended := false
+	takeOne := func(m *knhkv1.WorkTasksRequest) error {
+		takeMu.Lock()
+		defer takeMu.Unlock()
+		if ended {
+			return nil
+		}
+		if err := w.take(m, &applying); err != nil {
+			return err
+		}
 		if m.GetStop() {
 			stopPush() // the worker takes back its credits
 			<-pushed
 			w.stopped()
 		}
-		var ok bool
-		select {
-		case m, ok = <-in:
-			if !ok {
-				w.stopped()
-				if !errors.Is(inErr, io.EOF) && ctx.Err() == nil {
-					err = inErr
-				}
-				goto end
-			}
-			err = w.take(ctx, m, &applying)
-		case <-stop.Done():
-			goto end
-		case <-ctx.Done():
-			goto end
-		}
+		return nil
 	}
-end:
+	go func() {
+		err := takeOne(first)
+		for err == nil {
+			var m *knhkv1.WorkTasksRequest
+			if m, err = st.Receive(); err == nil {
+				err = takeOne(m)
+			}
+		}
+		received <- err
+	}()
+	select {
+	case err = <-received:
+		w.stopped()
+		if errors.Is(err, io.EOF) || ctx.Err() != nil {
+			err = nil
+		}
+	case <-stop.Done():
+		err = nil
+	case <-ctx.Done():
+		err = nil
+	}
+	takeMu.Lock()
+	ended = true
+	takeMu.Unlock()
 	stopPush()
 	<-pushed
 	applying.Wait()
@@ -150,10 +152,6 @@ type streamWorker struct {
 	st          *workStream
 	queue, name string
 	sendMu      sync.Mutex // Send is not safe for concurrent use
-	// jobs hands a message's outcomes to an idle applier; quit, closed
-	// when the handler returns, ends the appliers and the receiver.
-	jobs chan []TaskOutcome
-	quit chan struct{}
 	// hello is set once the first response is sent, ended when the
 	// handler returns (both under sendMu).
 	hello, ended bool
@@ -265,7 +263,8 @@ func (w *streamWorker) ack(acks []*knhkv1.OutcomeAck) {
 	}
 	w.mu.Unlock()
 	if now {
-		w.flushAcks()
+		// Not on this goroutine: ack may run on the store's committer.
+		go w.flushAcks()
 	}
 }
 
@@ -282,9 +281,10 @@ func (w *streamWorker) stopped() {
 }
 
 // take grants m's credits and applies its outcomes, each on its own,
-// acknowledging them in one response once all are applied (they share
-// a group commit). An error ends the stream: nothing of m was applied.
-func (w *streamWorker) take(ctx context.Context, m *knhkv1.WorkTasksRequest, applying *sync.WaitGroup) error {
+// acknowledging them in one response once all are applied and durable
+// (they share a group commit); it does not wait for that. An error
+// ends the stream: nothing of m was applied.
+func (w *streamWorker) take(m *knhkv1.WorkTasksRequest, applying *sync.WaitGroup) error {
 	if q := m.GetQueue(); q != "" && q != w.queue {
 		return toConnect(errf(CodeInvalidArgument, "queue", "the stream takes tasks of queue %q, not %q", w.queue, q))
 	}
@@ -304,38 +304,22 @@ func (w *streamWorker) take(ctx context.Context, m *knhkv1.WorkTasksRequest, app
 	}
 	w.mu.Unlock()
 	applying.Add(1)
-	select {
-	case w.jobs <- done: // an applier is idle
-	default:
-		go w.applier(ctx, done, applying)
-	}
+	acks := make([]*knhkv1.OutcomeAck, len(done))
+	left := new(atomic.Int32)
+	left.Store(int32(len(done)))
+	applyOutcomes(w.b, done, "outcomes", func(i int, err error) {
+		a := &knhkv1.OutcomeAck{Id: done[i].ID}
+		if err != nil {
+			a.Code, a.Field = refusal(err)
+			a.Message = err.Error()
+		}
+		acks[i] = a
+		if left.Add(-1) == 0 {
+			w.ack(acks)
+			applying.Done()
+		}
+	})
 	return nil
-}
-
-// applier applies the outcomes of one message, acknowledges them, and
-// then waits for the next message's while the stream lasts. Appliers
-// are kept rather than started per message: a completion's decoding
-// grows a new goroutine's stack, which cost the server more than the
-// stream's framing did.
-func (w *streamWorker) applier(ctx context.Context, done []TaskOutcome, applying *sync.WaitGroup) {
-	for {
-		errs := completeBatch(ctx, w.b, done, "outcomes")
-		acks := make([]*knhkv1.OutcomeAck, len(done))
-		for i, err := range errs {
-			acks[i] = &knhkv1.OutcomeAck{Id: done[i].ID}
-			if err != nil {
-				acks[i].Code, acks[i].Field = refusal(err)
-				acks[i].Message = err.Error()
-			}
-		}
-		w.ack(acks)
-		applying.Done()
-		select {
-		case done = <-w.jobs:
-		case <-w.quit:
-			return
-		}
-	}
 }
 
 // push leases a task for each credit as tasks come and pushes them,

@@ -99,9 +99,13 @@ type entry struct {
 	elem     *list.Element // in its queue's pending list while pending
 	done     chan struct{} // closed when val/err are set
 	recorded chan error    // Durable: the engine's word on the outcome
-	joins    int           // Submits of the same ID beyond the first
-	val      any
-	err      error
+	// then, set by CompleteThen and FailThen, takes the engine's word
+	// instead of recorded; waitEnd bounds the wait for it.
+	then    func(error)
+	waitEnd *time.Timer
+	joins   int // Submits of the same ID beyond the first
+	val     any
+	err     error
 }
 
 // queueState is one named queue.

@@ -48,11 +48,22 @@ func (b *Broker) Heartbeat(ctx context.Context, id, token string) (time.Time, er
 // result type. A result that does not decode fails the attempt with the
 // decoder's message and returns it wrapped in [ErrBadResult].
 func (b *Broker) Complete(ctx context.Context, id, token string, result json.RawMessage) error {
+	e, ch, err := b.complete(id, token, result, nil)
+	if err != nil {
+		return err
+	}
+	return b.waitRecord(ctx, e, ch)
+}
+
+// complete is Complete up to the wait for the engine's record: it
+// returns the channel that brings it, or with then set (see
+// CompleteThen) registers then for it.
+func (b *Broker) complete(id, token string, result json.RawMessage, then func(error)) (*entry, chan error, error) {
 	b.mu.Lock()
 	e, err := b.held(id, token)
 	b.mu.Unlock()
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	// Decode outside the lock: a large result must not stall the queue.
 	var val any = result
@@ -63,30 +74,39 @@ func (b *Broker) Complete(ctx context.Context, id, token string, result json.Raw
 	b.mu.Lock()
 	if e, err = b.held(id, token); err != nil {
 		b.mu.Unlock()
-		return err
+		return nil, nil, err
 	}
 	q := b.queue(e.job.Queue)
 	if bad != nil {
 		q.counts.Failed++
 		b.finish(q, e, nil, bad, endRefused)
 		b.mu.Unlock()
-		return fmt.Errorf("%w: %v", ErrBadResult, bad)
+		return nil, nil, fmt.Errorf("%w: %v", ErrBadResult, bad)
 	}
 	q.counts.Completed++
 	b.finish(q, e, val, nil, endCompleted)
-	ch := b.awaitRecord(e)
+	ch := b.awaitRecord(e, then)
 	b.mu.Unlock()
-	return b.waitRecord(ctx, e, ch)
+	return e, ch, nil
 }
 
 // Fail ends the attempt of task id with message; the engine retries per
 // the task's retry clause.
 func (b *Broker) Fail(ctx context.Context, id, token, message string) error {
+	e, ch, err := b.fail(id, token, message, nil)
+	if err != nil {
+		return err
+	}
+	return b.waitRecord(ctx, e, ch)
+}
+
+// fail is Fail up to the wait for the engine's record, as complete is.
+func (b *Broker) fail(id, token, message string, then func(error)) (*entry, chan error, error) {
 	b.mu.Lock()
+	defer b.mu.Unlock()
 	e, err := b.held(id, token)
 	if err != nil {
-		b.mu.Unlock()
-		return err
+		return nil, nil, err
 	}
 	if message == "" {
 		message = "no message"
@@ -94,9 +114,7 @@ func (b *Broker) Fail(ctx context.Context, id, token, message string) error {
 	q := b.queue(e.job.Queue)
 	q.counts.Failed++
 	b.finish(q, e, nil, &WorkerError{Worker: e.worker, Message: message}, endFailed)
-	ch := b.awaitRecord(e)
-	b.mu.Unlock()
-	return b.waitRecord(ctx, e, ch)
+	return e, b.awaitRecord(e, then), nil
 }
 
 // WorkerError is the error of an attempt that a worker failed.

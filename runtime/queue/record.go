@@ -11,27 +11,60 @@ import (
 
 // Recorded tells the broker that the engine wrote the outcome of task id
 // to its log (err nil) or failed to (err). The worker's Complete or Fail
-// that is waiting for it returns then. Unknown IDs are ignored: the
-// engine calls it for every outcome of a queue task, withdrawn ones too.
+// that is waiting for it returns then (or CompleteThen's then is
+// called, on this goroutine). Unknown IDs are ignored: the engine calls
+// it for every outcome of a queue task, withdrawn ones too.
 func (b *Broker) Recorded(id string, err error) {
 	b.mu.Lock()
 	e := b.unrec[id]
 	delete(b.unrec, id)
 	b.mu.Unlock()
-	if e != nil {
+	switch {
+	case e == nil:
+	case e.then != nil:
+		e.waitEnd.Stop()
+		e.then(notRecorded(e, err))
+	default:
 		e.recorded <- err
 	}
 }
 
 // awaitRecord registers e, just finished by a worker, as waiting for the
-// engine's record. b.mu is held. It returns nil for a job that is not
-// durable.
-func (b *Broker) awaitRecord(e *entry) chan error {
+// engine's record: with then, then gets the word (or, after the
+// broker's RecordWait, an error) and awaitRecord returns nil; without,
+// the returned channel brings it. b.mu is held. It does nothing for a
+// job that is not durable, and returns nil.
+func (b *Broker) awaitRecord(e *entry, then func(error)) chan error {
 	if e.recorded == nil {
 		return nil
 	}
 	b.unrec[e.job.ID] = e
-	return e.recorded
+	if then == nil {
+		return e.recorded
+	}
+	e.then = then
+	id := e.job.ID
+	e.waitEnd = time.AfterFunc(b.recordWait, func() {
+		b.mu.Lock()
+		late := b.unrec[id] == e
+		if late {
+			delete(b.unrec, id)
+		}
+		b.mu.Unlock()
+		if late {
+			e.then(notRecorded(e, fmt.Errorf("no record after %s", b.recordWait)))
+		}
+	})
+	return nil
+}
+
+// notRecorded is the error a worker gets for e's outcome given the
+// engine's word err: nil when it was recorded.
+func notRecorded(e *entry, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%w: task %q: %v", ErrNotRecorded, e.job.ID, err)
 }
 
 // waitRecord waits for the engine's record of e's outcome, at most the
@@ -59,5 +92,5 @@ func (b *Broker) waitRecord(ctx context.Context, e *entry, ch chan error) error 
 	b.mu.Lock()
 	delete(b.unrec, e.job.ID)
 	b.mu.Unlock()
-	return fmt.Errorf("%w: task %q: %v", ErrNotRecorded, e.job.ID, err)
+	return notRecorded(e, err)
 }
