@@ -16,11 +16,30 @@ import (
 	nm "github.com/cometbft/cometbft/node"
 	"github.com/cometbft/cometbft/rpc/client/local"
 
+	"github.com/knhk/knhk/compiler/ir"
 	"github.com/knhk/knhk/runtime/engine"
 	"github.com/knhk/knhk/runtime/eval"
 	"github.com/knhk/knhk/runtime/host"
 	"github.com/knhk/knhk/runtime/worker"
 )
+
+// initHomes writes four validator homes of chain id under a new
+// directory, listening from a random base port, for the test program.
+func initHomes(t *testing.T, id string) (prog *ir.Program, m *engine.Machine, hash, dir string, base int) {
+	t.Helper()
+	prog = compile(t)
+	m, err := engine.NewMachine(prog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hash, _ = prog.Hash()
+	dir = t.TempDir()
+	base = 21000 + rand.IntN(8000)
+	if err := Init(dir, 4, "127.0.0.1", base, id); err != nil {
+		t.Fatal(err)
+	}
+	return prog, m, hash, dir, base
+}
 
 // TestHomesAndDriver writes four validator homes as knhk cluster
 // bft-init does, opens them as knhk serve --bft does, and drives a case
@@ -28,17 +47,7 @@ import (
 // and prunes its blocks.
 func TestHomesAndDriver(t *testing.T) {
 	skipUnderRace(t)
-	prog := compile(t)
-	m, err := engine.NewMachine(prog)
-	if err != nil {
-		t.Fatal(err)
-	}
-	hash, _ := prog.Hash()
-	dir := t.TempDir()
-	base := 21000 + rand.IntN(8000)
-	if err := Init(dir, 4, "127.0.0.1", base, "knhk-test"); err != nil {
-		t.Fatal(err)
-	}
+	prog, m, hash, dir, base := initHomes(t, "knhk-test")
 	if err := Init(dir, 4, "127.0.0.1", base, "knhk-test"); err == nil || !strings.Contains(err.Error(), "holds a validator already") {
 		t.Fatalf("a second init over the same directory: %v", err)
 	}

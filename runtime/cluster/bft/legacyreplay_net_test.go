@@ -4,14 +4,11 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"testing"
 	"time"
 
 	cfg "github.com/cometbft/cometbft/config"
 	nm "github.com/cometbft/cometbft/node"
-
-	"github.com/knhk/knhk/runtime/engine"
 )
 
 // TestLegacyHomesReopen: four validator homes run by the version that
@@ -22,17 +19,7 @@ import (
 // and the chain then goes on with the incremental hash on all four.
 func TestLegacyHomesReopen(t *testing.T) {
 	skipUnderRace(t)
-	prog := compile(t)
-	m, err := engine.NewMachine(prog)
-	if err != nil {
-		t.Fatal(err)
-	}
-	hash, _ := prog.Hash()
-	dir := t.TempDir()
-	base := 21000 + rand.IntN(8000)
-	if err := Init(dir, 4, "127.0.0.1", base, "knhk-legacy"); err != nil {
-		t.Fatal(err)
-	}
+	_, m, hash, dir, _ := initHomes(t, "knhk-legacy")
 	homes := []string{"v0", "v1", "v2", "v3"}
 	for i, h := range homes {
 		every := int64(3)
