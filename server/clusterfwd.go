@@ -18,6 +18,11 @@ import (
 // not forwarded again.
 const ForwardedByHeader = "Knhk-Forwarded-By"
 
+// ForwardedForHeader carries, on a forwarded call, the address of the
+// client the forwarding node received it from: the leader's audit
+// record says where the call came from, not only which node passed it.
+const ForwardedForHeader = "Knhk-Forwarded-For"
+
 // leaderOnly runs h on the leader and forwards the call from a follower.
 func (a *ClusterAPI) leaderOnly(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
@@ -63,6 +68,7 @@ func forwardedRequest(ctx context.Context, r *http.Request, api, by string) (*ht
 	}
 	req.Header = r.Header.Clone()
 	req.Header.Set(ForwardedByHeader, by)
+	req.Header.Set(ForwardedForHeader, r.RemoteAddr)
 	cluster.AuditForwarded(r.Context()) // the leader's front records it
 	return req, nil
 }

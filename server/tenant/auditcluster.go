@@ -145,9 +145,7 @@ func (a *auditFront) ride(r *http.Request, rec *audit.Record, slot *callerSlot) 
 		slot.fill(&out)
 		out.Targets = append(out.Targets, req)
 		out.Result, out.Time = audit.ResultOK, time.Now().UTC().Format(time.RFC3339Nano)
-		if by := r.Header.Get(server.ForwardedByHeader); by != "" {
-			out.Detail = joinDetail(out.Detail, "forwarded by node "+by)
-		}
+		out.Remote, out.Detail = forwardedFrom(r, out.Remote, out.Detail)
 		return out
 	}
 	intent := func(ctx context.Context, rec audit.Record) error {
@@ -175,7 +173,7 @@ func (a *auditFront) recordCluster(r *http.Request, rec audit.Record, admitted b
 	if FaultAfterClusterWrite != nil && admitted && clusterDecided(r) && (ride == nil || !ride.Forwarded()) {
 		FaultAfterClusterWrite(rec)
 	}
-	switch by := r.Header.Get(server.ForwardedByHeader); {
+	switch {
 	case ride != nil && ride.Chained():
 		return // it rode with its write
 	case !admitted:
@@ -187,9 +185,7 @@ func (a *auditFront) recordCluster(r *http.Request, rec audit.Record, admitted b
 	case ride != nil && ride.Forwarded():
 		rec.Detail = joinDetail(rec.Detail, "node-local: forwarded by node "+node+" to the leader, whose record is in the cluster's chain")
 	default:
-		if by != "" {
-			rec.Detail = joinDetail(rec.Detail, "forwarded by node "+by)
-		}
+		rec.Remote, rec.Detail = forwardedFrom(r, rec.Remote, rec.Detail)
 		rec.Time = time.Now().UTC().Format(time.RFC3339Nano)
 		if ride != nil && ride.Intended() {
 			// The intent in the chain already covers the action: its
@@ -242,6 +238,25 @@ func appendRetrying(ctx context.Context, c ClusterAudit, rec audit.Record) error
 		}
 	}
 }
+
+// forwardedFrom returns the remote and detail of the record of r, a
+// call a node forwarded to this one: its client's address as that node
+// gave it (remote stays the node's own, the connection's, without it),
+// and the detail saying which node forwarded it, from where. A call not
+// forwarded keeps both.
+func forwardedFrom(r *http.Request, remote, detail string) (string, string) {
+	by := r.Header.Get(server.ForwardedByHeader)
+	if by == "" {
+		return remote, detail
+	}
+	if c := r.Header.Get(server.ForwardedForHeader); c != "" && len(c) <= maxForwardedFor {
+		return c, joinDetail(detail, fmt.Sprintf("forwarded by node %s (connection from %s)", by, remote))
+	}
+	return remote, joinDetail(detail, "forwarded by node "+by)
+}
+
+// maxForwardedFor bounds the client address a forwarding node gives.
+const maxForwardedFor = 256
 
 func joinDetail(a, b string) string {
 	if a == "" {

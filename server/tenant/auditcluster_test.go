@@ -118,7 +118,8 @@ func TestAuditCluster(t *testing.T) {
 	if _, err := c.ListCases(ctx, connect.NewRequest(&knhkv1.ListCasesRequest{})); err != nil {
 		t.Fatal(err)
 	}
-	fwd := knhkv1connect.NewKnhkServiceClient(http.DefaultClient, ts.URL, connect.WithInterceptors(bearerInterceptor(admin), headerInterceptor(server.ForwardedByHeader, "n1")))
+	fwd := knhkv1connect.NewKnhkServiceClient(http.DefaultClient, ts.URL, connect.WithInterceptors(bearerInterceptor(admin), headerInterceptor(server.ForwardedByHeader, "n1"),
+		headerInterceptor(server.ForwardedForHeader, "10.1.2.3:4")))
 	if _, err := fwd.StartCase(ctx, connect.NewRequest(&knhkv1.StartCaseRequest{Workflow: "Inc", InputJson: "1"})); err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +130,7 @@ func TestAuditCluster(t *testing.T) {
 	}
 	recs, _ := fc.Chain()
 	if len(recs) != 2 || !strings.HasSuffix(recs[0].Action, "/Deploy") || recs[0].Tenant != "acme" || recs[0].Subject != "alice" || recs[0].Result != audit.ResultOK || recs[0].Time == "" ||
-		!strings.HasSuffix(recs[1].Action, "/StartCase") || recs[1].Detail != "forwarded by node n1" {
+		!strings.HasSuffix(recs[1].Action, "/StartCase") || recs[1].Remote != "10.1.2.3:4" || !strings.HasPrefix(recs[1].Detail, "forwarded by node n1 (connection from 127.0.0.1:") {
 		t.Fatalf("the cluster's chain: %+v", recs)
 	}
 	// The refusal's record joins the log's next commit (auditrefused.go).
