@@ -216,8 +216,10 @@ func fuzzCommand(t *testing.T, b []byte, fresh func() *FSM) {
 		t.Fatalf("round trip differs: %s vs %s", b2, b3)
 	}
 	// Applied, and applied again as a retry: every outcome is a
-	// Result, and the state snapshots and restores to the same bytes.
+	// Result, the state snapshots and restores to the same bytes, and
+	// the state hash kept up entry by entry is the restored state's.
 	fsm := fresh()
+	mustHash(t, fsm)
 	for i := uint64(1); i <= 2; i++ {
 		if _, ok := fsm.Apply(&raft.Log{Index: i, Type: raft.LogCommand, Data: b}).(*Result); !ok {
 			t.Fatalf("applying entry %d answered no Result", i)
@@ -234,6 +236,9 @@ func fuzzCommand(t *testing.T, b []byte, fresh func() *FSM) {
 	s2, _ := g.Snapshot()
 	if !bytes.Equal(s1.(fsmSnapshot), s2.(fsmSnapshot)) {
 		t.Fatal("snapshot round trip after the command differs")
+	}
+	if h1, h2 := mustHash(t, fsm), mustHash(t, g); !bytes.Equal(h1, h2) {
+		t.Fatalf("incremental state hash %x, the restored state's %x", h1, h2)
 	}
 }
 
