@@ -282,6 +282,9 @@ func TestClusterTenantAdminProcesses(t *testing.T) {
 	if code, _, errb := tenantRun([]string{"KNHK_TOKEN=" + clusterToken}, "erase", "--server", n2.url, "acme"); code == 0 || !strings.Contains(errb, "written without encryption") {
 		t.Fatalf("erasing acme: %d %s", code, errb)
 	}
+	if code, _, errb := knhkEnv(t, dir, []string{"KNHK_TOKEN=" + acme}, "case", "erase", "--server", n1.url, "a1"); code == 0 || !strings.Contains(errb, "only a tenant created with --encrypt can erase a case") {
+		t.Fatalf("erasing acme's case a1: %d %s", code, errb)
+	}
 	if code, out, errb := knhkEnv(t, dir, []string{"KNHK_TOKEN=" + gamma}, "case", "erase", "--server", n3.url, "--tenant", "gamma", "--all"); code != 0 {
 		t.Fatalf("erasing gamma: %d %s %s", code, out, errb)
 	}

@@ -88,7 +88,7 @@ func (monotonicSealedLogs) IsMonotonic() bool { return true }
 func (l *sealedLogs) sealed(in *raft.Log) (*raft.Log, error) {
 	out := *in
 	var err error
-	if id := entryCase(in); l.cs != nil && id != "" && !l.gone[id] {
+	if id := l.caseOf(in); id != "" {
 		out.Data, err = l.sealCase(id, in.Data)
 	} else {
 		out.Data, err = seal(l.s, in.Data)

@@ -70,6 +70,19 @@ func entryCase(l *raft.Log) string {
 	return h.Case
 }
 
+// caseOf returns the case whose key seals entry e, "" for the node's
+// key alone: an event's entry when the node seals per case and its case
+// is not gone. l.mu is held for reading.
+func (l *sealedLogs) caseOf(e *raft.Log) string {
+	if l.cs == nil {
+		return ""
+	}
+	if id := entryCase(e); !l.gone[id] {
+		return id
+	}
+	return ""
+}
+
 // sealCase seals an entry of case id (l.mu held for reading).
 func (l *sealedLogs) sealCase(id string, b []byte) ([]byte, error) {
 	inner, err := l.cs.SealCase(id, b)

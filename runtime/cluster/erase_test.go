@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"bytes"
+	"context"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
@@ -9,10 +10,16 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/raft"
+
+	"github.com/knhk/knhk/runtime/audit"
+	"github.com/knhk/knhk/runtime/host"
+	"github.com/knhk/knhk/runtime/worker"
 )
 
 // caseKeys is a CaseSealer whose node sealing is the identity (so that
@@ -237,4 +244,81 @@ func TestCaseErase(t *testing.T) {
 	if err := plain.EraseCase(ctx(t), "", "a"); !errors.Is(err, ErrNotErasable) {
 		t.Fatalf("erasing without per-case keys: %v", err)
 	}
+}
+
+// gcmCaseKeys seals per case inside an AES-256-GCM node sealing, as
+// knhk serve --node does for a tenant created with --encrypt (its keys
+// in memory here, where the node's are files: a case's first entry
+// there also writes its sealed key).
+type gcmCaseKeys struct {
+	node *gcmSealer
+	*caseKeys
+}
+
+func (g gcmCaseKeys) Seal(p []byte) ([]byte, error) { return g.node.Seal(p) }
+func (g gcmCaseKeys) Open(c []byte) ([]byte, error) { return g.node.Open(c) }
+
+// fileCaseKeys seals per case with runtime/audit's Keys in a directory
+// (sealed key files, as knhk serve --node keeps them).
+type fileCaseKeys struct {
+	node *gcmSealer
+	k    *audit.Keys
+}
+
+func (g fileCaseKeys) Seal(p []byte) ([]byte, error)                { return g.node.Seal(p) }
+func (g fileCaseKeys) Open(c []byte) ([]byte, error)                { return g.node.Open(c) }
+func (g fileCaseKeys) SealCase(id string, p []byte) ([]byte, error) { return g.k.SealBytes(id, p) }
+func (g fileCaseKeys) OpenCase(id string, c []byte) ([]byte, error) { return g.k.OpenBytes(id, c) }
+func (g fileCaseKeys) Holds(id string) bool                         { return g.k.Holds(id) }
+func (g fileCaseKeys) Forget(id string) error                       { return g.k.EraseCase(id) }
+
+// BenchmarkAtRestPerCase measures a start committed on a node that seals
+// per case against one that seals with its own key only, alternating
+// rounds of 20 starts in one process, and prints the ratios of the
+// medians of the rounds: per-case keys in memory (the sealing's own
+// cost) and in sealed key files (a case's first entry makes its key).
+func BenchmarkAtRestPerCase(b *testing.B) {
+	prog := compile(b, testSource)
+	open := func(s Sealer) *Node {
+		fx := &effects{calls: map[string]int{}}
+		n, err := NewNode(Config{ID: "n1", Raft: "127.0.0.1:0", Dir: b.TempDir(), Bootstrap: true, Program: prog, Eval: &host.Evaluator{},
+			Worker: worker.New(prog, worker.Options{Registry: fx.registry()}), Timing: fastTiming, AtRest: s})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { n.Close() })
+		for !n.IsLeader() {
+			time.Sleep(5 * time.Millisecond)
+		}
+		return n
+	}
+	keys, err := audit.OpenKeys(b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	nodes := []*Node{open(newGCMSealer(b)), open(gcmCaseKeys{newGCMSealer(b), newCaseKeys()}), open(fileCaseKeys{newGCMSealer(b), keys})}
+	var rounds [3][]time.Duration
+	c := context.Background()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		for k, n := range nodes {
+			began := time.Now()
+			for j := 0; j < 20; j++ {
+				if err := n.Start(c, "", fmt.Sprint("c", i, "-", j), "W", []any{"payload"}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			rounds[k] = append(rounds[k], time.Since(began)/20)
+		}
+	}
+	b.StopTimer()
+	med := func(d []time.Duration) time.Duration {
+		slices.Sort(d)
+		return d[len(d)/2]
+	}
+	node, perCase, files := med(rounds[0]), med(rounds[1]), med(rounds[2])
+	b.Logf("a start: node key %v, per-case keys in memory %v -> %.3fx, per-case key files %v -> %.3fx (medians of %d rounds)",
+		node, perCase, float64(perCase)/float64(node), files, float64(files)/float64(node), b.N)
+	b.ReportMetric(float64(perCase)/float64(node), "x-mem")
+	b.ReportMetric(float64(files)/float64(node), "x-files")
 }
