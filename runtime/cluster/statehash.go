@@ -167,6 +167,7 @@ func (f *FSM) StateHash() ([]byte, error) {
 	// Keep the sets up from here on, while they are still empty too.
 	f.ten.digest()
 	f.nonces.digest()
+	f.ers.digest()
 	ext := !f.extEmpty()
 	w := sha256.New()
 	if ext {
