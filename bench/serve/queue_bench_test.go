@@ -50,8 +50,12 @@ workflow Ten(s: string) -> int {
 // (http-batched, CompleteAndPollTasks), the same slots on streams in 8
 // times fewer, wider workers (wide-workers), calling the Service in process
 // (no HTTP on the task path, the start and wait still through the API),
-// and the previous design over HTTP (each event durable on its own
-// before the engine goes on, a poll and a completion per task). Each op
+// the previous design over HTTP (each event durable on its own
+// before the engine goes on, a poll and a completion per task), and the
+// stream with each task offered to workers only once the commit that
+// scheduled it is durable and the store's committer waiting for
+// stragglers, as before early dispatch (dispatch-after-durable,
+// server.Options.DispatchAfterDurable). Each op
 // is one case from start to result. Besides throughput and p50/p99
 // latency it reports the CPU a case costs, the store's group commits
 // per case, records per commit and the mean fdatasync. The log compares

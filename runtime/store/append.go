@@ -139,7 +139,8 @@ func (s *Store) send(ctx context.Context, r *request) error {
 // and all the others. So when a batch is smaller than the previous one, the
 // committer waits for the stragglers, but never longer than half the last
 // fsync took (Postgres's commit_delay, made adaptive). A single sequential
-// appender has batches of one and never waits.
+// appender has batches of one and never waits; Options.NoCommitDelay
+// turns the wait off.
 func (s *Store) commitLoop() {
 	defer close(s.done)
 	var (
@@ -171,7 +172,7 @@ func (s *Store) commitLoop() {
 				break drain
 			}
 		}
-		if open && len(batch) < prevLen && lastSync > 0 {
+		if open && !s.opts.NoCommitDelay && len(batch) < prevLen && lastSync > 0 {
 			timer.Reset(min(lastSync/2, maxCommitDelay))
 		wait:
 			for len(batch) < prevLen && size < s.opts.MaxBatchBytes {

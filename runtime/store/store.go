@@ -41,6 +41,15 @@ type Options struct {
 	// fdatasync flushes data without a journal commit for the grown file
 	// (default 1 MiB; negative turns it off). See prealloc.go.
 	PreallocBytes int64
+	// NoCommitDelay makes the committer write each batch as soon as the
+	// previous one is durable, never waiting for stragglers (see
+	// commitLoop). The wait gathers appenders that each commit wakes and
+	// that come back at once with their next record. knhk serve turns it
+	// off: its cases hand their records over without waiting for the
+	// commit before (AppendAsync, early dispatch), so no stragglers are
+	// on their way, and the wait only delayed the cases waiting for the
+	// commit by up to half an fsync, several times per case.
+	NoCommitDelay bool
 	// Logf, if set, receives one line when Open repairs a torn tail.
 	Logf func(format string, args ...any)
 	// OnCommit, if set, is called by the committer after each group
