@@ -1,6 +1,7 @@
 // This file tests the erasure of one case on a raft cluster (knhk case
 // erase --server URL CASE on knhk serve --node --tenants, a tenant
-// created with --encrypt) as three processes: the case reads back from
+// created with --encrypt, and the operator's --tenant T CASE) as three
+// processes: the case reads back from
 // no node, every node destroys its key of the case, a node that was
 // down during the erasure does so when it comes back, nothing of the
 // case is in clear on any node's disk, every node restarts on what is
@@ -59,8 +60,8 @@ func TestClusterCaseEraseProcesses(t *testing.T) {
 		t.Fatalf("creating gamma: %s", errb)
 	}
 	env := []string{"KNHK_TOKEN=" + gamma}
-	const erased, kept = "gamma-erased-secret-41", "gamma-kept-secret-42"
-	for id, secret := range map[string]string{"g1": erased, "g2": kept} {
+	const erased, kept, byOperator = "gamma-erased-secret-41", "gamma-kept-secret-42", "gamma-operator-secret-43"
+	for id, secret := range map[string]string{"g1": erased, "g2": kept, "g3": byOperator} {
 		waitLong(t, "gamma's start of "+id, func() bool {
 			code, _, _ := knhkEnv(t, dir, env, "cluster", "--server", procs["n2"].url, "start", id, "--workflow", "Hold", "--input", `"`+secret+`"`)
 			return code == 0
@@ -97,6 +98,10 @@ func TestClusterCaseEraseProcesses(t *testing.T) {
 	if !strings.Contains(out, "case g1 of tenant gamma erased") {
 		t.Fatalf("the erasure's answer: %s", out)
 	}
+	// The operator erases another tenant's case, naming the tenant.
+	if code, out, errb := knhkEnv(t, dir, []string{"KNHK_TOKEN=" + clusterToken}, "case", "erase", "--server", procs["n1"].url, "--tenant", "gamma", "g3"); code != 0 || !strings.Contains(out, "case g3 of tenant gamma erased") {
+		t.Fatalf("the operator's erasure of g3: %d %s %s", code, out, errb)
+	}
 	start("n3")
 
 	groupDir := func(n string) string { return filepath.Join(dir, "d-"+n, "cluster", n, "tenants", "gamma") }
@@ -106,39 +111,41 @@ func TestClusterCaseEraseProcesses(t *testing.T) {
 	}
 	check := func() {
 		for name, p := range procs {
-			waitLong(t, "g1 erased on "+name, func() bool {
-				code, body := p.get(t, "/cluster/v1/cases/g1?consistency=stale", gamma)
-				if strings.Contains(body, erased) {
-					t.Fatalf("%s reads g1's data back after its erasure: %d %s", name, code, body)
+			for id, secret := range map[string]string{"g1": erased, "g3": byOperator} {
+				waitLong(t, id+" erased on "+name, func() bool {
+					code, body := p.get(t, "/cluster/v1/cases/"+id+"?consistency=stale", gamma)
+					if strings.Contains(body, secret) {
+						t.Fatalf("%s reads %s's data back after its erasure: %d %s", name, id, code, body)
+					}
+					return code == http.StatusNotFound && strings.Contains(body, "erased")
+				})
+				waitLong(t, id+"'s key destroyed on "+name, func() bool {
+					_, err := os.Stat(keyFile(name, id))
+					return os.IsNotExist(err)
+				})
+				for _, path := range []string{"/cluster/v1/cases/" + id, "/cluster/v1/cases/" + id + "/history", "/cluster/v1/cases"} {
+					if code, body := p.get(t, path, gamma); strings.Contains(body, secret) || path != "/cluster/v1/cases" && code != http.StatusNotFound {
+						t.Fatalf("GET %s through %s after the erasure: %d %s", path, name, code, body)
+					}
 				}
-				return code == http.StatusNotFound && strings.Contains(body, "erased")
-			})
-			waitLong(t, "g1's key destroyed on "+name, func() bool {
-				_, err := os.Stat(keyFile(name, "g1"))
-				return os.IsNotExist(err)
-			})
-			for _, path := range []string{"/cluster/v1/cases/g1", "/cluster/v1/cases/g1/history", "/cluster/v1/cases"} {
-				if code, body := p.get(t, path, gamma); strings.Contains(body, erased) || path != "/cluster/v1/cases" && code != http.StatusNotFound {
-					t.Fatalf("GET %s through %s after the erasure: %d %s", path, name, code, body)
+				if code, body := connectCall(t, p.url, "GetCase", gamma, `{"caseId":"`+id+`"}`); code == http.StatusOK || strings.Contains(body, secret) {
+					t.Fatalf("GetCase %s through %s after the erasure: %d %s", id, name, code, body)
 				}
-			}
-			if code, body := connectCall(t, p.url, "GetCase", gamma, `{"caseId":"g1"}`); code == http.StatusOK || strings.Contains(body, erased) {
-				t.Fatalf("GetCase g1 through %s after the erasure: %d %s", name, code, body)
+				filepath.WalkDir(filepath.Join(dir, "d-"+name), func(path string, d os.DirEntry, err error) error {
+					if err == nil && !d.IsDir() {
+						if b, _ := os.ReadFile(path); strings.Contains(string(b), secret) {
+							t.Errorf("%s holds %s's data in clear", path, id)
+						}
+					}
+					return nil
+				})
 			}
 			if code, body := p.get(t, "/cluster/v1/cases/g2?consistency=stale", gamma); code != http.StatusOK || !strings.Contains(body, kept+" by ann") {
-				t.Fatalf("g2 on %s after g1's erasure: %d %s", name, code, body)
+				t.Fatalf("g2 on %s after the erasures: %d %s", name, code, body)
 			}
 			if _, err := os.Stat(keyFile(name, "g2")); err != nil {
 				t.Fatalf("g2's key on %s: %v", name, err)
 			}
-			filepath.WalkDir(filepath.Join(dir, "d-"+name), func(path string, d os.DirEntry, err error) error {
-				if err == nil && !d.IsDir() {
-					if b, _ := os.ReadFile(path); strings.Contains(string(b), erased) {
-						t.Errorf("%s holds g1's data in clear", path)
-					}
-				}
-				return nil
-			})
 		}
 	}
 	check()
@@ -157,7 +164,7 @@ func TestClusterCaseEraseProcesses(t *testing.T) {
 	})
 	check()
 	// The erasure was audited in the cluster's chain.
-	if code, out, errb := knhkEnv(t, dir, []string{"KNHK_TOKEN=" + clusterToken}, "audit", "export", "--server", procs["n1"].url, "--format", "json"); code != 0 || !strings.Contains(out, "case_id=g1") {
+	if code, out, errb := knhkEnv(t, dir, []string{"KNHK_TOKEN=" + clusterToken}, "audit", "export", "--server", procs["n1"].url, "--format", "json"); code != 0 || !strings.Contains(out, "case_id=g1") || !strings.Contains(out, "case_id=g3") {
 		t.Fatalf("the audit export: %d %s", code, fmt.Sprint(errb, out))
 	}
 }

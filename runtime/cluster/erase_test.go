@@ -141,13 +141,16 @@ func TestCaseErase(t *testing.T) {
 	const gone, kept = "erase-me-17", "keep-me-18"
 	c := newTestCluster(t, compile(t, testSource))
 	dirs, keys := map[string]string{}, map[string]*caseKeys{}
-	add := func(id string) *Node {
+	add := func(id string, also ...func()) *Node {
 		if dirs[id] == "" {
 			dirs[id], keys[id] = t.TempDir(), newCaseKeys()
 		}
 		return c.add(id, nil, func(cfg *Config) {
 			cfg.Dir, cfg.AtRest = dirs[id], keys[id]
 			cfg.Timing.SnapshotThreshold = 1 << 20 // snapshots only when asked
+			for _, f := range also {
+				f()
+			}
 		})
 	}
 	l := add("n1")
@@ -183,6 +186,10 @@ func TestCaseErase(t *testing.T) {
 	if err := c.node("n2").EraseCase(ctx(t), "", "a"); !errors.Is(err, ErrNotLeader) {
 		t.Fatalf("erasing through a follower's node: %v", err)
 	}
+	// n3 goes down with a in its snapshot.
+	if err := c.node("n3").r.Snapshot().Error(); err != nil {
+		t.Fatal(err)
+	}
 	c.kill("n3")
 	if err := l.EraseCase(ctx(t), "e1", "a"); err != nil {
 		t.Fatal(err)
@@ -190,7 +197,16 @@ func TestCaseErase(t *testing.T) {
 	if err := l.EraseCase(ctx(t), "e1", "a"); err != nil {
 		t.Fatalf("the erasure retried: %v", err)
 	}
-	n3 := add("n3")
+	// Back, and cut off from the others: it holds a until it applies
+	// the erasure, and serves no stale read meanwhile.
+	n3 := add("n3", func() { c.partition("n3") })
+	if _, _, ok := n3.FSM().Case("a"); !ok {
+		t.Fatal("n3 came back without a: the check below shows nothing")
+	}
+	if v, err := n3.Get(ctx(t), "a", Stale); err == nil || !errors.Is(err, ErrMaybeCommitted) {
+		t.Fatalf("n3, back and cut off, reads the erased case: %+v %v", v, err)
+	}
+	c.heal("n3")
 	check := func(n *Node) {
 		t.Helper()
 		id := n.cfg.ID
