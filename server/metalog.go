@@ -43,7 +43,11 @@ type metaLog struct {
 	f        *os.File
 	pending  []*metaReq
 	size     int64 // bytes written to generation gen
-	busy     bool  // a commit is running
+	// The generation's file holds zeros from size up to prepared, and
+	// has had commits commits (metaprealloc.go).
+	prepared int64
+	commits  int
+	busy     bool // a commit is running
 	err      error
 }
 
@@ -124,7 +128,10 @@ func openMetaLog(dir string) (*metaLog, error) {
 
 // startGen opens generation gen+1. l.mu is held (or l is not shared yet).
 func (l *metaLog) startGen() error {
-	f, err := os.OpenFile(filepath.Join(l.dir, metaName(l.gen+1)), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	// Written at l.size (metaprealloc.go), not appended: the file may
+	// hold zeros after its records. The generation is new (the Service
+	// holds the directory's lock), so it starts empty.
+	f, err := os.OpenFile(filepath.Join(l.dir, metaName(l.gen+1)), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
 	if err != nil {
 		return err
 	}
@@ -133,9 +140,10 @@ func (l *metaLog) startGen() error {
 		return err
 	}
 	if l.f != nil {
+		l.cutZeros()
 		l.f.Close()
 	}
-	l.f, l.gen, l.size = f, l.gen+1, 0
+	l.f, l.gen, l.size, l.prepared, l.commits = f, l.gen+1, 0, 0, 0
 	return nil
 }
 
@@ -159,11 +167,7 @@ func (l *metaLog) append(b []byte) error {
 			buf = append(buf, x.line...)
 		}
 		l.commitMu.Lock()
-		n, err := l.f.Write(buf)
-		l.size += int64(n)
-		if err == nil {
-			err = l.f.Sync()
-		}
+		err := l.write(buf)
 		l.commitMu.Unlock()
 		for _, x := range batch {
 			x.done <- err
@@ -199,6 +203,7 @@ func (l *metaLog) close() error {
 	if l.f == nil {
 		return nil
 	}
+	l.cutZeros()
 	err := l.f.Close()
 	l.f = nil
 	return err
