@@ -264,7 +264,7 @@ func (s *Store) commit(batch []*request) {
 		return
 	}
 	syncStart := time.Now()
-	if err := syncData(s.active); err != nil {
+	if err := atomicfile.SyncData(s.active); err != nil {
 		s.fail(batch, fmt.Errorf("store: fsync: %w", err))
 		return
 	}

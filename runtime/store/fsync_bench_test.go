@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/knhk/knhk/internal/atomicfile"
 )
 
 // BenchmarkFdatasync appends 256 bytes to a file and makes them durable
@@ -34,7 +36,7 @@ func BenchmarkFdatasync(b *testing.B) {
 					b.Fatal(err)
 				}
 				if sync {
-					if err := syncData(f); err != nil {
+					if err := atomicfile.SyncData(f); err != nil {
 						b.Fatal(err)
 					}
 				}

@@ -581,7 +581,7 @@ func (s *Store) finishRecovery(l dirListing, segs []segment) error {
 				return fmt.Errorf("store: %w", err)
 			}
 		}
-		if err := syncData(f); err != nil {
+		if err := atomicfile.SyncData(f); err != nil {
 			return fmt.Errorf("store: %w", err)
 		}
 	}
