@@ -38,6 +38,9 @@ type parser struct {
 // one call; text that a quick scan finds too deep or with a bad string
 // is read token by token, which names the path of the problem.
 func parseJSON(data []byte, name string) (any, error) {
+	if x, ok := scalarJSON(data); ok {
+		return x, nil
+	}
 	if !needsCare(data) {
 		dec := json.NewDecoder(bytes.NewReader(data))
 		dec.UseNumber()
@@ -51,6 +54,31 @@ func parseJSON(data []byte, name string) (any, error) {
 		return x, nil
 	}
 	return parseCarefully(data, name)
+}
+
+// scalarJSON reads data that is one number, true, false or null
+// (between JSON white space) as encoding/json with UseNumber does, and
+// reports false for anything else: most task results and arguments are
+// such scalars, and a decoder cost a 512-byte buffer and more each.
+func scalarJSON(data []byte) (any, bool) {
+	v := bytes.Trim(data, " \t\r\n")
+	if len(v) == 0 {
+		return nil, false
+	}
+	switch c := v[0]; {
+	case c == '-' || c >= '0' && c <= '9':
+		if !json.Valid(v) {
+			return nil, false
+		}
+		return json.Number(v), true
+	case string(v) == "true":
+		return true, true
+	case string(v) == "false":
+		return false, true
+	case string(v) == "null":
+		return nil, true
+	}
+	return nil, false
 }
 
 // needsCare reports whether data nests deeper than MaxDepth or has a

@@ -15,6 +15,7 @@ func FuzzParseJSON(f *testing.F) {
 	for _, s := range []string{
 		`{"a":[1,2,{"b":"c"}]}`, `"\ud83d\ude00"`, `"\ud800"`, `"\udc00x"`, "\"\xff\"", `"\\ud800"`,
 		`"\ufffd"`, "\"\uFFFD\"", `[[[[]]]]`, `{"k\u00e9":1}`, `"\ud800\u0041"`, `1e400`, `[1,]`, `{} {}`,
+		` 12 `, "\t-0.5e3\n", `true`, ` null`, `false `, `01`, `1 2`, `-`, `1e`, `tru`, `nullx`, `-0`, "\v1",
 		strings.Repeat("[", MaxDepth+1) + strings.Repeat("]", MaxDepth+1),
 	} {
 		f.Add([]byte(s))
