@@ -207,6 +207,10 @@ func TestCaseErase(t *testing.T) {
 		t.Fatalf("n3, back and cut off, reads the erased case: %+v %v", v, err)
 	}
 	c.heal("n3")
+	// A write brings n3 the commit index (raft's heartbeats do not).
+	if err := l.Start(ctx(t), "", "v", "W", []any{"v"}); err != nil {
+		t.Fatal(err)
+	}
 	check := func(n *Node) {
 		t.Helper()
 		id := n.cfg.ID
@@ -214,8 +218,15 @@ func TestCaseErase(t *testing.T) {
 		if _, _, ok := n.FSM().Case("a"); ok {
 			t.Fatalf("%s holds a", id)
 		}
+		var lastErr error
+		defer func() {
+			if t.Failed() {
+				t.Logf("%s: last read %v; applied %d, commit %d, catch-up target %d, caught up %v; n1 applied %d", id, lastErr, n.r.AppliedIndex(), n.r.CommitIndex(), n.catchUpTo.Load(), n.caughtUp.Load(), l.r.AppliedIndex())
+			}
+		}()
 		waitFor(t, id+" to answer a read of a as erased", func() bool {
 			v, err := n.Get(ctx(t), "a", Stale)
+			lastErr = err
 			if err == nil {
 				t.Fatalf("%s reads a: %+v", id, v)
 			}
