@@ -73,31 +73,41 @@ type statusProber struct {
 }
 
 func (p statusProber) Applied(ctx context.Context, m cluster.Member) (uint64, error) {
+	st, err := p.Status(ctx, m)
+	if err != nil {
+		return 0, err
+	}
+	return st.Applied, nil
+}
+
+// Status reads member m's status (cluster.StatusProber): an erasure
+// waits for each member to destroy its keys of the erased cases.
+func (p statusProber) Status(ctx context.Context, m cluster.Member) (*cluster.Status, error) {
 	if m.API == "" {
-		return 0, fmt.Errorf("member %s has no API address", m.ID)
+		return nil, fmt.Errorf("member %s has no API address", m.ID)
 	}
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, apiBase(m.API)+p.path, nil)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	resp, err := p.c.Do(req)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		if p.what != "" {
-			return 0, fmt.Errorf("member %s, %s: status %s", m.ID, p.what, resp.Status)
+			return nil, fmt.Errorf("member %s, %s: status %s", m.ID, p.what, resp.Status)
 		}
-		return 0, fmt.Errorf("member %s: status %s", m.ID, resp.Status)
+		return nil, fmt.Errorf("member %s: status %s", m.ID, resp.Status)
 	}
 	var st cluster.Status
 	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
-		return 0, err
+		return nil, err
 	}
-	return st.Applied, nil
+	return &st, nil
 }
 
 // Secure puts the node's API behind s.Token and makes the node forward

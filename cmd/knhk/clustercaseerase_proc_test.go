@@ -82,6 +82,11 @@ func TestClusterCaseEraseProcesses(t *testing.T) {
 		t.Fatalf("erasing a case that does not exist: %d %s", code, errb)
 	}
 
+	groupDir := func(n string) string { return filepath.Join(dir, "d-"+n, "cluster", n, "tenants", "gamma") }
+	keyFile := func(n, id string) string {
+		h := sha256.Sum256([]byte("knhk:raft-case:" + id))
+		return filepath.Join(groupDir(n), audit.Dir, audit.KeysDir, audit.CaseKeysDir, hex.EncodeToString(h[:])+".sealed")
+	}
 	// n3 is down during the erasure.
 	procs["n3"].cmd.Process.Signal(syscall.SIGKILL)
 	procs["n3"].cmd.Wait()
@@ -98,17 +103,18 @@ func TestClusterCaseEraseProcesses(t *testing.T) {
 	if !strings.Contains(out, "case g1 of tenant gamma erased") {
 		t.Fatalf("the erasure's answer: %s", out)
 	}
+	// Acknowledged: no live node holds g1's key any more.
+	for n := range procs {
+		if _, err := os.Stat(keyFile(n, "g1")); !os.IsNotExist(err) {
+			t.Fatalf("%s still holds g1's key once its erasure is acknowledged: %v", n, err)
+		}
+	}
 	// The operator erases another tenant's case, naming the tenant.
 	if code, out, errb := knhkEnv(t, dir, []string{"KNHK_TOKEN=" + clusterToken}, "case", "erase", "--server", procs["n1"].url, "--tenant", "gamma", "g3"); code != 0 || !strings.Contains(out, "case g3 of tenant gamma erased") {
 		t.Fatalf("the operator's erasure of g3: %d %s %s", code, out, errb)
 	}
 	start("n3")
 
-	groupDir := func(n string) string { return filepath.Join(dir, "d-"+n, "cluster", n, "tenants", "gamma") }
-	keyFile := func(n, id string) string {
-		h := sha256.Sum256([]byte("knhk:raft-case:" + id))
-		return filepath.Join(groupDir(n), audit.Dir, audit.KeysDir, audit.CaseKeysDir, hex.EncodeToString(h[:])+".sealed")
-	}
 	check := func() {
 		for name, p := range procs {
 			for id, secret := range map[string]string{"g1": erased, "g3": byOperator} {

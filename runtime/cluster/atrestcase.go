@@ -251,6 +251,23 @@ func (s *shredder) enqueue(id string) {
 	}
 }
 
+// count returns how many erased cases the node has yet to shred (0
+// for a nil shredder).
+func (s *shredder) count() int {
+	if s == nil {
+		return 0
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := len(s.inflight)
+	for id := range s.pending {
+		if !s.inflight[id] {
+			n++
+		}
+	}
+	return n
+}
+
 // wait returns once case id is shredded on this node (or ctx ends).
 func (s *shredder) wait(ctx context.Context, id string) error {
 	for {

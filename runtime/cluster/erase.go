@@ -183,11 +183,19 @@ func (n *Node) EraseCase(ctx context.Context, reqID, id string) error {
 // apply it.
 const replicaWait = 10 * time.Second
 
+// StatusProber is a Prober that reads a member's whole status: an
+// erasure then also waits for each member to destroy its keys.
+type StatusProber interface {
+	Prober
+	Status(ctx context.Context, m Member) (*Status, error)
+}
+
 // awaitReplicas waits until every other member that answers has applied
-// index, so that once an erasure is acknowledged no live node reads the
-// case back. A member that does not answer is down: it applies the
-// erasure when it comes back, before it serves a read (Get's
-// catching-up rule).
+// index and, when the prober reads whole statuses, destroyed its keys of
+// the cases erased, so that once an erasure is acknowledged no live node
+// reads the case back or holds its key. A member that does not answer is
+// down: it applies the erasure and destroys its key when it comes back,
+// and serves no read of its own copy before (StaleReady).
 func (n *Node) awaitReplicas(ctx context.Context, index uint64) error {
 	cf := n.r.GetConfiguration()
 	if err := cf.Error(); err != nil {
@@ -201,12 +209,12 @@ func (n *Node) awaitReplicas(ctx context.Context, index uint64) error {
 			continue
 		}
 		for {
-			a, err := n.prober().Applied(ctx, m)
-			if err != nil || a >= index {
+			a, shredding, err := n.probeShred(ctx, m)
+			if err != nil || a >= index && shredding == 0 {
 				break
 			}
 			if time.Now().After(deadline) {
-				return fmt.Errorf("%w: the erasure is committed, and member %s has applied only up to index %d of %d", ErrMaybeCommitted, s.ID, a, index)
+				return fmt.Errorf("%w: the erasure is committed, and member %s has applied index %d of %d, with %d erased cases' keys still to destroy", ErrMaybeCommitted, s.ID, a, index, shredding)
 			}
 			select {
 			case <-ctx.Done():
@@ -216,4 +224,18 @@ func (n *Node) awaitReplicas(ctx context.Context, index uint64) error {
 		}
 	}
 	return nil
+}
+
+// probeShred reads member m's applied index and how many erased cases'
+// keys it still holds (0 when the prober reads only applied indexes).
+func (n *Node) probeShred(ctx context.Context, m Member) (uint64, int, error) {
+	if sp, ok := n.prober().(StatusProber); ok {
+		st, err := sp.Status(ctx, m)
+		if err != nil {
+			return 0, 0, err
+		}
+		return st.Applied, st.Shredding, nil
+	}
+	a, err := n.prober().Applied(ctx, m)
+	return a, 0, err
 }

@@ -116,6 +116,17 @@ func stores(t *testing.T, n *Node, s string) (bool, *FSM) {
 	return found, f
 }
 
+// Status implements StatusProber by reading the member's node.
+func (c *testCluster) Status(_ context.Context, m Member) (*Status, error) {
+	c.mu.Lock()
+	n := c.nodes[m.ID]
+	c.mu.Unlock()
+	if n == nil {
+		return nil, fmt.Errorf("no node %s", m.ID)
+	}
+	return n.Status()
+}
+
 // onDisk reports the first file under dir that holds s.
 func onDisk(dir, s string) string {
 	var hit string
@@ -196,6 +207,12 @@ func TestCaseErase(t *testing.T) {
 	}
 	if err := l.EraseCase(ctx(t), "e1", "a"); err != nil {
 		t.Fatalf("the erasure retried: %v", err)
+	}
+	// Acknowledged: no live node holds a's key any more.
+	for _, id := range []string{"n1", "n2"} {
+		if keys[id].Holds("a") {
+			t.Fatalf("%s still holds a's key once the erasure is acknowledged", id)
+		}
 	}
 	// Back, and cut off from the others: it holds a until it applies
 	// the erasure, and serves no stale read meanwhile.

@@ -154,26 +154,35 @@ const StatusPath = "/cluster/v1/status"
 // httpProber asks a member's API for its status.
 type httpProber struct{}
 
-func (httpProber) Applied(ctx context.Context, m Member) (uint64, error) {
+func (p httpProber) Applied(ctx context.Context, m Member) (uint64, error) {
+	st, err := p.Status(ctx, m)
+	if err != nil {
+		return 0, err
+	}
+	return st.Applied, nil
+}
+
+// Status reads member m's own status.
+func (httpProber) Status(ctx context.Context, m Member) (*Status, error) {
 	if m.API == "" {
-		return 0, fmt.Errorf("member %s has no API address", m.ID)
+		return nil, fmt.Errorf("member %s has no API address", m.ID)
 	}
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, apiURL(m.API)+StatusPath+"?local=1", nil)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	defer resp.Body.Close()
 	var st Status
 	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
-		return 0, err
+		return nil, err
 	}
-	return st.Applied, nil
+	return &st, nil
 }
 
 // apiURL turns an address into a URL, keeping one that is a URL.
@@ -198,6 +207,9 @@ type Status struct {
 	Warning string `json:"warning,omitempty"`
 	// Broken says why this node stopped applying the log.
 	Broken string `json:"broken,omitempty"`
+	// Shredding counts the erased cases whose key this node has not
+	// destroyed yet (erase.go).
+	Shredding int `json:"shredding,omitempty"`
 }
 
 // MemberStatus is one member in a [Status].
@@ -215,6 +227,7 @@ func (n *Node) Status() (*Status, error) {
 	if err := n.fsm.Broken(); err != nil {
 		st.Broken = err.Error()
 	}
+	st.Shredding = n.shred.count()
 	n.mu.Lock()
 	st.Warning = n.warning
 	n.mu.Unlock()
