@@ -10,10 +10,10 @@
 // gone (later entries of it are sealed with the node's key alone), waits
 // until it has applied every entry stored before, snapshots (the FSM no
 // longer holds the case) and drops the log up to the snapshot; raft then
-// reads only the snapshot and what follows it. The entries' bytes may
-// stay in a raft-wal segment until raft-wal deletes the segment, and an
-// older snapshot stays until raft reaps it: both are ciphertext under
-// the destroyed key.
+// reads only the snapshot and what follows it, and the node removes its
+// older snapshots. The entries' bytes may stay in a raft-wal segment
+// until raft-wal deletes the segment: ciphertext under the destroyed
+// key.
 
 package cluster
 
@@ -24,6 +24,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -375,6 +377,15 @@ func (s *shredder) pass(ids []string) error {
 	for _, id := range held {
 		if err := s.logs.cs.Forget(id); err != nil {
 			return fmt.Errorf("destroying the key of case %s: %w", id, err)
+		}
+	}
+	// Raft reads only the latest snapshot; the older ones it keeps
+	// hold the cases too.
+	if dir := s.n.cfg.Dir; dir != "" {
+		for _, m := range metas[1:] {
+			if err := os.RemoveAll(filepath.Join(dir, "snapshots", m.ID)); err != nil {
+				return fmt.Errorf("removing snapshot %s: %w", m.ID, err)
+			}
 		}
 	}
 	return nil

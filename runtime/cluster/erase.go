@@ -158,6 +158,11 @@ func (n *Node) EraseCase(ctx context.Context, reqID, id string) error {
 	if n.shred == nil {
 		return fmt.Errorf("%w: case %s was written without per-case keys (only a tenant created with --encrypt can erase a case on a cluster)", ErrNotErasable, id)
 	}
+	if _, _, ok := n.fsm.Case(id); ok && !n.shred.logs.cs.Holds(id) {
+		// Its entries and snapshots are sealed with the node's key alone,
+		// which stays: dropping it would leave it readable on disk.
+		return fmt.Errorf("%w: case %s was written before this tenant's nodes kept a key per case; only the whole tenant can be erased (knhk tenant erase --server URL T)", ErrNotErasable, id)
+	}
 	var index uint64
 	err = l.once(ctx, reqID, func() error {
 		if r, ok := n.fsm.Request(reqID); reqID != "" && ok {

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -263,6 +264,9 @@ func TestCaseErase(t *testing.T) {
 		if p := onDisk(dirs[id], gone); p != "" {
 			t.Fatalf("%s holds a's input in clear", p)
 		}
+		if metas, _ := n.shred.snaps.List(); len(metas) != 1 {
+			t.Fatalf("%s keeps %d snapshots, want the latest alone", id, len(metas))
+		}
 	}
 	for _, n := range []*Node{l, c.node("n2"), n3} {
 		check(n)
@@ -285,6 +289,47 @@ func TestCaseErase(t *testing.T) {
 	waitFor(t, "p1 to lead", plain.IsLeader)
 	if err := plain.EraseCase(ctx(t), "", "a"); !errors.Is(err, ErrNotErasable) {
 		t.Fatalf("erasing without per-case keys: %v", err)
+	}
+}
+
+// TestCaseEraseBeforePerCaseKeys reopens a node that sealed with its
+// own key alone as one that seals per case: a case written before has
+// no key of its own, and its erasure is refused (its entries would stay
+// readable under the node's key); a case written after is erased.
+func TestCaseEraseBeforePerCaseKeys(t *testing.T) {
+	prog := compile(t, testSource)
+	fx := &effects{calls: map[string]int{}}
+	dir, node := t.TempDir(), newGCMSealer(t)
+	open := func(s Sealer) *Node {
+		n, err := NewNode(Config{ID: "n1", Raft: "127.0.0.1:0", Dir: dir, Bootstrap: true, Program: prog, Eval: &host.Evaluator{},
+			Worker: worker.New(prog, worker.Options{Registry: fx.registry()}), Timing: fastTiming, AtRest: s})
+		if err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, "n1 to lead", n.IsLeader)
+		return n
+	}
+	ended := func(n *Node, id string) {
+		waitFor(t, id+" to end", func() bool { st, _, ok := n.FSM().Case(id); return ok && st.Done() })
+	}
+	n := open(node)
+	if err := n.Start(ctx(t), "", "old", "W", []any{"old"}); err != nil {
+		t.Fatal(err)
+	}
+	ended(n, "old")
+	n.Close()
+	n = open(gcmCaseKeys{node, newCaseKeys()})
+	defer n.Close()
+	ended(n, "old")
+	if err := n.EraseCase(ctx(t), "", "old"); !errors.Is(err, ErrNotErasable) || !strings.Contains(err.Error(), "written before") {
+		t.Fatalf("erasing a case written before per-case keys: %v", err)
+	}
+	if err := n.Start(ctx(t), "", "new", "W", []any{"new"}); err != nil {
+		t.Fatal(err)
+	}
+	ended(n, "new")
+	if err := n.EraseCase(ctx(t), "", "new"); err != nil {
+		t.Fatal(err)
 	}
 }
 
