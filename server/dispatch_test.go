@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -23,6 +26,9 @@ const threeSrc = `package three
 
 task step(n: int) -> int queue "steps"
 
+// work answers 7 once the file GATE exists.
+task work(n: int) -> int exec "sh" "-c" "cat >/dev/null; while [ ! -e GATE ]; do sleep 0.01; done; echo 7"
+
 workflow Three(n: int) -> int {
   let a = step(n)
   let b = step(a + 1)
@@ -32,6 +38,12 @@ workflow Three(n: int) -> int {
 
 workflow Inc(n: int) -> int {
   return n + 1
+}
+
+workflow Mixed(n: int) -> int {
+  let a = work(n)
+  let b = step(a)
+  return b
 }
 
 workflow Gated(n: int) -> int {
@@ -127,6 +139,20 @@ func (l *streamLog) task(t *testing.T, n int, why string) *knhkv1.WorkerTask {
 	}
 }
 
+// nonePushed fails the test if a task is pushed within a few ack
+// delays: a step decided in memory whose task went out early would be
+// here by then. what names the record the tasks must wait for.
+func (l *streamLog) nonePushed(t *testing.T, what string) {
+	t.Helper()
+	time.Sleep(5 * ackDelay)
+	l.mu.Lock()
+	pushed := len(l.tasks)
+	l.mu.Unlock()
+	if pushed != 0 {
+		t.Fatalf("%d tasks pushed before %s was durable", pushed, what)
+	}
+}
+
 // acked lists the ids acknowledged so far.
 func (l *streamLog) acked() []string {
 	l.mu.Lock()
@@ -162,10 +188,8 @@ type commitHold struct {
 	once, freed      sync.Once
 }
 
-func newCommitHold(t *testing.T) *commitHold {
-	h := &commitHold{blocked: make(chan struct{}), release: make(chan struct{})}
-	t.Cleanup(h.free)
-	return h
+func newCommitHold() *commitHold {
+	return &commitHold{blocked: make(chan struct{}), release: make(chan struct{})}
 }
 
 // onCommit is the store's OnCommit.
@@ -196,9 +220,16 @@ type heldCase struct {
 
 func startHeld(t *testing.T, ctx context.Context, dir string, noPark bool, workflow, input string) heldCase {
 	t.Helper()
-	c := heldCase{h: newCommitHold(t)}
+	return startHeldSrc(t, ctx, dir, noPark, threeSrc, workflow, input)
+}
+
+// startHeldSrc is startHeld with src instead of threeSrc.
+func startHeldSrc(t *testing.T, ctx context.Context, dir string, noPark bool, src, workflow, input string) heldCase {
+	t.Helper()
+	c := heldCase{h: newCommitHold()}
 	c.s, c.api, c.stop = serveH2CAt(t, dir, Options{IndexEvery: -1, NoPark: noPark, Store: store.Options{OnCommit: c.h.onCommit}})
-	if _, err := c.s.Deploy("three.knhk", []byte(threeSrc), nil); err != nil {
+	t.Cleanup(c.h.free) // before the server's close, which waits for the committer
+	if _, err := c.s.Deploy("three.knhk", []byte(src), nil); err != nil {
 		t.Fatal(err)
 	}
 	var err error
@@ -304,15 +335,8 @@ func earlySignal(t *testing.T, noPark bool) {
 		_, err := s.Signal(ctx, id, "Go", []byte(`{"m": 2}`))
 		signalled <- err
 	}()
-	// The signal's step is decided in memory at once; a task pushed for
-	// it would be here within this wait.
-	time.Sleep(5 * ackDelay)
-	w.mu.Lock()
-	pushed := len(w.tasks)
-	w.mu.Unlock()
-	if pushed != 0 {
-		t.Fatalf("%d tasks pushed before the signal that enabled them was durable", pushed)
-	}
+	// The signal's step is decided in memory at once.
+	w.nonePushed(t, "the signal that enabled them")
 	h.free()
 	// The signal's call runs the case on, to the task's outcome.
 	w.complete(t, w.task(t, 0, "the task the signal enabled, once it is durable"))
@@ -322,5 +346,32 @@ func earlySignal(t *testing.T, noPark bool) {
 	sum, done, err := s.Wait(ctx, id, false)
 	if err != nil || !done || sum.Status != "completed" || sum.Result != "4" {
 		t.Fatalf("case: %+v %v %v, want completed with 4", sum, done, err)
+	}
+}
+
+// TestEarlyDispatchWaitsForExecOutcome: a queue task that follows an
+// exec task waits for the exec task's outcome to be durable. A crash
+// that lost the outcome would run the exec task again, which need not
+// answer the same, and the queue task would go out again under the same
+// idempotency key with other input.
+func TestEarlyDispatchWaitsForExecOutcome(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	gate := filepath.Join(t.TempDir(), "gate")
+	src := strings.ReplaceAll(threeSrc, "GATE", gate)
+	c := startHeldSrc(t, ctx, t.TempDir(), true, src, "Mixed", "1")
+	w := openStreamLog(t, ctx, c.api, 1)
+	c.h.hold(ctx, c.s)
+	if err := os.WriteFile(gate, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// The exec task ends at once now, and the queue task's step is
+	// decided in memory.
+	w.nonePushed(t, "the exec task's outcome that they follow")
+	c.h.free()
+	w.complete(t, w.task(t, 0, "the queue task, once the exec task's outcome is durable"))
+	sum, done, err := c.s.Wait(ctx, c.id, false)
+	if err != nil || !done || sum.Status != "completed" || sum.Result != "8" {
+		t.Fatalf("case: %+v %v %v, want completed with 8", sum, done, err)
 	}
 }
