@@ -279,7 +279,7 @@ func TestLyingValidatorIsDetected(t *testing.T) {
 	lie := func(h []byte) []byte { return append([]byte("forged"), h[6:]...) }
 	vs := network(t, prog, 4, 3, lie)
 	eng := driver(t, prog, vs[0])
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	if err := eng.Start(ctx, "c1", "W", []any{"c1"}); err != nil {
 		t.Fatal(err)
