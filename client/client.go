@@ -179,11 +179,7 @@ func (c *Client) WaitIdle(ctx context.Context, caseID string) (*knhkv1.CaseSumma
 
 func (c *Client) wait(ctx context.Context, caseID string, orIdle bool) (*knhkv1.CaseSummary, error) {
 	for {
-		poll := int64(60000)
-		if dl, ok := ctx.Deadline(); ok {
-			poll = min(poll, max(time.Until(dl).Milliseconds(), 1))
-		}
-		r, err := c.api.WaitCase(ctx, connect.NewRequest(&knhkv1.WaitCaseRequest{CaseId: caseID, TimeoutMs: poll, OrWaiting: orIdle}))
+		r, err := c.api.WaitCase(ctx, connect.NewRequest(&knhkv1.WaitCaseRequest{CaseId: caseID, TimeoutMs: pollMs(ctx), OrWaiting: orIdle}))
 		if err != nil {
 			return nil, err
 		}
@@ -194,6 +190,16 @@ func (c *Client) wait(ctx context.Context, caseID string, orIdle bool) (*knhkv1.
 			return r.Msg.Case, err
 		}
 	}
+}
+
+// pollMs is how long one long poll may wait: a minute, the server's
+// most, or less when ctx ends sooner.
+func pollMs(ctx context.Context) int64 {
+	poll := int64(60000)
+	if dl, ok := ctx.Deadline(); ok {
+		poll = min(poll, max(time.Until(dl).Milliseconds(), 1))
+	}
+	return poll
 }
 
 // BadInput returns the detail of an InvalidArgument error: the request's

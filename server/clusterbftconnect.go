@@ -130,6 +130,9 @@ func (r *bftRPC) ListPrograms(context.Context, *connect.Request[knhkv1.ListProgr
 // names the same case and answers it as existing), or a random one.
 func (r *bftRPC) StartCase(ctx context.Context, req *connect.Request[knhkv1.StartCaseRequest]) (*connect.Response[knhkv1.StartCaseResponse], error) {
 	m := req.Msg
+	if err := checkStartWait(m); err != nil {
+		return nil, err
+	}
 	switch {
 	case len(m.RequestId) > maxKey:
 		return nil, connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("a request id is longer than %d bytes", maxKey))
@@ -156,12 +159,12 @@ func (r *bftRPC) StartCase(ctx context.Context, req *connect.Request[knhkv1.Star
 	}
 	id := caseIDFor(m.RequestId)
 	if m.RequestId != "" && r.a.app.FSM().Events(id) > 0 {
-		return connect.NewResponse(&knhkv1.StartCaseResponse{CaseId: id, Existing: true}), nil
+		return startThenWait(ctx, m, &knhkv1.StartCaseResponse{CaseId: id, Existing: true}, r.WaitCase), nil
 	}
 	if err := d.Start(ctx, id, m.Workflow, engine.Boxed(vals)); err != nil {
 		return nil, bftConnectErr(err)
 	}
-	return connect.NewResponse(&knhkv1.StartCaseResponse{CaseId: id}), nil
+	return startThenWait(ctx, m, &knhkv1.StartCaseResponse{CaseId: id}, r.WaitCase), nil
 }
 
 func (r *bftRPC) SignalCase(ctx context.Context, req *connect.Request[knhkv1.SignalCaseRequest]) (*connect.Response[knhkv1.SignalCaseResponse], error) {

@@ -58,6 +58,9 @@ func connectErr(err error) error {
 // names the same case), or a random one.
 func (r *clusterRPC) StartCase(ctx context.Context, req *connect.Request[knhkv1.StartCaseRequest]) (*connect.Response[knhkv1.StartCaseResponse], error) {
 	m := req.Msg
+	if err := checkStartWait(m); err != nil {
+		return nil, err
+	}
 	if len(m.RequestId) > maxKey || len(m.BusinessKey) > maxKey {
 		return nil, connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("a request id or business key is longer than %d bytes", maxKey))
 	}
@@ -88,7 +91,7 @@ func (r *clusterRPC) StartCase(ctx context.Context, req *connect.Request[knhkv1.
 	if err != nil {
 		return nil, connectErr(err)
 	}
-	return connect.NewResponse(&knhkv1.StartCaseResponse{CaseId: id, Existing: existing}), nil
+	return startThenWait(ctx, m, &knhkv1.StartCaseResponse{CaseId: id, Existing: existing}, r.WaitCase), nil
 }
 
 func caseIDFor(reqID string) string {

@@ -22,11 +22,11 @@ func TestClusterHistoryExportAndKeys(t *testing.T) {
 	nodes := apiCluster(t)
 	api := client.New(nodes["n3"].srv.URL).API()
 	c := context.Background()
-	start := func(req string) *knhkv1.StartCaseResponse {
+	start := func(req string, waitMs int64) *knhkv1.StartCaseResponse {
 		t.Helper()
 		var out *knhkv1.StartCaseResponse
 		waitCluster(t, "the start of "+req, func() bool {
-			r, err := api.StartCase(c, connect.NewRequest(&knhkv1.StartCaseRequest{Workflow: "Hold", InputJson: `"o-17"`, RequestId: req, BusinessKey: "order-17"}))
+			r, err := api.StartCase(c, connect.NewRequest(&knhkv1.StartCaseRequest{Workflow: "Hold", InputJson: `"o-17"`, RequestId: req, BusinessKey: "order-17", WaitMs: waitMs}))
 			if err != nil {
 				if connect.CodeOf(err) != connect.CodeUnavailable {
 					t.Fatalf("start %s: %v", req, err)
@@ -38,10 +38,15 @@ func TestClusterHistoryExportAndKeys(t *testing.T) {
 		})
 		return out
 	}
-	first := start("r1")
-	again := start("r2") // another request, the same key
+	first := start("r1", 0)
+	again := start("r2", 0) // another request, the same key
 	if first.Existing || !again.Existing || again.CaseId != first.CaseId {
 		t.Fatalf("keyed starts: %+v then %+v", first, again)
+	}
+	// With wait_ms the answer says where the case stands once the wait
+	// is up: Hold waits for a signal.
+	if w := start("r2", 50); w.CaseId != first.CaseId || w.Done || w.Case.GetStatus() != "running" || w.Case.GetCaseId() != first.CaseId {
+		t.Fatalf("keyed start with wait_ms: %+v", w)
 	}
 	id := first.CaseId
 

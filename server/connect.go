@@ -124,11 +124,14 @@ func (a *api) ListPrograms(ctx context.Context, r *connect.Request[knhkv1.ListPr
 
 func (a *api) StartCase(ctx context.Context, r *connect.Request[knhkv1.StartCaseRequest]) (*connect.Response[knhkv1.StartCaseResponse], error) {
 	m := r.Msg
+	if err := checkStartWait(m); err != nil {
+		return nil, err
+	}
 	id, existing, err := a.s.Start(ctx, StartRequest{Workflow: m.Workflow, Program: m.Program, Input: jsonArg(m.InputJson), Request: m.RequestId, Key: m.BusinessKey})
 	if err != nil {
 		return nil, toConnect(err)
 	}
-	return connect.NewResponse(&knhkv1.StartCaseResponse{CaseId: id, Existing: existing}), nil
+	return startThenWait(ctx, m, &knhkv1.StartCaseResponse{CaseId: id, Existing: existing}, a.WaitCase), nil
 }
 
 func (a *api) SignalCase(ctx context.Context, r *connect.Request[knhkv1.SignalCaseRequest]) (*connect.Response[knhkv1.SignalCaseResponse], error) {

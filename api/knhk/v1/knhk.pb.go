@@ -469,8 +469,14 @@ type StartCaseRequest struct {
 	// input_json is the input, by knhk run's rule.
 	InputJson string `protobuf:"bytes,3,opt,name=input_json,json=inputJson,proto3" json:"input_json,omitempty"`
 	// request_id and business_key make the start idempotent.
-	RequestId     string `protobuf:"bytes,4,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
-	BusinessKey   string `protobuf:"bytes,5,opt,name=business_key,json=businessKey,proto3" json:"business_key,omitempty"`
+	RequestId   string `protobuf:"bytes,4,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	BusinessKey string `protobuf:"bytes,5,opt,name=business_key,json=businessKey,proto3" json:"business_key,omitempty"`
+	// wait_ms, when positive, makes the call wait for the case's result
+	// too, as WaitCase does with timeout_ms (at most 60000), so that a
+	// start and its result take one round trip: the response then holds
+	// the case's summary and done. A start is acknowledged even when the
+	// wait ends first (done false): WaitCase goes on from there.
+	WaitMs        int64 `protobuf:"varint,6,opt,name=wait_ms,json=waitMs,proto3" json:"wait_ms,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -540,11 +546,22 @@ func (x *StartCaseRequest) GetBusinessKey() string {
 	return ""
 }
 
+func (x *StartCaseRequest) GetWaitMs() int64 {
+	if x != nil {
+		return x.WaitMs
+	}
+	return 0
+}
+
 type StartCaseResponse struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
 	CaseId string                 `protobuf:"bytes,1,opt,name=case_id,json=caseId,proto3" json:"case_id,omitempty"`
 	// existing is set when the request named a case started before.
-	Existing      bool `protobuf:"varint,2,opt,name=existing,proto3" json:"existing,omitempty"`
+	Existing bool `protobuf:"varint,2,opt,name=existing,proto3" json:"existing,omitempty"`
+	// case and done answer wait_ms as WaitCase answers: case is where
+	// the case stands, done whether it ended. Unset without wait_ms.
+	Case          *CaseSummary `protobuf:"bytes,3,opt,name=case,proto3" json:"case,omitempty"`
+	Done          bool         `protobuf:"varint,4,opt,name=done,proto3" json:"done,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -589,6 +606,20 @@ func (x *StartCaseResponse) GetCaseId() string {
 func (x *StartCaseResponse) GetExisting() bool {
 	if x != nil {
 		return x.Existing
+	}
+	return false
+}
+
+func (x *StartCaseResponse) GetCase() *CaseSummary {
+	if x != nil {
+		return x.Case
+	}
+	return nil
+}
+
+func (x *StartCaseResponse) GetDone() bool {
+	if x != nil {
+		return x.Done
 	}
 	return false
 }
@@ -2910,7 +2941,7 @@ const file_knhk_v1_knhk_proto_rawDesc = "" +
 	"\x12deployed_unix_nano\x18\x04 \x01(\x03R\x10deployedUnixNano\"\x15\n" +
 	"\x13ListProgramsRequest\"D\n" +
 	"\x14ListProgramsResponse\x12,\n" +
-	"\bprograms\x18\x01 \x03(\v2\x10.knhk.v1.ProgramR\bprograms\"\xa9\x01\n" +
+	"\bprograms\x18\x01 \x03(\v2\x10.knhk.v1.ProgramR\bprograms\"\xc2\x01\n" +
 	"\x10StartCaseRequest\x12\x1a\n" +
 	"\bworkflow\x18\x01 \x01(\tR\bworkflow\x12\x18\n" +
 	"\aprogram\x18\x02 \x01(\tR\aprogram\x12\x1d\n" +
@@ -2918,10 +2949,13 @@ const file_knhk_v1_knhk_proto_rawDesc = "" +
 	"input_json\x18\x03 \x01(\tR\tinputJson\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x04 \x01(\tR\trequestId\x12!\n" +
-	"\fbusiness_key\x18\x05 \x01(\tR\vbusinessKey\"H\n" +
+	"\fbusiness_key\x18\x05 \x01(\tR\vbusinessKey\x12\x17\n" +
+	"\await_ms\x18\x06 \x01(\x03R\x06waitMs\"\x86\x01\n" +
 	"\x11StartCaseResponse\x12\x17\n" +
 	"\acase_id\x18\x01 \x01(\tR\x06caseId\x12\x1a\n" +
-	"\bexisting\x18\x02 \x01(\bR\bexisting\"\x82\x01\n" +
+	"\bexisting\x18\x02 \x01(\bR\bexisting\x12(\n" +
+	"\x04case\x18\x03 \x01(\v2\x14.knhk.v1.CaseSummaryR\x04case\x12\x12\n" +
+	"\x04done\x18\x04 \x01(\bR\x04done\"\x82\x01\n" +
 	"\x11SignalCaseRequest\x12\x17\n" +
 	"\acase_id\x18\x01 \x01(\tR\x06caseId\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12!\n" +
@@ -3169,66 +3203,67 @@ var file_knhk_v1_knhk_proto_depIdxs = []int32{
 	0,  // 0: knhk.v1.BadInput.diagnostics:type_name -> knhk.v1.Diagnostic
 	0,  // 1: knhk.v1.DeployResponse.warnings:type_name -> knhk.v1.Diagnostic
 	4,  // 2: knhk.v1.ListProgramsResponse.programs:type_name -> knhk.v1.Program
-	19, // 3: knhk.v1.SignalCaseResponse.case:type_name -> knhk.v1.CaseSummary
-	19, // 4: knhk.v1.CancelCaseResponse.case:type_name -> knhk.v1.CaseSummary
-	19, // 5: knhk.v1.GetCaseResponse.case:type_name -> knhk.v1.CaseSummary
-	19, // 6: knhk.v1.WaitCaseResponse.case:type_name -> knhk.v1.CaseSummary
-	0,  // 7: knhk.v1.CaseSummary.error_at:type_name -> knhk.v1.Diagnostic
-	20, // 8: knhk.v1.GetHistoryResponse.entries:type_name -> knhk.v1.HistoryEntry
-	19, // 9: knhk.v1.ListCasesResponse.cases:type_name -> knhk.v1.CaseSummary
-	30, // 10: knhk.v1.PollTaskResponse.task:type_name -> knhk.v1.WorkerTask
-	33, // 11: knhk.v1.CompleteAndPollTaskRequest.complete:type_name -> knhk.v1.CompleteTaskRequest
-	28, // 12: knhk.v1.CompleteAndPollTaskRequest.poll:type_name -> knhk.v1.PollTaskRequest
-	30, // 13: knhk.v1.CompleteAndPollTaskResponse.task:type_name -> knhk.v1.WorkerTask
-	39, // 14: knhk.v1.CompleteAndPollTasksRequest.completions:type_name -> knhk.v1.TaskOutcome
-	30, // 15: knhk.v1.CompleteAndPollTasksResponse.tasks:type_name -> knhk.v1.WorkerTask
-	41, // 16: knhk.v1.CompleteAndPollTasksResponse.completion_errors:type_name -> knhk.v1.CompletionError
-	39, // 17: knhk.v1.WorkTasksRequest.outcomes:type_name -> knhk.v1.TaskOutcome
-	30, // 18: knhk.v1.WorkTasksResponse.tasks:type_name -> knhk.v1.WorkerTask
-	44, // 19: knhk.v1.WorkTasksResponse.acks:type_name -> knhk.v1.OutcomeAck
-	2,  // 20: knhk.v1.KnhkService.Deploy:input_type -> knhk.v1.DeployRequest
-	5,  // 21: knhk.v1.KnhkService.ListPrograms:input_type -> knhk.v1.ListProgramsRequest
-	7,  // 22: knhk.v1.KnhkService.StartCase:input_type -> knhk.v1.StartCaseRequest
-	9,  // 23: knhk.v1.KnhkService.SignalCase:input_type -> knhk.v1.SignalCaseRequest
-	11, // 24: knhk.v1.KnhkService.QueryCase:input_type -> knhk.v1.QueryCaseRequest
-	13, // 25: knhk.v1.KnhkService.CancelCase:input_type -> knhk.v1.CancelCaseRequest
-	15, // 26: knhk.v1.KnhkService.GetCase:input_type -> knhk.v1.GetCaseRequest
-	17, // 27: knhk.v1.KnhkService.WaitCase:input_type -> knhk.v1.WaitCaseRequest
-	21, // 28: knhk.v1.KnhkService.GetHistory:input_type -> knhk.v1.GetHistoryRequest
-	23, // 29: knhk.v1.KnhkService.WatchHistory:input_type -> knhk.v1.WatchHistoryRequest
-	24, // 30: knhk.v1.KnhkService.ListCases:input_type -> knhk.v1.ListCasesRequest
-	26, // 31: knhk.v1.KnhkService.Export:input_type -> knhk.v1.ExportRequest
-	28, // 32: knhk.v1.KnhkService.PollTask:input_type -> knhk.v1.PollTaskRequest
-	31, // 33: knhk.v1.KnhkService.Heartbeat:input_type -> knhk.v1.HeartbeatRequest
-	33, // 34: knhk.v1.KnhkService.CompleteTask:input_type -> knhk.v1.CompleteTaskRequest
-	35, // 35: knhk.v1.KnhkService.FailTask:input_type -> knhk.v1.FailTaskRequest
-	37, // 36: knhk.v1.KnhkService.CompleteAndPollTask:input_type -> knhk.v1.CompleteAndPollTaskRequest
-	40, // 37: knhk.v1.KnhkService.CompleteAndPollTasks:input_type -> knhk.v1.CompleteAndPollTasksRequest
-	43, // 38: knhk.v1.KnhkService.WorkTasks:input_type -> knhk.v1.WorkTasksRequest
-	3,  // 39: knhk.v1.KnhkService.Deploy:output_type -> knhk.v1.DeployResponse
-	6,  // 40: knhk.v1.KnhkService.ListPrograms:output_type -> knhk.v1.ListProgramsResponse
-	8,  // 41: knhk.v1.KnhkService.StartCase:output_type -> knhk.v1.StartCaseResponse
-	10, // 42: knhk.v1.KnhkService.SignalCase:output_type -> knhk.v1.SignalCaseResponse
-	12, // 43: knhk.v1.KnhkService.QueryCase:output_type -> knhk.v1.QueryCaseResponse
-	14, // 44: knhk.v1.KnhkService.CancelCase:output_type -> knhk.v1.CancelCaseResponse
-	16, // 45: knhk.v1.KnhkService.GetCase:output_type -> knhk.v1.GetCaseResponse
-	18, // 46: knhk.v1.KnhkService.WaitCase:output_type -> knhk.v1.WaitCaseResponse
-	22, // 47: knhk.v1.KnhkService.GetHistory:output_type -> knhk.v1.GetHistoryResponse
-	20, // 48: knhk.v1.KnhkService.WatchHistory:output_type -> knhk.v1.HistoryEntry
-	25, // 49: knhk.v1.KnhkService.ListCases:output_type -> knhk.v1.ListCasesResponse
-	27, // 50: knhk.v1.KnhkService.Export:output_type -> knhk.v1.ExportResponse
-	29, // 51: knhk.v1.KnhkService.PollTask:output_type -> knhk.v1.PollTaskResponse
-	32, // 52: knhk.v1.KnhkService.Heartbeat:output_type -> knhk.v1.HeartbeatResponse
-	34, // 53: knhk.v1.KnhkService.CompleteTask:output_type -> knhk.v1.CompleteTaskResponse
-	36, // 54: knhk.v1.KnhkService.FailTask:output_type -> knhk.v1.FailTaskResponse
-	38, // 55: knhk.v1.KnhkService.CompleteAndPollTask:output_type -> knhk.v1.CompleteAndPollTaskResponse
-	42, // 56: knhk.v1.KnhkService.CompleteAndPollTasks:output_type -> knhk.v1.CompleteAndPollTasksResponse
-	45, // 57: knhk.v1.KnhkService.WorkTasks:output_type -> knhk.v1.WorkTasksResponse
-	39, // [39:58] is the sub-list for method output_type
-	20, // [20:39] is the sub-list for method input_type
-	20, // [20:20] is the sub-list for extension type_name
-	20, // [20:20] is the sub-list for extension extendee
-	0,  // [0:20] is the sub-list for field type_name
+	19, // 3: knhk.v1.StartCaseResponse.case:type_name -> knhk.v1.CaseSummary
+	19, // 4: knhk.v1.SignalCaseResponse.case:type_name -> knhk.v1.CaseSummary
+	19, // 5: knhk.v1.CancelCaseResponse.case:type_name -> knhk.v1.CaseSummary
+	19, // 6: knhk.v1.GetCaseResponse.case:type_name -> knhk.v1.CaseSummary
+	19, // 7: knhk.v1.WaitCaseResponse.case:type_name -> knhk.v1.CaseSummary
+	0,  // 8: knhk.v1.CaseSummary.error_at:type_name -> knhk.v1.Diagnostic
+	20, // 9: knhk.v1.GetHistoryResponse.entries:type_name -> knhk.v1.HistoryEntry
+	19, // 10: knhk.v1.ListCasesResponse.cases:type_name -> knhk.v1.CaseSummary
+	30, // 11: knhk.v1.PollTaskResponse.task:type_name -> knhk.v1.WorkerTask
+	33, // 12: knhk.v1.CompleteAndPollTaskRequest.complete:type_name -> knhk.v1.CompleteTaskRequest
+	28, // 13: knhk.v1.CompleteAndPollTaskRequest.poll:type_name -> knhk.v1.PollTaskRequest
+	30, // 14: knhk.v1.CompleteAndPollTaskResponse.task:type_name -> knhk.v1.WorkerTask
+	39, // 15: knhk.v1.CompleteAndPollTasksRequest.completions:type_name -> knhk.v1.TaskOutcome
+	30, // 16: knhk.v1.CompleteAndPollTasksResponse.tasks:type_name -> knhk.v1.WorkerTask
+	41, // 17: knhk.v1.CompleteAndPollTasksResponse.completion_errors:type_name -> knhk.v1.CompletionError
+	39, // 18: knhk.v1.WorkTasksRequest.outcomes:type_name -> knhk.v1.TaskOutcome
+	30, // 19: knhk.v1.WorkTasksResponse.tasks:type_name -> knhk.v1.WorkerTask
+	44, // 20: knhk.v1.WorkTasksResponse.acks:type_name -> knhk.v1.OutcomeAck
+	2,  // 21: knhk.v1.KnhkService.Deploy:input_type -> knhk.v1.DeployRequest
+	5,  // 22: knhk.v1.KnhkService.ListPrograms:input_type -> knhk.v1.ListProgramsRequest
+	7,  // 23: knhk.v1.KnhkService.StartCase:input_type -> knhk.v1.StartCaseRequest
+	9,  // 24: knhk.v1.KnhkService.SignalCase:input_type -> knhk.v1.SignalCaseRequest
+	11, // 25: knhk.v1.KnhkService.QueryCase:input_type -> knhk.v1.QueryCaseRequest
+	13, // 26: knhk.v1.KnhkService.CancelCase:input_type -> knhk.v1.CancelCaseRequest
+	15, // 27: knhk.v1.KnhkService.GetCase:input_type -> knhk.v1.GetCaseRequest
+	17, // 28: knhk.v1.KnhkService.WaitCase:input_type -> knhk.v1.WaitCaseRequest
+	21, // 29: knhk.v1.KnhkService.GetHistory:input_type -> knhk.v1.GetHistoryRequest
+	23, // 30: knhk.v1.KnhkService.WatchHistory:input_type -> knhk.v1.WatchHistoryRequest
+	24, // 31: knhk.v1.KnhkService.ListCases:input_type -> knhk.v1.ListCasesRequest
+	26, // 32: knhk.v1.KnhkService.Export:input_type -> knhk.v1.ExportRequest
+	28, // 33: knhk.v1.KnhkService.PollTask:input_type -> knhk.v1.PollTaskRequest
+	31, // 34: knhk.v1.KnhkService.Heartbeat:input_type -> knhk.v1.HeartbeatRequest
+	33, // 35: knhk.v1.KnhkService.CompleteTask:input_type -> knhk.v1.CompleteTaskRequest
+	35, // 36: knhk.v1.KnhkService.FailTask:input_type -> knhk.v1.FailTaskRequest
+	37, // 37: knhk.v1.KnhkService.CompleteAndPollTask:input_type -> knhk.v1.CompleteAndPollTaskRequest
+	40, // 38: knhk.v1.KnhkService.CompleteAndPollTasks:input_type -> knhk.v1.CompleteAndPollTasksRequest
+	43, // 39: knhk.v1.KnhkService.WorkTasks:input_type -> knhk.v1.WorkTasksRequest
+	3,  // 40: knhk.v1.KnhkService.Deploy:output_type -> knhk.v1.DeployResponse
+	6,  // 41: knhk.v1.KnhkService.ListPrograms:output_type -> knhk.v1.ListProgramsResponse
+	8,  // 42: knhk.v1.KnhkService.StartCase:output_type -> knhk.v1.StartCaseResponse
+	10, // 43: knhk.v1.KnhkService.SignalCase:output_type -> knhk.v1.SignalCaseResponse
+	12, // 44: knhk.v1.KnhkService.QueryCase:output_type -> knhk.v1.QueryCaseResponse
+	14, // 45: knhk.v1.KnhkService.CancelCase:output_type -> knhk.v1.CancelCaseResponse
+	16, // 46: knhk.v1.KnhkService.GetCase:output_type -> knhk.v1.GetCaseResponse
+	18, // 47: knhk.v1.KnhkService.WaitCase:output_type -> knhk.v1.WaitCaseResponse
+	22, // 48: knhk.v1.KnhkService.GetHistory:output_type -> knhk.v1.GetHistoryResponse
+	20, // 49: knhk.v1.KnhkService.WatchHistory:output_type -> knhk.v1.HistoryEntry
+	25, // 50: knhk.v1.KnhkService.ListCases:output_type -> knhk.v1.ListCasesResponse
+	27, // 51: knhk.v1.KnhkService.Export:output_type -> knhk.v1.ExportResponse
+	29, // 52: knhk.v1.KnhkService.PollTask:output_type -> knhk.v1.PollTaskResponse
+	32, // 53: knhk.v1.KnhkService.Heartbeat:output_type -> knhk.v1.HeartbeatResponse
+	34, // 54: knhk.v1.KnhkService.CompleteTask:output_type -> knhk.v1.CompleteTaskResponse
+	36, // 55: knhk.v1.KnhkService.FailTask:output_type -> knhk.v1.FailTaskResponse
+	38, // 56: knhk.v1.KnhkService.CompleteAndPollTask:output_type -> knhk.v1.CompleteAndPollTaskResponse
+	42, // 57: knhk.v1.KnhkService.CompleteAndPollTasks:output_type -> knhk.v1.CompleteAndPollTasksResponse
+	45, // 58: knhk.v1.KnhkService.WorkTasks:output_type -> knhk.v1.WorkTasksResponse
+	40, // [40:59] is the sub-list for method output_type
+	21, // [21:40] is the sub-list for method input_type
+	21, // [21:21] is the sub-list for extension type_name
+	21, // [21:21] is the sub-list for extension extendee
+	0,  // [0:21] is the sub-list for field type_name
 }
 
 func init() { file_knhk_v1_knhk_proto_init() }
