@@ -55,7 +55,9 @@ workflow Ten(s: string) -> int {
 // stream with each task offered to workers only once the commit that
 // scheduled it is durable and the store's committer waiting for
 // stragglers, as before early dispatch (dispatch-after-durable,
-// server.Options.DispatchAfterDurable). Each op
+// server.Options.DispatchAfterDurable), and the stream's workers with
+// each case started and awaited in one StartCase call with wait_ms
+// (start-and-wait, client.StartAndWait). Each op
 // is one case from start to result. Besides throughput and p50/p99
 // latency it reports the CPU a case costs, the store's group commits
 // per case, records per commit and the mean fdatasync. The log compares
@@ -68,9 +70,9 @@ func BenchmarkQueue(b *testing.B) {
 	if server.TuneGC() {
 		b.Log("collector tuned as by knhk serve (server.TuneGC)")
 	}
-	modes := []string{"http-workers", "in-process-workers", "previous-design", "http-per-task", "http-batched", "wide-workers", "dispatch-after-durable"}
+	modes := []string{"http-workers", "in-process-workers", "previous-design", "http-per-task", "http-batched", "wide-workers", "dispatch-after-durable", "start-and-wait"}
 	for _, c := range []int{1, 64, 1000} {
-		var rates, p50s [7]float64
+		var rates, p50s [8]float64
 		for k, mode := range modes {
 			b.Run(fmt.Sprintf("c=%d/%s", c, mode), func(b *testing.B) {
 				var cs commitStats
@@ -95,19 +97,31 @@ func BenchmarkQueue(b *testing.B) {
 				stop := startWorkers(b, conn, n, slots, worker.Options{NoStream: k == 3, Batch: k == 4})
 				cs.reset()
 				b.ResetTimer()
-				rate, lat := run(b, c, max(b.N, c), func(ctx context.Context, i int) (string, error) {
-					r, err := cl.Start(ctx, &knhkv1.StartCaseRequest{Workflow: "Ten", InputJson: strconv.Quote("x" + strconv.Itoa(i))})
+				start := func(ctx context.Context, i int) (string, error) {
+					r, err := cl.Start(ctx, tenRequest(i))
 					if err != nil {
 						return "", err
 					}
 					return r.CaseId, nil
-				}, func(ctx context.Context, id string) error {
+				}
+				wait := func(ctx context.Context, id string) error {
 					sum, err := cl.Wait(ctx, id)
-					if err == nil && (sum.Status != "completed" || sum.ResultJson != "10") {
-						err = fmt.Errorf("case %s: %s %s %s", id, sum.Status, sum.ResultJson, sum.Error)
+					if err == nil {
+						err = tenDone(sum)
 					}
 					return err
-				})
+				}
+				if k == 7 {
+					start = func(ctx context.Context, i int) (string, error) {
+						sum, err := cl.StartAndWait(ctx, tenRequest(i))
+						if err == nil {
+							err = tenDone(sum)
+						}
+						return sum.GetCaseId(), err
+					}
+					wait = func(context.Context, string) error { return nil }
+				}
+				rate, lat := run(b, c, max(b.N, c), start, wait)
 				b.StopTimer()
 				report(b, rate, lat)
 				cs.report(b, max(b.N, c))
@@ -138,10 +152,29 @@ func BenchmarkQueue(b *testing.B) {
 			b.Logf("c=%d: %.2fx the throughput of the previous design (%.0f vs %.0f cases/s), %.2f of its p50 (%.2f vs %.2f ms)",
 				c, rates[0]/rates[2], rates[0], rates[2], p50s[0]/p50s[2], p50s[0], p50s[2])
 		}
-		if rates[0] > 0 {
-			b.Logf("c=%d: %.1fx Temporal's 20 workflows/s (goal 100x), p50 %.2f ms (Temporal 51 ms, goal 2 ms)", c, rates[0]/temporalRate, p50s[0])
+		if rates[0] > 0 && rates[7] > 0 {
+			b.Logf("c=%d: a start that waits for the result reaches %.2fx the throughput of a start and a wait (%.0f vs %.0f cases/s), %.2f of its p50 (%.2f vs %.2f ms)",
+				c, rates[7]/rates[0], rates[7], rates[0], p50s[7]/p50s[0], p50s[7], p50s[0])
+		}
+		for _, k := range []int{0, 7} {
+			if rates[k] > 0 {
+				b.Logf("c=%d: %s: %.1fx Temporal's 20 workflows/s (goal 100x), p50 %.2f ms (Temporal 51 ms, goal 2 ms)", c, modes[k], rates[k]/temporalRate, p50s[k])
+			}
 		}
 	}
+}
+
+// tenRequest is the start of the i-th case of Ten.
+func tenRequest(i int) *knhkv1.StartCaseRequest {
+	return &knhkv1.StartCaseRequest{Workflow: "Ten", InputJson: strconv.Quote("x" + strconv.Itoa(i))}
+}
+
+// tenDone checks that a case of Ten completed with its result.
+func tenDone(sum *knhkv1.CaseSummary) error {
+	if sum.Status != "completed" || sum.ResultJson != "10" {
+		return fmt.Errorf("case %s: %s %s %s", sum.CaseId, sum.Status, sum.ResultJson, sum.Error)
+	}
+	return nil
 }
 
 // temporalRate is the middle of the 16-25 workflows/s for this
