@@ -98,16 +98,15 @@ func decodeLoc(w *wireLoc) ir.Loc {
 
 // EncodeEvent encodes ev as JSON, its values in the canonical encoding
 // of eval values ([eval.Tag]). An event read by [DecodeEvent] and not
-// yet applied encodes back to the same bytes.
+// yet applied encodes back to the same bytes, which are those
+// encoding/json writes for the event's wireEvent (appendEvent writes
+// them without reflection).
 func EncodeEvent(ev *Event) ([]byte, error) {
-	w := wireEvent{K: ev.Kind, T: ev.Time, F: ev.Frame, Tr: ev.Trans, I: ev.Inv, O: ev.Outs,
-		ON: ev.Outs != nil && len(ev.Outs) == 0, A: ev.Attempts, L: ev.Limit, Q: ev.Quorum,
-		TO: ev.Timeout, D: ev.Due, At: ev.Attempt, C: ev.Choice, N: ev.Name, M: ev.Message, Lo: encodeLoc(ev.Loc), UN: ev.Undo != nil && len(ev.Undo) == 0,
-		RW: ev.Reward, RD: ev.Rewarded, Fr: ev.From}
-	w.V = eval.TagAll(ev.Values, false)
-	w.Fe = eval.TagAll(ev.Features, false)
-	w.U = eval.TagAll(ev.Undo, false)
-	return json.Marshal(&w)
+	b, err := appendEvent(make([]byte, 0, 128), ev)
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // DecodeEvent decodes an event encoded by [EncodeEvent]. The log does
