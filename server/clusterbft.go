@@ -24,7 +24,10 @@ import (
 
 // BFTAPI serves one validator's HTTP API.
 type BFTAPI struct {
-	name   string
+	name string
+	// tenant is the space of the chain the API serves ("" for the
+	// cluster's own; runtime/cluster/bft space.go).
+	tenant string
 	app    *bft.App
 	sb     *bft.Standby // nil unless the validator may drive
 	height func() int64
@@ -58,6 +61,18 @@ func NewBFTAPI(name string, app *bft.App, sb *bft.Standby, height func() int64, 
 	return a
 }
 
+// NewBFTTenantAPI returns validator name's API of tenant's space of the
+// chain (knhk serve --bft --tenants): the same routes, over the
+// tenant's cases only, written by the driver of the tenant's space.
+func NewBFTTenantAPI(name, tenant string, app *bft.App, sb *bft.Standby, height func() int64, prog *ir.Program) *BFTAPI {
+	a := NewBFTAPI(name, app, sb, height, prog)
+	a.tenant = tenant
+	return a
+}
+
+// fsm is the state of the API's space.
+func (a *BFTAPI) fsm() *cluster.FSM { return a.app.Space(a.tenant) }
+
 func (a *BFTAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, a.MaxBody)
 	if a.guard != nil {
@@ -77,7 +92,7 @@ func (a *BFTAPI) Driver() *bft.Driver {
 	if a.sb == nil {
 		return nil
 	}
-	return a.sb.Driver()
+	return a.sb.TenantDriver(a.tenant)
 }
 
 // errNoDriver is the answer to a write while no validator drives or the
@@ -168,7 +183,7 @@ func (a *BFTAPI) signal(w http.ResponseWriter, r *http.Request, d *bft.Driver) {
 		fail(w, fmt.Errorf("a request id is longer than %d bytes", maxKey))
 		return
 	}
-	st, _, ok := a.app.FSM().Case(id)
+	st, _, ok := a.fsm().Case(id)
 	if !ok {
 		fail(w, fmt.Errorf("%w %s", engine.ErrUnknownCase, id))
 		return
@@ -199,19 +214,19 @@ func (a *BFTAPI) cancel(w http.ResponseWriter, r *http.Request, d *bft.Driver) {
 // applied was certified by more than two thirds of the voting power.
 func (a *BFTAPI) get(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	st, n, ok := a.app.FSM().Case(id)
+	st, n, ok := a.fsm().Case(id)
 	if !ok {
 		fail(w, fmt.Errorf("%w %s", engine.ErrUnknownCase, id))
 		return
 	}
-	writeJSON(w, http.StatusOK, caseView(a.prog, id, &cluster.View{State: st, Events: n, Node: a.name, Started: a.app.FSM().Started(id)}))
+	writeJSON(w, http.StatusOK, caseView(a.prog, id, &cluster.View{State: st, Events: n, Node: a.name, Started: a.fsm().Started(id)}))
 }
 
 func (a *BFTAPI) list(w http.ResponseWriter, r *http.Request) {
 	out := []*ClusterCase{}
-	for _, id := range a.app.FSM().Cases(false) {
-		if st, n, ok := a.app.FSM().Case(id); ok {
-			out = append(out, caseView(a.prog, id, &cluster.View{State: st, Events: n, Node: a.name, Started: a.app.FSM().Started(id)}))
+	for _, id := range a.fsm().Cases(false) {
+		if st, n, ok := a.fsm().Case(id); ok {
+			out = append(out, caseView(a.prog, id, &cluster.View{State: st, Events: n, Node: a.name, Started: a.fsm().Started(id)}))
 		}
 	}
 	writeJSON(w, http.StatusOK, out)

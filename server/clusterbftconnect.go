@@ -158,7 +158,7 @@ func (r *bftRPC) StartCase(ctx context.Context, req *connect.Request[knhkv1.Star
 		return nil, err
 	}
 	id := caseIDFor(m.RequestId)
-	if m.RequestId != "" && r.a.app.FSM().Events(id) > 0 {
+	if m.RequestId != "" && r.a.fsm().Events(id) > 0 {
 		return startThenWait(ctx, m, &knhkv1.StartCaseResponse{CaseId: id, Existing: true}, r.WaitCase), nil
 	}
 	if err := d.Start(ctx, id, m.Workflow, engine.Boxed(vals)); err != nil {
@@ -172,7 +172,7 @@ func (r *bftRPC) SignalCase(ctx context.Context, req *connect.Request[knhkv1.Sig
 	if len(m.RequestId) > maxKey {
 		return nil, connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("a request id is longer than %d bytes", maxKey))
 	}
-	st, _, ok := r.a.app.FSM().Case(m.CaseId)
+	st, _, ok := r.a.fsm().Case(m.CaseId)
 	if !ok {
 		return nil, bftConnectErr(fmt.Errorf("%w %s", engine.ErrUnknownCase, m.CaseId))
 	}
@@ -207,11 +207,11 @@ func (r *bftRPC) CancelCase(ctx context.Context, req *connect.Request[knhkv1.Can
 
 // summary reads case id from this validator's blocks.
 func (r *bftRPC) summary(id string) (*knhkv1.CaseSummary, error) {
-	st, _, ok := r.a.app.FSM().Case(id)
+	st, _, ok := r.a.fsm().Case(id)
 	if !ok {
 		return nil, bftConnectErr(fmt.Errorf("%w %s", engine.ErrUnknownCase, id))
 	}
-	return caseSummary(r.a.prog, r.a.hash(), id, st, r.a.app.FSM().Started(id)), nil
+	return caseSummary(r.a.prog, r.a.hash(), id, st, r.a.fsm().Started(id)), nil
 }
 
 func (r *bftRPC) GetCase(ctx context.Context, req *connect.Request[knhkv1.GetCaseRequest]) (*connect.Response[knhkv1.GetCaseResponse], error) {
@@ -229,7 +229,7 @@ func (r *bftRPC) WaitCase(ctx context.Context, req *connect.Request[knhkv1.WaitC
 }
 
 func (r *bftRPC) QueryCase(ctx context.Context, req *connect.Request[knhkv1.QueryCaseRequest]) (*connect.Response[knhkv1.QueryCaseResponse], error) {
-	st, _, ok := r.a.app.FSM().Case(req.Msg.CaseId)
+	st, _, ok := r.a.fsm().Case(req.Msg.CaseId)
 	if !ok {
 		return nil, bftConnectErr(fmt.Errorf("%w %s", engine.ErrUnknownCase, req.Msg.CaseId))
 	}
@@ -255,7 +255,7 @@ func (r *bftRPC) ListCases(ctx context.Context, req *connect.Request[knhkv1.List
 		return nil, err
 	}
 	out := &knhkv1.ListCasesResponse{}
-	ids := r.a.app.FSM().Cases(false)
+	ids := r.a.fsm().Cases(false)
 	for i := from; i < len(ids); i++ {
 		s, err := r.summary(ids[i])
 		if err != nil {

@@ -23,7 +23,7 @@ import (
 // clusterEvents do; a validator runs one program.
 func (a *BFTAPI) bftEvents(id string) *clusterEvents {
 	return &clusterEvents{
-		machine:  func() *engine.Machine { return a.app.FSM().MachineOf(a.hash()) },
+		machine:  func() *engine.Machine { return a.fsm().MachineOf(a.hash()) },
 		holder:   "validator",
 		st:       &engine.State{ID: id},
 		applying: true,
@@ -36,7 +36,7 @@ func (r *bftRPC) GetHistory(_ context.Context, req *connect.Request[knhkv1.GetHi
 		return nil, err
 	}
 	size := pageSize(int(m.PageSize))
-	evs, _, ok := r.a.app.FSM().CaseEvents(m.CaseId)
+	evs, _, ok := r.a.fsm().CaseEvents(m.CaseId)
 	if !ok {
 		return nil, bftConnectErr(fmt.Errorf("%w %s", engine.ErrUnknownCase, m.CaseId))
 	}
@@ -63,7 +63,7 @@ func (r *bftRPC) Export(_ context.Context, req *connect.Request[knhkv1.ExportReq
 	}
 	ids := req.Msg.CaseIds
 	if len(ids) == 0 {
-		ids = r.a.app.FSM().CasesByStart()
+		ids = r.a.fsm().CasesByStart()
 	}
 	for _, id := range ids {
 		if err := r.a.traceBFT(id, ew); err != nil {
@@ -79,8 +79,8 @@ func (r *bftRPC) Export(_ context.Context, req *connect.Request[knhkv1.ExportReq
 // traceBFT writes case id's events as process-mining events, as
 // Service.trace does.
 func (a *BFTAPI) traceBFT(id string, w export.Writer) error {
-	st, _, ok := a.app.FSM().Case(id)
-	evs, _, eok := a.app.FSM().CaseEvents(id)
+	st, _, ok := a.fsm().Case(id)
+	evs, _, eok := a.fsm().CaseEvents(id)
 	if !ok || !eok {
 		return fmt.Errorf("%w %s", engine.ErrUnknownCase, id)
 	}

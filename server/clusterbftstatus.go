@@ -42,7 +42,7 @@ func (a *BFTAPI) status(w http.ResponseWriter, r *http.Request) {
 		st.Members = append(st.Members, m)
 	}
 	st.Warning = strings.Join(warn, "; ")
-	if err := a.app.FSM().Broken(); err != nil {
+	if err := a.fsm().Broken(); err != nil {
 		st.Broken = err.Error()
 	}
 	writeJSON(w, http.StatusOK, st)

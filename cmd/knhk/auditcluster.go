@@ -134,7 +134,7 @@ func (a *nodeAudit) Append(ctx context.Context, reqID string, rec audit.Record) 
 // administration (admin, a route outside the host) likewise.
 func (ct *clusterTenants) auditCluster(admin http.HandlerFunc) http.Handler {
 	faultAfterClusterWrite(os.Getenv("KNHK_FAULT"), ct.data)
-	c := &nodeAudit{own: ct.own, client: ct.client, token: ct.token, key: nodeAuditKey(ct.data, ct.own.ID())}
+	c := &nodeAudit{own: ct.own.(*cluster.Node), client: ct.client, token: ct.token, key: nodeAuditKey(ct.data, ct.own.ID())}
 	ct.aud.cluster = c
 	return ct.host.AuditedRoute(ct.aud.log, c, admin)
 }

@@ -92,6 +92,7 @@ func runBFTServe(e *env, o *serveOptions, c *clusterServeOptions, file string) i
 		w := worker.New(comp.prog, worker.Options{DataDir: o.data, BaseDir: filepath.Dir(file), Log: lines})
 		sb = bft.NewStandby(bft.StandbyConfig{App: app, Node: local.New(node), Key: key, API: url, // the lease carries the scheme
 			Program: comp.prog, Eval: &host.Evaluator{Kernels: acc.m}, Worker: w, Syncing: node.ConsensusReactor().WaitSync,
+			WorkerFor: bftTenantWorker(c.bft, file, comp, lines), // the tenants' spaces (clusterbfttenants.go)
 			OnTerm: func(term uint64, d *bft.Driver) {
 				if d != nil {
 					logger.Info(fmt.Sprintf("validator %s drives (lease term %d)", c.bft, term), "term", term)
@@ -103,11 +104,25 @@ func runBFTServe(e *env, o *serveOptions, c *clusterServeOptions, file string) i
 	} else {
 		close(sbDone)
 	}
-	h := server.NewBFTAPI(filepath.Base(c.bft), app, sb, func() int64 { return node.BlockStore().Height() }, comp.prog)
+	height := func() int64 { return node.BlockStore().Height() }
+	h := server.NewBFTAPI(filepath.Base(c.bft), app, sb, height, comp.prog)
 	h.MaxBody = o.maxBody
 	h.Kernels = acc.m // queries meter their kernel calls as the steps do
 	h.Secure(sec)     // --token-file, and the client that forwards writes to the driver
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+	var handler http.Handler = h
+	if o.tenants.on {
+		// Every tenant a space of the chain (clusterbfttenants.go).
+		ct, err := openBFTTenants(bftTenantsConfig{flags: &o.tenants, o: o, owner: &bftOwner{name: filepath.Base(c.bft), app: app, sb: sb},
+			comp: comp, sec: sec, height: height, logger: logger})
+		if err != nil {
+			ln.Close()
+			fmt.Fprintf(e.stderr, "knhk: %v\n", err)
+			return exitUser
+		}
+		defer ct.close(context.Background())
+		handler = ct.front(h)
+	}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
 	serveErr := make(chan error, 1)
 	go func() {
 		if o.cert != "" {

@@ -232,7 +232,7 @@ func materialise(data string, tn cluster.Tenancy, logger *slog.Logger) (bool, er
 // migrates: while the tenancy is empty and the node leads, it commits
 // the tenants of its own DIR/tenants as the tenancy's first revision,
 // each founded by itself (as they were).
-func keepTenancy(ctx context.Context, own *cluster.Node, data string, founding bool, interval time.Duration, changed func(), logger *slog.Logger) {
+func keepTenancy(ctx context.Context, own tenancyOwner, data string, founding bool, interval time.Duration, changed func(), logger *slog.Logger) {
 	var done uint64
 	var failing string
 	for {
@@ -272,7 +272,7 @@ func keepTenancy(ctx context.Context, own *cluster.Node, data string, founding b
 
 // seedTenancy commits data's own tenancy as the cluster's first, when
 // it has one (the migration of a cluster that mirrored it).
-func seedTenancy(ctx context.Context, own *cluster.Node, data string) error {
+func seedTenancy(ctx context.Context, own tenancyOwner, data string) error {
 	t, err := readTenancy(data)
 	if err != nil || len(t.Files) == 0 {
 		return err

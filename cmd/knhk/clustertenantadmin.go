@@ -227,6 +227,12 @@ func (ct *clusterTenants) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		writeAdminError(w, http.StatusBadRequest, false, err.Error())
 		return
 	}
+	if ct.bft {
+		if err := bftAdminRefused(q); err != nil { // clusterbfttenants.go
+			writeAdminError(w, http.StatusNotImplemented, false, err.Error())
+			return
+		}
+	}
 	if !ct.own.IsLeader() {
 		ct.forwardAdmin(w, r, b)
 		return
@@ -536,6 +542,9 @@ func (ct *clusterTenants) groupState(id, founder string) string {
 	ct.mu.Lock()
 	g := ct.groups[id]
 	ct.mu.Unlock()
+	if ct.bft {
+		return bftSpaceState(ct.own, id) // clusterbfttenants.go
+	}
 	if g == nil {
 		return "not open on " + ct.own.ID()
 	}

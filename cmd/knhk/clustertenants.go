@@ -84,8 +84,12 @@ type clusterTenants struct {
 	// (clustertenancy.go).
 	stop context.CancelFunc
 	// own is the node of the cluster's own group, whose log replicates
-	// the tenancy; client calls its leader.
-	own    *cluster.Node
+	// the tenancy (a validator's chain with --bft: clusterbfttenants.go);
+	// client calls its leader.
+	own tenancyOwner
+	// bft is set on a CometBFT validator: the tenants are spaces of its
+	// chain, not raft groups.
+	bft    bool
 	client *http.Client
 	// aud is the node's own audit log of the calls it answered itself
 	// (auditserve.go); the actions the cluster decides are in the
@@ -94,6 +98,20 @@ type clusterTenants struct {
 
 	mu     sync.Mutex
 	groups map[string]*tenantGroup
+}
+
+// tenancyOwner is what holds the replicated tenancy and commits its
+// changes: the raft node of the cluster's own group, or a CometBFT
+// validator (clusterbfttenants.go).
+type tenancyOwner interface {
+	FSM() *cluster.FSM
+	ID() string
+	// IsLeader says whether this node commits changes itself; Leader
+	// names the one that does and where its API answers.
+	IsLeader() bool
+	Leader() (id, api string)
+	NotLeader() error
+	ChangeTenancy(ctx context.Context, reqID string, c *cluster.TenancyChange) (uint64, error)
 }
 
 // clusterTenantsConfig is what a node's tenants are made with.
@@ -219,7 +237,14 @@ func (ct *clusterTenants) sweep(cfg clusterTenantsConfig) {
 // the other nodes.
 func (ct *clusterTenants) front(def http.Handler) http.Handler {
 	ct.host.SetDefault(def)
-	admin := ct.auditCluster(ct.serveAdmin) // auditcluster.go
+	var admin http.Handler
+	if ct.bft {
+		// The validator's own audit log: the chain carries no audit
+		// records yet (docs/cluster.md).
+		admin = ct.host.AuditedRoute(ct.aud.log, nil, http.HandlerFunc(ct.serveAdmin))
+	} else {
+		admin = ct.auditCluster(ct.serveAdmin) // auditcluster.go
+	}
 	audited := ct.aud.front(ct.host)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if rest, ok := strings.CutPrefix(r.URL.Path, groupStatusPrefix); ok {

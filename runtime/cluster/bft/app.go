@@ -27,6 +27,12 @@ type App struct {
 	prog string
 	m    *engine.Machine
 	fsm  *cluster.FSM
+	// spaces are the tenants' FSMs, by tenant id, and empty the FSM a
+	// tenant's space reads as before a block wrote it (space.go); smu
+	// guards the map, each FSM guards itself.
+	smu    sync.RWMutex
+	spaces map[string]*cluster.FSM
+	empty  *cluster.FSM
 
 	mu      sync.Mutex
 	chainID string
@@ -87,10 +93,11 @@ var _ abci.Application = (*App)(nil)
 func NewApp(m *engine.Machine, prog string) *App {
 	// legacy: until a block shows otherwise, the chain may be one the
 	// old version hashed from its first block on (legacyreplay.go).
-	return &App{prog: prog, m: m, fsm: cluster.NewFSM(m, prog), hashes: map[int64][]byte{}, leaseLen: DefaultLease, vals: map[string]*member{}, legacy: true}
+	return &App{prog: prog, m: m, fsm: cluster.NewFSM(m, prog), spaces: map[string]*cluster.FSM{}, empty: cluster.NewFSM(m, prog), hashes: map[int64][]byte{}, leaseLen: DefaultLease, vals: map[string]*member{}, legacy: true}
 }
 
-// FSM returns the application's state.
+// FSM returns the application's state: the cluster's own space (the
+// default tenant's; a tenant's is [App.Space]).
 func (a *App) FSM() *cluster.FSM { return a.fsm }
 
 // Program returns the hash of the application's program.
@@ -172,6 +179,7 @@ const (
 	codeDeposed   uint32 = 6 // an event of a driver that does not hold the lease
 	codeRefused   uint32 = 7 // an event the case refused (position, transition)
 	codeDuplicate uint32 = 8 // an event whose request id was applied before
+	codeTenant    uint32 = 9 // a transaction of a tenant the tenancy does not hold
 )
 
 // ErrNotValidator is the outcome of a transaction whose signer is not a
@@ -190,6 +198,8 @@ func code(err error) uint32 {
 		return codeDeposed
 	case errors.Is(err, ErrDuplicate):
 		return codeDuplicate
+	case errors.Is(err, ErrNoTenant):
+		return codeTenant
 	case errors.Is(err, ErrBadTx), errors.Is(err, cluster.ErrBadCommand):
 		return codeBad
 	}
@@ -207,8 +217,9 @@ func (a *App) verify(t *Tx) error {
 
 // command decodes an event transaction's command and checks what the
 // FSM would otherwise stop on: a command of another program, another
-// op, an event that does not decode. A driver's transaction must not
-// be able to stop the honest validators' FSMs.
+// op, an event that does not decode; and what a tenant's transaction
+// may not do (space.go). A driver's transaction must not be able to
+// stop the honest validators' FSMs, nor reach across tenants.
 func (a *App) command(t *Tx) (*cluster.Command, error) {
 	c, err := cluster.DecodeCommand(t.Cmd)
 	if err != nil {
@@ -217,8 +228,11 @@ func (a *App) command(t *Tx) (*cluster.Command, error) {
 	if c.Program != a.prog {
 		return nil, fmt.Errorf("%w: command of program %s", cluster.ErrProgram, c.Program)
 	}
+	if err := a.checkSpace(t, c); err != nil {
+		return nil, err
+	}
 	if c.Op != cluster.OpEvent {
-		return nil, fmt.Errorf("%w: op %s in the Byzantine mode", cluster.ErrBadCommand, c.Op)
+		return c, nil
 	}
 	if _, err := engine.DecodeEvent(c.Event); err != nil {
 		return nil, fmt.Errorf("%w: case %s event %d: %v", cluster.ErrBadCommand, c.Case, c.Pos, err)
@@ -283,7 +297,7 @@ func (a *App) deliver(tx []byte, idx uint64, now, height int64) error {
 	if _, err := a.command(t); err != nil {
 		return err
 	}
-	r, _ := a.fsm.Apply(&raft.Log{Index: idx, Type: raft.LogCommand, Data: t.Cmd}).(*cluster.Result)
+	r, _ := a.spaceFor(t).Apply(&raft.Log{Index: idx, Type: raft.LogCommand, Data: t.Cmd}).(*cluster.Result)
 	switch {
 	case r == nil:
 		return errors.New("no outcome")
@@ -300,7 +314,7 @@ func (a *App) deliver(tx []byte, idx uint64, now, height int64) error {
 // hash is the application hash: the SHA-256 of the FSM's state hash
 // (incremental: O(cases the block changed), see cluster's statehash.go)
 // and of the application's own state (chain, lease, validator set,
-// removals); a.mu is held.
+// removals, the tenants' spaces' state hashes); a.mu is held.
 func (a *App) hash() ([]byte, error) {
 	fh, err := a.fsm.StateHash()
 	if err != nil {
@@ -321,13 +335,18 @@ func (a *App) hashWith(fh []byte) ([]byte, error) {
 		vals = append(vals, val{addr, v.pub.Bytes(), v.power})
 	}
 	sort.Slice(vals, func(i, j int) bool { return vals[i].Address < vals[j].Address })
+	spaces, err := a.spaceHashes()
+	if err != nil {
+		return nil, err
+	}
 	b, err := json.Marshal(struct {
-		Chain   string    `json:"c"`
-		Lease   Lease     `json:"l"`
-		Len     int64     `json:"n"`
-		Vals    []val     `json:"v"`
-		Removed []Removal `json:"r"`
-	}{a.chainID, a.lease, int64(a.leaseLen), vals, a.removed})
+		Chain   string      `json:"c"`
+		Lease   Lease       `json:"l"`
+		Len     int64       `json:"n"`
+		Vals    []val       `json:"v"`
+		Removed []Removal   `json:"r"`
+		Spaces  []spaceHash `json:"s,omitempty"` // absent without tenants: the hash of before
+	}{a.chainID, a.lease, int64(a.leaseLen), vals, a.removed, spaces})
 	if err != nil {
 		return nil, err
 	}

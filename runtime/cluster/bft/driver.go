@@ -19,10 +19,14 @@ import (
 // Driver runs the cases of one validator's App on an engine whose log
 // is the chain, for one term of the lease.
 type Driver struct {
-	app  *App
-	eng  *engine.Engine
-	ctx  context.Context
-	term uint64
+	app *App
+	// tenant is the space the driver runs ("" for the cluster's own;
+	// space.go).
+	tenant string
+	eng    *engine.Engine
+	log    *Log
+	ctx    context.Context
+	term   uint64
 
 	mu    sync.Mutex
 	kicks map[string]chan struct{}
@@ -42,17 +46,24 @@ func NewDriver(ctx context.Context, prog *ir.Program, eval engine.Evaluator, w e
 	if err != nil {
 		return nil, err
 	}
-	d := &Driver{app: l.App, eng: eng, ctx: ctx, term: l.Term, kicks: map[string]chan struct{}{}, flights: map[string]chan struct{}{}, sigs: &signalWaits{m: map[string][]chan error{}}}
+	d := &Driver{app: l.App, tenant: l.Tenant, eng: eng, log: l, ctx: ctx, term: l.Term, kicks: map[string]chan struct{}{}, flights: map[string]chan struct{}{}, sigs: &signalWaits{m: map[string][]chan error{}}}
 	l.appended = d.sigs.appended
 	return d, nil
 }
+
+// fsm is the state of the driver's space.
+func (d *Driver) fsm() *cluster.FSM { return d.app.Space(d.tenant) }
+
+// Tenant returns the tenant whose space the driver runs, "" for the
+// cluster's own.
+func (d *Driver) Tenant() string { return d.tenant }
 
 // Term returns the lease's term the driver proposes at.
 func (d *Driver) Term() uint64 { return d.term }
 
 // Recover drives every case of the chain that has not ended.
 func (d *Driver) Recover() {
-	for _, id := range d.app.fsm.Cases(true) {
+	for _, id := range d.fsm().Cases(true) {
 		d.drive(id, func(ctx context.Context) error { return d.eng.Recover(ctx, id) })
 	}
 }
@@ -63,11 +74,11 @@ func (d *Driver) Wait() { d.wg.Wait() }
 
 // Start starts case id and returns once its start is in a block.
 func (d *Driver) Start(ctx context.Context, id, wf string, args []any) error {
-	if d.app.fsm.Events(id) > 0 {
+	if d.fsm().Events(id) > 0 {
 		return fmt.Errorf("case %s exists", id)
 	}
 	first := d.drive(id, func(c context.Context) error { return d.eng.Start(c, id, wf, args) })
-	return d.until(ctx, first, func() bool { return d.app.fsm.Events(id) > 0 })
+	return d.until(ctx, first, func() bool { return d.fsm().Events(id) > 0 })
 }
 
 // Signal delivers a signal and returns once its own event is in a block
@@ -84,7 +95,7 @@ func (d *Driver) Signal(ctx context.Context, reqID, id, name string, payload []a
 }
 
 func (d *Driver) signal(ctx context.Context, slot *reqSlot, id, name string, payload []any) error {
-	if d.app.fsm.Events(id) == 0 {
+	if d.fsm().Events(id) == 0 {
 		return fmt.Errorf("%w %s", engine.ErrUnknownCase, id)
 	}
 	committed := d.sigs.wait(id, name)
@@ -133,7 +144,7 @@ func (d *Driver) deposed(err error) error {
 // Cancel cancels case id and returns once its cancellation is in a
 // block (at once for a case that has ended).
 func (d *Driver) Cancel(ctx context.Context, id string) error {
-	st, _, ok := d.app.fsm.Case(id)
+	st, _, ok := d.fsm().Case(id)
 	if !ok {
 		return fmt.Errorf("%w %s", engine.ErrUnknownCase, id)
 	}
@@ -150,7 +161,7 @@ func (d *Driver) Cancel(ctx context.Context, id string) error {
 	// Done, not "one more event": another event of the case (a timer
 	// armed by its run) may land first.
 	return d.until(ctx, first, func() bool {
-		st, _, _ := d.app.fsm.Case(id)
+		st, _, _ := d.fsm().Case(id)
 		return st != nil && st.Done()
 	})
 }
@@ -220,7 +231,7 @@ func (d *Driver) drive(id string, first func(context.Context) error) <-chan erro
 		started <- err
 		for d.ctx.Err() == nil {
 			if err != nil && !errors.Is(err, engine.ErrBusy) {
-				if d.app.fsm.Events(id) == 0 {
+				if d.fsm().Events(id) == 0 {
 					return
 				}
 				select {

@@ -32,6 +32,9 @@ type Log struct {
 	Node Broadcaster
 	Key  crypto.PrivKey // the validator's consensus key, which signs
 	Term uint64         // the lease's term
+	// Tenant names the space the events go to ("" for the cluster's
+	// own; space.go): every transaction carries it.
+	Tenant string
 	// appended, when set (by the Driver), is told the outcome of each
 	// append.
 	appended func(caseID string, ev *engine.Event, err error)
@@ -48,12 +51,22 @@ func (l *Log) Append(ctx context.Context, caseID string, ev *engine.Event) error
 	if err != nil {
 		return err
 	}
-	c := &cluster.Command{Op: cluster.OpEvent, Program: l.App.prog, Case: caseID, Pos: l.App.fsm.Events(caseID), Event: b, ReqID: reqOf(ctx, ev)}
+	c := &cluster.Command{Op: cluster.OpEvent, Program: l.App.prog, Case: caseID, Pos: l.App.Space(l.Tenant).Events(caseID), Event: b, ReqID: reqOf(ctx, ev)}
+	err = l.submit(ctx, c)
+	if l.appended != nil {
+		l.appended(caseID, ev, err)
+	}
+	return err
+}
+
+// submit proposes c in the log's space, signed for its term, and
+// waits for its block.
+func (l *Log) submit(ctx context.Context, c *cluster.Command) error {
 	cmd, err := c.Encode()
 	if err != nil {
 		return err
 	}
-	t := &Tx{Kind: KindEvent, Term: l.Term, Cmd: cmd}
+	t := &Tx{Kind: KindEvent, Term: l.Term, Cmd: cmd, Tenant: l.Tenant}
 	if err := t.Sign(l.Key, l.App.ChainID()); err != nil {
 		return err
 	}
@@ -61,11 +74,7 @@ func (l *Log) Append(ctx context.Context, caseID string, ev *engine.Event) error
 	if err != nil {
 		return err
 	}
-	err = commit(ctx, l.Node, tx)
-	if l.appended != nil {
-		l.appended(caseID, ev, err)
-	}
-	return err
+	return commit(ctx, l.Node, tx)
 }
 
 // commit broadcasts tx and waits for its block, or for ctx: CometBFT's
@@ -111,7 +120,7 @@ func (l *Log) SaveSnapshot(context.Context, string, []byte) error { return nil }
 
 // ReplaySnapshot restores case caseID from the application's state.
 func (l *Log) ReplaySnapshot(_ context.Context, caseID string, restore func([]byte) error, _ func(*engine.Event) error) error {
-	b, ok, err := l.App.fsm.Encoded(caseID)
+	b, ok, err := l.App.Space(l.Tenant).Encoded(caseID)
 	if err != nil || !ok {
 		return err
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/cometbft/cometbft/crypto/secp256k1"
 
 	"github.com/knhk/knhk/internal/atomicfile"
+	"github.com/knhk/knhk/runtime/cluster"
 )
 
 // ErrBadState wraps every failure to load the application's saved
@@ -38,6 +39,8 @@ type savedState struct {
 	Vals     []savedVal `json:"vals"`
 	Removed  []Removal  `json:"removed,omitempty"`
 	FSM      []byte     `json:"fsm"`
+	// Spaces are the tenants' FSMs (space.go), by tenant.
+	Spaces map[string][]byte `json:"spaces,omitempty"`
 }
 
 // savedVal is a validator: its key's type and bytes, and its power.
@@ -113,6 +116,20 @@ func (a *App) load(b []byte) error {
 	if err := a.fsm.Restore(io.NopCloser(bytes.NewReader(s.FSM))); err != nil {
 		return fmt.Errorf("%w: %v", ErrBadState, err)
 	}
+	spaces := map[string]*cluster.FSM{}
+	for id, b := range s.Spaces {
+		if id == "" || len(id) > maxTenant {
+			return fmt.Errorf("%w: a space of tenant %q", ErrBadState, id)
+		}
+		f := cluster.NewFSM(a.m, a.prog)
+		if err := f.Restore(io.NopCloser(bytes.NewReader(b))); err != nil {
+			return fmt.Errorf("%w: tenant %s: %v", ErrBadState, id, err)
+		}
+		spaces[id] = f
+	}
+	a.smu.Lock()
+	a.spaces = spaces
+	a.smu.Unlock()
 	a.vals = map[string]*member{}
 	var ups []abci.ValidatorUpdate
 	for _, v := range s.Vals {
@@ -150,16 +167,22 @@ func (a *App) load(b []byte) error {
 
 // save writes the state of the last block, atomically; a.mu is held.
 func (a *App) save() error {
-	snap, err := a.fsm.Snapshot()
+	fsm, err := encodeFSM(a.fsm)
 	if err != nil {
 		return err
 	}
-	var fsm bytes.Buffer
-	if err := snap.Persist(&sink{Buffer: &fsm}); err != nil {
-		return err
-	}
 	s := savedState{V: savedVersion, Height: a.height, AppHash: a.appHash, Chain: a.chainID, LeaseLen: int64(a.leaseLen),
-		Lease: a.lease, Removed: a.removed, FSM: fsm.Bytes()}
+		Lease: a.lease, Removed: a.removed, FSM: fsm}
+	for _, id := range a.Spaces() {
+		b, err := encodeFSM(a.Space(id))
+		if err != nil {
+			return fmt.Errorf("tenant %s: %w", id, err)
+		}
+		if s.Spaces == nil {
+			s.Spaces = map[string][]byte{}
+		}
+		s.Spaces[id] = b
+	}
 	for _, v := range a.vals {
 		s.Vals = append(s.Vals, savedVal{Type: v.pub.Type(), Key: v.pub.Bytes(), Power: v.power})
 	}
@@ -176,6 +199,19 @@ func (a *App) save() error {
 	a.saved = a.height
 	a.offer(b)
 	return nil
+}
+
+// encodeFSM returns f's snapshot.
+func encodeFSM(f *cluster.FSM) ([]byte, error) {
+	snap, err := f.Snapshot()
+	if err != nil {
+		return nil, err
+	}
+	var b bytes.Buffer
+	if err := snap.Persist(&sink{Buffer: &b}); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
 }
 
 // sink is a raft.SnapshotSink into memory.

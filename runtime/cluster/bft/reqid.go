@@ -68,12 +68,12 @@ func (d *Driver) once(ctx context.Context, reqID string, do func(*reqSlot) error
 		d.mu.Unlock()
 		close(done)
 	}()
-	if r, ok := d.app.fsm.Request(reqID); ok {
+	if r, ok := d.fsm().Request(reqID); ok {
 		return r.Err
 	}
 	err := do(&reqSlot{id: reqID})
 	if errors.Is(err, ErrDuplicate) {
-		if r, ok := d.app.fsm.Request(reqID); ok {
+		if r, ok := d.fsm().Request(reqID); ok {
 			return r.Err
 		}
 	}

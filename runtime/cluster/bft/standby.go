@@ -29,6 +29,9 @@ type StandbyConfig struct {
 	Program *ir.Program
 	Eval    engine.Evaluator
 	Worker  engine.Worker
+	// WorkerFor, when set, returns the task worker of a tenant's space
+	// (space.go); without it a tenant's driver uses Worker.
+	WorkerFor func(tenant string) engine.Worker
 	// Tick is how often the standby looks at the lease; a quarter of the
 	// lease's length when 0.
 	Tick time.Duration
@@ -50,9 +53,14 @@ type Standby struct {
 	cfg  StandbyConfig
 	addr string
 
-	mu      sync.Mutex
-	d       *Driver
-	stop    context.CancelFunc
+	mu   sync.Mutex
+	d    *Driver
+	stop context.CancelFunc
+	// dctx is the context of d's term; tds are the drivers of the
+	// tenants' spaces at that term, made on their first call
+	// (TenantDriver) and stopped with d.
+	dctx    context.Context
+	tds     map[string]*Driver
 	renewed time.Time // when this validator last sent a renewal
 	claimed time.Time // when it last sent a claim
 	// seen is the lease as this standby last saw it change, at seenAt
@@ -159,11 +167,15 @@ func (s *Standby) drive(ctx context.Context, term uint64) {
 		s.mu.Unlock()
 		return
 	}
-	s.d, s.stop = nil, nil
+	tds := s.tds
+	s.d, s.stop, s.dctx, s.tds = nil, nil, nil, nil
 	s.mu.Unlock()
 	if d != nil {
 		stop()
 		d.Wait()
+		for _, td := range tds {
+			td.Wait()
+		}
 		if s.cfg.OnTerm != nil {
 			s.cfg.OnTerm(d.term, nil)
 		}
@@ -178,10 +190,51 @@ func (s *Standby) drive(ctx context.Context, term uint64) {
 		return
 	}
 	s.mu.Lock()
-	s.d, s.stop = nd, cancel
+	s.d, s.stop, s.dctx, s.tds = nd, cancel, dctx, map[string]*Driver{}
 	s.mu.Unlock()
 	nd.Recover()
+	s.recoverTenants()
 	if s.cfg.OnTerm != nil {
 		s.cfg.OnTerm(term, nd)
+	}
+}
+
+// TenantDriver returns the driver of tenant id's space at the term this
+// validator holds, nil when it does not drive. The first call of a term
+// makes it and recovers the space's running cases; it stops with the
+// term.
+func (s *Standby) TenantDriver(id string) *Driver {
+	if id == "" {
+		return s.Driver()
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.d == nil {
+		return nil
+	}
+	if td := s.tds[id]; td != nil {
+		return td
+	}
+	w := s.cfg.Worker
+	if s.cfg.WorkerFor != nil {
+		w = s.cfg.WorkerFor(id)
+	}
+	td, err := NewDriver(s.dctx, s.cfg.Program, s.cfg.Eval, w, &Log{App: s.cfg.App, Node: s.cfg.Node, Key: s.cfg.Key, Term: s.d.term, Tenant: id})
+	if err != nil {
+		return nil
+	}
+	s.tds[id] = td
+	td.Recover()
+	return td
+}
+
+// recoverTenants makes the drivers of every tenant's space that has a
+// running case, so that their timers and tasks go on after a failover
+// without waiting for a call; the standby does it for each new term.
+func (s *Standby) recoverTenants() {
+	for _, id := range s.cfg.App.Spaces() {
+		if len(s.cfg.App.Space(id).Cases(true)) > 0 {
+			s.TenantDriver(id)
+		}
 	}
 }

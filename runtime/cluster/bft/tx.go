@@ -52,6 +52,10 @@ type Tx struct {
 	API string `json:"api,omitempty"`
 	// Cmd is, in an event, the encoded cluster.Command.
 	Cmd []byte `json:"cmd,omitempty"`
+	// Tenant is, in an event, the tenant whose space of the chain the
+	// command applies to ("" for the cluster's own, the default
+	// tenant's; see space.go). It is signed with the rest.
+	Tenant string `json:"tenant,omitempty"`
 	// Nonce makes each transaction's bytes new: CometBFT's mempool
 	// drops a transaction it has seen, so a renewal equal to the claim,
 	// or an event sent again after a lost answer, would never reach a
@@ -136,6 +140,10 @@ func DecodeTx(b []byte) (*Tx, error) {
 		return nil, fmt.Errorf("%w: event without a command", ErrBadTx)
 	case t.Kind == KindLease && len(t.Cmd) != 0:
 		return nil, fmt.Errorf("%w: lease with a command", ErrBadTx)
+	case t.Kind == KindLease && t.Tenant != "":
+		return nil, fmt.Errorf("%w: lease of tenant %q (the lease is the chain's, never a tenant's)", ErrBadTx, t.Tenant)
+	case len(t.Tenant) > maxTenant:
+		return nil, fmt.Errorf("%w: a tenant id of %d bytes (at most %d)", ErrBadTx, len(t.Tenant), maxTenant)
 	}
 	return &t, nil
 }

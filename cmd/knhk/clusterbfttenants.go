@@ -1,0 +1,204 @@
+// This file implements knhk serve --bft HOME --tenants: the tenants of
+// knhk tenant on a CometBFT chain. Unlike the raft mode's group per
+// tenant, every tenant is a space of the one chain (runtime/cluster/bft
+// space.go): every event transaction names its tenant, and every
+// validator applies it to that tenant's own FSM only, once the chain's
+// tenancy has created the tenant. The tenancy itself (registry, issuers'
+// keys, revocations) is the cluster's own space's, changed by the
+// driver's committed tenancy transactions, and administered through any
+// validator as on a raft node (clustertenantadmin.go): a validator that
+// does not drive forwards the change to the lease holder.
+//
+// What is not offered with --bft yet, and refused rather than half done:
+// erasure (knhk tenant erase; a space stays on the chain when its tenant
+// is deleted, unreadable through the API), tenants' licences and signed
+// deploys, --require-nonce (a call's one-time keys do not travel in its
+// transactions yet), and the cluster's audit chain (the validator's own
+// audit log records its calls).
+
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"path/filepath"
+	"time"
+
+	"github.com/knhk/knhk/runtime/cluster"
+	"github.com/knhk/knhk/runtime/cluster/bft"
+	"github.com/knhk/knhk/runtime/engine"
+	"github.com/knhk/knhk/runtime/worker"
+	"github.com/knhk/knhk/server"
+	"github.com/knhk/knhk/server/tenant"
+)
+
+// bftOwner is a validator as the holder of the tenancy: it commits
+// changes while it drives, and names the driver otherwise.
+type bftOwner struct {
+	name string
+	app  *bft.App
+	sb   *bft.Standby // nil for a validator that never drives
+}
+
+func (o *bftOwner) FSM() *cluster.FSM { return o.app.FSM() }
+func (o *bftOwner) ID() string        { return o.name }
+
+func (o *bftOwner) driver() *bft.Driver {
+	if o.sb == nil {
+		return nil
+	}
+	return o.sb.Driver()
+}
+
+func (o *bftOwner) IsLeader() bool { return o.driver() != nil }
+
+func (o *bftOwner) Leader() (id, api string) {
+	l := o.app.Lease()
+	return l.Driver, l.API
+}
+
+// NotLeader is a retryable refusal, as the raft node's: the admin
+// answers 503 with retry set.
+func (o *bftOwner) NotLeader() error {
+	id, api := o.Leader()
+	return &cluster.NotLeaderError{ID: id, API: api}
+}
+
+func (o *bftOwner) ChangeTenancy(ctx context.Context, reqID string, c *cluster.TenancyChange) (uint64, error) {
+	d := o.driver()
+	if d == nil {
+		return 0, o.NotLeader()
+	}
+	return d.Commit(ctx, &cluster.Command{Op: cluster.OpTenant, ReqID: reqID, Tenancy: c})
+}
+
+// bftTenantsConfig is what a validator's tenants are made with.
+type bftTenantsConfig struct {
+	flags  *tenantFlags
+	o      *serveOptions
+	owner  *bftOwner
+	comp   *compiled
+	sec    server.ClusterSecurity
+	height func() int64
+	logger *slog.Logger
+}
+
+// openBFTTenants opens the tenants of the validator's chain: the host
+// authenticates every call and hands a tenant's to the API of its space.
+func openBFTTenants(cfg bftTenantsConfig) (*clusterTenants, error) {
+	if cfg.sec.Token == "" {
+		return nil, errors.New("--tenants with --bft needs --token-file: the token the validators call each other with, and the default tenant's admin")
+	}
+	ct := &clusterTenants{token: cfg.sec.Token, data: cfg.o.data, groups: map[string]*tenantGroup{}, stop: func() {}, own: cfg.owner, bft: true, client: cfg.sec.Client()}
+	is, err := clusterIssuers(cfg.flags, cfg.o.data, cfg.sec.Token)
+	if err != nil {
+		return nil, err
+	}
+	verifier := &swapVerifier{}
+	verifier.p.Store(is)
+	rebuild := func() {
+		is, err := clusterIssuers(cfg.flags, cfg.o.data, cfg.sec.Token)
+		if err != nil {
+			cfg.logger.Warn(fmt.Sprintf("tenants: the replicated issuer keys: %v (keeping the last ones)", err))
+			return
+		}
+		verifier.p.Store(is)
+	}
+	h, err := tenant.NewHost(tenant.Options{
+		Data:         cfg.o.data,
+		Verifier:     verifier,
+		MaxBody:      cfg.o.maxBody,
+		RequireNonce: cfg.flags.requireNonce,
+		NodeToken:    cfg.sec.Token,
+		OpenGroup: func(id, _ string, admit func(string) (func(), error)) (tenant.Group, error) {
+			return openBFTSpace(cfg, id)
+		},
+		Logf: func(format string, args ...any) { cfg.logger.Info(fmt.Sprintf(format, args...)) },
+	})
+	if err != nil {
+		return nil, err
+	}
+	ct.host = h
+	h.SetGroupEraser(func(context.Context, string) error {
+		return errors.New("erasing a tenant is not supported with --bft yet: its space stays on the chain (knhk tenant delete makes it unreadable through the API)")
+	})
+	if ct.aud, err = openServeAudit(&tenantServe{host: h}, cfg.o.data, nil); err != nil {
+		h.Close(context.Background())
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	ct.stop = cancel
+	go keepTenancy(ctx, cfg.owner, cfg.o.data, false, 250*time.Millisecond, rebuild, cfg.logger)
+	return ct, nil
+}
+
+// bftSpace is a tenant's space on this validator (a tenant.Group).
+type bftSpace struct {
+	app *bft.App
+	id  string
+	api *server.BFTAPI
+}
+
+// openBFTSpace serves tenant id's space of the chain on the validator.
+func openBFTSpace(cfg bftTenantsConfig, id string) (*bftSpace, error) {
+	if ok, _ := tenant.Exists(tenant.LicensePath(cfg.o.data, id)); ok {
+		return nil, fmt.Errorf("tenant %s: its licence is not enforced by a CometBFT validator yet; serve it with --node", id)
+	}
+	if ok, _ := tenant.Exists(tenant.TrustDir(cfg.o.data, id)); ok {
+		return nil, fmt.Errorf("tenant %s: its signed deploys are not checked by a CometBFT validator yet; serve it with --node", id)
+	}
+	o := cfg.owner
+	api := server.NewBFTTenantAPI(o.name, id, o.app, o.sb, cfg.height, cfg.comp.prog)
+	api.MaxBody = cfg.o.maxBody
+	// The front authenticated the call; forwarding to the driver keeps
+	// the caller's credential, which the driver's front checks again.
+	api.Secure(server.ClusterSecurity{RootCAs: cfg.sec.RootCAs})
+	return &bftSpace{app: o.app, id: id, api: api}, nil
+}
+
+func (s *bftSpace) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.api.ServeHTTP(w, r)
+}
+
+// Running counts the tenant's running cases (its MaxRunning quota).
+func (s *bftSpace) Running() int { return s.app.Space(s.id).Running() }
+
+// Close stops serving the space here; the chain keeps it.
+func (s *bftSpace) Close(context.Context) error { return nil }
+
+// bftTenantWorker returns the task worker of tenant id's space: its
+// files under the validator's home.
+func bftTenantWorker(home, file string, comp *compiled, lines interface{ Write([]byte) (int, error) }) func(string) engine.Worker {
+	return func(id string) engine.Worker {
+		return worker.New(comp.prog, worker.Options{DataDir: filepath.Join(home, "tenants", id), BaseDir: filepath.Dir(file), Log: lines})
+	}
+}
+
+// bftAdminRefused refuses, on a validator, what a tenant's space does
+// not offer yet: erasure, and the public files of a licence or of
+// signed deploys, which no validator would enforce.
+func bftAdminRefused(q *tenantAdminRequest) error {
+	if q.Op == "erase" {
+		return fmt.Errorf("knhk tenant erase is not supported with --bft yet: tenant %s's space stays on the chain (knhk tenant delete makes it unreadable through the API); erase it on a --node cluster", q.ID)
+	}
+	if len(q.Files) > 0 || len(q.Replace) > 0 || q.Policy != "" {
+		return fmt.Errorf("tenant %s: a licence or a trust directory is not enforced by a CometBFT validator yet; give them with --node", q.ID)
+	}
+	if q.Encrypt {
+		return fmt.Errorf("tenant %s: --encrypt is not supported with --bft yet (a space is not sealed at rest)", q.ID)
+	}
+	return nil
+}
+
+// bftSpaceState says how tenant id's space stands on this validator.
+func bftSpaceState(own tenancyOwner, id string) string {
+	o, ok := own.(*bftOwner)
+	if !ok {
+		return ""
+	}
+	f := o.app.Space(id)
+	return fmt.Sprintf("space on the chain of %s (%d cases, %d running)", o.name, len(f.Cases(false)), f.Running())
+}

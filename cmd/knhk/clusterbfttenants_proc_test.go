@@ -1,0 +1,169 @@
+// This file tests knhk serve --bft --tenants as processes: four
+// CometBFT validators, every tenant a space of the one chain. Tenants
+// are created through validators that do not drive (the change is
+// forwarded to the driver and committed in a block); a tenant's token
+// starts, signals and reads its cases through any validator; another
+// tenant's token gets "not found" for them; the same case id in two
+// tenants is two cases; suspend and delete take effect on every
+// validator; what a space does not offer yet is refused by name.
+
+package main
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+func TestBFTTenantsProcesses(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "app.knhk"), []byte(bftSource), 0o666); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "token"), []byte(clusterToken+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	base := strconv.Itoa(21000 + rand.IntN(8000))
+	if code, _, errb := knhkProc(t, dir, "cluster", "bft-init", "--dir", "net", "--validators", "4", "--base-port", base); code != 0 {
+		t.Fatalf("bft-init: %s", errb)
+	}
+	// Refused by name: --tenants without the validators' token, and
+	// what a validator does not enforce yet.
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--tenants"}, "--tenants with --bft needs --token-file"},
+		{[]string{"--tenants", "--token-file", "token", "--require-nonce"}, "--require-nonce does not work with --bft yet"},
+		{[]string{"--tenants", "--token-file", "token", "--license", "x.lic"}, "--license is not enforced by a CometBFT validator yet"},
+		{[]string{"--auth-issuer", "x"}, "need --tenants"},
+	} {
+		args := append([]string{"serve", "--data", "net/v0/knhk", "--listen", "127.0.0.1:0", "--bft", "net/v0"}, c.args...)
+		if code, _, errb := knhkProc(t, dir, append(args, "app.knhk")...); code == 0 || !strings.Contains(errb, c.want) {
+			t.Fatalf("serve %v: exit %d, want %q:\n%s", c.args, code, c.want, errb)
+		}
+	}
+	var vs []*serveProc
+	defer func() {
+		for i, p := range vs {
+			p.cmd.Process.Kill()
+			p.cmd.Wait()
+			if t.Failed() {
+				t.Logf("validator %d:\n%s", i, p.log())
+			}
+		}
+	}()
+	for i := range 4 {
+		vs = append(vs, startServe(t, dir, fmt.Sprintf("net/v%d/knhk", i), "--bft", fmt.Sprintf("net/v%d", i), "--drive",
+			"--token-file", "token", "--tenants", "app.knhk"))
+	}
+	t.Setenv("KNHK_TOKEN", clusterToken)
+	driver := -1
+	waitLong(t, "a driver", func() bool {
+		for i, p := range vs {
+			if st, ok := clusterStatusOf(t, dir, p.url); ok && st.State == "Validator (drives)" {
+				driver = i
+				return true
+			}
+		}
+		return false
+	})
+	other := func(k int) *serveProc { return vs[(driver+k)%4] } // k in 1..3: not the driver
+	admin := func(args ...string) (int, string, string) {
+		t.Helper()
+		return knhkEnv(t, dir, []string{"KNHK_TOKEN=" + clusterToken}, append([]string{"tenant"}, args...)...)
+	}
+	mustAdmin := func(args ...string) string {
+		t.Helper()
+		code, out, errb := admin(args...)
+		if code != 0 {
+			t.Fatalf("knhk tenant %v: exit %d %s", args, code, errb)
+		}
+		return strings.TrimSpace(out)
+	}
+	// Onboarding through validators that do not drive: one command each.
+	acme := mustAdmin("create", "--server", other(1).url, "acme")
+	beta := mustAdmin("create", "--server", other(2).url, "beta")
+	as := func(tok string, p *serveProc, args ...string) (int, string, string) {
+		t.Helper()
+		return knhkEnv(t, dir, []string{"KNHK_TOKEN=" + tok}, append([]string{"cluster", "--server", p.url}, args...)...)
+	}
+	// Every validator learns the tenants (and their issuer key) from
+	// the chain: acme's token is taken by each.
+	for i, p := range vs {
+		waitLong(t, fmt.Sprintf("acme's token taken by validator %d", i), func() bool {
+			code, _, _ := as(acme, p, "cases")
+			return code == 0
+		})
+	}
+	// Starts through validators that do not drive; the same id in both
+	// tenants is two cases.
+	if code, out, errb := as(acme, other(3), "start", "a1", "--workflow", "Hold", "--input", `"a1"`); code != 0 {
+		t.Fatalf("acme's start: %d %s %s", code, out, errb)
+	}
+	if code, out, errb := as(acme, other(1), "start", "secret", "--workflow", "Hold", "--input", `"secret"`); code != 0 {
+		t.Fatalf("acme's second start: %d %s %s", code, out, errb)
+	}
+	if code, out, errb := as(beta, other(2), "start", "a1", "--workflow", "Hold", "--input", `"b1"`); code != 0 {
+		t.Fatalf("beta's start of its own a1: %d %s %s", code, out, errb)
+	}
+	if code, out, errb := as(acme, other(2), "signal", "a1", "Approve", "--payload", `{"by":"ann"}`); code != 0 {
+		t.Fatalf("acme's signal: %d %s %s", code, out, errb)
+	}
+	for i, p := range vs {
+		// Every validator answers from its own committed state.
+		waitLong(t, fmt.Sprintf("acme's a1 completed on validator %d", i), func() bool {
+			code, out, _ := as(acme, p, "get", "a1")
+			return code == 0 && strings.Contains(out, "a1 by ann")
+		})
+		code, out, errb := as(beta, p, "get", "a1")
+		if code != 0 || !strings.Contains(out, `"status":"running"`) || strings.Contains(out, "by ann") {
+			t.Fatalf("beta's a1 on validator %d: %d %s %s", i, code, out, errb)
+		}
+		// Cross-tenant: beta's token with acme's ids is "not found",
+		// reading or writing, on every validator.
+		if code, out, errb := as(beta, p, "get", "secret"); code == 0 || !strings.Contains(errb, "not found") && !strings.Contains(errb, "unknown case") {
+			t.Fatalf("beta reads acme's case on validator %d: %d %s %s", i, code, out, errb)
+		}
+		if code, out, errb := as(beta, p, "signal", "secret", "Approve", "--payload", `{"by":"eve"}`); code == 0 || !strings.Contains(errb, "not found") && !strings.Contains(errb, "unknown case") {
+			t.Fatalf("beta signals acme's case on validator %d: %d %s %s", i, code, out, errb)
+		}
+		if code, out, _ := as(beta, p, "cases"); code != 0 || strings.Contains(out, "secret") {
+			t.Fatalf("beta's cases on validator %d list acme's: %s", i, out)
+		}
+		if code, body := connectCall(t, p.url, "GetCase", beta, `{"case_id":"secret"}`); code != http.StatusNotFound {
+			t.Fatalf("beta's GetCase of acme's case on validator %d: %d %s", i, code, body)
+		}
+	}
+	// The default tenant (the cluster's token) does not see the tenants'
+	// cases either.
+	if code, out, _ := as(clusterToken, vs[0], "cases"); code != 0 || strings.Contains(out, "secret") {
+		t.Fatalf("the default tenant's cases: %d %s", code, out)
+	}
+	// What a space does not offer yet is refused by name.
+	if code, _, errb := admin("erase", "--server", other(1).url, "beta"); code == 0 || !strings.Contains(errb, "not supported with --bft") {
+		t.Fatalf("erase: %d %s", code, errb)
+	}
+	if code, _, errb := admin("create", "--server", other(1).url, "--encrypt", "gamma"); code == 0 || !strings.Contains(errb, "not supported with --bft") {
+		t.Fatalf("create --encrypt: %d %s", code, errb)
+	}
+	// Suspend and delete through validators that do not drive: every
+	// validator refuses the tenant's calls.
+	mustAdmin("suspend", "--server", other(3).url, "acme")
+	mustAdmin("delete", "--server", other(2).url, "beta")
+	for i, p := range vs {
+		waitLong(t, fmt.Sprintf("acme suspended and beta deleted on validator %d", i), func() bool {
+			_, _, e1 := as(acme, p, "cases")
+			code, _, _ := as(beta, p, "get", "a1")
+			return strings.Contains(e1, "suspended") && code != 0
+		})
+	}
+	if out := mustAdmin("list", "--server", vs[driver].url); !strings.Contains(out, "acme") || !strings.Contains(out, "suspended") || !strings.Contains(out, "deleted") {
+		t.Fatalf("list:\n%s", out)
+	}
+}
