@@ -26,6 +26,29 @@ workflow Hold(id: string) -> string {
 }
 `
 
+// startValidators starts validators v0..v(n-1) of dir/net (knhk
+// cluster bft-init --dir net) as knhk serve --bft --drive with extra
+// flags, serving app.knhk; stop kills them, and logs each one's output
+// when t failed. A test may replace an entry of vs (a restart): stop
+// kills the one there.
+func startValidators(t *testing.T, dir string, n int, extra ...string) (vs []*serveProc, stop func()) {
+	t.Helper()
+	stop = func() {
+		for i, p := range vs {
+			p.cmd.Process.Kill()
+			p.cmd.Wait()
+			if t.Failed() {
+				t.Logf("validator %d:\n%s", i, p.log())
+			}
+		}
+	}
+	for i := range n {
+		args := append([]string{"--bft", fmt.Sprintf("net/v%d", i), "--drive"}, extra...)
+		vs = append(vs, startServe(t, dir, fmt.Sprintf("net/v%d/knhk", i), append(args, "app.knhk")...))
+	}
+	return vs, stop
+}
+
 // TestBFTDriverFailoverProcesses runs four validators as knhk serve
 // --bft --drive processes: the committed lease names one driver, the
 // others forward writes to it. The driver is killed with a case
@@ -56,19 +79,8 @@ func TestBFTDriverFailoverProcesses(t *testing.T) {
 		b, _ = json.Marshal(h)
 		os.WriteFile(hf, b, 0o600)
 	}
-	var vs []*serveProc
-	defer func() {
-		for i, p := range vs {
-			p.cmd.Process.Kill()
-			p.cmd.Wait()
-			if t.Failed() {
-				t.Logf("validator %d:\n%s", i, p.log())
-			}
-		}
-	}()
-	for i := range 4 {
-		vs = append(vs, startServe(t, dir, fmt.Sprintf("net/v%d/knhk", i), "--bft", fmt.Sprintf("net/v%d", i), "--drive", "app.knhk"))
-	}
+	vs, stop := startValidators(t, dir, 4)
+	defer stop()
 	cl := func(url string, args ...string) (int, string, string) {
 		return knhkProc(t, dir, append([]string{"cluster", "--server", url}, args...)...)
 	}

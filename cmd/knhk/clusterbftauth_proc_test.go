@@ -6,7 +6,6 @@
 package main
 
 import (
-	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -26,19 +25,9 @@ func TestBFTTLSAndToken(t *testing.T) {
 	if code, _, errb := knhkProc(t, dir, "cluster", "bft-init", "--dir", "net", "--validators", "4", "--base-port", base); code != 0 {
 		t.Fatalf("bft-init: %s", errb)
 	}
-	var vs []*serveProc
-	defer func() {
-		for i, p := range vs {
-			p.cmd.Process.Kill()
-			p.cmd.Wait()
-			if t.Failed() {
-				t.Logf("validator %d:\n%s", i, p.log())
-			}
-		}
-	}()
-	for i := range 4 {
-		vs = append(vs, startServe(t, dir, fmt.Sprintf("net/v%d/knhk", i), "--bft", fmt.Sprintf("net/v%d", i), "--drive",
-			"--tls-cert", "node.pem", "--tls-key", "node.key", "--token-file", "token", "app.knhk"))
+	vs, stop := startValidators(t, dir, 4, "--tls-cert", "node.pem", "--tls-key", "node.key", "--token-file", "token")
+	defer stop()
+	for i := range vs {
 		if !strings.HasPrefix(vs[i].url, "https://") {
 			t.Fatalf("a validator with --tls-cert listens on %s", vs[i].url)
 		}

@@ -93,19 +93,9 @@ func openBFTTenants(cfg bftTenantsConfig) (*clusterTenants, error) {
 		return nil, errors.New("--tenants with --bft needs --token-file: the token the validators call each other with, and the default tenant's admin")
 	}
 	ct := &clusterTenants{token: cfg.sec.Token, data: cfg.o.data, groups: map[string]*tenantGroup{}, stop: func() {}, own: cfg.owner, bft: true, client: cfg.sec.Client()}
-	is, err := clusterIssuers(cfg.flags, cfg.o.data, cfg.sec.Token)
+	verifier, rebuild, err := replicatedVerifier(cfg.flags, cfg.o.data, cfg.sec.Token, cfg.logger)
 	if err != nil {
 		return nil, err
-	}
-	verifier := &swapVerifier{}
-	verifier.p.Store(is)
-	rebuild := func() {
-		is, err := clusterIssuers(cfg.flags, cfg.o.data, cfg.sec.Token)
-		if err != nil {
-			cfg.logger.Warn(fmt.Sprintf("tenants: the replicated issuer keys: %v (keeping the last ones)", err))
-			return
-		}
-		verifier.p.Store(is)
 	}
 	h, err := tenant.NewHost(tenant.Options{
 		Data:         cfg.o.data,

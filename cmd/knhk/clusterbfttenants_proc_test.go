@@ -48,20 +48,8 @@ func TestBFTTenantsProcesses(t *testing.T) {
 			t.Fatalf("serve %v: exit %d, want %q:\n%s", c.args, code, c.want, errb)
 		}
 	}
-	var vs []*serveProc
-	defer func() {
-		for i, p := range vs {
-			p.cmd.Process.Kill()
-			p.cmd.Wait()
-			if t.Failed() {
-				t.Logf("validator %d:\n%s", i, p.log())
-			}
-		}
-	}()
-	for i := range 4 {
-		vs = append(vs, startServe(t, dir, fmt.Sprintf("net/v%d/knhk", i), "--bft", fmt.Sprintf("net/v%d", i), "--drive",
-			"--token-file", "token", "--tenants", "app.knhk"))
-	}
+	vs, stop := startValidators(t, dir, 4, "--token-file", "token", "--tenants")
+	defer stop()
 	t.Setenv("KNHK_TOKEN", clusterToken)
 	driver := -1
 	waitLong(t, "a driver", func() bool {

@@ -138,22 +138,13 @@ func openClusterTenants(cfg clusterTenantsConfig) (*clusterTenants, error) {
 		return nil, errors.New("--tenants with --node needs --token-file: the token the nodes call each other with, and the default tenant's admin")
 	}
 	ct := &clusterTenants{token: cfg.sec.Token, data: cfg.o.data, groups: map[string]*tenantGroup{}, stop: func() {}}
-	// Every node verifies tokens with the issuers' public keys of its
-	// copy of the replicated tenancy, rebuilt whenever it moves.
-	is, err := clusterIssuers(cfg.flags, cfg.o.data, cfg.sec.Token)
+	verifier, reverify, err := replicatedVerifier(cfg.flags, cfg.o.data, cfg.sec.Token, cfg.logger)
 	if err != nil {
 		return nil, err
 	}
-	verifier := &swapVerifier{}
-	verifier.p.Store(is)
 	rebuild := func() {
 		ct.sweep(cfg)
-		is, err := clusterIssuers(cfg.flags, cfg.o.data, cfg.sec.Token)
-		if err != nil {
-			cfg.logger.Warn(fmt.Sprintf("tenants: the replicated issuer keys: %v (keeping the last ones)", err))
-			return
-		}
-		verifier.p.Store(is)
+		reverify()
 	}
 	ct.own, ct.client = cfg.own, cfg.sec.Client()
 	h, err := tenant.NewHost(tenant.Options{
@@ -230,6 +221,28 @@ func (ct *clusterTenants) sweep(cfg clusterTenantsConfig) {
 			cfg.logger.Warn(fmt.Sprintf("tenant %s: %v", t.ID, err))
 		}
 	}
+}
+
+// replicatedVerifier returns the verifier of a node's tenants' tokens:
+// the issuers' public keys of its copy of the replicated tenancy, and
+// reverify, which rebuilds it whenever the tenancy moves (keeping the
+// last keys when the new ones do not load).
+func replicatedVerifier(flags *tenantFlags, data, token string, logger *slog.Logger) (*swapVerifier, func(), error) {
+	is, err := clusterIssuers(flags, data, token)
+	if err != nil {
+		return nil, nil, err
+	}
+	verifier := &swapVerifier{}
+	verifier.p.Store(is)
+	reverify := func() {
+		is, err := clusterIssuers(flags, data, token)
+		if err != nil {
+			logger.Warn(fmt.Sprintf("tenants: the replicated issuer keys: %v (keeping the last ones)", err))
+			return
+		}
+		verifier.p.Store(is)
+	}
+	return verifier, reverify, nil
 }
 
 // front returns the node's handler: the tenants' front over def, the
