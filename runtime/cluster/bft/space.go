@@ -29,7 +29,8 @@ package bft
 import (
 	"errors"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 
 	"github.com/knhk/knhk/runtime/cluster"
 )
@@ -61,12 +62,7 @@ func (a *App) Space(id string) *cluster.FSM {
 func (a *App) Spaces() []string {
 	a.smu.RLock()
 	defer a.smu.RUnlock()
-	ids := make([]string, 0, len(a.spaces))
-	for id := range a.spaces {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	return ids
+	return slices.Sorted(maps.Keys(a.spaces))
 }
 
 // checkSpace refuses what a tenant's transaction may not do: name a
