@@ -41,9 +41,10 @@ waits for), error (why it failed) and compensation (for a case that is
 compensation-failed: the compensation that failed, "task: why", which
 knhk resume retries) when they apply.
 
-With --anomalies an autoencoder learns, for each workflow with at least
-10 cases, what its cases usually do (how often each step happens and
-which step follows which) and lists each case with how badly it fits
+With --anomalies autoencoders and counting models learn, for each
+workflow with at least 10 cases, what its cases usually do (how often
+each step happens, which step follows which, how long each step takes,
+which paths are usual) and list each case with how badly it fits
 (SCORE, anomalyScore in JSON) and the highest tenth as unusual
 (anomalous). See docs/mining.md.
 `,

@@ -41,33 +41,36 @@ func TestRepair(t *testing.T) {
 	}
 	for _, res := range []anomaly.Result{r.Plain, r.Novel} {
 		if res.AE.F1 < 0.8 {
-			t.Errorf("%s protocol: autoencoder F1 %.3f, want at least 0.8", res.Protocol, res.AE.F1)
+			t.Errorf("%s protocol: detector F1 %.3f, want at least 0.8", res.Protocol, res.AE.F1)
 		}
 	}
 }
 
-// TestHelpdeskReceipt: on helpdesk and 08_receipt the autoencoder
-// reaches the F1 goal of 0.8 under the novel protocol (an injection
-// that gives the path of a normal trace of the log is drawn again) and
-// beats the trigram baseline of the same run under both protocols.
-// Under the plain protocol some injected anomalies are normal paths,
-// which no detector of the activity sequence can tell (docs/mining.md);
-// both detectors still flag far better than chance (0.1) there.
+// TestHelpdeskReceipt: on helpdesk and 08_receipt the detector reaches
+// the F1 goal of 0.8 under both protocols (plain: every injection
+// kept; novel: an injection that gives the path of a normal trace of
+// the log is drawn again) and beats the trigram baseline of the same
+// run under both; no detector of the sequence could reach 1 under the
+// plain protocol (some anomalies have normal paths) and one could under
+// the novel.
 func TestHelpdeskReceipt(t *testing.T) {
 	for _, name := range []string{"helpdesk.csv", "08_receipt.xes.gz"} {
 		r := evaluate(t, name)
 		if r.Plain.AE.F1 < 0.4 || r.Plain.NGram.F1 < 0.4 {
-			t.Errorf("%s: plain F1 autoencoder %.3f, trigram %.3f", name, r.Plain.AE.F1, r.Plain.NGram.F1)
+			t.Errorf("%s: plain F1 detector %.3f, trigram %.3f", name, r.Plain.AE.F1, r.Plain.NGram.F1)
+		}
+		if !(r.Plain.SequenceCap < 1 && r.Novel.SequenceCap == 1) {
+			t.Errorf("%s: best F1 of a detector of the sequence: plain %.3f, novel %.3f", name, r.Plain.SequenceCap, r.Novel.SequenceCap)
 		}
 		if raceEnabled {
 			continue
 		}
-		if r.Novel.AE.F1 < 0.8 {
-			t.Errorf("%s: novel protocol: autoencoder F1 %.3f, want at least 0.8", name, r.Novel.AE.F1)
-		}
 		for _, res := range []anomaly.Result{r.Plain, r.Novel} {
+			if res.AE.F1 < 0.8 {
+				t.Errorf("%s: %s protocol: detector F1 %.3f, want at least 0.8", name, res.Protocol, res.AE.F1)
+			}
 			if res.AE.F1 <= res.NGram.F1 {
-				t.Errorf("%s: %s protocol: autoencoder F1 %.3f not above the trigram's %.3f", name, res.Protocol, res.AE.F1, res.NGram.F1)
+				t.Errorf("%s: %s protocol: detector F1 %.3f not above the trigram's %.3f", name, res.Protocol, res.AE.F1, res.NGram.F1)
 			}
 		}
 		for _, k := range r.Novel.Kinds {
@@ -79,14 +82,20 @@ func TestHelpdeskReceipt(t *testing.T) {
 }
 
 // TestBPI12W prints the evaluation on bpi_12_w, the largest log (about
-// ten seconds): set KNHK_ANOMALY_FULL=1 to run it.
+// ten seconds): set KNHK_ANOMALY_FULL=1 to run it. The novel protocol
+// reaches the goal; under the plain protocol so many skips and reworks
+// give the path of normal held-out cases that no detector of the
+// activity sequence could reach 0.8, even chosen in hindsight.
 func TestBPI12W(t *testing.T) {
 	if os.Getenv("KNHK_ANOMALY_FULL") == "" {
 		t.Skip("set KNHK_ANOMALY_FULL=1 to evaluate on bpi_12_w")
 	}
 	r := evaluate(t, "bpi_12_w.csv")
-	if r.Plain.AE.F1 < 0.4 {
-		t.Errorf("autoencoder F1 %.3f", r.Plain.AE.F1)
+	if r.Plain.AE.F1 < 0.4 || r.Novel.AE.F1 < 0.8 {
+		t.Errorf("detector F1 plain %.3f, novel %.3f", r.Plain.AE.F1, r.Novel.AE.F1)
+	}
+	if r.Plain.SequenceCap >= 0.8 {
+		t.Errorf("plain protocol: a detector of the sequence could reach %.3f", r.Plain.SequenceCap)
 	}
 }
 

@@ -10,33 +10,44 @@ import (
 	"github.com/knhk/knhk/runtime/export"
 )
 
-// TestChooseWeights: a part that separates the labels gets a weight and
-// the combined score then separates them; a part that adds nothing to a
-// base that already separates them gets none.
+// TestChooseWeights: a score that separates the labels gets a weight at
+// which the combined score separates them, whatever the noise beside
+// it; two scores that each find half of the anomalies, on different
+// scales, are weighted so that together they find all of them (which
+// every weight 1, the search's first start, does not).
 func TestChooseWeights(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 1))
 	n := 400
 	labels := make([]anomaly.Kind, n)
-	noise, signal, base := make([]float64, n), make([]float64, n), make([]float64, n)
+	noise, signal, zero := make([]float64, n), make([]float64, n), make([]float64, n)
+	big, small := make([]float64, n), make([]float64, n)
 	for i := range n {
 		noise[i] = rng.Float64()
 		signal[i] = rng.Float64()
-		base[i] = rng.Float64() * 0.1
+		big[i] = rng.Float64()
+		small[i] = rng.Float64() * 0.1
 		if i%10 == 0 {
 			labels[i] = anomaly.Skip
 			signal[i] += 2
-			base[i] += 1
+			if i%20 == 0 {
+				big[i] = 10
+			} else {
+				small[i] = 0.3
+			}
 		}
 	}
-	w := anomaly.ChooseWeights(noise, [][]float64{make([]float64, n), signal}, labels)
-	if w[0] != 0 || w[1] == 0 {
-		t.Errorf("weights %v, want none for the zero part and some for the signal", w)
+	parts := [][]float64{noise, zero, signal}
+	w := anomaly.ChooseWeights(parts, labels)
+	if f := anomaly.BestF1(anomaly.Combine(parts, w), labels); f != 1 || w[2] == 0 {
+		t.Errorf("combined F1 %v at weights %v, want 1 with the signal weighted", f, w)
 	}
-	if f := anomaly.BestF1(anomaly.Combine(noise, [][]float64{make([]float64, n), signal}, w), labels); f != 1 {
-		t.Errorf("combined F1 %v at weights %v", f, w)
+	two := [][]float64{big, small}
+	if f := anomaly.BestF1(anomaly.Combine(two, []float64{1, 1}), labels); f == 1 {
+		t.Fatalf("equal weights already separate the two halves: the test tests nothing")
 	}
-	if w := anomaly.ChooseWeights(base, [][]float64{noise}, labels); w[0] != 0 {
-		t.Errorf("a noise part added to a separating base: weight %v", w[0])
+	w = anomaly.ChooseWeights(two, labels)
+	if f := anomaly.BestF1(anomaly.Combine(two, w), labels); f != 1 {
+		t.Errorf("two halves: F1 %v at weights %v, want 1", f, w)
 	}
 }
 

@@ -6,16 +6,22 @@
 // long the case took and how unusual its least likely gap between two
 // events is) and, event by event, each activity
 // from the two activities either side of it; a case they reconstruct
-// badly scores high. A duration model ([Durations]) adds how unusual
-// the gap between each two consecutive events is for that step, and
-// the trigram model below adds how rare the case's least likely step
-// is; their weights are chosen on anomalies injected into training
-// cases ([ChooseWeights]). Beside this detector, the n-gram baseline
-// scores a case by its least likely step under the smoothed trigram
-// model alone, and the autoencoders alone are scored too, so that
-// every evaluation shows what each part adds.
+// badly scores high. Three counting models add their own scores: how
+// unusual the gap between each two consecutive events is for that step
+// ([Durations]), how unlikely each next event is given the two before
+// it ([Markov], the next-event likelihood of BINet), and how much
+// likelier the case's path is as one deviation from the training
+// paths than as a path of its own ([Deviations]). The detector's score
+// is the largest of the four, each at a weight chosen on anomalies
+// injected into training cases ([ChooseWeights]; a weight of 0 leaves a
+// score out, and on some logs the autoencoders get none). Beside this
+// detector, the n-gram baseline scores a case by its least likely step
+// under the smoothed trigram model alone, and the autoencoders alone
+// are scored too, so that every evaluation shows what the rest adds;
+// [SequenceCap] says how far any detector of the activity sequence
+// could go.
 //
-// In knhk cases --anomalies both learn from the log as it is,
+// In knhk cases --anomalies they learn from the log as it is,
 // anomalies included: nothing is labelled, and the cases with the
 // highest scores are flagged, as many as the expected share of
 // anomalies (the contamination, default 10%; [Threshold]). [Evaluate]

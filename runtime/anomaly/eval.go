@@ -7,6 +7,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/knhk/knhk/runtime/export"
@@ -82,12 +83,16 @@ type Result struct {
 	Protocol Protocol
 	// Anomalous is how many held-out traces have an injected anomaly.
 	Anomalous int
-	// AE is the detector: the autoencoders' score, the duration score
-	// and the trigram's at the weights chosen on the training traces
-	// ([Combine]); Flow is the autoencoders alone (their case features
-	// hold the durations when the log has times); NGram the trigram
-	// baseline.
+	// AE is the detector: its scores ([Parts]) at the weights chosen
+	// on the training traces ([Combine]); Flow is the autoencoders
+	// alone (their case features hold the durations when the log has
+	// times); NGram the trigram baseline.
 	AE, Flow, NGram Score
+	// SequenceCap is the best F1 any detector that reads only the
+	// activity sequence could reach on these held-out traces, even one
+	// chosen in hindsight ([SequenceCap]): below 1 when some anomalies
+	// have the path of normal held-out traces.
+	SequenceCap float64
 	// Kinds breaks the anomalies down by kind, in the order of [Kinds].
 	Kinds []KindResult
 }
@@ -108,10 +113,10 @@ type KindResult struct {
 // Score is one detector's result on the held-out traces.
 type Score struct {
 	Threshold float64 // chosen on the training traces
-	// Weight and TrigramWeight are the weights of the duration score
-	// and of the trigram's in the detector's score, chosen on the
-	// training injections (0 for the others).
-	Weight, TrigramWeight float64
+	// Weights are the weights of the detector's scores (in the order
+	// of [Parts]), chosen on the training injections (nil for the
+	// others).
+	Weights               []float64
 	Precision, Recall, F1 float64
 	Best                  float64 // F1 of the best threshold in hindsight
 }
@@ -188,25 +193,29 @@ func EvaluateTimed(traces [][]int, times [][]float64, acts int, share float64, o
 		vNovel, vNovelT, vNovelL = append(vNovel, v...), append(vNovelT, vt...), append(vNovelL, vl...)
 	}
 	r := &Report{Traces: n, Train: nTrain, Test: len(test)}
-	ae := TrainAutoencoderTimed(fit, part(0, nFit), a, o)
-	dur := ae.durations(fit, part(0, nFit))
+	det := trainDetector(fit, part(0, nFit), a, o)
 	ng := TrainNGram(fit, a)
 	// One set of weights for both protocols, chosen on both sets of
 	// training injections together: each alone has a few dozen
 	// anomalies, and weights picked on one of them follow its noise.
-	w := ChooseWeights(slices.Concat(ae.ScoreTimed(vPlain, vPlainT), ae.ScoreTimed(vNovel, vNovelT)),
-		[][]float64{slices.Concat(dur.Score(vPlain, vPlainT), dur.Score(vNovel, vNovelT)),
-			slices.Concat(ng.Score(vPlain), ng.Score(vNovel))}, slices.Concat(vPlainL, vNovelL))
+	vpP, vpN := det.parts(vPlain, vPlainT), det.parts(vNovel, vNovelT)
+	both := make([][]float64, len(vpP))
+	for k := range vpP {
+		both[k] = slices.Concat(vpP[k], vpN[k])
+	}
+	w := ChooseWeights(both, slices.Concat(vPlainL, vNovelL))
 
 	for _, p := range []struct {
 		res    *Result
 		proto  Protocol
+		vp     [][]float64
 		v, t   [][]int
-		vt, tt [][]float64
+		tt     [][]float64
 		vl, tl []Kind
-	}{{&r.Plain, Plain, vPlain, tPlain, vPlainT, tPlainT, vPlainL, tPlainL}, {&r.Novel, Novel, vNovel, tNovel, vNovelT, tNovelT, vNovelL, tNovelL}} {
+	}{{&r.Plain, Plain, vpP, vPlain, tPlain, tPlainT, vPlainL, tPlainL}, {&r.Novel, Novel, vpN, vNovel, tNovel, tNovelT, vNovelL, tNovelL}} {
 		res := p.res
 		res.Protocol = p.proto
+		res.SequenceCap = SequenceCap(p.t, p.tl)
 		res.Kinds = make([]KindResult, len(Kinds))
 		for j, k := range Kinds {
 			res.Kinds[j].Kind = k
@@ -221,24 +230,19 @@ func EvaluateTimed(traces [][]int, times [][]float64, acts int, share float64, o
 				}
 			}
 		}
-		aeV, aeT := ae.ScoreTimed(p.v, p.vt), ae.ScoreTimed(p.t, p.tt)
-		durV, durT := dur.Score(p.v, p.vt), dur.Score(p.t, p.tt)
-		ngV, ngT := ng.Score(p.v), ng.Score(p.t)
+		tp := det.parts(p.t, p.tt)
 		for _, d := range []struct {
 			v, t  []float64
 			w     []float64
 			s     *Score
 			found func(*KindResult) *int
 		}{
-			{aeV, aeT, w, &res.AE, func(k *KindResult) *int { return &k.AEFound }},
-			{aeV, aeT, nil, &res.Flow, func(k *KindResult) *int { return &k.FlowFound }},
-			{ngV, ngT, nil, &res.NGram, func(k *KindResult) *int { return &k.NGramFound }},
+			{Combine(p.vp, w), Combine(tp, w), w, &res.AE, func(k *KindResult) *int { return &k.AEFound }},
+			{p.vp[0], tp[0], nil, &res.Flow, func(k *KindResult) *int { return &k.FlowFound }},
+			{ng.Score(p.v), ng.Score(p.t), nil, &res.NGram, func(k *KindResult) *int { return &k.NGramFound }},
 		} {
 			v, t := d.v, d.t
-			if d.w != nil {
-				v, t = Combine(v, [][]float64{durV, ngV}, d.w), Combine(t, [][]float64{durT, ngT}, d.w)
-				d.s.Weight, d.s.TrigramWeight = d.w[0], d.w[1]
-			}
+			d.s.Weights = d.w
 			th := BestThreshold(v, p.vl)
 			d.s.Threshold = th
 			d.s.Precision, d.s.Recall, d.s.F1 = F1(t, th, p.tl)
@@ -277,17 +281,30 @@ func (r *Report) Print(w io.Writer) {
 			s    Score
 			note string
 		}{
-			{"autoencoder", res.AE, fmt.Sprintf("; durations at weight %g, trigram at %g", res.AE.Weight, res.AE.TrigramWeight)},
+			{"detector   ", res.AE, "; weights " + weightList(res.AE.Weights)},
 			{"  autoencoders alone", res.Flow, ""},
 			{"trigram    ", res.NGram, ""},
 		} {
 			fmt.Fprintf(w, "%s  F1 %.3f (precision %.3f, recall %.3f; best threshold in hindsight %.3f)%s\n", d.name, d.s.F1, d.s.Precision, d.s.Recall, d.s.Best, d.note)
 		}
+		fmt.Fprintf(w, "best F1 of any detector of the activity sequence, in hindsight: %.3f\n", res.SequenceCap)
 		tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintf(tw, "  kind\tinjected\tnormal path\tautoencoder found\tof them normal path\tautoencoders alone\ttrigram found\t\n")
+		fmt.Fprintf(tw, "  kind\tinjected\tnormal path\tdetector found\tof them normal path\tautoencoders alone\ttrigram found\t\n")
 		for _, k := range res.Kinds {
 			fmt.Fprintf(tw, "  %s\t%d\t%d\t%d\t%d\t%d\t%d\t\n", k.Kind, k.Injected, k.NormalPath, k.AEFound, k.NormalPathFound, k.FlowFound, k.NGramFound)
 		}
 		tw.Flush()
 	}
+}
+
+// weightList names each of the detector's weights.
+func weightList(w []float64) string {
+	var b strings.Builder
+	for k, x := range w {
+		if k > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%s %g", Parts[k], x)
+	}
+	return b.String()
 }
