@@ -1,6 +1,7 @@
 package tenant
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -69,5 +70,57 @@ func TestTokenCacheFair(t *testing.T) {
 	c.verify(v, quiet[0], now.Add(2*tokenCacheTTL))
 	if v.n["quiet"] != before+1 {
 		t.Fatal("an expired cached token was not verified again")
+	}
+}
+
+// clockVerifier verifies any token as tenant acme's, with the given
+// expiry, and refuses it once its clock passes that expiry, as a real
+// verifier does with a token's exp.
+type clockVerifier struct {
+	now, exp time.Time
+	n        int
+}
+
+func (v *clockVerifier) Verify(tok string) (auth.Principal, error) {
+	v.n++
+	if !v.now.Before(v.exp) {
+		return auth.Principal{}, fmt.Errorf("token %s expired at %v", tok, v.exp)
+	}
+	return auth.Principal{Tenant: "acme", Subject: "ann", ID: tok, Role: auth.RoleAdmin, Expires: v.exp}, nil
+}
+
+// TestTokenCacheGuards: a cached token is refused once its own exp has
+// passed, though the cache would keep it for tokenCacheTTL, and once
+// its tenant's list revokes it, though it was cached before; a cached
+// call costs no signature check. (A suspended tenant's cached token is
+// refused by the Host's check of the tenant's state on every call,
+// TestRefusals.)
+func TestTokenCacheGuards(t *testing.T) {
+	now := time.Now()
+	v := &clockVerifier{now: now, exp: now.Add(10 * time.Second)}
+	c := tokenCache{revoked: &revocations{}}
+	if _, err := c.verify(v, "tok-1", now); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.verify(v, "tok-1", now.Add(5*time.Second)); err != nil || v.n != 1 {
+		t.Fatalf("a cached token within its exp: %v after %d signature checks, want none after the first", err, v.n)
+	}
+	v.now = now.Add(11 * time.Second)
+	if _, err := c.verify(v, "tok-1", v.now); err == nil || !strings.Contains(err.Error(), "expired") {
+		t.Fatalf("a cached token past its exp (within the cache's %v): %v", tokenCacheTTL, err)
+	}
+
+	v = &clockVerifier{now: now, exp: now.Add(time.Hour)}
+	if _, err := c.verify(v, "tok-2", now); err != nil {
+		t.Fatal(err)
+	}
+	r := &Revocations{}
+	if err := r.RevokeToken("tok-2", now); err != nil {
+		t.Fatal(err)
+	}
+	c.revoked.m = map[string]*revEntry{"acme": {r: r}}
+	_, err := c.verify(v, "tok-2", now.Add(time.Second))
+	if !errors.Is(err, ErrRevoked) || v.n != 1 {
+		t.Fatalf("a cached token revoked since: %v (%d signature checks), want refused from the cache", err, v.n)
 	}
 }
