@@ -3,6 +3,7 @@ package tenant
 import (
 	"context"
 	"errors"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -131,22 +132,27 @@ func noisyNeighbour(b *testing.B, audited bool) {
 	const per = 40
 	f := newFixture(b, map[string]Quota{"acme": {Rate: 50, Burst: 10, MaxRunning: 20}})
 	var commits func() uint64
+	trace := newFairTrace()
+	toks := map[string]string{}
+	who := func(r *http.Request) string { return toks[r.Header.Get("Authorization")] }
 	if audited {
 		log, err := audit.Open(f.data)
 		if err != nil {
 			b.Fatal(err)
 		}
 		commits = log.Commits
-		ts := httptest.NewServer(f.host.Audited(log))
+		ts := httptest.NewServer(trace.wrap(f.host.Audited(log), who))
 		b.Cleanup(func() {
 			ts.Close()
 			log.Close()
 		})
 		f.url = ts.URL
 	}
-	quiet := ownClient(f.url, f.priv(auth.Principal{Subject: "q", Tenant: "beta", Role: auth.RoleAdmin}), 4)
+	quietTok := f.priv(auth.Principal{Subject: "q", Tenant: "beta", Role: auth.RoleAdmin})
+	quiet := ownClient(f.url, quietTok, 4)
 	noisyTok := f.priv(auth.Principal{Subject: "n", Tenant: "acme", Role: auth.RoleAdmin})
 	noisy := ownClient(f.url, noisyTok, 2)
+	toks["Bearer "+quietTok], toks["Bearer "+noisyTok], toks["Bearer static-token"] = "beta", "acme", "default"
 	// The unlimited neighbour is the default tenant (no quota).
 	wild := ownClient(f.url, "static-token", 2)
 	deployTest(b, quiet)
@@ -188,14 +194,15 @@ func noisyNeighbour(b *testing.B, audited bool) {
 	n := fairSamples(3000)
 	fb := &fairBench{b: b, rounds: max(1, n/per), per: per, warm: 200, neighbors: 8, runs: fairRuns(),
 		quiet: quietCase(b, quiet, "Inc", "1", "2"), drain: drain, commits: commits,
-		conds: []fairCond{
+		trace: trace,
+		conds: fairConds([]fairCond{
 			{name: "rate10", set: at(Quota{Rate: 10, Burst: 2, MaxRunning: 20}), url: f.url, token: noisyTok, honour: true, workflow: "Inc", input: "1", rate: 10},
 			{name: "rate50", set: at(Quota{Rate: 50, Burst: 10, MaxRunning: 20}), url: f.url, token: noisyTok, honour: true, workflow: "Inc", input: "1", rate: 50},
 			{name: "flood50", set: at(Quota{Rate: 50, Burst: 10, MaxRunning: 20, InFlight: 2}), url: f.url, token: noisyTok, workflow: "Inc", input: "1", rate: 50},
-		},
-		control: []fairCond{
+		}),
+		control: fairConds([]fairCond{
 			{name: "unlimited", set: func() {}, url: f.url, token: "static-token", honour: true, workflow: "Inc", input: "1"},
-		}}
+		})}
 	b.ResetTimer()
 	for range b.N {
 		label := "single server"
