@@ -57,7 +57,8 @@ workflow Ten(s: string) -> int {
 // stragglers, as before early dispatch (dispatch-after-durable,
 // server.Options.DispatchAfterDurable), and the stream's workers with
 // each case started and awaited in one StartCase call with wait_ms
-// (start-and-wait, client.StartAndWait). Each op
+// (start-and-wait, client.StartAndWait), also with wide workers
+// (wide-start-and-wait). Each op
 // is one case from start to result. Besides throughput and p50/p99
 // latency it reports the CPU a case costs, the store's group commits
 // per case, records per commit and the mean fdatasync. The log compares
@@ -70,9 +71,9 @@ func BenchmarkQueue(b *testing.B) {
 	if server.TuneGC() {
 		b.Log("collector tuned as by knhk serve (server.TuneGC)")
 	}
-	modes := []string{"http-workers", "in-process-workers", "previous-design", "http-per-task", "http-batched", "wide-workers", "dispatch-after-durable", "start-and-wait"}
+	modes := []string{"http-workers", "in-process-workers", "previous-design", "http-per-task", "http-batched", "wide-workers", "dispatch-after-durable", "start-and-wait", "wide-start-and-wait"}
 	for _, c := range []int{1, 64, 1000} {
-		var rates, p50s [8]float64
+		var rates, p50s [9]float64
 		for k, mode := range modes {
 			b.Run(fmt.Sprintf("c=%d/%s", c, mode), func(b *testing.B) {
 				var cs commitStats
@@ -91,7 +92,7 @@ func BenchmarkQueue(b *testing.B) {
 					conn = twoCalls{worker.Remote(cl.API())}
 				}
 				n, slots := workersFor(c), workerSlots
-				if k == 5 {
+				if k == 5 || k == 8 {
 					n, slots = wideWorkersFor(c), wideSlots
 				}
 				stop := startWorkers(b, conn, n, slots, worker.Options{NoStream: k == 3, Batch: k == 4})
@@ -111,7 +112,7 @@ func BenchmarkQueue(b *testing.B) {
 					}
 					return err
 				}
-				if k == 7 {
+				if k == 7 || k == 8 {
 					start = func(ctx context.Context, i int) (string, error) {
 						sum, err := cl.StartAndWait(ctx, tenRequest(i))
 						if err == nil {
@@ -156,7 +157,11 @@ func BenchmarkQueue(b *testing.B) {
 			b.Logf("c=%d: a start that waits for the result reaches %.2fx the throughput of a start and a wait (%.0f vs %.0f cases/s), %.2f of its p50 (%.2f vs %.2f ms)",
 				c, rates[7]/rates[0], rates[7], rates[0], p50s[7]/p50s[0], p50s[7], p50s[0])
 		}
-		for _, k := range []int{0, 7} {
+		if rates[5] > 0 && rates[8] > 0 {
+			b.Logf("c=%d: with wide workers, a start that waits reaches %.2fx the throughput of a start and a wait (%.0f vs %.0f cases/s), %.2f of its p50 (%.2f vs %.2f ms)",
+				c, rates[8]/rates[5], rates[8], rates[5], p50s[8]/p50s[5], p50s[8], p50s[5])
+		}
+		for _, k := range []int{0, 7, 8} {
 			if rates[k] > 0 {
 				b.Logf("c=%d: %s: %.1fx Temporal's 20 workflows/s (goal 100x), p50 %.2f ms (Temporal 51 ms, goal 2 ms)", c, modes[k], rates[k]/temporalRate, p50s[k])
 			}
