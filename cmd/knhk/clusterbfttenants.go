@@ -9,10 +9,13 @@
 // validator as on a raft node (clustertenantadmin.go): a validator that
 // does not drive forwards the change to the lease holder.
 //
+// A tenant's licence (knhk tenant create --license) is a file of the
+// tenancy, and every validator decides each start of the tenant's space
+// by it (runtime/cluster/bft licence.go).
+//
 // What is not offered with --bft yet, and refused rather than half done:
 // erasure (knhk tenant erase; a space stays on the chain when its tenant
-// is deleted, unreadable through the API), tenants' licences and signed
-// deploys, --require-nonce (a call's one-time keys do not travel in its
+// is deleted, unreadable through the API), tenants' signed deploys, --require-nonce (a call's one-time keys do not travel in its
 // transactions yet), and the cluster's audit chain (the validator's own
 // audit log records its calls).
 
@@ -25,6 +28,7 @@ import (
 	"log/slog"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/knhk/knhk/runtime/cluster"
@@ -134,9 +138,6 @@ type bftSpace struct {
 
 // openBFTSpace serves tenant id's space of the chain on the validator.
 func openBFTSpace(cfg bftTenantsConfig, id string) (*bftSpace, error) {
-	if ok, _ := tenant.Exists(tenant.LicensePath(cfg.o.data, id)); ok {
-		return nil, fmt.Errorf("tenant %s: its licence is not enforced by a CometBFT validator yet; serve it with --node", id)
-	}
 	if ok, _ := tenant.Exists(tenant.TrustDir(cfg.o.data, id)); ok {
 		return nil, fmt.Errorf("tenant %s: its signed deploys are not checked by a CometBFT validator yet; serve it with --node", id)
 	}
@@ -168,14 +169,16 @@ func bftTenantWorker(home, file string, comp *compiled, lines interface{ Write([
 }
 
 // bftAdminRefused refuses, on a validator, what a tenant's space does
-// not offer yet: erasure, and the public files of a licence or of
-// signed deploys, which no validator would enforce.
+// not offer yet: erasure, sealing at rest, and a trust directory of
+// signed deploys, which no validator would check. A licence is taken:
+// every validator enforces it from the chain (runtime/cluster/bft
+// licence.go).
 func bftAdminRefused(q *tenantAdminRequest) error {
 	if q.Op == "erase" {
 		return fmt.Errorf("knhk tenant erase is not supported with --bft yet: tenant %s's space stays on the chain (knhk tenant delete makes it unreadable through the API); erase it on a --node cluster", q.ID)
 	}
-	if len(q.Files) > 0 || len(q.Replace) > 0 || q.Policy != "" {
-		return fmt.Errorf("tenant %s: a licence or a trust directory is not enforced by a CometBFT validator yet; give them with --node", q.ID)
+	if slices.Contains(q.Replace, "trust") || q.Policy != "" {
+		return fmt.Errorf("tenant %s: a trust directory (signed deploys) is not checked by a CometBFT validator yet (the chain takes no deploys); give it with --node", q.ID)
 	}
 	if q.Encrypt {
 		return fmt.Errorf("tenant %s: --encrypt is not supported with --bft yet (a space is not sealed at rest)", q.ID)

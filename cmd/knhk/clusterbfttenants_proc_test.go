@@ -4,8 +4,10 @@
 // forwarded to the driver and committed in a block); a tenant's token
 // starts, signals and reads its cases through any validator; another
 // tenant's token gets "not found" for them; the same case id in two
-// tenants is two cases; suspend and delete take effect on every
-// validator; what a space does not offer yet is refused by name.
+// tenants is two cases; a tenant's licence, committed with its
+// creation, limits its starts on every validator; suspend and delete
+// take effect on every validator; what a space does not offer yet is
+// refused by name.
 
 package main
 
@@ -28,6 +30,10 @@ func TestBFTTenantsProcesses(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "token"), []byte(clusterToken+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	os.WriteFile(filepath.Join(dir, "tiers.json"), []byte(tenantClusterTiers), 0o644)
+	must := mustKnhkIn(t, dir)
+	must("keygen", "--alg", "mldsa65-ed25519", "-o", "vendor.key")
+	must("license", "issue", "--key", "vendor.key", "--tiers", "tiers.json", "--tier", "one", "--customer", "gamma-inc", "--tenant", "gamma", "--days", "30", "-o", "gamma.lic")
 	base := strconv.Itoa(21000 + rand.IntN(8000))
 	if code, _, errb := knhkProc(t, dir, "cluster", "bft-init", "--dir", "net", "--validators", "4", "--base-port", base); code != 0 {
 		t.Fatalf("bft-init: %s", errb)
@@ -140,6 +146,32 @@ func TestBFTTenantsProcesses(t *testing.T) {
 	if code, _, errb := admin("create", "--server", other(1).url, "--encrypt", "gamma"); code == 0 || !strings.Contains(errb, "not supported with --bft") {
 		t.Fatalf("create --encrypt: %d %s", code, errb)
 	}
+	if code, _, errb := admin("create", "--server", other(1).url, "--trust", "vendor.key.pub", "delta"); code == 0 || !strings.Contains(errb, "not checked by a CometBFT validator") {
+		t.Fatalf("create --trust: %d %s", code, errb)
+	}
+	// A tenant's licence goes into the chain with its creation, and
+	// every validator decides its starts by it: a second concurrent
+	// case is refused naming the limit, through any validator; once the
+	// first ends, a start is admitted.
+	code, out, errb := admin("create", "--server", other(3).url, "--license", "gamma.lic", "--license-trust", "vendor.key.pub", "gamma")
+	if code != 0 {
+		t.Fatalf("create --license: %d %s", code, errb)
+	}
+	gamma := strings.TrimSpace(out)
+	waitLong(t, "gamma's first start", func() bool {
+		code, _, _ := as(gamma, other(1), "start", "g1", "--workflow", "Hold", "--input", `"g1"`)
+		return code == 0
+	})
+	if code, _, errb := as(gamma, other(2), "start", "g2", "--workflow", "Hold", "--input", `"g2"`); code == 0 || !strings.Contains(errb, "licence limit concurrent_cases (1, tier one) reached") {
+		t.Fatalf("gamma's second concurrent start: %d %s", code, errb)
+	}
+	if code, _, errb := as(gamma, other(2), "signal", "g1", "Approve", "--payload", `{"by":"gil"}`); code != 0 {
+		t.Fatalf("gamma's signal: %d %s", code, errb)
+	}
+	waitLong(t, "gamma's start once g1 ended", func() bool {
+		code, _, _ := as(gamma, other(3), "start", "g2", "--workflow", "Hold", "--input", `"g2"`)
+		return code == 0
+	})
 	// Suspend and delete through validators that do not drive: every
 	// validator refuses the tenant's calls.
 	mustAdmin("suspend", "--server", other(3).url, "acme")

@@ -105,7 +105,7 @@ func runClusterServe(e *env, o *serveOptions, c *clusterServeOptions, args []str
 			return usageError(e, "--auth-keys, --auth-issuer, --auth-audience and --auth-trust need --tenants")
 		}
 		if o.license.file != "" {
-			return usageError(e, "--license is not enforced by a CometBFT validator yet; use it with --node")
+			return usageError(e, "--license is not enforced by a CometBFT validator yet; use it with --node (with --tenants, a tenant's licence given with knhk tenant create --server URL --license is enforced by every validator)")
 		}
 		if o.sign.trust != "" {
 			return usageError(e, "--trust is not checked by a CometBFT validator yet; use it with --node")

@@ -33,6 +33,11 @@ type App struct {
 	smu    sync.RWMutex
 	spaces map[string]*cluster.FSM
 	empty  *cluster.FSM
+	// lics and meters are the tenants' licences on the chain and the
+	// meters their starts are decided with (licence.go); a.mu guards
+	// them.
+	lics   map[string]spaceLicence
+	meters map[string]spaceMeter
 
 	mu      sync.Mutex
 	chainID string
@@ -93,7 +98,7 @@ var _ abci.Application = (*App)(nil)
 func NewApp(m *engine.Machine, prog string) *App {
 	// legacy: until a block shows otherwise, the chain may be one the
 	// old version hashed from its first block on (legacyreplay.go).
-	return &App{prog: prog, m: m, fsm: cluster.NewFSM(m, prog), spaces: map[string]*cluster.FSM{}, empty: cluster.NewFSM(m, prog), hashes: map[int64][]byte{}, leaseLen: DefaultLease, vals: map[string]*member{}, legacy: true}
+	return &App{prog: prog, m: m, fsm: cluster.NewFSM(m, prog), spaces: map[string]*cluster.FSM{}, empty: cluster.NewFSM(m, prog), lics: map[string]spaceLicence{}, meters: map[string]spaceMeter{}, hashes: map[int64][]byte{}, leaseLen: DefaultLease, vals: map[string]*member{}, legacy: true}
 }
 
 // FSM returns the application's state: the cluster's own space (the
@@ -172,14 +177,15 @@ func (a *App) CheckTx(_ context.Context, req *abci.RequestCheckTx) (*abci.Respon
 // The result codes of a transaction.
 const (
 	codeOK        uint32 = 0
-	codeBad       uint32 = 1 // does not decode, or its signature does not verify
-	codeProgram   uint32 = 2 // a command of another program
-	codeSigner    uint32 = 4 // not signed by a validator of the set
-	codeLease     uint32 = 5 // a lease claim refused
-	codeDeposed   uint32 = 6 // an event of a driver that does not hold the lease
-	codeRefused   uint32 = 7 // an event the case refused (position, transition)
-	codeDuplicate uint32 = 8 // an event whose request id was applied before
-	codeTenant    uint32 = 9 // a transaction of a tenant the tenancy does not hold
+	codeBad       uint32 = 1  // does not decode, or its signature does not verify
+	codeProgram   uint32 = 2  // a command of another program
+	codeSigner    uint32 = 4  // not signed by a validator of the set
+	codeLease     uint32 = 5  // a lease claim refused
+	codeDeposed   uint32 = 6  // an event of a driver that does not hold the lease
+	codeRefused   uint32 = 7  // an event the case refused (position, transition)
+	codeDuplicate uint32 = 8  // an event whose request id was applied before
+	codeTenant    uint32 = 9  // a transaction of a tenant the tenancy does not hold
+	codeLicence   uint32 = 10 // a start the tenant's licence on the chain refuses
 )
 
 // ErrNotValidator is the outcome of a transaction whose signer is not a
@@ -200,6 +206,8 @@ func code(err error) uint32 {
 		return codeDuplicate
 	case errors.Is(err, ErrNoTenant):
 		return codeTenant
+	case errors.Is(err, ErrLicence):
+		return codeLicence
 	case errors.Is(err, ErrBadTx), errors.Is(err, cluster.ErrBadCommand):
 		return codeBad
 	}
@@ -294,7 +302,11 @@ func (a *App) deliver(tx []byte, idx uint64, now, height int64) error {
 	if err := a.admit(t); err != nil {
 		return err
 	}
-	if _, err := a.command(t); err != nil {
+	c, err := a.command(t)
+	if err != nil {
+		return err
+	}
+	if err := a.admitStart(t.Tenant, a.Space(t.Tenant), c, now); err != nil {
 		return err
 	}
 	r, _ := a.spaceFor(t).Apply(&raft.Log{Index: idx, Type: raft.LogCommand, Data: t.Cmd}).(*cluster.Result)
