@@ -41,9 +41,10 @@ const weightRounds = 4
 // that does best with the others fixed (a tie keeps the weight it has),
 // for up to weightRounds rounds; the starts are every weight 1 and each
 // score alone; the best end wins (the first of equals). The full grid
-// (12⁴ combinations for the four scores) took 7 s on helpdesk's
-// training injections against 0.15 s, and on the shared logs' training
-// two thirds did no better (development medians of three seeds, plain /
+// (12⁴ combinations for the four scores) took 7–8 s on helpdesk's
+// training injections against 0.35–0.6 s (a shared machine, load
+// average 3 to 7), and on the shared logs' training two thirds did no
+// better (development medians of three seeds, plain /
 // novel: repair 0.933 / 1.000 both, receipt 0.900 / 0.935 both, bpi_12_w
 // 0.751 / 0.909 both, helpdesk 0.769 / 0.919 for the grid, 0.764 /
 // 0.913 for the ascent).
