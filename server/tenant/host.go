@@ -323,6 +323,12 @@ func (h *Host) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		server.WriteError(w, r, connect.CodeResourceExhausted, err.Error())
 		return
 	}
+	if strings.HasSuffix(r.URL.Path, "/StartCase") {
+		// A start that waits for its case gives its slot back once
+		// started: the wait is a long poll, which the gate does not count.
+		release = sync.OnceFunc(release)
+		r = r.WithContext(server.WithSlotRelease(r.Context(), release))
+	}
 	defer release()
 	// Admitted: only now is its body read for the audit (auditrefused.go).
 	h.admitCall(r)
