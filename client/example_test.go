@@ -101,3 +101,22 @@ func ExampleBadInput() {
 	// input_json
 	// broken.knhk:4:10: undefined: nope
 }
+
+// A case is started and its result awaited in one call.
+func ExampleClient_StartAndWait() {
+	url, stop := serve(server.MuxOptions{})
+	defer stop()
+	ctx := context.Background()
+	c := client.New(url)
+	if _, err := c.Deploy(ctx, "inc.knhk", []byte("package inc\n\nworkflow Inc(n: int) -> int {\n  return n + 1\n}\n")); err != nil {
+		fmt.Println(err)
+		return
+	}
+	sum, err := c.StartAndWait(ctx, &knhkv1.StartCaseRequest{Workflow: "Inc", InputJson: "41", RequestId: "inc-41"})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(sum.Status, sum.ResultJson)
+	// Output: completed 42
+}
