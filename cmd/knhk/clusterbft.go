@@ -120,7 +120,9 @@ func runBFTServe(e *env, o *serveOptions, c *clusterServeOptions, file string) i
 			return exitUser
 		}
 		defer ct.close(context.Background())
-		handler = ct.front(h)
+		// The default tenant's one-time keys ride in its transactions
+		// too (clusterreplay.go).
+		handler = ct.front(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, withOneTimeKeys(r)) }))
 	}
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
 	serveErr := make(chan error, 1)

@@ -151,7 +151,7 @@ func openBFTSpace(cfg bftTenantsConfig, id string) (*bftSpace, error) {
 }
 
 func (s *bftSpace) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.api.ServeHTTP(w, r)
+	s.api.ServeHTTP(w, withOneTimeKeys(r)) // into the chain with the call's first transaction (clusterreplay.go)
 }
 
 // Running counts the tenant's running cases (its MaxRunning quota).

@@ -45,7 +45,6 @@ func TestBFTTenantsProcesses(t *testing.T) {
 		want string
 	}{
 		{[]string{"--tenants"}, "--tenants with --bft needs --token-file"},
-		{[]string{"--tenants", "--token-file", "token", "--require-nonce"}, "--require-nonce does not work with --bft yet"},
 		{[]string{"--tenants", "--token-file", "token", "--license", "x.lic"}, "--license is not enforced by a CometBFT validator yet"},
 		{[]string{"--auth-issuer", "x"}, "need --tenants"},
 	} {
@@ -133,6 +132,23 @@ func TestBFTTenantsProcesses(t *testing.T) {
 		if code, body := connectCall(t, p.url, "GetCase", beta, `{"case_id":"secret"}`); code != http.StatusNotFound {
 			t.Fatalf("beta's GetCase of acme's case on validator %d: %d %s", i, code, body)
 		}
+	}
+	// A one-time token: its first write through one validator succeeds,
+	// its second through another is refused.
+	code, once, errb := admin("token", "--server", other(3).url, "--role", "operator", "--once", "acme")
+	if code != 0 {
+		t.Fatalf("token --once: %d %s", code, errb)
+	}
+	once = strings.TrimSpace(once)
+	waitLong(t, "the one-time token's start", func() bool {
+		code, _, errb := as(once, other(1), "start", "o1", "--workflow", "Hold", "--input", `"o1"`)
+		if code != 0 && strings.Contains(errb, "already used") {
+			t.Fatalf("the one-time token refused before its use: %s", errb)
+		}
+		return code == 0
+	})
+	if code, _, errb := as(once, other(2), "start", "o2", "--workflow", "Hold", "--input", `"o2"`); code == 0 || !strings.Contains(errb, "already used") {
+		t.Fatalf("the one-time token used again: %d %s", code, errb)
 	}
 	// The default tenant (the cluster's token) does not see the tenants'
 	// cases either.

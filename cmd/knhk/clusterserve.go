@@ -98,11 +98,8 @@ func runClusterServe(e *env, o *serveOptions, c *clusterServeOptions, args []str
 		return usageError(e, "give --tls-cert and --tls-key together")
 	}
 	if c.bft != "" {
-		if o.tenants.requireNonce {
-			return usageError(e, "--require-nonce does not work with --bft yet (a call's one-time keys do not travel in its transactions); use it with --node")
-		}
-		if !o.tenants.on && (o.tenants.keys != "" || o.tenants.issuer != "" || o.tenants.audience != "" || o.tenants.signers != "") {
-			return usageError(e, "--auth-keys, --auth-issuer, --auth-audience and --auth-trust need --tenants")
+		if !o.tenants.on && (o.tenants.keys != "" || o.tenants.issuer != "" || o.tenants.audience != "" || o.tenants.signers != "" || o.tenants.requireNonce) {
+			return usageError(e, "--auth-keys, --auth-issuer, --auth-audience, --auth-trust and --require-nonce need --tenants")
 		}
 		if o.license.file != "" {
 			return usageError(e, "--license is not enforced by a CometBFT validator yet; use it with --node (with --tenants, a tenant's licence given with knhk tenant create --server URL --license is enforced by every validator)")

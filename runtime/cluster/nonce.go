@@ -76,6 +76,23 @@ func takeNonce(ctx context.Context) *Nonce {
 	return &n
 }
 
+// CarryNonce returns to carrying the one-time keys of from (a request's
+// context), if any and not yet taken: the Byzantine mode's driver
+// proposes a request's commands under a context of its own, and the
+// first of them takes the keys into the chain.
+func CarryNonce(to, from context.Context) context.Context {
+	c, _ := from.Value(nonceKey{}).(*nonceClaim)
+	if c == nil {
+		return to
+	}
+	return context.WithValue(to, nonceKey{}, c)
+}
+
+// ClaimNonce puts ctx's one-time keys, if not yet taken, on c: a
+// proposer other than a [Node] (the Byzantine mode's driver) calls it
+// on each command it proposes.
+func ClaimNonce(ctx context.Context, c *Command) { claimNonce(ctx, c) }
+
 // claimNonce puts ctx's Nonce, if not yet taken, on c.
 func claimNonce(ctx context.Context, c *Command) {
 	if c.Nonce == nil {

@@ -77,7 +77,9 @@ func (d *Driver) Start(ctx context.Context, id, wf string, args []any) error {
 	if d.fsm().Events(id) > 0 {
 		return fmt.Errorf("case %s exists", id)
 	}
-	first := d.drive(id, func(c context.Context) error { return d.eng.Start(c, id, wf, args) })
+	// The call's one-time keys ride in its start (cluster's nonce.go).
+	nctx := cluster.CarryNonce(d.ctx, ctx)
+	first := d.drive(id, func(context.Context) error { return d.eng.Start(nctx, id, wf, args) })
 	return d.until(ctx, first, func() bool { return d.fsm().Events(id) > 0 })
 }
 
@@ -103,7 +105,7 @@ func (d *Driver) signal(ctx context.Context, slot *reqSlot, id, name string, pay
 	d.wg.Add(1)
 	go func() {
 		defer d.wg.Done()
-		c := d.ctx
+		c := cluster.CarryNonce(d.ctx, ctx) // the call's one-time keys ride in its signal
 		if slot != nil {
 			c = withReq(c, slot)
 		}
@@ -155,7 +157,7 @@ func (d *Driver) Cancel(ctx context.Context, id string) error {
 	d.wg.Add(1)
 	go func() {
 		defer d.wg.Done()
-		first <- d.eng.Cancel(d.ctx, id)
+		first <- d.eng.Cancel(cluster.CarryNonce(d.ctx, ctx), id)
 		d.kick(id)
 	}()
 	// Done, not "one more event": another event of the case (a timer

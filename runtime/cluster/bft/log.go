@@ -52,6 +52,9 @@ func (l *Log) Append(ctx context.Context, caseID string, ev *engine.Event) error
 		return err
 	}
 	c := &cluster.Command{Op: cluster.OpEvent, Program: l.App.prog, Case: caseID, Pos: l.App.Space(l.Tenant).Events(caseID), Event: b, ReqID: reqOf(ctx, ev)}
+	// The request's one-time keys ride in its first command, where
+	// every validator's FSM refuses a second use (cluster's nonce.go).
+	cluster.ClaimNonce(ctx, c)
 	err = l.submit(ctx, c)
 	if l.appended != nil {
 		l.appended(caseID, ev, err)
