@@ -70,13 +70,14 @@ retried with the same id and the cluster applies it at most once.
 		fs.IntVar(&o.validators, "validators", 4, "bft-init: how many validators")
 		fs.StringVar(&o.host, "host", "127.0.0.1", "bft-init: the `HOST` the validators' p2p listens on")
 		fs.IntVar(&o.basePort, "base-port", 26656, "bft-init: validator i listens on `PORT`+i")
+		fs.StringVar(&o.licenceTrust, "license-trust", "", "bft-init: the licence issuers' public key `FILE` (or a directory of .pub files) the chain trusts, for knhk serve --bft --license")
 		return func(e *env, args []string) int { return runCluster(e, o, args) }
 	},
 }
 
 type clusterOptions struct {
 	server, workflow, input, payload, reqID, labels, api string
-	key                                                  string
+	key, licenceTrust                                    string
 	json, stale, detail                                  bool
 	dir, host                                            string
 	validators, basePort                                 int

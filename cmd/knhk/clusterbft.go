@@ -35,6 +35,15 @@ func runBFTServe(e *env, o *serveOptions, c *clusterServeOptions, file string) i
 	if !ok {
 		return exitUser
 	}
+	lic, err := o.license.load(time.Now()) // verified here against --license-trust first
+	var licFile []byte
+	if err == nil && lic != nil {
+		licFile, err = readSmall(o.license.file)
+	}
+	if err != nil {
+		fmt.Fprintf(e.stderr, "knhk: %v\n", err)
+		return exitUser
+	}
 	m, err := engine.NewMachine(comp.prog)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "knhk: %v\n", err)
@@ -105,6 +114,11 @@ func runBFTServe(e *env, o *serveOptions, c *clusterServeOptions, file string) i
 		close(sbDone)
 	}
 	height := func() int64 { return node.BlockStore().Height() }
+	if lic != nil {
+		// --license: offered to the chain, whose genesis names the keys
+		// it must verify against (clusterbftlicence.go).
+		go offerLicence(dctx, app, node, lic, licFile, logger)
+	}
 	h := server.NewBFTAPI(filepath.Base(c.bft), app, sb, height, comp.prog)
 	h.MaxBody = o.maxBody
 	h.Kernels = acc.m // queries meter their kernel calls as the steps do
@@ -161,7 +175,16 @@ func clusterBFTInit(e *env, o *clusterOptions) int {
 	if o.basePort < 1 || o.basePort+o.validators > 65535 {
 		return usageError(e, "--base-port %d leaves no room for %d validators", o.basePort, o.validators)
 	}
-	if err := bft.Init(o.dir, o.validators, o.host, o.basePort, "knhk"); err != nil {
+	var g bft.Genesis
+	if o.licenceTrust != "" {
+		pems, err := readPEMKeys(o.licenceTrust)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "knhk: --license-trust: %v\n", err)
+			return exitUser
+		}
+		g.LicenceTrust = pems
+	}
+	if err := bft.InitGenesis(o.dir, o.validators, o.host, o.basePort, "knhk", g); err != nil {
 		fmt.Fprintf(e.stderr, "knhk: %v\n", err)
 		return exitUser
 	}

@@ -101,9 +101,6 @@ func runClusterServe(e *env, o *serveOptions, c *clusterServeOptions, args []str
 		if !o.tenants.on && (o.tenants.keys != "" || o.tenants.issuer != "" || o.tenants.audience != "" || o.tenants.signers != "" || o.tenants.requireNonce) {
 			return usageError(e, "--auth-keys, --auth-issuer, --auth-audience, --auth-trust and --require-nonce need --tenants")
 		}
-		if o.license.file != "" {
-			return usageError(e, "--license is not enforced by a CometBFT validator yet; use it with --node (with --tenants, a tenant's licence given with knhk tenant create --server URL --license is enforced by every validator)")
-		}
 		if o.sign.trust != "" {
 			return usageError(e, "--trust is not checked by a CometBFT validator yet; use it with --node")
 		}

@@ -38,6 +38,11 @@ type App struct {
 	// them.
 	lics   map[string]spaceLicence
 	meters map[string]spaceMeter
+	// licTrust are the genesis's licence issuer keys (PEM), licence the
+	// deployment licence the chain committed (chainlicence.go).
+	licTrust []string
+	licence  []byte
+	chainLic chainLicence
 
 	mu      sync.Mutex
 	chainID string
@@ -145,9 +150,10 @@ func (a *App) InitChain(_ context.Context, req *abci.RequestInitChain) (*abci.Re
 	if err != nil {
 		return nil, err
 	}
+	g, _ := decodeGenesis(req.AppStateBytes)
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.chainID, a.leaseLen = req.ChainId, n
+	a.chainID, a.leaseLen, a.licTrust = req.ChainId, n, g.LicenceTrust
 	if err := a.setValidators(req.Validators); err != nil {
 		return nil, err
 	}
@@ -168,6 +174,11 @@ func (a *App) CheckTx(_ context.Context, req *abci.RequestCheckTx) (*abci.Respon
 	if err == nil && t.Kind == KindEvent {
 		_, err = a.command(t)
 	}
+	if err == nil && t.Kind == KindLicence {
+		a.mu.Lock()
+		_, err = a.checkLicence(t.Licence)
+		a.mu.Unlock()
+	}
 	if err != nil {
 		return &abci.ResponseCheckTx{Code: code(err), Log: err.Error()}, nil
 	}
@@ -185,7 +196,7 @@ const (
 	codeRefused   uint32 = 7  // an event the case refused (position, transition)
 	codeDuplicate uint32 = 8  // an event whose request id was applied before
 	codeTenant    uint32 = 9  // a transaction of a tenant the tenancy does not hold
-	codeLicence   uint32 = 10 // a start the tenant's licence on the chain refuses
+	codeLicence   uint32 = 10 // a start a licence on the chain refuses, or a licence the chain refuses
 )
 
 // ErrNotValidator is the outcome of a transaction whose signer is not a
@@ -296,8 +307,11 @@ func (a *App) deliver(tx []byte, idx uint64, now, height int64) error {
 	if err := a.verify(t); err != nil {
 		return err
 	}
-	if t.Kind == KindLease {
+	switch t.Kind {
+	case KindLease:
 		return a.grant(t, now, height)
+	case KindLicence:
+		return a.takeLicence(t.Licence)
 	}
 	if err := a.admit(t); err != nil {
 		return err
@@ -358,7 +372,11 @@ func (a *App) hashWith(fh []byte) ([]byte, error) {
 		Vals    []val       `json:"v"`
 		Removed []Removal   `json:"r"`
 		Spaces  []spaceHash `json:"s,omitempty"` // absent without tenants: the hash of before
-	}{a.chainID, a.lease, int64(a.leaseLen), vals, a.removed, spaces})
+		// The licence's issuer keys and the licence (chainlicence.go),
+		// absent without them: the hash of before.
+		Trust   []string `json:"lt,omitempty"`
+		Licence []byte   `json:"li,omitempty"`
+	}{a.chainID, a.lease, int64(a.leaseLen), vals, a.removed, spaces, a.licTrust, a.licence})
 	if err != nil {
 		return nil, err
 	}

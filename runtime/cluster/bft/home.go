@@ -68,13 +68,29 @@ const homeName = "knhk-bft.json"
 // (dir/v0 … dir/v{n-1}), listening on host at basePort, basePort+1, …,
 // with one genesis naming them all.
 func Init(dir string, n int, host string, basePort int, chainID string) error {
+	return InitGenesis(dir, n, host, basePort, chainID, Genesis{})
+}
+
+// InitGenesis is Init with the application's genesis g (its lease's
+// length DefaultLease when it gives none).
+func InitGenesis(dir string, n int, host string, basePort int, chainID string, g Genesis) error {
 	if n < 1 {
 		return fmt.Errorf("a network needs at least one validator, got %d", n)
 	}
 	// The lease's length is in the genesis, so that every validator
 	// grants and expires it alike; edit it there before the first start.
+	if g.LeaseMillis == 0 {
+		g.LeaseMillis = DefaultLease.Milliseconds()
+	}
+	if _, err := trustOf(g.LicenceTrust); err != nil {
+		return err
+	}
+	app, err := json.Marshal(&g)
+	if err != nil {
+		return err
+	}
 	gen := &types.GenesisDoc{ChainID: chainID, GenesisTime: time.Now().UTC(), ConsensusParams: types.DefaultConsensusParams(),
-		AppState: []byte(fmt.Sprintf(`{"lease_ms":%d}`, DefaultLease.Milliseconds()))}
+		AppState: app}
 	var ids []string
 	var homes []string
 	for i := range n {

@@ -46,14 +46,16 @@ type Genesis struct {
 	// LeaseMillis is the lease's length in milliseconds of block time,
 	// DefaultLease when 0.
 	LeaseMillis int64 `json:"lease_ms,omitempty"`
+	// LicenceTrust are the public keys (PEM) of the licence issuers the
+	// chain trusts: a deployment licence must verify against one of
+	// them (chainlicence.go). None: the chain takes no licence.
+	LicenceTrust []string `json:"licence_trust,omitempty"`
 }
 
 func parseGenesis(b []byte) (time.Duration, error) {
-	var g Genesis
-	if len(b) > 0 && string(b) != "null" {
-		if err := json.Unmarshal(b, &g); err != nil {
-			return 0, fmt.Errorf("genesis app_state: %v", err)
-		}
+	g, err := decodeGenesis(b)
+	if err != nil {
+		return 0, err
 	}
 	switch {
 	case g.LeaseMillis < 0:
@@ -62,6 +64,21 @@ func parseGenesis(b []byte) (time.Duration, error) {
 		return DefaultLease, nil
 	}
 	return time.Duration(g.LeaseMillis) * time.Millisecond, nil
+}
+
+// decodeGenesis decodes the application's part of the genesis and
+// checks its licence issuer keys.
+func decodeGenesis(b []byte) (*Genesis, error) {
+	var g Genesis
+	if len(b) > 0 && string(b) != "null" {
+		if err := json.Unmarshal(b, &g); err != nil {
+			return nil, fmt.Errorf("genesis app_state: %v", err)
+		}
+	}
+	if _, err := trustOf(g.LicenceTrust); err != nil {
+		return nil, fmt.Errorf("genesis app_state: %v", err)
+	}
+	return &g, nil
 }
 
 // grant applies a lease transaction of block time now (Unix

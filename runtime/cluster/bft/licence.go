@@ -27,9 +27,10 @@ import (
 	"github.com/knhk/knhk/runtime/sign"
 )
 
-// ErrLicence wraps the refusal of a start by the tenant's licence on
-// the chain (a *license.LimitError names the limit).
-var ErrLicence = errors.New("refused by the tenant's licence")
+// ErrLicence wraps the refusal of a start by a licence on the chain (a
+// *license.LimitError names the limit), and of a licence the chain does
+// not take (chainlicence.go).
+var ErrLicence = errors.New("refused by the licence on the chain")
 
 // spaceLicence is a tenant's licence as the tenancy of revision rev
 // holds it: nil without one, err when it does not verify.
@@ -87,18 +88,31 @@ func parseLicence(files map[string][]byte, id string) (*license.License, error) 
 }
 
 // admitStart decides the start of case c.Case in tenant's space f at
-// block time now (Unix nanoseconds) by the tenant's licence; a.mu is
-// held. An event of a case that exists is no start.
+// block time now (Unix nanoseconds) by the tenant's licence, or for the
+// cluster's own space by the deployment's (chainlicence.go), which also
+// limits the validators with voting power (cluster_size); a.mu is held.
+// An event of a case that exists is no start.
 func (a *App) admitStart(tenant string, f *cluster.FSM, c *cluster.Command, now int64) error {
-	if tenant == "" || c.Op != cluster.OpEvent || c.Pos != 0 || f.Events(c.Case) > 0 {
+	if c.Op != cluster.OpEvent || c.Pos != 0 || f.Events(c.Case) > 0 {
 		return nil
 	}
-	l, err := a.licenceOf(tenant)
+	var l *license.License
+	var err error
+	if tenant == "" {
+		l, err = a.deploymentLicence() // chainlicence.go
+	} else {
+		l, err = a.licenceOf(tenant)
+	}
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrLicence, err)
 	}
 	if l == nil {
 		return nil
+	}
+	if tenant == "" {
+		if err := l.CheckClusterSize(a.voting()); err != nil {
+			return fmt.Errorf("%w: %w", ErrLicence, err)
+		}
 	}
 	at := time.Unix(0, now).UTC()
 	if l.At(at) == license.Expired {
@@ -141,4 +155,15 @@ func (a *App) meterOf(tenant string, f *cluster.FSM) *cluster.Meter {
 type spaceMeter struct {
 	f *cluster.FSM
 	m *cluster.Meter
+}
+
+// voting counts the validators with voting power; a.mu is held.
+func (a *App) voting() int {
+	n := 0
+	for _, v := range a.vals {
+		if v.power > 0 {
+			n++
+		}
+	}
+	return n
 }

@@ -41,6 +41,10 @@ type savedState struct {
 	FSM      []byte     `json:"fsm"`
 	// Spaces are the tenants' FSMs (space.go), by tenant.
 	Spaces map[string][]byte `json:"spaces,omitempty"`
+	// LicenceTrust and Licence are the genesis's licence issuer keys
+	// and the licence the chain holds (chainlicence.go).
+	LicenceTrust []string `json:"licence_trust,omitempty"`
+	Licence      []byte   `json:"licence,omitempty"`
 }
 
 // savedVal is a validator: its key's type and bytes, and its power.
@@ -141,7 +145,11 @@ func (a *App) load(b []byte) error {
 	if err := a.setValidators(ups); err != nil {
 		return fmt.Errorf("%w: %v", ErrBadState, err)
 	}
+	if _, err := trustOf(s.LicenceTrust); err != nil {
+		return fmt.Errorf("%w: %v", ErrBadState, err)
+	}
 	a.chainID, a.leaseLen, a.lease, a.removed = s.Chain, time.Duration(s.LeaseLen), s.Lease, s.Removed
+	a.licTrust, a.licence = s.LicenceTrust, s.Licence
 	h, err := a.hash()
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrBadState, err)
@@ -172,7 +180,7 @@ func (a *App) save() error {
 		return err
 	}
 	s := savedState{V: savedVersion, Height: a.height, AppHash: a.appHash, Chain: a.chainID, LeaseLen: int64(a.leaseLen),
-		Lease: a.lease, Removed: a.removed, FSM: fsm}
+		Lease: a.lease, Removed: a.removed, FSM: fsm, LicenceTrust: a.licTrust, Licence: a.licence}
 	for _, id := range a.Spaces() {
 		b, err := encodeFSM(a.Space(id))
 		if err != nil {

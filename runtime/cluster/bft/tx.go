@@ -26,6 +26,11 @@ const (
 	// KindEvent appends Cmd, an encoded cluster.Command of op event, for
 	// the driver that holds the lease of Term.
 	KindEvent Kind = "event"
+	// KindLicence offers Licence, a deployment licence, to the chain
+	// (chainlicence.go); any validator may, and the chain takes it when
+	// it verifies against the genesis's issuer keys and is not older
+	// than the one it holds.
+	KindLicence Kind = "licence"
 )
 
 // txVersion is the first byte of every encoded Tx. It differs from the
@@ -52,6 +57,8 @@ type Tx struct {
 	API string `json:"api,omitempty"`
 	// Cmd is, in an event, the encoded cluster.Command.
 	Cmd []byte `json:"cmd,omitempty"`
+	// Licence is, in a licence transaction, the licence file's bytes.
+	Licence []byte `json:"licence,omitempty"`
 	// Tenant is, in an event, the tenant whose space of the chain the
 	// command applies to ("" for the cluster's own, the default
 	// tenant's; see space.go). It is signed with the rest.
@@ -130,11 +137,15 @@ func DecodeTx(b []byte) (*Tx, error) {
 		return nil, fmt.Errorf("%w: %v", ErrBadTx, err)
 	}
 	switch {
-	case t.Kind != KindLease && t.Kind != KindEvent:
+	case t.Kind != KindLease && t.Kind != KindEvent && t.Kind != KindLicence:
 		return nil, fmt.Errorf("%w: unknown kind %q", ErrBadTx, t.Kind)
 	case t.Driver == "" || len(t.Sig) == 0:
 		return nil, fmt.Errorf("%w: %s without a signer or a signature", ErrBadTx, t.Kind)
-	case t.Term == 0:
+	case t.Kind == KindLicence && (len(t.Licence) == 0 || len(t.Cmd) != 0 || t.Tenant != ""):
+		return nil, fmt.Errorf("%w: a licence transaction carries a licence and nothing else", ErrBadTx)
+	case t.Kind != KindLicence && len(t.Licence) != 0:
+		return nil, fmt.Errorf("%w: %s with a licence", ErrBadTx, t.Kind)
+	case t.Term == 0 && t.Kind != KindLicence:
 		return nil, fmt.Errorf("%w: %s of term 0 (terms start at 1)", ErrBadTx, t.Kind)
 	case t.Kind == KindEvent && len(t.Cmd) == 0:
 		return nil, fmt.Errorf("%w: event without a command", ErrBadTx)
