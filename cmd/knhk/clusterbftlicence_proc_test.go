@@ -16,7 +16,12 @@ import (
 	"testing"
 )
 
-func TestBFTLicenceProcesses(t *testing.T) {
+// licensedBFTNet returns a directory holding app.knhk, the issuer key
+// vendor.key (.pub), licence out of tier one (one running case) for
+// tenant (the deployment's when ""), and the homes of four validators
+// under net, written by bft-init with the extra flags.
+func licensedBFTNet(t *testing.T, out, tenant string, extra ...string) string {
+	t.Helper()
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "app.knhk"), []byte(bftSource), 0o666); err != nil {
 		t.Fatal(err)
@@ -24,11 +29,17 @@ func TestBFTLicenceProcesses(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "tiers.json"), []byte(tenantClusterTiers), 0o644)
 	must := mustKnhkIn(t, dir)
 	must("keygen", "--alg", "mldsa65-ed25519", "-o", "vendor.key")
-	must("license", "issue", "--key", "vendor.key", "--tiers", "tiers.json", "--tier", "one", "--customer", "acme-inc", "--days", "30", "-o", "cluster.lic")
+	must("license", "issue", "--key", "vendor.key", "--tiers", "tiers.json", "--tier", "one", "--customer", "c-inc", "--tenant", tenant, "--days", "30", "-o", out)
 	base := strconv.Itoa(21000 + rand.IntN(8000))
-	if code, _, errb := knhkProc(t, dir, "cluster", "bft-init", "--dir", "net", "--validators", "4", "--base-port", base, "--license-trust", "vendor.key.pub"); code != 0 {
+	args := append([]string{"cluster", "bft-init", "--dir", "net", "--validators", "4", "--base-port", base}, extra...)
+	if code, _, errb := knhkProc(t, dir, args...); code != 0 {
 		t.Fatalf("bft-init: %s", errb)
 	}
+	return dir
+}
+
+func TestBFTLicenceProcesses(t *testing.T) {
+	dir := licensedBFTNet(t, "cluster.lic", "", "--license-trust", "vendor.key.pub")
 	if code, _, errb := knhkProc(t, dir, "serve", "--data", "net/v0/knhk", "--listen", "127.0.0.1:0", "--bft", "net/v0", "--license", "cluster.lic", "app.knhk"); code == 0 || !strings.Contains(errb, "--license-trust") {
 		t.Fatalf("--license without its issuer key: %d %s", code, errb)
 	}

@@ -13,30 +13,17 @@ package main
 
 import (
 	"fmt"
-	"math/rand/v2"
 	"net/http"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 )
 
 func TestBFTTenantsProcesses(t *testing.T) {
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "app.knhk"), []byte(bftSource), 0o666); err != nil {
-		t.Fatal(err)
-	}
+	dir := licensedBFTNet(t, "gamma.lic", "gamma") // clusterbftlicence_proc_test.go
 	if err := os.WriteFile(filepath.Join(dir, "token"), []byte(clusterToken+"\n"), 0o600); err != nil {
 		t.Fatal(err)
-	}
-	os.WriteFile(filepath.Join(dir, "tiers.json"), []byte(tenantClusterTiers), 0o644)
-	must := mustKnhkIn(t, dir)
-	must("keygen", "--alg", "mldsa65-ed25519", "-o", "vendor.key")
-	must("license", "issue", "--key", "vendor.key", "--tiers", "tiers.json", "--tier", "one", "--customer", "gamma-inc", "--tenant", "gamma", "--days", "30", "-o", "gamma.lic")
-	base := strconv.Itoa(21000 + rand.IntN(8000))
-	if code, _, errb := knhkProc(t, dir, "cluster", "bft-init", "--dir", "net", "--validators", "4", "--base-port", base); code != 0 {
-		t.Fatalf("bft-init: %s", errb)
 	}
 	// Refused by name: --tenants without the validators' token, and
 	// what a validator does not enforce yet.
@@ -45,7 +32,7 @@ func TestBFTTenantsProcesses(t *testing.T) {
 		want string
 	}{
 		{[]string{"--tenants"}, "--tenants with --bft needs --token-file"},
-		{[]string{"--tenants", "--token-file", "token", "--license", "x.lic"}, "--license is not enforced by a CometBFT validator yet"},
+		{[]string{"--trust", "vendor.key.pub"}, "--trust is not checked by a CometBFT validator yet"},
 		{[]string{"--auth-issuer", "x"}, "need --tenants"},
 	} {
 		args := append([]string{"serve", "--data", "net/v0/knhk", "--listen", "127.0.0.1:0", "--bft", "net/v0"}, c.args...)
