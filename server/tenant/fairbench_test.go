@@ -210,13 +210,13 @@ func (fb *fairBench) beside(c fairCond, n int, st *fairStats) []time.Duration {
 		// the neighbour does (its median twice a steady case's, its
 		// tail many times, KNHK_FAIR_TRACE), and one per block, 2.5%
 		// of the cases, set the neighbour blocks' p99 in part.
-		fb.trace.at(c.name + "/lead-in")
+		cond := fb.trace.at(c.name + "/lead-in")
 		for end := t0.Add(settle); time.Now().Before(end); {
 			s := time.Now()
 			fb.quiet()
 			fb.trace.lead(s, time.Since(s))
 		}
-		fb.trace.at(c.name)
+		fb.trace.at(cond)
 	}
 	lat := fb.sample(n, st)
 	started, refused := p.stop()

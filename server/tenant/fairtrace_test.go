@@ -49,14 +49,17 @@ func newFairTrace() *fairTrace {
 	return &fairTrace{path: p, t0: time.Now(), cond: "warm"}
 }
 
-// at names the condition whose block runs from now on.
-func (t *fairTrace) at(cond string) {
+// at names the condition whose block runs from now on, and returns
+// the one it replaces.
+func (t *fairTrace) at(cond string) string {
 	if t == nil {
-		return
+		return ""
 	}
 	t.mu.Lock()
+	defer t.mu.Unlock()
+	prev := t.cond
 	t.cond = cond
-	t.mu.Unlock()
+	return prev
 }
 
 // quiet records a quiet case that began at start and took d.
@@ -176,6 +179,10 @@ func (t *fairTrace) finish() (string, error) {
 	fmt.Fprintf(&out, "trace (%s): the quiet cases of each condition, client side, and the server's share of them\n", t.path)
 	for _, c := range conds {
 		l := by[c]
+		if len(l.all) == 0 { // a lead-in: the server's calls only
+			fmt.Fprintf(&out, "  %-9s server: StartCase %s, WaitCase %s\n", c, q(l.start), q(l.wait))
+			continue
+		}
 		fmt.Fprintf(&out, "  %-9s all: %s\n", c, q(l.all))
 		fmt.Fprintf(&out, "            first after a pause over 50 ms: %s\n", q(l.paused))
 		fmt.Fprintf(&out, "            overlapping a neighbour's admitted call (+%v): %s (%.1f%%); the others: %s\n", overlapPad, q(l.over), 100*float64(len(l.over))/float64(max(1, len(l.all))), q(l.clear))
