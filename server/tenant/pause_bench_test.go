@@ -2,12 +2,10 @@ package tenant
 
 import (
 	"fmt"
-	"net/http/httptest"
 	"slices"
 	"testing"
 	"time"
 
-	"github.com/knhk/knhk/runtime/audit"
 	"github.com/knhk/knhk/server/auth"
 )
 
@@ -24,16 +22,8 @@ import (
 //	go test ./server/tenant -run XXX -bench QuietAfterPause -benchtime 1x -v
 func BenchmarkQuietAfterPause(b *testing.B) {
 	f := newFixture(b, nil)
-	log, err := audit.Open(f.data)
-	if err != nil {
-		b.Fatal(err)
-	}
-	ts := httptest.NewServer(f.host.Audited(log))
-	b.Cleanup(func() {
-		ts.Close()
-		log.Close()
-	})
-	quiet := ownClient(ts.URL, f.priv(auth.Principal{Subject: "q", Tenant: "beta", Role: auth.RoleAdmin}), 4)
+	_, url := auditedServer(b, f)
+	quiet := ownClient(url, f.priv(auth.Principal{Subject: "q", Tenant: "beta", Role: auth.RoleAdmin}), 4)
 	deployTest(b, quiet)
 	q := quietCase(b, quiet, "Inc", "1", "2")
 	for range 300 {
