@@ -123,7 +123,9 @@ func runBFTServe(e *env, o *serveOptions, c *clusterServeOptions, file string) i
 	h.MaxBody = o.maxBody
 	h.Kernels = acc.m // queries meter their kernel calls as the steps do
 	h.Secure(sec)     // --token-file, and the client that forwards writes to the driver
-	var handler http.Handler = h
+	// /cluster/v1/usage: the month's usage of the cluster's own cases,
+	// counted from the chain (clusterbftusage.go).
+	var handler http.Handler = withUsage(h, bftUsage{name: filepath.Base(c.bft), app: app}, sec.Token)
 	if o.tenants.on {
 		// Every tenant a space of the chain (clusterbfttenants.go).
 		ct, err := openBFTTenants(bftTenantsConfig{flags: &o.tenants, o: o, owner: &bftOwner{name: filepath.Base(c.bft), app: app, sb: sb},
@@ -134,9 +136,7 @@ func runBFTServe(e *env, o *serveOptions, c *clusterServeOptions, file string) i
 			return exitUser
 		}
 		defer ct.close(context.Background())
-		// The default tenant's one-time keys ride in its transactions
-		// too (clusterreplay.go).
-		handler = ct.front(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, withOneTimeKeys(r)) }))
+		handler = ct.front(handler) // withUsage carries the default tenant's one-time keys too
 	}
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
 	serveErr := make(chan error, 1)

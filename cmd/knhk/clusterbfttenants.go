@@ -131,9 +131,10 @@ func openBFTTenants(cfg bftTenantsConfig) (*clusterTenants, error) {
 
 // bftSpace is a tenant's space on this validator (a tenant.Group).
 type bftSpace struct {
-	app *bft.App
-	id  string
-	api *server.BFTAPI
+	app  *bft.App
+	name string // the validator's
+	id   string
+	api  *server.BFTAPI
 }
 
 // openBFTSpace serves tenant id's space of the chain on the validator.
@@ -147,10 +148,14 @@ func openBFTSpace(cfg bftTenantsConfig, id string) (*bftSpace, error) {
 	// The front authenticated the call; forwarding to the driver keeps
 	// the caller's credential, which the driver's front checks again.
 	api.Secure(server.ClusterSecurity{RootCAs: cfg.sec.RootCAs})
-	return &bftSpace{app: o.app, id: id, api: api}, nil
+	return &bftSpace{app: o.app, name: o.name, id: id, api: api}, nil
 }
 
 func (s *bftSpace) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == usagePath && r.Method == http.MethodGet {
+		serveUsage(w, r, bftUsage{name: s.name, app: s.app, tenant: s.id}, s.id) // clusterbftusage.go
+		return
+	}
 	s.api.ServeHTTP(w, withOneTimeKeys(r)) // into the chain with the call's first transaction (clusterreplay.go)
 }
 

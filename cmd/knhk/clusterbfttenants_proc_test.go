@@ -137,6 +137,29 @@ func TestBFTTenantsProcesses(t *testing.T) {
 	if code, _, errb := as(once, other(2), "start", "o2", "--workflow", "Hold", "--input", `"o2"`); code == 0 || !strings.Contains(errb, "already used") {
 		t.Fatalf("the one-time token used again: %d %s", code, errb)
 	}
+	// acme's usage, counted from its space of the chain: a report made
+	// through one validator reconciles with another's copy, and counts
+	// acme's cases only (a1, secret, o1; beta's a1 is not among them).
+	mustIn := mustKnhkIn(t, dir)
+	mustIn("keygen", "--alg", "mldsa65-ed25519", "-o", "operator.key")
+	for i, p := range vs {
+		waitLong(t, fmt.Sprintf("acme's three cases in validator %d's usage", i), func() bool {
+			_, b := p.get(t, usagePath, acme)
+			return strings.Contains(b, `"cases":3`)
+		})
+	}
+	usage := func(tok string, args ...string) (int, string, string) {
+		return knhkEnv(t, dir, []string{"KNHK_TOKEN=" + tok}, append([]string{"usage"}, args...)...)
+	}
+	if code, _, errb := usage(acme, "report", "--key", "operator.key", "--customer", "acme-inc", "--server", other(1).url, "-o", "acme.usage"); code != 0 {
+		t.Fatalf("usage report --server: %s", errb)
+	}
+	if code, out, errb := usage(acme, "verify", "--trust", "operator.key.pub", "--server", other(2).url, "acme.usage"); code != 0 || !strings.Contains(out, "reconciled with the replicated log at "+other(2).url) || !strings.Contains(out, "tenant:        acme") || !strings.Contains(out, "cases:         3") {
+		t.Fatalf("usage verify --server: %d %q %q", code, out, errb)
+	}
+	if code, _, errb := usage(beta, "verify", "--trust", "operator.key.pub", "--server", other(3).url, "acme.usage"); code == 0 || !strings.Contains(errb, "the report is for tenant acme, but the token reads tenant beta") {
+		t.Fatalf("acme's report verified with beta's token: %d %s", code, errb)
+	}
 	// The default tenant (the cluster's token) does not see the tenants'
 	// cases either.
 	if code, out, _ := as(clusterToken, vs[0], "cases"); code != 0 || strings.Contains(out, "secret") {

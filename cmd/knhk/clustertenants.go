@@ -461,7 +461,7 @@ func (g *tenantGroup) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // withUsage serves usagePath for the cluster's own cases (the default
 // tenant's) in front of h, behind token when there is one.
-func withUsage(h http.Handler, n *cluster.Node, token string) http.Handler {
+func withUsage(h http.Handler, n usageLog, token string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != usagePath || r.Method != http.MethodGet {
 			h.ServeHTTP(w, withOneTimeKeys(r)) // clusterreplay.go

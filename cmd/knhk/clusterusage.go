@@ -23,6 +23,16 @@ import (
 	"github.com/knhk/knhk/server/auth"
 )
 
+// usageLog is the replicated log a node counts usage from: a raft
+// group's node, or a tenant's space of a CometBFT chain
+// (clusterbftusage.go).
+type usageLog interface {
+	FSM() *cluster.FSM
+	ID() string
+	// WaitApplied waits until the node's replica has applied index at.
+	WaitApplied(ctx context.Context, at uint64, settle time.Duration) error
+}
+
 // clusterUsage is a node's answer at usagePath.
 type clusterUsage struct {
 	Tenant string `json:"tenant"`
@@ -102,7 +112,7 @@ func tenantMismatch(want string, exact bool, got *clusterUsage) error {
 // that was and however far the log has moved on since. An N beyond the
 // log is a bad request; a node that cannot catch up in time says how
 // far it got.
-func serveUsage(w http.ResponseWriter, r *http.Request, n *cluster.Node, tenant string) {
+func serveUsage(w http.ResponseWriter, r *http.Request, n usageLog, tenant string) {
 	q := r.URL.Query()
 	month := q.Get("month")
 	if month == "" {
