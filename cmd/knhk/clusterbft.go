@@ -139,6 +139,10 @@ func runBFTServe(e *env, o *serveOptions, c *clusterServeOptions, file string) i
 		handler = ct.front(handler) // withUsage carries the default tenant's one-time keys too
 	}
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+	if err := o.tenants.clientCA(srv, o.cert != ""); err != nil { // --tls-client-ca: tenantserve.go
+		ln.Close()
+		return usageError(e, "%v", err)
+	}
 	serveErr := make(chan error, 1)
 	go func() {
 		if o.cert != "" {

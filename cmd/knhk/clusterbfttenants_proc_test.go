@@ -34,6 +34,7 @@ func TestBFTTenantsProcesses(t *testing.T) {
 		{[]string{"--tenants"}, "--tenants with --bft needs --token-file"},
 		{[]string{"--trust", "vendor.key.pub"}, "--trust is not checked by a CometBFT validator yet"},
 		{[]string{"--auth-issuer", "x"}, "need --tenants"},
+		{[]string{"--tenants", "--token-file", "token", "--tls-client-ca", "x.pem"}, "--tls-client-ca needs --tenants and --tls-cert"},
 	} {
 		args := append([]string{"serve", "--data", "net/v0/knhk", "--listen", "127.0.0.1:0", "--bft", "net/v0"}, c.args...)
 		if code, _, errb := knhkProc(t, dir, append(args, "app.knhk")...); code == 0 || !strings.Contains(errb, c.want) {

@@ -58,7 +58,7 @@ var clusterFlags = map[string]bool{"data": true, "listen": true, "max-body": tru
 	"bft": true, "drive": true, "license": true, "license-trust": true, "lease": true,
 	// --trust on a raft node: signed deploys (clusterdeploysign.go).
 	"trust": true, "policy": true,
-	// --tenants on a raft node: clustertenants.go.
+	// --tenants on a raft node (clustertenants.go) and a validator (clusterbfttenants.go).
 	"tenants": true, "auth-keys": true, "auth-issuer": true, "auth-audience": true, "auth-trust": true, "require-nonce": true, "tls-client-ca": true}
 
 // clusterServeFlags defines the cluster flags of knhk serve.
@@ -100,6 +100,9 @@ func runClusterServe(e *env, o *serveOptions, c *clusterServeOptions, args []str
 	if c.bft != "" {
 		if !o.tenants.on && (o.tenants.keys != "" || o.tenants.issuer != "" || o.tenants.audience != "" || o.tenants.signers != "" || o.tenants.requireNonce) {
 			return usageError(e, "--auth-keys, --auth-issuer, --auth-audience, --auth-trust and --require-nonce need --tenants")
+		}
+		if o.tenants.clientCAFile != "" && (!o.tenants.on || o.cert == "") {
+			return usageError(e, "--tls-client-ca needs --tenants and --tls-cert")
 		}
 		if o.sign.trust != "" {
 			return usageError(e, "--trust is not checked by a CometBFT validator yet; use it with --node")
