@@ -102,6 +102,7 @@ func runBFTServe(e *env, o *serveOptions, c *clusterServeOptions, file string) i
 		sb = bft.NewStandby(bft.StandbyConfig{App: app, Node: local.New(node), Key: key, API: url, // the lease carries the scheme
 			Program: comp.prog, Eval: &host.Evaluator{Kernels: acc.m}, Worker: w, Syncing: node.ConsensusReactor().WaitSync,
 			WorkerFor: bftTenantWorker(c.bft, file, comp, lines), // the tenants' spaces (clusterbfttenants.go)
+			Live:      bftSpaceLive(o),                           // a deleted tenant's space is not driven
 			OnTerm: func(term uint64, d *bft.Driver) {
 				if d != nil {
 					logger.Info(fmt.Sprintf("validator %s drives (lease term %d)", c.bft, term), "term", term)

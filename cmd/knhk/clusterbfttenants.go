@@ -200,3 +200,20 @@ func bftSpaceState(own tenancyOwner, id string) string {
 	f := o.app.Space(id)
 	return fmt.Sprintf("space on the chain of %s (%d cases, %d running)", o.name, len(f.Cases(false)), f.Running())
 }
+
+// bftSpaceLive says, from the validator's copy of the tenancy, whether a
+// tenant's space is still served: not once the tenant is deleted. Nil
+// without --tenants (no space is then served at all).
+func bftSpaceLive(o *serveOptions) func(string) bool {
+	if !o.tenants.on {
+		return nil
+	}
+	return func(id string) bool {
+		reg, err := tenant.Load(o.data)
+		if err != nil {
+			return true // keep driving; the front refuses the calls
+		}
+		t := reg.Get(id)
+		return t == nil || t.State != tenant.Deleted
+	}
+}

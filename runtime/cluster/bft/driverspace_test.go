@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -102,4 +103,39 @@ func TestTenantDriver(t *testing.T) {
 	cancel()
 	own.Wait()
 	acme.Wait()
+}
+
+// TestStandbyStopsDeletedSpaces: the standby drives a tenant's space
+// while Live says it is served, and stops its driver (its cases' timers
+// and tasks) once it is not: a deleted tenant's cases are not run on.
+func TestStandbyStopsDeletedSpaces(t *testing.T) {
+	c := newChain(t, 1, 1)
+	k := c.keys[0]
+	a := c.apps[0]
+	c.block(0, nil, c.lease(k, 1), c.event(k, 1, c.found(0, "acme")))
+	prog := compile(t)
+	var live atomic.Bool
+	live.Store(true)
+	sb := NewStandby(StandbyConfig{App: a, Node: &instant{c: c, app: a}, Key: k, API: "api", Program: prog, Eval: &host.Evaluator{},
+		Worker: worker.New(prog, worker.Options{Registry: registry()}), Live: func(id string) bool { return id != "acme" || live.Load() }})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	sb.step(ctx)
+	d := sb.TenantDriver("acme")
+	if d == nil {
+		t.Fatal("no driver of acme's space while the validator drives")
+	}
+	if err := d.Start(ctx, "c1", "W", []any{"c1"}); err != nil {
+		t.Fatal(err)
+	}
+	live.Store(false)
+	sb.step(ctx)
+	if sb.TenantDriver("acme") != nil || d.ctx.Err() == nil {
+		t.Fatal("the driver of a space no longer served goes on")
+	}
+	if sb.Driver() == nil {
+		t.Fatal("the cluster's own driver stopped with a tenant's")
+	}
+	cancel()
+	sb.drive(ctx, 0)
 }

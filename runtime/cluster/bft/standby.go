@@ -32,6 +32,10 @@ type StandbyConfig struct {
 	// WorkerFor, when set, returns the task worker of a tenant's space
 	// (space.go); without it a tenant's driver uses Worker.
 	WorkerFor func(tenant string) engine.Worker
+	// Live, when set, says whether a tenant's space is still served (a
+	// deleted tenant's is not): the standby drives no space that is not,
+	// and stops the driver of one that no longer is.
+	Live func(tenant string) bool
 	// Tick is how often the standby looks at the lease; a quarter of the
 	// lease's length when 0.
 	Tick time.Duration
@@ -60,7 +64,7 @@ type Standby struct {
 	// tenants' spaces at that term, made on their first call
 	// (TenantDriver) and stopped with d.
 	dctx    context.Context
-	tds     map[string]*Driver
+	tds     map[string]*tenantDriver
 	renewed time.Time // when this validator last sent a renewal
 	claimed time.Time // when it last sent a claim
 	// seen is the lease as this standby last saw it change, at seenAt
@@ -116,6 +120,7 @@ func (s *Standby) step(ctx context.Context) {
 	now := time.Now()
 	if l.Driver == s.addr {
 		s.drive(ctx, l.Term)
+		s.pruneTenants()
 		// Renew well before the lease lapses (at every tick of a
 		// quarter of it, so that a slow block or two do not cost the
 		// lease); the local clock only says when to send, the block's
@@ -174,7 +179,7 @@ func (s *Standby) drive(ctx context.Context, term uint64) {
 		stop()
 		d.Wait()
 		for _, td := range tds {
-			td.Wait()
+			td.d.Wait()
 		}
 		if s.cfg.OnTerm != nil {
 			s.cfg.OnTerm(d.term, nil)
@@ -190,7 +195,7 @@ func (s *Standby) drive(ctx context.Context, term uint64) {
 		return
 	}
 	s.mu.Lock()
-	s.d, s.stop, s.dctx, s.tds = nd, cancel, dctx, map[string]*Driver{}
+	s.d, s.stop, s.dctx, s.tds = nd, cancel, dctx, map[string]*tenantDriver{}
 	s.mu.Unlock()
 	nd.Recover()
 	s.recoverTenants()
@@ -213,19 +218,51 @@ func (s *Standby) TenantDriver(id string) *Driver {
 		return nil
 	}
 	if td := s.tds[id]; td != nil {
-		return td
+		return td.d
+	}
+	if s.cfg.Live != nil && !s.cfg.Live(id) {
+		return nil
 	}
 	w := s.cfg.Worker
 	if s.cfg.WorkerFor != nil {
 		w = s.cfg.WorkerFor(id)
 	}
-	td, err := NewDriver(s.dctx, s.cfg.Program, s.cfg.Eval, w, &Log{App: s.cfg.App, Node: s.cfg.Node, Key: s.cfg.Key, Term: s.d.term, Tenant: id})
+	tctx, cancel := context.WithCancel(s.dctx)
+	td, err := NewDriver(tctx, s.cfg.Program, s.cfg.Eval, w, &Log{App: s.cfg.App, Node: s.cfg.Node, Key: s.cfg.Key, Term: s.d.term, Tenant: id})
 	if err != nil {
+		cancel()
 		return nil
 	}
-	s.tds[id] = td
+	s.tds[id] = &tenantDriver{td, cancel}
 	td.Recover()
 	return td
+}
+
+// tenantDriver is a tenant's space's driver and what stops it alone.
+type tenantDriver struct {
+	d    *Driver
+	stop context.CancelFunc
+}
+
+// pruneTenants stops the drivers of the spaces that are no longer
+// served (Live), and waits for their cases to stop.
+func (s *Standby) pruneTenants() {
+	if s.cfg.Live == nil {
+		return
+	}
+	var gone []*tenantDriver
+	s.mu.Lock()
+	for id, td := range s.tds {
+		if !s.cfg.Live(id) {
+			td.stop()
+			gone = append(gone, td)
+			delete(s.tds, id)
+		}
+	}
+	s.mu.Unlock()
+	for _, td := range gone {
+		td.d.Wait()
+	}
 }
 
 // recoverTenants makes the drivers of every tenant's space that has a
@@ -233,7 +270,7 @@ func (s *Standby) TenantDriver(id string) *Driver {
 // without waiting for a call; the standby does it for each new term.
 func (s *Standby) recoverTenants() {
 	for _, id := range s.cfg.App.Spaces() {
-		if len(s.cfg.App.Space(id).Cases(true)) > 0 {
+		if (s.cfg.Live == nil || s.cfg.Live(id)) && len(s.cfg.App.Space(id).Cases(true)) > 0 {
 			s.TenantDriver(id)
 		}
 	}
