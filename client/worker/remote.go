@@ -16,11 +16,17 @@ import (
 )
 
 // Remote returns a [Conn] over the API of knhk serve, such as
-// client.New(url, client.WithToken(t)).API().
-func Remote(api knhkv1connect.KnhkServiceClient) Conn { return remote{api} }
+// client.New(url, client.WithToken(t)).API(). The streaming workers of
+// one Remote that take tasks of the same queue share a WorkTasks stream
+// (up to 256 slots on one); workers given a Remote each have a stream
+// of their own.
+func Remote(api knhkv1connect.KnhkServiceClient) Conn {
+	return remote{api: api, share: newSharer(rawStreams{api})}
+}
 
 type remote struct {
-	api knhkv1connect.KnhkServiceClient
+	api   knhkv1connect.KnhkServiceClient
+	share *sharer
 }
 
 func (r remote) PollTask(ctx context.Context, queue, workerID string, wait time.Duration) (*Task, error) {

@@ -9,11 +9,22 @@ import (
 	"connectrpc.com/connect"
 
 	knhkv1 "github.com/knhk/knhk/api/knhk/v1"
+	"github.com/knhk/knhk/api/knhk/v1/knhkv1connect"
 )
 
 var _ Streamer = remote{}
 
+// OpenWork opens a member of a shared stream (shared.go).
 func (r remote) OpenWork(ctx context.Context, queue, workerID string) (WorkStream, error) {
+	return r.share.OpenWork(ctx, queue, workerID)
+}
+
+// rawStreams opens a WorkTasks stream of its own per call.
+type rawStreams struct {
+	api knhkv1connect.KnhkServiceClient
+}
+
+func (r rawStreams) OpenWork(ctx context.Context, queue, workerID string) (WorkStream, error) {
 	return &remoteStream{st: r.api.WorkTasks(ctx), queue: queue, worker: workerID}, nil
 }
 

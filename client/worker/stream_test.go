@@ -132,6 +132,12 @@ func startWorker(t *testing.T, v *served, o worker.Options, gate ...chan struct{
 	if err != nil {
 		t.Fatal(err)
 	}
+	return runUntilStopped(t, w, o.ID)
+}
+
+// runUntilStopped runs w, named id in errors, and returns a stop that
+// ends its context and waits for Run to return.
+func runUntilStopped(t *testing.T, w *worker.Worker, id string) func() {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- w.Run(ctx) }()
@@ -140,10 +146,10 @@ func startWorker(t *testing.T, v *served, o worker.Options, gate ...chan struct{
 		select {
 		case err := <-done:
 			if err != nil {
-				t.Errorf("Run: %v", err)
+				t.Errorf("Run of %s: %v", id, err)
 			}
 		case <-time.After(30 * time.Second):
-			t.Error("Run did not return after the shutdown")
+			t.Errorf("Run of %s did not return after the shutdown", id)
 		}
 	}
 }
@@ -267,8 +273,15 @@ func TestStreamShutdown(t *testing.T) {
 	<-finished
 	mu.Lock()
 	defer mu.Unlock()
-	if len(runs) != 4 {
-		t.Errorf("%d task attempts run, want 4: %v", len(runs), runs)
+	onceEach(t, runs, 4)
+}
+
+// onceEach checks that want task attempts ran, each once: runs counts
+// the runs by attempt ID.
+func onceEach(t *testing.T, runs map[string]int, want int) {
+	t.Helper()
+	if len(runs) != want {
+		t.Errorf("%d task attempts run, want %d: %v", len(runs), want, runs)
 	}
 	for id, n := range runs {
 		if n != 1 {
@@ -280,65 +293,9 @@ func TestStreamShutdown(t *testing.T) {
 // TestStreamWorkersShareTheLoad: the server hands a task to the worker
 // that asked last, but never more than its slots hold, so that with
 // more tasks running than one worker has slots, every worker on the
-// queue has its share: two workers of two slots each run four tasks
-// two and two, and every case ends with its result.
+// queue has its share: two workers of two slots each, on streams of
+// their own, run four tasks two and two, and every case ends with its
+// result.
 func TestStreamWorkersShareTheLoad(t *testing.T) {
-	v := serve(t, true)
-	gate := make(chan struct{})
-	started := make(chan string, 8)
-	var mu sync.Mutex
-	by := map[string]int{}
-	const workers, slots = 2, 2
-	var stops []func()
-	for i := range workers {
-		id := fmt.Sprint("w", i)
-		w, err := worker.New(worker.Remote(client.New(v.ts.URL).API()), worker.Options{Queue: "steps", ID: id, Concurrency: slots,
-			Log: slog.New(slog.NewTextHandler(io.Discard, nil))}, func(ctx context.Context, task *worker.Task) (any, error) {
-			var in struct{ N int }
-			if err := json.Unmarshal(task.Input, &in); err != nil {
-				return nil, err
-			}
-			if in.N%10 == 0 { // the first step of each case waits for all of them
-				mu.Lock()
-				by[id]++
-				mu.Unlock()
-				started <- id
-				<-gate
-			}
-			return in.N + 1, nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan error, 1)
-		go func() { done <- w.Run(ctx) }()
-		stops = append(stops, func() {
-			cancel()
-			if err := <-done; err != nil {
-				t.Errorf("Run of %s: %v", id, err)
-			}
-		})
-	}
-	finished := make(chan struct{})
-	go func() { defer close(finished); runCases(t, v, workers*slots, nil) }()
-	for range workers * slots {
-		select {
-		case <-started:
-		case <-time.After(30 * time.Second):
-			t.Fatalf("first steps running: %v, want %d", by, workers*slots)
-		}
-	}
-	mu.Lock()
-	for i := range workers {
-		if id := fmt.Sprint("w", i); by[id] != slots {
-			t.Errorf("first steps by worker = %v, want %d on each", by, slots)
-		}
-	}
-	mu.Unlock()
-	close(gate)
-	<-finished
-	for _, stop := range stops {
-		stop()
-	}
+	shareTheLoad(t, false)
 }
