@@ -111,15 +111,30 @@ func (a *nodeAudit) Ride(ctx context.Context, build func() audit.Record, intent 
 
 // Append proposes rec on the leader, or hands it to the leader's front.
 func (a *nodeAudit) Append(ctx context.Context, reqID string, rec audit.Record) error {
-	if a.own.IsLeader() {
-		return a.Propose(ctx, reqID, rec)
+	return appendAtLeader(ctx, a, a.own, a.client, a.token, reqID, rec)
+}
+
+// leading is who commits the cluster's writes: the raft leader, or the
+// driver of a CometBFT chain (tenancyOwner's part of it).
+type leading interface {
+	IsLeader() bool
+	Leader() (id, api string)
+	NotLeader() error
+}
+
+// appendAtLeader proposes rec through c when own leads (drives, on a
+// CometBFT chain), or hands it to the leader's front with the nodes'
+// token.
+func appendAtLeader(ctx context.Context, c tenant.ClusterAudit, own leading, client *http.Client, token, reqID string, rec audit.Record) error {
+	if own.IsLeader() {
+		return c.Propose(ctx, reqID, rec)
 	}
-	_, api := a.own.Leader()
+	_, api := own.Leader()
 	if api == "" {
-		return a.own.NotLeader()
+		return own.NotLeader()
 	}
 	b, _ := json.Marshal(tenant.ClusterAuditAppend{Req: reqID, Record: rec})
-	code, resp, err := nodeCall(ctx, a.client, http.MethodPost, api, tenant.ClusterAuditPath, b, a.token)
+	code, resp, err := nodeCall(ctx, client, http.MethodPost, api, tenant.ClusterAuditPath, b, token)
 	if err != nil {
 		return fmt.Errorf("the leader %s: %v", api, err)
 	}

@@ -70,31 +70,10 @@ func TestClusterAuditProcesses(t *testing.T) {
 	// entries, and it holds each action once.
 	export := func(p *serveProc, format, file string) {
 		t.Helper()
-		if code, _, errb := as(clusterToken, "audit", "export", "--server", p.url, "--format", format, "-o", file); code != 0 || !strings.Contains(errb, "the cluster's audit chain as "+p.url+" applied it at raft index") {
-			t.Fatalf("export from %s: %s", p.url, errb)
-		}
+		exportAudit(t, as, p.url, format, file) // auditproc_test.go
 	}
-	read := func(file string) *audit.Evidence {
-		t.Helper()
-		b, err := os.ReadFile(filepath.Join(dir, file))
-		if err != nil {
-			t.Fatal(err)
-		}
-		ev, err := audit.DecodeEvidence(b)
-		if err != nil {
-			t.Fatalf("%s: %v", file, err)
-		}
-		return ev
-	}
-	actions := func(ev *audit.Evidence) string {
-		var out []string
-		for _, e := range ev.Records {
-			if e.Record != nil {
-				out = append(out, e.Record.Action+" "+e.Record.Result)
-			}
-		}
-		return strings.Join(out, "\n")
-	}
+	read := func(file string) *audit.Evidence { return readEvidence(t, dir, file) }
+	actions := func(ev *audit.Evidence) string { return auditActions(ev, actionResult) }
 	var evs []*audit.Evidence
 	defer func() {
 		if t.Failed() {
@@ -186,18 +165,7 @@ func TestClusterAuditProcesses(t *testing.T) {
 
 	// acme's admin gets acme's records in clear, the others as digests
 	// of the same chain.
-	if code, _, errb := as(acme, "audit", "export", "--server", n1.url, "-o", "acme.json"); code != 0 {
-		t.Fatalf("acme's export: %s", errb)
-	}
-	mine := read("acme.json")
-	if !strings.Contains(mine.Scope, "tenant acme") || len(mine.Records) < len(evs[0].Records) || mine.Found.Problem != nil {
-		t.Fatalf("acme's export: scope %q, %d records, %v", mine.Scope, len(mine.Records), mine.Found.Problem)
-	}
-	for i, e := range mine.Records[:len(evs[0].Records)] {
-		if e.Hash != evs[0].Records[i].Hash || e.Record != nil && e.Record.Tenant != "acme" {
-			t.Fatalf("acme's export, record %d: %+v", i, e)
-		}
-	}
+	checkTenantExport(t, dir, as, n1.url, "acme", acme, evs[0])
 	// A record changed in an export breaks the chain there.
 	b, _ := os.ReadFile(filepath.Join(dir, "n1.json"))
 	bad := strings.Replace(string(b), `"action": "knhk tenant create"`, `"action": "knhk tenant delete"`, 1)

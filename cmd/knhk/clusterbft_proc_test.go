@@ -49,6 +49,23 @@ func startValidators(t *testing.T, dir string, n int, extra ...string) (vs []*se
 	return vs, stop
 }
 
+// waitDriver waits for a validator of vs to drive and returns its
+// index (KNHK_TOKEN: one the validators take).
+func waitDriver(t *testing.T, dir string, vs []*serveProc) int {
+	t.Helper()
+	driver := -1
+	waitLong(t, "a driver", func() bool {
+		for i, p := range vs {
+			if st, ok := clusterStatusOf(t, dir, p.url); ok && st.State == "Validator (drives)" {
+				driver = i
+				return true
+			}
+		}
+		return false
+	})
+	return driver
+}
+
 // TestBFTDriverFailoverProcesses runs four validators as knhk serve
 // --bft --drive processes: the committed lease names one driver, the
 // others forward writes to it. The driver is killed with a case

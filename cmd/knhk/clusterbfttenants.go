@@ -15,9 +15,8 @@
 //
 // What is not offered with --bft yet, and refused rather than half done:
 // erasure (knhk tenant erase; a space stays on the chain when its tenant
-// is deleted, unreadable through the API), tenants' signed deploys, --require-nonce (a call's one-time keys do not travel in its
-// transactions yet), and the cluster's audit chain (the validator's own
-// audit log records its calls).
+// is deleted, unreadable through the API) and tenants' signed deploys.
+// The cluster's audit chain is the chain's (auditbft.go).
 
 package main
 
@@ -123,6 +122,9 @@ func openBFTTenants(cfg bftTenantsConfig) (*clusterTenants, error) {
 		h.Close(context.Background())
 		return nil, err
 	}
+	// The actions the cluster decides go into the chain's audit chain
+	// (auditbft.go); reads stay in the validator's own log.
+	ct.aud.cluster = &bftAudit{own: cfg.owner, client: ct.client, token: ct.token, key: nodeAuditKey(cfg.o.data, cfg.owner.name)}
 	ctx, cancel := context.WithCancel(context.Background())
 	ct.stop = cancel
 	go keepTenancy(ctx, cfg.owner, cfg.o.data, false, 250*time.Millisecond, rebuild, cfg.logger)

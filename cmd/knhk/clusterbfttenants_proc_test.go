@@ -44,16 +44,8 @@ func TestBFTTenantsProcesses(t *testing.T) {
 	vs, stop := startValidators(t, dir, 4, "--token-file", "token", "--tenants")
 	defer stop()
 	t.Setenv("KNHK_TOKEN", clusterToken)
-	driver := -1
-	waitLong(t, "a driver", func() bool {
-		for i, p := range vs {
-			if st, ok := clusterStatusOf(t, dir, p.url); ok && st.State == "Validator (drives)" {
-				driver = i
-				return true
-			}
-		}
-		return false
-	})
+	driver := waitDriver(t, dir, vs) // clusterbft_proc_test.go
+
 	other := func(k int) *serveProc { return vs[(driver+k)%4] } // k in 1..3: not the driver
 	admin := func(args ...string) (int, string, string) {
 		t.Helper()

@@ -252,9 +252,8 @@ func (ct *clusterTenants) front(def http.Handler) http.Handler {
 	ct.host.SetDefault(def)
 	var admin http.Handler
 	if ct.bft {
-		// The validator's own audit log: the chain carries no audit
-		// records yet (docs/cluster.md).
-		admin = ct.host.AuditedRoute(ct.aud.log, nil, http.HandlerFunc(ct.serveAdmin))
+		// Into the chain's audit chain (auditbft.go).
+		admin = ct.host.AuditedRoute(ct.aud.log, ct.aud.cluster, http.HandlerFunc(ct.serveAdmin))
 	} else {
 		admin = ct.auditCluster(ct.serveAdmin) // auditcluster.go
 	}

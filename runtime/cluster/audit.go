@@ -122,9 +122,7 @@ func (n *Node) Audit(ctx context.Context, reqID string, rec AuditRecord) (uint64
 	if _, err := n.leader(); err != nil {
 		return 0, err
 	}
-	rec.Seq, rec.Prev, rec.Hash = 0, audit.Digest{}, audit.Digest{}
-	clipAudit(&rec)
-	if err := checkAudit(&rec); err != nil {
+	if err := PrepareAudit(&rec); err != nil {
 		return 0, err
 	}
 	r, err := n.propose(ctx, &Command{Op: OpAudit, ReqID: reqID, Program: n.hash, Audit: &rec})
@@ -132,6 +130,35 @@ func (n *Node) Audit(ctx context.Context, reqID string, rec AuditRecord) (uint64
 		return 0, err
 	}
 	return r.Index, r.Err
+}
+
+// PrepareAudit readies rec for a proposal to the chain: its place
+// cleared (the replica fixes it), its fields clipped as a line's are,
+// and refused when the chain would not take it. A proposer other than
+// a [Node] (the Byzantine mode's driver) calls it before it proposes an
+// OpAudit command.
+func PrepareAudit(rec *AuditRecord) error {
+	rec.Seq, rec.Prev, rec.Hash = 0, audit.Digest{}, audit.Digest{}
+	clipAudit(rec)
+	return checkAudit(rec)
+}
+
+// AuditChained says whether the chain's last records hold rec, a
+// record that rode in a command (its time, action, caller and address;
+// a ride may add a case's id to its targets and its outcome to its
+// result): the proposer of a command that a block refused learns so
+// whether the FSM applied it, and chained the record, or refused it
+// before.
+func (f *FSM) AuditChained(rec *AuditRecord) bool {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	for i := len(f.aud.recs) - 1; i >= 0 && i >= len(f.aud.recs)-256; i-- {
+		r := &f.aud.recs[i]
+		if r.Time == rec.Time && r.Action == rec.Action && r.Tenant == rec.Tenant && r.Subject == rec.Subject && r.Remote == rec.Remote {
+			return true
+		}
+	}
+	return false
 }
 
 // wireAudit is the audit chain in a snapshot.

@@ -55,7 +55,14 @@ type AuditRider struct {
 // chain; intent commits a record to that chain, for a write proposed in
 // another group.
 func NewAuditRider(home *Node, build func() AuditRecord, intent func(context.Context, AuditRecord) error) *AuditRider {
-	return &AuditRider{home: home.fsm, build: build, intent: intent}
+	return NewAuditRiderOn(home.fsm, build, intent)
+}
+
+// NewAuditRiderOn is [NewAuditRider] for a proposer other than a
+// [Node] (the Byzantine mode's driver): home is the FSM whose state
+// holds the chain.
+func NewAuditRiderOn(home *FSM, build func() AuditRecord, intent func(context.Context, AuditRecord) error) *AuditRider {
+	return &AuditRider{home: home, build: build, intent: intent}
 }
 
 // Chained says whether the record rode into the chain with a write that
@@ -90,7 +97,7 @@ func AuditForwarded(ctx context.Context) {
 // command of n: the record to ride in it when n's log holds the chain;
 // otherwise none, once the record is committed to the chain as an
 // intent (an error then refuses the command).
-func takeAudit(ctx context.Context, n *Node) (*AuditRecord, *AuditRider, error) {
+func takeAudit(ctx context.Context, f *FSM) (*AuditRecord, *AuditRider, error) {
 	r, _ := ctx.Value(riderKey{}).(*AuditRider)
 	if r == nil || !r.taken.CompareAndSwap(false, true) {
 		return nil, nil, nil
@@ -101,7 +108,7 @@ func takeAudit(ctx context.Context, n *Node) (*AuditRecord, *AuditRider, error) 
 	if err := checkAudit(&rec); err != nil {
 		return nil, nil, fmt.Errorf("the request's audit record: %w", err)
 	}
-	if n.fsm == r.home {
+	if f == r.home {
 		return &rec, r, nil
 	}
 	rec.Result = audit.ResultIntent
@@ -125,12 +132,46 @@ func (e notAudited) Is(target error) bool { return target == ErrMaybeCommitted }
 
 // claimAudit puts ctx's record, if not yet taken, on c.
 func claimAudit(ctx context.Context, n *Node, c *Command) error {
+	return ClaimAudit(ctx, n.fsm, c)
+}
+
+// ClaimAudit puts ctx's record, if not yet taken, on c, a command that
+// FSM f applies: a proposer other than a [Node] (the Byzantine mode's
+// driver) calls it on each command it proposes, and [AuditApplied]
+// once f applied it.
+func ClaimAudit(ctx context.Context, f *FSM, c *Command) error {
 	if c.Op == OpAudit || c.Audit != nil {
 		return nil
 	}
-	rec, r, err := takeAudit(ctx, n)
+	rec, r, err := takeAudit(ctx, f)
 	c.Audit, c.rider = rec, r
 	return err
+}
+
+// AuditApplied tells the rider of c, a command whose record rode in
+// it, that the FSM applied c and so chained the record; refused says
+// the command was refused, so that the request's next command carries
+// the record again.
+func AuditApplied(c *Command, refused bool) {
+	if c.rider == nil {
+		return
+	}
+	c.rider.chained.Store(true)
+	if refused {
+		c.rider.taken.Store(false)
+	}
+}
+
+// CarryAudit returns to carrying the audit rider of from (a request's
+// context), for a proposer whose commands are made under another
+// context (the Byzantine mode's driver), as [CarryNonce] carries the
+// one-time keys.
+func CarryAudit(to, from context.Context) context.Context {
+	r, _ := from.Value(riderKey{}).(*AuditRider)
+	if r == nil {
+		return to
+	}
+	return context.WithValue(to, riderKey{}, r)
 }
 
 // chainRide chains the record that rode in command c, applied with

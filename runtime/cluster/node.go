@@ -409,13 +409,11 @@ func (n *Node) propose(ctx context.Context, c *Command) (*Result, error) {
 	if r == nil {
 		return nil, fmt.Errorf("command at index %d had no outcome", f.Index())
 	}
-	if r.Audited && c.rider != nil {
-		c.rider.chained.Store(true)
-		if r.Err != nil {
-			// Chained as refused: the request's next command (a change
-			// recomputed after a conflict) carries it again.
-			c.rider.taken.Store(false)
-		}
+	if r.Audited {
+		// Chained as refused when r.Err is set: the request's next
+		// command (a change recomputed after a conflict) carries it
+		// again.
+		AuditApplied(c, r.Err != nil)
 	}
 	return r, r.Err
 }

@@ -68,7 +68,7 @@ func (n *Node) StartIn(ctx context.Context, program, reqID, key, id, wf string, 
 		slot := newSlot(reqID)
 		slot.key, slot.nonce = key, takeNonce(ctx)
 		var aerr error
-		if slot.audit, slot.rider, aerr = takeAudit(ctx, n); aerr != nil {
+		if slot.audit, slot.rider, aerr = takeAudit(ctx, n.fsm); aerr != nil {
 			return aerr // its audit record (auditride.go)
 		}
 		started := n.drive(l, eng, id, func(c context.Context) error { return eng.Start(withSlot(c, slot), id, wf, args) })
@@ -198,7 +198,7 @@ func (n *Node) toCase(ctx context.Context, reqID, id string, do func(*engine.Eng
 		slot := newSlot(reqID)
 		slot.nonce = takeNonce(ctx)
 		var aerr error
-		if slot.audit, slot.rider, aerr = takeAudit(ctx, n); aerr != nil {
+		if slot.audit, slot.rider, aerr = takeAudit(ctx, n.fsm); aerr != nil {
 			return aerr // its audit record (auditride.go)
 		}
 		first := make(chan error, 1)

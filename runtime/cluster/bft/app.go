@@ -79,6 +79,9 @@ type App struct {
 	// observe, when set (tests), is told each transaction a block
 	// carried and its outcome.
 	observe func(height int64, t *Tx, err error)
+	// riders are the commands this validator's drivers submitted with
+	// a call's audit record in them (audit.go).
+	riders riders
 	// misbehavior is what committed blocks reported: validators that
 	// signed conflicting votes (equivocation) or attacked light clients.
 	misbehavior []abci.Misbehavior
@@ -323,6 +326,7 @@ func (a *App) deliver(tx []byte, idx uint64, now, height int64) error {
 	if err := a.admitStart(t.Tenant, a.Space(t.Tenant), c, now); err != nil {
 		return err
 	}
+	a.riders.applying(tx) // a call's record in it is chained now (audit.go)
 	r, _ := a.spaceFor(t).Apply(&raft.Log{Index: idx, Type: raft.LogCommand, Data: t.Cmd}).(*cluster.Result)
 	switch {
 	case r == nil:

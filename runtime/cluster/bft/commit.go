@@ -37,8 +37,13 @@ func (d *Driver) Commit(ctx context.Context, c *cluster.Command) (uint64, error)
 	if r, ok := d.fsm().Request(c.ReqID); ok {
 		return r.Index, outcome(r.Err)
 	}
+	// The call's audit record rides in its tenancy change (audit.go).
+	if err := cluster.ClaimAudit(ctx, d.fsm(), c); err != nil {
+		return 0, err
+	}
 	err := d.log.submit(ctx, c)
 	if r, ok := d.fsm().Request(c.ReqID); ok {
+		cluster.AuditApplied(c, r.Err != nil) // the FSM applied it, and chained its record
 		return r.Index, outcome(r.Err)
 	}
 	if err == nil {

@@ -78,7 +78,7 @@ func (d *Driver) Start(ctx context.Context, id, wf string, args []any) error {
 		return fmt.Errorf("case %s exists", id)
 	}
 	// The call's one-time keys ride in its start (cluster's nonce.go).
-	nctx := cluster.CarryNonce(d.ctx, ctx)
+	nctx := cluster.CarryAudit(cluster.CarryNonce(d.ctx, ctx), ctx) // and its audit record
 	first := d.drive(id, func(context.Context) error { return d.eng.Start(nctx, id, wf, args) })
 	return d.until(ctx, first, func() bool { return d.fsm().Events(id) > 0 })
 }
@@ -105,7 +105,7 @@ func (d *Driver) signal(ctx context.Context, slot *reqSlot, id, name string, pay
 	d.wg.Add(1)
 	go func() {
 		defer d.wg.Done()
-		c := cluster.CarryNonce(d.ctx, ctx) // the call's one-time keys ride in its signal
+		c := cluster.CarryAudit(cluster.CarryNonce(d.ctx, ctx), ctx) // the call's one-time keys and audit record ride in its signal
 		if slot != nil {
 			c = withReq(c, slot)
 		}
@@ -157,7 +157,7 @@ func (d *Driver) Cancel(ctx context.Context, id string) error {
 	d.wg.Add(1)
 	go func() {
 		defer d.wg.Done()
-		first <- d.eng.Cancel(cluster.CarryNonce(d.ctx, ctx), id)
+		first <- d.eng.Cancel(cluster.CarryAudit(cluster.CarryNonce(d.ctx, ctx), ctx), id)
 		d.kick(id)
 	}()
 	// Done, not "one more event": another event of the case (a timer
@@ -224,12 +224,23 @@ func (d *Driver) drive(id string, first func(context.Context) error) <-chan erro
 	d.mu.Unlock()
 	go func() {
 		defer d.wg.Done()
-		defer func() {
+		forget := func() {
 			d.mu.Lock()
-			delete(d.kicks, id)
+			if d.kicks[id] == kick {
+				delete(d.kicks, id)
+			}
 			d.mu.Unlock()
-		}()
+		}
+		defer forget()
 		err := first(d.ctx)
+		if err != nil && !errors.Is(err, engine.ErrBusy) && d.fsm().Events(id) == 0 {
+			// Nothing of the case was written: forget it before the
+			// caller hears, so that a start made again at once is not
+			// refused as one of a case that exists.
+			forget()
+			started <- err
+			return
+		}
 		started <- err
 		for d.ctx.Err() == nil {
 			if err != nil && !errors.Is(err, engine.ErrBusy) {

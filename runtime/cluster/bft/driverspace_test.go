@@ -45,28 +45,37 @@ func (b *instant) BroadcastTxSync(ctx context.Context, tx types.Tx) (*coretypes.
 	return &coretypes.ResultBroadcastTx{}, err
 }
 
+// tenantDrivers returns a chain of one validator that holds the lease
+// of term 1, a driver of the cluster's own space and one of acme's
+// space, each transaction of theirs a block of its own, and their
+// context (a minute at most).
+func tenantDrivers(t *testing.T) (c *chain, ctx context.Context, cancel context.CancelFunc, own, acme *Driver) {
+	t.Helper()
+	c = newChain(t, 1, 1)
+	c.block(0, nil, c.lease(c.keys[0], 1))
+	b := &instant{c: c, app: c.apps[0]}
+	prog := compile(t)
+	ctx, cancel = context.WithTimeout(context.Background(), time.Minute)
+	driver := func(tenant string) *Driver {
+		d, err := NewDriver(ctx, prog, &host.Evaluator{}, worker.New(prog, worker.Options{Registry: registry()}), &Log{App: c.apps[0], Node: b, Key: c.keys[0], Term: 1, Tenant: tenant})
+		if err != nil {
+			cancel()
+			t.Fatal(err)
+		}
+		return d
+	}
+	return c, ctx, cancel, driver(""), driver("acme")
+}
+
 // TestTenantDriver: a driver of a tenant's space starts, signals and
 // runs its cases to the end in that space only; a tenancy change goes
 // through the cluster's driver (Commit), and a tenant's driver cannot
 // commit one; a call's one-time keys ride in its first transaction, so
 // the same keys on a second call are refused by the block.
 func TestTenantDriver(t *testing.T) {
-	c := newChain(t, 1, 1)
-	k := c.keys[0]
-	a := c.apps[0]
-	c.block(0, nil, c.lease(k, 1))
-	b := &instant{c: c, app: a}
-	prog := compile(t)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	c, ctx, cancel, own, acme := tenantDrivers(t)
 	defer cancel()
-	newDriver := func(tenant string) *Driver {
-		d, err := NewDriver(ctx, prog, &host.Evaluator{}, worker.New(prog, worker.Options{Registry: registry()}), &Log{App: a, Node: b, Key: k, Term: 1, Tenant: tenant})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return d
-	}
-	own, acme := newDriver(""), newDriver("acme")
+	a := c.apps[0]
 	if err := acme.Start(ctx, "c1", "W", []any{"c1"}); err == nil || !strings.Contains(err.Error(), "no such tenant") {
 		t.Fatalf("a start in a space the tenancy does not hold: %v", err)
 	}

@@ -55,7 +55,14 @@ func (l *Log) Append(ctx context.Context, caseID string, ev *engine.Event) error
 	// The request's one-time keys ride in its first command, where
 	// every validator's FSM refuses a second use (cluster's nonce.go).
 	cluster.ClaimNonce(ctx, c)
+	// Its audit record rides in it in the cluster's own space, and is
+	// committed there as an intent first for a tenant's (cluster's
+	// auditride.go; audit.go here).
+	if err := cluster.ClaimAudit(ctx, l.App.Space(l.Tenant), c); err != nil {
+		return err
+	}
 	err = l.submit(ctx, c)
+	l.App.audited(c, err)
 	if l.appended != nil {
 		l.appended(caseID, ev, err)
 	}
@@ -77,6 +84,7 @@ func (l *Log) submit(ctx context.Context, c *cluster.Command) error {
 	if err != nil {
 		return err
 	}
+	defer l.App.riders.add(tx, c)() // audit.go
 	return commit(ctx, l.Node, tx)
 }
 

@@ -82,6 +82,11 @@ func (a *App) checkSpace(t *Tx, c *cluster.Command) error {
 	if c.Op != cluster.OpEvent {
 		return fmt.Errorf("%w: op %s of tenant %s (a tenant's transaction carries only its own events)", cluster.ErrBadCommand, c.Op, t.Tenant)
 	}
+	if c.Audit != nil {
+		// The chain is the cluster's own space's: a tenant's write
+		// commits its record there first, as an intent (audit.go).
+		return fmt.Errorf("%w: an audit record in a transaction of tenant %s (the audit chain is the cluster's own space's)", cluster.ErrBadCommand, t.Tenant)
+	}
 	return nil
 }
 
