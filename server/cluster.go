@@ -27,6 +27,9 @@ type ClusterAPI struct {
 	prog   *ir.Program
 	mux    *http.ServeMux
 	client *http.Client
+	// vouch keys the vouch of a forwarded call's client address
+	// (forwardvouch.go); nil without the nodes' token.
+	vouch []byte
 	// guard checks the bearer token (clusterauth.go); nil without one.
 	guard http.Handler
 	// public are the patterns outside the token check.

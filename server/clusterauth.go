@@ -28,6 +28,19 @@ type ClusterSecurity struct {
 	Token string
 	// RootCAs verify the other nodes' certificates (nil: the system's).
 	RootCAs *x509.CertPool
+	// VouchToken, when not empty, is the nodes' token with which the
+	// node vouches for the client address of a call it forwards
+	// (forwardvouch.go); Token when empty. A tenant group's API checks
+	// no token itself (the tenant front did) but vouches with it.
+	VouchToken string
+}
+
+// vouchKey is the key that vouches for the calls the node forwards.
+func (s ClusterSecurity) vouchKey() []byte {
+	if s.VouchToken != "" {
+		return ForwardKey(s.VouchToken)
+	}
+	return ForwardKey(s.Token)
 }
 
 // Client returns the client a node calls other nodes with (a forwarded
@@ -111,9 +124,10 @@ func (p statusProber) Status(ctx context.Context, m cluster.Member) (*cluster.St
 }
 
 // Secure puts the node's API behind s.Token and makes the node forward
-// with s's client. Call it before serving.
+// with s's client, vouched for with s's token. Call it before serving.
 func (a *ClusterAPI) Secure(s ClusterSecurity) {
 	a.client = s.Client()
+	a.vouch = s.vouchKey()
 	if s.Token == "" {
 		a.guard = nil
 		return
@@ -128,6 +142,7 @@ func (a *BFTAPI) Secure(s ClusterSecurity) {
 	c := s.Client()
 	c.Timeout = a.client.Timeout
 	a.client = c
+	a.vouch = s.vouchKey()
 	a.guard = nil
 	if s.Token != "" {
 		a.guard = (&Mux{opts: MuxOptions{Token: s.Token, MaxBody: math.MaxInt64}}).guard(a.mux)

@@ -34,6 +34,9 @@ type BFTAPI struct {
 	prog   *ir.Program
 	mux    *http.ServeMux
 	client *http.Client
+	// vouch keys the vouch of a forwarded call's client address
+	// (forwardvouch.go); nil without the nodes' token.
+	vouch []byte
 	// guard checks the bearer token (clusterauth.go); nil without one.
 	guard http.Handler
 	// MaxBody bounds request bodies.
@@ -130,7 +133,7 @@ func (a *BFTAPI) forward(w http.ResponseWriter, r *http.Request) {
 		bftFail(w, fmt.Errorf("%w: validator %s does not drive and the lease (term %d) names no reachable driver", errNoDriver, a.name, l.Term))
 		return
 	}
-	req, err := forwardedRequest(r.Context(), r, l.API, a.name)
+	req, err := forwardedRequest(r.Context(), r, l.API, a.name, a.vouch)
 	if err != nil {
 		fail(w, err)
 		return

@@ -9,18 +9,24 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/knhk/knhk/runtime/cluster"
 )
 
 // ForwardedByHeader marks a call a node forwarded to the leader (or to
 // the driver) with the forwarding node's id: a call that carries it is
-// not forwarded again.
+// not forwarded again. That check needs no vouch (forwardvouch.go): a
+// client that sets the header itself only has its own call answered
+// "not the leader" here, and a forwarded call whose vouch failed must
+// still not travel on, or two nodes that each think the other leads
+// would pass it back and forth.
 const ForwardedByHeader = "Knhk-Forwarded-By"
 
 // ForwardedForHeader carries, on a forwarded call, the address of the
 // client the forwarding node received it from: the leader's audit
-// record says where the call came from, not only which node passed it.
+// record says where the call came from, not only which node passed it,
+// when ForwardedVouchHeader vouches for it.
 const ForwardedForHeader = "Knhk-Forwarded-For"
 
 // leaderOnly runs h on the leader and forwards the call from a follower.
@@ -45,7 +51,7 @@ func (a *ClusterAPI) forward(w http.ResponseWriter, r *http.Request) {
 		fail(w, err)
 		return
 	}
-	req, rerr := forwardedRequest(r.Context(), r, nl, a.n.ID())
+	req, rerr := forwardedRequest(r.Context(), r, nl, a.n.ID(), a.vouch)
 	if rerr != nil {
 		fail(w, rerr)
 		return
@@ -60,15 +66,15 @@ func (a *ClusterAPI) forward(w http.ResponseWriter, r *http.Request) {
 }
 
 // forwardedRequest is r, under ctx, addressed to the API at api and
-// marked as forwarded by the node by.
-func forwardedRequest(ctx context.Context, r *http.Request, api, by string) (*http.Request, error) {
+// marked as forwarded by the node by for r's client, vouched for with
+// key (forwardvouch.go).
+func forwardedRequest(ctx context.Context, r *http.Request, api, by string, key []byte) (*http.Request, error) {
 	req, err := http.NewRequestWithContext(ctx, r.Method, apiBase(api)+r.URL.RequestURI(), r.Body)
 	if err != nil {
 		return nil, err
 	}
 	req.Header = r.Header.Clone()
-	req.Header.Set(ForwardedByHeader, by)
-	req.Header.Set(ForwardedForHeader, r.RemoteAddr)
+	VouchForwarded(req.Header, key, by, r.RemoteAddr, req.Method, req.URL.Path, time.Now())
 	cluster.AuditForwarded(r.Context()) // the leader's front records it
 	return req, nil
 }

@@ -103,7 +103,7 @@ func (a *ClusterAPI) forwardStream(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}()
-	req, err := forwardedRequest(ctx, r, api, a.n.ID())
+	req, err := forwardedRequest(ctx, r, api, a.n.ID(), a.vouch)
 	if err != nil {
 		WriteError(w, r, connect.CodeInternal, err.Error())
 		return

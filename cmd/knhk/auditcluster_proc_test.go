@@ -56,6 +56,7 @@ func TestClusterAuditProcesses(t *testing.T) {
 		t.Fatalf("token: %d %s", code, errb)
 	}
 	viewer = strings.TrimSpace(viewer)
+	forgeForwarded(t, procs, acme) // auditforward_proc_test.go
 
 	// A non-admin's export is refused, through any node.
 	waitLong(t, "the viewer token on n2", func() bool {
@@ -90,6 +91,7 @@ func TestClusterAuditProcesses(t *testing.T) {
 		}
 		a := actions(evs[0])
 		return strings.Count(a, "knhk tenant create ok") == 1 && strings.Count(a, "POST /cluster/v1/cases ok") == 1 && strings.Contains(a, "SignalCase ok") &&
+			strings.Contains(a, "StartCase ok") &&
 			strings.Count(a, "knhk tenant token ok") == 1 &&
 			reflect.DeepEqual(evs[0].Records, evs[1].Records) && reflect.DeepEqual(evs[0].Records, evs[2].Records)
 	})
@@ -103,6 +105,7 @@ func TestClusterAuditProcesses(t *testing.T) {
 	if !started {
 		t.Fatal("no record of the start")
 	}
+	checkForged(t, evs[0])
 	// Reads stay in the node that answered them, and say so.
 	if strings.Contains(actions(evs[0]), "ListCases") {
 		t.Fatalf("a read in the cluster's chain:\n%s", actions(evs[0]))

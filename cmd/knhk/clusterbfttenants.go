@@ -149,7 +149,7 @@ func openBFTSpace(cfg bftTenantsConfig, id string) (*bftSpace, error) {
 	api.MaxBody = cfg.o.maxBody
 	// The front authenticated the call; forwarding to the driver keeps
 	// the caller's credential, which the driver's front checks again.
-	api.Secure(server.ClusterSecurity{RootCAs: cfg.sec.RootCAs})
+	api.Secure(server.ClusterSecurity{RootCAs: cfg.sec.RootCAs, VouchToken: cfg.sec.Token})
 	return &bftSpace{app: o.app, name: o.name, id: id, api: api}, nil
 }
 

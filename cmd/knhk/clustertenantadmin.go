@@ -261,8 +261,7 @@ func (ct *clusterTenants) forwardAdmin(w http.ResponseWriter, r *http.Request, b
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", r.Header.Get("Authorization"))
-	req.Header.Set(server.ForwardedByHeader, ct.own.ID())
-	req.Header.Set(server.ForwardedForHeader, r.RemoteAddr)
+	server.VouchForwarded(req.Header, server.ForwardKey(ct.token), ct.own.ID(), r.RemoteAddr, req.Method, req.URL.Path, time.Now())
 	cluster.AuditForwarded(r.Context()) // the leader's front records it
 	resp, err := ct.client.Do(req)
 	if err != nil {

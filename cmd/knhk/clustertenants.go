@@ -412,7 +412,7 @@ func openTenantGroup(cfg clusterTenantsConfig, id string, admit func(string) (fu
 	api.MaxBody = cfg.o.maxBody
 	// The front authenticated the call; forwarding keeps the caller's
 	// token, which the leader's front checks again.
-	api.Secure(server.ClusterSecurity{RootCAs: cfg.sec.RootCAs})
+	api.Secure(server.ClusterSecurity{RootCAs: cfg.sec.RootCAs, VouchToken: cfg.sec.Token})
 	api.Sources = map[string]map[int32]*source.File{n.ProgramHash(): cfg.comp.files}
 	api.Kernels = acc.m // the tenant's queries are metered as its steps
 	health := new(metrics.Health)

@@ -145,7 +145,7 @@ func (a *auditFront) ride(r *http.Request, rec *audit.Record, slot *callerSlot) 
 		slot.fill(&out)
 		out.Targets = append(out.Targets, req)
 		out.Result, out.Time = audit.ResultOK, time.Now().UTC().Format(time.RFC3339Nano)
-		out.Remote, out.Detail = forwardedFrom(r, out.Remote, out.Detail)
+		out.Remote, out.Detail = a.h.forwardedFrom(r, out.Remote, out.Detail)
 		return out
 	}
 	intent := func(ctx context.Context, rec audit.Record) error {
@@ -185,7 +185,7 @@ func (a *auditFront) recordCluster(r *http.Request, rec audit.Record, admitted b
 	case ride != nil && ride.Forwarded():
 		rec.Detail = joinDetail(rec.Detail, "node-local: forwarded by node "+node+" to the leader, whose record is in the cluster's chain")
 	default:
-		rec.Remote, rec.Detail = forwardedFrom(r, rec.Remote, rec.Detail)
+		rec.Remote, rec.Detail = a.h.forwardedFrom(r, rec.Remote, rec.Detail)
 		rec.Time = time.Now().UTC().Format(time.RFC3339Nano)
 		if ride != nil && ride.Intended() {
 			// The intent in the chain already covers the action: its
@@ -241,22 +241,25 @@ func appendRetrying(ctx context.Context, c ClusterAudit, rec audit.Record) error
 
 // forwardedFrom returns the remote and detail of the record of r, a
 // call a node forwarded to this one: its client's address as that node
-// gave it (remote stays the node's own, the connection's, without it),
-// and the detail saying which node forwarded it, from where. A call not
-// forwarded keeps both.
-func forwardedFrom(r *http.Request, remote, detail string) (string, string) {
-	by := r.Header.Get(server.ForwardedByHeader)
-	if by == "" {
+// gave it, and the detail saying which node forwarded it, from where,
+// when the node vouched for both with the nodes' key (server's
+// forwardvouch.go). A claim without that vouch (a client that set the
+// headers itself) keeps remote, the connection's own address, and the
+// detail notes the claim, quoted and bounded, and why it was not
+// believed. The call itself goes on as it would without the headers:
+// refusing it would gain nothing (the record holds the truth) and would
+// fail a genuine forward whose vouch a clock step made stale. A call
+// that claims nothing keeps both.
+func (h *Host) forwardedFrom(r *http.Request, remote, detail string) (string, string) {
+	by, client, claimed, err := server.VerifyForwarded(r, h.fwdKey, h.opts.Now())
+	switch {
+	case !claimed:
 		return remote, detail
+	case err != nil:
+		return remote, joinDetail(detail, err.Error()+"; the connection's address recorded")
 	}
-	if c := r.Header.Get(server.ForwardedForHeader); c != "" && len(c) <= maxForwardedFor {
-		return c, joinDetail(detail, fmt.Sprintf("forwarded by node %s (connection from %s)", by, remote))
-	}
-	return remote, joinDetail(detail, "forwarded by node "+by)
+	return client, joinDetail(detail, fmt.Sprintf("forwarded by node %s (connection from %s)", by, remote))
 }
-
-// maxForwardedFor bounds the client address a forwarding node gives.
-const maxForwardedFor = 256
 
 func joinDetail(a, b string) string {
 	if a == "" {

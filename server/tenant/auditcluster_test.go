@@ -118,8 +118,7 @@ func TestAuditCluster(t *testing.T) {
 	if _, err := c.ListCases(ctx, connect.NewRequest(&knhkv1.ListCasesRequest{})); err != nil {
 		t.Fatal(err)
 	}
-	fwd := knhkv1connect.NewKnhkServiceClient(http.DefaultClient, ts.URL, connect.WithInterceptors(bearerInterceptor(admin), headerInterceptor(server.ForwardedByHeader, "n1"),
-		headerInterceptor(server.ForwardedForHeader, "10.1.2.3:4")))
+	fwd := knhkv1connect.NewKnhkServiceClient(http.DefaultClient, ts.URL, connect.WithInterceptors(bearerInterceptor(admin), vouchInterceptor("static-token", "n1", "10.1.2.3:4")))
 	if _, err := fwd.StartCase(ctx, connect.NewRequest(&knhkv1.StartCaseRequest{Workflow: "Inc", InputJson: "1"})); err != nil {
 		t.Fatal(err)
 	}
@@ -243,11 +242,12 @@ func TestAuditCluster(t *testing.T) {
 	}
 }
 
-// headerInterceptor sets a header on every unary call.
-func headerInterceptor(name, value string) connect.Interceptor {
+// vouchInterceptor marks every unary call as node by forwards it for
+// client, vouched for with the nodes' token, as a follower does.
+func vouchInterceptor(token, by, client string) connect.Interceptor {
 	return connect.UnaryInterceptorFunc(func(next connect.UnaryFunc) connect.UnaryFunc {
 		return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
-			req.Header().Set(name, value)
+			server.VouchForwarded(req.Header(), server.ForwardKey(token), by, client, http.MethodPost, req.Spec().Procedure, time.Now())
 			return next(ctx, req)
 		}
 	})

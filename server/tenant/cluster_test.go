@@ -93,6 +93,9 @@ type clusterFixture struct {
 	// groups holds every group's node by group ("" for the cluster's
 	// own) and node id, for the probers.
 	groups map[string]map[string]*cluster.Node
+	// chain, when not nil, is the cluster's audit chain: each node's
+	// front audits into it (auditforward_test.go).
+	chain *memChain
 }
 
 var clusterTiming = cluster.Timing{Heartbeat: clusterScale * 100 * time.Millisecond, Election: clusterScale * 100 * time.Millisecond,
@@ -156,6 +159,9 @@ func (f *clusterFixture) start(id string, founder bool) *clusterNode {
 			ctx, cancel := context.WithCancel(context.Background())
 			go n.Follow(ctx, cn.own)
 			api := server.NewClusterAPI(n, f.prog)
+			// As knhk serve --node --tenants: the front checked the
+			// caller; a forwarded call is vouched for with the nodes' token.
+			api.Secure(server.ClusterSecurity{VouchToken: "static-token"})
 			console.Mount(api.ConsoleMux(), api)
 			return &testGroup{n: n, api: api, cancel: cancel}, nil
 		},
@@ -169,6 +175,9 @@ func (f *clusterFixture) start(id string, founder bool) *clusterNode {
 	own.Secure(server.ClusterSecurity{Token: "static-token"})
 	h.SetDefault(own)
 	ts.Config.Handler = h
+	if f.chain != nil {
+		ts.Config.Handler = f.audited(cn)
+	}
 	ts.Config.Protocols = new(http.Protocols) // WorkTasks streams need HTTP/2
 	ts.Config.Protocols.SetHTTP1(true)
 	ts.Config.Protocols.SetUnencryptedHTTP2(true)
@@ -230,6 +239,12 @@ func waitCond(t testing.TB, what string, cond func() bool) {
 }
 
 func newClusterFixture(t testing.TB) *clusterFixture {
+	return newClusterFixtureWith(t, nil)
+}
+
+// newClusterFixtureWith is newClusterFixture, its nodes audited into
+// chain when it is not nil.
+func newClusterFixtureWith(t testing.TB, chain *memChain) *clusterFixture {
 	data := t.TempDir()
 	reg, err := Load(data)
 	if err != nil {
@@ -251,7 +266,7 @@ func newClusterFixture(t testing.TB) *clusterFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &clusterFixture{t: t, data: data, prog: prog, nodes: map[string]*clusterNode{}, groups: map[string]map[string]*cluster.Node{},
+	f := &clusterFixture{t: t, data: data, prog: prog, nodes: map[string]*clusterNode{}, groups: map[string]map[string]*cluster.Node{}, chain: chain,
 		priv: func(p auth.Principal) string {
 			tok, err := auth.Issue(priv, Issuer, p, time.Hour, time.Now())
 			if err != nil {

@@ -68,7 +68,10 @@ type Options struct {
 
 // Host serves the tenants of a data directory.
 type Host struct {
-	opts   Options
+	opts Options
+	// fwdKey checks a forwarded call's vouch (server's forwardvouch.go):
+	// the key of Options.NodeToken, nil without it.
+	fwdKey []byte
 	def    http.Handler
 	tokens tokenCache
 	replay *replayGuard
@@ -174,7 +177,7 @@ func NewHost(o Options) (*Host, error) {
 	if o.Logf == nil {
 		o.Logf = func(string, ...any) {}
 	}
-	h := &Host{opts: o, open: map[string]*served{}, closing: map[string]chan struct{}{}, stop: make(chan struct{}), done: make(chan struct{}), refLogs: map[*audit.Log]bool{}}
+	h := &Host{opts: o, fwdKey: server.ForwardKey(o.NodeToken), open: map[string]*served{}, closing: map[string]chan struct{}{}, stop: make(chan struct{}), done: make(chan struct{}), refLogs: map[*audit.Log]bool{}}
 	g, err := newReplayGuard(o.Data, o.ReplayWindow, o.RequireNonce, o.Now())
 	if err != nil {
 		return nil, err
