@@ -187,8 +187,8 @@ func (a *auditFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		a.recordCluster(r, rec, slot.ok && (!slot.lazy || slot.admitted), ride, req)
 		return
 	}
-	// A validator's (--bft) call forwarded to the driver says where it
-	// came from when the forwarding node vouched for it (auditcluster.go).
+	// A forwarded call says where it came from only when the forwarding
+	// node vouched for it (auditcluster.go).
 	rec.Remote, rec.Detail = a.h.forwardedFrom(r, rec.Remote, rec.Detail)
 	if (slot.lazy && !slot.admitted) || refusedAccess(rec.Result) {
 		a.h.appendRefused(a.log, rec) // auditrefused.go

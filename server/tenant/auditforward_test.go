@@ -200,10 +200,11 @@ func TestClusterAuditForwardedFor(t *testing.T) {
 	}
 }
 
-// TestAuditedForwardedFor: a front outside a raft cluster (a --bft
-// validator's) believes the forwarding headers on the same terms: a
-// vouched call is recorded with the client the node vouched for, a
-// forged one with its own connection.
+// TestAuditedForwardedFor: the front without a cluster's chain
+// (Audited, a single server's) believes the forwarding headers on the
+// same terms: a vouched call is recorded with
+// the client the node vouched for, a forged one with its own
+// connection.
 func TestAuditedForwardedFor(t *testing.T) {
 	f := newFixtureWith(t, nil, func(o *Options) { o.NodeToken = "static-token" })
 	log, err := audit.Open(f.data)
