@@ -65,6 +65,7 @@ func TestBFTAuditProcesses(t *testing.T) {
 		t.Fatalf("token: %d %s", code, errb)
 	}
 	viewer = strings.TrimSpace(viewer)
+	forgeForwarded(t, vs, acme) // auditforward_proc_test.go
 	waitLong(t, "the viewer token on every validator", func() bool {
 		for _, p := range vs {
 			if code, _ := connectCall(t, p.url, "ListCases", viewer, `{}`); code != http.StatusOK {
@@ -104,6 +105,9 @@ func TestBFTAuditProcesses(t *testing.T) {
 			evs = append(evs, read(fmt.Sprintf("v%d.json", i)))
 		}
 		a := actions(evs[0])
+		if !strings.Contains(a, "acme /knhk.v1.KnhkService/StartCase ok") {
+			return false
+		}
 		for _, want := range []string{"default knhk tenant create ok", "default knhk tenant token ok", "default POST /cluster/v1/cases ok",
 			"acme POST /cluster/v1/cases intent", "acme POST /cluster/v1/cases ok", "acme POST /cluster/v1/cases/a1/signal intent", "acme POST /cluster/v1/cases/a1/signal ok"} {
 			if strings.Count(a, want) != 1 {
@@ -134,6 +138,7 @@ func TestBFTAuditProcesses(t *testing.T) {
 			t.Fatalf("acme's start's record: %+v", r)
 		}
 	}
+	checkForged(t, evs[0])
 	for tg, n := range req {
 		if n != 2 {
 			t.Fatalf("%s on %d records, want an intent and its outcome", tg, n)

@@ -56,7 +56,7 @@ func TestClusterAuditProcesses(t *testing.T) {
 		t.Fatalf("token: %d %s", code, errb)
 	}
 	viewer = strings.TrimSpace(viewer)
-	forgeForwarded(t, procs, acme) // auditforward_proc_test.go
+	forgeForwarded(t, []*serveProc{n1, n2, n3}, acme) // auditforward_proc_test.go
 
 	// A non-admin's export is refused, through any node.
 	waitLong(t, "the viewer token on n2", func() bool {

@@ -1,4 +1,5 @@
-// This file checks, on the processes of TestClusterAuditProcesses, that
+// This file checks, on the processes of TestClusterAuditProcesses and
+// TestBFTAuditProcesses, that
 // a client which sets the forwarding headers itself (Knhk-Forwarded-By,
 // Knhk-Forwarded-For) does not choose the address its audit record says
 // it called from: no node vouched for the claim, so every node records
@@ -20,12 +21,12 @@ const forgedClaim = "203.0.113.9:7"
 
 // forgeForwarded starts a case of tok's tenant through every node of
 // procs with forged forwarding headers, until the leader of the
-// tenant's group (one of them) has taken one.
-func forgeForwarded(t *testing.T, procs map[string]*serveProc, tok string) {
+// tenant's group (or the driver; one of them) has taken one.
+func forgeForwarded(t *testing.T, procs []*serveProc, tok string) {
 	t.Helper()
 	hdr := http.Header{"Content-Type": {"application/json"}, "Authorization": {"Bearer " + tok},
 		server.ForwardedByHeader: {"n2"}, server.ForwardedForHeader: {forgedClaim}}
-	waitLong(t, "a forged start taken by the leader of the tenant's group", func() bool {
+	waitLong(t, "a forged start taken by the leader or driver", func() bool {
 		ok := false
 		for _, p := range procs {
 			code, _ := postCall(t, p.url+"/knhk.v1.KnhkService/StartCase", hdr, `{"workflow":"Hold","inputJson":"\"forged\""}`)
