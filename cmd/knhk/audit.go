@@ -23,7 +23,7 @@ import (
 
 var auditCmd = &command{
 	name:      "audit",
-	usageLine: "knhk audit export [--format json|csv|html] [--data DIR | --server URL [--node-local]] [--tenant T] [-o FILE] | verify [--data DIR | --evidence FILE] [--trust KEY] [--policy P] [--signers N]",
+	usageLine: "knhk audit export [--format json|csv|html] [--data DIR | --server URL [--node-local | --cosign URLS]] [--tenant T] [-o FILE] | verify [--data DIR | --evidence FILE] [--trust KEY] [--policy P] [--signers N]",
 	short:     "export and verify the audit log: SOC 2 evidence with offline proofs",
 	long: `Audit reads the audit log of the data directory --data (default ./.knhk):
 one hash-chained record per API call of knhk serve --tenants and per admin
@@ -45,7 +45,11 @@ From a raft cluster node (serve --node --tenants) it is the cluster's
 audit chain, the same from every node, anchored in the Merkle tree of its
 records whose head that node signs (DATA/cluster/NODE/audit.key);
 --node-local exports that node's own log instead (the reads it
-answered, the calls forwarded to it).
+answered, the calls forwarded to it). A raft node has the other nodes
+cosign its tree head; --cosign URLS (comma-separated) has the nodes or
+CometBFT validators there cosign it too, each from its own copy of the
+chain, with KNHK_TOKEN (the nodes' --token-file token): a node that
+does not sign that very tree fails the export.
 
 Audit verify checks, offline, the chain of every record, every anchor
 against the chain and the anchors' receipt proof, and names the first
@@ -68,6 +72,7 @@ does not verify.
 		tenantID := fs.String("tenant", "", "export only tenant `T`'s records in clear")
 		srv := serverFlag(fs)
 		nodeLocal := fs.Bool("node-local", false, "with --server on a cluster node: that node's own log, not the cluster's chain")
+		cosign := fs.String("cosign", "", "with --server on a cluster: have the nodes at `URLS` (comma-separated) cosign the export's tree head")
 		evidence := fs.String("evidence", "", "verify the exported report `FILE` instead of a data directory")
 		trust := fs.String("trust", "", "the receipt signer's (or a cluster's nodes') public key `KEY` (a .pub file or a directory)")
 		policy := fs.String("policy", "classical", "accept receipt checkpoints signed with class `P` or stronger")
@@ -84,7 +89,19 @@ does not verify.
 				if *nodeLocal && *srv == "" {
 					return usageError(e, "--node-local needs --server")
 				}
-				return runAuditExport(e, *data, *srv, *tenantID, *format, *out, *nodeLocal)
+				var cosigners []string
+				if *cosign != "" {
+					if *srv == "" || *nodeLocal {
+						return usageError(e, "--cosign needs --server (a cluster's chain, not --node-local)")
+					}
+					for _, u := range strings.Split(*cosign, ",") {
+						if u = strings.TrimSpace(u); u == "" {
+							return usageError(e, "--cosign %q: an empty URL", *cosign)
+						}
+						cosigners = append(cosigners, u)
+					}
+				}
+				return runAuditExport(e, *data, *srv, *tenantID, *format, *out, *nodeLocal, cosigners)
 			case "verify":
 				p, err := sign.ParsePolicy(*policy)
 				if err != nil {
@@ -109,12 +126,21 @@ func validFormat(f string) bool {
 	return false
 }
 
-func runAuditExport(e *env, data, srv, tenantID, format, out string, nodeLocal bool) int {
+func runAuditExport(e *env, data, srv, tenantID, format, out string, nodeLocal bool, cosigners []string) int {
 	var b []byte
 	if srv != "" {
 		var code int
-		if b, code = fetchAuditExport(e, srv, format, nodeLocal); code != exitOK {
+		fetch := format
+		if len(cosigners) > 0 {
+			fetch = "json" // the heads are added here (auditcosigncli.go)
+		}
+		if b, code = fetchAuditExport(e, srv, fetch, nodeLocal); code != exitOK {
 			return code
+		}
+		if len(cosigners) > 0 {
+			if b, code = cosignExport(e, b, cosigners, format); code != exitOK {
+				return code
+			}
 		}
 	} else {
 		ev, err := audit.Collect(data, audit.CollectOptions{Tenant: tenantID})

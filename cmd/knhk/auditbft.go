@@ -66,8 +66,9 @@ func (a *bftAudit) TreeKey() (*sign.PrivateKey, error) { return a.key() }
 
 // errBFTCosign is why a validator's export carries its own signature
 // of the tree head only: the validators know each other's consensus
-// and p2p addresses, not their APIs, so none can ask the others.
-var errBFTCosign = errors.New("the other validators do not cosign on a CometBFT chain yet: export from each validator and verify each export")
+// and p2p addresses, not their APIs, so none can ask the others; the
+// CLI asks those the user names (auditcosigncli.go).
+var errBFTCosign = errors.New("a validator does not know the other validators' APIs: name them with knhk audit export --cosign URLS to have them cosign")
 
 // Cosign asks no one (errBFTCosign).
 func (a *bftAudit) Cosign(context.Context, audit.TreeHead) ([]audit.TreeHead, []*sign.PublicKey, error) {

@@ -180,9 +180,31 @@ func TestBFTAuditProcesses(t *testing.T) {
 			t.Fatalf("verify %s with the validators' keys: %d %s %s", f, code, out, errb)
 		}
 	}
-	// The other validators do not cosign yet: --signers 2 fails.
-	if code, _, errb := knhkEnv(t, dir, nil, "audit", "verify", "--evidence", "v0.json", "--trust", "nodekeys", "--signers", "2"); code == 0 || errb == "" {
+	// A validator's export carries its own signature only: --signers 2
+	// fails. With --cosign the CLI has the other validators sign the
+	// same tree from their own copies of the chain: all four keys.
+	if code, _, errb := knhkEnv(t, dir, nil, "audit", "verify", "--evidence", "v0.json", "--trust", "nodekeys", "--signers", "2"); code == 0 || !strings.Contains(errb, "trusted") {
 		t.Fatalf("--signers 2 on a head one validator signed: %d %s", code, errb)
+	}
+	var urls []string
+	for k := 2; k <= 4; k++ {
+		urls = append(urls, other(k).url)
+	}
+	waitLong(t, "an export cosigned by every validator", func() bool {
+		if code, _, _ := as(clusterToken, "audit", "export", "--server", other(1).url, "--cosign", strings.Join(urls, ","), "--format", "html", "-o", "cosigned.html"); code != 0 {
+			return false // a validator behind the exporter refuses until it applied the same records
+		}
+		code, out, _ := knhkEnv(t, dir, nil, "audit", "verify", "--evidence", "cosigned.html", "--trust", "nodekeys", "--signers", "4")
+		return code == 0 && strings.Contains(out, "signed by 4 trusted node(s)")
+	})
+	if code, _, errb := as(viewer, "audit", "export", "--server", other(1).url, "--cosign", other(2).url); code == 0 || !strings.Contains(errb, "role viewer may not export") {
+		t.Fatalf("a viewer's cosigned export: %d %s", code, errb)
+	}
+	if code, _, errb := as(acme, "audit", "export", "--server", other(1).url, "--cosign", other(2).url, "-o", "nope.json"); code == 0 || !strings.Contains(errb, "--cosign "+other(2).url) {
+		t.Fatalf("a cosigning asked with a tenant's token: %d %s", code, errb)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "nope.json")); err == nil {
+		t.Fatal("a failed cosigned export wrote its file")
 	}
 	anchoredTampering(t, dir, read("v0.json")) // auditcluster_proc_test.go
 
