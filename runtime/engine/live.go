@@ -40,6 +40,7 @@ type liveRun struct {
 	results chan liveOutcome
 	stop    chan struct{}
 	wg      sync.WaitGroup
+	spare   chan chan func() // goroutines whose call ended, waiting for the next (spare.go)
 	// What the run has seen of the case's watch (see watch.go): its
 	// count of events that marked everything and of calls dropped, and
 	// the invocation ids below seen, whose calls it has started.
@@ -62,7 +63,8 @@ type liveRun struct {
 // records their outcomes: a reservation made beside a declined payment
 // completes, so the saga knows to undo it.
 func (e *Engine) runLive(ctx context.Context, cr *caseRun) error {
-	r := &liveRun{e: e, cr: cr, ctx: ctx, flights: map[int32]*flight{}, results: make(chan liveOutcome, 16), stop: make(chan struct{})}
+	r := &liveRun{e: e, cr: cr, ctx: ctx, flights: map[int32]*flight{}, results: make(chan liveOutcome, 16), stop: make(chan struct{}),
+		spare: make(chan chan func(), maxSpare)}
 	// On the way out, stop the calls still running and wait for their
 	// workers to return, so that no call outlives the run (an exec
 	// task's processes are gone when Start, Signal or Run returns).
@@ -207,7 +209,7 @@ func (r *liveRun) launch(v *Inv) {
 	cctx, cancel := context.WithCancel(r.ctx)
 	r.flights[v.ID] = &flight{attempt: v.Attempt, cancel: cancel}
 	id, attempt, timeout, inv := v.ID, v.Attempt, v.Timeout, r.e.invocation(&r.cr.s, v)
-	r.wg.Go(func() {
+	r.goCall(func() {
 		res, err := r.e.attempt(cctx, timeout, inv)
 		select {
 		case r.results <- liveOutcome{id: id, attempt: attempt, result: res, err: err}:
