@@ -194,6 +194,28 @@ func (f *FSM) chainRide(c *Command, res *Result) {
 	res.Audited = true
 }
 
+// ChainRidden chains the record that rode in c, a command another FSM
+// applied with outcome res (a tenant's space on a CometBFT chain, whose
+// transactions carry their records into the cluster's own space's
+// chain), as Apply chains a record riding in a command of its own.
+func (f *FSM) ChainRidden(c *Command, res *Result) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.chainRide(c, res)
+}
+
+// TakeAuditRiding is [ClaimAudit] for a proposer whose command carries
+// its record into the chain whatever the FSM it applies to (the
+// CometBFT application chains a tenant's record itself): the record
+// always rides in c, never as an intent.
+func TakeAuditRiding(ctx context.Context, c *Command) error {
+	r, _ := ctx.Value(riderKey{}).(*AuditRider)
+	if r == nil {
+		return nil
+	}
+	return ClaimAudit(ctx, r.home, c)
+}
+
 func joinAuditDetail(a, b string) string {
 	if a == "" {
 		return b

@@ -327,7 +327,20 @@ func (a *App) deliver(tx []byte, idx uint64, now, height int64) error {
 		return err
 	}
 	a.riders.applying(tx) // a call's record in it is chained now (audit.go)
-	r, _ := a.spaceFor(t).Apply(&raft.Log{Index: idx, Type: raft.LogCommand, Data: t.Cmd}).(*cluster.Result)
+	data := t.Cmd
+	if t.Tenant != "" && c.Audit != nil {
+		// The record goes into the cluster's own space's chain, not
+		// the tenant's space (audit.go).
+		bare := *c
+		bare.Audit = nil
+		if data, err = bare.Encode(); err != nil {
+			return err
+		}
+	}
+	r, _ := a.spaceFor(t).Apply(&raft.Log{Index: idx, Type: raft.LogCommand, Data: data}).(*cluster.Result)
+	if r != nil && t.Tenant != "" && c.Audit != nil {
+		a.fsm.ChainRidden(c, r)
+	}
 	switch {
 	case r == nil:
 		return errors.New("no outcome")

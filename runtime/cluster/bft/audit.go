@@ -12,10 +12,13 @@
 //     signed transaction: the record and the write are in one block or
 //     neither is, and every validator chains the record when it applies
 //     the write, with the write's outcome;
-//   - a write of a tenant's space (whose transaction carries only its
-//     events, space.go) is preceded by its record committed as an intent
-//     in an audit transaction of the cluster's own space;
-//   - a record of its own (a refusal, an outcome) is an audit
+//   - a write of a tenant's space carries its record in its transaction
+//     too, and every validator chains it, with the event's outcome, in
+//     the cluster's own space's chain (App.deliver strips it from the
+//     command the tenant's space applies): unlike a raft cluster's
+//     tenant group, whose log holds no chain, no intent is committed
+//     first, so a tenant's write costs one block, not two;
+//   - a record of its own (a refusal after admission) is an audit
 //     transaction of the cluster's own space (Driver.Audit).
 //
 // So once a write is in a block, its record is in the chain of every

@@ -3,6 +3,7 @@ package bft
 import (
 	"bytes"
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -37,8 +38,8 @@ func actions(t *testing.T, a *App) string {
 // record in its own transaction, and every validator chains it when it
 // applies the change, with the change's outcome (ok, or refused with
 // why); an audit transaction appends a record of its own; a tenant's
-// transaction that carries a record is refused (the chain is the
-// cluster's own space's). The chain is the same on every validator and
+// event carries its record in its transaction too, which goes into the
+// cluster's own space's chain, not the tenant's space. The chain is the same on every validator and
 // the application hash covers it: the same block with one field of one
 // record changed, or without the record, hashes otherwise.
 func TestAuditChainInBlocks(t *testing.T) {
@@ -62,22 +63,27 @@ func TestAuditChainInBlocks(t *testing.T) {
 			c.event(k, 1, &cluster.Command{Op: cluster.OpAudit, Program: c.prog, ReqID: "r1", Audit: rec}),
 		)
 		wantCodes(t, res, codeOK, codeRefused, codeOK)
-		res = c.block(200*time.Millisecond, nil, c.tenantEvent(k, 1, "acme", bad))
-		wantCodes(t, res, codeBad)
+		again := c.start("c1", 0)
+		again.Audit = c.auditRec("StartCase", "eve2")
+		res = c.block(200*time.Millisecond, nil, c.tenantEvent(k, 1, "acme", bad), c.tenantEvent(k, 1, "acme", again))
+		wantCodes(t, res, codeOK, codeRefused)
 		return c, res.AppHash
 	}
 	c, h := run(func(*cluster.Command) {})
-	want := "knhk tenant create ok\nknhk tenant create refused\nGET /cluster/v1/cases permission_denied"
+	want := "knhk tenant create ok\nknhk tenant create refused\nGET /cluster/v1/cases permission_denied\nStartCase ok\nStartCase refused"
 	for i, a := range c.apps {
 		if got := actions(t, a); got != want {
 			t.Fatalf("validator %d's chain:\n%s\nwant:\n%s", i, got, want)
 		}
-		if a.Space("acme").Events("c1") != 0 {
-			t.Fatal("a tenant's transaction with a record applied")
+		if a.Space("acme").Events("c1") != 1 {
+			t.Fatal("acme's start with its record did not apply to acme's space")
+		}
+		if recs, _ := a.Space("acme").AuditChain(); len(recs) != 0 {
+			t.Fatalf("acme's space holds audit records: %+v", recs)
 		}
 	}
 	recs, _ := c.apps[0].FSM().AuditChain()
-	if !strings.Contains(recs[1].Detail, "the log refused it") || recs[0].Subject != "ops" {
+	if !strings.Contains(recs[1].Detail, "the log refused it") || recs[0].Subject != "ops" || !slices.Contains(recs[3].Targets, "case_id=c1") || !strings.Contains(recs[4].Detail, "the log refused it") {
 		t.Fatalf("the records: %+v", recs)
 	}
 	for name, edit := range map[string]func(*cluster.Command){
@@ -91,9 +97,8 @@ func TestAuditChainInBlocks(t *testing.T) {
 }
 
 // TestAuditRides: through the drivers, a call's record rides in its
-// first transaction: in it for the cluster's own space (a tenancy
-// change, a start of the cluster's own case), committed as an intent
-// first for a tenant's space (its transaction carries none); the rider
+// first transaction, whatever its space (a tenancy change, a start of
+// the cluster's own case, a start of a tenant's); the rider
 // says so, so that the front adds no record of its own. An audit
 // transaction appends through the cluster's driver only.
 func TestAuditRides(t *testing.T) {
@@ -126,13 +131,13 @@ func TestAuditRides(t *testing.T) {
 	if err := acme.Start(rctx, "c1", "W", []any{"c1"}); err != nil {
 		t.Fatal(err)
 	}
-	if r.Chained() || !r.Intended() {
+	if !r.Chained() || r.Intended() {
 		t.Fatalf("the tenant's start's record: chained %v, intended %v", r.Chained(), r.Intended())
 	}
 	if _, err := acme.Audit(ctx, "", *c.auditRec("x", "y")); err == nil {
 		t.Fatal("a tenant's driver committed an audit record")
 	}
-	want := "knhk tenant create ok\nPOST /cluster/v1/cases ok\nStartCase intent"
+	want := "knhk tenant create ok\nPOST /cluster/v1/cases ok\nStartCase ok"
 	if got := actions(t, a); got != want {
 		t.Fatalf("the chain:\n%s\nwant:\n%s", got, want)
 	}

@@ -55,10 +55,9 @@ func (l *Log) Append(ctx context.Context, caseID string, ev *engine.Event) error
 	// The request's one-time keys ride in its first command, where
 	// every validator's FSM refuses a second use (cluster's nonce.go).
 	cluster.ClaimNonce(ctx, c)
-	// Its audit record rides in it in the cluster's own space, and is
-	// committed there as an intent first for a tenant's (cluster's
-	// auditride.go; audit.go here).
-	if err := cluster.ClaimAudit(ctx, l.App.Space(l.Tenant), c); err != nil {
+	// Its audit record rides in it, into the cluster's own space's
+	// chain whatever space it writes (audit.go).
+	if err := cluster.TakeAuditRiding(ctx, c); err != nil {
 		return err
 	}
 	err = l.submit(ctx, c)
