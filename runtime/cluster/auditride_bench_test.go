@@ -3,9 +3,10 @@ package cluster
 import (
 	"context"
 	"fmt"
-	"slices"
 	"testing"
 	"time"
+
+	"github.com/knhk/knhk/internal/benchways"
 )
 
 // BenchmarkAuditRecord measures what a write's audit record costs on
@@ -22,10 +23,8 @@ func BenchmarkAuditRecord(b *testing.B) {
 	nodes := benchNodes(b, prog, &effects{calls: map[string]int{}})
 	l := nodes["n1"]
 	other := nodes["n2"] // as the chain's home, l's writes take the intent path
-	ways := []string{"none", "separate", "ride", "intent"}
-	lat := map[string][]time.Duration{}
 	seq := 0
-	one := func(way string) {
+	one := func(way string) time.Duration {
 		seq++
 		id := fmt.Sprintf("%s-%d", way, seq)
 		cx := context.Background()
@@ -48,28 +47,7 @@ func BenchmarkAuditRecord(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
-		lat[way] = append(lat[way], time.Since(t0))
+		return time.Since(t0)
 	}
-	for range 5 { // warm-up
-		for _, w := range ways {
-			one(w)
-		}
-	}
-	clear(lat)
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		for _, w := range ways {
-			one(w)
-		}
-	}
-	b.StopTimer()
-	med := map[string]time.Duration{}
-	for _, w := range ways {
-		slices.Sort(lat[w])
-		med[w] = lat[w][len(lat[w])/2]
-		b.ReportMetric(ms(med[w]), w+"-p50-ms")
-	}
-	for _, w := range ways {
-		b.ReportMetric(float64(med[w])/float64(med["separate"]), w+"/separate")
-	}
+	benchways.Run(b, []string{"none", "separate", "ride", "intent"}, "separate", time.Millisecond, "ms", one)
 }

@@ -20,7 +20,7 @@ import (
 // consensus: the lease's and the validator set's rules, without a
 // network.
 type chain struct {
-	t      *testing.T
+	t      testing.TB
 	apps   []*App
 	keys   []crypto.PrivKey
 	prog   string
@@ -28,7 +28,7 @@ type chain struct {
 	t0     time.Time
 }
 
-func newChain(t *testing.T, apps, vals int) *chain {
+func newChain(t testing.TB, apps, vals int) *chain {
 	prog := compile(t)
 	m, err := engine.NewMachine(prog)
 	if err != nil {

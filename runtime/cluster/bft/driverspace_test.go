@@ -49,7 +49,7 @@ func (b *instant) BroadcastTxSync(ctx context.Context, tx types.Tx) (*coretypes.
 // of term 1, a driver of the cluster's own space and one of acme's
 // space, each transaction of theirs a block of its own, and their
 // context (a minute at most).
-func tenantDrivers(t *testing.T) (c *chain, ctx context.Context, cancel context.CancelFunc, own, acme *Driver) {
+func tenantDrivers(t testing.TB) (c *chain, ctx context.Context, cancel context.CancelFunc, own, acme *Driver) {
 	t.Helper()
 	c = newChain(t, 1, 1)
 	c.block(0, nil, c.lease(c.keys[0], 1))

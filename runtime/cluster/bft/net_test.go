@@ -51,7 +51,7 @@ workflow W(c: string) -> int {
 }
 `
 
-func compile(t *testing.T) *ir.Program {
+func compile(t testing.TB) *ir.Program {
 	pkg, info, ds := check.CheckSource("bft.knhk", []byte(src), &check.Config{})
 	if ds.HasErrors() {
 		t.Fatal(ds)
