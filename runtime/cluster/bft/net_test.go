@@ -196,22 +196,20 @@ func registry() *worker.Registry {
 
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(90 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitForOr(t, what, cond, nil)
 }
 
-// waitForOr is waitFor that, on a timeout, also reports what dump
-// says: the state a test that cannot be reproduced by hand needs.
+// waitForOr is waitFor that, on a timeout, also reports what dump (if
+// not nil) says: the state a test that cannot be reproduced by hand
+// needs.
 func waitForOr(t *testing.T, what string, cond func() bool, dump func() string) {
 	t.Helper()
 	deadline := time.Now().Add(90 * time.Second)
 	for !cond() {
 		if time.Now().After(deadline) {
+			if dump == nil {
+				t.Fatalf("timed out waiting for %s", what)
+			}
 			t.Fatalf("timed out waiting for %s:\n%s", what, dump())
 		}
 		time.Sleep(20 * time.Millisecond)
