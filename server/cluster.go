@@ -59,7 +59,7 @@ func NewClusterAPI(n *cluster.Node, prog *ir.Program) *ClusterAPI {
 	a.mux.HandleFunc("GET /cluster/v1/cases/{id}/history", a.historyJSON)
 	a.mux.HandleFunc("GET /cluster/v1/cases", a.list)
 	// The Connect API of a single knhk serve, answered by the leader.
-	path, h := knhkv1connect.NewKnhkServiceHandler(&clusterRPC{a: a})
+	path, h := knhkv1connect.NewKnhkServiceHandler(&clusterRPC{a: a}, apiCompression())
 	a.mux.Handle(path, a.connectRoute(h))
 	return a
 }

@@ -59,7 +59,7 @@ func NewBFTAPI(name string, app *bft.App, sb *bft.Standby, height func() int64, 
 	a.mux.HandleFunc("GET /cluster/v1/cases", a.list)
 	// The Connect API of a single knhk serve (knhk run --server and the
 	// like): reads from this validator, writes by the driver.
-	path, h := knhkv1connect.NewKnhkServiceHandler(&bftRPC{a: a})
+	path, h := knhkv1connect.NewKnhkServiceHandler(&bftRPC{a: a}, apiCompression())
 	a.mux.Handle(path, a.connectRoute(h))
 	return a
 }

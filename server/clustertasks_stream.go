@@ -65,7 +65,7 @@ func (a *ClusterAPI) workTasksRoute(w http.ResponseWriter, r *http.Request) {
 	// A stream over HTTP/1.1 is refused by the handler, as on a single
 	// server.
 	h := connect.NewBidiStreamHandler(knhkv1connect.KnhkServiceWorkTasksProcedure, (&clusterRPC{a: a}).WorkTasks,
-		connect.WithReadMaxBytes(int(a.MaxBody)))
+		connect.WithReadMaxBytes(int(a.MaxBody)), streamCompression())
 	h.ServeHTTP(w, r)
 }
 

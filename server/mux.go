@@ -9,7 +9,6 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
-	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -51,17 +50,11 @@ func NewMux(s *Service, o MuxOptions) *Mux {
 	}
 	m := &Mux{mux: http.NewServeMux(), opts: o}
 	a := &api{s: s}
-	// Small messages are not worth gzip's CPU.
-	path, h := knhkv1connect.NewKnhkServiceHandler(a, connect.WithReadMaxBytes(int(o.MaxBody)), connect.WithCompressMinBytes(4096))
+	path, h := knhkv1connect.NewKnhkServiceHandler(a, connect.WithReadMaxBytes(int(o.MaxBody)), apiCompression())
 	m.Handle(path, h)
-	// Nor are the task stream's: a message of many tasks passes 4 KiB
-	// (a stream shared by a process's workers carries up to 256), and
-	// compressing them was 4% of the CPU of bench/serve's queue
-	// benchmark at 1,000 cases in flight, for a stream that serves
-	// workers next to the server, not across a slow link.
 	m.Handle(knhkv1connect.KnhkServiceWorkTasksProcedure, connect.NewBidiStreamHandler(knhkv1connect.KnhkServiceWorkTasksProcedure, a.WorkTasks,
 		connect.WithSchema(knhkv1.File_knhk_v1_knhk_proto.Services().ByName("KnhkService").Methods().ByName("WorkTasks")),
-		connect.WithReadMaxBytes(int(o.MaxBody)), connect.WithCompressMinBytes(math.MaxInt32)))
+		connect.WithReadMaxBytes(int(o.MaxBody)), streamCompression()))
 	return m
 }
 
