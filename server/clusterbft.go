@@ -191,8 +191,8 @@ func (a *BFTAPI) signal(w http.ResponseWriter, r *http.Request, d *bft.Driver) {
 		fail(w, fmt.Errorf("%w %s", engine.ErrUnknownCase, id))
 		return
 	}
-	root := a.prog.Nets[st.Net]
-	args, err := clusterSignalArgs(a.prog, root, req.Name, req.Payload)
+	prog, _ := a.caseProgram(id)
+	args, err := clusterSignalArgs(prog, prog.Nets[st.Net], req.Name, req.Payload)
 	if err != nil {
 		fail(w, err)
 		return
@@ -222,14 +222,16 @@ func (a *BFTAPI) get(w http.ResponseWriter, r *http.Request) {
 		fail(w, fmt.Errorf("%w %s", engine.ErrUnknownCase, id))
 		return
 	}
-	writeJSON(w, http.StatusOK, caseView(a.prog, id, &cluster.View{State: st, Events: n, Node: a.name, Started: a.fsm().Started(id)}))
+	prog, _ := a.caseProgram(id)
+	writeJSON(w, http.StatusOK, caseView(prog, id, &cluster.View{State: st, Events: n, Node: a.name, Started: a.fsm().Started(id)}))
 }
 
 func (a *BFTAPI) list(w http.ResponseWriter, r *http.Request) {
 	out := []*ClusterCase{}
 	for _, id := range a.fsm().Cases(false) {
 		if st, n, ok := a.fsm().Case(id); ok {
-			out = append(out, caseView(a.prog, id, &cluster.View{State: st, Events: n, Node: a.name, Started: a.fsm().Started(id)}))
+			prog, _ := a.caseProgram(id)
+			out = append(out, caseView(prog, id, &cluster.View{State: st, Events: n, Node: a.name, Started: a.fsm().Started(id)}))
 		}
 	}
 	writeJSON(w, http.StatusOK, out)

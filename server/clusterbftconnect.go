@@ -12,14 +12,11 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"connectrpc.com/connect"
 
 	knhkv1 "github.com/knhk/knhk/api/knhk/v1"
 	"github.com/knhk/knhk/api/knhk/v1/knhkv1connect"
-	"github.com/knhk/knhk/compiler"
-	"github.com/knhk/knhk/lang/check"
 	"github.com/knhk/knhk/runtime/caseio"
 	"github.com/knhk/knhk/runtime/cluster"
 	"github.com/knhk/knhk/runtime/cluster/bft"
@@ -36,6 +33,9 @@ type bftRPC struct {
 
 // bftWrites are the procedures that run on the driver.
 var bftWrites = map[string]bool{
+	// A deploy of a program the chain does not hold; the validators'
+	// own is answered at once (clusterbftdeploy.go).
+	knhkv1connect.KnhkServiceDeployProcedure:     true,
 	knhkv1connect.KnhkServiceStartCaseProcedure:  true,
 	knhkv1connect.KnhkServiceSignalCaseProcedure: true,
 	knhkv1connect.KnhkServiceCancelCaseProcedure: true,
@@ -45,7 +45,7 @@ var bftWrites = map[string]bool{
 // not drive; everything else is answered here.
 func (a *BFTAPI) connectRoute(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if bftWrites[r.URL.Path] {
+		if bftWrites[r.URL.Path] && (r.URL.Path != knhkv1connect.KnhkServiceDeployProcedure || a.app.TakesDeploys()) {
 			if a.Driver() == nil && r.Header.Get(ForwardedByHeader) == "" {
 				a.forward(w, r)
 				return
@@ -82,48 +82,14 @@ func (r *bftRPC) driver() (*bft.Driver, error) {
 	return nil, bftConnectErr(fmt.Errorf("%w: validator %s does not drive (lease term %d)", errNoDriver, r.a.name, r.a.app.Lease().Term))
 }
 
-// Deploy accepts the validators' own program only: programs are not
-// replicated, every validator is started with the one it runs.
-func (r *bftRPC) Deploy(ctx context.Context, req *connect.Request[knhkv1.DeployRequest]) (*connect.Response[knhkv1.DeployResponse], error) {
-	name := req.Msg.Name
-	if name == "" {
-		name = "main.knhk"
-	}
-	if len(req.Msg.Compiled) > 0 {
-		return nil, connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("the validators run the program they were started with; deploy its source"))
-	}
-	pkg, info, ds := check.CheckSource(name, []byte(req.Msg.Source), &check.Config{ReadFile: func(path string) ([]byte, error) {
-		return nil, fmt.Errorf("a deployed source cannot import files (%s)", path)
-	}})
-	if ds.HasErrors() || pkg == nil {
-		return nil, connect.NewError(connect.CodeInvalidArgument, errorsOnly(ds))
-	}
-	p, gds := compiler.Build(pkg, info)
-	if gds.HasErrors() || p == nil {
-		return nil, connect.NewError(connect.CodeInvalidArgument, errorsOnly(gds))
-	}
-	hash, err := p.Hash()
-	if err != nil {
-		return nil, connect.NewError(connect.CodeInternal, err)
-	}
-	if hash != r.a.hash() {
-		return nil, connect.NewError(connect.CodeFailedPrecondition, fmt.Errorf("%w: %s is program %.12s, the validators run %.12s; the chain does not replicate deploys: start the validators with the new program", cluster.ErrProgram, name, hash, r.a.hash()))
-	}
-	return connect.NewResponse(&knhkv1.DeployResponse{Hash: hash, Workflows: r.workflows()}), nil
-}
-
-func (r *bftRPC) workflows() []string {
-	var out []string
-	for _, n := range r.a.prog.Nets {
-		if n != nil && !strings.Contains(n.Name, ".") {
-			out = append(out, n.Name)
-		}
-	}
-	return out
-}
+func (r *bftRPC) workflows() []string { return workflowsOf(r.a.prog) }
 
 func (r *bftRPC) ListPrograms(context.Context, *connect.Request[knhkv1.ListProgramsRequest]) (*connect.Response[knhkv1.ListProgramsResponse], error) {
-	return connect.NewResponse(&knhkv1.ListProgramsResponse{Programs: []*knhkv1.Program{{Hash: r.a.hash(), Workflows: r.workflows()}}}), nil
+	out := []*knhkv1.Program{{Hash: r.a.hash(), Workflows: r.workflows()}}
+	for _, d := range r.a.fsm().Deployed() {
+		out = append(out, &knhkv1.Program{Hash: d.Hash, Workflows: workflowsOf(d.Program)})
+	}
+	return connect.NewResponse(&knhkv1.ListProgramsResponse{Programs: out}), nil
 }
 
 // StartCase starts a case named after its request id (so that a retry
@@ -138,10 +104,12 @@ func (r *bftRPC) StartCase(ctx context.Context, req *connect.Request[knhkv1.Star
 		return nil, connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("a request id is longer than %d bytes", maxKey))
 	case m.BusinessKey != "":
 		return nil, connect.NewError(connect.CodeUnimplemented, fmt.Errorf("business keys are not kept in the Byzantine mode; start the case without one"))
-	case m.Program != "" && m.Program != r.a.hash():
-		return nil, connect.NewError(connect.CodeFailedPrecondition, fmt.Errorf("%w: the validators run program %.12s, not %.12s", cluster.ErrProgram, r.a.hash(), m.Program))
 	}
-	net := r.a.prog.Net(m.Workflow)
+	prog, ok := r.a.programOf(m.Program)
+	if !ok {
+		return nil, connect.NewError(connect.CodeFailedPrecondition, fmt.Errorf("%w: the chain holds no program %.12s (the validators run %.12s; knhk run --server deploys one)", cluster.ErrProgram, m.Program, r.a.hash()))
+	}
+	net := prog.Net(m.Workflow)
 	if net == nil {
 		return nil, connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("the program has no workflow %s", m.Workflow))
 	}
@@ -149,7 +117,7 @@ func (r *bftRPC) StartCase(ctx context.Context, req *connect.Request[knhkv1.Star
 	if m.InputJson != "" {
 		in = []byte(m.InputJson)
 	}
-	vals, err := caseio.DecodeInput(r.a.prog, net, in)
+	vals, err := caseio.DecodeInput(prog, net, in)
 	if err != nil {
 		return nil, connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("bad input for %s: %w", m.Workflow, err))
 	}
@@ -161,7 +129,7 @@ func (r *bftRPC) StartCase(ctx context.Context, req *connect.Request[knhkv1.Star
 	if m.RequestId != "" && r.a.fsm().Events(id) > 0 {
 		return startThenWait(ctx, m, &knhkv1.StartCaseResponse{CaseId: id, Existing: true}, r.WaitCase), nil
 	}
-	if err := d.Start(ctx, id, m.Workflow, engine.Boxed(vals)); err != nil {
+	if err := d.StartProgram(ctx, m.Program, id, m.Workflow, engine.Boxed(vals)); err != nil {
 		return nil, bftConnectErr(err)
 	}
 	return startThenWait(ctx, m, &knhkv1.StartCaseResponse{CaseId: id}, r.WaitCase), nil
@@ -176,7 +144,8 @@ func (r *bftRPC) SignalCase(ctx context.Context, req *connect.Request[knhkv1.Sig
 	if !ok {
 		return nil, bftConnectErr(fmt.Errorf("%w %s", engine.ErrUnknownCase, m.CaseId))
 	}
-	args, err := clusterSignalArgs(r.a.prog, r.a.prog.Nets[st.Net], m.Name, []byte(m.PayloadJson))
+	prog, _ := r.a.caseProgram(m.CaseId)
+	args, err := clusterSignalArgs(prog, prog.Nets[st.Net], m.Name, []byte(m.PayloadJson))
 	if err != nil {
 		return nil, connect.NewError(connect.CodeInvalidArgument, err)
 	}
@@ -211,7 +180,8 @@ func (r *bftRPC) summary(id string) (*knhkv1.CaseSummary, error) {
 	if !ok {
 		return nil, bftConnectErr(fmt.Errorf("%w %s", engine.ErrUnknownCase, id))
 	}
-	return caseSummary(r.a.prog, r.a.hash(), id, st, r.a.fsm().Started(id)), nil
+	prog, hash := r.a.caseProgram(id)
+	return caseSummary(prog, hash, id, st, r.a.fsm().Started(id)), nil
 }
 
 func (r *bftRPC) GetCase(ctx context.Context, req *connect.Request[knhkv1.GetCaseRequest]) (*connect.Response[knhkv1.GetCaseResponse], error) {
@@ -233,7 +203,8 @@ func (r *bftRPC) QueryCase(ctx context.Context, req *connect.Request[knhkv1.Quer
 	if !ok {
 		return nil, bftConnectErr(fmt.Errorf("%w %s", engine.ErrUnknownCase, req.Msg.CaseId))
 	}
-	out, err := queryCase(ctx, queryEvaluator(r.a.Kernels), r.a.prog, st, req.Msg.CaseId, req.Msg.Name)
+	prog, _ := r.a.caseProgram(req.Msg.CaseId)
+	out, err := queryCase(ctx, queryEvaluator(r.a.Kernels), prog, st, req.Msg.CaseId, req.Msg.Name)
 	if err != nil {
 		return nil, err
 	}

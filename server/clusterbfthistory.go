@@ -40,7 +40,8 @@ func (r *bftRPC) GetHistory(_ context.Context, req *connect.Request[knhkv1.GetHi
 	if !ok {
 		return nil, bftConnectErr(fmt.Errorf("%w %s", engine.ErrUnknownCase, m.CaseId))
 	}
-	nm := &namer{p: &Program{Hash: r.a.hash(), prog: r.a.prog}, detail: m.Detail, from: m.From}
+	prog, hash := r.a.caseProgram(m.CaseId)
+	nm := &namer{p: &Program{Hash: hash, prog: prog}, detail: m.Detail, from: m.From}
 	var hs []HistoryEntry
 	var next int64
 	err := r.a.bftEvents(m.CaseId).read(evs, nm.page(size, &hs, &next), nil)
@@ -84,5 +85,6 @@ func (a *BFTAPI) traceBFT(id string, w export.Writer) error {
 	if !ok || !eok {
 		return fmt.Errorf("%w %s", engine.ErrUnknownCase, id)
 	}
-	return traceEvents(w, id, a.prog, a.hash(), st, evs, a.bftEvents(id))
+	prog, hash := a.caseProgram(id)
+	return traceEvents(w, id, prog, hash, st, evs, a.bftEvents(id))
 }

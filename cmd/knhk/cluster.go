@@ -71,13 +71,14 @@ retried with the same id and the cluster applies it at most once.
 		fs.StringVar(&o.host, "host", "127.0.0.1", "bft-init: the `HOST` the validators' p2p listens on")
 		fs.IntVar(&o.basePort, "base-port", 26656, "bft-init: validator i listens on `PORT`+i")
 		fs.StringVar(&o.licenceTrust, "license-trust", "", "bft-init: the licence issuers' public key `FILE` (or a directory of .pub files) the chain trusts, for knhk serve --bft --license")
+		fs.StringVar(&o.deployTrust, "trust", "", "bft-init: the public key `FILE` (or a directory of .pub files) a deploy to the chain must be signed by; every validator checks it")
 		return func(e *env, args []string) int { return runCluster(e, o, args) }
 	},
 }
 
 type clusterOptions struct {
 	server, workflow, input, payload, reqID, labels, api string
-	key, licenceTrust                                    string
+	key, licenceTrust, deployTrust                       string
 	json, stale, detail                                  bool
 	dir, host                                            string
 	validators, basePort                                 int

@@ -18,6 +18,7 @@ import (
 
 	"github.com/cometbft/cometbft/rpc/client/local"
 
+	"github.com/knhk/knhk/compiler/ir"
 	"github.com/knhk/knhk/runtime/cluster/bft"
 	"github.com/knhk/knhk/runtime/engine"
 	"github.com/knhk/knhk/runtime/host"
@@ -77,6 +78,10 @@ func runBFTServe(e *env, o *serveOptions, c *clusterServeOptions, file string) i
 		}
 	}()
 	app := bft.NewApp(m, hash)
+	// Deploys: every validator compiles them through a raft node's
+	// gate and checks their signatures against the genesis's keys
+	// (clusterbftdeploy.go).
+	app.SetCompiler(server.ClusterCompile)
 	node, err := bft.Open(c.bft, app, lines)
 	if err != nil {
 		ln.Close()
@@ -102,7 +107,10 @@ func runBFTServe(e *env, o *serveOptions, c *clusterServeOptions, file string) i
 		sb = bft.NewStandby(bft.StandbyConfig{App: app, Node: local.New(node), Key: key, API: url, // the lease carries the scheme
 			Program: comp.prog, Eval: &host.Evaluator{Kernels: acc.m}, Worker: w, Syncing: node.ConsensusReactor().WaitSync,
 			WorkerFor: bftTenantWorker(c.bft, file, comp, lines), // the tenants' spaces (clusterbfttenants.go)
-			Live:      bftSpaceLive(o),                           // a deleted tenant's space is not driven
+			ProgramWorker: func(p *ir.Program) engine.Worker { // a program deployed on the chain
+				return worker.New(p, worker.Options{DataDir: o.data, BaseDir: filepath.Dir(file), Log: lines})
+			},
+			Live: bftSpaceLive(o), // a deleted tenant's space is not driven
 			OnTerm: func(term uint64, d *bft.Driver) {
 				if d != nil {
 					logger.Info(fmt.Sprintf("validator %s drives (lease term %d)", c.bft, term), "term", term)
@@ -181,13 +189,20 @@ func clusterBFTInit(e *env, o *clusterOptions) int {
 		return usageError(e, "--base-port %d leaves no room for %d validators", o.basePort, o.validators)
 	}
 	var g bft.Genesis
-	if o.licenceTrust != "" {
-		pems, err := readPEMKeys(o.licenceTrust)
+	// The keys the genesis trusts: licence issuers and deploy signers.
+	for _, k := range []struct {
+		flag, path string
+		to         *[]string
+	}{{"--license-trust", o.licenceTrust, &g.LicenceTrust}, {"--trust", o.deployTrust, &g.DeployTrust}} {
+		if k.path == "" {
+			continue
+		}
+		pems, err := readPEMKeys(k.path)
 		if err != nil {
-			fmt.Fprintf(e.stderr, "knhk: --license-trust: %v\n", err)
+			fmt.Fprintf(e.stderr, "knhk: %s: %v\n", k.flag, err)
 			return exitUser
 		}
-		g.LicenceTrust = pems
+		*k.to = pems
 	}
 	if err := bft.InitGenesis(o.dir, o.validators, o.host, o.basePort, "knhk", g); err != nil {
 		fmt.Fprintf(e.stderr, "knhk: %v\n", err)

@@ -15,7 +15,9 @@
 //
 // What is not offered with --bft yet, and refused rather than half done:
 // erasure (knhk tenant erase; a space stays on the chain when its tenant
-// is deleted, unreadable through the API) and tenants' signed deploys.
+// is deleted, unreadable through the API) and tenants' signed deploys
+// (a tenant's space runs the validators' program; the chain's own
+// deploys are checked against the genesis's keys, clusterbftdeploy.go).
 // The cluster's audit chain is the chain's (auditbft.go).
 
 package main
@@ -142,7 +144,7 @@ type bftSpace struct {
 // openBFTSpace serves tenant id's space of the chain on the validator.
 func openBFTSpace(cfg bftTenantsConfig, id string) (*bftSpace, error) {
 	if ok, _ := tenant.Exists(tenant.TrustDir(cfg.o.data, id)); ok {
-		return nil, fmt.Errorf("tenant %s: its signed deploys are not checked by a CometBFT validator yet; serve it with --node", id)
+		return nil, fmt.Errorf("tenant %s: its signed deploys are not checked by a CometBFT validator (a tenant's space deploys nothing on the chain); serve it with --node", id)
 	}
 	o := cfg.owner
 	api := server.NewBFTTenantAPI(o.name, id, o.app, o.sb, cfg.height, cfg.comp.prog)
@@ -185,7 +187,7 @@ func bftAdminRefused(q *tenantAdminRequest) error {
 		return fmt.Errorf("knhk tenant erase is not supported with --bft yet: tenant %s's space stays on the chain (knhk tenant delete makes it unreadable through the API); erase it on a --node cluster", q.ID)
 	}
 	if slices.Contains(q.Replace, "trust") || q.Policy != "" {
-		return fmt.Errorf("tenant %s: a trust directory (signed deploys) is not checked by a CometBFT validator yet (the chain takes no deploys); give it with --node", q.ID)
+		return fmt.Errorf("tenant %s: a tenant's trust directory (signed deploys) is not checked by a CometBFT validator: a tenant's space deploys nothing on the chain, it runs the validators' program (the chain's own deploys are checked against its genesis's keys, knhk cluster bft-init --trust); give it with --node", q.ID)
 	}
 	if q.Encrypt {
 		return fmt.Errorf("tenant %s: --encrypt is not supported with --bft yet (a space is not sealed at rest)", q.ID)

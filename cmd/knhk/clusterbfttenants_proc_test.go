@@ -32,7 +32,7 @@ func TestBFTTenantsProcesses(t *testing.T) {
 		want string
 	}{
 		{[]string{"--tenants"}, "--tenants with --bft needs --token-file"},
-		{[]string{"--trust", "vendor.key.pub"}, "--trust is not checked by a CometBFT validator yet"},
+		{[]string{"--trust", "vendor.key.pub"}, "want a directory of .pub files"},
 		{[]string{"--auth-issuer", "x"}, "need --tenants"},
 		{[]string{"--tenants", "--token-file", "token", "--tls-client-ca", "x.pem"}, "--tls-client-ca needs --tenants and --tls-cert"},
 	} {

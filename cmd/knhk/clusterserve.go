@@ -104,8 +104,8 @@ func runClusterServe(e *env, o *serveOptions, c *clusterServeOptions, args []str
 		if o.tenants.clientCAFile != "" && (!o.tenants.on || o.cert == "") {
 			return usageError(e, "--tls-client-ca needs --tenants and --tls-cert")
 		}
-		if o.sign.trust != "" {
-			return usageError(e, "--trust is not checked by a CometBFT validator yet; use it with --node")
+		if err := bftServeTrust(c.fs, &o.sign, c.bft); err != nil { // clusterbftdeploy.go
+			return usageError(e, "%v", err)
 		}
 		return runBFTServe(e, o, c, args[0])
 	}

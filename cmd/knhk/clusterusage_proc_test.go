@@ -416,7 +416,8 @@ func TestClusterReplayProcesses(t *testing.T) {
 
 // TestClusterNodeTrustProcesses runs knhk serve --node --trust DIR: the
 // cluster's own deploys must be signed by a key in DIR (run --server
-// sends FILE.sig); --bft refuses --trust rather than ignore it.
+// sends FILE.sig); with --bft, --trust must name the genesis's deploy
+// keys (clusterbftdeploy_proc_test.go), so it needs a validator home.
 func TestClusterNodeTrustProcesses(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "app.knhk"), []byte(clusterSource), 0o666)
@@ -427,7 +428,7 @@ func TestClusterNodeTrustProcesses(t *testing.T) {
 	os.Mkdir(filepath.Join(dir, "trust"), 0o755)
 	pub, _ := os.ReadFile(filepath.Join(dir, "vendor.key.pub"))
 	os.WriteFile(filepath.Join(dir, "trust", "vendor.pub"), pub, 0o644)
-	if code, _, errb := knhkProc(t, dir, "serve", "--bft", "home", "--trust", "trust", "app.knhk"); code != 1 || !strings.Contains(errb, "--trust is not checked by a CometBFT validator") {
+	if code, _, errb := knhkProc(t, dir, "serve", "--bft", "home", "--trust", "trust", "app.knhk"); code != 1 || !strings.Contains(errb, "home is not a validator home") {
 		t.Fatalf("--bft --trust: %d %q", code, errb)
 	}
 	if code, _, errb := knhkProc(t, dir, "serve", "--node", "x", "--raft", "127.0.0.1:0", "--trust", "vendor.key.pub", "app.knhk"); code != 1 || !strings.Contains(errb, "want a directory") {

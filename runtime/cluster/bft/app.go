@@ -43,6 +43,11 @@ type App struct {
 	licTrust []string
 	licence  []byte
 	chainLic chainLicence
+	// deployTrust are the genesis's deploy keys (PEM), compile how a
+	// deploy's source is compiled, nil on an App that takes no deploys
+	// (deploy.go).
+	deployTrust []string
+	compile     cluster.Compiler
 
 	mu      sync.Mutex
 	chainID string
@@ -156,7 +161,7 @@ func (a *App) InitChain(_ context.Context, req *abci.RequestInitChain) (*abci.Re
 	g, _ := decodeGenesis(req.AppStateBytes)
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.chainID, a.leaseLen, a.licTrust = req.ChainId, n, g.LicenceTrust
+	a.chainID, a.leaseLen, a.licTrust, a.deployTrust = req.ChainId, n, g.LicenceTrust, g.DeployTrust
 	if err := a.setValidators(req.Validators); err != nil {
 		return nil, err
 	}
@@ -173,10 +178,12 @@ func (a *App) CheckTx(_ context.Context, req *abci.RequestCheckTx) (*abci.Respon
 	}
 	a.mu.Lock()
 	err = a.verify(t)
-	a.mu.Unlock()
 	if err == nil && t.Kind == KindEvent {
+		// Under a.mu, as in the block: a deploy's check reads the
+		// genesis's keys (deploy.go).
 		_, err = a.command(t)
 	}
+	a.mu.Unlock()
 	if err == nil && t.Kind == KindLicence {
 		a.mu.Lock()
 		_, err = a.checkLicence(t.Licence)
@@ -200,6 +207,7 @@ const (
 	codeDuplicate uint32 = 8  // an event whose request id was applied before
 	codeTenant    uint32 = 9  // a transaction of a tenant the tenancy does not hold
 	codeLicence   uint32 = 10 // a start a licence on the chain refuses, or a licence the chain refuses
+	codeSignature uint32 = 11 // a deploy not signed by a key the genesis trusts
 )
 
 // ErrNotValidator is the outcome of a transaction whose signer is not a
@@ -222,6 +230,8 @@ func code(err error) uint32 {
 		return codeTenant
 	case errors.Is(err, ErrLicence):
 		return codeLicence
+	case errors.Is(err, ErrUnsignedDeploy):
+		return codeSignature
 	case errors.Is(err, ErrBadTx), errors.Is(err, cluster.ErrBadCommand):
 		return codeBad
 	}
@@ -241,17 +251,23 @@ func (a *App) verify(t *Tx) error {
 // FSM would otherwise stop on: a command of another program, another
 // op, an event that does not decode; and what a tenant's transaction
 // may not do (space.go). A driver's transaction must not be able to
-// stop the honest validators' FSMs, nor reach across tenants.
+// stop the honest validators' FSMs, nor reach across tenants. a.mu is
+// held.
 func (a *App) command(t *Tx) (*cluster.Command, error) {
 	c, err := cluster.DecodeCommand(t.Cmd)
 	if err != nil {
 		return nil, err
 	}
-	if c.Program != a.prog {
+	if c.Program != a.prog && (c.Op != cluster.OpEvent || a.Space(t.Tenant).MachineOf(c.Program) == nil) {
+		// A case of a program deployed on the chain (deploy.go) names
+		// it; everything else names the validators' own.
 		return nil, fmt.Errorf("%w: command of program %s", cluster.ErrProgram, c.Program)
 	}
 	if err := a.checkSpace(t, c); err != nil {
 		return nil, err
+	}
+	if c.Op == cluster.OpDeploy {
+		return c, a.checkDeploy(c.Deploy) // deploy.go
 	}
 	if c.Op != cluster.OpEvent {
 		return c, nil
@@ -393,7 +409,9 @@ func (a *App) hashWith(fh []byte) ([]byte, error) {
 		// absent without them: the hash of before.
 		Trust   []string `json:"lt,omitempty"`
 		Licence []byte   `json:"li,omitempty"`
-	}{a.chainID, a.lease, int64(a.leaseLen), vals, a.removed, spaces, a.licTrust, a.licence})
+		// The deploy keys (deploy.go), absent without them.
+		DeployTrust []string `json:"dt,omitempty"`
+	}{a.chainID, a.lease, int64(a.leaseLen), vals, a.removed, spaces, a.licTrust, a.licence, a.deployTrust})
 	if err != nil {
 		return nil, err
 	}

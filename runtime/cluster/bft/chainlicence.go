@@ -24,12 +24,16 @@ import (
 )
 
 // trustOf parses licence issuer keys (PEM).
-func trustOf(pems []string) (*sign.TrustSet, error) {
+func trustOf(pems []string) (*sign.TrustSet, error) { return keysOf("licence issuer key", pems) }
+
+// keysOf parses public keys (PEM), what they are for naming the one
+// that does not parse.
+func keysOf(what string, pems []string) (*sign.TrustSet, error) {
 	var keys []*sign.PublicKey
 	for i, p := range pems {
 		k, err := sign.ParsePublicKey([]byte(p))
 		if err != nil {
-			return nil, fmt.Errorf("licence issuer key %d: %w", i, err)
+			return nil, fmt.Errorf("%s %d: %w", what, i, err)
 		}
 		keys = append(keys, k)
 	}

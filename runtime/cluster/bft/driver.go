@@ -23,13 +23,20 @@ type Driver struct {
 	// tenant is the space the driver runs ("" for the cluster's own;
 	// space.go).
 	tenant string
-	eng    *engine.Engine
+	eng    *engine.Engine // of the validators' own program
 	log    *Log
 	ctx    context.Context
 	term   uint64
+	// eval and worker are what eng runs with; workerOf, when set,
+	// returns the task worker of a deployed program (deploy.go), whose
+	// engines engs holds by hash, made when first needed.
+	eval     engine.Evaluator
+	worker   engine.Worker
+	workerOf func(*ir.Program) engine.Worker
 
 	mu    sync.Mutex
 	kicks map[string]chan struct{}
+	engs  map[string]*engine.Engine
 	// flights are the calls with a request id under way (see once):
 	// each one's channel closes when it ends.
 	flights map[string]chan struct{}
@@ -46,7 +53,7 @@ func NewDriver(ctx context.Context, prog *ir.Program, eval engine.Evaluator, w e
 	if err != nil {
 		return nil, err
 	}
-	d := &Driver{app: l.App, tenant: l.Tenant, eng: eng, log: l, ctx: ctx, term: l.Term, kicks: map[string]chan struct{}{}, flights: map[string]chan struct{}{}, sigs: &signalWaits{m: map[string][]chan error{}}}
+	d := &Driver{app: l.App, tenant: l.Tenant, eng: eng, log: l, ctx: ctx, term: l.Term, eval: eval, worker: w, kicks: map[string]chan struct{}{}, engs: map[string]*engine.Engine{}, flights: map[string]chan struct{}{}, sigs: &signalWaits{m: map[string][]chan error{}}}
 	l.appended = d.sigs.appended
 	return d, nil
 }
@@ -61,10 +68,53 @@ func (d *Driver) Tenant() string { return d.tenant }
 // Term returns the lease's term the driver proposes at.
 func (d *Driver) Term() uint64 { return d.term }
 
+// engineFor returns the engine of program hash ("" or the validators'
+// own: eng), making it on first use.
+func (d *Driver) engineFor(hash string) (*engine.Engine, error) {
+	if hash == "" || hash == d.app.prog {
+		return d.eng, nil
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if e := d.engs[hash]; e != nil {
+		return e, nil
+	}
+	var p *ir.Program
+	for _, dp := range d.fsm().Deployed() {
+		if dp.Hash == hash {
+			p = dp.Program
+		}
+	}
+	if p == nil {
+		return nil, fmt.Errorf("%w: the chain has no program %s", cluster.ErrProgram, short(hash))
+	}
+	w := d.worker
+	if d.workerOf != nil {
+		w = d.workerOf(p)
+	}
+	l := *d.log
+	l.Program = hash
+	e, err := engine.New(engine.Config{Program: p, Eval: d.eval, Worker: w, Log: &l})
+	if err != nil {
+		return nil, err
+	}
+	d.engs[hash] = e
+	return e, nil
+}
+
+// caseEngine returns the engine of the program case id runs.
+func (d *Driver) caseEngine(id string) (*engine.Engine, error) {
+	return d.engineFor(d.fsm().CaseProgram(id))
+}
+
 // Recover drives every case of the chain that has not ended.
 func (d *Driver) Recover() {
 	for _, id := range d.fsm().Cases(true) {
-		d.drive(id, func(ctx context.Context) error { return d.eng.Recover(ctx, id) })
+		eng, err := d.caseEngine(id)
+		if err != nil {
+			continue // a program the FSM holds has its engine
+		}
+		d.drive(id, eng, func(ctx context.Context) error { return eng.Recover(ctx, id) })
 	}
 }
 
@@ -74,12 +124,23 @@ func (d *Driver) Wait() { d.wg.Wait() }
 
 // Start starts case id and returns once its start is in a block.
 func (d *Driver) Start(ctx context.Context, id, wf string, args []any) error {
+	return d.StartProgram(ctx, "", id, wf, args)
+}
+
+// StartProgram starts case id of program hash ("" for the validators'
+// own, else one deployed on the chain) and returns once its start is in
+// a block.
+func (d *Driver) StartProgram(ctx context.Context, hash, id, wf string, args []any) error {
 	if d.fsm().Events(id) > 0 {
 		return fmt.Errorf("case %s exists", id)
 	}
+	eng, err := d.engineFor(hash)
+	if err != nil {
+		return err
+	}
 	// The call's one-time keys ride in its start (cluster's nonce.go).
 	nctx := cluster.CarryAudit(cluster.CarryNonce(d.ctx, ctx), ctx) // and its audit record
-	first := d.drive(id, func(context.Context) error { return d.eng.Start(nctx, id, wf, args) })
+	first := d.drive(id, eng, func(context.Context) error { return eng.Start(nctx, id, wf, args) })
 	return d.until(ctx, first, func() bool { return d.fsm().Events(id) > 0 })
 }
 
@@ -100,6 +161,10 @@ func (d *Driver) signal(ctx context.Context, slot *reqSlot, id, name string, pay
 	if d.fsm().Events(id) == 0 {
 		return fmt.Errorf("%w %s", engine.ErrUnknownCase, id)
 	}
+	eng, err := d.caseEngine(id)
+	if err != nil {
+		return err
+	}
 	committed := d.sigs.wait(id, name)
 	first := make(chan error, 1)
 	d.wg.Add(1)
@@ -109,7 +174,7 @@ func (d *Driver) signal(ctx context.Context, slot *reqSlot, id, name string, pay
 		if slot != nil {
 			c = withReq(c, slot)
 		}
-		first <- d.eng.Signal(c, id, name, payload)
+		first <- eng.Signal(c, id, name, payload)
 		d.kick(id)
 	}()
 	select {
@@ -153,11 +218,15 @@ func (d *Driver) Cancel(ctx context.Context, id string) error {
 	if st.Done() {
 		return nil
 	}
+	eng, err := d.caseEngine(id)
+	if err != nil {
+		return err
+	}
 	first := make(chan error, 1)
 	d.wg.Add(1)
 	go func() {
 		defer d.wg.Done()
-		first <- d.eng.Cancel(cluster.CarryAudit(cluster.CarryNonce(d.ctx, ctx), ctx), id)
+		first <- eng.Cancel(cluster.CarryAudit(cluster.CarryNonce(d.ctx, ctx), ctx), id)
 		d.kick(id)
 	}()
 	// Done, not "one more event": another event of the case (a timer
@@ -208,9 +277,9 @@ func (d *Driver) kick(id string) {
 	}
 }
 
-// drive runs case id from first on, firing its timers, until it ends or
-// the driver's context does.
-func (d *Driver) drive(id string, first func(context.Context) error) <-chan error {
+// drive runs case id of engine eng from first on, firing its timers,
+// until it ends or the driver's context does.
+func (d *Driver) drive(id string, eng *engine.Engine, first func(context.Context) error) <-chan error {
 	started := make(chan error, 1)
 	kick := make(chan struct{}, 1)
 	d.mu.Lock()
@@ -252,19 +321,19 @@ func (d *Driver) drive(id string, first func(context.Context) error) <-chan erro
 				case <-d.ctx.Done():
 					return
 				}
-				err = d.eng.Recover(d.ctx, id)
+				err = eng.Recover(d.ctx, id)
 				continue
 			}
 			if errors.Is(err, engine.ErrBusy) {
-				err = d.eng.Run(d.ctx, id)
+				err = eng.Run(d.ctx, id)
 				continue
 			}
-			st, serr := d.eng.Snapshot(id)
+			st, serr := eng.Snapshot(id)
 			if serr != nil || st.Done() {
-				d.eng.Forget(id)
+				eng.Forget(id)
 				return
 			}
-			err = cluster.AwaitCase(d.ctx, d.eng, id, kick)
+			err = cluster.AwaitCase(d.ctx, eng, id, kick)
 		}
 	}()
 	return started

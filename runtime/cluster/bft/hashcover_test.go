@@ -25,7 +25,8 @@ import (
 // go unhashed unnoticed.
 func TestAppHashCoversSavedState(t *testing.T) {
 	vendor, _ := sign.Generate(sign.MLDSA65Ed25519)
-	g, _ := json.Marshal(Genesis{LeaseMillis: 1000, LicenceTrust: []string{string(vendor.Public().MarshalPEM())}})
+	pem := string(vendor.Public().MarshalPEM())
+	g, _ := json.Marshal(Genesis{LeaseMillis: 1000, LicenceTrust: []string{pem}, DeployTrust: []string{pem}})
 	c := newChain(t, 1, 3)
 	a := c.apps[0]
 	if _, err := a.InitChain(context.Background(), &abci.RequestInitChain{ChainId: "c", Validators: validators(c), AppStateBytes: g}); err != nil {

@@ -85,6 +85,9 @@ func InitGenesis(dir string, n int, host string, basePort int, chainID string, g
 	if _, err := trustOf(g.LicenceTrust); err != nil {
 		return err
 	}
+	if _, err := deployTrustOf(g.DeployTrust); err != nil {
+		return err
+	}
 	app, err := json.Marshal(&g)
 	if err != nil {
 		return err
@@ -138,6 +141,16 @@ func InitGenesis(dir string, n int, host string, basePort int, chainID string, g
 		}
 	}
 	return nil
+}
+
+// HomeGenesis returns the application's part of the genesis of the
+// validator of home (what knhk cluster bft-init wrote there).
+func HomeGenesis(home string) (*Genesis, error) {
+	doc, err := types.GenesisDocFromFile(cfg.DefaultConfig().SetRoot(home).GenesisFile())
+	if err != nil {
+		return nil, fmt.Errorf("%s is not a validator home (knhk cluster bft-init writes one): %w", home, err)
+	}
+	return decodeGenesis(doc.AppState)
 }
 
 // Open starts the validator of home with app. Its consensus halts (and

@@ -50,6 +50,11 @@ type Genesis struct {
 	// chain trusts: a deployment licence must verify against one of
 	// them (chainlicence.go). None: the chain takes no licence.
 	LicenceTrust []string `json:"licence_trust,omitempty"`
+	// DeployTrust are the public keys (PEM) whose signature a deploy
+	// must carry (deploy.go): every validator checks it, in CheckTx and
+	// in the block. None: a deploy that compiles is taken unsigned, as
+	// on a raft node without --trust.
+	DeployTrust []string `json:"deploy_trust,omitempty"`
 }
 
 func parseGenesis(b []byte) (time.Duration, error) {
@@ -76,6 +81,9 @@ func decodeGenesis(b []byte) (*Genesis, error) {
 		}
 	}
 	if _, err := trustOf(g.LicenceTrust); err != nil {
+		return nil, fmt.Errorf("genesis app_state: %v", err)
+	}
+	if _, err := deployTrustOf(g.DeployTrust); err != nil {
 		return nil, fmt.Errorf("genesis app_state: %v", err)
 	}
 	return &g, nil

@@ -35,6 +35,10 @@ type Log struct {
 	// Tenant names the space the events go to ("" for the cluster's
 	// own; space.go): every transaction carries it.
 	Tenant string
+	// Program is the hash of the program whose cases the log's engine
+	// runs: "" for the validators' own, else one deployed on the chain
+	// (deploy.go).
+	Program string
 	// appended, when set (by the Driver), is told the outcome of each
 	// append.
 	appended func(caseID string, ev *engine.Event, err error)
@@ -51,7 +55,11 @@ func (l *Log) Append(ctx context.Context, caseID string, ev *engine.Event) error
 	if err != nil {
 		return err
 	}
-	c := &cluster.Command{Op: cluster.OpEvent, Program: l.App.prog, Case: caseID, Pos: l.App.Space(l.Tenant).Events(caseID), Event: b, ReqID: reqOf(ctx, ev)}
+	prog := l.Program
+	if prog == "" {
+		prog = l.App.prog
+	}
+	c := &cluster.Command{Op: cluster.OpEvent, Program: prog, Case: caseID, Pos: l.App.Space(l.Tenant).Events(caseID), Event: b, ReqID: reqOf(ctx, ev)}
 	// The request's one-time keys ride in its first command, where
 	// every validator's FSM refuses a second use (cluster's nonce.go).
 	cluster.ClaimNonce(ctx, c)

@@ -45,6 +45,8 @@ type savedState struct {
 	// and the licence the chain holds (chainlicence.go).
 	LicenceTrust []string `json:"licence_trust,omitempty"`
 	Licence      []byte   `json:"licence,omitempty"`
+	// DeployTrust are the genesis's deploy keys (deploy.go).
+	DeployTrust []string `json:"deploy_trust,omitempty"`
 }
 
 // savedVal is a validator: its key's type and bytes, and its power.
@@ -148,8 +150,11 @@ func (a *App) load(b []byte) error {
 	if _, err := trustOf(s.LicenceTrust); err != nil {
 		return fmt.Errorf("%w: %v", ErrBadState, err)
 	}
+	if _, err := deployTrustOf(s.DeployTrust); err != nil {
+		return fmt.Errorf("%w: %v", ErrBadState, err)
+	}
 	a.chainID, a.leaseLen, a.lease, a.removed = s.Chain, time.Duration(s.LeaseLen), s.Lease, s.Removed
-	a.licTrust, a.licence = s.LicenceTrust, s.Licence
+	a.licTrust, a.licence, a.deployTrust = s.LicenceTrust, s.Licence, s.DeployTrust
 	h, err := a.hash()
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrBadState, err)
@@ -180,7 +185,7 @@ func (a *App) save() error {
 		return err
 	}
 	s := savedState{V: savedVersion, Height: a.height, AppHash: a.appHash, Chain: a.chainID, LeaseLen: int64(a.leaseLen),
-		Lease: a.lease, Removed: a.removed, FSM: fsm, LicenceTrust: a.licTrust, Licence: a.licence}
+		Lease: a.lease, Removed: a.removed, FSM: fsm, LicenceTrust: a.licTrust, Licence: a.licence, DeployTrust: a.deployTrust}
 	for _, id := range a.Spaces() {
 		b, err := encodeFSM(a.Space(id))
 		if err != nil {

@@ -75,6 +75,11 @@ func (a *App) checkSpace(t *Tx, c *cluster.Command) error {
 		switch c.Op {
 		case cluster.OpEvent, cluster.OpTenant, cluster.OpAudit:
 			return nil
+		case cluster.OpDeploy:
+			if a.compile != nil {
+				return nil // deploy.go
+			}
+			return fmt.Errorf("%w: a deploy on a validator that compiles none", cluster.ErrBadCommand)
 		}
 		return fmt.Errorf("%w: op %s in the Byzantine mode", cluster.ErrBadCommand, c.Op)
 	}

@@ -32,6 +32,10 @@ type StandbyConfig struct {
 	// WorkerFor, when set, returns the task worker of a tenant's space
 	// (space.go); without it a tenant's driver uses Worker.
 	WorkerFor func(tenant string) engine.Worker
+	// ProgramWorker, when set, returns the task worker of a program
+	// deployed on the chain (deploy.go); without it its cases use
+	// Worker.
+	ProgramWorker func(p *ir.Program) engine.Worker
 	// Live, when set, says whether a tenant's space is still served (a
 	// deleted tenant's is not): the standby drives no space that is not,
 	// and stops the driver of one that no longer is.
@@ -194,6 +198,7 @@ func (s *Standby) drive(ctx context.Context, term uint64) {
 		cancel()
 		return
 	}
+	nd.workerOf = s.cfg.ProgramWorker
 	s.mu.Lock()
 	s.d, s.stop, s.dctx, s.tds = nd, cancel, dctx, map[string]*tenantDriver{}
 	s.mu.Unlock()
