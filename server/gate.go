@@ -34,8 +34,7 @@ var _ engine.Recorder = gate{}
 // goes at once instead, while its events are on their way (dispatch.go):
 // its worker's completion is acknowledged only once they are durable.
 func (g gate) Invoke(ctx context.Context, inv engine.Invocation) (eval.Value, error) {
-	if g.early && inv.Task != nil && inv.Task.Binding.Kind == ir.BindQueue && engine.WillRecord(ctx) &&
-		g.Records(inv.Task) && g.log.derivable(inv.CaseID) {
+	if g.goesEarly(ctx, inv) {
 		g.log.Flush(inv.CaseID)
 		return g.w.Invoke(ctx, inv)
 	}
@@ -43,6 +42,28 @@ func (g gate) Invoke(ctx context.Context, inv engine.Invocation) (eval.Value, er
 		return eval.Value{}, err
 	}
 	return g.w.Invoke(ctx, inv)
+}
+
+// goesEarly reports whether inv goes to its worker before the events
+// that started it are durable (dispatch.go).
+func (g gate) goesEarly(ctx context.Context, inv engine.Invocation) bool {
+	return g.early && inv.Task != nil && inv.Task.Binding.Kind == ir.BindQueue && engine.WillRecord(ctx) &&
+		g.Records(inv.Task) && g.log.derivable(inv.CaseID)
+}
+
+var _ engine.Starter = gate{}
+
+// Start begins a call that goes early on the worker inside, when that
+// is a Starter, without the engine's goroutine per call: the call
+// waits for nothing here. Every other call is Invoked (it may wait for
+// the log).
+func (g gate) Start(ctx context.Context, inv engine.Invocation, done func(eval.Value, error)) bool {
+	st, ok := g.w.(engine.Starter)
+	if !ok || !g.goesEarly(ctx, inv) {
+		return false
+	}
+	g.log.Flush(inv.CaseID)
+	return st.Start(ctx, inv, done)
 }
 
 // Records passes the question to the worker inside.

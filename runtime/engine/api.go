@@ -55,6 +55,19 @@ type Worker interface {
 	Invoke(ctx context.Context, inv Invocation) (eval.Value, error)
 }
 
+// Starter is an optional interface of a [Worker] for calls that wait on
+// someone else (a queue task waits for an external worker): Start
+// begins inv and returns true, and later calls done once with what
+// Invoke would have returned, so that no goroutine of the engine is
+// parked for the call. It returns false, having done nothing, for a
+// call it does not start so; the engine then runs Invoke on a
+// goroutine, as for a worker that is not a Starter. done must be
+// quick and may be called on any goroutine, before Start returns
+// included; ctx ending withdraws the call as it does Invoke's.
+type Starter interface {
+	Start(ctx context.Context, inv Invocation, done func(eval.Value, error)) bool
+}
+
 // Recorder is an optional interface of a [Worker]: for the calls of the
 // tasks it Records, the engine calls Recorded with the attempt's
 // idempotency key once the attempt's outcome is in the log (err nil) or

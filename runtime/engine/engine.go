@@ -510,16 +510,30 @@ func (e *Engine) attempt(ctx context.Context, timeout int64, inv Invocation) (ev
 	if inv.Task == nil && inv.Kernel == nil {
 		return eval.Value{}, fmt.Errorf("call of unknown task or kernel in %s", inv.Transition)
 	}
-	cctx := ctx
+	cctx, cancel := e.attemptContext(ctx, timeout)
+	defer cancel()
+	r, err := e.worker.Invoke(cctx, inv)
+	return attempted(ctx, cctx, timeout, r, err)
+}
+
+// attemptContext is the context of an attempt under ctx: bounded by
+// timeout nanoseconds (0 for none), and marked when the worker is a
+// [Recorder] (WillRecord).
+func (e *Engine) attemptContext(ctx context.Context, timeout int64) (context.Context, context.CancelFunc) {
+	cctx, cancel := ctx, func() {}
 	if timeout > 0 {
-		var cancel context.CancelFunc
 		cctx, cancel = context.WithTimeout(ctx, time.Duration(timeout))
-		defer cancel()
 	}
 	if _, ok := e.worker.(Recorder); ok {
 		cctx = context.WithValue(cctx, recordsKey{}, true)
 	}
-	r, err := e.worker.Invoke(cctx, inv)
+	return cctx, cancel
+}
+
+// attempted is the outcome of an attempt whose worker returned (r,
+// err) under cctx, attemptContext's context under ctx: a timeout
+// passed is the attempt's error even when the worker returned a result.
+func attempted(ctx, cctx context.Context, timeout int64, r eval.Value, err error) (eval.Value, error) {
 	if err == nil && timeout > 0 && cctx.Err() != nil {
 		err = cctx.Err()
 	}
@@ -527,6 +541,25 @@ func (e *Engine) attempt(ctx context.Context, timeout int64, inv Invocation) (ev
 		err = fmt.Errorf("timed out after %v", time.Duration(timeout))
 	}
 	return r, err
+}
+
+// startAttempt begins inv on a worker that is a [Starter] and reports
+// whether it did; done gets attempt's outcome.
+func (e *Engine) startAttempt(ctx context.Context, timeout int64, inv Invocation, done func(eval.Value, error)) bool {
+	st, ok := e.worker.(Starter)
+	if !ok || inv.Task == nil {
+		return false
+	}
+	cctx, cancel := e.attemptContext(ctx, timeout)
+	if !st.Start(cctx, inv, func(r eval.Value, err error) {
+		r, err = attempted(ctx, cctx, timeout, r, err)
+		cancel()
+		done(r, err)
+	}) {
+		cancel()
+		return false
+	}
+	return true
 }
 
 // Forget drops case id from memory (its events stay in the log), for a

@@ -37,10 +37,12 @@ type liveRun struct {
 	ctx     context.Context
 	steps   int
 	flights map[int32]*flight
-	results chan liveOutcome
+	out     *outbox // the calls' outcomes (outbox.go)
 	stop    chan struct{}
-	wg      sync.WaitGroup
-	spare   chan chan func() // goroutines whose call ended, waiting for the next (spare.go)
+	// wg counts the run's call goroutines and the calls started on a
+	// Starter whose outcome has not come yet.
+	wg    sync.WaitGroup
+	spare chan chan func() // goroutines whose call ended, waiting for the next (spare.go)
 	// What the run has seen of the case's watch (see watch.go): its
 	// count of events that marked everything and of calls dropped, and
 	// the invocation ids below seen, whose calls it has started.
@@ -63,7 +65,7 @@ type liveRun struct {
 // records their outcomes: a reservation made beside a declined payment
 // completes, so the saga knows to undo it.
 func (e *Engine) runLive(ctx context.Context, cr *caseRun) error {
-	r := &liveRun{e: e, cr: cr, ctx: ctx, flights: map[int32]*flight{}, results: make(chan liveOutcome, 16), stop: make(chan struct{}),
+	r := &liveRun{e: e, cr: cr, ctx: ctx, flights: map[int32]*flight{}, out: newOutbox(), stop: make(chan struct{}),
 		spare: make(chan chan func(), maxSpare)}
 	// On the way out, stop the calls still running and wait for their
 	// workers to return, so that no call outlives the run (an exec
@@ -104,11 +106,10 @@ func (e *Engine) runLive(ctx context.Context, cr *caseRun) error {
 		wake := cr.wakeC()
 		e.flush(s.ID)
 		cr.mu.Unlock()
-		var o liveOutcome
-		got := false
+		ready := false
 		select {
-		case o = <-r.results:
-			got = true
+		case <-r.out.ready:
+			ready = true
 		case <-due:
 		case <-wake:
 		case <-ctx.Done():
@@ -122,6 +123,10 @@ func (e *Engine) runLive(ctx context.Context, cr *caseRun) error {
 		}
 		// The case waited: MaxSteps counts the events since (ErrBusy).
 		r.steps = 0
+		if !ready {
+			continue
+		}
+		o, got := r.out.take()
 		if !got {
 			continue
 		}
@@ -201,7 +206,8 @@ func (r *liveRun) start() {
 }
 
 // launch starts call v in the background unless it waits or is in
-// flight.
+// flight: on a worker that is a [Starter] without a goroutine, else on
+// a goroutine of the run's (spare.go).
 func (r *liveRun) launch(v *Inv) {
 	if v.Waiting || r.flights[v.ID] != nil {
 		return
@@ -209,13 +215,15 @@ func (r *liveRun) launch(v *Inv) {
 	cctx, cancel := context.WithCancel(r.ctx)
 	r.flights[v.ID] = &flight{attempt: v.Attempt, cancel: cancel}
 	id, attempt, timeout, inv := v.ID, v.Attempt, v.Timeout, r.e.invocation(&r.cr.s, v)
-	r.goCall(func() {
-		res, err := r.e.attempt(cctx, timeout, inv)
-		select {
-		case r.results <- liveOutcome{id: id, attempt: attempt, result: res, err: err}:
-		case <-r.stop:
-		}
-	})
+	r.wg.Add(1)
+	done := func(res eval.Value, err error) {
+		r.out.put(liveOutcome{id: id, attempt: attempt, result: res, err: err})
+		r.wg.Done()
+	}
+	if r.e.startAttempt(cctx, timeout, inv, done) {
+		return
+	}
+	r.goCall(func() { done(r.e.attempt(cctx, timeout, inv)) })
 }
 
 // outcome records the outcome o of a call. One that fails the case while
@@ -286,14 +294,17 @@ func (r *liveRun) settle() error {
 		}
 		r.e.flush(r.cr.s.ID)
 		r.cr.mu.Unlock()
-		var o liveOutcome
 		select {
-		case o = <-r.results:
+		case <-r.out.ready:
 		case <-r.ctx.Done():
 		}
 		r.cr.mu.Lock()
 		if err := r.ctx.Err(); err != nil {
 			return err
+		}
+		o, ok := r.out.take()
+		if !ok {
+			continue
 		}
 		if f := r.flights[o.id]; f != nil && f.attempt == o.attempt && !reported[o.id] {
 			reported[o.id] = true

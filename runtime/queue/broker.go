@@ -106,6 +106,18 @@ type entry struct {
 	joins   int // Submits of the same ID beyond the first
 	val     any
 	err     error
+	// cb, set by SubmitThen, gets val and err once the entry finishes
+	// (fire), and unwatch stops the watch on its submitter's context.
+	cb      func(any, error)
+	unwatch func() bool
+}
+
+// fire calls the SubmitThen callback of e, which has finished. The one
+// who finished e calls it, once b.mu is released.
+func (e *entry) fire() {
+	if e.cb != nil {
+		e.cb(e.val, e.err)
+	}
 }
 
 // queueState is one named queue.
@@ -163,44 +175,89 @@ func (b *Broker) Done() <-chan struct{} { return b.done }
 // ends, which withdraws it. Submitting an ID that is already live waits
 // for that same task rather than queueing it twice.
 func (b *Broker) Submit(ctx context.Context, j Job) (any, error) {
+	e, _, err := b.submit(ctx, j, nil)
+	if err != nil {
+		return nil, err
+	}
+	return b.wait(ctx, e)
+}
+
+// SubmitThen is Submit without the wait: it queues j and returns, and
+// then gets what Submit would have returned, once, on the goroutine
+// that ends the job (a worker's completion or failure, the lease's
+// expiry, ctx ending, which withdraws it) or, for a job refused at
+// once, before SubmitThen returns. An engine that runs many calls at
+// once parks no goroutine per call so. then must be quick.
+func (b *Broker) SubmitThen(ctx context.Context, j Job, then func(any, error)) {
+	e, joined, err := b.submit(ctx, j, then)
+	switch {
+	case err != nil:
+		then(nil, err)
+	case joined:
+		// Another Submit of the same attempt owns the entry: wait
+		// beside it.
+		go func() { then(b.wait(ctx, e)) }()
+	}
+}
+
+// submit queues j, or joins the live entry of the same ID; cb, when
+// not nil, becomes a new entry's callback (fire), and ctx ending
+// withdraws the entry.
+func (b *Broker) submit(ctx context.Context, j Job, cb func(any, error)) (e *entry, joined bool, err error) {
 	if j.ID == "" || j.Queue == "" {
-		return nil, fmt.Errorf("%w: a job needs an ID and a queue", ErrBadRequest)
+		return nil, false, fmt.Errorf("%w: a job needs an ID and a queue", ErrBadRequest)
 	}
 	if j.Input == nil {
 		j.Input = json.RawMessage("{}")
 	}
 	b.mu.Lock()
+	defer b.mu.Unlock()
 	if b.closed {
-		b.mu.Unlock()
-		return nil, ErrClosed
+		return nil, false, ErrClosed
 	}
-	e, ok := b.live[j.ID]
-	if ok {
+	if e, ok := b.live[j.ID]; ok {
 		e.joins++
-	} else {
-		e = &entry{job: j, done: make(chan struct{})}
-		if j.Durable {
-			e.recorded = make(chan error, 1)
-		}
-		b.live[j.ID] = e
-		delete(b.gone, j.ID)
-		b.enqueue(b.queue(j.Queue), e)
+		return e, true, nil
 	}
-	b.mu.Unlock()
+	e = &entry{job: j, done: make(chan struct{}), cb: cb}
+	if j.Durable {
+		e.recorded = make(chan error, 1)
+	}
+	if cb != nil {
+		// Set before a poller can take e: finish reads it.
+		e.unwatch = context.AfterFunc(ctx, func() { b.withdraw(e, ctx.Err()) })
+	}
+	b.live[j.ID] = e
+	delete(b.gone, j.ID)
+	b.enqueue(b.queue(j.Queue), e)
+	return e, false, nil
+}
+
+// wait waits for e to finish, withdrawing it when ctx ends first.
+func (b *Broker) wait(ctx context.Context, e *entry) (any, error) {
 	select {
 	case <-e.done:
 		return e.val, e.err
 	case <-ctx.Done():
 	}
-	b.mu.Lock()
-	if b.live[j.ID] == e {
-		q := b.queue(j.Queue)
-		q.counts.Withdrawn++
-		b.finish(q, e, nil, ctx.Err(), endWithdrawn)
-	}
-	b.mu.Unlock()
+	b.withdraw(e, ctx.Err())
 	<-e.done
 	return e.val, e.err
+}
+
+// withdraw ends e with err (its submitter's context ended) unless it
+// finished meanwhile.
+func (b *Broker) withdraw(e *entry, err error) {
+	b.mu.Lock()
+	if b.live[e.job.ID] != e {
+		b.mu.Unlock()
+		return
+	}
+	q := b.queue(e.job.Queue)
+	q.counts.Withdrawn++
+	b.finish(q, e, nil, err, endWithdrawn)
+	b.mu.Unlock()
+	e.fire()
 }
 
 // queue returns the named queue, creating it. b.mu is held.
@@ -292,6 +349,9 @@ func (b *Broker) finish(q *queueState, e *entry, val any, err error, how ending)
 	b.forget(e.job.ID, how)
 	e.val, e.err = val, err
 	close(e.done)
+	if e.unwatch != nil {
+		e.unwatch()
+	}
 }
 
 // forget records id as finished, dropping the oldest record past the

@@ -2,7 +2,10 @@
 // workers: the tasks declared `task t(...) -> R queue "name"`.
 //
 // The engine's side calls [Broker.Submit] once per attempt and blocks
-// until a worker finishes it. The worker's side (the API that h8's server
+// until a worker finishes it, or [Broker.SubmitThen], which returns at
+// once and hands the outcome to a callback (a server's engine, with
+// thousands of calls in flight, parks no goroutine per call so). The
+// worker's side (the API that h8's server
 // exposes as PollTask, Heartbeat, CompleteTask and FailTask) calls
 // [Broker.Poll] to long-poll a queue, [Broker.Heartbeat] to extend its
 // lease and [Broker.Complete] or [Broker.Fail] to finish the task.

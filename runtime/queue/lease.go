@@ -81,12 +81,14 @@ func (b *Broker) complete(id, token string, result json.RawMessage, then func(er
 		q.counts.Failed++
 		b.finish(q, e, nil, bad, endRefused)
 		b.mu.Unlock()
+		e.fire()
 		return nil, nil, fmt.Errorf("%w: %v", ErrBadResult, bad)
 	}
 	q.counts.Completed++
 	b.finish(q, e, val, nil, endCompleted)
 	ch := b.awaitRecord(e, then)
 	b.mu.Unlock()
+	e.fire()
 	return e, ch, nil
 }
 
@@ -103,9 +105,9 @@ func (b *Broker) Fail(ctx context.Context, id, token, message string) error {
 // fail is Fail up to the wait for the engine's record, as complete is.
 func (b *Broker) fail(id, token, message string, then func(error)) (*entry, chan error, error) {
 	b.mu.Lock()
-	defer b.mu.Unlock()
 	e, err := b.held(id, token)
 	if err != nil {
+		b.mu.Unlock()
 		return nil, nil, err
 	}
 	if message == "" {
@@ -114,7 +116,10 @@ func (b *Broker) fail(id, token, message string, then func(error)) (*entry, chan
 	q := b.queue(e.job.Queue)
 	q.counts.Failed++
 	b.finish(q, e, nil, &WorkerError{Worker: e.worker, Message: message}, endFailed)
-	return e, b.awaitRecord(e, then), nil
+	ch := b.awaitRecord(e, then)
+	b.mu.Unlock()
+	e.fire()
+	return e, ch, nil
 }
 
 // WorkerError is the error of an attempt that a worker failed.
@@ -134,9 +139,9 @@ func (e *WorkerError) Error() string {
 // its lease has run out; a heartbeat that raced the timer wins.
 func (b *Broker) expire(id, token string) {
 	b.mu.Lock()
-	defer b.mu.Unlock()
 	e := b.live[id]
 	if e == nil || e.st != leased || e.token != token || time.Now().Before(e.leaseEnd) {
+		b.mu.Unlock()
 		return
 	}
 	q := b.queue(e.job.Queue)
@@ -148,4 +153,6 @@ func (b *Broker) expire(id, token string) {
 	// The engine's caller names the task and the queue.
 	b.finish(q, e, nil,
 		fmt.Errorf("%w: %s held it for %s without a heartbeat", ErrLeaseExpired, who, b.lease), endExpired)
+	b.mu.Unlock()
+	e.fire()
 }

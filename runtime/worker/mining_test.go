@@ -7,9 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/knhk/knhk/compiler"
 	"github.com/knhk/knhk/compiler/ir"
-	"github.com/knhk/knhk/lang/check"
 )
 
 // fakeMiner answers for case "c-1" only.
@@ -38,15 +36,7 @@ workflow Watch(id: string) -> bool {
   return a.unusual || p.high > 72h
 }
 `
-	pkg, info, diags := check.CheckSource("watch.knhk", []byte(src), &check.Config{})
-	if diags.HasErrors() {
-		t.Fatalf("check: %v", diags)
-	}
-	p, ld := compiler.Build(pkg, info)
-	if ld.HasErrors() {
-		t.Fatalf("build: %v", ld)
-	}
-	return p
+	return compileSource(t, "watch.knhk", src)
 }
 
 func miningTask(t *testing.T, p *ir.Program, target string) *ir.Task {

@@ -51,14 +51,59 @@ func (w *Worker) Recorded(key string, err error) {
 // lease, a worker's failure or the attempt's timeout is an error, and the
 // engine retries per the task's clauses.
 func (w *Worker) queue(ctx context.Context, c *call) (eval.Value, error) {
+	j, err := w.job(ctx, c)
+	if err != nil {
+		return eval.Value{}, err
+	}
+	v, err := w.o.Queue.Submit(ctx, j)
+	return queued(c, v, err)
+}
+
+// thenSubmitter is a [Broker] that can submit without a goroutine
+// waiting (*queue.Broker's SubmitThen).
+type thenSubmitter interface {
+	SubmitThen(ctx context.Context, j queue.Job, then func(any, error))
+}
+
+var _ engine.Starter = (*Worker)(nil)
+
+// Start begins a queue task's attempt on a broker that can submit
+// without waiting (the engine then parks no goroutine per call), and
+// reports false for every other call, which the engine Invokes.
+func (w *Worker) Start(ctx context.Context, inv engine.Invocation, done func(eval.Value, error)) bool {
+	t := inv.Task
+	ts, ok := w.o.Queue.(thenSubmitter)
+	if !ok || inv.Kernel != nil || t == nil || t.Binding.Kind != ir.BindQueue {
+		return false
+	}
+	args, err := arity(inv.Args, t.Params)
+	if err != nil {
+		done(eval.Value{}, fmt.Errorf("task %s: %w", t.Name, err))
+		return true
+	}
+	c := &call{inv: inv, task: t, args: args}
+	j, err := w.job(ctx, c)
+	if err != nil {
+		done(w.outcome(ctx, t, eval.Value{}, err))
+		return true
+	}
+	ts.SubmitThen(ctx, j, func(v any, err error) {
+		r, err := queued(c, v, err)
+		done(w.outcome(ctx, t, r, err))
+	})
+	return true
+}
+
+// job is the broker's job for one attempt of queue task c.
+func (w *Worker) job(ctx context.Context, c *call) (queue.Job, error) {
 	name := c.task.Binding.Target
 	if w.o.Queue == nil {
-		return eval.Value{}, fmt.Errorf("task %s runs on queue %q, which only `knhk serve` provides: serve the program and start a worker that polls %q (see docs/workers.md)",
+		return queue.Job{}, fmt.Errorf("task %s runs on queue %q, which only `knhk serve` provides: serve the program and start a worker that polls %q (see docs/workers.md)",
 			c.task.Name, name, name)
 	}
 	in, err := w.argsJSON(c)
 	if err != nil {
-		return eval.Value{}, fmt.Errorf("task %s: %w", c.task.Name, err)
+		return queue.Job{}, fmt.Errorf("task %s: %w", c.task.Name, err)
 	}
 	j := queue.Job{ID: c.inv.IdempotencyKey, Queue: name, Task: c.task.Name, CaseID: c.inv.CaseID,
 		Attempt: c.inv.Attempt, Input: in,
@@ -74,7 +119,13 @@ func (w *Worker) queue(ctx context.Context, c *call) (eval.Value, error) {
 	}
 	_, rec := w.o.Queue.(recorder)
 	j.Durable = rec && engine.WillRecord(ctx)
-	v, err := w.o.Queue.Submit(ctx, j)
+	return j, nil
+}
+
+// queued is the outcome of queue task c's attempt from what the broker
+// returned.
+func queued(c *call, v any, err error) (eval.Value, error) {
+	name := c.task.Binding.Target
 	var bad badResult
 	if errors.As(err, &bad) {
 		return eval.Value{}, bad.err // word for word an exec task's error

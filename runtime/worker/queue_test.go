@@ -36,7 +36,14 @@ workflow Pay(amount: int) -> string {
   return r.id
 }
 `
-	pkg, info, diags := check.CheckSource("pay.knhk", []byte(src), &check.Config{})
+	return compileSource(t, "pay.knhk", src)
+}
+
+// compileSource checks and compiles src as file name, failing the test
+// on any error.
+func compileSource(t *testing.T, name, src string) *ir.Program {
+	t.Helper()
+	pkg, info, diags := check.CheckSource(name, []byte(src), &check.Config{})
 	if diags.HasErrors() {
 		t.Fatalf("check: %v", diags)
 	}

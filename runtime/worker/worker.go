@@ -115,6 +115,13 @@ func (w *Worker) Invoke(ctx context.Context, inv engine.Invocation) (eval.Value,
 	default:
 		err = fmt.Errorf("unknown binding %s", t.Binding.Kind)
 	}
+	return w.outcome(ctx, t, v, err)
+}
+
+// outcome is the outcome of a call of t under ctx that returned (v,
+// err): an error says when ctx ended meanwhile, and a task without a
+// result returns none.
+func (w *Worker) outcome(ctx context.Context, t *ir.Task, v eval.Value, err error) (eval.Value, error) {
 	if err != nil {
 		if ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
 			err = fmt.Errorf("%w (%v)", err, ctx.Err())

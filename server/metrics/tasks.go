@@ -43,7 +43,26 @@ func (t *timedWorker) Recorded(key string, err error) {
 func (t *timedWorker) Invoke(ctx context.Context, inv engine.Invocation) (eval.Value, error) {
 	start := time.Now()
 	v, err := t.w.Invoke(ctx, inv)
-	d := time.Since(start)
+	t.observe(ctx, inv, time.Since(start), err)
+	return v, err
+}
+
+// Start times a call that the wrapped worker starts without the
+// engine's goroutine (engine.Starter) from its start to its outcome.
+func (t *timedWorker) Start(ctx context.Context, inv engine.Invocation, done func(eval.Value, error)) bool {
+	st, ok := t.w.(engine.Starter)
+	if !ok {
+		return false
+	}
+	start := time.Now()
+	return st.Start(ctx, inv, func(v eval.Value, err error) {
+		t.observe(ctx, inv, time.Since(start), err)
+		done(v, err)
+	})
+}
+
+// observe records attempt inv that took d and ended with err under ctx.
+func (t *timedWorker) observe(ctx context.Context, inv engine.Invocation, d time.Duration, err error) {
 	var task, queue string
 	switch {
 	case inv.Task != nil:
@@ -62,5 +81,4 @@ func (t *timedWorker) Invoke(ctx context.Context, inv engine.Invocation) (eval.V
 		outcome = "error"
 	}
 	t.m.taskDur.WithLabelValues(task, queue, outcome).Observe(d.Seconds())
-	return v, err
 }
