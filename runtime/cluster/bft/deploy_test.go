@@ -1,8 +1,10 @@
 package bft
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -194,4 +196,46 @@ func TestDriverDeploys(t *testing.T) {
 	}
 	cancel()
 	d.Wait()
+}
+
+// TestDeploySurvivesRestart: a saved state holds the deployed programs
+// and the genesis's deploy keys; an App that compiles deploys loads it
+// with the same hash and goes on refusing an unsigned deploy, and one
+// that compiles none refuses the file rather than lose the programs.
+func TestDeploySurvivesRestart(t *testing.T) {
+	vendor, _ := sign.Generate(sign.Ed25519)
+	c := deployChain(t, 1, vendor)
+	a := c.apps[0]
+	path := filepath.Join(t.TempDir(), "app.json")
+	if err := a.Persist(Persistence{Path: path}); err != nil {
+		t.Fatal(err)
+	}
+	k := c.keys[0]
+	h2 := hashOf(t, "v2.knhk", v2)
+	wantCodes(t, c.block(0, nil, c.lease(k, 1), c.deploy(k, "v2.knhk", v2, h2, sigOf(t, vendor, h2))), codeOK, codeOK)
+	if _, err := a.Commit(context.Background(), &abci.RequestCommit{}); err != nil {
+		t.Fatal(err)
+	}
+	m, _ := engine.NewMachine(compile(t))
+	b := NewApp(m, c.prog)
+	b.SetCompiler(testCompile)
+	if err := b.Persist(Persistence{Path: path}); err != nil {
+		t.Fatal(err)
+	}
+	want, _ := a.AppHashAt(c.height)
+	if info, _ := b.Info(context.Background(), &abci.RequestInfo{}); !bytes.Equal(info.LastBlockAppHash, want) {
+		t.Fatal("the loaded state hashes otherwise")
+	}
+	if d := b.FSM().Deployed(); len(d) != 1 || d[0].Hash != h2 || len(b.DeployTrust()) != 1 {
+		t.Fatalf("loaded: deployed %v, deploy keys %d", d, len(b.DeployTrust()))
+	}
+	v3 := strings.Replace(src, "return a + b + got", "return a + b + got + 7", 1)
+	chk, _ := b.CheckTx(context.Background(), &abci.RequestCheckTx{Tx: c.deploy(k, "v3.knhk", v3, hashOf(t, "v3.knhk", v3), nil)})
+	if chk.Code != codeSignature {
+		t.Fatalf("an unsigned deploy after the restart: %d %s", chk.Code, chk.Log)
+	}
+	bare := NewApp(m, c.prog)
+	if err := bare.Persist(Persistence{Path: path}); err == nil || !strings.Contains(err.Error(), "no compiler") {
+		t.Fatalf("a state with deploys on an App without a compiler: %v", err)
+	}
 }
