@@ -29,22 +29,28 @@ func (w *Worker) handle(run, base context.Context, t *Task) {
 // report is the outcome of a handler: a result to complete the task
 // with, or the message to fail it with.
 type report struct {
+	w       *Worker
 	t       *Task
 	result  json.RawMessage
 	failed  bool
 	failure string
-	log     func() *slog.Logger
+}
+
+// log is the logger of r's task, made for a message: most tasks have
+// none, and a logger made (or a closure kept) for each was a good part
+// of what a worker allocated per task.
+func (r report) log() *slog.Logger { return r.w.taskLog(r.t) }
+
+// taskLog is the logger of task t.
+func (w *Worker) taskLog(t *Task) *slog.Logger {
+	return w.o.Log.With("task", t.Task, "id", t.ID, "attempt", t.Attempt)
 }
 
 // execute runs the handler for t with heartbeats and returns its
 // outcome; ok is false when there is nothing to report (the lease was
 // lost).
 func (w *Worker) execute(base context.Context, t *Task) (r report, ok bool) {
-	// The task's logger is made on its first message (from here or a
-	// heartbeat): most tasks have none.
-	r = report{t: t, log: sync.OnceValue(func() *slog.Logger {
-		return w.o.Log.With("task", t.Task, "id", t.ID, "attempt", t.Attempt)
-	})}
+	r = report{w: w, t: t}
 	ctx, cancel := context.WithCancelCause(base)
 	defer cancel(nil)
 	if !t.Deadline.IsZero() {
@@ -52,9 +58,9 @@ func (w *Worker) execute(base context.Context, t *Task) (r report, ok bool) {
 		ctx, c = context.WithDeadline(ctx, t.Deadline)
 		defer c()
 	}
-	stop := w.heartbeat(ctx, cancel, t, r.log)
+	b := w.heartbeat(ctx, cancel, t)
 	res, err := w.call(ctx, t)
-	stop()
+	b.stop()
 	if cause := context.Cause(ctx); errors.Is(cause, ErrLeaseLost) {
 		r.log().Warn("lease lost; the engine retries the attempt, this result is dropped", "err", cause)
 		return r, false
@@ -177,13 +183,14 @@ func (w *Worker) finish(log func() *slog.Logger, what string, f func() error) {
 	}
 }
 
-// heartbeat extends t's lease until the returned stop is called. A
+// heartbeat extends t's lease until the returned beats are stopped. A
 // refusal cancels ctx with ErrLeaseLost; so does a lease deadline passed
 // while heartbeats failed for other reasons (the server unreachable).
 // The beats run on a timer, not a goroutine of their own: most tasks end
 // before their first beat, and a goroutine and a ticker per task were a
-// good part of what a worker spent on each.
-func (w *Worker) heartbeat(ctx context.Context, cancel context.CancelCauseFunc, t *Task, log func() *slog.Logger) (stop func()) {
+// good part of what a worker spent on each; their state is one object
+// (beats), not closures over it.
+func (w *Worker) heartbeat(ctx context.Context, cancel context.CancelCauseFunc, t *Task) *beats {
 	every := w.o.Heartbeat
 	if every <= 0 {
 		every = 10 * time.Second
@@ -191,54 +198,68 @@ func (w *Worker) heartbeat(ctx context.Context, cancel context.CancelCauseFunc, 
 			every = max(time.Until(t.LeaseDeadline)/3, 10*time.Millisecond)
 		}
 	}
-	var (
-		mu       sync.Mutex
-		stopped  bool
-		timer    *time.Timer
-		inflight sync.WaitGroup
-	)
-	lease := t.LeaseDeadline // only beats touch it, one at a time
-	beat := func() {
-		mu.Lock()
-		if stopped {
-			mu.Unlock()
-			return
-		}
-		inflight.Add(1)
-		mu.Unlock()
-		defer inflight.Done()
-		if ctx.Err() != nil {
-			return
-		}
-		hctx, hcancel := context.WithTimeout(ctx, every)
-		d, err := w.conn.Heartbeat(hctx, t.ID, t.LeaseToken)
-		hcancel()
-		switch {
-		case err == nil:
-			lease = d
-		case errors.Is(err, ErrLeaseLost):
-			cancel(err)
-			return
-		case !lease.IsZero() && time.Now().After(lease):
-			cancel(fmt.Errorf("%w: no heartbeat got through before the lease ran out: %v", ErrLeaseLost, err))
-			return
-		default:
-			log().Warn("heartbeat failed; retrying", "err", err)
-		}
-		mu.Lock()
-		if !stopped {
-			timer.Reset(every) // the next beat once this one is done
-		}
-		mu.Unlock()
+	b := &beats{w: w, ctx: ctx, cancel: cancel, t: t, every: every, lease: t.LeaseDeadline}
+	b.mu.Lock()
+	b.timer = time.AfterFunc(every, b.beat)
+	b.mu.Unlock()
+	return b
+}
+
+// beats are the heartbeats of one running task.
+type beats struct {
+	w      *Worker
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	t      *Task
+	every  time.Duration
+	lease  time.Time // only beats touch it, one at a time
+
+	mu       sync.Mutex
+	stopped  bool
+	timer    *time.Timer
+	inflight sync.WaitGroup
+}
+
+// beat extends the lease once and arms the next beat.
+func (b *beats) beat() {
+	b.mu.Lock()
+	if b.stopped {
+		b.mu.Unlock()
+		return
 	}
-	mu.Lock()
-	timer = time.AfterFunc(every, beat)
-	mu.Unlock()
-	return func() {
-		mu.Lock()
-		stopped = true
-		timer.Stop()
-		mu.Unlock()
-		inflight.Wait()
+	b.inflight.Add(1)
+	b.mu.Unlock()
+	defer b.inflight.Done()
+	if b.ctx.Err() != nil {
+		return
 	}
+	hctx, hcancel := context.WithTimeout(b.ctx, b.every)
+	d, err := b.w.conn.Heartbeat(hctx, b.t.ID, b.t.LeaseToken)
+	hcancel()
+	switch {
+	case err == nil:
+		b.lease = d
+	case errors.Is(err, ErrLeaseLost):
+		b.cancel(err)
+		return
+	case !b.lease.IsZero() && time.Now().After(b.lease):
+		b.cancel(fmt.Errorf("%w: no heartbeat got through before the lease ran out: %v", ErrLeaseLost, err))
+		return
+	default:
+		b.w.taskLog(b.t).Warn("heartbeat failed; retrying", "err", err)
+	}
+	b.mu.Lock()
+	if !b.stopped {
+		b.timer.Reset(b.every) // the next beat once this one is done
+	}
+	b.mu.Unlock()
+}
+
+// stop ends the beats and waits for one under way.
+func (b *beats) stop() {
+	b.mu.Lock()
+	b.stopped = true
+	b.timer.Stop()
+	b.mu.Unlock()
+	b.inflight.Wait()
 }

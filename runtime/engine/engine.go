@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"sync"
 	"time"
 
@@ -487,7 +486,7 @@ func (e *Engine) invocation(s *State, v *Inv) Invocation {
 		name = hookLabel(e.m.actionHook(v.Call, -1), v.Trans)
 	}
 	inv := Invocation{CaseID: s.ID, Transition: name, Attempt: int(v.Attempt), Args: v.Args, Compensation: v.Comp,
-		IdempotencyKey: store.Key(s.ID, name+"#"+strconv.Itoa(int(v.ID)), int(v.Attempt))}
+		IdempotencyKey: store.InvocationKey(s.ID, name, int(v.ID), int(v.Attempt))}
 	switch v.Call.Kind {
 	case ir.CallTask:
 		inv.Task = e.m.task(v.Call)
@@ -524,10 +523,16 @@ func (e *Engine) attemptContext(ctx context.Context, timeout int64) (context.Con
 	if timeout > 0 {
 		cctx, cancel = context.WithTimeout(ctx, time.Duration(timeout))
 	}
-	if _, ok := e.worker.(Recorder); ok {
+	if e.records() && !WillRecord(ctx) {
 		cctx = context.WithValue(cctx, recordsKey{}, true)
 	}
 	return cctx, cancel
+}
+
+// records reports whether the engine's worker is a [Recorder].
+func (e *Engine) records() bool {
+	_, ok := e.worker.(Recorder)
+	return ok
 }
 
 // attempted is the outcome of an attempt whose worker returned (r,

@@ -65,6 +65,10 @@ type liveRun struct {
 // records their outcomes: a reservation made beside a declined payment
 // completes, so the saga knows to undo it.
 func (e *Engine) runLive(ctx context.Context, cr *caseRun) error {
+	if e.records() {
+		// Marked once for every attempt of the run (attemptContext).
+		ctx = context.WithValue(ctx, recordsKey{}, true)
+	}
 	r := &liveRun{e: e, cr: cr, ctx: ctx, flights: map[int32]*flight{}, out: newOutbox(), stop: make(chan struct{}),
 		spare: make(chan chan func(), maxSpare)}
 	// On the way out, stop the calls still running and wait for their

@@ -97,8 +97,12 @@ type entry struct {
 	leaseEnd time.Time
 	timer    *time.Timer
 	elem     *list.Element // in its queue's pending list while pending
-	done     chan struct{} // closed when val/err are set
-	recorded chan error    // Durable: the engine's word on the outcome
+	// done is closed when val and err are set; an entry of SubmitThen's
+	// makes it only for a second submitter to wait on.
+	done chan struct{}
+	// recorded brings the engine's word on a Durable job's outcome to a
+	// Complete or Fail that waits for it (made then).
+	recorded chan error
 	// then, set by CompleteThen and FailThen, takes the engine's word
 	// instead of recorded; waitEnd bounds the wait for it.
 	then    func(error)
@@ -217,11 +221,14 @@ func (b *Broker) submit(ctx context.Context, j Job, cb func(any, error)) (e *ent
 	}
 	if e, ok := b.live[j.ID]; ok {
 		e.joins++
+		if e.done == nil {
+			e.done = make(chan struct{})
+		}
 		return e, true, nil
 	}
-	e = &entry{job: j, done: make(chan struct{}), cb: cb}
-	if j.Durable {
-		e.recorded = make(chan error, 1)
+	e = &entry{job: j, cb: cb}
+	if cb == nil {
+		e.done = make(chan struct{})
 	}
 	if cb != nil {
 		// Set before a poller can take e: finish reads it.
@@ -348,7 +355,9 @@ func (b *Broker) finish(q *queueState, e *entry, val any, err error, how ending)
 	delete(b.live, e.job.ID)
 	b.forget(e.job.ID, how)
 	e.val, e.err = val, err
-	close(e.done)
+	if e.done != nil {
+		close(e.done)
+	}
 	if e.unwatch != nil {
 		e.unwatch()
 	}

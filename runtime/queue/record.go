@@ -35,11 +35,12 @@ func (b *Broker) Recorded(id string, err error) {
 // the returned channel brings it. b.mu is held. It does nothing for a
 // job that is not durable, and returns nil.
 func (b *Broker) awaitRecord(e *entry, then func(error)) chan error {
-	if e.recorded == nil {
+	if !e.job.Durable {
 		return nil
 	}
 	b.unrec[e.job.ID] = e
 	if then == nil {
+		e.recorded = make(chan error, 1)
 		return e.recorded
 	}
 	e.then = then

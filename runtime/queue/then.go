@@ -15,7 +15,7 @@ import "encoding/json"
 // passes. then must be quick.
 func (b *Broker) CompleteThen(id, token string, result json.RawMessage, then func(error)) {
 	e, _, err := b.complete(id, token, result, then)
-	if err != nil || e.recorded == nil {
+	if err != nil || !e.job.Durable {
 		then(err)
 	}
 }
@@ -23,7 +23,7 @@ func (b *Broker) CompleteThen(id, token string, result json.RawMessage, then fun
 // FailThen is [Broker.Fail] as CompleteThen is Complete.
 func (b *Broker) FailThen(id, token, message string, then func(error)) {
 	e, _, err := b.fail(id, token, message, then)
-	if err != nil || e.recorded == nil {
+	if err != nil || !e.job.Durable {
 		then(err)
 	}
 }

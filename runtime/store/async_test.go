@@ -120,3 +120,23 @@ func FuzzKeyCase(f *testing.F) {
 		}
 	})
 }
+
+// TestKeyLayout: Key's bytes, as workers have seen them in task IDs,
+// and InvocationKey's are Key's of the joined transition.
+func TestKeyLayout(t *testing.T) {
+	if got, want := Key("c-1", "charge#4", 2), "3:c-1/8:charge#4/2"; got != want {
+		t.Errorf("Key = %q, want %q", got, want)
+	}
+	for _, tc := range []struct {
+		c, name  string
+		inv, att int
+	}{{"c-1", "charge", 4, 2}, {"", "", 0, 0}, {"a/b:c", "x#1", 123456789, -3}, {"c", "undo", -1, 1}} {
+		want := Key(tc.c, tc.name, tc.att)
+		if tc.inv >= 0 {
+			want = Key(tc.c, tc.name+"#"+strconv.Itoa(tc.inv), tc.att)
+		}
+		if got := InvocationKey(tc.c, tc.name, tc.inv, tc.att); got != want {
+			t.Errorf("InvocationKey(%q, %q, %d, %d) = %q, want %q", tc.c, tc.name, tc.inv, tc.att, got, want)
+		}
+	}
+}

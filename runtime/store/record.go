@@ -47,17 +47,32 @@ func (v RecordView) Record() Record {
 // choice of case id or transition name can make two different triples
 // produce the same key.
 func Key(caseID, transition string, attempt int) string {
-	b := make([]byte, 0, len(caseID)+len(transition)+24)
-	b = strconv.AppendInt(b, int64(len(caseID)), 10)
-	b = append(b, ':')
-	b = append(b, caseID...)
-	b = append(b, '/')
-	b = strconv.AppendInt(b, int64(len(transition)), 10)
-	b = append(b, ':')
-	b = append(b, transition...)
-	b = append(b, '/')
-	b = strconv.AppendInt(b, int64(attempt), 10)
-	return string(b)
+	return InvocationKey(caseID, transition, -1, attempt)
+}
+
+// InvocationKey is Key(caseID, name+"#"+strconv.Itoa(inv), attempt), or
+// Key(caseID, name, attempt) for a negative inv, in one allocation: the
+// engine makes one for every attempt.
+func InvocationKey(caseID, name string, inv, attempt int) string {
+	var num [20]byte
+	suffix := []byte(nil)
+	if inv >= 0 {
+		suffix = strconv.AppendInt(append(num[:0], '#'), int64(inv), 10)
+	}
+	var b strings.Builder
+	b.Grow(len(caseID) + len(name) + len(suffix) + 3*20 + 3)
+	var n [20]byte
+	b.Write(strconv.AppendInt(n[:0], int64(len(caseID)), 10))
+	b.WriteByte(':')
+	b.WriteString(caseID)
+	b.WriteByte('/')
+	b.Write(strconv.AppendInt(n[:0], int64(len(name)+len(suffix)), 10))
+	b.WriteByte(':')
+	b.WriteString(name)
+	b.Write(suffix)
+	b.WriteByte('/')
+	b.Write(strconv.AppendInt(n[:0], int64(attempt), 10))
+	return b.String()
 }
 
 // KeyCase returns the case id that [Key] put first in key, and false for
