@@ -78,3 +78,26 @@ func TestScoreLog(t *testing.T) {
 		}
 	}
 }
+
+// TestScoreLogTimeOnly: in knhk cases --anomalies, a case whose path is
+// every case's but whose last step took two and a half days instead of
+// about an hour scores highest: only its times tell it.
+func TestScoreLogTimeOnly(t *testing.T) {
+	start := time.Date(2024, 1, 1, 9, 0, 0, 0, time.UTC)
+	l := &export.Log{}
+	for i := range 201 {
+		tr := export.Trace{Case: "c"}
+		for j, a := range []string{"a", "b", "c"} {
+			at := time.Duration(j) * (time.Hour + time.Duration(i%7)*time.Minute)
+			if i == 150 && j == 2 {
+				at = 60 * time.Hour
+			}
+			tr.Events = append(tr.Events, export.Event{Activity: a, Lifecycle: export.Complete, Time: start.Add(time.Duration(i)*24*time.Hour + at)})
+		}
+		l.Traces = append(l.Traces, tr)
+	}
+	s := anomaly.ScoreLog(l, anomaly.Options{Steps: 300, Ensemble: 1, Seed: 1})
+	if top := slices.Index(s, slices.Max(s)); top != 150 {
+		t.Errorf("the slow case scored %v, case %d the highest %v", s[150], top, s[top])
+	}
+}

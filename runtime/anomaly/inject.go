@@ -70,9 +70,10 @@ func InjectNovel(traces [][]int, acts int, share float64, known map[string]bool,
 // between its new neighbours' (before the first or after the last
 // event: a gap the log has for that step); a swap exchanges two
 // activities and keeps the times where they were; a repeated run
-// follows the original one by a gap the log has for that step, with
-// the run's own gaps, and delays every later event by as much. Every
-// drawn time keeps the log's weekly rhythm (see clock).
+// follows the original one by gaps the log has for its steps, and every
+// later event keeps its time of day and moves by whole days, as many as
+// the repeat took or a few more (see clock.rework). Every time drawn or
+// moved keeps the log's weekly rhythm (see clock).
 func InjectTimed(traces [][]int, times [][]float64, acts int, share float64, known map[string]bool, rng *rand.Rand) ([][]int, [][]float64, []Kind) {
 	return inject(traces, times, acts, share, known, rng)
 }
@@ -223,20 +224,7 @@ func apply(e event, k Kind, acts int, ck *clock, rng *rand.Rand) (event, bool) {
 		i := rng.IntN(n - l + 1)
 		r := event{acts: slices.Insert(slices.Clone(t), i+l, t[i:i+l]...)}
 		if timed {
-			// The repeat starts a gap of the log for the step from the
-			// run's last activity to its first after the run ends, keeps
-			// the run's gaps, and delays what follows by as much.
-			first := ck.draw(func() float64 { return ts[i+l-1] + ck.gap(t[i+l-1], t[i], rng) }, rng)
-			shift := first - ts[i]
-			rep := make([]float64, l)
-			for m := range l {
-				rep[m] = ts[i+m] + shift
-			}
-			later := slices.Clone(ts[i+l:])
-			for m := range later {
-				later[m] += shift
-			}
-			r.times = slices.Concat(ts[:i+l], rep, later)
+			r.times = ck.rework(t, ts, i, l, rng)
 		}
 		return r, true
 	case Swap:

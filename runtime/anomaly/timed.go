@@ -112,6 +112,80 @@ func (c *clock) draw(f func() float64, rng *rand.Rand) float64 {
 	return x
 }
 
+// rework returns the times of trace t (times ts) with its run of l
+// events from i repeated right after it. The repeat follows the run by
+// a gap the log has for the step from the run's last activity to its
+// first, and each of its own steps takes a gap the log has for that
+// step, all drawn together until every repeated time keeps the log's
+// rhythm (the least likely hour of them decides), up to rhythmDraws
+// times. When no draw puts every repeated time at an hour the log has
+// (a log whose steps take the same few hours each time), the repeat is
+// the run moved by whole days instead ([clock.days]). Every later event
+// keeps its time of day and moves by whole days, as many as the repeat
+// took or up to six more ([clock.days]). Moving them by the repeat's
+// time to the second put the rest of an office-hours case at night (a
+// delay of 31 hours), which told a rework by its hours; copying the
+// run's own gaps made the repeat a copy of the run to the second.
+func (c *clock) rework(t []int, ts []float64, i, l int, rng *rand.Rand) []float64 {
+	n := len(ts)
+	out := make([]float64, n+l)
+	copy(out, ts[:i+l])
+	rep := out[i+l : i+2*l]
+	ok := false
+	for range rhythmDraws {
+		prev, pa := ts[i+l-1], t[i+l-1]
+		for m := range l {
+			rep[m] = prev + c.gap(pa, t[i+m], rng)
+			prev, pa = rep[m], t[i+m]
+		}
+		p := 1.0
+		for _, x := range rep {
+			p = min(p, c.week[hourOfWeek(x)])
+		}
+		if ok = rng.Float64() < p; ok {
+			break
+		}
+	}
+	if !ok {
+		d := c.days(ts[i:i+l], math.Floor((ts[i+l-1]-ts[i])/day)+1)
+		for m := range l {
+			rep[m] = ts[i+m] + d
+		}
+	}
+	if i+l < n {
+		d := c.days(ts[i+l:], math.Ceil((rep[l-1]-ts[i+l-1])/day))
+		for j := i + l; j < n; j++ {
+			out[j+l] = ts[j] + d
+		}
+	}
+	return out
+}
+
+const day = 86400.0
+
+// days returns a shift of whole days, from d0 up to d0 + 6, by which
+// the times ts keep their time of day and the log's rhythm: the first
+// count at which their least likely hour of the week is at least half
+// as likely as at the best count of the seven (a whole number of
+// weeks, among them, keeps every hour of the week), so that a delay is
+// no longer than the rhythm needs.
+func (c *clock) days(ts []float64, d0 float64) float64 {
+	var p [7]float64
+	for k := range p {
+		p[k] = 1
+		for _, x := range ts {
+			p[k] = min(p[k], c.week[hourOfWeek(x+(d0+float64(k))*day)])
+		}
+	}
+	top := slices.Max(p[:])
+	for k := range p {
+		if p[k] >= top/2 {
+			return (d0 + float64(k)) * day
+		}
+	}
+	return d0 * day
+}
+
 func newClock(traces [][]int, times [][]float64) *clock {
 	if times == nil {
 		return nil

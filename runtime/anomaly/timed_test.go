@@ -35,8 +35,9 @@ func timedLog() ([][]int, [][]float64) {
 // TestInjectTimed: an injected case's times are what a real case would
 // have: in order, at the log's clock (whole minutes here), the kept
 // events at their times (a skip or a swap moves no time), a repeated
-// run delaying what follows it by as much as it takes; the activities
-// change as under Inject.
+// run following it by gaps the log has (or the run moved by whole days)
+// and delaying what follows it by whole days; the activities change as
+// under Inject.
 func TestInjectTimed(t *testing.T) {
 	traces, times := timedLog()
 	out, outT, labels := anomaly.InjectTimed(traces, times, 6, 0.1, nil, rand.New(rand.NewPCG(7, 8)))
@@ -82,20 +83,49 @@ func TestInjectTimed(t *testing.T) {
 				t.Errorf("%s: times %v keep %d of %v", l, ts, kept, orig)
 			}
 		case anomaly.Rework:
-			// The repeat keeps the run's gaps, follows it by a gap the log
-			// has, and delays what follows: every gap is one the log has.
-			if ts[0] != orig[0] || ts[len(ts)-1] <= orig[len(orig)-1] {
-				t.Errorf("rework: times %v from %v", ts, orig)
-			}
-			for j := 1; j < len(ts); j++ {
-				if g := ts[j] - ts[j-1]; !(g >= 3600 && g <= 3960 || g >= 86400 && g <= 86640) {
-					t.Errorf("rework: gap %v the log never has, times %v from %v", g, ts, orig)
-				}
-			}
+			checkRework(t, o, ts, orig, logGap)
 		}
 	}
 	if n != 60 {
 		t.Errorf("%d anomalous traces, want 60", n)
+	}
+}
+
+// logGap says whether timedLog has gap g between two of its events.
+func logGap(g float64) bool { return g >= 3600 && g <= 3960 || g >= 86400 && g <= 86640 }
+
+// checkRework checks a rework of a trace of distinct activities in
+// increasing order (o the activities, ts their times, orig the original
+// times): the times before the repeat are kept; the repeat follows the
+// run by gaps the log has (hasGap), or is the run moved by whole days;
+// every later event keeps its time of day and moves by the same whole
+// number of days.
+func checkRework(t *testing.T, o []int, ts, orig []float64, hasGap func(float64) bool) {
+	t.Helper()
+	l := len(o) - len(orig)
+	j := 1 // where the repeat starts: the first activity not above the one before
+	for j < len(o) && o[j] > o[j-1] {
+		j++
+	}
+	i := j - l
+	if l < 1 || i < 0 || !slices.Equal(ts[:j], orig[:j]) {
+		t.Fatalf("rework: times %v from %v", ts, orig)
+	}
+	gaps, moved := true, true
+	for m := range l {
+		gaps = gaps && hasGap(ts[j+m]-ts[j+m-1])
+		d := (ts[j+m] - orig[i+m]) / 86400
+		moved = moved && d >= 1 && d == math.Trunc(d) && ts[j+m]-orig[i+m] == ts[j]-orig[i]
+	}
+	if !gaps && !moved {
+		t.Errorf("rework: repeat %v neither follows gaps the log has nor moves the run %v by whole days", ts[j:j+l], orig[i:j])
+	}
+	for k := j; k < len(orig); k++ {
+		d := (ts[k+l] - orig[k]) / 86400
+		if d < 1 || d != math.Trunc(d) || ts[k+l]-orig[k] != ts[j+l]-orig[j] {
+			t.Errorf("rework: later events %v not %v moved by one number of whole days", ts[j+l:], orig[j:])
+			break
+		}
 	}
 }
 
@@ -163,8 +193,9 @@ func TestTimedTraces(t *testing.T) {
 
 // TestInjectRhythm: on a log whose events all happen on working days
 // between 9 and 17 h, nearly every injected time does too, though most
-// of the time between two events is nights and weekends: an inserted or
-// moved event cannot be told by its hour.
+// of the time between two events is nights and weekends: an inserted,
+// moved or reworked event, or one a rework delays, cannot be told by
+// its hour.
 func TestInjectRhythm(t *testing.T) {
 	monday := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 	workday := func(k int) time.Time { return monday.AddDate(0, 0, k/5*7+k%5) }
@@ -184,8 +215,8 @@ func TestInjectRhythm(t *testing.T) {
 	_, outT, labels := anomaly.InjectTimed(traces, times, 6, 0.3, nil, rand.New(rand.NewPCG(1, 2)))
 	in, all := 0, 0
 	for i, l := range labels {
-		if l != anomaly.Insert && l != anomaly.Early && l != anomaly.Late {
-			continue
+		if l == anomaly.Normal || l == anomaly.Skip || l == anomaly.Swap {
+			continue // times kept
 		}
 		for _, x := range outT[i] {
 			if slices.Contains(times[i], x) {
