@@ -185,6 +185,7 @@ func quietCase(b *testing.B, c knhkv1connect.KnhkServiceClient, workflow, input,
 type fairStats struct {
 	started, refused int
 	d                time.Duration // the time it ran
+	cpu              time.Duration // its client process's CPU meanwhile
 	// The audit log's commits while a condition's quiet cases ran,
 	// and the time they took (alone's too).
 	commits uint64
@@ -219,9 +220,10 @@ func (fb *fairBench) beside(c fairCond, n int, st *fairStats) []time.Duration {
 		fb.trace.at(cond)
 	}
 	lat := fb.sample(n, st)
-	started, refused := p.stop()
+	started, refused, cpu := p.stop()
 	st.started += started
 	st.refused += refused
+	st.cpu += cpu
 	st.d += time.Since(t0)
 	fb.drain()
 	return lat
@@ -478,7 +480,7 @@ func (fb *fairBench) report(label string, seed uint64, main, control *fairResult
 		fmt.Fprintf(&line, "\n  %-8s %.2fx [%.2f, %.2f]", name, r.ratio, r.lo, r.hi)
 		if k := slices.Index(res.names, name); k >= 2 {
 			st := res.stats[k]
-			fmt.Fprintf(&line, "  neighbour started %d (%.1f/s), refused %d (%.1f/s)", st.started, float64(st.started)/max(st.d.Seconds(), 1e-9), st.refused, float64(st.refused)/max(st.d.Seconds(), 1e-9))
+			fmt.Fprintf(&line, "  neighbour started %d (%.1f/s), refused %d (%.1f/s), its clients' CPU %.1f%% of a core", st.started, float64(st.started)/max(st.d.Seconds(), 1e-9), st.refused, float64(st.refused)/max(st.d.Seconds(), 1e-9), 100*st.cpu.Seconds()/max(st.d.Seconds(), 1e-9))
 		}
 	}
 	for _, name := range append(slices.Clone(main.names[2:]), "noise") {

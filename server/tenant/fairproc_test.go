@@ -8,10 +8,14 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
+	"strconv"
+	"strings"
 	"testing"
+	"time"
 )
 
 // neighbourEnv set to 1 makes TestFairNeighbourProcess the neighbour.
@@ -36,6 +40,27 @@ type neighbour struct {
 	in  io.WriteCloser
 	out *json.Decoder
 	enc *json.Encoder
+	// cpu0 is its CPU time when its block began (procCPU).
+	cpu0 time.Duration
+}
+
+// procCPU is process pid's CPU time so far (user and system), from
+// /proc (0 elsewhere), in the kernel's ticks of 10 ms: summed over a
+// run's blocks, what the neighbour's clients took of the two cores the
+// server shares with them, which clients on other machines would not.
+func procCPU(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:]) // after the command's name
+	if len(f) < 13 {
+		return 0
+	}
+	u, _ := strconv.ParseInt(f[11], 10, 64)
+	k, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(u+k) * 10 * time.Millisecond
 }
 
 // neighbourProc returns fb's neighbour process, starting it the first
@@ -73,13 +98,15 @@ func (fb *fairBench) neighbourProc() *neighbour {
 }
 
 func (p *neighbour) start(c fairCond, goroutines int) {
+	p.cpu0 = procCPU(p.cmd.Process.Pid)
 	if err := p.enc.Encode(neighbourCmd{Op: "start", URL: c.url, Token: c.token, Workflow: c.workflow, Input: c.input, Honour: c.honour, Goroutines: goroutines}); err != nil {
 		p.b.Fatal(err)
 	}
 }
 
-// stop ends the neighbour's calls and returns its counts.
-func (p *neighbour) stop() (started, refused int) {
+// stop ends the neighbour's calls and returns its counts and the CPU
+// time its process took since start.
+func (p *neighbour) stop() (started, refused int, cpu time.Duration) {
 	if err := p.enc.Encode(neighbourCmd{Op: "stop"}); err != nil {
 		p.b.Fatal(err)
 	}
@@ -87,7 +114,7 @@ func (p *neighbour) stop() (started, refused int) {
 	if err := p.out.Decode(&n); err != nil {
 		p.b.Fatalf("the neighbour process: %v", err)
 	}
-	return n.Started, n.Refused
+	return n.Started, n.Refused, procCPU(p.cmd.Process.Pid) - p.cpu0
 }
 
 // TestFairNeighbourProcess is the neighbour process of the noisy

@@ -108,6 +108,9 @@ type Host struct {
 	// tenant's whole data.
 	defSvc atomic.Pointer[server.Service]
 	eraser atomic.Pointer[GroupEraser]
+	// share orders the calls of tenants at their limits after the
+	// others' (share.go); nil only in benchmarks that compare without.
+	share *share
 }
 
 // served is an open tenant; its fields are set once ready is closed,
@@ -177,7 +180,7 @@ func NewHost(o Options) (*Host, error) {
 	if o.Logf == nil {
 		o.Logf = func(string, ...any) {}
 	}
-	h := &Host{opts: o, fwdKey: server.ForwardKey(o.NodeToken), open: map[string]*served{}, closing: map[string]chan struct{}{}, stop: make(chan struct{}), done: make(chan struct{}), refLogs: map[*audit.Log]bool{}}
+	h := &Host{opts: o, fwdKey: server.ForwardKey(o.NodeToken), open: map[string]*served{}, closing: map[string]chan struct{}{}, stop: make(chan struct{}), done: make(chan struct{}), refLogs: map[*audit.Log]bool{}, share: newShare(o.Now)}
 	g, err := newReplayGuard(o.Data, o.ReplayWindow, o.RequireNonce, o.Now())
 	if err != nil {
 		return nil, err
@@ -282,6 +285,13 @@ func (h *Host) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r = r.WithContext(withBind(auth.WithPrincipal(r.Context(), p), bind))
 	noteCaller(r, p) // for the audit (audit.go)
 	if p.Tenant == auth.DefaultTenant {
+		leave, err := h.enterShare(r, p.Tenant)
+		if err != nil {
+			server.WriteError(w, r, connect.CodeCanceled, err.Error())
+			return
+		}
+		r, leave = slotted(r, leave)
+		defer leave()
 		h.admitCall(r) // auditrefused.go
 		h.def.ServeHTTP(w, r)
 		return
@@ -314,6 +324,7 @@ func (h *Host) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				hold.Stop()
 			}
 			wait -= held
+			h.share.refused(p.Tenant)
 			w.Header().Set("Retry-After", strconv.Itoa(int(wait/time.Second)+1))
 			w.Header().Set(RetryAfterMsHeader, strconv.FormatInt(wait.Milliseconds()+1, 10))
 			server.WriteError(w, r, connect.CodeResourceExhausted, fmt.Sprintf("%v rate for tenant %s exceeded: retry in %v", ErrQuota, p.Tenant, wait.Round(time.Millisecond)))
@@ -322,16 +333,21 @@ func (h *Host) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	release, err := t.enter(r)
 	if err != nil {
+		h.share.refused(p.Tenant)
 		w.Header().Set(RetryAfterMsHeader, "10")
 		server.WriteError(w, r, connect.CodeResourceExhausted, err.Error())
 		return
 	}
-	if strings.HasSuffix(r.URL.Path, "/StartCase") {
-		// A start that waits for its case gives its slot back once
-		// started: the wait is a long poll, which the gate does not count.
-		release = sync.OnceFunc(release)
-		r = r.WithContext(server.WithSlotRelease(r.Context(), release))
+	leave, err := h.enterShare(r, p.Tenant)
+	if err != nil {
+		release()
+		server.WriteError(w, r, connect.CodeCanceled, err.Error())
+		return
 	}
+	release = func(gate, share func()) func() {
+		return func() { share(); gate() }
+	}(release, leave)
+	r, release = slotted(r, release)
 	defer release()
 	// Admitted: only now is its body read for the audit (auditrefused.go).
 	h.admitCall(r)
@@ -340,6 +356,27 @@ func (h *Host) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	t.mux.ServeHTTP(w, r)
+}
+
+// slotted returns r carrying release when it is a start, and release
+// made safe to run twice: a start that waits for its case gives its slot
+// back once started, the wait being a long poll, which neither the
+// in-flight gate nor the share counts.
+func slotted(r *http.Request, release func()) (*http.Request, func()) {
+	if !strings.HasSuffix(r.URL.Path, "/StartCase") {
+		return r, release
+	}
+	release = sync.OnceFunc(release)
+	return r.WithContext(server.WithSlotRelease(r.Context(), release)), release
+}
+
+// enterShare takes up r, a call of tenant, in the host's share of the
+// server between tenants (share.go).
+func (h *Host) enterShare(r *http.Request, tenant string) (func(), error) {
+	if !shared(r.URL.Path) {
+		return func() {}, nil
+	}
+	return h.share.enter(r.Context(), tenant)
 }
 
 // RetryAfterMsHeader is the header of a call refused for its tenant's

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -131,6 +132,10 @@ func BenchmarkNoisyNeighbourAudited(b *testing.B) { noisyNeighbour(b, true) }
 func noisyNeighbour(b *testing.B, audited bool) {
 	const per = 40
 	f := newFixture(b, map[string]Quota{"acme": {Rate: 50, Burst: 10, MaxRunning: 20}})
+	noShare := os.Getenv("KNHK_FAIR_NOSHARE") == "1"
+	if noShare {
+		f.host.share = nil // the server before share.go, to compare
+	}
 	var commits func() uint64
 	trace := newFairTrace()
 	toks := map[string]string{}
@@ -208,6 +213,9 @@ func noisyNeighbour(b *testing.B, audited bool) {
 		label := "single server"
 		if audited {
 			label += ", audited"
+		}
+		if noShare {
+			label += ", without the share (KNHK_FAIR_NOSHARE)"
 		}
 		fb.measure(label)
 	}
