@@ -57,10 +57,10 @@ var _ engine.Starter = gate{}
 // is a Starter, without the engine's goroutine per call: the call
 // waits for nothing here. Every other call is Invoked (it may wait for
 // the log).
-func (g gate) Start(ctx context.Context, inv engine.Invocation, done func(eval.Value, error)) bool {
+func (g gate) Start(ctx context.Context, inv engine.Invocation, done func(eval.Value, error)) (func(error), bool) {
 	st, ok := g.w.(engine.Starter)
 	if !ok || !g.goesEarly(ctx, inv) {
-		return false
+		return nil, false
 	}
 	g.log.Flush(inv.CaseID)
 	return st.Start(ctx, inv, done)

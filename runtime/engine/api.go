@@ -57,15 +57,19 @@ type Worker interface {
 
 // Starter is an optional interface of a [Worker] for calls that wait on
 // someone else (a queue task waits for an external worker): Start
-// begins inv and returns true, and later calls done once with what
-// Invoke would have returned, so that no goroutine of the engine is
-// parked for the call. It returns false, having done nothing, for a
-// call it does not start so; the engine then runs Invoke on a
-// goroutine, as for a worker that is not a Starter. done must be
-// quick and may be called on any goroutine, before Start returns
-// included; ctx ending withdraws the call as it does Invoke's.
+// begins inv and returns true and a stop function, and later calls done
+// once with what Invoke would have returned, so that no goroutine of
+// the engine is parked for the call. stop(err) ends the call early
+// (withdrawn: a join or a cancel dropped it, its timeout passed, the
+// run ended), done then getting err unless the call had ended already;
+// the engine calls it instead of ending ctx, which carries the
+// attempt's values and deadline only. Start returns false, having done
+// nothing, for a call it does not start so; the engine then runs
+// Invoke on a goroutine, as for a worker that is not a Starter. done
+// must be quick and may be called on any goroutine, before Start
+// returns included.
 type Starter interface {
-	Start(ctx context.Context, inv Invocation, done func(eval.Value, error)) bool
+	Start(ctx context.Context, inv Invocation, done func(eval.Value, error)) (stop func(error), ok bool)
 }
 
 // Recorder is an optional interface of a [Worker]: for the calls of the

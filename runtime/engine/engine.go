@@ -549,22 +549,31 @@ func attempted(ctx, cctx context.Context, timeout int64, r eval.Value, err error
 }
 
 // startAttempt begins inv on a worker that is a [Starter] and reports
-// whether it did; done gets attempt's outcome.
-func (e *Engine) startAttempt(ctx context.Context, timeout int64, inv Invocation, done func(eval.Value, error)) bool {
+// whether it did, with the function that withdraws it; done gets
+// attempt's outcome. A timeout withdraws the call when it passes.
+func (e *Engine) startAttempt(ctx context.Context, timeout int64, inv Invocation, done func(eval.Value, error)) (func(error), bool) {
 	st, ok := e.worker.(Starter)
 	if !ok || inv.Task == nil {
-		return false
+		return nil, false
 	}
 	cctx, cancel := e.attemptContext(ctx, timeout)
-	if !st.Start(cctx, inv, func(r eval.Value, err error) {
+	stop, ok := st.Start(cctx, inv, func(r eval.Value, err error) {
 		r, err = attempted(ctx, cctx, timeout, r, err)
 		cancel()
 		done(r, err)
-	}) {
+	})
+	if !ok {
 		cancel()
-		return false
+		return nil, false
 	}
-	return true
+	if timeout > 0 {
+		context.AfterFunc(cctx, func() {
+			if cctx.Err() == context.DeadlineExceeded {
+				stop(cctx.Err())
+			}
+		})
+	}
+	return stop, true
 }
 
 // Forget drops case id from memory (its events stay in the log), for a

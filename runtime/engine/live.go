@@ -16,10 +16,21 @@ import (
 	"github.com/knhk/knhk/runtime/eval"
 )
 
-// flight is a call running in the background.
+// flight is a call running in the background: on a goroutine, which
+// cancel stops, or started on a Starter, which stop withdraws.
 type flight struct {
 	attempt int32
 	cancel  context.CancelFunc
+	stop    func(error)
+}
+
+// end stops the call of f, if it still runs.
+func (f *flight) end() {
+	if f.stop != nil {
+		f.stop(context.Canceled)
+		return
+	}
+	f.cancel()
 }
 
 // liveOutcome is what a background call reports.
@@ -76,7 +87,7 @@ func (e *Engine) runLive(ctx context.Context, cr *caseRun) error {
 	// task's processes are gone when Start, Signal or Run returns).
 	defer func() {
 		for _, f := range r.flights {
-			f.cancel()
+			f.end()
 		}
 		close(r.stop)
 		// Callers that come in while the workers wind down run the case
@@ -161,7 +172,7 @@ func (r *liveRun) withdraw() {
 	r.drops = w.dropped
 	for id, f := range r.flights {
 		if !r.current(id, f) {
-			f.cancel()
+			f.end()
 			delete(r.flights, id)
 		}
 	}
@@ -216,17 +227,21 @@ func (r *liveRun) launch(v *Inv) {
 	if v.Waiting || r.flights[v.ID] != nil {
 		return
 	}
-	cctx, cancel := context.WithCancel(r.ctx)
-	r.flights[v.ID] = &flight{attempt: v.Attempt, cancel: cancel}
+	f := &flight{attempt: v.Attempt}
+	r.flights[v.ID] = f
 	id, attempt, timeout, inv := v.ID, v.Attempt, v.Timeout, r.e.invocation(&r.cr.s, v)
 	r.wg.Add(1)
 	done := func(res eval.Value, err error) {
 		r.out.put(liveOutcome{id: id, attempt: attempt, result: res, err: err})
 		r.wg.Done()
 	}
-	if r.e.startAttempt(cctx, timeout, inv, done) {
+	if stop, ok := r.e.startAttempt(r.ctx, timeout, inv, done); ok {
+		// No context of its own: stop withdraws it (flight.end).
+		f.stop = stop
 		return
 	}
+	cctx, cancel := context.WithCancel(r.ctx)
+	f.cancel = cancel
 	r.goCall(func() { done(r.e.attempt(cctx, timeout, inv)) })
 }
 
@@ -256,7 +271,9 @@ func (r *liveRun) event(o liveOutcome) (Event, *Inv, bool) {
 		return Event{}, nil, false
 	}
 	delete(r.flights, o.id)
-	f.cancel()
+	if f.cancel != nil {
+		f.cancel() // a started call has ended: nothing to stop
+	}
 	v, _ := s.inv(o.id)
 	if v == nil || v.Waiting || v.Attempt != o.attempt {
 		return Event{}, nil, false

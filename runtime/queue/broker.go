@@ -111,9 +111,8 @@ type entry struct {
 	val     any
 	err     error
 	// cb, set by SubmitThen, gets val and err once the entry finishes
-	// (fire), and unwatch stops the watch on its submitter's context.
-	cb      func(any, error)
-	unwatch func() bool
+	// (fire).
+	cb func(any, error)
 }
 
 // fire calls the SubmitThen callback of e, which has finished. The one
@@ -179,7 +178,7 @@ func (b *Broker) Done() <-chan struct{} { return b.done }
 // ends, which withdraws it. Submitting an ID that is already live waits
 // for that same task rather than queueing it twice.
 func (b *Broker) Submit(ctx context.Context, j Job) (any, error) {
-	e, _, err := b.submit(ctx, j, nil)
+	e, _, err := b.submit(j, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -189,25 +188,28 @@ func (b *Broker) Submit(ctx context.Context, j Job) (any, error) {
 // SubmitThen is Submit without the wait: it queues j and returns, and
 // then gets what Submit would have returned, once, on the goroutine
 // that ends the job (a worker's completion or failure, the lease's
-// expiry, ctx ending, which withdraws it) or, for a job refused at
-// once, before SubmitThen returns. An engine that runs many calls at
-// once parks no goroutine per call so. then must be quick.
-func (b *Broker) SubmitThen(ctx context.Context, j Job, then func(any, error)) {
-	e, joined, err := b.submit(ctx, j, then)
+// expiry, the returned withdraw) or, for a job refused at once, before
+// SubmitThen returns. withdraw(err) ends the job with err, as Submit's
+// context ending does, unless it has ended; it watches no context, so
+// an engine that runs many calls at once parks no goroutine and keeps
+// no context per call. then must be quick.
+func (b *Broker) SubmitThen(j Job, then func(any, error)) (withdraw func(error)) {
+	e, joined, err := b.submit(j, then)
 	switch {
 	case err != nil:
 		then(nil, err)
+		return func(error) {}
 	case joined:
 		// Another Submit of the same attempt owns the entry: wait
 		// beside it.
-		go func() { then(b.wait(ctx, e)) }()
+		go func() { then(b.wait(context.Background(), e)) }()
 	}
+	return func(err error) { b.withdraw(e, err) }
 }
 
 // submit queues j, or joins the live entry of the same ID; cb, when
-// not nil, becomes a new entry's callback (fire), and ctx ending
-// withdraws the entry.
-func (b *Broker) submit(ctx context.Context, j Job, cb func(any, error)) (e *entry, joined bool, err error) {
+// not nil, becomes a new entry's callback (fire).
+func (b *Broker) submit(j Job, cb func(any, error)) (e *entry, joined bool, err error) {
 	if j.ID == "" || j.Queue == "" {
 		return nil, false, fmt.Errorf("%w: a job needs an ID and a queue", ErrBadRequest)
 	}
@@ -230,10 +232,6 @@ func (b *Broker) submit(ctx context.Context, j Job, cb func(any, error)) (e *ent
 	if cb == nil {
 		e.done = make(chan struct{})
 	}
-	if cb != nil {
-		// Set before a poller can take e: finish reads it.
-		e.unwatch = context.AfterFunc(ctx, func() { b.withdraw(e, ctx.Err()) })
-	}
 	b.live[j.ID] = e
 	delete(b.gone, j.ID)
 	b.enqueue(b.queue(j.Queue), e)
@@ -252,7 +250,7 @@ func (b *Broker) wait(ctx context.Context, e *entry) (any, error) {
 	return e.val, e.err
 }
 
-// withdraw ends e with err (its submitter's context ended) unless it
+// withdraw ends e with err (its submitter gave up on it) unless it
 // finished meanwhile.
 func (b *Broker) withdraw(e *entry, err error) {
 	b.mu.Lock()
@@ -357,9 +355,6 @@ func (b *Broker) finish(q *queueState, e *entry, val any, err error, how ending)
 	e.val, e.err = val, err
 	if e.done != nil {
 		close(e.done)
-	}
-	if e.unwatch != nil {
-		e.unwatch()
 	}
 }
 

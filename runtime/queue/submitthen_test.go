@@ -9,11 +9,12 @@ import (
 )
 
 // submitThen runs b.SubmitThen and returns the channel its callback
-// reports on; a second call of the callback fails the test.
-func submitThen(t *testing.T, ctx context.Context, b *Broker, j Job) <-chan outcome {
+// reports on (a second call of the callback shows in once) and the
+// job's withdraw.
+func submitThen(b *Broker, j Job) (<-chan outcome, func(error)) {
 	ch := make(chan outcome, 2)
-	b.SubmitThen(ctx, j, func(v any, err error) { ch <- outcome{v, err} })
-	return ch
+	withdraw := b.SubmitThen(j, func(v any, err error) { ch <- outcome{v, err} })
+	return ch, withdraw
 }
 
 // once takes the one outcome of ch and checks that no other comes.
@@ -35,14 +36,14 @@ func once(t *testing.T, ch <-chan outcome) outcome {
 
 // TestSubmitThen: SubmitThen gives its callback, once, what Submit
 // returns: the decoded result, a worker's failure, a bad result's
-// error, an expired lease, its context's end (which withdraws the
-// job), a refusal; a second submission of a live ID gets the first's
-// outcome.
+// error, an expired lease, the error it is withdrawn with (as Submit's
+// context's end), a refusal; a second submission of a live ID gets the
+// first's outcome.
 func TestSubmitThen(t *testing.T) {
 	ctx := context.Background()
 	b := New(Options{})
 
-	res := submitThen(t, ctx, b, job("done"))
+	res, _ := submitThen(b, job("done"))
 	tk := poll(t, b, "billing", "w1")
 	if err := b.Complete(ctx, tk.ID, tk.Token, json.RawMessage(`"paid"`)); err != nil {
 		t.Fatal(err)
@@ -51,7 +52,7 @@ func TestSubmitThen(t *testing.T) {
 		t.Fatalf("completed: %v, %v", o.val, o.err)
 	}
 
-	res = submitThen(t, ctx, b, job("failed"))
+	res, _ = submitThen(b, job("failed"))
 	tk = poll(t, b, "billing", "w1")
 	if err := b.Fail(ctx, tk.ID, tk.Token, "card declined"); err != nil {
 		t.Fatal(err)
@@ -63,7 +64,7 @@ func TestSubmitThen(t *testing.T) {
 
 	j := job("bad")
 	j.Decode = func(json.RawMessage) (any, error) { return nil, errors.New("not a string") }
-	res = submitThen(t, ctx, b, j)
+	res, _ = submitThen(b, j)
 	tk = poll(t, b, "billing", "w1")
 	if err := b.Complete(ctx, tk.ID, tk.Token, json.RawMessage(`1`)); !errors.Is(err, ErrBadResult) {
 		t.Fatalf("complete with a bad result: %v", err)
@@ -73,8 +74,8 @@ func TestSubmitThen(t *testing.T) {
 	}
 
 	// A second submission of the live ID waits for the same task.
-	first := submitThen(t, ctx, b, job("twice"))
-	second := submitThen(t, ctx, b, job("twice"))
+	first, _ := submitThen(b, job("twice"))
+	second, _ := submitThen(b, job("twice"))
 	tk = poll(t, b, "billing", "w1")
 	if err := b.Complete(ctx, tk.ID, tk.Token, json.RawMessage(`"x"`)); err != nil {
 		t.Fatal(err)
@@ -85,14 +86,15 @@ func TestSubmitThen(t *testing.T) {
 		}
 	}
 
-	// The context's end withdraws the job, pending or leased.
+	// withdraw ends the job, pending or leased, once.
 	for _, leased := range []bool{false, true} {
-		cctx, cancel := context.WithCancel(ctx)
-		res = submitThen(t, cctx, b, job("withdrawn"))
+		var withdraw func(error)
+		res, withdraw = submitThen(b, job("withdrawn"))
 		if leased {
 			tk = poll(t, b, "billing", "w1")
 		}
-		cancel()
+		withdraw(context.Canceled)
+		withdraw(context.DeadlineExceeded) // ended already: nothing
 		if o := once(t, res); !errors.Is(o.err, context.Canceled) {
 			t.Fatalf("withdrawn (leased %v): %v", leased, o.err)
 		}
@@ -102,15 +104,25 @@ func TestSubmitThen(t *testing.T) {
 			}
 		}
 	}
+	// Withdrawing after the outcome changes nothing.
+	res, withdraw := submitThen(b, job("late withdraw"))
+	tk = poll(t, b, "billing", "w1")
+	if err := b.Complete(ctx, tk.ID, tk.Token, json.RawMessage(`"ok"`)); err != nil {
+		t.Fatal(err)
+	}
+	withdraw(context.Canceled)
+	if o := once(t, res); o.err != nil {
+		t.Fatalf("withdrawn after completing: %v", o.err)
+	}
 	if s := b.Stats(); s[0].Pending != 0 || s[0].Leased != 0 || s[0].Withdrawn != 2 {
 		t.Fatalf("stats: %+v", s)
 	}
 
-	if o := once(t, submitThen(t, ctx, b, Job{Queue: "billing"})); !errors.Is(o.err, ErrBadRequest) {
+	if o := once(t, first0(submitThen(b, Job{Queue: "billing"}))); !errors.Is(o.err, ErrBadRequest) {
 		t.Fatalf("no ID: %v", o.err)
 	}
 	b.Close()
-	if o := once(t, submitThen(t, ctx, b, job("closed"))); !errors.Is(o.err, ErrClosed) {
+	if o := once(t, first0(submitThen(b, job("closed")))); !errors.Is(o.err, ErrClosed) {
 		t.Fatalf("closed: %v", o.err)
 	}
 }
@@ -118,9 +130,12 @@ func TestSubmitThen(t *testing.T) {
 // TestSubmitThenExpired: a lease nobody extends ends the attempt.
 func TestSubmitThenExpired(t *testing.T) {
 	b := New(Options{Lease: 30 * time.Millisecond})
-	res := submitThen(t, context.Background(), b, job("k1"))
+	res, _ := submitThen(b, job("k1"))
 	poll(t, b, "billing", "w1")
 	if o := once(t, res); !errors.Is(o.err, ErrLeaseExpired) {
 		t.Fatalf("expired: %v", o.err)
 	}
 }
+
+// first0 is the outcome channel of submitThen.
+func first0(ch <-chan outcome, _ func(error)) <-chan outcome { return ch }

@@ -62,7 +62,7 @@ func (w *Worker) queue(ctx context.Context, c *call) (eval.Value, error) {
 // thenSubmitter is a [Broker] that can submit without a goroutine
 // waiting (*queue.Broker's SubmitThen).
 type thenSubmitter interface {
-	SubmitThen(ctx context.Context, j queue.Job, then func(any, error))
+	SubmitThen(j queue.Job, then func(any, error)) (withdraw func(error))
 }
 
 var _ engine.Starter = (*Worker)(nil)
@@ -70,28 +70,27 @@ var _ engine.Starter = (*Worker)(nil)
 // Start begins a queue task's attempt on a broker that can submit
 // without waiting (the engine then parks no goroutine per call), and
 // reports false for every other call, which the engine Invokes.
-func (w *Worker) Start(ctx context.Context, inv engine.Invocation, done func(eval.Value, error)) bool {
+func (w *Worker) Start(ctx context.Context, inv engine.Invocation, done func(eval.Value, error)) (func(error), bool) {
 	t := inv.Task
 	ts, ok := w.o.Queue.(thenSubmitter)
 	if !ok || inv.Kernel != nil || t == nil || t.Binding.Kind != ir.BindQueue {
-		return false
+		return nil, false
 	}
 	args, err := arity(inv.Args, t.Params)
 	if err != nil {
 		done(eval.Value{}, fmt.Errorf("task %s: %w", t.Name, err))
-		return true
+		return func(error) {}, true
 	}
 	c := &call{inv: inv, task: t, args: args}
 	j, err := w.job(ctx, c)
 	if err != nil {
 		done(w.outcome(ctx, t, eval.Value{}, err))
-		return true
+		return func(error) {}, true
 	}
-	ts.SubmitThen(ctx, j, func(v any, err error) {
+	return ts.SubmitThen(j, func(v any, err error) {
 		r, err := queued(c, v, err)
 		done(w.outcome(ctx, t, r, err))
-	})
-	return true
+	}), true
 }
 
 // job is the broker's job for one attempt of queue task c.

@@ -5,6 +5,7 @@ package metrics
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/knhk/knhk/compiler/ir"
@@ -49,10 +50,10 @@ func (t *timedWorker) Invoke(ctx context.Context, inv engine.Invocation) (eval.V
 
 // Start times a call that the wrapped worker starts without the
 // engine's goroutine (engine.Starter) from its start to its outcome.
-func (t *timedWorker) Start(ctx context.Context, inv engine.Invocation, done func(eval.Value, error)) bool {
+func (t *timedWorker) Start(ctx context.Context, inv engine.Invocation, done func(eval.Value, error)) (func(error), bool) {
 	st, ok := t.w.(engine.Starter)
 	if !ok {
-		return false
+		return nil, false
 	}
 	start := time.Now()
 	return st.Start(ctx, inv, func(v eval.Value, err error) {
@@ -75,7 +76,8 @@ func (t *timedWorker) observe(ctx context.Context, inv engine.Invocation, d time
 	}
 	outcome := "ok"
 	switch {
-	case err != nil && ctx.Err() != nil:
+	case err != nil && (ctx.Err() != nil || errors.Is(err, context.Canceled)):
+		// A started call is withdrawn without its context ending.
 		outcome = "cancelled"
 	case err != nil:
 		outcome = "error"
