@@ -108,6 +108,9 @@ type caseRun struct {
 	// snapAfter is the event count before which no snapshot is taken: a
 	// large snapshot defers the next one (see snapDelay).
 	snapAfter uint64
+	// ev is drain's buffer for the next event: one per case, not one
+	// per drain.
+	ev Event
 }
 
 // ErrUnknownCase is returned for a case the engine does not hold.
@@ -384,7 +387,10 @@ func (e *Engine) SnapshotErr() error {
 // holds a failure back until its calls in flight have finished).
 func (e *Engine) drain(ctx context.Context, cr *caseRun, steps *int, hold func(*Event) (bool, error)) error {
 	s := &cr.s
-	ev := new(Event) // reused: Append must not retain it
+	// The case's one event buffer (Append must not retain it), cleared
+	// on the way out so that an idle case keeps no values through it.
+	ev := &cr.ev
+	defer func() { *ev = Event{} }()
 	for ; ; *steps++ {
 		if *steps >= e.steps {
 			return fmt.Errorf("%w: %s made %d steps without waiting", ErrBusy, s.ID, *steps)

@@ -133,6 +133,9 @@ func (b *Broker) leave(q *queueState, w *waiter) {
 // takePending leases pending tasks to worker, oldest first, until ts
 // holds max. b.mu is held.
 func (b *Broker) takePending(q *queueState, worker string, max int, ts []Task) []Task {
+	if ts == nil && q.pending.Len() > 0 {
+		ts = make([]Task, 0, min(max, q.pending.Len()))
+	}
 	for len(ts) < max {
 		f := q.pending.Front()
 		if f == nil {
