@@ -82,6 +82,13 @@ func runBFTServe(e *env, o *serveOptions, c *clusterServeOptions, file string) i
 	// gate and checks their signatures against the genesis's keys
 	// (clusterbftdeploy.go).
 	app.SetCompiler(server.ClusterCompile)
+	// Sealed tenants: their keys derive from the home's seal root
+	// (clusterbftseal.go).
+	if err := bftSealing(app, c.bft); err != nil {
+		ln.Close()
+		fmt.Fprintf(e.stderr, "knhk: %v\n", err)
+		return exitUser
+	}
 	node, err := bft.Open(c.bft, app, lines)
 	if err != nil {
 		ln.Close()

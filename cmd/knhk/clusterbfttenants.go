@@ -13,11 +13,12 @@
 // tenancy, and every validator decides each start of the tenant's space
 // by it (runtime/cluster/bft licence.go).
 //
-// What is not offered with --bft yet, and refused rather than half done:
-// erasure (knhk tenant erase; a space stays on the chain when its tenant
-// is deleted, unreadable through the API) and tenants' signed deploys
-// (a tenant's space runs the validators' program; the chain's own
-// deploys are checked against the genesis's keys, clusterbftdeploy.go).
+// A tenant created with --encrypt is sealed on the chain, and knhk
+// tenant erase crypto-shreds it on every validator (clusterbftseal.go).
+// What is not offered with --bft, and refused rather than half done:
+// erasing one case, and tenants' signed deploys (a tenant's space runs
+// the validators' program; the chain's own deploys are checked against
+// the genesis's keys, clusterbftdeploy.go).
 // The cluster's audit chain is the chain's (auditbft.go).
 
 package main
@@ -118,7 +119,7 @@ func openBFTTenants(cfg bftTenantsConfig) (*clusterTenants, error) {
 	}
 	ct.host = h
 	h.SetGroupEraser(func(context.Context, string) error {
-		return errors.New("erasing a tenant is not supported with --bft yet: its space stays on the chain (knhk tenant delete makes it unreadable through the API)")
+		return errors.New("erasing one case is not supported with --bft: erase the tenant, created with --encrypt (knhk tenant erase), whose key every validator destroys")
 	})
 	if ct.aud, err = openServeAudit(&tenantServe{host: h}, cfg.o.data, nil); err != nil {
 		h.Close(context.Background())
@@ -178,19 +179,22 @@ func bftTenantWorker(home, file string, comp *compiled, lines interface{ Write([
 }
 
 // bftAdminRefused refuses, on a validator, what a tenant's space does
-// not offer yet: erasure, sealing at rest, and a trust directory of
-// signed deploys, which no validator would check. A licence is taken:
+// not offer: a trust directory of signed deploys, which no validator
+// would check (a tenant's space deploys nothing), and sealing and
+// erasure on a validator whose home has no seal root (one written
+// before knhk cluster bft-init wrote seal roots). A licence is taken:
 // every validator enforces it from the chain (runtime/cluster/bft
-// licence.go).
-func bftAdminRefused(q *tenantAdminRequest) error {
-	if q.Op == "erase" {
-		return fmt.Errorf("knhk tenant erase is not supported with --bft yet: tenant %s's space stays on the chain (knhk tenant delete makes it unreadable through the API); erase it on a --node cluster", q.ID)
-	}
+// licence.go); a sealed tenant's events are sealed in the blocks and
+// erase destroys every validator's key (clusterbftseal.go).
+func bftAdminRefused(q *tenantAdminRequest, own tenancyOwner) error {
 	if slices.Contains(q.Replace, "trust") || q.Policy != "" {
 		return fmt.Errorf("tenant %s: a tenant's trust directory (signed deploys) is not checked by a CometBFT validator: a tenant's space deploys nothing on the chain, it runs the validators' program (the chain's own deploys are checked against its genesis's keys, knhk cluster bft-init --trust); give it with --node", q.ID)
 	}
-	if q.Encrypt {
-		return fmt.Errorf("tenant %s: --encrypt is not supported with --bft yet (a space is not sealed at rest)", q.ID)
+	if q.Op != "erase" && !q.Encrypt {
+		return nil
+	}
+	if o, ok := own.(*bftOwner); !ok || !o.app.Seals() {
+		return fmt.Errorf("tenant %s: sealing and erasure need the validators' seal root (%s in each home, written by knhk cluster bft-init since sealed tenants), which this validator's home lacks", q.ID, bft.SealRootFile)
 	}
 	return nil
 }

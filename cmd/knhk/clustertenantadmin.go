@@ -228,7 +228,7 @@ func (ct *clusterTenants) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if ct.bft {
-		if err := bftAdminRefused(q); err != nil { // clusterbfttenants.go
+		if err := bftAdminRefused(q, ct.own); err != nil { // clusterbfttenants.go
 			writeAdminError(w, http.StatusNotImplemented, false, err.Error())
 			return
 		}

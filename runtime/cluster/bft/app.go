@@ -48,6 +48,15 @@ type App struct {
 	// (deploy.go).
 	deployTrust []string
 	compile     cluster.Compiler
+	// sealRoot and readSeals make sealed tenants possible, seals are
+	// the chain's sealed and erased tenants, leaves the keys derived so
+	// far, punctures the leaves to destroy at Commit (sealed.go).
+	sealRoot  *SealRoot
+	readSeals TenancyReader
+	seals     sealState
+	leaves    map[string][]byte
+	punctures []uint32
+	onErased  func(tenant string)
 
 	mu      sync.Mutex
 	chainID string
@@ -180,8 +189,11 @@ func (a *App) CheckTx(_ context.Context, req *abci.RequestCheckTx) (*abci.Respon
 	err = a.verify(t)
 	if err == nil && t.Kind == KindEvent {
 		// Under a.mu, as in the block: a deploy's check reads the
-		// genesis's keys (deploy.go).
-		_, err = a.command(t)
+		// genesis's keys (deploy.go), a sealed tenant's command opens
+		// under its key (sealed.go).
+		if err = a.openTx(t); err == nil {
+			_, err = a.command(t)
+		}
 	}
 	a.mu.Unlock()
 	if err == nil && t.Kind == KindLicence {
@@ -226,7 +238,7 @@ func code(err error) uint32 {
 		return codeDeposed
 	case errors.Is(err, ErrDuplicate):
 		return codeDuplicate
-	case errors.Is(err, ErrNoTenant):
+	case errors.Is(err, ErrNoTenant), errors.Is(err, ErrErasedTenant):
 		return codeTenant
 	case errors.Is(err, ErrLicence):
 		return codeLicence
@@ -297,7 +309,10 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.RequestFinalizeBlock) (
 			a.observe(req.Height, t, err)
 		}
 		if err != nil {
-			res.TxResults[i] = &abci.ExecTxResult{Code: code(err), Log: err.Error()}
+			// A sealed tenant's refusal may name what its command
+			// carried: sealed too (sealed.go); CometBFT keeps the
+			// logs, but hashes only the codes.
+			res.TxResults[i] = &abci.ExecTxResult{Code: code(err), Log: a.sealLog(tx, err.Error())}
 		} else {
 			res.TxResults[i] = &abci.ExecTxResult{Code: codeOK}
 		}
@@ -335,6 +350,9 @@ func (a *App) deliver(tx []byte, idx uint64, now, height int64) error {
 	if err := a.admit(t); err != nil {
 		return err
 	}
+	if err := a.openTx(t); err != nil { // sealed.go
+		return err
+	}
 	c, err := a.command(t)
 	if err != nil {
 		return err
@@ -366,6 +384,9 @@ func (a *App) deliver(tx []byte, idx uint64, now, height int64) error {
 		return fmt.Errorf("%w (in transaction %d)", ErrDuplicate, r.Index)
 	case r.Err != nil:
 		return r.Err
+	}
+	if t.Tenant == "" && c.Op == cluster.OpTenant {
+		a.syncSeals(height) // a tenant sealed or erased (sealed.go)
 	}
 	return nil
 }
@@ -411,7 +432,9 @@ func (a *App) hashWith(fh []byte) ([]byte, error) {
 		Licence []byte   `json:"li,omitempty"`
 		// The deploy keys (deploy.go), absent without them.
 		DeployTrust []string `json:"dt,omitempty"`
-	}{a.chainID, a.lease, int64(a.leaseLen), vals, a.removed, spaces, a.licTrust, a.licence, a.deployTrust})
+		// The sealed and erased tenants (sealed.go), absent without.
+		Seals *sealState `json:"se,omitempty"`
+	}{a.chainID, a.lease, int64(a.leaseLen), vals, a.removed, spaces, a.licTrust, a.licence, a.deployTrust, a.sealHash()})
 	if err != nil {
 		return nil, err
 	}
@@ -447,13 +470,18 @@ func (a *App) Commit(context.Context, *abci.RequestCommit) (*abci.ResponseCommit
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	res := &abci.ResponseCommit{}
-	if a.persist.Path == "" {
-		return res, nil
-	}
-	if a.height-a.saved >= a.persist.Every {
+	if a.persist.Path != "" && a.height-a.saved >= a.persist.Every {
 		if err := a.save(); err != nil {
 			return nil, fmt.Errorf("saving the application state of block %d: %w", a.height, err)
 		}
+	}
+	// An erased tenant's key, once a save without its space is made
+	// (sealed.go).
+	if err := a.shred(); err != nil {
+		return nil, fmt.Errorf("block %d: %w", a.height, err)
+	}
+	if a.persist.Path == "" {
+		return res, nil
 	}
 	if k := a.persist.KeepBlocks; k > 0 && a.saved-k > 1 {
 		// Keep the blocks after every snapshot offered: a node that

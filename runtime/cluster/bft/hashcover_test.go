@@ -27,7 +27,7 @@ func TestAppHashCoversSavedState(t *testing.T) {
 	vendor, _ := sign.Generate(sign.MLDSA65Ed25519)
 	pem := string(vendor.Public().MarshalPEM())
 	g, _ := json.Marshal(Genesis{LeaseMillis: 1000, LicenceTrust: []string{pem}, DeployTrust: []string{pem}})
-	c := newChain(t, 1, 3)
+	c, roots := sealedChain(t, 1)
 	a := c.apps[0]
 	if _, err := a.InitChain(context.Background(), &abci.RequestInitChain{ChainId: "c", Validators: validators(c), AppStateBytes: g}); err != nil {
 		t.Fatal(err)
@@ -41,7 +41,9 @@ func TestAppHashCoversSavedState(t *testing.T) {
 	mis := []abci.Misbehavior{{Type: abci.MisbehaviorType_DUPLICATE_VOTE, Validator: abci.Validator{Address: z.PubKey().Address(), Power: 10}}}
 	res := c.block(0, mis, c.lease(k, 1), c.event(k, 1, c.found(0, "acme")), c.licenceTx(k, issueLicence(t, vendor, "l1", "", c.t0.Add(-time.Hour), 0)))
 	wantCodes(t, res, codeOK, codeOK, codeOK)
-	wantCodes(t, c.block(100*time.Millisecond, nil, c.event(k, 1, c.start("c1", 0)), c.tenantEvent(k, 1, "acme", c.start("c1", 0))), codeOK, codeOK)
+	// acme sealed (sealed.go): its space is saved sealed.
+	wantCodes(t, c.block(50*time.Millisecond, nil, c.event(k, 1, c.sealing(a.FSM().TenancyRev(), map[string]string{"acme": "encrypt"}))), codeOK)
+	wantCodes(t, c.block(100*time.Millisecond, nil, c.event(k, 1, c.start("c1", 0)), c.sealedEvent(a, k, 1, "acme", c.start("c1", 0))), codeOK, codeOK)
 	if _, err := a.Commit(context.Background(), &abci.RequestCommit{}); err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +72,9 @@ func TestAppHashCoversSavedState(t *testing.T) {
 		}
 		b, _ := json.Marshal(drop)
 		os.WriteFile(path, b, 0o600)
-		if err := NewApp(m, c.prog).Persist(Persistence{Path: path}); !errors.Is(err, ErrBadState) {
+		re := NewApp(m, c.prog)
+		re.SetSealing(roots[0], testSeals) // so that a sealed space opens
+		if err := re.Persist(Persistence{Path: path}); !errors.Is(err, ErrBadState) {
 			t.Fatalf("a saved state without %q loaded: %v", key, err)
 		}
 	}

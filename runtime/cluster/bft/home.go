@@ -124,6 +124,7 @@ func InitGenesis(dir string, n int, host string, basePort int, chainID string, g
 	if err := gen.ValidateAndComplete(); err != nil {
 		return err
 	}
+	root := NewSealRootSecret()
 	for i, home := range homes {
 		c := cfg.DefaultConfig().SetRoot(home)
 		if err := gen.SaveAs(c.GenesisFile()); err != nil {
@@ -137,6 +138,11 @@ func InitGenesis(dir string, n int, host string, basePort int, chainID string, g
 		}
 		b, _ := json.MarshalIndent(&h, "", "  ")
 		if err := os.WriteFile(filepath.Join(home, homeName), b, 0o600); err != nil {
+			return err
+		}
+		// The sealed tenants' keys derive from it (sealroot.go), in
+		// every home alike, as this writes every validator's keys.
+		if err := WriteSealRoot(home, root); err != nil {
 			return err
 		}
 	}
@@ -296,5 +302,13 @@ func InitNode(dir, from, listen string) error {
 	}
 	h := homeFile{Listen: listen, Peers: append(append([]string(nil), fh.Peers...), p2p.IDAddressString(fk.ID(), fh.Listen))}
 	b, _ = json.MarshalIndent(&h, "", "  ")
-	return os.WriteFile(filepath.Join(dir, homeName), b, 0o600)
+	if err := os.WriteFile(filepath.Join(dir, homeName), b, 0o600); err != nil {
+		return err
+	}
+	// The seal root as from holds it now: a sealed tenant's events are
+	// opened by every node that applies them (sealroot.go).
+	if r, err := os.ReadFile(filepath.Join(from, SealRootFile)); err == nil {
+		return os.WriteFile(filepath.Join(dir, SealRootFile), r, 0o600)
+	}
+	return nil
 }

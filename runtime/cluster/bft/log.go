@@ -83,7 +83,12 @@ func (l *Log) submit(ctx context.Context, c *cluster.Command) error {
 	if err != nil {
 		return err
 	}
-	t := &Tx{Kind: KindEvent, Term: l.Term, Cmd: cmd, Tenant: l.Tenant}
+	// A sealed tenant's command goes into the block sealed (sealed.go).
+	cmd, sealed, err := l.App.SealCommand(l.Tenant, cmd)
+	if err != nil {
+		return err
+	}
+	t := &Tx{Kind: KindEvent, Term: l.Term, Cmd: cmd, Tenant: l.Tenant, Sealed: sealed}
 	if err := t.Sign(l.Key, l.App.ChainID()); err != nil {
 		return err
 	}
@@ -92,7 +97,13 @@ func (l *Log) submit(ctx context.Context, c *cluster.Command) error {
 		return err
 	}
 	defer l.App.riders.add(tx, c)() // audit.go
-	return commit(ctx, l.Node, tx)
+	err = commit(ctx, l.Node, tx)
+	if err != nil && sealed {
+		// The block's refusal of a sealed tenant's transaction is
+		// sealed as its command is (sealed.go).
+		err = l.App.openLogs(l.Tenant, err)
+	}
+	return err
 }
 
 // commit broadcasts tx and waits for its block, or for ctx: CometBFT's

@@ -47,6 +47,9 @@ type savedState struct {
 	Licence      []byte   `json:"licence,omitempty"`
 	// DeployTrust are the genesis's deploy keys (deploy.go).
 	DeployTrust []string `json:"deploy_trust,omitempty"`
+	// Seals are the sealed and erased tenants (sealed.go); a sealed
+	// tenant's entry of Spaces is sealed under its key.
+	Seals *sealState `json:"seals,omitempty"`
 }
 
 // savedVal is a validator: its key's type and bytes, and its power.
@@ -122,10 +125,18 @@ func (a *App) load(b []byte) error {
 	if err := a.fsm.Restore(io.NopCloser(bytes.NewReader(s.FSM))); err != nil {
 		return fmt.Errorf("%w: %v", ErrBadState, err)
 	}
+	a.seals, a.leaves, a.punctures = sealState{}, nil, nil
+	if s.Seals != nil {
+		a.seals = *s.Seals
+	}
 	spaces := map[string]*cluster.FSM{}
 	for id, b := range s.Spaces {
 		if id == "" || len(id) > maxTenant {
 			return fmt.Errorf("%w: a space of tenant %q", ErrBadState, id)
+		}
+		b, err := a.openSpace(id, b) // a sealed tenant's (sealed.go)
+		if err != nil {
+			return fmt.Errorf("%w: %v", ErrBadState, err)
 		}
 		f := cluster.NewFSM(a.m, a.prog)
 		if err := f.Restore(io.NopCloser(bytes.NewReader(b))); err != nil {
@@ -185,10 +196,13 @@ func (a *App) save() error {
 		return err
 	}
 	s := savedState{V: savedVersion, Height: a.height, AppHash: a.appHash, Chain: a.chainID, LeaseLen: int64(a.leaseLen),
-		Lease: a.lease, Removed: a.removed, FSM: fsm, LicenceTrust: a.licTrust, Licence: a.licence, DeployTrust: a.deployTrust}
+		Lease: a.lease, Removed: a.removed, FSM: fsm, LicenceTrust: a.licTrust, Licence: a.licence, DeployTrust: a.deployTrust, Seals: a.sealHash()}
 	for _, id := range a.Spaces() {
 		b, err := encodeFSM(a.Space(id))
 		if err != nil {
+			return fmt.Errorf("tenant %s: %w", id, err)
+		}
+		if b, err = a.sealSpace(id, b); err != nil { // sealed.go
 			return fmt.Errorf("tenant %s: %w", id, err)
 		}
 		if s.Spaces == nil {

@@ -63,6 +63,9 @@ type Tx struct {
 	// command applies to ("" for the cluster's own, the default
 	// tenant's; see space.go). It is signed with the rest.
 	Tenant string `json:"tenant,omitempty"`
+	// Sealed says, in an event of a sealed tenant, that Cmd is sealed
+	// under the tenant's key (sealed.go). It is signed with the rest.
+	Sealed bool `json:"sealed,omitempty"`
 	// Nonce makes each transaction's bytes new: CometBFT's mempool
 	// drops a transaction it has seen, so a renewal equal to the claim,
 	// or an event sent again after a lost answer, would never reach a
@@ -153,6 +156,8 @@ func DecodeTx(b []byte) (*Tx, error) {
 		return nil, fmt.Errorf("%w: lease with a command", ErrBadTx)
 	case t.Kind == KindLease && t.Tenant != "":
 		return nil, fmt.Errorf("%w: lease of tenant %q (the lease is the chain's, never a tenant's)", ErrBadTx, t.Tenant)
+	case t.Sealed && (t.Kind != KindEvent || t.Tenant == ""):
+		return nil, fmt.Errorf("%w: a sealed %s without a tenant", ErrBadTx, t.Kind)
 	case len(t.Tenant) > maxTenant:
 		return nil, fmt.Errorf("%w: a tenant id of %d bytes (at most %d)", ErrBadTx, len(t.Tenant), maxTenant)
 	}
