@@ -250,3 +250,39 @@ func TestSealedRefusal(t *testing.T) {
 		t.Fatalf("the driver's error: %v", err)
 	}
 }
+
+// FuzzLoadSealRoot: a seal root file loads or is refused, never
+// panics; a loaded one derives every leaf or says it is punctured, and
+// a punctured leaf stays punctured in the file it saves.
+func FuzzLoadSealRoot(f *testing.F) {
+	home := f.TempDir()
+	WriteSealRoot(home, bytes.Repeat([]byte{7}, 32))
+	good, _ := os.ReadFile(filepath.Join(home, SealRootFile))
+	f.Add(good, uint32(5))
+	f.Add([]byte(`{"v":1,"nodes":[{"d":32,"p":4294967295,"k":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="}]}`), uint32(1<<32-1))
+	f.Add([]byte(`{"v":1,"nodes":[{"d":3,"p":9,"k":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="}]}`), uint32(0))
+	f.Add([]byte(`{"v":2}`), uint32(0))
+	two := `{"d":0,"p":0,"k":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="}`
+	f.Add([]byte(`{"v":1,"nodes":[`+two+`,`+strings.Replace(two, "AAAA", "BBBB", 1)+`]}`), uint32(3))
+	f.Fuzz(func(t *testing.T, b []byte, n uint32) {
+		home := t.TempDir()
+		os.WriteFile(filepath.Join(home, SealRootFile), b, 0o600)
+		s, err := LoadSealRoot(home)
+		if err != nil || s == nil {
+			return
+		}
+		if k, err := s.Leaf(n); err == nil && len(k) != 32 || err != nil && !errors.Is(err, ErrPunctured) {
+			t.Fatalf("leaf %d: %d bytes, %v", n, len(k), err)
+		}
+		if err := s.Puncture(n); err != nil {
+			t.Fatal(err)
+		}
+		r, err := LoadSealRoot(home)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.Leaf(n); !errors.Is(err, ErrPunctured) {
+			t.Fatalf("leaf %d after its puncture: %v", n, err)
+		}
+	})
+}

@@ -137,26 +137,33 @@ func (s *SealRoot) find(n uint32) (int, []byte, error) {
 }
 
 // Puncture destroys leaf n for good and saves the file; puncturing a
-// punctured leaf does nothing.
+// punctured leaf does nothing. Every stored node above the leaf goes
+// (a file may hold two).
 func (s *SealRoot) Puncture(n uint32) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	i, _, err := s.find(n)
-	if err != nil {
+	changed := false
+	for {
+		i, _, err := s.find(n)
+		if err != nil {
+			break
+		}
+		nd := s.nodes[i]
+		rest := append(append([]sealNode(nil), s.nodes[:i]...), s.nodes[i+1:]...)
+		k := nd.Key
+		for d := nd.Depth; d < sealDepth; d++ {
+			b := bitAt(n, d)
+			// The sibling's subtree: the first d bits of n, then not b.
+			prefix := n>>(sealDepth-d-1) ^ 1
+			rest = append(rest, sealNode{Depth: d + 1, Prefix: prefix, Key: child(k, b^1)})
+			k = child(k, b)
+		}
+		clear(nd.Key)
+		s.nodes, changed = rest, true
+	}
+	if !changed {
 		return nil
 	}
-	nd := s.nodes[i]
-	rest := append(append([]sealNode(nil), s.nodes[:i]...), s.nodes[i+1:]...)
-	k := nd.Key
-	for d := nd.Depth; d < sealDepth; d++ {
-		b := bitAt(n, d)
-		// The sibling's subtree: the first d bits of n, then not b.
-		prefix := n>>(sealDepth-d-1) ^ 1
-		rest = append(rest, sealNode{Depth: d + 1, Prefix: prefix, Key: child(k, b^1)})
-		k = child(k, b)
-	}
-	clear(nd.Key)
-	s.nodes = rest
 	return s.save()
 }
 
