@@ -111,7 +111,7 @@ func (c *chain) sealedEvent(a *App, k crypto.PrivKey, term uint64, tenant string
 
 // sealedChain is a chain of apps Apps, each with a home holding the
 // same seal root; roots are the Apps' roots.
-func sealedChain(t *testing.T, apps int) (*chain, []*SealRoot) {
+func sealedChain(t testing.TB, apps int) (*chain, []*SealRoot) {
 	c := newChain(t, apps, 3)
 	secret := NewSealRootSecret()
 	var roots []*SealRoot
