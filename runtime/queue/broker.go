@@ -95,8 +95,10 @@ type entry struct {
 	worker   string
 	token    string
 	leaseEnd time.Time
-	timer    *time.Timer
-	elem     *list.Element // in its queue's pending list while pending
+	// lprev and lnext link a leased entry into the broker's leases, in
+	// the order they end (expire.go).
+	lprev, lnext *entry
+	elem         *list.Element // in its queue's pending list while pending
 	// done is closed when val and err are set; an entry of SubmitThen's
 	// makes it only for a second submitter to wait on.
 	done chan struct{}
@@ -146,6 +148,7 @@ type Broker struct {
 	queues map[string]*queueState
 	live   map[string]*entry
 	unrec  map[string]*entry // finished durable jobs whose outcome is not yet recorded
+	leases leases            // the leased entries, by the end of their lease
 	gone   map[string]ending // finished IDs -> how they ended, for late calls
 	order  []string          // gone's keys, oldest first (a ring)
 	next   int
@@ -318,8 +321,7 @@ func (b *Broker) leaseTo(q *queueState, e *entry, worker string) Task {
 	e.token = newToken()
 	e.leaseEnd = time.Now().Add(b.lease)
 	q.leased++
-	id, tok := e.job.ID, e.token
-	e.timer = time.AfterFunc(b.lease, func() { b.expire(id, tok) })
+	b.leases.add(b, e)
 	j := e.job
 	return Task{ID: j.ID, Queue: j.Queue, Task: j.Task, CaseID: j.CaseID, Attempt: j.Attempt,
 		Input: j.Input, Token: e.token, LeaseDeadline: e.leaseEnd, Deadline: j.Deadline}
@@ -328,8 +330,8 @@ func (b *Broker) leaseTo(q *queueState, e *entry, worker string) Task {
 // unlease puts a leased e back at the front of its queue (a poller that
 // was handed it had already gone). b.mu is held.
 func (b *Broker) unlease(q *queueState, e *entry) {
-	e.timer.Stop()
-	e.timer, e.token, e.worker = nil, "", ""
+	b.leases.remove(e)
+	e.token, e.worker = "", ""
 	q.leased--
 	if f := waiterFor(q, e); f != nil {
 		b.hand(q, f, e)
@@ -347,7 +349,7 @@ func (b *Broker) finish(q *queueState, e *entry, val any, err error, how ending)
 		q.pending.Remove(e.elem)
 		e.elem = nil
 	case leased:
-		e.timer.Stop()
+		b.leases.remove(e)
 		q.leased--
 	}
 	delete(b.live, e.job.ID)

@@ -40,7 +40,8 @@ func (b *Broker) Heartbeat(ctx context.Context, id, token string) (time.Time, er
 		return time.Time{}, err
 	}
 	e.leaseEnd = time.Now().Add(b.lease)
-	e.timer.Reset(b.lease)
+	b.leases.remove(e)
+	b.leases.add(b, e)
 	return e.leaseEnd, nil
 }
 
@@ -133,26 +134,4 @@ func (e *WorkerError) Error() string {
 		return "worker failed it: " + e.Message
 	}
 	return fmt.Sprintf("worker %s failed it: %s", e.Worker, e.Message)
-}
-
-// expire ends the attempt of id if it is still leased under token and
-// its lease has run out; a heartbeat that raced the timer wins.
-func (b *Broker) expire(id, token string) {
-	b.mu.Lock()
-	e := b.live[id]
-	if e == nil || e.st != leased || e.token != token || time.Now().Before(e.leaseEnd) {
-		b.mu.Unlock()
-		return
-	}
-	q := b.queue(e.job.Queue)
-	q.counts.Expired++
-	who := "its worker"
-	if e.worker != "" {
-		who = "worker " + e.worker
-	}
-	// The engine's caller names the task and the queue.
-	b.finish(q, e, nil,
-		fmt.Errorf("%w: %s held it for %s without a heartbeat", ErrLeaseExpired, who, b.lease), endExpired)
-	b.mu.Unlock()
-	e.fire()
 }
