@@ -95,9 +95,12 @@ type entry struct {
 	worker   string
 	token    string
 	leaseEnd time.Time
-	// lprev and lnext link a leased entry into the broker's leases, in
-	// the order they end (expire.go).
-	lprev, lnext *entry
+	// due is when the entry's deadline comes while it is in one of the
+	// broker's deadlines lists (expire.go), which dprev and dnext link
+	// it into: its lease's end while leased, the end of the wait for
+	// the engine's record once finished.
+	due          time.Time
+	dprev, dnext *entry
 	elem         *list.Element // in its queue's pending list while pending
 	// done is closed when val and err are set; an entry of SubmitThen's
 	// makes it only for a second submitter to wait on.
@@ -106,12 +109,11 @@ type entry struct {
 	// Complete or Fail that waits for it (made then).
 	recorded chan error
 	// then, set by CompleteThen and FailThen, takes the engine's word
-	// instead of recorded; waitEnd bounds the wait for it.
-	then    func(error)
-	waitEnd *time.Timer
-	joins   int // Submits of the same ID beyond the first
-	val     any
-	err     error
+	// instead of recorded; the broker's records bound the wait for it.
+	then  func(error)
+	joins int // Submits of the same ID beyond the first
+	val   any
+	err   error
 	// cb, set by SubmitThen, gets val and err once the entry finishes
 	// (fire).
 	cb func(any, error)
@@ -143,15 +145,16 @@ type Broker struct {
 	// done is closed by Close: a worker's stream ends with its broker.
 	done chan struct{}
 
-	mu     sync.Mutex
-	closed bool
-	queues map[string]*queueState
-	live   map[string]*entry
-	unrec  map[string]*entry // finished durable jobs whose outcome is not yet recorded
-	leases leases            // the leased entries, by the end of their lease
-	gone   map[string]ending // finished IDs -> how they ended, for late calls
-	order  []string          // gone's keys, oldest first (a ring)
-	next   int
+	mu      sync.Mutex
+	closed  bool
+	queues  map[string]*queueState
+	live    map[string]*entry
+	unrec   map[string]*entry // finished durable jobs whose outcome is not yet recorded
+	leases  deadlines         // the leased entries, by the end of their lease
+	records deadlines         // finished entries waiting for the engine's record with then
+	gone    map[string]ending // finished IDs -> how they ended, for late calls
+	order   []string          // gone's keys, oldest first (a ring)
+	next    int
 }
 
 // New returns an empty broker.
@@ -321,7 +324,8 @@ func (b *Broker) leaseTo(q *queueState, e *entry, worker string) Task {
 	e.token = newToken()
 	e.leaseEnd = time.Now().Add(b.lease)
 	q.leased++
-	b.leases.add(b, e)
+	e.due = e.leaseEnd
+	b.leases.add(e, b.expireDue)
 	j := e.job
 	return Task{ID: j.ID, Queue: j.Queue, Task: j.Task, CaseID: j.CaseID, Attempt: j.Attempt,
 		Input: j.Input, Token: e.token, LeaseDeadline: e.leaseEnd, Deadline: j.Deadline}

@@ -57,3 +57,44 @@ func TestLeasesExpireInOrder(t *testing.T) {
 		t.Fatalf("a lease after the list emptied: %v", o.err)
 	}
 }
+
+// TestRecordWaitsEndInOrder: of three completions waiting for the
+// engine's record, the one recorded gets nil at once and the two that
+// never are get ErrNotRecorded once RecordWait passes; each then is
+// called once.
+func TestRecordWaitsEndInOrder(t *testing.T) {
+	b := New(Options{RecordWait: 200 * time.Millisecond})
+	ctx := context.Background()
+	var acks []chan error
+	var ids []string
+	for _, id := range []string{"r-1", "r-2", "r-3"} {
+		j := job(id)
+		j.Durable = true
+		submit(ctx, b, j)
+		tk := poll(t, b, "billing", "w1")
+		ack := make(chan error, 2)
+		b.CompleteThen(tk.ID, tk.Token, []byte(`"ok"`), func(err error) { ack <- err })
+		acks, ids = append(acks, ack), append(ids, tk.ID)
+	}
+	b.Recorded(ids[1], nil)
+	for i, ack := range acks {
+		var err error
+		select {
+		case err = <-ack:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s: no answer", ids[i])
+		}
+		if want := i != 1; errors.Is(err, ErrNotRecorded) != want {
+			t.Errorf("%s: %v, want not recorded %v", ids[i], err, want)
+		}
+	}
+	time.Sleep(50 * time.Millisecond)
+	for i, ack := range acks {
+		select {
+		case err := <-ack:
+			t.Errorf("%s: a second answer: %v", ids[i], err)
+		default:
+		}
+	}
+	b.Recorded(ids[0], nil) // too late: nothing waits for it
+}

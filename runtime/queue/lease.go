@@ -40,8 +40,9 @@ func (b *Broker) Heartbeat(ctx context.Context, id, token string) (time.Time, er
 		return time.Time{}, err
 	}
 	e.leaseEnd = time.Now().Add(b.lease)
+	e.due = e.leaseEnd
 	b.leases.remove(e)
-	b.leases.add(b, e)
+	b.leases.add(e, b.expireDue)
 	return e.leaseEnd, nil
 }
 

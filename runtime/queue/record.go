@@ -18,11 +18,13 @@ func (b *Broker) Recorded(id string, err error) {
 	b.mu.Lock()
 	e := b.unrec[id]
 	delete(b.unrec, id)
+	if e != nil && e.then != nil {
+		b.records.remove(e)
+	}
 	b.mu.Unlock()
 	switch {
 	case e == nil:
 	case e.then != nil:
-		e.waitEnd.Stop()
 		e.then(notRecorded(e, err))
 	default:
 		e.recorded <- err
@@ -44,18 +46,8 @@ func (b *Broker) awaitRecord(e *entry, then func(error)) chan error {
 		return e.recorded
 	}
 	e.then = then
-	id := e.job.ID
-	e.waitEnd = time.AfterFunc(b.recordWait, func() {
-		b.mu.Lock()
-		late := b.unrec[id] == e
-		if late {
-			delete(b.unrec, id)
-		}
-		b.mu.Unlock()
-		if late {
-			e.then(notRecorded(e, fmt.Errorf("no record after %s", b.recordWait)))
-		}
-	})
+	e.due = time.Now().Add(b.recordWait)
+	b.records.add(e, b.recordsDue)
 	return nil
 }
 
