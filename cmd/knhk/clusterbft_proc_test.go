@@ -66,6 +66,29 @@ func waitDriver(t *testing.T, dir string, vs []*serveProc) int {
 	return driver
 }
 
+// saveEveryBlock makes the n validators of dir/net save their state
+// every block, so that a restarted one loads its save and replays only
+// the blocks after it.
+func saveEveryBlock(t *testing.T, dir string, n int) {
+	t.Helper()
+	for i := range n {
+		hf := filepath.Join(dir, "net", fmt.Sprintf("v%d", i), "knhk-bft.json")
+		b, err := os.ReadFile(hf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var h map[string]any
+		if err := json.Unmarshal(b, &h); err != nil {
+			t.Fatal(err)
+		}
+		h["save_every"] = 1
+		b, _ = json.Marshal(h)
+		if err := os.WriteFile(hf, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // TestBFTDriverFailoverProcesses runs four validators as knhk serve
 // --bft --drive processes: the committed lease names one driver, the
 // others forward writes to it. The driver is killed with a case
@@ -82,20 +105,7 @@ func TestBFTDriverFailoverProcesses(t *testing.T) {
 	if code, _, errb := knhkProc(t, dir, "cluster", "bft-init", "--dir", "net", "--validators", "4", "--base-port", base); code != 0 {
 		t.Fatalf("bft-init: %s", errb)
 	}
-	// Every validator saves its state every block, so that a restarted
-	// one replays only the blocks after its last save.
-	for i := range 4 {
-		hf := filepath.Join(dir, "net", fmt.Sprintf("v%d", i), "knhk-bft.json")
-		b, err := os.ReadFile(hf)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var h map[string]any
-		json.Unmarshal(b, &h)
-		h["save_every"] = 1
-		b, _ = json.Marshal(h)
-		os.WriteFile(hf, b, 0o600)
-	}
+	saveEveryBlock(t, dir, 4)
 	vs, stop := startValidators(t, dir, 4)
 	defer stop()
 	cl := func(url string, args ...string) (int, string, string) {

@@ -3,7 +3,8 @@
 // created with --encrypt through a validator that does not drive, its
 // case started and read through the others; the blocks on every
 // validator's disk hold its command only sealed (another tenant's, in
-// clear, is found by the same search); knhk tenant erase then makes
+// clear, is found by the same search); a validator restarted then loads
+// the sealed space from its save; knhk tenant erase then makes
 // every validator refuse it, destroy its key (the seal root's leaf is
 // punctured), and go on with the other tenant, a restarted validator
 // included.
@@ -64,6 +65,7 @@ func TestBFTSealedTenantProcesses(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "token"), []byte(clusterToken+"\n"), 0o600)
 	base := strconv.Itoa(21000 + rand.IntN(8000))
 	mustKnhkIn(t, dir)("cluster", "bft-init", "--dir", "net", "--validators", "4", "--base-port", base)
+	saveEveryBlock(t, dir, 4)
 	vs, stop := startValidators(t, dir, 4, "--token-file", "token", "--tenants")
 	defer stop()
 	t.Setenv("KNHK_TOKEN", clusterToken)
@@ -90,14 +92,29 @@ func TestBFTSealedTenantProcesses(t *testing.T) {
 			return code == 0
 		})
 	}
+	// restart kills validator r and starts it again on its home: it
+	// loads its last save (each block's) and follows the chain.
+	restart := func(r int) {
+		vs[r].cmd.Process.Kill()
+		vs[r].cmd.Wait()
+		vs[r] = startServe(t, dir, fmt.Sprintf("net/v%d/knhk", r), "--bft", fmt.Sprintf("net/v%d", r), "--drive", "--token-file", "token", "--tenants", "app.knhk")
+	}
 	start(acme, other(2), "topsecret-case-77")
 	start(beta, other(3), "plainview-case-88")
-	for i, p := range vs {
+	running := func(i int) {
+		t.Helper()
 		waitLong(t, fmt.Sprintf("acme's case on validator %d", i), func() bool {
-			code, out, _ := as(acme, p, "get", "topsecret-case-77")
+			code, out, _ := as(acme, vs[i], "get", "topsecret-case-77")
 			return code == 0 && strings.Contains(out, "running")
 		})
 	}
+	for i := range vs {
+		running(i)
+	}
+	// A validator restarted while acme is sealed loads acme's space
+	// from its save (sealed under acme's key) and serves its case.
+	restart((driver + 1) % 4)
+	running((driver + 1) % 4)
 	// The blocks (and every other file of the homes) hold acme's
 	// command only sealed; beta's, in clear, is found by the same
 	// search, so the search can see.
@@ -136,9 +153,7 @@ func TestBFTSealedTenantProcesses(t *testing.T) {
 	// A validator restarted after the erasure loads its saved state and
 	// follows the chain: beta goes on through it.
 	r := (driver + 3) % 4
-	vs[r].cmd.Process.Kill()
-	vs[r].cmd.Wait()
-	vs[r] = startServe(t, dir, fmt.Sprintf("net/v%d/knhk", r), "--bft", fmt.Sprintf("net/v%d", r), "--drive", "--token-file", "token", "--tenants", "app.knhk")
+	restart(r)
 	start(beta, vs[r], "after-erase")
 	for i, p := range vs {
 		waitLong(t, fmt.Sprintf("beta's new case on validator %d", i), func() bool {

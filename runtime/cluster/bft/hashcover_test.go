@@ -1,6 +1,7 @@
 package bft
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -55,6 +56,16 @@ func TestAppHashCoversSavedState(t *testing.T) {
 	// What identifies the save rather than the state.
 	meta := map[string]bool{"v": true, "height": true, "app_hash": true}
 	m, _ := engine.NewMachine(compile(t))
+	// The control: the whole save loads (a restarted validator's), at
+	// the hash the block committed, its sealed space opened.
+	whole := NewApp(m, c.prog)
+	whole.SetSealing(roots[0], testSeals)
+	if err := whole.Persist(Persistence{Path: path}); err != nil {
+		t.Fatalf("the whole saved state: %v", err)
+	}
+	if want, _ := a.AppHashAt(c.height); !bytes.Equal(whole.appHash, want) || whole.Space("acme").Events("c1") != 1 {
+		t.Fatal("the whole saved state loads otherwise")
+	}
 	st := reflect.TypeOf(savedState{})
 	for i := range st.NumField() {
 		key, _, _ := strings.Cut(st.Field(i).Tag.Get("json"), ",")

@@ -129,6 +129,10 @@ func (a *App) load(b []byte) error {
 	if s.Seals != nil {
 		a.seals = *s.Seals
 	}
+	// A sealed space's additional data names the chain (sealed.go): a
+	// restarted validator has had no InitChain, a node restoring a
+	// snapshot neither.
+	a.chainID = s.Chain
 	spaces := map[string]*cluster.FSM{}
 	for id, b := range s.Spaces {
 		if id == "" || len(id) > maxTenant {

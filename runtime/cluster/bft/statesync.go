@@ -119,7 +119,11 @@ func (a *App) ApplySnapshotChunk(_ context.Context, req *abci.RequestApplySnapsh
 	}
 	// Check on a scratch App first: a snapshot that does not load, or
 	// whose state is not the trusted one, leaves this App as it was.
+	// A sealed tenant's space in it opens under this node's seal root
+	// (sealed.go); one whose leaf this node punctured does not, and
+	// the snapshot is refused.
 	scratch := NewApp(a.m, a.prog)
+	scratch.sealRoot = a.sealRoot
 	if err := scratch.load(b); err != nil || !bytes.Equal(scratch.appHash, r.appHash) || scratch.height != int64(r.snap.Height) {
 		return reject, nil
 	}
