@@ -55,6 +55,7 @@ func NewBFTAPI(name string, app *bft.App, sb *bft.Standby, height func() int64, 
 	a.mux.HandleFunc("POST /cluster/v1/cases", a.write(a.start))
 	a.mux.HandleFunc("POST /cluster/v1/cases/{id}/signal", a.write(a.signal))
 	a.mux.HandleFunc("POST /cluster/v1/cases/{id}/cancel", a.write(a.cancel))
+	a.mux.HandleFunc("POST "+ClusterErasePath, a.erase) // clusterbfterase.go
 	a.mux.HandleFunc("GET /cluster/v1/cases/{id}", a.get)
 	a.mux.HandleFunc("GET /cluster/v1/cases", a.list)
 	// The Connect API of a single knhk serve (knhk run --server and the
