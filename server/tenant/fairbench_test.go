@@ -276,9 +276,9 @@ func hammer(ctx context.Context, c fairCond, goroutines int) (started, refused i
 func (fb *fairBench) collect(n int) []time.Duration {
 	lat := make([]time.Duration, n)
 	for i := range lat {
-		t0 := time.Now()
+		t0, gc0 := time.Now(), fb.trace.gcs()
 		lat[i] = fb.quiet()
-		fb.trace.quiet(t0, lat[i])
+		fb.trace.quiet(t0, lat[i], gc0)
 	}
 	return lat
 }

@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"runtime/metrics"
 	"slices"
 	"strings"
 	"sync"
@@ -38,6 +39,7 @@ type traceRow struct {
 	at, d             time.Duration // from the trace's start
 	status            int
 	pause             time.Duration // a quiet case's pause before it
+	gcs               int           // collections completed during a quiet case
 }
 
 // newFairTrace returns the trace KNHK_FAIR_TRACE asks for, nil when none.
@@ -62,14 +64,27 @@ func (t *fairTrace) at(cond string) string {
 	return prev
 }
 
-// quiet records a quiet case that began at start and took d.
-func (t *fairTrace) quiet(start time.Time, d time.Duration) {
+// gcs is the process's garbage collections so far (runtime/metrics,
+// which stops nothing), 0 without a trace.
+func (t *fairTrace) gcs() uint64 {
+	if t == nil {
+		return 0
+	}
+	s := []metrics.Sample{{Name: "/gc/cycles/total:gc-cycles"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64()
+}
+
+// quiet records a quiet case that began at start, with gc0 collections
+// before it (gcs), and took d.
+func (t *fairTrace) quiet(start time.Time, d time.Duration, gc0 uint64) {
 	if t == nil {
 		return
 	}
 	at := start.Sub(t.t0)
+	gcs := t.gcs() - gc0
 	t.mu.Lock()
-	t.rows = append(t.rows, traceRow{cond: t.cond, who: "quiet", method: "case", at: at, d: d, pause: at - t.end})
+	t.rows = append(t.rows, traceRow{cond: t.cond, who: "quiet", method: "case", at: at, d: d, pause: at - t.end, gcs: int(gcs)})
 	t.end = at + d
 	t.mu.Unlock()
 }
@@ -114,9 +129,9 @@ func (t *fairTrace) finish() (string, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	var csv strings.Builder
-	csv.WriteString("cond,who,method,at_us,d_us,status,pause_us\n")
+	csv.WriteString("cond,who,method,at_us,d_us,status,pause_us,gcs\n")
 	for _, r := range t.rows {
-		fmt.Fprintf(&csv, "%s,%s,%s,%d,%d,%d,%d\n", r.cond, r.who, r.method, r.at.Microseconds(), r.d.Microseconds(), r.status, r.pause.Microseconds())
+		fmt.Fprintf(&csv, "%s,%s,%s,%d,%d,%d,%d,%d\n", r.cond, r.who, r.method, r.at.Microseconds(), r.d.Microseconds(), r.status, r.pause.Microseconds(), r.gcs)
 	}
 	if err := os.WriteFile(t.path, []byte(csv.String()), 0o644); err != nil {
 		return "", err
