@@ -119,6 +119,9 @@ type fairBench struct {
 	// one fsync each): how much of the shared disk each condition's
 	// blocks took through the log.
 	commits func() uint64
+	// held, when set, counts the calls the host's share held (share.go)
+	// and how long in all.
+	held func() (int64, time.Duration)
 	// trace, when set, records every quiet case and server call
 	// (fairtrace_test.go).
 	trace *fairTrace
@@ -186,6 +189,9 @@ type fairStats struct {
 	started, refused int
 	d                time.Duration // the time it ran
 	cpu              time.Duration // its client process's CPU meanwhile
+	// The calls the share held during its blocks, and how long.
+	held    int64
+	heldFor time.Duration
 	// The audit log's commits while a condition's quiet cases ran,
 	// and the time they took (alone's too).
 	commits uint64
@@ -196,6 +202,16 @@ type fairStats struct {
 // it may.
 func (fb *fairBench) beside(c fairCond, n int, st *fairStats) []time.Duration {
 	p := fb.neighbourProc()
+	var h0 int64
+	var hd0 time.Duration
+	if fb.held != nil {
+		h0, hd0 = fb.held()
+		defer func() {
+			h, hd := fb.held()
+			st.held += h - h0
+			st.heldFor += hd - hd0
+		}()
+	}
 	p.start(c, fb.neighbors)
 	t0 := time.Now()
 	settle := 50 * time.Millisecond // the neighbour at its pace
@@ -481,6 +497,9 @@ func (fb *fairBench) report(label string, seed uint64, main, control *fairResult
 		if k := slices.Index(res.names, name); k >= 2 {
 			st := res.stats[k]
 			fmt.Fprintf(&line, "  neighbour started %d (%.1f/s), refused %d (%.1f/s), its clients' CPU %.1f%% of a core", st.started, float64(st.started)/max(st.d.Seconds(), 1e-9), st.refused, float64(st.refused)/max(st.d.Seconds(), 1e-9), 100*st.cpu.Seconds()/max(st.d.Seconds(), 1e-9))
+			if fb.held != nil {
+				fmt.Fprintf(&line, ", held by the share %d times (%v each on average)", st.held, (st.heldFor / time.Duration(max(1, st.held))).Round(time.Microsecond))
+			}
 		}
 	}
 	for _, name := range append(slices.Clone(main.names[2:]), "noise") {

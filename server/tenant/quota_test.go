@@ -198,7 +198,7 @@ func noisyNeighbour(b *testing.B, audited bool) {
 	at := func(q Quota) func() { return func() { setQuota(q) } }
 	n := fairSamples(3000)
 	fb := &fairBench{b: b, rounds: max(1, n/per), per: per, warm: 200, neighbors: 8, runs: fairRuns(),
-		quiet: quietCase(b, quiet, "Inc", "1", "2"), drain: drain, commits: commits,
+		quiet: quietCase(b, quiet, "Inc", "1", "2"), drain: drain, commits: commits, held: f.host.share.counts,
 		trace: trace,
 		conds: fairConds([]fairCond{
 			{name: "rate10", set: at(Quota{Rate: 10, Burst: 2, MaxRunning: 20}), url: f.url, token: noisyTok, honour: true, workflow: "Inc", input: "1", rate: 10},

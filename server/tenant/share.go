@@ -29,6 +29,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/knhk/knhk/server/auth"
@@ -73,6 +74,9 @@ type share struct {
 	light   []lightCall // those in progress, by seq
 	waiting []*yielder
 	tenants map[string]*sharer
+	// held and heldFor count the calls that waited and how long, for
+	// the noisy neighbour benchmark.
+	held, heldFor atomic.Int64
 }
 
 // sharer is a tenant's state in the share.
@@ -157,6 +161,11 @@ func (s *share) enter(ctx context.Context, tenant string) (func(), error) {
 	s.mu.Unlock()
 	timer := time.NewTimer(s.yield)
 	defer timer.Stop()
+	t0 := time.Now()
+	defer func() {
+		s.held.Add(1)
+		s.heldFor.Add(int64(time.Since(t0)))
+	}()
 	select {
 	case <-y.ready:
 	case <-timer.C:
@@ -202,4 +211,13 @@ func (s *share) leave(tenant string, n uint64) {
 		}
 		return false
 	})
+}
+
+// counts returns how many calls waited in the share and how long in
+// all (0 for a nil share).
+func (s *share) counts() (int64, time.Duration) {
+	if s == nil {
+		return 0, 0
+	}
+	return s.held.Load(), time.Duration(s.heldFor.Load())
 }
