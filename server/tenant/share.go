@@ -77,6 +77,9 @@ type share struct {
 	// held and heldFor count the calls that waited and how long, for
 	// the noisy neighbour benchmark.
 	held, heldFor atomic.Int64
+	// off takes every call up at once, as a nil share: a benchmark
+	// compares one server with and without it.
+	off atomic.Bool
 }
 
 // sharer is a tenant's state in the share.
@@ -139,7 +142,7 @@ func (s *share) get(tenant string) *sharer {
 // ended (or ctx's end, whose error it returns), and returns its end. A
 // nil share takes up every call at once.
 func (s *share) enter(ctx context.Context, tenant string) (func(), error) {
-	if s == nil {
+	if s == nil || s.off.Load() {
 		return func() {}, nil
 	}
 	s.mu.Lock()
