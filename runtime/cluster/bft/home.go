@@ -212,6 +212,7 @@ func Open(home string, app *App, logOutput io.Writer) (*nm.Node, error) {
 	// A case waits for each of its events' blocks: wait 200ms for late
 	// votes after a commit instead of CometBFT's default second.
 	c.Consensus.TimeoutCommit = 200 * time.Millisecond
+	allowWrites(c) // inflight.go
 	for _, f := range []string{c.PrivValidatorKeyFile(), c.PrivValidatorStateFile(), c.NodeKeyFile(), c.GenesisFile()} {
 		if _, err := os.Stat(f); err != nil {
 			return nil, fmt.Errorf("validator home %s: %w", home, err)

@@ -113,8 +113,14 @@ func commit(ctx context.Context, node Broadcaster, tx []byte) error {
 		res *coretypes.ResultBroadcastTxCommit
 		err error
 	}
+	// A token per waiting write, held until CometBFT's wait ends,
+	// even when ctx ends first (inflight.go).
+	if err := acquire(ctx); err != nil {
+		return err
+	}
 	ch := make(chan answer, 1)
 	go func() {
+		defer release()
 		res, err := node.BroadcastTxCommit(ctx, tx)
 		ch <- answer{res, err}
 	}()

@@ -137,6 +137,13 @@ func network(t *testing.T, prog *ir.Program, n, liar int, tamper func([]byte) []
 		c.P2P.PexReactor = false
 		c.RPC.ListenAddress = ""
 		c.Consensus.TimeoutCommit = 50 * time.Millisecond
+		// A write waits for its block as long as the test's other
+		// waits: CometBFT's own bound (10s) is shorter than a block
+		// takes on a loaded machine when every honest validator's
+		// vote is needed (one of four lies), and the caller's context
+		// does not reach the wait of a local client.
+		c.RPC.TimeoutBroadcastTxCommit = loadedWait
+		allowWrites(c) // as Open
 		c.Consensus.SkipTimeoutCommit = false
 		c.Consensus.TimeoutPropose = 300 * time.Millisecond
 		c.Consensus.TimeoutPrevote = 100 * time.Millisecond
@@ -194,6 +201,11 @@ func registry() *worker.Registry {
 	return r
 }
 
+// loadedWait bounds each wait of the network tests: generous enough
+// for a loaded 2-core machine, where blocks of four validators in one
+// process take seconds.
+const loadedWait = 90 * time.Second
+
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	waitForOr(t, what, cond, nil)
@@ -204,7 +216,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // needs.
 func waitForOr(t *testing.T, what string, cond func() bool, dump func() string) {
 	t.Helper()
-	deadline := time.Now().Add(90 * time.Second)
+	deadline := time.Now().Add(loadedWait)
 	for !cond() {
 		if time.Now().After(deadline) {
 			if dump == nil {
