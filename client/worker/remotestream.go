@@ -5,6 +5,7 @@ package worker
 import (
 	"context"
 	"errors"
+	"io"
 
 	"connectrpc.com/connect"
 
@@ -32,21 +33,51 @@ func (r rawStreams) OpenWork(ctx context.Context, queue, workerID string) (WorkS
 type remoteStream struct {
 	st            *connect.BidiStreamForClient[knhkv1.WorkTasksRequest, knhkv1.WorkTasksResponse]
 	queue, worker string
-	named         bool // the first message, naming the queue, was sent
+	named         bool  // the first message, naming the queue, was sent
+	refused       error // the server's answer to a stream it ended unread
 }
 
 func (s *remoteStream) Send(credits int, done []Outcome) error {
 	m := &knhkv1.WorkTasksRequest{Credits: int32(credits), Outcomes: make([]*knhkv1.TaskOutcome, len(done))}
-	if !s.named {
+	first := !s.named
+	if first {
 		m.Queue, m.Worker, s.named = s.queue, s.worker, true
 	}
 	for i, o := range done {
 		m.Outcomes[i] = outcomeToWire(o)
 	}
-	return s.st.Send(m)
+	err := s.st.Send(m)
+	if first && errors.Is(err, io.EOF) {
+		// The server answered before it read the first message (it
+		// refused the stream: Unavailable on a cluster node without a
+		// leader): the EOF only says so, the answer is in the response.
+		// Nothing receives yet (Recv is called after the first Send
+		// returns), and no task can be in it (no credit reached the
+		// server), so the answer is read here and kept for Recv.
+		err = s.answer(err)
+	}
+	return err
+}
+
+// answer reads the response of a stream the server ended before it
+// read the first message, and returns the server's error (sendErr, the
+// EOF, when it gave none).
+func (s *remoteStream) answer(sendErr error) error {
+	for {
+		if _, err := s.st.Receive(); err != nil {
+			if errors.Is(err, io.EOF) {
+				err = sendErr
+			}
+			s.refused = err
+			return err
+		}
+	}
 }
 
 func (s *remoteStream) Recv() ([]*Task, []Ack, error) {
+	if s.refused != nil {
+		return nil, nil, s.refused
+	}
 	m, err := s.st.Receive()
 	if err != nil {
 		return nil, nil, err
