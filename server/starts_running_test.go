@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+	"errors"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -90,14 +92,31 @@ func TestRunningCount(t *testing.T) {
 // TestRunningCountConcurrent: starts (some refused after their entry is
 // listed), cancels and a restart racing each other leave Running where
 // a pass over every case is, and it never goes below zero or above the
-// cases asked for on the way.
+// cases asked for on the way. Nothing is left to chance: every third
+// start asked for is refused, and the refused ones stay listed (waiting
+// in AdmitStart) until every admitted start has returned and, for half
+// of them, been cancelled, so 10 cases are held, 10 cancelled and 10
+// refused while the others run.
 func TestRunningCountConcurrent(t *testing.T) {
+	const starts, refusedEach = 30, 3
+	const admitted = starts - starts/refusedEach
 	dir := t.TempDir()
-	var asked atomic.Int64
-	s := openRefusing(t, dir, func() bool { return asked.Add(1)%3 == 0 })
+	var (
+		asked    atomic.Int64
+		pending  sync.WaitGroup // the admitted starts (and cancels) not yet returned
+		released = make(chan struct{})
+	)
+	pending.Add(admitted)
+	go func() { pending.Wait(); close(released) }()
+	s := openRefusing(t, dir, func() bool {
+		if asked.Add(1)%refusedEach != 0 {
+			return false
+		}
+		<-released // listed while the admitted ones start and end
+		return true
+	})
 	deploy(t, s)
 	ctx := context.Background()
-	const starts = 30
 	stop := make(chan struct{})
 	var bad atomic.Int64
 	var watching sync.WaitGroup
@@ -113,22 +132,35 @@ func TestRunningCountConcurrent(t *testing.T) {
 			if n := s.Running(); n < 0 || n > starts {
 				bad.Store(int64(n))
 			}
+			runtime.Gosched()
 		}
 	}()
 	var (
 		mu              sync.Mutex
 		held, cancelled []string
+		refused         int
+		tickets         atomic.Int64
 		wg              sync.WaitGroup
 	)
-	for i := 0; i < starts; i++ {
+	for i := range starts {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			id, _, err := s.Start(ctx, StartRequest{Workflow: "Hold", Input: []byte(`"x"`)})
-			if err != nil {
-				return // refused by AdmitStart
+			if errors.Is(err, context.Canceled) { // refused by AdmitStart
+				mu.Lock()
+				refused++
+				mu.Unlock()
+				return
 			}
-			if i%2 == 0 {
+			defer pending.Done()
+			if err != nil {
+				t.Errorf("start %d: %v", i, err)
+				return
+			}
+			// The admitted starts take turns: every other one is
+			// cancelled, whatever order they came in.
+			if tickets.Add(1)%2 == 0 {
 				if _, err := s.Cancel(ctx, id); err != nil {
 					t.Errorf("cancel %s: %v", id, err)
 				}
@@ -151,8 +183,9 @@ func TestRunningCountConcurrent(t *testing.T) {
 	if n := bad.Load(); n != 0 {
 		t.Fatalf("Running read %d while cases started and ended", n)
 	}
-	if len(held) == 0 || len(cancelled) == 0 || len(held)+len(cancelled) == starts {
-		t.Fatalf("%d held, %d cancelled of %d: want some of each and some refused", len(held), len(cancelled), starts)
+	if len(held) != admitted/2 || len(cancelled) != admitted/2 || refused != starts-admitted {
+		t.Fatalf("%d held, %d cancelled, %d refused of %d: want %d, %d, %d", len(held), len(cancelled), refused, starts,
+			admitted/2, admitted/2, starts-admitted)
 	}
 	check := func(when string) {
 		t.Helper()
