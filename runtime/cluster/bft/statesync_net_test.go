@@ -53,47 +53,10 @@ func TestStateSyncJoin(t *testing.T) {
 		return true
 	})
 
-	th := vs[0].node.BlockStore().Height() - 1
-	meta := vs[0].node.BlockStore().LoadBlockMeta(th)
-	home := filepath.Join(t.TempDir(), "late")
-	cfg.EnsureRoot(home)
-	c := cfg.TestConfig().SetRoot(home)
-	c.P2P.ListenAddress = fmt.Sprintf("tcp://127.0.0.1:%d", freePort(t))
-	c.P2P.AddrBookStrict = false
-	c.P2P.PexReactor = false
-	c.RPC.ListenAddress = ""
-	var peers []string
-	for _, v := range vs {
-		peers = append(peers, v.peer)
-	}
-	c.P2P.PersistentPeers = strings.Join(peers, ",")
-	c.StateSync.Enable = true
-	c.StateSync.RPCServers = rpcs[:2]
-	c.StateSync.TrustHeight = th
-	c.StateSync.TrustHash = meta.BlockID.Hash.String()
-	c.StateSync.TrustPeriod = time.Hour
-	c.StateSync.DiscoveryTime = 5 * time.Second
-	os.MkdirAll(filepath.Dir(c.PrivValidatorKeyFile()), 0o755)
-	os.MkdirAll(filepath.Dir(c.PrivValidatorStateFile()), 0o755)
-	pv := privval.GenFilePV(c.PrivValidatorKeyFile(), c.PrivValidatorStateFile())
-	nk, err := p2p.LoadOrGenNodeKey(c.NodeKeyFile())
-	if err != nil {
-		t.Fatal(err)
-	}
 	m, _ := engine.NewMachine(prog)
 	hash, _ := prog.Hash()
 	app := NewApp(m, hash)
-	f := &failures{}
-	gen := vs[0].gen
-	node, err := nm.NewNode(c, pv, nk, proxy.NewLocalClientCreator(app), func() (*types.GenesisDoc, error) { return gen, nil },
-		dbProvider(closeGrace(c), nil), nm.DefaultMetricsProvider(c.Instrumentation), logger{f})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := node.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { node.Stop(); node.Wait() })
+	node, f := lateNode(t, vs, rpcs, app)
 
 	deadline := time.Now().Add(90 * time.Second)
 	for app.Height() == 0 {
@@ -122,4 +85,50 @@ func TestStateSyncJoin(t *testing.T) {
 	if got, _ := app.AppHashAt(top); string(got) != string(want) {
 		t.Fatalf("block %d: the late node computed %X, the validators %X", top, got, want)
 	}
+}
+
+// lateNode starts a node that joins vs by state sync with app, trusting
+// the header of vs[0]'s block before its last (rpcs: the validators'
+// RPC addresses), and returns it with its failures.
+func lateNode(t *testing.T, vs []*validator, rpcs []string, app *App) (*nm.Node, *failures) {
+	t.Helper()
+	th := vs[0].node.BlockStore().Height() - 1
+	meta := vs[0].node.BlockStore().LoadBlockMeta(th)
+	home := filepath.Join(t.TempDir(), "late")
+	cfg.EnsureRoot(home)
+	c := cfg.TestConfig().SetRoot(home)
+	c.P2P.ListenAddress = fmt.Sprintf("tcp://127.0.0.1:%d", freePort(t))
+	c.P2P.AddrBookStrict = false
+	c.P2P.PexReactor = false
+	c.RPC.ListenAddress = ""
+	var peers []string
+	for _, v := range vs {
+		peers = append(peers, v.peer)
+	}
+	c.P2P.PersistentPeers = strings.Join(peers, ",")
+	c.StateSync.Enable = true
+	c.StateSync.RPCServers = rpcs[:2]
+	c.StateSync.TrustHeight = th
+	c.StateSync.TrustHash = meta.BlockID.Hash.String()
+	c.StateSync.TrustPeriod = time.Hour
+	c.StateSync.DiscoveryTime = 5 * time.Second
+	os.MkdirAll(filepath.Dir(c.PrivValidatorKeyFile()), 0o755)
+	os.MkdirAll(filepath.Dir(c.PrivValidatorStateFile()), 0o755)
+	pv := privval.GenFilePV(c.PrivValidatorKeyFile(), c.PrivValidatorStateFile())
+	nk, err := p2p.LoadOrGenNodeKey(c.NodeKeyFile())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &failures{}
+	gen := vs[0].gen
+	node, err := nm.NewNode(c, pv, nk, proxy.NewLocalClientCreator(app), func() (*types.GenesisDoc, error) { return gen, nil },
+		dbProvider(closeGrace(c), nil), nm.DefaultMetricsProvider(c.Instrumentation), logger{f})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := node.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { node.Stop(); node.Wait() })
+	return node, f
 }
