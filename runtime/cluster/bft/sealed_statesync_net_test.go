@@ -30,16 +30,7 @@ func TestSealedStateSyncJoin(t *testing.T) {
 		rpcs[i] = fmt.Sprintf("tcp://127.0.0.1:%d", freePort(t))
 		c.RPC.ListenAddress = rpcs[i]
 		c.RPC.GRPCListenAddress = ""
-		home := t.TempDir()
-		if err := WriteSealRoot(home, secret); err != nil {
-			t.Fatal(err)
-		}
-		r, err := LoadSealRoot(home)
-		if err != nil {
-			t.Fatal(err)
-		}
-		roots[i] = r
-		a.SetSealing(r, testSeals)
+		roots[i] = sealApp(t, a, secret)
 		// Every block saved; the snapshots offered 50 blocks apart, so
 		// that one outlives the late node's discovery (statesync.go).
 		if err := a.Persist(Persistence{Path: filepath.Join(dir, fmt.Sprint(i)+".json"), SnapshotSpacing: 50}); err != nil {

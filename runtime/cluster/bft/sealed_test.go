@@ -116,18 +116,25 @@ func sealedChain(t testing.TB, apps int) (*chain, []*SealRoot) {
 	secret := NewSealRootSecret()
 	var roots []*SealRoot
 	for _, a := range c.apps {
-		home := t.TempDir()
-		if err := WriteSealRoot(home, secret); err != nil {
-			t.Fatal(err)
-		}
-		r, err := LoadSealRoot(home)
-		if err != nil {
-			t.Fatal(err)
-		}
-		a.SetSealing(r, testSeals)
-		roots = append(roots, r)
+		roots = append(roots, sealApp(t, a, secret))
 	}
 	return c, roots
+}
+
+// sealApp gives a a new home's seal root of secret, read with
+// testSeals, and returns the root.
+func sealApp(t testing.TB, a *App, secret []byte) *SealRoot {
+	t.Helper()
+	home := t.TempDir()
+	if err := WriteSealRoot(home, secret); err != nil {
+		t.Fatal(err)
+	}
+	r, err := LoadSealRoot(home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.SetSealing(r, testSeals)
+	return r
 }
 
 // TestSealedTenantOnChain: a tenant the tenancy marks encrypted has its
