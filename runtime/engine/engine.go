@@ -341,6 +341,14 @@ func (e *Engine) NextDue(id string) (time.Time, bool) {
 // log accepted it.
 func (e *Engine) commit(ctx context.Context, cr *caseRun, ev *Event) error {
 	s := &cr.s
+	if ev.Kind == EvFail && ctx.Err() != nil {
+		// A failure decided while ctx was ending may be the ending
+		// itself (an evaluation stopped by it: "time.sleep_1: context
+		// canceled" when a server closed as a sleep ended), not the
+		// case's: nothing is written, and the next run, which replays
+		// the same log, decides again.
+		return ctx.Err()
+	}
 	if err := e.log.Append(ctx, s.ID, ev); err != nil {
 		return err
 	}
