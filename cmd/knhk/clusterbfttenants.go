@@ -118,9 +118,10 @@ func openBFTTenants(cfg bftTenantsConfig) (*clusterTenants, error) {
 		return nil, err
 	}
 	ct.host = h
-	h.SetGroupEraser(func(context.Context, string) error {
-		return errors.New("erasing one case is not supported with --bft: erase the tenant, created with --encrypt (knhk tenant erase), whose key every validator destroys")
-	})
+	// knhk case erase --all (POST /erase?tenant=) is knhk tenant erase's
+	// tenancy change, committed through the driver (clustererase.go);
+	// one case's erasure is refused by the space (server/clusterbfterase.go).
+	h.SetGroupEraser(ct.eraseGroup)
 	if ct.aud, err = openServeAudit(&tenantServe{host: h}, cfg.o.data, nil); err != nil {
 		h.Close(context.Background())
 		return nil, err

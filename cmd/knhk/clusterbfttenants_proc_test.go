@@ -164,6 +164,11 @@ func TestBFTTenantsProcesses(t *testing.T) {
 	if code, _, errb := admin("erase", "--server", other(1).url, "beta"); code == 0 || !strings.Contains(errb, "cannot erase: tenant beta's data was written without encryption") {
 		t.Fatalf("erase: %d %s", code, errb)
 	}
+	// The same erasure asked as knhk case erase --all (POST /erase?tenant=)
+	// is the same tenancy change, answered alike.
+	if code, _, errb := knhkEnv(t, dir, []string{"KNHK_TOKEN=" + clusterToken}, "case", "erase", "--server", other(2).url, "--tenant", "beta", "--all"); code == 0 || !strings.Contains(errb, "cannot erase: tenant beta's data was written without encryption") {
+		t.Fatalf("case erase --all: %d %s", code, errb)
+	}
 	if code, _, errb := admin("create", "--server", other(1).url, "--trust", "vendor.key.pub", "delta"); code == 0 || !strings.Contains(errb, "not checked by a CometBFT validator") {
 		t.Fatalf("create --trust: %d %s", code, errb)
 	}
