@@ -160,9 +160,13 @@ func apiClusterOf(t testing.TB, prog *ir.Program, queues bool) map[string]*apiNo
 	return nodes
 }
 
+// waitCluster polls cond until it holds. Its limit is a minute, not the
+// seconds a quiet machine needs: an election or a replication on CI's
+// loaded 2-core machine, under -race, can take several times longer, and
+// a condition that holds returns at once whatever the limit.
 func waitCluster(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(time.Minute)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)
