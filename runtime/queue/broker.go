@@ -90,15 +90,15 @@ const (
 
 // entry is one live job.
 type entry struct {
-	job      Job
-	st       state
-	worker   string
-	token    string
-	leaseEnd time.Time
+	job    Job
+	st     state
+	worker string
+	token  string
 	// due is when the entry's deadline comes while it is in one of the
 	// broker's deadlines lists (expire.go), which dprev and dnext link
-	// it into: its lease's end while leased, the end of the wait for
-	// the engine's record once finished.
+	// it into: its lease's end while leased (the worker's
+	// LeaseDeadline), the end of the wait for the engine's record once
+	// finished.
 	due          time.Time
 	dprev, dnext *entry
 	elem         *list.Element // in its queue's pending list while pending
@@ -322,13 +322,12 @@ func (b *Broker) leaseTo(q *queueState, e *entry, worker string) Task {
 	e.elem = nil
 	e.worker = worker
 	e.token = newToken()
-	e.leaseEnd = time.Now().Add(b.lease)
 	q.leased++
-	e.due = e.leaseEnd
+	e.due = time.Now().Add(b.lease)
 	b.leases.add(e, b.expireDue)
 	j := e.job
 	return Task{ID: j.ID, Queue: j.Queue, Task: j.Task, CaseID: j.CaseID, Attempt: j.Attempt,
-		Input: j.Input, Token: e.token, LeaseDeadline: e.leaseEnd, Deadline: j.Deadline}
+		Input: j.Input, Token: e.token, LeaseDeadline: e.due, Deadline: j.Deadline}
 }
 
 // unlease puts a leased e back at the front of its queue (a poller that

@@ -39,11 +39,10 @@ func (b *Broker) Heartbeat(ctx context.Context, id, token string) (time.Time, er
 	if err != nil {
 		return time.Time{}, err
 	}
-	e.leaseEnd = time.Now().Add(b.lease)
-	e.due = e.leaseEnd
+	e.due = time.Now().Add(b.lease)
 	b.leases.remove(e)
 	b.leases.add(e, b.expireDue)
-	return e.leaseEnd, nil
+	return e.due, nil
 }
 
 // Complete finishes task id with result, a JSON value of the task's
