@@ -76,12 +76,11 @@ func (w *Worker) Start(ctx context.Context, inv engine.Invocation, done func(eva
 	if !ok || inv.Kernel != nil || t == nil || t.Binding.Kind != ir.BindQueue {
 		return nil, false
 	}
-	args, err := arity(inv.Args, t.Params)
+	c, err := newCall(inv, t)
 	if err != nil {
-		done(eval.Value{}, fmt.Errorf("task %s: %w", t.Name, err))
+		done(eval.Value{}, err)
 		return func(error) {}, true
 	}
-	c := &call{inv: inv, task: t, args: args}
 	j, err := w.job(ctx, c)
 	if err != nil {
 		done(w.outcome(ctx, t, eval.Value{}, err))

@@ -83,6 +83,16 @@ type call struct {
 	args []eval.Value
 }
 
+// newCall is the call of task t for inv, its arguments checked against
+// t's parameters.
+func newCall(inv engine.Invocation, t *ir.Task) (*call, error) {
+	args, err := arity(inv.Args, t.Params)
+	if err != nil {
+		return nil, fmt.Errorf("task %s: %w", t.Name, err)
+	}
+	return &call{inv: inv, task: t, args: args}, nil
+}
+
 // Invoke runs one attempt of inv and returns its result (void for a task
 // without a result).
 func (w *Worker) Invoke(ctx context.Context, inv engine.Invocation) (eval.Value, error) {
@@ -93,11 +103,10 @@ func (w *Worker) Invoke(ctx context.Context, inv engine.Invocation) (eval.Value,
 	if t == nil {
 		return eval.Value{}, errors.New("invocation has neither a task nor a kernel")
 	}
-	args, err := arity(inv.Args, t.Params)
+	c, err := newCall(inv, t)
 	if err != nil {
-		return eval.Value{}, fmt.Errorf("task %s: %w", t.Name, err)
+		return eval.Value{}, err
 	}
-	c := &call{inv: inv, task: t, args: args}
 	ctx, cancel := httpDeadline(ctx, t, w.o.HTTPTimeout)
 	defer cancel()
 	var v eval.Value
