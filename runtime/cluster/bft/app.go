@@ -49,12 +49,12 @@ type App struct {
 	deployTrust []string
 	compile     cluster.Compiler
 	// sealRoot and readSeals make sealed tenants possible, seals are
-	// the chain's sealed and erased tenants, leaves the keys derived so
-	// far, punctures the leaves to destroy at Commit (sealed.go).
+	// the chain's sealed and erased tenants, leaves the keys (and their
+	// AEADs) derived so far, punctures the leaves to destroy at Commit (sealed.go).
 	sealRoot  *SealRoot
 	readSeals TenancyReader
 	seals     sealState
-	leaves    map[string][]byte
+	leaves    map[string]leafSeal
 	punctures []uint32
 	onErased  func(tenant string)
 

@@ -136,23 +136,39 @@ func (a *App) sealOf(tenant string) (uint32, bool, error) {
 	return n, ok, nil
 }
 
-// leafKey returns sealed tenant's key; a.mu is held.
-func (a *App) leafKey(tenant string, n uint32) ([]byte, error) {
-	if k := a.leaves[tenant]; k != nil {
-		return k, nil
+// leafSeal is a sealed tenant's key and its AES-256-GCM, made once per
+// tenant rather than once per command sealed or opened.
+type leafSeal struct {
+	key  []byte
+	aead cipher.AEAD
+}
+
+// leafAEAD returns sealed tenant's key and its AES-256-GCM; a.mu is
+// held.
+func (a *App) leafAEAD(tenant string, n uint32) ([]byte, cipher.AEAD, error) {
+	if l, ok := a.leaves[tenant]; ok {
+		return l.key, l.aead, nil
 	}
 	if a.sealRoot == nil {
-		return nil, fmt.Errorf("tenant %s is sealed and this validator has no seal root (%s in its home; knhk cluster bft-init writes it)", tenant, SealRootFile)
+		return nil, nil, fmt.Errorf("tenant %s is sealed and this validator has no seal root (%s in its home; knhk cluster bft-init writes it)", tenant, SealRootFile)
 	}
 	k, err := a.sealRoot.Leaf(n)
 	if err != nil {
-		return nil, fmt.Errorf("tenant %s: %w", tenant, err)
+		return nil, nil, fmt.Errorf("tenant %s: %w", tenant, err)
+	}
+	b, err := aes.NewCipher(k)
+	if err != nil {
+		return nil, nil, err
+	}
+	g, err := cipher.NewGCM(b)
+	if err != nil {
+		return nil, nil, err
 	}
 	if a.leaves == nil {
-		a.leaves = map[string][]byte{}
+		a.leaves = map[string]leafSeal{}
 	}
-	a.leaves[tenant] = k
-	return k, nil
+	a.leaves[tenant] = leafSeal{key: k, aead: g}
+	return k, g, nil
 }
 
 // sealAD is the additional data of a sealed command or space: the
@@ -163,21 +179,6 @@ func (a *App) sealAD(what, tenant string, n uint32) []byte {
 	out := append([]byte("knhk-bft-sealed/1\x00"+what+"\x00"), a.chainID...)
 	out = append(append(out, 0), tenant...)
 	return append(append(out, 0), b[:]...)
-}
-
-// leafAEAD returns sealed tenant's key and its AES-256-GCM; a.mu is
-// held.
-func (a *App) leafAEAD(tenant string, n uint32) ([]byte, cipher.AEAD, error) {
-	k, err := a.leafKey(tenant, n)
-	if err != nil {
-		return nil, nil, err
-	}
-	b, err := aes.NewCipher(k)
-	if err != nil {
-		return nil, nil, err
-	}
-	g, err := cipher.NewGCM(b)
-	return k, g, err
 }
 
 // sealFor seals b of tenant as what; a.mu is held.
