@@ -80,7 +80,7 @@ type share struct {
 	seq     uint64      // the calls of non-pressing tenants entered so far
 	light   []lightCall // those in progress, by seq
 	waiting []*yielder
-	tenants map[string]*sharer
+	tenants map[string]sharer // by value: no allocation per call
 	// held and heldFor count the calls that waited and how long, for
 	// the noisy neighbour benchmark.
 	held, heldFor atomic.Int64
@@ -123,7 +123,7 @@ func (s *share) holds(y *yielder) bool {
 }
 
 func newShare(now func() time.Time) *share {
-	return &share{procs: runtime.GOMAXPROCS(0), now: now, yield: maxYield, tenants: map[string]*sharer{}}
+	return &share{procs: runtime.GOMAXPROCS(0), now: now, yield: maxYield, tenants: map[string]sharer{}}
 }
 
 // refused notes that tenant's limit refused one of its calls.
@@ -132,17 +132,10 @@ func (s *share) refused(tenant string) {
 		return
 	}
 	s.mu.Lock()
-	s.get(tenant).refused = s.now()
-	s.mu.Unlock()
-}
-
-func (s *share) get(tenant string) *sharer {
 	t := s.tenants[tenant]
-	if t == nil {
-		t = &sharer{}
-		s.tenants[tenant] = t
-	}
-	return t
+	t.refused = s.now()
+	s.tenants[tenant] = t
+	s.mu.Unlock()
 }
 
 // enter takes up a call of tenant, once the calls it yields to have
@@ -153,8 +146,9 @@ func (s *share) enter(ctx context.Context, tenant string) (func(), error) {
 		return func() {}, nil
 	}
 	s.mu.Lock()
-	t := s.get(tenant)
+	t := s.tenants[tenant]
 	t.calls++
+	s.tenants[tenant] = t
 	if t.calls <= s.procs && s.now().Sub(t.refused) >= pressWindow {
 		s.seq++
 		n := s.seq
@@ -203,9 +197,11 @@ func (s *share) drop(y *yielder) {
 func (s *share) leave(tenant string, n uint64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if t := s.tenants[tenant]; t != nil {
+	if t, ok := s.tenants[tenant]; ok {
 		if t.calls--; t.calls == 0 && s.now().Sub(t.refused) >= pressWindow {
 			delete(s.tenants, tenant) // nothing to remember
+		} else {
+			s.tenants[tenant] = t
 		}
 	}
 	if n == 0 {

@@ -113,7 +113,7 @@ func TestShareOrder(t *testing.T) {
 	beta2()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if len(s.light) != 0 || len(s.waiting) != 0 || s.tenants["beta"] != nil || s.tenants["acme"].calls != 0 {
+	if _, beta := s.tenants["beta"]; len(s.light) != 0 || len(s.waiting) != 0 || beta || s.tenants["acme"].calls != 0 {
 		t.Fatalf("left over: light %v waiting %d tenants %v", s.light, len(s.waiting), s.tenants)
 	}
 }
