@@ -136,12 +136,14 @@ func (d *Driver) Deploy(ctx context.Context, name string, src, sigs []byte) (str
 		return h, nil
 	}
 	c := &cluster.Command{Op: cluster.OpDeploy, Program: a.prog, Deploy: &cluster.Deploy{Name: name, Source: src, Hash: h, Sigs: sigs}}
-	// Refused here with the block's words, before a transaction.
+	// Refused here with the block's words, before a transaction: the
+	// signature (checkDeploy's first check; its second, that src
+	// compiles to h, holds, as h was compiled from src just above).
 	a.mu.Lock()
-	err = a.checkDeploy(c.Deploy)
+	err = a.verifyDeploy(h, sigs)
 	a.mu.Unlock()
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("deploy of %s: %w", name, err)
 	}
 	if err := d.log.submit(ctx, c); err != nil {
 		return "", d.deposed(err)
