@@ -344,9 +344,8 @@ func (h *Host) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		server.WriteError(w, r, connect.CodeCanceled, err.Error())
 		return
 	}
-	release = func(gate, share func()) func() {
-		return func() { share(); gate() }
-	}(release, leave)
+	gate := release
+	release = func() { leave(); gate() } // the share's slot, then the gate's
 	r, release = slotted(r, release)
 	defer release()
 	// Admitted: only now is its body read for the audit (auditrefused.go).
