@@ -27,12 +27,7 @@ func (a *BFTAPI) programOf(hash string) (*ir.Program, bool) {
 	if hash == "" || hash == a.hash() {
 		return a.prog, true
 	}
-	for _, d := range a.fsm().Deployed() {
-		if d.Hash == hash {
-			return d.Program, true
-		}
-	}
-	return nil, false
+	return a.fsm().DeployedProgram(hash)
 }
 
 // caseProgram returns the program case id runs and its hash (the

@@ -185,18 +185,25 @@ func (f *FSM) MachineOf(hash string) *engine.Machine {
 	return nil
 }
 
+// DeployedProgram returns the program deployed through the log as
+// hash (not the node's own): one map lookup, for the reads that ask it
+// per case, where Deployed copies every deploy's record.
+func (f *FSM) DeployedProgram(hash string) (*ir.Program, bool) {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	if p := f.progs[hash]; p != nil && p.p != nil {
+		return p.p, true
+	}
+	return nil, false
+}
+
 // Program returns the program of hash: the node's own or one deployed
 // through the log.
 func (n *Node) Program(hash string) (*ir.Program, bool) {
 	if hash == n.hash || hash == "" {
 		return n.cfg.Program, true
 	}
-	for _, d := range n.fsm.Deployed() {
-		if d.Hash == hash {
-			return d.Program, true
-		}
-	}
-	return nil, false
+	return n.fsm.DeployedProgram(hash)
 }
 
 // Deploy compiles src (named name) with the node's Compiler and, once
